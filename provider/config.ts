@@ -1,0 +1,100 @@
+// Every setting of the provider, declared once: environment variable, type, default and a doc line.
+// `loadConfig` parses them all at start; a bad value stops the start with a message naming the variable.
+// `settingsTable()` renders the README's table from the same declarations, so the two cannot drift.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535);
+const seconds = z.coerce.number({ message: 'expected a number of seconds' }).int().positive();
+const positiveInt = z.coerce.number({ message: 'expected a whole number' }).int().positive();
+const url = z.url({ message: 'expected a URL such as http://localhost:3000' });
+const secretList = z
+  .string()
+  .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+  .pipe(z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1, 'expected at least one key'));
+
+interface Setting<T extends z.ZodType> {
+  env: string;
+  schema: T;
+  /** Shown in the README; `undefined` means "no default". */
+  default?: string;
+  doc: string;
+  /** Secrets are generated and kept in the database in development; production requires them. */
+  secret?: boolean;
+}
+
+function setting<T extends z.ZodType>(s: Setting<T>): Setting<T> {
+  return s;
+}
+
+export const settings = {
+  nodeEnv: setting({ env: 'NODE_ENV', schema: z.enum(['development', 'production', 'test']), default: 'development', doc: 'production requires every secret to be set and cookies to be secure' }),
+  port: setting({ env: 'PORT', schema: port, default: '3000', doc: 'TCP port the provider listens on (0 picks a free port)' }),
+  host: setting({ env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'address to bind; 0.0.0.0 or :: behind a load balancer' }),
+  issuer: setting({ env: 'ISSUER', schema: url.optional(), doc: 'public URL of the provider (default http://localhost:PORT); must match what relying apps use' }),
+  databaseUrl: setting({ env: 'DATABASE_URL', schema: url.optional(), doc: 'PostgreSQL connection string; absent: embedded PostgreSQL (PGlite) under DATA_DIR' }),
+  dataDir: setting({ env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'folder for the embedded database' }),
+  initialAccessToken: setting({ env: 'IDP_INITIAL_ACCESS_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional(), doc: 'enables dynamic client registration (RFC 7591) with this bearer token' }),
+  smtpUrl: setting({ env: 'SMTP_URL', schema: url.optional(), doc: 'SMTP server for mail, e.g. smtp://user:pass@mail:587; absent in development: mails go to the log and /dev/messages' }),
+  mailFrom: setting({ env: 'MAIL_FROM', schema: z.string().min(3), default: 'Identity <no-reply@localhost>', doc: 'sender of every mail' }),
+  trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: 'false', doc: 'trust X-Forwarded-* from a reverse proxy (client IP, https)' }),
+  cookieKeys: setting({ env: 'COOKIE_KEYS', schema: secretList.optional(), secret: true, doc: 'comma-separated keys (≥32 chars) signing cookies; the first signs, all verify' }),
+  loginIdentifier: setting({ env: 'LOGIN_IDENTIFIER', schema: z.enum(['username_or_email', 'username', 'email']), default: 'username_or_email', doc: 'what the login field accepts' }),
+  defaultLocale: setting({ env: 'DEFAULT_LOCALE', schema: z.enum(['nl', 'fr', 'de', 'en']), default: 'en', doc: 'language when neither ui_locales, the language cookie nor Accept-Language decides' }),
+  argon2MemoryKib: setting({ env: 'ARGON2_MEMORY_KIB', schema: z.coerce.number().int().min(8192), default: '19456', doc: 'argon2id memory cost (OWASP: 19456); hashes are upgraded at the next login when changed' }),
+  argon2TimeCost: setting({ env: 'ARGON2_TIME_COST', schema: z.coerce.number().int().min(1), default: '2', doc: 'argon2id iterations' }),
+  argon2Parallelism: setting({ env: 'ARGON2_PARALLELISM', schema: z.coerce.number().int().min(1), default: '1', doc: 'argon2id lanes' }),
+  accessTokenTtl: setting({ env: 'ACCESS_TOKEN_TTL', schema: seconds, default: '600', doc: 'access token lifetime, seconds' }),
+  idTokenTtl: setting({ env: 'ID_TOKEN_TTL', schema: seconds, default: '600', doc: 'ID token lifetime, seconds' }),
+  refreshTokenTtl: setting({ env: 'REFRESH_TOKEN_TTL', schema: seconds, default: '1209600', doc: 'refresh token lifetime, seconds (rotated at each use)' }),
+  sessionTtl: setting({ env: 'SESSION_TTL', schema: seconds, default: '86400', doc: 'login session lifetime, seconds' }),
+  keysRefreshSeconds: setting({ env: 'KEYS_REFRESH_SECONDS', schema: seconds, default: '60', doc: 'how often a process reloads signing keys rotated by another' }),
+  purgeIntervalSeconds: setting({ env: 'PURGE_INTERVAL_SECONDS', schema: seconds, default: '300', doc: 'how often expired sessions, tokens and flows are deleted' }),
+  rateLimitLogin: setting({ env: 'RATE_LIMIT_LOGIN', schema: positiveInt, default: '10', doc: 'failed logins per account per 15 minutes before delays grow' }),
+} as const;
+
+type Settings = typeof settings;
+export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } & {
+  /** Resolved issuer (ISSUER or http://localhost:PORT), without trailing slash. */
+  issuerUrl: string;
+  production: boolean;
+};
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses every setting from `env`; throws ConfigError listing each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, s] of Object.entries(settings) as [keyof Settings, Setting<z.ZodType>][]) {
+    const raw = env[s.env] === '' ? undefined : env[s.env];
+    const parsed = s.schema.safeParse(raw ?? s.default);
+    if (parsed.success) out[key] = parsed.data;
+    else problems.push(`${s.env}=${JSON.stringify(raw ?? '')}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  const production = out.nodeEnv === 'production';
+  if (production) {
+    for (const [key, s] of Object.entries(settings) as [keyof Settings, Setting<z.ZodType>][]) {
+      if (s.secret && out[key] === undefined) problems.push(`${s.env} is required when NODE_ENV=production`);
+    }
+    if (!env.ISSUER) problems.push('ISSUER is required when NODE_ENV=production');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const issuerUrl = ((out.issuer as string | undefined) ?? `http://localhost:${out.port as number}`).replace(/\/+$/, '');
+  return { ...(out as Omit<Config, 'issuerUrl' | 'production'>), issuerUrl, production } as Config;
+}
+
+/** The README's table of settings, generated from the declarations above. */
+export function settingsTable(): string {
+  const rows = Object.values(settings).map(
+    (s: Setting<z.ZodType>) => `| \`${s.env}\` | ${s.default === undefined ? '—' : `\`${s.default}\``} | ${s.doc}${s.secret ? ' (secret)' : ''} |`,
+  );
+  return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
