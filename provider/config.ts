@@ -41,6 +41,7 @@ export const settings = {
   mailFrom: setting({ env: 'MAIL_FROM', schema: z.string().min(3), default: 'Identity <no-reply@localhost>', doc: 'sender of every mail' }),
   trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: 'false', doc: 'trust X-Forwarded-* from a reverse proxy (client IP, https)' }),
   cookieKeys: setting({ env: 'COOKIE_KEYS', schema: secretList.optional(), secret: true, doc: 'comma-separated keys (≥32 chars) signing cookies; the first signs, all verify' }),
+  uniqueEmail: setting({ env: 'UNIQUE_EMAIL', schema: bool, default: 'true', doc: 'one account per e-mail address; false lets several accounts share one (login then by username)' }),
   loginIdentifier: setting({ env: 'LOGIN_IDENTIFIER', schema: z.enum(['username_or_email', 'username', 'email']), default: 'username_or_email', doc: 'what the login field accepts' }),
   defaultLocale: setting({ env: 'DEFAULT_LOCALE', schema: z.enum(['nl', 'fr', 'de', 'en']), default: 'en', doc: 'language when neither ui_locales, the language cookie nor Accept-Language decides' }),
   argon2MemoryKib: setting({ env: 'ARGON2_MEMORY_KIB', schema: z.coerce.number().int().min(8192), default: '19456', doc: 'argon2id memory cost (OWASP: 19456); hashes are upgraded at the next login when changed' }),
@@ -52,6 +53,21 @@ export const settings = {
   sessionTtl: setting({ env: 'SESSION_TTL', schema: seconds, default: '86400', doc: 'login session lifetime, seconds' }),
   keysRefreshSeconds: setting({ env: 'KEYS_REFRESH_SECONDS', schema: seconds, default: '60', doc: 'how often a process reloads signing keys rotated by another' }),
   purgeIntervalSeconds: setting({ env: 'PURGE_INTERVAL_SECONDS', schema: seconds, default: '300', doc: 'how often expired sessions, tokens and flows are deleted' }),
+  smsGatewayUrl: setting({ env: 'SMS_GATEWAY_URL', schema: url.optional(), doc: 'HTTP endpoint of the SMS gateway; absent in development: SMS go to the log and /dev/messages' }),
+  smsGatewayMethod: setting({ env: 'SMS_GATEWAY_METHOD', schema: z.enum(['POST', 'PUT', 'PATCH']), default: 'POST', doc: 'HTTP method of the SMS gateway request' }),
+  smsGatewayAuthHeader: setting({ env: 'SMS_GATEWAY_AUTH_HEADER', schema: z.string().min(1).optional(), doc: 'sent as Authorization ("Bearer …", "Basic …"), or a whole "Name: value" header such as "X-Api-Key: …"; never logged' }),
+  smsGatewayBodyTemplate: setting({ env: 'SMS_GATEWAY_BODY_TEMPLATE', schema: z.string().min(1), default: '{"to":"{{to}}","text":"{{text}}"}', doc: 'request body; {{to}} (E.164 number) and {{text}} are substituted, escaped for the content type (JSON or form)' }),
+  smsGatewayContentType: setting({ env: 'SMS_GATEWAY_CONTENT_TYPE', schema: z.string().min(1), default: 'application/json', doc: 'Content-Type of the SMS gateway request' }),
+  smsGatewayTimeout: setting({ env: 'SMS_GATEWAY_TIMEOUT', schema: seconds, default: '10', doc: 'seconds before an unanswered SMS gateway request counts as failed and is retried' }),
+  outboxPollMs: setting({ env: 'OUTBOX_POLL_MS', schema: positiveInt, default: '2000', doc: 'how often the outbox worker looks for mails and SMS to send, milliseconds' }),
+  outboxMaxAttempts: setting({ env: 'OUTBOX_MAX_ATTEMPTS', schema: positiveInt, default: '10', doc: 'delivery attempts of one mail or SMS before it is marked failed' }),
+  outboxBackoffSeconds: setting({ env: 'OUTBOX_BACKOFF_SECONDS', schema: seconds, default: '30', doc: 'wait before the first retry; it doubles at each further attempt' }),
+  outboxBackoffMaxSeconds: setting({ env: 'OUTBOX_BACKOFF_MAX_SECONDS', schema: seconds, default: '3600', doc: 'longest wait between two delivery attempts' }),
+  outboxRetentionDays: setting({ env: 'OUTBOX_RETENTION_DAYS', schema: positiveInt, default: '30', doc: 'sent and failed mails and SMS are deleted after this many days' }),
+  passwordPolicy: setting({ env: 'PASSWORD_POLICY', schema: z.enum(['nist', 'composition']), default: 'nist', doc: 'nist: long, not common, not the username; composition: 8+ characters with digit, special, upper and lower case, no ABC/123 runs' }),
+  passwordMinLength: setting({ env: 'PASSWORD_MIN_LENGTH', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(8).optional(), doc: 'minimum password length in characters; default 12 with nist, 8 with composition' }),
+  passwordMaxLength: setting({ env: 'PASSWORD_MAX_LENGTH', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(64), default: '128', doc: 'maximum password length in characters (at least 64)' }),
+  passwordBlocklist: setting({ env: 'PASSWORD_BLOCKLIST', schema: bool.optional(), doc: 'refuse the ~40,000 most common passwords; default true with nist, false with composition' }),
   rateLimitLogin: setting({ env: 'RATE_LIMIT_LOGIN', schema: positiveInt, default: '10', doc: 'failed logins per account per 15 minutes before delays grow' }),
 } as const;
 
@@ -64,8 +80,10 @@ export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } 
 
 export class ConfigError extends Error {
   readonly code = 'config_invalid';
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+  constructor(problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
   }
 }
 

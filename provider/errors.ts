@@ -1,15 +1,17 @@
 // Errors a user or an operator can act on: a stable `code` for programs and tests, an HTTP status,
 // and a message key that the pages translate. Never a stack trace on a page.
 export class AppError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-    /** Values the localised message interpolates, e.g. { tries: 2 }. */
-    readonly params: Record<string, string | number> = {},
-  ) {
+  readonly code: string;
+  readonly status: number;
+  /** Values the localised message interpolates, e.g. { tries: 2 }. */
+  readonly params: Record<string, string | number>;
+
+  constructor(code: string, message: string, status = 400, params: Record<string, string | number> = {}) {
     super(message);
     this.name = 'AppError';
+    this.code = code;
+    this.status = status;
+    this.params = params;
   }
 }
 

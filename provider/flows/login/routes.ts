@@ -1,0 +1,109 @@
+// The interaction pages oidc-provider sends the browser to: login, then consent (skipped for first-party apps).
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import type { Authenticator } from './authenticate.ts';
+import { parseBody } from '../../http/form.ts';
+import { renderPage } from '../../http/page.ts';
+import { ACR, AMR } from '../../oidc/acr.ts';
+
+const loginInput = z.object({
+  identifier: z.string().trim().min(1).max(320),
+  password: z.string().min(1).max(1024),
+});
+
+export interface LoginRoutesDeps {
+  config: Config;
+  provider: () => Provider;
+  authenticator: Authenticator;
+}
+
+export function loginRoutes({ config, provider, authenticator }: LoginRoutesDeps): Router {
+  const router = new Router();
+
+  async function details(ctx: Context) {
+    const d = await provider().interactionDetails(ctx.req, ctx.res);
+    if (d.uid !== ctx.params.uid) ctx.throw(400, 'interaction mismatch');
+    return d;
+  }
+
+  function showLogin(ctx: Context, d: Awaited<ReturnType<typeof details>>, extra: Record<string, unknown> = {}) {
+    renderPage(
+      ctx,
+      'pages/login.njk',
+      { titleKey: 'login.title', uid: d.uid, identifierMode: config.loginIdentifier, clientName: ctx.state.clientName, ...extra },
+      d.params.ui_locales as string | undefined,
+    );
+  }
+
+  async function finish(ctx: Context, result: Parameters<Provider['interactionResult']>[2]) {
+    const url = await provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(url);
+  }
+
+  async function grantConsent(ctx: Context, d: Awaited<ReturnType<typeof details>>) {
+    const p = provider();
+    const accountId = d.session!.accountId;
+    const grant = d.grantId ? await p.Grant.find(d.grantId) : new p.Grant({ accountId, clientId: d.params.client_id as string });
+    const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = d.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    if (missingOIDCScope) grant!.addOIDCScope(missingOIDCScope.join(' '));
+    if (missingOIDCClaims) grant!.addOIDCClaims(missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant!.addResourceScope(indicator, scopes.join(' '));
+    await finish(ctx, { consent: { grantId: await grant!.save() } });
+  }
+
+  router.use('/interaction/:uid', async (ctx, next) => {
+    const d = await details(ctx);
+    const client = await provider().Client.find(d.params.client_id as string);
+    ctx.state.interaction = d;
+    ctx.state.client = client;
+    ctx.state.clientName = client?.clientName ?? client?.clientId;
+    await next();
+  });
+
+  router.get('/interaction/:uid', async (ctx) => {
+    const d = ctx.state.interaction;
+    if (d.prompt.name === 'login') return showLogin(ctx, d, { identifier: d.params.login_hint ?? '' });
+    if (d.prompt.name === 'consent') {
+      if (ctx.state.client?.first_party === true) return grantConsent(ctx, d);
+      const scopes = String(d.params.scope ?? '').split(' ').filter((s: string) => ['profile', 'email', 'phone', 'offline_access', 'openid'].includes(s));
+      return renderPage(ctx, 'pages/consent.njk', { titleKey: 'consent.title', uid: d.uid, clientName: ctx.state.clientName, scopes }, d.params.ui_locales);
+    }
+    ctx.throw(400, `unsupported prompt ${d.prompt.name}`);
+  });
+
+  router.post('/interaction/:uid/login', async (ctx) => {
+    const d = ctx.state.interaction;
+    const parsed = loginInput.safeParse(await parseBody(ctx, z.record(z.string(), z.unknown())));
+    if (!parsed.success) {
+      ctx.status = 400;
+      return showLogin(ctx, d, { error: 'login.error.required', identifier: '' });
+    }
+    const { identifier, password } = parsed.data;
+    const outcome = await authenticator.authenticate(identifier, password, ctx.ip);
+    if (!outcome.ok) {
+      ctx.status = 401;
+      return showLogin(ctx, d, { error: 'login.error.invalid', identifier });
+    }
+    await finish(ctx, { login: { accountId: outcome.user.sub, acr: ACR.password, amr: [...AMR.password] } });
+  });
+
+  router.post('/interaction/:uid/confirm', async (ctx) => {
+    const d = ctx.state.interaction;
+    if (d.prompt.name !== 'consent') ctx.throw(400, 'nothing to confirm');
+    await grantConsent(ctx, d);
+  });
+
+  router.post('/interaction/:uid/abort', async (ctx) => {
+    await finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the login' });
+  });
+
+  return router;
+}

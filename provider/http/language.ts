@@ -1,0 +1,17 @@
+// The visible language switch: remembers the choice in a cookie and goes back to the page it came from.
+import Router from '@koa/router';
+import { LANGUAGE_COOKIE, isLocale } from './i18n.ts';
+import { safeReturnPath } from './page.ts';
+
+export function languageRoutes(): Router {
+  const router = new Router();
+  router.get('/language/:locale', (ctx) => {
+    if (!isLocale(ctx.params.locale)) ctx.throw(404);
+    ctx.cookies.set(LANGUAGE_COOKIE, ctx.params.locale, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 365 * 24 * 3600 * 1000 });
+    // ui_locales in the return address would win over the new choice: drop it.
+    const back = new URL(safeReturnPath(ctx.query.return_to), 'http://x');
+    back.searchParams.delete('ui_locales');
+    ctx.redirect(back.pathname + back.search);
+  });
+  return router;
+}

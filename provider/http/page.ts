@@ -1,0 +1,28 @@
+// Renders a page for a request: its language, its CSRF token and where the language switch returns to.
+import type { Context } from 'koa';
+import { render } from './views.ts';
+import { requestLocale } from './locale.ts';
+
+export function renderPage(ctx: Context, template: string, context: Record<string, unknown> & { titleKey: string }, uiLocales?: string): void {
+  const locale = requestLocale(ctx, uiLocales);
+  ctx.type = 'html';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = render(template, { locale, csrf: ctx.state.csrf, returnTo: ctx.method === 'GET' ? ctx.originalUrl : undefined, ...context });
+}
+
+/** A page with a title, a message and links: errors, confirmations, "check your mail". */
+export function renderMessage(
+  ctx: Context,
+  status: number,
+  titleKey: string,
+  messageKey: string,
+  extra: { messageParams?: Record<string, string | number>; actions?: { href: string; key: string }[]; isError?: boolean } = {},
+): void {
+  ctx.status = status;
+  renderPage(ctx, 'pages/message.njk', { titleKey, messageKey, isError: status >= 400, ...extra });
+}
+
+/** Only same-site relative paths may be returned to (no open redirect). */
+export function safeReturnPath(value: unknown, fallback = '/'): string {
+  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : fallback;
+}

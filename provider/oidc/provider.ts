@@ -1,0 +1,121 @@
+// The oidc-provider instance: protocol endpoints only. Pages (login, consent, logout, errors) are ours and
+// rendered from views/; every persisted model goes through the knex adapter.
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/knex.ts';
+import type { UserRepository, User } from '../accounts/repository.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { ACR } from './acr.ts';
+import { render } from '../http/views.ts';
+import { requestLocale } from '../http/locale.ts';
+
+export interface ProviderDeps {
+  config: Config;
+  db: Db;
+  users: UserRepository;
+  jwks: { keys: JWK[] };
+  cookieKeys: string[];
+}
+
+export function claimsOf(user: User) {
+  const name = [user.given_name, user.family_name].filter(Boolean).join(' ');
+  return {
+    sub: user.sub,
+    preferred_username: user.username ?? undefined,
+    name: name || undefined,
+    given_name: user.given_name ?? undefined,
+    family_name: user.family_name ?? undefined,
+    locale: user.locale ?? undefined,
+    updated_at: Math.floor(new Date(user.updated_at).getTime() / 1000),
+    email: user.email ?? undefined,
+    email_verified: user.email ? user.email_verified : undefined,
+    phone_number: user.phone_number ?? undefined,
+    phone_number_verified: user.phone_number ? user.phone_number_verified : undefined,
+  };
+}
+
+function page(ctx: KoaContextWithOIDC, template: string, context: Record<string, unknown>) {
+  ctx.type = 'html';
+  ctx.body = render(template, { locale: requestLocale(ctx), ...context });
+}
+
+export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderDeps): Provider {
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(db),
+    jwks,
+    cookies: {
+      keys: cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    claims: {
+      // acr and amr belong to every ID token: relying apps decide on assurance from them.
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username', 'locale', 'updated_at'],
+      email: ['email', 'email_verified'],
+      phone: ['phone_number', 'phone_number_verified'],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone'],
+    acrValues: Object.values(ACR),
+    conformIdTokenClaims: true,
+    async findAccount(_ctx, sub) {
+      const user = await users.findBySub(db, sub);
+      // A blocked or locked account keeps nothing: its refresh tokens and sessions stop working at once.
+      if (!user || user.status !== 'active') return undefined;
+      return { accountId: sub, claims: () => claimsOf(user) };
+    },
+    extraClientMetadata: {
+      properties: ['first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new Error('first_party must be a boolean');
+        }
+      },
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      registration: config.initialAccessToken
+        ? { enabled: true, initialAccessToken: config.initialAccessToken }
+        : { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource(ctx, form) {
+          page(ctx, 'pages/logout.njk', { titleKey: 'logout.title', form });
+        },
+        postLogoutSuccessSource(ctx) {
+          page(ctx, 'pages/message.njk', { titleKey: 'logout.done.title', messageKey: 'logout.done.message' });
+        },
+      },
+    },
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: config.accessTokenTtl,
+      ClientCredentials: config.accessTokenTtl,
+      IdToken: config.idTokenTtl,
+      RefreshToken: config.refreshTokenTtl,
+      Session: config.sessionTtl,
+      Grant: config.refreshTokenTtl,
+      Interaction: 3600,
+      AuthorizationCode: 60,
+    },
+    renderError(ctx, out) {
+      ctx.status = ctx.status && ctx.status >= 400 ? ctx.status : 400;
+      const expired = out.error === 'invalid_request' && /interaction|session/i.test(String(out.error_description ?? ''));
+      page(ctx, 'pages/message.njk', {
+        titleKey: 'error.title',
+        messageKey: expired ? 'error.session_expired' : 'error.message',
+        isError: true,
+        detail: `${out.error}${out.error_description ? `: ${out.error_description}` : ''}`,
+      });
+    },
+  };
+  const provider = new Provider(config.issuerUrl, configuration);
+  provider.proxy = config.trustProxy;
+  return provider;
+}

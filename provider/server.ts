@@ -1,0 +1,131 @@
+// Composes the provider: database, keys, oidc-provider, our pages, and the background jobs of a process.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { Config } from './config.ts';
+import { createDb, type Db } from './db/knex.ts';
+import { migrate } from './db/migrate.ts';
+import { ensureSigningKeys, jwksFingerprint, loadJwks } from './oidc/keys.ts';
+import { buildProvider } from './oidc/provider.ts';
+import { purgeExpired } from './oidc/adapter.ts';
+import { generatedSecret } from './secrets.ts';
+import { createUserRepository, type UserRepository } from './accounts/repository.ts';
+import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
+import { createAuthenticator } from './flows/login/authenticate.ts';
+import { loginRoutes } from './flows/login/routes.ts';
+import { securityHeaders, csrf } from './http/security.ts';
+import { errorPages } from './http/errors.ts';
+import { staticFiles } from './http/static.ts';
+import { languageRoutes } from './http/language.ts';
+import { setDefaultLocale } from './http/locale.ts';
+import { log } from './log.ts';
+
+/** What the flows share: built once per process. */
+export interface Services {
+  config: Config;
+  db: Db;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  cookieKeys: string[];
+  provider: () => Provider;
+}
+
+export interface RunningServer {
+  url: string;
+  services: Services;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+/** Everything a process needs before it serves: used by `idp start` and by the CLI's other commands. */
+export async function createServices(config: Config, db: Db): Promise<Services & { refreshKeys(): Promise<void> }> {
+  setDefaultLocale(config.defaultLocale);
+  await migrate(db, config.databaseUrl);
+  await ensureSigningKeys(db);
+  const cookieKeys = config.cookieKeys ?? [await generatedSecret(db, 'cookie_key')];
+  const users = createUserRepository({ uniqueEmail: config.uniqueEmail });
+  const hasher = createPasswordHasher({
+    memoryCost: config.argon2MemoryKib,
+    timeCost: config.argon2TimeCost,
+    parallelism: config.argon2Parallelism,
+  });
+  // Keys rotated by another process reach this one at the next refresh: the provider is rebuilt on the new JWKS;
+  // everything else it holds lives in the database, so in-flight logins are unaffected.
+  let jwks = await loadJwks(db);
+  let provider = buildProvider({ config, db, users, jwks, cookieKeys });
+  return {
+    config,
+    db,
+    users,
+    hasher,
+    cookieKeys,
+    provider: () => provider,
+    async refreshKeys() {
+      const next = await loadJwks(db);
+      if (jwksFingerprint(next) === jwksFingerprint(jwks)) return;
+      jwks = next;
+      provider = buildProvider({ config, db, users, jwks, cookieKeys });
+      log.info('signing keys reloaded', { kids: jwksFingerprint(jwks) });
+    },
+  };
+}
+
+export async function startServer(config: Config, opts: { db?: Db } = {}): Promise<RunningServer> {
+  const db = opts.db ?? createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const services = await createServices(config, db);
+  const { users, hasher, cookieKeys } = services;
+  const authenticator = createAuthenticator({ db, users, hasher, identifierKind: config.loginIdentifier });
+
+  const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy });
+  app.use(errorPages());
+  app.use(securityHeaders());
+  app.use(staticFiles());
+
+  const pages = new Router();
+  pages.use(csrf(new URL(config.issuerUrl).origin));
+  for (const r of [loginRoutes({ config, provider: services.provider, authenticator }), languageRoutes()]) {
+    pages.use(r.routes(), r.allowedMethods());
+  }
+  pages.get('/healthz', async (ctx) => {
+    await db.raw('select 1');
+    ctx.body = { status: 'ok' };
+  });
+  app.use(pages.routes());
+  // Everything else is the protocol: discovery, /auth, /token, /jwks, /me, /session/end, …
+  // The callback is cached per provider instance; a key refresh swaps the instance.
+  const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+  app.use((ctx) => {
+    const p = services.provider();
+    let cb = callbacks.get(p);
+    if (!cb) callbacks.set(p, (cb = p.callback()));
+    ctx.respond = false;
+    return cb(ctx.req, ctx.res);
+  });
+
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const timers = [
+    setInterval(() => services.refreshKeys().catch((e) => log.error('key refresh failed', e)), config.keysRefreshSeconds * 1000),
+    setInterval(() => purgeExpired(db).catch((e) => log.error('purge failed', e)), config.purgeIntervalSeconds * 1000),
+  ];
+  for (const t of timers) t.unref();
+
+  return {
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    services,
+    server,
+    async close() {
+      for (const t of timers) clearInterval(t);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!opts.db) await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// Starts a provider in the test process (or as a separate `idp start` process) on a free port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../provider/config.ts';
+import { startServer, type RunningServer } from '../../provider/server.ts';
+import type { Db } from '../../provider/db/knex.ts';
+import { testDb, type DbKind } from './db.ts';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestProvider extends RunningServer {
+  issuer: string;
+  db: Db;
+  databaseUrl: string | undefined;
+}
+
+/** A provider on `kind` with test-friendly settings (cheap argon2 unless overridden); `env` overrides settings. */
+export async function startTestProvider(kind: DbKind = 'pglite', env: Record<string, string> = {}, shared?: { db: Db; databaseUrl: string | undefined }): Promise<TestProvider> {
+  const { db, databaseUrl } = shared ?? (await testDb(kind));
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    ISSUER: issuer,
+    ARGON2_MEMORY_KIB: '8192',
+    ARGON2_TIME_COST: '1',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...env,
+  });
+  const running = await startServer(config, { db });
+  return {
+    ...running,
+    issuer,
+    db,
+    databaseUrl,
+    async close() {
+      await running.close();
+      if (!shared) await db.destroy();
+    },
+  };
+}
+
+const CLI = fileURLToPath(new URL('../../provider/cli.ts', import.meta.url));
+
+/** Runs `idp …` as a child process (Node 24 from node_modules/.bin, via the PATH npm sets). */
+export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** `idp start` in its own process; resolves once it answers /healthz. */
+export async function spawnProvider(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const port = env.PORT ?? String(await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [CLI, 'start'], {
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', ISSUER: url, ...env, PORT: port },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`provider exited with ${child.exitCode}: ${output}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`provider did not start: ${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
