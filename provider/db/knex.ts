@@ -7,6 +7,14 @@ import ClientPgLite from 'knex-pglite';
 
 export type Db = Knex;
 
+// knex-pglite reports a delete's command as "DEL", so knex returns the raw result instead of the row count
+// that the pg client returns; naming it DELETE makes both answer the same.
+class PgLiteClient extends (ClientPgLite as unknown as new (config: Knex.Config) => { processResponse(obj: { method?: string }, runner: unknown): unknown }) {
+  override processResponse(obj: { method?: string }, runner: unknown) {
+    return super.processResponse(obj.method === 'del' ? { ...obj, method: 'delete' } : obj, runner);
+  }
+}
+
 export interface DbOptions {
   databaseUrl?: string | undefined;
   /** Folder for the embedded database; `memory://` keeps it in memory (tests). */
@@ -29,7 +37,7 @@ export function createDb(opts: DbOptions): Db {
     mkdirSync(dir, { recursive: true });
     connection = { filename: dir };
   }
-  return knexFactory({ client: ClientPgLite as unknown as typeof knexFactory.Client, dialect: 'postgres', connection });
+  return knexFactory({ client: PgLiteClient as unknown as typeof knexFactory.Client, dialect: 'postgres', connection });
 }
 
 export const isEmbedded = (db: Db): boolean => db.client.config.client !== 'pg';

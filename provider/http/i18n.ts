@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const LOCALES = ['nl', 'fr', 'de', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const LANGUAGE_COOKIE = 'lang';
+export const LANGUAGE_CHOSEN_AT_COOKIE = 'lang_at';
 
 const LOCALES_DIR = fileURLToPath(new URL('../../views/locales/', import.meta.url));
 

@@ -3,8 +3,9 @@ import type { Context } from 'koa';
 import { render } from './views.ts';
 import { requestLocale } from './locale.ts';
 
-export function renderPage(ctx: Context, template: string, context: Record<string, unknown> & { titleKey: string }, uiLocales?: string): void {
-  const locale = requestLocale(ctx, uiLocales);
+/** `hint`: the relying app's ui_locales and when it sent them (an interaction's start). */
+export function renderPage(ctx: Context, template: string, context: Record<string, unknown> & { titleKey: string }, hint?: { uiLocales?: string; since?: number }): void {
+  const locale = requestLocale(ctx, hint?.uiLocales, hint?.since);
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
   ctx.body = render(template, { locale, csrf: ctx.state.csrf, returnTo: ctx.method === 'GET' ? ctx.originalUrl : undefined, ...context });

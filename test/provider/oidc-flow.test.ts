@@ -188,4 +188,29 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
     const wrong = await discover(idp.issuer, m.client_id, 'not-the-secret');
     await expect(client.clientCredentialsGrant(wrong)).rejects.toMatchObject({ error: 'invalid_client' });
   });
+
+  it('speaks the language of ui_locales, then the switch, then Accept-Language, under a strict CSP', async () => {
+    await context?.close();
+    context = await browser.newContext({ locale: 'fr-BE' });
+    page = await context.newPage();
+    const start = async (params: Record<string, string> = {}) => {
+      const res = await page.goto(client.buildAuthorizationUrl(firstParty, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256', ...params }).href);
+      return res!;
+    };
+    const res = await start();
+    expect(await page.getAttribute('html', 'lang')).toBe('fr');
+    expect(await page.locator('label[for=password]').innerText()).toBe('Mot de passe');
+    const csp = (await res.allHeaders())['content-security-policy'];
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(await page.locator('script:not([src])').count()).toBe(0);
+
+    await start({ ui_locales: 'de-BE nl' });
+    expect(await page.locator('label[for=password]').innerText()).toBe('Passwort');
+
+    await page.click('.language-switch a[lang=nl]');
+    expect(await page.locator('label[for=password]').innerText()).toBe('Wachtwoord');
+    await start();
+    expect(await page.getAttribute('html', 'lang')).toBe('nl');
+  });
 });

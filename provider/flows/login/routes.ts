@@ -9,6 +9,12 @@ import { parseBody } from '../../http/form.ts';
 import { renderPage } from '../../http/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 
+// The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
+const uiHint = (d: { params: Record<string, unknown>; lastSubmission?: unknown; exp: number }) => ({
+  uiLocales: d.params.ui_locales as string | undefined,
+  since: d.exp - 3600,
+});
+
 const loginInput = z.object({
   identifier: z.string().trim().min(1).max(320),
   password: z.string().min(1).max(1024),
@@ -34,7 +40,7 @@ export function loginRoutes({ config, provider, authenticator }: LoginRoutesDeps
       ctx,
       'pages/login.njk',
       { titleKey: 'login.title', uid: d.uid, identifierMode: config.loginIdentifier, clientName: ctx.state.clientName, ...extra },
-      d.params.ui_locales as string | undefined,
+      uiHint(d),
     );
   }
 
@@ -74,7 +80,7 @@ export function loginRoutes({ config, provider, authenticator }: LoginRoutesDeps
     if (d.prompt.name === 'consent') {
       if (ctx.state.client?.first_party === true) return grantConsent(ctx, d);
       const scopes = String(d.params.scope ?? '').split(' ').filter((s: string) => ['profile', 'email', 'phone', 'offline_access', 'openid'].includes(s));
-      return renderPage(ctx, 'pages/consent.njk', { titleKey: 'consent.title', uid: d.uid, clientName: ctx.state.clientName, scopes }, d.params.ui_locales);
+      return renderPage(ctx, 'pages/consent.njk', { titleKey: 'consent.title', uid: d.uid, clientName: ctx.state.clientName, scopes }, uiHint(d));
     }
     ctx.throw(400, `unsupported prompt ${d.prompt.name}`);
   });

@@ -1,0 +1,51 @@
+// Settings are parsed once at start: a bad value stops the start naming the variable; production needs secrets.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { loadConfig, settingsTable, ConfigError } from '../../provider/config.ts';
+import { runCli } from '../helpers/provider.ts';
+
+describe('settings', () => {
+  it('has defaults that work on a laptop', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 3000, issuerUrl: 'http://localhost:3000', dataDir: './data', databaseUrl: undefined, production: false, loginIdentifier: 'username_or_email' });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ISSUER: 'not a url' }, 'ISSUER'],
+    [{ DATABASE_URL: 'localhost' }, 'DATABASE_URL'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    [{ LOGIN_IDENTIFIER: 'phone' }, 'LOGIN_IDENTIFIER'],
+    [{ COOKIE_KEYS: 'short' }, 'COOKIE_KEYS'],
+    [{ IDP_INITIAL_ACCESS_TOKEN: 'abc' }, 'IDP_INITIAL_ACCESS_TOKEN'],
+  ])('refuses %o naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrowError(new RegExp(`${name}=`));
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'x', TRUST_PROXY: 'y' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems).toHaveLength(2);
+    }
+  });
+
+  it('requires secrets and an issuer in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrowError(/COOKIE_KEYS is required when NODE_ENV=production[\s\S]*ISSUER is required/);
+    const ok = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.be', COOKIE_KEYS: 'k'.repeat(32) });
+    expect(ok.production).toBe(true);
+  });
+
+  it('stops `idp start` with a message naming the variable, and exits non-zero', async () => {
+    const r = await runCli(['start'], { PORT: 'eighty' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/PORT="eighty": expected a port number/);
+  });
+
+  it('documents every setting in README.md', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const line of settingsTable().split('\n')) expect(readme).toContain(line);
+  });
+});
