@@ -41,6 +41,7 @@ export const settings = {
   mailFrom: setting({ env: 'MAIL_FROM', schema: z.string().min(3), default: 'Identity <no-reply@localhost>', doc: 'sender of every mail' }),
   trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: 'false', doc: 'trust X-Forwarded-* from a reverse proxy (client IP, https)' }),
   cookieKeys: setting({ env: 'COOKIE_KEYS', schema: secretList.optional(), secret: true, doc: 'comma-separated keys (≥32 chars) signing cookies; the first signs, all verify' }),
+  tokenHmacKey: setting({ env: 'TOKEN_HMAC_KEY', schema: z.string().min(32, 'must be at least 32 characters').optional(), secret: true, doc: 'key of the HMAC under which mailed and shown tokens are stored' }),
   uniqueEmail: setting({ env: 'UNIQUE_EMAIL', schema: bool, default: 'true', doc: 'one account per e-mail address; false lets several accounts share one (login then by username)' }),
   loginIdentifier: setting({ env: 'LOGIN_IDENTIFIER', schema: z.enum(['username_or_email', 'username', 'email']), default: 'username_or_email', doc: 'what the login field accepts' }),
   defaultLocale: setting({ env: 'DEFAULT_LOCALE', schema: z.enum(['nl', 'fr', 'de', 'en']), default: 'en', doc: 'language when neither ui_locales, the language cookie nor Accept-Language decides' }),

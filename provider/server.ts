@@ -21,6 +21,11 @@ import { staticFiles } from './http/static.ts';
 import { languageRoutes } from './http/language.ts';
 import { setDefaultLocale } from './http/locale.ts';
 import { log } from './log.ts';
+import { createTokenService, type TokenService } from './tokens/one-time.ts';
+import { createFlowStore, type FlowStore } from './flows/store.ts';
+import { registerSelfClient } from './flows/self/client.ts';
+import { selfRoutes } from './flows/self/routes.ts';
+import { renderPage } from './http/page.ts';
 
 /** What the flows share: built once per process. */
 export interface Services {
@@ -29,6 +34,8 @@ export interface Services {
   users: UserRepository;
   hasher: PasswordHasher;
   cookieKeys: string[];
+  tokens: TokenService;
+  flows: FlowStore;
   provider: () => Provider;
 }
 
@@ -55,12 +62,16 @@ export async function createServices(config: Config, db: Db): Promise<Services &
   // everything else it holds lives in the database, so in-flight logins are unaffected.
   let jwks = await loadJwks(db);
   let provider = buildProvider({ config, db, users, jwks, cookieKeys });
+  await registerSelfClient(provider, config.issuerUrl);
+  const tokens = createTokenService({ key: config.tokenHmacKey ?? (await generatedSecret(db, 'token_hmac_key')) });
   return {
     config,
     db,
     users,
     hasher,
     cookieKeys,
+    tokens,
+    flows: createFlowStore(),
     provider: () => provider,
     async refreshKeys() {
       const next = await loadJwks(db);
@@ -85,9 +96,10 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));
-  for (const r of [loginRoutes({ config, provider: services.provider, authenticator }), languageRoutes()]) {
+  for (const r of [loginRoutes({ config, provider: services.provider, authenticator }), languageRoutes(), selfRoutes(services)]) {
     pages.use(r.routes(), r.allowedMethods());
   }
+  pages.get('/', (ctx) => renderPage(ctx, 'pages/home.njk', { titleKey: 'home.title' }));
   pages.get('/healthz', async (ctx) => {
     await db.raw('select 1');
     ctx.body = { status: 'ok' };

@@ -5,6 +5,9 @@ import type { Context, Next } from 'koa';
 import { isAppError } from '../errors.ts';
 import { renderMessage } from './page.ts';
 import { log } from '../log.ts';
+import { catalogue } from './i18n.ts';
+
+const hasMessage = (key: string) => key in catalogue('en');
 
 const DB_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 
@@ -41,7 +44,8 @@ export function errorPages() {
       if (isAppError(e)) {
         status = e.status;
         code = e.code;
-        messageKey = MESSAGE_BY_CODE[e.code] ?? e.message;
+        // An AppError's message is a catalogue key where one exists (error.<code> or the message itself).
+        messageKey = MESSAGE_BY_CODE[e.code] ?? (hasMessage(`error.${e.code}`) ? `error.${e.code}` : e.message);
       } else if (isDatabaseUnavailable(e)) {
         status = 503;
         code = 'temporarily_unavailable';

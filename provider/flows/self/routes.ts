@@ -1,0 +1,139 @@
+// Login and logout of the provider's own pages. The authorization code is redeemed in-process (we are the
+// provider), bound to a state cookie and PKCE; the resulting app session names the oidc-provider session it came
+// from, so ending that session (logout, password reset, revocation) ends this one too.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/knex.ts';
+import type { User, UserRepository } from '../../accounts/repository.ts';
+import { SELF_CLIENT_ID, pkcePair, challengeOf } from './client.ts';
+import { safeReturnPath } from '../../http/page.ts';
+import { AppError } from '../../errors.ts';
+
+const SESSION_COOKIE = 'self';
+const LOGIN_COOKIE = 'self_login';
+
+interface AppSession {
+  sub: string;
+  sid: string;
+  authTime: number;
+  acr?: string;
+  exp: number;
+}
+
+export interface SelfDeps {
+  config: Config;
+  db: Db;
+  users: UserRepository;
+  provider: () => Provider;
+}
+
+function cookieOptions(ctx: Context, maxAgeMs: number) {
+  return { httpOnly: true, sameSite: 'lax' as const, signed: true, secure: ctx.secure, maxAge: maxAgeMs, overwrite: true };
+}
+
+function loginUrl(returnTo: string, extra: Record<string, string> = {}) {
+  return `/self/login?${new URLSearchParams({ return_to: returnTo, ...extra })}`;
+}
+
+export function selfRoutes({ config, db, users, provider }: SelfDeps): Router {
+  const router = new Router();
+
+  router.get('/self/login', async (ctx) => {
+    const { verifier, challenge } = pkcePair();
+    const state = randomBytes(16).toString('base64url');
+    const returnTo = safeReturnPath(ctx.query.return_to, '/account');
+    ctx.cookies.set(LOGIN_COOKIE, JSON.stringify({ state, verifier, returnTo }), cookieOptions(ctx, 3600_000));
+    const params = new URLSearchParams({
+      client_id: SELF_CLIENT_ID,
+      response_type: 'code',
+      redirect_uri: `${config.issuerUrl}/self/callback`,
+      scope: 'openid',
+      state,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    for (const p of ['prompt', 'max_age', 'acr_values', 'ui_locales', 'login_hint'] as const) {
+      if (typeof ctx.query[p] === 'string') params.set(p, ctx.query[p] as string);
+    }
+    ctx.redirect(`/auth?${params}`);
+  });
+
+  router.get('/self/callback', async (ctx) => {
+    const started = ctx.cookies.get(LOGIN_COOKIE, { signed: true });
+    ctx.cookies.set(LOGIN_COOKIE, null);
+    const login = started ? (JSON.parse(started) as { state: string; verifier: string; returnTo: string }) : undefined;
+    const state = String(ctx.query.state ?? '');
+    if (!login || state.length !== login.state.length || !timingSafeEqual(Buffer.from(state), Buffer.from(login.state))) {
+      throw new AppError('self_login_state', 'error.session_expired', 400);
+    }
+    if (ctx.query.error) return ctx.redirect('/');
+    const code = await provider().AuthorizationCode.find(String(ctx.query.code ?? ''));
+    if (!code || code.isExpired || (code as unknown as { consumed?: number }).consumed || code.clientId !== SELF_CLIENT_ID || code.codeChallenge !== challengeOf(login.verifier)) {
+      throw new AppError('self_login_code', 'error.session_expired', 400);
+    }
+    await code.consume();
+    const session: AppSession = {
+      sub: code.accountId!,
+      sid: code.sessionUid!,
+      authTime: code.authTime!,
+      acr: code.acr,
+      exp: Math.floor(Date.now() / 1000) + config.sessionTtl,
+    };
+    ctx.cookies.set(SESSION_COOKIE, JSON.stringify(session), cookieOptions(ctx, config.sessionTtl * 1000));
+    ctx.redirect(login.returnTo);
+  });
+
+  router.post('/self/logout', async (ctx) => {
+    ctx.cookies.set(SESSION_COOKIE, null);
+    ctx.redirect(`/session/end?${new URLSearchParams({ client_id: SELF_CLIENT_ID, post_logout_redirect_uri: `${config.issuerUrl}/` })}`);
+  });
+
+  return router;
+}
+
+export interface RequireUserOptions {
+  role?: string;
+  /** Re-authentication: the password must have been given within this many seconds. */
+  maxAgeSeconds?: number;
+}
+
+/** Middleware for the provider's own pages: sets ctx.state.user, or sends the browser to log in. */
+export function requireUser({ db, users }: Pick<SelfDeps, 'db' | 'users'>, o: RequireUserOptions = {}) {
+  return async (ctx: Context, next: Next) => {
+    const user = await currentUser(ctx, db, users);
+    const returnTo = ctx.method === 'GET' ? ctx.originalUrl : (ctx.get('referer') ? new URL(ctx.get('referer')).pathname : '/account');
+    if (!user) return ctx.redirect(loginUrl(returnTo));
+    const session = ctx.state.appSession as AppSession;
+    if (o.maxAgeSeconds !== undefined && Date.now() / 1000 - session.authTime > o.maxAgeSeconds) {
+      return ctx.redirect(loginUrl(returnTo, { max_age: '0', prompt: 'login', login_hint: user.username ?? user.email ?? '' }));
+    }
+    if (o.role && !user.roles.includes(o.role)) throw new AppError('forbidden', 'error.forbidden', 403);
+    ctx.state.user = user;
+    await next();
+  };
+}
+
+async function currentUser(ctx: Context, db: Db, users: UserRepository): Promise<User | undefined> {
+  const raw = ctx.cookies.get(SESSION_COOKIE, { signed: true });
+  if (!raw) return undefined;
+  let session: AppSession;
+  try {
+    session = JSON.parse(raw) as AppSession;
+  } catch {
+    return undefined;
+  }
+  if (session.exp < Date.now() / 1000) return undefined;
+  // The provider's session must still be alive: logging out or resetting the password ends it.
+  const alive = await db('oidc_models')
+    .where({ model: 'Session', uid: session.sid })
+    .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', new Date()))
+    .first('id');
+  if (!alive) return undefined;
+  const user = await users.findBySub(db, session.sub);
+  if (!user || user.status !== 'active') return undefined;
+  ctx.state.appSession = session;
+  return user;
+}

@@ -1,0 +1,54 @@
+// Rate limits that hold across every process: rate-limiter-flexible's PostgreSQL limiter on the rate_limits
+// table, with its queries run through knex so that the embedded database and PostgreSQL behave the same.
+import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { Db } from '../db/knex.ts';
+
+interface PgQuery {
+  text: string;
+  values?: unknown[];
+}
+
+/** Runs the limiter's `$n` queries as knex bindings (`?` in order of appearance). */
+class KnexRateLimiter extends RateLimiterPostgres {
+  declare client: Db;
+
+  _query(q: PgQuery): Promise<{ rows: unknown[]; rowCount: number }> {
+    const bindings: unknown[] = [];
+    const text = q.text.replace(/\$(\d+)/g, (_m, n: string) => {
+      bindings.push(q.values?.[Number(n) - 1] ?? null);
+      return '?';
+    });
+    return this.client.raw(text.replace(/\?\?/g, '\\?\\?'), bindings as never).then((r: any) => {
+      const rows: unknown[] = r.rows ?? [];
+      // PGlite reports no row count for a SELECT; the limiter reads it to tell "no entry".
+      return { rows, rowCount: rows.length || (r.rowCount ?? r.affectedRows ?? 0) };
+    });
+  }
+}
+
+export interface LimiterOptions {
+  /** Distinguishes this limiter's keys (e.g. `login_account`). */
+  keyPrefix: string;
+  points: number;
+  durationSeconds: number;
+  blockSeconds?: number;
+}
+
+export function createLimiter(db: Db, o: LimiterOptions) {
+  return new KnexRateLimiter({
+    storeClient: db,
+    storeType: 'knex',
+    tableName: 'rate_limits',
+    tableCreated: true,
+    clearExpiredByTimeout: false,
+    keyPrefix: o.keyPrefix,
+    points: o.points,
+    duration: o.durationSeconds,
+    blockDuration: o.blockSeconds ?? 0,
+  });
+}
+
+export type Limiter = ReturnType<typeof createLimiter>;
+
+/** True when `e` is the limiter saying "no more points" (it rejects with a RateLimiterRes). */
+export const isRateLimited = (e: unknown): e is RateLimiterRes => typeof e === 'object' && e !== null && 'msBeforeNext' in e;
