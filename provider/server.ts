@@ -26,6 +26,10 @@ import { createFlowStore, type FlowStore } from './flows/store.ts';
 import { registerSelfClient } from './flows/self/client.ts';
 import { selfRoutes } from './flows/self/routes.ts';
 import { renderPage } from './http/page.ts';
+import { createOutboxWorker, type OutboxWorker } from './messaging/worker.ts';
+import { transportsFromConfig } from './messaging/transports.ts';
+import { devMessagesRouter } from './messaging/dev-messages.ts';
+import { purgeOutbox } from './messaging/outbox.ts';
 
 /** What the flows share: built once per process. */
 export interface Services {
@@ -43,6 +47,7 @@ export interface RunningServer {
   url: string;
   services: Services;
   server: http.Server;
+  outbox: OutboxWorker;
   close(): Promise<void>;
 }
 
@@ -96,7 +101,9 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));
-  for (const r of [loginRoutes({ config, provider: services.provider, authenticator }), languageRoutes(), selfRoutes(services)]) {
+  const routers = [loginRoutes({ config, provider: services.provider, authenticator }), languageRoutes(), selfRoutes(services)];
+  if (!config.production) routers.push(devMessagesRouter(db));
+  for (const r of routers) {
     pages.use(r.routes(), r.allowedMethods());
   }
   pages.get('/', (ctx) => renderPage(ctx, 'pages/home.njk', { titleKey: 'home.title' }));
@@ -123,9 +130,24 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   });
   const { port } = server.address() as AddressInfo;
 
+  const outbox: OutboxWorker = createOutboxWorker({
+    db,
+    transports: transportsFromConfig(config),
+    pollMs: config.outboxPollMs,
+    maxAttempts: config.outboxMaxAttempts,
+    backoff: { baseMs: config.outboxBackoffSeconds * 1000, maxMs: config.outboxBackoffMaxSeconds * 1000 },
+  });
+  outbox.start();
+
+  const purge = async () => {
+    await purgeExpired(db);
+    await services.tokens.purge(db);
+    await services.flows.purge(db);
+    await purgeOutbox(db, config.outboxRetentionDays);
+  };
   const timers = [
     setInterval(() => services.refreshKeys().catch((e) => log.error('key refresh failed', e)), config.keysRefreshSeconds * 1000),
-    setInterval(() => purgeExpired(db).catch((e) => log.error('purge failed', e)), config.purgeIntervalSeconds * 1000),
+    setInterval(() => purge().catch((e) => log.error('purge failed', e)), config.purgeIntervalSeconds * 1000),
   ];
   for (const t of timers) t.unref();
 
@@ -133,8 +155,10 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     services,
     server,
+    outbox,
     async close() {
       for (const t of timers) clearInterval(t);
+      await outbox.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!opts.db) await db.destroy();

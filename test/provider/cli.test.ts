@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, spawnProvider } from '../helpers/provider.ts';
 
-describe('idp CLI on the embedded database', () => {
+// Every command is a process that opens the embedded database: slow on a loaded 2-core machine.
+describe('idp CLI on the embedded database', { timeout: 120_000 }, () => {
   let dataDir: string;
   let env: Record<string, string>;
   beforeAll(() => {

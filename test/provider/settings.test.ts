@@ -33,8 +33,8 @@ describe('settings', () => {
   });
 
   it('requires secrets and an issuer in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrowError(/COOKIE_KEYS is required when NODE_ENV=production[\s\S]*ISSUER is required/);
-    const ok = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.be', COOKIE_KEYS: 'k'.repeat(32) });
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrowError(/COOKIE_KEYS is required when NODE_ENV=production[\s\S]*TOKEN_HMAC_KEY is required[\s\S]*ISSUER is required/);
+    const ok = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.be', COOKIE_KEYS: 'k'.repeat(32), TOKEN_HMAC_KEY: 't'.repeat(32) });
     expect(ok.production).toBe(true);
   });
 

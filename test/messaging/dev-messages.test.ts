@@ -1,0 +1,77 @@
+// The development page of sent messages, through a real Koa app: list, one message, escaping, unknown ids.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDb } from '../helpers/db.ts';
+import { notice } from './fixtures.ts';
+import type { Db } from '../../provider/db/knex.ts';
+import { enqueueMail, enqueueSms } from '../../provider/messaging/outbox.ts';
+import { devMessagesRouter } from '../../provider/messaging/dev-messages.ts';
+
+describe('dev messages page', () => {
+  let db: Db;
+  let server: http.Server;
+  let base: string;
+  let mailId: string;
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${base}${path}`, { headers });
+    return { status: res.status, html: await res.text() };
+  };
+
+  beforeAll(async () => {
+    ({ db } = await testDb('pglite'));
+    mailId = await enqueueMail(
+      db,
+      notice('ann@example.org', { params: { title: { key: 'mail.test.title' }, paragraphs: [{ key: 'login.for_client', params: { client: '<script>alert(1)</script>' } }], action: { href: 'https://idp.example.org/activate?token=t1&a=b', label: { key: 'login.submit' } } } }),
+    );
+    await enqueueSms(db, { to: '+32490123456', text: 'Your code: 481234' });
+    const router = devMessagesRouter(db);
+    const app = new Koa();
+    app.use(router.routes());
+    server = http.createServer(app.callback());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    await db.destroy();
+  });
+
+  it('lists the latest messages with clickable links and nothing unescaped', async () => {
+    const { status, html } = await get('/dev/messages', { 'accept-language': 'en' });
+    expect(status).toBe(200);
+    expect(html).toContain('Sent messages (development)');
+    expect(html).toContain(`<a href="/dev/messages/${mailId}">Test message</a>`);
+    expect(html).toContain('<a href="https://idp.example.org/activate?token=t1&amp;a=b"><code>https://idp.example.org/activate?token=t1&amp;a=b</code></a>');
+    expect(html).toContain('Your code: 481234');
+    expect(html).toContain('+32490123456');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;');
+  });
+
+  it('shows one mail with its text and its HTML in a sandboxed frame, in the request language', async () => {
+    const { status, html } = await get(`/dev/messages/${mailId}`, { 'accept-language': 'de' });
+    expect(status).toBe(200);
+    expect(html).toContain('<html lang="de"');
+    expect(html).toContain(`<iframe sandbox="" src="/dev/messages/${mailId}/html"`);
+    expect(html).toMatch(/<textarea readonly[^>]*>&lt;!doctype html&gt;/);
+    expect(html).not.toContain('<script>');
+  });
+
+  it('serves the HTML part as its own document under a policy that allows no script and no fetch', async () => {
+    const res = await fetch(`${base}/dev/messages/${mailId}/html`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(/^sandbox; default-src 'none'; style-src 'unsafe-inline'/);
+    const body = await res.text();
+    expect(body).toMatch(/^<!doctype html>/);
+    expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    const sms = (await db('outbox').where({ channel: 'sms' }).first()) as { id: string };
+    expect((await get(`/dev/messages/${sms.id}/html`)).status).toBe(404);
+  });
+
+  it('answers 404 for an unknown or malformed id', async () => {
+    expect((await get('/dev/messages/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await get('/dev/messages/not-a-uuid')).status).toBe(404);
+  });
+});
