@@ -12,6 +12,29 @@ import { createClient } from './oidc/clients.ts';
 import { rotateSigningKeys } from './oidc/keys.ts';
 import { isAppError } from './errors.ts';
 import { log } from './log.ts';
+import cluster from 'node:cluster';
+
+/** WORKERS processes share the port; the database holds all state, so any of them can serve any request. */
+async function startCluster(config: Config) {
+  // Migrate once before forking, so that workers start on an up-to-date schema.
+  const db = createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrate(db, config.databaseUrl);
+  await db.destroy();
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+  let stopping = false;
+  cluster.on('exit', (worker, code) => {
+    if (stopping) return;
+    log.warn('worker exited; starting another', { pid: worker.process.pid, code });
+    cluster.fork();
+  });
+  log.info('provider cluster', { workers: config.workers, issuer: config.issuerUrl });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
 
 type Command = (argv: string[], config: Config) => Promise<void>;
 
@@ -52,7 +75,12 @@ const userInput = z.object({
 
 const commands: Record<string, Command> = {
   async start(_argv, config) {
+    if (config.workers > 1 && cluster.isPrimary) return startCluster(config);
     const running = await startServer(config);
+    if (cluster.isWorker) {
+      process.once('SIGTERM', () => running.close().then(() => process.exit(0)));
+      return;
+    }
     const where = config.issuerUrl;
     log.info('provider listening', { url: running.url, issuer: where, database: config.databaseUrl ? 'postgresql' : `embedded (${config.dataDir})` });
     process.stdout.write(

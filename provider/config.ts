@@ -34,6 +34,7 @@ export const settings = {
   port: setting({ env: 'PORT', schema: port, default: '3000', doc: 'TCP port the provider listens on (0 picks a free port)' }),
   host: setting({ env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'address to bind; 0.0.0.0 or :: behind a load balancer' }),
   issuer: setting({ env: 'ISSUER', schema: url.optional(), doc: 'public URL of the provider (default http://localhost:PORT); must match what relying apps use' }),
+  workers: setting({ env: 'WORKERS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(256), default: '1', doc: 'processes serving on the same port (Node cluster); more than 1 needs DATABASE_URL' }),
   databaseUrl: setting({ env: 'DATABASE_URL', schema: url.optional(), doc: 'PostgreSQL connection string; absent: embedded PostgreSQL (PGlite) under DATA_DIR' }),
   dataDir: setting({ env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'folder for the embedded database' }),
   initialAccessToken: setting({ env: 'IDP_INITIAL_ACCESS_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional(), doc: 'enables dynamic client registration (RFC 7591) with this bearer token' }),
@@ -105,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     if (!env.ISSUER) problems.push('ISSUER is required when NODE_ENV=production');
   }
+  if ((out.workers as number) > 1 && !out.databaseUrl) problems.push('WORKERS>1 needs DATABASE_URL: the embedded database serves one process only');
   if (problems.length) throw new ConfigError(problems);
   const issuerUrl = ((out.issuer as string | undefined) ?? `http://localhost:${out.port as number}`).replace(/\/+$/, '');
   return { ...(out as Omit<Config, 'issuerUrl' | 'production'>), issuerUrl, production } as Config;

@@ -1,0 +1,188 @@
+// The load generator: a separate process, so that its work is not counted inside the provider's. It receives one
+// scenario as JSON on argv, runs `connections` concurrent loops for `seconds`, and prints the result as JSON.
+import { performance } from 'node:perf_hooks';
+import { randomBytes, createHash } from 'node:crypto';
+
+export interface LoadSpec {
+  scenario: 'login' | 'client_credentials' | 'refresh' | 'userinfo' | 'discovery_jwks';
+  urls: string[];
+  issuer: string;
+  seconds: number;
+  connections: number;
+  client: { id: string; secret: string; redirectUri: string };
+  machine: { id: string; secret: string };
+  users: { username: string; password: string }[];
+  /** Per-connection credentials prepared by the runner (refresh tokens, access tokens). */
+  tokens?: string[];
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+  /** Latency of the login page itself (GET /interaction/…) inside the login scenario. */
+  loginPageMs?: number[];
+  firstError?: string;
+}
+
+class Jar {
+  private cookies = new Map<string, string>();
+  absorb(res: Response) {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair = ''] = c.split(';');
+      const i = pair.indexOf('=');
+      const value = pair.slice(i + 1);
+      if (value) this.cookies.set(pair.slice(0, i), value);
+      else this.cookies.delete(pair.slice(0, i));
+    }
+  }
+  header() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+}
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+async function expect(res: Response, status: number, what: string): Promise<Response> {
+  if (res.status !== status) throw new Error(`${what}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+  return res;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  refresh_token?: string;
+}
+
+/** One full password login: authorization request, login page, login POST, (skipped) consent, code exchange. */
+export async function login(
+  base: string,
+  spec: Pick<LoadSpec, 'client'>,
+  user: { username: string; password: string },
+  pageMs: number[],
+  extra: Record<string, string> = {},
+): Promise<TokenResponse> {
+  const jar = new Jar();
+  const get = async (url: string) => {
+    const res = await fetch(new URL(url, base), { redirect: 'manual', headers: { cookie: jar.header() } });
+    jar.absorb(res);
+    return res;
+  };
+  const verifier = randomBytes(32).toString('base64url');
+  const params = new URLSearchParams({
+    client_id: spec.client.id,
+    redirect_uri: spec.client.redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    state: randomBytes(8).toString('hex'),
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  let res = await expect(await get(`/auth?${params}`), 303, 'authorization request');
+  const interaction = res.headers.get('location')!;
+  const t0 = performance.now();
+  res = await expect(await get(interaction), 200, 'login page');
+  const html = await res.text();
+  pageMs.push(performance.now() - t0);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  res = await fetch(new URL(`${interaction}/login`, base), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, identifier: user.username, password: user.password }),
+  });
+  jar.absorb(res);
+  await expect(res, 303, 'login');
+  let location = res.headers.get('location')!;
+  // Resume → consent interaction (granted without a page for first-party apps) → resume → callback.
+  for (let hops = 0; hops < 6 && !location.startsWith(spec.client.redirectUri); hops++) {
+    res = await get(location);
+    location = res.headers.get('location') ?? '';
+    if (!location) throw new Error(`redirect chain broke at HTTP ${res.status}`);
+  }
+  const code = new URL(location).searchParams.get('code');
+  if (!code) throw new Error(`no code in ${location}`);
+  const token = await fetch(new URL('/token', base), {
+    method: 'POST',
+    headers: { authorization: basic(spec.client.id, spec.client.secret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: spec.client.redirectUri, code_verifier: verifier }),
+  });
+  await expect(token, 200, 'code exchange');
+  return (await token.json()) as TokenResponse;
+}
+
+type Step = (connection: number, base: string) => Promise<void>;
+
+function stepFor(spec: LoadSpec, pageMs: number[]): Step {
+  switch (spec.scenario) {
+    case 'login':
+      return async (c, base) => {
+        await login(base, spec, spec.users[c % spec.users.length]!, pageMs);
+      };
+    case 'client_credentials':
+      return async (_c, base) => {
+        const res = await fetch(new URL('/token', base), {
+          method: 'POST',
+          headers: { authorization: basic(spec.machine.id, spec.machine.secret), 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
+        });
+        await (await expect(res, 200, 'client credentials')).json();
+      };
+    case 'refresh': {
+      // Each connection follows its own rotating chain: a refresh token is good once.
+      const chains = [...(spec.tokens ?? [])];
+      return async (c, base) => {
+        const res = await fetch(new URL('/token', base), {
+          method: 'POST',
+          headers: { authorization: basic(spec.client.id, spec.client.secret), 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: chains[c]! }),
+        });
+        const body = (await (await expect(res, 200, 'refresh')).json()) as { refresh_token: string };
+        chains[c] = body.refresh_token;
+      };
+    }
+    case 'userinfo':
+      return async (c, base) => {
+        const res = await fetch(new URL('/me', base), { headers: { authorization: `Bearer ${spec.tokens![c % spec.tokens!.length]}` } });
+        await (await expect(res, 200, 'userinfo')).json();
+      };
+    case 'discovery_jwks':
+      return async (_c, base) => {
+        await (await expect(await fetch(new URL('/.well-known/openid-configuration', base)), 200, 'discovery')).json();
+        await (await expect(await fetch(new URL('/jwks', base)), 200, 'jwks')).json();
+      };
+  }
+}
+
+export async function run(spec: LoadSpec): Promise<LoadResult> {
+  const pageMs: number[] = [];
+  const step = stepFor(spec, pageMs);
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const start = performance.now();
+  const deadline = start + spec.seconds * 1000;
+  await Promise.all(
+    Array.from({ length: spec.connections }, async (_, c) => {
+      const base = spec.urls[c % spec.urls.length]!;
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        try {
+          await step(c, base);
+          latencies.push(performance.now() - t);
+        } catch (e) {
+          errors++;
+          firstError ??= (e as Error).message;
+          if (spec.scenario === 'refresh') return; // a broken chain cannot go on
+        }
+      }
+    }),
+  );
+  return { requests: latencies.length, errors, seconds: (performance.now() - start) / 1000, latenciesMs: latencies, loginPageMs: pageMs, firstError };
+}
+
+if (import.meta.main) {
+  const spec = JSON.parse(process.argv[2]!) as LoadSpec;
+  run(spec).then((r) => process.stdout.write(JSON.stringify(r)));
+}
