@@ -69,11 +69,16 @@ export async function purgeExpired(db: Db, now = new Date()): Promise<number> {
   return db('oidc_models').where('expires_at', '<=', now).delete();
 }
 
-/** Ends every session, grant and token of an account (password reset, reactivation, block). */
-export async function revokeAccount(db: Db, accountId: string): Promise<number> {
+/**
+ * Ends every session, grant and token of an account (password reset, reactivation, block). `keepSessionUid`
+ * spares the session the user is acting from (a password change on their own pages keeps them logged in there).
+ */
+export async function revokeAccount(db: Db, accountId: string, keepSessionUid?: string): Promise<number> {
   const grants = db('oidc_models').where({ account_id: accountId }).whereNotNull('grant_id').distinct('grant_id');
   return db('oidc_models')
-    .where({ account_id: accountId })
-    .orWhereIn('grant_id', grants)
+    .where((q) => q.where({ account_id: accountId }).orWhereIn('grant_id', grants))
+    .modify((q) => {
+      if (keepSessionUid) q.whereNot((w) => w.where({ model: 'Session', uid: keepSessionUid }));
+    })
     .delete();
 }

@@ -9,6 +9,26 @@ import { createAdapterFactory } from './adapter.ts';
 import { ACR } from './acr.ts';
 import { render } from '../http/views.ts';
 import { requestLocale } from '../http/locale.ts';
+import { isDatabaseUnavailable } from '../http/errors.ts';
+
+/**
+ * oidc-provider answers any failure of its adapter with 500 server_error. When the cause is the database being
+ * unreachable, say so: 503 temporarily_unavailable with Retry-After, so clients and load balancers back off.
+ */
+function answerOutagesWith503(provider: Provider) {
+  const causes = new WeakMap<object, unknown>();
+  provider.on('server_error', (ctx: object, err: unknown) => causes.set(ctx, err));
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 500 && isDatabaseUnavailable(causes.get(ctx))) {
+      ctx.status = 503;
+      ctx.set('Retry-After', '30');
+      if (ctx.body && typeof ctx.body === 'object' && 'error' in ctx.body) {
+        ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, try again shortly' };
+      }
+    }
+  });
+}
 
 export interface ProviderDeps {
   config: Config;
@@ -104,7 +124,12 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       Interaction: 3600,
       AuthorizationCode: 60,
     },
-    renderError(ctx, out) {
+    renderError(ctx, out, error) {
+      if (isDatabaseUnavailable(error)) {
+        ctx.status = 503;
+        ctx.set('Retry-After', '30');
+        return page(ctx, 'pages/message.njk', { titleKey: 'error.unavailable.title', messageKey: 'error.unavailable.message', isError: true });
+      }
       ctx.status = ctx.status && ctx.status >= 400 ? ctx.status : 400;
       const expired = out.error === 'invalid_request' && /interaction|session/i.test(String(out.error_description ?? ''));
       page(ctx, 'pages/message.njk', {
@@ -117,5 +142,6 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   };
   const provider = new Provider(config.issuerUrl, configuration);
   provider.proxy = config.trustProxy;
+  answerOutagesWith503(provider);
   return provider;
 }

@@ -1,5 +1,6 @@
-// Two `idp start` processes on one PostgreSQL act as one provider: a login on one, the code exchange on the other,
-// and a key rotated by the CLI is served by both after their refresh interval.
+// Two `idp start` processes on one PostgreSQL act as one provider behind a load balancer (a TCP proxy): a login on
+// one, the code exchange on the other; a key rotated by the CLI is served by both after their refresh interval;
+// a process killed in the middle of a login leaves the login to be finished on the other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
@@ -10,6 +11,7 @@ import { freePort, runCli, spawnProvider } from '../helpers/provider.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { authorize } from '../helpers/rp.ts';
 import { startCallbackServer } from '../helpers/callback-server.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 describe.skipIf(!(has('postgres') && has('chromium')))('two provider processes on one PostgreSQL', () => {
   let env: Record<string, string>;
@@ -19,11 +21,13 @@ describe.skipIf(!(has('postgres') && has('chromium')))('two provider processes o
   let rp: Awaited<ReturnType<typeof startCallbackServer>>;
   let clientId: string;
   let secret: string;
+  let balancer: Awaited<ReturnType<typeof startTcpProxy>>;
 
   beforeAll(async () => {
     const portA = await freePort();
-    // Both processes present the same public issuer, as they would behind a load balancer.
-    env = { DATABASE_URL: await freshPostgresUrl(), ISSUER: `http://127.0.0.1:${portA}`, KEYS_REFRESH_SECONDS: '1', NODE_ENV: 'test' };
+    balancer = await startTcpProxy({ host: '127.0.0.1', port: portA });
+    // Both processes present the balancer's address as their public issuer.
+    env = { DATABASE_URL: await freshPostgresUrl(), ISSUER: `http://127.0.0.1:${balancer.port}`, KEYS_REFRESH_SECONDS: '1', NODE_ENV: 'test' };
     expect((await runCli(['migrate'], env)).code).toBe(0);
     [a, b] = await Promise.all([spawnProvider({ ...env, PORT: String(portA) }), spawnProvider(env)]);
     rp = await startCallbackServer();
@@ -40,6 +44,7 @@ describe.skipIf(!(has('postgres') && has('chromium')))('two provider processes o
     await browser?.close();
     await Promise.all([a?.stop(), b?.stop()]);
     await rp?.close();
+    await balancer?.close();
   });
 
   /** The relying app talks to process B for everything but the browser's pages, which process A serves. */
@@ -82,5 +87,25 @@ describe.skipIf(!(has('postgres') && has('chromium')))('two provider processes o
     const tokens = await client.authorizationCodeGrant(onB, res.callback!, { pkceCodeVerifier: res.verifier, expectedState: res.state, expectedNonce: res.nonce });
     expect(newKids).toContain(decodeProtectedHeader(tokens.id_token!).kid);
     await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${a.url}/jwks`)), { issuer: env.ISSUER });
+  });
+
+  it('finishes a login on the other process when the first is killed in the middle of it', async () => {
+    const onB = await configOn(b.url);
+    const page = await (await browser.newContext()).newPage();
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(onB, { redirect_uri: `${rp.url}/cb`, scope: 'openid', state, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    await page.goto(url.href);
+    expect(await page.locator('#password').count()).toBe(1);
+
+    a.child.kill('SIGKILL');
+    balancer.retarget({ host: '127.0.0.1', port: Number(new URL(b.url).port) });
+
+    await page.fill('#identifier', 'els.maes');
+    await page.fill('#password', 'a long enough password');
+    await page.click('button[type=submit].primary');
+    await page.waitForURL(`${rp.url}/cb**`);
+    const tokens = await client.authorizationCodeGrant(onB, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
+    expect(tokens.access_token).toBeTruthy();
   });
 });

@@ -1,0 +1,125 @@
+// The Belgian eID on a PKCS#11 token: the holder's data, and the Authentication key signing a Web eID token.
+// Objects are found by class and label, the way the official beid module names them.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import pkcs11js from 'pkcs11js';
+import { z } from 'zod';
+import { BridgeError } from './errors.ts';
+import { pinLengthError } from './pkcs11/errors.ts';
+import type { Pkcs11Api } from './pkcs11/module.ts';
+import { findByLabel, login, logout, readAttribute, withSession, type Session } from './pkcs11/session.ts';
+import { algorithmFor, authToken, digest, signedFields, type WebEidAlgorithm, type WebEidAuthToken } from './web-eid.ts';
+
+/** Labels of the CKO_DATA objects of beid (eid-mw), by the camelCase name the bridge reports them under. */
+export const CARD_DATA_LABELS = {
+  cardNumber: 'card_number',
+  chipNumber: 'chip_number',
+  validityBeginDate: 'validity_begin_date',
+  validityEndDate: 'validity_end_date',
+  issuingMunicipality: 'issuing_municipality',
+  nationalNumber: 'national_number',
+  surname: 'surname',
+  firstnames: 'firstnames',
+  firstLetterOfThirdGivenName: 'first_letter_of_third_given_name',
+  nationality: 'nationality',
+  locationOfBirth: 'location_of_birth',
+  dateOfBirth: 'date_of_birth',
+  gender: 'gender',
+  addressStreetAndNumber: 'address_street_and_number',
+  addressZip: 'address_zip',
+  addressMunicipality: 'address_municipality',
+} as const;
+
+export type CardData = Partial<Record<keyof typeof CARD_DATA_LABELS, string>>;
+
+export const KEY_LABELS = { authentication: 'Authentication', signature: 'Signature' } as const;
+
+export interface Identity {
+  /** From the Authentication certificate, which the provider verifies. */
+  nationalNumber: string;
+  surname: string;
+  givenNames: string;
+  /** The card's data objects: not signed by anything here, so for display and comparison only. */
+  card: CardData;
+}
+
+export const pinSchema = z.string().regex(/^\d{4,12}$/, 'the PIN of a Belgian eID has 4 to 12 digits');
+
+/** `pin` null: typed on the reader's PIN pad. */
+export interface AuthenticateRequest {
+  pin: string | null;
+  origin: string;
+  nonce: string;
+  algorithm?: WebEidAlgorithm | undefined;
+}
+
+export interface Authentication {
+  authToken: WebEidAuthToken;
+  identity: Identity;
+}
+
+const SUBJECT = { surname: '2.5.4.4', givenName: '2.5.4.42', serialNumber: '2.5.4.5' } as const;
+
+function certificateHolder(certificate: x509.X509Certificate): Omit<Identity, 'card'> {
+  const field = (oid: string) => certificate.subjectName.getField(oid)[0] ?? '';
+  return { nationalNumber: field(SUBJECT.serialNumber), surname: field(SUBJECT.surname), givenNames: field(SUBJECT.givenName) };
+}
+
+function authenticationCertificate(session: Session): Buffer {
+  const object = findByLabel(session, pkcs11js.CKO_CERTIFICATE, KEY_LABELS.authentication);
+  if (!object) throw new BridgeError('not_eid', 'The card has no Authentication certificate: it is not a Belgian eID, or an expired or foreign one');
+  return readAttribute(session, object, pkcs11js.CKA_VALUE);
+}
+
+function cardData(session: Session): CardData {
+  const data: CardData = {};
+  for (const [name, label] of Object.entries(CARD_DATA_LABELS) as [keyof CardData, string][]) {
+    const object = findByLabel(session, pkcs11js.CKO_DATA, label);
+    if (object) data[name] = readAttribute(session, object, pkcs11js.CKA_VALUE).toString('utf8');
+  }
+  return data;
+}
+
+function identityOf(session: Session, certificate: x509.X509Certificate): Identity {
+  return { ...certificateHolder(certificate), card: cardData(session) };
+}
+
+/** The holder's data; no PIN needed, as on a real card. */
+export function readCard(api: Pkcs11Api, slot: Buffer): Identity {
+  return withSession(api, slot, (session) => identityOf(session, new x509.X509Certificate(new Uint8Array(authenticationCertificate(session)))));
+}
+
+// DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256: the card pads, the caller names the hash.
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+function sign(session: Session, key: Buffer, algorithm: WebEidAlgorithm, data: Buffer): Buffer {
+  const hash = digest(algorithm, data);
+  const [mechanism, input]: [pkcs11js.Mechanism, Buffer] =
+    algorithm === 'RS256'
+      ? [{ mechanism: pkcs11js.CKM_RSA_PKCS }, Buffer.concat([SHA256_DIGEST_INFO, hash])]
+      : algorithm === 'PS256'
+        ? [{ mechanism: pkcs11js.CKM_RSA_PKCS_PSS, parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, saltLen: 32 } as pkcs11js.RsaPSS }, hash]
+        : [{ mechanism: pkcs11js.CKM_ECDSA }, hash]; // PKCS#11 returns ECDSA as raw r‖s, which is what Web eID wants.
+  session.api.C_SignInit(session.handle, mechanism, key);
+  return session.api.C_Sign(session.handle, input, Buffer.alloc(1024));
+}
+
+/** Logs in with the PIN (or the PIN pad), signs the Web eID fields with the Authentication key, logs out. */
+export function authenticate(api: Pkcs11Api, slot: Buffer, request: AuthenticateRequest): Authentication {
+  if (request.pin !== null && !pinSchema.safeParse(request.pin).success) throw pinLengthError();
+  return withSession(api, slot, (session) => {
+    const der = authenticationCertificate(session);
+    const certificate = new x509.X509Certificate(new Uint8Array(der));
+    const algorithm = algorithmFor(certificate.publicKey.algorithm as EcKeyAlgorithm, request.algorithm);
+    const identity = identityOf(session, certificate);
+    login(session, request.pin);
+    try {
+      const key = findByLabel(session, pkcs11js.CKO_PRIVATE_KEY, KEY_LABELS.authentication);
+      if (!key) throw new BridgeError('not_eid', 'The card has no Authentication key');
+      const signature = sign(session, key, algorithm, signedFields(algorithm, request.origin, request.nonce));
+      return { authToken: authToken(der, algorithm, signature), identity };
+    } finally {
+      logout(session);
+    }
+  });
+}

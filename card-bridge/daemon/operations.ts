@@ -1,0 +1,111 @@
+// Authentication operations of the daemon, and the card they share. One operation holds the card from
+// POST /authenticate until it ends (token made, failed, cancelled or timed out); a second caller meanwhile
+// gets `busy` at once rather than waiting, so that no citizen faces two PIN prompts and the provider's page
+// can say why. A wrong PIN typed on the bridge's page keeps the operation waiting for another try; with the
+// PIN pad or the terminal it ends the operation, and the provider's page starts a new one.
+import { randomBytes } from 'node:crypto';
+import type { Authentication } from '../card.ts';
+import { BridgeError } from '../errors.ts';
+import { toBridgeError } from '../pkcs11/errors.ts';
+import type { WebEidAlgorithm } from '../web-eid.ts';
+
+export type PinSource = 'page' | 'pinpad' | 'terminal';
+export type OperationState = 'pin_required' | 'done' | 'failed';
+
+export interface Operation {
+  id: string;
+  origin: string;
+  nonce: string;
+  algorithm: WebEidAlgorithm | undefined;
+  pinSource: PinSource;
+  /** Anti-CSRF token of the PIN page's form. */
+  csrf: string;
+  state: OperationState;
+  expiresAt: Date;
+  /** Aborts a terminal PIN prompt when the operation ends without it. */
+  abort: AbortController;
+  /** The last wrong PIN on the page, while the operation waits for another try. */
+  lastError?: BridgeError;
+  error?: BridgeError;
+  result?: Authentication;
+}
+
+const RETRY_ON_PAGE = new Set(['pin_incorrect', 'pin_length']);
+// How long a finished operation's outcome stays available to the page that polls for it.
+const OUTCOME_TTL_MS = 60_000;
+
+const randomId = () => randomBytes(18).toString('base64url');
+
+export class Operations {
+  readonly #timeoutMs: number;
+  readonly #all = new Map<string, Operation>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  #active: Operation | undefined;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  start(input: Pick<Operation, 'origin' | 'nonce' | 'algorithm' | 'pinSource'>): Operation {
+    if (this.#active) {
+      const seconds = Math.max(1, Math.ceil((this.#active.expiresAt.getTime() - Date.now()) / 1000));
+      throw new BridgeError('busy', `Another eID operation is in progress: finish it in its window, or retry within ${seconds} seconds`);
+    }
+    const op: Operation = { ...input, id: randomId(), csrf: randomId(), state: 'pin_required', expiresAt: new Date(Date.now() + this.#timeoutMs), abort: new AbortController() };
+    this.#active = op;
+    this.#all.set(op.id, op);
+    this.#timers.set(op.id, setTimeout(() => this.fail(op, new BridgeError('timeout', 'The PIN was not entered in time: start again')), this.#timeoutMs).unref());
+    return op;
+  }
+
+  get(id: string): Operation | undefined {
+    return this.#all.get(id);
+  }
+
+  /** Runs the card work (synchronous, as PKCS#11 calls are) with the PIN, null for the PIN pad; the outcome lands on the operation. */
+  run(op: Operation, pin: string | null, card: (pin: string | null) => Authentication): void {
+    if (op.state !== 'pin_required') return;
+    try {
+      op.result = card(pin);
+      delete op.lastError;
+      this.#end(op, 'done');
+    } catch (e) {
+      const error = toBridgeError(e);
+      if (op.pinSource === 'page' && RETRY_ON_PAGE.has(error.code)) {
+        op.lastError = error;
+      } else {
+        this.fail(op, error);
+      }
+    }
+  }
+
+  fail(op: Operation, error: BridgeError): void {
+    if (op.state === 'done' || op.state === 'failed') return;
+    op.error = error;
+    op.abort.abort(error);
+    this.#end(op, 'failed');
+  }
+
+  /** A token is handed out once: the operation is forgotten after the page has read it. */
+  delivered(op: Operation): void {
+    if (op.state === 'done') this.#forget(op);
+  }
+
+  close(): void {
+    for (const op of this.#all.values()) this.fail(op, new BridgeError('cancelled', 'The eID bridge stopped'));
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+  }
+
+  #end(op: Operation, state: 'done' | 'failed'): void {
+    op.state = state;
+    if (this.#active === op) this.#active = undefined;
+    clearTimeout(this.#timers.get(op.id));
+    this.#timers.set(op.id, setTimeout(() => this.#forget(op), OUTCOME_TTL_MS).unref());
+  }
+
+  #forget(op: Operation): void {
+    clearTimeout(this.#timers.get(op.id));
+    this.#timers.delete(op.id);
+    this.#all.delete(op.id);
+  }
+}

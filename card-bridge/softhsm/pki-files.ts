@@ -1,0 +1,71 @@
+// The test PKI on disk, next to the virtual card: what the provider trusts (root.pem, citizen-ca.pem) and what
+// `openssl ocsp` needs to answer for the card (CA, responder certificate and key, index.txt). An existing
+// PKI in the folder is reused, so re-provisioning a card does not force the provider to trust a new root.
+import 'reflect-metadata';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { createTestEidPki, privateKeyPem, type Issuer, type KeyKind, type TestEidPki } from './test-pki.ts';
+
+export const PKI_FILES = {
+  root: 'root.pem',
+  rootKey: 'root.key',
+  citizenCa: 'citizen-ca.pem',
+  citizenCaKey: 'citizen-ca.key',
+  ocspResponder: 'ocsp-responder.pem',
+  ocspResponderKey: 'ocsp-responder.key',
+  authentication: 'authentication.pem',
+  signature: 'signature.pem',
+  index: 'index.txt',
+} as const;
+
+const ISSUERS = [
+  ['root', PKI_FILES.root, PKI_FILES.rootKey],
+  ['citizenCa', PKI_FILES.citizenCa, PKI_FILES.citizenCaKey],
+  ['ocspResponder', PKI_FILES.ocspResponder, PKI_FILES.ocspResponderKey],
+] as const;
+
+async function readIssuer(certPath: string, keyPath: string): Promise<Issuer> {
+  const cert = new x509.X509Certificate(readFileSync(certPath, 'utf8'));
+  const keyDer = Buffer.from(readFileSync(keyPath, 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  const { name, namedCurve } = cert.publicKey.algorithm as EcKeyAlgorithm;
+  const algorithm = name === 'ECDSA' ? { name, namedCurve } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', keyDer, algorithm, true, ['sign']);
+  return { cert, privateKey: privateKey as unknown as CryptoKey };
+}
+
+export async function loadOrCreatePki(outDir: string, kind: KeyKind): Promise<TestEidPki> {
+  if (!ISSUERS.every(([, cert, key]) => existsSync(join(outDir, cert)) && existsSync(join(outDir, key)))) return createTestEidPki(kind);
+  const [root, citizenCa, ocspResponder] = await Promise.all(ISSUERS.map(([, cert, key]) => readIssuer(join(outDir, cert), join(outDir, key))));
+  return { root: root!, citizenCa: citizenCa!, ocspResponder: ocspResponder! };
+}
+
+const utcTime = (d: Date) => d.toISOString().replace(/^\d\d(\d\d)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d).*$/, '$1$2$3$4$5$6Z');
+const opensslName = (name: x509.Name) =>
+  name.toJSON().map((rdn) => Object.entries(rdn).map(([type, values]) => `/${type}=${values.join('+')}`).join('')).join('');
+// openssl prints serials as BN_bn2hex does: upper case, without leading zero bytes.
+const opensslSerial = (hex: string) => hex.toUpperCase().replace(/^(00)+(?=..)/, '');
+
+/** An openssl CA database: both card certificates valid ("V"), looked up by serial. */
+function indexTxt(cards: x509.X509Certificate[]): string {
+  return cards.map((c) => `V\t${utcTime(c.notAfter)}\t\t${opensslSerial(c.serialNumber)}\tunknown\t${opensslName(c.subjectName)}\n`).join('');
+}
+
+export async function writePkiFiles(outDir: string, pki: TestEidPki, cards: { authentication: x509.X509Certificate; signature: x509.X509Certificate }): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, cert, key] of ISSUERS) {
+    writeFileSync(join(outDir, cert), pki[name].cert.toString('pem') + '\n');
+    writeFileSync(join(outDir, key), await privateKeyPem(pki[name].privateKey), { mode: 0o600 });
+  }
+  writeFileSync(join(outDir, PKI_FILES.authentication), cards.authentication.toString('pem') + '\n');
+  writeFileSync(join(outDir, PKI_FILES.signature), cards.signature.toString('pem') + '\n');
+  writeFileSync(join(outDir, PKI_FILES.index), indexTxt([cards.authentication, cards.signature]));
+  writeFileSync(join(outDir, `${PKI_FILES.index}.attr`), 'unique_subject = no\n');
+}
+
+/** The command that answers OCSP requests for the virtual card's certificates. */
+export function ocspResponderCommand(outDir: string, port: number): string {
+  const f = (name: string) => JSON.stringify(join(outDir, name));
+  return `openssl ocsp -index ${f(PKI_FILES.index)} -CA ${f(PKI_FILES.citizenCa)} -rsigner ${f(PKI_FILES.ocspResponder)} -rkey ${f(PKI_FILES.ocspResponderKey)} -port ${port}`;
+}

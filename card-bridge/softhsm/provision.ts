@@ -1,0 +1,137 @@
+// A virtual Belgian eID in SoftHSM2, for development and tests: a token labelled BELPIC with the holder's
+// key pairs, certificates from the test PKI and the identity data objects, as the beid module shows a card.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type * as x509 from '@peculiar/x509';
+import type { Template } from 'pkcs11js';
+import { CARD_DATA_LABELS, KEY_LABELS, type CardData } from '../card.ts';
+import { BridgeError } from '../errors.ts';
+import { birthDateOf, genderOf } from '../national-number.ts';
+import { closeModule, loadModule } from '../pkcs11/module.ts';
+import { login, logout, withSession } from '../pkcs11/session.ts';
+import { findEid } from '../pkcs11/slots.ts';
+import { ensureSoftHsmConf } from './conf.ts';
+import { loadOrCreatePki, writePkiFiles } from './pki-files.ts';
+import { certificateTemplate, dataObjectTemplate, keyPairTemplates } from './token-objects.ts';
+import { generateKeyPair, issueAuthenticationCertificate, issueSignatureCertificate, type KeyKind } from './test-pki.ts';
+
+export const TOKEN_LABEL = 'BELPIC';
+// The security officer PIN plays the PUK's part; nothing in the bridge uses it.
+const SO_PIN = '12345678';
+
+export interface CardHolder {
+  nationalNumber: string;
+  surname: string;
+  givenNames: string;
+  cardNumber: string;
+}
+
+export interface ProvisionOptions {
+  holder: CardHolder;
+  pin: string;
+  key: Extract<KeyKind, 'ec-p384' | 'rsa-2048'>;
+  ocspUrl: string;
+  outDir: string;
+  confPath: string;
+  modulePath: string;
+}
+
+export interface Provisioned {
+  authentication: x509.X509Certificate;
+  signature: x509.X509Certificate;
+  cardData: CardData;
+}
+
+function softhsmUtil(confPath: string, args: string[]): void {
+  execFileSync('softhsm2-util', args, { env: { ...process.env, SOFTHSM2_CONF: confPath }, stdio: 'pipe' });
+}
+
+/** Deletes every BELPIC token of this configuration, then initialises a free slot as a new one. */
+function replaceToken(confPath: string, pin: string): void {
+  for (let i = 0; i < 16; i++) {
+    try {
+      softhsmUtil(confPath, ['--delete-token', '--token', TOKEN_LABEL]);
+    } catch {
+      break; // none left
+    }
+  }
+  try {
+    softhsmUtil(confPath, ['--init-token', '--free', '--label', TOKEN_LABEL, '--so-pin', SO_PIN, '--pin', pin]);
+  } catch (e) {
+    const detail = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message;
+    throw new BridgeError('softhsm_error', `softhsm2-util could not create the ${TOKEN_LABEL} token (${detail}); is softhsm2 installed?`, { cause: e });
+  }
+}
+
+const DUTCH_MONTHS = ['JAN', 'FEB', 'MAAR', 'APR', 'MEI', 'JUN', 'JUL', 'AUG', 'SEP', 'OKT', 'NOV', 'DEC'];
+const cardDate = (d: Date) => `${String(d.getUTCDate()).padStart(2, '0')}.${String(d.getUTCMonth() + 1).padStart(2, '0')}.${d.getUTCFullYear()}`;
+
+/** The identity file's fields as a Dutch-language card spells them (birth date "31 JUL 1985", gender M/V). */
+function cardDataFor(holder: CardHolder, now: Date): CardData {
+  const names = holder.givenNames.split(/\s+/);
+  const birth = birthDateOf(holder.nationalNumber);
+  const validUntil = new Date(now);
+  validUntil.setUTCFullYear(now.getUTCFullYear() + 10);
+  return {
+    cardNumber: holder.cardNumber,
+    chipNumber: randomBytes(16).toString('hex').toUpperCase(),
+    validityBeginDate: cardDate(now),
+    validityEndDate: cardDate(validUntil),
+    issuingMunicipality: 'Brussel',
+    nationalNumber: holder.nationalNumber,
+    surname: holder.surname,
+    firstnames: names.slice(0, 2).join(' '),
+    firstLetterOfThirdGivenName: names[2]?.[0] ?? '',
+    nationality: 'Belg',
+    locationOfBirth: 'Brussel',
+    ...(birth ? { dateOfBirth: `${birth.slice(8, 10)} ${DUTCH_MONTHS[Number(birth.slice(5, 7)) - 1]} ${birth.slice(0, 4)}` } : {}),
+    gender: genderOf(holder.nationalNumber) === 'M' ? 'M' : 'V',
+    addressStreetAndNumber: 'Wetstraat 16',
+    addressZip: '1000',
+    addressMunicipality: 'Brussel',
+  };
+}
+
+function writeObjects(modulePath: string, confPath: string, pin: string, objects: Template[]): void {
+  // SoftHSM reads SOFTHSM2_CONF when the module is initialised, in this process.
+  process.env.SOFTHSM2_CONF = confPath;
+  const module = loadModule(modulePath);
+  try {
+    const slot = findEid(module.api);
+    withSession(module.api, slot.handle, (session) => {
+      login(session, pin);
+      try {
+        for (const template of objects) module.api.C_CreateObject(session.handle, template);
+      } finally {
+        logout(session);
+      }
+    }, { readWrite: true });
+  } finally {
+    closeModule(module);
+  }
+}
+
+export async function provisionSoftHsm(o: ProvisionOptions): Promise<Provisioned> {
+  ensureSoftHsmConf(o.confPath);
+  replaceToken(o.confPath, o.pin);
+  const pki = await loadOrCreatePki(o.outDir, o.key);
+  const [authKeys, signKeys] = await Promise.all([generateKeyPair(o.key), generateKeyPair(o.key)]);
+  const authentication = await issueAuthenticationCertificate(pki.citizenCa, o.holder, { publicKey: authKeys.publicKey, ocspUrl: o.ocspUrl });
+  const signature = await issueSignatureCertificate(pki.citizenCa, o.holder, { publicKey: signKeys.publicKey, ocspUrl: o.ocspUrl });
+  const authTemplates = await keyPairTemplates(authKeys, KEY_LABELS.authentication, 2);
+  const signTemplates = await keyPairTemplates(signKeys, KEY_LABELS.signature, 3);
+  const cardData = cardDataFor(o.holder, new Date());
+  writeObjects(o.modulePath, o.confPath, o.pin, [
+    authTemplates.privateKey,
+    authTemplates.publicKey,
+    signTemplates.privateKey,
+    signTemplates.publicKey,
+    certificateTemplate(authentication, KEY_LABELS.authentication, 2),
+    certificateTemplate(signature, KEY_LABELS.signature, 3),
+    certificateTemplate(pki.citizenCa.cert, 'CA', 4),
+    certificateTemplate(pki.root.cert, 'Root', 6),
+    ...Object.entries(cardData).map(([name, value]) => dataObjectTemplate(CARD_DATA_LABELS[name as keyof CardData], value)),
+  ]);
+  await writePkiFiles(o.outDir, pki, { authentication, signature });
+  return { authentication, signature, cardData };
+}
