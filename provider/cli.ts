@@ -12,6 +12,9 @@ import { createClient } from './oidc/clients.ts';
 import { rotateSigningKeys } from './oidc/keys.ts';
 import { isAppError } from './errors.ts';
 import { log } from './log.ts';
+import { enqueueMail, findMessage } from './messaging/outbox.ts';
+import { createOutboxWorker } from './messaging/worker.ts';
+import { transportsFromConfig } from './messaging/transports.ts';
 import cluster from 'node:cluster';
 
 /** WORKERS processes share the port; the database holds all state, so any of them can serve any request. */
@@ -182,6 +185,26 @@ const commands: Record<string, Command> = {
       const keep = Math.max(config.idTokenTtl, config.accessTokenTtl) + config.keysRefreshSeconds + 60;
       const kids = await rotateSigningKeys(db, keep);
       process.stdout.write(`New signing keys: ${kids.join(', ')}\nRunning processes use them within ${config.keysRefreshSeconds} s; old keys stay in the JWKS for ${keep} s.\n`);
+    });
+  },
+
+  /** Sends a test mail through the outbox and the configured transport, and says whether it was delivered. */
+  async mail(argv, config) {
+    const { positionals, values } = args(argv, { to: { type: 'string' }, locale: { type: 'string' } });
+    if (positionals[0] !== 'test') throw new UsageError('usage: idp mail test --to ADDRESS [--locale nl|fr|de|en]');
+    const input = z.object({ to: z.email('expected an e-mail address'), locale: z.enum(['nl', 'fr', 'de', 'en']).default(config.defaultLocale) }).parse(values);
+    await withServices(config, async ({ db }) => {
+      const id = await enqueueMail(db, {
+        to: input.to,
+        template: 'notice',
+        locale: input.locale,
+        params: { title: { key: 'mail.test.title' }, paragraphs: [{ key: 'mail.test.body' }] },
+      });
+      const worker = createOutboxWorker({ db, transports: transportsFromConfig(config), pollMs: 1000, maxAttempts: 1, backoff: { baseMs: 1000, maxMs: 1000 } });
+      await worker.drain();
+      const sent = await findMessage(db, id);
+      process.stdout.write(sent?.status === 'sent' ? `Sent to ${input.to} via ${sent.transport}\n` : `Not sent: ${sent?.lastError ?? 'unknown error'}\n`);
+      if (sent?.status !== 'sent') process.exitCode = 1;
     });
   },
 

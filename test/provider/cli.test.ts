@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, spawnProvider } from '../helpers/provider.ts';
+import { startSmtpSink } from '../helpers/smtp-sink.ts';
 
 // Every command is a process that opens the embedded database: slow on a loaded 2-core machine.
 describe('idp CLI on the embedded database', { timeout: 120_000 }, () => {
@@ -77,6 +78,23 @@ describe('idp CLI on the embedded database', { timeout: 120_000 }, () => {
       expect((await fetch(`${without.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
     } finally {
       await without.stop();
+    }
+  });
+
+  it('sends a test mail through the configured SMTP server, in the chosen language', async () => {
+    const sink = await startSmtpSink();
+    try {
+      const r = await runCli(['mail', 'test', '--to', 'ops@example.be', '--locale', 'nl'], { ...env, SMTP_URL: sink.url });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/Sent to ops@example.be via smtp/);
+      const mail = await sink.waitFor((m) => m.to.includes('ops@example.be'));
+      expect(mail.subject).toBe('Testbericht');
+      await sink.down();
+      const down = await runCli(['mail', 'test', '--to', 'ops@example.be'], { ...env, SMTP_URL: sink.url });
+      expect(down.code).toBe(1);
+      expect(down.stdout).toMatch(/Not sent: /);
+    } finally {
+      await sink.stop();
     }
   });
 });
