@@ -25,6 +25,12 @@ import { createTokenService, type TokenService } from './tokens/one-time.ts';
 import { createFlowStore, type FlowStore } from './flows/store.ts';
 import { registerSelfClient } from './flows/self/client.ts';
 import { selfRoutes } from './flows/self/routes.ts';
+import { accountRoutes } from './flows/account/routes.ts';
+import { notificationApi } from './api/notifications.ts';
+import { createLoginThrottle } from './flows/login/throttle.ts';
+import { recoveryRoutes } from './flows/recovery/routes.ts';
+import { createCaptcha } from './captcha/captcha.ts';
+import { captchaAssets, captchaRoutes } from './captcha/routes.ts';
 import { renderPage } from './http/page.ts';
 import { createOutboxWorker, type OutboxWorker } from './messaging/worker.ts';
 import { transportsFromConfig } from './messaging/transports.ts';
@@ -48,6 +54,8 @@ export interface RunningServer {
   services: Services;
   server: http.Server;
   outbox: OutboxWorker;
+  /** Every route of our own pages and APIs ("METHOD /path/:param"), for tests that must cover them all. */
+  routes: string[];
   close(): Promise<void>;
 }
 
@@ -92,16 +100,18 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const db = opts.db ?? createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const services = await createServices(config, db);
   const { users, hasher, cookieKeys } = services;
-  const authenticator = createAuthenticator({ db, users, hasher, identifierKind: config.loginIdentifier });
+  const authenticator = createAuthenticator({ db, users, hasher, identifierKind: config.loginIdentifier, throttle: createLoginThrottle(db, config) });
+  const captcha = await createCaptcha(config, db);
 
   const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy });
   app.use(errorPages());
   app.use(securityHeaders());
   app.use(staticFiles());
+  app.use(captchaAssets());
 
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));
-  const routers = [loginRoutes({ config, provider: services.provider, authenticator }), languageRoutes(), selfRoutes(services)];
+  const routers = [loginRoutes({ config, provider: services.provider, authenticator }), languageRoutes(), selfRoutes(services), accountRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha)];
   if (!config.production) routers.push(devMessagesRouter(db));
   for (const r of routers) {
     pages.use(r.routes(), r.allowedMethods());
@@ -111,6 +121,9 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     await db.raw('select 1');
     ctx.body = { status: 'ok' };
   });
+  // The JSON API authenticates with bearer tokens: outside the pages' CSRF middleware, which sets a cookie.
+  const api = notificationApi(services);
+  app.use(api.routes()).use(api.allowedMethods());
   app.use(pages.routes());
   // Everything else is the protocol: discovery, /auth, /token, /jwks, /me, /session/end, …
   // The callback is cached per provider instance; a key refresh swaps the instance.
@@ -156,6 +169,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     services,
     server,
     outbox,
+    routes: pages.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${layer.path}`)),
     async close() {
       for (const t of timers) clearInterval(t);
       await outbox.stop();

@@ -1,0 +1,62 @@
+// Validation of a Web eID authentication token, in Web eID's order: token shape, certificate purpose and policy,
+// validity, trust path, revocation, and last the signature over this site's origin and the caller's nonce.
+// Issuing and remembering the nonce is the caller's job; a nonce is only ever checked through the signature.
+import type { X509Certificate } from 'node:crypto';
+import { parseAuthToken } from './auth-token.ts';
+import {
+  BELGIAN_AUTHENTICATION_POLICIES,
+  type CardHolder,
+  checkPolicy,
+  checkPurpose,
+  checkValidity,
+  ocspUrl,
+  readCardCertificate,
+  readHolder,
+} from './card-certificate.ts';
+import { buildPath } from './certificate-path.ts';
+import { EidError } from './errors.ts';
+import { assertOrigin } from './origin.ts';
+import { checkRevocation, type RevocationOptions, type RevocationResult } from './revocation.ts';
+import { verifyTokenSignature } from './signature.ts';
+import { type CertificateInput, parseCertificates } from './trust-anchors.ts';
+
+export interface ValidateEidAuthTokenOptions {
+  /** This site's origin as the browser sees it, e.g. "https://login.example.be". */
+  origin: string;
+  /** The challenge nonce the caller issued for this login. */
+  nonce: string;
+  /** Trusted CA certificates, root or intermediate; a path may end at any of them. */
+  trustAnchors: CertificateInput | readonly CertificateInput[];
+  /** Untrusted CA certificates that may link the card's issuer to an anchor. */
+  intermediates?: CertificateInput | readonly CertificateInput[];
+  /** Default: the current time. */
+  now?: Date;
+  /** OCSP settings, or false to skip the revocation check. Default: OCSP with default settings. */
+  revocation?: RevocationOptions | false;
+  /** Accepted authentication-certificate policies. Default: BELGIAN_AUTHENTICATION_POLICIES. */
+  policies?: readonly string[];
+}
+
+export interface EidIdentity extends CardHolder {
+  /** The card's authentication certificate, now verified. */
+  certificate: X509Certificate;
+  revocation: RevocationResult;
+}
+
+export async function validateEidAuthToken(token: unknown, options: ValidateEidAuthTokenOptions): Promise<EidIdentity> {
+  assertOrigin(options.origin);
+  if (typeof options.nonce !== 'string' || options.nonce === '') throw new EidError('nonce_invalid', 'no nonce was given');
+  const anchors = parseCertificates(options.trustAnchors);
+  if (anchors.length === 0) throw new EidError('trust_anchors_invalid', 'no trust anchor is configured');
+  const now = options.now ?? new Date();
+
+  const parsed = parseAuthToken(token);
+  const card = readCardCertificate(parsed.certificate);
+  checkPurpose(card);
+  checkPolicy(card, options.policies ?? BELGIAN_AUTHENTICATION_POLICIES);
+  checkValidity(card, now);
+  const [, issuer] = buildPath(card.certificate, anchors, parseCertificates(options.intermediates ?? []), now);
+  const revocation = await checkRevocation(card.certificate, issuer!, ocspUrl(card), options.revocation ?? {}, now);
+  verifyTokenSignature(parsed.algorithm, parsed.signature, card.certificate, options.origin, options.nonce);
+  return { ...readHolder(card), certificate: card.certificate, revocation };
+}
