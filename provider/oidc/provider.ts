@@ -76,7 +76,10 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       email: ['email', 'email_verified'],
       phone: ['phone_number', 'phone_number_verified'],
     },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone'],
+    // notifications:send is for client-credentials tokens of apps sending alerts (provider/api/notifications.ts).
+    // Being listed here makes oidc-provider check it against a client's registered `scope`: unlisted, any client
+    // could ask for it.
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone', 'notifications:send'],
     acrValues: Object.values(ACR),
     conformIdTokenClaims: true,
     async findAccount(_ctx, sub) {
@@ -143,5 +146,13 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   const provider = new Provider(config.issuerUrl, configuration);
   provider.proxy = config.trustProxy;
   answerOutagesWith503(provider);
+  // A path no protocol route matched: our own "page not found", in the person's language.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 404 && !ctx.oidc && ctx.body === undefined) {
+      page(ctx as KoaContextWithOIDC, 'pages/message.njk', { titleKey: 'error.not_found.title', messageKey: 'error.not_found.message', isError: true });
+      ctx.status = 404;
+    }
+  });
   return provider;
 }

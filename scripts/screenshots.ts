@@ -1,0 +1,34 @@
+// `npm run screenshots`: a full-page screenshot of every page of the catalogue in nl, fr, de and en, at a phone
+// width and a desktop width, written to screenshots/<lang>-<width>-<page>.png for review.
+import { mkdirSync } from 'node:fs';
+import { startTestProvider } from '../test/helpers/provider.ts';
+import { launchBrowser } from '../test/helpers/browser.ts';
+import { pageCatalogue } from '../test/helpers/page-catalogue.ts';
+
+const LANGUAGES = { nl: 'nl-BE', fr: 'fr-BE', de: 'de-BE', en: 'en-GB' };
+const WIDTHS = { phone: { width: 375, height: 740 }, desktop: { width: 1280, height: 900 } };
+const OUT = 'screenshots';
+
+mkdirSync(OUT, { recursive: true });
+const idp = await startTestProvider('pglite', { LOG_LEVEL: 'silent' });
+const browser = await launchBrowser();
+let count = 0;
+try {
+  for (const [lang, locale] of Object.entries(LANGUAGES)) {
+    for (const [widthName, viewport] of Object.entries(WIDTHS)) {
+      const context = await browser.newContext({ locale, viewport });
+      const page = await context.newPage();
+      for (const visit of await pageCatalogue(idp)) {
+        await visit.go(page);
+        await page.waitForLoadState('load');
+        await page.screenshot({ path: `${OUT}/${lang}-${widthName}-${visit.name}.png`, fullPage: true });
+        count++;
+      }
+      await context.close();
+    }
+  }
+} finally {
+  await browser.close();
+  await idp.close();
+}
+console.log(`${count} screenshots in ${OUT}/`);

@@ -1,0 +1,71 @@
+// Every page a person can reach, and how to reach it: the accessibility test and `npm run screenshots` walk this
+// list in each language and at each width. A new page is added here, and both then cover it.
+import type { Page } from 'playwright-core';
+import * as client from 'openid-client';
+import type { TestProvider } from './provider.ts';
+import { createClient } from '../../provider/oidc/clients.ts';
+import { discover } from './rp.ts';
+import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
+
+export interface Visit {
+  name: string;
+  /** Leaves the page showing what is to be checked. Visits run in order in one browser context. */
+  go(page: Page): Promise<void>;
+}
+
+export const PERSON = { username: 'marie.dubois', email: 'marie@example.be', password: 'correct horse battery staple', phone: '+32490123456' };
+
+/** Creates what the visits need (an account, a third-party app) and returns the visits, in order. */
+export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
+  const { db, users, hasher, tokens, provider } = idp.services;
+  const user =
+    (await users.findByIdentifier(db, PERSON.username, 'username'))[0] ??
+    (await users.create(db, { username: PERSON.username, email: PERSON.email, emailVerified: true, givenName: 'Marie', familyName: 'Dubois', passwordHash: await hasher.hash(PERSON.password), status: 'active' }));
+  const rp = await createClient(provider(), { name: 'Partner portal', redirectUris: ['http://127.0.0.1:9/cb'], postLogoutRedirectUris: ['http://127.0.0.1:9/bye'] });
+  const partner = await discover(idp.issuer, rp.client_id, rp.client_secret);
+  const at = (path: string) => async (page: Page) => {
+    await page.goto(`${idp.issuer}${path}`);
+  };
+  const authorize = async (page: Page) =>
+    page.goto(client.buildAuthorizationUrl(partner, { redirect_uri: 'http://127.0.0.1:9/cb', scope: 'openid profile email phone', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).href);
+
+  return [
+    { name: 'home', go: at('/') },
+    { name: 'not-found', go: at('/no/such/page') },
+    { name: 'login', go: authorize },
+    {
+      name: 'login-error',
+      async go(page) {
+        await authorize(page);
+        await page.fill('#identifier', PERSON.username);
+        await page.fill('#password', 'not the password');
+        await page.click('button[type=submit].primary');
+      },
+    },
+    { name: 'recovery', go: at('/recovery') },
+    {
+      name: 'recovery-reset',
+      async go(page) {
+        const { token } = await tokens.issue(db, { purpose: RESET_PURPOSE, userId: user.id, ttlSeconds: 900, format: { kind: 'link' } });
+        await page.goto(`${idp.issuer}/recovery/reset?token=${token}`);
+      },
+    },
+    { name: 'recovery-link-invalid', go: at('/recovery/reset?token=tampered') },
+    {
+      name: 'consent',
+      async go(page) {
+        await authorize(page);
+        await page.fill('#identifier', PERSON.username);
+        await page.fill('#password', PERSON.password);
+        await page.click('button[type=submit].primary');
+        await page.waitForSelector('form[action$="/confirm"]');
+      },
+    },
+    { name: 'account-profile', go: at('/account') },
+    { name: 'account-security', go: at('/account/security') },
+    { name: 'account-sessions', go: at('/account/sessions') },
+    { name: 'account-alerts', go: at('/account/alerts') },
+    { name: 'dev-messages', go: at('/dev/messages') },
+    { name: 'logout', go: at('/session/end') },
+  ];
+}
