@@ -26,8 +26,9 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
   const at = (path: string) => async (page: Page) => {
     await page.goto(`${idp.issuer}${path}`);
   };
-  const authorize = async (page: Page) =>
-    page.goto(client.buildAuthorizationUrl(partner, { redirect_uri: 'http://127.0.0.1:9/cb', scope: 'openid profile email phone', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).href);
+  const authorize = async (page: Page) => {
+    await page.goto(client.buildAuthorizationUrl(partner, { redirect_uri: 'http://127.0.0.1:9/cb', scope: 'openid profile email phone', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).href);
+  };
 
   return [
     { name: 'home', go: at('/') },
