@@ -51,7 +51,9 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
         sub: newSub(),
         username: u.username ?? null,
         email: u.email ?? null,
-        email_unique_key: emailKey(u.email),
+        // A pending (not yet activated) account claims its address only when its link proves it: otherwise anyone
+        // could block an address forever by signing it up. See activate().
+        email_unique_key: (u.status ?? 'pending') === 'pending' ? null : emailKey(u.email),
         email_verified: u.emailVerified ?? false,
         given_name: u.givenName ?? null,
         family_name: u.familyName ?? null,
@@ -94,12 +96,76 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       return [];
     },
 
+    /** Activation: the link proved the address, which the account now claims. False when it was not pending. */
+    async activate(db: Knex, id: string): Promise<boolean> {
+      const user = await db('users').where({ id, status: 'pending' }).first('email');
+      if (!user) return false;
+      try {
+        const n = await db('users')
+          .where({ id, status: 'pending' })
+          .update({ status: 'active', email_verified: Boolean(user.email), email_unique_key: emailKey(user.email), updated_at: new Date() });
+        return n === 1;
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'This e-mail address is already used by another account', 409);
+        throw e;
+      }
+    },
+
+    /** A repeated sign-up before activation: the pending account takes the newest data. */
+    async updatePending(db: Knex, id: string, u: Pick<NewUser, 'username' | 'email' | 'givenName' | 'familyName' | 'locale' | 'passwordHash'>): Promise<void> {
+      const changes: Record<string, unknown> = { updated_at: new Date() };
+      if (u.username !== undefined) changes.username = u.username;
+      if (u.email !== undefined) changes.email = u.email;
+      if (u.givenName !== undefined) changes.given_name = u.givenName;
+      if (u.familyName !== undefined) changes.family_name = u.familyName;
+      if (u.locale !== undefined) changes.locale = u.locale;
+      if (u.passwordHash) Object.assign(changes, { password_hash: u.passwordHash, password_changed_at: new Date() });
+      await db('users').where({ id, status: 'pending' }).update(changes);
+    },
+
+    /** A sign-up that never got activated and is superseded; an account that was ever active is never deleted. */
+    async deletePending(db: Knex, id: string): Promise<void> {
+      await db('users').where({ id, status: 'pending' }).delete();
+    },
+
+    /** Staff search: part of a username, an address or a name, case-insensitively. */
+    async search(db: Knex, text: string, limit = 50): Promise<User[]> {
+      const like = `%${text.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const rows = await db('users')
+        .where((q) => {
+          for (const column of ['username', 'email', 'given_name', 'family_name']) q.orWhereRaw(`lower(${column}) like ?`, [like]);
+          q.orWhereRaw("lower(coalesce(given_name, '') || ' ' || coalesce(family_name, '')) like ?", [like]);
+        })
+        .orderByRaw('lower(coalesce(username, email))')
+        .limit(limit);
+      return rows.map(normalise);
+    },
+
     async updatePasswordHash(db: Knex, id: string, passwordHash: string): Promise<void> {
       await db('users').where({ id }).update({ password_hash: passwordHash, password_changed_at: new Date(), updated_at: new Date() });
     },
 
     async setStatus(db: Knex, id: string, status: UserStatus): Promise<void> {
       await db('users').where({ id }).update({ status, updated_at: new Date() });
+    },
+
+    /** A new address, proven by its link: only verified addresses are stored (the old one served until now). */
+    async setVerifiedEmail(db: Knex, id: string, email: string): Promise<void> {
+      try {
+        await db('users').where({ id }).update({ email, email_unique_key: emailKey(email), email_verified: true, updated_at: new Date() });
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'This e-mail address is already used by another account', 409);
+        throw e;
+      }
+    },
+
+    async setName(db: Knex, id: string, name: { givenName: string | null; familyName: string | null }): Promise<void> {
+      await db('users').where({ id }).update({ given_name: name.givenName, family_name: name.familyName, updated_at: new Date() });
+    },
+
+    /** A new mobile number, proven by its SMS code (E.164). */
+    async setVerifiedPhone(db: Knex, id: string, e164: string): Promise<void> {
+      await db('users').where({ id }).update({ phone_number: e164, phone_number_verified: true, updated_at: new Date() });
     },
   };
 }

@@ -1,0 +1,62 @@
+// Changing one's password while logged in: the current password is asked (a borrowed session must not be enough),
+// the new one meets the policy, and every other session, grant and token of the account ends — whoever else may
+// know the old password loses access at once. The session the user acts from stays; a notice is mailed.
+import type { Config } from '../config.ts';
+import type { Db } from '../db/knex.ts';
+import type { User, UserRepository } from './repository.ts';
+import type { PasswordHasher } from './passwords.ts';
+import { createPasswordPolicy, type RuleFailure } from './password-policy.ts';
+import { revokeAccount } from '../oidc/adapter.ts';
+import { mailUserNotice } from './user-notice.ts';
+import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
+import type { Locale } from '../http/i18n.ts';
+import { audit } from '../audit.ts';
+
+export interface PasswordChangeDeps {
+  config: Config;
+  db: Db;
+  users: UserRepository;
+  hasher: PasswordHasher;
+}
+
+export type PasswordChangeResult =
+  | { ok: true }
+  | { ok: false; problem: 'current_wrong' | 'rate_limited' }
+  | { ok: false; problem: 'policy'; failures: RuleFailure[] };
+
+export function createPasswordChange({ config, db, users, hasher }: PasswordChangeDeps) {
+  const policy = createPasswordPolicy(config);
+  // Wrong current passwords count like failed logins: a stolen session must not become a password oracle.
+  const limiter = createLimiter(db, { keyPrefix: 'password_change', points: config.rateLimitLogin, durationSeconds: 900 });
+
+  return {
+    policy,
+    async change(user: User, input: { current: string; next: string }, o: { keepSessionUid: string; locale: Locale; ip?: string }): Promise<PasswordChangeResult> {
+      const limit = await limiter.get(user.id);
+      if (limit && limit.remainingPoints <= 0) return { ok: false, problem: 'rate_limited' };
+      if (!(await hasher.verify(user.password_hash, input.current))) {
+        await limiter.consume(user.id).catch((e: unknown) => {
+          if (!isRateLimited(e)) throw e;
+        });
+        await audit(db, 'password_change.failure', { userId: user.id, ip: o.ip, details: { reason: 'current_wrong' } });
+        return { ok: false, problem: 'current_wrong' };
+      }
+      const check = policy.check(input.next, { username: user.username, email: user.email });
+      if (!check.ok) return { ok: false, problem: 'policy', failures: check.failures };
+      const hash = await hasher.hash(input.next);
+      await db.transaction(async (trx) => {
+        await users.updatePasswordHash(trx, user.id, hash);
+        await revokeAccount(trx, user.sub, o.keepSessionUid);
+        await mailUserNotice(trx, user, o.locale, {
+          title: { key: 'account.mail.password_changed.title' },
+          paragraphs: [{ key: 'account.mail.password_changed.body' }, { key: 'account.mail.password_changed.not_you' }],
+          action: { href: `${config.issuerUrl}/recovery`, label: { key: 'account.mail.password_changed.action' } },
+        });
+        await audit(trx, 'password_changed', { userId: user.id, ip: o.ip, details: { otherSessionsEnded: true } });
+      });
+      return { ok: true };
+    },
+  };
+}
+
+export type PasswordChange = ReturnType<typeof createPasswordChange>;

@@ -1,0 +1,238 @@
+// The account pages of a logged-in user: profile (name, e-mail, mobile number, organisations), security
+// (password), sessions and connected apps, alert settings. Each page says when alerts on a channel went off
+// because its address or number changed — the crisis portal's silent pitfall, made visible.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Services } from '../../server.ts';
+import type { User } from '../../accounts/repository.ts';
+import { requireUser } from '../self/routes.ts';
+import { body } from '../../http/form.ts';
+import { renderMessage, renderPage } from '../../http/page.ts';
+import { requestLocale } from '../../http/locale.ts';
+import { exampleMobile, formatPhone } from '../../accounts/phone.ts';
+import { createPhoneVerification } from '../../accounts/phone-verification.ts';
+import { createEmailChange, newEmail } from '../../accounts/email-change.ts';
+import { createPasswordChange } from '../../accounts/password-change.ts';
+import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../accounts/alerts.ts';
+import { pendingContacts } from '../../accounts/pending-contacts.ts';
+import { organisationsOf } from '../../accounts/organisations.ts';
+import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
+import { audit } from '../../audit.ts';
+
+/** Re-authentication window for changing the e-mail address: the password must have been typed this recently. */
+const REAUTH_SECONDS = 300;
+
+// Confirmations shown after a redirect (?done=…): only these keys, so a link cannot put arbitrary text on the page.
+const DONE = ['profile_saved', 'phone_verified', 'alerts_saved', 'password_changed', 'session_revoked', 'app_revoked'] as const;
+
+const profileInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
+const phoneInput = z.object({ phone: z.string().trim().min(1).max(40) });
+const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
+const emailInput = z.object({ email: newEmail });
+const tokenInput = z.object({ token: z.string().min(1).max(200) });
+const passwordInput = z.object({ current: z.string().min(1).max(1024), password: z.string().min(1).max(1024), password_confirm: z.string().max(1024) });
+const alertsInput = z.object({ email: z.literal('on').optional(), sms: z.literal('on').optional() });
+
+type Errors = Record<string, { key: string; params?: Record<string, string | number> }>;
+
+/** The channels whose alerts went off with a changed address or number: each page repeats it until fixed. */
+const alertNotices = (s: AlertSettings) => ALERT_CHANNELS.filter((c) => !s[c].enabled && s[c].offReason === 'contact_changed');
+
+export function accountRoutes(services: Services): Router {
+  const { config, db, users } = services;
+  const router = new Router();
+  const loggedIn = requireUser(services);
+  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
+  const phone = createPhoneVerification(services);
+  const emailChange = createEmailChange(services);
+  const passwordChange = createPasswordChange(services);
+
+  const user = (ctx: Context) => ctx.state.user as User;
+  const done = (ctx: Context) => (DONE as readonly string[]).find((d) => d === ctx.query.done);
+  const sid = (ctx: Context) => (ctx.state.appSession as { sid: string }).sid;
+
+  async function profile(ctx: Context, extra: { errors?: Errors; values?: Record<string, string> } = {}) {
+    const u = user(ctx);
+    const [pending, alerts, organisations] = await Promise.all([pendingContacts(db, u.id), getAlertSettings(db, u.id), organisationsOf(db, u.id)]);
+    if (extra.errors) ctx.status = 400;
+    renderPage(ctx, 'pages/account/profile.njk', {
+      titleKey: 'account.profile.title',
+      nav: 'profile',
+      user: u,
+      phone: u.phone_number ? formatPhone(u.phone_number) : null,
+      pending: { email: pending.email, sms: pending.sms && { ...pending.sms, display: formatPhone(pending.sms.value) } },
+      notices: alertNotices(alerts),
+      organisations,
+      example: exampleMobile(config.phoneDefaultRegion),
+      done: done(ctx),
+      errors: extra.errors ?? {},
+      values: extra.values ?? {},
+    });
+  }
+
+  router.get('/account', loggedIn, (ctx) => profile(ctx));
+
+  router.post('/account/profile', loggedIn, async (ctx) => {
+    const parsed = profileInput.safeParse(await body(ctx));
+    if (!parsed.success) return profile(ctx, { errors: { given_name: { key: 'account.profile.error.name' } } });
+    await users.setName(db, user(ctx).id, { givenName: parsed.data.given_name || null, familyName: parsed.data.family_name || null });
+    ctx.redirect('/account?done=profile_saved');
+  });
+
+  // Mobile number: the typed number is normalised and texted a code; the verified number stays until it is typed back.
+  router.post('/account/phone', loggedIn, async (ctx) => {
+    const parsed = phoneInput.safeParse(await body(ctx));
+    const typed = parsed.success ? parsed.data.phone : '';
+    if (!parsed.success) return profile(ctx, { errors: { phone: { key: 'account.phone.error.required' } } });
+    const r = await db.transaction((trx) => phone.startPhoneVerification(trx, user(ctx), typed, requestLocale(ctx)));
+    if (r.ok) return ctx.redirect('/account/phone/verify');
+    const error: Errors[string] =
+      r.problem === 'invalid' || r.problem === 'not_mobile'
+        ? { key: `account.phone.error.${r.problem}`, params: { national: r.example.national, international: r.example.international } }
+        : r.problem === 'rate_limited'
+          ? { key: 'account.phone.error.rate_limited', params: { minutes: Math.ceil(r.retryAfterSeconds / 60) } }
+          : { key: 'account.phone.error.unchanged' };
+    await profile(ctx, { errors: { phone: error }, values: { phone: typed } });
+  });
+
+  async function verifyPage(ctx: Context, error?: Errors[string]) {
+    const pending = (await pendingContacts(db, user(ctx).id)).sms;
+    if (!pending) return ctx.redirect('/account');
+    if (error) ctx.status = 400;
+    renderPage(ctx, 'pages/account/phone-verify.njk', {
+      titleKey: 'account.phone.verify.title',
+      nav: 'profile',
+      number: formatPhone(pending.value),
+      expiresAt: pending.expiresAt,
+      minutes: Math.round(config.phoneCodeTtl / 60),
+      errors: error ? { code: error } : {},
+    });
+  }
+
+  router.get('/account/phone/verify', loggedIn, (ctx) => verifyPage(ctx));
+
+  router.post('/account/phone/verify', loggedIn, async (ctx) => {
+    const parsed = codeInput.safeParse(await body(ctx));
+    if (!parsed.success) return verifyPage(ctx, { key: 'account.phone.verify.error.required' });
+    const r = await phone.confirmPhoneVerification(db, user(ctx), parsed.data.code);
+    if (r.status === 'ok') return ctx.redirect('/account/alerts?done=phone_verified');
+    if (r.status === 'wrong') return verifyPage(ctx, { key: 'account.phone.verify.error.wrong', params: { tries: r.triesLeft } });
+    renderMessage(ctx, 400, 'account.phone.verify.title', `account.phone.verify.error.${r.status === 'expired' ? 'expired' : 'voided'}`, {
+      actions: [{ href: '/account', key: 'account.phone.verify.start_again' }],
+    });
+  });
+
+  // E-mail address: asks for the password again (requireUser with maxAge), then mails the new and the old address.
+  router.get('/account/email', recentlyLoggedIn, (ctx) =>
+    renderPage(ctx, 'pages/account/email-change.njk', { titleKey: 'account.email.title', nav: 'profile', user: user(ctx), errors: {}, values: {} }),
+  );
+
+  router.post('/account/email', recentlyLoggedIn, async (ctx) => {
+    const raw = await body(ctx);
+    const parsed = emailInput.safeParse(raw);
+    const u = user(ctx);
+    const r = parsed.success ? await db.transaction((trx) => emailChange.start(trx, u, parsed.data.email, requestLocale(ctx))) : undefined;
+    if (!r?.ok) {
+      ctx.status = 400;
+      const key = r ? 'account.email.error.unchanged' : 'account.email.error.invalid';
+      return renderPage(ctx, 'pages/account/email-change.njk', { titleKey: 'account.email.title', nav: 'profile', user: u, errors: { email: { key } }, values: { email: String(raw.email ?? '') } });
+    }
+    renderMessage(ctx, 200, 'account.email.sent.title', 'account.email.sent.message', {
+      messageParams: { email: parsed.data!.email, current: u.email ?? '', hours: Math.round(config.emailChangeTtl / 3600) },
+      actions: [{ href: '/account', key: 'account.back' }],
+    });
+  });
+
+  // The link in the mail: no login needed (the token proves the address), and a click confirms, because mail
+  // scanners open links on their own.
+  router.get('/account/email/verify', async (ctx) => {
+    const token = String(ctx.query.token ?? '');
+    const r = await emailChange.peek(db, token);
+    if (r.status !== 'ok') return renderMessage(ctx, 400, 'account.email.verify.title', `account.email.verify.error.${r.status === 'expired' ? 'expired' : 'invalid'}`);
+    renderPage(ctx, 'pages/account/email-verify.njk', { titleKey: 'account.email.verify.title', email: r.email, token });
+  });
+
+  router.post('/account/email/verify', async (ctx) => {
+    const parsed = tokenInput.safeParse(await body(ctx));
+    const r = parsed.success ? await emailChange.confirm(db, parsed.data.token) : ({ status: 'invalid' } as const);
+    if (r.status !== 'ok') {
+      const key = r.status === 'taken' ? 'taken' : r.status === 'expired' ? 'expired' : 'invalid';
+      return renderMessage(ctx, 400, 'account.email.verify.title', `account.email.verify.error.${key}`);
+    }
+    renderMessage(ctx, 200, 'account.email.verify.done.title', 'account.email.verify.done.message', {
+      messageParams: { email: r.email },
+      actions: [{ href: '/account/alerts', key: 'account.alerts.turn_on_again' }],
+    });
+  });
+
+  async function securityPage(ctx: Context, errors: Errors = {}, failures: { key: string; params: Record<string, number> }[] = []) {
+    if (Object.keys(errors).length) ctx.status = 400;
+    renderPage(ctx, 'pages/account/security.njk', { titleKey: 'account.security.title', nav: 'security', rules: passwordChange.policy.rules, errors, failures, done: done(ctx) });
+  }
+
+  router.get('/account/security', loggedIn, (ctx) => securityPage(ctx));
+
+  router.post('/account/password', loggedIn, async (ctx) => {
+    const parsed = passwordInput.safeParse(await body(ctx));
+    if (!parsed.success) return securityPage(ctx, { form: { key: 'account.password.error.required' } });
+    if (parsed.data.password !== parsed.data.password_confirm) return securityPage(ctx, { password_confirm: { key: 'account.password.error.mismatch' } });
+    const r = await passwordChange.change(user(ctx), { current: parsed.data.current, next: parsed.data.password }, { keepSessionUid: sid(ctx), locale: requestLocale(ctx), ip: ctx.ip });
+    if (r.ok) return ctx.redirect('/account/security?done=password_changed');
+    if (r.problem === 'policy') return securityPage(ctx, { password: { key: 'account.password.error.policy' } }, r.failures);
+    securityPage(ctx, { current: { key: r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current' } });
+  });
+
+  router.get('/account/sessions', loggedIn, async (ctx) => {
+    const u = user(ctx);
+    const provider = services.provider();
+    const [sessions, apps] = await Promise.all([listSessions(db, provider, u.sub, sid(ctx)), listConnectedApps(db, provider, u.sub)]);
+    renderPage(ctx, 'pages/account/sessions.njk', { titleKey: 'account.sessions.title', nav: 'sessions', sessions, apps, done: done(ctx) });
+  });
+
+  router.post('/account/sessions/:uid/revoke', loggedIn, async (ctx) => {
+    const u = user(ctx);
+    const uid = ctx.params.uid ?? '';
+    if (await revokeSession(db, u.sub, uid)) await audit(db, 'session_revoked', { userId: u.id, ip: ctx.ip, details: { current: uid === sid(ctx) } });
+    // Ending the session in use logs this browser out: the next page asks for a login.
+    ctx.redirect(uid === sid(ctx) ? '/' : '/account/sessions?done=session_revoked');
+  });
+
+  router.post('/account/apps/:clientId/revoke', loggedIn, async (ctx) => {
+    const u = user(ctx);
+    const clientId = ctx.params.clientId ?? '';
+    if (await revokeApp(db, u.sub, clientId)) await audit(db, 'app_revoked', { userId: u.id, ip: ctx.ip, details: { clientId } });
+    ctx.redirect('/account/sessions?done=app_revoked');
+  });
+
+  async function alertsPage(ctx: Context, settings?: AlertSettings) {
+    const u = user(ctx);
+    const s = settings ?? (await getAlertSettings(db, u.id));
+    renderPage(ctx, 'pages/account/alerts.njk', {
+      titleKey: 'account.alerts.title',
+      nav: 'alerts',
+      settings: s,
+      notices: alertNotices(s),
+      email: u.email && u.email_verified ? u.email : null,
+      phone: u.phone_number && u.phone_number_verified ? formatPhone(u.phone_number) : null,
+      done: done(ctx),
+    });
+  }
+
+  router.get('/account/alerts', loggedIn, (ctx) => alertsPage(ctx));
+
+  router.post('/account/alerts', loggedIn, async (ctx) => {
+    const parsed = alertsInput.safeParse(await body(ctx));
+    const u = user(ctx);
+    const want = parsed.success ? parsed.data : {};
+    // A channel without a verified address or number cannot be turned on: there is nowhere to send to.
+    await setAlertChannels(db, u.id, {
+      email: want.email === 'on' && Boolean(u.email && u.email_verified),
+      sms: want.sms === 'on' && Boolean(u.phone_number && u.phone_number_verified),
+    });
+    await audit(db, 'alerts_changed', { userId: u.id, ip: ctx.ip, details: { email: want.email === 'on', sms: want.sms === 'on' } });
+    ctx.redirect('/account/alerts?done=alerts_saved');
+  });
+
+  return router;
+}
