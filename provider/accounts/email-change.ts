@@ -12,7 +12,7 @@ import type { TokenService } from '../tokens/one-time.ts';
 import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueMail } from '../messaging/outbox.ts';
-import { mailUserNotice } from './user-notice.ts';
+import { enqueueNotice } from '../messaging/notice.ts';
 import type { Locale } from '../http/i18n.ts';
 import { isAppError } from '../errors.ts';
 import { audit } from '../audit.ts';
@@ -62,7 +62,7 @@ export function createEmailChange({ config, tokens, users }: EmailChangeDeps) {
           action: { href: `${config.issuerUrl}/account/email/verify?token=${issued.token}`, label: { key: 'account.mail.email_verify.action' } },
         },
       });
-      await mailUserNotice(trx, user, locale, {
+      await enqueueNotice(trx, user, locale, {
         title: { key: 'account.mail.email_change_notice.title' },
         paragraphs: [
           { key: 'account.mail.email_change_notice.body', params: { masked: maskEmail(email) } },

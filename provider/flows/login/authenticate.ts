@@ -4,6 +4,7 @@ import type { Db } from '../../db/knex.ts';
 import type { PasswordHasher } from '../../accounts/passwords.ts';
 import type { IdentifierKind, User, UserRepository } from '../../accounts/repository.ts';
 import { audit } from '../../audit.ts';
+import type { LoginThrottle } from './throttle.ts';
 
 export type LoginOutcome =
   | { ok: true; user: User }
@@ -15,15 +16,17 @@ export interface Authenticator {
   authenticate(identifier: string, password: string, ip?: string): Promise<LoginOutcome>;
 }
 
-export function createAuthenticator(deps: { db: Db; users: UserRepository; hasher: PasswordHasher; identifierKind: IdentifierKind }): Authenticator {
-  const { db, users, hasher, identifierKind } = deps;
+export function createAuthenticator(deps: { db: Db; users: UserRepository; hasher: PasswordHasher; identifierKind: IdentifierKind; throttle?: LoginThrottle }): Authenticator {
+  const { db, users, hasher, identifierKind, throttle } = deps;
   return {
     async authenticate(identifier, password, ip) {
       const candidates = await users.findByIdentifier(db, identifier, identifierKind);
       // A shared address cannot say which account is meant: only the username can.
       const user = candidates.length === 1 ? candidates[0] : undefined;
+      const attempt = await throttle?.begin(identifier, candidates, ip);
       const valid = await hasher.verify(user?.password_hash, password);
       if (!user || !valid) {
+        await attempt?.failed();
         await audit(db, 'login.failure', { userId: user?.id, ip, details: { reason: 'invalid_credentials' } });
         return { ok: false, reason: 'invalid' };
       }
@@ -32,6 +35,7 @@ export function createAuthenticator(deps: { db: Db; users: UserRepository; hashe
         return { ok: false, reason: 'not_active', user };
       }
       if (hasher.needsRehash(user.password_hash!)) await users.updatePasswordHash(db, user.id, await hasher.hash(password));
+      await attempt?.succeeded();
       await audit(db, 'login.success', { userId: user.id, ip, details: { method: 'password' } });
       return { ok: true, user };
     },

@@ -1,0 +1,115 @@
+// The recovery pages: the request form (address, customer number in customer deployments, CAPTCHA), the
+// answer that is the same whether or not an account matched, and the reset form the mailed link opens.
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Services } from '../../server.ts';
+import type { User } from '../../accounts/repository.ts';
+import type { RuleFailure } from '../../accounts/password-policy.ts';
+import { createPasswordPolicy } from '../../accounts/password-policy.ts';
+import { CAPTCHA_FIELD, type Captcha, type CaptchaRefusal } from '../../captcha/captcha.ts';
+import { codeEntryThrottle } from '../../http/throttle.ts';
+import { body } from '../../http/form.ts';
+import { renderMessage, renderPage } from '../../http/page.ts';
+import { requestLocale } from '../../http/locale.ts';
+import { asksCustomerNumber } from './accounts.ts';
+import { createRecoveryService, type LinkProblem } from './service.ts';
+
+// Spread over the answers so that the fixed minimum time is not itself a sharp, recognisable value.
+const JITTER_MS = 20;
+
+const text = (v: unknown) => (typeof v === 'string' ? v : '');
+
+const emailField = z.string().trim().max(320).pipe(z.email());
+const customerNumberField = z.string().trim().min(1).max(64);
+
+interface RequestForm {
+  values: { email: string; customer_number: string };
+  errors: Record<string, string>;
+  captchaError?: CaptchaRefusal;
+}
+
+interface ResetForm {
+  errors: { password?: RuleFailure[]; confirm?: string };
+}
+
+export function recoveryRoutes(services: Services, captcha: Captcha): Router {
+  const { config, db } = services;
+  const policy = createPasswordPolicy(config);
+  const recovery = createRecoveryService({ ...services, policy });
+  // Reset links are unguessable; this only slows down an IP that keeps presenting unknown ones.
+  const links = codeEntryThrottle(db, config, 'reset_link');
+  const withCustomerNumber = asksCustomerNumber(config);
+
+  function showRequest(ctx: Context, status: number, form: RequestForm) {
+    ctx.status = status;
+    renderPage(ctx, 'pages/recovery/request.njk', { titleKey: 'recovery.request.title', customerNumber: withCustomerNumber, captcha, uiLocales: text(ctx.query.ui_locales), ...form });
+  }
+
+  function showReset(ctx: Context, status: number, token: string, user: User, form: ResetForm) {
+    ctx.status = status;
+    renderPage(ctx, 'pages/recovery/reset.njk', { titleKey: 'recovery.reset.title', token, username: user.username ?? user.email, rules: policy.rules, uiLocales: text(ctx.query.ui_locales), ...form });
+  }
+
+  function linkProblem(ctx: Context, problem: LinkProblem) {
+    renderMessage(ctx, problem === 'invalid' ? 400 : 410, `recovery.link.${problem}.title`, `recovery.link.${problem}.message`, {
+      actions: [{ href: '/recovery', key: 'recovery.link.new_request' }],
+    });
+  }
+
+  async function checkLink(ctx: Context, token: string) {
+    await links.wait({ ip: ctx.ip });
+    const state = await recovery.check(token);
+    if (state.status === 'invalid') await links.failure({ ip: ctx.ip });
+    return state;
+  }
+
+  const router = new Router();
+
+  router.get('/recovery', (ctx) => showRequest(ctx, 200, { values: { email: '', customer_number: '' }, errors: {} }));
+
+  router.post('/recovery', async (ctx) => {
+    const started = performance.now();
+    const raw = await body(ctx);
+    const values = { email: text(raw.email).trim(), customer_number: text(raw.customer_number).trim() };
+    const email = emailField.safeParse(raw.email);
+    const customerNumber = withCustomerNumber ? customerNumberField.safeParse(text(raw.customer_number)) : undefined;
+    const errors: Record<string, string> = {};
+    if (!email.success) errors.email = 'recovery.error.email';
+    if (customerNumber && !customerNumber.success) errors.customer_number = 'recovery.error.customer_number';
+    if (!email.success || (customerNumber && !customerNumber.success)) return showRequest(ctx, 400, { values, errors });
+    const verdict = await captcha.verify(raw[CAPTCHA_FIELD]);
+    if (!verdict.ok) return showRequest(ctx, 400, { values, errors, captchaError: verdict.reason });
+
+    await recovery.request({ email: email.data, customerNumber: customerNumber?.data, locale: requestLocale(ctx), ip: ctx.ip });
+    // Known and unknown addresses do different work (tokens and a mail, or none): the answer waits for a fixed
+    // time from the start of the request, so both arrive alike.
+    await sleep(Math.max(0, config.recoveryResponseMs + randomInt(JITTER_MS) - (performance.now() - started)));
+    renderPage(ctx, 'pages/recovery/sent.njk', { titleKey: 'recovery.sent.title', minutes: recovery.ttlMinutes });
+  });
+
+  router.get('/recovery/reset', async (ctx) => {
+    const token = text(ctx.query.token);
+    const state = await checkLink(ctx, token);
+    if (state.status !== 'ok') return linkProblem(ctx, state.status);
+    showReset(ctx, 200, token, state.user, { errors: {} });
+  });
+
+  router.post('/recovery/reset', async (ctx) => {
+    const raw = await body(ctx);
+    const token = text(raw.token);
+    const password = text(raw.password);
+    const state = await checkLink(ctx, token);
+    if (state.status !== 'ok') return linkProblem(ctx, state.status);
+    if (password !== text(raw.confirm)) return showReset(ctx, 400, token, state.user, { errors: { confirm: 'recovery.error.mismatch' } });
+    const outcome = await recovery.reset(token, password, { ip: ctx.ip, locale: requestLocale(ctx) });
+    if (outcome.status === 'weak') return showReset(ctx, 400, token, state.user, { errors: { password: outcome.failures } });
+    if (outcome.status !== 'ok') return linkProblem(ctx, outcome.status);
+    const login = `/self/login?${new URLSearchParams({ return_to: '/', login_hint: outcome.user.username ?? outcome.user.email ?? '' })}`;
+    renderMessage(ctx, 200, 'recovery.done.title', 'recovery.done.message', { actions: [{ href: login, key: 'recovery.done.login' }] });
+  });
+
+  return router;
+}

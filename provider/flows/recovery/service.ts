@@ -1,0 +1,116 @@
+// "Forgot username or password?": a mail naming each account on the address, each with its own reset link
+// (RESET_TOKEN_TTL, once), then the new password under the policy, which ends every session and token of the
+// account and is confirmed by a second mail. Nothing here tells the caller whether an account matched.
+import type { Knex } from 'knex';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/knex.ts';
+import type { User, UserRepository } from '../../accounts/repository.ts';
+import type { PasswordHasher } from '../../accounts/passwords.ts';
+import type { PasswordPolicy, RuleFailure } from '../../accounts/password-policy.ts';
+import type { TokenService } from '../../tokens/one-time.ts';
+import type { Locale } from '../../http/i18n.ts';
+import { isLocale } from '../../http/i18n.ts';
+import { createThrottle } from '../../http/throttle.ts';
+import { enqueueMail } from '../../messaging/outbox.ts';
+import { enqueueNotice } from '../../messaging/notice.ts';
+import { revokeAccount } from '../../oidc/adapter.ts';
+import { audit } from '../../audit.ts';
+import { accountsToRecover } from './accounts.ts';
+
+export const RESET_PURPOSE = 'password_reset';
+
+export type LinkProblem = 'invalid' | 'used' | 'expired' | 'voided';
+export type LinkState = { status: 'ok'; user: User } | { status: LinkProblem };
+export type ResetOutcome = LinkState | { status: 'weak'; failures: RuleFailure[] };
+
+export interface RecoveryRequest {
+  email: string;
+  customerNumber?: string | undefined;
+  /** The language of the page the request came from: the mail is read by the same person. */
+  locale: Locale;
+  ip: string | undefined;
+}
+
+export interface RecoveryDeps {
+  config: Config;
+  db: Db;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  tokens: TokenService;
+  policy: PasswordPolicy;
+}
+
+const ttlMinutes = (config: Config) => Math.round(config.resetTokenTtl / 60);
+
+export function createRecoveryService({ config, db, users, hasher, tokens, policy }: RecoveryDeps) {
+  // Every request counts for its address and its IP: past RATE_LIMIT_RECOVERY an address gets no more mail
+  // in the window (the answer stays the same) and further requests wait, as do requests from a busy IP.
+  const requests = createThrottle(db, { name: 'recovery', perSubject: config.rateLimitRecovery, perIp: config.rateLimitIp, maxDelaySeconds: config.rateLimitMaxDelay });
+
+  async function mailLinks(trx: Knex.Transaction, accounts: User[], locale: Locale): Promise<void> {
+    const links = [];
+    for (const user of accounts) {
+      // A new mail replaces the previous link: only the latest one works.
+      const { token } = await tokens.issue(trx, { purpose: RESET_PURPOSE, userId: user.id, ttlSeconds: config.resetTokenTtl, format: { kind: 'link' }, replacePrevious: true });
+      // The reset page opens in the language of the mail.
+      links.push({ username: user.username ?? user.email, href: `${config.issuerUrl}/recovery/reset?${new URLSearchParams({ token, ui_locales: locale })}` });
+    }
+    await enqueueMail(trx, { to: accounts[0]!.email!, template: 'recovery', locale, params: { accounts: links, minutes: ttlMinutes(config) } });
+  }
+
+  async function linkState(executor: Knex, token: string): Promise<LinkState> {
+    const peeked = await tokens.peek(executor, RESET_PURPOSE, token);
+    if (peeked.status !== 'ok') return { status: peeked.status === 'wrong' ? 'invalid' : peeked.status };
+    const user = await users.findById(executor, peeked.token.user_id!);
+    // An account blocked since the mail was sent cannot be taken back through it.
+    return user?.status === 'active' ? { status: 'ok', user } : { status: 'invalid' };
+  }
+
+  return {
+    ttlMinutes: ttlMinutes(config),
+
+    /** Does the same database work whether or not an account matches; the caller evens out the answer time. */
+    async request(r: RecoveryRequest): Promise<void> {
+      const attempt = { subject: `address:${r.email}`, ip: r.ip };
+      await requests.wait(attempt);
+      const { subjectFailures } = await requests.failure(attempt);
+      const accounts = await accountsToRecover(db, r.email, r.customerNumber);
+      const mailed = accounts.length > 0 && subjectFailures <= config.rateLimitRecovery;
+      await db.transaction(async (trx) => {
+        if (mailed) await mailLinks(trx, accounts, r.locale);
+        await audit(trx, 'recovery.requested', { userId: accounts[0]?.id, ip: r.ip, details: { accounts: accounts.length, mailed } });
+      });
+    },
+
+    /** The state of a reset link, without spending it (to show the form it leads to). */
+    check: (token: string) => linkState(db, token),
+
+    /** Sets the new password: spends the link, ends every session and token, and mails the owner, in one transaction. */
+    async reset(token: string, password: string, request: { ip: string | undefined; locale: Locale }): Promise<ResetOutcome> {
+      const state = await linkState(db, token);
+      if (state.status !== 'ok') return state;
+      const { user } = state;
+      const checked = policy.check(password, { username: user.username, email: user.email });
+      if (!checked.ok) return { status: 'weak', failures: checked.failures };
+      const hash = await hasher.hash(password);
+      return db.transaction(async (trx): Promise<ResetOutcome> => {
+        const spent = await tokens.redeemLink(trx, RESET_PURPOSE, token);
+        // Another request (a double click) spent it first.
+        if (spent.status !== 'ok') return { status: spent.status === 'wrong' ? 'invalid' : spent.status };
+        await users.updatePasswordHash(trx, user.id, hash);
+        await tokens.voidAll(trx, { purpose: RESET_PURPOSE, userId: user.id });
+        await revokeAccount(trx, user.sub);
+        const locale = isLocale(user.locale) ? user.locale : request.locale;
+        const when = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date());
+        await enqueueNotice(trx, user, locale, {
+          title: { key: 'recovery.changed_mail.title' },
+          paragraphs: [{ key: 'recovery.changed_mail.what', params: { username: user.username ?? user.email ?? '', when } }, { key: 'recovery.changed_mail.sessions' }, { key: 'recovery.changed_mail.not_you' }],
+          action: { href: `${config.issuerUrl}/recovery`, label: { key: 'recovery.changed_mail.action' } },
+        });
+        await audit(trx, 'recovery.password_reset', { userId: user.id, ip: request.ip });
+        return { status: 'ok', user };
+      });
+    },
+  };
+}
+

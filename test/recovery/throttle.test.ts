@@ -1,0 +1,131 @@
+// Growing delays instead of lockouts: the counters live in the database, so failures on one process slow the next
+// attempt on another; an unknown name is slowed exactly like a known one; the owner hears of it once; the right
+// password still gets in.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { has } from '../helpers/components.ts';
+import { testDb } from '../helpers/db.ts';
+import { spawnProvider, startTestProvider, type TestProvider } from '../helpers/provider.ts';
+import { createClient } from '../../provider/oidc/clients.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { createThrottle, delayAfter } from '../../provider/http/throttle.ts';
+import type { Db } from '../../provider/db/knex.ts';
+
+describe('the throttle', () => {
+  let db: Db;
+  const waited: number[] = [];
+  beforeAll(async () => ({ db } = await testDb('pglite')));
+  afterAll(() => db?.destroy());
+
+  it('doubles the delay past the threshold, up to the cap', () => {
+    expect([2, 3, 4, 5, 6, 7, 40].map((f) => delayAfter(f, 3, 5000))).toEqual([0, 1000, 2000, 4000, 5000, 5000, 5000]);
+  });
+
+  it('counts per subject and per IP, warns once per window, and forgets a subject on success', async () => {
+    const t = createThrottle(db, { name: 'unit', perSubject: 2, perIp: 3, maxDelaySeconds: 8, wait: async (ms) => waited.push(ms) });
+    const reached = [];
+    for (let i = 0; i < 3; i++) reached.push((await t.failure({ subject: 'account:a', ip: '192.0.2.1' })).thresholdReached);
+    expect(reached).toEqual([false, true, false]);
+    expect(await t.delayMs({ subject: 'account:a' })).toBe(2000);
+    // Another subject from the same address: the IP's three failures earn it a delay of its own.
+    expect(await t.delayMs({ subject: 'account:b', ip: '192.0.2.1' })).toBe(1000);
+    expect(await t.delayMs({ subject: 'account:b', ip: '192.0.2.2' })).toBe(0);
+    const guarded = await t.guard({ subject: 'account:a', ip: '192.0.2.9' }, async () => 'right', (r) => r === 'right');
+    expect(guarded).toEqual({ result: 'right', thresholdReached: false });
+    expect(waited).toEqual([2000]);
+    expect(await t.delayMs({ subject: 'account:a' })).toBe(0);
+    // Identifiers are stored hashed.
+    expect(JSON.stringify(await db('rate_limits').select('key'))).not.toContain('account:');
+  });
+});
+
+describe.skipIf(!has('postgres'))('login throttling across two provider processes on PostgreSQL', () => {
+  let a: TestProvider;
+  let b: Awaited<ReturnType<typeof spawnProvider>>;
+  let sink: SmtpSink;
+  let clientId: string;
+  const REDIRECT = 'http://127.0.0.1:9/cb';
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    const env = { SMTP_URL: sink.url, OUTBOX_POLL_MS: '100', RATE_LIMIT_LOGIN: '3', RATE_LIMIT_MAX_DELAY: '4' };
+    // One provider in this process, the other in its own, both on one database and behind one public issuer.
+    a = await startTestProvider('postgres', env);
+    b = await spawnProvider({ ...env, DATABASE_URL: a.databaseUrl!, ISSUER: a.issuer });
+    const { db, users, hasher, provider } = a.services;
+    clientId = (await createClient(provider(), { name: 'Portal', redirectUris: [REDIRECT], firstParty: true })).client_id;
+    await users.create(db, { username: 'els.maes', email: 'els@example.be', passwordHash: await hasher.hash('a long enough password'), status: 'active' });
+  });
+
+  afterAll(async () => {
+    await b?.stop();
+    await a?.close();
+    await sink?.stop();
+  });
+
+  /** A login page on `base` (its own cookies, as one browser); `attempt` posts the form and times the answer. */
+  async function loginPage(base: string) {
+    const jar = new Map<string, string>();
+    const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const keep = (r: Response) => {
+      for (const c of r.headers.getSetCookie()) {
+        const [pair] = c.split(';');
+        const i = pair!.indexOf('=');
+        jar.set(pair!.slice(0, i), pair!.slice(i + 1));
+      }
+      return r;
+    };
+    const query = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    let res = keep(await fetch(`${base}/auth?${query}`, { redirect: 'manual' }));
+    let url = `${base}/auth`;
+    while (res.status >= 300 && res.status < 400) {
+      url = new URL(res.headers.get('location')!, base).href;
+      res = keep(await fetch(url, { redirect: 'manual', headers: { cookie: cookie() } }));
+    }
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await res.text())![1]!;
+    return async (identifier: string, password: string) => {
+      const started = performance.now();
+      const r = await fetch(`${url}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie(), origin: base },
+        body: new URLSearchParams({ _csrf: csrf, identifier, password }),
+      });
+      const ms = performance.now() - started;
+      const alert = /role="alert"[^>]*>([^<]*)</.exec(await r.text())?.[1];
+      return { status: r.status, ms, alert };
+    };
+  }
+
+  const warnings = () => sink.messages.filter((m) => m.subject === 'Attempts to log in to your account');
+
+  it('slows the next attempt on the other process, the same for an unknown name, warns the owner once, and lets the right password in', async () => {
+    const onA = await loginPage(a.issuer);
+    const onB = await loginPage(b.url);
+
+    const known = [await onA('els.maes', 'wrong 1'), await onA('els.maes', 'wrong 2'), await onA('els.maes', 'wrong 3')];
+    const warning = await sink.waitFor((m) => m.subject === 'Attempts to log in to your account');
+    expect(warning.to).toEqual(['els@example.be']);
+    expect(warning.text).toContain('Someone tried 3 times within a short time to log in as els.maes');
+
+    const fourth = await onB('els.maes', 'wrong 4');
+    const fifth = await onB('els@example.be', 'wrong 5');
+    expect(fourth.ms).toBeGreaterThanOrEqual(1000);
+    expect(fifth.ms).toBeGreaterThanOrEqual(2000);
+    for (const r of [...known, fourth, fifth]) expect({ status: r.status, alert: r.alert }).toEqual({ status: 401, alert: known[0]!.alert });
+    expect(known[0]!.alert).toContain('is not correct');
+
+    // A name with no account: the same answers and the same delays.
+    const unknown = [await onB('nobody.here', 'x'), await onB('nobody.here', 'x'), await onB('nobody.here', 'x'), await onA('nobody.here', 'x')];
+    expect(unknown[3]!.ms).toBeGreaterThanOrEqual(1000);
+    for (const r of unknown) expect({ status: r.status, alert: r.alert }).toEqual({ status: 401, alert: known[0]!.alert });
+
+    // No lockout: the owner still gets in, after the delay earned so far (capped at 4 s), and the count starts
+    // over (without that, the next attempt would wait the 4 s again; an undelayed one takes well under 3 s even
+    // on a loaded machine).
+    const owner = await onA('els.maes', 'a long enough password');
+    expect(owner.status).toBe(303);
+    expect(owner.ms).toBeGreaterThanOrEqual(4000);
+    expect((await (await loginPage(b.url))('els.maes', 'wrong again')).ms).toBeLessThan(3000);
+    expect(warnings()).toHaveLength(1);
+  }, 60_000);
+});
