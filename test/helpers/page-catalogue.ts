@@ -5,7 +5,9 @@ import * as client from 'openid-client';
 import type { TestProvider } from './provider.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { discover } from './rp.ts';
+import { registrationVisits } from '../registration/visits.ts';
 import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
+import { EMAIL_CHANGE_PURPOSE } from '../../provider/accounts/email-change.ts';
 
 export interface Visit {
   name: string;
@@ -45,6 +47,17 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
     },
     { name: 'recovery', go: at('/recovery') },
     {
+      name: 'recovery-sent',
+      async go(page) {
+        await page.goto(`${idp.issuer}/recovery`);
+        await page.fill('#email', PERSON.email);
+        // The real proof-of-work widget, solved in the browser.
+        await page.locator('altcha-widget [data-state="verified"]').waitFor();
+        await page.click('button[type=submit].primary');
+        await page.waitForLoadState('domcontentloaded');
+      },
+    },
+    {
       name: 'recovery-reset',
       async go(page) {
         const { token } = await tokens.issue(db, { purpose: RESET_PURPOSE, userId: user.id, ttlSeconds: 900, format: { kind: 'link' } });
@@ -63,9 +76,27 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
       },
     },
     { name: 'account-profile', go: at('/account') },
+    {
+      name: 'account-phone-verify',
+      async go(page) {
+        await page.goto(`${idp.issuer}/account`);
+        await page.fill('#phone', '0490 12 34 56');
+        await page.click('form[action="/account/phone"] button[type=submit]');
+        await page.waitForLoadState('domcontentloaded');
+      },
+    },
+    { name: 'account-email-change', go: at('/account/email') },
+    {
+      name: 'account-email-verify',
+      async go(page) {
+        const { token } = await tokens.issue(db, { purpose: EMAIL_CHANGE_PURPOSE, userId: user.id, ttlSeconds: 3600, format: { kind: 'link' }, data: { email: 'marie.new@example.be' } });
+        await page.goto(`${idp.issuer}/account/email/verify?token=${token}`);
+      },
+    },
     { name: 'account-security', go: at('/account/security') },
     { name: 'account-sessions', go: at('/account/sessions') },
     { name: 'account-alerts', go: at('/account/alerts') },
+    ...(await registrationVisits(idp, user.id)),
     { name: 'dev-messages', go: at('/dev/messages') },
     { name: 'logout', go: at('/session/end') },
   ];
