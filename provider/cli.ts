@@ -11,7 +11,10 @@ import { createServices, startServer } from './server.ts';
 import { createClient } from './oidc/clients.ts';
 import { rotateSigningKeys } from './oidc/keys.ts';
 import { isAppError } from './errors.ts';
+import * as orgs from './accounts/organisations.ts';
 import { log } from './log.ts';
+import * as staff from './flows/registration/commands.ts';
+import { upstreamsCommand } from './upstream/commands.ts';
 import { enqueueMail, findMessage } from './messaging/outbox.ts';
 import { createOutboxWorker } from './messaging/worker.ts';
 import { transportsFromConfig } from './messaging/transports.ts';
@@ -208,12 +211,81 @@ const commands: Record<string, Command> = {
     });
   },
 
+  /** Organisations for notifications: staff put users in them; one set to --no-notify never alerts its members. */
+  async orgs(argv, config) {
+    const { positionals, values } = args(argv, { 'no-notify': { type: 'boolean' } });
+    const [action, org = '', value = ''] = positionals;
+    const usage = 'usage: idp orgs list | create NAME [--no-notify] | add-member ORG USERNAME | remove-member ORG USERNAME | set-notify ORG on|off';
+    if (!action || !['list', 'create', 'add-member', 'remove-member', 'set-notify'].includes(action)) throw new UsageError(usage);
+    await withServices(config, async ({ db, users }) => {
+      const out = (line: string) => process.stdout.write(`${line}\n`);
+      if (action === 'list') {
+        for (const o of await orgs.listOrganisations(db)) out(`${o.name}\t${o.members} member(s)\t${o.notify ? 'notifies' : 'does not notify'}`);
+      } else if (action === 'create') {
+        const o = await orgs.createOrganisation(db, org, !values['no-notify']);
+        out(`Created organisation ${o.name} (${o.notify ? 'notifies' : 'does not notify'})`);
+      } else if (action === 'set-notify') {
+        if (value !== 'on' && value !== 'off') throw new UsageError(usage);
+        const o = await orgs.getOrganisation(db, org);
+        await orgs.setOrganisationNotify(db, o.id, value === 'on');
+        out(`${o.name} ${value === 'on' ? 'notifies' : 'does not notify'} from now on`);
+      } else {
+        const o = await orgs.getOrganisation(db, org);
+        const [user] = await users.findByIdentifier(db, value, 'username');
+        if (!user) throw new UsageError(`No user with username "${value}"`);
+        const changed = action === 'add-member' ? await orgs.addMember(db, o.id, user.id) : await orgs.removeMember(db, o.id, user.id);
+        out(`${user.username} ${changed ? (action === 'add-member' ? 'added to' : 'removed from') : action === 'add-member' ? 'was already in' : 'was not in'} ${o.name}`);
+      }
+    });
+  },
+
+  async invitations(argv, config) {
+    const { positionals: [action, a, b], values } = args(argv, { partial: { type: 'boolean' }, sheet: { type: 'string' }, locale: { type: 'string' } });
+    if (action === 'import' && a) return withServices(config, async (s) => print(await staff.importInvitationsCommand(s, a, values)));
+    if (action === 'rename' && a && b) return withServices(config, async (s) => print(await staff.renameInvitationCommand(s, a, b)));
+    throw new UsageError('usage: idp invitations import FILE.csv [--partial] [--sheet OUT.html] [--locale nl|fr|de|en] | idp invitations rename USERNAME NEW');
+  },
+
+  async customers(argv, config) {
+    const { positionals: [action, file], values } = args(argv, { partial: { type: 'boolean' } });
+    if (action !== 'import' || !file) throw new UsageError('usage: idp customers import FILE.csv [--partial]');
+    await withServices(config, async (s) => print(await staff.importCustomersCommand(s, file, values)));
+  },
+
+  async registrations(argv, config) {
+    const { positionals: [action = '', id], values } = args(argv, { username: { type: 'string' }, reason: { type: 'string' } });
+    await withServices(config, async (s) => print(await staff.registrationsCommand(s, action, id, values)));
+  },
+
+  /** Upstream OpenID providers (a bank, a government login): provider/upstream/commands.ts. */
+  async upstreams(argv, config) {
+    const { positionals: [action = '', slug], values } = args(argv, {
+      slug: { type: 'string' },
+      name: { type: 'string' },
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      scope: { type: 'string' },
+      'subject-claim': { type: 'string' },
+      use: { type: 'string' },
+      logo: { type: 'string' },
+      'acr-from-upstream': { type: 'boolean' },
+    });
+    await withServices(config, async (s) => print(await upstreamsCommand(s, action, slug, values, () => readPassword('Client secret: '))));
+  },
+
   async config() {
     process.stdout.write(settingsTable() + '\n');
   },
 };
 
 class UsageError extends Error {}
+
+function print(out: staff.CommandOutput): void {
+  process.stdout.write(out.stdout);
+  if (out.stderr) process.stderr.write(out.stderr);
+  if (!out.ok) process.exitCode = 1;
+}
 
 async function main(argv: string[]) {
   const [name = 'help', ...rest] = argv;

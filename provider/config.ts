@@ -2,6 +2,7 @@
 // `loadConfig` parses them all at start; a bad value stops the start with a message naming the variable.
 // `settingsTable()` renders the README's table from the same declarations, so the two cannot drift.
 import { z } from 'zod';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -14,6 +15,12 @@ const secretList = z
   .string()
   .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
   .pipe(z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1, 'expected at least one key'));
+
+const REGISTRATION_MODES = ['open', 'invitation', 'customer'] as const;
+const registrationModes = z
+  .string()
+  .transform((s) => (s.trim() === 'none' ? [] : [...new Set(s.split(',').map((m) => m.trim()).filter(Boolean))]))
+  .pipe(z.array(z.enum(REGISTRATION_MODES, { message: `each mode is one of ${REGISTRATION_MODES.join(', ')} (or the single word none)` })));
 
 interface Setting<T extends z.ZodType> {
   env: string;
@@ -70,6 +77,36 @@ export const settings = {
   passwordMinLength: setting({ env: 'PASSWORD_MIN_LENGTH', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(8).optional(), doc: 'minimum password length in characters; default 12 with nist, 8 with composition' }),
   passwordMaxLength: setting({ env: 'PASSWORD_MAX_LENGTH', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(64), default: '128', doc: 'maximum password length in characters (at least 64)' }),
   passwordBlocklist: setting({ env: 'PASSWORD_BLOCKLIST', schema: bool.optional(), doc: 'refuse the ~40,000 most common passwords; default true with nist, false with composition' }),
+  resetTokenTtl: setting({ env: 'RESET_TOKEN_TTL', schema: seconds, default: '900', doc: 'how long a mailed password reset link stays valid, seconds (it works once)' }),
+  recoveryResponseMs: setting({ env: 'RECOVERY_RESPONSE_MS', schema: positiveInt, default: '500', doc: 'the "forgot password" form answers after at least this many milliseconds (plus jitter), whether or not an account matched' }),
+  captcha: setting({ env: 'CAPTCHA', schema: z.enum(['altcha', 'off']), default: 'altcha', doc: 'CAPTCHA on the recovery form: altcha (self-hosted proof of work, no third-party request) or off (tests)' }),
+  captchaHmacKey: setting({ env: 'CAPTCHA_HMAC_KEY', schema: z.string().min(32, 'must be at least 32 characters').optional(), secret: true, doc: 'key signing the CAPTCHA challenges' }),
+  captchaCost: setting({ env: 'CAPTCHA_COST', schema: positiveInt, default: '5000', doc: 'ALTCHA complexity: PBKDF2 iterations per try' }),
+  captchaMaxCounter: setting({ env: 'CAPTCHA_MAX_COUNTER', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(2), default: '5000', doc: 'ALTCHA complexity: a browser makes between half this and this many tries (about 2 s on a laptop with the defaults)' }),
+  captchaTtl: setting({ env: 'CAPTCHA_TTL', schema: seconds, default: '600', doc: 'seconds a CAPTCHA challenge can be solved and sent; each is accepted once' }),
+  rateLimitIp: setting({ env: 'RATE_LIMIT_IP', schema: positiveInt, default: '50', doc: 'failed logins, code entries and recovery requests per IP address per 15 minutes before delays grow' }),
+  rateLimitRecovery: setting({ env: 'RATE_LIMIT_RECOVERY', schema: positiveInt, default: '3', doc: 'recovery mails per e-mail address per 15 minutes; further requests get the same answer but no mail' }),
+  rateLimitMaxDelay: setting({ env: 'RATE_LIMIT_MAX_DELAY', schema: seconds, default: '30', doc: 'longest delay, seconds: past a limit each failure doubles the wait before the next attempt is checked (1 s, 2 s, 4 s…)' }),
+  registrationModes: setting({ env: 'REGISTRATION_MODES', schema: registrationModes, default: 'open', doc: 'comma list of sign-up modes: open (anyone), invitation (usernames and initial passwords from `idp invitations import`), customer (customer number from `idp customers import`); none disables sign-up' }),
+  activationTtl: setting({ env: 'ACTIVATION_TTL', schema: seconds, default: '86400', doc: 'validity of an activation link, seconds' }),
+  termsVersion: setting({ env: 'TERMS_VERSION', schema: z.string().trim().min(1).max(40), default: '1', doc: 'version of the terms of use a sign-up accepts (stored with the time of acceptance)' }),
+  privacyVersion: setting({ env: 'PRIVACY_VERSION', schema: z.string().trim().min(1).max(40), default: '1', doc: 'version of the privacy policy a sign-up accepts (stored with the time of acceptance)' }),
+  termsUrl: setting({ env: 'TERMS_URL', schema: url.optional(), doc: 'where the sign-up pages link the terms of use' }),
+  privacyUrl: setting({ env: 'PRIVACY_URL', schema: url.optional(), doc: 'where the sign-up pages link the privacy policy' }),
+  phoneDefaultRegion: setting({ env: 'PHONE_DEFAULT_REGION', schema: z.string().refine(isSupportedCountry, 'expected a two-letter country code such as BE').transform((c) => c as CountryCode), default: 'BE', doc: 'country of a mobile number typed without +: 0490 12 34 56 is read as +32490123456 with BE' }),
+  phoneCodeTtl: setting({ env: 'PHONE_CODE_TTL', schema: seconds, default: '600', doc: 'how long the code texted to verify a mobile number stays valid, seconds' }),
+  phoneCodeAttempts: setting({ env: 'PHONE_CODE_ATTEMPTS', schema: positiveInt, default: '5', doc: 'wrong entries of a texted code before it is voided and a new one must be asked for' }),
+  rateLimitSmsCodes: setting({ env: 'RATE_LIMIT_SMS_CODES', schema: positiveInt, default: '5', doc: 'verification SMS an account may ask for per hour' }),
+  emailChangeTtl: setting({ env: 'EMAIL_CHANGE_TTL', schema: seconds, default: '86400', doc: 'how long the link confirming a new e-mail address stays valid, seconds' }),
+  nationalNumberHmacKey: setting({ env: 'NATIONAL_NUMBER_HMAC_KEY', schema: z.string().min(32, 'must be at least 32 characters').optional(), secret: true, doc: 'key of the HMAC under which an account keeps the national number of its linked eID (the number itself is never stored); changing it unlinks every card' }),
+  eidTrustAnchors: setting({ env: 'EID_TRUST_ANCHORS', schema: z.string().min(1).optional(), doc: 'folder of the CA certificates (.pem, .crt, .cer, .der) an eID card must chain to; absent: the Belgian roots shipped in provider/eid/trust-anchors' }),
+  eidOcspResponderUrl: setting({ env: 'EID_OCSP_RESPONDER_URL', schema: url.optional(), doc: "OCSP responder asked about every eID card; absent: the one named in the card's certificate" }),
+  eidOcspFailOpen: setting({ env: 'EID_OCSP_FAIL_OPEN', schema: bool, default: 'false', doc: 'accept an eID card when the OCSP responder cannot be reached (never when it says revoked or unknown)' }),
+  eidBridgeUrl: setting({ env: 'EID_BRIDGE_URL', schema: url, default: 'http://127.0.0.1:24127', doc: 'where the eID pages look for the card bridge (`eid-bridge serve`) on the citizen\'s computer' }),
+  eidRegistration: setting({ env: 'EID_REGISTRATION', schema: bool, default: 'false', doc: 'offer registration with the eID card (name from the card, national number kept only as HMAC)' }),
+  activationTokenTtl: setting({ env: 'ACTIVATION_TOKEN_TTL', schema: seconds, default: '600', doc: 'validity of the 6-character activation token shown after an eID reactivation, seconds (single use, 5 wrong tries void it)' }),
+  rateLimitReactivation: setting({ env: 'RATE_LIMIT_REACTIVATION', schema: positiveInt, default: '5', doc: 'eID reactivations one mobile number may start per hour (an IP address: 4 times as many); stands in for the CAPTCHA on the JSON endpoints of `eid-bridge activate`' }),
+  upstreamSecretKey: setting({ env: 'UPSTREAM_SECRET_KEY', schema: z.string().min(32, 'must be at least 32 characters').optional(), doc: 'key encrypting the client secrets of upstream identity providers (`idp upstreams add`); generated and kept in the database in development, required in production before an upstream is added (secret)' }),
   rateLimitLogin: setting({ env: 'RATE_LIMIT_LOGIN', schema: positiveInt, default: '10', doc: 'failed logins per account per 15 minutes before delays grow' }),
 } as const;
 

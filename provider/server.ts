@@ -15,6 +15,8 @@ import { createUserRepository, type UserRepository } from './accounts/repository
 import { createPasswordHasher, type PasswordHasher } from './accounts/passwords.ts';
 import { createAuthenticator } from './flows/login/authenticate.ts';
 import { loginRoutes } from './flows/login/routes.ts';
+import { upstreamRoutes } from './upstream/routes.ts';
+import { upstreamsFor } from './upstream/repository.ts';
 import { securityHeaders, csrf } from './http/security.ts';
 import { errorPages } from './http/errors.ts';
 import { staticFiles } from './http/static.ts';
@@ -25,7 +27,14 @@ import { createTokenService, type TokenService } from './tokens/one-time.ts';
 import { createFlowStore, type FlowStore } from './flows/store.ts';
 import { registerSelfClient } from './flows/self/client.ts';
 import { selfRoutes } from './flows/self/routes.ts';
+import { createEidVerifier } from './flows/eid/verifier.ts';
+import { eidRoutes } from './flows/eid/routes.ts';
+import { reactivationApi } from './flows/reactivation/api.ts';
+import { reactivationRoutes } from './flows/reactivation/routes.ts';
+import { registrationRoutes } from './flows/registration/routes.ts';
+import { adminRoutes } from './admin/routes.ts';
 import { accountRoutes } from './flows/account/routes.ts';
+import { organisationAdminRoutes } from './admin/organisations.ts';
 import { notificationApi } from './api/notifications.ts';
 import { createLoginThrottle } from './flows/login/throttle.ts';
 import { recoveryRoutes } from './flows/recovery/routes.ts';
@@ -111,7 +120,8 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));
-  const routers = [loginRoutes({ config, provider: services.provider, authenticator }), languageRoutes(), selfRoutes(services), accountRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha)];
+  const eid = createEidVerifier(config, db);
+  const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services), adminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
   if (!config.production) routers.push(devMessagesRouter(db));
   for (const r of routers) {
     pages.use(r.routes(), r.allowedMethods());
@@ -124,6 +134,8 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   // The JSON API authenticates with bearer tokens: outside the pages' CSRF middleware, which sets a cookie.
   const api = notificationApi(services);
   app.use(api.routes()).use(api.allowedMethods());
+  const eidApi = reactivationApi(services, eid);
+  app.use(eidApi.routes()).use(eidApi.allowedMethods());
   app.use(pages.routes());
   // Everything else is the protocol: discovery, /auth, /token, /jwks, /me, /session/end, …
   // The callback is cached per provider instance; a key refresh swaps the instance.

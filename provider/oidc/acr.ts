@@ -2,9 +2,13 @@
 export const ACR = {
   password: 'urn:belid:acr:password',
   eid: 'urn:belid:acr:eid',
+  /** A trusted upstream OpenID provider vouched for the person (`idp upstreams`); its own acr replaces this one when
+   * the upstream is configured with --acr-from-upstream and says one. */
+  federated: 'urn:belid:acr:fed',
 } as const;
 
 export const AMR = {
   password: ['pwd'],
   eid: ['sc', 'pin', 'hwk'],
+  federated: ['fed'],
 } as const;

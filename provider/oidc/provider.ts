@@ -7,6 +7,7 @@ import type { Db } from '../db/knex.ts';
 import type { UserRepository, User } from '../accounts/repository.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { ACR } from './acr.ts';
+import { eidStepUpPolicy } from '../flows/eid/step-up.ts';
 import { render } from '../http/views.ts';
 import { requestLocale } from '../http/locale.ts';
 import { isDatabaseUnavailable } from '../http/errors.ts';
@@ -96,7 +97,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
         }
       },
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: eidStepUpPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

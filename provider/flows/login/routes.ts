@@ -5,9 +5,11 @@ import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { Authenticator } from './authenticate.ts';
+import type { UpstreamButton } from '../../upstream/repository.ts';
 import { parseBody } from '../../http/form.ts';
 import { renderPage } from '../../http/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
+import { asksForEid } from '../eid/step-up.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
 const uiHint = (d: { params: Record<string, unknown>; lastSubmission?: unknown; exp: number }) => ({
@@ -24,9 +26,11 @@ export interface LoginRoutesDeps {
   config: Config;
   provider: () => Provider;
   authenticator: Authenticator;
+  /** "Log in with <bank>": the upstream providers enabled for login (provider/upstream). */
+  upstreamButtons?: () => Promise<UpstreamButton[]>;
 }
 
-export function loginRoutes({ config, provider, authenticator }: LoginRoutesDeps): Router {
+export function loginRoutes({ config, provider, authenticator, upstreamButtons }: LoginRoutesDeps): Router {
   const router = new Router();
 
   async function details(ctx: Context) {
@@ -39,7 +43,7 @@ export function loginRoutes({ config, provider, authenticator }: LoginRoutesDeps
     renderPage(
       ctx,
       'pages/login.njk',
-      { titleKey: 'login.title', uid: d.uid, identifierMode: config.loginIdentifier, clientName: ctx.state.clientName, ...extra },
+      { titleKey: 'login.title', uid: d.uid, identifierMode: config.loginIdentifier, clientName: ctx.state.clientName, registration: config.registrationModes.length > 0, eidOnly: asksForEid(d.params), upstreams: ctx.state.upstreams, ...extra },
       uiHint(d),
     );
   }
@@ -71,6 +75,7 @@ export function loginRoutes({ config, provider, authenticator }: LoginRoutesDeps
     ctx.state.interaction = d;
     ctx.state.client = client;
     ctx.state.clientName = client?.clientName ?? client?.clientId;
+    ctx.state.upstreams = d.prompt.name === 'login' ? await upstreamButtons?.() : undefined;
     await next();
   });
 
@@ -96,6 +101,12 @@ export function loginRoutes({ config, provider, authenticator }: LoginRoutesDeps
     const outcome = await authenticator.authenticate(identifier, password, ctx.ip);
     if (!outcome.ok) {
       ctx.status = 401;
+      // The password was right, so saying why is safe.
+      if (outcome.reason === 'not_active' && outcome.user.status === 'pending') {
+        return showLogin(ctx, d, { error: 'registration.login.not_activated', identifier, resendActivation: true });
+      }
+      // Blocked or locked: the way back is the eID reactivation.
+      if (outcome.reason === 'not_active') return showLogin(ctx, d, { error: 'reactivation.login_blocked', identifier });
       return showLogin(ctx, d, { error: 'login.error.invalid', identifier });
     }
     await finish(ctx, { login: { accountId: outcome.user.sub, acr: ACR.password, amr: [...AMR.password] } });

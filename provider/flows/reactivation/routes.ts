@@ -1,0 +1,184 @@
+// The reactivation pages: mobile number and CAPTCHA, the card step (views/pages/eid/card.njk), the card number to
+// confirm, the activation token; and on the device being reactivated, "I have an activation token": mobile number
+// and token, the SMS code of a new number, the new password.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Services } from '../../server.ts';
+import { parseMobile } from '../../accounts/phone.ts';
+import { CAPTCHA_FIELD, type Captcha } from '../../captcha/captcha.ts';
+import { isAppError } from '../../errors.ts';
+import { body } from '../../http/form.ts';
+import { requestLocale } from '../../http/locale.ts';
+import { renderMessage, renderPage } from '../../http/page.ts';
+import { cardAnswer, refusalKey } from '../eid/card-answer.ts';
+import { formatCardNumber } from '../eid/links.ts';
+import type { EidVerifier } from '../eid/verifier.ts';
+import { createReactivationService } from './service.ts';
+import { upstreamsFor } from '../../upstream/repository.ts';
+
+type Errors = Record<string, { key: string; params?: Record<string, string | number> }[]>;
+
+const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+const codeField = z.string().trim().min(1).max(20);
+
+export function reactivationRoutes(services: Services, captcha: Captcha, verifier: EidVerifier): Router {
+  const { config } = services;
+  const reactivation = createReactivationService(services, verifier);
+  const router = new Router();
+
+  const mobileOf = (typed: string) => parseMobile(typed, config.phoneDefaultRegion);
+  const mobileError = (typed: string): Errors => {
+    const parsed = mobileOf(typed);
+    if (parsed.ok) return {};
+    return { mobile: [{ key: typed ? `account.phone.error.${parsed.problem}` : 'account.phone.error.required', params: parsed.example }] };
+  };
+
+  async function showStart(ctx: Context, status: number, values: { mobile: string }, errors: Errors) {
+    ctx.status = status;
+    // "Reactivate with <bank>" beside the eID: the upstreams enabled for reactivation (provider/upstream).
+    renderPage(ctx, 'pages/reactivation/start.njk', { titleKey: 'reactivation.start.title', values, errors, captcha, upstreams: await upstreamsFor(services.db, 'reactivation') });
+  }
+
+  function showEnter(ctx: Context, status: number, values: { mobile: string; token: string }, errors: Errors) {
+    ctx.status = status;
+    renderPage(ctx, 'pages/reactivation/enter.njk', { titleKey: 'reactivation.enter.title', values, errors });
+  }
+
+  /** A refusal of the card step: its own message, and the way to start again (or to register). */
+  function refused(ctx: Context, e: unknown) {
+    if (!isAppError(e)) throw e;
+    const noAccount = e.code === 'no_account';
+    const actions = noAccount ? [{ href: '/registration', key: 'reactivation.no_account.register' }] : [];
+    actions.push({ href: '/reactivation', key: 'reactivation.again' });
+    renderMessage(ctx, e.status, noAccount ? 'reactivation.no_account.title' : 'eid.refused.title', refusalKey(e), { actions, messageParams: e.params });
+  }
+
+  router.get('/reactivation', (ctx) => showStart(ctx, 200, { mobile: '' }, {}));
+
+  router.post('/reactivation', async (ctx) => {
+    const raw = await body(ctx);
+    const values = { mobile: text(raw.mobile) };
+    const errors = mobileError(values.mobile);
+    if (Object.keys(errors).length) return showStart(ctx, 400, values, errors);
+    const verdict = await captcha.verify(raw[CAPTCHA_FIELD]);
+    if (!verdict.ok) return showStart(ctx, 400, values, { captcha: [{ key: `captcha.error.${verdict.reason}` }] });
+    const mobile = (mobileOf(values.mobile) as { e164: string }).e164;
+    try {
+      const flow = await reactivation.start(mobile, { ip: ctx.ip });
+      ctx.status = 303;
+      const via = typeof raw.via === 'string' && raw.via ? `/upstream/${encodeURIComponent(raw.via)}/start?purpose=reactivation&flow=${flow.id}` : undefined;
+      ctx.redirect(via ?? `/reactivation/${flow.id}/card`);
+    } catch (e) {
+      refused(ctx, e);
+    }
+  });
+
+  router.get('/reactivation/:flow/card', async (ctx) => {
+    const flow = await reactivation.get(String(ctx.params.flow));
+    if (!flow.data.nonce) return renderMessage(ctx, 409, 'eid.refused.title', 'eid.error.nonce_used', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    renderPage(ctx, 'pages/eid/card.njk', {
+      titleKey: 'reactivation.card.title',
+      introKey: 'reactivation.card.intro',
+      action: `/reactivation/${flow.id}/card`,
+      flowId: flow.id,
+      nonce: flow.data.nonce,
+      bridgeUrl: config.eidBridgeUrl,
+      consent: true,
+      cli: `eid-bridge activate --provider ${config.issuerUrl} --mobile ${flow.data.mobile}`,
+    });
+  });
+
+  router.post('/reactivation/:flow/card', async (ctx) => {
+    const raw = await body(ctx);
+    const answer = cardAnswer.safeParse(raw);
+    if (raw.consent !== 'yes') return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (!answer.success) return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.answer', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    try {
+      const { flow } = await reactivation.checkCard(String(ctx.params.flow), answer.data, { ip: ctx.ip });
+      ctx.status = 303;
+      ctx.redirect(`/reactivation/${flow.id}/confirm`);
+    } catch (e) {
+      refused(ctx, e);
+    }
+  });
+
+  router.get('/reactivation/:flow/confirm', async (ctx) => {
+    const flow = await reactivation.get(String(ctx.params.flow));
+    if (flow.state !== 'card_checked') return renderMessage(ctx, 409, 'reactivation.error.step_title', 'reactivation.error.step', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    const { upstream } = flow.data;
+    renderPage(ctx, 'pages/reactivation/confirm.njk', { titleKey: upstream ? 'upstream.reactivation.confirm_title' : 'reactivation.confirm.title', flowId: flow.id, cardNumber: formatCardNumber(flow.data.cardNumber ?? ''), upstream });
+  });
+
+  router.post('/reactivation/:flow/confirm', async (ctx) => {
+    const { token, cardNumber, upstream } = await reactivation.issueToken(String(ctx.params.flow), { ip: ctx.ip });
+    renderPage(ctx, 'pages/reactivation/token.njk', { titleKey: 'reactivation.token.title', token, cardNumber: formatCardNumber(cardNumber), upstream, minutes: reactivation.ttlMinutes });
+  });
+
+  router.get('/reactivation/token', (ctx) => showEnter(ctx, 200, { mobile: '', token: '' }, {}));
+
+  router.post('/reactivation/token', async (ctx) => {
+    const raw = await body(ctx);
+    const values = { mobile: text(raw.mobile), token: text(raw.token) };
+    const errors = mobileError(values.mobile);
+    if (!codeField.safeParse(values.token).success) errors.token = [{ key: 'reactivation.error.token_required' }];
+    if (Object.keys(errors).length) return showEnter(ctx, 400, values, errors);
+    const mobile = (mobileOf(values.mobile) as { e164: string }).e164;
+    const outcome = await reactivation.redeem(mobile, values.token, { ip: ctx.ip, locale: requestLocale(ctx) });
+    if (outcome.status === 'ok') {
+      ctx.status = 303;
+      return ctx.redirect(`/reactivation/account/${outcome.flow.id}/${outcome.flow.state}`);
+    }
+    if (outcome.status === 'wrong') return showEnter(ctx, 400, values, { token: [{ key: 'reactivation.error.token_wrong', params: { tries: outcome.triesLeft } }] });
+    if (outcome.status === 'invalid') return showEnter(ctx, 400, values, { token: [{ key: 'reactivation.error.token_invalid' }] });
+    renderMessage(ctx, 410, `reactivation.token_state.${outcome.status}.title`, `reactivation.token_state.${outcome.status}.message`, { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+  });
+
+  async function accountFlow(ctx: Context) {
+    return reactivation.account(String(ctx.params.flow));
+  }
+
+  async function showPhone(ctx: Context, status: number, errors: Errors) {
+    const flow = await accountFlow(ctx);
+    ctx.status = status;
+    renderPage(ctx, 'pages/reactivation/phone.njk', { titleKey: 'reactivation.phone.title', flowId: flow.id, mobile: flow.data.mobile, values: { code: '' }, errors });
+  }
+
+  async function showPassword(ctx: Context, status: number, errors: Errors) {
+    const flow = await accountFlow(ctx);
+    ctx.status = status;
+    renderPage(ctx, 'pages/reactivation/password.njk', { titleKey: 'reactivation.password.title', flowId: flow.id, username: await reactivation.username(flow), rules: reactivation.policy.rules, errors });
+  }
+
+  router.get('/reactivation/account/:flow/phone', (ctx) => showPhone(ctx, 200, {}));
+
+  router.post('/reactivation/account/:flow/phone', async (ctx) => {
+    const flow = await accountFlow(ctx);
+    const code = codeField.safeParse((await body(ctx)).code);
+    if (!code.success) return showPhone(ctx, 400, { code: [{ key: 'reactivation.error.code_required' }] });
+    const outcome = await reactivation.confirmPhone(flow, code.data);
+    if (outcome.status === 'ok') {
+      ctx.status = 303;
+      return ctx.redirect(`/reactivation/account/${flow.id}/password`);
+    }
+    if (outcome.status === 'wrong') return showPhone(ctx, 400, { code: [{ key: 'reactivation.error.code_wrong', params: { tries: outcome.triesLeft } }] });
+    renderMessage(ctx, 410, 'reactivation.error.code_title', 'reactivation.error.code_over', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+  });
+
+  router.get('/reactivation/account/:flow/password', (ctx) => showPassword(ctx, 200, {}));
+
+  router.post('/reactivation/account/:flow/password', async (ctx) => {
+    const flow = await accountFlow(ctx);
+    const raw = await body(ctx);
+    const password = typeof raw.password === 'string' ? raw.password : '';
+    if (!password) return showPassword(ctx, 400, { password: [{ key: 'reactivation.error.password_required' }] });
+    if (password !== raw.confirm) return showPassword(ctx, 400, { confirm: [{ key: 'reactivation.error.mismatch' }] });
+    const outcome = await reactivation.complete(flow, password, { ip: ctx.ip, locale: requestLocale(ctx) });
+    if (outcome.status === 'weak') return showPassword(ctx, 400, { password: outcome.failures });
+    const user = outcome.user;
+    const login = `/self/login?${new URLSearchParams({ return_to: '/', login_hint: user.username ?? user.email ?? '' })}`;
+    renderMessage(ctx, 200, 'reactivation.done.title', 'reactivation.done.message', { actions: [{ href: login, key: 'reactivation.done.login' }] });
+  });
+
+  return router;
+}

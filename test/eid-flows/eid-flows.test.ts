@@ -1,0 +1,293 @@
+// The provider side of the eID (issue 7), end to end on loopback: a SoftHSM virtual eID, `eid-bridge` (activate
+// and serve), `openssl ocsp` fed by the provisioned test CA, the provider with real SMTP and SMS sinks, Chromium.
+// Reactivation from a terminal and in the browser, linking with the consent page, eID login and step-up with
+// acr/amr in the ID token, each refusal with its own message; and at the end no table or log line holds the
+// national number in clear.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as client from 'openid-client';
+import type { Browser, Page } from 'playwright-core';
+import { has } from '../helpers/components.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { startCallbackServer } from '../helpers/callback-server.ts';
+import { discover, login } from '../helpers/rp.ts';
+import { freePort, runCli } from '../card-bridge/helpers.ts';
+import { startTestProvider } from '../helpers/provider.ts';
+import { createClient } from '../../provider/oidc/clients.ts';
+import type { User } from '../../provider/accounts/repository.ts';
+import { CARD_NUMBER, NATIONAL_NUMBER, PIN, signWithBridge, startEidEnvironment, type EidEnvironment } from './environment.ts';
+
+const OLD = 'the old passphrase of ann';
+const NEW = 'a fresh passphrase after reactivation';
+const THIRD = 'yet another passphrase, chosen on a new phone';
+const MOBILE = '+32470123456';
+
+describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flows on the provider', () => {
+  let e: EidEnvironment;
+  let browser: Browser;
+  let rp: Awaited<ReturnType<typeof startCallbackServer>>;
+  let portal: client.Configuration;
+  let ann: User;
+
+  beforeAll(async () => {
+    [e, browser, rp] = await Promise.all([startEidEnvironment(), launchBrowser(), startCallbackServer()]);
+    const { db, users, hasher } = e.idp.services;
+    ann = await users.create(db, { username: 'ann.peeters', email: 'ann@example.be', emailVerified: true, passwordHash: await hasher.hash(OLD), status: 'active', locale: 'en' });
+    await db('users').where({ id: ann.id }).update({ phone_number: MOBILE, phone_number_verified: true });
+    const c = await createClient(e.idp.services.provider(), { name: 'Citizen portal', redirectUris: [`${rp.url}/cb`], firstParty: true, grants: ['authorization_code', 'refresh_token'] });
+    portal = await discover(e.idp.issuer, c.client_id, c.client_secret);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await rp?.close();
+    await e?.stop();
+  });
+
+  const activate = (mobile = '0470 12 34 56', provider = e.idp.issuer) => runCli(['activate', '--provider', provider, '--mobile', mobile], e.card.env, `4711\n`);
+  const tokenOf = (stdout: string) => /Activation token: (\w{6})/.exec(stdout)?.[1];
+  const api = (path: string, body: unknown) =>
+    fetch(`${e.idp.issuer}/eid/reactivation/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'accept-language': 'en' }, body: JSON.stringify(body) });
+
+  async function freshPage(): Promise<Page> {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    return context.newPage();
+  }
+
+  /** The last step of a reactivation: the new password twice, and the account active again. */
+  async function choosePassword(page: Page, password: string) {
+    await page.fill('#password', password);
+    await page.fill('#confirm', password);
+    await page.click('button[type=submit].primary');
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.locator('h1').innerText()).toBe('Your account is active again');
+  }
+
+  async function enterToken(page: Page, mobile: string, token: string) {
+    await page.goto(`${e.idp.issuer}/reactivation/token`);
+    await page.fill('#mobile', mobile);
+    await page.fill('#token', token);
+    await page.click('button[type=submit].primary');
+    await page.waitForLoadState('domcontentloaded');
+  }
+
+  /** Logs in to the provider's own pages on the way to `path`. */
+  async function signedIn(username: string, password: string, path: string): Promise<Page> {
+    const page = await freshPage();
+    await page.goto(`${e.idp.issuer}${path}`);
+    await page.fill('#identifier', username);
+    await page.fill('#password', password);
+    await page.click('button[type=submit].primary');
+    await page.waitForURL(`${e.idp.issuer}${path}`);
+    return page;
+  }
+
+  /** Ticks the consent, reads the card, types the PIN in the bridge's window, and waits for the next page. */
+  async function readCard(page: Page, consent = true) {
+    await page.waitForSelector('[data-eid-start]:not([disabled])');
+    if (consent) await page.check('#consent');
+    const [popup] = await Promise.all([page.context().waitForEvent('page'), page.click('[data-eid-start]')]);
+    await popup.waitForLoadState('domcontentloaded');
+    expect(await popup.locator('body').innerText()).toContain(`${e.idp.issuer} asks to identify you`);
+    await popup.fill('#pin', PIN);
+    const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(e.idp.issuer), { timeout: 20_000 });
+    await popup.click('button[type=submit]');
+    await posted;
+    await page.waitForLoadState('domcontentloaded');
+  }
+
+  it('tells a card linked to no account that no account was found, and how to register (terminal)', async () => {
+    const result = await activate();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('The provider refused (404): No account is linked to this eID card. To use our services, create an account');
+    expect(result.stdout).toBe('');
+    expect(await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' })).toHaveLength(0);
+  });
+
+  describe('linking a card to the logged-in account', () => {
+    it('shows exactly which card data are shared, and links the card after consent', async () => {
+      const page = await signedIn('ann.peeters', OLD, '/eid/link');
+      expect(await page.locator('h1').innerText()).toBe('Link your eID card');
+      expect(await page.locator('fieldset.consents li').allInnerTexts()).toEqual(['your name (given names and surname)', 'your national register number', 'the number of your card']);
+      await page.waitForSelector('[data-eid-start]:not([disabled])');
+      expect(await page.locator('[data-eid-status]').innerText()).toContain('Your eID card is ready. You will type your PIN in the window of the card bridge, never on this page.');
+      // Without consent nothing is read.
+      await page.click('[data-eid-start]');
+      expect(await page.locator('[data-eid-status]').innerText()).toBe('First tick that you agree to share these data.');
+      await readCard(page);
+      expect(await page.locator('h1').innerText()).toBe('Your eID card is linked');
+      expect(await page.locator('main').innerText()).toContain('The card 592-1234567-89 is now linked to your account.');
+      const { db } = e.idp.services;
+      expect(await db('eid_links').where({ user_id: ann.id }).first()).toMatchObject({ national_number_hmac: e.hmac, card_number: CARD_NUMBER });
+      const consent = await db('eid_consents').where({ user_id: ann.id, purpose: 'link' }).first();
+      expect(typeof consent.data_shared === 'string' ? JSON.parse(consent.data_shared) : consent.data_shared).toEqual(['name', 'national_number', 'card_number']);
+    }, 60_000);
+
+    it('refuses a card already linked to another account, and changes nothing', async () => {
+      const { db, users, hasher } = e.idp.services;
+      const bob = await users.create(db, { username: 'bob.janssens', email: 'bob@example.be', emailVerified: true, passwordHash: await hasher.hash(OLD), status: 'active', locale: 'en' });
+      const page = await signedIn('bob.janssens', OLD, '/eid/link');
+      await readCard(page);
+      expect(await page.locator('h1').innerText()).toBe('Your eID card was not accepted');
+      expect(await page.locator('main').innerText()).toContain('This card is already linked to another account.');
+      expect(await db('eid_links').where({ user_id: bob.id })).toHaveLength(0);
+      expect(await db('eid_links').where({ national_number_hmac: e.hmac }).first()).toMatchObject({ user_id: ann.id });
+    }, 60_000);
+  });
+
+  describe('reactivation from the terminal (eid-bridge activate)', () => {
+    it('reactivates a blocked account: token from the CLI, then mobile + token + new password in another browser', async () => {
+      const { db } = e.idp.services;
+      // Ann linked her card (above); a relying app holds her refresh token; then her account was blocked.
+      const before = await login(await freshPage(), portal, { redirectUri: `${rp.url}/cb`, identifier: 'ann.peeters', password: OLD, scope: 'openid offline_access', params: { prompt: 'consent' } });
+      expect(before.tokens.refresh_token).toBeTruthy();
+      await db('users').where({ id: ann.id }).update({ status: 'blocked' });
+
+      const result = await activate();
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^Card number: 592-1234567-89\nActivation token: [0-9A-HJKMNP-TV-Z]{6}\n$/);
+      const token = tokenOf(result.stdout)!;
+
+      const page = await freshPage();
+      await enterToken(page, '0470/12.34.56', token.toLowerCase());
+      expect(await page.locator('h1').innerText()).toBe('Choose a new password');
+      expect(await page.locator('main').innerText()).toContain('For the user ann.peeters.');
+      await choosePassword(page, NEW);
+
+      expect((await e.idp.services.users.findById(db, ann.id))!.status).toBe('active');
+      expect(await db('eid_links').where({ user_id: ann.id }).first()).toMatchObject({ card_number: CARD_NUMBER });
+      const mail = await e.smtp.waitFor((m) => m.to.includes('ann@example.be') && m.subject === 'Your account was reactivated');
+      expect(mail.text).toContain('The account ann.peeters was reactivated with its eID card on');
+      const sms = await e.sms.waitFor((r) => (r.json as { to?: string })?.to === MOBILE);
+      expect((sms.json as { text: string }).text).toContain('Your account ann.peeters was reactivated with your eID card');
+      // Every earlier session and refresh token is gone; the new password logs in.
+      await expect(client.refreshTokenGrant(portal, before.tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+      const after = await login(await freshPage(), portal, { redirectUri: `${rp.url}/cb`, identifier: 'ann.peeters', password: NEW });
+      expect(after.tokens.claims()!.sub).toBe(ann.sub);
+      // The token was spent.
+      await enterToken(page, MOBILE, token);
+      expect(await page.locator('h1').innerText()).toBe('This activation token was already used');
+    }, 60_000);
+
+    it('voids the token after 5 wrong tries, even for the right token afterwards', async () => {
+      const token = tokenOf((await activate()).stdout)!;
+      const wrong = token.startsWith('0') ? `1${token.slice(1)}` : `0${token.slice(1)}`;
+      const page = await freshPage();
+      for (const left of [4, 3, 2, 1]) {
+        await enterToken(page, MOBILE, wrong);
+        expect(await page.locator('#token-error').innerText()).toBe(`This activation token is not correct. ${left} tries left.`);
+      }
+      await enterToken(page, MOBILE, wrong);
+      expect(await page.locator('h1').innerText()).toBe('Too many wrong tries');
+      await enterToken(page, MOBILE, token);
+      expect(await page.locator('h1').innerText()).toBe('Too many wrong tries');
+    }, 60_000);
+
+    it('refuses an expired token, and a token typed with another mobile number', async () => {
+      const token = tokenOf((await activate()).stdout)!;
+      const page = await freshPage();
+      await enterToken(page, '+32470999888', token);
+      expect(await page.locator('#token-error').innerText()).toContain('No activation token is waiting for this mobile number.');
+      await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' }).update({ expires_at: new Date(Date.now() - 1000) });
+      await enterToken(page, MOBILE, token);
+      expect(await page.locator('h1').innerText()).toBe('This activation token has expired');
+    }, 60_000);
+
+    it('refuses a replayed nonce, a signature for another origin, and an OCSP responder that is down', async () => {
+      const start = async () => (await (await api('nonce', { mobile: MOBILE })).json()) as { flowId: string; nonce: string };
+      const first = await start();
+      expect(Buffer.from(first.nonce, 'base64')).toHaveLength(32);
+      const signed = await signWithBridge(e.bridge, e.idp.issuer, first.nonce);
+      const ok = await api('token', { flowId: first.flowId, ...signed });
+      expect(ok.status).toBe(200);
+      const replay = await api('token', { flowId: first.flowId, ...signed });
+      expect(replay.status).toBe(409);
+      expect(await replay.json()).toEqual({ error: 'nonce_used', message: 'This eID request was already used. Each request works once: start again from the page.' });
+
+      // `activate --provider http://localhost:…` makes the card sign for that origin: not this site's.
+      const foreign = await activate(MOBILE, e.idp.issuer.replace('127.0.0.1', 'localhost'));
+      expect(foreign.code).toBe(1);
+      expect(foreign.stderr).toContain("The provider refused (401): Your card's signature does not match this request.");
+
+      // A second process on the same database asks a responder that is down (EID_OCSP_RESPONDER_URL): fail-closed.
+      const elsewhere = await startTestProvider('pglite', { ...e.providerEnv, EID_OCSP_RESPONDER_URL: `http://127.0.0.1:${await freePort()}` }, { db: e.idp.db, databaseUrl: undefined });
+      try {
+        const before = await e.idp.db('one_time_tokens').count({ n: '*' });
+        const down = await activate(MOBILE, elsewhere.issuer);
+        expect(down.code).toBe(1);
+        expect(down.stderr).toContain('The provider refused (503): We could not reach the Belgian eID certificate service to check your card.');
+        expect(await e.idp.db('one_time_tokens').count({ n: '*' })).toEqual(before);
+      } finally {
+        await elsewhere.close();
+      }
+    }, 60_000);
+  });
+
+  it('reactivates in the browser: login page, mobile + consent + PIN, card number, token; a new number proven by SMS', async () => {
+    const { db } = e.idp.services;
+    const page = await freshPage();
+    await page.goto(client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid' }).href);
+    await page.click('text=Reactivate my account');
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.locator('h1').innerText()).toBe('Reactivate your account with your eID card');
+    await page.fill('#mobile', '0470 55 56 66');
+    await page.click('button[type=submit].primary');
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.locator('h1').innerText()).toBe('Read your eID card');
+    await readCard(page);
+    expect(await page.locator('h1').innerText()).toBe('Is this your card?');
+    expect(await page.locator('#card-number').innerText()).toBe('592-1234567-89');
+    await page.click('button[type=submit].primary');
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.locator('h1').innerText()).toBe('Your activation token');
+    const token = await page.locator('#activation-token').innerText();
+    expect(token).toMatch(/^[0-9A-HJKMNP-TV-Z]{6}$/);
+    expect(await db('eid_consents').where({ user_id: ann.id, purpose: 'reactivation' })).not.toHaveLength(0);
+
+    // The device being reactivated: another browser context. The new number is not the account's until its SMS code.
+    const device = await freshPage();
+    await enterToken(device, '+32 470 55 56 66', token);
+    expect(await device.locator('h1').innerText()).toBe('Confirm your new mobile number');
+    expect((await e.idp.services.users.findById(db, ann.id))!.phone_number).toBe(MOBILE);
+    const sms = await e.sms.waitFor((r) => (r.json as { to?: string })?.to === '+32470555666');
+    const code = /\b(\d{6})\b/.exec((sms.json as { text: string }).text)![1]!;
+    await device.fill('#code', code);
+    await device.click('button[type=submit].primary');
+    await device.waitForLoadState('domcontentloaded');
+    expect(await device.locator('h1').innerText()).toBe('Choose a new password');
+    await choosePassword(device, THIRD);
+    expect((await e.idp.services.users.findById(db, ann.id))!).toMatchObject({ phone_number: '+32470555666', phone_number_verified: true, status: 'active' });
+  }, 90_000);
+
+  it('logs in with the eID, and steps a password session up to eID on acr_values: acr and amr in the ID token', async () => {
+    const page = await freshPage();
+    const first = await login(page, portal, { redirectUri: `${rp.url}/cb`, identifier: 'ann.peeters', password: THIRD });
+    expect(first.tokens.claims()).toMatchObject({ acr: 'urn:belid:acr:password', amr: ['pwd'] });
+
+    const verifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid', acr_values: 'urn:belid:acr:eid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'eid' });
+    await page.goto(url.href);
+    // The password session is not enough: the login page offers only the eID.
+    expect(await page.locator('main').innerText()).toContain('This application asks you to log in with your eID card.');
+    expect(await page.locator('#password').count()).toBe(0);
+    await page.click('text=Log in with eID');
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.locator('h1').innerText()).toBe('Log in with your eID card');
+    await readCard(page, false);
+    await page.waitForURL((u) => u.href.startsWith(`${rp.url}/cb`));
+    const tokens = await client.authorizationCodeGrant(portal, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: 'eid' });
+    expect(tokens.claims()).toMatchObject({ sub: ann.sub, acr: 'urn:belid:acr:eid', amr: ['sc', 'pin', 'hwk'] });
+  }, 90_000);
+
+  it('keeps the national number out of every table and every log line', async () => {
+    const { db } = e.idp.services;
+    const tables = (await db.raw("select tablename from pg_tables where schemaname = 'public'")).rows.map((r: { tablename: string }) => r.tablename);
+    expect(tables).toContain('eid_links');
+    for (const table of tables) {
+      const dump = JSON.stringify(await db(table).select());
+      expect(dump.includes(NATIONAL_NUMBER), `table ${table}`).toBe(false);
+      expect(dump.includes('85.07.31-003.28'), `table ${table}`).toBe(false);
+    }
+    expect(e.logs().join('')).toContain('listening on');
+    expect(e.logs().filter((l) => l.includes(NATIONAL_NUMBER))).toEqual([]);
+  });
+});

@@ -1,0 +1,102 @@
+// Everything the eID flows need, real and on loopback: a SoftHSM virtual eID (its own SOFTHSM2_CONF), the test
+// PKI it was provisioned from as trust anchors, `openssl ocsp` answering for it at the certificate's AIA URL, the
+// provider with a real SMTP server and SMS gateway, and `eid-bridge serve` allowing the provider's origin.
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, removeVirtualCards, startOcspResponder, startServe, virtualCard, type Daemon, type VirtualCard } from '../card-bridge/helpers.ts';
+import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { startHttpSink, type HttpSink } from '../helpers/http-sink.ts';
+import { nationalNumberHmac } from '../../provider/eid/index.ts';
+import { log } from '../../provider/log.ts';
+
+export const PIN = '4711';
+/** The virtual card's holder (provision-softhsm's default). */
+export const NATIONAL_NUMBER = '85073100328';
+export const CARD_NUMBER = '592123456789';
+export const HMAC_KEY = 'a national number HMAC key for the eID flow tests';
+
+export interface EidEnvironment {
+  card: VirtualCard;
+  idp: TestProvider;
+  smtp: SmtpSink;
+  sms: HttpSink;
+  bridge: Daemon;
+  ocsp: { stop(): void };
+  /** Every line the provider logged during the suite, and what the bridge printed. */
+  logs(): string[];
+  /** The provider's settings, for a second process. */
+  providerEnv: Record<string, string>;
+  hmac: string;
+  stop(): Promise<void>;
+}
+
+export async function startEidEnvironment(env: Record<string, string> = {}): Promise<EidEnvironment> {
+  const logs: string[] = [];
+  const capture = (stream: NodeJS.WriteStream) => {
+    const write = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      logs.push(String(chunk));
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    return () => (stream.write = write);
+  };
+  // Tests run with LOG_LEVEL=silent; here every line the provider would log is wanted, to be searched.
+  const quiet = log.quiet;
+  log.quiet = false;
+  const restore = [capture(process.stdout), capture(process.stderr), () => (log.quiet = quiet)];
+
+  const ocspPort = await freePort();
+  const card = await virtualCard(['--pin', PIN, '--ocsp-url', `http://127.0.0.1:${ocspPort}`]);
+  // Only the CA certificates: the folder loader trusts every certificate file it finds.
+  const anchors = await mkdtemp(join(tmpdir(), 'eid-anchors-'));
+  await Promise.all(['root.pem', 'citizen-ca.pem'].map((f) => copyFile(join(card.pki, f), join(anchors, f))));
+  const [ocsp, smtp, sms] = await Promise.all([startOcspResponder(card.pki, ocspPort), startSmtpSink(), startHttpSink()]);
+  const bridgePort = await freePort();
+  const providerEnv = {
+    EID_BRIDGE_URL: `http://127.0.0.1:${bridgePort}`,
+    SMTP_URL: smtp.url,
+    SMS_GATEWAY_URL: `${sms.url}/sms`,
+    OUTBOX_POLL_MS: '100',
+    CAPTCHA: 'off',
+    NATIONAL_NUMBER_HMAC_KEY: HMAC_KEY,
+    EID_TRUST_ANCHORS: anchors,
+    RATE_LIMIT_REACTIVATION: '100',
+    ...env,
+  };
+  const idp = await startTestProvider('pglite', providerEnv);
+  const localhostOrigin = idp.issuer.replace('127.0.0.1', 'localhost');
+  const bridge = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: `${idp.issuer},${localhostOrigin}` }, ['--port', String(bridgePort)]);
+  return {
+    card,
+    idp,
+    smtp,
+    sms,
+    bridge,
+    ocsp,
+    logs: () => [...logs, bridge.output()],
+    providerEnv,
+    hmac: nationalNumberHmac(NATIONAL_NUMBER, HMAC_KEY),
+    async stop() {
+      await bridge.stop();
+      ocsp.stop();
+      await idp.close();
+      await Promise.all([smtp.stop(), sms.stop()]);
+      await rm(anchors, { recursive: true, force: true });
+      removeVirtualCards();
+      for (const r of restore) r();
+    },
+  };
+}
+
+/** Has the card sign `nonce` for `origin` through the bridge's API, typing the PIN on its page as a person would. */
+export async function signWithBridge(bridge: Daemon, origin: string, nonce: string): Promise<{ authToken: unknown; cardNumber: string }> {
+  const api = (path: string, init: RequestInit = {}) => fetch(new URL(path, bridge.url), { ...init, headers: { origin, 'content-type': 'application/json', ...init.headers } });
+  const op = (await (await api('/authenticate', { method: 'POST', body: JSON.stringify({ nonce }) })).json()) as { operationId: string; pinUrl: string };
+  const page = await (await fetch(op.pinUrl)).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+  await fetch(op.pinUrl, { method: 'POST', headers: { origin: bridge.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, pin: PIN }) });
+  const done = (await (await api(`/operations/${op.operationId}`)).json()) as { authToken: unknown; identity: { card: { cardNumber: string } } };
+  return { authToken: done.authToken, cardNumber: done.identity.card.cardNumber };
+}
