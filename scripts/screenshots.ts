@@ -10,7 +10,7 @@ const WIDTHS = { phone: { width: 375, height: 740 }, desktop: { width: 1280, hei
 const OUT = 'screenshots';
 
 mkdirSync(OUT, { recursive: true });
-const idp = await startTestProvider('pglite', { LOG_LEVEL: 'silent' });
+const idp = await startTestProvider('pglite', { LOG_LEVEL: 'silent', REGISTRATION_MODES: 'open,invitation,customer' });
 const browser = await launchBrowser();
 let count = 0;
 try {

@@ -14,7 +14,7 @@ describe.skipIf(!has('chromium'))('accessibility of every page', { timeout: 180_
   let idp: TestProvider;
   let browser: Browser;
   beforeAll(async () => {
-    idp = await startTestProvider('pglite');
+    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'open,invitation,customer' });
     browser = await launchBrowser();
   });
   afterAll(async () => {

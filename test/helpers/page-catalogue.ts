@@ -96,6 +96,7 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
     { name: 'account-security', go: at('/account/security') },
     { name: 'account-sessions', go: at('/account/sessions') },
     { name: 'account-alerts', go: at('/account/alerts') },
+    { name: 'account-connections', go: at('/account/connections') },
     ...(await registrationVisits(idp, user.id)),
     { name: 'dev-messages', go: at('/dev/messages') },
     { name: 'logout', go: at('/session/end') },

@@ -1,0 +1,117 @@
+// Staff pages under /admin: the queue of registrations waiting for review, user search, block and unblock,
+// activation mails sent again. Only accounts with the admin role, logged in through the provider itself; every
+// action is audited with who did it.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Services } from '../server.ts';
+import type { User } from '../accounts/repository.ts';
+import { requireUser } from '../flows/self/routes.ts';
+import { createRegistrationService } from '../flows/registration/service.ts';
+import { registrationErrors } from '../flows/registration/errors.ts';
+import { revokeAccount } from '../oidc/adapter.ts';
+import { parseBody } from '../http/form.ts';
+import { renderPage } from '../http/page.ts';
+import { audit } from '../audit.ts';
+import { isAppError } from '../errors.ts';
+
+const approveInput = z.object({ username: z.string().trim().max(64).optional() });
+const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
+
+export function adminRoutes(services: Services): Router {
+  const { db, users } = services;
+  const registration = createRegistrationService(services);
+  const router = new Router({ prefix: '/admin' });
+  router.use(requireUser(services, { role: 'admin' }));
+
+  const staff = (ctx: Context) => ctx.state.user as User;
+
+  /** After a POST: back to the page, with a notice the page shows once (no state kept on the server). */
+  function back(ctx: Context, to: string, notice: string, params: Record<string, string> = {}) {
+    const url = new URL(to, 'http://x');
+    url.searchParams.set('notice', notice);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    ctx.status = 303;
+    ctx.redirect(url.pathname + url.search);
+  }
+
+  const noticeOf = (ctx: Context) => {
+    const key = typeof ctx.query.notice === 'string' && /^[a-z_]+$/.test(ctx.query.notice) ? `admin.notice.${ctx.query.notice}` : undefined;
+    return key && { key, params: { username: String(ctx.query.username ?? ''), error: String(ctx.query.error ?? '') } };
+  };
+
+  router.get('/', async (ctx) => {
+    renderPage(ctx, 'pages/admin/queue.njk', { titleKey: 'admin.queue.title', queue: await registration.queue(), notice: noticeOf(ctx) });
+  });
+
+  router.post('/registrations/:id/approve', async (ctx) => {
+    const { username } = await parseBody(ctx, approveInput);
+    try {
+      const r = await registration.approve(ctx.params.id!, { username: username || undefined, reviewerId: staff(ctx).id, ip: ctx.ip });
+      back(ctx, '/admin', 'approved', { username: r.username });
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      back(ctx, '/admin', 'failed', { error: e.code });
+    }
+  });
+
+  router.post('/registrations/:id/reject', async (ctx) => {
+    const { reason } = await parseBody(ctx, rejectInput);
+    try {
+      await registration.reject(ctx.params.id!, { reason, reviewerId: staff(ctx).id, ip: ctx.ip });
+      back(ctx, '/admin', 'rejected');
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      back(ctx, '/admin', 'failed', { error: e.code });
+    }
+  });
+
+  router.get('/users', async (ctx) => {
+    const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim().slice(0, 200) : '';
+    const found = q ? await users.search(db, q) : [];
+    renderPage(ctx, 'pages/admin/users.njk', { titleKey: 'admin.users.title', q, found, searched: Boolean(q), self: staff(ctx).id, notice: noticeOf(ctx) });
+  });
+
+  /** The account named in the path, and where to go back to (the search the action came from). */
+  async function target(ctx: Context): Promise<{ user: User; to: string }> {
+    const user = await users.findById(db, /^[0-9a-f-]{36}$/i.test(ctx.params.id ?? '') ? ctx.params.id! : '00000000-0000-0000-0000-000000000000');
+    if (!user) throw registrationErrors.userUnknown();
+    const q = (await parseBody(ctx, z.object({ q: z.string().max(200).optional() }).loose())).q;
+    return { user, to: `/admin/users?${new URLSearchParams({ q: q ?? user.username ?? user.email ?? '' })}` };
+  }
+
+  router.post('/users/:id/block', async (ctx) => {
+    const { user, to } = await target(ctx);
+    if (user.id === staff(ctx).id) throw registrationErrors.selfBlock();
+    if (user.status !== 'blocked') {
+      await db.transaction(async (trx) => {
+        await users.setStatus(trx, user.id, 'blocked');
+        await audit(trx, 'admin.blocked', { userId: staff(ctx).id, ip: ctx.ip, details: { account: user.id, previous: user.status } });
+      });
+      // Every session, grant and token ends: a blocked person is logged out of every application at once.
+      await revokeAccount(db, user.sub);
+    }
+    back(ctx, to, 'blocked', { username: user.username ?? user.email ?? '' });
+  });
+
+  router.post('/users/:id/unblock', async (ctx) => {
+    const { user, to } = await target(ctx);
+    if (user.status === 'blocked') {
+      // An account blocked before it was ever activated goes back to waiting for its activation.
+      const status = user.email && !user.email_verified ? 'pending' : 'active';
+      await db.transaction(async (trx) => {
+        await users.setStatus(trx, user.id, status);
+        await audit(trx, 'admin.unblocked', { userId: staff(ctx).id, ip: ctx.ip, details: { account: user.id, status } });
+      });
+    }
+    back(ctx, to, 'unblocked', { username: user.username ?? user.email ?? '' });
+  });
+
+  router.post('/users/:id/resend-activation', async (ctx) => {
+    const { user, to } = await target(ctx);
+    const sent = await registration.resendFor(user, staff(ctx).id, ctx.ip);
+    back(ctx, to, sent ? 'resent' : 'not_pending', { username: user.username ?? user.email ?? '' });
+  });
+
+  return router;
+}

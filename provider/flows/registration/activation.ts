@@ -1,0 +1,129 @@
+// Activation links: issued for a pending account (each new one voids the earlier ones), mailed through the outbox
+// in the transaction that caused them, spent by a POST (a mail scanner's GET leaves them intact), once.
+import type { Knex } from 'knex';
+import type { Config } from '../../config.ts';
+import type { User, UserRepository } from '../../accounts/repository.ts';
+import type { TokenService } from '../../tokens/one-time.ts';
+import { enqueueMail } from '../../messaging/outbox.ts';
+import { isLocale, type Locale } from '../../http/i18n.ts';
+import { audit } from '../../audit.ts';
+import { isAppError } from '../../errors.ts';
+
+export const ACTIVATION = 'registration_activation';
+
+export interface ActivationDeps {
+  config: Config;
+  users: UserRepository;
+  tokens: TokenService;
+}
+
+type Paragraph = { key: string; params?: Record<string, string | number> };
+
+export const localeOf = (user: Pick<User, 'locale'>, fallback: Locale): Locale => (isLocale(user.locale) ? user.locale : fallback);
+
+/** "24 hours" or "30 minutes", as a catalogue paragraph. */
+function validity(ttlSeconds: number): Paragraph {
+  return ttlSeconds >= 3600 && ttlSeconds % 3600 === 0
+    ? { key: 'registration.mail.validity_hours', params: { hours: ttlSeconds / 3600 } }
+    : { key: 'registration.mail.validity_minutes', params: { minutes: Math.ceil(ttlSeconds / 60) } };
+}
+
+const greeting = (user: Pick<User, 'given_name' | 'family_name'>): Paragraph => ({
+  key: 'registration.mail.greeting',
+  params: { name: [user.given_name, user.family_name].filter(Boolean).join(' ') || '' },
+});
+
+export function createActivation({ config, users, tokens }: ActivationDeps) {
+  /** Issues a new link for `user` (voiding its earlier ones) and writes the mail, in `trx`. `intro` opens the mail. */
+  async function send(trx: Knex, user: User, intro: Paragraph[] = [{ key: 'registration.mail.activation.body' }], titleKey = 'registration.mail.activation.subject'): Promise<void> {
+    if (!user.email) return;
+    const { token } = await tokens.issue(trx, {
+      purpose: ACTIVATION,
+      userId: user.id,
+      ttlSeconds: config.activationTtl,
+      format: { kind: 'link' },
+      replacePrevious: true,
+    });
+    await enqueueMail(trx, {
+      to: user.email,
+      template: 'notice',
+      locale: localeOf(user, config.defaultLocale),
+      userId: user.id,
+      params: {
+        title: { key: titleKey },
+        paragraphs: [
+          greeting(user),
+          ...intro,
+          user.username ? { key: 'registration.mail.activation.username', params: { username: user.username } } : { key: 'registration.mail.activation.login_email', params: { email: user.email } },
+          validity(config.activationTtl),
+          { key: 'registration.mail.activation.ignore' },
+        ],
+        action: { href: `${config.issuerUrl}/registration/activate?token=${encodeURIComponent(token)}`, label: { key: 'registration.mail.activation.action' } },
+      },
+    });
+  }
+
+  /** The mail an address gets instead of a link when it already belongs to an account (no enumeration on the page). */
+  async function sendAccountExists(trx: Knex, email: string, locale: Locale, key = 'registration.mail.exists.body'): Promise<void> {
+    await enqueueMail(trx, {
+      to: email,
+      template: 'notice',
+      locale,
+      params: {
+        title: { key: 'registration.mail.exists.subject' },
+        paragraphs: [{ key }, { key: 'registration.mail.exists.reset' }, { key: 'registration.mail.exists.ignore' }],
+        action: { href: `${config.issuerUrl}/recovery`, label: { key: 'registration.mail.exists.action' } },
+      },
+    });
+  }
+
+  return {
+    send,
+    sendAccountExists,
+
+    /** The link's state without spending it, and whose it is. */
+    async peek(db: Knex, token: string) {
+      const r = await tokens.peek(db, ACTIVATION, token);
+      return r.status === 'ok' ? { status: 'ok' as const, user: await users.findById(db, r.token.user_id ?? '') } : { status: r.status };
+    },
+
+    /**
+     * Spends the link and activates its account. A second click (or a racing one) answers `used`; an address that
+     * another account activated meanwhile answers `email_taken` and leaves the link unspent.
+     */
+    async activate(db: Knex, token: string, ip?: string): Promise<{ status: 'ok' | 'used' | 'expired' | 'voided' | 'invalid' | 'email_taken'; user?: User }> {
+      try {
+        return await db.transaction(async (trx) => {
+          const r = await tokens.redeemLink(trx, ACTIVATION, token);
+          if (r.status !== 'ok') return { status: r.status as 'used' | 'expired' | 'voided' | 'invalid' };
+          const user = await users.findById(trx, r.token.user_id ?? '');
+          // Already active: a link issued just before another one was spent. Blocked meanwhile: no activation.
+          if (!user || !(await users.activate(trx, user.id))) return { status: user?.status === 'active' ? ('used' as const) : ('invalid' as const) };
+          await releaseAddress(trx, user);
+          await audit(trx, 'registration.activated', { userId: user.id, ip });
+          return { status: 'ok' as const, user: { ...user, status: 'active' as const } };
+        });
+      } catch (e) {
+        if (isAppError(e) && e.code === 'email_taken') return { status: 'email_taken' };
+        throw e;
+      }
+    },
+  };
+
+  /**
+   * Other pending accounts waiting on the address just proven lose it (and their links): the address now has its
+   * owner, and two accounts on one address would make a login by address ambiguous. With UNIQUE_EMAIL=false only
+   * those without a username lose it, since for them the address is the only login.
+   */
+  async function releaseAddress(trx: Knex, user: User): Promise<void> {
+    if (!user.email) return;
+    const q = trx('users').where({ status: 'pending' }).whereNot({ id: user.id }).whereRaw('lower(email) = ?', [user.email.toLowerCase()]);
+    if (!config.uniqueEmail) q.whereNull('username');
+    const others: { id: string }[] = await q.clone().select('id');
+    if (!others.length) return;
+    await q.update({ email: null, updated_at: new Date() });
+    for (const o of others) await tokens.voidAll(trx, { purpose: ACTIVATION, userId: o.id });
+  }
+}
+
+export type Activation = ReturnType<typeof createActivation>;

@@ -1,0 +1,74 @@
+// The sign-up forms' inputs, one zod schema each, and their errors as catalogue keys next to each field.
+import { z } from 'zod';
+import type { PasswordPolicy } from '../../accounts/password-policy.ts';
+
+export interface FieldError {
+  key: string;
+  params?: Record<string, string | number>;
+}
+export type FieldErrors = Record<string, FieldError[]>;
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const email = z.string().trim().max(320).pipe(z.email());
+const accepted = z.literal('yes');
+
+export const schemas = {
+  open: z.object({
+    email,
+    given_name: text(100),
+    family_name: text(100),
+    password: z.string().min(1).max(1024),
+    accept_terms: accepted,
+    accept_privacy: accepted,
+  }),
+  customer: z.object({
+    name: text(200),
+    customer_number: text(40),
+    email,
+    password: z.string().min(1).max(1024),
+    accept_terms: accepted,
+    accept_privacy: accepted,
+  }),
+  invitationLogin: z.object({
+    username: text(64),
+    initial_password: text(64),
+  }),
+  invitationDetails: z.object({
+    given_name: text(100),
+    family_name: text(100),
+    email,
+    password: z.string().min(1).max(1024),
+    accept_terms: accepted,
+    accept_privacy: accepted,
+  }),
+  resend: z.object({ identifier: text(320) }),
+};
+
+/** The form's values to show again: everything typed except passwords. */
+export function echo(raw: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(raw).filter(([k, v]) => typeof v === 'string' && !/password|_csrf/.test(k)) as [string, string][],
+  );
+}
+
+export type Checked<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
+
+/**
+ * Validates `raw` with `schema` and, when it has a password, the password policy (every failed rule listed).
+ * Each field gets the catalogue key registration.error.<field>.
+ */
+export function check<T extends z.ZodType>(schema: T, raw: Record<string, unknown>, policy?: PasswordPolicy, context: (data: Record<string, unknown>) => { username?: string | null; email?: string | null } = () => ({})): Checked<z.output<T>> {
+  const parsed = schema.safeParse(raw);
+  const errors: FieldErrors = {};
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = String(issue.path[0] ?? 'form');
+      errors[field] ??= [{ key: `registration.error.${field}` }];
+    }
+  }
+  if (policy && typeof raw.password === 'string' && raw.password && !errors.password) {
+    const { failures } = policy.check(raw.password, context(raw));
+    if (failures.length) errors.password = failures.map((f) => ({ key: f.key, params: f.params }));
+  }
+  return Object.keys(errors).length || !parsed.success ? { ok: false, errors } : { ok: true, data: parsed.data };
+}
