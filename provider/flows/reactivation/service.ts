@@ -13,7 +13,8 @@ import { AppError } from '../../errors.ts';
 import { isLocale, translate, type Locale } from '../../http/i18n.ts';
 import { createLimiter, isRateLimited } from '../../http/rate-limit.ts';
 import { codeEntryThrottle } from '../../http/throttle.ts';
-import { enqueueMail, enqueueSms } from '../../messaging/outbox.ts';
+import { enqueueSms } from '../../messaging/outbox.ts';
+import { enqueueNotice } from '../../messaging/notice.ts';
 import { revokeAccount } from '../../oidc/adapter.ts';
 import { audit } from '../../audit.ts';
 import type { Flow } from '../store.ts';
@@ -71,18 +72,10 @@ export function createReactivationService(services: Services, verifier: EidVerif
   async function notify(trx: Knex, user: User, when: Date, locale: Locale, upstream?: string): Promise<void> {
     const username = user.username ?? user.email ?? '';
     const at = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(when);
-    if (user.email) {
-      await enqueueMail(trx, {
-        to: user.email,
-        template: 'notice',
-        locale,
-        userId: user.id,
-        params: {
-          title: { key: 'reactivation.mail.title' },
-          paragraphs: [upstream ? { key: 'upstream.reactivation.mail_what', params: { username, when: at, name: upstream } } : { key: 'reactivation.mail.what', params: { username, when: at } }, { key: 'reactivation.mail.sessions' }, { key: 'reactivation.mail.not_you' }],
-        },
-      });
-    }
+    await enqueueNotice(trx, user, locale, {
+      title: { key: 'reactivation.mail.title' },
+      paragraphs: [upstream ? { key: 'upstream.reactivation.mail_what', params: { username, when: at, name: upstream } } : { key: 'reactivation.mail.what', params: { username, when: at } }, { key: 'reactivation.mail.sessions' }, { key: 'reactivation.mail.not_you' }],
+    });
     if (user.phone_number) await enqueueSms(trx, { to: user.phone_number, text: upstream ? translate(locale, 'upstream.reactivation.sms_done', { username, when: at, name: upstream }) : translate(locale, 'reactivation.sms.done', { username, when: at }), userId: user.id });
   }
 
