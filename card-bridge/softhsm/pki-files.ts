@@ -1,4 +1,5 @@
-// The test PKI on disk, next to the virtual card: what the provider trusts (root.pem, citizen-ca.pem) and what
+// The test PKI on disk, next to the virtual card: what the provider trusts (root.pem, citizen-ca.pem, also alone
+// in trust-anchors/, the folder to give EID_TRUST_ANCHORS) and what
 // `openssl ocsp` needs to answer for the card (CA, responder certificate and key, index.txt). An existing
 // PKI in the folder is reused, so re-provisioning a card does not force the provider to trust a new root.
 import 'reflect-metadata';
@@ -18,6 +19,7 @@ export const PKI_FILES = {
   authentication: 'authentication.pem',
   signature: 'signature.pem',
   index: 'index.txt',
+  trustAnchors: 'trust-anchors',
 } as const;
 
 const ISSUERS = [
@@ -57,6 +59,10 @@ export async function writePkiFiles(outDir: string, pki: TestEidPki, cards: { au
   for (const [name, cert, key] of ISSUERS) {
     writeFileSync(join(outDir, cert), pki[name].cert.toString('pem') + '\n');
     writeFileSync(join(outDir, key), await privateKeyPem(pki[name].privateKey), { mode: 0o600 });
+  }
+  mkdirSync(join(outDir, PKI_FILES.trustAnchors), { recursive: true });
+  for (const name of ['root', 'citizenCa'] as const) {
+    writeFileSync(join(outDir, PKI_FILES.trustAnchors, PKI_FILES[name]), pki[name].cert.toString('pem') + '\n');
   }
   writeFileSync(join(outDir, PKI_FILES.authentication), cards.authentication.toString('pem') + '\n');
   writeFileSync(join(outDir, PKI_FILES.signature), cards.signature.toString('pem') + '\n');

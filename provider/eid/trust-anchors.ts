@@ -19,16 +19,23 @@ export function parseCertificates(input: CertificateInput | readonly Certificate
   return inputs.flatMap(parseOne);
 }
 
-/** Every certificate file in the folder (.pem, .crt, .cer, .der); other files, such as a README, are ignored. */
+/**
+ * Every certificate file in the folder (.pem, .crt, .cer, .der); other files, such as a README, are ignored. A
+ * certificate that is not a CA is refused: a card certificate put there by mistake would otherwise be trusted.
+ */
 export async function loadTrustAnchorFolder(folder: string): Promise<X509Certificate[]> {
   const names = (await readdir(folder)).filter((name) => CERTIFICATE_FILES.has(extname(name).toLowerCase())).sort();
   const files = await Promise.all(names.map((name) => readFile(join(folder, name))));
   return files.flatMap((bytes, i) => {
+    let certs: X509Certificate[];
     try {
-      return parseOne(bytes);
+      certs = parseOne(bytes);
     } catch (e) {
       throw new EidError('trust_anchors_invalid', `${names[i]}: ${(e as EidError).detail}`);
     }
+    const leaf = certs.find((c) => !c.ca);
+    if (leaf) throw new EidError('trust_anchors_invalid', `${names[i]}: ${leaf.subject.replace(/\n/g, ', ')} is not a CA certificate`);
+    return certs;
   });
 }
 

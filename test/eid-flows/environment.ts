@@ -1,8 +1,6 @@
 // Everything the eID flows need, real and on loopback: a SoftHSM virtual eID (its own SOFTHSM2_CONF), the test
 // PKI it was provisioned from as trust anchors, `openssl ocsp` answering for it at the certificate's AIA URL, the
 // provider with a real SMTP server and SMS gateway, and `eid-bridge serve` allowing the provider's origin.
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, removeVirtualCards, startOcspResponder, startServe, virtualCard, type Daemon, type VirtualCard } from '../card-bridge/helpers.ts';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
@@ -49,9 +47,8 @@ export async function startEidEnvironment(env: Record<string, string> = {}): Pro
 
   const ocspPort = await freePort();
   const card = await virtualCard(['--pin', PIN, '--ocsp-url', `http://127.0.0.1:${ocspPort}`]);
-  // Only the CA certificates: the folder loader trusts every certificate file it finds.
-  const anchors = await mkdtemp(join(tmpdir(), 'eid-anchors-'));
-  await Promise.all(['root.pem', 'citizen-ca.pem'].map((f) => copyFile(join(card.pki, f), join(anchors, f))));
+  // Provisioning writes the test CA certificates, and only them, to this folder.
+  const anchors = join(card.pki, 'trust-anchors');
   const [ocsp, smtp, sms] = await Promise.all([startOcspResponder(card.pki, ocspPort), startSmtpSink(), startHttpSink()]);
   const bridgePort = await freePort();
   const providerEnv = {
@@ -83,7 +80,6 @@ export async function startEidEnvironment(env: Record<string, string> = {}): Pro
       ocsp.stop();
       await idp.close();
       await Promise.all([smtp.stop(), sms.stop()]);
-      await rm(anchors, { recursive: true, force: true });
       removeVirtualCards();
       for (const r of restore) r();
     },

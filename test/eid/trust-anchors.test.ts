@@ -55,4 +55,13 @@ describe('loadTrustAnchorFolder', () => {
     await writeFile(join(folder, 'broken.crt'), 'garbage');
     await expect(loadTrustAnchorFolder(folder)).rejects.toMatchObject({ code: 'trust_anchors_invalid', detail: expect.stringMatching(/^broken\.crt/) });
   });
+
+  it('refuses a card certificate put among the anchors by mistake', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'belid-anchors-'));
+    await writeFile(join(folder, 'test-ca.pem'), await readFile(TEST_CA, 'utf8'));
+    const card = JSON.parse(await readFile(new URL('../../../shared/testdata/web-eid/belgian-test-card-tokens.json', import.meta.url), 'utf8')) as { tokens: { token: { unverifiedCertificate: string } }[] };
+    await writeFile(join(folder, 'card.der'), Buffer.from(card.tokens[0]!.token.unverifiedCertificate, 'base64'));
+    await expect(loadTrustAnchorFolder(folder)).rejects.toMatchObject({ code: 'trust_anchors_invalid', detail: expect.stringMatching(/^card\.der: .*Specimen.* is not a CA certificate/) });
+  });
 });
+
