@@ -25,7 +25,7 @@ describe.skipIf(!has('chromium'))('accessibility of every page', { timeout: 180_
   for (const [lang, locale] of Object.entries(LANGUAGES)) {
     for (const [widthName, viewport] of Object.entries(WIDTHS)) {
       it(`${lang} at ${widthName} width`, async () => {
-        const context = await browser.newContext({ locale, viewport, bypassCSP: true });
+        const context = await browser.newContext({ locale, viewport });
         const page = await context.newPage();
         const problems: string[] = [];
         for (const visit of await pageCatalogue(idp)) {

@@ -28,7 +28,7 @@ describe.skipIf(!has('chromium'))('account pages in Chromium', () => {
 
   /** A new browser (axe needs to inject its script past the CSP) logged in through /account → login page. */
   async function loggedIn(): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en', bypassCSP: true });
+    const context = await browser.newContext({ locale: 'en' });
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(`${idp.issuer}/account`);

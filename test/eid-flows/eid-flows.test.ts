@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { has } from '../helpers/components.ts';
+import { axeViolations } from '../helpers/axe.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { startCallbackServer } from '../helpers/callback-server.ts';
 import { discover, login } from '../helpers/rp.ts';
@@ -60,6 +61,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await page.click('button[type=submit].primary');
     await page.waitForLoadState('domcontentloaded');
     expect(await page.locator('h1').innerText()).toBe('Your account is active again');
+    expect(await axeViolations(page)).toEqual([]);
   }
 
   async function enterToken(page: Page, mobile: string, token: string) {
@@ -107,6 +109,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     it('shows exactly which card data are shared, and links the card after consent', async () => {
       const page = await signedIn('ann.peeters', OLD, '/eid/link');
       expect(await page.locator('h1').innerText()).toBe('Link your eID card');
+      expect(await axeViolations(page)).toEqual([]);
       expect(await page.locator('fieldset.consents li').allInnerTexts()).toEqual(['your name (given names and surname)', 'your national register number', 'the number of your card']);
       await page.waitForSelector('[data-eid-start]:not([disabled])');
       expect(await page.locator('[data-eid-status]').innerText()).toContain('Your eID card is ready. You will type your PIN in the window of the card bridge, never on this page.');
@@ -115,6 +118,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       expect(await page.locator('[data-eid-status]').innerText()).toBe('First tick that you agree to share these data.');
       await readCard(page);
       expect(await page.locator('h1').innerText()).toBe('Your eID card is linked');
+      expect(await axeViolations(page)).toEqual([]);
       expect(await page.locator('main').innerText()).toContain('The card 592-1234567-89 is now linked to your account.');
       const { db } = e.idp.services;
       expect(await db('eid_links').where({ user_id: ann.id }).first()).toMatchObject({ national_number_hmac: e.hmac, card_number: CARD_NUMBER });
@@ -128,6 +132,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const page = await signedIn('bob.janssens', OLD, '/eid/link');
       await readCard(page);
       expect(await page.locator('h1').innerText()).toBe('Your eID card was not accepted');
+      expect(await axeViolations(page)).toEqual([]);
       expect(await page.locator('main').innerText()).toContain('This card is already linked to another account.');
       expect(await db('eid_links').where({ user_id: bob.id })).toHaveLength(0);
       expect(await db('eid_links').where({ national_number_hmac: e.hmac }).first()).toMatchObject({ user_id: ann.id });
@@ -150,6 +155,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const page = await freshPage();
       await enterToken(page, '0470/12.34.56', token.toLowerCase());
       expect(await page.locator('h1').innerText()).toBe('Choose a new password');
+      expect(await axeViolations(page)).toEqual([]);
       expect(await page.locator('main').innerText()).toContain('For the user ann.peeters.');
       await choosePassword(page, NEW);
 
@@ -166,6 +172,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       // The token was spent.
       await enterToken(page, MOBILE, token);
       expect(await page.locator('h1').innerText()).toBe('This activation token was already used');
+      expect(await axeViolations(page)).toEqual([]);
     }, 60_000);
 
     it('voids the token after 5 wrong tries, even for the right token afterwards', async () => {
@@ -178,8 +185,10 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       }
       await enterToken(page, MOBILE, wrong);
       expect(await page.locator('h1').innerText()).toBe('Too many wrong tries');
+      expect(await axeViolations(page)).toEqual([]);
       await enterToken(page, MOBILE, token);
       expect(await page.locator('h1').innerText()).toBe('Too many wrong tries');
+      expect(await axeViolations(page)).toEqual([]);
     }, 60_000);
 
     it('refuses an expired token, and a token typed with another mobile number', async () => {
@@ -190,6 +199,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' }).update({ expires_at: new Date(Date.now() - 1000) });
       await enterToken(page, MOBILE, token);
       expect(await page.locator('h1').innerText()).toBe('This activation token has expired');
+      expect(await axeViolations(page)).toEqual([]);
     }, 60_000);
 
     it('refuses a replayed nonce, a signature for another origin, and an OCSP responder that is down', async () => {
@@ -229,16 +239,20 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await page.click('text=Reactivate my account');
     await page.waitForLoadState('domcontentloaded');
     expect(await page.locator('h1').innerText()).toBe('Reactivate your account with your eID card');
+    expect(await axeViolations(page)).toEqual([]);
     await page.fill('#mobile', '0470 55 56 66');
     await page.click('button[type=submit].primary');
     await page.waitForLoadState('domcontentloaded');
     expect(await page.locator('h1').innerText()).toBe('Read your eID card');
+    expect(await axeViolations(page)).toEqual([]);
     await readCard(page);
     expect(await page.locator('h1').innerText()).toBe('Is this your card?');
+    expect(await axeViolations(page)).toEqual([]);
     expect(await page.locator('#card-number').innerText()).toBe('592-1234567-89');
     await page.click('button[type=submit].primary');
     await page.waitForLoadState('domcontentloaded');
     expect(await page.locator('h1').innerText()).toBe('Your activation token');
+    expect(await axeViolations(page)).toEqual([]);
     const token = await page.locator('#activation-token').innerText();
     expect(token).toMatch(/^[0-9A-HJKMNP-TV-Z]{6}$/);
     expect(await db('eid_consents').where({ user_id: ann.id, purpose: 'reactivation' })).not.toHaveLength(0);
@@ -247,6 +261,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     const device = await freshPage();
     await enterToken(device, '+32 470 55 56 66', token);
     expect(await device.locator('h1').innerText()).toBe('Confirm your new mobile number');
+    expect(await axeViolations(device)).toEqual([]);
     expect((await e.idp.services.users.findById(db, ann.id))!.phone_number).toBe(MOBILE);
     const sms = await e.sms.waitFor((r) => (r.json as { to?: string })?.to === '+32470555666');
     const code = /\b(\d{6})\b/.exec((sms.json as { text: string }).text)![1]!;
@@ -254,6 +269,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await device.click('button[type=submit].primary');
     await device.waitForLoadState('domcontentloaded');
     expect(await device.locator('h1').innerText()).toBe('Choose a new password');
+    expect(await axeViolations(device)).toEqual([]);
     await choosePassword(device, THIRD);
     expect((await e.idp.services.users.findById(db, ann.id))!).toMatchObject({ phone_number: '+32470555666', phone_number_verified: true, status: 'active' });
   }, 90_000);
@@ -272,6 +288,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await page.click('text=Log in with eID');
     await page.waitForLoadState('domcontentloaded');
     expect(await page.locator('h1').innerText()).toBe('Log in with your eID card');
+    expect(await axeViolations(page)).toEqual([]);
     await readCard(page, false);
     await page.waitForURL((u) => u.href.startsWith(`${rp.url}/cb`));
     const tokens = await client.authorizationCodeGrant(portal, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: 'eid' });

@@ -215,7 +215,7 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
   it('shows its pages accessibly (axe-core, WCAG 2.2 AA): login and reactivation buttons, link page, account page', async () => {
     await context?.close();
     // axe is injected as a script: this context alone bypasses the CSP.
-    context = await browser.newContext({ locale: 'en-GB', bypassCSP: true });
+    context = await browser.newContext({ locale: 'en-GB' });
     const page = await context.newPage();
     const problems: string[] = [];
     const check = async (name: string) => {
