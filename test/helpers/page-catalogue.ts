@@ -45,6 +45,16 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
         await page.click('button[type=submit].primary');
       },
     },
+    {
+      name: 'eid-login',
+      async go(page) {
+        await authorize(page);
+        await page.click('a[href$="/eid"]');
+        await page.waitForLoadState('domcontentloaded');
+      },
+    },
+    { name: 'reactivation-start', go: at('/reactivation') },
+    { name: 'reactivation-token-entry', go: at('/reactivation/token') },
     { name: 'recovery', go: at('/recovery') },
     {
       name: 'recovery-sent',
@@ -94,6 +104,7 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
       },
     },
     { name: 'account-security', go: at('/account/security') },
+    { name: 'eid-link-consent', go: at('/eid/link') },
     { name: 'account-sessions', go: at('/account/sessions') },
     { name: 'account-alerts', go: at('/account/alerts') },
     { name: 'account-connections', go: at('/account/connections') },

@@ -11,7 +11,7 @@ import { has } from '../helpers/components.ts';
 import { loadConfig } from '../../provider/config.ts';
 import { createServices } from '../../provider/server.ts';
 import { generateUsername } from '../../provider/accounts/usernames.ts';
-import { importCustomersCommand, importInvitationsCommand, registrationsCommand } from '../../provider/flows/registration/commands.ts';
+import { importCustomersCommand, importInvitationsCommand, registrationsCommand, renameInvitationCommand } from '../../provider/flows/registration/commands.ts';
 
 const CLASS_10A = 'Vorname;Nachname;Klasse;E-Mail\nMax;Müller;10a;\nLea;;10a;lea@example.de\n"Max";"Müller";"10a";\nZoë;Ölçer;10a;not-an-address\nAnna;Müller;10a;anna@example.de\n';
 const CONFIG = { NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', ISSUER: 'https://id.school.example' };
@@ -75,6 +75,15 @@ describe('idp invitations, customers and registrations', () => {
     expect(ok.stdout).toContain('Imported 2 customer records (2 new, 0 with a changed name, 0 unchanged).');
     const renamed = await importCustomersCommand(services, file('c3.csv', 'Kundennummer;Name\nA-1;Smith-Jones, John\nB-2;Jones Ltd\n'), {});
     expect(renamed.stdout).toContain('(0 new, 1 with a changed name, 1 unchanged)');
+  });
+
+  it('lets staff rename an invitation before the person registers, never after', async () => {
+    expect((await renameInvitationCommand(services, 'anna.mueller', 'Anna.M')).stdout).toBe('Renamed anna.mueller to anna.m\n');
+    await expect(renameInvitationCommand(services, 'anna.m', 'max.mueller')).rejects.toThrow('already taken');
+    await expect(renameInvitationCommand(services, 'anna.m', 'a')).rejects.toThrow('not a valid username');
+    await services.db('invitations').where({ username: 'anna.m' }).update({ status: 'registered' });
+    await expect(renameInvitationCommand(services, 'anna.m', 'anna.mueller')).rejects.toThrow('anna.m has registered: the username can no longer change');
+    await services.db('invitations').where({ username: 'anna.m' }).update({ status: 'issued', username: 'anna.mueller' });
   });
 
   it('finds a free username against accounts and invitations, case-insensitively', async () => {

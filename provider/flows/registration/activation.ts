@@ -84,7 +84,7 @@ export function createActivation({ config, users, tokens }: ActivationDeps) {
     /** The link's state without spending it, and whose it is. */
     async peek(db: Knex, token: string) {
       const r = await tokens.peek(db, ACTIVATION, token);
-      return r.status === 'ok' ? { status: 'ok' as const, user: await users.findById(db, r.token.user_id ?? '') } : { status: r.status };
+      return r.status === 'ok' && r.token.user_id ? { status: 'ok' as const, user: await users.findById(db, r.token.user_id) } : { status: r.status === 'ok' ? ('invalid' as const) : r.status };
     },
 
     /**
@@ -96,7 +96,7 @@ export function createActivation({ config, users, tokens }: ActivationDeps) {
         return await db.transaction(async (trx) => {
           const r = await tokens.redeemLink(trx, ACTIVATION, token);
           if (r.status !== 'ok') return { status: r.status as 'used' | 'expired' | 'voided' | 'invalid' };
-          const user = await users.findById(trx, r.token.user_id ?? '');
+          const user = r.token.user_id ? await users.findById(trx, r.token.user_id) : undefined;
           // Already active: a link issued just before another one was spent. Blocked meanwhile: no activation.
           if (!user || !(await users.activate(trx, user.id))) return { status: user?.status === 'active' ? ('used' as const) : ('invalid' as const) };
           await releaseAddress(trx, user);
