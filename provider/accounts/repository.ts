@@ -2,6 +2,7 @@
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AppError } from '../errors.ts';
+import { fromJsonColumn } from '../db/knex.ts';
 
 export type UserStatus = 'pending' | 'active' | 'locked' | 'blocked';
 
@@ -174,5 +175,5 @@ export type UserRepository = ReturnType<typeof createUserRepository>;
 
 function normalise(row: any): any {
   if (!row) return row;
-  return { ...row, roles: typeof row.roles === 'string' ? JSON.parse(row.roles) : row.roles };
+  return { ...row, roles: fromJsonColumn<string[]>(row.roles) };
 }

@@ -40,4 +40,7 @@ export function createDb(opts: DbOptions): Db {
   return knexFactory({ client: PgLiteClient as unknown as typeof knexFactory.Client, dialect: 'postgres', connection });
 }
 
+/** A json/jsonb column's value: parsed by the driver on one database, text on the other. */
+export const fromJsonColumn = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
+
 export const isEmbedded = (db: Db): boolean => db.client.config.client !== 'pg';

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AppError } from '../errors.ts';
+import { fromJsonColumn } from '../db/knex.ts';
 
 export interface Flow<D = Record<string, unknown>> {
   id: string;
@@ -17,7 +18,7 @@ export interface Flow<D = Record<string, unknown>> {
 }
 
 export function createFlowStore(now: () => Date = () => new Date()) {
-  const parse = <D>(row: any): Flow<D> => ({ ...row, data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data });
+  const parse = <D>(row: any): Flow<D> => ({ ...row, data: fromJsonColumn<D>(row.data) });
 
   return {
     async create<D extends Record<string, unknown>>(db: Knex, f: { type: string; state: string; userId?: string | null; data?: D; ttlSeconds: number }): Promise<Flow<D>> {

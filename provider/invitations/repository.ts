@@ -1,5 +1,6 @@
 // The invitations table: credentials staff issued to one person, and a registration waiting for review.
 import type { Knex } from 'knex';
+import { fromJsonColumn } from '../db/knex.ts';
 
 export type InvitationStatus = 'issued' | 'registered' | 'pending_review' | 'rejected';
 
@@ -34,7 +35,7 @@ export interface Invitation {
 }
 
 const parse = (row: any): Invitation | undefined =>
-  row && { ...row, pending_registration: typeof row.pending_registration === 'string' ? JSON.parse(row.pending_registration) : row.pending_registration };
+  row && { ...row, pending_registration: fromJsonColumn(row.pending_registration) };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -3,7 +3,7 @@
 // (the sid of ID tokens), never by its id, which is the session cookie's value. Revoking goes through the
 // adapter, so tokens die with their grant on every process.
 import type Provider from 'oidc-provider';
-import type { Db } from '../db/knex.ts';
+import { fromJsonColumn, type Db } from '../db/knex.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { SELF_CLIENT_ID } from '../flows/self/client.ts';
 
@@ -23,7 +23,7 @@ export interface ConnectedApp {
 }
 
 type Row = { id: string; uid: string | null; payload: unknown; expires_at: string | Date | null };
-const payloadOf = (r: Row) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, any>;
+const payloadOf = (r: Row) => fromJsonColumn<Record<string, any>>(r.payload);
 
 const live = (db: Db, model: string, accountId: string) =>
   db('oidc_models')

@@ -3,7 +3,7 @@
 // of oidc_models, so all processes on one database act as one provider. Expiry is compared in JS time so that
 // tests can move the clock; expired rows are invisible at once and deleted later by `purgeExpired`.
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Db } from '../db/knex.ts';
+import { fromJsonColumn, type Db } from '../db/knex.ts';
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
@@ -58,7 +58,7 @@ export function createAdapterFactory(db: Db, now: () => Date = () => new Date())
         .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now()))
         .first('payload', 'consumed_at');
       if (!row) return undefined;
-      const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as AdapterPayload;
+      const payload = fromJsonColumn<AdapterPayload>(row.payload);
       return row.consumed_at ? { ...payload, consumed: epoch(new Date(row.consumed_at)) } : payload;
     }
   };

@@ -2,7 +2,7 @@
 // restart keeps the same `kid`. Rotation adds new keys that sign from then on; the old ones stay published in
 // the JWKS until every token they signed has expired.
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
-import type { Db } from '../db/knex.ts';
+import { fromJsonColumn, type Db } from '../db/knex.ts';
 
 const ALGS = ['ES256', 'RS256'] as const;
 
@@ -44,7 +44,7 @@ export async function loadJwks(db: Db, now = new Date()): Promise<{ keys: JWK[] 
   const rows = await db('signing_keys')
     .where((q) => q.whereNull('remove_after').orWhere('remove_after', '>', now))
     .orderByRaw('retired_at is not null, created_at desc');
-  return { keys: rows.map((r) => (typeof r.private_jwk === 'string' ? JSON.parse(r.private_jwk) : r.private_jwk) as JWK) };
+  return { keys: rows.map((r) => fromJsonColumn<JWK>(r.private_jwk)) };
 }
 
 export const jwksFingerprint = (jwks: { keys: JWK[] }) => jwks.keys.map((k) => k.kid).join(',');

@@ -4,6 +4,7 @@
 // that a link can be told "expired" rather than "unknown".
 import { createHmac, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { fromJsonColumn } from '../db/knex.ts';
 
 /** `link`: 32 random bytes, base64url (guessing is hopeless); `code`: Crockford base32 without look-alikes; `digits`. */
 export type TokenFormat = { kind: 'link' } | { kind: 'code'; length: number } | { kind: 'digits'; length: number };
@@ -53,7 +54,7 @@ export function createTokenService(opts: { key: string; now?: () => Date }) {
   const now = opts.now ?? (() => new Date());
   const hash = (purpose: string, token: string) => createHmac('sha256', opts.key).update(`${purpose}\0${token}`).digest('base64url');
   const active = (q: Knex.QueryBuilder) => q.whereNull('consumed_at').whereNull('voided_at').where('expires_at', '>', now());
-  const parse = (row: any): TokenRow => ({ ...row, data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data });
+  const parse = (row: any): TokenRow => ({ ...row, data: fromJsonColumn<Record<string, unknown>>(row.data) });
 
   async function consume(db: Knex, row: any): Promise<RedeemResult> {
     // The conditional update makes a double click or two racing requests redeem once.

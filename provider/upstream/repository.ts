@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { SecretBox } from './secret-box.ts';
+import { fromJsonColumn } from '../db/knex.ts';
 
 export const UPSTREAM_USES = ['login', 'link', 'reactivation'] as const;
 export type UpstreamUse = (typeof UPSTREAM_USES)[number];
@@ -48,7 +49,6 @@ export interface Upstream {
 /** What the login and reactivation pages need to show a button. */
 export type UpstreamButton = Pick<Upstream, 'slug' | 'name' | 'logoUrl'>;
 
-const parseJson = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
 function toUpstream(row: Record<string, unknown>): Upstream {
   return {
@@ -59,7 +59,7 @@ function toUpstream(row: Record<string, unknown>): Upstream {
     sealedSecret: row.client_secret as string,
     scopes: row.scopes as string,
     subjectClaim: row.subject_claim as SubjectClaim,
-    uses: parseJson<UpstreamUse[]>(row.uses),
+    uses: fromJsonColumn<UpstreamUse[]>(row.uses),
     logoUrl: (row.logo_url as string | null) ?? null,
     acrFromUpstream: Boolean(row.acr_from_upstream),
     enabled: Boolean(row.enabled),

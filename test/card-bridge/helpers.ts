@@ -5,13 +5,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, verify, X509Certificate, constants } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pkcs11js from 'pkcs11js';
 import type { Pkcs11Api } from '../../card-bridge/pkcs11/module.ts';
 import type { WebEidAuthToken } from '../../card-bridge/web-eid.ts';
 import { waitUntil } from '../helpers/wait.ts';
+
+export { freePort } from '../helpers/ports.ts';
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const CLI = fileURLToPath(new URL('../../card-bridge/cli.ts', import.meta.url));
@@ -129,17 +130,6 @@ export function webEidSignatureValid(token: WebEidAuthToken, origin: string, non
 }
 
 export const randomNonce = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `openssl ocsp` answering for the virtual card from the index.txt that provisioning wrote. */
 export async function startOcspResponder(pki: string, port: number): Promise<{ stop(): void }> {

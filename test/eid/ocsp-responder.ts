@@ -2,11 +2,13 @@
 // V lines for good certificates, R lines for revoked ones, and "unknown" for serials it has never heard of.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as x509 from '@peculiar/x509';
 import { type Issuer, privateKeyPem } from '../../card-bridge/softhsm/test-pki.ts';
+import { freePort } from '../helpers/ports.ts';
+
+export { freePort };
 
 export interface OcspResponder {
   url: string;
@@ -44,13 +46,6 @@ export async function startOcspResponder({ ca, signer, good = [], revoked = [], 
   return { url: `http://127.0.0.1:${port}`, stop: () => stop(child) };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** openssl announces on stderr when it listens; a probe connection would stall its single-threaded loop. */
 function listening(child: ChildProcess, port: number): Promise<void> {

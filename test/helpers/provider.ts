@@ -1,22 +1,14 @@
 // Starts a provider in the test process (or as a separate `idp start` process) on a free port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../provider/config.ts';
 import { startServer, type RunningServer } from '../../provider/server.ts';
 import type { Db } from '../../provider/db/knex.ts';
 import { testDb, type DbKind } from './db.ts';
+import { freePort } from './ports.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
+
 
 export interface TestProvider extends RunningServer {
   issuer: string;
