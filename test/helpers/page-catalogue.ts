@@ -6,6 +6,7 @@ import type { TestProvider } from './provider.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { discover } from './rp.ts';
 import { registrationVisits } from '../registration/visits.ts';
+import { reactivationVisits, upstreamLinkVisit } from './flow-visits.ts';
 import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
 import { EMAIL_CHANGE_PURPOSE } from '../../provider/accounts/email-change.ts';
 
@@ -53,7 +54,9 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
         await page.waitForLoadState('domcontentloaded');
       },
     },
+    upstreamLinkVisit(idp),
     { name: 'reactivation-start', go: at('/reactivation') },
+    ...reactivationVisits(idp, user.id, PERSON.phone),
     { name: 'reactivation-token-entry', go: at('/reactivation/token') },
     { name: 'recovery', go: at('/recovery') },
     {

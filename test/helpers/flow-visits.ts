@@ -1,0 +1,77 @@
+// The pages in the middle of a stored flow, for the page catalogue (page-catalogue.ts): each visit makes its flow in
+// the flow store at the step the page shows, instead of reading an eID card or logging in at a bank.
+import { createHmac } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import type { TestProvider } from './provider.ts';
+import type { Visit } from './page-catalogue.ts';
+import { ACCOUNT_FLOW, REACTIVATION_FLOW } from '../../provider/flows/reactivation/service.ts';
+import { createNonceService } from '../../provider/flows/eid/nonces.ts';
+import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../provider/upstream/service.ts';
+
+const CARD_NUMBER = '592123456789';
+const TTL_SECONDS = 600;
+
+/** Opens a step of a flow. Each such page has a form posting back to its own address, which an error page shown
+ *  instead (an unknown flow, a wrong state) has not: waiting for it keeps a visit from checking the wrong page. */
+async function openStep(idp: TestProvider, page: Page, path: string): Promise<void> {
+  await page.goto(`${idp.issuer}${path}`);
+  await page.locator(`form[action="${path}"]`).waitFor({ state: 'attached' });
+}
+
+/** Reactivating `userId` with the eID card: the card step, the card number to confirm, the activation token; then, on
+ *  the device being reactivated, the new mobile number's SMS code and the new password. */
+export function reactivationVisits(idp: TestProvider, userId: string, mobile: string): Visit[] {
+  const { db, flows } = idp.services;
+  // Where checkCard leaves a flow: the card read, its account found.
+  const cardChecked = () => flows.create(db, { type: REACTIVATION_FLOW, state: 'card_checked', userId, data: { mobile, cardNumber: CARD_NUMBER }, ttlSeconds: TTL_SECONDS });
+  const accountFlow = (state: 'phone' | 'password') => flows.create(db, { type: ACCOUNT_FLOW, state, userId, data: { mobile, cardNumber: CARD_NUMBER }, ttlSeconds: TTL_SECONDS });
+  return [
+    {
+      name: 'reactivation-card',
+      async go(page) {
+        // A flow with its nonce as the reactivation service's start makes it, without that start's limit per number.
+        const flow = await createNonceService(flows).start(db, { type: REACTIVATION_FLOW, data: { mobile } });
+        await openStep(idp, page, `/reactivation/${flow.id}/card`);
+      },
+    },
+    { name: 'reactivation-confirm', go: async (page) => openStep(idp, page, `/reactivation/${(await cardChecked()).id}/confirm`) },
+    {
+      name: 'reactivation-token',
+      async go(page) {
+        await openStep(idp, page, `/reactivation/${(await cardChecked()).id}/confirm`);
+        await page.click('button[type=submit].primary');
+        await page.locator('#activation-token').waitFor();
+      },
+    },
+    { name: 'reactivation-phone', go: async (page) => openStep(idp, page, `/reactivation/account/${(await accountFlow('phone')).id}/phone`) },
+    { name: 'reactivation-password', go: async (page) => openStep(idp, page, `/reactivation/account/${(await accountFlow('password')).id}/password`) },
+  ];
+}
+
+/** A first login with an identity from a bank that no account knows yet: "link this identity". */
+export function upstreamLinkVisit(idp: TestProvider): Visit {
+  const { db, flows, cookieKeys } = idp.services;
+  return {
+    name: 'upstream-link',
+    async go(page) {
+      const flow = await flows.create<UpstreamFlowData>(db, {
+        type: UPSTREAM_FLOW,
+        state: 'unlinked',
+        data: {
+          slug: 'bank',
+          name: 'My Bank',
+          purpose: 'login',
+          checks: null,
+          identity: { subjectKey: 'bank-customer-1', label: 'Marie Dubois', givenName: 'Marie', familyName: 'Dubois', email: null, acr: null, nationalNumberHmac: null },
+        },
+        ttlSeconds: TTL_SECONDS,
+      });
+      // The browser that started the flow holds a cookie naming it, signed as Koa signs cookies (keygrip: the
+      // HMAC-SHA1 of "name=value" under the first of the app's keys, in base64url) in a cookie "name.sig".
+      const cookie = { name: 'upstream_flow', value: flow.id };
+      const sig = createHmac('sha1', cookieKeys[0]!).update(`${cookie.name}=${cookie.value}`).digest('base64url');
+      await page.context().addCookies([cookie, { name: `${cookie.name}.sig`, value: sig }].map((c) => ({ ...c, url: idp.issuer, httpOnly: true, sameSite: 'Lax' as const })));
+      await openStep(idp, page, `/upstream/link/${flow.id}`);
+    },
+  };
+}
