@@ -89,6 +89,7 @@ export const settings = {
   rateLimitMaxDelay: setting({ env: 'RATE_LIMIT_MAX_DELAY', schema: seconds, default: '30', doc: 'longest delay, seconds: past a limit each failure doubles the wait before the next attempt is checked (1 s, 2 s, 4 s…)' }),
   registrationModes: setting({ env: 'REGISTRATION_MODES', schema: registrationModes, default: 'open', doc: 'comma list of sign-up modes: open (anyone), invitation (usernames and initial passwords from `idp invitations import`), customer (customer number from `idp customers import`); none disables sign-up' }),
   activationTtl: setting({ env: 'ACTIVATION_TTL', schema: seconds, default: '86400', doc: 'validity of an activation link, seconds' }),
+  pendingAccountDays: setting({ env: 'PENDING_ACCOUNT_DAYS', schema: positiveInt, default: '30', doc: 'a sign-up never activated is deleted this many days after its last activation link expired (an invitation becomes usable again)' }),
   termsVersion: setting({ env: 'TERMS_VERSION', schema: z.string().trim().min(1).max(40), default: '1', doc: 'version of the terms of use a sign-up accepts (stored with the time of acceptance)' }),
   privacyVersion: setting({ env: 'PRIVACY_VERSION', schema: z.string().trim().min(1).max(40), default: '1', doc: 'version of the privacy policy a sign-up accepts (stored with the time of acceptance)' }),
   termsUrl: setting({ env: 'TERMS_URL', schema: url.optional(), doc: 'where the sign-up pages link the terms of use' }),

@@ -32,6 +32,7 @@ import { eidRoutes } from './flows/eid/routes.ts';
 import { reactivationApi } from './flows/reactivation/api.ts';
 import { reactivationRoutes } from './flows/reactivation/routes.ts';
 import { registrationRoutes } from './flows/registration/routes.ts';
+import { purgeUnactivated } from './flows/registration/purge.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { accountRoutes } from './flows/account/routes.ts';
 import { organisationAdminRoutes } from './admin/organisations.ts';
@@ -169,6 +170,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     await services.tokens.purge(db);
     await services.flows.purge(db);
     await purgeOutbox(db, config.outboxRetentionDays);
+    await purgeUnactivated(db, config);
   };
   const timers = [
     setInterval(() => services.refreshKeys().catch((e) => log.error('key refresh failed', e)), config.keysRefreshSeconds * 1000),

@@ -124,6 +124,11 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await db('users').where({ id, status: 'pending' }).update(changes);
     },
 
+    /** Marks a pending account as mailed now: its unactivated life counts from its newest activation mail. */
+    async touchPending(db: Knex, id: string): Promise<void> {
+      await db('users').where({ id, status: 'pending' }).update({ updated_at: new Date() });
+    },
+
     /** A sign-up that never got activated and is superseded; an account that was ever active is never deleted. */
     async deletePending(db: Knex, id: string): Promise<void> {
       await db('users').where({ id, status: 'pending' }).delete();

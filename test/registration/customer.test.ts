@@ -41,7 +41,7 @@ describe.skipIf(!has('chromium'))('customer-number sign-up', () => {
     await fill(page, { name: 'mueller  gmbh', number: 'k 1001', email: 'info@mueller.example' });
     await expectHeading(page, 'Check your e-mail');
     const link = activationLink(await nextMail(w.sink, 'info@mueller.example'));
-    expect(await activate(page, link)).toContain('You can now log in with info@mueller.example and your password.');
+    expect(await activate(page, link, PASSWORD)).toContain('You can now log in with info@mueller.example and your password.');
     const login = await loginThroughApp(w, await w.page(), 'info@mueller.example', PASSWORD);
     expect(login.ok && login.claims).toMatchObject({ email: 'info@mueller.example', email_verified: true, family_name: 'Müller GmbH' });
   });
@@ -63,7 +63,7 @@ describe.skipIf(!has('chromium'))('customer-number sign-up', () => {
     const second = activationLink(await nextMail(w.sink, 'jean@new.example'));
     await page.goto(first);
     await expectHeading(page, 'This link has been replaced');
-    expect(await activate(page, second)).toContain('jean@new.example');
+    expect(await activate(page, second, PASSWORD)).toContain('jean@new.example');
     expect(Number((await w.idp.db('users').where({ family_name: 'Dupont, Jean' }).count('* as n').first())!.n)).toBe(1);
   });
 

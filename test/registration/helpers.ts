@@ -66,9 +66,10 @@ export function nextMail(sink: SmtpSink, to: string, already = 0): Promise<Recei
 
 export const mailsTo = (sink: SmtpSink, to: string) => sink.messages.filter((m) => m.to.includes(to));
 
-/** Opens the link, confirms on the page, and returns the page's main text. */
-export async function activate(page: Page, link: string): Promise<string> {
+/** Opens the link, confirms with the sign-up's password, and returns the page's main text. */
+export async function activate(page: Page, link: string, password: string): Promise<string> {
   await page.goto(link);
+  await page.fill('#password', password);
   await page.click('form[action="/registration/activate"] button');
   await page.waitForLoadState('domcontentloaded');
   return page.locator('main').innerText();

@@ -79,7 +79,7 @@ describe.skipIf(!has('chromium'))('registration with teacher-issued credentials'
     expect(await page.locator('main').innerText()).toContain('After activation, log in with the username max.mueller.');
     const mail = await nextMail(w.sink, 'max@example.de');
     expect(mail.text).toContain('Your username is max.mueller. It cannot be changed.');
-    expect(await activate(page, activationLink(mail))).toContain('You can now log in with the username max.mueller and your password.');
+    expect(await activate(page, activationLink(mail), PASSWORD)).toContain('You can now log in with the username max.mueller and your password.');
     const login = await loginThroughApp(w, await w.page(), 'max.mueller', PASSWORD);
     expect(login.ok && login.claims).toMatchObject({ preferred_username: 'max.mueller', email: 'max@example.de', family_name: 'Müller' });
     // The slip now only says that the registration is done.
@@ -110,7 +110,7 @@ describe.skipIf(!has('chromium'))('registration with teacher-issued credentials'
     const second = activationLink(await nextMail(w.sink, 'lea.neu@example.de'));
     await page.goto(first);
     await expectHeading(page, 'This link has been replaced');
-    expect(await activate(page, second)).toContain('lea.schmitt');
+    expect(await activate(page, second, PASSWORD)).toContain('lea.schmitt');
     expect(await w.idp.db('users').where({ username: 'lea.schmitt' }).first('email', 'status')).toEqual({ email: 'lea.neu@example.de', status: 'active' });
   });
 
@@ -136,7 +136,7 @@ describe.skipIf(!has('chromium'))('registration with teacher-issued credentials'
     const mail = await nextMail(w.sink, 'tim@example.de');
     expect(mail.subject).toBe('Your registration is unlocked');
     expect(mail.text).toContain('Your username is now tim.maier.');
-    expect(await activate(page, activationLink(mail))).toContain('You can now log in with the username tim.maier');
+    expect(await activate(page, activationLink(mail), PASSWORD)).toContain('You can now log in with the username tim.maier');
     const login = await loginThroughApp(w, await w.page(), 'tim.maier', PASSWORD);
     expect(login.ok && login.claims).toMatchObject({ preferred_username: 'tim.maier', family_name: 'Maier' });
     expect((await loginThroughApp(w, await w.page(), 'tim.meier', PASSWORD)).ok).toBe(false);
@@ -177,7 +177,7 @@ describe.skipIf(!has('chromium'))('registration with teacher-issued credentials'
     const second = activationLink(await nextMail(w.sink, 'ole@example.de', 1));
     await pupil.goto(first);
     await expectHeading(pupil, 'This link has been replaced');
-    await activate(pupil, second);
+    await activate(pupil, second, PASSWORD);
 
     // Max is logged in to the app; blocking ends that session and refuses the next login, with the generic answer.
     const max = await w.page();

@@ -1,6 +1,7 @@
 // Open sign-up in Chromium, with the mails received by a real SMTP server and their links clicked: activation,
-// repeated sign-up, expiry, reuse, double submission, enumeration, login before activation, the password rules on
-// the page, and the outbox across an SMTP outage.
+// repeated sign-up (same address, or another one from the same browser), the password asked at activation,
+// expiry, reuse, double submission, enumeration, login before activation, the password rules on the page, and the
+// outbox across an SMTP outage.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
 import { authorize } from '../helpers/rp.ts';
@@ -45,7 +46,8 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     // The link opened twice (a double click opens two tabs): both confirm, the second does no harm.
     const twin = await w.page();
     await twin.goto(link);
-    expect(await activate(page, link)).toContain('You can now log in with ann@example.be and your password.');
+    expect(await activate(page, link, PASSWORD)).toContain('You can now log in with ann@example.be and your password.');
+    await twin.fill('#password', PASSWORD);
     await twin.click('form[action="/registration/activate"] button');
     await expectHeading(twin, 'This link was already used');
     await page.goto(link);
@@ -70,9 +72,56 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     await page.goto(first);
     await expectHeading(page, 'This link has been replaced');
     expect(await page.locator('main').innerText()).toContain('only the link in the newest e-mail works');
-    expect(await activate(page, second)).toContain('You can now log in with bart@example.be');
+    expect(await activate(page, second, PASSWORD)).toContain('You can now log in with bart@example.be');
     expect((await loginThroughApp(w, await w.page(), 'bart@example.be', PASSWORD)).ok).toBe(true);
     expect(Number((await w.idp.db('users').whereRaw('lower(email) = ?', ['bart@example.be']).count('* as n').first())!.n)).toBe(1);
+  });
+
+  it('lets a person sign up again with another address from the same browser: the first address and link are void', async () => {
+    const page = await w.page();
+    await signUpOpen(w, page, { email: 'typo@exmaple.be', given: 'Ines', password: 'first password is long' });
+    const first = activationLink(await nextMail(w.sink, 'typo@exmaple.be'));
+    await signUpOpen(w, page, { email: 'ines@example.be', given: 'Ines', password: PASSWORD });
+    const second = activationLink(await nextMail(w.sink, 'ines@example.be'));
+
+    // Whoever reads the mistyped address cannot activate anything with it.
+    const other = await w.page();
+    await other.goto(first);
+    await expectHeading(other, 'This link has been replaced');
+    expect(await activate(page, second, PASSWORD)).toContain('You can now log in with ines@example.be');
+    expect(await w.idp.db('users').where({ given_name: 'Ines' }).select('email', 'status')).toEqual([{ email: 'ines@example.be', status: 'active' }]);
+
+    // Another browser's sign-up with another address is another person's: both accounts stay.
+    await signUpOpen(w, await w.page(), { email: 'jo@example.be', given: 'Jo', password: PASSWORD });
+    await signUpOpen(w, await w.page(), { email: 'jos@example.be', given: 'Jo', password: PASSWORD });
+    expect((await w.idp.db('users').where({ given_name: 'Jo' }).pluck('email')).sort()).toEqual(['jo@example.be', 'jos@example.be']);
+  });
+
+  it('activates only with the password chosen at sign-up, so nobody can pre-set the password of another person\'s address', async () => {
+    // Kim signs up; then someone else signs up with Kim's address and a password of his own.
+    const kim = await w.page();
+    await signUpOpen(w, kim, { email: 'kim@example.be', given: 'Kim', password: PASSWORD });
+    await nextMail(w.sink, 'kim@example.be');
+    await signUpOpen(w, await w.page(), { email: 'kim@example.be', given: 'Mallory', password: 'mallory knows this one' });
+    const newest = activationLink(await nextMail(w.sink, 'kim@example.be', 1));
+
+    // Kim clicks the newest link in her mailbox and types her password: refused, the link still unspent.
+    await kim.goto(newest);
+    await kim.fill('#password', PASSWORD);
+    await kim.click('form[action="/registration/activate"] button');
+    expect(await kim.locator('#password-error').innerText()).toContain('This is not the password chosen at sign-up');
+    expect(await kim.getAttribute('#password', 'aria-invalid')).toBe('true');
+    expect(await kim.getAttribute('#password', 'autocomplete')).toBe('current-password');
+    expect(await w.idp.db('users').whereRaw('lower(email) = ?', ['kim@example.be']).pluck('status')).toEqual(['pending']);
+    // An empty password is asked for, not guessed.
+    await kim.click('form[action="/registration/activate"] button');
+    expect(await kim.locator('#password-error').innerText()).toContain('Enter the password you chose when you signed up.');
+
+    // She signs up again: her data and password count, and her link works.
+    await signUpOpen(w, kim, { email: 'kim@example.be', given: 'Kim', password: PASSWORD });
+    expect(await activate(kim, activationLink(await nextMail(w.sink, 'kim@example.be', 2)), PASSWORD)).toContain('You can now log in with kim@example.be');
+    expect((await loginThroughApp(w, await w.page(), 'kim@example.be', 'mallory knows this one')).ok).toBe(false);
+    expect(await w.idp.db('users').whereRaw('lower(email) = ?', ['kim@example.be']).select('given_name', 'status')).toEqual([{ given_name: 'Kim', status: 'active' }]);
   });
 
   it('says an expired link has expired and offers a new mail, which works', async () => {
@@ -88,7 +137,7 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     await page.click('button[type=submit].primary');
     await expectHeading(page, 'Check your e-mail');
     const again = activationLink(await nextMail(w.sink, 'carl@example.be', 1));
-    expect(await activate(page, again)).toContain('You can now log in');
+    expect(await activate(page, again, PASSWORD)).toContain('You can now log in');
   });
 
   it('tells a person who logs in before activating, and sends a new link from the login page', async () => {
@@ -106,7 +155,7 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     expect(await page.locator('#identifier').count()).toBe(1);
     await page.goto(first);
     await expectHeading(page, 'This link has been replaced');
-    await activate(page, second);
+    await activate(page, second, PASSWORD);
     expect((await loginThroughApp(w, await w.page(), 'dora@example.be', PASSWORD)).ok).toBe(true);
   });
 
@@ -185,8 +234,10 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
 
   it('delivers every mail once after the SMTP server was down', async () => {
     await w.sink.down();
+    // Two people, each in their own browser.
     const page = await w.page();
-    for (const email of ['gert@example.be', 'hanna@example.be']) await signUpOpen(w, page, { email, password: PASSWORD });
+    await signUpOpen(w, page, { email: 'gert@example.be', password: PASSWORD });
+    await signUpOpen(w, await w.page(), { email: 'hanna@example.be', password: PASSWORD });
     await new Promise((r) => setTimeout(r, 700));
     expect(mailsTo(w.sink, 'gert@example.be')).toHaveLength(0);
     await w.sink.up();
@@ -195,7 +246,7 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(mailsTo(w.sink, 'gert@example.be')).toHaveLength(1);
     expect(mailsTo(w.sink, 'hanna@example.be')).toHaveLength(1);
-    expect(await activate(page, link)).toContain('You can now log in with gert@example.be');
+    expect(await activate(page, link, PASSWORD)).toContain('You can now log in with gert@example.be');
   });
 });
 
@@ -217,7 +268,7 @@ describe.skipIf(!has('chromium') || !has('postgres'))('open sign-up on PostgreSQ
       return p.locator('h1').innerText();
     }));
     expect(results).toEqual(['This link has been replaced', 'Activate your account', 'Activate your account']);
-    expect(await activate(page, second)).toContain('You can now log in');
+    expect(await activate(page, second, PASSWORD)).toContain('You can now log in');
     expect((await loginThroughApp(w, await w.page(), 'pg@example.be', PASSWORD)).ok).toBe(true);
   });
 

@@ -1,9 +1,17 @@
 // Activation links: issued for a pending account (each new one voids the earlier ones), mailed through the outbox
 // in the transaction that caused them, spent by a POST (a mail scanner's GET leaves them intact), once.
+//
+// The POST also asks for the password chosen at sign-up. A sign-up again with the same address replaces the
+// pending account's data (the person may have lost the first mail), so without this check someone could sign up
+// with another person's address and a password of his own, and that person, clicking the newest link in her own
+// mailbox, would activate an account whose password he knows (a "pre-hijacked" account).
 import type { Knex } from 'knex';
 import type { Config } from '../../config.ts';
+import type { Db } from '../../db/knex.ts';
 import type { User, UserRepository } from '../../accounts/repository.ts';
+import type { PasswordHasher } from '../../accounts/passwords.ts';
 import type { TokenService } from '../../tokens/one-time.ts';
+import { codeEntryThrottle } from '../../http/throttle.ts';
 import { enqueueMail } from '../../messaging/outbox.ts';
 import { isLocale, type Locale } from '../../http/i18n.ts';
 import { audit } from '../../audit.ts';
@@ -13,9 +21,13 @@ export const ACTIVATION = 'registration_activation';
 
 export interface ActivationDeps {
   config: Config;
+  db: Db;
   users: UserRepository;
+  hasher: PasswordHasher;
   tokens: TokenService;
 }
+
+export type ActivationStatus = 'ok' | 'wrong_password' | 'used' | 'expired' | 'voided' | 'invalid' | 'email_taken';
 
 type Paragraph = { key: string; params?: Record<string, string | number> };
 
@@ -33,7 +45,9 @@ const greeting = (user: Pick<User, 'given_name' | 'family_name'>): Paragraph => 
   params: { name: [user.given_name, user.family_name].filter(Boolean).join(' ') || '' },
 });
 
-export function createActivation({ config, users, tokens }: ActivationDeps) {
+export function createActivation({ config, db, users, hasher, tokens }: ActivationDeps) {
+  const passwordEntry = codeEntryThrottle(db, config, 'activation_password');
+
   /** Issues a new link for `user` (voiding its earlier ones) and writes the mail, in `trx`. `intro` opens the mail. */
   async function send(trx: Knex, user: User, intro: Paragraph[] = [{ key: 'registration.mail.activation.body' }], titleKey = 'registration.mail.activation.subject'): Promise<void> {
     if (!user.email) return;
@@ -44,6 +58,7 @@ export function createActivation({ config, users, tokens }: ActivationDeps) {
       format: { kind: 'link' },
       replacePrevious: true,
     });
+    await users.touchPending(trx, user.id);
     await enqueueMail(trx, {
       to: user.email,
       template: 'notice',
@@ -88,10 +103,21 @@ export function createActivation({ config, users, tokens }: ActivationDeps) {
     },
 
     /**
-     * Spends the link and activates its account. A second click (or a racing one) answers `used`; an address that
-     * another account activated meanwhile answers `email_taken` and leaves the link unspent.
+     * Checks the sign-up's password, then spends the link and activates its account. A wrong password leaves the
+     * link as it was (wrong guesses are slowed down per account). A second click (or a racing one) answers `used`;
+     * an address that another account activated meanwhile answers `email_taken` and leaves the link unspent.
      */
-    async activate(db: Knex, token: string, ip?: string): Promise<{ status: 'ok' | 'used' | 'expired' | 'voided' | 'invalid' | 'email_taken'; user?: User }> {
+    async activate(token: string, password: string, ip?: string): Promise<{ status: ActivationStatus; user?: User }> {
+      const peeked = await tokens.peek(db, ACTIVATION, token);
+      if (peeked.status !== 'ok') return { status: peeked.status === 'wrong' ? 'invalid' : peeked.status };
+      const owner = peeked.token.user_id ? await users.findById(db, peeked.token.user_id) : undefined;
+      if (!owner) return { status: 'invalid' };
+      if (owner.status === 'active') return { status: 'used' };
+      const { result: right } = await passwordEntry.guard({ subject: owner.id, ip }, () => hasher.verify(owner.password_hash, password), (ok) => ok);
+      if (!right) {
+        await audit(db, 'registration.activation_password_wrong', { userId: owner.id, ip });
+        return { status: 'wrong_password' };
+      }
       try {
         return await db.transaction(async (trx) => {
           const r = await tokens.redeemLink(trx, ACTIVATION, token);

@@ -42,6 +42,7 @@ export const schemas = {
     accept_privacy: accepted,
   }),
   resend: z.object({ identifier: text(320) }),
+  activate: z.object({ token: z.string().min(1).max(200), password: z.string().min(1).max(1024) }),
 };
 
 /** The form's values to show again: everything typed except passwords. */

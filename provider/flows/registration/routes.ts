@@ -1,6 +1,7 @@
 // The sign-up pages. Each form belongs to a stored flow (its id in a hidden field): the flow moves from 'form' to
 // 'sent' in the transaction that creates the account and writes the mail, so a double submission does the work
 // once and both answers show the same "check your mail" page.
+import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../../server.ts';
@@ -30,6 +31,8 @@ type FlowData = {
 };
 
 const FLOW = 'registration';
+/** Names the pending account of this browser's last open sign-up: signing up again from it replaces that account. */
+const SIGN_UP_COOKIE = 'sign_up';
 /** Long enough to fill in a form at leisure; a flow only holds what the form needs. */
 const FORM_TTL = 3 * 3600;
 
@@ -150,7 +153,15 @@ export function registrationRoutes(services: Services): Router {
 
   signUpForm('open', schemas.open, async (ctx, flow, d) => {
     const s = await signUpOf(ctx, d);
-    await complete(ctx, flow, s.email, { email: s.email }, (trx) => service.signUpOpen(trx, s));
+    let account: string | undefined;
+    await complete(ctx, flow, s.email, { email: s.email }, async (trx) => {
+      const result = await service.signUpOpen(trx, s, ctx.cookies.get(SIGN_UP_COOKIE, { signed: true }));
+      account = result.account;
+      return result;
+    });
+    // Set after every sign-up, a known address's included (to a value naming nothing), so that the cookie tells
+    // nobody whether the address had an account.
+    ctx.cookies.set(SIGN_UP_COOKIE, account ?? randomUUID(), { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, overwrite: true, path: '/registration', maxAge: config.activationTtl * 1000 });
   });
 
   signUpForm('customer', schemas.customer, async (ctx, flow, d, reshow) => {
@@ -244,17 +255,26 @@ export function registrationRoutes(services: Services): Router {
     });
   });
 
-  // Activation: the link shows a button; only the POST spends it, so a mail scanner fetching links does not.
-  router.get('/registration/activate', async (ctx) => {
-    const token = String(ctx.query.token ?? '');
+  // Activation: the link shows the form; only the POST spends it, so a mail scanner fetching links does not.
+  async function showActivate(ctx: Context, token: string, errors: FieldErrors = {}) {
     const r = await service.activation.peek(db, token);
     if (r.status !== 'ok' || !r.user) return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status);
-    renderPage(ctx, 'pages/registration/activate.njk', { titleKey: 'registration.activate.title', token, user: r.user });
-  });
+    if (Object.keys(errors).length) ctx.status = 400;
+    renderPage(ctx, 'pages/registration/activate.njk', { titleKey: 'registration.activate.title', token, user: r.user, errors, values: {} });
+  }
+
+  router.get('/registration/activate', (ctx) => showActivate(ctx, String(ctx.query.token ?? '')));
 
   router.post('/registration/activate', async (ctx) => {
     const raw = await body(ctx);
-    const r = await service.activation.activate(db, typeof raw.token === 'string' ? raw.token : '', ctx.ip);
+    const checked = check(schemas.activate, raw);
+    if (!checked.ok) {
+      if (checked.errors.token) return linkProblem(ctx, 'invalid');
+      return showActivate(ctx, String(raw.token), { password: [{ key: 'registration.activate.error.password_required' }] });
+    }
+    const { token, password } = checked.data;
+    const r = await service.activation.activate(token, password, ctx.ip);
+    if (r.status === 'wrong_password') return showActivate(ctx, token, { password: [{ key: 'registration.activate.error.password' }] });
     if (r.status === 'ok') {
       const u = r.user!;
       return renderMessage(ctx, 200, 'registration.activated.title', u.username ? 'registration.activated.username' : 'registration.activated.email', {

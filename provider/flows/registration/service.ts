@@ -27,8 +27,13 @@ export interface SignUp {
   ip?: string | undefined;
 }
 
-/** What the person sees after sending the form: the same for a new and for a known address. */
-export type SignUpResult = { outcome: 'mailed' | 'review' };
+/**
+ * What the person sees after sending the form: the same for a new and for a known address. `account`: the pending
+ * account the sign-up wrote, for the browser to name when it signs up again (never shown).
+ */
+export type SignUpResult = { outcome: 'mailed' | 'review'; account?: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type InvitationCheck =
   | { status: 'ok'; invitation: Invitation }
@@ -88,22 +93,31 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
   return {
     activation,
 
-    /** Open sign-up. Again with the same address before activation: the pending account takes the new data and link. */
-    async signUpOpen(trx: Knex, s: SignUp): Promise<SignUpResult> {
+    /**
+     * Open sign-up. Again before activation, with the same address (from any browser) or with another one from
+     * the browser of the earlier sign-up (`sameBrowser`, the account it named): the pending account takes the new
+     * data and a new link, and the earlier link is void. Only accounts of open sign-ups (no username, no
+     * customer) are replaced.
+     */
+    async signUpOpen(trx: Knex, s: SignUp, sameBrowser?: string): Promise<SignUpResult> {
       if (await heldBy(trx, s.email)) {
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
       }
-      const earlier = await trx('users')
-        .where({ status: 'pending' })
-        .whereNull('username')
-        .whereRaw('lower(email) = ?', [s.email.toLowerCase()])
-        .whereNotExists((q) => q.select(trx.raw('1')).from('customers').whereRaw('customers.user_id = users.id'))
-        .orderBy('created_at', 'desc')
-        .first('id');
+      const openPending = () =>
+        trx('users')
+          .where({ status: 'pending' })
+          .whereNull('username')
+          .whereNotExists((q) => q.select(trx.raw('1')).from('customers').whereRaw('customers.user_id = users.id'))
+          .first('id');
+      const byAddress: { id: string } | undefined = await openPending().whereRaw('lower(email) = ?', [s.email.toLowerCase()]).orderBy('created_at', 'desc');
+      const byBrowser: { id: string } | undefined = sameBrowser && UUID.test(sameBrowser) ? await openPending().where({ id: sameBrowser }) : undefined;
+      // Two pending accounts would be two people's: the one of the address stays, the browser's earlier one goes.
+      if (byAddress && byBrowser && byAddress.id !== byBrowser.id) await users.deletePending(trx, byBrowser.id);
+      const earlier = byAddress ?? byBrowser;
       const user = await pendingAccount(trx, earlier && (await users.findById(trx, earlier.id)), s, null);
       await finish(trx, user, s, 'open');
-      return { outcome: 'mailed' };
+      return { outcome: 'mailed', account: user.id };
     },
 
     /**
