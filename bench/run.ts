@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [-- --db pglite|postgres]`: throughput and latency of the provider's hot paths,
 // each set against its physical limit measured in the same run, on the embedded database (one process) and on
-// PostgreSQL (one process per core). Load comes from a separate process on loopback. Writes bench-results.json.
+// PostgreSQL (one process per core). Load comes from a separate process on loopback; eID token validation runs in
+// this process. Writes bench-results.json.
 import os from 'node:os';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,10 +18,11 @@ import { createClient } from '../provider/oidc/clients.ts';
 import { freshPostgresUrl } from '../test/helpers/db.ts';
 import { freePort, spawnProvider } from '../test/helpers/provider.ts';
 import { login, type LoadResult, type LoadSpec } from './load.ts';
+import { benchEidValidation } from './eid.ts';
 
 const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, db: { type: 'string' } } });
 const quick = opts.quick ?? false;
-const SECONDS = quick ? 4 : 15;
+const SECONDS = quick ? 3 : 15;
 const CPUS = os.availableParallelism();
 const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url));
 const PASSWORD = 'bench password that is long enough';
@@ -154,20 +156,26 @@ const kinds = (opts.db ? [opts.db] : ['pglite', 'postgres']) as ('pglite' | 'pos
 const machine = await machineInfo();
 const runs = [];
 for (const kind of kinds) runs.push(await benchDatabase(kind));
+const eid = await benchEidValidation({ seconds: quick ? 1.5 : SECONDS, limitSeconds: quick ? 0.5 : 3 });
 
 const results = {
   machine: { ...machine, db: kinds.join('+') },
   quick,
   seconds_per_scenario: SECONDS,
-  scenarios: runs.flatMap((r) => r.scenarios.map((s) => ({ ...s, name: `${s.name} (${r.db}, ${r.processes} process${r.processes > 1 ? 'es' : ''})` }))),
+  scenarios: [
+    ...runs.flatMap((r) => r.scenarios.map((s) => ({ ...s, name: `${s.name} (${r.db}, ${r.processes} process${r.processes > 1 ? 'es' : ''})` }))),
+    // One process, one core: no division by the machine's cores.
+    summarise('eID token validation (chain + cached OCSP + signature)', eid.validation, 1, eid.verifyPerSecond),
+  ],
 };
 writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
 
 console.log(`machine: ${machine.cpus} × ${machine.cpu}, ${machine.memory_gib} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}`);
 for (const r of runs) console.log(`${r.db}: argon2id verify ceiling ${r.argon2_verify_per_core_rps}/s per core (the limit of password_login)`);
+console.log(`eID: ${eid.algorithm} signature verify ceiling ${round(eid.verifyPerSecond)}/s on one core (crypto.verify of the token's signature; the limit of eID token validation, ratio = validations/s ÷ raw verifies/s)`);
 console.log('| scenario | per core /s | p50 ms | p95 ms | p99 ms | limit /s/core | ratio | errors |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const s of results.scenarios) {
   console.log(`| ${s.name} | ${s.per_core_rps} | ${s.p50_ms} | ${s.p95_ms} | ${s.p99_ms} | ${s.limit_per_core_rps ?? ''} | ${s.ratio_to_limit ?? ''} | ${s.errors}${s.note ? ` (${s.note})` : ''} |`);
 }
-console.log('per core = requests per second divided by the machine\'s cores (the load generator shares them).');
+console.log('per core = requests per second divided by the machine\'s cores (the load generator shares them); eID validation runs in-process on one core.');
