@@ -60,6 +60,7 @@ export const settings = {
   idTokenTtl: setting({ env: 'ID_TOKEN_TTL', schema: seconds, default: '600', doc: 'ID token lifetime, seconds' }),
   refreshTokenTtl: setting({ env: 'REFRESH_TOKEN_TTL', schema: seconds, default: '1209600', doc: 'refresh token lifetime, seconds (rotated at each use)' }),
   sessionTtl: setting({ env: 'SESSION_TTL', schema: seconds, default: '86400', doc: 'login session lifetime, seconds' }),
+  clientCacheSeconds: setting({ env: 'CLIENT_CACHE_SECONDS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(300), default: '5', doc: 'how long a process keeps a client\'s settings in memory; a client changed through another process is seen within this time (0: always read the database)' }),
   keysRefreshSeconds: setting({ env: 'KEYS_REFRESH_SECONDS', schema: seconds, default: '60', doc: 'how often a process reloads signing keys rotated by another' }),
   purgeIntervalSeconds: setting({ env: 'PURGE_INTERVAL_SECONDS', schema: seconds, default: '300', doc: 'how often expired sessions, tokens and flows are deleted' }),
   smsGatewayUrl: setting({ env: 'SMS_GATEWAY_URL', schema: url.optional(), doc: 'HTTP endpoint of the SMS gateway; absent in development: SMS go to the log and /dev/messages' }),

@@ -122,7 +122,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));
   const eid = createEidVerifier(config, db);
-  const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services), adminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
+  const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services, eid), adminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
   if (!config.production) routers.push(devMessagesRouter(db));
   for (const r of routers) {
     pages.use(r.routes(), r.allowedMethods());

@@ -3,14 +3,14 @@
 import { mkdirSync } from 'node:fs';
 import { startTestProvider } from '../test/helpers/provider.ts';
 import { launchBrowser } from '../test/helpers/browser.ts';
-import { pageCatalogue } from '../test/helpers/page-catalogue.ts';
+import { CATALOGUE_SETTINGS, pageCatalogue } from '../test/helpers/page-catalogue.ts';
 
 const LANGUAGES = { nl: 'nl-BE', fr: 'fr-BE', de: 'de-BE', en: 'en-GB' };
 const WIDTHS = { phone: { width: 375, height: 740 }, desktop: { width: 1280, height: 900 } };
 const OUT = 'screenshots';
 
 mkdirSync(OUT, { recursive: true });
-const idp = await startTestProvider('pglite', { LOG_LEVEL: 'silent', REGISTRATION_MODES: 'open,invitation,customer' });
+const idp = await startTestProvider('pglite', { LOG_LEVEL: 'silent', ...CATALOGUE_SETTINGS });
 const browser = await launchBrowser();
 let count = 0;
 try {

@@ -7,7 +7,21 @@ import { fromJsonColumn, type Db } from '../db/knex.ts';
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
-export function createAdapterFactory(db: Db, now: () => Date = () => new Date()) {
+export interface AdapterOptions {
+  now?: () => Date;
+  /**
+   * How long a process keeps a client's metadata, milliseconds. Every token request reads its client and clients
+   * rarely change, so this saves a database round trip per request; a change made through another process (a
+   * rotated secret, a removed client) is seen within this time. 0 turns the cache off.
+   */
+  clientCacheMs?: number;
+}
+
+export function createAdapterFactory(db: Db, o: AdapterOptions = {}) {
+  const now = o.now ?? (() => new Date());
+  const clientCacheMs = o.clientCacheMs ?? 0;
+  const clients = new Map<string, { payload: AdapterPayload; until: number }>();
+
   return class KnexAdapter implements Adapter {
     readonly model: string;
     constructor(model: string) {
@@ -26,10 +40,17 @@ export function createAdapterFactory(db: Db, now: () => Date = () => new Date())
         expires_at: expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null,
       };
       await db('oidc_models').insert(row).onConflict(['model', 'id']).merge();
+      if (this.model === 'Client') clients.delete(id);
     }
 
-    find(id: string) {
-      return this.findWhere({ id });
+    async find(id: string) {
+      if (this.model !== 'Client' || !clientCacheMs) return this.findWhere({ id });
+      const cached = clients.get(id);
+      // A copy: the caller may change what it gets, the cache must not.
+      if (cached && cached.until > now().getTime()) return structuredClone(cached.payload);
+      const payload = await this.findWhere({ id });
+      if (payload) clients.set(id, { payload: structuredClone(payload), until: now().getTime() + clientCacheMs });
+      return payload;
     }
 
     findByUid(uid: string) {
@@ -46,6 +67,7 @@ export function createAdapterFactory(db: Db, now: () => Date = () => new Date())
 
     async destroy(id: string): Promise<void> {
       await db('oidc_models').where({ model: this.model, id }).delete();
+      if (this.model === 'Client') clients.delete(id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

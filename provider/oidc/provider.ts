@@ -63,7 +63,7 @@ function page(ctx: KoaContextWithOIDC, template: string, context: Record<string,
 
 export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderDeps): Provider {
   const configuration: Configuration = {
-    adapter: createAdapterFactory(db),
+    adapter: createAdapterFactory(db, { clientCacheMs: config.clientCacheSeconds * 1000 }),
     jwks,
     cookies: {
       keys: cookieKeys,
@@ -100,6 +100,8 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
     interactions: { policy: eidStepUpPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
+      // A relying app may ask for the acr claim as essential instead of acr_values (step-up to the eID).
+      claimsParameter: { enabled: true },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },

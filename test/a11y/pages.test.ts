@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { has } from '../helpers/components.ts';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { pageCatalogue } from '../helpers/page-catalogue.ts';
+import { CATALOGUE_SETTINGS, pageCatalogue } from '../helpers/page-catalogue.ts';
 import { axeViolations } from '../helpers/axe.ts';
 
 const LANGUAGES = { nl: 'nl-BE', fr: 'fr-BE', de: 'de-BE', en: 'en-GB' } as const;
@@ -14,7 +14,7 @@ describe.skipIf(!has('chromium'))('accessibility of every page', { timeout: 180_
   let idp: TestProvider;
   let browser: Browser;
   beforeAll(async () => {
-    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'open,invitation,customer' });
+    idp = await startTestProvider('pglite', { ...CATALOGUE_SETTINGS });
     browser = await launchBrowser();
   });
   afterAll(async () => {

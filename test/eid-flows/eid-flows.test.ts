@@ -30,7 +30,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
   let ann: User;
 
   beforeAll(async () => {
-    [e, browser, rp] = await Promise.all([startEidEnvironment(), launchBrowser(), startCallbackServer()]);
+    [e, browser, rp] = await Promise.all([startEidEnvironment({ EID_REGISTRATION: 'true' }), launchBrowser(), startCallbackServer()]);
     const { db, users, hasher } = e.idp.services;
     ann = await users.create(db, { username: 'ann.peeters', email: 'ann@example.be', emailVerified: true, passwordHash: await hasher.hash(OLD), status: 'active', locale: 'en' });
     await db('users').where({ id: ann.id }).update({ phone_number: MOBILE, phone_number_verified: true });
@@ -294,6 +294,116 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     const tokens = await client.authorizationCodeGrant(portal, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: 'eid' });
     expect(tokens.claims()).toMatchObject({ sub: ann.sub, acr: 'urn:belid:acr:eid', amr: ['sc', 'pin', 'hwk'] });
   }, 90_000);
+
+  /** Asks the portal for an eID login over the password session of `page`; returns the code verifier and state. */
+  async function askForEid(page: Page, params: Record<string, string>) {
+    const verifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'eid', ...params });
+    await page.goto(url.href);
+    expect(await page.locator('main').innerText()).toContain('This application asks you to log in with your eID card.');
+    await page.click('text=Log in with eID');
+    await page.waitForLoadState('domcontentloaded');
+    return verifier;
+  }
+
+  it('steps up to eID when the app asks for the acr claim as essential (claims parameter)', async () => {
+    const page = await freshPage();
+    await login(page, portal, { redirectUri: `${rp.url}/cb`, identifier: 'ann.peeters', password: THIRD });
+    const verifier = await askForEid(page, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:belid:acr:eid'] } } }) });
+    await readCard(page, false);
+    await page.waitForURL((u) => u.href.startsWith(`${rp.url}/cb`));
+    const tokens = await client.authorizationCodeGrant(portal, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: 'eid' });
+    expect(tokens.claims()).toMatchObject({ sub: ann.sub, acr: 'urn:belid:acr:eid', amr: ['sc', 'pin', 'hwk'] });
+  }, 90_000);
+
+  describe('a card linked to no account (EID_REGISTRATION=true)', () => {
+    const LUC = 'the card holder chose this passphrase';
+    let luc: User;
+
+    it('says so at an eID login, and registers the holder with the card: name from the card, mail, activation', async () => {
+      const { db, users } = e.idp.services;
+      // Ann's card is unlinked: it now belongs to no account.
+      await db('eid_links').where({ user_id: ann.id }).delete();
+      const page = await freshPage();
+      await page.goto(client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid profile email' }).href);
+      await page.click('text=Log in with eID');
+      await page.waitForLoadState('domcontentloaded');
+      await readCard(page, false);
+      expect(await page.locator('h1').innerText()).toBe('No account for this card');
+      expect(await page.locator('main').innerText()).toContain('Create an account with your card, or log in with your password');
+      expect(await axeViolations(page)).toEqual([]);
+
+      await page.click('text=Create an account with my eID card');
+      await page.waitForLoadState('domcontentloaded');
+      expect(await page.locator('h1').innerText()).toBe('Create an account with your eID card');
+      expect(await page.locator('fieldset.consents li').allInnerTexts()).toEqual(['your name (given names and surname)', 'your national register number', 'the number of your card']);
+      await readCard(page);
+      expect(await page.locator('h1').innerText()).toBe('Your e-mail address and a password');
+      expect(await axeViolations(page)).toEqual([]);
+      expect(await page.locator('#card-name').innerText()).toBe('Jan Karel Specimen');
+      expect(await page.locator('#card-number').innerText()).toBe('592-1234567-89');
+      // The name is not a field: it is the card's.
+      expect(await page.locator('#given_name').count()).toBe(0);
+      await page.fill('#email', 'luc@example.be');
+      await page.fill('#password', LUC);
+      await page.check('#accept_terms');
+      await page.check('#accept_privacy');
+      await page.click('button[type=submit].primary');
+      await page.waitForLoadState('domcontentloaded');
+      expect(await page.locator('h1').innerText()).toBe('Check your e-mail');
+
+      const mail = await e.smtp.waitFor((m) => m.to.includes('luc@example.be'));
+      expect(mail.text).toContain('Hello Jan Karel Specimen,');
+      const link = /https?:\/\/\S+\/registration\/activate\?token=[\w-]+/.exec(mail.text)![0];
+      await page.goto(link);
+      await page.fill('#password', LUC);
+      await page.click('form[action="/registration/activate"] button');
+      await page.waitForLoadState('domcontentloaded');
+      expect(await page.locator('main').innerText()).toContain('You can now log in with luc@example.be and your password.');
+
+      luc = (await users.findByIdentifier(db, 'luc@example.be', 'email'))[0]!;
+      expect(luc).toMatchObject({ given_name: 'Jan Karel', family_name: 'Specimen', status: 'active', email_verified: true });
+      expect(await db('eid_links').where({ user_id: luc.id }).first()).toMatchObject({ national_number_hmac: e.hmac, card_number: CARD_NUMBER });
+      expect(await db('eid_consents').where({ user_id: luc.id, purpose: 'registration' })).toHaveLength(1);
+
+      // The card now logs in to the new account.
+      const again = await freshPage();
+      const verifier = client.randomPKCECodeVerifier();
+      await again.goto(client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid profile', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'luc' }).href);
+      await again.click('text=Log in with eID');
+      await again.waitForLoadState('domcontentloaded');
+      await readCard(again, false);
+      if (await again.locator('form[action$="/confirm"]').count()) await again.click('form[action$="/confirm"] button');
+      await again.waitForURL((u) => u.href.startsWith(`${rp.url}/cb`));
+      const tokens = await client.authorizationCodeGrant(portal, new URL(again.url()), { pkceCodeVerifier: verifier, expectedState: 'luc' });
+      expect(tokens.claims()).toMatchObject({ sub: luc.sub, acr: 'urn:belid:acr:eid' });
+    }, 120_000);
+
+    it('tells the holder of a card that has an account so, instead of registering it twice', async () => {
+      const page = await freshPage();
+      await page.goto(`${e.idp.issuer}/registration`);
+      await page.click('text=With my eID card and a card reader');
+      await page.waitForLoadState('domcontentloaded');
+      await readCard(page);
+      expect(await page.locator('h1').innerText()).toBe('This card already has an account');
+      expect(await axeViolations(page)).toEqual([]);
+      expect(await e.idp.db('users').whereRaw('lower(email) = ?', ['luc@example.be'])).toHaveLength(1);
+    }, 60_000);
+
+    it("refuses a step-up with another person's card, and keeps the session's account", async () => {
+      const page = await freshPage();
+      await login(page, portal, { redirectUri: `${rp.url}/cb`, identifier: 'ann.peeters', password: THIRD });
+      await askForEid(page, { acr_values: 'urn:belid:acr:eid' });
+      await readCard(page, false);
+      expect(await page.locator('h1').innerText()).toBe('Your eID card was not accepted');
+      expect(await page.locator('main').innerText()).toContain('This card belongs to someone else than the person logged in. Use your own eID card.');
+      expect(await axeViolations(page)).toEqual([]);
+      // Ann's password session still logs her in; Luc's account was not entered.
+      const back = await login(page, portal, { redirectUri: `${rp.url}/cb` });
+      expect(back.tokens.claims()).toMatchObject({ sub: ann.sub, acr: 'urn:belid:acr:password' });
+      expect(await e.idp.db('audit_log').where({ event: 'login.failure', user_id: luc.id })).not.toHaveLength(0);
+    }, 90_000);
+  });
 
   it('keeps the national number out of every table and every log line', async () => {
     const { db } = e.idp.services;

@@ -18,6 +18,35 @@ async function openStep(idp: TestProvider, page: Page, path: string): Promise<vo
   await page.locator(`form[action="${path}"]`).waitFor({ state: 'attached' });
 }
 
+/**
+ * Gives the browser the cookie a flow's first step sets, signed as Koa signs cookies (keygrip: the HMAC-SHA1 of
+ * "name=value" under the first of the app's keys, in base64url, in a cookie "name.sig").
+ */
+async function setSignedCookie(idp: TestProvider, page: Page, name: string, value: string, path = '/'): Promise<void> {
+  const sig = createHmac('sha1', idp.services.cookieKeys[0]!).update(`${name}=${value}`).digest('base64url');
+  const domain = new URL(idp.issuer).hostname;
+  await page.context().addCookies([{ name, value }, { name: `${name}.sig`, value: sig }].map((c) => ({ ...c, domain, path, httpOnly: true, sameSite: 'Lax' as const })));
+}
+
+/** Registering with the eID card: the card step, then the address and password under the card's name. */
+export function eidRegistrationVisits(idp: TestProvider): Visit[] {
+  const { db, flows } = idp.services;
+  return [
+    { name: 'registration-eid-card', go: (page) => openStep(idp, page, '/registration/eid') },
+    {
+      name: 'registration-eid-details',
+      async go(page) {
+        const card = { hmac: 'catalogue-card', givenNames: 'Jan Karel', surname: 'Specimen', cardNumber: CARD_NUMBER };
+        const flow = await flows.create(db, { type: 'registration', state: 'form', data: { mode: 'eid', card }, ttlSeconds: TTL_SECONDS });
+        // Where the card step sets it: the same path replaces the card step's cookie of an earlier visit.
+        await setSignedCookie(idp, page, 'eid_sign_up', flow.id, '/registration/eid');
+        await page.goto(`${idp.issuer}/registration/eid/details?flow=${flow.id}`);
+        await page.locator('form[action="/registration/eid/details"]').waitFor({ state: 'attached' });
+      },
+    },
+  ];
+}
+
 /** Reactivating `userId` with the eID card: the card step, the card number to confirm, the activation token; then, on
  *  the device being reactivated, the new mobile number's SMS code and the new password. */
 export function reactivationVisits(idp: TestProvider, userId: string, mobile: string): Visit[] {
@@ -50,7 +79,7 @@ export function reactivationVisits(idp: TestProvider, userId: string, mobile: st
 
 /** A first login with an identity from a bank that no account knows yet: "link this identity". */
 export function upstreamLinkVisit(idp: TestProvider): Visit {
-  const { db, flows, cookieKeys } = idp.services;
+  const { db, flows } = idp.services;
   return {
     name: 'upstream-link',
     async go(page) {
@@ -66,11 +95,7 @@ export function upstreamLinkVisit(idp: TestProvider): Visit {
         },
         ttlSeconds: TTL_SECONDS,
       });
-      // The browser that started the flow holds a cookie naming it, signed as Koa signs cookies (keygrip: the
-      // HMAC-SHA1 of "name=value" under the first of the app's keys, in base64url) in a cookie "name.sig".
-      const cookie = { name: 'upstream_flow', value: flow.id };
-      const sig = createHmac('sha1', cookieKeys[0]!).update(`${cookie.name}=${cookie.value}`).digest('base64url');
-      await page.context().addCookies([cookie, { name: `${cookie.name}.sig`, value: sig }].map((c) => ({ ...c, url: idp.issuer, httpOnly: true, sameSite: 'Lax' as const })));
+      await setSignedCookie(idp, page, 'upstream_flow', flow.id);
       await openStep(idp, page, `/upstream/link/${flow.id}`);
     },
   };

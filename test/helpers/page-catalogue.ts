@@ -6,7 +6,7 @@ import type { TestProvider } from './provider.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { discover } from './rp.ts';
 import { registrationVisits } from '../registration/visits.ts';
-import { reactivationVisits, upstreamLinkVisit } from './flow-visits.ts';
+import { eidRegistrationVisits, reactivationVisits, upstreamLinkVisit } from './flow-visits.ts';
 import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
 import { EMAIL_CHANGE_PURPOSE } from '../../provider/accounts/email-change.ts';
 
@@ -15,6 +15,9 @@ export interface Visit {
   /** Leaves the page showing what is to be checked. Visits run in order in one browser context. */
   go(page: Page): Promise<void>;
 }
+
+/** The provider's settings for the catalogue: every sign-up mode on, so that every page exists. */
+export const CATALOGUE_SETTINGS = { REGISTRATION_MODES: 'open,invitation,customer', EID_REGISTRATION: 'true' };
 
 export const PERSON = { username: 'marie.dubois', email: 'marie@example.be', password: 'correct horse battery staple', phone: '+32490123456' };
 
@@ -112,6 +115,7 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
     { name: 'account-alerts', go: at('/account/alerts') },
     { name: 'account-connections', go: at('/account/connections') },
     ...(await registrationVisits(idp, user.id)),
+    ...eidRegistrationVisits(idp),
     { name: 'dev-messages', go: at('/dev/messages') },
     { name: 'logout', go: at('/session/end') },
   ];

@@ -15,9 +15,34 @@ describe.each(kinds)('knex adapter on %s', (kind) => {
 
   beforeAll(async () => {
     ({ db } = await testDb(kind));
-    Adapter = createAdapterFactory(db, now);
+    Adapter = createAdapterFactory(db, { now });
   });
   afterAll(() => db.destroy());
+
+  it('keeps a client for clientCacheMs in each process: changes through it at once, through another within that time', async () => {
+    const Cached = createAdapterFactory(db, { now, clientCacheMs: 5000 });
+    const here = new Cached('Client');
+    const elsewhere = new Adapter('Client');
+    await here.upsert('app1', { client_id: 'app1', client_secret: 'old', redirect_uris: ['https://a.example/cb'] }, 0);
+    expect((await here.find('app1'))?.client_secret).toBe('old');
+    // What a caller does to its copy does not reach the cache.
+    ((await here.find('app1'))!.redirect_uris as string[]).push('https://evil.example/cb');
+    expect((await here.find('app1'))?.redirect_uris).toEqual(['https://a.example/cb']);
+
+    await elsewhere.upsert('app1', { client_id: 'app1', client_secret: 'new', redirect_uris: ['https://a.example/cb'] }, 0);
+    expect((await here.find('app1'))?.client_secret).toBe('old');
+    clock += 5001;
+    expect((await here.find('app1'))?.client_secret).toBe('new');
+
+    await here.destroy('app1');
+    expect(await here.find('app1')).toBeUndefined();
+    // Other models are never cached.
+    const tokens = new Cached('AccessToken');
+    await tokens.upsert('t1', { accountId: 'a' }, 60);
+    expect(await tokens.find('t1')).toMatchObject({ accountId: 'a' });
+    await new Adapter('AccessToken').destroy('t1');
+    expect(await tokens.find('t1')).toBeUndefined();
+  });
 
   it('stores, finds and replaces a payload until it expires', async () => {
     const codes = new Adapter('AuthorizationCode');

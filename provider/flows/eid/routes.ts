@@ -6,22 +6,24 @@ import type { Services } from '../../server.ts';
 import type { User } from '../../accounts/repository.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import { body } from '../../http/form.ts';
-import { renderMessage, renderPage } from '../../http/page.ts';
+import { renderMessage } from '../../http/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { audit } from '../../audit.ts';
 import { requireUser } from '../self/routes.ts';
-import { cardAnswer, refusalKey, type CardAnswer } from './card-answer.ts';
+import { refusalKey } from './card-answer.ts';
+import { createCardStep } from './card-step.ts';
 import { findLinkByHmac, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from './links.ts';
-import { createNonceService, type NonceData } from './nonces.ts';
+import type { NonceData } from './nonces.ts';
 import { asksForEid } from './step-up.ts';
-import { hmacPrefix, type EidVerifier, type VerifiedCard } from './verifier.ts';
+import { hmacPrefix, type EidVerifier } from './verifier.ts';
 
 const LINK_FLOW = 'eid_link';
 const LOGIN_FLOW = 'eid_login';
 
 export function eidRoutes(services: Services, verifier: EidVerifier): Router {
   const { config, db, users, flows, provider } = services;
-  const nonces = createNonceService(flows);
+  const cards = createCardStep(services, verifier);
+  const { nonces } = cards;
   const signedIn = requireUser(services);
   const router = new Router();
 
@@ -30,29 +32,10 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
     renderMessage(ctx, e.status, 'eid.refused.title', refusalKey(e), { actions: [{ href: again, key: 'eid.again' }], messageParams: e.params });
   }
 
-  /** Spends the flow's nonce and verifies the card's answer; `owner` checks the flow belongs to this request. */
-  async function verify(ctx: Context, type: string, owner: (data: NonceData, userId: string | null) => boolean): Promise<{ card: VerifiedCard; answer: CardAnswer }> {
-    const raw = await body(ctx);
-    const answer = cardAnswer.safeParse(raw);
-    if (!answer.success) throw new AppError('answer_invalid', 'eid.error.answer', 400);
-    const { flow, nonce } = await nonces.spend<NonceData>(db, typeof raw.flow === 'string' ? raw.flow : '', type, 'done');
-    if (!owner(flow.data, flow.user_id)) throw new AppError('flow_unknown', 'eid.error.answer', 400);
-    try {
-      return { card: await verifier.verify(answer.data.authToken, nonce), answer: answer.data };
-    } catch (e) {
-      await audit(db, 'eid.refused', { userId: flow.user_id, ip: ctx.ip, details: { flow: type, reason: (e as AppError).code ?? 'error' } });
-      throw e;
-    }
-  }
-
-  function cardPage(ctx: Context, page: Record<string, unknown> & { titleKey: string; flowId: string; nonce: string | null }) {
-    renderPage(ctx, 'pages/eid/card.njk', { bridgeUrl: config.eidBridgeUrl, ...page });
-  }
-
   router.get('/eid/link', signedIn, async (ctx) => {
     const user = ctx.state.user as User;
     const [flow, link] = await Promise.all([nonces.start(db, { type: LINK_FLOW, userId: user.id, data: {} }), findLinkOfUser(db, user.id)]);
-    cardPage(ctx, {
+    cards.page(ctx, {
       titleKey: 'eid.link.title',
       introKey: link ? 'eid.link.intro_linked' : 'eid.link.intro',
       introParams: { cardNumber: formatCardNumber(link?.card_number ?? '') },
@@ -69,7 +52,7 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
     const user = ctx.state.user as User;
     if ((await body(ctx)).consent !== 'yes') return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/eid/link', key: 'eid.again' }] });
     try {
-      const { card, answer } = await verify(ctx, LINK_FLOW, (_d, userId) => userId === user.id);
+      const { card, answer } = await cards.verify(ctx, LINK_FLOW, (_d, userId) => userId === user.id);
       await db.transaction(async (trx) => {
         await saveLink(trx, { userId: user.id, hmac: card.hmac, cardNumber: answer.cardNumber });
         await recordConsent(trx, { userId: user.id, purpose: 'link' });
@@ -90,7 +73,7 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
   router.get('/interaction/:uid/eid', async (ctx) => {
     const d = await interaction(ctx);
     const flow = await nonces.start(db, { type: LOGIN_FLOW, data: { uid: d.uid } });
-    cardPage(ctx, {
+    cards.page(ctx, {
       titleKey: 'eid.login.title',
       introKey: 'eid.login.intro',
       action: `/interaction/${d.uid}/eid`,
@@ -106,12 +89,13 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
     const d = await interaction(ctx);
     const again = `/interaction/${d.uid}/eid`;
     try {
-      const { card } = await verify(ctx, LOGIN_FLOW, (data) => data.uid === d.uid);
+      const { card } = await cards.verify<NonceData & { uid: string }>(ctx, LOGIN_FLOW, (data) => data.uid === d.uid);
       const link = await findLinkByHmac(db, card.hmac);
       const user = link ? await users.findById(db, link.user_id) : undefined;
       if (!user) {
         await audit(db, 'login.failure', { ip: ctx.ip, details: { method: 'eid', reason: 'no_account', card: hmacPrefix(card.hmac) } });
-        return renderMessage(ctx, 404, 'eid.login.no_account.title', 'eid.login.no_account.message', { actions: [{ href: `/interaction/${d.uid}`, key: 'eid.login.password_instead' }] });
+        const register = config.eidRegistration ? [{ href: `/registration/eid?${new URLSearchParams({ return_to: `/interaction/${d.uid}` })}`, key: 'eid.login.no_account.register' }] : [];
+        return renderMessage(ctx, 404, 'eid.login.no_account.title', config.eidRegistration ? 'eid.login.no_account.message_register' : 'eid.login.no_account.message', { actions: [...register, { href: `/interaction/${d.uid}`, key: 'eid.login.password_instead' }] });
       }
       if (user.status !== 'active') {
         await audit(db, 'login.refused', { userId: user.id, ip: ctx.ip, details: { method: 'eid', status: user.status } });

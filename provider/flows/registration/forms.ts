@@ -41,6 +41,12 @@ export const schemas = {
     accept_terms: accepted,
     accept_privacy: accepted,
   }),
+  eid: z.object({
+    email,
+    password: z.string().min(1).max(1024),
+    accept_terms: accepted,
+    accept_privacy: accepted,
+  }),
   resend: z.object({ identifier: text(320) }),
   activate: z.object({ token: z.string().min(1).max(200), password: z.string().min(1).max(1024) }),
 };

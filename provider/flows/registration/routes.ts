@@ -19,8 +19,14 @@ import { check, echo, schemas, type FieldErrors } from './forms.ts';
 import { registrationErrors } from './errors.ts';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
+import { createCardStep } from '../eid/card-step.ts';
+import { refusalKey } from '../eid/card-answer.ts';
+import { findLinkByHmac, formatCardNumber } from '../eid/links.ts';
+import type { NonceData } from '../eid/nonces.ts';
+import { hmacPrefix, type EidVerifier } from '../eid/verifier.ts';
+import { audit } from '../../audit.ts';
 
-type Mode = 'open' | 'invitation' | 'customer';
+type Mode = 'open' | 'invitation' | 'customer' | 'eid';
 
 type FlowData = {
   mode: Mode;
@@ -28,16 +34,21 @@ type FlowData = {
   invitationId?: string;
   username?: string;
   email?: string;
+  /** eID: the card read at the first step (the national number only as its HMAC). */
+  card?: { hmac: string; givenNames: string; surname: string; cardNumber: string };
 };
 
 const FLOW = 'registration';
 /** Names the pending account of this browser's last open sign-up: signing up again from it replaces that account. */
 const SIGN_UP_COOKIE = 'sign_up';
+/** Binds an eID sign-up to the browser that read the card: its flow holds the card holder's identity. */
+const EID_COOKIE = 'eid_sign_up';
 /** Long enough to fill in a form at leisure; a flow only holds what the form needs. */
 const FORM_TTL = 3 * 3600;
 
-export function registrationRoutes(services: Services): Router {
+export function registrationRoutes(services: Services, verifier: EidVerifier): Router {
   const { config, db, flows, hasher } = services;
+  const cards = createCardStep(services, verifier);
   const service = createRegistrationService(services);
   const policy = createPasswordPolicy(config);
   const limiter = (keyPrefix: string, points: number, durationSeconds: number) => createLimiter(db, { keyPrefix, points, durationSeconds });
@@ -50,8 +61,10 @@ export function registrationRoutes(services: Services): Router {
   };
   const router = new Router();
 
+  /** The modes offered: REGISTRATION_MODES, and the eID card with EID_REGISTRATION. */
+  const modes: Mode[] = [...config.registrationModes, ...(config.eidRegistration ? (['eid'] as const) : [])];
   const enabled = (mode: Mode) => {
-    if (!config.registrationModes.includes(mode)) throw registrationErrors.modeDisabled();
+    if (!modes.includes(mode)) throw registrationErrors.modeDisabled();
   };
 
   /** Throws the "too many attempts" page when `key` is over its limit. */
@@ -85,7 +98,7 @@ export function registrationRoutes(services: Services): Router {
     ctx.redirect(`/registration/sent?flow=${flow.id}`);
   };
 
-  const TITLES = { open: 'registration.open.title', customer: 'registration.customer.title', details: 'registration.details.title' };
+  const TITLES = { open: 'registration.open.title', customer: 'registration.customer.title', details: 'registration.details.title', eid: 'registration.eid.title' };
 
   function showForm(ctx: Context, template: keyof typeof TITLES, flow: Flow<FlowData>, extra: { values?: Record<string, string>; errors?: FieldErrors; [k: string]: unknown } = {}) {
     if (extra.errors && Object.keys(extra.errors).length) ctx.status = 400;
@@ -123,7 +136,6 @@ export function registrationRoutes(services: Services): Router {
   }
 
   router.get('/registration', (ctx) => {
-    const modes = config.registrationModes;
     if (!modes.length) throw registrationErrors.modeDisabled();
     const query = typeof ctx.query.return_to === 'string' ? `?${new URLSearchParams({ return_to: safeReturnPath(ctx.query.return_to) })}` : '';
     if (modes.length === 1) return ctx.redirect(`/registration/${modes[0]}${query}`);
@@ -234,6 +246,75 @@ export function registrationRoutes(services: Services): Router {
     if (!checked.ok) return showForm(ctx, 'details', flow, { values: echo(raw), errors: checked.errors, username: invitation.username, group: invitation.group_name });
     const s = await signUpOf(ctx, checked.data);
     await complete(ctx, flow, `invitation:${invitation.id}`, { email: s.email }, (trx) => service.completeInvitation(trx, invitation, s));
+  });
+
+  // eID: the card first (consent, PIN in the bridge), then the address and a password; the name is the card's.
+  const eidCookie = (ctx: Context, id: string | null) => ctx.cookies.set(EID_COOKIE, id, { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, overwrite: true, path: '/registration/eid' });
+
+  async function eidForm(ctx: Context, id: unknown): Promise<Flow<FlowData>> {
+    const flow = await loadFlow(id, 'eid');
+    if (flow.id !== ctx.cookies.get(EID_COOKIE, { signed: true }) || !flow.data.card) throw new AppError('flow_unknown', 'error.flow_unknown', 404);
+    return flow;
+  }
+
+  const showEid = (ctx: Context, flow: Flow<FlowData>, extra: { values?: Record<string, string>; errors?: FieldErrors } = {}) => showForm(ctx, 'eid', flow, { card: flow.data.card, cardNumber: formatCardNumber(flow.data.card?.cardNumber ?? ''), ...extra });
+
+  router.get('/registration/eid', async (ctx) => {
+    enabled('eid');
+    const returnTo = typeof ctx.query.return_to === 'string' ? safeReturnPath(ctx.query.return_to) : undefined;
+    const flow = await cards.nonces.start<FlowData>(db, { type: FLOW, data: { mode: 'eid', ...(returnTo ? { returnTo } : {}) }, ttlSeconds: FORM_TTL });
+    eidCookie(ctx, flow.id);
+    cards.page(ctx, { titleKey: 'registration.eid.card_title', introKey: 'registration.eid.card_intro', action: '/registration/eid', flowId: flow.id, nonce: flow.data.nonce, consent: true, backHref: '/registration', backKey: 'registration.eid.other_ways' });
+  });
+
+  router.post('/registration/eid', async (ctx) => {
+    enabled('eid');
+    const again = [{ href: '/registration/eid', key: 'eid.again' }];
+    const raw = await body(ctx);
+    if (raw.consent !== 'yes') return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: again });
+    try {
+      await take(limits.ip, ctx.ip);
+      if (raw.flow !== ctx.cookies.get(EID_COOKIE, { signed: true })) throw new AppError('flow_unknown', 'eid.error.answer', 400);
+      const { card, answer, flow } = await cards.verify<FlowData & NonceData>(ctx, FLOW, (data) => data.mode === 'eid', 'card_read');
+      // The card's holder proved who they are: telling them their own card has an account reveals nobody else's.
+      const link = await findLinkByHmac(db, card.hmac);
+      const holder = link ? await services.users.findById(db, link.user_id) : undefined;
+      if (holder && holder.status !== 'pending') {
+        await audit(db, 'registration.eid_has_account', { userId: holder.id, ip: ctx.ip, details: { card: hmacPrefix(card.hmac) } });
+        return renderMessage(ctx, 409, 'registration.eid.has_account.title', 'registration.eid.has_account.message', {
+          actions: [
+            { href: flow.data.returnTo ?? '/account', key: 'registration.eid.has_account.login' },
+            { href: '/reactivation', key: 'registration.eid.has_account.reactivate' },
+          ],
+        });
+      }
+      await flows.transition(db, flow, 'card_read', 'form', { card: { hmac: card.hmac, givenNames: card.givenNames, surname: card.surname, cardNumber: answer.cardNumber } });
+      ctx.status = 303;
+      ctx.redirect(`/registration/eid/details?flow=${flow.id}`);
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      renderMessage(ctx, e.status, 'eid.refused.title', refusalKey(e), { actions: again, messageParams: e.params });
+    }
+  });
+
+  router.get('/registration/eid/details', async (ctx) => {
+    enabled('eid');
+    const flow = await eidForm(ctx, ctx.query.flow);
+    if (flow.state !== 'form') return sentPage(ctx, flow);
+    showEid(ctx, flow);
+  });
+
+  router.post('/registration/eid/details', async (ctx) => {
+    enabled('eid');
+    const raw = await body(ctx);
+    const flow = await eidForm(ctx, raw.flow);
+    if (flow.state !== 'form') return sentPage(ctx, flow);
+    const card = flow.data.card!;
+    const checked = check(schemas.eid, raw, policy, (d) => ({ email: d.email as string }));
+    if (!checked.ok) return showEid(ctx, flow, { values: echo(raw), errors: checked.errors });
+    const s = await signUpOf(ctx, { ...checked.data, given_name: card.givenNames, family_name: card.surname });
+    await complete(ctx, flow, `eid:${card.hmac}`, { email: s.email }, (trx) => service.signUpEid(trx, { hmac: card.hmac, cardNumber: card.cardNumber }, s));
+    eidCookie(ctx, null);
   });
 
   router.get('/registration/sent', async (ctx) => {

@@ -14,6 +14,7 @@ import { isLocale, type Locale } from '../../http/i18n.ts';
 import { audit } from '../../audit.ts';
 import { isAppError } from '../../errors.ts';
 import { createActivation } from './activation.ts';
+import { findLinkByHmac, recordConsent, saveLink } from '../eid/links.ts';
 import { registrationErrors } from './errors.ts';
 
 export interface SignUp {
@@ -138,6 +139,25 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
       await linkCustomer(trx, customer.customer_number, user.id);
       await finish(trx, user, s, 'customer');
       return { outcome: 'mailed' };
+    },
+
+    /**
+     * eID sign-up, after the card was read: the name is the card's, and the pending account is linked to the card
+     * (the HMAC of the national number) with the holder's consent. Again before activation (any address) replaces
+     * that pending account; a card whose account is active by now gets the "you already have an account" mail.
+     */
+    async signUpEid(trx: Knex, card: { hmac: string; cardNumber: string }, s: SignUp): Promise<SignUpResult> {
+      const link = await findLinkByHmac(trx, card.hmac);
+      const linked = link ? await users.findById(trx, link.user_id) : undefined;
+      if ((linked && linked.status !== 'pending') || (await heldBy(trx, s.email))) {
+        await activation.sendAccountExists(trx, s.email, s.locale);
+        return { outcome: 'mailed' };
+      }
+      const user = await pendingAccount(trx, linked, s, null);
+      await saveLink(trx, { userId: user.id, hmac: card.hmac, cardNumber: card.cardNumber });
+      await recordConsent(trx, { userId: user.id, purpose: 'registration' });
+      await finish(trx, user, s, 'eid');
+      return { outcome: 'mailed', account: user.id };
     },
 
     /** The first step of an invitation: username and initial password, the same answer for any wrong pair. */
