@@ -49,9 +49,14 @@ const opensslName = (name: x509.Name) =>
 // openssl prints serials as BN_bn2hex does: upper case, without leading zero bytes.
 const opensslSerial = (hex: string) => hex.toUpperCase().replace(/^(00)+(?=..)/, '');
 
-/** An openssl CA database: both card certificates valid ("V"), looked up by serial. */
-function indexTxt(cards: x509.X509Certificate[]): string {
-  return cards.map((c) => `V\t${utcTime(c.notAfter)}\t\t${opensslSerial(c.serialNumber)}\tunknown\t${opensslName(c.subjectName)}\n`).join('');
+/**
+ * An openssl CA database (index.txt), which `openssl ocsp` answers from by serial: "V" for a valid certificate,
+ * "R" with the time and reason for a revoked one; a serial not listed is "unknown".
+ */
+export function opensslIndex(entries: { certificate: x509.X509Certificate; revokedAt?: Date }[]): string {
+  return entries
+    .map(({ certificate: c, revokedAt }) => [revokedAt ? 'R' : 'V', utcTime(c.notAfter), revokedAt ? `${utcTime(revokedAt)},keyCompromise` : '', opensslSerial(c.serialNumber), 'unknown', opensslName(c.subjectName)].join('\t') + '\n')
+    .join('');
 }
 
 export async function writePkiFiles(outDir: string, pki: TestEidPki, cards: { authentication: x509.X509Certificate; signature: x509.X509Certificate }): Promise<void> {
@@ -66,7 +71,7 @@ export async function writePkiFiles(outDir: string, pki: TestEidPki, cards: { au
   }
   writeFileSync(join(outDir, PKI_FILES.authentication), cards.authentication.toString('pem') + '\n');
   writeFileSync(join(outDir, PKI_FILES.signature), cards.signature.toString('pem') + '\n');
-  writeFileSync(join(outDir, PKI_FILES.index), indexTxt([cards.authentication, cards.signature]));
+  writeFileSync(join(outDir, PKI_FILES.index), opensslIndex([{ certificate: cards.authentication }, { certificate: cards.signature }]));
   writeFileSync(join(outDir, `${PKI_FILES.index}.attr`), 'unique_subject = no\n');
 }
 

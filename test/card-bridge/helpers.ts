@@ -11,6 +11,8 @@ import pkcs11js from 'pkcs11js';
 import type { Pkcs11Api } from '../../card-bridge/pkcs11/module.ts';
 import type { WebEidAuthToken } from '../../card-bridge/web-eid.ts';
 import { waitUntil } from '../helpers/wait.ts';
+import { runOpensslOcsp, type OcspResponder } from '../eid/ocsp-responder.ts';
+import { PKI_FILES } from '../../card-bridge/softhsm/pki-files.ts';
 
 export { freePort } from '../helpers/ports.ts';
 
@@ -132,14 +134,9 @@ export function webEidSignatureValid(token: WebEidAuthToken, origin: string, non
 export const randomNonce = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
 
 /** `openssl ocsp` answering for the virtual card from the index.txt that provisioning wrote. */
-export async function startOcspResponder(pki: string, port: number): Promise<{ stop(): void }> {
-  const child = spawn('openssl', ['ocsp', '-index', join(pki, 'index.txt'), '-CA', join(pki, 'citizen-ca.pem'), '-rsigner', join(pki, 'ocsp-responder.pem'), '-rkey', join(pki, 'ocsp-responder.key'), '-port', String(port)], { stdio: 'pipe' });
-  let output = '';
-  child.stderr.on('data', (d) => (output += d));
-  child.stdout.on('data', (d) => (output += d));
-  await waitUntil(() => (output.includes('waiting for OCSP client') ? true : child.exitCode !== null ? false : undefined), 10_000, 'openssl ocsp');
-  if (child.exitCode !== null) throw new Error(`openssl ocsp exited: ${output}`);
-  return { stop: () => void child.kill() };
+export function startOcspResponder(pki: string, port: number): Promise<OcspResponder> {
+  const f = (name: string) => join(pki, name);
+  return runOpensslOcsp({ index: f(PKI_FILES.index), ca: f(PKI_FILES.citizenCa), signer: f(PKI_FILES.ocspResponder), signerKey: f(PKI_FILES.ocspResponderKey) }, port);
 }
 
 /** Polls an asynchronous probe until it returns something other than undefined. */

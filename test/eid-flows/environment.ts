@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { freePort, removeVirtualCards, startOcspResponder, startServe, virtualCard, type Daemon, type VirtualCard } from '../card-bridge/helpers.ts';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
+import type { OcspResponder } from '../eid/ocsp-responder.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { startHttpSink, type HttpSink } from '../helpers/http-sink.ts';
 import { nationalNumberHmac } from '../../provider/eid/index.ts';
@@ -21,7 +22,7 @@ export interface EidEnvironment {
   smtp: SmtpSink;
   sms: HttpSink;
   bridge: Daemon;
-  ocsp: { stop(): void };
+  ocsp: OcspResponder;
   /** Every line the provider logged during the suite, and what the bridge printed. */
   logs(): string[];
   /** The provider's settings, for a second process. */
@@ -77,7 +78,7 @@ export async function startEidEnvironment(env: Record<string, string> = {}): Pro
     hmac: nationalNumberHmac(NATIONAL_NUMBER, HMAC_KEY),
     async stop() {
       await bridge.stop();
-      ocsp.stop();
+      await ocsp.stop();
       await idp.close();
       await Promise.all([smtp.stop(), sms.stop()]);
       removeVirtualCards();

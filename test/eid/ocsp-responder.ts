@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as x509 from '@peculiar/x509';
 import { type Issuer, privateKeyPem } from '../../card-bridge/softhsm/test-pki.ts';
+import { opensslIndex } from '../../card-bridge/softhsm/pki-files.ts';
 import { freePort } from '../helpers/ports.ts';
 
 export { freePort };
@@ -28,24 +29,24 @@ export interface ResponderOptions {
 
 export async function startOcspResponder({ ca, signer, good = [], revoked = [], port }: ResponderOptions): Promise<OcspResponder> {
   const dir = await mkdtemp(join(tmpdir(), 'belid-ocsp-'));
-  const revokedAt = opensslTime(new Date(Date.now() - 60_000));
-  const lines = [
-    ...good.map((c) => ['V', opensslTime(c.notAfter), '', opensslSerial(c), 'unknown', opensslName(c)]),
-    ...revoked.map((c) => ['R', opensslTime(c.notAfter), `${revokedAt},keyCompromise`, opensslSerial(c), 'unknown', opensslName(c)]),
-  ];
+  const revokedAt = new Date(Date.now() - 60_000);
+  const files = { index: join(dir, 'index.txt'), ca: join(dir, 'ca.pem'), signer: join(dir, 'ocsp.pem'), signerKey: join(dir, 'ocsp.key') };
   await Promise.all([
-    writeFile(join(dir, 'index.txt'), lines.map((l) => `${l.join('\t')}\n`).join('')),
-    writeFile(join(dir, 'ca.pem'), ca.cert.toString('pem')),
-    writeFile(join(dir, 'ocsp.pem'), signer.cert.toString('pem')),
-    writeFile(join(dir, 'ocsp.key'), await privateKeyPem(signer.privateKey)),
+    writeFile(files.index, opensslIndex([...good.map((certificate) => ({ certificate })), ...revoked.map((certificate) => ({ certificate, revokedAt }))])),
+    writeFile(files.ca, ca.cert.toString('pem')),
+    writeFile(files.signer, signer.cert.toString('pem')),
+    writeFile(files.signerKey, await privateKeyPem(signer.privateKey)),
   ]);
-  port ??= await freePort();
-  const args = ['ocsp', '-index', 'index.txt', '-port', String(port), '-rsigner', 'ocsp.pem', '-rkey', 'ocsp.key', '-CA', 'ca.pem'];
-  const child = spawn('openssl', [...args, '-nmin', '5', '-ignore_err'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  return runOpensslOcsp(files, port ?? (await freePort()));
+}
+
+/** `openssl ocsp` answering from files on disk (an index.txt, the CA, the signer's certificate and key). */
+export async function runOpensslOcsp(files: { index: string; ca: string; signer: string; signerKey: string }, port: number): Promise<OcspResponder> {
+  const args = ['ocsp', '-index', files.index, '-port', String(port), '-rsigner', files.signer, '-rkey', files.signerKey, '-CA', files.ca, '-nmin', '5', '-ignore_err'];
+  const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   await listening(child, port);
   return { url: `http://127.0.0.1:${port}`, stop: () => stop(child) };
 }
-
 
 /** openssl announces on stderr when it listens; a probe connection would stall its single-threaded loop. */
 function listening(child: ChildProcess, port: number): Promise<void> {
@@ -73,18 +74,4 @@ async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill();
   await exited;
-}
-
-/** index.txt dates are UTCTime: YYMMDDHHMMSSZ. */
-function opensslTime(date: Date): string {
-  return `${date.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`;
-}
-
-/** openssl looks serials up as upper-case hex without leading zero bytes. */
-function opensslSerial(certificate: x509.X509Certificate): string {
-  return certificate.serialNumber.toUpperCase().replace(/^(00)+(?=..)/, '');
-}
-
-function opensslName(certificate: x509.X509Certificate): string {
-  return `/${certificate.subject.split(', ').join('/')}`;
 }
