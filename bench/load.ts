@@ -5,13 +5,15 @@ import { randomBytes, createHash } from 'node:crypto';
 import autocannon from 'autocannon';
 
 export interface LoadSpec {
-  scenario: 'login' | 'client_credentials' | 'refresh' | 'userinfo' | 'discovery_jwks';
+  scenario: 'login' | 'client_credentials' | 'client_credentials_jwt' | 'refresh' | 'userinfo' | 'discovery_jwks';
   urls: string[];
   issuer: string;
   seconds: number;
   connections: number;
   client: { id: string; secret: string; redirectUri: string };
   machine: { id: string; secret: string };
+  /** The API (a RESOURCE_SERVERS entry) whose JWT access tokens client_credentials_jwt asks for. */
+  api: string;
   users: { username: string; password: string }[];
   /** Per-connection credentials prepared by the runner (refresh tokens, access tokens). */
   tokens?: string[];
@@ -121,7 +123,10 @@ function requestsFor(spec: LoadSpec): autocannon.Request[] {
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
   switch (spec.scenario) {
     case 'client_credentials':
-      return [{ method: 'POST', path: '/token', headers: { ...form, authorization: basic(spec.machine.id, spec.machine.secret) }, body: 'grant_type=client_credentials' }];
+    case 'client_credentials_jwt': {
+      const body = new URLSearchParams({ grant_type: 'client_credentials', ...(spec.scenario === 'client_credentials_jwt' ? { resource: spec.api } : {}) });
+      return [{ method: 'POST', path: '/token', headers: { ...form, authorization: basic(spec.machine.id, spec.machine.secret) }, body: body.toString() }];
+    }
     case 'refresh': {
       // A refresh token is good once: each answer's new token goes back to the pool the next request takes from.
       // (autocannon clears a connection's context after each pass over its requests, so the pool is shared.)

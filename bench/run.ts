@@ -26,6 +26,7 @@ const SECONDS = quick ? 3 : 15;
 const CPUS = os.availableParallelism();
 const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url));
 const PASSWORD = 'bench password that is long enough';
+const API = 'https://api.bench.invalid';
 
 interface Scenario {
   name: string;
@@ -94,6 +95,7 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     WORKERS: String(processes),
     // Login throttling would count the benchmark's repeated logins as an attack.
     RATE_LIMIT_LOGIN: '1000000',
+    RESOURCE_SERVERS: API,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   };
   const config = loadConfig(env);
@@ -117,6 +119,7 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     seconds: SECONDS,
     client: { id: app.client_id, secret: app.client_secret!, redirectUri },
     machine: { id: machine.client_id, secret: machine.client_secret! },
+    api: API,
     users,
   };
   const scenarios: Scenario[] = [];
@@ -127,6 +130,8 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     scenarios.push(summarise('login_page_under_login_load', { ...logins, requests: logins.loginPageMs?.length ?? 0 }, CPUS, undefined, logins.loginPageMs));
 
     scenarios.push(summarise('client_credentials', await load({ ...base, scenario: 'client_credentials', connections: 16 }), CPUS));
+    // The same grant for an API in RESOURCE_SERVERS: a signed JWT, no database write.
+    scenarios.push(summarise('client_credentials_jwt', await load({ ...base, scenario: 'client_credentials_jwt', connections: 16 }), CPUS));
 
     // Tokens for refresh and userinfo come from real logins, one independent refresh chain per connection.
     const granted = [];

@@ -16,6 +16,11 @@ const secretList = z
   .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
   .pipe(z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1, 'expected at least one key'));
 
+const urlList = z
+  .string()
+  .transform((s) => [...new Set(s.split(',').map((u) => u.trim()).filter(Boolean))])
+  .pipe(z.array(z.url({ message: 'each entry must be a URL such as https://api.example.be' })));
+
 const REGISTRATION_MODES = ['open', 'invitation', 'customer'] as const;
 const registrationModes = z
   .string()
@@ -60,6 +65,7 @@ export const settings = {
   idTokenTtl: setting({ env: 'ID_TOKEN_TTL', schema: seconds, default: '600', doc: 'ID token lifetime, seconds' }),
   refreshTokenTtl: setting({ env: 'REFRESH_TOKEN_TTL', schema: seconds, default: '1209600', doc: 'refresh token lifetime, seconds (rotated at each use)' }),
   sessionTtl: setting({ env: 'SESSION_TTL', schema: seconds, default: '86400', doc: 'login session lifetime, seconds' }),
+  resourceServers: setting({ env: 'RESOURCE_SERVERS', schema: urlList, default: '', doc: 'comma list of API URLs (RFC 8707 resource indicators): a token asked with resource=URL is a JWT access token (RFC 9068, ES256) the API checks against the JWKS, with no database row; other tokens stay opaque' }),
   clientCacheSeconds: setting({ env: 'CLIENT_CACHE_SECONDS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(300), default: '5', doc: 'how long a process keeps a client\'s settings in memory; a client changed through another process is seen within this time (0: always read the database)' }),
   keysRefreshSeconds: setting({ env: 'KEYS_REFRESH_SECONDS', schema: seconds, default: '60', doc: 'how often a process reloads signing keys rotated by another' }),
   purgeIntervalSeconds: setting({ env: 'PURGE_INTERVAL_SECONDS', schema: seconds, default: '300', doc: 'how often expired sessions, tokens and flows are deleted' }),

@@ -1,6 +1,6 @@
 // The oidc-provider instance: protocol endpoints only. Pages (login, consent, logout, errors) are ours and
 // rendered from views/; every persisted model goes through the knex adapter.
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/knex.ts';
@@ -56,6 +56,10 @@ export function claimsOf(user: User) {
   };
 }
 
+const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone'];
+/** Scopes of APIs rather than of the person's data: the ones a resource server's token may carry. */
+const API_SCOPES = ['notifications:send'];
+
 function page(ctx: KoaContextWithOIDC, template: string, context: Record<string, unknown>) {
   ctx.type = 'html';
   ctx.body = render(template, { locale: requestLocale(ctx), ...context });
@@ -80,7 +84,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
     // notifications:send is for client-credentials tokens of apps sending alerts (provider/api/notifications.ts).
     // Being listed here makes oidc-provider check it against a client's registered `scope`: unlisted, any client
     // could ask for it.
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone', 'notifications:send'],
+    scopes: [...OIDC_SCOPES, ...API_SCOPES],
     acrValues: Object.values(ACR),
     conformIdTokenClaims: true,
     async findAccount(_ctx, sub) {
@@ -105,6 +109,15 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
+      // APIs named in RESOURCE_SERVERS get JWT access tokens (verified offline, never stored); an unknown resource
+      // is refused with invalid_target. Without `resource`, tokens stay opaque (userinfo, introspection).
+      resourceIndicators: {
+        enabled: true,
+        async getResourceServerInfo(_ctx, resource) {
+          if (!config.resourceServers.includes(resource)) throw new errors.InvalidTarget();
+          return { audience: resource, scope: API_SCOPES.join(' '), accessTokenTTL: config.accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+        },
+      },
       registration: config.initialAccessToken
         ? { enabled: true, initialAccessToken: config.initialAccessToken }
         : { enabled: false },
