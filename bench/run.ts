@@ -22,7 +22,7 @@ import { benchEidValidation } from './eid.ts';
 
 const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, db: { type: 'string' } } });
 const quick = opts.quick ?? false;
-const SECONDS = quick ? 3 : 15;
+const SECONDS = quick ? 2 : 15;
 const CPUS = os.availableParallelism();
 const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url));
 const PASSWORD = 'bench password that is long enough';
