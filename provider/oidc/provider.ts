@@ -93,6 +93,20 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       if (!user || user.status !== 'active') return undefined;
       return { accountId: sub, claims: () => claimsOf(user) };
     },
+    // First-party apps (the portals themselves) ask no consent: their grant is made at the login with what they
+    // asked, which spares the browser the consent interaction's two redirects. offline_access still goes through
+    // the consent prompt that oidc-provider requires for it (granted without a page for first-party apps).
+    async loadExistingGrant(ctx) {
+      const { oidc } = ctx;
+      const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(oidc.client!.clientId);
+      if (grantId) return oidc.provider.Grant.find(grantId);
+      if (oidc.client?.['first_party'] !== true || !oidc.session?.accountId) return undefined;
+      const grant = new oidc.provider.Grant({ clientId: oidc.client.clientId, accountId: oidc.session.accountId });
+      grant.addOIDCScope([...oidc.requestParamScopes].filter((s) => s !== 'offline_access').join(' '));
+      grant.addOIDCClaims([...oidc.requestParamClaims]);
+      await grant.save();
+      return grant;
+    },
     extraClientMetadata: {
       properties: ['first_party'],
       validator(_ctx, key, value) {

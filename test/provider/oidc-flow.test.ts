@@ -133,6 +133,18 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
     // Same browser session, first-party app: no password, no consent.
     const again = await authorize(page, firstParty, { redirectUri: REDIRECT });
     expect(again.callback?.searchParams.get('code')).toBeTruthy();
+
+    // A first-party login goes through one interaction only (the login): its grant is made then, with no consent
+    // interaction and its two extra redirects.
+    await freshPage();
+    const interactions = new Set<string>();
+    page.on('request', (r) => {
+      const uid = /\/interaction\/([\w-]+)/.exec(new URL(r.url()).pathname)?.[1];
+      if (uid) interactions.add(uid);
+    });
+    const first = await login(page, firstParty, { redirectUri: REDIRECT, identifier: 'jan@example.be', password: 'correct horse battery staple', scope: 'openid email' });
+    expect(interactions.size).toBe(1);
+    expect((await client.fetchUserInfo(firstParty, first.tokens.access_token, first.tokens.claims()!.sub)).email).toBe('jan@example.be');
   });
 
   it('answers a wrong password with a generic message that names neither field', async () => {

@@ -39,11 +39,13 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     return d;
   }
 
-  function showLogin(ctx: Context, d: Awaited<ReturnType<typeof details>>, extra: Record<string, unknown> = {}) {
+  async function showLogin(ctx: Context, d: Awaited<ReturnType<typeof details>>, extra: Record<string, unknown> = {}) {
+    // Read only when the page is shown: a successful login POST needs no buttons.
+    const upstreams = await upstreamButtons?.();
     renderPage(
       ctx,
       'pages/login.njk',
-      { titleKey: 'login.title', uid: d.uid, identifierMode: config.loginIdentifier, clientName: ctx.state.clientName, registration: config.registrationModes.length > 0, eidOnly: asksForEid(d.params), upstreams: ctx.state.upstreams, ...extra },
+      { titleKey: 'login.title', uid: d.uid, identifierMode: config.loginIdentifier, clientName: ctx.state.clientName, registration: config.registrationModes.length > 0, eidOnly: asksForEid(d.params), upstreams, ...extra },
       uiHint(d),
     );
   }
@@ -75,7 +77,6 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     ctx.state.interaction = d;
     ctx.state.client = client;
     ctx.state.clientName = client?.clientName ?? client?.clientId;
-    ctx.state.upstreams = d.prompt.name === 'login' ? await upstreamButtons?.() : undefined;
     await next();
   });
 
