@@ -12,7 +12,7 @@ import { AppError } from '../errors.ts';
 import { audit } from '../audit.ts';
 import { generatedSecret } from '../secrets.ts';
 import { ACR, AMR } from '../oidc/acr.ts';
-import { findLinkByHmac } from '../flows/eid/links.ts';
+import { accountOfCard, findLinkByHmac } from '../flows/eid/links.ts';
 import type { Flow } from '../flows/store.ts';
 import { createUpstreamClient, type Checks } from './oidc-client.ts';
 import { identityOf, type UpstreamIdentity } from './identity.ts';
@@ -67,8 +67,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
     const link = await findLink(db, u.slug, identity.subjectKey);
     if (link) return users.findById(db, link.user_id);
     // A bank vouching for the national number names the same person as the eID card with that number.
-    const card = identity.nationalNumberHmac ? await findLinkByHmac(db, identity.nationalNumberHmac) : undefined;
-    return card ? users.findById(db, card.user_id) : undefined;
+    return identity.nationalNumberHmac ? accountOfCard(db, users, identity.nationalNumberHmac) : undefined;
   }
 
   /** Links the flow's identity to `user`; refuses (without naming it) an identity that belongs to another account. */

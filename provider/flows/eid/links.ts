@@ -2,6 +2,7 @@
 // one account per card.
 import type { Knex } from 'knex';
 import { AppError } from '../../errors.ts';
+import type { User, UserRepository } from '../../accounts/repository.ts';
 
 /** What a consent page lists and the consent row records: exactly what the provider takes from the card. */
 export const DATA_SHARED = ['name', 'national_number', 'card_number'] as const;
@@ -17,6 +18,12 @@ export interface EidLink {
 }
 
 export const findLinkByHmac = (db: Knex, hmac: string): Promise<EidLink | undefined> => db('eid_links').where({ national_number_hmac: hmac }).first();
+
+/** The account the card (the HMAC of its holder's national number) is linked to, if any. */
+export async function accountOfCard(db: Knex, users: UserRepository, hmac: string): Promise<User | undefined> {
+  const link = await findLinkByHmac(db, hmac);
+  return link ? users.findById(db, link.user_id) : undefined;
+}
 
 export const findLinkOfUser = (db: Knex, userId: string): Promise<EidLink | undefined> => db('eid_links').where({ user_id: userId }).first();
 

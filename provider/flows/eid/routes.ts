@@ -12,7 +12,7 @@ import { audit } from '../../audit.ts';
 import { requireUser } from '../self/routes.ts';
 import { refusalKey } from './card-answer.ts';
 import { createCardStep } from './card-step.ts';
-import { findLinkByHmac, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from './links.ts';
+import { accountOfCard, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from './links.ts';
 import type { NonceData } from './nonces.ts';
 import { asksForEid } from './step-up.ts';
 import { hmacPrefix, type EidVerifier } from './verifier.ts';
@@ -90,8 +90,7 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
     const again = `/interaction/${d.uid}/eid`;
     try {
       const { card } = await cards.verify<NonceData & { uid: string }>(ctx, LOGIN_FLOW, (data) => data.uid === d.uid);
-      const link = await findLinkByHmac(db, card.hmac);
-      const user = link ? await users.findById(db, link.user_id) : undefined;
+      const user = await accountOfCard(db, users, card.hmac);
       if (!user) {
         await audit(db, 'login.failure', { ip: ctx.ip, details: { method: 'eid', reason: 'no_account', card: hmacPrefix(card.hmac) } });
         const register = config.eidRegistration ? [{ href: `/registration/eid?${new URLSearchParams({ return_to: `/interaction/${d.uid}` })}`, key: 'eid.login.no_account.register' }] : [];

@@ -20,7 +20,7 @@ import { audit } from '../../audit.ts';
 import type { Flow } from '../store.ts';
 import { AWAITING_CARD, createNonceService, type NonceData } from '../eid/nonces.ts';
 import { hmacPrefix, type EidVerifier } from '../eid/verifier.ts';
-import { findLinkByHmac, recordConsent, saveLink } from '../eid/links.ts';
+import { accountOfCard, recordConsent, saveLink } from '../eid/links.ts';
 import type { CardAnswer } from '../eid/card-answer.ts';
 
 export const REACTIVATION_FLOW = 'reactivation';
@@ -109,8 +109,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
         await audit(db, 'reactivation.card_refused', { ip: r.ip, details: { flow: flow.id, reason: (e as AppError).code ?? 'error' } });
         throw e;
       }
-      const link = await findLinkByHmac(db, card.hmac);
-      const user = link ? await users.findById(db, link.user_id) : undefined;
+      const user = await accountOfCard(db, users, card.hmac);
       if (!user || user.status === 'pending') {
         await audit(db, 'reactivation.no_account', { ip: r.ip, details: { flow: flow.id, card: hmacPrefix(card.hmac) } });
         throw new AppError('no_account', 'reactivation.error.no_account', 404);

@@ -21,7 +21,7 @@ import type { Knex } from 'knex';
 import type { z } from 'zod';
 import { createCardStep } from '../eid/card-step.ts';
 import { refusalKey } from '../eid/card-answer.ts';
-import { findLinkByHmac, formatCardNumber } from '../eid/links.ts';
+import { accountOfCard, formatCardNumber } from '../eid/links.ts';
 import type { NonceData } from '../eid/nonces.ts';
 import { hmacPrefix, type EidVerifier } from '../eid/verifier.ts';
 import { audit } from '../../audit.ts';
@@ -277,8 +277,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
       if (raw.flow !== ctx.cookies.get(EID_COOKIE, { signed: true })) throw new AppError('flow_unknown', 'eid.error.answer', 400);
       const { card, answer, flow } = await cards.verify<FlowData & NonceData>(ctx, FLOW, (data) => data.mode === 'eid', 'card_read');
       // The card's holder proved who they are: telling them their own card has an account reveals nobody else's.
-      const link = await findLinkByHmac(db, card.hmac);
-      const holder = link ? await services.users.findById(db, link.user_id) : undefined;
+      const holder = await accountOfCard(db, services.users, card.hmac);
       if (holder && holder.status !== 'pending') {
         await audit(db, 'registration.eid_has_account', { userId: holder.id, ip: ctx.ip, details: { card: hmacPrefix(card.hmac) } });
         return renderMessage(ctx, 409, 'registration.eid.has_account.title', 'registration.eid.has_account.message', {

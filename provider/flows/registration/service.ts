@@ -14,7 +14,7 @@ import { isLocale, type Locale } from '../../http/i18n.ts';
 import { audit } from '../../audit.ts';
 import { isAppError } from '../../errors.ts';
 import { createActivation } from './activation.ts';
-import { findLinkByHmac, recordConsent, saveLink } from '../eid/links.ts';
+import { accountOfCard, recordConsent, saveLink } from '../eid/links.ts';
 import { registrationErrors } from './errors.ts';
 
 export interface SignUp {
@@ -147,8 +147,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
      * that pending account; a card whose account is active by now gets the "you already have an account" mail.
      */
     async signUpEid(trx: Knex, card: { hmac: string; cardNumber: string }, s: SignUp): Promise<SignUpResult> {
-      const link = await findLinkByHmac(trx, card.hmac);
-      const linked = link ? await users.findById(trx, link.user_id) : undefined;
+      const linked = await accountOfCard(trx, users, card.hmac);
       if ((linked && linked.status !== 'pending') || (await heldBy(trx, s.email))) {
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
