@@ -4,6 +4,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { body } from './form.ts';
 import { AppError } from '../errors.ts';
+import { signedCookie } from './cookies.ts';
 
 // No form-action: Chromium applies it to the redirects that follow a form post, and the login form's redirect
 // chain ends at the relying app's redirect_uri.
@@ -38,7 +39,7 @@ export function csrf(issuerOrigin: string) {
     let token = ctx.cookies.get(CSRF_COOKIE, { signed: true });
     if (!token) {
       token = randomBytes(24).toString('base64url');
-      ctx.cookies.set(CSRF_COOKIE, token, { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, overwrite: true });
+      ctx.cookies.set(CSRF_COOKIE, token, signedCookie(ctx));
     }
     ctx.state.csrf = token;
     if (ctx.method === 'POST' && ctx.state.csrfProtected !== false && ctx.is('application/x-www-form-urlencoded')) {

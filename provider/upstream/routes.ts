@@ -22,6 +22,7 @@ import { renderMessage, renderPage } from '../http/page.ts';
 import { AMR } from '../oidc/acr.ts';
 import { createUpstreamService, type Purpose, type UpstreamFlow } from './service.ts';
 import { UPSTREAM_USES } from './repository.ts';
+import { signedCookie } from '../http/cookies.ts';
 
 const FLOW_COOKIE = 'upstream_flow';
 const DONE = ['linked', 'already', 'removed'] as const;
@@ -39,8 +40,6 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   const reactivation = createReactivationService(services, verifier);
   const loggedIn = requireUser(services);
   const router = new Router();
-
-  const cookieOptions = (ctx: Context) => ({ httpOnly: true, sameSite: 'lax' as const, signed: true, secure: ctx.secure, overwrite: true, maxAge: 600_000 });
 
   /** Where a person goes back to try again, by purpose. */
   const againOf = (purpose: Purpose, interaction?: string) => (purpose === 'login' && interaction ? `/interaction/${interaction}` : purpose === 'link' ? '/account/connections' : '/reactivation');
@@ -82,7 +81,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     try {
       const user = ctx.state.user as User | undefined;
       const { flow, url } = await upstream.start(String(ctx.params.slug), purpose, { interaction, reactivation: reactivationFlow, userId: user?.id, locale: requestLocale(ctx) });
-      ctx.cookies.set(FLOW_COOKIE, flow.id, cookieOptions(ctx));
+      ctx.cookies.set(FLOW_COOKIE, flow.id, signedCookie(ctx, { maxAge: 600_000 }));
       ctx.redirect(url.href);
     } catch (e) {
       refused(ctx, e, [{ href: ctx.originalUrl, key: 'upstream.retry' }, back]);

@@ -25,6 +25,7 @@ import { accountOfCard, formatCardNumber } from '../eid/links.ts';
 import type { NonceData } from '../eid/nonces.ts';
 import { hmacPrefix, type EidVerifier } from '../eid/verifier.ts';
 import { audit } from '../../audit.ts';
+import { signedCookie } from '../../http/cookies.ts';
 
 type Mode = 'open' | 'invitation' | 'customer' | 'eid';
 
@@ -173,7 +174,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
     });
     // Set after every sign-up, a known address's included (to a value naming nothing), so that the cookie tells
     // nobody whether the address had an account.
-    ctx.cookies.set(SIGN_UP_COOKIE, account ?? randomUUID(), { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, overwrite: true, path: '/registration', maxAge: config.activationTtl * 1000 });
+    ctx.cookies.set(SIGN_UP_COOKIE, account ?? randomUUID(), signedCookie(ctx, { path: '/registration', maxAge: config.activationTtl * 1000 }));
   });
 
   signUpForm('customer', schemas.customer, async (ctx, flow, d, reshow) => {
@@ -249,7 +250,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
   });
 
   // eID: the card first (consent, PIN in the bridge), then the address and a password; the name is the card's.
-  const eidCookie = (ctx: Context, id: string | null) => ctx.cookies.set(EID_COOKIE, id, { httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, overwrite: true, path: '/registration/eid' });
+  const eidCookie = (ctx: Context, id: string | null) => ctx.cookies.set(EID_COOKIE, id, signedCookie(ctx, { path: '/registration/eid' }));
 
   async function eidForm(ctx: Context, id: unknown): Promise<Flow<FlowData>> {
     const flow = await loadFlow(id, 'eid');

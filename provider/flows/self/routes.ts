@@ -11,6 +11,7 @@ import type { User, UserRepository } from '../../accounts/repository.ts';
 import { SELF_CLIENT_ID, pkcePair, challengeOf } from './client.ts';
 import { safeReturnPath } from '../../http/page.ts';
 import { AppError } from '../../errors.ts';
+import { signedCookie } from '../../http/cookies.ts';
 
 const SESSION_COOKIE = 'self';
 const LOGIN_COOKIE = 'self_login';
@@ -30,10 +31,6 @@ export interface SelfDeps {
   provider: () => Provider;
 }
 
-function cookieOptions(ctx: Context, maxAgeMs: number) {
-  return { httpOnly: true, sameSite: 'lax' as const, signed: true, secure: ctx.secure, maxAge: maxAgeMs, overwrite: true };
-}
-
 function loginUrl(returnTo: string, extra: Record<string, string> = {}) {
   return `/self/login?${new URLSearchParams({ return_to: returnTo, ...extra })}`;
 }
@@ -45,7 +42,7 @@ export function selfRoutes({ config, db, users, provider }: SelfDeps): Router {
     const { verifier, challenge } = pkcePair();
     const state = randomBytes(16).toString('base64url');
     const returnTo = safeReturnPath(ctx.query.return_to, '/account');
-    ctx.cookies.set(LOGIN_COOKIE, JSON.stringify({ state, verifier, returnTo }), cookieOptions(ctx, 3600_000));
+    ctx.cookies.set(LOGIN_COOKIE, JSON.stringify({ state, verifier, returnTo }), signedCookie(ctx, { maxAge: 3600_000 }));
     const params = new URLSearchParams({
       client_id: SELF_CLIENT_ID,
       response_type: 'code',
@@ -82,7 +79,7 @@ export function selfRoutes({ config, db, users, provider }: SelfDeps): Router {
       acr: code.acr,
       exp: Math.floor(Date.now() / 1000) + config.sessionTtl,
     };
-    ctx.cookies.set(SESSION_COOKIE, JSON.stringify(session), cookieOptions(ctx, config.sessionTtl * 1000));
+    ctx.cookies.set(SESSION_COOKIE, JSON.stringify(session), signedCookie(ctx, { maxAge: config.sessionTtl * 1000 }));
     ctx.redirect(login.returnTo);
   });
 
