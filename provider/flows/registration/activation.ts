@@ -92,15 +92,19 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
     });
   }
 
+  /** The link's state without spending it, and whose it is (`ok` always comes with its account). */
+  async function peek(db: Knex, token: string): Promise<{ status: ActivationStatus; user?: User }> {
+    const r = await tokens.peek(db, ACTIVATION, token);
+    if (r.status !== 'ok') return { status: r.status === 'wrong' ? 'invalid' : r.status };
+    const user = r.token.user_id ? await users.findById(db, r.token.user_id) : undefined;
+    return user ? { status: 'ok', user } : { status: 'invalid' };
+  }
+
   return {
     send,
     sendAccountExists,
 
-    /** The link's state without spending it, and whose it is. */
-    async peek(db: Knex, token: string) {
-      const r = await tokens.peek(db, ACTIVATION, token);
-      return r.status === 'ok' && r.token.user_id ? { status: 'ok' as const, user: await users.findById(db, r.token.user_id) } : { status: r.status === 'ok' ? ('invalid' as const) : r.status };
-    },
+    peek,
 
     /**
      * Checks the sign-up's password, then spends the link and activates its account. A wrong password leaves the
@@ -108,10 +112,9 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
      * an address that another account activated meanwhile answers `email_taken` and leaves the link unspent.
      */
     async activate(token: string, password: string, ip?: string): Promise<{ status: ActivationStatus; user?: User }> {
-      const peeked = await tokens.peek(db, ACTIVATION, token);
-      if (peeked.status !== 'ok') return { status: peeked.status === 'wrong' ? 'invalid' : peeked.status };
-      const owner = peeked.token.user_id ? await users.findById(db, peeked.token.user_id) : undefined;
-      if (!owner) return { status: 'invalid' };
+      const peeked = await peek(db, token);
+      if (peeked.status !== 'ok') return peeked;
+      const owner = peeked.user!;
       if (owner.status === 'active') return { status: 'used' };
       const { result: right } = await passwordEntry.guard({ subject: owner.id, ip }, () => hasher.verify(owner.password_hash, password), (ok) => ok);
       if (!right) {
