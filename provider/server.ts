@@ -170,7 +170,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     await services.tokens.purge(db);
     await services.flows.purge(db);
     await purgeOutbox(db, config.outboxRetentionDays);
-    await purgeUnactivated(db, config);
+    await purgeUnactivated(db, services.users, config);
   };
   const timers = [
     setInterval(() => services.refreshKeys().catch((e) => log.error('key refresh failed', e)), config.keysRefreshSeconds * 1000),

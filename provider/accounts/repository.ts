@@ -129,9 +129,14 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await db('users').where({ id, status: 'pending' }).update({ updated_at: new Date() });
     },
 
-    /** A sign-up that never got activated and is superseded; an account that was ever active is never deleted. */
-    async deletePending(db: Knex, id: string): Promise<void> {
-      await db('users').where({ id, status: 'pending' }).delete();
+    /**
+     * Sign-ups that never got activated (superseded or purged) go with their one-time tokens, so that no token
+     * outlives its account; an account that was ever active is never deleted.
+     */
+    async deletePending(db: Knex, ids: readonly string[]): Promise<number> {
+      const pending = () => db('users').whereIn('id', ids).where({ status: 'pending' });
+      await db('one_time_tokens').whereIn('user_id', pending().select('id')).delete();
+      return pending().delete();
     },
 
     /** Staff search: part of a username, an address or a name, case-insensitively. */

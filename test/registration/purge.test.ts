@@ -42,13 +42,13 @@ describe.each(kinds)('purge of sign-ups never activated (%s)', (kind) => {
 
     // A day after the links expired nothing goes; a resend restarts the count of the account it mails.
     const linkExpired = Date.now() + DAY;
-    expect(await purgeUnactivated(db, services.config, new Date(linkExpired + DAY))).toBe(0);
+    expect(await purgeUnactivated(db, services.users, services.config, new Date(linkExpired + DAY))).toBe(0);
     // Mailed 20 days ago, but one of them asked for a new link today.
     await db('users').where({ status: 'pending' }).update({ updated_at: new Date(Date.now() - 20 * DAY) });
     await registration.resend('never@example.be');
-    expect(await purgeUnactivated(db, services.config, new Date(linkExpired + 11 * DAY))).toBe(2);
+    expect(await purgeUnactivated(db, services.users, services.config, new Date(linkExpired + 11 * DAY))).toBe(2);
     expect(await db('users').where({ status: 'pending' }).pluck('email')).toEqual(['never@example.be']);
-    expect(await purgeUnactivated(db, services.config, new Date(linkExpired + 31 * DAY))).toBe(1);
+    expect(await purgeUnactivated(db, services.users, services.config, new Date(linkExpired + 31 * DAY))).toBe(1);
 
     expect(await db('users').pluck('id')).toEqual([active.id]);
     expect(open.account && pendingIds).toContain(open.account);
@@ -57,5 +57,23 @@ describe.each(kinds)('purge of sign-ups never activated (%s)', (kind) => {
     // The activation links went with their accounts, and the purge is in the audit log.
     expect(await db('one_time_tokens').whereIn('user_id', pendingIds).pluck('id')).toEqual([]);
     expect((await db('audit_log').where({ event: 'registration.purged' }).orderBy('id').pluck('details')).map((d) => fromJsonColumn(d))).toEqual([{ accounts: 2, days: 30 }, { accounts: 1, days: 30 }]);
+  });
+
+  it('deletes a sign-up superseded from the same browser together with its activation link', async () => {
+    const { db } = await testDb(kind);
+    closers.push(() => db.destroy());
+    const services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
+    const registration = createRegistrationService(services);
+    const passwordHash = await services.hasher.hash('correct horse battery staple');
+    const signUp = (email: string): SignUp => ({ email, givenName: 'A', familyName: 'B', passwordHash, locale: 'en', acceptedAt: new Date() });
+
+    const typo = await db.transaction((trx) => registration.signUpOpen(trx, signUp('typo@exmaple.be')));
+    const right = await db.transaction((trx) => registration.signUpOpen(trx, signUp('right@example.be')));
+    // The browser that signed up with the typo now signs up with an address that has a pending account already.
+    await db.transaction((trx) => registration.signUpOpen(trx, signUp('right@example.be'), typo.account));
+
+    expect(await db('users').pluck('id')).toEqual([right.account]);
+    expect(Number((await db('one_time_tokens').where({ user_id: typo.account }).count('* as n').first())!.n)).toBe(0);
+    expect(Number((await db('one_time_tokens').where({ user_id: right.account }).count('* as n').first())!.n)).toBeGreaterThan(0);
   });
 });

@@ -4,16 +4,21 @@
 // is freed by the foreign key (SET NULL).
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/knex.ts';
+import type { UserRepository } from '../../accounts/repository.ts';
 import { audit } from '../../audit.ts';
 
-export async function purgeUnactivated(db: Db, config: Pick<Config, 'activationTtl' | 'pendingAccountDays'>, now = new Date()): Promise<number> {
+export async function purgeUnactivated(
+  db: Db,
+  users: UserRepository,
+  config: Pick<Config, 'activationTtl' | 'pendingAccountDays'>,
+  now = new Date(),
+): Promise<number> {
   const before = new Date(now.getTime() - (config.activationTtl + config.pendingAccountDays * 86400) * 1000);
   return db.transaction(async (trx) => {
     const ids: string[] = await trx('users').where({ status: 'pending' }).where('updated_at', '<', before).forUpdate().pluck('id');
     if (!ids.length) return 0;
     await trx('invitations').whereIn('user_id', ids).where({ status: 'registered' }).update({ status: 'issued', user_id: null });
-    await trx('one_time_tokens').whereIn('user_id', ids).delete();
-    const n = await trx('users').whereIn('id', ids).where({ status: 'pending' }).delete();
+    const n = await users.deletePending(trx, ids);
     await audit(trx, 'registration.purged', { details: { accounts: n, days: config.pendingAccountDays } });
     return n;
   });

@@ -114,7 +114,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
       const byAddress: { id: string } | undefined = await openPending().whereRaw('lower(email) = ?', [s.email.toLowerCase()]).orderBy('created_at', 'desc');
       const byBrowser: { id: string } | undefined = sameBrowser && UUID.test(sameBrowser) ? await openPending().where({ id: sameBrowser }) : undefined;
       // Two pending accounts would be two people's: the one of the address stays, the browser's earlier one goes.
-      if (byAddress && byBrowser && byAddress.id !== byBrowser.id) await users.deletePending(trx, byBrowser.id);
+      if (byAddress && byBrowser && byAddress.id !== byBrowser.id) await users.deletePending(trx, [byBrowser.id]);
       const earlier = byAddress ?? byBrowser;
       const user = await pendingAccount(trx, earlier && (await users.findById(trx, earlier.id)), s, null);
       await finish(trx, user, s, 'open');
@@ -177,7 +177,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
       const earlier = invitation.user_id ? await users.findById(trx, invitation.user_id) : undefined;
       if (!sameName(s.givenName, invitation.given_name) || !sameName(s.familyName, invitation.family_name)) {
         // An earlier registration's pending account (and its link) goes: nothing may be activated before the review.
-        if (earlier?.status === 'pending') await users.deletePending(trx, earlier.id);
+        if (earlier?.status === 'pending') await users.deletePending(trx, [earlier.id]);
         const moved = await invitations.update(trx, invitation.id, ['issued', 'registered'], {
           status: 'pending_review',
           user_id: null,
