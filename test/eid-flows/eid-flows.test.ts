@@ -97,6 +97,33 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await page.waitForLoadState('domcontentloaded');
   }
 
+  /** The portal's authorization request (PKCE) in `page`; the function returned exchanges the code the callback gets. */
+  async function authorize(page: Page, params: Record<string, string> = {}) {
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, ...params });
+    await page.goto(url.href);
+    return async () => {
+      await page.waitForURL((u) => u.href.startsWith(`${rp.url}/cb`));
+      return client.authorizationCodeGrant(portal, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
+    };
+  }
+
+  async function chooseEid(page: Page) {
+    await page.click('text=Log in with eID');
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.locator('h1').innerText()).toBe('Log in with your eID card');
+  }
+
+  /** The portal asks for an eID login over the password session of `page`: the login page offers only the eID. */
+  async function askForEid(page: Page, params: Record<string, string>) {
+    const exchange = await authorize(page, params);
+    expect(await page.locator('main').innerText()).toContain('This application asks you to log in with your eID card.');
+    expect(await page.locator('#password').count()).toBe(0);
+    await chooseEid(page);
+    return exchange;
+  }
+
   it('tells a card linked to no account that no account was found, and how to register (terminal)', async () => {
     const result = await activate();
     expect(result.code).toBe(1);
@@ -235,7 +262,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
   it('reactivates in the browser: login page, mobile + consent + PIN, card number, token; a new number proven by SMS', async () => {
     const { db } = e.idp.services;
     const page = await freshPage();
-    await page.goto(client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid' }).href);
+    await authorize(page);
     await page.click('text=Reactivate my account');
     await page.waitForLoadState('domcontentloaded');
     expect(await page.locator('h1').innerText()).toBe('Reactivate your account with your eID card');
@@ -279,40 +306,19 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     const first = await login(page, portal, { redirectUri: `${rp.url}/cb`, identifier: 'ann.peeters', password: THIRD });
     expect(first.tokens.claims()).toMatchObject({ acr: 'urn:belid:acr:password', amr: ['pwd'] });
 
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid', acr_values: 'urn:belid:acr:eid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'eid' });
-    await page.goto(url.href);
-    // The password session is not enough: the login page offers only the eID.
-    expect(await page.locator('main').innerText()).toContain('This application asks you to log in with your eID card.');
-    expect(await page.locator('#password').count()).toBe(0);
-    await page.click('text=Log in with eID');
-    await page.waitForLoadState('domcontentloaded');
-    expect(await page.locator('h1').innerText()).toBe('Log in with your eID card');
+    const exchange = await askForEid(page, { acr_values: 'urn:belid:acr:eid' });
     expect(await axeViolations(page)).toEqual([]);
     await readCard(page, false);
-    await page.waitForURL((u) => u.href.startsWith(`${rp.url}/cb`));
-    const tokens = await client.authorizationCodeGrant(portal, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: 'eid' });
+    const tokens = await exchange();
     expect(tokens.claims()).toMatchObject({ sub: ann.sub, acr: 'urn:belid:acr:eid', amr: ['sc', 'pin', 'hwk'] });
   }, 90_000);
-
-  /** Asks the portal for an eID login over the password session of `page`; returns the code verifier and state. */
-  async function askForEid(page: Page, params: Record<string, string>) {
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'eid', ...params });
-    await page.goto(url.href);
-    expect(await page.locator('main').innerText()).toContain('This application asks you to log in with your eID card.');
-    await page.click('text=Log in with eID');
-    await page.waitForLoadState('domcontentloaded');
-    return verifier;
-  }
 
   it('steps up to eID when the app asks for the acr claim as essential (claims parameter)', async () => {
     const page = await freshPage();
     await login(page, portal, { redirectUri: `${rp.url}/cb`, identifier: 'ann.peeters', password: THIRD });
-    const verifier = await askForEid(page, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:belid:acr:eid'] } } }) });
+    const exchange = await askForEid(page, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:belid:acr:eid'] } } }) });
     await readCard(page, false);
-    await page.waitForURL((u) => u.href.startsWith(`${rp.url}/cb`));
-    const tokens = await client.authorizationCodeGrant(portal, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: 'eid' });
+    const tokens = await exchange();
     expect(tokens.claims()).toMatchObject({ sub: ann.sub, acr: 'urn:belid:acr:eid', amr: ['sc', 'pin', 'hwk'] });
   }, 90_000);
 
@@ -325,9 +331,8 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       // Ann's card is unlinked: it now belongs to no account.
       await db('eid_links').where({ user_id: ann.id }).delete();
       const page = await freshPage();
-      await page.goto(client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid profile email' }).href);
-      await page.click('text=Log in with eID');
-      await page.waitForLoadState('domcontentloaded');
+      await authorize(page, { scope: 'openid profile email' });
+      await chooseEid(page);
       await readCard(page, false);
       expect(await page.locator('h1').innerText()).toBe('No account for this card');
       expect(await page.locator('main').innerText()).toContain('Create an account with your card, or log in with your password');
@@ -368,14 +373,11 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
 
       // The card now logs in to the new account.
       const again = await freshPage();
-      const verifier = client.randomPKCECodeVerifier();
-      await again.goto(client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid profile', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'luc' }).href);
-      await again.click('text=Log in with eID');
-      await again.waitForLoadState('domcontentloaded');
+      const exchange = await authorize(again, { scope: 'openid profile' });
+      await chooseEid(again);
       await readCard(again, false);
       if (await again.locator('form[action$="/confirm"]').count()) await again.click('form[action$="/confirm"] button');
-      await again.waitForURL((u) => u.href.startsWith(`${rp.url}/cb`));
-      const tokens = await client.authorizationCodeGrant(portal, new URL(again.url()), { pkceCodeVerifier: verifier, expectedState: 'luc' });
+      const tokens = await exchange();
       expect(tokens.claims()).toMatchObject({ sub: luc.sub, acr: 'urn:belid:acr:eid' });
     }, 120_000);
 
