@@ -21,6 +21,6 @@ export async function activate(o: ActivateOptions): Promise<TokenResponse> {
   let pin: string | null = null;
   if (slot.pinPad) o.say(`Type the PIN of your eID on the card reader, to identify you to ${origin}`);
   else pin = await o.prompt.ask(`PIN of your eID, to identify you to ${origin} (input hidden): `);
-  const { authToken, identity } = authenticate(o.module.api, slot.handle, { pin, origin, nonce });
-  return sendAuthToken(o.provider, { flowId, authToken, cardNumber: identity.card.cardNumber });
+  const { authToken, identity, caCertificates } = authenticate(o.module.api, slot.handle, { pin, origin, nonce });
+  return sendAuthToken(o.provider, { flowId, authToken, cardNumber: identity.card.cardNumber, caCertificates });
 }

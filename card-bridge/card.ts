@@ -56,6 +56,13 @@ export interface AuthenticateRequest {
 export interface Authentication {
   authToken: WebEidAuthToken;
   identity: Identity;
+  /**
+   * Base64 DER of the card's copy of its issuing CA's certificate ("CA"), when the card has one. A Web eID token
+   * carries only the card's certificate; with this the provider can link a card to its configured root even when
+   * the issuing CA (Belgium issues a new one every few months) is not configured. Unverified: the provider trusts
+   * it only if a configured anchor signed it.
+   */
+  caCertificates: string[];
 }
 
 const SUBJECT = { surname: '2.5.4.4', givenName: '2.5.4.42', serialNumber: '2.5.4.5' } as const;
@@ -69,6 +76,11 @@ function authenticationCertificate(session: Session): Buffer {
   const object = findByLabel(session, pkcs11js.CKO_CERTIFICATE, KEY_LABELS.authentication);
   if (!object) throw new BridgeError('not_eid', 'The card has no Authentication certificate: it is not a Belgian eID, or an expired or foreign one');
   return readAttribute(session, object, pkcs11js.CKA_VALUE);
+}
+
+function caCertificates(session: Session): string[] {
+  const object = findByLabel(session, pkcs11js.CKO_CERTIFICATE, 'CA');
+  return object ? [readAttribute(session, object, pkcs11js.CKA_VALUE).toString('base64')] : [];
 }
 
 function cardData(session: Session): CardData {
@@ -117,7 +129,7 @@ export function authenticate(api: Pkcs11Api, slot: Buffer, request: Authenticate
       const key = findByLabel(session, pkcs11js.CKO_PRIVATE_KEY, KEY_LABELS.authentication);
       if (!key) throw new BridgeError('not_eid', 'The card has no Authentication key');
       const signature = sign(session, key, algorithm, signedFields(algorithm, request.origin, request.nonce));
-      return { authToken: authToken(der, algorithm, signature), identity };
+      return { authToken: authToken(der, algorithm, signature), identity, caCertificates: caCertificates(session) };
     } finally {
       logout(session);
     }

@@ -2,12 +2,14 @@
 //
 //   POST {provider}/eid/reactivation/nonce   {"mobile": "+32470123456"}
 //     200 {"flowId": "...", "nonce": "<base64, ≥ 32 bytes>"}
-//   POST {provider}/eid/reactivation/token   {"flowId": "...", "authToken": <Web eID token>, "cardNumber": "..."}
+//   POST {provider}/eid/reactivation/token   {"flowId": "...", "authToken": <Web eID token>, "cardNumber": "...",
+//                                             "caCertificates": ["<base64 DER of the card's CA certificate>"]}
 //     200 {"cardNumber": "...", "activationToken": "<6 characters>"}
 //   any other status: {"error": "<code>", "message": "<for the citizen>"}
 //
 // The token is signed for the provider's origin (scheme://host:port of {provider}) and the nonce; cardNumber is
-// read from the card's data objects, unsigned: the provider only shows it back for the citizen to compare.
+// read from the card's data objects, unsigned: the provider only shows it back for the citizen to compare; the CA
+// certificate is the card's copy, which the provider uses only if a configured root signed it.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import { BridgeError } from './errors.ts';
@@ -57,7 +59,7 @@ export function requestNonce(provider: string, mobile: string): Promise<NonceRes
   return post(new URL('eid/reactivation/nonce', withSlash(provider)), { mobile }, nonceResponseSchema);
 }
 
-export function sendAuthToken(provider: string, body: { flowId: string; authToken: WebEidAuthToken; cardNumber: string | undefined }): Promise<TokenResponse> {
+export function sendAuthToken(provider: string, body: { flowId: string; authToken: WebEidAuthToken; cardNumber: string | undefined; caCertificates: string[] }): Promise<TokenResponse> {
   return post(new URL('eid/reactivation/token', withSlash(provider)), body, tokenResponseSchema);
 }
 

@@ -53,6 +53,7 @@ export interface OperationView {
   /** When done. */
   authToken?: WebEidAuthToken;
   identity?: Identity;
+  caCertificates?: string[];
   /** When failed: the reason, as BridgeErrorJson. */
   error?: BridgeErrorJson['error'];
   message?: string;
@@ -81,7 +82,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   function view(op: Operation): OperationView {
     const base = { operationId: op.id, state: op.state, pinSource: op.pinSource, expiresAt: op.expiresAt.toISOString() };
-    if (op.state === 'done' && op.result) return { ...base, authToken: op.result.authToken, identity: op.result.identity };
+    if (op.state === 'done' && op.result) return { ...base, authToken: op.result.authToken, identity: op.result.identity, caCertificates: op.result.caCertificates };
     if (op.state === 'failed' && op.error) return { ...base, ...op.error.toJSON() };
     return { ...base, ...(op.pinSource === 'page' ? { pinUrl: pinUrl(op) } : {}), ...(op.lastError ? { lastError: op.lastError.toJSON() } : {}) };
   }

@@ -79,16 +79,18 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
     expect(identity.nationalNumber).toBe(HOLDER.nationalNumber);
   });
 
-  it.skipIf(!has('openssl'))('makes tokens the provider\'s validator accepts, OCSP of the test PKI included', async () => {
+  it.skipIf(!has('openssl'))('makes tokens the provider\'s validator accepts with the card\'s own CA certificate, OCSP of the test PKI included', async () => {
     const responder = await startOcspResponder(card.pki, ocspPort);
     try {
       const nonce = randomNonce();
-      const { authToken } = sign(module.api, PIN, nonce);
+      const { authToken, caCertificates } = sign(module.api, PIN, nonce);
+      const cardCa = caCertificates.map((der) => Buffer.from(der, 'base64'));
+      expect(cardCa.map((der) => new X509Certificate(der).subject)).toEqual([new X509Certificate(readFileSync(join(card.pki, 'citizen-ca.pem'))).subject]);
       const identity = await validateEidAuthToken(authToken, {
         origin: ORIGIN,
         nonce,
         trustAnchors: readFileSync(join(card.pki, 'root.pem'), 'utf8'),
-        intermediates: readFileSync(join(card.pki, 'citizen-ca.pem'), 'utf8'),
+        intermediates: cardCa,
         revocation: {},
       });
       expect(identity).toMatchObject({ nationalNumber: HOLDER.nationalNumber, surname: HOLDER.surname, revocation: 'good' });

@@ -110,6 +110,7 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
       state: 'done',
       authToken: { format: 'web-eid:1.0', algorithm: 'ES384', appVersion: expect.any(String), unverifiedCertificate: expect.any(String), signature: expect.any(String) },
       identity: { nationalNumber: '85073100328', surname: 'Specimen', givenNames: 'Jan Karel', card: { cardNumber: '592123456789' } },
+      caCertificates: [expect.stringMatching(/^MII/)],
     });
     expect(webEidSignatureValid(result.authToken, ORIGIN, nonce)).toBe(true);
     expect(webEidSignatureValid(result.authToken, OTHER_ALLOWED, nonce)).toBe(false);

@@ -13,6 +13,7 @@ import { startCallbackServer } from '../helpers/callback-server.ts';
 import { discover, login } from '../helpers/rp.ts';
 import { freePort, runCli } from '../card-bridge/helpers.ts';
 import { startTestProvider } from '../helpers/provider.ts';
+import { createTestEidPki } from '../../card-bridge/softhsm/test-pki.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import type { User } from '../../provider/accounts/repository.ts';
 import { CARD_NUMBER, NATIONAL_NUMBER, PIN, signWithBridge, startEidEnvironment, type EidEnvironment } from './environment.ts';
@@ -229,8 +230,41 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       expect(await axeViolations(page)).toEqual([]);
     }, 60_000);
 
+    const start = async () => (await (await api('nonce', { mobile: MOBILE })).json()) as { flowId: string; nonce: string };
+
+    it("links the card to the trusted root through the card's own CA certificate, and refuses a card without it or with a CA no root signed", async () => {
+      const untrusted = { error: 'certificate_untrusted', message: 'Your card was not issued by an authority this site trusts. Use a Belgian eID card.' };
+      const answer = async (caCertificates: string[] | undefined) => {
+        const flow = await start();
+        const { authToken, cardNumber } = await signWithBridge(e.bridge, e.idp.issuer, flow.nonce);
+        return api('token', { flowId: flow.flowId, authToken, cardNumber, ...(caCertificates ? { caCertificates } : {}) });
+      };
+      const before = await e.idp.db('one_time_tokens').count({ n: '*' });
+      // What the Web eID browser extension sends: the card's certificate alone, whose issuer is not configured here.
+      const bare = await answer(undefined);
+      expect(bare.status).toBe(401);
+      expect(await bare.json()).toEqual(untrusted);
+      // A CA of the same name from another PKI: the provider does not take the bridge's word for it.
+      const impostor = await createTestEidPki('ec-p384');
+      const forged = await answer([Buffer.from(impostor.citizenCa.cert.rawData).toString('base64')]);
+      expect(forged.status).toBe(401);
+      expect(await forged.json()).toEqual(untrusted);
+      expect(await e.idp.db('one_time_tokens').count({ n: '*' })).toEqual(before);
+
+      const flow = await start();
+      const signed = await signWithBridge(e.bridge, e.idp.issuer, flow.nonce);
+      expect(signed.caCertificates).toHaveLength(1);
+      // Malformed certificates are refused before anything is checked: the request stays usable.
+      for (const caCertificates of ['not a list', ['not base64!'], [signed.caCertificates[0], signed.caCertificates[0], signed.caCertificates[0]]]) {
+        const bad = await api('token', { flowId: flow.flowId, ...signed, caCertificates });
+        expect(bad.status).toBe(400);
+      }
+      const ok = await api('token', { flowId: flow.flowId, ...signed });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ cardNumber: '592-1234567-89', activationToken: expect.stringMatching(/^\w{6}$/) });
+    }, 60_000);
+
     it('refuses a replayed nonce, a signature for another origin, and an OCSP responder that is down', async () => {
-      const start = async () => (await (await api('nonce', { mobile: MOBILE })).json()) as { flowId: string; nonce: string };
       const first = await start();
       expect(Buffer.from(first.nonce, 'base64')).toHaveLength(32);
       const signed = await signWithBridge(e.bridge, e.idp.issuer, first.nonce);

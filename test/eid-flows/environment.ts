@@ -1,6 +1,7 @@
 // Everything the eID flows need, real and on loopback: a SoftHSM virtual eID (its own SOFTHSM2_CONF), the test
 // PKI it was provisioned from as trust anchors, `openssl ocsp` answering for it at the certificate's AIA URL, the
 // provider with a real SMTP server and SMS gateway, and `eid-bridge serve` allowing the provider's origin.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, removeVirtualCards, startOcspResponder, startServe, virtualCard, type Daemon, type VirtualCard } from '../card-bridge/helpers.ts';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
@@ -48,8 +49,11 @@ export async function startEidEnvironment(env: Record<string, string> = {}): Pro
 
   const ocspPort = await freePort();
   const card = await virtualCard(['--pin', PIN, '--ocsp-url', `http://127.0.0.1:${ocspPort}`]);
-  // Provisioning writes the test CA certificates, and only them, to this folder.
-  const anchors = join(card.pki, 'trust-anchors');
+  // The provider trusts the test root alone, as a production folder may lack the CA that issued a card: the bridge
+  // hands over the card's own copy of its CA certificate, which links the card to the root.
+  const anchors = join(card.pki, 'root-only');
+  mkdirSync(anchors, { recursive: true });
+  copyFileSync(join(card.pki, 'root.pem'), join(anchors, 'root.pem'));
   const [ocsp, smtp, sms] = await Promise.all([startOcspResponder(card.pki, ocspPort), startSmtpSink(), startHttpSink()]);
   const bridgePort = await freePort();
   const providerEnv = {
@@ -88,12 +92,12 @@ export async function startEidEnvironment(env: Record<string, string> = {}): Pro
 }
 
 /** Has the card sign `nonce` for `origin` through the bridge's API, typing the PIN on its page as a person would. */
-export async function signWithBridge(bridge: Daemon, origin: string, nonce: string): Promise<{ authToken: unknown; cardNumber: string }> {
+export async function signWithBridge(bridge: Daemon, origin: string, nonce: string): Promise<{ authToken: unknown; cardNumber: string; caCertificates: string[] }> {
   const api = (path: string, init: RequestInit = {}) => fetch(new URL(path, bridge.url), { ...init, headers: { origin, 'content-type': 'application/json', ...init.headers } });
   const op = (await (await api('/authenticate', { method: 'POST', body: JSON.stringify({ nonce }) })).json()) as { operationId: string; pinUrl: string };
   const page = await (await fetch(op.pinUrl)).text();
   const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
   await fetch(op.pinUrl, { method: 'POST', headers: { origin: bridge.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, pin: PIN }) });
-  const done = (await (await api(`/operations/${op.operationId}`)).json()) as { authToken: unknown; identity: { card: { cardNumber: string } } };
-  return { authToken: done.authToken, cardNumber: done.identity.card.cardNumber };
+  const done = (await (await api(`/operations/${op.operationId}`)).json()) as { authToken: unknown; identity: { card: { cardNumber: string } }; caCertificates: string[] };
+  return { authToken: done.authToken, cardNumber: done.identity.card.cardNumber, caCertificates: done.caCertificates };
 }

@@ -75,6 +75,7 @@ form.addEventListener('submit', async (event) => {
     say('sending');
     form.elements.authToken.value = JSON.stringify(op.authToken);
     form.elements.cardNumber.value = op.identity?.card?.cardNumber ?? '';
+    form.elements.caCertificates.value = JSON.stringify(op.caCertificates ?? []);
     form.submit();
   } catch (e) {
     say('failed', e.message);

@@ -1,21 +1,28 @@
 // What a page or `eid-bridge activate` sends back after the card signed: the Web eID token (an object in JSON, its
-// JSON text in a form) and the card number the bridge read from the card (unsigned: only shown back to the holder).
+// JSON text in a form), the card number the bridge read from the card (unsigned: only shown back to the holder),
+// and the card's copy of its CA certificate (unverified: it counts only if a configured anchor signed it). The
+// Web eID browser extension sends no CA certificate; then the issuing CA must be configured.
 import { z } from 'zod';
 import { isEidError } from '../../eid/index.ts';
 import { catalogue } from '../../http/i18n.ts';
 
-const authToken = z.unknown().transform((v) => {
+/** A form field holds JSON text; a JSON body the value itself. Text that is not JSON stays text. */
+const jsonText = (v: unknown) => {
   if (typeof v !== 'string') return v;
   try {
     return JSON.parse(v) as unknown;
   } catch {
-    // Left to the validator, which says "incomplete eID response".
+    // Left to the schema or the validator, which says "incomplete eID response".
     return v;
   }
-});
+};
+
+const BASE64_DER = /^[A-Za-z0-9+/]+={0,2}$/;
 
 export const cardAnswer = z.object({
-  authToken,
+  authToken: z.unknown().transform(jsonText),
+  // A card holds one CA certificate; a few kilobytes each at most, as for the token.
+  caCertificates: z.preprocess((v) => (v === '' ? undefined : jsonText(v)), z.array(z.string().max(8000).regex(BASE64_DER)).max(2).default([])),
   cardNumber: z
     .string()
     .max(64)

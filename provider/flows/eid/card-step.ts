@@ -40,7 +40,7 @@ export function createCardStep(services: Pick<Services, 'config' | 'db' | 'flows
       const { flow, nonce } = await nonces.spend<D>(db, typeof raw.flow === 'string' ? raw.flow : '', type, to);
       if (!owner(flow.data, flow.user_id)) throw new AppError('flow_unknown', 'eid.error.answer', 400);
       try {
-        return { card: await verifier.verify(answer.data.authToken, nonce), answer: answer.data, flow };
+        return { card: await verifier.verify(answer.data, nonce), answer: answer.data, flow };
       } catch (e) {
         await audit(db, 'eid.refused', { userId: flow.user_id, ip: ctx.ip, details: { flow: type, reason: (e as AppError).code ?? 'error' } });
         throw e;

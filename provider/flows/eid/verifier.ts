@@ -33,12 +33,16 @@ export function createEidVerifier(config: Config, db: Db) {
 
   return {
     origin,
-    /** Throws an EidError (its own code and message for each refusal) unless the token is valid for `nonce`. */
-    async verify(authToken: unknown, nonce: string): Promise<VerifiedCard> {
-      const holder = await validateEidAuthToken(authToken, {
+    /**
+     * Throws an EidError (its own code and message for each refusal) unless the token is valid for `nonce`; the
+     * card's CA certificates may link it to an anchor, never be one.
+     */
+    async verify(answer: { authToken: unknown; caCertificates?: readonly string[] }, nonce: string): Promise<VerifiedCard> {
+      const holder = await validateEidAuthToken(answer.authToken, {
         origin,
         nonce,
         trustAnchors: await trustAnchors(),
+        intermediates: (answer.caCertificates ?? []).map((der) => Buffer.from(der, 'base64')),
         revocation: { ...(config.eidOcspResponderUrl ? { responderUrl: config.eidOcspResponderUrl } : {}), failOpen: config.eidOcspFailOpen, cache },
       });
       return { hmac: nationalNumberHmac(holder.nationalNumber, await hmacKey()), givenNames: holder.givenNames, surname: holder.surname, revocation: holder.revocation };

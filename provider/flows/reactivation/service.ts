@@ -104,7 +104,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
       const { flow, nonce } = await nonces.spend<ReactivationData>(db, flowId, REACTIVATION_FLOW, 'checking');
       let card;
       try {
-        card = await verifier.verify(answer.authToken, nonce);
+        card = await verifier.verify(answer, nonce);
       } catch (e) {
         await audit(db, 'reactivation.card_refused', { ip: r.ip, details: { flow: flow.id, reason: (e as AppError).code ?? 'error' } });
         throw e;
