@@ -80,23 +80,27 @@ export function adminRoutes(services: Services): Router {
     return { user, to: `/admin/users?${new URLSearchParams({ q: q ?? user.username ?? user.email ?? '' })}` };
   }
 
-  router.post('/users/:id/block', async (ctx) => {
-    const { user, to } = await target(ctx);
-    if (user.id === staff(ctx).id) throw registrationErrors.selfBlock();
-    if (user.status !== 'blocked') {
-      await db.transaction(async (trx) => {
-        await users.setStatus(trx, user.id, 'blocked');
-        await audit(trx, 'admin.blocked', { userId: staff(ctx).id, ip: ctx.ip, details: { account: user.id, previous: user.status } });
-      });
-      // Every session, grant and token ends: a blocked person is logged out of every application at once.
-      await revokeAccount(db, user.sub);
-    }
-    back(ctx, to, 'blocked', { username: user.username ?? user.email ?? '' });
-  });
+  // Blocked: the holder may take the account back with the eID card (a lost phone, a suspected intrusion).
+  // Locked: only staff give it back (misuse); the card does not reactivate it.
+  for (const status of ['blocked', 'locked'] as const) {
+    router.post(`/users/:id/${status === 'blocked' ? 'block' : 'lock'}`, async (ctx) => {
+      const { user, to } = await target(ctx);
+      if (user.id === staff(ctx).id) throw registrationErrors.selfBlock();
+      if (user.status !== status) {
+        await db.transaction(async (trx) => {
+          await users.setStatus(trx, user.id, status);
+          await audit(trx, `admin.${status}`, { userId: staff(ctx).id, ip: ctx.ip, details: { account: user.id, previous: user.status } });
+        });
+        // Every session, grant and token ends: the person is logged out of every application at once.
+        await revokeAccount(db, user.sub);
+      }
+      back(ctx, to, status, { username: user.username ?? user.email ?? '' });
+    });
+  }
 
   router.post('/users/:id/unblock', async (ctx) => {
     const { user, to } = await target(ctx);
-    if (user.status === 'blocked') {
+    if (user.status === 'blocked' || user.status === 'locked') {
       // An account blocked before it was ever activated goes back to waiting for its activation.
       const status = user.email && !user.email_verified ? 'pending' : 'active';
       await db.transaction(async (trx) => {

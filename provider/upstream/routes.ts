@@ -116,6 +116,10 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
         ctx.cookies.set(FLOW_COOKIE, null);
         return ctx.redirect(`/reactivation/${checked.id}/confirm`);
       }
+      if (user.status === 'locked') {
+        await upstream.done(flow);
+        return renderMessage(ctx, 403, 'upstream.not_active.title', 'reactivation.login_locked');
+      }
       if (user.status !== 'active') {
         await upstream.done(flow);
         return renderMessage(ctx, 403, 'upstream.not_active.title', 'upstream.not_active.message', { actions: [{ href: '/reactivation', key: 'upstream.reactivate' }] });
@@ -164,7 +168,8 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const outcome = await authenticator.authenticate(parsed.data.identifier, parsed.data.password, ctx.ip);
     if (!outcome.ok) {
       ctx.status = 401;
-      const error = outcome.reason === 'not_active' ? (outcome.user.status === 'pending' ? 'registration.login.not_activated' : 'reactivation.login_blocked') : 'login.error.invalid';
+      const notActive = { pending: 'registration.login.not_activated', locked: 'reactivation.login_locked' } as Partial<Record<string, string>>;
+      const error = outcome.reason === 'not_active' ? (notActive[outcome.user.status] ?? 'reactivation.login_blocked') : 'login.error.invalid';
       return linkPage(ctx, flow, { error, identifier: parsed.data.identifier });
     }
     try {

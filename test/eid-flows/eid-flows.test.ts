@@ -293,6 +293,40 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     }, 60_000);
   });
 
+  it('refuses to reactivate an account that staff locked, says so, and issues no token', async () => {
+    const { db } = e.idp.services;
+    const { status } = (await db('users').where({ id: ann.id }).first('status'))!;
+    await db('users').where({ id: ann.id }).update({ status: 'locked' });
+    try {
+      const before = await db('one_time_tokens').where({ purpose: 'activation_token' }).count({ n: '*' });
+      const cli = await activate(MOBILE);
+      expect(cli.code).toBe(1);
+      expect(cli.stderr).toContain('The provider refused (403): The account of this card was locked by the service desk, so it cannot be reactivated with the card.');
+      expect(await db('one_time_tokens').where({ purpose: 'activation_token' }).count({ n: '*' })).toEqual(before);
+
+      const page = await freshPage();
+      await page.goto(`${e.idp.issuer}/reactivation`);
+      await page.fill('#mobile', MOBILE);
+      await page.click('button[type=submit].primary');
+      await page.waitForLoadState('domcontentloaded');
+      await readCard(page);
+      expect(await page.locator('h1').innerText()).toBe('Your account is locked');
+      expect(await page.locator('main').innerText()).toContain('Contact the service desk to unlock it.');
+      expect(await page.locator('main a[href="/reactivation"]').count()).toBe(0);
+      expect(await axeViolations(page)).toEqual([]);
+
+      // An eID login tells the same, with no way to reactivate.
+      await authorize(page);
+      await chooseEid(page);
+      await readCard(page, false);
+      expect(await page.locator('main').innerText()).toContain('Your account is locked by the service desk. Contact them to unlock it.');
+      expect(await page.locator('main a[href="/reactivation"]').count()).toBe(0);
+      expect(await db('audit_log').where({ event: 'reactivation.refused_locked', user_id: ann.id })).toHaveLength(2);
+    } finally {
+      await db('users').where({ id: ann.id }).update({ status });
+    }
+  }, 90_000);
+
   it('reactivates in the browser: login page, mobile + consent + PIN, card number, token; a new number proven by SMS', async () => {
     const { db } = e.idp.services;
     const page = await freshPage();

@@ -159,7 +159,7 @@ describe.skipIf(!has('chromium'))('registration with teacher-issued credentials'
     await expectHeading(page, 'Your registration was not approved');
   });
 
-  it('lets staff find, block (logging the person out everywhere), unblock and send a new activation mail', async () => {
+  it('lets staff find, block (logging the person out everywhere), lock, unblock and send a new activation mail', async () => {
     // Ole registers but does not activate.
     const pupil = await w.page();
     await slip(pupil, 'ole.braun', slips.Ole!.initialPassword);
@@ -189,12 +189,20 @@ describe.skipIf(!has('chromium'))('registration with teacher-issued credentials'
     await staff.locator('tr[data-user="max.mueller"] form[action$="/block"] button').click();
     expect(await staff.locator('[role=status]').innerText()).toContain('max.mueller is blocked');
     expect(Number((await w.idp.db('oidc_models').where({ account_id: sub }).count('* as n').first())!.n)).toBe(0);
-    expect((await loginThroughApp(w, await w.page(), 'max.mueller', PASSWORD)).ok).toBe(false);
+    const blocked = await loginThroughApp(w, await w.page(), 'max.mueller', PASSWORD);
+    expect(blocked.ok === false && blocked.text).toContain('Your account is blocked. You can reactivate it with your eID card.');
+    // A lock is the staff's to lift: the login says so, and points to no reactivation.
+    await staff.locator('tr[data-user="max.mueller"] form[action$="/lock"] button').click();
+    expect(await staff.locator('[role=status]').innerText()).toContain('max.mueller is locked and logged out everywhere. Only staff can unlock the account.');
+    expect(await staff.locator('tr[data-user="max.mueller"]').innerText()).toContain('locked by staff');
+    const locked = await loginThroughApp(w, await w.page(), 'max.mueller', PASSWORD);
+    expect(locked.ok === false && locked.text).toContain('Your account is locked by the service desk. Contact them to unlock it.');
     await staff.locator('tr[data-user="max.mueller"] form[action$="/unblock"] button').click();
     expect(await staff.locator('[role=status]').innerText()).toContain('max.mueller is unblocked');
     expect(await staff.locator('tr[data-user="max.mueller"]').innerText()).toContain('active');
-    const events = (await w.idp.db('audit_log').whereIn('event', ['admin.blocked', 'admin.unblocked', 'admin.activation_resent']).select('event')).map((e) => e.event);
-    expect(events.sort()).toEqual(['admin.activation_resent', 'admin.blocked', 'admin.unblocked']);
+    expect((await loginThroughApp(w, await w.page(), 'max.mueller', PASSWORD)).ok).toBe(true);
+    const events = (await w.idp.db('audit_log').whereIn('event', ['admin.blocked', 'admin.locked', 'admin.unblocked', 'admin.activation_resent']).select('event')).map((e) => e.event);
+    expect(events.sort()).toEqual(['admin.activation_resent', 'admin.blocked', 'admin.locked', 'admin.unblocked']);
   });
 
   it('keeps the staff pages from accounts without the admin role', async () => {

@@ -98,7 +98,7 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
       }
       if (user.status !== 'active') {
         await audit(db, 'login.refused', { userId: user.id, ip: ctx.ip, details: { method: 'eid', status: user.status } });
-        const actions = user.status === 'pending' ? [] : [{ href: '/reactivation', key: 'eid.login.reactivate' }];
+        const actions = user.status === 'blocked' ? [{ href: '/reactivation', key: 'eid.login.reactivate' }] : [];
         return renderMessage(ctx, 403, 'eid.login.not_active.title', `eid.login.not_active.${user.status}`, { actions });
       }
       // A step-up proves the same person again: another holder's card does not replace the session's account.

@@ -106,8 +106,8 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
       if (outcome.reason === 'not_active' && outcome.user.status === 'pending') {
         return showLogin(ctx, d, { error: 'registration.login.not_activated', identifier, resendActivation: true });
       }
-      // Blocked or locked: the way back is the eID reactivation.
-      if (outcome.reason === 'not_active') return showLogin(ctx, d, { error: 'reactivation.login_blocked', identifier });
+      // Blocked: the way back is the eID reactivation. Locked: only staff give the account back.
+      if (outcome.reason === 'not_active') return showLogin(ctx, d, { error: outcome.user.status === 'locked' ? 'reactivation.login_locked' : 'reactivation.login_blocked', identifier });
       return showLogin(ctx, d, { error: 'login.error.invalid', identifier });
     }
     await finish(ctx, { login: { accountId: outcome.user.sub, acr: ACR.password, amr: [...AMR.password] } });

@@ -49,9 +49,12 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
   function refused(ctx: Context, e: unknown) {
     if (!isAppError(e)) throw e;
     const noAccount = e.code === 'no_account';
+    const locked = e.code === 'account_locked';
     const actions = noAccount ? [{ href: '/registration', key: 'reactivation.no_account.register' }] : [];
-    actions.push({ href: '/reactivation', key: 'reactivation.again' });
-    renderMessage(ctx, e.status, noAccount ? 'reactivation.no_account.title' : 'eid.refused.title', refusalKey(e), { actions, messageParams: e.params });
+    // Starting again does not help with a lock: only the service desk lifts it.
+    if (!locked) actions.push({ href: '/reactivation', key: 'reactivation.again' });
+    const title = noAccount ? 'reactivation.no_account.title' : locked ? 'reactivation.locked.title' : 'eid.refused.title';
+    renderMessage(ctx, e.status, title, refusalKey(e), { actions, messageParams: e.params });
   }
 
   router.get('/reactivation', (ctx) => showStart(ctx, 200, { mobile: '' }, {}));

@@ -65,7 +65,14 @@ export function createReactivationService(services: Services, verifier: EidVerif
     if (flow.state !== state) throw new AppError('flow_conflict', 'reactivation.error.step', 409);
     const user = flow.user_id ? await users.findById(db, flow.user_id) : undefined;
     if (!user) throw new AppError('flow_unknown', 'reactivation.error.step', 404);
-    return user;
+    return reactivatable(user, flow.id);
+  }
+
+  /** Staff locked the account (misuse): the card or a bank proves who the person is, but does not undo a lock. */
+  async function reactivatable(user: User, flowId: string): Promise<User> {
+    if (user.status !== 'locked') return user;
+    await audit(db, 'reactivation.refused_locked', { userId: user.id, details: { flow: flowId } });
+    throw new AppError('account_locked', 'reactivation.error.locked', 403);
   }
 
   /** `upstream`: the provider that vouched instead of the card, named in the messages. */
@@ -114,6 +121,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
         await audit(db, 'reactivation.no_account', { ip: r.ip, details: { flow: flow.id, card: hmacPrefix(card.hmac) } });
         throw new AppError('no_account', 'reactivation.error.no_account', 404);
       }
+      await reactivatable(user, flow.id);
       const checked = await flows.transition(db, flow, 'checking', 'card_checked', { cardNumber: answer.cardNumber }, user.id);
       await audit(db, 'reactivation.card_verified', { userId: user.id, ip: r.ip, details: { flow: flow.id, revocation: card.revocation } });
       return { flow: checked, user };
@@ -123,6 +131,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
     async vouchedByUpstream(flowId: string, user: User, upstream: string, r: Pick<Request, 'ip'>): Promise<Flow<ReactivationData>> {
       const flow = await flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW);
       if (user.status === 'pending') throw new AppError('no_account', 'reactivation.error.no_account', 404);
+      await reactivatable(user, flow.id);
       const checked = await flows.transition(db, flow, AWAITING_CARD, 'card_checked', { nonce: null, upstream }, user.id);
       await audit(db, 'reactivation.upstream_verified', { userId: user.id, ip: r.ip, details: { flow: flow.id, upstream } });
       return checked;
@@ -162,7 +171,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
           const redeemed = await tokens.redeemCode(db, { purpose: ACTIVATION_PURPOSE, flowId: latest.flow_id }, typed);
           if (redeemed.status !== 'ok') return redeemed;
           const { user_id: userId, data } = redeemed.token;
-          const user = (await users.findById(db, userId!))!;
+          const user = await reactivatable((await users.findById(db, userId!))!, latest.flow_id);
           const verified = user.phone_number === mobile && user.phone_number_verified;
           return db.transaction(async (trx) => {
             const flow = await flows.create<AccountData>(trx, { type: ACCOUNT_FLOW, state: verified ? 'password' : 'phone', userId, data: { mobile, cardNumber: String(data.cardNumber), ...(data.upstream ? { upstream: String(data.upstream) } : {}) }, ttlSeconds: FLOW_TTL_SECONDS });
