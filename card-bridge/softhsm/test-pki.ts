@@ -16,6 +16,10 @@ export const BELGIAN_EID_POLICY = {
   citizenAuthentication: '2.16.56.12.1.1.2.2',
   citizenSignature: '2.16.56.12.1.1.2.1',
   foreignerAuthentication: '2.16.56.12.1.1.7.2',
+  /** Root CA6 cards (since 2020): another arc. */
+  ca6CitizenAuthentication: '2.16.56.13.6.1.1.1000',
+  ca6ForeignerAuthentication: '2.16.56.13.6.2.1.1000',
+  ca6CitizenSignature: '2.16.56.13.6.1.2.1000',
 } as const;
 
 export interface Issuer {

@@ -9,14 +9,17 @@ const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 /**
  * Authentication-certificate policies of the Belgian eID, per root generation: 2.16.56.<root>.1.1.2.2 for citizens
- * (identity cards) and 2.16.56.<root>.1.1.7.2 for foreigners (residence cards), roots 1 (Belgium Root CA), 9 (CA2),
- * 10 (CA3) and 12 (CA4). Source: FedICT/e-Contract jTrust BelgianTrustValidatorFactory (AUTHN constraints); the EC
- * test cards (the CA6 generation) carry 2.16.56.12.1.1.2.2 too. Callers may pass their own list.
+ * (identity cards) and 2.16.56.<root>.1.1.7.2 for foreigners (residence cards) under roots 1 (Belgium Root CA), 9
+ * (CA2), 10 (CA3) and 12 (CA4); under Root CA6 (cards since 2020) a new arc, 2.16.56.13.6.1.1.1000 for citizens and
+ * 2.16.56.13.6.2.1.1000 for foreigners (their signature certificates: 2.16.56.13.6.<1|2>.2.1000). Source: e-Contract
+ * jTrust BelgianTrustValidatorFactory (AUTHN constraints, 2023), whose CA6 signature OID a real card certificate
+ * issued by Citizen CA 202107 confirms; the EC test cards carry 2.16.56.12.1.1.2.2. Callers may pass their own list.
  */
-export const BELGIAN_AUTHENTICATION_POLICIES: readonly string[] = ['1', '9', '10', '12'].flatMap((root) => [
-  `2.16.56.${root}.1.1.2.2`,
-  `2.16.56.${root}.1.1.7.2`,
-]);
+export const BELGIAN_AUTHENTICATION_POLICIES: readonly string[] = [
+  ...['1', '9', '10', '12'].flatMap((root) => [`2.16.56.${root}.1.1.2.2`, `2.16.56.${root}.1.1.7.2`]),
+  '2.16.56.13.6.1.1.1000',
+  '2.16.56.13.6.2.1.1000',
+];
 
 export interface CardHolder {
   /** Digits only, as in the certificate's serialNumber attribute. */

@@ -59,9 +59,11 @@ describe('validateEidAuthToken accepts', () => {
     await expect(validate(withField(token, 'unverifiedSigningCertificates', []))).resolves.toMatchObject(HOLDER);
   });
 
-  it('the foreigner authentication policy, and certificates with or without a clientAuth EKU', async () => {
+  it('the foreigner and the Root CA6 authentication policies, and certificates with or without a clientAuth EKU', async () => {
     for (const options of [
       { policies: [BELGIAN_EID_POLICY.foreignerAuthentication] },
+      { policies: [BELGIAN_EID_POLICY.ca6CitizenAuthentication] },
+      { policies: [BELGIAN_EID_POLICY.ca6ForeignerAuthentication] },
       { extendedKeyUsages: ['1.3.6.1.5.5.7.3.2', '1.3.6.1.5.5.7.3.4'] },
     ]) {
       const token = await makeToken(await issueCard(ec.citizenCa, 'ec-p384', options), { algorithm: 'ES384' });
@@ -151,7 +153,7 @@ describe('validateEidAuthToken refuses, each check with its own code', () => {
   });
 
   it('a certificate without a Belgian authentication policy', async () => {
-    for (const policies of [[BELGIAN_EID_POLICY.citizenSignature], [], ['2.16.56.12.1.1.2']]) {
+    for (const policies of [[BELGIAN_EID_POLICY.citizenSignature], [BELGIAN_EID_POLICY.ca6CitizenSignature], [], ['2.16.56.12.1.1.2'], ['2.16.56.13.6.1.1']]) {
       const token = await makeToken(await issueCard(ec.citizenCa, 'ec-p384', { policies }), { algorithm: 'ES384' });
       await expectCode(validate(token), 'certificate_policy');
     }
