@@ -3,6 +3,7 @@
 // `settingsTable()` renders the README's table from the same declarations, so the two cannot drift.
 import { z } from 'zod';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { BELGIAN_CA_ISSUER_HOSTS } from './eid/ca-issuers.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -20,6 +21,11 @@ const urlList = z
   .string()
   .transform((s) => [...new Set(s.split(',').map((u) => u.trim()).filter(Boolean))])
   .pipe(z.array(z.url({ message: 'each entry must be a URL such as https://api.example.be' })));
+
+const hostList = z
+  .string()
+  .transform((s) => (s.trim() === 'none' ? [] : [...new Set(s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))]))
+  .pipe(z.array(z.string().regex(/^[a-z0-9.-]+$/, 'each entry must be a host name such as certs.eid.belgium.be')));
 
 const REGISTRATION_MODES = ['open', 'invitation', 'customer'] as const;
 const registrationModes = z
@@ -109,6 +115,7 @@ export const settings = {
   nationalNumberHmacKey: setting({ env: 'NATIONAL_NUMBER_HMAC_KEY', schema: z.string().min(32, 'must be at least 32 characters').optional(), secret: true, doc: 'key of the HMAC under which an account keeps the national number of its linked eID (the number itself is never stored); changing it unlinks every card' }),
   eidTrustAnchors: setting({ env: 'EID_TRUST_ANCHORS', schema: z.string().min(1).optional(), doc: 'folder of the CA certificates (.pem, .crt, .cer, .der) an eID card must chain to; absent: the Belgian roots shipped in provider/eid/trust-anchors' }),
   eidOcspResponderUrl: setting({ env: 'EID_OCSP_RESPONDER_URL', schema: url.optional(), doc: "OCSP responder asked about every eID card; absent: the one named in the card's certificate" }),
+  eidCaIssuersHosts: setting({ env: 'EID_CA_ISSUERS_HOSTS', schema: hostList, default: BELGIAN_CA_ISSUER_HOSTS.join(','), doc: "hosts from which the provider may fetch the CA that issued an eID card, at the address the card's certificate names, when that CA is not in EID_TRUST_ANCHORS (it must still chain to an anchor); none: never" }),
   eidOcspFailOpen: setting({ env: 'EID_OCSP_FAIL_OPEN', schema: bool, default: 'false', doc: 'accept an eID card when the OCSP responder cannot be reached (never when it says revoked or unknown)' }),
   eidBridgeUrl: setting({ env: 'EID_BRIDGE_URL', schema: url, default: 'http://127.0.0.1:24127', doc: 'where the eID pages look for the card bridge (`eid-bridge serve`) on the citizen\'s computer' }),
   eidRegistration: setting({ env: 'EID_REGISTRATION', schema: bool, default: 'false', doc: 'offer registration with the eID card (name from the card, national number kept only as HMAC)' }),

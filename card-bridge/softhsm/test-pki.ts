@@ -98,6 +98,8 @@ export interface CertificateOptions {
   extendedKeyUsages?: string[] | undefined;
   policies?: string[] | undefined;
   ocspUrl?: string | undefined;
+  /** Where the issuer's certificate is published (AIA caIssuers), as on Belgian cards since 2017. */
+  caIssuersUrl?: string | undefined;
   ca?: boolean;
   notBefore?: Date | undefined;
   notAfter?: Date | undefined;
@@ -116,7 +118,10 @@ export async function issueCertificate(issuer: Issuer, opts: CertificateOptions)
   ];
   if (opts.extendedKeyUsages?.length) extensions.push(new x509.ExtendedKeyUsageExtension(opts.extendedKeyUsages));
   if (opts.policies?.length) extensions.push(new x509.CertificatePolicyExtension(opts.policies));
-  if (opts.ocspUrl) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [new x509.GeneralName('url', opts.ocspUrl)] }));
+  if (opts.ocspUrl || opts.caIssuersUrl) {
+    const url = (u: string | undefined) => (u ? [new x509.GeneralName('url', u)] : []);
+    extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: url(opts.ocspUrl), caIssuers: url(opts.caIssuersUrl) }));
+  }
   return x509.X509CertificateGenerator.create({
     serialNumber: opts.serialNumber ?? randomSerial(),
     subject: opts.subject,
@@ -175,6 +180,7 @@ export async function createTestEidPki(kind: KeyKind = 'ec-p384'): Promise<TestE
 export interface CardCertificateOptions {
   publicKey: CryptoKey | ArrayBuffer | Uint8Array;
   ocspUrl?: string | undefined;
+  caIssuersUrl?: string | undefined;
   notBefore?: Date | undefined;
   notAfter?: Date | undefined;
   /** Override for negative tests (another policy, no policy). */
@@ -191,6 +197,7 @@ export function issueAuthenticationCertificate(ca: Issuer, holder: Holder, opts:
     extendedKeyUsages: opts.extendedKeyUsages,
     policies: opts.policies ?? [BELGIAN_EID_POLICY.citizenAuthentication],
     ocspUrl: opts.ocspUrl,
+    caIssuersUrl: opts.caIssuersUrl,
     notBefore: opts.notBefore,
     notAfter: opts.notAfter,
   });

@@ -13,8 +13,9 @@ import {
   readCardCertificate,
   readHolder,
 } from './card-certificate.ts';
+import { fetchCaIssuers, type CaIssuersOptions } from './ca-issuers.ts';
 import { buildPath } from './certificate-path.ts';
-import { EidError } from './errors.ts';
+import { EidError, isEidError } from './errors.ts';
 import { assertOrigin } from './origin.ts';
 import { checkRevocation, type RevocationOptions, type RevocationResult } from './revocation.ts';
 import { verifyTokenSignature } from './signature.ts';
@@ -29,6 +30,11 @@ export interface ValidateEidAuthTokenOptions {
   trustAnchors: CertificateInput | readonly CertificateInput[];
   /** Untrusted CA certificates that may link the card's issuer to an anchor. */
   intermediates?: CertificateInput | readonly CertificateInput[];
+  /**
+   * When no anchor or intermediate issued the card: fetch the issuing CA from the card's caIssuers address, on these
+   * hosts only (e.g. BELGIAN_CA_ISSUER_HOSTS). Default false: no request but OCSP.
+   */
+  caIssuers?: CaIssuersOptions | false;
   /** Default: the current time. */
   now?: Date;
   /** OCSP settings, or false to skip the revocation check. Default: OCSP with default settings. */
@@ -55,8 +61,24 @@ export async function validateEidAuthToken(token: unknown, options: ValidateEidA
   checkPurpose(card);
   checkPolicy(card, options.policies ?? BELGIAN_AUTHENTICATION_POLICIES);
   checkValidity(card, now);
-  const [, issuer] = buildPath(card.certificate, anchors, parseCertificates(options.intermediates ?? []), now);
+  const [, issuer] = await pathToAnchor(card.certificate, anchors, parseCertificates(options.intermediates ?? []), now, options.caIssuers ?? false);
   const revocation = await checkRevocation(card.certificate, issuer!, ocspUrl(card), options.revocation ?? {}, now);
   verifyTokenSignature(parsed.algorithm, parsed.signature, card.certificate, options.origin, options.nonce);
   return { ...readHolder(card), certificate: card.certificate, revocation };
+}
+
+/** The path through the given certificates, else through the CA the card's certificate names, fetched. */
+async function pathToAnchor(
+  card: X509Certificate,
+  anchors: X509Certificate[],
+  intermediates: X509Certificate[],
+  now: Date,
+  caIssuers: CaIssuersOptions | false,
+): Promise<X509Certificate[]> {
+  try {
+    return buildPath(card, anchors, intermediates, now);
+  } catch (e) {
+    if (!caIssuers || !isEidError(e, 'certificate_untrusted')) throw e;
+  }
+  return buildPath(card, anchors, [...intermediates, ...(await fetchCaIssuers(card, caIssuers))], now);
 }

@@ -8,6 +8,9 @@ describe('settings', () => {
   it('has defaults that work on a laptop', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 3000, issuerUrl: 'http://localhost:3000', dataDir: './data', databaseUrl: undefined, production: false, loginIdentifier: 'username_or_email' });
+    expect(c.eidCaIssuersHosts).toEqual(['certs.eid.belgium.be', 'crt.eidpki.belgium.be']);
+    expect(loadConfig({ EID_CA_ISSUERS_HOSTS: 'none' }).eidCaIssuersHosts).toEqual([]);
+    expect(loadConfig({ EID_CA_ISSUERS_HOSTS: ' Certs.EID.Belgium.be ,' }).eidCaIssuersHosts).toEqual(['certs.eid.belgium.be']);
   });
 
   it.each([
@@ -19,6 +22,7 @@ describe('settings', () => {
     [{ LOGIN_IDENTIFIER: 'phone' }, 'LOGIN_IDENTIFIER'],
     [{ COOKIE_KEYS: 'short' }, 'COOKIE_KEYS'],
     [{ IDP_INITIAL_ACCESS_TOKEN: 'abc' }, 'IDP_INITIAL_ACCESS_TOKEN'],
+    [{ EID_CA_ISSUERS_HOSTS: 'http://certs.eid.belgium.be/' }, 'EID_CA_ISSUERS_HOSTS'],
   ])('refuses %o naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrowError(new RegExp(`${name}=`));
   });

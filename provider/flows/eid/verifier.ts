@@ -43,6 +43,7 @@ export function createEidVerifier(config: Config, db: Db) {
         nonce,
         trustAnchors: await trustAnchors(),
         intermediates: (answer.caCertificates ?? []).map((der) => Buffer.from(der, 'base64')),
+        caIssuers: config.eidCaIssuersHosts.length ? { hosts: config.eidCaIssuersHosts } : false,
         revocation: { ...(config.eidOcspResponderUrl ? { responderUrl: config.eidOcspResponderUrl } : {}), failOpen: config.eidOcspFailOpen, cache },
       });
       return { hmac: nationalNumberHmac(holder.nationalNumber, await hmacKey()), givenNames: holder.givenNames, surname: holder.surname, revocation: holder.revocation };
