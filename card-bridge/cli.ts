@@ -24,7 +24,7 @@ Commands:
   activate --provider URL --mobile NUMBER
                                   reactivate your account from this terminal: prints the 6-character token
   provision-softhsm [--national-number NN] [--surname S] [--given-names G] [--card-number N] [--pin PIN]
-                    [--key ec-p384|rsa-2048] [--ocsp-url URL] [--out DIR]
+                    [--key ec-p384|rsa-2048] [--ocsp-url URL] [--ca-issuers-url URL] [--out DIR]
                                   create a virtual Belgian eID in SoftHSM2 (development and tests)
 
 Options for every command: --module PATH (the PKCS#11 module), --help
@@ -52,6 +52,7 @@ const COMMANDS = {
     pin: { type: 'string', default: '1234' },
     key: { type: 'string', default: 'ec-p384' },
     'ocsp-url': { type: 'string', default: 'http://127.0.0.1:2560' },
+    'ca-issuers-url': { type: 'string' },
     out: { type: 'string' },
   },
 } as const;
@@ -126,6 +127,8 @@ async function provision(values: Flags, config: Config): Promise<void> {
       pin: pinSchema,
       key: z.enum(['ec-p384', 'rsa-2048']),
       'ocsp-url': z.url({ protocol: /^https?$/ }),
+      // Where the card's certificates say their CA is published, as Belgian cards since 2017 do.
+      'ca-issuers-url': z.url({ protocol: /^https?$/ }).optional(),
     }),
     values,
   );
@@ -133,7 +136,7 @@ async function provision(values: Flags, config: Config): Promise<void> {
   const confFromEnv = Boolean(process.env.SOFTHSM2_CONF);
   const outDir = resolve(text(values, 'out') ?? resolve(dirname(confPath), 'pki'));
   const holder = { nationalNumber, surname: o.surname, givenNames: o['given-names'], cardNumber: o['card-number'] };
-  await provisionSoftHsm({ holder, pin: o.pin, key: o.key, ocspUrl: o['ocsp-url'], outDir, confPath, modulePath: text(values, 'module') ?? config.softhsmModule });
+  await provisionSoftHsm({ holder, pin: o.pin, key: o.key, ocspUrl: o['ocsp-url'], caIssuersUrl: o['ca-issuers-url'], outDir, confPath, modulePath: text(values, 'module') ?? config.softhsmModule });
   const ocspPort = Number(new URL(o['ocsp-url']).port || 80);
   out(`Virtual Belgian eID (token BELPIC) for ${holder.givenNames} ${holder.surname}, national number ${nationalNumber}, card ${holder.cardNumber}, ${o.key} keys.`);
   out(`  SoftHSM2 configuration: ${confPath}${confFromEnv ? '' : ' (found automatically in this folder; elsewhere set SOFTHSM2_CONF)'}`);

@@ -31,6 +31,7 @@ export interface ProvisionOptions {
   pin: string;
   key: Extract<KeyKind, 'ec-p384' | 'rsa-2048'>;
   ocspUrl: string;
+  caIssuersUrl?: string | undefined;
   outDir: string;
   confPath: string;
   modulePath: string;
@@ -116,8 +117,9 @@ export async function provisionSoftHsm(o: ProvisionOptions): Promise<Provisioned
   replaceToken(o.confPath, o.pin);
   const pki = await loadOrCreatePki(o.outDir, o.key);
   const [authKeys, signKeys] = await Promise.all([generateKeyPair(o.key), generateKeyPair(o.key)]);
-  const authentication = await issueAuthenticationCertificate(pki.citizenCa, o.holder, { publicKey: authKeys.publicKey, ocspUrl: o.ocspUrl });
-  const signature = await issueSignatureCertificate(pki.citizenCa, o.holder, { publicKey: signKeys.publicKey, ocspUrl: o.ocspUrl });
+  const published = { ocspUrl: o.ocspUrl, caIssuersUrl: o.caIssuersUrl };
+  const authentication = await issueAuthenticationCertificate(pki.citizenCa, o.holder, { publicKey: authKeys.publicKey, ...published });
+  const signature = await issueSignatureCertificate(pki.citizenCa, o.holder, { publicKey: signKeys.publicKey, ...published });
   const authTemplates = await keyPairTemplates(authKeys, KEY_LABELS.authentication, 2);
   const signTemplates = await keyPairTemplates(signKeys, KEY_LABELS.signature, 3);
   const cardData = cardDataFor(o.holder, new Date());

@@ -210,6 +210,7 @@ export function issueSignatureCertificate(ca: Issuer, holder: Holder, opts: Card
     keyUsage: opts.keyUsage ?? x509.KeyUsageFlags.nonRepudiation,
     policies: opts.policies ?? [BELGIAN_EID_POLICY.citizenSignature],
     ocspUrl: opts.ocspUrl,
+    caIssuersUrl: opts.caIssuersUrl,
     notBefore: opts.notBefore,
     notAfter: opts.notAfter,
   });

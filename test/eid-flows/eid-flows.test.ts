@@ -47,8 +47,8 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
 
   const activate = (mobile = '0470 12 34 56', provider = e.idp.issuer) => runCli(['activate', '--provider', provider, '--mobile', mobile], e.card.env, `4711\n`);
   const tokenOf = (stdout: string) => /Activation token: (\w{6})/.exec(stdout)?.[1];
-  const api = (path: string, body: unknown) =>
-    fetch(`${e.idp.issuer}/eid/reactivation/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'accept-language': 'en' }, body: JSON.stringify(body) });
+  const api = (path: string, body: unknown, provider = e.idp.issuer) =>
+    fetch(`${provider}/eid/reactivation/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'accept-language': 'en' }, body: JSON.stringify(body) });
 
   async function freshPage(): Promise<Page> {
     const context = await browser.newContext({ locale: 'en-GB' });
@@ -232,24 +232,39 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
 
     const start = async () => (await (await api('nonce', { mobile: MOBILE })).json()) as { flowId: string; nonce: string };
 
-    it("links the card to the trusted root through the card's own CA certificate, and refuses a card without it or with a CA no root signed", async () => {
-      const untrusted = { error: 'certificate_untrusted', message: 'Your card was not issued by an authority this site trusts. Use a Belgian eID card.' };
-      const answer = async (caCertificates: string[] | undefined) => {
-        const flow = await start();
-        const { authToken, cardNumber } = await signWithBridge(e.bridge, e.idp.issuer, flow.nonce);
-        return api('token', { flowId: flow.flowId, authToken, cardNumber, ...(caCertificates ? { caCertificates } : {}) });
+    it("links the card to the trusted root through the card's own CA copy or the CA its certificate names, and refuses a card with neither or with a CA no root signed", async () => {
+      /** The card signs for `origin`, the provider at `url` checks it. */
+      const answer = async ({ url, origin }: { url: string; origin: string }, caCertificates: string[] | undefined) => {
+        const flow = (await (await api('nonce', { mobile: MOBILE }, url)).json()) as { flowId: string; nonce: string };
+        const signed = await signWithBridge(e.bridge, origin, flow.nonce);
+        return api('token', { flowId: flow.flowId, authToken: signed.authToken, cardNumber: signed.cardNumber, ...(caCertificates ? { caCertificates } : {}) }, url);
       };
-      const before = await e.idp.db('one_time_tokens').count({ n: '*' });
-      // What the Web eID browser extension sends: the card's certificate alone, whose issuer is not configured here.
-      const bare = await answer(undefined);
-      expect(bare.status).toBe(401);
-      expect(await bare.json()).toEqual(untrusted);
-      // A CA of the same name from another PKI: the provider does not take the bridge's word for it.
-      const impostor = await createTestEidPki('ec-p384');
-      const forged = await answer([Buffer.from(impostor.citizenCa.cert.rawData).toString('base64')]);
-      expect(forged.status).toBe(401);
-      expect(await forged.json()).toEqual(untrusted);
-      expect(await e.idp.db('one_time_tokens').count({ n: '*' })).toEqual(before);
+      const main = { url: e.idp.issuer, origin: e.idp.issuer };
+      // What the Web eID browser extension sends: the card's certificate alone. Its CA is fetched where the
+      // certificate says it is published, once; the fetched copy is kept.
+      e.published.length = 0;
+      for (let i = 0; i < 2; i++) expect((await answer(main, undefined)).status).toBe(200);
+      expect(e.published).toEqual(['/citizen-ca.crt']);
+
+      // A second process on the same database that may fetch nothing (EID_CA_ISSUERS_HOSTS=none), known by the other
+      // origin the bridge allows.
+      const origin = e.idp.issuer.replace('127.0.0.1', 'localhost');
+      const started = await startTestProvider('pglite', { ...e.providerEnv, EID_CA_ISSUERS_HOSTS: 'none', ISSUER: origin }, { db: e.idp.db, databaseUrl: undefined });
+      const closed = { url: started.issuer, origin };
+      try {
+        const before = await e.idp.db('one_time_tokens').count({ n: '*' });
+        const untrusted = { error: 'certificate_untrusted', message: 'Your card was not issued by an authority this site trusts. Use a Belgian eID card.' };
+        const bare = await answer(closed, undefined);
+        expect([bare.status, await bare.json()]).toEqual([401, untrusted]);
+        // A CA of the same name from another PKI: the provider does not take the bridge's word for it.
+        const impostor = await createTestEidPki('ec-p384');
+        const forged = await answer(closed, [Buffer.from(impostor.citizenCa.cert.rawData).toString('base64')]);
+        expect([forged.status, await forged.json()]).toEqual([401, untrusted]);
+        expect(await e.idp.db('one_time_tokens').count({ n: '*' })).toEqual(before);
+        expect(e.published).toEqual(['/citizen-ca.crt']);
+      } finally {
+        await started.close();
+      }
 
       const flow = await start();
       const signed = await signWithBridge(e.bridge, e.idp.issuer, flow.nonce);

@@ -1,7 +1,10 @@
 // Everything the eID flows need, real and on loopback: a SoftHSM virtual eID (its own SOFTHSM2_CONF), the test
 // PKI it was provisioned from as trust anchors, `openssl ocsp` answering for it at the certificate's AIA URL, the
-// provider with a real SMTP server and SMS gateway, and `eid-bridge serve` allowing the provider's origin.
-import { copyFileSync, mkdirSync } from 'node:fs';
+// test Citizen CA published at the certificate's caIssuers URL, the provider with a real SMTP server and SMS
+// gateway, and `eid-bridge serve` allowing the provider's origin.
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { freePort, removeVirtualCards, startOcspResponder, startServe, virtualCard, type Daemon, type VirtualCard } from '../card-bridge/helpers.ts';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
@@ -24,6 +27,8 @@ export interface EidEnvironment {
   sms: HttpSink;
   bridge: Daemon;
   ocsp: OcspResponder;
+  /** Paths asked of the server that publishes the card's CA (the certificate's caIssuers address). */
+  published: string[];
   /** Every line the provider logged during the suite, and what the bridge printed. */
   logs(): string[];
   /** The provider's settings, for a second process. */
@@ -47,10 +52,18 @@ export async function startEidEnvironment(env: Record<string, string> = {}): Pro
   log.quiet = false;
   const restore = [capture(process.stdout), capture(process.stderr), () => (log.quiet = quiet)];
 
-  const ocspPort = await freePort();
-  const card = await virtualCard(['--pin', PIN, '--ocsp-url', `http://127.0.0.1:${ocspPort}`]);
+  const [ocspPort, publisherPort] = [await freePort(), await freePort()];
+  const card = await virtualCard(['--pin', PIN, '--ocsp-url', `http://127.0.0.1:${ocspPort}`, '--ca-issuers-url', `http://127.0.0.1:${publisherPort}/citizen-ca.crt`]);
+  const published: string[] = [];
+  const citizenCa = new X509Certificate(readFileSync(join(card.pki, 'citizen-ca.pem'))).raw;
+  const publisher = http.createServer((req, res) => {
+    published.push(req.url ?? '');
+    res.writeHead(req.url === '/citizen-ca.crt' ? 200 : 404, { 'content-type': 'application/pkix-cert' }).end(req.url === '/citizen-ca.crt' ? citizenCa : undefined);
+  });
+  await new Promise<void>((resolve) => publisher.listen(publisherPort, '127.0.0.1', resolve));
   // The provider trusts the test root alone, as a production folder may lack the CA that issued a card: the bridge
-  // hands over the card's own copy of its CA certificate, which links the card to the root.
+  // hands over the card's own copy of its CA certificate, and the card's certificate names where the CA is published;
+  // either links the card to the root.
   const anchors = join(card.pki, 'root-only');
   mkdirSync(anchors, { recursive: true });
   copyFileSync(join(card.pki, 'root.pem'), join(anchors, 'root.pem'));
@@ -64,6 +77,7 @@ export async function startEidEnvironment(env: Record<string, string> = {}): Pro
     CAPTCHA: 'off',
     NATIONAL_NUMBER_HMAC_KEY: HMAC_KEY,
     EID_TRUST_ANCHORS: anchors,
+    EID_CA_ISSUERS_HOSTS: '127.0.0.1',
     RATE_LIMIT_REACTIVATION: '100',
     ...env,
   };
@@ -77,12 +91,14 @@ export async function startEidEnvironment(env: Record<string, string> = {}): Pro
     sms,
     bridge,
     ocsp,
+    published,
     logs: () => [...logs, bridge.output()],
     providerEnv,
     hmac: nationalNumberHmac(NATIONAL_NUMBER, HMAC_KEY),
     async stop() {
       await bridge.stop();
       await ocsp.stop();
+      await new Promise<void>((resolve) => publisher.close(() => resolve()));
       await idp.close();
       await Promise.all([smtp.stop(), sms.stop()]);
       removeVirtualCards();
