@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { isUuid } from '../db/uuid.ts';
 
 export interface Organisation {
   id: string;
@@ -15,7 +16,6 @@ export interface Organisation {
 
 export const organisationName = z.string().trim().min(2, 'an organisation name has 2 to 200 characters').max(200, 'an organisation name has 2 to 200 characters');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const toOrganisation = (r: Record<string, unknown>): Organisation => ({
   id: r.id as string,
@@ -38,7 +38,7 @@ export async function createOrganisation(db: Knex, name: string, notify = true):
 /** By id or by name (case-insensitive): what staff type and what relying apps send. */
 export async function findOrganisation(db: Knex, idOrName: string): Promise<Organisation | undefined> {
   const q = db('organisations');
-  if (UUID.test(idOrName)) q.where({ id: idOrName });
+  if (isUuid(idOrName)) q.where({ id: idOrName });
   else q.whereRaw('lower(name) = ?', [idOrName.trim().toLowerCase()]);
   const row = await q.first();
   return row && toOrganisation(row);

@@ -7,6 +7,7 @@ import type { User, UserRepository } from './repository.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { createPasswordPolicy, type RuleFailure } from './password-policy.ts';
 import { revokeAccount } from '../oidc/adapter.ts';
+import { cancelEmailChange } from './email-change.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
 import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
 import type { Locale } from '../http/i18n.ts';
@@ -47,6 +48,7 @@ export function createPasswordChange({ config, db, users, hasher }: PasswordChan
       await db.transaction(async (trx) => {
         await users.updatePasswordHash(trx, user.id, hash);
         await revokeAccount(trx, user.sub, o.keepSessionUid);
+        await cancelEmailChange(trx, user.id);
         await enqueueNotice(trx, user, o.locale, {
           title: { key: 'account.mail.password_changed.title' },
           paragraphs: [{ key: 'account.mail.password_changed.body' }, { key: 'account.mail.password_changed.not_you' }],

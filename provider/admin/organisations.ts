@@ -11,6 +11,7 @@ import { renderMessage, renderPage } from '../http/page.ts';
 import { audit } from '../audit.ts';
 import { isAppError } from '../errors.ts';
 import * as orgs from '../accounts/organisations.ts';
+import { isUuid } from '../db/uuid.ts';
 
 const createInput = z.object({ name: orgs.organisationName, notify: z.literal('on').optional() });
 const notifyInput = z.object({ notify: z.enum(['on', 'off']) });
@@ -31,7 +32,7 @@ export function organisationAdminRoutes(services: Services): Router {
     ctx.redirect(`${to}?notice=${n}`);
   };
   const find = async (ctx: Context) => {
-    const org = await orgs.findOrganisation(db, /^[0-9a-f-]{36}$/i.test(ctx.params.id ?? '') ? ctx.params.id! : '');
+    const org = await orgs.findOrganisation(db, isUuid(ctx.params.id) ? ctx.params.id : '');
     if (!org) renderMessage(ctx, 404, 'error.not_found.title', 'error.not_found.message');
     return org;
   };
@@ -91,7 +92,7 @@ export function organisationAdminRoutes(services: Services): Router {
   router.post('/:id/members/:userId/remove', async (ctx) => {
     const org = await find(ctx);
     if (!org) return;
-    const userId = /^[0-9a-f-]{36}$/i.test(ctx.params.userId ?? '') ? ctx.params.userId! : undefined;
+    const userId = isUuid(ctx.params.userId) ? ctx.params.userId : undefined;
     if (userId && (await orgs.removeMember(db, org.id, userId))) {
       await audit(db, 'admin.organisation_member_removed', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: userId } });
     }

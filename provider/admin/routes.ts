@@ -10,10 +10,12 @@ import { requireUser } from '../flows/self/routes.ts';
 import { createRegistrationService } from '../flows/registration/service.ts';
 import { registrationErrors } from '../flows/registration/errors.ts';
 import { revokeAccount } from '../oidc/adapter.ts';
+import { cancelEmailChange } from '../accounts/email-change.ts';
 import { parseBody } from '../http/form.ts';
 import { renderPage } from '../http/page.ts';
 import { audit } from '../audit.ts';
 import { isAppError } from '../errors.ts';
+import { isUuid } from '../db/uuid.ts';
 
 const approveInput = z.object({ username: z.string().trim().max(64).optional() });
 const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
@@ -74,7 +76,7 @@ export function adminRoutes(services: Services): Router {
 
   /** The account named in the path, and where to go back to (the search the action came from). */
   async function target(ctx: Context): Promise<{ user: User; to: string }> {
-    const user = await users.findById(db, /^[0-9a-f-]{36}$/i.test(ctx.params.id ?? '') ? ctx.params.id! : '00000000-0000-0000-0000-000000000000');
+    const user = await users.findById(db, isUuid(ctx.params.id) ? ctx.params.id : '00000000-0000-0000-0000-000000000000');
     if (!user) throw registrationErrors.userUnknown();
     const q = (await parseBody(ctx, z.object({ q: z.string().max(200).optional() }).loose())).q;
     return { user, to: `/admin/users?${new URLSearchParams({ q: q ?? user.username ?? user.email ?? '' })}` };
@@ -89,6 +91,7 @@ export function adminRoutes(services: Services): Router {
       if (user.status !== status) {
         await db.transaction(async (trx) => {
           await users.setStatus(trx, user.id, status);
+          await cancelEmailChange(trx, user.id);
           await audit(trx, `admin.${status}`, { userId: staff(ctx).id, ip: ctx.ip, details: { account: user.id, previous: user.status } });
         });
         // Every session, grant and token ends: the person is logged out of every application at once.

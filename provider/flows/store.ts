@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AppError } from '../errors.ts';
 import { fromJsonColumn } from '../db/knex.ts';
+import { isUuid } from '../db/uuid.ts';
 
 export interface Flow<D = Record<string, unknown>> {
   id: string;
@@ -38,7 +39,7 @@ export function createFlowStore(now: () => Date = () => new Date()) {
 
     /** The live flow of that type, or an AppError saying it is unknown or has expired. */
     async get<D = Record<string, unknown>>(db: Knex, id: string, type: string): Promise<Flow<D>> {
-      const valid = /^[0-9a-f-]{36}$/i.test(id);
+      const valid = isUuid(id);
       const row = valid ? await db('self_service_flows').where({ id, type }).first() : undefined;
       if (!row) throw new AppError('flow_unknown', 'This page is no longer valid. Start again.', 404);
       if (new Date(row.expires_at) <= now()) throw new AppError('flow_expired', 'This step took too long and has expired. Start again.', 410);

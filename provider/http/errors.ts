@@ -25,6 +25,8 @@ const wantsJson = (ctx: Context) => ctx.path.startsWith('/api/') || (ctx.accepts
 const MESSAGE_BY_CODE: Record<string, string> = {
   csrf: 'error.csrf',
   payload_too_large: 'error.too_large',
+  // Only a forged or scripted post is not a form: to a person it looks like a stale page.
+  unsupported_media_type: 'error.csrf',
   rate_limited: 'error.too_many',
 };
 

@@ -1,6 +1,7 @@
 // The invitations table: credentials staff issued to one person, and a registration waiting for review.
 import type { Knex } from 'knex';
 import { fromJsonColumn } from '../db/knex.ts';
+import { isUuid } from '../db/uuid.ts';
 
 export type InvitationStatus = 'issued' | 'registered' | 'pending_review' | 'rejected';
 
@@ -37,11 +38,10 @@ export interface Invitation {
 const parse = (row: any): Invitation | undefined =>
   row && { ...row, pending_registration: fromJsonColumn(row.pending_registration) };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const invitations = {
   async findById(db: Knex, id: string): Promise<Invitation | undefined> {
-    return UUID.test(id) ? parse(await db('invitations').where({ id }).first()) : undefined;
+    return isUuid(id) ? parse(await db('invitations').where({ id }).first()) : undefined;
   },
 
   async findByUsername(db: Knex, username: string): Promise<Invitation | undefined> {

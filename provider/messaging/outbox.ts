@@ -7,6 +7,7 @@ import type { Db } from '../db/knex.ts';
 import type { Locale } from '../http/i18n.ts';
 import { AppError } from '../errors.ts';
 import { renderMail } from './mail-templates.ts';
+import { isUuid } from '../db/uuid.ts';
 
 export type Channel = 'email' | 'sms';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
@@ -134,10 +135,9 @@ export async function latestMessages(db: Db, limit: number): Promise<OutboxMessa
   return (await db('outbox').orderBy('created_at', 'desc').orderBy('id').limit(limit)).map(toMessage);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function findMessage(db: Db, id: string): Promise<OutboxMessage | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   const row = (await db('outbox').where({ id }).first()) as Row | undefined;
   return row && toMessage(row);
 }

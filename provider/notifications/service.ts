@@ -11,6 +11,7 @@ import { getOrganisation, memberIds, type Organisation } from '../accounts/organ
 import { enqueueMail, enqueueSms, toMessage } from '../messaging/outbox.ts';
 import { translate, isLocale, type Locale } from '../http/i18n.ts';
 import { AppError } from '../errors.ts';
+import { isUuid } from '../db/uuid.ts';
 
 const names = z.array(z.string().trim().min(1).max(320)).min(1).max(10_000);
 
@@ -115,7 +116,7 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
 
     /** Per recipient and channel, what became of a notification of `clientId`; undefined when it has none by that id. */
     async status(clientId: string, id: string) {
-      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      if (!isUuid(id)) return undefined;
       const n = await db('notifications as n').leftJoin('organisations as o', 'o.id', 'n.organisation_id').where({ 'n.id': id, 'n.client_id': clientId }).first('n.*', 'o.name as organisation_name', 'o.notify as organisation_notify');
       if (!n) return undefined;
       const rows: Record<string, any>[] = await db('notification_deliveries as d')

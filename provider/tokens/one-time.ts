@@ -117,13 +117,23 @@ export function createTokenService(opts: { key: string; now?: () => Date }) {
       if (!row) return { status: 'invalid' };
       const s = state(row);
       if (s) return s;
-      if (row.token_hash !== hash(subject.purpose, normaliseCode(typed))) {
-        const attempts = row.attempts + 1;
-        const voided = attempts >= row.max_attempts;
-        await db('one_time_tokens').where({ id: row.id }).update({ attempts, ...(voided ? { voided_at: now() } : {}) });
-        return voided ? { status: 'voided' } : { status: 'wrong', triesLeft: row.max_attempts - attempts };
+      // The try is counted before the comparison, in one statement that also checks the limit: parallel guesses
+      // each spend a try of their own, and none is compared once the tries are spent.
+      const [counted]: { attempts: number; max_attempts: number }[] = await db('one_time_tokens')
+        .where({ id: row.id })
+        .whereNull('consumed_at')
+        .whereNull('voided_at')
+        .where('attempts', '<', db.ref('max_attempts'))
+        .increment('attempts', 1)
+        .returning(['attempts', 'max_attempts']);
+      if (!counted) {
+        const latest = await db('one_time_tokens').where({ id: row.id }).first();
+        return (latest && state(latest)) ?? { status: 'voided' };
       }
-      return consume(db, row);
+      if (row.token_hash === hash(subject.purpose, normaliseCode(typed))) return consume(db, row);
+      if (counted.attempts < counted.max_attempts) return { status: 'wrong', triesLeft: counted.max_attempts - counted.attempts };
+      await db('one_time_tokens').where({ id: row.id }).whereNull('voided_at').update({ voided_at: now() });
+      return { status: 'voided' };
     },
 
     async voidAll(db: Knex, subject: { purpose: string; userId?: string | null | undefined; flowId?: string | null | undefined }): Promise<number> {

@@ -51,6 +51,16 @@ describe.each(kinds)('one-time tokens on %s', (kind) => {
     expect((await tokens.redeemCode(db, { purpose: 'activation_code', userId: user }, token)).status).toBe('voided');
   });
 
+  it('spends one try per guess when wrong guesses race, and voids the code at the last', async () => {
+    const { token, id } = await tokens.issue(db, { purpose: 'sms_race', userId: user, ttlSeconds: 600, format: { kind: 'code', length: 6 }, maxAttempts: 5 });
+    const wrong = token === '000000' ? '111111' : '000000';
+    const results = await Promise.all(Array.from({ length: 40 }, () => tokens.redeemCode(db, { purpose: 'sms_race', userId: user }, wrong)));
+    expect(results.filter((r) => r.status === 'wrong')).toHaveLength(4);
+    expect(results.filter((r) => r.status === 'voided')).toHaveLength(36);
+    expect(await db('one_time_tokens').where({ id }).first('attempts')).toEqual({ attempts: 5 });
+    expect((await tokens.redeemCode(db, { purpose: 'sms_race', userId: user }, token)).status).toBe('voided');
+  });
+
   it('accepts a code typed in lower case with spaces, once', async () => {
     const { token } = await tokens.issue(db, { purpose: 'sms', userId: user, ttlSeconds: 600, format: { kind: 'code', length: 6 }, maxAttempts: 5 });
     const typed = `${token.slice(0, 3).toLowerCase()} ${token.slice(3)}`;

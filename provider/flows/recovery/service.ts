@@ -14,6 +14,7 @@ import { createThrottle } from '../../http/throttle.ts';
 import { enqueueMail } from '../../messaging/outbox.ts';
 import { enqueueNotice } from '../../messaging/notice.ts';
 import { revokeAccount } from '../../oidc/adapter.ts';
+import { cancelEmailChange } from '../../accounts/email-change.ts';
 import { audit } from '../../audit.ts';
 import { accountsToRecover } from './accounts.ts';
 
@@ -100,6 +101,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         await users.updatePasswordHash(trx, user.id, hash);
         await tokens.voidAll(trx, { purpose: RESET_PURPOSE, userId: user.id });
         await revokeAccount(trx, user.sub);
+        await cancelEmailChange(trx, user.id);
         const locale = isLocale(user.locale) ? user.locale : request.locale;
         const when = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date());
         await enqueueNotice(trx, user, locale, {

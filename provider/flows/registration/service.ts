@@ -16,6 +16,7 @@ import { isAppError } from '../../errors.ts';
 import { createActivation } from './activation.ts';
 import { accountOfCard, recordConsent, saveLink } from '../eid/links.ts';
 import { registrationErrors } from './errors.ts';
+import { isUuid } from '../../db/uuid.ts';
 
 export interface SignUp {
   email: string;
@@ -34,7 +35,6 @@ export interface SignUp {
  */
 export type SignUpResult = { outcome: 'mailed' | 'review'; account?: string };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type InvitationCheck =
   | { status: 'ok'; invitation: Invitation }
@@ -112,7 +112,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
           .whereNotExists((q) => q.select(trx.raw('1')).from('customers').whereRaw('customers.user_id = users.id'))
           .first('id');
       const byAddress: { id: string } | undefined = await openPending().whereRaw('lower(email) = ?', [s.email.toLowerCase()]).orderBy('created_at', 'desc');
-      const byBrowser: { id: string } | undefined = sameBrowser && UUID.test(sameBrowser) ? await openPending().where({ id: sameBrowser }) : undefined;
+      const byBrowser: { id: string } | undefined = isUuid(sameBrowser) ? await openPending().where({ id: sameBrowser }) : undefined;
       // Two pending accounts would be two people's: the one of the address stays, the browser's earlier one goes.
       if (byAddress && byBrowser && byAddress.id !== byBrowser.id) await users.deletePending(trx, [byBrowser.id]);
       const earlier = byAddress ?? byBrowser;

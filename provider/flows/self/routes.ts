@@ -101,7 +101,8 @@ export interface RequireUserOptions {
 export function requireUser({ db, users }: Pick<SelfDeps, 'db' | 'users'>, o: RequireUserOptions = {}) {
   return async (ctx: Context, next: Next) => {
     const user = await currentUser(ctx, db, users);
-    const returnTo = ctx.method === 'GET' ? ctx.originalUrl : (ctx.get('referer') ? new URL(ctx.get('referer')).pathname : '/account');
+    // After a POST the page to come back to is the form's; a Referer that is no URL (or none) means the account page.
+    const returnTo = ctx.method === 'GET' ? ctx.originalUrl : (URL.parse(ctx.get('referer'))?.pathname ?? '/account');
     if (!user) return ctx.redirect(loginUrl(returnTo));
     const session = ctx.state.appSession as AppSession;
     if (o.maxAgeSeconds !== undefined && Date.now() / 1000 - session.authTime > o.maxAgeSeconds) {
