@@ -99,7 +99,10 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
     async loadExistingGrant(ctx) {
       const { oidc } = ctx;
       const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(oidc.client!.clientId);
-      if (grantId) return oidc.provider.Grant.find(grantId);
+      // A grant the session remembers may be gone (password changed, app disconnected): then a first-party app
+      // gets a new one below instead of a consent_required.
+      const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+      if (existing) return existing;
       if (oidc.client?.['first_party'] !== true || !oidc.session?.accountId) return undefined;
       const grant = new oidc.provider.Grant({ clientId: oidc.client.clientId, accountId: oidc.session.accountId });
       grant.addOIDCScope([...oidc.requestParamScopes].filter((s) => s !== 'offline_access').join(' '));
@@ -109,9 +112,16 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
     },
     extraClientMetadata: {
       properties: ['first_party'],
-      validator(_ctx, key, value) {
-        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
-          throw new Error('first_party must be a boolean');
+      // ctx is set for dynamic registration (anyone with IDP_INITIAL_ACCESS_TOKEN), not for clients staff create or
+      // the adapter loads: a registered app cannot declare itself first party (no consent) nor give itself an API scope.
+      // oidc-provider calls it once per registration, for the one extra property, with the whole metadata.
+      validator(ctx, key, value, metadata) {
+        if (key !== 'first_party') return;
+        if (value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        if (!ctx) return;
+        if (value === true) throw new errors.InvalidClientMetadata('first_party is set by staff (idp clients), not by registration');
+        if (String(metadata.scope ?? '').split(' ').some((s) => (API_SCOPES as readonly string[]).includes(s))) {
+          throw new errors.InvalidClientMetadata(`${API_SCOPES.join(', ')} is given by staff (idp clients), not by registration`);
         }
       },
     },
@@ -127,9 +137,12 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       // is refused with invalid_target. Without `resource`, tokens stay opaque (userinfo, introspection).
       resourceIndicators: {
         enabled: true,
-        async getResourceServerInfo(_ctx, resource) {
+        async getResourceServerInfo(_ctx, resource, client) {
           if (!config.resourceServers.includes(resource)) throw new errors.InvalidTarget();
-          return { audience: resource, scope: API_SCOPES.join(' '), accessTokenTTL: config.accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+          // An API scope goes only to a client registered with it: a token's aud and scope are all an API checks.
+          const registered = String(client.scope ?? '').split(' ');
+          const scope = API_SCOPES.filter((s) => registered.includes(s)).join(' ');
+          return { audience: resource, scope, accessTokenTTL: config.accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
         },
       },
       registration: config.initialAccessToken

@@ -70,6 +70,11 @@ describe('idp CLI on the embedded database', { timeout: 120_000 }, () => {
       });
       // The registered client exists (authenticates) even though it may not use this grant.
       expect(((await token.json()) as { error?: string }).error).not.toBe('invalid_client');
+      // What only staff may give: first-party status (no consent page) and an API scope.
+      for (const extra of [{ first_party: true }, { scope: 'openid notifications:send', grant_types: ['authorization_code', 'client_credentials'] }]) {
+        const grab = await fetch(`${p.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-0123456789' }, body: JSON.stringify({ ...metadata, ...extra }) });
+        expect([grab.status, ((await grab.json()) as { error: string }).error]).toEqual([400, 'invalid_client_metadata']);
+      }
     } finally {
       await p.stop();
     }

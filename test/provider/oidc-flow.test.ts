@@ -145,6 +145,32 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
     const first = await login(page, firstParty, { redirectUri: REDIRECT, identifier: 'jan@example.be', password: 'correct horse battery staple', scope: 'openid email' });
     expect(interactions.size).toBe(1);
     expect((await client.fetchUserInfo(firstParty, first.tokens.access_token, first.tokens.claims()!.sub)).email).toBe('jan@example.be');
+
+    // Its grant gone (a password change or "disconnect" deletes grants, the session stays): a silent login still
+    // succeeds, with a new grant, instead of consent_required.
+    await idp.db('oidc_models').where({ model: 'Grant' }).delete();
+    const silent = await authorize(page, firstParty, { redirectUri: REDIRECT, params: { prompt: 'none' } });
+    expect([silent.callback?.searchParams.get('error'), Boolean(silent.callback?.searchParams.get('code'))]).toEqual([null, true]);
+  });
+
+  it('lists on the consent page everything "Allow" grants, claims asked one by one included', async () => {
+    const third = await createClient(idp.services.provider(), { name: 'Claims app', redirectUris: [REDIRECT] });
+    const claimsApp = await discover(idp.issuer, third.client_id, third.client_secret);
+    await freshPage();
+    let listed: string[] = [];
+    const { tokens } = await login(page, claimsApp, {
+      redirectUri: REDIRECT,
+      identifier: 'jan@example.be',
+      password: 'correct horse battery staple',
+      scope: 'openid',
+      params: { claims: JSON.stringify({ id_token: { email: null, family_name: null } }) },
+      onConsent: async (p) => {
+        listed = await p.locator('ul.scopes li').allInnerTexts();
+        await p.click('form[action$="/confirm"] button');
+      },
+    });
+    expect(listed).toEqual(['to know who you are', 'your name and username', 'your e-mail address']);
+    expect(tokens.claims()).toMatchObject({ email: 'jan@example.be', family_name: 'Peeters' });
   });
 
   it('answers a wrong password with a generic message that names neither field', async () => {

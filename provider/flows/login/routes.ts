@@ -60,11 +60,7 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     const p = provider();
     const accountId = d.session!.accountId;
     const grant = d.grantId ? await p.Grant.find(d.grantId) : new p.Grant({ accountId, clientId: d.params.client_id as string });
-    const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = d.prompt.details as {
-      missingOIDCScope?: string[];
-      missingOIDCClaims?: string[];
-      missingResourceScopes?: Record<string, string[]>;
-    };
+    const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = d.prompt.details as ConsentDetails;
     if (missingOIDCScope) grant!.addOIDCScope(missingOIDCScope.join(' '));
     if (missingOIDCClaims) grant!.addOIDCClaims(missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant!.addResourceScope(indicator, scopes.join(' '));
@@ -85,8 +81,8 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     if (d.prompt.name === 'login') return showLogin(ctx, d, { identifier: d.params.login_hint ?? '' });
     if (d.prompt.name === 'consent') {
       if (ctx.state.client?.first_party === true) return grantConsent(ctx, d);
-      const scopes = String(d.params.scope ?? '').split(' ').filter((s: string) => ['profile', 'email', 'phone', 'offline_access', 'openid'].includes(s));
-      return renderPage(ctx, 'pages/consent.njk', { titleKey: 'consent.title', uid: d.uid, clientName: ctx.state.clientName, scopes }, uiHint(d));
+      // The page lists exactly what "Allow" grants (grantConsent): scopes, single claims and API scopes alike.
+      return renderPage(ctx, 'pages/consent.njk', { titleKey: 'consent.title', uid: d.uid, clientName: ctx.state.clientName, items: consentItems(d.prompt.details as ConsentDetails) }, uiHint(d));
     }
     ctx.throw(400, `unsupported prompt ${d.prompt.name}`);
   });
@@ -124,4 +120,26 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
   });
 
   return router;
+}
+
+interface ConsentDetails {
+  missingOIDCScope?: string[];
+  missingOIDCClaims?: string[];
+  missingResourceScopes?: Record<string, string[]>;
+}
+
+// The scope a claim asked for on its own (claims parameter) belongs to, so that the page names it as a person reads it.
+const SCOPE_OF_CLAIM: Record<string, string> = {
+  email: 'email', email_verified: 'email',
+  phone_number: 'phone', phone_number_verified: 'phone',
+  name: 'profile', given_name: 'profile', family_name: 'profile', preferred_username: 'profile', locale: 'profile', updated_at: 'profile',
+};
+
+/** What a consent grants, as catalogue keys with their parameters, each said once. */
+export function consentItems({ missingOIDCScope = [], missingOIDCClaims = [], missingResourceScopes = {} }: ConsentDetails): { key: string; params?: Record<string, string> }[] {
+  const asked = new Set([...missingOIDCScope, ...missingOIDCClaims.map((c) => SCOPE_OF_CLAIM[c] ?? 'openid')]);
+  return [
+    ...['openid', 'profile', 'email', 'phone', 'offline_access'].filter((s) => asked.has(s)).map((s) => ({ key: `scope.${s}` })),
+    ...Object.entries(missingResourceScopes).filter(([, granted]) => granted.length).map(([resource, granted]) => ({ key: 'consent.api', params: { resource, scopes: granted.join(', ') } })),
+  ];
 }
