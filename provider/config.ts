@@ -59,6 +59,7 @@ export const settings = {
   smtpUrl: setting({ env: 'SMTP_URL', schema: url.optional(), doc: 'SMTP server for mail, e.g. smtp://user:pass@mail:587; absent in development: mails go to the log and /dev/messages' }),
   mailFrom: setting({ env: 'MAIL_FROM', schema: z.string().min(3), default: 'Identity <no-reply@localhost>', doc: 'sender of every mail' }),
   trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: 'false', doc: 'trust X-Forwarded-* from a reverse proxy (client IP, https)' }),
+  proxyHops: setting({ env: 'PROXY_HOPS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(10), default: '1', doc: 'with TRUST_PROXY: how many reverse proxies append to X-Forwarded-For; the client IP is the entry that many from the right, since entries further left are whatever the client sent' }),
   cookieKeys: setting({ env: 'COOKIE_KEYS', schema: secretList.optional(), secret: true, doc: 'comma-separated keys (≥32 chars) signing cookies; the first signs, all verify' }),
   tokenHmacKey: setting({ env: 'TOKEN_HMAC_KEY', schema: z.string().min(32, 'must be at least 32 characters').optional(), secret: true, doc: 'key of the HMAC under which mailed and shown tokens are stored' }),
   uniqueEmail: setting({ env: 'UNIQUE_EMAIL', schema: bool, default: 'true', doc: 'one account per e-mail address; false lets several accounts share one (login then by username)' }),

@@ -113,7 +113,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const authenticator = createAuthenticator({ db, users, hasher, identifierKind: config.loginIdentifier, throttle: createLoginThrottle(db, config) });
   const captcha = await createCaptcha(config, db);
 
-  const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy });
+  const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });
   app.use(errorPages());
   app.use(securityHeaders());
   app.use(staticFiles());

@@ -188,6 +188,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   };
   const provider = new Provider(config.issuerUrl, configuration);
   provider.proxy = config.trustProxy;
+  provider.maxIpsCount = config.proxyHops;
   answerOutagesWith503(provider);
   // A path no protocol route matched: our own "page not found", in the person's language.
   provider.use(async (ctx, next) => {
