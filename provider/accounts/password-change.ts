@@ -33,15 +33,21 @@ export function createPasswordChange({ config, db, users, hasher }: PasswordChan
   return {
     policy,
     async change(user: User, input: { current: string; next: string }, o: { keepSessionUid: string; locale: Locale; ip?: string }): Promise<PasswordChangeResult> {
-      const limit = await limiter.get(user.id);
-      if (limit && limit.remainingPoints <= 0) return { ok: false, problem: 'rate_limited' };
-      if (!(await hasher.verify(user.password_hash, input.current))) {
-        await limiter.consume(user.id).catch((e: unknown) => {
+      // Counted before the check, atomically, so that parallel guesses cannot all pass as the first; the right
+      // password gives its point back.
+      const allowed = await limiter.consume(user.id).then(
+        () => true,
+        (e: unknown) => {
           if (!isRateLimited(e)) throw e;
-        });
+          return false;
+        },
+      );
+      if (!allowed) return { ok: false, problem: 'rate_limited' };
+      if (!(await hasher.verify(user.password_hash, input.current))) {
         await audit(db, 'password_change.failure', { userId: user.id, ip: o.ip, details: { reason: 'current_wrong' } });
         return { ok: false, problem: 'current_wrong' };
       }
+      await limiter.delete(user.id);
       const check = policy.check(input.next, { username: user.username, email: user.email });
       if (!check.ok) return { ok: false, problem: 'policy', failures: check.failures };
       const hash = await hasher.hash(input.next);

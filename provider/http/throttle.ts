@@ -6,6 +6,7 @@
 // delay costs the real owner a few seconds and a guesser most of his attempts. Unknown identifiers are counted
 // and delayed like accounts, so the answers cannot tell who has an account or who is being throttled.
 import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/knex.ts';
@@ -34,15 +35,23 @@ export interface AttemptOf {
   ip?: string | undefined;
 }
 
+/** One attempt, counted and waited for; the caller then says how it went. */
+export interface Attempt {
+  waitedMs: number;
+  /** The secret was wrong (the attempt is already counted); `thresholdReached` once per window, at the subject's `perSubject`-th failure. */
+  failed(): { subjectFailures: number; thresholdReached: boolean };
+  /** The secret was right: the subject's failures are forgotten, and the attempt no longer counts against the address. */
+  succeeded(): Promise<void>;
+}
+
 export interface Throttle {
-  /** The delay that earlier failures have earned for this attempt, milliseconds. */
+  /** The delay that earlier failures have earned for the next attempt, milliseconds (read only). */
   delayMs(a: AttemptOf): Promise<number>;
-  /** Waits that delay; returns it. */
-  wait(a: AttemptOf): Promise<number>;
-  /** Counts a failure; `thresholdReached` is true once per window, at the subject's `perSubject`-th failure. */
-  failure(a: AttemptOf): Promise<{ subjectFailures: number; thresholdReached: boolean }>;
-  /** Forgets the subject's failures (the right secret was given). */
-  success(a: AttemptOf): Promise<void>;
+  /**
+   * Counts the attempt, then waits the delay that the attempts before it earned. Counting first, in one atomic
+   * step, gives parallel guesses each their own place and delay, instead of all reading the same count.
+   */
+  begin(a: AttemptOf): Promise<Attempt>;
   /**
    * The whole guard for a code or token entry: waits, runs `check`, counts the outcome.
    * `thresholdReached` tells the caller to warn the owner (once per window).
@@ -59,6 +68,21 @@ export function delayAfter(failures: number, threshold: number, maxMs: number): 
 // Identifiers (addresses, usernames) are stored hashed: the table of counters is no list of who tried what.
 const keyOf = (value: string) => createHash('sha256').update(value.trim().toLowerCase()).digest('base64url');
 
+/**
+ * The part of a client address that one client holds: an IPv6 client is given a whole /64 (and can pick any address
+ * in it for each guess), so it is counted by that prefix; an IPv4-mapped IPv6 address counts as its IPv4 address.
+ */
+export function clientAddressKey(ip: string): string {
+  const address = ip.replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(address)) return address;
+  const [head = '', tail] = address.split('::');
+  const groups = (part: string) => (part ? part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : []);
+  const all = tail === undefined ? groups(head) : [...groups(head), ...Array(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
+
 export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
   const maxMs = o.maxDelaySeconds * 1000;
   const wait = o.wait ?? ((ms: number) => sleep(ms));
@@ -70,34 +94,33 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
 
   const throttle: Throttle = {
     async delayMs({ subject, ip }) {
-      const [bySubject, byIp] = await Promise.all([failuresOf(subjects, subject), failuresOf(ips, ip)]);
+      const [bySubject, byIp] = await Promise.all([failuresOf(subjects, subject), failuresOf(ips, ip && clientAddressKey(ip))]);
       return Math.max(delayAfter(bySubject, o.perSubject, maxMs), delayAfter(byIp, o.perIp, maxMs));
     },
 
-    async wait(a) {
-      const ms = await throttle.delayMs(a);
+    async begin({ subject, ip }) {
+      const client = ip && clientAddressKey(ip);
+      const [bySubject, byIp] = await Promise.all([count(subjects, subject), count(ips, client)]);
+      const ms = Math.max(delayAfter(bySubject - 1, o.perSubject, maxMs), delayAfter(byIp - 1, o.perIp, maxMs));
       if (ms > 0) await wait(ms);
-      return ms;
-    },
-
-    async failure({ subject, ip }) {
-      const [subjectFailures] = await Promise.all([count(subjects, subject), count(ips, ip)]);
-      return { subjectFailures, thresholdReached: subject !== undefined && subjectFailures === o.perSubject };
-    },
-
-    async success({ subject }) {
-      if (subject) await subjects.delete(keyOf(subject));
+      return {
+        waitedMs: ms,
+        failed: () => ({ subjectFailures: bySubject, thresholdReached: subject !== undefined && bySubject === o.perSubject }),
+        async succeeded() {
+          if (subject) await subjects.delete(keyOf(subject));
+          if (client) await ips.reward(keyOf(client), 1);
+        },
+      };
     },
 
     async guard(a, check, succeeded) {
-      await throttle.wait(a);
+      const attempt = await throttle.begin(a);
       const result = await check();
       if (succeeded(result)) {
-        await throttle.success(a);
+        await attempt.succeeded();
         return { result, thresholdReached: false };
       }
-      const { thresholdReached } = await throttle.failure(a);
-      return { result, thresholdReached };
+      return { result, thresholdReached: attempt.failed().thresholdReached };
     },
   };
   return throttle;

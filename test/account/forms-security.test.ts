@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import type { User } from '../../provider/accounts/repository.ts';
+import { createPasswordChange } from '../../provider/accounts/password-change.ts';
 import { Agent, text } from './agent.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -66,6 +67,15 @@ describe('account forms under attack', () => {
     expect(text((await attacker.get(`/account/email/verify?token=${token}`)).html)).not.toContain('Use attacker@evil.example');
     expect(text((await attacker.post('/account/email/verify', { token })).html)).toContain('This link is not valid or was already used.');
     expect(await idp.db('users').where({ id: user.id }).first('email', 'email_verified')).toEqual({ email: 'dora@example.be', email_verified: true });
+  });
+
+  it('lets parallel guesses of the current password spend the limit like guesses one by one', async () => {
+    const { user } = await person('fien');
+    const change = createPasswordChange(idp.services);
+    const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => change.change(user, { current: `wrong guess ${i}`, next: NEW_PASSWORD }, { keepSessionUid: 'none', locale: 'en' })));
+    const problems = answers.map((a) => (a.ok ? 'ok' : a.problem));
+    expect(problems.filter((p) => p === 'current_wrong')).toHaveLength(idp.services.config.rateLimitLogin);
+    expect(problems.filter((p) => p === 'rate_limited')).toHaveLength(25 - idp.services.config.rateLimitLogin);
   });
 
   it('refuses an e-mail change link of an account blocked since it was sent', async () => {

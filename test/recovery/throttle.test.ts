@@ -7,7 +7,7 @@ import { testDb } from '../helpers/db.ts';
 import { spawnProvider, startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { createThrottle, delayAfter } from '../../provider/http/throttle.ts';
+import { clientAddressKey, createThrottle, delayAfter } from '../../provider/http/throttle.ts';
 import type { Db } from '../../provider/db/knex.ts';
 
 describe('the throttle', () => {
@@ -23,18 +23,37 @@ describe('the throttle', () => {
   it('counts per subject and per IP, warns once per window, and forgets a subject on success', async () => {
     const t = createThrottle(db, { name: 'unit', perSubject: 2, perIp: 3, maxDelaySeconds: 8, wait: async (ms) => waited.push(ms) });
     const reached = [];
-    for (let i = 0; i < 3; i++) reached.push((await t.failure({ subject: 'account:a', ip: '192.0.2.1' })).thresholdReached);
+    for (let i = 0; i < 3; i++) reached.push((await t.begin({ subject: 'account:a', ip: '192.0.2.1' })).failed().thresholdReached);
     expect(reached).toEqual([false, true, false]);
+    expect(waited).toEqual([1000]);
     expect(await t.delayMs({ subject: 'account:a' })).toBe(2000);
     // Another subject from the same address: the IP's three failures earn it a delay of its own.
     expect(await t.delayMs({ subject: 'account:b', ip: '192.0.2.1' })).toBe(1000);
     expect(await t.delayMs({ subject: 'account:b', ip: '192.0.2.2' })).toBe(0);
     const guarded = await t.guard({ subject: 'account:a', ip: '192.0.2.9' }, async () => 'right', (r) => r === 'right');
     expect(guarded).toEqual({ result: 'right', thresholdReached: false });
-    expect(waited).toEqual([2000]);
+    expect(waited).toEqual([1000, 2000]);
     expect(await t.delayMs({ subject: 'account:a' })).toBe(0);
+    // The right secret does not count against the address it came from.
+    expect(await t.delayMs({ ip: '192.0.2.9' })).toBe(0);
     // Identifiers are stored hashed.
     expect(JSON.stringify(await db('rate_limits').select('key'))).not.toContain('account:');
+  });
+
+  it('counts an IPv6 client by its /64, and an IPv4-mapped address as the IPv4 one', async () => {
+    expect(['2001:db8:1:2::7', '2001:0db8:0001:0002:ffff:1:2:3', '2001:db8:1:2:a::1%eth0'].map(clientAddressKey)).toEqual(Array(3).fill('2001:db8:1:2::/64'));
+    expect(['::1', '::ffff:192.0.2.1', '192.0.2.1', '64:ff9b::192.0.2.1'].map(clientAddressKey)).toEqual(['0:0:0:0::/64', '192.0.2.1', '192.0.2.1', '64:ff9b:0:0::/64']);
+    const t = createThrottle(db, { name: 'v6', perSubject: 1000, perIp: 3, maxDelaySeconds: 8, wait: async () => {} });
+    for (let i = 1; i <= 4; i++) (await t.begin({ subject: `account:v6-${i}`, ip: `2001:db8:1:2::${i.toString(16)}` })).failed();
+    expect(await t.delayMs({ ip: '2001:db8:1:2:ffff::9' })).toBe(2000);
+    expect(await t.delayMs({ ip: '2001:db8:1:3::1' })).toBe(0);
+  });
+
+  it('gives parallel guesses each their own place in line: their delays grow as if they came one by one', async () => {
+    const delays: number[] = [];
+    const t = createThrottle(db, { name: 'burst', perSubject: 3, perIp: 1000, maxDelaySeconds: 64, wait: async (ms) => delays.push(ms) });
+    await Promise.all(Array.from({ length: 8 }, async () => (await t.begin({ subject: 'account:burst', ip: '198.51.100.7' })).failed()));
+    expect(delays.sort((x, y) => x - y)).toEqual([1000, 2000, 4000, 8000, 16000]);
   });
 });
 

@@ -16,7 +16,7 @@ export interface LoginAttempt {
 }
 
 export interface LoginThrottle {
-  /** Waits out the delay earned so far; call before the password is checked. */
+  /** Counts the attempt and waits out the delay the earlier ones earned; call before the password is checked. */
   begin(identifier: string, candidates: User[], ip: string | undefined): Promise<LoginAttempt>;
 }
 
@@ -41,14 +41,14 @@ export function createLoginThrottle(db: Db, config: LoginThrottleConfig): LoginT
       // typed, so that an unknown name earns exactly the delays a known one does.
       const only = candidates.length === 1 ? candidates[0] : undefined;
       const attempt: AttemptOf = { subject: only ? `account:${only.id}` : `identifier:${identifier}`, ip };
-      await throttle.wait(attempt);
+      const counted = await throttle.begin(attempt);
       return {
         async failed() {
-          const { thresholdReached } = await throttle.failure(attempt);
+          const { thresholdReached } = counted.failed();
           // Not awaited: the answer must not take longer for an account that exists.
           if (thresholdReached) for (const user of candidates) void warnOwner(db, config, user, ip).catch((e: Error) => log.error('login warning mail failed', e));
         },
-        succeeded: () => throttle.success(attempt),
+        succeeded: () => counted.succeeded(),
       };
     },
   };

@@ -60,10 +60,9 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
   }
 
   async function checkLink(ctx: Context, token: string) {
-    await links.wait({ ip: ctx.ip });
-    const state = await recovery.check(token);
-    if (state.status === 'invalid') await links.failure({ ip: ctx.ip });
-    return state;
+    // Guessing link tokens is slowed per address; a real link (used, expired or live) is no failed guess.
+    const { result } = await links.guard({ ip: ctx.ip }, () => recovery.check(token), (state) => state.status !== 'invalid');
+    return result;
   }
 
   const router = new Router();

@@ -73,8 +73,8 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
     /** Does the same database work whether or not an account matches; the caller evens out the answer time. */
     async request(r: RecoveryRequest): Promise<void> {
       const attempt = { subject: `address:${r.email}`, ip: r.ip };
-      await requests.wait(attempt);
-      const { subjectFailures } = await requests.failure(attempt);
+      // Every request counts, found or not: the answer must not depend on whether an account exists.
+      const { subjectFailures } = (await requests.begin(attempt)).failed();
       const accounts = await accountsToRecover(db, r.email, r.customerNumber);
       const mailed = accounts.length > 0 && subjectFailures <= config.rateLimitRecovery;
       await db.transaction(async (trx) => {
