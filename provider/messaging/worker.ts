@@ -2,7 +2,9 @@
 // claims due rows with FOR UPDATE SKIP LOCKED and takes a lease on them (locked_until), so each row is sent by
 // one worker only; a row whose worker died is taken over once its lease runs out. Failures are retried with
 // exponential back-off until `maxAttempts`, then the row is marked failed. Each attempt counts when the row is
-// claimed, so a message that crashes its process is not retried for ever.
+// claimed, so a message that crashes its process is not retried for ever: a lease that ran out on the last attempt
+// marks the row failed. A worker records its outcome only while it still holds the lease (locked_until is the
+// lease's token), so a worker that outlived its lease cannot undo what the one that took over recorded.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../db/knex.ts';
 import { log as defaultLog } from '../log.ts';
@@ -46,6 +48,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 
   async function claim(): Promise<OutboxMessage[]> {
     const at = now();
+    await db('outbox')
+      .where('status', 'sending')
+      .andWhere('locked_until', '<', at)
+      .andWhere('attempts', '>=', maxAttempts)
+      .update({ status: 'failed', locked_until: null, last_error: `no outcome after ${maxAttempts} attempts (the worker stopped holding the message)` });
     const due = db('outbox')
       .select('id')
       .where((q) => q.where('status', 'pending').andWhere('next_attempt_at', '<=', at))
@@ -61,6 +68,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     return (rows as Record<string, unknown>[]).map(toMessage);
   }
 
+  /** The row, as long as this worker's lease on it holds. */
+  const leased = (m: OutboxMessage) => db('outbox').where({ id: m.id, status: 'sending', locked_until: m.lockedUntil });
+
   async function deliver(m: OutboxMessage): Promise<void> {
     const transport = transports[m.channel];
     try {
@@ -70,17 +80,14 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       const failed = permanent || m.attempts >= maxAttempts;
       const error = (e instanceof Error ? e.message : String(e)).slice(0, MAX_ERROR_LENGTH);
       const wait = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (m.attempts - 1));
-      await db('outbox')
-        .where({ id: m.id })
-        .update({ status: failed ? 'failed' : 'pending', locked_until: null, last_error: error, next_attempt_at: new Date(now().getTime() + wait) });
+      await leased(m).update({ status: failed ? 'failed' : 'pending', locked_until: null, last_error: error, next_attempt_at: new Date(now().getTime() + wait) });
       const fields = { id: m.id, channel: m.channel, attempt: m.attempts, error, reference: m.reference };
       if (failed) logger.error('message delivery failed for good', fields);
       else logger.warn('message delivery failed, will retry', { ...fields, retryInMs: wait });
       return;
     }
-    await db('outbox')
-      .where({ id: m.id })
-      .update({ status: 'sent', sent_at: now(), locked_until: null, last_error: null, transport: transport.name });
+    const recorded = await leased(m).update({ status: 'sent', sent_at: now(), locked_until: null, last_error: null, transport: transport.name });
+    if (!recorded) logger.warn('message sent after its lease ran out; another worker may send it too', { id: m.id, channel: m.channel, reference: m.reference });
   }
 
   async function runOnce(): Promise<number> {

@@ -200,6 +200,32 @@ describe.each(kinds)('outbox on %s', (kind) => {
     expect(smtp.messages[0]?.messageId).toBe(`<${id}@idp.example.org>`);
   });
 
+  it('marks failed, without sending it again, a message whose worker died holding the lease of its last attempt', async () => {
+    const id = await enqueueMail(db, notice('crashing@example.org'), now());
+    await db('outbox').where({ id }).update({ status: 'sending', attempts: 4, locked_until: new Date(clock - 1) });
+    expect(await worker().runOnce()).toBe(0);
+    expect((await rows())[0]).toMatchObject({ status: 'failed', attempts: 4, last_error: expect.stringContaining('no outcome after 4 attempts') });
+    expect(smtp.messages).toHaveLength(0);
+  });
+
+  it('keeps what the worker that took over recorded when the first one finishes late', async () => {
+    const id = await enqueueMail(db, notice('slow@example.org'), now());
+    let release: () => void = () => {};
+    const slow: Transports = { ...transports, email: { name: 'slow', send: () => new Promise((_, reject) => (release = () => reject(new Error('connection reset')))) } };
+    const first = worker({ transports: slow, leaseMs: 1000 }).runOnce();
+    await new Promise((r) => setTimeout(r, 200));
+    clock += 1001;
+    expect(await worker().runOnce()).toBe(1);
+    expect((await rows())[0]).toMatchObject({ status: 'sent', attempts: 2 });
+    // The first worker's send fails after all: the row stays sent, and nothing is sent a third time.
+    release();
+    await first;
+    expect((await rows())[0]).toMatchObject({ id, status: 'sent', last_error: null });
+    clock += 3_600_000;
+    expect(await worker().drain()).toBe(0);
+    expect(smtp.messages).toHaveLength(1);
+  });
+
   it('prints messages to the log and marks them sent with the log transport', async () => {
     const lines: { msg: string; fields: unknown }[] = [];
     const logger: Logger = { ...silent, info: (msg, fields) => void lines.push({ msg, fields }) };
