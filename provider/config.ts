@@ -48,7 +48,7 @@ function setting<T extends z.ZodType>(s: Setting<T>): Setting<T> {
 }
 
 export const settings = {
-  nodeEnv: setting({ env: 'NODE_ENV', schema: z.enum(['development', 'production', 'test']), default: 'development', doc: 'production requires every secret to be set and cookies to be secure' }),
+  nodeEnv: setting({ env: 'NODE_ENV', schema: z.enum(['development', 'production', 'test']), default: 'development', doc: 'production requires every secret, an https ISSUER and TRUST_PROXY=true (TLS ends at the reverse proxy, which makes cookies Secure)' }),
   port: setting({ env: 'PORT', schema: port, default: '3000', doc: 'TCP port the provider listens on (0 picks a free port)' }),
   host: setting({ env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'address to bind; 0.0.0.0 or :: behind a load balancer' }),
   issuer: setting({ env: 'ISSUER', schema: url.optional(), doc: 'public URL of the provider (default http://localhost:PORT); must match what relying apps use' }),
@@ -158,6 +158,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (s.secret && out[key] === undefined) problems.push(`${s.env} is required when NODE_ENV=production`);
     }
     if (!env.ISSUER) problems.push('ISSUER is required when NODE_ENV=production');
+    else if (!/^https:\/\//.test(env.ISSUER)) problems.push('ISSUER must be an https URL when NODE_ENV=production');
+    // The provider speaks plain HTTP: TLS ends at a reverse proxy, whose X-Forwarded-Proto makes cookies Secure
+    // and whose X-Forwarded-For names the client. Without trusting it, neither would hold.
+    if (!out.trustProxy) problems.push('TRUST_PROXY=true is required when NODE_ENV=production (TLS ends at the reverse proxy)');
   }
   if ((out.workers as number) > 1 && !out.databaseUrl) problems.push('WORKERS>1 needs DATABASE_URL: the embedded database serves one process only');
   if (problems.length) throw new ConfigError(problems);

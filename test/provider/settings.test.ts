@@ -45,9 +45,11 @@ describe('settings', () => {
     } catch (e) {
       const problems = (e as ConfigError).problems.join('\n');
       for (const name of [...secrets, 'ISSUER']) expect(problems).toContain(`${name} is required when NODE_ENV=production`);
+      expect(problems).toContain('TRUST_PROXY=true is required when NODE_ENV=production');
     }
     const env = Object.fromEntries(secrets.map((name) => [name, 's'.repeat(48)]));
-    const ok = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.be', SMTP_URL: 'smtp://mail.example.be', ...env });
+    expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.be', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail.example.be', ...env })).toThrowError(/ISSUER must be an https URL/);
+    const ok = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.be', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail.example.be', ...env });
     expect(ok.production).toBe(true);
   });
 
