@@ -233,17 +233,18 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     const start = async () => (await (await api('nonce', { mobile: MOBILE })).json()) as { flowId: string; nonce: string };
 
     it("links the card to the trusted root through the card's own CA copy or the CA its certificate names, and refuses a card with neither or with a CA no root signed", async () => {
-      /** The card signs for `origin`, the provider at `url` checks it. */
-      const answer = async ({ url, origin }: { url: string; origin: string }, caCertificates: string[] | undefined) => {
+      /** The card signs for `origin`, the provider at `url` checks it, with no CA, the card's own copy, or another. */
+      const answer = async ({ url, origin }: { url: string; origin: string }, ca: 'none' | 'card' | string[]) => {
         const flow = (await (await api('nonce', { mobile: MOBILE }, url)).json()) as { flowId: string; nonce: string };
         const signed = await signWithBridge(e.bridge, origin, flow.nonce);
+        const caCertificates = ca === 'card' ? signed.caCertificates : ca === 'none' ? undefined : ca;
         return api('token', { flowId: flow.flowId, authToken: signed.authToken, cardNumber: signed.cardNumber, ...(caCertificates ? { caCertificates } : {}) }, url);
       };
       const main = { url: e.idp.issuer, origin: e.idp.issuer };
       // What the Web eID browser extension sends: the card's certificate alone. Its CA is fetched where the
       // certificate says it is published, once; the fetched copy is kept.
       e.published.length = 0;
-      for (let i = 0; i < 2; i++) expect((await answer(main, undefined)).status).toBe(200);
+      for (let i = 0; i < 2; i++) expect((await answer(main, 'none')).status).toBe(200);
       expect(e.published).toEqual(['/citizen-ca.crt']);
 
       // A second process on the same database that may fetch nothing (EID_CA_ISSUERS_HOSTS=none), known by the other
@@ -254,13 +255,15 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       try {
         const before = await e.idp.db('one_time_tokens').count({ n: '*' });
         const untrusted = { error: 'certificate_untrusted', message: 'Your card was not issued by an authority this site trusts. Use a Belgian eID card.' };
-        const bare = await answer(closed, undefined);
+        const bare = await answer(closed, 'none');
         expect([bare.status, await bare.json()]).toEqual([401, untrusted]);
         // A CA of the same name from another PKI: the provider does not take the bridge's word for it.
         const impostor = await createTestEidPki('ec-p384');
         const forged = await answer(closed, [Buffer.from(impostor.citizenCa.cert.rawData).toString('base64')]);
         expect([forged.status, await forged.json()]).toEqual([401, untrusted]);
         expect(await e.idp.db('one_time_tokens').count({ n: '*' })).toEqual(before);
+        // The card's own copy, which the bridge sends, links it without any fetch.
+        expect((await answer(closed, 'card')).status).toBe(200);
         expect(e.published).toEqual(['/citizen-ca.crt']);
       } finally {
         await started.close();
