@@ -33,6 +33,7 @@ import { reactivationApi } from './flows/reactivation/api.ts';
 import { reactivationRoutes } from './flows/reactivation/routes.ts';
 import { registrationRoutes } from './flows/registration/routes.ts';
 import { purgeUnactivated } from './flows/registration/purge.ts';
+import { settleFinishedDeliveries } from './notifications/service.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { accountRoutes } from './flows/account/routes.ts';
 import { organisationAdminRoutes } from './admin/organisations.ts';
@@ -169,6 +170,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     await purgeExpired(db);
     await services.tokens.purge(db);
     await services.flows.purge(db);
+    await settleFinishedDeliveries(db);
     await purgeOutbox(db, config.outboxRetentionDays);
     await purgeUnactivated(db, services.users, config);
   };

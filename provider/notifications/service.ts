@@ -164,3 +164,16 @@ async function settle(db: Db, rows: Record<string, any>[]): Promise<void> {
     await db('notification_deliveries').where({ id: r.id, status: 'pending' }).update({ status: r.status, reason: r.reason ?? null });
   }
 }
+
+/**
+ * Before the outbox is purged: the final outcome of every delivery whose message is done is kept on the delivery,
+ * which settle() otherwise does only when an app reads the status (and could no longer do once the message is gone).
+ */
+export async function settleFinishedDeliveries(db: Db): Promise<void> {
+  const rows: Record<string, any>[] = await db('notification_deliveries as d')
+    .joinRaw('join outbox as o on o.reference = d.id::text')
+    .where('d.status', 'pending')
+    .whereIn('o.status', ['sent', 'failed'])
+    .select('d.id', 'd.status');
+  await settle(db, rows);
+}

@@ -10,6 +10,8 @@ import { has } from '../helpers/components.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { setAlertChannels, turnOffAfterContactChange } from '../../provider/accounts/alerts.ts';
 import { addMember, createOrganisation } from '../../provider/accounts/organisations.ts';
+import { settleFinishedDeliveries } from '../../provider/notifications/service.ts';
+import { purgeOutbox } from '../../provider/messaging/outbox.ts';
 
 type Status = {
   id: string;
@@ -156,6 +158,16 @@ describe.each(kinds)('notification API for relying apps on %s', (kind) => {
 
     // Another app cannot read this notification.
     expect((await api(other, 'GET', `/${sent.json.id}`)).status).toBe(404);
+  });
+
+  it('keeps each delivery\'s outcome when the outbox is purged before any app asked for it', async () => {
+    const sent = await api(sender, 'POST', '', alert({ usernames: ['anna'] }));
+    const ids = (await idp.db('notification_deliveries').where({ notification_id: sent.json.id }).pluck('id')).map(String);
+    await waitUntilAsync(async () => ((await idp.db('outbox').whereIn('reference', ids).where({ status: 'sent' })).length === 2 ? true : undefined), 20_000);
+    await settleFinishedDeliveries(idp.db);
+    expect(await purgeOutbox(idp.db, 0, new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(2);
+    const status = (await api(sender, 'GET', `/${sent.json.id}`)).json as Status;
+    expect(channelsOf(status)).toEqual({ anna: { email: { status: 'sent' }, sms: { status: 'sent' } } });
   });
 
   it('honours an organisation that does not notify: every member skipped, with the reason', async () => {
