@@ -19,6 +19,7 @@ import { upstreamRoutes } from './upstream/routes.ts';
 import { upstreamsFor } from './upstream/repository.ts';
 import { securityHeaders, csrf } from './http/security.ts';
 import { errorPages } from './http/errors.ts';
+import { refuseNulInQuery } from './http/form.ts';
 import { staticFiles } from './http/static.ts';
 import { languageRoutes } from './http/language.ts';
 import { setDefaultLocale } from './http/locale.ts';
@@ -116,6 +117,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });
   app.use(errorPages());
+  app.use(refuseNulInQuery());
   app.use(securityHeaders());
   app.use(staticFiles());
   app.use(captchaAssets());

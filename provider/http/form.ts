@@ -38,8 +38,22 @@ export async function body(ctx: Context): Promise<Record<string, unknown>> {
       parsed[key] = all.length > 1 ? all : all[0];
     }
   }
+  if (hasNul(parsed)) throw new AppError('invalid_input', 'Some fields are missing or invalid', 400);
   ctx.state.body = parsed;
   return parsed;
+}
+
+// No field of a person's input holds a NUL character, and PostgreSQL text cannot store one: a query with it is a
+// database error, so it is refused as bad input before it gets that far.
+const hasNul = (value: unknown): boolean =>
+  typeof value === 'string' ? value.includes('\u0000') : typeof value === 'object' && value !== null && Object.values(value).some(hasNul);
+
+/** The same for the query string, on every route (pages, APIs and the protocol's own). */
+export function refuseNulInQuery() {
+  return async (ctx: Context, next: () => Promise<unknown>) => {
+    if (ctx.querystring.includes('%00') && hasNul(ctx.query)) throw new AppError('invalid_input', 'Some fields are missing or invalid', 400);
+    await next();
+  };
 }
 
 /** Parses the body with `schema`; a failure becomes an AppError listing each field's problem. */

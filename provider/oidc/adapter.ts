@@ -75,6 +75,8 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}) {
     }
 
     private async findWhere(where: Record<string, string>): Promise<AdapterPayload | undefined> {
+      // PostgreSQL text cannot hold NUL, so no stored id has one; asking would be a database error (a 500).
+      if (Object.values(where).some((v) => v.includes('\u0000'))) return undefined;
       const row = await db('oidc_models')
         .where({ model: this.model, ...where })
         .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now()))

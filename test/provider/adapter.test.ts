@@ -74,6 +74,12 @@ describe.each(kinds)('knex adapter on %s', (kind) => {
     expect(await sessions.findByUid('u-1')).toBeUndefined();
   });
 
+  it('finds nothing, without a database error, for an id, uid or user code with a NUL character (a client_id=%00)', async () => {
+    await expect(new Adapter('Client').find('x\u0000y')).resolves.toBeUndefined();
+    await expect(new Adapter('Session').findByUid('\u0000')).resolves.toBeUndefined();
+    await expect(new Adapter('DeviceCode').findByUserCode('AB\u0000')).resolves.toBeUndefined();
+  });
+
   it('revokes every artefact of a grant, and of an account', async () => {
     const at = new Adapter('AccessToken');
     const rt = new Adapter('RefreshToken');
