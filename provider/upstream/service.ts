@@ -192,7 +192,10 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
       const [user, u] = await Promise.all([users.findById(db, flow.user_id), findUpstream(db, flow.data.slug)]);
       if (!user || user.status !== 'active' || !u) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
       await flows.transition(db, flow, 'authenticated', 'done');
-      const acr = u.acrFromUpstream && flow.data.identity?.acr ? flow.data.identity.acr : ACR.federated;
+      // Trusted to state its own level, an upstream still cannot claim this provider's eID level: that one means a
+      // card read here, of the session's own holder (flows/eid), and only the card step grants it.
+      const stated = u.acrFromUpstream ? flow.data.identity?.acr : undefined;
+      const acr = stated && stated !== ACR.eid ? stated : ACR.federated;
       return { accountId: user.sub, acr, amr: flow.data.amr ?? [...AMR.federated] };
     },
 
