@@ -36,15 +36,6 @@ export function maskEmail(email: string): string {
 export type StartResult = { ok: true; expiresAt: Date } | { ok: false; problem: 'unchanged' };
 export type ConfirmResult = { status: 'ok'; userId: string; email: string } | { status: 'taken' | 'invalid' | 'used' | 'expired' | 'voided' };
 
-/**
- * A new password (changed, reset or reactivated), a block or a lock ends a pending change of address: whoever asked
- * for it may be why the owner acts, and the link must not hand the account to them afterwards.
- */
-export async function cancelEmailChange(trx: Knex, userId: string, now = new Date()): Promise<void> {
-  await trx('one_time_tokens').where({ purpose: EMAIL_CHANGE_PURPOSE, user_id: userId }).whereNull('consumed_at').whereNull('voided_at').update({ voided_at: now });
-  await clearPendingContact(trx, userId, 'email');
-}
-
 export function createEmailChange({ config, tokens, users }: EmailChangeDeps) {
   const hours = Math.round(config.emailChangeTtl / 3600);
   return {

@@ -6,8 +6,8 @@ import type { Db } from '../db/knex.ts';
 import type { User, UserRepository } from './repository.ts';
 import type { PasswordHasher } from './passwords.ts';
 import { createPasswordPolicy, type RuleFailure } from './password-policy.ts';
-import { revokeAccount } from '../oidc/adapter.ts';
-import { cancelEmailChange } from './email-change.ts';
+import { endAccountAccess } from './end-access.ts';
+import type { TokenService } from '../tokens/one-time.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
 import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
 import type { Locale } from '../http/i18n.ts';
@@ -18,6 +18,7 @@ export interface PasswordChangeDeps {
   db: Db;
   users: UserRepository;
   hasher: PasswordHasher;
+  tokens: TokenService;
 }
 
 export type PasswordChangeResult =
@@ -25,7 +26,7 @@ export type PasswordChangeResult =
   | { ok: false; problem: 'current_wrong' | 'rate_limited' }
   | { ok: false; problem: 'policy'; failures: RuleFailure[] };
 
-export function createPasswordChange({ config, db, users, hasher }: PasswordChangeDeps) {
+export function createPasswordChange({ config, db, users, hasher, tokens }: PasswordChangeDeps) {
   const policy = createPasswordPolicy(config);
   // Wrong current passwords count like failed logins: a stolen session must not become a password oracle.
   const limiter = createLimiter(db, { keyPrefix: 'password_change', points: config.rateLimitLogin, durationSeconds: 900 });
@@ -53,8 +54,7 @@ export function createPasswordChange({ config, db, users, hasher }: PasswordChan
       const hash = await hasher.hash(input.next);
       await db.transaction(async (trx) => {
         await users.updatePasswordHash(trx, user.id, hash);
-        await revokeAccount(trx, user.sub, o.keepSessionUid);
-        await cancelEmailChange(trx, user.id);
+        await endAccountAccess(trx, tokens, user, o.keepSessionUid);
         await enqueueNotice(trx, user, o.locale, {
           title: { key: 'account.mail.password_changed.title' },
           paragraphs: [{ key: 'account.mail.password_changed.body' }, { key: 'account.mail.password_changed.not_you' }],

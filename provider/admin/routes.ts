@@ -9,8 +9,7 @@ import type { User } from '../accounts/repository.ts';
 import { requireUser } from '../flows/self/routes.ts';
 import { createRegistrationService } from '../flows/registration/service.ts';
 import { registrationErrors } from '../flows/registration/errors.ts';
-import { revokeAccount } from '../oidc/adapter.ts';
-import { cancelEmailChange } from '../accounts/email-change.ts';
+import { endAccountAccess } from '../accounts/end-access.ts';
 import { parseBody } from '../http/form.ts';
 import { renderPage } from '../http/page.ts';
 import { audit } from '../audit.ts';
@@ -21,7 +20,7 @@ const approveInput = z.object({ username: z.string().trim().max(64).optional() }
 const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
 
 export function adminRoutes(services: Services): Router {
-  const { db, users } = services;
+  const { db, users, tokens } = services;
   const registration = createRegistrationService(services);
   const router = new Router({ prefix: '/admin' });
   router.use(requireUser(services, { role: 'admin' }));
@@ -91,11 +90,10 @@ export function adminRoutes(services: Services): Router {
       if (user.status !== status) {
         await db.transaction(async (trx) => {
           await users.setStatus(trx, user.id, status);
-          await cancelEmailChange(trx, user.id);
+          // The person is logged out of every application at once.
+          await endAccountAccess(trx, tokens, user);
           await audit(trx, `admin.${status}`, { userId: staff(ctx).id, ip: ctx.ip, details: { account: user.id, previous: user.status } });
         });
-        // Every session, grant and token ends: the person is logged out of every application at once.
-        await revokeAccount(db, user.sub);
       }
       back(ctx, to, status, { username: user.username ?? user.email ?? '' });
     });

@@ -15,8 +15,7 @@ import { createLimiter, isRateLimited } from '../../http/rate-limit.ts';
 import { codeEntryThrottle } from '../../http/throttle.ts';
 import { enqueueSms } from '../../messaging/outbox.ts';
 import { enqueueNotice } from '../../messaging/notice.ts';
-import { revokeAccount } from '../../oidc/adapter.ts';
-import { cancelEmailChange } from '../../accounts/email-change.ts';
+import { endAccountAccess } from '../../accounts/end-access.ts';
 import { audit } from '../../audit.ts';
 import type { Flow } from '../store.ts';
 import { AWAITING_CARD, createNonceService, type NonceData } from '../eid/nonces.ts';
@@ -220,8 +219,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
         // An upstream's vouching names no card: the card's record stays as it was.
         if (link && flow.data.cardNumber) await saveLink(trx, { userId: user.id, hmac: link.national_number_hmac, cardNumber: flow.data.cardNumber }, now);
         await tokens.voidAll(trx, { purpose: ACTIVATION_PURPOSE, userId: user.id });
-        await revokeAccount(trx, user.sub);
-        await cancelEmailChange(trx, user.id);
+        await endAccountAccess(trx, tokens, user);
         await notify(trx, (await users.findById(trx, user.id))!, now, localeOf(user, r.locale), flow.data.upstream);
         await audit(trx, 'reactivation.completed', { userId: user.id, ip: r.ip, details: { previousStatus: user.status } });
       });

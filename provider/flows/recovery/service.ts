@@ -13,8 +13,7 @@ import { isLocale } from '../../http/i18n.ts';
 import { createThrottle } from '../../http/throttle.ts';
 import { enqueueMail } from '../../messaging/outbox.ts';
 import { enqueueNotice } from '../../messaging/notice.ts';
-import { revokeAccount } from '../../oidc/adapter.ts';
-import { cancelEmailChange } from '../../accounts/email-change.ts';
+import { endAccountAccess } from '../../accounts/end-access.ts';
 import { audit } from '../../audit.ts';
 import { accountsToRecover } from './accounts.ts';
 
@@ -100,8 +99,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         if (spent.status !== 'ok') return { status: spent.status === 'wrong' ? 'invalid' : spent.status };
         await users.updatePasswordHash(trx, user.id, hash);
         await tokens.voidAll(trx, { purpose: RESET_PURPOSE, userId: user.id });
-        await revokeAccount(trx, user.sub);
-        await cancelEmailChange(trx, user.id);
+        await endAccountAccess(trx, tokens, user);
         const locale = isLocale(user.locale) ? user.locale : request.locale;
         const when = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date());
         await enqueueNotice(trx, user, locale, {
