@@ -37,7 +37,6 @@ export interface AttemptOf {
 
 /** One attempt, counted and waited for; the caller then says how it went. */
 export interface Attempt {
-  waitedMs: number;
   /** The secret was wrong (the attempt is already counted); `thresholdReached` once per window, at the subject's `perSubject`-th failure. */
   failed(): { subjectFailures: number; thresholdReached: boolean };
   /** The secret was right: the subject's failures are forgotten, and the attempt no longer counts against the address. */
@@ -92,19 +91,21 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
   const failuresOf = async (limiter: Limiter, key: string | undefined) => (key ? ((await limiter.get(keyOf(key)))?.consumedPoints ?? 0) : 0);
   const count = async (limiter: Limiter, key: string | undefined) => (key ? (await limiter.consume(keyOf(key))).consumedPoints : 0);
 
+  const delayFor = (bySubject: number, byIp: number) => Math.max(delayAfter(bySubject, o.perSubject, maxMs), delayAfter(byIp, o.perIp, maxMs));
+
   const throttle: Throttle = {
     async delayMs({ subject, ip }) {
       const [bySubject, byIp] = await Promise.all([failuresOf(subjects, subject), failuresOf(ips, ip && clientAddressKey(ip))]);
-      return Math.max(delayAfter(bySubject, o.perSubject, maxMs), delayAfter(byIp, o.perIp, maxMs));
+      return delayFor(bySubject, byIp);
     },
 
     async begin({ subject, ip }) {
       const client = ip && clientAddressKey(ip);
       const [bySubject, byIp] = await Promise.all([count(subjects, subject), count(ips, client)]);
-      const ms = Math.max(delayAfter(bySubject - 1, o.perSubject, maxMs), delayAfter(byIp - 1, o.perIp, maxMs));
+      // The attempts before this one earned its delay.
+      const ms = delayFor(bySubject - 1, byIp - 1);
       if (ms > 0) await wait(ms);
       return {
-        waitedMs: ms,
         failed: () => ({ subjectFailures: bySubject, thresholdReached: subject !== undefined && bySubject === o.perSubject }),
         async succeeded() {
           if (subject) await subjects.delete(keyOf(subject));
