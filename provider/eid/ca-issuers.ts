@@ -26,9 +26,9 @@ export interface CaIssuersOptions {
 const MAX_BYTES = 16 * 1024;
 const sharedCache = createTtlCache<X509Certificate[]>({ ttlMs: 24 * 3600 * 1000, maxEntries: 200 });
 
-/** The caIssuers addresses of `certificate` on an allowed host. */
-export function caIssuerUrls(certificate: X509Certificate, hosts: readonly string[]): string[] {
-  const aia = new x509.X509Certificate(certificate.raw).getExtension(x509.AuthorityInfoAccessExtension);
+/** The caIssuers addresses of `certificate` (as card-certificate.ts parsed it) on an allowed host. */
+export function caIssuerUrls(certificate: x509.X509Certificate, hosts: readonly string[]): string[] {
+  const aia = certificate.getExtension(x509.AuthorityInfoAccessExtension);
   const allowed = new Set(hosts.map((h) => h.toLowerCase()));
   return (aia?.caIssuers ?? [])
     .filter((name) => name.type === 'url')
@@ -38,7 +38,7 @@ export function caIssuerUrls(certificate: X509Certificate, hosts: readonly strin
 }
 
 /** The CA certificates published for `certificate`; none when the host is not allowed, unreachable or answers garbage. */
-export async function fetchCaIssuers(certificate: X509Certificate, options: CaIssuersOptions): Promise<X509Certificate[]> {
+export async function fetchCaIssuers(certificate: x509.X509Certificate, options: CaIssuersOptions): Promise<X509Certificate[]> {
   const cache = options.cache ?? sharedCache;
   const found: X509Certificate[] = [];
   for (const url of caIssuerUrls(certificate, options.hosts)) {

@@ -5,6 +5,7 @@ import type { X509Certificate } from 'node:crypto';
 import { parseAuthToken } from './auth-token.ts';
 import {
   BELGIAN_AUTHENTICATION_POLICIES,
+  type CardCertificate,
   type CardHolder,
   checkPolicy,
   checkPurpose,
@@ -61,7 +62,7 @@ export async function validateEidAuthToken(token: unknown, options: ValidateEidA
   checkPurpose(card);
   checkPolicy(card, options.policies ?? BELGIAN_AUTHENTICATION_POLICIES);
   checkValidity(card, now);
-  const [, issuer] = await pathToAnchor(card.certificate, anchors, parseCertificates(options.intermediates ?? []), now, options.caIssuers ?? false);
+  const [, issuer] = await pathToAnchor(card, anchors, parseCertificates(options.intermediates ?? []), now, options.caIssuers ?? false);
   const revocation = await checkRevocation(card.certificate, issuer!, ocspUrl(card), options.revocation ?? {}, now);
   verifyTokenSignature(parsed.algorithm, parsed.signature, card.certificate, options.origin, options.nonce);
   return { ...readHolder(card), certificate: card.certificate, revocation };
@@ -69,16 +70,16 @@ export async function validateEidAuthToken(token: unknown, options: ValidateEidA
 
 /** The path through the given certificates, else through the CA the card's certificate names, fetched. */
 async function pathToAnchor(
-  card: X509Certificate,
+  card: CardCertificate,
   anchors: X509Certificate[],
   intermediates: X509Certificate[],
   now: Date,
   caIssuers: CaIssuersOptions | false,
 ): Promise<X509Certificate[]> {
   try {
-    return buildPath(card, anchors, intermediates, now);
+    return buildPath(card.certificate, anchors, intermediates, now);
   } catch (e) {
     if (!caIssuers || !isEidError(e, 'certificate_untrusted')) throw e;
   }
-  return buildPath(card, anchors, [...intermediates, ...(await fetchCaIssuers(card, caIssuers))], now);
+  return buildPath(card.certificate, anchors, [...intermediates, ...(await fetchCaIssuers(card.fields, caIssuers))], now);
 }
