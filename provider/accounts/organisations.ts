@@ -16,7 +16,6 @@ export interface Organisation {
 
 export const organisationName = z.string().trim().min(2, 'an organisation name has 2 to 200 characters').max(200, 'an organisation name has 2 to 200 characters');
 
-
 const toOrganisation = (r: Record<string, unknown>): Organisation => ({
   id: r.id as string,
   name: r.name as string,

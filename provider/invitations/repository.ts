@@ -38,7 +38,6 @@ export interface Invitation {
 const parse = (row: any): Invitation | undefined =>
   row && { ...row, pending_registration: fromJsonColumn(row.pending_registration) };
 
-
 export const invitations = {
   async findById(db: Knex, id: string): Promise<Invitation | undefined> {
     return isUuid(id) ? parse(await db('invitations').where({ id }).first()) : undefined;

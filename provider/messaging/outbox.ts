@@ -135,7 +135,6 @@ export async function latestMessages(db: Db, limit: number): Promise<OutboxMessa
   return (await db('outbox').orderBy('created_at', 'desc').orderBy('id').limit(limit)).map(toMessage);
 }
 
-
 export async function findMessage(db: Db, id: string): Promise<OutboxMessage | undefined> {
   if (!isUuid(id)) return undefined;
   const row = (await db('outbox').where({ id }).first()) as Row | undefined;

@@ -35,7 +35,6 @@ export interface SignUp {
  */
 export type SignUpResult = { outcome: 'mailed' | 'review'; account?: string };
 
-
 export type InvitationCheck =
   | { status: 'ok'; invitation: Invitation }
   | { status: 'invalid' }
