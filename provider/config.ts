@@ -3,7 +3,7 @@
 // `settingsTable()` renders the README's table from the same declarations, so the two cannot drift.
 import { z } from 'zod';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
-import { BELGIAN_CA_ISSUER_HOSTS } from './eid/ca-issuers.ts';
+import { BELGIAN_CA_ISSUER_HOSTS } from './eid/ca-issuer-hosts.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })

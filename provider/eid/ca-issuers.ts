@@ -10,9 +10,6 @@ import * as x509 from '@peculiar/x509';
 import { createTtlCache, type TtlCache } from './ttl-cache.ts';
 import { parseCertificates } from './trust-anchors.ts';
 
-/** Where Belgium publishes its eID CAs: the Root CA4 generation, and the Root CA6 one. */
-export const BELGIAN_CA_ISSUER_HOSTS: readonly string[] = ['certs.eid.belgium.be', 'crt.eidpki.belgium.be'];
-
 export interface CaIssuersOptions {
   /** Hosts a certificate's caIssuers address may name; others are never asked. */
   hosts: readonly string[];
