@@ -7,6 +7,7 @@ import type { Db } from '../db/knex.ts';
 import type { UserRepository, User } from '../accounts/repository.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { ACR } from './acr.ts';
+import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
 import { eidStepUpPolicy } from '../flows/eid/step-up.ts';
 import { render } from '../http/views.ts';
 import { requestLocale } from '../http/locale.ts';
@@ -56,10 +57,6 @@ export function claimsOf(user: User) {
   };
 }
 
-const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone'];
-/** Scopes of APIs rather than of the person's data: the ones a resource server's token may carry. */
-const API_SCOPES = ['notifications:send'];
-
 function page(ctx: KoaContextWithOIDC, template: string, context: Record<string, unknown>) {
   ctx.type = 'html';
   ctx.body = render(template, { locale: requestLocale(ctx), ...context });
@@ -74,13 +71,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
-    claims: {
-      // acr and amr belong to every ID token: relying apps decide on assurance from them.
-      openid: ['sub', 'acr', 'amr', 'auth_time'],
-      profile: ['name', 'given_name', 'family_name', 'preferred_username', 'locale', 'updated_at'],
-      email: ['email', 'email_verified'],
-      phone: ['phone_number', 'phone_number_verified'],
-    },
+    claims: CLAIMS_BY_SCOPE,
     // notifications:send is for client-credentials tokens of apps sending alerts (provider/api/notifications.ts).
     // Being listed here makes oidc-provider check it against a client's registered `scope`: unlisted, any client
     // could ask for it.

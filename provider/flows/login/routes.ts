@@ -9,6 +9,7 @@ import type { UpstreamButton } from '../../upstream/repository.ts';
 import { parseBody } from '../../http/form.ts';
 import { renderPage } from '../../http/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
+import { OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../eid/step-up.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
@@ -128,18 +129,11 @@ interface ConsentDetails {
   missingResourceScopes?: Record<string, string[]>;
 }
 
-// The scope a claim asked for on its own (claims parameter) belongs to, so that the page names it as a person reads it.
-const SCOPE_OF_CLAIM: Record<string, string> = {
-  email: 'email', email_verified: 'email',
-  phone_number: 'phone', phone_number_verified: 'phone',
-  name: 'profile', given_name: 'profile', family_name: 'profile', preferred_username: 'profile', locale: 'profile', updated_at: 'profile',
-};
-
-/** What a consent grants, as catalogue keys with their parameters, each said once. */
+/** What a consent grants, as catalogue keys with their parameters, each said once; a claim asked for on its own is named by its scope. */
 export function consentItems({ missingOIDCScope = [], missingOIDCClaims = [], missingResourceScopes = {} }: ConsentDetails): { key: string; params?: Record<string, string> }[] {
-  const asked = new Set([...missingOIDCScope, ...missingOIDCClaims.map((c) => SCOPE_OF_CLAIM[c] ?? 'openid')]);
+  const asked = new Set([...missingOIDCScope, ...missingOIDCClaims.map(scopeOfClaim)]);
   return [
-    ...['openid', 'profile', 'email', 'phone', 'offline_access'].filter((s) => asked.has(s)).map((s) => ({ key: `scope.${s}` })),
+    ...OIDC_SCOPES.filter((s) => asked.has(s)).map((s) => ({ key: `scope.${s}` })),
     ...Object.entries(missingResourceScopes).filter(([, granted]) => granted.length).map(([resource, granted]) => ({ key: 'consent.api', params: { resource, scopes: granted.join(', ') } })),
   ];
 }

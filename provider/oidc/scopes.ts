@@ -1,0 +1,21 @@
+// The scopes the provider knows and the claims each releases: oidc-provider's configuration and the consent page
+// both read them from here, so that what a page says a scope shares is what the tokens carry.
+
+/** In the order the consent page lists them. */
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'phone', 'offline_access'] as const;
+
+/** Scopes of APIs rather than of the person's data: the ones a resource server's token may carry. */
+export const API_SCOPES = ['notifications:send'] as const;
+
+export const CLAIMS_BY_SCOPE: Record<string, string[]> = {
+  // acr and amr belong to every ID token: relying apps decide on assurance from them.
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  profile: ['name', 'given_name', 'family_name', 'preferred_username', 'locale', 'updated_at'],
+  email: ['email', 'email_verified'],
+  phone: ['phone_number', 'phone_number_verified'],
+};
+
+/** The scope whose claims include `claim` (one asked for on its own, with the claims parameter). */
+export function scopeOfClaim(claim: string): string {
+  return Object.entries(CLAIMS_BY_SCOPE).find(([, claims]) => claims.includes(claim))?.[0] ?? 'openid';
+}
