@@ -16,11 +16,11 @@ export interface ActivateOptions {
 
 export async function activate(o: ActivateOptions): Promise<TokenResponse> {
   const slot = findEid(o.module.api);
-  const { flowId, nonce } = await requestNonce(o.provider, o.mobile);
+  const { flowId, flowSecret, nonce } = await requestNonce(o.provider, o.mobile);
   const origin = new URL(o.provider).origin;
   let pin: string | null = null;
   if (slot.pinPad) o.say(`Type the PIN of your eID on the card reader, to identify you to ${origin}`);
   else pin = await o.prompt.ask(`PIN of your eID, to identify you to ${origin} (input hidden): `);
   const { authToken, identity, caCertificates } = authenticate(o.module.api, slot.handle, { pin, origin, nonce });
-  return sendAuthToken(o.provider, { flowId, authToken, cardNumber: identity.card.cardNumber, caCertificates });
+  return sendAuthToken(o.provider, { flowId, flowSecret, authToken, cardNumber: identity.card.cardNumber, caCertificates });
 }

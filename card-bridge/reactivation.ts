@@ -1,12 +1,14 @@
 // The provider's HTTP contract for reactivating an account with the eID from a terminal (`eid-bridge activate`):
 //
 //   POST {provider}/eid/reactivation/nonce   {"mobile": "+32470123456"}
-//     200 {"flowId": "...", "nonce": "<base64, ≥ 32 bytes>"}
-//   POST {provider}/eid/reactivation/token   {"flowId": "...", "authToken": <Web eID token>, "cardNumber": "...",
+//     200 {"flowId": "...", "flowSecret": "...", "nonce": "<base64, ≥ 32 bytes>"}
+//   POST {provider}/eid/reactivation/token   {"flowId": "...", "flowSecret": "...", "authToken": <Web eID token>, "cardNumber": "...",
 //                                             "caCertificates": ["<base64 DER of the card's CA certificate>"]}
 //     200 {"cardNumber": "...", "activationToken": "<6 characters>"}
 //   any other status: {"error": "<code>", "message": "<for the citizen>"}
 //
+// Both requests are JSON (the provider refuses anything else). The flow secret binds the flow to this terminal:
+// whoever learns the flow id alone can neither finish it nor open it in a browser.
 // The token is signed for the provider's origin (scheme://host:port of {provider}) and the nonce; cardNumber is
 // read from the card's data objects, unsigned: the provider only shows it back for the citizen to compare; the CA
 // certificate is the card's copy, which the provider uses only if a configured root signed it.
@@ -24,7 +26,7 @@ export const mobileSchema = z.string().transform((value, ctx) => {
   return phone.number;
 });
 
-export const nonceResponseSchema = z.object({ flowId: z.string().min(1).max(200), nonce: z.string().min(44).max(512) });
+export const nonceResponseSchema = z.object({ flowId: z.string().min(1).max(200), flowSecret: z.string().min(32).max(100), nonce: z.string().min(44).max(512) });
 export const tokenResponseSchema = z.object({ cardNumber: z.string().max(64), activationToken: z.string().regex(/^[0-9A-Za-z]{6}$/) });
 
 export type NonceResponse = z.infer<typeof nonceResponseSchema>;
@@ -59,7 +61,7 @@ export function requestNonce(provider: string, mobile: string): Promise<NonceRes
   return post(new URL('eid/reactivation/nonce', withSlash(provider)), { mobile }, nonceResponseSchema);
 }
 
-export function sendAuthToken(provider: string, body: { flowId: string; authToken: WebEidAuthToken; cardNumber: string | undefined; caCertificates: string[] }): Promise<TokenResponse> {
+export function sendAuthToken(provider: string, body: { flowId: string; flowSecret: string; authToken: WebEidAuthToken; cardNumber: string | undefined; caCertificates: string[] }): Promise<TokenResponse> {
   return post(new URL('eid/reactivation/token', withSlash(provider)), body, tokenResponseSchema);
 }
 

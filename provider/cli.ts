@@ -270,6 +270,7 @@ const commands: Record<string, Command> = {
       use: { type: 'string' },
       logo: { type: 'string' },
       'acr-from-upstream': { type: 'boolean' },
+      'trust-national-number': { type: 'boolean' },
     });
     await withServices(config, async (s) => print(await upstreamsCommand(s, action, slug, values, () => readPassword('Client secret: '))));
   },

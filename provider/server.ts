@@ -26,6 +26,7 @@ import { setDefaultLocale } from './http/locale.ts';
 import { log } from './log.ts';
 import { createTokenService, type TokenService } from './tokens/one-time.ts';
 import { createFlowStore, type FlowStore } from './flows/store.ts';
+import { createFlowStarts, type FlowStarts } from './flows/binding.ts';
 import { registerSelfClient } from './flows/self/client.ts';
 import { selfRoutes } from './flows/self/routes.ts';
 import { createEidVerifier } from './flows/eid/verifier.ts';
@@ -58,6 +59,8 @@ export interface Services {
   cookieKeys: string[];
   tokens: TokenService;
   flows: FlowStore;
+  /** Bindings for the flows a browser starts, limited per client address. */
+  flowStarts: FlowStarts;
   provider: () => Provider;
 }
 
@@ -97,6 +100,7 @@ export async function createServices(config: Config, db: Db): Promise<Services &
     cookieKeys,
     tokens,
     flows: createFlowStore(),
+    flowStarts: createFlowStarts(db, config),
     provider: () => provider,
     async refreshKeys() {
       const next = await loadJwks(db);

@@ -53,10 +53,11 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
      * A refusal says why: an impossible or non-mobile number (with an example of the expected form), the number
      * already verified, or too many SMS asked for.
      */
-    async startPhoneVerification(trx: Knex, user: User, typed: string, locale?: Locale): Promise<StartResult> {
+    async startPhoneVerification(trx: Knex, user: User, typed: string, locale?: Locale, o: { again?: boolean } = {}): Promise<StartResult> {
       const parsed = parseMobile(typed, config.phoneDefaultRegion);
       if (!parsed.ok) return parsed;
-      if (parsed.e164 === user.phone_number && user.phone_number_verified) return { ok: false, problem: 'unchanged' };
+      // `again`: the account's own number proved anew, by whoever must show they hold the phone (reactivation).
+      if (parsed.e164 === user.phone_number && user.phone_number_verified && !o.again) return { ok: false, problem: 'unchanged' };
       try {
         await limiter(trx).consume(user.id);
       } catch (e) {
@@ -79,6 +80,12 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       return { ok: true, number: parsed.e164, expiresAt: issued.expiresAt };
     },
 
+    /** Whether the account may be sent a verification SMS now (read only: the send itself counts). */
+    async canText(db: Db, user: User): Promise<boolean> {
+      const used = await limiter(db).get(user.id);
+      return !used || used.remainingPoints > 0;
+    },
+
     /** Checks the typed code; when right, the number becomes the account's verified number and SMS alerts go off. */
     async confirmPhoneVerification(db: Db, user: User, code: string): Promise<ConfirmResult> {
       const r = await tokens.redeemCode(db, { purpose: PHONE_PURPOSE, userId: user.id }, code);
@@ -90,7 +97,8 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       const number = String(r.token.data.number);
       await db.transaction(async (trx) => {
         await users.setVerifiedPhone(trx, user.id, number);
-        await turnOffAfterContactChange(trx, user.id, 'sms');
+        // The same number proved again changes no contact: the alerts sent to it stay on.
+        if (number !== user.phone_number || !user.phone_number_verified) await turnOffAfterContactChange(trx, user.id, 'sms');
         await clearPendingContact(trx, user.id, 'sms');
         await audit(trx, 'phone_verified', { userId: user.id, details: { number, previous: user.phone_number } });
       });

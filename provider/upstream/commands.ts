@@ -12,6 +12,7 @@ import { upstreamSecretBox } from './secret-box.ts';
 export const UPSTREAMS_USAGE = [
   'usage: idp upstreams add --slug SLUG --name "My Bank" --issuer URL --client-id ID [--client-secret S] [--scope "openid profile"]',
   `         [--subject-claim sub|email|national_number] [--use ${UPSTREAM_USES.join(',')}] [--logo FILE|URL] [--acr-from-upstream]`,
+  '         [--trust-national-number]   (with --subject-claim national_number: log into card-linked accounts without a link)',
   '       idp upstreams list',
   '       idp upstreams remove SLUG',
 ].join('\n');
@@ -27,6 +28,7 @@ export interface AddOptions {
   use?: string | undefined;
   logo?: string | undefined;
   'acr-from-upstream'?: boolean | undefined;
+  'trust-national-number'?: boolean | undefined;
 }
 
 const LOGO_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.svg': 'image/svg+xml', '.webp': 'image/webp', '.gif': 'image/gif' };
@@ -54,7 +56,7 @@ export async function upstreamsCommand(s: Pick<Services, 'config' | 'db'>, actio
   if (action === 'list') {
     const rows = await listUpstreams(s.db);
     if (!rows.length) return { stdout: 'No upstream providers\n', ok: true };
-    const lines = rows.map((u) => [u.slug, u.name, u.issuer, `client ${u.clientId}`, `subject ${u.subjectClaim}`, `uses ${u.uses.join(',')}`, u.acrFromUpstream ? 'acr from upstream' : '', u.enabled ? '' : 'disabled'].filter(Boolean).join('\t'));
+    const lines = rows.map((u) => [u.slug, u.name, u.issuer, `client ${u.clientId}`, `subject ${u.subjectClaim}`, `uses ${u.uses.join(',')}`, u.acrFromUpstream ? 'acr from upstream' : '', u.trustNationalNumber ? 'trusted for the national number' : '', u.enabled ? '' : 'disabled'].filter(Boolean).join('\t'));
     return { stdout: `${lines.join('\n')}\n`, ok: true };
   }
   if (action === 'remove' && slug) {
@@ -73,6 +75,7 @@ export async function upstreamsCommand(s: Pick<Services, 'config' | 'db'>, actio
     uses: o.use?.split(',').map((x) => x.trim()).filter(Boolean) as UpstreamInput['uses'],
     logoUrl: o.logo ? await logoDataUri(o.logo) : undefined,
     acrFromUpstream: o['acr-from-upstream'] ?? false,
+    trustNationalNumber: o['trust-national-number'] ?? false,
   };
   const u = await addUpstream(s.db, await upstreamSecretBox(s.config, s.db), input);
   return {

@@ -28,6 +28,7 @@ export const upstreamInput = z.object({
   uses: z.array(z.enum(UPSTREAM_USES)).min(1).default([...UPSTREAM_USES]),
   logoUrl: z.string().startsWith('data:image/').max(100_000).optional(),
   acrFromUpstream: z.boolean().default(false),
+  trustNationalNumber: z.boolean().default(false),
 });
 export type UpstreamInput = z.input<typeof upstreamInput>;
 
@@ -43,6 +44,8 @@ export interface Upstream {
   uses: UpstreamUse[];
   logoUrl: string | null;
   acrFromUpstream: boolean;
+  /** A national number it states logs into the account whose eID card has that number, without a link. */
+  trustNationalNumber: boolean;
   enabled: boolean;
 }
 
@@ -62,6 +65,7 @@ function toUpstream(row: Record<string, unknown>): Upstream {
     uses: fromJsonColumn<UpstreamUse[]>(row.uses),
     logoUrl: (row.logo_url as string | null) ?? null,
     acrFromUpstream: Boolean(row.acr_from_upstream),
+    trustNationalNumber: Boolean(row.trust_national_number),
     enabled: Boolean(row.enabled),
   };
 }
@@ -80,6 +84,7 @@ export async function addUpstream(db: Knex, box: SecretBox, input: UpstreamInput
     uses: JSON.stringify([...new Set(u.uses)]),
     logo_url: u.logoUrl ?? null,
     acr_from_upstream: u.acrFromUpstream,
+    trust_national_number: u.trustNationalNumber,
     enabled: true,
     created_at: now,
   };

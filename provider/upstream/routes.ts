@@ -1,8 +1,8 @@
 // The pages of upstream login: the redirect to the upstream, its callback, the "link this identity" page of a first
 // login, the finish of the login interaction, and the account page listing linked identities.
 //
-// Binding: the browser that started holds a signed cookie naming the flow; the callback and every later step
-// require it. The login interaction is finished under /interaction/<uid>/…, where oidc-provider's own interaction
+// Binding: the browser that started holds a signed cookie naming the flow, and the flow is bound to that browser
+// (../flows/binding.ts); the callback and every later step require both. The login interaction is finished under /interaction/<uid>/…, where oidc-provider's own interaction
 // cookie is sent, so an identity proven in one browser can never complete a login started in another.
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -23,6 +23,7 @@ import { AMR } from '../oidc/acr.ts';
 import { createUpstreamService, type Purpose, type UpstreamFlow } from './service.ts';
 import { UPSTREAM_USES } from './repository.ts';
 import { signedCookie } from '../http/cookies.ts';
+import { browserBinding } from '../flows/binding.ts';
 
 const FLOW_COOKIE = 'upstream_flow';
 const DONE = ['linked', 'already', 'removed'] as const;
@@ -56,7 +57,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   async function ownFlow(ctx: Context, id?: string): Promise<UpstreamFlow> {
     const mine = ctx.cookies.get(FLOW_COOKIE, { signed: true });
     if (!mine || (id !== undefined && id !== mine)) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
-    return upstream.get(mine);
+    return upstream.get(mine, browserBinding(ctx));
   }
 
   router.get('/upstream/:slug/start', async (ctx) => {
@@ -69,7 +70,8 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
       const i = interaction ? await provider().Interaction.find(interaction) : undefined;
       if (!i || i.prompt.name !== 'login') throw new AppError('upstream_flow', 'upstream.error.interaction', 400);
     } else {
-      const f = reactivationFlow ? await reactivation.get(reactivationFlow) : undefined;
+      // Only a reactivation this browser started: a link with someone else's flow must not let this browser's bank login vouch for it.
+      const f = reactivationFlow ? await reactivation.get(reactivationFlow, browserBinding(ctx)) : undefined;
       if (f?.state !== AWAITING_CARD) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
     }
     await start(ctx);
@@ -80,7 +82,8 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const back = { href: againOf(purpose, interaction), key: 'upstream.back' };
     try {
       const user = ctx.state.user as User | undefined;
-      const { flow, url } = await upstream.start(String(ctx.params.slug), purpose, { interaction, reactivation: reactivationFlow, userId: user?.id, locale: requestLocale(ctx) });
+      const binding = await services.flowStarts.forBrowser(ctx);
+      const { flow, url } = await upstream.start(String(ctx.params.slug), purpose, { binding, interaction, reactivation: reactivationFlow, userId: user?.id, locale: requestLocale(ctx) });
       ctx.cookies.set(FLOW_COOKIE, flow.id, signedCookie(ctx, { maxAge: 600_000 }));
       ctx.redirect(url.href);
     } catch (e) {
@@ -93,7 +96,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const { purpose, interaction } = started.data;
     const back = { href: againOf(purpose, interaction), key: 'upstream.back' };
     try {
-      const { flow, upstream: u, user } = await upstream.callback(started.id, new URL(`${config.issuerUrl}/upstream/callback${ctx.search}`), ctx.ip);
+      const { flow, upstream: u, user } = await upstream.callback(started.id, browserBinding(ctx), new URL(`${config.issuerUrl}/upstream/callback${ctx.search}`), ctx.ip);
       if (purpose === 'link') {
         const outcome = await upstream.linkToAccount(flow, ctx.ip);
         ctx.cookies.set(FLOW_COOKIE, null);
@@ -112,7 +115,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
       }
       if (purpose === 'reactivation') {
         await upstream.done(flow);
-        const checked = await reactivation.vouchedByUpstream(flow.data.reactivation!, user, u.name, { ip: ctx.ip });
+        const checked = await reactivation.vouchedByUpstream(flow.data.reactivation!, user, u.name, { ip: ctx.ip }, browserBinding(ctx));
         ctx.cookies.set(FLOW_COOKIE, null);
         return ctx.redirect(`/reactivation/${checked.id}/confirm`);
       }

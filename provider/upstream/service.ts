@@ -5,6 +5,7 @@
 // The flow keeps the PKCE verifier, state and nonce server-side; the browser holds only a signed cookie naming the
 // flow, so an answer reaching another browser, or a replayed one, finds nothing to continue.
 import type { Knex } from 'knex';
+import type { Binding } from '../flows/binding.ts';
 import type { Services } from '../server.ts';
 import type { User } from '../accounts/repository.ts';
 import { generateUsername } from '../accounts/usernames.ts';
@@ -66,8 +67,9 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
   async function accountOf(u: Upstream, identity: UpstreamIdentity): Promise<User | undefined> {
     const link = await findLink(db, u.slug, identity.subjectKey);
     if (link) return users.findById(db, link.user_id);
-    // A bank vouching for the national number names the same person as the eID card with that number.
-    return identity.nationalNumberHmac ? accountOfCard(db, users, identity.nationalNumberHmac) : undefined;
+    // A bank vouching for the national number names the same person as the eID card with that number, but only an
+    // upstream staff trust with that (`--trust-national-number`) may log into a card-linked account it was never linked to.
+    return identity.nationalNumberHmac && u.trustNationalNumber ? accountOfCard(db, users, identity.nationalNumberHmac) : undefined;
   }
 
   /** Links the flow's identity to `user`; refuses (without naming it) an identity that belongs to another account. */
@@ -99,15 +101,16 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
   return {
     buttons: (use: UpstreamUse) => upstreamsFor(db, use),
 
-    get: (flowId: string) => flows.get<UpstreamFlowData>(db, flowId, UPSTREAM_FLOW),
+    get: (flowId: string, binding: Binding) => flows.get<UpstreamFlowData>(db, flowId, UPSTREAM_FLOW, binding),
 
     /** A flow and the upstream's authorization URL; refuses an upstream not enabled for the purpose. */
-    async start(slug: string, purpose: Purpose, context: { interaction?: string; reactivation?: string; userId?: string; locale: string }): Promise<{ flow: UpstreamFlow; url: URL }> {
+    async start(slug: string, purpose: Purpose, context: { binding: Binding; interaction?: string; reactivation?: string; userId?: string; locale: string }): Promise<{ flow: UpstreamFlow; url: URL }> {
       const u = await upstreamFor(slug, purpose);
       const { url, checks } = await client.begin(u, redirectUri, { ui_locales: context.locale });
       const flow = await flows.create<UpstreamFlowData>(db, {
         type: UPSTREAM_FLOW,
         state: 'redirected',
+        binding: context.binding,
         userId: context.userId ?? null,
         data: { slug, name: u.name, purpose, checks, ...(context.interaction ? { interaction: context.interaction } : {}), ...(context.reactivation ? { reactivation: context.reactivation } : {}) },
         ttlSeconds: FLOW_TTL_SECONDS,
@@ -116,8 +119,8 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
     },
 
     /** The upstream's answer: spends the flow's checks (a replay finds them gone), verifies, finds the account. */
-    async callback(flowId: string, callbackUrl: URL, ip: string | undefined): Promise<Returned> {
-      const started = await flows.get<UpstreamFlowData>(db, flowId, UPSTREAM_FLOW);
+    async callback(flowId: string, binding: Binding, callbackUrl: URL, ip: string | undefined): Promise<Returned> {
+      const started = await flows.get<UpstreamFlowData>(db, flowId, UPSTREAM_FLOW, binding);
       const checks = started.data.checks;
       if (started.state !== 'redirected' || !checks) throw new AppError('upstream_replayed', 'upstream.error.replayed', 409);
       const spent = await flows.transition(db, started, 'redirected', 'returned', { checks: null });

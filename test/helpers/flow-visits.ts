@@ -1,12 +1,13 @@
 // The pages in the middle of a stored flow, for the page catalogue (page-catalogue.ts): each visit makes its flow in
 // the flow store at the step the page shows, instead of reading an eID card or logging in at a bank.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { TestProvider } from './provider.ts';
 import type { Visit } from './page-catalogue.ts';
 import { ACCOUNT_FLOW, REACTIVATION_FLOW } from '../../provider/flows/reactivation/service.ts';
 import { createNonceService } from '../../provider/flows/eid/nonces.ts';
 import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../provider/upstream/service.ts';
+import { BROWSER_COOKIE, browserBindingOf, type Binding } from '../../provider/flows/binding.ts';
 
 const CARD_NUMBER = '592123456789';
 const TTL_SECONDS = 600;
@@ -28,6 +29,13 @@ async function setSignedCookie(idp: TestProvider, page: Page, name: string, valu
   await page.context().addCookies([{ name, value }, { name: `${name}.sig`, value: sig }].map((c) => ({ ...c, domain, path, httpOnly: true, sameSite: 'Lax' as const })));
 }
 
+/** Makes `page`'s browser a known one, as its first flow step would: the flows a visit makes are bound to it. */
+export async function knownBrowser(idp: TestProvider, page: Page): Promise<Binding> {
+  const id = randomBytes(32).toString('base64url');
+  await setSignedCookie(idp, page, BROWSER_COOKIE, id);
+  return browserBindingOf(id);
+}
+
 /** Registering with the eID card: the card step, then the address and password under the card's name. */
 export function eidRegistrationVisits(idp: TestProvider): Visit[] {
   const { db, flows } = idp.services;
@@ -37,9 +45,7 @@ export function eidRegistrationVisits(idp: TestProvider): Visit[] {
       name: 'registration-eid-details',
       async go(page) {
         const card = { hmac: 'catalogue-card', givenNames: 'Jan Karel', surname: 'Specimen', cardNumber: CARD_NUMBER };
-        const flow = await flows.create(db, { type: 'registration', state: 'form', data: { mode: 'eid', card }, ttlSeconds: TTL_SECONDS });
-        // Where the card step sets it: the same path replaces the card step's cookie of an earlier visit.
-        await setSignedCookie(idp, page, 'eid_sign_up', flow.id, '/registration/eid');
+        const flow = await flows.create(db, { type: 'registration', state: 'form', binding: await knownBrowser(idp, page), data: { mode: 'eid', card }, ttlSeconds: TTL_SECONDS });
         await page.goto(`${idp.issuer}/registration/eid/details?flow=${flow.id}`);
         await page.locator('form[action="/registration/eid/details"]').waitFor({ state: 'attached' });
       },
@@ -52,28 +58,28 @@ export function eidRegistrationVisits(idp: TestProvider): Visit[] {
 export function reactivationVisits(idp: TestProvider, userId: string, mobile: string): Visit[] {
   const { db, flows } = idp.services;
   // Where checkCard leaves a flow: the card read, its account found.
-  const cardChecked = () => flows.create(db, { type: REACTIVATION_FLOW, state: 'card_checked', userId, data: { mobile, cardNumber: CARD_NUMBER }, ttlSeconds: TTL_SECONDS });
-  const accountFlow = (state: 'phone' | 'password') => flows.create(db, { type: ACCOUNT_FLOW, state, userId, data: { mobile, cardNumber: CARD_NUMBER }, ttlSeconds: TTL_SECONDS });
+  const cardChecked = async (page: Page) => flows.create(db, { type: REACTIVATION_FLOW, state: 'card_checked', binding: await knownBrowser(idp, page), userId, data: { mobile, cardNumber: CARD_NUMBER }, ttlSeconds: TTL_SECONDS });
+  const accountFlow = async (page: Page, state: 'phone' | 'password') => flows.create(db, { type: ACCOUNT_FLOW, state, binding: await knownBrowser(idp, page), userId, data: { mobile, cardNumber: CARD_NUMBER }, ttlSeconds: TTL_SECONDS });
   return [
     {
       name: 'reactivation-card',
       async go(page) {
         // A flow with its nonce as the reactivation service's start makes it, without that start's limit per number.
-        const flow = await createNonceService(flows).start(db, { type: REACTIVATION_FLOW, data: { mobile } });
+        const flow = await createNonceService(flows).start(db, { type: REACTIVATION_FLOW, binding: await knownBrowser(idp, page), data: { mobile } });
         await openStep(idp, page, `/reactivation/${flow.id}/card`);
       },
     },
-    { name: 'reactivation-confirm', go: async (page) => openStep(idp, page, `/reactivation/${(await cardChecked()).id}/confirm`) },
+    { name: 'reactivation-confirm', go: async (page) => openStep(idp, page, `/reactivation/${(await cardChecked(page)).id}/confirm`) },
     {
       name: 'reactivation-token',
       async go(page) {
-        await openStep(idp, page, `/reactivation/${(await cardChecked()).id}/confirm`);
+        await openStep(idp, page, `/reactivation/${(await cardChecked(page)).id}/confirm`);
         await page.click('button[type=submit].primary');
         await page.locator('#activation-token').waitFor();
       },
     },
-    { name: 'reactivation-phone', go: async (page) => openStep(idp, page, `/reactivation/account/${(await accountFlow('phone')).id}/phone`) },
-    { name: 'reactivation-password', go: async (page) => openStep(idp, page, `/reactivation/account/${(await accountFlow('password')).id}/password`) },
+    { name: 'reactivation-phone', go: async (page) => openStep(idp, page, `/reactivation/account/${(await accountFlow(page, 'phone')).id}/phone`) },
+    { name: 'reactivation-password', go: async (page) => openStep(idp, page, `/reactivation/account/${(await accountFlow(page, 'password')).id}/password`) },
   ];
 }
 
@@ -86,6 +92,7 @@ export function upstreamLinkVisit(idp: TestProvider): Visit {
       const flow = await flows.create<UpstreamFlowData>(db, {
         type: UPSTREAM_FLOW,
         state: 'unlinked',
+        binding: await knownBrowser(idp, page),
         data: {
           slug: 'bank',
           name: 'My Bank',

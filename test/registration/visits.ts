@@ -3,6 +3,7 @@
 import type { Page } from 'playwright-core';
 import type { TestProvider } from '../helpers/provider.ts';
 import type { Visit } from '../helpers/page-catalogue.ts';
+import { knownBrowser } from '../helpers/flow-visits.ts';
 import { importInvitations } from '../../provider/invitations/import.ts';
 import { ACTIVATION } from '../../provider/flows/registration/activation.ts';
 
@@ -39,7 +40,7 @@ export async function registrationVisits(idp: TestProvider, personId: string): P
     {
       name: 'registration-details',
       async go(page) {
-        const flow = await flows.create(db, { type: 'registration', state: 'form', data: { mode: 'invitation', invitationId: invitation.id, username: 'zoe.oelcer' }, ttlSeconds: 600 });
+        const flow = await flows.create(db, { type: 'registration', state: 'form', binding: await knownBrowser(idp, page), data: { mode: 'invitation', invitationId: invitation.id, username: 'zoe.oelcer' }, ttlSeconds: 600 });
         await page.goto(`${idp.issuer}/registration/invitation/details?flow=${flow.id}`);
       },
     },

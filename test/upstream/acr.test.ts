@@ -1,6 +1,7 @@
 // The acr an upstream states reaches the ID token only when staff trust it to (--acr-from-upstream), and never as
 // this provider's own eID level, which only a card read here grants (else a bank's say-so would satisfy an eID
 // step-up without any card).
+import { newApiSecret } from '../../provider/flows/binding.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb } from '../helpers/db.ts';
 import { loadConfig } from '../../provider/config.ts';
@@ -26,7 +27,7 @@ describe('the acr of an upstream login', () => {
 
   async function acrOf(slug: string, stated: string | null): Promise<string> {
     const data: UpstreamFlowData = { slug, name: slug, purpose: 'login', checks: null, interaction: 'uid-1', identity: { subjectKey: 'sub:1', label: null, givenName: null, familyName: null, email: null, nationalNumberHmac: null, acr: stated } };
-    const flow = await services.flows.create(db, { type: UPSTREAM_FLOW, state: 'authenticated', userId, data, ttlSeconds: 600 });
+    const flow = await services.flows.create(db, { type: UPSTREAM_FLOW, state: 'authenticated', binding: newApiSecret().binding, userId, data, ttlSeconds: 600 });
     return (await createUpstreamService(services).loginResult(flow, 'uid-1')).acr;
   }
 

@@ -72,6 +72,7 @@ async function fakeUpstream() {
     uses: ['login', 'link', 'reactivation'],
     logoUrl: null,
     acrFromUpstream: false,
+    trustNationalNumber: false,
     enabled: true,
   };
   return { script, issuer, upstream, close: () => new Promise<void>((r) => server.close(() => r())) };

@@ -11,6 +11,7 @@ import { cardAnswer, type CardAnswer } from './card-answer.ts';
 import { createNonceService, type NonceData } from './nonces.ts';
 import type { EidVerifier, VerifiedCard } from './verifier.ts';
 import type { Flow } from '../store.ts';
+import { browserBinding } from '../binding.ts';
 
 export interface CardPage extends Record<string, unknown> {
   titleKey: string;
@@ -30,14 +31,14 @@ export function createCardStep(services: Pick<Services, 'config' | 'db' | 'flows
     },
 
     /**
-     * Spends the posted flow's nonce (moving the flow to `to`) and verifies the card's answer; `owner` checks that
-     * the flow belongs to this request.
+     * Spends the posted flow's nonce (moving the flow to `to`) and verifies the card's answer; the flow must be this
+     * browser's, and `owner` checks that it belongs to this request (its account, its login interaction).
      */
     async verify<D extends NonceData = NonceData>(ctx: Context, type: string, owner: (data: D, userId: string | null) => boolean, to = 'done'): Promise<{ card: VerifiedCard; answer: CardAnswer; flow: Flow<D> }> {
       const raw = await body(ctx);
       const answer = cardAnswer.safeParse(raw);
       if (!answer.success) throw new AppError('answer_invalid', 'eid.error.answer', 400);
-      const { flow, nonce } = await nonces.spend<D>(db, typeof raw.flow === 'string' ? raw.flow : '', type, to);
+      const { flow, nonce } = await nonces.spend<D>(db, typeof raw.flow === 'string' ? raw.flow : '', type, browserBinding(ctx), to);
       if (!owner(flow.data, flow.user_id)) throw new AppError('flow_unknown', 'eid.error.answer', 400);
       try {
         return { card: await verifier.verify(answer.data, nonce), answer: answer.data, flow };

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Flow, FlowStore } from '../store.ts';
+import type { Binding } from '../binding.ts';
 import { AppError } from '../../errors.ts';
 
 export const NONCE_TTL_SECONDS = 300;
@@ -17,14 +18,14 @@ export interface NonceData extends Record<string, unknown> {
 export function createNonceService(flows: FlowStore, now: () => Date = () => new Date()) {
   return {
     /** A flow in AWAITING_CARD with a new nonce; the flow outlives the nonce so that a late answer hears "expired". */
-    async start<D extends Record<string, unknown>>(db: Knex, f: { type: string; userId?: string | null; data: D; ttlSeconds?: number }): Promise<Flow<D & NonceData>> {
+    async start<D extends Record<string, unknown>>(db: Knex, f: { type: string; binding: Binding; userId?: string | null; data: D; ttlSeconds?: number }): Promise<Flow<D & NonceData>> {
       const data = { ...f.data, nonce: randomBytes(32).toString('base64'), nonceExpiresAt: new Date(now().getTime() + NONCE_TTL_SECONDS * 1000).toISOString() };
-      return flows.create(db, { type: f.type, state: AWAITING_CARD, userId: f.userId ?? null, data, ttlSeconds: f.ttlSeconds ?? NONCE_TTL_SECONDS + 600 });
+      return flows.create(db, { type: f.type, state: AWAITING_CARD, binding: f.binding, userId: f.userId ?? null, data, ttlSeconds: f.ttlSeconds ?? NONCE_TTL_SECONDS + 600 });
     },
 
     /** Removes the flow's nonce and moves it to `to`; returns the nonce the card must have signed. */
-    async spend<D extends NonceData>(db: Knex, flowId: string, type: string, to: string): Promise<{ flow: Flow<D>; nonce: string }> {
-      const flow = await flows.get<D>(db, flowId, type);
+    async spend<D extends NonceData>(db: Knex, flowId: string, type: string, binding: Binding, to: string): Promise<{ flow: Flow<D>; nonce: string }> {
+      const flow = await flows.get<D>(db, flowId, type, binding);
       if (flow.state !== AWAITING_CARD || !flow.data.nonce) throw new AppError('nonce_used', 'eid.error.nonce_used', 409);
       const nonce = flow.data.nonce;
       const spent = await flows.transition(db, flow, AWAITING_CARD, to, { nonce: null } as Partial<D>).catch(() => {

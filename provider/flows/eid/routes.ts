@@ -34,7 +34,8 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
 
   router.get('/eid/link', signedIn, async (ctx) => {
     const user = ctx.state.user as User;
-    const [flow, link] = await Promise.all([nonces.start(db, { type: LINK_FLOW, userId: user.id, data: {} }), findLinkOfUser(db, user.id)]);
+    const binding = await services.flowStarts.forBrowser(ctx);
+    const [flow, link] = await Promise.all([nonces.start(db, { type: LINK_FLOW, binding, userId: user.id, data: {} }), findLinkOfUser(db, user.id)]);
     cards.page(ctx, {
       titleKey: 'eid.link.title',
       introKey: link ? 'eid.link.intro_linked' : 'eid.link.intro',
@@ -72,7 +73,7 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
 
   router.get('/interaction/:uid/eid', async (ctx) => {
     const d = await interaction(ctx);
-    const flow = await nonces.start(db, { type: LOGIN_FLOW, data: { uid: d.uid } });
+    const flow = await nonces.start(db, { type: LOGIN_FLOW, binding: await services.flowStarts.forBrowser(ctx), data: { uid: d.uid } });
     cards.page(ctx, {
       titleKey: 'eid.login.title',
       introKey: 'eid.login.intro',

@@ -1,9 +1,10 @@
 // The JSON endpoints of `eid-bridge activate` (contract: card-bridge/reactivation.ts). They run the same service as
-// the pages. A terminal cannot solve the CAPTCHA: instead, starts are limited per mobile number and per IP address
-// (RATE_LIMIT_REACTIVATION), and the card's signature is what proves a person is there. The card number cannot be
-// confirmed interactively either: the answer carries it with the token, and the CLI prints both together, so the
-// holder compares the number before typing the token anywhere. Mounted outside the pages' CSRF middleware: no
-// cookie is read or set here.
+// the pages. A terminal cannot solve the CAPTCHA: instead, starts are limited per requester, and the card's
+// signature is what proves a person is there. The card number cannot be confirmed interactively either: the answer
+// carries it with the token, and the CLI prints both together, so the holder compares the number before typing
+// the token anywhere. The nonce's answer hands out a flow secret that the token request must show: the flow is
+// the terminal's, and the pages refuse it. Only JSON from no page, or from the provider's own origin, is taken: a
+// cross-site page can post a form or text/plain, never application/json without a preflight that is not answered.
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
@@ -16,18 +17,23 @@ import { translate } from '../../http/i18n.ts';
 import { cardAnswer, refusalKey } from '../eid/card-answer.ts';
 import { formatCardNumber } from '../eid/links.ts';
 import type { EidVerifier } from '../eid/verifier.ts';
+import { apiBinding, newApiSecret } from '../binding.ts';
 import { createReactivationService } from './service.ts';
 
-const tokenRequest = cardAnswer.extend({ flowId: z.string().max(100) });
+const tokenRequest = cardAnswer.extend({ flowId: z.string().max(100), flowSecret: z.string().min(1).max(100) });
 
 export function reactivationApi(services: Services, verifier: EidVerifier): Router {
   const reactivation = createReactivationService(services, verifier);
   const router = new Router({ prefix: '/eid/reactivation' });
+  const ownOrigin = new URL(services.config.issuerUrl).origin;
 
   // Every refusal as {error, message}, the message in the caller's language (Accept-Language).
   router.use(async (ctx: Context, next: Next) => {
     ctx.set('Cache-Control', 'no-store');
     try {
+      if (!ctx.is('application/json')) throw new AppError('unsupported_media_type', 'error.json_only', 415);
+      const origin = ctx.get('origin');
+      if (origin && origin !== ownOrigin) throw new AppError('csrf', 'error.json_origin', 403);
       await next();
     } catch (e) {
       if (!isAppError(e)) throw e;
@@ -40,14 +46,16 @@ export function reactivationApi(services: Services, verifier: EidVerifier): Rout
     const { mobile } = await parseBody(ctx, z.object({ mobile: z.string().max(40) }));
     const parsed = parseMobile(mobile, services.config.phoneDefaultRegion);
     if (!parsed.ok) throw new AppError('mobile_invalid', `account.phone.error.${parsed.problem}`, 400, parsed.example);
-    const flow = await reactivation.start(parsed.e164, { ip: ctx.ip });
-    ctx.body = { flowId: flow.id, nonce: flow.data.nonce };
+    const { secret, binding } = newApiSecret();
+    const flow = await reactivation.start(parsed.e164, { ip: ctx.ip }, binding);
+    ctx.body = { flowId: flow.id, flowSecret: secret, nonce: flow.data.nonce };
   });
 
   router.post('/token', async (ctx) => {
     const request = await parseBody(ctx, tokenRequest);
-    const { flow } = await reactivation.checkCard(request.flowId, request, { ip: ctx.ip });
-    const { token, cardNumber } = await reactivation.issueToken(flow.id, { ip: ctx.ip });
+    const binding = apiBinding(request.flowSecret);
+    const { flow } = await reactivation.checkCard(request.flowId, request, { ip: ctx.ip }, binding);
+    const { token, cardNumber } = await reactivation.issueToken(flow.id, { ip: ctx.ip }, binding);
     ctx.body = { cardNumber: formatCardNumber(cardNumber), activationToken: token };
   });
 

@@ -1,6 +1,8 @@
 // The reactivation pages: mobile number and CAPTCHA, the card step (views/pages/eid/card.njk), the card number to
 // confirm, the activation token; and on the device being reactivated, "I have an activation token": mobile number
-// and token, the SMS code of a new number, the new password.
+// and token, the SMS code texted to that number, the new password. Every page after the first reads its flow with
+// this browser's binding, so a flow link opened in another browser is refused; and the "it was not me" link of the
+// mail that tells of a reactivation.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -15,6 +17,7 @@ import { cardAnswer, refusalKey } from '../eid/card-answer.ts';
 import { formatCardNumber } from '../eid/links.ts';
 import type { EidVerifier } from '../eid/verifier.ts';
 import { createReactivationService } from './service.ts';
+import { browserBinding } from '../binding.ts';
 import { upstreamsFor } from '../../upstream/repository.ts';
 
 type Errors = Record<string, { key: string; params?: Record<string, string | number> }[]>;
@@ -68,7 +71,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
     if (!verdict.ok) return showStart(ctx, 400, values, { captcha: [{ key: `captcha.error.${verdict.reason}` }] });
     const mobile = (mobileOf(values.mobile) as { e164: string }).e164;
     try {
-      const flow = await reactivation.start(mobile, { ip: ctx.ip });
+      const flow = await reactivation.start(mobile, { ip: ctx.ip }, await services.flowStarts.forBrowser(ctx));
       ctx.status = 303;
       const via = typeof raw.via === 'string' && raw.via ? `/upstream/${encodeURIComponent(raw.via)}/start?purpose=reactivation&flow=${flow.id}` : undefined;
       ctx.redirect(via ?? `/reactivation/${flow.id}/card`);
@@ -78,7 +81,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
   });
 
   router.get('/reactivation/:flow/card', async (ctx) => {
-    const flow = await reactivation.get(String(ctx.params.flow));
+    const flow = await reactivation.get(String(ctx.params.flow), browserBinding(ctx));
     if (!flow.data.nonce) return renderMessage(ctx, 409, 'eid.refused.title', 'eid.error.nonce_used', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
     renderPage(ctx, 'pages/eid/card.njk', {
       titleKey: 'reactivation.card.title',
@@ -98,7 +101,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
     if (raw.consent !== 'yes') return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
     if (!answer.success) return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.answer', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
     try {
-      const { flow } = await reactivation.checkCard(String(ctx.params.flow), answer.data, { ip: ctx.ip });
+      const { flow } = await reactivation.checkCard(String(ctx.params.flow), answer.data, { ip: ctx.ip }, browserBinding(ctx));
       ctx.status = 303;
       ctx.redirect(`/reactivation/${flow.id}/confirm`);
     } catch (e) {
@@ -107,14 +110,14 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
   });
 
   router.get('/reactivation/:flow/confirm', async (ctx) => {
-    const flow = await reactivation.get(String(ctx.params.flow));
+    const flow = await reactivation.get(String(ctx.params.flow), browserBinding(ctx));
     if (flow.state !== 'card_checked') return renderMessage(ctx, 409, 'reactivation.error.step_title', 'reactivation.error.step', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
     const { upstream } = flow.data;
     renderPage(ctx, 'pages/reactivation/confirm.njk', { titleKey: upstream ? 'upstream.reactivation.confirm_title' : 'reactivation.confirm.title', flowId: flow.id, cardNumber: formatCardNumber(flow.data.cardNumber ?? ''), upstream });
   });
 
   router.post('/reactivation/:flow/confirm', async (ctx) => {
-    const { token, cardNumber, upstream } = await reactivation.issueToken(String(ctx.params.flow), { ip: ctx.ip });
+    const { token, cardNumber, upstream } = await reactivation.issueToken(String(ctx.params.flow), { ip: ctx.ip }, browserBinding(ctx));
     renderPage(ctx, 'pages/reactivation/token.njk', { titleKey: 'reactivation.token.title', token, cardNumber: formatCardNumber(cardNumber), upstream, minutes: reactivation.ttlMinutes });
   });
 
@@ -127,18 +130,19 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
     if (!codeField.safeParse(values.token).success) errors.token = [{ key: 'reactivation.error.token_required' }];
     if (Object.keys(errors).length) return showEnter(ctx, 400, values, errors);
     const mobile = (mobileOf(values.mobile) as { e164: string }).e164;
-    const outcome = await reactivation.redeem(mobile, values.token, { ip: ctx.ip, locale: requestLocale(ctx) });
+    const outcome = await reactivation.redeem(mobile, values.token, { ip: ctx.ip, locale: requestLocale(ctx) }, await services.flowStarts.forBrowser(ctx));
     if (outcome.status === 'ok') {
       ctx.status = 303;
       return ctx.redirect(`/reactivation/account/${outcome.flow.id}/${outcome.flow.state}`);
     }
+    // One answer whether or not a token waits for the number: the page tells nobody which numbers have one.
     if (outcome.status === 'wrong') return showEnter(ctx, 400, values, { token: [{ key: 'reactivation.error.token_wrong', params: { tries: outcome.triesLeft } }] });
-    if (outcome.status === 'invalid') return showEnter(ctx, 400, values, { token: [{ key: 'reactivation.error.token_invalid' }] });
+    if (outcome.status === 'too_many') return showEnter(ctx, 429, values, { token: [{ key: 'reactivation.error.token_too_many', params: { minutes: outcome.minutes } }] });
     renderMessage(ctx, 410, `reactivation.token_state.${outcome.status}.title`, `reactivation.token_state.${outcome.status}.message`, { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
   });
 
   async function accountFlow(ctx: Context) {
-    return reactivation.account(String(ctx.params.flow));
+    return reactivation.account(String(ctx.params.flow), browserBinding(ctx));
   }
 
   async function showPhone(ctx: Context, status: number, errors: Errors) {
@@ -181,6 +185,18 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
     const user = outcome.user;
     const login = `/self/login?${new URLSearchParams({ return_to: '/', login_hint: user.username ?? user.email ?? '' })}`;
     renderMessage(ctx, 200, 'reactivation.done.title', 'reactivation.done.message', { actions: [{ href: login, key: 'reactivation.done.login' }] });
+  });
+
+  router.get('/reactivation/report/:token', async (ctx) => {
+    if (!(await reactivation.reportable(String(ctx.params.token)))) return renderMessage(ctx, 410, 'reactivation.report.gone_title', 'reactivation.report.gone');
+    renderPage(ctx, 'pages/reactivation/report.njk', { titleKey: 'reactivation.report.title', action: ctx.path });
+  });
+
+  router.post('/reactivation/report/:token', async (ctx) => {
+    await body(ctx);
+    const outcome = await reactivation.report(String(ctx.params.token), { ip: ctx.ip });
+    if (outcome !== 'locked') return renderMessage(ctx, 410, 'reactivation.report.gone_title', 'reactivation.report.gone');
+    renderMessage(ctx, 200, 'reactivation.report.done_title', 'reactivation.report.done');
   });
 
   return router;

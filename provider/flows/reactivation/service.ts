@@ -1,9 +1,15 @@
 // Reactivating an account with the eID card (the seed's itsme flow): a mobile number, the card's signature over a
 // nonce, the account found by the HMAC of the national number, the card number confirmed by the holder, then a
-// 6-character activation token (Crockford base32, ACTIVATION_TOKEN_TTL, once, 5 tries) bound to that account. On
-// the device being reactivated the token and the mobile number lead to a new password; a mobile number other than
-// the verified one must first be proven by its SMS code. The account is then active, every other session and
-// token of it is revoked, and a mail and an SMS say so.
+// 6-character activation token (Crockford base32, ACTIVATION_TOKEN_TTL, once) bound to that account and number.
+// On the device being reactivated the token and the mobile number, then the SMS code texted to that number (also
+// when it is the account's own: whoever redeems must hold the phone), lead to a new password. The account is then
+// active, every other session and token of it is revoked, and a mail and SMS to its earlier contacts say so, the
+// mail with a link that locks the account again if it was not the owner.
+//
+// Every step is bound to whoever started the flow (../binding.ts): a flow id sent to someone else is useless.
+// Limits count requesters, never only the number, so that nobody can use up an owner's quota: tokens obtained
+// per number and requester (after the card or bank proved the account), wrong tokens per number and requester
+// under a higher ceiling per number; a wrong token never voids the owner's token.
 import type { Knex } from 'knex';
 import type { Services } from '../../server.ts';
 import type { User } from '../../accounts/repository.ts';
@@ -11,13 +17,15 @@ import { createPasswordPolicy, type RuleFailure } from '../../accounts/password-
 import { createPhoneVerification } from '../../accounts/phone-verification.ts';
 import { AppError } from '../../errors.ts';
 import { isLocale, translate, type Locale } from '../../http/i18n.ts';
-import { createLimiter, isRateLimited } from '../../http/rate-limit.ts';
-import { codeEntryThrottle } from '../../http/throttle.ts';
+import { createLimiter, isRateLimited, type Limiter } from '../../http/rate-limit.ts';
+import { clientAddressKey } from '../../http/throttle.ts';
 import { enqueueSms } from '../../messaging/outbox.ts';
 import { enqueueNotice } from '../../messaging/notice.ts';
 import { endAccountAccess } from '../../accounts/end-access.ts';
+import { normaliseCode } from '../../tokens/one-time.ts';
 import { audit } from '../../audit.ts';
 import type { Flow } from '../store.ts';
+import type { Binding } from '../binding.ts';
 import { AWAITING_CARD, createNonceService, type NonceData } from '../eid/nonces.ts';
 import { hmacPrefix, type EidVerifier } from '../eid/verifier.ts';
 import { accountOfCard, recordConsent, saveLink } from '../eid/links.ts';
@@ -26,8 +34,10 @@ import type { CardAnswer } from '../eid/card-answer.ts';
 export const REACTIVATION_FLOW = 'reactivation';
 export const ACCOUNT_FLOW = 'reactivation_account';
 export const ACTIVATION_PURPOSE = 'activation_token';
-export const ACTIVATION_TOKEN_TRIES = 5;
+export const REPORT_PURPOSE = 'reactivation_report';
 const FLOW_TTL_SECONDS = 1800;
+const REPORT_TTL_SECONDS = 14 * 86400;
+const HOUR = 3600;
 
 interface ReactivationData extends NonceData {
   mobile: string;
@@ -40,25 +50,43 @@ interface AccountData extends Record<string, unknown> {
   mobile: string;
   cardNumber: string;
   upstream?: string;
+  /** The account's verified number before the reactivation: it is told too. */
+  previousMobile?: string;
 }
 
 export type RedeemOutcome =
   | { status: 'ok'; flow: Flow<AccountData> }
   | { status: 'wrong'; triesLeft: number }
-  | { status: 'invalid' | 'used' | 'expired' | 'voided' };
+  | { status: 'too_many'; minutes: number }
+  | { status: 'used' | 'expired' | 'voided' };
 
 export type CompleteOutcome = { status: 'ok'; user: User } | { status: 'weak'; failures: RuleFailure[] };
 
 type Request = { ip: string | undefined; locale: Locale };
+
+const minutesOf = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
+
+/** Takes a point, or throws the "too many" refusal with the minutes to wait. */
+async function take(limiter: Limiter, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (e) {
+    if (!isRateLimited(e)) throw e;
+    throw new AppError('rate_limited', 'reactivation.error.too_many', 429, { minutes: minutesOf(e.msBeforeNext) });
+  }
+}
 
 export function createReactivationService(services: Services, verifier: EidVerifier) {
   const { config, db, users, hasher, tokens, flows } = services;
   const nonces = createNonceService(flows);
   const policy = createPasswordPolicy(config);
   const phone = createPhoneVerification(services);
-  const perMobile = createLimiter(db, { keyPrefix: 'reactivation_mobile', points: config.rateLimitReactivation, durationSeconds: 3600 });
-  const perIp = createLimiter(db, { keyPrefix: 'reactivation_ip', points: config.rateLimitReactivation * 4, durationSeconds: 3600 });
-  const tokenEntry = codeEntryThrottle(db, config, 'activation_token');
+  const limiter = (keyPrefix: string, points: number) => createLimiter(db, { keyPrefix, points, durationSeconds: HOUR });
+  const startsPerRequester = limiter('reactivation_start', config.rateLimitReactivation * 4);
+  const tokensPerRequester = limiter('reactivation_token', config.rateLimitReactivation);
+  const wrongPerRequester = limiter('activation_wrong', config.activationTokenTries);
+  const wrongPerNumber = limiter('activation_wrong_all', config.activationTokenTriesGlobal);
+  const requester = (ip: string | undefined) => clientAddressKey(ip ?? 'unknown');
   const localeOf = (user: User, fallback: Locale): Locale => (isLocale(user.locale) ? user.locale : fallback);
 
   async function account(flow: Flow<AccountData>, state: string): Promise<User> {
@@ -75,40 +103,44 @@ export function createReactivationService(services: Services, verifier: EidVerif
     throw new AppError('account_locked', 'reactivation.error.locked', 403);
   }
 
-  /** `upstream`: the provider that vouched instead of the card, named in the messages. */
-  async function notify(trx: Knex, user: User, when: Date, locale: Locale, upstream?: string): Promise<void> {
+  /** The card or the bank proved the account: counts a token for this number and requester. */
+  const proved = (flow: Flow<ReactivationData>, ip: string | undefined) => take(tokensPerRequester, `${flow.data.mobile}|${requester(ip)}`);
+
+  /**
+   * The account's earlier contacts learn of the reactivation: the mail (with a link that locks the account if it
+   * was not the owner), an SMS to the number now verified and to the one it replaced.
+   */
+  async function notify(trx: Knex, user: User, flow: Flow<AccountData>, when: Date, locale: Locale): Promise<void> {
+    const { upstream, previousMobile } = flow.data;
     const username = user.username ?? user.email ?? '';
     const at = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(when);
+    const report = await tokens.issue(trx, { purpose: REPORT_PURPOSE, userId: user.id, ttlSeconds: REPORT_TTL_SECONDS, format: { kind: 'link' }, replacePrevious: true });
     await enqueueNotice(trx, user, locale, {
       title: { key: 'reactivation.mail.title' },
       paragraphs: [upstream ? { key: 'upstream.reactivation.mail_what', params: { username, when: at, name: upstream } } : { key: 'reactivation.mail.what', params: { username, when: at } }, { key: 'reactivation.mail.sessions' }, { key: 'reactivation.mail.not_you' }],
+      action: { href: `${config.issuerUrl}/reactivation/report/${report.token}`, label: { key: 'reactivation.mail.report' } },
     });
-    if (user.phone_number) await enqueueSms(trx, { to: user.phone_number, text: upstream ? translate(locale, 'upstream.reactivation.sms_done', { username, when: at, name: upstream }) : translate(locale, 'reactivation.sms.done', { username, when: at }), userId: user.id });
+    const text = upstream ? translate(locale, 'upstream.reactivation.sms_done', { username, when: at, name: upstream }) : translate(locale, 'reactivation.sms.done', { username, when: at });
+    for (const to of new Set([user.phone_number, previousMobile].filter((n): n is string => !!n))) await enqueueSms(trx, { to, text, userId: user.id });
   }
 
   return {
     ttlMinutes: Math.round(config.activationTokenTtl / 60),
     policy,
 
-    /** A reactivation flow for `mobile` (E.164) with its nonce; limited per number and per IP address. */
-    async start(mobile: string, r: Pick<Request, 'ip'>): Promise<Flow<ReactivationData>> {
-      try {
-        await perMobile.consume(mobile);
-        if (r.ip) await perIp.consume(r.ip);
-      } catch (e) {
-        if (!isRateLimited(e)) throw e;
-        throw new AppError('rate_limited', 'reactivation.error.too_many', 429, { minutes: Math.ceil(e.msBeforeNext / 60_000) });
-      }
-      const flow = await nonces.start(db, { type: REACTIVATION_FLOW, data: { mobile }, ttlSeconds: FLOW_TTL_SECONDS });
+    /** A reactivation flow for `mobile` (E.164) with its nonce, bound to `binding`; limited per requester. */
+    async start(mobile: string, r: Pick<Request, 'ip'>, binding: Binding): Promise<Flow<ReactivationData>> {
+      await take(startsPerRequester, requester(r.ip));
+      const flow = await nonces.start(db, { type: REACTIVATION_FLOW, binding, data: { mobile }, ttlSeconds: FLOW_TTL_SECONDS });
       await audit(db, 'reactivation.started', { ip: r.ip, details: { flow: flow.id } });
       return flow;
     },
 
-    get: (flowId: string) => flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW),
+    get: (flowId: string, binding: Binding) => flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW, binding),
 
     /** Checks the card's answer and finds the account linked to the card; nothing else changes on a refusal. */
-    async checkCard(flowId: string, answer: CardAnswer, r: Pick<Request, 'ip'>): Promise<{ flow: Flow<ReactivationData>; user: User }> {
-      const { flow, nonce } = await nonces.spend<ReactivationData>(db, flowId, REACTIVATION_FLOW, 'checking');
+    async checkCard(flowId: string, answer: CardAnswer, r: Pick<Request, 'ip'>, binding: Binding): Promise<{ flow: Flow<ReactivationData>; user: User }> {
+      const { flow, nonce } = await nonces.spend<ReactivationData>(db, flowId, REACTIVATION_FLOW, binding, 'checking');
       let card;
       try {
         card = await verifier.verify(answer, nonce);
@@ -122,24 +154,26 @@ export function createReactivationService(services: Services, verifier: EidVerif
         throw new AppError('no_account', 'reactivation.error.no_account', 404);
       }
       await reactivatable(user, flow.id);
+      await proved(flow, r.ip);
       const checked = await flows.transition(db, flow, 'checking', 'card_checked', { cardNumber: answer.cardNumber }, user.id);
       await audit(db, 'reactivation.card_verified', { userId: user.id, ip: r.ip, details: { flow: flow.id, revocation: card.revocation } });
       return { flow: checked, user };
     },
 
     /** A trusted upstream (a bank, provider/upstream) proved who the person is instead of the card: the same next step. */
-    async vouchedByUpstream(flowId: string, user: User, upstream: string, r: Pick<Request, 'ip'>): Promise<Flow<ReactivationData>> {
-      const flow = await flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW);
+    async vouchedByUpstream(flowId: string, user: User, upstream: string, r: Pick<Request, 'ip'>, binding: Binding): Promise<Flow<ReactivationData>> {
+      const flow = await flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW, binding);
       if (user.status === 'pending') throw new AppError('no_account', 'reactivation.error.no_account', 404);
       await reactivatable(user, flow.id);
+      await proved(flow, r.ip);
       const checked = await flows.transition(db, flow, AWAITING_CARD, 'card_checked', { nonce: null, upstream }, user.id);
       await audit(db, 'reactivation.upstream_verified', { userId: user.id, ip: r.ip, details: { flow: flow.id, upstream } });
       return checked;
     },
 
-    /** The holder confirmed the card number: the activation token, shown once, and the consent recorded. */
-    async issueToken(flowId: string, r: Pick<Request, 'ip'>): Promise<{ token: string; cardNumber: string; upstream?: string }> {
-      const flow = await flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW);
+    /** The holder confirmed the card number: the activation token, shown once to the flow's starter, and the consent recorded. */
+    async issueToken(flowId: string, r: Pick<Request, 'ip'>, binding: Binding): Promise<{ token: string; cardNumber: string; upstream?: string }> {
+      const flow = await flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW, binding);
       if (flow.state !== 'card_checked' || !flow.user_id) throw new AppError('flow_conflict', 'reactivation.error.step', 409);
       const { cardNumber = '', upstream } = flow.data;
       return db.transaction(async (trx) => {
@@ -150,7 +184,6 @@ export function createReactivationService(services: Services, verifier: EidVerif
           flowId: flow.id,
           ttlSeconds: config.activationTokenTtl,
           format: { kind: 'code', length: 6 },
-          maxAttempts: ACTIVATION_TOKEN_TRIES,
           data: { mobile: flow.data.mobile, cardNumber, ...(upstream ? { upstream } : {}) },
           replacePrevious: true,
         });
@@ -161,37 +194,55 @@ export function createReactivationService(services: Services, verifier: EidVerif
       });
     },
 
-    /** The token typed on the device being reactivated, with the mobile number it was asked for. */
-    async redeem(mobile: string, typed: string, r: Request): Promise<RedeemOutcome> {
-      const { result } = await tokenEntry.guard(
-        { subject: `mobile:${mobile}`, ip: r.ip },
-        async (): Promise<RedeemOutcome> => {
-          const latest = await db('one_time_tokens').where({ purpose: ACTIVATION_PURPOSE }).whereRaw("data->>'mobile' = ?", [mobile]).orderBy('created_at', 'desc').first();
-          if (!latest) return { status: 'invalid' };
-          const redeemed = await tokens.redeemCode(db, { purpose: ACTIVATION_PURPOSE, flowId: latest.flow_id }, typed);
-          if (redeemed.status !== 'ok') return redeemed;
-          const { user_id: userId, data } = redeemed.token;
-          const user = await reactivatable((await users.findById(db, userId!))!, latest.flow_id);
-          const verified = user.phone_number === mobile && user.phone_number_verified;
-          return db.transaction(async (trx) => {
-            const flow = await flows.create<AccountData>(trx, { type: ACCOUNT_FLOW, state: verified ? 'password' : 'phone', userId, data: { mobile, cardNumber: String(data.cardNumber), ...(data.upstream ? { upstream: String(data.upstream) } : {}) }, ttlSeconds: FLOW_TTL_SECONDS });
-            if (!verified) {
-              const sent = await phone.startPhoneVerification(trx, user, mobile, localeOf(user, r.locale));
-              if (!sent.ok) throw new AppError('sms_refused', 'reactivation.error.sms', 429);
-            }
-            await audit(trx, 'reactivation.token_redeemed', { userId, ip: r.ip, details: { newMobile: !verified } });
-            return { status: 'ok' as const, flow };
-          });
-        },
-        (o) => o.status === 'ok',
-      );
-      if (result.status === 'voided') await audit(db, 'reactivation.token_voided', { ip: r.ip });
-      return result;
+    /**
+     * The token typed on the device being reactivated, with the mobile number it was asked for: found by both
+     * together. Each try is counted first (per number and requester, and per number), so that parallel guesses
+     * each spend one; a right token gives its try back. An SMS code to the number comes next.
+     */
+    async redeem(mobile: string, typed: string, r: Request, binding: Binding): Promise<RedeemOutcome> {
+      const mine = `${mobile}|${requester(r.ip)}`;
+      try {
+        await wrongPerRequester.consume(mine);
+        await wrongPerNumber.consume(mobile);
+      } catch (e) {
+        if (!isRateLimited(e)) throw e;
+        await audit(db, 'reactivation.token_tries_exhausted', { ip: r.ip });
+        return { status: 'too_many', minutes: minutesOf(e.msBeforeNext) };
+      }
+      const code = normaliseCode(typed);
+      const found = await tokens.peek(db, ACTIVATION_PURPOSE, code);
+      if (found.status === 'invalid' || (found.status === 'ok' && found.token.data.mobile !== mobile)) {
+        const left = await wrongPerRequester.get(mine);
+        return { status: 'wrong', triesLeft: left?.remainingPoints ?? config.activationTokenTries };
+      }
+      await Promise.all([wrongPerRequester.reward(mine, 1), wrongPerNumber.reward(mobile, 1)]);
+      if (found.status !== 'ok') return { status: found.status as 'used' | 'expired' | 'voided' };
+      const { user_id: userId, data, flow_id: flowId } = found.token;
+      const user = await reactivatable((await users.findById(db, userId!))!, flowId ?? '');
+      // The SMS is checked before the token is spent: a refused SMS leaves the token for a later try.
+      if (!(await phone.canText(db, user))) throw new AppError('sms_refused', 'reactivation.error.sms', 429);
+      const spent = await tokens.redeemLink(db, ACTIVATION_PURPOSE, code);
+      if (spent.status !== 'ok') return { status: spent.status === 'expired' ? 'expired' : 'used' };
+      const previousMobile = user.phone_number_verified && user.phone_number !== mobile ? user.phone_number : undefined;
+      return db.transaction(async (trx) => {
+        const flow = await flows.create<AccountData>(trx, {
+          type: ACCOUNT_FLOW,
+          state: 'phone',
+          binding,
+          userId,
+          data: { mobile, cardNumber: String(data.cardNumber), ...(data.upstream ? { upstream: String(data.upstream) } : {}), ...(previousMobile ? { previousMobile } : {}) },
+          ttlSeconds: FLOW_TTL_SECONDS,
+        });
+        const sent = await phone.startPhoneVerification(trx, user, mobile, localeOf(user, r.locale), { again: true });
+        if (!sent.ok) throw new AppError('sms_refused', 'reactivation.error.sms', 429);
+        await audit(trx, 'reactivation.token_redeemed', { userId, ip: r.ip, details: { newMobile: !!previousMobile || !user.phone_number_verified } });
+        return { status: 'ok' as const, flow };
+      });
     },
 
-    account: (flowId: string) => flows.get<AccountData>(db, flowId, ACCOUNT_FLOW),
+    account: (flowId: string, binding: Binding) => flows.get<AccountData>(db, flowId, ACCOUNT_FLOW, binding),
 
-    /** The SMS code sent to a new mobile number: right, the number becomes the account's and the password is next. */
+    /** The SMS code sent to the mobile number: right, the number is the account's and the password is next. */
     async confirmPhone(flow: Flow<AccountData>, code: string) {
       const user = await account(flow, 'phone');
       const outcome = await phone.confirmPhoneVerification(db, user, code);
@@ -220,11 +271,28 @@ export function createReactivationService(services: Services, verifier: EidVerif
         if (link && flow.data.cardNumber) await saveLink(trx, { userId: user.id, hmac: link.national_number_hmac, cardNumber: flow.data.cardNumber }, now);
         await tokens.voidAll(trx, { purpose: ACTIVATION_PURPOSE, userId: user.id });
         await endAccountAccess(trx, tokens, user);
-        await notify(trx, (await users.findById(trx, user.id))!, now, localeOf(user, r.locale), flow.data.upstream);
+        await notify(trx, (await users.findById(trx, user.id))!, flow, now, localeOf(user, r.locale));
         await audit(trx, 'reactivation.completed', { userId: user.id, ip: r.ip, details: { previousStatus: user.status } });
       });
       return { status: 'ok', user };
     },
+
+    /** "It was not me" from the mail: the account is locked (only staff unlock it) and every session ends. */
+    async report(token: string, r: Pick<Request, 'ip'>): Promise<'locked' | 'invalid'> {
+      const spent = await tokens.redeemLink(db, REPORT_PURPOSE, token);
+      if (spent.status !== 'ok' || !spent.token.user_id) return 'invalid';
+      const user = await users.findById(db, spent.token.user_id);
+      if (!user) return 'invalid';
+      await db.transaction(async (trx) => {
+        await users.setStatus(trx, user.id, 'locked');
+        await endAccountAccess(trx, tokens, user);
+        await audit(trx, 'reactivation.reported', { userId: user.id, ip: r.ip, details: { previous: user.status } });
+      });
+      return 'locked';
+    },
+
+    /** Whether a report link still works (the page before the button). */
+    reportable: async (token: string) => (await tokens.peek(db, REPORT_PURPOSE, token)).status === 'ok',
   };
 }
 

@@ -2,6 +2,8 @@
 // 'sent' in the transaction that creates the account and writes the mail, so a double submission does the work
 // once and both answers show the same "check your mail" page.
 import { randomUUID } from 'node:crypto';
+import { browserBinding } from '../binding.ts';
+import { signedCookie } from '../../http/cookies.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../../server.ts';
@@ -25,7 +27,6 @@ import { accountOfCard, formatCardNumber } from '../eid/links.ts';
 import type { NonceData } from '../eid/nonces.ts';
 import { hmacPrefix, type EidVerifier } from '../eid/verifier.ts';
 import { audit } from '../../audit.ts';
-import { signedCookie } from '../../http/cookies.ts';
 
 type Mode = 'open' | 'invitation' | 'customer' | 'eid';
 
@@ -43,7 +44,6 @@ const FLOW = 'registration';
 /** Names the pending account of this browser's last open sign-up: signing up again from it replaces that account. */
 const SIGN_UP_COOKIE = 'sign_up';
 /** Binds an eID sign-up to the browser that read the card: its flow holds the card holder's identity. */
-const EID_COOKIE = 'eid_sign_up';
 /** Long enough to fill in a form at leisure; a flow only holds what the form needs. */
 const FORM_TTL = 3 * 3600;
 
@@ -85,11 +85,12 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
 
   async function newFlow(ctx: Context, data: FlowData): Promise<Flow<FlowData>> {
     const returnTo = typeof ctx.query.return_to === 'string' ? safeReturnPath(ctx.query.return_to) : undefined;
-    return flows.create<FlowData>(db, { type: FLOW, state: 'form', data: { ...data, ...(returnTo ? { returnTo } : {}) }, ttlSeconds: FORM_TTL });
+    return flows.create<FlowData>(db, { type: FLOW, state: 'form', binding: await services.flowStarts.forBrowser(ctx), data: { ...data, ...(returnTo ? { returnTo } : {}) }, ttlSeconds: FORM_TTL });
   }
 
-  async function loadFlow(id: unknown, mode: Mode): Promise<Flow<FlowData>> {
-    const flow = await flows.get<FlowData>(db, typeof id === 'string' ? id : '', FLOW);
+  /** The sign-up this browser started, in `mode`. */
+  async function loadFlow(ctx: Context, id: unknown, mode: Mode): Promise<Flow<FlowData>> {
+    const flow = await flows.get<FlowData>(db, typeof id === 'string' ? id : '', FLOW, browserBinding(ctx));
     if (flow.data.mode !== mode) throw new AppError('flow_unknown', 'error.flow_unknown', 404);
     return flow;
   }
@@ -155,7 +156,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
     router.post(`/registration/${mode}`, async (ctx) => {
       enabled(mode);
       const raw = await body(ctx);
-      const flow = await loadFlow(raw.flow, mode);
+      const flow = await loadFlow(ctx, raw.flow, mode);
       if (flow.state !== 'form') return sentPage(ctx, flow);
       const reshow = (errors: FieldErrors) => showForm(ctx, mode, flow, { values: echo(raw), errors });
       const checked = check(schema, raw, policy, (d) => ({ email: d.email as string }));
@@ -214,6 +215,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
     const flow = await flows.create<FlowData>(db, {
       type: FLOW,
       state: 'form',
+      binding: await services.flowStarts.forBrowser(ctx),
       data: { mode: 'invitation', invitationId: r.invitation.id, username: r.invitation.username, ...(returnTo ? { returnTo } : {}) },
       ttlSeconds: FORM_TTL,
     });
@@ -229,7 +231,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
 
   router.get('/registration/invitation/details', async (ctx) => {
     enabled('invitation');
-    const flow = await loadFlow(ctx.query.flow, 'invitation');
+    const flow = await loadFlow(ctx, ctx.query.flow, 'invitation');
     if (flow.state !== 'form') return sentPage(ctx, flow);
     const invitation = await invitationOf(flow);
     const earlier = invitation.user_id ? await services.users.findById(db, invitation.user_id) : undefined;
@@ -240,7 +242,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
   router.post('/registration/invitation/details', async (ctx) => {
     enabled('invitation');
     const raw = await body(ctx);
-    const flow = await loadFlow(raw.flow, 'invitation');
+    const flow = await loadFlow(ctx, raw.flow, 'invitation');
     if (flow.state !== 'form') return sentPage(ctx, flow);
     const invitation = await invitationOf(flow);
     const checked = check(schemas.invitationDetails, raw, policy, (d) => ({ username: invitation.username, email: d.email as string }));
@@ -250,11 +252,10 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
   });
 
   // eID: the card first (consent, PIN in the bridge), then the address and a password; the name is the card's.
-  const eidCookie = (ctx: Context, id: string | null) => ctx.cookies.set(EID_COOKIE, id, signedCookie(ctx, { path: '/registration/eid' }));
 
   async function eidForm(ctx: Context, id: unknown): Promise<Flow<FlowData>> {
-    const flow = await loadFlow(id, 'eid');
-    if (flow.id !== ctx.cookies.get(EID_COOKIE, { signed: true }) || !flow.data.card) throw new AppError('flow_unknown', 'error.flow_unknown', 404);
+    const flow = await loadFlow(ctx, id, 'eid');
+    if (!flow.data.card) throw new AppError('flow_unknown', 'error.flow_unknown', 404);
     return flow;
   }
 
@@ -263,8 +264,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
   router.get('/registration/eid', async (ctx) => {
     enabled('eid');
     const returnTo = typeof ctx.query.return_to === 'string' ? safeReturnPath(ctx.query.return_to) : undefined;
-    const flow = await cards.nonces.start<FlowData>(db, { type: FLOW, data: { mode: 'eid', ...(returnTo ? { returnTo } : {}) }, ttlSeconds: FORM_TTL });
-    eidCookie(ctx, flow.id);
+    const flow = await cards.nonces.start<FlowData>(db, { type: FLOW, binding: await services.flowStarts.forBrowser(ctx), data: { mode: 'eid', ...(returnTo ? { returnTo } : {}) }, ttlSeconds: FORM_TTL });
     cards.page(ctx, { titleKey: 'registration.eid.card_title', introKey: 'registration.eid.card_intro', action: '/registration/eid', flowId: flow.id, nonce: flow.data.nonce, consent: true, backHref: '/registration', backKey: 'registration.eid.other_ways' });
   });
 
@@ -275,7 +275,6 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
     if (raw.consent !== 'yes') return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: again });
     try {
       await take(limits.ip, ctx.ip);
-      if (raw.flow !== ctx.cookies.get(EID_COOKIE, { signed: true })) throw new AppError('flow_unknown', 'eid.error.answer', 400);
       const { card, answer, flow } = await cards.verify<FlowData & NonceData>(ctx, FLOW, (data) => data.mode === 'eid', 'card_read');
       // The card's holder proved who they are: telling them their own card has an account reveals nobody else's.
       const holder = await accountOfCard(db, services.users, card.hmac);
@@ -314,13 +313,12 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
     if (!checked.ok) return showEid(ctx, flow, { values: echo(raw), errors: checked.errors });
     const s = await signUpOf(ctx, { ...checked.data, given_name: card.givenNames, family_name: card.surname });
     await complete(ctx, flow, `eid:${card.hmac}`, { email: s.email }, (trx) => service.signUpEid(trx, { hmac: card.hmac, cardNumber: card.cardNumber }, s));
-    eidCookie(ctx, null);
   });
 
   router.get('/registration/sent', async (ctx) => {
     let flow: Flow<FlowData> | undefined;
     try {
-      flow = await flows.get<FlowData>(db, String(ctx.query.flow ?? ''), FLOW);
+      flow = await flows.get<FlowData>(db, String(ctx.query.flow ?? ''), FLOW, browserBinding(ctx));
     } catch (e) {
       if (!isAppError(e)) throw e;
     }
