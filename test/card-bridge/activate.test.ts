@@ -20,7 +20,7 @@ describe.skipIf(!has('softhsm'))('eid-bridge activate', () => {
   let card: VirtualCard;
   let server: Server;
   let provider: string;
-  const flows = new Map<string, { mobile: string; nonce: string }>();
+  const flows = new Map<string, { mobile: string; nonce: string; flowSecret: string }>();
   const tokenRequests: TokenRequest[] = [];
 
   const json = async (req: IncomingMessage) => {
@@ -38,13 +38,16 @@ describe.skipIf(!has('softhsm'))('eid-bridge activate', () => {
         if (body.mobile === '+32470999999') return send(404, { error: 'unknown_mobile', message: 'No account uses this mobile number' });
         const flowId = randomBytes(8).toString('hex');
         const nonce = randomBytes(32).toString('base64');
-        flows.set(flowId, { mobile: body.mobile, nonce });
-        return send(200, { flowId, nonce });
+        const flowSecret = randomBytes(32).toString('base64url');
+        flows.set(flowId, { mobile: body.mobile, nonce, flowSecret });
+        return send(200, { flowId, flowSecret, nonce });
       }
       if (req.url === '/idp/eid/reactivation/token') {
         tokenRequests.push(body);
         const flow = flows.get(body.flowId);
-        if (!flow || !webEidSignatureValid(body.authToken, provider.replace(/\/idp$/, ''), flow.nonce)) return send(400, { error: 'token_invalid', message: 'The eID signature is not valid' });
+        // The flow is the terminal's: its secret travels with the card's answer.
+        if (!flow || body.flowSecret !== flow.flowSecret) return send(403, { error: 'flow_elsewhere', message: 'This flow was started elsewhere' });
+        if (!webEidSignatureValid(body.authToken, provider.replace(/\/idp$/, ''), flow.nonce)) return send(400, { error: 'token_invalid', message: 'The eID signature is not valid' });
         return send(200, { cardNumber: '592-1234567-89', activationToken: 'K7Q2XA' });
       }
       send(404, { error: 'not_found', message: 'no such endpoint' });

@@ -65,6 +65,17 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     expect(await axeViolations(page)).toEqual([]);
   }
 
+  /** The SMS code texted to `mobile` after the token, typed on `page`; the password page follows. */
+  async function confirmSms(page: Page, mobile: string) {
+    expect(await page.locator('h1').innerText()).toBe('Confirm your mobile number');
+    const sms = await e.sms.waitFor((r) => (r.json as { to?: string })?.to === mobile && /is your code/.test((r.json as { text: string }).text));
+    e.sms.clear();
+    await page.fill('#code', /\b(\d{6})\b/.exec((sms.json as { text: string }).text)![1]!);
+    await page.click('button[type=submit].primary');
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.locator('h1').innerText()).toBe('Choose a new password');
+  }
+
   async function enterToken(page: Page, mobile: string, token: string) {
     await page.goto(`${e.idp.issuer}/reactivation/token`);
     await page.fill('#mobile', mobile);
@@ -182,7 +193,8 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
 
       const page = await freshPage();
       await enterToken(page, '0470/12.34.56', token.toLowerCase());
-      expect(await page.locator('h1').innerText()).toBe('Choose a new password');
+      // Her own number too is proven by its SMS code: whoever holds the token must also hold the phone.
+      await confirmSms(page, MOBILE);
       expect(await axeViolations(page)).toEqual([]);
       expect(await page.locator('main').innerText()).toContain('For the user ann.peeters.');
       await choosePassword(page, NEW);
@@ -191,6 +203,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       expect(await db('eid_links').where({ user_id: ann.id }).first()).toMatchObject({ card_number: CARD_NUMBER });
       const mail = await e.smtp.waitFor((m) => m.to.includes('ann@example.be') && m.subject === 'Your account was reactivated');
       expect(mail.text).toContain('The account ann.peeters was reactivated with its eID card on');
+      expect(mail.text).toContain('It was not me: lock my account');
       const sms = await e.sms.waitFor((r) => (r.json as { to?: string })?.to === MOBILE);
       expect((sms.json as { text: string }).text).toContain('Your account ann.peeters was reactivated with your eID card');
       // Every earlier session and refresh token is gone; the new password logs in.
@@ -203,42 +216,45 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       expect(await axeViolations(page)).toEqual([]);
     }, 60_000);
 
-    it('voids the token after 5 wrong tries, even for the right token afterwards', async () => {
+    it("stops a requester after 5 wrong tokens for a number, without voiding the owner's token", async () => {
       const token = tokenOf((await activate()).stdout)!;
       const wrong = token.startsWith('0') ? `1${token.slice(1)}` : `0${token.slice(1)}`;
       const page = await freshPage();
-      for (const left of [4, 3, 2, 1]) {
+      for (const left of [4, 3, 2, 1, 0]) {
         await enterToken(page, MOBILE, wrong);
-        expect(await page.locator('#token-error').innerText()).toBe(`This activation token is not correct. ${left} tries left.`);
+        expect(await page.locator('#token-error').innerText()).toBe(`This activation token is not right for this mobile number. Check both. ${left} tries left.`);
       }
-      await enterToken(page, MOBILE, wrong);
-      expect(await page.locator('h1').innerText()).toBe('Too many wrong tries');
-      expect(await axeViolations(page)).toEqual([]);
       await enterToken(page, MOBILE, token);
-      expect(await page.locator('h1').innerText()).toBe('Too many wrong tries');
+      expect(await page.locator('#token-error').innerText()).toBe('Too many wrong activation tokens were typed for this mobile number. Try again in 60 minutes.');
       expect(await axeViolations(page)).toEqual([]);
+      // The token itself is untouched: the owner, from her own connection, can still use it.
+      expect(await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' }).whereNull('voided_at').whereNull('consumed_at')).toHaveLength(1);
+      await e.idp.db('rate_limits').where('key', 'like', 'activation_wrong%').delete();
+      await enterToken(page, MOBILE, token);
+      expect(await page.locator('h1').innerText()).toBe('Confirm your mobile number');
     }, 60_000);
 
     it('refuses an expired token, and a token typed with another mobile number', async () => {
       const token = tokenOf((await activate()).stdout)!;
       const page = await freshPage();
+      // The same answer as a wrong token: nobody learns whether a token waits for a number.
       await enterToken(page, '+32470999888', token);
-      expect(await page.locator('#token-error').innerText()).toContain('No activation token is waiting for this mobile number.');
+      expect(await page.locator('#token-error').innerText()).toBe('This activation token is not right for this mobile number. Check both. 4 tries left.');
       await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' }).update({ expires_at: new Date(Date.now() - 1000) });
       await enterToken(page, MOBILE, token);
       expect(await page.locator('h1').innerText()).toBe('This activation token has expired');
       expect(await axeViolations(page)).toEqual([]);
     }, 60_000);
 
-    const start = async () => (await (await api('nonce', { mobile: MOBILE })).json()) as { flowId: string; nonce: string };
+    const start = async () => (await (await api('nonce', { mobile: MOBILE })).json()) as { flowId: string; flowSecret: string; nonce: string };
 
     it("links the card to the trusted root through the card's own CA copy or the CA its certificate names, and refuses a card with neither or with a CA no root signed", async () => {
       /** The card signs for `origin`, the provider at `url` checks it, with no CA, the card's own copy, or another. */
       const answer = async ({ url, origin }: { url: string; origin: string }, ca: 'none' | 'card' | string[]) => {
-        const flow = (await (await api('nonce', { mobile: MOBILE }, url)).json()) as { flowId: string; nonce: string };
+        const flow = (await (await api('nonce', { mobile: MOBILE }, url)).json()) as { flowId: string; flowSecret: string; nonce: string };
         const signed = await signWithBridge(e.bridge, origin, flow.nonce);
         const caCertificates = ca === 'card' ? signed.caCertificates : ca === 'none' ? undefined : ca;
-        return api('token', { flowId: flow.flowId, authToken: signed.authToken, cardNumber: signed.cardNumber, ...(caCertificates ? { caCertificates } : {}) }, url);
+        return api('token', { flowId: flow.flowId, flowSecret: flow.flowSecret, authToken: signed.authToken, cardNumber: signed.cardNumber, ...(caCertificates ? { caCertificates } : {}) }, url);
       };
       const main = { url: e.idp.issuer, origin: e.idp.issuer };
       // What the Web eID browser extension sends: the card's certificate alone. Its CA is fetched where the
@@ -274,10 +290,10 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       expect(signed.caCertificates).toHaveLength(1);
       // Malformed certificates are refused before anything is checked: the request stays usable.
       for (const caCertificates of ['not a list', ['not base64!'], [signed.caCertificates[0], signed.caCertificates[0], signed.caCertificates[0]]]) {
-        const bad = await api('token', { flowId: flow.flowId, ...signed, caCertificates });
+        const bad = await api('token', { flowId: flow.flowId, flowSecret: flow.flowSecret, ...signed, caCertificates });
         expect(bad.status).toBe(400);
       }
-      const ok = await api('token', { flowId: flow.flowId, ...signed });
+      const ok = await api('token', { flowId: flow.flowId, flowSecret: flow.flowSecret, ...signed });
       expect(ok.status).toBe(200);
       expect(await ok.json()).toMatchObject({ cardNumber: '592-1234567-89', activationToken: expect.stringMatching(/^\w{6}$/) });
     }, 60_000);
@@ -286,9 +302,9 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const first = await start();
       expect(Buffer.from(first.nonce, 'base64')).toHaveLength(32);
       const signed = await signWithBridge(e.bridge, e.idp.issuer, first.nonce);
-      const ok = await api('token', { flowId: first.flowId, ...signed });
+      const ok = await api('token', { flowId: first.flowId, flowSecret: first.flowSecret, ...signed });
       expect(ok.status).toBe(200);
-      const replay = await api('token', { flowId: first.flowId, ...signed });
+      const replay = await api('token', { flowId: first.flowId, flowSecret: first.flowSecret, ...signed });
       expect(replay.status).toBe(409);
       expect(await replay.json()).toEqual({ error: 'nonce_used', message: 'This eID request was already used. Each request works once: start again from the page.' });
 
@@ -373,7 +389,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     // The device being reactivated: another browser context. The new number is not the account's until its SMS code.
     const device = await freshPage();
     await enterToken(device, '+32 470 55 56 66', token);
-    expect(await device.locator('h1').innerText()).toBe('Confirm your new mobile number');
+    expect(await device.locator('h1').innerText()).toBe('Confirm your mobile number');
     expect(await axeViolations(device)).toEqual([]);
     expect((await e.idp.services.users.findById(db, ann.id))!.phone_number).toBe(MOBILE);
     const sms = await e.sms.waitFor((r) => (r.json as { to?: string })?.to === '+32470555666');
@@ -386,6 +402,66 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await choosePassword(device, THIRD);
     expect((await e.idp.services.users.findById(db, ann.id))!).toMatchObject({ phone_number: '+32470555666', phone_number_verified: true, status: 'active' });
   }, 90_000);
+
+  it("refuses a reactivation flow opened in another browser: the victim's card and PIN cannot earn the attacker her token", async () => {
+    const { db } = e.idp.services;
+    const before = await db('one_time_tokens').where({ purpose: 'activation_token' }).count({ n: '*' });
+    const refusedHere = async (page: Page, path: string) => {
+      const response = await page.goto(`${e.idp.issuer}${path}`);
+      expect(response!.status()).toBe(403);
+      expect(await page.locator('main').innerText()).toContain('If someone sent you this link, do not continue and do not enter your PIN or any code');
+      // No card step is offered: the bridge is never asked, the PIN never typed.
+      expect(await page.locator('[data-eid-start]').count()).toBe(0);
+      expect(await axeViolations(page)).toEqual([]);
+    };
+
+    // 1. A flow the attacker started from the terminal API with his own number: its id sent to the victim.
+    const terminal = (await (await api('nonce', { mobile: '+32499123456' })).json()) as { flowId: string; flowSecret: string; nonce: string };
+    await refusedHere(await freshPage(), `/reactivation/${terminal.flowId}/card`);
+    // The pages never take an API flow, not even in the attacker's own browser.
+    await refusedHere(await freshPage(), `/reactivation/${terminal.flowId}/confirm`);
+    // Without its secret the terminal flow takes no card answer either, though the card signed its nonce.
+    const signed = await signWithBridge(e.bridge, e.idp.issuer, terminal.nonce);
+    const stolen = await fetch(`${e.idp.issuer}/eid/reactivation/token`, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-language': 'en' }, body: JSON.stringify({ flowId: terminal.flowId, flowSecret: 'x'.repeat(43), ...signed }) });
+    expect(stolen.status).toBe(403);
+    expect(((await stolen.json()) as { error: string }).error).toBe('flow_elsewhere');
+
+    // 2. A flow the attacker started on the page with his number: the card page's address sent to the victim.
+    const attacker = await freshPage();
+    await attacker.goto(`${e.idp.issuer}/reactivation`);
+    await attacker.fill('#mobile', '0499 12 34 56');
+    await attacker.click('button[type=submit].primary');
+    await attacker.waitForURL(`${e.idp.issuer}/reactivation/*/card`);
+    const flowId = /\/reactivation\/([^/]+)\/card/.exec(attacker.url())![1]!;
+    const victim = await freshPage();
+    await refusedHere(victim, `/reactivation/${flowId}/card`);
+    // Even a card answer posted from her browser for that flow is refused before the card is checked.
+    await victim.goto(`${e.idp.issuer}/reactivation`);
+    const form = { _csrf: await victim.locator('input[name=_csrf]').first().inputValue(), consent: 'yes', flow: flowId, authToken: JSON.stringify(signed.authToken), cardNumber: CARD_NUMBER };
+    const posted = await victim.context().request.post(`${e.idp.issuer}/reactivation/${flowId}/card`, { form, maxRedirects: 0 });
+    expect(posted.status()).toBe(403);
+    // The attacker, polling his flow, finds nothing to confirm and no token.
+    const confirm = await attacker.goto(`${e.idp.issuer}/reactivation/${flowId}/confirm`);
+    expect(confirm!.status()).toBe(409);
+    expect(await db('one_time_tokens').where({ purpose: 'activation_token' }).count({ n: '*' })).toEqual(before);
+    // Staff see each attempt: the API flow opened twice in browsers and once without its secret, the page flow twice.
+    const audited = await db('audit_log').where({ event: 'flow.opened_elsewhere' }).whereRaw("details->>'flow' in (?, ?)", [terminal.flowId, flowId]);
+    expect(audited).toHaveLength(5);
+  }, 90_000);
+
+  it('takes only JSON from no page or its own origin on the terminal endpoints, so a cross-site page cannot start flows for a number', async () => {
+    const post = (headers: Record<string, string>, body: string) => fetch(`${e.idp.issuer}/eid/reactivation/nonce`, { method: 'POST', headers: { 'accept-language': 'en', ...headers }, body });
+    const body = JSON.stringify({ mobile: MOBILE });
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const refused = await post({ 'content-type': type }, type === 'text/plain' ? body : `mobile=${encodeURIComponent(MOBILE)}`);
+      expect([refused.status, await refused.json()]).toEqual([415, { error: 'unsupported_media_type', message: 'This address takes JSON only (Content-Type: application/json).' }]);
+    }
+    const foreign = await post({ 'content-type': 'application/json', origin: 'https://evil.example' }, body);
+    expect([foreign.status, await foreign.json()]).toEqual([403, { error: 'csrf', message: 'Requests from another site are refused.' }]);
+    const own = await post({ 'content-type': 'application/json', origin: e.idp.issuer }, body);
+    expect(own.status).toBe(200);
+    expect(await own.json()).toMatchObject({ flowId: expect.any(String), flowSecret: expect.stringMatching(/^[\w-]{43}$/) });
+  });
 
   it('logs in with the eID, and steps a password session up to eID on acr_values: acr and amr in the ID token', async () => {
     const page = await freshPage();

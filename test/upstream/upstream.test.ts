@@ -263,6 +263,11 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
     await page.fill('#mobile', '0470 12 34 56');
     await page.fill('#token', token);
     await submit(page);
+    // Her own number is proven again by its SMS code: the token alone does not give the account away.
+    await page.waitForURL(`${idp.issuer}/reactivation/account/*/phone`);
+    const sms = await db('outbox').where({ channel: 'sms', recipient: MOBILE }).orderBy('created_at', 'desc').first();
+    await page.fill('#code', /\b(\d{6})\b/.exec(sms.body_text)![1]!);
+    await submit(page);
     await page.waitForURL(`${idp.issuer}/reactivation/account/*/password`);
     const next = 'a new passphrase after the bank';
     await page.fill('#password', next);
@@ -279,6 +284,38 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
     for (const m of messages.slice(-2)) expect(m.body_text).toContain('reactivated through My Bank');
     // The eID consent records what a card shared: the bank shared none of it.
     expect(await db('eid_consents').where({ user_id: jan.id })).toHaveLength(0);
+  }, SLOW);
+
+  it("refuses another browser the attacker's reactivation flow: the victim's bank login cannot vouch for it, and the attacker gets no token", async () => {
+    const { db } = idp.services;
+    // The attacker starts a reactivation "through My Bank" with the victim's own number, and keeps the link to the
+    // bank step instead of following it.
+    const attacker = await browser.newContext({ locale: 'en-GB' });
+    const a = await attacker.newPage();
+    await a.goto(`${idp.issuer}/reactivation`);
+    const csrf = await a.locator('input[name=_csrf]').first().inputValue();
+    const started = await attacker.request.post(`${idp.issuer}/reactivation`, { form: { _csrf: csrf, mobile: '0470 12 34 56', via: 'bank' }, maxRedirects: 0 });
+    expect(started.status()).toBe(303);
+    const link = new URL(started.headers().location!, idp.issuer);
+    const flowId = link.searchParams.get('flow')!;
+    expect(link.pathname).toBe('/upstream/bank/start');
+
+    // The victim, logged in at her bank, opens the link: refused here, never sent to her bank.
+    const victim = await freshPage();
+    const opened = await victim.goto(link.href);
+    expect(opened!.status()).toBe(403);
+    expect(victim.url()).toBe(link.href);
+    expect(await main(victim)).toContain('This page was opened in another browser than the one where this step was started');
+    expect(await axeViolations(victim)).toEqual([]);
+
+    // The attacker's own next steps find a flow nobody vouched for: no card number, no token.
+    const confirm = await a.goto(`${idp.issuer}/reactivation/${flowId}/confirm`);
+    expect(confirm!.status()).toBe(409);
+    const token = await attacker.request.post(`${idp.issuer}/reactivation/${flowId}/confirm`, { form: { _csrf: csrf }, maxRedirects: 0 });
+    expect(token.status()).toBe(409);
+    expect(await db('one_time_tokens').where({ purpose: 'activation_token', flow_id: flowId })).toHaveLength(0);
+    expect(await db('audit_log').where({ event: 'flow.opened_elsewhere' }).whereRaw("details->>'flow' = ?", [flowId])).toHaveLength(1);
+    await attacker.close();
   }, SLOW);
 
   it('creates an account from what the bank vouched for, where sign-up is open', async () => {
