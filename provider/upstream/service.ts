@@ -50,6 +50,17 @@ export interface Returned {
   user: User | undefined;
 }
 
+/**
+ * The account an upstream identity names: the one it was linked to; or, from an upstream staff trust with the
+ * national number (`--trust-national-number`), the account whose eID card holds the number it states. That is full
+ * trust in the upstream (it could name anyone's number), so it is off unless staff turn it on.
+ */
+export async function accountOfIdentity(db: Knex, users: Services['users'], u: Upstream, identity: UpstreamIdentity): Promise<User | undefined> {
+  const link = await findLink(db, u.slug, identity.subjectKey);
+  if (link) return users.findById(db, link.user_id);
+  return identity.nationalNumberHmac && u.trustNationalNumber ? accountOfCard(db, users, identity.nationalNumberHmac) : undefined;
+}
+
 export function createUpstreamService(services: Pick<Services, 'config' | 'db' | 'users' | 'flows' | 'provider'>) {
   const { config, db, users, flows } = services;
   let box: Promise<SecretBox> | undefined;
@@ -62,14 +73,6 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
     const u = await findUpstream(db, slug);
     if (!u || !u.enabled || !u.uses.includes(use)) throw new AppError('upstream_unknown', 'upstream.error.unknown', 404);
     return u;
-  }
-
-  async function accountOf(u: Upstream, identity: UpstreamIdentity): Promise<User | undefined> {
-    const link = await findLink(db, u.slug, identity.subjectKey);
-    if (link) return users.findById(db, link.user_id);
-    // A bank vouching for the national number names the same person as the eID card with that number, but only an
-    // upstream staff trust with that (`--trust-national-number`) may log into a card-linked account it was never linked to.
-    return identity.nationalNumberHmac && u.trustNationalNumber ? accountOfCard(db, users, identity.nationalNumberHmac) : undefined;
   }
 
   /** Links the flow's identity to `user`; refuses (without naming it) an identity that belongs to another account. */
@@ -135,7 +138,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
         throw e;
       }
       const flow = await flows.transition(db, spent, 'returned', 'returned', { identity });
-      const user = await accountOf(u, identity);
+      const user = await accountOfIdentity(db, users, u, identity);
       return { flow, upstream: u, identity, user };
     },
 
