@@ -48,6 +48,8 @@ export function errorPages() {
         code = e.code;
         // An AppError's message is a catalogue key where one exists (error.<code> or the message itself).
         messageKey = MESSAGE_BY_CODE[e.code] ?? (hasMessage(`error.${e.code}`) ? `error.${e.code}` : e.message);
+        // A refusal that is a warning to the person (a flow sent from someone else) says so in its title too.
+        if (hasMessage(`error.${e.code}.title`)) titleKey = `error.${e.code}.title`;
       } else if (isDatabaseUnavailable(e)) {
         status = 503;
         code = 'temporarily_unavailable';

@@ -222,7 +222,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const page = await freshPage();
       for (const left of [4, 3, 2, 1, 0]) {
         await enterToken(page, MOBILE, wrong);
-        expect(await page.locator('#token-error').innerText()).toBe(`This activation token is not right for this mobile number. Check both. ${left} tries left.`);
+        expect(await page.locator('#token-error').innerText()).toBe(`This activation token is not right for this mobile number. Check both. Tries left this hour: ${left}.`);
       }
       await enterToken(page, MOBILE, token);
       expect(await page.locator('#token-error').innerText()).toBe('Too many wrong activation tokens were typed for this mobile number. Try again in 60 minutes.');
@@ -239,7 +239,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const page = await freshPage();
       // The same answer as a wrong token: nobody learns whether a token waits for a number.
       await enterToken(page, '+32470999888', token);
-      expect(await page.locator('#token-error').innerText()).toBe('This activation token is not right for this mobile number. Check both. 4 tries left.');
+      expect(await page.locator('#token-error').innerText()).toBe('This activation token is not right for this mobile number. Check both. Tries left this hour: 4.');
       await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' }).update({ expires_at: new Date(Date.now() - 1000) });
       await enterToken(page, MOBILE, token);
       expect(await page.locator('h1').innerText()).toBe('This activation token has expired');
