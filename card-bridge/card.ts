@@ -28,7 +28,11 @@ export const CARD_DATA_LABELS = {
   addressStreetAndNumber: 'address_street_and_number',
   addressZip: 'address_zip',
   addressMunicipality: 'address_municipality',
+  photoHash: 'photo_hash',
 } as const;
+
+/** Objects the card holds as raw bytes, not text: reported as upper-case hex. Dates stay as printed on the card. */
+export const BINARY_DATA: ReadonlySet<keyof typeof CARD_DATA_LABELS> = new Set(['chipNumber', 'photoHash']);
 
 export type CardData = Partial<Record<keyof typeof CARD_DATA_LABELS, string>>;
 
@@ -39,7 +43,10 @@ export interface Identity {
   nationalNumber: string;
   surname: string;
   givenNames: string;
-  /** The card's data objects: not signed by anything here, so for display and comparison only. */
+  /**
+   * The card's data objects: not signed by anything here, so for display and comparison only. Empty with OpenSC,
+   * which shows no identity objects: the holder then comes from the certificate alone.
+   */
   card: CardData;
 }
 
@@ -87,7 +94,9 @@ function cardData(session: Session): CardData {
   const data: CardData = {};
   for (const [name, label] of Object.entries(CARD_DATA_LABELS) as [keyof CardData, string][]) {
     const object = findByLabel(session, pkcs11js.CKO_DATA, label);
-    if (object) data[name] = readAttribute(session, object, pkcs11js.CKA_VALUE).toString('utf8');
+    if (!object) continue;
+    const value = readAttribute(session, object, pkcs11js.CKA_VALUE);
+    data[name] = BINARY_DATA.has(name) ? value.toString('hex').toUpperCase() : value.toString('utf8');
   }
   return data;
 }
@@ -104,14 +113,27 @@ export function readCard(api: Pkcs11Api, slot: Buffer): Identity {
 // DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256: the card pads, the caller names the hash.
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 
+// beid offers PSS only with the hash done on the card's side (CKM_SHA256_RSA_PKCS_PSS, never CKM_RSA_PKCS_PSS
+// over a digest), so PS256 hands the module the signed fields themselves.
+const PS256_MECHANISM: pkcs11js.Mechanism = {
+  mechanism: pkcs11js.CKM_SHA256_RSA_PKCS_PSS,
+  parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, saltLen: 32 } as pkcs11js.RsaPSS,
+};
+
+/** PS256 only where the module offers its mechanism; asking for it elsewhere is refused before the PIN. */
+function checkMechanism(session: Session, algorithm: WebEidAlgorithm): void {
+  if (algorithm === 'PS256' && !session.api.C_GetMechanismList(session.slot).includes(pkcs11js.CKM_SHA256_RSA_PKCS_PSS)) {
+    throw new BridgeError('bad_request', 'This card or its eID software cannot sign with PS256 (no CKM_SHA256_RSA_PKCS_PSS); ask for RS256');
+  }
+}
+
 function sign(session: Session, key: Buffer, algorithm: WebEidAlgorithm, data: Buffer): Buffer {
-  const hash = digest(algorithm, data);
   const [mechanism, input]: [pkcs11js.Mechanism, Buffer] =
     algorithm === 'RS256'
-      ? [{ mechanism: pkcs11js.CKM_RSA_PKCS }, Buffer.concat([SHA256_DIGEST_INFO, hash])]
+      ? [{ mechanism: pkcs11js.CKM_RSA_PKCS }, Buffer.concat([SHA256_DIGEST_INFO, digest(algorithm, data)])]
       : algorithm === 'PS256'
-        ? [{ mechanism: pkcs11js.CKM_RSA_PKCS_PSS, parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, saltLen: 32 } as pkcs11js.RsaPSS }, hash]
-        : [{ mechanism: pkcs11js.CKM_ECDSA }, hash]; // PKCS#11 returns ECDSA as raw r‖s, which is what Web eID wants.
+        ? [PS256_MECHANISM, data]
+        : [{ mechanism: pkcs11js.CKM_ECDSA }, digest(algorithm, data)]; // PKCS#11 returns ECDSA as raw r‖s, which is what Web eID wants.
   session.api.C_SignInit(session.handle, mechanism, key);
   return session.api.C_Sign(session.handle, input, Buffer.alloc(1024));
 }
@@ -123,6 +145,7 @@ export function authenticate(api: Pkcs11Api, slot: Buffer, request: Authenticate
     const der = authenticationCertificate(session);
     const certificate = new x509.X509Certificate(new Uint8Array(der));
     const algorithm = algorithmFor(certificate.publicKey.algorithm as EcKeyAlgorithm, request.algorithm);
+    checkMechanism(session, algorithm);
     const identity = identityOf(session, certificate);
     login(session, request.pin);
     try {

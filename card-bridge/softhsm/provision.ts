@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type * as x509 from '@peculiar/x509';
 import type { Template } from 'pkcs11js';
-import { CARD_DATA_LABELS, KEY_LABELS, type CardData } from '../card.ts';
+import { BINARY_DATA, CARD_DATA_LABELS, KEY_LABELS, type CardData } from '../card.ts';
 import { BridgeError } from '../errors.ts';
 import { birthDateOf, genderOf } from '../national-number.ts';
 import { closeModule, loadModule } from '../pkcs11/module.ts';
@@ -76,6 +76,7 @@ function cardDataFor(holder: CardHolder, now: Date): CardData {
   return {
     cardNumber: holder.cardNumber,
     chipNumber: randomBytes(16).toString('hex').toUpperCase(),
+    photoHash: randomBytes(32).toString('hex').toUpperCase(),
     validityBeginDate: cardDate(now),
     validityEndDate: cardDate(validUntil),
     issuingMunicipality: 'Brussel',
@@ -132,7 +133,10 @@ export async function provisionSoftHsm(o: ProvisionOptions): Promise<Provisioned
     certificateTemplate(signature, KEY_LABELS.signature, 3),
     certificateTemplate(pki.citizenCa.cert, 'CA', 4),
     certificateTemplate(pki.root.cert, 'Root', 6),
-    ...Object.entries(cardData).map(([name, value]) => dataObjectTemplate(CARD_DATA_LABELS[name as keyof CardData], value)),
+    ...Object.entries(cardData).map(([name, value]) => {
+      const key = name as keyof CardData;
+      return dataObjectTemplate(CARD_DATA_LABELS[key], BINARY_DATA.has(key) ? Buffer.from(value, 'hex') : value);
+    }),
   ]);
   await writePkiFiles(o.outDir, pki, { authentication, signature });
   return { authentication, signature, cardData };
