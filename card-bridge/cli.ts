@@ -25,7 +25,10 @@ Commands:
                                   reactivate your account from this terminal: prints the 6-character token
   provision-softhsm [--national-number NN] [--surname S] [--given-names G] [--card-number N] [--pin PIN]
                     [--key ec-p384|rsa-2048] [--ocsp-url URL] [--ca-issuers-url URL] [--out DIR]
-                                  create a virtual Belgian eID in SoftHSM2 (development and tests)
+                    [--style beid|opensc] [--add]
+                                  create a virtual Belgian eID in SoftHSM2 (development and tests): shown as
+                                  beid shows a card, or as OpenSC does (no identity objects); --add keeps the
+                                  cards already there, as a second card in a second reader
 
 Options for every command: --module PATH (the PKCS#11 module), --help
 
@@ -54,6 +57,8 @@ const COMMANDS = {
     'ocsp-url': { type: 'string', default: 'http://127.0.0.1:2560' },
     'ca-issuers-url': { type: 'string' },
     out: { type: 'string' },
+    style: { type: 'string', default: 'beid' },
+    add: { type: 'boolean' },
   },
 } as const;
 
@@ -129,6 +134,7 @@ async function provision(values: Flags, config: Config): Promise<void> {
       'ocsp-url': z.url({ protocol: /^https?$/ }),
       // Where the card's certificates say their CA is published, as Belgian cards since 2017 do.
       'ca-issuers-url': z.url({ protocol: /^https?$/ }).optional(),
+      style: z.enum(['beid', 'opensc']),
     }),
     values,
   );
@@ -136,9 +142,9 @@ async function provision(values: Flags, config: Config): Promise<void> {
   const confFromEnv = Boolean(process.env.SOFTHSM2_CONF);
   const outDir = resolve(text(values, 'out') ?? resolve(dirname(confPath), 'pki'));
   const holder = { nationalNumber, surname: o.surname, givenNames: o['given-names'], cardNumber: o['card-number'] };
-  await provisionSoftHsm({ holder, pin: o.pin, key: o.key, ocspUrl: o['ocsp-url'], caIssuersUrl: o['ca-issuers-url'], outDir, confPath, modulePath: text(values, 'module') ?? config.softhsmModule });
+  await provisionSoftHsm({ holder, pin: o.pin, key: o.key, ocspUrl: o['ocsp-url'], caIssuersUrl: o['ca-issuers-url'], outDir, confPath, modulePath: text(values, 'module') ?? config.softhsmModule, style: o.style, add: values.add === true });
   const ocspPort = Number(new URL(o['ocsp-url']).port || 80);
-  out(`Virtual Belgian eID (token BELPIC) for ${holder.givenNames} ${holder.surname}, national number ${nationalNumber}, card ${holder.cardNumber}, ${o.key} keys.`);
+  out(`Virtual Belgian eID (${o.style === 'opensc' ? 'as OpenSC shows it, without identity objects' : 'token BELPIC'}) for ${holder.givenNames} ${holder.surname}, national number ${nationalNumber}, card ${holder.cardNumber}, ${o.key} keys.`);
   out(`  SoftHSM2 configuration: ${confPath}${confFromEnv ? '' : ' (found automatically in this folder; elsewhere set SOFTHSM2_CONF)'}`);
   out(`  Test PKI in ${outDir}: the provider may trust root.pem for tests, never in production.`);
   out(`  OCSP responder for ${o['ocsp-url']}: ${ocspResponderCommand(outDir, ocspPort)}`);
