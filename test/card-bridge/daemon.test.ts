@@ -84,7 +84,10 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
 
     const { page, csrf } = await pinPage(op.pinUrl);
     expect(page.status).toBe(200);
-    expect(page.text).toContain(`<strong>${ORIGIN}</strong> asks to identify you`);
+    expect(page.text).toContain('<strong class="host" id="asking-host">idp.example.be</strong>asks to identify you with your Belgian eID card.');
+    expect(page.text).toContain(`<p class="hint" id="asking-origin">${ORIGIN}</p>`);
+    expect(page.text).toContain('<p id="card">Card of Jan Karel Specimen, card number 592123456789</p>');
+    expect(page.text).toContain('Three wrong PINs in a row block the card. The card does not tell how many tries are left.');
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(page.headers.get('x-frame-options')).toBe('DENY');
 
@@ -101,7 +104,7 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
 
     const right = await submitPin(op.pinUrl, { csrf, pin: PIN });
     expect(right.status).toBe(200);
-    expect(right.text).toContain(`You are identified to ${ORIGIN}`);
+    expect(right.text).toContain('You are identified to idp.example.be.');
 
     const done = await call(`/operations/${op.operationId}`);
     expect(done.status).toBe(200);
@@ -184,7 +187,7 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     const [a, b] = await Promise.all([start(), start(randomNonce(), OTHER_ALLOWED)]);
     const [ok, busy] = a.status === 202 ? [a, b] : [b, a];
     expect([ok.status, busy.status]).toEqual([202, 409]);
-    expect(busy.json()).toMatchObject({ error: 'busy', message: expect.stringContaining('Another eID operation is in progress') });
+    expect(busy.json()).toMatchObject({ error: 'busy', message: expect.stringContaining('Another website is using your eID') });
     const op = ok.json();
     const origin = ok === a ? ORIGIN : OTHER_ALLOWED;
 
