@@ -95,6 +95,8 @@ function printStatus(s: Status): void {
 }
 
 async function serve(config: Config, pinFromTerminal: boolean): Promise<void> {
+  // A PIN piped in would be a PIN stored somewhere, read by whoever can read that file or script.
+  if (pinFromTerminal && !process.stdin.isTTY) throw new BridgeError('bad_request', '--pin-from-terminal needs a terminal: standard input is not one (a PIN must not come from a file or a pipe)');
   const [{ startDaemon }, { createPinPrompt }] = await Promise.all([import('./daemon/server.ts'), import('./pin-prompt.ts')]);
   const module = openModule(config.module);
   const terminal = pinFromTerminal ? createPinPrompt() : undefined;
@@ -106,7 +108,7 @@ async function serve(config: Config, pinFromTerminal: boolean): Promise<void> {
     terminal,
     log: (line) => say(`[eid-bridge] ${line}`),
   });
-  out(`eid-bridge listening on ${daemon.url} for ${config.allowedOrigins.join(', ')} (module ${module.path})`);
+  out(`eid-bridge listening on ${daemon.url} for ${config.allowedOrigins?.join(', ') ?? 'any https page'} (module ${module.path})`);
   const stop = async () => {
     await daemon.close();
     terminal?.close();

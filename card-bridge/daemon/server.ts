@@ -28,7 +28,8 @@ import { failureText, LANGUAGES, text, type Language } from './pin-texts.ts';
 
 export interface DaemonOptions {
   port: number;
-  allowedOrigins: readonly string[];
+  /** Only these origins may ask; undefined: any https page, and http on loopback (see guard.ts). */
+  allowedOrigins?: readonly string[] | undefined;
   operationTimeoutSeconds: number;
   module: Pkcs11Module;
   /** Set when the daemon runs with --pin-from-terminal: PINs are then asked there. */

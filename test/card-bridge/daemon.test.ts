@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { type Daemon, pollUntil, randomNonce, removeVirtualCards, startServe, virtualCard, type VirtualCard, webEidSignatureValid } from './helpers.ts';
+import { type Daemon, pollUntil, randomNonce, removeVirtualCards, runCli, startServe, virtualCard, type VirtualCard, webEidSignatureValid } from './helpers.ts';
 
 // Distinctive, so that finding them in a body or a log means a leak, not a coincidence.
 const PIN = '73915604';
@@ -259,14 +259,14 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon with a short timeout, or
   });
 
   it('asks the PIN in the terminal with --pin-from-terminal, and keeps it out of its output', async () => {
-    const daemon = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN }, ['--pin-from-terminal']);
+    const daemon = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN }, ['--pin-from-terminal'], { terminal: true });
     try {
       const nonce = randomNonce();
       const op = await (await authenticate(daemon, nonce)).json();
       expect(op).toMatchObject({ state: 'pin_required', pinSource: 'terminal' });
       expect(op.pinUrl).toBeUndefined();
       await waitUntil(() => (daemon.output().includes(`${ORIGIN} asks to identify you with your eID. PIN (input hidden):`) || undefined), 5000, 'the PIN prompt');
-      daemon.child.stdin!.write(`${PIN}\n`);
+      daemon.child.stdin!.write(`${PIN}\r`);
       const done = await settled(daemon, op.operationId);
       expect(done.state).toBe('done');
       expect(webEidSignatureValid(done.authToken, ORIGIN, nonce)).toBe(true);
@@ -274,5 +274,53 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon with a short timeout, or
     } finally {
       await daemon.stop();
     }
+  });
+
+  it('refuses --pin-from-terminal when standard input is not a terminal: no PIN from a pipe or a file', async () => {
+    const piped = await runCli(['serve', '--pin-from-terminal'], { ...card.env, EID_BRIDGE_PORT: '0' }, `${PIN}\n`);
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toContain('--pin-from-terminal needs a terminal: standard input is not one (a PIN must not come from a file or a pipe) [bad_request]');
+    expect(piped.stdout).not.toContain('listening');
+  });
+});
+
+describe.skipIf(!has('softhsm'))('the eid-bridge daemon without EID_BRIDGE_ALLOWED_ORIGINS', () => {
+  let daemon: Daemon;
+
+  beforeAll(async () => {
+    const card = await virtualCard(['--pin', PIN]);
+    daemon = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: '' });
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    removeVirtualCards();
+  });
+
+  const status = (origin: string) => fetch(`${daemon.url}/status`, { headers: { origin } });
+
+  it('says it serves any https page', () => {
+    expect(daemon.output()).toContain('for any https page');
+  });
+
+  it.each(['https://idp.example.be', 'https://login.other-provider.eu:8443', 'http://localhost:3000', 'http://127.0.0.1:8080'])('answers %s, with CORS for it', async (origin) => {
+    const res = await status(origin);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+  });
+
+  it.each(['http://idp.example.be', 'http://192.168.1.10:3000', 'null', 'file://', 'chrome-extension://abcdefghijklmnop'])('refuses %s with 403 and no CORS header', async (origin) => {
+    const res = await status(origin);
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: 'origin_not_allowed', message: expect.stringContaining('only https pages may') });
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('signs for the origin that asked, which the PIN page shows', async () => {
+    const origin = 'https://login.other-provider.eu:8443';
+    const op = await (await fetch(`${daemon.url}/authenticate`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ nonce: randomNonce(), lang: 'fr' }) })).json();
+    const page = await (await fetch(op.pinUrl)).text();
+    expect(page).toContain('<html lang="fr">');
+    expect(page).toContain('<strong class="host" id="asking-host">login.other-provider.eu:8443</strong>demande à vous identifier avec votre carte eID belge.');
+    expect((await fetch(`${daemon.url}/operations/${op.operationId}`, { method: 'DELETE', headers: { origin } })).status).toBe(204);
   });
 });

@@ -60,7 +60,7 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
   });
 
   it('refuses to pick a card for the terminal', async () => {
-    const terminal = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN }, ['--pin-from-terminal']);
+    const terminal = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN }, ['--pin-from-terminal'], { terminal: true });
     try {
       const res = await fetch(`${terminal.url}/authenticate`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: JSON.stringify({ nonce: randomNonce() }) });
       expect(res.status).toBe(409);
