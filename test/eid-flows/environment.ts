@@ -3,7 +3,7 @@
 // test Citizen CA published at the certificate's caIssuers URL, the provider with a real SMTP server and SMS
 // gateway, and `eid-bridge serve` allowing the provider's origin.
 import { X509Certificate } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -121,9 +121,9 @@ export async function signWithBridge(bridge: Daemon, origin: string, nonce: stri
   return { authToken: done.authToken, cardNumber: done.identity.card.cardNumber, caCertificates: done.caCertificates };
 }
 
-/** A fresh browser context logged in to the provider's own pages on the way to `path`. */
-export async function signIn(browser: Browser, issuer: string, username: string, password: string, path: string): Promise<Page> {
-  const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+/** A fresh browser context (or `context`) logged in to the provider's own pages on the way to `path`. */
+export async function signIn(browser: Browser | BrowserContext, issuer: string, username: string, password: string, path: string): Promise<Page> {
+  const page = await ('newContext' in browser ? await browser.newContext({ locale: 'en-GB' }) : browser).newPage();
   await page.goto(`${issuer}${path}`);
   await page.fill('#identifier', username);
   await page.fill('#password', password);
@@ -138,7 +138,8 @@ export async function readCardOnPage(page: Page, issuer: string, consent = true)
   if (consent) await page.check('#consent');
   const [popup] = await Promise.all([page.context().waitForEvent('page'), page.click('[data-eid-start]')]);
   await popup.waitForLoadState('domcontentloaded');
-  expect(await popup.locator('body').innerText()).toContain(`${issuer} asks to identify you`);
+  expect(await popup.locator('#asking-host').innerText()).toBe(new URL(issuer).host);
+  expect(await popup.locator('#asking-origin').innerText()).toBe(issuer);
   await popup.fill('#pin', PIN);
   const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(issuer), { timeout: 20_000 });
   await popup.click('button[type=submit]');
