@@ -3,7 +3,7 @@
 // card. The extension is a stand-in injected into the page that speaks the extension's page protocol
 // (web-eid:status / web-eid:authenticate, each answered by -ack then -success) with tokens the SoftHSM card signs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { authenticate } from '../../card-bridge/card.ts';
 import { closeModule, loadModule, type Pkcs11Module } from '../../card-bridge/pkcs11/module.ts';
 import { findEid } from '../../card-bridge/pkcs11/slots.ts';
@@ -40,7 +40,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('the eID
   const extensionSigned: string[] = [];
 
   beforeAll(async () => {
-    [e, browser] = await Promise.all([startEidEnvironment(), launchBrowser()]);
+    [e, browser] = await Promise.all([startEidEnvironment({ EID_REGISTRATION: 'true' }), launchBrowser()]);
     process.env.SOFTHSM2_CONF = e.card.conf;
     module = loadModule(SOFTHSM_MODULE);
     const { db, users, hasher } = e.idp.services;
@@ -110,6 +110,33 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('the eID
     expect(extensionSigned.slice(before)).toEqual([e.idp.issuer]);
     expect(await e.idp.db('eid_links').where({ user_id: zoe.id }).first()).toMatchObject({ national_number_hmac: e.hmac, card_number: null });
     await context.close();
+  }, 60_000);
+
+  it('says precisely that the browser refuses this site the way to the bridge (Local Network Access), without asking the bridge', async () => {
+    // The provider's address counts as public and its page is served as http://idp.test: Chromium then refuses a
+    // public, non-secure page any request to this computer, as it does for a real site the person blocked.
+    const port = new URL(e.idp.issuer).port;
+    const lna = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--host-resolver-rules=MAP idp.test 127.0.0.1', `--ip-address-space-overrides=127.0.0.1:${port}=public`],
+    });
+    try {
+      const context = await lna.newContext({ locale: 'en-GB' });
+      const page = await context.newPage();
+      const bridgeRequests: string[] = [];
+      page.on('request', (r) => void (r.url().startsWith(e.bridge.url) && bridgeRequests.push(r.url())));
+      await page.goto(`http://idp.test:${port}/registration/eid`);
+      await page.waitForFunction(() => document.querySelector('[data-eid-status]')?.textContent?.startsWith('Your browser does not let'));
+      expect(await page.locator('[data-eid-status]').innerText()).toBe(
+        'Your browser does not let this site connect to apps on this device, so it cannot reach the card bridge. Allow it in the site settings (the icon left of the address bar), then reload this page.',
+      );
+      expect(await page.locator('[data-eid-install]').isVisible()).toBe(false);
+      expect(await page.locator('[data-eid-start]').isDisabled()).toBe(true);
+      expect(bridgeRequests).toEqual([]);
+    } finally {
+      await lna.close();
+    }
   }, 60_000);
 
   it('reads the card through the extension alone when no bridge runs', async () => {
