@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `eid-bridge` command: argument parsing and output only; the work is in the modules it calls.
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig, settingsHelp, type Config } from './config.ts';
@@ -23,6 +24,8 @@ Commands:
                                   the daemon on 127.0.0.1 for the provider's pages
   activate --provider URL --mobile NUMBER
                                   reactivate your account from this terminal: prints the 6-character token
+  install-autostart               start \`serve\` whenever you log in (systemd user unit, launchd agent, or
+                                  the Windows Run key of your account); uninstall-autostart undoes it
   provision-softhsm [--national-number NN] [--surname S] [--given-names G] [--card-number N] [--pin PIN]
                     [--key ec-p384|rsa-2048] [--ocsp-url URL] [--ca-issuers-url URL] [--out DIR]
                     [--style beid|opensc] [--add]
@@ -46,6 +49,8 @@ const COMMANDS = {
   read: COMMON,
   serve: { ...COMMON, port: { type: 'string' }, 'pin-from-terminal': { type: 'boolean' } },
   activate: { ...COMMON, provider: { type: 'string' }, mobile: { type: 'string' } },
+  'install-autostart': COMMON,
+  'uninstall-autostart': COMMON,
   'provision-softhsm': {
     ...COMMON,
     'national-number': { type: 'string', default: '85073100328' },
@@ -116,6 +121,21 @@ async function serve(config: Config, pinFromTerminal: boolean): Promise<void> {
     process.exit(0);
   };
   process.once('SIGINT', stop).once('SIGTERM', stop);
+}
+
+async function autostart(install: boolean): Promise<void> {
+  const [{ autostartFor, installAutostart, uninstallAutostart }, { isSea }, { homedir }] = await Promise.all([import('./autostart.ts'), import('node:sea'), import('node:os')]);
+  // A single executable starts itself; otherwise Node starts this script.
+  const command = isSea() ? [process.execPath] : [process.execPath, fileURLToPath(import.meta.url)];
+  const plan = autostartFor(process.platform, { home: homedir(), command, uid: process.getuid?.() });
+  const report = install ? installAutostart(plan) : uninstallAutostart(plan);
+  if (report.file) out(`${install ? 'Wrote' : 'Removed'} ${report.file}`);
+  if (report.failed.length) {
+    say(`Could not run: ${report.failed.join('; ')}. ${install ? 'Run it in your desktop session, or log out and in after enabling it' : 'The bridge may still run until you log out'}.`);
+    process.exitCode = 1;
+    return;
+  }
+  out(install ? 'The eID bridge now starts when you log in.' : 'The eID bridge no longer starts when you log in.');
 }
 
 async function provision(values: Flags, config: Config): Promise<void> {
@@ -204,6 +224,9 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'install-autostart':
+    case 'uninstall-autostart':
+      return autostart(command === 'install-autostart');
     case 'provision-softhsm':
       return provision(values, config);
   }
