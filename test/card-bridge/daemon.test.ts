@@ -206,6 +206,15 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     expect((await call(`/operations/${next.json().operationId}`)).json()).toMatchObject({ state: 'failed', error: 'cancelled' });
   });
 
+  it('lets a new request from the same page replace its abandoned operation, which ends as cancelled', async () => {
+    const stale = (await start()).json();
+    const fresh = await start();
+    expect(fresh.status).toBe(202);
+    expect((await call(`/operations/${stale.operationId}`)).json()).toMatchObject({ state: 'failed', error: 'cancelled', message: 'Replaced by a newer request from the same website' });
+    expect((await pinPage(stale.pinUrl)).page.text).toContain('Cancelled. You can close this window');
+    expect((await call(`/operations/${fresh.json().operationId}`, { method: 'DELETE' })).status).toBe(204);
+  });
+
   it('takes the PIN only from its own page, with the form\'s token', async () => {
     const res = await start();
     expect(res.status).toBe(202);
