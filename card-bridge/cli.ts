@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `eid-bridge` command: argument parsing and output only; the work is in the modules it calls.
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig, settingsHelp, type Config } from './config.ts';
@@ -23,9 +24,14 @@ Commands:
                                   the daemon on 127.0.0.1 for the provider's pages
   activate --provider URL --mobile NUMBER
                                   reactivate your account from this terminal: prints the 6-character token
+  install-autostart               start \`serve\` whenever you log in (systemd user unit, launchd agent, or
+                                  the Windows Run key of your account); uninstall-autostart undoes it
   provision-softhsm [--national-number NN] [--surname S] [--given-names G] [--card-number N] [--pin PIN]
                     [--key ec-p384|rsa-2048] [--ocsp-url URL] [--ca-issuers-url URL] [--out DIR]
-                                  create a virtual Belgian eID in SoftHSM2 (development and tests)
+                    [--style beid|opensc] [--add]
+                                  create a virtual Belgian eID in SoftHSM2 (development and tests): shown as
+                                  beid shows a card, or as OpenSC does (no identity objects); --add keeps the
+                                  cards already there, as a second card in a second reader
 
 Options for every command: --module PATH (the PKCS#11 module), --help
 
@@ -43,6 +49,8 @@ const COMMANDS = {
   read: COMMON,
   serve: { ...COMMON, port: { type: 'string' }, 'pin-from-terminal': { type: 'boolean' } },
   activate: { ...COMMON, provider: { type: 'string' }, mobile: { type: 'string' } },
+  'install-autostart': COMMON,
+  'uninstall-autostart': COMMON,
   'provision-softhsm': {
     ...COMMON,
     'national-number': { type: 'string', default: '85073100328' },
@@ -54,6 +62,8 @@ const COMMANDS = {
     'ocsp-url': { type: 'string', default: 'http://127.0.0.1:2560' },
     'ca-issuers-url': { type: 'string' },
     out: { type: 'string' },
+    style: { type: 'string', default: 'beid' },
+    add: { type: 'boolean' },
   },
 } as const;
 
@@ -90,6 +100,8 @@ function printStatus(s: Status): void {
 }
 
 async function serve(config: Config, pinFromTerminal: boolean): Promise<void> {
+  // A PIN piped in would be a PIN stored somewhere, read by whoever can read that file or script.
+  if (pinFromTerminal && !process.stdin.isTTY) throw new BridgeError('bad_request', '--pin-from-terminal needs a terminal: standard input is not one (a PIN must not come from a file or a pipe)');
   const [{ startDaemon }, { createPinPrompt }] = await Promise.all([import('./daemon/server.ts'), import('./pin-prompt.ts')]);
   const module = openModule(config.module);
   const terminal = pinFromTerminal ? createPinPrompt() : undefined;
@@ -101,7 +113,7 @@ async function serve(config: Config, pinFromTerminal: boolean): Promise<void> {
     terminal,
     log: (line) => say(`[eid-bridge] ${line}`),
   });
-  out(`eid-bridge listening on ${daemon.url} for ${config.allowedOrigins.join(', ')} (module ${module.path})`);
+  out(`eid-bridge listening on ${daemon.url} for ${config.allowedOrigins?.join(', ') ?? 'any https page'} (module ${module.path})`);
   const stop = async () => {
     await daemon.close();
     terminal?.close();
@@ -109,6 +121,21 @@ async function serve(config: Config, pinFromTerminal: boolean): Promise<void> {
     process.exit(0);
   };
   process.once('SIGINT', stop).once('SIGTERM', stop);
+}
+
+async function autostart(install: boolean): Promise<void> {
+  const [{ autostartFor, installAutostart, uninstallAutostart }, { isSea }, { homedir }] = await Promise.all([import('./autostart.ts'), import('node:sea'), import('node:os')]);
+  // A single executable starts itself; otherwise Node starts this script.
+  const command = isSea() ? [process.execPath] : [process.execPath, fileURLToPath(import.meta.url)];
+  const plan = autostartFor(process.platform, { home: homedir(), command, uid: process.getuid?.() });
+  const report = install ? installAutostart(plan) : uninstallAutostart(plan);
+  if (report.file) out(`${install ? 'Wrote' : 'Removed'} ${report.file}`);
+  if (report.failed.length) {
+    say(`Could not run: ${report.failed.join('; ')}. ${install ? 'Run it in your desktop session, or log out and in after enabling it' : 'The bridge may still run until you log out'}.`);
+    process.exitCode = 1;
+    return;
+  }
+  out(install ? 'The eID bridge now starts when you log in.' : 'The eID bridge no longer starts when you log in.');
 }
 
 async function provision(values: Flags, config: Config): Promise<void> {
@@ -129,6 +156,7 @@ async function provision(values: Flags, config: Config): Promise<void> {
       'ocsp-url': z.url({ protocol: /^https?$/ }),
       // Where the card's certificates say their CA is published, as Belgian cards since 2017 do.
       'ca-issuers-url': z.url({ protocol: /^https?$/ }).optional(),
+      style: z.enum(['beid', 'opensc']),
     }),
     values,
   );
@@ -136,9 +164,9 @@ async function provision(values: Flags, config: Config): Promise<void> {
   const confFromEnv = Boolean(process.env.SOFTHSM2_CONF);
   const outDir = resolve(text(values, 'out') ?? resolve(dirname(confPath), 'pki'));
   const holder = { nationalNumber, surname: o.surname, givenNames: o['given-names'], cardNumber: o['card-number'] };
-  await provisionSoftHsm({ holder, pin: o.pin, key: o.key, ocspUrl: o['ocsp-url'], caIssuersUrl: o['ca-issuers-url'], outDir, confPath, modulePath: text(values, 'module') ?? config.softhsmModule });
+  await provisionSoftHsm({ holder, pin: o.pin, key: o.key, ocspUrl: o['ocsp-url'], caIssuersUrl: o['ca-issuers-url'], outDir, confPath, modulePath: text(values, 'module') ?? config.softhsmModule, style: o.style, add: values.add === true });
   const ocspPort = Number(new URL(o['ocsp-url']).port || 80);
-  out(`Virtual Belgian eID (token BELPIC) for ${holder.givenNames} ${holder.surname}, national number ${nationalNumber}, card ${holder.cardNumber}, ${o.key} keys.`);
+  out(`Virtual Belgian eID (${o.style === 'opensc' ? 'as OpenSC shows it, without identity objects' : 'token BELPIC'}) for ${holder.givenNames} ${holder.surname}, national number ${nationalNumber}, card ${holder.cardNumber}, ${o.key} keys.`);
   out(`  SoftHSM2 configuration: ${confPath}${confFromEnv ? '' : ' (found automatically in this folder; elsewhere set SOFTHSM2_CONF)'}`);
   out(`  Test PKI in ${outDir}: the provider may trust root.pem for tests, never in production.`);
   out(`  OCSP responder for ${o['ocsp-url']}: ${ocspResponderCommand(outDir, ocspPort)}`);
@@ -196,6 +224,9 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'install-autostart':
+    case 'uninstall-autostart':
+      return autostart(command === 'install-autostart');
     case 'provision-softhsm':
       return provision(values, config);
   }

@@ -44,7 +44,7 @@ const setting = <T extends z.ZodType>(s: Setting<T>): Setting<T> => s;
 
 export const settings = {
   port: setting({ env: 'EID_BRIDGE_PORT', schema: z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535), default: '24127', doc: 'TCP port of `serve` on 127.0.0.1 (0 picks a free port)' }),
-  allowedOrigins: setting({ env: 'EID_BRIDGE_ALLOWED_ORIGINS', schema: originList, default: 'http://localhost:3000', doc: 'comma-separated origins of the provider pages that may use `serve`' }),
+  allowedOrigins: setting({ env: 'EID_BRIDGE_ALLOWED_ORIGINS', schema: originList.optional(), doc: 'comma-separated origins that alone may use `serve` (managed desktops); absent: any https page, and http pages on localhost' }),
   module: setting({ env: 'EID_PKCS11_MODULE', schema: z.string().min(1).optional(), doc: 'PKCS#11 module path; absent: beid, OpenSC, SoftHSM2 are tried in that order' }),
   provider: setting({ env: 'EID_BRIDGE_PROVIDER', schema: providerUrlSchema.optional(), doc: 'identity provider URL for `activate`' }),
   operationTimeout: setting({ env: 'EID_BRIDGE_OPERATION_TIMEOUT', schema: z.coerce.number({ message: 'expected seconds' }).int().positive(), default: '120', doc: 'seconds an authentication may wait for the PIN before it fails with `timeout`' }),

@@ -8,6 +8,7 @@ const STATUS = {
   no_card: 409,
   not_eid: 409,
   no_pinpad: 409,
+  several_cards: 409,
   pin_incorrect: 401,
   pin_locked: 423,
   pin_length: 400,

@@ -1,6 +1,9 @@
 // Who may talk to the daemon. It listens on 127.0.0.1 only, yet any web page the citizen visits can send it
-// requests, so: the Host header must name the daemon itself (a DNS-rebound name fails), the API answers only
-// pages whose Origin is on the allow-list, and CORS / Private Network Access preflights are granted only to them.
+// requests, so the Host header must name the daemon itself (a DNS-rebound name fails). Which pages may ask follows
+// Web eID: any https page, since the card signs H(origin) ‖ H(nonce) and the bridge's own page shows the person
+// who asks, so a token is worth nothing to another site; plain http only on this machine (development). A managed
+// desktop may narrow this to a list (EID_BRIDGE_ALLOWED_ORIGINS). CORS and Private Network Access preflights are
+// granted to the pages that may ask, and to no other.
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { BridgeError } from '../errors.ts';
 
@@ -12,11 +15,28 @@ export function checkHost(req: IncomingMessage, port: number): string {
   return host;
 }
 
-/** The request's Origin when it is on the allow-list; a request without one is refused, not trusted. */
-export function allowedOrigin(req: IncomingMessage, allowed: readonly string[]): string {
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function mayAsk(origin: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false; // "null" (sandboxed frames, file: pages) and anything else that is not an origin
+  }
+  if (url.origin !== origin) return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+}
+
+/**
+ * The request's Origin when that page may ask (on the list when there is one); a request without one is refused,
+ * not trusted.
+ */
+export function allowedOrigin(req: IncomingMessage, allowed: readonly string[] | undefined): string {
   const origin = req.headers.origin;
   if (!origin) throw new BridgeError('no_origin', 'Refused: requests must come from a web page (no Origin header)');
-  if (!allowed.includes(origin)) throw new BridgeError('origin_not_allowed', `Refused: ${origin} may not use the eID bridge (not in EID_BRIDGE_ALLOWED_ORIGINS)`);
+  if (allowed && !allowed.includes(origin)) throw new BridgeError('origin_not_allowed', `Refused: ${origin} may not use the eID bridge (not in EID_BRIDGE_ALLOWED_ORIGINS)`);
+  if (!mayAsk(origin)) throw new BridgeError('origin_not_allowed', `Refused: ${origin} may not use the eID bridge: only https pages may (http only on this computer)`);
   return origin;
 }
 

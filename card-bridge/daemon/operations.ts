@@ -1,13 +1,16 @@
 // Authentication operations of the daemon, and the card they share. One operation holds the card from
-// POST /authenticate until it ends (token made, failed, cancelled or timed out); a second caller meanwhile
-// gets `busy` at once rather than waiting, so that no citizen faces two PIN prompts and the provider's page
-// can say why. A wrong PIN typed on the bridge's page keeps the operation waiting for another try; with the
-// PIN pad or the terminal it ends the operation, and the provider's page starts a new one.
+// POST /authenticate until it ends (token made, failed, cancelled or timed out); a caller from another page
+// meanwhile gets `busy` at once rather than waiting, so that no citizen faces two PIN prompts and the provider's
+// page can say why. The same page asking again (a reload, a second tab of the same site) replaces its own stale
+// operation instead: an abandoned request must not lock the citizen out until it times out.
+// A wrong PIN typed on the bridge's page keeps the operation waiting for another try; with the PIN pad or the
+// terminal it ends the operation, and the provider's page starts a new one.
 import { randomBytes } from 'node:crypto';
-import type { Authentication } from '../card.ts';
+import type { Authentication, InsertedCard } from '../card.ts';
 import { BridgeError } from '../errors.ts';
 import { toBridgeError } from '../pkcs11/errors.ts';
 import type { WebEidAlgorithm } from '../web-eid.ts';
+import type { Language } from './pin-texts.ts';
 
 export type PinSource = 'page' | 'pinpad' | 'terminal';
 export type OperationState = 'pin_required' | 'done' | 'failed';
@@ -17,18 +20,28 @@ export interface Operation {
   origin: string;
   nonce: string;
   algorithm: WebEidAlgorithm | undefined;
+  lang: Language;
+  /** Where the PIN is typed; with several cards, fixed once the person has picked one. */
   pinSource: PinSource;
-  /** Anti-CSRF token of the PIN page's form. */
+  /** The eIDs in the readers when the operation started. */
+  cards: InsertedCard[];
+  /** The card the PIN goes to: the only one, or the one the person picked on the bridge's page. */
+  card?: InsertedCard;
+  /** Wrong PINs typed during this operation: beid never tells how many tries are left, the page warns from this. */
+  wrongPins: number;
+  /** Anti-CSRF token of the PIN page's forms. */
   csrf: string;
   state: OperationState;
   expiresAt: Date;
-  /** Aborts a terminal PIN prompt when the operation ends without it. */
+  /** Aborts a terminal PIN prompt or a PIN pad login when the operation ends without it. */
   abort: AbortController;
   /** The last wrong PIN on the page, while the operation waits for another try. */
   lastError?: BridgeError;
   error?: BridgeError;
   result?: Authentication;
 }
+
+export type OperationInput = Pick<Operation, 'origin' | 'nonce' | 'algorithm' | 'lang' | 'pinSource' | 'cards' | 'card'>;
 
 const RETRY_ON_PAGE = new Set(['pin_incorrect', 'pin_length']);
 // How long a finished operation's outcome stays available to the page that polls for it.
@@ -46,12 +59,15 @@ export class Operations {
     this.#timeoutMs = timeoutMs;
   }
 
-  start(input: Pick<Operation, 'origin' | 'nonce' | 'algorithm' | 'pinSource'>): Operation {
+  start(input: OperationInput): Operation {
+    if (this.#active?.origin === input.origin) {
+      this.fail(this.#active, new BridgeError('cancelled', 'Replaced by a newer request from the same website'));
+    }
     if (this.#active) {
       const seconds = Math.max(1, Math.ceil((this.#active.expiresAt.getTime() - Date.now()) / 1000));
-      throw new BridgeError('busy', `Another eID operation is in progress: finish it in its window, or retry within ${seconds} seconds`);
+      throw new BridgeError('busy', `Another website is using your eID: finish or cancel it in its window, or retry within ${seconds} seconds`);
     }
-    const op: Operation = { ...input, id: randomId(), csrf: randomId(), state: 'pin_required', expiresAt: new Date(Date.now() + this.#timeoutMs), abort: new AbortController() };
+    const op: Operation = { ...input, id: randomId(), csrf: randomId(), wrongPins: 0, state: 'pin_required', expiresAt: new Date(Date.now() + this.#timeoutMs), abort: new AbortController() };
     this.#active = op;
     this.#all.set(op.id, op);
     this.#timers.set(op.id, setTimeout(() => this.fail(op, new BridgeError('timeout', 'The PIN was not entered in time: start again')), this.#timeoutMs).unref());
@@ -62,15 +78,22 @@ export class Operations {
     return this.#all.get(id);
   }
 
-  /** Runs the card work (synchronous, as PKCS#11 calls are) with the PIN, null for the PIN pad; the outcome lands on the operation. */
-  run(op: Operation, pin: string | null, card: (pin: string | null) => Authentication): void {
+  /**
+   * Runs the card work (synchronous for a PIN typed on the computer, a promise while a PIN pad login is waited for
+   * in another thread); the outcome lands on the operation unless it ended meanwhile.
+   */
+  async run(op: Operation, card: () => Authentication | Promise<Authentication>): Promise<void> {
     if (op.state !== 'pin_required') return;
     try {
-      op.result = card(pin);
+      const result = await card();
+      if (op.state !== 'pin_required') return;
+      op.result = result;
       delete op.lastError;
       this.#end(op, 'done');
     } catch (e) {
+      if (op.state !== 'pin_required') return;
       const error = toBridgeError(e);
+      if (error.code === 'pin_incorrect') op.wrongPins++;
       if (op.pinSource === 'page' && RETRY_ON_PAGE.has(error.code)) {
         op.lastError = error;
       } else {

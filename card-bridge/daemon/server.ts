@@ -5,32 +5,37 @@
 //   GET    /operations/:id      → 200 OperationView; the token is handed out once
 //   DELETE /operations/:id      → 204, the operation fails with `cancelled`
 // and for the citizen, in a window the provider's page opens at `pinUrl`:
-//   GET    /pin/:id             → the PIN form;  POST /pin/:id (form: csrf, pin; same origin) → the outcome
+//   GET    /pin/:id             → the choice of card (several in the readers), the PIN form, or the PIN pad notice
+//   POST   /pin/:id             form csrf + card | pin | cancel, same origin → the next of those pages, or the outcome
 // Refusals answer {error, message} with 4xx; an operation's own failure is its state "failed" with the same fields.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { authenticate, type Identity } from '../card.ts';
+import { authenticate, authenticateWith, insertedCards, slotOf, type Identity, type InsertedCard } from '../card.ts';
 import { BridgeError, type BridgeErrorJson } from '../errors.ts';
 import { toBridgeError } from '../pkcs11/errors.ts';
 import type { Pkcs11Module } from '../pkcs11/module.ts';
-import { findEid } from '../pkcs11/slots.ts';
+import { loginInWorker, type OffThreadLogin } from '../pkcs11/pinpad-login.ts';
 import type { PinPrompt } from '../pin-prompt.ts';
 import { status } from '../status.ts';
 import { WEB_EID_ALGORITHMS, type WebEidAuthToken } from '../web-eid.ts';
 import { allowedOrigin, checkHost, checkSameOrigin, corsHeaders, preflightHeaders } from './guard.ts';
 import { parse, readBody, sendJson } from './http.ts';
 import { Operations, type Operation, type OperationState, type PinSource } from './operations.ts';
-import { outcomePage, PAGE_HEADERS, pinForm } from './pin-page.ts';
+import { choiceForm, outcomePage, PAGE_HEADERS, pinForm, pinPadPage } from './pin-page.ts';
+import { failureText, LANGUAGES, text, type Language } from './pin-texts.ts';
 
 export interface DaemonOptions {
   port: number;
-  allowedOrigins: readonly string[];
+  /** Only these origins may ask; undefined: any https page, and http on loopback (see guard.ts). */
+  allowedOrigins?: readonly string[] | undefined;
   operationTimeoutSeconds: number;
   module: Pkcs11Module;
   /** Set when the daemon runs with --pin-from-terminal: PINs are then asked there. */
   terminal?: PinPrompt | undefined;
+  /** How a PIN pad login is waited for without blocking the daemon; by default in a worker thread. */
+  pinPadLogin?: OffThreadLogin | undefined;
   /** Never given a PIN, a request body or a token. */
   log(line: string): void;
 }
@@ -46,7 +51,7 @@ export interface OperationView {
   state: OperationState;
   pinSource: PinSource;
   expiresAt: string;
-  /** While pin_required with pinSource "page": where the citizen types the PIN. */
+  /** While pin_required, unless the PIN is asked in the terminal: the bridge's page for the citizen. */
   pinUrl?: string;
   /** While pin_required after a wrong PIN on the page. */
   lastError?: BridgeErrorJson;
@@ -66,9 +71,11 @@ const authenticateSchema = z.strictObject({
   origin: z.string().optional(),
   pinSource: z.enum(['page', 'pinpad', 'terminal']).optional(),
   algorithm: z.enum(WEB_EID_ALGORITHMS).optional(),
+  /** The language of the asking page, for the bridge's own pages. */
+  lang: z.enum(LANGUAGES).optional(),
 });
 
-const pinFormSchema = z.object({ csrf: z.string().max(64), pin: z.string().max(64) });
+const pinFormSchema = z.object({ csrf: z.string().max(64), pin: z.string().max(64).optional(), card: z.string().max(40).optional(), cancel: z.literal('1').optional() });
 
 const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 // Operation ids are capabilities: logs show a prefix only.
@@ -77,6 +84,8 @@ const redactPath = (path: string) => path.replace(/^\/(pin|operations)\/.*/, '/$
 
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const ops = new Operations(o.operationTimeoutSeconds * 1000);
+  const pinPadLogin = o.pinPadLogin ?? loginInWorker(o.module.path);
+  const { api } = o.module;
   let port = o.port;
   const pinUrl = (op: Operation) => `http://127.0.0.1:${port}/pin/${op.id}`;
 
@@ -84,28 +93,51 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     const base = { operationId: op.id, state: op.state, pinSource: op.pinSource, expiresAt: op.expiresAt.toISOString() };
     if (op.state === 'done' && op.result) return { ...base, authToken: op.result.authToken, identity: op.result.identity, caCertificates: op.result.caCertificates };
     if (op.state === 'failed' && op.error) return { ...base, ...op.error.toJSON() };
-    return { ...base, ...(op.pinSource === 'page' ? { pinUrl: pinUrl(op) } : {}), ...(op.lastError ? { lastError: op.lastError.toJSON() } : {}) };
+    return { ...base, ...(op.pinSource === 'terminal' ? {} : { pinUrl: pinUrl(op) }), ...(op.lastError ? { lastError: op.lastError.toJSON() } : {}) };
   }
 
-  function run(op: Operation, pin: string | null): void {
-    ops.run(op, pin, (p) => authenticate(o.module.api, findEid(o.module.api).handle, { pin: p, origin: op.origin, nonce: op.nonce, algorithm: op.algorithm }));
+  function logged(op: Operation): void {
     const reason = op.error ?? op.lastError;
     o.log(`operation ${short(op.id)}: ${op.state}${reason ? ` (${reason.code})` : ''}`);
   }
 
-  async function pinFromReaderOrTerminal(op: Operation): Promise<void> {
-    let pin: string | null = null;
-    if (op.pinSource === 'terminal') {
-      try {
-        pin = await o.terminal!.ask(`${op.origin} asks to identify you with your eID. PIN (input hidden): `, op.abort.signal);
-      } catch (e) {
-        ops.fail(op, toBridgeError(e));
-        return;
-      }
-    } else {
-      o.log(`operation ${short(op.id)}: type the PIN on the card reader's PIN pad`);
+  const request = (op: Operation) => ({ origin: op.origin, nonce: op.nonce, algorithm: op.algorithm, signal: op.abort.signal });
+
+  /** The PIN typed on the bridge's page or in its terminal goes to the chosen card only. */
+  async function runWithPin(op: Operation, pin: string): Promise<void> {
+    await ops.run(op, () => authenticate(api, slotOf(api, op.card!), { ...request(op), pin }));
+    logged(op);
+  }
+
+  async function runOnPinPad(op: Operation): Promise<void> {
+    o.log(`operation ${short(op.id)}: type the PIN on the card reader's PIN pad`);
+    await ops.run(op, () => authenticateWith(api, slotOf(api, op.card!), request(op), pinPadLogin));
+    logged(op);
+  }
+
+  async function pinFromTerminal(op: Operation): Promise<void> {
+    let pin: string;
+    try {
+      pin = await o.terminal!.ask(`${op.origin} asks to identify you with your eID. PIN (input hidden): `, op.abort.signal);
+    } catch (e) {
+      ops.fail(op, toBridgeError(e));
+      return;
     }
-    run(op, pin);
+    await runWithPin(op, pin);
+  }
+
+  /** Where the PIN is typed, and the card it goes to when that is already known (one card in the readers). */
+  function plan(requested: PinSource | undefined, cards: InsertedCard[]): Pick<Operation, 'pinSource' | 'card'> {
+    const only = cards.length === 1 ? cards[0] : undefined;
+    if (requested === 'terminal' || (requested === undefined && o.terminal)) {
+      if (!o.terminal) throw new BridgeError('bad_request', 'PIN entry in the terminal needs `eid-bridge serve --pin-from-terminal`');
+      if (!only) throw new BridgeError('several_cards', 'Several eID cards are in the readers: leave only the card to use, since the terminal cannot ask which one');
+      return { pinSource: 'terminal', card: only };
+    }
+    if (requested === 'pinpad' && !cards.some((c) => c.pinPad)) throw new BridgeError('no_pinpad', 'The card reader has no PIN pad: type the PIN on the bridge\'s page');
+    // With several cards the person picks one first; the PIN source follows that card's reader.
+    if (!only) return { pinSource: 'page' };
+    return { pinSource: requested ?? (only.pinPad ? 'pinpad' : 'page'), card: only };
   }
 
   async function startAuthentication(req: IncomingMessage, res: ServerResponse, origin: string, cors: OutgoingHttpHeaders): Promise<void> {
@@ -117,15 +149,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     }
     const body = parse(authenticateSchema, json);
     if (body.origin !== undefined && body.origin !== origin) throw new BridgeError('bad_request', 'origin must be the Origin of the page that asks');
-    const slot = findEid(o.module.api);
-    const pinSource = body.pinSource ?? (o.terminal ? 'terminal' : slot.pinPad ? 'pinpad' : 'page');
-    if (pinSource === 'pinpad' && !slot.pinPad) throw new BridgeError('no_pinpad', 'The card reader has no PIN pad: type the PIN on the bridge\'s page');
-    if (pinSource === 'terminal' && !o.terminal) throw new BridgeError('bad_request', 'PIN entry in the terminal needs `eid-bridge serve --pin-from-terminal`');
-    const op = ops.start({ origin, nonce: body.nonce, algorithm: body.algorithm, pinSource });
-    o.log(`operation ${short(op.id)}: ${origin} asks to authenticate, PIN via ${pinSource}`);
+    const cards = insertedCards(api);
+    const op = ops.start({ origin, nonce: body.nonce, algorithm: body.algorithm, lang: body.lang ?? 'en', cards, ...plan(body.pinSource, cards) });
+    o.log(`operation ${short(op.id)}: ${origin} asks to authenticate, ${op.card ? `PIN via ${op.pinSource}` : `${cards.length} cards to choose from`}`);
     sendJson(res, 202, view(op), { ...cors, location: `/operations/${op.id}` });
-    // After the answer is out: a PIN pad login blocks this thread until the citizen has typed the PIN.
-    if (pinSource !== 'page') setImmediate(() => void pinFromReaderOrTerminal(op));
+    if (op.pinSource === 'terminal') setImmediate(() => void pinFromTerminal(op));
+    else if (op.pinSource === 'pinpad') setImmediate(() => void runOnPinPad(op));
   }
 
   function operation(req: IncomingMessage, res: ServerResponse, id: string, origin: string, cors: OutgoingHttpHeaders): void {
@@ -140,27 +169,49 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ops.delivered(op);
   }
 
+  /** The person picked a card on the bridge's page; a PIN pad reader starts waiting for the PIN at once. */
+  function choose(op: Operation, slot: string): void {
+    const card = op.cards.find((c) => c.slot === slot);
+    if (!card || op.card) return;
+    op.card = card;
+    op.pinSource = card.pinPad ? 'pinpad' : 'page';
+    o.log(`operation ${short(op.id)}: card chosen, PIN via ${op.pinSource}`);
+    if (op.pinSource === 'pinpad') void runOnPinPad(op);
+  }
+
   async function pinPage(req: IncomingMessage, res: ServerResponse, host: string, id: string): Promise<void> {
     const send = (statusCode: number, html: string) => void res.writeHead(statusCode, PAGE_HEADERS).end(html);
     const op = ops.get(id);
-    if (!op || op.pinSource !== 'page') return send(404, outcomePage('Request not found', 'This eID request does not exist or has ended: start again from the website.'));
+    if (!op || op.pinSource === 'terminal') return send(404, outcomePage('en', text('en', 'not_found.title'), text('en', 'not_found.body')));
+    const lang: Language = op.lang;
+    const refused = (message: string) => send(403, outcomePage(lang, text(lang, 'refused.title'), message));
     let statusCode = 200;
     if (req.method === 'POST') {
       try {
         checkSameOrigin(req, host);
       } catch (e) {
-        return send(403, outcomePage('Refused', (e as Error).message));
+        return refused((e as Error).message);
       }
       const form = pinFormSchema.safeParse(Object.fromEntries(new URLSearchParams(await readBody(req, 'application/x-www-form-urlencoded'))));
-      if (!form.success || !sameSecret(form.data.csrf, op.csrf)) return send(403, outcomePage('Refused', 'This form is not valid any more: start again from the website.'));
-      run(op, form.data.pin);
-      statusCode = op.lastError?.status ?? 200;
+      if (!form.success || !sameSecret(form.data.csrf, op.csrf)) return refused(text(lang, 'refused.form'));
+      if (form.data.cancel) ops.fail(op, new BridgeError('cancelled', 'Cancelled on the eID bridge\'s page'));
+      else if (!op.card && form.data.card) choose(op, form.data.card);
+      else if (op.card && op.pinSource === 'page' && form.data.pin !== undefined) {
+        await runWithPin(op, form.data.pin);
+        statusCode = op.lastError?.status ?? 200;
+      }
     } else if (req.method !== 'GET') {
-      return send(404, outcomePage('Not found', 'Nothing here.'));
+      return send(404, outcomePage(lang, text(lang, 'not_found.title'), text(lang, 'not_found.body')));
     }
-    if (op.state === 'pin_required') return send(statusCode, pinForm({ origin: op.origin, csrf: op.csrf, error: op.lastError?.message }));
-    if (op.state === 'done') return send(200, outcomePage('Identified', `You are identified to ${op.origin}. You can close this window and go back to the website.`));
-    send(op.error?.status ?? 500, outcomePage('Not identified', op.error?.message ?? 'The eID operation failed: start again from the website.'));
+    const page = { lang, origin: op.origin, csrf: op.csrf };
+    if (op.state === 'pin_required') {
+      if (!op.card) return send(statusCode, choiceForm({ ...page, cards: op.cards }));
+      if (op.pinSource === 'pinpad') return send(statusCode, pinPadPage({ ...page, card: op.card }));
+      const error = op.lastError ? (op.lastError.code === 'pin_length' ? 'pin.length' : 'pin.wrong') : undefined;
+      return send(statusCode, pinForm({ ...page, card: op.card, error, lastTry: op.wrongPins >= 2 }));
+    }
+    if (op.state === 'done') return send(200, outcomePage(lang, text(lang, 'done.title'), text(lang, 'done.body', { host: new URL(op.origin).host })));
+    send(op.error?.status ?? 500, outcomePage(lang, text(lang, 'failed.title'), failureText(lang, op.error?.code ?? 'internal', op.error?.message ?? 'The eID operation failed: start again from the website.')));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -12,6 +12,16 @@ const CARD_REMOVED = new Set([
   pkcs11js.CKR_SLOT_ID_INVALID,
 ]);
 
+// The reader or the card misbehaved (a worn chip, a loose reader, the middleware's own failure): nothing the
+// citizen typed is at fault, and taking the card out and in again is what helps.
+const CARD_FAILURE = new Set([
+  pkcs11js.CKR_DEVICE_ERROR,
+  pkcs11js.CKR_DEVICE_MEMORY,
+  pkcs11js.CKR_TOKEN_NOT_RECOGNIZED,
+  pkcs11js.CKR_GENERAL_ERROR,
+  pkcs11js.CKR_FUNCTION_FAILED,
+]);
+
 export const pkcs11Code = (e: unknown): number | undefined => (e instanceof pkcs11js.Pkcs11Error ? e.code : undefined);
 
 /** Tries left when the module tells (beid never does; SoftHSM does not count). */
@@ -33,8 +43,11 @@ export function toBridgeError(e: unknown): BridgeError {
   if (code === pkcs11js.CKR_PIN_LEN_RANGE || code === pkcs11js.CKR_PIN_INVALID) return pinLengthError(e);
   if (CARD_REMOVED.has(code)) return new BridgeError('card_removed', 'The card was removed: insert it again and retry', { cause: e });
   if (code === pkcs11js.CKR_FUNCTION_CANCELED) return new BridgeError('cancelled', 'PIN entry was cancelled on the card reader', { cause: e });
-  const name = (e as Error).message;
-  return new BridgeError('card_error', `The card reader reported an error (${name}): take the card out, insert it again and retry`, { cause: e });
+  const name = (e as Error).message.split(':')[0];
+  if (CARD_FAILURE.has(code)) {
+    return new BridgeError('card_error', `The card or the card reader did not answer properly (${name}): take the card out, insert it again and retry; if it keeps failing, try another reader`, { cause: e });
+  }
+  return new BridgeError('card_error', `The eID software refused the operation (${name}): update the Belgian eID software, then retry`, { cause: e });
 }
 
 export function pinLengthError(cause?: unknown): BridgeError {

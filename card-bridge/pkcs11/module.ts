@@ -12,6 +12,7 @@ export type Pkcs11Api = Pick<
   | 'C_GetSlotList'
   | 'C_GetSlotInfo'
   | 'C_GetTokenInfo'
+  | 'C_GetMechanismList'
   | 'C_OpenSession'
   | 'C_CloseSession'
   | 'C_Login'

@@ -1,6 +1,7 @@
 // Sessions, login and object lookup. Every PKCS#11 failure leaves this file as a BridgeError.
 import pkcs11js from 'pkcs11js';
 import type { Template } from 'pkcs11js';
+import type { BridgeError } from '../errors.ts';
 import { pinIncorrect, pinLocked, pkcs11Code, toBridgeError } from './errors.ts';
 import type { Pkcs11Api } from './module.ts';
 import { pinTriesLeft } from './slots.ts';
@@ -11,7 +12,10 @@ export interface Session {
   handle: Buffer;
 }
 
-/** Runs `fn` in a session on `slot`, closing it whatever happens (a pulled card makes closing fail too). */
+/**
+ * Runs `fn` in a session on `slot`, closing it whatever happens (a pulled card makes closing fail too). When `fn`
+ * returns a promise (a PIN pad login waited for in another thread), the session is closed once it settles.
+ */
 export function withSession<T>(api: Pkcs11Api, slot: Buffer, fn: (session: Session) => T, options: { readWrite?: boolean } = {}): T {
   let handle: Buffer;
   try {
@@ -19,17 +23,42 @@ export function withSession<T>(api: Pkcs11Api, slot: Buffer, fn: (session: Sessi
   } catch (e) {
     throw toBridgeError(e);
   }
-  try {
-    return fn({ api, slot, handle });
-  } catch (e) {
-    throw toBridgeError(e);
-  } finally {
+  const close = () => {
     try {
       api.C_CloseSession(handle);
     } catch {
-      // Already gone with the card; the error that matters was thrown above.
+      // Already gone with the card; the error that matters is thrown.
     }
+  };
+  let result: T;
+  try {
+    result = fn({ api, slot, handle });
+  } catch (e) {
+    close();
+    throw toBridgeError(e);
   }
+  if (!(result instanceof Promise)) {
+    close();
+    return result;
+  }
+  return result.then(
+    (value: unknown) => (close(), value),
+    (e: unknown) => {
+      close();
+      throw toBridgeError(e);
+    },
+  ) as T;
+}
+
+/** A failed C_Login as the citizen should hear it: a wrong PIN with the tries left when the token tells. */
+export function loginError(session: Session, e: unknown): BridgeError | undefined {
+  const code = pkcs11Code(e);
+  if (code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN) return undefined;
+  if (code === pkcs11js.CKR_PIN_INCORRECT) {
+    const triesLeft = pinTriesLeft(session.api, session.slot);
+    return triesLeft === 0 ? pinLocked(e) : pinIncorrect(triesLeft, e);
+  }
+  return toBridgeError(e);
 }
 
 /**
@@ -40,13 +69,8 @@ export function login(session: Session, pin: string | null): void {
   try {
     session.api.C_Login(session.handle, pkcs11js.CKU_USER, pin ?? '');
   } catch (e) {
-    const code = pkcs11Code(e);
-    if (code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN) return;
-    if (code === pkcs11js.CKR_PIN_INCORRECT) {
-      const triesLeft = pinTriesLeft(session.api, session.slot);
-      throw triesLeft === 0 ? pinLocked(e) : pinIncorrect(triesLeft, e);
-    }
-    throw toBridgeError(e);
+    const error = loginError(session, e);
+    if (error) throw error;
   }
 }
 

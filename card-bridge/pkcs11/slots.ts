@@ -48,16 +48,21 @@ export function listSlots(api: Pkcs11Api): SlotReport[] {
   });
 }
 
-/** The first slot holding a Belgian eID, or the error telling the citizen what is missing. */
-export function eidSlotOf(slots: SlotReport[]): SlotReport {
-  const eid = slots.find((s) => s.eid);
-  if (eid) return eid;
+/** Every slot holding a Belgian eID (one per reader), or the error telling the citizen what is missing. */
+export function eidSlotsOf(slots: SlotReport[]): SlotReport[] {
+  const eids = slots.filter((s) => s.eid);
+  if (eids.length) return eids;
   if (slots.length === 0) throw new BridgeError('no_reader', 'No card reader found: connect your card reader');
   if (!slots.some((s) => s.cardPresent)) throw new BridgeError('no_card', 'No card in the reader: insert your Belgian eID card');
   throw new BridgeError('not_eid', 'The card in the reader is not a Belgian eID: insert your eID card');
 }
 
+/** The first slot holding a Belgian eID: for the terminal commands, where the citizen has one card at hand. */
+export const eidSlotOf = (slots: SlotReport[]): SlotReport => eidSlotsOf(slots)[0]!;
+
 export const findEid = (api: Pkcs11Api): SlotReport => eidSlotOf(listSlots(api));
+
+export const findEids = (api: Pkcs11Api): SlotReport[] => eidSlotsOf(listSlots(api));
 
 /** PIN tries left as the token's flags tell after a failed login; undefined when it does not say. */
 export function pinTriesLeft(api: Pkcs11Api, slot: Buffer): number | undefined {

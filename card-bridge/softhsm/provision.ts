@@ -4,18 +4,24 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type * as x509 from '@peculiar/x509';
 import type { Template } from 'pkcs11js';
-import { CARD_DATA_LABELS, KEY_LABELS, type CardData } from '../card.ts';
+import { BINARY_DATA, CARD_DATA_LABELS, KEY_LABELS, type CardData } from '../card.ts';
 import { BridgeError } from '../errors.ts';
 import { birthDateOf, genderOf } from '../national-number.ts';
 import { closeModule, loadModule } from '../pkcs11/module.ts';
 import { login, logout, withSession } from '../pkcs11/session.ts';
-import { findEid } from '../pkcs11/slots.ts';
+import { listSlots } from '../pkcs11/slots.ts';
 import { ensureSoftHsmConf } from './conf.ts';
 import { loadOrCreatePki, writePkiFiles } from './pki-files.ts';
 import { certificateTemplate, dataObjectTemplate, keyPairTemplates } from './token-objects.ts';
 import { generateKeyPair, issueAuthenticationCertificate, issueSignatureCertificate, type KeyKind } from './test-pki.ts';
 
-export const TOKEN_LABEL = 'BELPIC';
+/**
+ * How the virtual card shows itself: as the official beid module does (identity data objects, token "BELPIC"), or
+ * as OpenSC does, which reads the card's PKCS#15 structure only: certificates and keys, no identity objects, and the
+ * PIN's name after the token label.
+ */
+export const CARD_STYLES = { beid: 'BELPIC', opensc: 'BELPIC (Basic PIN)' } as const;
+export type CardStyle = keyof typeof CARD_STYLES;
 // The security officer PIN plays the PUK's part; nothing in the bridge uses it.
 const SO_PIN = '12345678';
 
@@ -35,6 +41,9 @@ export interface ProvisionOptions {
   outDir: string;
   confPath: string;
   modulePath: string;
+  style?: CardStyle | undefined;
+  /** Keep the cards already in this configuration: a second card, as in a second reader. */
+  add?: boolean | undefined;
 }
 
 export interface Provisioned {
@@ -43,24 +52,32 @@ export interface Provisioned {
   cardData: CardData;
 }
 
-function softhsmUtil(confPath: string, args: string[]): void {
-  execFileSync('softhsm2-util', args, { env: { ...process.env, SOFTHSM2_CONF: confPath }, stdio: 'pipe' });
+function softhsmUtil(confPath: string, args: string[]): string {
+  return execFileSync('softhsm2-util', args, { env: { ...process.env, SOFTHSM2_CONF: confPath }, stdio: 'pipe' }).toString();
 }
 
-/** Deletes every BELPIC token of this configuration, then initialises a free slot as a new one. */
-function replaceToken(confPath: string, pin: string): void {
-  for (let i = 0; i < 16; i++) {
-    try {
-      softhsmUtil(confPath, ['--delete-token', '--token', TOKEN_LABEL]);
-    } catch {
-      break; // none left
+function deleteCards(confPath: string): void {
+  for (const label of Object.values(CARD_STYLES)) {
+    for (let i = 0; i < 16; i++) {
+      try {
+        softhsmUtil(confPath, ['--delete-token', '--token', label]);
+      } catch {
+        break; // none left
+      }
     }
   }
+}
+
+/** Initialises a free slot as a new card; returns its slot id, as softhsm2-util reports it. */
+function newToken(confPath: string, label: string, pin: string): string {
   try {
-    softhsmUtil(confPath, ['--init-token', '--free', '--label', TOKEN_LABEL, '--so-pin', SO_PIN, '--pin', pin]);
+    const output = softhsmUtil(confPath, ['--init-token', '--free', '--label', label, '--so-pin', SO_PIN, '--pin', pin]);
+    const slot = /reassigned to slot (\d+)/.exec(output)?.[1];
+    if (!slot) throw new Error(`unexpected output: ${output.trim()}`);
+    return slot;
   } catch (e) {
     const detail = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message;
-    throw new BridgeError('softhsm_error', `softhsm2-util could not create the ${TOKEN_LABEL} token (${detail}); is softhsm2 installed?`, { cause: e });
+    throw new BridgeError('softhsm_error', `softhsm2-util could not create the ${label} token (${detail}); is softhsm2 installed?`, { cause: e });
   }
 }
 
@@ -76,6 +93,7 @@ function cardDataFor(holder: CardHolder, now: Date): CardData {
   return {
     cardNumber: holder.cardNumber,
     chipNumber: randomBytes(16).toString('hex').toUpperCase(),
+    photoHash: randomBytes(32).toString('hex').toUpperCase(),
     validityBeginDate: cardDate(now),
     validityEndDate: cardDate(validUntil),
     issuingMunicipality: 'Brussel',
@@ -93,12 +111,13 @@ function cardDataFor(holder: CardHolder, now: Date): CardData {
   };
 }
 
-function writeObjects(modulePath: string, confPath: string, pin: string, objects: Template[]): void {
+function writeObjects(modulePath: string, confPath: string, slotId: string, pin: string, objects: Template[]): void {
   // SoftHSM reads SOFTHSM2_CONF when the module is initialised, in this process.
   process.env.SOFTHSM2_CONF = confPath;
   const module = loadModule(modulePath);
   try {
-    const slot = findEid(module.api);
+    const slot = listSlots(module.api).find((s) => s.id === slotId);
+    if (!slot) throw new BridgeError('softhsm_error', `SoftHSM2 shows no slot ${slotId} after creating it`);
     withSession(module.api, slot.handle, (session) => {
       login(session, pin);
       try {
@@ -114,7 +133,9 @@ function writeObjects(modulePath: string, confPath: string, pin: string, objects
 
 export async function provisionSoftHsm(o: ProvisionOptions): Promise<Provisioned> {
   ensureSoftHsmConf(o.confPath);
-  replaceToken(o.confPath, o.pin);
+  const style = o.style ?? 'beid';
+  if (!o.add) deleteCards(o.confPath);
+  const slotId = newToken(o.confPath, CARD_STYLES[style], o.pin);
   const pki = await loadOrCreatePki(o.outDir, o.key);
   const [authKeys, signKeys] = await Promise.all([generateKeyPair(o.key), generateKeyPair(o.key)]);
   const published = { ocspUrl: o.ocspUrl, caIssuersUrl: o.caIssuersUrl };
@@ -122,8 +143,8 @@ export async function provisionSoftHsm(o: ProvisionOptions): Promise<Provisioned
   const signature = await issueSignatureCertificate(pki.citizenCa, o.holder, { publicKey: signKeys.publicKey, ...published });
   const authTemplates = await keyPairTemplates(authKeys, KEY_LABELS.authentication, 2);
   const signTemplates = await keyPairTemplates(signKeys, KEY_LABELS.signature, 3);
-  const cardData = cardDataFor(o.holder, new Date());
-  writeObjects(o.modulePath, o.confPath, o.pin, [
+  const cardData = style === 'beid' ? cardDataFor(o.holder, new Date()) : {};
+  writeObjects(o.modulePath, o.confPath, slotId, o.pin, [
     authTemplates.privateKey,
     authTemplates.publicKey,
     signTemplates.privateKey,
@@ -132,7 +153,10 @@ export async function provisionSoftHsm(o: ProvisionOptions): Promise<Provisioned
     certificateTemplate(signature, KEY_LABELS.signature, 3),
     certificateTemplate(pki.citizenCa.cert, 'CA', 4),
     certificateTemplate(pki.root.cert, 'Root', 6),
-    ...Object.entries(cardData).map(([name, value]) => dataObjectTemplate(CARD_DATA_LABELS[name as keyof CardData], value)),
+    ...Object.entries(cardData).map(([name, value]) => {
+      const key = name as keyof CardData;
+      return dataObjectTemplate(CARD_DATA_LABELS[key], BINARY_DATA.has(key) ? Buffer.from(value, 'hex') : value);
+    }),
   ]);
   await writePkiFiles(o.outDir, pki, { authentication, signature });
   return { authentication, signature, cardData };

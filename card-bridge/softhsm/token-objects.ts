@@ -84,7 +84,8 @@ export function certificateTemplate(cert: x509.X509Certificate, label: string, i
   ];
 }
 
-export function dataObjectTemplate(label: string, value: string): Template {
+/** `value` as the card stores it: text for most fields, bytes for the chip number and the photo's hash. */
+export function dataObjectTemplate(label: string, value: string | Buffer): Template {
   return [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_DATA },
     { type: pkcs11js.CKA_TOKEN, value: true },
@@ -92,6 +93,6 @@ export function dataObjectTemplate(label: string, value: string): Template {
     { type: pkcs11js.CKA_MODIFIABLE, value: false },
     { type: pkcs11js.CKA_LABEL, value: label },
     { type: pkcs11js.CKA_OBJECT_ID, value: Buffer.from(label.startsWith('address_') ? 'address' : 'id') },
-    { type: pkcs11js.CKA_VALUE, value: Buffer.from(value, 'utf8') },
+    { type: pkcs11js.CKA_VALUE, value: typeof value === 'string' ? Buffer.from(value, 'utf8') : value },
   ];
 }

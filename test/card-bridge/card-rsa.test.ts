@@ -2,14 +2,15 @@
 // certificate's public key and accepted by the provider's validator.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pkcs11js from 'pkcs11js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { authenticate } from '../../card-bridge/card.ts';
 import { closeModule, loadModule, type Pkcs11Module } from '../../card-bridge/pkcs11/module.ts';
 import { findEid } from '../../card-bridge/pkcs11/slots.ts';
 import type { WebEidAlgorithm } from '../../card-bridge/web-eid.ts';
 import { validateEidAuthToken } from '../../provider/eid/index.ts';
 import { has } from '../helpers/components.ts';
-import { randomNonce, removeVirtualCards, SOFTHSM_MODULE, virtualCard, type VirtualCard, webEidSignatureValid } from './helpers.ts';
+import { randomNonce, removeVirtualCards, withFaults, SOFTHSM_MODULE, virtualCard, type VirtualCard, webEidSignatureValid } from './helpers.ts';
 
 const ORIGIN = 'http://localhost:3000';
 
@@ -27,7 +28,7 @@ describe.skipIf(!has('softhsm'))('a Belgian eID with RSA-2048 keys', () => {
     removeVirtualCards();
   });
 
-  const sign = (nonce: string, algorithm?: WebEidAlgorithm) => authenticate(module.api, findEid(module.api).handle, { pin: '1357', origin: ORIGIN, nonce, algorithm });
+  const sign = (nonce: string, algorithm?: WebEidAlgorithm, api = module.api) => authenticate(api, findEid(api).handle, { pin: '1357', origin: ORIGIN, nonce, algorithm });
 
   it.each([
     [undefined, 'RS256'],
@@ -47,6 +48,22 @@ describe.skipIf(!has('softhsm'))('a Belgian eID with RSA-2048 keys', () => {
       revocation: false,
     });
     expect(identity.nationalNumber).toBe('85073100328');
+  });
+
+  it('signs PS256 with CKM_SHA256_RSA_PKCS_PSS, the PSS mechanism beid offers', () => {
+    const mechanisms: number[] = [];
+    const api = withFaults(module.api, { C_SignInit: (session, mechanism, key) => (mechanisms.push(mechanism.mechanism), module.api.C_SignInit(session, mechanism, key)) });
+    sign(randomNonce(), 'PS256', api);
+    expect(mechanisms).toEqual([pkcs11js.CKM_SHA256_RSA_PKCS_PSS]);
+  });
+
+  it('refuses PS256 before the PIN when the module does not offer that mechanism', () => {
+    const login = vi.fn((session: Buffer, user: number, pin?: string) => module.api.C_Login(session, user, pin));
+    const api = withFaults(module.api, { C_Login: login, C_GetMechanismList: (slot) => module.api.C_GetMechanismList(slot).filter((m) => m !== pkcs11js.CKM_SHA256_RSA_PKCS_PSS) });
+    expect(() => sign(randomNonce(), 'PS256', api)).toThrow(expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('cannot sign with PS256') }));
+    expect(login).not.toHaveBeenCalled();
+    expect(sign(randomNonce(), undefined, api).authToken.algorithm).toBe('RS256');
+    expect(login).toHaveBeenCalledOnce();
   });
 
   it('refuses an EC algorithm for an RSA key', () => {

@@ -7,6 +7,7 @@ import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { authenticate, readCard } from '../../card-bridge/card.ts';
 import { closeModule, loadModule, type Pkcs11Api, type Pkcs11Module } from '../../card-bridge/pkcs11/module.ts';
+import { findByLabel, readAttribute, withSession } from '../../card-bridge/pkcs11/session.ts';
 import { findEid, type SlotReport } from '../../card-bridge/pkcs11/slots.ts';
 import { validateEidAuthToken } from '../../provider/eid/index.ts';
 import { has } from '../helpers/components.ts';
@@ -62,8 +63,19 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
         addressStreetAndNumber: 'Wetstraat 16',
         addressZip: '1000',
         addressMunicipality: 'Brussel',
+        chipNumber: expect.stringMatching(/^[0-9A-F]{32}$/),
+        photoHash: expect.stringMatching(/^[0-9A-F]{64}$/),
       }),
     });
+  });
+
+  it('reports the binary objects (chip number, photo hash) as the hex of the bytes on the card', () => {
+    const { card: data } = readCard(module.api, slot.handle);
+    const raw = (label: string) => withSession(module.api, slot.handle, (s) => readAttribute(s, findByLabel(s, pkcs11js.CKO_DATA, label)!, pkcs11js.CKA_VALUE));
+    expect(raw('chip_number')).toHaveLength(16);
+    expect(data.chipNumber).toBe(raw('chip_number').toString('hex').toUpperCase());
+    expect(raw('photo_hash')).toHaveLength(32);
+    expect(data.photoHash).toBe(raw('photo_hash').toString('hex').toUpperCase());
   });
 
   it('signs an ES384 Web eID token that verifies with the certificate\'s key', () => {
@@ -132,7 +144,10 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
     ['the card is pulled while signing', { C_Sign: () => { throw pkcs11Error('CKR_DEVICE_REMOVED', 'C_Sign'); } }, { code: 'card_removed', message: 'The card was removed: insert it again and retry' }],
     ['the token is gone before signing', { C_SignInit: () => { throw pkcs11Error('CKR_TOKEN_NOT_PRESENT', 'C_SignInit'); } }, { code: 'card_removed' }],
     ['the session died with the card', { C_FindObjectsInit: () => { throw pkcs11Error('CKR_SESSION_HANDLE_INVALID', 'C_FindObjectsInit'); } }, { code: 'card_removed' }],
-    ['the reader fails', { C_Sign: () => { throw pkcs11Error('CKR_DEVICE_ERROR', 'C_Sign'); } }, { code: 'card_error', message: expect.stringContaining('CKR_DEVICE_ERROR') }],
+    ['the reader fails', { C_Sign: () => { throw pkcs11Error('CKR_DEVICE_ERROR', 'C_Sign'); } }, { code: 'card_error', message: 'The card or the card reader did not answer properly (CKR_DEVICE_ERROR): take the card out, insert it again and retry; if it keeps failing, try another reader' }],
+    ['the chip is not recognised any more', { C_FindObjectsInit: () => { throw pkcs11Error('CKR_TOKEN_NOT_RECOGNIZED', 'C_FindObjectsInit'); } }, { code: 'card_error', message: expect.stringContaining('(CKR_TOKEN_NOT_RECOGNIZED): take the card out') }],
+    ['the middleware fails', { C_SignInit: () => { throw pkcs11Error('CKR_FUNCTION_FAILED', 'C_SignInit'); } }, { code: 'card_error', message: expect.stringContaining('did not answer properly (CKR_FUNCTION_FAILED)') }],
+    ['the module refuses the mechanism', { C_SignInit: () => { throw pkcs11Error('CKR_MECHANISM_INVALID', 'C_SignInit'); } }, { code: 'card_error', message: 'The eID software refused the operation (CKR_MECHANISM_INVALID): update the Belgian eID software, then retry' }],
   ] as [string, Partial<Pkcs11Api>, object][])('when %s, the error is mapped and the session closed', (_, faults, expected) => {
     let open = 0;
     const api = withFaults(module.api, {

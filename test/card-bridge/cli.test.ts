@@ -97,6 +97,7 @@ describe.skipIf(!has('softhsm'))('eid-bridge on a virtual eID', () => {
         addressStreetAndNumber: 'Wetstraat 16',
         addressZip: '1000',
         addressMunicipality: 'Brussel',
+        photoHash: expect.stringMatching(/^[0-9A-F]{64}$/),
       },
     });
   });

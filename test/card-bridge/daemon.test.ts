@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { type Daemon, pollUntil, randomNonce, removeVirtualCards, startServe, virtualCard, type VirtualCard, webEidSignatureValid } from './helpers.ts';
+import { type Daemon, pollUntil, randomNonce, removeVirtualCards, runCli, startServe, virtualCard, type VirtualCard, webEidSignatureValid } from './helpers.ts';
 
 // Distinctive, so that finding them in a body or a log means a leak, not a coincidence.
 const PIN = '73915604';
@@ -84,7 +84,10 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
 
     const { page, csrf } = await pinPage(op.pinUrl);
     expect(page.status).toBe(200);
-    expect(page.text).toContain(`<strong>${ORIGIN}</strong> asks to identify you`);
+    expect(page.text).toContain('<strong class="host" id="asking-host">idp.example.be</strong>asks to identify you with your Belgian eID card.');
+    expect(page.text).toContain(`<p class="hint" id="asking-origin">${ORIGIN}</p>`);
+    expect(page.text).toContain('<p id="card">Card of Jan Karel Specimen, card number 592123456789</p>');
+    expect(page.text).toContain('Three wrong PINs in a row block the card. The card does not tell how many tries are left.');
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(page.headers.get('x-frame-options')).toBe('DENY');
 
@@ -101,7 +104,7 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
 
     const right = await submitPin(op.pinUrl, { csrf, pin: PIN });
     expect(right.status).toBe(200);
-    expect(right.text).toContain(`You are identified to ${ORIGIN}`);
+    expect(right.text).toContain('You are identified to idp.example.be.');
 
     const done = await call(`/operations/${op.operationId}`);
     expect(done.status).toBe(200);
@@ -184,7 +187,7 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     const [a, b] = await Promise.all([start(), start(randomNonce(), OTHER_ALLOWED)]);
     const [ok, busy] = a.status === 202 ? [a, b] : [b, a];
     expect([ok.status, busy.status]).toEqual([202, 409]);
-    expect(busy.json()).toMatchObject({ error: 'busy', message: expect.stringContaining('Another eID operation is in progress') });
+    expect(busy.json()).toMatchObject({ error: 'busy', message: expect.stringContaining('Another website is using your eID') });
     const op = ok.json();
     const origin = ok === a ? ORIGIN : OTHER_ALLOWED;
 
@@ -201,6 +204,15 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     expect(next.status).toBe(202);
     expect((await call(`/operations/${next.json().operationId}`, { method: 'DELETE' })).status).toBe(204);
     expect((await call(`/operations/${next.json().operationId}`)).json()).toMatchObject({ state: 'failed', error: 'cancelled' });
+  });
+
+  it('lets a new request from the same page replace its abandoned operation, which ends as cancelled', async () => {
+    const stale = (await start()).json();
+    const fresh = await start();
+    expect(fresh.status).toBe(202);
+    expect((await call(`/operations/${stale.operationId}`)).json()).toMatchObject({ state: 'failed', error: 'cancelled', message: 'Replaced by a newer request from the same website' });
+    expect((await pinPage(stale.pinUrl)).page.text).toContain('Cancelled. You can close this window');
+    expect((await call(`/operations/${fresh.json().operationId}`, { method: 'DELETE' })).status).toBe(204);
   });
 
   it('takes the PIN only from its own page, with the form\'s token', async () => {
@@ -256,14 +268,14 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon with a short timeout, or
   });
 
   it('asks the PIN in the terminal with --pin-from-terminal, and keeps it out of its output', async () => {
-    const daemon = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN }, ['--pin-from-terminal']);
+    const daemon = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN }, ['--pin-from-terminal'], { terminal: true });
     try {
       const nonce = randomNonce();
       const op = await (await authenticate(daemon, nonce)).json();
       expect(op).toMatchObject({ state: 'pin_required', pinSource: 'terminal' });
       expect(op.pinUrl).toBeUndefined();
       await waitUntil(() => (daemon.output().includes(`${ORIGIN} asks to identify you with your eID. PIN (input hidden):`) || undefined), 5000, 'the PIN prompt');
-      daemon.child.stdin!.write(`${PIN}\n`);
+      daemon.child.stdin!.write(`${PIN}\r`);
       const done = await settled(daemon, op.operationId);
       expect(done.state).toBe('done');
       expect(webEidSignatureValid(done.authToken, ORIGIN, nonce)).toBe(true);
@@ -271,5 +283,53 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon with a short timeout, or
     } finally {
       await daemon.stop();
     }
+  });
+
+  it('refuses --pin-from-terminal when standard input is not a terminal: no PIN from a pipe or a file', async () => {
+    const piped = await runCli(['serve', '--pin-from-terminal'], { ...card.env, EID_BRIDGE_PORT: '0' }, `${PIN}\n`);
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toContain('--pin-from-terminal needs a terminal: standard input is not one (a PIN must not come from a file or a pipe) [bad_request]');
+    expect(piped.stdout).not.toContain('listening');
+  });
+});
+
+describe.skipIf(!has('softhsm'))('the eid-bridge daemon without EID_BRIDGE_ALLOWED_ORIGINS', () => {
+  let daemon: Daemon;
+
+  beforeAll(async () => {
+    const card = await virtualCard(['--pin', PIN]);
+    daemon = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: '' });
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    removeVirtualCards();
+  });
+
+  const status = (origin: string) => fetch(`${daemon.url}/status`, { headers: { origin } });
+
+  it('says it serves any https page', () => {
+    expect(daemon.output()).toContain('for any https page');
+  });
+
+  it.each(['https://idp.example.be', 'https://login.other-provider.eu:8443', 'http://localhost:3000', 'http://127.0.0.1:8080'])('answers %s, with CORS for it', async (origin) => {
+    const res = await status(origin);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+  });
+
+  it.each(['http://idp.example.be', 'http://192.168.1.10:3000', 'null', 'file://', 'chrome-extension://abcdefghijklmnop'])('refuses %s with 403 and no CORS header', async (origin) => {
+    const res = await status(origin);
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: 'origin_not_allowed', message: expect.stringContaining('only https pages may') });
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('signs for the origin that asked, which the PIN page shows', async () => {
+    const origin = 'https://login.other-provider.eu:8443';
+    const op = await (await fetch(`${daemon.url}/authenticate`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ nonce: randomNonce(), lang: 'fr' }) })).json();
+    const page = await (await fetch(op.pinUrl)).text();
+    expect(page).toContain('<html lang="fr">');
+    expect(page).toContain('<strong class="host" id="asking-host">login.other-provider.eu:8443</strong>demande à vous identifier avec votre carte eID belge.');
+    expect((await fetch(`${daemon.url}/operations/${op.operationId}`, { method: 'DELETE', headers: { origin } })).status).toBe(204);
   });
 });

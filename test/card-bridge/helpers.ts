@@ -77,8 +77,17 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export async function startServe(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Daemon> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...env, EID_BRIDGE_PORT: '0' }, stdio: 'pipe' });
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * `eid-bridge serve` with `args`. `terminal`: in a pseudo-terminal made by util-linux `script`, as a person starts it
+ * in a terminal window (what `--pin-from-terminal` needs); what is written to the child's stdin is typed there.
+ */
+export async function startServe(env: NodeJS.ProcessEnv, args: string[] = [], options: { terminal?: boolean } = {}): Promise<Daemon> {
+  const command = [process.execPath, CLI, 'serve', ...args];
+  const child = options.terminal
+    ? spawn('script', ['-q', '-f', '-e', '-E', 'never', '-c', command.map(shellQuote).join(' '), '/dev/null'], { env: { ...env, EID_BRIDGE_PORT: '0' }, stdio: 'pipe' })
+    : spawn(command[0]!, command.slice(1), { env: { ...env, EID_BRIDGE_PORT: '0' }, stdio: 'pipe' });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

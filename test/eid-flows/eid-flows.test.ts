@@ -16,7 +16,7 @@ import { startTestProvider } from '../helpers/provider.ts';
 import { createTestEidPki } from '../../card-bridge/softhsm/test-pki.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import type { User } from '../../provider/accounts/repository.ts';
-import { CARD_NUMBER, NATIONAL_NUMBER, PIN, signWithBridge, startEidEnvironment, type EidEnvironment } from './environment.ts';
+import { CARD_NUMBER, NATIONAL_NUMBER, readCardOnPage, signIn, signWithBridge, startEidEnvironment, type EidEnvironment } from './environment.ts';
 
 const OLD = 'the old passphrase of ann';
 const NEW = 'a fresh passphrase after reactivation';
@@ -84,30 +84,8 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await page.waitForLoadState('domcontentloaded');
   }
 
-  /** Logs in to the provider's own pages on the way to `path`. */
-  async function signedIn(username: string, password: string, path: string): Promise<Page> {
-    const page = await freshPage();
-    await page.goto(`${e.idp.issuer}${path}`);
-    await page.fill('#identifier', username);
-    await page.fill('#password', password);
-    await page.click('button[type=submit].primary');
-    await page.waitForURL(`${e.idp.issuer}${path}`);
-    return page;
-  }
-
-  /** Ticks the consent, reads the card, types the PIN in the bridge's window, and waits for the next page. */
-  async function readCard(page: Page, consent = true) {
-    await page.waitForSelector('[data-eid-start]:not([disabled])');
-    if (consent) await page.check('#consent');
-    const [popup] = await Promise.all([page.context().waitForEvent('page'), page.click('[data-eid-start]')]);
-    await popup.waitForLoadState('domcontentloaded');
-    expect(await popup.locator('body').innerText()).toContain(`${e.idp.issuer} asks to identify you`);
-    await popup.fill('#pin', PIN);
-    const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(e.idp.issuer), { timeout: 20_000 });
-    await popup.click('button[type=submit]');
-    await posted;
-    await page.waitForLoadState('domcontentloaded');
-  }
+  const signedIn = (username: string, password: string, path: string) => signIn(browser, e.idp.issuer, username, password, path);
+  const readCard = (page: Page, consent = true) => readCardOnPage(page, e.idp.issuer, consent);
 
   /** The portal's authorization request (PKCE) in `page`; the function returned exchanges the code the callback gets. */
   async function authorize(page: Page, params: Record<string, string> = {}) {

@@ -3,6 +3,8 @@
 // test Citizen CA published at the certificate's caIssuers URL, the provider with a real SMTP server and SMS
 // gateway, and `eid-bridge serve` allowing the provider's origin.
 import { X509Certificate } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -37,7 +39,8 @@ export interface EidEnvironment {
   stop(): Promise<void>;
 }
 
-export async function startEidEnvironment(env: Record<string, string> = {}): Promise<EidEnvironment> {
+/** `cardArgs`: more `provision-softhsm` options for the virtual card, e.g. `--style opensc`. */
+export async function startEidEnvironment(env: Record<string, string> = {}, cardArgs: string[] = []): Promise<EidEnvironment> {
   const logs: string[] = [];
   const capture = (stream: NodeJS.WriteStream) => {
     const write = stream.write.bind(stream);
@@ -53,7 +56,7 @@ export async function startEidEnvironment(env: Record<string, string> = {}): Pro
   const restore = [capture(process.stdout), capture(process.stderr), () => (log.quiet = quiet)];
 
   const [ocspPort, publisherPort] = [await freePort(), await freePort()];
-  const card = await virtualCard(['--pin', PIN, '--ocsp-url', `http://127.0.0.1:${ocspPort}`, '--ca-issuers-url', `http://127.0.0.1:${publisherPort}/citizen-ca.crt`]);
+  const card = await virtualCard([...cardArgs, '--pin', PIN, '--ocsp-url', `http://127.0.0.1:${ocspPort}`, '--ca-issuers-url', `http://127.0.0.1:${publisherPort}/citizen-ca.crt`]);
   const published: string[] = [];
   const citizenCa = new X509Certificate(readFileSync(join(card.pki, 'citizen-ca.pem'))).raw;
   const publisher = http.createServer((req, res) => {
@@ -116,4 +119,30 @@ export async function signWithBridge(bridge: Daemon, origin: string, nonce: stri
   await fetch(op.pinUrl, { method: 'POST', headers: { origin: bridge.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, pin: PIN }) });
   const done = (await (await api(`/operations/${op.operationId}`)).json()) as { authToken: unknown; identity: { card: { cardNumber: string } }; caCertificates: string[] };
   return { authToken: done.authToken, cardNumber: done.identity.card.cardNumber, caCertificates: done.caCertificates };
+}
+
+/** A fresh browser context (or `context`) logged in to the provider's own pages on the way to `path`. */
+export async function signIn(browser: Browser | BrowserContext, issuer: string, username: string, password: string, path: string): Promise<Page> {
+  const page = await ('newContext' in browser ? await browser.newContext({ locale: 'en-GB' }) : browser).newPage();
+  await page.goto(`${issuer}${path}`);
+  await page.fill('#identifier', username);
+  await page.fill('#password', password);
+  await page.click('button[type=submit].primary');
+  await page.waitForURL(`${issuer}${path}`);
+  return page;
+}
+
+/** Ticks the consent, reads the card, types the PIN in the bridge's window, and waits for the provider's next page. */
+export async function readCardOnPage(page: Page, issuer: string, consent = true): Promise<void> {
+  await page.waitForSelector('[data-eid-start]:not([disabled])');
+  if (consent) await page.check('#consent');
+  const [popup] = await Promise.all([page.context().waitForEvent('page'), page.click('[data-eid-start]')]);
+  await popup.waitForLoadState('domcontentloaded');
+  expect(await popup.locator('#asking-host').innerText()).toBe(new URL(issuer).host);
+  expect(await popup.locator('#asking-origin').innerText()).toBe(issuer);
+  await popup.fill('#pin', PIN);
+  const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(issuer), { timeout: 20_000 });
+  await popup.click('button[type=submit]');
+  await posted;
+  await page.waitForLoadState('domcontentloaded');
 }

@@ -27,14 +27,17 @@ export async function accountOfCard(db: Knex, users: UserRepository, hmac: strin
 
 export const findLinkOfUser = (db: Knex, userId: string): Promise<EidLink | undefined> => db('eid_links').where({ user_id: userId }).first();
 
-/** Links the card to the account (or records the card it was verified with now); refuses a card linked elsewhere. */
-export async function saveLink(trx: Knex, l: { userId: string; hmac: string; cardNumber: string }, now = new Date()): Promise<void> {
+/**
+ * Links the card to the account (or records the card it was verified with now); refuses a card linked elsewhere. An
+ * unknown card number (a card read without its identity objects) is stored as unknown, not kept from an older card.
+ */
+export async function saveLink(trx: Knex, l: { userId: string; hmac: string; cardNumber: string | undefined }, now = new Date()): Promise<void> {
   const other = await findLinkByHmac(trx, l.hmac);
   if (other && other.user_id !== l.userId) throw new AppError('eid_linked_elsewhere', 'eid.error.linked_elsewhere', 409);
   await trx('eid_links')
-    .insert({ user_id: l.userId, national_number_hmac: l.hmac, card_number: l.cardNumber, linked_at: now, verified_at: now })
+    .insert({ user_id: l.userId, national_number_hmac: l.hmac, card_number: l.cardNumber ?? null, linked_at: now, verified_at: now })
     .onConflict('user_id')
-    .merge({ national_number_hmac: l.hmac, card_number: l.cardNumber, verified_at: now });
+    .merge({ national_number_hmac: l.hmac, card_number: l.cardNumber ?? null, verified_at: now });
 }
 
 export async function recordConsent(trx: Knex, c: { userId: string; purpose: ConsentPurpose }, now = new Date()): Promise<void> {

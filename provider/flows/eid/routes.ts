@@ -38,7 +38,7 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
     const [flow, link] = await Promise.all([nonces.start(db, { type: LINK_FLOW, binding, userId: user.id, data: {} }), findLinkOfUser(db, user.id)]);
     cards.page(ctx, {
       titleKey: 'eid.link.title',
-      introKey: link ? 'eid.link.intro_linked' : 'eid.link.intro',
+      introKey: !link ? 'eid.link.intro' : link.card_number ? 'eid.link.intro_linked' : 'eid.link.intro_linked_unnumbered',
       introParams: { cardNumber: formatCardNumber(link?.card_number ?? '') },
       action: '/eid/link',
       flowId: flow.id,
@@ -59,7 +59,8 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
         await recordConsent(trx, { userId: user.id, purpose: 'link' });
         await audit(trx, 'eid.linked', { userId: user.id, ip: ctx.ip, details: { card: hmacPrefix(card.hmac), revocation: card.revocation } });
       });
-      renderMessage(ctx, 200, 'eid.linked.title', 'eid.linked.message', { messageParams: { cardNumber: formatCardNumber(answer.cardNumber) }, actions: [{ href: '/account', key: 'eid.back_to_account' }] });
+      const message = answer.cardNumber ? 'eid.linked.message' : 'eid.linked.message_unnumbered';
+      renderMessage(ctx, 200, 'eid.linked.title', message, { messageParams: { cardNumber: formatCardNumber(answer.cardNumber ?? '') }, actions: [{ href: '/account', key: 'eid.back_to_account' }] });
     } catch (e) {
       refused(ctx, e, '/eid/link');
     }

@@ -37,7 +37,7 @@ type FlowData = {
   username?: string;
   email?: string;
   /** eID: the card read at the first step (the national number only as its HMAC). */
-  card?: { hmac: string; givenNames: string; surname: string; cardNumber: string };
+  card?: { hmac: string; givenNames: string; surname: string; cardNumber?: string | undefined };
 };
 
 const FLOW = 'registration';
@@ -259,7 +259,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
     return flow;
   }
 
-  const showEid = (ctx: Context, flow: Flow<FlowData>, extra: { values?: Record<string, string>; errors?: FieldErrors } = {}) => showForm(ctx, 'eid', flow, { card: flow.data.card, cardNumber: formatCardNumber(flow.data.card?.cardNumber ?? ''), ...extra });
+  const showEid = (ctx: Context, flow: Flow<FlowData>, extra: { values?: Record<string, string>; errors?: FieldErrors } = {}) => showForm(ctx, 'eid', flow, { card: flow.data.card, cardNumber: flow.data.card?.cardNumber ? formatCardNumber(flow.data.card.cardNumber) : undefined, ...extra });
 
   router.get('/registration/eid', async (ctx) => {
     enabled('eid');

@@ -145,7 +145,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
      * (the HMAC of the national number) with the holder's consent. Again before activation (any address) replaces
      * that pending account; a card whose account is active by now gets the "you already have an account" mail.
      */
-    async signUpEid(trx: Knex, card: { hmac: string; cardNumber: string }, s: SignUp): Promise<SignUpResult> {
+    async signUpEid(trx: Knex, card: { hmac: string; cardNumber: string | undefined }, s: SignUp): Promise<SignUpResult> {
       const linked = await accountOfCard(trx, users, card.hmac);
       if ((linked && linked.status !== 'pending') || (await heldBy(trx, s.email))) {
         await activation.sendAccountExists(trx, s.email, s.locale);

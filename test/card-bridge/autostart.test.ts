@@ -1,0 +1,72 @@
+// `eid-bridge install-autostart` / `uninstall-autostart`. On Linux for real: the systemd user unit written into a
+// temporary HOME, checked by `systemd-analyze verify`, enabled when a user session exists and reported otherwise.
+// The macOS launchd agent and the Windows Run entry are compared with golden files.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { autostartFor } from '../../card-bridge/autostart.ts';
+import { runCli } from './helpers.ts';
+
+const golden = (name: string) => readFileSync(new URL(`./golden/${name}`, import.meta.url), 'utf8');
+const CLI = fileURLToPath(new URL('../../card-bridge/cli.ts', import.meta.url));
+
+const succeeds = (program: string, args: string[]) => {
+  try {
+    execFileSync(program, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const userSession = succeeds('systemctl', ['--user', 'show-environment']);
+
+describe.skipIf(process.platform !== 'linux')('autostart on Linux: a systemd user unit', () => {
+  const home = mkdtempSync(join(tmpdir(), 'eid-bridge-home-'));
+  const unit = join(home, '.config', 'systemd', 'user', 'eid-bridge.service');
+  const env = { ...process.env, HOME: home };
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('writes a unit that starts `eid-bridge serve`, valid for systemd-analyze, and enables it when it can', async () => {
+    const result = await runCli(['install-autostart'], env);
+    expect(result.stdout).toContain(`Wrote ${unit}`);
+    expect(readFileSync(unit, 'utf8')).toBe(golden('eid-bridge.service').replace('{command}', `${process.execPath} ${CLI}`));
+    if (succeeds('systemd-analyze', ['--version'])) {
+      expect(execFileSync('systemd-analyze', ['verify', unit], { encoding: 'utf8', stdio: 'pipe' })).toBe('');
+    }
+    if (userSession) {
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('The eID bridge now starts when you log in.');
+    } else {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('Could not run: systemctl --user daemon-reload; systemctl --user enable --now eid-bridge.service. Run it in your desktop session');
+    }
+  });
+
+  it('removes it again', async () => {
+    const result = await runCli(['uninstall-autostart'], env);
+    expect(result.stdout).toContain(`Removed ${unit}`);
+    expect(existsSync(unit)).toBe(false);
+  });
+});
+
+describe('autostart on the other systems (golden files)', () => {
+  it('macOS: a launchd agent in ~/Library/LaunchAgents, loaded into the GUI session', () => {
+    const plan = autostartFor('darwin', { home: '/Users/jan', command: ['/Applications/eID bridge.app/Contents/MacOS/eid-bridge'], uid: 502 });
+    expect(plan.file).toEqual({ path: '/Users/jan/Library/LaunchAgents/be.belid.eid-bridge.plist', content: golden('be.belid.eid-bridge.plist') });
+    expect(plan.enable).toEqual([['launchctl', 'bootstrap', 'gui/502', '/Users/jan/Library/LaunchAgents/be.belid.eid-bridge.plist']]);
+    expect(plan.disable).toEqual([['launchctl', 'bootout', 'gui/502/be.belid.eid-bridge']]);
+  });
+
+  it('Windows: a value under HKCU\\…\\Run, quoting a path with spaces', () => {
+    const plan = autostartFor('win32', { home: 'C:\\Users\\jan', command: ['C:\\Program Files\\eID bridge\\eid-bridge.exe'] });
+    expect(plan.file).toBeUndefined();
+    expect({ enable: plan.enable, disable: plan.disable }).toEqual(JSON.parse(golden('windows-run.json')));
+  });
+
+  it('says plainly where it cannot', () => {
+    expect(() => autostartFor('freebsd', { home: '/home/jan', command: ['eid-bridge'] })).toThrow(expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('start `eid-bridge serve` yourself') }));
+  });
+});

@@ -1,0 +1,72 @@
+// Two eIDs in two readers (two SoftHSM tokens in one configuration): the bridge's page lists them by holder and
+// reader, the person picks one, and the PIN goes to that card only. With the PIN in the terminal, which cannot
+// ask, the bridge refuses rather than guess.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { has } from '../helpers/components.ts';
+import { type Daemon, randomNonce, removeVirtualCards, runCli, startServe, virtualCard, type VirtualCard, webEidSignatureValid } from './helpers.ts';
+
+const ORIGIN = 'https://idp.example.be';
+const JAN = { pin: '1357', name: 'Jan Karel Specimen', nationalNumber: '85073100328' };
+const NORA = { pin: '8642', name: 'Nora Angèle Specimen', nationalNumber: '01050399864', cardNumber: '591937264510' };
+
+describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
+  let card: VirtualCard;
+  let daemon: Daemon;
+
+  beforeAll(async () => {
+    card = await virtualCard(['--pin', JAN.pin]);
+    const second = await runCli(['provision-softhsm', '--add', '--pin', NORA.pin, '--national-number', NORA.nationalNumber, '--given-names', 'Nora Angèle', '--card-number', NORA.cardNumber], card.env);
+    expect(second.code, second.stderr).toBe(0);
+    daemon = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN });
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    removeVirtualCards();
+  });
+
+  const api = (path: string, init: RequestInit = {}) => fetch(new URL(path, daemon.url), { ...init, headers: { origin: ORIGIN, 'content-type': 'application/json' } });
+  const post = (url: string, form: Record<string, string>) =>
+    fetch(url, { method: 'POST', headers: { origin: daemon.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+
+  it('asks which card before the PIN, and sends the PIN to the chosen card only', async () => {
+    const nonce = randomNonce();
+    const op = await (await api('/authenticate', { method: 'POST', body: JSON.stringify({ nonce }) })).json();
+    expect(op).toMatchObject({ state: 'pin_required', pinSource: 'page', pinUrl: expect.any(String) });
+
+    const choice = await (await fetch(op.pinUrl)).text();
+    expect(choice).toContain('<h1>Which eID card?</h1>');
+    expect(choice).not.toContain('name="pin"');
+    const options = [...choice.matchAll(/<input type="radio" name="card" value="(\d+)"[^>]*> <span>([^<]+)<\/span>/g)].map((m) => ({ slot: m[1]!, label: m[2]! }));
+    expect(options.map((o) => o.label).sort()).toEqual([
+      expect.stringMatching(/^Jan Karel Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 592123456789\)$/),
+      expect.stringMatching(/^Nora Angèle Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 591937264510\)$/),
+    ]);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(choice)![1]!;
+
+    const nora = options.find((o) => o.label.startsWith('Nora'))!;
+    const pinForm = await (await post(op.pinUrl, { csrf, card: nora.slot })).text();
+    expect(pinForm).toContain('<p id="card">Card of Nora Angèle Specimen, card number 591937264510</p>');
+    expect(pinForm).toContain('name="pin"');
+
+    // Jan's PIN is wrong for Nora's card: it did not go to his.
+    const wrong = await post(op.pinUrl, { csrf, pin: JAN.pin });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('Wrong PIN.');
+    expect((await post(op.pinUrl, { csrf, pin: NORA.pin })).status).toBe(200);
+
+    const done = await (await api(`/operations/${op.operationId}`)).json();
+    expect(done).toMatchObject({ state: 'done', identity: { nationalNumber: NORA.nationalNumber, givenNames: 'Nora Angèle' } });
+    expect(webEidSignatureValid(done.authToken, ORIGIN, nonce)).toBe(true);
+  });
+
+  it('refuses to pick a card for the terminal', async () => {
+    const terminal = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN }, ['--pin-from-terminal'], { terminal: true });
+    try {
+      const res = await fetch(`${terminal.url}/authenticate`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: JSON.stringify({ nonce: randomNonce() }) });
+      expect(res.status).toBe(409);
+      expect(await res.json()).toMatchObject({ error: 'several_cards', message: expect.stringContaining('leave only the card to use') });
+    } finally {
+      await terminal.stop();
+    }
+  });
+});
