@@ -58,4 +58,20 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('an eID 
     const tokens = await client.authorizationCodeGrant(portal, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
     expect(tokens.claims()).toMatchObject({ sub: eva.sub, acr: 'urn:belid:acr:eid' });
   }, 60_000);
+
+  it('reactivates with that card: no number to compare is said plainly, never shown blank', async () => {
+    const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+    await page.goto(`${e.idp.issuer}/reactivation`);
+    await page.fill('#mobile', '0470 12 34 56');
+    await page.click('button[type=submit].primary');
+    await page.waitForURL(`${e.idp.issuer}/reactivation/*/card`);
+    await readCardOnPage(page, e.idp.issuer);
+    expect(await page.locator('h1').innerText()).toBe('Is this your card?');
+    expect(await page.locator('main').innerText()).toContain("Your card reader did not give us the card's number to compare");
+    expect(await page.locator('#card-number').count()).toBe(0);
+    await page.click('button[type=submit].primary');
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.locator('main').innerText()).toContain('For the account linked to your eID card:');
+    expect(await page.locator('#activation-token').innerText()).toMatch(/^[0-9A-HJKMNP-TV-Z]{6}$/);
+  }, 60_000);
 });
