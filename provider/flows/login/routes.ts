@@ -9,7 +9,7 @@ import type { UpstreamButton } from '../../upstream/repository.ts';
 import { parseBody } from '../../http/form.ts';
 import { renderPage } from '../../http/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
-import { OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
+import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../eid/step-up.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
@@ -133,7 +133,7 @@ interface ConsentDetails {
 export function consentItems({ missingOIDCScope = [], missingOIDCClaims = [], missingResourceScopes = {} }: ConsentDetails): { key: string; params?: Record<string, string> }[] {
   const asked = new Set([...missingOIDCScope, ...missingOIDCClaims.map(scopeOfClaim)]);
   return [
-    ...OIDC_SCOPES.filter((s) => asked.has(s)).map((s) => ({ key: `scope.${s}` })),
+    ...[...OIDC_SCOPES, ...API_SCOPES].filter((s) => asked.has(s)).map((s) => ({ key: `scope.${s}` })),
     ...Object.entries(missingResourceScopes).filter(([, granted]) => granted.length).map(([resource, granted]) => ({ key: 'consent.api', params: { resource, scopes: granted.join(', ') } })),
   ];
 }
