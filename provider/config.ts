@@ -137,7 +137,7 @@ export const settings = {
   activationTokenTtl: setting({ env: 'ACTIVATION_TOKEN_TTL', schema: seconds, default: '600', doc: 'validity of the 6-character activation token shown after an eID reactivation, seconds (single use, 5 wrong tries void it)' }),
   rateLimitReactivation: setting({ env: 'RATE_LIMIT_REACTIVATION', schema: positiveInt, default: '5', doc: 'eID reactivations one mobile number may start per hour (an IP address: 4 times as many); stands in for the CAPTCHA on the JSON endpoints of `eid-bridge activate`' }),
   upstreamSecretKey: setting({ env: 'UPSTREAM_SECRET_KEY', schema: z.string().min(32, 'must be at least 32 characters').optional(), doc: 'key encrypting the client secrets of upstream identity providers (`idp upstreams add`); generated and kept in the database in development, required in production before an upstream is added (secret)' }),
-  rateLimitLogin: setting({ env: 'RATE_LIMIT_LOGIN', schema: positiveInt, default: '10', doc: 'failed logins per account per 15 minutes before delays grow' }),
+  rateLimitLogin: setting({ env: 'RATE_LIMIT_LOGIN', schema: positiveInt, default: '10', doc: 'failed logins per identifier as typed (or per browser that has logged in to the account) per 15 minutes before delays grow; at this count the account holder is told by mail' }),
 } as const;
 
 type Settings = typeof settings;
