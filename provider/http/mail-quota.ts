@@ -3,7 +3,7 @@
 // allowance, under a higher ceiling per address whoever asks. The owner's device is held back by its own count
 // only, not by the ceiling: the owner's request gets its mail even while others flood the address.
 import type { Db } from '../db/knex.ts';
-import { createLimiter, isRateLimited, type Limiter } from './rate-limit.ts';
+import { consumeWithin, createLimiter } from './rate-limit.ts';
 import { clientAddressKey, keyOf } from './throttle.ts';
 
 export interface MailQuotaOptions {
@@ -25,8 +25,6 @@ export interface MailQuota {
   allow(r: MailRequest): Promise<boolean>;
 }
 
-const allowed = (l: Limiter, key: string) => l.consume(key).then(() => true, (e: unknown) => (isRateLimited(e) ? false : Promise.reject(e)));
-
 export function createMailQuota(db: Db, o: MailQuotaOptions): MailQuota {
   const requesters = createLimiter(db, { keyPrefix: `${o.name}_mail_requester`, points: o.perRequester.points, durationSeconds: o.perRequester.seconds });
   const addresses = createLimiter(db, { keyPrefix: `${o.name}_mail_address`, points: o.perAddress.points, durationSeconds: o.perAddress.seconds });
@@ -34,10 +32,10 @@ export function createMailQuota(db: Db, o: MailQuotaOptions): MailQuota {
     async allow({ address, ip, ownerDevice }) {
       const requester = ownerDevice ? `device:${ownerDevice}` : `ip:${ip ? clientAddressKey(ip) : ''}`;
       const key = keyOf(address);
-      if (!(await allowed(requesters, `${key}:${keyOf(requester)}`))) return false;
+      if (!(await consumeWithin(requesters, `${key}:${keyOf(requester)}`))) return false;
       // Only requests within their requester's allowance count towards the ceiling: one party's flood beyond its
       // own allowance does not use it up.
-      const underCeiling = await allowed(addresses, key);
+      const underCeiling = (await consumeWithin(addresses, key)) !== undefined;
       return underCeiling || ownerDevice !== undefined;
     },
   };

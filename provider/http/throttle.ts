@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/knex.ts';
 import { AppError } from '../errors.ts';
-import { createLimiter, isRateLimited, type Limiter } from './rate-limit.ts';
+import { consumeWithin, createLimiter, type Limiter } from './rate-limit.ts';
 
 export const WINDOW_SECONDS = 900;
 const FIRST_DELAY_MS = 1000;
@@ -109,8 +109,7 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
   async function hold(keys: string[]): Promise<boolean> {
     const held: string[] = [];
     for (const key of keys) {
-      const ok = await inFlight.consume(key).then(() => true, (e: unknown) => (isRateLimited(e) ? false : Promise.reject(e)));
-      if (!ok) {
+      if (!(await consumeWithin(inFlight, key))) {
         await Promise.all(held.map((k) => inFlight.delete(k)));
         return false;
       }

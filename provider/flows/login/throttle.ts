@@ -5,7 +5,7 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/knex.ts';
 import type { User } from '../../accounts/repository.ts';
 import { createThrottle, WINDOW_SECONDS, type AttemptOf } from '../../http/throttle.ts';
-import { createLimiter, isRateLimited } from '../../http/rate-limit.ts';
+import { consumeWithin, createLimiter } from '../../http/rate-limit.ts';
 import { enqueueNotice } from '../../messaging/notice.ts';
 import { isLocale } from '../../http/i18n.ts';
 import { audit } from '../../audit.ts';
@@ -42,8 +42,8 @@ export function createLoginThrottle(db: Db, config: LoginThrottleConfig): LoginT
   // Failures per account, for the warning only: the delays never depend on whether an account exists.
   const accounts = createLimiter(db, { keyPrefix: 'login_account', points: config.rateLimitLogin, durationSeconds: WINDOW_SECONDS });
   async function countForOwner(user: User, ip: string | undefined) {
-    const reached = await accounts.consume(user.id).then((r) => r.consumedPoints === config.rateLimitLogin, (e: unknown) => (isRateLimited(e) ? false : Promise.reject(e)));
-    if (reached) await warnOwner(db, config, user, ip);
+    // Once per window: at the threshold; past it the limiter refuses (undefined).
+    if ((await consumeWithin(accounts, user.id))?.consumedPoints === config.rateLimitLogin) await warnOwner(db, config, user, ip);
   }
 
   return {
