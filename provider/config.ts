@@ -27,6 +27,15 @@ const hostList = z
   .transform((s) => (s.trim() === 'none' ? [] : [...new Set(s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))]))
   .pipe(z.array(z.string().regex(/^[a-z0-9.-]+$/, 'each entry must be a host name such as certs.eid.belgium.be')));
 
+// OAuth 2.1 and RFC 9700 steer away from implicit and hybrid flows: code is the default, the others are opt-in.
+const RESPONSE_TYPES = ['code', 'id_token', 'code id_token', 'none'] as const;
+const responseTypes = z
+  .string()
+  .transform((s) => [...new Set(s.split(',').map((t) => t.trim().replace(/\s+/g, ' ')).filter(Boolean))])
+  .pipe(z.array(z.enum(RESPONSE_TYPES, { message: `each response type is one of ${RESPONSE_TYPES.join(', ')}` })).min(1, 'expected at least one response type'));
+
+const idList = z.string().transform((s) => [...new Set(s.split(',').map((i) => i.trim()).filter(Boolean))]);
+
 const REGISTRATION_MODES = ['open', 'invitation', 'customer'] as const;
 const registrationModes = z
   .string()
@@ -55,8 +64,12 @@ export const settings = {
   workers: setting({ env: 'WORKERS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(256), default: '1', doc: 'processes serving on the same port (Node cluster); more than 1 needs DATABASE_URL' }),
   databaseUrl: setting({ env: 'DATABASE_URL', schema: url.optional(), doc: 'PostgreSQL connection string; absent: embedded PostgreSQL (PGlite) under DATA_DIR' }),
   dataDir: setting({ env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'folder for the embedded database' }),
+  responseTypes: setting({ env: 'RESPONSE_TYPES', schema: responseTypes, default: 'code', doc: 'comma list of the OAuth response types offered: code, and only when a relying app cannot do without them id_token, code id_token (implicit and hybrid) or none' }),
   initialAccessToken: setting({ env: 'IDP_INITIAL_ACCESS_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional(), doc: 'enables dynamic client registration (RFC 7591) with this bearer token' }),
-  smtpUrl: setting({ env: 'SMTP_URL', schema: url.optional(), doc: 'SMTP server for mail, e.g. smtp://user:pass@mail:587; absent in development: mails go to the log and /dev/messages' }),
+  rateLimitClientRegistration: setting({ env: 'RATE_LIMIT_CLIENT_REGISTRATION', schema: positiveInt, default: '20', doc: 'client registrations per initial access token per hour; further ones are answered 429' }),
+  introspectionClients: setting({ env: 'INTROSPECTION_CLIENTS', schema: idList, default: '', doc: 'comma list of client ids (resource servers) that may introspect tokens issued to other clients; any other client only its own' }),
+  smtpUrl: setting({ env: 'SMTP_URL', schema: url.optional(), doc: 'SMTP server for mail, e.g. smtp://user:pass@mail:587; absent in development: mails go to the log and the outbox (see DEV_MAILBOX)' }),
+  devMailbox: setting({ env: 'DEV_MAILBOX', schema: bool.optional(), doc: 'serve the outbox (every mail and SMS, with their links) at /dev/messages; default: only when HOST is a loopback address; never in production' }),
   mailFrom: setting({ env: 'MAIL_FROM', schema: z.string().min(3), default: 'Identity <no-reply@localhost>', doc: 'sender of every mail' }),
   trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: 'false', doc: 'trust X-Forwarded-* from a reverse proxy (client IP, https)' }),
   proxyHops: setting({ env: 'PROXY_HOPS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(10), default: '1', doc: 'with TRUST_PROXY: how many reverse proxies append to X-Forwarded-For; the client IP is the entry that many from the right, since entries further left are whatever the client sent' }),
@@ -76,7 +89,7 @@ export const settings = {
   clientCacheSeconds: setting({ env: 'CLIENT_CACHE_SECONDS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(300), default: '5', doc: 'how long a process keeps a client\'s settings in memory; a client changed through another process is seen within this time (0: always read the database)' }),
   keysRefreshSeconds: setting({ env: 'KEYS_REFRESH_SECONDS', schema: seconds, default: '60', doc: 'how often a process reloads signing keys rotated by another' }),
   purgeIntervalSeconds: setting({ env: 'PURGE_INTERVAL_SECONDS', schema: seconds, default: '300', doc: 'how often expired sessions, tokens and flows are deleted' }),
-  smsGatewayUrl: setting({ env: 'SMS_GATEWAY_URL', schema: url.optional(), doc: 'HTTP endpoint of the SMS gateway; absent in development: SMS go to the log and /dev/messages' }),
+  smsGatewayUrl: setting({ env: 'SMS_GATEWAY_URL', schema: url.optional(), doc: 'HTTP endpoint of the SMS gateway; absent in development: SMS go to the log and the outbox (see DEV_MAILBOX)' }),
   smsGatewayMethod: setting({ env: 'SMS_GATEWAY_METHOD', schema: z.enum(['POST', 'PUT', 'PATCH']), default: 'POST', doc: 'HTTP method of the SMS gateway request' }),
   smsGatewayAuthHeader: setting({ env: 'SMS_GATEWAY_AUTH_HEADER', schema: z.string().min(1).optional(), doc: 'sent as Authorization ("Bearer …", "Basic …"), or a whole "Name: value" header such as "X-Api-Key: …"; never logged' }),
   smsGatewayBodyTemplate: setting({ env: 'SMS_GATEWAY_BODY_TEMPLATE', schema: z.string().min(1), default: '{"to":"{{to}}","text":"{{text}}"}', doc: 'request body; {{to}} (E.164 number) and {{text}} are substituted, escaped for the content type (JSON or form)' }),
@@ -99,7 +112,8 @@ export const settings = {
   captchaMaxCounter: setting({ env: 'CAPTCHA_MAX_COUNTER', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(2), default: '5000', doc: 'ALTCHA complexity: a browser makes between half this and this many tries (about 2 s on a laptop with the defaults)' }),
   captchaTtl: setting({ env: 'CAPTCHA_TTL', schema: seconds, default: '600', doc: 'seconds a CAPTCHA challenge can be solved and sent; each is accepted once' }),
   rateLimitIp: setting({ env: 'RATE_LIMIT_IP', schema: positiveInt, default: '50', doc: 'failed logins, code entries and recovery requests per IP address per 15 minutes before delays grow' }),
-  rateLimitRecovery: setting({ env: 'RATE_LIMIT_RECOVERY', schema: positiveInt, default: '3', doc: 'recovery mails per e-mail address per 15 minutes; further requests get the same answer but no mail' }),
+  rateLimitRecovery: setting({ env: 'RATE_LIMIT_RECOVERY', schema: positiveInt, default: '3', doc: 'recovery mails per e-mail address and requester (IP address, /64 for IPv6, or a browser that has logged in to the account) per 15 minutes; further requests get the same answer but no mail' }),
+  rateLimitAddressMails: setting({ env: 'RATE_LIMIT_ADDRESS_MAILS', schema: positiveInt, default: '20', doc: 'recovery or sign-up mails one address receives per hour, whoever asks; past it only a browser that has logged in to the account still gets its recovery mail' }),
   rateLimitMaxDelay: setting({ env: 'RATE_LIMIT_MAX_DELAY', schema: seconds, default: '30', doc: 'longest delay, seconds: past a limit each failure doubles the wait before the next attempt is checked (1 s, 2 s, 4 s…)' }),
   registrationModes: setting({ env: 'REGISTRATION_MODES', schema: registrationModes, default: 'open', doc: 'comma list of sign-up modes: open (anyone), invitation (usernames and initial passwords from `idp invitations import`), customer (customer number from `idp customers import`); none disables sign-up' }),
   activationTtl: setting({ env: 'ACTIVATION_TTL', schema: seconds, default: '86400', doc: 'validity of an activation link, seconds' }),
@@ -126,7 +140,7 @@ export const settings = {
   rateLimitReactivation: setting({ env: 'RATE_LIMIT_REACTIVATION', schema: positiveInt, default: '5', doc: 'activation tokens one requester (IP address, an IPv6 /64) may obtain for one mobile number per hour, counted only after the card or bank proved the account; a requester may start 4 times as many reactivations per hour' }),
   rateLimitFlows: setting({ env: 'RATE_LIMIT_FLOWS', schema: positiveInt, default: '120', doc: 'self-service flows (sign-up, eID, reactivation, bank login) one client address may start per minute (a school or office behind one address shares it); each start stores a row until it expires' }),
   upstreamSecretKey: setting({ env: 'UPSTREAM_SECRET_KEY', schema: z.string().min(32, 'must be at least 32 characters').optional(), doc: 'key encrypting the client secrets of upstream identity providers (`idp upstreams add`); generated and kept in the database in development, required in production before an upstream is added (secret)' }),
-  rateLimitLogin: setting({ env: 'RATE_LIMIT_LOGIN', schema: positiveInt, default: '10', doc: 'failed logins per account per 15 minutes before delays grow' }),
+  rateLimitLogin: setting({ env: 'RATE_LIMIT_LOGIN', schema: positiveInt, default: '10', doc: 'failed logins per identifier as typed (or per browser that has logged in to the account) per 15 minutes before delays grow; at this count the account holder is told by mail' }),
 } as const;
 
 type Settings = typeof settings;
@@ -166,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // and whose X-Forwarded-For names the client. Without trusting it, neither would hold.
     if (!out.trustProxy) problems.push('TRUST_PROXY=true is required when NODE_ENV=production (TLS ends at the reverse proxy)');
   }
+  if (production && out.devMailbox) problems.push('DEV_MAILBOX=true is refused when NODE_ENV=production: the mailbox shows every reset and activation link');
   if ((out.workers as number) > 1 && !out.databaseUrl) problems.push('WORKERS>1 needs DATABASE_URL: the embedded database serves one process only');
   if (problems.length) throw new ConfigError(problems);
   const issuerUrl = ((out.issuer as string | undefined) ?? `http://localhost:${out.port as number}`).replace(/\/+$/, '');

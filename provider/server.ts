@@ -47,7 +47,7 @@ import { captchaAssets, captchaRoutes } from './captcha/routes.ts';
 import { renderPage } from './http/page.ts';
 import { createOutboxWorker, type OutboxWorker } from './messaging/worker.ts';
 import { transportsFromConfig } from './messaging/transports.ts';
-import { devMessagesRouter } from './messaging/dev-messages.ts';
+import { devMessagesRouter, servesDevMailbox } from './messaging/dev-messages.ts';
 import { purgeOutbox } from './messaging/outbox.ts';
 
 /** What the flows share: built once per process. */
@@ -130,7 +130,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   pages.use(csrf(new URL(config.issuerUrl).origin));
   const eid = createEidVerifier(config, db);
   const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services, eid), adminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
-  if (!config.production) routers.push(devMessagesRouter(db));
+  if (servesDevMailbox(config)) routers.push(devMessagesRouter(db));
   for (const r of routers) {
     pages.use(r.routes(), r.allowedMethods());
   }

@@ -2,6 +2,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { hasNul } from '../nul.ts';
 
 const LIMIT = 64 * 1024;
 
@@ -42,11 +43,6 @@ export async function body(ctx: Context): Promise<Record<string, unknown>> {
   ctx.state.body = parsed;
   return parsed;
 }
-
-// No field of a person's input holds a NUL character, and PostgreSQL text cannot store one: a query with it is a
-// database error, so it is refused as bad input before it gets that far.
-const hasNul = (value: unknown): boolean =>
-  typeof value === 'string' ? value.includes('\u0000') : typeof value === 'object' && value !== null && Object.values(value).some(hasNul);
 
 /** The same for the query string, on every route (pages, APIs and the protocol's own). */
 export function refuseNulInQuery() {

@@ -23,7 +23,17 @@ export function renderMessage(
   renderPage(ctx, 'pages/message.njk', { titleKey, messageKey, isError: status >= 400, ...extra });
 }
 
-/** Only same-site relative paths may be returned to (no open redirect). */
+const RETURN_BASE = 'http://return.invalid';
+
+/**
+ * Only a path of this site may be returned to (no open redirect). The value is resolved first, as the browser will
+ * resolve the Location: dot segments, `%2e` and backslashes can turn a harmless-looking start into `//host`. The
+ * normalised form is what is returned, and it must start with a single `/`.
+ */
 export function safeReturnPath(value: unknown, fallback = '/'): string {
-  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : fallback;
+  if (typeof value !== 'string' || !value.startsWith('/')) return fallback;
+  const url = URL.parse(value, RETURN_BASE);
+  if (!url || url.origin !== RETURN_BASE) return fallback;
+  const path = url.pathname + url.search + url.hash;
+  return /^\/(?![/\\])/.test(path) ? path : fallback;
 }

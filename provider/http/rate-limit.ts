@@ -50,5 +50,8 @@ export function createLimiter(db: Db, o: LimiterOptions) {
 
 export type Limiter = ReturnType<typeof createLimiter>;
 
+/** Takes a point of `key`: the limiter's count, or undefined when `key` is over its limit (nothing else is caught). */
+export const consumeWithin = (l: Limiter, key: string): Promise<RateLimiterRes | undefined> => l.consume(key).catch((e: unknown) => (isRateLimited(e) ? undefined : Promise.reject(e)));
+
 /** True when `e` is the limiter saying "no more points" (it rejects with a RateLimiterRes). */
 export const isRateLimited = (e: unknown): e is RateLimiterRes => typeof e === 'object' && e !== null && 'msBeforeNext' in e;

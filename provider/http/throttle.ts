@@ -2,20 +2,29 @@
 // failures are counted per subject (an account, or whatever identifier was typed when it names none) and per IP
 // address over a 15-minute window, in the database so every process sees the same counts. Past a threshold each
 // further attempt waits before it is checked, twice as long after each failure (1 s, 2 s, 4 s… up to a cap).
-// Nobody is ever refused: a lockout would let anyone lock a known user out by typing wrong passwords, whereas a
+// There is no lockout: a lockout would let anyone lock a known user out by typing wrong passwords, whereas a
 // delay costs the real owner a few seconds and a guesser most of his attempts. Unknown identifiers are counted
 // and delayed like accounts, so the answers cannot tell who has an account or who is being throttled.
+// A delay is only worth something if guesses cannot wait it out side by side: an attempt that owes one holds its
+// subject and its address until it is checked, and an attempt arriving meanwhile is refused ("try again in N s")
+// without being checked, so N guesses cost the sum of their delays, not the longest one.
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/knex.ts';
-import { createLimiter, type Limiter } from './rate-limit.ts';
+import { AppError } from '../errors.ts';
+import { consumeWithin, createLimiter, type Limiter } from './rate-limit.ts';
 
-const WINDOW_SECONDS = 900;
+export const WINDOW_SECONDS = 900;
 const FIRST_DELAY_MS = 1000;
 // The limiters only count; their own refusal (points exhausted) is never reached.
 const COUNT_ONLY = 2 ** 31 - 1;
+// Longer than any check takes after its delay: a process that dies while holding a subject frees it by then.
+const HOLD_MARGIN_SECONDS = 60;
+
+/** Another attempt for the same subject or address is being checked: this one was not, and may come back later. */
+export const tryAgain = (ms: number) => new AppError('try_again', 'Too many attempts at once: try again later', 429, { seconds: Math.max(1, Math.ceil(ms / 1000)) });
 
 export interface ThrottleOptions {
   /** Names the guarded step in the stored keys: 'login', 'recovery', 'activation_code', … */
@@ -38,7 +47,7 @@ export interface AttemptOf {
 /** One attempt, counted and waited for; the caller then says how it went. */
 export interface Attempt {
   /** The secret was wrong (the attempt is already counted); `thresholdReached` once per window, at the subject's `perSubject`-th failure. */
-  failed(): { subjectFailures: number; thresholdReached: boolean };
+  failed(): Promise<{ subjectFailures: number; thresholdReached: boolean }>;
   /** The secret was right: the subject's failures are forgotten, and the attempt no longer counts against the address. */
   succeeded(): Promise<void>;
 }
@@ -48,7 +57,8 @@ export interface Throttle {
   delayMs(a: AttemptOf): Promise<number>;
   /**
    * Counts the attempt, then waits the delay that the attempts before it earned. Counting first, in one atomic
-   * step, gives parallel guesses each their own place and delay, instead of all reading the same count.
+   * step, gives parallel guesses each their own place and delay, instead of all reading the same count. An attempt
+   * that owes a delay while another one of its subject or address is in flight is not counted and throws `tryAgain`.
    */
   begin(a: AttemptOf): Promise<Attempt>;
   /**
@@ -65,7 +75,7 @@ export function delayAfter(failures: number, threshold: number, maxMs: number): 
 }
 
 // Identifiers (addresses, usernames) are stored hashed: the table of counters is no list of who tried what.
-const keyOf = (value: string) => createHash('sha256').update(value.trim().toLowerCase()).digest('base64url');
+export const keyOf = (value: string) => createHash('sha256').update(value.trim().toLowerCase()).digest('base64url');
 
 /**
  * The part of a client address that one client holds: an IPv6 client is given a whole /64 (and can pick any address
@@ -88,10 +98,25 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
   const subjects = createLimiter(db, { keyPrefix: `${o.name}_subject`, points: COUNT_ONLY, durationSeconds: WINDOW_SECONDS });
   const ips = createLimiter(db, { keyPrefix: `${o.name}_ip`, points: COUNT_ONLY, durationSeconds: WINDOW_SECONDS });
 
+  const inFlight = createLimiter(db, { keyPrefix: `${o.name}_in_flight`, points: 1, durationSeconds: o.maxDelaySeconds + HOLD_MARGIN_SECONDS });
+
   const failuresOf = async (limiter: Limiter, key: string | undefined) => (key ? ((await limiter.get(keyOf(key)))?.consumedPoints ?? 0) : 0);
   const count = async (limiter: Limiter, key: string | undefined) => (key ? (await limiter.consume(keyOf(key))).consumedPoints : 0);
 
   const delayFor = (bySubject: number, byIp: number) => Math.max(delayAfter(bySubject, o.perSubject, maxMs), delayAfter(byIp, o.perIp, maxMs));
+
+  /** Holds each key for one attempt; false (and nothing held) when one of them is already held. */
+  async function hold(keys: string[]): Promise<boolean> {
+    const held: string[] = [];
+    for (const key of keys) {
+      if (!(await consumeWithin(inFlight, key))) {
+        await Promise.all(held.map((k) => inFlight.delete(k)));
+        return false;
+      }
+      held.push(key);
+    }
+    return true;
+  }
 
   const throttle: Throttle = {
     async delayMs({ subject, ip }) {
@@ -103,11 +128,28 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
       const client = ip && clientAddressKey(ip);
       const [bySubject, byIp] = await Promise.all([count(subjects, subject), count(ips, client)]);
       // The attempts before this one earned its delay.
-      const ms = delayFor(bySubject - 1, byIp - 1);
-      if (ms > 0) await wait(ms);
+      const bySubjectMs = subject ? delayAfter(bySubject - 1, o.perSubject, maxMs) : 0;
+      const byIpMs = client ? delayAfter(byIp - 1, o.perIp, maxMs) : 0;
+      const ms = Math.max(bySubjectMs, byIpMs);
+      const keys = [...(bySubjectMs > 0 ? [`s:${keyOf(subject!)}`] : []), ...(byIpMs > 0 ? [`a:${keyOf(client!)}`] : [])];
+      if (!(await hold(keys))) {
+        await Promise.all([subject && subjects.reward(keyOf(subject), 1), client && ips.reward(keyOf(client), 1)]);
+        throw tryAgain(ms);
+      }
+      const release = () => Promise.all(keys.map((k) => inFlight.delete(k)));
+      try {
+        if (ms > 0) await wait(ms);
+      } catch (e) {
+        await release();
+        throw e;
+      }
       return {
-        failed: () => ({ subjectFailures: bySubject, thresholdReached: subject !== undefined && bySubject === o.perSubject }),
+        async failed() {
+          await release();
+          return { subjectFailures: bySubject, thresholdReached: subject !== undefined && bySubject === o.perSubject };
+        },
         async succeeded() {
+          await release();
           if (subject) await subjects.delete(keyOf(subject));
           if (client) await ips.reward(keyOf(client), 1);
         },
@@ -116,12 +158,18 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
 
     async guard(a, check, succeeded) {
       const attempt = await throttle.begin(a);
-      const result = await check();
+      let result: Awaited<ReturnType<typeof check>>;
+      try {
+        result = await check();
+      } catch (e) {
+        await attempt.failed();
+        throw e;
+      }
       if (succeeded(result)) {
         await attempt.succeeded();
         return { result, thresholdReached: false };
       }
-      return { result, thresholdReached: attempt.failed().thresholdReached };
+      return { result, thresholdReached: (await attempt.failed()).thresholdReached };
     },
   };
   return throttle;

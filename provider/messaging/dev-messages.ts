@@ -1,7 +1,8 @@
-// Development only (the server mounts it when NODE_ENV is not production): the latest outbox messages, so a
-// developer or an end-to-end test can follow an activation link without a mail server. A mail's HTML is never put
+// Development only (never in production; see servesDevMailbox): the latest outbox messages, so a developer or an
+// end-to-end test can follow an activation link without a mail server. A mail's HTML is never put
 // into the page: it is its own document, framed with `sandbox`, and shown as escaped source.
 import Router from '@koa/router';
+import type { Config } from '../config.ts';
 import type { Db } from '../db/knex.ts';
 import { renderMessage, renderPage } from '../http/page.ts';
 import { findMessage, latestMessages, type OutboxMessage } from './outbox.ts';
@@ -32,6 +33,17 @@ function segments(line: string): Segment[] {
 }
 
 const view = (m: OutboxMessage) => ({ ...m, lines: m.bodyText.split('\n').map(segments) });
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^(::ffff:)?127\./i.test(host);
+
+/**
+ * The mailbox shows every reset and activation link, so reaching it is taking over accounts: it is served only when
+ * the provider listens on loopback (nobody else can reach the port), or when DEV_MAILBOX=true says so; never in
+ * production.
+ */
+export function servesDevMailbox(config: Pick<Config, 'production' | 'devMailbox' | 'host'>): boolean {
+  return !config.production && (config.devMailbox ?? isLoopback(config.host));
+}
 
 export function devMessagesRouter(db: Db): Router {
   const router = new Router();

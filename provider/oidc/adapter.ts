@@ -2,8 +2,9 @@
 // RefreshToken, ClientCredentials, Interaction, Client, ReplayDetection, PushedAuthorizationRequest, …) is a row
 // of oidc_models, so all processes on one database act as one provider. Expiry is compared in JS time so that
 // tests can move the clock; expired rows are invisible at once and deleted later by `purgeExpired`.
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { fromJsonColumn, type Db } from '../db/knex.ts';
+import { hasNul } from '../nul.ts';
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
@@ -29,6 +30,11 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}) {
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      // Whatever a request carried into the payload (client metadata, the claims parameter, …) is screened here,
+      // where every model passes: oidc-provider answers these errors with 400 and nothing is stored.
+      if (hasNul(payload)) {
+        throw this.model === 'Client' ? new errors.InvalidClientMetadata('client metadata must not contain NUL characters') : new errors.InvalidRequest('request parameters must not contain NUL characters');
+      }
       const row = {
         model: this.model,
         id,

@@ -1,5 +1,6 @@
 // The oidc-provider instance: protocol endpoints only. Pages (login, consent, logout, errors) are ours and
 // rendered from views/; every persisted model goes through the knex adapter.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../config.ts';
@@ -12,6 +13,8 @@ import { eidStepUpPolicy } from '../flows/eid/step-up.ts';
 import { render } from '../http/views.ts';
 import { requestLocale } from '../http/locale.ts';
 import { isDatabaseUnavailable } from '../http/errors.ts';
+import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
+import { hasNul } from '../nul.ts';
 
 /**
  * oidc-provider answers any failure of its adapter with 500 server_error. When the cause is the database being
@@ -29,6 +32,51 @@ function answerOutagesWith503(provider: Provider) {
         ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, try again shortly' };
       }
     }
+  });
+}
+
+/**
+ * Every URL the provider publishes (discovery, redirects, registration_client_uri) is built by oidc-provider from
+ * the request's Host and protocol: they are set from ISSUER, whatever the request said.
+ */
+function urlsFromIssuer(provider: Provider, issuerUrl: string) {
+  const issuer = new URL(issuerUrl);
+  provider.use(async (ctx, next) => {
+    const headers = ctx.req.headers;
+    headers.host = issuer.host;
+    delete headers['x-forwarded-host'];
+    if (provider.proxy) headers['x-forwarded-proto'] = issuer.protocol.slice(0, -1);
+    await next();
+    // Discovery changes only with a restart; keys rotate, and a process reloads them every KEYS_REFRESH_SECONDS.
+    if (ctx.status === 200 && ctx.path === '/.well-known/openid-configuration') ctx.set('Cache-Control', 'public, max-age=300');
+    if (ctx.status === 200 && ctx.path === '/jwks') ctx.set('Cache-Control', 'public, max-age=60');
+  });
+}
+
+/**
+ * Dynamic registration (RFC 7591) with the initial access token: at most RATE_LIMIT_CLIENT_REGISTRATION clients per
+ * hour for that token, so a leaked token cannot fill the client table. Only registrations that succeed count.
+ */
+function capRegistrations(provider: Provider, db: Db, config: Config) {
+  const token = config.initialAccessToken;
+  if (!token) return;
+  const limiter = createLimiter(db, { keyPrefix: 'client_registration', points: config.rateLimitClientRegistration, durationSeconds: 3600 });
+  const key = createHash('sha256').update(token).digest('base64url');
+  const expected = Buffer.from(`Bearer ${token}`);
+  provider.use(async (ctx, next) => {
+    const sent = Buffer.from(ctx.get('authorization'));
+    if (ctx.method !== 'POST' || ctx.path !== '/reg' || sent.length !== expected.length || !timingSafeEqual(sent, expected)) return next();
+    try {
+      await limiter.consume(key);
+    } catch (e) {
+      if (!isRateLimited(e)) throw e;
+      ctx.status = 429;
+      ctx.set('Retry-After', String(Math.ceil(e.msBeforeNext / 1000)));
+      ctx.body = { error: 'rate_limited', error_description: 'too many client registrations with this initial access token; try again later' };
+      return;
+    }
+    await next();
+    if (ctx.status !== 201) await limiter.reward(key, 1);
   });
 }
 
@@ -72,6 +120,10 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       short: { httpOnly: true, sameSite: 'lax' },
     },
     claims: CLAIMS_BY_SCOPE,
+    responseTypes: config.responseTypes,
+    // A client registered without `scope` (by staff or dynamically) may ask for the OpenID scopes only: oidc-provider
+    // would otherwise let it ask for every scope listed below, API scopes included.
+    clientDefaults: { scope: OIDC_SCOPES.join(' ') },
     // notifications:send is for client-credentials tokens of apps sending alerts (provider/api/notifications.ts).
     // Being listed here makes oidc-provider check it against a client's registered `scope`: unlisted, any client
     // could ask for it.
@@ -120,9 +172,19 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
     features: {
       devInteractions: { enabled: false },
       // A relying app may ask for the acr claim as essential instead of acr_values (step-up to the eID).
-      claimsParameter: { enabled: true },
+      claimsParameter: {
+        enabled: true,
+        // Written as \u0000 the NUL passes every check of the query string; it is refused once the JSON is read.
+        assertClaimsParameter(_ctx, claims) {
+          if (hasNul(claims)) throw new errors.InvalidRequest('the claims parameter must not contain NUL characters');
+        },
+      },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A client learns about its own tokens only; resource servers named in INTROSPECTION_CLIENTS about any.
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId || config.introspectionClients.includes(client.clientId),
+      },
       revocation: { enabled: true },
       // APIs named in RESOURCE_SERVERS get JWT access tokens (verified offline, never stored); an unknown resource
       // is refused with invalid_target. Without `resource`, tokens stay opaque (userinfo, introspection).
@@ -180,6 +242,8 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   const provider = new Provider(config.issuerUrl, configuration);
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;
+  urlsFromIssuer(provider, config.issuerUrl);
+  capRegistrations(provider, db, config);
   answerOutagesWith503(provider);
   // A path no protocol route matched: our own "page not found", in the person's language.
   provider.use(async (ctx, next) => {

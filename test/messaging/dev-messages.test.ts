@@ -8,6 +8,8 @@ import { notice } from './fixtures.ts';
 import type { Db } from '../../provider/db/knex.ts';
 import { enqueueMail, enqueueSms } from '../../provider/messaging/outbox.ts';
 import { devMessagesRouter } from '../../provider/messaging/dev-messages.ts';
+import { loadConfig } from '../../provider/config.ts';
+import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 
 describe('dev messages page', () => {
   let db: Db;
@@ -73,5 +75,41 @@ describe('dev messages page', () => {
   it('answers 404 for an unknown or malformed id', async () => {
     expect((await get('/dev/messages/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await get('/dev/messages/not-a-uuid')).status).toBe(404);
+  });
+});
+
+// The mailbox holds every reset and activation link: whoever reaches it can take over accounts.
+describe('who can reach the dev mailbox', () => {
+  const started: TestProvider[] = [];
+  // One database for the four providers: only their settings differ.
+  let shared: Awaited<ReturnType<typeof testDb>>;
+  beforeAll(async () => (shared = await testDb('pglite')));
+  afterAll(async () => {
+    await Promise.all(started.map((p) => p.close()));
+    await shared?.db.destroy();
+  });
+
+  const mailboxStatus = async (env: Record<string, string>) => {
+    const idp = await startTestProvider('pglite', env, shared);
+    started.push(idp);
+    // Reached through the loopback interface in every case: what matters is where the provider listens.
+    const port = new URL(idp.url).port;
+    return (await fetch(`http://127.0.0.1:${port}/dev/messages`)).status;
+  };
+
+  it('is served when the provider listens on loopback only', async () => {
+    expect(await mailboxStatus({ HOST: '127.0.0.1' })).toBe(200);
+  });
+
+  it('is not served when the provider listens on every interface, unless DEV_MAILBOX=true', async () => {
+    expect(await mailboxStatus({ HOST: '0.0.0.0' })).toBe(404);
+    expect(await mailboxStatus({ HOST: '0.0.0.0', DEV_MAILBOX: 'true' })).toBe(200);
+    expect(await mailboxStatus({ HOST: '127.0.0.1', DEV_MAILBOX: 'false' })).toBe(404);
+  });
+
+  it('is never served in production: DEV_MAILBOX=true stops the start', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://idp.example.be', TRUST_PROXY: 'true', COOKIE_KEYS: 'k'.repeat(32), TOKEN_HMAC_KEY: 't'.repeat(32), CAPTCHA_HMAC_KEY: 'c'.repeat(32), NATIONAL_NUMBER_HMAC_KEY: 'n'.repeat(32) };
+    expect(() => loadConfig(production)).not.toThrow();
+    expect(() => loadConfig({ ...production, DEV_MAILBOX: 'true' })).toThrow(/DEV_MAILBOX=true is refused when NODE_ENV=production/);
   });
 });

@@ -41,10 +41,11 @@ describe('access tokens for configured APIs', () => {
   it('gives the API scope only to a client registered with it', async () => {
     const c = await createClient(idp.services.provider(), { name: 'Another machine', redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'] });
     const other = await discover(idp.issuer, c.client_id, c.client_secret);
-    const jwks = createRemoteJWKSet(new URL(`${idp.issuer}/jwks`));
-    // Asked anyway, the token names the API but carries no scope it could act on.
-    const tokens = await client.clientCredentialsGrant(other, { resource: API, scope: 'notifications:send' });
-    const { payload } = await jwtVerify(tokens.access_token, jwks, { issuer: idp.issuer, audience: API });
+    // Registered without a scope, it may ask for the OpenID scopes only (#16).
+    await expect(client.clientCredentialsGrant(other, { resource: API, scope: 'notifications:send' })).rejects.toMatchObject({ error: 'invalid_scope' });
+    // Without asking, the token names the API but carries no scope it could act on.
+    const tokens = await client.clientCredentialsGrant(other, { resource: API });
+    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${idp.issuer}/jwks`)), { issuer: idp.issuer, audience: API });
     expect(payload.client_id).toBe(c.client_id);
     expect(payload.scope).toBeUndefined();
   });

@@ -13,29 +13,31 @@ export type LoginOutcome =
   | { ok: false; reason: 'invalid' };
 
 export interface Authenticator {
-  authenticate(identifier: string, password: string, ip?: string): Promise<LoginOutcome>;
+  /** `devices`: the browser's known devices (provider/http/devices.ts), which the throttle counts on their own. */
+  authenticate(identifier: string, password: string, ip?: string, devices?: ReadonlyMap<string, string>): Promise<LoginOutcome>;
 }
 
 export function createAuthenticator(deps: { db: Db; users: UserRepository; hasher: PasswordHasher; identifierKind: IdentifierKind; throttle?: LoginThrottle }): Authenticator {
   const { db, users, hasher, identifierKind, throttle } = deps;
   return {
-    async authenticate(identifier, password, ip) {
+    async authenticate(identifier, password, ip, devices) {
       const candidates = await users.findByIdentifier(db, identifier, identifierKind);
       // A shared address cannot say which account is meant: only the username can.
       const user = candidates.length === 1 ? candidates[0] : undefined;
-      const attempt = await throttle?.begin(identifier, candidates, ip);
+      const attempt = await throttle?.begin(identifier, candidates, ip, devices);
       const valid = await hasher.verify(user?.password_hash, password);
       if (!user || !valid) {
         await attempt?.failed();
         await audit(db, 'login.failure', { userId: user?.id, ip, details: { reason: 'invalid_credentials' } });
         return { ok: false, reason: 'invalid' };
       }
+      // The password was right: the attempt is no failure, whatever the account's status.
+      await attempt?.succeeded();
       if (user.status !== 'active') {
         await audit(db, 'login.refused', { userId: user.id, ip, details: { status: user.status } });
         return { ok: false, reason: 'not_active', user };
       }
       if (hasher.needsRehash(user.password_hash!)) await users.updatePasswordHash(db, user.id, await hasher.hash(password));
-      await attempt?.succeeded();
       await audit(db, 'login.success', { userId: user.id, ip, details: { method: 'password' } });
       return { ok: true, user };
     },

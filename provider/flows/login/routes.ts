@@ -7,9 +7,11 @@ import type { Config } from '../../config.ts';
 import type { Authenticator } from './authenticate.ts';
 import type { UpstreamButton } from '../../upstream/repository.ts';
 import { parseBody } from '../../http/form.ts';
+import { knownDevices, rememberDevice } from '../../http/devices.ts';
+import { isAppError } from '../../errors.ts';
 import { renderPage } from '../../http/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
-import { OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
+import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../eid/step-up.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
@@ -96,7 +98,15 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
       return showLogin(ctx, d, { error: 'login.error.required', identifier: '' });
     }
     const { identifier, password } = parsed.data;
-    const outcome = await authenticator.authenticate(identifier, password, ctx.ip);
+    let outcome: Awaited<ReturnType<Authenticator['authenticate']>>;
+    try {
+      outcome = await authenticator.authenticate(identifier, password, ctx.ip, knownDevices(ctx));
+    } catch (e) {
+      // Another attempt for this name or from this address is being checked: this one was not.
+      if (!(isAppError(e) && e.code === 'try_again')) throw e;
+      ctx.status = 429;
+      return showLogin(ctx, d, { error: 'error.try_again', errorParams: e.params, identifier });
+    }
     if (!outcome.ok) {
       ctx.status = 401;
       // The password was right, so saying why is safe.
@@ -107,6 +117,7 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
       if (outcome.reason === 'not_active') return showLogin(ctx, d, { error: outcome.user.status === 'locked' ? 'reactivation.login_locked' : 'reactivation.login_blocked', identifier });
       return showLogin(ctx, d, { error: 'login.error.invalid', identifier });
     }
+    rememberDevice(ctx, outcome.user.id);
     await finish(ctx, { login: { accountId: outcome.user.sub, acr: ACR.password, amr: [...AMR.password] } });
   });
 
@@ -133,7 +144,7 @@ interface ConsentDetails {
 export function consentItems({ missingOIDCScope = [], missingOIDCClaims = [], missingResourceScopes = {} }: ConsentDetails): { key: string; params?: Record<string, string> }[] {
   const asked = new Set([...missingOIDCScope, ...missingOIDCClaims.map(scopeOfClaim)]);
   return [
-    ...OIDC_SCOPES.filter((s) => asked.has(s)).map((s) => ({ key: `scope.${s}` })),
+    ...[...OIDC_SCOPES, ...API_SCOPES].filter((s) => asked.has(s)).map((s) => ({ key: `scope.${s}` })),
     ...Object.entries(missingResourceScopes).filter(([, granted]) => granted.length).map(([resource, granted]) => ({ key: 'consent.api', params: { resource, scopes: granted.join(', ') } })),
   ];
 }

@@ -1,10 +1,11 @@
-// Password guessing at the login page: the shared throttle (provider/http/throttle.ts) per account and per IP,
-// and a mail to the owner when an account reaches the threshold ("someone tried to log in to your account"),
-// at most once per window.
+// Password guessing at the login page: the shared throttle (provider/http/throttle.ts) per identifier and per IP,
+// or per device for a browser that has logged in to the account before, and a mail to the owner when an account
+// reaches the threshold ("someone tried to log in to your account"), at most once per window.
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/knex.ts';
 import type { User } from '../../accounts/repository.ts';
-import { createThrottle, type AttemptOf } from '../../http/throttle.ts';
+import { createThrottle, WINDOW_SECONDS, type AttemptOf } from '../../http/throttle.ts';
+import { consumeWithin, createLimiter } from '../../http/rate-limit.ts';
 import { enqueueNotice } from '../../messaging/notice.ts';
 import { isLocale } from '../../http/i18n.ts';
 import { audit } from '../../audit.ts';
@@ -16,8 +17,11 @@ export interface LoginAttempt {
 }
 
 export interface LoginThrottle {
-  /** Counts the attempt and waits out the delay the earlier ones earned; call before the password is checked. */
-  begin(identifier: string, candidates: User[], ip: string | undefined): Promise<LoginAttempt>;
+  /**
+   * Counts the attempt and waits out the delay the earlier ones earned; call before the password is checked.
+   * `devices`: account id → device id of the browser's device cookie (provider/http/devices.ts).
+   */
+  begin(identifier: string, candidates: User[], ip: string | undefined, devices?: ReadonlyMap<string, string>): Promise<LoginAttempt>;
 }
 
 type LoginThrottleConfig = Pick<Config, 'rateLimitLogin' | 'rateLimitIp' | 'rateLimitMaxDelay' | 'issuerUrl' | 'defaultLocale'>;
@@ -35,20 +39,32 @@ async function warnOwner(db: Db, config: LoginThrottleConfig, user: User, ip: st
 
 export function createLoginThrottle(db: Db, config: LoginThrottleConfig): LoginThrottle {
   const throttle = createThrottle(db, { name: 'login', perSubject: config.rateLimitLogin, perIp: config.rateLimitIp, maxDelaySeconds: config.rateLimitMaxDelay });
+  // Failures per account, for the warning only: the delays never depend on whether an account exists.
+  const accounts = createLimiter(db, { keyPrefix: 'login_account', points: config.rateLimitLogin, durationSeconds: WINDOW_SECONDS });
+  async function countForOwner(user: User, ip: string | undefined) {
+    // Once per window: at the threshold; past it the limiter refuses (undefined).
+    if ((await consumeWithin(accounts, user.id))?.consumedPoints === config.rateLimitLogin) await warnOwner(db, config, user, ip);
+  }
+
   return {
-    async begin(identifier, candidates, ip) {
-      // One account is throttled as itself, whether named by username or address; anything else by what was
-      // typed, so that an unknown name earns exactly the delays a known one does.
+    async begin(identifier, candidates, ip, devices) {
       const only = candidates.length === 1 ? candidates[0] : undefined;
-      const attempt: AttemptOf = { subject: only ? `account:${only.id}` : `identifier:${identifier}`, ip };
+      const device = only && devices?.get(only.id);
+      // A known device of the account is counted on its own, and not by an address others may share. Any other
+      // attempt is counted by the identifier as typed: known and unknown names alike, and a username and an address
+      // of one account apart, so the delays tell nobody who has an account or which address is whose.
+      const attempt: AttemptOf = device ? { subject: `device:${only.id}:${device}` } : { subject: `identifier:${identifier}`, ip };
       const counted = await throttle.begin(attempt);
       return {
         async failed() {
-          const { thresholdReached } = counted.failed();
+          await counted.failed();
           // Not awaited: the answer must not take longer for an account that exists.
-          if (thresholdReached) for (const user of candidates) void warnOwner(db, config, user, ip).catch((e: Error) => log.error('login warning mail failed', e));
+          for (const user of candidates) void countForOwner(user, ip).catch((e: Error) => log.error('login warning mail failed', e));
         },
-        succeeded: () => counted.succeeded(),
+        async succeeded() {
+          await counted.succeeded();
+          if (only) await accounts.delete(only.id);
+        },
       };
     },
   };

@@ -12,6 +12,7 @@ import { createPasswordPolicy } from '../../accounts/password-policy.ts';
 import { CAPTCHA_FIELD, type Captcha, type CaptchaRefusal } from '../../captcha/captcha.ts';
 import { codeEntryThrottle } from '../../http/throttle.ts';
 import { body } from '../../http/form.ts';
+import { knownDevices } from '../../http/devices.ts';
 import { renderMessage, renderPage } from '../../http/page.ts';
 import { requestLocale } from '../../http/locale.ts';
 import { asksCustomerNumber } from './accounts.ts';
@@ -82,7 +83,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     const verdict = await captcha.verify(raw[CAPTCHA_FIELD]);
     if (!verdict.ok) return showRequest(ctx, 400, { values, errors, captchaError: verdict.reason });
 
-    await recovery.request({ email: email.data, customerNumber: customerNumber?.data, locale: requestLocale(ctx), ip: ctx.ip });
+    await recovery.request({ email: email.data, customerNumber: customerNumber?.data, locale: requestLocale(ctx), ip: ctx.ip, devices: knownDevices(ctx) });
     // Known and unknown addresses do different work (tokens and a mail, or none): the answer waits for a fixed
     // time from the start of the request, so both arrive alike.
     await sleep(Math.max(0, config.recoveryResponseMs + randomInt(JITTER_MS) - (performance.now() - started)));

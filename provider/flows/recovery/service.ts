@@ -11,6 +11,7 @@ import type { TokenService } from '../../tokens/one-time.ts';
 import type { Locale } from '../../http/i18n.ts';
 import { isLocale } from '../../http/i18n.ts';
 import { createThrottle } from '../../http/throttle.ts';
+import { createMailQuota } from '../../http/mail-quota.ts';
 import { enqueueMail } from '../../messaging/outbox.ts';
 import { enqueueNotice } from '../../messaging/notice.ts';
 import { endAccountAccess } from '../../accounts/end-access.ts';
@@ -29,6 +30,8 @@ export interface RecoveryRequest {
   /** The language of the page the request came from: the mail is read by the same person. */
   locale: Locale;
   ip: string | undefined;
+  /** The browser's known devices (provider/http/devices.ts): a request from the owner's own is the owner's. */
+  devices?: ReadonlyMap<string, string>;
 }
 
 export interface RecoveryDeps {
@@ -43,9 +46,11 @@ export interface RecoveryDeps {
 const ttlMinutes = (config: Config) => Math.round(config.resetTokenTtl / 60);
 
 export function createRecoveryService({ config, db, users, hasher, tokens, policy }: RecoveryDeps) {
-  // Every request counts for its address and its IP: past RATE_LIMIT_RECOVERY an address gets no more mail
-  // in the window (the answer stays the same) and further requests wait, as do requests from a busy IP.
+  // Every request counts for its IP: past RATE_LIMIT_IP further requests from it wait. An address is not delayed:
+  // the owner's request would wait for what others did.
   const requests = createThrottle(db, { name: 'recovery', perSubject: config.rateLimitRecovery, perIp: config.rateLimitIp, maxDelaySeconds: config.rateLimitMaxDelay });
+  // Past its quota an address gets no more mail in the window; the answer stays the same.
+  const mails = createMailQuota(db, { name: 'recovery', perRequester: { points: config.rateLimitRecovery, seconds: 900 }, perAddress: { points: config.rateLimitAddressMails, seconds: 3600 } });
 
   async function mailLinks(trx: Knex.Transaction, accounts: User[], locale: Locale): Promise<void> {
     const links = [];
@@ -71,11 +76,11 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
 
     /** Does the same database work whether or not an account matches; the caller evens out the answer time. */
     async request(r: RecoveryRequest): Promise<void> {
-      const attempt = { subject: `address:${r.email}`, ip: r.ip };
       // Every request counts, found or not: the answer must not depend on whether an account exists.
-      const { subjectFailures } = (await requests.begin(attempt)).failed();
+      await (await requests.begin({ ip: r.ip })).failed();
       const accounts = await accountsToRecover(db, r.email, r.customerNumber);
-      const mailed = accounts.length > 0 && subjectFailures <= config.rateLimitRecovery;
+      const ownerDevice = accounts.map((a) => r.devices?.get(a.id)).find((d) => d !== undefined);
+      const mailed = (await mails.allow({ address: r.email, ip: r.ip, ownerDevice })) && accounts.length > 0;
       await db.transaction(async (trx) => {
         if (mailed) await mailLinks(trx, accounts, r.locale);
         await audit(trx, 'recovery.requested', { userId: accounts[0]?.id, ip: r.ip, details: { accounts: accounts.length, mailed } });

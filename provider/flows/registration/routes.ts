@@ -10,6 +10,7 @@ import type { Services } from '../../server.ts';
 import type { Flow } from '../store.ts';
 import { createPasswordPolicy } from '../../accounts/password-policy.ts';
 import { createLimiter, isRateLimited, type Limiter } from '../../http/rate-limit.ts';
+import { createMailQuota } from '../../http/mail-quota.ts';
 import { body } from '../../http/form.ts';
 import { renderMessage, renderPage, safeReturnPath } from '../../http/page.ts';
 import { requestLocale } from '../../http/locale.ts';
@@ -55,11 +56,12 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
   const limiter = (keyPrefix: string, points: number, durationSeconds: number) => createLimiter(db, { keyPrefix, points, durationSeconds });
   const limits = {
     ip: limiter('registration_ip', 100, 3600),
-    // Mails to one address or account per hour: past it the answer stays the same and no mail goes out.
-    mails: limiter('registration_mail', 5, 3600),
     invitation: limiter('registration_invitation', 10, 900),
     customer: limiter('registration_customer', 20, 3600),
   };
+  // Mails to one address or account per requester and hour, under the address's ceiling: past them the answer
+  // stays the same and no mail goes out.
+  const mails = createMailQuota(db, { name: 'registration', perRequester: { points: 5, seconds: 3600 }, perAddress: { points: config.rateLimitAddressMails, seconds: 3600 } });
   const router = new Router();
 
   /** The modes offered: REGISTRATION_MODES, and the eID card with EID_REGISTRATION. */
@@ -77,8 +79,6 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
       throw e;
     }
   }
-  /** False when `key` is over its limit: the caller answers as usual but sends nothing. */
-  const allowed = (l: Limiter, key: string) => l.consume(key).then(() => true, (e: unknown) => (isRateLimited(e) ? false : Promise.reject(e)));
 
   // Without a username (open and customer sign-up) the rule about containing it does not apply.
   const common = (template: string) => ({ rules: template === 'details' ? policy.rules : policy.rules.filter((r) => r.rule !== 'not_username'), termsVersion: config.termsVersion, privacyVersion: config.privacyVersion, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
@@ -123,7 +123,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
    */
   async function complete(ctx: Context, flow: Flow<FlowData>, mailKey: string, data: Partial<FlowData>, run: (trx: Knex) => Promise<SignUpResult>) {
     await take(limits.ip, ctx.ip);
-    const mail = await allowed(limits.mails, mailKey.toLowerCase());
+    const mail = await mails.allow({ address: mailKey, ip: ctx.ip });
     try {
       await db.transaction(async (trx) => {
         const moved = await flows.transition(trx, flow, 'form', 'sent', data);
@@ -393,7 +393,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
     }
     await take(limits.ip, ctx.ip);
     const identifier = checked.data.identifier;
-    if (await allowed(limits.mails, identifier.toLowerCase())) await service.resend(identifier, ctx.ip);
+    if (await mails.allow({ address: identifier, ip: ctx.ip })) await service.resend(identifier, ctx.ip);
     const back = typeof raw.return_to === 'string' ? safeReturnPath(raw.return_to, '') : '';
     renderMessage(ctx, 200, 'registration.resent.title', 'registration.resent.message', {
       messageParams: { hours: Math.round(config.activationTtl / 3600) },
