@@ -182,6 +182,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const mail = await e.smtp.waitFor((m) => m.to.includes('ann@example.be') && m.subject === 'Your account was reactivated');
       expect(mail.text).toContain('The account ann.peeters was reactivated with its eID card on');
       expect(mail.text).toContain('It was not me: lock my account');
+      expect(mail.text).toMatch(new RegExp(`${e.idp.issuer}/reactivation/report/[\\w-]{43}`));
       const sms = await e.sms.waitFor((r) => (r.json as { to?: string })?.to === MOBILE);
       expect((sms.json as { text: string }).text).toContain('Your account ann.peeters was reactivated with your eID card');
       // Every earlier session and refresh token is gone; the new password logs in.
