@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { validateEidAuthToken } from 'belid/eid';
 import * as direct from '../../provider/eid/index.ts';
+import { WEB_EID_FIXTURES } from '../helpers/web-eid-fixtures.ts';
 
 const repository = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -16,10 +17,10 @@ it("validates a real Belgian test-card token through `import { validateEidAuthTo
   const script = `
     import { readFileSync } from 'node:fs';
     import { validateEidAuthToken, isEidError } from 'belid/eid';
-    const dir = '/work/shared/testdata/web-eid';
-    const data = JSON.parse(readFileSync(dir + '/belgian-test-card-tokens.json', 'utf8'));
+    const dir = ${JSON.stringify(WEB_EID_FIXTURES)};
+    const data = JSON.parse(readFileSync(dir + 'belgian-test-card-tokens.json', 'utf8'));
     const [{ token, nonce }] = data.tokens;
-    const options = { origin: data.origin, trustAnchors: readFileSync(dir + '/eID-TEST-EC-Citizen-CA.pem', 'utf8'), now: new Date(data.validAt), revocation: false };
+    const options = { origin: data.origin, trustAnchors: readFileSync(dir + 'eID-TEST-EC-Citizen-CA.pem', 'utf8'), now: new Date(data.validAt), revocation: false };
     const identity = await validateEidAuthToken(token, { ...options, nonce });
     const refused = await validateEidAuthToken(token, { ...options, nonce: nonce + 'x' }).catch((e) => isEidError(e) && e.code);
     console.log(JSON.stringify({ node: process.versions.node, nationalNumber: identity.nationalNumber, refused }));
