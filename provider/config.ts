@@ -41,6 +41,8 @@ interface Setting<T extends z.ZodType> {
   doc: string;
   /** Secrets are generated and kept in the database in development; production requires them. */
   secret?: boolean;
+  /** A credential, or a URL that may carry one: its value is never repeated in a message (secrets never are). */
+  sensitive?: boolean;
 }
 
 function setting<T extends z.ZodType>(s: Setting<T>): Setting<T> {
@@ -53,10 +55,10 @@ export const settings = {
   host: setting({ env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'address to bind; 0.0.0.0 or :: behind a load balancer' }),
   issuer: setting({ env: 'ISSUER', schema: url.optional(), doc: 'public URL of the provider (default http://localhost:PORT); must match what relying apps use' }),
   workers: setting({ env: 'WORKERS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(256), default: '1', doc: 'processes serving on the same port (Node cluster); more than 1 needs DATABASE_URL' }),
-  databaseUrl: setting({ env: 'DATABASE_URL', schema: url.optional(), doc: 'PostgreSQL connection string; absent: embedded PostgreSQL (PGlite) under DATA_DIR' }),
+  databaseUrl: setting({ env: 'DATABASE_URL', sensitive: true, schema: url.optional(), doc: 'PostgreSQL connection string; absent: embedded PostgreSQL (PGlite) under DATA_DIR' }),
   dataDir: setting({ env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'folder for the embedded database' }),
-  initialAccessToken: setting({ env: 'IDP_INITIAL_ACCESS_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional(), doc: 'enables dynamic client registration (RFC 7591) with this bearer token' }),
-  smtpUrl: setting({ env: 'SMTP_URL', schema: url.optional(), doc: 'SMTP server for mail, e.g. smtp://user:pass@mail:587; absent in development: mails go to the log and /dev/messages' }),
+  initialAccessToken: setting({ env: 'IDP_INITIAL_ACCESS_TOKEN', sensitive: true, schema: z.string().min(16, 'must be at least 16 characters').optional(), doc: 'enables dynamic client registration (RFC 7591) with this bearer token' }),
+  smtpUrl: setting({ env: 'SMTP_URL', sensitive: true, schema: url.optional(), doc: 'SMTP server for mail, e.g. smtp://user:pass@mail:587; absent in development: mails go to the log and /dev/messages' }),
   mailFrom: setting({ env: 'MAIL_FROM', schema: z.string().min(3), default: 'Identity <no-reply@localhost>', doc: 'sender of every mail' }),
   trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: 'false', doc: 'trust X-Forwarded-* from a reverse proxy (client IP, https)' }),
   proxyHops: setting({ env: 'PROXY_HOPS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(10), default: '1', doc: 'with TRUST_PROXY: how many reverse proxies append to X-Forwarded-For; the client IP is the entry that many from the right, since entries further left are whatever the client sent' }),
@@ -78,7 +80,7 @@ export const settings = {
   purgeIntervalSeconds: setting({ env: 'PURGE_INTERVAL_SECONDS', schema: seconds, default: '300', doc: 'how often expired sessions, tokens and flows are deleted' }),
   smsGatewayUrl: setting({ env: 'SMS_GATEWAY_URL', schema: url.optional(), doc: 'HTTP endpoint of the SMS gateway; absent in development: SMS go to the log and /dev/messages' }),
   smsGatewayMethod: setting({ env: 'SMS_GATEWAY_METHOD', schema: z.enum(['POST', 'PUT', 'PATCH']), default: 'POST', doc: 'HTTP method of the SMS gateway request' }),
-  smsGatewayAuthHeader: setting({ env: 'SMS_GATEWAY_AUTH_HEADER', schema: z.string().min(1).optional(), doc: 'sent as Authorization ("Bearer …", "Basic …"), or a whole "Name: value" header such as "X-Api-Key: …"; never logged' }),
+  smsGatewayAuthHeader: setting({ env: 'SMS_GATEWAY_AUTH_HEADER', sensitive: true, schema: z.string().min(1).optional(), doc: 'sent as Authorization ("Bearer …", "Basic …"), or a whole "Name: value" header such as "X-Api-Key: …"; never logged' }),
   smsGatewayBodyTemplate: setting({ env: 'SMS_GATEWAY_BODY_TEMPLATE', schema: z.string().min(1), default: '{"to":"{{to}}","text":"{{text}}"}', doc: 'request body; {{to}} (E.164 number) and {{text}} are substituted, escaped for the content type (JSON or form)' }),
   smsGatewayContentType: setting({ env: 'SMS_GATEWAY_CONTENT_TYPE', schema: z.string().min(1), default: 'application/json', doc: 'Content-Type of the SMS gateway request' }),
   smsGatewayTimeout: setting({ env: 'SMS_GATEWAY_TIMEOUT', schema: seconds, default: '10', doc: 'seconds before an unanswered SMS gateway request counts as failed and is retried' }),
@@ -122,7 +124,7 @@ export const settings = {
   eidRegistration: setting({ env: 'EID_REGISTRATION', schema: bool, default: 'false', doc: 'offer registration with the eID card (name from the card, national number kept only as HMAC)' }),
   activationTokenTtl: setting({ env: 'ACTIVATION_TOKEN_TTL', schema: seconds, default: '600', doc: 'validity of the 6-character activation token shown after an eID reactivation, seconds (single use, 5 wrong tries void it)' }),
   rateLimitReactivation: setting({ env: 'RATE_LIMIT_REACTIVATION', schema: positiveInt, default: '5', doc: 'eID reactivations one mobile number may start per hour (an IP address: 4 times as many); stands in for the CAPTCHA on the JSON endpoints of `eid-bridge activate`' }),
-  upstreamSecretKey: setting({ env: 'UPSTREAM_SECRET_KEY', schema: z.string().min(32, 'must be at least 32 characters').optional(), doc: 'key encrypting the client secrets of upstream identity providers (`idp upstreams add`); generated and kept in the database in development, required in production before an upstream is added (secret)' }),
+  upstreamSecretKey: setting({ env: 'UPSTREAM_SECRET_KEY', sensitive: true, schema: z.string().min(32, 'must be at least 32 characters').optional(), doc: 'key encrypting the client secrets of upstream identity providers (`idp upstreams add`); generated and kept in the database in development, required in production before an upstream is added (secret)' }),
   rateLimitLogin: setting({ env: 'RATE_LIMIT_LOGIN', schema: positiveInt, default: '10', doc: 'failed logins per account per 15 minutes before delays grow' }),
 } as const;
 
@@ -150,7 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const raw = env[s.env] === '' ? undefined : env[s.env];
     const parsed = s.schema.safeParse(raw ?? s.default);
     if (parsed.success) out[key] = parsed.data;
-    else problems.push(`${s.env}=${JSON.stringify(raw ?? '')}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else problems.push(`${s.env}${s.secret || s.sensitive ? ' (value not shown)' : `=${JSON.stringify(raw ?? '')}`}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   const production = out.nodeEnv === 'production';
   if (production) {

@@ -17,6 +17,8 @@ import { upstreamsCommand } from '../upstream/commands.ts';
 import { enqueueMail, findMessage } from '../messaging/outbox.ts';
 import { createOutboxWorker } from '../messaging/worker.ts';
 import { transportsFromConfig } from '../messaging/transports.ts';
+import { createPasswordPolicy } from '../accounts/password-policy.ts';
+import { translate } from '../http/i18n.ts';
 import { UsageError, type Io } from './io.ts';
 
 export interface CommandContext {
@@ -40,14 +42,24 @@ function print(io: Io, out: staff.CommandOutput): void {
   if (!out.ok) io.exitCode = 1;
 }
 
-const userInput = z.object({
-  username: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/i, 'a username is 2–64 letters, digits, dots, dashes or underscores'),
-  email: z.email('expected an e-mail address').optional(),
-  password: z.string().min(8, 'a password has at least 8 characters').max(1024),
-  givenName: z.string().trim().max(200).optional(),
-  familyName: z.string().trim().max(200).optional(),
-  roles: z.array(z.enum(['admin'])).default([]),
-});
+/** A new account's data; its password meets PASSWORD_POLICY, as on every page that sets one. */
+const userInput = (config: Config) => {
+  const policy = createPasswordPolicy(config);
+  return z
+    .object({
+      username: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/i, 'a username is 2–64 letters, digits, dots, dashes or underscores'),
+      email: z.email('expected an e-mail address').optional(),
+      password: z.string(),
+      givenName: z.string().trim().max(200).optional(),
+      familyName: z.string().trim().max(200).optional(),
+      roles: z.array(z.enum(['admin'])).default([]),
+    })
+    .superRefine((u, ctx) => {
+      for (const f of policy.check(u.password, { username: u.username, email: u.email ?? null }).failures) {
+        ctx.addIssue({ code: 'custom', path: ['password'], message: translate('en', f.key, f.params) });
+      }
+    });
+};
 
 export const commands: Record<string, Command> = {
   async migrate(_argv, { config, io, db }) {
@@ -55,7 +67,7 @@ export const commands: Record<string, Command> = {
     io.out(applied.length ? `Applied ${applied.join(', ')}\n` : 'Database is up to date\n');
   },
 
-  async users(argv, { io, services }) {
+  async users(argv, { config, io, services }) {
     const { positionals, values } = args(argv, {
       username: { type: 'string' },
       email: { type: 'string' },
@@ -65,7 +77,7 @@ export const commands: Record<string, Command> = {
       role: { type: 'string', multiple: true },
     });
     if (positionals[0] !== 'create') throw new UsageError('usage: idp users create --username NAME [--email ADDRESS] [--password P] [--given-name G] [--family-name F] [--role admin]');
-    const input = userInput.parse({
+    const input = userInput(config).parse({
       username: values.username,
       email: values.email,
       password: values.password ?? (await io.ask('Password: ')),

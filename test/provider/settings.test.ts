@@ -59,6 +59,22 @@ describe('settings', () => {
     expect(r.stderr).toMatch(/PORT="eighty": expected a port number/);
   });
 
+  it('never repeats the value of a secret or a credential in its message', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const token = 'short-token';
+    expect(problems({ IDP_INITIAL_ACCESS_TOKEN: token })).toBe('Invalid configuration:\n  - IDP_INITIAL_ACCESS_TOKEN (value not shown): must be at least 16 characters');
+    const message = problems({ COOKIE_KEYS: 'cookie-key-too-short', DATABASE_URL: 'postgres//user:pa55word@db', SMTP_URL: 'smtp//user:pa55word@mail' });
+    expect(message).toMatch(/COOKIE_KEYS \(value not shown\)[\s\S]*DATABASE_URL \(value not shown\)[\s\S]*SMTP_URL \(value not shown\)/);
+    expect(message).not.toMatch(/cookie-key-too-short|pa55word/);
+  });
+
   it('documents every setting in README.md', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     for (const line of settingsTable().split('\n')) expect(readme).toContain(line);
