@@ -10,14 +10,15 @@ import { commands, type CommandContext } from './cli/commands.ts';
 import { runOnAdminSocket } from './cli/admin-socket.ts';
 import { describeError } from './cli/describe-error.ts';
 import { processIo, UsageError, type Io } from './cli/io.ts';
+import { action, commandsHelp, runSpec, type CommandSpec } from './cli/spec.ts';
 import { start } from './cli/start.ts';
 
 /** Runs one database command with `ctx`, printing its failure instead of throwing. */
 async function runCommand(name: string, argv: string[], ctx: CommandContext): Promise<void> {
   try {
     const command = commands[name];
-    if (!command) throw new UsageError(`usage: idp <${Object.keys(commands).join('|')}> …`);
-    await command(argv, ctx);
+    if (!command) throw new UsageError(commandsHelp(everyCommand).trimEnd());
+    await runSpec(name, command, argv, ctx.io, ctx);
   } catch (e) {
     ctx.io.err(`${describeError(e)}\n`);
     ctx.io.exitCode = 2;
@@ -43,20 +44,46 @@ async function runHere(name: string, argv: string[], config: Config, io: Io, loc
   }
 }
 
-async function main([name = 'help', ...argv]: string[]): Promise<number> {
+/** The commands that need no database: they never go through a serving provider. */
+const ownCommands = {
+  start: {
+    summary: 'migrates the database and serves (on the embedded one: owns DATA_DIR and runs the other commands)',
+    action: action({
+      summary: 'Migrates the database and serves. On the embedded database this process owns DATA_DIR: a second start is refused, and the other idp commands run through it.',
+      async run(_input, { config, io }: { config: Config; io: Io }) {
+        await start(config, io, (services) => (args, remoteIo, cwd) => runCommand(args[0] ?? '', args.slice(1), { config: services.config, io: remoteIo, cwd, db: async () => services.db, services: async () => services }));
+      },
+    }),
+  },
+  config: {
+    summary: 'prints the table of settings',
+    action: action({
+      summary: 'Prints every setting: environment variable, default and meaning (the README has the same table).',
+      async run(_input, { io }: { config: Config; io: Io }) {
+        io.out(settingsTable() + '\n');
+      },
+    }),
+  },
+} satisfies Record<string, CommandSpec<{ config: Config; io: Io }>>;
+
+const everyCommand = { ...ownCommands, ...commands };
+
+async function main([name = '--help', ...argv]: string[]): Promise<number> {
   const io = processIo();
-  if (name === 'help' || name === '--help' || !(name === 'start' || name === 'config' || name in commands)) {
-    io.out(`usage: idp <${['start', ...Object.keys(commands), 'config'].join('|')}> …\n`);
-    return name === 'help' || name === '--help' ? 0 : 2;
+  if (!(name in everyCommand)) {
+    const help = name === '--help' || name === '-h' || name === 'help';
+    (help ? io.out : io.err)(`${help ? '' : `Unknown command '${name}'.\n`}${commandsHelp(everyCommand)}`);
+    return help ? 0 : 2;
   }
   const config = loadConfig();
-  if (name === 'config') {
-    io.out(settingsTable() + '\n');
-    return 0;
+  if (name === 'start' || name === 'config') {
+    await runSpec(name, ownCommands[name], argv, io, { config, io });
+    return io.exitCode;
   }
-  if (name === 'start') {
-    await start(config, io, (services) => (args, remoteIo, cwd) => runCommand(args[0] ?? '', args.slice(1), { config: services.config, io: remoteIo, cwd, db: async () => services.db, services: async () => services }));
-    return 0;
+  // Help needs no database: it is printed here, without the lock or the serving provider.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    await runHere(name, argv, config, io, undefined);
+    return io.exitCode;
   }
   let lock: DataDirLock | undefined;
   if (!config.databaseUrl) {
