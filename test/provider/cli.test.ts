@@ -8,7 +8,7 @@ import { runCli, spawnProvider } from '../helpers/provider.ts';
 import { startSmtpSink } from '../helpers/smtp-sink.ts';
 
 // Every command is a process that opens the embedded database: slow on a loaded 2-core machine.
-describe('idp CLI on the embedded database', { timeout: 120_000 }, () => {
+describe('idp CLI on the embedded database', { timeout: 240_000 }, () => {
   let dataDir: string;
   let env: Record<string, string>;
   beforeAll(() => {
