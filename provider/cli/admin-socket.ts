@@ -79,13 +79,31 @@ export async function serveAdminSocket(dataDir: string, run: RunRemote): Promise
   };
 }
 
+/** Connects to the socket; a provider that has just taken DATA_DIR opens it once its start is done. */
+async function connect(file: string, waitMs: number): Promise<net.Socket> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(file);
+        socket.once('connect', () => resolve(socket));
+        socket.once('error', reject);
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || Date.now() >= deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** Runs `argv` in the serving process; resolves with the command's exit status. */
-export function runOnAdminSocket(dataDir: string, argv: string[], io: Io): Promise<number> {
+export async function runOnAdminSocket(dataDir: string, argv: string[], io: Io, waitMs = 60_000): Promise<number> {
+  const socket = await connect(adminSocketPath(dataDir), waitMs);
+  socket.write(`${JSON.stringify({ argv, cwd: process.cwd() } satisfies ClientMessage)}\n`);
   return new Promise((resolve, reject) => {
-    const socket = net.connect(adminSocketPath(dataDir));
     let exit: number | undefined;
     socket.once('error', reject);
-    socket.once('connect', () => socket.write(`${JSON.stringify({ argv, cwd: process.cwd() } satisfies ClientMessage)}\n`));
     createInterface({ input: socket }).on('line', (line) => {
       const m = JSON.parse(line) as ServerMessage;
       if ('out' in m) io.out(m.out);

@@ -81,13 +81,17 @@ describe('the embedded database has one owner', { timeout: 180_000 }, () => {
     }
   });
 
-  it('takes over the lock of a process that died', async () => {
+  it('takes over the lock of a process that died; a command typed while the provider starts waits for it', async () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid;
     writeFileSync(path.join(dataDir, 'belid.lock'), JSON.stringify({ pid: dead, role: 'serve', what: 'idp start' }));
-    const p = await spawnProvider(env);
-    await p.stop();
-    const user = await runCli(['users', 'create', '--username', 'bob', '--password', 'correct horse battery staple'], env);
-    expect(user.code, user.stderr).toBe(0);
+    // Whichever takes the folder first, the other waits: the command for the socket, the start for the command.
+    const [p, user] = await Promise.all([spawnProvider(env), runCli(['users', 'create', '--username', 'bob', '--password', 'correct horse battery staple'], env)]);
+    try {
+      expect(user.code, user.stderr).toBe(0);
+      expect((await runCli(['users', 'show', 'bob', '--json'], env)).stdout).toContain('"status": "active"');
+    } finally {
+      await p.stop();
+    }
   });
 
   it('refuses WORKERS>1 on the embedded database', async () => {
