@@ -4,8 +4,11 @@
 //   signature    = the algorithm applied to signedFields (so for ES384: ECDSA over SHA-384(signedFields)),
 //                  ECDSA as raw r‖s, base64; the certificate is base64 DER.
 import { createHash } from 'node:crypto';
-import pkg from '../package.json' with { type: 'json' };
+import { createRequire } from 'node:module';
 import { BridgeError } from './errors.ts';
+
+// Through the package's own name, so that the compiled file in dist/ reads the same package.json as the source.
+const pkg = createRequire(import.meta.url)('belid/package.json') as { name: string; version: string };
 
 export const WEB_EID_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'PS256'] as const;
 export type WebEidAlgorithm = (typeof WEB_EID_ALGORITHMS)[number];

@@ -50,6 +50,8 @@ interface Setting<T extends z.ZodType> {
   doc: string;
   /** Secrets are generated and kept in the database in development; production requires them. */
   secret?: boolean;
+  /** A credential, or a URL that may carry one: its value is never repeated in a message (secrets never are). */
+  sensitive?: boolean;
 }
 
 function setting<T extends z.ZodType>(s: Setting<T>): Setting<T> {
@@ -62,13 +64,13 @@ export const settings = {
   host: setting({ env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'address to bind; 0.0.0.0 or :: behind a load balancer' }),
   issuer: setting({ env: 'ISSUER', schema: url.optional(), doc: 'public URL of the provider (default http://localhost:PORT); must match what relying apps use' }),
   workers: setting({ env: 'WORKERS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(256), default: '1', doc: 'processes serving on the same port (Node cluster); more than 1 needs DATABASE_URL' }),
-  databaseUrl: setting({ env: 'DATABASE_URL', schema: url.optional(), doc: 'PostgreSQL connection string; absent: embedded PostgreSQL (PGlite) under DATA_DIR' }),
+  databaseUrl: setting({ env: 'DATABASE_URL', sensitive: true, schema: url.optional(), doc: 'PostgreSQL connection string; absent: embedded PostgreSQL (PGlite) under DATA_DIR' }),
   dataDir: setting({ env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'folder for the embedded database' }),
   responseTypes: setting({ env: 'RESPONSE_TYPES', schema: responseTypes, default: 'code', doc: 'comma list of the OAuth response types offered: code, and only when a relying app cannot do without them id_token, code id_token (implicit and hybrid) or none' }),
-  initialAccessToken: setting({ env: 'IDP_INITIAL_ACCESS_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional(), doc: 'enables dynamic client registration (RFC 7591) with this bearer token' }),
+  initialAccessToken: setting({ env: 'IDP_INITIAL_ACCESS_TOKEN', sensitive: true, schema: z.string().min(16, 'must be at least 16 characters').optional(), doc: 'enables dynamic client registration (RFC 7591) with this bearer token' }),
   rateLimitClientRegistration: setting({ env: 'RATE_LIMIT_CLIENT_REGISTRATION', schema: positiveInt, default: '20', doc: 'client registrations per initial access token per hour; further ones are answered 429' }),
   introspectionClients: setting({ env: 'INTROSPECTION_CLIENTS', schema: idList, default: '', doc: 'comma list of client ids (resource servers) that may introspect tokens issued to other clients; any other client only its own' }),
-  smtpUrl: setting({ env: 'SMTP_URL', schema: url.optional(), doc: 'SMTP server for mail, e.g. smtp://user:pass@mail:587; absent in development: mails go to the log and the outbox (see DEV_MAILBOX)' }),
+  smtpUrl: setting({ env: 'SMTP_URL', sensitive: true, schema: url.optional(), doc: 'SMTP server for mail, e.g. smtp://user:pass@mail:587; absent in development: mails go to the log and the outbox (see DEV_MAILBOX)' }),
   devMailbox: setting({ env: 'DEV_MAILBOX', schema: bool.optional(), doc: 'serve the outbox (every mail and SMS, with their links) at /dev/messages; default: only when HOST is a loopback address; never in production' }),
   mailFrom: setting({ env: 'MAIL_FROM', schema: z.string().min(3), default: 'Identity <no-reply@localhost>', doc: 'sender of every mail' }),
   trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: 'false', doc: 'trust X-Forwarded-* from a reverse proxy (client IP, https)' }),
@@ -91,7 +93,7 @@ export const settings = {
   purgeIntervalSeconds: setting({ env: 'PURGE_INTERVAL_SECONDS', schema: seconds, default: '300', doc: 'how often expired sessions, tokens and flows are deleted' }),
   smsGatewayUrl: setting({ env: 'SMS_GATEWAY_URL', schema: url.optional(), doc: 'HTTP endpoint of the SMS gateway; absent in development: SMS go to the log and the outbox (see DEV_MAILBOX)' }),
   smsGatewayMethod: setting({ env: 'SMS_GATEWAY_METHOD', schema: z.enum(['POST', 'PUT', 'PATCH']), default: 'POST', doc: 'HTTP method of the SMS gateway request' }),
-  smsGatewayAuthHeader: setting({ env: 'SMS_GATEWAY_AUTH_HEADER', schema: z.string().min(1).optional(), doc: 'sent as Authorization ("Bearer …", "Basic …"), or a whole "Name: value" header such as "X-Api-Key: …"; never logged' }),
+  smsGatewayAuthHeader: setting({ env: 'SMS_GATEWAY_AUTH_HEADER', sensitive: true, schema: z.string().min(1).optional(), doc: 'sent as Authorization ("Bearer …", "Basic …"), or a whole "Name: value" header such as "X-Api-Key: …"; never logged' }),
   smsGatewayBodyTemplate: setting({ env: 'SMS_GATEWAY_BODY_TEMPLATE', schema: z.string().min(1), default: '{"to":"{{to}}","text":"{{text}}"}', doc: 'request body; {{to}} (E.164 number) and {{text}} are substituted, escaped for the content type (JSON or form)' }),
   smsGatewayContentType: setting({ env: 'SMS_GATEWAY_CONTENT_TYPE', schema: z.string().min(1), default: 'application/json', doc: 'Content-Type of the SMS gateway request' }),
   smsGatewayTimeout: setting({ env: 'SMS_GATEWAY_TIMEOUT', schema: seconds, default: '10', doc: 'seconds before an unanswered SMS gateway request counts as failed and is retried' }),
@@ -139,7 +141,7 @@ export const settings = {
   activationTokenTriesGlobal: setting({ env: 'ACTIVATION_TOKEN_TRIES_GLOBAL', schema: positiveInt, default: '30', doc: 'wrong activation tokens typed for one mobile number per hour from all requesters together, against guessing from many addresses' }),
   rateLimitReactivation: setting({ env: 'RATE_LIMIT_REACTIVATION', schema: positiveInt, default: '5', doc: 'activation tokens one requester (IP address, an IPv6 /64) may obtain for one mobile number per hour, counted only after the card or bank proved the account; a requester may start 4 times as many reactivations per hour' }),
   rateLimitFlows: setting({ env: 'RATE_LIMIT_FLOWS', schema: positiveInt, default: '120', doc: 'self-service flows (sign-up, eID, reactivation, bank login) one client address may start per minute (a school or office behind one address shares it); each start stores a row until it expires' }),
-  upstreamSecretKey: setting({ env: 'UPSTREAM_SECRET_KEY', schema: z.string().min(32, 'must be at least 32 characters').optional(), doc: 'key encrypting the client secrets of upstream identity providers (`idp upstreams add`); generated and kept in the database in development, required in production before an upstream is added (secret)' }),
+  upstreamSecretKey: setting({ env: 'UPSTREAM_SECRET_KEY', sensitive: true, schema: z.string().min(32, 'must be at least 32 characters').optional(), doc: 'key encrypting the client secrets of upstream identity providers (`idp upstreams add`); generated and kept in the database in development, required in production before an upstream is added (secret)' }),
   rateLimitLogin: setting({ env: 'RATE_LIMIT_LOGIN', schema: positiveInt, default: '10', doc: 'failed logins per identifier as typed (or per browser that has logged in to the account) per 15 minutes before delays grow; at this count the account holder is told by mail' }),
 } as const;
 
@@ -167,7 +169,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const raw = env[s.env] === '' ? undefined : env[s.env];
     const parsed = s.schema.safeParse(raw ?? s.default);
     if (parsed.success) out[key] = parsed.data;
-    else problems.push(`${s.env}=${JSON.stringify(raw ?? '')}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else problems.push(`${s.env}${s.secret || s.sensitive ? ' (value not shown)' : `=${JSON.stringify(raw ?? '')}`}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   const production = out.nodeEnv === 'production';
   if (production) {

@@ -9,10 +9,9 @@ import type { User } from '../accounts/repository.ts';
 import { requireUser } from '../flows/self/routes.ts';
 import { createRegistrationService } from '../flows/registration/service.ts';
 import { registrationErrors } from '../flows/registration/errors.ts';
-import { endAccountAccess } from '../accounts/end-access.ts';
+import { changeAccountStatus } from '../accounts/staff-status.ts';
 import { parseBody } from '../http/form.ts';
 import { renderPage } from '../http/page.ts';
-import { audit } from '../audit.ts';
 import { isAppError } from '../errors.ts';
 import { isUuid } from '../db/uuid.ts';
 
@@ -81,36 +80,15 @@ export function adminRoutes(services: Services): Router {
     return { user, to: `/admin/users?${new URLSearchParams({ q: q ?? user.username ?? user.email ?? '' })}` };
   }
 
-  // Blocked: the holder may take the account back with the eID card (a lost phone, a suspected intrusion).
-  // Locked: only staff give it back (misuse); the card does not reactivate it.
-  for (const status of ['blocked', 'locked'] as const) {
-    router.post(`/users/:id/${status === 'blocked' ? 'block' : 'lock'}`, async (ctx) => {
+  // Block and lock: provider/accounts/staff-status.ts says what each means.
+  for (const action of ['block', 'lock', 'unblock'] as const) {
+    router.post(`/users/:id/${action}`, async (ctx) => {
       const { user, to } = await target(ctx);
-      if (user.id === staff(ctx).id) throw registrationErrors.selfBlock();
-      if (user.status !== status) {
-        await db.transaction(async (trx) => {
-          await users.setStatus(trx, user.id, status);
-          // The person is logged out of every application at once.
-          await endAccountAccess(trx, tokens, user);
-          await audit(trx, `admin.${status}`, { userId: staff(ctx).id, ip: ctx.ip, details: { account: user.id, previous: user.status } });
-        });
-      }
-      back(ctx, to, status, { username: user.username ?? user.email ?? '' });
+      if (action !== 'unblock' && user.id === staff(ctx).id) throw registrationErrors.selfBlock();
+      await changeAccountStatus(services, user, action, { userId: staff(ctx).id, ip: ctx.ip });
+      back(ctx, to, action === 'unblock' ? 'unblocked' : action === 'block' ? 'blocked' : 'locked', { username: user.username ?? user.email ?? '' });
     });
   }
-
-  router.post('/users/:id/unblock', async (ctx) => {
-    const { user, to } = await target(ctx);
-    if (user.status === 'blocked' || user.status === 'locked') {
-      // An account blocked before it was ever activated goes back to waiting for its activation.
-      const status = user.email && !user.email_verified ? 'pending' : 'active';
-      await db.transaction(async (trx) => {
-        await users.setStatus(trx, user.id, status);
-        await audit(trx, 'admin.unblocked', { userId: staff(ctx).id, ip: ctx.ip, details: { account: user.id, status } });
-      });
-    }
-    back(ctx, to, 'unblocked', { username: user.username ?? user.email ?? '' });
-  });
 
   router.post('/users/:id/resend-activation', async (ctx) => {
     const { user, to } = await target(ctx);

@@ -17,11 +17,14 @@ interface Migration {
 }
 
 class FolderSource implements Knex.MigrationSource<string> {
+  // The sources are .ts, the installed package's compiled files .js (beside their .d.ts).
   async getMigrations(): Promise<string[]> {
-    return (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d+_[\w-]+\.ts$/.test(f)).sort();
+    return (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d+_[\w-]+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort();
   }
+  // Databases record the name with .ts (the sources ran first), so a compiled file keeps that name: otherwise knex
+  // would find the applied migrations missing and refuse to start.
   getMigrationName(file: string): string {
-    return file;
+    return file.replace(/\.js$/, '.ts');
   }
   async getMigration(file: string): Promise<Migration> {
     return (await import(pathToFileURL(path.join(MIGRATIONS_DIR, file)).href)) as Migration;

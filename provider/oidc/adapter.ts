@@ -18,7 +18,7 @@ export interface AdapterOptions {
   clientCacheMs?: number;
 }
 
-export function createAdapterFactory(db: Db, o: AdapterOptions = {}) {
+export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model: string) => Adapter {
   const now = o.now ?? (() => new Date());
   const clientCacheMs = o.clientCacheMs ?? 0;
   const clients = new Map<string, { payload: AdapterPayload; until: number }>();

@@ -1,8 +1,73 @@
-// Registering relying apps from the CLI: metadata validated by oidc-provider's own client schema, stored
-// through the same adapter as dynamically registered clients.
+// Relying apps from the CLI: registered with metadata validated by oidc-provider's own client schema, stored
+// through the same adapter as dynamically registered clients; listed, shown, deleted, given a new secret.
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
+import { AppError } from '../errors.ts';
+import { fromJsonColumn, type Db } from '../db/knex.ts';
+
+type Metadata = Record<string, unknown>;
+
+const clientModel = (provider: Provider) =>
+  provider.Client as unknown as {
+    new (m: object): { metadata(): Metadata };
+    adapter: { upsert(id: string, payload: object, expiresIn?: number): Promise<void>; find(id: string): Promise<Metadata | undefined>; destroy(id: string): Promise<void> };
+  };
+
+/** What `idp clients list|show` prints, and in this shape with --json: never the secret. */
+export interface ClientSummary {
+  client_id: string;
+  client_name: string | null;
+  public: boolean;
+  first_party: boolean;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: string[];
+  scope: string | null;
+}
+
+const summary = (m: Metadata): ClientSummary => ({
+  client_id: String(m.client_id),
+  client_name: typeof m.client_name === 'string' ? m.client_name : null,
+  public: m.token_endpoint_auth_method === 'none',
+  first_party: m.first_party === true,
+  redirect_uris: (m.redirect_uris as string[] | undefined) ?? [],
+  post_logout_redirect_uris: (m.post_logout_redirect_uris as string[] | undefined) ?? [],
+  grant_types: (m.grant_types as string[] | undefined) ?? ['authorization_code'],
+  scope: typeof m.scope === 'string' ? m.scope : null,
+});
+
+const unknownClient = (clientId: string) => new AppError('client_unknown', `No client with client_id "${clientId}"`, 404);
+
+/** Every client, registered from the CLI or dynamically, by name. */
+export async function listClients(db: Db): Promise<ClientSummary[]> {
+  const rows = await db('oidc_models').where({ model: 'Client' }).select('payload');
+  return rows.map((r: { payload: unknown }) => summary(fromJsonColumn<Metadata>(r.payload))).sort((a, b) => (a.client_name ?? a.client_id).localeCompare(b.client_name ?? b.client_id));
+}
+
+export async function showClient(provider: Provider, clientId: string): Promise<ClientSummary> {
+  const m = await clientModel(provider).adapter.find(clientId);
+  if (!m) throw unknownClient(clientId);
+  return summary(m);
+}
+
+/** Removes the client: its tokens stop working, since each names a client that no longer exists. */
+export async function deleteClient(provider: Provider, clientId: string): Promise<void> {
+  const model = clientModel(provider);
+  if (!(await model.adapter.find(clientId))) throw unknownClient(clientId);
+  await model.adapter.destroy(clientId);
+}
+
+/** A new secret for a confidential client; the old one stops working at once (within CLIENT_CACHE_SECONDS elsewhere). */
+export async function rotateClientSecret(provider: Provider, clientId: string): Promise<string> {
+  const model = clientModel(provider);
+  const m = await model.adapter.find(clientId);
+  if (!m) throw unknownClient(clientId);
+  if (m.token_endpoint_auth_method === 'none') throw new AppError('client_public', `${clientId} is a public client: it has no secret (PKCE instead)`, 400);
+  const secret = randomBytes(32).toString('base64url');
+  await model.adapter.upsert(clientId, { ...m, client_secret: secret });
+  return secret;
+}
 
 export const clientInput = z.object({
   name: z.string().trim().min(1).max(200),
@@ -33,10 +98,7 @@ export async function createClient(provider: Provider, input: ClientInput): Prom
     ...(c.scope ? { scope: c.scope } : {}),
   };
   // The constructor runs oidc-provider's client schema: invalid metadata throws here, before anything is stored.
-  const ClientModel = provider.Client as unknown as {
-    new (m: object): { metadata(): Record<string, unknown> };
-    adapter: { upsert(id: string, payload: object, expiresIn?: number): Promise<void> };
-  };
+  const ClientModel = clientModel(provider);
   const client = new ClientModel(metadata);
   await ClientModel.adapter.upsert(clientId, client.metadata());
   return { client_id: clientId, ...(secret ? { client_secret: secret } : {}) };

@@ -1,15 +1,11 @@
 // The bridge's signed-data construction checked against tokens the real Web eID app made with Belgian test
 // cards: if H(origin) ‖ H(nonce) were built differently, these signatures would not verify.
-import { readFileSync } from 'node:fs';
 import { verify, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { algorithmFor, signedFields, type WebEidAlgorithm } from '../../card-bridge/web-eid.ts';
+import { algorithmFor, signedFields } from '../../card-bridge/web-eid.ts';
+import { testCardTokens } from '../helpers/web-eid-fixtures.ts';
 
-const TESTDATA = '/work/shared/testdata/web-eid';
-const data = JSON.parse(readFileSync(`${TESTDATA}/belgian-test-card-tokens.json`, 'utf8')) as {
-  origin: string;
-  tokens: { alg: WebEidAlgorithm; nonce: string; token: { signature: string; unverifiedCertificate: string } }[];
-};
+const data = testCardTokens();
 
 describe.each(data.tokens)('signed fields of the Web eID app token ($alg)', ({ alg, nonce, token }) => {
   const key = new X509Certificate(Buffer.from(token.unverifiedCertificate, 'base64')).publicKey;

@@ -1,18 +1,12 @@
 // Tokens that the Web eID app made with real Belgian eID test cards (EC P-384 and RSA-2048), from
-// /work/shared/testdata/web-eid. Their OCSP responder is not reachable from here, so revocation is off.
-import { readFileSync } from 'node:fs';
+// test/fixtures/web-eid. Their OCSP responder is not reachable from here, so revocation is off.
 import { describe, expect, it } from 'vitest';
 import { type EidErrorCode, validateEidAuthToken } from '../../provider/eid/index.ts';
-import { flipSignatureBit, type WebEidToken, withField } from './helpers.ts';
+import { testCardCa, testCardTokens } from '../helpers/web-eid-fixtures.ts';
+import { flipSignatureBit, withField } from './helpers.ts';
 
-const TESTDATA = '/work/shared/testdata/web-eid';
-const data = JSON.parse(readFileSync(`${TESTDATA}/belgian-test-card-tokens.json`, 'utf8')) as {
-  origin: string;
-  validAt: string;
-  holder: { nationalNumber: string; surname: string; givenNames: string };
-  tokens: { alg: string; nonce: string; token: WebEidToken }[];
-};
-const testCa = readFileSync(`${TESTDATA}/eID-TEST-EC-Citizen-CA.pem`, 'utf8');
+const data = testCardTokens();
+const testCa = testCardCa();
 
 const validate = (token: unknown, nonce: string, origin = data.origin) =>
   validateEidAuthToken(token, { origin, nonce, trustAnchors: testCa, now: new Date(data.validAt), revocation: false });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTrustAnchorFolder, parseCertificates, PRODUCTION_TRUST_ANCHOR_FOLDER } from '../../provider/eid/index.ts';
+import { testCardCa, testCardTokens } from '../helpers/web-eid-fixtures.ts';
 
-const TEST_CA = '/work/shared/testdata/web-eid/eID-TEST-EC-Citizen-CA.pem';
 
 describe('the shipped production anchors', () => {
   it('are the Belgian roots and the intermediates recorded in their README, and nothing else', async () => {
@@ -50,7 +50,7 @@ describe('parseCertificates', () => {
 describe('loadTrustAnchorFolder', () => {
   it('loads certificate files, ignores other files, and names a broken file', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'belid-anchors-'));
-    const pem = await readFile(TEST_CA, 'utf8');
+    const pem = testCardCa();
     await writeFile(join(folder, 'test-ca.pem'), pem);
     await writeFile(join(folder, 'test-ca.der'), parseCertificates(pem)[0]!.raw);
     await writeFile(join(folder, 'notes.txt'), 'not a certificate');
@@ -61,8 +61,8 @@ describe('loadTrustAnchorFolder', () => {
 
   it('refuses a card certificate put among the anchors by mistake', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'belid-anchors-'));
-    await writeFile(join(folder, 'test-ca.pem'), await readFile(TEST_CA, 'utf8'));
-    const card = JSON.parse(await readFile(new URL('../../../shared/testdata/web-eid/belgian-test-card-tokens.json', import.meta.url), 'utf8')) as { tokens: { token: { unverifiedCertificate: string } }[] };
+    await writeFile(join(folder, 'test-ca.pem'), testCardCa());
+    const card = testCardTokens();
     await writeFile(join(folder, 'card.der'), Buffer.from(card.tokens[0]!.token.unverifiedCertificate, 'base64'));
     await expect(loadTrustAnchorFolder(folder)).rejects.toMatchObject({ code: 'trust_anchors_invalid', detail: expect.stringMatching(/^card\.der: .*Specimen.* is not a CA certificate/) });
   });

@@ -70,7 +70,8 @@ export async function spawnProvider(env: Record<string, string>): Promise<{ url:
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const deadline = Date.now() + 30_000;
+  // Generous: the machine's two cores are shared with other suites.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`provider exited with ${child.exitCode}: ${output}`);
     try {
@@ -78,7 +79,11 @@ export async function spawnProvider(env: Record<string, string>): Promise<{ url:
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`provider did not start: ${output}`);
+    if (Date.now() > deadline) {
+      // Left running, it would keep DATA_DIR and serve the next test's commands.
+      child.kill('SIGKILL');
+      throw new Error(`provider did not start: ${output}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {

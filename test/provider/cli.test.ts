@@ -8,7 +8,7 @@ import { runCli, spawnProvider } from '../helpers/provider.ts';
 import { startSmtpSink } from '../helpers/smtp-sink.ts';
 
 // Every command is a process that opens the embedded database: slow on a loaded 2-core machine.
-describe('idp CLI on the embedded database', { timeout: 120_000 }, () => {
+describe('idp CLI on the embedded database', { timeout: 240_000 }, () => {
   let dataDir: string;
   let env: Record<string, string>;
   beforeAll(() => {
@@ -18,15 +18,21 @@ describe('idp CLI on the embedded database', { timeout: 120_000 }, () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('creates users, refusing bad input and duplicates without changing anything', async () => {
-    const ok = await runCli(['users', 'create', '--username', 'an.janssens', '--email', 'an@example.be', '--password', 'eleven chars'], env);
+    const ok = await runCli(['users', 'create', '--username', 'an.janssens', '--email', 'an@example.be', '--password', 'correct horse battery'], env);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/Created user an.janssens \(sub \S+\)/);
-    const dup = await runCli(['users', 'create', '--username', 'AN.JANSSENS', '--password', 'eleven chars'], env);
+    const dup = await runCli(['users', 'create', '--username', 'AN.JANSSENS', '--password', 'correct horse battery'], env);
     expect(dup.code).toBe(2);
     expect(dup.stderr).toMatch(/already exists/);
     const bad = await runCli(['users', 'create', '--username', 'x y', '--email', 'nope', '--password', 'short'], env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/username[\s\S]*email: expected an e-mail address[\s\S]*password: a password has at least 8/);
+    expect(bad.stderr).toMatch(/username[\s\S]*email: expected an e-mail address[\s\S]*password: The password is too short: use at least 12 characters/);
+    // PASSWORD_POLICY as on every page that sets a password: composition asks for each kind of character.
+    const composition = await runCli(['users', 'create', '--username', 'piet', '--password', 'alllowercase'], { ...env, PASSWORD_POLICY: 'composition' });
+    expect(composition.code).toBe(2);
+    expect(composition.stderr).toMatch(/password: Add at least one capital letter\.\n  - password: Add at least one digit\./);
+    const common = await runCli(['users', 'create', '--username', 'piet', '--password', 'password1234'], env);
+    expect(common.stderr).toMatch(/password: This password is one of the most commonly used/);
     const unknown = await runCli(['users', 'create', '--nickname', 'x'], env);
     expect(unknown.stderr).toMatch(/Unknown option '--nickname'/);
   });

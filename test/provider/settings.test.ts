@@ -24,7 +24,7 @@ describe('settings', () => {
     [{ IDP_INITIAL_ACCESS_TOKEN: 'abc' }, 'IDP_INITIAL_ACCESS_TOKEN'],
     [{ EID_CA_ISSUERS_HOSTS: 'http://certs.eid.belgium.be/' }, 'EID_CA_ISSUERS_HOSTS'],
   ])('refuses %o naming %s', (env, name) => {
-    expect(() => loadConfig(env)).toThrowError(new RegExp(`${name}=`));
+    expect(() => loadConfig(env)).toThrowError(new RegExp(`  - ${name}[= ]`));
   });
 
   it('lists every problem at once', () => {
@@ -57,6 +57,22 @@ describe('settings', () => {
     const r = await runCli(['start'], { PORT: 'eighty' });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/PORT="eighty": expected a port number/);
+  });
+
+  it('never repeats the value of a secret or a credential in its message', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const token = 'short-token';
+    expect(problems({ IDP_INITIAL_ACCESS_TOKEN: token })).toBe('Invalid configuration:\n  - IDP_INITIAL_ACCESS_TOKEN (value not shown): must be at least 16 characters');
+    const message = problems({ COOKIE_KEYS: 'cookie-key-too-short', DATABASE_URL: 'postgres//user:pa55word@db', SMTP_URL: 'smtp//user:pa55word@mail' });
+    for (const name of ['COOKIE_KEYS', 'DATABASE_URL', 'SMTP_URL']) expect(message).toContain(`  - ${name} (value not shown): `);
+    expect(message).not.toMatch(/cookie-key-too-short|pa55word/);
   });
 
   it('documents every setting in README.md', () => {

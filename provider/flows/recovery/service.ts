@@ -16,6 +16,7 @@ import { enqueueMail } from '../../messaging/outbox.ts';
 import { enqueueNotice } from '../../messaging/notice.ts';
 import { endAccountAccess } from '../../accounts/end-access.ts';
 import { audit } from '../../audit.ts';
+import { AppError } from '../../errors.ts';
 import { accountsToRecover } from './accounts.ts';
 
 export const RESET_PURPOSE = 'password_reset';
@@ -84,6 +85,16 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
       await db.transaction(async (trx) => {
         if (mailed) await mailLinks(trx, accounts, r.locale);
         await audit(trx, 'recovery.requested', { userId: accounts[0]?.id, ip: r.ip, details: { accounts: accounts.length, mailed } });
+      });
+    },
+
+    /** Staff (`idp users set-password --send-reset`): the same mail as a request would send, for one account. */
+    async mailLinkFor(user: User): Promise<void> {
+      if (!user.email || user.status !== 'active') throw new AppError('reset_impossible', `${user.username ?? user.email ?? user.sub} has no active account with an e-mail address to send a reset link to`, 409);
+      const locale = isLocale(user.locale) ? user.locale : config.defaultLocale;
+      await db.transaction(async (trx) => {
+        await mailLinks(trx, [user], locale);
+        await audit(trx, 'recovery.link_sent_by_staff', { userId: user.id, details: { via: 'cli' } });
       });
     },
 

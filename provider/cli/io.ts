@@ -1,0 +1,41 @@
+// What an `idp` command talks to: the terminal that runs it, or, when a provider serves the embedded database, the
+// terminal at the other end of its admin socket. Commands write and ask through this, never through process.stdout.
+import { createInterface } from 'node:readline';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** One line from the person at the terminal, not echoed (passwords, secrets). */
+  ask(prompt: string): Promise<string>;
+  /** The command's exit status: 0 unless it sets another. */
+  exitCode: number;
+}
+
+/** A mistake in the command line: its message says what to type instead. */
+export class UsageError extends Error {}
+
+/** Reads a line from the terminal without echo, or one line from a pipe. */
+export async function readSecretLine(prompt: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  if (process.stdin.isTTY) {
+    process.stdout.write(prompt);
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+  }
+  const line = await new Promise<string>((resolve) => {
+    rl.once('line', resolve);
+    // A pipe that ends without a line answers an empty one, instead of leaving the command waiting.
+    rl.once('close', () => resolve(''));
+  });
+  rl.close();
+  if (process.stdin.isTTY) process.stdout.write('\n');
+  return line;
+}
+
+export function processIo(): Io {
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    ask: readSecretLine,
+    exitCode: 0,
+  };
+}
