@@ -54,9 +54,9 @@ describe.skipIf(process.platform !== 'linux')('autostart on Linux: a systemd use
 
 describe('autostart on the other systems (golden files)', () => {
   it('macOS: a launchd agent in ~/Library/LaunchAgents, loaded into the GUI session', () => {
-    const plan = autostartFor('darwin', { home: '/Users/jan', command: ['/Applications/eID bridge.app/Contents/MacOS/eid-bridge'], uid: 502 });
-    expect(plan.file).toEqual({ path: '/Users/jan/Library/LaunchAgents/be.belid.eid-bridge.plist', content: golden('be.belid.eid-bridge.plist') });
-    expect(plan.enable).toEqual([['launchctl', 'bootstrap', 'gui/502', '/Users/jan/Library/LaunchAgents/be.belid.eid-bridge.plist']]);
+    const plan = autostartFor('darwin', { home: '/opt/jan', command: ['/Applications/eID bridge.app/Contents/MacOS/eid-bridge'], uid: 502 });
+    expect(plan.file).toEqual({ path: '/opt/jan/Library/LaunchAgents/be.belid.eid-bridge.plist', content: golden('be.belid.eid-bridge.plist') });
+    expect(plan.enable).toEqual([['launchctl', 'bootstrap', 'gui/502', '/opt/jan/Library/LaunchAgents/be.belid.eid-bridge.plist']]);
     expect(plan.disable).toEqual([['launchctl', 'bootout', 'gui/502/be.belid.eid-bridge']]);
   });
 
@@ -67,6 +67,6 @@ describe('autostart on the other systems (golden files)', () => {
   });
 
   it('says plainly where it cannot', () => {
-    expect(() => autostartFor('freebsd', { home: '/home/jan', command: ['eid-bridge'] })).toThrow(expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('start `eid-bridge serve` yourself') }));
+    expect(() => autostartFor('freebsd', { home: '/opt/jan', command: ['eid-bridge'] })).toThrow(expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('start `eid-bridge serve` yourself') }));
   });
 });
