@@ -64,20 +64,10 @@ const userInput = (config: Config) => {
 };
 
 /** An account as `idp users list|show --json` prints it: the stable fields, never a hash. */
-export interface UserSummary {
-  sub: string;
-  username: string | null;
-  email: string | null;
-  email_verified: boolean;
-  phone_number: string | null;
-  phone_number_verified: boolean;
-  given_name: string | null;
-  family_name: string | null;
-  status: User['status'];
-  roles: string[];
+export type UserSummary = Pick<User, 'sub' | 'username' | 'email' | 'email_verified' | 'phone_number' | 'phone_number_verified' | 'given_name' | 'family_name' | 'status' | 'roles'> & {
   created_at: string;
   password_changed_at: string | null;
-}
+};
 
 const userSummary = (u: User): UserSummary => ({
   sub: u.sub,
