@@ -125,7 +125,7 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
 
     const listed = JSON.parse((await idp(p, ['clients', 'list', '--json'])).out) as Record<string, unknown>[];
     const backend = listed.find((c) => c.client_id === 'backend');
-    expect(backend).toEqual({ client_id: 'backend', client_name: 'Backend', public: false, first_party: false, redirect_uris: ['https://unused.invalid/'], post_logout_redirect_uris: [], grant_types: ['client_credentials'], scope: null });
+    expect(backend).toEqual({ client_id: 'backend', client_name: 'Backend', public: false, first_party: false, redirect_uris: ['https://unused.invalid/'], post_logout_redirect_uris: [], grant_types: ['client_credentials'], scope: 'openid profile email phone offline_access' });
     expect(JSON.stringify(listed)).not.toContain(secret);
     expect((await idp(p, ['clients', 'show', 'backend'])).out).toContain('type: confidential\ngrants: client_credentials');
 
