@@ -9,7 +9,7 @@ import { createPasswordPolicy, type RuleFailure } from './password-policy.ts';
 import { endAccountAccess } from './end-access.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
-import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
+import { consumeWithin, createLimiter } from '../http/rate-limit.ts';
 import type { Locale } from '../http/i18n.ts';
 import { audit } from '../audit.ts';
 
@@ -36,14 +36,7 @@ export function createPasswordChange({ config, db, users, hasher, tokens }: Pass
     async change(user: User, input: { current: string; next: string }, o: { keepSessionUid: string; locale: Locale; ip?: string }): Promise<PasswordChangeResult> {
       // Counted before the check, atomically, so that parallel guesses cannot all pass as the first; the right
       // password gives its point back.
-      const allowed = await limiter.consume(user.id).then(
-        () => true,
-        (e: unknown) => {
-          if (!isRateLimited(e)) throw e;
-          return false;
-        },
-      );
-      if (!allowed) return { ok: false, problem: 'rate_limited' };
+      if (!(await consumeWithin(limiter, user.id))) return { ok: false, problem: 'rate_limited' };
       if (!(await hasher.verify(user.password_hash, input.current))) {
         await audit(db, 'password_change.failure', { userId: user.id, ip: o.ip, details: { reason: 'current_wrong' } });
         return { ok: false, problem: 'current_wrong' };

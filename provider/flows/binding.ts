@@ -7,9 +7,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/knex.ts';
-import { AppError } from '../errors.ts';
 import { signedCookie } from '../http/cookies.ts';
-import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
+import { consumeOrRefuse, createLimiter } from '../http/rate-limit.ts';
 import { clientAddressKey } from '../http/throttle.ts';
 
 const ID = /^[\w-]{43}$/;
@@ -61,14 +60,7 @@ export function createFlowStarts(db: Db, config: Pick<Config, 'rateLimitFlows'>)
       await this.take(ctx.ip);
       return browserBinding(ctx);
     },
-    async take(ip: string | undefined): Promise<void> {
-      try {
-        await limiter.consume(clientAddressKey(ip ?? 'unknown'));
-      } catch (e) {
-        if (!isRateLimited(e)) throw e;
-        throw new AppError('rate_limited', 'error.too_many', 429);
-      }
-    },
+    take: (ip: string | undefined) => consumeOrRefuse(limiter, clientAddressKey(ip ?? 'unknown')),
   };
 }
 

@@ -2,6 +2,7 @@
 // table, with its queries run through knex so that the embedded database and PostgreSQL behave the same.
 import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Db } from '../db/knex.ts';
+import { AppError } from '../errors.ts';
 
 interface PgQuery {
   text: string;
@@ -52,6 +53,19 @@ export type Limiter = ReturnType<typeof createLimiter>;
 
 /** Takes a point of `key`: the limiter's count, or undefined when `key` is over its limit (nothing else is caught). */
 export const consumeWithin = (l: Limiter, key: string): Promise<RateLimiterRes | undefined> => l.consume(key).catch((e: unknown) => (isRateLimited(e) ? undefined : Promise.reject(e)));
+
+/** Takes a point of `key`, or throws the "too many" refusal (`messageKey`, with the minutes to wait) when over the limit. */
+export async function consumeOrRefuse(l: Limiter, key: string, messageKey = 'error.too_many'): Promise<RateLimiterRes> {
+  try {
+    return await l.consume(key);
+  } catch (e) {
+    if (!isRateLimited(e)) throw e;
+    throw new AppError('rate_limited', messageKey, 429, { minutes: minutesToWait(e) });
+  }
+}
+
+/** Whole minutes (at least one) until a refused key may try again: what a person is told. */
+export const minutesToWait = (refused: RateLimiterRes) => Math.max(1, Math.ceil(refused.msBeforeNext / 60_000));
 
 /** True when `e` is the limiter saying "no more points" (it rejects with a RateLimiterRes). */
 export const isRateLimited = (e: unknown): e is RateLimiterRes => typeof e === 'object' && e !== null && 'msBeforeNext' in e;

@@ -1,5 +1,5 @@
 // The repository must work wherever it is cloned: no tracked file may name a folder of the machine it was written on
-// (/work/…, /home/…) or a folder beside the repository (../shared/…).
+// (a work or home folder, as MACHINE_PATH below lists them) or a folder beside the repository (reached through ..).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -17,7 +17,7 @@ import { createPasswordPolicy, type RuleFailure } from '../../accounts/password-
 import { createPhoneVerification } from '../../accounts/phone-verification.ts';
 import { AppError } from '../../errors.ts';
 import { isLocale, translate, type Locale } from '../../http/i18n.ts';
-import { createLimiter, isRateLimited, type Limiter } from '../../http/rate-limit.ts';
+import { consumeOrRefuse, createLimiter, isRateLimited, minutesToWait, type Limiter } from '../../http/rate-limit.ts';
 import { clientAddressKey } from '../../http/throttle.ts';
 import { enqueueSms } from '../../messaging/outbox.ts';
 import { enqueueNotice } from '../../messaging/notice.ts';
@@ -64,17 +64,8 @@ export type CompleteOutcome = { status: 'ok'; user: User } | { status: 'weak'; f
 
 type Request = { ip: string | undefined; locale: Locale };
 
-const minutesOf = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
 
-/** Takes a point, or throws the "too many" refusal with the minutes to wait. */
-async function take(limiter: Limiter, key: string): Promise<void> {
-  try {
-    await limiter.consume(key);
-  } catch (e) {
-    if (!isRateLimited(e)) throw e;
-    throw new AppError('rate_limited', 'reactivation.error.too_many', 429, { minutes: minutesOf(e.msBeforeNext) });
-  }
-}
+const take = (limiter: Limiter, key: string) => consumeOrRefuse(limiter, key, 'reactivation.error.too_many');
 
 export function createReactivationService(services: Services, verifier: EidVerifier) {
   const { config, db, users, hasher, tokens, flows } = services;
@@ -201,19 +192,19 @@ export function createReactivationService(services: Services, verifier: EidVerif
      */
     async redeem(mobile: string, typed: string, r: Request, binding: Binding): Promise<RedeemOutcome> {
       const mine = `${mobile}|${requester(r.ip)}`;
+      let counted;
       try {
-        await wrongPerRequester.consume(mine);
+        counted = await wrongPerRequester.consume(mine);
         await wrongPerNumber.consume(mobile);
       } catch (e) {
         if (!isRateLimited(e)) throw e;
         await audit(db, 'reactivation.token_tries_exhausted', { ip: r.ip });
-        return { status: 'too_many', minutes: minutesOf(e.msBeforeNext) };
+        return { status: 'too_many', minutes: minutesToWait(e) };
       }
       const code = normaliseCode(typed);
       const found = await tokens.peek(db, ACTIVATION_PURPOSE, code);
       if (found.status === 'invalid' || (found.status === 'ok' && found.token.data.mobile !== mobile)) {
-        const left = await wrongPerRequester.get(mine);
-        return { status: 'wrong', triesLeft: left?.remainingPoints ?? config.activationTokenTries };
+        return { status: 'wrong', triesLeft: counted.remainingPoints };
       }
       await Promise.all([wrongPerRequester.reward(mine, 1), wrongPerNumber.reward(mobile, 1)]);
       if (found.status !== 'ok') return { status: found.status as 'used' | 'expired' | 'voided' };

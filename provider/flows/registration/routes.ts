@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import type { Services } from '../../server.ts';
 import type { Flow } from '../store.ts';
 import { createPasswordPolicy } from '../../accounts/password-policy.ts';
-import { createLimiter, isRateLimited, type Limiter } from '../../http/rate-limit.ts';
+import { consumeOrRefuse, createLimiter, type Limiter } from '../../http/rate-limit.ts';
 import { createMailQuota } from '../../http/mail-quota.ts';
 import { body } from '../../http/form.ts';
 import { renderMessage, renderPage, safeReturnPath } from '../../http/page.ts';
@@ -71,14 +71,7 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
   };
 
   /** Throws the "too many attempts" page when `key` is over its limit. */
-  async function take(l: Limiter, key: string): Promise<void> {
-    try {
-      await l.consume(key);
-    } catch (e) {
-      if (isRateLimited(e)) throw new AppError('rate_limited', 'error.too_many', 429);
-      throw e;
-    }
-  }
+  const take = (l: Limiter, key: string) => consumeOrRefuse(l, key);
 
   // Without a username (open and customer sign-up) the rule about containing it does not apply.
   const common = (template: string) => ({ rules: template === 'details' ? policy.rules : policy.rules.filter((r) => r.rule !== 'not_username'), termsVersion: config.termsVersion, privacyVersion: config.privacyVersion, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
