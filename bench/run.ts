@@ -1,10 +1,11 @@
-// `npm run bench [-- --quick] [-- --db pglite|postgres]`: throughput and latency of the provider's hot paths,
-// each set against its physical limit measured in the same run, on the embedded database (one process) and on
-// PostgreSQL (one process per core). Load comes from a separate process on loopback; eID token validation runs in
-// this process. Writes bench-results.json.
+// `npm run bench [-- --quick] [-- --db pglite|postgres] [-- --profile SCENARIO]`: throughput and latency of the
+// provider's hot paths, each set against its physical limit measured in the same run, on the embedded database (one
+// process) and on PostgreSQL (one process per core), and what each operation costs the provider itself: CPU
+// milliseconds and database statements. Load comes from a separate process on loopback; eID token validation runs
+// in this process. Writes bench-results.json; with --profile, only that scenario, and a CPU profile per process.
 import os from 'node:os';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +20,15 @@ import { freshPostgresUrl } from '../test/helpers/db.ts';
 import { freePort, spawnProvider } from '../test/helpers/provider.ts';
 import { login, type LoadResult, type LoadSpec } from './load.ts';
 import { benchEidValidation } from './eid.ts';
+import { treeCpuMs, treeRssMiB } from './process-tree.ts';
+import { startWireCounter, type WireCounter } from './pg-wire-counter.ts';
 
-const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, db: { type: 'string' } } });
+const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, db: { type: 'string' }, profile: { type: 'string' } } });
 const quick = opts.quick ?? false;
 const SECONDS = quick ? 2 : 15;
+// Long enough for a leak to show against the heap's own breathing after the login scenario has warmed it up.
+const SOAK_SECONDS = quick ? 10 : 60;
+const PROFILE_DIR = path.resolve('bench-profiles');
 const CPUS = os.availableParallelism();
 const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url));
 const PASSWORD = 'bench password that is long enough';
@@ -44,24 +50,69 @@ interface Scenario {
   p99_ms: number;
   limit_per_core_rps?: number;
   ratio_to_limit?: number;
+  /** User + system CPU of the provider's processes per operation (a login: all its requests), idle cost removed. */
+  provider_cpu_ms_per_op?: number;
+  /** A login's CPU less the one argon2id verification it must do. */
+  provider_cpu_ms_per_op_besides_argon2?: number;
+  /** Statements the provider sent PostgreSQL per operation (PostgreSQL runs only), idle polling removed. */
+  db_queries_per_op?: number;
   errors: number;
   note?: string;
+}
+
+/** The provider's counters at one moment: CPU of its process tree, statements on the wire. */
+interface Reading {
+  at: number;
+  cpuMs: number;
+  queries?: number;
+}
+
+interface Meter {
+  read(): Reading;
+  /** Per-operation cost between two readings, less what the provider spends idle (outbox polling, purge timers). */
+  perOp(before: Reading, after: Reading, ops: number): Pick<Scenario, 'provider_cpu_ms_per_op' | 'db_queries_per_op'>;
+}
+
+async function meter(pid: number, counter: WireCounter | undefined): Promise<Meter> {
+  const read = (): Reading => ({ at: performance.now(), cpuMs: treeCpuMs(pid), ...(counter ? { queries: counter.queries() } : {}) });
+  const idleStart = read();
+  await new Promise((r) => setTimeout(r, 2000));
+  const idleEnd = read();
+  const idleSpan = idleEnd.at - idleStart.at;
+  const idleCpuPerMs = (idleEnd.cpuMs - idleStart.cpuMs) / idleSpan;
+  const idleQueriesPerMs = counter ? (idleEnd.queries! - idleStart.queries!) / idleSpan : 0;
+  return {
+    read,
+    perOp(before, after, ops) {
+      const span = after.at - before.at;
+      const cpu = Math.max(0, after.cpuMs - before.cpuMs - idleCpuPerMs * span);
+      return {
+        provider_cpu_ms_per_op: ops ? round(cpu / ops, 2) : NaN,
+        ...(counter ? { db_queries_per_op: ops ? round(Math.max(0, after.queries! - before.queries! - idleQueriesPerMs * span) / ops, 1) : NaN } : {}),
+      };
+    },
+  };
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
-/** argon2id verifications per second on one core, with the provider's parameters: one login needs one. */
-async function argon2VerifyRate(config: Config, seconds: number): Promise<number> {
+/**
+ * argon2id verifications per second on one core, with the provider's parameters (one login needs one), and the CPU
+ * one verification costs (all its threads), which the login's own CPU cost is reported beside.
+ */
+async function argon2Verify(config: Config, seconds: number): Promise<{ perSecond: number; cpuMs: number }> {
   const params = { type: argon2.argon2id, memoryCost: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: config.argon2Parallelism } as const;
   const hash = await argon2.hash(PASSWORD, params);
   let n = 0;
+  const cpu = process.cpuUsage();
   const end = performance.now() + seconds * 1000;
   while (performance.now() < end) {
     await argon2.verify(hash, PASSWORD);
     n++;
   }
-  return n / seconds;
+  const used = process.cpuUsage(cpu);
+  return { perSecond: n / seconds, cpuMs: (used.user + used.system) / 1000 / n };
 }
 
 function load(spec: LoadSpec): Promise<LoadResult> {
@@ -74,7 +125,7 @@ function load(spec: LoadSpec): Promise<LoadResult> {
   });
 }
 
-function summarise(name: string, r: LoadResult, processes: number, limit?: number, latencies = r.latenciesMs): Scenario {
+function summarise(name: string, r: LoadResult, processes: number, limit?: number, latencies = r.latenciesMs, cost: Partial<Scenario> = {}): Scenario {
   const sorted = [...latencies].sort((a, b) => a - b);
   const perCore = r.requests / r.seconds / processes;
   return {
@@ -84,6 +135,7 @@ function summarise(name: string, r: LoadResult, processes: number, limit?: numbe
     p95_ms: round(pct(sorted, 95)),
     p99_ms: round(pct(sorted, 99)),
     ...(limit ? { limit_per_core_rps: round(limit), ratio_to_limit: round(perCore / limit, 2) } : {}),
+    ...cost,
     errors: r.errors,
     ...(r.firstError ? { note: r.firstError } : {}),
   };
@@ -120,8 +172,11 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
   const machine = await createClient(services.provider(), { name: 'Bench machine', redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'] });
   await db.destroy();
 
-  const ceiling = await argon2VerifyRate(config, quick ? 1 : 3);
-  const server = await spawnProvider({ ...env, LOG_LEVEL: 'silent' });
+  const argon2Cost = await argon2Verify(config, quick ? 1 : 3);
+  const ceiling = argon2Cost.perSecond;
+  const counter = databaseUrl ? await startWireCounter(databaseUrl) : undefined;
+  const profiling: Record<string, string> = opts.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(PROFILE_DIR, kind)}` } : {};
+  const server = await spawnProvider({ ...env, LOG_LEVEL: 'silent', ...profiling, ...(counter ? { DATABASE_URL: counter.url } : {}) });
   const base: Omit<LoadSpec, 'scenario' | 'connections'> = {
     urls: [issuer],
     issuer,
@@ -131,28 +186,65 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     api: API,
     users,
   };
-  const scenarios: Scenario[] = [];
-  try {
-    // A login costs one argon2id verification: enough connections to keep every core's hashing busy.
-    const logins = await load({ ...base, scenario: 'login', connections: 4 * processes });
-    scenarios.push(summarise('password_login', logins, CPUS, ceiling));
-    scenarios.push(summarise('login_page_under_login_load', { ...logins, requests: logins.loginPageMs?.length ?? 0 }, CPUS, undefined, logins.loginPageMs));
-
-    scenarios.push(summarise('client_credentials', await load({ ...base, scenario: 'client_credentials', connections: 16 }), CPUS));
+  // Tokens for refresh and userinfo come from real logins, one independent refresh chain per connection.
+  const granted = async () => {
+    const tokens = [];
+    for (let i = 0; i < 16; i++) tokens.push(await login(issuer, base, users[i]!, [], { scope: 'openid offline_access', prompt: 'consent' }));
+    return tokens;
+  };
+  const costs = await meter(server.child.pid!, counter);
+  const measured = async (spec: LoadSpec) => {
+    const before = costs.read();
+    const result = await load(spec);
+    return { result, cost: costs.perOp(before, costs.read(), result.requests) };
+  };
+  const one = (name: string, scenario: LoadSpec['scenario'], tokens?: () => Promise<string[]>) => ({
+    name,
+    run: async () => {
+      const { result, cost } = await measured({ ...base, scenario, connections: 16, ...(tokens ? { tokens: await tokens() } : {}) });
+      return [summarise(name, result, CPUS, undefined, result.latenciesMs, cost)];
+    },
+  });
+  const table = [
+    {
+      name: 'password_login',
+      run: async () => {
+        // A login costs one argon2id verification: enough connections to keep every core's hashing busy.
+        const { result, cost } = await measured({ ...base, scenario: 'login', connections: 4 * processes });
+        return [
+          summarise('password_login', result, CPUS, ceiling, result.latenciesMs, {
+            ...cost,
+            provider_cpu_ms_per_op_besides_argon2: round((cost.provider_cpu_ms_per_op ?? NaN) - argon2Cost.cpuMs, 2),
+          }),
+          summarise('login_page_under_login_load', { ...result, requests: result.loginPageMs?.length ?? 0 }, CPUS, undefined, result.loginPageMs),
+        ];
+      },
+    },
+    one('client_credentials', 'client_credentials'),
     // The same grant for an API in RESOURCE_SERVERS: a signed JWT, no database write.
-    scenarios.push(summarise('client_credentials_jwt', await load({ ...base, scenario: 'client_credentials_jwt', connections: 16 }), CPUS));
-
-    // Tokens for refresh and userinfo come from real logins, one independent refresh chain per connection.
-    const granted = [];
-    for (let i = 0; i < 16; i++) granted.push(await login(issuer, base, users[i]!, [], { scope: 'openid offline_access', prompt: 'consent' }));
-    scenarios.push(summarise('refresh_token', await load({ ...base, scenario: 'refresh', connections: 16, tokens: granted.map((t) => t.refresh_token!) }), CPUS));
-    scenarios.push(summarise('userinfo', await load({ ...base, scenario: 'userinfo', connections: 16, tokens: granted.map((t) => t.access_token) }), CPUS));
-    scenarios.push(summarise('discovery_jwks', await load({ ...base, scenario: 'discovery_jwks', connections: 16 }), CPUS));
+    one('client_credentials_jwt', 'client_credentials_jwt'),
+    one('refresh_token', 'refresh', async () => (await granted()).map((t) => t.refresh_token!)),
+    one('userinfo', 'userinfo', async () => (await granted()).map((t) => t.access_token)),
+    one('discovery_jwks', 'discovery_jwks'),
+  ];
+  if (opts.profile && !table.some((s) => s.name === opts.profile)) throw new Error(`--profile takes one of: ${table.map((s) => s.name).join(', ')}`);
+  const scenarios: Scenario[] = [];
+  let soak: { seconds: number; rss_after_warmup_mib: number; rss_after_soak_mib: number; growth: number } | undefined;
+  try {
+    for (const s of table) if (!opts.profile || s.name === opts.profile) scenarios.push(...(await s.run()));
+    if (!opts.profile) {
+      // The login scenario above was the warm-up; the soak is the same load for longer.
+      const warm = treeRssMiB(server.child.pid!);
+      await load({ ...base, seconds: SOAK_SECONDS, scenario: 'login', connections: 4 * processes });
+      const after = treeRssMiB(server.child.pid!);
+      soak = { seconds: SOAK_SECONDS, rss_after_warmup_mib: round(warm), rss_after_soak_mib: round(after), growth: round(after / warm - 1, 3) };
+    }
   } finally {
     await server.stop();
+    await counter?.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
-  return { db: kind, processes, argon2_verify_per_core_rps: round(ceiling), scenarios };
+  return { db: kind, processes, argon2_verify_per_core_rps: round(ceiling), argon2_verify_cpu_ms: round(argon2Cost.cpuMs, 2), scenarios, ...(soak ? { login_soak: soak } : {}) };
 }
 
 async function machineInfo() {
@@ -168,9 +260,10 @@ async function machineInfo() {
 
 const kinds = (opts.db ? [opts.db] : ['pglite', 'postgres']) as ('pglite' | 'postgres')[];
 const machine = await machineInfo();
+if (opts.profile) mkdirSync(PROFILE_DIR, { recursive: true });
 const runs = [];
 for (const kind of kinds) runs.push(await benchDatabase(kind));
-const eid = await benchEidValidation({ seconds: quick ? 1.5 : SECONDS, limitSeconds: quick ? 0.5 : 3 });
+const eid = opts.profile ? undefined : await benchEidValidation({ seconds: quick ? 1.5 : SECONDS, limitSeconds: quick ? 0.5 : 3 });
 
 const results = {
   machine: { ...machine, db: kinds.join('+') },
@@ -179,17 +272,27 @@ const results = {
   scenarios: [
     ...runs.flatMap((r) => r.scenarios.map((s) => ({ ...s, name: `${s.name} (${r.db}, ${r.processes} process${r.processes > 1 ? 'es' : ''})` }))),
     // One process, one core: no division by the machine's cores.
-    summarise('eID token validation (chain + cached OCSP + signature)', eid.validation, 1, eid.verifyPerSecond),
+    ...(eid ? [summarise('eID token validation (chain + cached OCSP + signature)', eid.validation, 1, eid.verifyPerSecond)] : []),
   ],
+  login_soak: Object.fromEntries(runs.filter((r) => r.login_soak).map((r) => [r.db, r.login_soak])),
 };
-writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
+if (!opts.profile) writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
 
 console.log(`machine: ${machine.cpus} × ${machine.cpu}, ${machine.memory_gib} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}`);
-for (const r of runs) console.log(`${r.db}: argon2id verify ceiling ${r.argon2_verify_per_core_rps}/s per core (the limit of password_login)`);
-console.log(`eID: ${eid.algorithm} signature verify ceiling ${round(eid.verifyPerSecond)}/s on one core (crypto.verify of the token's signature; the limit of eID token validation, ratio = validations/s ÷ raw verifies/s)`);
-console.log('| scenario | per core /s | p50 ms | p95 ms | p99 ms | limit /s/core | ratio | errors |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of runs) console.log(`${r.db}: argon2id verify ceiling ${r.argon2_verify_per_core_rps}/s per core (the limit of password_login), ${r.argon2_verify_cpu_ms} CPU ms each`);
+if (eid) console.log(`eID: ${eid.algorithm} signature verify ceiling ${round(eid.verifyPerSecond)}/s on one core (crypto.verify of the token's signature; the limit of eID token validation, ratio = validations/s ÷ raw verifies/s)`);
+console.log('| scenario | per core /s | p50 ms | p95 ms | p99 ms | limit /s/core | ratio | CPU ms/op | queries/op | errors |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const s of results.scenarios) {
-  console.log(`| ${s.name} | ${s.per_core_rps} | ${s.p50_ms} | ${s.p95_ms} | ${s.p99_ms} | ${s.limit_per_core_rps ?? ''} | ${s.ratio_to_limit ?? ''} | ${s.errors}${s.note ? ` (${s.note})` : ''} |`);
+  const cells = [s.per_core_rps, s.p50_ms, s.p95_ms, s.p99_ms, s.limit_per_core_rps, s.ratio_to_limit, s.provider_cpu_ms_per_op, s.db_queries_per_op];
+  console.log(`| ${s.name} | ${cells.map((c) => c ?? '').join(' | ')} | ${s.errors}${s.note ? ` (${s.note})` : ''} |`);
 }
-console.log('per core = requests per second divided by the machine\'s cores (the load generator shares them); eID validation runs in-process on one core.');
+for (const s of results.scenarios) {
+  if ('provider_cpu_ms_per_op_besides_argon2' in s) console.log(`${s.name}: ${s.provider_cpu_ms_per_op_besides_argon2} CPU ms per login besides its argon2id verification`);
+}
+for (const r of runs) {
+  if (r.login_soak) console.log(`${r.db}: ${r.login_soak.seconds} s login soak, provider RSS ${r.login_soak.rss_after_warmup_mib} → ${r.login_soak.rss_after_soak_mib} MiB (${round(r.login_soak.growth * 100)} %)`);
+}
+console.log("per core = requests per second divided by the machine's cores (the load generator shares them); eID validation runs in-process on one core.");
+console.log('CPU ms/op = user+system CPU of the provider processes per operation (a login: every request from /auth to the code exchange), idle cost removed; queries/op = statements sent to PostgreSQL, counted on the wire.');
+if (opts.profile) console.log(`CPU profiles of the provider's processes (open in Chrome DevTools): ${PROFILE_DIR}`);

@@ -1,0 +1,67 @@
+// Counts the statements the provider sends PostgreSQL, on the wire: a loopback proxy between the provider and the
+// server that reads the frontend protocol. Counting here needs no hook in the provider and sees every query any
+// layer issues (knex, oidc-provider's adapter, migrations, BEGIN/COMMIT), each one a round trip the provider waits
+// for.
+import net from 'node:net';
+
+const SSL_REQUEST = 80877103;
+const GSS_REQUEST = 80877104;
+
+export interface WireCounter {
+  /** A DATABASE_URL that reaches the same database through the counter. */
+  url: string;
+  /** Simple queries ('Q') plus executions of prepared statements ('E') so far. */
+  queries(): number;
+  close(): Promise<void>;
+}
+
+export async function startWireCounter(databaseUrl: string): Promise<WireCounter> {
+  const target = new URL(databaseUrl);
+  let count = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client).add(upstream);
+    for (const s of [client, upstream]) s.once('close', () => (sockets.delete(s), client.destroy(), upstream.destroy()));
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    upstream.pipe(client);
+    // The frontend stream: untyped startup packets (SSL/GSS requests, then the startup message), then typed messages.
+    let buffered = Buffer.alloc(0);
+    let started = false;
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk);
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        if (!started) {
+          if (buffered.length < 8) break;
+          const length = buffered.readInt32BE(0);
+          if (buffered.length < length) break;
+          const code = buffered.readInt32BE(4);
+          started = code !== SSL_REQUEST && code !== GSS_REQUEST;
+          buffered = buffered.subarray(length);
+          continue;
+        }
+        if (buffered.length < 5) break;
+        const length = buffered.readInt32BE(1);
+        if (buffered.length < 1 + length) break;
+        const type = String.fromCharCode(buffered[0]!);
+        if (type === 'Q' || type === 'E') count++;
+        buffered = buffered.subarray(1 + length);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const via = new URL(databaseUrl);
+  via.hostname = '127.0.0.1';
+  via.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: via.toString(),
+    queries: () => count,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

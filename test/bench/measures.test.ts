@@ -1,0 +1,47 @@
+// The benchmark's cost figures come from these two instruments: if they miscount, every per-operation figure in
+// bench-results.json is wrong while looking plausible.
+import { spawn } from 'node:child_process';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { startWireCounter } from '../../bench/pg-wire-counter.ts';
+import { treeCpuMs, treeRssMiB } from '../../bench/process-tree.ts';
+import { POSTGRES_TEST_URL } from '../helpers/components.ts';
+
+describe('the statement counter between the provider and PostgreSQL', () => {
+  it('counts each simple query and each execution of a prepared statement once, and passes their answers through', async () => {
+    const counter = await startWireCounter(POSTGRES_TEST_URL);
+    const client = new pg.Client({ connectionString: counter.url });
+    try {
+      await client.connect();
+      const afterConnect = counter.queries();
+      await client.query('select 1');
+      const answer = await client.query('select $1::int + 1 as n', [41]);
+      await client.query({ name: 'again', text: 'select $1::text as t', values: ['a'] });
+      await client.query({ name: 'again', text: 'select $1::text as t', values: ['b'] });
+      expect(answer.rows).toEqual([{ n: 42 }]);
+      expect(counter.queries() - afterConnect).toBe(4);
+    } finally {
+      await client.end();
+      await counter.close();
+    }
+  });
+});
+
+describe("the provider's process tree", () => {
+  it('adds the CPU and memory of a running child process to its parent', async () => {
+    // A parent that only waits, and a child that burns 400 ms of CPU, says so, and stays until its parent is gone:
+    // the tree's CPU is the child's, however long the shared machine takes to give it those 400 ms.
+    const child = "const s=process.cpuUsage();while((process.cpuUsage(s).user+process.cpuUsage(s).system)<400000);console.log('burnt');const p=process.ppid;setInterval(()=>{try{process.kill(p,0)}catch{process.exit()}},100)";
+    const parent = spawn(process.execPath, ['-e', `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' })`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve) => parent.stdout.on('data', (d: Buffer) => d.toString().includes('burnt') && resolve()));
+      expect(treeCpuMs(parent.pid!)).toBeGreaterThanOrEqual(400);
+      // Two Node.js processes: each holds tens of MiB.
+      expect(treeRssMiB(parent.pid!)).toBeGreaterThan(2 * 20);
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+});
