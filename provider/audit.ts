@@ -1,5 +1,6 @@
 // Security events, one row each: who, what, from where. Never a password, token or national number.
 import type { Knex } from 'knex';
+import { countSecurityEvent } from './platform/metrics/counters.ts';
 
 export async function audit(
   db: Knex,
@@ -13,4 +14,8 @@ export async function audit(
     details: JSON.stringify(fields.details ?? {}),
     at: new Date(),
   });
+  // Inside a transaction the event happened only if it commits: a rolled-back sign-up is not counted.
+  const trx = db as Knex.Transaction;
+  if (trx.isTransaction) trx.executionPromise.then(() => countSecurityEvent(event, fields.details), () => {});
+  else countSecurityEvent(event, fields.details);
 }

@@ -62,6 +62,8 @@ export const settings = {
   nodeEnv: setting({ env: 'NODE_ENV', schema: z.enum(['development', 'production', 'test']), default: 'development', doc: 'production requires every secret, an https ISSUER and TRUST_PROXY=true (TLS ends at the reverse proxy, which makes cookies Secure)' }),
   port: setting({ env: 'PORT', schema: port, default: '3000', doc: 'TCP port the provider listens on (0 picks a free port)' }),
   host: setting({ env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'address to bind; 0.0.0.0 or :: behind a load balancer' }),
+  metricsPort: setting({ env: 'METRICS_PORT', schema: port, default: '9464', doc: 'TCP port of the Prometheus metrics listener (GET /metrics), apart from the provider\'s port; 0 turns it off' }),
+  metricsHost: setting({ env: 'METRICS_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'address the metrics listener binds; keep it off the public network (the series name routes and counts, no personal data)' }),
   issuer: setting({ env: 'ISSUER', schema: url.optional(), doc: 'public URL of the provider (default http://localhost:PORT); must match what relying apps use' }),
   workers: setting({ env: 'WORKERS', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(256), default: '1', doc: 'processes serving on the same port (Node cluster); more than 1 needs DATABASE_URL' }),
   databaseUrl: setting({ env: 'DATABASE_URL', sensitive: true, schema: url.optional(), doc: 'PostgreSQL connection string; absent: embedded PostgreSQL (PGlite) under DATA_DIR' }),

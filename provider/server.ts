@@ -49,6 +49,8 @@ import { createOutboxWorker, type OutboxWorker } from './messaging/worker.ts';
 import { transportsFromConfig } from './messaging/transports.ts';
 import { devMessagesRouter, servesDevMailbox } from './messaging/dev-messages.ts';
 import { purgeOutbox } from './messaging/outbox.ts';
+import { timeRequests } from './platform/metrics/http.ts';
+import { healthRoutes } from './platform/health.ts';
 
 /** What the flows share: built once per process. */
 export interface Services {
@@ -120,6 +122,10 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const captcha = await createCaptcha(config, db);
 
   const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });
+  app.use(timeRequests());
+  // Probes first: no cookies, no CSRF, no page rendering.
+  const health = healthRoutes(db);
+  app.use(health.routes());
   app.use(errorPages());
   app.use(refuseNulInQuery());
   app.use(securityHeaders());
@@ -135,10 +141,6 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     pages.use(r.routes(), r.allowedMethods());
   }
   pages.get('/', (ctx) => renderPage(ctx, 'pages/home.njk', { titleKey: 'home.title' }));
-  pages.get('/healthz', async (ctx) => {
-    await db.raw('select 1');
-    ctx.body = { status: 'ok' };
-  });
   // The JSON API authenticates with bearer tokens: outside the pages' CSRF middleware, which sets a cookie.
   const api = notificationApi(services);
   app.use(api.routes()).use(api.allowedMethods());

@@ -9,6 +9,8 @@ import { startServer } from '../server.ts';
 import { log } from '../log.ts';
 import { serveAdminSocket, type RunRemote } from './admin-socket.ts';
 import type { Io } from './io.ts';
+import { pendingByChannel } from '../messaging/outbox.ts';
+import { collectProcessMetrics, reportToPrimary, serveMetrics } from '../platform/metrics/listener.ts';
 
 /** WORKERS processes share the port; the database holds all state, so any of them can serve any request. */
 async function startCluster(config: Config) {
@@ -17,6 +19,8 @@ async function startCluster(config: Config) {
   await migrate(db, config.databaseUrl);
   await db.destroy();
   for (let i = 0; i < config.workers; i++) cluster.fork();
+  // The primary serves no requests: it answers the metrics listener with what its workers report.
+  const metrics = config.metricsPort ? await serveMetrics({ host: config.metricsHost, port: config.metricsPort }) : undefined;
   let stopping = false;
   cluster.on('exit', (worker, code) => {
     if (stopping) return;
@@ -26,6 +30,7 @@ async function startCluster(config: Config) {
   log.info('provider cluster', { workers: config.workers, issuer: config.issuerUrl });
   const stop = () => {
     stopping = true;
+    void metrics?.close();
     for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
   };
   process.once('SIGINT', stop);
@@ -39,8 +44,12 @@ export async function start(config: Config, io: Io, run: (services: Awaited<Retu
   // An `idp` command that has the folder open ends within seconds; another provider never does.
   const lock = embedded ? await lockDataDir(config.dataDir, { role: 'serve', what: `idp start, ${config.issuerUrl}` }, 30_000) : undefined;
   const running = await startServer(config);
+  collectProcessMetrics(running.services.db, () => pendingByChannel(running.services.db));
+  if (cluster.isWorker) reportToPrimary();
+  const metrics = config.metricsPort && !cluster.isWorker ? await serveMetrics({ host: config.metricsHost, port: config.metricsPort }) : undefined;
   const admin = embedded ? await serveAdminSocket(config.dataDir, run(running.services)) : undefined;
   const stop = async () => {
+    await metrics?.close();
     await admin?.close();
     await running.close();
     lock?.release();
@@ -51,12 +60,13 @@ export async function start(config: Config, io: Io, run: (services: Awaited<Retu
     return;
   }
   const where = config.issuerUrl;
-  log.info('provider listening', { url: running.url, issuer: where, database: embedded ? `embedded (${config.dataDir})` : 'postgresql' });
+  log.info('provider listening', { url: running.url, issuer: where, database: embedded ? `embedded (${config.dataDir})` : 'postgresql', metrics: metrics?.url ?? 'off' });
   io.out(
     [
       '',
       `  Identity provider at ${where}  (discovery: ${where}/.well-known/openid-configuration)`,
       embedded ? `  Database: embedded PostgreSQL in ${config.dataDir} (idp commands run through this process while it serves)` : '  Database: PostgreSQL (DATABASE_URL)',
+      `  Metrics: ${metrics ? metrics.url : 'off (METRICS_PORT=0)'}; health: ${where}/healthz, readiness: ${where}/readyz`,
       '',
       '  Create a first user and a client in another terminal:',
       '    npx idp users create --username alice --email alice@example.org --role admin',

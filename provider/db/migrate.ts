@@ -47,3 +47,9 @@ export async function migrate(db: Db, databaseUrl?: string): Promise<string[]> {
     await lock.end();
   }
 }
+
+/** Migrations under migrations/ that this database has not applied: a process serving on it would miss columns. */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const [, pending] = (await db.migrate.list({ migrationSource: new FolderSource() })) as [unknown[], { file: string }[]];
+  return pending.map((m) => m.file);
+}

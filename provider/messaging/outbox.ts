@@ -141,6 +141,12 @@ export async function findMessage(db: Db, id: string): Promise<OutboxMessage | u
   return row && toMessage(row);
 }
 
+/** Messages not yet delivered nor given up, per channel (the metrics' `belid_outbox_pending`). */
+export async function pendingByChannel(db: Db): Promise<{ channel: string; count: number }[]> {
+  const rows = (await db('outbox').whereIn('status', ['pending', 'sending']).groupBy('channel').select('channel').count({ n: '*' })) as { channel: string; n: string | number }[];
+  return rows.map((r) => ({ channel: r.channel, count: Number(r.n) }));
+}
+
 /** What became of the messages a caller tagged with `reference` (e.g. "did the alert SMS go out?"). */
 export async function messagesByReference(db: Db, reference: string): Promise<OutboxMessage[]> {
   return (await db('outbox').where({ reference }).orderBy('created_at')).map(toMessage);

@@ -10,6 +10,7 @@ import type { Db } from '../db/knex.ts';
 import { log as defaultLog } from '../log.ts';
 import { toMessage, type OutboxMessage } from './outbox.ts';
 import { DeliveryError, type Logger, type Transports } from './transports.ts';
+import { outboxFailed } from '../platform/metrics/counters.ts';
 
 export interface OutboxWorkerOptions {
   db: Db;
@@ -48,11 +49,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 
   async function claim(): Promise<OutboxMessage[]> {
     const at = now();
-    await db('outbox')
+    const abandoned = await db('outbox')
       .where('status', 'sending')
       .andWhere('locked_until', '<', at)
       .andWhere('attempts', '>=', maxAttempts)
-      .update({ status: 'failed', locked_until: null, last_error: `no outcome after ${maxAttempts} attempts (the worker stopped holding the message)` });
+      .update({ status: 'failed', locked_until: null, last_error: `no outcome after ${maxAttempts} attempts (the worker stopped holding the message)` })
+      .returning('channel');
+    for (const r of abandoned as { channel: string }[]) outboxFailed.inc({ channel: r.channel });
     const due = db('outbox')
       .select('id')
       .where((q) => q.where('status', 'pending').andWhere('next_attempt_at', '<=', at))
@@ -82,7 +85,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       const wait = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (m.attempts - 1));
       await leased(m).update({ status: failed ? 'failed' : 'pending', locked_until: null, last_error: error, next_attempt_at: new Date(now().getTime() + wait) });
       const fields = { id: m.id, channel: m.channel, attempt: m.attempts, error, reference: m.reference };
-      if (failed) logger.error('message delivery failed for good', fields);
+      if (failed) {
+        outboxFailed.inc({ channel: m.channel });
+        logger.error('message delivery failed for good', fields);
+      }
       else logger.warn('message delivery failed, will retry', { ...fields, retryInMs: wait });
       return;
     }

@@ -15,6 +15,8 @@ import { requestLocale } from '../http/locale.ts';
 import { isDatabaseUnavailable } from '../http/errors.ts';
 import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
 import { hasNul } from '../nul.ts';
+import { tokensIssued } from '../platform/metrics/counters.ts';
+import { timeProtocolRequests } from '../platform/metrics/http.ts';
 
 /**
  * oidc-provider answers any failure of its adapter with 500 server_error. When the cause is the database being
@@ -33,6 +35,12 @@ function answerOutagesWith503(provider: Provider) {
       }
     }
   });
+}
+
+/** Outermost, so that a request's time includes every other middleware; tokens counted by grant as they are issued. */
+function measure(provider: Provider) {
+  provider.use(timeProtocolRequests());
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => tokensIssued.inc({ grant: String(ctx.oidc.params?.grant_type ?? 'unknown') }));
 }
 
 /**
@@ -242,6 +250,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   const provider = new Provider(config.issuerUrl, configuration);
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;
+  measure(provider);
   urlsFromIssuer(provider, config.issuerUrl);
   capRegistrations(provider, db, config);
   answerOutagesWith503(provider);

@@ -166,7 +166,9 @@ describe.skipIf(!has('postgres'))('database outage', () => {
       const during = await token();
       expect(during).toMatchObject({ status: 503, error: 'temporarily_unavailable', retryAfter: '30' });
       expect(during.ms).toBeLessThan(3000);
-      expect((await timed('/healthz')).status).toBe(503);
+      // Alive, so that the orchestrator does not restart it; not ready, so that it sends no traffic.
+      expect((await timed('/healthz')).status).toBe(200);
+      expect((await timed('/readyz')).status).toBe(503);
       const authorize = await timed('/auth?client_id=x&response_type=code&scope=openid&redirect_uri=https://x.invalid/', { headers: { accept: 'text/html' } });
       expect(authorize.status).toBe(503);
       expect(isClearPage(authorize.body)).toBe(true);
@@ -184,7 +186,7 @@ describe.skipIf(!has('postgres'))('database outage', () => {
         15_000,
         'tokens and sign-ups again after the restart',
       );
-      expect((await timed('/healthz')).status).toBe(200);
+      expect((await timed('/readyz')).status).toBe(200);
     } finally {
       running = false;
       // The lock goes first, or what waits for it never ends.
