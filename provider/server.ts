@@ -39,6 +39,8 @@ import { settleFinishedDeliveries } from './notifications/service.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { accountRoutes } from './flows/account/routes.ts';
 import { organisationAdminRoutes } from './admin/organisations.ts';
+import { auditAdminRoutes } from './admin/audit.ts';
+import { purgeAudit } from './platform/audit-trail.ts';
 import { notificationApi } from './api/notifications.ts';
 import { createLoginThrottle } from './flows/login/throttle.ts';
 import { recoveryRoutes } from './flows/recovery/routes.ts';
@@ -135,7 +137,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));
   const eid = createEidVerifier(config, db);
-  const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services, eid), adminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
+  const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services, eid), adminRoutes(services), auditAdminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
   if (servesDevMailbox(config)) routers.push(devMessagesRouter(db));
   for (const r of routers) {
     pages.use(r.routes(), r.allowedMethods());
@@ -180,6 +182,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     await services.flows.purge(db);
     await settleFinishedDeliveries(db);
     await purgeOutbox(db, config.outboxRetentionDays);
+    await purgeAudit(db, config.auditRetentionDays);
     await purgeUnactivated(db, services.users, config);
   };
   const timers = [

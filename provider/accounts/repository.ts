@@ -84,6 +84,10 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
     },
 
     /** Accounts a login identifier may name; more than one only when addresses are shared and no username matched. */
+    async findByIds(db: Knex, ids: readonly string[]): Promise<User[]> {
+      return ids.length ? db('users').whereIn('id', [...new Set(ids)]) : [];
+    },
+
     async findByIdentifier(db: Knex, identifier: string, kind: IdentifierKind): Promise<User[]> {
       const value = identifier.trim().toLowerCase();
       if (!value) return [];

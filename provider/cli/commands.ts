@@ -26,6 +26,7 @@ import { audit } from '../audit.ts';
 import { AppError } from '../errors.ts';
 import { UsageError, type Io } from './io.ts';
 import { action, type CommandSpec } from './spec.ts';
+import { auditCommand } from './audit.ts';
 
 export interface CommandContext {
   config: Config;
@@ -439,6 +440,8 @@ export const commands: Record<string, CommandSpec<CommandContext>> = {
       }),
     },
   },
+
+  audit: auditCommand,
 
   /** Upstream OpenID providers (a bank, a government login): provider/upstream/commands.ts. */
   upstreams: {
