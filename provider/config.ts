@@ -104,6 +104,7 @@ export const settings = {
   outboxBackoffSeconds: setting({ env: 'OUTBOX_BACKOFF_SECONDS', schema: seconds, default: '30', doc: 'wait before the first retry; it doubles at each further attempt' }),
   outboxBackoffMaxSeconds: setting({ env: 'OUTBOX_BACKOFF_MAX_SECONDS', schema: seconds, default: '3600', doc: 'longest wait between two delivery attempts' }),
   outboxRetentionDays: setting({ env: 'OUTBOX_RETENTION_DAYS', schema: positiveInt, default: '30', doc: 'sent and failed mails and SMS are deleted after this many days' }),
+  accountDeletionDays: setting({ env: 'ACCOUNT_DELETION_DAYS', schema: z.coerce.number({ message: 'expected a whole number of days' }).int().min(0).max(365), default: '14', doc: 'days between a person asking to delete their account and its erasure; a login in between cancels it; 0 erases at once' }),
   auditRetentionDays: setting({ env: 'AUDIT_RETENTION_DAYS', schema: positiveInt, default: '365', doc: 'days the audit trail keeps a security event before the purge deletes it' }),
   passwordPolicy: setting({ env: 'PASSWORD_POLICY', schema: z.enum(['nist', 'composition']), default: 'nist', doc: 'nist: long, not common, not the username; composition: 8+ characters with digit, special, upper and lower case, no ABC/123 runs' }),
   passwordMinLength: setting({ env: 'PASSWORD_MIN_LENGTH', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(8).optional(), doc: 'minimum password length in characters; default 12 with nist, 8 with composition' }),

@@ -38,9 +38,11 @@ import { purgeUnactivated } from './flows/registration/purge.ts';
 import { settleFinishedDeliveries } from './notifications/service.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { accountRoutes } from './flows/account/routes.ts';
+import { accountDataRoutes } from './flows/account/data.ts';
 import { organisationAdminRoutes } from './admin/organisations.ts';
 import { auditAdminRoutes } from './admin/audit.ts';
 import { purgeAudit } from './platform/audit-trail.ts';
+import { createAccountDeletion, type AccountDeletion } from './accounts/deletion.ts';
 import { notificationApi } from './api/notifications.ts';
 import { createLoginThrottle } from './flows/login/throttle.ts';
 import { recoveryRoutes } from './flows/recovery/routes.ts';
@@ -66,6 +68,8 @@ export interface Services {
   /** Bindings for the flows a browser starts, limited per client address. */
   flowStarts: FlowStarts;
   provider: () => Provider;
+  /** A person's own account deletion: its grace period, its cancellation by a login, its purge. */
+  deletion: AccountDeletion;
 }
 
 export interface RunningServer {
@@ -105,6 +109,7 @@ export async function createServices(config: Config, db: Db): Promise<Services &
     tokens,
     flows: createFlowStore(),
     flowStarts: createFlowStarts(db, config),
+    deletion: createAccountDeletion({ db, users, tokens, days: config.accountDeletionDays, defaultLocale: config.defaultLocale }),
     provider: () => provider,
     async refreshKeys() {
       const next = await loadJwks(db);
@@ -120,7 +125,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const db = opts.db ?? createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const services = await createServices(config, db);
   const { users, hasher, cookieKeys } = services;
-  const authenticator = createAuthenticator({ db, users, hasher, identifierKind: config.loginIdentifier, throttle: createLoginThrottle(db, config) });
+  const authenticator = createAuthenticator({ db, users, hasher, identifierKind: config.loginIdentifier, throttle: createLoginThrottle(db, config), deletion: services.deletion });
   const captcha = await createCaptcha(config, db);
 
   const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });
@@ -137,7 +142,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));
   const eid = createEidVerifier(config, db);
-  const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services, eid), adminRoutes(services), auditAdminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
+  const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), accountDataRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services, eid), adminRoutes(services), auditAdminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
   if (servesDevMailbox(config)) routers.push(devMessagesRouter(db));
   for (const r of routers) {
     pages.use(r.routes(), r.allowedMethods());
@@ -183,6 +188,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     await settleFinishedDeliveries(db);
     await purgeOutbox(db, config.outboxRetentionDays);
     await purgeAudit(db, config.auditRetentionDays);
+    await services.deletion.purgeDue();
     await purgeUnactivated(db, services.users, config);
   };
   const timers = [

@@ -23,6 +23,8 @@ export interface User {
   password_changed_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** Set while the person's request to delete the account waits out its grace period. */
+  deletion_due_at: Date | null;
 }
 
 export interface NewUser {
@@ -176,6 +178,19 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
 
     async setName(db: Knex, id: string, name: { givenName: string | null; familyName: string | null }): Promise<void> {
       await db('users').where({ id }).update({ given_name: name.givenName, family_name: name.familyName, updated_at: new Date() });
+    },
+
+    /** The person asked to delete the account (a date), or took it back by logging in (null). */
+    async scheduleDeletion(db: Knex, id: string, due: Date | null): Promise<void> {
+      await db('users').where({ id }).update({ deletion_due_at: due, updated_at: new Date() });
+    },
+
+    async dueForDeletion(db: Knex, now = new Date()): Promise<User[]> {
+      return (await db('users').where('deletion_due_at', '<=', now)).map(normalise);
+    },
+
+    async delete(db: Knex, id: string): Promise<void> {
+      await db('users').where({ id }).delete();
     },
 
     /** A new mobile number, proven by its SMS code (E.164). */

@@ -27,6 +27,7 @@ import { AppError } from '../errors.ts';
 import { UsageError, type Io } from './io.ts';
 import { action, type CommandSpec } from './spec.ts';
 import { auditCommand } from './audit.ts';
+import { eraseAccount, exportPersonalData } from '../accounts/personal-data.ts';
 
 export interface CommandContext {
   config: Config;
@@ -218,17 +219,21 @@ export const commands: Record<string, CommandSpec<CommandContext>> = {
       block: statusAction('block', 'Blocks the account and ends its sessions; the holder may take it back with the eID card or an upstream.', 'blocked'),
       unblock: statusAction('unblock', 'Gives a blocked or locked account back (pending again if it was never activated).', 'unblocked'),
       lock: statusAction('lock', 'Locks the account and ends its sessions; only staff give it back (the eID card does not).', 'locked'),
+      export: action({
+        summary: "Prints everything held about an account as JSON, as the person downloads it from /account/data.",
+        args: ['USERNAME'],
+        async run({ args: [name] }, { io, services }: CommandContext) {
+          const s = await services();
+          json(io, await exportPersonalData(s.db, s.provider(), await namedUser(s, name!)));
+        },
+      }),
       delete: action({
-        summary: 'Deletes the account with its sessions, tokens, links and memberships. Cannot be undone.',
+        summary: 'Erases the account and its personal data everywhere (sessions, tokens, links, memberships, mails); cannot be undone.',
         args: ['USERNAME'],
         async run({ args: [name] }, { io, services }: CommandContext) {
           const s = await services();
           const user = await namedUser(s, name!);
-          await s.db.transaction(async (trx) => {
-            await endAccountAccess(trx, s.tokens, user);
-            await trx('users').where({ id: user.id }).delete();
-            await audit(trx, 'admin.deleted', { details: { account: user.id, username: user.username, via: 'cli' } });
-          });
+          await s.db.transaction((trx) => eraseAccount(trx, s, user, 'cli'));
           io.out(`Deleted ${user.username ?? user.email} (sub ${user.sub})\n`);
         },
       }),

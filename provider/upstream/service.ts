@@ -61,7 +61,7 @@ export async function accountOfIdentity(db: Knex, users: Services['users'], u: U
   return identity.nationalNumberHmac && u.trustNationalNumber ? accountOfCard(db, users, identity.nationalNumberHmac) : undefined;
 }
 
-export function createUpstreamService(services: Pick<Services, 'config' | 'db' | 'users' | 'flows' | 'provider'>) {
+export function createUpstreamService(services: Pick<Services, 'config' | 'db' | 'users' | 'flows' | 'provider' | 'deletion'>) {
   const { config, db, users, flows } = services;
   let box: Promise<SecretBox> | undefined;
   let nnKey: Promise<string> | undefined;
@@ -98,6 +98,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
   /** The identity proved an account: the login interaction may be finished with it. */
   async function authenticated(flow: UpstreamFlow, from: string, user: User, amr: readonly string[], ip: string | undefined): Promise<UpstreamFlow> {
     await audit(db, 'login.success', { userId: user.id, ip, details: { method: 'upstream', upstream: flow.data.slug } });
+    await services.deletion.cancelOnLogin(db, user, ip);
     return flows.transition(db, flow, from, 'authenticated', { amr: [...amr] }, user.id);
   }
 

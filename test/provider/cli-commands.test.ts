@@ -47,7 +47,7 @@ describe('help', () => {
 
   it('lists the subcommands of a command, and names the real options on a typo', async () => {
     const users = await idp(undefined, ['users', '--help']);
-    expect(users.out).toMatch(/^usage: idp users <create\|list\|show\|set-password\|block\|unblock\|lock\|delete> \[--help\]/);
+    expect(users.out).toMatch(/^usage: idp users <create\|list\|show\|set-password\|block\|unblock\|lock\|export\|delete> \[--help\]/);
     const typo = await idp(undefined, ['clients', 'list', '--jsno']);
     expect([typo.code, typo.err]).toEqual([2, "Unknown option '--jsno' for idp clients list; its options are --json (idp clients list --help explains them)."]);
     const missing = await idp(undefined, ['users', 'show']);

@@ -5,6 +5,7 @@ import type { PasswordHasher } from '../../accounts/passwords.ts';
 import type { IdentifierKind, User, UserRepository } from '../../accounts/repository.ts';
 import { audit } from '../../audit.ts';
 import type { LoginThrottle } from './throttle.ts';
+import type { AccountDeletion } from '../../accounts/deletion.ts';
 
 export type LoginOutcome =
   | { ok: true; user: User }
@@ -17,8 +18,8 @@ export interface Authenticator {
   authenticate(identifier: string, password: string, ip?: string, devices?: ReadonlyMap<string, string>): Promise<LoginOutcome>;
 }
 
-export function createAuthenticator(deps: { db: Db; users: UserRepository; hasher: PasswordHasher; identifierKind: IdentifierKind; throttle?: LoginThrottle }): Authenticator {
-  const { db, users, hasher, identifierKind, throttle } = deps;
+export function createAuthenticator(deps: { db: Db; users: UserRepository; hasher: PasswordHasher; identifierKind: IdentifierKind; throttle?: LoginThrottle; deletion?: AccountDeletion }): Authenticator {
+  const { db, users, hasher, identifierKind, throttle, deletion } = deps;
   return {
     async authenticate(identifier, password, ip, devices) {
       const candidates = await users.findByIdentifier(db, identifier, identifierKind);
@@ -39,6 +40,7 @@ export function createAuthenticator(deps: { db: Db; users: UserRepository; hashe
       }
       if (hasher.needsRehash(user.password_hash!)) await users.updatePasswordHash(db, user.id, await hasher.hash(password));
       await audit(db, 'login.success', { userId: user.id, ip, details: { method: 'password' } });
+      await deletion?.cancelOnLogin(db, user, ip);
       return { ok: true, user };
     },
   };

@@ -1,0 +1,54 @@
+// "Your data" on the account pages: download everything held about you as JSON, or delete the account. Both need a
+// password typed in the last minutes, since either hands over or ends everything; the deletion waits out
+// ACCOUNT_DELETION_DAYS (provider/accounts/deletion.ts).
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Services } from '../../server.ts';
+import type { User } from '../../accounts/repository.ts';
+import { requireUser } from '../self/routes.ts';
+import { parseBody } from '../../http/form.ts';
+import { renderMessage, renderPage } from '../../http/page.ts';
+import { exportPersonalData } from '../../accounts/personal-data.ts';
+import { audit } from '../../audit.ts';
+
+const REAUTH_SECONDS = 300;
+const deleteInput = z.object({ confirm: z.literal('on').optional() });
+
+export function accountDataRoutes(services: Services): Router {
+  const { db, config, deletion, provider } = services;
+  const router = new Router();
+  const loggedIn = requireUser(services);
+  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
+  const me = (ctx: Context) => ctx.state.user as User;
+  const deletePage = (ctx: Context, errors: Record<string, { key: string }> = {}) =>
+    renderPage(ctx, 'pages/account/delete.njk', { titleKey: 'account.delete.title', nav: 'data', days: config.accountDeletionDays, errors });
+
+  router.get('/account/data', loggedIn, (ctx) => {
+    renderPage(ctx, 'pages/account/data.njk', { titleKey: 'account.data.title', nav: 'data', days: config.accountDeletionDays });
+  });
+
+  router.get('/account/data/export', recentlyLoggedIn, async (ctx) => {
+    const user = me(ctx);
+    const data = await exportPersonalData(db, provider(), user);
+    await audit(db, 'account.data_exported', { userId: user.id, ip: ctx.ip });
+    ctx.attachment(`my-data-${data.exported_at.slice(0, 10)}.json`);
+    ctx.type = 'application/json; charset=utf-8';
+    ctx.body = `${JSON.stringify(data, null, 2)}\n`;
+  });
+
+  router.get('/account/delete', recentlyLoggedIn, (ctx) => deletePage(ctx));
+
+  router.post('/account/delete', recentlyLoggedIn, async (ctx) => {
+    const { confirm } = await parseBody(ctx, deleteInput);
+    if (!confirm) {
+      ctx.status = 400;
+      return deletePage(ctx, { confirm: { key: 'account.delete.confirm_required' } });
+    }
+    const due = await deletion.request(me(ctx), ctx.ip);
+    if (!config.accountDeletionDays) return renderMessage(ctx, 200, 'account.delete.done.title', 'account.delete.done.now');
+    renderMessage(ctx, 200, 'account.delete.done.title', 'account.delete.done.later', { messageParams: { date: due.toISOString().slice(0, 10) } });
+  });
+
+  return router;
+}
