@@ -41,6 +41,7 @@ import { accountRoutes } from './flows/account/routes.ts';
 import { accountDataRoutes } from './flows/account/data.ts';
 import { organisationAdminRoutes } from './admin/organisations.ts';
 import { auditAdminRoutes } from './admin/audit.ts';
+import { personAdminRoutes } from './admin/person.ts';
 import { purgeAudit } from './platform/audit-trail.ts';
 import { createAccountDeletion, type AccountDeletion } from './accounts/deletion.ts';
 import { notificationApi } from './api/notifications.ts';
@@ -142,7 +143,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));
   const eid = createEidVerifier(config, db);
-  const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), accountDataRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services, eid), adminRoutes(services), auditAdminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
+  const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), accountDataRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services, eid), adminRoutes(services), auditAdminRoutes(services), personAdminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
   if (servesDevMailbox(config)) routers.push(devMessagesRouter(db));
   for (const r of routers) {
     pages.use(r.routes(), r.allowedMethods());

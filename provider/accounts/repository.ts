@@ -180,6 +180,10 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await db('users').where({ id }).update({ given_name: name.givenName, family_name: name.familyName, updated_at: new Date() });
     },
 
+    async setRoles(db: Knex, id: string, roles: readonly string[]): Promise<void> {
+      await db('users').where({ id }).update({ roles: JSON.stringify([...new Set(roles)]), updated_at: new Date() });
+    },
+
     /** The person asked to delete the account (a date), or took it back by logging in (null). */
     async scheduleDeletion(db: Knex, id: string, due: Date | null): Promise<void> {
       await db('users').where({ id }).update({ deletion_due_at: due, updated_at: new Date() });

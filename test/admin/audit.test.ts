@@ -91,7 +91,8 @@ describe('the audit trail for staff', () => {
     expect(recorded.details).toEqual({ filters: { user: 'mia', type: 'login.*', since: '', until: '' } });
   });
 
-  it('prints the same in a terminal with idp audit', async () => {
+  // Three `idp` processes: slow on a loaded 2-core machine.
+  it('prints the same in a terminal with idp audit', { timeout: 120_000 }, async () => {
     const env = { DATABASE_URL: idp.databaseUrl! };
     const plain = await runCli(['audit', '--user', 'mia', '--type', 'recovery.*'], env);
     expect(plain.code, plain.stderr).toBe(0);
