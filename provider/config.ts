@@ -84,6 +84,7 @@ export const settings = {
   defaultLocale: setting({ env: 'DEFAULT_LOCALE', schema: z.enum(['nl', 'fr', 'de', 'en']), default: 'en', doc: 'language when neither ui_locales, the language cookie nor Accept-Language decides' }),
   argon2MemoryKib: setting({ env: 'ARGON2_MEMORY_KIB', schema: z.coerce.number().int().min(8192), default: '19456', doc: 'argon2id memory cost (OWASP: 19456); hashes are upgraded at the next login when changed' }),
   argon2TimeCost: setting({ env: 'ARGON2_TIME_COST', schema: z.coerce.number().int().min(1), default: '2', doc: 'argon2id iterations' }),
+  argon2Concurrency: setting({ env: 'ARGON2_CONCURRENCY', schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(64), default: '0', doc: 'argon2id computations a process runs at once, the others waiting their turn, so that hashing leaves the event loop a share of the cores; 0: the cores divided among WORKERS (at least 1)' }),
   argon2Parallelism: setting({ env: 'ARGON2_PARALLELISM', schema: z.coerce.number().int().min(1), default: '1', doc: 'argon2id lanes' }),
   accessTokenTtl: setting({ env: 'ACCESS_TOKEN_TTL', schema: seconds, default: '600', doc: 'access token lifetime, seconds' }),
   idTokenTtl: setting({ env: 'ID_TOKEN_TTL', schema: seconds, default: '600', doc: 'ID token lifetime, seconds' }),

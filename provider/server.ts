@@ -1,5 +1,6 @@
 // Composes the provider: database, keys, oidc-provider, our pages, and the background jobs of a process.
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -94,6 +95,7 @@ export async function createServices(config: Config, db: Db): Promise<Services &
     memoryCost: config.argon2MemoryKib,
     timeCost: config.argon2TimeCost,
     parallelism: config.argon2Parallelism,
+    concurrency: config.argon2Concurrency || Math.max(1, Math.floor(availableParallelism() / config.workers)),
   });
   // Keys rotated by another process reach this one at the next refresh: the provider is rebuilt on the new JWKS;
   // everything else it holds lives in the database, so in-flight logins are unaffected.

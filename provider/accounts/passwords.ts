@@ -8,6 +8,27 @@ export interface Argon2Params {
   parallelism: number;
 }
 
+/**
+ * At most `limit` argon2id computations of this process at once; the others wait their turn. libuv's four threads
+ * would otherwise all hash at once and leave the event loop, which answers every other request, without a core.
+ */
+function createGate(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await work();
+    } finally {
+      // The slot passes straight to the next in line, so that `running` never counts one too many.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   /** True when `password` matches; with `hash` undefined it burns the same time and answers false. */
@@ -15,19 +36,23 @@ export interface PasswordHasher {
   needsRehash(hash: string): boolean;
 }
 
-export function createPasswordHasher(params: Argon2Params): PasswordHasher {
-  const options = { type: argon2.argon2id, ...params } as const;
+/** `concurrency`: argon2id computations at once in this process (ARGON2_CONCURRENCY). */
+export function createPasswordHasher(params: Argon2Params & { concurrency: number }): PasswordHasher {
+  const { concurrency, ...cost } = params;
+  const options = { type: argon2.argon2id, ...cost } as const;
+  const gate = createGate(concurrency);
   let dummy: Promise<string> | undefined;
   return {
-    hash: (password) => argon2.hash(password, options),
+    hash: (password) => gate(() => argon2.hash(password, options)),
     async verify(hash, password) {
       if (!hash) {
         dummy ??= argon2.hash('not a password of anyone', options);
-        await argon2.verify(await dummy, password).catch(() => false);
+        const stored = await dummy;
+        await gate(() => argon2.verify(stored, password)).catch(() => false);
         return false;
       }
       try {
-        return await argon2.verify(hash, password);
+        return await gate(() => argon2.verify(hash, password));
       } catch {
         return false;
       }
