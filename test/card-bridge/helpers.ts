@@ -93,11 +93,11 @@ const inTerminal = (command: string[]): [string, string[]] => ['script', ['-q', 
 export const runCliInTerminal = (args: string[], env: NodeJS.ProcessEnv, input: string): Promise<CliResult> => run(...inTerminal([process.execPath, CLI, ...args]), env, input);
 
 /**
- * `eid-bridge serve` with `args`. `terminal`: in a pseudo-terminal made by util-linux `script`, as a person starts it
+ * `eid-bridge serve` with `args`, from the sources or from a built `executable`. `terminal`: in a pseudo-terminal made by util-linux `script`, as a person starts it
  * in a terminal window (what `--pin-from-terminal` needs); what is written to the child's stdin is typed there.
  */
-export async function startServe(env: NodeJS.ProcessEnv, args: string[] = [], options: { terminal?: boolean } = {}): Promise<Daemon> {
-  const command = [process.execPath, CLI, 'serve', ...args];
+export async function startServe(env: NodeJS.ProcessEnv, args: string[] = [], options: { terminal?: boolean; executable?: string } = {}): Promise<Daemon> {
+  const command = [...(options.executable ? [options.executable] : [process.execPath, CLI]), 'serve', ...args];
   const [file, args_] = options.terminal ? inTerminal(command) : [command[0]!, command.slice(1)];
   const child = spawn(file, args_, { env: { ...env, EID_BRIDGE_PORT: '0' }, stdio: 'pipe' });
   let output = '';
