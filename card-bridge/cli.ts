@@ -11,8 +11,8 @@ import { useProjectSoftHsmConf } from './pkcs11/softhsm-conf.ts';
 import { status, type Status } from './status.ts';
 import { BRIDGE_VERSION } from './version.ts';
 
-// Each command imports what only it needs when it runs: a citizen's `status` should not wait for X.509,
-// phone-number or daemon code to load.
+// Each command imports what only it needs when it runs: a citizen's `status` should not wait for X.509
+// or daemon code to load.
 
 const USAGE = `Usage: eid-bridge <command> [options]
 
