@@ -81,8 +81,11 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
     expect(result.stderr).toMatch(/--card \d+: Jan Karel Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 592123456789\)/);
     expect(result.stderr).toMatch(/--card \d+: Nora Angèle Specimen, in SoftHSM slot ID/);
     expect(result.stderr).toContain('[several_cards]');
+  });
 
-    const slot = /--card (\d+): Nora/.exec(result.stderr)![1]!;
+  it('activate takes the card --card names, and refuses a slot without one', async () => {
+    const listed = await runCli(['activate', '--provider', provider, '--mobile', '0470123456'], card.env);
+    const slot = /--card (\d+): Nora/.exec(listed.stderr)![1]!;
     const named = await runCli(['activate', '--provider', provider, '--mobile', '0470123456', '--card', slot], card.env, `${NORA.pin}\n`);
     expect(named.stderr).toContain(unreachable);
     const wrong = await runCli(['activate', '--provider', provider, '--mobile', '0470123456', '--card', '999'], card.env);
