@@ -95,8 +95,8 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
   it('activate asks which card in a terminal', async () => {
     const result = await runCliInTerminal(['activate', '--provider', provider, '--mobile', '0470123456'], card.env, '7\r2\r');
     expect(result.stdout).toContain('Several eID cards are inserted:');
-    expect(result.stdout).toMatch(/1\. Jan Karel Specimen, in SoftHSM slot ID/);
-    expect(result.stdout).toMatch(/2\. Nora Angèle Specimen, in SoftHSM slot ID/);
+    expect(result.stdout).toMatch(/  [12]\. Jan Karel Specimen, in SoftHSM slot ID/);
+    expect(result.stdout).toMatch(/  [12]\. Nora Angèle Specimen, in SoftHSM slot ID/);
     expect(result.stdout).toContain('Type a number from 1 to 2, or Ctrl-C to stop.');
     expect(result.stdout).toContain(unreachable);
   });
