@@ -4,7 +4,7 @@
 import { createHash, verify, X509Certificate } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createOcspCache, validateEidAuthToken, type ValidateEidAuthTokenOptions } from '../provider/eid/index.ts';
-import { createTestEidPki } from '../card-bridge/softhsm/test-pki.ts';
+import { createTestEidPki } from '../tools/test-cards/test-pki.ts';
 import { startOcspResponder } from '../test/eid/ocsp-responder.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { issueCard, makeToken, NONCE, ORIGIN } from '../test/eid/helpers.ts';

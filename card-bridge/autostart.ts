@@ -25,14 +25,8 @@ const quoteSystemd = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `"${
 const escapeXml = (s: string) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 const quoteWindows = (arg: string) => (/^[^\s"]+$/.test(arg) ? arg : `"${arg.replace(/"/g, '\\"')}"`);
 
-/** `command`: the bridge's own command line without `serve` (the executable, or node and the script). */
-export function autostartFor(platform: NodeJS.Platform, o: { home: string; command: string[]; uid?: number }): Autostart {
-  const serve = [...o.command, 'serve'];
-  if (platform === 'linux') {
-    return {
-      file: {
-        path: join(o.home, '.config', 'systemd', 'user', UNIT_NAME),
-        content: `[Unit]
+/** The systemd user unit running `serve`: written for one user here, installed for all by the Debian package. */
+export const systemdUserUnit = (serve: string[]): string => `[Unit]
 Description=eID bridge: lets web pages you visit use your Belgian eID card (127.0.0.1 only)
 Documentation=https://eid.belgium.be
 
@@ -43,8 +37,14 @@ RestartSec=5
 
 [Install]
 WantedBy=default.target
-`,
-      },
+`;
+
+/** `command`: the bridge's own command line without `serve` (the executable, or node and the script). */
+export function autostartFor(platform: NodeJS.Platform, o: { home: string; command: string[]; uid?: number }): Autostart {
+  const serve = [...o.command, 'serve'];
+  if (platform === 'linux') {
+    return {
+      file: { path: join(o.home, '.config', 'systemd', 'user', UNIT_NAME), content: systemdUserUnit(serve) },
       enable: [['systemctl', '--user', 'daemon-reload'], ['systemctl', '--user', 'enable', '--now', UNIT_NAME]],
       disable: [['systemctl', '--user', 'disable', '--now', UNIT_NAME]],
     };

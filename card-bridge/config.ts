@@ -48,7 +48,6 @@ export const settings = {
   module: setting({ env: 'EID_PKCS11_MODULE', schema: z.string().min(1).optional(), doc: 'PKCS#11 module path; absent: beid, OpenSC, SoftHSM2 are tried in that order' }),
   provider: setting({ env: 'EID_BRIDGE_PROVIDER', schema: providerUrlSchema.optional(), doc: 'identity provider URL for `activate`' }),
   operationTimeout: setting({ env: 'EID_BRIDGE_OPERATION_TIMEOUT', schema: z.coerce.number({ message: 'expected seconds' }).int().positive(), default: '120', doc: 'seconds an authentication may wait for the PIN before it fails with `timeout`' }),
-  softhsmModule: setting({ env: 'EID_SOFTHSM_MODULE', schema: z.string().min(1), default: '/usr/lib/softhsm/libsofthsm2.so', doc: 'SoftHSM2 module used by `provision-softhsm`' }),
 } as const;
 
 type Settings = typeof settings;

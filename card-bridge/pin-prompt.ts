@@ -1,4 +1,5 @@
-// Asking the PIN in the terminal. On a TTY the PIN is read in raw mode and never echoed. When standard input
+// Asking the PIN (and which card, when several are inserted) in the terminal. On a TTY the PIN is read in raw mode
+// and never echoed; other answers are echoed. When standard input
 // is not a TTY (scripts, tests), each PIN is one line of it. Questions go to stderr so that stdout stays the
 // command's result.
 import { createInterface } from 'node:readline';
@@ -6,15 +7,18 @@ import { BridgeError } from './errors.ts';
 
 export interface PinPrompt {
   /** Rejects with `cancelled` (Ctrl-C, end of input) or with the signal's reason when it aborts. */
-  ask(question: string, signal?: AbortSignal): Promise<string>;
+  ask(question: string, signal?: AbortSignal, options?: { echo?: boolean }): Promise<string>;
   close(): void;
 }
 
 const cancelled = () => new BridgeError('cancelled', 'PIN entry was cancelled');
 
 function ttyPrompt(input: NodeJS.ReadStream, output: NodeJS.WritableStream): PinPrompt {
+  // What was typed after an answer's Enter, before the next question: the next answer's beginning, not noise.
+  let typedAhead = '';
   return {
-    ask(question, signal) {
+    ask(question, signal, options) {
+      const echo = (s: string) => void (options?.echo && output.write(s));
       output.write(question);
       return new Promise((resolve, reject) => {
         let pin = '';
@@ -28,18 +32,30 @@ function ttyPrompt(input: NodeJS.ReadStream, output: NodeJS.WritableStream): Pin
           else resolve(value ?? '');
         };
         const onAbort = () => finish(signal?.reason);
-        const onData = (chunk: Buffer) => {
-          for (const ch of chunk.toString('utf8')) {
-            if (ch === '\r' || ch === '\n') return finish(undefined, pin);
+        const onData = (chunk: Buffer | string) => {
+          const chars = [...chunk.toString()];
+          for (const [i, ch] of chars.entries()) {
+            if (ch === '\r' || ch === '\n') {
+              typedAhead = chars.slice(i + 1).join('');
+              return finish(undefined, pin);
+            }
             if (ch === '\u0003' || ch === '\u0004') return finish(cancelled());
-            if (ch === '\u007f' || ch === '\b') pin = pin.slice(0, -1);
-            else if (ch >= ' ') pin += ch;
+            if (ch === '\u007f' || ch === '\b') {
+              if (pin) echo('\b \b');
+              pin = pin.slice(0, -1);
+            } else if (ch >= ' ') {
+              pin += ch;
+              echo(ch);
+            }
           }
         };
         input.setRawMode(true);
         input.resume();
         input.on('data', onData);
         signal?.addEventListener('abort', onAbort, { once: true });
+        const ahead = typedAhead;
+        typedAhead = '';
+        if (ahead) onData(ahead);
       });
     },
     close() {},

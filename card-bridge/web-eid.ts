@@ -4,11 +4,8 @@
 //   signature    = the algorithm applied to signedFields (so for ES384: ECDSA over SHA-384(signedFields)),
 //                  ECDSA as raw r‖s, base64; the certificate is base64 DER.
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { BridgeError } from './errors.ts';
-
-// Through the package's own name, so that the compiled file in dist/ reads the same package.json as the source.
-const pkg = createRequire(import.meta.url)('belid/package.json') as { name: string; version: string };
+import { BRIDGE_VERSION } from './version.ts';
 
 export const WEB_EID_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'PS256'] as const;
 export type WebEidAlgorithm = (typeof WEB_EID_ALGORITHMS)[number];
@@ -21,7 +18,7 @@ export interface WebEidAuthToken {
   appVersion: string;
 }
 
-export const APP_VERSION = `urn:${pkg.name}:eid-bridge:${pkg.version}`;
+export const APP_VERSION = `urn:belid:eid-bridge:${BRIDGE_VERSION}`;
 
 export const hashOf = (algorithm: WebEidAlgorithm): 'sha256' | 'sha384' | 'sha512' =>
   `sha${algorithm.slice(2)}` as 'sha256' | 'sha384' | 'sha512';

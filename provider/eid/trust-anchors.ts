@@ -1,6 +1,6 @@
 // Trust anchors for the card certificates: PEM text (one or more certificates), DER bytes, or a folder of such files.
 // Production ships the Belgian roots and intermediates in ./trust-anchors/; development and tests configure the
-// test PKI written by `eid-bridge provision-softhsm` instead.
+// test PKI written by `npm run test-cards` instead.
 import { X509Certificate } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';

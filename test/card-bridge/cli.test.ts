@@ -1,4 +1,4 @@
-// `eid-bridge provision-softhsm`, `status` and `read` as a citizen or developer runs them: child processes whose
+// The test cards (`npm run test-cards`), `eid-bridge status` and `read` as a citizen or developer runs them: child processes whose
 // SOFTHSM2_CONF names this file's own temporary token folder.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
-import { freePort, removeVirtualCards, runCli, startOcspResponder, virtualCard, type VirtualCard } from './helpers.ts';
+import { freePort, removeVirtualCards, runCli, runTestCards, startOcspResponder, virtualCard, type VirtualCard } from './helpers.ts';
 
 const HOLDER = ['--national-number', '85.07.31-003.28', '--surname', 'Peeters', '--given-names', 'Jan Karel Maria', '--card-number', '592-1234567-89'];
 
@@ -18,7 +18,7 @@ describe.skipIf(!has('softhsm'))('eid-bridge on a virtual eID', () => {
   beforeAll(async () => {
     ocspPort = await freePort();
     card = await virtualCard(undefined);
-    const result = await runCli(['provision-softhsm', ...HOLDER, '--ocsp-url', `http://127.0.0.1:${ocspPort}`], card.env);
+    const result = await runTestCards([...HOLDER, '--ocsp-url', `http://127.0.0.1:${ocspPort}`], card.env);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     provisioned = result.stdout;
@@ -114,7 +114,7 @@ describe.skipIf(!has('softhsm'))('eid-bridge on a virtual eID', () => {
   });
 
   it('refuses a national number with a wrong check digit, leaving the card as it was', async () => {
-    const result = await runCli(['provision-softhsm', '--national-number', '85073100329'], card.env);
+    const result = await runTestCards(['--national-number', '85073100329'], card.env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('National number 85073100329 has wrong check digits: expected 28 (born before 2000) or 57 (born 2000 or later) [national_number_invalid]');
     expect((await read()).nationalNumber).toBe('85073100328');
@@ -126,7 +126,7 @@ describe.skipIf(!has('softhsm'))('eid-bridge on a virtual eID', () => {
     [['--card-number', '12'], '--card-number: a card number has 12 digits'],
     [['--surname', ''], '--surname'],
   ])('refuses %j', async (args, message) => {
-    const result = await runCli(['provision-softhsm', ...args], card.env);
+    const result = await runTestCards(args, card.env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(message);
     expect(result.stderr).toContain('[bad_request]');
@@ -134,7 +134,7 @@ describe.skipIf(!has('softhsm'))('eid-bridge on a virtual eID', () => {
 
   it('re-provisioning replaces the BELPIC token and keeps the test PKI', async () => {
     const root = readFileSync(join(card.pki, 'root.pem'), 'utf8');
-    const result = await runCli(['provision-softhsm', '--national-number', '01050399864', '--surname', 'Specimen', '--given-names', 'Nora Angèle', '--ocsp-url', `http://127.0.0.1:${ocspPort}`], card.env);
+    const result = await runTestCards(['--national-number', '01050399864', '--surname', 'Specimen', '--given-names', 'Nora Angèle', '--ocsp-url', `http://127.0.0.1:${ocspPort}`], card.env);
     expect(result.code, result.stderr).toBe(0);
     const status = JSON.parse((await runCli(['status', '--json'], card.env)).stdout);
     expect(status.readers.filter((r: { tokenLabel?: string }) => r.tokenLabel === 'BELPIC')).toHaveLength(1);

@@ -12,12 +12,13 @@ import type { Pkcs11Api } from '../../card-bridge/pkcs11/module.ts';
 import type { WebEidAuthToken } from '../../card-bridge/web-eid.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { runOpensslOcsp, type OcspResponder } from '../eid/ocsp-responder.ts';
-import { PKI_FILES } from '../../card-bridge/softhsm/pki-files.ts';
+import { PKI_FILES } from '../../tools/test-cards/pki-files.ts';
 
 export { freePort } from '../helpers/ports.ts';
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const CLI = fileURLToPath(new URL('../../card-bridge/cli.ts', import.meta.url));
+const TEST_CARDS = fileURLToPath(new URL('../../tools/test-cards/cli.ts', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -26,8 +27,14 @@ export interface CliResult {
 }
 
 /** Runs `eid-bridge` with `input` on a non-TTY stdin (how tests give a PIN). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], { env, cwd, stdio: 'pipe' });
+export const runCli = (args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string): Promise<CliResult> => run(process.execPath, [CLI, ...args], env, input, cwd);
+
+/** Runs the development tool that makes virtual eIDs (`npm run test-cards`). */
+export const runTestCards = (args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> => run(process.execPath, [TEST_CARDS, ...args], env);
+
+/** Runs `command` with `input` on a non-TTY stdin; also for the built single executable. */
+export function run(command: string, args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string): Promise<CliResult> {
+  const child = spawn(command, args, { env, cwd, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -62,8 +69,8 @@ export async function virtualCard(args: string[] | undefined = []): Promise<Virt
   const env = { ...process.env, SOFTHSM2_CONF: conf, EID_PKCS11_MODULE: SOFTHSM_MODULE };
   const card = { dir, conf, pki: join(dir, '.softhsm', 'pki'), env };
   if (args) {
-    const result = await runCli(['provision-softhsm', ...args], env);
-    if (result.code !== 0) throw new Error(`provision-softhsm failed: ${result.stderr}`);
+    const result = await runTestCards(args, env);
+    if (result.code !== 0) throw new Error(`test-cards failed: ${result.stderr}`);
   }
   return card;
 }
@@ -79,15 +86,20 @@ export interface Daemon {
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** A command in a pseudo-terminal made by util-linux `script`, as a person runs it; `input` is typed there. */
+const inTerminal = (command: string[]): [string, string[]] => ['script', ['-q', '-f', '-e', '-E', 'never', '-c', command.map(shellQuote).join(' '), '/dev/null']];
+
+/** Runs `eid-bridge` in a terminal, where it may ask questions. */
+export const runCliInTerminal = (args: string[], env: NodeJS.ProcessEnv, input: string): Promise<CliResult> => run(...inTerminal([process.execPath, CLI, ...args]), env, input);
+
 /**
- * `eid-bridge serve` with `args`. `terminal`: in a pseudo-terminal made by util-linux `script`, as a person starts it
+ * `eid-bridge serve` with `args`, from the sources or from a built `executable`. `terminal`: in a pseudo-terminal made by util-linux `script`, as a person starts it
  * in a terminal window (what `--pin-from-terminal` needs); what is written to the child's stdin is typed there.
  */
-export async function startServe(env: NodeJS.ProcessEnv, args: string[] = [], options: { terminal?: boolean } = {}): Promise<Daemon> {
-  const command = [process.execPath, CLI, 'serve', ...args];
-  const child = options.terminal
-    ? spawn('script', ['-q', '-f', '-e', '-E', 'never', '-c', command.map(shellQuote).join(' '), '/dev/null'], { env: { ...env, EID_BRIDGE_PORT: '0' }, stdio: 'pipe' })
-    : spawn(command[0]!, command.slice(1), { env: { ...env, EID_BRIDGE_PORT: '0' }, stdio: 'pipe' });
+export async function startServe(env: NodeJS.ProcessEnv, args: string[] = [], options: { terminal?: boolean; executable?: string } = {}): Promise<Daemon> {
+  const command = [...(options.executable ? [options.executable] : [process.execPath, CLI]), 'serve', ...args];
+  const [file, args_] = options.terminal ? inTerminal(command) : [command[0]!, command.slice(1)];
+  const child = spawn(file, args_, { env: { ...env, EID_BRIDGE_PORT: '0' }, stdio: 'pipe' });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

@@ -1,4 +1,4 @@
-// A card as OpenSC shows it (provision-softhsm --style opensc): certificates and keys from the card's PKCS#15
+// A card as OpenSC shows it (`npm run test-cards -- --style opensc`): certificates and keys from the card's PKCS#15
 // structure, token "BELPIC (Basic PIN)", and none of beid's identity data objects. The bridge still finds it,
 // names the holder from the Authentication certificate, and signs tokens the provider's validator accepts.
 import { readFileSync } from 'node:fs';

@@ -1,9 +1,9 @@
 // Two eIDs in two readers (two SoftHSM tokens in one configuration): the bridge's page lists them by holder and
 // reader, the person picks one, and the PIN goes to that card only. With the PIN in the terminal, which cannot
-// ask, the bridge refuses rather than guess.
+// ask, the bridge refuses rather than guess. `eid-bridge activate` asks in the terminal, or takes --card.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
-import { type Daemon, randomNonce, removeVirtualCards, runCli, startServe, virtualCard, type VirtualCard, webEidSignatureValid } from './helpers.ts';
+import { type Daemon, randomNonce, removeVirtualCards, runCli, runCliInTerminal, runTestCards, startServe, virtualCard, type VirtualCard, webEidSignatureValid } from './helpers.ts';
 
 const ORIGIN = 'https://idp.example.be';
 const JAN = { pin: '1357', name: 'Jan Karel Specimen', nationalNumber: '85073100328' };
@@ -15,7 +15,7 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
 
   beforeAll(async () => {
     card = await virtualCard(['--pin', JAN.pin]);
-    const second = await runCli(['provision-softhsm', '--add', '--pin', NORA.pin, '--national-number', NORA.nationalNumber, '--given-names', 'Nora Angèle', '--card-number', NORA.cardNumber], card.env);
+    const second = await runTestCards(['--add', '--pin', NORA.pin, '--national-number', NORA.nationalNumber, '--given-names', 'Nora Angèle', '--card-number', NORA.cardNumber], card.env);
     expect(second.code, second.stderr).toBe(0);
     daemon = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN });
   });
@@ -68,5 +68,36 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
     } finally {
       await terminal.stop();
     }
+  });
+
+  // Nothing answers on this port: reaching it shows the card was settled, before any flow was asked for.
+  const provider = 'http://127.0.0.1:9';
+  const unreachable = 'Cannot reach the provider at http://127.0.0.1:9';
+
+  it('activate refuses to pick a card when no one can answer, naming the cards and --card', async () => {
+    const result = await runCli(['activate', '--provider', provider, '--mobile', '0470123456'], card.env, `${NORA.pin}\n`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Several eID cards are inserted: name the one to use with --card, or leave only that card in a reader.');
+    expect(result.stderr).toMatch(/--card \d+: Jan Karel Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 592123456789\)/);
+    expect(result.stderr).toMatch(/--card \d+: Nora Angèle Specimen, in SoftHSM slot ID/);
+    expect(result.stderr).toContain('[several_cards]');
+  });
+
+  it('activate takes the card --card names, and refuses a slot without one', async () => {
+    const listed = await runCli(['activate', '--provider', provider, '--mobile', '0470123456'], card.env);
+    const slot = /--card (\d+): Nora/.exec(listed.stderr)![1]!;
+    const named = await runCli(['activate', '--provider', provider, '--mobile', '0470123456', '--card', slot], card.env, `${NORA.pin}\n`);
+    expect(named.stderr).toContain(unreachable);
+    const wrong = await runCli(['activate', '--provider', provider, '--mobile', '0470123456', '--card', '999'], card.env);
+    expect(wrong.stderr).toContain('No eID card in slot 999. The cards inserted:');
+  });
+
+  it('activate asks which card in a terminal', async () => {
+    const result = await runCliInTerminal(['activate', '--provider', provider, '--mobile', '0470123456'], card.env, '7\r2\r');
+    expect(result.stdout).toContain('Several eID cards are inserted:');
+    expect(result.stdout).toMatch(/  [12]\. Jan Karel Specimen, in SoftHSM slot ID/);
+    expect(result.stdout).toMatch(/  [12]\. Nora Angèle Specimen, in SoftHSM slot ID/);
+    expect(result.stdout).toContain('Type a number from 1 to 2, or Ctrl-C to stop.');
+    expect(result.stdout).toContain(unreachable);
   });
 });

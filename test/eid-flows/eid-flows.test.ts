@@ -13,7 +13,7 @@ import { startCallbackServer } from '../helpers/callback-server.ts';
 import { discover, login } from '../helpers/rp.ts';
 import { freePort, runCli } from '../card-bridge/helpers.ts';
 import { startTestProvider } from '../helpers/provider.ts';
-import { createTestEidPki } from '../../card-bridge/softhsm/test-pki.ts';
+import { createTestEidPki } from '../../tools/test-cards/test-pki.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import type { User } from '../../provider/accounts/repository.ts';
 import { CARD_NUMBER, NATIONAL_NUMBER, readCardOnPage, signIn, signWithBridge, startEidEnvironment, type EidEnvironment } from './environment.ts';

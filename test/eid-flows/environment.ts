@@ -17,7 +17,7 @@ import { nationalNumberHmac } from '../../provider/eid/index.ts';
 import { log } from '../../provider/log.ts';
 
 export const PIN = '4711';
-/** The virtual card's holder (provision-softhsm's default). */
+/** The virtual card's holder (`npm run test-cards`' default). */
 export const NATIONAL_NUMBER = '85073100328';
 export const CARD_NUMBER = '592123456789';
 export const HMAC_KEY = 'a national number HMAC key for the eID flow tests';
@@ -39,7 +39,7 @@ export interface EidEnvironment {
   stop(): Promise<void>;
 }
 
-/** `cardArgs`: more `provision-softhsm` options for the virtual card, e.g. `--style opensc`. */
+/** `cardArgs`: more `npm run test-cards` options for the virtual card, e.g. `--style opensc`. */
 export async function startEidEnvironment(env: Record<string, string> = {}, cardArgs: string[] = []): Promise<EidEnvironment> {
   const logs: string[] = [];
   const capture = (stream: NodeJS.WriteStream) => {

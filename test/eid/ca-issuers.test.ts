@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BELGIAN_CA_ISSUER_HOSTS, caIssuerUrls, validateEidAuthToken, type ValidateEidAuthTokenOptions } from '../../provider/eid/index.ts';
 import { createTtlCache } from '../../provider/eid/ttl-cache.ts';
-import { createTestEidPki, type TestEidPki } from '../../card-bridge/softhsm/test-pki.ts';
+import { createTestEidPki, type TestEidPki } from '../../tools/test-cards/test-pki.ts';
 import { HOLDER, issueCard, makeToken, NONCE, ORIGIN, pem } from './helpers.ts';
 
 let pki: TestEidPki;

@@ -9,7 +9,7 @@ import {
   issueAuthenticationCertificate,
   type Issuer,
   type KeyKind,
-} from '../../card-bridge/softhsm/test-pki.ts';
+} from '../../tools/test-cards/test-pki.ts';
 
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 

@@ -5,8 +5,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as x509 from '@peculiar/x509';
-import { type Issuer, privateKeyPem } from '../../card-bridge/softhsm/test-pki.ts';
-import { opensslIndex } from '../../card-bridge/softhsm/pki-files.ts';
+import { type Issuer, privateKeyPem } from '../../tools/test-cards/test-pki.ts';
+import { opensslIndex } from '../../tools/test-cards/pki-files.ts';
 import { freePort } from '../helpers/ports.ts';
 
 export { freePort };

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOcspCache, type RevocationOptions, validateEidAuthToken } from '../../provider/eid/index.ts';
-import { createTestEidPki, type TestEidPki } from '../../card-bridge/softhsm/test-pki.ts';
+import { createTestEidPki, type TestEidPki } from '../../tools/test-cards/test-pki.ts';
 import { has } from '../helpers/components.ts';
 import { type Card, flipSignatureBit, HOLDER, issueCard, makeToken, NONCE, ORIGIN, pem } from './helpers.ts';
 import { freePort, type OcspResponder, startOcspResponder } from './ocsp-responder.ts';

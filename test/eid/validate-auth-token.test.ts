@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as x509 from '@peculiar/x509';
 import { AppError } from '../../provider/errors.ts';
 import { type EidErrorCode, validateEidAuthToken, type ValidateEidAuthTokenOptions } from '../../provider/eid/index.ts';
-import { BELGIAN_EID_POLICY, createTestEidPki, type TestEidPki } from '../../card-bridge/softhsm/test-pki.ts';
+import { BELGIAN_EID_POLICY, createTestEidPki, type TestEidPki } from '../../tools/test-cards/test-pki.ts';
 import { algorithmFor, authToken, signedFields } from '../../card-bridge/web-eid.ts';
 import { type Card, type CardOptions, flipSignatureBit, HOLDER, issueCard, makeToken, NONCE, ORIGIN, pem, withField } from './helpers.ts';
 

@@ -28,6 +28,10 @@ const components = {
     present: () => existsSync('/usr/bin/chromium'),
     install: 'apt-get update && apt-get install -y chromium',
   },
+  systemd: {
+    present: () => existsSync('/usr/bin/systemd-analyze'),
+    install: 'apt-get update && apt-get install -y systemd',
+  },
   openssl: {
     present: () => existsSync('/usr/bin/openssl'),
     install: 'apt-get update && apt-get install -y openssl',

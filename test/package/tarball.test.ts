@@ -1,6 +1,7 @@
 // The package as someone else installs it: `npm pack` (which builds dist/ through `prepare`), then `npm install` of
 // the tarball in an empty folder, outside this repository. Node does not strip types under node_modules, so this
-// is the only way to know that `idp`, `eid-bridge` and `belid/eid` work for them. Dependencies come from the npm
+// is the only way to know that `idp` and `belid/eid` work for them. The card bridge is a package of its own
+// (bridge-artefacts.test.ts): this one ships no copy of it. Dependencies come from the npm
 // cache this machine already has (--prefer-offline); see the README for the time it takes.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ describe('the tarball installed in an empty folder', { timeout: 120_000 }, () =>
     run('npm', ['pack', '--silent', '--pack-destination', work], REPOSITORY);
     const tarball = readdirSync(work).find((f) => /^belid-.*\.tgz$/.test(f));
     execFileSync('mkdir', [app]);
-    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'an-app', private: true, type: 'module', allowScripts: { argon2: true, pkcs11js: true } }));
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'an-app', private: true, type: 'module', allowScripts: { argon2: true } }));
     run('npm', ['install', path.join(work, tarball!), '--prefer-offline', '--no-audit', '--no-fund'], app);
     bin = (name) => path.join(app, 'node_modules', '.bin', name);
   }, 600_000);
@@ -54,8 +55,14 @@ describe('the tarball installed in an empty folder', { timeout: 120_000 }, () =>
     }
   });
 
-  it('runs `eid-bridge`', () => {
-    expect(run(bin('eid-bridge'), ['--help'], app)).toMatch(/^Usage: eid-bridge <command> \[options\]/);
+  it('ships no card bridge: no `eid-bridge` command, only the reactivation contract the provider imports', () => {
+    expect(readdirSync(path.join(app, 'node_modules', '.bin'))).not.toContain('eid-bridge');
+    expect(run('find', ['node_modules/belid/dist/card-bridge', '-type', 'f'], app).trim().split('\n').sort()).toEqual([
+      'node_modules/belid/dist/card-bridge/contract/reactivation.d.ts',
+      'node_modules/belid/dist/card-bridge/contract/reactivation.js',
+    ]);
+    expect(run('find', ['node_modules/belid', '-name', 'README.md', '-path', '*card-bridge*'], app)).toBe('');
+    expect(readdirSync(path.join(app, 'node_modules'))).not.toContain('pkcs11js');
   });
 
   it("validates a real Belgian test-card token through `import { validateEidAuthToken } from 'belid/eid'`", () => {
@@ -78,8 +85,8 @@ describe('the tarball installed in an empty folder', { timeout: 120_000 }, () =>
 // dist/ exists: `npm ci` builds it through `prepare`.
 describe('the repository after `npx idp`', () => {
   it('has its bin sources executable in git, so that npm has nothing to change', () => {
-    const modes = run('git', ['ls-files', '-s', 'provider/cli.ts', 'card-bridge/cli.ts'], REPOSITORY);
-    expect(modes.split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(['100755', '100755']);
+    const modes = run('git', ['ls-files', '-s', 'provider/cli.ts', 'card-bridge/cli.ts', 'tools/test-cards/cli.ts'], REPOSITORY);
+    expect(modes.split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(['100755', '100755', '100755']);
     const before = run('git', ['status', '--porcelain'], REPOSITORY);
     expect(run('npx', ['idp', '--help'], REPOSITORY)).toMatch(/^usage: idp </);
     expect(run('git', ['status', '--porcelain'], REPOSITORY)).toBe(before);

@@ -1,4 +1,4 @@
-// The JSON endpoints of `eid-bridge activate` (contract: card-bridge/reactivation.ts). They run the same service as
+// The JSON endpoints of `eid-bridge activate` (contract: card-bridge/contract/reactivation.ts). They run the same service as
 // the pages. A terminal cannot solve the CAPTCHA: instead, starts are limited per requester, and the card's
 // signature is what proves a person is there. The card number cannot be confirmed interactively either: the answer
 // carries it with the token, and the CLI prints both together, so the holder compares the number before typing
@@ -8,6 +8,7 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
+import type { ErrorResponse, TokenResponse } from '../../../card-bridge/contract/reactivation.ts';
 import type { Services } from '../../server.ts';
 import { parseMobile } from '../../accounts/phone.ts';
 import { AppError, isAppError } from '../../errors.ts';
@@ -38,7 +39,7 @@ export function reactivationApi(services: Services, verifier: EidVerifier): Rout
     } catch (e) {
       if (!isAppError(e)) throw e;
       ctx.status = e.status;
-      ctx.body = { error: e.code, message: translate(requestLocale(ctx), refusalKey(e), e.params) };
+      ctx.body = { error: e.code, message: translate(requestLocale(ctx), refusalKey(e), e.params) } satisfies ErrorResponse;
     }
   });
 
@@ -56,7 +57,7 @@ export function reactivationApi(services: Services, verifier: EidVerifier): Rout
     const binding = apiBinding(request.flowSecret);
     const { flow } = await reactivation.checkCard(request.flowId, request, { ip: ctx.ip }, binding);
     const { token, cardNumber } = await reactivation.issueToken(flow.id, { ip: ctx.ip }, binding);
-    ctx.body = { cardNumber: formatCardNumber(cardNumber), activationToken: token };
+    ctx.body = { cardNumber: formatCardNumber(cardNumber), activationToken: token } satisfies TokenResponse;
   });
 
   return router;

@@ -1,6 +1,6 @@
 // A test PKI shaped like the Belgian eID's: "Belgium Root CA (TEST)" → "Citizen CA (TEST)" → the card's
 // Authentication and Signature certificates, plus an OCSP signing certificate for a test responder.
-// Used by `eid-bridge provision-softhsm` and by the validator's tests; never trusted in production.
+// Used by `npm run test-cards` and by the validator's tests; never trusted in production.
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
