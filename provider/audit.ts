@@ -1,6 +1,7 @@
 // Security events, one row each: who, what, from where. Never a password, token or national number.
 import type { Knex } from 'knex';
 import { countSecurityEvent } from './platform/metrics/counters.ts';
+import { log } from './log.ts';
 
 export async function audit(
   db: Knex,
@@ -14,8 +15,12 @@ export async function audit(
     details: JSON.stringify(fields.details ?? {}),
     at: new Date(),
   });
-  // Inside a transaction the event happened only if it commits: a rolled-back sign-up is not counted.
+  // Inside a transaction the event happened only if it commits: a rolled-back sign-up is neither counted nor logged.
+  const happened = () => {
+    countSecurityEvent(event, fields.details);
+    log.info('security event', { event, userId: fields.userId ?? undefined, ip: fields.ip ?? undefined, details: fields.details });
+  };
   const trx = db as Knex.Transaction;
-  if (trx.isTransaction) trx.executionPromise.then(() => countSecurityEvent(event, fields.details), () => {});
-  else countSecurityEvent(event, fields.details);
+  if (trx.isTransaction) trx.executionPromise.then(happened, () => {});
+  else happened();
 }

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { BELGIAN_CA_ISSUER_HOSTS } from './eid/ca-issuer-hosts.ts';
+import { LOG_LEVELS } from './log.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -62,6 +63,7 @@ export const settings = {
   nodeEnv: setting({ env: 'NODE_ENV', schema: z.enum(['development', 'production', 'test']), default: 'development', doc: 'production requires every secret, an https ISSUER and TRUST_PROXY=true (TLS ends at the reverse proxy, which makes cookies Secure)' }),
   port: setting({ env: 'PORT', schema: port, default: '3000', doc: 'TCP port the provider listens on (0 picks a free port)' }),
   host: setting({ env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'address to bind; 0.0.0.0 or :: behind a load balancer' }),
+  logLevel: setting({ env: 'LOG_LEVEL', schema: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }), default: 'info', doc: 'the least severe log lines written: debug, info (with an access line per request), warn, error, or silent' }),
   metricsPort: setting({ env: 'METRICS_PORT', schema: port, default: '9464', doc: 'TCP port of the Prometheus metrics listener (GET /metrics), apart from the provider\'s port; 0 turns it off' }),
   metricsHost: setting({ env: 'METRICS_HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'address the metrics listener binds; keep it off the public network (the series name routes and counts, no personal data)' }),
   issuer: setting({ env: 'ISSUER', schema: url.optional(), doc: 'public URL of the provider (default http://localhost:PORT); must match what relying apps use' }),

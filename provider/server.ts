@@ -24,7 +24,8 @@ import { refuseNulInQuery } from './http/form.ts';
 import { staticFiles } from './http/static.ts';
 import { languageRoutes } from './http/language.ts';
 import { setDefaultLocale } from './http/locale.ts';
-import { log } from './log.ts';
+import { configureLog, log } from './log.ts';
+import { createHmac } from 'node:crypto';
 import { createTokenService, type TokenService } from './tokens/one-time.ts';
 import { createFlowStore, type FlowStore } from './flows/store.ts';
 import { createFlowStarts, type FlowStarts } from './flows/binding.ts';
@@ -56,6 +57,7 @@ import { transportsFromConfig } from './messaging/transports.ts';
 import { devMessagesRouter, servesDevMailbox } from './messaging/dev-messages.ts';
 import { purgeOutbox } from './messaging/outbox.ts';
 import { timeRequests } from './platform/metrics/http.ts';
+import { logRequests } from './platform/log/access.ts';
 import { healthRoutes } from './platform/health.ts';
 
 /** What the flows share: built once per process. */
@@ -102,7 +104,10 @@ export async function createServices(config: Config, db: Db): Promise<Services &
   let jwks = await loadJwks(db);
   let provider = buildProvider({ config, db, users, jwks, cookieKeys });
   await registerSelfClient(provider, config.issuerUrl);
-  const tokens = createTokenService({ key: config.tokenHmacKey ?? (await generatedSecret(db, 'token_hmac_key')) });
+  const tokenKey = config.tokenHmacKey ?? (await generatedSecret(db, 'token_hmac_key'));
+  // Account pseudonyms in the log: the same in every process of a deployment, derived apart from the tokens' key.
+  configureLog({ level: config.logLevel, key: createHmac('sha256', tokenKey).update('log pseudonyms').digest('hex') });
+  const tokens = createTokenService({ key: tokenKey });
   return {
     config,
     db,
@@ -132,6 +137,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const captcha = await createCaptcha(config, db);
 
   const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });
+  app.use(logRequests({ trustProxy: config.trustProxy }));
   app.use(timeRequests());
   // Probes first: no cookies, no CSRF, no page rendering.
   const health = healthRoutes(db);

@@ -51,9 +51,9 @@ export async function startEidEnvironment(env: Record<string, string> = {}, card
     return () => (stream.write = write);
   };
   // Tests run with LOG_LEVEL=silent; here every line the provider would log is wanted, to be searched.
-  const quiet = log.quiet;
-  log.quiet = false;
-  const restore = [capture(process.stdout), capture(process.stderr), () => (log.quiet = quiet)];
+  const level = log.level;
+  log.level = 'debug';
+  const restore = [capture(process.stdout), capture(process.stderr), () => (log.level = level)];
 
   const [ocspPort, publisherPort] = [await freePort(), await freePort()];
   const card = await virtualCard([...cardArgs, '--pin', PIN, '--ocsp-url', `http://127.0.0.1:${ocspPort}`, '--ca-issuers-url', `http://127.0.0.1:${publisherPort}/citizen-ca.crt`]);

@@ -27,6 +27,8 @@ export async function startTestProvider(kind: DbKind = 'pglite', env: Record<str
     ISSUER: issuer,
     ARGON2_MEMORY_KIB: '8192',
     ARGON2_TIME_COST: '1',
+    // An access line per request would bury a failing test's output.
+    LOG_LEVEL: 'warn',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...env,
   });

@@ -5,6 +5,13 @@ import { httpDuration } from './counters.ts';
 
 const UNMATCHED = 'unmatched';
 
+interface RoutedRequest {
+  route?: string;
+}
+
+/** The route pattern a request matched, in our app or in oidc-provider's. */
+export const routeOf = (ctx: ParameterizedContext): string => (ctx as { _matchedRoute?: string })._matchedRoute ?? (ctx.req as RoutedRequest).route ?? UNMATCHED;
+
 /**
  * For our own koa app. A request handed on to oidc-provider (`ctx.respond = false`) is not timed here but by
  * `timeProtocolRequests` inside the provider, which knows its route name.
@@ -15,7 +22,7 @@ export function timeRequests(): Middleware {
     try {
       await next();
     } finally {
-      if (ctx.respond !== false) end({ route: (ctx as { _matchedRoute?: string })._matchedRoute ?? UNMATCHED, method: ctx.method, status: String(ctx.status) });
+      if (ctx.respond !== false) end({ route: routeOf(ctx), method: ctx.method, status: String(ctx.status) });
     }
   };
 }
@@ -28,7 +35,9 @@ export function timeProtocolRequests(): Middleware {
       await next();
     } finally {
       const route = (ctx as { oidc?: { route?: string } }).oidc?.route;
-      end({ route: route ? `oidc:${route}` : UNMATCHED, method: ctx.method, status: String(ctx.status) });
+      // On the request both apps share, for the access line our app writes when the response has gone.
+      (ctx.req as RoutedRequest).route = route ? `oidc:${route}` : UNMATCHED;
+      end({ route: (ctx.req as RoutedRequest).route!, method: ctx.method, status: String(ctx.status) });
     }
   };
 }
