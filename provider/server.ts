@@ -23,6 +23,7 @@ import { refuseNulInQuery } from './http/form.ts';
 import { staticFiles } from './http/static.ts';
 import { languageRoutes } from './http/language.ts';
 import { setDefaultLocale } from './http/locale.ts';
+import { setHelpdesk } from './http/helpdesk.ts';
 import { log } from './log.ts';
 import { createTokenService, type TokenService } from './tokens/one-time.ts';
 import { createFlowStore, type FlowStore } from './flows/store.ts';
@@ -77,6 +78,7 @@ export interface RunningServer {
 /** Everything a process needs before it serves: used by `idp start` and by the CLI's other commands. */
 export async function createServices(config: Config, db: Db): Promise<Services & { refreshKeys(): Promise<void> }> {
   setDefaultLocale(config.defaultLocale);
+  setHelpdesk(config.helpdeskContact);
   await migrate(db, config.databaseUrl);
   await ensureSigningKeys(db);
   const cookieKeys = config.cookieKeys ?? [await generatedSecret(db, 'cookie_key')];

@@ -1,6 +1,7 @@
 // Server-rendered pages and mails: nunjucks over views/, autoescaped, with `t()` bound to the locale.
 import nunjucks from 'nunjucks';
 import { fileURLToPath } from 'node:url';
+import { helpdeskFor } from './helpdesk.ts';
 import { translate, duration, LOCALES, type Locale, type MessageParams } from './i18n.ts';
 
 const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
@@ -20,6 +21,7 @@ export function render(template: string, context: RenderContext): string {
   return env.render(template, {
     ...context,
     locales: LOCALES,
+    helpdesk: helpdeskFor(locale),
     t: (key: string, params?: MessageParams) => translate(locale, key, params),
     duration,
     formatDate: (d: Date | string) =>

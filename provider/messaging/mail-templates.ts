@@ -3,6 +3,7 @@
 // "&" in a name would reach the reader as "&amp;".
 import nunjucks from 'nunjucks';
 import { fileURLToPath } from 'node:url';
+import { helpdeskFor } from '../http/helpdesk.ts';
 import { translate, duration, type Locale, type MessageParams } from '../http/i18n.ts';
 
 const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
@@ -20,7 +21,7 @@ export interface RenderedMail {
 
 export function renderMail(template: string, locale: Locale, params: Record<string, unknown>): RenderedMail {
   const file = `mail/${template}.njk`;
-  const context = { ...params, locale, t: (key: string, p?: MessageParams) => translate(locale, key, p), duration };
+  const context = { ...params, locale, t: (key: string, p?: MessageParams) => translate(locale, key, p), duration, helpdesk: helpdeskFor(locale) };
   // Line breaks in a subject would start new headers.
   const subject = plain.render(file, { ...context, format: 'subject' }).replace(/\s+/g, ' ').trim();
   if (!subject) throw new Error(`Mail template ${file} renders no subject`);
