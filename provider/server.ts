@@ -24,6 +24,7 @@ import { staticFiles } from './http/static.ts';
 import { languageRoutes } from './http/language.ts';
 import { setDefaultLocale } from './http/locale.ts';
 import { setHelpdesk } from './http/helpdesk.ts';
+import { loadTheme, setTheme } from './http/theme.ts';
 import { log } from './log.ts';
 import { createTokenService, type TokenService } from './tokens/one-time.ts';
 import { createFlowStore, type FlowStore } from './flows/store.ts';
@@ -79,6 +80,7 @@ export interface RunningServer {
 export async function createServices(config: Config, db: Db): Promise<Services & { refreshKeys(): Promise<void> }> {
   setDefaultLocale(config.defaultLocale);
   setHelpdesk(config.helpdeskContact);
+  setTheme(config.themeDir ? loadTheme(config.themeDir) : undefined);
   await migrate(db, config.databaseUrl);
   await ensureSigningKeys(db);
   const cookieKeys = config.cookieKeys ?? [await generatedSecret(db, 'cookie_key')];

@@ -1,12 +1,10 @@
 // Server-rendered pages and mails: nunjucks over views/, autoescaped, with `t()` bound to the locale.
 import nunjucks from 'nunjucks';
-import { fileURLToPath } from 'node:url';
+import { ThemeLoader, currentTheme } from './theme.ts';
 import { helpdeskFor } from './helpdesk.ts';
 import { translate, duration, LOCALES, type Locale, type MessageParams } from './i18n.ts';
 
-const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
-
-const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR, { noCache: false }), {
+const env = new nunjucks.Environment(new ThemeLoader(), {
   autoescape: true,
   throwOnUndefined: false,
 });
@@ -22,6 +20,7 @@ export function render(template: string, context: RenderContext): string {
     ...context,
     locales: LOCALES,
     helpdesk: helpdeskFor(locale),
+    theme: currentTheme(),
     t: (key: string, params?: MessageParams) => translate(locale, key, params),
     duration,
     formatDate: (d: Date | string) =>
