@@ -24,6 +24,7 @@ import { staticFiles } from './http/static.ts';
 import { languageRoutes } from './http/language.ts';
 import { setDefaultLocale } from './http/locale.ts';
 import { setHelpdesk } from './http/helpdesk.ts';
+import { purgeSessionDevices } from './oidc/session-devices.ts';
 import { loadTheme, setTheme } from './http/theme.ts';
 import { log } from './log.ts';
 import { createTokenService, type TokenService } from './tokens/one-time.ts';
@@ -178,6 +179,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const purge = async () => {
     await purgeExpired(db);
+    await purgeSessionDevices(db);
     await services.tokens.purge(db);
     await services.flows.purge(db);
     await settleFinishedDeliveries(db);

@@ -15,6 +15,7 @@ import { requestLocale } from '../http/locale.ts';
 import { isDatabaseUnavailable } from '../http/errors.ts';
 import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
 import { hasNul } from '../nul.ts';
+import { recordSessionDevices } from './session-devices.ts';
 
 /**
  * oidc-provider answers any failure of its adapter with 500 server_error. When the cause is the database being
@@ -245,6 +246,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   urlsFromIssuer(provider, config.issuerUrl);
   capRegistrations(provider, db, config);
   answerOutagesWith503(provider);
+  recordSessionDevices(provider, db);
   // A path no protocol route matched: our own "page not found", in the person's language.
   provider.use(async (ctx, next) => {
     await next();
