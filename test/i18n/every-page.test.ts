@@ -87,11 +87,17 @@ describe.skipIf(!has('chromium'))('every page, and the mails it sends', { timeou
         seen.set(visit.name, text);
         problems.push(...languageProblems(locale, visit.name, `${await page.title()}\n${text}`));
       }
-      // The account pages, logged out: the login page of the provider's own client, named in the reader's language.
-      await page.goto(`${idp.issuer}/account`);
-      await page.locator('#identifier').waitFor();
-      problems.push(...languageProblems(locale, 'account-login', await page.locator('body').innerText()));
       await context.close();
+      // The account pages from a browser not logged in: the login page of the provider's own client, named in the
+      // reader's language (its client name is English).
+      const stranger = await browser.newContext({ locale: BROWSER_LOCALES[locale] });
+      const login = await stranger.newPage();
+      await login.goto(`${idp.issuer}/account`);
+      await login.locator('#identifier').waitFor();
+      const loginText = await login.locator('body').innerText();
+      problems.push(...languageProblems(locale, 'account-login', loginText));
+      expect(loginText).toContain(translate(locale, 'login.for_account'));
+      await stranger.close();
       // An SMS keeps no locale: it is in the language of the account or of the page that sent it, here the latter.
       const sent: { channel: string; subject: string | null; body_text: string; locale: string | null }[] = await idp.db('outbox').select('channel', 'subject', 'body_text', 'locale');
       for (const m of sent) problems.push(...languageProblems((m.locale ?? locale) as Locale, `${m.channel} "${m.subject ?? m.body_text.slice(0, 30)}"`, `${m.subject ?? ''}\n${m.body_text}`));
