@@ -32,10 +32,16 @@ const json = z.string().transform((s, ctx) => {
   }
 });
 
-/** HELPDESK_CONTACT: one contact, or an object of contacts by language (nl, fr, de, en). */
-export const helpdeskSetting = json.pipe(
-  z.union([contact.transform((c) => forEveryLanguage({ en: c })), perLanguage.transform(forEveryLanguage)], { message: 'expected a contact {"email","phone","url","name","hours"} or contacts by language {"nl":{…},"en":{…}}' }),
-);
+const byLanguage = (v: unknown) => typeof v === 'object' && v !== null && Object.keys(v).some((k) => (LOCALES as readonly string[]).includes(k));
+
+/** HELPDESK_CONTACT: one contact, or an object of contacts by language (nl, fr, de, en). Which of the two is read
+ *  from the keys, so that a problem is reported against the shape the operator meant. */
+export const helpdeskSetting = json.transform((value, ctx): Helpdesk => {
+  const parsed = byLanguage(value) ? perLanguage.safeParse(value) : contact.transform((c) => ({ en: c })).safeParse(value);
+  if (parsed.success) return forEveryLanguage(parsed.data);
+  for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', message: i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message });
+  return z.NEVER;
+});
 
 let helpdesk: Helpdesk | undefined;
 export const setHelpdesk = (h: Helpdesk | undefined) => {

@@ -29,9 +29,9 @@ describe('HELPDESK_CONTACT as a setting', () => {
 
   it.each([
     ['not JSON', 'call us', /HELPDESK_CONTACT="call us": expected JSON/],
-    ['a contact with no way to reach it', '{"name":"Helpdesk"}', /HELPDESK_CONTACT=.*expected a contact/],
-    ['an unknown language', '{"es":{"email":"a@example.be"}}', /HELPDESK_CONTACT=.*expected a contact/],
-    ['a bad address', '{"email":"nobody"}', /HELPDESK_CONTACT=/],
+    ['a contact with no way to reach it', '{"name":"Helpdesk"}', /HELPDESK_CONTACT=.*a contact needs at least an email, a phone or a url/],
+    ['an unknown language', '{"es":{"email":"a@example.be"}}', /HELPDESK_CONTACT=.*a contact has only the fields name, email, phone, url and hours/],
+    ['a bad address in one language', '{"nl":{"email":"nobody"}}', /HELPDESK_CONTACT=.*nl\.email: email must be an e-mail address/],
   ])('refuses %s', (_, value, message) => {
     expect(() => loadConfig({ HELPDESK_CONTACT: value })).toThrow(ConfigError);
     expect(() => loadConfig({ HELPDESK_CONTACT: value })).toThrow(message);
