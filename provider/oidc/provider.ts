@@ -8,6 +8,7 @@ import type { Db } from '../db/knex.ts';
 import type { UserRepository, User } from '../accounts/repository.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { ACR } from './acr.ts';
+import { recordSessionDevices } from './session-devices.ts';
 import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
 import { eidStepUpPolicy } from '../flows/eid/step-up.ts';
 import { render } from '../http/views.ts';
@@ -15,7 +16,6 @@ import { requestLocale } from '../http/locale.ts';
 import { isDatabaseUnavailable } from '../http/errors.ts';
 import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
 import { hasNul } from '../nul.ts';
-import { recordSessionDevices } from './session-devices.ts';
 
 /**
  * oidc-provider answers any failure of its adapter with 500 server_error. When the cause is the database being
