@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { BELGIAN_CA_ISSUER_HOSTS } from './eid/ca-issuer-hosts.ts';
 import { LOG_LEVELS } from './log.ts';
+import { helpdeskSetting } from './http/helpdesk.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -149,6 +150,8 @@ export const settings = {
   rateLimitReactivation: setting({ env: 'RATE_LIMIT_REACTIVATION', schema: positiveInt, default: '5', doc: 'activation tokens one requester (IP address, an IPv6 /64) may obtain for one mobile number per hour, counted only after the card or bank proved the account; a requester may start 4 times as many reactivations per hour' }),
   rateLimitFlows: setting({ env: 'RATE_LIMIT_FLOWS', schema: positiveInt, default: '120', doc: 'self-service flows (sign-up, eID, reactivation, bank login) one client address may start per minute (a school or office behind one address shares it); each start stores a row until it expires' }),
   upstreamSecretKey: setting({ env: 'UPSTREAM_SECRET_KEY', sensitive: true, schema: z.string().min(32, 'must be at least 32 characters').optional(), doc: 'key encrypting the client secrets of upstream identity providers (`idp upstreams add`); generated and kept in the database in development, required in production before an upstream is added (secret)' }),
+  helpdeskContact: setting({ env: 'HELPDESK_CONTACT', schema: helpdeskSetting.optional(), doc: 'the helpdesk named on the recovery, blocked-account and error pages and at the foot of every mail, as JSON: one contact `{"name":"City helpdesk","email":"help@example.be","phone":"+32 9 123 45 67","url":"https://example.be/help","hours":"Mon–Fri 9–17"}` (each field optional, one of email, phone, url required) or one per language `{"nl":{…},"fr":{…}}` (a language without one gets the en or else the first)' }),
+  themeDir: setting({ env: 'THEME_DIR', schema: z.string().min(1).optional(), doc: 'folder of a theme (see examples/theme): theme.json (organisation name, logo, favicon, colours checked against WCAG AA at start, privacy and terms links, mail header and footer), templates/ and static/ overriding the shipped views/ and views/static/ file by file; absent: the neutral default look' }),
   rateLimitLogin: setting({ env: 'RATE_LIMIT_LOGIN', schema: positiveInt, default: '10', doc: 'failed logins per identifier as typed (or per browser that has logged in to the account) per 15 minutes before delays grow; at this count the account holder is told by mail' }),
 } as const;
 

@@ -26,6 +26,9 @@ import { languageRoutes } from './http/language.ts';
 import { setDefaultLocale } from './http/locale.ts';
 import { configureLog, log } from './log.ts';
 import { createHmac } from 'node:crypto';
+import { setHelpdesk } from './http/helpdesk.ts';
+import { purgeSessionDevices } from './oidc/session-devices.ts';
+import { loadTheme, setTheme } from './http/theme.ts';
 import { createTokenService, type TokenService } from './tokens/one-time.ts';
 import { createFlowStore, type FlowStore } from './flows/store.ts';
 import { createFlowStarts, type FlowStarts } from './flows/binding.ts';
@@ -89,6 +92,8 @@ export interface RunningServer {
 /** Everything a process needs before it serves: used by `idp start` and by the CLI's other commands. */
 export async function createServices(config: Config, db: Db): Promise<Services & { refreshKeys(): Promise<void> }> {
   setDefaultLocale(config.defaultLocale);
+  setHelpdesk(config.helpdeskContact);
+  setTheme(config.themeDir ? loadTheme(config.themeDir) : undefined);
   await migrate(db, config.databaseUrl);
   await ensureSigningKeys(db);
   const cookieKeys = config.cookieKeys ?? [await generatedSecret(db, 'cookie_key')];
@@ -192,6 +197,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const purge = async () => {
     await purgeExpired(db);
+    await purgeSessionDevices(db);
     await services.tokens.purge(db);
     await services.flows.purge(db);
     await settleFinishedDeliveries(db);

@@ -13,7 +13,7 @@ import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueMail } from '../messaging/outbox.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
-import type { Locale } from '../http/i18n.ts';
+import { duration, type Locale } from '../http/i18n.ts';
 import { isAppError } from '../errors.ts';
 import { audit } from '../audit.ts';
 
@@ -37,7 +37,6 @@ export type StartResult = { ok: true; expiresAt: Date } | { ok: false; problem: 
 export type ConfirmResult = { status: 'ok'; userId: string; email: string } | { status: 'taken' | 'invalid' | 'used' | 'expired' | 'voided' };
 
 export function createEmailChange({ config, tokens, users }: EmailChangeDeps) {
-  const hours = Math.round(config.emailChangeTtl / 3600);
   return {
     /** `email` is already validated with `newEmail`. Writes both mails in `trx`. */
     async start(trx: Knex, user: User, email: string, locale: Locale): Promise<StartResult> {
@@ -58,7 +57,7 @@ export function createEmailChange({ config, tokens, users }: EmailChangeDeps) {
         userId: user.id,
         params: {
           title: { key: 'account.mail.email_verify.title' },
-          paragraphs: [{ key: 'account.mail.email_verify.body', params: { hours } }, { key: 'account.mail.email_verify.not_you' }],
+          paragraphs: [{ key: 'account.mail.email_verify.body', params: { duration: duration(config.emailChangeTtl) } }, { key: 'account.mail.email_verify.not_you' }],
           action: { href: `${config.issuerUrl}/account/email/verify?token=${issued.token}`, label: { key: 'account.mail.email_verify.action' } },
         },
       });

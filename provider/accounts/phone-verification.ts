@@ -17,7 +17,7 @@ import { parseMobile, type PhoneParse } from './phone.ts';
 import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
-import { translate, isLocale, type Locale } from '../http/i18n.ts';
+import { translate, duration, isLocale, type Locale } from '../http/i18n.ts';
 import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
 import { audit } from '../audit.ts';
 
@@ -74,7 +74,7 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
         replacePrevious: true,
       });
       await setPendingContact(trx, user.id, 'sms', parsed.e164, issued.expiresAt);
-      const text = translate(localeOf(user, locale), 'account.sms.code', { code: issued.token, minutes: Math.round(config.phoneCodeTtl / 60) });
+      const text = translate(localeOf(user, locale), 'account.sms.code', { code: issued.token, duration: duration(config.phoneCodeTtl) });
       await enqueueSms(trx, { to: parsed.e164, text, userId: user.id });
       await audit(trx, 'phone_verification_sent', { userId: user.id, details: { number: parsed.e164 } });
       return { ok: true, number: parsed.e164, expiresAt: issued.expiresAt };

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { ConfigError } from '../config.ts';
 import { isAppError } from '../errors.ts';
 import { UsageError } from './io.ts';
+import { ThemeError } from '../http/theme.ts';
 
 export function describeError(e: unknown): string {
-  if (e instanceof ConfigError || e instanceof UsageError) return e.message;
+  if (e instanceof ConfigError || e instanceof UsageError || e instanceof ThemeError) return e.message;
   if (e instanceof z.ZodError) return `Invalid arguments:\n${e.issues.map((i) => `  - ${i.path.join('.') || 'input'}: ${i.message}`).join('\n')}`;
   if (isAppError(e)) return `${e.message} (${e.code})`;
   if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return (e as Error).message;

@@ -27,10 +27,30 @@ export function catalogue(locale: Locale): Catalogue {
 
 export const isLocale = (v: unknown): v is Locale => typeof v === 'string' && (LOCALES as readonly string[]).includes(v);
 
+/** A length of time as a placeholder value: written out in the reader's language, in minutes under an hour. */
+export interface Duration {
+  seconds: number;
+}
+export const duration = (seconds: number): Duration => ({ seconds });
+export type MessageParams = Record<string, string | number | Duration>;
+
+/** "30 minutes", "1 Stunde", "2 uur": whole hours in hours, anything else in minutes, so that a TTL under an hour is
+ *  never "0 hours" and one is never "1 hours" (Intl knows each language's plural). */
+export function formatDuration(locale: Locale, seconds: number): string {
+  const [value, unit] = seconds >= 3600 && seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : [Math.max(1, Math.floor(seconds / 60)), 'minute'];
+  return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
+}
+
+const isDuration = (v: unknown): v is Duration => typeof v === 'object' && v !== null && typeof (v as Duration).seconds === 'number';
+
 /** Translates `key`, replacing {name} placeholders; a missing key shows itself, and a test catches it. */
-export function translate(locale: Locale, key: string, params: Record<string, string | number> = {}): string {
+export function translate(locale: Locale, key: string, params: MessageParams = {}): string {
   const text = catalogue(locale)[key] ?? catalogue('en')[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => {
+    if (!(name in params)) return m;
+    const value = params[name]!;
+    return isDuration(value) ? formatDuration(locale, value.seconds) : String(value);
+  });
 }
 
 /** The first supported language of a space-separated `ui_locales` or an Accept-Language header. */

@@ -18,3 +18,22 @@ export function requestLocale(ctx: Context, uiLocales?: string, uiLocalesSince?:
   const order = uiLocalesSince !== undefined && chosenAt >= uiLocalesSince ? [chosen, hint] : [hint, chosen];
   return pickLocale(...order, ctx.get('accept-language')) ?? fallback;
 }
+
+/**
+ * The language of a page, kept for the pages reached from it: when a relying app's ui_locales decided it, it is
+ * remembered as if chosen with the switch, so that the eID, sign-up, recovery and reactivation pages linked from the
+ * login page (which carry no ui_locales) stay in it until the person picks another language.
+ */
+export function pageLocale(ctx: Context, uiLocales?: string, uiLocalesSince?: number): Locale {
+  const locale = requestLocale(ctx, uiLocales, uiLocalesSince);
+  const hinted = pickLocale(uiLocales ?? (typeof ctx.query?.ui_locales === 'string' ? ctx.query.ui_locales : undefined));
+  if (hinted === locale && ctx.cookies.get(LANGUAGE_COOKIE) !== locale) rememberLanguage(ctx, locale);
+  return locale;
+}
+
+/** The language cookie, as the switch and a relying app's ui_locales set it. */
+export function rememberLanguage(ctx: Context, locale: Locale): void {
+  const cookie = { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 365 * 24 * 3600 * 1000 } as const;
+  ctx.cookies.set(LANGUAGE_COOKIE, locale, cookie);
+  ctx.cookies.set(LANGUAGE_CHOSEN_AT_COOKIE, String(Math.floor(Date.now() / 1000)), cookie);
+}

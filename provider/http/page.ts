@@ -1,11 +1,12 @@
 // Renders a page for a request: its language, its CSRF token and where the language switch returns to.
 import type { Context } from 'koa';
 import { render } from './views.ts';
-import { requestLocale } from './locale.ts';
+import { pageLocale } from './locale.ts';
+import type { MessageParams } from './i18n.ts';
 
 /** `hint`: the relying app's ui_locales and when it sent them (an interaction's start). */
 export function renderPage(ctx: Context, template: string, context: Record<string, unknown> & { titleKey: string }, hint?: { uiLocales?: string; since?: number }): void {
-  const locale = requestLocale(ctx, hint?.uiLocales, hint?.since);
+  const locale = pageLocale(ctx, hint?.uiLocales, hint?.since);
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
   ctx.body = render(template, { locale, csrf: ctx.state.csrf, returnTo: ctx.method === 'GET' ? ctx.originalUrl : undefined, ...context });
@@ -17,7 +18,7 @@ export function renderMessage(
   status: number,
   titleKey: string,
   messageKey: string,
-  extra: { messageParams?: Record<string, string | number>; actions?: { href: string; key: string }[]; isError?: boolean } = {},
+  extra: { messageParams?: MessageParams; actions?: { href: string; key: string }[]; isError?: boolean } = {},
 ): void {
   ctx.status = status;
   renderPage(ctx, 'pages/message.njk', { titleKey, messageKey, isError: status >= 400, ...extra });

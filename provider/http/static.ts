@@ -1,11 +1,16 @@
 // The provider's own stylesheet, scripts and images under /static/, with long-lived caching.
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Context, Next } from 'koa';
+import { currentTheme, staticRoots, themeCss } from './theme.ts';
 
-const ROOT = fileURLToPath(new URL('../../views/static/', import.meta.url));
-const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png' };
+const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
+
+function serve(ctx: Context, body: string | Buffer, type: string): void {
+  ctx.body = body;
+  ctx.type = type;
+  ctx.set('Cache-Control', 'public, max-age=3600');
+}
 
 export function staticFiles() {
   return async (ctx: Context, next: Next) => {
@@ -13,12 +18,13 @@ export function staticFiles() {
     const name = ctx.path.slice('/static/'.length);
     const type = TYPES[path.extname(name)];
     if (!type || !/^[\w.-]+(\/[\w.-]+)*$/.test(name) || name.includes('..')) return next();
-    try {
-      ctx.body = await readFile(path.join(ROOT, name));
-      ctx.type = type;
-      ctx.set('Cache-Control', 'public, max-age=3600');
-    } catch {
-      return next();
+    const theme = currentTheme();
+    if (theme && name === 'theme.css') return serve(ctx, themeCss(theme), type);
+    // A theme's file hides the shipped one of the same name.
+    for (const root of staticRoots()) {
+      const body = await readFile(path.join(root, name)).catch(() => undefined);
+      if (body) return serve(ctx, body, type);
     }
+    return next();
   };
 }

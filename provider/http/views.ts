@@ -1,11 +1,10 @@
 // Server-rendered pages and mails: nunjucks over views/, autoescaped, with `t()` bound to the locale.
 import nunjucks from 'nunjucks';
-import { fileURLToPath } from 'node:url';
-import { translate, LOCALES, type Locale } from './i18n.ts';
+import { ThemeLoader, currentTheme } from './theme.ts';
+import { helpdeskFor } from './helpdesk.ts';
+import { translate, duration, LOCALES, type Locale, type MessageParams } from './i18n.ts';
 
-const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
-
-const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR, { noCache: false }), {
+const env = new nunjucks.Environment(new ThemeLoader(), {
   autoescape: true,
   throwOnUndefined: false,
 });
@@ -20,7 +19,10 @@ export function render(template: string, context: RenderContext): string {
   return env.render(template, {
     ...context,
     locales: LOCALES,
-    t: (key: string, params?: Record<string, string | number>) => translate(locale, key, params),
+    helpdesk: helpdeskFor(locale),
+    theme: currentTheme(),
+    t: (key: string, params?: MessageParams) => translate(locale, key, params),
+    duration,
     formatDate: (d: Date | string) =>
       new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date(d)),
   });

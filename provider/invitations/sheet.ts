@@ -1,7 +1,7 @@
 // The printable sheet of slips, one per person, to cut apart and hand out: the only place the initial passwords
 // are ever shown. A standalone HTML file with print CSS (print it, or "save as PDF" from the browser).
 import { render } from '../http/views.ts';
-import type { Locale } from '../http/i18n.ts';
+import { duration, type Locale } from '../http/i18n.ts';
 import type { IssuedInvitation } from './import.ts';
 
 export function renderSheet(invitations: IssuedInvitation[], o: { locale: Locale; issuerUrl: string; activationTtl: number; now?: Date }): string {
@@ -10,7 +10,7 @@ export function renderSheet(invitations: IssuedInvitation[], o: { locale: Locale
     locale: o.locale,
     invitations: sorted,
     registrationUrl: `${o.issuerUrl}/registration/invitation`,
-    hours: Math.round(o.activationTtl / 3600),
+    validity: duration(o.activationTtl),
     generatedAt: o.now ?? new Date(),
   });
 }

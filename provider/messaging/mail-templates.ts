@@ -2,13 +2,12 @@
 // (see views/mail/layout.njk), so the parts cannot disagree. HTML is autoescaped; the text part is not, or a
 // "&" in a name would reach the reader as "&amp;".
 import nunjucks from 'nunjucks';
-import { fileURLToPath } from 'node:url';
-import { translate, type Locale } from '../http/i18n.ts';
-
-const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
+import { ThemeLoader, currentTheme } from '../http/theme.ts';
+import { helpdeskFor } from '../http/helpdesk.ts';
+import { translate, duration, type Locale, type MessageParams } from '../http/i18n.ts';
 
 const environment = (autoescape: boolean) =>
-  new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR), { autoescape, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true });
+  new nunjucks.Environment(new ThemeLoader(), { autoescape, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true });
 const html = environment(true);
 const plain = environment(false);
 
@@ -20,7 +19,7 @@ export interface RenderedMail {
 
 export function renderMail(template: string, locale: Locale, params: Record<string, unknown>): RenderedMail {
   const file = `mail/${template}.njk`;
-  const context = { ...params, locale, t: (key: string, p?: Record<string, string | number>) => translate(locale, key, p) };
+  const context = { ...params, locale, t: (key: string, p?: MessageParams) => translate(locale, key, p), duration, helpdesk: helpdeskFor(locale), theme: currentTheme() };
   // Line breaks in a subject would start new headers.
   const subject = plain.render(file, { ...context, format: 'subject' }).replace(/\s+/g, ' ').trim();
   if (!subject) throw new Error(`Mail template ${file} renders no subject`);

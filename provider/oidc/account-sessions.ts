@@ -6,6 +6,8 @@ import type Provider from 'oidc-provider';
 import { fromJsonColumn, type Db } from '../db/knex.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { SELF_CLIENT_ID } from '../flows/self/client.ts';
+import { sessionDevices, type SessionDevice } from './session-devices.ts';
+import { networkOf, parseUserAgent, type Device } from '../http/user-agent.ts';
 
 export interface AccountSession {
   uid: string;
@@ -14,6 +16,8 @@ export interface AccountSession {
   /** Names of the apps used in this session, the account pages excepted. */
   apps: string[];
   current: boolean;
+  /** Where the session was last used, when it signed in to an app since it was recorded. */
+  device?: Device & { network: string; lastSeenAt: Date };
 }
 
 export interface ConnectedApp {
@@ -39,10 +43,12 @@ async function clientNames(provider: Provider, ids: Iterable<string>): Promise<M
   return names;
 }
 
+const deviceOf = (d: SessionDevice | undefined): AccountSession['device'] => d && { ...parseUserAgent(d.userAgent), network: networkOf(d.ip), lastSeenAt: d.lastSeenAt };
+
 export async function listSessions(db: Db, provider: Provider, accountId: string, currentUid: string): Promise<AccountSession[]> {
   const rows: Row[] = await live(db, 'Session', accountId).select('id', 'uid', 'payload', 'expires_at');
   const sessions = rows.map((r) => ({ uid: r.uid!, p: payloadOf(r), expiresAt: r.expires_at ? new Date(r.expires_at) : null }));
-  const names = await clientNames(provider, sessions.flatMap((s) => Object.keys(s.p.authorizations ?? {})));
+  const [names, devices] = await Promise.all([clientNames(provider, sessions.flatMap((s) => Object.keys(s.p.authorizations ?? {}))), sessionDevices(db, accountId)]);
   return sessions
     .map(({ uid, p, expiresAt }) => {
       const clients = Object.keys(p.authorizations ?? {});
@@ -52,6 +58,7 @@ export async function listSessions(db: Db, provider: Provider, accountId: string
         expiresAt,
         apps: clients.filter((id) => id !== SELF_CLIENT_ID).map((id) => names.get(id) ?? id),
         current: uid === currentUid,
+        device: deviceOf(devices.get(uid)),
       };
     })
     .sort((a, b) => b.loginAt.getTime() - a.loginAt.getTime());

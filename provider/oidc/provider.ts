@@ -8,6 +8,7 @@ import type { Db } from '../db/knex.ts';
 import type { UserRepository, User } from '../accounts/repository.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { ACR } from './acr.ts';
+import { recordSessionDevices } from './session-devices.ts';
 import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
 import { eidStepUpPolicy } from '../flows/eid/step-up.ts';
 import { render } from '../http/views.ts';
@@ -254,6 +255,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   urlsFromIssuer(provider, config.issuerUrl);
   capRegistrations(provider, db, config);
   answerOutagesWith503(provider);
+  recordSessionDevices(provider, db);
   // A path no protocol route matched: our own "page not found", in the person's language.
   provider.use(async (ctx, next) => {
     await next();

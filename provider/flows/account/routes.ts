@@ -10,6 +10,7 @@ import { requireUser } from '../self/routes.ts';
 import { body } from '../../http/form.ts';
 import { renderMessage, renderPage } from '../../http/page.ts';
 import { requestLocale } from '../../http/locale.ts';
+import { duration } from '../../http/i18n.ts';
 import { exampleMobile, formatPhone } from '../../accounts/phone.ts';
 import { createPhoneVerification } from '../../accounts/phone-verification.ts';
 import { createEmailChange, newEmail } from '../../accounts/email-change.ts';
@@ -139,7 +140,7 @@ export function accountRoutes(services: Services): Router {
       return renderPage(ctx, 'pages/account/email-change.njk', { titleKey: 'account.email.title', nav: 'profile', user: u, errors: { email: { key } }, values: { email: String(raw.email ?? '') } });
     }
     renderMessage(ctx, 200, 'account.email.sent.title', 'account.email.sent.message', {
-      messageParams: { email: parsed.data!.email, current: u.email ?? '', hours: Math.round(config.emailChangeTtl / 3600) },
+      messageParams: { email: parsed.data!.email, current: u.email ?? '', duration: duration(config.emailChangeTtl) },
       actions: [{ href: '/account', key: 'account.back' }],
     });
   });

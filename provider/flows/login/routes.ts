@@ -13,6 +13,7 @@ import { renderPage } from '../../http/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../eid/step-up.ts';
+import { SELF_CLIENT_ID } from '../self/client.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
 const uiHint = (d: { params: Record<string, unknown>; lastSubmission?: unknown; exp: number }) => ({
@@ -48,7 +49,7 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     renderPage(
       ctx,
       'pages/login.njk',
-      { titleKey: 'login.title', uid: d.uid, identifierMode: config.loginIdentifier, clientName: ctx.state.clientName, registration: config.registrationModes.length > 0, eidOnly: asksForEid(d.params), upstreams, ...extra },
+      { titleKey: 'login.title', uid: d.uid, identifierMode: config.loginIdentifier, clientName: ctx.state.clientName, forAccount: ctx.state.forAccount, registration: config.registrationModes.length > 0, eidOnly: asksForEid(d.params), upstreams, ...extra },
       uiHint(d),
     );
   }
@@ -75,7 +76,9 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     const client = await provider().Client.find(d.params.client_id as string);
     ctx.state.interaction = d;
     ctx.state.client = client;
-    ctx.state.clientName = client?.clientName ?? client?.clientId;
+    // The provider's own account pages are named in the reader's language, not by their client name.
+    ctx.state.clientName = client?.clientId === SELF_CLIENT_ID ? undefined : (client?.clientName ?? client?.clientId);
+    ctx.state.forAccount = client?.clientId === SELF_CLIENT_ID;
     await next();
   });
 

@@ -1,0 +1,63 @@
+// What a reader of one language must never meet in a page or a mail: a catalogue key shown as such, a sentence of
+// the English catalogue, common English words, the other register of their language, a broken duration.
+// The register of each language is chosen once, here and in views/locales/README.md: Dutch "u/uw", German
+// "Sie/Ihr", French "vous".
+import { LOCALES, catalogue, type Locale } from '../../provider/http/i18n.ts';
+
+/** Words of the informal register, each a whole word (letters on neither side). */
+const INFORMAL: Record<Exclude<Locale, 'en'>, RegExp> = {
+  nl: /(?<!\p{L})(je|jij|jou|jouw|jezelf|jullie)(?!\p{L})/iu,
+  de: /(?<!\p{L})(du|dich|dir|dein|deine|deinen|deinem|deiner|deines)(?!\p{L})/iu,
+  fr: /(?<!\p{L})(tu|toi|ton|ta|tes|te|t['’])(?!\p{L})/iu,
+};
+
+/** English words no Dutch, French or German sentence contains (not "will", "of", "over": German or Dutch too). */
+const ENGLISH_WORDS = /(?<!\p{L})(the|your|you|please|with|password|username|click|here|this|that|which|should|cannot|when|sign in|log in)(?!\p{L})/iu;
+
+/** Numbers of units no sentence should give: "0 Stunden" for a TTL under an hour, "1 hours". */
+const BAD_DURATION = /(?<![\d,.])(0 (hours?|uur|heures?|Stunden?|minutes?|minuten|minuut|Minuten?)|1 (hours|heures|Stunden|minutes|minuten|Minuten))(?!\p{L})/u;
+
+/**
+ * Catalogue entries whose text the reader may meet in any language, each with why: strings being rewritten on
+ * another branch, proper names.
+ */
+export const SHARED_KEYS = [
+  // The eID card bridge's install steps are rewritten with the bridge's packaging (its own branch).
+  /^eid\.install\./,
+];
+
+const en = catalogue('en');
+const keys = new Set(LOCALES.flatMap((l) => Object.keys(catalogue(l))));
+const areas = new Set([...keys].map((k) => k.split('.')[0]!));
+
+/** The English sentences a page may not contain: the parts between placeholders, of three words or more. */
+function englishSentences(locale: Locale): string[] {
+  const own = new Set(Object.values(catalogue(locale)));
+  return Object.entries(en)
+    .filter(([key, text]) => !own.has(text) && !SHARED_KEYS.some((k) => k.test(key)))
+    .flatMap(([, text]) => text.split(/\{\w+\}/))
+    .map((part) => part.trim())
+    .filter((part) => part.split(/\s+/).length >= 3);
+}
+const sentencesByLocale = new Map(LOCALES.map((l) => [l, englishSentences(l)]));
+
+/** `text` as a reader of `locale` sees it; `where` names the page or mail in the messages. */
+export function languageProblems(locale: Locale, where: string, text: string): string[] {
+  const problems: string[] = [];
+  let visible = text;
+  for (const [key, value] of Object.entries(catalogue(locale))) if (SHARED_KEYS.some((k) => k.test(key))) visible = visible.split(value).join(' ');
+  for (const m of visible.matchAll(/(?<![\w@.-])([a-z][a-z_]*(?:\.[a-z_:]+)+)(?![\w@-])/g)) {
+    if (keys.has(m[1]!) || areas.has(m[1]!.split('.')[0]!)) problems.push(`${where} (${locale}): catalogue key shown: ${m[1]}`);
+  }
+  const duration = BAD_DURATION.exec(visible);
+  if (duration) problems.push(`${where} (${locale}): duration "${duration[0]}"`);
+  if (locale === 'en') return problems;
+  for (const sentence of sentencesByLocale.get(locale)!) if (visible.includes(sentence)) problems.push(`${where} (${locale}): English sentence "${sentence}"`);
+  const word = ENGLISH_WORDS.exec(visible);
+  if (word) problems.push(`${where} (${locale}): English word "${word[0]}" in "${around(visible, word.index)}"`);
+  const informal = INFORMAL[locale].exec(visible);
+  if (informal) problems.push(`${where} (${locale}): informal "${informal[0]}" in "${around(visible, informal.index)}"`);
+  return problems;
+}
+
+const around = (text: string, at: number) => text.slice(Math.max(0, at - 40), at + 40).replace(/\s+/g, ' ');
