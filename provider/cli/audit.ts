@@ -23,7 +23,7 @@ export const auditCommand: CommandSpec<CommandContext> = {
     async run({ values }, { io, services }: CommandContext) {
       const parsed = auditFilterInput.safeParse({ ...values, json: undefined });
       if (!parsed.success) {
-        throw new UsageError(parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message.startsWith('audit.') ? translate('en', i.message) : i.message}`).join('\n'));
+        throw new UsageError(parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message.startsWith('audit.') ? translate('en', i.message, { example: 'login.failure', family: 'login.*' }) : i.message}`).join('\n'));
       }
       const { db, users } = await services();
       const page = await findAuditEvents(db, users, parsed.data);
