@@ -21,15 +21,19 @@ import { linksOf } from '../upstream/repository.ts';
 import { listConnectedApps, listSessions } from '../oidc/account-sessions.ts';
 import { createRecoveryService } from '../flows/recovery/service.ts';
 import { searchAudit } from '../platform/audit-trail.ts';
+import { createEmailChange, newEmail } from '../accounts/email-change.ts';
+import { isLocale } from '../http/i18n.ts';
 
 // Outcomes shown once after a redirect; only these keys reach the page.
-const NOTICES = ['sessions_ended', 'reset_sent', 'reset_impossible', 'role_given', 'role_taken'] as const;
+const NOTICES = ['sessions_ended', 'reset_sent', 'reset_impossible', 'role_given', 'role_taken', 'name_saved', 'email_link_sent', 'email_unchanged'] as const;
+const nameInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
 const roleInput = z.object({ admin: z.enum(['on', 'off']) });
 const deleteInput = z.object({ confirm: z.literal('on').optional() });
 
 export function personAdminRoutes(services: Services): Router {
   const { db, users, tokens, provider } = services;
   const recovery = createRecoveryService({ ...services, policy: createPasswordPolicy(services.config) });
+  const emailChange = createEmailChange(services);
   const router = new Router({ prefix: '/admin/users/:id' });
   router.use(requireUser(services, { role: 'admin' }));
 
@@ -93,6 +97,35 @@ export function personAdminRoutes(services: Services): Router {
       if (!isAppError(e) || e.code !== 'reset_impossible') throw e;
       back(ctx, user, 'reset_impossible');
     }
+  });
+
+  router.post('/name', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    const name = await parseBody(ctx, nameInput);
+    await db.transaction(async (trx) => {
+      await users.setName(trx, user.id, { givenName: name.given_name || null, familyName: name.family_name || null });
+      await audit(trx, 'admin.name_changed', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+    });
+    back(ctx, user, 'name_saved');
+  });
+
+  // A new address counts only once its owner follows the link mailed to it, as when the person changes it.
+  router.post('/email', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    const parsed = newEmail.safeParse((await parseBody(ctx, z.object({ email: z.string().trim().max(320) }))).email);
+    if (!parsed.success) {
+      ctx.status = 400;
+      return show(ctx, user, { email: { key: 'account.email.error.invalid' } });
+    }
+    const locale = isLocale(user.locale) ? user.locale : services.config.defaultLocale;
+    const started = await db.transaction(async (trx) => {
+      const r = await emailChange.start(trx, user, parsed.data, locale);
+      if (r.ok) await audit(trx, 'admin.email_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+      return r.ok;
+    });
+    back(ctx, user, started ? 'email_link_sent' : 'email_unchanged');
   });
 
   router.post('/role', async (ctx) => {

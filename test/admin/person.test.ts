@@ -48,6 +48,24 @@ describe('a person on the staff pages', () => {
     expect(sent.details).toEqual({ via: 'admin', by: staffId });
   });
 
+  it("edits the name at once, and the address only once its owner follows the link mailed to it", async () => {
+    expect(text((await staff.post(`/admin/users/${miaId}/name`, { given_name: 'Mia-Louise', family_name: 'Maes' })).html)).toContain('The name has been saved.');
+    expect((await idp.services.users.findById(idp.db, miaId))!.given_name).toBe('Mia-Louise');
+
+    const bad = await staff.post(`/admin/users/${miaId}/email`, { email: 'not an address' });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toMatch(/id="email"[^>]*aria-invalid="true"/);
+    expect(text((await staff.post(`/admin/users/${miaId}/email`, { email: 'mia.new@example.be' })).html)).toContain('A confirmation link is on its way to the new address.');
+    expect((await idp.services.users.findById(idp.db, miaId))!.email).toBe('mia@example.be');
+    const mail = await idp.db('outbox').where({ recipient: 'mia.new@example.be' }).first();
+    const link = /http:\/\/\S+\/account\/email\/verify\?token=[\w-]+/.exec(mail.body_text)![0];
+    const owner = new Agent(idp.issuer);
+    const page = await owner.get(new URL(link).pathname + new URL(link).search);
+    await owner.post('/account/email/verify', { token: new URL(link).searchParams.get('token')! });
+    expect(page.status).toBe(200);
+    expect((await idp.services.users.findById(idp.db, miaId))!.email).toBe('mia.new@example.be');
+  });
+
   it('gives and takes the admin role, but not to or from oneself', async () => {
     expect(text((await staff.post(`/admin/users/${miaId}/role`, { admin: 'on' })).html)).toContain('The person now has the admin role.');
     expect((await idp.services.users.findById(idp.db, miaId))!.roles).toEqual(['admin']);
@@ -68,7 +86,7 @@ describe('a person on the staff pages', () => {
     expect(text(done.html)).toContain('The account has been erased.');
     expect(await idp.services.users.findById(idp.db, miaId)).toBeUndefined();
     expect(await idp.db('eid_links').where({ user_id: miaId })).toEqual([]);
-    expect(await idp.db('outbox').where({ recipient: 'mia@example.be' })).toEqual([]);
+    expect((await idp.db('outbox').whereIn('recipient', ['mia@example.be', 'mia.new@example.be'])).map((m) => [m.recipient, m.template, m.user_id, m.subject])).toEqual([]);
     expect((await idp.db('audit_log').where({ event: 'admin.deleted' }).first()).details).toEqual({ account: miaId, by: staffId });
   });
 });

@@ -61,7 +61,8 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
       // The reset page opens in the language of the mail.
       links.push({ username: user.username ?? user.email, href: `${config.issuerUrl}/recovery/reset?${new URLSearchParams({ token, ui_locales: locale })}` });
     }
-    await enqueueMail(trx, { to: accounts[0]!.email!, template: 'recovery', locale, params: { accounts: links, minutes: ttlMinutes(config) } });
+    // One account's mail is that account's (its erasure takes the mail with it); a shared address's belongs to none.
+    await enqueueMail(trx, { to: accounts[0]!.email!, template: 'recovery', locale, ...(accounts.length === 1 ? { userId: accounts[0]!.id } : {}), params: { accounts: links, minutes: ttlMinutes(config) } });
   }
 
   async function linkState(executor: Knex, token: string): Promise<LinkState> {
