@@ -13,4 +13,4 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`], { stdio: 'inherit' });
 cpSync(`${root}views`, `${dist}views`, { recursive: true });
 cpSync(`${root}provider/eid/trust-anchors`, `${dist}provider/eid/trust-anchors`, { recursive: true });
-for (const bin of ['provider/cli.js', 'card-bridge/cli.js']) chmodSync(`${dist}${bin}`, 0o755);
+for (const bin of ['provider/app/cli.js', 'card-bridge/cli.js']) chmodSync(`${dist}${bin}`, 0o755);

@@ -1,6 +1,6 @@
 // One code per reason a Web eID login is refused, so that pages, logs and tests can tell them apart. The message is
 // written for the card holder (what to do next); `detail` is for the operator's log and never shown on a page.
-import { AppError } from '../errors.ts';
+import { AppError } from '../platform/errors.ts';
 
 export type EidErrorCode =
   | 'origin_invalid'

@@ -3,9 +3,9 @@
 // (the sid of ID tokens), never by its id, which is the session cookie's value. Revoking goes through the
 // adapter, so tokens die with their grant on every process.
 import type Provider from 'oidc-provider';
-import { fromJsonColumn, type Db } from '../db/knex.ts';
+import { fromJsonColumn, type Db } from '../platform/db/knex.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { SELF_CLIENT_ID } from '../flows/self/client.ts';
+import { SELF_CLIENT_ID } from './self-client.ts';
 
 export interface AccountSession {
   uid: string;

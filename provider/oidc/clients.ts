@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
-import { fromJsonColumn, type Db } from '../db/knex.ts';
+import { AppError } from '../platform/errors.ts';
+import { fromJsonColumn, type Db } from '../platform/db/knex.ts';
 
 type Metadata = Record<string, unknown>;
 

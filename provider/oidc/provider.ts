@@ -3,18 +3,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/knex.ts';
-import type { UserRepository, User } from '../accounts/repository.ts';
+import type { Config } from '../app/settings.ts';
+import type { Db } from '../platform/db/knex.ts';
+import type { UserRepository, User } from '../domain/accounts/repository.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { ACR } from './acr.ts';
 import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
-import { eidStepUpPolicy } from '../flows/eid/step-up.ts';
-import { render } from '../http/views.ts';
-import { requestLocale } from '../http/locale.ts';
-import { isDatabaseUnavailable } from '../http/errors.ts';
-import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
-import { hasNul } from '../nul.ts';
+import { eidStepUpPolicy } from './step-up.ts';
+import { render } from '../platform/web/views.ts';
+import { requestLocale } from '../platform/web/locale.ts';
+import { isDatabaseUnavailable } from '../platform/web/error-pages.ts';
+import { createLimiter, isRateLimited } from '../domain/guards/rate-limit.ts';
+import { hasNul } from '../platform/nul.ts';
 
 /**
  * oidc-provider answers any failure of its adapter with 500 server_error. When the cause is the database being

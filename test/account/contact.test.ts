@@ -9,8 +9,8 @@ import { startHttpSink, type HttpSink } from '../helpers/http-sink.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { discover } from '../helpers/rp.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
-import { getAlertSettings } from '../../provider/accounts/alerts.ts';
-import type { User } from '../../provider/accounts/repository.ts';
+import { getAlertSettings } from '../../provider/domain/accounts/alerts.ts';
+import type { User } from '../../provider/domain/accounts/repository.ts';
 import { Agent, text } from './agent.ts';
 
 const PASSWORD = 'correct horse battery staple';

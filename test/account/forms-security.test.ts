@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import type { User } from '../../provider/accounts/repository.ts';
-import { createPasswordChange } from '../../provider/accounts/password-change.ts';
+import type { User } from '../../provider/domain/accounts/repository.ts';
+import { createPasswordChange } from '../../provider/domain/accounts/password-change.ts';
 import { Agent, text } from './agent.ts';
 
 const PASSWORD = 'correct horse battery staple';

@@ -8,10 +8,10 @@ import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { discover } from '../helpers/rp.ts';
 import { has } from '../helpers/components.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
-import { setAlertChannels, turnOffAfterContactChange } from '../../provider/accounts/alerts.ts';
-import { addMember, createOrganisation } from '../../provider/accounts/organisations.ts';
-import { settleFinishedDeliveries } from '../../provider/notifications/service.ts';
-import { purgeOutbox } from '../../provider/messaging/outbox.ts';
+import { setAlertChannels, turnOffAfterContactChange } from '../../provider/domain/accounts/alerts.ts';
+import { addMember, createOrganisation } from '../../provider/domain/accounts/organisations.ts';
+import { settleFinishedDeliveries } from '../../provider/domain/notifications/service.ts';
+import { purgeOutbox } from '../../provider/domain/messaging/outbox.ts';
 
 type Status = {
   id: string;

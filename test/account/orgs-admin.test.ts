@@ -1,7 +1,7 @@
 // Staff pages for organisations: only the admin role reaches them; create, members, and the "does not notify" switch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
-import { findOrganisation, memberIds } from '../../provider/accounts/organisations.ts';
+import { findOrganisation, memberIds } from '../../provider/domain/accounts/organisations.ts';
 import { Agent, text } from './agent.ts';
 
 const PASSWORD = 'correct horse battery staple';

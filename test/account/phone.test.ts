@@ -1,8 +1,8 @@
 // Mobile numbers as people type them, and what the provider makes of them: the E.164 form it stores and texts, or
 // the refusal the profile page shows with an example of the expected form.
 import { describe, expect, it } from 'vitest';
-import { parseMobile, formatPhone } from '../../provider/accounts/phone.ts';
-import { translate } from '../../provider/http/i18n.ts';
+import { parseMobile, formatPhone } from '../../provider/domain/accounts/phone.ts';
+import { translate } from '../../provider/platform/web/i18n.ts';
 
 const accepted: [string, string][] = [
   ['0490 12 34 56', '+32490123456'],

@@ -1,8 +1,8 @@
 // Both password presets rule by rule: every failed rule is reported, each with a message in every language.
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../provider/config.ts';
-import { catalogue, LOCALES } from '../../provider/http/i18n.ts';
-import { createPasswordPolicy, type PasswordContext } from '../../provider/accounts/password-policy.ts';
+import { loadConfig } from '../../provider/app/settings.ts';
+import { catalogue, LOCALES } from '../../provider/platform/web/i18n.ts';
+import { createPasswordPolicy, type PasswordContext } from '../../provider/domain/accounts/password-policy.ts';
 
 const policy = (env: Record<string, string> = {}) => createPasswordPolicy(loadConfig({ NODE_ENV: 'test', ...env }));
 const failed = (p: ReturnType<typeof policy>, password: string, context?: PasswordContext) => p.check(password, context).failures.map((f) => f.rule);

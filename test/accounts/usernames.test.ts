@@ -1,6 +1,6 @@
 // Usernames from names: transliteration as a person writes a name without its special letters, and numbering.
 import { describe, expect, it } from 'vitest';
-import { firstFree, nameKey, transliterate, usernameBase } from '../../provider/accounts/usernames.ts';
+import { firstFree, nameKey, transliterate, usernameBase } from '../../provider/domain/accounts/usernames.ts';
 
 describe('username generation', () => {
   it.each([

@@ -11,7 +11,7 @@ import { has } from '../helpers/components.ts';
 import { axeViolations } from '../helpers/axe.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { pollUntil, SOFTHSM_MODULE } from '../card-bridge/helpers.ts';
-import type { User } from '../../provider/accounts/repository.ts';
+import type { User } from '../../provider/domain/accounts/repository.ts';
 import { PIN, signIn, startEidEnvironment, type EidEnvironment } from './environment.ts';
 
 const PASSWORD = 'the passphrase of a card page visitor';

@@ -15,7 +15,7 @@ import { freePort, runCli } from '../card-bridge/helpers.ts';
 import { startTestProvider } from '../helpers/provider.ts';
 import { createTestEidPki } from '../../card-bridge/softhsm/test-pki.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
-import type { User } from '../../provider/accounts/repository.ts';
+import type { User } from '../../provider/domain/accounts/repository.ts';
 import { CARD_NUMBER, NATIONAL_NUMBER, readCardOnPage, signIn, signWithBridge, startEidEnvironment, type EidEnvironment } from './environment.ts';
 
 const OLD = 'the old passphrase of ann';

@@ -14,7 +14,7 @@ import type { OcspResponder } from '../eid/ocsp-responder.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { startHttpSink, type HttpSink } from '../helpers/http-sink.ts';
 import { nationalNumberHmac } from '../../provider/eid/index.ts';
-import { log } from '../../provider/log.ts';
+import { log } from '../../provider/platform/log.ts';
 
 export const PIN = '4711';
 /** The virtual card's holder (provision-softhsm's default). */

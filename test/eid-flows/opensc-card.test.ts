@@ -9,7 +9,7 @@ import { launchBrowser } from '../helpers/browser.ts';
 import { startCallbackServer } from '../helpers/callback-server.ts';
 import { discover } from '../helpers/rp.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
-import type { User } from '../../provider/accounts/repository.ts';
+import type { User } from '../../provider/domain/accounts/repository.ts';
 import { readCardOnPage, signIn, startEidEnvironment, type EidEnvironment } from './environment.ts';
 
 const PASSWORD = 'the passphrase of an OpenSC user';

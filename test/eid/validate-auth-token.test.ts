@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as x509 from '@peculiar/x509';
-import { AppError } from '../../provider/errors.ts';
+import { AppError } from '../../provider/platform/errors.ts';
 import { type EidErrorCode, validateEidAuthToken, type ValidateEidAuthTokenOptions } from '../../provider/eid/index.ts';
 import { BELGIAN_EID_POLICY, createTestEidPki, type TestEidPki } from '../../card-bridge/softhsm/test-pki.ts';
 import { algorithmFor, authToken, signedFields } from '../../card-bridge/web-eid.ts';

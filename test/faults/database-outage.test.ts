@@ -12,8 +12,8 @@ import { has } from '../helpers/components.ts';
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.ts';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { createDb, type Db } from '../../provider/db/knex.ts';
-import { migrate } from '../../provider/db/migrate.ts';
+import { createDb, type Db } from '../../provider/platform/db/knex.ts';
+import { migrate } from '../../provider/platform/db/migrate.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 
 const PASSWORD = 'correct horse battery staple';

@@ -2,9 +2,9 @@
 // an API client's bindings never match, flows started from one address are limited, and expired flows are purged
 // as soon as they expire.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../provider/db/knex.ts';
-import { createFlowStore } from '../../provider/flows/store.ts';
-import { apiBinding, browserBindingOf, newApiSecret } from '../../provider/flows/binding.ts';
+import type { Db } from '../../provider/platform/db/knex.ts';
+import { createFlowStore } from '../../provider/domain/flow-state/store.ts';
+import { apiBinding, browserBindingOf, newApiSecret } from '../../provider/domain/flow-state/binding.ts';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { testDb } from '../helpers/db.ts';
 

@@ -5,9 +5,9 @@ import type { Page } from 'playwright-core';
 import type { TestProvider } from './provider.ts';
 import type { Visit } from './page-catalogue.ts';
 import { ACCOUNT_FLOW, REACTIVATION_FLOW } from '../../provider/flows/reactivation/service.ts';
-import { createNonceService } from '../../provider/flows/eid/nonces.ts';
-import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../provider/upstream/service.ts';
-import { BROWSER_COOKIE, browserBindingOf, type Binding } from '../../provider/flows/binding.ts';
+import { createNonceService } from '../../provider/methods/eid-card/nonces.ts';
+import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../provider/methods/upstream/service.ts';
+import { BROWSER_COOKIE, browserBindingOf, type Binding } from '../../provider/domain/flow-state/binding.ts';
 
 const CARD_NUMBER = '592123456789';
 const TTL_SECONDS = 600;

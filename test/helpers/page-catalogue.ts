@@ -8,7 +8,7 @@ import { discover } from './rp.ts';
 import { registrationVisits } from '../registration/visits.ts';
 import { eidRegistrationVisits, reactivationVisits, upstreamLinkVisit } from './flow-visits.ts';
 import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
-import { EMAIL_CHANGE_PURPOSE } from '../../provider/accounts/email-change.ts';
+import { EMAIL_CHANGE_PURPOSE } from '../../provider/domain/accounts/email-change.ts';
 
 export interface Visit {
   name: string;

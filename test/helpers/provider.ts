@@ -1,9 +1,9 @@
 // Starts a provider in the test process (or as a separate `idp start` process) on a free port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../provider/config.ts';
-import { startServer, type RunningServer } from '../../provider/server.ts';
-import type { Db } from '../../provider/db/knex.ts';
+import { loadConfig } from '../../provider/app/settings.ts';
+import { startServer, type RunningServer } from '../../provider/app/server.ts';
+import type { Db } from '../../provider/platform/db/knex.ts';
 import { testDb, type DbKind } from './db.ts';
 import { freePort } from './ports.ts';
 
@@ -43,7 +43,7 @@ export async function startTestProvider(kind: DbKind = 'pglite', env: Record<str
   };
 }
 
-const CLI = fileURLToPath(new URL('../../provider/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../provider/app/cli.ts', import.meta.url));
 
 /** Runs `idp …` as a child process (Node 24 from node_modules/.bin, via the PATH npm sets). */
 export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {

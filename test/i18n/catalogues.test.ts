@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOCALES, catalogue } from '../../provider/http/i18n.ts';
+import { LOCALES, catalogue } from '../../provider/platform/web/i18n.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { Agent, text } from '../account/agent.ts';
-import { delayAfter } from '../../provider/http/throttle.ts';
+import { delayAfter } from '../../provider/domain/guards/throttle.ts';
 
 const PASSWORD = 'a long enough password';
 

@@ -5,10 +5,10 @@ import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb } from '../helpers/db.ts';
 import { notice } from './fixtures.ts';
-import type { Db } from '../../provider/db/knex.ts';
-import { enqueueMail, enqueueSms } from '../../provider/messaging/outbox.ts';
-import { devMessagesRouter } from '../../provider/messaging/dev-messages.ts';
-import { loadConfig } from '../../provider/config.ts';
+import type { Db } from '../../provider/platform/db/knex.ts';
+import { enqueueMail, enqueueSms } from '../../provider/domain/messaging/outbox.ts';
+import { devMessagesRouter } from '../../provider/domain/messaging/dev-messages.ts';
+import { loadConfig } from '../../provider/app/settings.ts';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 
 describe('dev messages page', () => {

@@ -7,12 +7,12 @@ import { testDb } from '../helpers/db.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { startHttpSink, type HttpSink } from '../helpers/http-sink.ts';
 import { ACTIVATION_LINK, notice, silent } from './fixtures.ts';
-import { createDb, type Db } from '../../provider/db/knex.ts';
-import { enqueueMail, enqueueSms, messagesByReference, purgeOutbox } from '../../provider/messaging/outbox.ts';
-import { createOutboxWorker, type OutboxWorkerOptions } from '../../provider/messaging/worker.ts';
-import { createSmtpTransport } from '../../provider/messaging/smtp-transport.ts';
-import { createSmsGatewayTransport } from '../../provider/messaging/sms-gateway-transport.ts';
-import { createLogTransport, type Logger, type Transports } from '../../provider/messaging/transports.ts';
+import { createDb, type Db } from '../../provider/platform/db/knex.ts';
+import { enqueueMail, enqueueSms, messagesByReference, purgeOutbox } from '../../provider/domain/messaging/outbox.ts';
+import { createOutboxWorker, type OutboxWorkerOptions } from '../../provider/domain/messaging/worker.ts';
+import { createSmtpTransport } from '../../provider/domain/messaging/smtp-transport.ts';
+import { createSmsGatewayTransport } from '../../provider/domain/messaging/sms-gateway-transport.ts';
+import { createLogTransport, type Logger, type Transports } from '../../provider/domain/messaging/transports.ts';
 
 const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];
 const FROM = 'Identity <no-reply@idp.example.org>';

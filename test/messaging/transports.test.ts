@@ -1,11 +1,11 @@
 // Choosing transports from the settings, and the mail templates and catalogues they send.
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../provider/config.ts';
-import { LOCALES, catalogue } from '../../provider/http/i18n.ts';
-import { renderMail } from '../../provider/messaging/mail-templates.ts';
-import { messageIdFor } from '../../provider/messaging/smtp-transport.ts';
-import { transportsFromConfig } from '../../provider/messaging/transports.ts';
+import { loadConfig } from '../../provider/app/settings.ts';
+import { LOCALES, catalogue } from '../../provider/platform/web/i18n.ts';
+import { renderMail } from '../../provider/domain/messaging/mail-templates.ts';
+import { messageIdFor } from '../../provider/domain/messaging/smtp-transport.ts';
+import { transportsFromConfig } from '../../provider/domain/messaging/transports.ts';
 import { silent } from './fixtures.ts';
 
 const config = (env: Record<string, string>) => loadConfig({ NODE_ENV: 'test', ...env });

@@ -2,11 +2,11 @@
 // the account and client lifecycle, run the way a serving provider runs them (its own services, a real database),
 // then checked through what a person or a relying app meets: the login's password, the outbox, the token endpoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commands, type CommandContext } from '../../provider/cli/commands.ts';
-import { runSpec, type Action, type OptionSpec } from '../../provider/cli/spec.ts';
-import type { Io } from '../../provider/cli/io.ts';
-import { describeError } from '../../provider/cli/describe-error.ts';
-import { latestMessages } from '../../provider/messaging/outbox.ts';
+import { commands, type CommandContext } from '../../provider/app/cli/commands.ts';
+import { runSpec, type Action, type OptionSpec } from '../../provider/app/cli/spec.ts';
+import type { Io } from '../../provider/app/cli/io.ts';
+import { describeError } from '../../provider/app/cli/describe-error.ts';
+import { latestMessages } from '../../provider/domain/messaging/outbox.ts';
 import { runCli, startTestProvider, type TestProvider } from '../helpers/provider.ts';
 
 /** Runs `idp …` on `p`'s services; answers each question with the next of `answers`. */

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
 import { testDb } from '../helpers/db.ts';
-import { createTokenService, normaliseCode } from '../../provider/tokens/one-time.ts';
-import type { Db } from '../../provider/db/knex.ts';
+import { createTokenService, normaliseCode } from '../../provider/domain/tokens/one-time.ts';
+import type { Db } from '../../provider/platform/db/knex.ts';
 
 const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];
 

@@ -2,14 +2,14 @@
 // use up an owner's quota nor void her token; the token is found by number and token together; the SMS limit is
 // checked before a token is spent. Requesters are told apart by their address, as the pages and the API pass it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../provider/db/knex.ts';
-import { loadConfig } from '../../provider/config.ts';
-import { createServices, type Services } from '../../provider/server.ts';
-import type { User } from '../../provider/accounts/repository.ts';
-import type { EidVerifier } from '../../provider/flows/eid/verifier.ts';
-import { newApiSecret } from '../../provider/flows/binding.ts';
+import type { Db } from '../../provider/platform/db/knex.ts';
+import { loadConfig } from '../../provider/app/settings.ts';
+import { createServices, type Services } from '../../provider/app/server.ts';
+import type { User } from '../../provider/domain/accounts/repository.ts';
+import type { EidVerifier } from '../../provider/methods/eid-card/verifier.ts';
+import { newApiSecret } from '../../provider/domain/flow-state/binding.ts';
 import { createReactivationService, type ReactivationService } from '../../provider/flows/reactivation/service.ts';
-import { createLimiter } from '../../provider/http/rate-limit.ts';
+import { createLimiter } from '../../provider/domain/guards/rate-limit.ts';
 import { has } from '../helpers/components.ts';
 import { testDb } from '../helpers/db.ts';
 

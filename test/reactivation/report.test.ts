@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { REPORT_PURPOSE } from '../../provider/flows/reactivation/service.ts';
-import type { User } from '../../provider/accounts/repository.ts';
+import type { User } from '../../provider/domain/accounts/repository.ts';
 
 describe('reporting a reactivation that was not the owner', () => {
   let idp: TestProvider;

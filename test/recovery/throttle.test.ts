@@ -7,8 +7,8 @@ import { testDb } from '../helpers/db.ts';
 import { spawnProvider, startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { clientAddressKey, createThrottle, delayAfter } from '../../provider/http/throttle.ts';
-import type { Db } from '../../provider/db/knex.ts';
+import { clientAddressKey, createThrottle, delayAfter } from '../../provider/domain/guards/throttle.ts';
+import type { Db } from '../../provider/platform/db/knex.ts';
 
 describe('the throttle', () => {
   let db: Db;

@@ -1,6 +1,6 @@
 // The CSV reader of the staff imports: what spreadsheets and school systems actually write.
 import { describe, expect, it } from 'vitest';
-import { CsvSyntaxError, detectSeparator, parseCsv, readTable } from '../../provider/imports/csv.ts';
+import { CsvSyntaxError, detectSeparator, parseCsv, readTable } from '../../provider/domain/imports/csv.ts';
 
 const columns = [
   { key: 'given', names: ['given name', 'vorname'], required: true },

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { has } from '../helpers/components.ts';
-import { importCustomers } from '../../provider/customers/customers.ts';
+import { importCustomers } from '../../provider/domain/customers/customers.ts';
 import { activate, activationLink, expectHeading, loginThroughApp, mailsTo, nextMail, startWorld, type World } from './helpers.ts';
 
 const PASSWORD = 'Kw!8mqpt-Zeit';

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { has } from '../helpers/components.ts';
-import { importInvitations, type IssuedInvitation } from '../../provider/invitations/import.ts';
+import { importInvitations, type IssuedInvitation } from '../../provider/domain/invitations/import.ts';
 import { activate, activationLink, expectHeading, loginThroughApp, nextMail, startWorld, type World } from './helpers.ts';
 
 const PASSWORD = 'correct horse battery staple';

@@ -4,14 +4,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
 import { testDb, type DbKind } from '../helpers/db.ts';
-import { loadConfig } from '../../provider/config.ts';
-import { createServices } from '../../provider/server.ts';
+import { loadConfig } from '../../provider/app/settings.ts';
+import { createServices } from '../../provider/app/server.ts';
 import { createRegistrationService, type SignUp } from '../../provider/flows/registration/service.ts';
 import { purgeUnactivated } from '../../provider/flows/registration/purge.ts';
-import { importInvitations } from '../../provider/invitations/import.ts';
-import { importCustomers, findCustomer } from '../../provider/customers/customers.ts';
-import { invitations } from '../../provider/invitations/repository.ts';
-import { fromJsonColumn } from '../../provider/db/knex.ts';
+import { importInvitations } from '../../provider/domain/invitations/import.ts';
+import { importCustomers, findCustomer } from '../../provider/domain/customers/customers.ts';
+import { invitations } from '../../provider/domain/invitations/repository.ts';
+import { fromJsonColumn } from '../../provider/platform/db/knex.ts';
 
 const DAY = 86400_000;
 const kinds: DbKind[] = has('postgres') ? ['pglite', 'postgres'] : ['pglite'];

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import type { TestProvider } from '../helpers/provider.ts';
 import type { Visit } from '../helpers/page-catalogue.ts';
 import { knownBrowser } from '../helpers/flow-visits.ts';
-import { importInvitations } from '../../provider/invitations/import.ts';
+import { importInvitations } from '../../provider/domain/invitations/import.ts';
 import { ACTIVATION } from '../../provider/flows/registration/activation.ts';
 
 const STAFF = { username: 'office.visits', password: 'correct horse battery staple' };

@@ -1,14 +1,14 @@
 // The acr an upstream states reaches the ID token only when staff trust it to (--acr-from-upstream), and never as
 // this provider's own eID level, which only a card read here grants (else a bank's say-so would satisfy an eID
 // step-up without any card).
-import { newApiSecret } from '../../provider/flows/binding.ts';
+import { newApiSecret } from '../../provider/domain/flow-state/binding.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb } from '../helpers/db.ts';
-import { loadConfig } from '../../provider/config.ts';
-import { createServices, type Services } from '../../provider/server.ts';
-import { createUpstreamService, UPSTREAM_FLOW, type UpstreamFlowData } from '../../provider/upstream/service.ts';
+import { loadConfig } from '../../provider/app/settings.ts';
+import { createServices, type Services } from '../../provider/app/server.ts';
+import { createUpstreamService, UPSTREAM_FLOW, type UpstreamFlowData } from '../../provider/methods/upstream/service.ts';
 import { ACR } from '../../provider/oidc/acr.ts';
-import type { Db } from '../../provider/db/knex.ts';
+import type { Db } from '../../provider/platform/db/knex.ts';
 
 describe('the acr of an upstream login', () => {
   let db: Db;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/provider.ts';
-import { createDb } from '../../provider/db/knex.ts';
+import { createDb } from '../../provider/platform/db/knex.ts';
 
 const SECRET = 'bank-client-secret-from-the-terminal';
 

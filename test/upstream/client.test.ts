@@ -5,12 +5,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { createUpstreamClient } from '../../provider/upstream/oidc-client.ts';
-import { identityOf } from '../../provider/upstream/identity.ts';
-import { secretBox } from '../../provider/upstream/secret-box.ts';
-import { upstreamInput, type Upstream } from '../../provider/upstream/repository.ts';
+import { createUpstreamClient } from '../../provider/methods/upstream/oidc-client.ts';
+import { identityOf } from '../../provider/methods/upstream/identity.ts';
+import { secretBox } from '../../provider/domain/upstreams/secret-box.ts';
+import { upstreamInput, type Upstream } from '../../provider/domain/upstreams/repository.ts';
 import { nationalNumberHmac } from '../../provider/eid/national-number-hmac.ts';
-import type { AppError } from '../../provider/errors.ts';
+import type { AppError } from '../../provider/platform/errors.ts';
 
 const CLIENT_ID = 'belid';
 const SECRET = 'the client secret at the bank';

@@ -1,12 +1,12 @@
 // An upstream stating a national number finds the card-linked account with that number only when staff trust it
 // with that (`idp upstreams add --trust-national-number`); otherwise the identity must first be linked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../provider/db/knex.ts';
-import { createUserRepository } from '../../provider/accounts/repository.ts';
-import { saveLink } from '../../provider/flows/eid/links.ts';
-import { accountOfIdentity } from '../../provider/upstream/service.ts';
-import type { Upstream } from '../../provider/upstream/repository.ts';
-import type { UpstreamIdentity } from '../../provider/upstream/identity.ts';
+import type { Db } from '../../provider/platform/db/knex.ts';
+import { createUserRepository } from '../../provider/domain/accounts/repository.ts';
+import { saveLink } from '../../provider/domain/accounts/eid-links.ts';
+import { accountOfIdentity } from '../../provider/methods/upstream/service.ts';
+import type { Upstream } from '../../provider/domain/upstreams/repository.ts';
+import type { UpstreamIdentity } from '../../provider/methods/upstream/identity.ts';
 import { testDb } from '../helpers/db.ts';
 
 describe('an upstream trusted with the national number', () => {

@@ -3,11 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
 import { testDb } from '../helpers/db.ts';
-import type { Db } from '../../provider/db/knex.ts';
-import { createUserRepository, type User } from '../../provider/accounts/repository.ts';
-import { addUpstream, findUpstream, linksOf, removeLink, removeUpstream, saveLink, upstreamsFor } from '../../provider/upstream/repository.ts';
-import { secretBox } from '../../provider/upstream/secret-box.ts';
-import type { AppError } from '../../provider/errors.ts';
+import type { Db } from '../../provider/platform/db/knex.ts';
+import { createUserRepository, type User } from '../../provider/domain/accounts/repository.ts';
+import { addUpstream, findUpstream, linksOf, removeLink, removeUpstream, saveLink, upstreamsFor } from '../../provider/domain/upstreams/repository.ts';
+import { secretBox } from '../../provider/domain/upstreams/secret-box.ts';
+import type { AppError } from '../../provider/platform/errors.ts';
 
 const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];
 

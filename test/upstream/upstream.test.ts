@@ -11,9 +11,9 @@ import { discover } from '../helpers/rp.ts';
 import { axeViolations } from '../helpers/axe.ts';
 import { startCallbackServer } from '../helpers/callback-server.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
-import { addUpstream } from '../../provider/upstream/repository.ts';
-import { upstreamSecretBox } from '../../provider/upstream/secret-box.ts';
-import type { User } from '../../provider/accounts/repository.ts';
+import { addUpstream } from '../../provider/domain/upstreams/repository.ts';
+import { upstreamSecretBox } from '../../provider/domain/upstreams/secret-box.ts';
+import type { User } from '../../provider/domain/accounts/repository.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const MOBILE = '+32470123456';

@@ -4,21 +4,21 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../server.ts';
-import type { User } from '../../accounts/repository.ts';
+import type { Services } from '../../app/server.ts';
+import type { User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { body } from '../../http/form.ts';
-import { renderMessage, renderPage } from '../../http/page.ts';
-import { requestLocale } from '../../http/locale.ts';
-import { exampleMobile, formatPhone } from '../../accounts/phone.ts';
-import { createPhoneVerification } from '../../accounts/phone-verification.ts';
-import { createEmailChange, newEmail } from '../../accounts/email-change.ts';
-import { createPasswordChange } from '../../accounts/password-change.ts';
-import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../accounts/alerts.ts';
-import { pendingContacts } from '../../accounts/pending-contacts.ts';
-import { organisationsOf } from '../../accounts/organisations.ts';
+import { body } from '../../platform/web/form.ts';
+import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
+import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
+import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
+import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
+import { createPasswordChange } from '../../domain/accounts/password-change.ts';
+import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
+import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
+import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
-import { audit } from '../../audit.ts';
+import { audit } from '../../platform/audit.ts';
 
 /** Re-authentication window for changing the e-mail address: the password must have been typed this recently. */
 const REAUTH_SECONDS = 300;

@@ -2,20 +2,20 @@
 // the card from the login page, which is also the step-up a relying app asks for with acr_values.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../../server.ts';
-import type { User } from '../../accounts/repository.ts';
-import { AppError, isAppError } from '../../errors.ts';
-import { body } from '../../http/form.ts';
-import { renderMessage } from '../../http/page.ts';
+import type { Services } from '../../app/server.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { AppError, isAppError } from '../../platform/errors.ts';
+import { body } from '../../platform/web/form.ts';
+import { renderMessage } from '../../platform/web/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
-import { audit } from '../../audit.ts';
+import { audit } from '../../platform/audit.ts';
 import { requireUser } from '../self/routes.ts';
-import { refusalKey } from './card-answer.ts';
-import { createCardStep } from './card-step.ts';
-import { accountOfCard, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from './links.ts';
-import type { NonceData } from './nonces.ts';
-import { asksForEid } from './step-up.ts';
-import { hmacPrefix, type EidVerifier } from './verifier.ts';
+import { refusalKey } from '../../methods/eid-card/card-answer.ts';
+import { createCardStep } from '../../methods/eid-card/card-step.ts';
+import { accountOfCard, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from '../../domain/accounts/eid-links.ts';
+import type { NonceData } from '../../methods/eid-card/nonces.ts';
+import { asksForEid } from '../../oidc/step-up.ts';
+import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts';
 
 const LINK_FLOW = 'eid_link';
 const LOGIN_FLOW = 'eid_login';

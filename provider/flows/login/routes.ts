@@ -3,16 +3,16 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
-import type { Config } from '../../config.ts';
-import type { Authenticator } from './authenticate.ts';
-import type { UpstreamButton } from '../../upstream/repository.ts';
-import { parseBody } from '../../http/form.ts';
-import { knownDevices, rememberDevice } from '../../http/devices.ts';
-import { isAppError } from '../../errors.ts';
-import { renderPage } from '../../http/page.ts';
+import type { Config } from '../../app/settings.ts';
+import type { Authenticator } from '../../methods/password/authenticate.ts';
+import type { UpstreamButton } from '../../domain/upstreams/repository.ts';
+import { parseBody } from '../../platform/web/form.ts';
+import { knownDevices, rememberDevice } from '../../platform/web/devices.ts';
+import { isAppError } from '../../platform/errors.ts';
+import { renderPage } from '../../platform/web/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
-import { asksForEid } from '../eid/step-up.ts';
+import { asksForEid } from '../../oidc/step-up.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
 const uiHint = (d: { params: Record<string, unknown>; lastSubmission?: unknown; exp: number }) => ({

@@ -6,19 +6,19 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../server.ts';
-import { parseMobile } from '../../accounts/phone.ts';
-import { CAPTCHA_FIELD, type Captcha } from '../../captcha/captcha.ts';
-import { isAppError } from '../../errors.ts';
-import { body } from '../../http/form.ts';
-import { requestLocale } from '../../http/locale.ts';
-import { renderMessage, renderPage } from '../../http/page.ts';
-import { cardAnswer, refusalKey } from '../eid/card-answer.ts';
-import { formatCardNumber } from '../eid/links.ts';
-import type { EidVerifier } from '../eid/verifier.ts';
+import type { Services } from '../../app/server.ts';
+import { parseMobile } from '../../domain/accounts/phone.ts';
+import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
+import { isAppError } from '../../platform/errors.ts';
+import { body } from '../../platform/web/form.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
+import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { cardAnswer, refusalKey } from '../../methods/eid-card/card-answer.ts';
+import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
+import type { EidVerifier } from '../../methods/eid-card/verifier.ts';
 import { createReactivationService } from './service.ts';
-import { browserBinding } from '../binding.ts';
-import { upstreamsFor } from '../../upstream/repository.ts';
+import { browserBinding } from '../../domain/flow-state/binding.ts';
+import { upstreamsFor } from '../../domain/upstreams/repository.ts';
 
 type Errors = Record<string, { key: string; params?: Record<string, string | number> }[]>;
 

@@ -11,25 +11,25 @@
 // per number and requester (after the card or bank proved the account), wrong tokens per number and requester
 // under a higher ceiling per number; a wrong token never voids the owner's token.
 import type { Knex } from 'knex';
-import type { Services } from '../../server.ts';
-import type { User } from '../../accounts/repository.ts';
-import { createPasswordPolicy, type RuleFailure } from '../../accounts/password-policy.ts';
-import { createPhoneVerification } from '../../accounts/phone-verification.ts';
-import { AppError } from '../../errors.ts';
-import { isLocale, translate, type Locale } from '../../http/i18n.ts';
-import { consumeOrRefuse, createLimiter, isRateLimited, minutesToWait, type Limiter } from '../../http/rate-limit.ts';
-import { clientAddressKey } from '../../http/throttle.ts';
-import { enqueueSms } from '../../messaging/outbox.ts';
-import { enqueueNotice } from '../../messaging/notice.ts';
-import { endAccountAccess } from '../../accounts/end-access.ts';
-import { normaliseCode } from '../../tokens/one-time.ts';
-import { audit } from '../../audit.ts';
-import type { Flow } from '../store.ts';
-import type { Binding } from '../binding.ts';
-import { AWAITING_CARD, createNonceService, type NonceData } from '../eid/nonces.ts';
-import { hmacPrefix, type EidVerifier } from '../eid/verifier.ts';
-import { accountOfCard, recordConsent, saveLink } from '../eid/links.ts';
-import type { CardAnswer } from '../eid/card-answer.ts';
+import type { Services } from '../../app/server.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { createPasswordPolicy, type RuleFailure } from '../../domain/accounts/password-policy.ts';
+import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
+import { AppError } from '../../platform/errors.ts';
+import { isLocale, translate, type Locale } from '../../platform/web/i18n.ts';
+import { consumeOrRefuse, createLimiter, isRateLimited, minutesToWait, type Limiter } from '../../domain/guards/rate-limit.ts';
+import { clientAddressKey } from '../../domain/guards/throttle.ts';
+import { enqueueSms } from '../../domain/messaging/outbox.ts';
+import { enqueueNotice } from '../../domain/messaging/notice.ts';
+import { endAccountAccess } from '../../domain/accounts/end-access.ts';
+import { normaliseCode } from '../../domain/tokens/one-time.ts';
+import { audit } from '../../platform/audit.ts';
+import type { Flow } from '../../domain/flow-state/store.ts';
+import type { Binding } from '../../domain/flow-state/binding.ts';
+import { AWAITING_CARD, createNonceService, type NonceData } from '../../methods/eid-card/nonces.ts';
+import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts';
+import { accountOfCard, recordConsent, saveLink } from '../../domain/accounts/eid-links.ts';
+import type { CardAnswer } from '../../methods/eid-card/card-answer.ts';
 
 export const REACTIVATION_FLOW = 'reactivation';
 export const ACCOUNT_FLOW = 'reactivation_account';

@@ -1,9 +1,9 @@
 // Which accounts a recovery request names: every active account with that address (several when UNIQUE_EMAIL=false),
 // or, in customer-number deployments, the account of that customer number if it has that address.
 import type { Knex } from 'knex';
-import type { Config } from '../../config.ts';
-import type { User } from '../../accounts/repository.ts';
-import { normaliseCustomerNumber } from '../../customers/customers.ts';
+import type { Config } from '../../app/settings.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { normaliseCustomerNumber } from '../../domain/customers/customers.ts';
 
 /** Customer-number deployments (REGISTRATION_MODES with `customer`): the form asks for the customer number too. */
 export const asksCustomerNumber = (config: Config) => config.registrationModes.includes('customer');

@@ -2,21 +2,21 @@
 // (RESET_TOKEN_TTL, once), then the new password under the policy, which ends every session and token of the
 // account and is confirmed by a second mail. Nothing here tells the caller whether an account matched.
 import type { Knex } from 'knex';
-import type { Config } from '../../config.ts';
-import type { Db } from '../../db/knex.ts';
-import type { User, UserRepository } from '../../accounts/repository.ts';
-import type { PasswordHasher } from '../../accounts/passwords.ts';
-import type { PasswordPolicy, RuleFailure } from '../../accounts/password-policy.ts';
-import type { TokenService } from '../../tokens/one-time.ts';
-import type { Locale } from '../../http/i18n.ts';
-import { isLocale } from '../../http/i18n.ts';
-import { createThrottle } from '../../http/throttle.ts';
-import { createMailQuota } from '../../http/mail-quota.ts';
-import { enqueueMail } from '../../messaging/outbox.ts';
-import { enqueueNotice } from '../../messaging/notice.ts';
-import { endAccountAccess } from '../../accounts/end-access.ts';
-import { audit } from '../../audit.ts';
-import { AppError } from '../../errors.ts';
+import type { Config } from '../../app/settings.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import type { User, UserRepository } from '../../domain/accounts/repository.ts';
+import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
+import type { PasswordPolicy, RuleFailure } from '../../domain/accounts/password-policy.ts';
+import type { TokenService } from '../../domain/tokens/one-time.ts';
+import type { Locale } from '../../platform/web/i18n.ts';
+import { isLocale } from '../../platform/web/i18n.ts';
+import { createThrottle } from '../../domain/guards/throttle.ts';
+import { createMailQuota } from '../../domain/guards/mail-quota.ts';
+import { enqueueMail } from '../../domain/messaging/outbox.ts';
+import { enqueueNotice } from '../../domain/messaging/notice.ts';
+import { endAccountAccess } from '../../domain/accounts/end-access.ts';
+import { audit } from '../../platform/audit.ts';
+import { AppError } from '../../platform/errors.ts';
 import { accountsToRecover } from './accounts.ts';
 
 export const RESET_PURPOSE = 'password_reset';

@@ -6,16 +6,16 @@
 // with another person's address and a password of his own, and that person, clicking the newest link in her own
 // mailbox, would activate an account whose password he knows (a "pre-hijacked" account).
 import type { Knex } from 'knex';
-import type { Config } from '../../config.ts';
-import type { Db } from '../../db/knex.ts';
-import type { User, UserRepository } from '../../accounts/repository.ts';
-import type { PasswordHasher } from '../../accounts/passwords.ts';
-import type { TokenService } from '../../tokens/one-time.ts';
-import { codeEntryThrottle } from '../../http/throttle.ts';
-import { enqueueMail } from '../../messaging/outbox.ts';
-import { isLocale, type Locale } from '../../http/i18n.ts';
-import { audit } from '../../audit.ts';
-import { isAppError } from '../../errors.ts';
+import type { Config } from '../../app/settings.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import type { User, UserRepository } from '../../domain/accounts/repository.ts';
+import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
+import type { TokenService } from '../../domain/tokens/one-time.ts';
+import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
+import { enqueueMail } from '../../domain/messaging/outbox.ts';
+import { isLocale, type Locale } from '../../platform/web/i18n.ts';
+import { audit } from '../../platform/audit.ts';
+import { isAppError } from '../../platform/errors.ts';
 
 export const ACTIVATION = 'registration_activation';
 

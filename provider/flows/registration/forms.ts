@@ -1,6 +1,6 @@
 // The sign-up forms' inputs, one zod schema each, and their errors as catalogue keys next to each field.
 import { z } from 'zod';
-import type { PasswordPolicy } from '../../accounts/password-policy.ts';
+import type { PasswordPolicy } from '../../domain/accounts/password-policy.ts';
 
 export interface FieldError {
   key: string;

@@ -2,32 +2,32 @@
 // 'sent' in the transaction that creates the account and writes the mail, so a double submission does the work
 // once and both answers show the same "check your mail" page.
 import { randomUUID } from 'node:crypto';
-import { browserBinding } from '../binding.ts';
-import { signedCookie } from '../../http/cookies.ts';
+import { browserBinding } from '../../domain/flow-state/binding.ts';
+import { signedCookie } from '../../platform/web/cookies.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../../server.ts';
-import type { Flow } from '../store.ts';
-import { createPasswordPolicy } from '../../accounts/password-policy.ts';
-import { consumeOrRefuse, createLimiter, type Limiter } from '../../http/rate-limit.ts';
-import { createMailQuota } from '../../http/mail-quota.ts';
-import { body } from '../../http/form.ts';
-import { renderMessage, renderPage, safeReturnPath } from '../../http/page.ts';
-import { requestLocale } from '../../http/locale.ts';
-import { AppError, isAppError } from '../../errors.ts';
-import { findCustomer } from '../../customers/customers.ts';
-import { invitations } from '../../invitations/repository.ts';
+import type { Services } from '../../app/server.ts';
+import type { Flow } from '../../domain/flow-state/store.ts';
+import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
+import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
+import { createMailQuota } from '../../domain/guards/mail-quota.ts';
+import { body } from '../../platform/web/form.ts';
+import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
+import { AppError, isAppError } from '../../platform/errors.ts';
+import { findCustomer } from '../../domain/customers/customers.ts';
+import { invitations } from '../../domain/invitations/repository.ts';
 import { createRegistrationService, type SignUp, type SignUpResult } from './service.ts';
 import { check, echo, schemas, type FieldErrors } from './forms.ts';
 import { registrationErrors } from './errors.ts';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
-import { createCardStep } from '../eid/card-step.ts';
-import { refusalKey } from '../eid/card-answer.ts';
-import { accountOfCard, formatCardNumber } from '../eid/links.ts';
-import type { NonceData } from '../eid/nonces.ts';
-import { hmacPrefix, type EidVerifier } from '../eid/verifier.ts';
-import { audit } from '../../audit.ts';
+import { createCardStep } from '../../methods/eid-card/card-step.ts';
+import { refusalKey } from '../../methods/eid-card/card-answer.ts';
+import { accountOfCard, formatCardNumber } from '../../domain/accounts/eid-links.ts';
+import type { NonceData } from '../../methods/eid-card/nonces.ts';
+import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts';
+import { audit } from '../../platform/audit.ts';
 
 type Mode = 'open' | 'invitation' | 'customer' | 'eid';
 

@@ -3,20 +3,20 @@
 // that already has an account changes nothing and mails "you already have an account" instead, so the page's
 // answer is the same either way.
 import type { Knex } from 'knex';
-import type { Services } from '../../server.ts';
-import type { User } from '../../accounts/repository.ts';
-import { generateUsername, usernameBase, usernameFree, USERNAME_PATTERN } from '../../accounts/usernames.ts';
-import { invitations, type Invitation, type PendingRegistration } from '../../invitations/repository.ts';
-import { normaliseInitialPassword } from '../../invitations/import.ts';
-import { linkCustomer, type Customer } from '../../customers/customers.ts';
-import { enqueueMail } from '../../messaging/outbox.ts';
-import { isLocale, type Locale } from '../../http/i18n.ts';
-import { audit } from '../../audit.ts';
-import { isAppError } from '../../errors.ts';
+import type { Services } from '../../app/server.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { generateUsername, usernameBase, usernameFree, USERNAME_PATTERN } from '../../domain/accounts/usernames.ts';
+import { invitations, type Invitation, type PendingRegistration } from '../../domain/invitations/repository.ts';
+import { normaliseInitialPassword } from '../../domain/invitations/import.ts';
+import { linkCustomer, type Customer } from '../../domain/customers/customers.ts';
+import { enqueueMail } from '../../domain/messaging/outbox.ts';
+import { isLocale, type Locale } from '../../platform/web/i18n.ts';
+import { audit } from '../../platform/audit.ts';
+import { isAppError } from '../../platform/errors.ts';
 import { createActivation } from './activation.ts';
-import { accountOfCard, recordConsent, saveLink } from '../eid/links.ts';
+import { accountOfCard, recordConsent, saveLink } from '../../domain/accounts/eid-links.ts';
 import { registrationErrors } from './errors.ts';
-import { isUuid } from '../../db/uuid.ts';
+import { isUuid } from '../../platform/db/uuid.ts';
 
 export interface SignUp {
   email: string;
