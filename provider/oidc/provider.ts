@@ -124,7 +124,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
     // A client registered without `scope` (by staff or dynamically) may ask for the OpenID scopes only: oidc-provider
     // would otherwise let it ask for every scope listed below, API scopes included.
     clientDefaults: { scope: OIDC_SCOPES.join(' ') },
-    // notifications:send is for client-credentials tokens of apps sending alerts (provider/api/notifications.ts).
+    // notifications:send is for client-credentials tokens of apps sending alerts (provider/flows/api/notifications.ts).
     // Being listed here makes oidc-provider check it against a client's registered `scope`: unlisted, any client
     // could ask for it.
     scopes: [...OIDC_SCOPES, ...API_SCOPES],

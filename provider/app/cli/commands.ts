@@ -440,7 +440,7 @@ export const commands: Record<string, CommandSpec<CommandContext>> = {
     },
   },
 
-  /** Upstream OpenID providers (a bank, a government login): provider/upstream/commands.ts. */
+  /** Upstream OpenID providers (a bank, a government login): upstreams.ts. */
   upstreams: {
     summary: 'upstream OpenID providers: add, list, remove',
     subcommands: {

@@ -1,5 +1,5 @@
 // The staff's `idp` subcommands for registration: importing invitations (with the sheet of slips) and customer
-// records, and the review queue. Each returns what to print and whether it succeeded; provider/cli.ts prints it.
+// records, and the review queue. Each returns what to print and whether it succeeded; provider/app/cli.ts prints it.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Services } from '../server.ts';

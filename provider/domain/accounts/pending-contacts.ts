@@ -1,5 +1,5 @@
 // The address or number a user asked to change to, shown on their pages while its link or code is out. The token
-// (provider/tokens/one-time.ts) carries the value that will be applied; this row only lets the pages say
+// (provider/domain/tokens/one-time.ts) carries the value that will be applied; this row only lets the pages say
 // "waiting for verification: …", so it is cleared when the change is applied or abandoned.
 import type { Knex } from 'knex';
 import type { AlertChannel } from './alerts.ts';

@@ -80,7 +80,7 @@ export function adminRoutes(services: Services): Router {
     return { user, to: `/admin/users?${new URLSearchParams({ q: q ?? user.username ?? user.email ?? '' })}` };
   }
 
-  // Block and lock: provider/accounts/staff-status.ts says what each means.
+  // Block and lock: provider/domain/accounts/staff-status.ts says what each means.
   for (const action of ['block', 'lock', 'unblock'] as const) {
     router.post(`/users/:id/${action}`, async (ctx) => {
       const { user, to } = await target(ctx);

@@ -29,7 +29,7 @@ export interface LoginRoutesDeps {
   config: Config;
   provider: () => Provider;
   authenticator: Authenticator;
-  /** "Log in with <bank>": the upstream providers enabled for login (provider/upstream). */
+  /** "Log in with <bank>": the upstream providers enabled for login (provider/methods/upstream). */
   upstreamButtons?: () => Promise<UpstreamButton[]>;
 }
 

@@ -39,7 +39,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
 
   async function showStart(ctx: Context, status: number, values: { mobile: string }, errors: Errors) {
     ctx.status = status;
-    // "Reactivate with <bank>" beside the eID: the upstreams enabled for reactivation (provider/upstream).
+    // "Reactivate with <bank>" beside the eID: the upstreams enabled for reactivation (provider/methods/upstream).
     renderPage(ctx, 'pages/reactivation/start.njk', { titleKey: 'reactivation.start.title', values, errors, captcha, upstreams: await upstreamsFor(services.db, 'reactivation') });
   }
 

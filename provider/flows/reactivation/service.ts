@@ -42,7 +42,7 @@ const HOUR = 3600;
 interface ReactivationData extends NonceData {
   mobile: string;
   cardNumber?: string;
-  /** The upstream provider that vouched for the account instead of the card (provider/upstream). */
+  /** The upstream provider that vouched for the account instead of the card (provider/methods/upstream). */
   upstream?: string;
 }
 
@@ -151,7 +151,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
       return { flow: checked, user };
     },
 
-    /** A trusted upstream (a bank, provider/upstream) proved who the person is instead of the card: the same next step. */
+    /** A trusted upstream (a bank, provider/methods/upstream) proved who the person is instead of the card: the same next step. */
     async vouchedByUpstream(flowId: string, user: User, upstream: string, r: Pick<Request, 'ip'>, binding: Binding): Promise<Flow<ReactivationData>> {
       const flow = await flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW, binding);
       if (user.status === 'pending') throw new AppError('no_account', 'reactivation.error.no_account', 404);

@@ -31,7 +31,7 @@ export interface RecoveryRequest {
   /** The language of the page the request came from: the mail is read by the same person. */
   locale: Locale;
   ip: string | undefined;
-  /** The browser's known devices (provider/http/devices.ts): a request from the owner's own is the owner's. */
+  /** The browser's known devices (provider/platform/web/devices.ts): a request from the owner's own is the owner's. */
   devices?: ReadonlyMap<string, string>;
 }
 

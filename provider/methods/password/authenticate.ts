@@ -13,7 +13,7 @@ export type LoginOutcome =
   | { ok: false; reason: 'invalid' };
 
 export interface Authenticator {
-  /** `devices`: the browser's known devices (provider/http/devices.ts), which the throttle counts on their own. */
+  /** `devices`: the browser's known devices (provider/platform/web/devices.ts), which the throttle counts on their own. */
   authenticate(identifier: string, password: string, ip?: string, devices?: ReadonlyMap<string, string>): Promise<LoginOutcome>;
 }
 

@@ -1,4 +1,4 @@
-// Password guessing at the login page: the shared throttle (provider/http/throttle.ts) per identifier and per IP,
+// Password guessing at the login page: the shared throttle (provider/domain/guards/throttle.ts) per identifier and per IP,
 // or per device for a browser that has logged in to the account before, and a mail to the owner when an account
 // reaches the threshold ("someone tried to log in to your account"), at most once per window.
 import type { Config } from '../../app/settings.ts';
@@ -19,7 +19,7 @@ export interface LoginAttempt {
 export interface LoginThrottle {
   /**
    * Counts the attempt and waits out the delay the earlier ones earned; call before the password is checked.
-   * `devices`: account id → device id of the browser's device cookie (provider/http/devices.ts).
+   * `devices`: account id → device id of the browser's device cookie (provider/platform/web/devices.ts).
    */
   begin(identifier: string, candidates: User[], ip: string | undefined, devices?: ReadonlyMap<string, string>): Promise<LoginAttempt>;
 }
