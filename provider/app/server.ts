@@ -24,6 +24,9 @@ import { staticFiles } from '../platform/web/static.ts';
 import { languageRoutes } from '../platform/web/language.ts';
 import { setDefaultLocale } from '../platform/web/locale.ts';
 import { log } from '../platform/log.ts';
+import type { Services } from './services.ts';
+
+export type { Services };
 import { createTokenService, type TokenService } from '../domain/tokens/one-time.ts';
 import { createFlowStore, type FlowStore } from '../domain/flow-state/store.ts';
 import { createFlowStarts, type FlowStarts } from '../domain/flow-state/binding.ts';
@@ -50,19 +53,6 @@ import { transportsFromConfig } from '../domain/messaging/transports.ts';
 import { devMessagesRouter, servesDevMailbox } from '../domain/messaging/dev-messages.ts';
 import { purgeOutbox } from '../domain/messaging/outbox.ts';
 
-/** What the flows share: built once per process. */
-export interface Services {
-  config: Config;
-  db: Db;
-  users: UserRepository;
-  hasher: PasswordHasher;
-  cookieKeys: string[];
-  tokens: TokenService;
-  flows: FlowStore;
-  /** Bindings for the flows a browser starts, limited per client address. */
-  flowStarts: FlowStarts;
-  provider: () => Provider;
-}
 
 export interface RunningServer {
   url: string;

@@ -2,7 +2,7 @@
 // the card from the login page, which is also the step-up a relying app asks for with acr_values.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../../app/server.ts';
+import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { body } from '../../platform/web/form.ts';

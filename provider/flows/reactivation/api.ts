@@ -8,7 +8,7 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../app/server.ts';
+import type { Services } from '../../app/services.ts';
 import { parseMobile } from '../../domain/accounts/phone.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { parseBody } from '../../platform/web/form.ts';

@@ -6,7 +6,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../app/server.ts';
+import type { Services } from '../../app/services.ts';
 import { parseMobile } from '../../domain/accounts/phone.ts';
 import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
 import { isAppError } from '../../platform/errors.ts';

@@ -11,7 +11,7 @@
 // per number and requester (after the card or bank proved the account), wrong tokens per number and requester
 // under a higher ceiling per number; a wrong token never voids the owner's token.
 import type { Knex } from 'knex';
-import type { Services } from '../../app/server.ts';
+import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { createPasswordPolicy, type RuleFailure } from '../../domain/accounts/password-policy.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';

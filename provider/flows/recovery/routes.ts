@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../app/server.ts';
+import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import type { RuleFailure } from '../../domain/accounts/password-policy.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';

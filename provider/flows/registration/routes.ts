@@ -6,7 +6,7 @@ import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../../app/server.ts';
+import type { Services } from '../../app/services.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';

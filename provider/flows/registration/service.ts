@@ -3,7 +3,7 @@
 // that already has an account changes nothing and mails "you already have an account" instead, so the page's
 // answer is the same either way.
 import type { Knex } from 'knex';
-import type { Services } from '../../app/server.ts';
+import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { generateUsername, usernameBase, usernameFree, USERNAME_PATTERN } from '../../domain/accounts/usernames.ts';
 import { invitations, type Invitation, type PendingRegistration } from '../../domain/invitations/repository.ts';

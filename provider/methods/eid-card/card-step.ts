@@ -2,7 +2,7 @@
 // the flow's nonce, and the check of what the page posts back (the nonce spent whatever the outcome, the token
 // verified, a refusal audited with its reason).
 import type { Context } from 'koa';
-import type { Services } from '../../app/server.ts';
+import type { Services } from '../../app/services.ts';
 import { AppError } from '../../platform/errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';

@@ -6,7 +6,7 @@
 // flow, so an answer reaching another browser, or a replayed one, finds nothing to continue.
 import type { Knex } from 'knex';
 import type { Binding } from '../../domain/flow-state/binding.ts';
-import type { Services } from '../../app/server.ts';
+import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { generateUsername } from '../../domain/accounts/usernames.ts';
 import { AppError } from '../../platform/errors.ts';
