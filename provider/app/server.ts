@@ -9,7 +9,7 @@ import { createDb, type Db } from '../platform/db/knex.ts';
 import { migrate } from '../platform/db/migrate.ts';
 import { ensureSigningKeys, jwksFingerprint, loadJwks } from '../oidc/keys.ts';
 import { buildProvider } from '../oidc/provider.ts';
-import { purgeExpired } from '../oidc/adapter.ts';
+import { purgeExpired } from '../domain/oidc-models/adapter.ts';
 import { generatedSecret } from '../platform/secrets.ts';
 import { createUserRepository, type UserRepository } from '../domain/accounts/repository.ts';
 import { createPasswordHasher, type PasswordHasher } from '../domain/accounts/passwords.ts';

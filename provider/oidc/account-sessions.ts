@@ -4,7 +4,7 @@
 // adapter, so tokens die with their grant on every process.
 import type Provider from 'oidc-provider';
 import { fromJsonColumn, type Db } from '../platform/db/knex.ts';
-import { createAdapterFactory } from './adapter.ts';
+import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
 import { SELF_CLIENT_ID } from './self-client.ts';
 
 export interface AccountSession {

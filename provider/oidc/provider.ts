@@ -6,7 +6,7 @@ import type { JWK } from 'jose';
 import type { Config } from '../app/settings.ts';
 import type { Db } from '../platform/db/knex.ts';
 import type { UserRepository, User } from '../domain/accounts/repository.ts';
-import { createAdapterFactory } from './adapter.ts';
+import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
 import { ACR } from './acr.ts';
 import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
 import { eidStepUpPolicy } from './step-up.ts';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
 import { testDb } from '../helpers/db.ts';
-import { createAdapterFactory, purgeExpired, revokeAccount } from '../../provider/oidc/adapter.ts';
+import { createAdapterFactory, purgeExpired, revokeAccount } from '../../provider/domain/oidc-models/adapter.ts';
 import type { Db } from '../../provider/platform/db/knex.ts';
 
 const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];

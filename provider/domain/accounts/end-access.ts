@@ -4,7 +4,7 @@
 import type { Knex } from 'knex';
 import type { User } from './repository.ts';
 import type { TokenService } from '../tokens/one-time.ts';
-import { revokeAccount } from '../../oidc/adapter.ts';
+import { revokeAccount } from '../oidc-models/adapter.ts';
 import { EMAIL_CHANGE_PURPOSE } from './email-change.ts';
 import { clearPendingContact } from './pending-contacts.ts';
 

@@ -3,8 +3,8 @@
 // of oidc_models, so all processes on one database act as one provider. Expiry is compared in JS time so that
 // tests can move the clock; expired rows are invisible at once and deleted later by `purgeExpired`.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
-import { fromJsonColumn, type Db } from '../platform/db/knex.ts';
-import { hasNul } from '../platform/nul.ts';
+import { fromJsonColumn, type Db } from '../../platform/db/knex.ts';
+import { hasNul } from '../../platform/nul.ts';
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
