@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
 import { BELGIAN_CA_ISSUER_HOSTS } from '../eid/ca-issuer-hosts.ts';
+import { ConfigError } from '../platform/errors.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -152,14 +153,6 @@ export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } 
   production: boolean;
 };
 
-export class ConfigError extends Error {
-  readonly code = 'config_invalid';
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.problems = problems;
-  }
-}
 
 /** Parses every setting from `env`; throws ConfigError listing each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -16,3 +16,13 @@ export class AppError extends Error {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/** Settings that cannot be read or cannot work together: the process refuses to start and names every problem. */
+export class ConfigError extends Error {
+  readonly code = 'config_invalid';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}

@@ -1,6 +1,6 @@
 // Shared by the messaging tests: a logger that keeps quiet and a realistic mail request.
 import type { MailRequest } from '../../provider/domain/messaging/outbox.ts';
-import type { Logger } from '../../provider/domain/messaging/transports.ts';
+import type { Logger } from '../../provider/domain/messaging/transport.ts';
 
 export const silent: Logger = { info() {}, warn() {}, error() {} };
 

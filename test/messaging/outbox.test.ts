@@ -12,7 +12,8 @@ import { enqueueMail, enqueueSms, messagesByReference, purgeOutbox } from '../..
 import { createOutboxWorker, type OutboxWorkerOptions } from '../../provider/domain/messaging/worker.ts';
 import { createSmtpTransport } from '../../provider/domain/messaging/smtp-transport.ts';
 import { createSmsGatewayTransport } from '../../provider/domain/messaging/sms-gateway-transport.ts';
-import { createLogTransport, type Logger, type Transports } from '../../provider/domain/messaging/transports.ts';
+import { createLogTransport } from '../../provider/domain/messaging/transports.ts';
+import type { Logger, Transports } from '../../provider/domain/messaging/transport.ts';
 
 const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];
 const FROM = 'Identity <no-reply@idp.example.org>';

@@ -1,7 +1,8 @@
 // Settings are parsed once at start: a bad value stops the start naming the variable; production needs secrets.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { loadConfig, settingsTable, settings, ConfigError } from '../../provider/app/settings.ts';
+import { loadConfig, settingsTable, settings } from '../../provider/app/settings.ts';
+import { ConfigError } from '../../provider/platform/errors.ts';
 import { runCli } from '../helpers/provider.ts';
 
 describe('settings', () => {

@@ -1,7 +1,6 @@
 // What an `idp` command prints when it fails: the message a person can act on, never a stack trace.
 import { z } from 'zod';
-import { ConfigError } from '../settings.ts';
-import { isAppError } from '../../platform/errors.ts';
+import { ConfigError, isAppError } from '../../platform/errors.ts';
 import { UsageError } from './io.ts';
 
 export function describeError(e: unknown): string {

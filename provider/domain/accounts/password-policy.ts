@@ -4,7 +4,8 @@
 // Each rule has a catalogue key for the page that explains the rules (password.rule.*) and one for its failure
 // (password.error.*), both in views/locales/<locale>/password.json.
 import { createRequire } from 'node:module';
-import { ConfigError, type Config } from '../../app/settings.ts';
+import type { Config } from '../../app/settings.ts';
+import { ConfigError } from '../../platform/errors.ts';
 
 export type PasswordPolicyConfig = Pick<Config, 'passwordPolicy' | 'passwordMinLength' | 'passwordMaxLength' | 'passwordBlocklist'>;
 

@@ -1,8 +1,8 @@
 // SMS through any HTTP gateway, configured the way Ory Kratos' courier does it: a URL, a method, an optional
 // authorization header and a body template with {{to}} and {{text}}. A 2xx answer is success; any other answer,
 // a network error or a timeout is retried by the worker.
-import { ConfigError } from '../../app/settings.ts';
-import { DeliveryError, type Transport } from './transports.ts';
+import { ConfigError } from '../../platform/errors.ts';
+import { DeliveryError, type Transport } from './transport.ts';
 
 export interface SmsGatewayOptions {
   url: string;

@@ -2,7 +2,7 @@
 // (smtp://user:pass@host:587 upgrades with STARTTLS when offered; smtps:// is TLS from the start; query options
 // such as ?requireTLS=true or ?tls.rejectUnauthorized=false are passed on).
 import nodemailer from 'nodemailer';
-import { DeliveryError, type Transport } from './transports.ts';
+import { DeliveryError, type Transport } from './transport.ts';
 
 export interface SmtpTransportOptions {
   url: string;

@@ -2,33 +2,13 @@
 // production, messages go to the log (and stay visible on /dev/messages). In production a missing SMTP_URL stops
 // the start, since every account flow sends mail; a missing SMS gateway does not, because only some deployments
 // send SMS: their SMS are marked failed with a clear error, and a flow that needs SMS checks SMS_GATEWAY_URL itself.
-import { ConfigError, type Config } from '../../app/settings.ts';
+import type { Config } from '../../app/settings.ts';
+import { ConfigError } from '../../platform/errors.ts';
 import { log as defaultLog } from '../../platform/log.ts';
-import type { Channel, OutboxMessage } from './outbox.ts';
+import type { OutboxMessage } from './outbox.ts';
 import { createSmtpTransport } from './smtp-transport.ts';
+import { DeliveryError, type Logger, type Transport, type Transports } from './transport.ts';
 import { createSmsGatewayTransport } from './sms-gateway-transport.ts';
-
-export type Logger = Pick<typeof defaultLog, 'info' | 'warn' | 'error'>;
-
-export interface Transport {
-  /** Stored with the sent message: 'smtp', 'sms-gateway', 'log'. */
-  readonly name: string;
-  /** Resolves once the server accepted the message; throws (preferably a DeliveryError) otherwise. */
-  send(message: OutboxMessage): Promise<void>;
-  close?(): void;
-}
-
-export type Transports = Record<Channel, Transport>;
-
-/** A failed delivery. `permanent` ones are not retried (e.g. the mail server refuses the recipient). */
-export class DeliveryError extends Error {
-  readonly permanent: boolean;
-  constructor(message: string, permanent = false) {
-    super(message);
-    this.name = 'DeliveryError';
-    this.permanent = permanent;
-  }
-}
 
 export const LINK_PATTERN = /https?:\/\/[^\s<>"]+/g;
 

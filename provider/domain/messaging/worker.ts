@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../platform/db/knex.ts';
 import { log as defaultLog } from '../../platform/log.ts';
 import { toMessage, type OutboxMessage } from './outbox.ts';
-import { DeliveryError, type Logger, type Transports } from './transports.ts';
+import { DeliveryError, type Logger, type Transports } from './transport.ts';
 
 export interface OutboxWorkerOptions {
   db: Db;
