@@ -11,48 +11,34 @@ import { ensureSigningKeys, jwksFingerprint, loadJwks } from '../oidc/keys.ts';
 import { buildProvider } from '../oidc/provider.ts';
 import { purgeExpired } from '../domain/oidc-models/adapter.ts';
 import { generatedSecret } from '../platform/secrets.ts';
-import { createUserRepository, type UserRepository } from '../domain/accounts/repository.ts';
-import { createPasswordHasher, type PasswordHasher } from '../domain/accounts/passwords.ts';
+import { createUserRepository } from '../domain/accounts/repository.ts';
+import { createPasswordHasher } from '../domain/accounts/passwords.ts';
 import { createAuthenticator } from '../methods/password/authenticate.ts';
-import { loginRoutes } from '../flows/login/routes.ts';
-import { upstreamRoutes } from '../flows/upstream/routes.ts';
-import { upstreamsFor } from '../domain/upstreams/repository.ts';
 import { securityHeaders, csrf } from '../platform/web/security.ts';
 import { errorPages } from '../platform/web/error-pages.ts';
 import { refuseNulInQuery } from '../platform/web/form.ts';
 import { staticFiles } from '../platform/web/static.ts';
-import { languageRoutes } from '../platform/web/language.ts';
 import { setDefaultLocale } from '../platform/web/locale.ts';
 import { log } from '../platform/log.ts';
+import { ROUTERS, routesOf, type RouterParts } from './routes.ts';
 import type { Services } from './services.ts';
-
-export type { Services };
-import { createTokenService, type TokenService } from '../domain/tokens/one-time.ts';
-import { createFlowStore, type FlowStore } from '../domain/flow-state/store.ts';
-import { createFlowStarts, type FlowStarts } from '../domain/flow-state/binding.ts';
+import { createTokenService } from '../domain/tokens/one-time.ts';
+import { createFlowStore } from '../domain/flow-state/store.ts';
+import { createFlowStarts } from '../domain/flow-state/binding.ts';
 import { registerSelfClient } from '../oidc/self-client.ts';
-import { selfRoutes } from '../flows/self/routes.ts';
 import { createEidVerifier } from '../methods/eid-card/verifier.ts';
-import { eidRoutes } from '../flows/eid/routes.ts';
-import { reactivationApi } from '../flows/reactivation/api.ts';
-import { reactivationRoutes } from '../flows/reactivation/routes.ts';
-import { registrationRoutes } from '../flows/registration/routes.ts';
 import { purgeUnactivated } from '../flows/registration/purge.ts';
 import { settleFinishedDeliveries } from '../domain/notifications/service.ts';
-import { adminRoutes } from '../flows/admin/routes.ts';
-import { accountRoutes } from '../flows/account/routes.ts';
-import { organisationAdminRoutes } from '../flows/admin/organisations.ts';
-import { notificationApi } from '../flows/api/notifications.ts';
 import { createLoginThrottle } from '../methods/password/throttle.ts';
-import { recoveryRoutes } from '../flows/recovery/routes.ts';
 import { createCaptcha } from '../domain/guards/captcha.ts';
-import { captchaAssets, captchaRoutes } from '../flows/captcha/routes.ts';
+import { captchaAssets } from '../flows/captcha/routes.ts';
 import { renderPage } from '../platform/web/page.ts';
 import { createOutboxWorker, type OutboxWorker } from '../domain/messaging/worker.ts';
 import { transportsFromConfig } from '../domain/messaging/transports.ts';
-import { devMessagesRouter, servesDevMailbox } from '../domain/messaging/dev-messages.ts';
 import { purgeOutbox } from '../domain/messaging/outbox.ts';
 
+// The package's entry point: a program embedding the provider types the services it gets back.
+export type { Services };
 
 export interface RunningServer {
   url: string;
@@ -116,24 +102,19 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   app.use(staticFiles());
   app.use(captchaAssets());
 
+  const parts: RouterParts = { services, authenticator, captcha, eid: createEidVerifier(config, db) };
+  const built = ROUTERS.filter((m) => m.when?.(config) ?? true).map((m) => ({ kind: m.kind, router: m.router(parts) }));
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));
-  const eid = createEidVerifier(config, db);
-  const routers = [loginRoutes({ config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(db, 'login') }), languageRoutes(), selfRoutes(services), accountRoutes(services), organisationAdminRoutes(services), captchaRoutes(captcha), recoveryRoutes(services, captcha), registrationRoutes(services, eid), adminRoutes(services), eidRoutes(services, eid), reactivationRoutes(services, captcha, eid), upstreamRoutes(services, authenticator, eid)];
-  if (servesDevMailbox(config)) routers.push(devMessagesRouter(db));
-  for (const r of routers) {
-    pages.use(r.routes(), r.allowedMethods());
+  for (const { kind, router } of built) {
+    if (kind === 'api') app.use(router.routes()).use(router.allowedMethods());
+    else pages.use(router.routes(), router.allowedMethods());
   }
   pages.get('/', (ctx) => renderPage(ctx, 'pages/home.njk', { titleKey: 'home.title' }));
   pages.get('/healthz', async (ctx) => {
     await db.raw('select 1');
     ctx.body = { status: 'ok' };
   });
-  // The JSON API authenticates with bearer tokens: outside the pages' CSRF middleware, which sets a cookie.
-  const api = notificationApi(services);
-  app.use(api.routes()).use(api.allowedMethods());
-  const eidApi = reactivationApi(services, eid);
-  app.use(eidApi.routes()).use(eidApi.allowedMethods());
   app.use(pages.routes());
   // Everything else is the protocol: discovery, /auth, /token, /jwks, /me, /session/end, …
   // The callback is cached per provider instance; a key refresh swaps the instance.
@@ -181,7 +162,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     services,
     server,
     outbox,
-    routes: pages.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${layer.path}`)),
+    routes: [...routesOf(built.filter((b) => b.kind === 'api').map((b) => b.router)), ...routesOf([pages])],
     async close() {
       for (const t of timers) clearInterval(t);
       await outbox.stop();
