@@ -2,7 +2,7 @@
 // `loadConfig` parses them all at start; a bad value stops the start with a message naming the variable.
 // `settingsTable()` renders the README's table from the same declarations, so the two cannot drift.
 import { z } from 'zod';
-import { isSupportedCountry, type CountryCode } from 'libphonenumber-js/max';
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { BELGIAN_CA_ISSUER_HOSTS } from '../eid/ca-issuer-hosts.ts';
 import { ConfigError } from '../platform/errors.ts';
 
@@ -125,7 +125,7 @@ export const settings = {
   privacyVersion: setting({ env: 'PRIVACY_VERSION', schema: z.string().trim().min(1).max(40), default: '1', doc: 'version of the privacy policy a sign-up accepts (stored with the time of acceptance)' }),
   termsUrl: setting({ env: 'TERMS_URL', schema: url.optional(), doc: 'where the sign-up pages link the terms of use' }),
   privacyUrl: setting({ env: 'PRIVACY_URL', schema: url.optional(), doc: 'where the sign-up pages link the privacy policy' }),
-  phoneDefaultRegion: setting({ env: 'PHONE_DEFAULT_REGION', schema: z.string().refine(isSupportedCountry, 'expected a two-letter country code such as BE').transform((c) => c as CountryCode), default: 'BE', doc: 'country of a mobile number typed without +: 0490 12 34 56 is read as +32490123456 with BE' }),
+  phoneDefaultRegion: setting({ env: 'PHONE_DEFAULT_REGION', schema: z.string().refine(isSupportedCountry, 'expected a two-letter country code such as BE').transform((c) => c), default: 'BE', doc: 'country of a mobile number typed without +: 0490 12 34 56 is read as +32490123456 with BE' }),
   phoneCodeTtl: setting({ env: 'PHONE_CODE_TTL', schema: seconds, default: '600', doc: 'how long the code texted to verify a mobile number stays valid, seconds' }),
   phoneCodeAttempts: setting({ env: 'PHONE_CODE_ATTEMPTS', schema: positiveInt, default: '5', doc: 'wrong entries of a texted code before it is voided and a new one must be asked for' }),
   rateLimitSmsCodes: setting({ env: 'RATE_LIMIT_SMS_CODES', schema: positiveInt, default: '5', doc: 'verification SMS an account may ask for per hour' }),
@@ -179,7 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((out.workers as number) > 1 && !out.databaseUrl) problems.push('WORKERS>1 needs DATABASE_URL: the embedded database serves one process only');
   if (problems.length) throw new ConfigError(problems);
   const issuerUrl = ((out.issuer as string | undefined) ?? `http://localhost:${out.port as number}`).replace(/\/+$/, '');
-  return { ...(out as Omit<Config, 'issuerUrl' | 'production'>), issuerUrl, production } as Config;
+  return { ...(out as Omit<Config, 'issuerUrl' | 'production'>), issuerUrl, production };
 }
 
 /** The README's table of settings, generated from the declarations above. */

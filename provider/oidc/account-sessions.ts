@@ -34,7 +34,7 @@ async function clientNames(provider: Provider, ids: Iterable<string>): Promise<M
   const names = new Map<string, string>();
   for (const id of new Set(ids)) {
     const c = await provider.Client.find(id);
-    names.set(id, (c?.clientName as string | undefined) ?? id);
+    names.set(id, (c?.clientName) ?? id);
   }
   return names;
 }

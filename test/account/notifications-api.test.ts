@@ -37,7 +37,7 @@ describe.each(kinds)('notification API for relying apps on %s', (kind) => {
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-    return { status: res.status, json: (await res.json()) as any, headers: res.headers };
+    return { status: res.status, json: (await res.json()), headers: res.headers };
   };
   const alert = (recipients: object, subject = 'Flooding in Liège', severity = 'critical') => ({ recipients, subject, text: 'The Meuse is rising.\nAvoid the quays.', severity });
   const settled = (id: string) =>

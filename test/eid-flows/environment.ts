@@ -47,7 +47,7 @@ export async function startEidEnvironment(env: Record<string, string> = {}, card
     stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       logs.push(String(chunk));
       return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write;
+    });
     return () => (stream.write = write);
   };
   // Tests run with LOG_LEVEL=silent; here every line the provider would log is wanted, to be searched.

@@ -50,7 +50,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await run(join(bin, tool), args, { ...user, env: { ...process.env, LC_ALL: 'C' }, timeout: 60_000 });
     } catch (e) {
       const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '';
-      throw new Error(`${tool} ${args.join(' ')} failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}\n${log}`);
+      throw new Error(`${tool} ${args.join(' ')} failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}\n${log}`, { cause: e });
     }
   };
   const server: PrivatePostgres = {

@@ -68,8 +68,8 @@ export async function spawnProvider(env: Record<string, string>): Promise<{ url:
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   // Generous: the machine's two cores are shared with other suites.
   const deadline = Date.now() + 60_000;
   for (;;) {

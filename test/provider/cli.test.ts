@@ -30,7 +30,7 @@ describe('idp CLI on the embedded database', { timeout: 240_000 }, () => {
     // PASSWORD_POLICY as on every page that sets a password: composition asks for each kind of character.
     const composition = await runCli(['users', 'create', '--username', 'piet', '--password', 'alllowercase'], { ...env, PASSWORD_POLICY: 'composition' });
     expect(composition.code).toBe(2);
-    expect(composition.stderr).toMatch(/password: Add at least one capital letter\.\n  - password: Add at least one digit\./);
+    expect(composition.stderr).toMatch(/password: Add at least one capital letter\.\n {2}- password: Add at least one digit\./);
     const common = await runCli(['users', 'create', '--username', 'piet', '--password', 'password1234'], env);
     expect(common.stderr).toMatch(/password: This password is one of the most commonly used/);
     const unknown = await runCli(['users', 'create', '--nickname', 'x'], env);

@@ -18,7 +18,7 @@ describe('token introspection', () => {
     apps.owner = await make('Owner app');
     apps.other = await make('Other app');
     apps.api = await make('Notifications API', 'notifications-api');
-    token = (await client.clientCredentialsGrant(await discover(idp.issuer, apps.owner!.client_id, apps.owner!.client_secret), { scope: 'openid' })).access_token;
+    token = (await client.clientCredentialsGrant(await discover(idp.issuer, apps.owner.client_id, apps.owner.client_secret), { scope: 'openid' })).access_token;
   });
   afterAll(() => idp?.close());
 

@@ -3,7 +3,7 @@
 // signed too, so checking costs one HMAC); a solved challenge is recorded in captcha_spent, so it passes once,
 // on whichever process receives it.
 import { createHmac } from 'node:crypto';
-import { createChallenge, randomInt, verifySolution, type Challenge, type Solution } from 'altcha-lib';
+import { createChallenge, randomInt, verifySolution, type Challenge } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/knex.ts';
@@ -68,7 +68,7 @@ export function createAltcha(db: Db, o: AltchaOptions): Captcha {
       if (!payload || payload.challenge.parameters.algorithm !== ALGORITHM) return { ok: false, reason: 'invalid' };
       const result = await verifySolution({
         challenge: payload.challenge as unknown as Challenge,
-        solution: payload.solution as unknown as Solution,
+        solution: payload.solution,
         deriveKey,
         hmacSignatureSecret: o.key,
         hmacKeySignatureSecret: keySecret,

@@ -52,7 +52,11 @@ export function createLimiter(db: Db, o: LimiterOptions) {
 export type Limiter = ReturnType<typeof createLimiter>;
 
 /** Takes a point of `key`: the limiter's count, or undefined when `key` is over its limit (nothing else is caught). */
-export const consumeWithin = (l: Limiter, key: string): Promise<RateLimiterRes | undefined> => l.consume(key).catch((e: unknown) => (isRateLimited(e) ? undefined : Promise.reject(e)));
+export const consumeWithin = (l: Limiter, key: string): Promise<RateLimiterRes | undefined> => 
+  l.consume(key).catch((e: unknown) => {
+    if (isRateLimited(e)) return undefined;
+    throw e;
+  });
 
 /** Takes a point of `key`, or throws the "too many" refusal (`messageKey`, with the minutes to wait) when over the limit. */
 export async function consumeOrRefuse(l: Limiter, key: string, messageKey = 'error.too_many'): Promise<RateLimiterRes> {

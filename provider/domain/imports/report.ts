@@ -56,7 +56,7 @@ export async function importFile<S extends z.ZodType, T>(text: string, spec: Imp
       errors.push({ line: r.line, message: parsed.error.issues.map((i) => i.message).join('; ') });
       continue;
     }
-    const data = parsed.data as z.output<S>;
+    const data = parsed.data;
     const key = spec.key(data);
     const first = seen.get(key);
     const problem = first !== undefined ? spec.duplicate(data, first) : spec.conflict?.(data, key);

@@ -5,7 +5,6 @@
 import type { Config } from '../../app/settings.ts';
 import { ConfigError } from '../../platform/errors.ts';
 import { log as defaultLog } from '../../platform/log.ts';
-import type { OutboxMessage } from './outbox.ts';
 import { createSmtpTransport } from './smtp-transport.ts';
 import { DeliveryError, type Logger, type Transport, type Transports } from './transport.ts';
 import { createSmsGatewayTransport } from './sms-gateway-transport.ts';

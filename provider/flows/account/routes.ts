@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { body } from '../../platform/web/form.ts';
+import { body, fieldText } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
@@ -136,7 +136,7 @@ export function accountRoutes(services: Services): Router {
     if (!r?.ok) {
       ctx.status = 400;
       const key = r ? 'account.email.error.unchanged' : 'account.email.error.invalid';
-      return renderPage(ctx, 'pages/account/email-change.njk', { titleKey: 'account.email.title', nav: 'profile', user: u, errors: { email: { key } }, values: { email: String(raw.email ?? '') } });
+      return renderPage(ctx, 'pages/account/email-change.njk', { titleKey: 'account.email.title', nav: 'profile', user: u, errors: { email: { key } }, values: { email: fieldText(raw.email) } });
     }
     renderMessage(ctx, 200, 'account.email.sent.title', 'account.email.sent.message', {
       messageParams: { email: parsed.data!.email, current: u.email ?? '', hours: Math.round(config.emailChangeTtl / 3600) },
@@ -180,7 +180,7 @@ export function accountRoutes(services: Services): Router {
     const r = await passwordChange.change(user(ctx), { current: parsed.data.current, next: parsed.data.password }, { keepSessionUid: sid(ctx), locale: requestLocale(ctx), ip: ctx.ip });
     if (r.ok) return ctx.redirect('/account/security?done=password_changed');
     if (r.problem === 'policy') return securityPage(ctx, { password: { key: 'account.password.error.policy' } }, r.failures);
-    securityPage(ctx, { current: { key: r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current' } });
+    return securityPage(ctx, { current: { key: r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current' } });
   });
 
   router.get('/account/sessions', loggedIn, async (ctx) => {

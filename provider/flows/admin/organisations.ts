@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { body } from '../../platform/web/form.ts';
+import { body, fieldText } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { audit } from '../../platform/audit.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -52,7 +52,7 @@ export function organisationAdminRoutes(services: Services): Router {
   router.post('/', async (ctx) => {
     const raw = await body(ctx);
     const parsed = createInput.safeParse(raw);
-    if (!parsed.success) return list(ctx, { name: 'organisations.error.name' }, { name: String(raw.name ?? '') });
+    if (!parsed.success) return list(ctx, { name: 'organisations.error.name' }, { name: fieldText(raw.name) });
     try {
       const org = await orgs.createOrganisation(db, parsed.data.name, parsed.data.notify === 'on');
       await audit(db, 'admin.organisation_created', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, notify: org.notify } });
@@ -83,7 +83,7 @@ export function organisationAdminRoutes(services: Services): Router {
     const raw = await body(ctx);
     const parsed = memberInput.safeParse(raw);
     const [user] = parsed.success ? await users.findByIdentifier(db, parsed.data.username, 'username') : [];
-    if (!user) return detail(ctx, org, { username: 'organisations.error.user_unknown' }, { username: String(raw.username ?? '') });
+    if (!user) return detail(ctx, org, { username: 'organisations.error.user_unknown' }, { username: fieldText(raw.username) });
     const added = await orgs.addMember(db, org.id, user.id);
     if (added) await audit(db, 'admin.organisation_member_added', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: user.id } });
     back(ctx, `/admin/organisations/${org.id}`, added ? 'added' : 'already_member');

@@ -19,7 +19,7 @@ const approveInput = z.object({ username: z.string().trim().max(64).optional() }
 const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
 
 export function adminRoutes(services: Services): Router {
-  const { db, users, tokens } = services;
+  const { db, users } = services;
   const registration = createRegistrationService(services);
   const router = new Router({ prefix: '/admin' });
   router.use(requireUser(services, { role: 'admin' }));

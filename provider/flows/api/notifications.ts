@@ -43,11 +43,11 @@ export function notificationApi({ config, db, provider }: NotificationApiDeps): 
     const client = token.clientId ? await provider().Client.find(token.clientId) : undefined;
     if (!client) throw refuse(401, 'invalid_token', 'The client of this access token no longer exists');
     // oidc-provider lets a client registered without a `scope` ask for any scope: the grant must be registered too.
-    const has = (scope: unknown) => String(scope ?? '').split(' ').includes(NOTIFICATIONS_SCOPE);
+    const has = (scope: string | undefined) => (scope ?? '').split(' ').includes(NOTIFICATIONS_SCOPE);
     if (!has(token.scope) || !has(client.scope)) {
       throw refuse(403, 'insufficient_scope', `The access token lacks the scope ${NOTIFICATIONS_SCOPE}`);
     }
-    return { id: client.clientId, name: (client.clientName as string | undefined) ?? client.clientId };
+    return { id: client.clientId, name: (client.clientName) ?? client.clientId };
   }
 
   router.post('/', async (ctx) => {

@@ -21,7 +21,7 @@ const LINK_FLOW = 'eid_link';
 const LOGIN_FLOW = 'eid_login';
 
 export function eidRoutes(services: Services, verifier: EidVerifier): Router {
-  const { config, db, users, flows, provider } = services;
+  const { config, db, users, provider } = services;
   const cards = createCardStep(services, verifier);
   const { nonces } = cards;
   const signedIn = requireUser(services);

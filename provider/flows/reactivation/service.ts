@@ -221,7 +221,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
           state: 'phone',
           binding,
           userId,
-          data: { mobile, cardNumber: String(data.cardNumber), ...(data.upstream ? { upstream: String(data.upstream) } : {}), ...(previousMobile ? { previousMobile } : {}) },
+          data: { mobile, cardNumber: String(data.cardNumber), ...(typeof data.upstream === 'string' && data.upstream ? { upstream: data.upstream } : {}), ...(previousMobile ? { previousMobile } : {}) },
           ttlSeconds: FLOW_TTL_SECONDS,
         });
         const sent = await phone.startPhoneVerification(trx, user, mobile, localeOf(user, r.locale), { again: true });

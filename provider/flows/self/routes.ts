@@ -35,7 +35,7 @@ function loginUrl(returnTo: string, extra: Record<string, string> = {}) {
   return `/self/login?${new URLSearchParams({ return_to: returnTo, ...extra })}`;
 }
 
-export function selfRoutes({ config, db, users, provider }: SelfDeps): Router {
+export function selfRoutes({ config, provider }: SelfDeps): Router {
   const router = new Router();
 
   router.get('/self/login', async (ctx) => {
@@ -53,7 +53,7 @@ export function selfRoutes({ config, db, users, provider }: SelfDeps): Router {
       code_challenge_method: 'S256',
     });
     for (const p of ['prompt', 'max_age', 'acr_values', 'ui_locales', 'login_hint'] as const) {
-      if (typeof ctx.query[p] === 'string') params.set(p, ctx.query[p] as string);
+      if (typeof ctx.query[p] === 'string') params.set(p, ctx.query[p]);
     }
     ctx.redirect(`/auth?${params}`);
   });

@@ -44,6 +44,10 @@ export async function body(ctx: Context): Promise<Record<string, unknown>> {
   return parsed;
 }
 
+/** A field shown back in its form: its text, repeated values joined; a JSON body's object shows as nothing. */
+export const fieldText = (v: unknown): string =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : Array.isArray(v) ? v.join(',') : '';
+
 /** The same for the query string, on every route (pages, APIs and the protocol's own). */
 export function refuseNulInQuery() {
   return async (ctx: Context, next: () => Promise<unknown>) => {
