@@ -11,7 +11,7 @@ import { has } from '../helpers/components.ts';
 import { loadConfig } from '../../provider/app/settings.ts';
 import { createServices } from '../../provider/app/server.ts';
 import { generateUsername } from '../../provider/domain/accounts/usernames.ts';
-import { importCustomersCommand, importInvitationsCommand, registrationsCommand, renameInvitationCommand } from '../../provider/app/cli/registrations.ts';
+import { importCustomersCommand, importInvitationsCommand, registrationsCommand, renameInvitationCommand } from '../../provider/app/cli/commands/registrations.ts';
 
 const CLASS_10A = 'Vorname;Nachname;Klasse;E-Mail\nMax;Müller;10a;\nLea;;10a;lea@example.de\n"Max";"Müller";"10a";\nZoë;Ölçer;10a;not-an-address\nAnna;Müller;10a;anna@example.de\n';
 const CONFIG = { NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', ISSUER: 'https://id.school.example' };

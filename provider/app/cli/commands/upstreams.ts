@@ -4,10 +4,10 @@
 // strict CSP without asking another site.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Services } from '../server.ts';
+import type { Services } from '../../server.ts';
 import type { CommandOutput } from './registrations.ts';
-import { addUpstream, listUpstreams, removeUpstream, UPSTREAM_USES, type UpstreamInput } from '../../domain/upstreams/repository.ts';
-import { upstreamSecretBox } from '../../domain/upstreams/secret-box.ts';
+import { addUpstream, listUpstreams, removeUpstream, UPSTREAM_USES, type UpstreamInput } from '../../../domain/upstreams/repository.ts';
+import { upstreamSecretBox } from '../../../domain/upstreams/secret-box.ts';
 
 export const UPSTREAMS_USAGE = [
   'usage: idp upstreams add --slug SLUG --name "My Bank" --issuer URL --client-id ID [--client-secret S] [--scope "openid profile"]',

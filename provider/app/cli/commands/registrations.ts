@@ -2,14 +2,14 @@
 // records, and the review queue. Each returns what to print and whether it succeeded; provider/app/cli.ts prints it.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Services } from '../server.ts';
-import { isLocale } from '../../platform/web/i18n.ts';
-import { importInvitations } from '../../domain/invitations/import.ts';
-import { renderSheet } from '../../domain/invitations/sheet.ts';
-import { importCustomers } from '../../domain/customers/customers.ts';
-import { formatReport } from '../../domain/imports/report.ts';
-import { audit } from '../../platform/audit.ts';
-import { createRegistrationService } from '../../flows/registration/service.ts';
+import type { Services } from '../../server.ts';
+import { isLocale } from '../../../platform/web/i18n.ts';
+import { importInvitations } from '../../../domain/invitations/import.ts';
+import { renderSheet } from '../../../domain/invitations/sheet.ts';
+import { importCustomers } from '../../../domain/customers/customers.ts';
+import { formatReport } from '../../../domain/imports/report.ts';
+import { audit } from '../../../platform/audit.ts';
+import { createRegistrationService } from '../../../flows/registration/service.ts';
 
 export interface CommandOutput {
   stdout: string;
