@@ -2,7 +2,9 @@
 // records, and the review queue. Each returns what to print and whether it succeeded; provider/app/cli.ts prints it.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Services } from '../../server.ts';
+import type { Services } from '../../services.ts';
+import { print, type CommandContext, type CommandOutput } from '../context.ts';
+import { action, type CommandSpec } from '../spec.ts';
 import { isLocale } from '../../../platform/web/i18n.ts';
 import { importInvitations } from '../../../domain/invitations/import.ts';
 import { renderSheet } from '../../../domain/invitations/sheet.ts';
@@ -10,12 +12,6 @@ import { importCustomers } from '../../../domain/customers/customers.ts';
 import { formatReport } from '../../../domain/imports/report.ts';
 import { audit } from '../../../platform/audit.ts';
 import { createRegistrationService } from '../../../flows/registration/service.ts';
-
-export interface CommandOutput {
-  stdout: string;
-  stderr?: string;
-  ok: boolean;
-}
 
 type Deps = Pick<Services, 'config' | 'db' | 'users' | 'hasher' | 'tokens'>;
 
@@ -72,3 +68,25 @@ export async function registrationsCommand(s: Deps, action: string, id: string |
   }
   return { stdout: '', stderr: 'usage: idp registrations list | approve ID [--username NEW] | reject ID [--reason TEXT]\n', ok: false };
 }
+
+export const registrations: CommandSpec<CommandContext> = {
+  summary: 'registrations waiting for review: list, approve, reject',
+  subcommands: {
+    list: action({
+      summary: 'Lists the registrations with corrected names waiting for review.',
+      run: async (_input, { io, services }: CommandContext) => print(io, await registrationsCommand(await services(), 'list', undefined, {})),
+    }),
+    approve: action({
+      summary: 'Approves a registration and mails the activation link.',
+      args: ['ID'],
+      options: { username: { type: 'string', arg: 'NEW', help: 'another username than the one derived from the corrected names' } },
+      run: async ({ values, args: [id] }, { io, services }: CommandContext) => print(io, await registrationsCommand(await services(), 'approve', id, values)),
+    }),
+    reject: action({
+      summary: 'Rejects a registration; the person is mailed.',
+      args: ['ID'],
+      options: { reason: { type: 'string', arg: 'TEXT', help: 'the reason given in the mail' } },
+      run: async ({ values, args: [id] }, { io, services }: CommandContext) => print(io, await registrationsCommand(await services(), 'reject', id, values)),
+    }),
+  },
+};

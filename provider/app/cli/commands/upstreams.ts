@@ -4,8 +4,9 @@
 // strict CSP without asking another site.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Services } from '../../server.ts';
-import type { CommandOutput } from './registrations.ts';
+import type { Services } from '../../services.ts';
+import { print, type CommandContext, type CommandOutput } from '../context.ts';
+import { action, type CommandSpec } from '../spec.ts';
 import { addUpstream, listUpstreams, removeUpstream, UPSTREAM_USES, type UpstreamInput } from '../../../domain/upstreams/repository.ts';
 import { upstreamSecretBox } from '../../../domain/upstreams/secret-box.ts';
 
@@ -87,3 +88,39 @@ export async function upstreamsCommand(s: Pick<Services, 'config' | 'db'>, actio
     ok: true,
   };
 }
+
+/** Upstream OpenID providers (a bank, a government login): upstreams.ts. */
+export const upstreams: CommandSpec<CommandContext> = {
+  summary: 'upstream OpenID providers: add, list, remove',
+  subcommands: {
+    add: action({
+      summary: 'Adds an upstream provider; asks for the client secret when not given, and keeps it encrypted.',
+      options: {
+        slug: { type: 'string', arg: 'S', help: 'short name in URLs: lower-case letters, digits, dashes' },
+        name: { type: 'string', arg: 'N', help: 'name on the buttons ("Log in with N")' },
+        issuer: { type: 'string', arg: 'URL', help: 'the upstream issuer (https; http only on 127.0.0.1/localhost)' },
+        'client-id': { type: 'string', arg: 'ID', help: 'our client_id at the upstream' },
+        'client-secret': { type: 'string', arg: 'S', help: 'our client secret there (better typed when asked)' },
+        scope: { type: 'string', arg: '"openid profile"', help: 'the scopes asked (default "openid profile email")' },
+        'subject-claim': { type: 'string', arg: 'sub|email|national_number', help: 'the claim that recognises the person' },
+        use: { type: 'string', arg: 'login,link,reactivation', help: 'where it is offered (default all three)' },
+        logo: { type: 'string', arg: 'FILE|URL', help: 'logo on the buttons, stored as a data: URI' },
+        'acr-from-upstream': { type: 'boolean', help: "ID tokens carry the upstream's acr instead of urn:belid:acr:fed" },
+        'trust-national-number': { type: 'boolean', help: 'a national number it states logs into the card-linked account without a link (full trust: see README)' },
+      },
+      async run({ values }, { io, cwd, services }: CommandContext) {
+        const logo = values.logo === undefined || /^https?:\/\//.test(values.logo) ? values.logo : path.resolve(cwd, values.logo);
+        print(io, await upstreamsCommand(await services(), 'add', undefined, { ...values, logo }, () => io.ask('Client secret: ')));
+      },
+    }),
+    list: action({
+      summary: 'Lists the upstream providers (never their secrets).',
+      run: async (_input, { io, services }: CommandContext) => print(io, await upstreamsCommand(await services(), 'list', undefined, {}, () => io.ask(''))),
+    }),
+    remove: action({
+      summary: 'Removes an upstream provider and the identities linked at it.',
+      args: ['SLUG'],
+      run: async ({ args: [slug] }, { io, services }: CommandContext) => print(io, await upstreamsCommand(await services(), 'remove', slug, {}, () => io.ask(''))),
+    }),
+  },
+};
