@@ -5,7 +5,7 @@ import * as client from 'openid-client';
 import type { TestProvider } from './provider.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { discover } from './rp.ts';
-import { registrationVisits } from '../registration/visits.ts';
+import { registrationVisits } from '../flows/registration/visits.ts';
 import { eidRegistrationVisits, reactivationVisits, upstreamLinkVisit } from './flow-visits.ts';
 import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
 import { EMAIL_CHANGE_PURPOSE } from '../../provider/domain/accounts/email-change.ts';
