@@ -68,7 +68,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['../*', '!../platform', '../platform/*', '!../platform/errors.ts'],
+              group: [...['app', 'domain', 'methods', 'oidc', 'flows'].flatMap((l) => [`**/${l}/**`, `../${l}/*`]), '**/platform/*', '!**/platform/errors.ts'],
               message: 'provider/eid/ is a library (belid/eid): it needs nothing of the provider but its errors.',
             },
           ],
