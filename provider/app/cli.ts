@@ -49,9 +49,21 @@ const ownCommands = {
   start: {
     summary: 'migrates the database and serves (on the embedded one: owns DATA_DIR and runs the other commands)',
     action: action({
-      summary: 'Migrates the database and serves. On the embedded database this process owns DATA_DIR: a second start is refused, and the other idp commands run through it.',
+      summary:
+        'Migrates the database and serves. On the embedded database this process owns DATA_DIR: a second start is refused, and the other idp commands run through it.',
       async run(_input, { config, io }: { config: Config; io: Io }) {
-        await start(config, io, (services) => (args, remoteIo, cwd) => runCommand(args[0] ?? '', args.slice(1), { config: services.config, io: remoteIo, cwd, db: async () => services.db, services: async () => services }));
+        await start(
+          config,
+          io,
+          (services) => (args, remoteIo, cwd) =>
+            runCommand(args[0] ?? '', args.slice(1), {
+              config: services.config,
+              io: remoteIo,
+              cwd,
+              db: async () => services.db,
+              services: async () => services,
+            }),
+        );
       },
     }),
   },

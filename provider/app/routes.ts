@@ -41,7 +41,11 @@ export interface Mount {
 export const ROUTERS: readonly Mount[] = [
   { kind: 'api', router: ({ services }) => notificationApi(services) },
   { kind: 'api', router: ({ services, eid }) => reactivationApi(services, eid) },
-  { kind: 'page', router: ({ services, authenticator }) => loginRoutes({ config: services.config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(services.db, 'login') }) },
+  {
+    kind: 'page',
+    router: ({ services, authenticator }) =>
+      loginRoutes({ config: services.config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(services.db, 'login') }),
+  },
   { kind: 'page', router: () => languageRoutes() },
   { kind: 'page', router: ({ services }) => selfRoutes(services) },
   { kind: 'page', router: ({ services }) => accountRoutes(services) },

@@ -34,7 +34,7 @@ async function clientNames(provider: Provider, ids: Iterable<string>): Promise<M
   const names = new Map<string, string>();
   for (const id of new Set(ids)) {
     const c = await provider.Client.find(id);
-    names.set(id, (c?.clientName) ?? id);
+    names.set(id, c?.clientName ?? id);
   }
   return names;
 }
@@ -42,7 +42,10 @@ async function clientNames(provider: Provider, ids: Iterable<string>): Promise<M
 export async function listSessions(db: Db, provider: Provider, accountId: string, currentUid: string): Promise<AccountSession[]> {
   const rows: Row[] = await live(db, 'Session', accountId).select('id', 'uid', 'payload', 'expires_at');
   const sessions = rows.map((r) => ({ uid: r.uid!, p: payloadOf(r), expiresAt: r.expires_at ? new Date(r.expires_at) : null }));
-  const names = await clientNames(provider, sessions.flatMap((s) => Object.keys(s.p.authorizations ?? {})));
+  const names = await clientNames(
+    provider,
+    sessions.flatMap((s) => Object.keys(s.p.authorizations ?? {})),
+  );
   return sessions
     .map(({ uid, p, expiresAt }) => {
       const clients = Object.keys(p.authorizations ?? {});
@@ -65,11 +68,16 @@ export async function listConnectedApps(db: Db, provider: Provider, accountId: s
     const p = payloadOf(r);
     if (p.clientId === SELF_CLIENT_ID) continue;
     const scopes = byClient.get(p.clientId) ?? new Set<string>();
-    for (const s of String(p.openid?.scope ?? '').split(' ').filter(Boolean)) scopes.add(s);
+    for (const s of String(p.openid?.scope ?? '')
+      .split(' ')
+      .filter(Boolean))
+      scopes.add(s);
     byClient.set(p.clientId, scopes);
   }
   const names = await clientNames(provider, byClient.keys());
-  return [...byClient].map(([clientId, scopes]) => ({ clientId, name: names.get(clientId)!, scopes: [...scopes] })).sort((a, b) => a.name.localeCompare(b.name));
+  return [...byClient]
+    .map(([clientId, scopes]) => ({ clientId, name: names.get(clientId)!, scopes: [...scopes] }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 async function revokeGrants(db: Db, grantIds: string[]): Promise<void> {
@@ -86,7 +94,12 @@ export async function revokeSession(db: Db, accountId: string, uid: string): Pro
   const row: Row | undefined = await db('oidc_models').where({ model: 'Session', account_id: accountId, uid }).first('id', 'uid', 'payload', 'expires_at');
   if (!row) return false;
   const authorizations = (payloadOf(row).authorizations ?? {}) as Record<string, { grantId?: string }>;
-  await revokeGrants(db, Object.values(authorizations).map((a) => a.grantId).filter((g): g is string => Boolean(g)));
+  await revokeGrants(
+    db,
+    Object.values(authorizations)
+      .map((a) => a.grantId)
+      .filter((g): g is string => Boolean(g)),
+  );
   await new (createAdapterFactory(db))('Session').destroy(row.id);
   return true;
 }

@@ -163,7 +163,11 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
         if (value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('first_party must be a boolean');
         if (!ctx) return;
         if (value === true) throw new errors.InvalidClientMetadata('first_party is set by staff (idp clients), not by registration');
-        if (String(metadata.scope ?? '').split(' ').some((s) => (API_SCOPES as readonly string[]).includes(s))) {
+        if (
+          String(metadata.scope ?? '')
+            .split(' ')
+            .some((s) => (API_SCOPES as readonly string[]).includes(s))
+        ) {
           throw new errors.InvalidClientMetadata(`${API_SCOPES.join(', ')} is given by staff (idp clients), not by registration`);
         }
       },
@@ -198,9 +202,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
           return { audience: resource, scope, accessTokenTTL: config.accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
         },
       },
-      registration: config.initialAccessToken
-        ? { enabled: true, initialAccessToken: config.initialAccessToken }
-        : { enabled: false },
+      registration: config.initialAccessToken ? { enabled: true, initialAccessToken: config.initialAccessToken } : { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx, form) {

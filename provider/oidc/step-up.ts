@@ -32,7 +32,9 @@ export function eidStepUpPolicy() {
     new interactionPolicy.Check(EID_REQUIRED, 'the client requires an eID login', (ctx) => {
       const { oidc } = ctx;
       if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      return asksForEid(oidc.params as Record<string, unknown>) && oidc.acr !== ACR.eid ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      return asksForEid(oidc.params as Record<string, unknown>) && oidc.acr !== ACR.eid
+        ? interactionPolicy.Check.REQUEST_PROMPT
+        : interactionPolicy.Check.NO_NEED_TO_PROMPT;
     }),
   );
   return policy;

@@ -22,7 +22,7 @@ async function auditedIp(forwardedFor?: string): Promise<string> {
   return row.ip as string;
 }
 
-it("takes the address the proxy appended, not the one the client wrote before it", async () => {
+it('takes the address the proxy appended, not the one the client wrote before it', async () => {
   expect(await auditedIp('1.1.1.1, 203.0.113.9')).toBe('203.0.113.9');
   expect(await auditedIp('203.0.113.10')).toBe('203.0.113.10');
   expect(await auditedIp()).toBe('127.0.0.1');

@@ -33,7 +33,11 @@ describe('the embedded database has one owner', { timeout: 180_000 }, () => {
     const context = await browser.newContext();
     try {
       const rp = await discover(issuer, client.id, client.secret);
-      const { tokens } = await login(await context.newPage(), rp, { redirectUri: `${callback.url}/cb`, identifier: 'alice', password: 'correct horse battery staple' });
+      const { tokens } = await login(await context.newPage(), rp, {
+        redirectUri: `${callback.url}/cb`,
+        identifier: 'alice',
+        password: 'correct horse battery staple',
+      });
       return tokens.claims();
     } finally {
       await context.close();
@@ -46,7 +50,11 @@ describe('the embedded database has one owner', { timeout: 180_000 }, () => {
     let sub: string;
     try {
       // The password is asked by the serving process and typed at the command's terminal (here: its stdin).
-      const user = await runCli(['users', 'create', '--username', 'alice', '--email', 'alice@example.org', '--role', 'admin'], env, 'correct horse battery staple\n');
+      const user = await runCli(
+        ['users', 'create', '--username', 'alice', '--email', 'alice@example.org', '--role', 'admin'],
+        env,
+        'correct horse battery staple\n',
+      );
       expect(user.code, user.stderr).toBe(0);
       sub = /Created user alice \(sub (\S+)\)/.exec(user.stdout)?.[1] ?? 'none';
       const created = await runCli(['clients', 'create', '--name', 'My app', '--redirect-uri', `${callback.url}/cb`, '--first-party'], env);
@@ -68,7 +76,7 @@ describe('the embedded database has one owner', { timeout: 180_000 }, () => {
     }
   });
 
-  it('refuses a second start on the same folder, naming the serving process; its socket is the owner\'s only', async () => {
+  it("refuses a second start on the same folder, naming the serving process; its socket is the owner's only", async () => {
     const first = await spawnProvider(env);
     try {
       const again = await runCli(['start'], { ...env, PORT: String(await freePort()) });
@@ -85,7 +93,10 @@ describe('the embedded database has one owner', { timeout: 180_000 }, () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid;
     writeFileSync(path.join(dataDir, 'belid.lock'), JSON.stringify({ pid: dead, role: 'serve', what: 'idp start' }));
     // Whichever takes the folder first, the other waits: the command for the socket, the start for the command.
-    const [p, user] = await Promise.all([spawnProvider(env), runCli(['users', 'create', '--username', 'bob', '--password', 'correct horse battery staple'], env)]);
+    const [p, user] = await Promise.all([
+      spawnProvider(env),
+      runCli(['users', 'create', '--username', 'bob', '--password', 'correct horse battery staple'], env),
+    ]);
     try {
       expect(user.code, user.stderr).toBe(0);
       expect((await runCli(['users', 'show', 'bob', '--json'], env)).stdout).toContain('"status": "active"');

@@ -65,7 +65,11 @@ describe.skipIf(!(has('postgres') && has('chromium')))('two provider processes o
     const page = await (await browser.newContext()).newPage();
     const res = await authorize(page, onB, { redirectUri: `${rp.url}/cb`, identifier: 'els.maes', password: 'a long enough password' });
     expect(new URL(page.url()).origin).toBe(rp.url);
-    const tokens = await client.authorizationCodeGrant(onB, res.callback!, { pkceCodeVerifier: res.verifier, expectedState: res.state, expectedNonce: res.nonce });
+    const tokens = await client.authorizationCodeGrant(onB, res.callback!, {
+      pkceCodeVerifier: res.verifier,
+      expectedState: res.state,
+      expectedNonce: res.nonce,
+    });
     const info = await client.fetchUserInfo(onB, tokens.access_token, tokens.claims()!.sub);
     expect(info.preferred_username).toBe('els.maes');
   });
@@ -84,7 +88,11 @@ describe.skipIf(!(has('postgres') && has('chromium')))('two provider processes o
     const onB = await configOn(b.url);
     const page = await (await browser.newContext()).newPage();
     const res = await authorize(page, onB, { redirectUri: `${rp.url}/cb`, identifier: 'els@example.be', password: 'a long enough password' });
-    const tokens = await client.authorizationCodeGrant(onB, res.callback!, { pkceCodeVerifier: res.verifier, expectedState: res.state, expectedNonce: res.nonce });
+    const tokens = await client.authorizationCodeGrant(onB, res.callback!, {
+      pkceCodeVerifier: res.verifier,
+      expectedState: res.state,
+      expectedNonce: res.nonce,
+    });
     expect(newKids).toContain(decodeProtectedHeader(tokens.id_token!).kid);
     await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${a.url}/jwks`)), { issuer: env.ISSUER });
   });
@@ -94,7 +102,13 @@ describe.skipIf(!(has('postgres') && has('chromium')))('two provider processes o
     const page = await (await browser.newContext()).newPage();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
-    const url = client.buildAuthorizationUrl(onB, { redirect_uri: `${rp.url}/cb`, scope: 'openid', state, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(onB, {
+      redirect_uri: `${rp.url}/cb`,
+      scope: 'openid',
+      state,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
     await page.goto(url.href);
     expect(await page.locator('#password').count()).toBe(1);
 

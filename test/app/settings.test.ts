@@ -8,7 +8,14 @@ import { runCli } from '../helpers/provider.ts';
 describe('settings', () => {
   it('has defaults that work on a laptop', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, issuerUrl: 'http://localhost:3000', dataDir: './data', databaseUrl: undefined, production: false, loginIdentifier: 'username_or_email' });
+    expect(c).toMatchObject({
+      port: 3000,
+      issuerUrl: 'http://localhost:3000',
+      dataDir: './data',
+      databaseUrl: undefined,
+      production: false,
+      loginIdentifier: 'username_or_email',
+    });
     expect(c.eidCaIssuersHosts).toEqual(['certs.eid.belgium.be', 'crt.eidpki.belgium.be']);
     expect(loadConfig({ EID_CA_ISSUERS_HOSTS: 'none' }).eidCaIssuersHosts).toEqual([]);
     expect(loadConfig({ EID_CA_ISSUERS_HOSTS: ' Certs.EID.Belgium.be ,' }).eidCaIssuersHosts).toEqual(['certs.eid.belgium.be']);
@@ -38,7 +45,9 @@ describe('settings', () => {
   });
 
   it('requires every secret and an issuer in production', () => {
-    const secrets = Object.values(settings).filter((s) => 'secret' in s && s.secret).map((s) => s.env);
+    const secrets = Object.values(settings)
+      .filter((s) => 'secret' in s && s.secret)
+      .map((s) => s.env);
     expect(secrets).toContain('COOKIE_KEYS');
     try {
       loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.be' });
@@ -49,7 +58,9 @@ describe('settings', () => {
       expect(problems).toContain('TRUST_PROXY=true is required when NODE_ENV=production');
     }
     const env = Object.fromEntries(secrets.map((name) => [name, 's'.repeat(48)]));
-    expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.be', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail.example.be', ...env })).toThrowError(/ISSUER must be an https URL/);
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.be', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail.example.be', ...env }),
+    ).toThrowError(/ISSUER must be an https URL/);
     const ok = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.be', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail.example.be', ...env });
     expect(ok.production).toBe(true);
   });
@@ -70,7 +81,9 @@ describe('settings', () => {
       }
     };
     const token = 'short-token';
-    expect(problems({ IDP_INITIAL_ACCESS_TOKEN: token })).toBe('Invalid configuration:\n  - IDP_INITIAL_ACCESS_TOKEN (value not shown): must be at least 16 characters');
+    expect(problems({ IDP_INITIAL_ACCESS_TOKEN: token })).toBe(
+      'Invalid configuration:\n  - IDP_INITIAL_ACCESS_TOKEN (value not shown): must be at least 16 characters',
+    );
     const message = problems({ COOKIE_KEYS: 'cookie-key-too-short', DATABASE_URL: 'postgres//user:pa55word@db', SMTP_URL: 'smtp//user:pa55word@mail' });
     for (const name of ['COOKIE_KEYS', 'DATABASE_URL', 'SMTP_URL']) expect(message).toContain(`  - ${name} (value not shown): `);
     expect(message).not.toMatch(/cookie-key-too-short|pa55word/);

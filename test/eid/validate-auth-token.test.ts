@@ -184,7 +184,13 @@ describe('validateEidAuthToken refuses, each check with its own code', () => {
 
   it('an origin that is not an https (or loopback http) origin, and a missing nonce', async () => {
     const token = await makeToken(card, { algorithm: 'ES384' });
-    for (const origin of ['http://login.example.be', 'https://login.example.be/', 'https://login.example.be/path', 'login.example.be', 'http://localhost.example.be']) {
+    for (const origin of [
+      'http://login.example.be',
+      'https://login.example.be/',
+      'https://login.example.be/path',
+      'login.example.be',
+      'http://localhost.example.be',
+    ]) {
       await expectCode(validate(token, { origin }), 'origin_invalid');
     }
     await expectCode(validate(token, { nonce: '' }), 'nonce_invalid');

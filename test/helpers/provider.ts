@@ -9,7 +9,6 @@ import { freePort } from './ports.ts';
 
 export { freePort };
 
-
 export interface TestProvider extends RunningServer {
   issuer: string;
   db: Db;
@@ -17,7 +16,11 @@ export interface TestProvider extends RunningServer {
 }
 
 /** A provider on `kind` with test-friendly settings (cheap argon2 unless overridden); `env` overrides settings. */
-export async function startTestProvider(kind: DbKind = 'pglite', env: Record<string, string> = {}, shared?: { db: Db; databaseUrl: string | undefined }): Promise<TestProvider> {
+export async function startTestProvider(
+  kind: DbKind = 'pglite',
+  env: Record<string, string> = {},
+  shared?: { db: Db; databaseUrl: string | undefined },
+): Promise<TestProvider> {
   const { db, databaseUrl } = shared ?? (await testDb(kind));
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;

@@ -17,7 +17,12 @@ describe('access tokens for configured APIs', () => {
 
   beforeAll(async () => {
     idp = await startTestProvider('pglite', { RESOURCE_SERVERS: `${API},https://other.example.be` });
-    const c = await createClient(idp.services.provider(), { name: 'Alert sender', redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'], scope: 'notifications:send' });
+    const c = await createClient(idp.services.provider(), {
+      name: 'Alert sender',
+      redirectUris: ['https://unused.invalid/'],
+      grants: ['client_credentials'],
+      scope: 'notifications:send',
+    });
     clientId = c.client_id;
     machine = await discover(idp.issuer, c.client_id, c.client_secret);
   });
@@ -34,12 +39,18 @@ describe('access tokens for configured APIs', () => {
     expect(payload).toMatchObject({ client_id: clientId, sub: clientId, scope: 'notifications:send' });
     expect(payload.exp! - payload.iat!).toBe(600);
     // Another API does not accept it.
-    await expect(jwtVerify(tokens.access_token, jwks, { issuer: idp.issuer, audience: 'https://other.example.be' })).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+    await expect(jwtVerify(tokens.access_token, jwks, { issuer: idp.issuer, audience: 'https://other.example.be' })).rejects.toMatchObject({
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
     expect(await storedTokens()).toBe(before);
   });
 
   it('gives the API scope only to a client registered with it', async () => {
-    const c = await createClient(idp.services.provider(), { name: 'Another machine', redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'] });
+    const c = await createClient(idp.services.provider(), {
+      name: 'Another machine',
+      redirectUris: ['https://unused.invalid/'],
+      grants: ['client_credentials'],
+    });
     const other = await discover(idp.issuer, c.client_id, c.client_secret);
     // Registered without a scope, it may ask for the OpenID scopes only (#16).
     await expect(client.clientCredentialsGrant(other, { resource: API, scope: 'notifications:send' })).rejects.toMatchObject({ error: 'invalid_scope' });

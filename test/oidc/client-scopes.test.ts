@@ -19,7 +19,8 @@ describe('API scopes', () => {
   });
   afterAll(() => idp?.close());
 
-  const machineToken = async (clientId: string, secret: string) => client.clientCredentialsGrant(await discover(idp.issuer, clientId, secret), { scope: 'notifications:send' });
+  const machineToken = async (clientId: string, secret: string) =>
+    client.clientCredentialsGrant(await discover(idp.issuer, clientId, secret), { scope: 'notifications:send' });
 
   it('are refused to a client created without --scope', async () => {
     const c = await createClient(idp.services.provider(), { name: 'Report app', redirectUris: [REDIRECT], grants: ['client_credentials'] });
@@ -42,7 +43,13 @@ describe('API scopes', () => {
     const c = await createClient(idp.services.provider(), { name: 'Alert portal', redirectUris: [REDIRECT], scope: 'openid notifications:send' });
     const agent = new Agent(idp.url);
     const rp = await discover(idp.issuer, c.client_id, c.client_secret);
-    const url = client.buildAuthorizationUrl(rp, { redirect_uri: REDIRECT, scope: 'openid notifications:send', state: 's', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(rp, {
+      redirect_uri: REDIRECT,
+      scope: 'openid notifications:send',
+      state: 's',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const login = await agent.go(url.href);
     const consent = await agent.submitLogin(login, 'an.claes', 'a long enough password');
     expect(text(consent.html)).toContain('to send you notifications in its name');

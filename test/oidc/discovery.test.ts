@@ -30,7 +30,11 @@ describe.each([
   afterAll(() => idp?.close());
 
   it('names only URLs under ISSUER, whatever Host and X-Forwarded-Host say, and may be cached', async () => {
-    const res = await get(`${idp.url}/.well-known/openid-configuration`, { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' });
+    const res = await get(`${idp.url}/.well-known/openid-configuration`, {
+      host: 'evil.example',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-proto': 'https',
+    });
     expect(res.status).toBe(200);
     const doc = JSON.parse(res.body) as Record<string, unknown>;
     const urls = Object.entries(doc).filter(([, v]) => typeof v === 'string' && /^https?:/.test(v));
@@ -54,7 +58,8 @@ describe('response types', () => {
     await hybrid?.close();
   });
 
-  const supported = async (p: TestProvider) => ((await (await fetch(`${p.url}/.well-known/openid-configuration`)).json()) as { response_types_supported: string[] }).response_types_supported;
+  const supported = async (p: TestProvider) =>
+    ((await (await fetch(`${p.url}/.well-known/openid-configuration`)).json()) as { response_types_supported: string[] }).response_types_supported;
 
   it('offers the authorization code flow only, and refuses an implicit or hybrid request', async () => {
     expect(await supported(idp)).toEqual(['code']);

@@ -14,7 +14,8 @@ describe('token introspection', () => {
   beforeAll(async () => {
     idp = await startTestProvider('pglite', { INTROSPECTION_CLIENTS: 'notifications-api' });
     const p = idp.services.provider();
-    const make = (name: string, clientId?: string) => createClient(p, { name, clientId, redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'] });
+    const make = (name: string, clientId?: string) =>
+      createClient(p, { name, clientId, redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'] });
     apps.owner = await make('Owner app');
     apps.other = await make('Other app');
     apps.api = await make('Notifications API', 'notifications-api');
@@ -25,7 +26,10 @@ describe('token introspection', () => {
   const introspect = async (as: string) => {
     const res = await fetch(`${idp.url}/token/introspection`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${apps[as]!.client_id}:${apps[as]!.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${apps[as]!.client_id}:${apps[as]!.client_secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: new URLSearchParams({ token }),
     });
     expect(res.status).toBe(200);

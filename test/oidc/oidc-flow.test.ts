@@ -84,7 +84,14 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
 
     const sub = tokens.claims()!.sub;
     const info = await client.fetchUserInfo(firstParty, tokens.access_token, sub);
-    expect(info).toMatchObject({ preferred_username: 'jan.peeters', email: 'jan@example.be', email_verified: true, given_name: 'Jan', family_name: 'Peeters', name: 'Jan Peeters' });
+    expect(info).toMatchObject({
+      preferred_username: 'jan.peeters',
+      email: 'jan@example.be',
+      email_verified: true,
+      given_name: 'Jan',
+      family_name: 'Peeters',
+      name: 'Jan Peeters',
+    });
 
     const active = await client.tokenIntrospection(firstParty, tokens.access_token);
     expect(active).toMatchObject({ active: true, sub, client_id: firstPartyId });
@@ -102,13 +109,23 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
     await expect(client.refreshTokenGrant(firstParty, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     expect((await client.tokenIntrospection(firstParty, tokens.access_token)).active).toBe(false);
 
-    const endSession = client.buildEndSessionUrl(firstParty, { id_token_hint: refreshed.id_token ?? tokens.id_token!, post_logout_redirect_uri: LOGOUT_REDIRECT });
+    const endSession = client.buildEndSessionUrl(firstParty, {
+      id_token_hint: refreshed.id_token ?? tokens.id_token!,
+      post_logout_redirect_uri: LOGOUT_REDIRECT,
+    });
     await page.goto(endSession.href);
     await page.click('button[name=logout][value=yes]');
     await page.waitForURL(`${LOGOUT_REDIRECT}**`);
 
     // Logged out: the next authorization asks for the password again.
-    await page.goto(client.buildAuthorizationUrl(firstParty, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).href);
+    await page.goto(
+      client.buildAuthorizationUrl(firstParty, {
+        redirect_uri: REDIRECT,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      }).href,
+    );
     expect(await page.locator('#password').isVisible()).toBe(true);
   });
 
@@ -142,7 +159,12 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
       const uid = /\/interaction\/([\w-]+)/.exec(new URL(r.url()).pathname)?.[1];
       if (uid) interactions.add(uid);
     });
-    const first = await login(page, firstParty, { redirectUri: REDIRECT, identifier: 'jan@example.be', password: 'correct horse battery staple', scope: 'openid email' });
+    const first = await login(page, firstParty, {
+      redirectUri: REDIRECT,
+      identifier: 'jan@example.be',
+      password: 'correct horse battery staple',
+      scope: 'openid email',
+    });
     expect(interactions.size).toBe(1);
     expect((await client.fetchUserInfo(firstParty, first.tokens.access_token, first.tokens.claims()!.sub)).email).toBe('jan@example.be');
 
@@ -197,7 +219,10 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
 
     const b = await authorize(page, firstParty, { redirectUri: REDIRECT });
     // Age the code past its 60-second lifetime.
-    await idp.db('oidc_models').where({ model: 'AuthorizationCode' }).update({ expires_at: new Date(Date.now() - 1000) });
+    await idp
+      .db('oidc_models')
+      .where({ model: 'AuthorizationCode' })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     await expect(
       client.authorizationCodeGrant(firstParty, b.callback!, { pkceCodeVerifier: b.verifier, expectedState: b.state, expectedNonce: b.nonce }),
     ).rejects.toMatchObject({ error: 'invalid_grant' });
@@ -232,7 +257,15 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
     context = await browser.newContext({ locale: 'fr-BE' });
     page = await context.newPage();
     const start = async (params: Record<string, string> = {}) => {
-      const res = await page.goto(client.buildAuthorizationUrl(firstParty, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256', ...params }).href);
+      const res = await page.goto(
+        client.buildAuthorizationUrl(firstParty, {
+          redirect_uri: REDIRECT,
+          scope: 'openid',
+          code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+          code_challenge_method: 'S256',
+          ...params,
+        }).href,
+      );
       return res!;
     };
     const res = await start();

@@ -11,7 +11,11 @@ describe('dynamic registration cap', () => {
   afterAll(() => idp?.close());
 
   const register = (metadata: object) =>
-    fetch(`${idp.url}/reg`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(metadata) });
+    fetch(`${idp.url}/reg`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(metadata),
+    });
   const clients = async () => Number((await idp.db('oidc_models').where({ model: 'Client' }).count('* as n').first())!.n);
 
   it('answers 429 past the allowance of the hour', async () => {
@@ -27,7 +31,11 @@ describe('dynamic registration cap', () => {
   });
 
   it('is no help to a caller without the token', async () => {
-    const res = await fetch(`${idp.url}/reg`, { method: 'POST', headers: { authorization: 'Bearer wrong-token-of-some-length', 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['https://rp.example.be/4'] }) });
+    const res = await fetch(`${idp.url}/reg`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer wrong-token-of-some-length', 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['https://rp.example.be/4'] }),
+    });
     expect(res.status).toBe(401);
   });
 });

@@ -15,4 +15,15 @@ import { upstreams } from './commands/upstreams.ts';
 
 export type { CommandContext };
 
-export const commands: Record<string, CommandSpec<CommandContext>> = { migrate, users, clients, keys, mail, orgs, invitations, customers, registrations, upstreams };
+export const commands: Record<string, CommandSpec<CommandContext>> = {
+  migrate,
+  users,
+  clients,
+  keys,
+  mail,
+  orgs,
+  invitations,
+  customers,
+  registrations,
+  upstreams,
+};

@@ -69,7 +69,10 @@ export async function runSpec<C>(name: string, spec: CommandSpec<C>, argv: strin
     const [sub, ...after] = argv;
     const chosen = sub === undefined ? undefined : spec.subcommands[sub];
     if (!chosen) {
-      const text = listing(`usage: idp ${name} <${Object.keys(spec.subcommands).join('|')}> [--help]\n\n${spec.summary}\n\nsubcommands:`, Object.entries(spec.subcommands));
+      const text = listing(
+        `usage: idp ${name} <${Object.keys(spec.subcommands).join('|')}> [--help]\n\n${spec.summary}\n\nsubcommands:`,
+        Object.entries(spec.subcommands),
+      );
       if (sub === undefined || sub === '--help' || sub === '-h') {
         if (sub === undefined) throw new UsageError(text.trimEnd());
         return io.out(text);
@@ -92,7 +95,9 @@ export async function runSpec<C>(name: string, spec: CommandSpec<C>, argv: strin
     const known = Object.entries(a.options ?? {}).map(([n, o]) => optionLine(n, o));
     const typed = /'(-[^']*)'/.exec((e as Error).message)?.[1] ?? '';
     const what = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `Unknown option '${typed}'` : `Option '${typed}' needs a value`;
-    throw new UsageError(`${what} for idp ${path}; ${known.length ? `its options are ${known.join(', ')}` : 'it takes no options'} (idp ${path} --help explains them).`);
+    throw new UsageError(
+      `${what} for idp ${path}; ${known.length ? `its options are ${known.join(', ')}` : 'it takes no options'} (idp ${path} --help explains them).`,
+    );
   }
   const expected = a.args ?? [];
   if (parsed.positionals.length !== expected.length) throw new UsageError(usageOf(path, a));

@@ -56,7 +56,9 @@ export async function start(config: Config, io: Io, run: (services: Awaited<Retu
     [
       '',
       `  Identity provider at ${where}  (discovery: ${where}/.well-known/openid-configuration)`,
-      embedded ? `  Database: embedded PostgreSQL in ${config.dataDir} (idp commands run through this process while it serves)` : '  Database: PostgreSQL (DATABASE_URL)',
+      embedded
+        ? `  Database: embedded PostgreSQL in ${config.dataDir} (idp commands run through this process while it serves)`
+        : '  Database: PostgreSQL (DATABASE_URL)',
       '',
       '  Create a first user and a client in another terminal:',
       '    npx idp users create --username alice --email alice@example.org --role admin',

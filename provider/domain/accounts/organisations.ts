@@ -14,7 +14,11 @@ export interface Organisation {
   createdAt: Date;
 }
 
-export const organisationName = z.string().trim().min(2, 'an organisation name has 2 to 200 characters').max(200, 'an organisation name has 2 to 200 characters');
+export const organisationName = z
+  .string()
+  .trim()
+  .min(2, 'an organisation name has 2 to 200 characters')
+  .max(200, 'an organisation name has 2 to 200 characters');
 
 const toOrganisation = (r: Record<string, unknown>): Organisation => ({
   id: r.id as string,
@@ -80,7 +84,10 @@ export async function memberIds(db: Knex, organisationId: string): Promise<strin
 }
 
 /** Members as staff see them, by username. */
-export async function membersOf(db: Knex, organisationId: string): Promise<{ id: string; username: string | null; email: string | null; given_name: string | null; family_name: string | null }[]> {
+export async function membersOf(
+  db: Knex,
+  organisationId: string,
+): Promise<{ id: string; username: string | null; email: string | null; given_name: string | null; family_name: string | null }[]> {
   return db('users as u')
     .join('organisation_members as m', 'm.user_id', 'u.id')
     .where('m.organisation_id', organisationId)

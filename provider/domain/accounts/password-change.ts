@@ -22,9 +22,7 @@ export interface PasswordChangeDeps {
 }
 
 export type PasswordChangeResult =
-  | { ok: true }
-  | { ok: false; problem: 'current_wrong' | 'rate_limited' }
-  | { ok: false; problem: 'policy'; failures: RuleFailure[] };
+  { ok: true } | { ok: false; problem: 'current_wrong' | 'rate_limited' } | { ok: false; problem: 'policy'; failures: RuleFailure[] };
 
 export function createPasswordChange({ config, db, users, hasher, tokens }: PasswordChangeDeps) {
   const policy = createPasswordPolicy(config);
@@ -33,7 +31,11 @@ export function createPasswordChange({ config, db, users, hasher, tokens }: Pass
 
   return {
     policy,
-    async change(user: User, input: { current: string; next: string }, o: { keepSessionUid: string; locale: Locale; ip?: string }): Promise<PasswordChangeResult> {
+    async change(
+      user: User,
+      input: { current: string; next: string },
+      o: { keepSessionUid: string; locale: Locale; ip?: string },
+    ): Promise<PasswordChangeResult> {
       // Counted before the check, atomically, so that parallel guesses cannot all pass as the first; the right
       // password gives its point back.
       if (!(await consumeWithin(limiter, user.id))) return { ok: false, problem: 'rate_limited' };

@@ -106,9 +106,7 @@ export function createPasswordPolicy(config: PasswordPolicyConfig): PasswordPoli
   return {
     rules: active.map((r) => ({ rule: r.rule, key: `password.rule.${r.rule}`, params: r.params })),
     check(password, context = {}) {
-      const failures = active
-        .filter((r) => !r.passes(password, context))
-        .map((r) => ({ rule: r.rule, key: `password.error.${r.rule}`, params: r.params }));
+      const failures = active.filter((r) => !r.passes(password, context)).map((r) => ({ rule: r.rule, key: `password.error.${r.rule}`, params: r.params }));
       return { ok: failures.length === 0, failures };
     },
   };

@@ -37,10 +37,7 @@ export type StartResult =
   | { ok: false; problem: 'unchanged' }
   | { ok: false; problem: 'rate_limited'; retryAfterSeconds: number };
 
-export type ConfirmResult =
-  | { status: 'ok'; number: string }
-  | { status: 'wrong'; triesLeft: number }
-  | { status: 'invalid' | 'used' | 'expired' | 'voided' };
+export type ConfirmResult = { status: 'ok'; number: string } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
 
 export function createPhoneVerification({ config, tokens, users }: PhoneVerificationDeps) {
   // Counted in the caller's transaction: on the embedded database a second connection would wait for this one.

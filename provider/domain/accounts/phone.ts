@@ -7,9 +7,7 @@ import examples from 'libphonenumber-js/mobile/examples';
 
 export type PhoneProblem = 'invalid' | 'not_mobile';
 
-export type PhoneParse =
-  | { ok: true; e164: string }
-  | { ok: false; problem: PhoneProblem; example: { national: string; international: string } };
+export type PhoneParse = { ok: true; e164: string } | { ok: false; problem: PhoneProblem; example: { national: string; international: string } };
 
 // A number that may be either (the USA, Canada, …) cannot be told apart and is accepted.
 const TEXTABLE = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE']);

@@ -141,7 +141,10 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
 
     /** Staff search: part of a username, an address or a name, case-insensitively. */
     async search(db: Knex, text: string, limit = 50): Promise<User[]> {
-      const like = `%${text.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const like = `%${text
+        .trim()
+        .toLowerCase()
+        .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       const rows = await db('users')
         .where((q) => {
           for (const column of ['username', 'email', 'given_name', 'family_name']) q.orWhereRaw(`lower(${column}) like ?`, [like]);
@@ -163,7 +166,9 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
     /** A new address, proven by its link: only verified addresses are stored (the old one served until now). */
     async setVerifiedEmail(db: Knex, id: string, email: string): Promise<void> {
       try {
-        await db('users').where({ id }).update({ email, email_unique_key: emailKey(email), email_verified: true, updated_at: new Date() });
+        await db('users')
+          .where({ id })
+          .update({ email, email_unique_key: emailKey(email), email_verified: true, updated_at: new Date() });
       } catch (e) {
         if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'This e-mail address is already used by another account', 409);
         throw e;

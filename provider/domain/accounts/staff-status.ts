@@ -16,7 +16,12 @@ export interface StaffActor {
 }
 
 /** Applies `action` to `user`; false when the account already was in that state. */
-export async function changeAccountStatus(deps: { db: Knex; users: UserRepository; tokens: TokenService }, user: User, action: StaffStatusAction, actor: StaffActor): Promise<boolean> {
+export async function changeAccountStatus(
+  deps: { db: Knex; users: UserRepository; tokens: TokenService },
+  user: User,
+  action: StaffStatusAction,
+  actor: StaffActor,
+): Promise<boolean> {
   const { db, users, tokens } = deps;
   const via = actor.userId ? {} : { via: 'cli' };
   if (action === 'unblock') {

@@ -6,7 +6,22 @@ import type { Knex } from 'knex';
 // Letters that a person transliterates to something else than the letter without its accent. The rest
 // (é, ç, ñ, …) lose their accent through Unicode decomposition.
 const TRANSLITERATIONS: Record<string, string> = {
-  ä: 'ae', ö: 'oe', ü: 'ue', ß: 'ss', ẞ: 'ss', æ: 'ae', œ: 'oe', ø: 'o', å: 'a', þ: 'th', ð: 'd', đ: 'd', ł: 'l', ı: 'i', ŀ: 'l', ĳ: 'ij',
+  ä: 'ae',
+  ö: 'oe',
+  ü: 'ue',
+  ß: 'ss',
+  ẞ: 'ss',
+  æ: 'ae',
+  œ: 'oe',
+  ø: 'o',
+  å: 'a',
+  þ: 'th',
+  ð: 'd',
+  đ: 'd',
+  ł: 'l',
+  ı: 'i',
+  ŀ: 'l',
+  ĳ: 'ij',
 };
 
 const MAX_PART = 30;
@@ -38,7 +53,9 @@ export function usernameBase(givenName: string, familyName: string): string {
 
 /** Names compared as a person means them: case, accents, punctuation and spacing do not count. */
 export function nameKey(name: string): string {
-  return transliterate(name).replace(/[^a-z0-9]+/g, ' ').trim();
+  return transliterate(name)
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 }
 
 /** `base`, or base2, base3, … — the first not in `taken` (lower-case). */

@@ -18,7 +18,9 @@ export interface Customer {
 export const normaliseCustomerNumber = (typed: string) => typed.toUpperCase().replace(/[\s.\-/]/g, '');
 
 export async function findCustomer(db: Knex, customerNumber: string, name: string): Promise<Customer | undefined> {
-  const row = (await db('customers').where({ customer_number: normaliseCustomerNumber(customerNumber) }).first()) as Customer | undefined;
+  const row = (await db('customers')
+    .where({ customer_number: normaliseCustomerNumber(customerNumber) })
+    .first()) as Customer | undefined;
   return row && row.name_key === nameKey(name) ? row : undefined;
 }
 
@@ -27,15 +29,29 @@ export async function linkCustomer(db: Knex, customerNumber: string, userId: str
 }
 
 const COLUMNS: Column[] = [
-  { key: 'customerNumber', names: ['customer number', 'customer_number', 'customer no', 'kundennummer', 'klantnummer', 'numéro de client', 'numero client', 'n° client'], required: true },
-  { key: 'name', names: ['name', 'family or company name', 'nachname/firmenname', 'nachname', 'firmenname', 'firma', 'naam', 'nom', 'company', 'family name'], required: true },
+  {
+    key: 'customerNumber',
+    names: ['customer number', 'customer_number', 'customer no', 'kundennummer', 'klantnummer', 'numéro de client', 'numero client', 'n° client'],
+    required: true,
+  },
+  {
+    key: 'name',
+    names: ['name', 'family or company name', 'nachname/firmenname', 'nachname', 'firmenname', 'firma', 'naam', 'nom', 'company', 'family name'],
+    required: true,
+  },
 ];
 
 const row = z.object({
   customerNumber: z
     .string()
     .transform(normaliseCustomerNumber)
-    .pipe(z.string().min(1, { message: 'the customer number is empty', abort: true }).max(40, 'the customer number is longer than 40 characters').regex(/^[A-Z0-9]+$/, 'the customer number may hold only letters and digits')),
+    .pipe(
+      z
+        .string()
+        .min(1, { message: 'the customer number is empty', abort: true })
+        .max(40, 'the customer number is longer than 40 characters')
+        .regex(/^[A-Z0-9]+$/, 'the customer number may hold only letters and digits'),
+    ),
   name: z.string().min(1, 'the name is empty').max(200, 'the name is longer than 200 characters'),
 });
 
@@ -51,7 +67,14 @@ export async function importCustomers(db: Knex, text: string, o: { partial: bool
   const store = (good: (z.output<typeof row> & { line: number })[]) =>
     db.transaction(async (trx) => {
       const known = new Map<string, string>(
-        (await trx('customers').whereIn('customer_number', good.map((g) => g.customerNumber)).select('customer_number', 'name')).map((c) => [c.customer_number, c.name]),
+        (
+          await trx('customers')
+            .whereIn(
+              'customer_number',
+              good.map((g) => g.customerNumber),
+            )
+            .select('customer_number', 'name')
+        ).map((c) => [c.customer_number, c.name]),
       );
       const now = new Date();
       const out: ImportedCustomer[] = [];
@@ -59,7 +82,10 @@ export async function importCustomers(db: Knex, text: string, o: { partial: bool
         const before = known.get(g.customerNumber);
         const change = before === undefined ? 'new' : before === g.name ? 'unchanged' : 'renamed';
         if (change === 'new') await trx('customers').insert({ customer_number: g.customerNumber, name: g.name, name_key: nameKey(g.name), imported_at: now });
-        else if (change === 'renamed') await trx('customers').where({ customer_number: g.customerNumber }).update({ name: g.name, name_key: nameKey(g.name), imported_at: now });
+        else if (change === 'renamed')
+          await trx('customers')
+            .where({ customer_number: g.customerNumber })
+            .update({ name: g.name, name_key: nameKey(g.name), imported_at: now });
         out.push({ line: g.line, customerNumber: g.customerNumber, name: g.name, change });
       }
       return out;

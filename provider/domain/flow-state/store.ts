@@ -25,7 +25,10 @@ export function createFlowStore(now: () => Date = () => new Date()) {
   const parse = <D>(row: any): Flow<D> => ({ ...row, data: fromJsonColumn<D>(row.data) });
 
   return {
-    async create<D extends Record<string, unknown>>(db: Knex, f: { type: string; state: string; binding: Binding; userId?: string | null; data?: D; ttlSeconds: number }): Promise<Flow<D>> {
+    async create<D extends Record<string, unknown>>(
+      db: Knex,
+      f: { type: string; state: string; binding: Binding; userId?: string | null; data?: D; ttlSeconds: number },
+    ): Promise<Flow<D>> {
       const row = {
         id: randomUUID(),
         type: f.type,
@@ -61,7 +64,14 @@ export function createFlowStore(now: () => Date = () => new Date()) {
     },
 
     /** Moves a flow from `from` to `to`; throws when another request moved it first. */
-    async transition<D extends Record<string, unknown>>(db: Knex, flow: Flow<D>, from: string, to: string, data?: Partial<D>, userId?: string | null): Promise<Flow<D>> {
+    async transition<D extends Record<string, unknown>>(
+      db: Knex,
+      flow: Flow<D>,
+      from: string,
+      to: string,
+      data?: Partial<D>,
+      userId?: string | null,
+    ): Promise<Flow<D>> {
       const merged = { ...flow.data, ...data } as D;
       const n = await db('self_service_flows')
         .where({ id: flow.id, state: from })

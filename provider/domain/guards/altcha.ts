@@ -44,7 +44,11 @@ export function createAltcha(db: Db, o: AltchaOptions): Captcha {
   /** True the first time a challenge is spent; expired records go at the same time. */
   async function spend(nonce: string, expiresAt: number): Promise<boolean> {
     await db('captcha_spent').where('expires_at', '<', new Date()).delete();
-    const inserted = await db('captcha_spent').insert({ id: nonce, expires_at: new Date(expiresAt * 1000) }).onConflict('id').ignore().returning('id');
+    const inserted = await db('captcha_spent')
+      .insert({ id: nonce, expires_at: new Date(expiresAt * 1000) })
+      .onConflict('id')
+      .ignore()
+      .returning('id');
     return inserted.length === 1;
   }
 

@@ -52,7 +52,7 @@ export function createLimiter(db: Db, o: LimiterOptions) {
 export type Limiter = ReturnType<typeof createLimiter>;
 
 /** Takes a point of `key`: the limiter's count, or undefined when `key` is over its limit (nothing else is caught). */
-export const consumeWithin = (l: Limiter, key: string): Promise<RateLimiterRes | undefined> => 
+export const consumeWithin = (l: Limiter, key: string): Promise<RateLimiterRes | undefined> =>
   l.consume(key).catch((e: unknown) => {
     if (isRateLimited(e)) return undefined;
     throw e;

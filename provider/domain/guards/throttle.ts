@@ -24,7 +24,8 @@ const COUNT_ONLY = 2 ** 31 - 1;
 const HOLD_MARGIN_SECONDS = 60;
 
 /** Another attempt for the same subject or address is being checked: this one was not, and may come back later. */
-export const tryAgain = (ms: number) => new AppError('try_again', 'Too many attempts at once: try again later', 429, { seconds: Math.max(1, Math.ceil(ms / 1000)) });
+export const tryAgain = (ms: number) =>
+  new AppError('try_again', 'Too many attempts at once: try again later', 429, { seconds: Math.max(1, Math.ceil(ms / 1000)) });
 
 export interface ThrottleOptions {
   /** Names the guarded step in the stored keys: 'login', 'recovery', 'activation_code', … */
@@ -89,7 +90,10 @@ export function clientAddressKey(ip: string): string {
   const [head = '', tail] = address.split('::');
   const groups = (part: string) => (part ? part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : []);
   const all = tail === undefined ? groups(head) : [...groups(head), ...Array(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
-  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 export function createThrottle(db: Db, o: ThrottleOptions): Throttle {

@@ -76,6 +76,8 @@ export function formatReport(report: ImportReport<unknown>, noun: string): { err
     const fix = report.errors.length === 1 ? 'the line above' : `the ${report.errors.length} lines above`;
     return { errors, summary: `Nothing imported: fix ${fix} and import the file again, or use --partial to import only the good rows.`, ok: false };
   }
-  const skipped = report.skippedLines.length ? ` Skipped (not imported): line${report.skippedLines.length > 1 ? 's' : ''} ${report.skippedLines.join(', ')}.` : '';
+  const skipped = report.skippedLines.length
+    ? ` Skipped (not imported): line${report.skippedLines.length > 1 ? 's' : ''} ${report.skippedLines.join(', ')}.`
+    : '';
   return { errors, summary: `Imported ${report.imported.length} ${noun}.${skipped}`, ok: true };
 }

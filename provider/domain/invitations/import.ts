@@ -11,7 +11,11 @@ import { importFile, type ImportReport } from '../imports/report.ts';
 
 const COLUMNS: Column[] = [
   { key: 'givenName', names: ['given name', 'given_name', 'first name', 'firstname', 'vorname', 'voornaam', 'prénom', 'prenom'], required: true },
-  { key: 'familyName', names: ['family name', 'family_name', 'last name', 'lastname', 'surname', 'nachname', 'familienname', 'achternaam', 'nom de famille', 'nom'], required: true },
+  {
+    key: 'familyName',
+    names: ['family name', 'family_name', 'last name', 'lastname', 'surname', 'nachname', 'familienname', 'achternaam', 'nom de famille', 'nom'],
+    required: true,
+  },
   { key: 'group', names: ['group', 'class', 'klasse', 'gruppe', 'klas', 'groep', 'classe', 'groupe'], required: true },
   { key: 'email', names: ['email', 'e-mail', 'mail', 'e-mail-adresse', 'courriel'], required: false },
 ];
@@ -48,7 +52,11 @@ export interface IssuedInvitation {
 
 const personKey = (given: string, family: string, group: string | null) => [given, family, group ?? ''].map(nameKey).join('|');
 
-export async function importInvitations(deps: { db: Knex; hasher: PasswordHasher }, text: string, o: { partial: boolean }): Promise<ImportReport<IssuedInvitation>> {
+export async function importInvitations(
+  deps: { db: Knex; hasher: PasswordHasher },
+  text: string,
+  o: { partial: boolean },
+): Promise<ImportReport<IssuedInvitation>> {
   const { db, hasher } = deps;
   const invited = new Map<string, string>(
     (await db('invitations').whereNot({ status: 'rejected' }).select('given_name', 'family_name', 'group_name', 'username')).map((i) => [
@@ -63,7 +71,16 @@ export async function importInvitations(deps: { db: Knex; hasher: PasswordHasher
     for (const r of good) {
       const username = await generateUsername(db, r.givenName, r.familyName, reserved);
       reserved.add(username);
-      issued.push({ id: randomUUID(), line: r.line, username, initialPassword: initialPassword(), givenName: r.givenName, familyName: r.familyName, group: r.group, email: r.email || null });
+      issued.push({
+        id: randomUUID(),
+        line: r.line,
+        username,
+        initialPassword: initialPassword(),
+        givenName: r.givenName,
+        familyName: r.familyName,
+        group: r.group,
+        email: r.email || null,
+      });
     }
     const hashes = await Promise.all(issued.map((i) => hasher.hash(normaliseInitialPassword(i.initialPassword))));
     const now = new Date();

@@ -35,8 +35,7 @@ export interface Invitation {
   updated_at: Date;
 }
 
-const parse = (row: any): Invitation | undefined =>
-  row && { ...row, pending_registration: fromJsonColumn(row.pending_registration) };
+const parse = (row: any): Invitation | undefined => row && { ...row, pending_registration: fromJsonColumn(row.pending_registration) };
 
 export const invitations = {
   async findById(db: Knex, id: string): Promise<Invitation | undefined> {
@@ -52,7 +51,12 @@ export const invitations = {
   },
 
   /** Moves an invitation from `from` only: a double click or a second reviewer changes nothing. */
-  async update(db: Knex, id: string, from: InvitationStatus[], changes: Partial<Omit<Invitation, 'id' | 'pending_registration'>> & { pending_registration?: PendingRegistration | null }): Promise<boolean> {
+  async update(
+    db: Knex,
+    id: string,
+    from: InvitationStatus[],
+    changes: Partial<Omit<Invitation, 'id' | 'pending_registration'>> & { pending_registration?: PendingRegistration | null },
+  ): Promise<boolean> {
     const row: Record<string, unknown> = { ...changes, updated_at: new Date() };
     if ('pending_registration' in changes) row.pending_registration = changes.pending_registration ? JSON.stringify(changes.pending_registration) : null;
     return (await db('invitations').where({ id }).whereIn('status', from).update(row)) === 1;

@@ -5,7 +5,9 @@ import type { Locale } from '../../platform/web/i18n.ts';
 import type { IssuedInvitation } from './import.ts';
 
 export function renderSheet(invitations: IssuedInvitation[], o: { locale: Locale; issuerUrl: string; activationTtl: number; now?: Date }): string {
-  const sorted = [...invitations].sort((a, b) => a.group.localeCompare(b.group) || a.familyName.localeCompare(b.familyName) || a.givenName.localeCompare(b.givenName));
+  const sorted = [...invitations].sort(
+    (a, b) => a.group.localeCompare(b.group) || a.familyName.localeCompare(b.familyName) || a.givenName.localeCompare(b.givenName),
+  );
   return render('invitations/sheet.njk', {
     locale: o.locale,
     invitations: sorted,

@@ -22,11 +22,17 @@ export function renderMail(template: string, locale: Locale, params: Record<stri
   const file = `mail/${template}.njk`;
   const context = { ...params, locale, t: (key: string, p?: Record<string, string | number>) => translate(locale, key, p) };
   // Line breaks in a subject would start new headers.
-  const subject = plain.render(file, { ...context, format: 'subject' }).replace(/\s+/g, ' ').trim();
+  const subject = plain
+    .render(file, { ...context, format: 'subject' })
+    .replace(/\s+/g, ' ')
+    .trim();
   if (!subject) throw new Error(`Mail template ${file} renders no subject`);
   return {
     subject,
-    text: `${plain.render(file, { ...context, format: 'text' }).replace(/\n{3,}/g, '\n\n').trim()}\n`,
+    text: `${plain
+      .render(file, { ...context, format: 'text' })
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()}\n`,
     html: html.render(file, { ...context, format: 'html', subject }).trim(),
   };
 }

@@ -95,7 +95,21 @@ async function insert(trx: Executor, m: NewMessage, now: Date): Promise<string> 
 export async function enqueueMail(trx: Executor, mail: MailRequest, now = new Date()): Promise<string> {
   if (!EMAIL.test(mail.to)) throw new AppError('mail_recipient_invalid', `Not an e-mail address: ${JSON.stringify(mail.to)}`, 500);
   const { subject, text, html } = renderMail(mail.template, mail.locale, mail.params ?? {});
-  return insert(trx, { channel: 'email', recipient: mail.to, subject, bodyText: text, bodyHtml: html, template: mail.template, locale: mail.locale, userId: mail.userId, reference: mail.reference }, now);
+  return insert(
+    trx,
+    {
+      channel: 'email',
+      recipient: mail.to,
+      subject,
+      bodyText: text,
+      bodyHtml: html,
+      template: mail.template,
+      locale: mail.locale,
+      userId: mail.userId,
+      reference: mail.reference,
+    },
+    now,
+  );
 }
 
 /** Stores an SMS for delivery; the caller has already written `text` in the recipient's language. */

@@ -17,7 +17,11 @@ export function createLogTransport(logger: Logger = defaultLog): Transport {
     async send(m) {
       // An SMS is short and its code is what a developer needs; of a mail, the links are.
       const content = m.channel === 'sms' ? { text: m.bodyText } : { subject: m.subject, links: m.bodyText.match(LINK_PATTERN) ?? [] };
-      logger.info('message not sent (no transport configured; /dev/messages shows it where served, see DEV_MAILBOX)', { channel: m.channel, to: m.recipient, ...content });
+      logger.info('message not sent (no transport configured; /dev/messages shows it where served, see DEV_MAILBOX)', {
+        channel: m.channel,
+        to: m.recipient,
+        ...content,
+      });
     },
   };
 }

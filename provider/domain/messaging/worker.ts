@@ -80,14 +80,20 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       const failed = permanent || m.attempts >= maxAttempts;
       const error = (e instanceof Error ? e.message : String(e)).slice(0, MAX_ERROR_LENGTH);
       const wait = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (m.attempts - 1));
-      await leased(m).update({ status: failed ? 'failed' : 'pending', locked_until: null, last_error: error, next_attempt_at: new Date(now().getTime() + wait) });
+      await leased(m).update({
+        status: failed ? 'failed' : 'pending',
+        locked_until: null,
+        last_error: error,
+        next_attempt_at: new Date(now().getTime() + wait),
+      });
       const fields = { id: m.id, channel: m.channel, attempt: m.attempts, error, reference: m.reference };
       if (failed) logger.error('message delivery failed for good', fields);
       else logger.warn('message delivery failed, will retry', { ...fields, retryInMs: wait });
       return;
     }
     const recorded = await leased(m).update({ status: 'sent', sent_at: now(), locked_until: null, last_error: null, transport: transport.name });
-    if (!recorded) logger.warn('message sent after its lease ran out; another worker may send it too', { id: m.id, channel: m.channel, reference: m.reference });
+    if (!recorded)
+      logger.warn('message sent after its lease ran out; another worker may send it too', { id: m.id, channel: m.channel, reference: m.reference });
   }
 
   async function runOnce(): Promise<number> {

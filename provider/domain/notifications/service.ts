@@ -18,9 +18,7 @@ const names = z.array(z.string().trim().min(1).max(320)).min(1).max(10_000);
 export const notificationInput = z.strictObject({
   recipients: z.union([
     z.strictObject({ organisation: z.string().trim().min(1).max(200) }),
-    z
-      .strictObject({ usernames: names.optional(), subs: names.optional() })
-      .refine((r) => r.usernames || r.subs, 'give usernames, subs or an organisation'),
+    z.strictObject({ usernames: names.optional(), subs: names.optional() }).refine((r) => r.usernames || r.subs, 'give usernames, subs or an organisation'),
   ]),
   subject: z.string().trim().min(1).max(200),
   text: z.string().trim().min(1).max(2000),
@@ -52,10 +50,7 @@ async function resolveRecipients(db: Db, r: NotificationInput['recipients']): Pr
     if (usernames.length) q.orWhereRaw(`lower(username) in (${usernames.map(() => '?').join(',')})`, usernames);
     if (subs.length) q.orWhereIn('sub', subs);
   });
-  const unknown = [
-    ...usernames.filter((u) => !users.some((x) => x.username?.toLowerCase() === u)),
-    ...subs.filter((s) => !users.some((x) => x.sub === s)),
-  ];
+  const unknown = [...usernames.filter((u) => !users.some((x) => x.username?.toLowerCase() === u)), ...subs.filter((s) => !users.some((x) => x.sub === s))];
   if (unknown.length) throw new AppError('recipients_unknown', 'Some recipients are not known: nothing was sent', 404, { unknown: unknown.join(',') });
   return { organisation: null, users };
 }
@@ -71,7 +66,11 @@ function skipReason(user: User, channel: AlertChannel, settings: AlertSettings, 
 }
 
 export function smsText(locale: Locale, n: Pick<NotificationInput, 'subject' | 'text' | 'severity'>): string {
-  const full = translate(locale, 'notifications.sms.text', { severity: translate(locale, `notifications.severity.${n.severity}`), subject: n.subject, text: n.text });
+  const full = translate(locale, 'notifications.sms.text', {
+    severity: translate(locale, `notifications.severity.${n.severity}`),
+    subject: n.subject,
+    text: n.text,
+  });
   return full.length <= SMS_MAX ? full : `${full.slice(0, SMS_MAX - 1)}…`;
 }
 
@@ -82,11 +81,22 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
     /** Records the notification and queues its messages; returns its id. Unknown recipients: 404, nothing sent. */
     async send(client: { id: string; name: string }, input: NotificationInput): Promise<{ id: string }> {
       const { users, organisation } = await resolveRecipients(db, input.recipients);
-      const settings = await alertSettingsOf(db, users.map((u) => u.id));
+      const settings = await alertSettingsOf(
+        db,
+        users.map((u) => u.id),
+      );
       const id = randomUUID();
       const now = new Date();
       await db.transaction(async (trx) => {
-        await trx('notifications').insert({ id, client_id: client.id, organisation_id: organisation?.id ?? null, subject: input.subject, text: input.text, severity: input.severity, created_at: now });
+        await trx('notifications').insert({
+          id,
+          client_id: client.id,
+          organisation_id: organisation?.id ?? null,
+          subject: input.subject,
+          text: input.text,
+          severity: input.severity,
+          created_at: now,
+        });
         for (const user of users) {
           for (const channel of ALERT_CHANNELS) {
             const delivery = { id: randomUUID(), notification_id: id, user_id: user.id, channel, created_at: now };
@@ -104,7 +114,13 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
                     locale,
                     userId: user.id,
                     reference: delivery.id,
-                    params: { subject: input.subject, text: input.text, severity: input.severity, sender: client.name, settingsUrl: `${issuerUrl}/account/alerts` },
+                    params: {
+                      subject: input.subject,
+                      text: input.text,
+                      severity: input.severity,
+                      sender: client.name,
+                      settingsUrl: `${issuerUrl}/account/alerts`,
+                    },
                   })
                 : await enqueueSms(trx, { to: user.phone_number!, text: smsText(locale, input), userId: user.id, reference: delivery.id });
             await trx('notification_deliveries').insert({ ...delivery, status: 'pending', outbox_id: outboxId });
@@ -117,7 +133,10 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
     /** Per recipient and channel, what became of a notification of `clientId`; undefined when it has none by that id. */
     async status(clientId: string, id: string) {
       if (!isUuid(id)) return undefined;
-      const n = await db('notifications as n').leftJoin('organisations as o', 'o.id', 'n.organisation_id').where({ 'n.id': id, 'n.client_id': clientId }).first('n.*', 'o.name as organisation_name', 'o.notify as organisation_notify');
+      const n = await db('notifications as n')
+        .leftJoin('organisations as o', 'o.id', 'n.organisation_id')
+        .where({ 'n.id': id, 'n.client_id': clientId })
+        .first('n.*', 'o.name as organisation_name', 'o.notify as organisation_notify');
       if (!n) return undefined;
       const rows: Record<string, any>[] = await db('notification_deliveries as d')
         .leftJoin('users as u', 'u.id', 'd.user_id')
@@ -140,7 +159,9 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
         created_at: new Date(n.created_at).toISOString(),
         subject: n.subject as string,
         severity: n.severity as string,
-        organisation: n.organisation_id ? { id: n.organisation_id as string, name: n.organisation_name as string, notify: Boolean(n.organisation_notify) } : null,
+        organisation: n.organisation_id
+          ? { id: n.organisation_id as string, name: n.organisation_name as string, notify: Boolean(n.organisation_notify) }
+          : null,
         summary,
         recipients: [...recipients.values()],
       };
@@ -155,13 +176,20 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
 async function settle(db: Db, rows: Record<string, any>[]): Promise<void> {
   const pending = rows.filter((r) => r.status === 'pending');
   if (!pending.length) return;
-  const messages = (await db('outbox').whereIn('reference', pending.map((r) => r.id))).map(toMessage);
+  const messages = (
+    await db('outbox').whereIn(
+      'reference',
+      pending.map((r) => r.id),
+    )
+  ).map(toMessage);
   for (const r of pending) {
     const m = messages.find((x) => x.reference === r.id);
     if (m?.status === 'sent') r.status = 'sent';
     else if (m?.status === 'failed') Object.assign(r, { status: 'failed', reason: 'delivery_failed' });
     else continue;
-    await db('notification_deliveries').where({ id: r.id, status: 'pending' }).update({ status: r.status, reason: r.reason ?? null });
+    await db('notification_deliveries')
+      .where({ id: r.id, status: 'pending' })
+      .update({ status: r.status, reason: r.reason ?? null });
   }
 }
 

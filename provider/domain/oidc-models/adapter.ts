@@ -33,7 +33,9 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
       // Whatever a request carried into the payload (client metadata, the claims parameter, …) is screened here,
       // where every model passes: oidc-provider answers these errors with 400 and nothing is stored.
       if (hasNul(payload)) {
-        throw this.model === 'Client' ? new errors.InvalidClientMetadata('client metadata must not contain NUL characters') : new errors.InvalidRequest('request parameters must not contain NUL characters');
+        throw this.model === 'Client'
+          ? new errors.InvalidClientMetadata('client metadata must not contain NUL characters')
+          : new errors.InvalidRequest('request parameters must not contain NUL characters');
       }
       const row = {
         model: this.model,

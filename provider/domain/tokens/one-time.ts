@@ -34,10 +34,7 @@ export interface TokenRow {
 }
 
 export type RedeemResult =
-  | { status: 'ok'; token: TokenRow }
-  | { status: 'invalid' | 'used' | 'expired' }
-  | { status: 'wrong'; triesLeft: number }
-  | { status: 'voided' };
+  { status: 'ok'; token: TokenRow } | { status: 'invalid' | 'used' | 'expired' } | { status: 'wrong'; triesLeft: number } | { status: 'voided' };
 
 export function generate(format: TokenFormat): string {
   if (format.kind === 'link') return randomBytes(32).toString('base64url');
@@ -93,14 +90,18 @@ export function createTokenService(opts: { key: string; now?: () => Date }) {
 
     /** A link token's state without spending it (to show the form the link leads to). */
     async peek(db: Knex, purpose: string, token: string): Promise<RedeemResult> {
-      const row = await db('one_time_tokens').where({ purpose, token_hash: hash(purpose, token) }).first();
+      const row = await db('one_time_tokens')
+        .where({ purpose, token_hash: hash(purpose, token) })
+        .first();
       if (!row) return { status: 'invalid' };
       return state(row) ?? { status: 'ok', token: parse(row) };
     },
 
     /** Spends a link token: found by its hash, so a tampered one is simply unknown. */
     async redeemLink(db: Knex, purpose: string, token: string): Promise<RedeemResult> {
-      const row = await db('one_time_tokens').where({ purpose, token_hash: hash(purpose, token) }).first();
+      const row = await db('one_time_tokens')
+        .where({ purpose, token_hash: hash(purpose, token) })
+        .first();
       if (!row) return { status: 'invalid' };
       return state(row) ?? consume(db, row);
     },
@@ -146,7 +147,9 @@ export function createTokenService(opts: { key: string; now?: () => Date }) {
 
     /** Deletes tokens that expired more than `keepDays` ago. */
     async purge(db: Knex, keepDays = 7): Promise<number> {
-      return db('one_time_tokens').where('expires_at', '<', new Date(now().getTime() - keepDays * 86400_000)).delete();
+      return db('one_time_tokens')
+        .where('expires_at', '<', new Date(now().getTime() - keepDays * 86400_000))
+        .delete();
     },
   };
 }

@@ -23,9 +23,16 @@ export const upstreamInput = z.object({
   }, 'the issuer must use https (http only on 127.0.0.1 or localhost)'),
   clientId: z.string().min(1).max(500),
   clientSecret: z.string().min(1).max(2000),
-  scopes: z.string().trim().default('openid').refine((s) => s.split(/\s+/).includes('openid'), 'the scopes must include openid'),
+  scopes: z
+    .string()
+    .trim()
+    .default('openid')
+    .refine((s) => s.split(/\s+/).includes('openid'), 'the scopes must include openid'),
   subjectClaim: z.enum(SUBJECT_CLAIMS).default('sub'),
-  uses: z.array(z.enum(UPSTREAM_USES)).min(1).default([...UPSTREAM_USES]),
+  uses: z
+    .array(z.enum(UPSTREAM_USES))
+    .min(1)
+    .default([...UPSTREAM_USES]),
   logoUrl: z.string().startsWith('data:image/').max(100_000).optional(),
   acrFromUpstream: z.boolean().default(false),
   trustNationalNumber: z.boolean().default(false),
@@ -52,7 +59,6 @@ export interface Upstream {
 /** What the login and reactivation pages need to show a button. */
 export type UpstreamButton = Pick<Upstream, 'slug' | 'name' | 'logoUrl'>;
 
-
 function toUpstream(row: Record<string, unknown>): Upstream {
   return {
     slug: row.slug as string,
@@ -72,7 +78,8 @@ function toUpstream(row: Record<string, unknown>): Upstream {
 
 export async function addUpstream(db: Knex, box: SecretBox, input: UpstreamInput, now = new Date()): Promise<Upstream> {
   const u = upstreamInput.parse(input);
-  if (await db('upstream_providers').where({ slug: u.slug }).first('slug')) throw new AppError('upstream_exists', `An upstream "${u.slug}" exists already; remove it first`, 409);
+  if (await db('upstream_providers').where({ slug: u.slug }).first('slug'))
+    throw new AppError('upstream_exists', `An upstream "${u.slug}" exists already; remove it first`, 409);
   const row = {
     slug: u.slug,
     name: u.name,
@@ -133,7 +140,11 @@ export function linksOf(db: Knex, userId: string): Promise<(UpstreamLink & { nam
 }
 
 /** Links the identity to the account; refuses one already linked to another account, without naming it. */
-export async function saveLink(trx: Knex, l: { slug: string; subjectKey: string; userId: string; label: string | null }, now = new Date()): Promise<'linked' | 'already'> {
+export async function saveLink(
+  trx: Knex,
+  l: { slug: string; subjectKey: string; userId: string; label: string | null },
+  now = new Date(),
+): Promise<'linked' | 'already'> {
   const existing = await findLink(trx, l.slug, l.subjectKey);
   if (existing) {
     if (existing.user_id === l.userId) return 'already';

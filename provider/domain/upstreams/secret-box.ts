@@ -43,6 +43,7 @@ export function secretBox(secret: string): SecretBox {
 /** The box of this deployment; production needs UPSTREAM_SECRET_KEY, development generates one. */
 export async function upstreamSecretBox(config: Config, db: Db): Promise<SecretBox> {
   if (config.upstreamSecretKey) return secretBox(config.upstreamSecretKey);
-  if (config.production) throw new AppError('upstream_secret_key_missing', 'UPSTREAM_SECRET_KEY is required in production to keep upstream client secrets', 503);
+  if (config.production)
+    throw new AppError('upstream_secret_key_missing', 'UPSTREAM_SECRET_KEY is required in production to keep upstream client secrets', 503);
   return secretBox(await generatedSecret(db, 'upstream_secret_key'));
 }

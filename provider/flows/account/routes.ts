@@ -136,7 +136,13 @@ export function accountRoutes(services: Services): Router {
     if (!r?.ok) {
       ctx.status = 400;
       const key = r ? 'account.email.error.unchanged' : 'account.email.error.invalid';
-      return renderPage(ctx, 'pages/account/email-change.njk', { titleKey: 'account.email.title', nav: 'profile', user: u, errors: { email: { key } }, values: { email: fieldText(raw.email) } });
+      return renderPage(ctx, 'pages/account/email-change.njk', {
+        titleKey: 'account.email.title',
+        nav: 'profile',
+        user: u,
+        errors: { email: { key } },
+        values: { email: fieldText(raw.email) },
+      });
     }
     renderMessage(ctx, 200, 'account.email.sent.title', 'account.email.sent.message', {
       messageParams: { email: parsed.data!.email, current: u.email ?? '', hours: Math.round(config.emailChangeTtl / 3600) },
@@ -149,7 +155,8 @@ export function accountRoutes(services: Services): Router {
   router.get('/account/email/verify', async (ctx) => {
     const token = String(ctx.query.token ?? '');
     const r = await emailChange.peek(db, token);
-    if (r.status !== 'ok') return renderMessage(ctx, 400, 'account.email.verify.title', `account.email.verify.error.${r.status === 'expired' ? 'expired' : 'invalid'}`);
+    if (r.status !== 'ok')
+      return renderMessage(ctx, 400, 'account.email.verify.title', `account.email.verify.error.${r.status === 'expired' ? 'expired' : 'invalid'}`);
     renderPage(ctx, 'pages/account/email-verify.njk', { titleKey: 'account.email.verify.title', email: r.email, token });
   });
 
@@ -168,7 +175,14 @@ export function accountRoutes(services: Services): Router {
 
   async function securityPage(ctx: Context, errors: Errors = {}, failures: { key: string; params: Record<string, number> }[] = []) {
     if (Object.keys(errors).length) ctx.status = 400;
-    renderPage(ctx, 'pages/account/security.njk', { titleKey: 'account.security.title', nav: 'security', rules: passwordChange.policy.rules, errors, failures, done: done(ctx) });
+    renderPage(ctx, 'pages/account/security.njk', {
+      titleKey: 'account.security.title',
+      nav: 'security',
+      rules: passwordChange.policy.rules,
+      errors,
+      failures,
+      done: done(ctx),
+    });
   }
 
   router.get('/account/security', loggedIn, (ctx) => securityPage(ctx));
@@ -177,7 +191,11 @@ export function accountRoutes(services: Services): Router {
     const parsed = passwordInput.safeParse(await body(ctx));
     if (!parsed.success) return securityPage(ctx, { form: { key: 'account.password.error.required' } });
     if (parsed.data.password !== parsed.data.password_confirm) return securityPage(ctx, { password_confirm: { key: 'account.password.error.mismatch' } });
-    const r = await passwordChange.change(user(ctx), { current: parsed.data.current, next: parsed.data.password }, { keepSessionUid: sid(ctx), locale: requestLocale(ctx), ip: ctx.ip });
+    const r = await passwordChange.change(
+      user(ctx),
+      { current: parsed.data.current, next: parsed.data.password },
+      { keepSessionUid: sid(ctx), locale: requestLocale(ctx), ip: ctx.ip },
+    );
     if (r.ok) return ctx.redirect('/account/security?done=password_changed');
     if (r.problem === 'policy') return securityPage(ctx, { password: { key: 'account.password.error.policy' } }, r.failures);
     return securityPage(ctx, { current: { key: r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current' } });

@@ -39,12 +39,25 @@ export function organisationAdminRoutes(services: Services): Router {
 
   async function list(ctx: Context, errors: Record<string, string> = {}, values: Record<string, string> = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
-    renderPage(ctx, 'pages/admin/organisations.njk', { titleKey: 'organisations.title', organisations: await orgs.listOrganisations(db), errors, values, done: notice(ctx) });
+    renderPage(ctx, 'pages/admin/organisations.njk', {
+      titleKey: 'organisations.title',
+      organisations: await orgs.listOrganisations(db),
+      errors,
+      values,
+      done: notice(ctx),
+    });
   }
 
   async function detail(ctx: Context, org: orgs.Organisation, errors: Record<string, string> = {}, values: Record<string, string> = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
-    renderPage(ctx, 'pages/admin/organisation.njk', { titleKey: 'organisations.title', org, members: await orgs.membersOf(db, org.id), errors, values, done: notice(ctx) });
+    renderPage(ctx, 'pages/admin/organisation.njk', {
+      titleKey: 'organisations.title',
+      org,
+      members: await orgs.membersOf(db, org.id),
+      errors,
+      values,
+      done: notice(ctx),
+    });
   }
 
   router.get('/', (ctx) => list(ctx));

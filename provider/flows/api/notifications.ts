@@ -47,7 +47,7 @@ export function notificationApi({ config, db, provider }: NotificationApiDeps): 
     if (!has(token.scope) || !has(client.scope)) {
       throw refuse(403, 'insufficient_scope', `The access token lacks the scope ${NOTIFICATIONS_SCOPE}`);
     }
-    return { id: client.clientId, name: (client.clientName) ?? client.clientId };
+    return { id: client.clientId, name: client.clientName ?? client.clientId };
   }
 
   router.post('/', async (ctx) => {

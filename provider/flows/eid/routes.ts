@@ -51,7 +51,8 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
 
   router.post('/eid/link', signedIn, async (ctx) => {
     const user = ctx.state.user as User;
-    if ((await body(ctx)).consent !== 'yes') return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/eid/link', key: 'eid.again' }] });
+    if ((await body(ctx)).consent !== 'yes')
+      return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/eid/link', key: 'eid.again' }] });
     try {
       const { card, answer } = await cards.verify(ctx, LINK_FLOW, (_d, userId) => userId === user.id);
       await db.transaction(async (trx) => {
@@ -60,7 +61,10 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
         await audit(trx, 'eid.linked', { userId: user.id, ip: ctx.ip, details: { card: hmacPrefix(card.hmac), revocation: card.revocation } });
       });
       const message = answer.cardNumber ? 'eid.linked.message' : 'eid.linked.message_unnumbered';
-      renderMessage(ctx, 200, 'eid.linked.title', message, { messageParams: { cardNumber: formatCardNumber(answer.cardNumber ?? '') }, actions: [{ href: '/account', key: 'eid.back_to_account' }] });
+      renderMessage(ctx, 200, 'eid.linked.title', message, {
+        messageParams: { cardNumber: formatCardNumber(answer.cardNumber ?? '') },
+        actions: [{ href: '/account', key: 'eid.back_to_account' }],
+      });
     } catch (e) {
       refused(ctx, e, '/eid/link');
     }
@@ -95,8 +99,16 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
       const user = await accountOfCard(db, users, card.hmac);
       if (!user) {
         await audit(db, 'login.failure', { ip: ctx.ip, details: { method: 'eid', reason: 'no_account', card: hmacPrefix(card.hmac) } });
-        const register = config.eidRegistration ? [{ href: `/registration/eid?${new URLSearchParams({ return_to: `/interaction/${d.uid}` })}`, key: 'eid.login.no_account.register' }] : [];
-        return renderMessage(ctx, 404, 'eid.login.no_account.title', config.eidRegistration ? 'eid.login.no_account.message_register' : 'eid.login.no_account.message', { actions: [...register, { href: `/interaction/${d.uid}`, key: 'eid.login.password_instead' }] });
+        const register = config.eidRegistration
+          ? [{ href: `/registration/eid?${new URLSearchParams({ return_to: `/interaction/${d.uid}` })}`, key: 'eid.login.no_account.register' }]
+          : [];
+        return renderMessage(
+          ctx,
+          404,
+          'eid.login.no_account.title',
+          config.eidRegistration ? 'eid.login.no_account.message_register' : 'eid.login.no_account.message',
+          { actions: [...register, { href: `/interaction/${d.uid}`, key: 'eid.login.password_instead' }] },
+        );
       }
       if (user.status !== 'active') {
         await audit(db, 'login.refused', { userId: user.id, ip: ctx.ip, details: { method: 'eid', status: user.status } });
@@ -109,7 +121,12 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
         throw new AppError('eid_other_person', 'eid.error.other_person', 403);
       }
       await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: 'eid', revocation: card.revocation } });
-      const url = await provider().interactionResult(ctx.req, ctx.res, { login: { accountId: user.sub, acr: ACR.eid, amr: [...AMR.eid] } }, { mergeWithLastSubmission: false });
+      const url = await provider().interactionResult(
+        ctx.req,
+        ctx.res,
+        { login: { accountId: user.sub, acr: ACR.eid, amr: [...AMR.eid] } },
+        { mergeWithLastSubmission: false },
+      );
       ctx.status = 303;
       ctx.redirect(url);
     } catch (e) {

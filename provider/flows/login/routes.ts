@@ -48,7 +48,16 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     renderPage(
       ctx,
       'pages/login.njk',
-      { titleKey: 'login.title', uid: d.uid, identifierMode: config.loginIdentifier, clientName: ctx.state.clientName, registration: config.registrationModes.length > 0, eidOnly: asksForEid(d.params), upstreams, ...extra },
+      {
+        titleKey: 'login.title',
+        uid: d.uid,
+        identifierMode: config.loginIdentifier,
+        clientName: ctx.state.clientName,
+        registration: config.registrationModes.length > 0,
+        eidOnly: asksForEid(d.params),
+        upstreams,
+        ...extra,
+      },
       uiHint(d),
     );
   }
@@ -85,7 +94,12 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     if (d.prompt.name === 'consent') {
       if (ctx.state.client?.first_party === true) return grantConsent(ctx, d);
       // The page lists exactly what "Allow" grants (grantConsent): scopes, single claims and API scopes alike.
-      return renderPage(ctx, 'pages/consent.njk', { titleKey: 'consent.title', uid: d.uid, clientName: ctx.state.clientName, items: consentItems(d.prompt.details as ConsentDetails) }, uiHint(d));
+      return renderPage(
+        ctx,
+        'pages/consent.njk',
+        { titleKey: 'consent.title', uid: d.uid, clientName: ctx.state.clientName, items: consentItems(d.prompt.details as ConsentDetails) },
+        uiHint(d),
+      );
     }
     ctx.throw(400, `unsupported prompt ${d.prompt.name}`);
   });
@@ -114,7 +128,8 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
         return showLogin(ctx, d, { error: 'registration.login.not_activated', identifier, resendActivation: true });
       }
       // Blocked: the way back is the eID reactivation. Locked: only staff give the account back.
-      if (outcome.reason === 'not_active') return showLogin(ctx, d, { error: outcome.user.status === 'locked' ? 'reactivation.login_locked' : 'reactivation.login_blocked', identifier });
+      if (outcome.reason === 'not_active')
+        return showLogin(ctx, d, { error: outcome.user.status === 'locked' ? 'reactivation.login_locked' : 'reactivation.login_blocked', identifier });
       return showLogin(ctx, d, { error: 'login.error.invalid', identifier });
     }
     rememberDevice(ctx, outcome.user.id);
@@ -141,10 +156,16 @@ interface ConsentDetails {
 }
 
 /** What a consent grants, as catalogue keys with their parameters, each said once; a claim asked for on its own is named by its scope. */
-export function consentItems({ missingOIDCScope = [], missingOIDCClaims = [], missingResourceScopes = {} }: ConsentDetails): { key: string; params?: Record<string, string> }[] {
+export function consentItems({
+  missingOIDCScope = [],
+  missingOIDCClaims = [],
+  missingResourceScopes = {},
+}: ConsentDetails): { key: string; params?: Record<string, string> }[] {
   const asked = new Set([...missingOIDCScope, ...missingOIDCClaims.map(scopeOfClaim)]);
   return [
     ...[...OIDC_SCOPES, ...API_SCOPES].filter((s) => asked.has(s)).map((s) => ({ key: `scope.${s}` })),
-    ...Object.entries(missingResourceScopes).filter(([, granted]) => granted.length).map(([resource, granted]) => ({ key: 'consent.api', params: { resource, scopes: granted.join(', ') } })),
+    ...Object.entries(missingResourceScopes)
+      .filter(([, granted]) => granted.length)
+      .map(([resource, granted]) => ({ key: 'consent.api', params: { resource, scopes: granted.join(', ') } })),
   ];
 }

@@ -40,7 +40,13 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
   async function showStart(ctx: Context, status: number, values: { mobile: string }, errors: Errors) {
     ctx.status = status;
     // "Reactivate with <bank>" beside the eID: the upstreams enabled for reactivation (provider/methods/upstream).
-    renderPage(ctx, 'pages/reactivation/start.njk', { titleKey: 'reactivation.start.title', values, errors, captcha, upstreams: await upstreamsFor(services.db, 'reactivation') });
+    renderPage(ctx, 'pages/reactivation/start.njk', {
+      titleKey: 'reactivation.start.title',
+      values,
+      errors,
+      captcha,
+      upstreams: await upstreamsFor(services.db, 'reactivation'),
+    });
   }
 
   function showEnter(ctx: Context, status: number, values: { mobile: string; token: string }, errors: Errors) {
@@ -82,7 +88,8 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
 
   router.get('/reactivation/:flow/card', async (ctx) => {
     const flow = await reactivation.get(String(ctx.params.flow), browserBinding(ctx));
-    if (!flow.data.nonce) return renderMessage(ctx, 409, 'eid.refused.title', 'eid.error.nonce_used', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (!flow.data.nonce)
+      return renderMessage(ctx, 409, 'eid.refused.title', 'eid.error.nonce_used', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
     renderPage(ctx, 'pages/eid/card.njk', {
       titleKey: 'reactivation.card.title',
       introKey: 'reactivation.card.intro',
@@ -98,8 +105,10 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
   router.post('/reactivation/:flow/card', async (ctx) => {
     const raw = await body(ctx);
     const answer = cardAnswer.safeParse(raw);
-    if (raw.consent !== 'yes') return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
-    if (!answer.success) return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.answer', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (raw.consent !== 'yes')
+      return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (!answer.success)
+      return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.answer', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
     try {
       const { flow } = await reactivation.checkCard(String(ctx.params.flow), answer.data, { ip: ctx.ip }, browserBinding(ctx));
       ctx.status = 303;
@@ -111,14 +120,28 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
 
   router.get('/reactivation/:flow/confirm', async (ctx) => {
     const flow = await reactivation.get(String(ctx.params.flow), browserBinding(ctx));
-    if (flow.state !== 'card_checked') return renderMessage(ctx, 409, 'reactivation.error.step_title', 'reactivation.error.step', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (flow.state !== 'card_checked')
+      return renderMessage(ctx, 409, 'reactivation.error.step_title', 'reactivation.error.step', {
+        actions: [{ href: '/reactivation', key: 'reactivation.again' }],
+      });
     const { upstream } = flow.data;
-    renderPage(ctx, 'pages/reactivation/confirm.njk', { titleKey: upstream ? 'upstream.reactivation.confirm_title' : 'reactivation.confirm.title', flowId: flow.id, cardNumber: formatCardNumber(flow.data.cardNumber ?? ''), upstream });
+    renderPage(ctx, 'pages/reactivation/confirm.njk', {
+      titleKey: upstream ? 'upstream.reactivation.confirm_title' : 'reactivation.confirm.title',
+      flowId: flow.id,
+      cardNumber: formatCardNumber(flow.data.cardNumber ?? ''),
+      upstream,
+    });
   });
 
   router.post('/reactivation/:flow/confirm', async (ctx) => {
     const { token, cardNumber, upstream } = await reactivation.issueToken(String(ctx.params.flow), { ip: ctx.ip }, browserBinding(ctx));
-    renderPage(ctx, 'pages/reactivation/token.njk', { titleKey: 'reactivation.token.title', token, cardNumber: formatCardNumber(cardNumber), upstream, minutes: reactivation.ttlMinutes });
+    renderPage(ctx, 'pages/reactivation/token.njk', {
+      titleKey: 'reactivation.token.title',
+      token,
+      cardNumber: formatCardNumber(cardNumber),
+      upstream,
+      minutes: reactivation.ttlMinutes,
+    });
   });
 
   router.get('/reactivation/token', (ctx) => showEnter(ctx, 200, { mobile: '', token: '' }, {}));
@@ -136,9 +159,13 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
       return ctx.redirect(`/reactivation/account/${outcome.flow.id}/${outcome.flow.state}`);
     }
     // One answer whether or not a token waits for the number: the page tells nobody which numbers have one.
-    if (outcome.status === 'wrong') return showEnter(ctx, 400, values, { token: [{ key: 'reactivation.error.token_wrong', params: { tries: outcome.triesLeft } }] });
-    if (outcome.status === 'too_many') return showEnter(ctx, 429, values, { token: [{ key: 'reactivation.error.token_too_many', params: { minutes: outcome.minutes } }] });
-    renderMessage(ctx, 410, `reactivation.token_state.${outcome.status}.title`, `reactivation.token_state.${outcome.status}.message`, { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (outcome.status === 'wrong')
+      return showEnter(ctx, 400, values, { token: [{ key: 'reactivation.error.token_wrong', params: { tries: outcome.triesLeft } }] });
+    if (outcome.status === 'too_many')
+      return showEnter(ctx, 429, values, { token: [{ key: 'reactivation.error.token_too_many', params: { minutes: outcome.minutes } }] });
+    renderMessage(ctx, 410, `reactivation.token_state.${outcome.status}.title`, `reactivation.token_state.${outcome.status}.message`, {
+      actions: [{ href: '/reactivation', key: 'reactivation.again' }],
+    });
   });
 
   async function accountFlow(ctx: Context) {
@@ -148,13 +175,25 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
   async function showPhone(ctx: Context, status: number, errors: Errors) {
     const flow = await accountFlow(ctx);
     ctx.status = status;
-    renderPage(ctx, 'pages/reactivation/phone.njk', { titleKey: 'reactivation.phone.title', flowId: flow.id, mobile: flow.data.mobile, values: { code: '' }, errors });
+    renderPage(ctx, 'pages/reactivation/phone.njk', {
+      titleKey: 'reactivation.phone.title',
+      flowId: flow.id,
+      mobile: flow.data.mobile,
+      values: { code: '' },
+      errors,
+    });
   }
 
   async function showPassword(ctx: Context, status: number, errors: Errors) {
     const flow = await accountFlow(ctx);
     ctx.status = status;
-    renderPage(ctx, 'pages/reactivation/password.njk', { titleKey: 'reactivation.password.title', flowId: flow.id, username: await reactivation.username(flow), rules: reactivation.policy.rules, errors });
+    renderPage(ctx, 'pages/reactivation/password.njk', {
+      titleKey: 'reactivation.password.title',
+      flowId: flow.id,
+      username: await reactivation.username(flow),
+      rules: reactivation.policy.rules,
+      errors,
+    });
   }
 
   router.get('/reactivation/account/:flow/phone', (ctx) => showPhone(ctx, 200, {}));
@@ -169,7 +208,9 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
       return ctx.redirect(`/reactivation/account/${flow.id}/password`);
     }
     if (outcome.status === 'wrong') return showPhone(ctx, 400, { code: [{ key: 'reactivation.error.code_wrong', params: { tries: outcome.triesLeft } }] });
-    renderMessage(ctx, 410, 'reactivation.error.code_title', 'reactivation.error.code_over', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    renderMessage(ctx, 410, 'reactivation.error.code_title', 'reactivation.error.code_over', {
+      actions: [{ href: '/reactivation', key: 'reactivation.again' }],
+    });
   });
 
   router.get('/reactivation/account/:flow/password', (ctx) => showPassword(ctx, 200, {}));
@@ -188,7 +229,8 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
   });
 
   router.get('/reactivation/report/:token', async (ctx) => {
-    if (!(await reactivation.reportable(String(ctx.params.token)))) return renderMessage(ctx, 410, 'reactivation.report.gone_title', 'reactivation.report.gone');
+    if (!(await reactivation.reportable(String(ctx.params.token))))
+      return renderMessage(ctx, 410, 'reactivation.report.gone_title', 'reactivation.report.gone');
     renderPage(ctx, 'pages/reactivation/report.njk', { titleKey: 'reactivation.report.title', action: ctx.path });
   });
 

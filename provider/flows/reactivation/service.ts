@@ -64,7 +64,6 @@ export type CompleteOutcome = { status: 'ok'; user: User } | { status: 'weak'; f
 
 type Request = { ip: string | undefined; locale: Locale };
 
-
 const take = (limiter: Limiter, key: string) => consumeOrRefuse(limiter, key, 'reactivation.error.too_many');
 
 export function createReactivationService(services: Services, verifier: EidVerifier) {
@@ -105,13 +104,27 @@ export function createReactivationService(services: Services, verifier: EidVerif
     const { upstream, previousMobile } = flow.data;
     const username = user.username ?? user.email ?? '';
     const at = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(when);
-    const report = await tokens.issue(trx, { purpose: REPORT_PURPOSE, userId: user.id, ttlSeconds: REPORT_TTL_SECONDS, format: { kind: 'link' }, replacePrevious: true });
+    const report = await tokens.issue(trx, {
+      purpose: REPORT_PURPOSE,
+      userId: user.id,
+      ttlSeconds: REPORT_TTL_SECONDS,
+      format: { kind: 'link' },
+      replacePrevious: true,
+    });
     await enqueueNotice(trx, user, locale, {
       title: { key: 'reactivation.mail.title' },
-      paragraphs: [upstream ? { key: 'upstream.reactivation.mail_what', params: { username, when: at, name: upstream } } : { key: 'reactivation.mail.what', params: { username, when: at } }, { key: 'reactivation.mail.sessions' }, { key: 'reactivation.mail.not_you' }],
+      paragraphs: [
+        upstream
+          ? { key: 'upstream.reactivation.mail_what', params: { username, when: at, name: upstream } }
+          : { key: 'reactivation.mail.what', params: { username, when: at } },
+        { key: 'reactivation.mail.sessions' },
+        { key: 'reactivation.mail.not_you' },
+      ],
       action: { href: `${config.issuerUrl}/reactivation/report/${report.token}`, label: { key: 'reactivation.mail.report' } },
     });
-    const text = upstream ? translate(locale, 'upstream.reactivation.sms_done', { username, when: at, name: upstream }) : translate(locale, 'reactivation.sms.done', { username, when: at });
+    const text = upstream
+      ? translate(locale, 'upstream.reactivation.sms_done', { username, when: at, name: upstream })
+      : translate(locale, 'reactivation.sms.done', { username, when: at });
     for (const to of new Set([user.phone_number, previousMobile].filter((n): n is string => !!n))) await enqueueSms(trx, { to, text, userId: user.id });
   }
 
@@ -221,7 +234,12 @@ export function createReactivationService(services: Services, verifier: EidVerif
           state: 'phone',
           binding,
           userId,
-          data: { mobile, cardNumber: String(data.cardNumber), ...(typeof data.upstream === 'string' && data.upstream ? { upstream: data.upstream } : {}), ...(previousMobile ? { previousMobile } : {}) },
+          data: {
+            mobile,
+            cardNumber: String(data.cardNumber),
+            ...(typeof data.upstream === 'string' && data.upstream ? { upstream: data.upstream } : {}),
+            ...(previousMobile ? { previousMobile } : {}),
+          },
           ttlSeconds: FLOW_TTL_SECONDS,
         });
         const sent = await phone.startPhoneVerification(trx, user, mobile, localeOf(user, r.locale), { again: true });

@@ -10,6 +10,7 @@ export const asksCustomerNumber = (config: Config) => config.registrationModes.i
 
 export async function accountsToRecover(db: Knex, email: string, customerNumber?: string): Promise<User[]> {
   const q = db('users').select('users.*').whereRaw('lower(users.email) = ?', [email.toLowerCase()]).where('users.status', 'active').orderBy('users.created_at');
-  if (customerNumber !== undefined) q.join('customers', 'customers.user_id', 'users.id').where('customers.customer_number', normaliseCustomerNumber(customerNumber));
+  if (customerNumber !== undefined)
+    q.join('customers', 'customers.user_id', 'users.id').where('customers.customer_number', normaliseCustomerNumber(customerNumber));
   return q;
 }

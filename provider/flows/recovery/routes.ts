@@ -46,12 +46,25 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
 
   function showRequest(ctx: Context, status: number, form: RequestForm) {
     ctx.status = status;
-    renderPage(ctx, 'pages/recovery/request.njk', { titleKey: 'recovery.request.title', customerNumber: withCustomerNumber, captcha, uiLocales: text(ctx.query.ui_locales), ...form });
+    renderPage(ctx, 'pages/recovery/request.njk', {
+      titleKey: 'recovery.request.title',
+      customerNumber: withCustomerNumber,
+      captcha,
+      uiLocales: text(ctx.query.ui_locales),
+      ...form,
+    });
   }
 
   function showReset(ctx: Context, status: number, token: string, user: User, form: ResetForm) {
     ctx.status = status;
-    renderPage(ctx, 'pages/recovery/reset.njk', { titleKey: 'recovery.reset.title', token, username: user.username ?? user.email, rules: policy.rules, uiLocales: text(ctx.query.ui_locales), ...form });
+    renderPage(ctx, 'pages/recovery/reset.njk', {
+      titleKey: 'recovery.reset.title',
+      token,
+      username: user.username ?? user.email,
+      rules: policy.rules,
+      uiLocales: text(ctx.query.ui_locales),
+      ...form,
+    });
   }
 
   function linkProblem(ctx: Context, problem: LinkProblem) {
@@ -62,7 +75,11 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
 
   async function checkLink(ctx: Context, token: string) {
     // Guessing link tokens is slowed per address; a real link (used, expired or live) is no failed guess.
-    const { result } = await links.guard({ ip: ctx.ip }, () => recovery.check(token), (state) => state.status !== 'invalid');
+    const { result } = await links.guard(
+      { ip: ctx.ip },
+      () => recovery.check(token),
+      (state) => state.status !== 'invalid',
+    );
     return result;
   }
 

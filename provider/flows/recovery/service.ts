@@ -49,15 +49,30 @@ const ttlMinutes = (config: Config) => Math.round(config.resetTokenTtl / 60);
 export function createRecoveryService({ config, db, users, hasher, tokens, policy }: RecoveryDeps) {
   // Every request counts for its IP: past RATE_LIMIT_IP further requests from it wait. An address is not delayed:
   // the owner's request would wait for what others did.
-  const requests = createThrottle(db, { name: 'recovery', perSubject: config.rateLimitRecovery, perIp: config.rateLimitIp, maxDelaySeconds: config.rateLimitMaxDelay });
+  const requests = createThrottle(db, {
+    name: 'recovery',
+    perSubject: config.rateLimitRecovery,
+    perIp: config.rateLimitIp,
+    maxDelaySeconds: config.rateLimitMaxDelay,
+  });
   // Past its quota an address gets no more mail in the window; the answer stays the same.
-  const mails = createMailQuota(db, { name: 'recovery', perRequester: { points: config.rateLimitRecovery, seconds: 900 }, perAddress: { points: config.rateLimitAddressMails, seconds: 3600 } });
+  const mails = createMailQuota(db, {
+    name: 'recovery',
+    perRequester: { points: config.rateLimitRecovery, seconds: 900 },
+    perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
+  });
 
   async function mailLinks(trx: Knex.Transaction, accounts: User[], locale: Locale): Promise<void> {
     const links = [];
     for (const user of accounts) {
       // A new mail replaces the previous link: only the latest one works.
-      const { token } = await tokens.issue(trx, { purpose: RESET_PURPOSE, userId: user.id, ttlSeconds: config.resetTokenTtl, format: { kind: 'link' }, replacePrevious: true });
+      const { token } = await tokens.issue(trx, {
+        purpose: RESET_PURPOSE,
+        userId: user.id,
+        ttlSeconds: config.resetTokenTtl,
+        format: { kind: 'link' },
+        replacePrevious: true,
+      });
       // The reset page opens in the language of the mail.
       links.push({ username: user.username ?? user.email, href: `${config.issuerUrl}/recovery/reset?${new URLSearchParams({ token, ui_locales: locale })}` });
     }
@@ -90,7 +105,12 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
 
     /** Staff (`idp users set-password --send-reset`): the same mail as a request would send, for one account. */
     async mailLinkFor(user: User): Promise<void> {
-      if (!user.email || user.status !== 'active') throw new AppError('reset_impossible', `${user.username ?? user.email ?? user.sub} has no active account with an e-mail address to send a reset link to`, 409);
+      if (!user.email || user.status !== 'active')
+        throw new AppError(
+          'reset_impossible',
+          `${user.username ?? user.email ?? user.sub} has no active account with an e-mail address to send a reset link to`,
+          409,
+        );
       const locale = isLocale(user.locale) ? user.locale : config.defaultLocale;
       await db.transaction(async (trx) => {
         await mailLinks(trx, [user], locale);
@@ -120,7 +140,11 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         const when = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date());
         await enqueueNotice(trx, user, locale, {
           title: { key: 'recovery.changed_mail.title' },
-          paragraphs: [{ key: 'recovery.changed_mail.what', params: { username: user.username ?? user.email ?? '', when } }, { key: 'recovery.changed_mail.sessions' }, { key: 'recovery.changed_mail.not_you' }],
+          paragraphs: [
+            { key: 'recovery.changed_mail.what', params: { username: user.username ?? user.email ?? '', when } },
+            { key: 'recovery.changed_mail.sessions' },
+            { key: 'recovery.changed_mail.not_you' },
+          ],
           action: { href: `${config.issuerUrl}/recovery`, label: { key: 'recovery.changed_mail.action' } },
         });
         await audit(trx, 'recovery.password_reset', { userId: user.id, ip: request.ip });
@@ -129,4 +153,3 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
     },
   };
 }
-

@@ -4,7 +4,6 @@ import { type RegistrationSteps } from './steps.ts';
 import { findCustomer } from '../../domain/customers/customers.ts';
 import { schemas } from './forms.ts';
 
-
 export function customerSignUpRoutes(router: Router, steps: RegistrationSteps): void {
   const { db, service, limits, take, signUpOf, complete, signUpForm } = steps;
   signUpForm(router, 'customer', schemas.customer, async (ctx, flow, d, reshow) => {

@@ -13,7 +13,6 @@ import type { NonceData } from '../../methods/eid-card/nonces.ts';
 import { hmacPrefix } from '../../methods/eid-card/verifier.ts';
 import { audit } from '../../platform/audit.ts';
 
-
 export function eidSignUpRoutes(router: Router, steps: RegistrationSteps): void {
   const { db, flows, cards, service, policy, limits, enabled, take, loadFlow, sentPage, showForm, signUpOf, complete, services } = steps;
   // eID: the card first (consent, PIN in the bridge), then the address and a password; the name is the card's.
@@ -24,13 +23,32 @@ export function eidSignUpRoutes(router: Router, steps: RegistrationSteps): void 
     return flow;
   }
 
-  const showEid = (ctx: Context, flow: Flow<FlowData>, extra: { values?: Record<string, string>; errors?: FieldErrors } = {}) => showForm(ctx, 'eid', flow, { card: flow.data.card, cardNumber: flow.data.card?.cardNumber ? formatCardNumber(flow.data.card.cardNumber) : undefined, ...extra });
+  const showEid = (ctx: Context, flow: Flow<FlowData>, extra: { values?: Record<string, string>; errors?: FieldErrors } = {}) =>
+    showForm(ctx, 'eid', flow, {
+      card: flow.data.card,
+      cardNumber: flow.data.card?.cardNumber ? formatCardNumber(flow.data.card.cardNumber) : undefined,
+      ...extra,
+    });
 
   router.get('/registration/eid', async (ctx) => {
     enabled('eid');
     const returnTo = typeof ctx.query.return_to === 'string' ? safeReturnPath(ctx.query.return_to) : undefined;
-    const flow = await cards.nonces.start<FlowData>(db, { type: FLOW, binding: await services.flowStarts.forBrowser(ctx), data: { mode: 'eid', ...(returnTo ? { returnTo } : {}) }, ttlSeconds: FORM_TTL });
-    cards.page(ctx, { titleKey: 'registration.eid.card_title', introKey: 'registration.eid.card_intro', action: '/registration/eid', flowId: flow.id, nonce: flow.data.nonce, consent: true, backHref: '/registration', backKey: 'registration.eid.other_ways' });
+    const flow = await cards.nonces.start<FlowData>(db, {
+      type: FLOW,
+      binding: await services.flowStarts.forBrowser(ctx),
+      data: { mode: 'eid', ...(returnTo ? { returnTo } : {}) },
+      ttlSeconds: FORM_TTL,
+    });
+    cards.page(ctx, {
+      titleKey: 'registration.eid.card_title',
+      introKey: 'registration.eid.card_intro',
+      action: '/registration/eid',
+      flowId: flow.id,
+      nonce: flow.data.nonce,
+      consent: true,
+      backHref: '/registration',
+      backKey: 'registration.eid.other_ways',
+    });
   });
 
   router.post('/registration/eid', async (ctx) => {
@@ -52,7 +70,9 @@ export function eidSignUpRoutes(router: Router, steps: RegistrationSteps): void 
           ],
         });
       }
-      await flows.transition(db, flow, 'card_read', 'form', { card: { hmac: card.hmac, givenNames: card.givenNames, surname: card.surname, cardNumber: answer.cardNumber } });
+      await flows.transition(db, flow, 'card_read', 'form', {
+        card: { hmac: card.hmac, givenNames: card.givenNames, surname: card.surname, cardNumber: answer.cardNumber },
+      });
       ctx.status = 303;
       ctx.redirect(`/registration/eid/details?flow=${flow.id}`);
     } catch (e) {

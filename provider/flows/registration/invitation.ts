@@ -8,13 +8,17 @@ import { AppError } from '../../platform/errors.ts';
 import { invitations } from '../../domain/invitations/repository.ts';
 import { check, echo, schemas, type FieldErrors } from './forms.ts';
 
-
 export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps): void {
   const { db, flows, service, policy, limits, enabled, take, loadFlow, sentPage, showForm, signUpOf, complete, services } = steps;
   // Invitation: first the username and initial password from the slip, then the personal data.
   router.get('/registration/invitation', (ctx) => {
     enabled('invitation');
-    renderPage(ctx, 'pages/registration/invitation.njk', { titleKey: 'registration.invitation.title', values: {}, errors: {}, backTo: typeof ctx.query.return_to === 'string' ? safeReturnPath(ctx.query.return_to) : undefined });
+    renderPage(ctx, 'pages/registration/invitation.njk', {
+      titleKey: 'registration.invitation.title',
+      values: {},
+      errors: {},
+      backTo: typeof ctx.query.return_to === 'string' ? safeReturnPath(ctx.query.return_to) : undefined,
+    });
   });
 
   router.post('/registration/invitation', async (ctx) => {
@@ -22,7 +26,12 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
     const raw = await body(ctx);
     const show = (errors: FieldErrors, status: number) => {
       ctx.status = status;
-      renderPage(ctx, 'pages/registration/invitation.njk', { titleKey: 'registration.invitation.title', values: echo(raw), errors, backTo: echo(raw).return_to });
+      renderPage(ctx, 'pages/registration/invitation.njk', {
+        titleKey: 'registration.invitation.title',
+        values: echo(raw),
+        errors,
+        backTo: echo(raw).return_to,
+      });
     };
     const checked = check(schemas.invitationLogin, raw);
     if (!checked.ok) return show(checked.errors, 400);
@@ -32,7 +41,9 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
     if (r.status === 'invalid') return show({ form: [{ key: 'registration.error.invitation_invalid' }] }, 401);
     if (r.status !== 'ok') {
       const params = { username: r.invitation.username, reason: r.invitation.review_reason ?? '' };
-      return renderMessage(ctx, r.status === 'active' ? 200 : 409, `registration.invitation.${r.status}.title`, `registration.invitation.${r.status}.message`, { messageParams: params });
+      return renderMessage(ctx, r.status === 'active' ? 200 : 409, `registration.invitation.${r.status}.title`, `registration.invitation.${r.status}.message`, {
+        messageParams: params,
+      });
     }
     const returnTo = typeof raw.return_to === 'string' ? safeReturnPath(raw.return_to) : undefined;
     const flow = await flows.create<FlowData>(db, {
@@ -69,7 +80,8 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
     if (flow.state !== 'form') return sentPage(ctx, flow);
     const invitation = await invitationOf(flow);
     const checked = check(schemas.invitationDetails, raw, policy, (d) => ({ username: invitation.username, email: d.email as string }));
-    if (!checked.ok) return showForm(ctx, 'details', flow, { values: echo(raw), errors: checked.errors, username: invitation.username, group: invitation.group_name });
+    if (!checked.ok)
+      return showForm(ctx, 'details', flow, { values: echo(raw), errors: checked.errors, username: invitation.username, group: invitation.group_name });
     const s = await signUpOf(ctx, checked.data);
     await complete(ctx, flow, `invitation:${invitation.id}`, { email: s.email }, (trx) => service.completeInvitation(trx, invitation, s));
   });

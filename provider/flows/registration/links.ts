@@ -9,7 +9,6 @@ import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/pa
 import { isAppError } from '../../platform/errors.ts';
 import { check, echo, schemas, type FieldErrors } from './forms.ts';
 
-
 export function activationRoutes(router: Router, steps: RegistrationSteps): void {
   const { config, db, flows, service, limits, mails, take } = steps;
   router.get('/registration/sent', async (ctx) => {
@@ -73,12 +72,19 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
               { href: '/registration', key: 'registration.action.sign_up_again' },
             ];
     const code = ({ used: 200, expired: 410, voided: 410, email_taken: 409 } as Record<string, number>)[name] ?? 404;
-    renderMessage(ctx, code, `registration.link.${name}.title`, `registration.link.${name}.message`, { actions, messageParams: { hours: Math.round(config.activationTtl / 3600) } });
+    renderMessage(ctx, code, `registration.link.${name}.title`, `registration.link.${name}.message`, {
+      actions,
+      messageParams: { hours: Math.round(config.activationTtl / 3600) },
+    });
   }
 
   // A new activation mail: from the login page of a pending account, or typed into the form.
   router.get('/registration/resend', (ctx) => {
-    renderPage(ctx, 'pages/registration/resend.njk', { titleKey: 'registration.resend.title', values: { identifier: typeof ctx.query.identifier === 'string' ? ctx.query.identifier : '' }, errors: {} });
+    renderPage(ctx, 'pages/registration/resend.njk', {
+      titleKey: 'registration.resend.title',
+      values: { identifier: typeof ctx.query.identifier === 'string' ? ctx.query.identifier : '' },
+      errors: {},
+    });
   });
 
   router.post('/registration/resend', async (ctx) => {

@@ -5,7 +5,6 @@ import Router from '@koa/router';
 import { SIGN_UP_COOKIE, type RegistrationSteps } from './steps.ts';
 import { schemas } from './forms.ts';
 
-
 export function openSignUpRoutes(router: Router, steps: RegistrationSteps): void {
   const { config, service, signUpOf, complete, signUpForm } = steps;
   signUpForm(router, 'open', schemas.open, async (ctx, flow, d) => {

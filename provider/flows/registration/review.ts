@@ -31,7 +31,15 @@ export function createReview(services: Pick<Services, 'config' | 'db' | 'users' 
       const family = invitation.corrected_family_name ?? invitation.family_name;
       const username = await chooseUsername(invitation, given, family, o.username);
       const p = invitation.pending_registration;
-      const s: SignUp = { email: p.email, givenName: given, familyName: family, passwordHash: p.passwordHash, locale: isLocale(p.locale) ? p.locale : config.defaultLocale, acceptedAt: new Date(p.acceptedAt), ip: o.ip };
+      const s: SignUp = {
+        email: p.email,
+        givenName: given,
+        familyName: family,
+        passwordHash: p.passwordHash,
+        locale: isLocale(p.locale) ? p.locale : config.defaultLocale,
+        acceptedAt: new Date(p.acceptedAt),
+        ip: o.ip,
+      };
       await db.transaction(async (trx) => {
         const moved = await invitations.update(trx, id, ['pending_review'], {
           status: 'registered',
@@ -50,7 +58,11 @@ export function createReview(services: Pick<Services, 'config' | 'db' | 'users' 
         const user = await pendingAccount(trx, earlier, s, username);
         await invitations.update(trx, id, ['registered'], { user_id: user.id });
         await finish(trx, user, s, 'invitation', [{ key: 'registration.mail.unlocked.body', params: { username } }], 'registration.mail.unlocked.subject');
-        await audit(trx, 'registration.approved', { userId: o.reviewerId, ip: o.ip, details: { invitation: id, account: user.id, username, previous: invitation.username } });
+        await audit(trx, 'registration.approved', {
+          userId: o.reviewerId,
+          ip: o.ip,
+          details: { invitation: id, account: user.id, username, previous: invitation.username },
+        });
       });
       return { username };
     },
@@ -63,7 +75,13 @@ export function createReview(services: Pick<Services, 'config' | 'db' | 'users' 
       const p = invitation.pending_registration;
       const reason = o.reason?.trim() || null;
       await db.transaction(async (trx) => {
-        const moved = await invitations.update(trx, id, ['pending_review'], { status: 'rejected', pending_registration: null, reviewed_by: o.reviewerId ?? null, reviewed_at: new Date(), review_reason: reason });
+        const moved = await invitations.update(trx, id, ['pending_review'], {
+          status: 'rejected',
+          pending_registration: null,
+          reviewed_by: o.reviewerId ?? null,
+          reviewed_at: new Date(),
+          review_reason: reason,
+        });
         if (!moved) throw registrationErrors.invitationState('no longer waiting for review');
         if (p) {
           await enqueueMail(trx, {
@@ -91,11 +109,11 @@ export function createReview(services: Pick<Services, 'config' | 'db' | 'users' 
       const wanted = next.trim().toLowerCase();
       if (!USERNAME_PATTERN.test(wanted)) throw registrationErrors.usernameInvalid(next);
       if (!(await usernameFree(db, wanted))) throw registrationErrors.usernameTaken(wanted);
-      if (!(await invitations.update(db, invitation.id, ['issued', 'pending_review'], { username: wanted }))) throw registrationErrors.usernameFixed(invitation.username);
+      if (!(await invitations.update(db, invitation.id, ['issued', 'pending_review'], { username: wanted })))
+        throw registrationErrors.usernameFixed(invitation.username);
       await audit(db, 'invitation.renamed', { details: { invitation: invitation.id, from: invitation.username, to: wanted } });
     },
   };
-
 
   /** The username derived from corrected names, or the current one when they derive the same. */
   function suggestUsername(i: Invitation): Promise<string> | string {

@@ -20,7 +20,6 @@ import type { z } from 'zod';
 import { createCardStep } from '../../methods/eid-card/card-step.ts';
 import { type EidVerifier } from '../../methods/eid-card/verifier.ts';
 
-
 export type Mode = 'open' | 'invitation' | 'customer' | 'eid';
 
 export type FlowData = {
@@ -53,7 +52,11 @@ export function createRegistrationSteps(services: Services, verifier: EidVerifie
   };
   // Mails to one address or account per requester and hour, under the address's ceiling: past them the answer
   // stays the same and no mail goes out.
-  const mails = createMailQuota(db, { name: 'registration', perRequester: { points: 5, seconds: 3600 }, perAddress: { points: config.rateLimitAddressMails, seconds: 3600 } });
+  const mails = createMailQuota(db, {
+    name: 'registration',
+    perRequester: { points: 5, seconds: 3600 },
+    perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
+  });
 
   /** The modes offered: REGISTRATION_MODES, and the eID card with EID_REGISTRATION. */
   const modes: Mode[] = [...config.registrationModes, ...(config.eidRegistration ? (['eid'] as const) : [])];
@@ -65,11 +68,23 @@ export function createRegistrationSteps(services: Services, verifier: EidVerifie
   const take = (l: Limiter, key: string) => consumeOrRefuse(l, key);
 
   // Without a username (open and customer sign-up) the rule about containing it does not apply.
-  const common = (template: string) => ({ rules: template === 'details' ? policy.rules : policy.rules.filter((r) => r.rule !== 'not_username'), termsVersion: config.termsVersion, privacyVersion: config.privacyVersion, termsUrl: config.termsUrl, privacyUrl: config.privacyUrl });
+  const common = (template: string) => ({
+    rules: template === 'details' ? policy.rules : policy.rules.filter((r) => r.rule !== 'not_username'),
+    termsVersion: config.termsVersion,
+    privacyVersion: config.privacyVersion,
+    termsUrl: config.termsUrl,
+    privacyUrl: config.privacyUrl,
+  });
 
   async function newFlow(ctx: Context, data: FlowData): Promise<Flow<FlowData>> {
     const returnTo = typeof ctx.query.return_to === 'string' ? safeReturnPath(ctx.query.return_to) : undefined;
-    return flows.create<FlowData>(db, { type: FLOW, state: 'form', binding: await services.flowStarts.forBrowser(ctx), data: { ...data, ...(returnTo ? { returnTo } : {}) }, ttlSeconds: FORM_TTL });
+    return flows.create<FlowData>(db, {
+      type: FLOW,
+      state: 'form',
+      binding: await services.flowStarts.forBrowser(ctx),
+      data: { ...data, ...(returnTo ? { returnTo } : {}) },
+      ttlSeconds: FORM_TTL,
+    });
   }
 
   /** The sign-up this browser started, in `mode`. */
@@ -84,9 +99,19 @@ export function createRegistrationSteps(services: Services, verifier: EidVerifie
     ctx.redirect(`/registration/sent?flow=${flow.id}`);
   };
 
-  const TITLES = { open: 'registration.open.title', customer: 'registration.customer.title', details: 'registration.details.title', eid: 'registration.eid.title' };
+  const TITLES = {
+    open: 'registration.open.title',
+    customer: 'registration.customer.title',
+    details: 'registration.details.title',
+    eid: 'registration.eid.title',
+  };
 
-  function showForm(ctx: Context, template: keyof typeof TITLES, flow: Flow<FlowData>, extra: { values?: Record<string, string>; errors?: FieldErrors; [k: string]: unknown } = {}) {
+  function showForm(
+    ctx: Context,
+    template: keyof typeof TITLES,
+    flow: Flow<FlowData>,
+    extra: { values?: Record<string, string>; errors?: FieldErrors; [k: string]: unknown } = {},
+  ) {
     if (extra.errors && Object.keys(extra.errors).length) ctx.status = 400;
     renderPage(ctx, `pages/registration/${template}.njk`, { titleKey: TITLES[template], flow: flow.id, values: {}, errors: {}, ...common(template), ...extra });
   }
@@ -125,7 +150,12 @@ export function createRegistrationSteps(services: Services, verifier: EidVerifie
    * The routes of a one-page sign-up form (open, customer): GET starts a flow and shows the form; POST checks
    * the input and the password rules, shows the errors next to the fields, or hands the data to `accept`.
    */
-  function signUpForm<S extends z.ZodType>(router: Router, mode: 'open' | 'customer', schema: S, accept: (ctx: Context, flow: Flow<FlowData>, data: z.output<S>, reshow: (errors: FieldErrors) => void) => Promise<void>) {
+  function signUpForm<S extends z.ZodType>(
+    router: Router,
+    mode: 'open' | 'customer',
+    schema: S,
+    accept: (ctx: Context, flow: Flow<FlowData>, data: z.output<S>, reshow: (errors: FieldErrors) => void) => Promise<void>,
+  ) {
     router.get(`/registration/${mode}`, async (ctx) => {
       enabled(mode);
       showForm(ctx, mode, await newFlow(ctx, { mode }));
@@ -142,7 +172,28 @@ export function createRegistrationSteps(services: Services, verifier: EidVerifie
     });
   }
 
-  return { services, config, db, flows, hasher, cards, service, policy, limits, mails, modes, enabled, take, newFlow, loadFlow, sentPage, showForm, signUpOf, complete, signUpForm };
+  return {
+    services,
+    config,
+    db,
+    flows,
+    hasher,
+    cards,
+    service,
+    policy,
+    limits,
+    mails,
+    modes,
+    enabled,
+    take,
+    newFlow,
+    loadFlow,
+    sentPage,
+    showForm,
+    signUpOf,
+    complete,
+    signUpForm,
+  };
 }
 
 export type RegistrationSteps = ReturnType<typeof createRegistrationSteps>;

@@ -68,7 +68,13 @@ export function selfRoutes({ config, provider }: SelfDeps): Router {
     }
     if (ctx.query.error) return ctx.redirect('/');
     const code = await provider().AuthorizationCode.find(String(ctx.query.code ?? ''));
-    if (!code || code.isExpired || (code as unknown as { consumed?: number }).consumed || code.clientId !== SELF_CLIENT_ID || code.codeChallenge !== challengeOf(login.verifier)) {
+    if (
+      !code ||
+      code.isExpired ||
+      (code as unknown as { consumed?: number }).consumed ||
+      code.clientId !== SELF_CLIENT_ID ||
+      code.codeChallenge !== challengeOf(login.verifier)
+    ) {
       throw new AppError('self_login_code', 'error.session_expired', 400);
     }
     await code.consume();

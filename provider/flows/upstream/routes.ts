@@ -30,7 +30,10 @@ const DONE = ['linked', 'already', 'removed'] as const;
 
 const startQuery = z.object({
   purpose: z.enum(UPSTREAM_USES),
-  interaction: z.string().regex(/^[\w-]{10,64}$/).optional(),
+  interaction: z
+    .string()
+    .regex(/^[\w-]{10,64}$/)
+    .optional(),
   flow: z.uuid().optional(),
 });
 const passwordInput = z.object({ identifier: z.string().trim().min(1).max(320), password: z.string().min(1).max(1024) });
@@ -43,7 +46,8 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   const router = new Router();
 
   /** Where a person goes back to try again, by purpose. */
-  const againOf = (purpose: Purpose, interaction?: string) => (purpose === 'login' && interaction ? `/interaction/${interaction}` : purpose === 'link' ? '/account/connections' : '/reactivation');
+  const againOf = (purpose: Purpose, interaction?: string) =>
+    purpose === 'login' && interaction ? `/interaction/${interaction}` : purpose === 'link' ? '/account/connections' : '/reactivation';
 
   /** A refusal as a page: its own message, a way to try again, and no detail of the upstream's answer. */
   function refused(ctx: Context, e: unknown, actions: { href: string; key: string }[]) {
@@ -83,7 +87,13 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     try {
       const user = ctx.state.user as User | undefined;
       const binding = await services.flowStarts.forBrowser(ctx);
-      const { flow, url } = await upstream.start(String(ctx.params.slug), purpose, { binding, interaction, reactivation: reactivationFlow, userId: user?.id, locale: requestLocale(ctx) });
+      const { flow, url } = await upstream.start(String(ctx.params.slug), purpose, {
+        binding,
+        interaction,
+        reactivation: reactivationFlow,
+        userId: user?.id,
+        locale: requestLocale(ctx),
+      });
       ctx.cookies.set(FLOW_COOKIE, flow.id, signedCookie(ctx, { maxAge: 600_000 }));
       ctx.redirect(url.href);
     } catch (e) {
@@ -96,7 +106,11 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const { purpose, interaction } = started.data;
     const back = { href: againOf(purpose, interaction), key: 'upstream.back' };
     try {
-      const { flow, upstream: u, user } = await upstream.callback(started.id, browserBinding(ctx), new URL(`${config.issuerUrl}/upstream/callback${ctx.search}`), ctx.ip);
+      const {
+        flow,
+        upstream: u,
+        user,
+      } = await upstream.callback(started.id, browserBinding(ctx), new URL(`${config.issuerUrl}/upstream/callback${ctx.search}`), ctx.ip);
       if (purpose === 'link') {
         const outcome = await upstream.linkToAccount(flow, ctx.ip);
         ctx.cookies.set(FLOW_COOKIE, null);
@@ -125,7 +139,9 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
       }
       if (user.status !== 'active') {
         await upstream.done(flow);
-        return renderMessage(ctx, 403, 'upstream.not_active.title', 'upstream.not_active.message', { actions: [{ href: '/reactivation', key: 'upstream.reactivate' }] });
+        return renderMessage(ctx, 403, 'upstream.not_active.title', 'upstream.not_active.message', {
+          actions: [{ href: '/reactivation', key: 'upstream.reactivate' }],
+        });
       }
       const authenticated = await upstream.authenticated(flow, 'returned', user, AMR.federated, ctx.ip);
       ctx.redirect(`/interaction/${interaction}/upstream/${authenticated.id}`);
@@ -137,7 +153,11 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   // A first login with an identity that no account knows yet: prove an account with its password, or create one.
   type Errors = Record<string, { key: string }[]>;
 
-  async function linkPage(ctx: Context, flow: UpstreamFlow, extra: { error?: string; identifier?: string; errors?: Errors; values?: Record<string, unknown> } = {}) {
+  async function linkPage(
+    ctx: Context,
+    flow: UpstreamFlow,
+    extra: { error?: string; identifier?: string; errors?: Errors; values?: Record<string, unknown> } = {},
+  ) {
     if (flow.state !== 'unlinked') throw new AppError('upstream_flow', 'upstream.error.flow', 409);
     renderPage(ctx, 'pages/upstream/link.njk', {
       titleKey: 'upstream.link.title',

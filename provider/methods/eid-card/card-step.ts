@@ -34,7 +34,12 @@ export function createCardStep(services: Pick<Services, 'config' | 'db' | 'flows
      * Spends the posted flow's nonce (moving the flow to `to`) and verifies the card's answer; the flow must be this
      * browser's, and `owner` checks that it belongs to this request (its account, its login interaction).
      */
-    async verify<D extends NonceData = NonceData>(ctx: Context, type: string, owner: (data: D, userId: string | null) => boolean, to = 'done'): Promise<{ card: VerifiedCard; answer: CardAnswer; flow: Flow<D> }> {
+    async verify<D extends NonceData = NonceData>(
+      ctx: Context,
+      type: string,
+      owner: (data: D, userId: string | null) => boolean,
+      to = 'done',
+    ): Promise<{ card: VerifiedCard; answer: CardAnswer; flow: Flow<D> }> {
       const raw = await body(ctx);
       const answer = cardAnswer.safeParse(raw);
       if (!answer.success) throw new AppError('answer_invalid', 'eid.error.answer', 400);

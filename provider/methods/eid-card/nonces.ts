@@ -18,9 +18,19 @@ export interface NonceData extends Record<string, unknown> {
 export function createNonceService(flows: FlowStore, now: () => Date = () => new Date()) {
   return {
     /** A flow in AWAITING_CARD with a new nonce; the flow outlives the nonce so that a late answer hears "expired". */
-    async start<D extends Record<string, unknown>>(db: Knex, f: { type: string; binding: Binding; userId?: string | null; data: D; ttlSeconds?: number }): Promise<Flow<D & NonceData>> {
+    async start<D extends Record<string, unknown>>(
+      db: Knex,
+      f: { type: string; binding: Binding; userId?: string | null; data: D; ttlSeconds?: number },
+    ): Promise<Flow<D & NonceData>> {
       const data = { ...f.data, nonce: randomBytes(32).toString('base64'), nonceExpiresAt: new Date(now().getTime() + NONCE_TTL_SECONDS * 1000).toISOString() };
-      return flows.create(db, { type: f.type, state: AWAITING_CARD, binding: f.binding, userId: f.userId ?? null, data, ttlSeconds: f.ttlSeconds ?? NONCE_TTL_SECONDS + 600 });
+      return flows.create(db, {
+        type: f.type,
+        state: AWAITING_CARD,
+        binding: f.binding,
+        userId: f.userId ?? null,
+        data,
+        ttlSeconds: f.ttlSeconds ?? NONCE_TTL_SECONDS + 600,
+      });
     },
 
     /** Removes the flow's nonce and moves it to `to`; returns the nonce the card must have signed. */

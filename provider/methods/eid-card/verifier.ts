@@ -29,7 +29,8 @@ export function createEidVerifier(config: Config, db: Db) {
   let anchors: Promise<X509Certificate[]> | undefined;
   let key: Promise<string> | undefined;
   const trustAnchors = () => (anchors ??= loadTrustAnchorFolder(config.eidTrustAnchors ?? PRODUCTION_TRUST_ANCHOR_FOLDER));
-  const hmacKey = () => (key ??= config.nationalNumberHmacKey ? Promise.resolve(config.nationalNumberHmacKey) : generatedSecret(db, 'national_number_hmac_key'));
+  const hmacKey = () =>
+    (key ??= config.nationalNumberHmacKey ? Promise.resolve(config.nationalNumberHmacKey) : generatedSecret(db, 'national_number_hmac_key'));
 
   return {
     origin,
@@ -46,7 +47,12 @@ export function createEidVerifier(config: Config, db: Db) {
         caIssuers: config.eidCaIssuersHosts.length ? { hosts: config.eidCaIssuersHosts } : false,
         revocation: { ...(config.eidOcspResponderUrl ? { responderUrl: config.eidOcspResponderUrl } : {}), failOpen: config.eidOcspFailOpen, cache },
       });
-      return { hmac: nationalNumberHmac(holder.nationalNumber, await hmacKey()), givenNames: holder.givenNames, surname: holder.surname, revocation: holder.revocation };
+      return {
+        hmac: nationalNumberHmac(holder.nationalNumber, await hmacKey()),
+        givenNames: holder.givenNames,
+        surname: holder.surname,
+        revocation: holder.revocation,
+      };
     },
   };
 }

@@ -17,7 +17,13 @@ export interface Authenticator {
   authenticate(identifier: string, password: string, ip?: string, devices?: ReadonlyMap<string, string>): Promise<LoginOutcome>;
 }
 
-export function createAuthenticator(deps: { db: Db; users: UserRepository; hasher: PasswordHasher; identifierKind: IdentifierKind; throttle?: LoginThrottle }): Authenticator {
+export function createAuthenticator(deps: {
+  db: Db;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  identifierKind: IdentifierKind;
+  throttle?: LoginThrottle;
+}): Authenticator {
   const { db, users, hasher, identifierKind, throttle } = deps;
   return {
     async authenticate(identifier, password, ip, devices) {

@@ -31,14 +31,23 @@ async function warnOwner(db: Db, config: LoginThrottleConfig, user: User, ip: st
     await audit(trx, 'login.throttled', { userId: user.id, ip });
     await enqueueNotice(trx, user, isLocale(user.locale) ? user.locale : config.defaultLocale, {
       title: { key: 'throttle.mail.title' },
-      paragraphs: [{ key: 'throttle.mail.what', params: { username: user.username ?? user.email ?? '', count: config.rateLimitLogin } }, { key: 'throttle.mail.protected' }, { key: 'throttle.mail.if_you' }],
+      paragraphs: [
+        { key: 'throttle.mail.what', params: { username: user.username ?? user.email ?? '', count: config.rateLimitLogin } },
+        { key: 'throttle.mail.protected' },
+        { key: 'throttle.mail.if_you' },
+      ],
       action: { href: `${config.issuerUrl}/recovery`, label: { key: 'throttle.mail.action' } },
     });
   });
 }
 
 export function createLoginThrottle(db: Db, config: LoginThrottleConfig): LoginThrottle {
-  const throttle = createThrottle(db, { name: 'login', perSubject: config.rateLimitLogin, perIp: config.rateLimitIp, maxDelaySeconds: config.rateLimitMaxDelay });
+  const throttle = createThrottle(db, {
+    name: 'login',
+    perSubject: config.rateLimitLogin,
+    perIp: config.rateLimitIp,
+    maxDelaySeconds: config.rateLimitMaxDelay,
+  });
   // Failures per account, for the warning only: the delays never depend on whether an account exists.
   const accounts = createLimiter(db, { keyPrefix: 'login_account', points: config.rateLimitLogin, durationSeconds: WINDOW_SECONDS });
   async function countForOwner(user: User, ip: string | undefined) {

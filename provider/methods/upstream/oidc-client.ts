@@ -18,10 +18,26 @@ export interface Checks {
 const DISCOVERY_TTL_MS = 3600_000;
 const TIMEOUT_SECONDS = 10;
 
-const UNREACHABLE = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNREACHABLE = new Set([
+  'OAUTH_TIMEOUT',
+  'OAUTH_ABORT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 // oauth4webapi's codes (openid-client does not re-export the constants): a state, nonce, signature, audience or
 // expiry that does not match.
-const NOT_VERIFIED = new Set(['OAUTH_INVALID_RESPONSE', 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED', 'OAUTH_KEY_SELECTION_FAILED']);
+const NOT_VERIFIED = new Set([
+  'OAUTH_INVALID_RESPONSE',
+  'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+  'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
+  'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+  'OAUTH_KEY_SELECTION_FAILED',
+]);
 
 function unreachable(e: unknown): boolean {
   const err = e as { code?: string; cause?: { code?: string; status?: number }; name?: string; message?: string };
@@ -38,7 +54,10 @@ export function upstreamFailure(e: unknown, u: Pick<Upstream, 'slug' | 'name'>, 
   let failure: AppError;
   if (unreachable(e)) failure = new AppError('upstream_unavailable', 'upstream.error.unavailable', 503, params);
   else if (e instanceof client.AuthorizationResponseError) {
-    failure = e.error === 'access_denied' ? new AppError('upstream_cancelled', 'upstream.error.cancelled', 400, params) : new AppError('upstream_refused', 'upstream.error.refused', 400, params);
+    failure =
+      e.error === 'access_denied'
+        ? new AppError('upstream_cancelled', 'upstream.error.cancelled', 400, params)
+        : new AppError('upstream_refused', 'upstream.error.refused', 400, params);
   } else if (phase === 'callback' && (e instanceof client.ResponseBodyError || NOT_VERIFIED.has((e as { code?: string }).code ?? ''))) {
     failure = new AppError('upstream_not_verified', 'upstream.error.not_verified', 400, params);
   } else failure = new AppError('upstream_bad_answer', 'upstream.error.bad_answer', 502, params);
@@ -106,7 +125,8 @@ export function createUpstreamClient(box: () => Promise<SecretBox>, now: () => n
           idTokenExpected: true,
         });
         const claims = tokens.claims()!;
-        const userinfo = config.serverMetadata().userinfo_endpoint && tokens.access_token ? await client.fetchUserInfo(config, tokens.access_token, claims.sub) : {};
+        const userinfo =
+          config.serverMetadata().userinfo_endpoint && tokens.access_token ? await client.fetchUserInfo(config, tokens.access_token, claims.sub) : {};
         return { ...userinfo, ...claims };
       } catch (e) {
         const failure = upstreamFailure(e, u, 'callback');

@@ -66,7 +66,8 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
   let box: Promise<SecretBox> | undefined;
   let nnKey: Promise<string> | undefined;
   const client = createUpstreamClient(() => (box ??= upstreamSecretBox(config, db)));
-  const nationalNumberKey = () => (nnKey ??= config.nationalNumberHmacKey ? Promise.resolve(config.nationalNumberHmacKey) : generatedSecret(db, 'national_number_hmac_key'));
+  const nationalNumberKey = () =>
+    (nnKey ??= config.nationalNumberHmacKey ? Promise.resolve(config.nationalNumberHmacKey) : generatedSecret(db, 'national_number_hmac_key'));
   const redirectUri = `${config.issuerUrl}/upstream/callback`;
 
   async function upstreamFor(slug: string, use: UpstreamUse): Promise<Upstream> {
@@ -90,7 +91,8 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
     try {
       return await db.transaction(work);
     } catch (e) {
-      if (e instanceof AppError && e.code === 'upstream_linked_elsewhere') await audit(db, 'upstream.link_refused', { userId, ip, details: { upstream: flow.data.slug, reason: 'linked_elsewhere' } });
+      if (e instanceof AppError && e.code === 'upstream_linked_elsewhere')
+        await audit(db, 'upstream.link_refused', { userId, ip, details: { upstream: flow.data.slug, reason: 'linked_elsewhere' } });
       throw e;
     }
   }
@@ -107,7 +109,11 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
     get: (flowId: string, binding: Binding) => flows.get<UpstreamFlowData>(db, flowId, UPSTREAM_FLOW, binding),
 
     /** A flow and the upstream's authorization URL; refuses an upstream not enabled for the purpose. */
-    async start(slug: string, purpose: Purpose, context: { binding: Binding; interaction?: string; reactivation?: string; userId?: string; locale: string }): Promise<{ flow: UpstreamFlow; url: URL }> {
+    async start(
+      slug: string,
+      purpose: Purpose,
+      context: { binding: Binding; interaction?: string; reactivation?: string; userId?: string; locale: string },
+    ): Promise<{ flow: UpstreamFlow; url: URL }> {
       const u = await upstreamFor(slug, purpose);
       const { url, checks } = await client.begin(u, redirectUri, { ui_locales: context.locale });
       const flow = await flows.create<UpstreamFlowData>(db, {
@@ -115,7 +121,14 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
         state: 'redirected',
         binding: context.binding,
         userId: context.userId ?? null,
-        data: { slug, name: u.name, purpose, checks, ...(context.interaction ? { interaction: context.interaction } : {}), ...(context.reactivation ? { reactivation: context.reactivation } : {}) },
+        data: {
+          slug,
+          name: u.name,
+          purpose,
+          checks,
+          ...(context.interaction ? { interaction: context.interaction } : {}),
+          ...(context.reactivation ? { reactivation: context.reactivation } : {}),
+        },
         ttlSeconds: FLOW_TTL_SECONDS,
       });
       return { flow, url };
@@ -134,7 +147,11 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
         const key = u.subjectClaim === 'national_number' ? await nationalNumberKey() : '';
         identity = identityOf(claims, u.subjectClaim, () => key);
       } catch (e) {
-        await audit(db, 'upstream.refused', { userId: spent.user_id, ip, details: { upstream: u.slug, purpose: spent.data.purpose, reason: (e as AppError).code ?? 'error' } });
+        await audit(db, 'upstream.refused', {
+          userId: spent.user_id,
+          ip,
+          details: { upstream: u.slug, purpose: spent.data.purpose, reason: (e as AppError).code ?? 'error' },
+        });
         throw e;
       }
       const flow = await flows.transition(db, spent, 'returned', 'returned', { identity });

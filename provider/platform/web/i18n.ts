@@ -17,7 +17,9 @@ export function catalogue(locale: Locale): Catalogue {
   let c = catalogues.get(locale);
   if (!c) {
     c = {};
-    for (const file of readdirSync(`${LOCALES_DIR}${locale}`).filter((f) => f.endsWith('.json')).sort()) {
+    for (const file of readdirSync(`${LOCALES_DIR}${locale}`)
+      .filter((f) => f.endsWith('.json'))
+      .sort()) {
       Object.assign(c, JSON.parse(readFileSync(`${LOCALES_DIR}${locale}/${file}`, 'utf8')) as Catalogue);
     }
     catalogues.set(locale, c);

@@ -4,7 +4,12 @@ import { render } from './views.ts';
 import { requestLocale } from './locale.ts';
 
 /** `hint`: the relying app's ui_locales and when it sent them (an interaction's start). */
-export function renderPage(ctx: Context, template: string, context: Record<string, unknown> & { titleKey: string }, hint?: { uiLocales?: string; since?: number }): void {
+export function renderPage(
+  ctx: Context,
+  template: string,
+  context: Record<string, unknown> & { titleKey: string },
+  hint?: { uiLocales?: string; since?: number },
+): void {
   const locale = requestLocale(ctx, hint?.uiLocales, hint?.since);
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');

@@ -5,7 +5,12 @@ import path from 'node:path';
 import type { Context, Next } from 'koa';
 
 const ROOT = fileURLToPath(new URL('../../../views/static/', import.meta.url));
-const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
 
 export function staticFiles() {
   return async (ctx: Context, next: Next) => {

@@ -21,7 +21,6 @@ export function render(template: string, context: RenderContext): string {
     ...context,
     locales: LOCALES,
     t: (key: string, params?: Record<string, string | number>) => translate(locale, key, params),
-    formatDate: (d: Date | string) =>
-      new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date(d)),
+    formatDate: (d: Date | string) => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date(d)),
   });
 }

@@ -63,22 +63,37 @@ describe('idp CLI on the embedded database', { timeout: 240_000 }, () => {
       const metadata = { redirect_uris: ['https://app.example.be/cb'], client_name: 'Registered app' };
       const refused = await fetch(`${p.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(metadata) });
       expect(refused.status).toBe(401);
-      const wrong = await fetch(`${p.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong-token-0123456789' }, body: JSON.stringify(metadata) });
+      const wrong = await fetch(`${p.url}/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer wrong-token-0123456789' },
+        body: JSON.stringify(metadata),
+      });
       expect(wrong.status).toBe(401);
-      const res = await fetch(`${p.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-0123456789' }, body: JSON.stringify(metadata) });
+      const res = await fetch(`${p.url}/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-0123456789' },
+        body: JSON.stringify(metadata),
+      });
       expect(res.status).toBe(201);
       const body = (await res.json()) as { client_id: string; client_secret: string; client_name: string };
       expect(body.client_name).toBe('Registered app');
       const token = await fetch(`${p.url}/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${body.client_id}:${body.client_secret}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${body.client_id}:${body.client_secret}`).toString('base64')}`,
+        },
         body: 'grant_type=client_credentials',
       });
       // The registered client exists (authenticates) even though it may not use this grant.
       expect(((await token.json()) as { error?: string }).error).not.toBe('invalid_client');
       // What only staff may give: first-party status (no consent page) and an API scope.
       for (const extra of [{ first_party: true }, { scope: 'openid notifications:send', grant_types: ['authorization_code', 'client_credentials'] }]) {
-        const grab = await fetch(`${p.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-0123456789' }, body: JSON.stringify({ ...metadata, ...extra }) });
+        const grab = await fetch(`${p.url}/reg`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer registration-token-0123456789' },
+          body: JSON.stringify({ ...metadata, ...extra }),
+        });
         expect([grab.status, ((await grab.json()) as { error: string }).error]).toEqual([400, 'invalid_client_metadata']);
       }
     } finally {

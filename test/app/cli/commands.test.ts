@@ -41,7 +41,9 @@ describe('help', () => {
     expect(r.out).toMatch(new RegExp(`^usage: idp ${path}`));
     expect(r.out).toContain(a.summary);
     for (const [name, o] of Object.entries<OptionSpec>({ ...a.options, help: { type: 'boolean', help: 'this help' } })) {
-      expect(r.out).toMatch(new RegExp(`^  --${name}${o.arg ? ` ${o.arg.replace(/[|"]/g, '\\$&')}` : ''} +${o.help.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+      expect(r.out).toMatch(
+        new RegExp(`^  --${name}${o.arg ? ` ${o.arg.replace(/[|"]/g, '\\$&')}` : ''} +${o.help.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'),
+      );
     }
   });
 
@@ -78,7 +80,20 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
     expect((await idp(p, ['users', 'list'])).out).toMatch(/^an\.peeters\tan@example\.be\tactive\t-\t\S+\nbram\t-\tactive\t-\t\S+\n$/);
     const listed = JSON.parse((await idp(p, ['users', 'list', '--json', '--search', 'PEET'])).out) as Record<string, unknown>[];
     expect(listed).toHaveLength(1);
-    expect(Object.keys(listed[0]!)).toEqual(['sub', 'username', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'given_name', 'family_name', 'status', 'roles', 'created_at', 'password_changed_at']);
+    expect(Object.keys(listed[0]!)).toEqual([
+      'sub',
+      'username',
+      'email',
+      'email_verified',
+      'phone_number',
+      'phone_number_verified',
+      'given_name',
+      'family_name',
+      'status',
+      'roles',
+      'created_at',
+      'password_changed_at',
+    ]);
     expect(JSON.parse((await idp(p, ['users', 'show', 'an@example.be', '--json'])).out)).toEqual(listed[0]);
 
     // A weak password is refused with the policy's words and changes nothing; a good one replaces the old.
@@ -120,12 +135,21 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`backend:${s}`).toString('base64')}` },
         body: 'grant_type=client_credentials',
-      }).then(async (r) => ((await r.json()) as { error?: string; access_token?: string }));
+      }).then(async (r) => (await r.json()) as { error?: string; access_token?: string });
     expect((await token(secret)).access_token).toBeTruthy();
 
     const listed = JSON.parse((await idp(p, ['clients', 'list', '--json'])).out) as Record<string, unknown>[];
     const backend = listed.find((c) => c.client_id === 'backend');
-    expect(backend).toEqual({ client_id: 'backend', client_name: 'Backend', public: false, first_party: false, redirect_uris: ['https://unused.invalid/'], post_logout_redirect_uris: [], grant_types: ['client_credentials'], scope: 'openid profile email phone offline_access' });
+    expect(backend).toEqual({
+      client_id: 'backend',
+      client_name: 'Backend',
+      public: false,
+      first_party: false,
+      redirect_uris: ['https://unused.invalid/'],
+      post_logout_redirect_uris: [],
+      grant_types: ['client_credentials'],
+      scope: 'openid profile email phone offline_access',
+    });
     expect(JSON.stringify(listed)).not.toContain(secret);
     expect((await idp(p, ['clients', 'show', 'backend'])).out).toContain('type: confidential\ngrants: client_credentials');
 

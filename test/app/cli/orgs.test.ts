@@ -13,7 +13,13 @@ describe('idp orgs', { timeout: 120_000 }, () => {
   let env: Record<string, string>;
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'idp-orgs-'));
-    env = { DATA_DIR: dataDir, NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', ...(has('postgres') ? { DATABASE_URL: await freshPostgresUrl() } : {}) };
+    env = {
+      DATA_DIR: dataDir,
+      NODE_ENV: 'test',
+      ARGON2_MEMORY_KIB: '8192',
+      ARGON2_TIME_COST: '1',
+      ...(has('postgres') ? { DATABASE_URL: await freshPostgresUrl() } : {}),
+    };
     expect((await runCli(['users', 'create', '--username', 'lena', '--password', 'eleven chars'], env)).code).toBe(0);
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

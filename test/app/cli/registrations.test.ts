@@ -11,9 +11,15 @@ import { has } from '../../helpers/components.ts';
 import { loadConfig } from '../../../provider/app/settings.ts';
 import { createServices } from '../../../provider/app/server.ts';
 import { generateUsername } from '../../../provider/domain/accounts/usernames.ts';
-import { importCustomersCommand, importInvitationsCommand, registrationsCommand, renameInvitationCommand } from '../../../provider/app/cli/commands/registrations.ts';
+import {
+  importCustomersCommand,
+  importInvitationsCommand,
+  registrationsCommand,
+  renameInvitationCommand,
+} from '../../../provider/app/cli/commands/registrations.ts';
 
-const CLASS_10A = 'Vorname;Nachname;Klasse;E-Mail\nMax;Müller;10a;\nLea;;10a;lea@example.de\n"Max";"Müller";"10a";\nZoë;Ölçer;10a;not-an-address\nAnna;Müller;10a;anna@example.de\n';
+const CLASS_10A =
+  'Vorname;Nachname;Klasse;E-Mail\nMax;Müller;10a;\nLea;;10a;lea@example.de\n"Max";"Müller";"10a";\nZoë;Ölçer;10a;not-an-address\nAnna;Müller;10a;anna@example.de\n';
 const CONFIG = { NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', ISSUER: 'https://id.school.example' };
 
 describe('idp invitations, customers and registrations', () => {
@@ -51,7 +57,9 @@ describe('idp invitations, customers and registrations', () => {
     const out = await importInvitationsCommand(services, file('in-process.csv', CLASS_10A), { partial: true, locale: 'de' });
     expect(out.ok).toBe(true);
     expect(out.stderr).toBe('line 3: the family name is empty\nline 4: the same person as line 2\nline 5: the e-mail address is not valid\n');
-    expect(out.stdout).toMatch(/^Imported 2 invitations\. Skipped \(not imported\): lines 3, 4, 5\.\n {2}line 2: max\.mueller {2}\(Max Müller, 10a\)\n {2}line 6: anna\.mueller /);
+    expect(out.stdout).toMatch(
+      /^Imported 2 invitations\. Skipped \(not imported\): lines 3, 4, 5\.\n {2}line 2: max\.mueller {2}\(Max Müller, 10a\)\n {2}line 6: anna\.mueller /,
+    );
     const html = readFileSync(sheet, 'utf8');
     expect(html.match(/class="slip"/g)).toHaveLength(2);
     expect(html).toContain('Ihre Zugangsdaten');
@@ -90,7 +98,16 @@ describe('idp invitations, customers and registrations', () => {
     const { db, users } = services;
     await users.create(db, { username: 'Jan.Peeters', status: 'active' });
     const now = new Date();
-    await db('invitations').insert({ id: crypto.randomUUID(), username: 'jan.peeters2', initial_password_hash: 'x', given_name: 'Jan', family_name: 'Peeters', status: 'issued', created_at: now, updated_at: now });
+    await db('invitations').insert({
+      id: crypto.randomUUID(),
+      username: 'jan.peeters2',
+      initial_password_hash: 'x',
+      given_name: 'Jan',
+      family_name: 'Peeters',
+      status: 'issued',
+      created_at: now,
+      updated_at: now,
+    });
     expect(await generateUsername(db, 'Jan', 'Peeters')).toBe('jan.peeters3');
     expect(await generateUsername(db, 'Jan', 'Peeters', new Set(['jan.peeters3']))).toBe('jan.peeters4');
   });
@@ -99,24 +116,44 @@ describe('idp invitations, customers and registrations', () => {
     const { db } = services;
     // Two pupils corrected their names on the registration page, which stored this for the review.
     const passwordHash = await services.hasher.hash('correct horse battery staple');
-    const pending = (email: string) => JSON.stringify({ email, passwordHash, locale: 'en', termsVersion: '1', privacyVersion: '1', acceptedAt: new Date().toISOString() });
+    const pending = (email: string) =>
+      JSON.stringify({ email, passwordHash, locale: 'en', termsVersion: '1', privacyVersion: '1', acceptedAt: new Date().toISOString() });
     const [max, anna] = await Promise.all(['max.mueller', 'anna.mueller'].map((u) => db('invitations').where({ username: u }).first('id')));
-    await db('invitations').where({ id: max.id }).update({ status: 'pending_review', corrected_given_name: 'Maximilian', corrected_family_name: 'Müller', pending_registration: pending('max@example.de') });
-    await db('invitations').where({ id: anna.id }).update({ status: 'pending_review', corrected_given_name: 'Anna', corrected_family_name: 'Muller', pending_registration: pending('anna@example.de') });
+    await db('invitations')
+      .where({ id: max.id })
+      .update({
+        status: 'pending_review',
+        corrected_given_name: 'Maximilian',
+        corrected_family_name: 'Müller',
+        pending_registration: pending('max@example.de'),
+      });
+    await db('invitations')
+      .where({ id: anna.id })
+      .update({ status: 'pending_review', corrected_given_name: 'Anna', corrected_family_name: 'Muller', pending_registration: pending('anna@example.de') });
 
     const list = await registrationsCommand(services, 'list', undefined, {});
     expect(list.stdout).toContain(`${max.id}\tmax.mueller\t10a\tMax Müller\tMaximilian Müller\tmax@example.de\tmaximilian.mueller`);
     expect(list.stdout).toContain(`${anna.id}\tanna.mueller\t10a\tAnna Müller\tAnna Muller\tanna@example.de\tanna.muller`);
     await expect(registrationsCommand(services, 'approve', max.id, { username: 'anna.mueller' })).rejects.toThrow('The username anna.mueller is already taken');
     await expect(registrationsCommand(services, 'approve', max.id, { username: 'Max Müller' })).rejects.toThrow('is not a valid username');
-    expect((await registrationsCommand(services, 'approve', max.id, { username: 'max.m' })).stdout).toBe('Approved: the username is max.m; an e-mail with the activation link was sent.\n');
+    expect((await registrationsCommand(services, 'approve', max.id, { username: 'max.m' })).stdout).toBe(
+      'Approved: the username is max.m; an e-mail with the activation link was sent.\n',
+    );
     expect((await registrationsCommand(services, 'reject', anna.id, { reason: 'Name as in the school register' })).ok).toBe(true);
     await expect(registrationsCommand(services, 'approve', anna.id, {})).rejects.toThrow('The registration is rejected, not waiting for review');
     expect((await registrationsCommand(services, 'list', undefined, {})).stdout).toBe('No registrations are waiting for review.\n');
     expect((await registrationsCommand(services, 'frobnicate', undefined, {})).ok).toBe(false);
 
-    expect(await db('users').where({ username: 'max.m' }).first('status', 'given_name', 'email')).toEqual({ status: 'pending', given_name: 'Maximilian', email: 'max@example.de' });
-    expect(await db('invitations').where({ id: anna.id }).first('status', 'review_reason', 'pending_registration')).toEqual({ status: 'rejected', review_reason: 'Name as in the school register', pending_registration: null });
+    expect(await db('users').where({ username: 'max.m' }).first('status', 'given_name', 'email')).toEqual({
+      status: 'pending',
+      given_name: 'Maximilian',
+      email: 'max@example.de',
+    });
+    expect(await db('invitations').where({ id: anna.id }).first('status', 'review_reason', 'pending_registration')).toEqual({
+      status: 'rejected',
+      review_reason: 'Name as in the school register',
+      pending_registration: null,
+    });
     expect(await db('outbox').orderBy('created_at').select('recipient', 'subject')).toEqual([
       { recipient: 'max@example.de', subject: 'Your registration is unlocked' },
       { recipient: 'anna@example.de', subject: 'Your registration was not approved' },

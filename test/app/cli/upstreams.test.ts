@@ -23,7 +23,28 @@ describe('idp upstreams', { timeout: 120_000 }, () => {
     const logo = path.join(dataDir, 'bank.svg');
     writeFileSync(logo, '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>');
     const add = await runCli(
-      ['upstreams', 'add', '--slug', 'bank', '--name', 'My Bank', '--issuer', 'https://login.bank.example', '--client-id', 'belid', '--scope', 'openid profile', '--subject-claim', 'national_number', '--use', 'login,reactivation', '--logo', logo, '--acr-from-upstream', '--trust-national-number'],
+      [
+        'upstreams',
+        'add',
+        '--slug',
+        'bank',
+        '--name',
+        'My Bank',
+        '--issuer',
+        'https://login.bank.example',
+        '--client-id',
+        'belid',
+        '--scope',
+        'openid profile',
+        '--subject-claim',
+        'national_number',
+        '--use',
+        'login,reactivation',
+        '--logo',
+        logo,
+        '--acr-from-upstream',
+        '--trust-national-number',
+      ],
       env,
       `${SECRET}\n`,
     );
@@ -31,12 +52,32 @@ describe('idp upstreams', { timeout: 120_000 }, () => {
     expect(add.stdout).toContain('Added upstream bank (My Bank) at https://login.bank.example, subject national_number, for login, reactivation');
     expect(add.stdout).toContain('Register this redirect URI at the upstream: https://id.example.be/upstream/callback');
 
-    const bad = await runCli(['upstreams', 'add', '--slug', 'Bad Slug', '--name', 'X', '--issuer', 'http://login.bank.example', '--client-id', 'c', '--client-secret', 's', '--use', 'everything'], env);
+    const bad = await runCli(
+      [
+        'upstreams',
+        'add',
+        '--slug',
+        'Bad Slug',
+        '--name',
+        'X',
+        '--issuer',
+        'http://login.bank.example',
+        '--client-id',
+        'c',
+        '--client-secret',
+        's',
+        '--use',
+        'everything',
+      ],
+      env,
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/slug: a slug is[\s\S]*issuer: the issuer must use https[\s\S]*uses/);
 
     const list = await runCli(['upstreams', 'list'], env);
-    expect(list.stdout).toBe('bank\tMy Bank\thttps://login.bank.example\tclient belid\tsubject national_number\tuses login,reactivation\tacr from upstream\ttrusted for the national number\n');
+    expect(list.stdout).toBe(
+      'bank\tMy Bank\thttps://login.bank.example\tclient belid\tsubject national_number\tuses login,reactivation\tacr from upstream\ttrusted for the national number\n',
+    );
     for (const out of [add, list]) expect(out.stdout + out.stderr).not.toContain(SECRET);
 
     // Stored encrypted; the logo as a data: URI.

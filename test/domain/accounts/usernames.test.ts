@@ -12,7 +12,7 @@ describe('username generation', () => {
     ['Søren', 'Kierkegård', 'soren.kierkegard'],
     ['Æsa', 'Œuvrard', 'aesa.oeuvrard'],
     ['Anna-Lena', 'van der Berg', 'anna-lena.van-der-berg'],
-    ["Jean-Luc", "D'Artagnan", 'jean-luc.d-artagnan'],
+    ['Jean-Luc', "D'Artagnan", 'jean-luc.d-artagnan'],
     ['  Émile ', 'ZOLA', 'emile.zola'],
     ['Łukasz', 'Wałęsa', 'lukasz.walesa'],
     ['李', 'Wang', 'wang'],

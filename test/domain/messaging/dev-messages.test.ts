@@ -25,7 +25,13 @@ describe('dev messages page', () => {
     ({ db } = await testDb('pglite'));
     mailId = await enqueueMail(
       db,
-      notice('ann@example.org', { params: { title: { key: 'mail.test.title' }, paragraphs: [{ key: 'login.for_client', params: { client: '<script>alert(1)</script>' } }], action: { href: 'https://idp.example.org/activate?token=t1&a=b', label: { key: 'login.submit' } } } }),
+      notice('ann@example.org', {
+        params: {
+          title: { key: 'mail.test.title' },
+          paragraphs: [{ key: 'login.for_client', params: { client: '<script>alert(1)</script>' } }],
+          action: { href: 'https://idp.example.org/activate?token=t1&a=b', label: { key: 'login.submit' } },
+        },
+      }),
     );
     await enqueueSms(db, { to: '+32490123456', text: 'Your code: 481234' });
     const router = devMessagesRouter(db);
@@ -108,7 +114,15 @@ describe('who can reach the dev mailbox', () => {
   });
 
   it('is never served in production: DEV_MAILBOX=true stops the start', () => {
-    const production = { NODE_ENV: 'production', ISSUER: 'https://idp.example.be', TRUST_PROXY: 'true', COOKIE_KEYS: 'k'.repeat(32), TOKEN_HMAC_KEY: 't'.repeat(32), CAPTCHA_HMAC_KEY: 'c'.repeat(32), NATIONAL_NUMBER_HMAC_KEY: 'n'.repeat(32) };
+    const production = {
+      NODE_ENV: 'production',
+      ISSUER: 'https://idp.example.be',
+      TRUST_PROXY: 'true',
+      COOKIE_KEYS: 'k'.repeat(32),
+      TOKEN_HMAC_KEY: 't'.repeat(32),
+      CAPTCHA_HMAC_KEY: 'c'.repeat(32),
+      NATIONAL_NUMBER_HMAC_KEY: 'n'.repeat(32),
+    };
     expect(() => loadConfig(production)).not.toThrow();
     expect(() => loadConfig({ ...production, DEV_MAILBOX: 'true' })).toThrow(/DEV_MAILBOX=true is refused when NODE_ENV=production/);
   });

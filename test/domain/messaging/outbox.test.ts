@@ -193,7 +193,9 @@ describe.each(kinds)('outbox on %s', (kind) => {
 
   it('takes over a message whose worker died holding the lease, once the lease has run out', async () => {
     const id = await enqueueMail(db, notice('late@example.org'), now());
-    await db('outbox').where({ id }).update({ status: 'sending', attempts: 1, locked_until: new Date(clock + 60_000) });
+    await db('outbox')
+      .where({ id })
+      .update({ status: 'sending', attempts: 1, locked_until: new Date(clock + 60_000) });
     expect(await worker().runOnce()).toBe(0);
     clock += 60_001;
     expect(await worker().runOnce()).toBe(1);
@@ -203,7 +205,9 @@ describe.each(kinds)('outbox on %s', (kind) => {
 
   it('marks failed, without sending it again, a message whose worker died holding the lease of its last attempt', async () => {
     const id = await enqueueMail(db, notice('crashing@example.org'), now());
-    await db('outbox').where({ id }).update({ status: 'sending', attempts: 4, locked_until: new Date(clock - 1) });
+    await db('outbox')
+      .where({ id })
+      .update({ status: 'sending', attempts: 4, locked_until: new Date(clock - 1) });
     expect(await worker().runOnce()).toBe(0);
     expect((await rows())[0]).toMatchObject({ status: 'failed', attempts: 4, last_error: expect.stringContaining('no outcome after 4 attempts') });
     expect(smtp.messages).toHaveLength(0);
@@ -212,7 +216,10 @@ describe.each(kinds)('outbox on %s', (kind) => {
   it('keeps what the worker that took over recorded when the first one finishes late', async () => {
     const id = await enqueueMail(db, notice('slow@example.org'), now());
     let release: () => void = () => {};
-    const slow: Transports = { ...transports, email: { name: 'slow', send: () => new Promise((_, reject) => (release = () => reject(new Error('connection reset')))) } };
+    const slow: Transports = {
+      ...transports,
+      email: { name: 'slow', send: () => new Promise((_, reject) => (release = () => reject(new Error('connection reset')))) },
+    };
     const first = worker({ transports: slow, leaseMs: 1000 }).runOnce();
     await new Promise((r) => setTimeout(r, 200));
     clock += 1001;
@@ -298,7 +305,15 @@ describe.skipIf(!has('postgres'))('outbox workers in parallel on PostgreSQL', ()
 
     const transport = createSmtpTransport({ url: smtp.url, from: FROM });
     const make = (d: Db) =>
-      createOutboxWorker({ db: d, transports: { email: transport, sms: transport }, pollMs: 10, maxAttempts: 3, backoff: { baseMs: BASE_MS, maxMs: BASE_MS }, batchSize: 5, log: silent });
+      createOutboxWorker({
+        db: d,
+        transports: { email: transport, sms: transport },
+        pollMs: 10,
+        maxAttempts: 3,
+        backoff: { baseMs: BASE_MS, maxMs: BASE_MS },
+        batchSize: 5,
+        log: silent,
+      });
     const claimed = await Promise.all([make(db).drain(), make(other).drain()]);
     transport.close?.();
 

@@ -42,7 +42,11 @@ describe('transports from the settings', () => {
 });
 
 describe('mail templates', () => {
-  const params = { title: { key: 'mail.test.title' }, paragraphs: [{ key: 'login.for_client', params: { client: 'Tom & Jerry' } }], action: { href: 'https://x.example/a?b=1&c=2', label: { key: 'login.submit' } } };
+  const params = {
+    title: { key: 'mail.test.title' },
+    paragraphs: [{ key: 'login.for_client', params: { client: 'Tom & Jerry' } }],
+    action: { href: 'https://x.example/a?b=1&c=2', label: { key: 'login.submit' } },
+  };
 
   it('renders subject, plain text and HTML from one template in each language', () => {
     const subjects = LOCALES.map((l) => renderMail('notice', l, params).subject);

@@ -41,7 +41,13 @@ describe.each(kinds)('one-time tokens on %s', (kind) => {
   });
 
   it('counts wrong tries on a short code and voids it at the last', async () => {
-    const { token } = await tokens.issue(db, { purpose: 'activation_code', userId: user, ttlSeconds: 600, format: { kind: 'code', length: 6 }, maxAttempts: 5 });
+    const { token } = await tokens.issue(db, {
+      purpose: 'activation_code',
+      userId: user,
+      ttlSeconds: 600,
+      format: { kind: 'code', length: 6 },
+      maxAttempts: 5,
+    });
     expect(token).toMatch(/^[0-9A-HJKMNP-TV-Z]{6}$/);
     const wrong = token === '000000' ? '111111' : '000000';
     for (let left = 4; left >= 1; left--) {

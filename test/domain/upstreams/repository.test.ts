@@ -22,7 +22,14 @@ describe.each(kinds)('upstream repository on %s', (kind) => {
     const users = createUserRepository({ uniqueEmail: true });
     an = await users.create(db, { username: 'an', status: 'active' });
     bo = await users.create(db, { username: 'bo', status: 'active' });
-    await addUpstream(db, box, { slug: 'bank', name: 'My Bank', issuer: 'https://login.bank.example/', clientId: 'c', clientSecret: 's', uses: ['login', 'link'] });
+    await addUpstream(db, box, {
+      slug: 'bank',
+      name: 'My Bank',
+      issuer: 'https://login.bank.example/',
+      clientId: 'c',
+      clientSecret: 's',
+      uses: ['login', 'link'],
+    });
     await addUpstream(db, box, { slug: 'gov', name: 'Gov', issuer: 'https://gov.example', clientId: 'c', clientSecret: 's', uses: ['reactivation'] });
   });
   afterAll(() => db?.destroy());
@@ -33,12 +40,16 @@ describe.each(kinds)('upstream repository on %s', (kind) => {
     expect(box.open(bank.sealedSecret, 'bank')).toBe('s');
     expect((await upstreamsFor(db, 'login')).map((u) => u.slug)).toEqual(['bank']);
     expect((await upstreamsFor(db, 'reactivation')).map((u) => u.slug)).toEqual(['gov']);
-    const again = await addUpstream(db, box, { slug: 'bank', name: 'X', issuer: 'https://x.example', clientId: 'c', clientSecret: 's' }).catch((e: AppError) => e.code);
+    const again = await addUpstream(db, box, { slug: 'bank', name: 'X', issuer: 'https://x.example', clientId: 'c', clientSecret: 's' }).catch(
+      (e: AppError) => e.code,
+    );
     expect(again).toBe('upstream_exists');
   });
 
   it('links an identity to one account only, even when two requests race', async () => {
-    const attempts = await Promise.allSettled([an, bo].map((u) => db.transaction((trx) => saveLink(trx, { slug: 'bank', subjectKey: 'sub-1', userId: u.id, label: 'Jan' }))));
+    const attempts = await Promise.allSettled(
+      [an, bo].map((u) => db.transaction((trx) => saveLink(trx, { slug: 'bank', subjectKey: 'sub-1', userId: u.id, label: 'Jan' }))),
+    );
     expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
     const refused = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected')!;
     expect((refused.reason as AppError).code).toBe('upstream_linked_elsewhere');

@@ -18,7 +18,15 @@ describe.skipIf(!has('chromium'))('account pages in Chromium', () => {
   beforeAll(async () => {
     idp = await startTestProvider('pglite');
     const { db, users, hasher } = idp.services;
-    await users.create(db, { username: 'jan.peeters', email: 'jan@example.be', emailVerified: true, givenName: 'Jan', familyName: 'Peeters', passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+    await users.create(db, {
+      username: 'jan.peeters',
+      email: 'jan@example.be',
+      emailVerified: true,
+      givenName: 'Jan',
+      familyName: 'Peeters',
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+    });
     browser = await launchBrowser();
   });
   afterAll(async () => {

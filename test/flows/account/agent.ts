@@ -80,10 +80,23 @@ export class Agent {
   }
 
   /** An authorization code flow of a relying app in this agent's login session; returns its tokens. */
-  async authorize(config: client.Configuration, redirectUri: string, scope: string, credentials?: { identifier: string; password: string }, params: Record<string, string> = {}) {
+  async authorize(
+    config: client.Configuration,
+    redirectUri: string,
+    scope: string,
+    credentials?: { identifier: string; password: string },
+    params: Record<string, string> = {},
+  ) {
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, { redirect_uri: redirectUri, scope, state, code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...params });
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope,
+      state,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      ...params,
+    });
     const atCallback = (l: string) => l.startsWith(redirectUri);
     let r = await this.go(url.href, {}, atCallback);
     if (!atCallback(r.url) && credentials) r = await this.submitLogin(r, credentials.identifier, credentials.password, atCallback);

@@ -35,7 +35,13 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
 
   async function person(username: string, o: { phone?: string } = {}): Promise<User> {
     const { db, users, hasher } = idp.services;
-    const u = await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+    const u = await users.create(db, {
+      username,
+      email: `${username}@example.be`,
+      emailVerified: true,
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+    });
     if (o.phone) await users.setVerifiedPhone(db, u.id, o.phone);
     return (await users.findById(db, u.id))!;
   }
@@ -103,7 +109,8 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     await agent.post('/account/phone', { phone: '+32 490 22 33 44' });
     const code = await codeSentTo('+32490223344', sent);
     const wrong = code === '000000' ? '111111' : '000000';
-    for (const left of [4, 3, 2, 1]) expect(text((await agent.post('/account/phone/verify', { code: wrong })).html)).toContain(`You can try ${left} more times.`);
+    for (const left of [4, 3, 2, 1])
+      expect(text((await agent.post('/account/phone/verify', { code: wrong })).html)).toContain(`You can try ${left} more times.`);
     const voided = await agent.post('/account/phone/verify', { code: wrong });
     expect(text(voided.html)).toContain('This code can no longer be used. Ask for a new one.');
     expect(text((await agent.post('/account/phone/verify', { code })).html)).not.toContain('verified');
@@ -112,7 +119,10 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     await agent.post('/account/phone', { phone: '0490223344' });
     const fresh = await codeSentTo('+32490223344', sent);
     // Ten minutes later (the token's expiry moved, as the clock would).
-    await idp.db('one_time_tokens').where({ user_id: user.id, purpose: 'phone_verification' }).update({ expires_at: new Date(Date.now() - 1000) });
+    await idp
+      .db('one_time_tokens')
+      .where({ user_id: user.id, purpose: 'phone_verification' })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     const expired = await agent.post('/account/phone/verify', { code: fresh });
     expect(text(expired.html)).toContain('This code has expired. Ask for a new one.');
     const u = (await idp.services.users.findById(idp.db, user.id))!;
@@ -125,7 +135,9 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     const agent = await loggedIn('cleo');
     const fixed = await agent.post('/account/phone', { phone: '02 512 34 56' });
     expect(fixed.status).toBe(400);
-    expect(fixed.html).toMatch(/<input id="phone" name="phone" type="tel" autocomplete="tel" value="02 512 34 56"[^>]*aria-describedby="phone-hint phone-error" aria-invalid="true">/);
+    expect(fixed.html).toMatch(
+      /<input id="phone" name="phone" type="tel" autocomplete="tel" value="02 512 34 56"[^>]*aria-describedby="phone-hint phone-error" aria-invalid="true">/,
+    );
     expect(text(fixed.html)).toMatch(/This number cannot receive SMS\. Enter a mobile number such as 04\d\d \d\d \d\d \d\d or \+32 4\d\d \d\d \d\d \d\d\./);
     expect(text((await agent.post('/account/phone', { phone: '0490' })).html)).toContain('This is not a valid phone number.');
 
@@ -142,18 +154,28 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     for (const [k, v] of agent.jar) stale.jar.set(k, v);
     const session = JSON.parse(stale.jar.get('self')!) as { authTime: number };
     const aged = JSON.stringify({ ...session, authTime: session.authTime - 600 });
-    const sig = createHmac('sha1', idp.services.cookieKeys[0]!).update(`self=${aged}`).digest('base64').replace(/\/|\+|=/g, (c) => ({ '/': '_', '+': '-', '=': '' })[c]!);
+    const sig = createHmac('sha1', idp.services.cookieKeys[0]!)
+      .update(`self=${aged}`)
+      .digest('base64')
+      .replace(/\/|\+|=/g, (c) => ({ '/': '_', '+': '-', '=': '' })[c]!);
     stale.jar.set('self', aged);
     stale.jar.set('self.sig', sig);
     const reauth = await stale.raw('/account/email');
     expect(reauth.status).toBe(302);
     const to = new URL(reauth.headers.get('location')!, idp.issuer);
-    expect([to.pathname, to.searchParams.get('prompt'), to.searchParams.get('max_age'), to.searchParams.get('return_to')]).toEqual(['/self/login', 'login', '0', '/account/email']);
+    expect([to.pathname, to.searchParams.get('prompt'), to.searchParams.get('max_age'), to.searchParams.get('return_to')]).toEqual([
+      '/self/login',
+      'login',
+      '0',
+      '/account/email',
+    ]);
 
     const form = await agent.get('/account/email');
     expect(text(form.html)).toContain('Your current address stays in use until you follow the link.');
     const sent = await agent.post('/account/email', { email: 'dirk.new@example.org' });
-    expect(text(sent.html)).toContain('We sent a link to dirk.new@example.org. Follow it within 24 hours to confirm the new address. Until then, dirk@example.be stays in use.');
+    expect(text(sent.html)).toContain(
+      'We sent a link to dirk.new@example.org. Follow it within 24 hours to confirm the new address. Until then, dirk@example.be stays in use.',
+    );
 
     const link = await smtp.waitFor((m) => m.to.includes('dirk.new@example.org'));
     expect(link.subject).toBe('Confirm your new e-mail address');

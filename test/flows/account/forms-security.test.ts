@@ -26,7 +26,15 @@ describe('account forms under attack', () => {
 
   async function person(username: string): Promise<{ user: User; agent: Agent }> {
     const { db, users, hasher } = idp.services;
-    const user = await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: await hasher.hash(PASSWORD), status: 'active', givenName: 'Cara', familyName: 'Claes' });
+    const user = await users.create(db, {
+      username,
+      email: `${username}@example.be`,
+      emailVerified: true,
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+      givenName: 'Cara',
+      familyName: 'Claes',
+    });
     const agent = new Agent(idp.issuer);
     expect((await agent.login(username, PASSWORD)).url).toBe(`${idp.issuer}/account`);
     return { user, agent };
@@ -36,12 +44,19 @@ describe('account forms under attack', () => {
     const { user, agent } = await person('cara');
     const cookie = [...agent.jar].map(([k, v]) => `${k}=${v}`).join('; ');
     const post = (contentType: string, body: string, origin = 'https://evil.example') =>
-      fetch(`${idp.issuer}/account/profile`, { method: 'POST', redirect: 'manual', headers: { cookie, origin, 'content-type': contentType, 'accept-language': 'en' }, body });
+      fetch(`${idp.issuer}/account/profile`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, origin, 'content-type': contentType, 'accept-language': 'en' },
+        body,
+      });
     // A cross-site <form enctype="text/plain"> whose one field carries the others.
     const plain = await post('text/plain', 'x=&given_name=Pwned&family_name=ByCSRF&z=');
     expect(plain.status).toBe(415);
     expect(text(await plain.text())).toContain('This form has expired. Reload the page and send it again.');
-    expect((await post('multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="given_name"\r\n\r\nPwned\r\n--x--\r\n')).status).toBe(415);
+    expect((await post('multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="given_name"\r\n\r\nPwned\r\n--x--\r\n')).status).toBe(
+      415,
+    );
     expect((await post('application/x-www-form-urlencoded', 'given_name=Pwned&family_name=ByCSRF')).status).toBe(403);
     const token = agent.jar.get('csrf')!;
     const foreign = await post('application/x-www-form-urlencoded', `_csrf=${encodeURIComponent(token)}&given_name=Pwned&family_name=ByCSRF`);
@@ -72,7 +87,9 @@ describe('account forms under attack', () => {
   it('lets parallel guesses of the current password spend the limit like guesses one by one', async () => {
     const { user } = await person('fien');
     const change = createPasswordChange(idp.services);
-    const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => change.change(user, { current: `wrong guess ${i}`, next: NEW_PASSWORD }, { keepSessionUid: 'none', locale: 'en' })));
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => change.change(user, { current: `wrong guess ${i}`, next: NEW_PASSWORD }, { keepSessionUid: 'none', locale: 'en' })),
+    );
     const problems = answers.map((a) => (a.ok ? 'ok' : a.problem));
     expect(problems.filter((p) => p === 'current_wrong')).toHaveLength(idp.services.config.rateLimitLogin);
     expect(problems.filter((p) => p === 'rate_limited')).toHaveLength(25 - idp.services.config.rateLimitLogin);
@@ -102,7 +119,11 @@ describe('account forms under attack', () => {
     const res = await fetch(`${idp.issuer}/account/profile`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { cookie: [...anonymous.jar].map(([k, v]) => `${k}=${v}`).join('; '), referer: 'not a url', 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        cookie: [...anonymous.jar].map(([k, v]) => `${k}=${v}`).join('; '),
+        referer: 'not a url',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: `_csrf=${encodeURIComponent(anonymous.jar.get('csrf')!)}&given_name=X`,
     });
     expect(res.status).toBe(302);

@@ -45,7 +45,9 @@ describe('sessions, connected apps and password on the account pages', () => {
     expect(mine.text).toContain('Crisis portal');
     expect(mine.text).toContain('Log out here');
     expect(other.text).toContain('End session');
-    expect(text(page.html)).toMatch(/Connected apps .* Crisis portal your name and username; your e-mail address; to stay connected when you are not using it Disconnect/);
+    expect(text(page.html)).toMatch(
+      /Connected apps .* Crisis portal your name and username; your e-mail address; to stay connected when you are not using it Disconnect/,
+    );
 
     // The other browser is logged out of the account pages at once.
     page = await here.post(`/account/sessions/${encodeURIComponent(other.uid)}/revoke`, {});
@@ -87,7 +89,9 @@ describe('sessions, connected apps and password on the account pages', () => {
 
     const wrong = await here.post('/account/password', { current: 'not my password', password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
     expect(wrong.status).toBe(400);
-    expect(wrong.html).toMatch(/<input id="current"[^>]*aria-describedby="current-error" aria-invalid="true">\s*<p class="field-error" id="current-error">Your current password is not correct\.<\/p>/);
+    expect(wrong.html).toMatch(
+      /<input id="current"[^>]*aria-describedby="current-error" aria-invalid="true">\s*<p class="field-error" id="current-error">Your current password is not correct\.<\/p>/,
+    );
     const mismatch = await here.post('/account/password', { current: PASSWORD, password: NEW_PASSWORD, password_confirm: `${NEW_PASSWORD}!` });
     expect(text(mismatch.html)).toContain('The two new passwords are not the same.');
     const weak = await here.post('/account/password', { current: PASSWORD, password: 'ivo12345', password_confirm: 'ivo12345' });

@@ -13,7 +13,15 @@ describe('organisation admin pages', () => {
     const { db, users, hasher } = idp.services;
     const passwordHash = await hasher.hash(PASSWORD);
     await users.create(db, { username: 'staff', email: 'staff@example.be', emailVerified: true, passwordHash, status: 'active', roles: ['admin'] });
-    await users.create(db, { username: 'mia', email: 'mia@example.be', emailVerified: true, givenName: 'Mia', familyName: 'Maes', passwordHash, status: 'active' });
+    await users.create(db, {
+      username: 'mia',
+      email: 'mia@example.be',
+      emailVerified: true,
+      givenName: 'Mia',
+      familyName: 'Maes',
+      passwordHash,
+      status: 'active',
+    });
   });
   afterAll(() => idp?.close());
 
@@ -41,7 +49,9 @@ describe('organisation admin pages', () => {
 
     const unknown = await staff.post(`/admin/organisations/${org.id}/members`, { username: 'nobody' });
     expect(unknown.status).toBe(400);
-    expect(unknown.html).toMatch(/aria-invalid="true" aria-describedby="username-error">\s*<p class="field-error" id="username-error">No account has this username\.<\/p>/);
+    expect(unknown.html).toMatch(
+      /aria-invalid="true" aria-describedby="username-error">\s*<p class="field-error" id="username-error">No account has this username\.<\/p>/,
+    );
     page = await staff.post(`/admin/organisations/${org.id}/members`, { username: 'MIA' });
     expect(text(page.html)).toContain('The member has been added.');
     expect(text(page.html)).toContain('mia Mia Maes mia@example.be Remove');

@@ -37,9 +37,14 @@ describe.each(kinds)('notification API for relying apps on %s', (kind) => {
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
-    return { status: res.status, json: (await res.json()), headers: res.headers };
+    return { status: res.status, json: await res.json(), headers: res.headers };
   };
-  const alert = (recipients: object, subject = 'Flooding in Liège', severity = 'critical') => ({ recipients, subject, text: 'The Meuse is rising.\nAvoid the quays.', severity });
+  const alert = (recipients: object, subject = 'Flooding in Liège', severity = 'critical') => ({
+    recipients,
+    subject,
+    text: 'The Meuse is rising.\nAvoid the quays.',
+    severity,
+  });
   const settled = (id: string) =>
     waitUntilAsync(async () => {
       const s = (await api(sender, 'GET', `/${id}`)).json as Status;
@@ -64,9 +69,19 @@ describe.each(kinds)('notification API for relying apps on %s', (kind) => {
       OUTBOX_BACKOFF_MAX_SECONDS: '1',
     });
     const p = idp.services.provider();
-    const portal = await createClient(p, { name: 'Crisis portal', redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'], scope: 'notifications:send' });
+    const portal = await createClient(p, {
+      name: 'Crisis portal',
+      redirectUris: ['https://unused.invalid/'],
+      grants: ['client_credentials'],
+      scope: 'notifications:send',
+    });
     sender = await tokenFor(portal.client_id, portal.client_secret!, 'notifications:send');
-    const second = await createClient(p, { name: 'Other app', redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'], scope: 'notifications:send' });
+    const second = await createClient(p, {
+      name: 'Other app',
+      redirectUris: ['https://unused.invalid/'],
+      grants: ['client_credentials'],
+      scope: 'notifications:send',
+    });
     other = await tokenFor(second.client_id, second.client_secret!, 'notifications:send');
 
     const { db } = idp.services;
@@ -100,13 +115,23 @@ describe.each(kinds)('notification API for relying apps on %s', (kind) => {
 
     const p = idp.services.provider();
     // Registered for the scope but not asking for it: the token has no scope.
-    const portal = await createClient(p, { name: 'Forgetful app', redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'], scope: 'notifications:send' });
+    const portal = await createClient(p, {
+      name: 'Forgetful app',
+      redirectUris: ['https://unused.invalid/'],
+      grants: ['client_credentials'],
+      scope: 'notifications:send',
+    });
     const unscoped = await api(await tokenFor(portal.client_id, portal.client_secret!), 'POST', '', body);
     expect([unscoped.status, unscoped.json.error]).toEqual([403, 'insufficient_scope']);
     expect(unscoped.headers.get('www-authenticate')).toContain('error="insufficient_scope", scope="notifications:send"');
 
     // Not registered for the scope, with a scope list or without one: the token is refused.
-    const limited = await createClient(p, { name: 'Reporting app', redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'], scope: 'openid' });
+    const limited = await createClient(p, {
+      name: 'Reporting app',
+      redirectUris: ['https://unused.invalid/'],
+      grants: ['client_credentials'],
+      scope: 'openid',
+    });
     await expect(tokenFor(limited.client_id, limited.client_secret!, 'notifications:send')).rejects.toMatchObject({ error: 'invalid_scope' });
     const open = await createClient(p, { name: 'Unlisted app', redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'] });
     await expect(tokenFor(open.client_id, open.client_secret!, 'notifications:send')).rejects.toMatchObject({ error: 'invalid_scope' });
@@ -158,7 +183,7 @@ describe.each(kinds)('notification API for relying apps on %s', (kind) => {
     expect((await api(other, 'GET', `/${sent.json.id}`)).status).toBe(404);
   });
 
-  it('keeps each delivery\'s outcome when the outbox is purged before any app asked for it', async () => {
+  it("keeps each delivery's outcome when the outbox is purged before any app asked for it", async () => {
     const sent = await api(sender, 'POST', '', alert({ usernames: ['anna'] }));
     const ids = (await idp.db('notification_deliveries').where({ notification_id: sent.json.id }).pluck('id')).map(String);
     await waitUntilAsync(async () => ((await idp.db('outbox').whereIn('reference', ids).where({ status: 'sent' })).length === 2 ? true : undefined), 20_000);

@@ -44,7 +44,14 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('the eID
     process.env.SOFTHSM2_CONF = e.card.conf;
     module = loadModule(SOFTHSM_MODULE);
     const { db, users, hasher } = e.idp.services;
-    zoe = await users.create(db, { username: 'zoe.maes', email: 'zoe@example.be', emailVerified: true, passwordHash: await hasher.hash(PASSWORD), status: 'active', locale: 'nl' });
+    zoe = await users.create(db, {
+      username: 'zoe.maes',
+      email: 'zoe@example.be',
+      emailVerified: true,
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+      locale: 'nl',
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -65,7 +72,8 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('the eID
   }
 
   const operation = async (id: string) => (await fetch(`${e.bridge.url}/operations/${id}`, { headers: { origin: e.idp.issuer } })).json();
-  const storedOperation = (page: import('playwright-core').Page) => page.evaluate(() => JSON.parse(sessionStorage.getItem('eid-bridge-operation') ?? 'null')?.id as string | undefined);
+  const storedOperation = (page: import('playwright-core').Page) =>
+    page.evaluate(() => JSON.parse(sessionStorage.getItem('eid-bridge-operation') ?? 'null')?.id as string | undefined);
 
   it("opens the bridge's window in the page's language, and a closed tab frees the bridge at once", async () => {
     const context = await browser.newContext({ locale: 'nl-BE' });
@@ -84,10 +92,14 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('the eID
     expect((await operation(id)).state).toBe('pin_required');
 
     await page.close({ runBeforeUnload: true });
-    const ended = await pollUntil(async () => {
-      const op = await operation(id);
-      return op.state === 'pin_required' ? undefined : op;
-    }, 5000, 'the abandoned operation to end');
+    const ended = await pollUntil(
+      async () => {
+        const op = await operation(id);
+        return op.state === 'pin_required' ? undefined : op;
+      },
+      5000,
+      'the abandoned operation to end',
+    );
     expect(ended).toMatchObject({ state: 'failed', error: 'cancelled' });
     expect((await popup.reload(), await popup.locator('main').innerText())).toContain('Geannuleerd.');
     await context.close();
@@ -102,7 +114,9 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('the eID
     expect(await other.isVisible()).toBe(true);
     expect(await axeViolations(page)).toEqual([]);
     await other.click();
-    expect(await page.locator('[data-eid-status]').innerText()).toBe('Your eID card will be read by the Web eID browser extension. You will type your PIN in its window, never on this page.');
+    expect(await page.locator('[data-eid-status]').innerText()).toBe(
+      'Your eID card will be read by the Web eID browser extension. You will type your PIN in its window, never on this page.',
+    );
     await page.check('#consent');
     const before = extensionSigned.length;
     await Promise.all([page.waitForURL(`${e.idp.issuer}/eid/link`, { waitUntil: 'domcontentloaded' }), page.click('[data-eid-start]')]);
@@ -119,7 +133,13 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('the eID
     const lna = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--host-resolver-rules=MAP idp.test 127.0.0.1', `--ip-address-space-overrides=127.0.0.1:${port}=public`],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--host-resolver-rules=MAP idp.test 127.0.0.1',
+        `--ip-address-space-overrides=127.0.0.1:${port}=public`,
+      ],
     });
     try {
       const context = await lna.newContext({ locale: 'en-GB' });

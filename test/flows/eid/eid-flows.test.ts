@@ -33,9 +33,21 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
   beforeAll(async () => {
     [e, browser, rp] = await Promise.all([startEidEnvironment({ EID_REGISTRATION: 'true' }), launchBrowser(), startCallbackServer()]);
     const { db, users, hasher } = e.idp.services;
-    ann = await users.create(db, { username: 'ann.peeters', email: 'ann@example.be', emailVerified: true, passwordHash: await hasher.hash(OLD), status: 'active', locale: 'en' });
+    ann = await users.create(db, {
+      username: 'ann.peeters',
+      email: 'ann@example.be',
+      emailVerified: true,
+      passwordHash: await hasher.hash(OLD),
+      status: 'active',
+      locale: 'en',
+    });
     await db('users').where({ id: ann.id }).update({ phone_number: MOBILE, phone_number_verified: true });
-    const c = await createClient(e.idp.services.provider(), { name: 'Citizen portal', redirectUris: [`${rp.url}/cb`], firstParty: true, grants: ['authorization_code', 'refresh_token'] });
+    const c = await createClient(e.idp.services.provider(), {
+      name: 'Citizen portal',
+      redirectUris: [`${rp.url}/cb`],
+      firstParty: true,
+      grants: ['authorization_code', 'refresh_token'],
+    });
     portal = await discover(e.idp.issuer, c.client_id, c.client_secret);
   }, 60_000);
 
@@ -45,10 +57,15 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await e?.stop();
   });
 
-  const activate = (mobile = '0470 12 34 56', provider = e.idp.issuer) => runCli(['activate', '--provider', provider, '--mobile', mobile], e.card.env, `4711\n`);
+  const activate = (mobile = '0470 12 34 56', provider = e.idp.issuer) =>
+    runCli(['activate', '--provider', provider, '--mobile', mobile], e.card.env, `4711\n`);
   const tokenOf = (stdout: string) => /Activation token: (\w{6})/.exec(stdout)?.[1];
   const api = (path: string, body: unknown, provider = e.idp.issuer) =>
-    fetch(`${provider}/eid/reactivation/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'accept-language': 'en' }, body: JSON.stringify(body) });
+    fetch(`${provider}/eid/reactivation/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'accept-language': 'en' },
+      body: JSON.stringify(body),
+    });
 
   async function freshPage(): Promise<Page> {
     const context = await browser.newContext({ locale: 'en-GB' });
@@ -91,7 +108,14 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
   async function authorize(page: Page, params: Record<string, string> = {}) {
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
-    const url = client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, ...params });
+    const url = client.buildAuthorizationUrl(portal, {
+      redirect_uri: `${rp.url}/cb`,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      ...params,
+    });
     await page.goto(url.href);
     return async () => {
       await page.waitForURL((u) => u.href.startsWith(`${rp.url}/cb`));
@@ -127,9 +151,15 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const page = await signedIn('ann.peeters', OLD, '/eid/link');
       expect(await page.locator('h1').innerText()).toBe('Link your eID card');
       expect(await axeViolations(page)).toEqual([]);
-      expect(await page.locator('fieldset.consents li').allInnerTexts()).toEqual(['your name (given names and surname)', 'your national register number', 'the number of your card']);
+      expect(await page.locator('fieldset.consents li').allInnerTexts()).toEqual([
+        'your name (given names and surname)',
+        'your national register number',
+        'the number of your card',
+      ]);
       await page.waitForSelector('[data-eid-start]:not([disabled])');
-      expect(await page.locator('[data-eid-status]').innerText()).toContain('Your eID card is ready. You will type your PIN in the window of the card bridge, never on this page.');
+      expect(await page.locator('[data-eid-status]').innerText()).toContain(
+        'Your eID card is ready. You will type your PIN in the window of the card bridge, never on this page.',
+      );
       // Without consent nothing is read.
       await page.click('[data-eid-start]');
       expect(await page.locator('[data-eid-status]').innerText()).toBe('First tick that you agree to share these data.');
@@ -140,12 +170,23 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const { db } = e.idp.services;
       expect(await db('eid_links').where({ user_id: ann.id }).first()).toMatchObject({ national_number_hmac: e.hmac, card_number: CARD_NUMBER });
       const consent = await db('eid_consents').where({ user_id: ann.id, purpose: 'link' }).first();
-      expect(typeof consent.data_shared === 'string' ? JSON.parse(consent.data_shared) : consent.data_shared).toEqual(['name', 'national_number', 'card_number']);
+      expect(typeof consent.data_shared === 'string' ? JSON.parse(consent.data_shared) : consent.data_shared).toEqual([
+        'name',
+        'national_number',
+        'card_number',
+      ]);
     }, 60_000);
 
     it('refuses a card already linked to another account, and changes nothing', async () => {
       const { db, users, hasher } = e.idp.services;
-      const bob = await users.create(db, { username: 'bob.janssens', email: 'bob@example.be', emailVerified: true, passwordHash: await hasher.hash(OLD), status: 'active', locale: 'en' });
+      const bob = await users.create(db, {
+        username: 'bob.janssens',
+        email: 'bob@example.be',
+        emailVerified: true,
+        passwordHash: await hasher.hash(OLD),
+        status: 'active',
+        locale: 'en',
+      });
       const page = await signedIn('bob.janssens', OLD, '/eid/link');
       await readCard(page);
       expect(await page.locator('h1').innerText()).toBe('Your eID card was not accepted');
@@ -160,7 +201,13 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     it('reactivates a blocked account: token from the CLI, then mobile + token + new password in another browser', async () => {
       const { db } = e.idp.services;
       // Ann linked her card (above); a relying app holds her refresh token; then her account was blocked.
-      const before = await login(await freshPage(), portal, { redirectUri: `${rp.url}/cb`, identifier: 'ann.peeters', password: OLD, scope: 'openid offline_access', params: { prompt: 'consent' } });
+      const before = await login(await freshPage(), portal, {
+        redirectUri: `${rp.url}/cb`,
+        identifier: 'ann.peeters',
+        password: OLD,
+        scope: 'openid offline_access',
+        params: { prompt: 'consent' },
+      });
       expect(before.tokens.refresh_token).toBeTruthy();
       await db('users').where({ id: ann.id }).update({ status: 'blocked' });
 
@@ -201,10 +248,14 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const page = await freshPage();
       for (const left of [4, 3, 2, 1, 0]) {
         await enterToken(page, MOBILE, wrong);
-        expect(await page.locator('#token-error').innerText()).toBe(`This activation token is not right for this mobile number. Check both. Tries left this hour: ${left}.`);
+        expect(await page.locator('#token-error').innerText()).toBe(
+          `This activation token is not right for this mobile number. Check both. Tries left this hour: ${left}.`,
+        );
       }
       await enterToken(page, MOBILE, token);
-      expect(await page.locator('#token-error').innerText()).toBe('Too many wrong activation tokens were typed for this mobile number. Try again in 60 minutes.');
+      expect(await page.locator('#token-error').innerText()).toBe(
+        'Too many wrong activation tokens were typed for this mobile number. Try again in 60 minutes.',
+      );
       expect(await axeViolations(page)).toEqual([]);
       // The token itself is untouched: the owner, from her own connection, can still use it.
       expect(await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' }).whereNull('voided_at').whereNull('consumed_at')).toHaveLength(1);
@@ -218,8 +269,13 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const page = await freshPage();
       // The same answer as a wrong token: nobody learns whether a token waits for a number.
       await enterToken(page, '+32470999888', token);
-      expect(await page.locator('#token-error').innerText()).toBe('This activation token is not right for this mobile number. Check both. Tries left this hour: 4.');
-      await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' }).update({ expires_at: new Date(Date.now() - 1000) });
+      expect(await page.locator('#token-error').innerText()).toBe(
+        'This activation token is not right for this mobile number. Check both. Tries left this hour: 4.',
+      );
+      await e.idp
+        .db('one_time_tokens')
+        .where({ purpose: 'activation_token' })
+        .update({ expires_at: new Date(Date.now() - 1000) });
       await enterToken(page, MOBILE, token);
       expect(await page.locator('h1').innerText()).toBe('This activation token has expired');
       expect(await axeViolations(page)).toEqual([]);
@@ -233,7 +289,17 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
         const flow = (await (await api('nonce', { mobile: MOBILE }, url)).json()) as { flowId: string; flowSecret: string; nonce: string };
         const signed = await signWithBridge(e.bridge, origin, flow.nonce);
         const caCertificates = ca === 'card' ? signed.caCertificates : ca === 'none' ? undefined : ca;
-        return api('token', { flowId: flow.flowId, flowSecret: flow.flowSecret, authToken: signed.authToken, cardNumber: signed.cardNumber, ...(caCertificates ? { caCertificates } : {}) }, url);
+        return api(
+          'token',
+          {
+            flowId: flow.flowId,
+            flowSecret: flow.flowSecret,
+            authToken: signed.authToken,
+            cardNumber: signed.cardNumber,
+            ...(caCertificates ? { caCertificates } : {}),
+          },
+          url,
+        );
       };
       const main = { url: e.idp.issuer, origin: e.idp.issuer };
       // What the Web eID browser extension sends: the card's certificate alone. Its CA is fetched where the
@@ -245,7 +311,11 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       // A second process on the same database that may fetch nothing (EID_CA_ISSUERS_HOSTS=none), known by the other
       // origin the bridge allows.
       const origin = e.idp.issuer.replace('127.0.0.1', 'localhost');
-      const started = await startTestProvider('pglite', { ...e.providerEnv, EID_CA_ISSUERS_HOSTS: 'none', ISSUER: origin }, { db: e.idp.db, databaseUrl: undefined });
+      const started = await startTestProvider(
+        'pglite',
+        { ...e.providerEnv, EID_CA_ISSUERS_HOSTS: 'none', ISSUER: origin },
+        { db: e.idp.db, databaseUrl: undefined },
+      );
       const closed = { url: started.issuer, origin };
       try {
         const before = await e.idp.db('one_time_tokens').count({ n: '*' });
@@ -285,7 +355,10 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       expect(ok.status).toBe(200);
       const replay = await api('token', { flowId: first.flowId, flowSecret: first.flowSecret, ...signed });
       expect(replay.status).toBe(409);
-      expect(await replay.json()).toEqual({ error: 'nonce_used', message: 'This eID request was already used. Each request works once: start again from the page.' });
+      expect(await replay.json()).toEqual({
+        error: 'nonce_used',
+        message: 'This eID request was already used. Each request works once: start again from the page.',
+      });
 
       // `activate --provider http://localhost:…` makes the card sign for that origin: not this site's.
       const foreign = await activate(MOBILE, e.idp.issuer.replace('127.0.0.1', 'localhost'));
@@ -293,7 +366,11 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       expect(foreign.stderr).toContain("The provider refused (401): Your card's signature does not match this request.");
 
       // A second process on the same database asks a responder that is down (EID_OCSP_RESPONDER_URL): fail-closed.
-      const elsewhere = await startTestProvider('pglite', { ...e.providerEnv, EID_OCSP_RESPONDER_URL: `http://127.0.0.1:${await freePort()}` }, { db: e.idp.db, databaseUrl: undefined });
+      const elsewhere = await startTestProvider(
+        'pglite',
+        { ...e.providerEnv, EID_OCSP_RESPONDER_URL: `http://127.0.0.1:${await freePort()}` },
+        { db: e.idp.db, databaseUrl: undefined },
+      );
       try {
         const before = await e.idp.db('one_time_tokens').count({ n: '*' });
         const down = await activate(MOBILE, elsewhere.issuer);
@@ -314,7 +391,9 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       const before = await db('one_time_tokens').where({ purpose: 'activation_token' }).count({ n: '*' });
       const cli = await activate(MOBILE);
       expect(cli.code).toBe(1);
-      expect(cli.stderr).toContain('The provider refused (403): The account of this card was locked by the service desk, so it cannot be reactivated with the card.');
+      expect(cli.stderr).toContain(
+        'The provider refused (403): The account of this card was locked by the service desk, so it cannot be reactivated with the card.',
+      );
       expect(await db('one_time_tokens').where({ purpose: 'activation_token' }).count({ n: '*' })).toEqual(before);
 
       const page = await freshPage();
@@ -401,7 +480,11 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await refusedHere(await freshPage(), `/reactivation/${terminal.flowId}/confirm`);
     // Without its secret the terminal flow takes no card answer either, though the card signed its nonce.
     const signed = await signWithBridge(e.bridge, e.idp.issuer, terminal.nonce);
-    const stolen = await fetch(`${e.idp.issuer}/eid/reactivation/token`, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-language': 'en' }, body: JSON.stringify({ flowId: terminal.flowId, flowSecret: 'x'.repeat(43), ...signed }) });
+    const stolen = await fetch(`${e.idp.issuer}/eid/reactivation/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-language': 'en' },
+      body: JSON.stringify({ flowId: terminal.flowId, flowSecret: 'x'.repeat(43), ...signed }),
+    });
     expect(stolen.status).toBe(403);
     expect(((await stolen.json()) as { error: string }).error).toBe('flow_elsewhere');
 
@@ -416,7 +499,13 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await refusedHere(victim, `/reactivation/${flowId}/card`);
     // Even a card answer posted from her browser for that flow is refused before the card is checked.
     await victim.goto(`${e.idp.issuer}/reactivation`);
-    const form = { _csrf: await victim.locator('input[name=_csrf]').first().inputValue(), consent: 'yes', flow: flowId, authToken: JSON.stringify(signed.authToken), cardNumber: CARD_NUMBER };
+    const form = {
+      _csrf: await victim.locator('input[name=_csrf]').first().inputValue(),
+      consent: 'yes',
+      flow: flowId,
+      authToken: JSON.stringify(signed.authToken),
+      cardNumber: CARD_NUMBER,
+    };
     const posted = await victim.context().request.post(`${e.idp.issuer}/reactivation/${flowId}/card`, { form, maxRedirects: 0 });
     expect(posted.status()).toBe(403);
     // The attacker, polling his flow, finds nothing to confirm and no token.
@@ -429,11 +518,15 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
   }, 90_000);
 
   it('takes only JSON from no page or its own origin on the terminal endpoints, so a cross-site page cannot start flows for a number', async () => {
-    const post = (headers: Record<string, string>, body: string) => fetch(`${e.idp.issuer}/eid/reactivation/nonce`, { method: 'POST', headers: { 'accept-language': 'en', ...headers }, body });
+    const post = (headers: Record<string, string>, body: string) =>
+      fetch(`${e.idp.issuer}/eid/reactivation/nonce`, { method: 'POST', headers: { 'accept-language': 'en', ...headers }, body });
     const body = JSON.stringify({ mobile: MOBILE });
     for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
       const refused = await post({ 'content-type': type }, type === 'text/plain' ? body : `mobile=${encodeURIComponent(MOBILE)}`);
-      expect([refused.status, await refused.json()]).toEqual([415, { error: 'unsupported_media_type', message: 'This address takes JSON only (Content-Type: application/json).' }]);
+      expect([refused.status, await refused.json()]).toEqual([
+        415,
+        { error: 'unsupported_media_type', message: 'This address takes JSON only (Content-Type: application/json).' },
+      ]);
     }
     const foreign = await post({ 'content-type': 'application/json', origin: 'https://evil.example' }, body);
     expect([foreign.status, await foreign.json()]).toEqual([403, { error: 'csrf', message: 'Requests from another site are refused.' }]);
@@ -482,7 +575,11 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       await page.click('text=Create an account with my eID card');
       await page.waitForLoadState('domcontentloaded');
       expect(await page.locator('h1').innerText()).toBe('Create an account with your eID card');
-      expect(await page.locator('fieldset.consents li').allInnerTexts()).toEqual(['your name (given names and surname)', 'your national register number', 'the number of your card']);
+      expect(await page.locator('fieldset.consents li').allInnerTexts()).toEqual([
+        'your name (given names and surname)',
+        'your national register number',
+        'the number of your card',
+      ]);
       await readCard(page);
       expect(await page.locator('h1').innerText()).toBe('Your e-mail address and a password');
       expect(await axeViolations(page)).toEqual([]);

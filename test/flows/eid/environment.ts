@@ -44,10 +44,10 @@ export async function startEidEnvironment(env: Record<string, string> = {}, card
   const logs: string[] = [];
   const capture = (stream: NodeJS.WriteStream) => {
     const write = stream.write.bind(stream);
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
       logs.push(String(chunk));
       return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-    });
+    };
     return () => (stream.write = write);
   };
   // Tests run with LOG_LEVEL=silent; here every line the provider would log is wanted, to be searched.
@@ -56,12 +56,22 @@ export async function startEidEnvironment(env: Record<string, string> = {}, card
   const restore = [capture(process.stdout), capture(process.stderr), () => (log.quiet = quiet)];
 
   const [ocspPort, publisherPort] = [await freePort(), await freePort()];
-  const card = await virtualCard([...cardArgs, '--pin', PIN, '--ocsp-url', `http://127.0.0.1:${ocspPort}`, '--ca-issuers-url', `http://127.0.0.1:${publisherPort}/citizen-ca.crt`]);
+  const card = await virtualCard([
+    ...cardArgs,
+    '--pin',
+    PIN,
+    '--ocsp-url',
+    `http://127.0.0.1:${ocspPort}`,
+    '--ca-issuers-url',
+    `http://127.0.0.1:${publisherPort}/citizen-ca.crt`,
+  ]);
   const published: string[] = [];
   const citizenCa = new X509Certificate(readFileSync(join(card.pki, 'citizen-ca.pem'))).raw;
   const publisher = http.createServer((req, res) => {
     published.push(req.url ?? '');
-    res.writeHead(req.url === '/citizen-ca.crt' ? 200 : 404, { 'content-type': 'application/pkix-cert' }).end(req.url === '/citizen-ca.crt' ? citizenCa : undefined);
+    res
+      .writeHead(req.url === '/citizen-ca.crt' ? 200 : 404, { 'content-type': 'application/pkix-cert' })
+      .end(req.url === '/citizen-ca.crt' ? citizenCa : undefined);
   });
   await new Promise<void>((resolve) => publisher.listen(publisherPort, '127.0.0.1', resolve));
   // The provider trusts the test root alone, as a production folder may lack the CA that issued a card: the bridge
@@ -111,13 +121,26 @@ export async function startEidEnvironment(env: Record<string, string> = {}, card
 }
 
 /** Has the card sign `nonce` for `origin` through the bridge's API, typing the PIN on its page as a person would. */
-export async function signWithBridge(bridge: Daemon, origin: string, nonce: string): Promise<{ authToken: unknown; cardNumber: string; caCertificates: string[] }> {
-  const api = (path: string, init: RequestInit = {}) => fetch(new URL(path, bridge.url), { ...init, headers: { origin, 'content-type': 'application/json', ...init.headers } });
+export async function signWithBridge(
+  bridge: Daemon,
+  origin: string,
+  nonce: string,
+): Promise<{ authToken: unknown; cardNumber: string; caCertificates: string[] }> {
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(new URL(path, bridge.url), { ...init, headers: { origin, 'content-type': 'application/json', ...init.headers } });
   const op = (await (await api('/authenticate', { method: 'POST', body: JSON.stringify({ nonce }) })).json()) as { operationId: string; pinUrl: string };
   const page = await (await fetch(op.pinUrl)).text();
   const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
-  await fetch(op.pinUrl, { method: 'POST', headers: { origin: bridge.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, pin: PIN }) });
-  const done = (await (await api(`/operations/${op.operationId}`)).json()) as { authToken: unknown; identity: { card: { cardNumber: string } }; caCertificates: string[] };
+  await fetch(op.pinUrl, {
+    method: 'POST',
+    headers: { origin: bridge.url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrf, pin: PIN }),
+  });
+  const done = (await (await api(`/operations/${op.operationId}`)).json()) as {
+    authToken: unknown;
+    identity: { card: { cardNumber: string } };
+    caCertificates: string[];
+  };
   return { authToken: done.authToken, cardNumber: done.identity.card.cardNumber, caCertificates: done.caCertificates };
 }
 

@@ -24,8 +24,20 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('an eID 
   beforeAll(async () => {
     [e, browser, rp] = await Promise.all([startEidEnvironment({}, ['--style', 'opensc']), launchBrowser(), startCallbackServer()]);
     const { db, users, hasher } = e.idp.services;
-    eva = await users.create(db, { username: 'eva.claes', email: 'eva@example.be', emailVerified: true, passwordHash: await hasher.hash(PASSWORD), status: 'active', locale: 'en' });
-    const c = await createClient(e.idp.services.provider(), { name: 'Citizen portal', redirectUris: [`${rp.url}/cb`], firstParty: true, grants: ['authorization_code'] });
+    eva = await users.create(db, {
+      username: 'eva.claes',
+      email: 'eva@example.be',
+      emailVerified: true,
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+      locale: 'en',
+    });
+    const c = await createClient(e.idp.services.provider(), {
+      name: 'Citizen portal',
+      redirectUris: [`${rp.url}/cb`],
+      firstParty: true,
+      grants: ['authorization_code'],
+    });
     portal = await discover(e.idp.issuer, c.client_id, c.client_secret);
   }, 60_000);
 
@@ -49,7 +61,13 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('an eID 
     const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
-    const url = client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+    const url = client.buildAuthorizationUrl(portal, {
+      redirect_uri: `${rp.url}/cb`,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
     await page.goto(url.href);
     await page.click('text=Log in with eID');
     await page.waitForLoadState('domcontentloaded');

@@ -30,7 +30,11 @@ describe('the throttle', () => {
     // Another subject from the same address: the IP's three failures earn it a delay of its own.
     expect(await t.delayMs({ subject: 'account:b', ip: '192.0.2.1' })).toBe(1000);
     expect(await t.delayMs({ subject: 'account:b', ip: '192.0.2.2' })).toBe(0);
-    const guarded = await t.guard({ subject: 'account:a', ip: '192.0.2.9' }, async () => 'right', (r) => r === 'right');
+    const guarded = await t.guard(
+      { subject: 'account:a', ip: '192.0.2.9' },
+      async () => 'right',
+      (r) => r === 'right',
+    );
     expect(guarded).toEqual({ result: 'right', thresholdReached: false });
     expect(waited).toEqual([1000, 2000]);
     expect(await t.delayMs({ subject: 'account:a' })).toBe(0);
@@ -42,7 +46,12 @@ describe('the throttle', () => {
 
   it('counts an IPv6 client by its /64, and an IPv4-mapped address as the IPv4 one', async () => {
     expect(['2001:db8:1:2::7', '2001:0db8:0001:0002:ffff:1:2:3', '2001:db8:1:2:a::1%eth0'].map(clientAddressKey)).toEqual(Array(3).fill('2001:db8:1:2::/64'));
-    expect(['::1', '::ffff:192.0.2.1', '192.0.2.1', '64:ff9b::192.0.2.1'].map(clientAddressKey)).toEqual(['0:0:0:0::/64', '192.0.2.1', '192.0.2.1', '64:ff9b:0:0::/64']);
+    expect(['::1', '::ffff:192.0.2.1', '192.0.2.1', '64:ff9b::192.0.2.1'].map(clientAddressKey)).toEqual([
+      '0:0:0:0::/64',
+      '192.0.2.1',
+      '192.0.2.1',
+      '64:ff9b:0:0::/64',
+    ]);
     const t = createThrottle(db, { name: 'v6', perSubject: 1000, perIp: 3, maxDelaySeconds: 8, wait: async () => {} });
     for (let i = 1; i <= 4; i++) await (await t.begin({ subject: `account:v6-${i}`, ip: `2001:db8:1:2::${i.toString(16)}` })).failed();
     expect(await t.delayMs({ ip: '2001:db8:1:2:ffff::9' })).toBe(2000);
@@ -66,7 +75,16 @@ describe('the throttle', () => {
     open();
     const outcomes = await Promise.all(attempts);
     // Three below the threshold, one holding the subject through its delay, four refused.
-    expect(outcomes.sort()).toEqual(['429 try_again true', '429 try_again true', '429 try_again true', '429 try_again true', 'checked', 'checked', 'checked', 'checked']);
+    expect(outcomes.sort()).toEqual([
+      '429 try_again true',
+      '429 try_again true',
+      '429 try_again true',
+      '429 try_again true',
+      'checked',
+      'checked',
+      'checked',
+      'checked',
+    ]);
     expect(delays).toHaveLength(1);
     // The refused ones were not counted: the next attempt owes what the fifth guess owed.
     expect(await t.delayMs({ subject: 'account:burst' })).toBe(2000);
@@ -109,7 +127,14 @@ describe.skipIf(!has('postgres'))('login throttling across two provider processe
       }
       return r;
     };
-    const query = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const query = new URLSearchParams({
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    });
     let res = keep(await fetch(`${base}/auth?${query}`, { redirect: 'manual' }));
     let url = `${base}/auth`;
     while (res.status >= 300 && res.status < 400) {

@@ -61,7 +61,9 @@ describe.each(kinds)('reactivation limits on %s', (kind) => {
     const mine = await redeem(ANN, token, OWNER);
     expect(mine.status).toBe('ok');
     expect(mine.status === 'ok' && mine.flow.state).toBe('phone');
-    expect(await db('outbox').where({ channel: 'sms', recipient: ANN }).orderBy('created_at', 'desc').first()).toMatchObject({ body_text: expect.stringMatching(/^\d{6} is your code/) });
+    expect(await db('outbox').where({ channel: 'sms', recipient: ANN }).orderBy('created_at', 'desc').first()).toMatchObject({
+      body_text: expect.stringMatching(/^\d{6} is your code/),
+    });
   });
 
   it('answers a number with no token exactly as a wrong token, and counts each number apart', async () => {

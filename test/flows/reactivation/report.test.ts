@@ -20,9 +20,16 @@ describe('reporting a reactivation that was not the owner', () => {
   async function report(path: string) {
     const page = await fetch(`${idp.issuer}${path}`, { headers: { 'accept-language': 'en' } });
     const html = await page.text();
-    const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = page.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-    const posted = await fetch(`${idp.issuer}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' }, body: new URLSearchParams({ _csrf: csrf }) });
+    const posted = await fetch(`${idp.issuer}${path}`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' },
+      body: new URLSearchParams({ _csrf: csrf }),
+    });
     return { page: { status: page.status, html }, posted: { status: posted.status, html: await posted.text() } };
   }
 

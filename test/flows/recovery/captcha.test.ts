@@ -69,7 +69,14 @@ describe('the recovery CAPTCHA', () => {
     expect(wrongKey.text).toContain('failed');
     const easier = await send(encode({ ...solved, challenge: { ...solved.challenge, parameters: { ...solved.challenge.parameters, cost: 1 } } }));
     expect(easier.text).toContain('failed');
-    const forged = await createChallenge({ algorithm: 'PBKDF2/SHA-256', cost: 1, counter: 1, deriveKey, expiresAt: new Date(Date.now() + 60_000), hmacSignatureSecret: 'not the provider key, but long enough' });
+    const forged = await createChallenge({
+      algorithm: 'PBKDF2/SHA-256',
+      cost: 1,
+      counter: 1,
+      deriveKey,
+      expiresAt: new Date(Date.now() + 60_000),
+      hmacSignatureSecret: 'not the provider key, but long enough',
+    });
     expect((await send(await solve(forged))).text).toContain('failed');
     await new Promise((r) => setTimeout(r, 400));
     expect(sink.messages.length).toBe(before);

@@ -45,7 +45,12 @@ describe('account enumeration through the recovery form', () => {
 
     const known: Awaited<ReturnType<typeof ask>>[] = [];
     const unknown: typeof known = [];
-    const order = [...Array(N).keys()].flatMap((i) => [{ i, known: true }, { i, known: false }]).sort(() => Math.random() - 0.5);
+    const order = [...Array(N).keys()]
+      .flatMap((i) => [
+        { i, known: true },
+        { i, known: false },
+      ])
+      .sort(() => Math.random() - 0.5);
     for (const o of order) {
       if (o.known) known.push(await ask(`known.${o.i}@example.be`));
       else unknown.push(await ask(`unknown.${o.i}@example.org`));
@@ -59,7 +64,9 @@ describe('account enumeration through the recovery form', () => {
     const u = unknown.map((r) => r.ms);
     const [mk, mu] = [quantile(k, 0.5), quantile(u, 0.5)];
     const iqr = quantile([...k, ...u], 0.75) - quantile([...k, ...u], 0.25);
-    console.log(`recovery answer times (ms): known median ${mk.toFixed(1)} IQR ${(quantile(k, 0.75) - quantile(k, 0.25)).toFixed(1)}; unknown median ${mu.toFixed(1)} IQR ${(quantile(u, 0.75) - quantile(u, 0.25)).toFixed(1)}; pooled IQR ${iqr.toFixed(1)}`);
+    console.log(
+      `recovery answer times (ms): known median ${mk.toFixed(1)} IQR ${(quantile(k, 0.75) - quantile(k, 0.25)).toFixed(1)}; unknown median ${mu.toFixed(1)} IQR ${(quantile(u, 0.75) - quantile(u, 0.25)).toFixed(1)}; pooled IQR ${iqr.toFixed(1)}`,
+    );
     expect(Math.min(...k, ...u)).toBeGreaterThanOrEqual(FLOOR_MS);
     // Within noise: a leak such as a mail sent inside the request (tens of ms) would exceed this.
     expect(Math.abs(mk - mu)).toBeLessThanOrEqual(Math.max(10, iqr / 2));

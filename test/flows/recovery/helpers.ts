@@ -29,7 +29,10 @@ export interface FormSession {
 
 export async function openForm(base: string, path: string): Promise<FormSession> {
   const page = await fetch(`${base}${path}`);
-  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
   if (!csrf) throw new Error(`no form at ${path}`);
   return {

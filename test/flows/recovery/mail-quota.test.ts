@@ -15,7 +15,8 @@ describe('recovery mail quotas', () => {
     // Behind a proxy, so each request can say which client address it comes from.
     running = await startWithSink({ CAPTCHA: 'off', TRUST_PROXY: 'true', RATE_LIMIT_RECOVERY: '3', RATE_LIMIT_ADDRESS_MAILS: '5' });
     const { db, users, hasher } = running.idp.services;
-    for (const name of ['mia', 'noor']) await users.create(db, { username: `${name}.janssens`, email: `${name}@example.be`, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+    for (const name of ['mia', 'noor'])
+      await users.create(db, { username: `${name}.janssens`, email: `${name}@example.be`, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
   });
   afterAll(() => running?.close());
 
@@ -23,7 +24,10 @@ describe('recovery mail quotas', () => {
   async function ask(email: string, ip: string): Promise<string> {
     const base = running.idp.issuer;
     const page = await fetch(`${base}/recovery`, { headers: { 'x-forwarded-for': ip } });
-    const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = page.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
     const res = await fetch(`${base}/recovery`, {
       method: 'POST',

@@ -32,7 +32,11 @@ describe.skipIf(!has('chromium'))('account recovery in the browser', () => {
   let portal: client.Configuration;
 
   beforeAll(async () => {
-    [running, rp, browser] = await Promise.all([startWithSink({ UNIQUE_EMAIL: 'false', CAPTCHA: 'off', RATE_LIMIT_RECOVERY: '50' }), startCallbackServer(), launchBrowser()]);
+    [running, rp, browser] = await Promise.all([
+      startWithSink({ UNIQUE_EMAIL: 'false', CAPTCHA: 'off', RATE_LIMIT_RECOVERY: '50' }),
+      startCallbackServer(),
+      launchBrowser(),
+    ]);
     ({ idp, sink } = running);
     const { db, users, hasher } = idp.services;
     const hash = await hasher.hash(OLD);
@@ -40,7 +44,12 @@ describe.skipIf(!has('chromium'))('account recovery in the browser', () => {
     await users.create(db, { username: 'ann.peeters', email: 'family@example.be', emailVerified: true, passwordHash: hash, status: 'active' });
     await users.create(db, { username: 'bart.peeters', email: 'Family@example.be', emailVerified: true, passwordHash: hash, status: 'active' });
     await users.create(db, { username: 'blocked.one', email: 'family@example.be', passwordHash: hash, status: 'blocked' });
-    const c = await createClient(idp.services.provider(), { name: 'Customer portal', redirectUris: [`${rp.url}/cb`], firstParty: true, grants: ['authorization_code', 'refresh_token'] });
+    const c = await createClient(idp.services.provider(), {
+      name: 'Customer portal',
+      redirectUris: [`${rp.url}/cb`],
+      firstParty: true,
+      grants: ['authorization_code', 'refresh_token'],
+    });
     portal = await discover(idp.issuer, c.client_id, c.client_secret);
   });
 
@@ -79,7 +88,13 @@ describe.skipIf(!has('chromium'))('account recovery in the browser', () => {
   it('leads from the login page to a mail naming the user, a new password under the policy, revoked tokens and a confirmation', async () => {
     // A relying app holds a refresh token from before the reset.
     const rpPage = await freshPage();
-    const { tokens } = await login(rpPage, portal, { redirectUri: `${rp.url}/cb`, identifier: 'x.y', password: OLD, scope: 'openid offline_access', params: { prompt: 'consent' } });
+    const { tokens } = await login(rpPage, portal, {
+      redirectUri: `${rp.url}/cb`,
+      identifier: 'x.y',
+      password: OLD,
+      scope: 'openid offline_access',
+      params: { prompt: 'consent' },
+    });
     expect(tokens.refresh_token).toBeTruthy();
 
     // The login page's link, in the same browser (whose SSO session must end too).

@@ -12,7 +12,9 @@ describe.skipIf(!has('chromium'))('customer-number sign-up', () => {
   let w: World;
   beforeAll(async () => {
     w = await startWorld('pglite', { PASSWORD_POLICY: 'composition' });
-    const report = await importCustomers(w.idp.db, 'Kundennummer,Nachname/Firmenname\nK-1001,Müller GmbH\nK 1002,"Dupont, Jean"\nK1003,Peeters\n', { partial: false });
+    const report = await importCustomers(w.idp.db, 'Kundennummer,Nachname/Firmenname\nK-1001,Müller GmbH\nK 1002,"Dupont, Jean"\nK1003,Peeters\n', {
+      partial: false,
+    });
     expect(report.imported.map((c) => c.customerNumber)).toEqual(['K1001', 'K1002', 'K1003']);
   });
   afterAll(() => w?.close());

@@ -25,7 +25,13 @@ export interface World {
 
 export async function startWorld(kind: DbKind = 'pglite', env: Record<string, string> = {}): Promise<World> {
   const [sink, rp, browser] = await Promise.all([startSmtpSink(), startCallbackServer(), launchBrowser()]);
-  const idp = await startTestProvider(kind, { SMTP_URL: sink.url, OUTBOX_POLL_MS: '100', OUTBOX_BACKOFF_SECONDS: '1', REGISTRATION_MODES: 'open,invitation,customer', ...env });
+  const idp = await startTestProvider(kind, {
+    SMTP_URL: sink.url,
+    OUTBOX_POLL_MS: '100',
+    OUTBOX_BACKOFF_SECONDS: '1',
+    REGISTRATION_MODES: 'open,invitation,customer',
+    ...env,
+  });
   const redirect = `${rp.url}/cb`;
   const c = await createClient(idp.services.provider(), { name: 'School portal', redirectUris: [redirect], firstParty: true, grants: ['authorization_code'] });
   const app = await discover(idp.issuer, c.client_id, c.client_secret);
@@ -110,7 +116,10 @@ export async function loginThroughApp(w: World, page: Page, identifier: string, 
 
 /** Lets every token of `purpose` expire, as if the clock had moved past their lifetime. */
 export async function expireTokens(w: World, purpose = 'registration_activation'): Promise<void> {
-  await w.idp.db('one_time_tokens').where({ purpose }).update({ expires_at: new Date(Date.now() - 1000) });
+  await w.idp
+    .db('one_time_tokens')
+    .where({ purpose })
+    .update({ expires_at: new Date(Date.now() - 1000) });
 }
 
 export async function expectHeading(page: Page, text: string | RegExp): Promise<void> {

@@ -8,7 +8,8 @@ import { importInvitations, type IssuedInvitation } from '../../../provider/doma
 import { activate, activationLink, expectHeading, loginThroughApp, nextMail, startWorld, type World } from './helpers.ts';
 
 const PASSWORD = 'correct horse battery staple';
-const CSV = '\uFEFFVorname;Nachname;Klasse;E-Mail\r\nMax;Müller;10a;\r\nLea;Schmitt;10a;lea@example.de\r\nTim;Meier;10b;\r\nJana;Koch;10b;\r\nOle;Braun;10b;\r\n';
+const CSV =
+  '\uFEFFVorname;Nachname;Klasse;E-Mail\r\nMax;Müller;10a;\r\nLea;Schmitt;10a;lea@example.de\r\nTim;Meier;10b;\r\nJana;Koch;10b;\r\nOle;Braun;10b;\r\n';
 
 describe.skipIf(!has('chromium'))('registration with teacher-issued credentials', () => {
   let w: World;
@@ -17,7 +18,14 @@ describe.skipIf(!has('chromium'))('registration with teacher-issued credentials'
   beforeAll(async () => {
     w = await startWorld('pglite');
     const { db, users, hasher } = w.idp.services;
-    await users.create(db, { username: 'office', email: 'office@school.example', emailVerified: true, passwordHash: await hasher.hash(PASSWORD), status: 'active', roles: ['admin'] });
+    await users.create(db, {
+      username: 'office',
+      email: 'office@school.example',
+      emailVerified: true,
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+      roles: ['admin'],
+    });
     const report = await importInvitations({ db, hasher }, CSV, { partial: false });
     expect(report.errors).toEqual([]);
     slips = Object.fromEntries(report.imported.map((i) => [i.givenName, i]));
@@ -201,7 +209,9 @@ describe.skipIf(!has('chromium'))('registration with teacher-issued credentials'
     expect(await staff.locator('[role=status]').innerText()).toContain('max.mueller is unblocked');
     expect(await staff.locator('tr[data-user="max.mueller"]').innerText()).toContain('active');
     expect((await loginThroughApp(w, await w.page(), 'max.mueller', PASSWORD)).ok).toBe(true);
-    const events = (await w.idp.db('audit_log').whereIn('event', ['admin.blocked', 'admin.locked', 'admin.unblocked', 'admin.activation_resent']).select('event')).map((e) => e.event);
+    const events = (
+      await w.idp.db('audit_log').whereIn('event', ['admin.blocked', 'admin.locked', 'admin.unblocked', 'admin.activation_resent']).select('event')
+    ).map((e) => e.event);
     expect(events.sort()).toEqual(['admin.activation_resent', 'admin.blocked', 'admin.locked', 'admin.unblocked']);
   });
 

@@ -22,14 +22,26 @@ describe('sign-up mail quotas', () => {
   async function signUp(email: string, ip: string) {
     const base = idp.issuer;
     const page = await fetch(`${base}/registration/open`, { headers: { 'x-forwarded-for': ip } });
-    const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = page.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const html = await page.text();
     const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)![1]!;
     const res = await fetch(`${base}/registration/open`, {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: base, 'x-forwarded-for': ip },
-      body: new URLSearchParams({ _csrf: field('_csrf'), flow: field('flow'), email, given_name: 'Zoë', family_name: 'Wouters', password: 'Vlinder-zomer-2031-kast', accept_terms: 'yes', accept_privacy: 'yes' }),
+      body: new URLSearchParams({
+        _csrf: field('_csrf'),
+        flow: field('flow'),
+        email,
+        given_name: 'Zoë',
+        family_name: 'Wouters',
+        password: 'Vlinder-zomer-2031-kast',
+        accept_terms: 'yes',
+        accept_privacy: 'yes',
+      }),
     });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toMatch(/^\/registration\/sent\?flow=/);

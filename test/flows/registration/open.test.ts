@@ -5,7 +5,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../../helpers/components.ts';
 import { authorize } from '../../helpers/rp.ts';
-import { activate, activationLink, expectHeading, expireTokens, fillOpen, loginThroughApp, mailsTo, nextMail, signUpOpen, startWorld, type World } from './helpers.ts';
+import {
+  activate,
+  activationLink,
+  expectHeading,
+  expireTokens,
+  fillOpen,
+  loginThroughApp,
+  mailsTo,
+  nextMail,
+  signUpOpen,
+  startWorld,
+  type World,
+} from './helpers.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -14,7 +26,15 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
   beforeAll(async () => {
     w = await startWorld('pglite');
     const { db, users, hasher } = w.idp.services;
-    await users.create(db, { username: 'existing', email: 'taken@example.be', emailVerified: true, givenName: 'Eva', familyName: 'Existing', passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+    await users.create(db, {
+      username: 'existing',
+      email: 'taken@example.be',
+      emailVerified: true,
+      givenName: 'Eva',
+      familyName: 'Existing',
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+    });
   });
   afterAll(() => w?.close());
 
@@ -56,8 +76,15 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     const fresh = await w.page();
     const login = await loginThroughApp(w, fresh, 'ann@example.be', PASSWORD);
     expect(login.ok && login.claims).toMatchObject({ email: 'ann@example.be', email_verified: true, given_name: 'Ann', family_name: 'De Wit' });
-    const consents = await w.idp.db('consents').join('users', 'users.id', 'consents.user_id').where('users.email', 'ann@example.be').select('document', 'version', 'accepted_at');
-    expect(consents.map((c) => [c.document, c.version]).sort()).toEqual([['privacy', '1'], ['terms', '1']]);
+    const consents = await w.idp
+      .db('consents')
+      .join('users', 'users.id', 'consents.user_id')
+      .where('users.email', 'ann@example.be')
+      .select('document', 'version', 'accepted_at');
+    expect(consents.map((c) => [c.document, c.version]).sort()).toEqual([
+      ['privacy', '1'],
+      ['terms', '1'],
+    ]);
     expect(consents.every((c) => Date.now() - new Date(c.accepted_at).getTime() < 120_000)).toBe(true);
   });
 
@@ -97,7 +124,7 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     expect((await w.idp.db('users').where({ given_name: 'Jo' }).pluck('email')).sort()).toEqual(['jo@example.be', 'jos@example.be']);
   });
 
-  it('activates only with the password chosen at sign-up, so nobody can pre-set the password of another person\'s address', async () => {
+  it("activates only with the password chosen at sign-up, so nobody can pre-set the password of another person's address", async () => {
     // Kim signs up; then someone else signs up with Kim's address and a password of his own.
     const kim = await w.page();
     await signUpOpen(w, kim, { email: 'kim@example.be', given: 'Kim', password: PASSWORD });
@@ -121,7 +148,9 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     await signUpOpen(w, kim, { email: 'kim@example.be', given: 'Kim', password: PASSWORD });
     expect(await activate(kim, activationLink(await nextMail(w.sink, 'kim@example.be', 2)), PASSWORD)).toContain('You can now log in with kim@example.be');
     expect((await loginThroughApp(w, await w.page(), 'kim@example.be', 'mallory knows this one')).ok).toBe(false);
-    expect(await w.idp.db('users').whereRaw('lower(email) = ?', ['kim@example.be']).select('given_name', 'status')).toEqual([{ given_name: 'Kim', status: 'active' }]);
+    expect(await w.idp.db('users').whereRaw('lower(email) = ?', ['kim@example.be']).select('given_name', 'status')).toEqual([
+      { given_name: 'Kim', status: 'active' },
+    ]);
   });
 
   it('says an expired link has expired and offers a new mail, which works', async () => {
@@ -173,7 +202,9 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     expect(mail.text).toContain('/recovery');
     expect(mail.text).not.toContain('/registration/activate');
     // The existing account is untouched; the resend form answers alike for any address.
-    expect(await w.idp.db('users').whereRaw('lower(email) = ?', ['taken@example.be']).select('status', 'given_name')).toEqual([{ status: 'active', given_name: 'Eva' }]);
+    expect(await w.idp.db('users').whereRaw('lower(email) = ?', ['taken@example.be']).select('status', 'given_name')).toEqual([
+      { status: 'active', given_name: 'Eva' },
+    ]);
     const resend = async (identifier: string) => {
       const page = await w.page();
       await page.goto(`${w.idp.issuer}/registration/resend`);
@@ -191,7 +222,10 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     const statuses = await page.evaluate(async () => {
       const form = document.querySelector('form[action="/registration/open"]') as HTMLFormElement;
       const body = new URLSearchParams(new FormData(form) as unknown as Record<string, string>).toString();
-      const send = () => fetch('/registration/open', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' }).then((r) => r.type);
+      const send = () =>
+        fetch('/registration/open', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' }).then(
+          (r) => r.type,
+        );
       return Promise.all([send(), send(), send()]);
     });
     expect(statuses).toEqual(['opaqueredirect', 'opaqueredirect', 'opaqueredirect']);
@@ -262,11 +296,13 @@ describe.skipIf(!has('chromium') || !has('postgres'))('open sign-up on PostgreSQ
     await signUpOpen(w, page, { email: 'pg@example.be', password: PASSWORD });
     await signUpOpen(w, page, { email: 'pg@example.be', password: PASSWORD });
     const [first, second] = [activationLink(await nextMail(w.sink, 'pg@example.be')), activationLink(await nextMail(w.sink, 'pg@example.be', 1))];
-    const results = await Promise.all([first, second, second].map(async (link) => {
-      const p = await w.page();
-      await p.goto(link);
-      return p.locator('h1').innerText();
-    }));
+    const results = await Promise.all(
+      [first, second, second].map(async (link) => {
+        const p = await w.page();
+        await p.goto(link);
+        return p.locator('h1').innerText();
+      }),
+    );
     expect(results).toEqual(['This link has been replaced', 'Activate your account', 'Activate your account']);
     expect(await activate(page, second, PASSWORD)).toContain('You can now log in');
     expect((await loginThroughApp(w, await w.page(), 'pg@example.be', PASSWORD)).ok).toBe(true);

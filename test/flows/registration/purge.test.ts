@@ -25,7 +25,10 @@ describe.each(kinds)('purge of sign-ups never activated (%s)', (kind) => {
   it('deletes them 30 days after the last link expired, frees their invitation and customer record, keeps the rest', async () => {
     const { db } = await testDb(kind);
     closers.push(() => db.destroy());
-    const services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', REGISTRATION_MODES: 'open,invitation,customer' }), db);
+    const services = await createServices(
+      loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', REGISTRATION_MODES: 'open,invitation,customer' }),
+      db,
+    );
     const registration = createRegistrationService(services);
     const passwordHash = await services.hasher.hash('correct horse battery staple');
     const signUp = (email: string): SignUp => ({ email, givenName: 'A', familyName: 'B', passwordHash, locale: 'en', acceptedAt: new Date() });
@@ -44,7 +47,9 @@ describe.each(kinds)('purge of sign-ups never activated (%s)', (kind) => {
     const linkExpired = Date.now() + DAY;
     expect(await purgeUnactivated(db, services.users, services.config, new Date(linkExpired + DAY))).toBe(0);
     // Mailed 20 days ago, but one of them asked for a new link today.
-    await db('users').where({ status: 'pending' }).update({ updated_at: new Date(Date.now() - 20 * DAY) });
+    await db('users')
+      .where({ status: 'pending' })
+      .update({ updated_at: new Date(Date.now() - 20 * DAY) });
     await registration.resend('never@example.be');
     expect(await purgeUnactivated(db, services.users, services.config, new Date(linkExpired + 11 * DAY))).toBe(2);
     expect(await db('users').where({ status: 'pending' }).pluck('email')).toEqual(['never@example.be']);
@@ -56,7 +61,10 @@ describe.each(kinds)('purge of sign-ups never activated (%s)', (kind) => {
     expect(await findCustomer(db, 'K1', 'Peeters')).toMatchObject({ user_id: null });
     // The activation links went with their accounts, and the purge is in the audit log.
     expect(await db('one_time_tokens').whereIn('user_id', pendingIds).pluck('id')).toEqual([]);
-    expect((await db('audit_log').where({ event: 'registration.purged' }).orderBy('id').pluck('details')).map((d) => fromJsonColumn(d))).toEqual([{ accounts: 2, days: 30 }, { accounts: 1, days: 30 }]);
+    expect((await db('audit_log').where({ event: 'registration.purged' }).orderBy('id').pluck('details')).map((d) => fromJsonColumn(d))).toEqual([
+      { accounts: 2, days: 30 },
+      { accounts: 1, days: 30 },
+    ]);
   });
 
   it('deletes a sign-up superseded from the same browser together with its activation link', async () => {

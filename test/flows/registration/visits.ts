@@ -15,12 +15,21 @@ export async function registrationVisits(idp: TestProvider, personId: string): P
     await users.create(db, { username: STAFF.username, passwordHash: await hasher.hash(STAFF.password), status: 'active', roles: ['admin'] });
     await importInvitations({ db, hasher }, 'given name;family name;group\nZoë;Ölçer;3b\nNoah;Janssens;3b\n', { partial: false });
     // One of them corrected the name: the queue has an entry.
-    await db('invitations').where({ username: 'noah.janssens' }).update({
-      status: 'pending_review',
-      corrected_given_name: 'Noah',
-      corrected_family_name: 'Janssen',
-      pending_registration: JSON.stringify({ email: 'noah@example.be', passwordHash: 'x', locale: 'en', termsVersion: '1', privacyVersion: '1', acceptedAt: new Date().toISOString() }),
-    });
+    await db('invitations')
+      .where({ username: 'noah.janssens' })
+      .update({
+        status: 'pending_review',
+        corrected_given_name: 'Noah',
+        corrected_family_name: 'Janssen',
+        pending_registration: JSON.stringify({
+          email: 'noah@example.be',
+          passwordHash: 'x',
+          locale: 'en',
+          termsVersion: '1',
+          privacyVersion: '1',
+          acceptedAt: new Date().toISOString(),
+        }),
+      });
   }
   const invitation = await db('invitations').where({ username: 'zoe.oelcer' }).first('id');
   const at = (path: string) => async (page: Page) => {
@@ -40,7 +49,13 @@ export async function registrationVisits(idp: TestProvider, personId: string): P
     {
       name: 'registration-details',
       async go(page) {
-        const flow = await flows.create(db, { type: 'registration', state: 'form', binding: await knownBrowser(idp, page), data: { mode: 'invitation', invitationId: invitation.id, username: 'zoe.oelcer' }, ttlSeconds: 600 });
+        const flow = await flows.create(db, {
+          type: 'registration',
+          state: 'form',
+          binding: await knownBrowser(idp, page),
+          data: { mode: 'invitation', invitationId: invitation.id, username: 'zoe.oelcer' },
+          ttlSeconds: 600,
+        });
         await page.goto(`${idp.issuer}/registration/invitation/details?flow=${flow.id}`);
       },
     },

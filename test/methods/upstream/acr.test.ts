@@ -19,15 +19,44 @@ describe('the acr of an upstream login', () => {
     ({ db } = await testDb('pglite'));
     services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
     userId = (await services.users.create(db, { username: 'jan', email: 'jan@example.be', emailVerified: true, status: 'active' })).id;
-    for (const [slug, trusted] of [['trusted', true], ['plain', false]] as const) {
-      await db('upstream_providers').insert({ slug, name: slug, issuer: `https://${slug}.example`, client_id: 'belid', client_secret: 'sealed', scopes: 'openid', subject_claim: 'sub', uses: JSON.stringify(['login']), acr_from_upstream: trusted, enabled: true, created_at: new Date() });
+    for (const [slug, trusted] of [
+      ['trusted', true],
+      ['plain', false],
+    ] as const) {
+      await db('upstream_providers').insert({
+        slug,
+        name: slug,
+        issuer: `https://${slug}.example`,
+        client_id: 'belid',
+        client_secret: 'sealed',
+        scopes: 'openid',
+        subject_claim: 'sub',
+        uses: JSON.stringify(['login']),
+        acr_from_upstream: trusted,
+        enabled: true,
+        created_at: new Date(),
+      });
     }
   });
   afterAll(() => db?.destroy());
 
   async function acrOf(slug: string, stated: string | null): Promise<string> {
-    const data: UpstreamFlowData = { slug, name: slug, purpose: 'login', checks: null, interaction: 'uid-1', identity: { subjectKey: 'sub:1', label: null, givenName: null, familyName: null, email: null, nationalNumberHmac: null, acr: stated } };
-    const flow = await services.flows.create(db, { type: UPSTREAM_FLOW, state: 'authenticated', binding: newApiSecret().binding, userId, data, ttlSeconds: 600 });
+    const data: UpstreamFlowData = {
+      slug,
+      name: slug,
+      purpose: 'login',
+      checks: null,
+      interaction: 'uid-1',
+      identity: { subjectKey: 'sub:1', label: null, givenName: null, familyName: null, email: null, nationalNumberHmac: null, acr: stated },
+    };
+    const flow = await services.flows.create(db, {
+      type: UPSTREAM_FLOW,
+      state: 'authenticated',
+      binding: newApiSecret().binding,
+      userId,
+      data,
+      ttlSeconds: 600,
+    });
     return (await createUpstreamService(services).loginResult(flow, 'uid-1')).acr;
   }
 

@@ -98,7 +98,15 @@ describe('upstream OpenID client', () => {
     const client = createUpstreamClient(async () => box);
     const { url, checks } = await client.begin(bank.upstream, REDIRECT);
     expect(url.origin + url.pathname).toBe(`${bank.issuer}/auth`);
-    expect(Object.fromEntries(url.searchParams)).toMatchObject({ client_id: CLIENT_ID, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid email', state: checks.state, nonce: checks.nonce, code_challenge_method: 'S256' });
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      client_id: CLIENT_ID,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: 'openid email',
+      state: checks.state,
+      nonce: checks.nonce,
+      code_challenge_method: 'S256',
+    });
     bank.script.nonce = checks.nonce;
     const claims = await client.finish(bank.upstream, new URL(`${REDIRECT}?code=c1&state=${checks.state}`), checks);
     expect(claims).toMatchObject({ sub: 'bank-user-1', email: 'jan@bank.example', acr: 'urn:bank:loa:high' });
@@ -137,7 +145,9 @@ describe('upstream OpenID client', () => {
     bank.script.discovery = 'ok';
     await client.begin(bank.upstream, REDIRECT);
 
-    const nowhere = await failure(client.begin({ ...bank.upstream, slug: 'gone', sealedSecret: box.seal(SECRET, 'gone'), issuer: 'http://127.0.0.1:9' }, REDIRECT));
+    const nowhere = await failure(
+      client.begin({ ...bank.upstream, slug: 'gone', sealedSecret: box.seal(SECRET, 'gone'), issuer: 'http://127.0.0.1:9' }, REDIRECT),
+    );
     expect([nowhere.code, nowhere.status]).toEqual(['upstream_unavailable', 503]);
   });
 
@@ -173,10 +183,24 @@ describe('upstream configuration', () => {
 
 describe('the subject key of an upstream identity', () => {
   const key = 'n'.repeat(32);
-  const claims = { sub: 'bank-user-1', email: 'Jan@Bank.Example', email_verified: true, given_name: 'Jan', family_name: 'Peeters', national_number: '85.07.30-033.28', acr: 'loa3' };
+  const claims = {
+    sub: 'bank-user-1',
+    email: 'Jan@Bank.Example',
+    email_verified: true,
+    given_name: 'Jan',
+    family_name: 'Peeters',
+    national_number: '85.07.30-033.28',
+    acr: 'loa3',
+  };
 
   it('is the sub, the verified e-mail address, or the HMAC of the national number as the eID flow keeps it', () => {
-    expect(identityOf(claims, 'sub', () => key)).toMatchObject({ subjectKey: 'bank-user-1', label: 'Jan Peeters', email: 'jan@bank.example', acr: 'loa3', nationalNumberHmac: null });
+    expect(identityOf(claims, 'sub', () => key)).toMatchObject({
+      subjectKey: 'bank-user-1',
+      label: 'Jan Peeters',
+      email: 'jan@bank.example',
+      acr: 'loa3',
+      nationalNumberHmac: null,
+    });
     expect(identityOf(claims, 'email', () => key)).toMatchObject({ subjectKey: 'jan@bank.example', label: 'jan@bank.example' });
     const nn = identityOf(claims, 'national_number', () => key);
     expect(nn.subjectKey).toBe(nationalNumberHmac('85073003328', key));

@@ -12,8 +12,29 @@ import { testDb } from '../../helpers/db.ts';
 describe('an upstream trusted with the national number', () => {
   let db: Db;
   const users = createUserRepository({ uniqueEmail: true });
-  const upstream = (trustNationalNumber: boolean): Upstream => ({ slug: 'bank', name: 'My Bank', issuer: 'https://bank.example', clientId: 'c', sealedSecret: 's', scopes: 'openid', subjectClaim: 'national_number', uses: ['login', 'reactivation'], logoUrl: null, acrFromUpstream: false, trustNationalNumber, enabled: true });
-  const identity: UpstreamIdentity = { subjectKey: 'hmac-of-85073100328', label: 'Ann Peeters', givenName: 'Ann', familyName: 'Peeters', email: null, acr: null, nationalNumberHmac: 'hmac-of-85073100328' };
+  const upstream = (trustNationalNumber: boolean): Upstream => ({
+    slug: 'bank',
+    name: 'My Bank',
+    issuer: 'https://bank.example',
+    clientId: 'c',
+    sealedSecret: 's',
+    scopes: 'openid',
+    subjectClaim: 'national_number',
+    uses: ['login', 'reactivation'],
+    logoUrl: null,
+    acrFromUpstream: false,
+    trustNationalNumber,
+    enabled: true,
+  });
+  const identity: UpstreamIdentity = {
+    subjectKey: 'hmac-of-85073100328',
+    label: 'Ann Peeters',
+    givenName: 'Ann',
+    familyName: 'Peeters',
+    email: null,
+    acr: null,
+    nationalNumberHmac: 'hmac-of-85073100328',
+  };
 
   beforeAll(async () => {
     ({ db } = await testDb('pglite'));

@@ -16,9 +16,7 @@ function files(dir: string, ext: RegExp): string[] {
   });
 }
 
-const sources = [...files(path.join(ROOT, 'views'), /\.njk$/), ...files(path.join(ROOT, 'provider'), /\.ts$/)]
-  .map((f) => readFileSync(f, 'utf8'))
-  .join('\n');
+const sources = [...files(path.join(ROOT, 'views'), /\.njk$/), ...files(path.join(ROOT, 'provider'), /\.ts$/)].map((f) => readFileSync(f, 'utf8')).join('\n');
 
 /** Prefixes completed at run time, e.g. t('scope.' + s); each is found literally in the sources below. */
 const dynamicPrefixes = [...sources.matchAll(/['"`]([a-z_]+(?:\.[a-z_]+)*\.)['"`]\s*\+|`([a-z_]+(?:\.[a-z_]+)*\.)\$\{/g)].map((m) => m[1] ?? m[2]!);
@@ -39,7 +37,10 @@ describe('message catalogues', () => {
   });
 
   it('uses every key', () => {
-    const unused = Object.keys(en).filter((key) => !sources.includes(`'${key}'`) && !sources.includes(`"${key}"`) && !sources.includes(`\`${key}\``) && !dynamicPrefixes.some((p) => key.startsWith(p)));
+    const unused = Object.keys(en).filter(
+      (key) =>
+        !sources.includes(`'${key}'`) && !sources.includes(`"${key}"`) && !sources.includes(`\`${key}\``) && !dynamicPrefixes.some((p) => key.startsWith(p)),
+    );
     expect(unused).toEqual([]);
   });
 });

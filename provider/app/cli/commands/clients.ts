@@ -42,7 +42,9 @@ export const clients: CommandSpec<CommandContext> = {
           scope: values.scope,
           clientId: values['client-id'],
         });
-        io.out(`client_id: ${created.client_id}\n${created.client_secret ? `client_secret: ${created.client_secret}\n` : 'public client: no secret, PKCE required\n'}`);
+        io.out(
+          `client_id: ${created.client_id}\n${created.client_secret ? `client_secret: ${created.client_secret}\n` : 'public client: no secret, PKCE required\n'}`,
+        );
       },
     }),
     list: action({
@@ -51,7 +53,11 @@ export const clients: CommandSpec<CommandContext> = {
       async run({ values }, { io, db }: CommandContext) {
         const clients = await listClients(await db());
         if (values.json) return json(io, clients);
-        io.out(clients.length ? `${clients.map((c) => [c.client_id, c.client_name ?? '-', c.public ? 'public' : 'confidential', c.first_party ? 'first party' : ''].filter(Boolean).join('\t')).join('\n')}\n` : 'No clients\n');
+        io.out(
+          clients.length
+            ? `${clients.map((c) => [c.client_id, c.client_name ?? '-', c.public ? 'public' : 'confidential', c.first_party ? 'first party' : ''].filter(Boolean).join('\t')).join('\n')}\n`
+            : 'No clients\n',
+        );
       },
     }),
     show: action({

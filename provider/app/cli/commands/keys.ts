@@ -12,7 +12,9 @@ export const keys: CommandSpec<CommandContext> = {
         // Old keys stay published as long as an ID token signed by them can still be presented.
         const keep = Math.max(config.idTokenTtl, config.accessTokenTtl) + config.keysRefreshSeconds + 60;
         const kids = await rotateSigningKeys(await db(), keep);
-        io.out(`New signing keys: ${kids.join(', ')}\nRunning processes use them within ${config.keysRefreshSeconds} s; old keys stay in the JWKS for ${keep} s.\n`);
+        io.out(
+          `New signing keys: ${kids.join(', ')}\nRunning processes use them within ${config.keysRefreshSeconds} s; old keys stay in the JWKS for ${keep} s.\n`,
+        );
       },
     }),
   },

@@ -13,7 +13,9 @@ export const mail: CommandSpec<CommandContext> = {
       summary: 'Sends a test mail through the outbox and the configured SMTP server, and says whether it was delivered.',
       options: { to: { type: 'string', arg: 'ADDRESS', help: 'recipient' }, locale: { type: 'string', arg: 'L', help: LOCALE_HELP } },
       async run({ values }, { config, io, db: open }: CommandContext) {
-        const input = z.object({ to: z.email('expected an e-mail address'), locale: z.enum(['nl', 'fr', 'de', 'en']).default(config.defaultLocale) }).parse(values);
+        const input = z
+          .object({ to: z.email('expected an e-mail address'), locale: z.enum(['nl', 'fr', 'de', 'en']).default(config.defaultLocale) })
+          .parse(values);
         const db = await open();
         const id = await enqueueMail(db, {
           to: input.to,
@@ -21,7 +23,13 @@ export const mail: CommandSpec<CommandContext> = {
           locale: input.locale,
           params: { title: { key: 'mail.test.title' }, paragraphs: [{ key: 'mail.test.body' }] },
         });
-        const worker = createOutboxWorker({ db, transports: transportsFromConfig(config), pollMs: 1000, maxAttempts: 1, backoff: { baseMs: 1000, maxMs: 1000 } });
+        const worker = createOutboxWorker({
+          db,
+          transports: transportsFromConfig(config),
+          pollMs: 1000,
+          maxAttempts: 1,
+          backoff: { baseMs: 1000, maxMs: 1000 },
+        });
         await worker.drain();
         const sent = await findMessage(db, id);
         io.out(sent?.status === 'sent' ? `Sent to ${input.to} via ${sent.transport}\n` : `Not sent: ${sent?.lastError ?? 'unknown error'}\n`);

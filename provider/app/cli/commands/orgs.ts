@@ -11,7 +11,8 @@ export const orgs: CommandSpec<CommandContext> = {
     list: action({
       summary: 'Lists the organisations, their member counts and whether they notify.',
       async run(_input, { io, db }: CommandContext) {
-        for (const o of await organisations.listOrganisations(await db())) io.out(`${o.name}\t${o.members} member(s)\t${o.notify ? 'notifies' : 'does not notify'}\n`);
+        for (const o of await organisations.listOrganisations(await db()))
+          io.out(`${o.name}\t${o.members} member(s)\t${o.notify ? 'notifies' : 'does not notify'}\n`);
       },
     }),
     create: action({
@@ -23,8 +24,16 @@ export const orgs: CommandSpec<CommandContext> = {
         io.out(`Created organisation ${o.name} (${o.notify ? 'notifies' : 'does not notify'})\n`);
       },
     }),
-    'add-member': action({ summary: 'Puts a user in an organisation.', args: ['ORG', 'USERNAME'], run: ({ args: [org, name] }, ctx: CommandContext) => membership(ctx, 'add', org!, name!) }),
-    'remove-member': action({ summary: 'Takes a user out of an organisation.', args: ['ORG', 'USERNAME'], run: ({ args: [org, name] }, ctx: CommandContext) => membership(ctx, 'remove', org!, name!) }),
+    'add-member': action({
+      summary: 'Puts a user in an organisation.',
+      args: ['ORG', 'USERNAME'],
+      run: ({ args: [org, name] }, ctx: CommandContext) => membership(ctx, 'add', org!, name!),
+    }),
+    'remove-member': action({
+      summary: 'Takes a user out of an organisation.',
+      args: ['ORG', 'USERNAME'],
+      run: ({ args: [org, name] }, ctx: CommandContext) => membership(ctx, 'remove', org!, name!),
+    }),
     'set-notify': action({
       summary: 'Decides whether an organisation sends notifications: on or off.',
       args: ['ORG', 'on|off'],

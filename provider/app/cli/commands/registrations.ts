@@ -18,7 +18,11 @@ type Deps = Pick<Services, 'config' | 'db' | 'users' | 'hasher' | 'tokens'>;
 /** Where the slips go when --sheet is not given: next to the CSV file. */
 const defaultSheet = (file: string) => path.join(path.dirname(file), `${path.basename(file, path.extname(file))}-slips.html`);
 
-export async function importInvitationsCommand(s: Deps, file: string, o: { partial?: boolean | undefined; sheet?: string | undefined; locale?: string | undefined }): Promise<CommandOutput> {
+export async function importInvitationsCommand(
+  s: Deps,
+  file: string,
+  o: { partial?: boolean | undefined; sheet?: string | undefined; locale?: string | undefined },
+): Promise<CommandOutput> {
   const locale = o.locale ?? s.config.defaultLocale;
   if (!isLocale(locale)) return { stdout: '', stderr: `--locale must be one of nl, fr, de, en`, ok: false };
   const report = await importInvitations(s, await readFile(file, 'utf8'), { partial: o.partial ?? false });
@@ -48,13 +52,26 @@ export async function importCustomersCommand(s: Deps, file: string, o: { partial
   return { stdout: `${out.summary}\n`, stderr: out.errors.length ? `${out.errors.join('\n')}\n` : '', ok: out.ok };
 }
 
-export async function registrationsCommand(s: Deps, action: string, id: string | undefined, o: { username?: string | undefined; reason?: string | undefined }): Promise<CommandOutput> {
+export async function registrationsCommand(
+  s: Deps,
+  action: string,
+  id: string | undefined,
+  o: { username?: string | undefined; reason?: string | undefined },
+): Promise<CommandOutput> {
   const registration = createRegistrationService(s);
   if (action === 'list') {
     const queue = await registration.queue();
     if (!queue.length) return { stdout: 'No registrations are waiting for review.\n', ok: true };
     const rows = queue.map((r) =>
-      [r.id, r.username, r.group_name ?? '', `${r.given_name} ${r.family_name}`, `${r.corrected_given_name} ${r.corrected_family_name}`, r.pending_registration?.email ?? '', r.suggestedUsername].join('\t'),
+      [
+        r.id,
+        r.username,
+        r.group_name ?? '',
+        `${r.given_name} ${r.family_name}`,
+        `${r.corrected_given_name} ${r.corrected_family_name}`,
+        r.pending_registration?.email ?? '',
+        r.suggestedUsername,
+      ].join('\t'),
     );
     return { stdout: `${['id\tusername\tgroup\tissued name\tcorrected name\te-mail\tusername after approval', ...rows].join('\n')}\n`, ok: true };
   }

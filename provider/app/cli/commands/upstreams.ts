@@ -32,7 +32,14 @@ export interface AddOptions {
   'trust-national-number'?: boolean | undefined;
 }
 
-const LOGO_TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.svg': 'image/svg+xml', '.webp': 'image/webp', '.gif': 'image/gif' };
+const LOGO_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+};
 const MAX_LOGO_BYTES = 64 * 1024;
 
 /** The logo as a data: URI, from a file or an http(s) URL. */
@@ -53,11 +60,31 @@ export async function logoDataUri(source: string): Promise<string> {
   return `data:${type};base64,${bytes.toString('base64')}`;
 }
 
-export async function upstreamsCommand(s: Pick<Services, 'config' | 'db'>, action: string, slug: string | undefined, o: AddOptions, askSecret: () => Promise<string>): Promise<CommandOutput> {
+export async function upstreamsCommand(
+  s: Pick<Services, 'config' | 'db'>,
+  action: string,
+  slug: string | undefined,
+  o: AddOptions,
+  askSecret: () => Promise<string>,
+): Promise<CommandOutput> {
   if (action === 'list') {
     const rows = await listUpstreams(s.db);
     if (!rows.length) return { stdout: 'No upstream providers\n', ok: true };
-    const lines = rows.map((u) => [u.slug, u.name, u.issuer, `client ${u.clientId}`, `subject ${u.subjectClaim}`, `uses ${u.uses.join(',')}`, u.acrFromUpstream ? 'acr from upstream' : '', u.trustNationalNumber ? 'trusted for the national number' : '', u.enabled ? '' : 'disabled'].filter(Boolean).join('\t'));
+    const lines = rows.map((u) =>
+      [
+        u.slug,
+        u.name,
+        u.issuer,
+        `client ${u.clientId}`,
+        `subject ${u.subjectClaim}`,
+        `uses ${u.uses.join(',')}`,
+        u.acrFromUpstream ? 'acr from upstream' : '',
+        u.trustNationalNumber ? 'trusted for the national number' : '',
+        u.enabled ? '' : 'disabled',
+      ]
+        .filter(Boolean)
+        .join('\t'),
+    );
     return { stdout: `${lines.join('\n')}\n`, ok: true };
   }
   if (action === 'remove' && slug) {
@@ -73,7 +100,10 @@ export async function upstreamsCommand(s: Pick<Services, 'config' | 'db'>, actio
     clientSecret: o['client-secret'] ?? (await askSecret()),
     scopes: o.scope,
     subjectClaim: o['subject-claim'] as UpstreamInput['subjectClaim'],
-    uses: o.use?.split(',').map((x) => x.trim()).filter(Boolean) as UpstreamInput['uses'],
+    uses: o.use
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean) as UpstreamInput['uses'],
     logoUrl: o.logo ? await logoDataUri(o.logo) : undefined,
     acrFromUpstream: o['acr-from-upstream'] ?? false,
     trustNationalNumber: o['trust-national-number'] ?? false,
@@ -106,7 +136,10 @@ export const upstreams: CommandSpec<CommandContext> = {
         use: { type: 'string', arg: 'login,link,reactivation', help: 'where it is offered (default all three)' },
         logo: { type: 'string', arg: 'FILE|URL', help: 'logo on the buttons, stored as a data: URI' },
         'acr-from-upstream': { type: 'boolean', help: "ID tokens carry the upstream's acr instead of urn:belid:acr:fed" },
-        'trust-national-number': { type: 'boolean', help: 'a national number it states logs into the card-linked account without a link (full trust: see README)' },
+        'trust-national-number': {
+          type: 'boolean',
+          help: 'a national number it states logs into the card-linked account without a link (full trust: see README)',
+        },
       },
       async run({ values }, { io, cwd, services }: CommandContext) {
         const logo = values.logo === undefined || /^https?:\/\//.test(values.logo) ? values.logo : path.resolve(cwd, values.logo);
@@ -120,7 +153,8 @@ export const upstreams: CommandSpec<CommandContext> = {
     remove: action({
       summary: 'Removes an upstream provider and the identities linked at it.',
       args: ['SLUG'],
-      run: async ({ args: [slug] }, { io, services }: CommandContext) => print(io, await upstreamsCommand(await services(), 'remove', slug, {}, () => io.ask(''))),
+      run: async ({ args: [slug] }, { io, services }: CommandContext) =>
+        print(io, await upstreamsCommand(await services(), 'remove', slug, {}, () => io.ask(''))),
     }),
   },
 };

@@ -19,7 +19,10 @@ const userInput = (config: Config) => {
   const policy = createPasswordPolicy(config);
   return z
     .object({
-      username: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/i, 'a username is 2–64 letters, digits, dots, dashes or underscores'),
+      username: z
+        .string()
+        .trim()
+        .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/i, 'a username is 2–64 letters, digits, dots, dashes or underscores'),
       email: z.email('expected an e-mail address').optional(),
       password: z.string(),
       givenName: z.string().trim().max(200).optional(),
@@ -34,7 +37,10 @@ const userInput = (config: Config) => {
 };
 
 /** An account as `idp users list|show --json` prints it: the stable fields, never a hash. */
-export type UserSummary = Pick<User, 'sub' | 'username' | 'email' | 'email_verified' | 'phone_number' | 'phone_number_verified' | 'given_name' | 'family_name' | 'status' | 'roles'> & {
+export type UserSummary = Pick<
+  User,
+  'sub' | 'username' | 'email' | 'email_verified' | 'phone_number' | 'phone_number_verified' | 'given_name' | 'family_name' | 'status' | 'roles'
+> & {
   created_at: string;
   password_changed_at: string | null;
 };
@@ -131,7 +137,11 @@ export const users: CommandSpec<CommandContext> = {
       async run({ values, args: [name] }, { io, services }: CommandContext) {
         const u = userSummary(await namedUser(await services(), name!));
         if (values.json) return json(io, u);
-        io.out(`${Object.entries(u).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') || '-' : (v ?? '-')}`).join('\n')}\n`);
+        io.out(
+          `${Object.entries(u)
+            .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') || '-' : (v ?? '-')}`)
+            .join('\n')}\n`,
+        );
       },
     }),
     'set-password': action({
@@ -148,7 +158,8 @@ export const users: CommandSpec<CommandContext> = {
         }
         const password = await io.ask('New password: ');
         const checked = policy.check(password, { username: user.username, email: user.email });
-        if (!checked.ok) throw new UsageError(`Invalid arguments:\n${checked.failures.map((f) => `  - password: ${translate('en', f.key, f.params)}`).join('\n')}`);
+        if (!checked.ok)
+          throw new UsageError(`Invalid arguments:\n${checked.failures.map((f) => `  - password: ${translate('en', f.key, f.params)}`).join('\n')}`);
         const hash = await s.hasher.hash(password);
         await s.db.transaction(async (trx) => {
           await s.users.updatePasswordHash(trx, user.id, hash);
