@@ -511,6 +511,30 @@ export const settings = {
     default: '120',
     doc: 'self-service flows (sign-up, eID, reactivation, bank login) one client address may start per minute (a school or office behind one address shares it); each start stores a row until it expires',
   }),
+  rateLimitRegistration: setting({
+    env: 'RATE_LIMIT_REGISTRATION',
+    schema: positiveInt,
+    default: '100',
+    doc: 'sign-up forms sent and activation mails asked again per IP address per hour',
+  }),
+  rateLimitRegistrationMails: setting({
+    env: 'RATE_LIMIT_REGISTRATION_MAILS',
+    schema: positiveInt,
+    default: '5',
+    doc: 'sign-up mails per address and requester (IP address or IPv6 /64) per hour; further sign-ups get the same answer but no mail',
+  }),
+  rateLimitInvitation: setting({
+    env: 'RATE_LIMIT_INVITATION',
+    schema: positiveInt,
+    default: '10',
+    doc: "tries of an invitation's username and initial password per username per 15 minutes",
+  }),
+  rateLimitCustomer: setting({
+    env: 'RATE_LIMIT_CUSTOMER',
+    schema: positiveInt,
+    default: '20',
+    doc: 'customer numbers and names that match no record, per IP address per hour',
+  }),
   upstreamSecretKey: setting({
     env: 'UPSTREAM_SECRET_KEY',
     sensitive: true,

@@ -46,15 +46,15 @@ export function createRegistrationSteps(services: Services, verifier: EidVerifie
   const policy = createPasswordPolicy(config);
   const limiter = (keyPrefix: string, points: number, durationSeconds: number) => createLimiter(db, { keyPrefix, points, durationSeconds });
   const limits = {
-    ip: limiter('registration_ip', 100, 3600),
-    invitation: limiter('registration_invitation', 10, 900),
-    customer: limiter('registration_customer', 20, 3600),
+    ip: limiter('registration_ip', config.rateLimitRegistration, 3600),
+    invitation: limiter('registration_invitation', config.rateLimitInvitation, 900),
+    customer: limiter('registration_customer', config.rateLimitCustomer, 3600),
   };
   // Mails to one address or account per requester and hour, under the address's ceiling: past them the answer
   // stays the same and no mail goes out.
   const mails = createMailQuota(db, {
     name: 'registration',
-    perRequester: { points: 5, seconds: 3600 },
+    perRequester: { points: config.rateLimitRegistrationMails, seconds: 3600 },
     perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
   });
 
