@@ -7,6 +7,7 @@ import type { Services } from './services.ts';
 import type { Authenticator } from '../methods/password/authenticate.ts';
 import type { Captcha } from '../domain/guards/captcha.ts';
 import type { EidVerifier } from '../methods/eid-card/verifier.ts';
+import type { ReactivationService } from '../flows/reactivation/service.ts';
 import { upstreamsFor } from '../domain/upstreams/repository.ts';
 import { devMessagesRouter, servesDevMailbox } from '../domain/messaging/dev-messages.ts';
 import { languageRoutes } from '../platform/web/language.ts';
@@ -29,6 +30,8 @@ export interface RouterParts {
   authenticator: Authenticator;
   captcha: Captcha;
   eid: EidVerifier;
+  /** One reactivation service for the pages, the bridge's API and the upstream's return. */
+  reactivation: ReactivationService;
 }
 
 export interface Mount {
@@ -40,7 +43,7 @@ export interface Mount {
 
 export const ROUTERS: readonly Mount[] = [
   { kind: 'api', router: ({ services }) => notificationApi(services) },
-  { kind: 'api', router: ({ services, eid }) => reactivationApi(services, eid) },
+  { kind: 'api', router: ({ services, reactivation }) => reactivationApi(services, reactivation) },
   {
     kind: 'page',
     router: ({ services, authenticator }) =>
@@ -55,8 +58,8 @@ export const ROUTERS: readonly Mount[] = [
   { kind: 'page', router: ({ services, eid }) => registrationRoutes(services, eid) },
   { kind: 'page', router: ({ services }) => adminRoutes(services) },
   { kind: 'page', router: ({ services, eid }) => eidRoutes(services, eid) },
-  { kind: 'page', router: ({ services, captcha, eid }) => reactivationRoutes(services, captcha, eid) },
-  { kind: 'page', router: ({ services, authenticator, eid }) => upstreamRoutes(services, authenticator, eid) },
+  { kind: 'page', router: ({ services, captcha, reactivation }) => reactivationRoutes(services, captcha, reactivation) },
+  { kind: 'page', router: ({ services, authenticator, reactivation }) => upstreamRoutes(services, authenticator, reactivation) },
   { kind: 'page', router: ({ services }) => devMessagesRouter(services.db), when: servesDevMailbox },
 ];
 

@@ -27,6 +27,7 @@ import { createFlowStore } from '../domain/flow-state/store.ts';
 import { createFlowStarts } from '../domain/flow-state/binding.ts';
 import { registerSelfClient } from '../oidc/self-client.ts';
 import { createEidVerifier } from '../methods/eid-card/verifier.ts';
+import { createReactivationService } from '../flows/reactivation/service.ts';
 import { purgeUnactivated } from '../flows/registration/purge.ts';
 import { settleFinishedDeliveries } from '../domain/notifications/service.ts';
 import { createLoginThrottle } from '../methods/password/throttle.ts';
@@ -102,7 +103,8 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   app.use(staticFiles());
   app.use(captchaAssets());
 
-  const parts: RouterParts = { services, authenticator, captcha, eid: createEidVerifier(config, db) };
+  const eid = createEidVerifier(config, db);
+  const parts: RouterParts = { services, authenticator, captcha, eid, reactivation: createReactivationService(services, eid) };
   const built = ROUTERS.filter((m) => m.when?.(config) ?? true).map((m) => ({ kind: m.kind, router: m.router(parts) }));
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));

@@ -16,14 +16,12 @@ import { requestLocale } from '../../platform/web/locale.ts';
 import { translate } from '../../platform/web/i18n.ts';
 import { cardAnswer, refusalKey } from '../../methods/eid-card/card-answer.ts';
 import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
-import type { EidVerifier } from '../../methods/eid-card/verifier.ts';
 import { apiBinding, newApiSecret } from '../../domain/flow-state/binding.ts';
-import { createReactivationService } from './service.ts';
+import type { ReactivationService } from './service.ts';
 
 const tokenRequest = cardAnswer.extend({ flowId: z.string().max(100), flowSecret: z.string().min(1).max(100) });
 
-export function reactivationApi(services: Services, verifier: EidVerifier): Router {
-  const reactivation = createReactivationService(services, verifier);
+export function reactivationApi(services: Services, reactivation: ReactivationService): Router {
   const router = new Router({ prefix: '/eid/reactivation' });
   const ownOrigin = new URL(services.config.issuerUrl).origin;
 

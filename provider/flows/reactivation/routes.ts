@@ -15,8 +15,7 @@ import { requestLocale } from '../../platform/web/locale.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { cardAnswer, refusalKey } from '../../methods/eid-card/card-answer.ts';
 import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
-import type { EidVerifier } from '../../methods/eid-card/verifier.ts';
-import { createReactivationService } from './service.ts';
+import type { ReactivationService } from './service.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { upstreamsFor } from '../../domain/upstreams/repository.ts';
 
@@ -25,9 +24,8 @@ type Errors = Record<string, { key: string; params?: Record<string, string | num
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const codeField = z.string().trim().min(1).max(20);
 
-export function reactivationRoutes(services: Services, captcha: Captcha, verifier: EidVerifier): Router {
+export function reactivationRoutes(services: Services, captcha: Captcha, reactivation: ReactivationService): Router {
   const { config } = services;
-  const reactivation = createReactivationService(services, verifier);
   const router = new Router();
 
   const mobileOf = (typed: string) => parseMobile(typed, config.phoneDefaultRegion);

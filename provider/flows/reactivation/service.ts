@@ -28,7 +28,7 @@ import type { Flow } from '../../domain/flow-state/store.ts';
 import type { Binding } from '../../domain/flow-state/binding.ts';
 import { AWAITING_CARD, createNonceService, type NonceData } from '../../methods/eid-card/nonces.ts';
 import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts';
-import { accountOfCard, recordConsent, saveLink } from '../../domain/accounts/eid-links.ts';
+import { accountOfCard, recordConsent, saveLink, findLinkOfUser } from '../../domain/accounts/eid-links.ts';
 import type { CardAnswer } from '../../methods/eid-card/card-answer.ts';
 
 export const REACTIVATION_FLOW = 'reactivation';
@@ -275,7 +275,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
         await flows.transition(trx, flow, 'password', 'done');
         await users.updatePasswordHash(trx, user.id, hash);
         await users.setStatus(trx, user.id, 'active');
-        const link = await trx('eid_links').where({ user_id: user.id }).first();
+        const link = await findLinkOfUser(trx, user.id);
         // An upstream's vouching names no card: the card's record stays as it was.
         if (link && flow.data.cardNumber) await saveLink(trx, { userId: user.id, hmac: link.national_number_hmac, cardNumber: flow.data.cardNumber }, now);
         await tokens.voidAll(trx, { purpose: ACTIVATION_PURPOSE, userId: user.id });

@@ -10,8 +10,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import type { Authenticator } from '../../methods/password/authenticate.ts';
-import { createReactivationService } from '../reactivation/service.ts';
-import type { EidVerifier } from '../../methods/eid-card/verifier.ts';
+import type { ReactivationService } from '../reactivation/service.ts';
 import { AWAITING_CARD } from '../../methods/eid-card/nonces.ts';
 import { requireUser } from '../self/routes.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
@@ -38,10 +37,9 @@ const startQuery = z.object({
 });
 const passwordInput = z.object({ identifier: z.string().trim().min(1).max(320), password: z.string().min(1).max(1024) });
 
-export function upstreamRoutes(services: Services, authenticator: Authenticator, verifier: EidVerifier): Router {
+export function upstreamRoutes(services: Services, authenticator: Authenticator, reactivation: ReactivationService): Router {
   const { config, provider } = services;
   const upstream = createUpstreamService(services);
-  const reactivation = createReactivationService(services, verifier);
   const loggedIn = requireUser(services);
   const router = new Router();
 
