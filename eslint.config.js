@@ -31,7 +31,7 @@ const layerRules = Object.entries(above).map(([layer, banned]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'eslint.config.js', 'views/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
