@@ -4,7 +4,8 @@ import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible'
 import type { Db } from '../../platform/db/knex.ts';
 import { AppError } from '../../platform/errors.ts';
 
-interface PgQuery {
+// Exported so that the package's declarations can name it in the types of what builds a limiter.
+export interface PgQuery {
   text: string;
   values?: unknown[];
 }

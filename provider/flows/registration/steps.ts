@@ -44,7 +44,7 @@ export function createRegistrationSteps(services: Services, verifier: EidVerifie
   const cards = createCardStep(services, verifier);
   const service = createRegistrationService(services);
   const policy = createPasswordPolicy(config);
-  const limiter = (keyPrefix: string, points: number, durationSeconds: number) => createLimiter(db, { keyPrefix, points, durationSeconds });
+  const limiter = (keyPrefix: string, points: number, durationSeconds: number): Limiter => createLimiter(db, { keyPrefix, points, durationSeconds });
   const limits = {
     ip: limiter('registration_ip', config.rateLimitRegistration, 3600),
     invitation: limiter('registration_invitation', config.rateLimitInvitation, 900),
