@@ -4,7 +4,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { TestProvider } from './provider.ts';
 import type { Visit } from './page-catalogue.ts';
-import { ACCOUNT_FLOW, REACTIVATION_FLOW } from '../../provider/flows/reactivation/service.ts';
+import { ACCOUNT_FLOW, REACTIVATION_FLOW } from '../../provider/flows/reactivation/states.ts';
 import { createNonceService } from '../../provider/methods/eid-card/nonces.ts';
 import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../provider/methods/upstream/service.ts';
 import { BROWSER_COOKIE, browserBindingOf, type Binding } from '../../provider/domain/flow-state/binding.ts';

@@ -13,7 +13,7 @@
 import type { Knex } from 'knex';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
-import { createPasswordPolicy, type RuleFailure } from '../../domain/accounts/password-policy.ts';
+import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isLocale, translate, type Locale } from '../../platform/web/i18n.ts';
@@ -26,43 +26,25 @@ import { normaliseCode } from '../../domain/tokens/one-time.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import type { Binding } from '../../domain/flow-state/binding.ts';
-import { AWAITING_CARD, createNonceService, type NonceData } from '../../methods/eid-card/nonces.ts';
+import { AWAITING_CARD, createNonceService } from '../../methods/eid-card/nonces.ts';
 import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts';
 import { accountOfCard, recordConsent, saveLink, findLinkOfUser } from '../../domain/accounts/eid-links.ts';
 import type { CardAnswer } from '../../methods/eid-card/card-answer.ts';
 
-export const REACTIVATION_FLOW = 'reactivation';
-export const ACCOUNT_FLOW = 'reactivation_account';
-export const ACTIVATION_PURPOSE = 'activation_token';
-export const REPORT_PURPOSE = 'reactivation_report';
-const FLOW_TTL_SECONDS = 1800;
-const REPORT_TTL_SECONDS = 14 * 86400;
-const HOUR = 3600;
-
-interface ReactivationData extends NonceData {
-  mobile: string;
-  cardNumber?: string;
-  /** The upstream provider that vouched for the account instead of the card (provider/methods/upstream). */
-  upstream?: string;
-}
-
-interface AccountData extends Record<string, unknown> {
-  mobile: string;
-  cardNumber: string;
-  upstream?: string;
-  /** The account's verified number before the reactivation: it is told too. */
-  previousMobile?: string;
-}
-
-export type RedeemOutcome =
-  | { status: 'ok'; flow: Flow<AccountData> }
-  | { status: 'wrong'; triesLeft: number }
-  | { status: 'too_many'; minutes: number }
-  | { status: 'used' | 'expired' | 'voided' };
-
-export type CompleteOutcome = { status: 'ok'; user: User } | { status: 'weak'; failures: RuleFailure[] };
-
-type Request = { ip: string | undefined; locale: Locale };
+import {
+  ACCOUNT_FLOW,
+  ACTIVATION_PURPOSE,
+  FLOW_TTL_SECONDS,
+  HOUR,
+  REACTIVATION_FLOW,
+  REPORT_PURPOSE,
+  REPORT_TTL_SECONDS,
+  type AccountData,
+  type CompleteOutcome,
+  type ReactivationData,
+  type RedeemOutcome,
+  type Request,
+} from './states.ts';
 
 const take = (limiter: Limiter, key: string) => consumeOrRefuse(limiter, key, 'reactivation.error.too_many');
 

@@ -2,7 +2,7 @@
 // once; the page before the button says what locking does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
-import { REPORT_PURPOSE } from '../../../provider/flows/reactivation/service.ts';
+import { REPORT_PURPOSE } from '../../../provider/flows/reactivation/states.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
 
 describe('reporting a reactivation that was not the owner', () => {
