@@ -98,6 +98,16 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
     },
 
     /** Activation: the link proved the address, which the account now claims. False when it was not pending. */
+    /** An account that is not pending and holds `email`: an active one, or one blocked or locked by now. */
+    async holderOfAddress(db: Knex, email: string): Promise<{ id: string } | undefined> {
+      return db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).whereNot({ status: 'pending' }).first('id');
+    },
+
+    /** Deletes the account; its sessions, tokens, links and memberships go with it (the caller ended its access). */
+    async delete(db: Knex, id: string): Promise<void> {
+      await db('users').where({ id }).delete();
+    },
+
     async activate(db: Knex, id: string): Promise<boolean> {
       const user = await db('users').where({ id, status: 'pending' }).first('email');
       if (!user) return false;

@@ -19,11 +19,6 @@ export function createSignUpAccounts(services: Pick<Services, 'config' | 'db' | 
     ]);
   }
 
-  /** An account that is not pending holds the address: an active one, or one blocked or locked by now. */
-  async function heldBy(trx: Knex, email: string): Promise<{ id: string } | undefined> {
-    return trx('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).whereNot({ status: 'pending' }).first('id');
-  }
-
   /** The pending account takes the newest data, or is created; either way it gets a new link (the old one is void). */
   async function pendingAccount(trx: Knex, existing: User | undefined, s: SignUp, username: string | null): Promise<User> {
     const data = { username, email: s.email, givenName: s.givenName, familyName: s.familyName, locale: s.locale, passwordHash: s.passwordHash };
@@ -55,7 +50,7 @@ export function createSignUpAccounts(services: Pick<Services, 'config' | 'db' | 
     acceptedAt: s.acceptedAt.toISOString(),
   });
 
-  return { heldBy, pendingAccount, finish, pendingRegistration };
+  return { pendingAccount, finish, pendingRegistration };
 }
 
 export type SignUpAccounts = ReturnType<typeof createSignUpAccounts>;

@@ -47,7 +47,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
   const activation = createActivation(services);
 
   const accounts = createSignUpAccounts(services, activation);
-  const { heldBy, pendingAccount, finish, pendingRegistration } = accounts;
+  const { pendingAccount, finish, pendingRegistration } = accounts;
 
   return {
     activation,
@@ -59,7 +59,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
      * customer) are replaced.
      */
     async signUpOpen(trx: Knex, s: SignUp, sameBrowser?: string): Promise<SignUpResult> {
-      if (await heldBy(trx, s.email)) {
+      if (await users.holderOfAddress(trx, s.email)) {
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
       }
@@ -89,7 +89,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
         await activation.sendAccountExists(trx, s.email, s.locale, 'registration.mail.exists.customer');
         return { outcome: 'mailed' };
       }
-      if (await heldBy(trx, s.email)) {
+      if (await users.holderOfAddress(trx, s.email)) {
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
       }
@@ -106,7 +106,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
      */
     async signUpEid(trx: Knex, card: { hmac: string; cardNumber: string | undefined }, s: SignUp): Promise<SignUpResult> {
       const linked = await accountOfCard(trx, users, card.hmac);
-      if ((linked && linked.status !== 'pending') || (await heldBy(trx, s.email))) {
+      if ((linked && linked.status !== 'pending') || (await users.holderOfAddress(trx, s.email))) {
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
       }
@@ -147,7 +147,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
         await audit(trx, 'registration.review_requested', { userId: earlier?.id, ip: s.ip, details: { invitation: invitation.id } });
         return { outcome: 'review' };
       }
-      if (config.uniqueEmail && (await heldBy(trx, s.email))) {
+      if (config.uniqueEmail && (await users.holderOfAddress(trx, s.email))) {
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
       }

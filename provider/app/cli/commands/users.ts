@@ -180,7 +180,7 @@ export const users: CommandSpec<CommandContext> = {
         const user = await namedUser(s, name!);
         await s.db.transaction(async (trx) => {
           await endAccountAccess(trx, s.tokens, user);
-          await trx('users').where({ id: user.id }).delete();
+          await s.users.delete(trx, user.id);
           await audit(trx, 'admin.deleted', { details: { account: user.id, username: user.username, via: 'cli' } });
         });
         io.out(`Deleted ${user.username ?? user.email} (sub ${user.sub})\n`);
