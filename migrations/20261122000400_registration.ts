@@ -44,7 +44,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('customers', (t) => {
     t.text('customer_number').primary();
     t.text('name').notNullable();
-    // The name folded for comparison (case, accents, spacing): see provider/accounts/usernames.ts nameKey().
+    // The name folded for comparison (case, accents, spacing): see provider/domain/accounts/usernames.ts nameKey().
     t.text('name_key').notNullable();
     t.uuid('user_id').references('id').inTable('users').onDelete('SET NULL');
     t.timestamp('imported_at', { useTz: true }).notNullable();

@@ -13,7 +13,7 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.raw(`alter table pending_contacts add constraint pending_contacts_channel_check check (channel in ('email','sms'))`);
 
-  // Which verified channels receive alerts. No row: the defaults of provider/accounts/alerts.ts. `*_off_reason`
+  // Which verified channels receive alerts. No row: the defaults of provider/domain/accounts/alerts.ts. `*_off_reason`
   // says why a channel is off when the user did not turn it off (a changed address or number), so the pages can
   // tell them to turn it on again instead of leaving them silently without alerts.
   await knex.schema.createTable('alert_settings', (t) => {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {
   // Trusted external OpenID providers (a bank, a government login), configured by staff with `idp upstreams`.
-  // The client secret is kept encrypted (AES-256-GCM under UPSTREAM_SECRET_KEY, see provider/upstream/secret-box.ts).
+  // The client secret is kept encrypted (AES-256-GCM under UPSTREAM_SECRET_KEY, see provider/domain/upstreams/secret-box.ts).
   await knex.schema.createTable('upstream_providers', (t) => {
     t.text('slug').primary();
     t.text('name').notNullable();

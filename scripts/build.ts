@@ -13,4 +13,4 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`], { stdio: 'inherit' });
 cpSync(`${root}views`, `${dist}views`, { recursive: true });
 cpSync(`${root}provider/eid/trust-anchors`, `${dist}provider/eid/trust-anchors`, { recursive: true });
-chmodSync(`${dist}provider/cli.js`, 0o755);
+chmodSync(`${dist}provider/app/cli.js`, 0o755);

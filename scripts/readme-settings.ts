@@ -1,6 +1,6 @@
-// Rewrites the settings table in README.md (between the settings markers) from provider/config.ts.
+// Rewrites the settings table in README.md (between the settings markers) from provider/app/settings.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { settingsTable } from '../provider/config.ts';
+import { settingsTable } from '../provider/app/settings.ts';
 
 const file = new URL('../README.md', import.meta.url);
 const readme = readFileSync(file, 'utf8');

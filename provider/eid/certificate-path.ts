@@ -8,12 +8,7 @@ import { EidError } from './errors.ts';
 const MAX_CA_CERTIFICATES = 4;
 
 /** The path [card, issuer, …, anchor]; its second element is the card's issuer, whom OCSP asks about. */
-export function buildPath(
-  leaf: X509Certificate,
-  anchors: readonly X509Certificate[],
-  intermediates: readonly X509Certificate[],
-  now: Date,
-): X509Certificate[] {
+export function buildPath(leaf: X509Certificate, anchors: readonly X509Certificate[], intermediates: readonly X509Certificate[], now: Date): X509Certificate[] {
   const path = extend([leaf], anchors, intermediates, now);
   if (!path) throw new EidError('certificate_untrusted', `no path from "${leaf.issuer.replace(/\n/g, ', ')}" to a trust anchor`);
   return path;

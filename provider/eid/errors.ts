@@ -1,6 +1,6 @@
 // One code per reason a Web eID login is refused, so that pages, logs and tests can tell them apart. The message is
 // written for the card holder (what to do next); `detail` is for the operator's log and never shown on a page.
-import { AppError } from '../errors.ts';
+import { AppError } from '../platform/errors.ts';
 
 export type EidErrorCode =
   | 'origin_invalid'
@@ -23,8 +23,7 @@ export type EidErrorCode =
   | 'signature_invalid';
 
 const SITE_PROBLEM = 'eID login is not available on this site right now. Please try again later or contact our helpdesk.';
-const UPDATE_SOFTWARE =
-  'Please try again; if it keeps failing, update the Web eID browser extension or the eID card bridge on your computer.';
+const UPDATE_SOFTWARE = 'Please try again; if it keeps failing, update the Web eID browser extension or the eID card bridge on your computer.';
 
 const ERRORS: Record<EidErrorCode, { status: number; message: string }> = {
   origin_invalid: { status: 500, message: SITE_PROBLEM },
@@ -39,7 +38,8 @@ const ERRORS: Record<EidErrorCode, { status: number; message: string }> = {
   },
   certificate_purpose: {
     status: 401,
-    message: 'The certificate sent is not the authentication certificate of your eID card. When asked, choose the "Authentication" certificate, not the "Signature" one.',
+    message:
+      'The certificate sent is not the authentication certificate of your eID card. When asked, choose the "Authentication" certificate, not the "Signature" one.',
   },
   certificate_policy: {
     status: 401,
@@ -63,7 +63,8 @@ const ERRORS: Record<EidErrorCode, { status: number; message: string }> = {
   },
   certificate_status_unknown: {
     status: 401,
-    message: "The Belgian eID certificate service does not know your card. Please contact your municipality's population office to check your card's certificates.",
+    message:
+      "The Belgian eID certificate service does not know your card. Please contact your municipality's population office to check your card's certificates.",
   },
   certificate_subject: {
     status: 401,
@@ -96,5 +97,4 @@ export class EidError extends AppError {
   }
 }
 
-export const isEidError = (e: unknown, code?: EidErrorCode): e is EidError =>
-  e instanceof EidError && (code === undefined || e.code === code);
+export const isEidError = (e: unknown, code?: EidErrorCode): e is EidError => e instanceof EidError && (code === undefined || e.code === code);

@@ -1,7 +1,7 @@
 // Accounts are matched to an eID card by a keyed hash of the national (or BIS) number, so the database never
 // holds the number itself and a stolen table cannot be reversed by trying all 11-digit numbers without the key.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { AppError } from '../errors.ts';
+import { AppError } from '../platform/errors.ts';
 
 const MIN_KEY_BYTES = 32;
 

@@ -138,7 +138,10 @@ function checkFreshness(producedAt: Date, single: SingleResponse, query: OcspQue
   const now = query.now.getTime();
   const latest = now + query.allowedClockSkewMs;
   const oldest = now - query.maxResponseAgeMs;
-  for (const [name, time] of [['producedAt', producedAt], ['thisUpdate', single.thisUpdate]] as const) {
+  for (const [name, time] of [
+    ['producedAt', producedAt],
+    ['thisUpdate', single.thisUpdate],
+  ] as const) {
     if (time.getTime() > latest) throw invalid(`${name} ${time.toISOString()} is in the future`);
     if (time.getTime() < oldest) throw invalid(`${name} ${time.toISOString()} is too old`);
   }

@@ -7,13 +7,7 @@ import { EidError } from './errors.ts';
 
 const KEY_TYPES: Record<string, readonly string[]> = { ES: ['ec'], RS: ['rsa'], PS: ['rsa', 'rsa-pss'] };
 
-export function verifyTokenSignature(
-  algorithm: SignatureAlgorithm,
-  signature: Buffer,
-  certificate: X509Certificate,
-  origin: string,
-  nonce: string,
-): void {
+export function verifyTokenSignature(algorithm: SignatureAlgorithm, signature: Buffer, certificate: X509Certificate, origin: string, nonce: string): void {
   const family = algorithm.slice(0, 2);
   const hash = `sha${algorithm.slice(2)}`;
   const key = certificate.publicKey;
@@ -23,12 +17,17 @@ export function verifyTokenSignature(
   const signed = Buffer.concat([createHash(hash).update(origin, 'utf8').digest(), createHash(hash).update(nonce, 'utf8').digest()]);
   let valid: boolean;
   try {
-    valid = verify(hash, signed, {
-      key,
-      // Cards return ECDSA signatures as raw r ‖ s, as JWS does, not DER.
-      dsaEncoding: 'ieee-p1363',
-      ...(family === 'PS' && { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }),
-    }, signature);
+    valid = verify(
+      hash,
+      signed,
+      {
+        key,
+        // Cards return ECDSA signatures as raw r ‖ s, as JWS does, not DER.
+        dsaEncoding: 'ieee-p1363',
+        ...(family === 'PS' && { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }),
+      },
+      signature,
+    );
   } catch {
     valid = false;
   }

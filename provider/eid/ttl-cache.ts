@@ -13,7 +13,11 @@ export interface TtlCacheOptions {
   clock?: () => number;
 }
 
-export function createTtlCache<V>({ ttlMs, maxEntries, clock = Date.now }: Required<Pick<TtlCacheOptions, 'ttlMs' | 'maxEntries'>> & TtlCacheOptions): TtlCache<V> {
+export function createTtlCache<V>({
+  ttlMs,
+  maxEntries,
+  clock = Date.now,
+}: Required<Pick<TtlCacheOptions, 'ttlMs' | 'maxEntries'>> & TtlCacheOptions): TtlCache<V> {
   const entries = new Map<string, { value: V; expires: number }>();
   return {
     get(key) {

@@ -3,11 +3,11 @@
 // (the sid of ID tokens), never by its id, which is the session cookie's value. Revoking goes through the
 // adapter, so tokens die with their grant on every process.
 import type Provider from 'oidc-provider';
-import { fromJsonColumn, type Db } from '../db/knex.ts';
-import { createAdapterFactory } from './adapter.ts';
-import { SELF_CLIENT_ID } from '../flows/self/client.ts';
+import { fromJsonColumn, type Db } from '../platform/db/knex.ts';
+import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
+import { SELF_CLIENT_ID } from './self-client.ts';
 import { sessionDevices, type SessionDevice } from './session-devices.ts';
-import { networkOf, parseUserAgent, type Device } from '../http/user-agent.ts';
+import { networkOf, parseUserAgent, type Device } from '../platform/web/user-agent.ts';
 
 export interface AccountSession {
   uid: string;
@@ -38,7 +38,7 @@ async function clientNames(provider: Provider, ids: Iterable<string>): Promise<M
   const names = new Map<string, string>();
   for (const id of new Set(ids)) {
     const c = await provider.Client.find(id);
-    names.set(id, (c?.clientName as string | undefined) ?? id);
+    names.set(id, c?.clientName ?? id);
   }
   return names;
 }
@@ -72,11 +72,16 @@ export async function listConnectedApps(db: Db, provider: Provider, accountId: s
     const p = payloadOf(r);
     if (p.clientId === SELF_CLIENT_ID) continue;
     const scopes = byClient.get(p.clientId) ?? new Set<string>();
-    for (const s of String(p.openid?.scope ?? '').split(' ').filter(Boolean)) scopes.add(s);
+    for (const s of String(p.openid?.scope ?? '')
+      .split(' ')
+      .filter(Boolean))
+      scopes.add(s);
     byClient.set(p.clientId, scopes);
   }
   const names = await clientNames(provider, byClient.keys());
-  return [...byClient].map(([clientId, scopes]) => ({ clientId, name: names.get(clientId)!, scopes: [...scopes] })).sort((a, b) => a.name.localeCompare(b.name));
+  return [...byClient]
+    .map(([clientId, scopes]) => ({ clientId, name: names.get(clientId)!, scopes: [...scopes] }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 async function revokeGrants(db: Db, grantIds: string[]): Promise<void> {
@@ -93,7 +98,12 @@ export async function revokeSession(db: Db, accountId: string, uid: string): Pro
   const row: Row | undefined = await db('oidc_models').where({ model: 'Session', account_id: accountId, uid }).first('id', 'uid', 'payload', 'expires_at');
   if (!row) return false;
   const authorizations = (payloadOf(row).authorizations ?? {}) as Record<string, { grantId?: string }>;
-  await revokeGrants(db, Object.values(authorizations).map((a) => a.grantId).filter((g): g is string => Boolean(g)));
+  await revokeGrants(
+    db,
+    Object.values(authorizations)
+      .map((a) => a.grantId)
+      .filter((g): g is string => Boolean(g)),
+  );
   await new (createAdapterFactory(db))('Session').destroy(row.id);
   return true;
 }

@@ -3,15 +3,19 @@
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
-import { fromJsonColumn, type Db } from '../db/knex.ts';
+import { AppError } from '../platform/errors.ts';
+import { fromJsonColumn, type Db } from '../platform/db/knex.ts';
 
 type Metadata = Record<string, unknown>;
 
 const clientModel = (provider: Provider) =>
   provider.Client as unknown as {
     new (m: object): { metadata(): Metadata };
-    adapter: { upsert(id: string, payload: object, expiresIn?: number): Promise<void>; find(id: string): Promise<Metadata | undefined>; destroy(id: string): Promise<void> };
+    adapter: {
+      upsert(id: string, payload: object, expiresIn?: number): Promise<void>;
+      find(id: string): Promise<Metadata | undefined>;
+      destroy(id: string): Promise<void>;
+    };
   };
 
 /** What `idp clients list|show` prints, and in this shape with --json: never the secret. */
@@ -42,7 +46,9 @@ const unknownClient = (clientId: string) => new AppError('client_unknown', `No c
 /** Every client, registered from the CLI or dynamically, by name. */
 export async function listClients(db: Db): Promise<ClientSummary[]> {
   const rows = await db('oidc_models').where({ model: 'Client' }).select('payload');
-  return rows.map((r: { payload: unknown }) => summary(fromJsonColumn<Metadata>(r.payload))).sort((a, b) => (a.client_name ?? a.client_id).localeCompare(b.client_name ?? b.client_id));
+  return rows
+    .map((r: { payload: unknown }) => summary(fromJsonColumn<Metadata>(r.payload)))
+    .sort((a, b) => (a.client_name ?? a.client_id).localeCompare(b.client_name ?? b.client_id));
 }
 
 export async function showClient(provider: Provider, clientId: string): Promise<ClientSummary> {
@@ -77,7 +83,10 @@ export const clientInput = z.object({
   firstParty: z.boolean().default(false),
   grants: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code', 'refresh_token']),
   scope: z.string().max(1000).optional(),
-  clientId: z.string().regex(/^[\w.-]{3,100}$/).optional(),
+  clientId: z
+    .string()
+    .regex(/^[\w.-]{3,100}$/)
+    .optional(),
 });
 export type ClientInput = z.input<typeof clientInput>;
 

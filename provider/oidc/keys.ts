@@ -2,7 +2,7 @@
 // restart keeps the same `kid`. Rotation adds new keys that sign from then on; the old ones stay published in
 // the JWKS until every token they signed has expired.
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
-import { fromJsonColumn, type Db } from '../db/knex.ts';
+import { fromJsonColumn, type Db } from '../platform/db/knex.ts';
 
 const ALGS = ['ES256', 'RS256'] as const;
 

@@ -3,19 +3,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/knex.ts';
-import type { UserRepository, User } from '../accounts/repository.ts';
-import { createAdapterFactory } from './adapter.ts';
+import type { Config } from '../app/settings.ts';
+import type { Db } from '../platform/db/knex.ts';
+import type { UserRepository, User } from '../domain/accounts/repository.ts';
+import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
 import { ACR } from './acr.ts';
 import { recordSessionDevices } from './session-devices.ts';
 import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
-import { eidStepUpPolicy } from '../flows/eid/step-up.ts';
-import { render } from '../http/views.ts';
-import { requestLocale } from '../http/locale.ts';
-import { isDatabaseUnavailable } from '../http/errors.ts';
-import { createLimiter, isRateLimited } from '../http/rate-limit.ts';
-import { hasNul } from '../nul.ts';
+import { eidStepUpPolicy } from './step-up.ts';
+import { render } from '../platform/web/views.ts';
+import { requestLocale } from '../platform/web/locale.ts';
+import { isDatabaseUnavailable } from '../platform/web/error-pages.ts';
+import { createLimiter, isRateLimited } from '../domain/guards/rate-limit.ts';
+import { hasNul } from '../platform/nul.ts';
 import { tokensIssued } from '../platform/metrics/counters.ts';
 import { timeProtocolRequests } from '../platform/metrics/http.ts';
 
@@ -133,7 +133,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
     // A client registered without `scope` (by staff or dynamically) may ask for the OpenID scopes only: oidc-provider
     // would otherwise let it ask for every scope listed below, API scopes included.
     clientDefaults: { scope: OIDC_SCOPES.join(' ') },
-    // notifications:send is for client-credentials tokens of apps sending alerts (provider/api/notifications.ts).
+    // notifications:send is for client-credentials tokens of apps sending alerts (provider/flows/api/notifications.ts).
     // Being listed here makes oidc-provider check it against a client's registered `scope`: unlisted, any client
     // could ask for it.
     scopes: [...OIDC_SCOPES, ...API_SCOPES],
@@ -172,7 +172,11 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
         if (value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('first_party must be a boolean');
         if (!ctx) return;
         if (value === true) throw new errors.InvalidClientMetadata('first_party is set by staff (idp clients), not by registration');
-        if (String(metadata.scope ?? '').split(' ').some((s) => (API_SCOPES as readonly string[]).includes(s))) {
+        if (
+          String(metadata.scope ?? '')
+            .split(' ')
+            .some((s) => (API_SCOPES as readonly string[]).includes(s))
+        ) {
           throw new errors.InvalidClientMetadata(`${API_SCOPES.join(', ')} is given by staff (idp clients), not by registration`);
         }
       },
@@ -207,9 +211,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
           return { audience: resource, scope, accessTokenTTL: config.accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
         },
       },
-      registration: config.initialAccessToken
-        ? { enabled: true, initialAccessToken: config.initialAccessToken }
-        : { enabled: false },
+      registration: config.initialAccessToken ? { enabled: true, initialAccessToken: config.initialAccessToken } : { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx, form) {

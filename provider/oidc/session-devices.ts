@@ -1,8 +1,8 @@
 // The browser, address and last use of each login session, recorded each time the session signs the person in to an
 // app (oidc-provider's authorization.success), and read by the account's session list.
 import type Provider from 'oidc-provider';
-import type { Db } from '../db/knex.ts';
-import { log } from '../log.ts';
+import type { Db } from '../platform/db/knex.ts';
+import { log } from '../platform/log.ts';
 
 export interface SessionDevice {
   userAgent: string;

@@ -2,8 +2,8 @@
 // database outage does not get every provider process restarted. Ready (/readyz): send traffic here, because the
 // database answers and its schema is the one this code expects.
 import Router from '@koa/router';
-import type { Db } from '../db/knex.ts';
-import { pendingMigrations } from '../db/migrate.ts';
+import type { Db } from './db/knex.ts';
+import { pendingMigrations } from './db/migrate.ts';
 
 export function healthRoutes(db: Db): Router {
   const router = new Router();

@@ -45,7 +45,14 @@ describe.skipIf(!has('chromium'))('keyboard only', () => {
     const c = await createClient(idp.services.provider(), { name: 'Partner', redirectUris: [`${rp.url}/cb`] });
     const config = await discover(idp.issuer, c.client_id, c.client_secret);
     const page = await (await browser.newContext()).newPage();
-    await page.goto(client.buildAuthorizationUrl(config, { redirect_uri: `${rp.url}/cb`, scope: 'openid profile', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).href);
+    await page.goto(
+      client.buildAuthorizationUrl(config, {
+        redirect_uri: `${rp.url}/cb`,
+        scope: 'openid profile',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      }).href,
+    );
 
     await tabTo(page, '#identifier');
     await page.keyboard.type('luc.peeters');

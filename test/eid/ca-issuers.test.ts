@@ -49,7 +49,7 @@ async function validate(path: string, options: Partial<ValidateEidAuthTokenOptio
 
 const allowed = () => ({ hosts: ['127.0.0.1'], cache: createTtlCache<X509Certificate[]>({ ttlMs: 60_000, maxEntries: 10 }) });
 
-describe('the issuing CA fetched from the card certificate\'s caIssuers address', () => {
+describe("the issuing CA fetched from the card certificate's caIssuers address", () => {
   it('links a card to the configured root, asking the publisher once while the answer is cached', async () => {
     asked.length = 0;
     const caIssuers = allowed();
@@ -71,7 +71,9 @@ describe('the issuing CA fetched from the card certificate\'s caIssuers address'
     }
     const down = await issueCard(pki.citizenCa, 'ec-p384', { caIssuersUrl: 'http://127.0.0.1:9/citizen.crt' });
     const token = await makeToken(down, { algorithm: 'ES384' });
-    await expect(validateEidAuthToken(token, { origin: ORIGIN, nonce: NONCE, trustAnchors: pem(pki.root.cert), revocation: false, caIssuers: allowed() })).rejects.toMatchObject({ code: 'certificate_untrusted' });
+    await expect(
+      validateEidAuthToken(token, { origin: ORIGIN, nonce: NONCE, trustAnchors: pem(pki.root.cert), revocation: false, caIssuers: allowed() }),
+    ).rejects.toMatchObject({ code: 'certificate_untrusted' });
   });
 
   it('reads only http(s) addresses on the allowed hosts, whatever their case', async () => {

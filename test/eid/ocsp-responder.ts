@@ -42,7 +42,22 @@ export async function startOcspResponder({ ca, signer, good = [], revoked = [], 
 
 /** `openssl ocsp` answering from files on disk (an index.txt, the CA, the signer's certificate and key). */
 export async function runOpensslOcsp(files: { index: string; ca: string; signer: string; signerKey: string }, port: number): Promise<OcspResponder> {
-  const args = ['ocsp', '-index', files.index, '-port', String(port), '-rsigner', files.signer, '-rkey', files.signerKey, '-CA', files.ca, '-nmin', '5', '-ignore_err'];
+  const args = [
+    'ocsp',
+    '-index',
+    files.index,
+    '-port',
+    String(port),
+    '-rsigner',
+    files.signer,
+    '-rkey',
+    files.signerKey,
+    '-CA',
+    files.ca,
+    '-nmin',
+    '5',
+    '-ignore_err',
+  ];
   const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   await listening(child, port);
   return { url: `http://127.0.0.1:${port}`, stop: () => stop(child) };

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { loadTrustAnchorFolder, parseCertificates, PRODUCTION_TRUST_ANCHOR_FOLDER } from '../../provider/eid/index.ts';
 import { testCardCa, testCardTokens } from '../helpers/web-eid-fixtures.ts';
 
-
 describe('the shipped production anchors', () => {
   it('are the Belgian roots and the intermediates recorded in their README, and nothing else', async () => {
     const anchors = await loadTrustAnchorFolder(PRODUCTION_TRUST_ANCHOR_FOLDER);
@@ -20,11 +19,16 @@ describe('the shipped production anchors', () => {
     const ca4 = roots.filter((c) => c.subject === 'C=BE\nCN=Belgium Root CA4');
     const [root6] = roots.filter((c) => /CN=Belgium Root CA6$/.test(c.subject));
     const intermediates = anchors.filter((c) => c.issuer !== c.subject);
-    expect(intermediates.map((c) => /\nCN=(Citizen|Foreigner) CA$|CN=(Citizen|Foreigner) CA\nserialNumber=\d{6}$/.test(c.subject))).toEqual(Array(13).fill(true));
+    expect(intermediates.map((c) => /\nCN=(Citizen|Foreigner) CA$|CN=(Citizen|Foreigner) CA\nserialNumber=\d{6}$/.test(c.subject))).toEqual(
+      Array(13).fill(true),
+    );
     // Each intermediate is what its root signed: Root CA4 (under both issues of that root, same key) or Root CA6.
     for (const ca of intermediates) {
       const signedBy = ca.issuer === root6!.subject ? [root6!] : ca4;
-      expect(signedBy.map((root) => ca.checkIssued(root) && ca.verify(root.publicKey)), ca.subject).toEqual(signedBy.map(() => true));
+      expect(
+        signedBy.map((root) => ca.checkIssued(root) && ca.verify(root.publicKey)),
+        ca.subject,
+      ).toEqual(signedBy.map(() => true));
     }
     expect(intermediates.filter((ca) => ca.issuer === root6!.subject)).toHaveLength(3);
   });
@@ -64,7 +68,9 @@ describe('loadTrustAnchorFolder', () => {
     await writeFile(join(folder, 'test-ca.pem'), testCardCa());
     const card = testCardTokens();
     await writeFile(join(folder, 'card.der'), Buffer.from(card.tokens[0]!.token.unverifiedCertificate, 'base64'));
-    await expect(loadTrustAnchorFolder(folder)).rejects.toMatchObject({ code: 'trust_anchors_invalid', detail: expect.stringMatching(/^card\.der: .*Specimen.* is not a CA certificate/) });
+    await expect(loadTrustAnchorFolder(folder)).rejects.toMatchObject({
+      code: 'trust_anchors_invalid',
+      detail: expect.stringMatching(/^card\.der: .*Specimen.* is not a CA certificate/),
+    });
   });
 });
-

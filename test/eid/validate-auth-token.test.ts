@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as x509 from '@peculiar/x509';
-import { AppError } from '../../provider/errors.ts';
+import { AppError } from '../../provider/platform/errors.ts';
 import { type EidErrorCode, validateEidAuthToken, type ValidateEidAuthTokenOptions } from '../../provider/eid/index.ts';
 import { BELGIAN_EID_POLICY, createTestEidPki, type TestEidPki } from '../../tools/test-cards/test-pki.ts';
 import { algorithmFor, authToken, signedFields } from '../../card-bridge/web-eid.ts';
@@ -184,7 +184,13 @@ describe('validateEidAuthToken refuses, each check with its own code', () => {
 
   it('an origin that is not an https (or loopback http) origin, and a missing nonce', async () => {
     const token = await makeToken(card, { algorithm: 'ES384' });
-    for (const origin of ['http://login.example.be', 'https://login.example.be/', 'https://login.example.be/path', 'login.example.be', 'http://localhost.example.be']) {
+    for (const origin of [
+      'http://login.example.be',
+      'https://login.example.be/',
+      'https://login.example.be/path',
+      'login.example.be',
+      'http://localhost.example.be',
+    ]) {
       await expectCode(validate(token, { origin }), 'origin_invalid');
     }
     await expectCode(validate(token, { nonce: '' }), 'nonce_invalid');

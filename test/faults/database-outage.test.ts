@@ -12,8 +12,8 @@ import { has } from '../helpers/components.ts';
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.ts';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { waitUntil } from '../helpers/wait.ts';
-import { createDb, type Db } from '../../provider/db/knex.ts';
-import { migrate } from '../../provider/db/migrate.ts';
+import { createDb, type Db } from '../../provider/platform/db/knex.ts';
+import { migrate } from '../../provider/platform/db/migrate.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -81,7 +81,10 @@ describe.skipIf(!has('postgres'))('database outage', () => {
   async function token(): Promise<TokenAnswer> {
     const res = await timed('/token', {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${machine.client_id}:${machine.client_secret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${machine.client_id}:${machine.client_secret}`).toString('base64')}`,
+      },
       body: 'grant_type=client_credentials',
     });
     const body = JSON.parse(res.body) as { access_token?: string; error?: string };
@@ -97,15 +100,31 @@ describe.skipIf(!has('postgres'))('database outage', () => {
     const page = await timed('/registration/open', { headers });
     const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(page.body)?.[1];
     const flow = page.status === 200 ? field('flow') : undefined;
-    const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-    const form = { _csrf: field('_csrf') ?? '', flow: flow ?? '', email, given_name: 'Ann', family_name: 'De Wit', password: PASSWORD, accept_terms: 'yes', accept_privacy: 'yes' };
+    const cookie = page.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const form = {
+      _csrf: field('_csrf') ?? '',
+      flow: flow ?? '',
+      email,
+      given_name: 'Ann',
+      family_name: 'De Wit',
+      password: PASSWORD,
+      accept_terms: 'yes',
+      accept_privacy: 'yes',
+    };
     return {
       email,
       flow,
       failed: { email, status: page.status, signedUp: false, clearPage: isClearPage(page.body) } satisfies SignUpAnswer,
       /** Sends the form; again after a failure, as a person would. */
       async send(): Promise<SignUpAnswer> {
-        const res = await timed('/registration/open', { method: 'POST', headers: { ...headers, cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+        const res = await timed('/registration/open', {
+          method: 'POST',
+          headers: { ...headers, cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(form),
+        });
         const signedUp = res.status === 303 && res.headers.get('location') === `/registration/sent?flow=${flow}`;
         return { email, flow, status: res.status, signedUp, clearPage: isClearPage(res.body) };
       },
@@ -151,7 +170,11 @@ describe.skipIf(!has('postgres'))('database outage', () => {
     locker.on('error', () => {}); // it dies with the server
     await locker.connect();
     try {
-      await waitUntil(() => (signUps.filter((a) => a.signedUp).length >= 2 && tokens.length >= 10) || undefined, 15_000, 'sign-ups and tokens before the outage');
+      await waitUntil(
+        () => (signUps.filter((a) => a.signedUp).length >= 2 && tokens.length >= 10) || undefined,
+        15_000,
+        'sign-ups and tokens before the outage',
+      );
 
       // A sign-up's last write, its audit line, waits behind a lock: the sign-ups under way (the two loops' and the
       // held one) have written their flow, account, link, mail and consents when the server dies under them.
@@ -182,7 +205,9 @@ describe.skipIf(!has('postgres'))('database outage', () => {
       await server!.start();
       const restartedAt = { tokens: tokens.length, signUps: signUps.length };
       await waitUntil(
-        () => (tokens.slice(restartedAt.tokens).some((a) => a.status === 200) && signUps.slice(restartedAt.signUps).filter((a) => a.signedUp).length >= 2) || undefined,
+        () =>
+          (tokens.slice(restartedAt.tokens).some((a) => a.status === 200) && signUps.slice(restartedAt.signUps).filter((a) => a.signedUp).length >= 2) ||
+          undefined,
         15_000,
         'tokens and sign-ups again after the restart',
       );

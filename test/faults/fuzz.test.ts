@@ -5,7 +5,16 @@ import fc from 'fast-check';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 
 // oidc-provider's own endpoints take input too.
-const PROTOCOL_ROUTES = ['GET /auth', 'POST /token', 'GET /me', 'POST /token/introspection', 'POST /token/revocation', 'POST /reg', 'GET /session/end', 'POST /session/end/confirm'];
+const PROTOCOL_ROUTES = [
+  'GET /auth',
+  'POST /token',
+  'GET /me',
+  'POST /token/introspection',
+  'POST /token/revocation',
+  'POST /reg',
+  'GET /session/end',
+  'POST /session/end/confirm',
+];
 const STACK_TRACE = /\n\s+at .+[:(]\d+|node_modules|\.ts:\d+|TypeError|ReferenceError/;
 
 describe('fuzzed input on every route', () => {
@@ -23,9 +32,34 @@ describe('fuzzed input on every route', () => {
   });
   afterAll(() => idp?.close());
 
-  const text = fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 200 }), fc.constantFrom('', ' ', '%', '%zz', '../../etc/passwd', '<script>', "' or 1=1 --", '\u0000', 'a'.repeat(70_000)));
+  const text = fc.oneof(
+    fc.string(),
+    fc.string({ unit: 'binary', maxLength: 200 }),
+    fc.constantFrom('', ' ', '%', '%zz', '../../etc/passwd', '<script>', "' or 1=1 --", '\u0000', 'a'.repeat(70_000)),
+  );
   const fields = fc.dictionary(
-    fc.oneof(fc.constantFrom('identifier', 'password', 'email', 'token', 'code', 'mobile', 'phone', 'given_name', 'family_name', 'new_password', 'confirm_password', 'username', 'customer_number', 'altcha', 'grant_type', 'client_id', 'nonce'), fc.string({ maxLength: 20 })),
+    fc.oneof(
+      fc.constantFrom(
+        'identifier',
+        'password',
+        'email',
+        'token',
+        'code',
+        'mobile',
+        'phone',
+        'given_name',
+        'family_name',
+        'new_password',
+        'confirm_password',
+        'username',
+        'customer_number',
+        'altcha',
+        'grant_type',
+        'client_id',
+        'nonce',
+      ),
+      fc.string({ maxLength: 20 }),
+    ),
     text,
     { maxKeys: 8 },
   );
@@ -37,15 +71,25 @@ describe('fuzzed input on every route', () => {
     text.map((t) => ({ type: 'application/x-www-form-urlencoded', data: t })),
   );
   const param = fc.oneof(fc.uuid(), fc.string({ minLength: 1, maxLength: 40 }).map(encodeURIComponent), fc.constant('%E0%A4%A'));
-  const query = fc.dictionary(fc.constantFrom('token', 'return_to', 'q', 'client_id', 'ui_locales', 'code', 'state', 'flow'), fc.string({ maxLength: 50 }), { maxKeys: 4 });
+  const query = fc.dictionary(fc.constantFrom('token', 'return_to', 'q', 'client_id', 'ui_locales', 'code', 'state', 'flow'), fc.string({ maxLength: 50 }), {
+    maxKeys: 4,
+  });
 
   it('answers a NUL character in any field or query parameter as bad input, on every route', async () => {
     // PostgreSQL text cannot hold NUL: once a client_id=%00 reached a query and the token endpoint answered 500.
     for (const route of [...idp.routes, ...PROTOCOL_ROUTES]) {
       const [method, template] = route.split(' ') as [string, string];
       const path = template.replace(/:\w+/g, '00000000-0000-4000-8000-000000000000');
-      for (const [query, data] of [['client_id=%00', `_csrf=${encodeURIComponent(csrf)}`], ['', `_csrf=${encodeURIComponent(csrf)}&client_id=%00&identifier=%00&email=a%00@b.be&token=%00&grant_type=client_credentials`]]) {
-        const res = await fetch(`${idp.issuer}${path}?${query}`, { method, redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html,application/json' }, ...(method === 'GET' ? {} : { body: data }) });
+      for (const [query, data] of [
+        ['client_id=%00', `_csrf=${encodeURIComponent(csrf)}`],
+        ['', `_csrf=${encodeURIComponent(csrf)}&client_id=%00&identifier=%00&email=a%00@b.be&token=%00&grant_type=client_credentials`],
+      ]) {
+        const res = await fetch(`${idp.issuer}${path}?${query}`, {
+          method,
+          redirect: 'manual',
+          headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html,application/json' },
+          ...(method === 'GET' ? {} : { body: data }),
+        });
         expect(res.status, `${method} ${path}?${query} ${data}`).toBeLessThan(500);
       }
     }

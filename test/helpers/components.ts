@@ -18,7 +18,8 @@ const components = {
         return false;
       }
     },
-    install: 'apt-get install -y postgresql && pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (database "test", trust auth on 127.0.0.1:5432)',
+    install:
+      'apt-get install -y postgresql && pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (database "test", trust auth on 127.0.0.1:5432)',
   },
   softhsm: {
     present: () => existsSync('/usr/lib/softhsm/libsofthsm2.so'),

@@ -2,8 +2,8 @@
 // parallel test files never see each other's rows.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createDb, type Db } from '../../provider/db/knex.ts';
-import { migrate } from '../../provider/db/migrate.ts';
+import { createDb, type Db } from '../../provider/platform/db/knex.ts';
+import { migrate } from '../../provider/platform/db/migrate.ts';
 import { POSTGRES_TEST_URL } from './components.ts';
 
 export type DbKind = 'pglite' | 'postgres';

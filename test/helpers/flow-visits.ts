@@ -4,10 +4,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { TestProvider } from './provider.ts';
 import type { Visit } from './page-catalogue.ts';
-import { ACCOUNT_FLOW, REACTIVATION_FLOW } from '../../provider/flows/reactivation/service.ts';
-import { createNonceService } from '../../provider/flows/eid/nonces.ts';
-import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../provider/upstream/service.ts';
-import { BROWSER_COOKIE, browserBindingOf, type Binding } from '../../provider/flows/binding.ts';
+import { ACCOUNT_FLOW, REACTIVATION_FLOW } from '../../provider/flows/reactivation/states.ts';
+import { createNonceService } from '../../provider/methods/eid-card/nonces.ts';
+import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../provider/methods/upstream/service.ts';
+import { BROWSER_COOKIE, browserBindingOf, type Binding } from '../../provider/domain/flow-state/binding.ts';
 
 const CARD_NUMBER = '592123456789';
 const TTL_SECONDS = 600;
@@ -26,7 +26,12 @@ async function openStep(idp: TestProvider, page: Page, path: string): Promise<vo
 async function setSignedCookie(idp: TestProvider, page: Page, name: string, value: string, path = '/'): Promise<void> {
   const sig = createHmac('sha1', idp.services.cookieKeys[0]!).update(`${name}=${value}`).digest('base64url');
   const domain = new URL(idp.issuer).hostname;
-  await page.context().addCookies([{ name, value }, { name: `${name}.sig`, value: sig }].map((c) => ({ ...c, domain, path, httpOnly: true, sameSite: 'Lax' as const })));
+  await page.context().addCookies(
+    [
+      { name, value },
+      { name: `${name}.sig`, value: sig },
+    ].map((c) => ({ ...c, domain, path, httpOnly: true, sameSite: 'Lax' as const })),
+  );
 }
 
 /** Makes `page`'s browser a known one, as its first flow step would: the flows a visit makes are bound to it. */
@@ -45,7 +50,13 @@ export function eidRegistrationVisits(idp: TestProvider): Visit[] {
       name: 'registration-eid-details',
       async go(page) {
         const card = { hmac: 'catalogue-card', givenNames: 'Jan Karel', surname: 'Specimen', cardNumber: CARD_NUMBER };
-        const flow = await flows.create(db, { type: 'registration', state: 'form', binding: await knownBrowser(idp, page), data: { mode: 'eid', card }, ttlSeconds: TTL_SECONDS });
+        const flow = await flows.create(db, {
+          type: 'registration',
+          state: 'form',
+          binding: await knownBrowser(idp, page),
+          data: { mode: 'eid', card },
+          ttlSeconds: TTL_SECONDS,
+        });
         await page.goto(`${idp.issuer}/registration/eid/details?flow=${flow.id}`);
         await page.locator('form[action="/registration/eid/details"]').waitFor({ state: 'attached' });
       },
@@ -58,8 +69,24 @@ export function eidRegistrationVisits(idp: TestProvider): Visit[] {
 export function reactivationVisits(idp: TestProvider, userId: string, mobile: string): Visit[] {
   const { db, flows } = idp.services;
   // Where checkCard leaves a flow: the card read, its account found.
-  const cardChecked = async (page: Page) => flows.create(db, { type: REACTIVATION_FLOW, state: 'card_checked', binding: await knownBrowser(idp, page), userId, data: { mobile, cardNumber: CARD_NUMBER }, ttlSeconds: TTL_SECONDS });
-  const accountFlow = async (page: Page, state: 'phone' | 'password') => flows.create(db, { type: ACCOUNT_FLOW, state, binding: await knownBrowser(idp, page), userId, data: { mobile, cardNumber: CARD_NUMBER }, ttlSeconds: TTL_SECONDS });
+  const cardChecked = async (page: Page) =>
+    flows.create(db, {
+      type: REACTIVATION_FLOW,
+      state: 'card_checked',
+      binding: await knownBrowser(idp, page),
+      userId,
+      data: { mobile, cardNumber: CARD_NUMBER },
+      ttlSeconds: TTL_SECONDS,
+    });
+  const accountFlow = async (page: Page, state: 'phone' | 'password') =>
+    flows.create(db, {
+      type: ACCOUNT_FLOW,
+      state,
+      binding: await knownBrowser(idp, page),
+      userId,
+      data: { mobile, cardNumber: CARD_NUMBER },
+      ttlSeconds: TTL_SECONDS,
+    });
   return [
     {
       name: 'reactivation-card',
@@ -98,7 +125,15 @@ export function upstreamLinkVisit(idp: TestProvider): Visit {
           name: 'My Bank',
           purpose: 'login',
           checks: null,
-          identity: { subjectKey: 'bank-customer-1', label: 'Marie Dubois', givenName: 'Marie', familyName: 'Dubois', email: null, acr: null, nationalNumberHmac: null },
+          identity: {
+            subjectKey: 'bank-customer-1',
+            label: 'Marie Dubois',
+            givenName: 'Marie',
+            familyName: 'Dubois',
+            email: null,
+            acr: null,
+            nationalNumberHmac: null,
+          },
         },
         ttlSeconds: TTL_SECONDS,
       });

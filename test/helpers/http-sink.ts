@@ -100,8 +100,7 @@ export async function startHttpSink(): Promise<HttpSink> {
     delay(ms) {
       delayMs = ms;
     },
-    waitFor: (predicate = () => true, timeoutMs = 5000) =>
-      waitUntil(() => requests.find(predicate), timeoutMs, 'a request to the HTTP sink'),
+    waitFor: (predicate = () => true, timeoutMs = 5000) => waitUntil(() => requests.find(predicate), timeoutMs, 'a request to the HTTP sink'),
     down: close,
     up: async () => {
       if (!server) await listen();

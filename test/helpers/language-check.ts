@@ -2,7 +2,7 @@
 // the English catalogue, common English words, the other register of their language, a broken duration.
 // The register of each language is chosen once, here and in views/locales/README.md: Dutch "u/uw", German
 // "Sie/Ihr", French "vous".
-import { LOCALES, catalogue, type Locale } from '../../provider/http/i18n.ts';
+import { LOCALES, catalogue, type Locale } from '../../provider/platform/web/i18n.ts';
 
 /** Words of the informal register, each a whole word (letters on neither side). */
 const INFORMAL: Record<Exclude<Locale, 'en'>, RegExp> = {

@@ -5,10 +5,10 @@ import * as client from 'openid-client';
 import type { TestProvider } from './provider.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { discover } from './rp.ts';
-import { registrationVisits } from '../registration/visits.ts';
+import { registrationVisits } from '../flows/registration/visits.ts';
 import { eidRegistrationVisits, reactivationVisits, upstreamLinkVisit } from './flow-visits.ts';
 import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
-import { EMAIL_CHANGE_PURPOSE } from '../../provider/accounts/email-change.ts';
+import { EMAIL_CHANGE_PURPOSE } from '../../provider/domain/accounts/email-change.ts';
 
 export interface Visit {
   name: string;
@@ -26,14 +26,33 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
   const { db, users, hasher, tokens, provider } = idp.services;
   const user =
     (await users.findByIdentifier(db, PERSON.username, 'username'))[0] ??
-    (await users.create(db, { username: PERSON.username, email: PERSON.email, emailVerified: true, givenName: 'Marie', familyName: 'Dubois', passwordHash: await hasher.hash(PERSON.password), status: 'active' }));
-  const rp = await createClient(provider(), { name: 'Partner portal', redirectUris: ['http://127.0.0.1:9/cb'], postLogoutRedirectUris: ['http://127.0.0.1:9/bye'] });
+    (await users.create(db, {
+      username: PERSON.username,
+      email: PERSON.email,
+      emailVerified: true,
+      givenName: 'Marie',
+      familyName: 'Dubois',
+      passwordHash: await hasher.hash(PERSON.password),
+      status: 'active',
+    }));
+  const rp = await createClient(provider(), {
+    name: 'Partner portal',
+    redirectUris: ['http://127.0.0.1:9/cb'],
+    postLogoutRedirectUris: ['http://127.0.0.1:9/bye'],
+  });
   const partner = await discover(idp.issuer, rp.client_id, rp.client_secret);
   const at = (path: string) => async (page: Page) => {
     await page.goto(`${idp.issuer}${path}`);
   };
   const authorize = async (page: Page) => {
-    await page.goto(client.buildAuthorizationUrl(partner, { redirect_uri: 'http://127.0.0.1:9/cb', scope: 'openid profile email phone', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).href);
+    await page.goto(
+      client.buildAuthorizationUrl(partner, {
+        redirect_uri: 'http://127.0.0.1:9/cb',
+        scope: 'openid profile email phone',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      }).href,
+    );
   };
 
   return [
@@ -105,7 +124,13 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
     {
       name: 'account-email-verify',
       async go(page) {
-        const { token } = await tokens.issue(db, { purpose: EMAIL_CHANGE_PURPOSE, userId: user.id, ttlSeconds: 3600, format: { kind: 'link' }, data: { email: 'marie.new@example.be' } });
+        const { token } = await tokens.issue(db, {
+          purpose: EMAIL_CHANGE_PURPOSE,
+          userId: user.id,
+          ttlSeconds: 3600,
+          format: { kind: 'link' },
+          data: { email: 'marie.new@example.be' },
+        });
         await page.goto(`${idp.issuer}/account/email/verify?token=${token}`);
       },
     },

@@ -50,7 +50,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await run(join(bin, tool), args, { ...user, env: { ...process.env, LC_ALL: 'C' }, timeout: 60_000 });
     } catch (e) {
       const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '';
-      throw new Error(`${tool} ${args.join(' ')} failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}\n${log}`);
+      throw new Error(`${tool} ${args.join(' ')} failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}\n${log}`, { cause: e });
     }
   };
   const server: PrivatePostgres = {
@@ -74,8 +74,20 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     if (user) chownSync(dir, user.uid, user.gid);
     await pg('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-locale', '-E', 'UTF8', '--no-sync']);
     // A stop is a killed process, never a lost machine: the page cache keeps what fsync would have, so skip it.
-    const settings = { port, listen_addresses: "'127.0.0.1'", unix_socket_directories: `'${dir}'`, fsync: 'off', shared_buffers: "'32MB'", max_connections: 50 };
-    await appendFile(join(data, 'postgresql.conf'), Object.entries(settings).map(([k, v]) => `${k} = ${v}\n`).join(''));
+    const settings = {
+      port,
+      listen_addresses: "'127.0.0.1'",
+      unix_socket_directories: `'${dir}'`,
+      fsync: 'off',
+      shared_buffers: "'32MB'",
+      max_connections: 50,
+    };
+    await appendFile(
+      join(data, 'postgresql.conf'),
+      Object.entries(settings)
+        .map(([k, v]) => `${k} = ${v}\n`)
+        .join(''),
+    );
     await server.start();
     return server;
   } catch (e) {

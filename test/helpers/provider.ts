@@ -1,14 +1,13 @@
 // Starts a provider in the test process (or as a separate `idp start` process) on a free port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../provider/config.ts';
-import { startServer, type RunningServer } from '../../provider/server.ts';
-import type { Db } from '../../provider/db/knex.ts';
+import { loadConfig } from '../../provider/app/settings.ts';
+import { startServer, type RunningServer } from '../../provider/app/server.ts';
+import type { Db } from '../../provider/platform/db/knex.ts';
 import { testDb, type DbKind } from './db.ts';
 import { freePort } from './ports.ts';
 
 export { freePort };
-
 
 export interface TestProvider extends RunningServer {
   issuer: string;
@@ -17,7 +16,11 @@ export interface TestProvider extends RunningServer {
 }
 
 /** A provider on `kind` with test-friendly settings (cheap argon2 unless overridden); `env` overrides settings. */
-export async function startTestProvider(kind: DbKind = 'pglite', env: Record<string, string> = {}, shared?: { db: Db; databaseUrl: string | undefined }): Promise<TestProvider> {
+export async function startTestProvider(
+  kind: DbKind = 'pglite',
+  env: Record<string, string> = {},
+  shared?: { db: Db; databaseUrl: string | undefined },
+): Promise<TestProvider> {
   const { db, databaseUrl } = shared ?? (await testDb(kind));
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -45,7 +48,7 @@ export async function startTestProvider(kind: DbKind = 'pglite', env: Record<str
   };
 }
 
-const CLI = fileURLToPath(new URL('../../provider/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../provider/app/cli.ts', import.meta.url));
 
 /** Runs `idp …` as a child process (Node 24 from node_modules/.bin, via the PATH npm sets). */
 export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -71,8 +74,8 @@ export async function spawnProvider(env: Record<string, string>): Promise<{ url:
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   // Generous: the machine's two cores are shared with other suites.
   const deadline = Date.now() + 60_000;
   for (;;) {

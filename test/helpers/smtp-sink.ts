@@ -128,8 +128,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
-    waitFor: (predicate = () => true, timeoutMs = 5000) =>
-      waitUntil(() => messages.find(predicate), timeoutMs, 'a mail in the SMTP sink'),
+    waitFor: (predicate = () => true, timeoutMs = 5000) => waitUntil(() => messages.find(predicate), timeoutMs, 'a mail in the SMTP sink'),
     down: close,
     up: async () => {
       if (!server) await listen();

@@ -12,7 +12,11 @@ export interface TestCardTokens {
   origin: string;
   validAt: string;
   holder: { nationalNumber: string; surname: string; givenNames: string };
-  tokens: { alg: 'ES384' | 'RS256'; nonce: string; token: { action: string; algorithm: string; appVersion: string; format: string; signature: string; unverifiedCertificate: string } }[];
+  tokens: {
+    alg: 'ES384' | 'RS256';
+    nonce: string;
+    token: { action: string; algorithm: string; appVersion: string; format: string; signature: string; unverifiedCertificate: string };
+  }[];
 }
 
 export const testCardTokens = (): TestCardTokens => JSON.parse(readFileSync(TEST_CARD_TOKENS_FILE, 'utf8')) as TestCardTokens;

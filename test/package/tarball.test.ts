@@ -39,11 +39,18 @@ describe('the tarball installed in an empty folder', { timeout: 120_000 }, () =>
 
   it('runs `idp`: a provider that serves its pages, and a command that goes through it', async () => {
     const port = await freePort();
-    const env = { DATA_DIR: path.join(work, 'data'), NODE_ENV: 'test', PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' };
+    const env = {
+      DATA_DIR: path.join(work, 'data'),
+      NODE_ENV: 'test',
+      PORT: String(port),
+      ISSUER: `http://127.0.0.1:${port}`,
+      ARGON2_MEMORY_KIB: '8192',
+      ARGON2_TIME_COST: '1',
+    };
     const provider = spawn(bin('idp'), ['start'], { cwd: app, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: 'ignore' });
     try {
       let home: Response | undefined;
-      for (const deadline = Date.now() + 60_000; !home && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 60_000; !home && Date.now() < deadline;) {
         home = await fetch(`${env.ISSUER}/`).catch(() => new Promise<undefined>((r) => setTimeout(r, 300)));
       }
       expect(home?.status).toBe(200);
@@ -85,7 +92,7 @@ describe('the tarball installed in an empty folder', { timeout: 120_000 }, () =>
 // dist/ exists: `npm ci` builds it through `prepare`.
 describe('the repository after `npx idp`', () => {
   it('has its bin sources executable in git, so that npm has nothing to change', () => {
-    const modes = run('git', ['ls-files', '-s', 'provider/cli.ts', 'card-bridge/cli.ts', 'tools/test-cards/cli.ts'], REPOSITORY);
+    const modes = run('git', ['ls-files', '-s', 'provider/app/cli.ts', 'card-bridge/cli.ts', 'tools/test-cards/cli.ts'], REPOSITORY);
     expect(modes.split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(['100755', '100755', '100755']);
     const before = run('git', ['status', '--porcelain'], REPOSITORY);
     expect(run('npx', ['idp', '--help'], REPOSITORY)).toMatch(/^usage: idp </);

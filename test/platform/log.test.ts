@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { log } from '../../provider/log.ts';
-import { Agent } from '../account/agent.ts';
+import { log } from '../../provider/platform/log.ts';
+import { Agent } from '../flows/account/agent.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'seven quiet lanterns over the river';

@@ -4,13 +4,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../server.ts';
-import type { User } from '../../accounts/repository.ts';
+import type { Services } from '../../app/server.ts';
+import type { User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { parseBody } from '../../http/form.ts';
-import { renderMessage, renderPage } from '../../http/page.ts';
-import { exportPersonalData } from '../../accounts/personal-data.ts';
-import { audit } from '../../audit.ts';
+import { parseBody } from '../../platform/web/form.ts';
+import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { exportPersonalData } from './personal-data.ts';
+import { audit } from '../../platform/audit.ts';
 
 const REAUTH_SECONDS = 300;
 const deleteInput = z.object({ confirm: z.literal('on').optional() });

@@ -4,22 +4,22 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../server.ts';
-import type { User } from '../../accounts/repository.ts';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { body } from '../../http/form.ts';
-import { renderMessage, renderPage } from '../../http/page.ts';
-import { requestLocale } from '../../http/locale.ts';
-import { duration } from '../../http/i18n.ts';
-import { exampleMobile, formatPhone } from '../../accounts/phone.ts';
-import { createPhoneVerification } from '../../accounts/phone-verification.ts';
-import { createEmailChange, newEmail } from '../../accounts/email-change.ts';
-import { createPasswordChange } from '../../accounts/password-change.ts';
-import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../accounts/alerts.ts';
-import { pendingContacts } from '../../accounts/pending-contacts.ts';
-import { organisationsOf } from '../../accounts/organisations.ts';
+import { body, fieldText } from '../../platform/web/form.ts';
+import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
+import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
+import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
+import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
+import { createPasswordChange } from '../../domain/accounts/password-change.ts';
+import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
+import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
+import { organisationsOf } from '../../domain/accounts/organisations.ts';
+import { duration } from '../../platform/web/i18n.ts';
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
-import { audit } from '../../audit.ts';
+import { audit } from '../../platform/audit.ts';
 
 /** Re-authentication window for changing the e-mail address: the password must have been typed this recently. */
 const REAUTH_SECONDS = 300;
@@ -137,7 +137,13 @@ export function accountRoutes(services: Services): Router {
     if (!r?.ok) {
       ctx.status = 400;
       const key = r ? 'account.email.error.unchanged' : 'account.email.error.invalid';
-      return renderPage(ctx, 'pages/account/email-change.njk', { titleKey: 'account.email.title', nav: 'profile', user: u, errors: { email: { key } }, values: { email: String(raw.email ?? '') } });
+      return renderPage(ctx, 'pages/account/email-change.njk', {
+        titleKey: 'account.email.title',
+        nav: 'profile',
+        user: u,
+        errors: { email: { key } },
+        values: { email: fieldText(raw.email) },
+      });
     }
     renderMessage(ctx, 200, 'account.email.sent.title', 'account.email.sent.message', {
       messageParams: { email: parsed.data!.email, current: u.email ?? '', duration: duration(config.emailChangeTtl) },
@@ -150,7 +156,8 @@ export function accountRoutes(services: Services): Router {
   router.get('/account/email/verify', async (ctx) => {
     const token = String(ctx.query.token ?? '');
     const r = await emailChange.peek(db, token);
-    if (r.status !== 'ok') return renderMessage(ctx, 400, 'account.email.verify.title', `account.email.verify.error.${r.status === 'expired' ? 'expired' : 'invalid'}`);
+    if (r.status !== 'ok')
+      return renderMessage(ctx, 400, 'account.email.verify.title', `account.email.verify.error.${r.status === 'expired' ? 'expired' : 'invalid'}`);
     renderPage(ctx, 'pages/account/email-verify.njk', { titleKey: 'account.email.verify.title', email: r.email, token });
   });
 
@@ -169,7 +176,14 @@ export function accountRoutes(services: Services): Router {
 
   async function securityPage(ctx: Context, errors: Errors = {}, failures: { key: string; params: Record<string, number> }[] = []) {
     if (Object.keys(errors).length) ctx.status = 400;
-    renderPage(ctx, 'pages/account/security.njk', { titleKey: 'account.security.title', nav: 'security', rules: passwordChange.policy.rules, errors, failures, done: done(ctx) });
+    renderPage(ctx, 'pages/account/security.njk', {
+      titleKey: 'account.security.title',
+      nav: 'security',
+      rules: passwordChange.policy.rules,
+      errors,
+      failures,
+      done: done(ctx),
+    });
   }
 
   router.get('/account/security', loggedIn, (ctx) => securityPage(ctx));
@@ -178,10 +192,14 @@ export function accountRoutes(services: Services): Router {
     const parsed = passwordInput.safeParse(await body(ctx));
     if (!parsed.success) return securityPage(ctx, { form: { key: 'account.password.error.required' } });
     if (parsed.data.password !== parsed.data.password_confirm) return securityPage(ctx, { password_confirm: { key: 'account.password.error.mismatch' } });
-    const r = await passwordChange.change(user(ctx), { current: parsed.data.current, next: parsed.data.password }, { keepSessionUid: sid(ctx), locale: requestLocale(ctx), ip: ctx.ip });
+    const r = await passwordChange.change(
+      user(ctx),
+      { current: parsed.data.current, next: parsed.data.password },
+      { keepSessionUid: sid(ctx), locale: requestLocale(ctx), ip: ctx.ip },
+    );
     if (r.ok) return ctx.redirect('/account/security?done=password_changed');
     if (r.problem === 'policy') return securityPage(ctx, { password: { key: 'account.password.error.policy' } }, r.failures);
-    securityPage(ctx, { current: { key: r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current' } });
+    return securityPage(ctx, { current: { key: r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current' } });
   });
 
   router.get('/account/sessions', loggedIn, async (ctx) => {

@@ -2,26 +2,26 @@
 // the card from the login page, which is also the step-up a relying app asks for with acr_values.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../../server.ts';
-import type { User } from '../../accounts/repository.ts';
-import { AppError, isAppError } from '../../errors.ts';
-import { body } from '../../http/form.ts';
-import { renderMessage } from '../../http/page.ts';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { AppError, isAppError } from '../../platform/errors.ts';
+import { body } from '../../platform/web/form.ts';
+import { renderMessage } from '../../platform/web/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
-import { audit } from '../../audit.ts';
+import { audit } from '../../platform/audit.ts';
 import { requireUser } from '../self/routes.ts';
-import { refusalKey } from './card-answer.ts';
-import { createCardStep } from './card-step.ts';
-import { accountOfCard, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from './links.ts';
-import type { NonceData } from './nonces.ts';
-import { asksForEid } from './step-up.ts';
-import { hmacPrefix, type EidVerifier } from './verifier.ts';
+import { refusalKey } from '../../methods/eid-card/card-answer.ts';
+import { createCardStep } from '../../methods/eid-card/card-step.ts';
+import { accountOfCard, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from '../../domain/accounts/eid-links.ts';
+import type { NonceData } from '../../methods/eid-card/nonces.ts';
+import { asksForEid } from '../../oidc/step-up.ts';
+import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts';
 
 const LINK_FLOW = 'eid_link';
 const LOGIN_FLOW = 'eid_login';
 
 export function eidRoutes(services: Services, verifier: EidVerifier): Router {
-  const { config, db, users, flows, provider } = services;
+  const { config, db, users, provider } = services;
   const cards = createCardStep(services, verifier);
   const { nonces } = cards;
   const signedIn = requireUser(services);
@@ -51,7 +51,8 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
 
   router.post('/eid/link', signedIn, async (ctx) => {
     const user = ctx.state.user as User;
-    if ((await body(ctx)).consent !== 'yes') return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/eid/link', key: 'eid.again' }] });
+    if ((await body(ctx)).consent !== 'yes')
+      return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/eid/link', key: 'eid.again' }] });
     try {
       const { card, answer } = await cards.verify(ctx, LINK_FLOW, (_d, userId) => userId === user.id);
       await db.transaction(async (trx) => {
@@ -60,7 +61,10 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
         await audit(trx, 'eid.linked', { userId: user.id, ip: ctx.ip, details: { card: hmacPrefix(card.hmac), revocation: card.revocation } });
       });
       const message = answer.cardNumber ? 'eid.linked.message' : 'eid.linked.message_unnumbered';
-      renderMessage(ctx, 200, 'eid.linked.title', message, { messageParams: { cardNumber: formatCardNumber(answer.cardNumber ?? '') }, actions: [{ href: '/account', key: 'eid.back_to_account' }] });
+      renderMessage(ctx, 200, 'eid.linked.title', message, {
+        messageParams: { cardNumber: formatCardNumber(answer.cardNumber ?? '') },
+        actions: [{ href: '/account', key: 'eid.back_to_account' }],
+      });
     } catch (e) {
       refused(ctx, e, '/eid/link');
     }
@@ -95,8 +99,16 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
       const user = await accountOfCard(db, users, card.hmac);
       if (!user) {
         await audit(db, 'login.failure', { ip: ctx.ip, details: { method: 'eid', reason: 'no_account', card: hmacPrefix(card.hmac) } });
-        const register = config.eidRegistration ? [{ href: `/registration/eid?${new URLSearchParams({ return_to: `/interaction/${d.uid}` })}`, key: 'eid.login.no_account.register' }] : [];
-        return renderMessage(ctx, 404, 'eid.login.no_account.title', config.eidRegistration ? 'eid.login.no_account.message_register' : 'eid.login.no_account.message', { actions: [...register, { href: `/interaction/${d.uid}`, key: 'eid.login.password_instead' }] });
+        const register = config.eidRegistration
+          ? [{ href: `/registration/eid?${new URLSearchParams({ return_to: `/interaction/${d.uid}` })}`, key: 'eid.login.no_account.register' }]
+          : [];
+        return renderMessage(
+          ctx,
+          404,
+          'eid.login.no_account.title',
+          config.eidRegistration ? 'eid.login.no_account.message_register' : 'eid.login.no_account.message',
+          { actions: [...register, { href: `/interaction/${d.uid}`, key: 'eid.login.password_instead' }] },
+        );
       }
       if (user.status !== 'active') {
         await audit(db, 'login.refused', { userId: user.id, ip: ctx.ip, details: { method: 'eid', status: user.status } });

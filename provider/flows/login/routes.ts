@@ -3,17 +3,17 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
-import type { Config } from '../../config.ts';
-import type { Authenticator } from './authenticate.ts';
-import type { UpstreamButton } from '../../upstream/repository.ts';
-import { parseBody } from '../../http/form.ts';
-import { knownDevices, rememberDevice } from '../../http/devices.ts';
-import { isAppError } from '../../errors.ts';
-import { renderPage } from '../../http/page.ts';
+import type { Config } from '../../app/settings.ts';
+import type { Authenticator } from '../../methods/password/authenticate.ts';
+import type { UpstreamButton } from '../../domain/upstreams/repository.ts';
+import { parseBody } from '../../platform/web/form.ts';
+import { knownDevices, rememberDevice } from '../../platform/web/devices.ts';
+import { isAppError } from '../../platform/errors.ts';
+import { renderPage } from '../../platform/web/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
-import { asksForEid } from '../eid/step-up.ts';
-import { SELF_CLIENT_ID } from '../self/client.ts';
+import { asksForEid } from '../../oidc/step-up.ts';
+import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
 const uiHint = (d: { params: Record<string, unknown>; lastSubmission?: unknown; exp: number }) => ({
@@ -30,7 +30,7 @@ export interface LoginRoutesDeps {
   config: Config;
   provider: () => Provider;
   authenticator: Authenticator;
-  /** "Log in with <bank>": the upstream providers enabled for login (provider/upstream). */
+  /** "Log in with <bank>": the upstream providers enabled for login (provider/methods/upstream). */
   upstreamButtons?: () => Promise<UpstreamButton[]>;
 }
 
@@ -88,7 +88,12 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     if (d.prompt.name === 'consent') {
       if (ctx.state.client?.first_party === true) return grantConsent(ctx, d);
       // The page lists exactly what "Allow" grants (grantConsent): scopes, single claims and API scopes alike.
-      return renderPage(ctx, 'pages/consent.njk', { titleKey: 'consent.title', uid: d.uid, clientName: ctx.state.clientName, items: consentItems(d.prompt.details as ConsentDetails) }, uiHint(d));
+      return renderPage(
+        ctx,
+        'pages/consent.njk',
+        { titleKey: 'consent.title', uid: d.uid, clientName: ctx.state.clientName, items: consentItems(d.prompt.details as ConsentDetails) },
+        uiHint(d),
+      );
     }
     ctx.throw(400, `unsupported prompt ${d.prompt.name}`);
   });
@@ -117,7 +122,8 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
         return showLogin(ctx, d, { error: 'registration.login.not_activated', identifier, resendActivation: true });
       }
       // Blocked: the way back is the eID reactivation. Locked: only staff give the account back.
-      if (outcome.reason === 'not_active') return showLogin(ctx, d, { error: outcome.user.status === 'locked' ? 'reactivation.login_locked' : 'reactivation.login_blocked', identifier });
+      if (outcome.reason === 'not_active')
+        return showLogin(ctx, d, { error: outcome.user.status === 'locked' ? 'reactivation.login_locked' : 'reactivation.login_blocked', identifier });
       return showLogin(ctx, d, { error: 'login.error.invalid', identifier });
     }
     rememberDevice(ctx, outcome.user.id);
@@ -144,10 +150,16 @@ interface ConsentDetails {
 }
 
 /** What a consent grants, as catalogue keys with their parameters, each said once; a claim asked for on its own is named by its scope. */
-export function consentItems({ missingOIDCScope = [], missingOIDCClaims = [], missingResourceScopes = {} }: ConsentDetails): { key: string; params?: Record<string, string> }[] {
+export function consentItems({
+  missingOIDCScope = [],
+  missingOIDCClaims = [],
+  missingResourceScopes = {},
+}: ConsentDetails): { key: string; params?: Record<string, string> }[] {
   const asked = new Set([...missingOIDCScope, ...missingOIDCClaims.map(scopeOfClaim)]);
   return [
     ...[...OIDC_SCOPES, ...API_SCOPES].filter((s) => asked.has(s)).map((s) => ({ key: `scope.${s}` })),
-    ...Object.entries(missingResourceScopes).filter(([, granted]) => granted.length).map(([resource, granted]) => ({ key: 'consent.api', params: { resource, scopes: granted.join(', ') } })),
+    ...Object.entries(missingResourceScopes)
+      .filter(([, granted]) => granted.length)
+      .map(([resource, granted]) => ({ key: 'consent.api', params: { resource, scopes: granted.join(', ') } })),
   ];
 }

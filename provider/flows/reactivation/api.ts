@@ -8,23 +8,22 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
+import type { Services } from '../../app/services.ts';
+import { parseMobile } from '../../domain/accounts/phone.ts';
+import { AppError, isAppError } from '../../platform/errors.ts';
+import { parseBody } from '../../platform/web/form.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
+import { translate } from '../../platform/web/i18n.ts';
+import { cardAnswer, refusalKey } from '../../methods/eid-card/card-answer.ts';
+import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
+import { apiBinding, newApiSecret } from '../../domain/flow-state/binding.ts';
+import type { ReactivationService } from './service.ts';
 import type { ErrorResponse, TokenResponse } from '../../../card-bridge/contract/reactivation.ts';
-import type { Services } from '../../server.ts';
-import { parseMobile } from '../../accounts/phone.ts';
-import { AppError, isAppError } from '../../errors.ts';
-import { parseBody } from '../../http/form.ts';
-import { requestLocale } from '../../http/locale.ts';
-import { translate } from '../../http/i18n.ts';
-import { cardAnswer, refusalKey } from '../eid/card-answer.ts';
-import { formatCardNumber } from '../eid/links.ts';
-import type { EidVerifier } from '../eid/verifier.ts';
-import { apiBinding, newApiSecret } from '../binding.ts';
-import { createReactivationService } from './service.ts';
+import type { EidVerifier } from '../../methods/eid-card/verifier.ts';
 
 const tokenRequest = cardAnswer.extend({ flowId: z.string().max(100), flowSecret: z.string().min(1).max(100) });
 
-export function reactivationApi(services: Services, verifier: EidVerifier): Router {
-  const reactivation = createReactivationService(services, verifier);
+export function reactivationApi(services: Services, reactivation: ReactivationService): Router {
   const router = new Router({ prefix: '/eid/reactivation' });
   const ownOrigin = new URL(services.config.issuerUrl).origin;
 

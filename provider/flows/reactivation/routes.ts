@@ -6,28 +6,26 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../server.ts';
-import { parseMobile } from '../../accounts/phone.ts';
-import { CAPTCHA_FIELD, type Captcha } from '../../captcha/captcha.ts';
-import { isAppError } from '../../errors.ts';
-import { body } from '../../http/form.ts';
-import { requestLocale } from '../../http/locale.ts';
-import { renderMessage, renderPage } from '../../http/page.ts';
-import { cardAnswer, refusalKey } from '../eid/card-answer.ts';
-import { formatCardNumber } from '../eid/links.ts';
-import type { EidVerifier } from '../eid/verifier.ts';
-import { createReactivationService } from './service.ts';
-import { browserBinding } from '../binding.ts';
-import { upstreamsFor } from '../../upstream/repository.ts';
+import type { Services } from '../../app/services.ts';
+import { parseMobile } from '../../domain/accounts/phone.ts';
+import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
+import { isAppError } from '../../platform/errors.ts';
+import { body } from '../../platform/web/form.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
+import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { cardAnswer, refusalKey } from '../../methods/eid-card/card-answer.ts';
+import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
+import type { ReactivationService } from './service.ts';
+import { browserBinding } from '../../domain/flow-state/binding.ts';
+import { upstreamsFor } from '../../domain/upstreams/repository.ts';
 
 type Errors = Record<string, { key: string; params?: Record<string, string | number> }[]>;
 
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const codeField = z.string().trim().min(1).max(20);
 
-export function reactivationRoutes(services: Services, captcha: Captcha, verifier: EidVerifier): Router {
+export function reactivationRoutes(services: Services, captcha: Captcha, reactivation: ReactivationService): Router {
   const { config } = services;
-  const reactivation = createReactivationService(services, verifier);
   const router = new Router();
 
   const mobileOf = (typed: string) => parseMobile(typed, config.phoneDefaultRegion);
@@ -39,8 +37,14 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
 
   async function showStart(ctx: Context, status: number, values: { mobile: string }, errors: Errors) {
     ctx.status = status;
-    // "Reactivate with <bank>" beside the eID: the upstreams enabled for reactivation (provider/upstream).
-    renderPage(ctx, 'pages/reactivation/start.njk', { titleKey: 'reactivation.start.title', values, errors, captcha, upstreams: await upstreamsFor(services.db, 'reactivation') });
+    // "Reactivate with <bank>" beside the eID: the upstreams enabled for reactivation (provider/methods/upstream).
+    renderPage(ctx, 'pages/reactivation/start.njk', {
+      titleKey: 'reactivation.start.title',
+      values,
+      errors,
+      captcha,
+      upstreams: await upstreamsFor(services.db, 'reactivation'),
+    });
   }
 
   function showEnter(ctx: Context, status: number, values: { mobile: string; token: string }, errors: Errors) {
@@ -82,7 +86,8 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
 
   router.get('/reactivation/:flow/card', async (ctx) => {
     const flow = await reactivation.get(String(ctx.params.flow), browserBinding(ctx));
-    if (!flow.data.nonce) return renderMessage(ctx, 409, 'eid.refused.title', 'eid.error.nonce_used', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (!flow.data.nonce)
+      return renderMessage(ctx, 409, 'eid.refused.title', 'eid.error.nonce_used', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
     renderPage(ctx, 'pages/eid/card.njk', {
       titleKey: 'reactivation.card.title',
       introKey: 'reactivation.card.intro',
@@ -98,8 +103,10 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
   router.post('/reactivation/:flow/card', async (ctx) => {
     const raw = await body(ctx);
     const answer = cardAnswer.safeParse(raw);
-    if (raw.consent !== 'yes') return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
-    if (!answer.success) return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.answer', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (raw.consent !== 'yes')
+      return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (!answer.success)
+      return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.answer', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
     try {
       const { flow } = await reactivation.checkCard(String(ctx.params.flow), answer.data, { ip: ctx.ip }, browserBinding(ctx));
       ctx.status = 303;
@@ -111,14 +118,28 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
 
   router.get('/reactivation/:flow/confirm', async (ctx) => {
     const flow = await reactivation.get(String(ctx.params.flow), browserBinding(ctx));
-    if (flow.state !== 'card_checked') return renderMessage(ctx, 409, 'reactivation.error.step_title', 'reactivation.error.step', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (flow.state !== 'card_checked')
+      return renderMessage(ctx, 409, 'reactivation.error.step_title', 'reactivation.error.step', {
+        actions: [{ href: '/reactivation', key: 'reactivation.again' }],
+      });
     const { upstream } = flow.data;
-    renderPage(ctx, 'pages/reactivation/confirm.njk', { titleKey: upstream ? 'upstream.reactivation.confirm_title' : 'reactivation.confirm.title', flowId: flow.id, cardNumber: formatCardNumber(flow.data.cardNumber ?? ''), upstream });
+    renderPage(ctx, 'pages/reactivation/confirm.njk', {
+      titleKey: upstream ? 'upstream.reactivation.confirm_title' : 'reactivation.confirm.title',
+      flowId: flow.id,
+      cardNumber: formatCardNumber(flow.data.cardNumber ?? ''),
+      upstream,
+    });
   });
 
   router.post('/reactivation/:flow/confirm', async (ctx) => {
     const { token, cardNumber, upstream } = await reactivation.issueToken(String(ctx.params.flow), { ip: ctx.ip }, browserBinding(ctx));
-    renderPage(ctx, 'pages/reactivation/token.njk', { titleKey: 'reactivation.token.title', token, cardNumber: formatCardNumber(cardNumber), upstream, minutes: reactivation.ttlMinutes });
+    renderPage(ctx, 'pages/reactivation/token.njk', {
+      titleKey: 'reactivation.token.title',
+      token,
+      cardNumber: formatCardNumber(cardNumber),
+      upstream,
+      minutes: reactivation.ttlMinutes,
+    });
   });
 
   router.get('/reactivation/token', (ctx) => showEnter(ctx, 200, { mobile: '', token: '' }, {}));
@@ -136,9 +157,13 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
       return ctx.redirect(`/reactivation/account/${outcome.flow.id}/${outcome.flow.state}`);
     }
     // One answer whether or not a token waits for the number: the page tells nobody which numbers have one.
-    if (outcome.status === 'wrong') return showEnter(ctx, 400, values, { token: [{ key: 'reactivation.error.token_wrong', params: { tries: outcome.triesLeft } }] });
-    if (outcome.status === 'too_many') return showEnter(ctx, 429, values, { token: [{ key: 'reactivation.error.token_too_many', params: { minutes: outcome.minutes } }] });
-    renderMessage(ctx, 410, `reactivation.token_state.${outcome.status}.title`, `reactivation.token_state.${outcome.status}.message`, { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    if (outcome.status === 'wrong')
+      return showEnter(ctx, 400, values, { token: [{ key: 'reactivation.error.token_wrong', params: { tries: outcome.triesLeft } }] });
+    if (outcome.status === 'too_many')
+      return showEnter(ctx, 429, values, { token: [{ key: 'reactivation.error.token_too_many', params: { minutes: outcome.minutes } }] });
+    renderMessage(ctx, 410, `reactivation.token_state.${outcome.status}.title`, `reactivation.token_state.${outcome.status}.message`, {
+      actions: [{ href: '/reactivation', key: 'reactivation.again' }],
+    });
   });
 
   async function accountFlow(ctx: Context) {
@@ -148,13 +173,25 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
   async function showPhone(ctx: Context, status: number, errors: Errors) {
     const flow = await accountFlow(ctx);
     ctx.status = status;
-    renderPage(ctx, 'pages/reactivation/phone.njk', { titleKey: 'reactivation.phone.title', flowId: flow.id, mobile: flow.data.mobile, values: { code: '' }, errors });
+    renderPage(ctx, 'pages/reactivation/phone.njk', {
+      titleKey: 'reactivation.phone.title',
+      flowId: flow.id,
+      mobile: flow.data.mobile,
+      values: { code: '' },
+      errors,
+    });
   }
 
   async function showPassword(ctx: Context, status: number, errors: Errors) {
     const flow = await accountFlow(ctx);
     ctx.status = status;
-    renderPage(ctx, 'pages/reactivation/password.njk', { titleKey: 'reactivation.password.title', flowId: flow.id, username: await reactivation.username(flow), rules: reactivation.policy.rules, errors });
+    renderPage(ctx, 'pages/reactivation/password.njk', {
+      titleKey: 'reactivation.password.title',
+      flowId: flow.id,
+      username: await reactivation.username(flow),
+      rules: reactivation.policy.rules,
+      errors,
+    });
   }
 
   router.get('/reactivation/account/:flow/phone', (ctx) => showPhone(ctx, 200, {}));
@@ -169,7 +206,9 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
       return ctx.redirect(`/reactivation/account/${flow.id}/password`);
     }
     if (outcome.status === 'wrong') return showPhone(ctx, 400, { code: [{ key: 'reactivation.error.code_wrong', params: { tries: outcome.triesLeft } }] });
-    renderMessage(ctx, 410, 'reactivation.error.code_title', 'reactivation.error.code_over', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
+    renderMessage(ctx, 410, 'reactivation.error.code_title', 'reactivation.error.code_over', {
+      actions: [{ href: '/reactivation', key: 'reactivation.again' }],
+    });
   });
 
   router.get('/reactivation/account/:flow/password', (ctx) => showPassword(ctx, 200, {}));
@@ -188,7 +227,8 @@ export function reactivationRoutes(services: Services, captcha: Captcha, verifie
   });
 
   router.get('/reactivation/report/:token', async (ctx) => {
-    if (!(await reactivation.reportable(String(ctx.params.token)))) return renderMessage(ctx, 410, 'reactivation.report.gone_title', 'reactivation.report.gone');
+    if (!(await reactivation.reportable(String(ctx.params.token))))
+      return renderMessage(ctx, 410, 'reactivation.report.gone_title', 'reactivation.report.gone');
     renderPage(ctx, 'pages/reactivation/report.njk', { titleKey: 'reactivation.report.title', action: ctx.path });
   });
 

@@ -11,59 +11,40 @@
 // per number and requester (after the card or bank proved the account), wrong tokens per number and requester
 // under a higher ceiling per number; a wrong token never voids the owner's token.
 import type { Knex } from 'knex';
-import type { Services } from '../../server.ts';
-import type { User } from '../../accounts/repository.ts';
-import { createPasswordPolicy, type RuleFailure } from '../../accounts/password-policy.ts';
-import { createPhoneVerification } from '../../accounts/phone-verification.ts';
-import { AppError } from '../../errors.ts';
-import { isLocale, translate, type Locale } from '../../http/i18n.ts';
-import { consumeOrRefuse, createLimiter, isRateLimited, minutesToWait, type Limiter } from '../../http/rate-limit.ts';
-import { clientAddressKey } from '../../http/throttle.ts';
-import { enqueueSms } from '../../messaging/outbox.ts';
-import { enqueueNotice } from '../../messaging/notice.ts';
-import { endAccountAccess } from '../../accounts/end-access.ts';
-import { normaliseCode } from '../../tokens/one-time.ts';
-import { audit } from '../../audit.ts';
-import type { Flow } from '../store.ts';
-import type { Binding } from '../binding.ts';
-import { AWAITING_CARD, createNonceService, type NonceData } from '../eid/nonces.ts';
-import { hmacPrefix, type EidVerifier } from '../eid/verifier.ts';
-import { accountOfCard, recordConsent, saveLink } from '../eid/links.ts';
-import type { CardAnswer } from '../eid/card-answer.ts';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
+import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
+import { AppError } from '../../platform/errors.ts';
+import { isLocale, translate, type Locale } from '../../platform/web/i18n.ts';
+import { consumeOrRefuse, createLimiter, isRateLimited, minutesToWait, type Limiter } from '../../domain/guards/rate-limit.ts';
+import { clientAddressKey } from '../../domain/guards/throttle.ts';
+import { enqueueSms } from '../../domain/messaging/outbox.ts';
+import { enqueueNotice } from '../../domain/messaging/notice.ts';
+import { endAccountAccess } from '../../domain/accounts/end-access.ts';
+import { normaliseCode } from '../../domain/tokens/one-time.ts';
+import { audit } from '../../platform/audit.ts';
+import type { Flow } from '../../domain/flow-state/store.ts';
+import type { Binding } from '../../domain/flow-state/binding.ts';
+import { AWAITING_CARD, createNonceService } from '../../methods/eid-card/nonces.ts';
+import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts';
+import { accountOfCard, recordConsent, saveLink, findLinkOfUser } from '../../domain/accounts/eid-links.ts';
+import type { CardAnswer } from '../../methods/eid-card/card-answer.ts';
 
-export const REACTIVATION_FLOW = 'reactivation';
-export const ACCOUNT_FLOW = 'reactivation_account';
-export const ACTIVATION_PURPOSE = 'activation_token';
-export const REPORT_PURPOSE = 'reactivation_report';
-const FLOW_TTL_SECONDS = 1800;
-const REPORT_TTL_SECONDS = 14 * 86400;
-const HOUR = 3600;
-
-interface ReactivationData extends NonceData {
-  mobile: string;
-  cardNumber?: string;
-  /** The upstream provider that vouched for the account instead of the card (provider/upstream). */
-  upstream?: string;
-}
-
-interface AccountData extends Record<string, unknown> {
-  mobile: string;
-  cardNumber: string;
-  upstream?: string;
-  /** The account's verified number before the reactivation: it is told too. */
-  previousMobile?: string;
-}
-
-export type RedeemOutcome =
-  | { status: 'ok'; flow: Flow<AccountData> }
-  | { status: 'wrong'; triesLeft: number }
-  | { status: 'too_many'; minutes: number }
-  | { status: 'used' | 'expired' | 'voided' };
-
-export type CompleteOutcome = { status: 'ok'; user: User } | { status: 'weak'; failures: RuleFailure[] };
-
-type Request = { ip: string | undefined; locale: Locale };
-
+import {
+  ACCOUNT_FLOW,
+  ACTIVATION_PURPOSE,
+  FLOW_TTL_SECONDS,
+  HOUR,
+  REACTIVATION_FLOW,
+  REPORT_PURPOSE,
+  REPORT_TTL_SECONDS,
+  type AccountData,
+  type CompleteOutcome,
+  type ReactivationData,
+  type RedeemOutcome,
+  type Request,
+} from './states.ts';
 
 const take = (limiter: Limiter, key: string) => consumeOrRefuse(limiter, key, 'reactivation.error.too_many');
 
@@ -105,13 +86,27 @@ export function createReactivationService(services: Services, verifier: EidVerif
     const { upstream, previousMobile } = flow.data;
     const username = user.username ?? user.email ?? '';
     const at = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(when);
-    const report = await tokens.issue(trx, { purpose: REPORT_PURPOSE, userId: user.id, ttlSeconds: REPORT_TTL_SECONDS, format: { kind: 'link' }, replacePrevious: true });
+    const report = await tokens.issue(trx, {
+      purpose: REPORT_PURPOSE,
+      userId: user.id,
+      ttlSeconds: REPORT_TTL_SECONDS,
+      format: { kind: 'link' },
+      replacePrevious: true,
+    });
     await enqueueNotice(trx, user, locale, {
       title: { key: 'reactivation.mail.title' },
-      paragraphs: [upstream ? { key: 'upstream.reactivation.mail_what', params: { username, when: at, name: upstream } } : { key: 'reactivation.mail.what', params: { username, when: at } }, { key: 'reactivation.mail.sessions' }, { key: 'reactivation.mail.not_you' }],
+      paragraphs: [
+        upstream
+          ? { key: 'upstream.reactivation.mail_what', params: { username, when: at, name: upstream } }
+          : { key: 'reactivation.mail.what', params: { username, when: at } },
+        { key: 'reactivation.mail.sessions' },
+        { key: 'reactivation.mail.not_you' },
+      ],
       action: { href: `${config.issuerUrl}/reactivation/report/${report.token}`, label: { key: 'reactivation.mail.report' } },
     });
-    const text = upstream ? translate(locale, 'upstream.reactivation.sms_done', { username, when: at, name: upstream }) : translate(locale, 'reactivation.sms.done', { username, when: at });
+    const text = upstream
+      ? translate(locale, 'upstream.reactivation.sms_done', { username, when: at, name: upstream })
+      : translate(locale, 'reactivation.sms.done', { username, when: at });
     for (const to of new Set([user.phone_number, previousMobile].filter((n): n is string => !!n))) await enqueueSms(trx, { to, text, userId: user.id });
   }
 
@@ -151,7 +146,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
       return { flow: checked, user };
     },
 
-    /** A trusted upstream (a bank, provider/upstream) proved who the person is instead of the card: the same next step. */
+    /** A trusted upstream (a bank, provider/methods/upstream) proved who the person is instead of the card: the same next step. */
     async vouchedByUpstream(flowId: string, user: User, upstream: string, r: Pick<Request, 'ip'>, binding: Binding): Promise<Flow<ReactivationData>> {
       const flow = await flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW, binding);
       if (user.status === 'pending') throw new AppError('no_account', 'reactivation.error.no_account', 404);
@@ -221,7 +216,12 @@ export function createReactivationService(services: Services, verifier: EidVerif
           state: 'phone',
           binding,
           userId,
-          data: { mobile, cardNumber: String(data.cardNumber), ...(data.upstream ? { upstream: String(data.upstream) } : {}), ...(previousMobile ? { previousMobile } : {}) },
+          data: {
+            mobile,
+            cardNumber: String(data.cardNumber),
+            ...(typeof data.upstream === 'string' && data.upstream ? { upstream: data.upstream } : {}),
+            ...(previousMobile ? { previousMobile } : {}),
+          },
           ttlSeconds: FLOW_TTL_SECONDS,
         });
         const sent = await phone.startPhoneVerification(trx, user, mobile, localeOf(user, r.locale), { again: true });
@@ -257,7 +257,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
         await flows.transition(trx, flow, 'password', 'done');
         await users.updatePasswordHash(trx, user.id, hash);
         await users.setStatus(trx, user.id, 'active');
-        const link = await trx('eid_links').where({ user_id: user.id }).first();
+        const link = await findLinkOfUser(trx, user.id);
         // An upstream's vouching names no card: the card's record stays as it was.
         if (link && flow.data.cardNumber) await saveLink(trx, { userId: user.id, hmac: link.national_number_hmac, cardNumber: flow.data.cardNumber }, now);
         await tokens.voidAll(trx, { purpose: ACTIVATION_PURPOSE, userId: user.id });

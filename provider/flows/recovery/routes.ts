@@ -5,16 +5,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../server.ts';
-import type { User } from '../../accounts/repository.ts';
-import type { RuleFailure } from '../../accounts/password-policy.ts';
-import { createPasswordPolicy } from '../../accounts/password-policy.ts';
-import { CAPTCHA_FIELD, type Captcha, type CaptchaRefusal } from '../../captcha/captcha.ts';
-import { codeEntryThrottle } from '../../http/throttle.ts';
-import { body } from '../../http/form.ts';
-import { knownDevices } from '../../http/devices.ts';
-import { renderMessage, renderPage } from '../../http/page.ts';
-import { requestLocale } from '../../http/locale.ts';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import type { RuleFailure } from '../../domain/accounts/password-policy.ts';
+import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
+import { CAPTCHA_FIELD, type Captcha, type CaptchaRefusal } from '../../domain/guards/captcha.ts';
+import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
+import { body } from '../../platform/web/form.ts';
+import { knownDevices } from '../../platform/web/devices.ts';
+import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
 import { asksCustomerNumber } from './accounts.ts';
 import { createRecoveryService, type LinkProblem } from './service.ts';
 
@@ -46,12 +46,25 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
 
   function showRequest(ctx: Context, status: number, form: RequestForm) {
     ctx.status = status;
-    renderPage(ctx, 'pages/recovery/request.njk', { titleKey: 'recovery.request.title', customerNumber: withCustomerNumber, captcha, uiLocales: text(ctx.query.ui_locales), ...form });
+    renderPage(ctx, 'pages/recovery/request.njk', {
+      titleKey: 'recovery.request.title',
+      customerNumber: withCustomerNumber,
+      captcha,
+      uiLocales: text(ctx.query.ui_locales),
+      ...form,
+    });
   }
 
   function showReset(ctx: Context, status: number, token: string, user: User, form: ResetForm) {
     ctx.status = status;
-    renderPage(ctx, 'pages/recovery/reset.njk', { titleKey: 'recovery.reset.title', token, username: user.username ?? user.email, rules: policy.rules, uiLocales: text(ctx.query.ui_locales), ...form });
+    renderPage(ctx, 'pages/recovery/reset.njk', {
+      titleKey: 'recovery.reset.title',
+      token,
+      username: user.username ?? user.email,
+      rules: policy.rules,
+      uiLocales: text(ctx.query.ui_locales),
+      ...form,
+    });
   }
 
   function linkProblem(ctx: Context, problem: LinkProblem) {
@@ -62,7 +75,11 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
 
   async function checkLink(ctx: Context, token: string) {
     // Guessing link tokens is slowed per address; a real link (used, expired or live) is no failed guess.
-    const { result } = await links.guard({ ip: ctx.ip }, () => recovery.check(token), (state) => state.status !== 'invalid');
+    const { result } = await links.guard(
+      { ip: ctx.ip },
+      () => recovery.check(token),
+      (state) => state.status !== 'invalid',
+    );
     return result;
   }
 

@@ -2,21 +2,21 @@
 // (RESET_TOKEN_TTL, once), then the new password under the policy, which ends every session and token of the
 // account and is confirmed by a second mail. Nothing here tells the caller whether an account matched.
 import type { Knex } from 'knex';
-import type { Config } from '../../config.ts';
-import type { Db } from '../../db/knex.ts';
-import type { User, UserRepository } from '../../accounts/repository.ts';
-import type { PasswordHasher } from '../../accounts/passwords.ts';
-import type { PasswordPolicy, RuleFailure } from '../../accounts/password-policy.ts';
-import type { TokenService } from '../../tokens/one-time.ts';
-import type { Locale } from '../../http/i18n.ts';
-import { isLocale } from '../../http/i18n.ts';
-import { createThrottle } from '../../http/throttle.ts';
-import { createMailQuota } from '../../http/mail-quota.ts';
-import { enqueueMail } from '../../messaging/outbox.ts';
-import { enqueueNotice } from '../../messaging/notice.ts';
-import { endAccountAccess } from '../../accounts/end-access.ts';
-import { audit } from '../../audit.ts';
-import { AppError } from '../../errors.ts';
+import type { Config } from '../../app/settings.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import type { User, UserRepository } from '../../domain/accounts/repository.ts';
+import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
+import type { PasswordPolicy, RuleFailure } from '../../domain/accounts/password-policy.ts';
+import type { TokenService } from '../../domain/tokens/one-time.ts';
+import type { Locale } from '../../platform/web/i18n.ts';
+import { isLocale } from '../../platform/web/i18n.ts';
+import { createThrottle } from '../../domain/guards/throttle.ts';
+import { createMailQuota } from '../../domain/guards/mail-quota.ts';
+import { enqueueMail } from '../../domain/messaging/outbox.ts';
+import { enqueueNotice } from '../../domain/messaging/notice.ts';
+import { endAccountAccess } from '../../domain/accounts/end-access.ts';
+import { audit } from '../../platform/audit.ts';
+import { AppError } from '../../platform/errors.ts';
 import { accountsToRecover } from './accounts.ts';
 
 export const RESET_PURPOSE = 'password_reset';
@@ -31,7 +31,7 @@ export interface RecoveryRequest {
   /** The language of the page the request came from: the mail is read by the same person. */
   locale: Locale;
   ip: string | undefined;
-  /** The browser's known devices (provider/http/devices.ts): a request from the owner's own is the owner's. */
+  /** The browser's known devices (provider/platform/web/devices.ts): a request from the owner's own is the owner's. */
   devices?: ReadonlyMap<string, string>;
 }
 
@@ -49,15 +49,30 @@ const ttlMinutes = (config: Config) => Math.round(config.resetTokenTtl / 60);
 export function createRecoveryService({ config, db, users, hasher, tokens, policy }: RecoveryDeps) {
   // Every request counts for its IP: past RATE_LIMIT_IP further requests from it wait. An address is not delayed:
   // the owner's request would wait for what others did.
-  const requests = createThrottle(db, { name: 'recovery', perSubject: config.rateLimitRecovery, perIp: config.rateLimitIp, maxDelaySeconds: config.rateLimitMaxDelay });
+  const requests = createThrottle(db, {
+    name: 'recovery',
+    perSubject: config.rateLimitRecovery,
+    perIp: config.rateLimitIp,
+    maxDelaySeconds: config.rateLimitMaxDelay,
+  });
   // Past its quota an address gets no more mail in the window; the answer stays the same.
-  const mails = createMailQuota(db, { name: 'recovery', perRequester: { points: config.rateLimitRecovery, seconds: 900 }, perAddress: { points: config.rateLimitAddressMails, seconds: 3600 } });
+  const mails = createMailQuota(db, {
+    name: 'recovery',
+    perRequester: { points: config.rateLimitRecovery, seconds: 900 },
+    perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
+  });
 
   async function mailLinks(trx: Knex.Transaction, accounts: User[], locale: Locale): Promise<void> {
     const links = [];
     for (const user of accounts) {
       // A new mail replaces the previous link: only the latest one works.
-      const { token } = await tokens.issue(trx, { purpose: RESET_PURPOSE, userId: user.id, ttlSeconds: config.resetTokenTtl, format: { kind: 'link' }, replacePrevious: true });
+      const { token } = await tokens.issue(trx, {
+        purpose: RESET_PURPOSE,
+        userId: user.id,
+        ttlSeconds: config.resetTokenTtl,
+        format: { kind: 'link' },
+        replacePrevious: true,
+      });
       // The reset page opens in the language of the mail.
       links.push({ username: user.username ?? user.email, href: `${config.issuerUrl}/recovery/reset?${new URLSearchParams({ token, ui_locales: locale })}` });
     }
@@ -121,7 +136,11 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         const when = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date());
         await enqueueNotice(trx, user, locale, {
           title: { key: 'recovery.changed_mail.title' },
-          paragraphs: [{ key: 'recovery.changed_mail.what', params: { username: user.username ?? user.email ?? '', when } }, { key: 'recovery.changed_mail.sessions' }, { key: 'recovery.changed_mail.not_you' }],
+          paragraphs: [
+            { key: 'recovery.changed_mail.what', params: { username: user.username ?? user.email ?? '', when } },
+            { key: 'recovery.changed_mail.sessions' },
+            { key: 'recovery.changed_mail.not_you' },
+          ],
           action: { href: `${config.issuerUrl}/recovery`, label: { key: 'recovery.changed_mail.action' } },
         });
         await audit(trx, 'recovery.password_reset', { userId: user.id, ip: request.ip });
@@ -130,4 +149,3 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
     },
   };
 }
-

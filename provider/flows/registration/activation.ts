@@ -6,16 +6,16 @@
 // with another person's address and a password of his own, and that person, clicking the newest link in her own
 // mailbox, would activate an account whose password he knows (a "pre-hijacked" account).
 import type { Knex } from 'knex';
-import type { Config } from '../../config.ts';
-import type { Db } from '../../db/knex.ts';
-import type { User, UserRepository } from '../../accounts/repository.ts';
-import type { PasswordHasher } from '../../accounts/passwords.ts';
-import type { TokenService } from '../../tokens/one-time.ts';
-import { codeEntryThrottle } from '../../http/throttle.ts';
-import { enqueueMail } from '../../messaging/outbox.ts';
-import { isLocale, type Locale } from '../../http/i18n.ts';
-import { audit } from '../../audit.ts';
-import { isAppError } from '../../errors.ts';
+import type { Config } from '../../app/settings.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import type { User, UserRepository } from '../../domain/accounts/repository.ts';
+import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
+import type { TokenService } from '../../domain/tokens/one-time.ts';
+import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
+import { enqueueMail } from '../../domain/messaging/outbox.ts';
+import { isLocale, type Locale } from '../../platform/web/i18n.ts';
+import { audit } from '../../platform/audit.ts';
+import { isAppError } from '../../platform/errors.ts';
 
 export const ACTIVATION = 'registration_activation';
 
@@ -49,7 +49,12 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
   const passwordEntry = codeEntryThrottle(db, config, 'activation_password');
 
   /** Issues a new link for `user` (voiding its earlier ones) and writes the mail, in `trx`. `intro` opens the mail. */
-  async function send(trx: Knex, user: User, intro: Paragraph[] = [{ key: 'registration.mail.activation.body' }], titleKey = 'registration.mail.activation.subject'): Promise<void> {
+  async function send(
+    trx: Knex,
+    user: User,
+    intro: Paragraph[] = [{ key: 'registration.mail.activation.body' }],
+    titleKey = 'registration.mail.activation.subject',
+  ): Promise<void> {
     if (!user.email) return;
     const { token } = await tokens.issue(trx, {
       purpose: ACTIVATION,
@@ -69,7 +74,9 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
         paragraphs: [
           greeting(user),
           ...intro,
-          user.username ? { key: 'registration.mail.activation.username', params: { username: user.username } } : { key: 'registration.mail.activation.login_email', params: { email: user.email } },
+          user.username
+            ? { key: 'registration.mail.activation.username', params: { username: user.username } }
+            : { key: 'registration.mail.activation.login_email', params: { email: user.email } },
           validity(config.activationTtl),
           { key: 'registration.mail.activation.ignore' },
         ],
@@ -116,7 +123,11 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
       if (peeked.status !== 'ok') return peeked;
       const owner = peeked.user!;
       if (owner.status === 'active') return { status: 'used' };
-      const { result: right } = await passwordEntry.guard({ subject: owner.id, ip }, () => hasher.verify(owner.password_hash, password), (ok) => ok);
+      const { result: right } = await passwordEntry.guard(
+        { subject: owner.id, ip },
+        () => hasher.verify(owner.password_hash, password),
+        (ok) => ok,
+      );
       if (!right) {
         await audit(db, 'registration.activation_password_wrong', { userId: owner.id, ip });
         return { status: 'wrong_password' };

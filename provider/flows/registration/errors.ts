@@ -1,5 +1,5 @@
 // The registration's errors, each with a stable code; the pages show error.<code> from registration.json.
-import { AppError } from '../../errors.ts';
+import { AppError } from '../../platform/errors.ts';
 
 export const registrationErrors = {
   modeDisabled: () => new AppError('registration_disabled', 'This way of signing up is not offered here', 404),

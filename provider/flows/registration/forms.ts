@@ -1,6 +1,6 @@
 // The sign-up forms' inputs, one zod schema each, and their errors as catalogue keys next to each field.
 import { z } from 'zod';
-import type { PasswordPolicy } from '../../accounts/password-policy.ts';
+import type { PasswordPolicy } from '../../domain/accounts/password-policy.ts';
 
 export interface FieldError {
   key: string;
@@ -53,9 +53,7 @@ export const schemas = {
 
 /** The form's values to show again: everything typed except passwords. */
 export function echo(raw: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(raw).filter(([k, v]) => typeof v === 'string' && !/password|_csrf/.test(k)) as [string, string][],
-  );
+  return Object.fromEntries(Object.entries(raw).filter(([k, v]) => typeof v === 'string' && !/password|_csrf/.test(k)) as [string, string][]);
 }
 
 export type Checked<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
@@ -64,7 +62,12 @@ export type Checked<T> = { ok: true; data: T } | { ok: false; errors: FieldError
  * Validates `raw` with `schema` and, when it has a password, the password policy (every failed rule listed).
  * Each field gets the catalogue key registration.error.<field>.
  */
-export function check<T extends z.ZodType>(schema: T, raw: Record<string, unknown>, policy?: PasswordPolicy, context: (data: Record<string, unknown>) => { username?: string | null; email?: string | null } = () => ({})): Checked<z.output<T>> {
+export function check<T extends z.ZodType>(
+  schema: T,
+  raw: Record<string, unknown>,
+  policy?: PasswordPolicy,
+  context: (data: Record<string, unknown>) => { username?: string | null; email?: string | null } = () => ({}),
+): Checked<z.output<T>> {
   const parsed = schema.safeParse(raw);
   const errors: FieldErrors = {};
   if (!parsed.success) {

@@ -2,10 +2,10 @@
 // could ask for a new mail all along, and keeping a name and an address longer would keep personal data for no
 // purpose. An invitation whose pending account goes is issued again, so its slip still works; a customer record
 // is freed by the foreign key (SET NULL).
-import type { Config } from '../../config.ts';
-import type { Db } from '../../db/knex.ts';
-import type { UserRepository } from '../../accounts/repository.ts';
-import { audit } from '../../audit.ts';
+import type { Config } from '../../app/settings.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import type { UserRepository } from '../../domain/accounts/repository.ts';
+import { audit } from '../../platform/audit.ts';
 
 export async function purgeUnactivated(
   db: Db,

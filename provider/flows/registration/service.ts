@@ -3,20 +3,19 @@
 // that already has an account changes nothing and mails "you already have an account" instead, so the page's
 // answer is the same either way.
 import type { Knex } from 'knex';
-import type { Services } from '../../server.ts';
-import type { User } from '../../accounts/repository.ts';
-import { generateUsername, usernameBase, usernameFree, USERNAME_PATTERN } from '../../accounts/usernames.ts';
-import { invitations, type Invitation, type PendingRegistration } from '../../invitations/repository.ts';
-import { normaliseInitialPassword } from '../../invitations/import.ts';
-import { linkCustomer, type Customer } from '../../customers/customers.ts';
-import { enqueueMail } from '../../messaging/outbox.ts';
-import { isLocale, type Locale } from '../../http/i18n.ts';
-import { audit } from '../../audit.ts';
-import { isAppError } from '../../errors.ts';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { invitations, type Invitation } from '../../domain/invitations/repository.ts';
+import { normaliseInitialPassword } from '../../domain/invitations/import.ts';
+import { linkCustomer, type Customer } from '../../domain/customers/customers.ts';
+import { type Locale } from '../../platform/web/i18n.ts';
+import { audit } from '../../platform/audit.ts';
 import { createActivation } from './activation.ts';
-import { accountOfCard, recordConsent, saveLink } from '../eid/links.ts';
+import { accountOfCard, recordConsent, saveLink } from '../../domain/accounts/eid-links.ts';
 import { registrationErrors } from './errors.ts';
-import { isUuid } from '../../db/uuid.ts';
+import { createSignUpAccounts } from './accounts.ts';
+import { createReview } from './review.ts';
+import { isUuid } from '../../platform/db/uuid.ts';
 
 export interface SignUp {
   email: string;
@@ -47,48 +46,8 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
   const { config, db, users, hasher } = services;
   const activation = createActivation(services);
 
-  async function recordConsents(trx: Knex, userId: string, versions: { terms: string; privacy: string }, at: Date): Promise<void> {
-    await trx('consents').insert([
-      { user_id: userId, document: 'terms', version: versions.terms, accepted_at: at },
-      { user_id: userId, document: 'privacy', version: versions.privacy, accepted_at: at },
-    ]);
-  }
-
-  /** An account that is not pending holds the address: an active one, or one blocked or locked by now. */
-  async function heldBy(trx: Knex, email: string): Promise<{ id: string } | undefined> {
-    return trx('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).whereNot({ status: 'pending' }).first('id');
-  }
-
-  /** The pending account takes the newest data, or is created; either way it gets a new link (the old one is void). */
-  async function pendingAccount(trx: Knex, existing: User | undefined, s: SignUp, username: string | null): Promise<User> {
-    const data = { username, email: s.email, givenName: s.givenName, familyName: s.familyName, locale: s.locale, passwordHash: s.passwordHash };
-    if (existing?.status === 'pending') {
-      await users.updatePending(trx, existing.id, data);
-      return (await users.findById(trx, existing.id))!;
-    }
-    try {
-      return await users.create(trx, { ...data, status: 'pending' });
-    } catch (e) {
-      if (isAppError(e) && e.code === 'account_exists' && username) throw registrationErrors.usernameTaken(username);
-      throw e;
-    }
-  }
-
-  async function finish(trx: Knex, user: User, s: SignUp, mode: string, intro?: Parameters<typeof activation.send>[2], titleKey?: string): Promise<void> {
-    await recordConsents(trx, user.id, { terms: config.termsVersion, privacy: config.privacyVersion }, s.acceptedAt);
-    await activation.send(trx, user, intro, titleKey);
-    await audit(trx, 'registration.signed_up', { userId: user.id, ip: s.ip, details: { mode } });
-  }
-
-  /** Terms and privacy versions and time, kept with a registration that waits for review. */
-  const pendingRegistration = (s: SignUp): PendingRegistration => ({
-    email: s.email,
-    passwordHash: s.passwordHash,
-    locale: s.locale,
-    termsVersion: config.termsVersion,
-    privacyVersion: config.privacyVersion,
-    acceptedAt: s.acceptedAt.toISOString(),
-  });
+  const accounts = createSignUpAccounts(services, activation);
+  const { pendingAccount, finish, pendingRegistration } = accounts;
 
   return {
     activation,
@@ -100,7 +59,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
      * customer) are replaced.
      */
     async signUpOpen(trx: Knex, s: SignUp, sameBrowser?: string): Promise<SignUpResult> {
-      if (await heldBy(trx, s.email)) {
+      if (await users.holderOfAddress(trx, s.email)) {
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
       }
@@ -130,7 +89,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
         await activation.sendAccountExists(trx, s.email, s.locale, 'registration.mail.exists.customer');
         return { outcome: 'mailed' };
       }
-      if (await heldBy(trx, s.email)) {
+      if (await users.holderOfAddress(trx, s.email)) {
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
       }
@@ -147,7 +106,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
      */
     async signUpEid(trx: Knex, card: { hmac: string; cardNumber: string | undefined }, s: SignUp): Promise<SignUpResult> {
       const linked = await accountOfCard(trx, users, card.hmac);
-      if ((linked && linked.status !== 'pending') || (await heldBy(trx, s.email))) {
+      if ((linked && linked.status !== 'pending') || (await users.holderOfAddress(trx, s.email))) {
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
       }
@@ -188,7 +147,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
         await audit(trx, 'registration.review_requested', { userId: earlier?.id, ip: s.ip, details: { invitation: invitation.id } });
         return { outcome: 'review' };
       }
-      if (config.uniqueEmail && (await heldBy(trx, s.email))) {
+      if (config.uniqueEmail && (await users.holderOfAddress(trx, s.email))) {
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
       }
@@ -198,87 +157,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
       return { outcome: 'mailed' };
     },
 
-    /** The approval queue. */
-    async queue() {
-      return Promise.all((await invitations.pendingReview(db)).map(async (i) => ({ ...i, suggestedUsername: await suggestUsername(i) })));
-    },
-
-    /**
-     * Approves corrected names: the invitation takes them, the username becomes `username` or, by default, one
-     * derived from the corrected names (kept when they give the same one), and the person gets a mail saying
-     * the registration is unlocked, with the username and the activation link.
-     */
-    async approve(id: string, o: { username?: string | undefined; reviewerId?: string | null; ip?: string | undefined } = {}): Promise<{ username: string }> {
-      const invitation = await invitations.findById(db, id);
-      if (!invitation) throw registrationErrors.invitationUnknown(id);
-      if (invitation.status !== 'pending_review' || !invitation.pending_registration) throw registrationErrors.invitationState(invitation.status);
-      const given = invitation.corrected_given_name ?? invitation.given_name;
-      const family = invitation.corrected_family_name ?? invitation.family_name;
-      const username = await chooseUsername(invitation, given, family, o.username);
-      const p = invitation.pending_registration;
-      const s: SignUp = { email: p.email, givenName: given, familyName: family, passwordHash: p.passwordHash, locale: isLocale(p.locale) ? p.locale : config.defaultLocale, acceptedAt: new Date(p.acceptedAt), ip: o.ip };
-      await db.transaction(async (trx) => {
-        const moved = await invitations.update(trx, id, ['pending_review'], {
-          status: 'registered',
-          username,
-          given_name: given,
-          family_name: family,
-          corrected_given_name: null,
-          corrected_family_name: null,
-          pending_registration: null,
-          reviewed_by: o.reviewerId ?? null,
-          reviewed_at: new Date(),
-          review_reason: null,
-        });
-        if (!moved) throw registrationErrors.invitationState('no longer waiting for review');
-        const earlier = invitation.user_id ? await users.findById(trx, invitation.user_id) : undefined;
-        const user = await pendingAccount(trx, earlier, s, username);
-        await invitations.update(trx, id, ['registered'], { user_id: user.id });
-        await finish(trx, user, s, 'invitation', [{ key: 'registration.mail.unlocked.body', params: { username } }], 'registration.mail.unlocked.subject');
-        await audit(trx, 'registration.approved', { userId: o.reviewerId, ip: o.ip, details: { invitation: id, account: user.id, username, previous: invitation.username } });
-      });
-      return { username };
-    },
-
-    /** Refuses a registration: the invitation is closed (staff issue a new one if needed) and the person is told why. */
-    async reject(id: string, o: { reason?: string | undefined; reviewerId?: string | null; ip?: string | undefined } = {}): Promise<void> {
-      const invitation = await invitations.findById(db, id);
-      if (!invitation) throw registrationErrors.invitationUnknown(id);
-      if (invitation.status !== 'pending_review') throw registrationErrors.invitationState(invitation.status);
-      const p = invitation.pending_registration;
-      const reason = o.reason?.trim() || null;
-      await db.transaction(async (trx) => {
-        const moved = await invitations.update(trx, id, ['pending_review'], { status: 'rejected', pending_registration: null, reviewed_by: o.reviewerId ?? null, reviewed_at: new Date(), review_reason: reason });
-        if (!moved) throw registrationErrors.invitationState('no longer waiting for review');
-        if (p) {
-          await enqueueMail(trx, {
-            to: p.email,
-            template: 'notice',
-            locale: isLocale(p.locale) ? p.locale : config.defaultLocale,
-            params: {
-              title: { key: 'registration.mail.rejected.subject' },
-              paragraphs: [
-                { key: 'registration.mail.rejected.body', params: { username: invitation.username } },
-                ...(reason ? [{ key: 'registration.mail.rejected.reason', params: { reason } }] : []),
-                { key: 'registration.mail.rejected.next' },
-              ],
-            },
-          });
-        }
-        await audit(trx, 'registration.rejected', { userId: o.reviewerId, ip: o.ip, details: { invitation: id, username: invitation.username } });
-      });
-    },
-
-    /** Staff only, and only before the person registered: afterwards a username never changes. */
-    async rename(username: string, next: string): Promise<void> {
-      const invitation = await invitations.findByUsername(db, username);
-      if (!invitation) throw registrationErrors.invitationUnknown(username);
-      const wanted = next.trim().toLowerCase();
-      if (!USERNAME_PATTERN.test(wanted)) throw registrationErrors.usernameInvalid(next);
-      if (!(await usernameFree(db, wanted))) throw registrationErrors.usernameTaken(wanted);
-      if (!(await invitations.update(db, invitation.id, ['issued', 'pending_review'], { username: wanted }))) throw registrationErrors.usernameFixed(invitation.username);
-      await audit(db, 'invitation.renamed', { details: { invitation: invitation.id, from: invitation.username, to: wanted } });
-    },
+    ...createReview(services, accounts),
 
     /**
      * A new activation mail for a pending account named by address or username. Nothing is said about whether
@@ -303,22 +182,6 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
       return true;
     },
   };
-
-  /** The username derived from corrected names, or the current one when they derive the same. */
-  function suggestUsername(i: Invitation): Promise<string> | string {
-    const given = i.corrected_given_name ?? i.given_name;
-    const family = i.corrected_family_name ?? i.family_name;
-    if (usernameBase(given, family) === usernameBase(i.given_name, i.family_name)) return i.username;
-    return generateUsername(db, given, family);
-  }
-
-  async function chooseUsername(i: Invitation, given: string, family: string, wanted: string | undefined): Promise<string> {
-    if (!wanted) return suggestUsername({ ...i, corrected_given_name: given, corrected_family_name: family });
-    const u = wanted.trim().toLowerCase();
-    if (!USERNAME_PATTERN.test(u)) throw registrationErrors.usernameInvalid(wanted);
-    if (u !== i.username.toLowerCase() && !(await usernameFree(db, u))) throw registrationErrors.usernameTaken(u);
-    return u;
-  }
 }
 
 export type RegistrationService = ReturnType<typeof createRegistrationService>;

@@ -5,13 +5,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Config } from '../../config.ts';
-import type { Db } from '../../db/knex.ts';
-import type { User, UserRepository } from '../../accounts/repository.ts';
-import { SELF_CLIENT_ID, pkcePair, challengeOf } from './client.ts';
-import { safeReturnPath } from '../../http/page.ts';
-import { AppError } from '../../errors.ts';
-import { signedCookie } from '../../http/cookies.ts';
+import type { Config } from '../../app/settings.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import type { User, UserRepository } from '../../domain/accounts/repository.ts';
+import { SELF_CLIENT_ID, pkcePair, challengeOf } from '../../oidc/self-client.ts';
+import { safeReturnPath } from '../../platform/web/page.ts';
+import { AppError } from '../../platform/errors.ts';
+import { signedCookie } from '../../platform/web/cookies.ts';
 
 const SESSION_COOKIE = 'self';
 const LOGIN_COOKIE = 'self_login';
@@ -35,7 +35,7 @@ function loginUrl(returnTo: string, extra: Record<string, string> = {}) {
   return `/self/login?${new URLSearchParams({ return_to: returnTo, ...extra })}`;
 }
 
-export function selfRoutes({ config, db, users, provider }: SelfDeps): Router {
+export function selfRoutes({ config, provider }: SelfDeps): Router {
   const router = new Router();
 
   router.get('/self/login', async (ctx) => {
@@ -53,7 +53,7 @@ export function selfRoutes({ config, db, users, provider }: SelfDeps): Router {
       code_challenge_method: 'S256',
     });
     for (const p of ['prompt', 'max_age', 'acr_values', 'ui_locales', 'login_hint'] as const) {
-      if (typeof ctx.query[p] === 'string') params.set(p, ctx.query[p] as string);
+      if (typeof ctx.query[p] === 'string') params.set(p, ctx.query[p]);
     }
     ctx.redirect(`/auth?${params}`);
   });
@@ -68,7 +68,13 @@ export function selfRoutes({ config, db, users, provider }: SelfDeps): Router {
     }
     if (ctx.query.error) return ctx.redirect('/');
     const code = await provider().AuthorizationCode.find(String(ctx.query.code ?? ''));
-    if (!code || code.isExpired || (code as unknown as { consumed?: number }).consumed || code.clientId !== SELF_CLIENT_ID || code.codeChallenge !== challengeOf(login.verifier)) {
+    if (
+      !code ||
+      code.isExpired ||
+      (code as unknown as { consumed?: number }).consumed ||
+      code.clientId !== SELF_CLIENT_ID ||
+      code.codeChallenge !== challengeOf(login.verifier)
+    ) {
       throw new AppError('self_login_code', 'error.session_expired', 400);
     }
     await code.consume();

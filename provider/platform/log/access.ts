@@ -2,7 +2,7 @@
 // proxy's X-Request-Id is kept when the proxy is trusted, so that its log and ours meet; otherwise we make one.
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { inRequest, log } from '../../log.ts';
+import { inRequest, log } from '../log.ts';
 import { routeOf } from '../metrics/http.ts';
 
 const GIVEN_ID = /^[\w.-]{8,64}$/;

@@ -1,0 +1,39 @@
+// `idp audit`: the audit trail /admin/audit shows, in a terminal; --json prints JSON lines, as the page exports.
+import { translate } from '../../../platform/web/i18n.ts';
+import { allAuditEvents, auditFilterInput, findAuditEvents, type AuditLine } from '../../../flows/admin/audit-search.ts';
+import type { CommandContext } from '../context.ts';
+import { UsageError } from '../io.ts';
+import { action, type CommandSpec } from '../spec.ts';
+
+const line = (e: AuditLine) =>
+  [e.at, e.event, e.user ? (e.user.username ?? e.user.email ?? e.user.id) : '-', e.ip ?? '-', JSON.stringify(e.details)].join('  ');
+
+export const audit: CommandSpec<CommandContext> = {
+  summary: 'the audit trail: security events, newest first',
+  action: action({
+    summary: 'Prints security events, newest first: filtered by person, event and time; JSON lines with --json.',
+    options: {
+      user: { type: 'string', arg: 'USERNAME|EMAIL', help: "only this person's events" },
+      type: { type: 'string', arg: 'EVENT', help: 'one event (login.failure) or a family (login.*)' },
+      since: { type: 'string', arg: 'ISO', help: 'from this date or time (2026-12-01, 2026-12-01T08:00Z)' },
+      until: { type: 'string', arg: 'ISO', help: 'before this time; a date includes its whole day' },
+      limit: { type: 'string', arg: 'N', help: 'at most N events (default 50; with --json, every match)' },
+      json: { type: 'boolean', help: 'print one JSON object per line, as the export of /admin/audit' },
+    },
+    async run({ values }, { io, services }: CommandContext) {
+      const parsed = auditFilterInput.safeParse({ ...values, json: undefined });
+      if (!parsed.success) {
+        throw new UsageError(parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message.startsWith('audit.') ? translate('en', i.message, { example: 'login.failure', family: 'login.*' }) : i.message}`).join('\n'));
+      }
+      const { db, users } = await services();
+      const page = await findAuditEvents(db, users, parsed.data);
+      if (page.unknownUser) throw new UsageError(`No account has the username or e-mail address "${values.user}"`);
+      if (values.json && values.limit === undefined) {
+        for await (const e of allAuditEvents(db, users, parsed.data)) io.out(`${JSON.stringify(e)}\n`);
+        return;
+      }
+      if (values.json) return page.events.forEach((e) => io.out(`${JSON.stringify(e)}\n`));
+      io.out(page.events.length ? `${page.events.map(line).join('\n')}\n${page.older ? `(older events: --limit more, or --until ${page.events.at(-1)!.at})\n` : ''}` : 'No events\n');
+    },
+  }),
+};

@@ -1,0 +1,90 @@
+// `idp clients`: the relying apps registered from the command line.
+import { createClient, deleteClient, listClients, rotateClientSecret, showClient, type ClientSummary } from '../../../oidc/clients.ts';
+import { json, JSON_OPTION, type CommandContext } from '../context.ts';
+import { action, type CommandSpec } from '../spec.ts';
+
+const clientLines = (c: ClientSummary) =>
+  [
+    `client_id: ${c.client_id}`,
+    `name: ${c.client_name ?? '-'}`,
+    `type: ${c.public ? 'public (PKCE, no secret)' : 'confidential'}${c.first_party ? ', first party (no consent page)' : ''}`,
+    `grants: ${c.grant_types.join(', ')}`,
+    `redirect URIs: ${c.redirect_uris.join(' ') || '-'}`,
+    `post-logout redirect URIs: ${c.post_logout_redirect_uris.join(' ') || '-'}`,
+    `scope: ${c.scope ?? '(default)'}`,
+  ].join('\n');
+
+export const clients: CommandSpec<CommandContext> = {
+  summary: 'relying apps: create, list, show, delete, rotate-secret',
+  subcommands: {
+    create: action({
+      summary: 'Registers a relying app and prints its client_id and, for a confidential one, its secret (shown only now).',
+      options: {
+        name: { type: 'string', arg: 'N', help: 'name shown on the consent page' },
+        'redirect-uri': { type: 'string', arg: 'URL', multiple: true, help: 'where the provider sends the browser back (repeat for several)' },
+        'post-logout-redirect-uri': { type: 'string', arg: 'URL', multiple: true, help: 'where the browser may go after logout' },
+        public: { type: 'boolean', help: 'no secret, PKCE required (single-page and mobile apps)' },
+        'first-party': { type: 'boolean', help: 'an app of your own: no consent page' },
+        grant: { type: 'string', arg: 'TYPE', multiple: true, help: 'authorization_code, refresh_token or client_credentials (default the first two)' },
+        scope: { type: 'string', arg: 'S', help: 'the scopes the app may ask, space-separated' },
+        'client-id': { type: 'string', arg: 'ID', help: 'a chosen client_id instead of a random one' },
+      },
+      async run({ values }, { io, services }: CommandContext) {
+        const grants = values.grant ?? ['authorization_code', 'refresh_token'];
+        const { provider } = await services();
+        const created = await createClient(provider(), {
+          name: values.name ?? '',
+          redirectUris: values['redirect-uri'] ?? (grants.includes('authorization_code') ? [] : ['https://unused.invalid/']),
+          postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+          public: values.public ?? false,
+          firstParty: values['first-party'] ?? false,
+          grants: grants as never,
+          scope: values.scope,
+          clientId: values['client-id'],
+        });
+        io.out(
+          `client_id: ${created.client_id}\n${created.client_secret ? `client_secret: ${created.client_secret}\n` : 'public client: no secret, PKCE required\n'}`,
+        );
+      },
+    }),
+    list: action({
+      summary: 'Lists the relying apps (never their secrets); one per line: client_id, name, type.',
+      options: { ...JSON_OPTION },
+      async run({ values }, { io, db }: CommandContext) {
+        const clients = await listClients(await db());
+        if (values.json) return json(io, clients);
+        io.out(
+          clients.length
+            ? `${clients.map((c) => [c.client_id, c.client_name ?? '-', c.public ? 'public' : 'confidential', c.first_party ? 'first party' : ''].filter(Boolean).join('\t')).join('\n')}\n`
+            : 'No clients\n',
+        );
+      },
+    }),
+    show: action({
+      summary: 'Shows one relying app (never its secret).',
+      args: ['CLIENT_ID'],
+      options: { ...JSON_OPTION },
+      async run({ values, args: [id] }, { io, services }: CommandContext) {
+        const c = await showClient((await services()).provider(), id!);
+        if (values.json) return json(io, c);
+        io.out(`${clientLines(c)}\n`);
+      },
+    }),
+    delete: action({
+      summary: 'Deletes a relying app: its tokens stop working.',
+      args: ['CLIENT_ID'],
+      async run({ args: [id] }, { io, services }: CommandContext) {
+        await deleteClient((await services()).provider(), id!);
+        io.out(`Deleted client ${id}\n`);
+      },
+    }),
+    'rotate-secret': action({
+      summary: 'Gives a confidential app a new secret, printed once; the old one stops working.',
+      args: ['CLIENT_ID'],
+      async run({ args: [id] }, { io, services }: CommandContext) {
+        const secret = await rotateClientSecret((await services()).provider(), id!);
+        io.out(`client_id: ${id}\nclient_secret: ${secret}\n`);
+      },
+    }),
+  },
+};

@@ -1,0 +1,58 @@
+// `idp orgs`: the organisations notifications are sent through, and their members.
+import * as organisations from '../../../domain/accounts/organisations.ts';
+import type { CommandContext } from '../context.ts';
+import { UsageError } from '../io.ts';
+import { action, type CommandSpec } from '../spec.ts';
+
+/** Organisations for notifications: staff put users in them; one set not to notify never alerts its members. */
+export const orgs: CommandSpec<CommandContext> = {
+  summary: 'organisations for notifications: list, create, add-member, remove-member, set-notify',
+  subcommands: {
+    list: action({
+      summary: 'Lists the organisations, their member counts and whether they notify.',
+      async run(_input, { io, db }: CommandContext) {
+        for (const o of await organisations.listOrganisations(await db()))
+          io.out(`${o.name}\t${o.members} member(s)\t${o.notify ? 'notifies' : 'does not notify'}\n`);
+      },
+    }),
+    create: action({
+      summary: 'Creates an organisation.',
+      args: ['NAME'],
+      options: { 'no-notify': { type: 'boolean', help: 'its notifications are recorded as skipped' } },
+      async run({ values, args: [name] }, { io, db }: CommandContext) {
+        const o = await organisations.createOrganisation(await db(), name!, !values['no-notify']);
+        io.out(`Created organisation ${o.name} (${o.notify ? 'notifies' : 'does not notify'})\n`);
+      },
+    }),
+    'add-member': action({
+      summary: 'Puts a user in an organisation.',
+      args: ['ORG', 'USERNAME'],
+      run: ({ args: [org, name] }, ctx: CommandContext) => membership(ctx, 'add', org!, name!),
+    }),
+    'remove-member': action({
+      summary: 'Takes a user out of an organisation.',
+      args: ['ORG', 'USERNAME'],
+      run: ({ args: [org, name] }, ctx: CommandContext) => membership(ctx, 'remove', org!, name!),
+    }),
+    'set-notify': action({
+      summary: 'Decides whether an organisation sends notifications: on or off.',
+      args: ['ORG', 'on|off'],
+      async run({ args: [org, value] }, { io, db: open }: CommandContext) {
+        if (value !== 'on' && value !== 'off') throw new UsageError('usage: idp orgs set-notify ORG on|off');
+        const db = await open();
+        const o = await organisations.getOrganisation(db, org!);
+        await organisations.setOrganisationNotify(db, o.id, value === 'on');
+        io.out(`${o.name} ${value === 'on' ? 'notifies' : 'does not notify'} from now on\n`);
+      },
+    }),
+  },
+};
+
+async function membership({ io, services }: CommandContext, change: 'add' | 'remove', org: string, name: string): Promise<void> {
+  const { db, users } = await services();
+  const o = await organisations.getOrganisation(db, org);
+  const [user] = await users.findByIdentifier(db, name, 'username');
+  if (!user) throw new UsageError(`No user with username "${name}"`);
+  const changed = change === 'add' ? await organisations.addMember(db, o.id, user.id) : await organisations.removeMember(db, o.id, user.id);
+  io.out(`${user.username} ${changed ? (change === 'add' ? 'added to' : 'removed from') : change === 'add' ? 'was already in' : 'was not in'} ${o.name}\n`);
+}

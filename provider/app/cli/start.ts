@@ -1,0 +1,79 @@
+// `idp start`: serve, on one process or WORKERS processes of a Node cluster. On the embedded database the serving
+// process owns DATA_DIR (lock) and answers the other `idp` commands on its admin socket.
+import cluster from 'node:cluster';
+import type { Config } from '../settings.ts';
+import { createDb } from '../../platform/db/knex.ts';
+import { migrate } from '../../platform/db/migrate.ts';
+import { lockDataDir } from '../../platform/db/data-dir-lock.ts';
+import { startServer } from '../server.ts';
+import { log } from '../../platform/log.ts';
+import { serveAdminSocket, type RunRemote } from './admin-socket.ts';
+import type { Io } from './io.ts';
+import { pendingByChannel } from '../../domain/messaging/outbox.ts';
+import { collectProcessMetrics, reportToPrimary, serveMetrics } from '../../platform/metrics/listener.ts';
+
+/** WORKERS processes share the port; the database holds all state, so any of them can serve any request. */
+async function startCluster(config: Config) {
+  // Migrate once before forking, so that workers start on an up-to-date schema.
+  const db = createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrate(db, config.databaseUrl);
+  await db.destroy();
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+  // The primary serves no requests: it answers the metrics listener with what its workers report.
+  const metrics = config.metricsPort ? await serveMetrics({ host: config.metricsHost, port: config.metricsPort }) : undefined;
+  let stopping = false;
+  cluster.on('exit', (worker, code) => {
+    if (stopping) return;
+    log.warn('worker exited; starting another', { pid: worker.process.pid, code });
+    cluster.fork();
+  });
+  log.info('provider cluster', { workers: config.workers, issuer: config.issuerUrl });
+  const stop = () => {
+    stopping = true;
+    void metrics?.close();
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** `run` executes a command inside this process, on its services (cli.ts). */
+export async function start(config: Config, io: Io, run: (services: Awaited<ReturnType<typeof startServer>>['services']) => RunRemote): Promise<void> {
+  if (config.workers > 1 && cluster.isPrimary) return startCluster(config);
+  const embedded = !config.databaseUrl;
+  // An `idp` command that has the folder open ends within seconds; another provider never does.
+  const lock = embedded ? await lockDataDir(config.dataDir, { role: 'serve', what: `idp start, ${config.issuerUrl}` }, 30_000) : undefined;
+  const running = await startServer(config);
+  collectProcessMetrics(running.services.db, () => pendingByChannel(running.services.db));
+  if (cluster.isWorker) reportToPrimary();
+  const metrics = config.metricsPort && !cluster.isWorker ? await serveMetrics({ host: config.metricsHost, port: config.metricsPort }) : undefined;
+  const admin = embedded ? await serveAdminSocket(config.dataDir, run(running.services)) : undefined;
+  const stop = async () => {
+    await metrics?.close();
+    await admin?.close();
+    await running.close();
+    lock?.release();
+    process.exit(0);
+  };
+  if (cluster.isWorker) {
+    process.once('SIGTERM', stop);
+    return;
+  }
+  const where = config.issuerUrl;
+  log.info('provider listening', { url: running.url, issuer: where, database: embedded ? `embedded (${config.dataDir})` : 'postgresql', metrics: metrics?.url ?? 'off' });
+  io.out(
+    [
+      '',
+      `  Identity provider at ${where}  (discovery: ${where}/.well-known/openid-configuration)`,
+      embedded ? `  Database: embedded PostgreSQL in ${config.dataDir} (idp commands run through this process while it serves)` : '  Database: PostgreSQL (DATABASE_URL)',
+      `  Metrics: ${metrics ? metrics.url : 'off (METRICS_PORT=0)'}; health: ${where}/healthz, readiness: ${where}/readyz`,
+      '',
+      '  Create a first user and a client in another terminal:',
+      '    npx idp users create --username alice --email alice@example.org --role admin',
+      '    npx idp clients create --name "My app" --redirect-uri http://localhost:8080/callback --first-party',
+      '',
+    ].join('\n') + '\n',
+  );
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,197 @@
+// Composes the provider: database, keys, oidc-provider, our pages, and the background jobs of a process.
+import http from 'node:http';
+import { createHmac } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { Config } from './settings.ts';
+import { createDb, type Db } from '../platform/db/knex.ts';
+import { migrate } from '../platform/db/migrate.ts';
+import { ensureSigningKeys, jwksFingerprint, loadJwks } from '../oidc/keys.ts';
+import { buildProvider } from '../oidc/provider.ts';
+import { purgeExpired } from '../domain/oidc-models/adapter.ts';
+import { generatedSecret } from '../platform/secrets.ts';
+import { createUserRepository } from '../domain/accounts/repository.ts';
+import { createPasswordHasher } from '../domain/accounts/passwords.ts';
+import { createAuthenticator } from '../methods/password/authenticate.ts';
+import { securityHeaders, csrf } from '../platform/web/security.ts';
+import { errorPages } from '../platform/web/error-pages.ts';
+import { refuseNulInQuery } from '../platform/web/form.ts';
+import { staticFiles } from '../platform/web/static.ts';
+import { setDefaultLocale } from '../platform/web/locale.ts';
+import { configureLog, log } from '../platform/log.ts';
+import { setHelpdesk } from '../platform/web/helpdesk.ts';
+import { loadTheme, setTheme } from '../platform/web/theme.ts';
+import { purgeSessionDevices } from '../oidc/session-devices.ts';
+import { purgeAudit } from '../platform/audit-trail.ts';
+import { createAccountDeletion } from '../domain/accounts/deletion.ts';
+import { timeRequests } from '../platform/metrics/http.ts';
+import { logRequests } from '../platform/log/access.ts';
+import { healthRoutes } from '../platform/health.ts';
+import { ROUTERS, routesOf, type RouterParts } from './routes.ts';
+import type { Services } from './services.ts';
+import { createTokenService } from '../domain/tokens/one-time.ts';
+import { createFlowStore } from '../domain/flow-state/store.ts';
+import { createFlowStarts } from '../domain/flow-state/binding.ts';
+import { registerSelfClient } from '../oidc/self-client.ts';
+import { createEidVerifier } from '../methods/eid-card/verifier.ts';
+import { createReactivationService } from '../flows/reactivation/service.ts';
+import { purgeUnactivated } from '../flows/registration/purge.ts';
+import { settleFinishedDeliveries } from '../domain/notifications/service.ts';
+import { createLoginThrottle } from '../methods/password/throttle.ts';
+import { createCaptcha } from '../domain/guards/captcha.ts';
+import { captchaAssets } from '../flows/captcha/routes.ts';
+import { renderPage } from '../platform/web/page.ts';
+import { createOutboxWorker, type OutboxWorker } from '../domain/messaging/worker.ts';
+import { transportsFromConfig } from '../domain/messaging/transports.ts';
+import { purgeOutbox } from '../domain/messaging/outbox.ts';
+
+// The package's entry point: a program embedding the provider types the services it gets back.
+export type { Services };
+
+export interface RunningServer {
+  url: string;
+  services: Services;
+  server: http.Server;
+  outbox: OutboxWorker;
+  /** Every route of our own pages and APIs ("METHOD /path/:param"), for tests that must cover them all. */
+  routes: string[];
+  close(): Promise<void>;
+}
+
+/** Everything a process needs before it serves: used by `idp start` and by the CLI's other commands. */
+export async function createServices(config: Config, db: Db): Promise<Services & { refreshKeys(): Promise<void> }> {
+  setDefaultLocale(config.defaultLocale);
+  setHelpdesk(config.helpdeskContact);
+  setTheme(config.themeDir ? loadTheme(config.themeDir) : undefined);
+  await migrate(db, config.databaseUrl);
+  await ensureSigningKeys(db);
+  const cookieKeys = config.cookieKeys ?? [await generatedSecret(db, 'cookie_key')];
+  const users = createUserRepository({ uniqueEmail: config.uniqueEmail });
+  const hasher = createPasswordHasher({
+    memoryCost: config.argon2MemoryKib,
+    timeCost: config.argon2TimeCost,
+    parallelism: config.argon2Parallelism,
+    concurrency: config.argon2Concurrency || Math.max(1, Math.floor(availableParallelism() / config.workers)),
+  });
+  // Keys rotated by another process reach this one at the next refresh: the provider is rebuilt on the new JWKS;
+  // everything else it holds lives in the database, so in-flight logins are unaffected.
+  let jwks = await loadJwks(db);
+  let provider = buildProvider({ config, db, users, jwks, cookieKeys });
+  await registerSelfClient(provider, config.issuerUrl);
+  const tokenKey = config.tokenHmacKey ?? (await generatedSecret(db, 'token_hmac_key'));
+  // Account pseudonyms in the log: the same in every process of a deployment, derived apart from the tokens' key.
+  configureLog({ level: config.logLevel, key: createHmac('sha256', tokenKey).update('log pseudonyms').digest('hex') });
+  const tokens = createTokenService({ key: tokenKey });
+  return {
+    config,
+    db,
+    users,
+    hasher,
+    cookieKeys,
+    tokens,
+    flows: createFlowStore(),
+    flowStarts: createFlowStarts(db, config),
+    deletion: createAccountDeletion({ db, users, tokens, days: config.accountDeletionDays, defaultLocale: config.defaultLocale }),
+    provider: () => provider,
+    async refreshKeys() {
+      const next = await loadJwks(db);
+      if (jwksFingerprint(next) === jwksFingerprint(jwks)) return;
+      jwks = next;
+      provider = buildProvider({ config, db, users, jwks, cookieKeys });
+      log.info('signing keys reloaded', { kids: jwksFingerprint(jwks) });
+    },
+  };
+}
+
+export async function startServer(config: Config, opts: { db?: Db } = {}): Promise<RunningServer> {
+  const db = opts.db ?? createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const services = await createServices(config, db);
+  const { users, hasher, cookieKeys } = services;
+  const authenticator = createAuthenticator({ db, users, hasher, identifierKind: config.loginIdentifier, throttle: createLoginThrottle(db, config), deletion: services.deletion });
+  const captcha = await createCaptcha(config, db);
+
+  const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });
+  app.use(logRequests({ trustProxy: config.trustProxy }));
+  app.use(timeRequests());
+  // Probes first: no cookies, no CSRF, no page rendering.
+  const health = healthRoutes(db);
+  app.use(health.routes());
+  app.use(errorPages());
+  app.use(refuseNulInQuery());
+  app.use(securityHeaders());
+  app.use(staticFiles());
+  app.use(captchaAssets());
+
+  const eid = createEidVerifier(config, db);
+  const parts: RouterParts = { services, authenticator, captcha, eid, reactivation: createReactivationService(services, eid) };
+  const built = ROUTERS.filter((m) => m.when?.(config) ?? true).map((m) => ({ kind: m.kind, router: m.router(parts) }));
+  const pages = new Router();
+  pages.use(csrf(new URL(config.issuerUrl).origin));
+  for (const { kind, router } of built) {
+    if (kind === 'api') app.use(router.routes()).use(router.allowedMethods());
+    else pages.use(router.routes(), router.allowedMethods());
+  }
+  pages.get('/', (ctx) => renderPage(ctx, 'pages/home.njk', { titleKey: 'home.title' }));
+  app.use(pages.routes());
+  // Everything else is the protocol: discovery, /auth, /token, /jwks, /me, /session/end, …
+  // The callback is cached per provider instance; a key refresh swaps the instance.
+  const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+  app.use((ctx) => {
+    const p = services.provider();
+    let cb = callbacks.get(p);
+    if (!cb) callbacks.set(p, (cb = p.callback()));
+    ctx.respond = false;
+    return cb(ctx.req, ctx.res);
+  });
+
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const outbox: OutboxWorker = createOutboxWorker({
+    db,
+    transports: transportsFromConfig(config),
+    pollMs: config.outboxPollMs,
+    maxAttempts: config.outboxMaxAttempts,
+    backoff: { baseMs: config.outboxBackoffSeconds * 1000, maxMs: config.outboxBackoffMaxSeconds * 1000 },
+  });
+  outbox.start();
+
+  const purge = async () => {
+    await purgeExpired(db);
+    await services.tokens.purge(db);
+    await services.flows.purge(db);
+    await settleFinishedDeliveries(db);
+    await purgeOutbox(db, config.outboxRetentionDays);
+    await purgeUnactivated(db, services.users, config);
+    await purgeSessionDevices(db);
+    await purgeAudit(db, config.auditRetentionDays);
+    await services.deletion.purgeDue();
+  };
+  const timers = [
+    setInterval(() => services.refreshKeys().catch((e) => log.error('key refresh failed', e)), config.keysRefreshSeconds * 1000),
+    setInterval(() => purge().catch((e) => log.error('purge failed', e)), config.purgeIntervalSeconds * 1000),
+  ];
+  for (const t of timers) t.unref();
+
+  return {
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    services,
+    server,
+    outbox,
+    routes: [...routesOf(built.filter((b) => b.kind === 'api').map((b) => b.router)), ...routesOf([pages])],
+    async close() {
+      for (const t of timers) clearInterval(t);
+      await outbox.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!opts.db) await db.destroy();
+    },
+  };
+}

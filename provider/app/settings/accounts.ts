@@ -1,0 +1,146 @@
+// Accounts and what guards them: passwords, recovery, the captcha, the limits, sign-up and contact details.
+import { z } from 'zod';
+import { bool, seconds, positiveInt, url, registrationModes, setting } from './kinds.ts';
+import { isSupportedCountry } from 'libphonenumber-js/max';
+
+export const accountSettings = {
+  passwordPolicy: setting({
+    env: 'PASSWORD_POLICY',
+    schema: z.enum(['nist', 'composition']),
+    default: 'nist',
+    doc: 'nist: long, not common, not the username; composition: 8+ characters with digit, special, upper and lower case, no ABC/123 runs',
+  }),
+  passwordMinLength: setting({
+    env: 'PASSWORD_MIN_LENGTH',
+    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(8).optional(),
+    doc: 'minimum password length in characters; default 12 with nist, 8 with composition',
+  }),
+  passwordMaxLength: setting({
+    env: 'PASSWORD_MAX_LENGTH',
+    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(64),
+    default: '128',
+    doc: 'maximum password length in characters (at least 64)',
+  }),
+  passwordBlocklist: setting({
+    env: 'PASSWORD_BLOCKLIST',
+    schema: bool.optional(),
+    doc: 'refuse the ~40,000 most common passwords; default true with nist, false with composition',
+  }),
+  resetTokenTtl: setting({
+    env: 'RESET_TOKEN_TTL',
+    schema: seconds,
+    default: '900',
+    doc: 'how long a mailed password reset link stays valid, seconds (it works once)',
+  }),
+  recoveryResponseMs: setting({
+    env: 'RECOVERY_RESPONSE_MS',
+    schema: positiveInt,
+    default: '500',
+    doc: 'the "forgot password" form answers after at least this many milliseconds (plus jitter), whether or not an account matched',
+  }),
+  captcha: setting({
+    env: 'CAPTCHA',
+    schema: z.enum(['altcha', 'off']),
+    default: 'altcha',
+    doc: 'CAPTCHA on the recovery form: altcha (self-hosted proof of work, no third-party request) or off (tests)',
+  }),
+  captchaHmacKey: setting({
+    env: 'CAPTCHA_HMAC_KEY',
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    secret: true,
+    doc: 'key signing the CAPTCHA challenges',
+  }),
+  captchaCost: setting({ env: 'CAPTCHA_COST', schema: positiveInt, default: '5000', doc: 'ALTCHA complexity: PBKDF2 iterations per try' }),
+  captchaMaxCounter: setting({
+    env: 'CAPTCHA_MAX_COUNTER',
+    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(2),
+    default: '5000',
+    doc: 'ALTCHA complexity: a browser makes between half this and this many tries (about 2 s on a laptop with the defaults)',
+  }),
+  captchaTtl: setting({
+    env: 'CAPTCHA_TTL',
+    schema: seconds,
+    default: '600',
+    doc: 'seconds a CAPTCHA challenge can be solved and sent; each is accepted once',
+  }),
+  rateLimitIp: setting({
+    env: 'RATE_LIMIT_IP',
+    schema: positiveInt,
+    default: '50',
+    doc: 'failed logins, code entries and recovery requests per IP address per 15 minutes before delays grow',
+  }),
+  rateLimitRecovery: setting({
+    env: 'RATE_LIMIT_RECOVERY',
+    schema: positiveInt,
+    default: '3',
+    doc: 'recovery mails per e-mail address and requester (IP address, /64 for IPv6, or a browser that has logged in to the account) per 15 minutes; further requests get the same answer but no mail',
+  }),
+  rateLimitAddressMails: setting({
+    env: 'RATE_LIMIT_ADDRESS_MAILS',
+    schema: positiveInt,
+    default: '20',
+    doc: 'recovery or sign-up mails one address receives per hour, whoever asks; past it only a browser that has logged in to the account still gets its recovery mail',
+  }),
+  rateLimitMaxDelay: setting({
+    env: 'RATE_LIMIT_MAX_DELAY',
+    schema: seconds,
+    default: '30',
+    doc: 'longest delay, seconds: past a limit each failure doubles the wait before the next attempt is checked (1 s, 2 s, 4 s…)',
+  }),
+  registrationModes: setting({
+    env: 'REGISTRATION_MODES',
+    schema: registrationModes,
+    default: 'open',
+    doc: 'comma list of sign-up modes: open (anyone), invitation (usernames and initial passwords from `idp invitations import`), customer (customer number from `idp customers import`); none disables sign-up',
+  }),
+  activationTtl: setting({ env: 'ACTIVATION_TTL', schema: seconds, default: '86400', doc: 'validity of an activation link, seconds' }),
+  pendingAccountDays: setting({
+    env: 'PENDING_ACCOUNT_DAYS',
+    schema: positiveInt,
+    default: '30',
+    doc: 'a sign-up never activated is deleted this many days after its last activation link expired (an invitation becomes usable again)',
+  }),
+  termsVersion: setting({
+    env: 'TERMS_VERSION',
+    schema: z.string().trim().min(1).max(40),
+    default: '1',
+    doc: 'version of the terms of use a sign-up accepts (stored with the time of acceptance)',
+  }),
+  privacyVersion: setting({
+    env: 'PRIVACY_VERSION',
+    schema: z.string().trim().min(1).max(40),
+    default: '1',
+    doc: 'version of the privacy policy a sign-up accepts (stored with the time of acceptance)',
+  }),
+  termsUrl: setting({ env: 'TERMS_URL', schema: url.optional(), doc: 'where the sign-up pages link the terms of use' }),
+  privacyUrl: setting({ env: 'PRIVACY_URL', schema: url.optional(), doc: 'where the sign-up pages link the privacy policy' }),
+  phoneDefaultRegion: setting({
+    env: 'PHONE_DEFAULT_REGION',
+    schema: z
+      .string()
+      .refine(isSupportedCountry, 'expected a two-letter country code such as BE')
+      .transform((c) => c),
+    default: 'BE',
+    doc: 'country of a mobile number typed without +: 0490 12 34 56 is read as +32490123456 with BE',
+  }),
+  phoneCodeTtl: setting({
+    env: 'PHONE_CODE_TTL',
+    schema: seconds,
+    default: '600',
+    doc: 'how long the code texted to verify a mobile number stays valid, seconds',
+  }),
+  phoneCodeAttempts: setting({
+    env: 'PHONE_CODE_ATTEMPTS',
+    schema: positiveInt,
+    default: '5',
+    doc: 'wrong entries of a texted code before it is voided and a new one must be asked for',
+  }),
+  rateLimitSmsCodes: setting({ env: 'RATE_LIMIT_SMS_CODES', schema: positiveInt, default: '5', doc: 'verification SMS an account may ask for per hour' }),
+  emailChangeTtl: setting({
+    env: 'EMAIL_CHANGE_TTL',
+    schema: seconds,
+    default: '86400',
+    doc: 'how long the link confirming a new e-mail address stays valid, seconds',
+  }),
+  accountDeletionDays: setting({ env: 'ACCOUNT_DELETION_DAYS', schema: z.coerce.number({ message: 'expected a whole number of days' }).int().min(0).max(365), default: '14', doc: 'days between a person asking to delete their account and its erasure; a login in between cancels it; 0 erases at once' }),
+} as const;

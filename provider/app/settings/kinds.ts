@@ -1,0 +1,105 @@
+// The kinds of value a setting takes, each parsed from its environment variable with the message a person can act on.
+import { z } from 'zod';
+
+export const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+export const port = z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535);
+export const seconds = z.coerce.number({ message: 'expected a number of seconds' }).int().positive();
+export const positiveInt = z.coerce.number({ message: 'expected a whole number' }).int().positive();
+export const url = z.url({ message: 'expected a URL such as http://localhost:3000' });
+export const secretList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1, 'expected at least one key'));
+
+export const urlList = z
+  .string()
+  .transform((s) => [
+    ...new Set(
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    ),
+  ])
+  .pipe(z.array(z.url({ message: 'each entry must be a URL such as https://api.example.be' })));
+
+export const hostList = z
+  .string()
+  .transform((s) =>
+    s.trim() === 'none'
+      ? []
+      : [
+          ...new Set(
+            s
+              .split(',')
+              .map((h) => h.trim().toLowerCase())
+              .filter(Boolean),
+          ),
+        ],
+  )
+  .pipe(z.array(z.string().regex(/^[a-z0-9.-]+$/, 'each entry must be a host name such as certs.eid.belgium.be')));
+
+// OAuth 2.1 and RFC 9700 steer away from implicit and hybrid flows: code is the default, the others are opt-in.
+export const RESPONSE_TYPES = ['code', 'id_token', 'code id_token', 'none'] as const;
+export const responseTypes = z
+  .string()
+  .transform((s) => [
+    ...new Set(
+      s
+        .split(',')
+        .map((t) => t.trim().replace(/\s+/g, ' '))
+        .filter(Boolean),
+    ),
+  ])
+  .pipe(
+    z.array(z.enum(RESPONSE_TYPES, { message: `each response type is one of ${RESPONSE_TYPES.join(', ')}` })).min(1, 'expected at least one response type'),
+  );
+
+export const idList = z.string().transform((s) => [
+  ...new Set(
+    s
+      .split(',')
+      .map((i) => i.trim())
+      .filter(Boolean),
+  ),
+]);
+
+export const REGISTRATION_MODES = ['open', 'invitation', 'customer'] as const;
+export const registrationModes = z
+  .string()
+  .transform((s) =>
+    s.trim() === 'none'
+      ? []
+      : [
+          ...new Set(
+            s
+              .split(',')
+              .map((m) => m.trim())
+              .filter(Boolean),
+          ),
+        ],
+  )
+  .pipe(z.array(z.enum(REGISTRATION_MODES, { message: `each mode is one of ${REGISTRATION_MODES.join(', ')} (or the single word none)` })));
+
+export interface Setting<T extends z.ZodType> {
+  env: string;
+  schema: T;
+  /** Shown in the README; `undefined` means "no default". */
+  default?: string;
+  doc: string;
+  /** Secrets are generated and kept in the database in development; production requires them. */
+  secret?: boolean;
+  /** A credential, or a URL that may carry one: its value is never repeated in a message (secrets never are). */
+  sensitive?: boolean;
+}
+
+export function setting<T extends z.ZodType>(s: Setting<T>): Setting<T> {
+  return s;
+}

@@ -1,0 +1,108 @@
+// Changing the e-mail address of an account (after re-authentication, which the route enforces): a link goes to
+// the new address and a notice to the old one. The old address stays in force — for login, recovery and
+// alerts — until the link is followed; then the new one is stored as verified and e-mail alerts go off until the
+// user turns them on again. A taken address is refused only when the link is followed: the person then proves
+// they hold it, so telling them leaks nothing, whereas refusing at once would tell anyone which addresses exist.
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { Config } from '../../app/settings.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import type { User, UserRepository } from './repository.ts';
+import type { TokenService } from '../tokens/one-time.ts';
+import { turnOffAfterContactChange } from './alerts.ts';
+import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
+import { enqueueMail } from '../messaging/outbox.ts';
+import { enqueueNotice } from '../messaging/notice.ts';
+import { duration, type Locale } from '../../platform/web/i18n.ts';
+import { isAppError } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+
+export const EMAIL_CHANGE_PURPOSE = 'email_change';
+
+export interface EmailChangeDeps {
+  config: Pick<Config, 'emailChangeTtl' | 'issuerUrl'>;
+  tokens: TokenService;
+  users: UserRepository;
+}
+
+export const newEmail = z.email().max(320);
+
+/** "jan.peeters@example.be" → "j•••@example.be": enough for the owner to recognise, little for anyone else. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  return `${email.slice(0, 1)}•••${email.slice(at)}`;
+}
+
+export type StartResult = { ok: true; expiresAt: Date } | { ok: false; problem: 'unchanged' };
+export type ConfirmResult = { status: 'ok'; userId: string; email: string } | { status: 'taken' | 'invalid' | 'used' | 'expired' | 'voided' };
+
+export function createEmailChange({ config, tokens, users }: EmailChangeDeps) {
+  return {
+    /** `email` is already validated with `newEmail`. Writes both mails in `trx`. */
+    async start(trx: Knex, user: User, email: string, locale: Locale): Promise<StartResult> {
+      if (user.email && user.email.toLowerCase() === email.toLowerCase() && user.email_verified) return { ok: false, problem: 'unchanged' };
+      const issued = await tokens.issue(trx, {
+        purpose: EMAIL_CHANGE_PURPOSE,
+        userId: user.id,
+        ttlSeconds: config.emailChangeTtl,
+        format: { kind: 'link' },
+        data: { email },
+        replacePrevious: true,
+      });
+      await setPendingContact(trx, user.id, 'email', email, issued.expiresAt);
+      await enqueueMail(trx, {
+        to: email,
+        template: 'notice',
+        locale,
+        userId: user.id,
+        params: {
+          title: { key: 'account.mail.email_verify.title' },
+          paragraphs: [{ key: 'account.mail.email_verify.body', params: { duration: duration(config.emailChangeTtl) } }, { key: 'account.mail.email_verify.not_you' }],
+          action: { href: `${config.issuerUrl}/account/email/verify?token=${issued.token}`, label: { key: 'account.mail.email_verify.action' } },
+        },
+      });
+      await enqueueNotice(trx, user, locale, {
+        title: { key: 'account.mail.email_change_notice.title' },
+        paragraphs: [
+          { key: 'account.mail.email_change_notice.body', params: { masked: maskEmail(email) } },
+          { key: 'account.mail.email_change_notice.still_valid' },
+          { key: 'account.mail.email_change_notice.not_you' },
+        ],
+        action: { href: `${config.issuerUrl}/account/security`, label: { key: 'account.mail.email_change_notice.action' } },
+      });
+      await audit(trx, 'email_change_requested', { userId: user.id });
+      return { ok: true, expiresAt: issued.expiresAt };
+    },
+
+    /** The address a link would confirm, without spending it (the page the link opens asks for a click). */
+    async peek(db: Db, token: string): Promise<{ status: 'ok'; email: string } | { status: 'invalid' | 'used' | 'expired' | 'voided' }> {
+      const r = await tokens.peek(db, EMAIL_CHANGE_PURPOSE, token);
+      if (r.status !== 'ok') return { status: r.status === 'wrong' ? 'invalid' : r.status };
+      return { status: 'ok', email: String(r.token.data.email) };
+    },
+
+    async confirm(db: Db, token: string): Promise<ConfirmResult> {
+      const r = await tokens.redeemLink(db, EMAIL_CHANGE_PURPOSE, token);
+      if (r.status !== 'ok') return { status: r.status === 'wrong' ? 'invalid' : r.status };
+      const userId = r.token.user_id!;
+      const email = String(r.token.data.email);
+      // A blocked or locked account takes no new address, even through a link sent before.
+      if ((await users.findById(db, userId))?.status !== 'active') return { status: 'invalid' };
+      try {
+        await db.transaction(async (trx) => {
+          await users.setVerifiedEmail(trx, userId, email);
+          await turnOffAfterContactChange(trx, userId, 'email');
+          await clearPendingContact(trx, userId, 'email');
+          await audit(trx, 'email_changed', { userId });
+        });
+      } catch (e) {
+        if (!isAppError(e) || e.code !== 'email_taken') throw e;
+        await clearPendingContact(db, userId, 'email');
+        return { status: 'taken' };
+      }
+      return { status: 'ok', userId, email };
+    },
+  };
+}
+
+export type EmailChange = ReturnType<typeof createEmailChange>;

@@ -1,0 +1,32 @@
+// Erasing a person (GDPR art. 17): nothing of them stays, save one audit record under the account's id, which names
+// nobody once the account row is gone. What they can take first is flows/account/personal-data.ts.
+import type { Knex } from 'knex';
+import type { User, UserRepository } from './repository.ts';
+import type { TokenService } from '../tokens/one-time.ts';
+import { endAccountAccess } from './end-access.ts';
+import { audit } from '../../platform/audit.ts';
+
+/**
+ * Erases an account in the caller's transaction: its sessions and tokens end, every row about it goes (the ones
+ * the database does not cascade: mails and SMS still in the outbox or kept as sent, one-time tokens, flows, the
+ * audit trail's events with their addresses), what staff imported about it is cut loose, and one pseudonymous
+ * record says that it happened.
+ */
+export async function eraseAccount(trx: Knex, deps: { tokens: TokenService; users: UserRepository }, user: User, by: 'self' | 'staff' | 'cli'): Promise<void> {
+  await endAccountAccess(trx, deps.tokens, user);
+  const recipients = [user.email, user.phone_number].filter((r): r is string => Boolean(r));
+  await trx('outbox')
+    .where({ user_id: user.id })
+    .modify((q) => {
+      if (recipients.length) q.orWhereIn('recipient', recipients);
+    })
+    .delete();
+  await trx('one_time_tokens').where({ user_id: user.id }).delete();
+  await trx('self_service_flows').where({ user_id: user.id }).delete();
+  await trx('audit_log').where({ user_id: user.id }).delete();
+  // Staff's own records stay (a school's list, a customer file), without the account or the address it gave.
+  await trx('invitations').where({ user_id: user.id }).update({ user_id: null, email: null });
+  await trx('customers').where({ user_id: user.id }).update({ user_id: null });
+  await deps.users.delete(trx, user.id);
+  await audit(trx, 'account.deleted', { userId: user.id, details: { by } });
+}

@@ -1,0 +1,107 @@
+// A new mobile number becomes the account's number only once the code texted to it is typed back: until then the
+// verified number (if any) stays in force, in the users table and in the ID token. Used by the account pages and
+// by any flow that collects a number (e.g. reactivation):
+//
+//   const phone = createPhoneVerification(services);   // { config, tokens, users }
+//   const started = await db.transaction((trx) => phone.startPhoneVerification(trx, user, '0490 12 34 56'));
+//   const done = await phone.confirmPhoneVerification(db, user, '123456');
+//
+// The code is 6 digits, single use, valid PHONE_CODE_TTL seconds and voided after PHONE_CODE_ATTEMPTS wrong tries;
+// a new request voids the previous code. Verification SMS are limited per account (RATE_LIMIT_SMS_CODES per hour).
+import type { Knex } from 'knex';
+import type { Config } from '../../app/settings.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import type { User, UserRepository } from './repository.ts';
+import type { TokenService } from '../tokens/one-time.ts';
+import { parseMobile, type PhoneParse } from './phone.ts';
+import { turnOffAfterContactChange } from './alerts.ts';
+import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
+import { enqueueSms } from '../messaging/outbox.ts';
+import { translate, duration, isLocale, type Locale } from '../../platform/web/i18n.ts';
+import { createLimiter, isRateLimited } from '../guards/rate-limit.ts';
+import { audit } from '../../platform/audit.ts';
+
+export const PHONE_PURPOSE = 'phone_verification';
+
+export interface PhoneVerificationDeps {
+  config: Pick<Config, 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale'>;
+  tokens: TokenService;
+  users: UserRepository;
+}
+
+type Refusal = Extract<PhoneParse, { ok: false }>;
+
+export type StartResult =
+  | { ok: true; number: string; expiresAt: Date }
+  | Refusal
+  | { ok: false; problem: 'unchanged' }
+  | { ok: false; problem: 'rate_limited'; retryAfterSeconds: number };
+
+export type ConfirmResult = { status: 'ok'; number: string } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
+
+export function createPhoneVerification({ config, tokens, users }: PhoneVerificationDeps) {
+  // Counted in the caller's transaction: on the embedded database a second connection would wait for this one.
+  const limiter = (trx: Knex) => createLimiter(trx, { keyPrefix: 'sms_codes', points: config.rateLimitSmsCodes, durationSeconds: 3600 });
+  const localeOf = (user: User, locale?: Locale): Locale => locale ?? (isLocale(user.locale) ? user.locale : config.defaultLocale);
+
+  return {
+    /**
+     * Normalises `typed` to E.164 and texts a code to it, in `trx` (the SMS leaves only if the transaction commits).
+     * A refusal says why: an impossible or non-mobile number (with an example of the expected form), the number
+     * already verified, or too many SMS asked for.
+     */
+    async startPhoneVerification(trx: Knex, user: User, typed: string, locale?: Locale, o: { again?: boolean } = {}): Promise<StartResult> {
+      const parsed = parseMobile(typed, config.phoneDefaultRegion);
+      if (!parsed.ok) return parsed;
+      // `again`: the account's own number proved anew, by whoever must show they hold the phone (reactivation).
+      if (parsed.e164 === user.phone_number && user.phone_number_verified && !o.again) return { ok: false, problem: 'unchanged' };
+      try {
+        await limiter(trx).consume(user.id);
+      } catch (e) {
+        if (!isRateLimited(e)) throw e;
+        return { ok: false, problem: 'rate_limited', retryAfterSeconds: Math.ceil(e.msBeforeNext / 1000) };
+      }
+      const issued = await tokens.issue(trx, {
+        purpose: PHONE_PURPOSE,
+        userId: user.id,
+        ttlSeconds: config.phoneCodeTtl,
+        format: { kind: 'digits', length: 6 },
+        maxAttempts: config.phoneCodeAttempts,
+        data: { number: parsed.e164 },
+        replacePrevious: true,
+      });
+      await setPendingContact(trx, user.id, 'sms', parsed.e164, issued.expiresAt);
+      const text = translate(localeOf(user, locale), 'account.sms.code', { code: issued.token, duration: duration(config.phoneCodeTtl) });
+      await enqueueSms(trx, { to: parsed.e164, text, userId: user.id });
+      await audit(trx, 'phone_verification_sent', { userId: user.id, details: { number: parsed.e164 } });
+      return { ok: true, number: parsed.e164, expiresAt: issued.expiresAt };
+    },
+
+    /** Whether the account may be sent a verification SMS now (read only: the send itself counts). */
+    async canText(db: Db, user: User): Promise<boolean> {
+      const used = await limiter(db).get(user.id);
+      return !used || used.remainingPoints > 0;
+    },
+
+    /** Checks the typed code; when right, the number becomes the account's verified number and SMS alerts go off. */
+    async confirmPhoneVerification(db: Db, user: User, code: string): Promise<ConfirmResult> {
+      const r = await tokens.redeemCode(db, { purpose: PHONE_PURPOSE, userId: user.id }, code);
+      if (r.status === 'wrong') return r;
+      if (r.status !== 'ok') {
+        if (r.status === 'voided') await clearPendingContact(db, user.id, 'sms');
+        return { status: r.status };
+      }
+      const number = String(r.token.data.number);
+      await db.transaction(async (trx) => {
+        await users.setVerifiedPhone(trx, user.id, number);
+        // The same number proved again changes no contact: the alerts sent to it stay on.
+        if (number !== user.phone_number || !user.phone_number_verified) await turnOffAfterContactChange(trx, user.id, 'sms');
+        await clearPendingContact(trx, user.id, 'sms');
+        await audit(trx, 'phone_verified', { userId: user.id, details: { number, previous: user.phone_number } });
+      });
+      return { status: 'ok', number };
+    },
+  };
+}
+
+export type PhoneVerification = ReturnType<typeof createPhoneVerification>;

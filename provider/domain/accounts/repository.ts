@@ -1,0 +1,223 @@
+// The users table: lookups by opaque `sub`, by username or e-mail (case-insensitively), creation and status.
+import { randomUUID, randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { AppError } from '../../platform/errors.ts';
+import { fromJsonColumn } from '../../platform/db/knex.ts';
+
+export type UserStatus = 'pending' | 'active' | 'locked' | 'blocked';
+
+export interface User {
+  id: string;
+  sub: string;
+  username: string | null;
+  email: string | null;
+  email_verified: boolean;
+  phone_number: string | null;
+  phone_number_verified: boolean;
+  given_name: string | null;
+  family_name: string | null;
+  locale: string | null;
+  password_hash: string | null;
+  status: UserStatus;
+  roles: string[];
+  password_changed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  /** Set while the person's request to delete the account waits out its grace period. */
+  deletion_due_at: Date | null;
+}
+
+export interface NewUser {
+  username?: string | null;
+  email?: string | null;
+  emailVerified?: boolean;
+  givenName?: string | null;
+  familyName?: string | null;
+  locale?: string | null;
+  passwordHash?: string | null;
+  status?: UserStatus;
+  roles?: string[];
+}
+
+export type IdentifierKind = 'username_or_email' | 'username' | 'email';
+
+/** An opaque, stable subject identifier: never the username, which relying apps must not key on. */
+const newSub = () => randomBytes(16).toString('base64url');
+
+export function createUserRepository(options: { uniqueEmail: boolean }) {
+  const emailKey = (email: string | null | undefined) => (options.uniqueEmail && email ? email.toLowerCase() : null);
+
+  return {
+    async create(db: Knex, u: NewUser): Promise<User> {
+      const row = {
+        id: randomUUID(),
+        sub: newSub(),
+        username: u.username ?? null,
+        email: u.email ?? null,
+        // A pending (not yet activated) account claims its address only when its link proves it: otherwise anyone
+        // could block an address forever by signing it up. See activate().
+        email_unique_key: (u.status ?? 'pending') === 'pending' ? null : emailKey(u.email),
+        email_verified: u.emailVerified ?? false,
+        given_name: u.givenName ?? null,
+        family_name: u.familyName ?? null,
+        locale: u.locale ?? null,
+        password_hash: u.passwordHash ?? null,
+        password_changed_at: u.passwordHash ? new Date() : null,
+        status: u.status ?? 'pending',
+        roles: JSON.stringify(u.roles ?? []),
+      };
+      try {
+        const [created] = await db('users').insert(row).returning('*');
+        return normalise(created);
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505') {
+          throw new AppError('account_exists', 'An account with this username or e-mail address already exists', 409);
+        }
+        throw e;
+      }
+    },
+
+    async findBySub(db: Knex, sub: string): Promise<User | undefined> {
+      return normalise(await db('users').where({ sub }).first());
+    },
+
+    async findById(db: Knex, id: string): Promise<User | undefined> {
+      return normalise(await db('users').where({ id }).first());
+    },
+
+    /** Accounts a login identifier may name; more than one only when addresses are shared and no username matched. */
+    async findByIds(db: Knex, ids: readonly string[]): Promise<User[]> {
+      return ids.length ? db('users').whereIn('id', [...new Set(ids)]) : [];
+    },
+
+    async findByIdentifier(db: Knex, identifier: string, kind: IdentifierKind): Promise<User[]> {
+      const value = identifier.trim().toLowerCase();
+      if (!value) return [];
+      if (kind !== 'email') {
+        const byUsername = await db('users').whereRaw('lower(username) = ?', [value]).first();
+        if (byUsername) return [normalise(byUsername)];
+      }
+      if (kind !== 'username' && value.includes('@')) {
+        return (await db('users').whereRaw('lower(email) = ?', [value]).orderBy('created_at')).map(normalise);
+      }
+      return [];
+    },
+
+    /** Activation: the link proved the address, which the account now claims. False when it was not pending. */
+    /** An account that is not pending and holds `email`: an active one, or one blocked or locked by now. */
+    async holderOfAddress(db: Knex, email: string): Promise<{ id: string } | undefined> {
+      return db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).whereNot({ status: 'pending' }).first('id');
+    },
+
+    /** Deletes the account; its sessions, tokens, links and memberships go with it (the caller ended its access). */
+    async delete(db: Knex, id: string): Promise<void> {
+      await db('users').where({ id }).delete();
+    },
+
+    async activate(db: Knex, id: string): Promise<boolean> {
+      const user = await db('users').where({ id, status: 'pending' }).first('email');
+      if (!user) return false;
+      try {
+        const n = await db('users')
+          .where({ id, status: 'pending' })
+          .update({ status: 'active', email_verified: Boolean(user.email), email_unique_key: emailKey(user.email), updated_at: new Date() });
+        return n === 1;
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'This e-mail address is already used by another account', 409);
+        throw e;
+      }
+    },
+
+    /** A repeated sign-up before activation: the pending account takes the newest data. */
+    async updatePending(db: Knex, id: string, u: Pick<NewUser, 'username' | 'email' | 'givenName' | 'familyName' | 'locale' | 'passwordHash'>): Promise<void> {
+      const changes: Record<string, unknown> = { updated_at: new Date() };
+      if (u.username !== undefined) changes.username = u.username;
+      if (u.email !== undefined) changes.email = u.email;
+      if (u.givenName !== undefined) changes.given_name = u.givenName;
+      if (u.familyName !== undefined) changes.family_name = u.familyName;
+      if (u.locale !== undefined) changes.locale = u.locale;
+      if (u.passwordHash) Object.assign(changes, { password_hash: u.passwordHash, password_changed_at: new Date() });
+      await db('users').where({ id, status: 'pending' }).update(changes);
+    },
+
+    /** Marks a pending account as mailed now: its unactivated life counts from its newest activation mail. */
+    async touchPending(db: Knex, id: string): Promise<void> {
+      await db('users').where({ id, status: 'pending' }).update({ updated_at: new Date() });
+    },
+
+    /**
+     * Sign-ups that never got activated (superseded or purged) go with their one-time tokens, so that no token
+     * outlives its account; an account that was ever active is never deleted.
+     */
+    async deletePending(db: Knex, ids: readonly string[]): Promise<number> {
+      const pending = () => db('users').whereIn('id', ids).where({ status: 'pending' });
+      await db('one_time_tokens').whereIn('user_id', pending().select('id')).delete();
+      return pending().delete();
+    },
+
+    /** Staff search: part of a username, an address or a name, case-insensitively. */
+    async search(db: Knex, text: string, limit = 50): Promise<User[]> {
+      const like = `%${text
+        .trim()
+        .toLowerCase()
+        .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const rows = await db('users')
+        .where((q) => {
+          for (const column of ['username', 'email', 'given_name', 'family_name']) q.orWhereRaw(`lower(${column}) like ?`, [like]);
+          q.orWhereRaw("lower(coalesce(given_name, '') || ' ' || coalesce(family_name, '')) like ?", [like]);
+        })
+        .orderByRaw('lower(coalesce(username, email))')
+        .limit(limit);
+      return rows.map(normalise);
+    },
+
+    async updatePasswordHash(db: Knex, id: string, passwordHash: string): Promise<void> {
+      await db('users').where({ id }).update({ password_hash: passwordHash, password_changed_at: new Date(), updated_at: new Date() });
+    },
+
+    async setStatus(db: Knex, id: string, status: UserStatus): Promise<void> {
+      await db('users').where({ id }).update({ status, updated_at: new Date() });
+    },
+
+    /** A new address, proven by its link: only verified addresses are stored (the old one served until now). */
+    async setVerifiedEmail(db: Knex, id: string, email: string): Promise<void> {
+      try {
+        await db('users')
+          .where({ id })
+          .update({ email, email_unique_key: emailKey(email), email_verified: true, updated_at: new Date() });
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'This e-mail address is already used by another account', 409);
+        throw e;
+      }
+    },
+
+    async setName(db: Knex, id: string, name: { givenName: string | null; familyName: string | null }): Promise<void> {
+      await db('users').where({ id }).update({ given_name: name.givenName, family_name: name.familyName, updated_at: new Date() });
+    },
+
+    async setRoles(db: Knex, id: string, roles: readonly string[]): Promise<void> {
+      await db('users').where({ id }).update({ roles: JSON.stringify([...new Set(roles)]), updated_at: new Date() });
+    },
+
+    /** The person asked to delete the account (a date), or took it back by logging in (null). */
+    async scheduleDeletion(db: Knex, id: string, due: Date | null): Promise<void> {
+      await db('users').where({ id }).update({ deletion_due_at: due, updated_at: new Date() });
+    },
+
+    async dueForDeletion(db: Knex, now = new Date()): Promise<User[]> {
+      return (await db('users').where('deletion_due_at', '<=', now)).map(normalise);
+    },
+
+    /** A new mobile number, proven by its SMS code (E.164). */
+    async setVerifiedPhone(db: Knex, id: string, e164: string): Promise<void> {
+      await db('users').where({ id }).update({ phone_number: e164, phone_number_verified: true, updated_at: new Date() });
+    },
+  };
+}
+
+export type UserRepository = ReturnType<typeof createUserRepository>;
+
+function normalise(row: any): any {
+  if (!row) return row;
+  return { ...row, roles: fromJsonColumn<string[]>(row.roles) };
+}

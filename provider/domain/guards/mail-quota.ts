@@ -1,0 +1,42 @@
+// Mails an address receives because someone asked (sign-up, recovery): counted per address and requester (an IP
+// address, a /64 for IPv6, or the owner's known device), so that another party cannot use up the owner's
+// allowance, under a higher ceiling per address whoever asks. The owner's device is held back by its own count
+// only, not by the ceiling: the owner's request gets its mail even while others flood the address.
+import type { Db } from '../../platform/db/knex.ts';
+import { consumeWithin, createLimiter } from './rate-limit.ts';
+import { clientAddressKey, keyOf } from './throttle.ts';
+
+export interface MailQuotaOptions {
+  /** Names the mails in the stored keys: 'recovery', 'registration'. */
+  name: string;
+  perRequester: { points: number; seconds: number };
+  perAddress: { points: number; seconds: number };
+}
+
+export interface MailRequest {
+  address: string;
+  ip: string | undefined;
+  /** The requester's device id when the browser has logged in to an account of this address. */
+  ownerDevice?: string | undefined;
+}
+
+export interface MailQuota {
+  /** Counts the request; true when a mail may go out. */
+  allow(r: MailRequest): Promise<boolean>;
+}
+
+export function createMailQuota(db: Db, o: MailQuotaOptions): MailQuota {
+  const requesters = createLimiter(db, { keyPrefix: `${o.name}_mail_requester`, points: o.perRequester.points, durationSeconds: o.perRequester.seconds });
+  const addresses = createLimiter(db, { keyPrefix: `${o.name}_mail_address`, points: o.perAddress.points, durationSeconds: o.perAddress.seconds });
+  return {
+    async allow({ address, ip, ownerDevice }) {
+      const requester = ownerDevice ? `device:${ownerDevice}` : `ip:${ip ? clientAddressKey(ip) : ''}`;
+      const key = keyOf(address);
+      if (!(await consumeWithin(requesters, `${key}:${keyOf(requester)}`))) return false;
+      // Only requests within their requester's allowance count towards the ceiling: one party's flood beyond its
+      // own allowance does not use it up.
+      const underCeiling = (await consumeWithin(addresses, key)) !== undefined;
+      return underCeiling || ownerDevice !== undefined;
+    },
+  };
+}

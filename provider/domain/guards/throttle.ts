@@ -1,0 +1,188 @@
+// Guessing defence for every step where a person proves something (password, mailed code, SMS code, token):
+// failures are counted per subject (an account, or whatever identifier was typed when it names none) and per IP
+// address over a 15-minute window, in the database so every process sees the same counts. Past a threshold each
+// further attempt waits before it is checked, twice as long after each failure (1 s, 2 s, 4 s… up to a cap).
+// There is no lockout: a lockout would let anyone lock a known user out by typing wrong passwords, whereas a
+// delay costs the real owner a few seconds and a guesser most of his attempts. Unknown identifiers are counted
+// and delayed like accounts, so the answers cannot tell who has an account or who is being throttled.
+// A delay is only worth something if guesses cannot wait it out side by side: an attempt that owes one holds its
+// subject and its address until it is checked, and an attempt arriving meanwhile is refused ("try again in N s")
+// without being checked, so N guesses cost the sum of their delays, not the longest one.
+import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../../app/settings.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import { AppError } from '../../platform/errors.ts';
+import { consumeWithin, createLimiter, type Limiter } from './rate-limit.ts';
+
+export const WINDOW_SECONDS = 900;
+const FIRST_DELAY_MS = 1000;
+// The limiters only count; their own refusal (points exhausted) is never reached.
+const COUNT_ONLY = 2 ** 31 - 1;
+// Longer than any check takes after its delay: a process that dies while holding a subject frees it by then.
+const HOLD_MARGIN_SECONDS = 60;
+
+/** Another attempt for the same subject or address is being checked: this one was not, and may come back later. */
+export const tryAgain = (ms: number) =>
+  new AppError('try_again', 'Too many attempts at once: try again later', 429, { seconds: Math.max(1, Math.ceil(ms / 1000)) });
+
+export interface ThrottleOptions {
+  /** Names the guarded step in the stored keys: 'login', 'recovery', 'activation_code', … */
+  name: string;
+  /** Failures of one subject per window before delays start. */
+  perSubject: number;
+  /** Failures from one IP address per window before delays start. */
+  perIp: number;
+  maxDelaySeconds: number;
+  /** Injected by tests instead of really waiting. */
+  wait?: (ms: number) => Promise<unknown>;
+}
+
+/** Who an attempt is about: `subject` is an account id or the identifier typed; either may be absent. */
+export interface AttemptOf {
+  subject?: string | undefined;
+  ip?: string | undefined;
+}
+
+/** One attempt, counted and waited for; the caller then says how it went. */
+export interface Attempt {
+  /** The secret was wrong (the attempt is already counted); `thresholdReached` once per window, at the subject's `perSubject`-th failure. */
+  failed(): Promise<{ subjectFailures: number; thresholdReached: boolean }>;
+  /** The secret was right: the subject's failures are forgotten, and the attempt no longer counts against the address. */
+  succeeded(): Promise<void>;
+}
+
+export interface Throttle {
+  /** The delay that earlier failures have earned for the next attempt, milliseconds (read only). */
+  delayMs(a: AttemptOf): Promise<number>;
+  /**
+   * Counts the attempt, then waits the delay that the attempts before it earned. Counting first, in one atomic
+   * step, gives parallel guesses each their own place and delay, instead of all reading the same count. An attempt
+   * that owes a delay while another one of its subject or address is in flight is not counted and throws `tryAgain`.
+   */
+  begin(a: AttemptOf): Promise<Attempt>;
+  /**
+   * The whole guard for a code or token entry: waits, runs `check`, counts the outcome.
+   * `thresholdReached` tells the caller to warn the owner (once per window).
+   */
+  guard<T>(a: AttemptOf, check: () => Promise<T>, succeeded: (result: T) => boolean): Promise<{ result: T; thresholdReached: boolean }>;
+}
+
+/** 0 below the threshold, then 1 s doubling with each further failure, capped. */
+export function delayAfter(failures: number, threshold: number, maxMs: number): number {
+  if (failures < threshold) return 0;
+  return Math.min(FIRST_DELAY_MS * 2 ** Math.min(failures - threshold, 30), maxMs);
+}
+
+// Identifiers (addresses, usernames) are stored hashed: the table of counters is no list of who tried what.
+export const keyOf = (value: string) => createHash('sha256').update(value.trim().toLowerCase()).digest('base64url');
+
+/**
+ * The part of a client address that one client holds: an IPv6 client is given a whole /64 (and can pick any address
+ * in it for each guess), so it is counted by that prefix; an IPv4-mapped IPv6 address counts as its IPv4 address.
+ */
+export function clientAddressKey(ip: string): string {
+  const address = ip.replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(address)) return address;
+  const [head = '', tail] = address.split('::');
+  const groups = (part: string) => (part ? part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : []);
+  const all = tail === undefined ? groups(head) : [...groups(head), ...Array(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
+export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
+  const maxMs = o.maxDelaySeconds * 1000;
+  const wait = o.wait ?? ((ms: number) => sleep(ms));
+  const subjects = createLimiter(db, { keyPrefix: `${o.name}_subject`, points: COUNT_ONLY, durationSeconds: WINDOW_SECONDS });
+  const ips = createLimiter(db, { keyPrefix: `${o.name}_ip`, points: COUNT_ONLY, durationSeconds: WINDOW_SECONDS });
+
+  const inFlight = createLimiter(db, { keyPrefix: `${o.name}_in_flight`, points: 1, durationSeconds: o.maxDelaySeconds + HOLD_MARGIN_SECONDS });
+
+  const failuresOf = async (limiter: Limiter, key: string | undefined) => (key ? ((await limiter.get(keyOf(key)))?.consumedPoints ?? 0) : 0);
+  const count = async (limiter: Limiter, key: string | undefined) => (key ? (await limiter.consume(keyOf(key))).consumedPoints : 0);
+
+  const delayFor = (bySubject: number, byIp: number) => Math.max(delayAfter(bySubject, o.perSubject, maxMs), delayAfter(byIp, o.perIp, maxMs));
+
+  /** Holds each key for one attempt; false (and nothing held) when one of them is already held. */
+  async function hold(keys: string[]): Promise<boolean> {
+    const held: string[] = [];
+    for (const key of keys) {
+      if (!(await consumeWithin(inFlight, key))) {
+        await Promise.all(held.map((k) => inFlight.delete(k)));
+        return false;
+      }
+      held.push(key);
+    }
+    return true;
+  }
+
+  const throttle: Throttle = {
+    async delayMs({ subject, ip }) {
+      const [bySubject, byIp] = await Promise.all([failuresOf(subjects, subject), failuresOf(ips, ip && clientAddressKey(ip))]);
+      return delayFor(bySubject, byIp);
+    },
+
+    async begin({ subject, ip }) {
+      const client = ip && clientAddressKey(ip);
+      const [bySubject, byIp] = await Promise.all([count(subjects, subject), count(ips, client)]);
+      // The attempts before this one earned its delay.
+      const bySubjectMs = subject ? delayAfter(bySubject - 1, o.perSubject, maxMs) : 0;
+      const byIpMs = client ? delayAfter(byIp - 1, o.perIp, maxMs) : 0;
+      const ms = Math.max(bySubjectMs, byIpMs);
+      const keys = [...(bySubjectMs > 0 ? [`s:${keyOf(subject!)}`] : []), ...(byIpMs > 0 ? [`a:${keyOf(client!)}`] : [])];
+      if (!(await hold(keys))) {
+        await Promise.all([subject && subjects.reward(keyOf(subject), 1), client && ips.reward(keyOf(client), 1)]);
+        throw tryAgain(ms);
+      }
+      const release = () => Promise.all(keys.map((k) => inFlight.delete(k)));
+      try {
+        if (ms > 0) await wait(ms);
+      } catch (e) {
+        await release();
+        throw e;
+      }
+      return {
+        async failed() {
+          await release();
+          return { subjectFailures: bySubject, thresholdReached: subject !== undefined && bySubject === o.perSubject };
+        },
+        async succeeded() {
+          await release();
+          if (subject) await subjects.delete(keyOf(subject));
+          if (client) await ips.reward(keyOf(client), 1);
+        },
+      };
+    },
+
+    async guard(a, check, succeeded) {
+      const attempt = await throttle.begin(a);
+      let result: Awaited<ReturnType<typeof check>>;
+      try {
+        result = await check();
+      } catch (e) {
+        await attempt.failed();
+        throw e;
+      }
+      if (succeeded(result)) {
+        await attempt.succeeded();
+        return { result, thresholdReached: false };
+      }
+      return { result, thresholdReached: (await attempt.failed()).thresholdReached };
+    },
+  };
+  return throttle;
+}
+
+/**
+ * The throttle of a code or token entry (activation token, SMS code, …) with the configured limits: per account
+ * RATE_LIMIT_LOGIN, per IP RATE_LIMIT_IP, delays up to RATE_LIMIT_MAX_DELAY. Build it once per router.
+ */
+export function codeEntryThrottle(db: Db, config: Pick<Config, 'rateLimitLogin' | 'rateLimitIp' | 'rateLimitMaxDelay'>, name: string): Throttle {
+  return createThrottle(db, { name, perSubject: config.rateLimitLogin, perIp: config.rateLimitIp, maxDelaySeconds: config.rateLimitMaxDelay });
+}

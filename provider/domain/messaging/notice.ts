@@ -1,0 +1,21 @@
+// A `notice` mail (views/mail/notice.njk) to an account's own address, in the caller's transaction: the warnings
+// and confirmations of security events ("your password was changed", "someone tried to log in").
+import type { Locale } from '../../platform/web/i18n.ts';
+import { enqueueMail, type Executor } from './outbox.ts';
+
+interface Text {
+  key: string;
+  params?: Record<string, string | number>;
+}
+
+export interface Notice {
+  title: Text;
+  paragraphs: Text[];
+  action?: { href: string; label: Text };
+}
+
+/** Enqueues the notice for `user`; an account without an address gets none. */
+export async function enqueueNotice(trx: Executor, user: { id: string; email: string | null }, locale: Locale, notice: Notice): Promise<void> {
+  if (!user.email) return;
+  await enqueueMail(trx, { to: user.email, template: 'notice', locale, userId: user.id, params: { ...notice } });
+}

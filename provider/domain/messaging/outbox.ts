@@ -1,0 +1,179 @@
+// The transactional outbox: a flow writes its mail or SMS in the same transaction as the change that causes it, so
+// a rolled-back change sends nothing and a committed one is never left without its message. Mails are rendered
+// here, at enqueue time, in the recipient's language; the worker (worker.ts) only delivers what is stored.
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Db } from '../../platform/db/knex.ts';
+import type { Locale } from '../../platform/web/i18n.ts';
+import { AppError } from '../../platform/errors.ts';
+import { renderMail } from './mail-templates.ts';
+import { isUuid } from '../../platform/db/uuid.ts';
+
+export type Channel = 'email' | 'sms';
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+export interface OutboxMessage {
+  id: string;
+  channel: Channel;
+  recipient: string;
+  subject: string | null;
+  bodyText: string;
+  bodyHtml: string | null;
+  template: string | null;
+  locale: string | null;
+  userId: string | null;
+  reference: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  lockedUntil: Date | null;
+  lastError: string | null;
+  transport: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+/** A knex or a transaction: pass the transaction of the change that causes the message. */
+export type Executor = Knex | Knex.Transaction;
+
+export interface MailRequest {
+  to: string;
+  /** File name under views/mail/ without .njk, e.g. 'notice'. */
+  template: string;
+  locale: Locale;
+  params?: Record<string, unknown>;
+  userId?: string | null;
+  reference?: string | null;
+}
+
+export interface SmsRequest {
+  /** E.164, e.g. +32490123456. */
+  to: string;
+  text: string;
+  userId?: string | null;
+  reference?: string | null;
+}
+
+// Caught here, in the caller's transaction, rather than as ten failed delivery attempts hours later.
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+interface NewMessage {
+  channel: Channel;
+  recipient: string;
+  subject?: string;
+  bodyText: string;
+  bodyHtml?: string;
+  template?: string;
+  locale?: Locale;
+  userId?: string | null | undefined;
+  reference?: string | null | undefined;
+}
+
+async function insert(trx: Executor, m: NewMessage, now: Date): Promise<string> {
+  const id = randomUUID();
+  await trx('outbox').insert({
+    id,
+    channel: m.channel,
+    recipient: m.recipient,
+    subject: m.subject ?? null,
+    body_text: m.bodyText,
+    body_html: m.bodyHtml ?? null,
+    template: m.template ?? null,
+    locale: m.locale ?? null,
+    user_id: m.userId ?? null,
+    reference: m.reference ?? null,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: now,
+    created_at: now,
+  });
+  return id;
+}
+
+/** Renders views/mail/<template>.njk and stores it for delivery; returns the outbox id (also the Message-ID's left part). */
+export async function enqueueMail(trx: Executor, mail: MailRequest, now = new Date()): Promise<string> {
+  if (!EMAIL.test(mail.to)) throw new AppError('mail_recipient_invalid', `Not an e-mail address: ${JSON.stringify(mail.to)}`, 500);
+  const { subject, text, html } = renderMail(mail.template, mail.locale, mail.params ?? {});
+  return insert(
+    trx,
+    {
+      channel: 'email',
+      recipient: mail.to,
+      subject,
+      bodyText: text,
+      bodyHtml: html,
+      template: mail.template,
+      locale: mail.locale,
+      userId: mail.userId,
+      reference: mail.reference,
+    },
+    now,
+  );
+}
+
+/** Stores an SMS for delivery; the caller has already written `text` in the recipient's language. */
+export async function enqueueSms(trx: Executor, sms: SmsRequest, now = new Date()): Promise<string> {
+  if (!E164.test(sms.to)) throw new AppError('sms_recipient_invalid', `Not an E.164 phone number: ${JSON.stringify(sms.to)}`, 500);
+  if (!sms.text.trim()) throw new AppError('sms_text_empty', 'An SMS needs a text', 500);
+  return insert(trx, { channel: 'sms', recipient: sms.to, bodyText: sms.text, userId: sms.userId, reference: sms.reference }, now);
+}
+
+type Row = Record<string, unknown>;
+const date = (v: unknown) => (v == null ? null : new Date(v as string | Date));
+
+export function toMessage(r: Row): OutboxMessage {
+  return {
+    id: r.id as string,
+    channel: r.channel as Channel,
+    recipient: r.recipient as string,
+    subject: r.subject as string | null,
+    bodyText: r.body_text as string,
+    bodyHtml: r.body_html as string | null,
+    template: r.template as string | null,
+    locale: r.locale as string | null,
+    userId: r.user_id as string | null,
+    reference: r.reference as string | null,
+    status: r.status as OutboxStatus,
+    attempts: Number(r.attempts),
+    nextAttemptAt: date(r.next_attempt_at) as Date,
+    lockedUntil: date(r.locked_until),
+    lastError: r.last_error as string | null,
+    transport: r.transport as string | null,
+    createdAt: date(r.created_at) as Date,
+    sentAt: date(r.sent_at),
+  };
+}
+
+export async function latestMessages(db: Db, limit: number): Promise<OutboxMessage[]> {
+  return (await db('outbox').orderBy('created_at', 'desc').orderBy('id').limit(limit)).map(toMessage);
+}
+
+export async function findMessage(db: Db, id: string): Promise<OutboxMessage | undefined> {
+  if (!isUuid(id)) return undefined;
+  const row = (await db('outbox').where({ id }).first()) as Row | undefined;
+  return row && toMessage(row);
+}
+
+/** Messages not yet delivered nor given up, per channel (the metrics' `belid_outbox_pending`). */
+export async function pendingByChannel(db: Db): Promise<{ channel: string; count: number }[]> {
+  const rows = (await db('outbox').whereIn('status', ['pending', 'sending']).groupBy('channel').select('channel').count({ n: '*' })) as { channel: string; n: string | number }[];
+  return rows.map((r) => ({ channel: r.channel, count: Number(r.n) }));
+}
+
+/** What became of the messages a caller tagged with `reference` (e.g. "did the alert SMS go out?"). */
+export async function messagesByReference(db: Db, reference: string): Promise<OutboxMessage[]> {
+  return (await db('outbox').where({ reference }).orderBy('created_at')).map(toMessage);
+}
+
+/**
+ * Deletes sent messages older than `retentionDays`, and failed ones as old: both hold addresses and links that
+ * are no longer needed. Returns how many rows went.
+ */
+export async function purgeOutbox(db: Db, retentionDays: number, now = new Date()): Promise<number> {
+  const before = new Date(now.getTime() - retentionDays * 86_400_000);
+  return db('outbox')
+    .where((q) => q.where('status', 'sent').andWhere('sent_at', '<', before))
+    .orWhere((q) => q.where('status', 'failed').andWhere('created_at', '<', before))
+    .delete();
+}

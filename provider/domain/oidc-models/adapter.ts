@@ -1,0 +1,116 @@
+// The one oidc-provider Adapter: every model it persists (Session, Grant, AuthorizationCode, AccessToken,
+// RefreshToken, ClientCredentials, Interaction, Client, ReplayDetection, PushedAuthorizationRequest, …) is a row
+// of oidc_models, so all processes on one database act as one provider. Expiry is compared in JS time so that
+// tests can move the clock; expired rows are invisible at once and deleted later by `purgeExpired`.
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { fromJsonColumn, type Db } from '../../platform/db/knex.ts';
+import { hasNul } from '../../platform/nul.ts';
+
+const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
+
+export interface AdapterOptions {
+  now?: () => Date;
+  /**
+   * How long a process keeps a client's metadata, milliseconds. Every token request reads its client and clients
+   * rarely change, so this saves a database round trip per request; a change made through another process (a
+   * rotated secret, a removed client) is seen within this time. 0 turns the cache off.
+   */
+  clientCacheMs?: number;
+}
+
+export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model: string) => Adapter {
+  const now = o.now ?? (() => new Date());
+  const clientCacheMs = o.clientCacheMs ?? 0;
+  const clients = new Map<string, { payload: AdapterPayload; until: number }>();
+
+  return class KnexAdapter implements Adapter {
+    readonly model: string;
+    constructor(model: string) {
+      this.model = model;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      // Whatever a request carried into the payload (client metadata, the claims parameter, …) is screened here,
+      // where every model passes: oidc-provider answers these errors with 400 and nothing is stored.
+      if (hasNul(payload)) {
+        throw this.model === 'Client'
+          ? new errors.InvalidClientMetadata('client metadata must not contain NUL characters')
+          : new errors.InvalidRequest('request parameters must not contain NUL characters');
+      }
+      const row = {
+        model: this.model,
+        id,
+        payload: JSON.stringify(payload),
+        grant_id: payload.grantId ?? null,
+        user_code: payload.userCode ?? null,
+        uid: payload.uid ?? null,
+        account_id: payload.accountId ?? null,
+        expires_at: expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null,
+      };
+      await db('oidc_models').insert(row).onConflict(['model', 'id']).merge();
+      if (this.model === 'Client') clients.delete(id);
+    }
+
+    async find(id: string) {
+      if (this.model !== 'Client' || !clientCacheMs) return this.findWhere({ id });
+      const cached = clients.get(id);
+      // A copy: the caller may change what it gets, the cache must not.
+      if (cached && cached.until > now().getTime()) return structuredClone(cached.payload);
+      const payload = await this.findWhere({ id });
+      if (payload) clients.set(id, { payload: structuredClone(payload), until: now().getTime() + clientCacheMs });
+      return payload;
+    }
+
+    findByUid(uid: string) {
+      return this.findWhere({ uid });
+    }
+
+    findByUserCode(userCode: string) {
+      return this.findWhere({ user_code: userCode });
+    }
+
+    async consume(id: string): Promise<void> {
+      await db('oidc_models').where({ model: this.model, id }).update({ consumed_at: now() });
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db('oidc_models').where({ model: this.model, id }).delete();
+      if (this.model === 'Client') clients.delete(id);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db('oidc_models').where({ grant_id: grantId }).delete();
+    }
+
+    private async findWhere(where: Record<string, string>): Promise<AdapterPayload | undefined> {
+      // PostgreSQL text cannot hold NUL, so no stored id has one; asking would be a database error (a 500).
+      if (Object.values(where).some((v) => v.includes('\u0000'))) return undefined;
+      const row = await db('oidc_models')
+        .where({ model: this.model, ...where })
+        .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now()))
+        .first('payload', 'consumed_at');
+      if (!row) return undefined;
+      const payload = fromJsonColumn<AdapterPayload>(row.payload);
+      return row.consumed_at ? { ...payload, consumed: epoch(new Date(row.consumed_at)) } : payload;
+    }
+  };
+}
+
+/** Deletes expired rows; returns how many. */
+export async function purgeExpired(db: Db, now = new Date()): Promise<number> {
+  return db('oidc_models').where('expires_at', '<=', now).delete();
+}
+
+/**
+ * Ends every session, grant and token of an account (password reset, reactivation, block). `keepSessionUid`
+ * spares the session the user is acting from (a password change on their own pages keeps them logged in there).
+ */
+export async function revokeAccount(db: Db, accountId: string, keepSessionUid?: string): Promise<number> {
+  const grants = db('oidc_models').where({ account_id: accountId }).whereNotNull('grant_id').distinct('grant_id');
+  return db('oidc_models')
+    .where((q) => q.where({ account_id: accountId }).orWhereIn('grant_id', grants))
+    .modify((q) => {
+      if (keepSessionUid) q.whereNot((w) => w.where({ model: 'Session', uid: keepSessionUid }));
+    })
+    .delete();
+}

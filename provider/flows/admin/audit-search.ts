@@ -1,0 +1,85 @@
+// What staff ask of the audit trail, from the page or the CLI: one input schema for both, the person named by
+// username or address, and each event with the account it concerns.
+import { z } from 'zod';
+import type { Knex } from 'knex';
+import type { UserRepository } from '../../domain/accounts/repository.ts';
+import { AUDIT_PAGE_MAX, searchAudit, type AuditEvent } from '../../platform/audit-trail.ts';
+
+const when = (bound: 'start' | 'end') =>
+  z
+    .string()
+    .trim()
+    .transform((s, ctx) => {
+      // A bare date is the whole day: from its first moment, or up to its last.
+      const day = /^\d{4}-\d{2}-\d{2}$/.test(s);
+      const t = Date.parse(day ? `${s}T00:00:00Z` : s);
+      if (Number.isNaN(t)) {
+        ctx.addIssue({ code: 'custom', message: 'audit.error.date' });
+        return z.NEVER;
+      }
+      return new Date(day && bound === 'end' ? t + 86_400_000 : t);
+    });
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+export const auditFilterInput = z.object({
+  user: optional(z.string().trim().max(320)),
+  type: optional(z.string().trim().max(100).regex(/^[a-z_]+(\.[a-z_]+)*(\.\*?)?$/, 'audit.error.type')),
+  since: optional(when('start')),
+  until: optional(when('end')),
+  before: optional(z.string().regex(/^\d{1,18}$/, 'audit.error.page')),
+  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(50),
+});
+export type AuditFilter = z.infer<typeof auditFilterInput>;
+
+export interface AuditLine {
+  id: string;
+  at: string;
+  event: string;
+  user: { id: string; username: string | null; email: string | null } | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditPage {
+  events: AuditLine[];
+  /** The `before` of the next, older page; absent on the last. */
+  older?: string;
+  /** A person was named and no account has that username or address. */
+  unknownUser?: boolean;
+}
+
+export async function findAuditEvents(db: Knex, users: UserRepository, f: AuditFilter): Promise<AuditPage> {
+  const people = f.user ? await users.findByIdentifier(db, f.user, 'username_or_email') : undefined;
+  if (people && !people.length) return { events: [], unknownUser: true };
+  // One row more than asked says whether an older page exists.
+  const rows = await searchAudit(db, { userIds: people?.map((u) => u.id), type: f.type, since: f.since, until: f.until, before: f.before, limit: f.limit + 1 });
+  const page = rows.slice(0, f.limit);
+  return { events: await withAccounts(db, users, page), ...(rows.length > f.limit ? { older: page.at(-1)!.id } : {}) };
+}
+
+async function withAccounts(db: Knex, users: UserRepository, events: AuditEvent[]): Promise<AuditLine[]> {
+  const accounts = new Map((await users.findByIds(db, events.flatMap((e) => (e.user_id ? [e.user_id] : [])))).map((u) => [u.id, u]));
+  return events.map((e) => {
+    const u = e.user_id ? accounts.get(e.user_id) : undefined;
+    return {
+      id: e.id,
+      at: e.at.toISOString(),
+      event: e.event,
+      // An erased account keeps its events under its id alone.
+      user: e.user_id ? { id: e.user_id, username: u?.username ?? null, email: u?.email ?? null } : null,
+      ip: e.ip,
+      details: e.details,
+    };
+  });
+}
+
+/** Every matching event, oldest page last, for an export: pages of the largest size until none is left. */
+export async function* allAuditEvents(db: Knex, users: UserRepository, f: Omit<AuditFilter, 'before' | 'limit'>): AsyncGenerator<AuditLine> {
+  let before: string | undefined;
+  do {
+    const page = await findAuditEvents(db, users, { ...f, before, limit: AUDIT_PAGE_MAX });
+    yield* page.events;
+    before = page.older;
+  } while (before);
+}

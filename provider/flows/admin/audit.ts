@@ -1,0 +1,59 @@
+// /admin/audit: staff answer "what happened to this person" without SQL. Filters in the query string (a page can be
+// bookmarked and shared among staff), pages newest first, and the same selection as JSON lines; an export is
+// itself audited, since it carries people's addresses.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Services } from '../../app/server.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { requireUser } from '../self/routes.ts';
+import { renderPage } from '../../platform/web/page.ts';
+import { audit } from '../../platform/audit.ts';
+import { auditEventTypes } from '../../platform/audit-trail.ts';
+import { allAuditEvents, auditFilterInput, findAuditEvents } from './audit-search.ts';
+
+const FILTERS = ['user', 'type', 'since', 'until'] as const;
+
+export function auditAdminRoutes(services: Services): Router {
+  const { db, users } = services;
+  const router = new Router({ prefix: '/admin/audit' });
+  router.use(requireUser(services, { role: 'admin' }));
+
+  /** The filters as typed (to show them again) and, when they hold, as parsed. */
+  function filtersOf(ctx: Context) {
+    const typed = Object.fromEntries(FILTERS.map((k) => [k, typeof ctx.query[k] === 'string' ? ctx.query[k] : ''])) as Record<(typeof FILTERS)[number], string>;
+    const parsed = auditFilterInput.safeParse({ ...typed, before: ctx.query.before, limit: ctx.query.limit });
+    const errors = parsed.success ? {} : Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message.startsWith('audit.') ? i.message : 'audit.error.value']));
+    return { typed, parsed, errors };
+  }
+  const queryOf = (typed: Record<string, string>, extra: Record<string, string> = {}) =>
+    new URLSearchParams(Object.entries({ ...typed, ...extra }).filter(([, v]) => v !== '')).toString();
+
+  router.get('/', async (ctx) => {
+    const { typed, parsed, errors } = filtersOf(ctx);
+    const page = parsed.success ? await findAuditEvents(db, users, parsed.data) : { events: [] };
+    const query = queryOf(typed);
+    renderPage(ctx, 'pages/admin/audit.njk', {
+      titleKey: 'audit.title',
+      values: typed,
+      errors,
+      types: await auditEventTypes(db),
+      page,
+      olderHref: 'older' in page && page.older ? `/admin/audit?${queryOf(typed, { before: page.older })}` : undefined,
+      exportHref: `/admin/audit/export${query ? `?${query}` : ''}`,
+    });
+  });
+
+  router.get('/export', async (ctx) => {
+    const { typed, parsed } = filtersOf(ctx);
+    if (!parsed.success) return ctx.redirect(`/admin/audit?${queryOf(typed)}`);
+    const staff = ctx.state.user as User;
+    await audit(db, 'admin.audit_exported', { userId: staff.id, ip: ctx.ip, details: { filters: typed } });
+    ctx.type = 'application/x-ndjson; charset=utf-8';
+    ctx.attachment(`audit-${new Date().toISOString().slice(0, 10)}.jsonl`);
+    const lines: string[] = [];
+    for await (const e of allAuditEvents(db, users, parsed.data)) lines.push(`${JSON.stringify(e)}\n`);
+    ctx.body = lines.join('');
+  });
+
+  return router;
+}

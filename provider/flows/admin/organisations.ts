@@ -1,0 +1,116 @@
+// Staff pages under /admin/organisations: create organisations, put users in them, and decide whether an
+// organisation sends notifications (the same operations as `idp orgs`). Admin role only; every change audited.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { requireUser } from '../self/routes.ts';
+import { body, fieldText } from '../../platform/web/form.ts';
+import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { audit } from '../../platform/audit.ts';
+import { isAppError } from '../../platform/errors.ts';
+import * as orgs from '../../domain/accounts/organisations.ts';
+import { isUuid } from '../../platform/db/uuid.ts';
+
+const createInput = z.object({ name: orgs.organisationName, notify: z.literal('on').optional() });
+const notifyInput = z.object({ notify: z.enum(['on', 'off']) });
+const memberInput = z.object({ username: z.string().trim().min(1).max(64) });
+
+// Outcomes shown once after a redirect; only these keys reach the page.
+const NOTICES = ['created', 'notify_on', 'notify_off', 'added', 'already_member', 'removed'] as const;
+
+export function organisationAdminRoutes(services: Services): Router {
+  const { db, users } = services;
+  const router = new Router({ prefix: '/admin/organisations' });
+  router.use(requireUser(services, { role: 'admin' }));
+
+  const staff = (ctx: Context) => ctx.state.user as User;
+  const notice = (ctx: Context) => (NOTICES as readonly string[]).find((n) => n === ctx.query.notice);
+  const back = (ctx: Context, to: string, n: (typeof NOTICES)[number]) => {
+    ctx.status = 303;
+    ctx.redirect(`${to}?notice=${n}`);
+  };
+  const find = async (ctx: Context) => {
+    const org = await orgs.findOrganisation(db, isUuid(ctx.params.id) ? ctx.params.id : '');
+    if (!org) renderMessage(ctx, 404, 'error.not_found.title', 'error.not_found.message');
+    return org;
+  };
+
+  async function list(ctx: Context, errors: Record<string, string> = {}, values: Record<string, string> = {}) {
+    if (Object.keys(errors).length) ctx.status = 400;
+    renderPage(ctx, 'pages/admin/organisations.njk', {
+      titleKey: 'organisations.title',
+      organisations: await orgs.listOrganisations(db),
+      errors,
+      values,
+      done: notice(ctx),
+    });
+  }
+
+  async function detail(ctx: Context, org: orgs.Organisation, errors: Record<string, string> = {}, values: Record<string, string> = {}) {
+    if (Object.keys(errors).length) ctx.status = 400;
+    renderPage(ctx, 'pages/admin/organisation.njk', {
+      titleKey: 'organisations.title',
+      org,
+      members: await orgs.membersOf(db, org.id),
+      errors,
+      values,
+      done: notice(ctx),
+    });
+  }
+
+  router.get('/', (ctx) => list(ctx));
+
+  router.post('/', async (ctx) => {
+    const raw = await body(ctx);
+    const parsed = createInput.safeParse(raw);
+    if (!parsed.success) return list(ctx, { name: 'organisations.error.name' }, { name: fieldText(raw.name) });
+    try {
+      const org = await orgs.createOrganisation(db, parsed.data.name, parsed.data.notify === 'on');
+      await audit(db, 'admin.organisation_created', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, notify: org.notify } });
+      back(ctx, `/admin/organisations/${org.id}`, 'created');
+    } catch (e) {
+      if (!isAppError(e) || e.code !== 'organisation_exists') throw e;
+      await list(ctx, { name: 'organisations.error.exists' }, { name: parsed.data.name });
+    }
+  });
+
+  router.get('/:id', async (ctx) => {
+    const org = await find(ctx);
+    if (org) await detail(ctx, org);
+  });
+
+  router.post('/:id/notify', async (ctx) => {
+    const org = await find(ctx);
+    const parsed = notifyInput.safeParse(await body(ctx));
+    if (!org || !parsed.success) return org && detail(ctx, org);
+    await orgs.setOrganisationNotify(db, org.id, parsed.data.notify === 'on');
+    await audit(db, 'admin.organisation_notify', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, notify: parsed.data.notify === 'on' } });
+    back(ctx, `/admin/organisations/${org.id}`, parsed.data.notify === 'on' ? 'notify_on' : 'notify_off');
+  });
+
+  router.post('/:id/members', async (ctx) => {
+    const org = await find(ctx);
+    if (!org) return;
+    const raw = await body(ctx);
+    const parsed = memberInput.safeParse(raw);
+    const [user] = parsed.success ? await users.findByIdentifier(db, parsed.data.username, 'username') : [];
+    if (!user) return detail(ctx, org, { username: 'organisations.error.user_unknown' }, { username: fieldText(raw.username) });
+    const added = await orgs.addMember(db, org.id, user.id);
+    if (added) await audit(db, 'admin.organisation_member_added', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: user.id } });
+    back(ctx, `/admin/organisations/${org.id}`, added ? 'added' : 'already_member');
+  });
+
+  router.post('/:id/members/:userId/remove', async (ctx) => {
+    const org = await find(ctx);
+    if (!org) return;
+    const userId = isUuid(ctx.params.userId) ? ctx.params.userId : undefined;
+    if (userId && (await orgs.removeMember(db, org.id, userId))) {
+      await audit(db, 'admin.organisation_member_removed', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: userId } });
+    }
+    back(ctx, `/admin/organisations/${org.id}`, 'removed');
+  });
+
+  return router;
+}

@@ -1,0 +1,162 @@
+// /admin/users/:id: one person as staff see them (status, contacts, linked card and logins, organisations, sessions
+// and apps, recent events) and what staff may do for them: end their sessions, mail a reset link, give or take the
+// admin role, erase the account. Every action is audited with who did it; staff cannot demote or erase themselves.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Services } from '../../app/server.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { requireUser } from '../self/routes.ts';
+import { parseBody } from '../../platform/web/form.ts';
+import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { isAppError } from '../../platform/errors.ts';
+import { isUuid } from '../../platform/db/uuid.ts';
+import { audit } from '../../platform/audit.ts';
+import { endAccountAccess } from '../../domain/accounts/end-access.ts';
+import { eraseAccount } from '../../domain/accounts/personal-data.ts';
+import { organisationsOf } from '../../domain/accounts/organisations.ts';
+import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
+import { findLinkOfUser, formatCardNumber } from '../../domain/accounts/eid-links.ts';
+import { linksOf } from '../../domain/upstreams/repository.ts';
+import { listConnectedApps, listSessions } from '../../oidc/account-sessions.ts';
+import { createRecoveryService } from '../recovery/service.ts';
+import { searchAudit } from '../../platform/audit-trail.ts';
+import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
+import { isLocale } from '../../platform/web/i18n.ts';
+
+// Outcomes shown once after a redirect; only these keys reach the page.
+const NOTICES = ['sessions_ended', 'reset_sent', 'reset_impossible', 'role_given', 'role_taken', 'name_saved', 'email_link_sent', 'email_unchanged'] as const;
+const nameInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
+const roleInput = z.object({ admin: z.enum(['on', 'off']) });
+const deleteInput = z.object({ confirm: z.literal('on').optional() });
+
+export function personAdminRoutes(services: Services): Router {
+  const { db, users, tokens, provider } = services;
+  const recovery = createRecoveryService({ ...services, policy: createPasswordPolicy(services.config) });
+  const emailChange = createEmailChange(services);
+  const router = new Router({ prefix: '/admin/users/:id' });
+  router.use(requireUser(services, { role: 'admin' }));
+
+  const staff = (ctx: Context) => ctx.state.user as User;
+  const person = async (ctx: Context) => {
+    const user = isUuid(ctx.params.id) ? await users.findById(db, ctx.params.id!) : undefined;
+    if (!user) renderMessage(ctx, 404, 'error.not_found.title', 'error.not_found.message');
+    return user;
+  };
+  const back = (ctx: Context, user: User, notice: (typeof NOTICES)[number]) => {
+    ctx.status = 303;
+    ctx.redirect(`/admin/users/${user.id}?notice=${notice}`);
+  };
+
+  async function show(ctx: Context, user: User, errors: Record<string, { key: string }> = {}) {
+    const [link, connections, organisations, sessions, apps, events] = await Promise.all([
+      findLinkOfUser(db, user.id),
+      linksOf(db, user.id),
+      organisationsOf(db, user.id),
+      listSessions(db, provider(), user.sub, ''),
+      listConnectedApps(db, provider(), user.sub),
+      searchAudit(db, { userIds: [user.id], limit: 10 }),
+    ]);
+    renderPage(ctx, 'pages/admin/person.njk', {
+      titleKey: 'admin.person.title',
+      person: user,
+      self: staff(ctx).id === user.id,
+      card: link?.card_number ? formatCardNumber(link.card_number) : link ? '' : undefined,
+      connections,
+      organisations,
+      sessions,
+      apps,
+      events,
+      errors,
+      done: NOTICES.find((n) => n === ctx.query.notice),
+    });
+  }
+
+  router.get('/', async (ctx) => {
+    const user = await person(ctx);
+    if (user) await show(ctx, user);
+  });
+
+  router.post('/sessions/end', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    await db.transaction(async (trx) => {
+      await endAccountAccess(trx, tokens, user);
+      await audit(trx, 'admin.sessions_ended', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+    });
+    back(ctx, user, 'sessions_ended');
+  });
+
+  router.post('/reset-link', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    try {
+      await recovery.mailLinkFor(user, { via: 'admin', staffId: staff(ctx).id, ip: ctx.ip });
+      back(ctx, user, 'reset_sent');
+    } catch (e) {
+      if (!isAppError(e) || e.code !== 'reset_impossible') throw e;
+      back(ctx, user, 'reset_impossible');
+    }
+  });
+
+  router.post('/name', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    const name = await parseBody(ctx, nameInput);
+    await db.transaction(async (trx) => {
+      await users.setName(trx, user.id, { givenName: name.given_name || null, familyName: name.family_name || null });
+      await audit(trx, 'admin.name_changed', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+    });
+    back(ctx, user, 'name_saved');
+  });
+
+  // A new address counts only once its owner follows the link mailed to it, as when the person changes it.
+  router.post('/email', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    const parsed = newEmail.safeParse((await parseBody(ctx, z.object({ email: z.string().trim().max(320) }))).email);
+    if (!parsed.success) {
+      ctx.status = 400;
+      return show(ctx, user, { email: { key: 'account.email.error.invalid' } });
+    }
+    const locale = isLocale(user.locale) ? user.locale : services.config.defaultLocale;
+    const started = await db.transaction(async (trx) => {
+      const r = await emailChange.start(trx, user, parsed.data, locale);
+      if (r.ok) await audit(trx, 'admin.email_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+      return r.ok;
+    });
+    back(ctx, user, started ? 'email_link_sent' : 'email_unchanged');
+  });
+
+  router.post('/role', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    const { admin } = await parseBody(ctx, roleInput);
+    if (user.id === staff(ctx).id) return renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_role');
+    const roles = admin === 'on' ? [...user.roles, 'admin'] : user.roles.filter((r) => r !== 'admin');
+    await db.transaction(async (trx) => {
+      await users.setRoles(trx, user.id, roles);
+      await audit(trx, 'admin.role_changed', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id, admin: admin === 'on' } });
+    });
+    back(ctx, user, admin === 'on' ? 'role_given' : 'role_taken');
+  });
+
+  router.post('/delete', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    if (user.id === staff(ctx).id) return renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_delete');
+    const { confirm } = await parseBody(ctx, deleteInput);
+    if (!confirm) {
+      ctx.status = 400;
+      return show(ctx, user, { confirm: { key: 'admin.person.delete_confirm_required' } });
+    }
+    await db.transaction(async (trx) => {
+      await eraseAccount(trx, services, user, 'staff');
+      await audit(trx, 'admin.deleted', { ip: ctx.ip, details: { account: user.id, by: staff(ctx).id } });
+    });
+    ctx.status = 303;
+    ctx.redirect('/admin/users?notice=deleted');
+  });
+
+  return router;
+}

@@ -1,0 +1,40 @@
+// The states of a reactivation, typed: the flow that proves the account (a mobile number, then the card or an
+// upstream) and the flow that takes it back (the SMS code, then a new password), with what each step answers.
+import type { User } from '../../domain/accounts/repository.ts';
+import type { RuleFailure } from '../../domain/accounts/password-policy.ts';
+import type { Locale } from '../../platform/web/i18n.ts';
+import type { Flow } from '../../domain/flow-state/store.ts';
+import type { NonceData } from '../../methods/eid-card/nonces.ts';
+
+export const REACTIVATION_FLOW = 'reactivation';
+export const ACCOUNT_FLOW = 'reactivation_account';
+export const ACTIVATION_PURPOSE = 'activation_token';
+export const REPORT_PURPOSE = 'reactivation_report';
+export const FLOW_TTL_SECONDS = 1800;
+export const REPORT_TTL_SECONDS = 14 * 86400;
+export const HOUR = 3600;
+
+export interface ReactivationData extends NonceData {
+  mobile: string;
+  cardNumber?: string;
+  /** The upstream provider that vouched for the account instead of the card (provider/methods/upstream). */
+  upstream?: string;
+}
+
+export interface AccountData extends Record<string, unknown> {
+  mobile: string;
+  cardNumber: string;
+  upstream?: string;
+  /** The account's verified number before the reactivation: it is told too. */
+  previousMobile?: string;
+}
+
+export type RedeemOutcome =
+  | { status: 'ok'; flow: Flow<AccountData> }
+  | { status: 'wrong'; triesLeft: number }
+  | { status: 'too_many'; minutes: number }
+  | { status: 'used' | 'expired' | 'voided' };
+
+export type CompleteOutcome = { status: 'ok'; user: User } | { status: 'weak'; failures: RuleFailure[] };
+
+export type Request = { ip: string | undefined; locale: Locale };

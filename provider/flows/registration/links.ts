@@ -1,0 +1,106 @@
+// After the form: the "check your mail" page, the activation link (only its POST spends it) and a new activation mail.
+import { browserBinding } from '../../domain/flow-state/binding.ts';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { FLOW, type FlowData, type RegistrationSteps } from './steps.ts';
+import type { Flow } from '../../domain/flow-state/store.ts';
+import { body } from '../../platform/web/form.ts';
+import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
+import { isAppError } from '../../platform/errors.ts';
+import { check, echo, schemas, type FieldErrors } from './forms.ts';
+
+export function activationRoutes(router: Router, steps: RegistrationSteps): void {
+  const { config, db, flows, service, limits, mails, take } = steps;
+  router.get('/registration/sent', async (ctx) => {
+    let flow: Flow<FlowData> | undefined;
+    try {
+      flow = await flows.get<FlowData>(db, String(ctx.query.flow ?? ''), FLOW, browserBinding(ctx));
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+    }
+    const d = flow?.data;
+    renderPage(ctx, 'pages/registration/sent.njk', {
+      titleKey: flow?.state === 'review' ? 'registration.review.title' : 'registration.sent.title',
+      review: flow?.state === 'review',
+      email: d?.email,
+      username: d?.username,
+      mode: d?.mode,
+      backTo: d?.returnTo,
+      hours: Math.round(config.activationTtl / 3600),
+    });
+  });
+
+  // Activation: the link shows the form; only the POST spends it, so a mail scanner fetching links does not.
+  async function showActivate(ctx: Context, token: string, errors: FieldErrors = {}) {
+    const r = await service.activation.peek(db, token);
+    if (r.status !== 'ok' || !r.user) return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status);
+    if (Object.keys(errors).length) ctx.status = 400;
+    renderPage(ctx, 'pages/registration/activate.njk', { titleKey: 'registration.activate.title', token, user: r.user, errors, values: {} });
+  }
+
+  router.get('/registration/activate', (ctx) => showActivate(ctx, String(ctx.query.token ?? '')));
+
+  router.post('/registration/activate', async (ctx) => {
+    const raw = await body(ctx);
+    const checked = check(schemas.activate, raw);
+    if (!checked.ok) {
+      if (checked.errors.token) return linkProblem(ctx, 'invalid');
+      return showActivate(ctx, String(raw.token), { password: [{ key: 'registration.activate.error.password_required' }] });
+    }
+    const { token, password } = checked.data;
+    const r = await service.activation.activate(token, password, ctx.ip);
+    if (r.status === 'wrong_password') return showActivate(ctx, token, { password: [{ key: 'registration.activate.error.password' }] });
+    if (r.status === 'ok') {
+      const u = r.user!;
+      return renderMessage(ctx, 200, 'registration.activated.title', u.username ? 'registration.activated.username' : 'registration.activated.email', {
+        messageParams: { username: u.username ?? '', email: u.email ?? '' },
+        actions: [{ href: '/', key: 'registration.action.home' }],
+      });
+    }
+    linkProblem(ctx, r.status);
+  });
+
+  function linkProblem(ctx: Context, status: string) {
+    const name = ['used', 'expired', 'voided', 'email_taken'].includes(status) ? status : 'invalid';
+    const actions =
+      name === 'used'
+        ? [{ href: '/', key: 'registration.action.home' }]
+        : name === 'email_taken'
+          ? [{ href: '/recovery', key: 'registration.action.recovery' }]
+          : [
+              { href: '/registration/resend', key: 'registration.action.resend' },
+              { href: '/registration', key: 'registration.action.sign_up_again' },
+            ];
+    const code = ({ used: 200, expired: 410, voided: 410, email_taken: 409 } as Record<string, number>)[name] ?? 404;
+    renderMessage(ctx, code, `registration.link.${name}.title`, `registration.link.${name}.message`, {
+      actions,
+      messageParams: { hours: Math.round(config.activationTtl / 3600) },
+    });
+  }
+
+  // A new activation mail: from the login page of a pending account, or typed into the form.
+  router.get('/registration/resend', (ctx) => {
+    renderPage(ctx, 'pages/registration/resend.njk', {
+      titleKey: 'registration.resend.title',
+      values: { identifier: typeof ctx.query.identifier === 'string' ? ctx.query.identifier : '' },
+      errors: {},
+    });
+  });
+
+  router.post('/registration/resend', async (ctx) => {
+    const raw = await body(ctx);
+    const checked = check(schemas.resend, raw);
+    if (!checked.ok) {
+      ctx.status = 400;
+      return renderPage(ctx, 'pages/registration/resend.njk', { titleKey: 'registration.resend.title', values: echo(raw), errors: checked.errors });
+    }
+    await take(limits.ip, ctx.ip);
+    const identifier = checked.data.identifier;
+    if (await mails.allow({ address: identifier, ip: ctx.ip })) await service.resend(identifier, ctx.ip);
+    const back = typeof raw.return_to === 'string' ? safeReturnPath(raw.return_to, '') : '';
+    renderMessage(ctx, 200, 'registration.resent.title', 'registration.resent.message', {
+      messageParams: { hours: Math.round(config.activationTtl / 3600) },
+      actions: back ? [{ href: back, key: 'registration.action.back_to_login' }] : [],
+    });
+  });
+}

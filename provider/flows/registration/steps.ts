@@ -1,0 +1,199 @@
+// What the sign-up pages of every mode share, built once per process: the stored flow of a sign-up, its limits, the
+// form pages, and `complete`, which creates the account and moves the flow in one transaction.
+import { browserBinding } from '../../domain/flow-state/binding.ts';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Services } from '../../app/services.ts';
+import type { Flow } from '../../domain/flow-state/store.ts';
+import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
+import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
+import { createMailQuota } from '../../domain/guards/mail-quota.ts';
+import { body } from '../../platform/web/form.ts';
+import { renderPage, safeReturnPath } from '../../platform/web/page.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
+import { AppError, isAppError } from '../../platform/errors.ts';
+import { createRegistrationService, type SignUp, type SignUpResult } from './service.ts';
+import { check, echo, type FieldErrors } from './forms.ts';
+import { registrationErrors } from './errors.ts';
+import type { Knex } from 'knex';
+import type { z } from 'zod';
+import { createCardStep } from '../../methods/eid-card/card-step.ts';
+import { type EidVerifier } from '../../methods/eid-card/verifier.ts';
+
+export type Mode = 'open' | 'invitation' | 'customer' | 'eid';
+
+export type FlowData = {
+  mode: Mode;
+  returnTo?: string;
+  invitationId?: string;
+  username?: string;
+  email?: string;
+  /** eID: the card read at the first step (the national number only as its HMAC). */
+  card?: { hmac: string; givenNames: string; surname: string; cardNumber?: string | undefined };
+};
+
+export const FLOW = 'registration';
+/** Names the pending account of this browser's last open sign-up: signing up again from it replaces that account. */
+export const SIGN_UP_COOKIE = 'sign_up';
+/** Binds an eID sign-up to the browser that read the card: its flow holds the card holder's identity. */
+/** Long enough to fill in a form at leisure; a flow only holds what the form needs. */
+export const FORM_TTL = 3 * 3600;
+
+export function createRegistrationSteps(services: Services, verifier: EidVerifier) {
+  const { config, db, flows, hasher } = services;
+  const cards = createCardStep(services, verifier);
+  const service = createRegistrationService(services);
+  const policy = createPasswordPolicy(config);
+  const limiter = (keyPrefix: string, points: number, durationSeconds: number): Limiter => createLimiter(db, { keyPrefix, points, durationSeconds });
+  const limits = {
+    ip: limiter('registration_ip', config.rateLimitRegistration, 3600),
+    invitation: limiter('registration_invitation', config.rateLimitInvitation, 900),
+    customer: limiter('registration_customer', config.rateLimitCustomer, 3600),
+  };
+  // Mails to one address or account per requester and hour, under the address's ceiling: past them the answer
+  // stays the same and no mail goes out.
+  const mails = createMailQuota(db, {
+    name: 'registration',
+    perRequester: { points: config.rateLimitRegistrationMails, seconds: 3600 },
+    perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
+  });
+
+  /** The modes offered: REGISTRATION_MODES, and the eID card with EID_REGISTRATION. */
+  const modes: Mode[] = [...config.registrationModes, ...(config.eidRegistration ? (['eid'] as const) : [])];
+  const enabled = (mode: Mode) => {
+    if (!modes.includes(mode)) throw registrationErrors.modeDisabled();
+  };
+
+  /** Throws the "too many attempts" page when `key` is over its limit. */
+  const take = (l: Limiter, key: string) => consumeOrRefuse(l, key);
+
+  // Without a username (open and customer sign-up) the rule about containing it does not apply.
+  const common = (template: string) => ({
+    rules: template === 'details' ? policy.rules : policy.rules.filter((r) => r.rule !== 'not_username'),
+    termsVersion: config.termsVersion,
+    privacyVersion: config.privacyVersion,
+    termsUrl: config.termsUrl,
+    privacyUrl: config.privacyUrl,
+  });
+
+  async function newFlow(ctx: Context, data: FlowData): Promise<Flow<FlowData>> {
+    const returnTo = typeof ctx.query.return_to === 'string' ? safeReturnPath(ctx.query.return_to) : undefined;
+    return flows.create<FlowData>(db, {
+      type: FLOW,
+      state: 'form',
+      binding: await services.flowStarts.forBrowser(ctx),
+      data: { ...data, ...(returnTo ? { returnTo } : {}) },
+      ttlSeconds: FORM_TTL,
+    });
+  }
+
+  /** The sign-up this browser started, in `mode`. */
+  async function loadFlow(ctx: Context, id: unknown, mode: Mode): Promise<Flow<FlowData>> {
+    const flow = await flows.get<FlowData>(db, typeof id === 'string' ? id : '', FLOW, browserBinding(ctx));
+    if (flow.data.mode !== mode) throw new AppError('flow_unknown', 'error.flow_unknown', 404);
+    return flow;
+  }
+
+  const sentPage = (ctx: Context, flow: Flow) => {
+    ctx.status = 303;
+    ctx.redirect(`/registration/sent?flow=${flow.id}`);
+  };
+
+  const TITLES = {
+    open: 'registration.open.title',
+    customer: 'registration.customer.title',
+    details: 'registration.details.title',
+    eid: 'registration.eid.title',
+  };
+
+  function showForm(
+    ctx: Context,
+    template: keyof typeof TITLES,
+    flow: Flow<FlowData>,
+    extra: { values?: Record<string, string>; errors?: FieldErrors; [k: string]: unknown } = {},
+  ) {
+    if (extra.errors && Object.keys(extra.errors).length) ctx.status = 400;
+    renderPage(ctx, `pages/registration/${template}.njk`, { titleKey: TITLES[template], flow: flow.id, values: {}, errors: {}, ...common(template), ...extra });
+  }
+
+  const signUpOf = async (ctx: Context, d: { email: string; password: string; given_name?: string; family_name?: string }): Promise<SignUp> => ({
+    email: d.email,
+    givenName: d.given_name ?? null,
+    familyName: d.family_name ?? null,
+    passwordHash: await hasher.hash(d.password),
+    locale: requestLocale(ctx),
+    acceptedAt: new Date(),
+    ip: ctx.ip,
+  });
+
+  /**
+   * Runs the sign-up and moves the flow in one transaction; a flow another request already moved means this is
+   * a double submission, which gets the same page and does nothing. `mailKey` names whom the mails go to.
+   */
+  async function complete(ctx: Context, flow: Flow<FlowData>, mailKey: string, data: Partial<FlowData>, run: (trx: Knex) => Promise<SignUpResult>) {
+    await take(limits.ip, ctx.ip);
+    const mail = await mails.allow({ address: mailKey, ip: ctx.ip });
+    try {
+      await db.transaction(async (trx) => {
+        const moved = await flows.transition(trx, flow, 'form', 'sent', data);
+        if (!mail) return;
+        const result = await run(trx);
+        if (result.outcome === 'review') await flows.transition(trx, moved, 'sent', 'review');
+      });
+    } catch (e) {
+      if (!(isAppError(e) && e.code === 'flow_conflict')) throw e;
+    }
+    sentPage(ctx, flow);
+  }
+
+  /**
+   * The routes of a one-page sign-up form (open, customer): GET starts a flow and shows the form; POST checks
+   * the input and the password rules, shows the errors next to the fields, or hands the data to `accept`.
+   */
+  function signUpForm<S extends z.ZodType>(
+    router: Router,
+    mode: 'open' | 'customer',
+    schema: S,
+    accept: (ctx: Context, flow: Flow<FlowData>, data: z.output<S>, reshow: (errors: FieldErrors) => void) => Promise<void>,
+  ) {
+    router.get(`/registration/${mode}`, async (ctx) => {
+      enabled(mode);
+      showForm(ctx, mode, await newFlow(ctx, { mode }));
+    });
+    router.post(`/registration/${mode}`, async (ctx) => {
+      enabled(mode);
+      const raw = await body(ctx);
+      const flow = await loadFlow(ctx, raw.flow, mode);
+      if (flow.state !== 'form') return sentPage(ctx, flow);
+      const reshow = (errors: FieldErrors) => showForm(ctx, mode, flow, { values: echo(raw), errors });
+      const checked = check(schema, raw, policy, (d) => ({ email: d.email as string }));
+      if (!checked.ok) return reshow(checked.errors);
+      await accept(ctx, flow, checked.data, reshow);
+    });
+  }
+
+  return {
+    services,
+    config,
+    db,
+    flows,
+    hasher,
+    cards,
+    service,
+    policy,
+    limits,
+    mails,
+    modes,
+    enabled,
+    take,
+    newFlow,
+    loadFlow,
+    sentPage,
+    showForm,
+    signUpOf,
+    complete,
+    signUpForm,
+  };
+}
+
+export type RegistrationSteps = ReturnType<typeof createRegistrationSteps>;

@@ -1,0 +1,47 @@
+// Password login: the same work and the same answer whether the identifier names no account, several, or one
+// with a wrong password, so the page cannot be used to find out who has an account.
+import type { Db } from '../../platform/db/knex.ts';
+import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
+import type { IdentifierKind, User, UserRepository } from '../../domain/accounts/repository.ts';
+import { audit } from '../../platform/audit.ts';
+import type { LoginThrottle } from './throttle.ts';
+import type { AccountDeletion } from '../../domain/accounts/deletion.ts';
+
+export type LoginOutcome =
+  | { ok: true; user: User }
+  /** Right password, but the account cannot log in yet or any more; safe to say, since the password proved who it is. */
+  | { ok: false; reason: 'not_active'; user: User }
+  | { ok: false; reason: 'invalid' };
+
+export interface Authenticator {
+  /** `devices`: the browser's known devices (provider/platform/web/devices.ts), which the throttle counts on their own. */
+  authenticate(identifier: string, password: string, ip?: string, devices?: ReadonlyMap<string, string>): Promise<LoginOutcome>;
+}
+
+export function createAuthenticator(deps: { db: Db; users: UserRepository; hasher: PasswordHasher; identifierKind: IdentifierKind; throttle?: LoginThrottle; deletion?: AccountDeletion }): Authenticator {
+  const { db, users, hasher, identifierKind, throttle, deletion } = deps;
+  return {
+    async authenticate(identifier, password, ip, devices) {
+      const candidates = await users.findByIdentifier(db, identifier, identifierKind);
+      // A shared address cannot say which account is meant: only the username can.
+      const user = candidates.length === 1 ? candidates[0] : undefined;
+      const attempt = await throttle?.begin(identifier, candidates, ip, devices);
+      const valid = await hasher.verify(user?.password_hash, password);
+      if (!user || !valid) {
+        await attempt?.failed();
+        await audit(db, 'login.failure', { userId: user?.id, ip, details: { reason: 'invalid_credentials' } });
+        return { ok: false, reason: 'invalid' };
+      }
+      // The password was right: the attempt is no failure, whatever the account's status.
+      await attempt?.succeeded();
+      if (user.status !== 'active') {
+        await audit(db, 'login.refused', { userId: user.id, ip, details: { status: user.status } });
+        return { ok: false, reason: 'not_active', user };
+      }
+      if (hasher.needsRehash(user.password_hash!)) await users.updatePasswordHash(db, user.id, await hasher.hash(password));
+      await audit(db, 'login.success', { userId: user.id, ip, details: { method: 'password' } });
+      await deletion?.cancelOnLogin(db, user, ip);
+      return { ok: true, user };
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// Password guessing at the login page: the shared throttle (provider/domain/guards/throttle.ts) per identifier and per IP,
+// or per device for a browser that has logged in to the account before, and a mail to the owner when an account
+// reaches the threshold ("someone tried to log in to your account"), at most once per window.
+import type { Config } from '../../app/settings.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { createThrottle, WINDOW_SECONDS, type AttemptOf } from '../../domain/guards/throttle.ts';
+import { consumeWithin, createLimiter } from '../../domain/guards/rate-limit.ts';
+import { enqueueNotice } from '../../domain/messaging/notice.ts';
+import { isLocale } from '../../platform/web/i18n.ts';
+import { audit } from '../../platform/audit.ts';
+import { log } from '../../platform/log.ts';
+
+export interface LoginAttempt {
+  failed(): Promise<void>;
+  succeeded(): Promise<void>;
+}
+
+export interface LoginThrottle {
+  /**
+   * Counts the attempt and waits out the delay the earlier ones earned; call before the password is checked.
+   * `devices`: account id → device id of the browser's device cookie (provider/platform/web/devices.ts).
+   */
+  begin(identifier: string, candidates: User[], ip: string | undefined, devices?: ReadonlyMap<string, string>): Promise<LoginAttempt>;
+}
+
+type LoginThrottleConfig = Pick<Config, 'rateLimitLogin' | 'rateLimitIp' | 'rateLimitMaxDelay' | 'issuerUrl' | 'defaultLocale'>;
+
+async function warnOwner(db: Db, config: LoginThrottleConfig, user: User, ip: string | undefined): Promise<void> {
+  await db.transaction(async (trx) => {
+    await audit(trx, 'login.throttled', { userId: user.id, ip });
+    await enqueueNotice(trx, user, isLocale(user.locale) ? user.locale : config.defaultLocale, {
+      title: { key: 'throttle.mail.title' },
+      paragraphs: [
+        { key: 'throttle.mail.what', params: { username: user.username ?? user.email ?? '', count: config.rateLimitLogin } },
+        { key: 'throttle.mail.protected' },
+        { key: 'throttle.mail.if_you' },
+      ],
+      action: { href: `${config.issuerUrl}/recovery`, label: { key: 'throttle.mail.action' } },
+    });
+  });
+}
+
+export function createLoginThrottle(db: Db, config: LoginThrottleConfig): LoginThrottle {
+  const throttle = createThrottle(db, {
+    name: 'login',
+    perSubject: config.rateLimitLogin,
+    perIp: config.rateLimitIp,
+    maxDelaySeconds: config.rateLimitMaxDelay,
+  });
+  // Failures per account, for the warning only: the delays never depend on whether an account exists.
+  const accounts = createLimiter(db, { keyPrefix: 'login_account', points: config.rateLimitLogin, durationSeconds: WINDOW_SECONDS });
+  async function countForOwner(user: User, ip: string | undefined) {
+    // Once per window: at the threshold; past it the limiter refuses (undefined).
+    if ((await consumeWithin(accounts, user.id))?.consumedPoints === config.rateLimitLogin) await warnOwner(db, config, user, ip);
+  }
+
+  return {
+    async begin(identifier, candidates, ip, devices) {
+      const only = candidates.length === 1 ? candidates[0] : undefined;
+      const device = only && devices?.get(only.id);
+      // A known device of the account is counted on its own, and not by an address others may share. Any other
+      // attempt is counted by the identifier as typed: known and unknown names alike, and a username and an address
+      // of one account apart, so the delays tell nobody who has an account or which address is whose.
+      const attempt: AttemptOf = device ? { subject: `device:${only.id}:${device}` } : { subject: `identifier:${identifier}`, ip };
+      const counted = await throttle.begin(attempt);
+      return {
+        async failed() {
+          await counted.failed();
+          // Not awaited: the answer must not take longer for an account that exists.
+          for (const user of candidates) void countForOwner(user, ip).catch((e: Error) => log.error('login warning mail failed', e));
+        },
+        async succeeded() {
+          await counted.succeeded();
+          if (only) await accounts.delete(only.id);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,236 @@
+// Logging in, linking and reactivating through an upstream, as one stored flow of type 'upstream_login':
+//   redirected ─callback─▶ returned ─┬─ linked identity, login ──────────────▶ authenticated ─finish─▶ done
+//                                    ├─ unknown identity, login ─▶ unlinked ─password or new account─▶ authenticated
+//                                    └─ link from the account page, or reactivation ─────────────────▶ done
+// The flow keeps the PKCE verifier, state and nonce server-side; the browser holds only a signed cookie naming the
+// flow, so an answer reaching another browser, or a replayed one, finds nothing to continue.
+import type { Knex } from 'knex';
+import type { Binding } from '../../domain/flow-state/binding.ts';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { generateUsername } from '../../domain/accounts/usernames.ts';
+import { AppError } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import { generatedSecret } from '../../platform/secrets.ts';
+import { ACR, AMR } from '../../oidc/acr.ts';
+import { accountOfCard, findLinkByHmac } from '../../domain/accounts/eid-links.ts';
+import type { Flow } from '../../domain/flow-state/store.ts';
+import { createUpstreamClient, type Checks } from './oidc-client.ts';
+import { identityOf, type UpstreamIdentity } from './identity.ts';
+import { findLink, findUpstream, linksOf, removeLink, saveLink, upstreamsFor, type Upstream, type UpstreamUse } from '../../domain/upstreams/repository.ts';
+import { upstreamSecretBox, type SecretBox } from '../../domain/upstreams/secret-box.ts';
+
+export const UPSTREAM_FLOW = 'upstream_login';
+const FLOW_TTL_SECONDS = 600;
+
+export type Purpose = UpstreamUse;
+
+export interface UpstreamFlowData extends Record<string, unknown> {
+  slug: string;
+  /** The upstream's display name, for the pages of the flow. */
+  name: string;
+  purpose: Purpose;
+  /** Spent at the callback. */
+  checks: Checks | null;
+  /** The login interaction to finish (purpose login). */
+  interaction?: string;
+  /** The reactivation flow to continue (purpose reactivation). */
+  reactivation?: string;
+  identity?: UpstreamIdentity;
+  amr?: string[];
+}
+
+export type UpstreamFlow = Flow<UpstreamFlowData>;
+
+export interface Returned {
+  flow: UpstreamFlow;
+  upstream: Upstream;
+  identity: UpstreamIdentity;
+  /** The account the identity is linked to (or whose eID holds the same national number). */
+  user: User | undefined;
+}
+
+/**
+ * The account an upstream identity names: the one it was linked to; or, from an upstream staff trust with the
+ * national number (`--trust-national-number`), the account whose eID card holds the number it states. That is full
+ * trust in the upstream (it could name anyone's number), so it is off unless staff turn it on.
+ */
+export async function accountOfIdentity(db: Knex, users: Services['users'], u: Upstream, identity: UpstreamIdentity): Promise<User | undefined> {
+  const link = await findLink(db, u.slug, identity.subjectKey);
+  if (link) return users.findById(db, link.user_id);
+  return identity.nationalNumberHmac && u.trustNationalNumber ? accountOfCard(db, users, identity.nationalNumberHmac) : undefined;
+}
+
+export function createUpstreamService(services: Pick<Services, 'config' | 'db' | 'users' | 'flows' | 'provider' | 'deletion'>) {
+  const { config, db, users, flows } = services;
+  let box: Promise<SecretBox> | undefined;
+  let nnKey: Promise<string> | undefined;
+  const client = createUpstreamClient(() => (box ??= upstreamSecretBox(config, db)));
+  const nationalNumberKey = () =>
+    (nnKey ??= config.nationalNumberHmacKey ? Promise.resolve(config.nationalNumberHmacKey) : generatedSecret(db, 'national_number_hmac_key'));
+  const redirectUri = `${config.issuerUrl}/upstream/callback`;
+
+  async function upstreamFor(slug: string, use: UpstreamUse): Promise<Upstream> {
+    const u = await findUpstream(db, slug);
+    if (!u || !u.enabled || !u.uses.includes(use)) throw new AppError('upstream_unknown', 'upstream.error.unknown', 404);
+    return u;
+  }
+
+  /** Links the flow's identity to `user`; refuses (without naming it) an identity that belongs to another account. */
+  async function link(trx: Knex, flow: UpstreamFlow, user: User, ip: string | undefined): Promise<'linked' | 'already'> {
+    const identity = flow.data.identity!;
+    const card = identity.nationalNumberHmac ? await findLinkByHmac(trx, identity.nationalNumberHmac) : undefined;
+    if (card && card.user_id !== user.id) throw new AppError('upstream_linked_elsewhere', 'upstream.error.linked_elsewhere', 409);
+    const outcome = await saveLink(trx, { slug: flow.data.slug, subjectKey: identity.subjectKey, userId: user.id, label: identity.label });
+    if (outcome === 'linked') await audit(trx, 'upstream.linked', { userId: user.id, ip, details: { upstream: flow.data.slug } });
+    return outcome;
+  }
+
+  /** Runs `work` in a transaction; a refused link is recorded for staff (never shown) once the transaction is over. */
+  async function linking<T>(flow: UpstreamFlow, userId: string | null, ip: string | undefined, work: (trx: Knex) => Promise<T>): Promise<T> {
+    try {
+      return await db.transaction(work);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'upstream_linked_elsewhere')
+        await audit(db, 'upstream.link_refused', { userId, ip, details: { upstream: flow.data.slug, reason: 'linked_elsewhere' } });
+      throw e;
+    }
+  }
+
+  /** The identity proved an account: the login interaction may be finished with it. */
+  async function authenticated(flow: UpstreamFlow, from: string, user: User, amr: readonly string[], ip: string | undefined): Promise<UpstreamFlow> {
+    await audit(db, 'login.success', { userId: user.id, ip, details: { method: 'upstream', upstream: flow.data.slug } });
+    await services.deletion.cancelOnLogin(db, user, ip);
+    return flows.transition(db, flow, from, 'authenticated', { amr: [...amr] }, user.id);
+  }
+
+  return {
+    buttons: (use: UpstreamUse) => upstreamsFor(db, use),
+
+    get: (flowId: string, binding: Binding) => flows.get<UpstreamFlowData>(db, flowId, UPSTREAM_FLOW, binding),
+
+    /** A flow and the upstream's authorization URL; refuses an upstream not enabled for the purpose. */
+    async start(
+      slug: string,
+      purpose: Purpose,
+      context: { binding: Binding; interaction?: string; reactivation?: string; userId?: string; locale: string },
+    ): Promise<{ flow: UpstreamFlow; url: URL }> {
+      const u = await upstreamFor(slug, purpose);
+      const { url, checks } = await client.begin(u, redirectUri, { ui_locales: context.locale });
+      const flow = await flows.create<UpstreamFlowData>(db, {
+        type: UPSTREAM_FLOW,
+        state: 'redirected',
+        binding: context.binding,
+        userId: context.userId ?? null,
+        data: {
+          slug,
+          name: u.name,
+          purpose,
+          checks,
+          ...(context.interaction ? { interaction: context.interaction } : {}),
+          ...(context.reactivation ? { reactivation: context.reactivation } : {}),
+        },
+        ttlSeconds: FLOW_TTL_SECONDS,
+      });
+      return { flow, url };
+    },
+
+    /** The upstream's answer: spends the flow's checks (a replay finds them gone), verifies, finds the account. */
+    async callback(flowId: string, binding: Binding, callbackUrl: URL, ip: string | undefined): Promise<Returned> {
+      const started = await flows.get<UpstreamFlowData>(db, flowId, UPSTREAM_FLOW, binding);
+      const checks = started.data.checks;
+      if (started.state !== 'redirected' || !checks) throw new AppError('upstream_replayed', 'upstream.error.replayed', 409);
+      const spent = await flows.transition(db, started, 'redirected', 'returned', { checks: null });
+      const u = await upstreamFor(spent.data.slug, spent.data.purpose);
+      let identity: UpstreamIdentity;
+      try {
+        const claims = await client.finish(u, callbackUrl, checks);
+        const key = u.subjectClaim === 'national_number' ? await nationalNumberKey() : '';
+        identity = identityOf(claims, u.subjectClaim, () => key);
+      } catch (e) {
+        await audit(db, 'upstream.refused', {
+          userId: spent.user_id,
+          ip,
+          details: { upstream: u.slug, purpose: spent.data.purpose, reason: (e as AppError).code ?? 'error' },
+        });
+        throw e;
+      }
+      const flow = await flows.transition(db, spent, 'returned', 'returned', { identity });
+      const user = await accountOfIdentity(db, users, u, identity);
+      return { flow, upstream: u, identity, user };
+    },
+
+    authenticated,
+
+    /** Login with an identity not linked yet: the person proves an account (password) or creates one. */
+    unlinked: (flow: UpstreamFlow) => flows.transition(db, flow, 'returned', 'unlinked'),
+
+    /** The password proved the account: link the identity, then the login continues with both. */
+    async linkAfterPassword(flow: UpstreamFlow, user: User, ip: string | undefined): Promise<UpstreamFlow> {
+      await linking(flow, user.id, ip, (trx) => link(trx, flow, user, ip));
+      return authenticated(flow, 'unlinked', user, [...AMR.federated, ...AMR.password], ip);
+    },
+
+    /** "Create a new account" with what the upstream vouched for: names and a verified e-mail address, no password. */
+    async createAccount(flow: UpstreamFlow, ip: string | undefined, locale: string): Promise<UpstreamFlow> {
+      const identity = flow.data.identity!;
+      if (!config.registrationModes.includes('open')) throw new AppError('upstream_no_registration', 'upstream.error.no_registration', 403);
+      if (identity.email && config.uniqueEmail && (await users.findByIdentifier(db, identity.email, 'email')).length) {
+        throw new AppError('upstream_email_taken', 'upstream.error.email_taken', 409);
+      }
+      const user = await linking(flow, null, ip, async (trx) => {
+        const created = await users.create(trx, {
+          username: await generateUsername(trx, identity.givenName ?? '', identity.familyName ?? ''),
+          email: identity.email,
+          emailVerified: Boolean(identity.email),
+          givenName: identity.givenName,
+          familyName: identity.familyName,
+          locale,
+          status: 'active',
+        });
+        const at = new Date();
+        await trx('consents').insert([
+          { user_id: created.id, document: 'terms', version: config.termsVersion, accepted_at: at },
+          { user_id: created.id, document: 'privacy', version: config.privacyVersion, accepted_at: at },
+        ]);
+        await link(trx, flow, created, ip);
+        await audit(trx, 'registration.signed_up', { userId: created.id, ip, details: { mode: 'upstream', upstream: flow.data.slug } });
+        return created;
+      });
+      return authenticated(flow, 'unlinked', user, AMR.federated, ip);
+    },
+
+    /** Links the identity to the account that started the flow from its account page. */
+    async linkToAccount(flow: UpstreamFlow, ip: string | undefined): Promise<'linked' | 'already'> {
+      const user = flow.user_id ? await users.findById(db, flow.user_id) : undefined;
+      if (!user || user.status !== 'active') throw new AppError('upstream_flow', 'upstream.error.flow', 400);
+      return linking(flow, user.id, ip, async (trx) => {
+        await flows.transition(trx, flow, 'returned', 'done');
+        return link(trx, flow, user, ip);
+      });
+    },
+
+    /** The interaction's login result: amr says "federated", acr the upstream's own level when it is trusted to say it. */
+    async loginResult(flow: UpstreamFlow, uid: string): Promise<{ accountId: string; acr: string; amr: string[] }> {
+      if (flow.state !== 'authenticated' || flow.data.interaction !== uid || !flow.user_id) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
+      const [user, u] = await Promise.all([users.findById(db, flow.user_id), findUpstream(db, flow.data.slug)]);
+      if (!user || user.status !== 'active' || !u) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
+      await flows.transition(db, flow, 'authenticated', 'done');
+      // Trusted to state its own level, an upstream still cannot claim this provider's eID level: that one means a
+      // card read here, of the session's own holder (flows/eid), and only the card step grants it.
+      const stated = u.acrFromUpstream ? flow.data.identity?.acr : undefined;
+      const acr = stated && stated !== ACR.eid ? stated : ACR.federated;
+      return { accountId: user.sub, acr, amr: flow.data.amr ?? [...AMR.federated] };
+    },
+
+    done: (flow: UpstreamFlow) => flows.transition(db, flow, 'returned', 'done'),
+
+    links: (userId: string) => linksOf(db, userId),
+
+    async unlink(user: User, id: number, ip: string | undefined): Promise<boolean> {
+      const removed = await removeLink(db, user.id, id);
+      if (removed) await audit(db, 'upstream.unlinked', { userId: user.id, ip, details: { upstream: removed.upstream_slug } });
+      return Boolean(removed);
+    },
+  };
+}

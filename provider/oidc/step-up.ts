@@ -1,0 +1,41 @@
+// Step-up to the eID: a relying app that asks for ACR.eid in acr_values gets an eID login even when the browser
+// already has a password session. (An essential acr claim is enforced by oidc-provider's own essential_acr(s)
+// checks, which compare with the session's acr just the same.)
+import { interactionPolicy } from 'oidc-provider';
+import { ACR } from './acr.ts';
+
+/** The reason the login prompt names; the login page then offers only the eID. */
+export const EID_REQUIRED = 'eid_required';
+
+const acrRequest = (claims: unknown): { value?: unknown; values?: unknown; essential?: unknown } | undefined => {
+  try {
+    const parsed = typeof claims === 'string' ? (JSON.parse(claims) as unknown) : claims;
+    return (parsed as { id_token?: { acr?: Record<string, unknown> } } | undefined)?.id_token?.acr ?? undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Whether the authorization request accepts nothing but an eID login. */
+export function asksForEid(params: Record<string, unknown>): boolean {
+  const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [];
+  if (acrValues.includes(ACR.eid)) return true;
+  const acr = acrRequest(params.claims);
+  if (!acr?.essential) return false;
+  return acr.value === ACR.eid || (Array.isArray(acr.values) && acr.values.length === 1 && acr.values[0] === ACR.eid);
+}
+
+/** oidc-provider's default prompts with the eID step-up check added to `login`. */
+export function eidStepUpPolicy() {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check(EID_REQUIRED, 'the client requires an eID login', (ctx) => {
+      const { oidc } = ctx;
+      if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      return asksForEid(oidc.params as Record<string, unknown>) && oidc.acr !== ACR.eid
+        ? interactionPolicy.Check.REQUEST_PROMPT
+        : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}

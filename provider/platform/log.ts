@@ -1,0 +1,65 @@
+// One structured JSON log, through pino: a line per event, each line of a request carrying its request id, an access
+// line per request, and the security events. Callers never pass secrets, and `redact.ts` makes sure of it: what a
+// line says about a person is shortened (addresses, IPs) or pseudonymous (accounts) before it is written.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { createRedactor } from './log/redact.ts';
+
+type Fields = Record<string, unknown> | Error | undefined;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const requests = new AsyncLocalStorage<{ id: string }>();
+// Until `configureLog` gives the deployment's key, pseudonyms are this process's own.
+let redactor = createRedactor(randomBytes(32).toString('hex'));
+
+// Through process.stdout/stderr.write, not their file descriptors: whoever captures those streams sees every line.
+const logger = pino(
+  {
+    level: 'info',
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    mixin: () => {
+      const request = requests.getStore();
+      return request ? { reqId: request.id } : {};
+    },
+  },
+  pino.multistream(
+    [
+      { level: 'debug', stream: { write: (line: string) => process.stdout.write(line) } },
+      { level: 'warn', stream: { write: (line: string) => process.stderr.write(line) } },
+    ],
+    { dedupe: true },
+  ),
+);
+
+function redacted(fields: Fields): Record<string, unknown> {
+  if (fields === undefined) return {};
+  if (fields instanceof Error) return redactor.fields({ error: fields.message, code: (fields as { code?: unknown }).code, stack: fields.stack });
+  return redactor.fields(fields);
+}
+
+export const log = {
+  /** Settable, so that a test can read every line a provider would write. */
+  get level(): LogLevel {
+    return logger.level as LogLevel;
+  },
+  set level(level: LogLevel) {
+    logger.level = level;
+  },
+  debug: (msg: string, fields?: Fields) => logger.debug(redacted(fields), msg),
+  info: (msg: string, fields?: Fields) => logger.info(redacted(fields), msg),
+  warn: (msg: string, fields?: Fields) => logger.warn(redacted(fields), msg),
+  error: (msg: string, fields?: Fields) => logger.error(redacted(fields), msg),
+};
+
+/** At start, from the settings: LOG_LEVEL, and the key that makes account pseudonyms stable across processes. */
+export function configureLog(o: { level: LogLevel; key: string }): void {
+  logger.level = o.level;
+  redactor = createRedactor(o.key);
+}
+
+/** Runs `work` as one request: every line logged inside it carries `id`. */
+export const inRequest = <T>(id: string, work: () => T): T => requests.run({ id }, work);

@@ -1,0 +1,74 @@
+// Message catalogues (views/locales/<locale>/<area>.json, flat keys, merged per locale) and the choice of a request's language:
+// ui_locales first, then the language cookie the user set with the switch, then Accept-Language.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const LOCALES = ['nl', 'fr', 'de', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const LANGUAGE_COOKIE = 'lang';
+export const LANGUAGE_CHOSEN_AT_COOKIE = 'lang_at';
+
+const LOCALES_DIR = fileURLToPath(new URL('../../../views/locales/', import.meta.url));
+
+type Catalogue = Record<string, string>;
+const catalogues = new Map<Locale, Catalogue>();
+
+export function catalogue(locale: Locale): Catalogue {
+  let c = catalogues.get(locale);
+  if (!c) {
+    c = {};
+    for (const file of readdirSync(`${LOCALES_DIR}${locale}`)
+      .filter((f) => f.endsWith('.json'))
+      .sort()) {
+      Object.assign(c, JSON.parse(readFileSync(`${LOCALES_DIR}${locale}/${file}`, 'utf8')) as Catalogue);
+    }
+    catalogues.set(locale, c);
+  }
+  return c;
+}
+
+export const isLocale = (v: unknown): v is Locale => typeof v === 'string' && (LOCALES as readonly string[]).includes(v);
+
+/** A length of time as a placeholder value: written out in the reader's language, in minutes under an hour. */
+export interface Duration {
+  seconds: number;
+}
+export const duration = (seconds: number): Duration => ({ seconds });
+export type MessageParams = Record<string, string | number | Duration>;
+
+/** "30 minutes", "1 Stunde", "2 uur": whole hours in hours, anything else in minutes, so that a TTL under an hour is
+ *  never "0 hours" and one is never "1 hours" (Intl knows each language's plural). */
+export function formatDuration(locale: Locale, seconds: number): string {
+  const [value, unit] = seconds >= 3600 && seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : [Math.max(1, Math.floor(seconds / 60)), 'minute'];
+  return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
+}
+
+const isDuration = (v: unknown): v is Duration => typeof v === 'object' && v !== null && typeof (v as Duration).seconds === 'number';
+
+/** Translates `key`, replacing {name} placeholders; a missing key shows itself, and a test catches it. */
+export function translate(locale: Locale, key: string, params: MessageParams = {}): string {
+  const text = catalogue(locale)[key] ?? catalogue('en')[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => {
+    if (!(name in params)) return m;
+    const value = params[name]!;
+    return isDuration(value) ? formatDuration(locale, value.seconds) : String(value);
+  });
+}
+
+/** The first supported language of a space-separated `ui_locales` or an Accept-Language header. */
+export function pickLocale(...candidates: (string | undefined | null)[]): Locale | undefined {
+  for (const c of candidates) {
+    if (!c) continue;
+    const tags = c
+      .split(/[\s,]+/)
+      .map((part) => {
+        const [tag = '', ...params] = part.trim().split(';');
+        const q = params.find((p) => p.trim().startsWith('q='));
+        return { lang: tag.toLowerCase().split('-')[0], q: q ? Number(q.trim().slice(2)) : 1 };
+      })
+      .filter((t) => t.lang && t.q > 0)
+      .sort((a, b) => b.q - a.q);
+    for (const { lang } of tags) if (isLocale(lang)) return lang;
+  }
+  return undefined;
+}

@@ -1,0 +1,165 @@
+// The `idp` commands as their declaration makes them: help at every level, the real options named on a typo, and
+// the account and client lifecycle, run the way a serving provider runs them (its own services, a real database),
+// then checked through what a person or a relying app meets: the login's password, the outbox, the token endpoint.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commands, type CommandContext } from '../../../provider/app/cli/commands.ts';
+import { runSpec, type Action, type OptionSpec } from '../../../provider/app/cli/spec.ts';
+import type { Io } from '../../../provider/app/cli/io.ts';
+import { describeError } from '../../../provider/app/cli/describe-error.ts';
+import { latestMessages } from '../../../provider/domain/messaging/outbox.ts';
+import { runCli, startTestProvider, type TestProvider } from '../../helpers/provider.ts';
+
+/** Runs `idp …` on `p`'s services; answers each question with the next of `answers`. */
+async function idp(p: TestProvider | undefined, argv: string[], answers: string[] = []) {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), ask: async () => answers.shift() ?? '', exitCode: 0 };
+  const ctx: CommandContext = {
+    config: p?.services.config as CommandContext['config'],
+    io,
+    cwd: process.cwd(),
+    db: async () => p!.db,
+    services: async () => p!.services,
+  };
+  try {
+    await runSpec(argv[0]!, commands[argv[0]!]!, argv.slice(1), io, ctx);
+  } catch (e) {
+    err += describeError(e);
+    io.exitCode = 2;
+  }
+  return { code: io.exitCode, out, err };
+}
+
+describe('help', () => {
+  const actions = Object.entries(commands).flatMap(([name, spec]): [string, Action<Record<string, OptionSpec>, CommandContext>][] =>
+    'subcommands' in spec ? Object.entries(spec.subcommands).map(([sub, a]) => [`${name} ${sub}`, a]) : [[name, spec.action]],
+  );
+
+  it.each(actions)('idp %s --help lists each option with its line of help', async (path, a) => {
+    const r = await idp(undefined, [...path.split(' '), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^usage: idp ${path}`));
+    expect(r.out).toContain(a.summary);
+    for (const [name, o] of Object.entries<OptionSpec>({ ...a.options, help: { type: 'boolean', help: 'this help' } })) {
+      expect(r.out).toMatch(
+        new RegExp(`^  --${name}${o.arg ? ` ${o.arg.replace(/[|"]/g, '\\$&')}` : ''} +${o.help.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'),
+      );
+    }
+  });
+
+  it('lists the subcommands of a command, and names the real options on a typo', async () => {
+    const users = await idp(undefined, ['users', '--help']);
+    expect(users.out).toMatch(/^usage: idp users <create\|list\|show\|set-password\|block\|unblock\|lock\|export\|delete> \[--help\]/);
+    const typo = await idp(undefined, ['clients', 'list', '--jsno']);
+    expect([typo.code, typo.err]).toEqual([2, "Unknown option '--jsno' for idp clients list; its options are --json (idp clients list --help explains them)."]);
+    const missing = await idp(undefined, ['users', 'show']);
+    expect(missing.err).toBe('usage: idp users show USERNAME [--json]');
+  });
+
+  it('answers `idp invitations import --help` as a process, before any database or setting is touched', async () => {
+    const r = await runCli(['invitations', 'import', '--help'], { DATA_DIR: '/nonexistent/belid-help' });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^usage: idp invitations import FILE.csv \[--partial\] \[--sheet OUT.html\] \[--locale L\]\n/);
+  });
+});
+
+describe('the account and client lifecycle', { timeout: 120_000 }, () => {
+  let p: TestProvider;
+  beforeAll(async () => {
+    p = await startTestProvider('pglite');
+  });
+  afterAll(() => p?.close());
+
+  const passwordOf = async (username: string) => (await p.db('users').where({ username }).first('password_hash')).password_hash as string;
+
+  it('creates, lists, shows, sets passwords, blocks, locks, unblocks and deletes accounts', async () => {
+    const created = await idp(p, ['users', 'create', '--username', 'an.peeters', '--email', 'an@example.be', '--given-name', 'An'], ['correct horse battery']);
+    expect(created.out).toMatch(/^Created user an.peeters \(sub \S+\)\n$/);
+    await idp(p, ['users', 'create', '--username', 'bram', '--password', 'another long passphrase']);
+
+    expect((await idp(p, ['users', 'list'])).out).toMatch(/^an\.peeters\tan@example\.be\tactive\t-\t\S+\nbram\t-\tactive\t-\t\S+\n$/);
+    const listed = JSON.parse((await idp(p, ['users', 'list', '--json', '--search', 'PEET'])).out) as Record<string, unknown>[];
+    expect(listed).toHaveLength(1);
+    expect(Object.keys(listed[0]!)).toEqual([
+      'sub',
+      'username',
+      'email',
+      'email_verified',
+      'phone_number',
+      'phone_number_verified',
+      'given_name',
+      'family_name',
+      'status',
+      'roles',
+      'created_at',
+      'password_changed_at',
+    ]);
+    expect(JSON.parse((await idp(p, ['users', 'show', 'an@example.be', '--json'])).out)).toEqual(listed[0]);
+
+    // A weak password is refused with the policy's words and changes nothing; a good one replaces the old.
+    const before = await passwordOf('an.peeters');
+    const weak = await idp(p, ['users', 'set-password', 'an.peeters'], ['short']);
+    expect([weak.code, weak.err]).toEqual([2, 'Invalid arguments:\n  - password: The password is too short: use at least 12 characters.']);
+    expect(await passwordOf('an.peeters')).toBe(before);
+    expect((await idp(p, ['users', 'set-password', 'an.peeters'], ['a brand new passphrase'])).out).toContain('its sessions and tokens have ended');
+    expect(await p.services.hasher.verify(await passwordOf('an.peeters'), 'a brand new passphrase')).toBe(true);
+
+    const reset = await idp(p, ['users', 'set-password', 'an.peeters', '--send-reset']);
+    expect(reset.out).toContain('A reset link for an.peeters is in the outbox for an@example.be');
+    const [mail] = await latestMessages(p.db, 1);
+    expect(mail).toMatchObject({ recipient: 'an@example.be', template: 'recovery' });
+    expect(mail!.bodyText).toContain(`${p.issuer}/recovery/reset?token=`);
+    const noAddress = await idp(p, ['users', 'set-password', 'bram', '--send-reset']);
+    expect(noAddress.err).toMatch(/bram has no active account with an e-mail address/);
+
+    const status = async () => JSON.parse((await idp(p, ['users', 'show', 'bram', '--json'])).out).status as string;
+    expect((await idp(p, ['users', 'block', 'bram'])).out).toBe('bram is blocked\n');
+    expect((await idp(p, ['users', 'block', 'bram'])).out).toBe('bram was already blocked\n');
+    expect(await status()).toBe('blocked');
+    await idp(p, ['users', 'lock', 'bram']);
+    expect(await status()).toBe('locked');
+    expect((await idp(p, ['users', 'unblock', 'bram'])).out).toBe('bram is unblocked\n');
+    expect(await status()).toBe('active');
+    expect((await idp(p, ['users', 'unblock', 'bram'])).out).toBe('bram was neither blocked nor locked\n');
+
+    expect((await idp(p, ['users', 'delete', 'bram'])).out).toMatch(/^Deleted bram \(sub \S+\)\n$/);
+    const gone = await idp(p, ['users', 'show', 'bram']);
+    expect([gone.code, gone.err]).toEqual([2, 'No user with username or e-mail address "bram" (user_unknown)']);
+  });
+
+  it('lists, shows, rotates the secret of and deletes clients, as the token endpoint then sees them', async () => {
+    const created = await idp(p, ['clients', 'create', '--name', 'Backend', '--grant', 'client_credentials', '--client-id', 'backend']);
+    const secret = /client_secret: (\S+)/.exec(created.out)![1]!;
+    const token = (s: string) =>
+      fetch(`${p.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`backend:${s}`).toString('base64')}` },
+        body: 'grant_type=client_credentials',
+      }).then(async (r) => (await r.json()) as { error?: string; access_token?: string });
+    expect((await token(secret)).access_token).toBeTruthy();
+
+    const listed = JSON.parse((await idp(p, ['clients', 'list', '--json'])).out) as Record<string, unknown>[];
+    const backend = listed.find((c) => c.client_id === 'backend');
+    expect(backend).toEqual({
+      client_id: 'backend',
+      client_name: 'Backend',
+      public: false,
+      first_party: false,
+      redirect_uris: ['https://unused.invalid/'],
+      post_logout_redirect_uris: [],
+      grant_types: ['client_credentials'],
+      scope: 'openid profile email phone offline_access',
+    });
+    expect(JSON.stringify(listed)).not.toContain(secret);
+    expect((await idp(p, ['clients', 'show', 'backend'])).out).toContain('type: confidential\ngrants: client_credentials');
+
+    const rotated = /client_secret: (\S+)/.exec((await idp(p, ['clients', 'rotate-secret', 'backend'])).out)![1]!;
+    expect(rotated).not.toBe(secret);
+    expect((await token(secret)).error).toBe('invalid_client');
+    expect((await token(rotated)).access_token).toBeTruthy();
+
+    expect((await idp(p, ['clients', 'delete', 'backend'])).out).toBe('Deleted client backend\n');
+    expect((await token(rotated)).error).toBe('invalid_client');
+    expect((await idp(p, ['clients', 'delete', 'backend'])).err).toBe('No client with client_id "backend" (client_unknown)');
+  });
+});

@@ -1,0 +1,29 @@
+// Behind a reverse proxy (TRUST_PROXY=true) the client's address is the X-Forwarded-For entry the proxy appended,
+// counted from the right (PROXY_HOPS): entries further left are whatever the client sent, and taking them would let
+// anyone pick a new address for every guess and slip past every per-address limit.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
+
+let idp: TestProvider;
+beforeAll(async () => {
+  idp = await startTestProvider('pglite', { TRUST_PROXY: 'true', RATE_LIMIT_REACTIVATION: '100' });
+});
+afterAll(() => idp?.close());
+
+/** Starts a reactivation (audited with the client's address) and returns the address the audit log holds. */
+async function auditedIp(forwardedFor?: string): Promise<string> {
+  const res = await fetch(`${idp.issuer}/eid/reactivation/nonce`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
+    body: JSON.stringify({ mobile: '+32470123456' }),
+  });
+  expect(res.status).toBe(200);
+  const row = await idp.db('audit_log').where({ event: 'reactivation.started' }).orderBy('id', 'desc').first('ip');
+  return row.ip as string;
+}
+
+it('takes the address the proxy appended, not the one the client wrote before it', async () => {
+  expect(await auditedIp('1.1.1.1, 203.0.113.9')).toBe('203.0.113.9');
+  expect(await auditedIp('203.0.113.10')).toBe('203.0.113.10');
+  expect(await auditedIp()).toBe('127.0.0.1');
+});

@@ -1,0 +1,96 @@
+// Settings are parsed once at start: a bad value stops the start naming the variable; production needs secrets.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { loadConfig, settingsTable, settings } from '../../provider/app/settings.ts';
+import { ConfigError } from '../../provider/platform/errors.ts';
+import { runCli } from '../helpers/provider.ts';
+
+describe('settings', () => {
+  it('has defaults that work on a laptop', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      issuerUrl: 'http://localhost:3000',
+      dataDir: './data',
+      databaseUrl: undefined,
+      production: false,
+      loginIdentifier: 'username_or_email',
+    });
+    expect(c.eidCaIssuersHosts).toEqual(['certs.eid.belgium.be', 'crt.eidpki.belgium.be']);
+    expect(loadConfig({ EID_CA_ISSUERS_HOSTS: 'none' }).eidCaIssuersHosts).toEqual([]);
+    expect(loadConfig({ EID_CA_ISSUERS_HOSTS: ' Certs.EID.Belgium.be ,' }).eidCaIssuersHosts).toEqual(['certs.eid.belgium.be']);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ISSUER: 'not a url' }, 'ISSUER'],
+    [{ DATABASE_URL: 'localhost' }, 'DATABASE_URL'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    [{ LOGIN_IDENTIFIER: 'phone' }, 'LOGIN_IDENTIFIER'],
+    [{ COOKIE_KEYS: 'short' }, 'COOKIE_KEYS'],
+    [{ IDP_INITIAL_ACCESS_TOKEN: 'abc' }, 'IDP_INITIAL_ACCESS_TOKEN'],
+    [{ EID_CA_ISSUERS_HOSTS: 'http://certs.eid.belgium.be/' }, 'EID_CA_ISSUERS_HOSTS'],
+  ])('refuses %o naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrowError(new RegExp(`  - ${name}[= ]`));
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'x', TRUST_PROXY: 'y' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems).toHaveLength(2);
+    }
+  });
+
+  it('requires every secret and an issuer in production', () => {
+    const secrets = Object.values(settings)
+      .filter((s) => 'secret' in s && s.secret)
+      .map((s) => s.env);
+    expect(secrets).toContain('COOKIE_KEYS');
+    try {
+      loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.be' });
+      expect.unreachable();
+    } catch (e) {
+      const problems = (e as ConfigError).problems.join('\n');
+      for (const name of [...secrets, 'ISSUER']) expect(problems).toContain(`${name} is required when NODE_ENV=production`);
+      expect(problems).toContain('TRUST_PROXY=true is required when NODE_ENV=production');
+    }
+    const env = Object.fromEntries(secrets.map((name) => [name, 's'.repeat(48)]));
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.be', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail.example.be', ...env }),
+    ).toThrowError(/ISSUER must be an https URL/);
+    const ok = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.be', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail.example.be', ...env });
+    expect(ok.production).toBe(true);
+  });
+
+  it('stops `idp start` with a message naming the variable, and exits non-zero', async () => {
+    const r = await runCli(['start'], { PORT: 'eighty' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/PORT="eighty": expected a port number/);
+  });
+
+  it('never repeats the value of a secret or a credential in its message', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const token = 'short-token';
+    expect(problems({ IDP_INITIAL_ACCESS_TOKEN: token })).toBe(
+      'Invalid configuration:\n  - IDP_INITIAL_ACCESS_TOKEN (value not shown): must be at least 16 characters',
+    );
+    const message = problems({ COOKIE_KEYS: 'cookie-key-too-short', DATABASE_URL: 'postgres//user:pa55word@db', SMTP_URL: 'smtp//user:pa55word@mail' });
+    for (const name of ['COOKIE_KEYS', 'DATABASE_URL', 'SMTP_URL']) expect(message).toContain(`  - ${name} (value not shown): `);
+    expect(message).not.toMatch(/cookie-key-too-short|pa55word/);
+  });
+
+  it('documents every setting in README.md', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const line of settingsTable().split('\n')) expect(readme).toContain(line);
+  });
+});

@@ -1,0 +1,59 @@
+// The flow store as an attacker meets it: a flow read with another binding is refused and audited, a browser's and
+// an API client's bindings never match, flows started from one address are limited, and expired flows are purged
+// as soon as they expire.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../../provider/platform/db/knex.ts';
+import { createFlowStore } from '../../../provider/domain/flow-state/store.ts';
+import { apiBinding, browserBindingOf, newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
+import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
+import { testDb } from '../../helpers/db.ts';
+
+describe('flows bound to whoever started them', () => {
+  let db: Db;
+  let now = new Date('2026-12-05T10:00:00Z');
+  const flows = createFlowStore(() => now);
+
+  beforeAll(async () => {
+    ({ db } = await testDb('pglite'));
+  });
+  afterAll(() => db?.destroy());
+
+  it('gives a flow only to its binding, and audits any other reader', async () => {
+    const mine = browserBindingOf('a'.repeat(43));
+    const flow = await flows.create(db, { type: 'reactivation', state: 'awaiting_card', binding: mine, data: { mobile: '+32470123456' }, ttlSeconds: 600 });
+    expect((await flows.get(db, flow.id, 'reactivation', mine)).data).toEqual({ mobile: '+32470123456' });
+    for (const other of [browserBindingOf('b'.repeat(43)), apiBinding('a'.repeat(43)), newApiSecret().binding]) {
+      await expect(flows.get(db, flow.id, 'reactivation', other)).rejects.toMatchObject({ code: 'flow_elsewhere', status: 403 });
+    }
+    expect(await db('audit_log').where({ event: 'flow.opened_elsewhere' })).toHaveLength(3);
+    // The stored value is a digest: the browser's id is nowhere in the table.
+    expect(JSON.stringify(await db('self_service_flows').where({ id: flow.id }).first())).not.toContain('a'.repeat(43));
+  });
+
+  it('deletes a flow at the first purge after it expired', async () => {
+    const binding = newApiSecret().binding;
+    const short = await flows.create(db, { type: 'registration', state: 'form', binding, ttlSeconds: 60 });
+    const long = await flows.create(db, { type: 'registration', state: 'form', binding, ttlSeconds: 3600 });
+    now = new Date(now.getTime() + 61_000);
+    expect(await flows.purge(db)).toBeGreaterThanOrEqual(1);
+    expect(await db('self_service_flows').where({ id: short.id })).toHaveLength(0);
+    expect(await db('self_service_flows').where({ id: long.id })).toHaveLength(1);
+  });
+});
+
+describe('flow starts per client address', () => {
+  let idp: TestProvider;
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'open', RATE_LIMIT_FLOWS: '5' });
+  });
+  afterAll(() => idp?.close());
+
+  it('stores at most RATE_LIMIT_FLOWS flows a minute for one address, then answers 429 and stores nothing', async () => {
+    const statuses = [];
+    for (let i = 0; i < 8; i++) statuses.push((await fetch(`${idp.issuer}/registration/open`, { headers: { 'accept-language': 'en' } })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    expect(await idp.services.db('self_service_flows').count({ n: '*' })).toEqual([{ n: 5 }]);
+    const refused = await fetch(`${idp.issuer}/registration/open`, { headers: { 'accept-language': 'en' } });
+    expect(await refused.text()).toContain('Too many attempts. Wait a moment and try again.');
+  });
+});

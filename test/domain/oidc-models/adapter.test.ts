@@ -1,0 +1,110 @@
+// The oidc-provider adapter contract on both databases: expiry, consume, secondary lookups, grant revocation, purge.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { has } from '../../helpers/components.ts';
+import { testDb } from '../../helpers/db.ts';
+import { createAdapterFactory, purgeExpired, revokeAccount } from '../../../provider/domain/oidc-models/adapter.ts';
+import type { Db } from '../../../provider/platform/db/knex.ts';
+
+const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];
+
+describe.each(kinds)('knex adapter on %s', (kind) => {
+  let db: Db;
+  let clock = Date.now();
+  const now = () => new Date(clock);
+  let Adapter: ReturnType<typeof createAdapterFactory>;
+
+  beforeAll(async () => {
+    ({ db } = await testDb(kind));
+    Adapter = createAdapterFactory(db, { now });
+  });
+  afterAll(() => db.destroy());
+
+  it('keeps a client for clientCacheMs in each process: changes through it at once, through another within that time', async () => {
+    const Cached = createAdapterFactory(db, { now, clientCacheMs: 5000 });
+    const here = new Cached('Client');
+    const elsewhere = new Adapter('Client');
+    await here.upsert('app1', { client_id: 'app1', client_secret: 'old', redirect_uris: ['https://a.example/cb'] }, 0);
+    expect((await here.find('app1'))?.client_secret).toBe('old');
+    // What a caller does to its copy does not reach the cache.
+    ((await here.find('app1'))!.redirect_uris as string[]).push('https://evil.example/cb');
+    expect((await here.find('app1'))?.redirect_uris).toEqual(['https://a.example/cb']);
+
+    await elsewhere.upsert('app1', { client_id: 'app1', client_secret: 'new', redirect_uris: ['https://a.example/cb'] }, 0);
+    expect((await here.find('app1'))?.client_secret).toBe('old');
+    clock += 5001;
+    expect((await here.find('app1'))?.client_secret).toBe('new');
+
+    await here.destroy('app1');
+    expect(await here.find('app1')).toBeUndefined();
+    // Other models are never cached.
+    const tokens = new Cached('AccessToken');
+    await tokens.upsert('t1', { accountId: 'a' }, 60);
+    expect(await tokens.find('t1')).toMatchObject({ accountId: 'a' });
+    await new Adapter('AccessToken').destroy('t1');
+    expect(await tokens.find('t1')).toBeUndefined();
+  });
+
+  it('stores, finds and replaces a payload until it expires', async () => {
+    const codes = new Adapter('AuthorizationCode');
+    await codes.upsert('c1', { accountId: 'a1', grantId: 'g1', scope: 'openid' }, 60);
+    expect(await codes.find('c1')).toMatchObject({ accountId: 'a1', scope: 'openid' });
+    await codes.upsert('c1', { accountId: 'a1', grantId: 'g1', scope: 'openid email' }, 60);
+    expect((await codes.find('c1'))?.scope).toBe('openid email');
+    expect(await new Adapter('AccessToken').find('c1')).toBeUndefined();
+    clock += 61_000;
+    expect(await codes.find('c1')).toBeUndefined();
+  });
+
+  it('marks a payload consumed with the time of consumption', async () => {
+    const codes = new Adapter('AuthorizationCode');
+    await codes.upsert('c2', { grantId: 'g2' }, 60);
+    expect((await codes.find('c2'))?.consumed).toBeUndefined();
+    await codes.consume('c2');
+    expect((await codes.find('c2'))?.consumed).toBe(Math.floor(clock / 1000));
+  });
+
+  it('finds sessions by uid and device codes by user code; destroy removes', async () => {
+    const sessions = new Adapter('Session');
+    await sessions.upsert('s1', { uid: 'u-1', accountId: 'a1' }, 3600);
+    expect((await sessions.findByUid('u-1'))?.accountId).toBe('a1');
+    const devices = new Adapter('DeviceCode');
+    await devices.upsert('d1', { userCode: 'ABCD-EFGH', grantId: 'g9' }, 600);
+    expect(await devices.findByUserCode('ABCD-EFGH')).toMatchObject({ grantId: 'g9' });
+    await sessions.destroy('s1');
+    expect(await sessions.findByUid('u-1')).toBeUndefined();
+  });
+
+  it('finds nothing, without a database error, for an id, uid or user code with a NUL character (a client_id=%00)', async () => {
+    await expect(new Adapter('Client').find('x\u0000y')).resolves.toBeUndefined();
+    await expect(new Adapter('Session').findByUid('\u0000')).resolves.toBeUndefined();
+    await expect(new Adapter('DeviceCode').findByUserCode('AB\u0000')).resolves.toBeUndefined();
+  });
+
+  it('revokes every artefact of a grant, and of an account', async () => {
+    const at = new Adapter('AccessToken');
+    const rt = new Adapter('RefreshToken');
+    const other = new Adapter('AccessToken');
+    await at.upsert('at1', { grantId: 'g3', accountId: 'a3' }, 600);
+    await rt.upsert('rt1', { grantId: 'g3', accountId: 'a3' }, 600);
+    await other.upsert('at2', { grantId: 'g4', accountId: 'a4' }, 600);
+    await at.revokeByGrantId('g3');
+    expect(await at.find('at1')).toBeUndefined();
+    expect(await rt.find('rt1')).toBeUndefined();
+    expect(await other.find('at2')).toBeDefined();
+
+    await new Adapter('Session').upsert('s4', { accountId: 'a4', uid: 'u4' }, 600);
+    await new Adapter('Grant').upsert('g4', { accountId: 'a4' }, 600);
+    expect(await revokeAccount(db, 'a4')).toBe(3);
+    expect(await other.find('at2')).toBeUndefined();
+  });
+
+  it('purges expired rows and keeps the others', async () => {
+    const a = new Adapter('Interaction');
+    await a.upsert('i1', { returnTo: 'x' }, 10);
+    await a.upsert('i2', { returnTo: 'y' }, 1000);
+    clock += 20_000;
+    expect(await purgeExpired(db, now())).toBeGreaterThanOrEqual(1);
+    expect(await db('oidc_models').where({ model: 'Interaction', id: 'i1' }).first()).toBeUndefined();
+    expect(await a.find('i2')).toBeDefined();
+  });
+});

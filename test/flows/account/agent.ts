@@ -1,0 +1,117 @@
+// A browser without a browser: fetch with a cookie jar, following redirects by hand, so the account pages can be
+// driven over plain HTTP (faster than Chromium for the many form posts of these suites). Logging in goes through
+// the real /self/login → /auth → login page → /self/callback chain.
+import * as client from 'openid-client';
+
+export interface Response {
+  status: number;
+  url: string;
+  html: string;
+}
+
+export class Agent {
+  readonly jar = new Map<string, string>();
+  readonly base: string;
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  private remember(res: globalThis.Response) {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair = ''] = c.split(';');
+      const at = pair.indexOf('=');
+      const name = pair.slice(0, at).trim();
+      const value = pair.slice(at + 1).trim();
+      if (!value || /expires=Thu, 01 Jan 1970/i.test(c)) this.jar.delete(name);
+      else this.jar.set(name, value);
+    }
+  }
+
+  private cookieHeader() {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  /** One request, no redirect followed. */
+  async raw(path: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<globalThis.Response> {
+    const url = new URL(path, this.base);
+    const headers: Record<string, string> = { cookie: this.cookieHeader(), 'accept-language': 'en' };
+    let body: string | undefined;
+    if (init.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams({ _csrf: this.jar.get('csrf') ?? '', ...init.form }).toString();
+    }
+    const res = await fetch(url, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    this.remember(res);
+    return res;
+  }
+
+  /** Follows redirects (GET after each) until a page, or until `stopAt` matches a Location. */
+  async go(path: string, init: { form?: Record<string, string> } = {}, stopAt?: (location: string) => boolean): Promise<Response> {
+    let res = await this.raw(path, init);
+    let url = new URL(path, this.base).href;
+    for (let hops = 0; res.status >= 300 && res.status < 400; hops++) {
+      if (hops > 15) throw new Error(`too many redirects from ${path}`);
+      url = new URL(res.headers.get('location')!, url).href;
+      if (stopAt?.(url)) return { status: res.status, url, html: '' };
+      res = await this.raw(url);
+    }
+    return { status: res.status, url, html: await res.text() };
+  }
+
+  get(path: string) {
+    return this.go(path);
+  }
+
+  post(path: string, form: Record<string, string>) {
+    return this.go(path, { form });
+  }
+
+  /** Logs in to the account pages with a password, through the provider's own login page. */
+  async login(identifier: string, password: string, returnTo = '/account'): Promise<Response> {
+    const page = await this.get(`/self/login?return_to=${encodeURIComponent(returnTo)}`);
+    return this.submitLogin(page, identifier, password);
+  }
+
+  /** Fills the login page the agent is on. */
+  async submitLogin(page: Response, identifier: string, password: string, stopAt?: (location: string) => boolean): Promise<Response> {
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)?.[1];
+    if (!action) throw new Error(`not a login page: ${page.url}\n${page.html.slice(0, 500)}`);
+    return this.go(action, { form: { identifier, password } }, stopAt);
+  }
+
+  /** An authorization code flow of a relying app in this agent's login session; returns its tokens. */
+  async authorize(
+    config: client.Configuration,
+    redirectUri: string,
+    scope: string,
+    credentials?: { identifier: string; password: string },
+    params: Record<string, string> = {},
+  ) {
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope,
+      state,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      ...params,
+    });
+    const atCallback = (l: string) => l.startsWith(redirectUri);
+    let r = await this.go(url.href, {}, atCallback);
+    if (!atCallback(r.url) && credentials) r = await this.submitLogin(r, credentials.identifier, credentials.password, atCallback);
+    if (!atCallback(r.url)) throw new Error(`no callback; at ${r.url}: ${r.html.slice(0, 300)}`);
+    return client.authorizationCodeGrant(config, new URL(r.url), { pkceCodeVerifier: verifier, expectedState: state });
+  }
+}
+
+/** The text of a page without tags, whitespace collapsed: what a person reads. */
+export const text = (html: string) =>
+  html
+    .replace(/<(script|style)[\s\S]*?<\/\1>/g, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ')
+    .trim();

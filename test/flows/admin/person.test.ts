@@ -1,0 +1,92 @@
+// One person as staff see them on /admin/users/:id, and what staff do for them: end their sessions, mail a reset
+// link, give or take the admin role, erase the account. Staff never demote or erase themselves there.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
+import { Agent, text } from '../account/agent.ts';
+
+const PASSWORD = 'correct horse battery staple';
+
+describe('a person on the staff pages', () => {
+  let idp: TestProvider;
+  let staff: Agent;
+  let staffId: string;
+  let miaId: string;
+
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite');
+    const { db, users, hasher } = idp.services;
+    const passwordHash = await hasher.hash(PASSWORD);
+    staffId = (await users.create(db, { username: 'staff', email: 'staff@example.be', emailVerified: true, passwordHash, status: 'active', roles: ['admin'] })).id;
+    miaId = (await users.create(db, { username: 'mia', email: 'mia@example.be', emailVerified: true, givenName: 'Mia', familyName: 'Maes', passwordHash, status: 'active' })).id;
+    await db('eid_links').insert({ user_id: miaId, national_number_hmac: 'b'.repeat(64), card_number: '592123456789', linked_at: new Date(), verified_at: new Date() });
+    staff = new Agent(idp.issuer);
+    await staff.login('staff', PASSWORD, '/admin/users?q=mia');
+  });
+  afterAll(() => idp?.close());
+
+  it('is reached from the search, and shows the person with their card number only', async () => {
+    const search = await staff.get('/admin/users?q=mia');
+    expect(search.html).toContain(`<a href="/admin/users/${miaId}">mia</a>`);
+    const page = text((await staff.get(`/admin/users/${miaId}`)).html);
+    expect(page).toContain('Mia Maes');
+    expect(page).toContain('mia@example.be (verified)');
+    expect(page).toMatch(/Linked eID card 592-\d{7}-\d{2}/);
+    expect(page).not.toContain('b'.repeat(64));
+    expect((await staff.get('/admin/users/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+  });
+
+  it("ends the person's sessions and mails a reset link", async () => {
+    const mia = new Agent(idp.issuer);
+    await mia.login('mia', PASSWORD);
+    expect((await mia.get('/account')).url).toBe(`${idp.issuer}/account`);
+    expect(text((await staff.post(`/admin/users/${miaId}/sessions/end`, {})).html)).toContain('Every session and app access of this account has ended.');
+    expect((await mia.get('/account')).url).toContain('/interaction/');
+
+    expect(text((await staff.post(`/admin/users/${miaId}/reset-link`, {})).html)).toContain("A password reset link is on its way to the person's e-mail address.");
+    expect(await idp.db('outbox').where({ recipient: 'mia@example.be' }).pluck('template')).toContain('recovery');
+    const sent = await idp.db('audit_log').where({ event: 'recovery.link_sent_by_staff', user_id: miaId }).first();
+    expect(sent.details).toEqual({ via: 'admin', by: staffId });
+  });
+
+  it("edits the name at once, and the address only once its owner follows the link mailed to it", async () => {
+    expect(text((await staff.post(`/admin/users/${miaId}/name`, { given_name: 'Mia-Louise', family_name: 'Maes' })).html)).toContain('The name has been saved.');
+    expect((await idp.services.users.findById(idp.db, miaId))!.given_name).toBe('Mia-Louise');
+
+    const bad = await staff.post(`/admin/users/${miaId}/email`, { email: 'not an address' });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toMatch(/id="email"[^>]*aria-invalid="true"/);
+    expect(text((await staff.post(`/admin/users/${miaId}/email`, { email: 'mia.new@example.be' })).html)).toContain('A confirmation link is on its way to the new address.');
+    expect((await idp.services.users.findById(idp.db, miaId))!.email).toBe('mia@example.be');
+    const mail = await idp.db('outbox').where({ recipient: 'mia.new@example.be' }).first();
+    const link = /http:\/\/\S+\/account\/email\/verify\?token=[\w-]+/.exec(mail.body_text)![0];
+    const owner = new Agent(idp.issuer);
+    const page = await owner.get(new URL(link).pathname + new URL(link).search);
+    await owner.post('/account/email/verify', { token: new URL(link).searchParams.get('token')! });
+    expect(page.status).toBe(200);
+    expect((await idp.services.users.findById(idp.db, miaId))!.email).toBe('mia.new@example.be');
+  });
+
+  it('gives and takes the admin role, but not to or from oneself', async () => {
+    expect(text((await staff.post(`/admin/users/${miaId}/role`, { admin: 'on' })).html)).toContain('The person now has the admin role.');
+    expect((await idp.services.users.findById(idp.db, miaId))!.roles).toEqual(['admin']);
+    await staff.post(`/admin/users/${miaId}/role`, { admin: 'off' });
+    expect((await idp.services.users.findById(idp.db, miaId))!.roles).toEqual([]);
+    const self = await staff.post(`/admin/users/${staffId}/role`, { admin: 'off' });
+    expect(self.status).toBe(403);
+    expect((await idp.services.users.findById(idp.db, staffId))!.roles).toEqual(['admin']);
+  });
+
+  it('erases the account only when confirmed, and never the staff member’s own', async () => {
+    const unconfirmed = await staff.post(`/admin/users/${miaId}/delete`, {});
+    expect(unconfirmed.status).toBe(400);
+    expect(text(unconfirmed.html)).toContain('Tick the box to confirm the erasure.');
+    expect((await staff.post(`/admin/users/${staffId}/delete`, { confirm: 'on' })).status).toBe(403);
+
+    const done = await staff.post(`/admin/users/${miaId}/delete`, { confirm: 'on' });
+    expect(text(done.html)).toContain('The account has been erased.');
+    expect(await idp.services.users.findById(idp.db, miaId)).toBeUndefined();
+    expect(await idp.db('eid_links').where({ user_id: miaId })).toEqual([]);
+    expect((await idp.db('outbox').whereIn('recipient', ['mia@example.be', 'mia.new@example.be'])).map((m) => [m.recipient, m.template, m.user_id, m.subject])).toEqual([]);
+    expect((await idp.db('audit_log').where({ event: 'admin.deleted' }).first()).details).toEqual({ account: miaId, by: staffId });
+  });
+});

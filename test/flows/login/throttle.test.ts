@@ -1,0 +1,94 @@
+// The login throttle as an attacker meets it, over HTTP against a running provider:
+// - parallel guesses cannot wait out their delays side by side: past the threshold one is checked at a time and the
+//   others are refused ("try again in N seconds"), so N guesses cost at least the sum of their delays;
+// - the delays are earned by the identifier as typed: a known and an unknown name are slowed alike, and failures
+//   under a username do not slow its e-mail address (which would tell whose address it is);
+// - a browser that has logged in to the account before (its device cookie) is not slowed by others' failures; an
+//   unknown browser is, even with the right password. Nobody is locked out.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
+import { Agent, text } from '../account/agent.ts';
+import { delayAfter } from '../../../provider/domain/guards/throttle.ts';
+
+const PASSWORD = 'a long enough password';
+
+describe('login throttle', () => {
+  let idp: TestProvider;
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite', { RATE_LIMIT_LOGIN: '2', RATE_LIMIT_MAX_DELAY: '8' });
+    const { db, users, hasher } = idp.services;
+    for (const name of ['burst', 'lina', 'owner']) {
+      await users.create(db, { username: `${name}.peeters`, email: `${name}@example.be`, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+    }
+  });
+  afterAll(() => idp?.close());
+
+  /** A login page of `agent` (a new interaction); the returned function posts it and times the answer. */
+  async function loginForm(agent: Agent) {
+    const page = await agent.get('/self/login?return_to=%2Faccount');
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
+    return async (identifier: string, password: string) => {
+      const started = performance.now();
+      const res = await agent.raw(action, { form: { identifier, password } });
+      const ms = performance.now() - started;
+      const alert = text(/role="alert"[^>]*>([^<]*)</.exec(await res.text())?.[1] ?? '');
+      return { status: res.status, ms, alert };
+    };
+  }
+
+  it('checks 30 parallel guesses no faster than one after the other', async () => {
+    for (const name of ['burst.peeters', 'nobody.at.all']) {
+      const post = await loginForm(new Agent(idp.url));
+      const started = performance.now();
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => post(name, `wrong ${i}`)));
+      const elapsed = performance.now() - started;
+      const checked = answers.filter((a) => a.status === 401);
+      const refused = answers.filter((a) => a.status === 429);
+      expect(checked.length + refused.length).toBe(30);
+      for (const a of checked) expect(a.alert).toContain('is not correct');
+      for (const a of refused) expect(a.alert).toMatch(/^Too many attempts at once\. Try again in \d+ seconds\.$/);
+      // What the checked guesses would have cost one after the other.
+      const sequential = checked.reduce((sum, _a, k) => sum + delayAfter(k, 2, 8000), 0);
+      expect(elapsed).toBeGreaterThanOrEqual(sequential);
+      expect(refused.length).toBeGreaterThan(0);
+    }
+  }, 60_000);
+
+  it('slows a known and an unknown name alike, and not the address of a username that was guessed', async () => {
+    const run = async (username: string, email: string) => {
+      const post = await loginForm(new Agent(idp.url));
+      const byName = [];
+      for (let i = 0; i < 4; i++) byName.push(await post(username, `wrong ${i}`));
+      const byAddress = await post(email, 'wrong');
+      return { byName, byAddress };
+    };
+    const [known, unknown] = await Promise.all([run('lina.peeters', 'lina@example.be'), run('nobody.else', 'nobody@example.be')]);
+    for (const r of [known, unknown]) {
+      for (const a of [...r.byName, r.byAddress]) expect([a.status, a.alert]).toEqual([401, known.byName[0]!.alert]);
+      // 2 failures are free, then 1 s, 2 s: the fourth guess under the name waited 2 s…
+      expect(r.byName[3]!.ms).toBeGreaterThanOrEqual(2000);
+      // …while the address, counted on its own, is not slowed (it would wait 4 s if counted with the name's account).
+      expect(r.byAddress.ms).toBeLessThan(3000);
+    }
+  }, 60_000);
+
+  it("does not slow the owner's known browser for others' failures, but does slow an unknown one", async () => {
+    const ownBrowser = new Agent(idp.url);
+    expect((await (await loginForm(ownBrowser))('owner.peeters', PASSWORD)).status).toBe(303);
+    expect(ownBrowser.jar.has('device')).toBe(true);
+
+    const attacker = await loginForm(new Agent(idp.url));
+    for (let i = 0; i < 5; i++) expect((await attacker('owner.peeters', `guess ${i}`)).status).toBe(401);
+    // The attacker's next guess waits 8 s (the cap); the owner on her own browser does not.
+    const again = new Agent(idp.url);
+    for (const name of ['device', 'device.sig']) again.jar.set(name, ownBrowser.jar.get(name)!);
+    const owner = await (await loginForm(again))('owner.peeters', PASSWORD);
+    expect(owner.status).toBe(303);
+    expect(owner.ms).toBeLessThan(4000);
+
+    // On a browser the account has never used, the right password waits like any other attempt (and gets in).
+    const elsewhere = await (await loginForm(new Agent(idp.url)))('owner.peeters', PASSWORD);
+    expect(elsewhere.status).toBe(303);
+    expect(elsewhere.ms).toBeGreaterThanOrEqual(8000);
+  }, 90_000);
+});

@@ -1,0 +1,129 @@
+// The reactivation service's limits as an attacker meets them: they count requesters, so a third party can neither
+// use up an owner's quota nor void her token; the token is found by number and token together; the SMS limit is
+// checked before a token is spent. Requesters are told apart by their address, as the pages and the API pass it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../../provider/platform/db/knex.ts';
+import { loadConfig } from '../../../provider/app/settings.ts';
+import { createServices, type Services } from '../../../provider/app/server.ts';
+import type { User } from '../../../provider/domain/accounts/repository.ts';
+import type { EidVerifier } from '../../../provider/methods/eid-card/verifier.ts';
+import { newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
+import { createReactivationService, type ReactivationService } from '../../../provider/flows/reactivation/service.ts';
+import { createLimiter } from '../../../provider/domain/guards/rate-limit.ts';
+import { has } from '../../helpers/components.ts';
+import { testDb } from '../../helpers/db.ts';
+
+const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];
+const OWNER = '203.0.113.7';
+const ATTACKER = '198.51.100.66';
+const ANN = '+32470123456';
+
+describe.each(kinds)('reactivation limits on %s', (kind) => {
+  let db: Db;
+  let services: Services;
+  let reactivation: ReactivationService;
+  let ann: User;
+  let eve: User;
+
+  beforeAll(async () => {
+    ({ db } = await testDb(kind));
+    services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
+    // Only the bank path is used here: no card is read, so no verifier is asked.
+    reactivation = createReactivationService(services, {} as EidVerifier);
+    ann = await services.users.create(db, { username: 'ann', email: 'ann@example.be', emailVerified: true, status: 'blocked', locale: 'en' });
+    await services.users.setVerifiedPhone(db, ann.id, ANN);
+    eve = await services.users.create(db, { username: 'eve', email: 'eve@example.be', emailVerified: true, status: 'active', locale: 'en' });
+  });
+  afterAll(() => db?.destroy());
+
+  const clearLimits = () => db('rate_limits').delete();
+
+  /** A token for `user` asked with `mobile` from `ip`, the bank having vouched for the user. */
+  async function tokenFor(user: User, mobile: string, ip: string): Promise<string> {
+    const { binding } = newApiSecret();
+    const flow = await reactivation.start(mobile, { ip }, binding);
+    await reactivation.vouchedByUpstream(flow.id, user, 'My Bank', { ip }, binding);
+    return (await reactivation.issueToken(flow.id, { ip }, binding)).token;
+  }
+  const redeem = (mobile: string, typed: string, ip: string) => reactivation.redeem(mobile, typed, { ip, locale: 'en' }, newApiSecret().binding);
+  const wrongOf = (token: string) => (token.startsWith('0') ? `1${token.slice(1)}` : `0${token.slice(1)}`);
+
+  it("never voids the owner's token by wrong tries: the guesser is stopped, the owner's token still works from her connection", async () => {
+    await clearLimits();
+    const token = await tokenFor(ann, ANN, OWNER);
+    const outcomes = [];
+    for (let i = 0; i < 6; i++) outcomes.push(await redeem(ANN, wrongOf(token), ATTACKER));
+    expect(outcomes.map((o) => o.status)).toEqual(['wrong', 'wrong', 'wrong', 'wrong', 'wrong', 'too_many']);
+    expect(outcomes.slice(0, 5).map((o) => (o as { triesLeft: number }).triesLeft)).toEqual([4, 3, 2, 1, 0]);
+    // Even the right token is refused to that requester for the hour…
+    expect(await redeem(ANN, token, ATTACKER)).toMatchObject({ status: 'too_many', minutes: 60 });
+    // …while the owner, elsewhere, redeems it: the next step is the SMS code to her number.
+    const mine = await redeem(ANN, token, OWNER);
+    expect(mine.status).toBe('ok');
+    expect(mine.status === 'ok' && mine.flow.state).toBe('phone');
+    expect(await db('outbox').where({ channel: 'sms', recipient: ANN }).orderBy('created_at', 'desc').first()).toMatchObject({
+      body_text: expect.stringMatching(/^\d{6} is your code/),
+    });
+  });
+
+  it('answers a number with no token exactly as a wrong token, and counts each number apart', async () => {
+    await clearLimits();
+    const none = await redeem('+32499000111', 'ABCDEF', ATTACKER);
+    const wrong = await redeem(ANN, 'ABCDEF', ATTACKER);
+    expect(none).toEqual({ status: 'wrong', triesLeft: 4 });
+    expect(wrong).toEqual({ status: 'wrong', triesLeft: 4 });
+  });
+
+  it("finds a token by number and token together: a token the attacker gets for the owner's number with his own proof does not shadow hers", async () => {
+    await clearLimits();
+    const hers = await tokenFor(ann, ANN, OWNER);
+    // Eve proves her own account (her bank), naming Ann's number: the newer token of that number is Eve's.
+    const his = await tokenFor(eve, ANN, ATTACKER);
+    const first = await redeem(ANN, hers, OWNER);
+    expect(first.status === 'ok' && first.flow.user_id).toBe(ann.id);
+    const second = await redeem(ANN, his, ATTACKER);
+    expect(second.status === 'ok' && second.flow.user_id).toBe(eve.id);
+  });
+
+  it('compares at most ACTIVATION_TOKEN_TRIES of 50 parallel guesses from one requester', async () => {
+    await clearLimits();
+    const token = await tokenFor(ann, ANN, OWNER);
+    const guesses = await Promise.all(Array.from({ length: 50 }, (_, i) => redeem(ANN, `Z${String(i).padStart(5, '0')}`, ATTACKER)));
+    expect(guesses.filter((g) => g.status === 'wrong')).toHaveLength(5);
+    expect(guesses.filter((g) => g.status === 'too_many')).toHaveLength(45);
+    expect((await redeem(ANN, token, OWNER)).status).toBe('ok');
+  });
+
+  it('stops all guessing of one number at the global ceiling, whatever the addresses', async () => {
+    await clearLimits();
+    const token = await tokenFor(ann, ANN, OWNER);
+    for (let i = 0; i < 30; i++) expect((await redeem(ANN, wrongOf(token), `192.0.2.${i}`)).status).toBe('wrong');
+    expect((await redeem(ANN, wrongOf(token), '192.0.2.200')).status).toBe('too_many');
+    // The token is not voided: once the hour is over, the owner uses it.
+    await clearLimits();
+    expect((await redeem(ANN, token, OWNER)).status).toBe('ok');
+  });
+
+  it('checks the SMS limit before spending the token: a refused SMS leaves the token for later', async () => {
+    await clearLimits();
+    const token = await tokenFor(ann, ANN, OWNER);
+    const sms = createLimiter(db, { keyPrefix: 'sms_codes', points: services.config.rateLimitSmsCodes, durationSeconds: 3600 });
+    for (let i = 0; i < services.config.rateLimitSmsCodes; i++) await sms.consume(ann.id);
+    await expect(redeem(ANN, token, OWNER)).rejects.toMatchObject({ code: 'sms_refused', status: 429 });
+    await clearLimits();
+    expect((await redeem(ANN, token, OWNER)).status).toBe('ok');
+  });
+
+  it("counts starts and tokens per requester: someone else's attempts for her number leave the owner's quota whole", async () => {
+    await clearLimits();
+    const { rateLimitReactivation } = services.config;
+    // Starts with her number and no proof at all: the attacker's own address runs out, hers does not.
+    for (let i = 0; i < rateLimitReactivation * 4; i++) await reactivation.start(ANN, { ip: ATTACKER }, newApiSecret().binding);
+    await expect(reactivation.start(ANN, { ip: ATTACKER }, newApiSecret().binding)).rejects.toMatchObject({ code: 'rate_limited', status: 429 });
+    // Tokens are counted only once the bank (or card) proved the account, per number and requester.
+    await clearLimits();
+    for (let i = 0; i < rateLimitReactivation; i++) await tokenFor(eve, ANN, ATTACKER);
+    await expect(tokenFor(eve, ANN, ATTACKER)).rejects.toMatchObject({ code: 'rate_limited', status: 429 });
+    expect(await tokenFor(ann, ANN, OWNER)).toMatch(/^[0-9A-Z]{6}$/);
+  });
+});
