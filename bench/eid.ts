@@ -57,7 +57,13 @@ export async function benchEidValidation({ seconds, limitSeconds }: { seconds: n
     }
     latenciesMs.push(performance.now() - t);
   }
-  const validation: LoadResult = { requests: latenciesMs.length - errors, errors, seconds: (performance.now() - start) / 1000, latenciesMs, ...(firstError ? { firstError } : {}) };
+  const validation: LoadResult = {
+    requests: latenciesMs.length - errors,
+    errors,
+    seconds: (performance.now() - start) / 1000,
+    latenciesMs,
+    ...(firstError ? { firstError } : {}),
+  };
 
   // The same bytes, key and encoding the validator's last step verifies.
   const hash = `sha${ALGORITHM.slice(2)}`;

@@ -43,13 +43,17 @@ interface Answer {
 
 function send(method: 'GET' | 'POST', url: URL, headers: Record<string, string>, body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? '', cookies: res.headers['set-cookie'] ?? [], text }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? '', cookies: res.headers['set-cookie'] ?? [], text }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -114,7 +118,11 @@ export async function login(
   pageMs.push(performance.now() - t0);
   const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
-  let location = expect(await call('POST', `${interaction}/login`, form, new URLSearchParams({ _csrf: csrf, identifier: user.username, password: user.password }).toString()), 303, 'login').location;
+  let location = expect(
+    await call('POST', `${interaction}/login`, form, new URLSearchParams({ _csrf: csrf, identifier: user.username, password: user.password }).toString()),
+    303,
+    'login',
+  ).location;
   // Resume → consent interaction (granted without a page for first-party apps) → resume → callback.
   for (let hops = 0; hops < 6 && !location.startsWith(spec.client.redirectUri); hops++) {
     const answer = await call('GET', location);
@@ -162,7 +170,10 @@ function requestsFor(spec: LoadSpec): autocannon.Request[] {
       return [{ method: 'GET', path: '/me', setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${tokens[next++ % tokens.length]}` } }) }];
     }
     case 'discovery_jwks':
-      return [{ method: 'GET', path: '/.well-known/openid-configuration' }, { method: 'GET', path: '/jwks' }];
+      return [
+        { method: 'GET', path: '/.well-known/openid-configuration' },
+        { method: 'GET', path: '/jwks' },
+      ];
     case 'login':
       throw new Error('the login scenario is a browser-like sequence, not one request');
   }
@@ -190,7 +201,10 @@ function cannon(spec: LoadSpec): Promise<LoadResult> {
           });
         },
       },
-      (err) => (err ? reject(err) : resolve({ requests: latencies.length, errors, seconds: (performance.now() - start) / 1000, latenciesMs: latencies, firstError })),
+      (err) =>
+        err
+          ? reject(err instanceof Error ? err : new Error(String(err)))
+          : resolve({ requests: latencies.length, errors, seconds: (performance.now() - start) / 1000, latenciesMs: latencies, firstError }),
     );
   });
 }
@@ -225,5 +239,5 @@ export const run = (spec: LoadSpec): Promise<LoadResult> => (spec.scenario === '
 
 if (import.meta.main) {
   const spec = JSON.parse(process.argv[2]!) as LoadSpec;
-  run(spec).then((r) => process.stdout.write(JSON.stringify(r)));
+  await run(spec).then((r) => process.stdout.write(JSON.stringify(r)));
 }

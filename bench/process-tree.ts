@@ -31,9 +31,14 @@ function tree(root: number): Stat[] {
     .filter((s): s is Stat => s !== undefined);
   const members = new Set([root]);
   // Parents come before children in no guaranteed order: repeat until the set stops growing.
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
-    for (const s of all) if (members.has(s.ppid) && !members.has(s.pid)) (members.add(s.pid), (grew = true));
+    for (const s of all) {
+      if (members.has(s.ppid) && !members.has(s.pid)) {
+        members.add(s.pid);
+        grew = true;
+      }
+    }
   }
   return all.filter((s) => members.has(s.pid));
 }

@@ -244,7 +244,14 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     await counter?.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
-  return { db: kind, processes, argon2_verify_per_core_rps: round(ceiling), argon2_verify_cpu_ms: round(argon2Cost.cpuMs, 2), scenarios, ...(soak ? { login_soak: soak } : {}) };
+  return {
+    db: kind,
+    processes,
+    argon2_verify_per_core_rps: round(ceiling),
+    argon2_verify_cpu_ms: round(argon2Cost.cpuMs, 2),
+    scenarios,
+    ...(soak ? { login_soak: soak } : {}),
+  };
 }
 
 async function machineInfo() {
@@ -279,8 +286,14 @@ const results = {
 if (!opts.profile) writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
 
 console.log(`machine: ${machine.cpus} × ${machine.cpu}, ${machine.memory_gib} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}`);
-for (const r of runs) console.log(`${r.db}: argon2id verify ceiling ${r.argon2_verify_per_core_rps}/s per core (the limit of password_login), ${r.argon2_verify_cpu_ms} CPU ms each`);
-if (eid) console.log(`eID: ${eid.algorithm} signature verify ceiling ${round(eid.verifyPerSecond)}/s on one core (crypto.verify of the token's signature; the limit of eID token validation, ratio = validations/s ÷ raw verifies/s)`);
+for (const r of runs)
+  console.log(
+    `${r.db}: argon2id verify ceiling ${r.argon2_verify_per_core_rps}/s per core (the limit of password_login), ${r.argon2_verify_cpu_ms} CPU ms each`,
+  );
+if (eid)
+  console.log(
+    `eID: ${eid.algorithm} signature verify ceiling ${round(eid.verifyPerSecond)}/s on one core (crypto.verify of the token's signature; the limit of eID token validation, ratio = validations/s ÷ raw verifies/s)`,
+  );
 console.log('| scenario | per core /s | p50 ms | p95 ms | p99 ms | limit /s/core | ratio | CPU ms/op | queries/op | errors |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const s of results.scenarios) {
@@ -288,11 +301,17 @@ for (const s of results.scenarios) {
   console.log(`| ${s.name} | ${cells.map((c) => c ?? '').join(' | ')} | ${s.errors}${s.note ? ` (${s.note})` : ''} |`);
 }
 for (const s of results.scenarios) {
-  if ('provider_cpu_ms_per_op_besides_argon2' in s) console.log(`${s.name}: ${s.provider_cpu_ms_per_op_besides_argon2} CPU ms per login besides its argon2id verification`);
+  if ('provider_cpu_ms_per_op_besides_argon2' in s)
+    console.log(`${s.name}: ${s.provider_cpu_ms_per_op_besides_argon2} CPU ms per login besides its argon2id verification`);
 }
 for (const r of runs) {
-  if (r.login_soak) console.log(`${r.db}: ${r.login_soak.seconds} s login soak, provider RSS ${r.login_soak.rss_after_warmup_mib} → ${r.login_soak.rss_after_soak_mib} MiB (${round(r.login_soak.growth * 100)} %)`);
+  if (r.login_soak)
+    console.log(
+      `${r.db}: ${r.login_soak.seconds} s login soak, provider RSS ${r.login_soak.rss_after_warmup_mib} → ${r.login_soak.rss_after_soak_mib} MiB (${round(r.login_soak.growth * 100)} %)`,
+    );
 }
 console.log("per core = requests per second divided by the machine's cores (the load generator shares them); eID validation runs in-process on one core.");
-console.log('CPU ms/op = user+system CPU of the provider processes per operation (a login: every request from /auth to the code exchange), idle cost removed; queries/op = statements sent to PostgreSQL, counted on the wire.');
+console.log(
+  'CPU ms/op = user+system CPU of the provider processes per operation (a login: every request from /auth to the code exchange), idle cost removed; queries/op = statements sent to PostgreSQL, counted on the wire.',
+);
 if (opts.profile) console.log(`CPU profiles of the provider's processes (open in Chrome DevTools): ${PROFILE_DIR}`);

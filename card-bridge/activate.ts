@@ -31,7 +31,8 @@ export async function chooseCard(cards: InsertedCard[], o: Pick<ActivateOptions,
     return named;
   }
   if (cards.length === 1) return cards[0]!;
-  if (!o.interactive) throw new BridgeError('several_cards', `Several eID cards are inserted: name the one to use with --card, or leave only that card in a reader.\n${list}`);
+  if (!o.interactive)
+    throw new BridgeError('several_cards', `Several eID cards are inserted: name the one to use with --card, or leave only that card in a reader.\n${list}`);
   o.say('Several eID cards are inserted:');
   cards.forEach((c, i) => o.say(`  ${i + 1}. ${describeCard(c)}`));
   for (;;) {

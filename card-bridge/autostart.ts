@@ -45,7 +45,10 @@ export function autostartFor(platform: NodeJS.Platform, o: { home: string; comma
   if (platform === 'linux') {
     return {
       file: { path: join(o.home, '.config', 'systemd', 'user', UNIT_NAME), content: systemdUserUnit(serve) },
-      enable: [['systemctl', '--user', 'daemon-reload'], ['systemctl', '--user', 'enable', '--now', UNIT_NAME]],
+      enable: [
+        ['systemctl', '--user', 'daemon-reload'],
+        ['systemctl', '--user', 'enable', '--now', UNIT_NAME],
+      ],
       disable: [['systemctl', '--user', 'disable', '--now', UNIT_NAME]],
     };
   }

@@ -144,10 +144,8 @@ const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420',
 
 // beid offers PSS only with the hash done on the card's side (CKM_SHA256_RSA_PKCS_PSS, never CKM_RSA_PKCS_PSS
 // over a digest), so PS256 hands the module the signed fields themselves.
-const PS256_MECHANISM: pkcs11js.Mechanism = {
-  mechanism: pkcs11js.CKM_SHA256_RSA_PKCS_PSS,
-  parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, saltLen: 32 } as pkcs11js.RsaPSS,
-};
+const PSS_PARAMS: pkcs11js.RsaPSS = { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, saltLen: 32 };
+const PS256_MECHANISM: pkcs11js.Mechanism = { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS_PSS, parameter: PSS_PARAMS };
 
 /** PS256 only where the module offers its mechanism; asking for it elsewhere is refused before the PIN. */
 function checkMechanism(session: Session, algorithm: WebEidAlgorithm): void {
@@ -177,7 +175,7 @@ interface Prepared {
 function prepare(session: Session, request: SignatureRequest): Prepared {
   const der = authenticationCertificate(session);
   const certificate = new x509.X509Certificate(new Uint8Array(der));
-  const algorithm = algorithmFor(certificate.publicKey.algorithm as EcKeyAlgorithm, request.algorithm);
+  const algorithm = algorithmFor(certificate.publicKey.algorithm, request.algorithm);
   checkMechanism(session, algorithm);
   return { der, algorithm, identity: identityOf(session, certificate) };
 }
@@ -209,7 +207,12 @@ export function authenticate(api: Pkcs11Api, slot: Buffer, request: Authenticate
  * The same with a login made elsewhere (a worker thread waiting for the reader's PIN pad). When `signal` aborts
  * meanwhile (cancelled, timed out), nothing is signed: the card is logged out and the session closed.
  */
-export function authenticateWith(api: Pkcs11Api, slot: Buffer, request: SignatureRequest, loginElsewhere: (session: Session) => Promise<void>): Promise<Authentication> {
+export function authenticateWith(
+  api: Pkcs11Api,
+  slot: Buffer,
+  request: SignatureRequest,
+  loginElsewhere: (session: Session) => Promise<void>,
+): Promise<Authentication> {
   return withSession(api, slot, async (session) => {
     const prepared = prepare(session, request);
     await loginElsewhere(session);

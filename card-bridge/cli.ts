@@ -76,7 +76,8 @@ function printStatus(s: Status): void {
 
 async function serve(config: Config, pinFromTerminal: boolean): Promise<void> {
   // A PIN piped in would be a PIN stored somewhere, read by whoever can read that file or script.
-  if (pinFromTerminal && !process.stdin.isTTY) throw new BridgeError('bad_request', '--pin-from-terminal needs a terminal: standard input is not one (a PIN must not come from a file or a pipe)');
+  if (pinFromTerminal && !process.stdin.isTTY)
+    throw new BridgeError('bad_request', '--pin-from-terminal needs a terminal: standard input is not one (a PIN must not come from a file or a pipe)');
   const [{ startDaemon }, { createPinPrompt }] = await Promise.all([import('./daemon/server.ts'), import('./pin-prompt.ts')]);
   const module = openModule(config.module);
   const terminal = pinFromTerminal ? createPinPrompt() : undefined;
@@ -99,14 +100,20 @@ async function serve(config: Config, pinFromTerminal: boolean): Promise<void> {
 }
 
 async function autostart(install: boolean): Promise<void> {
-  const [{ autostartFor, installAutostart, uninstallAutostart }, { isSea }, { homedir }] = await Promise.all([import('./autostart.ts'), import('node:sea'), import('node:os')]);
+  const [{ autostartFor, installAutostart, uninstallAutostart }, { isSea }, { homedir }] = await Promise.all([
+    import('./autostart.ts'),
+    import('node:sea'),
+    import('node:os'),
+  ]);
   // A single executable starts itself; otherwise Node starts this script.
   const command = isSea() ? [process.execPath] : [process.execPath, fileURLToPath(import.meta.url)];
   const plan = autostartFor(process.platform, { home: homedir(), command, uid: process.getuid?.() });
   const report = install ? installAutostart(plan) : uninstallAutostart(plan);
   if (report.file) out(`${install ? 'Wrote' : 'Removed'} ${report.file}`);
   if (report.failed.length) {
-    say(`Could not run: ${report.failed.join('; ')}. ${install ? 'Run it in your desktop session, or log out and in after enabling it' : 'The bridge may still run until you log out'}.`);
+    say(
+      `Could not run: ${report.failed.join('; ')}. ${install ? 'Run it in your desktop session, or log out and in after enabling it' : 'The bridge may still run until you log out'}.`,
+    );
     process.exitCode = 1;
     return;
   }
@@ -142,23 +149,41 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'read': {
       const { readCard } = await import('./card.ts');
-      return out(JSON.stringify(withModule(config, (m) => {
-        const slot = findEid(m.api);
-        return { module: m.path, reader: slot.reader, ...readCard(m.api, slot.handle) };
-      }), null, 2));
+      return out(
+        JSON.stringify(
+          withModule(config, (m) => {
+            const slot = findEid(m.api);
+            return { module: m.path, reader: slot.reader, ...readCard(m.api, slot.handle) };
+          }),
+          null,
+          2,
+        ),
+      );
     }
     case 'serve':
       return serve(config, values['pin-from-terminal'] === true);
     case 'activate': {
-      if (!config.provider) throw new BridgeError('bad_request', 'Give the provider\'s address with --provider URL (or EID_BRIDGE_PROVIDER)');
-      const [{ activate }, { parseNonceRequest }, { createPinPrompt }] = await Promise.all([import('./activate.ts'), import('./contract/reactivation.ts'), import('./pin-prompt.ts')]);
+      if (!config.provider) throw new BridgeError('bad_request', "Give the provider's address with --provider URL (or EID_BRIDGE_PROVIDER)");
+      const [{ activate }, { parseNonceRequest }, { createPinPrompt }] = await Promise.all([
+        import('./activate.ts'),
+        import('./contract/reactivation.ts'),
+        import('./pin-prompt.ts'),
+      ]);
       const given = text(values, 'mobile') ?? '';
       const request = parseNonceRequest({ mobile: given });
       if (!request) throw new BridgeError('bad_request', `--mobile: "${given}" is not a phone number (e.g. +32 470 12 34 56)`);
       const prompt = createPinPrompt();
       const module = openModule(config.module);
       try {
-        const result = await activate({ module, provider: config.provider, mobile: request.mobile, prompt, card: text(values, 'card'), interactive: process.stdin.isTTY === true, say });
+        const result = await activate({
+          module,
+          provider: config.provider,
+          mobile: request.mobile,
+          prompt,
+          card: text(values, 'card'),
+          interactive: process.stdin.isTTY === true,
+          say,
+        });
         out(`Card number: ${result.cardNumber}`);
         out(`Activation token: ${result.activationToken}`);
         say('Type this token in the app to reactivate your account.');

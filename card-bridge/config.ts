@@ -24,7 +24,12 @@ export const originSchema = z.string().transform((value, ctx) => {
 
 const originList = z
   .string()
-  .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(originSchema).min(1, 'expected at least one origin'));
 
 /** The provider must be reached over https, except on this machine (development and tests). */
@@ -43,11 +48,29 @@ interface Setting<T extends z.ZodType> {
 const setting = <T extends z.ZodType>(s: Setting<T>): Setting<T> => s;
 
 export const settings = {
-  port: setting({ env: 'EID_BRIDGE_PORT', schema: z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535), default: '24127', doc: 'TCP port of `serve` on 127.0.0.1 (0 picks a free port)' }),
-  allowedOrigins: setting({ env: 'EID_BRIDGE_ALLOWED_ORIGINS', schema: originList.optional(), doc: 'comma-separated origins that alone may use `serve` (managed desktops); absent: any https page, and http pages on localhost' }),
-  module: setting({ env: 'EID_PKCS11_MODULE', schema: z.string().min(1).optional(), doc: 'PKCS#11 module path; absent: beid, OpenSC, SoftHSM2 are tried in that order' }),
+  port: setting({
+    env: 'EID_BRIDGE_PORT',
+    schema: z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535),
+    default: '24127',
+    doc: 'TCP port of `serve` on 127.0.0.1 (0 picks a free port)',
+  }),
+  allowedOrigins: setting({
+    env: 'EID_BRIDGE_ALLOWED_ORIGINS',
+    schema: originList.optional(),
+    doc: 'comma-separated origins that alone may use `serve` (managed desktops); absent: any https page, and http pages on localhost',
+  }),
+  module: setting({
+    env: 'EID_PKCS11_MODULE',
+    schema: z.string().min(1).optional(),
+    doc: 'PKCS#11 module path; absent: beid, OpenSC, SoftHSM2 are tried in that order',
+  }),
   provider: setting({ env: 'EID_BRIDGE_PROVIDER', schema: providerUrlSchema.optional(), doc: 'identity provider URL for `activate`' }),
-  operationTimeout: setting({ env: 'EID_BRIDGE_OPERATION_TIMEOUT', schema: z.coerce.number({ message: 'expected seconds' }).int().positive(), default: '120', doc: 'seconds an authentication may wait for the PIN before it fails with `timeout`' }),
+  operationTimeout: setting({
+    env: 'EID_BRIDGE_OPERATION_TIMEOUT',
+    schema: z.coerce.number({ message: 'expected seconds' }).int().positive(),
+    default: '120',
+    doc: 'seconds an authentication may wait for the PIN before it fails with `timeout`',
+  }),
 } as const;
 
 type Settings = typeof settings;
@@ -57,7 +80,9 @@ export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const value = (s: Setting<z.ZodType>) => (env[s.env] === '' ? undefined : env[s.env]) ?? s.default;
   const entries = Object.entries(settings) as [keyof Settings, Setting<z.ZodType>][];
-  const parsed = z.object(Object.fromEntries(entries.map(([key, s]) => [key, s.schema]))).safeParse(Object.fromEntries(entries.map(([key, s]) => [key, value(s)])));
+  const parsed = z
+    .object(Object.fromEntries(entries.map(([key, s]) => [key, s.schema])))
+    .safeParse(Object.fromEntries(entries.map(([key, s]) => [key, value(s)])));
   if (parsed.success) return parsed.data as Config;
   const problems = parsed.error.issues.map((i) => {
     const s = settings[i.path[0] as keyof Settings];

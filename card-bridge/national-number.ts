@@ -29,7 +29,10 @@ export function parseNationalNumber(input: string): string {
     throw new BridgeError('national_number_invalid', `A national number has 11 digits (YYMMDD, 3-digit sequence, 2 check digits); got "${input}"`);
   }
   if (!isValidNationalNumber(digits)) {
-    throw new BridgeError('national_number_invalid', `National number ${digits} has wrong check digits: expected ${checkDigits(digits.slice(0, 9), 1900)} (born before 2000) or ${checkDigits(digits.slice(0, 9), 2000)} (born 2000 or later)`);
+    throw new BridgeError(
+      'national_number_invalid',
+      `National number ${digits} has wrong check digits: expected ${checkDigits(digits.slice(0, 9), 1900)} (born before 2000) or ${checkDigits(digits.slice(0, 9), 2000)} (born 2000 or later)`,
+    );
   }
   return digits;
 }

@@ -28,7 +28,7 @@ function ttyPrompt(input: NodeJS.ReadStream, output: NodeJS.WritableStream): Pin
           input.setRawMode(false);
           input.pause();
           output.write('\n');
-          if (error) reject(error);
+          if (error) reject(error instanceof Error ? error : new Error('the PIN prompt was interrupted'));
           else resolve(value ?? '');
         };
         const onAbort = () => finish(signal?.reason);
@@ -85,12 +85,16 @@ function linePrompt(input: NodeJS.ReadableStream, output: NodeJS.WritableStream)
       return new Promise((resolve, reject) => {
         const waiter = { resolve, reject };
         waiters.push(waiter);
-        signal?.addEventListener('abort', () => {
-          const i = waiters.indexOf(waiter);
-          if (i < 0) return; // already answered
-          waiters.splice(i, 1);
-          reject(signal.reason);
-        }, { once: true });
+        signal?.addEventListener(
+          'abort',
+          () => {
+            const i = waiters.indexOf(waiter);
+            if (i < 0) return; // already answered
+            waiters.splice(i, 1);
+            reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+          },
+          { once: true },
+        );
       });
     },
     close: () => rl.close(),

@@ -23,7 +23,8 @@ async function post<T>(url: URL, body: unknown, parse: (json: unknown) => T | un
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (e) {
-    if ((e as Error).name === 'TimeoutError') throw new BridgeError('timeout', `The provider at ${url.origin} did not answer in time: retry later`, { cause: e });
+    if ((e as Error).name === 'TimeoutError')
+      throw new BridgeError('timeout', `The provider at ${url.origin} did not answer in time: retry later`, { cause: e });
     throw new BridgeError('provider_error', `Cannot reach the provider at ${url.origin}: check the address and your connection`, { cause: e });
   }
   const json: unknown = await response.json().catch(() => undefined);

@@ -27,7 +27,14 @@ export function status(module: Pkcs11Module): Status {
   }
   return {
     module: { path: module.path, description: module.description },
-    readers: slots.map(({ id, reader, cardPresent, tokenLabel, eid, pinPad }) => ({ slot: id, reader, cardPresent, ...(tokenLabel === undefined ? {} : { tokenLabel }), eid, pinPad })),
+    readers: slots.map(({ id, reader, cardPresent, tokenLabel, eid, pinPad }) => ({
+      slot: id,
+      reader,
+      cardPresent,
+      ...(tokenLabel === undefined ? {} : { tokenLabel }),
+      eid,
+      pinPad,
+    })),
     eidPresent: eid !== undefined,
     pinPad: eid?.pinPad ?? false,
     ...(problem ? { problem } : {}),

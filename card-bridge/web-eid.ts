@@ -20,8 +20,7 @@ export interface WebEidAuthToken {
 
 export const APP_VERSION = `urn:belid:eid-bridge:${BRIDGE_VERSION}`;
 
-export const hashOf = (algorithm: WebEidAlgorithm): 'sha256' | 'sha384' | 'sha512' =>
-  `sha${algorithm.slice(2)}` as 'sha256' | 'sha384' | 'sha512';
+export const hashOf = (algorithm: WebEidAlgorithm): 'sha256' | 'sha384' | 'sha512' => `sha${algorithm.slice(2)}` as 'sha256' | 'sha384' | 'sha512';
 
 export const digest = (algorithm: WebEidAlgorithm, data: Buffer | string): Buffer => createHash(hashOf(algorithm)).update(data).digest();
 

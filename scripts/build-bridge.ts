@@ -66,12 +66,18 @@ async function singleExecutable(): Promise<string> {
   const addon = createRequire(import.meta.url).resolve('pkcs11js/build/Release/pkcs11.node');
   const blob = join(work, 'sea', 'sea.blob');
   const config = join(work, 'sea', 'sea-config.json');
-  writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, assets: { 'pkcs11.node': addon, [PINPAD_WORKER_ASSET]: worker } }));
+  writeFileSync(
+    config,
+    JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, assets: { 'pkcs11.node': addon, [PINPAD_WORKER_ASSET]: worker } }),
+  );
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
   const executable = join(out, `${pkg.name}-${process.platform}-${process.arch}`);
   copyFileSync(process.execPath, executable);
   chmodSync(executable, 0o755);
-  await inject(executable, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2', machoSegmentName: 'NODE_SEA' });
+  await inject(executable, 'NODE_SEA_BLOB', readFileSync(blob), {
+    sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+    machoSegmentName: 'NODE_SEA',
+  });
   if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', executable]);
   return executable;
 }
@@ -95,7 +101,11 @@ function debianPackage(executable: string): string {
   chmodSync(join(stage, 'usr', 'share', 'doc', pkg.name, 'copyright'), 0o644);
   const installedKiB = Number(execFileSync('du', ['-sk', '--exclude=DEBIAN', stage], { encoding: 'utf8' }).split('\t')[0]);
   const fields: Record<string, string> = { version: pkg.version, architecture: arch, installedSize: String(installedKiB) };
-  place('DEBIAN/control', readFileSync(join(bridge, 'packaging', 'control'), 'utf8').replace(/\$\{(\w+)\}/g, (_, name: string) => fields[name]!), 0o644);
+  place(
+    'DEBIAN/control',
+    readFileSync(join(bridge, 'packaging', 'control'), 'utf8').replace(/\$\{(\w+)\}/g, (_, name: string) => fields[name]!),
+    0o644,
+  );
   for (const script of ['postinst', 'prerm']) place(`DEBIAN/${script}`, readFileSync(join(bridge, 'packaging', script)), 0o755);
   const deb = join(out, `${pkg.name}_${pkg.version}_${arch}.deb`);
   execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', stage, deb], { stdio: ['ignore', 'ignore', 'inherit'] });

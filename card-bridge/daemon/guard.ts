@@ -35,14 +35,16 @@ function mayAsk(origin: string): boolean {
 export function allowedOrigin(req: IncomingMessage, allowed: readonly string[] | undefined): string {
   const origin = req.headers.origin;
   if (!origin) throw new BridgeError('no_origin', 'Refused: requests must come from a web page (no Origin header)');
-  if (allowed && !allowed.includes(origin)) throw new BridgeError('origin_not_allowed', `Refused: ${origin} may not use the eID bridge (not in EID_BRIDGE_ALLOWED_ORIGINS)`);
-  if (!mayAsk(origin)) throw new BridgeError('origin_not_allowed', `Refused: ${origin} may not use the eID bridge: only https pages may (http only on this computer)`);
+  if (allowed && !allowed.includes(origin))
+    throw new BridgeError('origin_not_allowed', `Refused: ${origin} may not use the eID bridge (not in EID_BRIDGE_ALLOWED_ORIGINS)`);
+  if (!mayAsk(origin))
+    throw new BridgeError('origin_not_allowed', `Refused: ${origin} may not use the eID bridge: only https pages may (http only on this computer)`);
   return origin;
 }
 
 /** The PIN page posts to itself: its Origin must be the daemon's own, as named by the checked Host. */
 export function checkSameOrigin(req: IncomingMessage, host: string): void {
-  if (req.headers.origin !== `http://${host}`) throw new BridgeError('origin_not_allowed', 'Refused: the PIN can only be sent from the eID bridge\'s own page');
+  if (req.headers.origin !== `http://${host}`) throw new BridgeError('origin_not_allowed', "Refused: the PIN can only be sent from the eID bridge's own page");
 }
 
 export function corsHeaders(origin: string): OutgoingHttpHeaders {

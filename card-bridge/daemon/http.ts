@@ -4,7 +4,11 @@ import type { z } from 'zod';
 import { BridgeError } from '../errors.ts';
 
 const MAX_BODY = 16 * 1024;
-const JSON_HEADERS: OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+const JSON_HEADERS: OutgoingHttpHeaders = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
 
 export async function readBody(req: IncomingMessage, contentType: string): Promise<string> {
   if (!(req.headers['content-type'] ?? '').startsWith(contentType)) throw new BridgeError('bad_request', `The body must be ${contentType}`);
@@ -18,7 +22,8 @@ export async function readBody(req: IncomingMessage, contentType: string): Promi
 
 export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new BridgeError('bad_request', `Invalid request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new BridgeError('bad_request', `Invalid request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 

@@ -67,10 +67,21 @@ export class Operations {
       const seconds = Math.max(1, Math.ceil((this.#active.expiresAt.getTime() - Date.now()) / 1000));
       throw new BridgeError('busy', `Another website is using your eID: finish or cancel it in its window, or retry within ${seconds} seconds`);
     }
-    const op: Operation = { ...input, id: randomId(), csrf: randomId(), wrongPins: 0, state: 'pin_required', expiresAt: new Date(Date.now() + this.#timeoutMs), abort: new AbortController() };
+    const op: Operation = {
+      ...input,
+      id: randomId(),
+      csrf: randomId(),
+      wrongPins: 0,
+      state: 'pin_required',
+      expiresAt: new Date(Date.now() + this.#timeoutMs),
+      abort: new AbortController(),
+    };
     this.#active = op;
     this.#all.set(op.id, op);
-    this.#timers.set(op.id, setTimeout(() => this.fail(op, new BridgeError('timeout', 'The PIN was not entered in time: start again')), this.#timeoutMs).unref());
+    this.#timers.set(
+      op.id,
+      setTimeout(() => this.fail(op, new BridgeError('timeout', 'The PIN was not entered in time: start again')), this.#timeoutMs).unref(),
+    );
     return op;
   }
 

@@ -60,7 +60,8 @@ function cardLine(lang: Language, card: InsertedCard): string {
 }
 
 const hidden = (c: PageContext) => `<input type="hidden" name="csrf" value="${escape(c.csrf)}">`;
-const cancelButton = (lang: Language) => `<button type="submit" name="cancel" value="1" class="secondary" formnovalidate>${escape(text(lang, 'pin.cancel'))}</button>`;
+const cancelButton = (lang: Language) =>
+  `<button type="submit" name="cancel" value="1" class="secondary" formnovalidate>${escape(text(lang, 'pin.cancel'))}</button>`;
 
 /** `error`: the text of the last wrong try; `lastTry`: the person already typed two wrong PINs in this operation. */
 export function pinForm(c: PageContext & { card: InsertedCard; error?: TextKey | undefined; lastTry: boolean }): string {

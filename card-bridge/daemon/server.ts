@@ -67,7 +67,11 @@ export interface OperationView {
 
 const authenticateSchema = z.strictObject({
   // Web eID nonces are base64 of at least 32 random bytes.
-  nonce: z.string().min(44).max(512).regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'expected a base64 nonce'),
+  nonce: z
+    .string()
+    .min(44)
+    .max(512)
+    .regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'expected a base64 nonce'),
   origin: z.string().optional(),
   pinSource: z.enum(['page', 'pinpad', 'terminal']).optional(),
   algorithm: z.enum(WEB_EID_ALGORITHMS).optional(),
@@ -75,7 +79,12 @@ const authenticateSchema = z.strictObject({
   lang: z.enum(LANGUAGES).optional(),
 });
 
-const pinFormSchema = z.object({ csrf: z.string().max(64), pin: z.string().max(64).optional(), card: z.string().max(40).optional(), cancel: z.literal('1').optional() });
+const pinFormSchema = z.object({
+  csrf: z.string().max(64),
+  pin: z.string().max(64).optional(),
+  card: z.string().max(40).optional(),
+  cancel: z.literal('1').optional(),
+});
 
 const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 // Operation ids are capabilities: logs show a prefix only.
@@ -91,7 +100,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   function view(op: Operation): OperationView {
     const base = { operationId: op.id, state: op.state, pinSource: op.pinSource, expiresAt: op.expiresAt.toISOString() };
-    if (op.state === 'done' && op.result) return { ...base, authToken: op.result.authToken, identity: op.result.identity, caCertificates: op.result.caCertificates };
+    if (op.state === 'done' && op.result)
+      return { ...base, authToken: op.result.authToken, identity: op.result.identity, caCertificates: op.result.caCertificates };
     if (op.state === 'failed' && op.error) return { ...base, ...op.error.toJSON() };
     return { ...base, ...(op.pinSource === 'terminal' ? {} : { pinUrl: pinUrl(op) }), ...(op.lastError ? { lastError: op.lastError.toJSON() } : {}) };
   }
@@ -131,10 +141,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     const only = cards.length === 1 ? cards[0] : undefined;
     if (requested === 'terminal' || (requested === undefined && o.terminal)) {
       if (!o.terminal) throw new BridgeError('bad_request', 'PIN entry in the terminal needs `eid-bridge serve --pin-from-terminal`');
-      if (!only) throw new BridgeError('several_cards', 'Several eID cards are in the readers: leave only the card to use, since the terminal cannot ask which one');
+      if (!only)
+        throw new BridgeError('several_cards', 'Several eID cards are in the readers: leave only the card to use, since the terminal cannot ask which one');
       return { pinSource: 'terminal', card: only };
     }
-    if (requested === 'pinpad' && !cards.some((c) => c.pinPad)) throw new BridgeError('no_pinpad', 'The card reader has no PIN pad: type the PIN on the bridge\'s page');
+    if (requested === 'pinpad' && !cards.some((c) => c.pinPad))
+      throw new BridgeError('no_pinpad', "The card reader has no PIN pad: type the PIN on the bridge's page");
     // With several cards the person picks one first; the PIN source follows that card's reader.
     if (!only) return { pinSource: 'page' };
     return { pinSource: requested ?? (only.pinPad ? 'pinpad' : 'page'), card: only };
@@ -194,7 +206,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       }
       const form = pinFormSchema.safeParse(Object.fromEntries(new URLSearchParams(await readBody(req, 'application/x-www-form-urlencoded'))));
       if (!form.success || !sameSecret(form.data.csrf, op.csrf)) return refused(text(lang, 'refused.form'));
-      if (form.data.cancel) ops.fail(op, new BridgeError('cancelled', 'Cancelled on the eID bridge\'s page'));
+      if (form.data.cancel) ops.fail(op, new BridgeError('cancelled', "Cancelled on the eID bridge's page"));
       else if (!op.card && form.data.card) choose(op, form.data.card);
       else if (op.card && op.pinSource === 'page' && form.data.pin !== undefined) {
         await runWithPin(op, form.data.pin);
@@ -211,7 +223,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       return send(statusCode, pinForm({ ...page, card: op.card, error, lastTry: op.wrongPins >= 2 }));
     }
     if (op.state === 'done') return send(200, outcomePage(lang, text(lang, 'done.title'), text(lang, 'done.body', { host: new URL(op.origin).host })));
-    send(op.error?.status ?? 500, outcomePage(lang, text(lang, 'failed.title'), failureText(lang, op.error?.code ?? 'internal', op.error?.message ?? 'The eID operation failed: start again from the website.')));
+    send(
+      op.error?.status ?? 500,
+      outcomePage(
+        lang,
+        text(lang, 'failed.title'),
+        failureText(lang, op.error?.code ?? 'internal', op.error?.message ?? 'The eID operation failed: start again from the website.'),
+      ),
+    );
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -45,7 +45,11 @@ export function toBridgeError(e: unknown): BridgeError {
   if (code === pkcs11js.CKR_FUNCTION_CANCELED) return new BridgeError('cancelled', 'PIN entry was cancelled on the card reader', { cause: e });
   const name = (e as Error).message.split(':')[0];
   if (CARD_FAILURE.has(code)) {
-    return new BridgeError('card_error', `The card or the card reader did not answer properly (${name}): take the card out, insert it again and retry; if it keeps failing, try another reader`, { cause: e });
+    return new BridgeError(
+      'card_error',
+      `The card or the card reader did not answer properly (${name}): take the card out, insert it again and retry; if it keeps failing, try another reader`,
+      { cause: e },
+    );
   }
   return new BridgeError('card_error', `The eID software refused the operation (${name}): update the Belgian eID software, then retry`, { cause: e });
 }

@@ -38,7 +38,12 @@ const LINUX_LIB = process.arch === 'arm64' ? '/usr/lib/aarch64-linux-gnu' : '/us
 /** The official beid module first, then OpenSC, then SoftHSM2 (development); per platform. */
 export const DEFAULT_MODULES: readonly string[] =
   process.platform === 'darwin'
-    ? ['/Library/Belgium Identity Card/Pkcs11/beid-pkcs11.bundle/Contents/MacOS/libbeidpkcs11.dylib', '/Library/OpenSC/lib/opensc-pkcs11.so', '/opt/homebrew/lib/softhsm/libsofthsm2.so', '/usr/local/lib/softhsm/libsofthsm2.so']
+    ? [
+        '/Library/Belgium Identity Card/Pkcs11/beid-pkcs11.bundle/Contents/MacOS/libbeidpkcs11.dylib',
+        '/Library/OpenSC/lib/opensc-pkcs11.so',
+        '/opt/homebrew/lib/softhsm/libsofthsm2.so',
+        '/usr/local/lib/softhsm/libsofthsm2.so',
+      ]
     : process.platform === 'win32'
       ? ['beidpkcs11.dll', 'C:\\Program Files\\OpenSC Project\\OpenSC\\pkcs11\\opensc-pkcs11.dll', 'C:\\SoftHSM2\\lib\\softhsm2-x64.dll']
       : ['libbeidpkcs11.so.0', `${LINUX_LIB}/opensc-pkcs11.so`, '/usr/lib64/opensc-pkcs11.so', '/usr/lib/softhsm/libsofthsm2.so'];
@@ -49,7 +54,11 @@ export function loadModule(path: string): Pkcs11Module {
   try {
     lib.load(path);
   } catch (e) {
-    throw new BridgeError('no_module', `Cannot load the PKCS#11 module ${path}: ${(e as Error).message}. Install the Belgian eID software or set EID_PKCS11_MODULE`, { cause: e });
+    throw new BridgeError(
+      'no_module',
+      `Cannot load the PKCS#11 module ${path}: ${(e as Error).message}. Install the Belgian eID software or set EID_PKCS11_MODULE`,
+      { cause: e },
+    );
   }
   try {
     lib.C_Initialize();
@@ -102,5 +111,8 @@ export function openModule(configured: string | undefined): Pkcs11Module {
     else fallback = module;
   }
   if (fallback) return fallback;
-  throw new BridgeError('no_module', `No PKCS#11 module found (tried ${DEFAULT_MODULES.join(', ')}): install the Belgian eID software from eid.belgium.be, or set EID_PKCS11_MODULE`);
+  throw new BridgeError(
+    'no_module',
+    `No PKCS#11 module found (tried ${DEFAULT_MODULES.join(', ')}): install the Belgian eID software from eid.belgium.be, or set EID_PKCS11_MODULE`,
+  );
 }

@@ -25,6 +25,7 @@ try {
   lib.C_Login(Buffer.from(job.session), pkcs11js.CKU_USER, job.pin);
   outcome = { ok: true };
 } catch (e) {
-  outcome = e instanceof pkcs11js.Pkcs11Error ? { ok: false, message: e.message, code: e.code, method: e.method } : { ok: false, message: (e as Error).message };
+  outcome =
+    e instanceof pkcs11js.Pkcs11Error ? { ok: false, message: e.message, code: e.code, method: e.method } : { ok: false, message: (e as Error).message };
 }
 parentPort!.postMessage(outcome);

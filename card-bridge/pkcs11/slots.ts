@@ -20,8 +20,7 @@ export interface SlotReport {
   pinPad: boolean;
 }
 
-const slotId = (handle: Buffer): string =>
-  (handle.length >= 8 ? handle.readBigUInt64LE(0) : BigInt(handle.readUInt32LE(0))).toString();
+const slotId = (handle: Buffer): string => (handle.length >= 8 ? handle.readBigUInt64LE(0) : BigInt(handle.readUInt32LE(0))).toString();
 
 export const isEidLabel = (label: string): boolean => /^BELPIC\b/.test(label.trim());
 
@@ -34,7 +33,15 @@ export function listSlots(api: Pkcs11Api): SlotReport[] {
   }
   return handles.map((handle) => {
     const slot = api.C_GetSlotInfo(handle);
-    const report: SlotReport = { handle, id: slotId(handle), reader: slot.slotDescription.trim(), cardPresent: (slot.flags & CKF_TOKEN_PRESENT) !== 0, tokenLabel: undefined, eid: false, pinPad: false };
+    const report: SlotReport = {
+      handle,
+      id: slotId(handle),
+      reader: slot.slotDescription.trim(),
+      cardPresent: (slot.flags & CKF_TOKEN_PRESENT) !== 0,
+      tokenLabel: undefined,
+      eid: false,
+      pinPad: false,
+    };
     if (!report.cardPresent) return report;
     try {
       const token = api.C_GetTokenInfo(handle);

@@ -110,7 +110,14 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const db = opts.db ?? createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const services = await createServices(config, db);
   const { users, hasher, cookieKeys } = services;
-  const authenticator = createAuthenticator({ db, users, hasher, identifierKind: config.loginIdentifier, throttle: createLoginThrottle(db, config), deletion: services.deletion });
+  const authenticator = createAuthenticator({
+    db,
+    users,
+    hasher,
+    identifierKind: config.loginIdentifier,
+    throttle: createLoginThrottle(db, config),
+    deletion: services.deletion,
+  });
   const captcha = await createCaptcha(config, db);
 
   const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });

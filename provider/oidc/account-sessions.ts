@@ -43,12 +43,19 @@ async function clientNames(provider: Provider, ids: Iterable<string>): Promise<M
   return names;
 }
 
-const deviceOf = (d: SessionDevice | undefined): AccountSession['device'] => d && { ...parseUserAgent(d.userAgent), network: networkOf(d.ip), lastSeenAt: d.lastSeenAt };
+const deviceOf = (d: SessionDevice | undefined): AccountSession['device'] =>
+  d && { ...parseUserAgent(d.userAgent), network: networkOf(d.ip), lastSeenAt: d.lastSeenAt };
 
 export async function listSessions(db: Db, provider: Provider, accountId: string, currentUid: string): Promise<AccountSession[]> {
   const rows: Row[] = await live(db, 'Session', accountId).select('id', 'uid', 'payload', 'expires_at');
   const sessions = rows.map((r) => ({ uid: r.uid!, p: payloadOf(r), expiresAt: r.expires_at ? new Date(r.expires_at) : null }));
-  const [names, devices] = await Promise.all([clientNames(provider, sessions.flatMap((s) => Object.keys(s.p.authorizations ?? {}))), sessionDevices(db, accountId)]);
+  const [names, devices] = await Promise.all([
+    clientNames(
+      provider,
+      sessions.flatMap((s) => Object.keys(s.p.authorizations ?? {})),
+    ),
+    sessionDevices(db, accountId),
+  ]);
   return sessions
     .map(({ uid, p, expiresAt }) => {
       const clients = Object.keys(p.authorizations ?? {});

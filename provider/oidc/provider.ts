@@ -41,7 +41,9 @@ function answerOutagesWith503(provider: Provider) {
 /** Outermost, so that a request's time includes every other middleware; tokens counted by grant as they are issued. */
 function measure(provider: Provider) {
   provider.use(timeProtocolRequests());
-  provider.on('grant.success', (ctx: KoaContextWithOIDC) => tokensIssued.inc({ grant: String(ctx.oidc.params?.grant_type ?? 'unknown') }));
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
+    tokensIssued.inc({ grant: typeof ctx.oidc.params?.grant_type === 'string' ? ctx.oidc.params.grant_type : 'unknown' }),
+  );
 }
 
 /**

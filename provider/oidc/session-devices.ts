@@ -17,7 +17,13 @@ export function recordSessionDevices(provider: Provider, db: Db): void {
   provider.on('authorization.success', (ctx) => {
     const session = ctx.oidc.session;
     if (!session?.accountId || !session.uid) return;
-    const row = { session_uid: session.uid, account_id: session.accountId, user_agent: ctx.get('user-agent').slice(0, MAX_USER_AGENT), ip: ctx.ip, last_seen_at: new Date() };
+    const row = {
+      session_uid: session.uid,
+      account_id: session.accountId,
+      user_agent: ctx.get('user-agent').slice(0, MAX_USER_AGENT),
+      ip: ctx.ip,
+      last_seen_at: new Date(),
+    };
     // The login itself must not wait for, nor fail with, this bookkeeping.
     void db('session_devices')
       .insert(row)
@@ -28,7 +34,9 @@ export function recordSessionDevices(provider: Provider, db: Db): void {
 }
 
 export async function sessionDevices(db: Db, accountId: string): Promise<Map<string, SessionDevice>> {
-  const rows: { session_uid: string; user_agent: string; ip: string; last_seen_at: string | Date }[] = await db('session_devices').where({ account_id: accountId }).select('session_uid', 'user_agent', 'ip', 'last_seen_at');
+  const rows: { session_uid: string; user_agent: string; ip: string; last_seen_at: string | Date }[] = await db('session_devices')
+    .where({ account_id: accountId })
+    .select('session_uid', 'user_agent', 'ip', 'last_seen_at');
   return new Map(rows.map((r) => [r.session_uid, { userAgent: r.user_agent, ip: r.ip, lastSeenAt: new Date(r.last_seen_at) }]));
 }
 

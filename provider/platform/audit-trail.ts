@@ -58,5 +58,7 @@ export async function auditEventTypes(db: Knex): Promise<string[]> {
 
 /** Deletes events older than `retentionDays`; returns how many went. */
 export async function purgeAudit(db: Knex, retentionDays: number, now = new Date()): Promise<number> {
-  return db('audit_log').where('at', '<', new Date(now.getTime() - retentionDays * 86_400_000)).delete();
+  return db('audit_log')
+    .where('at', '<', new Date(now.getTime() - retentionDays * 86_400_000))
+    .delete();
 }

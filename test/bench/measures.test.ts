@@ -31,10 +31,15 @@ describe("the provider's process tree", () => {
   it('adds the CPU and memory of a running child process to its parent', async () => {
     // A parent that only waits, and a child that burns 400 ms of CPU, says so, and stays until its parent is gone:
     // the tree's CPU is the child's, however long the shared machine takes to give it those 400 ms.
-    const child = "const s=process.cpuUsage();while((process.cpuUsage(s).user+process.cpuUsage(s).system)<400000);console.log('burnt');const p=process.ppid;setInterval(()=>{try{process.kill(p,0)}catch{process.exit()}},100)";
-    const parent = spawn(process.execPath, ['-e', `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' })`], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child =
+      "const s=process.cpuUsage();while((process.cpuUsage(s).user+process.cpuUsage(s).system)<400000);console.log('burnt');const p=process.ppid;setInterval(()=>{try{process.kill(p,0)}catch{process.exit()}},100)";
+    const parent = spawn(
+      process.execPath,
+      ['-e', `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' })`],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       await new Promise<void>((resolve) => parent.stdout.on('data', (d: Buffer) => d.toString().includes('burnt') && resolve()));
       expect(treeCpuMs(parent.pid!)).toBeGreaterThanOrEqual(400);

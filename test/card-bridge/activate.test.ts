@@ -47,7 +47,8 @@ describe.skipIf(!has('softhsm'))('eid-bridge activate', () => {
         const flow = flows.get(body.flowId);
         // The flow is the terminal's: its secret travels with the card's answer.
         if (!flow || body.flowSecret !== flow.flowSecret) return send(403, { error: 'flow_elsewhere', message: 'This flow was started elsewhere' });
-        if (!webEidSignatureValid(body.authToken, provider.replace(/\/idp$/, ''), flow.nonce)) return send(400, { error: 'token_invalid', message: 'The eID signature is not valid' });
+        if (!webEidSignatureValid(body.authToken, provider.replace(/\/idp$/, ''), flow.nonce))
+          return send(400, { error: 'token_invalid', message: 'The eID signature is not valid' });
         return send(200, { cardNumber: '592-1234567-89', activationToken: 'K7Q2XA' });
       }
       send(404, { error: 'not_found', message: 'no such endpoint' });
@@ -62,7 +63,7 @@ describe.skipIf(!has('softhsm'))('eid-bridge activate', () => {
 
   const activate = (mobile: string, pin = PIN, env = card.env) => runCli(['activate', '--provider', provider, '--mobile', mobile], env, `${pin}\n`);
 
-  it('signs the provider\'s nonce for its origin and prints the 6-character activation token', async () => {
+  it("signs the provider's nonce for its origin and prints the 6-character activation token", async () => {
     const result = await activate('0470 12 34 56');
     expect(result.stderr).toContain('PIN of your eID, to identify you to http://127.0.0.1:');
     expect(result.code, result.stderr).toBe(0);
@@ -82,7 +83,7 @@ describe.skipIf(!has('softhsm'))('eid-bridge activate', () => {
     expect(tokenRequests).toHaveLength(before);
   });
 
-  it('shows the provider\'s own message when it refuses', async () => {
+  it("shows the provider's own message when it refuses", async () => {
     const result = await activate('+32470999999');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('The provider refused (404): No account uses this mobile number [provider_error]');

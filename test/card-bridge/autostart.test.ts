@@ -41,7 +41,9 @@ describe.skipIf(process.platform !== 'linux')('autostart on Linux: a systemd use
       expect(result.stdout).toContain('The eID bridge now starts when you log in.');
     } else {
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('Could not run: systemctl --user daemon-reload; systemctl --user enable --now eid-bridge.service. Run it in your desktop session');
+      expect(result.stderr).toContain(
+        'Could not run: systemctl --user daemon-reload; systemctl --user enable --now eid-bridge.service. Run it in your desktop session',
+      );
     }
   });
 
@@ -67,6 +69,8 @@ describe('autostart on the other systems (golden files)', () => {
   });
 
   it('says plainly where it cannot', () => {
-    expect(() => autostartFor('freebsd', { home: '/opt/jan', command: ['eid-bridge'] })).toThrow(expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('start `eid-bridge serve` yourself') }));
+    expect(() => autostartFor('freebsd', { home: '/opt/jan', command: ['eid-bridge'] })).toThrow(
+      expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('start `eid-bridge serve` yourself') }),
+    );
   });
 });

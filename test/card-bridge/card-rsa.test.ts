@@ -28,7 +28,8 @@ describe.skipIf(!has('softhsm'))('a Belgian eID with RSA-2048 keys', () => {
     removeVirtualCards();
   });
 
-  const sign = (nonce: string, algorithm?: WebEidAlgorithm, api = module.api) => authenticate(api, findEid(api).handle, { pin: '1357', origin: ORIGIN, nonce, algorithm });
+  const sign = (nonce: string, algorithm?: WebEidAlgorithm, api = module.api) =>
+    authenticate(api, findEid(api).handle, { pin: '1357', origin: ORIGIN, nonce, algorithm });
 
   it.each([
     [undefined, 'RS256'],
@@ -52,15 +53,22 @@ describe.skipIf(!has('softhsm'))('a Belgian eID with RSA-2048 keys', () => {
 
   it('signs PS256 with CKM_SHA256_RSA_PKCS_PSS, the PSS mechanism beid offers', () => {
     const mechanisms: number[] = [];
-    const api = withFaults(module.api, { C_SignInit: (session, mechanism, key) => (mechanisms.push(mechanism.mechanism), module.api.C_SignInit(session, mechanism, key)) });
+    const api = withFaults(module.api, {
+      C_SignInit: (session, mechanism, key) => (mechanisms.push(mechanism.mechanism), module.api.C_SignInit(session, mechanism, key)),
+    });
     sign(randomNonce(), 'PS256', api);
     expect(mechanisms).toEqual([pkcs11js.CKM_SHA256_RSA_PKCS_PSS]);
   });
 
   it('refuses PS256 before the PIN when the module does not offer that mechanism', () => {
     const login = vi.fn((session: Buffer, user: number, pin?: string) => module.api.C_Login(session, user, pin));
-    const api = withFaults(module.api, { C_Login: login, C_GetMechanismList: (slot) => module.api.C_GetMechanismList(slot).filter((m) => m !== pkcs11js.CKM_SHA256_RSA_PKCS_PSS) });
-    expect(() => sign(randomNonce(), 'PS256', api)).toThrow(expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('cannot sign with PS256') }));
+    const api = withFaults(module.api, {
+      C_Login: login,
+      C_GetMechanismList: (slot) => module.api.C_GetMechanismList(slot).filter((m) => m !== pkcs11js.CKM_SHA256_RSA_PKCS_PSS),
+    });
+    expect(() => sign(randomNonce(), 'PS256', api)).toThrow(
+      expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('cannot sign with PS256') }),
+    );
     expect(login).not.toHaveBeenCalled();
     expect(sign(randomNonce(), undefined, api).authToken.algorithm).toBe('RS256');
     expect(login).toHaveBeenCalledOnce();

@@ -11,7 +11,18 @@ import { findByLabel, readAttribute, withSession } from '../../card-bridge/pkcs1
 import { findEid, type SlotReport } from '../../card-bridge/pkcs11/slots.ts';
 import { validateEidAuthToken } from '../../provider/eid/index.ts';
 import { has } from '../helpers/components.ts';
-import { freePort, pkcs11Error, randomNonce, removeVirtualCards, SOFTHSM_MODULE, startOcspResponder, virtualCard, type VirtualCard, webEidSignatureValid, withFaults } from './helpers.ts';
+import {
+  freePort,
+  pkcs11Error,
+  randomNonce,
+  removeVirtualCards,
+  SOFTHSM_MODULE,
+  startOcspResponder,
+  virtualCard,
+  type VirtualCard,
+  webEidSignatureValid,
+  withFaults,
+} from './helpers.ts';
 
 const PIN = '2468';
 const ORIGIN = 'https://idp.example.be';
@@ -26,8 +37,18 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
   beforeAll(async () => {
     ocspPort = await freePort();
     card = await virtualCard([
-      '--national-number', HOLDER.nationalNumber, '--surname', HOLDER.surname, '--given-names', HOLDER.givenNames,
-      '--card-number', HOLDER.cardNumber, '--pin', PIN, '--ocsp-url', `http://127.0.0.1:${ocspPort}`,
+      '--national-number',
+      HOLDER.nationalNumber,
+      '--surname',
+      HOLDER.surname,
+      '--given-names',
+      HOLDER.givenNames,
+      '--card-number',
+      HOLDER.cardNumber,
+      '--pin',
+      PIN,
+      '--ocsp-url',
+      `http://127.0.0.1:${ocspPort}`,
     ]);
     // SoftHSM reads its configuration when this process initialises the module.
     process.env.SOFTHSM2_CONF = card.conf;
@@ -39,8 +60,7 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
     removeVirtualCards();
   });
 
-  const sign = (api: Pkcs11Api, pin: string | null = PIN, nonce = randomNonce()) =>
-    authenticate(api, findEid(api).handle, { pin, origin: ORIGIN, nonce });
+  const sign = (api: Pkcs11Api, pin: string | null = PIN, nonce = randomNonce()) => authenticate(api, findEid(api).handle, { pin, origin: ORIGIN, nonce });
 
   it('is found by its BELPIC label, with no PIN pad', () => {
     expect(slot).toMatchObject({ eid: true, tokenLabel: 'BELPIC', pinPad: false, cardPresent: true });
@@ -78,7 +98,7 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
     expect(data.photoHash).toBe(raw('photo_hash').toString('hex').toUpperCase());
   });
 
-  it('signs an ES384 Web eID token that verifies with the certificate\'s key', () => {
+  it("signs an ES384 Web eID token that verifies with the certificate's key", () => {
     const nonce = randomNonce();
     const { authToken, identity } = sign(module.api, PIN, nonce);
     expect(authToken).toMatchObject({ format: 'web-eid:1.0', algorithm: 'ES384', appVersion: expect.stringContaining('eid-bridge') });
@@ -91,7 +111,7 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
     expect(identity.nationalNumber).toBe(HOLDER.nationalNumber);
   });
 
-  it.skipIf(!has('openssl'))('makes tokens the provider\'s validator accepts with the card\'s own CA certificate, OCSP of the test PKI included', async () => {
+  it.skipIf(!has('openssl'))("makes tokens the provider's validator accepts with the card's own CA certificate, OCSP of the test PKI included", async () => {
     const responder = await startOcspResponder(card.pki, ocspPort);
     try {
       const nonce = randomNonce();
@@ -107,7 +127,7 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
       });
       expect(identity).toMatchObject({ nationalNumber: HOLDER.nationalNumber, surname: HOLDER.surname, revocation: 'good' });
     } finally {
-      responder.stop();
+      void responder.stop();
     }
   });
 
@@ -118,13 +138,19 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
   });
 
   it('says "Wrong PIN" without a count when the module keeps none (as beid)', () => {
-    const api = withFaults(module.api, { C_Login: () => { throw pkcs11Error('CKR_PIN_INCORRECT'); } });
+    const api = withFaults(module.api, {
+      C_Login: () => {
+        throw pkcs11Error('CKR_PIN_INCORRECT');
+      },
+    });
     expect(() => sign(api)).toThrow(expect.objectContaining({ code: 'pin_incorrect', message: 'Wrong PIN', triesLeft: undefined }));
   });
 
   it.each(['123', '1234567890123', '12a4', ''])('refuses the PIN "%s" as pin_length before it reaches the card', (pin) => {
     const login = vi.fn();
-    expect(() => sign(withFaults(module.api, { C_Login: login }), pin)).toThrow(expect.objectContaining({ code: 'pin_length', message: 'The PIN of a Belgian eID has 4 to 12 digits' }));
+    expect(() => sign(withFaults(module.api, { C_Login: login }), pin)).toThrow(
+      expect.objectContaining({ code: 'pin_length', message: 'The PIN of a Belgian eID has 4 to 12 digits' }),
+    );
     expect(login).not.toHaveBeenCalled();
   });
 
@@ -136,18 +162,121 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
   });
 
   it.each([
-    ['the count is low', { C_Login: () => { throw pkcs11Error('CKR_PIN_INCORRECT'); }, ...withFlags(pkcs11js.CKF_USER_PIN_COUNT_LOW) }, { code: 'pin_incorrect', triesLeft: 2, message: 'Wrong PIN: 2 tries left' }],
-    ['it is the final try', { C_Login: () => { throw pkcs11Error('CKR_PIN_INCORRECT'); }, ...withFlags(pkcs11js.CKF_USER_PIN_FINAL_TRY) }, { code: 'pin_incorrect', triesLeft: 1, message: 'Wrong PIN: 1 try left, a further wrong PIN blocks the card' }],
-    ['the last try failed', { C_Login: () => { throw pkcs11Error('CKR_PIN_INCORRECT'); }, ...withFlags(pkcs11js.CKF_USER_PIN_LOCKED) }, { code: 'pin_locked', message: 'PIN blocked: ask your municipality for your PUK code' }],
-    ['the PIN is blocked', { C_Login: () => { throw pkcs11Error('CKR_PIN_LOCKED'); } }, { code: 'pin_locked', triesLeft: 0, message: 'PIN blocked: ask your municipality for your PUK code' }],
-    ['the PIN pad entry is cancelled', { C_Login: () => { throw pkcs11Error('CKR_FUNCTION_CANCELED'); } }, { code: 'cancelled' }],
-    ['the card is pulled while signing', { C_Sign: () => { throw pkcs11Error('CKR_DEVICE_REMOVED', 'C_Sign'); } }, { code: 'card_removed', message: 'The card was removed: insert it again and retry' }],
-    ['the token is gone before signing', { C_SignInit: () => { throw pkcs11Error('CKR_TOKEN_NOT_PRESENT', 'C_SignInit'); } }, { code: 'card_removed' }],
-    ['the session died with the card', { C_FindObjectsInit: () => { throw pkcs11Error('CKR_SESSION_HANDLE_INVALID', 'C_FindObjectsInit'); } }, { code: 'card_removed' }],
-    ['the reader fails', { C_Sign: () => { throw pkcs11Error('CKR_DEVICE_ERROR', 'C_Sign'); } }, { code: 'card_error', message: 'The card or the card reader did not answer properly (CKR_DEVICE_ERROR): take the card out, insert it again and retry; if it keeps failing, try another reader' }],
-    ['the chip is not recognised any more', { C_FindObjectsInit: () => { throw pkcs11Error('CKR_TOKEN_NOT_RECOGNIZED', 'C_FindObjectsInit'); } }, { code: 'card_error', message: expect.stringContaining('(CKR_TOKEN_NOT_RECOGNIZED): take the card out') }],
-    ['the middleware fails', { C_SignInit: () => { throw pkcs11Error('CKR_FUNCTION_FAILED', 'C_SignInit'); } }, { code: 'card_error', message: expect.stringContaining('did not answer properly (CKR_FUNCTION_FAILED)') }],
-    ['the module refuses the mechanism', { C_SignInit: () => { throw pkcs11Error('CKR_MECHANISM_INVALID', 'C_SignInit'); } }, { code: 'card_error', message: 'The eID software refused the operation (CKR_MECHANISM_INVALID): update the Belgian eID software, then retry' }],
+    [
+      'the count is low',
+      {
+        C_Login: () => {
+          throw pkcs11Error('CKR_PIN_INCORRECT');
+        },
+        ...withFlags(pkcs11js.CKF_USER_PIN_COUNT_LOW),
+      },
+      { code: 'pin_incorrect', triesLeft: 2, message: 'Wrong PIN: 2 tries left' },
+    ],
+    [
+      'it is the final try',
+      {
+        C_Login: () => {
+          throw pkcs11Error('CKR_PIN_INCORRECT');
+        },
+        ...withFlags(pkcs11js.CKF_USER_PIN_FINAL_TRY),
+      },
+      { code: 'pin_incorrect', triesLeft: 1, message: 'Wrong PIN: 1 try left, a further wrong PIN blocks the card' },
+    ],
+    [
+      'the last try failed',
+      {
+        C_Login: () => {
+          throw pkcs11Error('CKR_PIN_INCORRECT');
+        },
+        ...withFlags(pkcs11js.CKF_USER_PIN_LOCKED),
+      },
+      { code: 'pin_locked', message: 'PIN blocked: ask your municipality for your PUK code' },
+    ],
+    [
+      'the PIN is blocked',
+      {
+        C_Login: () => {
+          throw pkcs11Error('CKR_PIN_LOCKED');
+        },
+      },
+      { code: 'pin_locked', triesLeft: 0, message: 'PIN blocked: ask your municipality for your PUK code' },
+    ],
+    [
+      'the PIN pad entry is cancelled',
+      {
+        C_Login: () => {
+          throw pkcs11Error('CKR_FUNCTION_CANCELED');
+        },
+      },
+      { code: 'cancelled' },
+    ],
+    [
+      'the card is pulled while signing',
+      {
+        C_Sign: () => {
+          throw pkcs11Error('CKR_DEVICE_REMOVED', 'C_Sign');
+        },
+      },
+      { code: 'card_removed', message: 'The card was removed: insert it again and retry' },
+    ],
+    [
+      'the token is gone before signing',
+      {
+        C_SignInit: () => {
+          throw pkcs11Error('CKR_TOKEN_NOT_PRESENT', 'C_SignInit');
+        },
+      },
+      { code: 'card_removed' },
+    ],
+    [
+      'the session died with the card',
+      {
+        C_FindObjectsInit: () => {
+          throw pkcs11Error('CKR_SESSION_HANDLE_INVALID', 'C_FindObjectsInit');
+        },
+      },
+      { code: 'card_removed' },
+    ],
+    [
+      'the reader fails',
+      {
+        C_Sign: () => {
+          throw pkcs11Error('CKR_DEVICE_ERROR', 'C_Sign');
+        },
+      },
+      {
+        code: 'card_error',
+        message:
+          'The card or the card reader did not answer properly (CKR_DEVICE_ERROR): take the card out, insert it again and retry; if it keeps failing, try another reader',
+      },
+    ],
+    [
+      'the chip is not recognised any more',
+      {
+        C_FindObjectsInit: () => {
+          throw pkcs11Error('CKR_TOKEN_NOT_RECOGNIZED', 'C_FindObjectsInit');
+        },
+      },
+      { code: 'card_error', message: expect.stringContaining('(CKR_TOKEN_NOT_RECOGNIZED): take the card out') },
+    ],
+    [
+      'the middleware fails',
+      {
+        C_SignInit: () => {
+          throw pkcs11Error('CKR_FUNCTION_FAILED', 'C_SignInit');
+        },
+      },
+      { code: 'card_error', message: expect.stringContaining('did not answer properly (CKR_FUNCTION_FAILED)') },
+    ],
+    [
+      'the module refuses the mechanism',
+      {
+        C_SignInit: () => {
+          throw pkcs11Error('CKR_MECHANISM_INVALID', 'C_SignInit');
+        },
+      },
+      { code: 'card_error', message: 'The eID software refused the operation (CKR_MECHANISM_INVALID): update the Belgian eID software, then retry' },
+    ],
   ] as [string, Partial<Pkcs11Api>, object][])('when %s, the error is mapped and the session closed', (_, faults, expected) => {
     let open = 0;
     const api = withFaults(module.api, {
@@ -161,8 +290,18 @@ describe.skipIf(!has('softhsm'))('a Belgian eID on a PKCS#11 token', () => {
 
   it.each([
     ['no reader is connected', { C_GetSlotList: () => [] }, 'no_reader', 'No card reader found: connect your card reader'],
-    ['the reader is empty', { C_GetSlotInfo: (s) => ({ ...module.api.C_GetSlotInfo(s), flags: 0 }) }, 'no_card', 'No card in the reader: insert your Belgian eID card'],
-    ['another card is in the reader', { C_GetTokenInfo: (s) => ({ ...module.api.C_GetTokenInfo(s), label: 'OpenPGP card'.padEnd(32) }) }, 'not_eid', 'The card in the reader is not a Belgian eID: insert your eID card'],
+    [
+      'the reader is empty',
+      { C_GetSlotInfo: (s) => ({ ...module.api.C_GetSlotInfo(s), flags: 0 }) },
+      'no_card',
+      'No card in the reader: insert your Belgian eID card',
+    ],
+    [
+      'another card is in the reader',
+      { C_GetTokenInfo: (s) => ({ ...module.api.C_GetTokenInfo(s), label: 'OpenPGP card'.padEnd(32) }) },
+      'not_eid',
+      'The card in the reader is not a Belgian eID: insert your eID card',
+    ],
   ] as [string, Partial<Pkcs11Api>, string, string][])('says so when %s', (_, faults, code, message) => {
     expect(() => findEid(withFaults(module.api, faults))).toThrow(expect.objectContaining({ code, message }));
   });

@@ -35,7 +35,17 @@ describe.skipIf(!has('softhsm'))('eid-bridge on a virtual eID', () => {
     expect(provisioned).toContain('Virtual Belgian eID (token BELPIC) for Jan Karel Maria Peeters, national number 85073100328, card 592123456789');
     expect(provisioned).toContain(card.conf);
     expect(provisioned).toContain(`openssl ocsp -index "${join(card.pki, 'index.txt')}"`);
-    for (const file of ['root.pem', 'root.key', 'citizen-ca.pem', 'citizen-ca.key', 'ocsp-responder.pem', 'ocsp-responder.key', 'authentication.pem', 'signature.pem', 'index.txt']) {
+    for (const file of [
+      'root.pem',
+      'root.key',
+      'citizen-ca.pem',
+      'citizen-ca.key',
+      'ocsp-responder.pem',
+      'ocsp-responder.key',
+      'authentication.pem',
+      'signature.pem',
+      'index.txt',
+    ]) {
       expect(existsSync(join(card.pki, file)), file).toBe(true);
     }
     const root = new X509Certificate(readFileSync(join(card.pki, 'root.pem')));
@@ -49,15 +59,23 @@ describe.skipIf(!has('softhsm'))('eid-bridge on a virtual eID', () => {
     const text = execFileSync('openssl', ['x509', '-noout', '-text', '-in', join(card.pki, 'authentication.pem')], { encoding: 'utf8' });
     expect(text).toMatch(/Key Usage: critical\s+Digital Signature\n/);
     expect(text).toContain('Policy: 2.16.56.12.1.1.2.2');
-    expect(execFileSync('openssl', ['x509', '-noout', '-text', '-in', join(card.pki, 'signature.pem')], { encoding: 'utf8' })).toMatch(/Key Usage: critical\s+Non Repudiation\n/);
-    expect(readFileSync(join(card.pki, 'index.txt'), 'utf8')).toContain(`\t${auth.serialNumber.replace(/^(00)+/, '')}\tunknown\t/C=BE/CN=Jan Karel Maria Peeters (Authentication)`);
+    expect(execFileSync('openssl', ['x509', '-noout', '-text', '-in', join(card.pki, 'signature.pem')], { encoding: 'utf8' })).toMatch(
+      /Key Usage: critical\s+Non Repudiation\n/,
+    );
+    expect(readFileSync(join(card.pki, 'index.txt'), 'utf8')).toContain(
+      `\t${auth.serialNumber.replace(/^(00)+/, '')}\tunknown\t/C=BE/CN=Jan Karel Maria Peeters (Authentication)`,
+    );
   });
 
   it('status shows the module, the slots and the eID', async () => {
     const json = await runCli(['status', '--json'], card.env);
     expect(json.code).toBe(0);
     const status = JSON.parse(json.stdout);
-    expect(status).toMatchObject({ module: { path: '/usr/lib/softhsm/libsofthsm2.so', description: expect.stringContaining('SoftHSM') }, eidPresent: true, pinPad: false });
+    expect(status).toMatchObject({
+      module: { path: '/usr/lib/softhsm/libsofthsm2.so', description: expect.stringContaining('SoftHSM') },
+      eidPresent: true,
+      pinPad: false,
+    });
     expect(status.readers.filter((r: { tokenLabel?: string }) => r.tokenLabel === 'BELPIC')).toHaveLength(1);
     const text = await runCli(['status'], card.env);
     expect(text.stdout).toMatch(/^PKCS#11 module: \/usr\/lib\/softhsm\/libsofthsm2\.so/);
@@ -106,17 +124,35 @@ describe.skipIf(!has('softhsm'))('eid-bridge on a virtual eID', () => {
     const responder = await startOcspResponder(card.pki, ocspPort);
     try {
       const f = (name: string) => join(card.pki, name);
-      const answer = execFileSync('openssl', ['ocsp', '-issuer', f('citizen-ca.pem'), '-cert', f('authentication.pem'), '-url', `http://127.0.0.1:${ocspPort}`, '-CAfile', f('root.pem'), '-verify_other', f('citizen-ca.pem')], { encoding: 'utf8', stdio: 'pipe' });
+      const answer = execFileSync(
+        'openssl',
+        [
+          'ocsp',
+          '-issuer',
+          f('citizen-ca.pem'),
+          '-cert',
+          f('authentication.pem'),
+          '-url',
+          `http://127.0.0.1:${ocspPort}`,
+          '-CAfile',
+          f('root.pem'),
+          '-verify_other',
+          f('citizen-ca.pem'),
+        ],
+        { encoding: 'utf8', stdio: 'pipe' },
+      );
       expect(answer).toContain(`${f('authentication.pem')}: good`);
     } finally {
-      responder.stop();
+      void responder.stop();
     }
   });
 
   it('refuses a national number with a wrong check digit, leaving the card as it was', async () => {
     const result = await runTestCards(['--national-number', '85073100329'], card.env);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('National number 85073100329 has wrong check digits: expected 28 (born before 2000) or 57 (born 2000 or later) [national_number_invalid]');
+    expect(result.stderr).toContain(
+      'National number 85073100329 has wrong check digits: expected 28 (born before 2000) or 57 (born 2000 or later) [national_number_invalid]',
+    );
     expect((await read()).nationalNumber).toBe('85073100328');
   });
 
@@ -134,7 +170,10 @@ describe.skipIf(!has('softhsm'))('eid-bridge on a virtual eID', () => {
 
   it('re-provisioning replaces the BELPIC token and keeps the test PKI', async () => {
     const root = readFileSync(join(card.pki, 'root.pem'), 'utf8');
-    const result = await runTestCards(['--national-number', '01050399864', '--surname', 'Specimen', '--given-names', 'Nora Angèle', '--ocsp-url', `http://127.0.0.1:${ocspPort}`], card.env);
+    const result = await runTestCards(
+      ['--national-number', '01050399864', '--surname', 'Specimen', '--given-names', 'Nora Angèle', '--ocsp-url', `http://127.0.0.1:${ocspPort}`],
+      card.env,
+    );
     expect(result.code, result.stderr).toBe(0);
     const status = JSON.parse((await runCli(['status', '--json'], card.env)).stdout);
     expect(status.readers.filter((r: { tokenLabel?: string }) => r.tokenLabel === 'BELPIC')).toHaveLength(1);

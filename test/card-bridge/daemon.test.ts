@@ -26,7 +26,10 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     removeVirtualCards();
   });
 
-  async function call(path: string, init: { method?: string; origin?: string | null; json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
+  async function call(
+    path: string,
+    init: { method?: string; origin?: string | null; json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ) {
     const headers: Record<string, string> = { ...init.headers };
     if (init.origin !== null) headers.origin = init.origin ?? ORIGIN;
     let body: string | undefined;
@@ -74,7 +77,7 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     expect(res.json()).toMatchObject({ eidPresent: true, pinPad: false, module: { path: '/usr/lib/softhsm/libsofthsm2.so' } });
   });
 
-  it('authenticates end to end: start, PIN on the bridge\'s page, poll the token', async () => {
+  it("authenticates end to end: start, PIN on the bridge's page, poll the token", async () => {
     const nonce = randomNonce();
     const started = await start(nonce);
     expect(started.status).toBe(202);
@@ -111,7 +114,13 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     const result = done.json();
     expect(result).toMatchObject({
       state: 'done',
-      authToken: { format: 'web-eid:1.0', algorithm: 'ES384', appVersion: expect.any(String), unverifiedCertificate: expect.any(String), signature: expect.any(String) },
+      authToken: {
+        format: 'web-eid:1.0',
+        algorithm: 'ES384',
+        appVersion: expect.any(String),
+        unverifiedCertificate: expect.any(String),
+        signature: expect.any(String),
+      },
       identity: { nationalNumber: '85073100328', surname: 'Specimen', givenNames: 'Jan Karel', card: { cardNumber: '592123456789' } },
       caCertificates: [expect.stringMatching(/^MII/)],
     });
@@ -147,7 +156,11 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
       call('/authenticate', {
         method: 'OPTIONS',
         origin,
-        headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type', ...(privateNetwork ? { 'access-control-request-private-network': 'true' } : {}) },
+        headers: {
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+          ...(privateNetwork ? { 'access-control-request-private-network': 'true' } : {}),
+        },
       });
     const allowed = await preflight(OTHER_ALLOWED, true);
     expect(allowed.status).toBe(204);
@@ -166,7 +179,7 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     ['a nonce that is too short', { nonce: 'c2hvcnQ=' }, 'nonce'],
     ['a nonce that is not base64', { nonce: `${'x'.repeat(44)}<script>` }, 'expected a base64 nonce'],
     ['an unknown field', { nonce: 'A'.repeat(44), pin: '1234' }, 'pin'],
-    ['an origin other than the page\'s', { nonce: 'A'.repeat(44), origin: OTHER_ALLOWED }, 'origin must be the Origin of the page that asks'],
+    ["an origin other than the page's", { nonce: 'A'.repeat(44), origin: OTHER_ALLOWED }, 'origin must be the Origin of the page that asks'],
     ['an unknown PIN source', { nonce: 'A'.repeat(44), pinSource: 'sms' }, 'pinSource'],
   ])('refuses %s as bad_request', async (_, json, message) => {
     const res = await call('/authenticate', { json });
@@ -210,12 +223,16 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     const stale = (await start()).json();
     const fresh = await start();
     expect(fresh.status).toBe(202);
-    expect((await call(`/operations/${stale.operationId}`)).json()).toMatchObject({ state: 'failed', error: 'cancelled', message: 'Replaced by a newer request from the same website' });
+    expect((await call(`/operations/${stale.operationId}`)).json()).toMatchObject({
+      state: 'failed',
+      error: 'cancelled',
+      message: 'Replaced by a newer request from the same website',
+    });
     expect((await pinPage(stale.pinUrl)).page.text).toContain('Cancelled. You can close this window');
     expect((await call(`/operations/${fresh.json().operationId}`, { method: 'DELETE' })).status).toBe(204);
   });
 
-  it('takes the PIN only from its own page, with the form\'s token', async () => {
+  it("takes the PIN only from its own page, with the form's token", async () => {
     const res = await start();
     expect(res.status).toBe(202);
     const op = res.json();
@@ -244,12 +261,18 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
 describe.skipIf(!has('softhsm'))('the eid-bridge daemon with a short timeout, or the PIN from its terminal', () => {
   let card: VirtualCard;
   const headers = { origin: ORIGIN, 'content-type': 'application/json' };
-  const authenticate = (daemon: Daemon, nonce = randomNonce()) => fetch(`${daemon.url}/authenticate`, { method: 'POST', headers, body: JSON.stringify({ nonce }) });
+  const authenticate = (daemon: Daemon, nonce = randomNonce()) =>
+    fetch(`${daemon.url}/authenticate`, { method: 'POST', headers, body: JSON.stringify({ nonce }) });
   const view = async (daemon: Daemon, id: string) => (await fetch(`${daemon.url}/operations/${id}`, { headers })).json();
-  const settled = (daemon: Daemon, id: string) => pollUntil(async () => {
-    const v = await view(daemon, id);
-    return v.state === 'pin_required' ? undefined : v;
-  }, 10_000, 'the operation to end');
+  const settled = (daemon: Daemon, id: string) =>
+    pollUntil(
+      async () => {
+        const v = await view(daemon, id);
+        return v.state === 'pin_required' ? undefined : v;
+      },
+      10_000,
+      'the operation to end',
+    );
 
   beforeAll(async () => {
     card = await virtualCard(['--pin', PIN]);
@@ -260,7 +283,11 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon with a short timeout, or
     const daemon = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN, EID_BRIDGE_OPERATION_TIMEOUT: '1' });
     try {
       const op = await (await authenticate(daemon)).json();
-      expect(await settled(daemon, op.operationId)).toMatchObject({ state: 'failed', error: 'timeout', message: 'The PIN was not entered in time: start again' });
+      expect(await settled(daemon, op.operationId)).toMatchObject({
+        state: 'failed',
+        error: 'timeout',
+        message: 'The PIN was not entered in time: start again',
+      });
       expect((await authenticate(daemon)).status).toBe(202);
     } finally {
       await daemon.stop();
@@ -274,7 +301,7 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon with a short timeout, or
       const op = await (await authenticate(daemon, nonce)).json();
       expect(op).toMatchObject({ state: 'pin_required', pinSource: 'terminal' });
       expect(op.pinUrl).toBeUndefined();
-      await waitUntil(() => (daemon.output().includes(`${ORIGIN} asks to identify you with your eID. PIN (input hidden):`) || undefined), 5000, 'the PIN prompt');
+      await waitUntil(() => daemon.output().includes(`${ORIGIN} asks to identify you with your eID. PIN (input hidden):`) || undefined, 5000, 'the PIN prompt');
       daemon.child.stdin!.write(`${PIN}\r`);
       const done = await settled(daemon, op.operationId);
       expect(done.state).toBe('done');
@@ -311,22 +338,34 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon without EID_BRIDGE_ALLOW
     expect(daemon.output()).toContain('for any https page');
   });
 
-  it.each(['https://idp.example.be', 'https://login.other-provider.eu:8443', 'http://localhost:3000', 'http://127.0.0.1:8080'])('answers %s, with CORS for it', async (origin) => {
-    const res = await status(origin);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
-  });
+  it.each(['https://idp.example.be', 'https://login.other-provider.eu:8443', 'http://localhost:3000', 'http://127.0.0.1:8080'])(
+    'answers %s, with CORS for it',
+    async (origin) => {
+      const res = await status(origin);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    },
+  );
 
-  it.each(['http://idp.example.be', 'http://192.168.1.10:3000', 'null', 'file://', 'chrome-extension://abcdefghijklmnop'])('refuses %s with 403 and no CORS header', async (origin) => {
-    const res = await status(origin);
-    expect(res.status).toBe(403);
-    expect(await res.json()).toMatchObject({ error: 'origin_not_allowed', message: expect.stringContaining('only https pages may') });
-    expect(res.headers.get('access-control-allow-origin')).toBeNull();
-  });
+  it.each(['http://idp.example.be', 'http://192.168.1.10:3000', 'null', 'file://', 'chrome-extension://abcdefghijklmnop'])(
+    'refuses %s with 403 and no CORS header',
+    async (origin) => {
+      const res = await status(origin);
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ error: 'origin_not_allowed', message: expect.stringContaining('only https pages may') });
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    },
+  );
 
   it('signs for the origin that asked, which the PIN page shows', async () => {
     const origin = 'https://login.other-provider.eu:8443';
-    const op = await (await fetch(`${daemon.url}/authenticate`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ nonce: randomNonce(), lang: 'fr' }) })).json();
+    const op = await (
+      await fetch(`${daemon.url}/authenticate`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json' },
+        body: JSON.stringify({ nonce: randomNonce(), lang: 'fr' }),
+      })
+    ).json();
     const page = await (await fetch(op.pinUrl)).text();
     expect(page).toContain('<html lang="fr">');
     expect(page).toContain('<strong class="host" id="asking-host">login.other-provider.eu:8443</strong>demande à vous identifier avec votre carte eID belge.');

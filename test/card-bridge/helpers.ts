@@ -27,7 +27,8 @@ export interface CliResult {
 }
 
 /** Runs `eid-bridge` with `input` on a non-TTY stdin (how tests give a PIN). */
-export const runCli = (args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string): Promise<CliResult> => run(process.execPath, [CLI, ...args], env, input, cwd);
+export const runCli = (args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string): Promise<CliResult> =>
+  run(process.execPath, [CLI, ...args], env, input, cwd);
 
 /** Runs the development tool that makes virtual eIDs (`npm run test-cards`). */
 export const runTestCards = (args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> => run(process.execPath, [TEST_CARDS, ...args], env);
@@ -87,10 +88,14 @@ export interface Daemon {
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** A command in a pseudo-terminal made by util-linux `script`, as a person runs it; `input` is typed there. */
-const inTerminal = (command: string[]): [string, string[]] => ['script', ['-q', '-f', '-e', '-E', 'never', '-c', command.map(shellQuote).join(' '), '/dev/null']];
+const inTerminal = (command: string[]): [string, string[]] => [
+  'script',
+  ['-q', '-f', '-e', '-E', 'never', '-c', command.map(shellQuote).join(' '), '/dev/null'],
+];
 
 /** Runs `eid-bridge` in a terminal, where it may ask questions. */
-export const runCliInTerminal = (args: string[], env: NodeJS.ProcessEnv, input: string): Promise<CliResult> => run(...inTerminal([process.execPath, CLI, ...args]), env, input);
+export const runCliInTerminal = (args: string[], env: NodeJS.ProcessEnv, input: string): Promise<CliResult> =>
+  run(...inTerminal([process.execPath, CLI, ...args]), env, input);
 
 /**
  * `eid-bridge serve` with `args`, from the sources or from a built `executable`. `terminal`: in a pseudo-terminal made by util-linux `script`, as a person starts it
@@ -103,7 +108,11 @@ export async function startServe(env: NodeJS.ProcessEnv, args: string[] = [], op
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  const url = await waitUntil(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? (child.exitCode !== null ? 'exited' : undefined), 15_000, 'eid-bridge serve');
+  const url = await waitUntil(
+    () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? (child.exitCode !== null ? 'exited' : undefined),
+    15_000,
+    'eid-bridge serve',
+  );
   if (url === 'exited') throw new Error(`eid-bridge serve exited: ${output}`);
   return {
     url,
@@ -147,7 +156,11 @@ export function webEidSignatureValid(token: WebEidAuthToken, origin: string, non
   return verify(
     hash,
     Buffer.concat([h(origin), h(nonce)]),
-    { key: certificate.publicKey, dsaEncoding: 'ieee-p1363', ...(token.algorithm === 'PS256' ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : {}) },
+    {
+      key: certificate.publicKey,
+      dsaEncoding: 'ieee-p1363',
+      ...(token.algorithm === 'PS256' ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : {}),
+    },
     Buffer.from(token.signature, 'base64'),
   );
 }
@@ -157,7 +170,10 @@ export const randomNonce = () => Buffer.from(crypto.getRandomValues(new Uint8Arr
 /** `openssl ocsp` answering for the virtual card from the index.txt that provisioning wrote. */
 export function startOcspResponder(pki: string, port: number): Promise<OcspResponder> {
   const f = (name: string) => join(pki, name);
-  return runOpensslOcsp({ index: f(PKI_FILES.index), ca: f(PKI_FILES.citizenCa), signer: f(PKI_FILES.ocspResponder), signerKey: f(PKI_FILES.ocspResponderKey) }, port);
+  return runOpensslOcsp(
+    { index: f(PKI_FILES.index), ca: f(PKI_FILES.citizenCa), signer: f(PKI_FILES.ocspResponder), signerKey: f(PKI_FILES.ocspResponderKey) },
+    port,
+  );
 }
 
 /** Polls an asynchronous probe until it returns something other than undefined. */

@@ -23,8 +23,15 @@ describe('national number check digits', () => {
 
   it('accepts the printed form and names the expected check digits when wrong', () => {
     expect(parseNationalNumber('85.07.31-003.28')).toBe('85073100328');
-    expect(() => parseNationalNumber('85073100329')).toThrow(expect.objectContaining({ code: 'national_number_invalid', message: expect.stringContaining('expected 28 (born before 2000) or 57 (born 2000 or later)') }));
-    expect(() => parseNationalNumber('1234')).toThrow(expect.objectContaining({ code: 'national_number_invalid', message: expect.stringContaining('11 digits') }));
+    expect(() => parseNationalNumber('85073100329')).toThrow(
+      expect.objectContaining({
+        code: 'national_number_invalid',
+        message: expect.stringContaining('expected 28 (born before 2000) or 57 (born 2000 or later)'),
+      }),
+    );
+    expect(() => parseNationalNumber('1234')).toThrow(
+      expect.objectContaining({ code: 'national_number_invalid', message: expect.stringContaining('11 digits') }),
+    );
   });
 
   it('gives the birth date with the century the check digits tell, and the gender from the sequence', () => {

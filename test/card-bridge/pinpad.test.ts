@@ -45,10 +45,18 @@ describe.skipIf(!has('softhsm'))('a card reader with a PIN pad', () => {
     removeVirtualCards();
   });
 
-  const atTheReader = (session: Session) => new Promise<void>((resolve, reject) => reader.push(() => void loginInWorker(SOFTHSM_MODULE, PIN)(session).then(resolve, reject)));
+  const atTheReader = (session: Session) =>
+    new Promise<void>((resolve, reject) => reader.push(() => void loginInWorker(SOFTHSM_MODULE, PIN)(session).then(resolve, reject)));
 
   async function withDaemon(timeoutSeconds: number, fn: (d: Daemon) => Promise<void>) {
-    const daemon = await startDaemon({ port: 0, allowedOrigins: [ORIGIN], operationTimeoutSeconds: timeoutSeconds, module: pinPadModule, pinPadLogin: atTheReader, log: () => {} });
+    const daemon = await startDaemon({
+      port: 0,
+      allowedOrigins: [ORIGIN],
+      operationTimeoutSeconds: timeoutSeconds,
+      module: pinPadModule,
+      pinPadLogin: atTheReader,
+      log: () => {},
+    });
     try {
       await fn(daemon);
     } finally {
@@ -56,15 +64,19 @@ describe.skipIf(!has('softhsm'))('a card reader with a PIN pad', () => {
     }
   }
 
-  const call = (d: Daemon, path: string, init: RequestInit = {}) => fetch(new URL(path, d.url), { ...init, headers: { origin: ORIGIN, 'content-type': 'application/json' } });
-  const start = async (d: Daemon, nonce = randomNonce()) => (await call(d, '/authenticate', { method: 'POST', body: JSON.stringify({ nonce, lang: 'nl' }) })).json();
+  const call = (d: Daemon, path: string, init: RequestInit = {}) =>
+    fetch(new URL(path, d.url), { ...init, headers: { origin: ORIGIN, 'content-type': 'application/json' } });
+  const start = async (d: Daemon, nonce = randomNonce()) =>
+    (await call(d, '/authenticate', { method: 'POST', body: JSON.stringify({ nonce, lang: 'nl' }) })).json();
   const view = async (d: Daemon, id: string) => (await call(d, `/operations/${id}`)).json();
 
   it('logs in from a worker thread on the real module, and the main thread signs after it', async () => {
     const nonce = randomNonce();
     const { authToken } = await authenticateWith(module.api, findEid(module.api).handle, { origin: ORIGIN, nonce }, loginInWorker(SOFTHSM_MODULE, PIN));
     expect(webEidSignatureValid(authToken, ORIGIN, nonce)).toBe(true);
-    await expect(authenticateWith(module.api, findEid(module.api).handle, { origin: ORIGIN, nonce }, loginInWorker(SOFTHSM_MODULE, '00000'))).rejects.toMatchObject({ code: 'pin_incorrect' });
+    await expect(
+      authenticateWith(module.api, findEid(module.api).handle, { origin: ORIGIN, nonce }, loginInWorker(SOFTHSM_MODULE, '00000')),
+    ).rejects.toMatchObject({ code: 'pin_incorrect' });
   });
 
   it('tells the person to type the PIN on the reader, answers meanwhile, and makes the token once it is typed', async () => {
@@ -82,17 +94,26 @@ describe.skipIf(!has('softhsm'))('a card reader with a PIN pad', () => {
       expect((await view(d, op.operationId)).state).toBe('pin_required');
 
       typeOnReader();
-      const done = await pollUntil(async () => {
-        const v = await view(d, op.operationId);
-        return v.state === 'pin_required' ? undefined : v;
-      }, 10_000, 'the token');
+      const done = await pollUntil(
+        async () => {
+          const v = await view(d, op.operationId);
+          return v.state === 'pin_required' ? undefined : v;
+        },
+        10_000,
+        'the token',
+      );
       expect(done.state).toBe('done');
       expect(webEidSignatureValid(done.authToken, ORIGIN, nonce)).toBe(true);
     });
   });
 
   it.each([
-    ['cancelled by the page', 30, async (d: Daemon, id: string) => expect((await call(d, `/operations/${id}`, { method: 'DELETE' })).status).toBe(204), 'cancelled'],
+    [
+      'cancelled by the page',
+      30,
+      async (d: Daemon, id: string) => expect((await call(d, `/operations/${id}`, { method: 'DELETE' })).status).toBe(204),
+      'cancelled',
+    ],
     ['not typed in time', 1, async () => new Promise((r) => setTimeout(r, 1500)), 'timeout'],
   ] as const)('frees the daemon when the PIN pad entry is %s, and signs nothing when the reader answers late', async (_, timeout, end, code) => {
     await withDaemon(timeout, async (d) => {

@@ -3,7 +3,18 @@
 // ask, the bridge refuses rather than guess. `eid-bridge activate` asks in the terminal, or takes --card.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
-import { type Daemon, randomNonce, removeVirtualCards, runCli, runCliInTerminal, runTestCards, startServe, virtualCard, type VirtualCard, webEidSignatureValid } from './helpers.ts';
+import {
+  type Daemon,
+  randomNonce,
+  removeVirtualCards,
+  runCli,
+  runCliInTerminal,
+  runTestCards,
+  startServe,
+  virtualCard,
+  type VirtualCard,
+  webEidSignatureValid,
+} from './helpers.ts';
 
 const ORIGIN = 'https://idp.example.be';
 const JAN = { pin: '1357', name: 'Jan Karel Specimen', nationalNumber: '85073100328' };
@@ -15,7 +26,10 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
 
   beforeAll(async () => {
     card = await virtualCard(['--pin', JAN.pin]);
-    const second = await runTestCards(['--add', '--pin', NORA.pin, '--national-number', NORA.nationalNumber, '--given-names', 'Nora Angèle', '--card-number', NORA.cardNumber], card.env);
+    const second = await runTestCards(
+      ['--add', '--pin', NORA.pin, '--national-number', NORA.nationalNumber, '--given-names', 'Nora Angèle', '--card-number', NORA.cardNumber],
+      card.env,
+    );
     expect(second.code, second.stderr).toBe(0);
     daemon = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN });
   });
@@ -24,7 +38,8 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
     removeVirtualCards();
   });
 
-  const api = (path: string, init: RequestInit = {}) => fetch(new URL(path, daemon.url), { ...init, headers: { origin: ORIGIN, 'content-type': 'application/json' } });
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(new URL(path, daemon.url), { ...init, headers: { origin: ORIGIN, 'content-type': 'application/json' } });
   const post = (url: string, form: Record<string, string>) =>
     fetch(url, { method: 'POST', headers: { origin: daemon.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
 
@@ -36,7 +51,10 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
     const choice = await (await fetch(op.pinUrl)).text();
     expect(choice).toContain('<h1>Which eID card?</h1>');
     expect(choice).not.toContain('name="pin"');
-    const options = [...choice.matchAll(/<input type="radio" name="card" value="(\d+)"[^>]*> <span>([^<]+)<\/span>/g)].map((m) => ({ slot: m[1]!, label: m[2]! }));
+    const options = [...choice.matchAll(/<input type="radio" name="card" value="(\d+)"[^>]*> <span>([^<]+)<\/span>/g)].map((m) => ({
+      slot: m[1]!,
+      label: m[2]!,
+    }));
     expect(options.map((o) => o.label).sort()).toEqual([
       expect.stringMatching(/^Jan Karel Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 592123456789\)$/),
       expect.stringMatching(/^Nora Angèle Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 591937264510\)$/),
@@ -62,7 +80,11 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
   it('refuses to pick a card for the terminal', async () => {
     const terminal = await startServe({ ...card.env, EID_BRIDGE_ALLOWED_ORIGINS: ORIGIN }, ['--pin-from-terminal'], { terminal: true });
     try {
-      const res = await fetch(`${terminal.url}/authenticate`, { method: 'POST', headers: { origin: ORIGIN, 'content-type': 'application/json' }, body: JSON.stringify({ nonce: randomNonce() }) });
+      const res = await fetch(`${terminal.url}/authenticate`, {
+        method: 'POST',
+        headers: { origin: ORIGIN, 'content-type': 'application/json' },
+        body: JSON.stringify({ nonce: randomNonce() }),
+      });
       expect(res.status).toBe(409);
       expect(await res.json()).toMatchObject({ error: 'several_cards', message: expect.stringContaining('leave only the card to use') });
     } finally {
@@ -95,8 +117,8 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
   it('activate asks which card in a terminal', async () => {
     const result = await runCliInTerminal(['activate', '--provider', provider, '--mobile', '0470123456'], card.env, '7\r2\r');
     expect(result.stdout).toContain('Several eID cards are inserted:');
-    expect(result.stdout).toMatch(/  [12]\. Jan Karel Specimen, in SoftHSM slot ID/);
-    expect(result.stdout).toMatch(/  [12]\. Nora Angèle Specimen, in SoftHSM slot ID/);
+    expect(result.stdout).toMatch(/ {2}[12]\. Jan Karel Specimen, in SoftHSM slot ID/);
+    expect(result.stdout).toMatch(/ {2}[12]\. Nora Angèle Specimen, in SoftHSM slot ID/);
     expect(result.stdout).toContain('Type a number from 1 to 2, or Ctrl-C to stop.');
     expect(result.stdout).toContain(unreachable);
   });

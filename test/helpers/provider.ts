@@ -70,7 +70,17 @@ export async function spawnProvider(env: Record<string, string>): Promise<{ url:
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [CLI, 'start'], {
     // No metrics listener unless a test asks: parallel test files would all want the default port.
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', METRICS_PORT: '0', ISSUER: url, ...env, PORT: port },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      ARGON2_MEMORY_KIB: '8192',
+      ARGON2_TIME_COST: '1',
+      METRICS_PORT: '0',
+      ISSUER: url,
+      ...env,
+      PORT: port,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

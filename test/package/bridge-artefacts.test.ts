@@ -13,13 +13,23 @@ import { randomNonce, removeVirtualCards, run, startServe, virtualCard, type Vir
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = path.join(REPOSITORY, 'dist', 'bridge');
-const BRIDGE = JSON.parse(readFileSync(path.join(REPOSITORY, 'card-bridge', 'package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string>; dependencies: Record<string, string> };
-const sh = (command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
+const BRIDGE = JSON.parse(readFileSync(path.join(REPOSITORY, 'card-bridge', 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  bin: Record<string, string>;
+  dependencies: Record<string, string>;
+};
+const sh = (command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) =>
+  execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
 
 describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
   let work: string;
   let artefacts: string[];
-  const artefact = (pattern: RegExp) => path.join(OUT, artefacts.find((f) => pattern.test(f))!);
+  const artefact = (pattern: RegExp) =>
+    path.join(
+      OUT,
+      artefacts.find((f) => pattern.test(f))!,
+    );
 
   beforeAll(() => {
     work = mkdtempSync(path.join(tmpdir(), 'eid-bridge-artefacts-'));
@@ -47,7 +57,7 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
       expect(files.filter((f) => /provider|views|migrations|test-cards|softhsm\//.test(f))).toEqual([]);
     });
 
-    it('declares the eid-bridge command and only the bridge\'s own dependencies', () => {
+    it("declares the eid-bridge command and only the bridge's own dependencies", () => {
       expect(BRIDGE.bin).toEqual({ 'eid-bridge': 'dist/cli.js' });
       expect(Object.keys(BRIDGE.dependencies).sort()).toEqual(['@peculiar/x509', 'pkcs11js', 'reflect-metadata', 'zod']);
     });
@@ -103,11 +113,19 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
       const daemon = await startServe(env, [], { executable: executable() });
       try {
         const nonce = randomNonce();
-        const started = await fetch(new URL('/authenticate', daemon.url), { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ nonce }) });
+        const started = await fetch(new URL('/authenticate', daemon.url), {
+          method: 'POST',
+          headers: { origin, 'content-type': 'application/json' },
+          body: JSON.stringify({ nonce }),
+        });
         const op = (await started.json()) as { operationId: string; pinUrl: string };
         const form = await (await fetch(op.pinUrl)).text();
         const csrf = /name="csrf" value="([^"]+)"/.exec(form)![1]!;
-        const answer = await fetch(op.pinUrl, { method: 'POST', headers: { origin: daemon.url, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf, pin: '2468' }) });
+        const answer = await fetch(op.pinUrl, {
+          method: 'POST',
+          headers: { origin: daemon.url, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ csrf, pin: '2468' }),
+        });
         expect(answer.status).toBe(200);
         const done = await (await fetch(new URL(`/operations/${op.operationId}`, daemon.url), { headers: { origin } })).json();
         expect(done).toMatchObject({ state: 'done', identity: { nationalNumber: '85073100328' } });
@@ -133,7 +151,10 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
     });
 
     it('installs the executable and a systemd user unit, owned by root', () => {
-      const contents = sh('dpkg-deb', ['--contents', deb()]).trim().split('\n').map((line) => line.split(/\s+/));
+      const contents = sh('dpkg-deb', ['--contents', deb()])
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/\s+/));
       const entry = (file: string) => contents.find((fields) => fields.at(-1) === file);
       expect(entry('./usr/bin/eid-bridge')?.slice(0, 2)).toEqual(['-rwxr-xr-x', 'root/root']);
       expect(entry('./usr/lib/systemd/user/eid-bridge.service')?.slice(0, 2)).toEqual(['-rw-r--r--', 'root/root']);
@@ -162,7 +183,10 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
       // unit reads every directive and that the command exists, here the extracted executable.
       const copy = path.join(work, 'unit', 'eid-bridge.service');
       mkdirSync(path.dirname(copy));
-      writeFileSync(copy, readFileSync(path.join(root, 'usr/lib/systemd/user/eid-bridge.service'), 'utf8').replace('/usr/bin/eid-bridge', path.join(root, 'usr/bin/eid-bridge')));
+      writeFileSync(
+        copy,
+        readFileSync(path.join(root, 'usr/lib/systemd/user/eid-bridge.service'), 'utf8').replace('/usr/bin/eid-bridge', path.join(root, 'usr/bin/eid-bridge')),
+      );
       const report = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
       expect({ status: report.status, output: report.stdout + report.stderr }).toEqual({ status: 0, output: '' });
     });

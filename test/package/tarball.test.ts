@@ -93,7 +93,12 @@ describe('the tarball installed in an empty folder', { timeout: 120_000 }, () =>
 describe('the repository after `npx idp`', () => {
   it('has its bin sources executable in git, so that npm has nothing to change', () => {
     const modes = run('git', ['ls-files', '-s', 'provider/app/cli.ts', 'card-bridge/cli.ts', 'tools/test-cards/cli.ts'], REPOSITORY);
-    expect(modes.split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual(['100755', '100755', '100755']);
+    expect(
+      modes
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['100755', '100755', '100755']);
     const before = run('git', ['status', '--porcelain'], REPOSITORY);
     expect(run('npx', ['idp', '--help'], REPOSITORY)).toMatch(/^usage: idp </);
     expect(run('git', ['status', '--porcelain'], REPOSITORY)).toBe(before);

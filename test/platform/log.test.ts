@@ -23,14 +23,20 @@ describe('the log', () => {
     smtp = await startSmtpSink();
     idp = await startTestProvider('pglite', { LOG_LEVEL: 'debug', SMTP_URL: smtp.url, OUTBOX_POLL_MS: '100', CAPTCHA: 'off' });
     const { db, users, hasher } = idp.services;
-    const mia = await users.create(db, { username: 'mia', email: 'mia.maes@example.be', emailVerified: true, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+    const mia = await users.create(db, {
+      username: 'mia',
+      email: 'mia.maes@example.be',
+      emailVerified: true,
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+    });
     [miaId, miaSub] = [mia.id, mia.sub];
     const writes = [process.stdout, process.stderr].map((stream) => {
       const write = stream.write.bind(stream);
-      stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
         lines.push(...String(chunk).split('\n').filter(Boolean));
         return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write;
+      };
       return () => (stream.write = write);
     });
     restore = () => writes.forEach((r) => r());
@@ -65,7 +71,8 @@ describe('the log', () => {
 
   it('says nothing that identifies the person or lets anyone in', () => {
     const text = lines.join('\n');
-    for (const secret of [PASSWORD, NEW_PASSWORD, WRONG, resetToken, 'mia.maes@example.be', miaId, miaSub, '"ip":"127.0.0.1"']) expect(text).not.toContain(secret);
+    for (const secret of [PASSWORD, NEW_PASSWORD, WRONG, resetToken, 'mia.maes@example.be', miaId, miaSub, '"ip":"127.0.0.1"'])
+      expect(text).not.toContain(secret);
   });
 
   it('gives every line of a request that request’s id', () => {

@@ -34,7 +34,7 @@ describe.skipIf(!(has('postgres') && has('chromium')))('metrics and health of a 
     rp = await startCallbackServer();
     const created = await runCli(['clients', 'create', '--name', 'Portal', '--redirect-uri', `${rp.url}/cb`, '--first-party'], env);
     expect(created.code, created.stderr).toBe(0);
-    config = await discover(server.url, /client_id: (\S+)/.exec(created.stdout)![1]!, /client_secret: (\S+)/.exec(created.stdout)![1]!);
+    config = await discover(server.url, /client_id: (\S+)/.exec(created.stdout)![1]!, /client_secret: (\S+)/.exec(created.stdout)![1]);
     const user = await runCli(['users', 'create', '--username', 'els.maes', '--email', 'els@example.be'], env, 'a long enough password\n');
     expect(user.code, user.stderr).toBe(0);
     browser = await launchBrowser();
@@ -54,7 +54,9 @@ describe.skipIf(!(has('postgres') && has('chromium')))('metrics and health of a 
       await login(page, config, { redirectUri: `${rp.url}/cb`, identifier: 'els.maes', password: 'a long enough password' });
     }
     const wrong = await (await browser.newContext()).newPage();
-    expect((await authorize(wrong, config, { redirectUri: `${rp.url}/cb`, identifier: 'els.maes', password: 'not the password at all' })).callback).toBeUndefined();
+    expect(
+      (await authorize(wrong, config, { redirectUri: `${rp.url}/cb`, identifier: 'els.maes', password: 'not the password at all' })).callback,
+    ).toBeUndefined();
 
     const answer = await fetch(metricsUrl);
     expect(answer.status).toBe(200);
@@ -88,7 +90,12 @@ describe.skipIf(!(has('postgres') && has('chromium')))('metrics and health of a 
       expect(notReady.status).toBe(503);
       expect(await notReady.json()).toEqual({ status: 'unavailable', reason: '1 database migration(s) not applied; run idp migrate' });
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-      await db.query('insert into knex_migrations (id, name, batch, migration_time) values ($1, $2, $3, $4)', [last.id, last.name, last.batch, last.migration_time]);
+      await db.query('insert into knex_migrations (id, name, batch, migration_time) values ($1, $2, $3, $4)', [
+        last.id,
+        last.name,
+        last.batch,
+        last.migration_time,
+      ]);
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     } finally {
       await db.end();

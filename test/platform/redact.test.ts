@@ -6,7 +6,12 @@ const { fields, pseudonym } = createRedactor('a key of the deployment, long enou
 
 describe('log redaction', () => {
   it('drops secrets under any of their names, at any depth, and keeps error codes', () => {
-    const out = fields({ password: 'hunter2', details: { refresh_token: 'rt', pin: '1234', nationalNumber: '85073003328', smsCode: '123456' }, code: 'upstream_not_verified', causeCode: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' });
+    const out = fields({
+      password: 'hunter2',
+      details: { refresh_token: 'rt', pin: '1234', nationalNumber: '85073003328', smsCode: '123456' },
+      code: 'upstream_not_verified',
+      causeCode: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+    });
     expect(out).toEqual({
       password: '[redacted]',
       details: { refresh_token: '[redacted]', pin: '[redacted]', nationalNumber: '[redacted]', smsCode: '[redacted]' },
@@ -16,7 +21,10 @@ describe('log redaction', () => {
   });
 
   it('shortens e-mail addresses wherever they appear and IPs to their network', () => {
-    expect(fields({ msg: 'mail to marie.dubois@example.be failed', ip: '203.0.113.77' })).toEqual({ msg: 'mail to m…@example.be failed', ip: '203.0.113.0/24' });
+    expect(fields({ msg: 'mail to marie.dubois@example.be failed', ip: '203.0.113.77' })).toEqual({
+      msg: 'mail to m…@example.be failed',
+      ip: '203.0.113.0/24',
+    });
     expect(truncateIp('2001:db8:85a3::8a2e:370:7334')).toBe('2001:db8:85a3::/48');
     expect(truncateIp('::ffff:198.51.100.9')).toBe('198.51.100.0/24');
   });

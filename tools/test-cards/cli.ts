@@ -41,7 +41,10 @@ const OPTIONS = {
 const options = z.object({
   surname: z.string().trim().min(1).max(100),
   'given-names': z.string().trim().min(1).max(100),
-  'card-number': z.string().transform((s) => s.replace(/[\s-]/g, '')).pipe(z.string().regex(/^\d{12}$/, 'a card number has 12 digits')),
+  'card-number': z
+    .string()
+    .transform((s) => s.replace(/[\s-]/g, ''))
+    .pipe(z.string().regex(/^\d{12}$/, 'a card number has 12 digits')),
   pin: pinSchema,
   key: z.enum(['ec-p384', 'rsa-2048']),
   'ocsp-url': z.url({ protocol: /^https?$/ }),
@@ -64,9 +67,22 @@ async function main(args: string[]): Promise<void> {
   const outDir = resolve(values.out ?? resolve(dirname(confPath), 'pki'));
   const holder = { nationalNumber, surname: o.surname, givenNames: o['given-names'], cardNumber: o['card-number'] };
   const modulePath = values.module ?? process.env.EID_SOFTHSM_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';
-  await provisionSoftHsm({ holder, pin: o.pin, key: o.key, ocspUrl: o['ocsp-url'], caIssuersUrl: o['ca-issuers-url'], outDir, confPath, modulePath, style: o.style, add: values.add === true });
+  await provisionSoftHsm({
+    holder,
+    pin: o.pin,
+    key: o.key,
+    ocspUrl: o['ocsp-url'],
+    caIssuersUrl: o['ca-issuers-url'],
+    outDir,
+    confPath,
+    modulePath,
+    style: o.style,
+    add: values.add === true,
+  });
   const ocspPort = Number(new URL(o['ocsp-url']).port || 80);
-  out(`Virtual Belgian eID (${o.style === 'opensc' ? 'as OpenSC shows it, without identity objects' : 'token BELPIC'}) for ${holder.givenNames} ${holder.surname}, national number ${nationalNumber}, card ${holder.cardNumber}, ${o.key} keys.`);
+  out(
+    `Virtual Belgian eID (${o.style === 'opensc' ? 'as OpenSC shows it, without identity objects' : 'token BELPIC'}) for ${holder.givenNames} ${holder.surname}, national number ${nationalNumber}, card ${holder.cardNumber}, ${o.key} keys.`,
+  );
   out(`  SoftHSM2 configuration: ${confPath}${confFromEnv ? '' : ' (found automatically in this folder; elsewhere set SOFTHSM2_CONF)'}`);
   out(`  Test PKI in ${outDir}: the provider may trust root.pem for tests, never in production.`);
   out(`  OCSP responder for ${o['ocsp-url']}: ${ocspResponderCommand(outDir, ocspPort)}`);

@@ -45,7 +45,14 @@ export async function loadOrCreatePki(outDir: string, kind: KeyKind): Promise<Te
 
 const utcTime = (d: Date) => d.toISOString().replace(/^\d\d(\d\d)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d).*$/, '$1$2$3$4$5$6Z');
 const opensslName = (name: x509.Name) =>
-  name.toJSON().map((rdn) => Object.entries(rdn).map(([type, values]) => `/${type}=${values.join('+')}`).join('')).join('');
+  name
+    .toJSON()
+    .map((rdn) =>
+      Object.entries(rdn)
+        .map(([type, values]) => `/${type}=${values.join('+')}`)
+        .join(''),
+    )
+    .join('');
 // openssl prints serials as BN_bn2hex does: upper case, without leading zero bytes.
 const opensslSerial = (hex: string) => hex.toUpperCase().replace(/^(00)+(?=..)/, '');
 
@@ -55,11 +62,25 @@ const opensslSerial = (hex: string) => hex.toUpperCase().replace(/^(00)+(?=..)/,
  */
 export function opensslIndex(entries: { certificate: x509.X509Certificate; revokedAt?: Date }[]): string {
   return entries
-    .map(({ certificate: c, revokedAt }) => [revokedAt ? 'R' : 'V', utcTime(c.notAfter), revokedAt ? `${utcTime(revokedAt)},keyCompromise` : '', opensslSerial(c.serialNumber), 'unknown', opensslName(c.subjectName)].join('\t') + '\n')
+    .map(
+      ({ certificate: c, revokedAt }) =>
+        [
+          revokedAt ? 'R' : 'V',
+          utcTime(c.notAfter),
+          revokedAt ? `${utcTime(revokedAt)},keyCompromise` : '',
+          opensslSerial(c.serialNumber),
+          'unknown',
+          opensslName(c.subjectName),
+        ].join('\t') + '\n',
+    )
     .join('');
 }
 
-export async function writePkiFiles(outDir: string, pki: TestEidPki, cards: { authentication: x509.X509Certificate; signature: x509.X509Certificate }): Promise<void> {
+export async function writePkiFiles(
+  outDir: string,
+  pki: TestEidPki,
+  cards: { authentication: x509.X509Certificate; signature: x509.X509Certificate },
+): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   for (const [name, cert, key] of ISSUERS) {
     writeFileSync(join(outDir, cert), pki[name].cert.toString('pem') + '\n');

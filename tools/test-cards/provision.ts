@@ -118,14 +118,19 @@ function writeObjects(modulePath: string, confPath: string, slotId: string, pin:
   try {
     const slot = listSlots(module.api).find((s) => s.id === slotId);
     if (!slot) throw new BridgeError('softhsm_error', `SoftHSM2 shows no slot ${slotId} after creating it`);
-    withSession(module.api, slot.handle, (session) => {
-      login(session, pin);
-      try {
-        for (const template of objects) module.api.C_CreateObject(session.handle, template);
-      } finally {
-        logout(session);
-      }
-    }, { readWrite: true });
+    withSession(
+      module.api,
+      slot.handle,
+      (session) => {
+        login(session, pin);
+        try {
+          for (const template of objects) module.api.C_CreateObject(session.handle, template);
+        } finally {
+          logout(session);
+        }
+      },
+      { readWrite: true },
+    );
   } finally {
     closeModule(module);
   }

@@ -40,7 +40,7 @@ export function keyAlgorithm(kind: KeyKind): RsaHashedKeyGenParams | EcKeyGenPar
 
 /** Extractable, so that provisioning can import the private key into a software token. */
 export async function generateKeyPair(kind: KeyKind): Promise<CryptoKeyPair> {
-  return (await subtle.generateKey(keyAlgorithm(kind), true, ['sign', 'verify'])) as CryptoKeyPair;
+  return await subtle.generateKey(keyAlgorithm(kind), true, ['sign', 'verify']);
 }
 
 function signingAlgorithm(key: CryptoKey): Algorithm | EcdsaParams {
@@ -108,8 +108,7 @@ export interface CertificateOptions {
 }
 
 export async function issueCertificate(issuer: Issuer, opts: CertificateOptions): Promise<x509.X509Certificate> {
-  const publicKey =
-    opts.publicKey instanceof Uint8Array ? (opts.publicKey.slice().buffer as ArrayBuffer) : opts.publicKey;
+  const publicKey = opts.publicKey instanceof Uint8Array ? opts.publicKey.slice().buffer : opts.publicKey;
   const notBefore = opts.notBefore ?? new Date(Date.now() - 3600 * 1000);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(opts.ca ?? false, opts.ca ? 0 : undefined, true),
@@ -218,7 +217,10 @@ export function issueSignatureCertificate(ca: Issuer, holder: Holder, opts: Card
 
 export async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
 }
 
 function randomSerial(): string {

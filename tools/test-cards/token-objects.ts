@@ -19,7 +19,7 @@ function derOctetString(content: Buffer): Buffer {
 
 /** Private and public key templates with the key material of an extractable WebCrypto pair. */
 export async function keyPairTemplates(keys: CryptoKeyPair, label: string, id: number): Promise<{ privateKey: Template; publicKey: Template }> {
-  const jwk = await webcrypto.subtle.exportKey('jwk', keys.privateKey as unknown as webcrypto.CryptoKey);
+  const jwk = await webcrypto.subtle.exportKey('jwk', keys.privateKey);
   const common: Template = [
     { type: pkcs11js.CKA_TOKEN, value: true },
     { type: pkcs11js.CKA_LABEL, value: label },

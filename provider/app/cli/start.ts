@@ -60,12 +60,19 @@ export async function start(config: Config, io: Io, run: (services: Awaited<Retu
     return;
   }
   const where = config.issuerUrl;
-  log.info('provider listening', { url: running.url, issuer: where, database: embedded ? `embedded (${config.dataDir})` : 'postgresql', metrics: metrics?.url ?? 'off' });
+  log.info('provider listening', {
+    url: running.url,
+    issuer: where,
+    database: embedded ? `embedded (${config.dataDir})` : 'postgresql',
+    metrics: metrics?.url ?? 'off',
+  });
   io.out(
     [
       '',
       `  Identity provider at ${where}  (discovery: ${where}/.well-known/openid-configuration)`,
-      embedded ? `  Database: embedded PostgreSQL in ${config.dataDir} (idp commands run through this process while it serves)` : '  Database: PostgreSQL (DATABASE_URL)',
+      embedded
+        ? `  Database: embedded PostgreSQL in ${config.dataDir} (idp commands run through this process while it serves)`
+        : '  Database: PostgreSQL (DATABASE_URL)',
       `  Metrics: ${metrics ? metrics.url : 'off (METRICS_PORT=0)'}; health: ${where}/healthz, readiness: ${where}/readyz`,
       '',
       '  Create a first user and a client in another terminal:',

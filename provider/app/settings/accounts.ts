@@ -142,5 +142,10 @@ export const accountSettings = {
     default: '86400',
     doc: 'how long the link confirming a new e-mail address stays valid, seconds',
   }),
-  accountDeletionDays: setting({ env: 'ACCOUNT_DELETION_DAYS', schema: z.coerce.number({ message: 'expected a whole number of days' }).int().min(0).max(365), default: '14', doc: 'days between a person asking to delete their account and its erasure; a login in between cancels it; 0 erases at once' }),
+  accountDeletionDays: setting({
+    env: 'ACCOUNT_DELETION_DAYS',
+    schema: z.coerce.number({ message: 'expected a whole number of days' }).int().min(0).max(365),
+    default: '14',
+    doc: 'days between a person asking to delete their account and its erasure; a login in between cancels it; 0 erases at once',
+  }),
 } as const;

@@ -63,5 +63,10 @@ export const messagingSettings = {
     default: '30',
     doc: 'sent and failed mails and SMS are deleted after this many days',
   }),
-  auditRetentionDays: setting({ env: 'AUDIT_RETENTION_DAYS', schema: positiveInt, default: '365', doc: 'days the audit trail keeps a security event before the purge deletes it' }),
+  auditRetentionDays: setting({
+    env: 'AUDIT_RETENTION_DAYS',
+    schema: positiveInt,
+    default: '365',
+    doc: 'days the audit trail keeps a security event before the purge deletes it',
+  }),
 } as const;

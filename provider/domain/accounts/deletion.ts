@@ -45,7 +45,10 @@ export function createAccountDeletion(deps: Deps) {
       if (!user.deletion_due_at) return;
       await users.scheduleDeletion(trx, user.id, null);
       await audit(trx, 'account.deletion_cancelled', { userId: user.id, ip });
-      await enqueueNotice(trx, user, localeOf(user), { title: { key: 'account.delete.cancelled.title' }, paragraphs: [{ key: 'account.delete.cancelled.body' }] });
+      await enqueueNotice(trx, user, localeOf(user), {
+        title: { key: 'account.delete.cancelled.title' },
+        paragraphs: [{ key: 'account.delete.cancelled.body' }],
+      });
     },
 
     /** Erases every account whose grace period has ended; returns how many. */

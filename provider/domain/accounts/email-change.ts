@@ -57,7 +57,10 @@ export function createEmailChange({ config, tokens, users }: EmailChangeDeps) {
         userId: user.id,
         params: {
           title: { key: 'account.mail.email_verify.title' },
-          paragraphs: [{ key: 'account.mail.email_verify.body', params: { duration: duration(config.emailChangeTtl) } }, { key: 'account.mail.email_verify.not_you' }],
+          paragraphs: [
+            { key: 'account.mail.email_verify.body', params: { duration: duration(config.emailChangeTtl) } },
+            { key: 'account.mail.email_verify.not_you' },
+          ],
           action: { href: `${config.issuerUrl}/account/email/verify?token=${issued.token}`, label: { key: 'account.mail.email_verify.action' } },
         },
       });

@@ -196,7 +196,9 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
     },
 
     async setRoles(db: Knex, id: string, roles: readonly string[]): Promise<void> {
-      await db('users').where({ id }).update({ roles: JSON.stringify([...new Set(roles)]), updated_at: new Date() });
+      await db('users')
+        .where({ id })
+        .update({ roles: JSON.stringify([...new Set(roles)]), updated_at: new Date() });
     },
 
     /** The person asked to delete the account (a date), or took it back by logging in (null). */

@@ -19,7 +19,14 @@ export interface RenderedMail {
 
 export function renderMail(template: string, locale: Locale, params: Record<string, unknown>): RenderedMail {
   const file = `mail/${template}.njk`;
-  const context = { ...params, locale, t: (key: string, p?: MessageParams) => translate(locale, key, p), duration, helpdesk: helpdeskFor(locale), theme: currentTheme() };
+  const context = {
+    ...params,
+    locale,
+    t: (key: string, p?: MessageParams) => translate(locale, key, p),
+    duration,
+    helpdesk: helpdeskFor(locale),
+    theme: currentTheme(),
+  };
   // Line breaks in a subject would start new headers.
   const subject = plain
     .render(file, { ...context, format: 'subject' })

@@ -157,7 +157,11 @@ export async function findMessage(db: Db, id: string): Promise<OutboxMessage | u
 
 /** Messages not yet delivered nor given up, per channel (the metrics' `belid_outbox_pending`). */
 export async function pendingByChannel(db: Db): Promise<{ channel: string; count: number }[]> {
-  const rows = (await db('outbox').whereIn('status', ['pending', 'sending']).groupBy('channel').select('channel').count({ n: '*' })) as { channel: string; n: string | number }[];
+  const rows: { channel: string; n: string | number }[] = await db('outbox')
+    .whereIn('status', ['pending', 'sending'])
+    .groupBy('channel')
+    .select('channel')
+    .count({ n: '*' });
   return rows.map((r) => ({ channel: r.channel, count: Number(r.n) }));
 }
 

@@ -93,8 +93,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       if (failed) {
         outboxFailed.inc({ channel: m.channel });
         logger.error('message delivery failed for good', fields);
-      }
-      else logger.warn('message delivery failed, will retry', { ...fields, retryInMs: wait });
+      } else logger.warn('message delivery failed, will retry', { ...fields, retryInMs: wait });
       return;
     }
     const recorded = await leased(m).update({ status: 'sent', sent_at: now(), locked_until: null, last_error: null, transport: transport.name });

@@ -48,10 +48,18 @@ export async function exportPersonalData(db: Knex, provider: Provider, user: Use
       pending: Object.fromEntries(Object.entries(pending).map(([channel, p]) => [channel, { value: p.value, expires_at: iso(p.expiresAt) }])),
     },
     alerts,
-    consents: consents.map((c: { document: string; version: string; accepted_at: Date }) => ({ document: c.document, version: c.version, accepted_at: iso(c.accepted_at) })),
+    consents: consents.map((c: { document: string; version: string; accepted_at: Date }) => ({
+      document: c.document,
+      version: c.version,
+      accepted_at: iso(c.accepted_at),
+    })),
     // The card number only: the national number is held as a keyed hash, which tells nobody anything.
     eid: link ? { card_number: link.card_number, linked_at: iso(link.linked_at) } : null,
-    eid_consents: eidConsents.map((c: { purpose: string; data_shared: unknown; consented_at: Date }) => ({ purpose: c.purpose, data_shared: c.data_shared, consented_at: iso(c.consented_at) })),
+    eid_consents: eidConsents.map((c: { purpose: string; data_shared: unknown; consented_at: Date }) => ({
+      purpose: c.purpose,
+      data_shared: c.data_shared,
+      consented_at: iso(c.consented_at),
+    })),
     connections: upstreams.map((u) => ({ provider: u.name, label: u.label, linked_at: iso(u.linked_at) })),
     organisations: organisations.map((o) => o.name),
     apps: apps.map((a) => ({ client_id: a.clientId, name: a.name, scopes: a.scopes })),
@@ -59,4 +67,3 @@ export async function exportPersonalData(db: Knex, provider: Provider, user: Use
     events: events.map((e) => ({ at: e.at.toISOString(), event: e.event, ip: e.ip, details: e.details })),
   };
 }
-

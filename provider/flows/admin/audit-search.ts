@@ -24,7 +24,13 @@ const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === 
 
 export const auditFilterInput = z.object({
   user: optional(z.string().trim().max(320)),
-  type: optional(z.string().trim().max(100).regex(/^[a-z_]+(\.[a-z_]+)*(\.\*?)?$/, 'audit.error.type')),
+  type: optional(
+    z
+      .string()
+      .trim()
+      .max(100)
+      .regex(/^[a-z_]+(\.[a-z_]+)*(\.\*?)?$/, 'audit.error.type'),
+  ),
   since: optional(when('start')),
   until: optional(when('end')),
   before: optional(z.string().regex(/^\d{1,18}$/, 'audit.error.page')),
@@ -59,7 +65,14 @@ export async function findAuditEvents(db: Knex, users: UserRepository, f: AuditF
 }
 
 async function withAccounts(db: Knex, users: UserRepository, events: AuditEvent[]): Promise<AuditLine[]> {
-  const accounts = new Map((await users.findByIds(db, events.flatMap((e) => (e.user_id ? [e.user_id] : [])))).map((u) => [u.id, u]));
+  const accounts = new Map(
+    (
+      await users.findByIds(
+        db,
+        events.flatMap((e) => (e.user_id ? [e.user_id] : [])),
+      )
+    ).map((u) => [u.id, u]),
+  );
   return events.map((e) => {
     const u = e.user_id ? accounts.get(e.user_id) : undefined;
     return {

@@ -22,7 +22,9 @@ export function auditAdminRoutes(services: Services): Router {
   function filtersOf(ctx: Context) {
     const typed = Object.fromEntries(FILTERS.map((k) => [k, typeof ctx.query[k] === 'string' ? ctx.query[k] : ''])) as Record<(typeof FILTERS)[number], string>;
     const parsed = auditFilterInput.safeParse({ ...typed, before: ctx.query.before, limit: ctx.query.limit });
-    const errors = parsed.success ? {} : Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message.startsWith('audit.') ? i.message : 'audit.error.value']));
+    const errors = parsed.success
+      ? {}
+      : Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message.startsWith('audit.') ? i.message : 'audit.error.value']));
     return { typed, parsed, errors };
   }
   const queryOf = (typed: Record<string, string>, extra: Record<string, string> = {}) =>

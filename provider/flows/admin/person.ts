@@ -39,7 +39,7 @@ export function personAdminRoutes(services: Services): Router {
 
   const staff = (ctx: Context) => ctx.state.user as User;
   const person = async (ctx: Context) => {
-    const user = isUuid(ctx.params.id) ? await users.findById(db, ctx.params.id!) : undefined;
+    const user = isUuid(ctx.params.id) ? await users.findById(db, ctx.params.id) : undefined;
     if (!user) renderMessage(ctx, 404, 'error.not_found.title', 'error.not_found.message');
     return user;
   };

@@ -122,7 +122,12 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
       }
       await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: 'eid', revocation: card.revocation } });
       await services.deletion.cancelOnLogin(db, user, ctx.ip);
-      const url = await provider().interactionResult(ctx.req, ctx.res, { login: { accountId: user.sub, acr: ACR.eid, amr: [...AMR.eid] } }, { mergeWithLastSubmission: false });
+      const url = await provider().interactionResult(
+        ctx.req,
+        ctx.res,
+        { login: { accountId: user.sub, acr: ACR.eid, amr: [...AMR.eid] } },
+        { mergeWithLastSubmission: false },
+      );
       ctx.status = 303;
       ctx.redirect(url);
     } catch (e) {

@@ -49,7 +49,17 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     renderPage(
       ctx,
       'pages/login.njk',
-      { titleKey: 'login.title', uid: d.uid, identifierMode: config.loginIdentifier, clientName: ctx.state.clientName, forAccount: ctx.state.forAccount, registration: config.registrationModes.length > 0, eidOnly: asksForEid(d.params), upstreams, ...extra },
+      {
+        titleKey: 'login.title',
+        uid: d.uid,
+        identifierMode: config.loginIdentifier,
+        clientName: ctx.state.clientName,
+        forAccount: ctx.state.forAccount,
+        registration: config.registrationModes.length > 0,
+        eidOnly: asksForEid(d.params),
+        upstreams,
+        ...extra,
+      },
       uiHint(d),
     );
   }

@@ -19,7 +19,6 @@ import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import { apiBinding, newApiSecret } from '../../domain/flow-state/binding.ts';
 import type { ReactivationService } from './service.ts';
 import type { ErrorResponse, TokenResponse } from '../../../card-bridge/contract/reactivation.ts';
-import type { EidVerifier } from '../../methods/eid-card/verifier.ts';
 
 const tokenRequest = cardAnswer.extend({ flowId: z.string().max(100), flowSecret: z.string().min(1).max(100) });
 

@@ -263,7 +263,11 @@ export function createReactivationService(services: Services, verifier: EidVerif
         await tokens.voidAll(trx, { purpose: ACTIVATION_PURPOSE, userId: user.id });
         await endAccountAccess(trx, tokens, user);
         await notify(trx, (await users.findById(trx, user.id))!, flow, now, localeOf(user, r.locale));
-        await audit(trx, 'reactivation.completed', { userId: user.id, ip: r.ip, details: { previousStatus: user.status, path: flow.data.upstream ? 'upstream' : 'eid' } });
+        await audit(trx, 'reactivation.completed', {
+          userId: user.id,
+          ip: r.ip,
+          details: { previousStatus: user.status, path: flow.data.upstream ? 'upstream' : 'eid' },
+        });
       });
       return { status: 'ok', user };
     },

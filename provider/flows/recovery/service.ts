@@ -77,7 +77,13 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
       links.push({ username: user.username ?? user.email, href: `${config.issuerUrl}/recovery/reset?${new URLSearchParams({ token, ui_locales: locale })}` });
     }
     // One account's mail is that account's (its erasure takes the mail with it); a shared address's belongs to none.
-    await enqueueMail(trx, { to: accounts[0]!.email!, template: 'recovery', locale, ...(accounts.length === 1 ? { userId: accounts[0]!.id } : {}), params: { accounts: links, minutes: ttlMinutes(config) } });
+    await enqueueMail(trx, {
+      to: accounts[0]!.email!,
+      template: 'recovery',
+      locale,
+      ...(accounts.length === 1 ? { userId: accounts[0]!.id } : {}),
+      params: { accounts: links, minutes: ttlMinutes(config) },
+    });
   }
 
   async function linkState(executor: Knex, token: string): Promise<LinkState> {
@@ -106,11 +112,20 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
 
     /** Staff (`idp users set-password --send-reset`, `/admin/users/:id`): the same mail as a request would send, for one account. */
     async mailLinkFor(user: User, by: { via: 'cli' } | { via: 'admin'; staffId: string; ip: string } = { via: 'cli' }): Promise<void> {
-      if (!user.email || user.status !== 'active') throw new AppError('reset_impossible', `${user.username ?? user.email ?? user.sub} has no active account with an e-mail address to send a reset link to`, 409);
+      if (!user.email || user.status !== 'active')
+        throw new AppError(
+          'reset_impossible',
+          `${user.username ?? user.email ?? user.sub} has no active account with an e-mail address to send a reset link to`,
+          409,
+        );
       const locale = isLocale(user.locale) ? user.locale : config.defaultLocale;
       await db.transaction(async (trx) => {
         await mailLinks(trx, [user], locale);
-        await audit(trx, 'recovery.link_sent_by_staff', { userId: user.id, ...('ip' in by ? { ip: by.ip } : {}), details: { via: by.via, ...('staffId' in by ? { by: by.staffId } : {}) } });
+        await audit(trx, 'recovery.link_sent_by_staff', {
+          userId: user.id,
+          ...('ip' in by ? { ip: by.ip } : {}),
+          details: { via: by.via, ...('staffId' in by ? { by: by.staffId } : {}) },
+        });
       });
     },
 

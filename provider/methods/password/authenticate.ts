@@ -18,7 +18,14 @@ export interface Authenticator {
   authenticate(identifier: string, password: string, ip?: string, devices?: ReadonlyMap<string, string>): Promise<LoginOutcome>;
 }
 
-export function createAuthenticator(deps: { db: Db; users: UserRepository; hasher: PasswordHasher; identifierKind: IdentifierKind; throttle?: LoginThrottle; deletion?: AccountDeletion }): Authenticator {
+export function createAuthenticator(deps: {
+  db: Db;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  identifierKind: IdentifierKind;
+  throttle?: LoginThrottle;
+  deletion?: AccountDeletion;
+}): Authenticator {
   const { db, users, hasher, identifierKind, throttle, deletion } = deps;
   return {
     async authenticate(identifier, password, ip, devices) {

@@ -15,7 +15,15 @@ export function logRequests(o: { trustProxy: boolean }): Middleware {
     const start = process.hrtime.bigint();
     // After the response, whoever wrote it (our pages, or oidc-provider through ctx.res).
     ctx.res.once('finish', () =>
-      inRequest(id, () => log.info('request', { route: routeOf(ctx), method: ctx.method, status: ctx.res.statusCode, ms: Number((process.hrtime.bigint() - start) / 1000n) / 1000, ip: ctx.ip })),
+      inRequest(id, () =>
+        log.info('request', {
+          route: routeOf(ctx),
+          method: ctx.method,
+          status: ctx.res.statusCode,
+          ms: Number((process.hrtime.bigint() - start) / 1000n) / 1000,
+          ip: ctx.ip,
+        }),
+      ),
     );
     await inRequest(id, next);
   };

@@ -24,7 +24,7 @@ export function createRedactor(key: string) {
     }
     if (Array.isArray(v)) return depth >= MAX_DEPTH ? '[…]' : v.map((x) => value(k, x, depth + 1));
     if (typeof v === 'object') return depth >= MAX_DEPTH ? '[…]' : fields(v as Record<string, unknown>, depth + 1);
-    return String(v);
+    return typeof v === 'bigint' || typeof v === 'symbol' ? v.toString() : '[unloggable]';
   }
 
   function fields(f: Record<string, unknown>, depth = 0): Record<string, unknown> {

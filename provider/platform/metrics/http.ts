@@ -10,7 +10,8 @@ interface RoutedRequest {
 }
 
 /** The route pattern a request matched, in our app or in oidc-provider's. */
-export const routeOf = (ctx: ParameterizedContext): string => (ctx as { _matchedRoute?: string })._matchedRoute ?? (ctx.req as RoutedRequest).route ?? UNMATCHED;
+export const routeOf = (ctx: ParameterizedContext): string =>
+  (ctx as { _matchedRoute?: string })._matchedRoute ?? (ctx.req as RoutedRequest).route ?? UNMATCHED;
 
 /**
  * For our own koa app. A request handed on to oidc-provider (`ctx.respond = false`) is not timed here but by

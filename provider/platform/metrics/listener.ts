@@ -62,7 +62,11 @@ export async function serveMetrics(opts: { host: string; port: number }): Promis
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new Error(`METRICS_PORT ${opts.port} is already in use on ${opts.host}: set another METRICS_PORT, or 0 to turn the metrics listener off`) : e),
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new Error(`METRICS_PORT ${opts.port} is already in use on ${opts.host}: set another METRICS_PORT, or 0 to turn the metrics listener off`)
+          : e,
+      ),
     );
     server.listen(opts.port, opts.host, () => resolve());
   });

@@ -4,13 +4,19 @@ import { z } from 'zod';
 import { LOCALES, type Locale } from './i18n.ts';
 
 const contact = z
-  .strictObject({
-    name: z.string().trim().min(1).max(120).optional(),
-    email: z.email({ message: 'email must be an e-mail address' }).optional(),
-    phone: z.string().regex(/^\+?[0-9][0-9 ()./-]{5,24}$/, 'phone must be a telephone number such as +32 9 123 45 67').optional(),
-    url: z.url({ protocol: /^https?$/, message: 'url must be an http(s) URL' }).optional(),
-    hours: z.string().trim().min(1).max(120).optional(),
-  }, { message: 'a contact has only the fields name, email, phone, url and hours' })
+  .strictObject(
+    {
+      name: z.string().trim().min(1).max(120).optional(),
+      email: z.email({ message: 'email must be an e-mail address' }).optional(),
+      phone: z
+        .string()
+        .regex(/^\+?[0-9][0-9 ()./-]{5,24}$/, 'phone must be a telephone number such as +32 9 123 45 67')
+        .optional(),
+      url: z.url({ protocol: /^https?$/, message: 'url must be an http(s) URL' }).optional(),
+      hours: z.string().trim().min(1).max(120).optional(),
+    },
+    { message: 'a contact has only the fields name, email, phone, url and hours' },
+  )
   .refine((c) => c.email || c.phone || c.url, 'a contact needs at least an email, a phone or a url');
 export type HelpdeskContact = z.output<typeof contact>;
 export type Helpdesk = Record<Locale, HelpdeskContact>;

@@ -5,7 +5,12 @@ import { pageLocale } from './locale.ts';
 import type { MessageParams } from './i18n.ts';
 
 /** `hint`: the relying app's ui_locales and when it sent them (an interaction's start). */
-export function renderPage(ctx: Context, template: string, context: Record<string, unknown> & { titleKey: string }, hint?: { uiLocales?: string; since?: number }): void {
+export function renderPage(
+  ctx: Context,
+  template: string,
+  context: Record<string, unknown> & { titleKey: string },
+  hint?: { uiLocales?: string; since?: number },
+): void {
   const locale = pageLocale(ctx, hint?.uiLocales, hint?.since);
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');

@@ -4,7 +4,13 @@ import path from 'node:path';
 import type { Context, Next } from 'koa';
 import { currentTheme, staticRoots, themeCss } from './theme.ts';
 
-const TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
+const TYPES: Record<string, string> = {
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
 
 function serve(ctx: Context, body: string | Buffer, type: string): void {
   ctx.body = body;

@@ -21,10 +21,7 @@ const themeFile = z.strictObject({
   organisation: z.string().trim().min(1).max(80),
   logo: staticFile.optional(),
   favicon: staticFile.optional(),
-  colours: z
-    .strictObject({ text: colour, background: colour, accent: colour, accentText: colour, error: colour, muted: colour })
-    .partial()
-    .default({}),
+  colours: z.strictObject({ text: colour, background: colour, accent: colour, accentText: colour, error: colour, muted: colour }).partial().default({}),
   footer: z.strictObject({ privacy: z.url().optional(), terms: z.url().optional() }).default({}),
   mail: z.strictObject({ header: line.optional(), footer: line.optional() }).default({}),
 });
@@ -78,11 +75,14 @@ export function loadTheme(dir: string): Theme {
     throw new ThemeError('theme_invalid', `THEME_DIR: cannot read ${file}: ${(e as Error).message}`);
   }
   const parsed = themeFile.safeParse(raw);
-  if (!parsed.success) throw new ThemeError('theme_invalid', `THEME_DIR: ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'theme'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new ThemeError('theme_invalid', `THEME_DIR: ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'theme'}: ${i.message}`).join('; ')}`);
   const colours = { ...DEFAULT_COLOURS, ...parsed.data.colours };
   const weak = READ_PAIRS.map(([fg, bg]) => ({ fg, bg, ratio: contrastRatio(colours[fg], colours[bg]) })).filter((p) => p.ratio < AA_TEXT);
   if (weak.length) {
-    const pairs = weak.map((p) => `colours.${p.fg} ${colours[p.fg]} on colours.${p.bg} ${colours[p.bg]} has a contrast ratio of ${(Math.floor(p.ratio * 100) / 100).toFixed(2)}:1`);
+    const pairs = weak.map(
+      (p) => `colours.${p.fg} ${colours[p.fg]} on colours.${p.bg} ${colours[p.bg]} has a contrast ratio of ${(Math.floor(p.ratio * 100) / 100).toFixed(2)}:1`,
+    );
     throw new ThemeError('theme_contrast', `THEME_DIR: ${file}: ${pairs.join('; ')}; WCAG 2.2 AA needs at least ${AA_TEXT}:1 for text`);
   }
   for (const f of [parsed.data.logo, parsed.data.favicon]) {

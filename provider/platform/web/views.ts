@@ -23,7 +23,6 @@ export function render(template: string, context: RenderContext): string {
     theme: currentTheme(),
     t: (key: string, params?: MessageParams) => translate(locale, key, params),
     duration,
-    formatDate: (d: Date | string) =>
-      new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date(d)),
+    formatDate: (d: Date | string) => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date(d)),
   });
 }

@@ -18,12 +18,26 @@ describe("a person's data, taken and erased", () => {
   beforeAll(async () => {
     idp = await startTestProvider('postgres', { ACCOUNT_DELETION_DAYS: '14' });
     const { db, users, hasher } = idp.services;
-    const mia = await users.create(db, { username: 'mia', email: 'mia@example.be', emailVerified: true, givenName: 'Mia', familyName: 'Maes', passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+    const mia = await users.create(db, {
+      username: 'mia',
+      email: 'mia@example.be',
+      emailVerified: true,
+      givenName: 'Mia',
+      familyName: 'Maes',
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+    });
     miaId = mia.id;
     miaSub = mia.sub;
     await users.setVerifiedPhone(db, mia.id, '+32470123456');
     await db('consents').insert({ user_id: mia.id, document: 'terms', version: '2026-11', accepted_at: new Date('2026-11-30T10:00:00Z') });
-    await db('eid_links').insert({ user_id: mia.id, national_number_hmac: HMAC, card_number: '592123456789', linked_at: new Date('2026-12-01T10:00:00Z'), verified_at: new Date('2026-12-01T10:00:00Z') });
+    await db('eid_links').insert({
+      user_id: mia.id,
+      national_number_hmac: HMAC,
+      card_number: '592123456789',
+      linked_at: new Date('2026-12-01T10:00:00Z'),
+      verified_at: new Date('2026-12-01T10:00:00Z'),
+    });
     await enqueueNotice(db, mia, 'en', { title: { key: 'account.delete.cancelled.title' }, paragraphs: [] });
   });
   afterAll(() => idp?.close());

@@ -20,9 +20,18 @@ describe('what a User-Agent and an address say', () => {
   it.each([
     [IPHONE, { browser: 'Safari', os: 'iOS' }],
     [WINDOWS_FIREFOX, { browser: 'Firefox', os: 'Windows' }],
-    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0', { browser: 'Edge', os: 'Windows' }],
-    ['Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36', { browser: 'Samsung Internet', os: 'Android' }],
-    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', { browser: 'Chrome', os: 'macOS' }],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0',
+      { browser: 'Edge', os: 'Windows' },
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36',
+      { browser: 'Samsung Internet', os: 'Android' },
+    ],
+    [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      { browser: 'Chrome', os: 'macOS' },
+    ],
     ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36', { browser: 'Chrome', os: 'Linux' }],
     ['curl/8.5.0', { browser: undefined, os: undefined }],
   ])('%s', (ua, device) => {
@@ -49,7 +58,13 @@ describe.skipIf(!has('chromium'))('the session list in Chromium', { timeout: 120
   beforeAll(async () => {
     [idp, browser, rp] = await Promise.all([startTestProvider('pglite'), launchBrowser(), startCallbackServer()]);
     const { db, users, hasher } = idp.services;
-    await users.create(db, { username: 'lena.maes', email: 'lena@example.be', emailVerified: true, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+    await users.create(db, {
+      username: 'lena.maes',
+      email: 'lena@example.be',
+      emailVerified: true,
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+    });
     const c = await createClient(idp.services.provider(), { name: 'Klantenportaal', redirectUris: [`${rp.url}/cb`], firstParty: true });
     portal = await discover(idp.issuer, c.client_id, c.client_secret);
   });
@@ -75,12 +90,19 @@ describe.skipIf(!has('chromium'))('the session list in Chromium', { timeout: 120
     await expect(here.locator('td').first().innerText()).resolves.toBe('127.0.0.0/24');
     await expect(here.locator('td').nth(2).innerText()).resolves.not.toContain('—');
     // Each line says what it is, the column headers being hidden on a phone.
-    expect(await here.locator('td').first().evaluate((e) => getComputedStyle(e, '::before').content)).toBe('"Network: "');
+    expect(
+      await here
+        .locator('td')
+        .first()
+        .evaluate((e) => getComputedStyle(e, '::before').content),
+    ).toBe('"Network: "');
 
     // On a phone: labelled lines, nothing wider than the screen, no word broken inside.
-    const cells = await page.locator('#sessions tbody th, #sessions tbody td').evaluateAll((els) =>
-      els.map((e) => ({ wrap: getComputedStyle(e).overflowWrap, wordBreak: getComputedStyle(e).wordBreak, over: e.scrollWidth - e.clientWidth })),
-    );
+    const cells = await page
+      .locator('#sessions tbody th, #sessions tbody td')
+      .evaluateAll((els) =>
+        els.map((e) => ({ wrap: getComputedStyle(e).overflowWrap, wordBreak: getComputedStyle(e).wordBreak, over: e.scrollWidth - e.clientWidth })),
+      );
     expect(cells.every((c) => c.wrap === 'normal' && c.wordBreak === 'normal' && c.over <= 0)).toBe(true);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(1);
     expect(await axeViolations(page)).toEqual([]);

@@ -25,9 +25,17 @@ describe('the audit trail for staff', () => {
     await users.create(db, { username: 'staff', email: 'staff@example.be', emailVerified: true, passwordHash, status: 'active', roles: ['admin'] });
     miaId = (await users.create(db, { username: 'mia', email: 'mia@example.be', emailVerified: true, passwordHash, status: 'active' })).id;
     // An old event of Mia's, on a known day.
-    await db('audit_log').insert({ event: 'recovery.requested', user_id: miaId, ip: '192.0.2.7', details: JSON.stringify({ accounts: 1 }), at: new Date('2026-01-10T09:30:00Z') });
+    await db('audit_log').insert({
+      event: 'recovery.requested',
+      user_id: miaId,
+      ip: '192.0.2.7',
+      details: JSON.stringify({ accounts: 1 }),
+      at: new Date('2026-01-10T09:30:00Z'),
+    });
     const mia = new Agent(idp.issuer);
-    expect(text((await mia.submitLogin(await mia.get('/self/login?return_to=/account'), 'mia', 'not her password')).html)).toContain('The username, e-mail address or password is not correct.');
+    expect(text((await mia.submitLogin(await mia.get('/self/login?return_to=/account'), 'mia', 'not her password')).html)).toContain(
+      'The username, e-mail address or password is not correct.',
+    );
     await mia.login('mia', PASSWORD);
     staff = new Agent(idp.issuer);
     await staff.login('staff', PASSWORD, '/admin/audit');
@@ -82,7 +90,10 @@ describe('the audit trail for staff', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="audit-\d{4}-\d{2}-\d{2}\.jsonl"$/);
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { event: string; user: { username: string } });
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; user: { username: string } });
     // Newest first: Mia's logins (one more in the staff-only test), then her one failure.
     expect(lines.map((l) => l.event).slice(-2)).toEqual(['login.success', 'login.failure']);
     expect(new Set(lines.map((l) => l.event))).toEqual(new Set(['login.success', 'login.failure']));
@@ -98,7 +109,12 @@ describe('the audit trail for staff', () => {
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout).toBe('2026-01-10T09:30:00.000Z  recovery.requested  mia  192.0.2.7  {"accounts":1}\n');
     const json = await runCli(['audit', '--user', 'mia', '--since', '2026-01-01', '--until', '2026-01-31', '--json'], env);
-    expect(json.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(['recovery.requested']);
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { event: string }).event),
+    ).toEqual(['recovery.requested']);
     const bad = await runCli(['audit', '--since', 'last week'], env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--since: Enter a date such as 2026-12-01.');
@@ -107,7 +123,10 @@ describe('the audit trail for staff', () => {
   it('passes axe at a phone width and a desktop width, in Dutch too', async () => {
     const browser = await launchBrowser();
     try {
-      for (const [locale, viewport] of [['en', { width: 375, height: 740 }], ['nl', { width: 1280, height: 900 }]] as const) {
+      for (const [locale, viewport] of [
+        ['en', { width: 375, height: 740 }],
+        ['nl', { width: 1280, height: 900 }],
+      ] as const) {
         const context = await browser.newContext({ viewport, locale });
         await context.addCookies([...staff.jar].map(([name, value]) => ({ name, value, url: idp.issuer })));
         const page = await context.newPage();

@@ -16,9 +16,26 @@ describe('a person on the staff pages', () => {
     idp = await startTestProvider('pglite');
     const { db, users, hasher } = idp.services;
     const passwordHash = await hasher.hash(PASSWORD);
-    staffId = (await users.create(db, { username: 'staff', email: 'staff@example.be', emailVerified: true, passwordHash, status: 'active', roles: ['admin'] })).id;
-    miaId = (await users.create(db, { username: 'mia', email: 'mia@example.be', emailVerified: true, givenName: 'Mia', familyName: 'Maes', passwordHash, status: 'active' })).id;
-    await db('eid_links').insert({ user_id: miaId, national_number_hmac: 'b'.repeat(64), card_number: '592123456789', linked_at: new Date(), verified_at: new Date() });
+    staffId = (await users.create(db, { username: 'staff', email: 'staff@example.be', emailVerified: true, passwordHash, status: 'active', roles: ['admin'] }))
+      .id;
+    miaId = (
+      await users.create(db, {
+        username: 'mia',
+        email: 'mia@example.be',
+        emailVerified: true,
+        givenName: 'Mia',
+        familyName: 'Maes',
+        passwordHash,
+        status: 'active',
+      })
+    ).id;
+    await db('eid_links').insert({
+      user_id: miaId,
+      national_number_hmac: 'b'.repeat(64),
+      card_number: '592123456789',
+      linked_at: new Date(),
+      verified_at: new Date(),
+    });
     staff = new Agent(idp.issuer);
     await staff.login('staff', PASSWORD, '/admin/users?q=mia');
   });
@@ -42,20 +59,26 @@ describe('a person on the staff pages', () => {
     expect(text((await staff.post(`/admin/users/${miaId}/sessions/end`, {})).html)).toContain('Every session and app access of this account has ended.');
     expect((await mia.get('/account')).url).toContain('/interaction/');
 
-    expect(text((await staff.post(`/admin/users/${miaId}/reset-link`, {})).html)).toContain("A password reset link is on its way to the person's e-mail address.");
+    expect(text((await staff.post(`/admin/users/${miaId}/reset-link`, {})).html)).toContain(
+      "A password reset link is on its way to the person's e-mail address.",
+    );
     expect(await idp.db('outbox').where({ recipient: 'mia@example.be' }).pluck('template')).toContain('recovery');
     const sent = await idp.db('audit_log').where({ event: 'recovery.link_sent_by_staff', user_id: miaId }).first();
     expect(sent.details).toEqual({ via: 'admin', by: staffId });
   });
 
-  it("edits the name at once, and the address only once its owner follows the link mailed to it", async () => {
-    expect(text((await staff.post(`/admin/users/${miaId}/name`, { given_name: 'Mia-Louise', family_name: 'Maes' })).html)).toContain('The name has been saved.');
+  it('edits the name at once, and the address only once its owner follows the link mailed to it', async () => {
+    expect(text((await staff.post(`/admin/users/${miaId}/name`, { given_name: 'Mia-Louise', family_name: 'Maes' })).html)).toContain(
+      'The name has been saved.',
+    );
     expect((await idp.services.users.findById(idp.db, miaId))!.given_name).toBe('Mia-Louise');
 
     const bad = await staff.post(`/admin/users/${miaId}/email`, { email: 'not an address' });
     expect(bad.status).toBe(400);
     expect(bad.html).toMatch(/id="email"[^>]*aria-invalid="true"/);
-    expect(text((await staff.post(`/admin/users/${miaId}/email`, { email: 'mia.new@example.be' })).html)).toContain('A confirmation link is on its way to the new address.');
+    expect(text((await staff.post(`/admin/users/${miaId}/email`, { email: 'mia.new@example.be' })).html)).toContain(
+      'A confirmation link is on its way to the new address.',
+    );
     expect((await idp.services.users.findById(idp.db, miaId))!.email).toBe('mia@example.be');
     const mail = await idp.db('outbox').where({ recipient: 'mia.new@example.be' }).first();
     const link = /http:\/\/\S+\/account\/email\/verify\?token=[\w-]+/.exec(mail.body_text)![0];
@@ -86,7 +109,9 @@ describe('a person on the staff pages', () => {
     expect(text(done.html)).toContain('The account has been erased.');
     expect(await idp.services.users.findById(idp.db, miaId)).toBeUndefined();
     expect(await idp.db('eid_links').where({ user_id: miaId })).toEqual([]);
-    expect((await idp.db('outbox').whereIn('recipient', ['mia@example.be', 'mia.new@example.be'])).map((m) => [m.recipient, m.template, m.user_id, m.subject])).toEqual([]);
+    expect(
+      (await idp.db('outbox').whereIn('recipient', ['mia@example.be', 'mia.new@example.be'])).map((m) => [m.recipient, m.template, m.user_id, m.subject]),
+    ).toEqual([]);
     expect((await idp.db('audit_log').where({ event: 'admin.deleted' }).first()).details).toEqual({ account: miaId, by: staffId });
   });
 });

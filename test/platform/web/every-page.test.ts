@@ -24,7 +24,14 @@ describe('the catalogue, entry by entry', () => {
       if (SHARED_KEYS.some((k) => k.test(key))) continue;
       problems.push(...languageProblems(locale, key, text.replace(/\{\w+\}/g, ' ')));
       // A text of two words or more that is the English one was not translated ("Status", "App" are the same word).
-      if (text === en[key] && text.replace(/\{\w+\}/g, '').trim().split(/\s+/).length > 1) problems.push(`${key} (${locale}): the English text`);
+      if (
+        text === en[key] &&
+        text
+          .replace(/\{\w+\}/g, '')
+          .trim()
+          .split(/\s+/).length > 1
+      )
+        problems.push(`${key} (${locale}): the English text`);
     }
     expect(problems).toEqual([]);
   });
@@ -47,8 +54,18 @@ describe('durations', () => {
 describe('every mail template', () => {
   const mails = {
     recovery: { accounts: [{ username: 'marie.dubois', href: 'https://id.example.be/recovery/reset?token=x' }], minutes: 1 },
-    alert: { subject: 'Stroomonderbreking', text: 'Morgen van 8 tot 10 uur.', severity: 'warning', sender: 'Gemeente', settingsUrl: 'https://id.example.be/account/alerts' },
-    notice: { title: { key: 'account.mail.email_verify.title' }, paragraphs: [{ key: 'account.mail.email_verify.body', params: { duration: duration(1800) } }], action: { href: 'https://id.example.be/x', label: { key: 'account.mail.email_verify.action' } } },
+    alert: {
+      subject: 'Stroomonderbreking',
+      text: 'Morgen van 8 tot 10 uur.',
+      severity: 'warning',
+      sender: 'Gemeente',
+      settingsUrl: 'https://id.example.be/account/alerts',
+    },
+    notice: {
+      title: { key: 'account.mail.email_verify.title' },
+      paragraphs: [{ key: 'account.mail.email_verify.body', params: { duration: duration(1800) } }],
+      action: { href: 'https://id.example.be/x', label: { key: 'account.mail.email_verify.action' } },
+    },
   };
   it.each(LOCALES)('%s', (locale) => {
     const problems = Object.entries(mails).flatMap(([template, params]) => {
@@ -99,11 +116,19 @@ describe.skipIf(!has('chromium'))('every page, and the mails it sends', { timeou
       expect(loginText).toContain(translate(locale, 'login.for_account'));
       await stranger.close();
       // An SMS keeps no locale: it is in the language of the account or of the page that sent it, here the latter.
-      const sent: { channel: string; subject: string | null; body_text: string; locale: string | null }[] = await idp.db('outbox').select('channel', 'subject', 'body_text', 'locale');
-      for (const m of sent) problems.push(...languageProblems((m.locale ?? locale) as Locale, `${m.channel} "${m.subject ?? m.body_text.slice(0, 30)}"`, `${m.subject ?? ''}\n${m.body_text}`));
+      const sent: { channel: string; subject: string | null; body_text: string; locale: string | null }[] = await idp
+        .db('outbox')
+        .select('channel', 'subject', 'body_text', 'locale');
+      for (const m of sent)
+        problems.push(
+          ...languageProblems((m.locale ?? locale) as Locale, `${m.channel} "${m.subject ?? m.body_text.slice(0, 30)}"`, `${m.subject ?? ''}\n${m.body_text}`),
+        );
       expect(problems).toEqual([]);
       const mails = sent.filter((m) => m.channel === 'email');
-      expect(mails.map((m) => m.locale), 'every mail in the language of the page that sent it').toEqual(mails.map(() => locale));
+      expect(
+        mails.map((m) => m.locale),
+        'every mail in the language of the page that sent it',
+      ).toEqual(mails.map(() => locale));
       expect(seen.get('reactivation-token')).toContain(formatDuration(locale, 60));
       expect(seen.get('account-phone-verify')).toContain(formatDuration(locale, 1800));
     });

@@ -78,7 +78,14 @@ describe.skipIf(!has('chromium'))('the helpdesk on the pages and in the mails', 
 
   it('stands beside the error of a blocked account at login', async () => {
     const page = await pageIn('nl-BE');
-    await page.goto(client.buildAuthorizationUrl(partner, { redirect_uri: 'http://127.0.0.1:9/cb', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).href);
+    await page.goto(
+      client.buildAuthorizationUrl(partner, {
+        redirect_uri: 'http://127.0.0.1:9/cb',
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      }).href,
+    );
     await page.fill('#identifier', 'jan.blocked');
     await page.fill('#password', PASSWORD);
     await page.click('button[type=submit].primary');

@@ -30,7 +30,13 @@ describe.skipIf(!has('chromium'))('the language chosen by ui_locales or the swit
   });
 
   const authorize = async (page: Page, uiLocales: string) => {
-    const url = client.buildAuthorizationUrl(partner, { redirect_uri: REDIRECT, scope: 'openid', ui_locales: uiLocales, code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(partner, {
+      redirect_uri: REDIRECT,
+      scope: 'openid',
+      ui_locales: uiLocales,
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     await page.goto(url.href);
   };
 

@@ -51,7 +51,9 @@ describe('a theme that a person could not read', () => {
 
   it('stops the provider from starting', async () => {
     const dir = themeDir({ organisation: 'Pale', colours: { accentText: '#eeeeee', accent: '#ffffff' } });
-    await expect(startTestProvider('pglite', { THEME_DIR: dir })).rejects.toThrow(/colours\.accentText #eeeeee on colours\.accent #ffffff has a contrast ratio of 1\.1\d:1/);
+    await expect(startTestProvider('pglite', { THEME_DIR: dir })).rejects.toThrow(
+      /colours\.accentText #eeeeee on colours\.accent #ffffff has a contrast ratio of 1\.1\d:1/,
+    );
   });
 
   it('names a missing logo and an unknown field', () => {
@@ -79,7 +81,14 @@ describe.skipIf(!has('chromium'))('the example theme', { timeout: 180_000 }, () 
     it(`shows the organisation on the login page, with no axe violation, at ${width} width`, async () => {
       const context = await browser.newContext({ locale: 'nl-BE', viewport });
       const page = await context.newPage();
-      await page.goto(client.buildAuthorizationUrl(partner, { redirect_uri: 'http://127.0.0.1:9/cb', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).href);
+      await page.goto(
+        client.buildAuthorizationUrl(partner, {
+          redirect_uri: 'http://127.0.0.1:9/cb',
+          scope: 'openid',
+          code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+          code_challenge_method: 'S256',
+        }).href,
+      );
       await expect(page.locator('header .brand').innerText()).resolves.toBe('Stad Voorbeeld');
       expect(await page.locator('header .brand img').getAttribute('src')).toBe('/static/logo.svg');
       await expect(page.title()).resolves.toBe(`${translate('nl', 'login.title')} – Stad Voorbeeld`);
@@ -105,12 +114,16 @@ describe.skipIf(!has('chromium'))('the example theme', { timeout: 180_000 }, () 
   });
 });
 
-describe('a theme\'s own templates and files', () => {
+describe("a theme's own templates and files", () => {
   let idp: TestProvider;
   beforeAll(async () => {
     const dir = themeDir(
       { organisation: 'School Noord' },
-      { 'templates/pages/home.njk': '{% extends "layout.njk" %}{% block content %}<h1>{{ t(\'home.title\') }}</h1><p id="school">School Noord</p>{% endblock %}', 'static/app.css': 'body { color: #000; }' },
+      {
+        'templates/pages/home.njk':
+          '{% extends "layout.njk" %}{% block content %}<h1>{{ t(\'home.title\') }}</h1><p id="school">School Noord</p>{% endblock %}',
+        'static/app.css': 'body { color: #000; }',
+      },
     );
     idp = await startTestProvider('pglite', { THEME_DIR: dir });
   });

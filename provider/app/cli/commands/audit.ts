@@ -23,7 +23,14 @@ export const audit: CommandSpec<CommandContext> = {
     async run({ values }, { io, services }: CommandContext) {
       const parsed = auditFilterInput.safeParse({ ...values, json: undefined });
       if (!parsed.success) {
-        throw new UsageError(parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message.startsWith('audit.') ? translate('en', i.message, { example: 'login.failure', family: 'login.*' }) : i.message}`).join('\n'));
+        throw new UsageError(
+          parsed.error.issues
+            .map(
+              (i) =>
+                `--${String(i.path[0])}: ${i.message.startsWith('audit.') ? translate('en', i.message, { example: 'login.failure', family: 'login.*' }) : i.message}`,
+            )
+            .join('\n'),
+        );
       }
       const { db, users } = await services();
       const page = await findAuditEvents(db, users, parsed.data);
@@ -33,7 +40,11 @@ export const audit: CommandSpec<CommandContext> = {
         return;
       }
       if (values.json) return page.events.forEach((e) => io.out(`${JSON.stringify(e)}\n`));
-      io.out(page.events.length ? `${page.events.map(line).join('\n')}\n${page.older ? `(older events: --limit more, or --until ${page.events.at(-1)!.at})\n` : ''}` : 'No events\n');
+      io.out(
+        page.events.length
+          ? `${page.events.map(line).join('\n')}\n${page.older ? `(older events: --limit more, or --until ${page.events.at(-1)!.at})\n` : ''}`
+          : 'No events\n',
+      );
     },
   }),
 };
