@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { z } from 'zod';
 
-const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
+const VIEWS_DIR = fileURLToPath(new URL('../../../views/', import.meta.url));
 const STATIC_DIR = path.join(VIEWS_DIR, 'static');
 
 const colour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour is written #rrggbb');

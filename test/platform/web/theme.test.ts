@@ -18,7 +18,7 @@ import { ThemeError, contrastRatio, loadTheme } from '../../../provider/platform
 import { renderMail } from '../../../provider/domain/messaging/mail-templates.ts';
 import { translate } from '../../../provider/platform/web/i18n.ts';
 
-const EXAMPLE = fileURLToPath(new URL('../../examples/theme/', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../examples/theme/', import.meta.url));
 
 function themeDir(theme: object, files: Record<string, string> = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'belid-theme-'));
