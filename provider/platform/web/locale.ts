@@ -15,7 +15,9 @@ export function requestLocale(ctx: Context, uiLocales?: string, uiLocalesSince?:
   const chosen = ctx.cookies.get(LANGUAGE_COOKIE);
   const chosenAt = Number(ctx.cookies.get(LANGUAGE_CHOSEN_AT_COOKIE) ?? 0);
   const hint = uiLocales ?? query;
-  const order = uiLocalesSince !== undefined && chosenAt >= uiLocalesSince ? [chosen, hint] : [hint, chosen];
+  // Both times are whole seconds: within the same second the relying app's request counts as the newer, since a
+  // person cannot have seen its page, let alone used the switch on it, before it was made.
+  const order = uiLocalesSince !== undefined && chosenAt > uiLocalesSince ? [chosen, hint] : [hint, chosen];
   return pickLocale(...order, ctx.get('accept-language')) ?? fallback;
 }
 
