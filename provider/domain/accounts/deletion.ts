@@ -1,12 +1,12 @@
 // A person deletes their own account: the request waits ACCOUNT_DELETION_DAYS, so that a stolen session or a
 // moment's anger is not final; any login before then takes it back, and the purge erases what is due.
 import type { Knex } from 'knex';
-import type { User, UserRepository } from './repository.ts';
+import { localeOf, type User, type UserRepository } from './repository.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { endAccountAccess } from './end-access.ts';
 import { eraseAccount } from './personal-data.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
-import { isLocale, type Locale } from '../../platform/web/i18n.ts';
+import type { Locale } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 
 interface Deps {
@@ -21,7 +21,6 @@ const dayOf = (d: Date) => d.toISOString().slice(0, 10);
 
 export function createAccountDeletion(deps: Deps) {
   const { db, users, tokens, days } = deps;
-  const localeOf = (u: User) => (isLocale(u.locale) ? u.locale : deps.defaultLocale);
 
   return {
     /** Schedules the erasure (or erases at once with 0 days) and logs the account out everywhere; returns the day. */
@@ -32,7 +31,7 @@ export function createAccountDeletion(deps: Deps) {
         await users.scheduleDeletion(trx, user.id, due);
         await endAccountAccess(trx, tokens, user);
         await audit(trx, 'account.deletion_requested', { userId: user.id, ip, details: { due: dayOf(due) } });
-        await enqueueNotice(trx, user, localeOf(user), {
+        await enqueueNotice(trx, user, localeOf(user, deps.defaultLocale), {
           title: { key: 'account.delete.mail.title' },
           paragraphs: [{ key: 'account.delete.mail.when', params: { date: dayOf(due) } }, { key: 'account.delete.mail.cancel' }],
         });
@@ -45,7 +44,7 @@ export function createAccountDeletion(deps: Deps) {
       if (!user.deletion_due_at) return;
       await users.scheduleDeletion(trx, user.id, null);
       await audit(trx, 'account.deletion_cancelled', { userId: user.id, ip });
-      await enqueueNotice(trx, user, localeOf(user), {
+      await enqueueNotice(trx, user, localeOf(user, deps.defaultLocale), {
         title: { key: 'account.delete.cancelled.title' },
         paragraphs: [{ key: 'account.delete.cancelled.body' }],
       });

@@ -11,13 +11,13 @@
 import type { Knex } from 'knex';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
-import type { User, UserRepository } from './repository.ts';
+import { localeOf, type User, type UserRepository } from './repository.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { parseMobile, type PhoneParse } from './phone.ts';
 import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
-import { translate, duration, isLocale, type Locale } from '../../platform/web/i18n.ts';
+import { translate, duration, type Locale } from '../../platform/web/i18n.ts';
 import { createLimiter, isRateLimited } from '../guards/rate-limit.ts';
 import { audit } from '../../platform/audit.ts';
 
@@ -42,7 +42,6 @@ export type ConfirmResult = { status: 'ok'; number: string } | { status: 'wrong'
 export function createPhoneVerification({ config, tokens, users }: PhoneVerificationDeps) {
   // Counted in the caller's transaction: on the embedded database a second connection would wait for this one.
   const limiter = (trx: Knex) => createLimiter(trx, { keyPrefix: 'sms_codes', points: config.rateLimitSmsCodes, durationSeconds: 3600 });
-  const localeOf = (user: User, locale?: Locale): Locale => locale ?? (isLocale(user.locale) ? user.locale : config.defaultLocale);
 
   return {
     /**
@@ -71,7 +70,10 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
         replacePrevious: true,
       });
       await setPendingContact(trx, user.id, 'sms', parsed.e164, issued.expiresAt);
-      const text = translate(localeOf(user, locale), 'account.sms.code', { code: issued.token, duration: duration(config.phoneCodeTtl) });
+      const text = translate(locale ?? localeOf(user, config.defaultLocale), 'account.sms.code', {
+        code: issued.token,
+        duration: duration(config.phoneCodeTtl),
+      });
       await enqueueSms(trx, { to: parsed.e164, text, userId: user.id });
       await audit(trx, 'phone_verification_sent', { userId: user.id, details: { number: parsed.e164 } });
       return { ok: true, number: parsed.e164, expiresAt: issued.expiresAt };

@@ -3,6 +3,7 @@ import { randomUUID, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AppError } from '../../platform/errors.ts';
 import { fromJsonColumn } from '../../platform/db/knex.ts';
+import { isLocale, type Locale } from '../../platform/web/i18n.ts';
 
 export type UserStatus = 'pending' | 'active' | 'locked' | 'blocked';
 
@@ -38,6 +39,9 @@ export interface NewUser {
   status?: UserStatus;
   roles?: string[];
 }
+
+/** The language an account's mails and SMS go out in: its own, or `fallback` when it has none we speak. */
+export const localeOf = (user: Pick<User, 'locale'>, fallback: Locale): Locale => (isLocale(user.locale) ? user.locale : fallback);
 
 export type IdentifierKind = 'username_or_email' | 'username' | 'email';
 

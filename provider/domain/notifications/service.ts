@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/knex.ts';
-import type { User } from '../accounts/repository.ts';
+import { localeOf, type User } from '../accounts/repository.ts';
 import { ALERT_CHANNELS, alertSettingsOf, type AlertChannel, type AlertSettings } from '../accounts/alerts.ts';
 import { getOrganisation, memberIds, type Organisation } from '../accounts/organisations.ts';
 import { enqueueMail, enqueueSms, toMessage } from '../messaging/outbox.ts';
-import { translate, isLocale, type Locale } from '../../platform/web/i18n.ts';
+import { translate, type Locale } from '../../platform/web/i18n.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 
@@ -75,8 +75,6 @@ export function smsText(locale: Locale, n: Pick<NotificationInput, 'subject' | '
 }
 
 export function createNotifications({ db, issuerUrl, defaultLocale }: NotificationDeps) {
-  const localeOf = (u: User): Locale => (isLocale(u.locale) ? u.locale : defaultLocale);
-
   return {
     /** Records the notification and queues its messages; returns its id. Unknown recipients: 404, nothing sent. */
     async send(client: { id: string; name: string }, input: NotificationInput): Promise<{ id: string }> {
@@ -105,7 +103,7 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
               await trx('notification_deliveries').insert({ ...delivery, status: 'skipped', reason });
               continue;
             }
-            const locale = localeOf(user);
+            const locale = localeOf(user, defaultLocale);
             const outboxId =
               channel === 'email'
                 ? await enqueueMail(trx, {

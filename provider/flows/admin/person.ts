@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/server.ts';
-import type { User } from '../../domain/accounts/repository.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
 import { parseBody } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
@@ -22,7 +22,6 @@ import { listConnectedApps, listSessions } from '../../oidc/account-sessions.ts'
 import { createRecoveryService } from '../recovery/service.ts';
 import { searchAudit } from '../../platform/audit-trail.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
-import { isLocale } from '../../platform/web/i18n.ts';
 
 // Outcomes shown once after a redirect; only these keys reach the page.
 const NOTICES = ['sessions_ended', 'reset_sent', 'reset_impossible', 'role_given', 'role_taken', 'name_saved', 'email_link_sent', 'email_unchanged'] as const;
@@ -119,9 +118,8 @@ export function personAdminRoutes(services: Services): Router {
       ctx.status = 400;
       return show(ctx, user, { email: { key: 'account.email.error.invalid' } });
     }
-    const locale = isLocale(user.locale) ? user.locale : services.config.defaultLocale;
     const started = await db.transaction(async (trx) => {
-      const r = await emailChange.start(trx, user, parsed.data, locale);
+      const r = await emailChange.start(trx, user, parsed.data, localeOf(user, services.config.defaultLocale));
       if (r.ok) await audit(trx, 'admin.email_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
       return r.ok;
     });

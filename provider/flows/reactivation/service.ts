@@ -12,11 +12,11 @@
 // under a higher ceiling per number; a wrong token never voids the owner's token.
 import type { Knex } from 'knex';
 import type { Services } from '../../app/services.ts';
-import type { User } from '../../domain/accounts/repository.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
 import { AppError } from '../../platform/errors.ts';
-import { isLocale, translate, type Locale } from '../../platform/web/i18n.ts';
+import { translate, type Locale } from '../../platform/web/i18n.ts';
 import { consumeOrRefuse, createLimiter, isRateLimited, minutesToWait, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { clientAddressKey } from '../../domain/guards/throttle.ts';
 import { enqueueSms } from '../../domain/messaging/outbox.ts';
@@ -59,7 +59,6 @@ export function createReactivationService(services: Services, verifier: EidVerif
   const wrongPerRequester = limiter('activation_wrong', config.activationTokenTries);
   const wrongPerNumber = limiter('activation_wrong_all', config.activationTokenTriesGlobal);
   const requester = (ip: string | undefined) => clientAddressKey(ip ?? 'unknown');
-  const localeOf = (user: User, fallback: Locale): Locale => (isLocale(user.locale) ? user.locale : fallback);
 
   async function account(flow: Flow<AccountData>, state: string): Promise<User> {
     if (flow.state !== state) throw new AppError('flow_conflict', 'reactivation.error.step', 409);

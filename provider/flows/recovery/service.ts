@@ -4,12 +4,11 @@
 import type { Knex } from 'knex';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
-import type { User, UserRepository } from '../../domain/accounts/repository.ts';
+import { localeOf, type User, type UserRepository } from '../../domain/accounts/repository.ts';
 import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
 import type { PasswordPolicy, RuleFailure } from '../../domain/accounts/password-policy.ts';
 import type { TokenService } from '../../domain/tokens/one-time.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
-import { isLocale } from '../../platform/web/i18n.ts';
 import { createThrottle } from '../../domain/guards/throttle.ts';
 import { createMailQuota } from '../../domain/guards/mail-quota.ts';
 import { enqueueMail } from '../../domain/messaging/outbox.ts';
@@ -118,7 +117,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
           `${user.username ?? user.email ?? user.sub} has no active account with an e-mail address to send a reset link to`,
           409,
         );
-      const locale = isLocale(user.locale) ? user.locale : config.defaultLocale;
+      const locale = localeOf(user, config.defaultLocale);
       await db.transaction(async (trx) => {
         await mailLinks(trx, [user], locale);
         await audit(trx, 'recovery.link_sent_by_staff', {
@@ -147,7 +146,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         await users.updatePasswordHash(trx, user.id, hash);
         await tokens.voidAll(trx, { purpose: RESET_PURPOSE, userId: user.id });
         await endAccountAccess(trx, tokens, user);
-        const locale = isLocale(user.locale) ? user.locale : request.locale;
+        const locale = localeOf(user, request.locale);
         const when = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date());
         await enqueueNotice(trx, user, locale, {
           title: { key: 'recovery.changed_mail.title' },

@@ -8,12 +8,12 @@
 import type { Knex } from 'knex';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
-import type { User, UserRepository } from '../../domain/accounts/repository.ts';
+import { localeOf, type User, type UserRepository } from '../../domain/accounts/repository.ts';
 import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
 import type { TokenService } from '../../domain/tokens/one-time.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { enqueueMail } from '../../domain/messaging/outbox.ts';
-import { isLocale, type Locale } from '../../platform/web/i18n.ts';
+import type { Locale } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 import { isAppError } from '../../platform/errors.ts';
 
@@ -30,8 +30,6 @@ export interface ActivationDeps {
 export type ActivationStatus = 'ok' | 'wrong_password' | 'used' | 'expired' | 'voided' | 'invalid' | 'email_taken';
 
 type Paragraph = { key: string; params?: Record<string, string | number> };
-
-export const localeOf = (user: Pick<User, 'locale'>, fallback: Locale): Locale => (isLocale(user.locale) ? user.locale : fallback);
 
 /** "24 hours" or "30 minutes", as a catalogue paragraph. */
 function validity(ttlSeconds: number): Paragraph {

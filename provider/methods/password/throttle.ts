@@ -3,11 +3,10 @@
 // reaches the threshold ("someone tried to log in to your account"), at most once per window.
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
-import type { User } from '../../domain/accounts/repository.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { createThrottle, WINDOW_SECONDS, type AttemptOf } from '../../domain/guards/throttle.ts';
 import { consumeWithin, createLimiter } from '../../domain/guards/rate-limit.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
-import { isLocale } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 import { log } from '../../platform/log.ts';
 
@@ -29,7 +28,7 @@ type LoginThrottleConfig = Pick<Config, 'rateLimitLogin' | 'rateLimitIp' | 'rate
 async function warnOwner(db: Db, config: LoginThrottleConfig, user: User, ip: string | undefined): Promise<void> {
   await db.transaction(async (trx) => {
     await audit(trx, 'login.throttled', { userId: user.id, ip });
-    await enqueueNotice(trx, user, isLocale(user.locale) ? user.locale : config.defaultLocale, {
+    await enqueueNotice(trx, user, localeOf(user, config.defaultLocale), {
       title: { key: 'throttle.mail.title' },
       paragraphs: [
         { key: 'throttle.mail.what', params: { username: user.username ?? user.email ?? '', count: config.rateLimitLogin } },
