@@ -51,6 +51,16 @@ export async function searchAudit(db: Knex, q: AuditQuery): Promise<AuditEvent[]
   }));
 }
 
+/** Every matching event, newest first, a page of the largest size at a time: for what must not stop at one page. */
+export async function* auditPages(db: Knex, q: Omit<AuditQuery, 'limit'>): AsyncGenerator<AuditEvent[]> {
+  for (let before = q.before; ;) {
+    const page = await searchAudit(db, { ...q, before, limit: AUDIT_PAGE_MAX });
+    if (page.length) yield page;
+    if (page.length < AUDIT_PAGE_MAX) return;
+    before = page.at(-1)!.id;
+  }
+}
+
 /** The event names recorded so far, for the type filter's choices. */
 export async function auditEventTypes(db: Knex): Promise<string[]> {
   return (await db('audit_log').distinct('event').orderBy('event')).map((r: { event: string }) => r.event);

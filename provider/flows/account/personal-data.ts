@@ -9,9 +9,16 @@ import { getAlertSettings } from '../../domain/accounts/alerts.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { findLinkOfUser } from '../../domain/accounts/eid-links.ts';
 import { linksOf } from '../../domain/upstreams/repository.ts';
-import { searchAudit } from '../../platform/audit-trail.ts';
+import { auditPages, type AuditEvent } from '../../platform/audit-trail.ts';
 
 const iso = (d: Date | string | null | undefined) => (d == null ? null : new Date(d).toISOString());
+
+/** All of them: a person who logs in daily has more than any one page holds. */
+async function eventsOf(db: Knex, userId: string): Promise<AuditEvent[]> {
+  const all: AuditEvent[] = [];
+  for await (const page of auditPages(db, { userIds: [userId] })) all.push(...page);
+  return all;
+}
 
 export async function exportPersonalData(db: Knex, provider: Provider, user: User) {
   const [consents, eidConsents, link, upstreams, organisations, alerts, pending, apps, sessions, events] = await Promise.all([
@@ -24,7 +31,7 @@ export async function exportPersonalData(db: Knex, provider: Provider, user: Use
     pendingContacts(db, user.id),
     listConnectedApps(db, provider, user.sub),
     listSessions(db, provider, user.sub, ''),
-    searchAudit(db, { userIds: [user.id], limit: 1000 }),
+    eventsOf(db, user.id),
   ]);
   return {
     exported_at: new Date().toISOString(),

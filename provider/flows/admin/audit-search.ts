@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { UserRepository } from '../../domain/accounts/repository.ts';
-import { AUDIT_PAGE_MAX, searchAudit, type AuditEvent } from '../../platform/audit-trail.ts';
+import { AUDIT_PAGE_MAX, auditPages, searchAudit, type AuditEvent } from '../../platform/audit-trail.ts';
 
 const when = (bound: 'start' | 'end') =>
   z
@@ -55,11 +55,16 @@ export interface AuditPage {
   unknownUser?: boolean;
 }
 
+/** The accounts a filter names (a username, or an address several may share); undefined when it names none. */
+async function accountsNamed(db: Knex, users: UserRepository, name: string | undefined): Promise<string[] | undefined> {
+  return name ? (await users.findByIdentifier(db, name, 'username_or_email')).map((u) => u.id) : undefined;
+}
+
 export async function findAuditEvents(db: Knex, users: UserRepository, f: AuditFilter): Promise<AuditPage> {
-  const people = f.user ? await users.findByIdentifier(db, f.user, 'username_or_email') : undefined;
-  if (people && !people.length) return { events: [], unknownUser: true };
+  const userIds = await accountsNamed(db, users, f.user);
+  if (userIds?.length === 0) return { events: [], unknownUser: true };
   // One row more than asked says whether an older page exists.
-  const rows = await searchAudit(db, { userIds: people?.map((u) => u.id), type: f.type, since: f.since, until: f.until, before: f.before, limit: f.limit + 1 });
+  const rows = await searchAudit(db, { userIds, type: f.type, since: f.since, until: f.until, before: f.before, limit: f.limit + 1 });
   const page = rows.slice(0, f.limit);
   return { events: await withAccounts(db, users, page), ...(rows.length > f.limit ? { older: page.at(-1)!.id } : {}) };
 }
@@ -87,12 +92,10 @@ async function withAccounts(db: Knex, users: UserRepository, events: AuditEvent[
   });
 }
 
-/** Every matching event, oldest page last, for an export: pages of the largest size until none is left. */
-export async function* allAuditEvents(db: Knex, users: UserRepository, f: Omit<AuditFilter, 'before' | 'limit'>): AsyncGenerator<AuditLine> {
-  let before: string | undefined;
-  do {
-    const page = await findAuditEvents(db, users, { ...f, before, limit: AUDIT_PAGE_MAX });
-    yield* page.events;
-    before = page.older;
-  } while (before);
+/** Every matching event older than `before` (all of them without it), for an export: nothing when the person is unknown. */
+export async function* allAuditEvents(db: Knex, users: UserRepository, f: Omit<AuditFilter, 'limit'>): AsyncGenerator<AuditLine> {
+  const userIds = await accountsNamed(db, users, f.user);
+  if (userIds?.length === 0) return;
+  for await (const page of auditPages(db, { userIds, type: f.type, since: f.since, until: f.until, before: f.before }))
+    yield* await withAccounts(db, users, page);
 }

@@ -1,6 +1,7 @@
 // `idp audit`: the audit trail /admin/audit shows, in a terminal; --json prints JSON lines, as the page exports.
 import { translate } from '../../../platform/web/i18n.ts';
 import { allAuditEvents, auditFilterInput, findAuditEvents, type AuditLine } from '../../../flows/admin/audit-search.ts';
+import { AUDIT_PAGE_MAX } from '../../../platform/audit-trail.ts';
 import type { CommandContext } from '../context.ts';
 import { UsageError } from '../io.ts';
 import { action, type CommandSpec } from '../spec.ts';
@@ -33,13 +34,13 @@ export const audit: CommandSpec<CommandContext> = {
         );
       }
       const { db, users } = await services();
-      const page = await findAuditEvents(db, users, parsed.data);
+      // With --json and no --limit every match is printed: the first page at the largest size, then the ones after it.
+      const everything = values.json && values.limit === undefined;
+      const page = await findAuditEvents(db, users, everything ? { ...parsed.data, limit: AUDIT_PAGE_MAX } : parsed.data);
       if (page.unknownUser) throw new UsageError(`No account has the username or e-mail address "${values.user}"`);
-      if (values.json && values.limit === undefined) {
-        for await (const e of allAuditEvents(db, users, parsed.data)) io.out(`${JSON.stringify(e)}\n`);
-        return;
-      }
-      if (values.json) return page.events.forEach((e) => io.out(`${JSON.stringify(e)}\n`));
+      if (values.json) page.events.forEach((e) => io.out(`${JSON.stringify(e)}\n`));
+      if (everything && page.older) for await (const e of allAuditEvents(db, users, { ...parsed.data, before: page.older })) io.out(`${JSON.stringify(e)}\n`);
+      if (values.json) return;
       io.out(
         page.events.length
           ? `${page.events.map(line).join('\n')}\n${page.older ? `(older events: --limit more, or --until ${page.events.at(-1)!.at})\n` : ''}`
