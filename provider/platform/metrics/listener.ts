@@ -6,16 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, collectDefaultMetrics, Gauge, register } from 'prom-client';
 import type { Knex } from 'knex';
 
-let defaultsCollected = false;
-
 /**
- * In every serving process: Node.js's default series, and gauges read from the database at scrape time. The
- * outbox is one table for all processes, so the cluster keeps one worker's reading of it instead of the sum.
+ * Once in every serving process (`idp start`): Node.js's default series, and gauges read from the database at scrape
+ * time. The outbox is one table for all processes, so the cluster keeps one worker's reading of it, not the sum.
  */
 export function collectProcessMetrics(db: Knex, outboxPending: () => Promise<{ channel: string; count: number }[]>): void {
-  if (!defaultsCollected) collectDefaultMetrics();
-  defaultsCollected = true;
-  for (const name of ['belid_outbox_pending', 'belid_db_pool_used', 'belid_db_pool_free', 'belid_db_pool_pending']) register.removeSingleMetric(name);
+  collectDefaultMetrics();
   new Gauge({
     name: 'belid_outbox_pending',
     help: 'Mails and SMS waiting in the outbox, by channel',
