@@ -40,13 +40,15 @@ export function createAccountDeletion(deps: Deps) {
     },
 
     /** A login proves the person still wants the account: a waiting deletion is cancelled, and they are told. */
-    async cancelOnLogin(trx: Knex, user: User, ip: string | undefined): Promise<void> {
+    async cancelOnLogin(user: User, ip: string | undefined): Promise<void> {
       if (!user.deletion_due_at) return;
-      await users.scheduleDeletion(trx, user.id, null);
-      await audit(trx, 'account.deletion_cancelled', { userId: user.id, ip });
-      await enqueueNotice(trx, user, localeOf(user, deps.defaultLocale), {
-        title: { key: 'account.delete.cancelled.title' },
-        paragraphs: [{ key: 'account.delete.cancelled.body' }],
+      await db.transaction(async (trx) => {
+        await users.scheduleDeletion(trx, user.id, null);
+        await audit(trx, 'account.deletion_cancelled', { userId: user.id, ip });
+        await enqueueNotice(trx, user, localeOf(user, deps.defaultLocale), {
+          title: { key: 'account.delete.cancelled.title' },
+          paragraphs: [{ key: 'account.delete.cancelled.body' }],
+        });
       });
     },
 

@@ -121,7 +121,7 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
         throw new AppError('eid_other_person', 'eid.error.other_person', 403);
       }
       await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: 'eid', revocation: card.revocation } });
-      await services.deletion.cancelOnLogin(db, user, ctx.ip);
+      await services.deletion.cancelOnLogin(user, ctx.ip);
       const url = await provider().interactionResult(
         ctx.req,
         ctx.res,

@@ -47,7 +47,7 @@ export function createAuthenticator(deps: {
       }
       if (hasher.needsRehash(user.password_hash!)) await users.updatePasswordHash(db, user.id, await hasher.hash(password));
       await audit(db, 'login.success', { userId: user.id, ip, details: { method: 'password' } });
-      await deletion?.cancelOnLogin(db, user, ip);
+      await deletion?.cancelOnLogin(user, ip);
       return { ok: true, user };
     },
   };

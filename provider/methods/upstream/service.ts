@@ -100,7 +100,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
   /** The identity proved an account: the login interaction may be finished with it. */
   async function authenticated(flow: UpstreamFlow, from: string, user: User, amr: readonly string[], ip: string | undefined): Promise<UpstreamFlow> {
     await audit(db, 'login.success', { userId: user.id, ip, details: { method: 'upstream', upstream: flow.data.slug } });
-    await services.deletion.cancelOnLogin(db, user, ip);
+    await services.deletion.cancelOnLogin(user, ip);
     return flows.transition(db, flow, from, 'authenticated', { amr: [...amr] }, user.id);
   }
 
