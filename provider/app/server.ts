@@ -27,8 +27,7 @@ import { loadTheme, setTheme } from '../platform/web/theme.ts';
 import { purgeSessionDevices } from '../oidc/session-devices.ts';
 import { purgeAudit } from '../platform/audit-trail.ts';
 import { createAccountDeletion } from '../domain/accounts/deletion.ts';
-import { timeRequests } from '../platform/metrics/http.ts';
-import { logRequests } from '../platform/log/access.ts';
+import { recordRequests } from '../platform/log/access.ts';
 import { healthRoutes } from '../platform/health.ts';
 import { ROUTERS, routesOf, type RouterParts } from './routes.ts';
 import type { Services } from './services.ts';
@@ -121,8 +120,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const captcha = await createCaptcha(config, db);
 
   const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });
-  app.use(logRequests({ trustProxy: config.trustProxy }));
-  app.use(timeRequests());
+  app.use(recordRequests({ trustProxy: config.trustProxy }));
   // Probes first: no cookies, no CSRF, no page rendering.
   const health = healthRoutes(db);
   app.use(health.routes());

@@ -17,7 +17,7 @@ import { isDatabaseUnavailable } from '../platform/web/error-pages.ts';
 import { createLimiter, isRateLimited } from '../domain/guards/rate-limit.ts';
 import { hasNul } from '../platform/nul.ts';
 import { tokensIssued } from '../platform/metrics/counters.ts';
-import { timeProtocolRequests } from '../platform/metrics/http.ts';
+import { nameProtocolRoutes } from '../platform/metrics/http.ts';
 
 /**
  * oidc-provider answers any failure of its adapter with 500 server_error. When the cause is the database being
@@ -38,9 +38,9 @@ function answerOutagesWith503(provider: Provider) {
   });
 }
 
-/** Outermost, so that a request's time includes every other middleware; tokens counted by grant as they are issued. */
+/** The route name each protocol request's access line and duration carry; tokens counted by grant as they are issued. */
 function measure(provider: Provider) {
-  provider.use(timeProtocolRequests());
+  provider.use(nameProtocolRoutes());
   provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
     tokensIssued.inc({ grant: typeof ctx.oidc.params?.grant_type === 'string' ? ctx.oidc.params.grant_type : 'unknown' }),
   );
