@@ -107,7 +107,6 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       return [];
     },
 
-    /** Activation: the link proved the address, which the account now claims. False when it was not pending. */
     /** An account that is not pending and holds `email`: an active one, or one blocked or locked by now. */
     async holderOfAddress(db: Knex, email: string): Promise<{ id: string } | undefined> {
       return db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).whereNot({ status: 'pending' }).first('id');
@@ -118,6 +117,7 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await db('users').where({ id }).delete();
     },
 
+    /** Activation: the link proved the address, which the account now claims. False when it was not pending. */
     async activate(db: Knex, id: string): Promise<boolean> {
       const user = await db('users').where({ id, status: 'pending' }).first('email');
       if (!user) return false;
