@@ -3,6 +3,7 @@
 import type { Page } from 'playwright-core';
 import * as client from 'openid-client';
 import type { TestProvider } from './provider.ts';
+import type { Locale } from '../../provider/platform/web/i18n.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { discover } from './rp.ts';
 import { registrationVisits } from '../flows/registration/visits.ts';
@@ -21,8 +22,8 @@ export const CATALOGUE_SETTINGS = { REGISTRATION_MODES: 'open,invitation,custome
 
 export const PERSON = { username: 'marie.dubois', email: 'marie@example.be', password: 'correct horse battery staple', phone: '+32490123456' };
 
-/** Creates what the visits need (an account, a third-party app) and returns the visits, in order. */
-export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
+/** Creates what the visits need (an account, in `locale` when given, and a third-party app) and returns the visits, in order. */
+export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise<Visit[]> {
   const { db, users, hasher, tokens, provider } = idp.services;
   const user =
     (await users.findByIdentifier(db, PERSON.username, 'username'))[0] ??
@@ -35,6 +36,7 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
       passwordHash: await hasher.hash(PERSON.password),
       status: 'active',
     }));
+  if (locale) await users.setLocale(db, user.id, locale);
   const rp = await createClient(provider(), {
     name: 'Partner portal',
     redirectUris: ['http://127.0.0.1:9/cb'],

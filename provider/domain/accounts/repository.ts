@@ -199,6 +199,10 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await db('users').where({ id }).update({ given_name: name.givenName, family_name: name.familyName, updated_at: new Date() });
     },
 
+    async setLocale(db: Knex, id: string, locale: Locale): Promise<void> {
+      await db('users').where({ id }).update({ locale, updated_at: new Date() });
+    },
+
     async setRoles(db: Knex, id: string, roles: readonly string[]): Promise<void> {
       await db('users')
         .where({ id })

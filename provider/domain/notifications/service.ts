@@ -9,19 +9,29 @@ import { localeOf, type User } from '../accounts/repository.ts';
 import { ALERT_CHANNELS, alertSettingsOf, type AlertChannel, type AlertSettings } from '../accounts/alerts.ts';
 import { getOrganisation, memberIds, type Organisation } from '../accounts/organisations.ts';
 import { enqueueMail, enqueueSms, toMessage } from '../messaging/outbox.ts';
-import { translate, type Locale } from '../../platform/web/i18n.ts';
+import { LOCALES, translate, type Locale } from '../../platform/web/i18n.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 
 const names = z.array(z.string().trim().min(1).max(320)).min(1).max(10_000);
+
+const subject = z.string().trim().min(1).max(200);
+const text = z.string().trim().min(1).max(2000);
 
 export const notificationInput = z.strictObject({
   recipients: z.union([
     z.strictObject({ organisation: z.string().trim().min(1).max(200) }),
     z.strictObject({ usernames: names.optional(), subs: names.optional() }).refine((r) => r.usernames || r.subs, 'give usernames, subs or an organisation'),
   ]),
-  subject: z.string().trim().min(1).max(200),
-  text: z.string().trim().min(1).max(2000),
+  subject,
+  text,
+  /** The text in other languages, or subject and text: each recipient gets their account's language, else the default. */
+  texts: z
+    .partialRecord(
+      z.enum(LOCALES),
+      z.union([text.transform((t): { subject?: string; text: string } => ({ text: t })), z.strictObject({ subject: subject.optional(), text })]),
+    )
+    .optional(),
   severity: z.enum(['info', 'warning', 'critical']),
 });
 export type NotificationInput = z.output<typeof notificationInput>;
@@ -104,6 +114,8 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
               continue;
             }
             const locale = localeOf(user, defaultLocale);
+            const own = input.texts?.[locale];
+            const words = { subject: own?.subject ?? input.subject, text: own?.text ?? input.text, severity: input.severity };
             const outboxId =
               channel === 'email'
                 ? await enqueueMail(trx, {
@@ -113,14 +125,12 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
                     userId: user.id,
                     reference: delivery.id,
                     params: {
-                      subject: input.subject,
-                      text: input.text,
-                      severity: input.severity,
+                      ...words,
                       sender: client.name,
                       settingsUrl: `${issuerUrl}/account/alerts`,
                     },
                   })
-                : await enqueueSms(trx, { to: user.phone_number!, text: smsText(locale, input), userId: user.id, reference: delivery.id });
+                : await enqueueSms(trx, { to: user.phone_number!, text: smsText(locale, words), userId: user.id, reference: delivery.id });
             await trx('notification_deliveries').insert({ ...delivery, status: 'pending', outbox_id: outboxId });
           }
         }

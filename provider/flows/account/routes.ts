@@ -5,11 +5,10 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
-import type { User } from '../../domain/accounts/repository.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
 import { body, fieldText } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
-import { requestLocale } from '../../platform/web/locale.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
@@ -17,7 +16,7 @@ import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
-import { duration } from '../../platform/web/i18n.ts';
+import { duration, LOCALES } from '../../platform/web/i18n.ts';
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
 import { audit } from '../../platform/audit.ts';
 
@@ -25,7 +24,7 @@ import { audit } from '../../platform/audit.ts';
 const REAUTH_SECONDS = 300;
 
 // Confirmations shown after a redirect (?done=…): only these keys, so a link cannot put arbitrary text on the page.
-const DONE = ['profile_saved', 'phone_verified', 'alerts_saved', 'password_changed', 'session_revoked', 'app_revoked'] as const;
+const DONE = ['profile_saved', 'language_saved', 'phone_verified', 'alerts_saved', 'password_changed', 'session_revoked', 'app_revoked'] as const;
 
 const profileInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
 const phoneInput = z.object({ phone: z.string().trim().min(1).max(40) });
@@ -33,6 +32,7 @@ const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
 const emailInput = z.object({ email: newEmail });
 const tokenInput = z.object({ token: z.string().min(1).max(200) });
 const passwordInput = z.object({ current: z.string().min(1).max(1024), password: z.string().min(1).max(1024), password_confirm: z.string().max(1024) });
+const languageInput = z.object({ locale: z.enum(LOCALES) });
 const alertsInput = z.object({ email: z.literal('on').optional(), sms: z.literal('on').optional() });
 
 type Errors = Record<string, { key: string; params?: Record<string, string | number> }>;
@@ -51,6 +51,8 @@ export function accountRoutes(services: Services): Router {
 
   const user = (ctx: Context) => ctx.state.user as User;
   const done = (ctx: Context) => (DONE as readonly string[]).find((d) => d === ctx.query.done);
+  // Mails and SMS go out in the account's language, not the page's: the person chose it on /account.
+  const mailLocale = (ctx: Context) => localeOf(user(ctx), config.defaultLocale);
   const sid = (ctx: Context) => (ctx.state.appSession as { sid: string }).sid;
 
   async function profile(ctx: Context, extra: { errors?: Errors; values?: Record<string, string> } = {}) {
@@ -61,6 +63,7 @@ export function accountRoutes(services: Services): Router {
       titleKey: 'account.profile.title',
       nav: 'profile',
       user: u,
+      accountLocale: localeOf(u, config.defaultLocale),
       phone: u.phone_number ? formatPhone(u.phone_number) : null,
       pending: { email: pending.email, sms: pending.sms && { ...pending.sms, display: formatPhone(pending.sms.value) } },
       notices: alertNotices(alerts),
@@ -81,12 +84,20 @@ export function accountRoutes(services: Services): Router {
     ctx.redirect('/account?done=profile_saved');
   });
 
+  // The language of every mail and SMS to the person, whoever sends it; set at sign-up from the page's language.
+  router.post('/account/language', loggedIn, async (ctx) => {
+    const parsed = languageInput.safeParse(await body(ctx));
+    if (!parsed.success) return profile(ctx, { errors: { locale: { key: 'account.language.error' } } });
+    await users.setLocale(db, user(ctx).id, parsed.data.locale);
+    ctx.redirect('/account?done=language_saved');
+  });
+
   // Mobile number: the typed number is normalised and texted a code; the verified number stays until it is typed back.
   router.post('/account/phone', loggedIn, async (ctx) => {
     const parsed = phoneInput.safeParse(await body(ctx));
     const typed = parsed.success ? parsed.data.phone : '';
     if (!parsed.success) return profile(ctx, { errors: { phone: { key: 'account.phone.error.required' } } });
-    const r = await db.transaction((trx) => phone.startPhoneVerification(trx, user(ctx), typed, requestLocale(ctx)));
+    const r = await db.transaction((trx) => phone.startPhoneVerification(trx, user(ctx), typed, mailLocale(ctx)));
     if (r.ok) return ctx.redirect('/account/phone/verify');
     const error: Errors[string] =
       r.problem === 'invalid' || r.problem === 'not_mobile'
@@ -133,7 +144,7 @@ export function accountRoutes(services: Services): Router {
     const raw = await body(ctx);
     const parsed = emailInput.safeParse(raw);
     const u = user(ctx);
-    const r = parsed.success ? await db.transaction((trx) => emailChange.start(trx, u, parsed.data.email, requestLocale(ctx))) : undefined;
+    const r = parsed.success ? await db.transaction((trx) => emailChange.start(trx, u, parsed.data.email, mailLocale(ctx))) : undefined;
     if (!r?.ok) {
       ctx.status = 400;
       const key = r ? 'account.email.error.unchanged' : 'account.email.error.invalid';
@@ -195,7 +206,7 @@ export function accountRoutes(services: Services): Router {
     const r = await passwordChange.change(
       user(ctx),
       { current: parsed.data.current, next: parsed.data.password },
-      { keepSessionUid: sid(ctx), locale: requestLocale(ctx), ip: ctx.ip },
+      { keepSessionUid: sid(ctx), locale: mailLocale(ctx), ip: ctx.ip },
     );
     if (r.ok) return ctx.redirect('/account/security?done=password_changed');
     if (r.problem === 'policy') return securityPage(ctx, { password: { key: 'account.password.error.policy' } }, r.failures);
