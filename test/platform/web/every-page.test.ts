@@ -127,7 +127,7 @@ describe.skipIf(!has('chromium'))('every page, and the mails it sends', { timeou
       const mails = sent.filter((m) => m.channel === 'email');
       expect(
         mails.map((m) => m.locale),
-        'every mail in the language of the page that sent it, which is the account'"'"'s',
+        "every mail in the language of the page that sent it, which is the account's",
       ).toEqual(mails.map(() => locale));
       expect(seen.get('reactivation-token')).toContain(formatDuration(locale, 60));
       expect(seen.get('account-phone-verify')).toContain(formatDuration(locale, 1800));
