@@ -16,7 +16,7 @@ import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
-import { duration, LOCALES } from '../../platform/web/i18n.ts';
+import { duration, LOCALES, type MessageParams } from '../../platform/web/i18n.ts';
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
 import { audit } from '../../platform/audit.ts';
 
@@ -35,7 +35,7 @@ const passwordInput = z.object({ current: z.string().min(1).max(1024), password:
 const languageInput = z.object({ locale: z.enum(LOCALES) });
 const alertsInput = z.object({ email: z.literal('on').optional(), sms: z.literal('on').optional() });
 
-type Errors = Record<string, { key: string; params?: Record<string, string | number> }>;
+type Errors = Record<string, { key: string; params?: MessageParams }>;
 
 /** The channels whose alerts went off with a changed address or number: each page repeats it until fixed. */
 const alertNotices = (s: AlertSettings) => ALERT_CHANNELS.filter((c) => !s[c].enabled && s[c].offReason === 'contact_changed');
@@ -103,7 +103,7 @@ export function accountRoutes(services: Services): Router {
       r.problem === 'invalid' || r.problem === 'not_mobile'
         ? { key: `account.phone.error.${r.problem}`, params: { national: r.example.national, international: r.example.international } }
         : r.problem === 'rate_limited'
-          ? { key: 'account.phone.error.rate_limited', params: { minutes: Math.ceil(r.retryAfterSeconds / 60) } }
+          ? { key: 'account.phone.error.rate_limited', params: { wait: r.wait } }
           : { key: 'account.phone.error.unchanged' };
     await profile(ctx, { errors: { phone: error }, values: { phone: typed } });
   });
