@@ -38,6 +38,7 @@ import { registerSelfClient } from '../oidc/self-client.ts';
 import { createEidVerifier } from '../methods/eid-card/verifier.ts';
 import { createReactivationService } from '../flows/reactivation/service.ts';
 import { purgeUnactivated } from '../flows/registration/purge.ts';
+import { noticeReviewers } from '../flows/admin/review-notices.ts';
 import { settleFinishedDeliveries } from '../domain/notifications/service.ts';
 import { createLoginThrottle } from '../methods/password/throttle.ts';
 import { createCaptcha } from '../domain/guards/captcha.ts';
@@ -182,6 +183,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const timers = [
     setInterval(() => services.refreshKeys().catch((e) => log.error('key refresh failed', e)), config.keysRefreshSeconds * 1000),
     setInterval(() => purge().catch((e) => log.error('purge failed', e)), config.purgeIntervalSeconds * 1000),
+    setInterval(() => noticeReviewers(services).catch((e) => log.error('review notice failed', e)), config.reviewNoticeSeconds * 1000),
   ];
   for (const t of timers) t.unref();
 

@@ -100,6 +100,18 @@ export const accountSettings = {
     default: '30',
     doc: 'a sign-up never activated is deleted this many days after its last activation link expired (an invitation becomes usable again)',
   }),
+  lockedNames: setting({
+    env: 'LOCKED_NAMES',
+    schema: registrationModes,
+    default: 'invitation',
+    doc: 'sign-up modes whose accounts cannot rewrite their names on /account but ask the office for a correction (open, invitation, customer; none: every name editable)',
+  }),
+  reviewNoticeSeconds: setting({
+    env: 'REVIEW_NOTICE_SECONDS',
+    schema: seconds,
+    default: '3600',
+    doc: 'staff (admin role, members of reviewer organisations) get at most one mail this often naming the requests newly waiting for review',
+  }),
   termsVersion: setting({
     env: 'TERMS_VERSION',
     schema: z.string().trim().min(1).max(40),

@@ -94,6 +94,15 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       return ids.length ? db('users').whereIn('id', [...new Set(ids)]) : [];
     },
 
+    /** Active accounts holding `role`. */
+    async withRole(db: Knex, role: string): Promise<User[]> {
+      return (
+        await db('users')
+          .where({ status: 'active' })
+          .whereRaw('roles @> ?::jsonb', [JSON.stringify([role])])
+      ).map(normalise);
+    },
+
     async findByIdentifier(db: Knex, identifier: string, kind: IdentifierKind): Promise<User[]> {
       const value = identifier.trim().toLowerCase();
       if (!value) return [];

@@ -16,6 +16,7 @@ import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
+import { nameCorrections, namesLocked } from '../../domain/accounts/name-corrections.ts';
 import { duration, LOCALES, type MessageParams } from '../../platform/web/i18n.ts';
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
 import { audit } from '../../platform/audit.ts';
@@ -24,7 +25,16 @@ import { audit } from '../../platform/audit.ts';
 const REAUTH_SECONDS = 300;
 
 // Confirmations shown after a redirect (?done=…): only these keys, so a link cannot put arbitrary text on the page.
-const DONE = ['profile_saved', 'language_saved', 'phone_verified', 'alerts_saved', 'password_changed', 'session_revoked', 'app_revoked'] as const;
+const DONE = [
+  'profile_saved',
+  'language_saved',
+  'correction_requested',
+  'phone_verified',
+  'alerts_saved',
+  'password_changed',
+  'session_revoked',
+  'app_revoked',
+] as const;
 
 const profileInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
 const phoneInput = z.object({ phone: z.string().trim().min(1).max(40) });
@@ -32,6 +42,7 @@ const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
 const emailInput = z.object({ email: newEmail });
 const tokenInput = z.object({ token: z.string().min(1).max(200) });
 const passwordInput = z.object({ current: z.string().min(1).max(1024), password: z.string().min(1).max(1024), password_confirm: z.string().max(1024) });
+const correctionInput = z.object({ correction_given_name: z.string().trim().min(1).max(100), correction_family_name: z.string().trim().min(1).max(100) });
 const languageInput = z.object({ locale: z.enum(LOCALES) });
 const alertsInput = z.object({ email: z.literal('on').optional(), sms: z.literal('on').optional() });
 
@@ -57,13 +68,21 @@ export function accountRoutes(services: Services): Router {
 
   async function profile(ctx: Context, extra: { errors?: Errors; values?: Record<string, string> } = {}) {
     const u = user(ctx);
-    const [pending, alerts, organisations] = await Promise.all([pendingContacts(db, u.id), getAlertSettings(db, u.id), organisationsOf(db, u.id)]);
+    const [pending, alerts, organisations, locked, correction] = await Promise.all([
+      pendingContacts(db, u.id),
+      getAlertSettings(db, u.id),
+      organisationsOf(db, u.id),
+      namesLocked(db, config.lockedNames, u.id),
+      nameCorrections.pendingOf(db, u.id),
+    ]);
     if (extra.errors) ctx.status = 400;
     renderPage(ctx, 'pages/account/profile.njk', {
       titleKey: 'account.profile.title',
       nav: 'profile',
       user: u,
       accountLocale: localeOf(u, config.defaultLocale),
+      namesLocked: locked,
+      correction,
       phone: u.phone_number ? formatPhone(u.phone_number) : null,
       pending: { email: pending.email, sms: pending.sms && { ...pending.sms, display: formatPhone(pending.sms.value) } },
       notices: alertNotices(alerts),
@@ -80,8 +99,22 @@ export function accountRoutes(services: Services): Router {
   router.post('/account/profile', loggedIn, async (ctx) => {
     const parsed = profileInput.safeParse(await body(ctx));
     if (!parsed.success) return profile(ctx, { errors: { given_name: { key: 'account.profile.error.name' } } });
+    if (await namesLocked(db, config.lockedNames, user(ctx).id)) return profile(ctx, { errors: { given_name: { key: 'account.profile.error.locked' } } });
     await users.setName(db, user(ctx).id, { givenName: parsed.data.given_name || null, familyName: parsed.data.family_name || null });
     ctx.redirect('/account?done=profile_saved');
+  });
+
+  // Locked names (LOCKED_NAMES) change only through the office: the request waits in its queue on /admin.
+  router.post('/account/name-correction', loggedIn, async (ctx) => {
+    const u = user(ctx);
+    if (!(await namesLocked(db, config.lockedNames, u.id))) return ctx.redirect('/account');
+    const parsed = correctionInput.safeParse(await body(ctx));
+    if (!parsed.success) return profile(ctx, { errors: { correction_given_name: { key: 'account.correction.error.required' } } });
+    await db.transaction(async (trx) => {
+      const c = await nameCorrections.request(trx, u.id, { givenName: parsed.data.correction_given_name, familyName: parsed.data.correction_family_name });
+      await audit(trx, 'account.name_correction_requested', { userId: u.id, ip: ctx.ip, details: { correction: c.id } });
+    });
+    ctx.redirect('/account?done=correction_requested');
   });
 
   // The language of every mail and SMS to the person, whoever sends it; set at sign-up from the page's language.
