@@ -37,6 +37,8 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
       status: 'active',
     }));
   if (locale) await users.setLocale(db, user.id, locale);
+  // Each walk adds the same extra contact for alerts anew.
+  await db('alert_contacts').where({ user_id: user.id }).delete();
   const rp = await createClient(provider(), {
     name: 'Partner portal',
     redirectUris: ['http://127.0.0.1:9/cb'],
@@ -140,6 +142,17 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
     { name: 'eid-link-consent', go: at('/eid/link') },
     { name: 'account-sessions', go: at('/account/sessions') },
     { name: 'account-alerts', go: at('/account/alerts') },
+    { name: 'account-alert-contact-add', go: at('/account/alerts/contacts/new') },
+    {
+      name: 'account-alert-contact-verify',
+      async go(page) {
+        await page.goto(`${idp.issuer}/account/alerts/contacts/new`);
+        await page.check('#channel-email');
+        await page.fill('#value', 'partner@example.org');
+        await page.click('form[action="/account/alerts/contacts"] button[type=submit]');
+        await page.waitForSelector('form[action$="/verify"]');
+      },
+    },
     { name: 'account-connections', go: at('/account/connections') },
     ...(await registrationVisits(idp, user.id)),
     ...eidRegistrationVisits(idp),

@@ -147,6 +147,12 @@ export const accountSettings = {
     default: '5',
     doc: 'wrong entries of a texted code before it is voided and a new one must be asked for',
   }),
+  alertExtraContacts: setting({
+    env: 'ALERT_EXTRA_CONTACTS',
+    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(10),
+    default: '3',
+    doc: 'extra e-mail addresses and, apart, extra mobile numbers a person may keep for alerts only (each verified by a code, each on or off); 0 turns them off',
+  }),
   rateLimitSmsCodes: setting({ env: 'RATE_LIMIT_SMS_CODES', schema: positiveInt, default: '5', doc: 'verification SMS an account may ask for per hour' }),
   emailChangeTtl: setting({
     env: 'EMAIL_CHANGE_TTL',

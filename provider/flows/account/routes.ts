@@ -15,6 +15,8 @@ import { createEmailChange, newEmail } from '../../domain/accounts/email-change.
 import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
+import { createAlertContacts } from '../../domain/accounts/alert-contacts.ts';
+import { shownContact } from './alert-contacts.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { nameCorrections, namesLocked } from '../../domain/accounts/name-corrections.ts';
 import { duration, LOCALES, type MessageParams } from '../../platform/web/i18n.ts';
@@ -29,6 +31,8 @@ const DONE = [
   'profile_saved',
   'language_saved',
   'correction_requested',
+  'contact_verified',
+  'contact_removed',
   'phone_verified',
   'alerts_saved',
   'password_changed',
@@ -59,6 +63,7 @@ export function accountRoutes(services: Services): Router {
   const phone = createPhoneVerification(services);
   const emailChange = createEmailChange(services);
   const passwordChange = createPasswordChange(services);
+  const alertContacts = createAlertContacts(services);
 
   const user = (ctx: Context) => ctx.state.user as User;
   const done = (ctx: Context) => (DONE as readonly string[]).find((d) => d === ctx.query.done);
@@ -278,6 +283,8 @@ export function accountRoutes(services: Services): Router {
       notices: alertNotices(s),
       email: u.email && u.email_verified ? u.email : null,
       phone: u.phone_number && u.phone_number_verified ? formatPhone(u.phone_number) : null,
+      contacts: (await alertContacts.list(db, u.id)).map((c) => ({ ...c, shown: shownContact(c) })),
+      extraMax: config.alertExtraContacts,
       done: done(ctx),
     });
   }
