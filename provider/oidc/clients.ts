@@ -81,6 +81,8 @@ export const clientInput = z.object({
   postLogoutRedirectUris: z.array(z.url()).default([]),
   public: z.boolean().default(false),
   firstParty: z.boolean().default(false),
+  /** A name in PORTAL_PROFILES: what its people see (provider/oidc/portal.ts). */
+  portalProfile: z.string().optional(),
   grants: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code', 'refresh_token']),
   scope: z.string().max(1000).optional(),
   clientId: z
@@ -104,6 +106,7 @@ export async function createClient(provider: Provider, input: ClientInput): Prom
     response_types: c.grants.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',
     first_party: c.firstParty,
+    ...(c.portalProfile ? { portal_profile: c.portalProfile } : {}),
     ...(c.scope ? { scope: c.scope } : {}),
   };
   // The constructor runs oidc-provider's client schema: invalid metadata throws here, before anything is stored.

@@ -9,6 +9,7 @@ import type { UserRepository, User } from '../domain/accounts/repository.ts';
 import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
 import { ACR } from './acr.ts';
 import { recordSessionDevices } from './session-devices.ts';
+import { rememberPortals } from './portal.ts';
 import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
 import { eidStepUpPolicy } from './step-up.ts';
 import { render } from '../platform/web/views.ts';
@@ -165,11 +166,18 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       return grant;
     },
     extraClientMetadata: {
-      properties: ['first_party'],
+      properties: ['first_party', 'portal_profile'],
       // ctx is set for dynamic registration (anyone with IDP_INITIAL_ACCESS_TOKEN), not for clients staff create or
       // the adapter loads: a registered app cannot declare itself first party (no consent) nor give itself an API scope.
       // oidc-provider calls it once per registration, for the one extra property, with the whole metadata.
       validator(ctx, key, value, metadata) {
+        if (key === 'portal_profile') {
+          if (value === undefined) return;
+          if (typeof value !== 'string' || !(value in config.portalProfiles))
+            throw new errors.InvalidClientMetadata('portal_profile must name a profile of PORTAL_PROFILES');
+          if (ctx) throw new errors.InvalidClientMetadata('portal_profile is set by staff (idp clients), not by registration');
+          return;
+        }
         if (key !== 'first_party') return;
         if (value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('first_party must be a boolean');
         if (!ctx) return;
@@ -260,6 +268,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   capRegistrations(provider, db, config);
   answerOutagesWith503(provider);
   recordSessionDevices(provider, db);
+  rememberPortals(provider, config);
   // A path no protocol route matched: our own "page not found", in the person's language.
   provider.use(async (ctx, next) => {
     await next();

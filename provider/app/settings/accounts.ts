@@ -1,6 +1,6 @@
 // Accounts and what guards them: passwords, recovery, the captcha, the limits, sign-up and contact details.
 import { z } from 'zod';
-import { bool, seconds, positiveInt, url, registrationModes, setting } from './kinds.ts';
+import { bool, seconds, positiveInt, url, registrationModes, REGISTRATION_MODES, setting } from './kinds.ts';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 
 export const accountSettings = {
@@ -99,6 +99,32 @@ export const accountSettings = {
     schema: positiveInt,
     default: '30',
     doc: 'a sign-up never activated is deleted this many days after its last activation link expired (an invitation becomes usable again)',
+  }),
+  portalProfiles: setting({
+    env: 'PORTAL_PROFILES',
+    schema: z
+      .string()
+      .transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected JSON: {"school": {"registrationModes": ["invitation"], "alerts": false, "phone": false}}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z.record(
+          z.string().regex(/^[a-z0-9-]{1,40}$/, 'a profile name is 1 to 40 lower-case letters, digits or dashes'),
+          z.strictObject({
+            registrationModes: z.array(z.enum([...REGISTRATION_MODES, 'eid'])).optional(),
+            alerts: z.boolean().default(true),
+            phone: z.boolean().default(true),
+            customerNumber: z.boolean().default(false),
+          }),
+        ),
+      ),
+    default: '{}',
+    doc: 'portal profiles a relying app may name (`idp clients create --profile NAME`), as JSON `{"school": {"registrationModes": ["invitation"], "alerts": false, "phone": false}, "shop": {"customerNumber": true}}`: the sign-up modes offered, whether /account shows alerts and the mobile number, whether it shows the customer number',
   }),
   lockedNames: setting({
     env: 'LOCKED_NAMES',

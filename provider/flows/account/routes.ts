@@ -15,6 +15,8 @@ import { createEmailChange, newEmail } from '../../domain/accounts/email-change.
 import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
+import { customerNumbersOf } from '../../domain/customers/customers.ts';
+import type { Portal } from '../../oidc/portal.ts';
 import { createAlertContacts } from '../../domain/accounts/alert-contacts.ts';
 import { shownContact } from './alert-contacts.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
@@ -80,6 +82,8 @@ export function accountRoutes(services: Services): Router {
       namesLocked(db, config.lockedNames, u.id),
       nameCorrections.pendingOf(db, u.id),
     ]);
+    // A customer portal names the account by its customer number.
+    const customerNumber = (ctx.state.shared as { portal: Portal }).portal.customerNumber ? (await customerNumbersOf(db, [u.id])).get(u.id) : undefined;
     if (extra.errors) ctx.status = 400;
     renderPage(ctx, 'pages/account/profile.njk', {
       titleKey: 'account.profile.title',
@@ -87,6 +91,7 @@ export function accountRoutes(services: Services): Router {
       user: u,
       accountLocale: localeOf(u, config.defaultLocale),
       namesLocked: locked,
+      customerNumber,
       correction,
       phone: u.phone_number ? formatPhone(u.phone_number) : null,
       pending: { email: pending.email, sms: pending.sms && { ...pending.sms, display: formatPhone(pending.sms.value) } },
