@@ -4,7 +4,7 @@
 // adapter, so tokens die with their grant on every process.
 import type Provider from 'oidc-provider';
 import { fromJsonColumn, type Db } from '../platform/db/knex.ts';
-import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
+import { createAdapterFactory, enqueueLogoutTokens } from '../domain/oidc-models/adapter.ts';
 import { SELF_CLIENT_ID } from './self-client.ts';
 import { sessionDevices, type SessionDevice } from './session-devices.ts';
 import { networkOf, parseUserAgent, type Device } from '../platform/web/user-agent.ts';
@@ -100,10 +100,11 @@ async function revokeGrants(db: Db, grantIds: string[]): Promise<void> {
   }
 }
 
-/** Ends one login session of the account and the grants made in it. False when no such session. */
+/** Ends one login session of the account and the grants made in it, and tells its apps. False when no such session. */
 export async function revokeSession(db: Db, accountId: string, uid: string): Promise<boolean> {
   const row: Row | undefined = await db('oidc_models').where({ model: 'Session', account_id: accountId, uid }).first('id', 'uid', 'payload', 'expires_at');
   if (!row) return false;
+  await enqueueLogoutTokens(db, [row]);
   const authorizations = (payloadOf(row).authorizations ?? {}) as Record<string, { grantId?: string }>;
   await revokeGrants(
     db,
