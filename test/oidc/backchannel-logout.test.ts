@@ -17,6 +17,9 @@ import { eraseAccount } from '../../provider/domain/accounts/personal-data.ts';
 import { createRecoveryService } from '../../provider/flows/recovery/service.ts';
 import { latestMessages } from '../../provider/domain/messaging/outbox.ts';
 import type { User } from '../../provider/domain/accounts/repository.ts';
+import type { Binding } from '../../provider/domain/flow-state/binding.ts';
+import { createReactivationService } from '../../provider/flows/reactivation/service.ts';
+import { ACCOUNT_FLOW, type AccountData } from '../../provider/flows/reactivation/states.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a river of slow green light';
@@ -200,6 +203,29 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     const { user, sid, sub } = await loggedIn();
     const { db, users, tokens } = idp.services;
     await db.transaction((trx) => eraseAccount(trx, { tokens, users }, user, 'staff'));
+    await logoutToken(sid, sub);
+  });
+
+  it('reaches the app when the account is taken back (reactivation)', async () => {
+    const { user, sid, sub } = await loggedIn();
+    const { db, flows } = idp.services;
+    // The card or upstream and the SMS code were proved before this last step, which the test starts from.
+    const reactivation = createReactivationService(idp.services, {} as never);
+    const flow = await flows.create<AccountData>(db, {
+      type: ACCOUNT_FLOW,
+      state: 'password',
+      binding: 'browser:test' as Binding,
+      userId: user.id,
+      data: { mobile: '+32470123456', cardNumber: '' },
+      ttlSeconds: 600,
+    });
+    expect(await reactivation.complete(flow, NEW_PASSWORD, { ip: undefined, locale: 'en' })).toMatchObject({ status: 'ok' });
+    await logoutToken(sid, sub);
+  });
+
+  it('reaches the app when the person asks for the deletion of the account', async () => {
+    const { user, sid, sub } = await loggedIn();
+    await idp.services.deletion.request(user, '127.0.0.1');
     await logoutToken(sid, sub);
   });
 });
