@@ -6,6 +6,7 @@
 import type Provider from 'oidc-provider';
 import type { Db } from '../platform/db/knex.ts';
 import { audit } from '../platform/audit.ts';
+import { log } from '../platform/log.ts';
 import { enqueueLogout, logoutOf } from '../domain/messaging/outbox.ts';
 import { DeliveryError, type DeliveryOutcome, type Transport } from '../domain/messaging/transport.ts';
 
@@ -22,6 +23,10 @@ export function queueProviderLogouts(provider: Provider, db: Db): void {
   prototype.backchannelLogout = async function (this: Client, sub: string, sid: string) {
     await enqueueLogout(db, { clientId: this.clientId, sub, sid });
   };
+  // oidc-provider ends the session whatever became of its logout tokens, and only emits the failure.
+  provider.on('backchannel.error', (_ctx: unknown, err: Error, client: Client) =>
+    log.error('logout token not queued', { client: client.clientId, error: err.message }),
+  );
 }
 
 const EVENTS: Record<DeliveryOutcome, string> = {

@@ -8,7 +8,7 @@ import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { startHttpSink, type HttpSink, type RecordedRequest } from '../helpers/http-sink.ts';
 import { discover } from '../helpers/rp.ts';
 import { Agent } from '../flows/account/agent.ts';
-import { createClient } from '../../provider/oidc/clients.ts';
+import { createClient, deleteClient } from '../../provider/oidc/clients.ts';
 import { revokeSession } from '../../provider/oidc/account-sessions.ts';
 import { createPasswordChange } from '../../provider/domain/accounts/password-change.ts';
 import { createPasswordPolicy } from '../../provider/domain/accounts/password-policy.ts';
@@ -65,7 +65,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
   }
 
   /** A new account, logged in to the app in a browser of its own: the app's sid and the account's sub. */
-  async function loggedIn(): Promise<{ user: User; agent: Agent; sid: string; sub: string; idToken: string }> {
+  async function loggedIn(to = rp): Promise<{ user: User; agent: Agent; sid: string; sub: string; idToken: string }> {
     const { db, users, hasher } = idp.services;
     const username = `user${++n}`;
     const user = await users.create(db, {
@@ -76,7 +76,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
       status: 'active',
     });
     const agent = new Agent(idp.issuer);
-    const tokens = await agent.authorize(rp, REDIRECT, 'openid', { identifier: username, password: PASSWORD });
+    const tokens = await agent.authorize(to, REDIRECT, 'openid', { identifier: username, password: PASSWORD });
     const claims = tokens.claims()!;
     expect(claims.sid).toEqual(expect.any(String));
     return { user, agent, sid: claims.sid as string, sub: claims.sub, idToken: tokens.id_token! };
@@ -105,6 +105,16 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
       if (rows.length >= count || i === 50) return rows;
       await sleep(50);
     }
+  }
+
+  /** The delivery to `sid`'s app once its first attempt failed. */
+  async function failedOnce(sid: string) {
+    for (let i = 0; i < 100; i++) {
+      const row = await idp.db('outbox').where({ channel: 'logout', reference: sid }).first('status', 'attempts');
+      if (row && row.attempts >= 1 && row.status === 'pending') return row;
+      await sleep(100);
+    }
+    throw new Error('no failed attempt recorded');
   }
 
   it('is announced in discovery', async () => {
@@ -184,15 +194,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     await app.down();
     const { db, users, tokens } = idp.services;
     expect(await changeAccountStatus({ db, users, tokens }, user, 'lock', {})).toBe(true);
-    const attempted = async () => {
-      for (let i = 0; i < 100; i++) {
-        const row = await db('outbox').where({ channel: 'logout', reference: sid }).first('status', 'attempts');
-        if (row && row.attempts >= 1 && row.status === 'pending') return row;
-        await sleep(100);
-      }
-      throw new Error('no failed attempt recorded');
-    };
-    expect(await attempted()).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(await failedOnce(sid)).toMatchObject({ status: 'pending', attempts: 1 });
     expect(await auditEvents('backchannel_logout.failed', sid)).toHaveLength(1);
     await app.up();
     await logoutToken(sid, sub);
@@ -227,5 +229,26 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     const { user, sid, sub } = await loggedIn();
     await idp.services.deletion.request(user, '127.0.0.1');
     await logoutToken(sid, sub);
+  });
+
+  it('gives up, audited, when the app is removed before it could be reached', async () => {
+    const provider = idp.services.provider();
+    const c = await createClient(provider, {
+      name: 'Old portal',
+      redirectUris: [REDIRECT],
+      firstParty: true,
+      backchannelLogoutUri: `${app.url}/logout`,
+      backchannelLogoutSessionRequired: true,
+    });
+    const { user, sid } = await loggedIn(await discover(idp.issuer, c.client_id, c.client_secret));
+    await app.down();
+    expect(await revokeSession(idp.db, user.sub, await sessionUid(sid))).toBe(true);
+    await failedOnce(sid);
+    await deleteClient(provider, c.client_id);
+    await app.up();
+    expect(await auditEvents('backchannel_logout.gave_up', sid)).toEqual([
+      { details: expect.objectContaining({ client: c.client_id, error: `${c.client_id} no longer has a backchannel_logout_uri` }) },
+    ]);
+    expect(delivered(sid)).toHaveLength(0);
   });
 });

@@ -57,8 +57,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       .andWhere('locked_until', '<', at)
       .andWhere('attempts', '>=', maxAttempts)
       .update({ status: 'failed', locked_until: null, last_error: `no outcome after ${maxAttempts} attempts (the worker stopped holding the message)` })
-      .returning('channel');
-    for (const r of abandoned as { channel: string }[]) outboxFailed.inc({ channel: r.channel });
+      .returning('*');
+    for (const m of (abandoned as Record<string, unknown>[]).map(toMessage)) {
+      outboxFailed.inc({ channel: m.channel });
+      await transports[m.channel]?.settled?.(m, 'failed', m.lastError ?? undefined);
+    }
     const due = db('outbox')
       .select('id')
       .whereIn('channel', channels)
