@@ -10,6 +10,8 @@ import { discover } from '../helpers/rp.ts';
 import { Agent } from '../flows/account/agent.ts';
 import { createClient, deleteClient } from '../../provider/oidc/clients.ts';
 import { revokeSession } from '../../provider/oidc/account-sessions.ts';
+import { buildProvider } from '../../provider/oidc/provider.ts';
+import { loadJwks } from '../../provider/oidc/keys.ts';
 import { createPasswordChange } from '../../provider/domain/accounts/password-change.ts';
 import { createPasswordPolicy } from '../../provider/domain/accounts/password-policy.ts';
 import { changeAccountStatus } from '../../provider/domain/accounts/staff-status.ts';
@@ -136,6 +138,14 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     const plain = await register('http://rp.example.be/logout');
     expect(plain.status).toBe(400);
     expect(await plain.json()).toMatchObject({ error: 'invalid_client_metadata', error_description: expect.stringContaining('backchannel_logout_uri') });
+  });
+
+  it('takes only https in production, loopback included', async () => {
+    const { config, db, users, cookieKeys } = idp.services;
+    const production = buildProvider({ config: { ...config, production: true }, db, users, jwks: await loadJwks(db), cookieKeys });
+    const portal = (uri: string) => createClient(production, { name: 'Portal', redirectUris: [REDIRECT], backchannelLogoutUri: uri });
+    await expect(portal('http://127.0.0.1:8080/logout')).rejects.toMatchObject({ error_description: 'backchannel_logout_uri must use https' });
+    await expect(portal('https://portal.example.be/logout')).resolves.toMatchObject({ client_id: expect.any(String) });
   });
 
   it('reaches the app once when the person logs out through the app (RP-initiated logout)', async () => {
