@@ -102,18 +102,21 @@ async function revokeGrants(db: Db, grantIds: string[]): Promise<void> {
 
 /** Ends one login session of the account and the grants made in it, and tells its apps. False when no such session. */
 export async function revokeSession(db: Db, accountId: string, uid: string): Promise<boolean> {
-  const row: Row | undefined = await db('oidc_models').where({ model: 'Session', account_id: accountId, uid }).first('id', 'uid', 'payload', 'expires_at');
-  if (!row) return false;
-  await enqueueLogoutTokens(db, [row]);
-  const authorizations = (payloadOf(row).authorizations ?? {}) as Record<string, { grantId?: string }>;
-  await revokeGrants(
-    db,
-    Object.values(authorizations)
-      .map((a) => a.grantId)
-      .filter((g): g is string => Boolean(g)),
-  );
-  await new (createAdapterFactory(db))('Session').destroy(row.id);
-  return true;
+  // One transaction: the apps' logout tokens are queued only if the session does end.
+  return db.transaction(async (trx) => {
+    const row: Row | undefined = await trx('oidc_models').where({ model: 'Session', account_id: accountId, uid }).first('id', 'uid', 'payload', 'expires_at');
+    if (!row) return false;
+    await enqueueLogoutTokens(trx, [row]);
+    const authorizations = (payloadOf(row).authorizations ?? {}) as Record<string, { grantId?: string }>;
+    await revokeGrants(
+      trx,
+      Object.values(authorizations)
+        .map((a) => a.grantId)
+        .filter((g): g is string => Boolean(g)),
+    );
+    await new (createAdapterFactory(trx))('Session').destroy(row.id);
+    return true;
+  });
 }
 
 /** Disconnects an app: every grant the account gave it, with their tokens. False when it held none. */

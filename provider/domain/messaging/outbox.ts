@@ -59,7 +59,7 @@ export interface SmsRequest {
 export interface LogoutRequest {
   clientId: string;
   sub: string;
-  /** The session's uid: the sid of its ID tokens. */
+  /** The sid of the app's ID tokens (oidc-provider gives each app of a session a sid of its own). */
   sid: string;
 }
 

@@ -104,8 +104,8 @@ export async function purgeExpired(db: Db, now = new Date()): Promise<number> {
 
 /**
  * Back-Channel Logout 1.0: each app of the ending sessions that registered a backchannel_logout_uri gets a logout
- * token, one per session, queued in the caller's transaction. Sessions already expired are left out: their apps
- * were told nothing then either, and their sid is long unknown to the app's own session.
+ * token, one per session, queued in the caller's transaction. Sessions already expired are left out: they ended
+ * when they expired, and their rows only wait for the purge.
  */
 export async function enqueueLogoutTokens(db: Db, sessions: { payload: unknown; expires_at: Date | string | null }[], now = new Date()): Promise<void> {
   const logouts = sessions
