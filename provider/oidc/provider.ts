@@ -125,6 +125,8 @@ export function claimsOf(user: User) {
 function checkBackchannelLogoutUri(uri: unknown, production: boolean) {
   if (uri === undefined) return;
   const url = typeof uri === 'string' ? URL.parse(uri) : null;
+  // Back-Channel Logout 1.0, section 2.2.
+  if (url?.hash) throw new errors.InvalidClientMetadata('backchannel_logout_uri must not contain a fragment');
   if (url?.protocol === 'https:' || (url?.protocol === 'http:' && !production && isLoopback(url))) return;
   throw new errors.InvalidClientMetadata(
     production ? 'backchannel_logout_uri must use https' : 'backchannel_logout_uri must use https (http only on 127.0.0.1 or localhost)',

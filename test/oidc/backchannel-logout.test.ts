@@ -138,6 +138,8 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     const plain = await register('http://rp.example.be/logout');
     expect(plain.status).toBe(400);
     expect(await plain.json()).toMatchObject({ error: 'invalid_client_metadata', error_description: expect.stringContaining('backchannel_logout_uri') });
+    const fragment = await register('https://rp.example.be/logout#here');
+    expect(await fragment.json()).toMatchObject({ error: 'invalid_client_metadata', error_description: 'backchannel_logout_uri must not contain a fragment' });
   });
 
   it('takes only https in production, loopback included', async () => {
