@@ -163,7 +163,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const outbox: OutboxWorker = createOutboxWorker({
     db,
-    transports: { ...transportsFromConfig(config), logout: createLogoutTransport(services.provider, db) },
+    transports: { ...transportsFromConfig(config), logout: createLogoutTransport(services.provider, db, users) },
     pollMs: config.outboxPollMs,
     maxAttempts: config.outboxMaxAttempts,
     backoff: { baseMs: config.outboxBackoffSeconds * 1000, maxMs: config.outboxBackoffMaxSeconds * 1000 },

@@ -5,6 +5,7 @@
 // into the outbox instead, so that every logout token leaves by one path and none is sent twice.
 import type Provider from 'oidc-provider';
 import type { Db } from '../platform/db/knex.ts';
+import type { UserRepository } from '../domain/accounts/repository.ts';
 import { audit } from '../platform/audit.ts';
 import { log } from '../platform/log.ts';
 import { enqueueLogout, logoutOf } from '../domain/messaging/outbox.ts';
@@ -36,7 +37,7 @@ const EVENTS: Record<DeliveryOutcome, string> = {
 };
 
 /** The outbox transport of the 'logout' channel; `provider` is read at each delivery, since a key refresh replaces it. */
-export function createLogoutTransport(provider: () => Provider, db: Db): Transport {
+export function createLogoutTransport(provider: () => Provider, db: Db, users: UserRepository): Transport {
   return {
     name: 'backchannel-logout',
     async send(m) {
@@ -47,7 +48,12 @@ export function createLogoutTransport(provider: () => Provider, db: Db): Transpo
       await senders.get(p)!.call(client, sub, sid);
     },
     async settled(m, outcome, error) {
-      await audit(db, EVENTS[outcome], { details: { client: m.recipient, sid: m.reference, attempt: m.attempts, ...(error ? { error } : {}) } });
+      // Under the account while it exists, so staff see it in the person's trail; an erased account names nobody.
+      const user = await users.findBySub(db, logoutOf(m).sub);
+      await audit(db, EVENTS[outcome], {
+        userId: user?.id,
+        details: { client: m.recipient, sid: m.reference, attempt: m.attempts, ...(error ? { error } : {}) },
+      });
     },
   };
 }

@@ -103,7 +103,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
   /** The audit events of `sid`'s deliveries, once there are `count` (they are written after the app answered). */
   async function auditEvents(event: string, sid: string, count = 1) {
     for (let i = 0; ; i++) {
-      const rows = (await idp.db('audit_log').where({ event }).select('details')).filter((r) => JSON.stringify(r.details).includes(sid));
+      const rows = (await idp.db('audit_log').where({ event }).select('user_id', 'details')).filter((r) => JSON.stringify(r.details).includes(sid));
       if (rows.length >= count || i === 50) return rows;
       await sleep(50);
     }
@@ -207,7 +207,9 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     const { db, users, tokens } = idp.services;
     expect(await changeAccountStatus({ db, users, tokens }, user, 'lock', {})).toBe(true);
     expect(await failedOnce(sid)).toMatchObject({ status: 'pending', attempts: 1 });
-    expect(await auditEvents('backchannel_logout.failed', sid)).toHaveLength(1);
+    expect(await auditEvents('backchannel_logout.failed', sid)).toEqual([
+      { user_id: user.id, details: expect.objectContaining({ client: clientId, attempt: 1 }) },
+    ]);
     await app.up();
     await logoutToken(sid, sub);
     expect(await auditEvents('backchannel_logout.delivered', sid)).toHaveLength(1);
@@ -218,6 +220,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     const { db, users, tokens } = idp.services;
     await db.transaction((trx) => eraseAccount(trx, { tokens, users }, user, 'staff'));
     await logoutToken(sid, sub);
+    expect(await auditEvents('backchannel_logout.delivered', sid)).toEqual([{ user_id: null, details: expect.objectContaining({ client: clientId }) }]);
   });
 
   it('reaches the app when the account is taken back (reactivation)', async () => {
@@ -259,7 +262,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     await deleteClient(provider, c.client_id);
     await app.up();
     expect(await auditEvents('backchannel_logout.gave_up', sid)).toEqual([
-      { details: expect.objectContaining({ client: c.client_id, error: `${c.client_id} no longer has a backchannel_logout_uri` }) },
+      { user_id: user.id, details: expect.objectContaining({ client: c.client_id, error: `${c.client_id} no longer has a backchannel_logout_uri` }) },
     ]);
     expect(delivered(sid)).toHaveLength(0);
   });
