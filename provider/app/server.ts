@@ -11,6 +11,7 @@ import { createDb, type Db } from '../platform/db/knex.ts';
 import { migrate } from '../platform/db/migrate.ts';
 import { ensureSigningKeys, jwksFingerprint, loadJwks } from '../oidc/keys.ts';
 import { buildProvider } from '../oidc/provider.ts';
+import { createLogoutTransport } from '../oidc/backchannel-logout.ts';
 import { purgeExpired } from '../domain/oidc-models/adapter.ts';
 import { generatedSecret } from '../platform/secrets.ts';
 import { createUserRepository } from '../domain/accounts/repository.ts';
@@ -162,7 +163,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const outbox: OutboxWorker = createOutboxWorker({
     db,
-    transports: transportsFromConfig(config),
+    transports: { ...transportsFromConfig(config), logout: createLogoutTransport(services.provider, db, users) },
     pollMs: config.outboxPollMs,
     maxAttempts: config.outboxMaxAttempts,
     backoff: { baseMs: config.outboxBackoffSeconds * 1000, maxMs: config.outboxBackoffMaxSeconds * 1000 },

@@ -12,6 +12,7 @@ const clientLines = (c: ClientSummary) =>
     `redirect URIs: ${c.redirect_uris.join(' ') || '-'}`,
     `post-logout redirect URIs: ${c.post_logout_redirect_uris.join(' ') || '-'}`,
     `scope: ${c.scope ?? '(default)'}`,
+    `back-channel logout: ${c.backchannel_logout_uri ? `${c.backchannel_logout_uri}${c.backchannel_logout_session_required ? ' (sid required)' : ''}` : '-'}`,
   ].join('\n');
 
 export const clients: CommandSpec<CommandContext> = {
@@ -29,6 +30,8 @@ export const clients: CommandSpec<CommandContext> = {
         grant: { type: 'string', arg: 'TYPE', multiple: true, help: 'authorization_code, refresh_token or client_credentials (default the first two)' },
         scope: { type: 'string', arg: 'S', help: 'the scopes the app may ask, space-separated' },
         'client-id': { type: 'string', arg: 'ID', help: 'a chosen client_id instead of a random one' },
+        'backchannel-logout-uri': { type: 'string', arg: 'URL', help: 'where the app receives a logout token when a session ends (https)' },
+        'backchannel-logout-session-required': { type: 'boolean', help: 'the logout token names the session (sid), and ID tokens carry it' },
       },
       async run({ values }, { io, services }: CommandContext) {
         const grants = values.grant ?? ['authorization_code', 'refresh_token'];
@@ -43,6 +46,8 @@ export const clients: CommandSpec<CommandContext> = {
           grants: grants as never,
           scope: values.scope,
           clientId: values['client-id'],
+          backchannelLogoutUri: values['backchannel-logout-uri'],
+          backchannelLogoutSessionRequired: values['backchannel-logout-session-required'] ?? false,
         });
         io.out(
           `client_id: ${created.client_id}\n${created.client_secret ? `client_secret: ${created.client_secret}\n` : 'public client: no secret, PKCE required\n'}`,
