@@ -37,8 +37,9 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
       status: 'active',
     }));
   if (locale) await users.setLocale(db, user.id, locale);
-  // Each walk adds the same extra contact for alerts anew.
+  // Each walk adds the same extra contact for alerts anew, the hourly limit of codes reset.
   await db('alert_contacts').where({ user_id: user.id }).delete();
+  await db('rate_limits').whereLike('key', 'alert_contact_codes%').delete();
   const rp = await createClient(provider(), {
     name: 'Partner portal',
     redirectUris: ['http://127.0.0.1:9/cb'],
