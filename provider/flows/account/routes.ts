@@ -20,12 +20,22 @@ import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
 import { audit } from '../../platform/audit.ts';
+import { passkeysOf } from '../../domain/passkeys/repository.ts';
 
 /** Re-authentication window for changing the e-mail address: the password must have been typed this recently. */
-const REAUTH_SECONDS = 300;
+export const REAUTH_SECONDS = 300;
 
 // Confirmations shown after a redirect (?done=…): only these keys, so a link cannot put arbitrary text on the page.
-const DONE = ['profile_saved', 'phone_verified', 'alerts_saved', 'password_changed', 'session_revoked', 'app_revoked'] as const;
+const DONE = [
+  'profile_saved',
+  'phone_verified',
+  'alerts_saved',
+  'password_changed',
+  'session_revoked',
+  'app_revoked',
+  'passkey_added',
+  'passkey_removed',
+] as const;
 
 const profileInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
 const phoneInput = z.object({ phone: z.string().trim().min(1).max(40) });
@@ -182,6 +192,7 @@ export function accountRoutes(services: Services): Router {
       rules: passwordChange.policy.rules,
       errors,
       failures,
+      passkeys: await passkeysOf(db, user(ctx).id),
       done: done(ctx),
     });
   }
