@@ -48,6 +48,7 @@ export function passkeyAccountRoutes(services: Services): Router {
         binding: browserBinding(ctx),
         response: parsed.data.response,
         name: parsed.data.name,
+        locale: requestLocale(ctx),
         ip: ctx.ip,
       });
     } catch (e) {

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import type { Binding } from '../../domain/flow-state/binding.ts';
+import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { addPasskey, findPasskeyByCredentialId, passkeysOf, recordPasskeyUse, type Passkey } from '../../domain/passkeys/repository.ts';
 import { AppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
@@ -125,7 +126,7 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
     async register(
       db: Knex,
       user: User,
-      a: { flowId: string; binding: Binding; response: RegistrationResponseJSON; name: string; ip?: string },
+      a: { flowId: string; binding: Binding; response: RegistrationResponseJSON; name: string; locale: Locale; ip?: string },
     ): Promise<Passkey> {
       const { challenge, flow } = await spend(db, a.flowId, REGISTER_FLOW, a.binding);
       if (flow.user_id !== user.id) throw refused('flow_unknown', 'error.flow_unknown', 404);
@@ -160,6 +161,12 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
           backed_up: info.credentialBackedUp,
           aaguid: info.aaguid,
           name: a.name,
+        });
+        // A passkey someone else added would be a way in that outlives a new password: the owner hears of it.
+        await enqueueNotice(trx, user, a.locale, {
+          title: { key: 'passkeys.mail.added.title' },
+          paragraphs: [{ key: 'passkeys.mail.added.body', params: { name: a.name } }, { key: 'passkeys.mail.added.not_you' }],
+          action: { href: `${config.issuerUrl}/account/security#passkeys`, label: { key: 'passkeys.mail.added.action' } },
         });
         await audit(trx, 'passkey.registered', {
           userId: user.id,

@@ -104,6 +104,7 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
     const [stored] = await idp.db('passkeys').where({ user_id: userId });
     expect(stored).toMatchObject({ name: 'Laptop', backup_eligible: false, last_used_at: null });
     expect(await events('passkey.registered')).toHaveLength(1);
+    expect(await idp.db('outbox').where({ recipient: 'jan@example.be' }).pluck('subject')).toEqual(['A passkey was added to your account']);
 
     const { claims } = await appLogin('button');
     expect(claims).toMatchObject({ acr: 'urn:belid:acr:passkey', amr: ['hwk', 'user'] });

@@ -94,7 +94,7 @@ describe('the passkey method', () => {
 
   async function register(authenticator: ReturnType<typeof softAuthenticator>, binding = here) {
     const { flow, options } = await method.registrationOptions(db, user, here, 'en');
-    return method.register(db, user, { flowId: flow, binding, response: authenticator.register(options.challenge), name: 'Laptop' });
+    return method.register(db, user, { flowId: flow, binding, response: authenticator.register(options.challenge), name: 'Laptop', locale: 'en' });
   }
   async function login(authenticator: ReturnType<typeof softAuthenticator>, handle = handleOf(user)) {
     const { flow, options } = await method.authenticationOptions(db, here, { uid: 'x' });
@@ -128,8 +128,8 @@ describe('the passkey method', () => {
     await expect(register(authenticator, elsewhere)).rejects.toMatchObject({ code: 'flow_elsewhere' });
     const { flow, options } = await method.registrationOptions(db, user, here, 'en');
     const answer = authenticator.register(options.challenge);
-    await method.register(db, user, { flowId: flow, binding: here, response: answer, name: 'Laptop' });
-    await expect(method.register(db, user, { flowId: flow, binding: here, response: answer, name: 'Laptop' })).rejects.toMatchObject({
+    await method.register(db, user, { flowId: flow, binding: here, response: answer, name: 'Laptop', locale: 'en' });
+    await expect(method.register(db, user, { flowId: flow, binding: here, response: answer, name: 'Laptop', locale: 'en' })).rejects.toMatchObject({
       code: 'passkey_challenge_used',
     });
     expect(await db('passkeys')).toHaveLength(1);
