@@ -23,15 +23,16 @@ import { audit } from '../../platform/audit.ts';
 import { currentTheme } from '../../platform/web/theme.ts';
 import { translate, type Locale } from '../../platform/web/i18n.ts';
 
-export const REGISTER_FLOW = 'passkey_register';
-export const LOGIN_FLOW = 'passkey_login';
+const REGISTER_FLOW = 'passkey_register';
+const LOGIN_FLOW = 'passkey_login';
 const AWAITING = 'awaiting_passkey';
-export const CHALLENGE_SECONDS = 300;
+const CHALLENGE_SECONDS = 300;
 
+// An attestation with its certificate chain (a TPM's especially) runs to several kilobytes.
 const b64url = z
   .string()
   .regex(/^[\w-]*$/)
-  .max(8192);
+  .max(16_384);
 const answer = <T extends z.ZodRawShape>(response: T) =>
   z.object({
     id: b64url.min(1),
