@@ -114,9 +114,15 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
     expect((await events('login.success')).at(-1).details).toMatchObject({ method: 'passkey' });
   });
 
-  it('logs in with the passkey the username field offers (conditional UI), with no click', async () => {
+  it('logs in with the passkey the username field offers (conditional UI), with no click, also before adding a passkey', async () => {
     const { claims } = await appLogin('autofill');
     expect(claims).toMatchObject({ acr: 'urn:belid:acr:passkey', amr: ['hwk', 'user'] });
+
+    // The login a passkey page asks for first is made with the passkey as well.
+    await context.clearCookies();
+    await page.goto(`${issuer}/account/passkeys/new`);
+    await page.waitForURL(`${issuer}/account/passkeys/new`);
+    await expect(page.getByRole('heading', { level: 1 }).innerText()).resolves.toBe('Add a passkey');
   });
 
   it('refuses and audits a cloned passkey, whose signature counter went back', async () => {
