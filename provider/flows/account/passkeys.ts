@@ -41,7 +41,10 @@ export function passkeyAccountRoutes(services: Services): Router {
     const raw = await body(ctx);
     const parsed = registrationForm.safeParse(raw);
     const name = fieldText(raw.name).trim();
-    if (!parsed.success) return newPage(ctx, name ? { form: { key: 'passkeys.error.invalid' } } : { name: { key: 'passkeys.new.error.name' } }, name);
+    if (!parsed.success) {
+      const badName = parsed.error.issues.some((i) => i.path[0] === 'name');
+      return newPage(ctx, badName ? { name: { key: 'passkeys.new.error.name' } } : { form: { key: 'passkeys.error.invalid' } }, name);
+    }
     try {
       await passkeys.register(db, user(ctx), {
         flowId: parsed.data.flow,

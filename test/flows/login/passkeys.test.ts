@@ -96,6 +96,9 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
 
     await page.getByRole('link', { name: 'Add a passkey' }).click();
     await page.waitForURL(`${issuer}/account/passkeys/new`);
+    // Without a name the page says so, before any authenticator is asked.
+    await page.getByRole('button', { name: 'Create the passkey' }).click();
+    await expect(page.locator('#name-error').innerText()).resolves.toBe('Enter a name for the passkey, of at most 60 characters.');
     await page.getByLabel('Name of the passkey').fill('Laptop');
     await page.getByRole('button', { name: 'Create the passkey' }).click();
     await page.waitForURL(`${issuer}/account/security?done=passkey_added#passkeys`);
