@@ -94,6 +94,15 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       return ids.length ? db('users').whereIn('id', [...new Set(ids)]) : [];
     },
 
+    /** Active accounts holding `role`. */
+    async withRole(db: Knex, role: string): Promise<User[]> {
+      return (
+        await db('users')
+          .where({ status: 'active' })
+          .whereRaw('roles @> ?::jsonb', [JSON.stringify([role])])
+      ).map(normalise);
+    },
+
     async findByIdentifier(db: Knex, identifier: string, kind: IdentifierKind): Promise<User[]> {
       const value = identifier.trim().toLowerCase();
       if (!value) return [];
@@ -107,7 +116,6 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       return [];
     },
 
-    /** Activation: the link proved the address, which the account now claims. False when it was not pending. */
     /** An account that is not pending and holds `email`: an active one, or one blocked or locked by now. */
     async holderOfAddress(db: Knex, email: string): Promise<{ id: string } | undefined> {
       return db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).whereNot({ status: 'pending' }).first('id');
@@ -118,6 +126,7 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await db('users').where({ id }).delete();
     },
 
+    /** Activation: the link proved the address, which the account now claims. False when it was not pending. */
     async activate(db: Knex, id: string): Promise<boolean> {
       const user = await db('users').where({ id, status: 'pending' }).first('email');
       if (!user) return false;
@@ -197,6 +206,10 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
 
     async setName(db: Knex, id: string, name: { givenName: string | null; familyName: string | null }): Promise<void> {
       await db('users').where({ id }).update({ given_name: name.givenName, family_name: name.familyName, updated_at: new Date() });
+    },
+
+    async setLocale(db: Knex, id: string, locale: Locale): Promise<void> {
+      await db('users').where({ id }).update({ locale, updated_at: new Date() });
     },
 
     async setRoles(db: Knex, id: string, roles: readonly string[]): Promise<void> {

@@ -24,6 +24,13 @@ export async function findCustomer(db: Knex, customerNumber: string, name: strin
   return row && row.name_key === nameKey(name) ? row : undefined;
 }
 
+/** The customer number each of these accounts holds; an account missing from the map is no customer's. */
+export async function customerNumbersOf(db: Knex, userIds: readonly string[]): Promise<Map<string, string>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db<{ user_id: string; customer_number: string }>('customers').whereIn('user_id', userIds).select('user_id', 'customer_number');
+  return new Map(rows.map((r) => [r.user_id, r.customer_number]));
+}
+
 export async function linkCustomer(db: Knex, customerNumber: string, userId: string): Promise<void> {
   await db('customers').where({ customer_number: customerNumber }).update({ user_id: userId });
 }

@@ -4,7 +4,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../../app/services.ts';
-import type { User } from '../../domain/accounts/repository.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
 import { body, fieldText } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
@@ -51,7 +51,8 @@ export function passkeyAccountRoutes(services: Services): Router {
         binding: browserBinding(ctx),
         response: parsed.data.response,
         name: parsed.data.name,
-        locale: requestLocale(ctx),
+        // The mail goes in the account's own language, as the account pages' other mails do.
+        locale: localeOf(user(ctx), services.config.defaultLocale),
         ip: ctx.ip,
       });
     } catch (e) {

@@ -15,7 +15,7 @@ import { body } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
-import { asksCustomerNumber } from './accounts.ts';
+import { customerNumberField } from './accounts.ts';
 import { createRecoveryService, type LinkProblem } from './service.ts';
 
 // Spread over the answers so that the fixed minimum time is not itself a sharp, recognisable value.
@@ -24,7 +24,10 @@ const JITTER_MS = 20;
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
 const emailField = z.string().trim().max(320).pipe(z.email());
-const customerNumberField = z.string().trim().min(1).max(64);
+const customerNumberSchema = {
+  required: z.string().trim().min(1).max(64),
+  optional: z.string().trim().max(64),
+};
 
 interface RequestForm {
   values: { email: string; customer_number: string };
@@ -42,13 +45,13 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
   const recovery = createRecoveryService({ ...services, policy });
   // Reset links are unguessable; this only slows down an IP that keeps presenting unknown ones.
   const links = codeEntryThrottle(db, config, 'reset_link');
-  const withCustomerNumber = asksCustomerNumber(config);
+  const customerNumber = customerNumberField(config);
 
   function showRequest(ctx: Context, status: number, form: RequestForm) {
     ctx.status = status;
     renderPage(ctx, 'pages/recovery/request.njk', {
       titleKey: 'recovery.request.title',
-      customerNumber: withCustomerNumber,
+      customerNumber,
       captcha,
       uiLocales: text(ctx.query.ui_locales),
       ...form,
@@ -92,15 +95,22 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     const raw = await body(ctx);
     const values = { email: text(raw.email).trim(), customer_number: text(raw.customer_number).trim() };
     const email = emailField.safeParse(raw.email);
-    const customerNumber = withCustomerNumber ? customerNumberField.safeParse(text(raw.customer_number)) : undefined;
+    const number = customerNumber === 'none' ? undefined : customerNumberSchema[customerNumber].safeParse(text(raw.customer_number));
     const errors: Record<string, string> = {};
     if (!email.success) errors.email = 'recovery.error.email';
-    if (customerNumber && !customerNumber.success) errors.customer_number = 'recovery.error.customer_number';
-    if (!email.success || (customerNumber && !customerNumber.success)) return showRequest(ctx, 400, { values, errors });
+    if (number && !number.success)
+      errors.customer_number = customerNumber === 'required' ? 'recovery.error.customer_number' : 'recovery.error.customer_number_long';
+    if (!email.success || (number && !number.success)) return showRequest(ctx, 400, { values, errors });
     const verdict = await captcha.verify(raw[CAPTCHA_FIELD]);
     if (!verdict.ok) return showRequest(ctx, 400, { values, errors, captchaError: verdict.reason });
 
-    await recovery.request({ email: email.data, customerNumber: customerNumber?.data, locale: requestLocale(ctx), ip: ctx.ip, devices: knownDevices(ctx) });
+    await recovery.request({
+      email: email.data,
+      customerNumber: number?.data || undefined,
+      locale: requestLocale(ctx),
+      ip: ctx.ip,
+      devices: knownDevices(ctx),
+    });
     // Known and unknown addresses do different work (tokens and a mail, or none): the answer waits for a fixed
     // time from the start of the request, so both arrive alike.
     await sleep(Math.max(0, config.recoveryResponseMs + randomInt(JITTER_MS) - (performance.now() - started)));

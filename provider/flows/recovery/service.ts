@@ -16,7 +16,7 @@ import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { endAccountAccess } from '../../domain/accounts/end-access.ts';
 import { audit } from '../../platform/audit.ts';
 import { AppError } from '../../platform/errors.ts';
-import { accountsToRecover } from './accounts.ts';
+import { accountsToRecover, customerNumberField } from './accounts.ts';
 
 export const RESET_PURPOSE = 'password_reset';
 
@@ -100,7 +100,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
     async request(r: RecoveryRequest): Promise<void> {
       // Every request counts, found or not: the answer must not depend on whether an account exists.
       await (await requests.begin({ ip: r.ip })).failed();
-      const accounts = await accountsToRecover(db, r.email, r.customerNumber);
+      const accounts = await accountsToRecover(db, users, customerNumberField(config), r.email, r.customerNumber);
       const ownerDevice = accounts.map((a) => r.devices?.get(a.id)).find((d) => d !== undefined);
       const mailed = (await mails.allow({ address: r.email, ip: r.ip, ownerDevice })) && accounts.length > 0;
       await db.transaction(async (trx) => {

@@ -149,6 +149,8 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
       post_logout_redirect_uris: [],
       grant_types: ['client_credentials'],
       scope: 'openid profile email phone offline_access',
+      backchannel_logout_uri: null,
+      backchannel_logout_session_required: false,
     });
     expect(JSON.stringify(listed)).not.toContain(secret);
     expect((await idp(p, ['clients', 'show', 'backend'])).out).toContain('type: confidential\ngrants: client_credentials');
@@ -161,5 +163,21 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
     expect((await idp(p, ['clients', 'delete', 'backend'])).out).toBe('Deleted client backend\n');
     expect((await token(rotated)).error).toBe('invalid_client');
     expect((await idp(p, ['clients', 'delete', 'backend'])).err).toBe('No client with client_id "backend" (client_unknown)');
+  });
+
+  it('registers a client with a back-channel logout URI, https only', async () => {
+    const portal = ['clients', 'create', '--name', 'Portal', '--redirect-uri', 'https://portal.example.be/cb'];
+    const created = await idp(p, [
+      ...portal,
+      '--client-id',
+      'portal',
+      '--backchannel-logout-uri',
+      'https://portal.example.be/logout',
+      '--backchannel-logout-session-required',
+    ]);
+    expect(created.code).toBe(0);
+    expect((await idp(p, ['clients', 'show', 'portal'])).out).toContain('back-channel logout: https://portal.example.be/logout (sid required)\n');
+    const plain = await idp(p, [...portal, '--client-id', 'plain', '--backchannel-logout-uri', 'http://portal.example.be/logout']);
+    expect([plain.code, plain.err]).toEqual([2, expect.stringContaining('backchannel_logout_uri must use https')]);
   });
 });
