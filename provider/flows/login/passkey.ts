@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type { Services } from '../../app/services.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { body } from '../../platform/web/form.ts';
@@ -19,16 +19,20 @@ import { asksForEid } from '../../oidc/step-up.ts';
 // @simplewebauthn/browser's one-file build (it sets window.SimpleWebAuthnBrowser), served from its package as is.
 const BROWSER_SCRIPT = fileURLToPath(new URL('../dist/bundle/index.umd.min.js', import.meta.resolve('@simplewebauthn/browser')));
 
+/** Serves that script at /static/webauthn.js, beside the other static files (no page route, no CSRF cookie). */
+export function passkeyBrowserScript() {
+  return async (ctx: Context, next: Next) => {
+    if (ctx.path !== '/static/webauthn.js' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    ctx.body = await readFile(BROWSER_SCRIPT);
+    ctx.type = 'text/javascript; charset=utf-8';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+  };
+}
+
 export function passkeyLoginRoutes(services: Services): Router {
   const { db, provider } = services;
   const passkeys = createPasskeyMethod(services);
   const router = new Router();
-
-  router.get('/static/webauthn.js', async (ctx) => {
-    ctx.body = await readFile(BROWSER_SCRIPT);
-    ctx.type = 'text/javascript; charset=utf-8';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-  });
 
   async function interaction(ctx: Context) {
     const d = await provider().interactionDetails(ctx.req, ctx.res);
