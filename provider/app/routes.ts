@@ -15,6 +15,8 @@ import { loginRoutes } from '../flows/login/routes.ts';
 import { selfRoutes } from '../flows/self/routes.ts';
 import { accountRoutes } from '../flows/account/routes.ts';
 import { accountDataRoutes } from '../flows/account/data.ts';
+import { passkeyAccountRoutes } from '../flows/account/passkeys.ts';
+import { passkeyLoginRoutes } from '../flows/login/passkey.ts';
 import { alertContactRoutes } from '../flows/account/alert-contacts.ts';
 import { auditAdminRoutes } from '../flows/admin/audit.ts';
 import { personAdminRoutes } from '../flows/admin/person.ts';
@@ -53,10 +55,12 @@ export const ROUTERS: readonly Mount[] = [
     router: ({ services, authenticator }) =>
       loginRoutes({ config: services.config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(services.db, 'login') }),
   },
+  { kind: 'page', router: ({ services }) => passkeyLoginRoutes(services) },
   { kind: 'page', router: () => languageRoutes() },
   { kind: 'page', router: ({ services }) => selfRoutes(services) },
   { kind: 'page', router: ({ services }) => accountRoutes(services) },
   { kind: 'page', router: ({ services }) => accountDataRoutes(services) },
+  { kind: 'page', router: ({ services }) => passkeyAccountRoutes(services) },
   { kind: 'page', router: ({ services }) => alertContactRoutes(services) },
   { kind: 'page', router: ({ services }) => organisationAdminRoutes(services) },
   { kind: 'page', router: ({ captcha }) => captchaRoutes(captcha) },

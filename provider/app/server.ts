@@ -44,6 +44,7 @@ import { settleFinishedDeliveries } from '../domain/notifications/service.ts';
 import { createLoginThrottle } from '../methods/password/throttle.ts';
 import { createCaptcha } from '../domain/guards/captcha.ts';
 import { captchaAssets } from '../flows/captcha/routes.ts';
+import { passkeyBrowserScript } from '../flows/login/passkey.ts';
 import { renderPage } from '../platform/web/page.ts';
 import { createOutboxWorker, type OutboxWorker } from '../domain/messaging/worker.ts';
 import { transportsFromConfig } from '../domain/messaging/transports.ts';
@@ -131,6 +132,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   app.use(securityHeaders());
   app.use(staticFiles());
   app.use(captchaAssets());
+  app.use(passkeyBrowserScript());
 
   const eid = createEidVerifier(config, db);
   const parts: RouterParts = { services, authenticator, captcha, eid, reactivation: createReactivationService(services, eid) };

@@ -8,9 +8,10 @@ import { serverSettings } from './settings/server.ts';
 import { messagingSettings } from './settings/messaging.ts';
 import { accountSettings } from './settings/accounts.ts';
 import { eidSettings } from './settings/eid.ts';
+import { passkeySettings } from './settings/passkeys.ts';
 
 /** In the order of the README's table. */
-export const settings = { ...serverSettings, ...messagingSettings, ...accountSettings, ...eidSettings } as const;
+export const settings = { ...serverSettings, ...messagingSettings, ...accountSettings, ...eidSettings, ...passkeySettings } as const;
 
 type Settings = typeof settings;
 export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } & {

@@ -5,10 +5,13 @@ export const ACR = {
   /** A trusted upstream OpenID provider vouched for the person (`idp upstreams`); its own acr replaces this one when
    * the upstream is configured with --acr-from-upstream and says one. */
   federated: 'urn:belid:acr:fed',
+  /** A passkey that verified its user (PIN or biometrics on the authenticator): provider/methods/passkey. */
+  passkey: 'urn:belid:acr:passkey',
 } as const;
 
 export const AMR = {
   password: ['pwd'],
   eid: ['sc', 'pin', 'hwk'],
   federated: ['fed'],
+  passkey: ['hwk', 'user'],
 } as const;

@@ -9,6 +9,7 @@ import { getAlertSettings } from '../../domain/accounts/alerts.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { findLinkOfUser } from '../../domain/accounts/eid-links.ts';
 import { linksOf } from '../../domain/upstreams/repository.ts';
+import { passkeysOf } from '../../domain/passkeys/repository.ts';
 import { auditPages, type AuditEvent } from '../../platform/audit-trail.ts';
 
 const iso = (d: Date | string | null | undefined) => (d == null ? null : new Date(d).toISOString());
@@ -21,11 +22,12 @@ async function eventsOf(db: Knex, userId: string): Promise<AuditEvent[]> {
 }
 
 export async function exportPersonalData(db: Knex, provider: Provider, user: User) {
-  const [consents, eidConsents, link, upstreams, organisations, alerts, pending, apps, sessions, events] = await Promise.all([
+  const [consents, eidConsents, link, upstreams, passkeys, organisations, alerts, pending, apps, sessions, events] = await Promise.all([
     db('consents').where({ user_id: user.id }).orderBy('accepted_at').select('document', 'version', 'accepted_at'),
     db('eid_consents').where({ user_id: user.id }).orderBy('id').select('purpose', 'data_shared', 'consented_at'),
     findLinkOfUser(db, user.id),
     linksOf(db, user.id),
+    passkeysOf(db, user.id),
     organisationsOf(db, user.id),
     getAlertSettings(db, user.id),
     pendingContacts(db, user.id),
@@ -68,6 +70,14 @@ export async function exportPersonalData(db: Knex, provider: Provider, user: Use
       consented_at: iso(c.consented_at),
     })),
     connections: upstreams.map((u) => ({ provider: u.name, label: u.label, linked_at: iso(u.linked_at) })),
+    // What the security page shows of each passkey, and the model of its authenticator; not its public key.
+    passkeys: passkeys.map((p) => ({
+      name: p.name,
+      aaguid: p.aaguid,
+      synced: p.backup_eligible,
+      created_at: iso(p.created_at),
+      last_used_at: iso(p.last_used_at),
+    })),
     organisations: organisations.map((o) => o.name),
     apps: apps.map((a) => ({ client_id: a.clientId, name: a.name, scopes: a.scopes })),
     sessions: sessions.map((s) => ({ login_at: iso(s.loginAt), expires_at: iso(s.expiresAt), apps: s.apps })),

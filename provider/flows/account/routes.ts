@@ -24,9 +24,10 @@ import { nameCorrections, namesLocked } from '../../domain/accounts/name-correct
 import { duration, LOCALES, type MessageParams } from '../../platform/web/i18n.ts';
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
 import { audit } from '../../platform/audit.ts';
+import { passkeysOf } from '../../domain/passkeys/repository.ts';
 
 /** Re-authentication window for changing the e-mail address: the password must have been typed this recently. */
-const REAUTH_SECONDS = 300;
+export const REAUTH_SECONDS = 300;
 
 // Confirmations shown after a redirect (?done=…): only these keys, so a link cannot put arbitrary text on the page.
 const DONE = [
@@ -40,6 +41,8 @@ const DONE = [
   'password_changed',
   'session_revoked',
   'app_revoked',
+  'passkey_added',
+  'passkey_removed',
 ] as const;
 
 const profileInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
@@ -236,6 +239,7 @@ export function accountRoutes(services: Services): Router {
       rules: passwordChange.policy.rules,
       errors,
       failures,
+      passkeys: await passkeysOf(db, user(ctx).id),
       done: done(ctx),
     });
   }

@@ -223,8 +223,14 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     const outcome = await reactivation.complete(flow, password, { ip: ctx.ip, locale: requestLocale(ctx) });
     if (outcome.status === 'weak') return showPassword(ctx, 400, { password: outcome.failures });
     const user = outcome.user;
-    const login = `/self/login?${new URLSearchParams({ return_to: '/', login_hint: user.username ?? user.email ?? '' })}`;
-    renderMessage(ctx, 200, 'reactivation.done.title', 'reactivation.done.message', { actions: [{ href: login, key: 'reactivation.done.login' }] });
+    const login = (returnTo: string) => `/self/login?${new URLSearchParams({ return_to: returnTo, login_hint: user.username ?? user.email ?? '' })}`;
+    // A passkey is offered as the way back in next time (skippable: the plain login is the other link).
+    renderMessage(ctx, 200, 'reactivation.done.title', 'reactivation.done.message', {
+      actions: [
+        { href: login('/account/passkeys/new'), key: 'passkeys.offer' },
+        { href: login('/'), key: 'reactivation.done.login' },
+      ],
+    });
   });
 
   router.get('/reactivation/report/:token', async (ctx) => {

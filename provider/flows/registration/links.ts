@@ -55,7 +55,11 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
       const u = r.user!;
       return renderMessage(ctx, 200, 'registration.activated.title', u.username ? 'registration.activated.username' : 'registration.activated.email', {
         messageParams: { username: u.username ?? '', email: u.email ?? '' },
-        actions: [{ href: '/', key: 'registration.action.home' }],
+        // A passkey as the new account's second way in, offered and skippable; adding one starts with a login.
+        actions: [
+          { href: '/account/passkeys/new', key: 'passkeys.offer' },
+          { href: '/', key: 'registration.action.home' },
+        ],
       });
     }
     linkProblem(ctx, r.status);

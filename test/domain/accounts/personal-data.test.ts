@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { enqueueNotice } from '../../../provider/domain/messaging/notice.ts';
 import { Agent, text } from '../../flows/account/agent.ts';
+import { addPasskey } from '../../../provider/domain/passkeys/repository.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const HMAC = 'a'.repeat(64);
@@ -38,6 +39,21 @@ describe("a person's data, taken and erased", () => {
       linked_at: new Date('2026-12-01T10:00:00Z'),
       verified_at: new Date('2026-12-01T10:00:00Z'),
     });
+    await addPasskey(
+      db,
+      {
+        user_id: mia.id,
+        credential_id: 'mia-passkey',
+        public_key: new Uint8Array(77),
+        counter: 3,
+        transports: ['internal'],
+        backup_eligible: true,
+        backed_up: true,
+        aaguid: 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4',
+        name: 'Phone',
+      },
+      new Date('2026-12-02T10:00:00Z'),
+    );
     await enqueueNotice(db, mia, 'en', { title: { key: 'account.delete.cancelled.title' }, paragraphs: [] });
   });
   afterAll(() => idp?.close());
@@ -57,6 +73,9 @@ describe("a person's data, taken and erased", () => {
     expect(data.contacts).toMatchObject({ email: 'mia@example.be', email_verified: true, phone_number: '+32470123456' });
     expect(data.consents).toEqual([{ document: 'terms', version: '2026-11', accepted_at: '2026-11-30T10:00:00.000Z' }]);
     expect(data.eid).toEqual({ card_number: '592123456789', linked_at: '2026-12-01T10:00:00.000Z' });
+    expect(data.passkeys).toEqual([
+      { name: 'Phone', aaguid: 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4', synced: true, created_at: '2026-12-02T10:00:00.000Z', last_used_at: null },
+    ]);
     expect(data.sessions).toHaveLength(1);
     expect(data.events.map((e: { event: string }) => e.event)).toContain('login.success');
     expect(raw).not.toContain(HMAC);
@@ -96,7 +115,8 @@ describe("a person's data, taken and erased", () => {
     expect(await idp.services.deletion.purgeDue(new Date(Date.now() + 15 * 86_400_000))).toBe(1);
 
     expect(await idp.services.users.findById(idp.db, miaId)).toBeUndefined();
-    for (const table of ['eid_links', 'consents', 'one_time_tokens', 'self_service_flows']) expect(await idp.db(table).where({ user_id: miaId })).toEqual([]);
+    for (const table of ['eid_links', 'consents', 'one_time_tokens', 'self_service_flows', 'passkeys'])
+      expect(await idp.db(table).where({ user_id: miaId })).toEqual([]);
     expect(await messagesTo('mia@example.be')).toEqual([]);
     expect(await idp.db('oidc_models').where({ account_id: miaSub })).toEqual([]);
     const left = await idp.db('audit_log').where({ user_id: miaId });

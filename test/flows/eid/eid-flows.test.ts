@@ -79,6 +79,8 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await page.click('button[type=submit].primary');
     await page.waitForLoadState('domcontentloaded');
     expect(await page.locator('h1').innerText()).toBe('Your account is active again');
+    // A passkey is offered as the way back in next time, after a login; the plain login skips it.
+    expect(await page.getAttribute('a:has-text("Add a passkey")', 'href')).toMatch(/^\/self\/login\?return_to=%2Faccount%2Fpasskeys%2Fnew&/);
     expect(await axeViolations(page)).toEqual([]);
   }
 

@@ -67,6 +67,8 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     const twin = await w.page();
     await twin.goto(link);
     expect(await activate(page, link, PASSWORD)).toContain('You can now log in with ann@example.be and your password.');
+    // A passkey is offered as the next way in, and can be skipped.
+    expect(await page.getAttribute('a:has-text("Add a passkey")', 'href')).toBe('/account/passkeys/new');
     await twin.fill('#password', PASSWORD);
     await twin.click('form[action="/registration/activate"] button');
     await expectHeading(twin, 'This link was already used');

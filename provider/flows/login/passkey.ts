@@ -1,0 +1,90 @@
+// Logging in with a passkey from the login page: the button, and the passkeys the browser offers in the username
+// field's autofill (conditional UI). No username, no password: the passkey names its account. The login ends as the
+// password's does (audit, a waiting deletion cancelled, the browser remembered), asserting acr urn:belid:acr:passkey.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { Services } from '../../app/services.ts';
+import { AppError, isAppError } from '../../platform/errors.ts';
+import { body } from '../../platform/web/form.ts';
+import { renderMessage } from '../../platform/web/page.ts';
+import { rememberDevice } from '../../platform/web/devices.ts';
+import { audit } from '../../platform/audit.ts';
+import { browserBinding } from '../../domain/flow-state/binding.ts';
+import { createPasskeyMethod, loginForm } from '../../methods/passkey/webauthn.ts';
+import { ACR, AMR } from '../../oidc/acr.ts';
+import { asksForEid } from '../../oidc/step-up.ts';
+
+// @simplewebauthn/browser's one-file build (it sets window.SimpleWebAuthnBrowser), served from its package as is.
+const BROWSER_SCRIPT = fileURLToPath(new URL('../dist/bundle/index.umd.min.js', import.meta.resolve('@simplewebauthn/browser')));
+
+/** Serves that script at /static/webauthn.js, beside the other static files (no page route, no CSRF cookie). */
+export function passkeyBrowserScript() {
+  return async (ctx: Context, next: Next) => {
+    if (ctx.path !== '/static/webauthn.js' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    ctx.body = await readFile(BROWSER_SCRIPT);
+    ctx.type = 'text/javascript; charset=utf-8';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+  };
+}
+
+export function passkeyLoginRoutes(services: Services): Router {
+  const { db, provider } = services;
+  const passkeys = createPasskeyMethod(services);
+  const router = new Router();
+
+  async function interaction(ctx: Context) {
+    const d = await provider().interactionDetails(ctx.req, ctx.res);
+    if (d.uid !== ctx.params.uid || d.prompt.name !== 'login') throw new AppError('flow_unknown', 'error.flow_unknown', 400);
+    // A relying app that asks for the eID card gets the card, not a passkey.
+    if (asksForEid(d.params)) throw new AppError('passkey_not_enough', 'eid.login.only', 403);
+    return d;
+  }
+
+  router.post('/interaction/:uid/passkey/options', async (ctx) => {
+    const d = await interaction(ctx);
+    const binding = await services.flowStarts.forBrowser(ctx);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await passkeys.authenticationOptions(db, binding, { uid: d.uid });
+  });
+
+  router.post('/interaction/:uid/passkey', async (ctx) => {
+    const d = await interaction(ctx);
+    const again = { actions: [{ href: `/interaction/${d.uid}`, key: 'passkeys.login.again' }] };
+    try {
+      const input = loginForm.safeParse(await body(ctx));
+      if (!input.success) throw new AppError('passkey_invalid', 'passkeys.error.invalid', 400);
+      const { user, passkey } = await passkeys.authenticate<{ uid: string }>(db, {
+        flowId: input.data.flow,
+        binding: browserBinding(ctx),
+        response: input.data.response,
+        owner: (data) => data.uid === d.uid,
+        ip: ctx.ip,
+      });
+      if (user.status !== 'active') {
+        await audit(db, 'login.refused', { userId: user.id, ip: ctx.ip, details: { method: 'passkey', status: user.status } });
+        const blocked = user.status === 'blocked';
+        return renderMessage(ctx, 403, 'passkeys.login.refused', blocked ? 'reactivation.login_blocked' : 'reactivation.login_locked', {
+          actions: blocked ? [{ href: '/reactivation', key: 'eid.login.reactivate' }] : [],
+        });
+      }
+      await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: 'passkey', passkey: passkey.id } });
+      await services.deletion.cancelOnLogin(user, ctx.ip);
+      rememberDevice(ctx, user.id);
+      const url = await provider().interactionResult(
+        ctx.req,
+        ctx.res,
+        { login: { accountId: user.sub, acr: ACR.passkey, amr: [...AMR.passkey] } },
+        { mergeWithLastSubmission: false },
+      );
+      ctx.status = 303;
+      ctx.redirect(url);
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      renderMessage(ctx, e.status, 'passkeys.login.refused', e.message, { ...again, messageParams: e.params });
+    }
+  });
+
+  return router;
+}

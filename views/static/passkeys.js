@@ -1,0 +1,78 @@
+// Passkeys in the browser, with @simplewebauthn/browser (/static/webauthn.js, loaded before this script):
+//  - the security page's "add a passkey" form asks the server for options, lets the authenticator make the passkey
+//    and posts its answer with the name;
+//  - the login page's button, and the passkeys the browser offers in the username field's autofill (conditional
+//    UI), post the authenticator's answer to the login.
+// Each ceremony's options come from the server with the flow that keeps their challenge. Texts come from the page.
+const { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } = window.SimpleWebAuthnBrowser;
+
+function say(root, name) {
+  const status = root.querySelector('[data-passkey-status]');
+  status.textContent = root.querySelector(`[data-passkey-message="${name}"]`).textContent;
+  status.hidden = false;
+}
+
+/** The options and their flow; the form's CSRF token goes with the request, as with any form of this site. */
+async function options(root, form) {
+  const response = await fetch(root.dataset.options, {
+    method: 'POST',
+    body: new URLSearchParams({ _csrf: form.elements._csrf.value }),
+    credentials: 'same-origin',
+    headers: { accept: 'application/json' },
+  });
+  // Anything but JSON is the page of a login that went stale: the reload shows it.
+  if (!response.ok || !response.headers.get('content-type')?.includes('application/json')) {
+    location.reload();
+    throw new Error('stale');
+  }
+  return response.json();
+}
+
+function answer(form, flow, response) {
+  form.elements.flow.value = flow;
+  form.elements.response.value = JSON.stringify(response);
+  form.submit();
+}
+
+/** The browser's reason for a failed ceremony, as one of the page's messages; undefined when another ceremony replaced it. */
+function reason(error) {
+  if (error.name === 'AbortError' || error.code === 'ERROR_CEREMONY_ABORTED') return undefined;
+  if (error.name === 'InvalidStateError') return 'exists';
+  if (error.name === 'NotAllowedError') return 'cancelled';
+  return 'failed';
+}
+
+const register = document.querySelector('[data-passkey-register]');
+if (register) {
+  register.addEventListener('submit', async (event) => {
+    // Without a name the server says what is missing; without WebAuthn the page says so.
+    if (!register.elements.name.value.trim()) return;
+    event.preventDefault();
+    if (!browserSupportsWebAuthn()) return say(register, 'unsupported');
+    try {
+      const { flow, options: optionsJSON } = await options(register, register);
+      answer(register, flow, await startRegistration({ optionsJSON }));
+    } catch (error) {
+      const why = error.message === 'stale' ? undefined : reason(error);
+      if (why) say(register, why);
+    }
+  });
+}
+
+const login = document.querySelector('[data-passkey-login]');
+if (login && browserSupportsWebAuthn()) {
+  const form = login.querySelector('form');
+  login.hidden = false;
+  const ceremony = async (useBrowserAutofill) => {
+    try {
+      const { flow, options: optionsJSON } = await options(login, form);
+      answer(form, flow, await startAuthentication({ optionsJSON, useBrowserAutofill }));
+    } catch (error) {
+      const why = error.message === 'stale' ? undefined : reason(error);
+      // The autofill waits quietly: only the button's ceremony says why it stopped.
+      if (why && !useBrowserAutofill) say(login, why);
+    }
+  };
+  login.querySelector('[data-passkey-start]').addEventListener('click', () => ceremony(false));
+  if (await browserSupportsWebAuthnAutofill()) void ceremony(true);
+}
