@@ -57,6 +57,11 @@ export async function recordPasskeyUse(db: Knex, p: Passkey, use: { counter: num
   return n === 1;
 }
 
+/** Removes every passkey of the account (a reactivation: whoever blocked it may have added one); how many. */
+export async function removeAllPasskeys(db: Knex, userId: string): Promise<number> {
+  return db('passkeys').where({ user_id: userId }).delete();
+}
+
 /** Removes one of the account's passkeys; the removed one, or undefined when the account has no such passkey. */
 export async function removePasskey(db: Knex, userId: string, id: string): Promise<Passkey | undefined> {
   if (!isUuid(id)) return undefined;

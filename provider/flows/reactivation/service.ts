@@ -30,6 +30,7 @@ import { AWAITING_CARD, createNonceService } from '../../methods/eid-card/nonces
 import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts';
 import { accountOfCard, recordConsent, saveLink, findLinkOfUser } from '../../domain/accounts/eid-links.ts';
 import type { CardAnswer } from '../../methods/eid-card/card-answer.ts';
+import { removeAllPasskeys } from '../../domain/passkeys/repository.ts';
 
 import {
   ACCOUNT_FLOW,
@@ -261,11 +262,13 @@ export function createReactivationService(services: Services, verifier: EidVerif
         if (link && flow.data.cardNumber) await saveLink(trx, { userId: user.id, hmac: link.national_number_hmac, cardNumber: flow.data.cardNumber }, now);
         await tokens.voidAll(trx, { purpose: ACTIVATION_PURPOSE, userId: user.id });
         await endAccountAccess(trx, tokens, user);
+        // The account was taken from its holder or suspected so: a passkey added meanwhile must not outlive the new password.
+        const passkeysRemoved = await removeAllPasskeys(trx, user.id);
         await notify(trx, (await users.findById(trx, user.id))!, flow, now, localeOf(user, r.locale));
         await audit(trx, 'reactivation.completed', {
           userId: user.id,
           ip: r.ip,
-          details: { previousStatus: user.status, path: flow.data.upstream ? 'upstream' : 'eid' },
+          details: { previousStatus: user.status, path: flow.data.upstream ? 'upstream' : 'eid', passkeysRemoved },
         });
       });
       return { status: 'ok', user };

@@ -14,6 +14,7 @@ import { createClient } from '../../../provider/oidc/clients.ts';
 import { addUpstream } from '../../../provider/domain/upstreams/repository.ts';
 import { upstreamSecretBox } from '../../../provider/domain/upstreams/secret-box.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
+import { addPasskey, passkeysOf } from '../../../provider/domain/passkeys/repository.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const MOBILE = '+32470123456';
@@ -280,6 +281,18 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
     async () => {
       const { db, users, hasher } = idp.services;
       await users.setStatus(db, jan.id, 'blocked');
+      // A passkey someone added while the account was out of her hands.
+      await addPasskey(db, {
+        user_id: jan.id,
+        credential_id: 'planted',
+        public_key: new Uint8Array(32),
+        counter: 0,
+        transports: ['internal'],
+        backup_eligible: false,
+        backed_up: false,
+        aaguid: '00000000-0000-0000-0000-000000000000',
+        name: 'Not hers',
+      });
 
       // A blocked account cannot log in with the bank either: it is sent to the reactivation.
       let page = await freshPage();
@@ -321,6 +334,7 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
       const after = (await users.findById(db, jan.id))!;
       expect(after.status).toBe('active');
       expect(await hasher.verify(after.password_hash, next)).toBe(true);
+      expect(await passkeysOf(db, jan.id)).toEqual([]);
       const messages = await db('outbox').where({ user_id: jan.id }).orderBy('created_at');
       expect(messages.map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).toEqual(
         expect.arrayContaining([
