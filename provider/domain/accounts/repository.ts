@@ -94,6 +94,48 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       return ids.length ? db('users').whereIn('id', [...new Set(ids)]) : [];
     },
 
+    /** The accounts named by username (any case) or sub, as a relying app addresses people. */
+    async findByUsernamesOrSubs(db: Knex, usernames: readonly string[], subs: readonly string[]): Promise<User[]> {
+      const lower = usernames.map((u) => u.toLowerCase());
+      if (!lower.length && !subs.length) return [];
+      const rows = await db('users').where((q) => {
+        if (lower.length) q.orWhereRaw(`lower(username) in (${lower.map(() => '?').join(',')})`, lower);
+        if (subs.length) q.orWhereIn('sub', subs);
+      });
+      return rows.map(normalise);
+    },
+
+    /** Pending sign-ups last touched before `before`, locked for the caller's transaction (the purge). */
+    async stalePending(db: Knex, before: Date): Promise<string[]> {
+      return db('users').where({ status: 'pending' }).where('updated_at', '<', before).forUpdate().pluck('id');
+    },
+
+    /**
+     * An open sign-up still pending (no username, no customer record), by its address or by its id: what a repeated
+     * open sign-up takes over.
+     */
+    async findOpenPending(db: Knex, by: { email: string } | { id: string }): Promise<{ id: string } | undefined> {
+      const q = db('users')
+        .where({ status: 'pending' })
+        .whereNull('username')
+        .whereNotExists((s) => s.select(db.raw('1')).from('customers').whereRaw('customers.user_id = users.id'));
+      return 'email' in by
+        ? q.whereRaw('lower(email) = ?', [by.email.toLowerCase()]).orderBy('created_at', 'desc').first('id')
+        : q.where({ id: by.id }).first('id');
+    },
+
+    /**
+     * Takes `email` from the other pending accounts holding it (only those without a username when `onlyWithoutUsername`);
+     * returns their ids.
+     */
+    async releasePendingAddress(db: Knex, email: string, exceptId: string, onlyWithoutUsername: boolean): Promise<string[]> {
+      const q = db('users').where({ status: 'pending' }).whereNot({ id: exceptId }).whereRaw('lower(email) = ?', [email.toLowerCase()]);
+      if (onlyWithoutUsername) q.whereNull('username');
+      const ids: string[] = await q.clone().pluck('id');
+      if (ids.length) await q.update({ email: null, updated_at: new Date() });
+      return ids;
+    },
+
     /** Active accounts holding `role`. */
     async withRole(db: Knex, role: string): Promise<User[]> {
       return (

@@ -47,6 +47,11 @@ export const invitations = {
     return parse(await db('invitations').whereRaw('lower(username) = ?', [username.trim().toLowerCase()]).first());
   },
 
+  /** The invitations of purged, never activated sign-ups become usable again. */
+  async reissue(db: Knex, userIds: readonly string[]): Promise<void> {
+    await db('invitations').whereIn('user_id', userIds).where({ status: 'registered' }).update({ status: 'issued', user_id: null });
+  },
+
   async ofUser(db: Knex, userId: string): Promise<{ id: string } | undefined> {
     return db('invitations').where({ user_id: userId }).first('id');
   },

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/knex.ts';
-import { localeOf, type User } from '../accounts/repository.ts';
+import { localeOf, type User, type UserRepository } from '../accounts/repository.ts';
 import { alertContactsFor } from '../accounts/alert-contacts.ts';
 import { ALERT_CHANNELS, alertSettingsOf, type AlertChannel, type AlertSettings } from '../accounts/alerts.ts';
 import { getOrganisation, memberIds, type Organisation } from '../accounts/organisations.ts';
@@ -45,25 +45,27 @@ const SMS_MAX = 459;
 
 export interface NotificationDeps {
   db: Db;
+  users: UserRepository;
   issuerUrl: string;
   defaultLocale: Locale;
 }
 
-async function resolveRecipients(db: Db, r: NotificationInput['recipients']): Promise<{ users: User[]; organisation: Organisation | null }> {
+async function resolveRecipients(
+  db: Db,
+  users: UserRepository,
+  r: NotificationInput['recipients'],
+): Promise<{ users: User[]; organisation: Organisation | null }> {
   if ('organisation' in r) {
     const organisation = await getOrganisation(db, r.organisation);
     const ids = await memberIds(db, organisation.id);
-    return { organisation, users: ids.length ? await db('users').whereIn('id', ids) : [] };
+    return { organisation, users: await users.findByIds(db, ids) };
   }
   const usernames = (r.usernames ?? []).map((u) => u.toLowerCase());
   const subs = r.subs ?? [];
-  const users: User[] = await db('users').where((q) => {
-    if (usernames.length) q.orWhereRaw(`lower(username) in (${usernames.map(() => '?').join(',')})`, usernames);
-    if (subs.length) q.orWhereIn('sub', subs);
-  });
-  const unknown = [...usernames.filter((u) => !users.some((x) => x.username?.toLowerCase() === u)), ...subs.filter((s) => !users.some((x) => x.sub === s))];
+  const found = await users.findByUsernamesOrSubs(db, usernames, subs);
+  const unknown = [...usernames.filter((u) => !found.some((x) => x.username?.toLowerCase() === u)), ...subs.filter((s) => !found.some((x) => x.sub === s))];
   if (unknown.length) throw new AppError('recipients_unknown', 'Some recipients are not known: nothing was sent', 404, { unknown: unknown.join(',') });
-  return { organisation: null, users };
+  return { organisation: null, users: found };
 }
 
 function skipReason(user: User, channel: AlertChannel, settings: AlertSettings, organisation: Organisation | null): SkipReason | undefined {
@@ -85,11 +87,11 @@ export function smsText(locale: Locale, n: Pick<NotificationInput, 'subject' | '
   return full.length <= SMS_MAX ? full : `${full.slice(0, SMS_MAX - 1)}…`;
 }
 
-export function createNotifications({ db, issuerUrl, defaultLocale }: NotificationDeps) {
+export function createNotifications({ db, users: repository, issuerUrl, defaultLocale }: NotificationDeps) {
   return {
     /** Records the notification and queues its messages; returns its id. Unknown recipients: 404, nothing sent. */
     async send(client: { id: string; name: string }, input: NotificationInput): Promise<{ id: string }> {
-      const { users, organisation } = await resolveRecipients(db, input.recipients);
+      const { users, organisation } = await resolveRecipients(db, repository, input.recipients);
       const settings = await alertSettingsOf(
         db,
         users.map((u) => u.id),

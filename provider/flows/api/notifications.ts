@@ -13,6 +13,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
+import type { UserRepository } from '../../domain/accounts/repository.ts';
 import { parseBody } from '../../platform/web/form.ts';
 import { AppError } from '../../platform/errors.ts';
 import { createNotifications, notificationInput } from '../../domain/notifications/service.ts';
@@ -22,12 +23,13 @@ export const NOTIFICATIONS_SCOPE = 'notifications:send';
 export interface NotificationApiDeps {
   config: Config;
   db: Db;
+  users: UserRepository;
   provider: () => Provider;
 }
 
-export function notificationApi({ config, db, provider }: NotificationApiDeps): Router {
+export function notificationApi({ config, db, users, provider }: NotificationApiDeps): Router {
   const router = new Router({ prefix: '/api/notifications' });
-  const notifications = createNotifications({ db, issuerUrl: config.issuerUrl, defaultLocale: config.defaultLocale });
+  const notifications = createNotifications({ db, users, issuerUrl: config.issuerUrl, defaultLocale: config.defaultLocale });
 
   /** The calling app, from a live client-credentials token carrying the scope (RFC 6750 errors otherwise). */
   async function caller(ctx: Context): Promise<{ id: string; name: string }> {

@@ -150,12 +150,8 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
    */
   async function releaseAddress(trx: Knex, user: User): Promise<void> {
     if (!user.email) return;
-    const q = trx('users').where({ status: 'pending' }).whereNot({ id: user.id }).whereRaw('lower(email) = ?', [user.email.toLowerCase()]);
-    if (!config.uniqueEmail) q.whereNull('username');
-    const others: { id: string }[] = await q.clone().select('id');
-    if (!others.length) return;
-    await q.update({ email: null, updated_at: new Date() });
-    for (const o of others) await tokens.voidAll(trx, { purpose: ACTIVATION, userId: o.id });
+    const others = await users.releasePendingAddress(trx, user.email, user.id, !config.uniqueEmail);
+    for (const id of others) await tokens.voidAll(trx, { purpose: ACTIVATION, userId: id });
   }
 }
 

@@ -5,6 +5,7 @@
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import type { UserRepository } from '../../domain/accounts/repository.ts';
+import { invitations } from '../../domain/invitations/repository.ts';
 import { audit } from '../../platform/audit.ts';
 
 export async function purgeUnactivated(
@@ -15,9 +16,9 @@ export async function purgeUnactivated(
 ): Promise<number> {
   const before = new Date(now.getTime() - (config.activationTtl + config.pendingAccountDays * 86400) * 1000);
   return db.transaction(async (trx) => {
-    const ids: string[] = await trx('users').where({ status: 'pending' }).where('updated_at', '<', before).forUpdate().pluck('id');
+    const ids = await users.stalePending(trx, before);
     if (!ids.length) return 0;
-    await trx('invitations').whereIn('user_id', ids).where({ status: 'registered' }).update({ status: 'issued', user_id: null });
+    await invitations.reissue(trx, ids);
     const n = await users.deletePending(trx, ids);
     await audit(trx, 'registration.purged', { details: { accounts: n, days: config.pendingAccountDays } });
     return n;

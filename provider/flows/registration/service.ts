@@ -63,14 +63,8 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
         await activation.sendAccountExists(trx, s.email, s.locale);
         return { outcome: 'mailed' };
       }
-      const openPending = () =>
-        trx('users')
-          .where({ status: 'pending' })
-          .whereNull('username')
-          .whereNotExists((q) => q.select(trx.raw('1')).from('customers').whereRaw('customers.user_id = users.id'))
-          .first('id');
-      const byAddress: { id: string } | undefined = await openPending().whereRaw('lower(email) = ?', [s.email.toLowerCase()]).orderBy('created_at', 'desc');
-      const byBrowser: { id: string } | undefined = isUuid(sameBrowser) ? await openPending().where({ id: sameBrowser }) : undefined;
+      const byAddress = await users.findOpenPending(trx, { email: s.email });
+      const byBrowser = isUuid(sameBrowser) ? await users.findOpenPending(trx, { id: sameBrowser }) : undefined;
       // Two pending accounts would be two people's: the one of the address stays, the browser's earlier one goes.
       if (byAddress && byBrowser && byAddress.id !== byBrowser.id) await users.deletePending(trx, [byBrowser.id]);
       const earlier = byAddress ?? byBrowser;

@@ -68,7 +68,7 @@ describe('extra contacts for alerts', () => {
 
     const { db, config, users } = idp.services;
     const nora = (await users.findByIdentifier(db, 'nora', 'username'))[0]!;
-    const notifications = createNotifications({ db, issuerUrl: config.issuerUrl, defaultLocale: 'en' });
+    const notifications = createNotifications({ db, users, issuerUrl: config.issuerUrl, defaultLocale: 'en' });
     const { id } = await notifications.send(
       { id: 'crisis', name: 'Crisis portal' },
       { recipients: { usernames: ['nora'] }, subject: 'Storm', text: 'Stay in.', severity: 'warning' },
@@ -104,7 +104,7 @@ describe('extra contacts for alerts', () => {
     expect(text((await agent.get('/account/alerts')).html)).toContain('+32 470 98 76 54');
 
     const before = gateway.requests.length;
-    const notifications = createNotifications({ db, issuerUrl: config.issuerUrl, defaultLocale: 'en' });
+    const notifications = createNotifications({ db, users, issuerUrl: config.issuerUrl, defaultLocale: 'en' });
     await notifications.send(
       { id: 'crisis', name: 'Crisis portal' },
       { recipients: { usernames: ['nora'] }, subject: 'Flood', text: 'Go up.', severity: 'critical' },
