@@ -5,10 +5,13 @@ export const ACR = {
   /** A trusted upstream OpenID provider vouched for the person (`idp upstreams`); its own acr replaces this one when
    * the upstream is configured with --acr-from-upstream and says one. */
   federated: 'urn:belid:acr:fed',
+  /** A password and a second factor (provider/methods/second-factor). */
+  mfa: 'urn:belid:acr:mfa',
 } as const;
 
 export const AMR = {
   password: ['pwd'],
   eid: ['sc', 'pin', 'hwk'],
   federated: ['fed'],
+  mfa: ['pwd', 'otp'],
 } as const;

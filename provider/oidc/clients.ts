@@ -24,6 +24,7 @@ export interface ClientSummary {
   client_name: string | null;
   public: boolean;
   first_party: boolean;
+  require_mfa: boolean;
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
   grant_types: string[];
@@ -35,6 +36,7 @@ const summary = (m: Metadata): ClientSummary => ({
   client_name: typeof m.client_name === 'string' ? m.client_name : null,
   public: m.token_endpoint_auth_method === 'none',
   first_party: m.first_party === true,
+  require_mfa: m.require_mfa === true,
   redirect_uris: (m.redirect_uris as string[] | undefined) ?? [],
   post_logout_redirect_uris: (m.post_logout_redirect_uris as string[] | undefined) ?? [],
   grant_types: (m.grant_types as string[] | undefined) ?? ['authorization_code'],
@@ -81,6 +83,7 @@ export const clientInput = z.object({
   postLogoutRedirectUris: z.array(z.url()).default([]),
   public: z.boolean().default(false),
   firstParty: z.boolean().default(false),
+  requireMfa: z.boolean().default(false),
   grants: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code', 'refresh_token']),
   scope: z.string().max(1000).optional(),
   clientId: z
@@ -104,6 +107,7 @@ export async function createClient(provider: Provider, input: ClientInput): Prom
     response_types: c.grants.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',
     first_party: c.firstParty,
+    require_mfa: c.requireMfa,
     ...(c.scope ? { scope: c.scope } : {}),
   };
   // The constructor runs oidc-provider's client schema: invalid metadata throws here, before anything is stored.

@@ -165,11 +165,13 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       return grant;
     },
     extraClientMetadata: {
-      properties: ['first_party'],
+      // require_mfa: the app's users log in with a second factor (provider/oidc/step-up.ts); an app may ask it for itself.
+      properties: ['first_party', 'require_mfa'],
       // ctx is set for dynamic registration (anyone with IDP_INITIAL_ACCESS_TOKEN), not for clients staff create or
       // the adapter loads: a registered app cannot declare itself first party (no consent) nor give itself an API scope.
       // oidc-provider calls it once per registration, for the one extra property, with the whole metadata.
       validator(ctx, key, value, metadata) {
+        if (key === 'require_mfa' && value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('require_mfa must be a boolean');
         if (key !== 'first_party') return;
         if (value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('first_party must be a boolean');
         if (!ctx) return;

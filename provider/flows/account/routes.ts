@@ -20,12 +20,14 @@ import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
 import { audit } from '../../platform/audit.ts';
+import { createTotpMethod } from '../../methods/second-factor/totp.ts';
+import { secondFactorAccountRoutes, totpSection } from './second-factor.ts';
 
 /** Re-authentication window for changing the e-mail address: the password must have been typed this recently. */
 const REAUTH_SECONDS = 300;
 
 // Confirmations shown after a redirect (?done=…): only these keys, so a link cannot put arbitrary text on the page.
-const DONE = ['profile_saved', 'phone_verified', 'alerts_saved', 'password_changed', 'session_revoked', 'app_revoked'] as const;
+const DONE = ['profile_saved', 'phone_verified', 'alerts_saved', 'password_changed', 'session_revoked', 'app_revoked', 'totp_removed'] as const;
 
 const profileInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
 const phoneInput = z.object({ phone: z.string().trim().min(1).max(40) });
@@ -48,6 +50,7 @@ export function accountRoutes(services: Services): Router {
   const phone = createPhoneVerification(services);
   const emailChange = createEmailChange(services);
   const passwordChange = createPasswordChange(services);
+  const totp = createTotpMethod(config, db);
 
   const user = (ctx: Context) => ctx.state.user as User;
   const done = (ctx: Context) => (DONE as readonly string[]).find((d) => d === ctx.query.done);
@@ -183,6 +186,7 @@ export function accountRoutes(services: Services): Router {
       errors,
       failures,
       done: done(ctx),
+      totp: await totpSection(totp, user(ctx)),
     });
   }
 
@@ -253,5 +257,6 @@ export function accountRoutes(services: Services): Router {
     ctx.redirect('/account/alerts?done=alerts_saved');
   });
 
+  router.use(secondFactorAccountRoutes(services, totp).routes());
   return router;
 }
