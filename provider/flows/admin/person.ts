@@ -22,9 +22,20 @@ import { listConnectedApps, listSessions } from '../../oidc/account-sessions.ts'
 import { createRecoveryService } from '../recovery/service.ts';
 import { searchAudit } from '../../platform/audit-trail.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
+import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 
 // Outcomes shown once after a redirect; only these keys reach the page.
-const NOTICES = ['sessions_ended', 'reset_sent', 'reset_impossible', 'role_given', 'role_taken', 'name_saved', 'email_link_sent', 'email_unchanged'] as const;
+const NOTICES = [
+  'sessions_ended',
+  'reset_sent',
+  'reset_impossible',
+  'role_given',
+  'role_taken',
+  'name_saved',
+  'email_link_sent',
+  'email_unchanged',
+  'second_factor_removed',
+] as const;
 const nameInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
 const roleInput = z.object({ admin: z.enum(['on', 'off']) });
 const deleteInput = z.object({ confirm: z.literal('on').optional() });
@@ -33,6 +44,7 @@ export function personAdminRoutes(services: Services): Router {
   const { db, users, tokens, provider } = services;
   const recovery = createRecoveryService({ ...services, policy: createPasswordPolicy(services.config) });
   const emailChange = createEmailChange(services);
+  const totp = createTotpMethod(services.config, db);
   const router = new Router({ prefix: '/admin/users/:id' });
   router.use(requireUser(services, { role: 'admin' }));
 
@@ -48,13 +60,14 @@ export function personAdminRoutes(services: Services): Router {
   };
 
   async function show(ctx: Context, user: User, errors: Record<string, { key: string }> = {}) {
-    const [link, connections, organisations, sessions, apps, events] = await Promise.all([
+    const [link, connections, organisations, sessions, apps, events, secondFactor] = await Promise.all([
       findLinkOfUser(db, user.id),
       linksOf(db, user.id),
       organisationsOf(db, user.id),
       listSessions(db, provider(), user.sub, ''),
       listConnectedApps(db, provider(), user.sub),
       searchAudit(db, { userIds: [user.id], limit: 10 }),
+      totp.isEnrolled(user),
     ]);
     renderPage(ctx, 'pages/admin/person.njk', {
       titleKey: 'admin.person.title',
@@ -66,6 +79,7 @@ export function personAdminRoutes(services: Services): Router {
       sessions,
       apps,
       events,
+      secondFactor,
       errors,
       done: NOTICES.find((n) => n === ctx.query.notice),
     });
@@ -96,6 +110,15 @@ export function personAdminRoutes(services: Services): Router {
       if (!isAppError(e) || e.code !== 'reset_impossible') throw e;
       back(ctx, user, 'reset_impossible');
     }
+  });
+
+  // A person who lost the phone and the recovery codes: staff, having made sure who asks, let them log in with the
+  // password alone again.
+  router.post('/second-factor/remove', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    await db.transaction((trx) => totp.remove(trx, user, 'staff', { ip: ctx.ip, staffId: staff(ctx).id }));
+    back(ctx, user, 'second_factor_removed');
   });
 
   router.post('/name', async (ctx) => {

@@ -23,9 +23,10 @@ describe('second factor at login', () => {
     idp = await startTestProvider('pglite', { RATE_LIMIT_LOGIN: '3', RATE_LIMIT_MAX_DELAY: '2' });
     const { db, users, hasher, provider } = idp.services;
     const hash = await hasher.hash(PASSWORD);
-    for (const username of ['anna', 'bert', 'carla', 'dirk', 'greet']) {
+    for (const username of ['anna', 'bert', 'carla', 'dirk', 'greet', 'hilde']) {
       await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: hash, status: 'active' });
     }
+    await users.create(db, { username: 'staff', email: 'staff@example.be', emailVerified: true, passwordHash: hash, status: 'active', roles: ['admin'] });
     const s = await createClient(provider(), { name: 'Tax portal', redirectUris: [REDIRECT], firstParty: true, requireMfa: true });
     strict = await discover(idp.issuer, s.client_id, s.client_secret);
     const o = await createClient(provider(), { name: 'Library', redirectUris: [REDIRECT], firstParty: true });
@@ -162,5 +163,20 @@ describe('second factor at login', () => {
     r = await submit(agent, r, '/second-factor', { code: await app.next() });
     expect(performance.now() - started).toBeGreaterThanOrEqual(900);
     expect(r.url).toBe(`${idp.issuer}/account`);
+  });
+
+  it("lets staff remove a person's app from the person page, audited: the password alone logs in again", async () => {
+    await enrolled('hilde');
+    const hilde = (await idp.services.users.findByIdentifier(idp.db, 'hilde', 'username'))[0]!;
+    const staff = new Agent(idp.issuer);
+    await staff.login('staff', PASSWORD, `/admin/users/${hilde.id}`);
+    let page = await staff.get(`/admin/users/${hilde.id}`);
+    expect(text(page.html)).toContain('This person logs in with an authenticator app after the password.');
+    page = await staff.post(`/admin/users/${hilde.id}/second-factor/remove`, {});
+    expect(text(page.html)).toContain('The authenticator app and the recovery codes have been removed');
+    expect(text(page.html)).not.toContain('Remove the authenticator app');
+    const staffUser = (await idp.services.users.findByIdentifier(idp.db, 'staff', 'username'))[0]!;
+    expect(await audited('second_factor.removed', 'hilde')).toEqual([{ details: { kind: 'totp', by: 'staff', staffId: staffUser.id } }]);
+    expect((await new Agent(idp.issuer).login('hilde', PASSWORD)).url).toBe(`${idp.issuer}/account`);
   });
 });
