@@ -9,6 +9,8 @@ import { registrationVisits } from '../flows/registration/visits.ts';
 import { eidRegistrationVisits, reactivationVisits, upstreamLinkVisit } from './flow-visits.ts';
 import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
 import { EMAIL_CHANGE_PURPOSE } from '../../provider/domain/accounts/email-change.ts';
+import { createSecondFactorStore } from '../../provider/domain/second-factors/store.ts';
+import { Totp } from './totp.ts';
 
 export interface Visit {
   name: string;
@@ -20,6 +22,8 @@ export interface Visit {
 export const CATALOGUE_SETTINGS = { REGISTRATION_MODES: 'open,invitation,customer', EID_REGISTRATION: 'true' };
 
 export const PERSON = { username: 'marie.dubois', email: 'marie@example.be', password: 'correct horse battery staple', phone: '+32490123456' };
+/** A person with an authenticator app, for the login's second step. */
+const WITH_APP = { username: 'jef.peeters', email: 'jef@example.be' };
 
 /** Creates what the visits need (an account, a third-party app) and returns the visits, in order. */
 export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
@@ -35,6 +39,14 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
       passwordHash: await hasher.hash(PERSON.password),
       status: 'active',
     }));
+  const withApp =
+    (await users.findByIdentifier(db, WITH_APP.username, 'username'))[0] ??
+    (await users.create(db, { ...WITH_APP, emailVerified: true, passwordHash: await hasher.hash(PERSON.password), status: 'active' }));
+  const factors = createSecondFactorStore(idp.services.config, db);
+  if (!(await factors.hasTotp(db, withApp.id))) {
+    await factors.start(db, withApp.id, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+    await factors.confirm(db, withApp.id, 1);
+  }
   const rp = await createClient(provider(), {
     name: 'Partner portal',
     redirectUris: ['http://127.0.0.1:9/cb'],
@@ -66,6 +78,16 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
         await page.fill('#identifier', PERSON.username);
         await page.fill('#password', 'not the password');
         await page.click('button[type=submit].primary');
+      },
+    },
+    {
+      name: 'login-second-factor',
+      async go(page) {
+        await authorize(page);
+        await page.fill('#identifier', WITH_APP.username);
+        await page.fill('#password', PERSON.password);
+        await page.click('button[type=submit].primary');
+        await page.waitForURL('**/second-factor');
       },
     },
     {
@@ -135,6 +157,25 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
       },
     },
     { name: 'account-security', go: at('/account/security') },
+    {
+      name: 'account-totp-enrol',
+      async go(page) {
+        await page.goto(`${idp.issuer}/account/security`);
+        await page.click('form[action="/account/security/totp"] button[type=submit]');
+        await page.waitForURL('**/account/security/totp');
+      },
+    },
+    {
+      name: 'account-totp-recovery-codes',
+      async go(page) {
+        await page.goto(`${idp.issuer}/account/security/totp`);
+        await page.fill('#code', await new Totp(await page.locator('[data-secret]').innerText()).next());
+        await page.click('button[type=submit].primary');
+        await page.locator('[data-recovery-codes]').waitFor();
+        // The page stays as shown; the app goes again so that the next visits log in with the password alone.
+        await factors.remove(db, user.id);
+      },
+    },
     { name: 'eid-link-consent', go: at('/eid/link') },
     { name: 'account-sessions', go: at('/account/sessions') },
     { name: 'account-alerts', go: at('/account/alerts') },
