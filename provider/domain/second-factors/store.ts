@@ -42,6 +42,17 @@ async function keysOf(config: Pick<Config, 'secondFactorKey' | 'production'>, db
 /** XXXXX-XXXXX: ten Crockford base32 characters, 50 bits, read aloud or typed without look-alikes. */
 const newRecoveryCode = () => generate({ kind: 'code', length: RECOVERY_CODE_LENGTH }).replace(/^(.{5})/, '$1-');
 
+async function recoveryCodesLeft(db: Db, userId: string): Promise<number> {
+  const row = await db('recovery_codes').where({ user_id: userId }).whereNull('used_at').count<{ n: string | number }[]>({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
+
+/** What a person's data export says of their second factors: when the app was added, never its secret nor a code. */
+export async function secondFactorsOf(db: Db, userId: string): Promise<{ appAddedAt: Date | null; recoveryCodesLeft: number }> {
+  const app = await db('totp_factors').where({ user_id: userId }).whereNotNull('confirmed_at').first('confirmed_at');
+  return { appAddedAt: app ? (app.confirmed_at as Date) : null, recoveryCodesLeft: await recoveryCodesLeft(db, userId) };
+}
+
 export function createSecondFactorStore(config: Pick<Config, 'secondFactorKey' | 'production'>, db: Db) {
   let keys: Promise<Keys> | undefined;
   const k = () => (keys ??= keysOf(config, db));
@@ -106,10 +117,7 @@ export function createSecondFactorStore(config: Pick<Config, 'secondFactorKey' |
       return n === 1;
     },
 
-    async recoveryCodesLeft(trx: Db, userId: string): Promise<number> {
-      const row = await trx('recovery_codes').where({ user_id: userId }).whereNull('used_at').count<{ n: string | number }[]>({ n: '*' }).first();
-      return Number(row?.n ?? 0);
-    },
+    recoveryCodesLeft,
 
     /** Removes the app and the recovery codes; true when there was an active app. */
     async remove(trx: Db, userId: string): Promise<boolean> {

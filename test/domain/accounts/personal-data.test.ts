@@ -57,6 +57,7 @@ describe("a person's data, taken and erased", () => {
     expect(data.contacts).toMatchObject({ email: 'mia@example.be', email_verified: true, phone_number: '+32470123456' });
     expect(data.consents).toEqual([{ document: 'terms', version: '2026-11', accepted_at: '2026-11-30T10:00:00.000Z' }]);
     expect(data.eid).toEqual({ card_number: '592123456789', linked_at: '2026-12-01T10:00:00.000Z' });
+    expect(data.second_factors).toEqual({ authenticator_app_added_at: null, recovery_codes_left: 0 });
     expect(data.sessions).toHaveLength(1);
     expect(data.events.map((e: { event: string }) => e.event)).toContain('login.success');
     expect(raw).not.toContain(HMAC);
