@@ -6,7 +6,8 @@ import { generateSecret, generateURI, verify } from 'otplib';
 import QRCode from 'qrcode';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
-import type { User } from '../../domain/accounts/repository.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
+import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { createSecondFactorStore, type SecondFactorStore } from '../../domain/second-factors/store.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { audit } from '../../platform/audit.ts';
@@ -27,13 +28,25 @@ export type RemovedBy = 'self' | 'staff' | 'reactivation';
 
 export type CodeCheck = { ok: true; via: 'totp' | 'recovery_code' } | { ok: false };
 
-export type TotpConfig = Pick<Config, 'issuerUrl' | 'secondFactorKey' | 'production' | 'rateLimitLogin' | 'rateLimitIp' | 'rateLimitMaxDelay'>;
+export type TotpConfig = Pick<
+  Config,
+  'issuerUrl' | 'defaultLocale' | 'secondFactorKey' | 'production' | 'rateLimitLogin' | 'rateLimitIp' | 'rateLimitMaxDelay'
+>;
 
 export function createTotpMethod(config: TotpConfig, db: Db) {
   const store: SecondFactorStore = createSecondFactorStore(config, db);
   const throttle = codeEntryThrottle(db, config, 'second_factor');
   const issuer = new URL(config.issuerUrl).host;
   const subject = (user: User) => `account:${user.id}`;
+
+  // The owner hears of every change, in case it was not them: whoever holds the password could otherwise add an
+  // app unnoticed, or take theirs away.
+  const tell = (trx: Db, user: User, change: 'added' | 'removed') =>
+    enqueueNotice(trx, user, localeOf(user, config.defaultLocale), {
+      title: { key: `second_factor.mail.${change}.title` },
+      paragraphs: [{ key: `second_factor.mail.${change}.body` }, { key: 'second_factor.mail.not_you' }],
+      action: { href: `${config.issuerUrl}/recovery`, label: { key: 'account.mail.password_changed.action' } },
+    });
 
   /** The step a right code belongs to, if it is right and later than `after`. */
   async function stepOf(secret: string, code: string, after: number | null): Promise<number | undefined> {
@@ -83,7 +96,10 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
           }
           return db.transaction(async (trx) => {
             const codes = await store.confirm(trx, user.id, step);
-            if (codes) await audit(trx, 'second_factor.enrolled', { userId: user.id, ip, details: { kind: 'totp' } });
+            if (codes) {
+              await audit(trx, 'second_factor.enrolled', { userId: user.id, ip, details: { kind: 'totp' } });
+              await tell(trx, user, 'added');
+            }
             return codes;
           });
         },
@@ -121,9 +137,10 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
     /** Removes the app and the recovery codes in the caller's transaction; audited when there was an active app. */
     async remove(trx: Db, user: User, by: RemovedBy, o: { ip?: string; staffId?: string } = {}): Promise<boolean> {
       const removed = await store.remove(trx, user.id);
-      if (removed)
-        await audit(trx, 'second_factor.removed', { userId: user.id, ip: o.ip, details: { kind: 'totp', by, ...(o.staffId ? { staffId: o.staffId } : {}) } });
-      return removed;
+      if (!removed) return false;
+      await audit(trx, 'second_factor.removed', { userId: user.id, ip: o.ip, details: { kind: 'totp', by, ...(o.staffId ? { staffId: o.staffId } : {}) } });
+      await tell(trx, user, 'removed');
+      return true;
     },
   } satisfies SecondFactor & Record<string, unknown>;
   return method;

@@ -64,5 +64,11 @@ describe('authenticator app on the account pages', () => {
     const events = await idp.db('audit_log').where({ user_id: user.id }).whereIn('event', ['second_factor.enrolled', 'second_factor.removed']).orderBy('id');
     expect(events.map((e: { event: string }) => e.event)).toEqual(['second_factor.enrolled', 'second_factor.removed']);
     expect(events[1].details).toMatchObject({ by: 'self' });
+    // The owner is told of both, in case it was not them.
+    const mails = await idp.db('outbox').where({ user_id: user.id, channel: 'email' }).orderBy('created_at').select('subject');
+    expect(mails.map((m: { subject: string }) => m.subject)).toEqual([
+      'An authenticator app was added to your account',
+      'The authenticator app was removed from your account',
+    ]);
   });
 });
