@@ -33,11 +33,14 @@ const TWO_FACTORS: readonly string[] = [ACR.mfa, ACR.eid];
 
 /**
  * Whether the login must include a second factor: the app was registered with require_mfa (`idp clients create
- * --require-mfa`), or the request asks for ACR.mfa in acr_values.
+ * --require-mfa`), or the request asks for ACR.mfa in acr_values or as an essential acr claim.
  */
 export function asksForMfa(params: Record<string, unknown>, client: { [key: string]: unknown } | undefined): boolean {
   const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [];
-  return client?.['require_mfa'] === true || acrValues.includes(ACR.mfa);
+  if (client?.['require_mfa'] === true || acrValues.includes(ACR.mfa)) return true;
+  const acr = acrRequest(params.claims);
+  if (!acr?.essential) return false;
+  return acr.value === ACR.mfa || (Array.isArray(acr.values) && acr.values.length > 0 && acr.values.every((v) => TWO_FACTORS.includes(v as string)));
 }
 
 /** Whether a session's acr satisfies a request for two factors. */

@@ -11,6 +11,7 @@ import { requireUser } from '../self/routes.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { isAppError } from '../../platform/errors.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
 
 const REAUTH_SECONDS = 300;
 
@@ -52,7 +53,7 @@ export function secondFactorAccountRoutes(services: Services, totp: TotpMethod):
     const parsed = codeInput.safeParse(await body(ctx));
     let codes: string[] | undefined;
     try {
-      codes = parsed.success ? await totp.confirm(user(ctx), parsed.data.code, ctx.ip) : undefined;
+      codes = parsed.success ? await totp.confirm(user(ctx), parsed.data.code, { ip: ctx.ip, locale: requestLocale(ctx) }) : undefined;
     } catch (e) {
       if (!(isAppError(e) && e.code === 'try_again')) throw e;
       return enrolPage(ctx, 'second_factor.enrol.error.busy');
@@ -62,7 +63,7 @@ export function secondFactorAccountRoutes(services: Services, totp: TotpMethod):
   });
 
   router.post('/account/security/totp/remove', recentlyLoggedIn, async (ctx) => {
-    await db.transaction((trx) => totp.remove(trx, user(ctx), 'self', { ip: ctx.ip }));
+    await db.transaction((trx) => totp.remove(trx, user(ctx), 'self', { ip: ctx.ip, locale: requestLocale(ctx) }));
     ctx.redirect('/account/security?done=totp_removed');
   });
 

@@ -10,6 +10,7 @@ import { parseBody } from '../../platform/web/form.ts';
 import { knownDevices, rememberDevice } from '../../platform/web/devices.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { renderPage } from '../../platform/web/page.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
@@ -78,6 +79,7 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons, 
 
   const second = secondFactorStep({
     ...secondFactor,
+    locale: (ctx, d) => requestLocale(ctx, uiHint(d).uiLocales, uiHint(d).since),
     show: (ctx, d, template, context) => renderPage(ctx, template, context, uiHint(d)),
     finish,
   });

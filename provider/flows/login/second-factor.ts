@@ -10,6 +10,7 @@ import type { Db } from '../../platform/db/knex.ts';
 import type { User, UserRepository } from '../../domain/accounts/repository.ts';
 import type { TotpMethod } from '../../methods/second-factor/totp.ts';
 import { parseBody } from '../../platform/web/form.ts';
+import type { Locale } from '../../platform/web/i18n.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
@@ -36,12 +37,13 @@ export interface SecondFactorStepDeps {
   db: Db;
   users: UserRepository;
   totp: TotpMethod;
-  /** Renders a page in the interaction's language. */
+  /** The interaction's language, and a page rendered in it. */
+  locale(ctx: Context, d: Interaction): Locale;
   show(ctx: Context, d: Interaction, template: string, context: Record<string, unknown> & { titleKey: string }): void;
   finish(ctx: Context, result: LoginResult): Promise<void>;
 }
 
-export function secondFactorStep({ db, users, totp, show, finish }: SecondFactorStepDeps) {
+export function secondFactorStep({ db, users, totp, locale, show, finish }: SecondFactorStepDeps) {
   function remember(ctx: Context, p: Pending) {
     ctx.cookies.set(COOKIE, JSON.stringify(p), signedCookie(ctx, { maxAge: STEP_SECONDS * 1000, path: COOKIE_PATH }));
   }
@@ -147,7 +149,7 @@ export function secondFactorStep({ db, users, totp, show, finish }: SecondFactor
         const parsed = codeInput.safeParse(await parseBody(ctx, z.record(z.string(), z.unknown())));
         let codes: string[] | undefined;
         try {
-          codes = parsed.success ? await totp.confirm(pending.user, parsed.data.code, ctx.ip) : undefined;
+          codes = parsed.success ? await totp.confirm(pending.user, parsed.data.code, { ip: ctx.ip, locale: locale(ctx, d) }) : undefined;
         } catch (e) {
           if (!(isAppError(e) && e.code === 'try_again')) throw e;
           ctx.status = 429;

@@ -11,6 +11,7 @@ import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { createSecondFactorStore, type SecondFactorStore } from '../../domain/second-factors/store.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { audit } from '../../platform/audit.ts';
+import type { Locale } from '../../platform/web/i18n.ts';
 import type { SecondFactor } from './factor.ts';
 
 const PERIOD_SECONDS = 30;
@@ -41,8 +42,9 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
 
   // The owner hears of every change, in case it was not them: whoever holds the password could otherwise add an
   // app unnoticed, or take theirs away.
-  const tell = (trx: Db, user: User, change: 'added' | 'removed') =>
-    enqueueNotice(trx, user, localeOf(user, config.defaultLocale), {
+  // In the language of the page the person acted on; their own language when staff or a reactivation did.
+  const tell = (trx: Db, user: User, change: 'added' | 'removed', locale: Locale | undefined) =>
+    enqueueNotice(trx, user, locale ?? localeOf(user, config.defaultLocale), {
       title: { key: `second_factor.mail.${change}.title` },
       paragraphs: [{ key: `second_factor.mail.${change}.body` }, { key: 'second_factor.mail.not_you' }],
       action: { href: `${config.issuerUrl}/recovery`, label: { key: 'account.mail.password_changed.action' } },
@@ -83,7 +85,8 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
     },
 
     /** Activates the pending secret with a first code from the app; returns the recovery codes, to show once. Throttled. */
-    async confirm(user: User, code: string, ip?: string): Promise<string[] | undefined> {
+    async confirm(user: User, code: string, o: { ip?: string; locale?: Locale } = {}): Promise<string[] | undefined> {
+      const { ip } = o;
       const typed = code.replace(/\s/g, '');
       const { result } = await throttle.guard(
         { subject: subject(user), ip },
@@ -98,7 +101,7 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
             const codes = await store.confirm(trx, user.id, step);
             if (codes) {
               await audit(trx, 'second_factor.enrolled', { userId: user.id, ip, details: { kind: 'totp' } });
-              await tell(trx, user, 'added');
+              await tell(trx, user, 'added', o.locale);
             }
             return codes;
           });
@@ -135,11 +138,11 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
     },
 
     /** Removes the app and the recovery codes in the caller's transaction; audited when there was an active app. */
-    async remove(trx: Db, user: User, by: RemovedBy, o: { ip?: string; staffId?: string } = {}): Promise<boolean> {
+    async remove(trx: Db, user: User, by: RemovedBy, o: { ip?: string; staffId?: string; locale?: Locale } = {}): Promise<boolean> {
       const removed = await store.remove(trx, user.id);
       if (!removed) return false;
       await audit(trx, 'second_factor.removed', { userId: user.id, ip: o.ip, details: { kind: 'totp', by, ...(o.staffId ? { staffId: o.staffId } : {}) } });
-      await tell(trx, user, 'removed');
+      await tell(trx, user, 'removed', o.locale);
       return true;
     },
   } satisfies SecondFactor & Record<string, unknown>;

@@ -144,6 +144,10 @@ describe('second factor at login', () => {
     const { page } = await authorize(agent, open, { acr_values: MFA });
     const r = await agent.submitLogin(page, 'carla', PASSWORD, atCallback);
     expect(title(r)).toBe('Add an authenticator app');
+    // The same asked as an essential acr claim.
+    const claimed = new Agent(idp.issuer);
+    const essential = await authorize(claimed, open, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: MFA } } }) });
+    expect(title(await claimed.submitLogin(essential.page, 'carla', PASSWORD, atCallback))).toBe('Add an authenticator app');
     // Without the request for two factors, a person without an app logs in with the password alone.
     const plain = new Agent(idp.issuer);
     const login = await authorize(plain, open);
