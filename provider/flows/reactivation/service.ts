@@ -265,7 +265,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
         await endAccountAccess(trx, tokens, user);
         // Whoever takes an account back this way may have lost the phone with the app: the identity just proved
         // stands in for it, and a second factor can be added again.
-        await totp.remove(trx, user, 'reactivation', { ip: r.ip, locale: localeOf(user, r.locale) });
+        await totp.remove(trx, user, 'reactivation', { ip: r.ip });
         await notify(trx, (await users.findById(trx, user.id))!, flow, now, localeOf(user, r.locale));
         await audit(trx, 'reactivation.completed', {
           userId: user.id,

@@ -41,8 +41,7 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
   const subject = (user: User) => `account:${user.id}`;
 
   // The owner hears of every change, in case it was not them: whoever holds the password could otherwise add an
-  // app unnoticed, or take theirs away.
-  // In the language of the page the person acted on; their own language when staff or a reactivation did.
+  // app unnoticed, or take theirs away. In the language of the page the person acted on; their own when staff did.
   const tell = (trx: Db, user: User, change: 'added' | 'removed', locale: Locale | undefined) =>
     enqueueNotice(trx, user, locale ?? localeOf(user, config.defaultLocale), {
       title: { key: `second_factor.mail.${change}.title` },
@@ -142,7 +141,8 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
       const removed = await store.remove(trx, user.id);
       if (!removed) return false;
       await audit(trx, 'second_factor.removed', { userId: user.id, ip: o.ip, details: { kind: 'totp', by, ...(o.staffId ? { staffId: o.staffId } : {}) } });
-      await tell(trx, user, 'removed', o.locale);
+      // A reactivation's own notice tells of the account taken back, which this is part of.
+      if (by !== 'reactivation') await tell(trx, user, 'removed', o.locale);
       return true;
     },
   } satisfies SecondFactor & Record<string, unknown>;
