@@ -16,6 +16,7 @@ import { loginRoutes } from '../flows/login/routes.ts';
 import { selfRoutes } from '../flows/self/routes.ts';
 import { accountRoutes } from '../flows/account/routes.ts';
 import { accountDataRoutes } from '../flows/account/data.ts';
+import { alertContactRoutes } from '../flows/account/alert-contacts.ts';
 import { auditAdminRoutes } from '../flows/admin/audit.ts';
 import { personAdminRoutes } from '../flows/admin/person.ts';
 import { organisationAdminRoutes } from '../flows/admin/organisations.ts';
@@ -63,6 +64,7 @@ export const ROUTERS: readonly Mount[] = [
   { kind: 'page', router: ({ services }) => selfRoutes(services) },
   { kind: 'page', router: ({ services }) => accountRoutes(services) },
   { kind: 'page', router: ({ services }) => accountDataRoutes(services) },
+  { kind: 'page', router: ({ services }) => alertContactRoutes(services) },
   { kind: 'page', router: ({ services }) => organisationAdminRoutes(services) },
   { kind: 'page', router: ({ captcha }) => captchaRoutes(captcha) },
   { kind: 'page', router: ({ services, captcha }) => recoveryRoutes(services, captcha) },

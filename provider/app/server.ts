@@ -11,6 +11,7 @@ import { createDb, type Db } from '../platform/db/knex.ts';
 import { migrate } from '../platform/db/migrate.ts';
 import { ensureSigningKeys, jwksFingerprint, loadJwks } from '../oidc/keys.ts';
 import { buildProvider } from '../oidc/provider.ts';
+import { createLogoutTransport } from '../oidc/backchannel-logout.ts';
 import { purgeExpired } from '../domain/oidc-models/adapter.ts';
 import { generatedSecret } from '../platform/secrets.ts';
 import { createUserRepository } from '../domain/accounts/repository.ts';
@@ -38,6 +39,7 @@ import { registerSelfClient } from '../oidc/self-client.ts';
 import { createEidVerifier } from '../methods/eid-card/verifier.ts';
 import { createReactivationService } from '../flows/reactivation/service.ts';
 import { purgeUnactivated } from '../flows/registration/purge.ts';
+import { noticeReviewers } from '../flows/admin/review-notices.ts';
 import { settleFinishedDeliveries } from '../domain/notifications/service.ts';
 import { createLoginThrottle } from '../methods/password/throttle.ts';
 import { createCaptcha } from '../domain/guards/captcha.ts';
@@ -161,7 +163,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const outbox: OutboxWorker = createOutboxWorker({
     db,
-    transports: transportsFromConfig(config),
+    transports: { ...transportsFromConfig(config), logout: createLogoutTransport(services.provider, db, users) },
     pollMs: config.outboxPollMs,
     maxAttempts: config.outboxMaxAttempts,
     backoff: { baseMs: config.outboxBackoffSeconds * 1000, maxMs: config.outboxBackoffMaxSeconds * 1000 },
@@ -182,6 +184,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const timers = [
     setInterval(() => services.refreshKeys().catch((e) => log.error('key refresh failed', e)), config.keysRefreshSeconds * 1000),
     setInterval(() => purge().catch((e) => log.error('purge failed', e)), config.purgeIntervalSeconds * 1000),
+    setInterval(() => noticeReviewers(services).catch((e) => log.error('review notice failed', e)), config.reviewNoticeSeconds * 1000),
   ];
   for (const t of timers) t.unref();
 

@@ -19,6 +19,8 @@ export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } 
   production: boolean;
 };
 
+export type RegistrationMode = Config['registrationModes'][number];
+
 /** Parses every setting from `env`; throws ConfigError listing each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const out: Record<string, unknown> = {};

@@ -4,7 +4,7 @@
 // adapter, so tokens die with their grant on every process.
 import type Provider from 'oidc-provider';
 import { fromJsonColumn, type Db } from '../platform/db/knex.ts';
-import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
+import { createAdapterFactory, enqueueLogoutTokens } from '../domain/oidc-models/adapter.ts';
 import { SELF_CLIENT_ID } from './self-client.ts';
 import { sessionDevices, type SessionDevice } from './session-devices.ts';
 import { networkOf, parseUserAgent, type Device } from '../platform/web/user-agent.ts';
@@ -100,19 +100,23 @@ async function revokeGrants(db: Db, grantIds: string[]): Promise<void> {
   }
 }
 
-/** Ends one login session of the account and the grants made in it. False when no such session. */
+/** Ends one login session of the account and the grants made in it, and tells its apps. False when no such session. */
 export async function revokeSession(db: Db, accountId: string, uid: string): Promise<boolean> {
-  const row: Row | undefined = await db('oidc_models').where({ model: 'Session', account_id: accountId, uid }).first('id', 'uid', 'payload', 'expires_at');
-  if (!row) return false;
-  const authorizations = (payloadOf(row).authorizations ?? {}) as Record<string, { grantId?: string }>;
-  await revokeGrants(
-    db,
-    Object.values(authorizations)
-      .map((a) => a.grantId)
-      .filter((g): g is string => Boolean(g)),
-  );
-  await new (createAdapterFactory(db))('Session').destroy(row.id);
-  return true;
+  // One transaction: the apps' logout tokens are queued only if the session does end.
+  return db.transaction(async (trx) => {
+    const row: Row | undefined = await trx('oidc_models').where({ model: 'Session', account_id: accountId, uid }).first('id', 'uid', 'payload', 'expires_at');
+    if (!row) return false;
+    await enqueueLogoutTokens(trx, [row]);
+    const authorizations = (payloadOf(row).authorizations ?? {}) as Record<string, { grantId?: string }>;
+    await revokeGrants(
+      trx,
+      Object.values(authorizations)
+        .map((a) => a.grantId)
+        .filter((g): g is string => Boolean(g)),
+    );
+    await new (createAdapterFactory(trx))('Session').destroy(row.id);
+    return true;
+  });
 }
 
 /** Disconnects an app: every grant the account gave it, with their tokens. False when it held none. */

@@ -29,6 +29,8 @@ export interface ClientSummary {
   post_logout_redirect_uris: string[];
   grant_types: string[];
   scope: string | null;
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
 }
 
 const summary = (m: Metadata): ClientSummary => ({
@@ -41,6 +43,8 @@ const summary = (m: Metadata): ClientSummary => ({
   post_logout_redirect_uris: (m.post_logout_redirect_uris as string[] | undefined) ?? [],
   grant_types: (m.grant_types as string[] | undefined) ?? ['authorization_code'],
   scope: typeof m.scope === 'string' ? m.scope : null,
+  backchannel_logout_uri: typeof m.backchannel_logout_uri === 'string' ? m.backchannel_logout_uri : null,
+  backchannel_logout_session_required: m.backchannel_logout_session_required === true,
 });
 
 const unknownClient = (clientId: string) => new AppError('client_unknown', `No client with client_id "${clientId}"`, 404);
@@ -84,8 +88,12 @@ export const clientInput = z.object({
   public: z.boolean().default(false),
   firstParty: z.boolean().default(false),
   requireMfa: z.boolean().default(false),
+  /** A name in PORTAL_PROFILES: what its people see (provider/oidc/portal.ts). */
+  portalProfile: z.string().optional(),
   grants: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code', 'refresh_token']),
   scope: z.string().max(1000).optional(),
+  backchannelLogoutUri: z.url().optional(),
+  backchannelLogoutSessionRequired: z.boolean().default(false),
   clientId: z
     .string()
     .regex(/^[\w.-]{3,100}$/)
@@ -108,7 +116,11 @@ export async function createClient(provider: Provider, input: ClientInput): Prom
     token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',
     first_party: c.firstParty,
     require_mfa: c.requireMfa,
+    ...(c.portalProfile ? { portal_profile: c.portalProfile } : {}),
     ...(c.scope ? { scope: c.scope } : {}),
+    ...(c.backchannelLogoutUri
+      ? { backchannel_logout_uri: c.backchannelLogoutUri, backchannel_logout_session_required: c.backchannelLogoutSessionRequired }
+      : {}),
   };
   // The constructor runs oidc-provider's client schema: invalid metadata throws here, before anything is stored.
   const ClientModel = clientModel(provider);

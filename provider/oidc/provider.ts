@@ -9,6 +9,7 @@ import type { UserRepository, User } from '../domain/accounts/repository.ts';
 import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
 import { ACR } from './acr.ts';
 import { recordSessionDevices } from './session-devices.ts';
+import { rememberPortals } from './portal.ts';
 import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
 import { eidStepUpPolicy } from './step-up.ts';
 import { render } from '../platform/web/views.ts';
@@ -18,6 +19,8 @@ import { createLimiter, isRateLimited } from '../domain/guards/rate-limit.ts';
 import { hasNul } from '../platform/nul.ts';
 import { tokensIssued } from '../platform/metrics/counters.ts';
 import { nameProtocolRoutes } from '../platform/metrics/http.ts';
+import { isLoopback } from '../domain/upstreams/repository.ts';
+import { queueProviderLogouts } from './backchannel-logout.ts';
 
 /**
  * oidc-provider answers any failure of its adapter with 500 server_error. When the cause is the database being
@@ -116,6 +119,33 @@ export function claimsOf(user: User) {
   };
 }
 
+/**
+ * A backchannel_logout_uri receives the logout tokens from the server side: https, or http on the app's own machine
+ * (127.0.0.1, localhost) outside production, where an app under development listens.
+ */
+function checkBackchannelLogoutUri(uri: unknown, production: boolean) {
+  if (uri === undefined) return;
+  const url = typeof uri === 'string' ? URL.parse(uri) : null;
+  // Back-Channel Logout 1.0, section 2.2.
+  if (url?.hash) throw new errors.InvalidClientMetadata('backchannel_logout_uri must not contain a fragment');
+  if (url?.protocol === 'https:' || (url?.protocol === 'http:' && !production && isLoopback(url))) return;
+  throw new errors.InvalidClientMetadata(
+    production ? 'backchannel_logout_uri must use https' : 'backchannel_logout_uri must use https (http only on 127.0.0.1 or localhost)',
+  );
+}
+
+/**
+ * oidc-provider refuses to send to loopback and private addresses (its SSRF protection): outside production a
+ * loopback backchannel_logout_uri, allowed above, is reached without it.
+ */
+function loopbackFetch(production: boolean): NonNullable<Configuration['fetch']> {
+  return (url, options) => {
+    const target = URL.parse(url instanceof Request ? url.url : url);
+    if (!production && target && isLoopback(target)) delete (options as { dispatcher?: unknown }).dispatcher;
+    return globalThis.fetch(url, options);
+  };
+}
+
 function page(ctx: KoaContextWithOIDC, template: string, context: Record<string, unknown>) {
   ctx.type = 'html';
   ctx.body = render(template, { locale: requestLocale(ctx), ...context });
@@ -166,13 +196,22 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
     },
     extraClientMetadata: {
       // require_mfa: the app's users log in with a second factor (provider/oidc/step-up.ts); an app may ask it for itself.
-      properties: ['first_party', 'require_mfa'],
+      properties: ['first_party', 'portal_profile', 'require_mfa'],
       // ctx is set for dynamic registration (anyone with IDP_INITIAL_ACCESS_TOKEN), not for clients staff create or
       // the adapter loads: a registered app cannot declare itself first party (no consent) nor give itself an API scope.
-      // oidc-provider calls it once per registration, for the one extra property, with the whole metadata.
+      // oidc-provider calls it for each extra property of every client, with the whole metadata.
+      // The backchannel_logout_uri is checked here too, being called for every client with its whole metadata.
       validator(ctx, key, value, metadata) {
         if (key === 'require_mfa' && value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('require_mfa must be a boolean');
+        if (key === 'portal_profile') {
+          if (value === undefined) return;
+          if (typeof value !== 'string' || !(value in config.portalProfiles))
+            throw new errors.InvalidClientMetadata('portal_profile must name a profile of PORTAL_PROFILES');
+          if (ctx) throw new errors.InvalidClientMetadata('portal_profile is set by staff (idp clients), not by registration');
+          return;
+        }
         if (key !== 'first_party') return;
+        checkBackchannelLogoutUri(metadata.backchannel_logout_uri, config.production);
         if (value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('first_party must be a boolean');
         if (!ctx) return;
         if (value === true) throw new errors.InvalidClientMetadata('first_party is set by staff (idp clients), not by registration');
@@ -185,6 +224,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
         }
       },
     },
+    fetch: loopbackFetch(config.production),
     interactions: { policy: eidStepUpPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
@@ -197,6 +237,8 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
         },
       },
       clientCredentials: { enabled: true },
+      // Logout tokens leave through the outbox (backchannel-logout.ts), so that an app that is down gets them later.
+      backchannelLogout: { enabled: true },
       introspection: {
         enabled: true,
         // A client learns about its own tokens only; resource servers named in INTROSPECTION_CLIENTS about any.
@@ -262,6 +304,8 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   capRegistrations(provider, db, config);
   answerOutagesWith503(provider);
   recordSessionDevices(provider, db);
+  rememberPortals(provider, config);
+  queueProviderLogouts(provider, db);
   // A path no protocol route matched: our own "page not found", in the person's language.
   provider.use(async (ctx, next) => {
     await next();

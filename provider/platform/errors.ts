@@ -1,12 +1,14 @@
 // Errors a user or an operator can act on: a stable `code` for programs and tests, an HTTP status,
 // and a message key that the pages translate. Never a stack trace on a page.
+export type ErrorParams = Record<string, string | number | { seconds: number }>;
+
 export class AppError extends Error {
   readonly code: string;
   readonly status: number;
-  /** Values the localised message interpolates, e.g. { tries: 2 }. */
-  readonly params: Record<string, string | number>;
+  /** Values the localised message interpolates, e.g. { tries: 2 }; a `{ seconds }` is a duration, written out. */
+  readonly params: ErrorParams;
 
-  constructor(code: string, message: string, status = 400, params: Record<string, string | number> = {}) {
+  constructor(code: string, message: string, status = 400, params: ErrorParams = {}) {
     super(message);
     this.name = 'AppError';
     this.code = code;

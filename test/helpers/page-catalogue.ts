@@ -3,6 +3,7 @@
 import type { Page } from 'playwright-core';
 import * as client from 'openid-client';
 import type { TestProvider } from './provider.ts';
+import type { Locale } from '../../provider/platform/web/i18n.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { discover } from './rp.ts';
 import { registrationVisits } from '../flows/registration/visits.ts';
@@ -25,8 +26,8 @@ export const PERSON = { username: 'marie.dubois', email: 'marie@example.be', pas
 /** A person with an authenticator app, for the login's second step. */
 const WITH_APP = { username: 'jef.peeters', email: 'jef@example.be' };
 
-/** Creates what the visits need (an account, a third-party app) and returns the visits, in order. */
-export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
+/** Creates what the visits need (an account, in `locale` when given, and a third-party app) and returns the visits, in order. */
+export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise<Visit[]> {
   const { db, users, hasher, tokens, provider } = idp.services;
   const user =
     (await users.findByIdentifier(db, PERSON.username, 'username'))[0] ??
@@ -47,6 +48,9 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
     await factors.start(db, withApp.id, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
     await factors.confirm(db, withApp.id, 1);
   }
+  if (locale) await users.setLocale(db, user.id, locale);
+  // Each walk adds the same extra contact for alerts anew.
+  await db('alert_contacts').where({ user_id: user.id }).delete();
   const rp = await createClient(provider(), {
     name: 'Partner portal',
     redirectUris: ['http://127.0.0.1:9/cb'],
@@ -179,6 +183,17 @@ export async function pageCatalogue(idp: TestProvider): Promise<Visit[]> {
     { name: 'eid-link-consent', go: at('/eid/link') },
     { name: 'account-sessions', go: at('/account/sessions') },
     { name: 'account-alerts', go: at('/account/alerts') },
+    { name: 'account-alert-contact-add', go: at('/account/alerts/contacts/new') },
+    {
+      name: 'account-alert-contact-verify',
+      async go(page) {
+        await page.goto(`${idp.issuer}/account/alerts/contacts/new`);
+        await page.check('#channel-email');
+        await page.fill('#value', 'partner@example.org');
+        await page.click('form[action="/account/alerts/contacts"] button[type=submit]');
+        await page.waitForSelector('form[action$="/verify"]');
+      },
+    },
     { name: 'account-connections', go: at('/account/connections') },
     ...(await registrationVisits(idp, user.id)),
     ...eidRegistrationVisits(idp),

@@ -1,6 +1,6 @@
 // Accounts and what guards them: passwords, recovery, the captcha, the limits, sign-up and contact details.
 import { z } from 'zod';
-import { bool, seconds, positiveInt, url, registrationModes, setting } from './kinds.ts';
+import { bool, seconds, positiveInt, url, registrationModes, REGISTRATION_MODES, setting } from './kinds.ts';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 
 export const accountSettings = {
@@ -100,6 +100,44 @@ export const accountSettings = {
     default: '30',
     doc: 'a sign-up never activated is deleted this many days after its last activation link expired (an invitation becomes usable again)',
   }),
+  portalProfiles: setting({
+    env: 'PORTAL_PROFILES',
+    schema: z
+      .string()
+      .transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected JSON: {"school": {"registrationModes": ["invitation"], "alerts": false, "phone": false}}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z.record(
+          z.string().regex(/^[a-z0-9-]{1,40}$/, 'a profile name is 1 to 40 lower-case letters, digits or dashes'),
+          z.strictObject({
+            registrationModes: z.array(z.enum([...REGISTRATION_MODES, 'eid'])).optional(),
+            alerts: z.boolean().default(true),
+            phone: z.boolean().default(true),
+            customerNumber: z.boolean().default(false),
+          }),
+        ),
+      ),
+    default: '{}',
+    doc: 'portal profiles a relying app may name (`idp clients create --profile NAME`), as JSON `{"school": {"registrationModes": ["invitation"], "alerts": false, "phone": false}, "shop": {"customerNumber": true}}`: the sign-up modes offered, whether /account shows alerts and the mobile number, whether it shows the customer number',
+  }),
+  lockedNames: setting({
+    env: 'LOCKED_NAMES',
+    schema: registrationModes,
+    default: 'invitation',
+    doc: 'sign-up modes whose accounts cannot rewrite their names on /account but ask the office for a correction (open, invitation, customer; none: every name editable)',
+  }),
+  reviewNoticeSeconds: setting({
+    env: 'REVIEW_NOTICE_SECONDS',
+    schema: seconds,
+    default: '3600',
+    doc: 'staff (admin role, members of reviewer organisations) get at most one mail this often naming the requests newly waiting for review',
+  }),
   termsVersion: setting({
     env: 'TERMS_VERSION',
     schema: z.string().trim().min(1).max(40),
@@ -134,6 +172,12 @@ export const accountSettings = {
     schema: positiveInt,
     default: '5',
     doc: 'wrong entries of a texted code before it is voided and a new one must be asked for',
+  }),
+  alertExtraContacts: setting({
+    env: 'ALERT_EXTRA_CONTACTS',
+    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(10),
+    default: '3',
+    doc: 'extra e-mail addresses and, apart, extra mobile numbers a person may keep for alerts only (each verified by a code, each on or off); 0 turns them off',
   }),
   rateLimitSmsCodes: setting({ env: 'RATE_LIMIT_SMS_CODES', schema: positiveInt, default: '5', doc: 'verification SMS an account may ask for per hour' }),
   emailChangeTtl: setting({

@@ -42,13 +42,13 @@ export const messagingSettings = {
     env: 'OUTBOX_POLL_MS',
     schema: positiveInt,
     default: '2000',
-    doc: 'how often the outbox worker looks for mails and SMS to send, milliseconds',
+    doc: 'how often the outbox worker looks for mails, SMS and logout tokens to send, milliseconds',
   }),
   outboxMaxAttempts: setting({
     env: 'OUTBOX_MAX_ATTEMPTS',
     schema: positiveInt,
     default: '10',
-    doc: 'delivery attempts of one mail or SMS before it is marked failed',
+    doc: 'delivery attempts of one mail, SMS or logout token before it is marked failed',
   }),
   outboxBackoffSeconds: setting({
     env: 'OUTBOX_BACKOFF_SECONDS',
@@ -61,7 +61,7 @@ export const messagingSettings = {
     env: 'OUTBOX_RETENTION_DAYS',
     schema: positiveInt,
     default: '30',
-    doc: 'sent and failed mails and SMS are deleted after this many days',
+    doc: 'sent and failed mails, SMS and logout tokens are deleted after this many days',
   }),
   auditRetentionDays: setting({
     env: 'AUDIT_RETENTION_DAYS',

@@ -66,6 +66,19 @@ export async function setOrganisationNotify(db: Knex, id: string, notify: boolea
   await db('organisations').where({ id }).update({ notify });
 }
 
+/** Members of reviewer organisations (the school office): told, with the admins, of requests waiting for review. */
+export async function setOrganisationReviewers(db: Knex, id: string, reviewers: boolean): Promise<void> {
+  await db('organisations').where({ id }).update({ reviewers });
+}
+
+export async function reviewerMemberIds(db: Knex): Promise<string[]> {
+  return (await db('organisation_members as m')
+    .join('organisations as o', 'o.id', 'm.organisation_id')
+    .where('o.reviewers', true)
+    .distinct()
+    .pluck('m.user_id')) as string[];
+}
+
 export async function addMember(db: Knex, organisationId: string, userId: string): Promise<boolean> {
   const added = await db('organisation_members')
     .insert({ organisation_id: organisationId, user_id: userId, created_at: new Date() })

@@ -17,8 +17,8 @@ import { parseMobile, type PhoneParse } from './phone.ts';
 import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
-import { translate, duration, type Locale } from '../../platform/web/i18n.ts';
-import { createLimiter, isRateLimited } from '../guards/rate-limit.ts';
+import { translate, duration, type Duration, type Locale } from '../../platform/web/i18n.ts';
+import { createLimiter, isRateLimited, waitOf } from '../guards/rate-limit.ts';
 import { audit } from '../../platform/audit.ts';
 
 export const PHONE_PURPOSE = 'phone_verification';
@@ -32,10 +32,7 @@ export interface PhoneVerificationDeps {
 type Refusal = Extract<PhoneParse, { ok: false }>;
 
 export type StartResult =
-  | { ok: true; number: string; expiresAt: Date }
-  | Refusal
-  | { ok: false; problem: 'unchanged' }
-  | { ok: false; problem: 'rate_limited'; retryAfterSeconds: number };
+  { ok: true; number: string; expiresAt: Date } | Refusal | { ok: false; problem: 'unchanged' } | { ok: false; problem: 'rate_limited'; wait: Duration };
 
 export type ConfirmResult = { status: 'ok'; number: string } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
 
@@ -58,7 +55,7 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
         await limiter(trx).consume(user.id);
       } catch (e) {
         if (!isRateLimited(e)) throw e;
-        return { ok: false, problem: 'rate_limited', retryAfterSeconds: Math.ceil(e.msBeforeNext / 1000) };
+        return { ok: false, problem: 'rate_limited', wait: waitOf(e) };
       }
       const issued = await tokens.issue(trx, {
         purpose: PHONE_PURPOSE,

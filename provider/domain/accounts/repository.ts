@@ -94,6 +94,15 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       return ids.length ? db('users').whereIn('id', [...new Set(ids)]) : [];
     },
 
+    /** Active accounts holding `role`. */
+    async withRole(db: Knex, role: string): Promise<User[]> {
+      return (
+        await db('users')
+          .where({ status: 'active' })
+          .whereRaw('roles @> ?::jsonb', [JSON.stringify([role])])
+      ).map(normalise);
+    },
+
     async findByIdentifier(db: Knex, identifier: string, kind: IdentifierKind): Promise<User[]> {
       const value = identifier.trim().toLowerCase();
       if (!value) return [];
@@ -197,6 +206,10 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
 
     async setName(db: Knex, id: string, name: { givenName: string | null; familyName: string | null }): Promise<void> {
       await db('users').where({ id }).update({ given_name: name.givenName, family_name: name.familyName, updated_at: new Date() });
+    },
+
+    async setLocale(db: Knex, id: string, locale: Locale): Promise<void> {
+      await db('users').where({ id }).update({ locale, updated_at: new Date() });
     },
 
     async setRoles(db: Knex, id: string, roles: readonly string[]): Promise<void> {

@@ -27,7 +27,7 @@ export async function findCustomer(db: Knex, customerNumber: string, name: strin
 /** The customer number each of these accounts holds; an account missing from the map is no customer's. */
 export async function customerNumbersOf(db: Knex, userIds: readonly string[]): Promise<Map<string, string>> {
   if (userIds.length === 0) return new Map();
-  const rows = (await db('customers').whereIn('user_id', userIds).select('user_id', 'customer_number')) as { user_id: string; customer_number: string }[];
+  const rows = await db<{ user_id: string; customer_number: string }>('customers').whereIn('user_id', userIds).select('user_id', 'customer_number');
   return new Map(rows.map((r) => [r.user_id, r.customer_number]));
 }
 

@@ -3,6 +3,7 @@
 import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Db } from '../../platform/db/knex.ts';
 import { AppError } from '../../platform/errors.ts';
+import { duration, type Duration } from '../../platform/web/i18n.ts';
 
 // Exported so that the package's declarations can name it in the types of what builds a limiter.
 export interface PgQuery {
@@ -65,12 +66,12 @@ export async function consumeOrRefuse(l: Limiter, key: string, messageKey = 'err
     return await l.consume(key);
   } catch (e) {
     if (!isRateLimited(e)) throw e;
-    throw new AppError('rate_limited', messageKey, 429, { minutes: minutesToWait(e) });
+    throw new AppError('rate_limited', messageKey, 429, { wait: waitOf(e) });
   }
 }
 
-/** Whole minutes (at least one) until a refused key may try again: what a person is told. */
-export const minutesToWait = (refused: RateLimiterRes) => Math.max(1, Math.ceil(refused.msBeforeNext / 60_000));
+/** How long until a refused key may try again, in whole minutes (at least one): what a person is told. */
+export const waitOf = (refused: { msBeforeNext: number }): Duration => duration(60 * Math.max(1, Math.ceil(refused.msBeforeNext / 60_000)));
 
 /** True when `e` is the limiter saying "no more points" (it rejects with a RateLimiterRes). */
 export const isRateLimited = (e: unknown): e is RateLimiterRes => typeof e === 'object' && e !== null && 'msBeforeNext' in e;

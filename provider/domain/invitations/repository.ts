@@ -31,6 +31,7 @@ export interface Invitation {
   reviewed_by: string | null;
   reviewed_at: Date | null;
   review_reason: string | null;
+  noticed_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -44,6 +45,15 @@ export const invitations = {
 
   async findByUsername(db: Knex, username: string): Promise<Invitation | undefined> {
     return parse(await db('invitations').whereRaw('lower(username) = ?', [username.trim().toLowerCase()]).first());
+  },
+
+  async ofUser(db: Knex, userId: string): Promise<{ id: string } | undefined> {
+    return db('invitations').where({ user_id: userId }).first('id');
+  },
+
+  /** The sign-ups waiting for review no staff member has been told of yet, marked as told in the caller's transaction. */
+  async takeUnnoticed(trx: Knex): Promise<number> {
+    return trx('invitations').where({ status: 'pending_review' }).whereNull('noticed_at').update({ noticed_at: new Date() });
   },
 
   async pendingReview(db: Knex): Promise<Invitation[]> {

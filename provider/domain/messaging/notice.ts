@@ -1,11 +1,11 @@
 // A `notice` mail (views/mail/notice.njk) to an account's own address, in the caller's transaction: the warnings
 // and confirmations of security events ("your password was changed", "someone tried to log in").
-import type { Locale } from '../../platform/web/i18n.ts';
+import type { Locale, MessageParams } from '../../platform/web/i18n.ts';
 import { enqueueMail, type Executor } from './outbox.ts';
 
 interface Text {
   key: string;
-  params?: Record<string, string | number>;
+  params?: MessageParams;
 }
 
 export interface Notice {

@@ -1,6 +1,8 @@
 // The transactional outbox: a flow writes its mail or SMS in the same transaction as the change that causes it, so
 // a rolled-back change sends nothing and a committed one is never left without its message. Mails are rendered
 // here, at enqueue time, in the recipient's language; the worker (worker.ts) only delivers what is stored.
+// Logout tokens for relying apps (Back-Channel Logout) travel the same way, so an app that is down gets its token
+// once it is back; they are signed only when sent, since a logout token lives two minutes.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../../platform/db/knex.ts';
@@ -9,7 +11,7 @@ import { AppError } from '../../platform/errors.ts';
 import { renderMail } from './mail-templates.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 
-export type Channel = 'email' | 'sms';
+export type Channel = 'email' | 'sms' | 'logout';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
 export interface OutboxMessage {
@@ -52,6 +54,13 @@ export interface SmsRequest {
   text: string;
   userId?: string | null;
   reference?: string | null;
+}
+
+export interface LogoutRequest {
+  clientId: string;
+  sub: string;
+  /** The sid of the app's ID tokens (oidc-provider gives each app of a session a sid of its own). */
+  sid: string;
 }
 
 // Caught here, in the caller's transaction, rather than as ten failed delivery attempts hours later.
@@ -119,6 +128,24 @@ export async function enqueueSms(trx: Executor, sms: SmsRequest, now = new Date(
   return insert(trx, { channel: 'sms', recipient: sms.to, bodyText: sms.text, userId: sms.userId, reference: sms.reference }, now);
 }
 
+/**
+ * Stores one logout token delivery to an app: `recipient` is its client_id, `reference` the sid. No user_id: the
+ * erasure of the account, which deletes the person's messages, must not take back the logouts it causes.
+ */
+export async function enqueueLogout(trx: Executor, logout: LogoutRequest, now = new Date()): Promise<string> {
+  return insert(
+    trx,
+    { channel: 'logout', recipient: logout.clientId, bodyText: JSON.stringify({ sub: logout.sub, sid: logout.sid }), reference: logout.sid },
+    now,
+  );
+}
+
+/** What a logout delivery carries, read back by the transport that signs and sends it. */
+export function logoutOf(m: Pick<OutboxMessage, 'recipient' | 'bodyText'>): LogoutRequest {
+  const { sub, sid } = JSON.parse(m.bodyText) as { sub: string; sid: string };
+  return { clientId: m.recipient, sub, sid };
+}
+
 type Row = Record<string, unknown>;
 const date = (v: unknown) => (v == null ? null : new Date(v as string | Date));
 
@@ -145,8 +172,9 @@ export function toMessage(r: Row): OutboxMessage {
   };
 }
 
+/** The latest mails and SMS (the development mailbox): logout tokens are for apps, not people. */
 export async function latestMessages(db: Db, limit: number): Promise<OutboxMessage[]> {
-  return (await db('outbox').orderBy('created_at', 'desc').orderBy('id').limit(limit)).map(toMessage);
+  return (await db('outbox').whereIn('channel', ['email', 'sms']).orderBy('created_at', 'desc').orderBy('id').limit(limit)).map(toMessage);
 }
 
 export async function findMessage(db: Db, id: string): Promise<OutboxMessage | undefined> {

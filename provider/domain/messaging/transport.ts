@@ -10,10 +10,18 @@ export interface Transport {
   readonly name: string;
   /** Resolves once the server accepted the message; throws (preferably a DeliveryError) otherwise. */
   send(message: OutboxMessage): Promise<void>;
+  /** Told each attempt's recorded outcome: 'failed' is the last (permanent, or out of attempts). */
+  settled?(message: OutboxMessage, outcome: DeliveryOutcome, error?: string): Promise<void>;
   close?(): void;
 }
 
-export type Transports = Record<Channel, Transport>;
+export type DeliveryOutcome = 'sent' | 'retry' | 'failed';
+
+/** Mail and SMS, which every process configures from its settings. */
+export type Transports = Record<'email' | 'sms', Transport>;
+
+/** What a worker delivers: it claims the messages of these channels only, and leaves the others to a worker that has them. */
+export type ChannelTransports = Partial<Record<Channel, Transport>>;
 
 /** A failed delivery. `permanent` ones are not retried (e.g. the mail server refuses the recipient). */
 export class DeliveryError extends Error {

@@ -4,17 +4,18 @@
 // exponential back-off until `maxAttempts`, then the row is marked failed. Each attempt counts when the row is
 // claimed, so a message that crashes its process is not retried for ever: a lease that ran out on the last attempt
 // marks the row failed. A worker records its outcome only while it still holds the lease (locked_until is the
-// lease's token), so a worker that outlived its lease cannot undo what the one that took over recorded.
+// lease's token), so a worker that outlived its lease cannot undo what the one that took over recorded. A worker
+// claims only the channels it has a transport for (`idp mail test` sends mail, and leaves logout tokens alone).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../platform/db/knex.ts';
 import { log as defaultLog } from '../../platform/log.ts';
 import { toMessage, type OutboxMessage } from './outbox.ts';
-import { DeliveryError, type Logger, type Transports } from './transport.ts';
+import { DeliveryError, type ChannelTransports, type Logger } from './transport.ts';
 import { outboxFailed } from '../../platform/metrics/counters.ts';
 
 export interface OutboxWorkerOptions {
   db: Db;
-  transports: Transports;
+  transports: ChannelTransports;
   now?: () => Date;
   pollMs: number;
   maxAttempts: number;
@@ -46,20 +47,29 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const leaseMs = options.leaseMs ?? 120_000;
   const batchSize = options.batchSize ?? 10;
   const logger = options.log ?? defaultLog;
+  const channels = Object.keys(transports);
 
   async function claim(): Promise<OutboxMessage[]> {
     const at = now();
     const abandoned = await db('outbox')
-      .where('status', 'sending')
+      .whereIn('channel', channels)
+      .andWhere('status', 'sending')
       .andWhere('locked_until', '<', at)
       .andWhere('attempts', '>=', maxAttempts)
       .update({ status: 'failed', locked_until: null, last_error: `no outcome after ${maxAttempts} attempts (the worker stopped holding the message)` })
-      .returning('channel');
-    for (const r of abandoned as { channel: string }[]) outboxFailed.inc({ channel: r.channel });
+      .returning('*');
+    for (const m of (abandoned as Record<string, unknown>[]).map(toMessage)) {
+      outboxFailed.inc({ channel: m.channel });
+      await transports[m.channel]?.settled?.(m, 'failed', m.lastError ?? undefined);
+    }
     const due = db('outbox')
       .select('id')
-      .where((q) => q.where('status', 'pending').andWhere('next_attempt_at', '<=', at))
-      .orWhere((q) => q.where('status', 'sending').andWhere('locked_until', '<', at))
+      .whereIn('channel', channels)
+      .andWhere((q) =>
+        q
+          .where((p) => p.where('status', 'pending').andWhere('next_attempt_at', '<=', at))
+          .orWhere((p) => p.where('status', 'sending').andWhere('locked_until', '<', at)),
+      )
       .orderBy('next_attempt_at')
       .limit(batchSize)
       .forUpdate()
@@ -75,7 +85,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const leased = (m: OutboxMessage) => db('outbox').where({ id: m.id, status: 'sending', locked_until: m.lockedUntil });
 
   async function deliver(m: OutboxMessage): Promise<void> {
-    const transport = transports[m.channel];
+    const transport = transports[m.channel]!;
     try {
       await transport.send(m);
     } catch (e) {
@@ -94,11 +104,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
         outboxFailed.inc({ channel: m.channel });
         logger.error('message delivery failed for good', fields);
       } else logger.warn('message delivery failed, will retry', { ...fields, retryInMs: wait });
+      await transport.settled?.(m, failed ? 'failed' : 'retry', error);
       return;
     }
     const recorded = await leased(m).update({ status: 'sent', sent_at: now(), locked_until: null, last_error: null, transport: transport.name });
     if (!recorded)
       logger.warn('message sent after its lease ran out; another worker may send it too', { id: m.id, channel: m.channel, reference: m.reference });
+    await transport.settled?.(m, 'sent');
   }
 
   async function runOnce(): Promise<number> {

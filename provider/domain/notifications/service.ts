@@ -6,22 +6,33 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/knex.ts';
 import { localeOf, type User } from '../accounts/repository.ts';
+import { alertContactsFor } from '../accounts/alert-contacts.ts';
 import { ALERT_CHANNELS, alertSettingsOf, type AlertChannel, type AlertSettings } from '../accounts/alerts.ts';
 import { getOrganisation, memberIds, type Organisation } from '../accounts/organisations.ts';
 import { enqueueMail, enqueueSms, toMessage } from '../messaging/outbox.ts';
-import { translate, type Locale } from '../../platform/web/i18n.ts';
+import { LOCALES, translate, type Locale } from '../../platform/web/i18n.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 
 const names = z.array(z.string().trim().min(1).max(320)).min(1).max(10_000);
+
+const subject = z.string().trim().min(1).max(200);
+const text = z.string().trim().min(1).max(2000);
 
 export const notificationInput = z.strictObject({
   recipients: z.union([
     z.strictObject({ organisation: z.string().trim().min(1).max(200) }),
     z.strictObject({ usernames: names.optional(), subs: names.optional() }).refine((r) => r.usernames || r.subs, 'give usernames, subs or an organisation'),
   ]),
-  subject: z.string().trim().min(1).max(200),
-  text: z.string().trim().min(1).max(2000),
+  subject,
+  text,
+  /** The text in other languages, or subject and text: each recipient gets their account's language, else the default. */
+  texts: z
+    .partialRecord(
+      z.enum(LOCALES),
+      z.union([text.transform((t): { subject?: string; text: string } => ({ text: t })), z.strictObject({ subject: subject.optional(), text })]),
+    )
+    .optional(),
   severity: z.enum(['info', 'warning', 'critical']),
 });
 export type NotificationInput = z.output<typeof notificationInput>;
@@ -83,6 +94,10 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
         db,
         users.map((u) => u.id),
       );
+      const extras = await alertContactsFor(
+        db,
+        users.map((u) => u.id),
+      );
       const id = randomUUID();
       const now = new Date();
       await db.transaction(async (trx) => {
@@ -96,32 +111,58 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
           created_at: now,
         });
         for (const user of users) {
-          for (const channel of ALERT_CHANNELS) {
-            const delivery = { id: randomUUID(), notification_id: id, user_id: user.id, channel, created_at: now };
-            const reason = skipReason(user, channel, settings.get(user.id)!, organisation);
-            if (reason) {
-              await trx('notification_deliveries').insert({ ...delivery, status: 'skipped', reason });
-              continue;
-            }
-            const locale = localeOf(user, defaultLocale);
+          const locale = localeOf(user, defaultLocale);
+          const own = input.texts?.[locale];
+          const words = { subject: own?.subject ?? input.subject, text: own?.text ?? input.text, severity: input.severity };
+          const deliver = async (channel: AlertChannel, to: string, contactId: string | null) => {
+            const delivery = { id: randomUUID(), notification_id: id, user_id: user.id, channel, contact_id: contactId, created_at: now };
             const outboxId =
               channel === 'email'
                 ? await enqueueMail(trx, {
-                    to: user.email!,
+                    to,
                     template: 'alert',
                     locale,
                     userId: user.id,
                     reference: delivery.id,
-                    params: {
-                      subject: input.subject,
-                      text: input.text,
-                      severity: input.severity,
-                      sender: client.name,
-                      settingsUrl: `${issuerUrl}/account/alerts`,
-                    },
+                    params: { ...words, sender: client.name, settingsUrl: `${issuerUrl}/account/alerts` },
                   })
-                : await enqueueSms(trx, { to: user.phone_number!, text: smsText(locale, input), userId: user.id, reference: delivery.id });
+                : await enqueueSms(trx, { to, text: smsText(locale, words), userId: user.id, reference: delivery.id });
             await trx('notification_deliveries').insert({ ...delivery, status: 'pending', outbox_id: outboxId });
+          };
+          for (const channel of ALERT_CHANNELS) {
+            const reason = skipReason(user, channel, settings.get(user.id)!, organisation);
+            if (reason) {
+              await trx('notification_deliveries').insert({
+                id: randomUUID(),
+                notification_id: id,
+                user_id: user.id,
+                channel,
+                created_at: now,
+                status: 'skipped',
+                reason,
+              });
+              continue;
+            }
+            await deliver(channel, channel === 'email' ? user.email! : user.phone_number!, null);
+          }
+          // The person's extra contacts for alerts, verified and on: skipped only for what holds for the whole person.
+          const personReason =
+            organisation && !organisation.notify ? 'organisation_does_not_notify' : user.status !== 'active' ? 'account_inactive' : undefined;
+          for (const contact of extras.get(user.id) ?? []) {
+            if (personReason) {
+              await trx('notification_deliveries').insert({
+                id: randomUUID(),
+                notification_id: id,
+                user_id: user.id,
+                channel: contact.channel,
+                contact_id: contact.id,
+                created_at: now,
+                status: 'skipped',
+                reason: personReason,
+              });
+              continue;
+            }
+            await deliver(contact.channel, contact.value, contact.id);
           }
         }
       });
@@ -142,13 +183,22 @@ export function createNotifications({ db, issuerUrl, defaultLocale }: Notificati
         .orderBy([{ column: 'u.username' }, { column: 'd.channel' }])
         .select('d.*', 'u.sub', 'u.username');
       await settle(db, rows);
-      type Recipient = { sub: string | null; username: string | null; channels: Partial<Record<AlertChannel, { status: DeliveryStatus; reason?: string }>> };
+      type Outcome = { status: DeliveryStatus; reason?: string };
+      // The person's extra contacts are listed by channel only: the app learns what reached them, not their addresses.
+      type Recipient = {
+        sub: string | null;
+        username: string | null;
+        channels: Partial<Record<AlertChannel, Outcome>>;
+        contacts?: ({ channel: AlertChannel } & Outcome)[];
+      };
       const recipients = new Map<string, Recipient>();
       const summary: Record<DeliveryStatus, number> = { sent: 0, pending: 0, skipped: 0, failed: 0 };
       for (const r of rows) {
         const key = r.user_id ?? r.id;
         const rec: Recipient = recipients.get(key) ?? { sub: r.sub ?? null, username: r.username ?? null, channels: {} };
-        rec.channels[r.channel as AlertChannel] = { status: r.status, ...(r.reason ? { reason: r.reason } : {}) };
+        const outcome: Outcome = { status: r.status, ...(r.reason ? { reason: r.reason } : {}) };
+        if (r.contact_id) (rec.contacts ??= []).push({ channel: r.channel as AlertChannel, ...outcome });
+        else rec.channels[r.channel as AlertChannel] = outcome;
         recipients.set(key, rec);
         summary[r.status as DeliveryStatus]++;
       }

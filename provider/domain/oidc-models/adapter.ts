@@ -5,6 +5,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { fromJsonColumn, type Db } from '../../platform/db/knex.ts';
 import { hasNul } from '../../platform/nul.ts';
+import { enqueueLogout } from '../messaging/outbox.ts';
 
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
@@ -102,10 +103,40 @@ export async function purgeExpired(db: Db, now = new Date()): Promise<number> {
 }
 
 /**
- * Ends every session, grant and token of an account (password reset, reactivation, block). `keepSessionUid`
- * spares the session the user is acting from (a password change on their own pages keeps them logged in there).
+ * Back-Channel Logout 1.0: each app of the ending sessions that registered a backchannel_logout_uri gets a logout
+ * token, one per session, queued in the caller's transaction. Sessions already expired are left out: they ended
+ * when they expired, and their rows only wait for the purge.
+ */
+export async function enqueueLogoutTokens(db: Db, sessions: { payload: unknown; expires_at: Date | string | null }[], now = new Date()): Promise<void> {
+  const logouts = sessions
+    .filter((s) => !s.expires_at || new Date(s.expires_at) > now)
+    .flatMap((s) => {
+      const p = fromJsonColumn<AdapterPayload>(s.payload);
+      return Object.entries(p.authorizations ?? {}).map(([clientId, a]) => ({ clientId, sub: p.accountId, sid: a.sid }));
+    })
+    .filter((l): l is { clientId: string; sub: string; sid: string } => Boolean(l.sub && l.sid));
+  if (!logouts.length) return;
+  const clients: { id: string; payload: unknown }[] = await db('oidc_models')
+    .where({ model: 'Client' })
+    .whereIn('id', [...new Set(logouts.map((l) => l.clientId))])
+    .select('id', 'payload');
+  const listening = new Set(clients.filter((c) => fromJsonColumn<AdapterPayload>(c.payload).backchannel_logout_uri).map((c) => c.id));
+  for (const logout of logouts) if (listening.has(logout.clientId)) await enqueueLogout(db, logout, now);
+}
+
+/**
+ * Ends every session, grant and token of an account (password reset, reactivation, block, erasure), and tells the
+ * apps of the ended sessions (Back-Channel Logout). `keepSessionUid` spares the session the user is acting from (a
+ * password change on their own pages keeps them logged in there, and its apps).
  */
 export async function revokeAccount(db: Db, accountId: string, keepSessionUid?: string): Promise<number> {
+  const ending = await db('oidc_models')
+    .where({ model: 'Session', account_id: accountId })
+    .modify((q) => {
+      if (keepSessionUid) q.whereNot({ uid: keepSessionUid });
+    })
+    .select('payload', 'expires_at');
+  await enqueueLogoutTokens(db, ending);
   const grants = db('oidc_models').where({ account_id: accountId }).whereNotNull('grant_id').distinct('grant_id');
   return db('oidc_models')
     .where((q) => q.where({ account_id: accountId }).orWhereIn('grant_id', grants))

@@ -5,19 +5,23 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
-import type { User } from '../../domain/accounts/repository.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
 import { body, fieldText } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
-import { requestLocale } from '../../platform/web/locale.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
 import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
+import { customerNumbersOf } from '../../domain/customers/customers.ts';
+import type { Portal } from '../../oidc/portal.ts';
+import { createAlertContacts } from '../../domain/accounts/alert-contacts.ts';
+import { shownContact } from './alert-contacts.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
-import { duration } from '../../platform/web/i18n.ts';
+import { nameCorrections, namesLocked } from '../../domain/accounts/name-corrections.ts';
+import { duration, LOCALES, type MessageParams } from '../../platform/web/i18n.ts';
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
 import { audit } from '../../platform/audit.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
@@ -27,7 +31,19 @@ import { secondFactorAccountRoutes, totpSection } from './second-factor.ts';
 const REAUTH_SECONDS = 300;
 
 // Confirmations shown after a redirect (?done=…): only these keys, so a link cannot put arbitrary text on the page.
-const DONE = ['profile_saved', 'phone_verified', 'alerts_saved', 'password_changed', 'session_revoked', 'app_revoked', 'totp_removed'] as const;
+const DONE = [
+  'profile_saved',
+  'language_saved',
+  'correction_requested',
+  'contact_verified',
+  'contact_removed',
+  'phone_verified',
+  'alerts_saved',
+  'password_changed',
+  'session_revoked',
+  'app_revoked',
+  'totp_removed',
+] as const;
 
 const profileInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
 const phoneInput = z.object({ phone: z.string().trim().min(1).max(40) });
@@ -35,9 +51,11 @@ const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
 const emailInput = z.object({ email: newEmail });
 const tokenInput = z.object({ token: z.string().min(1).max(200) });
 const passwordInput = z.object({ current: z.string().min(1).max(1024), password: z.string().min(1).max(1024), password_confirm: z.string().max(1024) });
+const correctionInput = z.object({ correction_given_name: z.string().trim().min(1).max(100), correction_family_name: z.string().trim().min(1).max(100) });
+const languageInput = z.object({ locale: z.enum(LOCALES) });
 const alertsInput = z.object({ email: z.literal('on').optional(), sms: z.literal('on').optional() });
 
-type Errors = Record<string, { key: string; params?: Record<string, string | number> }>;
+type Errors = Record<string, { key: string; params?: MessageParams }>;
 
 /** The channels whose alerts went off with a changed address or number: each page repeats it until fixed. */
 const alertNotices = (s: AlertSettings) => ALERT_CHANNELS.filter((c) => !s[c].enabled && s[c].offReason === 'contact_changed');
@@ -51,19 +69,34 @@ export function accountRoutes(services: Services): Router {
   const emailChange = createEmailChange(services);
   const passwordChange = createPasswordChange(services);
   const totp = createTotpMethod(config, db);
+  const alertContacts = createAlertContacts(services);
 
   const user = (ctx: Context) => ctx.state.user as User;
   const done = (ctx: Context) => (DONE as readonly string[]).find((d) => d === ctx.query.done);
+  // Mails and SMS go out in the account's language, not the page's: the person chose it on /account.
+  const mailLocale = (ctx: Context) => localeOf(user(ctx), config.defaultLocale);
   const sid = (ctx: Context) => (ctx.state.appSession as { sid: string }).sid;
 
   async function profile(ctx: Context, extra: { errors?: Errors; values?: Record<string, string> } = {}) {
     const u = user(ctx);
-    const [pending, alerts, organisations] = await Promise.all([pendingContacts(db, u.id), getAlertSettings(db, u.id), organisationsOf(db, u.id)]);
+    const [pending, alerts, organisations, locked, correction] = await Promise.all([
+      pendingContacts(db, u.id),
+      getAlertSettings(db, u.id),
+      organisationsOf(db, u.id),
+      namesLocked(db, config.lockedNames, u.id),
+      nameCorrections.pendingOf(db, u.id),
+    ]);
+    // A customer portal names the account by its customer number.
+    const customerNumber = (ctx.state.shared as { portal: Portal }).portal.customerNumber ? (await customerNumbersOf(db, [u.id])).get(u.id) : undefined;
     if (extra.errors) ctx.status = 400;
     renderPage(ctx, 'pages/account/profile.njk', {
       titleKey: 'account.profile.title',
       nav: 'profile',
       user: u,
+      accountLocale: localeOf(u, config.defaultLocale),
+      namesLocked: locked,
+      customerNumber,
+      correction,
       phone: u.phone_number ? formatPhone(u.phone_number) : null,
       pending: { email: pending.email, sms: pending.sms && { ...pending.sms, display: formatPhone(pending.sms.value) } },
       notices: alertNotices(alerts),
@@ -80,8 +113,30 @@ export function accountRoutes(services: Services): Router {
   router.post('/account/profile', loggedIn, async (ctx) => {
     const parsed = profileInput.safeParse(await body(ctx));
     if (!parsed.success) return profile(ctx, { errors: { given_name: { key: 'account.profile.error.name' } } });
+    if (await namesLocked(db, config.lockedNames, user(ctx).id)) return profile(ctx, { errors: { given_name: { key: 'account.profile.error.locked' } } });
     await users.setName(db, user(ctx).id, { givenName: parsed.data.given_name || null, familyName: parsed.data.family_name || null });
     ctx.redirect('/account?done=profile_saved');
+  });
+
+  // Locked names (LOCKED_NAMES) change only through the office: the request waits in its queue on /admin.
+  router.post('/account/name-correction', loggedIn, async (ctx) => {
+    const u = user(ctx);
+    if (!(await namesLocked(db, config.lockedNames, u.id))) return ctx.redirect('/account');
+    const parsed = correctionInput.safeParse(await body(ctx));
+    if (!parsed.success) return profile(ctx, { errors: { correction_given_name: { key: 'account.correction.error.required' } } });
+    await db.transaction(async (trx) => {
+      const c = await nameCorrections.request(trx, u.id, { givenName: parsed.data.correction_given_name, familyName: parsed.data.correction_family_name });
+      await audit(trx, 'account.name_correction_requested', { userId: u.id, ip: ctx.ip, details: { correction: c.id } });
+    });
+    ctx.redirect('/account?done=correction_requested');
+  });
+
+  // The language of every mail and SMS to the person, whoever sends it; set at sign-up from the page's language.
+  router.post('/account/language', loggedIn, async (ctx) => {
+    const parsed = languageInput.safeParse(await body(ctx));
+    if (!parsed.success) return profile(ctx, { errors: { locale: { key: 'account.language.error' } } });
+    await users.setLocale(db, user(ctx).id, parsed.data.locale);
+    ctx.redirect('/account?done=language_saved');
   });
 
   // Mobile number: the typed number is normalised and texted a code; the verified number stays until it is typed back.
@@ -89,13 +144,13 @@ export function accountRoutes(services: Services): Router {
     const parsed = phoneInput.safeParse(await body(ctx));
     const typed = parsed.success ? parsed.data.phone : '';
     if (!parsed.success) return profile(ctx, { errors: { phone: { key: 'account.phone.error.required' } } });
-    const r = await db.transaction((trx) => phone.startPhoneVerification(trx, user(ctx), typed, requestLocale(ctx)));
+    const r = await db.transaction((trx) => phone.startPhoneVerification(trx, user(ctx), typed, mailLocale(ctx)));
     if (r.ok) return ctx.redirect('/account/phone/verify');
     const error: Errors[string] =
       r.problem === 'invalid' || r.problem === 'not_mobile'
         ? { key: `account.phone.error.${r.problem}`, params: { national: r.example.national, international: r.example.international } }
         : r.problem === 'rate_limited'
-          ? { key: 'account.phone.error.rate_limited', params: { minutes: Math.ceil(r.retryAfterSeconds / 60) } }
+          ? { key: 'account.phone.error.rate_limited', params: { wait: r.wait } }
           : { key: 'account.phone.error.unchanged' };
     await profile(ctx, { errors: { phone: error }, values: { phone: typed } });
   });
@@ -136,7 +191,7 @@ export function accountRoutes(services: Services): Router {
     const raw = await body(ctx);
     const parsed = emailInput.safeParse(raw);
     const u = user(ctx);
-    const r = parsed.success ? await db.transaction((trx) => emailChange.start(trx, u, parsed.data.email, requestLocale(ctx))) : undefined;
+    const r = parsed.success ? await db.transaction((trx) => emailChange.start(trx, u, parsed.data.email, mailLocale(ctx))) : undefined;
     if (!r?.ok) {
       ctx.status = 400;
       const key = r ? 'account.email.error.unchanged' : 'account.email.error.invalid';
@@ -199,7 +254,7 @@ export function accountRoutes(services: Services): Router {
     const r = await passwordChange.change(
       user(ctx),
       { current: parsed.data.current, next: parsed.data.password },
-      { keepSessionUid: sid(ctx), locale: requestLocale(ctx), ip: ctx.ip },
+      { keepSessionUid: sid(ctx), locale: mailLocale(ctx), ip: ctx.ip },
     );
     if (r.ok) return ctx.redirect('/account/security?done=password_changed');
     if (r.problem === 'policy') return securityPage(ctx, { password: { key: 'account.password.error.policy' } }, r.failures);
@@ -238,6 +293,8 @@ export function accountRoutes(services: Services): Router {
       notices: alertNotices(s),
       email: u.email && u.email_verified ? u.email : null,
       phone: u.phone_number && u.phone_number_verified ? formatPhone(u.phone_number) : null,
+      contacts: (await alertContacts.list(db, u.id)).map((c) => ({ ...c, shown: shownContact(c) })),
+      extraMax: config.alertExtraContacts,
       done: done(ctx),
     });
   }

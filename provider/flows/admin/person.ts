@@ -4,7 +4,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../app/server.ts';
+import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
 import { parseBody } from '../../platform/web/form.ts';
@@ -23,6 +23,8 @@ import { createRecoveryService } from '../recovery/service.ts';
 import { searchAudit } from '../../platform/audit-trail.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
+import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
+import type { MessageParams } from '../../platform/web/i18n.ts';
 
 // Outcomes shown once after a redirect; only these keys reach the page.
 const NOTICES = [
@@ -35,6 +37,7 @@ const NOTICES = [
   'email_link_sent',
   'email_unchanged',
   'second_factor_removed',
+  'phone_code_sent',
 ] as const;
 const nameInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
 const roleInput = z.object({ admin: z.enum(['on', 'off']) });
@@ -45,6 +48,7 @@ export function personAdminRoutes(services: Services): Router {
   const recovery = createRecoveryService({ ...services, policy: createPasswordPolicy(services.config) });
   const emailChange = createEmailChange(services);
   const totp = createTotpMethod(services.config, db);
+  const phone = createPhoneVerification(services);
   const router = new Router({ prefix: '/admin/users/:id' });
   router.use(requireUser(services, { role: 'admin' }));
 
@@ -59,7 +63,7 @@ export function personAdminRoutes(services: Services): Router {
     ctx.redirect(`/admin/users/${user.id}?notice=${notice}`);
   };
 
-  async function show(ctx: Context, user: User, errors: Record<string, { key: string }> = {}) {
+  async function show(ctx: Context, user: User, errors: Record<string, { key: string; params?: MessageParams }> = {}) {
     const [link, connections, organisations, sessions, apps, events, secondFactor] = await Promise.all([
       findLinkOfUser(db, user.id),
       linksOf(db, user.id),
@@ -147,6 +151,24 @@ export function personAdminRoutes(services: Services): Router {
       return r.ok;
     });
     back(ctx, user, started ? 'email_link_sent' : 'email_unchanged');
+  });
+
+  // A new mobile number counts only once its code, texted to it, is typed on the person's own account pages.
+  router.post('/phone', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    const typed = (await parseBody(ctx, z.object({ phone: z.string().trim().max(40) }))).phone;
+    const r = await db.transaction(async (trx) => {
+      const started = await phone.startPhoneVerification(trx, user, typed);
+      if (started.ok) await audit(trx, 'admin.phone_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+      return started;
+    });
+    if (r.ok) return back(ctx, user, 'phone_code_sent');
+    ctx.status = 400;
+    const key = r.problem === 'rate_limited' ? 'account.phone.error.rate_limited' : `account.phone.error.${r.problem}`;
+    const params: MessageParams =
+      r.problem === 'rate_limited' ? { wait: r.wait } : 'example' in r ? { national: r.example.national, international: r.example.international } : {};
+    return show(ctx, user, { phone: { key, params } });
   });
 
   router.post('/role', async (ctx) => {

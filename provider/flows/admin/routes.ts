@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
-import type { User } from '../../domain/accounts/repository.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
 import { createRegistrationService } from '../registration/service.ts';
 import { registrationErrors } from '../registration/errors.ts';
@@ -14,12 +14,15 @@ import { parseBody } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
+import { audit } from '../../platform/audit.ts';
+import { nameCorrections } from '../../domain/accounts/name-corrections.ts';
+import { enqueueNotice } from '../../domain/messaging/notice.ts';
 
 const approveInput = z.object({ username: z.string().trim().max(64).optional() });
 const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
 
 export function adminRoutes(services: Services): Router {
-  const { db, users } = services;
+  const { config, db, users } = services;
   const registration = createRegistrationService(services);
   const router = new Router({ prefix: '/admin' });
   router.use(requireUser(services, { role: 'admin' }));
@@ -41,8 +44,44 @@ export function adminRoutes(services: Services): Router {
   };
 
   router.get('/', async (ctx) => {
-    renderPage(ctx, 'pages/admin/queue.njk', { titleKey: 'admin.queue.title', queue: await registration.queue(), notice: noticeOf(ctx) });
+    const [queue, corrections] = await Promise.all([registration.queue(), nameCorrections.queue(db)]);
+    renderPage(ctx, 'pages/admin/queue.njk', {
+      titleKey: 'admin.queue.title',
+      queue,
+      corrections,
+      queueCount: queue.length + corrections.length,
+      notice: noticeOf(ctx),
+    });
   });
+
+  // A name correction (LOCKED_NAMES): approved, the account takes the names; either way the person is mailed.
+  for (const decision of ['approve', 'reject'] as const) {
+    router.post(`/name-corrections/:id/${decision}`, async (ctx) => {
+      const { reason } = await parseBody(ctx, rejectInput);
+      const id = isUuid(ctx.params.id) ? ctx.params.id : '00000000-0000-0000-0000-000000000000';
+      const decided = await db.transaction(async (trx) => {
+        const c = await nameCorrections.decide(trx, id, decision === 'approve' ? 'approved' : 'rejected', { reviewerId: staff(ctx).id, reason });
+        if (!c) return undefined;
+        const person = (await users.findById(trx, c.userId))!;
+        await audit(trx, `account.name_correction_${decision === 'approve' ? 'approved' : 'rejected'}`, {
+          userId: c.userId,
+          ip: ctx.ip,
+          details: { by: staff(ctx).id, correction: c.id },
+        });
+        await enqueueNotice(trx, person, localeOf(person, config.defaultLocale), {
+          title: { key: `account.correction.mail.${decision}.title` },
+          paragraphs:
+            decision === 'approve'
+              ? [{ key: 'account.correction.mail.approve.body', params: { given: c.givenName, family: c.familyName } }]
+              : [{ key: 'account.correction.mail.reject.body' }, ...(reason ? [{ key: 'account.correction.mail.reason', params: { reason } }] : [])],
+          action: { href: `${config.issuerUrl}/account`, label: { key: 'account.correction.mail.action' } },
+        });
+        return person;
+      });
+      if (!decided) return back(ctx, '/admin', 'failed', { error: 'correction_not_waiting' });
+      back(ctx, '/admin', decision === 'approve' ? 'correction_approved' : 'correction_rejected', { username: decided.username ?? decided.email ?? '' });
+    });
+  }
 
   router.post('/registrations/:id/approve', async (ctx) => {
     const { username } = await parseBody(ctx, approveInput);

@@ -18,8 +18,9 @@ import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import type { ReactivationService } from './service.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { upstreamsFor } from '../../domain/upstreams/repository.ts';
+import type { MessageParams } from '../../platform/web/i18n.ts';
 
-type Errors = Record<string, { key: string; params?: Record<string, string | number> }[]>;
+type Errors = Record<string, { key: string; params?: MessageParams }[]>;
 
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const codeField = z.string().trim().min(1).max(20);
@@ -160,7 +161,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     if (outcome.status === 'wrong')
       return showEnter(ctx, 400, values, { token: [{ key: 'reactivation.error.token_wrong', params: { tries: outcome.triesLeft } }] });
     if (outcome.status === 'too_many')
-      return showEnter(ctx, 429, values, { token: [{ key: 'reactivation.error.token_too_many', params: { minutes: outcome.minutes } }] });
+      return showEnter(ctx, 429, values, { token: [{ key: 'reactivation.error.token_too_many', params: { wait: outcome.wait } }] });
     renderMessage(ctx, 410, `reactivation.token_state.${outcome.status}.title`, `reactivation.token_state.${outcome.status}.message`, {
       actions: [{ href: '/reactivation', key: 'reactivation.again' }],
     });

@@ -17,7 +17,7 @@ import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
 import { AppError } from '../../platform/errors.ts';
 import { translate, type Locale } from '../../platform/web/i18n.ts';
-import { consumeOrRefuse, createLimiter, isRateLimited, minutesToWait, type Limiter } from '../../domain/guards/rate-limit.ts';
+import { consumeOrRefuse, createLimiter, isRateLimited, waitOf, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { clientAddressKey } from '../../domain/guards/throttle.ts';
 import { enqueueSms } from '../../domain/messaging/outbox.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
@@ -195,7 +195,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
       } catch (e) {
         if (!isRateLimited(e)) throw e;
         await audit(db, 'reactivation.token_tries_exhausted', { ip: r.ip });
-        return { status: 'too_many', minutes: minutesToWait(e) };
+        return { status: 'too_many', wait: waitOf(e) };
       }
       const code = normaliseCode(typed);
       const found = await tokens.peek(db, ACTIVATION_PURPOSE, code);

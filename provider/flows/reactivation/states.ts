@@ -2,7 +2,7 @@
 // upstream) and the flow that takes it back (the SMS code, then a new password), with what each step answers.
 import type { User } from '../../domain/accounts/repository.ts';
 import type { RuleFailure } from '../../domain/accounts/password-policy.ts';
-import type { Locale } from '../../platform/web/i18n.ts';
+import type { Duration, Locale } from '../../platform/web/i18n.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import type { NonceData } from '../../methods/eid-card/nonces.ts';
 
@@ -32,7 +32,7 @@ export interface AccountData extends Record<string, unknown> {
 export type RedeemOutcome =
   | { status: 'ok'; flow: Flow<AccountData> }
   | { status: 'wrong'; triesLeft: number }
-  | { status: 'too_many'; minutes: number }
+  | { status: 'too_many'; wait: Duration }
   | { status: 'used' | 'expired' | 'voided' };
 
 export type CompleteOutcome = { status: 'ok'; user: User } | { status: 'weak'; failures: RuleFailure[] };

@@ -13,7 +13,7 @@ import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
 import type { TokenService } from '../../domain/tokens/one-time.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { enqueueMail } from '../../domain/messaging/outbox.ts';
-import type { Locale } from '../../platform/web/i18n.ts';
+import { duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 import { isAppError } from '../../platform/errors.ts';
 
@@ -29,14 +29,9 @@ export interface ActivationDeps {
 
 export type ActivationStatus = 'ok' | 'wrong_password' | 'used' | 'expired' | 'voided' | 'invalid' | 'email_taken';
 
-type Paragraph = { key: string; params?: Record<string, string | number> };
+type Paragraph = { key: string; params?: MessageParams };
 
-/** "24 hours" or "30 minutes", as a catalogue paragraph. */
-function validity(ttlSeconds: number): Paragraph {
-  return ttlSeconds >= 3600 && ttlSeconds % 3600 === 0
-    ? { key: 'registration.mail.validity_hours', params: { hours: ttlSeconds / 3600 } }
-    : { key: 'registration.mail.validity_minutes', params: { minutes: Math.ceil(ttlSeconds / 60) } };
-}
+const validity = (ttlSeconds: number): Paragraph => ({ key: 'registration.mail.validity', params: { duration: duration(ttlSeconds) } });
 
 const greeting = (user: Pick<User, 'given_name' | 'family_name'>): Paragraph => ({
   key: 'registration.mail.greeting',

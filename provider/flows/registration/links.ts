@@ -6,6 +6,7 @@ import { FLOW, type FlowData, type RegistrationSteps } from './steps.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
+import { duration } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { check, echo, schemas, type FieldErrors } from './forms.ts';
 
@@ -26,7 +27,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
       username: d?.username,
       mode: d?.mode,
       backTo: d?.returnTo,
-      hours: Math.round(config.activationTtl / 3600),
+      ttl: duration(config.activationTtl),
     });
   });
 
@@ -74,7 +75,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     const code = ({ used: 200, expired: 410, voided: 410, email_taken: 409 } as Record<string, number>)[name] ?? 404;
     renderMessage(ctx, code, `registration.link.${name}.title`, `registration.link.${name}.message`, {
       actions,
-      messageParams: { hours: Math.round(config.activationTtl / 3600) },
+      messageParams: { duration: duration(config.activationTtl) },
     });
   }
 
@@ -99,7 +100,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     if (await mails.allow({ address: identifier, ip: ctx.ip })) await service.resend(identifier, ctx.ip);
     const back = typeof raw.return_to === 'string' ? safeReturnPath(raw.return_to, '') : '';
     renderMessage(ctx, 200, 'registration.resent.title', 'registration.resent.message', {
-      messageParams: { hours: Math.round(config.activationTtl / 3600) },
+      messageParams: { duration: duration(config.activationTtl) },
       actions: back ? [{ href: back, key: 'registration.action.back_to_login' }] : [],
     });
   });

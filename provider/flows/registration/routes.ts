@@ -14,6 +14,7 @@ import { customerSignUpRoutes } from './customer.ts';
 import { invitationSignUpRoutes } from './invitation.ts';
 import { eidSignUpRoutes } from './eid.ts';
 import { activationRoutes } from './links.ts';
+import { portalOf } from '../../oidc/portal.ts';
 
 export function registrationRoutes(services: Services, verifier: EidVerifier): Router {
   const steps = createRegistrationSteps(services, verifier);
@@ -23,8 +24,11 @@ export function registrationRoutes(services: Services, verifier: EidVerifier): R
   router.get('/registration', (ctx) => {
     if (!modes.length) throw registrationErrors.modeDisabled();
     const query = typeof ctx.query.return_to === 'string' ? `?${new URLSearchParams({ return_to: safeReturnPath(ctx.query.return_to) })}` : '';
-    if (modes.length === 1) return ctx.redirect(`/registration/${modes[0]}${query}`);
-    renderPage(ctx, 'pages/registration/choose.njk', { titleKey: 'registration.choose.title', modes, query });
+    // A portal offers its own modes (of those enabled); one naming none that is enabled offers them all.
+    const wanted = portalOf(ctx, services.config).registrationModes;
+    const offered = wanted && modes.some((m) => wanted.includes(m)) ? modes.filter((m) => wanted.includes(m)) : modes;
+    if (offered.length === 1) return ctx.redirect(`/registration/${offered[0]}${query}`);
+    renderPage(ctx, 'pages/registration/choose.njk', { titleKey: 'registration.choose.title', modes: offered, query });
   });
 
   for (const mount of [openSignUpRoutes, customerSignUpRoutes, invitationSignUpRoutes, eidSignUpRoutes, activationRoutes]) mount(router, steps);

@@ -142,6 +142,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
           corrected_given_name: s.givenName,
           corrected_family_name: s.familyName,
           pending_registration: pendingRegistration(s),
+          noticed_at: null,
         });
         if (!moved) throw registrationErrors.invitationState(invitation.status);
         await audit(trx, 'registration.review_requested', { userId: earlier?.id, ip: s.ip, details: { invitation: invitation.id } });

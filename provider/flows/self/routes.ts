@@ -12,6 +12,7 @@ import { SELF_CLIENT_ID, pkcePair, challengeOf } from '../../oidc/self-client.ts
 import { safeReturnPath } from '../../platform/web/page.ts';
 import { AppError } from '../../platform/errors.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
+import { portalOf } from '../../oidc/portal.ts';
 
 const SESSION_COOKIE = 'self';
 const LOGIN_COOKIE = 'self_login';
@@ -104,7 +105,7 @@ export interface RequireUserOptions {
 }
 
 /** Middleware for the provider's own pages: sets ctx.state.user, or sends the browser to log in. */
-export function requireUser({ db, users }: Pick<SelfDeps, 'db' | 'users'>, o: RequireUserOptions = {}) {
+export function requireUser({ config, db, users }: Pick<SelfDeps, 'config' | 'db' | 'users'>, o: RequireUserOptions = {}) {
   return async (ctx: Context, next: Next) => {
     const user = await currentUser(ctx, db, users);
     // After a POST the page to come back to is the form's; a Referer that is no URL (or none) means the account page.
@@ -116,6 +117,7 @@ export function requireUser({ db, users }: Pick<SelfDeps, 'db' | 'users'>, o: Re
     }
     if (o.role && !user.roles.includes(o.role)) throw new AppError('forbidden', 'error.forbidden', 403);
     ctx.state.user = user;
+    ctx.state.shared = { ...(ctx.state.shared as object | undefined), portal: portalOf(ctx, config) };
     await next();
   };
 }

@@ -36,7 +36,7 @@ export const tokensIssued = new Counter({
 
 export const outboxFailed = new Counter({
   name: 'belid_outbox_failed_total',
-  help: 'Mails and SMS given up after their last delivery attempt, by channel',
+  help: 'Mails, SMS and logout tokens given up after their last delivery attempt, by channel',
   labelNames: ['channel'] as const,
 });
 

@@ -14,7 +14,7 @@ export function collectProcessMetrics(db: Knex, outboxPending: () => Promise<{ c
   collectDefaultMetrics();
   new Gauge({
     name: 'belid_outbox_pending',
-    help: 'Mails and SMS waiting in the outbox, by channel',
+    help: 'Mails, SMS and logout tokens waiting in the outbox, by channel',
     labelNames: ['channel'] as const,
     aggregator: 'max',
     async collect() {

@@ -14,7 +14,9 @@ export function renderPage(
   const locale = pageLocale(ctx, hint?.uiLocales, hint?.since);
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = render(template, { locale, csrf: ctx.state.csrf, returnTo: ctx.method === 'GET' ? ctx.originalUrl : undefined, ...context });
+  // `ctx.state.shared`: what a router's middleware gives every page it renders (the account pages' portal).
+  const shared = (ctx.state.shared ?? {}) as Record<string, unknown>;
+  ctx.body = render(template, { locale, csrf: ctx.state.csrf, returnTo: ctx.method === 'GET' ? ctx.originalUrl : undefined, ...shared, ...context });
 }
 
 /** A page with a title, a message and links: errors, confirmations, "check your mail". */

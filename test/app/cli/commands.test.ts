@@ -150,6 +150,8 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
       post_logout_redirect_uris: [],
       grant_types: ['client_credentials'],
       scope: 'openid profile email phone offline_access',
+      backchannel_logout_uri: null,
+      backchannel_logout_session_required: false,
     });
     expect(JSON.stringify(listed)).not.toContain(secret);
     expect((await idp(p, ['clients', 'show', 'backend'])).out).toContain('type: confidential\ngrants: client_credentials');
@@ -166,5 +168,21 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
     // An app whose users must log in with a second factor (provider/oidc/step-up.ts).
     await idp(p, ['clients', 'create', '--name', 'Tax', '--redirect-uri', 'https://tax.example/cb', '--require-mfa', '--client-id', 'tax']);
     expect((await idp(p, ['clients', 'show', 'tax'])).out).toContain('type: confidential, second factor required\n');
+  });
+
+  it('registers a client with a back-channel logout URI, https only', async () => {
+    const portal = ['clients', 'create', '--name', 'Portal', '--redirect-uri', 'https://portal.example.be/cb'];
+    const created = await idp(p, [
+      ...portal,
+      '--client-id',
+      'portal',
+      '--backchannel-logout-uri',
+      'https://portal.example.be/logout',
+      '--backchannel-logout-session-required',
+    ]);
+    expect(created.code).toBe(0);
+    expect((await idp(p, ['clients', 'show', 'portal'])).out).toContain('back-channel logout: https://portal.example.be/logout (sid required)\n');
+    const plain = await idp(p, [...portal, '--client-id', 'plain', '--backchannel-logout-uri', 'http://portal.example.be/logout']);
+    expect([plain.code, plain.err]).toEqual([2, expect.stringContaining('backchannel_logout_uri must use https')]);
   });
 });

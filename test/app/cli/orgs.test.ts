@@ -31,5 +31,9 @@ describe('idp orgs', { timeout: 120_000 }, () => {
     expect([nobody.code, nobody.stderr]).toEqual([2, 'No user with username "nobody"\n']);
     expect((await runCli(['orgs', 'set-notify', 'Crisis cell', 'on'], env)).stdout).toBe('Crisis cell notifies from now on\n');
     expect((await runCli(['orgs', 'list'], env)).stdout).toBe('Crisis cell\t1 member(s)\tnotifies\n');
+    expect((await runCli(['orgs', 'set-reviewers', 'Crisis cell', 'on'], env)).stdout).toBe(
+      'Crisis cell: its members are told of requests waiting for review\n',
+    );
+    expect((await runCli(['orgs', 'set-reviewers', 'Crisis cell', 'maybe'], env)).code).toBe(2);
   });
 });

@@ -98,6 +98,23 @@ describe.each(kinds)('knex adapter on %s', (kind) => {
     expect(await other.find('at2')).toBeUndefined();
   });
 
+  it('queues a logout token for each app of each live session it ends that registered a backchannel_logout_uri', async () => {
+    const clients = new Adapter('Client');
+    await clients.upsert('listens', { client_id: 'listens', backchannel_logout_uri: 'https://listens.example/logout' }, 0);
+    await clients.upsert('deaf', { client_id: 'deaf' }, 0);
+    const sessions = new Adapter('Session');
+    const both = { listens: { sid: 'sid-live' }, deaf: { sid: 'sid-deaf' } };
+    await sessions.upsert('s5', { accountId: 'a5', uid: 'u5', authorizations: both }, 600);
+    await sessions.upsert('s6', { accountId: 'a5', uid: 'u6', authorizations: { listens: { sid: 'sid-expired' } } }, 600);
+    await sessions.upsert('s7', { accountId: 'a5', uid: 'u7', authorizations: { listens: { sid: 'sid-kept' } } }, 600);
+    await db('oidc_models')
+      .where({ model: 'Session', id: 's6' })
+      .update({ expires_at: new Date(0) });
+    await revokeAccount(db, 'a5', 'u7');
+    const queued = await db('outbox').where({ channel: 'logout' }).select('recipient', 'reference', 'body_text', 'user_id');
+    expect(queued).toEqual([{ recipient: 'listens', reference: 'sid-live', body_text: JSON.stringify({ sub: 'a5', sid: 'sid-live' }), user_id: null }]);
+  });
+
   it('purges expired rows and keeps the others', async () => {
     const a = new Adapter('Interaction');
     await a.upsert('i1', { returnTo: 'x' }, 10);

@@ -89,6 +89,21 @@ describe('a person on the staff pages', () => {
     expect((await idp.services.users.findById(idp.db, miaId))!.email).toBe('mia.new@example.be');
   });
 
+  it('texts a code to a new mobile number, which counts only once the person types it on their own page', async () => {
+    const bad = await staff.post(`/admin/users/${miaId}/phone`, { phone: '02 123 45 67' });
+    expect(bad.status).toBe(400);
+    expect(text(bad.html)).toMatch(/This (number cannot receive SMS|is not a valid phone number)\. Enter a mobile number such as/);
+    expect(text((await staff.post(`/admin/users/${miaId}/phone`, { phone: '0470 12 34 99' })).html)).toContain('A code was texted to the new number.');
+    expect((await idp.services.users.findById(idp.db, miaId))!.phone_number).toBeNull();
+    const sms = await idp.db('outbox').where({ recipient: '+32470123499', channel: 'sms' }).first();
+    const code = /\b(\d{6})\b/.exec(sms.body_text)![1]!;
+    const owner = new Agent(idp.issuer);
+    await owner.login('mia', PASSWORD);
+    expect((await owner.post('/account/phone/verify', { code })).url).toBe(`${idp.issuer}/account/alerts?done=phone_verified`);
+    expect((await idp.services.users.findById(idp.db, miaId))!.phone_number).toBe('+32470123499');
+    expect(await idp.db('audit_log').where({ user_id: miaId, event: 'admin.phone_change_started' }).first()).toBeDefined();
+  });
+
   it('gives and takes the admin role, but not to or from oneself', async () => {
     expect(text((await staff.post(`/admin/users/${miaId}/role`, { admin: 'on' })).html)).toContain('The person now has the admin role.');
     expect((await idp.services.users.findById(idp.db, miaId))!.roles).toEqual(['admin']);

@@ -183,6 +183,31 @@ describe.each(kinds)('notification API for relying apps on %s', (kind) => {
     expect((await api(other, 'GET', `/${sent.json.id}`)).status).toBe(404);
   });
 
+  it("writes to each recipient in their account's language, from the texts the app gave per language", async () => {
+    const { db, users } = idp.services;
+    const frieda = await users.create(db, { username: 'frieda', email: 'frieda@example.be', emailVerified: true, status: 'active', locale: 'de' });
+    await users.setVerifiedPhone(db, frieda.id, '+32490000006');
+    await setAlertChannels(db, frieda.id, { email: true, sms: true });
+    const sent = await api(sender, 'POST', '', {
+      ...alert({ usernames: ['frieda', 'anna'] }, 'Storm warning', 'warning'),
+      texts: { de: { subject: 'Sturmwarnung', text: 'Bleiben Sie zu Hause.' }, nl: 'Blijf thuis.' },
+    });
+    expect(sent.status).toBe(202);
+    await settled(sent.json.id);
+    const german = await smtp.waitFor((m) => m.to.includes('frieda@example.be'));
+    expect(german.subject).toContain('Sturmwarnung');
+    expect(german.text).toContain('Bleiben Sie zu Hause.');
+    expect(german.text).not.toContain('The Meuse');
+    const sms = await gateway.waitFor((r) => (r.json as { to: string }).to === '+32490000006');
+    expect((sms.json as { text: string }).text).toMatch(/^Warnung: Sturmwarnung\nBleiben Sie zu Hause\.$/);
+    // anna's account has no language of its own: the default text.
+    const english = await smtp.waitFor((m) => m.to.includes('anna@example.be') && m.subject.includes('Storm warning'));
+    expect(english.text).toContain('The Meuse is rising.');
+
+    const refused = await api(sender, 'POST', '', { ...alert({ usernames: ['anna'] }), texts: { xx: 'Unknown language' } });
+    expect(refused.status).toBe(400);
+  });
+
   it("keeps each delivery's outcome when the outbox is purged before any app asked for it", async () => {
     const sent = await api(sender, 'POST', '', alert({ usernames: ['anna'] }));
     const ids = (await idp.db('notification_deliveries').where({ notification_id: sent.json.id }).pluck('id')).map(String);

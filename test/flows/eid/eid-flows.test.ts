@@ -253,9 +253,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
         );
       }
       await enterToken(page, MOBILE, token);
-      expect(await page.locator('#token-error').innerText()).toBe(
-        'Too many wrong activation tokens were typed for this mobile number. Try again in 60 minutes.',
-      );
+      expect(await page.locator('#token-error').innerText()).toBe('Too many wrong activation tokens were typed for this mobile number. Try again in 1 hour.');
       expect(await axeViolations(page)).toEqual([]);
       // The token itself is untouched: the owner, from her own connection, can still use it.
       expect(await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' }).whereNull('voided_at').whereNull('consumed_at')).toHaveLength(1);

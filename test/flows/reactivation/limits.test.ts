@@ -56,7 +56,7 @@ describe.each(kinds)('reactivation limits on %s', (kind) => {
     expect(outcomes.map((o) => o.status)).toEqual(['wrong', 'wrong', 'wrong', 'wrong', 'wrong', 'too_many']);
     expect(outcomes.slice(0, 5).map((o) => (o as { triesLeft: number }).triesLeft)).toEqual([4, 3, 2, 1, 0]);
     // Even the right token is refused to that requester for the hour…
-    expect(await redeem(ANN, token, ATTACKER)).toMatchObject({ status: 'too_many', minutes: 60 });
+    expect(await redeem(ANN, token, ATTACKER)).toMatchObject({ status: 'too_many', wait: { seconds: 3600 } });
     // …while the owner, elsewhere, redeems it: the next step is the SMS code to her number.
     const mine = await redeem(ANN, token, OWNER);
     expect(mine.status).toBe('ok');

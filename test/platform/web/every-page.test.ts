@@ -97,7 +97,7 @@ describe.skipIf(!has('chromium'))('every page, and the mails it sends', { timeou
       const page = await context.newPage();
       const problems: string[] = [];
       const seen = new Map<string, string>();
-      for (const visit of await pageCatalogue(idp)) {
+      for (const visit of await pageCatalogue(idp, locale)) {
         await visit.go(page);
         await page.waitForLoadState('load');
         const text = await page.locator('body').innerText();
@@ -115,7 +115,7 @@ describe.skipIf(!has('chromium'))('every page, and the mails it sends', { timeou
       problems.push(...languageProblems(locale, 'account-login', loginText));
       expect(loginText).toContain(translate(locale, 'login.for_account'));
       await stranger.close();
-      // An SMS keeps no locale: it is in the language of the account or of the page that sent it, here the latter.
+      // An SMS keeps no locale: it is in the language of the account or of the page that sent it, here both.
       const sent: { channel: string; subject: string | null; body_text: string; locale: string | null }[] = await idp
         .db('outbox')
         .select('channel', 'subject', 'body_text', 'locale');
@@ -127,7 +127,7 @@ describe.skipIf(!has('chromium'))('every page, and the mails it sends', { timeou
       const mails = sent.filter((m) => m.channel === 'email');
       expect(
         mails.map((m) => m.locale),
-        'every mail in the language of the page that sent it',
+        "every mail in the language of the page that sent it, which is the account's",
       ).toEqual(mails.map(() => locale));
       expect(seen.get('reactivation-token')).toContain(formatDuration(locale, 60));
       expect(seen.get('account-phone-verify')).toContain(formatDuration(locale, 1800));

@@ -12,6 +12,7 @@ const clientLines = (c: ClientSummary) =>
     `redirect URIs: ${c.redirect_uris.join(' ') || '-'}`,
     `post-logout redirect URIs: ${c.post_logout_redirect_uris.join(' ') || '-'}`,
     `scope: ${c.scope ?? '(default)'}`,
+    `back-channel logout: ${c.backchannel_logout_uri ? `${c.backchannel_logout_uri}${c.backchannel_logout_session_required ? ' (sid required)' : ''}` : '-'}`,
   ].join('\n');
 
 export const clients: CommandSpec<CommandContext> = {
@@ -26,9 +27,12 @@ export const clients: CommandSpec<CommandContext> = {
         public: { type: 'boolean', help: 'no secret, PKCE required (single-page and mobile apps)' },
         'first-party': { type: 'boolean', help: 'an app of your own: no consent page' },
         'require-mfa': { type: 'boolean', help: 'its users log in with a second factor (authenticator app or eID); those without one add one first' },
+        profile: { type: 'string', arg: 'NAME', help: 'the portal profile of its people, a name in PORTAL_PROFILES' },
         grant: { type: 'string', arg: 'TYPE', multiple: true, help: 'authorization_code, refresh_token or client_credentials (default the first two)' },
         scope: { type: 'string', arg: 'S', help: 'the scopes the app may ask, space-separated' },
         'client-id': { type: 'string', arg: 'ID', help: 'a chosen client_id instead of a random one' },
+        'backchannel-logout-uri': { type: 'string', arg: 'URL', help: 'where the app receives a logout token when a session ends (https)' },
+        'backchannel-logout-session-required': { type: 'boolean', help: 'the logout token names the session (sid), and ID tokens carry it' },
       },
       async run({ values }, { io, services }: CommandContext) {
         const grants = values.grant ?? ['authorization_code', 'refresh_token'];
@@ -40,9 +44,12 @@ export const clients: CommandSpec<CommandContext> = {
           public: values.public ?? false,
           firstParty: values['first-party'] ?? false,
           requireMfa: values['require-mfa'] ?? false,
+          portalProfile: values.profile,
           grants: grants as never,
           scope: values.scope,
           clientId: values['client-id'],
+          backchannelLogoutUri: values['backchannel-logout-uri'],
+          backchannelLogoutSessionRequired: values['backchannel-logout-session-required'] ?? false,
         });
         io.out(
           `client_id: ${created.client_id}\n${created.client_secret ? `client_secret: ${created.client_secret}\n` : 'public client: no secret, PKCE required\n'}`,

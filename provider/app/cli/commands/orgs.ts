@@ -6,7 +6,7 @@ import { action, type CommandSpec } from '../spec.ts';
 
 /** Organisations for notifications: staff put users in them; one set not to notify never alerts its members. */
 export const orgs: CommandSpec<CommandContext> = {
-  summary: 'organisations for notifications: list, create, add-member, remove-member, set-notify',
+  summary: 'organisations for notifications: list, create, add-member, remove-member, set-notify, set-reviewers',
   subcommands: {
     list: action({
       summary: 'Lists the organisations, their member counts and whether they notify.',
@@ -43,6 +43,17 @@ export const orgs: CommandSpec<CommandContext> = {
         const o = await organisations.getOrganisation(db, org!);
         await organisations.setOrganisationNotify(db, o.id, value === 'on');
         io.out(`${o.name} ${value === 'on' ? 'notifies' : 'does not notify'} from now on\n`);
+      },
+    }),
+    'set-reviewers': action({
+      summary: 'Decides whether the members of an organisation are told of requests waiting for review: on or off.',
+      args: ['ORG', 'on|off'],
+      async run({ args: [org, value] }, { io, db: open }: CommandContext) {
+        if (value !== 'on' && value !== 'off') throw new UsageError('usage: idp orgs set-reviewers ORG on|off');
+        const db = await open();
+        const o = await organisations.getOrganisation(db, org!);
+        await organisations.setOrganisationReviewers(db, o.id, value === 'on');
+        io.out(`${o.name}: its members ${value === 'on' ? 'are' : 'are not'} told of requests waiting for review\n`);
       },
     }),
   },

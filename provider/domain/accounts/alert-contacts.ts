@@ -1,0 +1,149 @@
+// Extra addresses and numbers a person keeps for alerts only (the crisis portal: a partner's phone, a work address),
+// up to ALERT_EXTRA_CONTACTS per channel. Each is proved like the account's own (a 6-digit code sent to it, single
+// use, PHONE_CODE_TTL, PHONE_CODE_ATTEMPTS tries) and each is on or off. They receive alerts and nothing else: no
+// login, no recovery, no claim a relying app reads.
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import type { Config } from '../../app/settings.ts';
+import type { TokenService } from '../tokens/one-time.ts';
+import { localeOf, type User } from './repository.ts';
+import { parseMobile } from './phone.ts';
+import type { AlertChannel } from './alerts.ts';
+import { enqueueSms } from '../messaging/outbox.ts';
+import { enqueueNotice } from '../messaging/notice.ts';
+import { createLimiter, isRateLimited, waitOf } from '../guards/rate-limit.ts';
+import { audit } from '../../platform/audit.ts';
+import { duration, translate, type Duration } from '../../platform/web/i18n.ts';
+
+export interface AlertContact {
+  id: string;
+  userId: string;
+  channel: AlertChannel;
+  value: string;
+  verified: boolean;
+  enabled: boolean;
+}
+
+export type AddResult =
+  | { ok: true; contact: AlertContact }
+  | { ok: false; problem: 'invalid' | 'not_mobile' | 'full' | 'duplicate' }
+  | { ok: false; problem: 'rate_limited'; wait: Duration };
+
+export type ConfirmResult = { status: 'ok' } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
+
+const email = z.string().trim().toLowerCase().max(320).pipe(z.email());
+
+// The purpose names the contact: a code proves this address or number, not any other the account adds.
+const purposeOf = (contactId: string) => `alert_contact:${contactId}`;
+
+const toContact = (r: Record<string, unknown>): AlertContact => ({
+  id: r.id as string,
+  userId: r.user_id as string,
+  channel: r.channel as AlertChannel,
+  value: r.value as string,
+  verified: r.verified_at != null,
+  enabled: Boolean(r.enabled),
+});
+
+/** The verified contacts that are on, per account: where a notification goes besides the account's own. */
+export async function alertContactsFor(db: Knex, userIds: readonly string[]): Promise<Map<string, AlertContact[]>> {
+  const found = new Map<string, AlertContact[]>();
+  if (userIds.length === 0) return found;
+  const rows = await db('alert_contacts').whereIn('user_id', userIds).whereNotNull('verified_at').where({ enabled: true }).orderBy('created_at');
+  for (const c of rows.map(toContact)) found.set(c.userId, [...(found.get(c.userId) ?? []), c]);
+  return found;
+}
+
+export function createAlertContacts({
+  config,
+  tokens,
+}: {
+  config: Pick<Config, 'alertExtraContacts' | 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale'>;
+  tokens: TokenService;
+}) {
+  // Counted in the caller's transaction, as the phone verification's: codes to new contacts share its hourly budget.
+  const limiter = (trx: Knex) => createLimiter(trx, { keyPrefix: 'alert_contact_codes', points: config.rateLimitSmsCodes, durationSeconds: 3600 });
+
+  async function sendCode(trx: Knex, user: User, contact: AlertContact): Promise<void> {
+    const issued = await tokens.issue(trx, {
+      purpose: purposeOf(contact.id),
+      userId: user.id,
+      ttlSeconds: config.phoneCodeTtl,
+      format: { kind: 'digits', length: 6 },
+      maxAttempts: config.phoneCodeAttempts,
+      replacePrevious: true,
+    });
+    const locale = localeOf(user, config.defaultLocale);
+    const params = { code: issued.token, duration: duration(config.phoneCodeTtl) };
+    if (contact.channel === 'sms') await enqueueSms(trx, { to: contact.value, text: translate(locale, 'account.alert_contact.sms', params), userId: user.id });
+    else
+      await enqueueNotice(trx, { id: user.id, email: contact.value }, locale, {
+        title: { key: 'account.alert_contact.mail.title' },
+        paragraphs: [{ key: 'account.alert_contact.mail.body', params }],
+      });
+  }
+
+  return {
+    async list(db: Knex, userId: string): Promise<AlertContact[]> {
+      return (await db('alert_contacts').where({ user_id: userId }).orderBy('created_at')).map(toContact);
+    },
+
+    /** Adds an unverified contact and sends it a code, in `trx` (the code leaves only if the transaction commits). */
+    async add(trx: Knex, user: User, channel: AlertChannel, typed: string): Promise<AddResult> {
+      let value: string;
+      if (channel === 'sms') {
+        const parsed = parseMobile(typed, config.phoneDefaultRegion);
+        if (!parsed.ok) return { ok: false, problem: parsed.problem };
+        value = parsed.e164;
+      } else {
+        const parsed = email.safeParse(typed);
+        if (!parsed.success) return { ok: false, problem: 'invalid' };
+        value = parsed.data;
+      }
+      const own = channel === 'sms' ? user.phone_number : user.email?.toLowerCase();
+      const existing = await trx('alert_contacts').where({ user_id: user.id, channel });
+      if (value === own || existing.some((r: { value: string }) => r.value === value)) return { ok: false, problem: 'duplicate' };
+      if (existing.length >= config.alertExtraContacts) return { ok: false, problem: 'full' };
+      try {
+        await limiter(trx).consume(user.id);
+      } catch (e) {
+        if (!isRateLimited(e)) throw e;
+        return { ok: false, problem: 'rate_limited', wait: waitOf(e) };
+      }
+      const row = { id: randomUUID(), user_id: user.id, channel, value, enabled: true, created_at: new Date() };
+      await trx('alert_contacts').insert(row);
+      const contact = toContact(row);
+      await sendCode(trx, user, contact);
+      await audit(trx, 'alert_contact_added', { userId: user.id, details: { contact: contact.id, channel } });
+      return { ok: true, contact };
+    },
+
+    async find(db: Knex, userId: string, id: string): Promise<AlertContact | undefined> {
+      const row = await db('alert_contacts').where({ id, user_id: userId }).first();
+      return row && toContact(row);
+    },
+
+    async confirm(db: Knex, user: User, contact: AlertContact, typed: string): Promise<ConfirmResult> {
+      const r = await tokens.redeemCode(db, { purpose: purposeOf(contact.id), userId: user.id }, typed);
+      if (r.status !== 'ok') return r.status === 'wrong' ? r : { status: r.status };
+      await db('alert_contacts').where({ id: contact.id }).update({ verified_at: new Date() });
+      await audit(db, 'alert_contact_verified', { userId: user.id, details: { contact: contact.id, channel: contact.channel } });
+      return { status: 'ok' };
+    },
+
+    async setEnabled(db: Knex, userId: string, id: string, enabled: boolean): Promise<void> {
+      await db('alert_contacts').where({ id, user_id: userId }).update({ enabled });
+    },
+
+    async remove(db: Knex, userId: string, id: string): Promise<void> {
+      await db.transaction(async (trx) => {
+        if ((await trx('alert_contacts').where({ id, user_id: userId }).delete()) === 0) return;
+        await tokens.voidAll(trx, { purpose: purposeOf(id), userId });
+        await audit(trx, 'alert_contact_removed', { userId, details: { contact: id } });
+      });
+    },
+  };
+}
+
+export type AlertContacts = ReturnType<typeof createAlertContacts>;

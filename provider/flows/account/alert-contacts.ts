@@ -1,0 +1,116 @@
+// The extra addresses and numbers a person keeps for alerts (ALERT_EXTRA_CONTACTS): added with a code sent to each,
+// turned on or off, removed. They are listed on /account/alerts, whose page is in routes.ts.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { createAlertContacts, type AlertContact } from '../../domain/accounts/alert-contacts.ts';
+import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
+import { requireUser } from '../self/routes.ts';
+import { body, fieldText } from '../../platform/web/form.ts';
+import { renderPage } from '../../platform/web/page.ts';
+import { duration, type MessageParams } from '../../platform/web/i18n.ts';
+import { audit } from '../../platform/audit.ts';
+
+const addInput = z.object({ channel: z.enum(['email', 'sms']), value: z.string().trim().min(1).max(320) });
+const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
+const toggleInput = z.object({ enabled: z.literal('on').optional() });
+
+type Errors = Record<string, { key: string; params?: MessageParams }>;
+
+/** How a contact is shown: a number in its national form, an address as it is. */
+export const shownContact = (c: Pick<AlertContact, 'channel' | 'value'>) => (c.channel === 'sms' ? formatPhone(c.value) : c.value);
+
+export function alertContactRoutes(services: Services): Router {
+  const { config, db } = services;
+  const contacts = createAlertContacts(services);
+  const loggedIn = requireUser(services);
+  const router = new Router();
+  const user = (ctx: Context) => ctx.state.user as User;
+
+  function addPage(ctx: Context, values: { channel: string; value: string }, errors: Errors = {}) {
+    if (Object.keys(errors).length) ctx.status = 400;
+    renderPage(ctx, 'pages/account/alert-contact-add.njk', {
+      titleKey: 'account.alert_contact.add.title',
+      nav: 'alerts',
+      values,
+      errors,
+      example: exampleMobile(config.phoneDefaultRegion),
+    });
+  }
+
+  function verifyPage(ctx: Context, contact: AlertContact, errors: Errors = {}) {
+    if (Object.keys(errors).length) ctx.status = 400;
+    renderPage(ctx, 'pages/account/alert-contact-verify.njk', {
+      titleKey: 'account.alert_contact.verify.title',
+      nav: 'alerts',
+      contact: { ...contact, shown: shownContact(contact) },
+      ttl: duration(config.phoneCodeTtl),
+      errors,
+    });
+  }
+
+  /** The contact named in the path, if it is this person's. */
+  const own = (ctx: Context) => contacts.find(db, user(ctx).id, z.uuid().safeParse(ctx.params.id).data ?? '00000000-0000-0000-0000-000000000000');
+
+  router.get('/account/alerts/contacts/new', loggedIn, (ctx) => addPage(ctx, { channel: 'sms', value: '' }));
+
+  router.post('/account/alerts/contacts', loggedIn, async (ctx) => {
+    const raw = await body(ctx);
+    const values = { channel: fieldText(raw.channel) || 'sms', value: fieldText(raw.value) };
+    const parsed = addInput.safeParse(raw);
+    if (!parsed.success) return addPage(ctx, values, { value: { key: 'account.alert_contact.error.required' } });
+    const r = await db.transaction((trx) => contacts.add(trx, user(ctx), parsed.data.channel, parsed.data.value));
+    if (r.ok) return ctx.redirect(`/account/alerts/contacts/${r.contact.id}/verify`);
+    const example = exampleMobile(config.phoneDefaultRegion);
+    const error: Errors[string] =
+      r.problem === 'rate_limited'
+        ? { key: 'account.phone.error.rate_limited', params: { wait: r.wait } }
+        : r.problem === 'full'
+          ? { key: 'account.alert_contact.error.full', params: { max: config.alertExtraContacts } }
+          : {
+              key: `account.alert_contact.error.${parsed.data.channel}_${r.problem}`,
+              params: { national: example.national, international: example.international },
+            };
+    addPage(ctx, values, { value: error });
+  });
+
+  router.get('/account/alerts/contacts/:id/verify', loggedIn, async (ctx) => {
+    const contact = await own(ctx);
+    if (!contact || contact.verified) return ctx.redirect('/account/alerts');
+    verifyPage(ctx, contact);
+  });
+
+  router.post('/account/alerts/contacts/:id/verify', loggedIn, async (ctx) => {
+    const contact = await own(ctx);
+    if (!contact || contact.verified) return ctx.redirect('/account/alerts');
+    const parsed = codeInput.safeParse(await body(ctx));
+    if (!parsed.success) return verifyPage(ctx, contact, { code: { key: 'account.alert_contact.error.code_required' } });
+    const r = await contacts.confirm(db, user(ctx), contact, parsed.data.code);
+    if (r.status === 'ok') return ctx.redirect('/account/alerts?done=contact_verified');
+    verifyPage(ctx, contact, {
+      code:
+        r.status === 'wrong' ? { key: 'account.phone.verify.error.wrong', params: { tries: r.triesLeft } } : { key: 'account.alert_contact.error.code_gone' },
+    });
+  });
+
+  router.post('/account/alerts/contacts/:id/toggle', loggedIn, async (ctx) => {
+    const contact = await own(ctx);
+    const parsed = toggleInput.safeParse(await body(ctx));
+    if (contact?.verified) {
+      const enabled = parsed.success && parsed.data.enabled === 'on';
+      await contacts.setEnabled(db, user(ctx).id, contact.id, enabled);
+      await audit(db, 'alerts_changed', { userId: user(ctx).id, ip: ctx.ip, details: { contact: contact.id, enabled } });
+    }
+    ctx.redirect('/account/alerts?done=alerts_saved');
+  });
+
+  router.post('/account/alerts/contacts/:id/remove', loggedIn, async (ctx) => {
+    const contact = await own(ctx);
+    if (contact) await contacts.remove(db, user(ctx).id, contact.id);
+    ctx.redirect('/account/alerts?done=contact_removed');
+  });
+
+  return router;
+}
