@@ -9,6 +9,7 @@ import type { Captcha } from '../domain/guards/captcha.ts';
 import type { EidVerifier } from '../methods/eid-card/verifier.ts';
 import type { ReactivationService } from '../flows/reactivation/service.ts';
 import { upstreamsFor } from '../domain/upstreams/repository.ts';
+import { createTotpMethod } from '../methods/second-factor/totp.ts';
 import { devMessagesRouter, servesDevMailbox } from '../domain/messaging/dev-messages.ts';
 import { languageRoutes } from '../platform/web/language.ts';
 import { loginRoutes } from '../flows/login/routes.ts';
@@ -53,7 +54,13 @@ export const ROUTERS: readonly Mount[] = [
   {
     kind: 'page',
     router: ({ services, authenticator }) =>
-      loginRoutes({ config: services.config, provider: services.provider, authenticator, upstreamButtons: () => upstreamsFor(services.db, 'login') }),
+      loginRoutes({
+        config: services.config,
+        provider: services.provider,
+        authenticator,
+        upstreamButtons: () => upstreamsFor(services.db, 'login'),
+        secondFactor: { db: services.db, users: services.users, totp: createTotpMethod(services.config, services.db) },
+      }),
   },
   { kind: 'page', router: ({ services }) => passkeyLoginRoutes(services) },
   { kind: 'page', router: () => languageRoutes() },

@@ -7,6 +7,8 @@ export const ACR = {
   federated: 'urn:belid:acr:fed',
   /** A passkey that verified its user (PIN or biometrics on the authenticator): provider/methods/passkey. */
   passkey: 'urn:belid:acr:passkey',
+  /** A password and a second factor (provider/methods/second-factor). */
+  mfa: 'urn:belid:acr:mfa',
 } as const;
 
 export const AMR = {
@@ -14,4 +16,5 @@ export const AMR = {
   eid: ['sc', 'pin', 'hwk'],
   federated: ['fed'],
   passkey: ['hwk', 'user'],
+  mfa: ['pwd', 'otp'],
 } as const;

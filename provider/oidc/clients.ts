@@ -24,6 +24,7 @@ export interface ClientSummary {
   client_name: string | null;
   public: boolean;
   first_party: boolean;
+  require_mfa: boolean;
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
   grant_types: string[];
@@ -37,6 +38,7 @@ const summary = (m: Metadata): ClientSummary => ({
   client_name: typeof m.client_name === 'string' ? m.client_name : null,
   public: m.token_endpoint_auth_method === 'none',
   first_party: m.first_party === true,
+  require_mfa: m.require_mfa === true,
   redirect_uris: (m.redirect_uris as string[] | undefined) ?? [],
   post_logout_redirect_uris: (m.post_logout_redirect_uris as string[] | undefined) ?? [],
   grant_types: (m.grant_types as string[] | undefined) ?? ['authorization_code'],
@@ -85,6 +87,7 @@ export const clientInput = z.object({
   postLogoutRedirectUris: z.array(z.url()).default([]),
   public: z.boolean().default(false),
   firstParty: z.boolean().default(false),
+  requireMfa: z.boolean().default(false),
   /** A name in PORTAL_PROFILES: what its people see (provider/oidc/portal.ts). */
   portalProfile: z.string().optional(),
   grants: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code', 'refresh_token']),
@@ -112,6 +115,7 @@ export async function createClient(provider: Provider, input: ClientInput): Prom
     response_types: c.grants.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: c.public ? 'none' : 'client_secret_basic',
     first_party: c.firstParty,
+    require_mfa: c.requireMfa,
     ...(c.portalProfile ? { portal_profile: c.portalProfile } : {}),
     ...(c.scope ? { scope: c.scope } : {}),
     ...(c.backchannelLogoutUri

@@ -195,12 +195,14 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       return grant;
     },
     extraClientMetadata: {
-      properties: ['first_party', 'portal_profile'],
+      // require_mfa: the app's users log in with a second factor (provider/oidc/step-up.ts); an app may ask it for itself.
+      properties: ['first_party', 'portal_profile', 'require_mfa'],
       // ctx is set for dynamic registration (anyone with IDP_INITIAL_ACCESS_TOKEN), not for clients staff create or
       // the adapter loads: a registered app cannot declare itself first party (no consent) nor give itself an API scope.
       // oidc-provider calls it for each extra property of every client, with the whole metadata.
       // The backchannel_logout_uri is checked here too, being called for every client with its whole metadata.
       validator(ctx, key, value, metadata) {
+        if (key === 'require_mfa' && value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('require_mfa must be a boolean');
         if (key === 'portal_profile') {
           if (value === undefined) return;
           if (typeof value !== 'string' || !(value in config.portalProfiles))

@@ -11,6 +11,8 @@ import { eidRegistrationVisits, reactivationVisits, upstreamLinkVisit } from './
 import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
 import { EMAIL_CHANGE_PURPOSE } from '../../provider/domain/accounts/email-change.ts';
 import { addPasskey, passkeysOf } from '../../provider/domain/passkeys/repository.ts';
+import { createSecondFactorStore } from '../../provider/domain/second-factors/store.ts';
+import { Totp } from './totp.ts';
 
 export interface Visit {
   name: string;
@@ -22,6 +24,8 @@ export interface Visit {
 export const CATALOGUE_SETTINGS = { REGISTRATION_MODES: 'open,invitation,customer', EID_REGISTRATION: 'true' };
 
 export const PERSON = { username: 'marie.dubois', email: 'marie@example.be', password: 'correct horse battery staple', phone: '+32490123456' };
+/** A person with an authenticator app, for the login's second step. */
+const WITH_APP = { username: 'jef.peeters', email: 'jef@example.be' };
 
 /** Creates what the visits need (an account, in `locale` when given, and a third-party app) and returns the visits, in order. */
 export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise<Visit[]> {
@@ -37,6 +41,14 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
       passwordHash: await hasher.hash(PERSON.password),
       status: 'active',
     }));
+  const withApp =
+    (await users.findByIdentifier(db, WITH_APP.username, 'username'))[0] ??
+    (await users.create(db, { ...WITH_APP, emailVerified: true, passwordHash: await hasher.hash(PERSON.password), status: 'active' }));
+  const factors = createSecondFactorStore(idp.services.config, db);
+  if (!(await factors.hasTotp(db, withApp.id))) {
+    await factors.start(db, withApp.id, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+    await factors.confirm(db, withApp.id, 1);
+  }
   if (locale) await users.setLocale(db, user.id, locale);
   // Each walk adds the same extra contact for alerts anew, the hourly limit of codes reset.
   await db('alert_contacts').where({ user_id: user.id }).delete();
@@ -86,6 +98,16 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
         await page.fill('#identifier', PERSON.username);
         await page.fill('#password', 'not the password');
         await page.click('button[type=submit].primary');
+      },
+    },
+    {
+      name: 'login-second-factor',
+      async go(page) {
+        await authorize(page);
+        await page.fill('#identifier', WITH_APP.username);
+        await page.fill('#password', PERSON.password);
+        await page.click('button[type=submit].primary');
+        await page.waitForURL('**/second-factor');
       },
     },
     {
@@ -157,6 +179,25 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
       },
     },
     { name: 'account-security', go: at('/account/security') },
+    {
+      name: 'account-totp-enrol',
+      async go(page) {
+        await page.goto(`${idp.issuer}/account/security`);
+        await page.click('form[action="/account/security/totp"] button[type=submit]');
+        await page.waitForURL('**/account/security/totp');
+      },
+    },
+    {
+      name: 'account-totp-recovery-codes',
+      async go(page) {
+        await page.goto(`${idp.issuer}/account/security/totp`);
+        await page.fill('#code', await new Totp(await page.locator('[data-secret]').innerText()).next());
+        await page.click('button[type=submit].primary');
+        await page.locator('[data-recovery-codes]').waitFor();
+        // The page stays as shown; the app goes again so that the next visits log in with the password alone.
+        await factors.remove(db, user.id);
+      },
+    },
     { name: 'eid-link-consent', go: at('/eid/link') },
     { name: 'account-sessions', go: at('/account/sessions') },
     { name: 'account-alerts', go: at('/account/alerts') },

@@ -192,4 +192,10 @@ export const accountSettings = {
     default: '14',
     doc: 'days between a person asking to delete their account and its erasure; a login in between cancels it; 0 erases at once',
   }),
+  secondFactorKey: setting({
+    env: 'SECOND_FACTOR_KEY',
+    sensitive: true,
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    doc: "key encrypting people's authenticator app secrets and keying the HMAC of their recovery codes; generated and kept in the database in development, required in production before anyone adds an authenticator app (secret)",
+  }),
 } as const;

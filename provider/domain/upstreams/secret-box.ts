@@ -15,8 +15,17 @@ export interface SecretBox {
   open(sealed: string, slug: string): string;
 }
 
-export function secretBox(secret: string): SecretBox {
-  const key = Buffer.from(hkdfSync('sha256', secret, 'belid', 'upstream client secret', 32));
+/** What a box keeps: its own derived key, and the error (code and catalogue key) when a sealed value no longer opens. */
+export interface BoxUse {
+  info: string;
+  code: string;
+  messageKey: string;
+}
+
+const UPSTREAM: BoxUse = { info: 'upstream client secret', code: 'upstream_secret', messageKey: 'upstream.error.secret' };
+
+export function secretBox(secret: string, use: BoxUse = UPSTREAM): SecretBox {
+  const key = Buffer.from(hkdfSync('sha256', secret, 'belid', use.info, 32));
   return {
     seal(plain, slug) {
       const iv = randomBytes(12);
@@ -26,15 +35,15 @@ export function secretBox(secret: string): SecretBox {
     },
     open(sealed, slug) {
       const [version, iv, data] = sealed.split('.');
-      if (version !== VERSION || !iv || !data) throw new AppError('upstream_secret', 'upstream.error.secret', 503);
+      if (version !== VERSION || !iv || !data) throw new AppError(use.code, use.messageKey, 503);
       const bytes = Buffer.from(data, 'base64url');
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url')).setAAD(Buffer.from(slug));
       decipher.setAuthTag(bytes.subarray(bytes.length - 16));
       try {
         return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - 16)), decipher.final()]).toString('utf8');
       } catch {
-        // UPSTREAM_SECRET_KEY changed since the upstream was added: staff must add it again.
-        throw new AppError('upstream_secret', 'upstream.error.secret', 503);
+        // The key changed since the value was sealed (for an upstream: staff must add it again).
+        throw new AppError(use.code, use.messageKey, 503);
       }
     },
   };

@@ -10,6 +10,7 @@ import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { findLinkOfUser } from '../../domain/accounts/eid-links.ts';
 import { linksOf } from '../../domain/upstreams/repository.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
+import { secondFactorsOf } from '../../domain/second-factors/store.ts';
 import { auditPages, type AuditEvent } from '../../platform/audit-trail.ts';
 
 const iso = (d: Date | string | null | undefined) => (d == null ? null : new Date(d).toISOString());
@@ -22,7 +23,7 @@ async function eventsOf(db: Knex, userId: string): Promise<AuditEvent[]> {
 }
 
 export async function exportPersonalData(db: Knex, provider: Provider, user: User) {
-  const [consents, eidConsents, link, upstreams, passkeys, organisations, alerts, pending, apps, sessions, events] = await Promise.all([
+  const [consents, eidConsents, link, upstreams, passkeys, organisations, alerts, pending, apps, sessions, events, secondFactors] = await Promise.all([
     db('consents').where({ user_id: user.id }).orderBy('accepted_at').select('document', 'version', 'accepted_at'),
     db('eid_consents').where({ user_id: user.id }).orderBy('id').select('purpose', 'data_shared', 'consented_at'),
     findLinkOfUser(db, user.id),
@@ -34,6 +35,7 @@ export async function exportPersonalData(db: Knex, provider: Provider, user: Use
     listConnectedApps(db, provider, user.sub),
     listSessions(db, provider, user.sub, ''),
     eventsOf(db, user.id),
+    secondFactorsOf(db, user.id),
   ]);
   return {
     exported_at: new Date().toISOString(),
@@ -69,6 +71,7 @@ export async function exportPersonalData(db: Knex, provider: Provider, user: Use
       data_shared: c.data_shared,
       consented_at: iso(c.consented_at),
     })),
+    second_factors: { authenticator_app_added_at: iso(secondFactors.appAddedAt), recovery_codes_left: secondFactors.recoveryCodesLeft },
     connections: upstreams.map((u) => ({ provider: u.name, label: u.label, linked_at: iso(u.linked_at) })),
     // What the security page shows of each passkey, and the model of its authenticator; not its public key.
     passkeys: passkeys.map((p) => ({

@@ -25,6 +25,8 @@ import { duration, LOCALES, type MessageParams } from '../../platform/web/i18n.t
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
 import { audit } from '../../platform/audit.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
+import { createTotpMethod } from '../../methods/second-factor/totp.ts';
+import { secondFactorAccountRoutes, totpSection } from './second-factor.ts';
 
 /** Re-authentication window for changing the e-mail address: the password must have been typed this recently. */
 export const REAUTH_SECONDS = 300;
@@ -43,6 +45,7 @@ const DONE = [
   'app_revoked',
   'passkey_added',
   'passkey_removed',
+  'totp_removed',
 ] as const;
 
 const profileInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
@@ -68,6 +71,7 @@ export function accountRoutes(services: Services): Router {
   const phone = createPhoneVerification(services);
   const emailChange = createEmailChange(services);
   const passwordChange = createPasswordChange(services);
+  const totp = createTotpMethod(config, db);
   const alertContacts = createAlertContacts(services);
 
   const user = (ctx: Context) => ctx.state.user as User;
@@ -241,6 +245,7 @@ export function accountRoutes(services: Services): Router {
       failures,
       passkeys: await passkeysOf(db, user(ctx).id),
       done: done(ctx),
+      totp: await totpSection(totp, user(ctx)),
     });
   }
 
@@ -313,5 +318,6 @@ export function accountRoutes(services: Services): Router {
     ctx.redirect('/account/alerts?done=alerts_saved');
   });
 
+  router.use(secondFactorAccountRoutes(services, totp).routes());
   return router;
 }

@@ -22,6 +22,7 @@ import { listConnectedApps, listSessions } from '../../oidc/account-sessions.ts'
 import { createRecoveryService } from '../recovery/service.ts';
 import { searchAudit } from '../../platform/audit-trail.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
+import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
 import type { MessageParams } from '../../platform/web/i18n.ts';
 
@@ -35,6 +36,7 @@ const NOTICES = [
   'name_saved',
   'email_link_sent',
   'email_unchanged',
+  'second_factor_removed',
   'phone_code_sent',
 ] as const;
 const nameInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
@@ -45,6 +47,7 @@ export function personAdminRoutes(services: Services): Router {
   const { db, users, tokens, provider } = services;
   const recovery = createRecoveryService({ ...services, policy: createPasswordPolicy(services.config) });
   const emailChange = createEmailChange(services);
+  const totp = createTotpMethod(services.config, db);
   const phone = createPhoneVerification(services);
   const router = new Router({ prefix: '/admin/users/:id' });
   router.use(requireUser(services, { role: 'admin' }));
@@ -61,13 +64,14 @@ export function personAdminRoutes(services: Services): Router {
   };
 
   async function show(ctx: Context, user: User, errors: Record<string, { key: string; params?: MessageParams }> = {}) {
-    const [link, connections, organisations, sessions, apps, events] = await Promise.all([
+    const [link, connections, organisations, sessions, apps, events, secondFactor] = await Promise.all([
       findLinkOfUser(db, user.id),
       linksOf(db, user.id),
       organisationsOf(db, user.id),
       listSessions(db, provider(), user.sub, ''),
       listConnectedApps(db, provider(), user.sub),
       searchAudit(db, { userIds: [user.id], limit: 10 }),
+      totp.isEnrolled(user),
     ]);
     renderPage(ctx, 'pages/admin/person.njk', {
       titleKey: 'admin.person.title',
@@ -79,6 +83,7 @@ export function personAdminRoutes(services: Services): Router {
       sessions,
       apps,
       events,
+      secondFactor,
       errors,
       done: NOTICES.find((n) => n === ctx.query.notice),
     });
@@ -109,6 +114,15 @@ export function personAdminRoutes(services: Services): Router {
       if (!isAppError(e) || e.code !== 'reset_impossible') throw e;
       back(ctx, user, 'reset_impossible');
     }
+  });
+
+  // A person who lost the phone and the recovery codes: staff, having made sure who asks, let them log in with the
+  // password alone again.
+  router.post('/second-factor/remove', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    await db.transaction((trx) => totp.remove(trx, user, 'staff', { ip: ctx.ip, staffId: staff(ctx).id }));
+    back(ctx, user, 'second_factor_removed');
   });
 
   router.post('/name', async (ctx) => {

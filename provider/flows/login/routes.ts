@@ -10,10 +10,15 @@ import { parseBody } from '../../platform/web/form.ts';
 import { knownDevices, rememberDevice } from '../../platform/web/devices.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { renderPage } from '../../platform/web/page.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
 import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
+import type { Db } from '../../platform/db/knex.ts';
+import type { UserRepository } from '../../domain/accounts/repository.ts';
+import type { TotpMethod } from '../../methods/second-factor/totp.ts';
+import { secondFactorStep } from './second-factor.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
 const uiHint = (d: { params: Record<string, unknown>; lastSubmission?: unknown; exp: number }) => ({
@@ -32,9 +37,11 @@ export interface LoginRoutesDeps {
   authenticator: Authenticator;
   /** "Log in with <bank>": the upstream providers enabled for login (provider/methods/upstream). */
   upstreamButtons?: () => Promise<UpstreamButton[]>;
+  /** The second step after the password (./second-factor.ts). */
+  secondFactor: { db: Db; users: UserRepository; totp: TotpMethod };
 }
 
-export function loginRoutes({ config, provider, authenticator, upstreamButtons }: LoginRoutesDeps): Router {
+export function loginRoutes({ config, provider, authenticator, upstreamButtons, secondFactor }: LoginRoutesDeps): Router {
   const router = new Router();
 
   async function details(ctx: Context) {
@@ -70,6 +77,13 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
     ctx.redirect(url);
   }
 
+  const second = secondFactorStep({
+    ...secondFactor,
+    locale: (ctx, d) => requestLocale(ctx, uiHint(d).uiLocales, uiHint(d).since),
+    show: (ctx, d, template, context) => renderPage(ctx, template, context, uiHint(d)),
+    finish,
+  });
+
   async function grantConsent(ctx: Context, d: Awaited<ReturnType<typeof details>>) {
     const p = provider();
     const accountId = d.session!.accountId;
@@ -94,7 +108,10 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
 
   router.get('/interaction/:uid', async (ctx) => {
     const d = ctx.state.interaction;
-    if (d.prompt.name === 'login') return showLogin(ctx, d, { identifier: d.params.login_hint ?? '' });
+    if (d.prompt.name === 'login') {
+      if (await second.stepUp(ctx, d)) return;
+      return showLogin(ctx, d, { identifier: d.params.login_hint ?? '' });
+    }
     if (d.prompt.name === 'consent') {
       if (ctx.state.client?.first_party === true) return grantConsent(ctx, d);
       // The page lists exactly what "Allow" grants (grantConsent): scopes, single claims and API scopes alike.
@@ -137,8 +154,11 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons }
       return showLogin(ctx, d, { error: 'login.error.invalid', identifier });
     }
     rememberDevice(ctx, outcome.user.id);
+    if (await second.afterPassword(ctx, d, outcome.user)) return;
     await finish(ctx, { login: { accountId: outcome.user.sub, acr: ACR.password, amr: [...AMR.password] } });
   });
+
+  second.routes(router);
 
   router.post('/interaction/:uid/confirm', async (ctx) => {
     const d = ctx.state.interaction;

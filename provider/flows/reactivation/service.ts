@@ -31,6 +31,7 @@ import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts
 import { accountOfCard, recordConsent, saveLink, findLinkOfUser } from '../../domain/accounts/eid-links.ts';
 import type { CardAnswer } from '../../methods/eid-card/card-answer.ts';
 import { removeAllPasskeys } from '../../domain/passkeys/repository.ts';
+import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 
 import {
   ACCOUNT_FLOW,
@@ -54,6 +55,7 @@ export function createReactivationService(services: Services, verifier: EidVerif
   const nonces = createNonceService(flows);
   const policy = createPasswordPolicy(config);
   const phone = createPhoneVerification(services);
+  const totp = createTotpMethod(config, db);
   const limiter = (keyPrefix: string, points: number) => createLimiter(db, { keyPrefix, points, durationSeconds: HOUR });
   const startsPerRequester = limiter('reactivation_start', config.rateLimitReactivation * 4);
   const tokensPerRequester = limiter('reactivation_token', config.rateLimitReactivation);
@@ -264,6 +266,9 @@ export function createReactivationService(services: Services, verifier: EidVerif
         await endAccountAccess(trx, tokens, user);
         // The account was taken from its holder or suspected so: a passkey added meanwhile must not outlive the new password.
         const passkeysRemoved = await removeAllPasskeys(trx, user.id);
+        // Whoever takes an account back this way may have lost the phone with the app: the identity just proved
+        // stands in for it, and a second factor can be added again.
+        await totp.remove(trx, user, 'reactivation', { ip: r.ip });
         await notify(trx, (await users.findById(trx, user.id))!, flow, now, localeOf(user, r.locale));
         await audit(trx, 'reactivation.completed', {
           userId: user.id,

@@ -145,6 +145,7 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
       client_name: 'Backend',
       public: false,
       first_party: false,
+      require_mfa: false,
       redirect_uris: ['https://unused.invalid/'],
       post_logout_redirect_uris: [],
       grant_types: ['client_credentials'],
@@ -163,6 +164,10 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
     expect((await idp(p, ['clients', 'delete', 'backend'])).out).toBe('Deleted client backend\n');
     expect((await token(rotated)).error).toBe('invalid_client');
     expect((await idp(p, ['clients', 'delete', 'backend'])).err).toBe('No client with client_id "backend" (client_unknown)');
+
+    // An app whose users must log in with a second factor (provider/oidc/step-up.ts).
+    await idp(p, ['clients', 'create', '--name', 'Tax', '--redirect-uri', 'https://tax.example/cb', '--require-mfa', '--client-id', 'tax']);
+    expect((await idp(p, ['clients', 'show', 'tax'])).out).toContain('type: confidential, second factor required\n');
   });
 
   it('registers a client with a back-channel logout URI, https only', async () => {

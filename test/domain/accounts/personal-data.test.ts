@@ -76,6 +76,7 @@ describe("a person's data, taken and erased", () => {
     expect(data.passkeys).toEqual([
       { name: 'Phone', aaguid: 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4', synced: true, created_at: '2026-12-02T10:00:00.000Z', last_used_at: null },
     ]);
+    expect(data.second_factors).toEqual({ authenticator_app_added_at: null, recovery_codes_left: 0 });
     expect(data.sessions).toHaveLength(1);
     expect(data.events.map((e: { event: string }) => e.event)).toContain('login.success');
     expect(raw).not.toContain(HMAC);

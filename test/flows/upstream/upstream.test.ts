@@ -15,6 +15,7 @@ import { addUpstream } from '../../../provider/domain/upstreams/repository.ts';
 import { upstreamSecretBox } from '../../../provider/domain/upstreams/secret-box.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
 import { addPasskey, passkeysOf } from '../../../provider/domain/passkeys/repository.ts';
+import { createSecondFactorStore } from '../../../provider/domain/second-factors/store.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const MOBILE = '+32470123456';
@@ -293,6 +294,10 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
         aaguid: '00000000-0000-0000-0000-000000000000',
         name: 'Not hers',
       });
+      // Her authenticator app, perhaps lost with the phone: the reactivation removes it.
+      const factors = createSecondFactorStore(idp.services.config, db);
+      await factors.start(db, jan.id, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+      await factors.confirm(db, jan.id, 1);
 
       // A blocked account cannot log in with the bank either: it is sent to the reactivation.
       let page = await freshPage();
@@ -335,6 +340,11 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
       expect(after.status).toBe('active');
       expect(await hasher.verify(after.password_hash, next)).toBe(true);
       expect(await passkeysOf(db, jan.id)).toEqual([]);
+      expect(await factors.hasTotp(db, jan.id)).toBe(false);
+      expect(await db('recovery_codes').where({ user_id: jan.id })).toHaveLength(0);
+      expect(await db('audit_log').where({ user_id: jan.id, event: 'second_factor.removed' }).select('details')).toEqual([
+        { details: { kind: 'totp', by: 'reactivation' } },
+      ]);
       const messages = await db('outbox').where({ user_id: jan.id }).orderBy('created_at');
       expect(messages.map((m: { channel: string; recipient: string }) => [m.channel, m.recipient])).toEqual(
         expect.arrayContaining([

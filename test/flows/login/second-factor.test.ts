@@ -1,0 +1,186 @@
+// The second step of a password login over HTTP: the code from the authenticator app (or a recovery code) in the
+// same interaction, each code once, wrong codes throttled like passwords; relying apps that require two factors
+// (registered with require_mfa, or asking acr_values=urn:belid:acr:mfa) get acr urn:belid:acr:mfa and amr
+// pwd+otp in the ID token, and a person without a factor adds one in the interaction first.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as client from 'openid-client';
+import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
+import { discover } from '../../helpers/rp.ts';
+import { enrolOnAccount, recoveryCodesOf, secretOf, Totp } from '../../helpers/totp.ts';
+import { createClient } from '../../../provider/oidc/clients.ts';
+import { Agent, text, type Response } from '../account/agent.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const REDIRECT = 'http://127.0.0.1:9/cb';
+const MFA = 'urn:belid:acr:mfa';
+
+describe('second factor at login', () => {
+  let idp: TestProvider;
+  let strict: client.Configuration;
+  let open: client.Configuration;
+
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite', { RATE_LIMIT_LOGIN: '3', RATE_LIMIT_MAX_DELAY: '2' });
+    const { db, users, hasher, provider } = idp.services;
+    const hash = await hasher.hash(PASSWORD);
+    for (const username of ['anna', 'bert', 'carla', 'dirk', 'greet', 'hilde']) {
+      await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: hash, status: 'active' });
+    }
+    await users.create(db, { username: 'staff', email: 'staff@example.be', emailVerified: true, passwordHash: hash, status: 'active', roles: ['admin'] });
+    const s = await createClient(provider(), { name: 'Tax portal', redirectUris: [REDIRECT], firstParty: true, requireMfa: true });
+    strict = await discover(idp.issuer, s.client_id, s.client_secret);
+    const o = await createClient(provider(), { name: 'Library', redirectUris: [REDIRECT], firstParty: true });
+    open = await discover(idp.issuer, o.client_id, o.client_secret);
+  });
+  afterAll(() => idp?.close());
+
+  const audited = (event: string, username: string) =>
+    idp.db('audit_log').join('users', 'users.id', 'audit_log.user_id').where({ event, 'users.username': username }).select('details');
+  const atCallback = (l: string) => l.startsWith(REDIRECT);
+  const title = (r: Response) => text(/<h1>([\s\S]*?)<\/h1>/.exec(r.html)?.[1] ?? '');
+
+  /** An authorization request of `config` in `agent`'s browser; returns the page it stops at and a way to finish it. */
+  async function authorize(agent: Agent, config: client.Configuration, params: Record<string, string> = {}) {
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid',
+      state,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      ...params,
+    });
+    const page = await agent.go(url.href, {}, atCallback);
+    return {
+      page,
+      tokens: (at: Response) => client.authorizationCodeGrant(config, new URL(at.url), { pkceCodeVerifier: verifier, expectedState: state }),
+    };
+  }
+
+  /** Posts `form` to the page's first form whose action contains `path`, stopping at the relying app. */
+  function submit(agent: Agent, page: Response, path: string, form: Record<string, string>) {
+    const action = [...page.html.matchAll(/<form method="post" action="([^"]+)"/g)].map((m) => m[1]!).find((a) => a.includes(path));
+    if (!action) throw new Error(`no form ${path} on ${page.url}: ${title(page)}`);
+    return agent.go(action, { form }, atCallback);
+  }
+
+  async function enrolled(username: string) {
+    const agent = new Agent(idp.issuer);
+    await agent.login(username, PASSWORD);
+    return { agent, ...(await enrolOnAccount(agent)) };
+  }
+
+  it('asks for the code after the password, refuses a wrong or replayed one, and takes a recovery code once', async () => {
+    const { app, codes } = await enrolled('anna');
+    expect(codes).toHaveLength(10);
+
+    const b = new Agent(idp.issuer);
+    let page = await b.login('anna', PASSWORD);
+    expect(new URL(page.url).pathname).toMatch(/^\/interaction\/[^/]+\/second-factor$/);
+    expect(title(page)).toBe('Enter the 6-digit code from your app');
+    // The second step cannot be skipped: the account pages still ask for a login.
+    expect(new URL((await b.get('/account')).url).pathname).toMatch(/^\/interaction\//);
+
+    page = await b.login('anna', PASSWORD);
+    const wrong = await submit(b, page, '/second-factor', { code: '000000' === (await app.again()) ? '111111' : '000000' });
+    expect(wrong.status).toBe(401);
+    expect(text(wrong.html)).toContain('This code is not right, or it has been used already.');
+    const ok = await submit(b, wrong, '/second-factor', { code: await app.next() });
+    expect(ok.url).toBe(`${idp.issuer}/account`);
+    expect(await audited('second_factor.failure', 'anna')).toHaveLength(1);
+
+    // The same code again, from another browser within its 30 s: refused.
+    const c = new Agent(idp.issuer);
+    page = await c.login('anna', PASSWORD);
+    const replay = await submit(c, page, '/second-factor', { code: await app.again() });
+    expect(replay.status).toBe(401);
+
+    // A recovery code instead of the app's, typed loosely; it works once.
+    const loose = codes[0]!.toLowerCase().replace('-', ' ');
+    expect(new URL((await submit(c, replay, '/second-factor', { code: loose })).url).pathname).toBe('/account');
+    const d = new Agent(idp.issuer);
+    page = await d.login('anna', PASSWORD);
+    expect((await submit(d, page, '/second-factor', { code: codes[0]! })).status).toBe(401);
+    expect(text((await c.get('/account/security')).html)).toContain('Recovery codes left: 9.');
+    expect(await audited('second_factor.success', 'anna')).toEqual(
+      expect.arrayContaining([{ details: expect.objectContaining({ via: 'totp' }) }, { details: expect.objectContaining({ via: 'recovery_code' }) }]),
+    );
+  });
+
+  it('gives a person with an app acr mfa and amr pwd+otp, and steps a password session up with the code only', async () => {
+    const { agent, app } = await enrolled('dirk');
+    // The account pages' session came from a password alone: a request for two factors asks the code, not the password.
+    const { page, tokens } = await authorize(agent, open, { acr_values: MFA });
+    expect(new URL(page.url).pathname).toMatch(/\/second-factor$/);
+    const done = await submit(agent, page, '/second-factor', { code: await app.next() });
+    expect((await tokens(done)).claims()).toMatchObject({ acr: MFA, amr: ['pwd', 'otp'] });
+  });
+
+  it('leads a person without a factor to add one when the app requires two, then gives acr mfa', async () => {
+    const agent = new Agent(idp.issuer);
+    const { page, tokens } = await authorize(agent, strict);
+    let r = await agent.submitLogin(page, 'bert', PASSWORD, atCallback);
+    expect(title(r)).toBe('Add an authenticator app');
+    expect(r.html).toMatch(/<img class="totp-qr" src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+"/);
+    const app = new Totp(secretOf(r.html)!);
+    r = await submit(agent, r, '/second-factor/enrol', { code: '12345' });
+    expect(r.status).toBe(400);
+    r = await submit(agent, r, '/second-factor/enrol', { code: await app.next() });
+    expect(recoveryCodesOf(r.html)).toHaveLength(10);
+    r = await submit(agent, r, '/second-factor/continue', {});
+    expect((await tokens(r)).claims()).toMatchObject({ acr: MFA, amr: ['pwd', 'otp'] });
+    expect(await audited('second_factor.enrolled', 'bert')).toHaveLength(1);
+
+    // A password session is not enough for that app: the login is asked again.
+    const other = new Agent(idp.issuer);
+    await authorize(other, open).then(({ page: p }) => other.submitLogin(p, 'greet', PASSWORD, atCallback));
+    const again = await authorize(other, strict);
+    expect(title(again.page)).toBe('Log in');
+  });
+
+  it('leads a person without a factor to add one when the request asks acr_values=mfa', async () => {
+    const agent = new Agent(idp.issuer);
+    const { page } = await authorize(agent, open, { acr_values: MFA });
+    const r = await agent.submitLogin(page, 'carla', PASSWORD, atCallback);
+    expect(title(r)).toBe('Add an authenticator app');
+    // The same asked as an essential acr claim.
+    const claimed = new Agent(idp.issuer);
+    const essential = await authorize(claimed, open, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: MFA } } }) });
+    expect(title(await claimed.submitLogin(essential.page, 'carla', PASSWORD, atCallback))).toBe('Add an authenticator app');
+    // Without the request for two factors, a person without an app logs in with the password alone.
+    const plain = new Agent(idp.issuer);
+    const login = await authorize(plain, open);
+    const done = await plain.submitLogin(login.page, 'carla', PASSWORD, atCallback);
+    expect((await login.tokens(done)).claims()).toMatchObject({ acr: 'urn:belid:acr:password', amr: ['pwd'] });
+  });
+
+  it('throttles wrong codes like passwords', async () => {
+    const { app } = await enrolled('greet');
+    const agent = new Agent(idp.issuer);
+    const page = await agent.login('greet', PASSWORD);
+    let r = page;
+    for (let i = 0; i < 3; i++) r = await submit(agent, r, '/second-factor', { code: '99999' + String(i) });
+    expect(await audited('second_factor.throttled', 'greet')).toHaveLength(1);
+    // Past the threshold each attempt waits first, the right code too.
+    const started = performance.now();
+    r = await submit(agent, r, '/second-factor', { code: await app.next() });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    expect(r.url).toBe(`${idp.issuer}/account`);
+  });
+
+  it("lets staff remove a person's app from the person page, audited: the password alone logs in again", async () => {
+    await enrolled('hilde');
+    const hilde = (await idp.services.users.findByIdentifier(idp.db, 'hilde', 'username'))[0]!;
+    const staff = new Agent(idp.issuer);
+    await staff.login('staff', PASSWORD, `/admin/users/${hilde.id}`);
+    let page = await staff.get(`/admin/users/${hilde.id}`);
+    expect(text(page.html)).toContain('This person logs in with an authenticator app after the password.');
+    page = await staff.post(`/admin/users/${hilde.id}/second-factor/remove`, {});
+    expect(text(page.html)).toContain('The authenticator app and the recovery codes have been removed');
+    expect(text(page.html)).not.toContain('Remove the authenticator app');
+    const staffUser = (await idp.services.users.findByIdentifier(idp.db, 'staff', 'username'))[0]!;
+    expect(await audited('second_factor.removed', 'hilde')).toEqual([{ details: { kind: 'totp', by: 'staff', staffId: staffUser.id } }]);
+    expect((await new Agent(idp.issuer).login('hilde', PASSWORD)).url).toBe(`${idp.issuer}/account`);
+  });
+});
