@@ -46,6 +46,10 @@ const toContact = (r: Record<string, unknown>): AlertContact => ({
   enabled: Boolean(r.enabled),
 });
 
+export async function listAlertContacts(db: Knex, userId: string): Promise<AlertContact[]> {
+  return (await db('alert_contacts').where({ user_id: userId }).orderBy('created_at')).map(toContact);
+}
+
 /** The verified contacts that are on, per account: where a notification goes besides the account's own. */
 export async function alertContactsFor(db: Knex, userIds: readonly string[]): Promise<Map<string, AlertContact[]>> {
   const found = new Map<string, AlertContact[]>();
@@ -85,10 +89,6 @@ export function createAlertContacts({
   }
 
   return {
-    async list(db: Knex, userId: string): Promise<AlertContact[]> {
-      return (await db('alert_contacts').where({ user_id: userId }).orderBy('created_at')).map(toContact);
-    },
-
     /** Adds an unverified contact and sends it a code, in `trx` (the code leaves only if the transaction commits). */
     async add(trx: Knex, user: User, channel: AlertChannel, typed: string): Promise<AddResult> {
       let value: string;

@@ -6,6 +6,7 @@ import type { User } from '../../domain/accounts/repository.ts';
 import { listConnectedApps, listSessions } from '../../oidc/account-sessions.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { getAlertSettings } from '../../domain/accounts/alerts.ts';
+import { listAlertContacts } from '../../domain/accounts/alert-contacts.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { findLinkOfUser } from '../../domain/accounts/eid-links.ts';
 import { linksOf } from '../../domain/upstreams/repository.ts';
@@ -23,20 +24,22 @@ async function eventsOf(db: Knex, userId: string): Promise<AuditEvent[]> {
 }
 
 export async function exportPersonalData(db: Knex, provider: Provider, user: User) {
-  const [consents, eidConsents, link, upstreams, passkeys, organisations, alerts, pending, apps, sessions, events, secondFactors] = await Promise.all([
-    db('consents').where({ user_id: user.id }).orderBy('accepted_at').select('document', 'version', 'accepted_at'),
-    db('eid_consents').where({ user_id: user.id }).orderBy('id').select('purpose', 'data_shared', 'consented_at'),
-    findLinkOfUser(db, user.id),
-    linksOf(db, user.id),
-    passkeysOf(db, user.id),
-    organisationsOf(db, user.id),
-    getAlertSettings(db, user.id),
-    pendingContacts(db, user.id),
-    listConnectedApps(db, provider, user.sub),
-    listSessions(db, provider, user.sub, ''),
-    eventsOf(db, user.id),
-    secondFactorsOf(db, user.id),
-  ]);
+  const [consents, eidConsents, link, upstreams, passkeys, organisations, alerts, alertContacts, pending, apps, sessions, events, secondFactors] =
+    await Promise.all([
+      db('consents').where({ user_id: user.id }).orderBy('accepted_at').select('document', 'version', 'accepted_at'),
+      db('eid_consents').where({ user_id: user.id }).orderBy('id').select('purpose', 'data_shared', 'consented_at'),
+      findLinkOfUser(db, user.id),
+      linksOf(db, user.id),
+      passkeysOf(db, user.id),
+      organisationsOf(db, user.id),
+      getAlertSettings(db, user.id),
+      listAlertContacts(db, user.id),
+      pendingContacts(db, user.id),
+      listConnectedApps(db, provider, user.sub),
+      listSessions(db, provider, user.sub, ''),
+      eventsOf(db, user.id),
+      secondFactorsOf(db, user.id),
+    ]);
   return {
     exported_at: new Date().toISOString(),
     profile: {
@@ -58,7 +61,7 @@ export async function exportPersonalData(db: Knex, provider: Provider, user: Use
       phone_number_verified: user.phone_number_verified,
       pending: Object.fromEntries(Object.entries(pending).map(([channel, p]) => [channel, { value: p.value, expires_at: iso(p.expiresAt) }])),
     },
-    alerts,
+    alerts: { ...alerts, extra_contacts: alertContacts.map((c) => ({ channel: c.channel, value: c.value, verified: c.verified, enabled: c.enabled })) },
     consents: consents.map((c: { document: string; version: string; accepted_at: Date }) => ({
       document: c.document,
       version: c.version,

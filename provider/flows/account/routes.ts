@@ -17,7 +17,7 @@ import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings 
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { customerNumbersOf } from '../../domain/customers/customers.ts';
 import type { Portal } from '../../oidc/portal.ts';
-import { createAlertContacts } from '../../domain/accounts/alert-contacts.ts';
+import { listAlertContacts } from '../../domain/accounts/alert-contacts.ts';
 import { shownContact } from './alert-contacts.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { nameCorrections, namesLocked } from '../../domain/accounts/name-corrections.ts';
@@ -72,7 +72,6 @@ export function accountRoutes(services: Services): Router {
   const emailChange = createEmailChange(services);
   const passwordChange = createPasswordChange(services);
   const totp = createTotpMethod(config, db);
-  const alertContacts = createAlertContacts(services);
 
   const user = (ctx: Context) => ctx.state.user as User;
   const done = (ctx: Context) => (DONE as readonly string[]).find((d) => d === ctx.query.done);
@@ -297,7 +296,7 @@ export function accountRoutes(services: Services): Router {
       notices: alertNotices(s),
       email: u.email && u.email_verified ? u.email : null,
       phone: u.phone_number && u.phone_number_verified ? formatPhone(u.phone_number) : null,
-      contacts: (await alertContacts.list(db, u.id)).map((c) => ({ ...c, shown: shownContact(c) })),
+      contacts: (await listAlertContacts(db, u.id)).map((c) => ({ ...c, shown: shownContact(c) })),
       extraMax: config.alertExtraContacts,
       done: done(ctx),
     });

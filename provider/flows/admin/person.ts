@@ -24,6 +24,8 @@ import { searchAudit } from '../../platform/audit-trail.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
+import { passkeysOf, removePasskey } from '../../domain/passkeys/repository.ts';
+import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import type { MessageParams } from '../../platform/web/i18n.ts';
 
 // Outcomes shown once after a redirect; only these keys reach the page.
@@ -38,6 +40,7 @@ const NOTICES = [
   'email_unchanged',
   'second_factor_removed',
   'phone_code_sent',
+  'passkey_removed',
 ] as const;
 const nameInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
 const roleInput = z.object({ admin: z.enum(['on', 'off']) });
@@ -64,7 +67,7 @@ export function personAdminRoutes(services: Services): Router {
   };
 
   async function show(ctx: Context, user: User, errors: Record<string, { key: string; params?: MessageParams }> = {}) {
-    const [link, connections, organisations, sessions, apps, events, secondFactor] = await Promise.all([
+    const [link, connections, organisations, sessions, apps, events, secondFactor, passkeys] = await Promise.all([
       findLinkOfUser(db, user.id),
       linksOf(db, user.id),
       organisationsOf(db, user.id),
@@ -72,6 +75,7 @@ export function personAdminRoutes(services: Services): Router {
       listConnectedApps(db, provider(), user.sub),
       searchAudit(db, { userIds: [user.id], limit: 10 }),
       totp.isEnrolled(user),
+      passkeysOf(db, user.id),
     ]);
     renderPage(ctx, 'pages/admin/person.njk', {
       titleKey: 'admin.person.title',
@@ -84,6 +88,7 @@ export function personAdminRoutes(services: Services): Router {
       apps,
       events,
       secondFactor,
+      passkeys,
       errors,
       done: NOTICES.find((n) => n === ctx.query.notice),
     });
@@ -169,6 +174,22 @@ export function personAdminRoutes(services: Services): Router {
     const params: MessageParams =
       r.problem === 'rate_limited' ? { wait: r.wait } : 'example' in r ? { national: r.example.national, international: r.example.international } : {};
     return show(ctx, user, { phone: { key, params } });
+  });
+
+  // A passkey the person no longer holds (a lost phone), or did not add: gone at once, the person told by mail.
+  router.post('/passkeys/:passkey/remove', async (ctx) => {
+    const user = await person(ctx);
+    if (!user) return;
+    await db.transaction(async (trx) => {
+      const removed = await removePasskey(trx, user.id, ctx.params.passkey ?? '');
+      if (!removed) return;
+      await audit(trx, 'passkey.removed', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id, passkey: removed.id } });
+      await enqueueNotice(trx, user, localeOf(user, services.config.defaultLocale), {
+        title: { key: 'admin.person.passkey_removed_mail.title' },
+        paragraphs: [{ key: 'admin.person.passkey_removed_mail.body', params: { name: removed.name } }],
+      });
+    });
+    back(ctx, user, 'passkey_removed');
   });
 
   router.post('/role', async (ctx) => {

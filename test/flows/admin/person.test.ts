@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, text } from '../account/agent.ts';
+import { addPasskey, passkeysOf } from '../../../provider/domain/passkeys/repository.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -102,6 +103,28 @@ describe('a person on the staff pages', () => {
     expect((await owner.post('/account/phone/verify', { code })).url).toBe(`${idp.issuer}/account/alerts?done=phone_verified`);
     expect((await idp.services.users.findById(idp.db, miaId))!.phone_number).toBe('+32470123499');
     expect(await idp.db('audit_log').where({ user_id: miaId, event: 'admin.phone_change_started' }).first()).toBeDefined();
+  });
+
+  it("lists the person's passkeys and removes one, telling the person by mail", async () => {
+    const planted = await addPasskey(idp.db, {
+      user_id: miaId,
+      credential_id: 'lost-phone',
+      public_key: new Uint8Array(32),
+      counter: 0,
+      transports: ['internal'],
+      backup_eligible: false,
+      backed_up: false,
+      aaguid: '00000000-0000-0000-0000-000000000000',
+      name: 'Lost phone',
+    });
+    const page = await staff.get(`/admin/users/${miaId}`);
+    expect(text(page.html)).toContain('Passkeys Lost phone');
+    const done = await staff.post(`/admin/users/${miaId}/passkeys/${planted.id}/remove`, {});
+    expect(text(done.html)).toContain('The passkey has been removed; the person was told by e-mail.');
+    expect(await passkeysOf(idp.db, miaId)).toEqual([]);
+    const mail = await idp.db('outbox').where({ user_id: miaId, subject: 'A passkey was removed from your account' }).first();
+    expect(mail.body_text).toContain('The service desk removed the passkey “Lost phone” from your account.');
+    expect(await idp.db('audit_log').where({ user_id: miaId, event: 'passkey.removed' }).first()).toBeDefined();
   });
 
   it('gives and takes the admin role, but not to or from oneself', async () => {
