@@ -204,7 +204,7 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
     expect(message).toMatch(/username, e-mail address or password is not correct/);
     await authorize(page, firstParty, { redirectUri: REDIRECT, identifier: 'nobody.here', password: 'wrong password' });
     expect(await page.locator('[role=alert]').innerText()).toBe(message);
-    expect(await page.locator('#identifier').getAttribute('autocomplete')).toBe('username');
+    expect(await page.locator('#identifier').getAttribute('autocomplete')).toBe('username webauthn');
     expect(await page.locator('#password').getAttribute('autocomplete')).toBe('current-password');
     expect(await page.locator('label[for=identifier]').innerText()).toBe('Username or e-mail address');
   });
