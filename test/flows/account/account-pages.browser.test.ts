@@ -42,7 +42,7 @@ describe.skipIf(!has('chromium'))('account pages in Chromium', () => {
     await page.goto(`${idp.issuer}/account`);
     await page.getByLabel('Username or e-mail address').fill('jan.peeters');
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
     await page.waitForURL(`${idp.issuer}/account`);
     return page;
   }
