@@ -112,7 +112,9 @@ export function createAlertContacts({
         return { ok: false, problem: 'rate_limited', wait: waitOf(e) };
       }
       const row = { id: randomUUID(), user_id: user.id, channel, value, enabled: true, created_at: new Date() };
-      await trx('alert_contacts').insert(row);
+      // The same contact added twice at once: the second meets the unique key and is a duplicate.
+      const inserted = await trx('alert_contacts').insert(row).onConflict(['user_id', 'channel', 'value']).ignore().returning('id');
+      if (inserted.length === 0) return { ok: false, problem: 'duplicate' };
       const contact = toContact(row);
       await sendCode(trx, user, contact);
       await audit(trx, 'alert_contact_added', { userId: user.id, details: { contact: contact.id, channel } });

@@ -52,6 +52,11 @@ describe('extra contacts for alerts', () => {
     expect(text(ok.html)).toContain('Confirmed: alerts now go there too.');
     expect(text(ok.html)).toContain('+32 470 98 76 54 — verified');
 
+    const [twice] = await Promise.all([
+      agent.post('/account/alerts/contacts', { channel: 'sms', value: '+32470987654' }),
+      agent.post('/account/alerts/contacts', { channel: 'sms', value: '0470 98 76 54' }),
+    ]);
+    expect(twice.status).toBe(400);
     const again = await agent.post('/account/alerts/contacts', { channel: 'sms', value: '+32470987654' });
     expect(text(again.html)).toContain('This number already receives alerts from your account.');
     const own = await agent.post('/account/alerts/contacts', { channel: 'email', value: 'NORA@example.be' });
