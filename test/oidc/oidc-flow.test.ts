@@ -199,11 +199,11 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
     await freshPage();
     const res = await authorize(page, firstParty, { redirectUri: REDIRECT, identifier: 'jan.peeters', password: 'wrong password' });
     expect(res.callback).toBeUndefined();
-    const alert = page.locator('[role=alert]');
+    const alert = page.locator('#form-error');
     const message = await alert.innerText();
     expect(message).toMatch(/username, e-mail address or password is not correct/);
     await authorize(page, firstParty, { redirectUri: REDIRECT, identifier: 'nobody.here', password: 'wrong password' });
-    expect(await page.locator('[role=alert]').innerText()).toBe(message);
+    expect(await page.locator('#form-error').innerText()).toBe(message);
     expect(await page.locator('#identifier').getAttribute('autocomplete')).toBe('username webauthn');
     expect(await page.locator('#password').getAttribute('autocomplete')).toBe('current-password');
     expect(await page.locator('label[for=identifier]').innerText()).toBe('Username or e-mail address');
