@@ -10,7 +10,8 @@ import { registrationVisits } from '../flows/registration/visits.ts';
 import { eidRegistrationVisits, reactivationVisits, upstreamLinkVisit } from './flow-visits.ts';
 import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
 import { EMAIL_CHANGE_PURPOSE } from '../../provider/domain/accounts/email-change.ts';
-import { addPasskey, passkeysOf } from '../../provider/domain/passkeys/repository.ts';
+import { passkeysOf } from '../../provider/domain/passkeys/repository.ts';
+import { storedPasskey } from './passkeys.ts';
 import { createSecondFactorStore } from '../../provider/domain/second-factors/store.ts';
 import { Totp } from './totp.ts';
 
@@ -54,19 +55,7 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
   await db('alert_contacts').where({ user_id: user.id }).delete();
   await db('rate_limits').whereLike('key', 'alert_contact_codes%').delete();
   // A passkey as an authenticator would have made it, so that the security page lists one and it can be removed.
-  const passkey =
-    (await passkeysOf(db, user.id))[0] ??
-    (await addPasskey(db, {
-      user_id: user.id,
-      credential_id: 'catalogue-passkey',
-      public_key: new Uint8Array(32),
-      counter: 0,
-      transports: ['internal'],
-      backup_eligible: true,
-      backed_up: true,
-      aaguid: '00000000-0000-0000-0000-000000000000',
-      name: 'Laptop',
-    }));
+  const passkey = (await passkeysOf(db, user.id))[0] ?? (await storedPasskey(db, user.id, 'Laptop', { credentialId: 'catalogue-passkey', synced: true }));
   const rp = await createClient(provider(), {
     name: 'Partner portal',
     redirectUris: ['http://127.0.0.1:9/cb'],

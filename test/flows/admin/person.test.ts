@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, text } from '../account/agent.ts';
-import { addPasskey, passkeysOf } from '../../../provider/domain/passkeys/repository.ts';
+import { passkeysOf } from '../../../provider/domain/passkeys/repository.ts';
+import { storedPasskey } from '../../helpers/passkeys.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -106,17 +107,7 @@ describe('a person on the staff pages', () => {
   });
 
   it("lists the person's passkeys and removes one, telling the person by mail", async () => {
-    const planted = await addPasskey(idp.db, {
-      user_id: miaId,
-      credential_id: 'lost-phone',
-      public_key: new Uint8Array(32),
-      counter: 0,
-      transports: ['internal'],
-      backup_eligible: false,
-      backed_up: false,
-      aaguid: '00000000-0000-0000-0000-000000000000',
-      name: 'Lost phone',
-    });
+    const planted = await storedPasskey(idp.db, miaId, 'Lost phone');
     const page = await staff.get(`/admin/users/${miaId}`);
     expect(text(page.html)).toContain('Passkeys Lost phone');
     const done = await staff.post(`/admin/users/${miaId}/passkeys/${planted.id}/remove`, {});

@@ -14,7 +14,8 @@ import { createClient } from '../../../provider/oidc/clients.ts';
 import { addUpstream } from '../../../provider/domain/upstreams/repository.ts';
 import { upstreamSecretBox } from '../../../provider/domain/upstreams/secret-box.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
-import { addPasskey, passkeysOf } from '../../../provider/domain/passkeys/repository.ts';
+import { passkeysOf } from '../../../provider/domain/passkeys/repository.ts';
+import { storedPasskey } from '../../helpers/passkeys.ts';
 import { createSecondFactorStore } from '../../../provider/domain/second-factors/store.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -283,17 +284,7 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
       const { db, users, hasher } = idp.services;
       await users.setStatus(db, jan.id, 'blocked');
       // A passkey someone added while the account was out of her hands.
-      await addPasskey(db, {
-        user_id: jan.id,
-        credential_id: 'planted',
-        public_key: new Uint8Array(32),
-        counter: 0,
-        transports: ['internal'],
-        backup_eligible: false,
-        backed_up: false,
-        aaguid: '00000000-0000-0000-0000-000000000000',
-        name: 'Not hers',
-      });
+      await storedPasskey(db, jan.id, 'Not hers');
       // Her authenticator app, perhaps lost with the phone: the reactivation removes it.
       const factors = createSecondFactorStore(idp.services.config, db);
       await factors.start(db, jan.id, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
