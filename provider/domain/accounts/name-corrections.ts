@@ -46,13 +46,13 @@ export async function namesLocked(db: Knex, lockedModes: readonly RegistrationMo
 export const nameCorrections = {
   async request(trx: Knex, userId: string, names: Names): Promise<NameCorrection> {
     // One statement, so that two requests sent at once leave one waiting, the later names in it.
-    const { rows } = (await trx.raw(
+    const { rows } = await trx.raw<{ rows: Record<string, unknown>[] }>(
       `insert into name_corrections (id, user_id, given_name, family_name, status, requested_at) values (?, ?, ?, ?, 'pending', ?)
        on conflict (user_id) where status = 'pending'
        do update set given_name = excluded.given_name, family_name = excluded.family_name, requested_at = excluded.requested_at, noticed_at = null
        returning *`,
       [randomUUID(), userId, names.givenName, names.familyName, new Date()],
-    )) as { rows: Record<string, unknown>[] };
+    );
     return toCorrection(rows[0]!);
   },
 
