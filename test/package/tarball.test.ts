@@ -44,6 +44,8 @@ describe('the tarball installed in an empty folder', { timeout: 120_000 }, () =>
       NODE_ENV: 'test',
       PORT: String(port),
       ISSUER: `http://127.0.0.1:${port}`,
+      // Another provider on this machine (a developer's) may hold the default metrics port.
+      METRICS_PORT: '0',
       ARGON2_MEMORY_KIB: '8192',
       ARGON2_TIME_COST: '1',
     };
