@@ -13,11 +13,12 @@ export const setDefaultLocale = (l: Locale) => {
 export function requestLocale(ctx: Context, uiLocales?: string, uiLocalesSince?: number): Locale {
   const query = typeof ctx.query?.ui_locales === 'string' ? ctx.query.ui_locales : undefined;
   const chosen = ctx.cookies.get(LANGUAGE_COOKIE);
-  const chosenAt = Number(ctx.cookies.get(LANGUAGE_CHOSEN_AT_COOKIE) ?? 0);
+  const chosenAtMs = Number(ctx.cookies.get(LANGUAGE_CHOSEN_AT_COOKIE) ?? 0);
   const hint = uiLocales ?? query;
-  // Both times are whole seconds: within the same second the relying app's request counts as the newer, since a
-  // person cannot have seen its page, let alone used the switch on it, before it was made.
-  const order = uiLocalesSince !== undefined && chosenAt > uiLocalesSince ? [chosen, hint] : [hint, chosen];
+  // The switch is timed in milliseconds, the authorization request in whole seconds (oidc-provider's): a switch used
+  // in the request's second, on the page the request led to, is the newer choice. An app cannot send a person a new
+  // request within the second after they used the switch on one of its pages.
+  const order = uiLocalesSince !== undefined && chosenAtMs > uiLocalesSince * 1000 ? [chosen, hint] : [hint, chosen];
   return pickLocale(...order, ctx.get('accept-language')) ?? fallback;
 }
 
@@ -37,5 +38,5 @@ export function pageLocale(ctx: Context, uiLocales?: string, uiLocalesSince?: nu
 export function rememberLanguage(ctx: Context, locale: Locale): void {
   const cookie = { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 365 * 24 * 3600 * 1000 } as const;
   ctx.cookies.set(LANGUAGE_COOKIE, locale, cookie);
-  ctx.cookies.set(LANGUAGE_CHOSEN_AT_COOKIE, String(Math.floor(Date.now() / 1000)), cookie);
+  ctx.cookies.set(LANGUAGE_CHOSEN_AT_COOKIE, String(Date.now()), cookie);
 }
