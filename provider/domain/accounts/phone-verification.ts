@@ -17,7 +17,7 @@ import { parseMobile, type PhoneParse } from './phone.ts';
 import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
-import { translate, duration, type Duration, type Locale } from '../../platform/web/i18n.ts';
+import { translate, duration, type Duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
 import { createLimiter, isRateLimited, waitOf } from '../guards/rate-limit.ts';
 import { audit } from '../../platform/audit.ts';
 
@@ -33,6 +33,14 @@ type Refusal = Extract<PhoneParse, { ok: false }>;
 
 export type StartResult =
   { ok: true; number: string; expiresAt: Date } | Refusal | { ok: false; problem: 'unchanged' } | { ok: false; problem: 'rate_limited'; wait: Duration };
+
+/** A refused start as the page names it: the catalogue message, with the example number or the wait. */
+export function startRefusalMessage(r: Exclude<StartResult, { ok: true }>): { key: string; params?: MessageParams } {
+  if (r.problem === 'invalid' || r.problem === 'not_mobile')
+    return { key: `account.phone.error.${r.problem}`, params: { national: r.example.national, international: r.example.international } };
+  if (r.problem === 'rate_limited') return { key: 'account.phone.error.rate_limited', params: { wait: r.wait } };
+  return { key: 'account.phone.error.unchanged' };
+}
 
 export type ConfirmResult = { status: 'ok'; number: string } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
 

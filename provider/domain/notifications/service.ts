@@ -68,9 +68,16 @@ async function resolveRecipients(
   return { organisation: null, users: found };
 }
 
-function skipReason(user: User, channel: AlertChannel, settings: AlertSettings, organisation: Organisation | null): SkipReason | undefined {
+/** What stops every alert to the person, on any channel or contact. */
+function personSkipReason(user: User, organisation: Organisation | null): SkipReason | undefined {
   if (organisation && !organisation.notify) return 'organisation_does_not_notify';
   if (user.status !== 'active') return 'account_inactive';
+  return undefined;
+}
+
+function skipReason(user: User, channel: AlertChannel, settings: AlertSettings, organisation: Organisation | null): SkipReason | undefined {
+  const forPerson = personSkipReason(user, organisation);
+  if (forPerson) return forPerson;
   const verified = channel === 'email' ? user.email && user.email_verified : user.phone_number && user.phone_number_verified;
   if (!verified) return 'no_verified_channel';
   const s = settings[channel];
@@ -116,56 +123,28 @@ export function createNotifications({ db, users: repository, issuerUrl, defaultL
           const locale = localeOf(user, defaultLocale);
           const own = input.texts?.[locale];
           const words = { subject: own?.subject ?? input.subject, text: own?.text ?? input.text, severity: input.severity };
-          const deliver = async (channel: AlertChannel, to: string, contactId: string | null) => {
+          // One delivery row per channel and contact: skipped with its reason, or pending with its outbox message.
+          const deliver = async (channel: AlertChannel, to: string | null, contactId: string | null, reason: SkipReason | undefined) => {
             const delivery = { id: randomUUID(), notification_id: id, user_id: user.id, channel, contact_id: contactId, created_at: now };
+            if (reason) return trx('notification_deliveries').insert({ ...delivery, status: 'skipped', reason });
             const outboxId =
               channel === 'email'
                 ? await enqueueMail(trx, {
-                    to,
+                    to: to!,
                     template: 'alert',
                     locale,
                     userId: user.id,
                     reference: delivery.id,
                     params: { ...words, sender: client.name, settingsUrl: `${issuerUrl}/account/alerts` },
                   })
-                : await enqueueSms(trx, { to, text: smsText(locale, words), userId: user.id, reference: delivery.id });
-            await trx('notification_deliveries').insert({ ...delivery, status: 'pending', outbox_id: outboxId });
+                : await enqueueSms(trx, { to: to!, text: smsText(locale, words), userId: user.id, reference: delivery.id });
+            return trx('notification_deliveries').insert({ ...delivery, status: 'pending', outbox_id: outboxId });
           };
           for (const channel of ALERT_CHANNELS) {
-            const reason = skipReason(user, channel, settings.get(user.id)!, organisation);
-            if (reason) {
-              await trx('notification_deliveries').insert({
-                id: randomUUID(),
-                notification_id: id,
-                user_id: user.id,
-                channel,
-                created_at: now,
-                status: 'skipped',
-                reason,
-              });
-              continue;
-            }
-            await deliver(channel, channel === 'email' ? user.email! : user.phone_number!, null);
+            await deliver(channel, channel === 'email' ? user.email : user.phone_number, null, skipReason(user, channel, settings.get(user.id)!, organisation));
           }
           // The person's extra contacts for alerts, verified and on: skipped only for what holds for the whole person.
-          const personReason =
-            organisation && !organisation.notify ? 'organisation_does_not_notify' : user.status !== 'active' ? 'account_inactive' : undefined;
-          for (const contact of extras.get(user.id) ?? []) {
-            if (personReason) {
-              await trx('notification_deliveries').insert({
-                id: randomUUID(),
-                notification_id: id,
-                user_id: user.id,
-                channel: contact.channel,
-                contact_id: contact.id,
-                created_at: now,
-                status: 'skipped',
-                reason: personReason,
-              });
-              continue;
-            }
-            await deliver(contact.channel, contact.value, contact.id);
-          }
+          for (const contact of extras.get(user.id) ?? []) await deliver(contact.channel, contact.value, contact.id, personSkipReason(user, organisation));
         }
       });
       return { id };

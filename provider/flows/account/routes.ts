@@ -10,7 +10,7 @@ import { requireUser } from '../self/routes.ts';
 import { body, fieldText } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
-import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
+import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
 import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
@@ -148,13 +148,7 @@ export function accountRoutes(services: Services): Router {
     if (!parsed.success) return profile(ctx, { errors: { phone: { key: 'account.phone.error.required' } } });
     const r = await db.transaction((trx) => phone.startPhoneVerification(trx, user(ctx), typed, mailLocale(ctx)));
     if (r.ok) return ctx.redirect('/account/phone/verify');
-    const error: Errors[string] =
-      r.problem === 'invalid' || r.problem === 'not_mobile'
-        ? { key: `account.phone.error.${r.problem}`, params: { national: r.example.national, international: r.example.international } }
-        : r.problem === 'rate_limited'
-          ? { key: 'account.phone.error.rate_limited', params: { wait: r.wait } }
-          : { key: 'account.phone.error.unchanged' };
-    await profile(ctx, { errors: { phone: error }, values: { phone: typed } });
+    await profile(ctx, { errors: { phone: startRefusalMessage(r) }, values: { phone: typed } });
   });
 
   async function verifyPage(ctx: Context, error?: Errors[string]) {

@@ -23,7 +23,7 @@ import { createRecoveryService } from '../recovery/service.ts';
 import { searchAudit } from '../../platform/audit-trail.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
-import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
+import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
 import { passkeysOf, removePasskey } from '../../domain/passkeys/repository.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import type { MessageParams } from '../../platform/web/i18n.ts';
@@ -170,10 +170,7 @@ export function personAdminRoutes(services: Services): Router {
     });
     if (r.ok) return back(ctx, user, 'phone_code_sent');
     ctx.status = 400;
-    const key = r.problem === 'rate_limited' ? 'account.phone.error.rate_limited' : `account.phone.error.${r.problem}`;
-    const params: MessageParams =
-      r.problem === 'rate_limited' ? { wait: r.wait } : 'example' in r ? { national: r.example.national, international: r.example.international } : {};
-    return show(ctx, user, { phone: { key, params } });
+    return show(ctx, user, { phone: startRefusalMessage(r) });
   });
 
   // A passkey the person no longer holds (a lost phone), or did not add: gone at once, the person told by mail.
