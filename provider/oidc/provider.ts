@@ -10,6 +10,7 @@ import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
 import { ACR } from './acr.ts';
 import { recordSessionDevices } from './session-devices.ts';
 import { rememberPortals } from './portal.ts';
+import { rememberUiLocales } from './ui-locales.ts';
 import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
 import { eidStepUpPolicy } from './step-up.ts';
 import { render } from '../platform/web/views.ts';
@@ -305,6 +306,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   answerOutagesWith503(provider);
   recordSessionDevices(provider, db);
   rememberPortals(provider, config);
+  rememberUiLocales(provider);
   queueProviderLogouts(provider, db);
   // A path no protocol route matched: our own "page not found", in the person's language.
   provider.use(async (ctx, next) => {

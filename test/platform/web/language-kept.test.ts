@@ -62,16 +62,14 @@ describe.skipIf(!has('chromium'))('the language chosen by ui_locales or the swit
     await follow(page, loginUrl, nl('login.forgot'), 'nl', 'recovery.request.title');
     await follow(page, loginUrl, nl('reactivation.link'), 'nl', 'reactivation.start.title');
 
-    // The switch is the person's own choice: French from then on, on the login page and the pages it links to.
-    // Its time and the authorization request's are whole seconds, and a tie goes to the request: a person takes
-    // longer than that to reach the switch, a browser driven by a test may not.
-    await new Promise((r) => setTimeout(r, 1000));
+    // The switch is the person's own choice: French from then on, on the login page and the pages it links to,
+    // though used within the second of the app's request.
     await page.goto(loginUrl);
     await page.getByRole('link', { name: 'Français' }).click();
     await expect(page.getAttribute('html', 'lang')).resolves.toBe('fr');
     await follow(page, loginUrl, translate('fr', 'eid.login.button'), 'fr', 'eid.login.title');
 
-    // A relying app asking later for German is newer than the switch.
+    // A relying app asking later for German, within the second of the switch, is newer than it.
     await authorize(page, 'de');
     await expect(page.locator('h1').innerText()).resolves.toBe(translate('de', 'login.title'));
     await follow(page, page.url(), translate('de', 'eid.login.button'), 'de', 'eid.login.title');
