@@ -2,6 +2,7 @@
 // `idp`: start the provider and administer it. On the embedded database one process at a time opens DATA_DIR:
 // while a provider serves it, every other command runs inside that provider through its admin socket; otherwise
 // the command takes the folder's lock itself for its duration.
+import './cli/runtime-check.ts';
 import { loadConfig, settingsTable, type Config } from './settings.ts';
 import { createDb, type Db } from '../platform/db/knex.ts';
 import { DataDirBusyError, lockDataDir, type DataDirLock } from '../platform/db/data-dir-lock.ts';
