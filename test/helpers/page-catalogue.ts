@@ -51,9 +51,10 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
     await factors.confirm(db, withApp.id, 1);
   }
   if (locale) await users.setLocale(db, user.id, locale);
-  // Each walk adds the same extra contact for alerts anew, the hourly limit of codes reset.
+  // Each walk adds the same extra contact for alerts anew and texts the mobile number a code: the hourly limits of
+  // codes are reset, as an hour between walks would.
   await db('alert_contacts').where({ user_id: user.id }).delete();
-  await db('rate_limits').whereLike('key', 'alert_contact_codes%').delete();
+  await db('rate_limits').whereLike('key', 'alert_contact_codes%').orWhereLike('key', 'sms_codes%').delete();
   // A passkey as an authenticator would have made it, so that the security page lists one and it can be removed.
   const passkey = (await passkeysOf(db, user.id))[0] ?? (await storedPasskey(db, user.id, 'Laptop', { credentialId: 'catalogue-passkey', synced: true }));
   const rp = await createClient(provider(), {

@@ -1,0 +1,69 @@
+// The catalogue and every mail template in nl, fr, de and en, as a person reads them: no English sentence or word
+// outside en, one register per language, durations written out (minutes under an hour). Entry by entry, for the
+// texts only some states show; the real pages and the mails they send are read in test/a11y/pages.test.ts, in the
+// same walks as the accessibility checks.
+import { describe, expect, it } from 'vitest';
+import { SHARED_KEYS, languageProblems } from '../../helpers/language-check.ts';
+import { LOCALES, catalogue, duration, formatDuration, translate } from '../../../provider/platform/web/i18n.ts';
+import { renderMail } from '../../../provider/domain/messaging/mail-templates.ts';
+
+describe('the catalogue, entry by entry', () => {
+  const en = catalogue('en');
+  it.each(LOCALES.filter((l) => l !== 'en'))('%s has no English text and one register', (locale) => {
+    const problems: string[] = [];
+    for (const [key, text] of Object.entries(catalogue(locale))) {
+      if (SHARED_KEYS.some((k) => k.test(key))) continue;
+      problems.push(...languageProblems(locale, key, text.replace(/\{\w+\}/g, ' ')));
+      // A text of two words or more that is the English one was not translated ("Status", "App" are the same word).
+      if (
+        text === en[key] &&
+        text
+          .replace(/\{\w+\}/g, '')
+          .trim()
+          .split(/\s+/).length > 1
+      )
+        problems.push(`${key} (${locale}): the English text`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['nl', 1800, '30 minuten'],
+    ['de', 1800, '30 Minuten'],
+    ['fr', 60, '1 minute'],
+    ['de', 3600, '1 Stunde'],
+    ['nl', 7200, '2 uur'],
+    ['en', 5400, '90 minutes'],
+  ] as const)('%s, %i seconds: %s', (locale, seconds, shown) => {
+    expect(formatDuration(locale, seconds)).toBe(shown);
+    expect(translate(locale, 'account.mail.email_verify.body', { duration: duration(seconds) })).toContain(shown);
+  });
+});
+
+describe('every mail template', () => {
+  const mails = {
+    recovery: { accounts: [{ username: 'marie.dubois', href: 'https://id.example.be/recovery/reset?token=x' }], minutes: 1 },
+    alert: {
+      subject: 'Stroomonderbreking',
+      text: 'Morgen van 8 tot 10 uur.',
+      severity: 'warning',
+      sender: 'Gemeente',
+      settingsUrl: 'https://id.example.be/account/alerts',
+    },
+    notice: {
+      title: { key: 'account.mail.email_verify.title' },
+      paragraphs: [{ key: 'account.mail.email_verify.body', params: { duration: duration(1800) } }],
+      action: { href: 'https://id.example.be/x', label: { key: 'account.mail.email_verify.action' } },
+    },
+  };
+  it.each(LOCALES)('%s', (locale) => {
+    const problems = Object.entries(mails).flatMap(([template, params]) => {
+      const mail = renderMail(template, locale, params);
+      return languageProblems(locale, `mail ${template}`, `${mail.subject}\n${mail.text}`);
+    });
+    expect(problems).toEqual([]);
+    expect(renderMail('recovery', locale, mails.recovery).text).toContain(formatDuration(locale, 60));
+  });
+});
