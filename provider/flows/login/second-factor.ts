@@ -28,7 +28,7 @@ const STEP_SECONDS = 900;
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 type LoginResult = Parameters<Provider['interactionResult']>[2];
 
-export interface Pending {
+interface Pending {
   uid: string;
   userId: string;
   /** code: the app's code or a passkey is asked; enrol: the app is being added; enrolled: added, the codes were shown. */
@@ -44,7 +44,7 @@ export interface SecondFactors {
 }
 
 /** Keeps what the first step proved for the interaction's second step. */
-export function rememberStep(ctx: Context, p: Pending) {
+function rememberStep(ctx: Context, p: Pending) {
   ctx.cookies.set(COOKIE, JSON.stringify(p), signedCookie(ctx, { maxAge: STEP_SECONDS * 1000, path: COOKIE_PATH }));
 }
 
@@ -79,7 +79,6 @@ export interface SecondFactorStepDeps extends SecondFactors {
 
 export function secondFactorStep(deps: SecondFactorStepDeps) {
   const { db, users, totp, passkey, locale, show, finish } = deps;
-  const remember = rememberStep;
 
   async function pendingOf(ctx: Context, d: Interaction): Promise<{ p: Pending; user: User } | undefined> {
     const raw = ctx.cookies.get(COOKIE, { signed: true });
@@ -141,7 +140,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
       if (reasons.length !== 1 || reasons[0] !== MFA_REQUIRED || !d.session?.accountId) return false;
       const user = await users.findBySub(db, d.session.accountId);
       if (user?.status !== 'active' || !((await totp.isEnrolled(user)) || (await passkey.isEnrolled(user)))) return false;
-      remember(ctx, { uid: d.uid, userId: user.id, stage: 'code', first: d.session.amr ?? [...AMR.password] });
+      rememberStep(ctx, { uid: d.uid, userId: user.id, stage: 'code', first: d.session.amr ?? [...AMR.password] });
       ctx.redirect(`/interaction/${d.uid}/second-factor`);
       return true;
     },
@@ -193,7 +192,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
           ctx.status = 400;
           return enrolPage(ctx, d, pending.user, 'second_factor.enrol.error.wrong');
         }
-        remember(ctx, { ...pending.p, stage: 'enrolled' });
+        rememberStep(ctx, { ...pending.p, stage: 'enrolled' });
         show(ctx, d, 'pages/second-factor/recovery-codes.njk', {
           titleKey: 'second_factor.recovery.title',
           codes,
