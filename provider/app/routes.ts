@@ -10,6 +10,7 @@ import type { EidVerifier } from '../methods/eid-card/verifier.ts';
 import type { ReactivationService } from '../flows/reactivation/service.ts';
 import { upstreamsFor } from '../domain/upstreams/repository.ts';
 import { createTotpMethod } from '../methods/second-factor/totp.ts';
+import { createPasskeyFactor } from '../methods/second-factor/passkey.ts';
 import { devMessagesRouter, servesDevMailbox } from '../domain/messaging/dev-messages.ts';
 import { languageRoutes } from '../platform/web/language.ts';
 import { loginRoutes } from '../flows/login/routes.ts';
@@ -59,7 +60,13 @@ export const ROUTERS: readonly Mount[] = [
         provider: services.provider,
         authenticator,
         upstreamButtons: () => upstreamsFor(services.db, 'login'),
-        secondFactor: { db: services.db, users: services.users, totp: createTotpMethod(services.config, services.db) },
+        secondFactor: {
+          db: services.db,
+          users: services.users,
+          flowStarts: services.flowStarts,
+          totp: createTotpMethod(services.config, services.db),
+          passkey: createPasskeyFactor(services),
+        },
       }),
   },
   { kind: 'page', router: ({ services }) => passkeyLoginRoutes(services) },

@@ -7,7 +7,8 @@ export const ACR = {
   federated: 'urn:belid:acr:fed',
   /** A passkey that verified its user (PIN or biometrics on the authenticator): provider/methods/passkey. */
   passkey: 'urn:belid:acr:passkey',
-  /** A password and a second factor (provider/methods/second-factor). */
+  /** A first step (a password, an upstream) and a second factor (provider/methods/second-factor); its amr names both,
+   * as ['pwd', 'otp'] or ['pwd', 'hwk']. */
   mfa: 'urn:belid:acr:mfa',
 } as const;
 
@@ -16,5 +17,4 @@ export const AMR = {
   eid: ['sc', 'pin', 'hwk'],
   federated: ['fed'],
   passkey: ['hwk', 'user'],
-  mfa: ['pwd', 'otp'],
 } as const;

@@ -2,7 +2,8 @@
 // session that registered a backchannel_logout_uri (domain/oidc-models/adapter.ts for the sessions we end
 // ourselves), and the outbox worker signs and sends it through this transport, retrying while the app is down.
 // oidc-provider's own logout (/session/end) would send synchronously, once, with no retry: its sending is routed
-// into the outbox instead, so that every logout token leaves by one path and none is sent twice.
+// into the outbox instead, so that every logout token leaves by one path and none is sent twice. Where it may go is
+// ./logout-delivery.ts.
 import type Provider from 'oidc-provider';
 import type { Db } from '../platform/db/knex.ts';
 import type { UserRepository } from '../domain/accounts/repository.ts';
@@ -10,6 +11,7 @@ import { audit } from '../platform/audit.ts';
 import { log } from '../platform/log.ts';
 import { enqueueLogout, logoutOf } from '../domain/messaging/outbox.ts';
 import { DeliveryError, type DeliveryOutcome, type Transport } from '../domain/messaging/transport.ts';
+import { asLogoutDelivery, privateAddressRefusal } from './logout-delivery.ts';
 
 type Client = InstanceType<Provider['Client']>;
 type SendLogoutToken = (this: Client, sub: string, sid: string) => Promise<void>;
@@ -45,7 +47,13 @@ export function createLogoutTransport(provider: () => Provider, db: Db, users: U
       const p = provider();
       const client = await p.Client.find(clientId);
       if (!client?.backchannelLogoutUri) throw new DeliveryError(`${clientId} no longer has a backchannel_logout_uri`, true);
-      await senders.get(p)!.call(client, sub, sid);
+      try {
+        await asLogoutDelivery(() => senders.get(p)!.call(client, sub, sid));
+      } catch (e) {
+        // An address the operator did not allow stays refused: trying again would not change that.
+        const refusal = privateAddressRefusal(e);
+        throw refusal ? new DeliveryError(refusal.message, true) : e;
+      }
     },
     async settled(m, outcome, error) {
       // Under the account while it exists, so staff see it in the person's trail; an erased account names nobody.

@@ -20,8 +20,8 @@ import { createLimiter, isRateLimited } from '../domain/guards/rate-limit.ts';
 import { hasNul } from '../platform/nul.ts';
 import { tokensIssued } from '../platform/metrics/counters.ts';
 import { nameProtocolRoutes } from '../platform/metrics/http.ts';
-import { isLoopback } from '../domain/upstreams/repository.ts';
 import { queueProviderLogouts } from './backchannel-logout.ts';
+import { logoutDelivery } from './logout-delivery.ts';
 
 /**
  * oidc-provider answers any failure of its adapter with 500 server_error. When the cause is the database being
@@ -120,39 +120,13 @@ export function claimsOf(user: User) {
   };
 }
 
-/**
- * A backchannel_logout_uri receives the logout tokens from the server side: https, or http on the app's own machine
- * (127.0.0.1, localhost) outside production, where an app under development listens.
- */
-function checkBackchannelLogoutUri(uri: unknown, production: boolean) {
-  if (uri === undefined) return;
-  const url = typeof uri === 'string' ? URL.parse(uri) : null;
-  // Back-Channel Logout 1.0, section 2.2.
-  if (url?.hash) throw new errors.InvalidClientMetadata('backchannel_logout_uri must not contain a fragment');
-  if (url?.protocol === 'https:' || (url?.protocol === 'http:' && !production && isLoopback(url))) return;
-  throw new errors.InvalidClientMetadata(
-    production ? 'backchannel_logout_uri must use https' : 'backchannel_logout_uri must use https (http only on 127.0.0.1 or localhost)',
-  );
-}
-
-/**
- * oidc-provider refuses to send to loopback and private addresses (its SSRF protection): outside production a
- * loopback backchannel_logout_uri, allowed above, is reached without it.
- */
-function loopbackFetch(production: boolean): NonNullable<Configuration['fetch']> {
-  return (url, options) => {
-    const target = URL.parse(url instanceof Request ? url.url : url);
-    if (!production && target && isLoopback(target)) delete (options as { dispatcher?: unknown }).dispatcher;
-    return globalThis.fetch(url, options);
-  };
-}
-
 function page(ctx: KoaContextWithOIDC, template: string, context: Record<string, unknown>) {
   ctx.type = 'html';
   ctx.body = render(template, { locale: requestLocale(ctx), ...context });
 }
 
 export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderDeps): Provider {
+  const logouts = logoutDelivery(config);
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, { clientCacheMs: config.clientCacheSeconds * 1000 }),
     jwks,
@@ -212,7 +186,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
           return;
         }
         if (key !== 'first_party') return;
-        checkBackchannelLogoutUri(metadata.backchannel_logout_uri, config.production);
+        logouts.checkUri(metadata.backchannel_logout_uri);
         if (value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('first_party must be a boolean');
         if (!ctx) return;
         if (value === true) throw new errors.InvalidClientMetadata('first_party is set by staff (idp clients), not by registration');
@@ -225,7 +199,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
         }
       },
     },
-    fetch: loopbackFetch(config.production),
+    fetch: logouts.fetch,
     interactions: { policy: eidStepUpPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },

@@ -132,6 +132,7 @@ export function upstreamLinkVisit(idp: TestProvider): Visit {
             familyName: 'Dubois',
             email: null,
             acr: null,
+            amr: [],
             nationalNumberHmac: null,
           },
         },

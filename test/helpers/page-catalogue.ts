@@ -25,7 +25,7 @@ export interface Visit {
 export const CATALOGUE_SETTINGS = { REGISTRATION_MODES: 'open,invitation,customer', EID_REGISTRATION: 'true' };
 
 export const PERSON = { username: 'marie.dubois', email: 'marie@example.be', password: 'correct horse battery staple', phone: '+32490123456' };
-/** A person with an authenticator app, for the login's second step. */
+/** A person with an authenticator app and a passkey, for the login's second step. */
 const WITH_APP = { username: 'jef.peeters', email: 'jef@example.be' };
 
 /** Creates what the visits need (an account, in `locale` when given, and a third-party app) and returns the visits, in order. */
@@ -50,6 +50,8 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
     await factors.start(db, withApp.id, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
     await factors.confirm(db, withApp.id, 1);
   }
+  // …and a passkey, so that the second step offers both.
+  if (!(await passkeysOf(db, withApp.id)).length) await storedPasskey(db, withApp.id, 'Phone', { credentialId: 'catalogue-second-step' });
   if (locale) await users.setLocale(db, user.id, locale);
   // Each walk adds the same extra contact for alerts anew and texts the mobile number a code: the hourly limits of
   // codes are reset, as an hour between walks would.

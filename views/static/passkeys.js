@@ -74,5 +74,6 @@ if (login && browserSupportsWebAuthn()) {
     }
   };
   login.querySelector('[data-passkey-start]').addEventListener('click', () => ceremony(false));
-  if (await browserSupportsWebAuthnAutofill()) void ceremony(true);
+  // The second step of a login offers its passkeys on the button only: the code field is for the app's code.
+  if (login.dataset.autofill !== 'off' && (await browserSupportsWebAuthnAutofill())) void ceremony(true);
 }

@@ -1,4 +1,5 @@
 // The kinds of value a setting takes, each parsed from its environment variable with the message a person can act on.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export const bool = z
@@ -45,6 +46,31 @@ export const hostList = z
         ],
   )
   .pipe(z.array(z.string().regex(/^[a-z0-9.-]+$/, 'each entry must be a host name such as certs.eid.belgium.be')));
+
+/** A host name, an IP address, or a network in CIDR notation (10.20.0.0/16, fd00::/8). */
+const isHostOrNetwork = (entry: string) => {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (prefix === undefined) return family !== 0 || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(address);
+  const bits = Number(prefix);
+  return rest.length === 0 && family !== 0 && /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+};
+
+export const hostOrNetworkList = z
+  .string()
+  .transform((s) => [
+    ...new Set(
+      s
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ])
+  .pipe(
+    z.array(
+      z.string().refine(isHostOrNetwork, 'each entry must be a host name such as app.intranet.example, an IP address, or a network such as 10.20.0.0/16'),
+    ),
+  );
 
 // OAuth 2.1 and RFC 9700 steer away from implicit and hybrid flows: code is the default, the others are opt-in.
 export const RESPONSE_TYPES = ['code', 'id_token', 'code id_token', 'none'] as const;

@@ -1,6 +1,6 @@
-// How mail and SMS leave: the SMS gateway and the outbox's retries.
+// How mail, SMS and logout tokens leave: the SMS gateway, the outbox's retries, the apps' private addresses.
 import { z } from 'zod';
-import { seconds, positiveInt, url, setting } from './kinds.ts';
+import { seconds, positiveInt, url, hostOrNetworkList, setting } from './kinds.ts';
 
 export const messagingSettings = {
   smsGatewayUrl: setting({
@@ -68,5 +68,11 @@ export const messagingSettings = {
     schema: positiveInt,
     default: '365',
     doc: 'days the audit trail keeps a security event before the purge deletes it',
+  }),
+  backchannelLogoutPrivateHosts: setting({
+    env: 'BACKCHANNEL_LOGOUT_PRIVATE_HOSTS',
+    schema: hostOrNetworkList,
+    default: '',
+    doc: "comma list of host names, IP addresses and networks (10.20.0.0/16, fd00::/8) on a private network to which apps' logout tokens (backchannel_logout_uri) may be sent; any other private, loopback or link-local address is refused at registration and at delivery (loopback is allowed outside production)",
   }),
 } as const;

@@ -15,10 +15,7 @@ import { ACR, AMR } from '../../oidc/acr.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
 import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
-import type { Db } from '../../platform/db/knex.ts';
-import type { UserRepository } from '../../domain/accounts/repository.ts';
-import type { TotpMethod } from '../../methods/second-factor/totp.ts';
-import { secondFactorStep } from './second-factor.ts';
+import { secondFactorStep, type SecondFactorStepDeps } from './second-factor.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
 const uiHint = (d: { params: Record<string, unknown>; lastSubmission?: unknown; exp: number }) => ({
@@ -38,7 +35,7 @@ export interface LoginRoutesDeps {
   /** "Log in with <bank>": the upstream providers enabled for login (provider/methods/upstream). */
   upstreamButtons?: () => Promise<UpstreamButton[]>;
   /** The second step after the password (./second-factor.ts). */
-  secondFactor: { db: Db; users: UserRepository; totp: TotpMethod };
+  secondFactor: Pick<SecondFactorStepDeps, 'db' | 'users' | 'flowStarts' | 'totp' | 'passkey'>;
 }
 
 export function loginRoutes({ config, provider, authenticator, upstreamButtons, secondFactor }: LoginRoutesDeps): Router {

@@ -1,7 +1,8 @@
-// The second step of a password login, in the same interaction: the code from the authenticator app (or a recovery
-// code) when the person has one, or, when the app or the request requires two factors and the person has none, the
-// enrolment of one before going on. What the first step proved is kept in a signed cookie naming the interaction,
-// so a step cannot be skipped by going to the next page, nor carried over to another login.
+// The second step of a login, in the same interaction: the code from the authenticator app (or a recovery code), or
+// a passkey of the account, when the person has them; or, when the app or the request requires two factors and the
+// person has none, the enrolment of an app before going on. The first step is a password, or an upstream's login
+// that did not prove two factors (../upstream/routes.ts). What the first step proved is kept in a signed cookie
+// naming the interaction, so a step cannot be skipped by going to the next page, nor carried over to another login.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -9,12 +10,15 @@ import { z } from 'zod';
 import type { Db } from '../../platform/db/knex.ts';
 import type { User, UserRepository } from '../../domain/accounts/repository.ts';
 import type { TotpMethod } from '../../methods/second-factor/totp.ts';
+import type { PasskeyFactor } from '../../methods/second-factor/passkey.ts';
 import { parseBody } from '../../platform/web/form.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { asksForMfa, MFA_REQUIRED } from '../../oidc/step-up.ts';
+import { passkeyStepRoutes } from './second-factor-passkey.ts';
+import type { FlowStarts } from '../../domain/flow-state/binding.ts';
 
 const COOKIE = 'second_factor';
 const COOKIE_PATH = '/interaction';
@@ -27,32 +31,61 @@ type LoginResult = Parameters<Provider['interactionResult']>[2];
 interface Pending {
   uid: string;
   userId: string;
-  /** code: the app's code is asked; enrol: the app is being added; enrolled: added, the recovery codes were shown. */
+  /** code: the app's code or a passkey is asked; enrol: the app is being added; enrolled: added, the codes were shown. */
   stage: 'code' | 'enrol' | 'enrolled';
+  /** The amr of the first step: the password's, or the upstream's. */
+  first: string[];
+}
+
+/** The person's second factors, as the second step offers them. */
+export interface SecondFactors {
+  totp: TotpMethod;
+  passkey: PasskeyFactor;
+}
+
+/** Keeps what the first step proved for the interaction's second step. */
+function rememberStep(ctx: Context, p: Pending) {
+  ctx.cookies.set(COOKIE, JSON.stringify(p), signedCookie(ctx, { maxAge: STEP_SECONDS * 1000, path: COOKIE_PATH }));
+}
+
+/**
+ * After a first step that proved `user`: sends the browser to the second step and returns true when the login needs
+ * one. A person with an app is always asked (it is what they chose); one with passkeys only, when two factors are
+ * `required` (a lost phone then keeps no one from a plain login); one with neither adds an app when they are required.
+ */
+export async function toSecondStep(ctx: Context, factors: SecondFactors, uid: string, user: User, o: { first: readonly string[]; required: boolean }) {
+  const [app, passkey] = await Promise.all([factors.totp.isEnrolled(user), factors.passkey.isEnrolled(user)]);
+  const stage = app || (passkey && o.required) ? 'code' : o.required ? 'enrol' : undefined;
+  if (!stage) return false;
+  if (stage === 'enrol') await factors.totp.start(user);
+  rememberStep(ctx, { uid, userId: user.id, stage, first: [...o.first] });
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${uid}/second-factor`);
+  return true;
 }
 
 const codeInput = z.object({ code: z.string().trim().min(1).max(40) });
 
-export interface SecondFactorStepDeps {
+export interface SecondFactorStepDeps extends SecondFactors {
   db: Db;
   users: UserRepository;
-  totp: TotpMethod;
+  /** Bindings for the passkey's challenges. */
+  flowStarts: FlowStarts;
   /** The interaction's language, and a page rendered in it. */
   locale(ctx: Context, d: Interaction): Locale;
   show(ctx: Context, d: Interaction, template: string, context: Record<string, unknown> & { titleKey: string }): void;
   finish(ctx: Context, result: LoginResult): Promise<void>;
 }
 
-export function secondFactorStep({ db, users, totp, locale, show, finish }: SecondFactorStepDeps) {
-  function remember(ctx: Context, p: Pending) {
-    ctx.cookies.set(COOKIE, JSON.stringify(p), signedCookie(ctx, { maxAge: STEP_SECONDS * 1000, path: COOKIE_PATH }));
-  }
+export function secondFactorStep(deps: SecondFactorStepDeps) {
+  const { db, users, totp, passkey, locale, show, finish } = deps;
 
   async function pendingOf(ctx: Context, d: Interaction): Promise<{ p: Pending; user: User } | undefined> {
     const raw = ctx.cookies.get(COOKIE, { signed: true });
     let p: Pending | undefined;
     try {
       p = raw ? (JSON.parse(raw) as Pending) : undefined;
+      if (p && !Array.isArray(p.first)) p.first = [...AMR.password];
     } catch {
       p = undefined;
     }
@@ -61,13 +94,23 @@ export function secondFactorStep({ db, users, totp, locale, show, finish }: Seco
     return user?.status === 'active' ? { p, user } : undefined;
   }
 
-  async function done(ctx: Context, user: User) {
+  /** The login ends with both steps: the first's amr and the second factor's (RFC 8176: otp, hwk). */
+  async function done(ctx: Context, pending: { p: Pending; user: User }, amr: string) {
     ctx.cookies.set(COOKIE, null, { path: COOKIE_PATH });
-    await finish(ctx, { login: { accountId: user.sub, acr: ACR.mfa, amr: [...AMR.mfa] } });
+    await finish(ctx, { login: { accountId: pending.user.sub, acr: ACR.mfa, amr: [...new Set([...pending.p.first, amr])] } });
   }
 
-  async function codePage(ctx: Context, d: Interaction, error?: { key: string; params?: Record<string, unknown> }) {
-    show(ctx, d, 'pages/second-factor/code.njk', { titleKey: 'second_factor.login.title', uid: d.uid, error: error?.key, errorParams: error?.params });
+  /** The second step's page: the app's code, a passkey, or both, as the person has them. */
+  async function codePage(ctx: Context, d: Interaction, user: User, error?: { key: string; params?: Record<string, unknown> }) {
+    const [app, key] = await Promise.all([totp.isEnrolled(user), passkey.isEnrolled(user)]);
+    show(ctx, d, 'pages/second-factor/code.njk', {
+      titleKey: app ? 'second_factor.login.title' : 'second_factor.login.passkey_title',
+      uid: d.uid,
+      app,
+      passkey: key,
+      error: error?.key,
+      errorParams: error?.params,
+    });
   }
 
   async function enrolPage(ctx: Context, d: Interaction, user: User, error?: string) {
@@ -83,31 +126,21 @@ export function secondFactorStep({ db, users, totp, locale, show, finish }: Seco
   }
 
   return {
-    /**
-     * After a right password: sends the browser to the second step and returns true when the login needs one —
-     * the person has an app, or the relying app or the request requires two factors (then the app is added first).
-     */
-    async afterPassword(ctx: Context, d: Interaction, user: User): Promise<boolean> {
-      if (await totp.isEnrolled(user)) remember(ctx, { uid: d.uid, userId: user.id, stage: 'code' });
-      else if (asksForMfa(d.params, ctx.state.client)) {
-        await totp.start(user);
-        remember(ctx, { uid: d.uid, userId: user.id, stage: 'enrol' });
-      } else return false;
-      ctx.status = 303;
-      ctx.redirect(`/interaction/${d.uid}/second-factor`);
-      return true;
-    },
+    /** After a right password: the second step when the person or the login needs one (toSecondStep). */
+    afterPassword: (ctx: Context, d: Interaction, user: User) =>
+      toSecondStep(ctx, deps, d.uid, user, { first: AMR.password, required: asksForMfa(d.params, ctx.state.client) }),
 
     /**
-     * A password session asked for two factors (step-up) by a person with an app: the password was given, so only
-     * the code is asked. Adding an app takes the password again. Returns true when the browser was sent there.
+     * A session of one factor (a password, an upstream) asked for two (step-up) by a person with an app or a
+     * passkey: the first step was taken, so only the second is asked. Adding an app takes the password again.
+     * Returns true when the browser was sent there.
      */
     async stepUp(ctx: Context, d: Interaction): Promise<boolean> {
       const reasons = d.prompt.reasons;
-      if (reasons.length !== 1 || reasons[0] !== MFA_REQUIRED || d.session?.acr !== ACR.password) return false;
+      if (reasons.length !== 1 || reasons[0] !== MFA_REQUIRED || !d.session?.accountId) return false;
       const user = await users.findBySub(db, d.session.accountId);
-      if (user?.status !== 'active' || !(await totp.isEnrolled(user))) return false;
-      remember(ctx, { uid: d.uid, userId: user.id, stage: 'code' });
+      if (user?.status !== 'active' || !((await totp.isEnrolled(user)) || (await passkey.isEnrolled(user)))) return false;
+      rememberStep(ctx, { uid: d.uid, userId: user.id, stage: 'code', first: d.session.amr ?? [...AMR.password] });
       ctx.redirect(`/interaction/${d.uid}/second-factor`);
       return true;
     },
@@ -118,7 +151,7 @@ export function secondFactorStep({ db, users, totp, locale, show, finish }: Seco
         const pending = await pendingOf(ctx, d);
         if (!pending) return ctx.redirect(`/interaction/${d.uid}`);
         if (pending.p.stage === 'enrol') return enrolPage(ctx, d, pending.user);
-        return codePage(ctx, d);
+        return codePage(ctx, d, pending.user);
       });
 
       router.post('/interaction/:uid/second-factor', async (ctx) => {
@@ -128,18 +161,18 @@ export function secondFactorStep({ db, users, totp, locale, show, finish }: Seco
         const parsed = codeInput.safeParse(await parseBody(ctx, z.record(z.string(), z.unknown())));
         if (!parsed.success) {
           ctx.status = 400;
-          return codePage(ctx, d, { key: 'second_factor.login.error.required' });
+          return codePage(ctx, d, pending.user, { key: 'second_factor.login.error.required' });
         }
         try {
           const r = await totp.check(pending.user, parsed.data.code, ctx.ip);
-          if (r.ok) return done(ctx, pending.user);
+          if (r.ok) return done(ctx, pending, totp.amr);
         } catch (e) {
           if (!(isAppError(e) && e.code === 'try_again')) throw e;
           ctx.status = 429;
-          return codePage(ctx, d, { key: 'error.try_again', params: e.params });
+          return codePage(ctx, d, pending.user, { key: 'error.try_again', params: e.params });
         }
         ctx.status = 401;
-        return codePage(ctx, d, { key: 'second_factor.login.error.wrong' });
+        return codePage(ctx, d, pending.user, { key: 'second_factor.login.error.wrong' });
       });
 
       router.post('/interaction/:uid/second-factor/enrol', async (ctx) => {
@@ -159,7 +192,7 @@ export function secondFactorStep({ db, users, totp, locale, show, finish }: Seco
           ctx.status = 400;
           return enrolPage(ctx, d, pending.user, 'second_factor.enrol.error.wrong');
         }
-        remember(ctx, { ...pending.p, stage: 'enrolled' });
+        rememberStep(ctx, { ...pending.p, stage: 'enrolled' });
         show(ctx, d, 'pages/second-factor/recovery-codes.njk', {
           titleKey: 'second_factor.recovery.title',
           codes,
@@ -171,8 +204,10 @@ export function secondFactorStep({ db, users, totp, locale, show, finish }: Seco
         const d = ctx.state.interaction as Interaction;
         const pending = await pendingOf(ctx, d);
         if (!pending || pending.p.stage !== 'enrolled') return ctx.redirect(`/interaction/${d.uid}`);
-        await done(ctx, pending.user);
+        await done(ctx, pending, totp.amr);
       });
+
+      passkeyStepRoutes(router, { ...deps, pendingOf, codePage, done });
     },
   };
 }

@@ -1,5 +1,6 @@
 // The pages of upstream login: the redirect to the upstream, its callback, the "link this identity" page of a first
-// login, the finish of the login interaction, and the account page listing linked identities.
+// login, the finish of the login interaction (by way of the person's second step when the app requires two factors
+// and the upstream did not prove them), and the account page listing linked identities.
 //
 // Binding: the browser that started holds a signed cookie naming the flow, and the flow is bound to that browser
 // (../flows/binding.ts); the callback and every later step require both. The login interaction is finished under /interaction/<uid>/…, where oidc-provider's own interaction
@@ -23,6 +24,10 @@ import { createUpstreamService, type Purpose, type UpstreamFlow } from '../../me
 import { UPSTREAM_USES } from '../../domain/upstreams/repository.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
+import { asksForMfa } from '../../oidc/step-up.ts';
+import { createTotpMethod } from '../../methods/second-factor/totp.ts';
+import { createPasskeyFactor } from '../../methods/second-factor/passkey.ts';
+import { toSecondStep } from '../login/second-factor.ts';
 
 const FLOW_COOKIE = 'upstream_flow';
 const DONE = ['linked', 'already', 'removed'] as const;
@@ -40,6 +45,7 @@ const passwordInput = z.object({ identifier: z.string().trim().min(1).max(320), 
 export function upstreamRoutes(services: Services, authenticator: Authenticator, reactivation: ReactivationService): Router {
   const { config, provider } = services;
   const upstream = createUpstreamService(services);
+  const factors = { totp: createTotpMethod(config, services.db), passkey: createPasskeyFactor(services) };
   const loggedIn = requireUser(services);
   const router = new Router();
 
@@ -228,8 +234,11 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const flow = await ownFlow(ctx, ctx.params.flow);
     const d = await provider().interactionDetails(ctx.req, ctx.res);
     if (d.uid !== ctx.params.uid || d.prompt.name !== 'login') throw new AppError('upstream_flow', 'upstream.error.interaction', 400);
-    const login = await upstream.loginResult(flow, d.uid);
+    const client = await provider().Client.find(String(d.params.client_id));
+    const { user, login, secondStep } = await upstream.loginResult(flow, d.uid, asksForMfa(d.params, client));
     ctx.cookies.set(FLOW_COOKIE, null);
+    // Two factors required, and the upstream did not prove them: the person's own second step, in this interaction.
+    if (secondStep && (await toSecondStep(ctx, factors, d.uid, user, { first: login.amr, required: true }))) return;
     const url = await provider().interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
     ctx.status = 303;
     ctx.redirect(url);

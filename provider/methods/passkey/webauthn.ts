@@ -178,10 +178,19 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
       });
     },
 
-    /** Options for a login with any passkey of this site (none is named: the authenticator offers its own). */
-    async authenticationOptions(db: Knex, binding: Binding, data: Record<string, unknown>) {
-      const options = await generateAuthenticationOptions({ rpID: rp.id, userVerification: 'required', timeout: CHALLENGE_SECONDS * 1000 });
-      return { flow: await begin(db, LOGIN_FLOW, binding, options.challenge, null, data), options };
+    /**
+     * Options for a login with a passkey of this site: any (none is named, the authenticator offers its own), or,
+     * given `user` (a second step after the password), only that account's, whose answer `authenticate` then requires.
+     */
+    async authenticationOptions(db: Knex, binding: Binding, data: Record<string, unknown>, user?: User) {
+      const allowCredentials = user && (await passkeysOf(db, user.id)).map((p) => ({ id: p.credential_id, transports: p.transports }));
+      const options = await generateAuthenticationOptions({
+        rpID: rp.id,
+        userVerification: 'required',
+        timeout: CHALLENGE_SECONDS * 1000,
+        ...(allowCredentials ? { allowCredentials } : {}),
+      });
+      return { flow: await begin(db, LOGIN_FLOW, binding, options.challenge, user?.id ?? null, data), options };
     },
 
     /**
@@ -200,6 +209,11 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
       if (!passkey || (handle && handle !== userHandle(passkey.user_id).toString('base64url'))) {
         await audit(db, 'login.failure', { userId: passkey?.user_id, ip: a.ip, details: { method: 'passkey', reason: 'unknown_passkey' } });
         throw refused('passkey_unknown', 'passkeys.error.unknown', 401);
+      }
+      // Options made for one account (a second step) take only its passkeys, whoever else's the browser offers.
+      if (flow.user_id && passkey.user_id !== flow.user_id) {
+        await audit(db, 'login.failure', { userId: flow.user_id, ip: a.ip, details: { method: 'passkey', reason: 'other_account' } });
+        throw refused('passkey_other_account', 'passkeys.error.other_account', 401);
       }
       // The library's own counter check runs before the signature's: given a zero it leaves the counter to us, so
       // that only a signed answer can say that a credential was cloned.

@@ -9,10 +9,10 @@ import type { Db } from '../../platform/db/knex.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { createSecondFactorStore, type SecondFactorStore } from '../../domain/second-factors/store.ts';
-import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 import type { SecondFactor } from './factor.ts';
+import { secondFactorThrottle } from './throttle.ts';
 
 const PERIOD_SECONDS = 30;
 const TOTP_CODE = /^\d{6}$/;
@@ -36,9 +36,8 @@ export type TotpConfig = Pick<
 
 export function createTotpMethod(config: TotpConfig, db: Db) {
   const store: SecondFactorStore = createSecondFactorStore(config, db);
-  const throttle = codeEntryThrottle(db, config, 'second_factor');
+  const throttle = secondFactorThrottle(db, config);
   const issuer = new URL(config.issuerUrl).host;
-  const subject = (user: User) => `account:${user.id}`;
 
   // The owner hears of every change, in case it was not them: whoever holds the password could otherwise add an
   // app unnoticed, or take theirs away. In the language of the page the person acted on; their own when staff did.
@@ -88,7 +87,8 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
       const { ip } = o;
       const typed = code.replace(/\s/g, '');
       const { result } = await throttle.guard(
-        { subject: subject(user), ip },
+        user,
+        ip,
         async () => {
           const f = await store.totp(db, user.id);
           const step = f && !f.confirmed && TOTP_CODE.test(typed) ? await stepOf(f.secret, typed, null) : undefined;
@@ -117,7 +117,8 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
     async check(user: User, code: string, ip?: string): Promise<CodeCheck> {
       const typed = code.replace(/\s/g, '');
       const { result, thresholdReached } = await throttle.guard(
-        { subject: subject(user), ip },
+        user,
+        ip,
         async (): Promise<CodeCheck> => {
           if (TOTP_CODE.test(typed)) {
             const f = await store.totp(db, user.id);

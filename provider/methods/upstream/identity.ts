@@ -13,8 +13,9 @@ export interface UpstreamIdentity {
   familyName: string | null;
   /** Only an address the upstream says it verified. */
   email: string | null;
-  /** The upstream's authentication context, when it gave one. */
+  /** The upstream's authentication context, when it gave one, and its authentication methods (RFC 8176). */
   acr: string | null;
+  amr: string[];
   /** Set when the subject claim is the national number: the same key finds a card linked by the eID flow. */
   nationalNumberHmac: string | null;
 }
@@ -26,7 +27,8 @@ export function identityOf(claims: Record<string, unknown>, subjectClaim: Subjec
   const givenName = str(claims.given_name);
   const familyName = str(claims.family_name);
   const name = str(claims.name) ?? ([givenName, familyName].filter(Boolean).join(' ') || null);
-  const base = { givenName, familyName, email, acr: str(claims.acr), nationalNumberHmac: null };
+  const amr = Array.isArray(claims.amr) ? claims.amr.filter((a): a is string => typeof a === 'string').slice(0, 20) : [];
+  const base = { givenName, familyName, email, acr: str(claims.acr), amr, nationalNumberHmac: null };
   const missing = () => new AppError('upstream_claim_missing', 'upstream.error.claim', 502);
   switch (subjectClaim) {
     case 'sub': {
@@ -50,4 +52,34 @@ export function identityOf(claims: Record<string, unknown>, subjectClaim: Subjec
       return { ...base, subjectKey: hmac, label: name, nationalNumberHmac: hmac };
     }
   }
+}
+
+// RFC 8176's methods by the kind of factor each is: something known, held, or been.
+const FACTOR_KIND: Record<string, 'known' | 'held' | 'been'> = {
+  pwd: 'known',
+  pin: 'known',
+  kba: 'known',
+  hwk: 'held',
+  swk: 'held',
+  sc: 'held',
+  otp: 'held',
+  sms: 'held',
+  tel: 'held',
+  fpt: 'been',
+  face: 'been',
+  iris: 'been',
+  retina: 'been',
+  vbm: 'been',
+};
+/** eIDAS levels of assurance that require two factors of different kinds (Implementing Regulation 2015/1502). */
+const TWO_FACTOR_LEVELS = ['http://eidas.europa.eu/LoA/substantial', 'http://eidas.europa.eu/LoA/high'];
+
+/**
+ * Whether the upstream's answer says it authenticated the person with two factors: its amr says `mfa` or names
+ * methods of two kinds (a password and a code, a card and its PIN), or its acr is an eIDAS level from substantial up.
+ */
+export function provesTwoFactors(identity: Pick<UpstreamIdentity, 'acr' | 'amr'>): boolean {
+  const amr = identity.amr ?? [];
+  if (amr.includes('mfa') || (identity.acr !== null && TWO_FACTOR_LEVELS.includes(identity.acr))) return true;
+  return new Set(amr.map((m) => FACTOR_KIND[m]).filter(Boolean)).size >= 2;
 }

@@ -13,10 +13,11 @@ import { AppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { generatedSecret } from '../../platform/secrets.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
+import { hasTwoFactors } from '../../oidc/step-up.ts';
 import { accountOfCard, findLinkByHmac } from '../../domain/accounts/eid-links.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { createUpstreamClient, type Checks } from './oidc-client.ts';
-import { identityOf, type UpstreamIdentity } from './identity.ts';
+import { identityOf, provesTwoFactors, type UpstreamIdentity } from './identity.ts';
 import { findLink, findUpstream, linksOf, removeLink, saveLink, upstreamsFor, type Upstream, type UpstreamUse } from '../../domain/upstreams/repository.ts';
 import { upstreamSecretBox, type SecretBox } from '../../domain/upstreams/secret-box.ts';
 
@@ -210,8 +211,16 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
       });
     },
 
-    /** The interaction's login result: amr says "federated", acr the upstream's own level when it is trusted to say it. */
-    async loginResult(flow: UpstreamFlow, uid: string): Promise<{ accountId: string; acr: string; amr: string[] }> {
+    /**
+     * The interaction's login result: amr says "federated", acr the upstream's own level when it is trusted to say it.
+     * When the login must have two factors (`twoFactors`), an upstream trusted to state its level may prove them in
+     * its answer (provesTwoFactors); otherwise `secondStep` says the person's second factor is still to be asked.
+     */
+    async loginResult(
+      flow: UpstreamFlow,
+      uid: string,
+      twoFactors: boolean,
+    ): Promise<{ user: User; login: { accountId: string; acr: string; amr: string[] }; secondStep: boolean }> {
       if (flow.state !== 'authenticated' || flow.data.interaction !== uid || !flow.user_id) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
       const [user, u] = await Promise.all([users.findById(db, flow.user_id), findUpstream(db, flow.data.slug)]);
       if (!user || user.status !== 'active' || !u) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
@@ -220,7 +229,14 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
       // card read here, of the session's own holder (flows/eid), and only the card step grants it.
       const stated = u.acrFromUpstream ? flow.data.identity?.acr : undefined;
       const acr = stated && stated !== ACR.eid ? stated : ACR.federated;
-      return { accountId: user.sub, acr, amr: flow.data.amr ?? [...AMR.federated] };
+      const amr = flow.data.amr ?? [...AMR.federated];
+      if (!twoFactors) return { user, login: { accountId: user.sub, acr, amr }, secondStep: false };
+      const identity = flow.data.identity;
+      if (u.acrFromUpstream && identity && (hasTwoFactors(acr) || provesTwoFactors(identity))) {
+        const both = [...new Set([...amr, ...(identity.amr ?? [])])];
+        return { user, login: { accountId: user.sub, acr: hasTwoFactors(acr) ? acr : ACR.mfa, amr: both }, secondStep: false };
+      }
+      return { user, login: { accountId: user.sub, acr, amr }, secondStep: true };
     },
 
     done: (flow: UpstreamFlow) => flows.transition(db, flow, 'returned', 'done'),

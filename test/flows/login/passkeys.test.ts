@@ -1,5 +1,6 @@
 // Passkeys in Chromium with a virtual authenticator (Chrome DevTools Protocol): made on the security page, used to
-// log in to a relying app without a password (its ID token says acr urn:belid:acr:passkey, amr hwk and user),
+// log in to a relying app without a password (its ID token says acr urn:belid:acr:passkey, amr hwk and user), or
+// after the password for an app requiring two factors (acr urn:belid:acr:mfa, amr pwd and hwk),
 // offered in the username field's autofill, refused when its signature counter goes back (a clone) and once removed.
 // The issuer is http://localhost: WebAuthn needs a domain name, never an IP address, as relying party.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,7 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
   let authenticatorId: string;
   let rp: Awaited<ReturnType<typeof startCallbackServer>>;
   let app: client.Configuration;
+  let strict: client.Configuration;
   let userId: string;
   let REDIRECT: string;
 
@@ -47,6 +49,8 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
     ).id;
     const c = await createClient(idp.services.provider(), { name: 'Crisis portal', redirectUris: [REDIRECT], firstParty: true });
     app = await discover(issuer, c.client_id, c.client_secret);
+    const s = await createClient(idp.services.provider(), { name: 'Tax portal', redirectUris: [REDIRECT], firstParty: true, requireMfa: true });
+    strict = await discover(issuer, s.client_id, s.client_secret);
     browser = await launchBrowser();
     context = await browser.newContext({ locale: 'en' });
     page = await context.newPage();
@@ -126,6 +130,28 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
     await page.goto(`${issuer}/account/passkeys/new`);
     await page.waitForURL(`${issuer}/account/passkeys/new`);
     await expect(page.getByRole('heading', { level: 1 }).innerText()).resolves.toBe('Add a passkey');
+  });
+
+  it('asks for the passkey after the password where the app requires two factors: acr mfa, amr pwd and hwk', async () => {
+    await context.clearCookies();
+    // The password is the first step here: the login page's autofill is kept from answering with the passkey.
+    await page.route('**/interaction/*/passkey/options', (route) => route.abort());
+    const a = await authorize(page, strict, { redirectUri: REDIRECT });
+    await page.getByLabel('Username or e-mail address').fill('jan.peeters');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.waitForURL((u) => u.pathname.endsWith('/second-factor'));
+    await page.unrouteAll();
+    await expect(page.getByRole('heading', { level: 1 }).innerText()).resolves.toBe('Confirm with a passkey');
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.waitForURL((u) => u.href.startsWith(REDIRECT));
+    const tokens = await client.authorizationCodeGrant(strict, new URL(page.url()), {
+      pkceCodeVerifier: a.verifier,
+      expectedState: a.state,
+      expectedNonce: a.nonce,
+    });
+    expect(tokens.claims()).toMatchObject({ acr: 'urn:belid:acr:mfa', amr: ['pwd', 'hwk'] });
+    expect((await events('second_factor.success')).at(-1).details).toEqual({ kind: 'passkey' });
   });
 
   it('refuses and audits a cloned passkey, whose signature counter went back', async () => {

@@ -1,6 +1,6 @@
 // Logging in, linking and reactivating through an upstream identity provider ("the bank"), in Chromium. The bank is a
 // second instance of this provider, on http://localhost (its own cookies), with a client for our callback; our
-// provider runs on http://127.0.0.1. A relying app on our provider checks what the ID tokens say.
+// provider runs on http://127.0.0.1. Relying apps on our provider (one requiring two factors) check what the ID tokens say.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -17,6 +17,7 @@ import type { User } from '../../../provider/domain/accounts/repository.ts';
 import { passkeysOf } from '../../../provider/domain/passkeys/repository.ts';
 import { storedPasskey } from '../../helpers/passkeys.ts';
 import { createSecondFactorStore } from '../../../provider/domain/second-factors/store.ts';
+import { Totp } from '../../helpers/totp.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const MOBILE = '+32470123456';
@@ -31,6 +32,7 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
   let context: BrowserContext | undefined;
   let rp: Awaited<ReturnType<typeof startCallbackServer>>;
   let portal: client.Configuration;
+  let strict: client.Configuration;
   let jan: User;
   const REDIRECT = () => `${rp.url}/cb`;
 
@@ -91,6 +93,8 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
     await users.create(db, { username: 'piet', email: 'piet@example.be', emailVerified: true, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
     const app = await createClient(provider(), { name: 'Crisis portal', redirectUris: [REDIRECT()], firstParty: true });
     portal = await discover(idp.issuer, app.client_id, app.client_secret);
+    const s = await createClient(provider(), { name: 'Tax portal', redirectUris: [REDIRECT()], firstParty: true, requireMfa: true });
+    strict = await discover(idp.issuer, s.client_id, s.client_secret);
   });
 
   afterAll(async () => {
@@ -120,9 +124,9 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
   }
 
   /** The relying app sends the browser to our login page. */
-  async function authorize(page: Page) {
+  async function authorize(page: Page, app = portal) {
     const checks = { verifier: client.randomPKCECodeVerifier(), state: client.randomState(), nonce: client.randomNonce() };
-    const url = client.buildAuthorizationUrl(portal, {
+    const url = client.buildAuthorizationUrl(app, {
       redirect_uri: REDIRECT(),
       scope: 'openid profile email',
       code_challenge: await client.calculatePKCECodeChallenge(checks.verifier),
@@ -135,16 +139,16 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
   }
 
   /** …where the person picks "Log in with My Bank". */
-  async function authorizeWithBank(page: Page) {
-    const checks = await authorize(page);
+  async function authorizeWithBank(page: Page, app = portal) {
+    const checks = await authorize(page, app);
     await page.getByRole('link', { name: 'Log in with My Bank' }).click();
     return checks;
   }
 
   /** The relying app's code exchange once the browser is back at it. */
-  async function tokensAt(page: Page, checks: { verifier: string; state: string; nonce: string }) {
+  async function tokensAt(page: Page, checks: { verifier: string; state: string; nonce: string }, app = portal) {
     await page.waitForURL(`${REDIRECT()}**`);
-    const tokens = await client.authorizationCodeGrant(portal, new URL(page.url()), {
+    const tokens = await client.authorizationCodeGrant(app, new URL(page.url()), {
       pkceCodeVerifier: checks.verifier,
       expectedState: checks.state,
       expectedNonce: checks.nonce,
@@ -216,6 +220,33 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
       const second = await tokensAt(page, checks);
       expect(second.sub).toBe(jan.sub);
       expect(second.amr).toEqual(['fed']);
+    },
+    SLOW,
+  );
+
+  it(
+    'asks for the second factor after the bank when the app requires two (the bank proved one): acr mfa, amr fed and otp',
+    async () => {
+      const factors = createSecondFactorStore(idp.services.config, idp.db);
+      const app = new Totp('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+      await factors.start(idp.db, jan.id, app.secret);
+      await factors.confirm(idp.db, jan.id, 1);
+      // Without two factors required, the bank's login is enough, as before.
+      let page = await freshPage();
+      let checks = await authorizeWithBank(page);
+      await logInAtBank(page, 'jan.bank');
+      expect((await tokensAt(page, checks)).amr).toEqual(['fed']);
+
+      page = await freshPage();
+      checks = await authorizeWithBank(page, strict);
+      await logInAtBank(page, 'jan.bank');
+      await page.waitForURL((u) => u.pathname.endsWith('/second-factor'));
+      expect(await page.locator('h1').innerText()).toBe('Enter the 6-digit code from your app');
+      await page.fill('#code', await app.next());
+      await submit(page);
+      const claims = await tokensAt(page, checks, strict);
+      expect(claims).toMatchObject({ sub: jan.sub, acr: 'urn:belid:acr:mfa', amr: ['fed', 'otp'] });
+      await factors.remove(idp.db, jan.id);
     },
     SLOW,
   );

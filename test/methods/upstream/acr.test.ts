@@ -1,6 +1,7 @@
 // The acr an upstream states reaches the ID token only when staff trust it to (--acr-from-upstream), and never as
 // this provider's own eID level, which only a card read here grants (else a bank's say-so would satisfy an eID
-// step-up without any card).
+// step-up without any card). An app requiring two factors takes them from a trusted upstream whose answer proves
+// them; from any other, the person's own second step is asked.
 import { newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb } from '../../helpers/db.ts';
@@ -40,14 +41,14 @@ describe('the acr of an upstream login', () => {
   });
   afterAll(() => db?.destroy());
 
-  async function acrOf(slug: string, stated: string | null): Promise<string> {
+  async function resultOf(slug: string, stated: string | null, o: { amr?: string[]; twoFactors?: boolean } = {}) {
     const data: UpstreamFlowData = {
       slug,
       name: slug,
       purpose: 'login',
       checks: null,
       interaction: 'uid-1',
-      identity: { subjectKey: 'sub:1', label: null, givenName: null, familyName: null, email: null, nationalNumberHmac: null, acr: stated },
+      identity: { subjectKey: 'sub:1', label: null, givenName: null, familyName: null, email: null, nationalNumberHmac: null, acr: stated, amr: o.amr ?? [] },
     };
     const flow = await services.flows.create(db, {
       type: UPSTREAM_FLOW,
@@ -57,8 +58,9 @@ describe('the acr of an upstream login', () => {
       data,
       ttlSeconds: 600,
     });
-    return (await createUpstreamService(services).loginResult(flow, 'uid-1')).acr;
+    return createUpstreamService(services).loginResult(flow, 'uid-1', o.twoFactors ?? false);
   }
+  const acrOf = async (slug: string, stated: string | null) => (await resultOf(slug, stated)).login.acr;
 
   it("passes a trusted upstream's own level through, but never as this provider's eID level", async () => {
     expect(await acrOf('trusted', 'urn:example:loa:high')).toBe('urn:example:loa:high');
@@ -66,5 +68,22 @@ describe('the acr of an upstream login', () => {
     expect(await acrOf('trusted', ACR.eid)).toBe(ACR.federated);
     expect(await acrOf('trusted', null)).toBe(ACR.federated);
     expect(await acrOf('plain', 'urn:example:loa:high')).toBe(ACR.federated);
+  });
+
+  it('takes two factors from a trusted upstream whose answer proves them, and leaves the second step to us otherwise', async () => {
+    const proven = async (slug: string, stated: string | null, amr: string[]) => {
+      const r = await resultOf(slug, stated, { amr, twoFactors: true });
+      return r.secondStep ? 'second step' : r.login;
+    };
+    // Two kinds of factor (known and held), `mfa`, or an eIDAS level from substantial up.
+    expect(await proven('trusted', ACR.mfa, ['pwd', 'otp'])).toEqual({ accountId: expect.any(String), acr: ACR.mfa, amr: ['fed', 'pwd', 'otp'] });
+    expect(await proven('trusted', 'urn:example:loa:2', ['mfa'])).toMatchObject({ acr: ACR.mfa, amr: ['fed', 'mfa'] });
+    expect(await proven('trusted', 'http://eidas.europa.eu/LoA/substantial', [])).toMatchObject({ acr: ACR.mfa, amr: ['fed'] });
+    // One factor, two of one kind, or an upstream not trusted to say how it authenticated: our own second step.
+    expect(await proven('trusted', ACR.password, ['pwd'])).toBe('second step');
+    expect(await proven('trusted', 'http://eidas.europa.eu/LoA/low', ['otp', 'sms'])).toBe('second step');
+    expect(await proven('plain', ACR.mfa, ['pwd', 'otp'])).toBe('second step');
+    // Not asked for two factors, the result is as before.
+    expect((await resultOf('trusted', ACR.password, { amr: ['pwd'] })).secondStep).toBe(false);
   });
 });

@@ -33,6 +33,7 @@ describe('an upstream trusted with the national number', () => {
     familyName: 'Peeters',
     email: null,
     acr: null,
+    amr: [],
     nationalNumberHmac: 'hmac-of-85073100328',
   };
 

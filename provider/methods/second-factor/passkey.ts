@@ -1,0 +1,64 @@
+// A passkey as the second step of a login (after the password, or an upstream's login): the authenticator is asked
+// for a passkey of the account the first step proved, named in allowCredentials, with the challenge kept in a flow
+// bound to this browser and this login interaction and spent by the first answer; its signature counter is checked
+// as at a passkey login (../passkey/webauthn.ts). Refused answers count in the same throttle as wrong codes.
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import type { Binding } from '../../domain/flow-state/binding.ts';
+import { passkeysOf } from '../../domain/passkeys/repository.ts';
+import { isAppError, type AppError } from '../../platform/errors.ts';
+import { audit } from '../../platform/audit.ts';
+import { createPasskeyMethod } from '../passkey/webauthn.ts';
+import type { SecondFactor } from './factor.ts';
+import { secondFactorThrottle } from './throttle.ts';
+
+/** What the options were made for: the login interaction, at its second step. */
+interface StepData extends Record<string, unknown> {
+  uid: string;
+  step: 'second';
+}
+
+export type PasskeyCheck = { ok: true } | { ok: false; error: AppError };
+
+export function createPasskeyFactor(services: Pick<Services, 'config' | 'db' | 'flows' | 'users'>) {
+  const { db } = services;
+  const passkeys = createPasskeyMethod(services);
+  const throttle = secondFactorThrottle(db, services.config);
+
+  return {
+    kind: 'passkey',
+    amr: 'hwk',
+    isEnrolled: async (user: User) => (await passkeysOf(db, user.id)).length > 0,
+
+    /** The options of navigator.credentials.get, naming only `user`'s passkeys, for the interaction `uid`. */
+    options: (user: User, binding: Binding, uid: string) => passkeys.authenticationOptions(db, binding, { uid, step: 'second' } satisfies StepData, user),
+
+    /**
+     * Checks the authenticator's answer for `user` at the interaction `uid`; a refusal says why (a catalogue key).
+     * Throws the throttle's `try_again` while another attempt of the account is being checked after its delay.
+     */
+    async check(user: User, a: { flowId: string; binding: Binding; response: AuthenticationResponseJSON; uid: string; ip?: string }): Promise<PasskeyCheck> {
+      const { result, thresholdReached } = await throttle.guard(
+        user,
+        a.ip,
+        async (): Promise<PasskeyCheck> => {
+          try {
+            await passkeys.authenticate<StepData>(db, { ...a, owner: (d) => d.uid === a.uid && d.step === 'second' });
+            return { ok: true };
+          } catch (e) {
+            if (!isAppError(e)) throw e;
+            return { ok: false, error: e };
+          }
+        },
+        (r) => r.ok,
+      );
+      if (result.ok) await audit(db, 'second_factor.success', { userId: user.id, ip: a.ip, details: { kind: 'passkey' } });
+      else await audit(db, 'second_factor.failure', { userId: user.id, ip: a.ip, details: { kind: 'passkey', reason: result.error.code } });
+      if (thresholdReached) await audit(db, 'second_factor.throttled', { userId: user.id, ip: a.ip, details: { kind: 'passkey' } });
+      return result;
+    },
+  } satisfies SecondFactor & Record<string, unknown>;
+}
+
+export type PasskeyFactor = ReturnType<typeof createPasskeyFactor>;
