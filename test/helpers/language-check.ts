@@ -47,6 +47,8 @@ export function languageProblems(locale: Locale, where: string, text: string): s
   let visible = text;
   for (const [key, value] of Object.entries(catalogue(locale))) if (SHARED_KEYS.some((k) => k.test(key))) visible = visible.split(value).join(' ');
   for (const m of visible.matchAll(/(?<![\w@.-])([a-z][a-z_]*(?:\.[a-z_:]+)+)(?![\w@-])/g)) {
+    // A host name the help names (eid.belgium.be, where the eID software is) has a key's shape, not a key's ending.
+    if (/\.(?:be|eu|org|com|net)$/.test(m[1]!)) continue;
     if (keys.has(m[1]!) || areas.has(m[1]!.split('.')[0]!)) problems.push(`${where} (${locale}): catalogue key shown: ${m[1]}`);
   }
   const duration = BAD_DURATION.exec(visible);
