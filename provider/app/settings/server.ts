@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../../platform/log.ts';
 import { helpdeskSetting } from '../../platform/web/helpdesk.ts';
+import { LOGIN_IDENTIFIERS } from '../../methods/password/identifiers.ts';
 import { bool, port, seconds, positiveInt, url, secretList, urlList, responseTypes, idList, setting } from './kinds.ts';
 
 export const serverSettings = {
@@ -112,9 +113,9 @@ export const serverSettings = {
   }),
   loginIdentifier: setting({
     env: 'LOGIN_IDENTIFIER',
-    schema: z.enum(['username_or_email', 'username', 'email']),
+    schema: z.enum(LOGIN_IDENTIFIERS),
     default: 'username_or_email',
-    doc: 'what the login field accepts',
+    doc: 'what the login field accepts: username_or_email, username, email, customer_number or email_or_customer_number (a customer number finds only the account it was linked to at sign-up); a portal profile may set its own',
   }),
   defaultLocale: setting({
     env: 'DEFAULT_LOCALE',
