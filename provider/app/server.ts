@@ -26,6 +26,7 @@ import { configureLog, log } from '../platform/log.ts';
 import { setHelpdesk } from '../platform/web/helpdesk.ts';
 import { loadTheme, runWithTheme, setTheme, themeOf } from '../platform/web/theme.ts';
 import { portalOf } from '../oidc/portal.ts';
+import { setGeoIp } from '../platform/web/geoip.ts';
 import { purgeSessionDevices } from '../oidc/session-devices.ts';
 import { purgeAudit } from '../platform/audit-trail.ts';
 import { createAccountDeletion } from '../domain/accounts/deletion.ts';
@@ -68,6 +69,7 @@ export interface RunningServer {
 export async function createServices(config: Config, db: Db): Promise<Services & { refreshKeys(): Promise<void> }> {
   setDefaultLocale(config.defaultLocale);
   setHelpdesk(config.helpdeskContact);
+  setGeoIp(config.geoipDb);
   setTheme(
     config.themeDir ? loadTheme(config.themeDir) : undefined,
     Object.fromEntries(Object.entries(config.portalProfiles).flatMap(([name, p]) => (p.theme ? [[name, loadTheme(p.theme, name)]] : []))),

@@ -133,6 +133,11 @@ export const serverSettings = {
     schema: z.string().min(1).optional(),
     doc: 'folder of a theme (see examples/theme): theme.json (organisation name, logo, favicon, colours checked against WCAG AA at start, privacy and terms links, mail header and footer), templates/ and static/ overriding the shipped views/ and views/static/ file by file; absent: the neutral default look',
   }),
+  geoipDb: setting({
+    env: 'GEOIP_DB',
+    schema: z.string().min(1).optional(),
+    doc: 'a MaxMind DB file of cities or countries (e.g. GeoLite2-City.mmdb), read at start: /account/sessions then shows the approximate place of each session (never logged); absent: the network (IPv4 /24, IPv6 /48)',
+  }),
   argon2MemoryKib: setting({
     env: 'ARGON2_MEMORY_KIB',
     schema: z.coerce.number().int().min(8192),
