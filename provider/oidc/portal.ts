@@ -3,7 +3,7 @@
 // there on: the sign-up modes offered, whether the account pages show alerts and the mobile number, whether the
 // profile shows the customer number, the theme of its pages and mails, and what the login field asks for. It is
 // presentation only: every page stays reachable by its address. The login's lookup follows the profile of the
-// interaction's own client, never the cookie, so what an identifier is cannot be switched by a cookie.
+// interaction's own client (the cookie only for the provider's own account pages, which belong to no portal).
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../app/settings.ts';

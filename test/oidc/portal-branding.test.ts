@@ -140,6 +140,16 @@ describe('portal profiles with their own theme and login identifier', { timeout:
     expect(await logsIn('plain', 'K4711')).toBe(false);
   });
 
+  it("asks on the account pages' own login for what the portal the person came from asks", async () => {
+    const shopper = new Agent(idp.issuer);
+    await loginPage(shopper, 'shop');
+    const page = await shopper.get('/self/login?return_to=/account');
+    expect(text(page.html)).toContain('E-mail address or customer number');
+    const account = await shopper.submitLogin(page, 'K4711', PASSWORD);
+    expect(account.url).toBe(`${idp.issuer}/account`);
+    expect(text(account.html)).toContain('You log in with your e-mail address or your customer number.');
+  });
+
   it("is refused at start when a profile's theme could not be read, naming the profile", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'belid-theme-'));
     writeFileSync(path.join(dir, 'theme.json'), JSON.stringify({ organisation: 'Grey', colours: { accent: '#ffcc00' } }));

@@ -15,7 +15,7 @@ import { ACR, AMR } from '../../oidc/acr.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
 import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
-import { loginIdentifierOf, portalOfClient } from '../../oidc/portal.ts';
+import { loginIdentifierOf, portalOf, portalOfClient } from '../../oidc/portal.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import type { UserRepository } from '../../domain/accounts/repository.ts';
 import type { TotpMethod } from '../../methods/second-factor/totp.ts';
@@ -104,7 +104,8 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons, 
     // The provider's own account pages are named in the reader's language, not by their client name.
     ctx.state.clientName = client?.clientId === SELF_CLIENT_ID ? undefined : (client?.clientName ?? client?.clientId);
     ctx.state.forAccount = client?.clientId === SELF_CLIENT_ID;
-    ctx.state.identifierKind = loginIdentifierOf(portalOfClient(client, config), config);
+    // The provider's own pages have no portal of their own: theirs is the one the person came from.
+    ctx.state.identifierKind = loginIdentifierOf(ctx.state.forAccount ? portalOf(ctx, config) : portalOfClient(client, config), config);
     await next();
   });
 
