@@ -26,12 +26,14 @@ try {
         ...(await Promise.all(Object.keys(EXAMPLE_PROFILES).map((p) => portalVisits(idp, p as keyof typeof EXAMPLE_PROFILES)))),
       ];
       for (const visits of walks) {
-        const wanted = visits.filter((v) => !only || v.name.includes(only));
-        if (!wanted.length) continue;
+        // A visit may need the ones before it (a login, the portal's cookie): a walk runs whole or not at all.
+        const wanted = (name: string) => !only || name.includes(only);
+        if (!visits.some((v) => wanted(v.name))) continue;
         const context = await browser.newContext({ locale, viewport });
         const page = await context.newPage();
-        for (const visit of wanted) {
+        for (const visit of visits) {
           await visit.go(page);
+          if (!wanted(visit.name)) continue;
           await page.waitForLoadState('load');
           await page.screenshot({ path: `${OUT}/${lang}-${widthName}-${visit.name}.png`, fullPage: true });
           count++;

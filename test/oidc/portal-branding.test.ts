@@ -25,7 +25,7 @@ const PASSWORD = 'correct horse battery staple';
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const PROFILES = {
   school: { registrationModes: ['invitation'], alerts: false, phone: false, theme: SCHOOL, loginIdentifier: 'username' },
-  shop: { customerNumber: true, loginIdentifier: 'email_or_customer_number' },
+  shop: { customerNumber: true, alerts: false, loginIdentifier: 'email_or_customer_number' },
 };
 type App = 'school' | 'shop' | 'plain';
 
@@ -148,6 +148,8 @@ describe('portal profiles with their own theme and login identifier', { timeout:
     const account = await shopper.submitLogin(page, 'K4711', PASSWORD);
     expect(account.url).toBe(`${idp.issuer}/account`);
     expect(text(account.html)).toContain('You log in with your e-mail address or your customer number.');
+    // The shop sends no alerts: its people are not told that a new number turns them off.
+    expect(text(account.html)).not.toContain(translate('en', 'account.profile.phone_alerts_off'));
   });
 
   it("is refused at start when a profile's theme could not be read, naming the profile", () => {
