@@ -24,7 +24,9 @@ import { staticFiles } from '../platform/web/static.ts';
 import { setDefaultLocale } from '../platform/web/locale.ts';
 import { configureLog, log } from '../platform/log.ts';
 import { setHelpdesk } from '../platform/web/helpdesk.ts';
-import { loadTheme, setTheme } from '../platform/web/theme.ts';
+import { loadTheme, runWithTheme, setTheme, themeOf } from '../platform/web/theme.ts';
+import { portalOf } from '../oidc/portal.ts';
+import { setGeoIp } from '../platform/web/geoip.ts';
 import { purgeSessionDevices } from '../oidc/session-devices.ts';
 import { purgeAudit } from '../platform/audit-trail.ts';
 import { createAccountDeletion } from '../domain/accounts/deletion.ts';
@@ -67,7 +69,11 @@ export interface RunningServer {
 export async function createServices(config: Config, db: Db): Promise<Services & { refreshKeys(): Promise<void> }> {
   setDefaultLocale(config.defaultLocale);
   setHelpdesk(config.helpdeskContact);
-  setTheme(config.themeDir ? loadTheme(config.themeDir) : undefined);
+  setGeoIp(config.geoipDb);
+  setTheme(
+    config.themeDir ? loadTheme(config.themeDir) : undefined,
+    Object.fromEntries(Object.entries(config.portalProfiles).flatMap(([name, p]) => (p.theme ? [[name, loadTheme(p.theme, name)]] : []))),
+  );
   await migrate(db, config.databaseUrl);
   await ensureSigningKeys(db);
   const cookieKeys = config.cookieKeys ?? [await generatedSecret(db, 'cookie_key')];
@@ -127,6 +133,8 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   // Probes first: no cookies, no CSRF, no page rendering.
   const health = healthRoutes(db);
   app.use(health.routes());
+  // The look of the portal the person came from, for every page and mail this request renders.
+  app.use((ctx, next) => runWithTheme(themeOf(portalOf(ctx, config).name), next));
   app.use(errorPages());
   app.use(refuseNulInQuery());
   app.use(securityHeaders());

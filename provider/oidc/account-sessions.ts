@@ -8,6 +8,8 @@ import { createAdapterFactory, enqueueLogoutTokens } from '../domain/oidc-models
 import { SELF_CLIENT_ID } from './self-client.ts';
 import { sessionDevices, type SessionDevice } from './session-devices.ts';
 import { networkOf, parseUserAgent, type Device } from '../platform/web/user-agent.ts';
+import { placeOf } from '../platform/web/geoip.ts';
+import type { Locale } from '../platform/web/i18n.ts';
 
 export interface AccountSession {
   uid: string;
@@ -16,8 +18,8 @@ export interface AccountSession {
   /** Names of the apps used in this session, the account pages excepted. */
   apps: string[];
   current: boolean;
-  /** Where the session was last used, when it signed in to an app since it was recorded. */
-  device?: Device & { network: string; lastSeenAt: Date };
+  /** Where the session was last used, when it signed in to an app since it was recorded; `place` only with GEOIP_DB. */
+  device?: Device & { network: string; place?: string | undefined; lastSeenAt: Date };
 }
 
 export interface ConnectedApp {
@@ -43,10 +45,11 @@ async function clientNames(provider: Provider, ids: Iterable<string>): Promise<M
   return names;
 }
 
-const deviceOf = (d: SessionDevice | undefined): AccountSession['device'] =>
-  d && { ...parseUserAgent(d.userAgent), network: networkOf(d.ip), lastSeenAt: d.lastSeenAt };
+const deviceOf = (d: SessionDevice | undefined, locale: Locale | undefined): AccountSession['device'] =>
+  d && { ...parseUserAgent(d.userAgent), network: networkOf(d.ip), place: locale && placeOf(d.ip, locale), lastSeenAt: d.lastSeenAt };
 
-export async function listSessions(db: Db, provider: Provider, accountId: string, currentUid: string): Promise<AccountSession[]> {
+/** `locale`: the person's own list, with the place of each session in their language (GEOIP_DB). */
+export async function listSessions(db: Db, provider: Provider, accountId: string, currentUid: string, locale?: Locale): Promise<AccountSession[]> {
   const rows: Row[] = await live(db, 'Session', accountId).select('id', 'uid', 'payload', 'expires_at');
   const sessions = rows.map((r) => ({ uid: r.uid!, p: payloadOf(r), expiresAt: r.expires_at ? new Date(r.expires_at) : null }));
   const [names, devices] = await Promise.all([
@@ -65,7 +68,7 @@ export async function listSessions(db: Db, provider: Provider, accountId: string
         expiresAt,
         apps: clients.filter((id) => id !== SELF_CLIENT_ID).map((id) => names.get(id) ?? id),
         current: uid === currentUid,
-        device: deviceOf(devices.get(uid)),
+        device: deviceOf(devices.get(uid), locale),
       };
     })
     .sort((a, b) => b.loginAt.getTime() - a.loginAt.getTime());

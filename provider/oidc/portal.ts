@@ -1,7 +1,9 @@
 // Portal profiles (PORTAL_PROFILES): one provider serving several portals, each relying app naming the profile of its
 // people (`idp clients create --profile NAME`). The profile of the app a person came from shapes what they see from
-// there on: the sign-up modes offered, whether the account pages show alerts and the mobile number, and whether the
-// profile shows the customer number. It is presentation only: every page stays reachable by its address.
+// there on: the sign-up modes offered, whether the account pages show alerts and the mobile number, whether the
+// profile shows the customer number, the theme of its pages and mails, and what the login field asks for. It is
+// presentation only: every page stays reachable by its address. The login's lookup follows the profile of the
+// interaction's own client (the cookie only for the provider's own account pages, which belong to no portal).
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../app/settings.ts';
@@ -17,9 +19,14 @@ export interface Portal {
   alerts: boolean;
   phone: boolean;
   customerNumber: boolean;
+  /** What the login field asks for; undefined: LOGIN_IDENTIFIER. */
+  loginIdentifier?: Config['loginIdentifier'] | undefined;
 }
 
 const NEUTRAL: Portal = { name: null, alerts: true, phone: true, customerNumber: false };
+
+const profileOf = (named: unknown, config: Pick<Config, 'portalProfiles'>): string | undefined =>
+  typeof named === 'string' && Object.hasOwn(config.portalProfiles, named) ? named : undefined;
 
 /**
  * Every authorization request of a relying app: its profile holds for the pages the person reaches next, none if it
@@ -29,15 +36,26 @@ export function rememberPortals(provider: Provider, config: Pick<Config, 'portal
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.oidc?.route !== 'authorization' || !ctx.oidc.client || ctx.oidc.client.clientId === SELF_CLIENT_ID) return;
-    const named = (ctx.oidc.client as { portal_profile?: unknown }).portal_profile;
-    const name = typeof named === 'string' && named in config.portalProfiles ? named : undefined;
+    const name = profileOf((ctx.oidc.client as { portal_profile?: unknown }).portal_profile, config);
     if (name === ctx.cookies.get(PORTAL_COOKIE)) return;
     ctx.cookies.set(PORTAL_COOKIE, name ?? null, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, overwrite: true });
   });
 }
 
 export function portalOf(ctx: Context, config: Pick<Config, 'portalProfiles'>): Portal {
-  const name = ctx.cookies.get(PORTAL_COOKIE);
-  const profile = name ? config.portalProfiles[name] : undefined;
-  return profile ? { name: name!, ...profile } : NEUTRAL;
+  return portalNamed(ctx.cookies.get(PORTAL_COOKIE), config);
 }
+
+/** The portal of a relying app (its `portal_profile`), the neutral one if it names none. */
+export function portalOfClient(client: unknown, config: Pick<Config, 'portalProfiles'>): Portal {
+  return portalNamed((client as { portal_profile?: unknown } | undefined)?.portal_profile, config);
+}
+
+function portalNamed(named: unknown, config: Pick<Config, 'portalProfiles'>): Portal {
+  const name = profileOf(named, config);
+  return name ? { name, ...config.portalProfiles[name]! } : NEUTRAL;
+}
+
+/** What the login field asks for in this portal. */
+export const loginIdentifierOf = (portal: Portal, config: Pick<Config, 'loginIdentifier'>): Config['loginIdentifier'] =>
+  portal.loginIdentifier ?? config.loginIdentifier;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { bool, seconds, positiveInt, url, registrationModes, REGISTRATION_MODES, setting } from './kinds.ts';
 import { isSupportedCountry } from 'libphonenumber-js/max';
+import { LOGIN_IDENTIFIERS } from '../../methods/password/identifiers.ts';
 
 export const accountSettings = {
   passwordPolicy: setting({
@@ -120,11 +121,13 @@ export const accountSettings = {
             alerts: z.boolean().default(true),
             phone: z.boolean().default(true),
             customerNumber: z.boolean().default(false),
+            theme: z.string().min(1).optional(),
+            loginIdentifier: z.enum(LOGIN_IDENTIFIERS).optional(),
           }),
         ),
       ),
     default: '{}',
-    doc: 'portal profiles a relying app may name (`idp clients create --profile NAME`), as JSON `{"school": {"registrationModes": ["invitation"], "alerts": false, "phone": false}, "shop": {"customerNumber": true}}`: the sign-up modes offered, whether /account shows alerts and the mobile number, whether it shows the customer number',
+    doc: 'portal profiles a relying app may name (`idp clients create --profile NAME`), as JSON `{"school": {"registrationModes": ["invitation"], "alerts": false, "phone": false, "theme": "examples/themes/school", "loginIdentifier": "username"}, "shop": {"customerNumber": true, "loginIdentifier": "email_or_customer_number"}}`: the sign-up modes offered, whether /account shows alerts and the mobile number, whether it shows the customer number, a theme folder of its own (as THEME_DIR, checked at start; its pages and the mails of their flows wear it) and what the login field accepts (as LOGIN_IDENTIFIER)',
   }),
   lockedNames: setting({
     env: 'LOCKED_NAMES',

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../../platform/log.ts';
 import { helpdeskSetting } from '../../platform/web/helpdesk.ts';
+import { LOGIN_IDENTIFIERS } from '../../methods/password/identifiers.ts';
 import { bool, port, seconds, positiveInt, url, secretList, urlList, responseTypes, idList, setting } from './kinds.ts';
 
 export const serverSettings = {
@@ -112,9 +113,9 @@ export const serverSettings = {
   }),
   loginIdentifier: setting({
     env: 'LOGIN_IDENTIFIER',
-    schema: z.enum(['username_or_email', 'username', 'email']),
+    schema: z.enum(LOGIN_IDENTIFIERS),
     default: 'username_or_email',
-    doc: 'what the login field accepts',
+    doc: 'what the login field accepts: username_or_email, username, email, customer_number or email_or_customer_number (a customer number finds only the account it was linked to at sign-up); a portal profile may set its own',
   }),
   defaultLocale: setting({
     env: 'DEFAULT_LOCALE',
@@ -131,6 +132,11 @@ export const serverSettings = {
     env: 'THEME_DIR',
     schema: z.string().min(1).optional(),
     doc: 'folder of a theme (see examples/theme): theme.json (organisation name, logo, favicon, colours checked against WCAG AA at start, privacy and terms links, mail header and footer), templates/ and static/ overriding the shipped views/ and views/static/ file by file; absent: the neutral default look',
+  }),
+  geoipDb: setting({
+    env: 'GEOIP_DB',
+    schema: z.string().min(1).optional(),
+    doc: 'a MaxMind DB file of cities or countries (e.g. GeoLite2-City.mmdb), read at start: /account/sessions then shows the approximate place of each session (never logged); absent: the network (IPv4 /24, IPv6 /48)',
   }),
   argon2MemoryKib: setting({
     env: 'ARGON2_MEMORY_KIB',

@@ -31,6 +31,14 @@ export async function customerNumbersOf(db: Knex, userIds: readonly string[]): P
   return new Map(rows.map((r) => [r.user_id, r.customer_number]));
 }
 
+/** The account a customer number was linked to at sign-up, as typed on an invoice. */
+export async function accountOfCustomerNumber(db: Knex, typed: string): Promise<string | undefined> {
+  const number = normaliseCustomerNumber(typed);
+  if (!number) return undefined;
+  const row = await db<{ customer_number: string; user_id: string }>('customers').where({ customer_number: number }).whereNotNull('user_id').first('user_id');
+  return row?.user_id;
+}
+
 export async function linkCustomer(db: Knex, customerNumber: string, userId: string): Promise<void> {
   await db('customers').where({ customer_number: customerNumber }).update({ user_id: userId });
 }

@@ -1,15 +1,12 @@
 // Renders a mail from views/mail/<template>.njk into subject, plain text and HTML. One template serves all three
 // (see views/mail/layout.njk), so the parts cannot disagree. HTML is autoescaped; the text part is not, or a
 // "&" in a name would reach the reader as "&amp;".
-import nunjucks from 'nunjucks';
-import { ThemeLoader, currentTheme } from '../../platform/web/theme.ts';
+import { currentTheme, themedEnvironment } from '../../platform/web/theme.ts';
 import { helpdeskFor } from '../../platform/web/helpdesk.ts';
 import { translate, duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
 
-const environment = (autoescape: boolean) =>
-  new nunjucks.Environment(new ThemeLoader(), { autoescape, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true });
-const html = environment(true);
-const plain = environment(false);
+// A mail written while a person's request is handled wears the theme of their portal (platform/web/theme.ts).
+const environment = (autoescape: boolean) => themedEnvironment(currentTheme(), { autoescape, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true });
 
 export interface RenderedMail {
   subject: string;
@@ -19,6 +16,7 @@ export interface RenderedMail {
 
 export function renderMail(template: string, locale: Locale, params: Record<string, unknown>): RenderedMail {
   const file = `mail/${template}.njk`;
+  const [html, plain] = [environment(true), environment(false)];
   const context = {
     ...params,
     locale,

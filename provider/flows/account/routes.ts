@@ -22,6 +22,8 @@ import { shownContact } from './alert-contacts.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { nameCorrections, namesLocked } from '../../domain/accounts/name-corrections.ts';
 import { duration, LOCALES, type MessageParams } from '../../platform/web/i18n.ts';
+import { requestLocale } from '../../platform/web/locale.ts';
+import { hasGeoIp } from '../../platform/web/geoip.ts';
 import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
 import { audit } from '../../platform/audit.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
@@ -261,8 +263,8 @@ export function accountRoutes(services: Services): Router {
   router.get('/account/sessions', loggedIn, async (ctx) => {
     const u = user(ctx);
     const provider = services.provider();
-    const [sessions, apps] = await Promise.all([listSessions(db, provider, u.sub, sid(ctx)), listConnectedApps(db, provider, u.sub)]);
-    renderPage(ctx, 'pages/account/sessions.njk', { titleKey: 'account.sessions.title', nav: 'sessions', sessions, apps, done: done(ctx) });
+    const [sessions, apps] = await Promise.all([listSessions(db, provider, u.sub, sid(ctx), requestLocale(ctx)), listConnectedApps(db, provider, u.sub)]);
+    renderPage(ctx, 'pages/account/sessions.njk', { titleKey: 'account.sessions.title', nav: 'sessions', sessions, apps, places: hasGeoIp(), done: done(ctx) });
   });
 
   router.post('/account/sessions/:uid/revoke', loggedIn, async (ctx) => {

@@ -15,6 +15,7 @@ import { ACR, AMR } from '../../oidc/acr.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
 import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
+import { loginIdentifierOf, portalOf, portalOfClient } from '../../oidc/portal.ts';
 import { secondFactorStep, type SecondFactorStepDeps } from './second-factor.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
@@ -56,7 +57,7 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons, 
       {
         titleKey: 'login.title',
         uid: d.uid,
-        identifierMode: config.loginIdentifier,
+        identifierMode: ctx.state.identifierKind,
         clientName: ctx.state.clientName,
         forAccount: ctx.state.forAccount,
         registration: config.registrationModes.length > 0,
@@ -100,6 +101,8 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons, 
     // The provider's own account pages are named in the reader's language, not by their client name.
     ctx.state.clientName = client?.clientId === SELF_CLIENT_ID ? undefined : (client?.clientName ?? client?.clientId);
     ctx.state.forAccount = client?.clientId === SELF_CLIENT_ID;
+    // The provider's own pages have no portal of their own: theirs is the one the person came from.
+    ctx.state.identifierKind = loginIdentifierOf(ctx.state.forAccount ? portalOf(ctx, config) : portalOfClient(client, config), config);
     await next();
   });
 
@@ -132,7 +135,7 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons, 
     const { identifier, password } = parsed.data;
     let outcome: Awaited<ReturnType<Authenticator['authenticate']>>;
     try {
-      outcome = await authenticator.authenticate(identifier, password, ctx.ip, knownDevices(ctx));
+      outcome = await authenticator.authenticate(identifier, password, { ip: ctx.ip, devices: knownDevices(ctx), kind: ctx.state.identifierKind });
     } catch (e) {
       // Another attempt for this name or from this address is being checked: this one was not.
       if (!(isAppError(e) && e.code === 'try_again')) throw e;

@@ -12,7 +12,7 @@ import { SELF_CLIENT_ID, pkcePair, challengeOf } from '../../oidc/self-client.ts
 import { safeReturnPath } from '../../platform/web/page.ts';
 import { AppError } from '../../platform/errors.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
-import { portalOf } from '../../oidc/portal.ts';
+import { loginIdentifierOf, portalOf } from '../../oidc/portal.ts';
 
 const SESSION_COOKIE = 'self';
 const LOGIN_COOKIE = 'self_login';
@@ -112,12 +112,16 @@ export function requireUser({ config, db, users }: Pick<SelfDeps, 'config' | 'db
     const returnTo = ctx.method === 'GET' ? ctx.originalUrl : (URL.parse(ctx.get('referer'))?.pathname ?? '/account');
     if (!user) return ctx.redirect(loginUrl(returnTo));
     const session = ctx.state.appSession as AppSession;
+    const portal = portalOf(ctx, config);
+    const loginIdentifier = loginIdentifierOf(portal, config);
     if (o.maxAgeSeconds !== undefined && Date.now() / 1000 - session.authTime > o.maxAgeSeconds) {
-      return ctx.redirect(loginUrl(returnTo, { max_age: '0', prompt: 'login', login_hint: user.username ?? user.email ?? '' }));
+      // The login page asks for what this portal logs in with (a customer number is not on the account).
+      const hint = loginIdentifier.startsWith('username') ? (user.username ?? user.email) : loginIdentifier.startsWith('email') ? user.email : undefined;
+      return ctx.redirect(loginUrl(returnTo, { max_age: '0', prompt: 'login', login_hint: hint ?? '' }));
     }
     if (o.role && !user.roles.includes(o.role)) throw new AppError('forbidden', 'error.forbidden', 403);
     ctx.state.user = user;
-    ctx.state.shared = { ...(ctx.state.shared as object | undefined), portal: portalOf(ctx, config) };
+    ctx.state.shared = { ...(ctx.state.shared as object | undefined), portal, loginIdentifier };
     await next();
   };
 }

@@ -20,6 +20,7 @@ import { requestLocale } from '../../platform/web/locale.ts';
 import { catalogue } from '../../platform/web/i18n.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { AMR } from '../../oidc/acr.ts';
+import { loginIdentifierOf, portalOfClient } from '../../oidc/portal.ts';
 import { createUpstreamService, type Purpose, type UpstreamFlow } from '../../methods/upstream/service.ts';
 import { UPSTREAM_USES } from '../../domain/upstreams/repository.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
@@ -157,6 +158,13 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   // A first login with an identity that no account knows yet: prove an account with its password, or create one.
   type Errors = Record<string, { key: string }[]>;
 
+  /** What the identifier is in the portal of the app whose login this is (as on its login page). */
+  async function identifierKind(flow: UpstreamFlow) {
+    const i = flow.data.interaction ? await provider().Interaction.find(flow.data.interaction) : undefined;
+    const client = i ? await provider().Client.find(i.params.client_id as string) : undefined;
+    return loginIdentifierOf(portalOfClient(client, config), config);
+  }
+
   async function linkPage(
     ctx: Context,
     flow: UpstreamFlow,
@@ -168,7 +176,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
       flowId: flow.id,
       name: flow.data.name,
       label: flow.data.identity?.label ?? '',
-      identifierMode: config.loginIdentifier,
+      identifierMode: await identifierKind(flow),
       canCreate: config.registrationModes.includes('open'),
       termsVersion: config.termsVersion,
       privacyVersion: config.privacyVersion,
@@ -192,7 +200,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
       ctx.status = 400;
       return linkPage(ctx, flow, { error: 'login.error.required' });
     }
-    const outcome = await authenticator.authenticate(parsed.data.identifier, parsed.data.password, ctx.ip);
+    const outcome = await authenticator.authenticate(parsed.data.identifier, parsed.data.password, { ip: ctx.ip, kind: await identifierKind(flow) });
     if (!outcome.ok) {
       ctx.status = 401;
       const notActive = { pending: 'registration.login.not_activated', locked: 'reactivation.login_locked' } as Partial<Record<string, string>>;

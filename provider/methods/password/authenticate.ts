@@ -2,7 +2,8 @@
 // with a wrong password, so the page cannot be used to find out who has an account.
 import type { Db } from '../../platform/db/knex.ts';
 import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
-import type { IdentifierKind, User, UserRepository } from '../../domain/accounts/repository.ts';
+import type { User, UserRepository } from '../../domain/accounts/repository.ts';
+import { accountsNamed, type LoginIdentifier } from './identifiers.ts';
 import { audit } from '../../platform/audit.ts';
 import type { LoginThrottle } from './throttle.ts';
 import type { AccountDeletion } from '../../domain/accounts/deletion.ts';
@@ -14,22 +15,29 @@ export type LoginOutcome =
   | { ok: false; reason: 'invalid' };
 
 export interface Authenticator {
-  /** `devices`: the browser's known devices (provider/platform/web/devices.ts), which the throttle counts on their own. */
-  authenticate(identifier: string, password: string, ip?: string, devices?: ReadonlyMap<string, string>): Promise<LoginOutcome>;
+  /**
+   * `devices`: the browser's known devices (provider/platform/web/devices.ts), which the throttle counts on their own;
+   * `kind`: what the identifier is in the portal the person came from, else the deployment's.
+   */
+  authenticate(
+    identifier: string,
+    password: string,
+    at?: { ip?: string; devices?: ReadonlyMap<string, string>; kind?: LoginIdentifier | undefined },
+  ): Promise<LoginOutcome>;
 }
 
 export function createAuthenticator(deps: {
   db: Db;
   users: UserRepository;
   hasher: PasswordHasher;
-  identifierKind: IdentifierKind;
+  identifierKind: LoginIdentifier;
   throttle?: LoginThrottle;
   deletion?: AccountDeletion;
 }): Authenticator {
   const { db, users, hasher, identifierKind, throttle, deletion } = deps;
   return {
-    async authenticate(identifier, password, ip, devices) {
-      const candidates = await users.findByIdentifier(db, identifier, identifierKind);
+    async authenticate(identifier, password, { ip, devices, kind } = {}) {
+      const candidates = await accountsNamed(db, users, identifier, kind ?? identifierKind);
       // A shared address cannot say which account is meant: only the username can.
       const user = candidates.length === 1 ? candidates[0] : undefined;
       const attempt = await throttle?.begin(identifier, candidates, ip, devices);

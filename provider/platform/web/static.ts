@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context, Next } from 'koa';
-import { currentTheme, staticRoots, themeCss } from './theme.ts';
+import { profileStatic, staticRoots, themeCss, themeOf } from './theme.ts';
 
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
@@ -24,11 +24,15 @@ export function staticFiles() {
     const name = ctx.path.slice('/static/'.length);
     const type = TYPES[path.extname(name)];
     if (!type || !/^[\w.-]+(\/[\w.-]+)*$/.test(name) || name.includes('..')) return next();
-    const theme = currentTheme();
-    if (theme && name === 'theme.css') return serve(ctx, themeCss(theme), type);
+    // A portal profile's own theme: its colours and its static/ files only.
+    // The URLs are shared by every portal (and cached), so /static/ itself is always the deployment's.
+    const portal = profileStatic(name);
+    const theme = portal ? portal.theme : themeOf(null);
+    if (theme && (portal?.file ?? name) === 'theme.css') return serve(ctx, themeCss(theme), type);
     // A theme's file hides the shipped one of the same name.
-    for (const root of staticRoots()) {
-      const body = await readFile(path.join(root, name)).catch(() => undefined);
+    for (const root of portal ? [path.join(portal.theme.dir, 'static')] : staticRoots()) {
+      const file = portal ? portal.file : name;
+      const body = await readFile(path.join(root, file)).catch(() => undefined);
       if (body) return serve(ctx, body, type);
     }
     return next();

@@ -4,6 +4,9 @@
 //   templates/   overrides views/ file by file (same relative path: templates/pages/home.njk replaces views/pages/home.njk)
 //   static/      overrides and adds to views/static/, served under /static/ (the logo and favicon live here)
 // Colours are checked at start against WCAG 2.2 AA (4.5:1 for text), so a theme cannot make a page unreadable.
+// A portal profile may name a theme of its own (PORTAL_PROFILES): the pages and mails of a request from its people
+// use it (runWithTheme), its static/ served under /static/portal/<profile>/. Presentation only, never what is allowed.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +33,8 @@ const themeFile = z.strictObject({
 export const DEFAULT_COLOURS = { text: '#1b1b1b', background: '#ffffff', accent: '#0b4f9c', accentText: '#ffffff', error: '#a4000f', muted: '#4a4a4a' };
 type Colours = typeof DEFAULT_COLOURS;
 
-export type Theme = Omit<z.output<typeof themeFile>, 'colours'> & { colours: Colours; dir: string };
+/** `static`: the URL its logo, favicon and theme.css are served under. */
+export type Theme = Omit<z.output<typeof themeFile>, 'colours'> & { colours: Colours; dir: string; static: string };
 
 export class ThemeError extends Error {
   readonly code: 'theme_invalid' | 'theme_contrast';
@@ -65,60 +69,90 @@ export function contrastRatio(a: string, b: string): number {
   return (hi! + 0.05) / (lo! + 0.05);
 }
 
-/** Reads and checks `<dir>/theme.json`; throws ThemeError naming the file and the problem. */
-export function loadTheme(dir: string): Theme {
+/**
+ * Reads and checks `<dir>/theme.json`; throws ThemeError naming the setting, the file and the problem. `profile`: the
+ * portal profile naming it, whose files are served apart from the deployment's.
+ */
+export function loadTheme(dir: string, profile?: string): Theme {
+  const setting = profile ? `PORTAL_PROFILES.${profile}.theme` : 'THEME_DIR';
   const file = path.join(dir, 'theme.json');
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new ThemeError('theme_invalid', `THEME_DIR: cannot read ${file}: ${(e as Error).message}`);
+    throw new ThemeError('theme_invalid', `${setting}: cannot read ${file}: ${(e as Error).message}`);
   }
   const parsed = themeFile.safeParse(raw);
   if (!parsed.success)
-    throw new ThemeError('theme_invalid', `THEME_DIR: ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'theme'}: ${i.message}`).join('; ')}`);
+    throw new ThemeError('theme_invalid', `${setting}: ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'theme'}: ${i.message}`).join('; ')}`);
   const colours = { ...DEFAULT_COLOURS, ...parsed.data.colours };
   const weak = READ_PAIRS.map(([fg, bg]) => ({ fg, bg, ratio: contrastRatio(colours[fg], colours[bg]) })).filter((p) => p.ratio < AA_TEXT);
   if (weak.length) {
     const pairs = weak.map(
       (p) => `colours.${p.fg} ${colours[p.fg]} on colours.${p.bg} ${colours[p.bg]} has a contrast ratio of ${(Math.floor(p.ratio * 100) / 100).toFixed(2)}:1`,
     );
-    throw new ThemeError('theme_contrast', `THEME_DIR: ${file}: ${pairs.join('; ')}; WCAG 2.2 AA needs at least ${AA_TEXT}:1 for text`);
+    throw new ThemeError('theme_contrast', `${setting}: ${file}: ${pairs.join('; ')}; WCAG 2.2 AA needs at least ${AA_TEXT}:1 for text`);
   }
   for (const f of [parsed.data.logo, parsed.data.favicon]) {
-    if (f && !existsSync(path.join(dir, 'static', f))) throw new ThemeError('theme_invalid', `THEME_DIR: ${file}: static/${f} does not exist`);
+    if (f && !existsSync(path.join(dir, 'static', f))) throw new ThemeError('theme_invalid', `${setting}: ${file}: static/${f} does not exist`);
   }
-  return { ...parsed.data, colours, dir };
+  return { ...parsed.data, colours, dir, static: profile ? `/static/portal/${profile}/` : '/static/' };
 }
 
-let current: Theme | undefined;
-const loaders: ThemeLoader[] = [];
+let deployment: Theme | undefined;
+let profiles = new Map<string, Theme>();
+const environments = new Map<string, nunjucks.Environment>();
+const requestTheme = new AsyncLocalStorage<Theme | undefined>();
 
-export const currentTheme = (): Theme | undefined => current;
+/** The theme of the request being handled (its portal profile's, else the deployment's). */
+export const currentTheme = (): Theme | undefined => requestTheme.getStore() ?? deployment;
 
-export function setTheme(theme: Theme | undefined): void {
-  current = theme;
+/** The deployment's theme and those portal profiles name (profile → theme). */
+export function setTheme(theme: Theme | undefined, byProfile: Record<string, Theme> = {}): void {
+  deployment = theme;
+  profiles = new Map(Object.entries(byProfile));
   // Templates compiled under another theme must not be served under this one.
-  for (const l of loaders) l.cache = {};
+  environments.clear();
 }
+
+/** The theme of a portal profile, or the deployment's when it names none. */
+export const themeOf = (profile: string | null | undefined): Theme | undefined => (profile ? profiles.get(profile) : undefined) ?? deployment;
+
+/** Runs `fn` (a request's handling) with the pages and mails it renders under `theme`. */
+export const runWithTheme = <T>(theme: Theme | undefined, fn: () => T): T => requestTheme.run(theme, fn);
 
 /** The folders /static/ serves from, the theme's first. */
-export const staticRoots = (): string[] => (current ? [path.join(current.dir, 'static'), STATIC_DIR] : [STATIC_DIR]);
+export const staticRoots = (): string[] => (deployment ? [path.join(deployment.dir, 'static'), STATIC_DIR] : [STATIC_DIR]);
+
+/** A profile's theme and the file asked for under /static/portal/<profile>/<file>. */
+export function profileStatic(name: string): { theme: Theme; file: string } | undefined {
+  const match = /^portal\/([a-z0-9-]{1,40})\/(.+)$/.exec(name);
+  const theme = match ? profiles.get(match[1]!) : undefined;
+  return theme && { theme, file: match![2]! };
+}
+
+/** The nunjucks environment rendering under `theme`, one per theme and options. */
+export function themedEnvironment(theme: Theme | undefined, options: nunjucks.ConfigureOptions): nunjucks.Environment {
+  const key = `${theme?.dir ?? ''}\0${JSON.stringify(options)}`;
+  let env = environments.get(key);
+  if (!env) environments.set(key, (env = new nunjucks.Environment(new ThemeLoader(theme), options)));
+  return env;
+}
 
 /** The CSS custom properties of the theme's colours (served as /static/theme.css). */
 export const themeCss = (t: Theme): string =>
   `:root { --fg: ${t.colours.text}; --bg: ${t.colours.background}; --accent: ${t.colours.accent}; --accent-fg: ${t.colours.accentText}; --error: ${t.colours.error}; --muted: ${t.colours.muted}; }\n`;
 
 /** A nunjucks loader over views/, under the theme's templates/ when a theme is set. */
-export class ThemeLoader extends nunjucks.Loader implements nunjucks.ILoader {
-  cache: Record<string, unknown> = {};
-  constructor() {
+class ThemeLoader extends nunjucks.Loader implements nunjucks.ILoader {
+  private readonly theme: Theme | undefined;
+  constructor(theme: Theme | undefined) {
     super();
-    loaders.push(this);
+    this.theme = theme;
   }
 
   getSource(name: string): nunjucks.LoaderSource {
-    const roots = current ? [path.join(current.dir, 'templates'), VIEWS_DIR] : [VIEWS_DIR];
+    const roots = this.theme ? [path.join(this.theme.dir, 'templates'), VIEWS_DIR] : [VIEWS_DIR];
     for (const root of roots) {
       const full = path.resolve(root, name);
       if (!full.startsWith(path.join(root, path.sep)) || !existsSync(full)) continue;

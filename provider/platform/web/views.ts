@@ -1,13 +1,7 @@
 // Server-rendered pages and mails: nunjucks over views/, autoescaped, with `t()` bound to the locale.
-import nunjucks from 'nunjucks';
-import { ThemeLoader, currentTheme } from './theme.ts';
+import { currentTheme, themedEnvironment } from './theme.ts';
 import { helpdeskFor } from './helpdesk.ts';
 import { translate, duration, LOCALES, type Locale, type MessageParams } from './i18n.ts';
-
-const env = new nunjucks.Environment(new ThemeLoader(), {
-  autoescape: true,
-  throwOnUndefined: false,
-});
 
 export interface RenderContext {
   locale: Locale;
@@ -16,11 +10,12 @@ export interface RenderContext {
 
 export function render(template: string, context: RenderContext): string {
   const { locale } = context;
-  return env.render(template, {
+  const theme = currentTheme();
+  return themedEnvironment(theme, { autoescape: true, throwOnUndefined: false }).render(template, {
     ...context,
     locales: LOCALES,
     helpdesk: helpdeskFor(locale),
-    theme: currentTheme(),
+    theme,
     t: (key: string, params?: MessageParams) => translate(locale, key, params),
     duration,
     formatDate: (d: Date | string) => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date(d)),

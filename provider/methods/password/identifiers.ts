@@ -1,0 +1,18 @@
+// What the login field accepts (LOGIN_IDENTIFIER, or the portal profile's own): each kind looks an account up by
+// that kind only, so a portal whose people log in with a username never finds anyone by an address, and a customer
+// portal finds by its number only an account a customer record was linked to at sign-up.
+import type { Knex } from 'knex';
+import type { User, UserRepository } from '../../domain/accounts/repository.ts';
+import { accountOfCustomerNumber } from '../../domain/customers/customers.ts';
+
+export const LOGIN_IDENTIFIERS = ['username_or_email', 'username', 'email', 'customer_number', 'email_or_customer_number'] as const;
+export type LoginIdentifier = (typeof LOGIN_IDENTIFIERS)[number];
+
+/** The accounts `identifier` names under `kind`: none, one, or several sharing an address. */
+export async function accountsNamed(db: Knex, users: UserRepository, identifier: string, kind: LoginIdentifier): Promise<User[]> {
+  const byNumber = kind === 'customer_number' || (kind === 'email_or_customer_number' && !identifier.includes('@'));
+  if (!byNumber) return users.findByIdentifier(db, identifier, kind === 'email_or_customer_number' ? 'email' : kind);
+  const userId = await accountOfCustomerNumber(db, identifier);
+  const user = userId ? await users.findById(db, userId) : undefined;
+  return user ? [user] : [];
+}
