@@ -44,7 +44,8 @@ const sentencesByLocale = new Map(LOCALES.map((l) => [l, englishSentences(l)]));
 /** `text` as a reader of `locale` sees it; `where` names the page or mail in the messages. */
 export function languageProblems(locale: Locale, where: string, text: string): string[] {
   const problems: string[] = [];
-  let visible = text;
+  // A link's address is no text: a random token in it may hold "Tu" between two dashes.
+  let visible = text.replace(/https?:\/\/\S+/g, ' ');
   for (const [key, value] of Object.entries(catalogue(locale))) if (SHARED_KEYS.some((k) => k.test(key))) visible = visible.split(value).join(' ');
   for (const m of visible.matchAll(/(?<![\w@.-])([a-z][a-z_]*(?:\.[a-z_:]+)+)(?![\w@-])/g)) {
     // A host name the help names (eid.belgium.be, where the eID software is) has a key's shape, not a key's ending.
