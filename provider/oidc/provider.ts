@@ -7,6 +7,7 @@ import type { Config } from '../app/settings.ts';
 import type { Db } from '../platform/db/knex.ts';
 import type { UserRepository, User } from '../domain/accounts/repository.ts';
 import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
+import { batchRequests } from './batch-requests.ts';
 import { ACR } from './acr.ts';
 import { recordSessionDevices } from './session-devices.ts';
 import { rememberPortals } from './portal.ts';
@@ -304,6 +305,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   urlsFromIssuer(provider, config.issuerUrl);
   capRegistrations(provider, db, config);
   answerOutagesWith503(provider);
+  batchRequests(provider, db);
   recordSessionDevices(provider, db);
   rememberPortals(provider, config);
   rememberUiLocales(provider);
