@@ -38,10 +38,12 @@ const API = 'https://api.bench.invalid';
 // The provider's own argon2id defaults, written out: the test helper that spawns the provider would otherwise give
 // it the cheap test cost, and the logins would not be measured against the ceiling of the same parameters.
 const defaults = loadConfig({ NODE_ENV: 'test' });
-const PRODUCTION_ARGON2 = {
+const PRODUCTION_DEFAULTS = {
   ARGON2_MEMORY_KIB: String(defaults.argon2MemoryKib),
   ARGON2_TIME_COST: String(defaults.argon2TimeCost),
   ARGON2_PARALLELISM: String(defaults.argon2Parallelism),
+  // Likewise the claims cache the test helper turns off.
+  ACCOUNT_CACHE_SECONDS: String(defaults.accountCacheSeconds),
 };
 
 interface Scenario {
@@ -159,7 +161,7 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     // Login throttling would count the benchmark's repeated logins as an attack.
     RATE_LIMIT_LOGIN: '1000000',
     RESOURCE_SERVERS: API,
-    ...PRODUCTION_ARGON2,
+    ...PRODUCTION_DEFAULTS,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   };
   const config = loadConfig(env);
