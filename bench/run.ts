@@ -25,7 +25,9 @@ import { treeCpuMs, treeRssMiB } from './process-tree.ts';
 import { startWireCounter, type WireCounter } from './pg-wire-counter.ts';
 import { listStatements } from './statements.ts';
 
-const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, db: { type: 'string' }, profile: { type: 'string' }, statements: { type: 'boolean' } } });
+const { values: opts } = parseArgs({
+  options: { quick: { type: 'boolean' }, db: { type: 'string' }, profile: { type: 'string' }, statements: { type: 'boolean' } },
+});
 const quick = opts.quick ?? false;
 const SECONDS = quick ? 2 : 15;
 // Long enough for a leak to show against the heap's own breathing after the login scenario has warmed it up.

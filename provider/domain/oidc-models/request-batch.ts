@@ -171,10 +171,7 @@ async function one(batch: Batch, writes: Write[]): Promise<void> {
       bindings.push(w.model, w.id);
     }
   });
-  const result = await batch.db.raw<{ rows: { consumed: string | number }[] }>(
-    `with ${ctes.join(', ')} select ${consumed} as consumed`,
-    bindings as never[],
-  );
+  const result = await batch.db.raw<{ rows: { consumed: string | number }[] }>(`with ${ctes.join(', ')} select ${consumed} as consumed`, bindings as never[]);
   if (Number(result.rows[0]!.consumed) !== consumes.length) batch.lost = true;
 }
 
