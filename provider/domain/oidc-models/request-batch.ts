@@ -59,8 +59,12 @@ export function batchOf(db: Db, model: string): Batch | undefined {
  */
 export async function inBatch(db: Db, next: () => Promise<unknown>): Promise<boolean> {
   const batch: Batch = { db, known: new Map(), uids: new Map(), writes: [], lost: false };
-  await current.run(batch, next);
-  await flush(batch);
+  try {
+    await current.run(batch, next);
+  } finally {
+    // What a failing request wrote before it failed is written, as it was when every write went at once.
+    await flush(batch);
+  }
   return !batch.lost;
 }
 
