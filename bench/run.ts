@@ -1,8 +1,9 @@
-// `npm run bench [-- --quick] [-- --db pglite|postgres] [-- --profile SCENARIO]`: throughput and latency of the
+// `npm run bench [-- --quick] [-- --db pglite|postgres] [-- --profile SCENARIO] [-- --statements]`: throughput and latency of the
 // provider's hot paths, each set against its physical limit measured in the same run, on the embedded database (one
 // process) and on PostgreSQL (one process per core), and what each operation costs the provider itself: CPU
 // milliseconds and database statements. Load comes from a separate process on loopback; eID token validation runs
-// in this process. Writes bench-results.json; with --profile, only that scenario, and a CPU profile per process.
+// in this process. Writes bench-results.json; with --profile, only that scenario, and a CPU profile per process;
+// with --statements, no load: the statements one operation of each scenario sends PostgreSQL, listed.
 import os from 'node:os';
 import { spawn, execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,8 +23,11 @@ import { login, type LoadResult, type LoadSpec } from './load.ts';
 import { benchEidValidation } from './eid.ts';
 import { treeCpuMs, treeRssMiB } from './process-tree.ts';
 import { startWireCounter, type WireCounter } from './pg-wire-counter.ts';
+import { listStatements } from './statements.ts';
 
-const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, db: { type: 'string' }, profile: { type: 'string' } } });
+const { values: opts } = parseArgs({
+  options: { quick: { type: 'boolean' }, db: { type: 'string' }, profile: { type: 'string' }, statements: { type: 'boolean' } },
+});
 const quick = opts.quick ?? false;
 const SECONDS = quick ? 2 : 15;
 // Long enough for a leak to show against the heap's own breathing after the login scenario has warmed it up.
@@ -36,10 +40,12 @@ const API = 'https://api.bench.invalid';
 // The provider's own argon2id defaults, written out: the test helper that spawns the provider would otherwise give
 // it the cheap test cost, and the logins would not be measured against the ceiling of the same parameters.
 const defaults = loadConfig({ NODE_ENV: 'test' });
-const PRODUCTION_ARGON2 = {
+const PRODUCTION_DEFAULTS = {
   ARGON2_MEMORY_KIB: String(defaults.argon2MemoryKib),
   ARGON2_TIME_COST: String(defaults.argon2TimeCost),
   ARGON2_PARALLELISM: String(defaults.argon2Parallelism),
+  // Likewise the claims cache the test helper turns off.
+  ACCOUNT_CACHE_SECONDS: String(defaults.accountCacheSeconds),
 };
 
 interface Scenario {
@@ -144,7 +150,8 @@ function summarise(name: string, r: LoadResult, processes: number, limit?: numbe
 async function benchDatabase(kind: 'pglite' | 'postgres') {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'idp-bench-'));
   const databaseUrl = kind === 'postgres' ? (process.env.DATABASE_URL ?? (await freshPostgresUrl())) : undefined;
-  const processes = kind === 'postgres' ? CPUS : 1;
+  // One process for the listing: a client or account another process read first would be read again.
+  const processes = kind === 'postgres' && !opts.statements ? CPUS : 1;
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
@@ -156,7 +163,7 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     // Login throttling would count the benchmark's repeated logins as an attack.
     RATE_LIMIT_LOGIN: '1000000',
     RESOURCE_SERVERS: API,
-    ...PRODUCTION_ARGON2,
+    ...PRODUCTION_DEFAULTS,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   };
   const config = loadConfig(env);
@@ -174,7 +181,7 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
 
   const argon2Cost = await argon2Verify(config, quick ? 1 : 3);
   const ceiling = argon2Cost.perSecond;
-  const counter = databaseUrl ? await startWireCounter(databaseUrl) : undefined;
+  const counter = databaseUrl ? await startWireCounter(databaseUrl, { record: opts.statements }) : undefined;
   const profiling: Record<string, string> = opts.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(PROFILE_DIR, kind)}` } : {};
   const server = await spawnProvider({ ...env, LOG_LEVEL: 'silent', ...profiling, ...(counter ? { DATABASE_URL: counter.url } : {}) });
   const base: Omit<LoadSpec, 'scenario' | 'connections'> = {
@@ -192,6 +199,17 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     for (let i = 0; i < 16; i++) tokens.push(await login(issuer, base, users[i]!, [], { scope: 'openid offline_access', prompt: 'consent' }));
     return tokens;
   };
+  if (opts.statements) {
+    try {
+      for (const [name, statements] of Object.entries(await listStatements(counter!, base)))
+        console.log(`${name}: ${statements.length} statements\n${statements.map((t) => `  ${t.replace(/\s+/g, ' ').trim().slice(0, 150)}`).join('\n')}`);
+    } finally {
+      await server.stop();
+      await counter?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    return { db: kind, processes, argon2_verify_per_core_rps: round(ceiling), argon2_verify_cpu_ms: round(argon2Cost.cpuMs, 2), scenarios: [] };
+  }
   const costs = await meter(server.child.pid!, counter);
   const measured = async (spec: LoadSpec) => {
     const before = costs.read();
@@ -265,12 +283,12 @@ async function machineInfo() {
   return { cpus: CPUS, cpu, memory_gib: round(os.totalmem() / 2 ** 30, 0), node: process.version, postgres: pg };
 }
 
-const kinds = (opts.db ? [opts.db] : ['pglite', 'postgres']) as ('pglite' | 'postgres')[];
+const kinds = (opts.statements ? ['postgres'] : opts.db ? [opts.db] : ['pglite', 'postgres']) as ('pglite' | 'postgres')[];
 const machine = await machineInfo();
 if (opts.profile) mkdirSync(PROFILE_DIR, { recursive: true });
 const runs = [];
 for (const kind of kinds) runs.push(await benchDatabase(kind));
-const eid = opts.profile ? undefined : await benchEidValidation({ seconds: quick ? 1.5 : SECONDS, limitSeconds: quick ? 0.5 : 3 });
+const eid = opts.profile || opts.statements ? undefined : await benchEidValidation({ seconds: quick ? 1.5 : SECONDS, limitSeconds: quick ? 0.5 : 3 });
 
 const results = {
   machine: { ...machine, db: kinds.join('+') },
@@ -283,7 +301,7 @@ const results = {
   ],
   login_soak: Object.fromEntries(runs.filter((r) => r.login_soak).map((r) => [r.db, r.login_soak])),
 };
-if (!opts.profile) writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
+if (!opts.profile && !opts.statements) writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
 
 console.log(`machine: ${machine.cpus} × ${machine.cpu}, ${machine.memory_gib} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}`);
 for (const r of runs)

@@ -25,6 +25,9 @@ export type RevocationResult = 'good' | 'not_checked' | 'unreachable';
 
 const sharedCache = createOcspCache();
 
+/** The cache a validation with these options uses; none when revocation is not checked. */
+export const revocationCache = (options: RevocationOptions | false): OcspCache | undefined => (options === false ? undefined : (options.cache ?? sharedCache));
+
 export async function checkRevocation(
   leaf: X509Certificate,
   issuer: X509Certificate,
@@ -32,8 +35,8 @@ export async function checkRevocation(
   options: RevocationOptions | false,
   now: Date,
 ): Promise<RevocationResult> {
-  if (options === false) return 'not_checked';
-  const cache = options.cache ?? sharedCache;
+  const cache = revocationCache(options);
+  if (options === false || !cache) return 'not_checked';
   const key = `${issuer.fingerprint256}/${leaf.serialNumber}`;
   let status = cache.get(key);
   if (!status) {

@@ -1,7 +1,7 @@
 // Validation of a Web eID authentication token, in Web eID's order: token shape, certificate purpose and policy,
 // validity, trust path, revocation, and last the signature over this site's origin and the caller's nonce.
 // Issuing and remembering the nonce is the caller's job; a nonce is only ever checked through the signature.
-import type { X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { parseAuthToken } from './auth-token.ts';
 import {
   BELGIAN_AUTHENTICATION_POLICIES,
@@ -15,10 +15,10 @@ import {
   readHolder,
 } from './card-certificate.ts';
 import { fetchCaIssuers, type CaIssuersOptions } from './ca-issuers.ts';
-import { buildPath } from './certificate-path.ts';
+import { buildPath, validAt } from './certificate-path.ts';
 import { EidError, isEidError } from './errors.ts';
 import { assertOrigin } from './origin.ts';
-import { checkRevocation, type RevocationOptions, type RevocationResult } from './revocation.ts';
+import { checkRevocation, revocationCache, type RevocationOptions, type RevocationResult } from './revocation.ts';
 import { verifyTokenSignature } from './signature.ts';
 import { type CertificateInput, parseCertificates } from './trust-anchors.ts';
 
@@ -58,12 +58,21 @@ export async function validateEidAuthToken(token: unknown, options: ValidateEidA
   const now = options.now ?? new Date();
 
   const parsed = parseAuthToken(token);
-  const card = readCardCertificate(parsed.certificate);
+  const revocationOptions = options.revocation ?? {};
+  const cards = revocationCache(revocationOptions)?.cards;
+  // The anchors are part of the key: a path verified against one set of anchors says nothing about another.
+  const cardKey = [createHash('sha256').update(parsed.certificate).digest('base64'), ...anchors.map((c) => c.fingerprint256)].join('/');
+  const known = cards?.get(cardKey);
+  const card = known?.card ?? readCardCertificate(parsed.certificate);
   checkPurpose(card);
   checkPolicy(card, options.policies ?? BELGIAN_AUTHENTICATION_POLICIES);
   checkValidity(card, now);
-  const [, issuer] = await pathToAnchor(card, anchors, parseCertificates(options.intermediates ?? []), now, options.caIssuers ?? false);
-  const revocation = await checkRevocation(card.certificate, issuer!, ocspUrl(card), options.revocation ?? {}, now);
+  let path = known?.path;
+  if (!path?.every((c) => validAt(c, now))) {
+    path = await pathToAnchor(card, anchors, parseCertificates(options.intermediates ?? []), now, options.caIssuers ?? false);
+    cards?.set(cardKey, { card, path });
+  }
+  const revocation = await checkRevocation(card.certificate, path[1]!, ocspUrl(card), revocationOptions, now);
   verifyTokenSignature(parsed.algorithm, parsed.signature, card.certificate, options.origin, options.nonce);
   return { ...readHolder(card), certificate: card.certificate, revocation };
 }

@@ -7,6 +7,8 @@ import type { Config } from '../app/settings.ts';
 import type { Db } from '../platform/db/knex.ts';
 import type { UserRepository, User } from '../domain/accounts/repository.ts';
 import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
+import { createClaimsCache } from '../domain/accounts/claims-cache.ts';
+import { batchRequests } from './batch-requests.ts';
 import { ACR } from './acr.ts';
 import { recordSessionDevices } from './session-devices.ts';
 import { rememberPortals } from './portal.ts';
@@ -127,6 +129,7 @@ function page(ctx: KoaContextWithOIDC, template: string, context: Record<string,
 
 export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderDeps): Provider {
   const logouts = logoutDelivery(config);
+  const findForClaims = createClaimsCache(users, config.accountCacheSeconds * 1000);
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, { clientCacheMs: config.clientCacheSeconds * 1000 }),
     jwks,
@@ -147,7 +150,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
     acrValues: Object.values(ACR),
     conformIdTokenClaims: true,
     async findAccount(_ctx, sub) {
-      const user = await users.findBySub(db, sub);
+      const user = await findForClaims(db, sub);
       // A blocked or locked account keeps nothing: its refresh tokens and sessions stop working at once.
       if (!user || user.status !== 'active') return undefined;
       return { accountId: sub, claims: () => claimsOf(user) };
@@ -278,6 +281,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   urlsFromIssuer(provider, config.issuerUrl);
   capRegistrations(provider, db, config);
   answerOutagesWith503(provider);
+  batchRequests(provider, db);
   recordSessionDevices(provider, db);
   rememberPortals(provider, config);
   rememberUiLocales(provider);

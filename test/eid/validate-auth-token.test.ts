@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { webcrypto, X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as x509 from '@peculiar/x509';
 import { AppError } from '../../provider/platform/errors.ts';
-import { type EidErrorCode, validateEidAuthToken, type ValidateEidAuthTokenOptions } from '../../provider/eid/index.ts';
+import { createOcspCache, type EidErrorCode, validateEidAuthToken, type ValidateEidAuthTokenOptions } from '../../provider/eid/index.ts';
 import { BELGIAN_EID_POLICY, createTestEidPki, type TestEidPki } from '../../tools/test-cards/test-pki.ts';
 import { algorithmFor, authToken, signedFields } from '../../card-bridge/web-eid.ts';
 import { type Card, type CardOptions, flipSignatureBit, HOLDER, issueCard, makeToken, NONCE, ORIGIN, pem, withField } from './helpers.ts';
@@ -101,6 +101,22 @@ describe('trust anchors', () => {
     const later = new Date(ec.citizenCa.cert.notAfter.getTime() + 1000);
     const longCard = await issueCard(ec.citizenCa, 'ec-p384', { notAfter: new Date(later.getTime() + 1000) });
     await expectCode(validate(await makeToken(longCard, { algorithm: 'ES384' }), { now: later }), 'certificate_untrusted');
+  });
+
+  it('keep a verified path with the OCSP answers, for the same anchors only and while its CAs are valid', async () => {
+    const later = new Date(ec.citizenCa.cert.notAfter.getTime() + 1000);
+    const longCard = await issueCard(ec.citizenCa, 'ec-p384', { notAfter: new Date(later.getTime() + 1000) });
+    const token = await makeToken(longCard, { algorithm: 'ES384' });
+    const cache = createOcspCache();
+    const issuer = new X509Certificate(pem(ec.citizenCa.cert));
+    cache.set(`${issuer.fingerprint256}/${new X509Certificate(Buffer.from(longCard.certificate.rawData)).serialNumber}`, 'good');
+    const cached = { revocation: { cache } };
+    await expect(validate(token, cached)).resolves.toMatchObject({ ...HOLDER, revocation: 'good' });
+    await expect(validate(token, cached)).resolves.toMatchObject({ ...HOLDER, revocation: 'good' });
+    await expectCode(validate(token, { ...cached, trustAnchors: pem(other.citizenCa.cert) }), 'certificate_untrusted');
+    await expectCode(validate(token, { ...cached, now: later }), 'certificate_untrusted');
+    // The token's own signature is checked every time.
+    await expectCode(validate(token, { ...cached, nonce: 'another nonce' }), 'signature_invalid');
   });
 
   it('must be certificates', async () => {

@@ -30,6 +30,8 @@ export async function startTestProvider(
     ISSUER: issuer,
     ARGON2_MEMORY_KIB: '8192',
     ARGON2_TIME_COST: '1',
+    // Tests read the claims right after changing an account; the claims cache has its own test (test/oidc/claims-cache.test.ts).
+    ACCOUNT_CACHE_SECONDS: '0',
     // An access line per request would bury a failing test's output.
     LOG_LEVEL: 'warn',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
@@ -76,6 +78,7 @@ export async function spawnProvider(env: Record<string, string>): Promise<{ url:
       LOG_LEVEL: 'silent',
       ARGON2_MEMORY_KIB: '8192',
       ARGON2_TIME_COST: '1',
+      ACCOUNT_CACHE_SECONDS: '0',
       METRICS_PORT: '0',
       ISSUER: url,
       ...env,

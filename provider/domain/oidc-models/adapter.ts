@@ -6,8 +6,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { fromJsonColumn, type Db } from '../../platform/db/knex.ts';
 import { hasNul } from '../../platform/nul.ts';
 import { enqueueLogout } from '../messaging/outbox.ts';
-
-const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
+import { batchOf, defer, findRow, flushNow, forget, known, type RowValues } from './request-batch.ts';
 
 export interface AdapterOptions {
   now?: () => Date;
@@ -38,7 +37,7 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
           ? new errors.InvalidClientMetadata('client metadata must not contain NUL characters')
           : new errors.InvalidRequest('request parameters must not contain NUL characters');
       }
-      const row = {
+      const row: RowValues = {
         model: this.model,
         id,
         payload: JSON.stringify(payload),
@@ -48,6 +47,8 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
         account_id: payload.accountId ?? null,
         expires_at: expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null,
       };
+      const batch = batchOf(db, this.model);
+      if (batch) return defer(batch, { kind: 'upsert', row });
       await db('oidc_models').insert(row).onConflict(['model', 'id']).merge();
       if (this.model === 'Client') clients.delete(id);
     }
@@ -71,28 +72,33 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
     }
 
     async consume(id: string): Promise<void> {
+      const batch = batchOf(db, this.model);
+      if (batch) return defer(batch, { kind: 'consume', model: this.model, id, at: now() });
       await db('oidc_models').where({ model: this.model, id }).update({ consumed_at: now() });
     }
 
     async destroy(id: string): Promise<void> {
+      const batch = batchOf(db, this.model);
+      if (batch) return defer(batch, { kind: 'delete', model: this.model, id });
       await db('oidc_models').where({ model: this.model, id }).delete();
       if (this.model === 'Client') clients.delete(id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      // Whatever the request wrote of the grant so far is written first, and then revoked with it.
+      const batch = batchOf(db, this.model);
+      if (batch) await flushNow(batch);
       await db('oidc_models').where({ grant_id: grantId }).delete();
+      if (batch) forget(batch);
     }
 
-    private async findWhere(where: Record<string, string>): Promise<AdapterPayload | undefined> {
+    private async findWhere(where: { id: string } | { uid: string } | { user_code: string }): Promise<AdapterPayload | undefined> {
       // PostgreSQL text cannot hold NUL, so no stored id has one; asking would be a database error (a 500).
-      if (Object.values(where).some((v) => v.includes('\u0000'))) return undefined;
-      const row = await db('oidc_models')
-        .where({ model: this.model, ...where })
-        .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now()))
-        .first('payload', 'consumed_at');
-      if (!row) return undefined;
-      const payload = fromJsonColumn<AdapterPayload>(row.payload);
-      return row.consumed_at ? { ...payload, consumed: epoch(new Date(row.consumed_at)) } : payload;
+      if (Object.values(where).some((v: string) => v.includes('\u0000'))) return undefined;
+      const batch = batchOf(db, this.model);
+      const seen = batch && !('user_code' in where) ? known(batch, this.model, where) : undefined;
+      if (seen !== undefined) return seen ?? undefined;
+      return findRow(db, batch, this.model, where, now());
     }
   };
 }

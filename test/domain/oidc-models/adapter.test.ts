@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../../helpers/components.ts';
 import { testDb } from '../../helpers/db.ts';
 import { createAdapterFactory, purgeExpired, revokeAccount } from '../../../provider/domain/oidc-models/adapter.ts';
+import { inBatch } from '../../../provider/domain/oidc-models/request-batch.ts';
 import type { Db } from '../../../provider/platform/db/knex.ts';
 
 const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];
@@ -113,6 +114,47 @@ describe.each(kinds)('knex adapter on %s', (kind) => {
     await revokeAccount(db, 'a5', 'u7');
     const queued = await db('outbox').where({ channel: 'logout' }).select('recipient', 'reference', 'body_text', 'user_id');
     expect(queued).toEqual([{ recipient: 'listens', reference: 'sid-live', body_text: JSON.stringify({ sub: 'a5', sid: 'sid-live' }), user_id: null }]);
+  });
+
+  it("makes a request's writes at its end, with its code's grant and session read along, and a code used once", async () => {
+    const grants = new Adapter('Grant');
+    const sessions = new Adapter('Session');
+    const codes = new Adapter('AuthorizationCode');
+    const tokens = new Adapter('AccessToken');
+    await grants.upsert('g9', { accountId: 'a9' }, 60);
+    await sessions.upsert('s9', { uid: 'u9', accountId: 'a9' }, 60);
+    await codes.upsert('c9', { grantId: 'g9', sessionUid: 'u9' }, 60);
+
+    // A code exchange: the code, its session and grant, consumed, a token written.
+    const exchange = (token: string, meanwhile = async () => {}) =>
+      inBatch(db, async () => {
+        const code = await codes.find('c9');
+        if (code?.consumed) return;
+        await meanwhile();
+        // Changed in the database meanwhile: the request goes on with what it read along with its code.
+        await db('oidc_models')
+          .where({ model: 'Grant', id: 'g9' })
+          .update({ payload: JSON.stringify({ accountId: 'changed' }) });
+        expect(await grants.find('g9')).toMatchObject({ accountId: 'a9' });
+        expect(await sessions.findByUid('u9')).toMatchObject({ accountId: 'a9' });
+        await codes.consume('c9');
+        expect((await codes.find('c9'))?.consumed).toBeTypeOf('number');
+        await tokens.upsert(token, { grantId: 'g9', accountId: 'a9' }, 60);
+        // Not written yet: another request does not see it.
+        expect(await db('oidc_models').where({ model: 'AccessToken', id: token }).first()).toBeUndefined();
+      });
+    // Two exchanges of one code, the second done while the first was between reading the code and writing: the
+    // second gets its token, the first writes nothing and is told so.
+    let second: boolean | undefined;
+    const first = await exchange('t9a', async () => {
+      second = await exchange('t9b');
+    });
+    expect([first, second]).toEqual([false, true]);
+    expect(await db('oidc_models').where({ model: 'AccessToken' }).whereIn('id', ['t9a', 't9b']).pluck('id')).toEqual(['t9b']);
+    expect(await new Adapter('Grant').find('g9')).toMatchObject({ accountId: 'changed' });
+    // A third finds the code used.
+    expect(await exchange('t9c')).toBe(true);
+    expect(await tokens.find('t9c')).toBeUndefined();
   });
 
   it('purges expired rows and keeps the others', async () => {

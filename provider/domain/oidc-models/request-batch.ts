@@ -1,0 +1,189 @@
+// One protocol request's work on oidc_models, in as few round trips as its order allows. oidc-provider finds and
+// saves its models one at a time: a code exchange reads the code, then its session, then its grant, and writes the
+// consumed code and the new tokens one after another. Within a request (never across requests: a token revoked
+// elsewhere must fail at its next use), a token's read brings its grant (and a code's session) in the same statement,
+// what was read is not read again, and the writes wait for the end of the request to leave as one statement, before
+// the answer does. A consumed token or code is consumed in that statement only if no other request consumed it first,
+// and the statement's other writes depend on it: of two requests racing with the same code, one gets the tokens.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AdapterPayload } from 'oidc-provider';
+import { fromJsonColumn, type Db } from '../../platform/db/knex.ts';
+
+/** The models whose writes may wait for the end of a protocol request; the others (clients, replay detection) do not. */
+export const BATCHED_MODELS = new Set(['Session', 'Grant', 'Interaction', 'AuthorizationCode', 'AccessToken', 'RefreshToken', 'ClientCredentials']);
+
+/** The grant (and, for a code, the session) a token's read brings along. */
+const PREFETCH: Record<string, { session: boolean }> = {
+  AuthorizationCode: { session: true },
+  AccessToken: { session: false },
+  RefreshToken: { session: false },
+};
+
+export interface RowValues {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  account_id: string | null;
+  expires_at: Date | null;
+}
+
+type Write = { kind: 'upsert'; row: RowValues } | { kind: 'delete'; model: string; id: string } | { kind: 'consume'; model: string; id: string; at: Date };
+
+interface Batch {
+  db: Db;
+  /** What this request read or wrote, by model and id; null: known absent. */
+  known: Map<string, AdapterPayload | null>;
+  /** Session and Interaction ids by model and uid. */
+  uids: Map<string, string>;
+  writes: Write[];
+  /** A token or code this request consumed had been consumed by another request first: none of its writes were made. */
+  lost: boolean;
+}
+
+const current = new AsyncLocalStorage<Batch>();
+const key = (model: string, id: string) => `${model}\u0000${id}`;
+const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
+
+/** The batch of `db`'s request in progress, if any. */
+export function batchOf(db: Db, model: string): Batch | undefined {
+  const batch = current.getStore();
+  return batch?.db === db && BATCHED_MODELS.has(model) ? batch : undefined;
+}
+
+/**
+ * Runs one protocol request (`next`) in a batch, then makes its writes. Resolves to false when a token or code it
+ * consumed had been consumed by a concurrent request: nothing of this request was written, its answer must not go.
+ */
+export async function inBatch(db: Db, next: () => Promise<unknown>): Promise<boolean> {
+  const batch: Batch = { db, known: new Map(), uids: new Map(), writes: [], lost: false };
+  try {
+    await current.run(batch, next);
+  } finally {
+    // What a failing request wrote before it failed is written, as it was when every write went at once.
+    await flush(batch);
+  }
+  return !batch.lost;
+}
+
+/** What the request already knows of a row: a payload, null (absent), or undefined (ask the database). */
+export function known(batch: Batch, model: string, by: { id: string } | { uid: string }): AdapterPayload | null | undefined {
+  const id = 'id' in by ? by.id : batch.uids.get(key(model, by.uid));
+  if (id === undefined) return undefined;
+  const payload = batch.known.get(key(model, id));
+  return payload ? structuredClone(payload) : payload;
+}
+
+function remember(batch: Batch, model: string, id: string, payload: AdapterPayload | null) {
+  batch.known.set(key(model, id), payload && structuredClone(payload));
+  if (payload?.uid) batch.uids.set(key(model, payload.uid), id);
+}
+
+export function defer(batch: Batch, write: Write) {
+  batch.writes.push(write);
+  if (write.kind === 'upsert') remember(batch, write.row.model, write.row.id, JSON.parse(write.row.payload) as AdapterPayload);
+  else if (write.kind === 'delete') remember(batch, write.model, write.id, null);
+  else {
+    const payload = batch.known.get(key(write.model, write.id));
+    if (payload) payload.consumed = epoch(write.at);
+  }
+}
+
+interface FoundRow {
+  model: string;
+  id: string;
+  payload: unknown;
+  consumed_at: Date | string | null;
+}
+
+const payloadOf = (row: FoundRow): AdapterPayload => {
+  const payload = fromJsonColumn<AdapterPayload>(row.payload);
+  return row.consumed_at ? { ...payload, consumed: epoch(new Date(row.consumed_at)) } : payload;
+};
+
+/** Finds a row by id or uid, with what a token brings along when the request is batched. */
+export async function findRow(
+  db: Db,
+  batch: Batch | undefined,
+  model: string,
+  where: { id: string } | { uid: string } | { user_code: string },
+  now: Date,
+): Promise<AdapterPayload | undefined> {
+  const live = (t: string) => `(${t}.expires_at is null or ${t}.expires_at > ?)`;
+  const [[column, value]] = Object.entries(where) as [['id' | 'uid' | 'user_code', string]];
+  let sql = `select t.model, t.id, t.payload, t.consumed_at from oidc_models t where t.model = ? and t.${column} = ? and ${live('t')}`;
+  const bindings: unknown[] = [model, value, now];
+  const brings = batch && column === 'id' ? PREFETCH[model] : undefined;
+  if (brings) {
+    sql += ` union all select g.model, g.id, g.payload, g.consumed_at from oidc_models t join oidc_models g on g.model = 'Grant' and g.id = t.grant_id where t.model = ? and t.id = ? and ${live('g')}`;
+    bindings.push(model, value, now);
+    if (brings.session) {
+      sql += ` union all select s.model, s.id, s.payload, s.consumed_at from oidc_models t join oidc_models s on s.model = 'Session' and s.uid = t.payload->>'sessionUid' where t.model = ? and t.id = ? and ${live('s')}`;
+      bindings.push(model, value, now);
+    }
+  } else sql += ' limit 1';
+  const rows = (await db.raw<{ rows: FoundRow[] }>(sql, bindings as never[])).rows;
+  const own = rows.find((r) => r.model === model);
+  if (batch) {
+    for (const r of rows) remember(batch, r.model, r.id, payloadOf(r));
+    if (!own && column === 'id') remember(batch, model, value, null);
+  }
+  return own ? payloadOf(own) : undefined;
+}
+
+const UPSERT_COLUMNS = ['model', 'id', 'payload', 'grant_id', 'user_code', 'uid', 'account_id', 'expires_at'] as const;
+
+/**
+ * The request's writes in one statement: each consumption a CTE that consumes only an unconsumed row, every other
+ * write made only if all of them did. A row written twice in one request (rare) takes the writes one by one.
+ */
+async function flush(batch: Batch): Promise<void> {
+  const writes = batch.writes.splice(0);
+  if (!writes.length) return;
+  const keys = writes.map((w) => (w.kind === 'upsert' ? key(w.row.model, w.row.id) : key(w.model, w.id)));
+  if (new Set(keys).size !== keys.length) {
+    for (const w of writes) await one(batch, [w]);
+    return;
+  }
+  await one(batch, writes);
+}
+
+async function one(batch: Batch, writes: Write[]): Promise<void> {
+  const consumes = writes.filter((w) => w.kind === 'consume');
+  const ctes: string[] = [];
+  const bindings: unknown[] = [];
+  consumes.forEach((w, i) => {
+    ctes.push(`c${i} as (update oidc_models set consumed_at = ? where model = ? and id = ? and consumed_at is null returning 1)`);
+    bindings.push(w.at, w.model, w.id);
+  });
+  const consumed = consumes.length ? consumes.map((_, i) => `(select count(*) from c${i})`).join(' + ') : '0';
+  const guard = consumes.length ? ` where ${consumed} = ${consumes.length}` : '';
+  writes.forEach((w, i) => {
+    if (w.kind === 'upsert') {
+      const columns = UPSERT_COLUMNS.join(', ');
+      const merge = UPSERT_COLUMNS.filter((c) => c !== 'model' && c !== 'id')
+        .map((c) => `${c} = excluded.${c}`)
+        .join(', ');
+      ctes.push(
+        `w${i} as (insert into oidc_models (${columns}) select ?, ?, ?::jsonb, ?, ?, ?, ?, ?::timestamptz${guard} on conflict (model, id) do update set ${merge})`,
+      );
+      bindings.push(...UPSERT_COLUMNS.map((c) => w.row[c]));
+    } else if (w.kind === 'delete') {
+      ctes.push(`w${i} as (delete from oidc_models where model = ? and id = ?${guard ? ` and ${consumed} = ${consumes.length}` : ''})`);
+      bindings.push(w.model, w.id);
+    }
+  });
+  const result = await batch.db.raw<{ rows: { consumed: string | number }[] }>(`with ${ctes.join(', ')} select ${consumed} as consumed`, bindings as never[]);
+  if (Number(result.rows[0]!.consumed) !== consumes.length) batch.lost = true;
+}
+
+/** Makes the writes waiting in the request's batch now: what follows them must find them made. */
+export const flushNow = (batch: Batch) => flush(batch);
+
+/** After a write outside the batch (a grant revoked), what the request remembers may be wrong. */
+export function forget(batch: Batch) {
+  batch.known.clear();
+  batch.uids.clear();
+}

@@ -1,0 +1,29 @@
+// oidc-provider's requests, each a batch of reads and writes of its models.
+import type Provider from 'oidc-provider';
+import type { Db } from '../platform/db/knex.ts';
+import { inBatch } from '../domain/oidc-models/request-batch.ts';
+
+/**
+ * Each protocol request's reads and writes of its models batched (domain/oidc-models/request-batch.ts): its writes
+ * are made once it is done, before its answer leaves. Should they fail, the answer is oidc-provider's own to a failing
+ * adapter (500 server_error, a 503 when the database is down); should a code or refresh token it used have been used
+ * by a concurrent request first, nothing was written and the answer is the one to a used grant.
+ */
+export function batchRequests(provider: Provider, db: Db) {
+  provider.use(async (ctx, next) => {
+    let complete: boolean;
+    try {
+      complete = await inBatch(db, next);
+    } catch (e) {
+      provider.emit('server_error', ctx, e);
+      ctx.remove('Location');
+      ctx.status = 500;
+      ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+      return;
+    }
+    if (complete) return;
+    ctx.remove('Location');
+    ctx.status = 400;
+    ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+  });
+}
