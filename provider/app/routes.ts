@@ -6,7 +6,7 @@ import type { Config } from './settings.ts';
 import type { Services } from './services.ts';
 import type { Authenticator } from '../methods/password/authenticate.ts';
 import type { Captcha } from '../domain/guards/captcha.ts';
-import type { EidVerifier } from '../methods/eid-card/verifier.ts';
+import type { CardStep } from '../methods/eid-card/card-step.ts';
 import type { ReactivationService } from '../flows/reactivation/service.ts';
 import { upstreamsFor } from '../domain/upstreams/repository.ts';
 import { createTotpMethod } from '../methods/second-factor/totp.ts';
@@ -36,7 +36,8 @@ export interface RouterParts {
   services: Services;
   authenticator: Authenticator;
   captcha: Captcha;
-  eid: EidVerifier;
+  /** The eID card step of every flow that reads the card (link, login, registration, reactivation). */
+  cards: CardStep;
   /** One reactivation service for the pages, the bridge's API and the upstream's return. */
   reactivation: ReactivationService;
 }
@@ -50,7 +51,7 @@ export interface Mount {
 
 export const ROUTERS: readonly Mount[] = [
   { kind: 'api', router: ({ services }) => notificationApi(services) },
-  { kind: 'api', router: ({ services, reactivation }) => reactivationApi(services, reactivation) },
+  { kind: 'api', router: ({ services, reactivation, cards }) => reactivationApi(services, reactivation, cards) },
   {
     kind: 'page',
     router: ({ services, authenticator }) =>
@@ -72,12 +73,12 @@ export const ROUTERS: readonly Mount[] = [
   { kind: 'page', router: ({ services }) => organisationAdminRoutes(services) },
   { kind: 'page', router: ({ captcha }) => captchaRoutes(captcha) },
   { kind: 'page', router: ({ services, captcha }) => recoveryRoutes(services, captcha) },
-  { kind: 'page', router: ({ services, eid }) => registrationRoutes(services, eid) },
+  { kind: 'page', router: ({ services, cards }) => registrationRoutes(services, cards) },
   { kind: 'page', router: ({ services }) => adminRoutes(services) },
   { kind: 'page', router: ({ services }) => auditAdminRoutes(services) },
   { kind: 'page', router: ({ services }) => personAdminRoutes(services) },
-  { kind: 'page', router: ({ services, eid }) => eidRoutes(services, eid) },
-  { kind: 'page', router: ({ services, captcha, reactivation }) => reactivationRoutes(services, captcha, reactivation) },
+  { kind: 'page', router: ({ services, cards }) => eidRoutes(services, cards) },
+  { kind: 'page', router: ({ services, captcha, reactivation, cards }) => reactivationRoutes(services, captcha, reactivation, cards) },
   { kind: 'page', router: ({ services, authenticator, reactivation }) => upstreamRoutes(services, authenticator, reactivation) },
   { kind: 'page', router: ({ services }) => devMessagesRouter(services.db), when: servesDevMailbox },
 ];
