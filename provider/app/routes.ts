@@ -16,6 +16,9 @@ import { loginRoutes } from '../flows/login/routes.ts';
 import { selfRoutes } from '../flows/self/routes.ts';
 import { accountRoutes } from '../flows/account/routes.ts';
 import { accountDataRoutes } from '../flows/account/data.ts';
+import { accountSecurityRoutes } from '../flows/account/security.ts';
+import { accountSessionRoutes } from '../flows/account/sessions.ts';
+import { accountAlertRoutes } from '../flows/account/alerts.ts';
 import { passkeyAccountRoutes } from '../flows/account/passkeys.ts';
 import { passkeyLoginRoutes } from '../flows/login/passkey.ts';
 import { alertContactRoutes } from '../flows/account/alert-contacts.ts';
@@ -67,6 +70,9 @@ export const ROUTERS: readonly Mount[] = [
   { kind: 'page', router: () => languageRoutes() },
   { kind: 'page', router: ({ services }) => selfRoutes(services) },
   { kind: 'page', router: ({ services }) => accountRoutes(services) },
+  { kind: 'page', router: ({ services }) => accountSecurityRoutes(services) },
+  { kind: 'page', router: ({ services }) => accountSessionRoutes(services) },
+  { kind: 'page', router: ({ services }) => accountAlertRoutes(services) },
   { kind: 'page', router: ({ services }) => accountDataRoutes(services) },
   { kind: 'page', router: ({ services }) => passkeyAccountRoutes(services) },
   { kind: 'page', router: ({ services }) => alertContactRoutes(services) },
