@@ -13,6 +13,7 @@ import { createTotpMethod } from '../methods/second-factor/totp.ts';
 import { devMessagesRouter, servesDevMailbox } from '../domain/messaging/dev-messages.ts';
 import { languageRoutes } from '../platform/web/language.ts';
 import { loginRoutes } from '../flows/login/routes.ts';
+import { loggedInStep } from '../flows/login/logged-in.ts';
 import { selfRoutes } from '../flows/self/routes.ts';
 import { accountRoutes } from '../flows/account/routes.ts';
 import { accountDataRoutes } from '../flows/account/data.ts';
@@ -62,6 +63,7 @@ export const ROUTERS: readonly Mount[] = [
         config: services.config,
         provider: services.provider,
         authenticator,
+        loggedIn: loggedInStep(services),
         upstreamButtons: () => upstreamsFor(services.db, 'login'),
         secondFactor: { db: services.db, users: services.users, totp: createTotpMethod(services.config, services.db) },
       }),

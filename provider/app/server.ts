@@ -119,7 +119,6 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     hasher,
     identifierKind: config.loginIdentifier,
     throttle: createLoginThrottle(db, config),
-    deletion: services.deletion,
   });
   const captcha = await createCaptcha(config, db);
 

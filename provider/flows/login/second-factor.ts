@@ -13,7 +13,9 @@ import { parseBody } from '../../platform/web/form.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { isAppError } from '../../platform/errors.ts';
-import { ACR, AMR } from '../../oidc/acr.ts';
+import { secondFactorMethod } from '../../methods/second-factor/factor.ts';
+import { passwordMethod } from '../../methods/password/authenticate.ts';
+import type { LoggedIn } from './logged-in.ts';
 import { asksForMfa, MFA_REQUIRED } from '../../oidc/step-up.ts';
 
 const COOKIE = 'second_factor';
@@ -22,7 +24,6 @@ const COOKIE_PATH = '/interaction';
 const STEP_SECONDS = 900;
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
-type LoginResult = Parameters<Provider['interactionResult']>[2];
 
 interface Pending {
   uid: string;
@@ -40,10 +41,10 @@ export interface SecondFactorStepDeps {
   /** The interaction's language, and a page rendered in it. */
   locale(ctx: Context, d: Interaction): Locale;
   show(ctx: Context, d: Interaction, template: string, context: Record<string, unknown> & { titleKey: string }): void;
-  finish(ctx: Context, result: LoginResult): Promise<void>;
+  loggedIn: LoggedIn;
 }
 
-export function secondFactorStep({ db, users, totp, locale, show, finish }: SecondFactorStepDeps) {
+export function secondFactorStep({ db, users, totp, locale, show, loggedIn }: SecondFactorStepDeps) {
   function remember(ctx: Context, p: Pending) {
     ctx.cookies.set(COOKIE, JSON.stringify(p), signedCookie(ctx, { maxAge: STEP_SECONDS * 1000, path: COOKIE_PATH }));
   }
@@ -63,7 +64,7 @@ export function secondFactorStep({ db, users, totp, locale, show, finish }: Seco
 
   async function done(ctx: Context, user: User) {
     ctx.cookies.set(COOKIE, null, { path: COOKIE_PATH });
-    await finish(ctx, { login: { accountId: user.sub, acr: ACR.mfa, amr: [...AMR.mfa] } });
+    await loggedIn(ctx, secondFactorMethod.login({ user, factor: totp }));
   }
 
   async function codePage(ctx: Context, d: Interaction, error?: { key: string; params?: Record<string, unknown> }) {
@@ -104,7 +105,7 @@ export function secondFactorStep({ db, users, totp, locale, show, finish }: Seco
      */
     async stepUp(ctx: Context, d: Interaction): Promise<boolean> {
       const reasons = d.prompt.reasons;
-      if (reasons.length !== 1 || reasons[0] !== MFA_REQUIRED || d.session?.acr !== ACR.password) return false;
+      if (reasons.length !== 1 || reasons[0] !== MFA_REQUIRED || d.session?.acr !== passwordMethod.acr) return false;
       const user = await users.findBySub(db, d.session.accountId);
       if (user?.status !== 'active' || !(await totp.isEnrolled(user))) return false;
       remember(ctx, { uid: d.uid, userId: user.id, stage: 'code' });

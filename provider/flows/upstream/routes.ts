@@ -18,8 +18,8 @@ import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { catalogue } from '../../platform/web/i18n.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
-import { AMR } from '../../oidc/acr.ts';
-import { createUpstreamService, type Purpose, type UpstreamFlow } from '../../methods/upstream/service.ts';
+import { createUpstreamService, upstreamMethod, type Purpose, type UpstreamFlow } from '../../methods/upstream/service.ts';
+import { loggedInStep } from '../login/logged-in.ts';
 import { UPSTREAM_USES } from '../../domain/upstreams/repository.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
@@ -41,6 +41,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   const { config, provider } = services;
   const upstream = createUpstreamService(services);
   const loggedIn = requireUser(services);
+  const finishLogin = loggedInStep(services);
   const router = new Router();
 
   /** Where a person goes back to try again, by purpose. */
@@ -141,7 +142,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
           actions: [{ href: '/reactivation', key: 'upstream.reactivate' }],
         });
       }
-      const authenticated = await upstream.authenticated(flow, 'returned', user, AMR.federated, ctx.ip);
+      const authenticated = await upstream.authenticated(flow, 'returned', user, upstreamMethod.amr);
       ctx.redirect(`/interaction/${interaction}/upstream/${authenticated.id}`);
     } catch (e) {
       refused(ctx, e, [back]);
@@ -228,11 +229,9 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const flow = await ownFlow(ctx, ctx.params.flow);
     const d = await provider().interactionDetails(ctx.req, ctx.res);
     if (d.uid !== ctx.params.uid || d.prompt.name !== 'login') throw new AppError('upstream_flow', 'upstream.error.interaction', 400);
-    const login = await upstream.loginResult(flow, d.uid);
+    const login = await upstream.login(flow, d.uid);
     ctx.cookies.set(FLOW_COOKIE, null);
-    const url = await provider().interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
-    ctx.status = 303;
-    ctx.redirect(url);
+    await finishLogin(ctx, login);
   });
 
   router.get('/account/connections', loggedIn, async (ctx) => {

@@ -12,6 +12,14 @@ import { createNonceService, type NonceData } from './nonces.ts';
 import type { EidVerifier, VerifiedCard } from './verifier.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { browserBinding, type Binding } from '../../domain/flow-state/binding.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { ACR, AMR } from '../../oidc/acr.ts';
+import { signInMethod } from '../strategy.ts';
+
+/** A card linked to an active account: the login records how the card's revocation was checked. */
+export const eidMethod = signInMethod<{ user: User; card: VerifiedCard }>('eid', { acr: ACR.eid, amr: AMR.eid }, ({ card }) => ({
+  revocation: card.revocation,
+}));
 
 export interface CardPage extends Record<string, unknown> {
   titleKey: string;

@@ -1,6 +1,8 @@
 // What a login needs of a second factor, whichever it is: whether the person has it, and the amr value it adds to
 // the password's. The authenticator app (./totp.ts) is the first; a passkey can be offered the same way.
 import type { User } from '../../domain/accounts/repository.ts';
+import { ACR, AMR } from '../../oidc/acr.ts';
+import type { SignInMethod } from '../strategy.ts';
 
 export interface SecondFactor {
   /** Names the factor in the audit ('totp'). */
@@ -9,3 +11,11 @@ export interface SecondFactor {
   amr: string;
   isEnrolled(user: User): Promise<boolean>;
 }
+
+/** A password and then a second factor: the amr names both, the login the factor. */
+export const secondFactorMethod: SignInMethod<{ user: User; factor: SecondFactor }> = {
+  id: 'mfa',
+  acr: ACR.mfa,
+  amr: AMR.mfa,
+  login: ({ user, factor }) => ({ user, method: 'mfa', acr: ACR.mfa, amr: ['pwd', factor.amr], details: { factor: factor.kind } }),
+};

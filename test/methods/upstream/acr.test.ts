@@ -57,7 +57,7 @@ describe('the acr of an upstream login', () => {
       data,
       ttlSeconds: 600,
     });
-    return (await createUpstreamService(services).loginResult(flow, 'uid-1')).acr;
+    return (await createUpstreamService(services).login(flow, 'uid-1')).acr;
   }
 
   it("passes a trusted upstream's own level through, but never as this provider's eID level", async () => {
