@@ -91,7 +91,7 @@ describe.skipIf(!has('chromium'))('staff pages for the status of an account', ()
       await w.idp.db('audit_log').whereIn('event', ['admin.blocked', 'admin.locked', 'admin.unblocked', 'admin.activation_resent']).select('event')
     ).map((e) => e.event);
     expect(events.sort()).toEqual(['admin.activation_resent', 'admin.blocked', 'admin.locked', 'admin.unblocked']);
-  });
+  }, 90_000);
 
   it('keeps the staff pages from accounts without the admin role', async () => {
     const page = await w.page();
