@@ -78,7 +78,7 @@ describe('fuzzed input on every route', () => {
   it('takes its routes from every router: the JSON APIs and the eID endpoints as well as the pages', () => {
     expect(idp.routes).toEqual(
       expect.arrayContaining([
-        'POST /api/notifications/',
+        'POST /api/notifications',
         'POST /eid/reactivation/nonce',
         'POST /eid/reactivation/token',
         'POST /eid/link',
