@@ -6,7 +6,7 @@ import type { Config } from './settings.ts';
 import type { Services } from './services.ts';
 import type { Authenticator } from '../methods/password/authenticate.ts';
 import type { Captcha } from '../domain/guards/captcha.ts';
-import type { EidVerifier } from '../methods/eid-card/verifier.ts';
+import type { CardStep } from '../methods/eid-card/card-step.ts';
 import type { ReactivationService } from '../flows/reactivation/service.ts';
 import { upstreamsFor } from '../domain/upstreams/repository.ts';
 import { createTotpMethod } from '../methods/second-factor/totp.ts';
@@ -14,9 +14,13 @@ import { createPasskeyFactor } from '../methods/second-factor/passkey.ts';
 import { devMessagesRouter, servesDevMailbox } from '../domain/messaging/dev-messages.ts';
 import { languageRoutes } from '../platform/web/language.ts';
 import { loginRoutes } from '../flows/login/routes.ts';
+import { loggedInStep } from '../flows/login/logged-in.ts';
 import { selfRoutes } from '../flows/self/routes.ts';
 import { accountRoutes } from '../flows/account/routes.ts';
 import { accountDataRoutes } from '../flows/account/data.ts';
+import { accountSecurityRoutes } from '../flows/account/security.ts';
+import { accountSessionRoutes } from '../flows/account/sessions.ts';
+import { accountAlertRoutes } from '../flows/account/alerts.ts';
 import { passkeyAccountRoutes } from '../flows/account/passkeys.ts';
 import { passkeyLoginRoutes } from '../flows/login/passkey.ts';
 import { alertContactRoutes } from '../flows/account/alert-contacts.ts';
@@ -37,7 +41,8 @@ export interface RouterParts {
   services: Services;
   authenticator: Authenticator;
   captcha: Captcha;
-  eid: EidVerifier;
+  /** The eID card step of every flow that reads the card (link, login, registration, reactivation). */
+  cards: CardStep;
   /** One reactivation service for the pages, the bridge's API and the upstream's return. */
   reactivation: ReactivationService;
 }
@@ -51,7 +56,7 @@ export interface Mount {
 
 export const ROUTERS: readonly Mount[] = [
   { kind: 'api', router: ({ services }) => notificationApi(services) },
-  { kind: 'api', router: ({ services, reactivation }) => reactivationApi(services, reactivation) },
+  { kind: 'api', router: ({ services, reactivation, cards }) => reactivationApi(services, reactivation, cards) },
   {
     kind: 'page',
     router: ({ services, authenticator }) =>
@@ -59,6 +64,7 @@ export const ROUTERS: readonly Mount[] = [
         config: services.config,
         provider: services.provider,
         authenticator,
+        loggedIn: loggedInStep(services),
         upstreamButtons: () => upstreamsFor(services.db, 'login'),
         secondFactor: {
           db: services.db,
@@ -73,18 +79,21 @@ export const ROUTERS: readonly Mount[] = [
   { kind: 'page', router: () => languageRoutes() },
   { kind: 'page', router: ({ services }) => selfRoutes(services) },
   { kind: 'page', router: ({ services }) => accountRoutes(services) },
+  { kind: 'page', router: ({ services }) => accountSecurityRoutes(services) },
+  { kind: 'page', router: ({ services }) => accountSessionRoutes(services) },
+  { kind: 'page', router: ({ services }) => accountAlertRoutes(services) },
   { kind: 'page', router: ({ services }) => accountDataRoutes(services) },
   { kind: 'page', router: ({ services }) => passkeyAccountRoutes(services) },
   { kind: 'page', router: ({ services }) => alertContactRoutes(services) },
   { kind: 'page', router: ({ services }) => organisationAdminRoutes(services) },
   { kind: 'page', router: ({ captcha }) => captchaRoutes(captcha) },
   { kind: 'page', router: ({ services, captcha }) => recoveryRoutes(services, captcha) },
-  { kind: 'page', router: ({ services, eid }) => registrationRoutes(services, eid) },
+  { kind: 'page', router: ({ services, cards }) => registrationRoutes(services, cards) },
   { kind: 'page', router: ({ services }) => adminRoutes(services) },
   { kind: 'page', router: ({ services }) => auditAdminRoutes(services) },
   { kind: 'page', router: ({ services }) => personAdminRoutes(services) },
-  { kind: 'page', router: ({ services, eid }) => eidRoutes(services, eid) },
-  { kind: 'page', router: ({ services, captcha, reactivation }) => reactivationRoutes(services, captcha, reactivation) },
+  { kind: 'page', router: ({ services, cards }) => eidRoutes(services, cards) },
+  { kind: 'page', router: ({ services, captcha, reactivation, cards }) => reactivationRoutes(services, captcha, reactivation, cards) },
   { kind: 'page', router: ({ services, authenticator, reactivation }) => upstreamRoutes(services, authenticator, reactivation) },
   { kind: 'page', router: ({ services }) => devMessagesRouter(services.db), when: servesDevMailbox },
 ];

@@ -39,6 +39,7 @@ import { createFlowStore } from '../domain/flow-state/store.ts';
 import { createFlowStarts } from '../domain/flow-state/binding.ts';
 import { registerSelfClient } from '../oidc/self-client.ts';
 import { createEidVerifier } from '../methods/eid-card/verifier.ts';
+import { createCardStep } from '../methods/eid-card/card-step.ts';
 import { createReactivationService } from '../flows/reactivation/service.ts';
 import { purgeUnactivated } from '../flows/registration/purge.ts';
 import { noticeReviewers } from '../flows/admin/review-notices.ts';
@@ -124,7 +125,6 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     hasher,
     identifierKind: config.loginIdentifier,
     throttle: createLoginThrottle(db, config),
-    deletion: services.deletion,
   });
   const captcha = await createCaptcha(config, db);
 
@@ -142,8 +142,8 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   app.use(captchaAssets());
   app.use(passkeyBrowserScript());
 
-  const eid = createEidVerifier(config, db);
-  const parts: RouterParts = { services, authenticator, captcha, eid, reactivation: createReactivationService(services, eid) };
+  const cards = createCardStep(services, createEidVerifier(config, db));
+  const parts: RouterParts = { services, authenticator, captcha, cards, reactivation: createReactivationService(services) };
   const built = ROUTERS.filter((m) => m.when?.(config) ?? true).map((m) => ({ kind: m.kind, router: m.router(parts) }));
   const pages = new Router();
   pages.use(csrf(new URL(config.issuerUrl).origin));

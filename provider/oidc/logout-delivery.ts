@@ -144,3 +144,5 @@ export function logoutDelivery(config: Pick<Config, 'production' | 'backchannelL
     }) satisfies NonNullable<Configuration['fetch']>,
   };
 }
+
+export type LogoutDelivery = ReturnType<typeof logoutDelivery>;

@@ -1,101 +1,26 @@
 // The oidc-provider instance: protocol endpoints only. Pages (login, consent, logout, errors) are ours and
 // rendered from views/; every persisted model goes through the knex adapter.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Configuration } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../app/settings.ts';
 import type { Db } from '../platform/db/knex.ts';
-import type { UserRepository, User } from '../domain/accounts/repository.ts';
+import type { UserRepository } from '../domain/accounts/repository.ts';
 import { createAdapterFactory } from '../domain/oidc-models/adapter.ts';
 import { createClaimsCache } from '../domain/accounts/claims-cache.ts';
 import { batchRequests } from './batch-requests.ts';
 import { ACR } from './acr.ts';
+import { claimsOf } from './claims.ts';
+import { clientMetadata } from './client-metadata.ts';
+import { aroundProtocol, pageNotFound } from './middleware.ts';
+import { logoutPages, renderError } from './pages.ts';
 import { recordSessionDevices } from './session-devices.ts';
 import { rememberPortals } from './portal.ts';
 import { rememberUiLocales } from './ui-locales.ts';
 import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
 import { eidStepUpPolicy } from './step-up.ts';
-import { render } from '../platform/web/views.ts';
-import { requestLocale } from '../platform/web/locale.ts';
-import { isDatabaseUnavailable } from '../platform/web/error-pages.ts';
-import { createLimiter, isRateLimited } from '../domain/guards/rate-limit.ts';
 import { hasNul } from '../platform/nul.ts';
-import { tokensIssued } from '../platform/metrics/counters.ts';
-import { nameProtocolRoutes } from '../platform/metrics/http.ts';
 import { queueProviderLogouts } from './backchannel-logout.ts';
 import { logoutDelivery } from './logout-delivery.ts';
-
-/**
- * oidc-provider answers any failure of its adapter with 500 server_error. When the cause is the database being
- * unreachable, say so: 503 temporarily_unavailable with Retry-After, so clients and load balancers back off.
- */
-function answerOutagesWith503(provider: Provider) {
-  const causes = new WeakMap<object, unknown>();
-  provider.on('server_error', (ctx: object, err: unknown) => causes.set(ctx, err));
-  provider.use(async (ctx, next) => {
-    await next();
-    if (ctx.status === 500 && isDatabaseUnavailable(causes.get(ctx))) {
-      ctx.status = 503;
-      ctx.set('Retry-After', '30');
-      if (ctx.body && typeof ctx.body === 'object' && 'error' in ctx.body) {
-        ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, try again shortly' };
-      }
-    }
-  });
-}
-
-/** The route name each protocol request's access line and duration carry; tokens counted by grant as they are issued. */
-function measure(provider: Provider) {
-  provider.use(nameProtocolRoutes());
-  provider.on('grant.success', (ctx: KoaContextWithOIDC) =>
-    tokensIssued.inc({ grant: typeof ctx.oidc.params?.grant_type === 'string' ? ctx.oidc.params.grant_type : 'unknown' }),
-  );
-}
-
-/**
- * Every URL the provider publishes (discovery, redirects, registration_client_uri) is built by oidc-provider from
- * the request's Host and protocol: they are set from ISSUER, whatever the request said.
- */
-function urlsFromIssuer(provider: Provider, issuerUrl: string) {
-  const issuer = new URL(issuerUrl);
-  provider.use(async (ctx, next) => {
-    const headers = ctx.req.headers;
-    headers.host = issuer.host;
-    delete headers['x-forwarded-host'];
-    if (provider.proxy) headers['x-forwarded-proto'] = issuer.protocol.slice(0, -1);
-    await next();
-    // Discovery changes only with a restart; keys rotate, and a process reloads them every KEYS_REFRESH_SECONDS.
-    if (ctx.status === 200 && ctx.path === '/.well-known/openid-configuration') ctx.set('Cache-Control', 'public, max-age=300');
-    if (ctx.status === 200 && ctx.path === '/jwks') ctx.set('Cache-Control', 'public, max-age=60');
-  });
-}
-
-/**
- * Dynamic registration (RFC 7591) with the initial access token: at most RATE_LIMIT_CLIENT_REGISTRATION clients per
- * hour for that token, so a leaked token cannot fill the client table. Only registrations that succeed count.
- */
-function capRegistrations(provider: Provider, db: Db, config: Config) {
-  const token = config.initialAccessToken;
-  if (!token) return;
-  const limiter = createLimiter(db, { keyPrefix: 'client_registration', points: config.rateLimitClientRegistration, durationSeconds: 3600 });
-  const key = createHash('sha256').update(token).digest('base64url');
-  const expected = Buffer.from(`Bearer ${token}`);
-  provider.use(async (ctx, next) => {
-    const sent = Buffer.from(ctx.get('authorization'));
-    if (ctx.method !== 'POST' || ctx.path !== '/reg' || sent.length !== expected.length || !timingSafeEqual(sent, expected)) return next();
-    try {
-      await limiter.consume(key);
-    } catch (e) {
-      if (!isRateLimited(e)) throw e;
-      ctx.status = 429;
-      ctx.set('Retry-After', String(Math.ceil(e.msBeforeNext / 1000)));
-      ctx.body = { error: 'rate_limited', error_description: 'too many client registrations with this initial access token; try again later' };
-      return;
-    }
-    await next();
-    if (ctx.status !== 201) await limiter.reward(key, 1);
-  });
-}
 
 export interface ProviderDeps {
   config: Config;
@@ -103,28 +28,6 @@ export interface ProviderDeps {
   users: UserRepository;
   jwks: { keys: JWK[] };
   cookieKeys: string[];
-}
-
-export function claimsOf(user: User) {
-  const name = [user.given_name, user.family_name].filter(Boolean).join(' ');
-  return {
-    sub: user.sub,
-    preferred_username: user.username ?? undefined,
-    name: name || undefined,
-    given_name: user.given_name ?? undefined,
-    family_name: user.family_name ?? undefined,
-    locale: user.locale ?? undefined,
-    updated_at: Math.floor(new Date(user.updated_at).getTime() / 1000),
-    email: user.email ?? undefined,
-    email_verified: user.email ? user.email_verified : undefined,
-    phone_number: user.phone_number ?? undefined,
-    phone_number_verified: user.phone_number ? user.phone_number_verified : undefined,
-  };
-}
-
-function page(ctx: KoaContextWithOIDC, template: string, context: Record<string, unknown>) {
-  ctx.type = 'html';
-  ctx.body = render(template, { locale: requestLocale(ctx), ...context });
 }
 
 export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderDeps): Provider {
@@ -172,36 +75,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       await grant.save();
       return grant;
     },
-    extraClientMetadata: {
-      // require_mfa: the app's users log in with a second factor (provider/oidc/step-up.ts); an app may ask it for itself.
-      properties: ['first_party', 'portal_profile', 'require_mfa'],
-      // ctx is set for dynamic registration (anyone with IDP_INITIAL_ACCESS_TOKEN), not for clients staff create or
-      // the adapter loads: a registered app cannot declare itself first party (no consent) nor give itself an API scope.
-      // oidc-provider calls it for each extra property of every client, with the whole metadata.
-      // The backchannel_logout_uri is checked here too, being called for every client with its whole metadata.
-      validator(ctx, key, value, metadata) {
-        if (key === 'require_mfa' && value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('require_mfa must be a boolean');
-        if (key === 'portal_profile') {
-          if (value === undefined) return;
-          if (typeof value !== 'string' || !(value in config.portalProfiles))
-            throw new errors.InvalidClientMetadata('portal_profile must name a profile of PORTAL_PROFILES');
-          if (ctx) throw new errors.InvalidClientMetadata('portal_profile is set by staff (idp clients), not by registration');
-          return;
-        }
-        if (key !== 'first_party') return;
-        logouts.checkUri(metadata.backchannel_logout_uri);
-        if (value !== undefined && typeof value !== 'boolean') throw new errors.InvalidClientMetadata('first_party must be a boolean');
-        if (!ctx) return;
-        if (value === true) throw new errors.InvalidClientMetadata('first_party is set by staff (idp clients), not by registration');
-        if (
-          String(metadata.scope ?? '')
-            .split(' ')
-            .some((s) => (API_SCOPES as readonly string[]).includes(s))
-        ) {
-          throw new errors.InvalidClientMetadata(`${API_SCOPES.join(', ')} is given by staff (idp clients), not by registration`);
-        }
-      },
-    },
+    extraClientMetadata: clientMetadata(config, logouts),
     fetch: logouts.fetch,
     interactions: { policy: eidStepUpPolicy(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
@@ -238,12 +112,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       registration: config.initialAccessToken ? { enabled: true, initialAccessToken: config.initialAccessToken } : { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource(ctx, form) {
-          page(ctx, 'pages/logout.njk', { titleKey: 'logout.title', form });
-        },
-        postLogoutSuccessSource(ctx) {
-          page(ctx, 'pages/message.njk', { titleKey: 'logout.done.title', messageKey: 'logout.done.message' });
-        },
+        ...logoutPages,
       },
     },
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
@@ -258,41 +127,17 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
       Interaction: 3600,
       AuthorizationCode: 60,
     },
-    renderError(ctx, out, error) {
-      if (isDatabaseUnavailable(error)) {
-        ctx.status = 503;
-        ctx.set('Retry-After', '30');
-        return page(ctx, 'pages/message.njk', { titleKey: 'error.unavailable.title', messageKey: 'error.unavailable.message', isError: true });
-      }
-      ctx.status = ctx.status && ctx.status >= 400 ? ctx.status : 400;
-      const expired = out.error === 'invalid_request' && /interaction|session/i.test(String(out.error_description ?? ''));
-      page(ctx, 'pages/message.njk', {
-        titleKey: 'error.title',
-        messageKey: expired ? 'error.session_expired' : 'error.message',
-        isError: true,
-        detail: `${out.error}${out.error_description ? `: ${out.error_description}` : ''}`,
-      });
-    },
+    renderError,
   };
   const provider = new Provider(config.issuerUrl, configuration);
   provider.proxy = config.trustProxy;
   provider.maxIpsCount = config.proxyHops;
-  measure(provider);
-  urlsFromIssuer(provider, config.issuerUrl);
-  capRegistrations(provider, db, config);
-  answerOutagesWith503(provider);
+  aroundProtocol(provider, config, db);
   batchRequests(provider, db);
   recordSessionDevices(provider, db);
   rememberPortals(provider, config);
   rememberUiLocales(provider);
   queueProviderLogouts(provider, db);
-  // A path no protocol route matched: our own "page not found", in the person's language.
-  provider.use(async (ctx, next) => {
-    await next();
-    if (ctx.status === 404 && !ctx.oidc && ctx.body === undefined) {
-      page(ctx as KoaContextWithOIDC, 'pages/message.njk', { titleKey: 'error.not_found.title', messageKey: 'error.not_found.message', isError: true });
-      ctx.status = 404;
-    }
-  });
+  pageNotFound(provider);
   return provider;
 }

@@ -75,6 +75,20 @@ describe('fuzzed input on every route', () => {
     maxKeys: 4,
   });
 
+  it('takes its routes from every router: the JSON APIs and the eID endpoints as well as the pages', () => {
+    expect(idp.routes).toEqual(
+      expect.arrayContaining([
+        'POST /api/notifications',
+        'POST /eid/reactivation/nonce',
+        'POST /eid/reactivation/token',
+        'POST /eid/link',
+        'POST /interaction/:uid/eid',
+        'POST /reactivation/:flow/card',
+        'POST /interaction/:uid/login',
+      ]),
+    );
+  });
+
   it('answers a NUL character in any field or query parameter as bad input, on every route', async () => {
     // PostgreSQL text cannot hold NUL: once a client_id=%00 reached a query and the token endpoint answered 500.
     for (const route of [...idp.routes, ...PROTOCOL_ROUTES]) {

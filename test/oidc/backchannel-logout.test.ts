@@ -227,7 +227,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     const { user, sid, sub } = await loggedIn();
     const { db, flows } = idp.services;
     // The card or upstream and the SMS code were proved before this last step, which the test starts from.
-    const reactivation = createReactivationService(idp.services, {} as never);
+    const reactivation = createReactivationService(idp.services);
     const flow = await flows.create<AccountData>(db, {
       type: ACCOUNT_FLOW,
       state: 'password',

@@ -2,6 +2,7 @@
 // password typed in the last minutes, since either hands over or ends everything; the deletion waits out
 // ACCOUNT_DELETION_DAYS (provider/accounts/deletion.ts).
 import Router from '@koa/router';
+import { REAUTH_SECONDS } from './notices.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/server.ts';
@@ -12,7 +13,6 @@ import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exportPersonalData } from './personal-data.ts';
 import { audit } from '../../platform/audit.ts';
 
-const REAUTH_SECONDS = 300;
 const deleteInput = z.object({ confirm: z.literal('on').optional() });
 
 export function accountDataRoutes(services: Services): Router {

@@ -14,7 +14,7 @@ import { audit } from '../../platform/audit.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { passkeysOf, removePasskey } from '../../domain/passkeys/repository.ts';
 import { createPasskeyMethod, registrationForm } from '../../methods/passkey/webauthn.ts';
-import { REAUTH_SECONDS } from './routes.ts';
+import { REAUTH_SECONDS } from './notices.ts';
 
 export function passkeyAccountRoutes(services: Services): Router {
   const { db } = services;

@@ -1,6 +1,6 @@
-// The account pages of a logged-in user: profile (name, e-mail, mobile number, organisations), security
-// (password), sessions and connected apps, alert settings. Each page says when alerts on a channel went off
-// because its address or number changed — the crisis portal's silent pitfall, made visible.
+// The profile page of a logged-in user: name (or its correction by the office), language, mobile number, e-mail
+// address, organisations. The other account pages: ./security.ts, ./sessions.ts, ./alerts.ts, ./alert-contacts.ts,
+// ./passkeys.ts, ./data.ts.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -12,58 +12,23 @@ import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
-import { createPasswordChange } from '../../domain/accounts/password-change.ts';
-import { ALERT_CHANNELS, getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
+import { getAlertSettings } from '../../domain/accounts/alerts.ts';
+import { alertNotices, doneOf, REAUTH_SECONDS, type Errors } from './notices.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { customerNumbersOf } from '../../domain/customers/customers.ts';
 import type { Portal } from '../../oidc/portal.ts';
-import { listAlertContacts } from '../../domain/accounts/alert-contacts.ts';
-import { shownContact } from './alert-contacts.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { nameCorrections, namesLocked } from '../../domain/accounts/name-corrections.ts';
-import { duration, LOCALES, type MessageParams } from '../../platform/web/i18n.ts';
-import { requestLocale } from '../../platform/web/locale.ts';
-import { hasGeoIp } from '../../platform/web/geoip.ts';
-import { listConnectedApps, listSessions, revokeApp, revokeSession } from '../../oidc/account-sessions.ts';
+import { duration, LOCALES } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
-import { passkeysOf } from '../../domain/passkeys/repository.ts';
-import { createTotpMethod } from '../../methods/second-factor/totp.ts';
-import { secondFactorAccountRoutes, totpSection } from './second-factor.ts';
-
-/** Re-authentication window for changing the e-mail address: the password must have been typed this recently. */
-export const REAUTH_SECONDS = 300;
-
-// Confirmations shown after a redirect (?done=…): only these keys, so a link cannot put arbitrary text on the page.
-const DONE = [
-  'profile_saved',
-  'language_saved',
-  'correction_requested',
-  'contact_verified',
-  'contact_removed',
-  'phone_verified',
-  'alerts_saved',
-  'password_changed',
-  'session_revoked',
-  'app_revoked',
-  'passkey_added',
-  'passkey_removed',
-  'totp_removed',
-] as const;
 
 const profileInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
 const phoneInput = z.object({ phone: z.string().trim().min(1).max(40) });
 const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
 const emailInput = z.object({ email: newEmail });
 const tokenInput = z.object({ token: z.string().min(1).max(200) });
-const passwordInput = z.object({ current: z.string().min(1).max(1024), password: z.string().min(1).max(1024), password_confirm: z.string().max(1024) });
 const correctionInput = z.object({ correction_given_name: z.string().trim().min(1).max(100), correction_family_name: z.string().trim().min(1).max(100) });
 const languageInput = z.object({ locale: z.enum(LOCALES) });
-const alertsInput = z.object({ email: z.literal('on').optional(), sms: z.literal('on').optional() });
-
-type Errors = Record<string, { key: string; params?: MessageParams }>;
-
-/** The channels whose alerts went off with a changed address or number: each page repeats it until fixed. */
-const alertNotices = (s: AlertSettings) => ALERT_CHANNELS.filter((c) => !s[c].enabled && s[c].offReason === 'contact_changed');
 
 export function accountRoutes(services: Services): Router {
   const { config, db, users } = services;
@@ -72,14 +37,10 @@ export function accountRoutes(services: Services): Router {
   const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
   const phone = createPhoneVerification(services);
   const emailChange = createEmailChange(services);
-  const passwordChange = createPasswordChange(services);
-  const totp = createTotpMethod(config, db);
 
   const user = (ctx: Context) => ctx.state.user as User;
-  const done = (ctx: Context) => (DONE as readonly string[]).find((d) => d === ctx.query.done);
   // Mails and SMS go out in the account's language, not the page's: the person chose it on /account.
   const mailLocale = (ctx: Context) => localeOf(user(ctx), config.defaultLocale);
-  const sid = (ctx: Context) => (ctx.state.appSession as { sid: string }).sid;
 
   async function profile(ctx: Context, extra: { errors?: Errors; values?: Record<string, string> } = {}) {
     const u = user(ctx);
@@ -106,7 +67,7 @@ export function accountRoutes(services: Services): Router {
       notices: alertNotices(alerts),
       organisations,
       example: exampleMobile(config.phoneDefaultRegion),
-      done: done(ctx),
+      done: doneOf(ctx),
       errors: extra.errors ?? {},
       values: extra.values ?? {},
     });
@@ -230,89 +191,5 @@ export function accountRoutes(services: Services): Router {
     });
   });
 
-  async function securityPage(ctx: Context, errors: Errors = {}, failures: { key: string; params: Record<string, number> }[] = []) {
-    if (Object.keys(errors).length) ctx.status = 400;
-    renderPage(ctx, 'pages/account/security.njk', {
-      titleKey: 'account.security.title',
-      nav: 'security',
-      rules: passwordChange.policy.rules,
-      errors,
-      failures,
-      passkeys: await passkeysOf(db, user(ctx).id),
-      done: done(ctx),
-      totp: await totpSection(totp, user(ctx)),
-    });
-  }
-
-  router.get('/account/security', loggedIn, (ctx) => securityPage(ctx));
-
-  router.post('/account/password', loggedIn, async (ctx) => {
-    const parsed = passwordInput.safeParse(await body(ctx));
-    if (!parsed.success) return securityPage(ctx, { form: { key: 'account.password.error.required' } });
-    if (parsed.data.password !== parsed.data.password_confirm) return securityPage(ctx, { password_confirm: { key: 'account.password.error.mismatch' } });
-    const r = await passwordChange.change(
-      user(ctx),
-      { current: parsed.data.current, next: parsed.data.password },
-      { keepSessionUid: sid(ctx), locale: mailLocale(ctx), ip: ctx.ip },
-    );
-    if (r.ok) return ctx.redirect('/account/security?done=password_changed');
-    if (r.problem === 'policy') return securityPage(ctx, { password: { key: 'account.password.error.policy' } }, r.failures);
-    return securityPage(ctx, { current: { key: r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current' } });
-  });
-
-  router.get('/account/sessions', loggedIn, async (ctx) => {
-    const u = user(ctx);
-    const provider = services.provider();
-    const [sessions, apps] = await Promise.all([listSessions(db, provider, u.sub, sid(ctx), requestLocale(ctx)), listConnectedApps(db, provider, u.sub)]);
-    renderPage(ctx, 'pages/account/sessions.njk', { titleKey: 'account.sessions.title', nav: 'sessions', sessions, apps, places: hasGeoIp(), done: done(ctx) });
-  });
-
-  router.post('/account/sessions/:uid/revoke', loggedIn, async (ctx) => {
-    const u = user(ctx);
-    const uid = ctx.params.uid ?? '';
-    if (await revokeSession(db, u.sub, uid)) await audit(db, 'session_revoked', { userId: u.id, ip: ctx.ip, details: { current: uid === sid(ctx) } });
-    // Ending the session in use logs this browser out: the next page asks for a login.
-    ctx.redirect(uid === sid(ctx) ? '/' : '/account/sessions?done=session_revoked');
-  });
-
-  router.post('/account/apps/:clientId/revoke', loggedIn, async (ctx) => {
-    const u = user(ctx);
-    const clientId = ctx.params.clientId ?? '';
-    if (await revokeApp(db, u.sub, clientId)) await audit(db, 'app_revoked', { userId: u.id, ip: ctx.ip, details: { clientId } });
-    ctx.redirect('/account/sessions?done=app_revoked');
-  });
-
-  async function alertsPage(ctx: Context, settings?: AlertSettings) {
-    const u = user(ctx);
-    const s = settings ?? (await getAlertSettings(db, u.id));
-    renderPage(ctx, 'pages/account/alerts.njk', {
-      titleKey: 'account.alerts.title',
-      nav: 'alerts',
-      settings: s,
-      notices: alertNotices(s),
-      email: u.email && u.email_verified ? u.email : null,
-      phone: u.phone_number && u.phone_number_verified ? formatPhone(u.phone_number) : null,
-      contacts: (await listAlertContacts(db, u.id)).map((c) => ({ ...c, shown: shownContact(c) })),
-      extraMax: config.alertExtraContacts,
-      done: done(ctx),
-    });
-  }
-
-  router.get('/account/alerts', loggedIn, (ctx) => alertsPage(ctx));
-
-  router.post('/account/alerts', loggedIn, async (ctx) => {
-    const parsed = alertsInput.safeParse(await body(ctx));
-    const u = user(ctx);
-    const want = parsed.success ? parsed.data : {};
-    // A channel without a verified address or number cannot be turned on: there is nowhere to send to.
-    await setAlertChannels(db, u.id, {
-      email: want.email === 'on' && Boolean(u.email && u.email_verified),
-      sms: want.sms === 'on' && Boolean(u.phone_number && u.phone_number_verified),
-    });
-    await audit(db, 'alerts_changed', { userId: u.id, ip: ctx.ip, details: { email: want.email === 'on', sms: want.sms === 'on' } });
-    ctx.redirect('/account/alerts?done=alerts_saved');
-  });
-
-  router.use(secondFactorAccountRoutes(services, totp).routes());
   return router;
 }

@@ -2,6 +2,7 @@
 // shown once), removed with a click. Both ask for the password again when it was given more than a few minutes
 // ago: a borrowed session must not be enough to add one's own app to someone's account, or to take theirs away.
 import Router from '@koa/router';
+import { REAUTH_SECONDS } from './notices.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -12,8 +13,6 @@ import { body } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
-
-const REAUTH_SECONDS = 300;
 
 const codeInput = z.object({ code: z.string().trim().min(1).max(40) });
 

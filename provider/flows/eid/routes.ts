@@ -5,26 +5,25 @@ import type { Context } from 'koa';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
-import { body } from '../../platform/web/form.ts';
 import { renderMessage } from '../../platform/web/page.ts';
-import { ACR, AMR } from '../../oidc/acr.ts';
 import { audit } from '../../platform/audit.ts';
 import { requireUser } from '../self/routes.ts';
 import { refusalKey } from '../../methods/eid-card/card-answer.ts';
-import { createCardStep } from '../../methods/eid-card/card-step.ts';
+import { eidMethod, type CardStep } from '../../methods/eid-card/card-step.ts';
+import { loggedInStep } from '../login/logged-in.ts';
 import { accountOfCard, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from '../../domain/accounts/eid-links.ts';
 import type { NonceData } from '../../methods/eid-card/nonces.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
-import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts';
+import { hmacPrefix } from '../../methods/eid-card/verifier.ts';
 
 const LINK_FLOW = 'eid_link';
 const LOGIN_FLOW = 'eid_login';
 
-export function eidRoutes(services: Services, verifier: EidVerifier): Router {
+export function eidRoutes(services: Services, cards: CardStep): Router {
   const { config, db, users, provider } = services;
-  const cards = createCardStep(services, verifier);
   const { nonces } = cards;
   const signedIn = requireUser(services);
+  const loggedIn = loggedInStep(services);
   const router = new Router();
 
   function refused(ctx: Context, e: unknown, again: string) {
@@ -51,10 +50,9 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
 
   router.post('/eid/link', signedIn, async (ctx) => {
     const user = ctx.state.user as User;
-    if ((await body(ctx)).consent !== 'yes')
-      return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/eid/link', key: 'eid.again' }] });
     try {
-      const { card, answer } = await cards.verify(ctx, LINK_FLOW, (_d, userId) => userId === user.id);
+      await cards.consented(ctx);
+      const { card, answer } = await cards.verify(ctx, { type: LINK_FLOW, owner: (_d, userId) => userId === user.id });
       await db.transaction(async (trx) => {
         await saveLink(trx, { userId: user.id, hmac: card.hmac, cardNumber: answer.cardNumber });
         await recordConsent(trx, { userId: user.id, purpose: 'link' });
@@ -95,10 +93,10 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
     const d = await interaction(ctx);
     const again = `/interaction/${d.uid}/eid`;
     try {
-      const { card } = await cards.verify<NonceData & { uid: string }>(ctx, LOGIN_FLOW, (data) => data.uid === d.uid);
+      const { card } = await cards.verify<NonceData & { uid: string }>(ctx, { type: LOGIN_FLOW, owner: (data) => data.uid === d.uid });
       const user = await accountOfCard(db, users, card.hmac);
       if (!user) {
-        await audit(db, 'login.failure', { ip: ctx.ip, details: { method: 'eid', reason: 'no_account', card: hmacPrefix(card.hmac) } });
+        await audit(db, 'login.failure', { ip: ctx.ip, details: { method: eidMethod.id, reason: 'no_account', card: hmacPrefix(card.hmac) } });
         const register = config.eidRegistration
           ? [{ href: `/registration/eid?${new URLSearchParams({ return_to: `/interaction/${d.uid}` })}`, key: 'eid.login.no_account.register' }]
           : [];
@@ -111,25 +109,16 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
         );
       }
       if (user.status !== 'active') {
-        await audit(db, 'login.refused', { userId: user.id, ip: ctx.ip, details: { method: 'eid', status: user.status } });
+        await audit(db, 'login.refused', { userId: user.id, ip: ctx.ip, details: { method: eidMethod.id, status: user.status } });
         const actions = user.status === 'blocked' ? [{ href: '/reactivation', key: 'eid.login.reactivate' }] : [];
         return renderMessage(ctx, 403, 'eid.login.not_active.title', `eid.login.not_active.${user.status}`, { actions });
       }
       // A step-up proves the same person again: another holder's card does not replace the session's account.
       if (d.session?.accountId && d.session.accountId !== user.sub && asksForEid(d.params)) {
-        await audit(db, 'login.failure', { userId: user.id, ip: ctx.ip, details: { method: 'eid', reason: 'other_person' } });
+        await audit(db, 'login.failure', { userId: user.id, ip: ctx.ip, details: { method: eidMethod.id, reason: 'other_person' } });
         throw new AppError('eid_other_person', 'eid.error.other_person', 403);
       }
-      await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: 'eid', revocation: card.revocation } });
-      await services.deletion.cancelOnLogin(user, ctx.ip);
-      const url = await provider().interactionResult(
-        ctx.req,
-        ctx.res,
-        { login: { accountId: user.sub, acr: ACR.eid, amr: [...AMR.eid] } },
-        { mergeWithLastSubmission: false },
-      );
-      ctx.status = 303;
-      ctx.redirect(url);
+      await loggedIn(ctx, eidMethod.login({ user, card }));
     } catch (e) {
       refused(ctx, e, again);
     }

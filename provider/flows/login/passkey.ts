@@ -9,11 +9,10 @@ import type { Services } from '../../app/services.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderMessage } from '../../platform/web/page.ts';
-import { rememberDevice } from '../../platform/web/devices.ts';
 import { audit } from '../../platform/audit.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
-import { createPasskeyMethod, loginForm } from '../../methods/passkey/webauthn.ts';
-import { ACR, AMR } from '../../oidc/acr.ts';
+import { createPasskeyMethod, loginForm, passkeyMethod } from '../../methods/passkey/webauthn.ts';
+import { loggedInStep } from './logged-in.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
 
 // @simplewebauthn/browser's one-file build (it sets window.SimpleWebAuthnBrowser), served from its package as is.
@@ -32,6 +31,7 @@ export function passkeyBrowserScript() {
 export function passkeyLoginRoutes(services: Services): Router {
   const { db, provider } = services;
   const passkeys = createPasskeyMethod(services);
+  const loggedIn = loggedInStep(services);
   const router = new Router();
 
   async function interaction(ctx: Context) {
@@ -63,23 +63,13 @@ export function passkeyLoginRoutes(services: Services): Router {
         ip: ctx.ip,
       });
       if (user.status !== 'active') {
-        await audit(db, 'login.refused', { userId: user.id, ip: ctx.ip, details: { method: 'passkey', status: user.status } });
+        await audit(db, 'login.refused', { userId: user.id, ip: ctx.ip, details: { method: passkeyMethod.id, status: user.status } });
         const blocked = user.status === 'blocked';
         return renderMessage(ctx, 403, 'passkeys.login.refused', blocked ? 'reactivation.login_blocked' : 'reactivation.login_locked', {
           actions: blocked ? [{ href: '/reactivation', key: 'eid.login.reactivate' }] : [],
         });
       }
-      await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: 'passkey', passkey: passkey.id } });
-      await services.deletion.cancelOnLogin(user, ctx.ip);
-      rememberDevice(ctx, user.id);
-      const url = await provider().interactionResult(
-        ctx.req,
-        ctx.res,
-        { login: { accountId: user.sub, acr: ACR.passkey, amr: [...AMR.passkey] } },
-        { mergeWithLastSubmission: false },
-      );
-      ctx.status = 303;
-      ctx.redirect(url);
+      await loggedIn(ctx, passkeyMethod.login({ user, passkey }));
     } catch (e) {
       if (!isAppError(e)) throw e;
       renderMessage(ctx, e.status, 'passkeys.login.refused', e.message, { ...again, messageParams: e.params });

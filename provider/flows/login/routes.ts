@@ -4,19 +4,19 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { Config } from '../../app/settings.ts';
-import type { Authenticator } from '../../methods/password/authenticate.ts';
+import { passwordMethod, type Authenticator } from '../../methods/password/authenticate.ts';
 import type { UpstreamButton } from '../../domain/upstreams/repository.ts';
 import { parseBody } from '../../platform/web/form.ts';
-import { knownDevices, rememberDevice } from '../../platform/web/devices.ts';
+import { knownDevices } from '../../platform/web/devices.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
-import { ACR, AMR } from '../../oidc/acr.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
 import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
 import { loginIdentifierOf, portalOf, portalOfClient } from '../../oidc/portal.ts';
 import { secondFactorStep, type SecondFactorStepDeps } from './second-factor.ts';
+import { finishInteraction, type LoggedIn } from './logged-in.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
 const uiHint = (d: { params: Record<string, unknown>; lastSubmission?: unknown; exp: number }) => ({
@@ -35,11 +35,13 @@ export interface LoginRoutesDeps {
   authenticator: Authenticator;
   /** "Log in with <bank>": the upstream providers enabled for login (provider/methods/upstream). */
   upstreamButtons?: () => Promise<UpstreamButton[]>;
+  /** Where every login ends (./logged-in.ts). */
+  loggedIn: LoggedIn;
   /** The second step after the password (./second-factor.ts). */
   secondFactor: Pick<SecondFactorStepDeps, 'db' | 'users' | 'flowStarts' | 'totp' | 'passkey'>;
 }
 
-export function loginRoutes({ config, provider, authenticator, upstreamButtons, secondFactor }: LoginRoutesDeps): Router {
+export function loginRoutes({ config, provider, authenticator, loggedIn, upstreamButtons, secondFactor }: LoginRoutesDeps): Router {
   const router = new Router();
 
   async function details(ctx: Context) {
@@ -69,17 +71,13 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons, 
     );
   }
 
-  async function finish(ctx: Context, result: Parameters<Provider['interactionResult']>[2]) {
-    const url = await provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
-    ctx.status = 303;
-    ctx.redirect(url);
-  }
+  const finish = (ctx: Context, result: Parameters<Provider['interactionResult']>[2]) => finishInteraction(ctx, provider, result);
 
   const second = secondFactorStep({
     ...secondFactor,
     locale: (ctx, d) => requestLocale(ctx, uiHint(d).uiLocales, uiHint(d).since),
     show: (ctx, d, template, context) => renderPage(ctx, template, context, uiHint(d)),
-    finish,
+    loggedIn,
   });
 
   async function grantConsent(ctx: Context, d: Awaited<ReturnType<typeof details>>) {
@@ -153,9 +151,8 @@ export function loginRoutes({ config, provider, authenticator, upstreamButtons, 
         return showLogin(ctx, d, { error: outcome.user.status === 'locked' ? 'reactivation.login_locked' : 'reactivation.login_blocked', identifier });
       return showLogin(ctx, d, { error: 'login.error.invalid', identifier });
     }
-    rememberDevice(ctx, outcome.user.id);
     if (await second.afterPassword(ctx, d, outcome.user)) return;
-    await finish(ctx, { login: { accountId: outcome.user.sub, acr: ACR.password, amr: [...AMR.password] } });
+    await loggedIn(ctx, passwordMethod.login({ user: outcome.user }));
   });
 
   second.routes(router);

@@ -6,6 +6,7 @@ import type Provider from 'oidc-provider';
 import type { User } from '../../domain/accounts/repository.ts';
 import { browserBinding, type FlowStarts } from '../../domain/flow-state/binding.ts';
 import type { PasskeyFactor } from '../../methods/second-factor/passkey.ts';
+import type { SecondFactor } from '../../methods/second-factor/factor.ts';
 import { loginForm } from '../../methods/passkey/webauthn.ts';
 import { parseBody } from '../../platform/web/form.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -20,7 +21,7 @@ export interface PasskeyStepDeps<S extends Step> {
   flowStarts: FlowStarts;
   pendingOf(ctx: Context, d: Interaction): Promise<S | undefined>;
   codePage(ctx: Context, d: Interaction, user: User, error?: { key: string; params?: Record<string, unknown> }): Promise<void>;
-  done(ctx: Context, step: S, amr: string): Promise<void>;
+  done(ctx: Context, step: S, factor: Pick<SecondFactor, 'kind' | 'amr'>): Promise<void>;
 }
 
 export function passkeyStepRoutes<S extends Step>(router: Router, { passkey, flowStarts, pendingOf, codePage, done }: PasskeyStepDeps<S>) {
@@ -55,7 +56,7 @@ export function passkeyStepRoutes<S extends Step>(router: Router, { passkey, flo
         uid: d.uid,
         ip: ctx.ip,
       });
-      if (r.ok) return done(ctx, pending, passkey.amr);
+      if (r.ok) return done(ctx, pending, passkey);
       ctx.status = r.error.status;
       return codePage(ctx, d, pending.user, { key: r.error.message, params: r.error.params });
     } catch (e) {

@@ -15,7 +15,9 @@ import { parseBody } from '../../platform/web/form.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { isAppError } from '../../platform/errors.ts';
-import { ACR, AMR } from '../../oidc/acr.ts';
+import { AMR } from '../../oidc/acr.ts';
+import { secondFactorMethod, type SecondFactor } from '../../methods/second-factor/factor.ts';
+import type { LoggedIn } from './logged-in.ts';
 import { asksForMfa, MFA_REQUIRED } from '../../oidc/step-up.ts';
 import { passkeyStepRoutes } from './second-factor-passkey.ts';
 import type { FlowStarts } from '../../domain/flow-state/binding.ts';
@@ -26,7 +28,6 @@ const COOKIE_PATH = '/interaction';
 const STEP_SECONDS = 900;
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
-type LoginResult = Parameters<Provider['interactionResult']>[2];
 
 interface Pending {
   uid: string;
@@ -74,11 +75,11 @@ export interface SecondFactorStepDeps extends SecondFactors {
   /** The interaction's language, and a page rendered in it. */
   locale(ctx: Context, d: Interaction): Locale;
   show(ctx: Context, d: Interaction, template: string, context: Record<string, unknown> & { titleKey: string }): void;
-  finish(ctx: Context, result: LoginResult): Promise<void>;
+  loggedIn: LoggedIn;
 }
 
 export function secondFactorStep(deps: SecondFactorStepDeps) {
-  const { db, users, totp, passkey, locale, show, finish } = deps;
+  const { db, users, totp, passkey, locale, show, loggedIn } = deps;
 
   async function pendingOf(ctx: Context, d: Interaction): Promise<{ p: Pending; user: User } | undefined> {
     const raw = ctx.cookies.get(COOKIE, { signed: true });
@@ -95,9 +96,9 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
   }
 
   /** The login ends with both steps: the first's amr and the second factor's (RFC 8176: otp, hwk). */
-  async function done(ctx: Context, pending: { p: Pending; user: User }, amr: string) {
+  async function done(ctx: Context, pending: { p: Pending; user: User }, factor: Pick<SecondFactor, 'kind' | 'amr'>) {
     ctx.cookies.set(COOKIE, null, { path: COOKIE_PATH });
-    await finish(ctx, { login: { accountId: pending.user.sub, acr: ACR.mfa, amr: [...new Set([...pending.p.first, amr])] } });
+    await loggedIn(ctx, secondFactorMethod.login({ user: pending.user, factor, first: pending.p.first }));
   }
 
   /** The second step's page: the app's code, a passkey, or both, as the person has them. */
@@ -165,7 +166,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
         }
         try {
           const r = await totp.check(pending.user, parsed.data.code, ctx.ip);
-          if (r.ok) return done(ctx, pending, totp.amr);
+          if (r.ok) return done(ctx, pending, totp);
         } catch (e) {
           if (!(isAppError(e) && e.code === 'try_again')) throw e;
           ctx.status = 429;
@@ -204,7 +205,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
         const d = ctx.state.interaction as Interaction;
         const pending = await pendingOf(ctx, d);
         if (!pending || pending.p.stage !== 'enrolled') return ctx.redirect(`/interaction/${d.uid}`);
-        await done(ctx, pending, totp.amr);
+        await done(ctx, pending, totp);
       });
 
       passkeyStepRoutes(router, { ...deps, pendingOf, codePage, done });

@@ -18,11 +18,13 @@ import { cardAnswer, refusalKey } from '../../methods/eid-card/card-answer.ts';
 import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import { apiBinding, newApiSecret } from '../../domain/flow-state/binding.ts';
 import type { ReactivationService } from './service.ts';
+import type { CardStep } from '../../methods/eid-card/card-step.ts';
+import { CARD } from './states.ts';
 import type { ErrorResponse, TokenResponse } from '../../../card-bridge/contract/reactivation.ts';
 
 const tokenRequest = cardAnswer.extend({ flowId: z.string().max(100), flowSecret: z.string().min(1).max(100) });
 
-export function reactivationApi(services: Services, reactivation: ReactivationService): Router {
+export function reactivationApi(services: Services, reactivation: ReactivationService, cards: CardStep): Router {
   const router = new Router({ prefix: '/eid/reactivation' });
   const ownOrigin = new URL(services.config.issuerUrl).origin;
 
@@ -53,7 +55,8 @@ export function reactivationApi(services: Services, reactivation: ReactivationSe
   router.post('/token', async (ctx) => {
     const request = await parseBody(ctx, tokenRequest);
     const binding = apiBinding(request.flowSecret);
-    const { flow } = await reactivation.checkCard(request.flowId, request, { ip: ctx.ip }, binding);
+    const { flow, card } = await cards.check(request, request.flowId, binding, ctx.ip, CARD);
+    await reactivation.cardVerified(flow, card, request.cardNumber, { ip: ctx.ip });
     const { token, cardNumber } = await reactivation.issueToken(flow.id, { ip: ctx.ip }, binding);
     ctx.body = { cardNumber: formatCardNumber(cardNumber), activationToken: token } satisfies TokenResponse;
   });

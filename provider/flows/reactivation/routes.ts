@@ -1,4 +1,4 @@
-// The reactivation pages: mobile number and CAPTCHA, the card step (views/pages/eid/card.njk), the card number to
+// The reactivation pages: mobile number and CAPTCHA, the card step (methods/eid-card/card-step.ts), the card number to
 // confirm, the activation token; and on the device being reactivated, "I have an activation token": mobile number
 // and token, the SMS code texted to that number, the new password. Every page after the first reads its flow with
 // this browser's binding, so a flow link opened in another browser is refused; and the "it was not me" link of the
@@ -13,7 +13,9 @@ import { isAppError } from '../../platform/errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
-import { cardAnswer, refusalKey } from '../../methods/eid-card/card-answer.ts';
+import { refusalKey } from '../../methods/eid-card/card-answer.ts';
+import type { CardStep } from '../../methods/eid-card/card-step.ts';
+import { CARD } from './states.ts';
 import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import type { ReactivationService } from './service.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
@@ -25,7 +27,7 @@ type Errors = Record<string, { key: string; params?: MessageParams }[]>;
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const codeField = z.string().trim().min(1).max(20);
 
-export function reactivationRoutes(services: Services, captcha: Captcha, reactivation: ReactivationService): Router {
+export function reactivationRoutes(services: Services, captcha: Captcha, reactivation: ReactivationService, cards: CardStep): Router {
   const { config } = services;
   const router = new Router();
 
@@ -89,29 +91,24 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     const flow = await reactivation.get(String(ctx.params.flow), browserBinding(ctx));
     if (!flow.data.nonce)
       return renderMessage(ctx, 409, 'eid.refused.title', 'eid.error.nonce_used', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
-    renderPage(ctx, 'pages/eid/card.njk', {
+    cards.page(ctx, {
       titleKey: 'reactivation.card.title',
       introKey: 'reactivation.card.intro',
       action: `/reactivation/${flow.id}/card`,
       flowId: flow.id,
       nonce: flow.data.nonce,
-      bridgeUrl: config.eidBridgeUrl,
       consent: true,
       cli: `eid-bridge activate --provider ${config.issuerUrl} --mobile ${flow.data.mobile}`,
     });
   });
 
   router.post('/reactivation/:flow/card', async (ctx) => {
-    const raw = await body(ctx);
-    const answer = cardAnswer.safeParse(raw);
-    if (raw.consent !== 'yes')
-      return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
-    if (!answer.success)
-      return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.answer', { actions: [{ href: '/reactivation', key: 'reactivation.again' }] });
     try {
-      const { flow } = await reactivation.checkCard(String(ctx.params.flow), answer.data, { ip: ctx.ip }, browserBinding(ctx));
+      await cards.consented(ctx);
+      const { flow, card, answer } = await cards.verify(ctx, CARD, String(ctx.params.flow));
+      const checked = await reactivation.cardVerified(flow, card, answer.cardNumber, { ip: ctx.ip });
       ctx.status = 303;
-      ctx.redirect(`/reactivation/${flow.id}/confirm`);
+      ctx.redirect(`/reactivation/${checked.id}/confirm`);
     } catch (e) {
       refused(ctx, e);
     }

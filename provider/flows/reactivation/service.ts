@@ -27,15 +27,15 @@ import { audit } from '../../platform/audit.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import type { Binding } from '../../domain/flow-state/binding.ts';
 import { AWAITING_CARD, createNonceService } from '../../methods/eid-card/nonces.ts';
-import { hmacPrefix, type EidVerifier } from '../../methods/eid-card/verifier.ts';
+import { hmacPrefix, type VerifiedCard } from '../../methods/eid-card/verifier.ts';
 import { accountOfCard, recordConsent, saveLink, findLinkOfUser } from '../../domain/accounts/eid-links.ts';
-import type { CardAnswer } from '../../methods/eid-card/card-answer.ts';
 import { removeAllPasskeys } from '../../domain/passkeys/repository.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 
 import {
   ACCOUNT_FLOW,
   ACTIVATION_PURPOSE,
+  CARD,
   FLOW_TTL_SECONDS,
   HOUR,
   REACTIVATION_FLOW,
@@ -50,7 +50,7 @@ import {
 
 const take = (limiter: Limiter, key: string) => consumeOrRefuse(limiter, key, 'reactivation.error.too_many');
 
-export function createReactivationService(services: Services, verifier: EidVerifier) {
+export function createReactivationService(services: Services) {
   const { config, db, users, hasher, tokens, flows } = services;
   const nonces = createNonceService(flows);
   const policy = createPasswordPolicy(config);
@@ -126,16 +126,13 @@ export function createReactivationService(services: Services, verifier: EidVerif
 
     get: (flowId: string, binding: Binding) => flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW, binding),
 
-    /** Checks the card's answer and finds the account linked to the card; nothing else changes on a refusal. */
-    async checkCard(flowId: string, answer: CardAnswer, r: Pick<Request, 'ip'>, binding: Binding): Promise<{ flow: Flow<ReactivationData>; user: User }> {
-      const { flow, nonce } = await nonces.spend<ReactivationData>(db, flowId, REACTIVATION_FLOW, binding, 'checking');
-      let card;
-      try {
-        card = await verifier.verify(answer, nonce);
-      } catch (e) {
-        await audit(db, 'reactivation.card_refused', { ip: r.ip, details: { flow: flow.id, reason: (e as AppError).code ?? 'error' } });
-        throw e;
-      }
+    /** The card step verified the card (methods/eid-card/card-step.ts): finds its account; nothing else changes on a refusal. */
+    async cardVerified(
+      flow: Flow<ReactivationData>,
+      card: VerifiedCard,
+      cardNumber: string | undefined,
+      r: Pick<Request, 'ip'>,
+    ): Promise<Flow<ReactivationData>> {
       const user = await accountOfCard(db, users, card.hmac);
       if (!user || user.status === 'pending') {
         await audit(db, 'reactivation.no_account', { ip: r.ip, details: { flow: flow.id, card: hmacPrefix(card.hmac) } });
@@ -143,9 +140,9 @@ export function createReactivationService(services: Services, verifier: EidVerif
       }
       await reactivatable(user, flow.id);
       await proved(flow, r.ip);
-      const checked = await flows.transition(db, flow, 'checking', 'card_checked', { cardNumber: answer.cardNumber }, user.id);
+      const checked = await flows.transition(db, flow, CARD.to, 'card_checked', { cardNumber }, user.id);
       await audit(db, 'reactivation.card_verified', { userId: user.id, ip: r.ip, details: { flow: flow.id, revocation: card.revocation } });
-      return { flow: checked, user };
+      return checked;
     },
 
     /** A trusted upstream (a bank, provider/methods/upstream) proved who the person is instead of the card: the same next step. */

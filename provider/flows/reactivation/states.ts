@@ -4,7 +4,8 @@ import type { User } from '../../domain/accounts/repository.ts';
 import type { RuleFailure } from '../../domain/accounts/password-policy.ts';
 import type { Duration, Locale } from '../../platform/web/i18n.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
-import type { NonceData } from '../../methods/eid-card/nonces.ts';
+import type { AWAITING_CARD, NonceData } from '../../methods/eid-card/nonces.ts';
+import type { CardCheck } from '../../methods/eid-card/card-step.ts';
 
 export const REACTIVATION_FLOW = 'reactivation';
 export const ACCOUNT_FLOW = 'reactivation_account';
@@ -14,12 +15,22 @@ export const FLOW_TTL_SECONDS = 1800;
 export const REPORT_TTL_SECONDS = 14 * 86400;
 export const HOUR = 3600;
 
+/** The proving flow: the card's nonce waits, the card is being checked (its nonce spent), the account is found, the token shown. */
+export type ReactivationState = typeof AWAITING_CARD | 'checking' | 'card_checked' | 'token_issued';
+
 export interface ReactivationData extends NonceData {
   mobile: string;
   cardNumber?: string;
   /** The upstream provider that vouched for the account instead of the card (provider/methods/upstream). */
   upstream?: string;
 }
+
+/** The card step of a reactivation (methods/eid-card/card-step.ts): a refusal is counted as a reactivation's. */
+export const CARD: CardCheck<ReactivationData> & { to: ReactivationState } = {
+  type: REACTIVATION_FLOW,
+  to: 'checking',
+  refusedEvent: 'reactivation.card_refused',
+};
 
 export interface AccountData extends Record<string, unknown> {
   mobile: string;

@@ -54,11 +54,10 @@ export function eidSignUpRoutes(router: Router, steps: RegistrationSteps): void 
   router.post('/registration/eid', async (ctx) => {
     enabled('eid');
     const again = [{ href: '/registration/eid', key: 'eid.again' }];
-    const raw = await body(ctx);
-    if (raw.consent !== 'yes') return renderMessage(ctx, 400, 'eid.refused.title', 'eid.error.consent', { actions: again });
     try {
+      await cards.consented(ctx);
       await take(limits.ip, ctx.ip);
-      const { card, answer, flow } = await cards.verify<FlowData & NonceData>(ctx, FLOW, (data) => data.mode === 'eid', 'card_read');
+      const { card, answer, flow } = await cards.verify<FlowData & NonceData>(ctx, { type: FLOW, owner: (data) => data.mode === 'eid', to: 'card_read' });
       // The card's holder proved who they are: telling them their own card has an account reveals nobody else's.
       const holder = await accountOfCard(db, services.users, card.hmac);
       if (holder && holder.status !== 'pending') {

@@ -6,7 +6,7 @@ import Router from '@koa/router';
 import type { Services } from '../../app/services.ts';
 import { renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { registrationErrors } from './errors.ts';
-import { type EidVerifier } from '../../methods/eid-card/verifier.ts';
+import type { CardStep } from '../../methods/eid-card/card-step.ts';
 
 import { createRegistrationSteps } from './steps.ts';
 import { openSignUpRoutes } from './open.ts';
@@ -16,8 +16,8 @@ import { eidSignUpRoutes } from './eid.ts';
 import { activationRoutes } from './links.ts';
 import { portalOf } from '../../oidc/portal.ts';
 
-export function registrationRoutes(services: Services, verifier: EidVerifier): Router {
-  const steps = createRegistrationSteps(services, verifier);
+export function registrationRoutes(services: Services, cards: CardStep): Router {
+  const steps = createRegistrationSteps(services, cards);
   const { modes } = steps;
   const router = new Router();
 

@@ -17,8 +17,7 @@ import { check, echo, type FieldErrors } from './forms.ts';
 import { registrationErrors } from './errors.ts';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
-import { createCardStep } from '../../methods/eid-card/card-step.ts';
-import { type EidVerifier } from '../../methods/eid-card/verifier.ts';
+import type { CardStep } from '../../methods/eid-card/card-step.ts';
 
 export type Mode = 'open' | 'invitation' | 'customer' | 'eid';
 
@@ -39,9 +38,8 @@ export const SIGN_UP_COOKIE = 'sign_up';
 /** Long enough to fill in a form at leisure; a flow only holds what the form needs. */
 export const FORM_TTL = 3 * 3600;
 
-export function createRegistrationSteps(services: Services, verifier: EidVerifier) {
+export function createRegistrationSteps(services: Services, cards: CardStep) {
   const { config, db, flows, hasher } = services;
-  const cards = createCardStep(services, verifier);
   const service = createRegistrationService(services);
   const policy = createPasswordPolicy(config);
   const limiter = (keyPrefix: string, points: number, durationSeconds: number): Limiter => createLimiter(db, { keyPrefix, points, durationSeconds });

@@ -19,9 +19,9 @@ import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { catalogue } from '../../platform/web/i18n.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
-import { AMR } from '../../oidc/acr.ts';
 import { loginIdentifierOf, portalOfClient } from '../../oidc/portal.ts';
-import { createUpstreamService, type Purpose, type UpstreamFlow } from '../../methods/upstream/service.ts';
+import { createUpstreamService, upstreamMethod, type Purpose, type UpstreamFlow } from '../../methods/upstream/service.ts';
+import { loggedInStep } from '../login/logged-in.ts';
 import { UPSTREAM_USES } from '../../domain/upstreams/repository.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
@@ -48,6 +48,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   const upstream = createUpstreamService(services);
   const factors = { totp: createTotpMethod(config, services.db), passkey: createPasskeyFactor(services) };
   const loggedIn = requireUser(services);
+  const finishLogin = loggedInStep(services);
   const router = new Router();
 
   /** Where a person goes back to try again, by purpose. */
@@ -148,7 +149,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
           actions: [{ href: '/reactivation', key: 'upstream.reactivate' }],
         });
       }
-      const authenticated = await upstream.authenticated(flow, 'returned', user, AMR.federated, ctx.ip);
+      const authenticated = await upstream.authenticated(flow, 'returned', user, upstreamMethod.amr);
       ctx.redirect(`/interaction/${interaction}/upstream/${authenticated.id}`);
     } catch (e) {
       refused(ctx, e, [back]);
@@ -243,13 +244,11 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const d = await provider().interactionDetails(ctx.req, ctx.res);
     if (d.uid !== ctx.params.uid || d.prompt.name !== 'login') throw new AppError('upstream_flow', 'upstream.error.interaction', 400);
     const client = await provider().Client.find(String(d.params.client_id));
-    const { user, login, secondStep } = await upstream.loginResult(flow, d.uid, asksForMfa(d.params, client));
+    const { login, secondStep } = await upstream.login(flow, d.uid, asksForMfa(d.params, client));
     ctx.cookies.set(FLOW_COOKIE, null);
     // Two factors required, and the upstream did not prove them: the person's own second step, in this interaction.
-    if (secondStep && (await toSecondStep(ctx, factors, d.uid, user, { first: login.amr, required: true }))) return;
-    const url = await provider().interactionResult(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
-    ctx.status = 303;
-    ctx.redirect(url);
+    if (secondStep && (await toSecondStep(ctx, factors, d.uid, login.user, { first: login.amr, required: true }))) return;
+    await finishLogin(ctx, login);
   });
 
   router.get('/account/connections', loggedIn, async (ctx) => {

@@ -17,11 +17,18 @@ import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import type { Binding } from '../../domain/flow-state/binding.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
+import { ACR, AMR } from '../../oidc/acr.ts';
+import { signInMethod } from '../strategy.ts';
 import { addPasskey, findPasskeyByCredentialId, passkeysOf, recordPasskeyUse, type Passkey } from '../../domain/passkeys/repository.ts';
 import { AppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { currentTheme } from '../../platform/web/theme.ts';
 import { translate, type Locale } from '../../platform/web/i18n.ts';
+
+/** A passkey that verified its user: the login names the passkey used. */
+export const passkeyMethod = signInMethod<{ user: User; passkey: Pick<Passkey, 'id'> }>('passkey', { acr: ACR.passkey, amr: AMR.passkey }, ({ passkey }) => ({
+  passkey: passkey.id,
+}));
 
 const REGISTER_FLOW = 'passkey_register';
 const LOGIN_FLOW = 'passkey_login';

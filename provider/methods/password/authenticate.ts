@@ -6,7 +6,11 @@ import type { User, UserRepository } from '../../domain/accounts/repository.ts';
 import { accountsNamed, type LoginIdentifier } from './identifiers.ts';
 import { audit } from '../../platform/audit.ts';
 import type { LoginThrottle } from './throttle.ts';
-import type { AccountDeletion } from '../../domain/accounts/deletion.ts';
+import { ACR, AMR } from '../../oidc/acr.ts';
+import { signInMethod } from '../strategy.ts';
+
+/** A right password for an active account. */
+export const passwordMethod = signInMethod<{ user: User }>('password', { acr: ACR.password, amr: AMR.password });
 
 export type LoginOutcome =
   | { ok: true; user: User }
@@ -32,9 +36,8 @@ export function createAuthenticator(deps: {
   hasher: PasswordHasher;
   identifierKind: LoginIdentifier;
   throttle?: LoginThrottle;
-  deletion?: AccountDeletion;
 }): Authenticator {
-  const { db, users, hasher, identifierKind, throttle, deletion } = deps;
+  const { db, users, hasher, identifierKind, throttle } = deps;
   return {
     async authenticate(identifier, password, { ip, devices, kind } = {}) {
       const candidates = await accountsNamed(db, users, identifier, kind ?? identifierKind);
@@ -54,8 +57,6 @@ export function createAuthenticator(deps: {
         return { ok: false, reason: 'not_active', user };
       }
       if (hasher.needsRehash(user.password_hash!)) await users.updatePasswordHash(db, user.id, await hasher.hash(password));
-      await audit(db, 'login.success', { userId: user.id, ip, details: { method: 'password' } });
-      await deletion?.cancelOnLogin(user, ip);
       return { ok: true, user };
     },
   };

@@ -16,12 +16,21 @@ import { ACR, AMR } from '../../oidc/acr.ts';
 import { hasTwoFactors } from '../../oidc/step-up.ts';
 import { accountOfCard, findLinkByHmac } from '../../domain/accounts/eid-links.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
+import type { Login, SignInMethod } from '../strategy.ts';
 import { createUpstreamClient, type Checks } from './oidc-client.ts';
 import { identityOf, provesTwoFactors, type UpstreamIdentity } from './identity.ts';
 import { findLink, findUpstream, linksOf, removeLink, saveLink, upstreamsFor, type Upstream, type UpstreamUse } from '../../domain/upstreams/repository.ts';
 import { upstreamSecretBox, type SecretBox } from '../../domain/upstreams/secret-box.ts';
 
 export const UPSTREAM_FLOW = 'upstream_login';
+
+/** An upstream vouched for the account: amr says "federated" (and "pwd" when a password linked it), acr may be the upstream's own. */
+export const upstreamMethod: SignInMethod<{ user: User; upstream: string; acr?: string; amr?: readonly string[] }> = {
+  id: 'upstream',
+  acr: ACR.federated,
+  amr: AMR.federated,
+  login: ({ user, upstream, acr, amr }) => ({ user, method: 'upstream', acr: acr ?? ACR.federated, amr: amr ?? AMR.federated, details: { upstream } }),
+};
 const FLOW_TTL_SECONDS = 600;
 
 export type Purpose = UpstreamUse;
@@ -99,9 +108,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
   }
 
   /** The identity proved an account: the login interaction may be finished with it. */
-  async function authenticated(flow: UpstreamFlow, from: string, user: User, amr: readonly string[], ip: string | undefined): Promise<UpstreamFlow> {
-    await audit(db, 'login.success', { userId: user.id, ip, details: { method: 'upstream', upstream: flow.data.slug } });
-    await services.deletion.cancelOnLogin(user, ip);
+  async function authenticated(flow: UpstreamFlow, from: string, user: User, amr: readonly string[]): Promise<UpstreamFlow> {
     return flows.transition(db, flow, from, 'authenticated', { amr: [...amr] }, user.id);
   }
 
@@ -169,7 +176,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
     /** The password proved the account: link the identity, then the login continues with both. */
     async linkAfterPassword(flow: UpstreamFlow, user: User, ip: string | undefined): Promise<UpstreamFlow> {
       await linking(flow, user.id, ip, (trx) => link(trx, flow, user, ip));
-      return authenticated(flow, 'unlinked', user, [...AMR.federated, ...AMR.password], ip);
+      return authenticated(flow, 'unlinked', user, [...upstreamMethod.amr, ...AMR.password]);
     },
 
     /** "Create a new account" with what the upstream vouched for: names and a verified e-mail address, no password. */
@@ -198,7 +205,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
         await audit(trx, 'registration.signed_up', { userId: created.id, ip, details: { mode: 'upstream', upstream: flow.data.slug } });
         return created;
       });
-      return authenticated(flow, 'unlinked', user, AMR.federated, ip);
+      return authenticated(flow, 'unlinked', user, upstreamMethod.amr);
     },
 
     /** Links the identity to the account that started the flow from its account page. */
@@ -212,15 +219,11 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
     },
 
     /**
-     * The interaction's login result: amr says "federated", acr the upstream's own level when it is trusted to say it.
+     * The interaction's login: amr says "federated", acr the upstream's own level when it is trusted to say it.
      * When the login must have two factors (`twoFactors`), an upstream trusted to state its level may prove them in
      * its answer (provesTwoFactors); otherwise `secondStep` says the person's second factor is still to be asked.
      */
-    async loginResult(
-      flow: UpstreamFlow,
-      uid: string,
-      twoFactors: boolean,
-    ): Promise<{ user: User; login: { accountId: string; acr: string; amr: string[] }; secondStep: boolean }> {
+    async login(flow: UpstreamFlow, uid: string, twoFactors: boolean): Promise<{ login: Login; secondStep: boolean }> {
       if (flow.state !== 'authenticated' || flow.data.interaction !== uid || !flow.user_id) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
       const [user, u] = await Promise.all([users.findById(db, flow.user_id), findUpstream(db, flow.data.slug)]);
       if (!user || user.status !== 'active' || !u) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
@@ -230,13 +233,13 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
       const stated = u.acrFromUpstream ? flow.data.identity?.acr : undefined;
       const acr = stated && stated !== ACR.eid ? stated : ACR.federated;
       const amr = flow.data.amr ?? [...AMR.federated];
-      if (!twoFactors) return { user, login: { accountId: user.sub, acr, amr }, secondStep: false };
+      const login = (level: { acr: string; amr: readonly string[] }) => upstreamMethod.login({ user, upstream: flow.data.slug, ...level });
+      if (!twoFactors) return { login: login({ acr, amr }), secondStep: false };
       const identity = flow.data.identity;
       if (u.acrFromUpstream && identity && (hasTwoFactors(acr) || provesTwoFactors(identity))) {
-        const both = [...new Set([...amr, ...(identity.amr ?? [])])];
-        return { user, login: { accountId: user.sub, acr: hasTwoFactors(acr) ? acr : ACR.mfa, amr: both }, secondStep: false };
+        return { login: login({ acr: hasTwoFactors(acr) ? acr : ACR.mfa, amr: [...new Set([...amr, ...(identity.amr ?? [])])] }), secondStep: false };
       }
-      return { user, login: { accountId: user.sub, acr, amr }, secondStep: true };
+      return { login: login({ acr, amr }), secondStep: true };
     },
 
     done: (flow: UpstreamFlow) => flows.transition(db, flow, 'returned', 'done'),

@@ -6,7 +6,7 @@ import { Counter, Histogram } from 'prom-client';
 
 export const logins = new Counter({
   name: 'belid_logins_total',
-  help: 'Logins by method (password, eid, passkey, upstream) and result (success, failure, refused, throttled)',
+  help: 'Logins by method (password, mfa, eid, passkey, upstream) and result (success, failure, refused, throttled)',
   labelNames: ['method', 'result'] as const,
 });
 

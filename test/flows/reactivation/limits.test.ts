@@ -6,7 +6,6 @@ import type { Db } from '../../../provider/platform/db/knex.ts';
 import { loadConfig } from '../../../provider/app/settings.ts';
 import { createServices, type Services } from '../../../provider/app/server.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
-import type { EidVerifier } from '../../../provider/methods/eid-card/verifier.ts';
 import { newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { createReactivationService, type ReactivationService } from '../../../provider/flows/reactivation/service.ts';
 import { createLimiter } from '../../../provider/domain/guards/rate-limit.ts';
@@ -28,8 +27,8 @@ describe.each(kinds)('reactivation limits on %s', (kind) => {
   beforeAll(async () => {
     ({ db } = await testDb(kind));
     services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
-    // Only the bank path is used here: no card is read, so no verifier is asked.
-    reactivation = createReactivationService(services, {} as EidVerifier);
+    // Only the bank path is used here: no card is read.
+    reactivation = createReactivationService(services);
     ann = await services.users.create(db, { username: 'ann', email: 'ann@example.be', emailVerified: true, status: 'blocked', locale: 'en' });
     await services.users.setVerifiedPhone(db, ann.id, ANN);
     eve = await services.users.create(db, { username: 'eve', email: 'eve@example.be', emailVerified: true, status: 'active', locale: 'en' });

@@ -125,3 +125,33 @@ export async function expireTokens(w: World, purpose = 'registration_activation'
 export async function expectHeading(page: Page, text: string | RegExp): Promise<void> {
   expect(await page.locator('h1').innerText()).toMatch(text);
 }
+
+/** The slip's step of an invitation sign-up; the page is then on the details form (or on a message). */
+export async function slip(w: World, page: Page, username: string, initialPassword: string): Promise<void> {
+  await page.goto(`${w.idp.issuer}/registration`);
+  await page.click('text=With the username and initial password I received from my school');
+  await page.fill('#username', username);
+  await page.fill('#initial_password', initialPassword);
+  await page.click('button[type=submit].primary');
+}
+
+/** The details form of an invitation sign-up: the address, the new password, the terms. */
+export async function details(page: Page, password: string, o: { email: string; given?: string; family?: string }): Promise<void> {
+  if (o.given !== undefined) await page.fill('#given_name', o.given);
+  if (o.family !== undefined) await page.fill('#family_name', o.family);
+  await page.fill('#email', o.email);
+  await page.fill('#password', password);
+  await page.check('#accept_terms');
+  await page.check('#accept_privacy');
+  await page.click('button[type=submit].primary');
+}
+
+/** Logs `page` in to /admin through the provider, as staff. */
+export async function loginToAdmin(w: World, page: Page, identifier: string, password: string): Promise<Page> {
+  await page.goto(`${w.idp.issuer}/admin`);
+  await page.fill('#identifier', identifier);
+  await page.fill('#password', password);
+  await page.click('button[type=submit].primary');
+  await expectHeading(page, 'Registrations to review');
+  return page;
+}

@@ -58,7 +58,7 @@ describe('the acr of an upstream login', () => {
       data,
       ttlSeconds: 600,
     });
-    return createUpstreamService(services).loginResult(flow, 'uid-1', o.twoFactors ?? false);
+    return createUpstreamService(services).login(flow, 'uid-1', o.twoFactors ?? false);
   }
   const acrOf = async (slug: string, stated: string | null) => (await resultOf(slug, stated)).login.acr;
 
@@ -76,7 +76,7 @@ describe('the acr of an upstream login', () => {
       return r.secondStep ? 'second step' : r.login;
     };
     // Two kinds of factor (known and held), `mfa`, or an eIDAS level from substantial up.
-    expect(await proven('trusted', ACR.mfa, ['pwd', 'otp'])).toEqual({ accountId: expect.any(String), acr: ACR.mfa, amr: ['fed', 'pwd', 'otp'] });
+    expect(await proven('trusted', ACR.mfa, ['pwd', 'otp'])).toMatchObject({ method: 'upstream', acr: ACR.mfa, amr: ['fed', 'pwd', 'otp'] });
     expect(await proven('trusted', 'urn:example:loa:2', ['mfa'])).toMatchObject({ acr: ACR.mfa, amr: ['fed', 'mfa'] });
     expect(await proven('trusted', 'http://eidas.europa.eu/LoA/substantial', [])).toMatchObject({ acr: ACR.mfa, amr: ['fed'] });
     // One factor, two of one kind, or an upstream not trusted to say how it authenticated: our own second step.

@@ -1,0 +1,58 @@
+// /account/alerts: the channels the person's alerts go to (a channel needs a verified address or number), and the
+// extra contacts (./alert-contacts.ts).
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { requireUser } from '../self/routes.ts';
+import { body } from '../../platform/web/form.ts';
+import { renderPage } from '../../platform/web/page.ts';
+import { formatPhone } from '../../domain/accounts/phone.ts';
+import { getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
+import { listAlertContacts } from '../../domain/accounts/alert-contacts.ts';
+import { audit } from '../../platform/audit.ts';
+import { shownContact } from './alert-contacts.ts';
+import { alertNotices, doneOf } from './notices.ts';
+
+const alertsInput = z.object({ email: z.literal('on').optional(), sms: z.literal('on').optional() });
+
+export function accountAlertRoutes(services: Services): Router {
+  const { config, db } = services;
+  const router = new Router();
+  const loggedIn = requireUser(services);
+  const user = (ctx: Context) => ctx.state.user as User;
+
+  async function alertsPage(ctx: Context, settings?: AlertSettings) {
+    const u = user(ctx);
+    const s = settings ?? (await getAlertSettings(db, u.id));
+    renderPage(ctx, 'pages/account/alerts.njk', {
+      titleKey: 'account.alerts.title',
+      nav: 'alerts',
+      settings: s,
+      notices: alertNotices(s),
+      email: u.email && u.email_verified ? u.email : null,
+      phone: u.phone_number && u.phone_number_verified ? formatPhone(u.phone_number) : null,
+      contacts: (await listAlertContacts(db, u.id)).map((c) => ({ ...c, shown: shownContact(c) })),
+      extraMax: config.alertExtraContacts,
+      done: doneOf(ctx),
+    });
+  }
+
+  router.get('/account/alerts', loggedIn, (ctx) => alertsPage(ctx));
+
+  router.post('/account/alerts', loggedIn, async (ctx) => {
+    const parsed = alertsInput.safeParse(await body(ctx));
+    const u = user(ctx);
+    const want = parsed.success ? parsed.data : {};
+    // A channel without a verified address or number cannot be turned on: there is nowhere to send to.
+    await setAlertChannels(db, u.id, {
+      email: want.email === 'on' && Boolean(u.email && u.email_verified),
+      sms: want.sms === 'on' && Boolean(u.phone_number && u.phone_number_verified),
+    });
+    await audit(db, 'alerts_changed', { userId: u.id, ip: ctx.ip, details: { email: want.email === 'on', sms: want.sms === 'on' } });
+    ctx.redirect('/account/alerts?done=alerts_saved');
+  });
+
+  return router;
+}

@@ -1,0 +1,61 @@
+// /account/security: the password (changed with the current one; the other sessions end), the passkeys
+// (./passkeys.ts) and the authenticator app (./second-factor.ts).
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Services } from '../../app/services.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
+import { requireUser } from '../self/routes.ts';
+import { body } from '../../platform/web/form.ts';
+import { renderPage } from '../../platform/web/page.ts';
+import { createPasswordChange } from '../../domain/accounts/password-change.ts';
+import { passkeysOf } from '../../domain/passkeys/repository.ts';
+import { createTotpMethod } from '../../methods/second-factor/totp.ts';
+import { secondFactorAccountRoutes, totpSection } from './second-factor.ts';
+import { doneOf, type Errors } from './notices.ts';
+
+const passwordInput = z.object({ current: z.string().min(1).max(1024), password: z.string().min(1).max(1024), password_confirm: z.string().max(1024) });
+
+export function accountSecurityRoutes(services: Services): Router {
+  const { config, db } = services;
+  const router = new Router();
+  const loggedIn = requireUser(services);
+  const passwordChange = createPasswordChange(services);
+  const totp = createTotpMethod(config, db);
+  const user = (ctx: Context) => ctx.state.user as User;
+  const sid = (ctx: Context) => (ctx.state.appSession as { sid: string }).sid;
+
+  async function securityPage(ctx: Context, errors: Errors = {}, failures: { key: string; params: Record<string, number> }[] = []) {
+    if (Object.keys(errors).length) ctx.status = 400;
+    renderPage(ctx, 'pages/account/security.njk', {
+      titleKey: 'account.security.title',
+      nav: 'security',
+      rules: passwordChange.policy.rules,
+      errors,
+      failures,
+      passkeys: await passkeysOf(db, user(ctx).id),
+      done: doneOf(ctx),
+      totp: await totpSection(totp, user(ctx)),
+    });
+  }
+
+  router.get('/account/security', loggedIn, (ctx) => securityPage(ctx));
+
+  router.post('/account/password', loggedIn, async (ctx) => {
+    const parsed = passwordInput.safeParse(await body(ctx));
+    if (!parsed.success) return securityPage(ctx, { form: { key: 'account.password.error.required' } });
+    if (parsed.data.password !== parsed.data.password_confirm) return securityPage(ctx, { password_confirm: { key: 'account.password.error.mismatch' } });
+    const r = await passwordChange.change(
+      user(ctx),
+      { current: parsed.data.current, next: parsed.data.password },
+      // Mails go out in the account's language, not the page's: the person chose it on /account.
+      { keepSessionUid: sid(ctx), locale: localeOf(user(ctx), config.defaultLocale), ip: ctx.ip },
+    );
+    if (r.ok) return ctx.redirect('/account/security?done=password_changed');
+    if (r.problem === 'policy') return securityPage(ctx, { password: { key: 'account.password.error.policy' } }, r.failures);
+    return securityPage(ctx, { current: { key: r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current' } });
+  });
+
+  router.use(secondFactorAccountRoutes(services, totp).routes());
+  return router;
+}

@@ -1,0 +1,30 @@
+// The one place a login ends, whichever method proved it (methods/strategy.ts): the login audited (and so counted in
+// belid_logins_total{method}), a deletion the person asked for cancelled, this browser remembered as one of the
+// account's devices, and the interaction handed back to oidc-provider with the account, acr and amr.
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Services } from '../../app/services.ts';
+import type { Login } from '../../methods/strategy.ts';
+import { audit } from '../../platform/audit.ts';
+import { rememberDevice } from '../../platform/web/devices.ts';
+
+type InteractionResult = Parameters<Provider['interactionResult']>[2];
+
+/** Hands the interaction's result (a login, a consent, a refusal) to oidc-provider and follows it. */
+export async function finishInteraction(ctx: Context, provider: () => Provider, result: InteractionResult): Promise<void> {
+  const url = await provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+  ctx.status = 303;
+  ctx.redirect(url);
+}
+
+export function loggedInStep({ db, provider, deletion }: Pick<Services, 'db' | 'provider' | 'deletion'>) {
+  return async function loggedIn(ctx: Context, login: Login): Promise<void> {
+    const { user } = login;
+    await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: login.method, ...login.details } });
+    await deletion.cancelOnLogin(user, ctx.ip);
+    rememberDevice(ctx, user.id);
+    await finishInteraction(ctx, provider, { login: { accountId: user.sub, acr: login.acr, amr: [...login.amr] } });
+  };
+}
+
+export type LoggedIn = ReturnType<typeof loggedInStep>;
