@@ -10,7 +10,6 @@ import { renderMessage } from '../../platform/web/page.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { audit } from '../../platform/audit.ts';
 import { requireUser } from '../self/routes.ts';
-import { refusalKey } from '../../methods/eid-card/card-answer.ts';
 import { createCardStep } from '../../methods/eid-card/card-step.ts';
 import { accountOfCard, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from '../../domain/accounts/eid-links.ts';
 import type { NonceData } from '../../methods/eid-card/nonces.ts';
@@ -29,7 +28,7 @@ export function eidRoutes(services: Services, verifier: EidVerifier): Router {
 
   function refused(ctx: Context, e: unknown, again: string) {
     if (!isAppError(e)) throw e;
-    renderMessage(ctx, e.status, 'eid.refused.title', refusalKey(e), { actions: [{ href: again, key: 'eid.again' }], messageParams: e.params });
+    renderMessage(ctx, e.status, 'eid.refused.title', e.key, { actions: [{ href: again, key: 'eid.again' }], messageParams: e.params });
   }
 
   router.get('/eid/link', signedIn, async (ctx) => {

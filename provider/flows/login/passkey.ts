@@ -82,7 +82,7 @@ export function passkeyLoginRoutes(services: Services): Router {
       ctx.redirect(url);
     } catch (e) {
       if (!isAppError(e)) throw e;
-      renderMessage(ctx, e.status, 'passkeys.login.refused', e.message, { ...again, messageParams: e.params });
+      renderMessage(ctx, e.status, 'passkeys.login.refused', e.key, { ...again, messageParams: e.params });
     }
   });
 

@@ -13,7 +13,7 @@ import { isAppError } from '../../platform/errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
-import { cardAnswer, refusalKey } from '../../methods/eid-card/card-answer.ts';
+import { cardAnswer } from '../../methods/eid-card/card-answer.ts';
 import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import type { ReactivationService } from './service.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
@@ -62,7 +62,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     // Starting again does not help with a lock: only the service desk lifts it.
     if (!locked) actions.push({ href: '/reactivation', key: 'reactivation.again' });
     const title = noAccount ? 'reactivation.no_account.title' : locked ? 'reactivation.locked.title' : 'eid.refused.title';
-    renderMessage(ctx, e.status, title, refusalKey(e), { actions, messageParams: e.params });
+    renderMessage(ctx, e.status, title, e.key, { actions, messageParams: e.params });
   }
 
   router.get('/reactivation', (ctx) => showStart(ctx, 200, { mobile: '' }, {}));
