@@ -9,7 +9,7 @@ const MIN_KEY_BYTES = 32;
 export function normaliseNationalNumber(input: string): string {
   const digits = input.replace(/[\s.\-/]/g, '');
   if (!/^\d{11}$/.test(digits)) {
-    throw new AppError('national_number_invalid', 'A national number has 11 digits, for example 85.07.30-033.28.', 400);
+    throw new AppError('national_number_invalid', 'error.national_number_invalid', 400);
   }
   return digits;
 }

@@ -47,7 +47,7 @@ const summary = (m: Metadata): ClientSummary => ({
   backchannel_logout_session_required: m.backchannel_logout_session_required === true,
 });
 
-const unknownClient = (clientId: string) => new AppError('client_unknown', `No client with client_id "${clientId}"`, 404);
+const unknownClient = (clientId: string) => new AppError('client_unknown', 'error.client_unknown', 404, { clientId });
 
 /** Every client, registered from the CLI or dynamically, by name. */
 export async function listClients(db: Db): Promise<ClientSummary[]> {
@@ -75,7 +75,7 @@ export async function rotateClientSecret(provider: Provider, clientId: string): 
   const model = clientModel(provider);
   const m = await model.adapter.find(clientId);
   if (!m) throw unknownClient(clientId);
-  if (m.token_endpoint_auth_method === 'none') throw new AppError('client_public', `${clientId} is a public client: it has no secret (PKCE instead)`, 400);
+  if (m.token_endpoint_auth_method === 'none') throw new AppError('client_public', 'error.client_public', 400, { clientId });
   const secret = randomBytes(32).toString('base64url');
   await model.adapter.upsert(clientId, { ...m, client_secret: secret });
   return secret;

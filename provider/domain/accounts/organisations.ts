@@ -32,7 +32,7 @@ export async function createOrganisation(db: Knex, name: string, notify = true):
   try {
     await db('organisations').insert(row);
   } catch (e) {
-    if ((e as { code?: string }).code === '23505') throw new AppError('organisation_exists', `An organisation named "${row.name}" already exists`, 409);
+    if ((e as { code?: string }).code === '23505') throw new AppError('organisation_exists', 'error.organisation_exists', 409, { name: row.name });
     throw e;
   }
   return toOrganisation(row);
@@ -49,7 +49,7 @@ export async function findOrganisation(db: Knex, idOrName: string): Promise<Orga
 
 export async function getOrganisation(db: Knex, idOrName: string): Promise<Organisation> {
   const org = await findOrganisation(db, idOrName);
-  if (!org) throw new AppError('organisation_unknown', `No organisation named "${idOrName}"`, 404);
+  if (!org) throw new AppError('organisation_unknown', 'error.organisation_unknown', 404, { name: idOrName });
   return org;
 }
 

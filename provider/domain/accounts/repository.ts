@@ -75,7 +75,7 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
         return normalise(created);
       } catch (e) {
         if ((e as { code?: string }).code === '23505') {
-          throw new AppError('account_exists', 'An account with this username or e-mail address already exists', 409);
+          throw new AppError('account_exists', 'error.account_exists', 409);
         }
         throw e;
       }
@@ -178,7 +178,7 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
           .update({ status: 'active', email_verified: Boolean(user.email), email_unique_key: emailKey(user.email), updated_at: new Date() });
         return n === 1;
       } catch (e) {
-        if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'This e-mail address is already used by another account', 409);
+        if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'error.email_taken', 409);
         throw e;
       }
     },
@@ -241,7 +241,7 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
           .where({ id })
           .update({ email, email_unique_key: emailKey(email), email_verified: true, updated_at: new Date() });
       } catch (e) {
-        if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'This e-mail address is already used by another account', 409);
+        if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'error.email_taken', 409);
         throw e;
       }
     },

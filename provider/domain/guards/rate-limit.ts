@@ -2,7 +2,7 @@
 // table, with its queries run through knex so that the embedded database and PostgreSQL behave the same.
 import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Db } from '../../platform/db/knex.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, type MessageKey } from '../../platform/errors.ts';
 import { duration, type Duration } from '../../platform/web/i18n.ts';
 
 // Exported so that the package's declarations can name it in the types of what builds a limiter.
@@ -61,7 +61,7 @@ export const consumeWithin = (l: Limiter, key: string): Promise<RateLimiterRes |
   });
 
 /** Takes a point of `key`, or throws the "too many" refusal (`messageKey`, with the minutes to wait) when over the limit. */
-export async function consumeOrRefuse(l: Limiter, key: string, messageKey = 'error.too_many'): Promise<RateLimiterRes> {
+export async function consumeOrRefuse(l: Limiter, key: string, messageKey: MessageKey = 'error.too_many'): Promise<RateLimiterRes> {
   try {
     return await l.consume(key);
   } catch (e) {

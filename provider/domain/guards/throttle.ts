@@ -24,8 +24,7 @@ const COUNT_ONLY = 2 ** 31 - 1;
 const HOLD_MARGIN_SECONDS = 60;
 
 /** Another attempt for the same subject or address is being checked: this one was not, and may come back later. */
-export const tryAgain = (ms: number) =>
-  new AppError('try_again', 'Too many attempts at once: try again later', 429, { seconds: Math.max(1, Math.ceil(ms / 1000)) });
+export const tryAgain = (ms: number) => new AppError('try_again', 'error.try_again', 429, { seconds: Math.max(1, Math.ceil(ms / 1000)) });
 
 export interface ThrottleOptions {
   /** Names the guarded step in the stored keys: 'login', 'recovery', 'activation_code', … */

@@ -102,7 +102,7 @@ async function insert(trx: Executor, m: NewMessage, now: Date): Promise<string> 
 
 /** Renders views/mail/<template>.njk and stores it for delivery; returns the outbox id (also the Message-ID's left part). */
 export async function enqueueMail(trx: Executor, mail: MailRequest, now = new Date()): Promise<string> {
-  if (!EMAIL.test(mail.to)) throw new AppError('mail_recipient_invalid', `Not an e-mail address: ${JSON.stringify(mail.to)}`, 500);
+  if (!EMAIL.test(mail.to)) throw new AppError('mail_recipient_invalid', 'error.mail_recipient_invalid', 500, { to: JSON.stringify(mail.to) });
   const { subject, text, html } = renderMail(mail.template, mail.locale, mail.params ?? {});
   return insert(
     trx,
@@ -123,8 +123,8 @@ export async function enqueueMail(trx: Executor, mail: MailRequest, now = new Da
 
 /** Stores an SMS for delivery; the caller has already written `text` in the recipient's language. */
 export async function enqueueSms(trx: Executor, sms: SmsRequest, now = new Date()): Promise<string> {
-  if (!E164.test(sms.to)) throw new AppError('sms_recipient_invalid', `Not an E.164 phone number: ${JSON.stringify(sms.to)}`, 500);
-  if (!sms.text.trim()) throw new AppError('sms_text_empty', 'An SMS needs a text', 500);
+  if (!E164.test(sms.to)) throw new AppError('sms_recipient_invalid', 'error.sms_recipient_invalid', 500, { to: JSON.stringify(sms.to) });
+  if (!sms.text.trim()) throw new AppError('sms_text_empty', 'error.sms_text_empty', 500);
   return insert(trx, { channel: 'sms', recipient: sms.to, bodyText: sms.text, userId: sms.userId, reference: sms.reference }, now);
 }
 

@@ -64,7 +64,7 @@ async function resolveRecipients(
   const subs = r.subs ?? [];
   const found = await users.findByUsernamesOrSubs(db, usernames, subs);
   const unknown = [...usernames.filter((u) => !found.some((x) => x.username?.toLowerCase() === u)), ...subs.filter((s) => !found.some((x) => x.sub === s))];
-  if (unknown.length) throw new AppError('recipients_unknown', 'Some recipients are not known: nothing was sent', 404, { unknown: unknown.join(',') });
+  if (unknown.length) throw new AppError('recipients_unknown', 'error.recipients_unknown', 404, { unknown: unknown.join(',') });
   return { organisation: null, users: found };
 }
 

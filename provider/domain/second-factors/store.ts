@@ -29,8 +29,7 @@ interface Keys {
 async function keysOf(config: Pick<Config, 'secondFactorKey' | 'production'>, db: Db): Promise<Keys> {
   let secret = config.secondFactorKey;
   if (!secret) {
-    if (config.production)
-      throw new AppError('second_factor_key_missing', 'SECOND_FACTOR_KEY is required in production to keep authenticator app secrets', 503);
+    if (config.production) throw new AppError('second_factor_key_missing', 'error.second_factor_key_missing', 503);
     secret = await generatedSecret(db, 'second_factor_key');
   }
   return {

@@ -79,7 +79,7 @@ function toUpstream(row: Record<string, unknown>): Upstream {
 export async function addUpstream(db: Knex, box: SecretBox, input: UpstreamInput, now = new Date()): Promise<Upstream> {
   const u = upstreamInput.parse(input);
   if (await db('upstream_providers').where({ slug: u.slug }).first('slug'))
-    throw new AppError('upstream_exists', `An upstream "${u.slug}" exists already; remove it first`, 409);
+    throw new AppError('upstream_exists', 'error.upstream_exists', 409, { slug: u.slug });
   const row = {
     slug: u.slug,
     name: u.name,

@@ -5,7 +5,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, type MessageKey } from '../../platform/errors.ts';
 import { generatedSecret } from '../../platform/secrets.ts';
 
 const VERSION = 'v1';
@@ -19,7 +19,7 @@ export interface SecretBox {
 export interface BoxUse {
   info: string;
   code: string;
-  messageKey: string;
+  messageKey: MessageKey;
 }
 
 const UPSTREAM: BoxUse = { info: 'upstream client secret', code: 'upstream_secret', messageKey: 'upstream.error.secret' };
@@ -52,7 +52,6 @@ export function secretBox(secret: string, use: BoxUse = UPSTREAM): SecretBox {
 /** The box of this deployment; production needs UPSTREAM_SECRET_KEY, development generates one. */
 export async function upstreamSecretBox(config: Config, db: Db): Promise<SecretBox> {
   if (config.upstreamSecretKey) return secretBox(config.upstreamSecretKey);
-  if (config.production)
-    throw new AppError('upstream_secret_key_missing', 'UPSTREAM_SECRET_KEY is required in production to keep upstream client secrets', 503);
+  if (config.production) throw new AppError('upstream_secret_key_missing', 'error.upstream_secret_key_missing', 503);
   return secretBox(await generatedSecret(db, 'upstream_secret_key'));
 }

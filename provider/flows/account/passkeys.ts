@@ -57,7 +57,7 @@ export function passkeyAccountRoutes(services: Services): Router {
       });
     } catch (e) {
       if (!isAppError(e)) throw e;
-      return newPage(ctx, { form: { key: e.message } }, name);
+      return newPage(ctx, { form: { key: e.key } }, name);
     }
     ctx.redirect('/account/security?done=passkey_added#passkeys');
   });

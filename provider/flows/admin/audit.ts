@@ -7,11 +7,14 @@ import type { Services } from '../../app/server.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
 import { renderPage } from '../../platform/web/page.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { auditEventTypes } from '../../platform/audit-trail.ts';
 import { allAuditEvents, auditFilterInput, findAuditEvents } from './audit-search.ts';
 
 const FILTERS = ['user', 'type', 'since', 'until'] as const;
+// The event types the type filter's hint and error name as examples.
+const TYPE_EXAMPLES = { example: 'login.failure', family: 'login.*' };
 
 export function auditAdminRoutes(services: Services): Router {
   const { db, users } = services;
@@ -22,9 +25,14 @@ export function auditAdminRoutes(services: Services): Router {
   function filtersOf(ctx: Context) {
     const typed = Object.fromEntries(FILTERS.map((k) => [k, typeof ctx.query[k] === 'string' ? ctx.query[k] : ''])) as Record<(typeof FILTERS)[number], string>;
     const parsed = auditFilterInput.safeParse({ ...typed, before: ctx.query.before, limit: ctx.query.limit });
-    const errors = parsed.success
+    const errors: FormErrors = parsed.success
       ? {}
-      : Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message.startsWith('audit.') ? i.message : 'audit.error.value']));
+      : Object.fromEntries(
+          parsed.error.issues.map((i) => [
+            String(i.path[0]),
+            [{ key: i.message.startsWith('audit.') ? i.message : 'audit.error.value', params: TYPE_EXAMPLES }],
+          ]),
+        );
     return { typed, parsed, errors };
   }
   const queryOf = (typed: Record<string, string>, extra: Record<string, string> = {}) =>
@@ -38,6 +46,7 @@ export function auditAdminRoutes(services: Services): Router {
       titleKey: 'audit.title',
       values: typed,
       errors,
+      examples: TYPE_EXAMPLES,
       types: await auditEventTypes(db),
       page,
       olderHref: 'older' in page && page.older ? `/admin/audit?${queryOf(typed, { before: page.older })}` : undefined,

@@ -15,7 +15,7 @@ import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import type { UserRepository } from '../../domain/accounts/repository.ts';
 import { parseBody } from '../../platform/web/form.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, type ErrorParams, type MessageKey } from '../../platform/errors.ts';
 import { createNotifications, notificationInput } from '../../domain/notifications/service.ts';
 
 export const NOTIFICATIONS_SCOPE = 'notifications:send';
@@ -33,28 +33,28 @@ export function notificationApi({ config, db, users, provider }: NotificationApi
 
   /** The calling app, from a live client-credentials token carrying the scope (RFC 6750 errors otherwise). */
   async function caller(ctx: Context): Promise<{ id: string; name: string }> {
-    const refuse = (status: 401 | 403, error: string, message: string) => {
+    const refuse = (status: 401 | 403, error: string, key: MessageKey, params: ErrorParams = {}) => {
       ctx.set('WWW-Authenticate', `Bearer realm="${config.issuerUrl}", error="${error}"${status === 403 ? `, scope="${NOTIFICATIONS_SCOPE}"` : ''}`);
-      return new AppError(error, message, status);
+      return new AppError(error, key, status, params);
     };
     const value = /^Bearer ([\w.~+/-]+=*)$/i.exec(ctx.get('authorization'))?.[1];
-    if (!value) throw refuse(401, 'invalid_token', 'A client-credentials access token is required');
+    if (!value) throw refuse(401, 'invalid_token', 'error.token_required');
     const token = await provider().ClientCredentials.find(value);
     // A sender-constrained token needs a proof this endpoint does not check: refused rather than accepted unbound.
-    if (!token || token.isExpired || token.jkt || token['x5t#S256']) throw refuse(401, 'invalid_token', 'The access token is unknown or has expired');
+    if (!token || token.isExpired || token.jkt || token['x5t#S256']) throw refuse(401, 'invalid_token', 'error.token_unknown');
     const client = token.clientId ? await provider().Client.find(token.clientId) : undefined;
-    if (!client) throw refuse(401, 'invalid_token', 'The client of this access token no longer exists');
+    if (!client) throw refuse(401, 'invalid_token', 'error.token_client_gone');
     // oidc-provider lets a client registered without a `scope` ask for any scope: the grant must be registered too.
     const has = (scope: string | undefined) => (scope ?? '').split(' ').includes(NOTIFICATIONS_SCOPE);
     if (!has(token.scope) || !has(client.scope)) {
-      throw refuse(403, 'insufficient_scope', `The access token lacks the scope ${NOTIFICATIONS_SCOPE}`);
+      throw refuse(403, 'insufficient_scope', 'error.token_scope', { scope: NOTIFICATIONS_SCOPE });
     }
     return { id: client.clientId, name: client.clientName ?? client.clientId };
   }
 
   router.post('/', async (ctx) => {
     const app = await caller(ctx);
-    if (!ctx.is('application/json')) throw new AppError('unsupported_media_type', 'Send the notification as application/json', 415);
+    if (!ctx.is('application/json')) throw new AppError('unsupported_media_type', 'error.json_only', 415);
     const input = await parseBody(ctx, notificationInput);
     const { id } = await notifications.send(app, input);
     ctx.status = 202;
@@ -65,7 +65,7 @@ export function notificationApi({ config, db, users, provider }: NotificationApi
   router.get('/:id', async (ctx) => {
     const app = await caller(ctx);
     const status = await notifications.status(app.id, ctx.params.id ?? '');
-    if (!status) throw new AppError('not_found', 'No notification of this client has this id', 404);
+    if (!status) throw new AppError('not_found', 'error.notification_unknown', 404);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = status;
   });

@@ -8,7 +8,6 @@ import { AppError, isAppError } from '../../platform/errors.ts';
 import { renderMessage } from '../../platform/web/page.ts';
 import { audit } from '../../platform/audit.ts';
 import { requireUser } from '../self/routes.ts';
-import { refusalKey } from '../../methods/eid-card/card-answer.ts';
 import { eidMethod, type CardStep } from '../../methods/eid-card/card-step.ts';
 import { loggedInStep } from '../login/logged-in.ts';
 import { accountOfCard, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from '../../domain/accounts/eid-links.ts';
@@ -28,7 +27,7 @@ export function eidRoutes(services: Services, cards: CardStep): Router {
 
   function refused(ctx: Context, e: unknown, again: string) {
     if (!isAppError(e)) throw e;
-    renderMessage(ctx, e.status, 'eid.refused.title', refusalKey(e), { actions: [{ href: again, key: 'eid.again' }], messageParams: e.params });
+    renderMessage(ctx, e.status, 'eid.refused.title', e.key, { actions: [{ href: again, key: 'eid.again' }], messageParams: e.params });
   }
 
   router.get('/eid/link', signedIn, async (ctx) => {

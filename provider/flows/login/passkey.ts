@@ -72,7 +72,7 @@ export function passkeyLoginRoutes(services: Services): Router {
       await loggedIn(ctx, passkeyMethod.login({ user, passkey }));
     } catch (e) {
       if (!isAppError(e)) throw e;
-      renderMessage(ctx, e.status, 'passkeys.login.refused', e.message, { ...again, messageParams: e.params });
+      renderMessage(ctx, e.status, 'passkeys.login.refused', e.key, { ...again, messageParams: e.params });
     }
   });
 

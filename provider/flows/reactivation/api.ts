@@ -14,7 +14,7 @@ import { AppError, isAppError } from '../../platform/errors.ts';
 import { parseBody } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { translate } from '../../platform/web/i18n.ts';
-import { cardAnswer, refusalKey } from '../../methods/eid-card/card-answer.ts';
+import { cardAnswer } from '../../methods/eid-card/card-answer.ts';
 import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import { apiBinding, newApiSecret } from '../../domain/flow-state/binding.ts';
 import type { ReactivationService } from './service.ts';
@@ -39,7 +39,7 @@ export function reactivationApi(services: Services, reactivation: ReactivationSe
     } catch (e) {
       if (!isAppError(e)) throw e;
       ctx.status = e.status;
-      ctx.body = { error: e.code, message: translate(requestLocale(ctx), refusalKey(e), e.params) } satisfies ErrorResponse;
+      ctx.body = { error: e.code, message: translate(requestLocale(ctx), e.key, e.params) } satisfies ErrorResponse;
     }
   });
 

@@ -13,7 +13,6 @@ import { isAppError } from '../../platform/errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
-import { refusalKey } from '../../methods/eid-card/card-answer.ts';
 import type { CardStep } from '../../methods/eid-card/card-step.ts';
 import { CARD } from './states.ts';
 import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
@@ -64,7 +63,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     // Starting again does not help with a lock: only the service desk lifts it.
     if (!locked) actions.push({ href: '/reactivation', key: 'reactivation.again' });
     const title = noAccount ? 'reactivation.no_account.title' : locked ? 'reactivation.locked.title' : 'eid.refused.title';
-    renderMessage(ctx, e.status, title, refusalKey(e), { actions, messageParams: e.params });
+    renderMessage(ctx, e.status, title, e.key, { actions, messageParams: e.params });
   }
 
   router.get('/reactivation', (ctx) => showStart(ctx, 200, { mobile: '' }, {}));

@@ -7,9 +7,9 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
-import type { RuleFailure } from '../../domain/accounts/password-policy.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
-import { CAPTCHA_FIELD, type Captcha, type CaptchaRefusal } from '../../domain/guards/captcha.ts';
+import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { body } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
@@ -31,12 +31,11 @@ const customerNumberSchema = {
 
 interface RequestForm {
   values: { email: string; customer_number: string };
-  errors: Record<string, string>;
-  captchaError?: CaptchaRefusal;
+  errors: FormErrors;
 }
 
 interface ResetForm {
-  errors: { password?: RuleFailure[]; confirm?: string };
+  errors: FormErrors;
 }
 
 export function recoveryRoutes(services: Services, captcha: Captcha): Router {
@@ -96,13 +95,13 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     const values = { email: text(raw.email).trim(), customer_number: text(raw.customer_number).trim() };
     const email = emailField.safeParse(raw.email);
     const number = customerNumber === 'none' ? undefined : customerNumberSchema[customerNumber].safeParse(text(raw.customer_number));
-    const errors: Record<string, string> = {};
-    if (!email.success) errors.email = 'recovery.error.email';
+    const errors: FormErrors = {};
+    if (!email.success) errors.email = [{ key: 'recovery.error.email' }];
     if (number && !number.success)
-      errors.customer_number = customerNumber === 'required' ? 'recovery.error.customer_number' : 'recovery.error.customer_number_long';
+      errors.customer_number = [{ key: customerNumber === 'required' ? 'recovery.error.customer_number' : 'recovery.error.customer_number_long' }];
     if (!email.success || (number && !number.success)) return showRequest(ctx, 400, { values, errors });
     const verdict = await captcha.verify(raw[CAPTCHA_FIELD]);
-    if (!verdict.ok) return showRequest(ctx, 400, { values, errors, captchaError: verdict.reason });
+    if (!verdict.ok) return showRequest(ctx, 400, { values, errors: { captcha: [{ key: `captcha.error.${verdict.reason}` }] } });
 
     await recovery.request({
       email: email.data,
@@ -130,7 +129,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     const password = text(raw.password);
     const state = await checkLink(ctx, token);
     if (state.status !== 'ok') return linkProblem(ctx, state.status);
-    if (password !== text(raw.confirm)) return showReset(ctx, 400, token, state.user, { errors: { confirm: 'recovery.error.mismatch' } });
+    if (password !== text(raw.confirm)) return showReset(ctx, 400, token, state.user, { errors: { confirm: [{ key: 'recovery.error.mismatch' }] } });
     const outcome = await recovery.reset(token, password, { ip: ctx.ip, locale: requestLocale(ctx) });
     if (outcome.status === 'weak') return showReset(ctx, 400, token, state.user, { errors: { password: outcome.failures } });
     if (outcome.status !== 'ok') return linkProblem(ctx, outcome.status);

@@ -112,11 +112,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
     /** Staff (`idp users set-password --send-reset`, `/admin/users/:id`): the same mail as a request would send, for one account. */
     async mailLinkFor(user: User, by: { via: 'cli' } | { via: 'admin'; staffId: string; ip: string } = { via: 'cli' }): Promise<void> {
       if (!user.email || user.status !== 'active')
-        throw new AppError(
-          'reset_impossible',
-          `${user.username ?? user.email ?? user.sub} has no active account with an e-mail address to send a reset link to`,
-          409,
-        );
+        throw new AppError('reset_impossible', 'error.reset_impossible', 409, { name: user.username ?? user.email ?? user.sub });
       const locale = localeOf(user, config.defaultLocale);
       await db.transaction(async (trx) => {
         await mailLinks(trx, [user], locale);

@@ -6,8 +6,8 @@ import type { Flow } from '../../domain/flow-state/store.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderMessage, safeReturnPath } from '../../platform/web/page.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
-import { check, echo, schemas, type FieldErrors } from './forms.ts';
-import { refusalKey } from '../../methods/eid-card/card-answer.ts';
+import { check, echo, schemas } from './forms.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { accountOfCard, formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import type { NonceData } from '../../methods/eid-card/nonces.ts';
 import { hmacPrefix } from '../../methods/eid-card/verifier.ts';
@@ -23,7 +23,7 @@ export function eidSignUpRoutes(router: Router, steps: RegistrationSteps): void 
     return flow;
   }
 
-  const showEid = (ctx: Context, flow: Flow<FlowData>, extra: { values?: Record<string, string>; errors?: FieldErrors } = {}) =>
+  const showEid = (ctx: Context, flow: Flow<FlowData>, extra: { values?: Record<string, string>; errors?: FormErrors } = {}) =>
     showForm(ctx, 'eid', flow, {
       card: flow.data.card,
       cardNumber: flow.data.card?.cardNumber ? formatCardNumber(flow.data.card.cardNumber) : undefined,
@@ -76,7 +76,7 @@ export function eidSignUpRoutes(router: Router, steps: RegistrationSteps): void 
       ctx.redirect(`/registration/eid/details?flow=${flow.id}`);
     } catch (e) {
       if (!isAppError(e)) throw e;
-      renderMessage(ctx, e.status, 'eid.refused.title', refusalKey(e), { actions: again, messageParams: e.params });
+      renderMessage(ctx, e.status, 'eid.refused.title', e.key, { actions: again, messageParams: e.params });
     }
   });
 

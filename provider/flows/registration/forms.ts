@@ -1,12 +1,7 @@
 // The sign-up forms' inputs, one zod schema each, and their errors as catalogue keys next to each field.
 import { z } from 'zod';
 import type { PasswordPolicy } from '../../domain/accounts/password-policy.ts';
-
-export interface FieldError {
-  key: string;
-  params?: Record<string, string | number>;
-}
-export type FieldErrors = Record<string, FieldError[]>;
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const email = z.string().trim().max(320).pipe(z.email());
@@ -56,7 +51,7 @@ export function echo(raw: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(raw).filter(([k, v]) => typeof v === 'string' && !/password|_csrf/.test(k)) as [string, string][]);
 }
 
-export type Checked<T> = { ok: true; data: T } | { ok: false; errors: FieldErrors };
+export type Checked<T> = { ok: true; data: T } | { ok: false; errors: FormErrors };
 
 /**
  * Validates `raw` with `schema` and, when it has a password, the password policy (every failed rule listed).
@@ -69,7 +64,7 @@ export function check<T extends z.ZodType>(
   context: (data: Record<string, unknown>) => { username?: string | null; email?: string | null } = () => ({}),
 ): Checked<z.output<T>> {
   const parsed = schema.safeParse(raw);
-  const errors: FieldErrors = {};
+  const errors: FormErrors = {};
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = String(issue.path[0] ?? 'form');

@@ -6,7 +6,8 @@ import { body } from '../../platform/web/form.ts';
 import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { AppError } from '../../platform/errors.ts';
 import { invitations } from '../../domain/invitations/repository.ts';
-import { check, echo, schemas, type FieldErrors } from './forms.ts';
+import { check, echo, schemas } from './forms.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 
 export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps): void {
   const { db, flows, service, policy, limits, enabled, take, loadFlow, sentPage, showForm, signUpOf, complete, services } = steps;
@@ -24,7 +25,7 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
   router.post('/registration/invitation', async (ctx) => {
     enabled('invitation');
     const raw = await body(ctx);
-    const show = (errors: FieldErrors, status: number) => {
+    const show = (errors: FormErrors, status: number) => {
       ctx.status = status;
       renderPage(ctx, 'pages/registration/invitation.njk', {
         titleKey: 'registration.invitation.title',

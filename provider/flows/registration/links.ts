@@ -8,7 +8,8 @@ import { body } from '../../platform/web/form.ts';
 import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
-import { check, echo, schemas, type FieldErrors } from './forms.ts';
+import { check, echo, schemas } from './forms.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 
 export function activationRoutes(router: Router, steps: RegistrationSteps): void {
   const { config, db, flows, service, limits, mails, take } = steps;
@@ -32,7 +33,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
   });
 
   // Activation: the link shows the form; only the POST spends it, so a mail scanner fetching links does not.
-  async function showActivate(ctx: Context, token: string, errors: FieldErrors = {}) {
+  async function showActivate(ctx: Context, token: string, errors: FormErrors = {}) {
     const r = await service.activation.peek(db, token);
     if (r.status !== 'ok' || !r.user) return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status);
     if (Object.keys(errors).length) ctx.status = 400;

@@ -53,7 +53,7 @@ export function createReview(services: Pick<Services, 'config' | 'db' | 'users' 
           reviewed_at: new Date(),
           review_reason: null,
         });
-        if (!moved) throw registrationErrors.invitationState('no longer waiting for review');
+        if (!moved) throw registrationErrors.invitationMoved();
         const earlier = invitation.user_id ? await users.findById(trx, invitation.user_id) : undefined;
         const user = await pendingAccount(trx, earlier, s, username);
         await invitations.update(trx, id, ['registered'], { user_id: user.id });
@@ -82,7 +82,7 @@ export function createReview(services: Pick<Services, 'config' | 'db' | 'users' 
           reviewed_at: new Date(),
           review_reason: reason,
         });
-        if (!moved) throw registrationErrors.invitationState('no longer waiting for review');
+        if (!moved) throw registrationErrors.invitationMoved();
         if (p) {
           await enqueueMail(trx, {
             to: p.email,

@@ -13,7 +13,8 @@ import { renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { createRegistrationService, type SignUp, type SignUpResult } from './service.ts';
-import { check, echo, type FieldErrors } from './forms.ts';
+import { check, echo } from './forms.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { registrationErrors } from './errors.ts';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
@@ -108,7 +109,7 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
     ctx: Context,
     template: keyof typeof TITLES,
     flow: Flow<FlowData>,
-    extra: { values?: Record<string, string>; errors?: FieldErrors; [k: string]: unknown } = {},
+    extra: { values?: Record<string, string>; errors?: FormErrors; [k: string]: unknown } = {},
   ) {
     if (extra.errors && Object.keys(extra.errors).length) ctx.status = 400;
     renderPage(ctx, `pages/registration/${template}.njk`, { titleKey: TITLES[template], flow: flow.id, values: {}, errors: {}, ...common(template), ...extra });
@@ -152,7 +153,7 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
     router: Router,
     mode: 'open' | 'customer',
     schema: S,
-    accept: (ctx: Context, flow: Flow<FlowData>, data: z.output<S>, reshow: (errors: FieldErrors) => void) => Promise<void>,
+    accept: (ctx: Context, flow: Flow<FlowData>, data: z.output<S>, reshow: (errors: FormErrors) => void) => Promise<void>,
   ) {
     router.get(`/registration/${mode}`, async (ctx) => {
       enabled(mode);
@@ -163,7 +164,7 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
       const raw = await body(ctx);
       const flow = await loadFlow(ctx, raw.flow, mode);
       if (flow.state !== 'form') return sentPage(ctx, flow);
-      const reshow = (errors: FieldErrors) => showForm(ctx, mode, flow, { values: echo(raw), errors });
+      const reshow = (errors: FormErrors) => showForm(ctx, mode, flow, { values: echo(raw), errors });
       const checked = check(schema, raw, policy, (d) => ({ email: d.email as string }));
       if (!checked.ok) return reshow(checked.errors);
       await accept(ctx, flow, checked.data, reshow);

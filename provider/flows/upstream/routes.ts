@@ -15,9 +15,9 @@ import type { ReactivationService } from '../reactivation/service.ts';
 import { AWAITING_CARD } from '../../methods/eid-card/nonces.ts';
 import { requireUser } from '../self/routes.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
-import { catalogue } from '../../platform/web/i18n.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { loginIdentifierOf, portalOfClient } from '../../oidc/portal.ts';
 import { createUpstreamService, upstreamMethod, type Purpose, type UpstreamFlow } from '../../methods/upstream/service.ts';
@@ -60,7 +60,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     if (!isAppError(e)) throw e;
     const title = e.status === 503 ? 'upstream.unavailable.title' : 'upstream.refused.title';
     if (e.status === 503) ctx.set('Retry-After', '60');
-    renderMessage(ctx, e.status, title, e.message in catalogue('en') ? e.message : 'upstream.error.flow', { actions, messageParams: e.params });
+    renderMessage(ctx, e.status, title, e.key, { actions, messageParams: e.params });
   }
 
   /** The flow this browser started: the id in the path (or the cookie) must be the cookie's. */
@@ -157,8 +157,6 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   });
 
   // A first login with an identity that no account knows yet: prove an account with its password, or create one.
-  type Errors = Record<string, { key: string }[]>;
-
   /** What the identifier is in the portal of the app whose login this is (as on its login page). */
   async function identifierKind(flow: UpstreamFlow) {
     const i = flow.data.interaction ? await provider().Interaction.find(flow.data.interaction) : undefined;
@@ -169,7 +167,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   async function linkPage(
     ctx: Context,
     flow: UpstreamFlow,
-    extra: { error?: string; identifier?: string; errors?: Errors; values?: Record<string, unknown> } = {},
+    extra: { error?: string; identifier?: string; errors?: FormErrors; values?: Record<string, unknown> } = {},
   ) {
     if (flow.state !== 'unlinked') throw new AppError('upstream_flow', 'upstream.error.flow', 409);
     renderPage(ctx, 'pages/upstream/link.njk', {
@@ -220,7 +218,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const flow = await ownFlow(ctx, ctx.params.flow);
     if (flow.state !== 'unlinked') throw new AppError('upstream_flow', 'upstream.error.flow', 409);
     const raw = await body(ctx);
-    const errors: Errors = {};
+    const errors: FormErrors = {};
     for (const doc of ['accept_terms', 'accept_privacy']) if (raw[doc] !== 'yes') errors[doc] = [{ key: `registration.error.${doc}` }];
     if (Object.keys(errors).length) {
       ctx.status = 400;

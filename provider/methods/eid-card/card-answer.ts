@@ -4,8 +4,6 @@
 // and the card's copy of its CA certificate (unverified: it counts only if a configured anchor signed it). The
 // Web eID browser extension sends no CA certificate; then the issuing CA must be configured.
 import { z } from 'zod';
-import { isEidError } from '../../eid/index.ts';
-import { catalogue } from '../../platform/web/i18n.ts';
 
 /** A form field holds JSON text; a JSON body the value itself. Text that is not JSON stays text. */
 const jsonText = (v: unknown) => {
@@ -36,9 +34,3 @@ export const cardAnswer = z.object({
 });
 
 export type CardAnswer = z.infer<typeof cardAnswer>;
-
-/** The catalogue key of a refusal: eid.refused.<code> for the validator's codes, else the error's own message key. */
-export function refusalKey(e: { code: string; message: string }): string {
-  const key = `eid.refused.${e.code}`;
-  return isEidError(e) && key in catalogue('en') ? key : e.message;
-}

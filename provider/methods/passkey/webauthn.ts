@@ -20,7 +20,7 @@ import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { signInMethod } from '../strategy.ts';
 import { addPasskey, findPasskeyByCredentialId, passkeysOf, recordPasskeyUse, type Passkey } from '../../domain/passkeys/repository.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, type MessageKey } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { currentTheme } from '../../platform/web/theme.ts';
 import { translate, type Locale } from '../../platform/web/i18n.ts';
@@ -87,7 +87,7 @@ export const loginForm = form(authenticationAnswer);
 /** The user handle a passkey is made with: the account's id (no name, no address, as WebAuthn asks). */
 const userHandle = (userId: string) => Buffer.from(userId, 'utf8');
 
-const refused = (code: string, key: string, status = 400) => new AppError(code, key, status);
+const refused = (code: string, key: MessageKey, status = 400) => new AppError(code, key, status);
 
 export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'config' | 'flows' | 'users'>) {
   const issuer = new URL(config.issuerUrl);

@@ -47,10 +47,12 @@ export function lockHolder(dataDir: string): LockHolder | undefined {
 export class DataDirBusyError extends AppError {
   readonly holder: LockHolder;
   constructor(dataDir: string, holder: LockHolder) {
-    super(
-      'data_dir_in_use',
-      `${path.resolve(dataDir)} is in use by process ${holder.pid} (${holder.what}); stop it first, or give this process another DATA_DIR`,
-    );
+    super('data_dir_in_use', 'error.data_dir_in_use', 400, {
+      dataDir: path.resolve(dataDir),
+      pid: holder.pid,
+      what: holder.what,
+      setting: 'DATA_DIR',
+    });
     this.holder = holder;
   }
 }

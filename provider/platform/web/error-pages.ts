@@ -1,6 +1,6 @@
-// Turns any error into a page a citizen can act on (or JSON for API callers): typed AppErrors show their own
-// message, a database outage gives 503 "try again in a minute", anything else a generic 500. Stack traces go
-// to the log only.
+// Turns any error into a page a citizen can act on (or JSON for API callers): typed AppErrors show their catalogue
+// key in the person's language (JSON callers read its English text), a database outage gives 503 "try again in a
+// minute", anything else a generic 500. Stack traces go to the log only.
 import type { Context, Next } from 'koa';
 import { isAppError } from '../errors.ts';
 import { renderMessage } from './page.ts';
@@ -22,14 +22,6 @@ export function isDatabaseUnavailable(e: unknown): boolean {
 
 const wantsJson = (ctx: Context) => ctx.path.startsWith('/api/') || (ctx.accepts('html', 'json') === 'json' && !ctx.accepts('html'));
 
-const MESSAGE_BY_CODE: Record<string, string> = {
-  csrf: 'error.csrf',
-  payload_too_large: 'error.too_large',
-  // Only a forged or scripted post is not a form: to a person it looks like a stale page.
-  unsupported_media_type: 'error.csrf',
-  rate_limited: 'error.too_many',
-};
-
 export function errorPages() {
   return async (ctx: Context, next: Next) => {
     try {
@@ -46,8 +38,7 @@ export function errorPages() {
       if (isAppError(e)) {
         status = e.status;
         code = e.code;
-        // An AppError's message is a catalogue key where one exists (error.<code> or the message itself).
-        messageKey = MESSAGE_BY_CODE[e.code] ?? (hasMessage(`error.${e.code}`) ? `error.${e.code}` : e.message);
+        messageKey = e.key;
         // A refusal that is a warning to the person (a flow sent from someone else) says so in its title too.
         if (hasMessage(`error.${e.code}.title`)) titleKey = `error.${e.code}.title`;
       } else if (isDatabaseUnavailable(e)) {

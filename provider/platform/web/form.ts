@@ -8,12 +8,12 @@ const LIMIT = 64 * 1024;
 
 async function readBody(ctx: Context): Promise<string> {
   const declared = Number(ctx.get('content-length') || 0);
-  if (declared > LIMIT) throw new AppError('payload_too_large', 'Request body too large', 413);
+  if (declared > LIMIT) throw new AppError('payload_too_large', 'error.too_large', 413);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
-    if (size > LIMIT) throw new AppError('payload_too_large', 'Request body too large', 413);
+    if (size > LIMIT) throw new AppError('payload_too_large', 'error.too_large', 413);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -30,7 +30,7 @@ export async function body(ctx: Context): Promise<Record<string, unknown>> {
       if (json && typeof json === 'object' && !Array.isArray(json)) parsed = json as Record<string, unknown>;
       else throw new Error('not an object');
     } catch {
-      throw new AppError('invalid_json', 'The request body is not a JSON object', 400);
+      throw new AppError('invalid_json', 'error.invalid_json', 400);
     }
   } else {
     const params = new URLSearchParams(text);
@@ -39,7 +39,7 @@ export async function body(ctx: Context): Promise<Record<string, unknown>> {
       parsed[key] = all.length > 1 ? all : all[0];
     }
   }
-  if (hasNul(parsed)) throw new AppError('invalid_input', 'Some fields are missing or invalid', 400);
+  if (hasNul(parsed)) throw new AppError('invalid_input', 'error.invalid_input', 400);
   ctx.state.body = parsed;
   return parsed;
 }
@@ -51,7 +51,7 @@ export const fieldText = (v: unknown): string =>
 /** The same for the query string, on every route (pages, APIs and the protocol's own). */
 export function refuseNulInQuery() {
   return async (ctx: Context, next: () => Promise<unknown>) => {
-    if (ctx.querystring.includes('%00') && hasNul(ctx.query)) throw new AppError('invalid_input', 'Some fields are missing or invalid', 400);
+    if (ctx.querystring.includes('%00') && hasNul(ctx.query)) throw new AppError('invalid_input', 'error.invalid_input', 400);
     await next();
   };
 }
@@ -60,7 +60,7 @@ export function refuseNulInQuery() {
 export async function parseBody<T extends z.ZodType>(ctx: Context, schema: T): Promise<z.output<T>> {
   const result = schema.safeParse(await body(ctx));
   if (result.success) return result.data;
-  throw new AppError('invalid_input', 'Some fields are missing or invalid', 400, {
+  throw new AppError('invalid_input', 'error.invalid_input', 400, {
     fields: result.error.issues.map((i) => i.path.join('.')).join(','),
   });
 }

@@ -45,16 +45,14 @@ export function csrf(issuerOrigin: string) {
     if (ctx.method === 'POST') {
       // Pages take forms only. Any other type would be read as a form too, and a cross-site "text/plain" form
       // can carry fields: refusing it here is what keeps every POST under the token check below.
-      if (!ctx.is('application/x-www-form-urlencoded'))
-        throw new AppError('unsupported_media_type', 'Forms are sent as application/x-www-form-urlencoded', 415);
+      if (!ctx.is('application/x-www-form-urlencoded')) throw new AppError('unsupported_media_type', 'error.csrf', 415);
       // Under Referrer-Policy no-referrer browsers send "Origin: null" even for our own forms, so only a named origin
       // can be judged; the form token decides the rest. (Koa 3's ctx.origin is this header, not the page's origin.)
       const origin = ctx.get('origin');
-      if (origin && origin !== 'null' && origin !== issuerOrigin && origin !== `${ctx.protocol}://${ctx.host}`)
-        throw new AppError('csrf', 'Cross-site form post refused', 403);
+      if (origin && origin !== 'null' && origin !== issuerOrigin && origin !== `${ctx.protocol}://${ctx.host}`) throw new AppError('csrf', 'error.csrf', 403);
       const sent = (await body(ctx))._csrf;
       const ok = typeof sent === 'string' && sent.length === token.length && timingSafeEqual(Buffer.from(sent), Buffer.from(token));
-      if (!ok) throw new AppError('csrf', 'Form token missing or wrong', 403);
+      if (!ok) throw new AppError('csrf', 'error.csrf', 403);
     }
     await next();
   };

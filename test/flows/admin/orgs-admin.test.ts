@@ -50,7 +50,7 @@ describe('organisation admin pages', () => {
     const unknown = await staff.post(`/admin/organisations/${org.id}/members`, { username: 'nobody' });
     expect(unknown.status).toBe(400);
     expect(unknown.html).toMatch(
-      /aria-invalid="true" aria-describedby="username-error">\s*<p class="field-error" id="username-error">No account has this username\.<\/p>/,
+      /aria-invalid="true" aria-describedby="username-error">\s*<ul class="field-error" id="username-error"><li>No account has this username\.<\/li>/,
     );
     page = await staff.post(`/admin/organisations/${org.id}/members`, { username: 'MIA' });
     expect(text(page.html)).toContain('The member has been added.');

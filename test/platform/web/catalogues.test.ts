@@ -36,6 +36,12 @@ describe('message catalogues', () => {
     for (const locale of LOCALES) for (const [key, text] of Object.entries(catalogue(locale))) expect(text.trim(), `${locale} ${key}`).not.toBe('');
   });
 
+  it('types every file of the en catalogue as message keys', () => {
+    const typed = readFileSync(path.join(ROOT, 'provider/platform/web/message-key.ts'), 'utf8');
+    const areas = readdirSync(path.join(ROOT, 'views/locales/en')).filter((f) => f.endsWith('.json'));
+    expect(areas.filter((f) => !typed.includes(`'../../../views/locales/en/${f}'`))).toEqual([]);
+  });
+
   it('uses every key', () => {
     const unused = Object.keys(en).filter(
       (key) =>

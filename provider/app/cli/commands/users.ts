@@ -68,7 +68,7 @@ const userLine = (u: User) => [u.username ?? '-', u.email ?? '-', u.status, u.ro
 async function namedUser(s: Services, name: string): Promise<User> {
   const [byUsername] = await s.users.findByIdentifier(s.db, name, 'username');
   const [user] = byUsername ? [byUsername] : await s.users.findByIdentifier(s.db, name, 'email');
-  if (!user) throw new AppError('user_unknown', `No user with username or e-mail address "${name}"`, 404);
+  if (!user) throw new AppError('user_unknown', 'error.user_unknown_name', 404, { name });
   return user;
 }
 
