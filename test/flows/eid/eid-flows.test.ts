@@ -301,16 +301,20 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
           url,
         );
       };
-      const main = { url: e.idp.issuer, origin: e.idp.issuer };
-      // What the Web eID browser extension sends: the card's certificate alone. Its CA is fetched where the
-      // certificate says it is published, once; the fetched copy is kept.
-      e.published.length = 0;
-      for (let i = 0; i < 2; i++) expect((await answer(main, 'none')).status).toBe(200);
-      expect(e.published).toEqual(['/citizen-ca.crt']);
-
-      // A second process on the same database that may fetch nothing (EID_CA_ISSUERS_HOSTS=none), known by the other
-      // origin the bridge allows.
+      // What the Web eID browser extension sends: the card's certificate alone. A process that has not seen this card
+      // yet (this file's provider keeps its path from the tests before) fetches its CA where the certificate says it
+      // is published, once; the fetched copy is kept. It is known by the other origin the bridge allows.
       const origin = e.idp.issuer.replace('127.0.0.1', 'localhost');
+      const fetching = await startTestProvider('pglite', { ...e.providerEnv, ISSUER: origin }, { db: e.idp.db, databaseUrl: undefined });
+      try {
+        e.published.length = 0;
+        for (let i = 0; i < 2; i++) expect((await answer({ url: fetching.issuer, origin }, 'none')).status).toBe(200);
+        expect(e.published).toEqual(['/citizen-ca.crt']);
+      } finally {
+        await fetching.close();
+      }
+
+      // A second process on the same database that may fetch nothing (EID_CA_ISSUERS_HOSTS=none).
       const started = await startTestProvider(
         'pglite',
         { ...e.providerEnv, EID_CA_ISSUERS_HOSTS: 'none', ISSUER: origin },
