@@ -4,11 +4,11 @@
 // "Sie/Ihr", French "vous".
 import { LOCALES, catalogue, type Locale } from '../../provider/platform/web/i18n.ts';
 
-/** Words of the informal register, each a whole word (letters on neither side). */
+/** Words of the informal register, each a whole word (letters or digits on neither side: "TA4QV" is a code). */
 const INFORMAL: Record<Exclude<Locale, 'en'>, RegExp> = {
-  nl: /(?<!\p{L})(je|jij|jou|jouw|jezelf|jullie)(?!\p{L})/iu,
-  de: /(?<!\p{L})(du|dich|dir|dein|deine|deinen|deinem|deiner|deines)(?!\p{L})/iu,
-  fr: /(?<!\p{L})(tu|toi|ton|ta|tes|te|t['’])(?!\p{L})/iu,
+  nl: /(?<![\p{L}\p{N}])(je|jij|jou|jouw|jezelf|jullie)(?![\p{L}\p{N}])/iu,
+  de: /(?<![\p{L}\p{N}])(du|dich|dir|dein|deine|deinen|deinem|deiner|deines)(?![\p{L}\p{N}])/iu,
+  fr: /(?<![\p{L}\p{N}])(tu|toi|ton|ta|tes|te|t['’])(?![\p{L}\p{N}])/iu,
 };
 
 /** English words no Dutch, French or German sentence contains (not "will", "of", "over": German or Dutch too). */
