@@ -5,6 +5,7 @@ import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { log } from '../../provider/platform/log.ts';
 import { Agent } from '../flows/account/agent.ts';
+import { captureOutput } from '../helpers/output.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'seven quiet lanterns over the river';
@@ -31,15 +32,7 @@ describe('the log', () => {
       status: 'active',
     });
     [miaId, miaSub] = [mia.id, mia.sub];
-    const writes = [process.stdout, process.stderr].map((stream) => {
-      const write = stream.write.bind(stream);
-      stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-      };
-      return () => (stream.write = write);
-    });
-    restore = () => writes.forEach((r) => r());
+    restore = captureOutput(lines);
 
     // Login failure and success, a recovery by mail, the new password, the data download.
     const agent = new Agent(idp.issuer);

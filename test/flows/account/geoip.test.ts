@@ -17,6 +17,7 @@ import { city, cityDatabase } from '../../helpers/mmdb.ts';
 import { createClient } from '../../../provider/oidc/clients.ts';
 import { placeOf, setGeoIp } from '../../../provider/platform/web/geoip.ts';
 import { translate } from '../../../provider/platform/web/i18n.ts';
+import { captureOutput } from '../../helpers/output.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const dir = mkdtempSync(path.join(tmpdir(), 'belid-geoip-'));
@@ -73,15 +74,7 @@ describe.skipIf(!has('chromium'))('the session list with GEOIP_DB', { timeout: 1
     });
     const c = await createClient(idp.services.provider(), { name: 'Klantenportaal', redirectUris: [`${rp.url}/cb`], firstParty: true });
     portal = await discover(idp.issuer, c.client_id, c.client_secret);
-    const writes = [process.stdout, process.stderr].map((stream) => {
-      const write = stream.write.bind(stream);
-      stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-      };
-      return () => (stream.write = write);
-    });
-    restore = () => writes.forEach((r) => r());
+    restore = captureOutput(lines);
   });
   afterAll(async () => {
     restore();

@@ -658,7 +658,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       expect(dump.includes(NATIONAL_NUMBER), `table ${table}`).toBe(false);
       expect(dump.includes('85.07.31-003.28'), `table ${table}`).toBe(false);
     }
-    expect(e.logs().join('')).toContain('listening on');
+    expect(e.logs().join('\n')).toContain('listening on');
     expect(e.logs().filter((l) => l.includes(NATIONAL_NUMBER))).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.ts';
 import { startHttpSink, type HttpSink } from '../../helpers/http-sink.ts';
 import { nationalNumberHmac } from '../../../provider/eid/index.ts';
 import { log } from '../../../provider/platform/log.ts';
+import { captureOutput } from '../../helpers/output.ts';
 
 export const PIN = '4711';
 /** The virtual card's holder (`npm run test-cards`' default). */
@@ -42,18 +43,10 @@ export interface EidEnvironment {
 /** `cardArgs`: more `npm run test-cards` options for the virtual card, e.g. `--style opensc`. */
 export async function startEidEnvironment(env: Record<string, string> = {}, cardArgs: string[] = []): Promise<EidEnvironment> {
   const logs: string[] = [];
-  const capture = (stream: NodeJS.WriteStream) => {
-    const write = stream.write.bind(stream);
-    stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
-      logs.push(String(chunk));
-      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-    };
-    return () => (stream.write = write);
-  };
   // Tests run with LOG_LEVEL=silent; here every line the provider would log is wanted, to be searched.
   const level = log.level;
   log.level = 'debug';
-  const restore = [capture(process.stdout), capture(process.stderr), () => (log.level = level)];
+  const restore = [captureOutput(logs), () => (log.level = level)];
 
   const [ocspPort, publisherPort] = [await freePort(), await freePort()];
   const card = await virtualCard([
