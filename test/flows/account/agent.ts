@@ -79,14 +79,11 @@ export class Agent {
     return this.go(action, { form: { identifier, password } }, stopAt);
   }
 
-  /** An authorization code flow of a relying app in this agent's login session; returns its tokens. */
-  async authorize(
-    config: client.Configuration,
-    redirectUri: string,
-    scope: string,
-    credentials?: { identifier: string; password: string },
-    params: Record<string, string> = {},
-  ) {
+  /**
+   * A relying app's authorization request in this agent's session: the page it stops at (the login page, a second
+   * step, or the app's callback), and how the app then gets its tokens from the callback it reached.
+   */
+  async startAuthorization(config: client.Configuration, redirectUri: string, scope: string, params: Record<string, string> = {}) {
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const url = client.buildAuthorizationUrl(config, {
@@ -97,11 +94,26 @@ export class Agent {
       code_challenge_method: 'S256',
       ...params,
     });
+    return {
+      page: await this.go(url.href, {}, (l) => l.startsWith(redirectUri)),
+      tokens: (at: Response) => client.authorizationCodeGrant(config, new URL(at.url), { pkceCodeVerifier: verifier, expectedState: state }),
+    };
+  }
+
+  /** An authorization code flow of a relying app in this agent's login session; returns its tokens. */
+  async authorize(
+    config: client.Configuration,
+    redirectUri: string,
+    scope: string,
+    credentials?: { identifier: string; password: string },
+    params: Record<string, string> = {},
+  ) {
     const atCallback = (l: string) => l.startsWith(redirectUri);
-    let r = await this.go(url.href, {}, atCallback);
+    const started = await this.startAuthorization(config, redirectUri, scope, params);
+    let r = started.page;
     if (!atCallback(r.url) && credentials) r = await this.submitLogin(r, credentials.identifier, credentials.password, atCallback);
     if (!atCallback(r.url)) throw new Error(`no callback; at ${r.url}: ${r.html.slice(0, 300)}`);
-    return client.authorizationCodeGrant(config, new URL(r.url), { pkceCodeVerifier: verifier, expectedState: state });
+    return started.tokens(r);
   }
 }
 

@@ -59,21 +59,8 @@ describe('a passkey as the second step of a password login', () => {
 
   /** The app's login in `agent` up to the page after the password. */
   async function passwordStep(agent: Agent, config: client.Configuration, username: string, params: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      state,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      ...params,
-    });
-    const page = await agent.submitLogin(await agent.go(url.href, {}, atCallback), username, PASSWORD, atCallback);
-    return {
-      page,
-      tokens: (at: Response) => client.authorizationCodeGrant(config, new URL(at.url), { pkceCodeVerifier: verifier, expectedState: state }),
-    };
+    const { page, tokens } = await agent.startAuthorization(config, REDIRECT, 'openid', params);
+    return { page: await agent.submitLogin(page, username, PASSWORD, atCallback), tokens };
   }
 
   /** What the page's script does: fetch the options of its passkey form. */

@@ -40,23 +40,8 @@ describe('second factor at login', () => {
   const title = (r: Response) => text(/<h1>([\s\S]*?)<\/h1>/.exec(r.html)?.[1] ?? '');
 
   /** An authorization request of `config` in `agent`'s browser; returns the page it stops at and a way to finish it. */
-  async function authorize(agent: Agent, config: client.Configuration, params: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      state,
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      ...params,
-    });
-    const page = await agent.go(url.href, {}, atCallback);
-    return {
-      page,
-      tokens: (at: Response) => client.authorizationCodeGrant(config, new URL(at.url), { pkceCodeVerifier: verifier, expectedState: state }),
-    };
-  }
+  const authorize = (agent: Agent, config: client.Configuration, params: Record<string, string> = {}) =>
+    agent.startAuthorization(config, REDIRECT, 'openid', params);
 
   /** Posts `form` to the page's first form whose action contains `path`, stopping at the relying app. */
   function submit(agent: Agent, page: Response, path: string, form: Record<string, string>) {
