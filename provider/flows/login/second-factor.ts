@@ -55,8 +55,9 @@ function rememberStep(ctx: Context, p: Pending) {
  * `required` (a lost phone then keeps no one from a plain login); one with neither adds an app when they are required.
  */
 export async function toSecondStep(ctx: Context, factors: SecondFactors, uid: string, user: User, o: { first: readonly string[]; required: boolean }) {
-  const [app, passkey] = await Promise.all([factors.totp.isEnrolled(user), factors.passkey.isEnrolled(user)]);
-  const stage = app || (passkey && o.required) ? 'code' : o.required ? 'enrol' : undefined;
+  // The passkeys matter only where the app does not decide: a plain login of a person without one asks nothing more.
+  const app = await factors.totp.isEnrolled(user);
+  const stage = app || (o.required && (await factors.passkey.isEnrolled(user))) ? 'code' : o.required ? 'enrol' : undefined;
   if (!stage) return false;
   if (stage === 'enrol') await factors.totp.start(user);
   rememberStep(ctx, { uid, userId: user.id, stage, first: [...o.first] });
