@@ -92,7 +92,8 @@ describe('the tarball installed in an empty folder', { timeout: 120_000 }, () =>
 });
 
 // dist/ exists: `npm ci` builds it through `prepare`.
-describe('the repository after `npx idp`', () => {
+// `npx` resolves the bin through npm, which takes seconds alone and tens of seconds on a busy machine.
+describe('the repository after `npx idp`', { timeout: 120_000 }, () => {
   it('has its bin sources executable in git, so that npm has nothing to change', () => {
     const modes = run('git', ['ls-files', '-s', 'provider/app/cli.ts', 'card-bridge/cli.ts', 'tools/test-cards/cli.ts'], REPOSITORY);
     expect(
