@@ -27,11 +27,11 @@ export function staticFiles() {
     // A portal profile's own theme: its colours and its static/ files only.
     // The URLs are shared by every portal (and cached), so /static/ itself is always the deployment's.
     const portal = profileStatic(name);
-    const theme = portal ? portal.theme : themeOf(null);
-    if (theme && (portal?.file ?? name) === 'theme.css') return serve(ctx, themeCss(theme), type);
+    const theme = portal?.theme ?? themeOf(null);
+    const file = portal?.file ?? name;
+    if (theme && file === 'theme.css') return serve(ctx, themeCss(theme), type);
     // A theme's file hides the shipped one of the same name.
     for (const root of portal ? [path.join(portal.theme.dir, 'static')] : staticRoots()) {
-      const file = portal ? portal.file : name;
       const body = await readFile(path.join(root, file)).catch(() => undefined);
       if (body) return serve(ctx, body, type);
     }
