@@ -59,3 +59,10 @@ function portalNamed(named: unknown, config: Pick<Config, 'portalProfiles'>): Po
 /** What the login field asks for in this portal. */
 export const loginIdentifierOf = (portal: Portal, config: Pick<Config, 'loginIdentifier'>): Config['loginIdentifier'] =>
   portal.loginIdentifier ?? config.loginIdentifier;
+
+/**
+ * What the login field asks for at a login of `client`: its own profile's. The provider's own account pages have no
+ * portal of their own: theirs is the one the person came from.
+ */
+export const loginIdentifierFor = (ctx: Context, client: { clientId: string } | undefined, config: Pick<Config, 'portalProfiles' | 'loginIdentifier'>) =>
+  loginIdentifierOf(client?.clientId === SELF_CLIENT_ID ? portalOf(ctx, config) : portalOfClient(client, config), config);

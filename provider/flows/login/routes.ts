@@ -14,7 +14,7 @@ import { requestLocale } from '../../platform/web/locale.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
 import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
-import { loginIdentifierOf, portalOf, portalOfClient } from '../../oidc/portal.ts';
+import { loginIdentifierFor } from '../../oidc/portal.ts';
 import { secondFactorStep, type SecondFactorStepDeps } from './second-factor.ts';
 import { finishInteraction, type LoggedIn } from './logged-in.ts';
 
@@ -99,8 +99,7 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
     // The provider's own account pages are named in the reader's language, not by their client name.
     ctx.state.clientName = client?.clientId === SELF_CLIENT_ID ? undefined : (client?.clientName ?? client?.clientId);
     ctx.state.forAccount = client?.clientId === SELF_CLIENT_ID;
-    // The provider's own pages have no portal of their own: theirs is the one the person came from.
-    ctx.state.identifierKind = loginIdentifierOf(ctx.state.forAccount ? portalOf(ctx, config) : portalOfClient(client, config), config);
+    ctx.state.identifierKind = loginIdentifierFor(ctx, client, config);
     await next();
   });
 

@@ -19,7 +19,7 @@ import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
-import { loginIdentifierOf, portalOfClient } from '../../oidc/portal.ts';
+import { loginIdentifierFor } from '../../oidc/portal.ts';
 import { createUpstreamService, upstreamMethod, type Purpose, type UpstreamFlow } from '../../methods/upstream/service.ts';
 import { loggedInStep } from '../login/logged-in.ts';
 import { UPSTREAM_USES } from '../../domain/upstreams/repository.ts';
@@ -157,11 +157,11 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   });
 
   // A first login with an identity that no account knows yet: prove an account with its password, or create one.
-  /** What the identifier is in the portal of the app whose login this is (as on its login page). */
-  async function identifierKind(flow: UpstreamFlow) {
+  /** What the identifier is in the login this flow belongs to, as its login page asked for it. */
+  async function identifierKind(ctx: Context, flow: UpstreamFlow) {
     const i = flow.data.interaction ? await provider().Interaction.find(flow.data.interaction) : undefined;
     const client = i ? await provider().Client.find(i.params.client_id as string) : undefined;
-    return loginIdentifierOf(portalOfClient(client, config), config);
+    return loginIdentifierFor(ctx, client, config);
   }
 
   async function linkPage(
@@ -175,7 +175,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
       flowId: flow.id,
       name: flow.data.name,
       label: flow.data.identity?.label ?? '',
-      identifierMode: await identifierKind(flow),
+      identifierMode: await identifierKind(ctx, flow),
       canCreate: config.registrationModes.includes('open'),
       termsVersion: config.termsVersion,
       privacyVersion: config.privacyVersion,
@@ -199,7 +199,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
       ctx.status = 400;
       return linkPage(ctx, flow, { error: 'login.error.required' });
     }
-    const outcome = await authenticator.authenticate(parsed.data.identifier, parsed.data.password, { ip: ctx.ip, kind: await identifierKind(flow) });
+    const outcome = await authenticator.authenticate(parsed.data.identifier, parsed.data.password, { ip: ctx.ip, kind: await identifierKind(ctx, flow) });
     if (!outcome.ok) {
       ctx.status = 401;
       const notActive = { pending: 'registration.login.not_activated', locked: 'reactivation.login_locked' } as Partial<Record<string, string>>;
