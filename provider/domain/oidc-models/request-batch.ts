@@ -134,6 +134,10 @@ export async function findRow(
 }
 
 const UPSERT_COLUMNS = ['model', 'id', 'payload', 'grant_id', 'user_code', 'uid', 'account_id', 'expires_at'] as const;
+const UPSERT = `insert into oidc_models (${UPSERT_COLUMNS.join(', ')}) select ?, ?, ?::jsonb, ?, ?, ?, ?, ?::timestamptz`;
+const MERGE = `on conflict (model, id) do update set ${UPSERT_COLUMNS.filter((c) => c !== 'model' && c !== 'id')
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ')}`;
 
 /**
  * The request's writes in one statement: each consumption a CTE that consumes only an unconsumed row, every other
@@ -162,13 +166,7 @@ async function one(batch: Batch, writes: Write[]): Promise<void> {
   const guard = consumes.length ? ` where ${consumed} = ${consumes.length}` : '';
   writes.forEach((w, i) => {
     if (w.kind === 'upsert') {
-      const columns = UPSERT_COLUMNS.join(', ');
-      const merge = UPSERT_COLUMNS.filter((c) => c !== 'model' && c !== 'id')
-        .map((c) => `${c} = excluded.${c}`)
-        .join(', ');
-      ctes.push(
-        `w${i} as (insert into oidc_models (${columns}) select ?, ?, ?::jsonb, ?, ?, ?, ?, ?::timestamptz${guard} on conflict (model, id) do update set ${merge})`,
-      );
+      ctes.push(`w${i} as (${UPSERT}${guard} ${MERGE})`);
       bindings.push(...UPSERT_COLUMNS.map((c) => w.row[c]));
     } else if (w.kind === 'delete') {
       ctes.push(`w${i} as (delete from oidc_models where model = ? and id = ?${guard ? ` and ${consumed} = ${consumes.length}` : ''})`);

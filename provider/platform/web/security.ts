@@ -44,7 +44,8 @@ export function csrf(issuerOrigin: string) {
     ctx.state.csrf = token;
     if (ctx.method === 'POST') {
       // Pages take forms only. Any other type would be read as a form too, and a cross-site "text/plain" form
-      // can carry fields: refusing it here is what keeps every POST under the token check below.
+      // can carry fields: refusing it here is what keeps every POST under the token check below. Only a forged or
+      // scripted post is not a form: to a person it looks like a stale page, hence the CSRF message.
       if (!ctx.is('application/x-www-form-urlencoded')) throw new AppError('unsupported_media_type', 'error.csrf', 415);
       // Under Referrer-Policy no-referrer browsers send "Origin: null" even for our own forms, so only a named origin
       // can be judged; the form token decides the rest. (Koa 3's ctx.origin is this header, not the page's origin.)
