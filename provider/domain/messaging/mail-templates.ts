@@ -6,7 +6,7 @@ import { helpdeskFor } from '../../platform/web/helpdesk.ts';
 import { translate, duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
 
 // A mail written while a person's request is handled wears the theme of their portal (platform/web/theme.ts).
-const environment = (autoescape: boolean) => themedEnvironment(currentTheme(), { autoescape, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true });
+const environment = (autoescape: boolean) => themedEnvironment(currentTheme(), autoescape ? 'mailHtml' : 'mailText');
 
 export interface RenderedMail {
   subject: string;

@@ -131,11 +131,19 @@ export function profileStatic(name: string): { theme: Theme; file: string } | un
   return theme && { theme, file: match![2]! };
 }
 
-/** The nunjucks environment rendering under `theme`, one per theme and options. */
-export function themedEnvironment(theme: Theme | undefined, options: nunjucks.ConfigureOptions): nunjucks.Environment {
-  const key = `${theme?.dir ?? ''}\0${JSON.stringify(options)}`;
+/** What is rendered: a page, or a mail's HTML or text part (domain/messaging/mail-templates.ts). */
+const RENDERINGS = {
+  page: { autoescape: true, throwOnUndefined: false },
+  mailHtml: { autoescape: true, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true },
+  mailText: { autoescape: false, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true },
+} satisfies Record<string, nunjucks.ConfigureOptions>;
+export type Rendering = keyof typeof RENDERINGS;
+
+/** The nunjucks environment rendering under `theme`, one per theme and kind of rendering. */
+export function themedEnvironment(theme: Theme | undefined, rendering: Rendering): nunjucks.Environment {
+  const key = `${theme?.dir ?? ''}\0${rendering}`;
   let env = environments.get(key);
-  if (!env) environments.set(key, (env = new nunjucks.Environment(new ThemeLoader(theme), options)));
+  if (!env) environments.set(key, (env = new nunjucks.Environment(new ThemeLoader(theme), RENDERINGS[rendering])));
   return env;
 }
 

@@ -11,7 +11,7 @@ export interface RenderContext {
 export function render(template: string, context: RenderContext): string {
   const { locale } = context;
   const theme = currentTheme();
-  return themedEnvironment(theme, { autoescape: true, throwOnUndefined: false }).render(template, {
+  return themedEnvironment(theme, 'page').render(template, {
     ...context,
     locales: LOCALES,
     helpdesk: helpdeskFor(locale),
