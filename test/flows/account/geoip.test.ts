@@ -5,21 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import * as client from 'openid-client';
 import { has } from '../../helpers/components.ts';
-import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
-import { launchBrowser } from '../../helpers/browser.ts';
-import { startCallbackServer } from '../../helpers/callback-server.ts';
 import { axeViolations } from '../../helpers/axe.ts';
-import { authorize, discover } from '../../helpers/rp.ts';
 import { city, cityDatabase } from '../../helpers/mmdb.ts';
-import { createClient } from '../../../provider/oidc/clients.ts';
 import { placeOf, setGeoIp } from '../../../provider/platform/web/geoip.ts';
 import { translate } from '../../../provider/platform/web/i18n.ts';
 import { captureOutput } from '../../helpers/output.ts';
+import { startSessionListBench, type SessionListBench } from './session-list.ts';
 
-const PASSWORD = 'correct horse battery staple';
 const dir = mkdtempSync(path.join(tmpdir(), 'belid-geoip-'));
 const GEOIP_DB = path.join(dir, 'cities.mmdb');
 writeFileSync(
@@ -55,39 +48,24 @@ describe('the place of an address', () => {
 });
 
 describe.skipIf(!has('chromium'))('the session list with GEOIP_DB', { timeout: 120_000 }, () => {
-  let idp: TestProvider;
-  let browser: Browser;
-  let rp: Awaited<ReturnType<typeof startCallbackServer>>;
-  let portal: client.Configuration;
+  let bench: SessionListBench;
   const lines: string[] = [];
   let restore = () => {};
-
   beforeAll(async () => {
-    [idp, browser, rp] = await Promise.all([startTestProvider('pglite', { GEOIP_DB, LOG_LEVEL: 'debug' }), launchBrowser(), startCallbackServer()]);
-    const { db, users, hasher } = idp.services;
-    await users.create(db, {
-      username: 'lena.maes',
-      email: 'lena@example.be',
-      emailVerified: true,
-      passwordHash: await hasher.hash(PASSWORD),
-      status: 'active',
-    });
-    const c = await createClient(idp.services.provider(), { name: 'Klantenportaal', redirectUris: [`${rp.url}/cb`], firstParty: true });
-    portal = await discover(idp.issuer, c.client_id, c.client_secret);
+    bench = await startSessionListBench({ GEOIP_DB, LOG_LEVEL: 'debug' });
     restore = captureOutput(lines);
   });
   afterAll(async () => {
     restore();
     setGeoIp(undefined);
-    await browser?.close();
-    await Promise.all([idp?.close(), rp?.close()]);
+    await bench?.close();
   });
 
   it('names the approximate place of each session, in the reader language, and never logs it', async () => {
-    const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 375, height: 740 } });
+    const context = await bench.browser.newContext({ locale: 'de-DE', viewport: { width: 375, height: 740 } });
     const page = await context.newPage();
-    await authorize(page, portal, { redirectUri: `${rp.url}/cb`, identifier: 'lena.maes', password: PASSWORD, scope: 'openid' });
-    await page.goto(`${idp.issuer}/account/sessions`);
+    await bench.logIn(page);
+    await page.goto(`${bench.idp.issuer}/account/sessions`);
     const cell = page.locator('#sessions tbody tr').first().locator('td').first();
     await expect(cell.innerText()).resolves.toBe('Gent, Belgien');
     expect(await cell.evaluate((e) => getComputedStyle(e, '::before').content)).toBe(`"${translate('de', 'account.sessions.place')}: "`);

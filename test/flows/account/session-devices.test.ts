@@ -1,20 +1,13 @@
 // The session list names each session's browser and system (from its User-Agent), its network (not its address),
 // when it was last used and which one is "this browser"; on a phone it stays readable, no word split in two.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import * as client from 'openid-client';
 import { has } from '../../helpers/components.ts';
-import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
-import { launchBrowser } from '../../helpers/browser.ts';
-import { startCallbackServer } from '../../helpers/callback-server.ts';
 import { axeViolations } from '../../helpers/axe.ts';
-import { authorize, discover } from '../../helpers/rp.ts';
-import { createClient } from '../../../provider/oidc/clients.ts';
+import { startSessionListBench, type SessionListBench } from './session-list.ts';
 import { networkOf, parseUserAgent } from '../../../provider/platform/web/user-agent.ts';
 
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 const WINDOWS_FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
-const PASSWORD = 'correct horse battery staple';
 
 describe('what a User-Agent and an address say', () => {
   it.each([
@@ -51,34 +44,19 @@ describe('what a User-Agent and an address say', () => {
 });
 
 describe.skipIf(!has('chromium'))('the session list in Chromium', { timeout: 120_000 }, () => {
-  let idp: TestProvider;
-  let browser: Browser;
-  let rp: Awaited<ReturnType<typeof startCallbackServer>>;
-  let portal: client.Configuration;
+  let bench: SessionListBench;
   beforeAll(async () => {
-    [idp, browser, rp] = await Promise.all([startTestProvider('pglite'), launchBrowser(), startCallbackServer()]);
-    const { db, users, hasher } = idp.services;
-    await users.create(db, {
-      username: 'lena.maes',
-      email: 'lena@example.be',
-      emailVerified: true,
-      passwordHash: await hasher.hash(PASSWORD),
-      status: 'active',
-    });
-    const c = await createClient(idp.services.provider(), { name: 'Klantenportaal', redirectUris: [`${rp.url}/cb`], firstParty: true });
-    portal = await discover(idp.issuer, c.client_id, c.client_secret);
+    bench = await startSessionListBench();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await Promise.all([idp?.close(), rp?.close()]);
-  });
+  afterAll(() => bench?.close());
 
   it('names each browser, its network and last use, and this browser, without splitting words on a phone', async () => {
+    const { browser, idp, logIn } = bench;
     const laptop = await browser.newContext({ locale: 'en-GB', userAgent: WINDOWS_FIREFOX });
-    await authorize(await laptop.newPage(), portal, { redirectUri: `${rp.url}/cb`, identifier: 'lena.maes', password: PASSWORD, scope: 'openid' });
+    await logIn(await laptop.newPage());
     const phone = await browser.newContext({ locale: 'en-GB', userAgent: IPHONE, viewport: { width: 375, height: 740 } });
     const page = await phone.newPage();
-    const { callback } = await authorize(page, portal, { redirectUri: `${rp.url}/cb`, identifier: 'lena.maes', password: PASSWORD, scope: 'openid' });
+    const { callback } = await logIn(page);
     expect(callback).toBeDefined();
 
     await page.goto(`${idp.issuer}/account/sessions`);
