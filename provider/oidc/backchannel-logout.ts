@@ -5,6 +5,7 @@
 // into the outbox instead, so that every logout token leaves by one path and none is sent twice. Where it may go is
 // ./logout-delivery.ts.
 import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
 import type { Db } from '../platform/db/knex.ts';
 import type { UserRepository } from '../domain/accounts/repository.ts';
 import { audit } from '../platform/audit.ts';
@@ -45,7 +46,12 @@ export function createLogoutTransport(provider: () => Provider, db: Db, users: U
     async send(m) {
       const { clientId, sub, sid } = logoutOf(m);
       const p = provider();
-      const client = await p.Client.find(clientId);
+      const client = await p.Client.find(clientId).catch((e: unknown) => {
+        // Registered under rules since tightened (an operator no longer allowing the app's network): the app cannot
+        // be loaded, and trying again would not change that.
+        if (e instanceof errors.InvalidClientMetadata) throw new DeliveryError(`${clientId}: ${e.error_description}`, true);
+        throw e;
+      });
       if (!client?.backchannelLogoutUri) throw new DeliveryError(`${clientId} no longer has a backchannel_logout_uri`, true);
       try {
         await asLogoutDelivery(() => senders.get(p)!.call(client, sub, sid));
