@@ -27,6 +27,7 @@ import { createEmailChange, newEmail } from '../../domain/accounts/email-change.
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
+import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { personFactorRoutes } from './person-factors.ts';
@@ -72,7 +73,7 @@ export function personAdminRoutes(services: Services): Router {
 
   async function show(ctx: Context, user: User, errors: FormErrors = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
-    const [link, connections, organisations, sessions, apps, events, secondFactor, recoveryCodes, passkeys] = await Promise.all([
+    const [link, connections, organisations, sessions, apps, events, secondFactor, recoveryCodes, passkeys, pending] = await Promise.all([
       findLinkOfUser(db, user.id),
       linksOf(db, user.id),
       organisationsOf(db, user.id),
@@ -82,6 +83,7 @@ export function personAdminRoutes(services: Services): Router {
       totp.isEnrolled(user),
       totp.recoveryCodesLeft(user),
       passkeysOf(db, user.id),
+      pendingContacts(db, user.id),
     ]);
     renderPage(ctx, 'pages/admin/person.njk', {
       titleKey: 'admin.person.title',
@@ -96,6 +98,7 @@ export function personAdminRoutes(services: Services): Router {
       secondFactor,
       recoveryCodes,
       passkeys,
+      pending,
       errors,
       done: NOTICES.find((n) => n === ctx.query.notice),
     });

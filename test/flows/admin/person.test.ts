@@ -82,6 +82,9 @@ describe('a person on the staff pages', () => {
       'A confirmation link is on its way to the new address.',
     );
     expect((await idp.services.users.findById(idp.db, miaId))!.email).toBe('mia@example.be');
+    expect(text((await staff.get(`/admin/users/${miaId}`)).html)).toMatch(
+      /mia@example\.be \(verified\); changing to mia\.new@example\.be once its owner confirms/,
+    );
     const mail = await idp.db('outbox').where({ recipient: 'mia.new@example.be' }).first();
     const link = /http:\/\/\S+\/account\/email\/verify\?token=[\w-]+/.exec(mail.body_text)![0];
     const owner = new Agent(idp.issuer);
