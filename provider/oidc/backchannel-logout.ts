@@ -10,7 +10,7 @@ import type { Db } from '../platform/db/knex.ts';
 import type { UserRepository } from '../domain/accounts/repository.ts';
 import { audit } from '../platform/audit.ts';
 import { log } from '../platform/log.ts';
-import { enqueueLogout, logoutOf } from '../domain/messaging/outbox.ts';
+import { enqueueLogout, forgetLogoutSubject, logoutOf } from '../domain/messaging/outbox.ts';
 import { DeliveryError, type DeliveryOutcome, type Transport } from '../domain/messaging/transport.ts';
 import { asLogoutDelivery, privateAddressRefusal } from './logout-delivery.ts';
 
@@ -64,6 +64,7 @@ export function createLogoutTransport(provider: () => Provider, db: Db, users: U
     async settled(m, outcome, error) {
       // Under the account while it exists, so staff see it in the person's trail; an erased account names nobody.
       const user = await users.findBySub(db, logoutOf(m).sub);
+      if (!user && outcome !== 'retry') await forgetLogoutSubject(db, m.id);
       await audit(db, EVENTS[outcome], {
         userId: user?.id,
         details: { client: m.recipient, sid: m.reference, attempt: m.attempts, ...(error ? { error } : {}) },

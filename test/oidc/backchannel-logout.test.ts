@@ -246,6 +246,10 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     await logoutToken(sid, sub);
     expect(await auditEvents('backchannel_logout.delivered', sid)).toEqual([{ user_id: null, details: { client: clientId, sid, attempt: 1 } }]);
     expect(await idp.db('outbox').where({ user_id: user.id })).toEqual([]);
+    // Delivered, the logout's own row no longer says whose it was.
+    expect(await idp.db('outbox').where({ channel: 'logout', reference: sid }).select('status', 'recipient', 'body_text')).toEqual([
+      { status: 'sent', recipient: clientId, body_text: '{}' },
+    ]);
   });
 
   it('reaches the app when the account is taken back (reactivation)', async () => {
