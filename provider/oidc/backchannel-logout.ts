@@ -5,11 +5,12 @@
 // into the outbox instead, so that every logout token leaves by one path and none is sent twice. Where it may go is
 // ./logout-delivery.ts.
 import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
 import type { Db } from '../platform/db/knex.ts';
 import type { UserRepository } from '../domain/accounts/repository.ts';
 import { audit } from '../platform/audit.ts';
 import { log } from '../platform/log.ts';
-import { enqueueLogout, logoutOf } from '../domain/messaging/outbox.ts';
+import { enqueueLogout, forgetLogoutSubject, logoutOf } from '../domain/messaging/outbox.ts';
 import { DeliveryError, type DeliveryOutcome, type Transport } from '../domain/messaging/transport.ts';
 import { asLogoutDelivery, privateAddressRefusal } from './logout-delivery.ts';
 
@@ -45,7 +46,12 @@ export function createLogoutTransport(provider: () => Provider, db: Db, users: U
     async send(m) {
       const { clientId, sub, sid } = logoutOf(m);
       const p = provider();
-      const client = await p.Client.find(clientId);
+      const client = await p.Client.find(clientId).catch((e: unknown) => {
+        // Registered under rules since tightened (an operator no longer allowing the app's network): the app cannot
+        // be loaded, and trying again would not change that.
+        if (e instanceof errors.InvalidClientMetadata) throw new DeliveryError(`${clientId}: ${e.error_description}`, true);
+        throw e;
+      });
       if (!client?.backchannelLogoutUri) throw new DeliveryError(`${clientId} no longer has a backchannel_logout_uri`, true);
       try {
         await asLogoutDelivery(() => senders.get(p)!.call(client, sub, sid));
@@ -58,6 +64,7 @@ export function createLogoutTransport(provider: () => Provider, db: Db, users: U
     async settled(m, outcome, error) {
       // Under the account while it exists, so staff see it in the person's trail; an erased account names nobody.
       const user = await users.findBySub(db, logoutOf(m).sub);
+      if (!user && outcome !== 'retry') await forgetLogoutSubject(db, m.id);
       await audit(db, EVENTS[outcome], {
         userId: user?.id,
         details: { client: m.recipient, sid: m.reference, attempt: m.attempts, ...(error ? { error } : {}) },

@@ -1,5 +1,6 @@
-// OpenID Connect Back-Channel Logout 1.0 from the relying app's side: every way a session ends brings the app a
-// logout token it verifies against the provider's JWKS, once; an app that is down gets it when it is back.
+// OpenID Connect Back-Channel Logout 1.0 from the relying app's side: every way a session ends (an erasure of the
+// account too, whoever starts it) brings the app a logout token it verifies against the provider's JWKS, once; an app
+// that is down gets it when it is back.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
@@ -7,7 +8,8 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose'
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { startHttpSink, type HttpSink, type RecordedRequest } from '../helpers/http-sink.ts';
 import { discover } from '../helpers/rp.ts';
-import { Agent } from '../flows/account/agent.ts';
+import { Agent, text } from '../flows/account/agent.ts';
+import { idp as cli } from '../helpers/cli.ts';
 import { createClient, deleteClient } from '../../provider/oidc/clients.ts';
 import { revokeSession } from '../../provider/oidc/account-sessions.ts';
 import { buildProvider } from '../../provider/oidc/provider.ts';
@@ -15,7 +17,6 @@ import { loadJwks } from '../../provider/oidc/keys.ts';
 import { createPasswordChange } from '../../provider/domain/accounts/password-change.ts';
 import { createPasswordPolicy } from '../../provider/domain/accounts/password-policy.ts';
 import { changeAccountStatus } from '../../provider/domain/accounts/staff-status.ts';
-import { eraseAccount } from '../../provider/domain/accounts/personal-data.ts';
 import { createRecoveryService } from '../../provider/flows/recovery/service.ts';
 import { latestMessages } from '../../provider/domain/messaging/outbox.ts';
 import type { User } from '../../provider/domain/accounts/repository.ts';
@@ -215,12 +216,40 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     expect(await auditEvents('backchannel_logout.delivered', sid)).toHaveLength(1);
   });
 
-  it('reaches the app when the account is erased, though nothing else of the person stays', async () => {
+  // Every erasure goes through eraseAccount; each way to it is tried, from where it starts.
+  const erasures: [string, (user: User) => Promise<void>][] = [
+    [
+      'staff erase it on the person page',
+      async (user) => {
+        const staff = new Agent(idp.issuer);
+        const { db, users, hasher } = idp.services;
+        await users.create(db, { username: `staff${++n}`, passwordHash: await hasher.hash(PASSWORD), status: 'active', roles: ['admin'] });
+        await staff.login(`staff${n}`, PASSWORD, '/admin/users');
+        expect(text((await staff.post(`/admin/users/${user.id}/delete`, { confirm: 'on' })).html)).toContain('The account has been erased.');
+      },
+    ],
+    ['`idp users delete` erases it', async (user) => expect((await cli(idp, ['users', 'delete', user.username!])).out).toMatch(/^Deleted /)],
+    [
+      'the purge erases it at the end of the grace period',
+      async (user) => {
+        // However the account kept a session until then, the purge ends it as every erasure does.
+        await idp.services.users.scheduleDeletion(idp.db, user.id, new Date(Date.now() - 1000));
+        expect(await idp.services.deletion.purgeDue()).toBe(1);
+      },
+    ],
+  ];
+
+  it.each(erasures)('reaches the app when %s, though nothing else of the person stays', async (_, erase) => {
     const { user, sid, sub } = await loggedIn();
-    const { db, users, tokens } = idp.services;
-    await db.transaction((trx) => eraseAccount(trx, { tokens, users }, user, 'staff'));
+    await erase(user);
+    expect(await idp.services.users.findById(idp.db, user.id)).toBeUndefined();
     await logoutToken(sid, sub);
-    expect(await auditEvents('backchannel_logout.delivered', sid)).toEqual([{ user_id: null, details: expect.objectContaining({ client: clientId }) }]);
+    expect(await auditEvents('backchannel_logout.delivered', sid)).toEqual([{ user_id: null, details: { client: clientId, sid, attempt: 1 } }]);
+    expect(await idp.db('outbox').where({ user_id: user.id })).toEqual([]);
+    // Delivered, the logout's own row no longer says whose it was.
+    expect(await idp.db('outbox').where({ channel: 'logout', reference: sid }).select('status', 'recipient', 'body_text')).toEqual([
+      { status: 'sent', recipient: clientId, body_text: '{}' },
+    ]);
   });
 
   it('reaches the app when the account is taken back (reactivation)', async () => {

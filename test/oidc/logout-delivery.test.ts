@@ -1,6 +1,7 @@
 // Logout tokens and private networks: a backchannel_logout_uri on a private, loopback or link-local address is refused
 // at registration when it names one, and at delivery when its host name resolves to one (a refusal not retried), unless
-// BACKCHANNEL_LOGOUT_PRIVATE_HOSTS names the host or its network. Outside production, loopback stays allowed.
+// BACKCHANNEL_LOGOUT_PRIVATE_HOSTS names the host or its network. Outside production, loopback stays allowed. A logout
+// the outbox holds for an address no longer allowed is given up at its first attempt, not retried.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb } from '../helpers/db.ts';
 import { startHttpSink, type HttpSink } from '../helpers/http-sink.ts';
@@ -10,6 +11,9 @@ import { buildProvider } from '../../provider/oidc/provider.ts';
 import { loadJwks } from '../../provider/oidc/keys.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { asLogoutDelivery, logoutDelivery, privateAddressRefusal } from '../../provider/oidc/logout-delivery.ts';
+import { createLogoutTransport } from '../../provider/oidc/backchannel-logout.ts';
+import { enqueueLogout } from '../../provider/domain/messaging/outbox.ts';
+import { createOutboxWorker } from '../../provider/domain/messaging/worker.ts';
 import type { Db } from '../../provider/platform/db/knex.ts';
 
 const SETTING = 'BACKCHANNEL_LOGOUT_PRIVATE_HOSTS';
@@ -35,10 +39,9 @@ describe('logout tokens and private networks', () => {
     backchannelLogoutPrivateHosts: loadConfig({ [SETTING]: hosts }).backchannelLogoutPrivateHosts,
   });
 
-  async function register(config: Config, uri: string) {
-    const provider = buildProvider({ config, db, users: services.users, jwks: await loadJwks(db), cookieKeys: services.cookieKeys });
-    return createClient(provider, { name: 'Intranet portal', redirectUris: ['https://intranet.example.be/cb'], backchannelLogoutUri: uri });
-  }
+  const providerOf = async (config: Config) => buildProvider({ config, db, users: services.users, jwks: await loadJwks(db), cookieKeys: services.cookieKeys });
+  const register = async (config: Config, uri: string) =>
+    createClient(await providerOf(config), { name: 'Intranet portal', redirectUris: ['https://intranet.example.be/cb'], backchannelLogoutUri: uri });
 
   /** One logout token's request as oidc-provider makes it, through the provider's fetch. */
   const deliver = (config: Pick<Config, 'production' | 'backchannelLogoutPrivateHosts'>, url: string) =>
@@ -86,5 +89,34 @@ describe('logout tokens and private networks', () => {
     // Outside production the app's own machine is allowed without the setting, where an app under development listens.
     expect((await deliver({ production: false, backchannelLogoutPrivateHosts: [] }, `http://127.0.0.1:${port}/logout`)).status).toBe(200);
     expect(app.requests.map((r) => r.body)).toEqual(['logout_token=x', 'logout_token=x', 'logout_token=x']);
+  });
+
+  it('gives up at once, audited, a logout the outbox holds for an address the setting no longer allows', async () => {
+    // Registered while the operator allowed the app's network, which the setting has since stopped naming.
+    const uri = `https://127.0.0.1:${new URL(app.url).port}/logout`;
+    const { client_id: client } = await register(production('127.0.0.0/8'), uri);
+    const provider = await providerOf(production(''));
+    const user = await services.users.create(db, { username: 'ines', email: 'ines@example.be', emailVerified: true, status: 'active' });
+    await enqueueLogout(db, { clientId: client, sub: user.sub, sid: 'sid-of-ines' });
+    const before = app.requests.length;
+
+    const worker = createOutboxWorker({
+      db,
+      transports: { logout: createLogoutTransport(() => provider, db, services.users) },
+      pollMs: 10,
+      maxAttempts: 5,
+      backoff: { baseMs: 10, maxMs: 10 },
+    });
+    await worker.drain();
+    const error = `${client}: 127.0.0.1 is a private network address: logout tokens are sent there only when ${SETTING} names it`;
+    expect(await db('outbox').where({ channel: 'logout', reference: 'sid-of-ines' }).first('status', 'attempts', 'last_error')).toEqual({
+      status: 'failed',
+      attempts: 1,
+      last_error: error,
+    });
+    expect(await db('audit_log').whereLike('event', 'backchannel_logout.%').select('event', 'user_id', 'details')).toEqual([
+      { event: 'backchannel_logout.gave_up', user_id: user.id, details: { client, sid: 'sid-of-ines', attempt: 1, error } },
+    ]);
+    expect(app.requests).toHaveLength(before);
   });
 });

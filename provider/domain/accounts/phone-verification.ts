@@ -108,6 +108,19 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       });
       return { status: 'ok', number };
     },
+
+    /**
+     * Takes the account's number away, in `trx`, with any change still waiting for its code: the SMS alerts sent to
+     * it go off, as after a change. False when the account had neither.
+     */
+    async removePhone(trx: Knex, user: User): Promise<boolean> {
+      const voided = await tokens.voidAll(trx, { purpose: PHONE_PURPOSE, userId: user.id });
+      await clearPendingContact(trx, user.id, 'sms');
+      if (!user.phone_number) return voided > 0;
+      await users.removePhone(trx, user.id);
+      await turnOffAfterContactChange(trx, user.id, 'sms');
+      return true;
+    },
   };
 }
 

@@ -273,6 +273,10 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
     async setVerifiedPhone(db: Knex, id: string, e164: string): Promise<void> {
       await db('users').where({ id }).update({ phone_number: e164, phone_number_verified: true, updated_at: new Date() });
     },
+
+    async removePhone(db: Knex, id: string): Promise<void> {
+      await db('users').where({ id }).update({ phone_number: null, phone_number_verified: false, updated_at: new Date() });
+    },
   };
 }
 

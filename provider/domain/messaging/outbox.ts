@@ -140,6 +140,14 @@ export async function enqueueLogout(trx: Executor, logout: LogoutRequest, now = 
   );
 }
 
+/**
+ * Once a logout delivery is over (sent or given up), the row of an erased account keeps nothing of whom it was
+ * about: its sub goes, the app and the sid stay for the trail.
+ */
+export async function forgetLogoutSubject(db: Executor, id: string): Promise<void> {
+  await db('outbox').where({ id, channel: 'logout' }).update({ body_text: '{}' });
+}
+
 /** What a logout delivery carries, read back by the transport that signs and sends it. */
 export function logoutOf(m: Pick<OutboxMessage, 'recipient' | 'bodyText'>): LogoutRequest {
   const { sub, sid } = JSON.parse(m.bodyText) as { sub: string; sid: string };

@@ -1,6 +1,8 @@
 // /admin/users/:id: one person as staff see them (status, contacts, linked card and logins, organisations, sessions
-// and apps, recent events) and what staff may do for them: end their sessions, mail a reset link, give or take the
-// admin role, erase the account. Every action is audited with who did it; staff cannot demote or erase themselves.
+// and apps, passkeys and second factors, recent events) and what staff may do for them: end their sessions, mail a
+// reset link, start a change of address or number, give or take the admin role, erase the account; what they take
+// away for a person locked out of a second factor is ./person-factors.ts. Every action is audited with who did it;
+// staff cannot demote or erase themselves.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -24,9 +26,11 @@ import { searchAudit } from '../../platform/audit-trail.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
-import { passkeysOf, removePasskey } from '../../domain/passkeys/repository.ts';
+import { passkeysOf } from '../../domain/passkeys/repository.ts';
+import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
-import type { MessageParams } from '../../platform/web/i18n.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
+import { personFactorRoutes } from './person-factors.ts';
 
 // Outcomes shown once after a redirect; only these keys reach the page.
 const NOTICES = [
@@ -40,6 +44,7 @@ const NOTICES = [
   'email_unchanged',
   'second_factor_removed',
   'phone_code_sent',
+  'phone_removed',
   'passkey_removed',
 ] as const;
 const nameInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
@@ -66,8 +71,9 @@ export function personAdminRoutes(services: Services): Router {
     ctx.redirect(`/admin/users/${user.id}?notice=${notice}`);
   };
 
-  async function show(ctx: Context, user: User, errors: Record<string, { key: string; params?: MessageParams }> = {}) {
-    const [link, connections, organisations, sessions, apps, events, secondFactor, passkeys] = await Promise.all([
+  async function show(ctx: Context, user: User, errors: FormErrors = {}) {
+    if (Object.keys(errors).length) ctx.status = 400;
+    const [link, connections, organisations, sessions, apps, events, secondFactor, recoveryCodes, passkeys, pending] = await Promise.all([
       findLinkOfUser(db, user.id),
       linksOf(db, user.id),
       organisationsOf(db, user.id),
@@ -75,7 +81,9 @@ export function personAdminRoutes(services: Services): Router {
       listConnectedApps(db, provider(), user.sub),
       searchAudit(db, { userIds: [user.id], limit: 10 }),
       totp.isEnrolled(user),
+      totp.recoveryCodesLeft(user),
       passkeysOf(db, user.id),
+      pendingContacts(db, user.id),
     ]);
     renderPage(ctx, 'pages/admin/person.njk', {
       titleKey: 'admin.person.title',
@@ -88,7 +96,9 @@ export function personAdminRoutes(services: Services): Router {
       apps,
       events,
       secondFactor,
+      recoveryCodes,
       passkeys,
+      pending,
       errors,
       done: NOTICES.find((n) => n === ctx.query.notice),
     });
@@ -121,15 +131,6 @@ export function personAdminRoutes(services: Services): Router {
     }
   });
 
-  // A person who lost the phone and the recovery codes: staff, having made sure who asks, let them log in with the
-  // password alone again.
-  router.post('/second-factor/remove', async (ctx) => {
-    const user = await person(ctx);
-    if (!user) return;
-    await db.transaction((trx) => totp.remove(trx, user, 'staff', { ip: ctx.ip, staffId: staff(ctx).id }));
-    back(ctx, user, 'second_factor_removed');
-  });
-
   router.post('/name', async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
@@ -146,10 +147,7 @@ export function personAdminRoutes(services: Services): Router {
     const user = await person(ctx);
     if (!user) return;
     const parsed = newEmail.safeParse((await parseBody(ctx, z.object({ email: z.string().trim().max(320) }))).email);
-    if (!parsed.success) {
-      ctx.status = 400;
-      return show(ctx, user, { email: { key: 'account.email.error.invalid' } });
-    }
+    if (!parsed.success) return show(ctx, user, { email: [{ key: 'account.email.error.invalid' }] });
     const started = await db.transaction(async (trx) => {
       const r = await emailChange.start(trx, user, parsed.data, localeOf(user, services.config.defaultLocale));
       if (r.ok) await audit(trx, 'admin.email_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
@@ -158,35 +156,25 @@ export function personAdminRoutes(services: Services): Router {
     back(ctx, user, started ? 'email_link_sent' : 'email_unchanged');
   });
 
-  // A new mobile number counts only once its code, texted to it, is typed on the person's own account pages.
+  // A new mobile number counts only once its code, texted to it, is typed on the person's own account pages: the
+  // person's mail says where, and tells them in case they did not ask.
   router.post('/phone', async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
     const typed = (await parseBody(ctx, z.object({ phone: z.string().trim().max(40) }))).phone;
     const r = await db.transaction(async (trx) => {
       const started = await phone.startPhoneVerification(trx, user, typed);
-      if (started.ok) await audit(trx, 'admin.phone_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+      if (!started.ok) return started;
+      await audit(trx, 'admin.phone_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+      await enqueueNotice(trx, user, localeOf(user, services.config.defaultLocale), {
+        title: { key: 'admin.person.phone_change_mail.title' },
+        paragraphs: [{ key: 'admin.person.phone_change_mail.body', params: { number: started.number } }, { key: 'admin.person.phone_change_mail.not_you' }],
+        action: { href: `${services.config.issuerUrl}/account/phone/verify`, label: { key: 'admin.person.phone_change_mail.action' } },
+      });
       return started;
     });
     if (r.ok) return back(ctx, user, 'phone_code_sent');
-    ctx.status = 400;
-    return show(ctx, user, { phone: startRefusalMessage(r) });
-  });
-
-  // A passkey the person no longer holds (a lost phone), or did not add: gone at once, the person told by mail.
-  router.post('/passkeys/:passkey/remove', async (ctx) => {
-    const user = await person(ctx);
-    if (!user) return;
-    await db.transaction(async (trx) => {
-      const removed = await removePasskey(trx, user.id, ctx.params.passkey ?? '');
-      if (!removed) return;
-      await audit(trx, 'passkey.removed', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id, passkey: removed.id } });
-      await enqueueNotice(trx, user, localeOf(user, services.config.defaultLocale), {
-        title: { key: 'admin.person.passkey_removed_mail.title' },
-        paragraphs: [{ key: 'admin.person.passkey_removed_mail.body', params: { name: removed.name } }],
-      });
-    });
-    back(ctx, user, 'passkey_removed');
+    return show(ctx, user, { phone: [startRefusalMessage(r)] });
   });
 
   router.post('/role', async (ctx) => {
@@ -207,10 +195,7 @@ export function personAdminRoutes(services: Services): Router {
     if (!user) return;
     if (user.id === staff(ctx).id) return renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_delete');
     const { confirm } = await parseBody(ctx, deleteInput);
-    if (!confirm) {
-      ctx.status = 400;
-      return show(ctx, user, { confirm: { key: 'admin.person.delete_confirm_required' } });
-    }
+    if (!confirm) return show(ctx, user, { confirm: [{ key: 'admin.person.delete_confirm_required' }] });
     await db.transaction(async (trx) => {
       await eraseAccount(trx, services, user, 'staff');
       await audit(trx, 'admin.deleted', { ip: ctx.ip, details: { account: user.id, by: staff(ctx).id } });
@@ -219,5 +204,6 @@ export function personAdminRoutes(services: Services): Router {
     ctx.redirect('/admin/users?notice=deleted');
   });
 
+  personFactorRoutes(services, router, { person, staff, back });
   return router;
 }

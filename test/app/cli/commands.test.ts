@@ -3,32 +3,10 @@
 // then checked through what a person or a relying app meets: the login's password, the outbox, the token endpoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands, type CommandContext } from '../../../provider/app/cli/commands.ts';
-import { runSpec, type Action, type OptionSpec } from '../../../provider/app/cli/spec.ts';
-import type { Io } from '../../../provider/app/cli/io.ts';
-import { describeError } from '../../../provider/app/cli/describe-error.ts';
+import type { Action, OptionSpec } from '../../../provider/app/cli/spec.ts';
 import { latestMessages } from '../../../provider/domain/messaging/outbox.ts';
 import { runCli, startTestProvider, type TestProvider } from '../../helpers/provider.ts';
-
-/** Runs `idp …` on `p`'s services; answers each question with the next of `answers`. */
-async function idp(p: TestProvider | undefined, argv: string[], answers: string[] = []) {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), ask: async () => answers.shift() ?? '', exitCode: 0 };
-  const ctx: CommandContext = {
-    config: p?.services.config as CommandContext['config'],
-    io,
-    cwd: process.cwd(),
-    db: async () => p!.db,
-    services: async () => p!.services,
-  };
-  try {
-    await runSpec(argv[0]!, commands[argv[0]!]!, argv.slice(1), io, ctx);
-  } catch (e) {
-    err += describeError(e);
-    io.exitCode = 2;
-  }
-  return { code: io.exitCode, out, err };
-}
+import { idp } from '../../helpers/cli.ts';
 
 describe('help', () => {
   const actions = Object.entries(commands).flatMap(([name, spec]): [string, Action<Record<string, OptionSpec>, CommandContext>][] =>

@@ -82,6 +82,9 @@ describe('a person on the staff pages', () => {
       'A confirmation link is on its way to the new address.',
     );
     expect((await idp.services.users.findById(idp.db, miaId))!.email).toBe('mia@example.be');
+    expect(text((await staff.get(`/admin/users/${miaId}`)).html)).toMatch(
+      /mia@example\.be \(verified\); changing to mia\.new@example\.be once its owner confirms/,
+    );
     const mail = await idp.db('outbox').where({ recipient: 'mia.new@example.be' }).first();
     const link = /http:\/\/\S+\/account\/email\/verify\?token=[\w-]+/.exec(mail.body_text)![0];
     const owner = new Agent(idp.issuer);
@@ -106,10 +109,12 @@ describe('a person on the staff pages', () => {
     expect(await idp.db('audit_log').where({ user_id: miaId, event: 'admin.phone_change_started' }).first()).toBeDefined();
   });
 
-  it("lists the person's passkeys and removes one, telling the person by mail", async () => {
+  it("lists the person's passkeys and removes one once confirmed, telling the person by mail", async () => {
     const planted = await storedPasskey(idp.db, miaId, 'Lost phone');
     const page = await staff.get(`/admin/users/${miaId}`);
-    expect(text(page.html)).toContain('Passkeys Lost phone');
+    expect(text(page.html)).toMatch(/Passkeys Lost phone: added .+, last used never/);
+    expect(text((await staff.get(`/admin/users/${miaId}/passkeys/${planted.id}/remove`)).html)).toContain('Remove the passkey “Lost phone”?');
+    expect(await passkeysOf(idp.db, miaId)).toHaveLength(1);
     const done = await staff.post(`/admin/users/${miaId}/passkeys/${planted.id}/remove`, {});
     expect(text(done.html)).toContain('The passkey has been removed; the person was told by e-mail.');
     expect(await passkeysOf(idp.db, miaId)).toEqual([]);

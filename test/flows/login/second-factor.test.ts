@@ -159,9 +159,10 @@ describe('second factor at login', () => {
     const hilde = (await idp.services.users.findByIdentifier(idp.db, 'hilde', 'username'))[0]!;
     const staff = new Agent(idp.issuer);
     await staff.login('staff', PASSWORD, `/admin/users/${hilde.id}`);
-    let page = await staff.get(`/admin/users/${hilde.id}`);
-    expect(text(page.html)).toContain('This person logs in with an authenticator app after the password.');
-    page = await staff.post(`/admin/users/${hilde.id}/second-factor/remove`, {});
+    expect(text((await staff.get(`/admin/users/${hilde.id}`)).html)).toContain('Authenticator app set up; recovery codes left:');
+    const question = await staff.get(`/admin/users/${hilde.id}/second-factor/remove`);
+    expect(text(question.html)).toContain('This person logs in with an authenticator app after the password.');
+    const page = await staff.post(`/admin/users/${hilde.id}/second-factor/remove`, {});
     expect(text(page.html)).toContain('The authenticator app and the recovery codes have been removed');
     expect(text(page.html)).not.toContain('Remove the authenticator app');
     const staffUser = (await idp.services.users.findByIdentifier(idp.db, 'staff', 'username'))[0]!;

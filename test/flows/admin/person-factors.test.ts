@@ -1,0 +1,151 @@
+// The helpdesk call "I lost my phone": staff see a person's passkeys (added, last used), authenticator app (recovery
+// codes left) and mobile number on /admin/users/:id, and take one away from its confirmation page only. The person is
+// mailed, the removal audited with who did it, and nothing else ends: the person stays logged in.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
+import { Agent, text } from '../account/agent.ts';
+import { storedPasskey } from '../../helpers/passkeys.ts';
+import { enrolOnAccount } from '../../helpers/totp.ts';
+import { launchBrowser } from '../../helpers/browser.ts';
+import { axeViolations } from '../../helpers/axe.ts';
+import { passkeysOf, recordPasskeyUse } from '../../../provider/domain/passkeys/repository.ts';
+import { getAlertSettings, setAlertChannels } from '../../../provider/domain/accounts/alerts.ts';
+
+const PASSWORD = 'correct horse battery staple';
+
+describe("a person's passkeys, authenticator app and mobile number on the staff pages", { timeout: 60_000 }, () => {
+  let idp: TestProvider;
+  let staff: Agent;
+  let noor: Agent;
+  let staffId: string;
+  let noorId: string;
+  let codes: string[];
+
+  const page = async (path = '') => text((await staff.get(`/admin/users/${noorId}${path}`)).html);
+  const mailTo = (subject: string) => idp.db('outbox').where({ user_id: noorId, subject }).first();
+  const audited = (event: string) => idp.db('audit_log').where({ user_id: noorId, event }).pluck('details');
+  /** The person's own session, untouched by what staff removed. */
+  const stillLoggedIn = async () => expect((await noor.get('/account')).url).toBe(`${idp.issuer}/account`);
+
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite');
+    const { db, users, hasher } = idp.services;
+    const passwordHash = await hasher.hash(PASSWORD);
+    staffId = (await users.create(db, { username: 'staff', email: 'staff@example.be', emailVerified: true, passwordHash, status: 'active', roles: ['admin'] }))
+      .id;
+    noorId = (await users.create(db, { username: 'noor', email: 'noor@example.be', emailVerified: true, passwordHash, status: 'active' })).id;
+    await users.setVerifiedPhone(db, noorId, '+32470111222');
+    noor = new Agent(idp.issuer);
+    await noor.login('noor', PASSWORD);
+    ({ codes } = await enrolOnAccount(noor));
+    staff = new Agent(idp.issuer);
+    await staff.login('staff', PASSWORD, `/admin/users/${noorId}`);
+  });
+  afterAll(() => idp?.close());
+
+  it('shows when each passkey was added and last used, and how many recovery codes are left', async () => {
+    const lost = await storedPasskey(idp.db, noorId, 'Lost phone');
+    await storedPasskey(idp.db, noorId, 'Laptop');
+    await recordPasskeyUse(idp.db, lost, { counter: 1, backedUp: false }, new Date('2026-11-30T09:15:00Z'));
+    const shown = await page();
+    expect(shown).toMatch(/Lost phone: added .+, last used November 30, 2026/);
+    expect(shown).toMatch(/Laptop: added .+, last used never/);
+    expect(codes.length).toBeGreaterThan(0);
+    expect(shown).toContain(`Authenticator app set up; recovery codes left: ${codes.length}`);
+    expect(shown).toContain('Mobile number +32470111222 (verified)');
+  });
+
+  it('removes a passkey only from its confirmation page, audited and mailed, and ends nothing else', async () => {
+    const [lost, laptop] = await passkeysOf(idp.db, noorId);
+    const question = await page(`/passkeys/${lost!.id}/remove`);
+    expect(question).toContain('Remove the passkey “Lost phone”?');
+    expect(question).toContain('Account: noor. The person is told by e-mail.');
+    expect(await passkeysOf(idp.db, noorId)).toHaveLength(2);
+
+    const done = await staff.post(`/admin/users/${noorId}/passkeys/${lost!.id}/remove`, {});
+    expect(done.url).toBe(`${idp.issuer}/admin/users/${noorId}?notice=passkey_removed`);
+    expect(text(done.html)).toContain('The passkey has been removed; the person was told by e-mail.');
+    expect((await passkeysOf(idp.db, noorId)).map((p) => p.name)).toEqual([laptop!.name]);
+    expect(await audited('passkey.removed')).toEqual([{ by: staffId, passkey: lost!.id }]);
+    expect((await mailTo('A passkey was removed from your account')).body_text).toContain('The service desk removed the passkey “Lost phone”');
+    await stillLoggedIn();
+    // Gone, its confirmation page is gone too.
+    expect((await staff.get(`/admin/users/${noorId}/passkeys/${lost!.id}/remove`)).status).toBe(404);
+  });
+
+  it('removes the authenticator app with its recovery codes only from its confirmation page, and ends nothing else', async () => {
+    expect(await page('/second-factor/remove')).toContain('Remove the authenticator app and its recovery codes?');
+    expect(await idp.services.db('audit_log').where({ user_id: noorId, event: 'second_factor.removed' })).toEqual([]);
+
+    const done = text((await staff.post(`/admin/users/${noorId}/second-factor/remove`, {})).html);
+    expect(done).toContain('The authenticator app and the recovery codes have been removed');
+    expect(done).toContain('Authenticator app not set up');
+    expect(await audited('second_factor.removed')).toEqual([{ kind: 'totp', by: 'staff', staffId }]);
+    expect(await mailTo('The authenticator app was removed from your account')).toBeDefined();
+    await stillLoggedIn();
+    expect((await staff.get(`/admin/users/${noorId}/second-factor/remove`)).status).toBe(404);
+  });
+
+  it('removes the mobile number from its confirmation page; a new one counts only once the person types its code', async () => {
+    await setAlertChannels(idp.db, noorId, { email: true, sms: true });
+    expect(await page('/phone/remove')).toContain('Remove the mobile number +32470111222?');
+    const done = text((await staff.post(`/admin/users/${noorId}/phone/remove`, {})).html);
+    expect(done).toContain('The mobile number has been removed; the person was told by e-mail.');
+    expect(done).toContain('Mobile number —');
+    const user = (await idp.services.users.findById(idp.db, noorId))!;
+    expect([user.phone_number, user.phone_number_verified]).toEqual([null, false]);
+    expect((await getAlertSettings(idp.db, noorId)).sms).toEqual({ enabled: false, offReason: 'contact_changed' });
+    expect(await audited('admin.phone_removed')).toEqual([{ by: staffId }]);
+    expect((await mailTo('Your mobile number was removed from your account')).body_text).toContain('removed the mobile number +32470111222');
+    await stillLoggedIn();
+    expect((await staff.get(`/admin/users/${noorId}/phone/remove`)).status).toBe(404);
+
+    // Staff start the change; the person, told by mail where to go, types the code texted to the new number.
+    expect(text((await staff.post(`/admin/users/${noorId}/phone`, { phone: '0470 33 44 55' })).html)).toContain('A code was texted to the new number.');
+    expect(await page()).toMatch(/Mobile number —; changing to \+32470334455 once its owner confirms, until /);
+    const mail = await mailTo('Confirm your new mobile number');
+    expect(mail.body_text).toContain('The service desk started changing your mobile number to +32470334455.');
+    expect(mail.body_text).toContain(`${idp.issuer}/account/phone/verify`);
+    const sms = await idp.db('outbox').where({ recipient: '+32470334455', channel: 'sms' }).first();
+    expect((await noor.post('/account/phone/verify', { code: /\b(\d{6})\b/.exec(sms.body_text)![1]! })).url).toBe(
+      `${idp.issuer}/account/alerts?done=phone_verified`,
+    );
+    expect((await idp.services.users.findById(idp.db, noorId))!.phone_number).toBe('+32470334455');
+    expect(await page()).not.toContain('changing to');
+  });
+
+  it('answers 404 for what the person does not have', async () => {
+    expect((await staff.get(`/admin/users/${noorId}/passkeys/00000000-0000-0000-0000-000000000000/remove`)).status).toBe(404);
+    expect((await staff.post(`/admin/users/${noorId}/passkeys/not-a-passkey/remove`, {})).status).toBe(404);
+  });
+
+  it('passes axe on the person page, a refused form and a confirmation page, at a phone and a desktop width', async () => {
+    await storedPasskey(idp.db, noorId, 'Tablet');
+    const browser = await launchBrowser();
+    try {
+      for (const [locale, viewport] of [
+        ['en', { width: 375, height: 740 }],
+        ['nl', { width: 1280, height: 900 }],
+      ] as const) {
+        const context = await browser.newContext({ viewport, locale });
+        await context.addCookies([...staff.jar].map(([name, value]) => ({ name, value, url: idp.issuer })));
+        const tab = await context.newPage();
+        await tab.goto(`${idp.issuer}/admin/users/${noorId}`);
+        expect(await axeViolations(tab)).toEqual([]);
+        await tab.fill('#phone', '02 123 45 67');
+        await tab.locator('form[action$="/phone"] button').click();
+        await tab.waitForSelector('#form-error');
+        expect(await tab.getAttribute('#phone', 'aria-describedby')).toBe('phone-hint phone-error');
+        expect(await axeViolations(tab)).toEqual([]);
+        await tab.goto(`${idp.issuer}/admin/users/${noorId}`);
+        await tab.locator('#passkeys a').last().click();
+        await tab.waitForURL(/\/remove$/);
+        if (locale === 'nl') expect(await tab.locator('h1').innerText()).toBe('De passkey “Tablet” verwijderen?');
+        expect(await axeViolations(tab)).toEqual([]);
+        await context.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+});
