@@ -150,11 +150,18 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       const value = identifier.trim().toLowerCase();
       if (!value) return [];
       if (kind !== 'email') {
-        const byUsername = await db('users').whereRaw('lower(username) = ?', [value]).first('users.*', ...also);
+        const byUsername = await db('users')
+          .whereRaw('lower(username) = ?', [value])
+          .first('users.*', ...also);
         if (byUsername) return [normalise(byUsername)];
       }
       if (kind !== 'username' && value.includes('@')) {
-        return (await db('users').whereRaw('lower(email) = ?', [value]).orderBy('created_at').select('users.*', ...also)).map(normalise);
+        return (
+          await db('users')
+            .whereRaw('lower(email) = ?', [value])
+            .orderBy('created_at')
+            .select('users.*', ...also)
+        ).map(normalise);
       }
       return [];
     },

@@ -50,7 +50,12 @@ export function release({ remove = [], takeBack = [] }: { remove?: string[]; tak
   return [
     ...(remove.length ? [{ sql: `delete from rate_limits where key in (${remove.map(() => '?').join(', ')})`, bindings: remove }] : []),
     ...(takeBack.length
-      ? [{ sql: `update rate_limits set points = points - 1 where key in (${takeBack.map(() => '?').join(', ')}) and expire > ?`, bindings: [...takeBack, Date.now()] }]
+      ? [
+          {
+            sql: `update rate_limits set points = points - 1 where key in (${takeBack.map(() => '?').join(', ')}) and expire > ?`,
+            bindings: [...takeBack, Date.now()],
+          },
+        ]
       : []),
   ];
 }

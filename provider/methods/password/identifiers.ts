@@ -13,7 +13,8 @@ export type LoginIdentifier = (typeof LOGIN_IDENTIFIERS)[number];
 export async function accountsNamed(db: Knex, users: UserRepository, identifier: string, kind: LoginIdentifier): Promise<User[]> {
   const byNumber = kind === 'customer_number' || (kind === 'email_or_customer_number' && !identifier.includes('@'));
   // Each account comes with whether it has an authenticator app: the second step after a right password asks.
-  if (!byNumber) return (await users.findByIdentifier(db, identifier, kind === 'email_or_customer_number' ? 'email' : kind, [confirmedAppColumn(db)])).map(takeConfirmedApp);
+  if (!byNumber)
+    return (await users.findByIdentifier(db, identifier, kind === 'email_or_customer_number' ? 'email' : kind, [confirmedAppColumn(db)])).map(takeConfirmedApp);
   const userId = await accountOfCustomerNumber(db, identifier);
   const user = userId ? await users.findById(db, userId) : undefined;
   return user ? [user] : [];

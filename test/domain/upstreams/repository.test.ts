@@ -5,7 +5,16 @@ import { has } from '../../helpers/components.ts';
 import { testDb } from '../../helpers/db.ts';
 import type { Db } from '../../../provider/platform/db/knex.ts';
 import { createUserRepository, type User } from '../../../provider/domain/accounts/repository.ts';
-import { addUpstream, cachedUpstreamsFor, findUpstream, linksOf, removeLink, removeUpstream, saveLink, upstreamsFor } from '../../../provider/domain/upstreams/repository.ts';
+import {
+  addUpstream,
+  cachedUpstreamsFor,
+  findUpstream,
+  linksOf,
+  removeLink,
+  removeUpstream,
+  saveLink,
+  upstreamsFor,
+} from '../../../provider/domain/upstreams/repository.ts';
 import { secretBox } from '../../../provider/domain/upstreams/secret-box.ts';
 import type { AppError } from '../../../provider/platform/errors.ts';
 
