@@ -8,7 +8,7 @@ import type { Authenticator } from '../methods/password/authenticate.ts';
 import type { Captcha } from '../domain/guards/captcha.ts';
 import type { CardStep } from '../methods/eid-card/card-step.ts';
 import type { ReactivationService } from '../flows/reactivation/service.ts';
-import { upstreamsFor } from '../domain/upstreams/repository.ts';
+import { cachedUpstreamsFor } from '../domain/upstreams/repository.ts';
 import { createTotpMethod } from '../methods/second-factor/totp.ts';
 import { createPasskeyFactor } from '../methods/second-factor/passkey.ts';
 import { devMessagesRouter, servesDevMailbox } from '../domain/messaging/dev-messages.ts';
@@ -65,7 +65,7 @@ export const ROUTERS: readonly Mount[] = [
         provider: services.provider,
         authenticator,
         loggedIn: loggedInStep(services),
-        upstreamButtons: () => upstreamsFor(services.db, 'login'),
+        upstreamButtons: cachedUpstreamsFor(services.db, 'login', services.config.upstreamCacheSeconds * 1000),
         secondFactor: {
           db: services.db,
           users: services.users,

@@ -27,3 +27,13 @@ export function batchRequests(provider: Provider, db: Db) {
     ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
   });
 }
+
+/**
+ * Our own interaction pages batched the same way: the interaction read once however often the page asks for it, and
+ * its result with the page's bookkeeping (audit, throttle) written in one statement as the page ends.
+ */
+export const batchPage =
+  (db: Db) =>
+  async (_ctx: unknown, next: () => Promise<unknown>): Promise<void> => {
+    await inBatch(db, next);
+  };

@@ -3,6 +3,7 @@
 import type Provider from 'oidc-provider';
 import type { Db } from '../platform/db/knex.ts';
 import { log } from '../platform/log.ts';
+import { statementOf, writeLater } from '../platform/db/later.ts';
 
 export interface SessionDevice {
   userAgent: string;
@@ -24,12 +25,11 @@ export function recordSessionDevices(provider: Provider, db: Db): void {
       ip: ctx.ip,
       last_seen_at: new Date(),
     };
-    // The login itself must not wait for, nor fail with, this bookkeeping.
-    void db('session_devices')
-      .insert(row)
-      .onConflict('session_uid')
-      .merge()
-      .catch((e: unknown) => log.warn('session device not recorded', { error: (e as Error).message }));
+    // Written with the request's own writes, in their statement (it can only fail where they would); the answer
+    // never waits for it on its own.
+    void writeLater(db, statementOf(db('session_devices').insert(row).onConflict('session_uid').merge())).catch((e: unknown) =>
+      log.warn('session device not recorded', { error: (e as Error).message }),
+    );
   });
 }
 

@@ -2,25 +2,22 @@
 import type { Knex } from 'knex';
 import { countSecurityEvent } from './metrics/counters.ts';
 import { log } from './log.ts';
+import { statementOf, writeLater } from './db/later.ts';
 
 export async function audit(
   db: Knex,
   event: string,
   fields: { userId?: string | null; ip?: string | null; details?: Record<string, unknown> } = {},
 ): Promise<void> {
-  await db('audit_log').insert({
-    event,
-    user_id: fields.userId ?? null,
-    ip: fields.ip ?? null,
-    details: JSON.stringify(fields.details ?? {}),
-    at: new Date(),
-  });
+  const row = { event, user_id: fields.userId ?? null, ip: fields.ip ?? null, details: JSON.stringify(fields.details ?? {}), at: new Date() };
   // Inside a transaction the event happened only if it commits: a rolled-back sign-up is neither counted nor logged.
   const happened = () => {
     countSecurityEvent(event, fields.details);
     log.info('security event', { event, userId: fields.userId ?? undefined, ip: fields.ip ?? undefined, details: fields.details });
   };
   const trx = db as Knex.Transaction;
-  if (trx.isTransaction) trx.executionPromise.then(happened, () => {});
-  else happened();
+  if (trx.isTransaction) {
+    await db('audit_log').insert(row);
+    trx.executionPromise.then(happened, () => {});
+  } else await writeLater(db, statementOf(db('audit_log').insert(row), happened));
 }

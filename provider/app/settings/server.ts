@@ -174,6 +174,12 @@ export const serverSettings = {
     default: '5',
     doc: "how long a process keeps the account it read for a token's claims (userinfo, refresh, code exchange); a name or contact changed is released within this time, a blocked account's tokens end at once all the same (0: always read the database)",
   }),
+  upstreamCacheSeconds: setting({
+    env: 'UPSTREAM_CACHE_SECONDS',
+    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(300),
+    default: '5',
+    doc: 'how long a process keeps the list of upstream providers the login page shows; one added or removed through another process is shown within this time (0: always read the database)',
+  }),
   keysRefreshSeconds: setting({
     env: 'KEYS_REFRESH_SECONDS',
     schema: seconds,

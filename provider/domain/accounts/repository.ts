@@ -145,15 +145,23 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       ).map(normalise);
     },
 
-    async findByIdentifier(db: Knex, identifier: string, kind: IdentifierKind): Promise<User[]> {
+    /** `also`: columns another table's module answers of each account (`users.id`), read in the same statement. */
+    async findByIdentifier(db: Knex, identifier: string, kind: IdentifierKind, also: Knex.Raw[] = []): Promise<User[]> {
       const value = identifier.trim().toLowerCase();
       if (!value) return [];
       if (kind !== 'email') {
-        const byUsername = await db('users').whereRaw('lower(username) = ?', [value]).first();
+        const byUsername = await db('users')
+          .whereRaw('lower(username) = ?', [value])
+          .first('users.*', ...also);
         if (byUsername) return [normalise(byUsername)];
       }
       if (kind !== 'username' && value.includes('@')) {
-        return (await db('users').whereRaw('lower(email) = ?', [value]).orderBy('created_at')).map(normalise);
+        return (
+          await db('users')
+            .whereRaw('lower(email) = ?', [value])
+            .orderBy('created_at')
+            .select('users.*', ...also)
+        ).map(normalise);
       }
       return [];
     },

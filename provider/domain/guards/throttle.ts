@@ -14,12 +14,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import { AppError } from '../../platform/errors.ts';
-import { consumeWithin, createLimiter, type Limiter } from './rate-limit.ts';
+import { writeLater, writeNow } from '../../platform/db/later.ts';
+import { countAttempt, countsOf, release } from './attempt-counts.ts';
 
 export const WINDOW_SECONDS = 900;
 const FIRST_DELAY_MS = 1000;
-// The limiters only count; their own refusal (points exhausted) is never reached.
-const COUNT_ONLY = 2 ** 31 - 1;
 // Longer than any check takes after its delay: a process that dies while holding a subject frees it by then.
 const HOLD_MARGIN_SECONDS = 60;
 
@@ -48,8 +47,11 @@ export interface AttemptOf {
 export interface Attempt {
   /** The secret was wrong (the attempt is already counted); `thresholdReached` once per window, at the subject's `perSubject`-th failure. */
   failed(): Promise<{ subjectFailures: number; thresholdReached: boolean }>;
-  /** The secret was right: the subject's failures are forgotten, and the attempt no longer counts against the address. */
-  succeeded(): Promise<void>;
+  /**
+   * The secret was right: the subject's failures are forgotten, and the attempt no longer counts against the address.
+   * `forget`: other rate_limits keys the success clears, in the same write.
+   */
+  succeeded(forget?: string[]): Promise<void>;
 }
 
 export interface Throttle {
@@ -98,63 +100,55 @@ export function clientAddressKey(ip: string): string {
 export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
   const maxMs = o.maxDelaySeconds * 1000;
   const wait = o.wait ?? ((ms: number) => sleep(ms));
-  const subjects = createLimiter(db, { keyPrefix: `${o.name}_subject`, points: COUNT_ONLY, durationSeconds: WINDOW_SECONDS });
-  const ips = createLimiter(db, { keyPrefix: `${o.name}_ip`, points: COUNT_ONLY, durationSeconds: WINDOW_SECONDS });
-
-  const inFlight = createLimiter(db, { keyPrefix: `${o.name}_in_flight`, points: 1, durationSeconds: o.maxDelaySeconds + HOLD_MARGIN_SECONDS });
-
-  const failuresOf = async (limiter: Limiter, key: string | undefined) => (key ? ((await limiter.get(keyOf(key)))?.consumedPoints ?? 0) : 0);
-  const count = async (limiter: Limiter, key: string | undefined) => (key ? (await limiter.consume(keyOf(key))).consumedPoints : 0);
-
-  const delayFor = (bySubject: number, byIp: number) => Math.max(delayAfter(bySubject, o.perSubject, maxMs), delayAfter(byIp, o.perIp, maxMs));
-
-  /** Holds each key for one attempt; false (and nothing held) when one of them is already held. */
-  async function hold(keys: string[]): Promise<boolean> {
-    const held: string[] = [];
-    for (const key of keys) {
-      if (!(await consumeWithin(inFlight, key))) {
-        await Promise.all(held.map((k) => inFlight.delete(k)));
-        return false;
-      }
-      held.push(key);
-    }
-    return true;
-  }
+  // The keys rate-limiter-flexible's limiters of these names had: a deployment keeps its counts across the change.
+  const keysOf = ({ subject, ip }: AttemptOf) => {
+    const client = ip && clientAddressKey(ip);
+    return {
+      subject: subject ? { key: `${o.name}_subject:${keyOf(subject)}`, holdKey: `${o.name}_in_flight:s:${keyOf(subject)}` } : undefined,
+      client: client ? { key: `${o.name}_ip:${keyOf(client)}`, holdKey: `${o.name}_in_flight:a:${keyOf(client)}` } : undefined,
+    };
+  };
+  // Without delays nothing is ever held.
+  const owesAbove = (threshold: number) => (maxMs > 0 ? threshold : Infinity);
 
   const throttle: Throttle = {
-    async delayMs({ subject, ip }) {
-      const [bySubject, byIp] = await Promise.all([failuresOf(subjects, subject), failuresOf(ips, ip && clientAddressKey(ip))]);
-      return delayFor(bySubject, byIp);
+    async delayMs(a) {
+      const { subject, client } = keysOf(a);
+      const [bySubject = 0, byIp = 0] = await countsOf(db, [subject?.key, client?.key]);
+      return Math.max(subject ? delayAfter(bySubject, o.perSubject, maxMs) : 0, client ? delayAfter(byIp, o.perIp, maxMs) : 0);
     },
 
-    async begin({ subject, ip }) {
-      const client = ip && clientAddressKey(ip);
-      const [bySubject, byIp] = await Promise.all([count(subjects, subject), count(ips, client)]);
+    async begin(a) {
+      const { subject, client } = keysOf(a);
+      const counters = [
+        ...(subject ? [{ ...subject, owesAbove: owesAbove(o.perSubject) }] : []),
+        ...(client ? [{ ...client, owesAbove: owesAbove(o.perIp) }] : []),
+      ];
+      const counted = await countAttempt(db, counters, WINDOW_SECONDS * 1000, maxMs + HOLD_MARGIN_SECONDS * 1000);
+      const bySubject = subject ? counted[0]!.count : 0;
+      const byIp = client ? counted.at(-1)!.count : 0;
       // The attempts before this one earned its delay.
-      const bySubjectMs = subject ? delayAfter(bySubject - 1, o.perSubject, maxMs) : 0;
-      const byIpMs = client ? delayAfter(byIp - 1, o.perIp, maxMs) : 0;
-      const ms = Math.max(bySubjectMs, byIpMs);
-      const keys = [...(bySubjectMs > 0 ? [`s:${keyOf(subject!)}`] : []), ...(byIpMs > 0 ? [`a:${keyOf(client!)}`] : [])];
-      if (!(await hold(keys))) {
-        await Promise.all([subject && subjects.reward(keyOf(subject), 1), client && ips.reward(keyOf(client), 1)]);
+      const ms = Math.max(subject ? delayAfter(bySubject - 1, o.perSubject, maxMs) : 0, client ? delayAfter(byIp - 1, o.perIp, maxMs) : 0);
+      const held = counters.filter((_, i) => counted[i]!.held).map((c) => c.holdKey);
+      if (counters.some((c, i) => counted[i]!.count > c.owesAbove && !counted[i]!.held)) {
+        // Refused: not counted, and what it held let go.
+        await writeNow(db, release({ remove: held, takeBack: counters.map((c) => c.key) }));
         throw tryAgain(ms);
       }
-      const release = () => Promise.all(keys.map((k) => inFlight.delete(k)));
+      const letGo = () => writeLater(db, ...release({ remove: held }));
       try {
         if (ms > 0) await wait(ms);
       } catch (e) {
-        await release();
+        await letGo();
         throw e;
       }
       return {
         async failed() {
-          await release();
+          await letGo();
           return { subjectFailures: bySubject, thresholdReached: subject !== undefined && bySubject === o.perSubject };
         },
-        async succeeded() {
-          await release();
-          if (subject) await subjects.delete(keyOf(subject));
-          if (client) await ips.reward(keyOf(client), 1);
+        async succeeded(forget = []) {
+          await writeLater(db, ...release({ remove: [...held, ...(subject ? [subject.key] : []), ...forget], takeBack: client ? [client.key] : [] }));
         },
       };
     },

@@ -8,6 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AdapterPayload } from 'oidc-provider';
 import { fromJsonColumn, type Db } from '../../platform/db/knex.ts';
+import { asCtes, collectingLater, writeNow, type LaterWrite } from '../../platform/db/later.ts';
 
 /** The models whose writes may wait for the end of a protocol request; the others (clients, replay detection) do not. */
 export const BATCHED_MODELS = new Set(['Session', 'Grant', 'Interaction', 'AuthorizationCode', 'AccessToken', 'RefreshToken', 'ClientCredentials']);
@@ -39,6 +40,8 @@ interface Batch {
   /** Session and Interaction ids by model and uid. */
   uids: Map<string, string>;
   writes: Write[];
+  /** The request's bookkeeping (platform/db/later.ts), written with its writes. */
+  later: LaterWrite[];
   /** A token or code this request consumed had been consumed by another request first: none of its writes were made. */
   lost: boolean;
 }
@@ -58,9 +61,9 @@ export function batchOf(db: Db, model: string): Batch | undefined {
  * consumed had been consumed by a concurrent request: nothing of this request was written, its answer must not go.
  */
 export async function inBatch(db: Db, next: () => Promise<unknown>): Promise<boolean> {
-  const batch: Batch = { db, known: new Map(), uids: new Map(), writes: [], lost: false };
+  const batch: Batch = { db, known: new Map(), uids: new Map(), writes: [], later: [], lost: false };
   try {
-    await current.run(batch, next);
+    await collectingLater(db, batch.later, () => current.run(batch, next));
   } finally {
     // What a failing request wrote before it failed is written, as it was when every write went at once.
     await flush(batch);
@@ -141,20 +144,21 @@ const MERGE = `on conflict (model, id) do update set ${UPSERT_COLUMNS.filter((c)
 
 /**
  * The request's writes in one statement: each consumption a CTE that consumes only an unconsumed row, every other
- * write made only if all of them did. A row written twice in one request (rare) takes the writes one by one.
+ * write made only if all of them did. A row written twice in one request (rare) takes the writes one by one. The
+ * bookkeeping rides along, except with a consumption: it is then made after it, and only if the request won it.
  */
 async function flush(batch: Batch): Promise<void> {
   const writes = batch.writes.splice(0);
-  if (!writes.length) return;
+  const later = batch.later.splice(0);
   const keys = writes.map((w) => (w.kind === 'upsert' ? key(w.row.model, w.row.id) : key(w.model, w.id)));
-  if (new Set(keys).size !== keys.length) {
-    for (const w of writes) await one(batch, [w]);
-    return;
-  }
-  await one(batch, writes);
+  if (new Set(keys).size !== keys.length) for (const w of writes) await one(batch, [w], []);
+  else if (writes.some((w) => w.kind === 'consume')) await one(batch, writes, []);
+  else return one(batch, writes, later);
+  if (!batch.lost) await writeNow(batch.db, later);
 }
 
-async function one(batch: Batch, writes: Write[]): Promise<void> {
+async function one(batch: Batch, writes: Write[], later: LaterWrite[]): Promise<void> {
+  if (!writes.length && !later.length) return;
   const consumes = writes.filter((w) => w.kind === 'consume');
   const ctes: string[] = [];
   const bindings: unknown[] = [];
@@ -173,8 +177,12 @@ async function one(batch: Batch, writes: Write[]): Promise<void> {
       bindings.push(w.model, w.id);
     }
   });
+  const extra = asCtes(later, 'x');
+  ctes.push(...extra.ctes);
+  bindings.push(...extra.bindings);
   const result = await batch.db.raw<{ rows: { consumed: string | number }[] }>(`with ${ctes.join(', ')} select ${consumed} as consumed`, bindings as never[]);
   if (Number(result.rows[0]!.consumed) !== consumes.length) batch.lost = true;
+  for (const w of later) w.written?.();
 }
 
 /** Makes the writes waiting in the request's batch now: what follows them must find them made. */

@@ -52,6 +52,25 @@ export async function secondFactorsOf(db: Db, userId: string): Promise<{ appAdde
   return { appAddedAt: app ? (app.confirmed_at as Date) : null, recoveryCodesLeft: await recoveryCodesLeft(db, userId) };
 }
 
+const APP_COLUMN = 'second_factor_app_confirmed';
+/** Whether an account has a confirmed authenticator app, as a column of its row in users (`users.id`). */
+export const confirmedAppColumn = (db: Db) =>
+  db.raw(`exists (select 1 from totp_factors f where f.user_id = users.id and f.confirmed_at is not null) as ${APP_COLUMN}`);
+
+// What the column said, by the account object it was read with: a login's second step asks it of that same object,
+// a few milliseconds later, instead of asking the database again.
+const readWithAccount = new WeakMap<object, boolean>();
+
+/** The account without the column, its answer kept for `confirmedAppRead`. */
+export function takeConfirmedApp<T extends object>(row: T): T {
+  const { [APP_COLUMN]: confirmed, ...account } = row as T & Record<string, unknown>;
+  if (confirmed !== undefined) readWithAccount.set(account, Boolean(confirmed));
+  return account as T;
+}
+
+/** Whether `account` was read with a confirmed app (`confirmedAppColumn`); undefined when it was read without. */
+export const confirmedAppRead = (account: object): boolean | undefined => readWithAccount.get(account);
+
 export function createSecondFactorStore(config: Pick<Config, 'secondFactorKey' | 'production'>, db: Db) {
   let keys: Promise<Keys> | undefined;
   const k = () => (keys ??= keysOf(config, db));

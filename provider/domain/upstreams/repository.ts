@@ -96,6 +96,7 @@ export async function addUpstream(db: Knex, box: SecretBox, input: UpstreamInput
     created_at: now,
   };
   await db('upstream_providers').insert(row);
+  changes++;
   return toUpstream(row);
 }
 
@@ -113,9 +114,33 @@ export async function upstreamsFor(db: Knex, use: UpstreamUse): Promise<Upstream
   return (await listUpstreams(db)).filter((u) => u.enabled && u.uses.includes(use)).map(({ slug, name, logoUrl }) => ({ slug, name, logoUrl }));
 }
 
+// Upstreams added or removed by this process: a cache of the buttons holds only what it read after the last of them.
+let changes = 0;
+
+/**
+ * `upstreamsFor`, kept `ttlMs` per process: every login page shows the buttons, and upstreams rarely change. A change
+ * made in this process is shown at once, one made by another (an `idp upstreams` command on the same database)
+ * within `ttlMs` (UPSTREAM_CACHE_SECONDS).
+ */
+export function cachedUpstreamsFor(db: Knex, use: UpstreamUse, ttlMs: number, clock = Date.now): () => Promise<UpstreamButton[]> {
+  let kept: { buttons: Promise<UpstreamButton[]>; until: number; changes: number } | undefined;
+  return () => {
+    if (kept && kept.until > clock() && kept.changes === changes) return kept.buttons;
+    const buttons = upstreamsFor(db, use);
+    kept = ttlMs ? { buttons, until: clock() + ttlMs, changes } : undefined;
+    // A failed read is not kept.
+    buttons.catch(() => {
+      if (kept?.buttons === buttons) kept = undefined;
+    });
+    return buttons;
+  };
+}
+
 /** Removes the upstream and every identity linked at it. */
 export async function removeUpstream(db: Knex, slug: string): Promise<boolean> {
-  return (await db('upstream_providers').where({ slug }).delete()) > 0;
+  const removed = (await db('upstream_providers').where({ slug }).delete()) > 0;
+  changes++;
+  return removed;
 }
 
 export interface UpstreamLink {

@@ -15,6 +15,7 @@ import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
 import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
 import { loginIdentifierFor } from '../../oidc/portal.ts';
+import { batchPage } from '../../oidc/batch-requests.ts';
 import { secondFactorStep, type SecondFactorStepDeps } from './second-factor.ts';
 import { finishInteraction, type LoggedIn } from './logged-in.ts';
 
@@ -91,6 +92,7 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
     await finish(ctx, { consent: { grantId: await grant!.save() } });
   }
 
+  router.use('/interaction/:uid', batchPage(secondFactor.db));
   router.use('/interaction/:uid', async (ctx, next) => {
     const d = await details(ctx);
     const client = await provider().Client.find(d.params.client_id as string);

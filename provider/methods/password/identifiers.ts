@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { User, UserRepository } from '../../domain/accounts/repository.ts';
 import { accountOfCustomerNumber } from '../../domain/customers/customers.ts';
+import { confirmedAppColumn, takeConfirmedApp } from '../../domain/second-factors/store.ts';
 
 export const LOGIN_IDENTIFIERS = ['username_or_email', 'username', 'email', 'customer_number', 'email_or_customer_number'] as const;
 export type LoginIdentifier = (typeof LOGIN_IDENTIFIERS)[number];
@@ -11,7 +12,9 @@ export type LoginIdentifier = (typeof LOGIN_IDENTIFIERS)[number];
 /** The accounts `identifier` names under `kind`: none, one, or several sharing an address. */
 export async function accountsNamed(db: Knex, users: UserRepository, identifier: string, kind: LoginIdentifier): Promise<User[]> {
   const byNumber = kind === 'customer_number' || (kind === 'email_or_customer_number' && !identifier.includes('@'));
-  if (!byNumber) return users.findByIdentifier(db, identifier, kind === 'email_or_customer_number' ? 'email' : kind);
+  // Each account comes with whether it has an authenticator app: the second step after a right password asks.
+  if (!byNumber)
+    return (await users.findByIdentifier(db, identifier, kind === 'email_or_customer_number' ? 'email' : kind, [confirmedAppColumn(db)])).map(takeConfirmedApp);
   const userId = await accountOfCustomerNumber(db, identifier);
   const user = userId ? await users.findById(db, userId) : undefined;
   return user ? [user] : [];

@@ -70,8 +70,7 @@ export function createLoginThrottle(db: Db, config: LoginThrottleConfig): LoginT
           for (const user of candidates) void countForOwner(user, ip).catch((e: Error) => log.error('login warning mail failed', e));
         },
         async succeeded() {
-          await counted.succeeded();
-          if (only) await accounts.delete(only.id);
+          await counted.succeeded(only ? [accounts.getKey(only.id)] : []);
         },
       };
     },

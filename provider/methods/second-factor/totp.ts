@@ -8,7 +8,7 @@ import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
-import { createSecondFactorStore, type SecondFactorStore } from '../../domain/second-factors/store.ts';
+import { confirmedAppRead, createSecondFactorStore, type SecondFactorStore } from '../../domain/second-factors/store.ts';
 import { audit } from '../../platform/audit.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 import type { SecondFactor } from './factor.ts';
@@ -69,7 +69,7 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
   const method = {
     kind: 'totp',
     amr: 'otp',
-    isEnrolled: (user: User) => store.hasTotp(db, user.id),
+    isEnrolled: async (user: User) => confirmedAppRead(user) ?? store.hasTotp(db, user.id),
 
     recoveryCodesLeft: (user: User) => store.recoveryCodesLeft(db, user.id),
 

@@ -5,7 +5,16 @@ import { has } from '../../helpers/components.ts';
 import { testDb } from '../../helpers/db.ts';
 import type { Db } from '../../../provider/platform/db/knex.ts';
 import { createUserRepository, type User } from '../../../provider/domain/accounts/repository.ts';
-import { addUpstream, findUpstream, linksOf, removeLink, removeUpstream, saveLink, upstreamsFor } from '../../../provider/domain/upstreams/repository.ts';
+import {
+  addUpstream,
+  cachedUpstreamsFor,
+  findUpstream,
+  linksOf,
+  removeLink,
+  removeUpstream,
+  saveLink,
+  upstreamsFor,
+} from '../../../provider/domain/upstreams/repository.ts';
 import { secretBox } from '../../../provider/domain/upstreams/secret-box.ts';
 import type { AppError } from '../../../provider/platform/errors.ts';
 
@@ -33,6 +42,21 @@ describe.each(kinds)('upstream repository on %s', (kind) => {
     await addUpstream(db, box, { slug: 'gov', name: 'Gov', issuer: 'https://gov.example', clientId: 'c', clientSecret: 's', uses: ['reactivation'] });
   });
   afterAll(() => db?.destroy());
+
+  it('keeps the login buttons for their time, shows a change made here at once and one made elsewhere once it is up', async () => {
+    let now = 0;
+    const buttons = cachedUpstreamsFor(db, 'login', 5000, () => now);
+    const names = async () => (await buttons()).map((b) => b.slug);
+    expect(await names()).toEqual(['bank']);
+    await addUpstream(db, box, { slug: 'coop', name: 'Coop', issuer: 'https://coop.example', clientId: 'c', clientSecret: 's', uses: ['login'] });
+    expect(await names()).toEqual(['coop', 'bank']);
+    // Another process removes it: this one shows it until its time is up.
+    await db('upstream_providers').where({ slug: 'coop' }).delete();
+    now = 4999;
+    expect(await names()).toEqual(['coop', 'bank']);
+    now = 5001;
+    expect(await names()).toEqual(['bank']);
+  });
 
   it('keeps the configuration, the secret sealed, and offers each upstream for its uses only', async () => {
     const bank = (await findUpstream(db, 'bank'))!;

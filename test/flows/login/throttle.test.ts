@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, text } from '../account/agent.ts';
-import { delayAfter } from '../../../provider/domain/guards/throttle.ts';
+import { delayAfter, keyOf } from '../../../provider/domain/guards/throttle.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -91,4 +91,51 @@ describe('login throttle', () => {
     expect(elsewhere.status).toBe(303);
     expect(elsewhere.ms).toBeGreaterThanOrEqual(8000);
   }, 90_000);
+});
+
+describe('login throttle under a parallel attack on PostgreSQL', () => {
+  let idp: TestProvider;
+  beforeAll(async () => {
+    idp = await startTestProvider('postgres', { RATE_LIMIT_LOGIN: '2', RATE_LIMIT_MAX_DELAY: '8' });
+    const { db, users, hasher } = idp.services;
+    await users.create(db, { username: 'target.peeters', email: 'target@example.be', passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+  });
+  afterAll(() => idp?.close());
+
+  /** One login page of `agent`; the returned function posts it and times the answer. */
+  async function form(agent: Agent) {
+    const page = await agent.get('/self/login?return_to=%2Faccount');
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
+    return async (identifier: string, password: string) => {
+      const started = performance.now();
+      const res = await agent.raw(action, { form: { identifier, password } });
+      return { status: res.status, ms: performance.now() - started };
+    };
+  }
+
+  it("counts each of 30 parallel wrong passwords it checked, refuses the rest, and lets the owner's browser in at once", async () => {
+    const own = new Agent(idp.url);
+    expect((await (await form(own))('target.peeters', PASSWORD)).status).toBe(303);
+    const attacker = await form(new Agent(idp.url));
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => attacker('target.peeters', `wrong ${i}`)));
+    const checked = answers.filter((a) => a.status === 401).length;
+    expect(checked + answers.filter((a) => a.status === 429).length).toBe(30);
+    expect(checked).toBeGreaterThanOrEqual(3);
+    // Exactly the checked guesses count: the refused ones were taken back, none was lost to a race.
+    const count = async (key: string) => (await idp.services.db('rate_limits').where({ key }).first('points'))?.points as number | undefined;
+    expect(await count(`login_subject:${keyOf('identifier:target.peeters')}`)).toBe(checked);
+    expect(await count(`login_ip:${keyOf('127.0.0.1')}`)).toBe(checked);
+    // Nothing is left held once the answers are out.
+    expect(Number((await idp.services.db('rate_limits').whereLike('key', 'login_in_flight:%').count({ n: '*' }).first())!.n)).toBe(0);
+
+    const again = new Agent(idp.url);
+    for (const name of ['device', 'device.sig']) again.jar.set(name, own.jar.get(name)!);
+    const owner = await (await form(again))('target.peeters', PASSWORD);
+    expect(owner.status).toBe(303);
+    expect(owner.ms).toBeLessThan(2000);
+    // An unknown browser with the right password waits the delay the guesses earned, and gets in.
+    const elsewhere = await (await form(new Agent(idp.url)))('target.peeters', PASSWORD);
+    expect(elsewhere.status).toBe(303);
+    expect(elsewhere.ms).toBeGreaterThanOrEqual(delayAfter(checked, 2, 8000) - 50);
+  }, 120_000);
 });

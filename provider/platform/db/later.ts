@@ -1,0 +1,49 @@
+// Bookkeeping writes (an audit row, a throttle's counters let go, the device of a session) that nothing in the
+// request reads back: inside a request whose writes are batched (domain/oidc-models/request-batch.ts) they wait for
+// its end and leave in the batch's one statement; anywhere else they are made at once, as one statement.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Knex } from 'knex';
+
+/** One data-modifying statement (insert, update or delete, `?` bindings) and what to do once it is written. */
+export interface LaterWrite {
+  sql: string;
+  bindings: unknown[];
+  written?: () => void;
+}
+
+interface Waiting {
+  db: Knex;
+  writes: LaterWrite[];
+}
+
+const current = new AsyncLocalStorage<Waiting>();
+
+/** Runs `fn` with the writes `writeLater` is given for `db` collected in `writes`, for the caller to make. */
+export const collectingLater = <T>(db: Knex, writes: LaterWrite[], fn: () => Promise<T>): Promise<T> => current.run({ db, writes }, fn);
+
+/** A knex query as a write for `writeLater`. */
+export function statementOf(query: Knex.QueryBuilder, written?: () => void): LaterWrite {
+  const { sql, bindings } = query.toSQL();
+  return { sql, bindings: [...bindings], written };
+}
+
+/** The writes as the common table expressions of one statement, named `${prefix}0`, `${prefix}1`, … */
+export const asCtes = (writes: LaterWrite[], prefix: string) => ({
+  ctes: writes.map((w, i) => `${prefix}${i} as (${w.sql})`),
+  bindings: writes.flatMap((w) => w.bindings),
+});
+
+/** Makes `writes` in one statement now (`db` may be a transaction), then calls what waited for them. */
+export async function writeNow(db: Knex, writes: LaterWrite[]): Promise<void> {
+  if (!writes.length) return;
+  const { ctes, bindings } = asCtes(writes, 'x');
+  await db.raw(`with ${ctes.join(', ')} select 1`, bindings as never[]);
+  for (const w of writes) w.written?.();
+}
+
+/** Makes `writes` at the end of the batched request in progress on `db`, or now when there is none. */
+export async function writeLater(db: Knex, ...writes: LaterWrite[]): Promise<void> {
+  const waiting = current.getStore();
+  if (waiting?.db === db) waiting.writes.push(...writes);
+  else await writeNow(db, writes);
+}
