@@ -3,59 +3,30 @@
 // Reactivation from a terminal and in the browser, linking with the consent page, eID login and step-up with
 // acr/amr in the ID token, each refusal with its own message; and at the end no table or log line holds the
 // national number in clear.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { has } from '../../helpers/components.ts';
 import { axeViolations } from '../../helpers/axe.ts';
-import { launchBrowser } from '../../helpers/browser.ts';
-import { startCallbackServer } from '../../helpers/callback-server.ts';
-import { discover, login } from '../../helpers/rp.ts';
+import { login } from '../../helpers/rp.ts';
 import { freePort, runCli } from '../../card-bridge/helpers.ts';
 import { startTestProvider } from '../../helpers/provider.ts';
 import { createTestEidPki } from '../../../tools/test-cards/test-pki.ts';
-import { createClient } from '../../../provider/oidc/clients.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
-import { CARD_NUMBER, NATIONAL_NUMBER, readCardOnPage, signIn, signWithBridge, startEidEnvironment, type EidEnvironment } from './environment.ts';
+import { CARD_NUMBER, signWithBridge, type EidEnvironment } from './environment.ts';
+import { eidSuite, MOBILE, OLD, type EidSuite } from './suite.ts';
 
-const OLD = 'the old passphrase of ann';
 const NEW = 'a fresh passphrase after reactivation';
 const THIRD = 'yet another passphrase, chosen on a new phone';
-const MOBILE = '+32470123456';
 
 describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flows on the provider', () => {
+  const suite = eidSuite({ EID_REGISTRATION: 'true' });
+  const { freshPage, signedIn, readCard, authorize, chooseEid } = suite;
   let e: EidEnvironment;
-  let browser: Browser;
-  let rp: Awaited<ReturnType<typeof startCallbackServer>>;
+  let rp: EidSuite['rp'];
   let portal: client.Configuration;
   let ann: User;
-
-  beforeAll(async () => {
-    [e, browser, rp] = await Promise.all([startEidEnvironment({ EID_REGISTRATION: 'true' }), launchBrowser(), startCallbackServer()]);
-    const { db, users, hasher } = e.idp.services;
-    ann = await users.create(db, {
-      username: 'ann.peeters',
-      email: 'ann@example.be',
-      emailVerified: true,
-      passwordHash: await hasher.hash(OLD),
-      status: 'active',
-      locale: 'en',
-    });
-    await db('users').where({ id: ann.id }).update({ phone_number: MOBILE, phone_number_verified: true });
-    const c = await createClient(e.idp.services.provider(), {
-      name: 'Citizen portal',
-      redirectUris: [`${rp.url}/cb`],
-      firstParty: true,
-      grants: ['authorization_code', 'refresh_token'],
-    });
-    portal = await discover(e.idp.issuer, c.client_id, c.client_secret);
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await rp?.close();
-    await e?.stop();
-  });
+  beforeAll(() => void ({ e, rp, portal, ann } = suite));
 
   const activate = (mobile = '0470 12 34 56', provider = e.idp.issuer) =>
     runCli(['activate', '--provider', provider, '--mobile', mobile], e.card.env, `4711\n`);
@@ -66,11 +37,6 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
       headers: { 'content-type': 'application/json', accept: 'application/json', 'accept-language': 'en' },
       body: JSON.stringify(body),
     });
-
-  async function freshPage(): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-GB' });
-    return context.newPage();
-  }
 
   /** The last step of a reactivation: the new password twice, and the account active again. */
   async function choosePassword(page: Page, password: string) {
@@ -101,34 +67,6 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     await page.fill('#token', token);
     await page.click('button[type=submit].primary');
     await page.waitForLoadState('domcontentloaded');
-  }
-
-  const signedIn = (username: string, password: string, path: string) => signIn(browser, e.idp.issuer, username, password, path);
-  const readCard = (page: Page, consent = true) => readCardOnPage(page, e.idp.issuer, consent);
-
-  /** The portal's authorization request (PKCE) in `page`; the function returned exchanges the code the callback gets. */
-  async function authorize(page: Page, params: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(portal, {
-      redirect_uri: `${rp.url}/cb`,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      ...params,
-    });
-    await page.goto(url.href);
-    return async () => {
-      await page.waitForURL((u) => u.href.startsWith(`${rp.url}/cb`));
-      return client.authorizationCodeGrant(portal, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
-    };
-  }
-
-  async function chooseEid(page: Page) {
-    await page.click('text=Log in with eID');
-    await page.waitForLoadState('domcontentloaded');
-    expect(await page.locator('h1').innerText()).toBe('Log in with your eID card');
   }
 
   /** The portal asks for an eID login over the password session of `page`: the login page offers only the eID. */
@@ -649,16 +587,5 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('eID flo
     }, 90_000);
   });
 
-  it('keeps the national number out of every table and every log line', async () => {
-    const { db } = e.idp.services;
-    const tables = (await db.raw("select tablename from pg_tables where schemaname = 'public'")).rows.map((r: { tablename: string }) => r.tablename);
-    expect(tables).toContain('eid_links');
-    for (const table of tables) {
-      const dump = JSON.stringify(await db(table).select());
-      expect(dump.includes(NATIONAL_NUMBER), `table ${table}`).toBe(false);
-      expect(dump.includes('85.07.31-003.28'), `table ${table}`).toBe(false);
-    }
-    expect(e.logs().join('\n')).toContain('listening on');
-    expect(e.logs().filter((l) => l.includes(NATIONAL_NUMBER))).toEqual([]);
-  });
+  it('keeps the national number out of every table and every log line', () => suite.expectNationalNumberNowhere());
 });
