@@ -10,14 +10,13 @@ import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { requireUser } from '../self/routes.ts';
 import { body, fieldText } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
-import { duration, type MessageParams } from '../../platform/web/i18n.ts';
+import { duration } from '../../platform/web/i18n.ts';
+import { formError, type FormError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { audit } from '../../platform/audit.ts';
 
 const addInput = z.object({ channel: z.enum(['email', 'sms']), value: z.string().trim().min(1).max(320) });
 const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
 const toggleInput = z.object({ enabled: z.literal('on').optional() });
-
-type Errors = Record<string, { key: string; params?: MessageParams }>;
 
 /** How a contact is shown: a number in its national form, an address as it is. */
 export const shownContact = (c: Pick<AlertContact, 'channel' | 'value'>) => (c.channel === 'sms' ? formatPhone(c.value) : c.value);
@@ -29,7 +28,7 @@ export function alertContactRoutes(services: Services): Router {
   const router = new Router();
   const user = (ctx: Context) => ctx.state.user as User;
 
-  function addPage(ctx: Context, values: { channel: string; value: string }, errors: Errors = {}) {
+  function addPage(ctx: Context, values: { channel: string; value: string }, errors: FormErrors = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
     renderPage(ctx, 'pages/account/alert-contact-add.njk', {
       titleKey: 'account.alert_contact.add.title',
@@ -40,7 +39,7 @@ export function alertContactRoutes(services: Services): Router {
     });
   }
 
-  function verifyPage(ctx: Context, contact: AlertContact, errors: Errors = {}) {
+  function verifyPage(ctx: Context, contact: AlertContact, errors: FormErrors = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
     renderPage(ctx, 'pages/account/alert-contact-verify.njk', {
       titleKey: 'account.alert_contact.verify.title',
@@ -60,11 +59,11 @@ export function alertContactRoutes(services: Services): Router {
     const raw = await body(ctx);
     const values = { channel: fieldText(raw.channel) || 'sms', value: fieldText(raw.value) };
     const parsed = addInput.safeParse(raw);
-    if (!parsed.success) return addPage(ctx, values, { value: { key: 'account.alert_contact.error.required' } });
+    if (!parsed.success) return addPage(ctx, values, formError('value', 'account.alert_contact.error.required'));
     const r = await db.transaction((trx) => contacts.add(trx, user(ctx), parsed.data.channel, parsed.data.value));
     if (r.ok) return ctx.redirect(`/account/alerts/contacts/${r.contact.id}/verify`);
     const example = exampleMobile(config.phoneDefaultRegion);
-    const error: Errors[string] =
+    const error: FormError =
       r.problem === 'rate_limited'
         ? { key: 'account.phone.error.rate_limited', params: { wait: r.wait } }
         : r.problem === 'full'
@@ -73,7 +72,7 @@ export function alertContactRoutes(services: Services): Router {
               key: `account.alert_contact.error.${parsed.data.channel}_${r.problem}`,
               params: { national: example.national, international: example.international },
             };
-    addPage(ctx, values, { value: error });
+    addPage(ctx, values, { value: [error] });
   });
 
   router.get('/account/alerts/contacts/:id/verify', loggedIn, async (ctx) => {
@@ -86,13 +85,16 @@ export function alertContactRoutes(services: Services): Router {
     const contact = await own(ctx);
     if (!contact || contact.verified) return ctx.redirect('/account/alerts');
     const parsed = codeInput.safeParse(await body(ctx));
-    if (!parsed.success) return verifyPage(ctx, contact, { code: { key: 'account.alert_contact.error.code_required' } });
+    if (!parsed.success) return verifyPage(ctx, contact, formError('code', 'account.alert_contact.error.code_required'));
     const r = await contacts.confirm(db, user(ctx), contact, parsed.data.code);
     if (r.status === 'ok') return ctx.redirect('/account/alerts?done=contact_verified');
-    verifyPage(ctx, contact, {
-      code:
-        r.status === 'wrong' ? { key: 'account.phone.verify.error.wrong', params: { tries: r.triesLeft } } : { key: 'account.alert_contact.error.code_gone' },
-    });
+    verifyPage(
+      ctx,
+      contact,
+      r.status === 'wrong'
+        ? formError('code', 'account.phone.verify.error.wrong', { tries: r.triesLeft })
+        : formError('code', 'account.alert_contact.error.code_gone'),
+    );
   });
 
   router.post('/account/alerts/contacts/:id/toggle', loggedIn, async (ctx) => {

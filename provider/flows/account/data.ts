@@ -12,6 +12,7 @@ import { parseBody } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exportPersonalData } from './personal-data.ts';
 import { audit } from '../../platform/audit.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 
 const deleteInput = z.object({ confirm: z.literal('on').optional() });
 
@@ -21,7 +22,7 @@ export function accountDataRoutes(services: Services): Router {
   const loggedIn = requireUser(services);
   const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
   const me = (ctx: Context) => ctx.state.user as User;
-  const deletePage = (ctx: Context, errors: Record<string, { key: string }> = {}) =>
+  const deletePage = (ctx: Context, errors: FormErrors = {}) =>
     renderPage(ctx, 'pages/account/delete.njk', { titleKey: 'account.delete.title', nav: 'data', days: config.accountDeletionDays, errors });
 
   router.get('/account/data', loggedIn, (ctx) => {
@@ -43,7 +44,7 @@ export function accountDataRoutes(services: Services): Router {
     const { confirm } = await parseBody(ctx, deleteInput);
     if (!confirm) {
       ctx.status = 400;
-      return deletePage(ctx, { confirm: { key: 'account.delete.confirm_required' } });
+      return deletePage(ctx, formError('confirm', 'account.delete.confirm_required'));
     }
     const due = await deletion.request(me(ctx), ctx.ip);
     if (!config.accountDeletionDays) return renderMessage(ctx, 200, 'account.delete.done.title', 'account.delete.done.now');

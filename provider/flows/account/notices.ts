@@ -2,7 +2,6 @@
 // and the re-authentication window of the pages that change how one logs in or is reached.
 import type { Context } from 'koa';
 import { ALERT_CHANNELS, type AlertSettings } from '../../domain/accounts/alerts.ts';
-import type { MessageParams } from '../../platform/web/i18n.ts';
 
 /** Re-authentication window for changing the e-mail address or a passkey: the password must have been typed this recently. */
 export const REAUTH_SECONDS = 300;
@@ -25,8 +24,6 @@ const DONE = [
 ] as const;
 
 export const doneOf = (ctx: Context) => (DONE as readonly string[]).find((d) => d === ctx.query.done);
-
-export type Errors = Record<string, { key: string; params?: MessageParams }>;
 
 /** The channels whose alerts went off with a changed address or number: each page repeats it until fixed — the crisis portal's silent pitfall, made visible. */
 export const alertNotices = (s: AlertSettings) => ALERT_CHANNELS.filter((c) => !s[c].enabled && s[c].offReason === 'contact_changed');

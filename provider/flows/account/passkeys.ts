@@ -10,6 +10,7 @@ import { body, fieldText } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { isAppError } from '../../platform/errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { passkeysOf, removePasskey } from '../../domain/passkeys/repository.ts';
@@ -23,7 +24,7 @@ export function passkeyAccountRoutes(services: Services): Router {
   const passkeys = createPasskeyMethod(services);
   const user = (ctx: Context) => ctx.state.user as User;
 
-  function newPage(ctx: Context, errors: Record<string, { key: string }> = {}, name = '') {
+  function newPage(ctx: Context, errors: FormErrors = {}, name = '') {
     if (Object.keys(errors).length) ctx.status = 400;
     renderPage(ctx, 'pages/account/passkey-new.njk', { titleKey: 'passkeys.new.title', nav: 'security', errors, values: { name } });
   }
@@ -43,7 +44,7 @@ export function passkeyAccountRoutes(services: Services): Router {
     const name = fieldText(raw.name).trim();
     if (!parsed.success) {
       const badName = parsed.error.issues.some((i) => i.path[0] === 'name');
-      return newPage(ctx, badName ? { name: { key: 'passkeys.new.error.name' } } : { form: { key: 'passkeys.error.invalid' } }, name);
+      return newPage(ctx, badName ? formError('name', 'passkeys.new.error.name') : formError('form', 'passkeys.error.invalid'), name);
     }
     try {
       await passkeys.register(db, user(ctx), {
@@ -57,7 +58,7 @@ export function passkeyAccountRoutes(services: Services): Router {
       });
     } catch (e) {
       if (!isAppError(e)) throw e;
-      return newPage(ctx, { form: { key: e.key } }, name);
+      return newPage(ctx, formError('form', e.key, e.params), name);
     }
     ctx.redirect('/account/security?done=passkey_added#passkeys');
   });

@@ -13,7 +13,8 @@ import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
 import { getAlertSettings } from '../../domain/accounts/alerts.ts';
-import { alertNotices, doneOf, REAUTH_SECONDS, type Errors } from './notices.ts';
+import { alertNotices, doneOf, REAUTH_SECONDS } from './notices.ts';
+import { formError, type FormError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { customerNumbersOf } from '../../domain/customers/customers.ts';
 import type { Portal } from '../../oidc/portal.ts';
@@ -42,7 +43,7 @@ export function accountRoutes(services: Services): Router {
   // Mails and SMS go out in the account's language, not the page's: the person chose it on /account.
   const mailLocale = (ctx: Context) => localeOf(user(ctx), config.defaultLocale);
 
-  async function profile(ctx: Context, extra: { errors?: Errors; values?: Record<string, string> } = {}) {
+  async function profile(ctx: Context, extra: { errors?: FormErrors; values?: Record<string, string> } = {}) {
     const u = user(ctx);
     const [pending, alerts, organisations, locked, correction] = await Promise.all([
       pendingContacts(db, u.id),
@@ -77,8 +78,8 @@ export function accountRoutes(services: Services): Router {
 
   router.post('/account/profile', loggedIn, async (ctx) => {
     const parsed = profileInput.safeParse(await body(ctx));
-    if (!parsed.success) return profile(ctx, { errors: { given_name: { key: 'account.profile.error.name' } } });
-    if (await namesLocked(db, config.lockedNames, user(ctx).id)) return profile(ctx, { errors: { given_name: { key: 'account.profile.error.locked' } } });
+    if (!parsed.success) return profile(ctx, { errors: formError('given_name', 'account.profile.error.name') });
+    if (await namesLocked(db, config.lockedNames, user(ctx).id)) return profile(ctx, { errors: formError('given_name', 'account.profile.error.locked') });
     await users.setName(db, user(ctx).id, { givenName: parsed.data.given_name || null, familyName: parsed.data.family_name || null });
     ctx.redirect('/account?done=profile_saved');
   });
@@ -88,7 +89,7 @@ export function accountRoutes(services: Services): Router {
     const u = user(ctx);
     if (!(await namesLocked(db, config.lockedNames, u.id))) return ctx.redirect('/account');
     const parsed = correctionInput.safeParse(await body(ctx));
-    if (!parsed.success) return profile(ctx, { errors: { correction_given_name: { key: 'account.correction.error.required' } } });
+    if (!parsed.success) return profile(ctx, { errors: formError('correction_given_name', 'account.correction.error.required') });
     await db.transaction(async (trx) => {
       const c = await nameCorrections.request(trx, u.id, { givenName: parsed.data.correction_given_name, familyName: parsed.data.correction_family_name });
       await audit(trx, 'account.name_correction_requested', { userId: u.id, ip: ctx.ip, details: { correction: c.id } });
@@ -99,7 +100,7 @@ export function accountRoutes(services: Services): Router {
   // The language of every mail and SMS to the person, whoever sends it; set at sign-up from the page's language.
   router.post('/account/language', loggedIn, async (ctx) => {
     const parsed = languageInput.safeParse(await body(ctx));
-    if (!parsed.success) return profile(ctx, { errors: { locale: { key: 'account.language.error' } } });
+    if (!parsed.success) return profile(ctx, { errors: formError('locale', 'account.language.error') });
     await users.setLocale(db, user(ctx).id, parsed.data.locale);
     ctx.redirect('/account?done=language_saved');
   });
@@ -108,13 +109,13 @@ export function accountRoutes(services: Services): Router {
   router.post('/account/phone', loggedIn, async (ctx) => {
     const parsed = phoneInput.safeParse(await body(ctx));
     const typed = parsed.success ? parsed.data.phone : '';
-    if (!parsed.success) return profile(ctx, { errors: { phone: { key: 'account.phone.error.required' } } });
+    if (!parsed.success) return profile(ctx, { errors: formError('phone', 'account.phone.error.required') });
     const r = await db.transaction((trx) => phone.startPhoneVerification(trx, user(ctx), typed, mailLocale(ctx)));
     if (r.ok) return ctx.redirect('/account/phone/verify');
-    await profile(ctx, { errors: { phone: startRefusalMessage(r) }, values: { phone: typed } });
+    await profile(ctx, { errors: { phone: [startRefusalMessage(r)] }, values: { phone: typed } });
   });
 
-  async function verifyPage(ctx: Context, error?: Errors[string]) {
+  async function verifyPage(ctx: Context, error?: FormError) {
     const pending = (await pendingContacts(db, user(ctx).id)).sms;
     if (!pending) return ctx.redirect('/account');
     if (error) ctx.status = 400;
@@ -124,7 +125,7 @@ export function accountRoutes(services: Services): Router {
       number: formatPhone(pending.value),
       expiresAt: pending.expiresAt,
       minutes: Math.round(config.phoneCodeTtl / 60),
-      errors: error ? { code: error } : {},
+      errors: error ? { code: [error] } : {},
     });
   }
 
@@ -158,7 +159,7 @@ export function accountRoutes(services: Services): Router {
         titleKey: 'account.email.title',
         nav: 'profile',
         user: u,
-        errors: { email: { key } },
+        errors: formError('email', key),
         values: { email: fieldText(raw.email) },
       });
     }

@@ -12,6 +12,7 @@ import { requireUser } from '../self/routes.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { isAppError } from '../../platform/errors.ts';
+import { formError } from '../../platform/web/form-errors.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 
 const codeInput = z.object({ code: z.string().trim().min(1).max(40) });
@@ -37,7 +38,7 @@ export function secondFactorAccountRoutes(services: Services, totp: TotpMethod):
       nav: 'security',
       action: '/account/security/totp/confirm',
       enrolment,
-      errors: error ? { code: { key: error } } : {},
+      errors: error ? formError('code', error) : {},
     });
   }
 

@@ -12,7 +12,8 @@ import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 import { secondFactorAccountRoutes, totpSection } from './second-factor.ts';
-import { doneOf, type Errors } from './notices.ts';
+import { doneOf } from './notices.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 
 const passwordInput = z.object({ current: z.string().min(1).max(1024), password: z.string().min(1).max(1024), password_confirm: z.string().max(1024) });
 
@@ -25,14 +26,13 @@ export function accountSecurityRoutes(services: Services): Router {
   const user = (ctx: Context) => ctx.state.user as User;
   const sid = (ctx: Context) => (ctx.state.appSession as { sid: string }).sid;
 
-  async function securityPage(ctx: Context, errors: Errors = {}, failures: { key: string; params: Record<string, number> }[] = []) {
+  async function securityPage(ctx: Context, errors: FormErrors = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
     renderPage(ctx, 'pages/account/security.njk', {
       titleKey: 'account.security.title',
       nav: 'security',
       rules: passwordChange.policy.rules,
       errors,
-      failures,
       passkeys: await passkeysOf(db, user(ctx).id),
       done: doneOf(ctx),
       totp: await totpSection(totp, user(ctx)),
@@ -43,8 +43,8 @@ export function accountSecurityRoutes(services: Services): Router {
 
   router.post('/account/password', loggedIn, async (ctx) => {
     const parsed = passwordInput.safeParse(await body(ctx));
-    if (!parsed.success) return securityPage(ctx, { form: { key: 'account.password.error.required' } });
-    if (parsed.data.password !== parsed.data.password_confirm) return securityPage(ctx, { password_confirm: { key: 'account.password.error.mismatch' } });
+    if (!parsed.success) return securityPage(ctx, formError('form', 'account.password.error.required'));
+    if (parsed.data.password !== parsed.data.password_confirm) return securityPage(ctx, formError('password_confirm', 'account.password.error.mismatch'));
     const r = await passwordChange.change(
       user(ctx),
       { current: parsed.data.current, next: parsed.data.password },
@@ -52,8 +52,8 @@ export function accountSecurityRoutes(services: Services): Router {
       { keepSessionUid: sid(ctx), locale: localeOf(user(ctx), config.defaultLocale), ip: ctx.ip },
     );
     if (r.ok) return ctx.redirect('/account/security?done=password_changed');
-    if (r.problem === 'policy') return securityPage(ctx, { password: { key: 'account.password.error.policy' } }, r.failures);
-    return securityPage(ctx, { current: { key: r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current' } });
+    if (r.problem === 'policy') return securityPage(ctx, { password: [{ key: 'account.password.error.policy' }, ...r.failures] });
+    return securityPage(ctx, formError('current', r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current'));
   });
 
   router.use(secondFactorAccountRoutes(services, totp).routes());

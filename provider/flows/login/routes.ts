@@ -10,6 +10,7 @@ import { parseBody } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { renderPage } from '../../platform/web/page.ts';
+import { firstRefused, formError } from '../../platform/web/form-errors.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
@@ -129,7 +130,7 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
     const parsed = loginInput.safeParse(await parseBody(ctx, z.record(z.string(), z.unknown())));
     if (!parsed.success) {
       ctx.status = 400;
-      return showLogin(ctx, d, { error: 'login.error.required', identifier: '' });
+      return showLogin(ctx, d, { errors: formError(firstRefused(parsed.error), 'login.error.required'), identifier: '' });
     }
     const { identifier, password } = parsed.data;
     let outcome: Awaited<ReturnType<Authenticator['authenticate']>>;
@@ -139,18 +140,22 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
       // Another attempt for this name or from this address is being checked: this one was not.
       if (!(isAppError(e) && e.code === 'try_again')) throw e;
       ctx.status = 429;
-      return showLogin(ctx, d, { error: 'error.try_again', errorParams: e.params, identifier });
+      return showLogin(ctx, d, { errors: formError('form', 'error.try_again', e.params), identifier });
     }
     if (!outcome.ok) {
       ctx.status = 401;
       // The password was right, so saying why is safe.
       if (outcome.reason === 'not_active' && outcome.user.status === 'pending') {
-        return showLogin(ctx, d, { error: 'registration.login.not_activated', identifier, resendActivation: true });
+        return showLogin(ctx, d, { errors: formError('form', 'registration.login.not_activated'), identifier, resendActivation: true });
       }
       // Blocked: the way back is the eID reactivation. Locked: only staff give the account back.
       if (outcome.reason === 'not_active')
-        return showLogin(ctx, d, { error: outcome.user.status === 'locked' ? 'reactivation.login_locked' : 'reactivation.login_blocked', identifier });
-      return showLogin(ctx, d, { error: 'login.error.invalid', identifier });
+        return showLogin(ctx, d, {
+          errors: formError('form', outcome.user.status === 'locked' ? 'reactivation.login_locked' : 'reactivation.login_blocked'),
+          identifier,
+        });
+      // Unknown name or wrong password, the same answer: tied to the password, which is typed again either way.
+      return showLogin(ctx, d, { errors: formError('password', 'login.error.invalid'), identifier });
     }
     if (await second.afterPassword(ctx, d, outcome.user)) return;
     await loggedIn(ctx, passwordMethod.login({ user: outcome.user }));

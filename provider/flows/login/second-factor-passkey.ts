@@ -10,6 +10,7 @@ import type { SecondFactor } from '../../methods/second-factor/factor.ts';
 import { loginForm } from '../../methods/passkey/webauthn.ts';
 import { parseBody } from '../../platform/web/form.ts';
 import { isAppError } from '../../platform/errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { z } from 'zod';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -20,7 +21,7 @@ export interface PasskeyStepDeps<S extends Step> {
   passkey: PasskeyFactor;
   flowStarts: FlowStarts;
   pendingOf(ctx: Context, d: Interaction): Promise<S | undefined>;
-  codePage(ctx: Context, d: Interaction, user: User, error?: { key: string; params?: Record<string, unknown> }): Promise<void>;
+  codePage(ctx: Context, d: Interaction, user: User, errors?: FormErrors): Promise<void>;
   done(ctx: Context, step: S, factor: Pick<SecondFactor, 'kind' | 'amr'>): Promise<void>;
 }
 
@@ -46,7 +47,7 @@ export function passkeyStepRoutes<S extends Step>(router: Router, { passkey, flo
     const input = loginForm.safeParse(await parseBody(ctx, z.record(z.string(), z.unknown())));
     if (!input.success) {
       ctx.status = 400;
-      return codePage(ctx, d, pending.user, { key: 'passkeys.error.invalid' });
+      return codePage(ctx, d, pending.user, formError('form', 'passkeys.error.invalid'));
     }
     try {
       const r = await passkey.check(pending.user, {
@@ -58,11 +59,11 @@ export function passkeyStepRoutes<S extends Step>(router: Router, { passkey, flo
       });
       if (r.ok) return done(ctx, pending, passkey);
       ctx.status = r.error.status;
-      return codePage(ctx, d, pending.user, { key: r.error.message, params: r.error.params });
+      return codePage(ctx, d, pending.user, formError('form', r.error.key, r.error.params));
     } catch (e) {
       if (!(isAppError(e) && e.code === 'try_again')) throw e;
       ctx.status = 429;
-      return codePage(ctx, d, pending.user, { key: 'error.try_again', params: e.params });
+      return codePage(ctx, d, pending.user, formError('form', 'error.try_again', e.params));
     }
   });
 }

@@ -15,6 +15,7 @@ import { parseBody } from '../../platform/web/form.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { isAppError } from '../../platform/errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { AMR } from '../../oidc/acr.ts';
 import { secondFactorMethod, type SecondFactor } from '../../methods/second-factor/factor.ts';
 import type { LoggedIn } from './logged-in.ts';
@@ -103,15 +104,14 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
   }
 
   /** The second step's page: the app's code, a passkey, or both, as the person has them. */
-  async function codePage(ctx: Context, d: Interaction, user: User, error?: { key: string; params?: Record<string, unknown> }) {
+  async function codePage(ctx: Context, d: Interaction, user: User, errors: FormErrors = {}) {
     const [app, key] = await Promise.all([totp.isEnrolled(user), passkey.isEnrolled(user)]);
     show(ctx, d, 'pages/second-factor/code.njk', {
       titleKey: app ? 'second_factor.login.title' : 'second_factor.login.passkey_title',
       uid: d.uid,
       app,
       passkey: key,
-      error: error?.key,
-      errorParams: error?.params,
+      errors,
     });
   }
 
@@ -123,7 +123,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
       intro: 'second_factor.enrol.required',
       action: `/interaction/${d.uid}/second-factor/enrol`,
       enrolment,
-      errors: error ? { code: { key: error } } : {},
+      errors: error ? formError('code', error) : {},
     });
   }
 
@@ -163,7 +163,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
         const parsed = codeInput.safeParse(await parseBody(ctx, z.record(z.string(), z.unknown())));
         if (!parsed.success) {
           ctx.status = 400;
-          return codePage(ctx, d, pending.user, { key: 'second_factor.login.error.required' });
+          return codePage(ctx, d, pending.user, formError('code', 'second_factor.login.error.required'));
         }
         try {
           const r = await totp.check(pending.user, parsed.data.code, ctx.ip);
@@ -171,10 +171,10 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
         } catch (e) {
           if (!(isAppError(e) && e.code === 'try_again')) throw e;
           ctx.status = 429;
-          return codePage(ctx, d, pending.user, { key: 'error.try_again', params: e.params });
+          return codePage(ctx, d, pending.user, formError('form', 'error.try_again', e.params));
         }
         ctx.status = 401;
-        return codePage(ctx, d, pending.user, { key: 'second_factor.login.error.wrong' });
+        return codePage(ctx, d, pending.user, formError('code', 'second_factor.login.error.wrong'));
       });
 
       router.post('/interaction/:uid/second-factor/enrol', async (ctx) => {

@@ -19,9 +19,7 @@ import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import type { ReactivationService } from './service.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { upstreamsFor } from '../../domain/upstreams/repository.ts';
-import type { MessageParams } from '../../platform/web/i18n.ts';
-
-type Errors = Record<string, { key: string; params?: MessageParams }[]>;
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const codeField = z.string().trim().min(1).max(20);
@@ -31,13 +29,13 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
   const router = new Router();
 
   const mobileOf = (typed: string) => parseMobile(typed, config.phoneDefaultRegion);
-  const mobileError = (typed: string): Errors => {
+  const mobileError = (typed: string): FormErrors => {
     const parsed = mobileOf(typed);
     if (parsed.ok) return {};
     return { mobile: [{ key: typed ? `account.phone.error.${parsed.problem}` : 'account.phone.error.required', params: parsed.example }] };
   };
 
-  async function showStart(ctx: Context, status: number, values: { mobile: string }, errors: Errors) {
+  async function showStart(ctx: Context, status: number, values: { mobile: string }, errors: FormErrors) {
     ctx.status = status;
     // "Reactivate with <bank>" beside the eID: the upstreams enabled for reactivation (provider/methods/upstream).
     renderPage(ctx, 'pages/reactivation/start.njk', {
@@ -49,7 +47,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     });
   }
 
-  function showEnter(ctx: Context, status: number, values: { mobile: string; token: string }, errors: Errors) {
+  function showEnter(ctx: Context, status: number, values: { mobile: string; token: string }, errors: FormErrors) {
     ctx.status = status;
     renderPage(ctx, 'pages/reactivation/enter.njk', { titleKey: 'reactivation.enter.title', values, errors });
   }
@@ -167,7 +165,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     return reactivation.account(String(ctx.params.flow), browserBinding(ctx));
   }
 
-  async function showPhone(ctx: Context, status: number, errors: Errors) {
+  async function showPhone(ctx: Context, status: number, errors: FormErrors) {
     const flow = await accountFlow(ctx);
     ctx.status = status;
     renderPage(ctx, 'pages/reactivation/phone.njk', {
@@ -179,7 +177,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     });
   }
 
-  async function showPassword(ctx: Context, status: number, errors: Errors) {
+  async function showPassword(ctx: Context, status: number, errors: FormErrors) {
     const flow = await accountFlow(ctx);
     ctx.status = status;
     renderPage(ctx, 'pages/reactivation/password.njk', {

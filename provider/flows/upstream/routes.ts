@@ -15,7 +15,7 @@ import type { ReactivationService } from '../reactivation/service.ts';
 import { AWAITING_CARD } from '../../methods/eid-card/nonces.ts';
 import { requireUser } from '../self/routes.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
-import type { FormErrors } from '../../platform/web/form-errors.ts';
+import { firstRefused, formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
@@ -164,11 +164,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     return loginIdentifierFor(ctx, client, config);
   }
 
-  async function linkPage(
-    ctx: Context,
-    flow: UpstreamFlow,
-    extra: { error?: string; identifier?: string; errors?: FormErrors; values?: Record<string, unknown> } = {},
-  ) {
+  async function linkPage(ctx: Context, flow: UpstreamFlow, extra: { identifier?: string; errors?: FormErrors; values?: Record<string, unknown> } = {}) {
     if (flow.state !== 'unlinked') throw new AppError('upstream_flow', 'upstream.error.flow', 409);
     renderPage(ctx, 'pages/upstream/link.njk', {
       titleKey: 'upstream.link.title',
@@ -183,7 +179,6 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
       privacyUrl: config.privacyUrl,
       back: againOf('login', flow.data.interaction),
       identifier: extra.identifier ?? '',
-      error: extra.error,
       errors: extra.errors ?? {},
       values: extra.values ?? {},
     });
@@ -197,14 +192,18 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const parsed = passwordInput.safeParse(await body(ctx));
     if (!parsed.success) {
       ctx.status = 400;
-      return linkPage(ctx, flow, { error: 'login.error.required' });
+      return linkPage(ctx, flow, { errors: formError(firstRefused(parsed.error), 'login.error.required') });
     }
     const outcome = await authenticator.authenticate(parsed.data.identifier, parsed.data.password, { ip: ctx.ip, kind: await identifierKind(ctx, flow) });
     if (!outcome.ok) {
       ctx.status = 401;
       const notActive = { pending: 'registration.login.not_activated', locked: 'reactivation.login_locked' } as Partial<Record<string, string>>;
-      const error = outcome.reason === 'not_active' ? (notActive[outcome.user.status] ?? 'reactivation.login_blocked') : 'login.error.invalid';
-      return linkPage(ctx, flow, { error, identifier: parsed.data.identifier });
+      // As on the login page: an unknown name and a wrong password get the same answer, tied to the password.
+      const errors =
+        outcome.reason === 'not_active'
+          ? formError('form', notActive[outcome.user.status] ?? 'reactivation.login_blocked')
+          : formError('password', 'login.error.invalid');
+      return linkPage(ctx, flow, { errors, identifier: parsed.data.identifier });
     }
     try {
       const authenticated = await upstream.linkAfterPassword(flow, outcome.user, ctx.ip);
@@ -230,7 +229,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     } catch (e) {
       if (isAppError(e) && (e.code === 'upstream_email_taken' || e.code === 'account_exists')) {
         ctx.status = 409;
-        return linkPage(ctx, flow, { error: 'upstream.error.email_taken' });
+        return linkPage(ctx, flow, { errors: formError('form', 'upstream.error.email_taken') });
       }
       refused(ctx, e, [{ href: againOf('login', flow.data.interaction), key: 'upstream.back' }]);
     }

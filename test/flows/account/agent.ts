@@ -127,3 +127,6 @@ export const text = (html: string) =>
     .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ')
     .trim();
+
+/** What a page's form-error summary (#form-error) says, as read. */
+export const formSummary = (html: string) => text(/id="form-error">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '');

@@ -154,7 +154,7 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     const fixed = await agent.post('/account/phone', { phone: '02 512 34 56' });
     expect(fixed.status).toBe(400);
     expect(fixed.html).toMatch(
-      /<input id="phone" name="phone" type="tel" autocomplete="tel" value="02 512 34 56"[^>]*aria-describedby="phone-hint phone-error" aria-invalid="true">/,
+      /<input id="phone" name="phone" type="tel" autocomplete="tel" value="02 512 34 56"[^>]*aria-invalid="true" aria-describedby="phone-hint phone-error">/,
     );
     expect(text(fixed.html)).toMatch(/This number cannot receive SMS\. Enter a mobile number such as 04\d\d \d\d \d\d \d\d or \+32 4\d\d \d\d \d\d \d\d\./);
     expect(text((await agent.post('/account/phone', { phone: '0490' })).html)).toContain('This is not a valid phone number.');

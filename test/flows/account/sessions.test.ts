@@ -90,7 +90,7 @@ describe('sessions, connected apps and password on the account pages', () => {
     const wrong = await here.post('/account/password', { current: 'not my password', password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
     expect(wrong.status).toBe(400);
     expect(wrong.html).toMatch(
-      /<input id="current"[^>]*aria-describedby="current-error" aria-invalid="true">\s*<p class="field-error" id="current-error">Your current password is not correct\.<\/p>/,
+      /<input id="current"[^>]*aria-invalid="true" aria-describedby="current-error">\s*<ul class="field-error" id="current-error"><li>Your current password is not correct\.<\/li>/,
     );
     const mismatch = await here.post('/account/password', { current: PASSWORD, password: NEW_PASSWORD, password_confirm: `${NEW_PASSWORD}!` });
     expect(text(mismatch.html)).toContain('The two new passwords are not the same.');

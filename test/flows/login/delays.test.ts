@@ -9,6 +9,7 @@ import { createClient } from '../../../provider/oidc/clients.ts';
 import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.ts';
 import { clientAddressKey, createThrottle, delayAfter } from '../../../provider/domain/guards/throttle.ts';
 import type { Db } from '../../../provider/platform/db/knex.ts';
+import { formSummary } from '../account/agent.ts';
 
 describe('the throttle', () => {
   let db: Db;
@@ -151,7 +152,7 @@ describe.skipIf(!has('postgres'))('login throttling across two provider processe
         body: new URLSearchParams({ _csrf: csrf, identifier, password }),
       });
       const ms = performance.now() - started;
-      const alert = /role="alert"[^>]*>([^<]*)</.exec(await r.text())?.[1];
+      const alert = formSummary(await r.text());
       return { status: r.status, ms, alert };
     };
   }

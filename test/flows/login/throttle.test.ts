@@ -7,7 +7,7 @@
 //   unknown browser is, even with the right password. Nobody is locked out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
-import { Agent, text } from '../account/agent.ts';
+import { Agent, formSummary } from '../account/agent.ts';
 import { delayAfter, keyOf } from '../../../provider/domain/guards/throttle.ts';
 
 const PASSWORD = 'a long enough password';
@@ -31,7 +31,7 @@ describe('login throttle', () => {
       const started = performance.now();
       const res = await agent.raw(action, { form: { identifier, password } });
       const ms = performance.now() - started;
-      const alert = text(/role="alert"[^>]*>([^<]*)</.exec(await res.text())?.[1] ?? '');
+      const alert = formSummary(await res.text());
       return { status: res.status, ms, alert };
     };
   }
