@@ -120,6 +120,8 @@ describe("a person's data, taken and erased", () => {
       expect(await idp.db(table).where({ user_id: miaId })).toEqual([]);
     expect(await messagesTo('mia@example.be')).toEqual([]);
     expect(await idp.db('oidc_models').where({ account_id: miaSub })).toEqual([]);
+    // Nor the browsers and addresses her sessions were used from, which the account page listed.
+    expect(await idp.db('session_devices').where({ account_id: miaSub })).toEqual([]);
     const left = await idp.db('audit_log').where({ user_id: miaId });
     expect(left.map((e) => [e.event, e.details, e.ip])).toEqual([['account.deleted', { by: 'self' }, null]]);
     const again = new Agent(idp.issuer);
