@@ -1,7 +1,8 @@
 // What staff take away for a person who lost their phone and called the helpdesk: a passkey, the authenticator app
-// with its recovery codes, the mobile number. Each goes only from its confirmation page, is audited with who did it,
-// and the person is told by mail, in case it was not them who called. Nothing else ends: the password, the sessions
-// and the other ways to log in stay, since the caller is usually the rightful person locked out of a second factor.
+// with its recovery codes, the mobile number; never their own. Each goes only from its confirmation page, is audited
+// with who did it, and the person is told by mail, in case it was not them who called. Nothing else ends: the
+// password, the sessions and the other ways to log in stay, since the caller is usually the rightful person locked
+// out of a second factor.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Knex } from 'knex';
@@ -53,6 +54,9 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
     const found = async (ctx: Context) => {
       const user = await page.person(ctx);
       if (!user) return undefined;
+      // Staff's own factors go from their own pages, which ask for a recent login: here an unattended staff
+      // session would be enough.
+      if (user.id === page.staff(ctx).id) return void renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_factor');
       const thing = await r.find(user, ctx);
       if (thing === undefined) return void renderMessage(ctx, 404, 'error.not_found.title', 'error.not_found.message');
       return { user, thing };

@@ -119,6 +119,25 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
     expect((await staff.post(`/admin/users/${noorId}/passkeys/not-a-passkey/remove`, {})).status).toBe(404);
   });
 
+  it('refuses staff their own passkeys, app and number, which their own pages remove after a recent login', async () => {
+    const { db, users } = idp.services;
+    await users.setVerifiedPhone(db, staffId, '+32470999888');
+    const own = await storedPasskey(db, staffId, 'Own key');
+    const mine = text((await staff.get(`/admin/users/${staffId}`)).html);
+    expect(mine).toContain('Own key');
+    expect(mine).not.toContain('Remove the passkey');
+    expect(mine).not.toContain('Remove the number');
+    for (const path of [`/passkeys/${own.id}/remove`, '/phone/remove', '/second-factor/remove']) {
+      for (const r of [await staff.get(`/admin/users/${staffId}${path}`), await staff.post(`/admin/users/${staffId}${path}`, {})]) {
+        expect(r.status).toBe(403);
+        expect(text(r.html)).toContain('Staff remove their own passkeys, authenticator app and mobile number on their own account pages.');
+      }
+    }
+    expect((await passkeysOf(db, staffId)).map((p) => p.id)).toEqual([own.id]);
+    expect((await users.findById(db, staffId))!.phone_number).toBe('+32470999888');
+    expect(await db('audit_log').where({ user_id: staffId }).whereIn('event', ['passkey.removed', 'admin.phone_removed'])).toEqual([]);
+  });
+
   it('passes axe on the person page, a refused form and a confirmation page, at a phone and a desktop width', async () => {
     await storedPasskey(idp.db, noorId, 'Tablet');
     const browser = await launchBrowser();
