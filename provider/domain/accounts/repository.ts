@@ -274,8 +274,13 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await db('users').where({ id }).update({ phone_number: e164, phone_number_verified: true, updated_at: new Date() });
     },
 
-    async removePhone(db: Knex, id: string): Promise<void> {
-      await db('users').where({ id }).update({ phone_number: null, phone_number_verified: false, updated_at: new Date() });
+    /** False when the account had no number (any more): two removals at once take it away once. */
+    async removePhone(db: Knex, id: string): Promise<boolean> {
+      const n = await db('users')
+        .where({ id })
+        .whereNotNull('phone_number')
+        .update({ phone_number: null, phone_number_verified: false, updated_at: new Date() });
+      return n > 0;
     },
   };
 }
