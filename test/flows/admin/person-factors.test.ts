@@ -1,6 +1,7 @@
 // The helpdesk call "I lost my phone": staff see a person's passkeys (added, last used), authenticator app (recovery
 // codes left) and mobile number on /admin/users/:id, and take one away from its confirmation page only. The person is
 // mailed, the removal audited with who did it, and nothing else ends: the person stays logged in.
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, text } from '../account/agent.ts';
@@ -117,6 +118,34 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
   it('answers 404 for what the person does not have', async () => {
     expect((await staff.get(`/admin/users/${noorId}/passkeys/00000000-0000-0000-0000-000000000000/remove`)).status).toBe(404);
     expect((await staff.post(`/admin/users/${noorId}/passkeys/not-a-passkey/remove`, {})).status).toBe(404);
+  });
+
+  it('asks staff whose login is older than five minutes for their password again before removing anything', async () => {
+    const key = await storedPasskey(idp.db, noorId, 'Old login key');
+    // The same staff session, logged in ten minutes ago.
+    const stale = new Agent(idp.issuer);
+    for (const [k, v] of staff.jar) stale.jar.set(k, v);
+    const session = JSON.parse(stale.jar.get('self')!) as { authTime: number };
+    const aged = JSON.stringify({ ...session, authTime: session.authTime - 600 });
+    stale.jar.set('self', aged);
+    stale.jar.set(
+      'self.sig',
+      createHmac('sha1', idp.services.cookieKeys[0]!)
+        .update(`self=${aged}`)
+        .digest('base64')
+        .replace(/\/|\+|=/g, (c) => ({ '/': '_', '+': '-', '=': '' })[c]!),
+    );
+    const path = `/admin/users/${noorId}/passkeys/${key.id}/remove`;
+    for (const asked of [await stale.raw(path), await stale.raw(path, { form: {} })]) {
+      const to = new URL(asked.headers.get('location') ?? '', idp.issuer);
+      expect([asked.status, to.pathname, to.searchParams.get('prompt')]).toEqual([302, '/self/login', 'login']);
+    }
+    expect((await passkeysOf(idp.db, noorId)).map((p) => p.name)).toContain('Old login key');
+    // The password typed again leads back to the question.
+    const login = await stale.get(path);
+    expect(text((await stale.submitLogin(login, 'staff', PASSWORD)).html)).toContain('Remove the passkey “Old login key”?');
+    await stale.post(path, {});
+    expect((await passkeysOf(idp.db, noorId)).map((p) => p.name)).not.toContain('Old login key');
   });
 
   it('refuses staff their own passkeys, app and number, which their own pages remove after a recent login', async () => {
