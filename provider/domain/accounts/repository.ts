@@ -163,6 +163,11 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       return db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).whereNot({ status: 'pending' }).first('id');
     },
 
+    /** Holds the account's row until the transaction ends, so that no one else erases it meanwhile; false once it is gone. */
+    async lock(db: Knex, id: string): Promise<boolean> {
+      return Boolean(await db('users').where({ id }).forUpdate().first('id'));
+    },
+
     /** Deletes the account; its sessions, tokens, links and memberships go with it (the caller ended its access). */
     async delete(db: Knex, id: string): Promise<void> {
       await db('users').where({ id }).delete();
