@@ -120,6 +120,36 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
     expect((await staff.post(`/admin/users/${noorId}/passkeys/not-a-passkey/remove`, {})).status).toBe(404);
   });
 
+  it("answers 404, and removes nothing, for a person's passkey asked under another person, or for ids no one has", async () => {
+    const { db, users } = idp.services;
+    const otherId = (await users.create(db, { username: 'other', email: 'other@example.be', status: 'active' })).id;
+    const [noors] = await passkeysOf(db, noorId);
+    const odd = ['%00', `${noors!.id}%00`, 'x'.repeat(4000), '%E2%98%83', '%E0%A4%A', '..%2F..%2Fphone'];
+    const paths = [`/admin/users/${otherId}/passkeys/${noors!.id}/remove`, ...odd.map((id) => `/admin/users/${noorId}/passkeys/${id}/remove`)];
+    for (const id of odd) paths.push(`/admin/users/${id}/phone/remove`, `/admin/users/${id}/second-factor/remove`);
+    for (const path of paths) {
+      for (const r of [await staff.get(path), await staff.post(path, {})])
+        expect([path.slice(0, 80), r.status, text(r.html)]).toEqual([path.slice(0, 80), 404, expect.stringContaining('Page not found')]);
+    }
+    expect((await passkeysOf(db, noorId)).map((p) => p.id)).toContain(noors!.id);
+    expect(await db('audit_log').where({ user_id: otherId })).toEqual([]);
+  });
+
+  it('lets no one but staff near the removals: not the person, not a stranger, not a form from another session', async () => {
+    const [key] = await passkeysOf(idp.db, noorId);
+    const removals = [`/passkeys/${key!.id}/remove`, '/phone/remove', '/second-factor/remove'].map((p) => `/admin/users/${noorId}${p}`);
+    const stranger = new Agent(idp.issuer);
+    for (const path of removals) {
+      for (const r of [await noor.get(path), await noor.post(path, {})])
+        expect([r.status, text(r.html)]).toEqual([403, expect.stringContaining('This page is for staff only')]);
+      for (const r of [await stranger.get(path), await stranger.post(path, {})]) expect(r.url).toMatch(/\/interaction\//);
+      // Staff's own session, with the form token of the person's.
+      const forged = await staff.raw(path, { form: { _csrf: noor.jar.get('csrf')! } });
+      expect(forged.status).toBe(403);
+    }
+    expect((await passkeysOf(idp.db, noorId)).map((p) => p.id)).toContain(key!.id);
+  });
+
   it('asks staff whose login is older than five minutes for their password again before removing anything', async () => {
     const key = await storedPasskey(idp.db, noorId, 'Old login key');
     // The same staff session, logged in ten minutes ago.
