@@ -27,7 +27,7 @@ export function createAccountDeletion(deps: Deps) {
     async request(user: User, ip: string, now = new Date()): Promise<Date> {
       const due = new Date(now.getTime() + days * 86_400_000);
       await db.transaction(async (trx) => {
-        if (!days) return eraseAccount(trx, { users, tokens }, user, 'self');
+        if (!days) return void (await eraseAccount(trx, { users, tokens }, user, 'self'));
         await users.scheduleDeletion(trx, user.id, due);
         await endAccountAccess(trx, tokens, user);
         await audit(trx, 'account.deletion_requested', { userId: user.id, ip, details: { due: dayOf(due) } });
@@ -54,9 +54,9 @@ export function createAccountDeletion(deps: Deps) {
 
     /** Erases every account whose grace period has ended; returns how many. */
     async purgeDue(now = new Date()): Promise<number> {
-      const due = await users.dueForDeletion(db, now);
-      for (const user of due) await db.transaction((trx) => eraseAccount(trx, { users, tokens }, user, 'self'));
-      return due.length;
+      let erased = 0;
+      for (const user of await users.dueForDeletion(db, now)) if (await db.transaction((trx) => eraseAccount(trx, { users, tokens }, user, 'self'))) erased++;
+      return erased;
     },
   };
 }

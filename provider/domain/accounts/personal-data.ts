@@ -9,10 +9,19 @@ import { audit } from '../../platform/audit.ts';
 /**
  * Erases an account in the caller's transaction: its sessions and tokens end, every row about it goes (the ones
  * the database does not cascade: mails and SMS still in the outbox or kept as sent, one-time tokens, flows, the
- * audit trail's events with their addresses), what staff imported about it is cut loose, and one pseudonymous
- * record says that it happened.
+ * audit trail's events with their addresses, the browsers and addresses its sessions were used from), what staff
+ * imported about it is cut loose, and one pseudonymous record says that it happened. False when the account was
+ * already erased.
  */
-export async function eraseAccount(trx: Knex, deps: { tokens: TokenService; users: UserRepository }, user: User, by: 'self' | 'staff' | 'cli'): Promise<void> {
+export async function eraseAccount(
+  trx: Knex,
+  deps: { tokens: TokenService; users: UserRepository },
+  user: User,
+  by: 'self' | 'staff' | 'cli',
+): Promise<boolean> {
+  // Erasures of one account at the same moment (two staff, a double click, the purge of every worker of a cluster):
+  // each after the first waits here, then finds nothing left: the apps get one logout token, the trail one record.
+  if (!(await deps.users.lock(trx, user.id))) return false;
   await endAccountAccess(trx, deps.tokens, user);
   const recipients = [user.email, user.phone_number].filter((r): r is string => Boolean(r));
   await trx('outbox')
@@ -24,9 +33,12 @@ export async function eraseAccount(trx: Knex, deps: { tokens: TokenService; user
   await trx('one_time_tokens').where({ user_id: user.id }).delete();
   await trx('self_service_flows').where({ user_id: user.id }).delete();
   await trx('audit_log').where({ user_id: user.id }).delete();
+  // The browsers and addresses of the sessions just ended would wait for the next purge; erased, they go now.
+  await trx('session_devices').where({ account_id: user.sub }).delete();
   // Staff's own records stay (a school's list, a customer file), without the account or the address it gave.
   await trx('invitations').where({ user_id: user.id }).update({ user_id: null, email: null });
   await trx('customers').where({ user_id: user.id }).update({ user_id: null });
   await deps.users.delete(trx, user.id);
   await audit(trx, 'account.deleted', { userId: user.id, details: { by } });
+  return true;
 }

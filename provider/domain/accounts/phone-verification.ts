@@ -111,13 +111,13 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
 
     /**
      * Takes the account's number away, in `trx`, with any change still waiting for its code: the SMS alerts sent to
-     * it go off, as after a change. False when the account had neither.
+     * it go off, as after a change. False when the account had neither, as the database has it now (`user` may have
+     * been read before another removal committed).
      */
     async removePhone(trx: Knex, user: User): Promise<boolean> {
       const voided = await tokens.voidAll(trx, { purpose: PHONE_PURPOSE, userId: user.id });
       await clearPendingContact(trx, user.id, 'sms');
-      if (!user.phone_number) return voided > 0;
-      await users.removePhone(trx, user.id);
+      if (!(await users.removePhone(trx, user.id))) return voided > 0;
       await turnOffAfterContactChange(trx, user.id, 'sms');
       return true;
     },

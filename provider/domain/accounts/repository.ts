@@ -171,6 +171,11 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       return db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).whereNot({ status: 'pending' }).first('id');
     },
 
+    /** Holds the account's row until the transaction ends, so that no one else erases it meanwhile; false once it is gone. */
+    async lock(db: Knex, id: string): Promise<boolean> {
+      return Boolean(await db('users').where({ id }).forUpdate().first('id'));
+    },
+
     /** Deletes the account; its sessions, tokens, links and memberships go with it (the caller ended its access). */
     async delete(db: Knex, id: string): Promise<void> {
       await db('users').where({ id }).delete();
@@ -282,8 +287,13 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await db('users').where({ id }).update({ phone_number: e164, phone_number_verified: true, updated_at: new Date() });
     },
 
-    async removePhone(db: Knex, id: string): Promise<void> {
-      await db('users').where({ id }).update({ phone_number: null, phone_number_verified: false, updated_at: new Date() });
+    /** False when the account had no number (any more): two removals at once take it away once. */
+    async removePhone(db: Knex, id: string): Promise<boolean> {
+      const n = await db('users')
+        .where({ id })
+        .whereNotNull('phone_number')
+        .update({ phone_number: null, phone_number_verified: false, updated_at: new Date() });
+      return n > 0;
     },
   };
 }

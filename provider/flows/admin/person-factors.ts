@@ -1,7 +1,8 @@
 // What staff take away for a person who lost their phone and called the helpdesk: a passkey, the authenticator app
-// with its recovery codes, the mobile number. Each goes only from its confirmation page, is audited with who did it,
-// and the person is told by mail, in case it was not them who called. Nothing else ends: the password, the sessions
-// and the other ways to log in stay, since the caller is usually the rightful person locked out of a second factor.
+// with its recovery codes, the mobile number; never their own. Each goes only from its confirmation page, after a
+// recent login of staff, is audited with who did it, and the person is told by mail, in case it was not them who
+// called. Nothing else ends: the password, the sessions and the other ways to log in stay, since the caller is
+// usually the rightful person locked out of a second factor.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Knex } from 'knex';
@@ -14,6 +15,8 @@ import { createPhoneVerification } from '../../domain/accounts/phone-verificatio
 import { passkeysOf, removePasskey } from '../../domain/passkeys/repository.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import type { MessageParams } from '../../platform/web/i18n.ts';
+import { requireUser } from '../self/routes.ts';
+import { REAUTH_SECONDS } from '../account/notices.ts';
 
 /** What the person page gives the routes added to it. */
 export interface PersonPage<Notice extends string> {
@@ -41,6 +44,8 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
   const { db, config } = services;
   const totp = createTotpMethod(config, db);
   const phone = createPhoneVerification(services);
+  // As the person's own pages ask before these go: a staff session left open all day is not enough.
+  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
 
   const tell = (trx: Knex, user: User, mail: string, params?: MessageParams) =>
     enqueueNotice(trx, user, localeOf(user, config.defaultLocale), {
@@ -53,11 +58,14 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
     const found = async (ctx: Context) => {
       const user = await page.person(ctx);
       if (!user) return undefined;
+      // Staff's own factors go from their own pages, which ask for a recent login: here an unattended staff
+      // session would be enough.
+      if (user.id === page.staff(ctx).id) return void renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_factor');
       const thing = await r.find(user, ctx);
       if (thing === undefined) return void renderMessage(ctx, 404, 'error.not_found.title', 'error.not_found.message');
       return { user, thing };
     };
-    router.get(path, async (ctx) => {
+    router.get(path, recentlyLoggedIn, async (ctx) => {
       const f = await found(ctx);
       if (!f) return;
       renderPage(ctx, 'pages/admin/person-confirm.njk', {
@@ -68,7 +76,7 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
         action: ctx.path,
       });
     });
-    router.post(path, async (ctx) => {
+    router.post(path, recentlyLoggedIn, async (ctx) => {
       const f = await found(ctx);
       if (!f) return;
       await db.transaction((trx) => r.remove(trx, f.user, f.thing, ctx));

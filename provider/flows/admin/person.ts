@@ -197,8 +197,7 @@ export function personAdminRoutes(services: Services): Router {
     const { confirm } = await parseBody(ctx, deleteInput);
     if (!confirm) return show(ctx, user, { confirm: [{ key: 'admin.person.delete_confirm_required' }] });
     await db.transaction(async (trx) => {
-      await eraseAccount(trx, services, user, 'staff');
-      await audit(trx, 'admin.deleted', { ip: ctx.ip, details: { account: user.id, by: staff(ctx).id } });
+      if (await eraseAccount(trx, services, user, 'staff')) await audit(trx, 'admin.deleted', { ip: ctx.ip, details: { account: user.id, by: staff(ctx).id } });
     });
     ctx.status = 303;
     ctx.redirect('/admin/users?notice=deleted');

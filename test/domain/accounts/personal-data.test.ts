@@ -7,6 +7,8 @@ import { startTestProvider, type TestProvider } from '../../helpers/provider.ts'
 import { enqueueNotice } from '../../../provider/domain/messaging/notice.ts';
 import { Agent, text } from '../../flows/account/agent.ts';
 import { addPasskey } from '../../../provider/domain/passkeys/repository.ts';
+import { createClient } from '../../../provider/oidc/clients.ts';
+import { discover } from '../../helpers/rp.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const HMAC = 'a'.repeat(64);
@@ -120,10 +122,41 @@ describe("a person's data, taken and erased", () => {
       expect(await idp.db(table).where({ user_id: miaId })).toEqual([]);
     expect(await messagesTo('mia@example.be')).toEqual([]);
     expect(await idp.db('oidc_models').where({ account_id: miaSub })).toEqual([]);
+    // Nor the browsers and addresses her sessions were used from, which the account page listed.
+    expect(await idp.db('session_devices').where({ account_id: miaSub })).toEqual([]);
     const left = await idp.db('audit_log').where({ user_id: miaId });
     expect(left.map((e) => [e.event, e.details, e.ip])).toEqual([['account.deleted', { by: 'self' }, null]]);
     const again = new Agent(idp.issuer);
     const page = await again.submitLogin(await again.get('/self/login?return_to=/account'), 'mia', PASSWORD);
     expect(text(page.html)).toContain('The username, e-mail address or password is not correct.');
+  });
+
+  it('erases an account once when several erasures of it run at once, as the purge on every worker of a cluster', async () => {
+    const { db, users, hasher, provider } = idp.services;
+    const leo = await users.create(db, {
+      username: 'leo',
+      email: 'leo@example.be',
+      emailVerified: true,
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+    });
+    // Logged in to an app that wants to hear of the end of his session.
+    const app = await createClient(provider(), {
+      name: 'Library',
+      redirectUris: ['http://127.0.0.1:9/cb'],
+      firstParty: true,
+      backchannelLogoutUri: 'http://127.0.0.1:9/logout',
+      backchannelLogoutSessionRequired: true,
+    });
+    const tokens = await new Agent(idp.issuer).authorize(await discover(idp.issuer, app.client_id, app.client_secret), 'http://127.0.0.1:9/cb', 'openid', {
+      identifier: 'leo',
+      password: PASSWORD,
+    });
+    await users.scheduleDeletion(db, leo.id, new Date(Date.now() - 1000));
+
+    const erased = await Promise.all([1, 2, 3].map(() => idp.services.deletion.purgeDue()));
+    expect(erased.reduce((a, b) => a + b)).toBe(1);
+    expect(await idp.db('audit_log').where({ user_id: leo.id })).toEqual([expect.objectContaining({ event: 'account.deleted' })]);
+    expect(await idp.db('outbox').where({ channel: 'logout', reference: tokens.claims()!.sid as string })).toHaveLength(1);
   });
 });

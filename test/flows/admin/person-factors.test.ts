@@ -1,6 +1,7 @@
 // The helpdesk call "I lost my phone": staff see a person's passkeys (added, last used), authenticator app (recovery
 // codes left) and mobile number on /admin/users/:id, and take one away from its confirmation page only. The person is
 // mailed, the removal audited with who did it, and nothing else ends: the person stays logged in.
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, text } from '../account/agent.ts';
@@ -117,6 +118,83 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
   it('answers 404 for what the person does not have', async () => {
     expect((await staff.get(`/admin/users/${noorId}/passkeys/00000000-0000-0000-0000-000000000000/remove`)).status).toBe(404);
     expect((await staff.post(`/admin/users/${noorId}/passkeys/not-a-passkey/remove`, {})).status).toBe(404);
+  });
+
+  it("answers 404, and removes nothing, for a person's passkey asked under another person, or for ids no one has", async () => {
+    const { db, users } = idp.services;
+    const otherId = (await users.create(db, { username: 'other', email: 'other@example.be', status: 'active' })).id;
+    const [noors] = await passkeysOf(db, noorId);
+    const odd = ['%00', `${noors!.id}%00`, 'x'.repeat(4000), '%E2%98%83', '%E0%A4%A', '..%2F..%2Fphone'];
+    const paths = [`/admin/users/${otherId}/passkeys/${noors!.id}/remove`, ...odd.map((id) => `/admin/users/${noorId}/passkeys/${id}/remove`)];
+    for (const id of odd) paths.push(`/admin/users/${id}/phone/remove`, `/admin/users/${id}/second-factor/remove`);
+    for (const path of paths) {
+      for (const r of [await staff.get(path), await staff.post(path, {})])
+        expect([path.slice(0, 80), r.status, text(r.html)]).toEqual([path.slice(0, 80), 404, expect.stringContaining('Page not found')]);
+    }
+    expect((await passkeysOf(db, noorId)).map((p) => p.id)).toContain(noors!.id);
+    expect(await db('audit_log').where({ user_id: otherId })).toEqual([]);
+  });
+
+  it('lets no one but staff near the removals: not the person, not a stranger, not a form from another session', async () => {
+    const [key] = await passkeysOf(idp.db, noorId);
+    const removals = [`/passkeys/${key!.id}/remove`, '/phone/remove', '/second-factor/remove'].map((p) => `/admin/users/${noorId}${p}`);
+    const stranger = new Agent(idp.issuer);
+    for (const path of removals) {
+      for (const r of [await noor.get(path), await noor.post(path, {})])
+        expect([r.status, text(r.html)]).toEqual([403, expect.stringContaining('This page is for staff only')]);
+      for (const r of [await stranger.get(path), await stranger.post(path, {})]) expect(r.url).toMatch(/\/interaction\//);
+      // Staff's own session, with the form token of the person's.
+      const forged = await staff.raw(path, { form: { _csrf: noor.jar.get('csrf')! } });
+      expect(forged.status).toBe(403);
+    }
+    expect((await passkeysOf(idp.db, noorId)).map((p) => p.id)).toContain(key!.id);
+  });
+
+  it('asks staff whose login is older than five minutes for their password again before removing anything', async () => {
+    const key = await storedPasskey(idp.db, noorId, 'Old login key');
+    // The same staff session, logged in ten minutes ago.
+    const stale = new Agent(idp.issuer);
+    for (const [k, v] of staff.jar) stale.jar.set(k, v);
+    const session = JSON.parse(stale.jar.get('self')!) as { authTime: number };
+    const aged = JSON.stringify({ ...session, authTime: session.authTime - 600 });
+    stale.jar.set('self', aged);
+    stale.jar.set(
+      'self.sig',
+      createHmac('sha1', idp.services.cookieKeys[0]!)
+        .update(`self=${aged}`)
+        .digest('base64')
+        .replace(/\/|\+|=/g, (c) => ({ '/': '_', '+': '-', '=': '' })[c]!),
+    );
+    const path = `/admin/users/${noorId}/passkeys/${key.id}/remove`;
+    for (const asked of [await stale.raw(path), await stale.raw(path, { form: {} })]) {
+      const to = new URL(asked.headers.get('location') ?? '', idp.issuer);
+      expect([asked.status, to.pathname, to.searchParams.get('prompt')]).toEqual([302, '/self/login', 'login']);
+    }
+    expect((await passkeysOf(idp.db, noorId)).map((p) => p.name)).toContain('Old login key');
+    // The password typed again leads back to the question.
+    const login = await stale.get(path);
+    expect(text((await stale.submitLogin(login, 'staff', PASSWORD)).html)).toContain('Remove the passkey “Old login key”?');
+    await stale.post(path, {});
+    expect((await passkeysOf(idp.db, noorId)).map((p) => p.name)).not.toContain('Old login key');
+  });
+
+  it('refuses staff their own passkeys, app and number, which their own pages remove after a recent login', async () => {
+    const { db, users } = idp.services;
+    await users.setVerifiedPhone(db, staffId, '+32470999888');
+    const own = await storedPasskey(db, staffId, 'Own key');
+    const mine = text((await staff.get(`/admin/users/${staffId}`)).html);
+    expect(mine).toContain('Own key');
+    expect(mine).not.toContain('Remove the passkey');
+    expect(mine).not.toContain('Remove the number');
+    for (const path of [`/passkeys/${own.id}/remove`, '/phone/remove', '/second-factor/remove']) {
+      for (const r of [await staff.get(`/admin/users/${staffId}${path}`), await staff.post(`/admin/users/${staffId}${path}`, {})]) {
+        expect(r.status).toBe(403);
+        expect(text(r.html)).toContain('Staff remove their own passkeys, authenticator app and mobile number on their own account pages.');
+      }
+    }
+    expect((await passkeysOf(db, staffId)).map((p) => p.id)).toEqual([own.id]);
+    expect((await users.findById(db, staffId))!.phone_number).toBe('+32470999888');
+    expect(await db('audit_log').where({ user_id: staffId }).whereIn('event', ['passkey.removed', 'admin.phone_removed'])).toEqual([]);
   });
 
   it('passes axe on the person page, a refused form and a confirmation page, at a phone and a desktop width', async () => {
