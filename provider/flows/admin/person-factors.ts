@@ -4,7 +4,7 @@
 // called. Nothing else ends: the password, the sessions and the other ways to log in stay, since the caller is
 // usually the rightful person locked out of a second factor.
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Knex } from 'knex';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
@@ -15,8 +15,6 @@ import { createPhoneVerification } from '../../domain/accounts/phone-verificatio
 import { passkeysOf, removePasskey } from '../../domain/passkeys/repository.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import type { MessageParams } from '../../platform/web/i18n.ts';
-import { requireUser } from '../self/routes.ts';
-import { REAUTH_SECONDS } from '../account/notices.ts';
 
 /** What the person page gives the routes added to it. */
 export interface PersonPage<Notice extends string> {
@@ -25,6 +23,8 @@ export interface PersonPage<Notice extends string> {
   staff(ctx: Context): User;
   /** Back to the person page, with a notice shown once. */
   back(ctx: Context, user: User, notice: Notice): void;
+  /** Asks staff whose login is older than the account pages allow to log in again first. */
+  recentlyLoggedIn: Middleware;
 }
 
 type FactorNotice = 'passkey_removed' | 'second_factor_removed' | 'phone_removed';
@@ -44,8 +44,6 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
   const { db, config } = services;
   const totp = createTotpMethod(config, db);
   const phone = createPhoneVerification(services);
-  // As the person's own pages ask before these go: a staff session left open all day is not enough.
-  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
 
   const tell = (trx: Knex, user: User, mail: string, params?: MessageParams) =>
     enqueueNotice(trx, user, localeOf(user, config.defaultLocale), {
@@ -65,7 +63,7 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
       if (thing === undefined) return void renderMessage(ctx, 404, 'error.not_found.title', 'error.not_found.message');
       return { user, thing };
     };
-    router.get(path, recentlyLoggedIn, async (ctx) => {
+    router.get(path, page.recentlyLoggedIn, async (ctx) => {
       const f = await found(ctx);
       if (!f) return;
       renderPage(ctx, 'pages/admin/person-confirm.njk', {
@@ -76,7 +74,7 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
         action: ctx.path,
       });
     });
-    router.post(path, recentlyLoggedIn, async (ctx) => {
+    router.post(path, page.recentlyLoggedIn, async (ctx) => {
       const f = await found(ctx);
       if (!f) return;
       await db.transaction((trx) => r.remove(trx, f.user, f.thing, ctx));

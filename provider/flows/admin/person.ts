@@ -31,6 +31,7 @@ import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { personFactorRoutes } from './person-factors.ts';
+import { REAUTH_SECONDS } from '../account/notices.ts';
 
 // Outcomes shown once after a redirect; only these keys reach the page.
 const NOTICES = [
@@ -59,6 +60,9 @@ export function personAdminRoutes(services: Services): Router {
   const phone = createPhoneVerification(services);
   const router = new Router({ prefix: '/admin/users/:id' });
   router.use(requireUser(services, { role: 'admin' }));
+  // What could hand an account to someone else or take it away (its address or number, the admin role, erasure)
+  // asks staff for a recent login, as the person's own pages do: a staff session left open all day is not enough.
+  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
 
   const staff = (ctx: Context) => ctx.state.user as User;
   const person = async (ctx: Context) => {
@@ -143,7 +147,7 @@ export function personAdminRoutes(services: Services): Router {
   });
 
   // A new address counts only once its owner follows the link mailed to it, as when the person changes it.
-  router.post('/email', async (ctx) => {
+  router.post('/email', recentlyLoggedIn, async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
     const parsed = newEmail.safeParse((await parseBody(ctx, z.object({ email: z.string().trim().max(320) }))).email);
@@ -158,7 +162,7 @@ export function personAdminRoutes(services: Services): Router {
 
   // A new mobile number counts only once its code, texted to it, is typed on the person's own account pages: the
   // person's mail says where, and tells them in case they did not ask.
-  router.post('/phone', async (ctx) => {
+  router.post('/phone', recentlyLoggedIn, async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
     const typed = (await parseBody(ctx, z.object({ phone: z.string().trim().max(40) }))).phone;
@@ -177,7 +181,7 @@ export function personAdminRoutes(services: Services): Router {
     return show(ctx, user, { phone: [startRefusalMessage(r)] });
   });
 
-  router.post('/role', async (ctx) => {
+  router.post('/role', recentlyLoggedIn, async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
     const { admin } = await parseBody(ctx, roleInput);
@@ -190,7 +194,7 @@ export function personAdminRoutes(services: Services): Router {
     back(ctx, user, admin === 'on' ? 'role_given' : 'role_taken');
   });
 
-  router.post('/delete', async (ctx) => {
+  router.post('/delete', recentlyLoggedIn, async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
     if (user.id === staff(ctx).id) return renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_delete');
@@ -203,6 +207,6 @@ export function personAdminRoutes(services: Services): Router {
     ctx.redirect('/admin/users?notice=deleted');
   });
 
-  personFactorRoutes(services, router, { person, staff, back });
+  personFactorRoutes(services, router, { person, staff, back, recentlyLoggedIn });
   return router;
 }

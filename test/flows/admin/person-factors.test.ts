@@ -11,6 +11,7 @@ import { launchBrowser } from '../../helpers/browser.ts';
 import { axeViolations } from '../../helpers/axe.ts';
 import { passkeysOf, recordPasskeyUse } from '../../../provider/domain/passkeys/repository.ts';
 import { getAlertSettings, setAlertChannels } from '../../../provider/domain/accounts/alerts.ts';
+import { pendingContacts } from '../../../provider/domain/accounts/pending-contacts.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -150,7 +151,7 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
     expect((await passkeysOf(idp.db, noorId)).map((p) => p.id)).toContain(key!.id);
   });
 
-  it('asks staff whose login is older than five minutes for their password again before removing anything', async () => {
+  it('asks staff whose login is older than five minutes for their password again before removing anything or changing what holds the account', async () => {
     const key = await storedPasskey(idp.db, noorId, 'Old login key');
     // The same staff session, logged in ten minutes ago.
     const stale = new Agent(idp.issuer);
@@ -171,6 +172,21 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
       expect([asked.status, to.pathname, to.searchParams.get('prompt')]).toEqual([302, '/self/login', 'login']);
     }
     expect((await passkeysOf(idp.db, noorId)).map((p) => p.name)).toContain('Old login key');
+    // So do the changes that could hand the account to someone else or take it away.
+    const changes: [string, Record<string, string>][] = [
+      ['/email', { email: 'elsewhere@example.be' }],
+      ['/phone', { phone: '+32470111222' }],
+      ['/role', { admin: 'on' }],
+      ['/delete', { confirm: 'on' }],
+    ];
+    const pendingBefore = await pendingContacts(idp.db, noorId);
+    for (const [change, form] of changes) {
+      const asked = await stale.raw(`/admin/users/${noorId}${change}`, { form });
+      expect([change, asked.status, new URL(asked.headers.get('location') ?? '', idp.issuer).pathname]).toEqual([change, 302, '/self/login']);
+    }
+    const noor = await idp.services.users.findById(idp.db, noorId);
+    expect([noor?.roles, noor?.status]).toEqual([[], 'active']);
+    expect(await pendingContacts(idp.db, noorId)).toEqual(pendingBefore);
     // The password typed again leads back to the question.
     const login = await stale.get(path);
     expect(text((await stale.submitLogin(login, 'staff', PASSWORD)).html)).toContain('Remove the passkey “Old login key”?');
