@@ -104,7 +104,7 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
 
     // Staff start the change; the person, told by mail where to go, types the code texted to the new number.
     expect(text((await staff.post(`/admin/users/${noorId}/phone`, { phone: '0470 33 44 55' })).html)).toContain('A code was texted to the new number.');
-    expect(await page()).toMatch(/Mobile number —; changing to \+32470334455 once its owner confirms, until /);
+    expect(await page()).toMatch(/Mobile number —\s*New: \+32470334455, in force once its owner confirms it \(until /);
     const mail = await mailTo('Confirm your new mobile number');
     expect(mail.body_text).toContain('The service desk started changing your mobile number to +32470334455.');
     expect(mail.body_text).toContain(`${idp.issuer}/account/phone/verify`);
@@ -113,7 +113,7 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
       `${idp.issuer}/account/alerts?done=phone_verified`,
     );
     expect((await idp.services.users.findById(idp.db, noorId))!.phone_number).toBe('+32470334455');
-    expect(await page()).not.toContain('changing to');
+    expect(await page()).not.toContain('in force once its owner confirms');
   });
 
   it('answers 404 for what the person does not have', async () => {

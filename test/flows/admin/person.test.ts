@@ -83,7 +83,7 @@ describe('a person on the staff pages', () => {
     );
     expect((await idp.services.users.findById(idp.db, miaId))!.email).toBe('mia@example.be');
     expect(text((await staff.get(`/admin/users/${miaId}`)).html)).toMatch(
-      /mia@example\.be \(verified\); changing to mia\.new@example\.be once its owner confirms/,
+      /mia@example\.be \(verified\)\s*New: mia\.new@example\.be, in force once its owner confirms it/,
     );
     const mail = await idp.db('outbox').where({ recipient: 'mia.new@example.be' }).first();
     const link = /http:\/\/\S+\/account\/email\/verify\?token=[\w-]+/.exec(mail.body_text)![0];
