@@ -32,6 +32,11 @@ describe('message catalogues', () => {
     for (const key of Object.keys(en)) expect(placeholders(c[key]!), `${locale} ${key}`).toEqual(placeholders(en[key]!));
   });
 
+  it('keeps French punctuation on its line: a non-breaking space before ? ! : ; and inside « »', () => {
+    const breakable = Object.entries(catalogue('fr')).filter(([, text]) => / [?!:;»]|« /.test(text));
+    expect(breakable).toEqual([]);
+  });
+
   it('has no empty text', () => {
     for (const locale of LOCALES) for (const [key, text] of Object.entries(catalogue(locale))) expect(text.trim(), `${locale} ${key}`).not.toBe('');
   });
