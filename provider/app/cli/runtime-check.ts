@@ -7,7 +7,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
   process.stderr.write(
     `idp needs Node.js 22.12 or later (24 recommended); this is Node.js ${process.versions.node}.\n` +
       'To run it on Node 24 without changing the system, in the folder where belid is installed:\n' +
-      '  add "node": true to "allowScripts" in package.json, then: npm install node@24\n' +
+      '  npm install node@24   (should npm say its install script was left out: npm install-scripts approve node, npm rebuild)\n' +
       'npx idp then runs on that Node.\n',
   );
   process.exit(1);
