@@ -1,0 +1,72 @@
+// The login page must not tell who has an account: a wrong password for a known name and any password for an
+// unknown one, sent interleaved in random order, get the same status, the same page and answer times of the same
+// distribution (medians within noise). An unknown name is checked against a dummy argon2id hash
+// (domain/accounts/passwords.ts) and counted by the throttle as a known one is.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
+import { Agent, formSummary } from '../account/agent.ts';
+
+const N = 25;
+const PASSWORD = 'the right password of everyone here';
+
+function quantile(values: number[], q: number): number {
+  const s = [...values].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+describe('account enumeration through the login page', () => {
+  let idp: TestProvider;
+
+  beforeAll(async () => {
+    // Many attempts from one address on purpose: the throttle is not what is measured here.
+    idp = await startTestProvider('pglite', { RATE_LIMIT_IP: '100000' });
+    const { db, users, hasher } = idp.services;
+    const passwordHash = await hasher.hash(PASSWORD);
+    for (let i = 0; i < N; i++)
+      await users.create(db, { username: `known.${i}`, email: `known.${i}@example.be`, emailVerified: true, passwordHash, status: 'active' });
+  });
+
+  afterAll(() => idp?.close());
+
+  it('answers a wrong password and an unknown name with the same status, page and timing', async () => {
+    const attempt = async (identifier: string) => {
+      const agent = new Agent(idp.issuer);
+      const page = await agent.get('/self/login?return_to=%2Faccount');
+      const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
+      const started = performance.now();
+      const res = await agent.raw(action, { form: { identifier, password: 'not the password' } });
+      const ms = performance.now() - started;
+      const html = await res.text();
+      // What differs by nature from one login page to the next: its interaction and its form token.
+      const page_ = html.replaceAll(new URL(action, idp.issuer).pathname.split('/')[2]!, 'UID').replace(/value="[\w-]{20,}"/g, 'value="TOKEN"');
+      return { status: res.status, page: page_, summary: formSummary(html), ms };
+    };
+    for (let i = 0; i < 4; i++) await attempt(`warm.${i}`);
+
+    const known: Awaited<ReturnType<typeof attempt>>[] = [];
+    const unknown: typeof known = [];
+    const order = [...Array(N).keys()]
+      .flatMap((i) => [
+        { i, known: true },
+        { i, known: false },
+      ])
+      .sort(() => Math.random() - 0.5);
+    for (const o of order) {
+      if (o.known) known.push(await attempt(`known.${o.i}`));
+      else unknown.push(await attempt(`nobody.${o.i}`));
+    }
+
+    expect(new Set([...known, ...unknown].map((r) => r.status))).toEqual(new Set([401]));
+    expect(known[0]!.summary).toContain('The username, e-mail address or password is not correct.');
+    // The page names the identifier typed; with it set aside, every answer is the same page.
+    expect(new Set([...known, ...unknown].map((r) => r.page.replace(/(known|nobody)\.\d+/g, 'NAME'))).size).toBe(1);
+
+    const k = known.map((r) => r.ms);
+    const u = unknown.map((r) => r.ms);
+    const [mk, mu] = [quantile(k, 0.5), quantile(u, 0.5)];
+    const iqr = quantile([...k, ...u], 0.75) - quantile([...k, ...u], 0.25);
+    console.log(`login answer times (ms): known median ${mk.toFixed(1)}; unknown median ${mu.toFixed(1)}; pooled IQR ${iqr.toFixed(1)}`);
+    // Within noise: skipping the password hash for an unknown name (milliseconds) would exceed this.
+    expect(Math.abs(mk - mu)).toBeLessThanOrEqual(Math.max(3, iqr / 2));
+  }, 120_000);
+});
