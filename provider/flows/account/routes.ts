@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { body, fieldText } from '../../platform/web/form.ts';
+import { body, fieldText, oneLine } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
@@ -23,12 +23,12 @@ import { nameCorrections, namesLocked } from '../../domain/accounts/name-correct
 import { duration, LOCALES } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 
-const profileInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
+const profileInput = z.object({ given_name: oneLine(100), family_name: oneLine(100) });
 const phoneInput = z.object({ phone: z.string().trim().min(1).max(40) });
 const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
 const emailInput = z.object({ email: newEmail });
 const tokenInput = z.object({ token: z.string().min(1).max(200) });
-const correctionInput = z.object({ correction_given_name: z.string().trim().min(1).max(100), correction_family_name: z.string().trim().min(1).max(100) });
+const correctionInput = z.object({ correction_given_name: oneLine(100).min(1), correction_family_name: oneLine(100).min(1) });
 const languageInput = z.object({ locale: z.enum(LOCALES) });
 
 export function accountRoutes(services: Services): Router {

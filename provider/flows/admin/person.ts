@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { parseBody } from '../../platform/web/form.ts';
+import { oneLine, parseBody } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
@@ -48,7 +48,7 @@ const NOTICES = [
   'phone_removed',
   'passkey_removed',
 ] as const;
-const nameInput = z.object({ given_name: z.string().trim().max(100), family_name: z.string().trim().max(100) });
+const nameInput = z.object({ given_name: oneLine(100), family_name: oneLine(100) });
 const roleInput = z.object({ admin: z.enum(['on', 'off']) });
 const deleteInput = z.object({ confirm: z.literal('on').optional() });
 

@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import type { PasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import type { FormErrors } from '../../platform/web/form-errors.ts';
+import { oneLine } from '../../platform/web/form.ts';
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) => oneLine(max).min(1);
 const email = z.string().trim().max(320).pipe(z.email());
 const accepted = z.literal('yes');
 

@@ -24,6 +24,7 @@ import { AppError, type MessageKey } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { currentTheme } from '../../platform/web/theme.ts';
 import { translate, type Locale } from '../../platform/web/i18n.ts';
+import { oneLine } from '../../platform/web/form.ts';
 
 /** A passkey that verified its user: the login names the passkey used. */
 export const passkeyMethod = signInMethod<{ user: User; passkey: Pick<Passkey, 'id'> }>('passkey', { acr: ACR.passkey, amr: AMR.passkey }, ({ passkey }) => ({
@@ -81,7 +82,7 @@ const form = <T extends z.ZodType>(answer: T) =>
       .pipe(answer),
   });
 
-export const registrationForm = form(registrationAnswer).extend({ name: z.string().trim().min(1).max(60) });
+export const registrationForm = form(registrationAnswer).extend({ name: oneLine(60).min(1) });
 export const loginForm = form(authenticationAnswer);
 
 /** The user handle a passkey is made with: the account's id (no name, no address, as WebAuthn asks). */

@@ -56,6 +56,18 @@ export function refuseNulInQuery() {
   };
 }
 
+/**
+ * A one-line text field (a name, a passkey's label): trimmed, at most `max` characters, and no control character. A
+ * browser's single-line input cannot send a newline or an escape, so one that arrives was crafted, and in a plain-text
+ * mail or a log line it would start a line of the sender's choosing.
+ */
+export const oneLine = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .regex(/^[^\p{Cc}\u2028\u2029]*$/u);
+
 /** Parses the body with `schema`; a failure becomes an AppError listing each field's problem. */
 export async function parseBody<T extends z.ZodType>(ctx: Context, schema: T): Promise<z.output<T>> {
   const result = schema.safeParse(await body(ctx));

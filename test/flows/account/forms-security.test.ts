@@ -6,7 +6,7 @@ import { startTestProvider, type TestProvider } from '../../helpers/provider.ts'
 import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
 import { createPasswordChange } from '../../../provider/domain/accounts/password-change.ts';
-import { Agent, text } from './agent.ts';
+import { Agent, formSummary, text } from './agent.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'quiet rivers carry seven lanterns home';
@@ -65,6 +65,15 @@ describe('account forms under attack', () => {
     // The page's own form still works.
     await agent.post('/account/profile', { given_name: 'Carla', family_name: 'Claes' });
     expect(await idp.db('users').where({ id: user.id }).first('given_name')).toEqual({ given_name: 'Carla' });
+  });
+
+  it('refuses a name holding a line break or another control character, which no browser input sends, and keeps the name', async () => {
+    const { user, agent } = await person('bram');
+    for (const crafted of ['Carla\nBcc: attacker@evil.example', 'Carla\rClaes', 'Carla\u001b[31m', 'Carla\u2028Claes']) {
+      const answer = await agent.post('/account/profile', { given_name: crafted, family_name: 'Claes' });
+      expect([answer.status, formSummary(answer.html)]).toEqual([400, expect.stringContaining('A name is one line of at most 100 characters.')]);
+    }
+    expect(await idp.db('users').where({ id: user.id }).first('given_name')).toEqual({ given_name: 'Cara' });
   });
 
   it('voids a pending e-mail change when the password changes, so its link cannot take the account afterwards', async () => {
