@@ -6,7 +6,7 @@ import { runCli, startTestProvider, type TestProvider } from '../../helpers/prov
 import { audit } from '../../../provider/platform/audit.ts';
 import { purgeAudit } from '../../../provider/platform/audit-trail.ts';
 import { Agent, text } from '../account/agent.ts';
-import { launchBrowser } from '../../helpers/browser.ts';
+import { inStaffBrowser } from './staff-browser.ts';
 import { axeViolations } from '../../helpers/axe.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -121,23 +121,11 @@ describe('the audit trail for staff', () => {
   });
 
   it('passes axe at a phone width and a desktop width, in Dutch too', async () => {
-    const browser = await launchBrowser();
-    try {
-      for (const [locale, viewport] of [
-        ['en', { width: 375, height: 740 }],
-        ['nl', { width: 1280, height: 900 }],
-      ] as const) {
-        const context = await browser.newContext({ viewport, locale });
-        await context.addCookies([...staff.jar].map(([name, value]) => ({ name, value, url: idp.issuer })));
-        const page = await context.newPage();
-        await page.goto(`${idp.issuer}/admin/audit?user=mia`);
-        if (locale === 'nl') expect(await page.locator('h1').innerText()).toBe('Auditlogboek');
-        expect(await axeViolations(page)).toEqual([]);
-        await context.close();
-      }
-    } finally {
-      await browser.close();
-    }
+    await inStaffBrowser(staff, idp.issuer, async (page, locale) => {
+      await page.goto(`${idp.issuer}/admin/audit?user=mia`);
+      if (locale === 'nl') expect(await page.locator('h1').innerText()).toBe('Auditlogboek');
+      expect(await axeViolations(page)).toEqual([]);
+    });
   });
 
   it('deletes events older than the retention', async () => {

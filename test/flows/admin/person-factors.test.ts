@@ -7,7 +7,7 @@ import { startTestProvider, type TestProvider } from '../../helpers/provider.ts'
 import { Agent, text } from '../account/agent.ts';
 import { storedPasskey } from '../../helpers/passkeys.ts';
 import { enrolOnAccount } from '../../helpers/totp.ts';
-import { launchBrowser } from '../../helpers/browser.ts';
+import { inStaffBrowser } from './staff-browser.ts';
 import { axeViolations } from '../../helpers/axe.ts';
 import { passkeysOf, recordPasskeyUse } from '../../../provider/domain/passkeys/repository.ts';
 import { getAlertSettings, setAlertChannels } from '../../../provider/domain/accounts/alerts.ts';
@@ -215,31 +215,19 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
 
   it('passes axe on the person page, a refused form and a confirmation page, at a phone and a desktop width', async () => {
     await storedPasskey(idp.db, noorId, 'Tablet');
-    const browser = await launchBrowser();
-    try {
-      for (const [locale, viewport] of [
-        ['en', { width: 375, height: 740 }],
-        ['nl', { width: 1280, height: 900 }],
-      ] as const) {
-        const context = await browser.newContext({ viewport, locale });
-        await context.addCookies([...staff.jar].map(([name, value]) => ({ name, value, url: idp.issuer })));
-        const tab = await context.newPage();
-        await tab.goto(`${idp.issuer}/admin/users/${noorId}`);
-        expect(await axeViolations(tab)).toEqual([]);
-        await tab.fill('#phone', '02 123 45 67');
-        await tab.locator('form[action$="/phone"] button').click();
-        await tab.waitForSelector('#form-error');
-        expect(await tab.getAttribute('#phone', 'aria-describedby')).toBe('phone-hint phone-error');
-        expect(await axeViolations(tab)).toEqual([]);
-        await tab.goto(`${idp.issuer}/admin/users/${noorId}`);
-        await tab.locator('#passkeys a').last().click();
-        await tab.waitForURL(/\/remove$/);
-        if (locale === 'nl') expect(await tab.locator('h1').innerText()).toBe('De passkey “Tablet” verwijderen?');
-        expect(await axeViolations(tab)).toEqual([]);
-        await context.close();
-      }
-    } finally {
-      await browser.close();
-    }
+    await inStaffBrowser(staff, idp.issuer, async (tab, locale) => {
+      await tab.goto(`${idp.issuer}/admin/users/${noorId}`);
+      expect(await axeViolations(tab)).toEqual([]);
+      await tab.fill('#phone', '02 123 45 67');
+      await tab.locator('form[action$="/phone"] button').click();
+      await tab.waitForSelector('#form-error');
+      expect(await tab.getAttribute('#phone', 'aria-describedby')).toBe('phone-hint phone-error');
+      expect(await axeViolations(tab)).toEqual([]);
+      await tab.goto(`${idp.issuer}/admin/users/${noorId}`);
+      await tab.locator('#passkeys a').last().click();
+      await tab.waitForURL(/\/remove$/);
+      if (locale === 'nl') expect(await tab.locator('h1').innerText()).toBe('De passkey “Tablet” verwijderen?');
+      expect(await axeViolations(tab)).toEqual([]);
+    });
   });
 });

@@ -3,14 +3,10 @@
 // noise), while the known addresses really do get their mails through the SMTP server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openForm, startWithSink, type ProviderWithSink } from './helpers.ts';
+import { quantile } from '../../helpers/timing.ts';
 
 const N = 30;
 const FLOOR_MS = 250;
-
-function quantile(values: number[], q: number): number {
-  const s = [...values].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
 
 describe('account enumeration through the recovery form', () => {
   let running: ProviderWithSink;
