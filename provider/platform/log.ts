@@ -41,6 +41,12 @@ function redacted(fields: Fields): Record<string, unknown> {
   return redactor.fields(fields);
 }
 
+// A line below the level is not written, so its fields are not redacted either: the access line of every request
+// would otherwise cost its redaction under LOG_LEVEL=warn.
+function write(level: Exclude<LogLevel, 'silent'>, msg: string, fields: Fields): void {
+  if (logger.isLevelEnabled(level)) logger[level](redacted(fields), msg);
+}
+
 export const log = {
   /** Settable, so that a test can read every line a provider would write. */
   get level(): LogLevel {
@@ -49,10 +55,12 @@ export const log = {
   set level(level: LogLevel) {
     logger.level = level;
   },
-  debug: (msg: string, fields?: Fields) => logger.debug(redacted(fields), msg),
-  info: (msg: string, fields?: Fields) => logger.info(redacted(fields), msg),
-  warn: (msg: string, fields?: Fields) => logger.warn(redacted(fields), msg),
-  error: (msg: string, fields?: Fields) => logger.error(redacted(fields), msg),
+  debug: (msg: string, fields?: Fields) => write('debug', msg, fields),
+  info: (msg: string, fields?: Fields) => write('info', msg, fields),
+  warn: (msg: string, fields?: Fields) => write('warn', msg, fields),
+  error: (msg: string, fields?: Fields) => write('error', msg, fields),
+  /** Whether a line at `level` would be written: lets a caller skip gathering what it would say. */
+  enabled: (level: Exclude<LogLevel, 'silent'>) => logger.isLevelEnabled(level),
 };
 
 /** At start, from the settings: LOG_LEVEL, and the key that makes account pseudonyms stable across processes. */

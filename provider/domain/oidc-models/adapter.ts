@@ -21,7 +21,9 @@ export interface AdapterOptions {
 export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model: string) => Adapter {
   const now = o.now ?? (() => new Date());
   const clientCacheMs = o.clientCacheMs ?? 0;
-  const clients = new Map<string, { payload: AdapterPayload; until: number }>();
+  // Kept as JSON text: each hit parses its own copy, which is cheaper than cloning an object (the payload came
+  // from a JSON column, so nothing is lost).
+  const clients = new Map<string, { json: string; until: number }>();
 
   return class KnexAdapter implements Adapter {
     readonly model: string;
@@ -57,9 +59,9 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
       if (this.model !== 'Client' || !clientCacheMs) return this.findWhere({ id });
       const cached = clients.get(id);
       // A copy: the caller may change what it gets, the cache must not.
-      if (cached && cached.until > now().getTime()) return structuredClone(cached.payload);
+      if (cached && cached.until > now().getTime()) return JSON.parse(cached.json) as AdapterPayload;
       const payload = await this.findWhere({ id });
-      if (payload) clients.set(id, { payload: structuredClone(payload), until: now().getTime() + clientCacheMs });
+      if (payload) clients.set(id, { json: JSON.stringify(payload), until: now().getTime() + clientCacheMs });
       return payload;
     }
 

@@ -79,8 +79,9 @@ export function known(batch: Batch, model: string, by: { id: string } | { uid: s
   return payload ? structuredClone(payload) : payload;
 }
 
+/** `payload` becomes the batch's own: the caller hands over an object nobody else holds. */
 function remember(batch: Batch, model: string, id: string, payload: AdapterPayload | null) {
-  batch.known.set(key(model, id), payload && structuredClone(payload));
+  batch.known.set(key(model, id), payload);
   if (payload?.uid) batch.uids.set(key(model, payload.uid), id);
 }
 
@@ -129,11 +130,13 @@ export async function findRow(
   } else sql += ' limit 1';
   const rows = (await db.raw<{ rows: FoundRow[] }>(sql, bindings as never[])).rows;
   const own = rows.find((r) => r.model === model);
+  const found = own && payloadOf(own);
   if (batch) {
-    for (const r of rows) remember(batch, r.model, r.id, payloadOf(r));
+    // Each row was parsed apart: only the one the caller also gets, and may change, is copied.
+    for (const r of rows) remember(batch, r.model, r.id, r === own ? structuredClone(found!) : payloadOf(r));
     if (!own && column === 'id') remember(batch, model, value, null);
   }
-  return own ? payloadOf(own) : undefined;
+  return found;
 }
 
 const UPSERT_COLUMNS = ['model', 'id', 'payload', 'grant_id', 'user_code', 'uid', 'account_id', 'expires_at'] as const;
