@@ -3,6 +3,8 @@ import { randomUUID, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AppError } from '../../platform/errors.ts';
 import { fromJsonColumn } from '../../platform/db/knex.ts';
+import { claimingAddress } from './address-claim.ts';
+import { pendingAccountQueries } from './pending-accounts.ts';
 import { isLocale, type Locale } from '../../platform/web/i18n.ts';
 
 export type UserStatus = 'pending' | 'active' | 'locked' | 'blocked';
@@ -52,6 +54,7 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
   const emailKey = (email: string | null | undefined) => (options.uniqueEmail && email ? email.toLowerCase() : null);
 
   return {
+    ...pendingAccountQueries(emailKey),
     async create(db: Knex, u: NewUser): Promise<User> {
       const row = {
         id: randomUUID(),
@@ -105,37 +108,6 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       return rows.map(normalise);
     },
 
-    /** Pending sign-ups last touched before `before`, locked for the caller's transaction (the purge). */
-    async stalePending(db: Knex, before: Date): Promise<string[]> {
-      return db('users').where({ status: 'pending' }).where('updated_at', '<', before).forUpdate().pluck('id');
-    },
-
-    /**
-     * An open sign-up still pending (no username, no customer record), by its address or by its id: what a repeated
-     * open sign-up takes over.
-     */
-    async findOpenPending(db: Knex, by: { email: string } | { id: string }): Promise<{ id: string } | undefined> {
-      const q = db('users')
-        .where({ status: 'pending' })
-        .whereNull('username')
-        .whereNotExists((s) => s.select(db.raw('1')).from('customers').whereRaw('customers.user_id = users.id'));
-      return 'email' in by
-        ? q.whereRaw('lower(email) = ?', [by.email.toLowerCase()]).orderBy('created_at', 'desc').first('id')
-        : q.where({ id: by.id }).first('id');
-    },
-
-    /**
-     * Takes `email` from the other pending accounts holding it (only those without a username when `onlyWithoutUsername`);
-     * returns their ids.
-     */
-    async releasePendingAddress(db: Knex, email: string, exceptId: string, onlyWithoutUsername: boolean): Promise<string[]> {
-      const q = db('users').where({ status: 'pending' }).whereNot({ id: exceptId }).whereRaw('lower(email) = ?', [email.toLowerCase()]);
-      if (onlyWithoutUsername) q.whereNull('username');
-      const ids: string[] = await q.clone().pluck('id');
-      if (ids.length) await q.update({ email: null, updated_at: new Date() });
-      return ids;
-    },
-
     /** Active accounts holding `role`. */
     async withRole(db: Knex, role: string): Promise<User[]> {
       return (
@@ -181,48 +153,6 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await db('users').where({ id }).delete();
     },
 
-    /** Activation: the link proved the address, which the account now claims. False when it was not pending. */
-    async activate(db: Knex, id: string): Promise<boolean> {
-      const user = await db('users').where({ id, status: 'pending' }).first('email');
-      if (!user) return false;
-      try {
-        const n = await db('users')
-          .where({ id, status: 'pending' })
-          .update({ status: 'active', email_verified: Boolean(user.email), email_unique_key: emailKey(user.email), updated_at: new Date() });
-        return n === 1;
-      } catch (e) {
-        if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'error.email_taken', 409);
-        throw e;
-      }
-    },
-
-    /** A repeated sign-up before activation: the pending account takes the newest data. */
-    async updatePending(db: Knex, id: string, u: Pick<NewUser, 'username' | 'email' | 'givenName' | 'familyName' | 'locale' | 'passwordHash'>): Promise<void> {
-      const changes: Record<string, unknown> = { updated_at: new Date() };
-      if (u.username !== undefined) changes.username = u.username;
-      if (u.email !== undefined) changes.email = u.email;
-      if (u.givenName !== undefined) changes.given_name = u.givenName;
-      if (u.familyName !== undefined) changes.family_name = u.familyName;
-      if (u.locale !== undefined) changes.locale = u.locale;
-      if (u.passwordHash) Object.assign(changes, { password_hash: u.passwordHash, password_changed_at: new Date() });
-      await db('users').where({ id, status: 'pending' }).update(changes);
-    },
-
-    /** Marks a pending account as mailed now: its unactivated life counts from its newest activation mail. */
-    async touchPending(db: Knex, id: string): Promise<void> {
-      await db('users').where({ id, status: 'pending' }).update({ updated_at: new Date() });
-    },
-
-    /**
-     * Sign-ups that never got activated (superseded or purged) go with their one-time tokens, so that no token
-     * outlives its account; an account that was ever active is never deleted.
-     */
-    async deletePending(db: Knex, ids: readonly string[]): Promise<number> {
-      const pending = () => db('users').whereIn('id', ids).where({ status: 'pending' });
-      await db('one_time_tokens').whereIn('user_id', pending().select('id')).delete();
-      return pending().delete();
-    },
-
     /** Staff search: part of a username, an address or a name, case-insensitively. */
     async search(db: Knex, text: string, limit = 50): Promise<User[]> {
       const like = `%${text
@@ -240,42 +170,33 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
     },
 
     async updatePasswordHash(db: Knex, id: string, passwordHash: string): Promise<void> {
-      await db('users').where({ id }).update({ password_hash: passwordHash, password_changed_at: new Date(), updated_at: new Date() });
+      await update(db, id, { password_hash: passwordHash, password_changed_at: new Date() });
     },
 
     async setStatus(db: Knex, id: string, status: UserStatus): Promise<void> {
-      await db('users').where({ id }).update({ status, updated_at: new Date() });
+      await update(db, id, { status });
     },
 
     /** A new address, proven by its link: only verified addresses are stored (the old one served until now). */
     async setVerifiedEmail(db: Knex, id: string, email: string): Promise<void> {
-      try {
-        await db('users')
-          .where({ id })
-          .update({ email, email_unique_key: emailKey(email), email_verified: true, updated_at: new Date() });
-      } catch (e) {
-        if ((e as { code?: string }).code === '23505') throw new AppError('email_taken', 'error.email_taken', 409);
-        throw e;
-      }
+      await claimingAddress(() => update(db, id, { email, email_unique_key: emailKey(email), email_verified: true }));
     },
 
     async setName(db: Knex, id: string, name: { givenName: string | null; familyName: string | null }): Promise<void> {
-      await db('users').where({ id }).update({ given_name: name.givenName, family_name: name.familyName, updated_at: new Date() });
+      await update(db, id, { given_name: name.givenName, family_name: name.familyName });
     },
 
     async setLocale(db: Knex, id: string, locale: Locale): Promise<void> {
-      await db('users').where({ id }).update({ locale, updated_at: new Date() });
+      await update(db, id, { locale });
     },
 
     async setRoles(db: Knex, id: string, roles: readonly string[]): Promise<void> {
-      await db('users')
-        .where({ id })
-        .update({ roles: JSON.stringify([...new Set(roles)]), updated_at: new Date() });
+      await update(db, id, { roles: JSON.stringify([...new Set(roles)]) });
     },
 
     /** The person asked to delete the account (a date), or took it back by logging in (null). */
     async scheduleDeletion(db: Knex, id: string, due: Date | null): Promise<void> {
-      await db('users').where({ id }).update({ deletion_due_at: due, updated_at: new Date() });
+      await update(db, id, { deletion_due_at: due });
     },
 
     async dueForDeletion(db: Knex, now = new Date()): Promise<User[]> {
@@ -284,7 +205,7 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
 
     /** A new mobile number, proven by its SMS code (E.164). */
     async setVerifiedPhone(db: Knex, id: string, e164: string): Promise<void> {
-      await db('users').where({ id }).update({ phone_number: e164, phone_number_verified: true, updated_at: new Date() });
+      await update(db, id, { phone_number: e164, phone_number_verified: true });
     },
 
     /** False when the account had no number (any more): two removals at once take it away once. */
@@ -299,6 +220,11 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
 }
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
+
+const update = (db: Knex, id: string, fields: Record<string, unknown>) =>
+  db('users')
+    .where({ id })
+    .update({ ...fields, updated_at: new Date() });
 
 function normalise(row: any): any {
   if (!row) return row;
