@@ -12,3 +12,19 @@ export function compareTimes(known: number[], unknown: number[]) {
   const all = [...known, ...unknown];
   return { medianKnown, medianUnknown, difference: Math.abs(medianKnown - medianUnknown), pooledIqr: quantile(all, 0.75) - quantile(all, 0.25) };
 }
+
+/** `n` requests of each kind, one after the other in a random order, so that drift in the machine's load hits both alike. */
+export async function interleaved<T>(n: number, known: (i: number) => Promise<T>, unknown: (i: number) => Promise<T>): Promise<{ known: T[]; unknown: T[] }> {
+  const answers = { known: [] as T[], unknown: [] as T[] };
+  const order = [...Array(n).keys()]
+    .flatMap((i) => [
+      { i, known: true },
+      { i, known: false },
+    ])
+    .sort(() => Math.random() - 0.5);
+  for (const o of order) {
+    if (o.known) answers.known.push(await known(o.i));
+    else answers.unknown.push(await unknown(o.i));
+  }
+  return answers;
+}

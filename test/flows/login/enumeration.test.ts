@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, formSummary } from '../account/agent.ts';
-import { compareTimes } from '../../helpers/timing.ts';
+import { compareTimes, interleaved } from '../../helpers/timing.ts';
 
 const N = 25;
 const PASSWORD = 'the right password of everyone here';
@@ -39,18 +39,11 @@ describe('account enumeration through the login page', () => {
     };
     for (let i = 0; i < 4; i++) await attempt(`warm.${i}`);
 
-    const known: Awaited<ReturnType<typeof attempt>>[] = [];
-    const unknown: typeof known = [];
-    const order = [...Array(N).keys()]
-      .flatMap((i) => [
-        { i, known: true },
-        { i, known: false },
-      ])
-      .sort(() => Math.random() - 0.5);
-    for (const o of order) {
-      if (o.known) known.push(await attempt(`known.${o.i}`));
-      else unknown.push(await attempt(`nobody.${o.i}`));
-    }
+    const { known, unknown } = await interleaved(
+      N,
+      (i) => attempt(`known.${i}`),
+      (i) => attempt(`nobody.${i}`),
+    );
 
     expect(new Set([...known, ...unknown].map((r) => r.status))).toEqual(new Set([401]));
     expect(known[0]!.summary).toContain('The username, e-mail address or password is not correct.');

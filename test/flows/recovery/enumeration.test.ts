@@ -3,7 +3,7 @@
 // noise), while the known addresses really do get their mails through the SMTP server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openForm, startWithSink, type ProviderWithSink } from './helpers.ts';
-import { quantile } from '../../helpers/timing.ts';
+import { quantile, interleaved } from '../../helpers/timing.ts';
 
 const N = 30;
 const FLOOR_MS = 250;
@@ -39,18 +39,11 @@ describe('account enumeration through the recovery form', () => {
     };
     for (let i = 0; i < 4; i++) await ask(`warm.${i}@example.be`);
 
-    const known: Awaited<ReturnType<typeof ask>>[] = [];
-    const unknown: typeof known = [];
-    const order = [...Array(N).keys()]
-      .flatMap((i) => [
-        { i, known: true },
-        { i, known: false },
-      ])
-      .sort(() => Math.random() - 0.5);
-    for (const o of order) {
-      if (o.known) known.push(await ask(`known.${o.i}@example.be`));
-      else unknown.push(await ask(`unknown.${o.i}@example.org`));
-    }
+    const { known, unknown } = await interleaved(
+      N,
+      (i) => ask(`known.${i}@example.be`),
+      (i) => ask(`unknown.${i}@example.org`),
+    );
 
     expect(new Set([...known, ...unknown].map((r) => r.status))).toEqual(new Set([200]));
     expect(new Set([...known, ...unknown].map((r) => r.body)).size).toBe(1);
