@@ -10,7 +10,7 @@ import { body, fieldText } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { audit } from '../../platform/audit.ts';
 import { isAppError } from '../../platform/errors.ts';
-import type { FormErrors } from '../../platform/web/form-errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import * as orgs from '../../domain/accounts/organisations.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 
@@ -66,14 +66,14 @@ export function organisationAdminRoutes(services: Services): Router {
   router.post('/', async (ctx) => {
     const raw = await body(ctx);
     const parsed = createInput.safeParse(raw);
-    if (!parsed.success) return list(ctx, { name: [{ key: 'organisations.error.name' }] }, { name: fieldText(raw.name) });
+    if (!parsed.success) return list(ctx, formError('name', 'organisations.error.name'), { name: fieldText(raw.name) });
     try {
       const org = await orgs.createOrganisation(db, parsed.data.name, parsed.data.notify === 'on');
       await audit(db, 'admin.organisation_created', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, notify: org.notify } });
       back(ctx, `/admin/organisations/${org.id}`, 'created');
     } catch (e) {
       if (!isAppError(e) || e.code !== 'organisation_exists') throw e;
-      await list(ctx, { name: [{ key: 'organisations.error.exists' }] }, { name: parsed.data.name });
+      await list(ctx, formError('name', 'organisations.error.exists'), { name: parsed.data.name });
     }
   });
 
@@ -97,7 +97,7 @@ export function organisationAdminRoutes(services: Services): Router {
     const raw = await body(ctx);
     const parsed = memberInput.safeParse(raw);
     const [user] = parsed.success ? await users.findByIdentifier(db, parsed.data.username, 'username') : [];
-    if (!user) return detail(ctx, org, { username: [{ key: 'organisations.error.user_unknown' }] }, { username: fieldText(raw.username) });
+    if (!user) return detail(ctx, org, formError('username', 'organisations.error.user_unknown'), { username: fieldText(raw.username) });
     const added = await orgs.addMember(db, org.id, user.id);
     if (added) await audit(db, 'admin.organisation_member_added', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: user.id } });
     back(ctx, `/admin/organisations/${org.id}`, added ? 'added' : 'already_member');

@@ -29,7 +29,7 @@ import { createPhoneVerification, startRefusalMessage } from '../../domain/accou
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
-import type { FormErrors } from '../../platform/web/form-errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { personFactorRoutes } from './person-factors.ts';
 import { REAUTH_SECONDS } from '../account/notices.ts';
 
@@ -151,7 +151,7 @@ export function personAdminRoutes(services: Services): Router {
     const user = await person(ctx);
     if (!user) return;
     const parsed = newEmail.safeParse((await parseBody(ctx, z.object({ email: z.string().trim().max(320) }))).email);
-    if (!parsed.success) return show(ctx, user, { email: [{ key: 'account.email.error.invalid' }] });
+    if (!parsed.success) return show(ctx, user, formError('email', 'account.email.error.invalid'));
     const started = await db.transaction(async (trx) => {
       const r = await emailChange.start(trx, user, parsed.data, localeOf(user, services.config.defaultLocale));
       if (r.ok) await audit(trx, 'admin.email_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
@@ -199,7 +199,7 @@ export function personAdminRoutes(services: Services): Router {
     if (!user) return;
     if (user.id === staff(ctx).id) return renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_delete');
     const { confirm } = await parseBody(ctx, deleteInput);
-    if (!confirm) return show(ctx, user, { confirm: [{ key: 'admin.person.delete_confirm_required' }] });
+    if (!confirm) return show(ctx, user, formError('confirm', 'admin.person.delete_confirm_required'));
     await db.transaction(async (trx) => {
       if (await eraseAccount(trx, services, user, 'staff')) await audit(trx, 'admin.deleted', { ip: ctx.ip, details: { account: user.id, by: staff(ctx).id } });
     });

@@ -19,7 +19,7 @@ import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import type { ReactivationService } from './service.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { upstreamsFor } from '../../domain/upstreams/repository.ts';
-import type { FormErrors } from '../../platform/web/form-errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 
 const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const codeField = z.string().trim().min(1).max(20);
@@ -152,10 +152,8 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
       return ctx.redirect(`/reactivation/account/${outcome.flow.id}/${outcome.flow.state}`);
     }
     // One answer whether or not a token waits for the number: the page tells nobody which numbers have one.
-    if (outcome.status === 'wrong')
-      return showEnter(ctx, 400, values, { token: [{ key: 'reactivation.error.token_wrong', params: { tries: outcome.triesLeft } }] });
-    if (outcome.status === 'too_many')
-      return showEnter(ctx, 429, values, { token: [{ key: 'reactivation.error.token_too_many', params: { wait: outcome.wait } }] });
+    if (outcome.status === 'wrong') return showEnter(ctx, 400, values, formError('token', 'reactivation.error.token_wrong', { tries: outcome.triesLeft }));
+    if (outcome.status === 'too_many') return showEnter(ctx, 429, values, formError('token', 'reactivation.error.token_too_many', { wait: outcome.wait }));
     renderMessage(ctx, 410, `reactivation.token_state.${outcome.status}.title`, `reactivation.token_state.${outcome.status}.message`, {
       actions: [{ href: '/reactivation', key: 'reactivation.again' }],
     });
@@ -194,13 +192,13 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
   router.post('/reactivation/account/:flow/phone', async (ctx) => {
     const flow = await accountFlow(ctx);
     const code = codeField.safeParse((await body(ctx)).code);
-    if (!code.success) return showPhone(ctx, 400, { code: [{ key: 'reactivation.error.code_required' }] });
+    if (!code.success) return showPhone(ctx, 400, formError('code', 'reactivation.error.code_required'));
     const outcome = await reactivation.confirmPhone(flow, code.data);
     if (outcome.status === 'ok') {
       ctx.status = 303;
       return ctx.redirect(`/reactivation/account/${flow.id}/password`);
     }
-    if (outcome.status === 'wrong') return showPhone(ctx, 400, { code: [{ key: 'reactivation.error.code_wrong', params: { tries: outcome.triesLeft } }] });
+    if (outcome.status === 'wrong') return showPhone(ctx, 400, formError('code', 'reactivation.error.code_wrong', { tries: outcome.triesLeft }));
     renderMessage(ctx, 410, 'reactivation.error.code_title', 'reactivation.error.code_over', {
       actions: [{ href: '/reactivation', key: 'reactivation.again' }],
     });
@@ -212,8 +210,8 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     const flow = await accountFlow(ctx);
     const raw = await body(ctx);
     const password = typeof raw.password === 'string' ? raw.password : '';
-    if (!password) return showPassword(ctx, 400, { password: [{ key: 'reactivation.error.password_required' }] });
-    if (password !== raw.confirm) return showPassword(ctx, 400, { confirm: [{ key: 'reactivation.error.mismatch' }] });
+    if (!password) return showPassword(ctx, 400, formError('password', 'reactivation.error.password_required'));
+    if (password !== raw.confirm) return showPassword(ctx, 400, formError('confirm', 'reactivation.error.mismatch'));
     const outcome = await reactivation.complete(flow, password, { ip: ctx.ip, locale: requestLocale(ctx) });
     if (outcome.status === 'weak') return showPassword(ctx, 400, { password: outcome.failures });
     const user = outcome.user;

@@ -9,7 +9,7 @@ import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
-import type { FormErrors } from '../../platform/web/form-errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { body } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
@@ -129,7 +129,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     const password = text(raw.password);
     const state = await checkLink(ctx, token);
     if (state.status !== 'ok') return linkProblem(ctx, state.status);
-    if (password !== text(raw.confirm)) return showReset(ctx, 400, token, state.user, { errors: { confirm: [{ key: 'recovery.error.mismatch' }] } });
+    if (password !== text(raw.confirm)) return showReset(ctx, 400, token, state.user, { errors: formError('confirm', 'recovery.error.mismatch') });
     const outcome = await recovery.reset(token, password, { ip: ctx.ip, locale: requestLocale(ctx) });
     if (outcome.status === 'weak') return showReset(ctx, 400, token, state.user, { errors: { password: outcome.failures } });
     if (outcome.status !== 'ok') return linkProblem(ctx, outcome.status);

@@ -1,4 +1,5 @@
 // Customer sign-up: a customer number and the family or company name on record.
+import { formError } from '../../platform/web/form-errors.ts';
 import Router from '@koa/router';
 import { type RegistrationSteps } from './steps.ts';
 import { findCustomer } from '../../domain/customers/customers.ts';
@@ -10,7 +11,7 @@ export function customerSignUpRoutes(router: Router, steps: RegistrationSteps): 
     const customer = await findCustomer(db, d.customer_number, d.name);
     if (!customer) {
       await take(limits.customer, ctx.ip);
-      return reshow({ customer_number: [{ key: 'registration.error.customer_no_match' }] });
+      return reshow(formError('customer_number', 'registration.error.customer_no_match'));
     }
     const s = await signUpOf(ctx, d);
     await complete(ctx, flow, `customer:${customer.customer_number}`, { email: s.email }, (trx) => service.signUpCustomer(trx, customer, s));

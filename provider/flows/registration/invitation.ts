@@ -7,7 +7,7 @@ import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/pa
 import { AppError } from '../../platform/errors.ts';
 import { invitations } from '../../domain/invitations/repository.ts';
 import { check, echo, schemas } from './forms.ts';
-import type { FormErrors } from '../../platform/web/form-errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 
 export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps): void {
   const { db, flows, service, policy, limits, enabled, take, loadFlow, sentPage, showForm, signUpOf, complete, services } = steps;
@@ -39,7 +39,7 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
     await take(limits.ip, ctx.ip);
     await take(limits.invitation, checked.data.username.toLowerCase());
     const r = await service.checkInvitation(checked.data.username, checked.data.initial_password);
-    if (r.status === 'invalid') return show({ form: [{ key: 'registration.error.invitation_invalid' }] }, 401);
+    if (r.status === 'invalid') return show(formError('form', 'registration.error.invitation_invalid'), 401);
     if (r.status !== 'ok') {
       const params = { username: r.invitation.username, reason: r.invitation.review_reason ?? '' };
       return renderMessage(ctx, r.status === 'active' ? 200 : 409, `registration.invitation.${r.status}.title`, `registration.invitation.${r.status}.message`, {

@@ -9,7 +9,7 @@ import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/pa
 import { duration } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { check, echo, schemas } from './forms.ts';
-import type { FormErrors } from '../../platform/web/form-errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 
 export function activationRoutes(router: Router, steps: RegistrationSteps): void {
   const { config, db, flows, service, limits, mails, take } = steps;
@@ -47,11 +47,11 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     const checked = check(schemas.activate, raw);
     if (!checked.ok) {
       if (checked.errors.token) return linkProblem(ctx, 'invalid');
-      return showActivate(ctx, String(raw.token), { password: [{ key: 'registration.activate.error.password_required' }] });
+      return showActivate(ctx, String(raw.token), formError('password', 'registration.activate.error.password_required'));
     }
     const { token, password } = checked.data;
     const r = await service.activation.activate(token, password, ctx.ip);
-    if (r.status === 'wrong_password') return showActivate(ctx, token, { password: [{ key: 'registration.activate.error.password' }] });
+    if (r.status === 'wrong_password') return showActivate(ctx, token, formError('password', 'registration.activate.error.password'));
     if (r.status === 'ok') {
       const u = r.user!;
       return renderMessage(ctx, 200, 'registration.activated.title', u.username ? 'registration.activated.username' : 'registration.activated.email', {
