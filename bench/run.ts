@@ -26,7 +26,7 @@ import { startWireCounter, type WireCounter } from './pg-wire-counter.ts';
 import { listStatements } from './statements.ts';
 
 const { values: opts } = parseArgs({
-  options: { quick: { type: 'boolean' }, db: { type: 'string' }, profile: { type: 'string' }, statements: { type: 'boolean' } },
+  options: { quick: { type: 'boolean' }, db: { type: 'string' }, profile: { type: 'string' }, only: { type: 'string' }, statements: { type: 'boolean' } },
 });
 const quick = opts.quick ?? false;
 const SECONDS = quick ? 2 : 15;
@@ -248,6 +248,33 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
         ];
       },
     },
+    {
+      // The same load on a second provider whose hashing threads keep the event loop's priority (ARGON2_NICE=0):
+      // what the login page's latency above owes to the niced pool.
+      name: 'password_login_hashing_not_niced',
+      run: async () => {
+        const port = await freePort();
+        const issuer = `http://127.0.0.1:${port}`;
+        const plain = await spawnProvider({
+          ...env,
+          PORT: String(port),
+          ISSUER: issuer,
+          ARGON2_NICE: '0',
+          LOG_LEVEL: 'silent',
+          ...(counter ? { DATABASE_URL: counter.url } : {}),
+        });
+        try {
+          await meter(plain.child.pid!, undefined);
+          const result = await load({ ...base, urls: [issuer], issuer, scenario: 'login', connections: 4 * processes });
+          return [
+            summarise('password_login_hashing_not_niced', result, CPUS, ceiling),
+            summarise('login_page_under_that_load', { ...result, requests: result.loginPageMs?.length ?? 0 }, CPUS, undefined, result.loginPageMs),
+          ];
+        } finally {
+          await plain.stop();
+        }
+      },
+    },
     one('client_credentials', 'client_credentials'),
     // The same grant for an API in RESOURCE_SERVERS: a signed JWT, no database write.
     one('client_credentials_jwt', 'client_credentials_jwt'),
@@ -255,12 +282,13 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     one('userinfo', 'userinfo', async () => (await granted()).map((t) => t.access_token)),
     one('discovery_jwks', 'discovery_jwks'),
   ];
-  if (opts.profile && !table.some((s) => s.name === opts.profile)) throw new Error(`--profile takes one of: ${table.map((s) => s.name).join(', ')}`);
+  const only = opts.profile ?? opts.only;
+  if (only && !table.some((s) => s.name === only)) throw new Error(`--profile and --only take one of: ${table.map((s) => s.name).join(', ')}`);
   const scenarios: Scenario[] = [];
   let soak: { seconds: number; rss_after_warmup_mib: number; rss_after_soak_mib: number; growth: number } | undefined;
   try {
-    for (const s of table) if (!opts.profile || s.name === opts.profile) scenarios.push(...(await s.run()));
-    if (!opts.profile) {
+    for (const s of table) if (!only || s.name === only) scenarios.push(...(await s.run()));
+    if (!only) {
       // The login scenario above was the warm-up; the soak is the same load for longer.
       const warm = treeRssMiB(server.child.pid!);
       await load({ ...base, seconds: SOAK_SECONDS, scenario: 'login', connections: 4 * processes });
@@ -298,7 +326,8 @@ const machine = await machineInfo();
 if (opts.profile) mkdirSync(PROFILE_DIR, { recursive: true });
 const runs = [];
 for (const kind of kinds) runs.push(await benchDatabase(kind));
-const eid = opts.profile || opts.statements ? undefined : await benchEidValidation({ seconds: quick ? 1.5 : SECONDS, limitSeconds: quick ? 0.5 : 3 });
+const eid =
+  opts.profile || opts.only || opts.statements ? undefined : await benchEidValidation({ seconds: quick ? 1.5 : SECONDS, limitSeconds: quick ? 0.5 : 3 });
 
 const results = {
   machine: { ...machine, db: kinds.join('+') },
@@ -311,7 +340,7 @@ const results = {
   ],
   login_soak: Object.fromEntries(runs.filter((r) => r.login_soak).map((r) => [r.db, r.login_soak])),
 };
-if (!opts.profile && !opts.statements) writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
+if (!opts.profile && !opts.only && !opts.statements) writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
 
 console.log(`machine: ${machine.cpus} × ${machine.cpu}, ${machine.memory_gib} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}`);
 for (const r of runs)

@@ -14,6 +14,7 @@ import { buildProvider } from '../oidc/provider.ts';
 import { createLogoutTransport } from '../oidc/backchannel-logout.ts';
 import { purgeExpired } from '../domain/oidc-models/adapter.ts';
 import { generatedSecret } from '../platform/secrets.ts';
+import { lowerThreadPoolPriority } from '../platform/thread-priority.ts';
 import { createUserRepository } from '../domain/accounts/repository.ts';
 import { createPasswordHasher } from '../domain/accounts/passwords.ts';
 import { createAuthenticator } from '../methods/password/authenticate.ts';
@@ -118,6 +119,7 @@ export async function createServices(config: Config, db: Db): Promise<Services &
 export async function startServer(config: Config, opts: { db?: Db } = {}): Promise<RunningServer> {
   const db = opts.db ?? createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const services = await createServices(config, db);
+  await lowerThreadPoolPriority(config.argon2Nice);
   const { users, hasher, cookieKeys } = services;
   const authenticator = createAuthenticator({
     db,

@@ -152,6 +152,12 @@ export const serverSettings = {
     default: '0',
     doc: 'argon2id computations a process runs at once, the others waiting their turn, so that hashing leaves the event loop a share of the cores; 0: the cores divided among WORKERS (at least 1)',
   }),
+  argon2Nice: setting({
+    env: 'ARGON2_NICE',
+    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(19),
+    default: '10',
+    doc: 'nice value (Linux) of the thread pool that hashes passwords, so that the event loop gets a core first and pages stay fast while logins hash; the pool still takes every idle cycle; 0: same priority as the event loop',
+  }),
   accessTokenTtl: setting({ env: 'ACCESS_TOKEN_TTL', schema: seconds, default: '600', doc: 'access token lifetime, seconds' }),
   idTokenTtl: setting({ env: 'ID_TOKEN_TTL', schema: seconds, default: '600', doc: 'ID token lifetime, seconds' }),
   refreshTokenTtl: setting({ env: 'REFRESH_TOKEN_TTL', schema: seconds, default: '1209600', doc: 'refresh token lifetime, seconds (rotated at each use)' }),
