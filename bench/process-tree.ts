@@ -12,10 +12,10 @@ interface Stat {
 }
 
 /** /proc/<pid>/stat: the command may hold spaces and parentheses, so the fields are counted after its last ')'. */
-function readStat(pid: number): Stat | undefined {
+function readStat(pid: number, file = `/proc/${pid}/stat`): Stat | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -46,6 +46,31 @@ function tree(root: number): Stat[] {
 /** User + system CPU milliseconds spent so far by `root` and the processes under it that are still running. */
 export function treeCpuMs(root: number): number {
   return (tree(root).reduce((sum, s) => sum + s.cpuTicks, 0) * 1000) / TICKS_PER_SECOND;
+}
+
+/**
+ * The part of treeCpuMs spent on libuv's thread pool (threads named `libuv-worker`): argon2id's hashing, and the
+ * WebCrypto jobs that sign and verify tokens; the rest is the event loops and V8's own threads.
+ */
+export function treePoolCpuMs(root: number): number {
+  let ticks = 0;
+  for (const s of tree(root)) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${s.pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        if (readFileSync(`/proc/${s.pid}/task/${tid}/comm`, 'utf8').trim() === 'libuv-worker')
+          ticks += readStat(Number(tid), `/proc/${s.pid}/task/${tid}/stat`)?.cpuTicks ?? 0;
+      } catch {
+        /* the thread ended between the listing and the read */
+      }
+    }
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
 /** Resident memory of `root` and the processes under it, in MiB. */

@@ -21,7 +21,7 @@ import { freshPostgresUrl } from '../test/helpers/db.ts';
 import { freePort, spawnProvider } from '../test/helpers/provider.ts';
 import { login, type LoadResult, type LoadSpec } from './load.ts';
 import { benchEidValidation } from './eid.ts';
-import { treeCpuMs, treeRssMiB } from './process-tree.ts';
+import { treeCpuMs, treePoolCpuMs, treeRssMiB } from './process-tree.ts';
 import { startWireCounter, type WireCounter } from './pg-wire-counter.ts';
 import { listStatements } from './statements.ts';
 
@@ -58,6 +58,8 @@ interface Scenario {
   ratio_to_limit?: number;
   /** User + system CPU of the provider's processes per operation (a login: all its requests), idle cost removed. */
   provider_cpu_ms_per_op?: number;
+  /** Of provider_cpu_ms_per_op, what libuv's thread pool spent: argon2id, and the WebCrypto jobs of token signatures. */
+  provider_pool_cpu_ms_per_op?: number;
   /** A login's CPU less the one argon2id verification it must do. */
   provider_cpu_ms_per_op_besides_argon2?: number;
   /** Statements the provider sent PostgreSQL per operation (PostgreSQL runs only), idle polling removed. */
@@ -70,17 +72,24 @@ interface Scenario {
 interface Reading {
   at: number;
   cpuMs: number;
+  /** The part of cpuMs on libuv's thread pool. */
+  poolCpuMs: number;
   queries?: number;
 }
 
 interface Meter {
   read(): Reading;
   /** Per-operation cost between two readings, less what the provider spends idle (outbox polling, purge timers). */
-  perOp(before: Reading, after: Reading, ops: number): Pick<Scenario, 'provider_cpu_ms_per_op' | 'db_queries_per_op'>;
+  perOp(before: Reading, after: Reading, ops: number): Pick<Scenario, 'provider_cpu_ms_per_op' | 'provider_pool_cpu_ms_per_op' | 'db_queries_per_op'>;
 }
 
 async function meter(pid: number, counter: WireCounter | undefined): Promise<Meter> {
-  const read = (): Reading => ({ at: performance.now(), cpuMs: treeCpuMs(pid), ...(counter ? { queries: counter.queries() } : {}) });
+  const read = (): Reading => ({
+    at: performance.now(),
+    cpuMs: treeCpuMs(pid),
+    poolCpuMs: treePoolCpuMs(pid),
+    ...(counter ? { queries: counter.queries() } : {}),
+  });
   // A provider that has just started to listen is still busy for a few seconds (code compiled on first use, its
   // first timers): measured then, that work would pass for idle cost and be taken off every operation's.
   for (let i = 0; i < 10; i++) {
@@ -102,6 +111,7 @@ async function meter(pid: number, counter: WireCounter | undefined): Promise<Met
       const cpu = Math.max(0, after.cpuMs - before.cpuMs - idleCpuPerMs * span);
       return {
         provider_cpu_ms_per_op: ops ? round(cpu / ops, 2) : NaN,
+        provider_pool_cpu_ms_per_op: ops ? round((after.poolCpuMs - before.poolCpuMs) / ops, 2) : NaN,
         ...(counter ? { db_queries_per_op: ops ? round(Math.max(0, after.queries! - before.queries! - idleQueriesPerMs * span) / ops, 1) : NaN } : {}),
       };
     },
@@ -359,7 +369,9 @@ for (const s of results.scenarios) {
 }
 for (const s of results.scenarios) {
   if ('provider_cpu_ms_per_op_besides_argon2' in s)
-    console.log(`${s.name}: ${s.provider_cpu_ms_per_op_besides_argon2} CPU ms per login besides its argon2id verification`);
+    console.log(
+      `${s.name}: ${s.provider_cpu_ms_per_op_besides_argon2} CPU ms per login besides its argon2id verification; by thread, ${s.provider_pool_cpu_ms_per_op} ms on the thread pool (argon2id, WebCrypto) and ${round(s.provider_cpu_ms_per_op! - s.provider_pool_cpu_ms_per_op!, 2)} ms on the event loop and V8's threads`,
+    );
 }
 for (const r of runs) {
   if (r.login_soak)

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startWireCounter } from '../../bench/pg-wire-counter.ts';
-import { treeCpuMs, treeRssMiB } from '../../bench/process-tree.ts';
+import { treeCpuMs, treePoolCpuMs, treeRssMiB } from '../../bench/process-tree.ts';
 import { POSTGRES_TEST_URL } from '../helpers/components.ts';
 
 describe('the statement counter between the provider and PostgreSQL', () => {
@@ -47,6 +47,21 @@ describe("the provider's process tree", () => {
       expect(treeRssMiB(parent.pid!)).toBeGreaterThan(2 * 20);
     } finally {
       parent.kill('SIGKILL');
+    }
+  });
+
+  it("tells the thread pool's CPU apart from the event loop's", async () => {
+    // 300 ms of pbkdf2 on the pool, then 300 ms of busy loop on the event loop; the process stays until killed.
+    const script =
+      "const c=require('node:crypto');const s=process.cpuUsage();const burn=()=>{if(process.cpuUsage(s).user<300000)c.pbkdf2('p','s',20000,32,'sha256',burn);else{const t=process.cpuUsage();while(process.cpuUsage(t).user<300000);console.log('burnt');setInterval(()=>{},1000)}};burn()";
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('burnt') && resolve()));
+      const pool = treePoolCpuMs(child.pid!);
+      expect(pool).toBeGreaterThanOrEqual(250);
+      expect(treeCpuMs(child.pid!) - pool).toBeGreaterThanOrEqual(250);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });
