@@ -34,7 +34,7 @@ export interface LoadResult {
 // several times more per request, and those cores are the provider's too.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
 
-interface Answer {
+export interface Answer {
   status: number;
   location: string;
   cookies: string[];
@@ -87,20 +87,29 @@ export interface TokenResponse {
   refresh_token?: string;
 }
 
-/** One full password login: authorization request, login page, login POST, (skipped) consent, code exchange. */
+/** The requests of a login, in order; a first-party app's consent is granted without a page of its own. */
+export type LoginStep = 'authorization request' | 'login page' | 'login POST' | 'resume' | 'code exchange';
+
+/** Wraps each request of a login: to time it, or to read the provider's counters before and after. */
+export type StepHook = (step: LoginStep, request: () => Promise<Answer>) => Promise<Answer>;
+
+const unobserved: StepHook = (_step, request) => request();
+
+/** One full password login: authorization request, login page, login POST, resume, code exchange. */
 export async function login(
   base: string,
   spec: Pick<LoadSpec, 'client'>,
   user: { username: string; password: string },
-  pageMs: number[],
   extra: Record<string, string> = {},
+  observe: StepHook = unobserved,
 ): Promise<TokenResponse> {
   const jar = new Jar();
-  const call = async (method: 'GET' | 'POST', url: string, headers: Record<string, string> = {}, body?: string) => {
-    const answer = await send(method, new URL(url, base), { cookie: jar.header(), ...headers }, body);
-    jar.absorb(answer);
-    return answer;
-  };
+  const call = (step: LoginStep, method: 'GET' | 'POST', url: string, headers: Record<string, string> = {}, body?: string) =>
+    observe(step, async () => {
+      const answer = await send(method, new URL(url, base), { cookie: jar.header(), ...headers }, body);
+      jar.absorb(answer);
+      return answer;
+    });
   const verifier = randomBytes(32).toString('base64url');
   const params = new URLSearchParams({
     client_id: spec.client.id,
@@ -112,27 +121,33 @@ export async function login(
     code_challenge_method: 'S256',
     ...extra,
   });
-  const interaction = expect(await call('GET', `/auth?${params}`), 303, 'authorization request').location;
-  const t0 = performance.now();
-  const html = expect(await call('GET', interaction), 200, 'login page').text;
-  pageMs.push(performance.now() - t0);
+  const interaction = expect(await call('authorization request', 'GET', `/auth?${params}`), 303, 'authorization request').location;
+  const html = expect(await call('login page', 'GET', interaction), 200, 'login page').text;
   const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
   let location = expect(
-    await call('POST', `${interaction}/login`, form, new URLSearchParams({ _csrf: csrf, identifier: user.username, password: user.password }).toString()),
+    await call(
+      'login POST',
+      'POST',
+      `${interaction}/login`,
+      form,
+      new URLSearchParams({ _csrf: csrf, identifier: user.username, password: user.password }).toString(),
+    ),
     303,
     'login',
   ).location;
-  // Resume → consent interaction (granted without a page for first-party apps) → resume → callback.
+  // Resume → callback; an app that is not first-party would go through a consent page here.
   for (let hops = 0; hops < 6 && !location.startsWith(spec.client.redirectUri); hops++) {
-    const answer = await call('GET', location);
+    const answer = await call('resume', 'GET', location);
     location = answer.location;
     if (!location) throw new Error(`redirect chain broke at HTTP ${answer.status}`);
   }
   const code = new URL(location).searchParams.get('code');
   if (!code) throw new Error(`no code in ${location}`);
   const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: spec.client.redirectUri, code_verifier: verifier }).toString();
-  const token = await send('POST', new URL('/token', base), { ...form, authorization: basic(spec.client.id, spec.client.secret) }, body);
+  const token = await observe('code exchange', () =>
+    send('POST', new URL('/token', base), { ...form, authorization: basic(spec.client.id, spec.client.secret) }, body),
+  );
   return JSON.parse(expect(token, 200, 'code exchange').text) as TokenResponse;
 }
 
@@ -212,6 +227,13 @@ function cannon(spec: LoadSpec): Promise<LoadResult> {
 /** Password logins in `connections` loops: a sequence of requests with cookies and redirects. */
 async function logins(spec: LoadSpec): Promise<LoadResult> {
   const pageMs: number[] = [];
+  const timePage: StepHook = async (step, request) => {
+    if (step !== 'login page') return request();
+    const t0 = performance.now();
+    const answer = await request();
+    pageMs.push(performance.now() - t0);
+    return answer;
+  };
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -223,7 +245,7 @@ async function logins(spec: LoadSpec): Promise<LoadResult> {
       while (performance.now() < deadline) {
         const t = performance.now();
         try {
-          await login(base, spec, spec.users[c % spec.users.length]!, pageMs);
+          await login(base, spec, spec.users[c % spec.users.length]!, {}, timePage);
           latencies.push(performance.now() - t);
         } catch (e) {
           errors++;

@@ -24,6 +24,7 @@ import { benchEidValidation } from './eid.ts';
 import { treeCpuMs, treePoolCpuMs, treeRssMiB } from './process-tree.ts';
 import { startWireCounter, type WireCounter } from './pg-wire-counter.ts';
 import { listStatements } from './statements.ts';
+import { loginSteps, type StepCost } from './login-steps.ts';
 
 const { values: opts } = parseArgs({
   options: { quick: { type: 'boolean' }, db: { type: 'string' }, profile: { type: 'string' }, only: { type: 'string' }, statements: { type: 'boolean' } },
@@ -216,7 +217,7 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
   // Tokens for refresh and userinfo come from real logins, one independent refresh chain per connection.
   const granted = async () => {
     const tokens = [];
-    for (let i = 0; i < 16; i++) tokens.push(await login(issuer, base, users[i]!, [], { scope: 'openid offline_access', prompt: 'consent' }));
+    for (let i = 0; i < 16; i++) tokens.push(await login(issuer, base, users[i]!, { scope: 'openid offline_access', prompt: 'consent' }));
     return tokens;
   };
   if (opts.statements) {
@@ -293,10 +294,13 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     one('discovery_jwks', 'discovery_jwks'),
   ];
   const only = opts.profile ?? opts.only;
-  if (only && !table.some((s) => s.name === only)) throw new Error(`--profile and --only take one of: ${table.map((s) => s.name).join(', ')}`);
+  if (only && only !== 'login_steps' && !table.some((s) => s.name === only))
+    throw new Error(`--profile and --only take one of: login_steps, ${table.map((s) => s.name).join(', ')}`);
   const scenarios: Scenario[] = [];
+  let steps: StepCost[] | undefined;
   let soak: { seconds: number; rss_after_warmup_mib: number; rss_after_soak_mib: number; growth: number } | undefined;
   try {
+    if (!only || only === 'login_steps') steps = await loginSteps(costs.read, base, quick ? 30 : 200);
     for (const s of table) if (!only || s.name === only) scenarios.push(...(await s.run()));
     if (!only) {
       // The login scenario above was the warm-up; the soak is the same load for longer.
@@ -316,6 +320,7 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     argon2_verify_per_core_rps: round(ceiling),
     argon2_verify_cpu_ms: round(argon2Cost.cpuMs, 2),
     scenarios,
+    ...(steps ? { login_steps: steps } : {}),
     ...(soak ? { login_soak: soak } : {}),
   };
 }
@@ -348,6 +353,7 @@ const results = {
     // One process, one core: no division by the machine's cores.
     ...(eid ? [summarise('eID token validation (chain + cached OCSP + signature)', eid.validation, 1, eid.verifyPerSecond)] : []),
   ],
+  login_steps: Object.fromEntries(runs.filter((r) => r.login_steps).map((r) => [r.db, r.login_steps])),
   login_soak: Object.fromEntries(runs.filter((r) => r.login_soak).map((r) => [r.db, r.login_soak])),
 };
 if (!opts.profile && !opts.only && !opts.statements) writeFileSync('bench-results.json', JSON.stringify(results, null, 2) + '\n');
@@ -372,6 +378,12 @@ for (const s of results.scenarios) {
     console.log(
       `${s.name}: ${s.provider_cpu_ms_per_op_besides_argon2} CPU ms per login besides its argon2id verification; by thread, ${s.provider_pool_cpu_ms_per_op} ms on the thread pool (argon2id, WebCrypto) and ${round(s.provider_cpu_ms_per_op! - s.provider_pool_cpu_ms_per_op!, 2)} ms on the event loop and V8's threads`,
     );
+}
+for (const r of runs) {
+  if (!r.login_steps) continue;
+  console.log(`${r.db}: one login after another, CPU ms and statements per request`);
+  console.log('| request | event loop and V8 | thread pool | statements |\n| --- | ---: | ---: | ---: |');
+  for (const s of r.login_steps) console.log(`| ${s.step} | ${s.cpu_ms} | ${s.pool_cpu_ms} | ${s.statements ?? ''} |`);
 }
 for (const r of runs) {
   if (r.login_soak)

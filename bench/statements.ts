@@ -21,10 +21,10 @@ async function token(spec: Spec, client: { id: string; secret: string }, body: R
 /** Each operation twice (the first warms the caches a steady state has), the second's statements kept. */
 export async function listStatements(counter: WireCounter, spec: Spec): Promise<Record<string, string[]>> {
   const user = spec.users[0]!;
-  const granted = await login(spec.issuer, spec, user, [], { scope: 'openid offline_access', prompt: 'consent' });
+  const granted = await login(spec.issuer, spec, user, { scope: 'openid offline_access', prompt: 'consent' });
   let refresh = granted.refresh_token!;
   const operations: Record<string, () => Promise<unknown>> = {
-    password_login: () => login(spec.issuer, spec, user, []),
+    password_login: () => login(spec.issuer, spec, user),
     refresh_token: async () => (refresh = (await token(spec, spec.client, { grant_type: 'refresh_token', refresh_token: refresh })).refresh_token!),
     userinfo: async () => {
       const answer = await fetch(new URL('/me', spec.issuer), { headers: { authorization: `Bearer ${granted.access_token}` } });
