@@ -30,6 +30,8 @@ export async function startTestProvider(
     ISSUER: issuer,
     ARGON2_MEMORY_KIB: '8192',
     ARGON2_TIME_COST: '1',
+    // In the test process the pool threads serve the test runner too; `idp start` processes keep the default.
+    ARGON2_NICE: '0',
     // Tests read the claims right after changing an account; the claims cache has its own test (test/oidc/claims-cache.test.ts).
     ACCOUNT_CACHE_SECONDS: '0',
     // An access line per request would bury a failing test's output.
