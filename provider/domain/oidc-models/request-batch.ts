@@ -7,7 +7,7 @@
 // and the statement's other writes depend on it: of two requests racing with the same code, one gets the tokens.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AdapterPayload } from 'oidc-provider';
-import { fromJsonColumn, type Db } from '../../platform/db/knex.ts';
+import { fromJsonColumn, rowsOf, type Db } from '../../platform/db/knex.ts';
 import { asCtes, collectingLater, writeNow, type LaterWrite } from '../../platform/db/later.ts';
 
 /** The models whose writes may wait for the end of a protocol request; the others (clients, replay detection) do not. */
@@ -128,7 +128,7 @@ export async function findRow(
       bindings.push(model, value, now);
     }
   } else sql += ' limit 1';
-  const rows = (await db.raw<{ rows: FoundRow[] }>(sql, bindings as never[])).rows;
+  const rows = await rowsOf<FoundRow>(db, sql, bindings);
   const own = rows.find((r) => r.model === model);
   const found = own && payloadOf(own);
   if (batch) {
@@ -183,8 +183,8 @@ async function one(batch: Batch, writes: Write[], later: LaterWrite[]): Promise<
   const extra = asCtes(later, 'x');
   ctes.push(...extra.ctes);
   bindings.push(...extra.bindings);
-  const result = await batch.db.raw<{ rows: { consumed: string | number }[] }>(`with ${ctes.join(', ')} select ${consumed} as consumed`, bindings as never[]);
-  if (Number(result.rows[0]!.consumed) !== consumes.length) batch.lost = true;
+  const [result] = await rowsOf<{ consumed: string | number }>(batch.db, `with ${ctes.join(', ')} select ${consumed} as consumed`, bindings);
+  if (Number(result!.consumed) !== consumes.length) batch.lost = true;
   for (const w of later) w.written?.();
 }
 
