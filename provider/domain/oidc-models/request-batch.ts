@@ -35,8 +35,11 @@ type Write = { kind: 'upsert'; row: RowValues } | { kind: 'delete'; model: strin
 
 interface Batch {
   db: Db;
-  /** What this request read or wrote, by model and id; null: known absent. */
-  known: Map<string, AdapterPayload | null>;
+  /**
+   * What this request read or wrote, by model and id: a payload; the JSON text of one it wrote, parsed only if read
+   * back (most never are); null: known absent.
+   */
+  known: Map<string, AdapterPayload | string | null>;
   /** Session and Interaction ids by model and uid. */
   uids: Map<string, string>;
   writes: Write[];
@@ -76,22 +79,26 @@ export function known(batch: Batch, model: string, by: { id: string } | { uid: s
   const id = 'id' in by ? by.id : batch.uids.get(key(model, by.uid));
   if (id === undefined) return undefined;
   const payload = batch.known.get(key(model, id));
-  return payload ? structuredClone(payload) : payload;
+  return typeof payload === 'string' ? (JSON.parse(payload) as AdapterPayload) : payload && structuredClone(payload);
 }
 
 /** `payload` becomes the batch's own: the caller hands over an object nobody else holds. */
-function remember(batch: Batch, model: string, id: string, payload: AdapterPayload | null) {
+function remember(batch: Batch, model: string, id: string, payload: AdapterPayload | string | null, uid: string | null | undefined) {
   batch.known.set(key(model, id), payload);
-  if (payload?.uid) batch.uids.set(key(model, payload.uid), id);
+  if (uid) batch.uids.set(key(model, uid), id);
 }
 
 export function defer(batch: Batch, write: Write) {
   batch.writes.push(write);
-  if (write.kind === 'upsert') remember(batch, write.row.model, write.row.id, JSON.parse(write.row.payload) as AdapterPayload);
-  else if (write.kind === 'delete') remember(batch, write.model, write.id, null);
+  if (write.kind === 'upsert') remember(batch, write.row.model, write.row.id, write.row.payload, write.row.uid);
+  else if (write.kind === 'delete') remember(batch, write.model, write.id, null, undefined);
   else {
-    const payload = batch.known.get(key(write.model, write.id));
-    if (payload) payload.consumed = epoch(write.at);
+    const k = key(write.model, write.id);
+    const payload = batch.known.get(k);
+    if (!payload) return;
+    const consumed = typeof payload === 'string' ? (JSON.parse(payload) as AdapterPayload) : payload;
+    consumed.consumed = epoch(write.at);
+    batch.known.set(k, consumed);
   }
 }
 
@@ -133,8 +140,11 @@ export async function findRow(
   const found = own && payloadOf(own);
   if (batch) {
     // Each row was parsed apart: only the one the caller also gets, and may change, is copied.
-    for (const r of rows) remember(batch, r.model, r.id, r === own ? structuredClone(found!) : payloadOf(r));
-    if (!own && column === 'id') remember(batch, model, value, null);
+    for (const r of rows) {
+      const payload = r === own ? structuredClone(found!) : payloadOf(r);
+      remember(batch, r.model, r.id, payload, payload.uid);
+    }
+    if (!own && column === 'id') remember(batch, model, value, null, undefined);
   }
   return found;
 }
