@@ -105,7 +105,9 @@ export function defer(batch: Batch, write: Write) {
 interface FoundRow {
   model: string;
   id: string;
-  payload: unknown;
+  uid: string | null;
+  /** Read as text: the request keeps it so, and parses it only where it is read. */
+  payload: string;
   consumed_at: Date | string | null;
 }
 
@@ -113,6 +115,9 @@ const payloadOf = (row: FoundRow): AdapterPayload => {
   const payload = fromJsonColumn<AdapterPayload>(row.payload);
   return row.consumed_at ? { ...payload, consumed: epoch(new Date(row.consumed_at)) } : payload;
 };
+
+/** What the request keeps of a row it read: its text, unless a consumption must be added to the payload. */
+const keptOf = (row: FoundRow): AdapterPayload | string => (row.consumed_at ? payloadOf(row) : row.payload);
 
 /** Finds a row by id or uid, with what a token brings along when the request is batched. */
 export async function findRow(
@@ -124,14 +129,15 @@ export async function findRow(
 ): Promise<AdapterPayload | undefined> {
   const live = (t: string) => `(${t}.expires_at is null or ${t}.expires_at > ?)`;
   const [[column, value]] = Object.entries(where) as [['id' | 'uid' | 'user_code', string]];
-  let sql = `select t.model, t.id, t.payload, t.consumed_at from oidc_models t where t.model = ? and t.${column} = ? and ${live('t')}`;
+  const columns = (t: string) => `${t}.model, ${t}.id, ${t}.uid, ${t}.payload::text as payload, ${t}.consumed_at`;
+  let sql = `select ${columns('t')} from oidc_models t where t.model = ? and t.${column} = ? and ${live('t')}`;
   const bindings: unknown[] = [model, value, now];
   const brings = batch && column === 'id' ? PREFETCH[model] : undefined;
   if (brings) {
-    sql += ` union all select g.model, g.id, g.payload, g.consumed_at from oidc_models t join oidc_models g on g.model = 'Grant' and g.id = t.grant_id where t.model = ? and t.id = ? and ${live('g')}`;
+    sql += ` union all select ${columns('g')} from oidc_models t join oidc_models g on g.model = 'Grant' and g.id = t.grant_id where t.model = ? and t.id = ? and ${live('g')}`;
     bindings.push(model, value, now);
     if (brings.session) {
-      sql += ` union all select s.model, s.id, s.payload, s.consumed_at from oidc_models t join oidc_models s on s.model = 'Session' and s.uid = t.payload->>'sessionUid' where t.model = ? and t.id = ? and ${live('s')}`;
+      sql += ` union all select ${columns('s')} from oidc_models t join oidc_models s on s.model = 'Session' and s.uid = t.payload->>'sessionUid' where t.model = ? and t.id = ? and ${live('s')}`;
       bindings.push(model, value, now);
     }
   } else sql += ' limit 1';
@@ -139,11 +145,7 @@ export async function findRow(
   const own = rows.find((r) => r.model === model);
   const found = own && payloadOf(own);
   if (batch) {
-    // Each row was parsed apart: only the one the caller also gets, and may change, is copied.
-    for (const r of rows) {
-      const payload = r === own ? structuredClone(found!) : payloadOf(r);
-      remember(batch, r.model, r.id, payload, payload.uid);
-    }
+    for (const r of rows) remember(batch, r.model, r.id, keptOf(r), r.uid);
     if (!own && column === 'id') remember(batch, model, value, null, undefined);
   }
   return found;
