@@ -34,6 +34,7 @@ import { createAccountDeletion } from '../domain/accounts/deletion.ts';
 import { recordRequests } from '../platform/log/access.ts';
 import { healthRoutes } from '../platform/health.ts';
 import { ROUTERS, routesOf, type RouterParts } from './routes.ts';
+import { exceptOn, protocolPaths } from './protocol-paths.ts';
 import type { Services } from './services.ts';
 import { createTokenService } from '../domain/tokens/one-time.ts';
 import { createFlowStore } from '../domain/flow-state/store.ts';
@@ -130,31 +131,29 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   });
   const captcha = await createCaptcha(config, db);
 
+  const cards = createCardStep(services, createEidVerifier(config, db));
+  const parts: RouterParts = { services, authenticator, captcha, cards, reactivation: createReactivationService(services) };
+  const built = ROUTERS.filter((m) => m.when?.(config) ?? true).map((m) => ({ kind: m.kind, router: m.router(parts) }));
+  const apis = built.filter((b) => b.kind === 'api').map((b) => b.router);
+  const pages = new Router();
+  pages.use(csrf(new URL(config.issuerUrl).origin));
+  for (const { router } of built.filter((b) => b.kind === 'page')) pages.use(router.routes(), router.allowedMethods());
+  pages.get('/', (ctx) => renderPage(ctx, 'pages/home.njk', { titleKey: 'home.title' }));
+  const health = healthRoutes(db);
+  const protocol = protocolPaths(services.provider(), [health, ...apis, pages]);
+
   const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });
   app.use(recordRequests({ trustProxy: config.trustProxy }));
   // Probes first: no cookies, no CSRF, no page rendering.
-  const health = healthRoutes(db);
-  app.use(health.routes());
+  app.use(exceptOn(protocol, health.routes()));
   // The look of the portal the person came from, for every page and mail this request renders.
   app.use((ctx, next) => runWithTheme(themeOf(portalOf(ctx, config).name), next));
   app.use(errorPages());
   app.use(refuseNulInQuery());
   app.use(securityHeaders());
-  app.use(staticFiles());
-  app.use(captchaAssets());
-  app.use(passkeyBrowserScript());
-
-  const cards = createCardStep(services, createEidVerifier(config, db));
-  const parts: RouterParts = { services, authenticator, captcha, cards, reactivation: createReactivationService(services) };
-  const built = ROUTERS.filter((m) => m.when?.(config) ?? true).map((m) => ({ kind: m.kind, router: m.router(parts) }));
-  const pages = new Router();
-  pages.use(csrf(new URL(config.issuerUrl).origin));
-  for (const { kind, router } of built) {
-    if (kind === 'api') app.use(router.routes()).use(router.allowedMethods());
-    else pages.use(router.routes(), router.allowedMethods());
-  }
-  pages.get('/', (ctx) => renderPage(ctx, 'pages/home.njk', { titleKey: 'home.title' }));
-  app.use(pages.routes());
+  // Our assets, APIs and pages, passed by on the protocol's own paths.
+  const ours = [staticFiles(), captchaAssets(), passkeyBrowserScript(), ...apis.flatMap((r) => [r.routes(), r.allowedMethods()]), pages.routes()];
+  for (const middleware of ours) app.use(exceptOn(protocol, middleware));
   // Everything else is the protocol: discovery, /auth, /token, /jwks, /me, /session/end, …
   // The callback is cached per provider instance; a key refresh swaps the instance.
   const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
@@ -205,7 +204,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
     services,
     server,
     outbox,
-    routes: [...routesOf(built.filter((b) => b.kind === 'api').map((b) => b.router)), ...routesOf([pages])],
+    routes: [...routesOf(apis), ...routesOf([pages])],
     async close() {
       for (const t of timers) clearInterval(t);
       await outbox.stop();

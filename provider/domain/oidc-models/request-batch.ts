@@ -7,7 +7,7 @@
 // and the statement's other writes depend on it: of two requests racing with the same code, one gets the tokens.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AdapterPayload } from 'oidc-provider';
-import { fromJsonColumn, type Db } from '../../platform/db/knex.ts';
+import { fromJsonColumn, rowsOf, type Db } from '../../platform/db/knex.ts';
 import { asCtes, collectingLater, writeNow, type LaterWrite } from '../../platform/db/later.ts';
 
 /** The models whose writes may wait for the end of a protocol request; the others (clients, replay detection) do not. */
@@ -35,8 +35,11 @@ type Write = { kind: 'upsert'; row: RowValues } | { kind: 'delete'; model: strin
 
 interface Batch {
   db: Db;
-  /** What this request read or wrote, by model and id; null: known absent. */
-  known: Map<string, AdapterPayload | null>;
+  /**
+   * What this request read or wrote, by model and id: a payload; the JSON text of one it wrote, parsed only if read
+   * back (most never are); null: known absent.
+   */
+  known: Map<string, AdapterPayload | string | null>;
   /** Session and Interaction ids by model and uid. */
   uids: Map<string, string>;
   writes: Write[];
@@ -76,29 +79,35 @@ export function known(batch: Batch, model: string, by: { id: string } | { uid: s
   const id = 'id' in by ? by.id : batch.uids.get(key(model, by.uid));
   if (id === undefined) return undefined;
   const payload = batch.known.get(key(model, id));
-  return payload ? structuredClone(payload) : payload;
+  return typeof payload === 'string' ? (JSON.parse(payload) as AdapterPayload) : payload && structuredClone(payload);
 }
 
 /** `payload` becomes the batch's own: the caller hands over an object nobody else holds. */
-function remember(batch: Batch, model: string, id: string, payload: AdapterPayload | null) {
+function remember(batch: Batch, model: string, id: string, payload: AdapterPayload | string | null, uid: string | null | undefined) {
   batch.known.set(key(model, id), payload);
-  if (payload?.uid) batch.uids.set(key(model, payload.uid), id);
+  if (uid) batch.uids.set(key(model, uid), id);
 }
 
 export function defer(batch: Batch, write: Write) {
   batch.writes.push(write);
-  if (write.kind === 'upsert') remember(batch, write.row.model, write.row.id, JSON.parse(write.row.payload) as AdapterPayload);
-  else if (write.kind === 'delete') remember(batch, write.model, write.id, null);
+  if (write.kind === 'upsert') remember(batch, write.row.model, write.row.id, write.row.payload, write.row.uid);
+  else if (write.kind === 'delete') remember(batch, write.model, write.id, null, undefined);
   else {
-    const payload = batch.known.get(key(write.model, write.id));
-    if (payload) payload.consumed = epoch(write.at);
+    const k = key(write.model, write.id);
+    const payload = batch.known.get(k);
+    if (!payload) return;
+    const consumed = typeof payload === 'string' ? (JSON.parse(payload) as AdapterPayload) : payload;
+    consumed.consumed = epoch(write.at);
+    batch.known.set(k, consumed);
   }
 }
 
 interface FoundRow {
   model: string;
   id: string;
-  payload: unknown;
+  uid: string | null;
+  /** Read as text: the request keeps it so, and parses it only where it is read. */
+  payload: string;
   consumed_at: Date | string | null;
 }
 
@@ -106,6 +115,9 @@ const payloadOf = (row: FoundRow): AdapterPayload => {
   const payload = fromJsonColumn<AdapterPayload>(row.payload);
   return row.consumed_at ? { ...payload, consumed: epoch(new Date(row.consumed_at)) } : payload;
 };
+
+/** What the request keeps of a row it read: its text, unless a consumption must be added to the payload. */
+const keptOf = (row: FoundRow): AdapterPayload | string => (row.consumed_at ? payloadOf(row) : row.payload);
 
 /** Finds a row by id or uid, with what a token brings along when the request is batched. */
 export async function findRow(
@@ -117,24 +129,24 @@ export async function findRow(
 ): Promise<AdapterPayload | undefined> {
   const live = (t: string) => `(${t}.expires_at is null or ${t}.expires_at > ?)`;
   const [[column, value]] = Object.entries(where) as [['id' | 'uid' | 'user_code', string]];
-  let sql = `select t.model, t.id, t.payload, t.consumed_at from oidc_models t where t.model = ? and t.${column} = ? and ${live('t')}`;
+  const columns = (t: string) => `${t}.model, ${t}.id, ${t}.uid, ${t}.payload::text as payload, ${t}.consumed_at`;
+  let sql = `select ${columns('t')} from oidc_models t where t.model = ? and t.${column} = ? and ${live('t')}`;
   const bindings: unknown[] = [model, value, now];
   const brings = batch && column === 'id' ? PREFETCH[model] : undefined;
   if (brings) {
-    sql += ` union all select g.model, g.id, g.payload, g.consumed_at from oidc_models t join oidc_models g on g.model = 'Grant' and g.id = t.grant_id where t.model = ? and t.id = ? and ${live('g')}`;
+    sql += ` union all select ${columns('g')} from oidc_models t join oidc_models g on g.model = 'Grant' and g.id = t.grant_id where t.model = ? and t.id = ? and ${live('g')}`;
     bindings.push(model, value, now);
     if (brings.session) {
-      sql += ` union all select s.model, s.id, s.payload, s.consumed_at from oidc_models t join oidc_models s on s.model = 'Session' and s.uid = t.payload->>'sessionUid' where t.model = ? and t.id = ? and ${live('s')}`;
+      sql += ` union all select ${columns('s')} from oidc_models t join oidc_models s on s.model = 'Session' and s.uid = t.payload->>'sessionUid' where t.model = ? and t.id = ? and ${live('s')}`;
       bindings.push(model, value, now);
     }
   } else sql += ' limit 1';
-  const rows = (await db.raw<{ rows: FoundRow[] }>(sql, bindings as never[])).rows;
+  const rows = await rowsOf<FoundRow>(db, sql, bindings);
   const own = rows.find((r) => r.model === model);
   const found = own && payloadOf(own);
   if (batch) {
-    // Each row was parsed apart: only the one the caller also gets, and may change, is copied.
-    for (const r of rows) remember(batch, r.model, r.id, r === own ? structuredClone(found!) : payloadOf(r));
-    if (!own && column === 'id') remember(batch, model, value, null);
+    for (const r of rows) remember(batch, r.model, r.id, keptOf(r), r.uid);
+    if (!own && column === 'id') remember(batch, model, value, null, undefined);
   }
   return found;
 }
@@ -183,8 +195,8 @@ async function one(batch: Batch, writes: Write[], later: LaterWrite[]): Promise<
   const extra = asCtes(later, 'x');
   ctes.push(...extra.ctes);
   bindings.push(...extra.bindings);
-  const result = await batch.db.raw<{ rows: { consumed: string | number }[] }>(`with ${ctes.join(', ')} select ${consumed} as consumed`, bindings as never[]);
-  if (Number(result.rows[0]!.consumed) !== consumes.length) batch.lost = true;
+  const [result] = await rowsOf<{ consumed: string | number }>(batch.db, `with ${ctes.join(', ')} select ${consumed} as consumed`, bindings);
+  if (Number(result!.consumed) !== consumes.length) batch.lost = true;
   for (const w of later) w.written?.();
 }
 

@@ -3,6 +3,7 @@
 // its end and leave in the batch's one statement; anywhere else they are made at once, as one statement.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from 'knex';
+import { rowsOf } from './knex.ts';
 
 /** One data-modifying statement (insert, update or delete, `?` bindings) and what to do once it is written. */
 export interface LaterWrite {
@@ -37,7 +38,7 @@ export const asCtes = (writes: LaterWrite[], prefix: string) => ({
 export async function writeNow(db: Knex, writes: LaterWrite[]): Promise<void> {
   if (!writes.length) return;
   const { ctes, bindings } = asCtes(writes, 'x');
-  await db.raw(`with ${ctes.join(', ')} select 1`, bindings as never[]);
+  await rowsOf(db, `with ${ctes.join(', ')} select 1`, bindings);
   for (const w of writes) w.written?.();
 }
 
