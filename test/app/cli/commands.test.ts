@@ -130,6 +130,7 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
       scope: 'openid profile email phone offline_access',
       backchannel_logout_uri: null,
       backchannel_logout_session_required: false,
+      id_token_alg: 'RS256',
     });
     expect(JSON.stringify(listed)).not.toContain(secret);
     expect((await idp(p, ['clients', 'show', 'backend'])).out).toContain('type: confidential\ngrants: client_credentials');
@@ -146,6 +147,14 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
     // An app whose users must log in with a second factor (provider/oidc/step-up.ts).
     await idp(p, ['clients', 'create', '--name', 'Tax', '--redirect-uri', 'https://tax.example/cb', '--require-mfa', '--client-id', 'tax']);
     expect((await idp(p, ['clients', 'show', 'tax'])).out).toContain('type: confidential, second factor required\n');
+
+    // ID tokens signed with the P-256 key (test/oidc/id-token-alg.test.ts signs and verifies them).
+    const fast = ['clients', 'create', '--name', 'Fast', '--redirect-uri', 'https://fast.example/cb', '--id-token-alg'];
+    expect((await idp(p, [...fast, 'ES256', '--client-id', 'fast'])).code).toBe(0);
+    expect((await idp(p, ['clients', 'show', 'fast'])).out).toContain('ID token signature: ES256\n');
+    const odd = await idp(p, [...fast, 'HS256', '--client-id', 'odd']);
+    expect([odd.code, odd.err]).toEqual([2, expect.stringContaining('expected RS256 or ES256')]);
+    expect((await idp(p, ['clients', 'show', 'odd'])).code).toBe(2);
   });
 
   it('registers a client with a back-channel logout URI, https only', async () => {

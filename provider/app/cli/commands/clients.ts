@@ -12,6 +12,7 @@ const clientLines = (c: ClientSummary) =>
     `redirect URIs: ${c.redirect_uris.join(' ') || '-'}`,
     `post-logout redirect URIs: ${c.post_logout_redirect_uris.join(' ') || '-'}`,
     `scope: ${c.scope ?? '(default)'}`,
+    `ID token signature: ${c.id_token_alg}`,
     `back-channel logout: ${c.backchannel_logout_uri ? `${c.backchannel_logout_uri}${c.backchannel_logout_session_required ? ' (sid required)' : ''}` : '-'}`,
   ].join('\n');
 
@@ -33,6 +34,11 @@ export const clients: CommandSpec<CommandContext> = {
         'client-id': { type: 'string', arg: 'ID', help: 'a chosen client_id instead of a random one' },
         'backchannel-logout-uri': { type: 'string', arg: 'URL', help: 'where the app receives a logout token when a session ends (https)' },
         'backchannel-logout-session-required': { type: 'boolean', help: 'the logout token names the session (sid), and ID tokens carry it' },
+        'id-token-alg': {
+          type: 'string',
+          arg: 'ALG',
+          help: 'how its ID tokens are signed: RS256 (the default, which every OpenID Connect library verifies) or ES256 (about a millisecond less CPU per ID token)',
+        },
       },
       async run({ values }, { io, services }: CommandContext) {
         const grants = values.grant ?? ['authorization_code', 'refresh_token'];
@@ -50,6 +56,7 @@ export const clients: CommandSpec<CommandContext> = {
           clientId: values['client-id'],
           backchannelLogoutUri: values['backchannel-logout-uri'],
           backchannelLogoutSessionRequired: values['backchannel-logout-session-required'] ?? false,
+          idTokenAlg: values['id-token-alg'] as never,
         });
         io.out(
           `client_id: ${created.client_id}\n${created.client_secret ? `client_secret: ${created.client_secret}\n` : 'public client: no secret, PKCE required\n'}`,
