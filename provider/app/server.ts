@@ -52,6 +52,7 @@ import { renderPage } from '../platform/web/page.ts';
 import { createOutboxWorker, type OutboxWorker } from '../domain/messaging/worker.ts';
 import { transportsFromConfig } from '../domain/messaging/transports.ts';
 import { purgeOutbox } from '../domain/messaging/outbox.ts';
+import { cookieSigner } from '../platform/web/cookie-signer.ts';
 
 // The package's entry point: a program embedding the provider types the services it gets back.
 export type { Services };
@@ -128,7 +129,8 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   });
   const captcha = await createCaptcha(config, db);
 
-  const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });
+  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.proxyHops });
+  app.keys = cookieSigner(cookieKeys);
   app.use(recordRequests({ trustProxy: config.trustProxy }));
   // Probes first: no cookies, no CSRF, no page rendering.
   const health = healthRoutes(db);
