@@ -54,6 +54,7 @@ import { renderPage } from '../platform/web/page.ts';
 import { createOutboxWorker, type OutboxWorker } from '../domain/messaging/worker.ts';
 import { transportsFromConfig } from '../domain/messaging/transports.ts';
 import { purgeOutbox } from '../domain/messaging/outbox.ts';
+import { cookieSigner } from '../platform/web/cookie-signer.ts';
 
 // The package's entry point: a program embedding the provider types the services it gets back.
 export type { Services };
@@ -142,7 +143,8 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const health = healthRoutes(db);
   const protocol = protocolPaths(services.provider(), [health, ...apis, pages]);
 
-  const app = new Koa({ keys: cookieKeys, proxy: config.trustProxy, maxIpsCount: config.proxyHops });
+  const app = new Koa({ proxy: config.trustProxy, maxIpsCount: config.proxyHops });
+  app.keys = cookieSigner(cookieKeys);
   app.use(recordRequests({ trustProxy: config.trustProxy }));
   // Probes first: no cookies, no CSRF, no page rendering.
   app.use(exceptOn(protocol, health.routes()));

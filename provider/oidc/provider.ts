@@ -21,6 +21,7 @@ import { eidStepUpPolicy } from './step-up.ts';
 import { hasNul } from '../platform/nul.ts';
 import { queueProviderLogouts } from './backchannel-logout.ts';
 import { logoutDelivery } from './logout-delivery.ts';
+import { cookieSigner } from '../platform/web/cookie-signer.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -37,7 +38,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
     adapter: createAdapterFactory(db, { clientCacheMs: config.clientCacheSeconds * 1000 }),
     jwks,
     cookies: {
-      keys: cookieKeys,
+      keys: cookieSigner(cookieKeys),
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
