@@ -197,6 +197,8 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
   for (const u of users) await services.users.create(db, { username: u.username, passwordHash: hash, status: 'active' });
   const redirectUri = 'http://127.0.0.1:9/cb';
   const app = await createClient(services.provider(), { name: 'Bench app', redirectUris: [redirectUri], firstParty: true });
+  // The same app registered with ES256 ID tokens (`--id-token-alg ES256`): a refresh signs one.
+  const appEs256 = await createClient(services.provider(), { name: 'Bench app ES256', redirectUris: [redirectUri], firstParty: true, idTokenAlg: 'ES256' });
   const machine = await createClient(services.provider(), { name: 'Bench machine', redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'] });
   await db.destroy();
 
@@ -215,9 +217,10 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     users,
   };
   // Tokens for refresh and userinfo come from real logins, one independent refresh chain per connection.
-  const granted = async () => {
+  const es256 = { ...base, client: { id: appEs256.client_id, secret: appEs256.client_secret!, redirectUri } };
+  const granted = async (spec = base) => {
     const tokens = [];
-    for (let i = 0; i < 16; i++) tokens.push(await login(issuer, base, users[i]!, { scope: 'openid offline_access', prompt: 'consent' }));
+    for (let i = 0; i < 16; i++) tokens.push(await login(issuer, spec, users[i]!, { scope: 'openid offline_access', prompt: 'consent' }));
     return tokens;
   };
   if (opts.statements) {
@@ -237,10 +240,10 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     const result = await load(spec);
     return { result, cost: costs.perOp(before, costs.read(), result.requests) };
   };
-  const one = (name: string, scenario: LoadSpec['scenario'], tokens?: () => Promise<string[]>) => ({
+  const one = (name: string, scenario: LoadSpec['scenario'], tokens?: () => Promise<string[]>, spec = base) => ({
     name,
     run: async () => {
-      const { result, cost } = await measured({ ...base, scenario, connections: 16, ...(tokens ? { tokens: await tokens() } : {}) });
+      const { result, cost } = await measured({ ...spec, scenario, connections: 16, ...(tokens ? { tokens: await tokens() } : {}) });
       return [summarise(name, result, CPUS, undefined, result.latenciesMs, cost)];
     },
   });
@@ -290,6 +293,7 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     // The same grant for an API in RESOURCE_SERVERS: a signed JWT, no database write.
     one('client_credentials_jwt', 'client_credentials_jwt'),
     one('refresh_token', 'refresh', async () => (await granted()).map((t) => t.refresh_token!)),
+    one('refresh_token_es256', 'refresh', async () => (await granted(es256)).map((t) => t.refresh_token!), es256),
     one('userinfo', 'userinfo', async () => (await granted()).map((t) => t.access_token)),
     one('discovery_jwks', 'discovery_jwks'),
   ];
