@@ -35,6 +35,22 @@ describe('settings', () => {
     expect(() => loadConfig(env)).toThrowError(new RegExp(`  - ${name}[= ]`));
   });
 
+  it.each([
+    [{ WORKERS: '0' }, 'WORKERS="0": expected a whole number from 1 to 256'],
+    [{ ARGON2_NICE: '-5' }, 'ARGON2_NICE="-5": expected a whole number from 0 to 19'],
+    [{ ARGON2_NICE: 'low' }, 'ARGON2_NICE="low": expected a whole number from 0 to 19'],
+    [{ ARGON2_MEMORY_KIB: '1024' }, 'ARGON2_MEMORY_KIB="1024": expected a whole number of KiB, at least 8192'],
+    [{ ACCESS_TOKEN_TTL: '0' }, 'ACCESS_TOKEN_TTL="0": expected a whole number of seconds, at least 1'],
+    [{ ACCOUNT_DELETION_DAYS: '400' }, 'ACCOUNT_DELETION_DAYS="400": expected a whole number of days from 0 to 365'],
+  ])('says the range a number must be in: %o', (env, message) => {
+    try {
+      loadConfig(env);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual([message]);
+    }
+  });
+
   it('lists every problem at once', () => {
     try {
       loadConfig({ PORT: 'x', TRUST_PROXY: 'y' });

@@ -1,6 +1,6 @@
 // Accounts and what guards them: passwords, recovery, the captcha, the limits, sign-up and contact details.
 import { z } from 'zod';
-import { bool, seconds, positiveInt, url, registrationModes, REGISTRATION_MODES, setting } from './kinds.ts';
+import { bool, seconds, positiveInt, url, registrationModes, REGISTRATION_MODES, setting, wholeNumber } from './kinds.ts';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { LOGIN_IDENTIFIERS } from '../../methods/password/identifiers.ts';
 
@@ -13,12 +13,12 @@ export const accountSettings = {
   }),
   passwordMinLength: setting({
     env: 'PASSWORD_MIN_LENGTH',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(8).optional(),
+    schema: wholeNumber(8).optional(),
     doc: 'minimum password length in characters; default 12 with nist, 8 with composition',
   }),
   passwordMaxLength: setting({
     env: 'PASSWORD_MAX_LENGTH',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(64),
+    schema: wholeNumber(64),
     default: '128',
     doc: 'maximum password length in characters (at least 64)',
   }),
@@ -54,7 +54,7 @@ export const accountSettings = {
   captchaCost: setting({ env: 'CAPTCHA_COST', schema: positiveInt, default: '5000', doc: 'ALTCHA complexity: PBKDF2 iterations per try' }),
   captchaMaxCounter: setting({
     env: 'CAPTCHA_MAX_COUNTER',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(2),
+    schema: wholeNumber(2),
     default: '5000',
     doc: 'ALTCHA complexity: a browser makes between half this and this many tries (about 2 s on a laptop with the defaults)',
   }),
@@ -178,7 +178,7 @@ export const accountSettings = {
   }),
   alertExtraContacts: setting({
     env: 'ALERT_EXTRA_CONTACTS',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(10),
+    schema: wholeNumber(0, 10),
     default: '3',
     doc: 'extra e-mail addresses and, apart, extra mobile numbers a person may keep for alerts only (each verified by a code, each on or off); 0 turns them off',
   }),
@@ -191,7 +191,7 @@ export const accountSettings = {
   }),
   accountDeletionDays: setting({
     env: 'ACCOUNT_DELETION_DAYS',
-    schema: z.coerce.number({ message: 'expected a whole number of days' }).int().min(0).max(365),
+    schema: wholeNumber(0, 365, 'days'),
     default: '14',
     doc: 'days between a person asking to delete their account and its erasure; a login in between cancels it; 0 erases at once',
   }),

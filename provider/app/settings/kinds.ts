@@ -6,8 +6,15 @@ export const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 export const port = z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535);
-export const seconds = z.coerce.number({ message: 'expected a number of seconds' }).int().positive();
-export const positiveInt = z.coerce.number({ message: 'expected a whole number' }).int().positive();
+/** A whole number in a range, whose one message names the range: zod would answer -1 with "expected a whole number". */
+export const wholeNumber = (min: number, max?: number, unit?: string) =>
+  z.coerce
+    .number({ message: `expected a whole number${unit ? ` of ${unit}` : ''}${max === undefined ? `, at least ${min}` : ` from ${min} to ${max}`}` })
+    .int()
+    .min(min)
+    .max(max ?? Number.MAX_SAFE_INTEGER);
+export const seconds = wholeNumber(1, undefined, 'seconds');
+export const positiveInt = wholeNumber(1);
 export const url = z.url({ message: 'expected a URL such as http://localhost:3000' });
 export const secretList = z
   .string()

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { LOG_LEVELS } from '../../platform/log.ts';
 import { helpdeskSetting } from '../../platform/web/helpdesk.ts';
 import { LOGIN_IDENTIFIERS } from '../../methods/password/identifiers.ts';
-import { bool, port, seconds, positiveInt, url, secretList, urlList, responseTypes, idList, setting } from './kinds.ts';
+import { bool, port, seconds, positiveInt, url, secretList, urlList, responseTypes, idList, setting, wholeNumber } from './kinds.ts';
 
 export const serverSettings = {
   nodeEnv: setting({
@@ -39,7 +39,7 @@ export const serverSettings = {
   }),
   workers: setting({
     env: 'WORKERS',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(256),
+    schema: wholeNumber(1, 256),
     default: '1',
     doc: 'processes serving on the same port (Node cluster); more than 1 needs DATABASE_URL',
   }),
@@ -89,7 +89,7 @@ export const serverSettings = {
   trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: 'false', doc: 'trust X-Forwarded-* from a reverse proxy (client IP, https)' }),
   proxyHops: setting({
     env: 'PROXY_HOPS',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(10),
+    schema: wholeNumber(1, 10),
     default: '1',
     doc: 'with TRUST_PROXY: how many reverse proxies append to X-Forwarded-For; the client IP is the entry that many from the right, since entries further left are whatever the client sent',
   }),
@@ -140,21 +140,21 @@ export const serverSettings = {
   }),
   argon2MemoryKib: setting({
     env: 'ARGON2_MEMORY_KIB',
-    schema: z.coerce.number().int().min(8192),
+    schema: wholeNumber(8192, undefined, 'KiB'),
     default: '19456',
     doc: 'argon2id memory cost (OWASP: 19456); hashes are upgraded at the next login when changed',
   }),
-  argon2TimeCost: setting({ env: 'ARGON2_TIME_COST', schema: z.coerce.number().int().min(1), default: '2', doc: 'argon2id iterations' }),
-  argon2Parallelism: setting({ env: 'ARGON2_PARALLELISM', schema: z.coerce.number().int().min(1), default: '1', doc: 'argon2id lanes' }),
+  argon2TimeCost: setting({ env: 'ARGON2_TIME_COST', schema: wholeNumber(1), default: '2', doc: 'argon2id iterations' }),
+  argon2Parallelism: setting({ env: 'ARGON2_PARALLELISM', schema: wholeNumber(1), default: '1', doc: 'argon2id lanes' }),
   argon2Concurrency: setting({
     env: 'ARGON2_CONCURRENCY',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(64),
+    schema: wholeNumber(0, 64),
     default: '0',
     doc: 'argon2id computations a process runs at once, the others waiting their turn, so that hashing leaves the event loop a share of the cores; 0: the cores divided among WORKERS (at least 1)',
   }),
   argon2Nice: setting({
     env: 'ARGON2_NICE',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(19),
+    schema: wholeNumber(0, 19),
     default: '10',
     doc: 'nice value (Linux) of the thread pool that hashes passwords, so that the event loop gets a core first and pages stay fast while logins hash; the pool still takes every idle cycle; 0: same priority as the event loop',
   }),
@@ -170,19 +170,19 @@ export const serverSettings = {
   }),
   clientCacheSeconds: setting({
     env: 'CLIENT_CACHE_SECONDS',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(300),
+    schema: wholeNumber(0, 300),
     default: '5',
     doc: "how long a process keeps a client's settings in memory; a client changed through another process is seen within this time (0: always read the database)",
   }),
   accountCacheSeconds: setting({
     env: 'ACCOUNT_CACHE_SECONDS',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(60),
+    schema: wholeNumber(0, 60),
     default: '5',
     doc: "how long a process keeps the account it read for a token's claims (userinfo, refresh, code exchange); a name or contact changed is released within this time, a blocked account's tokens end at once all the same (0: always read the database)",
   }),
   upstreamCacheSeconds: setting({
     env: 'UPSTREAM_CACHE_SECONDS',
-    schema: z.coerce.number({ message: 'expected a whole number' }).int().min(0).max(300),
+    schema: wholeNumber(0, 300),
     default: '5',
     doc: 'how long a process keeps the list of upstream providers the login page shows; one added or removed through another process is shown within this time (0: always read the database)',
   }),
