@@ -2,6 +2,7 @@
 // cluster's workers): CPU time does not depend on what else shares the cores, unlike requests per second.
 import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { POOL_THREAD } from '../provider/platform/thread-priority.ts';
 
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -49,7 +50,7 @@ export function treeCpuMs(root: number): number {
 }
 
 /**
- * The part of treeCpuMs spent on libuv's thread pool (threads named `libuv-worker`): argon2id's hashing, and the
+ * The part of treeCpuMs spent on libuv's thread pool (threads named POOL_THREAD): argon2id's hashing, and the
  * WebCrypto jobs that sign and verify tokens; the rest is the event loops and V8's own threads.
  */
 export function treePoolCpuMs(root: number): number {
@@ -63,7 +64,7 @@ export function treePoolCpuMs(root: number): number {
     }
     for (const tid of tids) {
       try {
-        if (readFileSync(`/proc/${s.pid}/task/${tid}/comm`, 'utf8').trim() === 'libuv-worker')
+        if (readFileSync(`/proc/${s.pid}/task/${tid}/comm`, 'utf8').trim() === POOL_THREAD)
           ticks += readStat(Number(tid), `/proc/${s.pid}/task/${tid}/stat`)?.cpuTicks ?? 0;
       } catch {
         /* the thread ended between the listing and the read */

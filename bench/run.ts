@@ -84,6 +84,19 @@ interface Meter {
   perOp(before: Reading, after: Reading, ops: number): Pick<Scenario, 'provider_cpu_ms_per_op' | 'provider_pool_cpu_ms_per_op' | 'db_queries_per_op'>;
 }
 
+/**
+ * Resolves once the provider under `pid` has settled: one that has just started to listen is still busy for a few
+ * seconds (code compiled on first use, its first timers), and measured then, that work would pass for idle cost and
+ * be taken off every operation's, or slow the first requests of a scenario.
+ */
+async function settled(pid: number): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    const [from, at] = [treeCpuMs(pid), performance.now()];
+    await new Promise((r) => setTimeout(r, 1000));
+    if ((treeCpuMs(pid) - from) / (performance.now() - at) < 0.05) return;
+  }
+}
+
 async function meter(pid: number, counter: WireCounter | undefined): Promise<Meter> {
   const read = (): Reading => ({
     at: performance.now(),
@@ -91,14 +104,7 @@ async function meter(pid: number, counter: WireCounter | undefined): Promise<Met
     poolCpuMs: treePoolCpuMs(pid),
     ...(counter ? { queries: counter.queries() } : {}),
   });
-  // A provider that has just started to listen is still busy for a few seconds (code compiled on first use, its
-  // first timers): measured then, that work would pass for idle cost and be taken off every operation's.
-  for (let i = 0; i < 10; i++) {
-    const from = read();
-    await new Promise((r) => setTimeout(r, 1000));
-    const to = read();
-    if ((to.cpuMs - from.cpuMs) / (to.at - from.at) < 0.05) break;
-  }
+  await settled(pid);
   const idleStart = read();
   await new Promise((r) => setTimeout(r, 2000));
   const idleEnd = read();
@@ -295,7 +301,7 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
       await server.stop();
       const plain = await spawnProvider({ ...env, ARGON2_NICE: '0', LOG_LEVEL: 'silent', ...(counter ? { DATABASE_URL: counter.url } : {}) });
       try {
-        await meter(plain.child.pid!, undefined);
+        await settled(plain.child.pid!);
         const result = await load({ ...base, scenario: 'login', connections: 4 * processes });
         scenarios.push(
           summarise(NOT_NICED, result, CPUS, ceiling),

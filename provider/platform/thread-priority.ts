@@ -6,7 +6,8 @@ import { access } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
-const POOL_THREAD = 'libuv-worker';
+/** The name libuv gives its pool threads. */
+export const POOL_THREAD = 'libuv-worker';
 
 /** The ids of this process's thread-pool threads (none where /proc is not Linux's). */
 function poolThreads(): number[] {
@@ -20,21 +21,18 @@ function poolThreads(): number[] {
 }
 
 /**
- * Gives libuv's pool threads the nice value `nice` (0 leaves them as they are); returns how many were lowered. The
+ * Gives libuv's pool threads the nice value `nice` (0 leaves them as they are). The
  * pool starts its threads at its first job, so one is sent first. A system that refuses is left as it is: the
  * argon2id gate still bounds the hashes at once.
  */
-export async function lowerThreadPoolPriority(nice: number): Promise<number> {
-  if (nice === 0) return 0;
+export async function lowerThreadPoolPriority(nice: number): Promise<void> {
+  if (nice === 0) return;
   await access('.').catch(() => undefined);
-  let lowered = 0;
   for (const tid of poolThreads()) {
     try {
       setPriority(tid, nice);
-      lowered++;
     } catch {
       /* not permitted here, or the thread ended */
     }
   }
-  return lowered;
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnProvider } from '../helpers/provider.ts';
+import { POOL_THREAD } from '../../provider/platform/thread-priority.ts';
 
 /** Each thread of `pid`: its name and nice value (proc(5): field 19 of stat, counted after the command's ')'). */
 function threads(pid: number) {
@@ -28,10 +29,10 @@ describe('hashing threads yield to the event loop', () => {
     const server = await start({ ARGON2_NICE: '7' });
     try {
       const all = threads(server.child.pid!);
-      const pool = all.filter((t) => t.name === 'libuv-worker');
+      const pool = all.filter((t) => t.name === POOL_THREAD);
       expect(pool.length).toBeGreaterThan(0);
       expect(pool.map((t) => t.nice)).toEqual(pool.map(() => 7));
-      expect(all.filter((t) => t.name !== 'libuv-worker').map((t) => t.nice)).not.toContain(7);
+      expect(all.filter((t) => t.name !== POOL_THREAD).map((t) => t.nice)).not.toContain(7);
     } finally {
       await server.stop();
     }
@@ -41,7 +42,7 @@ describe('hashing threads yield to the event loop', () => {
     const server = await start({ ARGON2_NICE: '0' });
     try {
       const all = threads(server.child.pid!);
-      expect(all.some((t) => t.name === 'libuv-worker')).toBe(true);
+      expect(all.some((t) => t.name === POOL_THREAD)).toBe(true);
       expect(new Set(all.map((t) => t.nice))).toEqual(new Set([0]));
     } finally {
       await server.stop();
