@@ -98,7 +98,7 @@ export const clientInput = z.object({
   backchannelLogoutUri: z.url().optional(),
   backchannelLogoutSessionRequired: z.boolean().default(false),
   /** RS256, OpenID Connect's default that every library verifies, or ES256: a P-256 signature costs the provider a
-   *  small fraction of an RSA-2048 one, which is most of a refresh's CPU. */
+   *  fifth of an RSA-2048 one (0.07 against 0.35 ms), and a refresh signs one. */
   idTokenAlg: z.enum(['RS256', 'ES256'], { message: 'expected RS256 or ES256' }).default('RS256'),
   clientId: z
     .string()

@@ -1,6 +1,7 @@
 // What an `idp` command talks to: the terminal that runs it, or, when a provider serves the embedded database, the
 // terminal at the other end of its admin socket. Commands write and ask through this, never through process.stdout.
 import { createInterface } from 'node:readline';
+import { z } from 'zod';
 
 export interface Io {
   out(text: string): void;
@@ -13,6 +14,23 @@ export interface Io {
 
 /** A mistake in the command line: its message says what to type instead. */
 export class UsageError extends Error {}
+
+/**
+ * `run`, its schema's refusals told in the command line's words: a field is named by the option that fills it
+ * ("--id-token-alg: expected RS256 or ES256"), not by the schema's own name for it, which the person never typed.
+ */
+export async function inOptionNames<T>(options: Readonly<Record<string, string>>, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (!(e instanceof z.ZodError)) throw e;
+    // The second of two --redirect-uri is "--redirect-uri #2".
+    const named = (option: string, at: PropertyKey | undefined) => [`--${option}${typeof at === 'number' ? ` #${at + 1}` : ''}`];
+    throw new z.ZodError(
+      e.issues.map((i) => (typeof i.path[0] === 'string' && options[i.path[0]] ? { ...i, path: named(options[i.path[0]]!, i.path[1]) } : i)),
+    );
+  }
+}
 
 /** Reads a line from the terminal without echo, or one line from a pipe. */
 export async function readSecretLine(prompt: string): Promise<string> {

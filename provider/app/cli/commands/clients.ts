@@ -2,6 +2,20 @@
 import { createClient, deleteClient, listClients, rotateClientSecret, showClient, type ClientSummary } from '../../../oidc/clients.ts';
 import { json, JSON_OPTION, type CommandContext } from '../context.ts';
 import { action, type CommandSpec } from '../spec.ts';
+import { inOptionNames } from '../io.ts';
+
+/** The option of `clients create` that fills each field of the client's input. */
+const OPTION_OF = {
+  name: 'name',
+  redirectUris: 'redirect-uri',
+  postLogoutRedirectUris: 'post-logout-redirect-uri',
+  portalProfile: 'profile',
+  grants: 'grant',
+  scope: 'scope',
+  clientId: 'client-id',
+  backchannelLogoutUri: 'backchannel-logout-uri',
+  idTokenAlg: 'id-token-alg',
+};
 
 const clientLines = (c: ClientSummary) =>
   [
@@ -37,27 +51,29 @@ export const clients: CommandSpec<CommandContext> = {
         'id-token-alg': {
           type: 'string',
           arg: 'ALG',
-          help: 'how its ID tokens are signed: RS256 (the default, which every OpenID Connect library verifies) or ES256 (about a millisecond less CPU per ID token)',
+          help: 'how its ID tokens are signed: RS256 (the default, which every OpenID Connect library verifies) or ES256 (a P-256 signature: about 0.3 ms less CPU per ID token than RSA-2048)',
         },
       },
       async run({ values }, { io, services }: CommandContext) {
         const grants = values.grant ?? ['authorization_code', 'refresh_token'];
         const { provider } = await services();
-        const created = await createClient(provider(), {
-          name: values.name ?? '',
-          redirectUris: values['redirect-uri'] ?? (grants.includes('authorization_code') ? [] : ['https://unused.invalid/']),
-          postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
-          public: values.public ?? false,
-          firstParty: values['first-party'] ?? false,
-          requireMfa: values['require-mfa'] ?? false,
-          portalProfile: values.profile,
-          grants: grants as never,
-          scope: values.scope,
-          clientId: values['client-id'],
-          backchannelLogoutUri: values['backchannel-logout-uri'],
-          backchannelLogoutSessionRequired: values['backchannel-logout-session-required'] ?? false,
-          idTokenAlg: values['id-token-alg'] as never,
-        });
+        const created = await inOptionNames(OPTION_OF, () =>
+          createClient(provider(), {
+            name: values.name ?? '',
+            redirectUris: values['redirect-uri'] ?? (grants.includes('authorization_code') ? [] : ['https://unused.invalid/']),
+            postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+            public: values.public ?? false,
+            firstParty: values['first-party'] ?? false,
+            requireMfa: values['require-mfa'] ?? false,
+            portalProfile: values.profile,
+            grants: grants as never,
+            scope: values.scope,
+            clientId: values['client-id'],
+            backchannelLogoutUri: values['backchannel-logout-uri'],
+            backchannelLogoutSessionRequired: values['backchannel-logout-session-required'] ?? false,
+            idTokenAlg: values['id-token-alg'] as never,
+          }),
+        );
         io.out(
           `client_id: ${created.client_id}\n${created.client_secret ? `client_secret: ${created.client_secret}\n` : 'public client: no secret, PKCE required\n'}`,
         );
