@@ -29,6 +29,29 @@ import { loginSteps, type StepCost } from './login-steps.ts';
 const { values: opts } = parseArgs({
   options: { quick: { type: 'boolean' }, db: { type: 'string' }, profile: { type: 'string' }, only: { type: 'string' }, statements: { type: 'boolean' } },
 });
+const NOT_NICED = 'password_login_hashing_not_niced';
+/** Every scenario, in the order of a full run: what --only and --profile choose from. */
+const SCENARIOS = [
+  'login_steps',
+  'password_login',
+  'client_credentials',
+  'client_credentials_jwt',
+  'refresh_token',
+  'refresh_token_es256',
+  'userinfo',
+  'discovery_jwks',
+  NOT_NICED,
+] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+// `--only a,b` runs those scenarios in a full run's order, one measured after another; a name that is none of them
+// stops the bench before it starts anything.
+const only = (opts.profile ?? opts.only)?.split(',');
+const unknown = only?.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+if (unknown?.length) {
+  console.error(`No scenario ${unknown.map((n) => `"${n}"`).join(', ')}. --only and --profile take: ${SCENARIOS.join(', ')}`);
+  process.exit(2);
+}
+const chosen = (name: ScenarioName) => !only || only.includes(name);
 const quick = opts.quick ?? false;
 const SECONDS = quick ? 3 : 15;
 // Long enough for a leak to show against the heap's own breathing after the login scenario has warmed it up.
@@ -133,7 +156,6 @@ async function meter(pid: number, counter: WireCounter | undefined): Promise<Met
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
-const NOT_NICED = 'password_login_hashing_not_niced';
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
 /**
@@ -277,14 +299,14 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     const byCpu = windows.toSorted((a, b) => (a.cost.provider_cpu_ms_per_op ?? 0) - (b.cost.provider_cpu_ms_per_op ?? 0));
     return { result: together(windows.map((w) => w.result)), cost: byCpu[Math.floor(WINDOWS / 2)]!.cost };
   };
-  const one = (name: string, scenario: LoadSpec['scenario'], tokens?: () => Promise<string[]>, spec = base) => ({
+  const one = (name: ScenarioName, scenario: LoadSpec['scenario'], tokens?: () => Promise<string[]>, spec = base) => ({
     name,
     run: async () => {
       const { result, cost } = await measured({ ...spec, scenario, connections: 16 }, tokens);
       return [summarise(name, result, CPUS, undefined, result.latenciesMs, cost)];
     },
   });
-  const table = [
+  const table: { name: ScenarioName; run(): Promise<Scenario[]> }[] = [
     {
       name: 'password_login',
       run: async () => {
@@ -307,12 +329,6 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     one('userinfo', 'userinfo', async () => (await granted()).map((t) => t.access_token)),
     one('discovery_jwks', 'discovery_jwks'),
   ];
-  // `--only a,b` runs those scenarios in the table's order: one measured after another, as in a full run.
-  const only = (opts.profile ?? opts.only)?.split(',');
-  const chosen = (name: string) => !only || only.includes(name);
-  const extra = ['login_steps', NOT_NICED];
-  const unknown = only?.find((name) => !extra.includes(name) && !table.some((s) => s.name === name));
-  if (unknown) throw new Error(`--profile and --only take one of: ${[...extra, ...table.map((s) => s.name)].join(', ')}`);
   const scenarios: Scenario[] = [];
   let steps: StepCost[] | undefined;
   let soak: { seconds: number; rss_after_warmup_mib: number; rss_after_soak_mib: number; growth: number } | undefined;

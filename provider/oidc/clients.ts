@@ -85,7 +85,7 @@ export async function rotateClientSecret(provider: Provider, clientId: string): 
 }
 
 export const clientInput = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1, 'give the app a name').max(200, 'at most 200 characters'),
   redirectUris: z.array(z.url()).min(1, 'give at least one --redirect-uri'),
   postLogoutRedirectUris: z.array(z.url()).default([]),
   public: z.boolean().default(false),

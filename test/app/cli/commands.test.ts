@@ -157,6 +157,8 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
     expect([odd.code, odd.err]).toEqual([2, 'Invalid arguments:\n  - --id-token-alg: expected RS256 or ES256']);
     const uris = await idp(p, ['clients', 'create', '--name', 'Two', '--redirect-uri', 'https://ok.example/cb', '--redirect-uri', 'not a url']);
     expect([uris.code, uris.err]).toEqual([2, 'Invalid arguments:\n  - --redirect-uri #2: Invalid URL']);
+    const nameless = await idp(p, ['clients', 'create', '--redirect-uri', 'https://ok.example/cb']);
+    expect([nameless.code, nameless.err]).toEqual([2, 'Invalid arguments:\n  - --name: give the app a name']);
     expect((await idp(p, ['clients', 'show', 'odd'])).code).toBe(2);
   });
 
