@@ -67,8 +67,10 @@ export function createPasskeyFactor(services: Pick<Services, 'config' | 'db' | '
       passkeys.registrationOptions(db, user, binding, locale, { uid, step: 'enrol' } satisfies StepData),
 
     /** Stores the new passkey of `user` as the security page does (audited, mailed); refused (AppError) unless made at `uid`'s enrolment. */
-    register: (user: User, a: { flowId: string; binding: Binding; response: RegistrationResponseJSON; name: string; uid: string; locale: Locale; ip?: string }) =>
-      passkeys.register<StepData>(db, user, { ...a, owner: (d) => d.uid === a.uid && d.step === 'enrol' }),
+    register: (
+      user: User,
+      a: { flowId: string; binding: Binding; response: RegistrationResponseJSON; name: string; uid: string; locale: Locale; ip?: string },
+    ) => passkeys.register<StepData>(db, user, { ...a, owner: (d) => d.uid === a.uid && d.step === 'enrol' }),
   } satisfies SecondFactor & Record<string, unknown>;
 }
 
