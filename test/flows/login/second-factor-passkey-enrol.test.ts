@@ -2,8 +2,8 @@
 // in Chromium with a virtual authenticator, the passkey is made on the enrolment page and the login ends at the app
 // with acr urn:belid:acr:mfa and amr pwd+hwk, the passkey listed on the security page and the person told by mail;
 // the next login asks for it. Over HTTP with a software authenticator: an answer without the second step's cookie,
-// at another stage, made for another interaction, forged or replayed is refused and stores nothing; the page offers
-// both ways in each language.
+// from another browser, at another stage, made for another interaction, forged or replayed is refused and stores
+// nothing; the page offers both ways in each language.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -149,6 +149,12 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       const stranger = new Agent(issuer);
       for (const [k, v] of agent.jar) if (!k.startsWith('second_factor')) stranger.jar.set(k, v);
       expect(title(await answer(stranger, o.path, o.flow, right))).toBe('Log in');
+      // With the step's cookie but from another browser (its own flow cookie): the challenge is not this browser's.
+      const copy = new Agent(issuer);
+      for (const [k, v] of agent.jar) if (!k.startsWith('flow_browser')) copy.jar.set(k, v);
+      const foreign = await answer(copy, o.path, o.flow, right);
+      expect([foreign.status, formSummary(foreign.html)]).toEqual([403, expect.stringContaining('This page was opened in another browser')]);
+      expect(await passkeysOf('fons')).toEqual([]);
 
       // A new login in this browser: the answer made in the first one is refused there, on the enrolment page.
       const second = await passwordStep(agent, 'fons', { prompt: 'login' });
