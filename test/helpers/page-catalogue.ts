@@ -27,6 +27,8 @@ export const CATALOGUE_SETTINGS = { REGISTRATION_MODES: 'open,invitation,custome
 export const PERSON = { username: 'marie.dubois', email: 'marie@example.be', password: 'correct horse battery staple', phone: '+32490123456' };
 /** A person with an authenticator app and a passkey, for the login's second step. */
 const WITH_APP = { username: 'jef.peeters', email: 'jef@example.be' };
+/** A person with neither, for the enrolment an app requiring two factors leads to. */
+const NO_FACTOR = { username: 'lotte.claes', email: 'lotte@example.be' };
 
 /** Creates what the visits need (an account, in `locale` when given, and a third-party app) and returns the visits, in order. */
 export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise<Visit[]> {
@@ -45,6 +47,8 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
   const withApp =
     (await users.findByIdentifier(db, WITH_APP.username, 'username'))[0] ??
     (await users.create(db, { ...WITH_APP, emailVerified: true, passwordHash: await hasher.hash(PERSON.password), status: 'active' }));
+  if (!(await users.findByIdentifier(db, NO_FACTOR.username, 'username')).length)
+    await users.create(db, { ...NO_FACTOR, emailVerified: true, passwordHash: await hasher.hash(PERSON.password), status: 'active' });
   const factors = createSecondFactorStore(idp.services.config, db);
   if (!(await factors.hasTotp(db, withApp.id))) {
     await factors.start(db, withApp.id, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
@@ -65,12 +69,14 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
     postLogoutRedirectUris: ['http://127.0.0.1:9/bye'],
   });
   const partner = await discover(idp.issuer, rp.client_id, rp.client_secret);
+  const s = await createClient(provider(), { name: 'Tax portal', redirectUris: ['http://127.0.0.1:9/cb'], requireMfa: true });
+  const strict = await discover(idp.issuer, s.client_id, s.client_secret);
   const at = (path: string) => async (page: Page) => {
     await page.goto(`${idp.issuer}${path}`);
   };
-  const authorize = async (page: Page) => {
+  const authorize = async (page: Page, app = partner) => {
     await page.goto(
-      client.buildAuthorizationUrl(partner, {
+      client.buildAuthorizationUrl(app, {
         redirect_uri: 'http://127.0.0.1:9/cb',
         scope: 'openid profile email phone',
         code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
@@ -100,6 +106,18 @@ export async function pageCatalogue(idp: TestProvider, locale?: Locale): Promise
         await page.fill('#password', PERSON.password);
         await page.click('button[type=submit].primary');
         await page.waitForURL('**/second-factor');
+      },
+    },
+    {
+      name: 'login-second-factor-enrol',
+      async go(page) {
+        await authorize(page, strict);
+        await page.fill('#identifier', NO_FACTOR.username);
+        await page.fill('#password', PERSON.password);
+        await page.click('button[type=submit].primary');
+        await page.waitForURL('**/second-factor');
+        // The passkey offered beside the app, where the browser can make one.
+        await page.locator('[data-passkey-offer]').waitFor();
       },
     },
     {

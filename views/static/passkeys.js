@@ -1,6 +1,7 @@
 // Passkeys in the browser, with @simplewebauthn/browser (/static/webauthn.js, loaded before this script):
-//  - the security page's "add a passkey" form asks the server for options, lets the authenticator make the passkey
-//    and posts its answer with the name;
+//  - the security page's "add a passkey" form, and the one a login's enrolment offers beside the authenticator app
+//    (shown only where the browser can make a passkey), ask the server for options, let the authenticator make the
+//    passkey and post its answer with the name;
 //  - the login page's button, and the passkeys the browser offers in the username field's autofill (conditional
 //    UI), post the authenticator's answer to the login.
 // Each ceremony's options come from the server with the flow that keeps their challenge. Texts come from the page.
@@ -44,6 +45,8 @@ function reason(error) {
 
 const register = document.querySelector('[data-passkey-register]');
 if (register) {
+  const offer = register.closest('[data-passkey-offer]');
+  if (offer && browserSupportsWebAuthn()) offer.hidden = false;
   register.addEventListener('submit', async (event) => {
     // Without a name the server says what is missing; without WebAuthn the page says so.
     if (!register.elements.name.value.trim()) return;

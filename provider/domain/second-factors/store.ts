@@ -137,6 +137,11 @@ export function createSecondFactorStore(config: Pick<Config, 'secondFactorKey' |
 
     recoveryCodesLeft,
 
+    /** Drops a secret that awaits its first code (an enrolment given up); an active app stays. */
+    async cancel(trx: Db, userId: string): Promise<void> {
+      await trx('totp_factors').where({ user_id: userId }).whereNull('confirmed_at').delete();
+    },
+
     /** Removes the app and the recovery codes; true when there was an active app. */
     async remove(trx: Db, userId: string): Promise<boolean> {
       const active = await trx('totp_factors').where({ user_id: userId }).whereNotNull('confirmed_at').delete();

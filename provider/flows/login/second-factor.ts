@@ -1,6 +1,6 @@
 // The second step of a login, in the same interaction: the code from the authenticator app (or a recovery code), or
 // a passkey of the account, when the person has them; or, when the app or the request requires two factors and the
-// person has none, the enrolment of an app before going on. The first step is a password, or an upstream's login
+// person has none, the enrolment of an app or of a passkey of this device before going on. The first step is a password, or an upstream's login
 // that did not prove two factors (../upstream/routes.ts). What the first step proved is kept in a signed cookie
 // naming the interaction, so a step cannot be skipped by going to the next page, nor carried over to another login.
 import type Router from '@koa/router';
@@ -21,6 +21,7 @@ import { secondFactorMethod, type SecondFactor } from '../../methods/second-fact
 import type { LoggedIn } from './logged-in.ts';
 import { asksForMfa, MFA_REQUIRED } from '../../oidc/step-up.ts';
 import { passkeyStepRoutes } from './second-factor-passkey.ts';
+import { passkeyEnrolPath, passkeyEnrolRoutes } from './second-factor-passkey-enrol.ts';
 import type { FlowStarts } from '../../domain/flow-state/binding.ts';
 
 const COOKIE = 'second_factor';
@@ -33,7 +34,7 @@ type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 interface Pending {
   uid: string;
   userId: string;
-  /** code: the app's code or a passkey is asked; enrol: the app is being added; enrolled: added, the codes were shown. */
+  /** code: the app's code or a passkey is asked; enrol: an app or a passkey is being added; enrolled: the app was added, its codes shown. */
   stage: 'code' | 'enrol' | 'enrolled';
   /** The amr of the first step: the password's, or the upstream's. */
   first: string[];
@@ -115,15 +116,18 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
     });
   }
 
-  async function enrolPage(ctx: Context, d: Interaction, user: User, error?: string) {
+  /** The enrolment's page: the app to add, or a passkey of this device where the browser can make one. */
+  async function enrolPage(ctx: Context, d: Interaction, user: User, errors: FormErrors = {}, name = '') {
     const enrolment = await totp.pending(user);
     if (!enrolment) return ctx.redirect(`/interaction/${d.uid}`);
     show(ctx, d, 'pages/second-factor/enrol.njk', {
-      titleKey: 'second_factor.enrol.title',
+      titleKey: 'second_factor.enrol.login_title',
       intro: 'second_factor.enrol.required',
       action: `/interaction/${d.uid}/second-factor/enrol`,
+      passkeyAction: passkeyEnrolPath(d.uid),
       enrolment,
-      errors: error ? formError('code', error) : {},
+      errors,
+      values: { name },
     });
   }
 
@@ -188,11 +192,11 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
         } catch (e) {
           if (!(isAppError(e) && e.code === 'try_again')) throw e;
           ctx.status = 429;
-          return enrolPage(ctx, d, pending.user, 'second_factor.enrol.error.busy');
+          return enrolPage(ctx, d, pending.user, formError('code', 'second_factor.enrol.error.busy'));
         }
         if (!codes) {
           ctx.status = 400;
-          return enrolPage(ctx, d, pending.user, 'second_factor.enrol.error.wrong');
+          return enrolPage(ctx, d, pending.user, formError('code', 'second_factor.enrol.error.wrong'));
         }
         rememberStep(ctx, { ...pending.p, stage: 'enrolled' });
         show(ctx, d, 'pages/second-factor/recovery-codes.njk', {
@@ -210,6 +214,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
       });
 
       passkeyStepRoutes(router, { ...deps, pendingOf, codePage, done });
+      passkeyEnrolRoutes(router, { ...deps, pendingOf, enrolPage, done });
     },
   };
 }

@@ -113,8 +113,11 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
   return {
     relyingParty: rp,
 
-    /** Options for a new passkey of `user`; those it already has are excluded, so an authenticator is not registered twice. */
-    async registrationOptions(db: Knex, user: User, binding: Binding, locale: Locale) {
+    /**
+     * Options for a new passkey of `user`; those it already has are excluded, so an authenticator is not registered
+     * twice. `data` says what they were made for (a login interaction), for `register`'s `owner` to check.
+     */
+    async registrationOptions(db: Knex, user: User, binding: Binding, locale: Locale, data: Record<string, unknown> = {}) {
       const existing = await passkeysOf(db, user.id);
       const options = await generateRegistrationOptions({
         rpName: currentTheme()?.organisation ?? translate(locale, 'app.name'),
@@ -128,17 +131,20 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
         excludeCredentials: existing.map((p) => ({ id: p.credential_id, transports: p.transports })),
         authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
       });
-      return { flow: await begin(db, REGISTER_FLOW, binding, options.challenge, user.id), options };
+      return { flow: await begin(db, REGISTER_FLOW, binding, options.challenge, user.id, data), options };
     },
 
-    /** Verifies the authenticator's answer and stores the passkey under `name`; refused (AppError) when it does not hold. */
-    async register(
+    /**
+     * Verifies the authenticator's answer and stores the passkey under `name`; refused (AppError) when it does not
+     * hold. `owner`, when given, checks that the options were made for this request (`registrationOptions`' data).
+     */
+    async register<D extends Record<string, unknown>>(
       db: Knex,
       user: User,
-      a: { flowId: string; binding: Binding; response: RegistrationResponseJSON; name: string; locale: Locale; ip?: string },
+      a: { flowId: string; binding: Binding; response: RegistrationResponseJSON; name: string; locale: Locale; ip?: string; owner?: (data: D) => boolean },
     ): Promise<Passkey> {
       const { challenge, flow } = await spend(db, a.flowId, REGISTER_FLOW, a.binding);
-      if (flow.user_id !== user.id) throw refused('flow_unknown', 'error.flow_unknown', 404);
+      if (flow.user_id !== user.id || (a.owner && !a.owner(flow.data as unknown as D))) throw refused('flow_unknown', 'error.flow_unknown', 404);
       const verified = await verifyRegistrationResponse({
         response: a.response,
         expectedChallenge: challenge,

@@ -2,7 +2,9 @@
 // for a passkey of the account the first step proved, named in allowCredentials, with the challenge kept in a flow
 // bound to this browser and this login interaction and spent by the first answer; its signature counter is checked
 // as at a passkey login (../passkey/webauthn.ts). Refused answers count in the same throttle as wrong codes.
-import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+// A person without a second factor, at a login that requires one, can make a passkey there instead of adding an app:
+// its challenge is bound the same way, and it is stored as the security page stores one.
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import type { Binding } from '../../domain/flow-state/binding.ts';
@@ -12,11 +14,12 @@ import { audit } from '../../platform/audit.ts';
 import { createPasskeyMethod } from '../passkey/webauthn.ts';
 import type { SecondFactor } from './factor.ts';
 import { secondFactorThrottle } from './throttle.ts';
+import type { Locale } from '../../platform/web/i18n.ts';
 
-/** What the options were made for: the login interaction, at its second step. */
+/** What the options were made for: the login interaction, at its second step or at the second step's enrolment. */
 interface StepData extends Record<string, unknown> {
   uid: string;
-  step: 'second';
+  step: 'second' | 'enrol';
 }
 
 export type PasskeyCheck = { ok: true } | { ok: false; error: AppError };
@@ -58,6 +61,16 @@ export function createPasskeyFactor(services: Pick<Services, 'config' | 'db' | '
       if (thresholdReached) await audit(db, 'second_factor.throttled', { userId: user.id, ip: a.ip, details: { kind: 'passkey' } });
       return result;
     },
+
+    /** The options of navigator.credentials.create for a new passkey of `user`, at the enrolment of the interaction `uid`. */
+    registrationOptions: (user: User, binding: Binding, uid: string, locale: Locale) =>
+      passkeys.registrationOptions(db, user, binding, locale, { uid, step: 'enrol' } satisfies StepData),
+
+    /** Stores the new passkey of `user` as the security page does (audited, mailed); refused (AppError) unless made at `uid`'s enrolment. */
+    register: (
+      user: User,
+      a: { flowId: string; binding: Binding; response: RegistrationResponseJSON; name: string; uid: string; locale: Locale; ip?: string },
+    ) => passkeys.register<StepData>(db, user, { ...a, owner: (d) => d.uid === a.uid && d.step === 'enrol' }),
   } satisfies SecondFactor & Record<string, unknown>;
 }
 

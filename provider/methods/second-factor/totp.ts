@@ -76,6 +76,9 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
     /** A new secret awaiting its first code (replacing one that awaited); false when the app is already active. */
     start: (user: User) => store.start(db, user.id, generateSecret()),
 
+    /** Drops the secret awaiting its first code, so that no code of it activates the app later. */
+    cancel: (user: User) => store.cancel(db, user.id),
+
     /** The secret awaiting its first code, to show; undefined when there is none. */
     async pending(user: User): Promise<TotpEnrolment | undefined> {
       const f = await store.totp(db, user.id);

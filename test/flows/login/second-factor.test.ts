@@ -106,7 +106,7 @@ describe('second factor at login', () => {
     const agent = new Agent(idp.issuer);
     const { page, tokens } = await authorize(agent, strict);
     let r = await agent.submitLogin(page, 'bert', PASSWORD, atCallback);
-    expect(title(r)).toBe('Add an authenticator app');
+    expect(title(r)).toBe('Add a second step to your login');
     expect(r.html).toMatch(/<img class="totp-qr" src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+"/);
     const app = new Totp(secretOf(r.html)!);
     r = await submit(agent, r, '/second-factor/enrol', { code: '12345' });
@@ -128,11 +128,11 @@ describe('second factor at login', () => {
     const agent = new Agent(idp.issuer);
     const { page } = await authorize(agent, open, { acr_values: MFA });
     const r = await agent.submitLogin(page, 'carla', PASSWORD, atCallback);
-    expect(title(r)).toBe('Add an authenticator app');
+    expect(title(r)).toBe('Add a second step to your login');
     // The same asked as an essential acr claim.
     const claimed = new Agent(idp.issuer);
     const essential = await authorize(claimed, open, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: MFA } } }) });
-    expect(title(await claimed.submitLogin(essential.page, 'carla', PASSWORD, atCallback))).toBe('Add an authenticator app');
+    expect(title(await claimed.submitLogin(essential.page, 'carla', PASSWORD, atCallback))).toBe('Add a second step to your login');
     // Without the request for two factors, a person without an app logs in with the password alone.
     const plain = new Agent(idp.issuer);
     const login = await authorize(plain, open);

@@ -1,0 +1,87 @@
+// "Add a passkey instead" at the enrolment of a login that requires two factors, for a person who has none: the
+// options and the answer are taken only while this browser's second step is at its enrolment for this interaction,
+// the challenge is bound to the browser and the interaction and spent by the first answer. The passkey is stored as
+// the security page stores one (audit, mail to the person), the authenticator app that was offered is dropped, and
+// the login ends with the password and the passkey, as the passkey second step ends it.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { User } from '../../domain/accounts/repository.ts';
+import { browserBinding, type FlowStarts } from '../../domain/flow-state/binding.ts';
+import type { PasskeyFactor } from '../../methods/second-factor/passkey.ts';
+import type { SecondFactor } from '../../methods/second-factor/factor.ts';
+import type { TotpMethod } from '../../methods/second-factor/totp.ts';
+import { registrationForm } from '../../methods/passkey/webauthn.ts';
+import { body, fieldText } from '../../platform/web/form.ts';
+import type { Locale } from '../../platform/web/i18n.ts';
+import { isAppError } from '../../platform/errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+/** The second step a browser is at: the account its first step proved, and at which stage. */
+type Step = { p: { stage: string }; user: User };
+
+/** Where the enrolment page's passkey form posts; its options are at `…/options`. */
+export const passkeyEnrolPath = (uid: string) => `/interaction/${uid}/second-factor/enrol/passkey`;
+
+export interface PasskeyEnrolDeps<S extends Step> {
+  passkey: PasskeyFactor;
+  totp: Pick<TotpMethod, 'cancel'>;
+  flowStarts: FlowStarts;
+  locale(ctx: Context, d: Interaction): Locale;
+  pendingOf(ctx: Context, d: Interaction): Promise<S | undefined>;
+  /** The enrolment page again, with what was refused and the name typed. */
+  enrolPage(ctx: Context, d: Interaction, user: User, errors?: FormErrors, name?: string): Promise<void>;
+  done(ctx: Context, step: S, factor: Pick<SecondFactor, 'kind' | 'amr'>): Promise<void>;
+}
+
+export function passkeyEnrolRoutes<S extends Step>(router: Router, deps: PasskeyEnrolDeps<S>) {
+  const { passkey, totp, flowStarts, locale, pendingOf, enrolPage, done } = deps;
+
+  /** The step this browser is at, if it is the enrolment of this interaction. */
+  async function step(ctx: Context) {
+    const d = ctx.state.interaction as Interaction;
+    const pending = await pendingOf(ctx, d);
+    return { d, pending: pending?.p.stage === 'enrol' ? pending : undefined };
+  }
+
+  router.post('/interaction/:uid/second-factor/enrol/passkey/options', async (ctx) => {
+    const { d, pending } = await step(ctx);
+    ctx.set('Cache-Control', 'no-store');
+    // The page's script reloads on anything but JSON: the reload shows where the login stands.
+    if (!pending) return ctx.redirect(`/interaction/${d.uid}`);
+    ctx.body = await passkey.registrationOptions(pending.user, await flowStarts.forBrowser(ctx), d.uid, locale(ctx, d));
+  });
+
+  router.post('/interaction/:uid/second-factor/enrol/passkey', async (ctx) => {
+    const { d, pending } = await step(ctx);
+    if (!pending) return ctx.redirect(`/interaction/${d.uid}`);
+    const raw = await body(ctx);
+    const name = fieldText(raw.name).trim();
+    const input = registrationForm.safeParse(raw);
+    if (!input.success) {
+      ctx.status = 400;
+      const badName = input.error.issues.some((i) => i.path[0] === 'name');
+      return enrolPage(ctx, d, pending.user, badName ? formError('name', 'passkeys.new.error.name') : formError('form', 'passkeys.error.invalid'), name);
+    }
+    try {
+      await passkey.register(pending.user, {
+        flowId: input.data.flow,
+        binding: browserBinding(ctx),
+        response: input.data.response,
+        name: input.data.name,
+        uid: d.uid,
+        // The mail goes in the language of the page, as the authenticator app's does when it is added here.
+        locale: locale(ctx, d),
+        ip: ctx.ip,
+      });
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      ctx.status = e.status;
+      return enrolPage(ctx, d, pending.user, formError('form', e.key, e.params), name);
+    }
+    // The app's secret shown on the page would otherwise still activate an app later, unasked for.
+    await totp.cancel(pending.user);
+    await done(ctx, pending, passkey);
+  });
+}
