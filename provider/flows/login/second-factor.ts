@@ -1,8 +1,9 @@
 // The second step of a login, in the same interaction: the code from the authenticator app (or a recovery code), or
 // a passkey of the account, when the person has them; or, when the app or the request requires two factors and the
-// person has none, the enrolment of an app or of a passkey of this device before going on. The first step is a password, or an upstream's login
-// that did not prove two factors (../upstream/routes.ts). What the first step proved is kept in a signed cookie
-// naming the interaction, so a step cannot be skipped by going to the next page, nor carried over to another login.
+// person has none, the enrolment of an app or of a passkey of this device before going on. The first step is a
+// password, or an upstream's login that did not prove two factors (../upstream/routes.ts). What the first step proved
+// is kept in a signed cookie naming the interaction, so a step cannot be skipped by going to the next page, nor
+// carried over to another login.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
