@@ -44,7 +44,7 @@ describe('idp CLI on the embedded database', { timeout: 240_000 }, () => {
     expect(pub.stdout).toMatch(/public client: no secret, PKCE required/);
     const bad = await runCli(['clients', 'create', '--name', 'X', '--redirect-uri', 'not a url'], env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/redirectUris.0: Invalid URL/);
+    expect(bad.stderr).toMatch(/--redirect-uri #1: Invalid URL/);
   });
 
   it('keeps keys and generated secrets across restarts', async () => {
