@@ -74,14 +74,16 @@ export function passkeyEnrolRoutes<S extends Step>(router: Router, deps: Passkey
         // The mail goes in the language of the page, as the authenticator app's does when it is added here.
         locale: locale(ctx, d),
         ip: ctx.ip,
+        // The app's secret shown on the page goes with it, or it would still activate an app later, unasked for.
+        // Its row is the enrolment: gone when the app was activated or another passkey made meanwhile (two tabs,
+        // two answers at once), and then this passkey is not stored.
+        claim: (trx) => totp.cancel(pending.user, trx),
       });
     } catch (e) {
       if (!isAppError(e)) throw e;
       ctx.status = e.status;
       return enrolPage(ctx, d, pending.user, formError('form', e.key, e.params), name);
     }
-    // The app's secret shown on the page would otherwise still activate an app later, unasked for.
-    await totp.cancel(pending.user);
     await done(ctx, pending, passkey);
   });
 }

@@ -15,7 +15,7 @@ import { axeViolations } from '../../helpers/axe.ts';
 import { startCallbackServer } from '../../helpers/callback-server.ts';
 import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.ts';
 import { softAuthenticator } from '../../helpers/soft-authenticator.ts';
-import { enrolOnAccount } from '../../helpers/totp.ts';
+import { enrolOnAccount, secretOf, Totp } from '../../helpers/totp.ts';
 import { createClient } from '../../../provider/oidc/clients.ts';
 import { translate, type Locale } from '../../../provider/platform/web/i18n.ts';
 import { Agent, formSummary, text, type Response } from '../account/agent.ts';
@@ -40,7 +40,7 @@ describe('a passkey instead of the authenticator app, at a login that requires t
     idp = await startTestProvider('pglite', { PORT: String(port), ISSUER: issuer, SMTP_URL: smtp.url, OUTBOX_POLL_MS: '100', RATE_LIMIT_FLOWS: '100' });
     const { db, users, hasher, provider } = idp.services;
     const hash = await hasher.hash(PASSWORD);
-    for (const username of ['eva', 'fons', 'gert', 'hanna']) {
+    for (const username of ['eva', 'fons', 'gert', 'hanna', 'ida', 'jef', 'kas']) {
       ids[username] = (await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: hash, status: 'active' })).id;
     }
     const s = await createClient(provider(), { name: 'Tax portal', redirectUris: [`${rp.url}/cb`, REDIRECT], firstParty: true, requireMfa: true });
@@ -137,6 +137,13 @@ describe('a passkey instead of the authenticator app, at a login that requires t
     const answer = (agent: Agent, path: string, flow: string, response: unknown, name = 'Phone') =>
       agent.go(path, { form: { flow, response: JSON.stringify(response), name } }, atCallback);
 
+    /** Adds a passkey on the security page of a logged-in agent. */
+    async function addPasskeyOnAccount(agent: Agent) {
+      const o = (await (await agent.raw('/account/passkeys/options', { form: {} })).json()) as { flow: string; options: { challenge: string } };
+      const r = await answer(agent, '/account/passkeys', o.flow, softAuthenticator(MODEL, issuer).register(o.options.challenge), 'Owner key');
+      expect(r.url).toContain('/account/security');
+    }
+
     it('refuses an answer without the cookie, for another interaction, forged or replayed, and stores nothing until a right one', async () => {
       const key = softAuthenticator(MODEL, issuer);
       const agent = new Agent(issuer);
@@ -192,6 +199,44 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       const again = await answer(agent, `${new URL(third.page.url).pathname}/enrol/passkey`, p.flow, made);
       expect(title(again)).toBe('Log in');
       expect(await passkeysOf('fons')).toHaveLength(1);
+    });
+
+    it('makes one passkey of two answers sent at once, each to options of its own, and ends the login once', async () => {
+      const agent = new Agent(issuer);
+      const { page } = await passwordStep(agent, 'ida');
+      const [a, b] = [await options(agent, page), await options(agent, page)];
+      const answers = await Promise.all(
+        [a, b].map((o, i) => answer(agent, o.path, o.flow, softAuthenticator(MODEL, issuer).register(o.options.challenge), `Key ${i}`)),
+      );
+      expect(answers.filter((r) => atCallback(r.url))).toHaveLength(1);
+      expect(await passkeysOf('ida')).toHaveLength(1);
+      expect(await idp.db('audit_log').where({ event: 'passkey.registered', user_id: ids.ida })).toHaveLength(1);
+    });
+
+    it('ends an enrolment begun before the person added an app or a passkey elsewhere: whoever has only the password adds nothing', async () => {
+      for (const [username, add] of [
+        ['jef', (owner: Agent) => enrolOnAccount(owner)],
+        ['kas', (owner: Agent) => addPasskeyOnAccount(owner)],
+      ] as const) {
+        // An outsider with the password waits at the enrolment with its page…
+        const outsider = new Agent(issuer);
+        const { page } = await passwordStep(outsider, username);
+        expect(title(page)).toBe('Add a second step to your login');
+        const o = await options(outsider, page);
+        // …while the owner adds a second factor on the security page.
+        const owner = new Agent(issuer);
+        await owner.login(username, PASSWORD);
+        await add(owner);
+        const before = await passkeysOf(username);
+
+        expect(title(await answer(outsider, o.path, o.flow, softAuthenticator(MODEL, issuer).register(o.options.challenge)))).toBe('Log in');
+        const refused = await outsider.raw(`${o.path}/options`, { form: {} });
+        expect([refused.status, refused.headers.get('content-type')]).toEqual([302, expect.not.stringContaining('json')]);
+        const code = await new Totp(secretOf(page.html)!).next();
+        expect(title(await outsider.go(`${new URL(page.url).pathname}/enrol`, { form: { code } }, atCallback))).toBe('Log in');
+        expect(await passkeysOf(username)).toEqual(before);
+        expect(await idp.db('totp_factors').where({ user_id: ids[username] }).whereNotNull('confirmed_at')).toHaveLength(username === 'jef' ? 1 : 0);
+      }
     });
 
     it('takes no passkey at the stage of a person who has an app', async () => {
