@@ -40,7 +40,7 @@ describe('a passkey instead of the authenticator app, at a login that requires t
     idp = await startTestProvider('pglite', { PORT: String(port), ISSUER: issuer, SMTP_URL: smtp.url, OUTBOX_POLL_MS: '100', RATE_LIMIT_FLOWS: '100' });
     const { db, users, hasher, provider } = idp.services;
     const hash = await hasher.hash(PASSWORD);
-    for (const username of ['eva', 'fons', 'gert', 'hanna', 'ida', 'jef', 'kas']) {
+    for (const username of ['eva', 'fons', 'gert', 'hanna', 'ida', 'jef', 'kas', 'lies']) {
       ids[username] = (await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: hash, status: 'active' })).id;
     }
     const s = await createClient(provider(), { name: 'Tax portal', redirectUris: [`${rp.url}/cb`, REDIRECT], firstParty: true, requireMfa: true });
@@ -199,6 +199,19 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       const again = await answer(agent, `${new URL(third.page.url).pathname}/enrol/passkey`, p.flow, made);
       expect(title(again)).toBe('Log in');
       expect(await passkeysOf('fons')).toHaveLength(1);
+    });
+
+    it('refuses a name holding a bidi override or isolate, which would reorder the mail that tells of the passkey', async () => {
+      const agent = new Agent(issuer);
+      const { page } = await passwordStep(agent, 'lies');
+      const o = await options(agent, page);
+      const made = softAuthenticator(MODEL, issuer).register(o.options.challenge);
+      for (const name of ['Phone\u202Eexe.gnp', 'Phone\u2067 left']) {
+        const refused = await answer(agent, o.path, o.flow, made, name);
+        expect([refused.status, text(refused.html)]).toEqual([400, expect.stringContaining('Enter a name for the passkey, of at most 60 characters.')]);
+      }
+      expect(atCallback((await answer(agent, o.path, o.flow, made)).url)).toBe(true);
+      expect(await passkeysOf('lies')).toMatchObject([{ name: 'Phone' }]);
     });
 
     it('makes one passkey of two answers sent at once, each to options of its own, and ends the login once', async () => {
