@@ -50,7 +50,7 @@ export function passkeyEnrolRoutes<S extends Step>(router: Router, deps: Passkey
     ctx.set('Cache-Control', 'no-store');
     // The page's script reloads on anything but JSON: the reload shows where the login stands.
     if (!pending) return ctx.redirect(`/interaction/${d.uid}`);
-    ctx.body = await passkey.registrationOptions(pending.user, await flowStarts.forBrowser(ctx), d.uid, locale(ctx, d));
+    ctx.body = await passkey.registrationOptions(pending.user, await flowStarts.forAccount(ctx, pending.user.id), d.uid, locale(ctx, d));
   });
 
   router.post('/interaction/:uid/second-factor/enrol/passkey', async (ctx) => {

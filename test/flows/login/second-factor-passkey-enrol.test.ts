@@ -40,7 +40,7 @@ describe('a passkey instead of the authenticator app, at a login that requires t
     idp = await startTestProvider('pglite', { PORT: String(port), ISSUER: issuer, SMTP_URL: smtp.url, OUTBOX_POLL_MS: '100', RATE_LIMIT_FLOWS: '100' });
     const { db, users, hasher, provider } = idp.services;
     const hash = await hasher.hash(PASSWORD);
-    for (const username of ['eva', 'fons', 'gert', 'hanna', 'ida', 'jef', 'kas', 'lies']) {
+    for (const username of ['eva', 'fons', 'gert', 'hanna', 'ida', 'jef', 'kas', 'lies', 'mona']) {
       ids[username] = (await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: hash, status: 'active' })).id;
     }
     const s = await createClient(provider(), { name: 'Tax portal', redirectUris: [`${rp.url}/cb`, REDIRECT], firstParty: true, requireMfa: true });
@@ -266,6 +266,31 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       const key = softAuthenticator(MODEL, issuer);
       expect(title(await answer(agent, path, 'x', key.register('A'.repeat(43))))).toBe('Log in');
       expect(await passkeysOf('hanna')).toEqual([]);
+    });
+
+    it('counts the passkey options after the password for the account: no one behind the same address uses them up', async () => {
+      // Someone else on the person's address asks the login page's passkey options, which need no password, until
+      // the address's share of flows is spent.
+      const outsider = new Agent(issuer);
+      const { page: login } = await outsider.startAuthorization(strict, REDIRECT, 'openid');
+      const uid = /\/interaction\/([\w-]+)/.exec(login.url)![1];
+      let status = 0;
+      for (let i = 0; i <= 100 && status !== 429; i++) status = (await outsider.raw(`/interaction/${uid}/passkey/options`, { form: {} })).status;
+      expect(status).toBe(429);
+      try {
+        const key = softAuthenticator(MODEL, issuer);
+        const agent = new Agent(issuer);
+        const first = await passwordStep(agent, 'mona');
+        const o = await options(agent, first.page);
+        const done = await answer(agent, o.path, o.flow, key.register(o.options.challenge));
+        expect((await first.tokens(done)).claims()).toMatchObject({ acr: MFA, amr: ['pwd', 'hwk'] });
+        const next = await passwordStep(agent, 'mona', { prompt: 'login' });
+        expect(title(next.page)).toBe('Confirm with a passkey');
+        const asked = await agent.raw(`${new URL(next.page.url).pathname}/passkey/options`, { form: {} });
+        expect([asked.status, asked.headers.get('content-type')]).toEqual([200, expect.stringContaining('json')]);
+      } finally {
+        await idp.db('rate_limits').whereLike('key', 'flow_starts%').delete();
+      }
     });
 
     it.each(['nl', 'fr', 'de', 'en'] as Locale[])('offers both ways in %s', async (locale) => {
