@@ -6,7 +6,7 @@
 // nothing; the page offers both ways in each language.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page, Route } from 'playwright-core';
 import { has } from '../../helpers/components.ts';
 import { freePort, startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { launchBrowser } from '../../helpers/browser.ts';
@@ -40,7 +40,7 @@ describe('a passkey instead of the authenticator app, at a login that requires t
     idp = await startTestProvider('pglite', { PORT: String(port), ISSUER: issuer, SMTP_URL: smtp.url, OUTBOX_POLL_MS: '100', RATE_LIMIT_FLOWS: '100' });
     const { db, users, hasher, provider } = idp.services;
     const hash = await hasher.hash(PASSWORD);
-    for (const username of ['eva', 'fons', 'gert', 'hanna', 'ida', 'jef', 'kas', 'lies', 'mona']) {
+    for (const username of ['eva', 'fons', 'gert', 'hanna', 'ida', 'jef', 'kas', 'lies', 'mona', 'nils']) {
       ids[username] = (await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: hash, status: 'active' })).id;
     }
     const s = await createClient(provider(), { name: 'Tax portal', redirectUris: [`${rp.url}/cb`, REDIRECT], firstParty: true, requireMfa: true });
@@ -73,10 +73,10 @@ describe('a passkey instead of the authenticator app, at a login that requires t
     afterAll(() => browser?.close());
 
     /** The strict app's login up to the page after the password; the login page's passkey autofill is kept from answering. */
-    async function passwordStep() {
+    async function passwordStep(identifier = 'eva') {
       await context.clearCookies();
       await page.route('**/interaction/*/passkey/options', (route) => route.abort());
-      const a = await authorize(page, strict, { redirectUri: `${rp.url}/cb`, identifier: 'eva', password: PASSWORD });
+      const a = await authorize(page, strict, { redirectUri: `${rp.url}/cb`, identifier, password: PASSWORD });
       await page.waitForURL((u) => u.pathname.endsWith('/second-factor'));
       await page.unrouteAll();
       return a;
@@ -116,6 +116,42 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       await expect(page.getByRole('heading', { level: 1 }).innerText()).resolves.toBe('Confirm with a passkey');
       await page.getByRole('button', { name: 'Use a passkey' }).click();
       expect(await tokensAt(a)).toMatchObject({ acr: MFA, amr: ['pwd', 'hwk'] });
+    });
+
+    it('says so when too many passkey requests came from here, instead of reloading the page, there and on the login page', async () => {
+      const tooMany = (route: Route) => route.fulfill({ status: 429, contentType: 'application/json', body: '{"error":"rate_limited"}' });
+      let loads = 0;
+      const count = (frame: Frame) => void (frame === page.mainFrame() && loads++);
+      page.on('framenavigated', count);
+      try {
+        await passwordStep('nils');
+        await page.route('**/second-factor/enrol/passkey/options', tooMany);
+        loads = 0;
+        await page.getByLabel('Name of the passkey').fill('Laptop');
+        await page.getByRole('button', { name: 'Create a passkey' }).click();
+        const status = page.locator('[data-passkey-status]');
+        await status.waitFor();
+        await expect(status.innerText()).resolves.toBe('Too many attempts. Wait a moment and try again.');
+        expect(loads).toBe(0);
+
+        // The login page asks for options as it opens (the autofill): refused, it waits quietly, without reloading.
+        await context.clearCookies();
+        await page.route('**/interaction/*/passkey/options', tooMany);
+        loads = 0;
+        await page.goto(
+          client.buildAuthorizationUrl(strict, { redirect_uri: `${rp.url}/cb`, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })
+            .href,
+        );
+        await page.waitForTimeout(1500);
+        expect(loads).toBe(1);
+        await page.getByRole('button', { name: 'Log in with a passkey' }).click();
+        await expect(page.locator('[data-passkey-status]').innerText()).resolves.toBe('Too many attempts. Wait a moment and try again.');
+        expect(loads).toBe(1);
+      } finally {
+        page.off('framenavigated', count);
+        await page.unrouteAll();
+      }
+      expect(await passkeysOf('nils')).toEqual([]);
     });
   });
 
