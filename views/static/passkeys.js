@@ -21,6 +21,8 @@ async function options(root, form) {
     credentials: 'same-origin',
     headers: { accept: 'application/json' },
   });
+  // Too many ceremonies begun from here: said on the page, where a reload would look as if nothing had happened.
+  if (response.status === 429) throw new Error('busy');
   // Anything but JSON is the page of a login that went stale: the reload shows it.
   if (!response.ok || !response.headers.get('content-type')?.includes('application/json')) {
     location.reload();
@@ -37,6 +39,7 @@ function answer(form, flow, response) {
 
 /** The browser's reason for a failed ceremony, as one of the page's messages; undefined when another ceremony replaced it. */
 function reason(error) {
+  if (error.message === 'busy') return 'busy';
   if (error.name === 'AbortError' || error.code === 'ERROR_CEREMONY_ABORTED') return undefined;
   if (error.name === 'InvalidStateError') return 'exists';
   if (error.name === 'NotAllowedError') return 'cancelled';

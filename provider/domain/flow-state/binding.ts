@@ -60,6 +60,15 @@ export function createFlowStarts(db: Db, config: Pick<Config, 'rateLimitFlows'>)
       await this.take(ctx.ip);
       return browserBinding(ctx);
     },
+    /**
+     * The same for a step after the password (the second step's passkey), counted for the account it proved instead:
+     * others behind the person's address (a school, a mobile carrier's NAT) could otherwise use up its share with
+     * the login page's passkey options, which anyone may ask for, and keep the person from logging in.
+     */
+    async forAccount(ctx: Context, userId: string): Promise<Binding> {
+      await consumeOrRefuse(limiter, `account:${userId}`);
+      return browserBinding(ctx);
+    },
     take: (ip: string | undefined) => consumeOrRefuse(limiter, clientAddressKey(ip ?? 'unknown')),
   };
 }

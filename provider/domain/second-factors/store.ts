@@ -137,9 +137,9 @@ export function createSecondFactorStore(config: Pick<Config, 'secondFactorKey' |
 
     recoveryCodesLeft,
 
-    /** Drops a secret that awaits its first code (an enrolment given up); an active app stays. */
-    async cancel(trx: Db, userId: string): Promise<void> {
-      await trx('totp_factors').where({ user_id: userId }).whereNull('confirmed_at').delete();
+    /** Drops a secret that awaits its first code (an enrolment given up); an active app stays. False when none awaited. */
+    async cancel(trx: Db, userId: string): Promise<boolean> {
+      return (await trx('totp_factors').where({ user_id: userId }).whereNull('confirmed_at').delete()) > 0;
     },
 
     /** Removes the app and the recovery codes; true when there was an active app. */

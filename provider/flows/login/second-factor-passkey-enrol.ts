@@ -50,7 +50,7 @@ export function passkeyEnrolRoutes<S extends Step>(router: Router, deps: Passkey
     ctx.set('Cache-Control', 'no-store');
     // The page's script reloads on anything but JSON: the reload shows where the login stands.
     if (!pending) return ctx.redirect(`/interaction/${d.uid}`);
-    ctx.body = await passkey.registrationOptions(pending.user, await flowStarts.forBrowser(ctx), d.uid, locale(ctx, d));
+    ctx.body = await passkey.registrationOptions(pending.user, await flowStarts.forAccount(ctx, pending.user.id), d.uid, locale(ctx, d));
   });
 
   router.post('/interaction/:uid/second-factor/enrol/passkey', async (ctx) => {
@@ -74,14 +74,16 @@ export function passkeyEnrolRoutes<S extends Step>(router: Router, deps: Passkey
         // The mail goes in the language of the page, as the authenticator app's does when it is added here.
         locale: locale(ctx, d),
         ip: ctx.ip,
+        // The app's secret shown on the page goes with it, or it would still activate an app later, unasked for.
+        // Its row is the enrolment: gone when the app was activated or another passkey made meanwhile (two tabs,
+        // two answers at once), and then this passkey is not stored.
+        claim: (trx) => totp.cancel(pending.user, trx),
       });
     } catch (e) {
       if (!isAppError(e)) throw e;
       ctx.status = e.status;
       return enrolPage(ctx, d, pending.user, formError('form', e.key, e.params), name);
     }
-    // The app's secret shown on the page would otherwise still activate an app later, unasked for.
-    await totp.cancel(pending.user);
     await done(ctx, pending, passkey);
   });
 }

@@ -38,7 +38,7 @@ export function passkeyStepRoutes<S extends Step>(router: Router, { passkey, flo
     ctx.set('Cache-Control', 'no-store');
     // The page's script reloads on anything but JSON: the reload shows where the login stands.
     if (!pending) return ctx.redirect(`/interaction/${d.uid}`);
-    ctx.body = await passkey.options(pending.user, await flowStarts.forBrowser(ctx), d.uid);
+    ctx.body = await passkey.options(pending.user, await flowStarts.forAccount(ctx, pending.user.id), d.uid);
   });
 
   router.post('/interaction/:uid/second-factor/passkey', async (ctx) => {

@@ -96,7 +96,11 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
     }
     if (!p || p.uid !== d.uid || d.prompt.name !== 'login') return undefined;
     const user = await users.findById(db, p.userId);
-    return user?.status === 'active' ? { p, user } : undefined;
+    if (user?.status !== 'active') return undefined;
+    // An enrolment is for a person without a second factor: one added since (on the security page, in another tab)
+    // ends it, or whoever has only the password could add their own with the cookie of a login begun before.
+    if (p.stage === 'enrol' && ((await totp.isEnrolled(user)) || (await passkey.isEnrolled(user)))) return undefined;
+    return { p, user };
   }
 
   /** The login ends with both steps: the first's amr and the second factor's (RFC 8176: otp, hwk). */

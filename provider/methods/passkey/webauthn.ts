@@ -136,12 +136,22 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
 
     /**
      * Verifies the authenticator's answer and stores the passkey under `name`; refused (AppError) when it does not
-     * hold. `owner`, when given, checks that the options were made for this request (`registrationOptions`' data).
+     * hold. `owner`, when given, checks that the options were made for this request (`registrationOptions`' data);
+     * `claim`, that what the passkey is made for is still open, in the transaction that stores it (false: refused).
      */
     async register<D extends Record<string, unknown>>(
       db: Knex,
       user: User,
-      a: { flowId: string; binding: Binding; response: RegistrationResponseJSON; name: string; locale: Locale; ip?: string; owner?: (data: D) => boolean },
+      a: {
+        flowId: string;
+        binding: Binding;
+        response: RegistrationResponseJSON;
+        name: string;
+        locale: Locale;
+        ip?: string;
+        owner?: (data: D) => boolean;
+        claim?: (trx: Knex) => Promise<boolean>;
+      },
     ): Promise<Passkey> {
       const { challenge, flow } = await spend(db, a.flowId, REGISTER_FLOW, a.binding);
       if (flow.user_id !== user.id || (a.owner && !a.owner(flow.data as unknown as D))) throw refused('flow_unknown', 'error.flow_unknown', 404);
@@ -166,6 +176,7 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
         throw refused('passkey_model', 'passkeys.error.model', 403);
       }
       return db.transaction(async (trx) => {
+        if (a.claim && !(await a.claim(trx))) throw refused('flow_unknown', 'error.flow_unknown', 404);
         const passkey = await addPasskey(trx, {
           user_id: user.id,
           credential_id: info.credential.id,

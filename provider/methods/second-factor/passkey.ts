@@ -5,6 +5,7 @@
 // A person without a second factor, at a login that requires one, can make a passkey there instead of adding an app:
 // its challenge is bound the same way, and it is stored as the security page stores one.
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { Knex } from 'knex';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import type { Binding } from '../../domain/flow-state/binding.ts';
@@ -66,10 +67,22 @@ export function createPasskeyFactor(services: Pick<Services, 'config' | 'db' | '
     registrationOptions: (user: User, binding: Binding, uid: string, locale: Locale) =>
       passkeys.registrationOptions(db, user, binding, locale, { uid, step: 'enrol' } satisfies StepData),
 
-    /** Stores the new passkey of `user` as the security page does (audited, mailed); refused (AppError) unless made at `uid`'s enrolment. */
+    /**
+     * Stores the new passkey of `user` as the security page does (audited, mailed); refused (AppError) unless made at
+     * `uid`'s enrolment and `claim` ends that enrolment in the same transaction (it was not ended by another factor).
+     */
     register: (
       user: User,
-      a: { flowId: string; binding: Binding; response: RegistrationResponseJSON; name: string; uid: string; locale: Locale; ip?: string },
+      a: {
+        flowId: string;
+        binding: Binding;
+        response: RegistrationResponseJSON;
+        name: string;
+        uid: string;
+        locale: Locale;
+        ip?: string;
+        claim: (trx: Knex) => Promise<boolean>;
+      },
     ) => passkeys.register<StepData>(db, user, { ...a, owner: (d) => d.uid === a.uid && d.step === 'enrol' }),
   } satisfies SecondFactor & Record<string, unknown>;
 }

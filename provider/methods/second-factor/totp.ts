@@ -76,8 +76,11 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
     /** A new secret awaiting its first code (replacing one that awaited); false when the app is already active. */
     start: (user: User) => store.start(db, user.id, generateSecret()),
 
-    /** Drops the secret awaiting its first code, so that no code of it activates the app later. */
-    cancel: (user: User) => store.cancel(db, user.id),
+    /**
+     * Drops the secret awaiting its first code, so that no code of it activates the app later; in the caller's
+     * transaction when given. False when none awaited: the app was activated meanwhile, or the enrolment ended.
+     */
+    cancel: (user: User, trx: Db = db) => store.cancel(trx, user.id),
 
     /** The secret awaiting its first code, to show; undefined when there is none. */
     async pending(user: User): Promise<TotpEnrolment | undefined> {

@@ -59,14 +59,16 @@ export function refuseNulInQuery() {
 /**
  * A one-line text field (a name, a passkey's label): trimmed, at most `max` characters, and no control character. A
  * browser's single-line input cannot send a newline or an escape, so one that arrives was crafted, and in a plain-text
- * mail or a log line it would start a line of the sender's choosing.
+ * mail or a log line it would start a line of the sender's choosing. Nor a bidi embedding, override or isolate
+ * (U+202A–U+202E, U+2066–U+2069): the text after the field, in the mail telling the owner of a passkey someone added,
+ * would read in an order of the sender's choosing.
  */
 export const oneLine = (max: number) =>
   z
     .string()
     .trim()
     .max(max)
-    .regex(/^[^\p{Cc}\u2028\u2029]*$/u);
+    .regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u);
 
 /** Parses the body with `schema`; a failure becomes an AppError listing each field's problem. */
 export async function parseBody<T extends z.ZodType>(ctx: Context, schema: T): Promise<z.output<T>> {

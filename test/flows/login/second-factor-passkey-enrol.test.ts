@@ -6,7 +6,7 @@
 // nothing; the page offers both ways in each language.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page, Route } from 'playwright-core';
 import { has } from '../../helpers/components.ts';
 import { freePort, startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { launchBrowser } from '../../helpers/browser.ts';
@@ -15,7 +15,7 @@ import { axeViolations } from '../../helpers/axe.ts';
 import { startCallbackServer } from '../../helpers/callback-server.ts';
 import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.ts';
 import { softAuthenticator } from '../../helpers/soft-authenticator.ts';
-import { enrolOnAccount } from '../../helpers/totp.ts';
+import { enrolOnAccount, secretOf, Totp } from '../../helpers/totp.ts';
 import { createClient } from '../../../provider/oidc/clients.ts';
 import { translate, type Locale } from '../../../provider/platform/web/i18n.ts';
 import { Agent, formSummary, text, type Response } from '../account/agent.ts';
@@ -40,7 +40,7 @@ describe('a passkey instead of the authenticator app, at a login that requires t
     idp = await startTestProvider('pglite', { PORT: String(port), ISSUER: issuer, SMTP_URL: smtp.url, OUTBOX_POLL_MS: '100', RATE_LIMIT_FLOWS: '100' });
     const { db, users, hasher, provider } = idp.services;
     const hash = await hasher.hash(PASSWORD);
-    for (const username of ['eva', 'fons', 'gert', 'hanna']) {
+    for (const username of ['eva', 'fons', 'gert', 'hanna', 'ida', 'jef', 'kas', 'lies', 'mona', 'nils']) {
       ids[username] = (await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: hash, status: 'active' })).id;
     }
     const s = await createClient(provider(), { name: 'Tax portal', redirectUris: [`${rp.url}/cb`, REDIRECT], firstParty: true, requireMfa: true });
@@ -73,10 +73,10 @@ describe('a passkey instead of the authenticator app, at a login that requires t
     afterAll(() => browser?.close());
 
     /** The strict app's login up to the page after the password; the login page's passkey autofill is kept from answering. */
-    async function passwordStep() {
+    async function passwordStep(identifier = 'eva') {
       await context.clearCookies();
       await page.route('**/interaction/*/passkey/options', (route) => route.abort());
-      const a = await authorize(page, strict, { redirectUri: `${rp.url}/cb`, identifier: 'eva', password: PASSWORD });
+      const a = await authorize(page, strict, { redirectUri: `${rp.url}/cb`, identifier, password: PASSWORD });
       await page.waitForURL((u) => u.pathname.endsWith('/second-factor'));
       await page.unrouteAll();
       return a;
@@ -117,6 +117,42 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       await page.getByRole('button', { name: 'Use a passkey' }).click();
       expect(await tokensAt(a)).toMatchObject({ acr: MFA, amr: ['pwd', 'hwk'] });
     });
+
+    it('says so when too many passkey requests came from here, instead of reloading the page, there and on the login page', async () => {
+      const tooMany = (route: Route) => route.fulfill({ status: 429, contentType: 'application/json', body: '{"error":"rate_limited"}' });
+      let loads = 0;
+      const count = (frame: Frame) => void (frame === page.mainFrame() && loads++);
+      page.on('framenavigated', count);
+      try {
+        await passwordStep('nils');
+        await page.route('**/second-factor/enrol/passkey/options', tooMany);
+        loads = 0;
+        await page.getByLabel('Name of the passkey').fill('Laptop');
+        await page.getByRole('button', { name: 'Create a passkey' }).click();
+        const status = page.locator('[data-passkey-status]');
+        await status.waitFor();
+        await expect(status.innerText()).resolves.toBe('Too many attempts. Wait a moment and try again.');
+        expect(loads).toBe(0);
+
+        // The login page asks for options as it opens (the autofill): refused, it waits quietly, without reloading.
+        await context.clearCookies();
+        await page.route('**/interaction/*/passkey/options', tooMany);
+        loads = 0;
+        await page.goto(
+          client.buildAuthorizationUrl(strict, { redirect_uri: `${rp.url}/cb`, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })
+            .href,
+        );
+        await page.waitForTimeout(1500);
+        expect(loads).toBe(1);
+        await page.getByRole('button', { name: 'Log in with a passkey' }).click();
+        await expect(page.locator('[data-passkey-status]').innerText()).resolves.toBe('Too many attempts. Wait a moment and try again.');
+        expect(loads).toBe(1);
+      } finally {
+        page.off('framenavigated', count);
+        await page.unrouteAll();
+      }
+      expect(await passkeysOf('nils')).toEqual([]);
+    });
   });
 
   describe('over HTTP', () => {
@@ -136,6 +172,13 @@ describe('a passkey instead of the authenticator app, at a login that requires t
 
     const answer = (agent: Agent, path: string, flow: string, response: unknown, name = 'Phone') =>
       agent.go(path, { form: { flow, response: JSON.stringify(response), name } }, atCallback);
+
+    /** Adds a passkey on the security page of a logged-in agent. */
+    async function addPasskeyOnAccount(agent: Agent) {
+      const o = (await (await agent.raw('/account/passkeys/options', { form: {} })).json()) as { flow: string; options: { challenge: string } };
+      const r = await answer(agent, '/account/passkeys', o.flow, softAuthenticator(MODEL, issuer).register(o.options.challenge), 'Owner key');
+      expect(r.url).toContain('/account/security');
+    }
 
     it('refuses an answer without the cookie, for another interaction, forged or replayed, and stores nothing until a right one', async () => {
       const key = softAuthenticator(MODEL, issuer);
@@ -194,6 +237,57 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       expect(await passkeysOf('fons')).toHaveLength(1);
     });
 
+    it('refuses a name holding a bidi override or isolate, which would reorder the mail that tells of the passkey', async () => {
+      const agent = new Agent(issuer);
+      const { page } = await passwordStep(agent, 'lies');
+      const o = await options(agent, page);
+      const made = softAuthenticator(MODEL, issuer).register(o.options.challenge);
+      for (const name of ['Phone\u202Eexe.gnp', 'Phone\u2067 left']) {
+        const refused = await answer(agent, o.path, o.flow, made, name);
+        expect([refused.status, text(refused.html)]).toEqual([400, expect.stringContaining('Enter a name for the passkey, of at most 60 characters.')]);
+      }
+      expect(atCallback((await answer(agent, o.path, o.flow, made)).url)).toBe(true);
+      expect(await passkeysOf('lies')).toMatchObject([{ name: 'Phone' }]);
+    });
+
+    it('makes one passkey of two answers sent at once, each to options of its own, and ends the login once', async () => {
+      const agent = new Agent(issuer);
+      const { page } = await passwordStep(agent, 'ida');
+      const [a, b] = [await options(agent, page), await options(agent, page)];
+      const answers = await Promise.all(
+        [a, b].map((o, i) => answer(agent, o.path, o.flow, softAuthenticator(MODEL, issuer).register(o.options.challenge), `Key ${i}`)),
+      );
+      expect(answers.filter((r) => atCallback(r.url))).toHaveLength(1);
+      expect(await passkeysOf('ida')).toHaveLength(1);
+      expect(await idp.db('audit_log').where({ event: 'passkey.registered', user_id: ids.ida })).toHaveLength(1);
+    });
+
+    it('ends an enrolment begun before the person added an app or a passkey elsewhere: whoever has only the password adds nothing', async () => {
+      for (const [username, add] of [
+        ['jef', (owner: Agent) => enrolOnAccount(owner)],
+        ['kas', (owner: Agent) => addPasskeyOnAccount(owner)],
+      ] as const) {
+        // An outsider with the password waits at the enrolment with its page…
+        const outsider = new Agent(issuer);
+        const { page } = await passwordStep(outsider, username);
+        expect(title(page)).toBe('Add a second step to your login');
+        const o = await options(outsider, page);
+        // …while the owner adds a second factor on the security page.
+        const owner = new Agent(issuer);
+        await owner.login(username, PASSWORD);
+        await add(owner);
+        const before = await passkeysOf(username);
+
+        expect(title(await answer(outsider, o.path, o.flow, softAuthenticator(MODEL, issuer).register(o.options.challenge)))).toBe('Log in');
+        const refused = await outsider.raw(`${o.path}/options`, { form: {} });
+        expect([refused.status, refused.headers.get('content-type')]).toEqual([302, expect.not.stringContaining('json')]);
+        const code = await new Totp(secretOf(page.html)!).next();
+        expect(title(await outsider.go(`${new URL(page.url).pathname}/enrol`, { form: { code } }, atCallback))).toBe('Log in');
+        expect(await passkeysOf(username)).toEqual(before);
+        expect(await idp.db('totp_factors').where({ user_id: ids[username] }).whereNotNull('confirmed_at')).toHaveLength(username === 'jef' ? 1 : 0);
+      }
+    });
+
     it('takes no passkey at the stage of a person who has an app', async () => {
       const account = new Agent(issuer);
       await account.login('hanna', PASSWORD);
@@ -208,6 +302,31 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       const key = softAuthenticator(MODEL, issuer);
       expect(title(await answer(agent, path, 'x', key.register('A'.repeat(43))))).toBe('Log in');
       expect(await passkeysOf('hanna')).toEqual([]);
+    });
+
+    it('counts the passkey options after the password for the account: no one behind the same address uses them up', async () => {
+      // Someone else on the person's address asks the login page's passkey options, which need no password, until
+      // the address's share of flows is spent.
+      const outsider = new Agent(issuer);
+      const { page: login } = await outsider.startAuthorization(strict, REDIRECT, 'openid');
+      const uid = /\/interaction\/([\w-]+)/.exec(login.url)![1];
+      let status = 0;
+      for (let i = 0; i <= 100 && status !== 429; i++) status = (await outsider.raw(`/interaction/${uid}/passkey/options`, { form: {} })).status;
+      expect(status).toBe(429);
+      try {
+        const key = softAuthenticator(MODEL, issuer);
+        const agent = new Agent(issuer);
+        const first = await passwordStep(agent, 'mona');
+        const o = await options(agent, first.page);
+        const done = await answer(agent, o.path, o.flow, key.register(o.options.challenge));
+        expect((await first.tokens(done)).claims()).toMatchObject({ acr: MFA, amr: ['pwd', 'hwk'] });
+        const next = await passwordStep(agent, 'mona', { prompt: 'login' });
+        expect(title(next.page)).toBe('Confirm with a passkey');
+        const asked = await agent.raw(`${new URL(next.page.url).pathname}/passkey/options`, { form: {} });
+        expect([asked.status, asked.headers.get('content-type')]).toEqual([200, expect.stringContaining('json')]);
+      } finally {
+        await idp.db('rate_limits').whereLike('key', 'flow_starts%').delete();
+      }
     });
 
     it.each(['nl', 'fr', 'de', 'en'] as Locale[])('offers both ways in %s', async (locale) => {

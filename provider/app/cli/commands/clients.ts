@@ -41,7 +41,10 @@ export const clients: CommandSpec<CommandContext> = {
         'post-logout-redirect-uri': { type: 'string', arg: 'URL', multiple: true, help: 'where the browser may go after logout' },
         public: { type: 'boolean', help: 'no secret, PKCE required (single-page and mobile apps)' },
         'first-party': { type: 'boolean', help: 'an app of your own: no consent page' },
-        'require-mfa': { type: 'boolean', help: 'its users log in with a second factor (authenticator app or eID); those without one add one first' },
+        'require-mfa': {
+          type: 'boolean',
+          help: 'its users log in with a second factor (authenticator app, passkey or eID); those without one add an app or a passkey first',
+        },
         profile: { type: 'string', arg: 'NAME', help: 'the portal profile of its people, a name in PORTAL_PROFILES' },
         grant: { type: 'string', arg: 'TYPE', multiple: true, help: 'authorization_code, refresh_token or client_credentials (default the first two)' },
         scope: { type: 'string', arg: 'S', help: 'the scopes the app may ask, space-separated' },
