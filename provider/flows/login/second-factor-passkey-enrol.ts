@@ -5,7 +5,6 @@
 // the login ends with the password and the passkey, as the passkey second step ends it.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import type { User } from '../../domain/accounts/repository.ts';
 import { browserBinding, type FlowStarts } from '../../domain/flow-state/binding.ts';
 import type { PasskeyFactor } from '../../methods/second-factor/passkey.ts';
@@ -16,10 +15,7 @@ import { body, fieldText } from '../../platform/web/form.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
-
-type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
-/** The second step a browser is at: the account its first step proved, and at which stage. */
-type Step = { p: { stage: string }; user: User };
+import { passkeyCeremony, type Interaction, type Step } from './second-factor-passkey.ts';
 
 /** Where the enrolment page's passkey form posts; its options are at `…/options`. */
 export const passkeyEnrolPath = (uid: string) => `/interaction/${uid}/second-factor/enrol/passkey`;
@@ -37,53 +33,40 @@ export interface PasskeyEnrolDeps<S extends Step> {
 
 export function passkeyEnrolRoutes<S extends Step>(router: Router, deps: PasskeyEnrolDeps<S>) {
   const { passkey, totp, flowStarts, locale, pendingOf, enrolPage, done } = deps;
-
-  /** The step this browser is at, if it is the enrolment of this interaction. */
-  async function step(ctx: Context) {
-    const d = ctx.state.interaction as Interaction;
-    const pending = await pendingOf(ctx, d);
-    return { d, pending: pending?.p.stage === 'enrol' ? pending : undefined };
-  }
-
-  router.post('/interaction/:uid/second-factor/enrol/passkey/options', async (ctx) => {
-    const { d, pending } = await step(ctx);
-    ctx.set('Cache-Control', 'no-store');
-    // The page's script reloads on anything but JSON: the reload shows where the login stands.
-    if (!pending) return ctx.redirect(`/interaction/${d.uid}`);
-    ctx.body = await passkey.registrationOptions(pending.user, await flowStarts.forAccount(ctx, pending.user.id), d.uid, locale(ctx, d));
-  });
-
-  router.post('/interaction/:uid/second-factor/enrol/passkey', async (ctx) => {
-    const { d, pending } = await step(ctx);
-    if (!pending) return ctx.redirect(`/interaction/${d.uid}`);
-    const raw = await body(ctx);
-    const name = fieldText(raw.name).trim();
-    const input = registrationForm.safeParse(raw);
-    if (!input.success) {
-      ctx.status = 400;
-      const badName = input.error.issues.some((i) => i.path[0] === 'name');
-      return enrolPage(ctx, d, pending.user, badName ? formError('name', 'passkeys.new.error.name') : formError('form', 'passkeys.error.invalid'), name);
-    }
-    try {
-      await passkey.register(pending.user, {
-        flowId: input.data.flow,
-        binding: browserBinding(ctx),
-        response: input.data.response,
-        name: input.data.name,
-        uid: d.uid,
-        // The mail goes in the language of the page, as the authenticator app's does when it is added here.
-        locale: locale(ctx, d),
-        ip: ctx.ip,
-        // The app's secret shown on the page goes with it, or it would still activate an app later, unasked for.
-        // Its row is the enrolment: gone when the app was activated or another passkey made meanwhile (two tabs,
-        // two answers at once), and then this passkey is not stored.
-        claim: (trx) => totp.cancel(pending.user, trx),
-      });
-    } catch (e) {
-      if (!isAppError(e)) throw e;
-      ctx.status = e.status;
-      return enrolPage(ctx, d, pending.user, formError('form', e.key, e.params), name);
-    }
-    await done(ctx, pending, passkey);
-  });
+  passkeyCeremony(
+    router,
+    { path: passkeyEnrolPath(':uid'), stage: 'enrol', pendingOf },
+    async (ctx, d, pending) => passkey.registrationOptions(pending.user, await flowStarts.forAccount(ctx, pending.user.id), d.uid, locale(ctx, d)),
+    async (ctx, d, pending) => {
+      const raw = await body(ctx);
+      const name = fieldText(raw.name).trim();
+      const input = registrationForm.safeParse(raw);
+      if (!input.success) {
+        ctx.status = 400;
+        const badName = input.error.issues.some((i) => i.path[0] === 'name');
+        return enrolPage(ctx, d, pending.user, badName ? formError('name', 'passkeys.new.error.name') : formError('form', 'passkeys.error.invalid'), name);
+      }
+      try {
+        await passkey.register(pending.user, {
+          flowId: input.data.flow,
+          binding: browserBinding(ctx),
+          response: input.data.response,
+          name: input.data.name,
+          uid: d.uid,
+          // The mail goes in the language of the page, as the authenticator app's does when it is added here.
+          locale: locale(ctx, d),
+          ip: ctx.ip,
+          // The app's secret shown on the page goes with it, or it would still activate an app later, unasked for.
+          // Its row is the enrolment: gone when the app was activated or another passkey made meanwhile (two tabs,
+          // two answers at once), and then this passkey is not stored.
+          claim: (trx) => totp.cancel(pending.user, trx),
+        });
+      } catch (e) {
+        if (!isAppError(e)) throw e;
+        ctx.status = e.status;
+        return enrolPage(ctx, d, pending.user, formError('form', e.key, e.params), name);
+      }
+      await done(ctx, pending, passkey);
+    },
+  );
 }
