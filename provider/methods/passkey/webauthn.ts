@@ -90,6 +90,18 @@ const userHandle = (userId: string) => Buffer.from(userId, 'utf8');
 
 const refused = (code: string, key: MessageKey, status = 400) => new AppError(code, key, status);
 
+/** A new passkey's answer from the browser, and what its mail and audit record need. */
+export interface RegistrationAnswer {
+  flowId: string;
+  binding: Binding;
+  response: RegistrationResponseJSON;
+  name: string;
+  locale: Locale;
+  ip?: string;
+  /** That what the passkey is made for is still open, in the transaction that stores it (false: refused). */
+  claim?: (trx: Knex) => Promise<boolean>;
+}
+
 export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'config' | 'flows' | 'users'>) {
   const issuer = new URL(config.issuerUrl);
   const rp = { id: issuer.hostname, origins: [issuer.origin, ...config.passkeyExtraOrigins.filter((o) => o !== issuer.origin)] };
@@ -139,20 +151,7 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
      * hold. `owner`, when given, checks that the options were made for this request (`registrationOptions`' data);
      * `claim`, that what the passkey is made for is still open, in the transaction that stores it (false: refused).
      */
-    async register<D extends Record<string, unknown>>(
-      db: Knex,
-      user: User,
-      a: {
-        flowId: string;
-        binding: Binding;
-        response: RegistrationResponseJSON;
-        name: string;
-        locale: Locale;
-        ip?: string;
-        owner?: (data: D) => boolean;
-        claim?: (trx: Knex) => Promise<boolean>;
-      },
-    ): Promise<Passkey> {
+    async register<D extends Record<string, unknown>>(db: Knex, user: User, a: RegistrationAnswer & { owner?: (data: D) => boolean }): Promise<Passkey> {
       const { challenge, flow } = await spend(db, a.flowId, REGISTER_FLOW, a.binding);
       if (flow.user_id !== user.id || (a.owner && !a.owner(flow.data as unknown as D))) throw refused('flow_unknown', 'error.flow_unknown', 404);
       const verified = await verifyRegistrationResponse({

@@ -4,15 +4,14 @@
 // as at a passkey login (../passkey/webauthn.ts). Refused answers count in the same throttle as wrong codes.
 // A person without a second factor, at a login that requires one, can make a passkey there instead of adding an app:
 // its challenge is bound the same way, and it is stored as the security page stores one.
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import type { Knex } from 'knex';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import type { Binding } from '../../domain/flow-state/binding.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
 import { isAppError, type AppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
-import { createPasskeyMethod } from '../passkey/webauthn.ts';
+import { createPasskeyMethod, type RegistrationAnswer } from '../passkey/webauthn.ts';
 import type { SecondFactor } from './factor.ts';
 import { secondFactorThrottle } from './throttle.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
@@ -71,19 +70,8 @@ export function createPasskeyFactor(services: Pick<Services, 'config' | 'db' | '
      * Stores the new passkey of `user` as the security page does (audited, mailed); refused (AppError) unless made at
      * `uid`'s enrolment and `claim` ends that enrolment in the same transaction (it was not ended by another factor).
      */
-    register: (
-      user: User,
-      a: {
-        flowId: string;
-        binding: Binding;
-        response: RegistrationResponseJSON;
-        name: string;
-        uid: string;
-        locale: Locale;
-        ip?: string;
-        claim: (trx: Knex) => Promise<boolean>;
-      },
-    ) => passkeys.register<StepData>(db, user, { ...a, owner: (d) => d.uid === a.uid && d.step === 'enrol' }),
+    register: (user: User, a: RegistrationAnswer & { uid: string; claim: NonNullable<RegistrationAnswer['claim']> }) =>
+      passkeys.register<StepData>(db, user, { ...a, owner: (d) => d.uid === a.uid && d.step === 'enrol' }),
   } satisfies SecondFactor & Record<string, unknown>;
 }
 
