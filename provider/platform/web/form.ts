@@ -56,6 +56,9 @@ export function refuseNulInQuery() {
   };
 }
 
+/** A character that shows: not a format character, a separator, or a letter drawn blank. */
+const VISIBLE = /[^\p{Cf}\p{Z}\u115F\u1160\u3164\uFFA0\u2800]/u;
+
 /**
  * A one-line text field (a name, a passkey's label): trimmed, at most `max` characters, and no control character. A
  * browser's single-line input cannot send a newline or an escape, so one that arrives was crafted, and in a plain-text
@@ -68,7 +71,10 @@ export const oneLine = (max: number) =>
     .string()
     .trim()
     .max(max)
-    .regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u);
+    .regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u)
+    // Nor, when given, one of invisible characters only (zero-width, Hangul fillers, Braille blank): a passkey or a
+    // person so named shows as nothing in a list where the owner looks for what someone else added.
+    .refine((v) => v === '' || VISIBLE.test(v));
 
 /** Parses the body with `schema`; a failure becomes an AppError listing each field's problem. */
 export async function parseBody<T extends z.ZodType>(ctx: Context, schema: T): Promise<z.output<T>> {

@@ -242,7 +242,8 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       const { page } = await passwordStep(agent, 'lies');
       const o = await options(agent, page);
       const made = softAuthenticator(MODEL, issuer).register(o.options.challenge);
-      for (const name of ['Phone\u202Eexe.gnp', 'Phone\u2067 left']) {
+      // Nor one of invisible characters only, which the security page's list would show as nothing.
+      for (const name of ['Phone\u202Eexe.gnp', 'Phone\u2067 left', '\u200B', '\u3164\u3164']) {
         const refused = await answer(agent, o.path, o.flow, made, name);
         expect([refused.status, text(refused.html)]).toEqual([400, expect.stringContaining('Enter a name for the passkey, of at most 60 characters.')]);
       }
