@@ -129,9 +129,9 @@ describe('a passkey instead of the authenticator app, at a login that requires t
         loads = 0;
         await page.getByLabel('Name of the passkey').fill('Laptop');
         await page.getByRole('button', { name: 'Create a passkey' }).click();
-        const status = page.locator('[data-passkey-status]');
-        await status.waitFor();
-        await expect(status.innerText()).resolves.toBe('Too many attempts. Wait a moment and try again.');
+        // The script writes the message once the refusal is back: read until it is there.
+        const status = () => page.locator('[data-passkey-status]').innerText();
+        await expect.poll(status).toBe('Too many attempts. Wait a moment and try again.');
         expect(loads).toBe(0);
 
         // The login page asks for options as it opens (the autofill): refused, it waits quietly, without reloading.
@@ -145,7 +145,7 @@ describe('a passkey instead of the authenticator app, at a login that requires t
         await page.waitForTimeout(1500);
         expect(loads).toBe(1);
         await page.getByRole('button', { name: 'Log in with a passkey' }).click();
-        await expect(page.locator('[data-passkey-status]').innerText()).resolves.toBe('Too many attempts. Wait a moment and try again.');
+        await expect.poll(status).toBe('Too many attempts. Wait a moment and try again.');
         expect(loads).toBe(1);
       } finally {
         page.off('framenavigated', count);
