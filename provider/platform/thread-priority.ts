@@ -21,9 +21,9 @@ function poolThreads(): number[] {
 }
 
 /**
- * Gives libuv's pool threads the nice value `nice` (0 leaves them as they are). The
- * pool starts its threads at its first job, so one is sent first. A system that refuses is left as it is: the
- * argon2id gate still bounds the hashes at once.
+ * Gives libuv's pool threads the nice value `nice` (0 leaves them as they are). The pool starts its threads at its
+ * first job, so one is sent first. A system that refuses is left as it is: the argon2id gate still bounds the hashes
+ * at once.
  */
 export async function lowerThreadPoolPriority(nice: number): Promise<void> {
   if (nice === 0) return;

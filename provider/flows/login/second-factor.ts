@@ -84,6 +84,8 @@ export interface SecondFactorStepDeps extends SecondFactors {
 
 export function secondFactorStep(deps: SecondFactorStepDeps) {
   const { db, users, totp, passkey, locale, show, loggedIn } = deps;
+  /** Whether the account has a second factor to be asked: an authenticator app or a passkey. */
+  const hasSecondFactor = async (user: User) => (await totp.isEnrolled(user)) || (await passkey.isEnrolled(user));
 
   async function pendingOf(ctx: Context, d: Interaction): Promise<{ p: Pending; user: User } | undefined> {
     const raw = ctx.cookies.get(COOKIE, { signed: true });
@@ -99,7 +101,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
     if (user?.status !== 'active') return undefined;
     // An enrolment is for a person without a second factor: one added since (on the security page, in another tab)
     // ends it, or whoever has only the password could add their own with the cookie of a login begun before.
-    if (p.stage === 'enrol' && ((await totp.isEnrolled(user)) || (await passkey.isEnrolled(user)))) return undefined;
+    if (p.stage === 'enrol' && (await hasSecondFactor(user))) return undefined;
     return { p, user };
   }
 
@@ -150,7 +152,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
       const reasons = d.prompt.reasons;
       if (reasons.length !== 1 || reasons[0] !== MFA_REQUIRED || !d.session?.accountId) return false;
       const user = await users.findBySub(db, d.session.accountId);
-      if (user?.status !== 'active' || !((await totp.isEnrolled(user)) || (await passkey.isEnrolled(user)))) return false;
+      if (user?.status !== 'active' || !(await hasSecondFactor(user))) return false;
       rememberStep(ctx, { uid: d.uid, userId: user.id, stage: 'code', first: d.session.amr ?? [...AMR.password] });
       ctx.redirect(`/interaction/${d.uid}/second-factor`);
       return true;
