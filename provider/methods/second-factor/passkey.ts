@@ -69,9 +69,18 @@ export function createPasskeyFactor(services: Pick<Services, 'config' | 'db' | '
     /**
      * Stores the new passkey of `user` as the security page does (audited, mailed); refused (AppError) unless made at
      * `uid`'s enrolment and `claim` ends that enrolment in the same transaction (it was not ended by another factor).
+     * Audited as a second factor enrolled too, as the app is, so that one filter finds every enrolment.
      */
     register: (user: User, a: RegistrationAnswer & { uid: string; claim: NonNullable<RegistrationAnswer['claim']> }) =>
-      passkeys.register<StepData>(db, user, { ...a, owner: (d) => d.uid === a.uid && d.step === 'enrol' }),
+      passkeys.register<StepData>(db, user, {
+        ...a,
+        owner: (d) => d.uid === a.uid && d.step === 'enrol',
+        claim: async (trx) => {
+          if (!(await a.claim(trx))) return false;
+          await audit(trx, 'second_factor.enrolled', { userId: user.id, ip: a.ip, details: { kind: 'passkey' } });
+          return true;
+        },
+      }),
   } satisfies SecondFactor & Record<string, unknown>;
 }
 

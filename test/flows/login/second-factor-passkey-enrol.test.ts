@@ -106,6 +106,8 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       // The app offered beside it cannot be activated later with the secret the page showed.
       expect(await idp.db('totp_factors').where({ user_id: ids.eva })).toEqual([]);
       expect(await idp.db('audit_log').where({ event: 'passkey.registered', user_id: ids.eva })).toHaveLength(1);
+      // Found by the same filter as an app enrolled at a login.
+      expect(await idp.db('audit_log').where({ event: 'second_factor.enrolled', user_id: ids.eva }).pluck('details')).toEqual([{ kind: 'passkey' }]);
       const mail = await smtp.waitFor((m) => m.to.includes('eva@example.be'));
       expect(mail.subject).toBe('A passkey was added to your account');
 
@@ -261,6 +263,7 @@ describe('a passkey instead of the authenticator app, at a login that requires t
       expect(answers.filter((r) => atCallback(r.url))).toHaveLength(1);
       expect(await passkeysOf('ida')).toHaveLength(1);
       expect(await idp.db('audit_log').where({ event: 'passkey.registered', user_id: ids.ida })).toHaveLength(1);
+      expect(await idp.db('audit_log').where({ event: 'second_factor.enrolled', user_id: ids.ida })).toHaveLength(1);
     });
 
     it('ends an enrolment begun before the person added an app or a passkey elsewhere: whoever has only the password adds nothing', async () => {
