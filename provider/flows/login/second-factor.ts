@@ -32,14 +32,15 @@ const STEP_SECONDS = 900;
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-interface Pending {
-  uid: string;
-  userId: string;
+const pendingStep = z.object({
+  uid: z.string(),
+  userId: z.string(),
   /** code: the app's code or a passkey is asked; enrol: an app or a passkey is being added; enrolled: the app was added, its codes shown. */
-  stage: 'code' | 'enrol' | 'enrolled';
+  stage: z.enum(['code', 'enrol', 'enrolled']),
   /** The amr of the first step: the password's, or the upstream's. */
-  first: string[];
-}
+  first: z.array(z.string()),
+});
+type Pending = z.infer<typeof pendingStep>;
 
 /** The person's second factors, as the second step offers them. */
 export interface SecondFactors {
@@ -91,8 +92,8 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
     const raw = ctx.cookies.get(COOKIE, { signed: true });
     let p: Pending | undefined;
     try {
-      p = raw ? (JSON.parse(raw) as Pending) : undefined;
-      if (p && !Array.isArray(p.first)) p.first = [...AMR.password];
+      // Signed by us, yet read as any input is: one of another shape sends the person back to the login.
+      p = raw ? pendingStep.parse(JSON.parse(raw)) : undefined;
     } catch {
       p = undefined;
     }
