@@ -49,27 +49,26 @@ export function sameBinding(stored: string, presented: Binding): boolean {
 }
 
 /**
- * Flows a browser starts, limited per client address (RATE_LIMIT_FLOWS a minute): each start stores a row, so
- * an unlimited start would let anyone fill the table.
+ * Flows a browser starts, limited (RATE_LIMIT_FLOWS a minute) per client address, or per what a flow belongs to when
+ * the address would let others behind it (a school at 8:30, a mobile carrier's NAT) use up a person's share: each
+ * start stores a row, so an unlimited start would let anyone fill the table.
  */
 export function createFlowStarts(db: Db, config: Pick<Config, 'rateLimitFlows'>) {
   const limiter = createLimiter(db, { keyPrefix: 'flow_starts', points: config.rateLimitFlows, durationSeconds: 60 });
+  /** The binding for a flow this browser starts now, counted under `key`; 429 past the limit. */
+  const counted = async (ctx: Context, key: string): Promise<Binding> => {
+    await consumeOrRefuse(limiter, key);
+    return browserBinding(ctx);
+  };
   return {
-    /** The binding for a flow this browser starts now; 429 past the limit. */
-    async forBrowser(ctx: Context): Promise<Binding> {
-      await this.take(ctx.ip);
-      return browserBinding(ctx);
-    },
+    forBrowser: (ctx: Context) => counted(ctx, clientAddressKey(ctx.ip ?? 'unknown')),
     /**
-     * The same for a step after the password (the second step's passkey), counted for the account it proved instead:
-     * others behind the person's address (a school, a mobile carrier's NAT) could otherwise use up its share with
-     * the login page's passkey options, which anyone may ask for, and keep the person from logging in.
+     * A flow of the login `uid` (its page's passkey, its eID card): counted for that login. Anyone may open as many
+     * logins as they like, each itself a stored row, so counting these per address would protect nothing more.
      */
-    async forAccount(ctx: Context, userId: string): Promise<Binding> {
-      await consumeOrRefuse(limiter, `account:${userId}`);
-      return browserBinding(ctx);
-    },
-    take: (ip: string | undefined) => consumeOrRefuse(limiter, clientAddressKey(ip ?? 'unknown')),
+    forLogin: (ctx: Context, uid: string) => counted(ctx, `login:${uid}`),
+    /** A step after the password (the second step's passkey): counted for the account it proved. */
+    forAccount: (ctx: Context, userId: string) => counted(ctx, `account:${userId}`),
   };
 }
 

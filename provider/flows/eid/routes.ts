@@ -75,7 +75,7 @@ export function eidRoutes(services: Services, cards: CardStep): Router {
 
   router.get('/interaction/:uid/eid', async (ctx) => {
     const d = await interaction(ctx);
-    const flow = await nonces.start(db, { type: LOGIN_FLOW, binding: await services.flowStarts.forBrowser(ctx), data: { uid: d.uid } });
+    const flow = await nonces.start(db, { type: LOGIN_FLOW, binding: await services.flowStarts.forLogin(ctx, d.uid), data: { uid: d.uid } });
     cards.page(ctx, {
       titleKey: 'eid.login.title',
       introKey: 'eid.login.intro',

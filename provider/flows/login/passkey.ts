@@ -44,7 +44,7 @@ export function passkeyLoginRoutes(services: Services): Router {
 
   router.post('/interaction/:uid/passkey/options', async (ctx) => {
     const d = await interaction(ctx);
-    const binding = await services.flowStarts.forBrowser(ctx);
+    const binding = await services.flowStarts.forLogin(ctx, d.uid);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await passkeys.authenticationOptions(db, binding, { uid: d.uid });
   });

@@ -92,7 +92,8 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const back = { href: againOf(purpose, interaction), key: 'upstream.back' };
     try {
       const user = ctx.state.user as User | undefined;
-      const binding = await services.flowStarts.forBrowser(ctx);
+      // A bank login from a login page counts for that login, as its passkey and card do; a link or a reactivation per address.
+      const binding = purpose === 'login' && interaction ? await services.flowStarts.forLogin(ctx, interaction) : await services.flowStarts.forBrowser(ctx);
       const { flow, url } = await upstream.start(String(ctx.params.slug), purpose, {
         binding,
         interaction,

@@ -1,12 +1,15 @@
 // The flow store as an attacker meets it: a flow read with another binding is refused and audited, a browser's and
-// an API client's bindings never match, flows started from one address are limited, and expired flows are purged
-// as soon as they expire.
+// an API client's bindings never match, flows started from one address are limited (a login's own per login), and
+// expired flows are purged as soon as they expire.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
 import { createFlowStore } from '../../../provider/domain/flow-state/store.ts';
 import { apiBinding, browserBindingOf, newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { testDb } from '../../helpers/db.ts';
+import { discover } from '../../helpers/rp.ts';
+import { createClient } from '../../../provider/oidc/clients.ts';
+import { Agent, text } from '../../flows/account/agent.ts';
 
 describe('flows bound to whoever started them', () => {
   let db: Db;
@@ -55,5 +58,29 @@ describe('flow starts per client address', () => {
     expect(await idp.services.db('self_service_flows').count({ n: '*' })).toEqual([{ n: 5 }]);
     const refused = await fetch(`${idp.issuer}/registration/open`, { headers: { 'accept-language': 'en' } });
     expect(await refused.text()).toContain('Too many attempts. Wait a moment and try again.');
+  });
+
+  it("counts a login's own flows (passkey, eID card) per login: the address's share spent, and one login's too, another login still gets them", async () => {
+    const redirect = 'http://127.0.0.1:9/cb';
+    const app = await createClient(idp.services.provider(), { name: 'School portal', redirectUris: [redirect], firstParty: true });
+    const config = await discover(idp.issuer, app.client_id, app.client_secret);
+    // Someone behind the same address (a school) has spent its share of flows on sign-ups.
+    while ((await fetch(`${idp.issuer}/registration/open`)).status !== 429);
+    const login = async () => {
+      const agent = new Agent(idp.issuer);
+      const { page } = await agent.startAuthorization(config, redirect, 'openid', { ui_locales: 'en' });
+      return { agent, uid: /\/interaction\/([\w-]+)/.exec(page.url)![1]! };
+    };
+    const passkeyOptions = async ({ agent, uid }: { agent: Agent; uid: string }) =>
+      (await agent.raw(`/interaction/${uid}/passkey/options`, { form: {} })).status;
+
+    const flooder = await login();
+    const statuses = [];
+    for (let i = 0; i < 7; i++) statuses.push(await passkeyOptions(flooder));
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    const pupil = await login();
+    expect(await passkeyOptions(pupil)).toBe(200);
+    const card = await pupil.agent.go(`/interaction/${pupil.uid}/eid`);
+    expect([card.status, text(card.html)]).toEqual([200, expect.stringContaining('Log in with your eID card')]);
   });
 });

@@ -37,7 +37,14 @@ describe.each(['pglite', 'postgres'] as const)('a passkey instead of the authent
     [rp, smtp] = await Promise.all([startCallbackServer(), startSmtpSink()]);
     const port = await freePort();
     issuer = `http://localhost:${port}`;
-    idp = await startTestProvider(kind, { PORT: String(port), ISSUER: issuer, SMTP_URL: smtp.url, OUTBOX_POLL_MS: '100', RATE_LIMIT_FLOWS: '100' });
+    idp = await startTestProvider(kind, {
+      PORT: String(port),
+      ISSUER: issuer,
+      SMTP_URL: smtp.url,
+      OUTBOX_POLL_MS: '100',
+      RATE_LIMIT_FLOWS: '100',
+      REGISTRATION_MODES: 'open',
+    });
     const { db, users, hasher, provider } = idp.services;
     const hash = await hasher.hash(PASSWORD);
     for (const username of ['eva', 'fons', 'gert', 'hanna', 'ida', 'jef', 'kas', 'lies', 'mona', 'nils']) {
@@ -316,13 +323,10 @@ describe.each(['pglite', 'postgres'] as const)('a passkey instead of the authent
     });
 
     it('counts the passkey options after the password for the account: no one behind the same address uses them up', async () => {
-      // Someone else on the person's address asks the login page's passkey options, which need no password, until
-      // the address's share of flows is spent.
-      const outsider = new Agent(issuer);
-      const { page: login } = await outsider.startAuthorization(strict, REDIRECT, 'openid');
-      const uid = /\/interaction\/([\w-]+)/.exec(login.url)![1];
+      // Someone else on the person's address starts sign-ups, which need no password, until the address's share of
+      // flows is spent.
       let status = 0;
-      for (let i = 0; i <= 100 && status !== 429; i++) status = (await outsider.raw(`/interaction/${uid}/passkey/options`, { form: {} })).status;
+      for (let i = 0; i <= 100 && status !== 429; i++) status = (await fetch(`${issuer}/registration/open`)).status;
       expect(status).toBe(429);
       try {
         const key = softAuthenticator(MODEL, issuer);
