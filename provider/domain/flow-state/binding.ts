@@ -63,8 +63,8 @@ export function createFlowStarts(db: Db, config: Pick<Config, 'rateLimitFlows'>)
   return {
     forBrowser: (ctx: Context) => counted(ctx, clientAddressKey(ctx.ip ?? 'unknown')),
     /**
-     * A flow of the login `uid` (its page's passkey, its eID card): counted for that login. Anyone may open as many
-     * logins as they like, each itself a stored row, so counting these per address would protect nothing more.
+     * A flow of the login `uid` (its page's passkey, its eID card, its bank): counted for that login. Anyone may open
+     * as many logins as they like, each itself a stored row, so counting these per address would protect nothing more.
      */
     forLogin: (ctx: Context, uid: string) => counted(ctx, `login:${uid}`),
     /** A step after the password (the second step's passkey): counted for the account it proved. */
