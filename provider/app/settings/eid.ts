@@ -72,7 +72,7 @@ export const eidSettings = {
     env: 'RATE_LIMIT_FLOWS',
     schema: positiveInt,
     default: '120',
-    doc: 'self-service flows (sign-up, eID, reactivation, bank login) one client address may start per minute (a school or office behind one address shares it); each start stores a row until it expires. A login\'s own passkey, eID card and bank requests count per login instead, the second step\'s passkey per account, so that no one behind the address uses them up',
+    doc: "self-service flows (sign-up, eID, reactivation, bank login) one client address may start per minute (a school or office behind one address shares it); each start stores a row until it expires. A login's own passkey, eID card and bank requests count per login instead, the second step's passkey per account, so that no one behind the address uses them up",
   }),
   rateLimitRegistration: setting({
     env: 'RATE_LIMIT_REGISTRATION',
