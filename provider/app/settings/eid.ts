@@ -78,7 +78,7 @@ export const eidSettings = {
     env: 'RATE_LIMIT_REGISTRATION',
     schema: positiveInt,
     default: '100',
-    doc: 'sign-up forms sent and activation mails asked again per IP address per hour',
+    doc: "sign-up forms sent and activation mails asked again per IP address per hour; of the slips of RATE_LIMIT_INVITATION, only wrong ones count here (a class types its slips from the school's one address)",
   }),
   rateLimitRegistrationMails: setting({
     env: 'RATE_LIMIT_REGISTRATION_MAILS',
@@ -90,7 +90,7 @@ export const eidSettings = {
     env: 'RATE_LIMIT_INVITATION',
     schema: positiveInt,
     default: '10',
-    doc: "tries of an invitation's username and initial password per username per 15 minutes",
+    doc: "tries of an invitation's username and initial password, and sign-ups sent with it, per username per 15 minutes",
   }),
   rateLimitCustomer: setting({
     env: 'RATE_LIMIT_CUSTOMER',

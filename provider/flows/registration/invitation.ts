@@ -40,6 +40,9 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
     await take(limits.invitation, checked.data.username.toLowerCase());
     const r = await service.checkInvitation(checked.data.username, checked.data.initial_password);
     if (r.status === 'invalid') return show(formError('form', 'registration.error.invitation_invalid'), 401);
+    // The address counts wrong slips only: the pupils of a school type theirs from one address, and each slip counts
+    // its own tries.
+    await limits.ip.reward(ctx.ip, 1);
     if (r.status !== 'ok') {
       const params = { username: r.invitation.username, reason: r.invitation.review_reason ?? '' };
       return renderMessage(ctx, r.status === 'active' ? 200 : 409, `registration.invitation.${r.status}.title`, `registration.invitation.${r.status}.message`, {

@@ -130,7 +130,10 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
    * a double submission, which gets the same page and does nothing. `mailKey` names whom the mails go to.
    */
   async function complete(ctx: Context, flow: Flow<FlowData>, mailKey: string, data: Partial<FlowData>, run: (trx: Knex) => Promise<SignUpResult>) {
-    await take(limits.ip, ctx.ip);
+    // An invitation's sign-up counts against its slip, one per pupil, which its first step proved: counted per
+    // address, a class behind the school's one address would spend the allowance in a lesson.
+    const slip = flow.data.mode === 'invitation' ? flow.data.username : undefined;
+    await (slip ? take(limits.invitation, slip.toLowerCase()) : take(limits.ip, ctx.ip));
     const mail = await mails.allow({ address: mailKey, ip: ctx.ip });
     try {
       await db.transaction(async (trx) => {
