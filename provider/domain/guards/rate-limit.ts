@@ -60,8 +60,11 @@ export const consumeWithin = (l: Limiter, key: string): Promise<RateLimiterRes |
     throw e;
   });
 
-/** Takes a point of `key`, or throws the "too many" refusal (`messageKey`, with the minutes to wait) when over the limit. */
-export async function consumeOrRefuse(l: Limiter, key: string, messageKey: MessageKey = 'error.too_many'): Promise<RateLimiterRes> {
+/**
+ * Takes a point of `key`, or throws the "too many" refusal (`messageKey`, with the minutes to wait) when over the limit:
+ * a person told to "wait a moment" of a limit counted by the hour would try again, and again, for nothing.
+ */
+export async function consumeOrRefuse(l: Limiter, key: string, messageKey: MessageKey = 'error.too_many_wait'): Promise<RateLimiterRes> {
   try {
     return await l.consume(key);
   } catch (e) {

@@ -57,7 +57,8 @@ describe('flow starts per client address', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
     expect(await idp.services.db('self_service_flows').count({ n: '*' })).toEqual([{ n: 5 }]);
     const refused = await fetch(`${idp.issuer}/registration/open`, { headers: { 'accept-language': 'en' } });
-    expect(await refused.text()).toContain('Too many attempts. Wait a moment and try again.');
+    // How long, not "a moment": the limit counts by the minute.
+    expect(await refused.text()).toContain('Too many attempts. Try again in 1 minute.');
   });
 
   it("counts a login's own flows (passkey, eID card) per login: the address's share spent, and one login's too, another login still gets them", async () => {

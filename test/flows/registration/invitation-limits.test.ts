@@ -8,7 +8,8 @@ import { Agent, text, type Response } from '../account/agent.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const CSV = 'Vorname;Nachname;Klasse\r\nMax;Müller;10a\r\nLea;Schmitt;10a\r\nTim;Meier;10a\r\nJana;Koch;10a\r\nOle;Braun;10a\r\n';
-const TOO_MANY = 'Too many attempts.';
+// The address's allowance is counted by the hour, and the page says so.
+const TOO_MANY = 'Too many attempts. Try again in 1 hour.';
 
 describe('registration with slips from one school address', () => {
   let idp: TestProvider;
