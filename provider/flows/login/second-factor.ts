@@ -6,7 +6,6 @@
 // carried over to another login.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/knex.ts';
 import type { User, UserRepository } from '../../domain/accounts/repository.ts';
@@ -21,7 +20,7 @@ import { AMR } from '../../oidc/acr.ts';
 import { secondFactorMethod, type SecondFactor } from '../../methods/second-factor/factor.ts';
 import type { LoggedIn } from './logged-in.ts';
 import { asksForMfa, MFA_REQUIRED } from '../../oidc/step-up.ts';
-import { passkeyStepRoutes } from './second-factor-passkey.ts';
+import { passkeyStepRoutes, type Interaction } from './second-factor-passkey.ts';
 import { passkeyEnrolPath, passkeyEnrolRoutes } from './second-factor-passkey-enrol.ts';
 import type { FlowStarts } from '../../domain/flow-state/binding.ts';
 
@@ -29,8 +28,6 @@ const COOKIE = 'second_factor';
 const COOKIE_PATH = '/interaction';
 // As long as a person may need to find the phone and add the app; the interaction itself lasts an hour.
 const STEP_SECONDS = 900;
-
-type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const pendingStep = z.object({
   uid: z.string(),
