@@ -7,10 +7,20 @@
 // Each ceremony's options come from the server with the flow that keeps their challenge. Texts come from the page.
 const { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, startAuthentication, startRegistration } = window.SimpleWebAuthnBrowser;
 
-function say(root, name) {
+/** `wait`: seconds, for the "busy" message's {wait}, written out as the server writes durations (whole hours, or minutes). */
+function say(root, name, wait) {
   const status = root.querySelector('[data-passkey-status]');
-  status.textContent = root.querySelector(`[data-passkey-message="${name}"]`).textContent;
+  const [value, unit] = wait >= 3600 && wait % 3600 === 0 ? [wait / 3600, 'hour'] : [Math.max(1, Math.floor(wait / 60)), 'minute'];
+  const written = new Intl.NumberFormat(document.documentElement.lang, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
+  status.textContent = root.querySelector(`[data-passkey-message="${name}"]`).textContent.replace('{wait}', written);
   status.hidden = false;
+}
+
+class Busy extends Error {
+  constructor(wait) {
+    super('busy');
+    this.wait = wait;
+  }
 }
 
 /** The options and their flow; the form's CSRF token goes with the request, as with any form of this site. */
@@ -21,8 +31,9 @@ async function options(root, form) {
     credentials: 'same-origin',
     headers: { accept: 'application/json' },
   });
-  // Too many ceremonies begun from here: said on the page, where a reload would look as if nothing had happened.
-  if (response.status === 429) throw new Error('busy');
+  // Too many ceremonies begun from here: said on the page, with how long to wait, where a reload would look as if
+  // nothing had happened.
+  if (response.status === 429) throw new Busy(Number(response.headers.get('retry-after')) || 60);
   // Anything but JSON is the page of a login that went stale: the reload shows it.
   if (!response.ok || !response.headers.get('content-type')?.includes('application/json')) {
     location.reload();
@@ -60,7 +71,7 @@ if (register) {
       answer(register, flow, await startRegistration({ optionsJSON }));
     } catch (error) {
       const why = error.message === 'stale' ? undefined : reason(error);
-      if (why) say(register, why);
+      if (why) say(register, why, error.wait);
     }
   });
 }
@@ -76,7 +87,7 @@ if (login && browserSupportsWebAuthn()) {
     } catch (error) {
       const why = error.message === 'stale' ? undefined : reason(error);
       // The autofill waits quietly: only the button's ceremony says why it stopped.
-      if (why && !useBrowserAutofill) say(login, why);
+      if (why && !useBrowserAutofill) say(login, why, error.wait);
     }
   };
   login.querySelector('[data-passkey-start]').addEventListener('click', () => ceremony(false));

@@ -9,8 +9,8 @@ import { createPasswordPolicy, type RuleFailure } from './password-policy.ts';
 import { endAccountAccess } from './end-access.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
-import { consumeWithin, createLimiter } from '../guards/rate-limit.ts';
-import type { Locale } from '../../platform/web/i18n.ts';
+import { createLimiter, isRateLimited, waitOf } from '../guards/rate-limit.ts';
+import type { Duration, Locale } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 
 export interface PasswordChangeDeps {
@@ -22,7 +22,10 @@ export interface PasswordChangeDeps {
 }
 
 export type PasswordChangeResult =
-  { ok: true } | { ok: false; problem: 'current_wrong' | 'rate_limited' } | { ok: false; problem: 'policy'; failures: RuleFailure[] };
+  | { ok: true }
+  | { ok: false; problem: 'current_wrong' }
+  | { ok: false; problem: 'rate_limited'; wait: Duration }
+  | { ok: false; problem: 'policy'; failures: RuleFailure[] };
 
 export function createPasswordChange({ config, db, users, hasher, tokens }: PasswordChangeDeps) {
   const policy = createPasswordPolicy(config);
@@ -38,7 +41,12 @@ export function createPasswordChange({ config, db, users, hasher, tokens }: Pass
     ): Promise<PasswordChangeResult> {
       // Counted before the check, atomically, so that parallel guesses cannot all pass as the first; the right
       // password gives its point back.
-      if (!(await consumeWithin(limiter, user.id))) return { ok: false, problem: 'rate_limited' };
+      try {
+        await limiter.consume(user.id);
+      } catch (e) {
+        if (!isRateLimited(e)) throw e;
+        return { ok: false, problem: 'rate_limited', wait: waitOf(e) };
+      }
       if (!(await hasher.verify(user.password_hash, input.current))) {
         await audit(db, 'password_change.failure', { userId: user.id, ip: o.ip, details: { reason: 'current_wrong' } });
         return { ok: false, problem: 'current_wrong' };

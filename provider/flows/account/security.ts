@@ -53,7 +53,8 @@ export function accountSecurityRoutes(services: Services): Router {
     );
     if (r.ok) return ctx.redirect('/account/security?done=password_changed');
     if (r.problem === 'policy') return securityPage(ctx, { password: [{ key: 'account.password.error.policy' }, ...r.failures] });
-    return securityPage(ctx, formError('current', r.problem === 'rate_limited' ? 'error.too_many' : 'account.password.error.current'));
+    if (r.problem === 'rate_limited') return securityPage(ctx, formError('current', 'error.too_many_wait', { wait: r.wait }));
+    return securityPage(ctx, formError('current', 'account.password.error.current'));
   });
 
   router.use(secondFactorAccountRoutes(services, totp).routes());

@@ -5,7 +5,7 @@ import type { Context, Next } from 'koa';
 import { isAppError } from '../errors.ts';
 import { renderMessage } from './page.ts';
 import { log } from '../log.ts';
-import { catalogue } from './i18n.ts';
+import { catalogue, isDuration } from './i18n.ts';
 
 const hasMessage = (key: string) => key in catalogue('en');
 
@@ -41,6 +41,8 @@ export function errorPages() {
         messageKey = e.key;
         // A refusal that is a warning to the person (a flow sent from someone else) says so in its title too.
         if (hasMessage(`error.${e.code}.title`)) titleKey = `error.${e.code}.title`;
+        // A limit's refusal says when to come back, to programs as well as on the page (the passkey script shows it).
+        if (isDuration(e.params.wait)) ctx.set('Retry-After', String(e.params.wait.seconds));
       } else if (isDatabaseUnavailable(e)) {
         status = 503;
         code = 'temporarily_unavailable';

@@ -43,7 +43,7 @@ export function formatDuration(locale: Locale, seconds: number): string {
   return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
 }
 
-const isDuration = (v: unknown): v is Duration => typeof v === 'object' && v !== null && typeof (v as Duration).seconds === 'number';
+export const isDuration = (v: unknown): v is Duration => typeof v === 'object' && v !== null && typeof (v as Duration).seconds === 'number';
 
 /** Translates `key`, replacing {name} placeholders; a missing key shows itself, and a test catches it. */
 export function translate(locale: Locale, key: string, params: MessageParams = {}): string {

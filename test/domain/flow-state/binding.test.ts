@@ -79,6 +79,8 @@ describe('flow starts per client address', () => {
     const statuses = [];
     for (let i = 0; i < 7; i++) statuses.push(await passkeyOptions(flooder));
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    // The passkey script tells the person how long to wait from the refusal's Retry-After: the minute's rest, rounded up.
+    expect((await flooder.agent.raw(`/interaction/${flooder.uid}/passkey/options`, { form: {} })).headers.get('retry-after')).toBe('60');
     const pupil = await login();
     expect(await passkeyOptions(pupil)).toBe(200);
     const card = await pupil.agent.go(`/interaction/${pupil.uid}/eid`);

@@ -94,8 +94,8 @@ describe('account forms under attack', () => {
     expect(await idp.db('users').where({ id: user.id }).first('email', 'email_verified')).toEqual({ email: 'dora@example.be', email_verified: true });
   });
 
-  it('lets parallel guesses of the current password spend the limit like guesses one by one', async () => {
-    const { user } = await person('fien');
+  it('lets parallel guesses of the current password spend the limit like guesses one by one, and tells the owner how long to wait', async () => {
+    const { user, agent } = await person('fien');
     const change = createPasswordChange(idp.services);
     const answers = await Promise.all(
       Array.from({ length: 25 }, (_, i) => change.change(user, { current: `wrong guess ${i}`, next: NEW_PASSWORD }, { keepSessionUid: 'none', locale: 'en' })),
@@ -103,6 +103,10 @@ describe('account forms under attack', () => {
     const problems = answers.map((a) => (a.ok ? 'ok' : a.problem));
     expect(problems.filter((p) => p === 'current_wrong')).toHaveLength(idp.services.config.rateLimitLogin);
     expect(problems.filter((p) => p === 'rate_limited')).toHaveLength(25 - idp.services.config.rateLimitLogin);
+    // Even the right password waits now; the page says for how long, not "a moment" of a quarter hour.
+    const refused = await agent.post('/account/password', { current: PASSWORD, password: NEW_PASSWORD, password_confirm: NEW_PASSWORD });
+    expect([refused.status, text(refused.html)]).toEqual([400, expect.stringContaining('Too many attempts. Try again in 15 minutes.')]);
+    expect(await idp.services.hasher.verify((await idp.db('users').where({ id: user.id }).first('password_hash')).password_hash, PASSWORD)).toBe(true);
   });
 
   it('refuses an e-mail change link of an account blocked since it was sent', async () => {

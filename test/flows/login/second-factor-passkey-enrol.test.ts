@@ -129,25 +129,26 @@ describe.each(['pglite', 'postgres'] as const)('a passkey instead of the authent
         expect(await tokensAt(a)).toMatchObject({ acr: MFA, amr: ['pwd', 'hwk'] });
       });
 
-      it('says so when too many passkey requests came from here, instead of reloading the page, there and on the login page', async () => {
-        const tooMany = (route: Route) => route.fulfill({ status: 429, contentType: 'application/json', body: '{"error":"rate_limited"}' });
+      it('says so when too many passkey requests came from here, and for how long, instead of reloading the page, there and on the login page', async () => {
+        const tooMany = (wait: number) => (route: Route) =>
+          route.fulfill({ status: 429, contentType: 'application/json', headers: { 'retry-after': String(wait) }, body: '{"error":"rate_limited"}' });
         let loads = 0;
         const count = (frame: Frame) => void (frame === page.mainFrame() && loads++);
         page.on('framenavigated', count);
         try {
           await passwordStep('nils');
-          await page.route('**/second-factor/enrol/passkey/options', tooMany);
+          await page.route('**/second-factor/enrol/passkey/options', tooMany(3600));
           loads = 0;
           await page.getByLabel('Name of the passkey').fill('Laptop');
           await page.getByRole('button', { name: 'Create a passkey' }).click();
           // The script writes the message once the refusal is back: read until it is there.
           const status = () => page.locator('[data-passkey-status]').innerText();
-          await expect.poll(status).toBe('Too many attempts. Wait a moment and try again.');
+          await expect.poll(status).toBe('Too many attempts. Try again in 1 hour.');
           expect(loads).toBe(0);
 
           // The login page asks for options as it opens (the autofill): refused, it waits quietly, without reloading.
           await context.clearCookies();
-          await page.route('**/interaction/*/passkey/options', tooMany);
+          await page.route('**/interaction/*/passkey/options', tooMany(120));
           loads = 0;
           await page.goto(
             client.buildAuthorizationUrl(strict, {
@@ -160,7 +161,7 @@ describe.each(['pglite', 'postgres'] as const)('a passkey instead of the authent
           await page.waitForTimeout(1500);
           expect(loads).toBe(1);
           await page.getByRole('button', { name: 'Log in with a passkey' }).click();
-          await expect.poll(status).toBe('Too many attempts. Wait a moment and try again.');
+          await expect.poll(status).toBe('Too many attempts. Try again in 2 minutes.');
           expect(loads).toBe(1);
         } finally {
           page.off('framenavigated', count);
