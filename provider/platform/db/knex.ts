@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
+import type { PGlite } from '@electric-sql/pglite';
 
 export type Db = Knex;
 
@@ -19,6 +20,8 @@ export interface DbOptions {
   databaseUrl?: string | undefined;
   /** Folder for the embedded database; `memory://` keeps it in memory (tests). */
   dataDir: string;
+  /** An embedded database already open, in place of `dataDir`'s: tests start each of theirs from one migrated copy. */
+  pglite?: PGlite;
   poolMax?: number;
 }
 
@@ -32,7 +35,9 @@ export function createDb(opts: DbOptions): Db {
     });
   }
   let connection: object = {};
-  if (opts.dataDir !== 'memory://') {
+  if (opts.pglite) {
+    connection = { pglite: opts.pglite };
+  } else if (opts.dataDir !== 'memory://') {
     const dir = path.resolve(opts.dataDir, 'pglite');
     mkdirSync(dir, { recursive: true });
     connection = { filename: dir };
