@@ -75,7 +75,8 @@ class Jar {
   }
 }
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+/** HTTP Basic credentials of a client, its id and secret form-encoded first (RFC 6749 §2.3.1). */
+export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 function expect(answer: Answer, status: number, what: string): Answer {
   if (answer.status !== status) throw new Error(`${what}: HTTP ${answer.status} ${answer.text.slice(0, 200)}`);

@@ -5,6 +5,7 @@
 // in this process. Writes bench-results.json; with --profile, only that scenario, and a CPU profile per process;
 // with --statements, no load: the statements one operation of each scenario sends PostgreSQL, listed.
 import os from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { spawn, execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,12 +20,13 @@ import { createServices } from '../provider/app/server.ts';
 import { createClient } from '../provider/oidc/clients.ts';
 import { freshPostgresUrl } from '../test/helpers/db.ts';
 import { freePort, spawnProvider } from '../test/helpers/provider.ts';
-import { login, type LoadResult, type LoadSpec } from './load.ts';
+import { basic, login, type LoadResult, type LoadSpec } from './load.ts';
 import { benchEidValidation } from './eid.ts';
 import { treeCpuMs, treePoolCpuMs, treeRssMiB } from './process-tree.ts';
 import { startWireCounter, type WireCounter } from './pg-wire-counter.ts';
 import { listStatements } from './statements.ts';
 import { loginSteps, type StepCost } from './login-steps.ts';
+import { startRefreshFloor } from './refresh-floor.ts';
 
 const { values: opts } = parseArgs({
   options: { quick: { type: 'boolean' }, db: { type: 'string' }, profile: { type: 'string' }, only: { type: 'string' }, statements: { type: 'boolean' } },
@@ -38,6 +40,7 @@ const SCENARIOS = [
   'client_credentials_jwt',
   'refresh_token',
   'refresh_token_es256',
+  'refresh_floor',
   'userinfo',
   'discovery_jwks',
   NOT_NICED,
@@ -287,15 +290,15 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
   }
   const costs = await meter(server.child.pid!, counter);
   // A refresh token is spent once: the warm-up and each window get their own from `tokens`.
-  const measured = async (spec: LoadSpec, tokens?: () => Promise<string[]>) => {
+  const measured = async (spec: LoadSpec, tokens?: () => Promise<string[]>, m = costs) => {
     const withTokens = async (s: LoadSpec): Promise<LoadSpec> => (tokens ? { ...s, tokens: await tokens() } : s);
     await load(await withTokens({ ...spec, seconds: WARMUP_SECONDS }));
     const windows = [];
     for (let i = 0; i < WINDOWS; i++) {
       const run = await withTokens({ ...spec, seconds: spec.seconds / WINDOWS });
-      const before = costs.read();
+      const before = m.read();
       const result = await load(run);
-      windows.push({ result, cost: costs.perOp(before, costs.read(), result.requests) });
+      windows.push({ result, cost: m.perOp(before, m.read(), result.requests) });
     }
     const byCpu = windows.toSorted((a, b) => (a.cost.provider_cpu_ms_per_op ?? 0) - (b.cost.provider_cpu_ms_per_op ?? 0));
     return { result: together(windows.map((w) => w.result)), cost: byCpu[Math.floor(WINDOWS / 2)]!.cost };
@@ -327,6 +330,24 @@ async function benchDatabase(kind: 'pglite' | 'postgres') {
     one('client_credentials_jwt', 'client_credentials_jwt'),
     one('refresh_token', 'refresh', async () => (await granted()).map((t) => t.refresh_token!)),
     one('refresh_token_es256', 'refresh', async () => (await granted(es256)).map((t) => t.refresh_token!), es256),
+    {
+      name: 'refresh_floor',
+      run: async () => {
+        // PostgreSQL only: the floor is node:http and pg. Its tokens are stored at its start, 16 for each window.
+        if (!databaseUrl) return [];
+        const tokens = Array.from({ length: 16 * (WINDOWS + 1) }, () => randomBytes(32).toString('base64url'));
+        const floorPort = await freePort();
+        const floor = await startRefreshFloor({ databaseUrl, port: floorPort, authorization: basic(app.client_id, app.client_secret!), tokens });
+        try {
+          const floorSpec = { ...base, urls: [floor.url], scenario: 'refresh' as const, connections: 16 };
+          let next = 0;
+          const { result, cost } = await measured(floorSpec, async () => tokens.slice(16 * next, 16 * ++next), await meter(floor.pid, undefined));
+          return [summarise('refresh_floor', result, CPUS, undefined, result.latenciesMs, cost)];
+        } finally {
+          await floor.stop();
+        }
+      },
+    },
     one('userinfo', 'userinfo', async () => (await granted()).map((t) => t.access_token)),
     one('discovery_jwks', 'discovery_jwks'),
   ];
@@ -402,7 +423,13 @@ const results = {
   quick,
   seconds_per_scenario: SECONDS,
   scenarios: [
-    ...runs.flatMap((r) => r.scenarios.map((s) => ({ ...s, name: `${s.name} (${r.db}, ${r.processes} process${r.processes > 1 ? 'es' : ''})` }))),
+    ...runs.flatMap((r) =>
+      r.scenarios.map((s) => {
+        // The floor is one process of its own, whatever the provider's count.
+        const n = s.name === 'refresh_floor' ? 1 : r.processes;
+        return { ...s, name: `${s.name} (${r.db}, ${n} process${n > 1 ? 'es' : ''})` };
+      }),
+    ),
     // One process, one core: no division by the machine's cores.
     ...(eid ? [summarise('eID token validation (chain + cached OCSP + signature)', eid.validation, 1, eid.verifyPerSecond)] : []),
   ],
@@ -430,6 +457,13 @@ for (const s of results.scenarios) {
   if ('provider_cpu_ms_per_op_besides_argon2' in s)
     console.log(
       `${s.name}: ${s.provider_cpu_ms_per_op_besides_argon2} CPU ms per login besides its argon2id verification; by thread, ${s.provider_pool_cpu_ms_per_op} ms on the thread pool (argon2id, WebCrypto) and ${round(s.provider_cpu_ms_per_op! - s.provider_pool_cpu_ms_per_op!, 2)} ms on the event loop and V8's threads`,
+    );
+}
+for (const r of runs) {
+  const [refresh, floor] = ['refresh_token', 'refresh_floor'].map((n) => r.scenarios.find((s) => s.name === n)?.provider_cpu_ms_per_op);
+  if (refresh && floor)
+    console.log(
+      `${r.db}: a refresh costs the provider ${round(refresh / floor, 2)} × the floor (${floor} CPU ms: node:http, pg, the same two statements and RS256 signature, nothing between)`,
     );
 }
 for (const r of runs) {

@@ -1,12 +1,10 @@
 // `npm run bench -- --statements`: one operation of each scenario against PostgreSQL, and the statements the
 // provider sent for it, in order, as the wire counter saw them. The per-operation counts under load say how many;
 // this says which, so that a cut can be aimed.
-import { login, type LoadSpec, type TokenResponse } from './load.ts';
+import { basic, login, type LoadSpec, type TokenResponse } from './load.ts';
 import type { WireCounter } from './pg-wire-counter.ts';
 
 type Spec = Omit<LoadSpec, 'scenario' | 'connections'>;
-
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 async function token(spec: Spec, client: { id: string; secret: string }, body: Record<string, string>): Promise<TokenResponse> {
   const answer = await fetch(new URL('/token', spec.issuer), {

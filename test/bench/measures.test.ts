@@ -1,11 +1,16 @@
 // The benchmark's cost figures come from these two instruments: if they miscount, every per-operation figure in
-// bench-results.json is wrong while looking plausible.
+// bench-results.json is wrong while looking plausible. The refresh's floor is a third: a floor that did less than a
+// refresh would make the provider look worse than it is.
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startWireCounter } from '../../bench/pg-wire-counter.ts';
 import { treeCpuMs, treePoolCpuMs, treeRssMiB } from '../../bench/process-tree.ts';
 import { POSTGRES_TEST_URL } from '../helpers/components.ts';
+import { startRefreshFloor } from '../../bench/refresh-floor.ts';
+import { basic } from '../../bench/load.ts';
+import { freshPostgresUrl } from '../helpers/db.ts';
+import { freePort } from '../helpers/ports.ts';
 
 describe('the statement counter between the provider and PostgreSQL', () => {
   it('counts each simple query and each execution of a prepared statement once, and passes their answers through', async () => {
@@ -62,6 +67,34 @@ describe("the provider's process tree", () => {
       expect(treeCpuMs(child.pid!) - pool).toBeGreaterThanOrEqual(250);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+});
+
+describe("the refresh's floor", () => {
+  it('rotates a refresh token as a refresh does: used once, answered with new tokens and an RS256 ID token, for its client only', async () => {
+    const authorization = basic('app', 'secret');
+    const floor = await startRefreshFloor({ databaseUrl: await freshPostgresUrl(), port: await freePort(), authorization, tokens: ['first'] });
+    const refresh = async (token: string, credentials = authorization) => {
+      const answer = await fetch(`${floor.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: credentials },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }),
+      });
+      return { status: answer.status, body: (await answer.json()) as { refresh_token?: string; id_token?: string; error?: string } };
+    };
+    try {
+      const first = await refresh('first');
+      expect(first.status).toBe(200);
+      const [header, , signature] = first.body.id_token!.split('.');
+      expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).toMatchObject({ alg: 'RS256' });
+      // An RSA-2048 signature: 256 bytes.
+      expect(Buffer.from(signature!, 'base64url')).toHaveLength(256);
+      expect(await refresh('first')).toEqual({ status: 400, body: { error: 'invalid_grant' } });
+      expect((await refresh(first.body.refresh_token!, basic('app', 'wrong'))).status).toBe(401);
+      expect((await refresh(first.body.refresh_token!)).status).toBe(200);
+    } finally {
+      await floor.stop();
     }
   });
 });
