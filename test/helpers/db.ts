@@ -1,7 +1,7 @@
 // Databases for tests: the embedded PGlite in memory, or a fresh schema of the real PostgreSQL per use, so that
 // parallel test files never see each other's rows.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createDb, type Db } from '../../provider/platform/db/knex.ts';
@@ -37,18 +37,21 @@ function templateName(): string {
 let template: Promise<Blob> | undefined;
 
 async function migratedTemplate(): Promise<Blob> {
-  const file = new URL(templateName(), TEMPLATES);
+  const name = templateName();
+  const file = new URL(name, TEMPLATES);
   if (existsSync(file)) return new Blob([readFileSync(file)]);
   const pglite = new PGlite();
   const db = createDb({ dataDir: 'memory://', pglite });
   await migrate(db);
   const blob = await pglite.dumpDataDir('none');
   await db.destroy();
-  // Written aside and renamed: workers that make it at the same time each leave a whole file.
+  // Written aside and renamed: workers that make it at the same time each leave a whole file. The copies of earlier
+  // migrations go (42 MB each).
   mkdirSync(TEMPLATES, { recursive: true });
-  const aside = new URL(`${templateName()}.${process.pid}.${randomBytes(4).toString('hex')}`, TEMPLATES);
+  const aside = new URL(`${name}.${process.pid}.${randomBytes(4).toString('hex')}`, TEMPLATES);
   writeFileSync(aside, Buffer.from(await blob.arrayBuffer()));
   renameSync(aside, file);
+  for (const old of readdirSync(TEMPLATES)) if (/^pglite-[0-9a-f]{16}\.tar$/.test(old) && old !== name) rmSync(new URL(old, TEMPLATES), { force: true });
   return blob;
 }
 
