@@ -219,15 +219,15 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
 
     /**
      * The account whose passkey answered, once its signature and counter hold. `owner` checks that the flow belongs to
-     * this request (its login interaction). A removed passkey is unknown; a counter that went back is a cloned
-     * credential, refused and audited.
+     * this request: its login interaction, and the account its options were made for (none at a first step). A
+     * removed passkey is unknown; a counter that went back is a cloned credential, refused and audited.
      */
     async authenticate<D extends Record<string, unknown>>(
       db: Knex,
-      a: { flowId: string; binding: Binding; response: AuthenticationResponseJSON; owner: (data: D) => boolean; ip?: string },
+      a: { flowId: string; binding: Binding; response: AuthenticationResponseJSON; owner: (data: D, account: string | null) => boolean; ip?: string },
     ): Promise<{ user: User; passkey: Passkey }> {
       const { challenge, flow } = await spend(db, a.flowId, LOGIN_FLOW, a.binding);
-      if (!a.owner(flow.data as unknown as D)) throw refused('flow_unknown', 'error.flow_unknown', 404);
+      if (!a.owner(flow.data as unknown as D, flow.user_id)) throw refused('flow_unknown', 'error.flow_unknown', 404);
       const passkey = await findPasskeyByCredentialId(db, a.response.id);
       const handle = a.response.response.userHandle;
       if (!passkey || (handle && handle !== userHandle(passkey.user_id).toString('base64url'))) {

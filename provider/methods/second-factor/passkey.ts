@@ -47,7 +47,9 @@ export function createPasskeyFactor(services: Pick<Services, 'config' | 'db' | '
         a.ip,
         async (): Promise<PasskeyCheck> => {
           try {
-            await passkeys.authenticate<StepData>(db, { ...a, owner: (d) => d.uid === a.uid && d.step === 'second' });
+            // Options made for this account: the same login, once the password of another account was typed in it,
+            // would otherwise take the first account's passkey as the second's second step.
+            await passkeys.authenticate<StepData>(db, { ...a, owner: (d, account) => account === user.id && d.uid === a.uid && d.step === 'second' });
             return { ok: true };
           } catch (e) {
             if (!isAppError(e)) throw e;
