@@ -15,6 +15,8 @@ import { generatedSecret } from '../../platform/secrets.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { hasTwoFactors } from '../../oidc/step-up.ts';
 import { accountOfCard, findLinkByHmac } from '../../domain/accounts/eid-links.ts';
+import { secondFactorsOf } from '../../domain/second-factors/store.ts';
+import { passkeysOf } from '../../domain/passkeys/repository.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import type { Login, SignInMethod } from '../strategy.ts';
 import { createUpstreamClient, type Checks } from './oidc-client.ts';
@@ -173,8 +175,17 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
     /** Login with an identity not linked yet: the person proves an account (password) or creates one. */
     unlinked: (flow: UpstreamFlow) => flows.transition(db, flow, 'returned', 'unlinked'),
 
-    /** The password proved the account: link the identity, then the login continues with both. */
+    /**
+     * The password proved the account: link the identity, then the login continues with both. Not for an account with
+     * a second factor: the link would be a way in that the password alone made, and that outlives a new password; its
+     * owner links from the account, once logged in with both steps.
+     */
     async linkAfterPassword(flow: UpstreamFlow, user: User, ip: string | undefined): Promise<UpstreamFlow> {
+      const [factors, keys] = await Promise.all([secondFactorsOf(db, user.id), passkeysOf(db, user.id)]);
+      if (factors.appAddedAt || keys.length) {
+        await audit(db, 'upstream.link_refused', { userId: user.id, ip, details: { upstream: flow.data.slug, reason: 'second_factor' } });
+        throw new AppError('upstream_second_factor', 'upstream.error.second_factor', 403);
+      }
       await linking(flow, user.id, ip, (trx) => link(trx, flow, user, ip));
       return authenticated(flow, 'unlinked', user, [...upstreamMethod.amr, ...AMR.password]);
     },

@@ -202,6 +202,20 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
       expect(await page.locator('h1').innerText()).toBe('Link to your account');
       expect(await main(page)).toContain('My Bank confirmed who you are (Jan Peeters), but this identity is not linked to an account here yet.');
 
+      // An account with a second factor is not linked by its password alone (an attack pass linked its own bank
+      // identity to such an account with a known password, and the link outlived a new password).
+      const factors = createSecondFactorStore(idp.services.config, idp.db);
+      await factors.start(idp.db, jan.id, 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+      await factors.confirm(idp.db, jan.id, 1);
+      const linkPage = page.url();
+      await page.fill('#identifier', 'jan');
+      await page.fill('#password', PASSWORD);
+      await submit(page);
+      expect(await main(page)).toContain('Your account asks for a second step at login, which this page cannot ask.');
+      expect(await idp.db('upstream_links').where({ user_id: jan.id }).count({ n: '*' })).toEqual([{ n: 0 }]);
+      await factors.remove(idp.db, jan.id);
+      await page.goto(linkPage);
+
       await page.fill('#identifier', 'jan');
       await page.fill('#password', 'not the password');
       await submit(page);
