@@ -3,7 +3,7 @@
 import type { Db } from '../../platform/db/knex.ts';
 import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
 import type { User, UserRepository } from '../../domain/accounts/repository.ts';
-import { accountsNamed, type LoginIdentifier } from './identifiers.ts';
+import { accountsNamed, lookedUpAs, type LoginIdentifier } from './identifiers.ts';
 import { audit } from '../../platform/audit.ts';
 import type { LoginThrottle } from './throttle.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
@@ -43,7 +43,7 @@ export function createAuthenticator(deps: {
       const candidates = await accountsNamed(db, users, identifier, kind ?? identifierKind);
       // A shared address cannot say which account is meant: only the username can.
       const user = candidates.length === 1 ? candidates[0] : undefined;
-      const attempt = await throttle?.begin(identifier, candidates, ip, devices);
+      const attempt = await throttle?.begin(lookedUpAs(identifier, kind ?? identifierKind), candidates, ip, devices);
       const valid = await hasher.verify(user?.password_hash, password);
       if (!user || !valid) {
         await attempt?.failed();
