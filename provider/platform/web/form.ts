@@ -51,7 +51,8 @@ export const fieldText = (v: unknown): string =>
 /** The same for the query string, on every route (pages, APIs and the protocol's own). */
 export function refuseNulInQuery() {
   return async (ctx: Context, next: () => Promise<unknown>) => {
-    if (ctx.querystring.includes('%00') && hasNul(ctx.query)) throw new AppError('invalid_input', 'error.invalid_input', 400);
+    // The path too: a route's parameter (an upstream's name) is decoded from it.
+    if ((ctx.querystring.includes('%00') && hasNul(ctx.query)) || ctx.path.includes('%00')) throw new AppError('invalid_input', 'error.invalid_input', 400);
     await next();
   };
 }

@@ -52,7 +52,9 @@ export function csrf(issuerOrigin: string) {
       const origin = ctx.get('origin');
       if (origin && origin !== 'null' && origin !== issuerOrigin && origin !== `${ctx.protocol}://${ctx.host}`) throw new AppError('csrf', 'error.csrf', 403);
       const sent = (await body(ctx))._csrf;
-      const ok = typeof sent === 'string' && sent.length === token.length && timingSafeEqual(Buffer.from(sent), Buffer.from(token));
+      // Compared as bytes: a token of as many characters, some of them of several bytes, must be refused, not throw.
+      const given = Buffer.from(typeof sent === 'string' ? sent : '');
+      const ok = given.length === Buffer.byteLength(token) && timingSafeEqual(given, Buffer.from(token));
       if (!ok) throw new AppError('csrf', 'error.csrf', 403);
     }
     await next();

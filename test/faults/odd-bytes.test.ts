@@ -1,0 +1,44 @@
+// Odd bytes an attack pass sent that reached a server error (a 500 and an "unhandled error" in the log): each now gets
+// a plain refusal.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
+import { createClient } from '../../provider/oidc/clients.ts';
+import { Agent } from '../flows/account/agent.ts';
+
+describe('odd bytes', () => {
+  let idp: TestProvider;
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'open' });
+  });
+  afterAll(() => idp?.close());
+
+  it('refuses a form token of the right length in characters but not in bytes as a stale form', async () => {
+    const agent = new Agent(idp.issuer);
+    const page = await agent.get('/recovery');
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.html)![1]!;
+    const answer = await fetch(`${idp.issuer}/recovery`, {
+      method: 'POST',
+      headers: { cookie: [...agent.jar].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'en' },
+      body: new URLSearchParams({ _csrf: 'é'.repeat(token.length), email: 'x@example.org' }),
+    });
+    expect([answer.status, await answer.text()]).toEqual([403, expect.stringContaining('This form has expired. Reload the page and send it again.')]);
+  });
+
+  it("refuses a NUL in a path's parameter (an upstream's name), at a link and at a login", async () => {
+    expect((await fetch(`${idp.issuer}/upstream/a%00b/start?purpose=link`)).status).toBe(400);
+    const app = await createClient(idp.services.provider(), { name: 'X', redirectUris: ['http://127.0.0.1:9/cb'], firstParty: true });
+    const agent = new Agent(idp.issuer);
+    const login = await agent.get(
+      `/auth?client_id=${app.client_id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('http://127.0.0.1:9/cb')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+    );
+    const uid = /\/interaction\/([^/?#]+)/.exec(login.url)![1]!;
+    expect((await agent.raw(`/upstream/a%00b/start?purpose=login&interaction=${uid}`)).status).toBe(400);
+  });
+
+  it('refuses a JSON body nested thirty thousand deep as bad input, not with a stack overflow', async () => {
+    const deep = '{"mobile":' + '['.repeat(30000) + ']'.repeat(30000) + '}';
+    const answer = await fetch(`${idp.issuer}/eid/reactivation/nonce`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer.status).toBeLessThan(500);
+  });
+});
