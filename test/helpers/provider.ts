@@ -36,6 +36,8 @@ export async function startTestProvider(
     ACCOUNT_CACHE_SECONDS: '0',
     // An access line per request would bury a failing test's output.
     LOG_LEVEL: 'warn',
+    // Every sign-up would wait half a second; the even answer has its own test (registration/enumeration.test.ts).
+    SIGN_UP_RESPONSE_MS: '1',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...env,
   });
@@ -81,6 +83,7 @@ export async function spawnProvider(env: Record<string, string>): Promise<{ url:
       ARGON2_MEMORY_KIB: '8192',
       ARGON2_TIME_COST: '1',
       ACCOUNT_CACHE_SECONDS: '0',
+      SIGN_UP_RESPONSE_MS: '1',
       METRICS_PORT: '0',
       ISSUER: url,
       ...env,

@@ -39,6 +39,12 @@ export const accountSettings = {
     default: '500',
     doc: 'the "forgot password" form answers after at least this many milliseconds (plus jitter), whether or not an account matched',
   }),
+  signUpResponseMs: setting({
+    env: 'SIGN_UP_RESPONSE_MS',
+    schema: positiveInt,
+    default: '500',
+    doc: 'a sign-up and a request for a new activation link answer after at least this many milliseconds (plus jitter), whether or not an account had the address',
+  }),
   captcha: setting({
     env: 'CAPTCHA',
     schema: z.enum(['altcha', 'off']),

@@ -1,7 +1,5 @@
 // The recovery pages: the request form (address, customer number in customer deployments, CAPTCHA), the
 // answer that is the same whether or not an account matched, and the reset form the mailed link opens.
-import { randomInt } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -12,14 +10,12 @@ import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { body } from '../../platform/web/form.ts';
+import { noSoonerThan } from '../../platform/web/even-answer.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { customerNumberField } from './accounts.ts';
 import { createRecoveryService, type LinkProblem } from './service.ts';
-
-// Spread over the answers so that the fixed minimum time is not itself a sharp, recognisable value.
-const JITTER_MS = 20;
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
@@ -112,7 +108,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     });
     // Known and unknown addresses do different work (tokens and a mail, or none): the answer waits for a fixed
     // time from the start of the request, so both arrive alike.
-    await sleep(Math.max(0, config.recoveryResponseMs + randomInt(JITTER_MS) - (performance.now() - started)));
+    await noSoonerThan(started, config.recoveryResponseMs);
     renderPage(ctx, 'pages/recovery/sent.njk', { titleKey: 'recovery.sent.title', minutes: recovery.ttlMinutes });
   });
 

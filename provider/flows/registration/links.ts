@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import { FLOW, type FlowData, type RegistrationSteps } from './steps.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { body } from '../../platform/web/form.ts';
+import { noSoonerThan } from '../../platform/web/even-answer.ts';
 import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -101,8 +102,11 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
       return renderPage(ctx, 'pages/registration/resend.njk', { titleKey: 'registration.resend.title', values: echo(raw), errors: checked.errors });
     }
     await take(limits.ip, ctx.ip);
+    const started = performance.now();
     const identifier = checked.data.identifier;
     if (await mails.allow({ address: identifier, ip: ctx.ip })) await service.resend(identifier, ctx.ip);
+    // Only a pending account gets a new link: the answer takes the same time for every identifier.
+    await noSoonerThan(started, config.signUpResponseMs);
     const back = typeof raw.return_to === 'string' ? safeReturnPath(raw.return_to, '') : '';
     renderMessage(ctx, 200, 'registration.resent.title', 'registration.resent.message', {
       messageParams: { duration: duration(config.activationTtl) },

@@ -9,6 +9,7 @@ import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { createMailQuota } from '../../domain/guards/mail-quota.ts';
 import { body } from '../../platform/web/form.ts';
+import { noSoonerThan } from '../../platform/web/even-answer.ts';
 import { renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
@@ -130,6 +131,7 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
    * a double submission, which gets the same page and does nothing. `mailKey` names whom the mails go to.
    */
   async function complete(ctx: Context, flow: Flow<FlowData>, mailKey: string, data: Partial<FlowData>, run: (trx: Knex) => Promise<SignUpResult>) {
+    const started = performance.now();
     // An invitation's sign-up counts against its slip, one per pupil, which its first step proved: counted per
     // address, a class behind the school's one address would spend the allowance in a lesson.
     const slip = flow.data.mode === 'invitation' ? flow.data.username : undefined;
@@ -145,6 +147,8 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
     } catch (e) {
       if (!(isAppError(e) && e.code === 'flow_conflict')) throw e;
     }
+    // An address with an account gets a mail saying so, a new one a pending account: other work, the same time.
+    await noSoonerThan(started, config.signUpResponseMs);
     sentPage(ctx, flow);
   }
 
