@@ -7,7 +7,8 @@
 import type { Knex } from 'knex';
 import type { Binding } from '../../domain/flow-state/binding.ts';
 import type { Services } from '../../app/services.ts';
-import type { User } from '../../domain/accounts/repository.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
+import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { generateUsername } from '../../domain/accounts/usernames.ts';
 import { AppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
@@ -89,12 +90,22 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
   }
 
   /** Links the flow's identity to `user`; refuses (without naming it) an identity that belongs to another account. */
-  async function link(trx: Knex, flow: UpstreamFlow, user: User, ip: string | undefined): Promise<'linked' | 'already'> {
+  /** `notice`: the owner of an account that existed before hears of the link, a way in that outlives a new password. */
+  async function link(trx: Knex, flow: UpstreamFlow, user: User, ip: string | undefined, notice = true): Promise<'linked' | 'already'> {
     const identity = flow.data.identity!;
     const card = identity.nationalNumberHmac ? await findLinkByHmac(trx, identity.nationalNumberHmac) : undefined;
     if (card && card.user_id !== user.id) throw new AppError('upstream_linked_elsewhere', 'upstream.error.linked_elsewhere', 409);
     const outcome = await saveLink(trx, { slug: flow.data.slug, subjectKey: identity.subjectKey, userId: user.id, label: identity.label });
-    if (outcome === 'linked') await audit(trx, 'upstream.linked', { userId: user.id, ip, details: { upstream: flow.data.slug } });
+    if (outcome !== 'linked') return outcome;
+    await audit(trx, 'upstream.linked', { userId: user.id, ip, details: { upstream: flow.data.slug } });
+    if (notice) {
+      const name = (await findUpstream(trx, flow.data.slug))?.name ?? flow.data.slug;
+      await enqueueNotice(trx, user, localeOf(user, config.defaultLocale), {
+        title: { key: 'upstream.mail.linked.title', params: { name } },
+        paragraphs: [{ key: 'upstream.mail.linked.body', params: { name } }, { key: 'upstream.mail.linked.not_you' }],
+        action: { href: `${config.issuerUrl}/account/connections`, label: { key: 'upstream.mail.linked.action' } },
+      });
+    }
     return outcome;
   }
 
@@ -212,7 +223,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
           { user_id: created.id, document: 'terms', version: config.termsVersion, accepted_at: at },
           { user_id: created.id, document: 'privacy', version: config.privacyVersion, accepted_at: at },
         ]);
-        await link(trx, flow, created, ip);
+        await link(trx, flow, created, ip, false);
         await audit(trx, 'registration.signed_up', { userId: created.id, ip, details: { mode: 'upstream', upstream: flow.data.slug } });
         return created;
       });

@@ -225,6 +225,8 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
       const first = await tokensAt(page, checks);
       expect(first.sub).toBe(jan.sub);
       expect(first.amr).toEqual(['fed', 'pwd']);
+      // The owner hears of the link: a way in that a password made, and that a new password does not end.
+      expect(await idp.db('outbox').where({ user_id: jan.id, channel: 'email' }).pluck('subject')).toContain('A login with My Bank was linked to your account');
       // The upstream is trusted to state its level (--acr-from-upstream): the bank logged its customer in with a password.
       expect(first.acr).toBe('urn:belid:acr:password');
 
