@@ -16,11 +16,13 @@ import { enqueueNotice } from '../messaging/notice.ts';
 import { duration, type Locale } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
+import { createMailQuota } from '../guards/mail-quota.ts';
 
 export const EMAIL_CHANGE_PURPOSE = 'email_change';
 
 export interface EmailChangeDeps {
-  config: Pick<Config, 'emailChangeTtl' | 'issuerUrl'>;
+  config: Pick<Config, 'emailChangeTtl' | 'issuerUrl' | 'rateLimitRegistrationMails' | 'rateLimitAddressMails'>;
+  db: Db;
   tokens: TokenService;
   users: UserRepository;
 }
@@ -33,49 +35,70 @@ export function maskEmail(email: string): string {
   return `${email.slice(0, 1)}•••${email.slice(at)}`;
 }
 
-export type StartResult = { ok: true; expiresAt: Date } | { ok: false; problem: 'unchanged' };
+export type StartResult = { ok: true; expiresAt: Date } | { ok: false; problem: 'unchanged' | 'too_many' };
 export type ConfirmResult = { status: 'ok'; userId: string; email: string } | { status: 'taken' | 'invalid' | 'used' | 'expired' | 'voided' };
 
-export function createEmailChange({ config, tokens, users }: EmailChangeDeps) {
-  return {
-    /** `email` is already validated with `newEmail`. Writes both mails in `trx`. */
-    async start(trx: Knex, user: User, email: string, locale: Locale): Promise<StartResult> {
-      if (user.email && user.email.toLowerCase() === email.toLowerCase() && user.email_verified) return { ok: false, problem: 'unchanged' };
-      const issued = await tokens.issue(trx, {
-        purpose: EMAIL_CHANGE_PURPOSE,
-        userId: user.id,
-        ttlSeconds: config.emailChangeTtl,
-        format: { kind: 'link' },
-        data: { email },
-        replacePrevious: true,
-      });
-      await setPendingContact(trx, user.id, 'email', email, issued.expiresAt);
-      await enqueueMail(trx, {
-        to: email,
-        template: 'notice',
-        locale,
-        userId: user.id,
-        params: {
-          title: { key: 'account.mail.email_verify.title' },
-          paragraphs: [
-            { key: 'account.mail.email_verify.body', params: { duration: duration(config.emailChangeTtl) } },
-            { key: 'account.mail.email_verify.not_you' },
-          ],
-          action: { href: `${config.issuerUrl}/account/email/verify?token=${issued.token}`, label: { key: 'account.mail.email_verify.action' } },
-        },
-      });
-      await enqueueNotice(trx, user, locale, {
-        title: { key: 'account.mail.email_change_notice.title' },
+const unchanged = (user: User, email: string) => Boolean(user.email && user.email.toLowerCase() === email.toLowerCase() && user.email_verified);
+
+export function createEmailChange({ config, db, tokens, users }: EmailChangeDeps) {
+  // The link goes to an address the account names, anyone's: one account may send it there a few times an hour, all
+  // accounts together as many as sign-ups and recoveries may.
+  const mails = createMailQuota(db, {
+    name: 'email_change',
+    perRequester: { points: config.rateLimitRegistrationMails, seconds: 3600 },
+    perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
+  });
+  /** Writes the link, both mails and the audit in `trx`; staff changing a person's address call it directly. */
+  async function startWithin(trx: Knex, user: User, email: string, locale: Locale): Promise<StartResult> {
+    if (unchanged(user, email)) return { ok: false, problem: 'unchanged' };
+    const issued = await tokens.issue(trx, {
+      purpose: EMAIL_CHANGE_PURPOSE,
+      userId: user.id,
+      ttlSeconds: config.emailChangeTtl,
+      format: { kind: 'link' },
+      data: { email },
+      replacePrevious: true,
+    });
+    await setPendingContact(trx, user.id, 'email', email, issued.expiresAt);
+    await enqueueMail(trx, {
+      to: email,
+      template: 'notice',
+      locale,
+      userId: user.id,
+      params: {
+        title: { key: 'account.mail.email_verify.title' },
         paragraphs: [
-          { key: 'account.mail.email_change_notice.body', params: { masked: maskEmail(email) } },
-          { key: 'account.mail.email_change_notice.still_valid' },
-          { key: 'account.mail.email_change_notice.not_you' },
+          { key: 'account.mail.email_verify.body', params: { duration: duration(config.emailChangeTtl) } },
+          { key: 'account.mail.email_verify.not_you' },
         ],
-        action: { href: `${config.issuerUrl}/account/security`, label: { key: 'account.mail.email_change_notice.action' } },
-      });
-      await audit(trx, 'email_change_requested', { userId: user.id });
-      return { ok: true, expiresAt: issued.expiresAt };
+        action: { href: `${config.issuerUrl}/account/email/verify?token=${issued.token}`, label: { key: 'account.mail.email_verify.action' } },
+      },
+    });
+    await enqueueNotice(trx, user, locale, {
+      title: { key: 'account.mail.email_change_notice.title' },
+      paragraphs: [
+        { key: 'account.mail.email_change_notice.body', params: { masked: maskEmail(email) } },
+        { key: 'account.mail.email_change_notice.still_valid' },
+        { key: 'account.mail.email_change_notice.not_you' },
+      ],
+      action: { href: `${config.issuerUrl}/account/security`, label: { key: 'account.mail.email_change_notice.action' } },
+    });
+    await audit(trx, 'email_change_requested', { userId: user.id });
+    return { ok: true, expiresAt: issued.expiresAt };
+  }
+
+  return {
+    /**
+     * The person's own change: `email` is already validated with `newEmail`. Counted against the account's mails to
+     * that address, then as `startWithin`, in a transaction of its own.
+     */
+    async start(user: User, email: string, locale: Locale): Promise<StartResult> {
+      if (unchanged(user, email)) return { ok: false, problem: 'unchanged' };
+      if (!(await mails.allow({ address: email, ip: undefined, account: user.id }))) return { ok: false, problem: 'too_many' };
+      return db.transaction((trx) => startWithin(trx, user, email, locale));
     },
+
+    startWithin,
 
     /** The address a link would confirm, without spending it (the page the link opens asks for a click). */
     async peek(db: Db, token: string): Promise<{ status: 'ok'; email: string } | { status: 'invalid' | 'used' | 'expired' | 'voided' }> {

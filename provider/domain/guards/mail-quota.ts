@@ -1,5 +1,5 @@
-// Mails an address receives because someone asked (sign-up, recovery): counted per address and requester (an IP
-// address, a /64 for IPv6, or the owner's known device), so that another party cannot use up the owner's
+// Mails an address receives because someone asked (sign-up, recovery, an address change): counted per address and
+// requester (an IP address, a /64 for IPv6, the owner's known device, or the account that asks), so that another party cannot use up the owner's
 // allowance, under a higher ceiling per address whoever asks. The owner's device is held back by its own count
 // only, not by the ceiling: the owner's request gets its mail even while others flood the address.
 import type { Db } from '../../platform/db/knex.ts';
@@ -18,6 +18,8 @@ export interface MailRequest {
   ip: string | undefined;
   /** The requester's device id when the browser has logged in to an account of this address. */
   ownerDevice?: string | undefined;
+  /** The account that asks, when one is logged in (an address change): counted instead of its IP address. */
+  account?: string | undefined;
 }
 
 export interface MailQuota {
@@ -29,8 +31,8 @@ export function createMailQuota(db: Db, o: MailQuotaOptions): MailQuota {
   const requesters = createLimiter(db, { keyPrefix: `${o.name}_mail_requester`, points: o.perRequester.points, durationSeconds: o.perRequester.seconds });
   const addresses = createLimiter(db, { keyPrefix: `${o.name}_mail_address`, points: o.perAddress.points, durationSeconds: o.perAddress.seconds });
   return {
-    async allow({ address, ip, ownerDevice }) {
-      const requester = ownerDevice ? `device:${ownerDevice}` : `ip:${ip ? clientAddressKey(ip) : ''}`;
+    async allow({ address, ip, ownerDevice, account }) {
+      const requester = ownerDevice ? `device:${ownerDevice}` : account ? `account:${account}` : `ip:${ip ? clientAddressKey(ip) : ''}`;
       const key = keyOf(address);
       if (!(await consumeWithin(requesters, `${key}:${keyOf(requester)}`))) return false;
       // Only requests within their requester's allowance count towards the ceiling: one party's flood beyond its

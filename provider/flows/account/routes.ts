@@ -151,15 +151,18 @@ export function accountRoutes(services: Services): Router {
     const raw = await body(ctx);
     const parsed = emailInput.safeParse(raw);
     const u = user(ctx);
-    const r = parsed.success ? await db.transaction((trx) => emailChange.start(trx, u, parsed.data.email, mailLocale(ctx))) : undefined;
+    const r = parsed.success ? await emailChange.start(u, parsed.data.email, mailLocale(ctx)) : undefined;
     if (!r?.ok) {
-      ctx.status = 400;
-      const key = r ? 'account.email.error.unchanged' : 'account.email.error.invalid';
+      ctx.status = r?.problem === 'too_many' ? 429 : 400;
+      const errors =
+        r?.problem === 'too_many'
+          ? formError('email', 'error.too_many_wait', { wait: duration(3600) })
+          : formError('email', r ? 'account.email.error.unchanged' : 'account.email.error.invalid');
       return renderPage(ctx, 'pages/account/email-change.njk', {
         titleKey: 'account.email.title',
         nav: 'profile',
         user: u,
-        errors: formError('email', key),
+        errors,
         values: { email: fieldText(raw.email) },
       });
     }

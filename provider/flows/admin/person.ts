@@ -153,7 +153,7 @@ export function personAdminRoutes(services: Services): Router {
     const parsed = newEmail.safeParse((await parseBody(ctx, z.object({ email: z.string().trim().max(320) }))).email);
     if (!parsed.success) return show(ctx, user, formError('email', 'account.email.error.invalid'));
     const started = await db.transaction(async (trx) => {
-      const r = await emailChange.start(trx, user, parsed.data, localeOf(user, services.config.defaultLocale));
+      const r = await emailChange.startWithin(trx, user, parsed.data, localeOf(user, services.config.defaultLocale));
       if (r.ok) await audit(trx, 'admin.email_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
       return r.ok;
     });

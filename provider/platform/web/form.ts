@@ -51,8 +51,9 @@ export const fieldText = (v: unknown): string =>
 /** The same for the query string, on every route (pages, APIs and the protocol's own). */
 export function refuseNulInQuery() {
   return async (ctx: Context, next: () => Promise<unknown>) => {
-    // The path too: a route's parameter (an upstream's name) is decoded from it.
-    if ((ctx.querystring.includes('%00') && hasNul(ctx.query)) || ctx.path.includes('%00')) throw new AppError('invalid_input', 'error.invalid_input', 400);
+    if (ctx.querystring.includes('%00') && hasNul(ctx.query)) throw new AppError('invalid_input', 'error.invalid_input', 400);
+    // Nor a path: a route's parameter (an upstream's name, a person's id) is decoded from it, and no page has one.
+    if (ctx.path.includes('%00')) throw new AppError('not_found', 'error.not_found.message', 404);
     await next();
   };
 }

@@ -109,6 +109,19 @@ describe('account forms under attack', () => {
     expect(await idp.services.hasher.verify((await idp.db('users').where({ id: user.id }).first('password_hash')).password_hash, PASSWORD)).toBe(true);
   });
 
+  it("sends an address change's link to one address a few times an hour per account, then says how long to wait", async () => {
+    // Found by an attack pass: sixty posts naming someone else's address queued sixty mails to it.
+    await person('gust');
+    const agent = new Agent(idp.issuer);
+    expect((await agent.login('gust', PASSWORD)).url).toBe(`${idp.issuer}/account`);
+    const allowed = idp.services.config.rateLimitRegistrationMails;
+    const answers = [];
+    for (let i = 0; i <= allowed; i++) answers.push(await agent.post('/account/email', { email: 'victim@example.org' }));
+    expect(answers.map((a) => a.status)).toEqual([...Array.from({ length: allowed }, () => 200), 429]);
+    expect(text(answers.at(-1)!.html)).toContain('Too many attempts. Try again in 1 hour.');
+    expect(await idp.db('outbox').where({ recipient: 'victim@example.org' }).count({ n: '*' })).toEqual([{ n: allowed }]);
+  });
+
   it('refuses an e-mail change link of an account blocked since it was sent', async () => {
     const { user, agent } = await person('emil');
     await agent.post('/account/email', { email: 'emil.new@example.org' });
