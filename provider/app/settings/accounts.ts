@@ -86,7 +86,7 @@ export const accountSettings = {
     env: 'RATE_LIMIT_ADDRESS_MAILS',
     schema: positiveInt,
     default: '20',
-    doc: 'recovery or sign-up mails one address receives per hour, whoever asks; past it only a browser that has logged in to the account still gets its recovery mail',
+    doc: 'recovery, sign-up or address-change mails one address receives per hour, whoever asks; past it only a browser that has logged in to the account still gets its recovery mail',
   }),
   rateLimitMaxDelay: setting({
     env: 'RATE_LIMIT_MAX_DELAY',
