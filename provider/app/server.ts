@@ -35,6 +35,7 @@ import { recordRequests } from '../platform/log/access.ts';
 import { healthRoutes } from '../platform/health.ts';
 import { ROUTERS, routesOf, type RouterParts } from './routes.ts';
 import { exceptOn, protocolPaths } from './protocol-paths.ts';
+import { purgeRateLimits } from '../domain/guards/rate-limit.ts';
 import type { Services } from './services.ts';
 import { createTokenService } from '../domain/tokens/one-time.ts';
 import { createFlowStore } from '../domain/flow-state/store.ts';
@@ -185,6 +186,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const purge = async () => {
     await purgeExpired(db);
+    await purgeRateLimits(db);
     await services.tokens.purge(db);
     await services.flows.purge(db);
     await settleFinishedDeliveries(db);

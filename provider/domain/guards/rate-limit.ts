@@ -78,3 +78,9 @@ export const waitOf = (refused: { msBeforeNext: number }): Duration => duration(
 
 /** True when `e` is the limiter saying "no more points" (it rejects with a RateLimiterRes). */
 export const isRateLimited = (e: unknown): e is RateLimiterRes => typeof e === 'object' && e !== null && 'msBeforeNext' in e;
+
+/**
+ * Deletes the counts whose window is over (an expired count reads as none): every address, name and flow that was
+ * ever counted would otherwise keep its row. Counts without an end (`expire` null) stay.
+ */
+export const purgeRateLimits = (db: Db, now = Date.now()): Promise<number> => db('rate_limits').where('expire', '<=', now).delete();
