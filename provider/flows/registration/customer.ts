@@ -1,7 +1,7 @@
 // Customer sign-up: a customer number and the family or company name on record.
 import { formError } from '../../platform/web/form-errors.ts';
 import Router from '@koa/router';
-import { type RegistrationSteps } from './steps.ts';
+import { addressOf, type RegistrationSteps } from './steps.ts';
 import { findCustomer } from '../../domain/customers/customers.ts';
 import { schemas } from './forms.ts';
 
@@ -10,10 +10,10 @@ export function customerSignUpRoutes(router: Router, steps: RegistrationSteps): 
   signUpForm(router, 'customer', schemas.customer, async (ctx, flow, d, reshow) => {
     // Counted before the lookup: past the limit no guess is looked up, so that a match cannot be told from a miss. A
     // match gives its point back: the limit counts the numbers and names that matched nothing.
-    await take(limits.customer, ctx.ip);
+    await take(limits.customer, addressOf(ctx));
     const customer = await findCustomer(db, d.customer_number, d.name);
     if (!customer) return reshow(formError('customer_number', 'registration.error.customer_no_match'));
-    await limits.customer.reward(ctx.ip, 1);
+    await limits.customer.reward(addressOf(ctx), 1);
     const s = await signUpOf(ctx, d);
     await complete(ctx, flow, `customer:${customer.customer_number}`, { email: s.email }, (trx) => service.signUpCustomer(trx, customer, s));
   });

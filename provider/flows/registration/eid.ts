@@ -1,7 +1,7 @@
 // eID sign-up: the card first (consent, PIN in the bridge), then the address and a password; the name is the card's.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { FLOW, FORM_TTL, type FlowData, type RegistrationSteps } from './steps.ts';
+import { addressOf, FLOW, FORM_TTL, type FlowData, type RegistrationSteps } from './steps.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderMessage, safeReturnPath } from '../../platform/web/page.ts';
@@ -56,7 +56,7 @@ export function eidSignUpRoutes(router: Router, steps: RegistrationSteps): void 
     const again = [{ href: '/registration/eid', key: 'eid.again' }];
     try {
       await cards.consented(ctx);
-      await take(limits.ip, ctx.ip);
+      await take(limits.ip, addressOf(ctx));
       const { card, answer, flow } = await cards.verify<FlowData & NonceData>(ctx, { type: FLOW, owner: (data) => data.mode === 'eid', to: 'card_read' });
       // The card's holder proved who they are: telling them their own card has an account reveals nobody else's.
       const holder = await accountOfCard(db, services.users, card.hmac);

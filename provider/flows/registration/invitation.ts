@@ -1,6 +1,6 @@
 // Invitation sign-up: the username and initial password from the slip, then the personal data.
 import Router from '@koa/router';
-import { FLOW, FORM_TTL, type FlowData, type RegistrationSteps } from './steps.ts';
+import { addressOf, FLOW, FORM_TTL, type FlowData, type RegistrationSteps } from './steps.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
@@ -36,13 +36,13 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
     };
     const checked = check(schemas.invitationLogin, raw);
     if (!checked.ok) return show(checked.errors, 400);
-    await take(limits.ip, ctx.ip);
+    await take(limits.ip, addressOf(ctx));
     await take(limits.invitation, checked.data.username.toLowerCase());
     const r = await service.checkInvitation(checked.data.username, checked.data.initial_password);
     if (r.status === 'invalid') return show(formError('form', 'registration.error.invitation_invalid'), 401);
     // The address counts wrong slips only: the pupils of a school type theirs from one address, and each slip counts
     // its own tries.
-    await limits.ip.reward(ctx.ip, 1);
+    await limits.ip.reward(addressOf(ctx), 1);
     if (r.status !== 'ok') {
       const params = { username: r.invitation.username, reason: r.invitation.review_reason ?? '' };
       return renderMessage(ctx, r.status === 'active' ? 200 : 409, `registration.invitation.${r.status}.title`, `registration.invitation.${r.status}.message`, {

@@ -2,7 +2,7 @@
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { FLOW, type FlowData, type RegistrationSteps } from './steps.ts';
+import { addressOf, FLOW, type FlowData, type RegistrationSteps } from './steps.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { body } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
@@ -101,7 +101,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
       ctx.status = 400;
       return renderPage(ctx, 'pages/registration/resend.njk', { titleKey: 'registration.resend.title', values: echo(raw), errors: checked.errors });
     }
-    await take(limits.ip, ctx.ip);
+    await take(limits.ip, addressOf(ctx));
     const started = performance.now();
     const identifier = checked.data.identifier;
     if (await mails.allow({ address: identifier, ip: ctx.ip })) await service.resend(identifier, ctx.ip);

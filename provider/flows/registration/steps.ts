@@ -8,6 +8,7 @@ import type { Flow } from '../../domain/flow-state/store.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { createMailQuota } from '../../domain/guards/mail-quota.ts';
+import { clientAddressKey } from '../../domain/guards/throttle.ts';
 import { body } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
 import { renderPage, safeReturnPath } from '../../platform/web/page.ts';
@@ -22,6 +23,9 @@ import type { z } from 'zod';
 import type { CardStep } from '../../methods/eid-card/card-step.ts';
 
 export type Mode = 'open' | 'invitation' | 'customer' | 'eid';
+
+/** The client's address as the sign-up limits count it: an IPv6 client holds a whole /64, and is counted by it. */
+export const addressOf = (ctx: Context): string => clientAddressKey(ctx.ip ?? 'unknown');
 
 export type FlowData = {
   mode: Mode;
@@ -135,7 +139,7 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
     // An invitation's sign-up counts against its slip, one per pupil, which its first step proved: counted per
     // address, a class behind the school's one address would spend the allowance in a lesson.
     const slip = flow.data.mode === 'invitation' ? flow.data.username : undefined;
-    await (slip ? take(limits.invitation, slip.toLowerCase()) : take(limits.ip, ctx.ip));
+    await (slip ? take(limits.invitation, slip.toLowerCase()) : take(limits.ip, addressOf(ctx)));
     const mail = await mails.allow({ address: mailKey, ip: ctx.ip });
     try {
       await db.transaction(async (trx) => {

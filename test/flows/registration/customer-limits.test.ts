@@ -9,7 +9,7 @@ import { Agent } from '../account/agent.ts';
 describe('the customer sign-up limit', () => {
   let idp: TestProvider;
   beforeAll(async () => {
-    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'customer', RATE_LIMIT_CUSTOMER: '3', CAPTCHA: 'off' });
+    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'customer', RATE_LIMIT_CUSTOMER: '3', CAPTCHA: 'off', TRUST_PROXY: 'true' });
     await importCustomers(idp.db, 'customer number,name\nK1001,Müller GmbH\nK1002,Peeters\n', { partial: false });
   });
   afterAll(() => idp?.close());
@@ -35,5 +35,37 @@ describe('the customer sign-up limit', () => {
     expect(await guesser('K9003', 'Peeters', 'guesser@evil.example')).toBe(400);
     expect([await guesser('K9004', 'Peeters', 'guesser@evil.example'), await guesser('K1002', 'Peeters', 'guesser@evil.example')]).toEqual([429, 429]);
     expect(await idp.db('customers').where({ customer_number: 'K1002' }).first('user_id')).toEqual({ user_id: null });
+  });
+
+  it('counts an IPv6 client by its /64, whichever of its addresses it sends each guess from', async () => {
+    const agent = new Agent(idp.issuer);
+    const html = (await agent.go('/registration/customer')).html;
+    const [flow, csrf] = [/name="flow" value="([^"]+)"/, /name="_csrf" value="([^"]+)"/].map((r) => r.exec(html)![1]!);
+    const statuses = [];
+    for (const host of ['1', '2', '3', '4'])
+      statuses.push(
+        (
+          await fetch(`${idp.issuer}/registration/customer`, {
+            method: 'POST',
+            redirect: 'manual',
+            headers: {
+              cookie: [...agent.jar].map(([k, v]) => `${k}=${v}`).join('; '),
+              'content-type': 'application/x-www-form-urlencoded',
+              'x-forwarded-for': `2001:db8:1:2::${host}`,
+            },
+            body: new URLSearchParams({
+              _csrf: csrf,
+              flow,
+              name: 'Peeters',
+              customer_number: `K90${host}`,
+              email: 'g@evil.example',
+              password: 'quiet rivers carry seven lanterns',
+              accept_terms: 'yes',
+              accept_privacy: 'yes',
+            }),
+          })
+        ).status,
+      );
+    expect(statuses).toEqual([400, 400, 400, 429]);
   });
 });
