@@ -1,6 +1,7 @@
 // A passkey as the second step after a password, over HTTP with a software authenticator: the options name only the
 // account's passkeys and require user verification; the ID token says acr urn:belid:acr:mfa and amr pwd+hwk; another
-// account's passkey, a replayed answer and wrong answers are refused, the last ones throttled like wrong codes. A
+// account's passkey (also the first account's, when a second password was typed in the same login), a replayed
+// answer and wrong answers are refused, the last ones throttled like wrong codes. A
 // person with passkeys and no authenticator app is asked for one only when the app or the request requires two factors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
@@ -32,7 +33,7 @@ describe('a passkey as the second step of a password login', () => {
     const hash = await hasher.hash(PASSWORD);
     const passkeys = createPasskeyMethod(idp.services);
     const binding = browserBindingOf('t'.repeat(43));
-    for (const username of ['anna', 'bert', 'carla', 'dirk']) {
+    for (const username of ['anna', 'bert', 'carla', 'dirk', 'emil']) {
       const user = await idp.services.users.create(db, {
         username,
         email: `${username}@example.be`,
@@ -118,6 +119,21 @@ describe('a passkey as the second step of a password login', () => {
     const replay = await answer(agent, `${new URL(page.url).pathname}/passkey`, o.flow, right);
     expect(replay.status).toBe(409);
     expect(text(replay.html)).toContain('This passkey request is no longer valid.');
+  });
+
+  it("refuses the passkey of the first account whose password was typed in a login, at a second account's second step", async () => {
+    // Found by an attack pass: options made for dirk's account, then emil's password (known to dirk) typed in the same
+    // login, and dirk's own passkey passed as emil's second step.
+    const agent = new Agent(idp.issuer);
+    const { page } = await passwordStep(agent, strict, 'dirk');
+    const o = await options(agent, page);
+    const uid = /\/interaction\/([^/]+)/.exec(page.url)![1]!;
+    const victim = await agent.submitLogin(await agent.get(`/interaction/${uid}`), 'emil', PASSWORD, atCallback);
+    expect(title(victim)).toBe('Confirm with a passkey');
+    const swapped = await answer(agent, o.path, o.flow, keys.dirk!.assert(o.options.challenge, b64url(users.dirk!.id)));
+    expect(atCallback(swapped.url)).toBe(false);
+    expect([swapped.status, text(swapped.html)]).toEqual([404, expect.stringContaining('This page is no longer valid. Start again.')]);
+    expect(await audited('second_factor.success', 'emil')).toEqual([]);
   });
 
   it('throttles refused passkeys like wrong codes, and offers a person with an app both', async () => {
