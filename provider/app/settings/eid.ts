@@ -78,7 +78,7 @@ export const eidSettings = {
     env: 'RATE_LIMIT_REGISTRATION',
     schema: positiveInt,
     default: '100',
-    doc: "sign-up forms sent and activation mails asked again per IP address per hour; of the slips of RATE_LIMIT_INVITATION, only wrong ones count here (a class types its slips from the school's one address)",
+    doc: "sign-up forms sent and activation mails asked again per IP address (an IPv6 /64) per hour; of the slips of RATE_LIMIT_INVITATION, only wrong ones count here (a class types its slips from the school's one address)",
   }),
   rateLimitRegistrationMails: setting({
     env: 'RATE_LIMIT_REGISTRATION_MAILS',
@@ -96,7 +96,7 @@ export const eidSettings = {
     env: 'RATE_LIMIT_CUSTOMER',
     schema: positiveInt,
     default: '20',
-    doc: 'customer numbers and names that match no record, per IP address per hour',
+    doc: 'customer numbers and names that match no record, per IP address (an IPv6 /64) per hour; past it no number is looked up, a right one included',
   }),
   upstreamSecretKey: setting({
     env: 'UPSTREAM_SECRET_KEY',

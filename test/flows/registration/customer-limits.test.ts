@@ -40,7 +40,8 @@ describe('the customer sign-up limit', () => {
   it('counts an IPv6 client by its /64, whichever of its addresses it sends each guess from', async () => {
     const agent = new Agent(idp.issuer);
     const html = (await agent.go('/registration/customer')).html;
-    const [flow, csrf] = [/name="flow" value="([^"]+)"/, /name="_csrf" value="([^"]+)"/].map((r) => r.exec(html)![1]!);
+    const flow = /name="flow" value="([^"]+)"/.exec(html)![1]!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
     const statuses = [];
     for (const host of ['1', '2', '3', '4'])
       statuses.push(
