@@ -89,7 +89,7 @@ describe.skipIf(!has('softhsm'))('a card reader with a PIN pad', () => {
       expect(page).toContain('Typ de pincode van de kaart van Jan Karel Specimen op het toetsenbord van je kaartlezer');
       expect(page).toContain('<meta http-equiv="refresh" content="2">');
       expect(page).not.toContain('name="pin"');
-      await pollUntil(async () => reader.length || undefined, 5000, 'the login to wait at the reader');
+      await pollUntil(async () => reader.length || undefined, 20_000, 'the login to wait at the reader');
       expect((await call(d, '/status')).status).toBe(200);
       expect((await view(d, op.operationId)).state).toBe('pin_required');
 
@@ -111,21 +111,30 @@ describe.skipIf(!has('softhsm'))('a card reader with a PIN pad', () => {
     [
       'cancelled by the page',
       30,
-      async (d: Daemon, id: string) => expect((await call(d, `/operations/${id}`, { method: 'DELETE' })).status).toBe(204),
+      async (d: Daemon, id: string): Promise<void> => expect((await call(d, `/operations/${id}`, { method: 'DELETE' })).status).toBe(204),
       'cancelled',
     ],
-    ['not typed in time', 1, async () => new Promise((r) => setTimeout(r, 1500)), 'timeout'],
+    // Five seconds: the login must reach the reader (a worker thread loading the module) before the time is up, which
+    // on CI's two loaded cores took more than the one second this case first allowed.
+    [
+      'not typed in time',
+      5,
+      async (d: Daemon, id: string): Promise<void> => {
+        await pollUntil(async () => ((await view(d, id)) as { state: string }).state === 'failed' || undefined, 20_000, 'the entry to time out');
+      },
+      'timeout',
+    ],
   ] as const)('frees the daemon when the PIN pad entry is %s, and signs nothing when the reader answers late', async (_, timeout, end, code) => {
     await withDaemon(timeout, async (d) => {
       const op = await start(d);
-      await pollUntil(async () => reader.length || undefined, 5000, 'the login to wait at the reader');
+      await pollUntil(async () => reader.length || undefined, 20_000, 'the login to wait at the reader');
       await end(d, op.operationId);
       expect(await view(d, op.operationId)).toMatchObject({ state: 'failed', error: code });
       const next = await start(d);
       expect(next.state).toBe('pin_required');
       const [before, loggedOut] = [signatures, logouts];
       typeOnReader(); // the first operation's reader answers only now: logged in, then out at once
-      await pollUntil(async () => logouts > loggedOut || undefined, 5000, 'the late login to be undone');
+      await pollUntil(async () => logouts > loggedOut || undefined, 20_000, 'the late login to be undone');
       expect(signatures).toBe(before);
       expect(await view(d, op.operationId)).toMatchObject({ state: 'failed', error: code });
       expect((await call(d, `/operations/${next.operationId}`, { method: 'DELETE' })).status).toBe(204);
