@@ -12,7 +12,7 @@ import { parseMobile } from './phone.ts';
 import type { AlertChannel } from './alerts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
-import { createLimiter, isRateLimited, waitOf } from '../guards/rate-limit.ts';
+import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
 import { audit } from '../../platform/audit.ts';
 import { duration, translate, type Duration } from '../../platform/web/i18n.ts';
 
@@ -105,12 +105,8 @@ export function createAlertContacts({
       const existing = await trx('alert_contacts').where({ user_id: user.id, channel });
       if (value === own || existing.some((r: { value: string }) => r.value === value)) return { ok: false, problem: 'duplicate' };
       if (existing.length >= config.alertExtraContacts) return { ok: false, problem: 'full' };
-      try {
-        await limiter(trx).consume(user.id);
-      } catch (e) {
-        if (!isRateLimited(e)) throw e;
-        return { ok: false, problem: 'rate_limited', wait: waitOf(e) };
-      }
+      const wait = await waitIfRefused(limiter(trx), user.id);
+      if (wait) return { ok: false, problem: 'rate_limited', wait };
       const row = { id: randomUUID(), user_id: user.id, channel, value, enabled: true, created_at: new Date() };
       // The same contact added twice at once: the second meets the unique key and is a duplicate.
       const inserted = await trx('alert_contacts').insert(row).onConflict(['user_id', 'channel', 'value']).ignore().returning('id');

@@ -9,7 +9,7 @@ import { createPasswordPolicy, type RuleFailure } from './password-policy.ts';
 import { endAccountAccess } from './end-access.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
-import { createLimiter, isRateLimited, waitOf } from '../guards/rate-limit.ts';
+import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
 import type { Duration, Locale } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 
@@ -41,12 +41,8 @@ export function createPasswordChange({ config, db, users, hasher, tokens }: Pass
     ): Promise<PasswordChangeResult> {
       // Counted before the check, atomically, so that parallel guesses cannot all pass as the first; the right
       // password gives its point back.
-      try {
-        await limiter.consume(user.id);
-      } catch (e) {
-        if (!isRateLimited(e)) throw e;
-        return { ok: false, problem: 'rate_limited', wait: waitOf(e) };
-      }
+      const wait = await waitIfRefused(limiter, user.id);
+      if (wait) return { ok: false, problem: 'rate_limited', wait };
       if (!(await hasher.verify(user.password_hash, input.current))) {
         await audit(db, 'password_change.failure', { userId: user.id, ip: o.ip, details: { reason: 'current_wrong' } });
         return { ok: false, problem: 'current_wrong' };

@@ -18,7 +18,7 @@ import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
 import { translate, duration, type Duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
-import { createLimiter, isRateLimited, waitOf } from '../guards/rate-limit.ts';
+import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
 import { audit } from '../../platform/audit.ts';
 
 export const PHONE_PURPOSE = 'phone_verification';
@@ -59,12 +59,8 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       if (!parsed.ok) return parsed;
       // `again`: the account's own number proved anew, by whoever must show they hold the phone (reactivation).
       if (parsed.e164 === user.phone_number && user.phone_number_verified && !o.again) return { ok: false, problem: 'unchanged' };
-      try {
-        await limiter(trx).consume(user.id);
-      } catch (e) {
-        if (!isRateLimited(e)) throw e;
-        return { ok: false, problem: 'rate_limited', wait: waitOf(e) };
-      }
+      const wait = await waitIfRefused(limiter(trx), user.id);
+      if (wait) return { ok: false, problem: 'rate_limited', wait };
       const issued = await tokens.issue(trx, {
         purpose: PHONE_PURPOSE,
         userId: user.id,

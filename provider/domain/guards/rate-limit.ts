@@ -60,6 +60,16 @@ export const consumeWithin = (l: Limiter, key: string): Promise<RateLimiterRes |
     throw e;
   });
 
+/** Takes a point of `key`: undefined when it was taken, how long to wait when `key` is over its limit (nothing else is caught). */
+export const waitIfRefused = (l: Limiter, key: string): Promise<Duration | undefined> =>
+  l.consume(key).then(
+    () => undefined,
+    (e: unknown) => {
+      if (isRateLimited(e)) return waitOf(e);
+      throw e;
+    },
+  );
+
 /**
  * Takes a point of `key`, or throws the "too many" refusal (`messageKey`, with the minutes to wait) when over the limit:
  * a person told to "wait a moment" of a limit counted by the hour would try again, and again, for nothing.
