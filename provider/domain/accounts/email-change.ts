@@ -13,7 +13,7 @@ import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueMail } from '../messaging/outbox.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
-import { duration, type Locale } from '../../platform/web/i18n.ts';
+import { duration, type Duration, type Locale } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { createMailQuota } from '../guards/mail-quota.ts';
@@ -35,7 +35,7 @@ export function maskEmail(email: string): string {
   return `${email.slice(0, 1)}•••${email.slice(at)}`;
 }
 
-export type StartResult = { ok: true; expiresAt: Date } | { ok: false; problem: 'unchanged' | 'too_many' };
+export type StartResult = { ok: true; expiresAt: Date } | { ok: false; problem: 'unchanged' } | { ok: false; problem: 'too_many'; wait: Duration };
 export type ConfirmResult = { status: 'ok'; userId: string; email: string } | { status: 'taken' | 'invalid' | 'used' | 'expired' | 'voided' };
 
 const unchanged = (user: User, email: string) => Boolean(user.email && user.email.toLowerCase() === email.toLowerCase() && user.email_verified);
@@ -43,10 +43,11 @@ const unchanged = (user: User, email: string) => Boolean(user.email && user.emai
 export function createEmailChange({ config, db, tokens, users }: EmailChangeDeps) {
   // The link goes to an address the account names, anyone's: one account may send it there a few times an hour, all
   // accounts together as many as sign-ups and recoveries may.
+  const HOUR = 3600;
   const mails = createMailQuota(db, {
     name: 'email_change',
-    perRequester: { points: config.rateLimitRegistrationMails, seconds: 3600 },
-    perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
+    perRequester: { points: config.rateLimitRegistrationMails, seconds: HOUR },
+    perAddress: { points: config.rateLimitAddressMails, seconds: HOUR },
   });
   /** Writes the link, both mails and the audit in `trx`; staff changing a person's address call it directly. */
   async function startWithin(trx: Knex, user: User, email: string, locale: Locale): Promise<StartResult> {
@@ -94,7 +95,7 @@ export function createEmailChange({ config, db, tokens, users }: EmailChangeDeps
      */
     async start(user: User, email: string, locale: Locale): Promise<StartResult> {
       if (unchanged(user, email)) return { ok: false, problem: 'unchanged' };
-      if (!(await mails.allow({ address: email, ip: undefined, account: user.id }))) return { ok: false, problem: 'too_many' };
+      if (!(await mails.allow({ address: email, ip: undefined, account: user.id }))) return { ok: false, problem: 'too_many', wait: duration(HOUR) };
       return db.transaction((trx) => startWithin(trx, user, email, locale));
     },
 

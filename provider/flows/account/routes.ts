@@ -156,7 +156,7 @@ export function accountRoutes(services: Services): Router {
       ctx.status = r?.problem === 'too_many' ? 429 : 400;
       const errors =
         r?.problem === 'too_many'
-          ? formError('email', 'error.too_many_wait', { wait: duration(3600) })
+          ? formError('email', 'error.too_many_wait', { wait: r.wait })
           : formError('email', r ? 'account.email.error.unchanged' : 'account.email.error.invalid');
       return renderPage(ctx, 'pages/account/email-change.njk', {
         titleKey: 'account.email.title',

@@ -16,7 +16,7 @@ import { generatedSecret } from '../../platform/secrets.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { hasTwoFactors } from '../../oidc/step-up.ts';
 import { accountOfCard, findLinkByHmac } from '../../domain/accounts/eid-links.ts';
-import { secondFactorsOf } from '../../domain/second-factors/store.ts';
+import { createSecondFactorStore } from '../../domain/second-factors/store.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import type { Login, SignInMethod } from '../strategy.ts';
@@ -82,6 +82,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
   const nationalNumberKey = () =>
     (nnKey ??= config.nationalNumberHmacKey ? Promise.resolve(config.nationalNumberHmacKey) : generatedSecret(db, 'national_number_hmac_key'));
   const redirectUri = `${config.issuerUrl}/upstream/callback`;
+  const secondFactors = createSecondFactorStore(config, db);
 
   async function upstreamFor(slug: string, use: UpstreamUse): Promise<Upstream> {
     const u = await findUpstream(db, slug);
@@ -192,8 +193,8 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
      * owner links from the account, once logged in with both steps.
      */
     async linkAfterPassword(flow: UpstreamFlow, user: User, ip: string | undefined): Promise<UpstreamFlow> {
-      const [factors, keys] = await Promise.all([secondFactorsOf(db, user.id), passkeysOf(db, user.id)]);
-      if (factors.appAddedAt || keys.length) {
+      const [app, keys] = await Promise.all([secondFactors.hasTotp(db, user.id), passkeysOf(db, user.id)]);
+      if (app || keys.length) {
         await audit(db, 'upstream.link_refused', { userId: user.id, ip, details: { upstream: flow.data.slug, reason: 'second_factor' } });
         throw new AppError('upstream_second_factor', 'upstream.error.second_factor', 403);
       }
