@@ -32,7 +32,7 @@ describe('odd bytes', () => {
       `/auth?client_id=${app.client_id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('http://127.0.0.1:9/cb')}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
     );
     const uid = /\/interaction\/([^/?#]+)/.exec(login.url)![1]!;
-    expect((await agent.raw(`/upstream/a%00b/start?purpose=login&interaction=${uid}`)).status).toBe(404);
+    expect((await agent.raw(`/interaction/${uid}/upstream/a%00b/start`)).status).toBe(404);
   });
 
   it('refuses a JSON body nested thirty thousand deep as bad input, not with a stack overflow', async () => {

@@ -90,7 +90,7 @@ export const eidSettings = {
     env: 'RATE_LIMIT_INVITATION',
     schema: positiveInt,
     default: '10',
-    doc: "tries of an invitation's username and initial password, and sign-ups sent with it, per username per 15 minutes",
+    doc: "wrong tries of an invitation's username and initial password per username per 15 minutes before each further try waits (1 s, doubling up to RATE_LIMIT_MAX_DELAY; never a lockout), and sign-ups sent with it per username per 15 minutes",
   }),
   rateLimitCustomer: setting({
     env: 'RATE_LIMIT_CUSTOMER',

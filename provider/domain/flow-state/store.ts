@@ -9,6 +9,7 @@ import { fromJsonColumn } from '../../platform/db/knex.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 import { sameBinding, type Binding } from './binding.ts';
 import { audit } from '../../platform/audit.ts';
+import { takeHold } from '../guards/attempt-counts.ts';
 
 export interface Flow<D = Record<string, unknown>> {
   id: string;
@@ -54,8 +55,11 @@ export function createFlowStore(now: () => Date = () => new Date()) {
       const row = valid ? await db('self_service_flows').where({ id, type }).first() : undefined;
       if (!row) throw new AppError('flow_unknown', 'error.flow_unknown', 404);
       if (!sameBinding(row.binding, binding)) {
-        // A flow id that reached another browser is how a takeover by a sent link starts: staff should see it.
-        await audit(db, 'flow.opened_elsewhere', { userId: row.user_id, details: { flow: row.id, type } });
+        // A flow id that reached another browser is how a takeover by a sent link starts: staff should see it, once
+        // per flow, since anyone holding the id could otherwise write rows without end.
+        const lifeMs = Math.max(new Date(row.expires_at).getTime() - now().getTime(), 60_000);
+        if (await takeHold(db, `flow_elsewhere:${row.id}`, lifeMs))
+          await audit(db, 'flow.opened_elsewhere', { userId: row.user_id, details: { flow: row.id, type } });
         throw new AppError('flow_elsewhere', 'error.flow_elsewhere', 403);
       }
       if (new Date(row.expires_at) <= now()) throw new AppError('flow_expired', 'error.flow_expired', 410);

@@ -37,6 +37,17 @@ export async function countAttempt(db: Db, counters: Counter[], windowMs: number
   return counters.map((_, i) => ({ count: Number(row[`c${i}`]), held: Number(row[`h${i}`]) > 0 }));
 }
 
+/** Takes a hold that is not live (one statement, as countAttempt takes its holds); false when another attempt has it. */
+export async function takeHold(db: Db, holdKey: string, holdMs: number): Promise<boolean> {
+  const now = Date.now();
+  const { rows } = await db.raw<{ rows: unknown[] }>(
+    'insert into rate_limits (key, points, expire) values (?, 1, ?) on conflict (key) do update set points = 1, expire = excluded.expire ' +
+      'where rate_limits.expire <= ? returning 1',
+    [holdKey, now + holdMs, now],
+  );
+  return rows.length > 0;
+}
+
 /** The live count of each key (0 for none, or no key). */
 export async function countsOf(db: Db, keys: (string | undefined)[]): Promise<number[]> {
   const asked = keys.filter((k) => k !== undefined);

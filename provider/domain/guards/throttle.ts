@@ -8,6 +8,11 @@
 // A delay is only worth something if guesses cannot wait it out side by side: an attempt that owes one holds its
 // subject and its address until it is checked, and an attempt arriving meanwhile is refused ("try again in N s")
 // without being checked, so N guesses cost the sum of their delays, not the longest one.
+// That one place must not be the guesser's for good: an attacker who keeps guessing takes it again as soon as it is
+// free, and the owner on a new browser would meet "try again" every time. So a subject has a second place, for
+// addresses that have failed it fewer than `perSubject` times in the window: the owner elsewhere takes that one and is
+// checked after the delay. A guesser's own address loses it after that many failures, so it adds at most one checked
+// attempt per delay (a guesser with ever new addresses is held to twice the rate of one place, not to the owner's).
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +20,7 @@ import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import { AppError } from '../../platform/errors.ts';
 import { writeLater, writeNow } from '../../platform/db/later.ts';
-import { countAttempt, countsOf, release } from './attempt-counts.ts';
+import { countAttempt, countsOf, release, takeHold, type Counter } from './attempt-counts.ts';
 
 export const WINDOW_SECONDS = 900;
 const FIRST_DELAY_MS = 1000;
@@ -106,6 +111,11 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
     return {
       subject: subject ? { key: `${o.name}_subject:${keyOf(subject)}`, holdKey: `${o.name}_in_flight:s:${keyOf(subject)}` } : undefined,
       client: client ? { key: `${o.name}_ip:${keyOf(client)}`, holdKey: `${o.name}_in_flight:a:${keyOf(client)}` } : undefined,
+      // The subject's second place, and the count that says whether this address may take it.
+      pair:
+        subject && client
+          ? { key: `${o.name}_pair:${keyOf(`${subject}\n${client}`)}`, holdKey: `${o.name}_in_flight:f:${keyOf(subject)}`, owesAbove: Infinity }
+          : undefined,
     };
   };
   // Without delays nothing is ever held.
@@ -119,18 +129,24 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
     },
 
     async begin(a) {
-      const { subject, client } = keysOf(a);
-      const counters = [
-        ...(subject ? [{ ...subject, owesAbove: owesAbove(o.perSubject) }] : []),
-        ...(client ? [{ ...client, owesAbove: owesAbove(o.perIp) }] : []),
-      ];
-      const counted = await countAttempt(db, counters, WINDOW_SECONDS * 1000, maxMs + HOLD_MARGIN_SECONDS * 1000);
-      const bySubject = subject ? counted[0]!.count : 0;
-      const byIp = client ? counted.at(-1)!.count : 0;
+      const { subject, client, pair } = keysOf(a);
+      const subjectCounter: Counter | undefined = subject && { ...subject, owesAbove: owesAbove(o.perSubject) };
+      const clientCounter: Counter | undefined = client && { ...client, owesAbove: owesAbove(o.perIp) };
+      const counters = [subjectCounter, clientCounter, pair].filter((c) => c !== undefined);
+      const holdMs = maxMs + HOLD_MARGIN_SECONDS * 1000;
+      const counted = await countAttempt(db, counters, WINDOW_SECONDS * 1000, holdMs);
+      const countOf = (c: Counter | undefined) => (c ? counted[counters.indexOf(c)]! : { count: 0, held: false });
+      const bySubject = countOf(subjectCounter).count;
+      const byIp = countOf(clientCounter).count;
       // The attempts before this one earned its delay.
       const ms = Math.max(subject ? delayAfter(bySubject - 1, o.perSubject, maxMs) : 0, client ? delayAfter(byIp - 1, o.perIp, maxMs) : 0);
       const held = counters.filter((_, i) => counted[i]!.held).map((c) => c.holdKey);
-      if (counters.some((c, i) => counted[i]!.count > c.owesAbove && !counted[i]!.held)) {
+      const waiting = counters.filter((c, i) => counted[i]!.count > c.owesAbove && !counted[i]!.held);
+      if (waiting.length === 1 && waiting[0] === subjectCounter && pair && countOf(pair).count <= o.perSubject && (await takeHold(db, pair.holdKey, holdMs))) {
+        held.push(pair.holdKey);
+        waiting.length = 0;
+      }
+      if (waiting.length) {
         // Refused: not counted, and what it held let go.
         await writeNow(db, release({ remove: held, takeBack: counters.map((c) => c.key) }));
         throw tryAgain(ms);
@@ -148,7 +164,10 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
           return { subjectFailures: bySubject, thresholdReached: subject !== undefined && bySubject === o.perSubject };
         },
         async succeeded(forget = []) {
-          await writeLater(db, ...release({ remove: [...held, ...(subject ? [subject.key] : []), ...forget], takeBack: client ? [client.key] : [] }));
+          await writeLater(
+            db,
+            ...release({ remove: [...held, ...(subject ? [subject.key] : []), ...(pair ? [pair.key] : []), ...forget], takeBack: client ? [client.key] : [] }),
+          );
         },
       };
     },

@@ -8,9 +8,19 @@ import { AppError } from '../../platform/errors.ts';
 import { invitations } from '../../domain/invitations/repository.ts';
 import { check, echo, schemas } from './forms.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
+import { createThrottle } from '../../domain/guards/throttle.ts';
 
 export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps): void {
   const { db, flows, service, policy, limits, enabled, take, loadFlow, sentPage, showForm, signUpOf, complete, services } = steps;
+  const { config } = services;
+  // A slip is a username and a password: guessed ones slow the next try, as at login, and never lock the pupil out
+  // (the username is predictable, given.family, so a limit would let anyone block a pupil's sign-up).
+  const slips = createThrottle(db, {
+    name: 'invitation_slip',
+    perSubject: config.rateLimitInvitation,
+    perIp: config.rateLimitIp,
+    maxDelaySeconds: config.rateLimitMaxDelay,
+  });
   // Invitation: first the username and initial password from the slip, then the personal data.
   router.get('/registration/invitation', (ctx) => {
     enabled('invitation');
@@ -37,8 +47,11 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
     const checked = check(schemas.invitationLogin, raw);
     if (!checked.ok) return show(checked.errors, 400);
     await take(limits.ip, addressOf(ctx));
-    await take(limits.invitation, checked.data.username.toLowerCase());
-    const r = await service.checkInvitation(checked.data.username, checked.data.initial_password);
+    const { result: r } = await slips.guard(
+      { subject: `username:${checked.data.username.toLowerCase()}`, ip: ctx.ip },
+      () => service.checkInvitation(checked.data.username, checked.data.initial_password),
+      (checkedSlip) => checkedSlip.status !== 'invalid',
+    );
     if (r.status === 'invalid') return show(formError('form', 'registration.error.invitation_invalid'), 401);
     // The address counts wrong slips only: the pupils of a school type theirs from one address, and each slip counts
     // its own tries.

@@ -33,14 +33,7 @@ import { toSecondStep } from '../login/second-factor.ts';
 const FLOW_COOKIE = 'upstream_flow';
 const DONE = ['linked', 'already', 'removed'] as const;
 
-const startQuery = z.object({
-  purpose: z.enum(UPSTREAM_USES),
-  interaction: z
-    .string()
-    .regex(/^[\w-]{10,64}$/)
-    .optional(),
-  flow: z.uuid().optional(),
-});
+const startQuery = z.object({ purpose: z.enum(UPSTREAM_USES), flow: z.uuid().optional() });
 const passwordInput = z.object({ identifier: z.string().trim().min(1).max(320), password: z.string().min(1).max(1024) });
 
 export function upstreamRoutes(services: Services, authenticator: Authenticator, reactivation: ReactivationService): Router {
@@ -73,27 +66,34 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   router.get('/upstream/:slug/start', async (ctx) => {
     const q = startQuery.safeParse(ctx.query);
     if (!q.success) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
-    const { purpose, interaction, flow: reactivationFlow } = q.data;
+    const { purpose, flow: reactivationFlow } = q.data;
     // Linking starts from the account page: the person must be logged in here.
-    if (purpose === 'link') return loggedIn(ctx, () => start(ctx));
-    if (purpose === 'login') {
-      const i = interaction ? await provider().Interaction.find(interaction) : undefined;
-      if (!i || i.prompt.name !== 'login') throw new AppError('upstream_flow', 'upstream.error.interaction', 400);
-    } else {
-      // Only a reactivation this browser started: a link with someone else's flow must not let this browser's bank login vouch for it.
-      const f = reactivationFlow ? await reactivation.get(reactivationFlow, browserBinding(ctx)) : undefined;
-      if (f?.state !== AWAITING_CARD) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
-    }
-    await start(ctx);
+    if (purpose === 'link') return loggedIn(ctx, () => start(ctx, { purpose }));
+    // A login starts under its interaction's path (below), where the browser shows it holds that login.
+    if (purpose === 'login') throw new AppError('upstream_flow', 'upstream.error.interaction', 400);
+    // Only a reactivation this browser started: a link with someone else's flow must not let this browser's bank login vouch for it.
+    const f = reactivationFlow ? await reactivation.get(reactivationFlow, browserBinding(ctx)) : undefined;
+    if (f?.state !== AWAITING_CARD) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
+    await start(ctx, { purpose, reactivation: reactivationFlow });
   });
 
-  async function start(ctx: Context) {
-    const { purpose, interaction, flow: reactivationFlow } = startQuery.parse(ctx.query);
+  // oidc-provider's interaction cookie is sent on this path only: a uid copied from another person's address bar
+  // finds no cookie here, so it cannot start (and spend the allowance of) that person's login.
+  router.get('/interaction/:uid/upstream/:slug/start', async (ctx) => {
+    const d = await provider().interactionDetails(ctx.req, ctx.res);
+    if (d.uid !== ctx.params.uid || d.prompt.name !== 'login') throw new AppError('upstream_flow', 'upstream.error.interaction', 400);
+    await start(ctx, { purpose: 'login', interaction: d.uid });
+  });
+
+  async function start(
+    ctx: Context,
+    { purpose, interaction, reactivation: reactivationFlow }: { purpose: Purpose; interaction?: string; reactivation?: string },
+  ) {
     const back = { href: againOf(purpose, interaction), key: 'upstream.back' };
     try {
       const user = ctx.state.user as User | undefined;
       // A bank login from a login page counts for that login, as its passkey and card do; a link or a reactivation per address.
-      const binding = purpose === 'login' && interaction ? await services.flowStarts.forLogin(ctx, interaction) : await services.flowStarts.forBrowser(ctx);
+      const binding = interaction ? await services.flowStarts.forLogin(ctx, interaction) : await services.flowStarts.forBrowser(ctx);
       const { flow, url } = await upstream.start(String(ctx.params.slug), purpose, {
         binding,
         interaction,

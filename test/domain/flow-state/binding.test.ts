@@ -21,14 +21,16 @@ describe('flows bound to whoever started them', () => {
   });
   afterAll(() => db?.destroy());
 
-  it('gives a flow only to its binding, and audits any other reader', async () => {
+  it('gives a flow only to its binding, and audits the first other reader', async () => {
     const mine = browserBindingOf('a'.repeat(43));
     const flow = await flows.create(db, { type: 'reactivation', state: 'awaiting_card', binding: mine, data: { mobile: '+32470123456' }, ttlSeconds: 600 });
     expect((await flows.get(db, flow.id, 'reactivation', mine)).data).toEqual({ mobile: '+32470123456' });
-    for (const other of [browserBindingOf('b'.repeat(43)), apiBinding('a'.repeat(43)), newApiSecret().binding]) {
+    const strangers = Array.from({ length: 20 }, (_, i) => browserBindingOf(String(i).padStart(43, 'c')));
+    for (const other of [browserBindingOf('b'.repeat(43)), apiBinding('a'.repeat(43)), newApiSecret().binding, ...strangers]) {
       await expect(flows.get(db, flow.id, 'reactivation', other)).rejects.toMatchObject({ code: 'flow_elsewhere', status: 403 });
     }
-    expect(await db('audit_log').where({ event: 'flow.opened_elsewhere' })).toHaveLength(3);
+    // Once: every request without the starter's cookie is another reader, and anyone with the id could write rows without end.
+    expect(await db('audit_log').where({ event: 'flow.opened_elsewhere' })).toHaveLength(1);
     // The stored value is a digest: the browser's id is nowhere in the table.
     expect(JSON.stringify(await db('self_service_flows').where({ id: flow.id }).first())).not.toContain('a'.repeat(43));
   });

@@ -11,6 +11,8 @@ export interface Response {
 
 export class Agent {
   readonly jar = new Map<string, string>();
+  /** Sent with every request: `x-forwarded-for` gives the agent its own address on a provider with TRUST_PROXY. */
+  readonly headers: Record<string, string> = {};
   readonly base: string;
   constructor(base: string) {
     this.base = base;
@@ -34,7 +36,7 @@ export class Agent {
   /** One request, no redirect followed. */
   async raw(path: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<globalThis.Response> {
     const url = new URL(path, this.base);
-    const headers: Record<string, string> = { cookie: this.cookieHeader(), 'accept-language': 'en' };
+    const headers: Record<string, string> = { cookie: this.cookieHeader(), 'accept-language': 'en', ...this.headers };
     let body: string | undefined;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';

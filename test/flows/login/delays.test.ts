@@ -90,6 +90,53 @@ describe('the throttle', () => {
     // The refused ones were not counted: the next attempt owes what the fifth guess owed.
     expect(await t.delayMs({ subject: 'account:burst' })).toBe(2000);
   });
+
+  it("keeps a second place for an address that has not failed the subject: a guesser's stream cannot keep the owner out", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const t = createThrottle(db, { name: 'lanes', perSubject: 2, perIp: 1000, maxDelaySeconds: 64, wait: () => gate });
+    const guesser = { subject: 'account:lanes', ip: '198.51.100.66' };
+    for (let i = 0; i < 2; i++) await (await t.begin(guesser)).failed();
+    // The guesser's third attempt owes a delay and holds the subject while it waits.
+    const holding = t.begin(guesser);
+    await vi.waitFor(async () => expect(await db('rate_limits').count({ n: '*' }).whereLike('key', 'lanes_in_flight:%').first()).toEqual({ n: 1 }));
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => 'checked',
+        (e: { code: string }) => e.code,
+      );
+    // Its next one is refused, as before; so is an address of its that has failed twice, even while the second place is free.
+    expect(await refused(t.begin(guesser))).toBe('try_again');
+    // The owner, from an address that has not failed this subject, is not refused: it takes the second place and waits.
+    const owner = t.begin({ subject: 'account:lanes', ip: '203.0.113.5' });
+    await vi.waitFor(async () => expect(await db('rate_limits').count({ n: '*' }).whereLike('key', 'lanes_in_flight:%').first()).toEqual({ n: 2 }));
+    // A third address meanwhile finds both places taken.
+    expect(await refused(t.begin({ subject: 'account:lanes', ip: '203.0.113.6' }))).toBe('try_again');
+    open();
+    await (await holding).failed();
+    await (await owner).succeeded();
+    expect(await t.delayMs({ subject: 'account:lanes' })).toBe(0);
+    expect(await db('rate_limits').count({ n: '*' }).whereLike('key', 'lanes_in_flight:%').first()).toEqual({ n: 0 });
+  });
+
+  it('gives the second place only to an address with fewer failures of the subject than the threshold', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let gated = false;
+    const t = createThrottle(db, { name: 'lanes2', perSubject: 2, perIp: 1000, maxDelaySeconds: 64, wait: async () => (gated ? gate : undefined) });
+    // Two addresses fail the subject twice each: four failures, so every later attempt owes a delay.
+    for (const ip of ['198.51.100.1', '198.51.100.2']) for (let i = 0; i < 2; i++) await (await t.begin({ subject: 'account:x', ip })).failed();
+    gated = true;
+    const first = t.begin({ subject: 'account:x', ip: '198.51.100.1' });
+    await vi.waitFor(async () => expect(await db('rate_limits').count({ n: '*' }).whereLike('key', 'lanes2_in_flight:%').first()).toEqual({ n: 1 }));
+    const second = await t.begin({ subject: 'account:x', ip: '198.51.100.2' }).then(
+      () => 'checked',
+      (e: { code: string }) => e.code,
+    );
+    expect(second).toBe('try_again');
+    open();
+    await (await first).failed();
+  });
 });
 
 describe.skipIf(!has('postgres'))('login throttling across two provider processes on PostgreSQL', () => {

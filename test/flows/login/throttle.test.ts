@@ -5,7 +5,7 @@
 //   under a username do not slow its e-mail address (which would tell whose address it is);
 // - a browser that has logged in to the account before (its device cookie) is not slowed by others' failures; an
 //   unknown browser is, even with the right password. Nobody is locked out.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, formSummary } from '../account/agent.ts';
 import { delayAfter, keyOf } from '../../../provider/domain/guards/throttle.ts';
@@ -91,6 +91,59 @@ describe('login throttle', () => {
     expect(elsewhere.status).toBe(303);
     expect(elsewhere.ms).toBeGreaterThanOrEqual(8000);
   }, 90_000);
+});
+
+describe('login throttle under a guessing stream', () => {
+  let idp: TestProvider;
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite', { RATE_LIMIT_LOGIN: '2', RATE_LIMIT_MAX_DELAY: '2', TRUST_PROXY: 'true' });
+    const { db, users, hasher } = idp.services;
+    await users.create(db, { username: 'streamed.peeters', email: 'streamed@example.be', passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+  });
+  afterAll(() => idp?.close());
+
+  /** A login page of a new browser at `address`; the returned function posts it. */
+  async function browserAt(address: string) {
+    const agent = new Agent(idp.url);
+    agent.headers['x-forwarded-for'] = address;
+    const page = await agent.get('/self/login?return_to=%2Faccount');
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
+    return async (password: string) => {
+      const res = await agent.raw(action, { form: { identifier: 'streamed.peeters', password } });
+      return { status: res.status, alert: formSummary(await res.text()) };
+    };
+  }
+
+  it("lets the owner's new browser in after the delay while four others guess without pause from one address", async () => {
+    let guessing = true;
+    const guesses: number[] = [];
+    const streams = Array.from({ length: 4 }, async () => {
+      const post = await browserAt('198.51.100.66');
+      for (let i = 0; guessing; i++) {
+        guesses.push((await post(`wrong ${i}`)).status);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+    try {
+      // The stream has earned its delays (two failures free, then 1 s, 2 s).
+      await vi.waitFor(() => expect(guesses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(4), { timeout: 20_000, interval: 100 });
+      const owner = await browserAt('203.0.113.9');
+      const answers = [];
+      // As a person would: told to try again in N seconds, she does, three times at most.
+      for (let tries = 0; tries < 3; tries++) {
+        const answer = await owner(PASSWORD);
+        answers.push(answer);
+        if (answer.status !== 429) break;
+        await new Promise((r) => setTimeout(r, Number(/in (\d+) second/.exec(answer.alert)![1]) * 1000));
+      }
+      expect(answers.map((a) => a.status)).toEqual([303]);
+      // Meanwhile the guesses went on, and were refused while checked ones waited.
+      expect(guesses).toContain(429);
+    } finally {
+      guessing = false;
+      await Promise.all(streams);
+    }
+  }, 60_000);
 });
 
 describe('login throttle under a parallel attack on PostgreSQL', () => {

@@ -398,9 +398,13 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
     const confirm = await attacker.goto(`${e.idp.issuer}/reactivation/${flowId}/confirm`);
     expect(confirm!.status()).toBe(409);
     expect(await db('one_time_tokens').where({ purpose: 'activation_token' }).count({ n: '*' })).toEqual(before);
-    // Staff see each attempt: the API flow opened twice in browsers and once without its secret, the page flow twice.
-    const audited = await db('audit_log').where({ event: 'flow.opened_elsewhere' }).whereRaw("details->>'flow' in (?, ?)", [terminal.flowId, flowId]);
-    expect(audited).toHaveLength(5);
+    // Staff see that each flow reached another reader, once per flow (the API flow was opened three times elsewhere,
+    // the page flow twice): a row for every request would let anyone with an id fill the audit log.
+    const audited: { flow: string }[] = await db('audit_log')
+      .where({ event: 'flow.opened_elsewhere' })
+      .whereRaw("details->>'flow' in (?, ?)", [terminal.flowId, flowId])
+      .select(db.raw("details->>'flow' as flow"));
+    expect(audited.map((a) => a.flow).sort()).toEqual([terminal.flowId, flowId].sort());
   }, 90_000);
 
   it('takes only JSON from no page or its own origin on the terminal endpoints, so a cross-site page cannot start flows for a number', async () => {

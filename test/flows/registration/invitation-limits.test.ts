@@ -56,3 +56,43 @@ describe('registration with slips from one school address', () => {
     expect([refused.status, text(refused.html)]).toEqual([429, expect.stringContaining(TOO_MANY)]);
   });
 });
+
+describe("a pupil's slip guessed by someone else", () => {
+  let idp: TestProvider;
+  let slip: IssuedInvitation;
+
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'invitation', RATE_LIMIT_INVITATION: '3', RATE_LIMIT_MAX_DELAY: '2', TRUST_PROXY: 'true' });
+    slip = (await importInvitations(idp.services, CSV, { partial: false })).imported[0]!;
+  });
+  afterAll(() => idp?.close());
+
+  /** The slip's page in a new browser at `address`; the returned function sends it and times the answer. */
+  async function slipPage(address: string) {
+    const agent = new Agent(idp.issuer);
+    agent.headers['x-forwarded-for'] = address;
+    await agent.go('/registration/invitation');
+    return async (initialPassword: string) => {
+      const started = performance.now();
+      const res = await agent.go('/registration/invitation', { form: { username: slip.username, initial_password: initialPassword } });
+      return { status: res.status, title: text(/<h1>([\s\S]*?)<\/h1>/.exec(res.html)?.[1] ?? ''), ms: performance.now() - started };
+    };
+  }
+
+  it('slows the guesses and never locks the pupil out: her right slip gets in after eight wrong ones for her predictable username', async () => {
+    const answers = [];
+    // Two guesses from each of four addresses: none of them past its address's allowance.
+    for (const host of [1, 2, 3, 4]) {
+      const guess = await slipPage(`198.51.100.${host}`);
+      for (let i = 0; i < 2; i++) answers.push(await guess(`abcd-efgh-jk${host}${i}`));
+    }
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(401));
+    // Three were free, then 1 s, then 2 s (the cap) for each.
+    expect(answers[3]!.ms).toBeGreaterThanOrEqual(1000);
+    expect(answers[7]!.ms).toBeGreaterThanOrEqual(2000);
+    // Before: past RATE_LIMIT_INVITATION (3) tries the slip was refused for 15 minutes, the right one included.
+    const pupil = await (await slipPage('203.0.113.20'))(slip.initialPassword);
+    expect([pupil.status, pupil.title]).toEqual([200, 'Check your data']);
+    expect(pupil.ms).toBeGreaterThanOrEqual(2000);
+  }, 90_000);
+});

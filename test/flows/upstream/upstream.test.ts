@@ -18,6 +18,7 @@ import { passkeysOf } from '../../../provider/domain/passkeys/repository.ts';
 import { storedPasskey } from '../../helpers/passkeys.ts';
 import { createSecondFactorStore } from '../../../provider/domain/second-factors/store.ts';
 import { Totp } from '../../helpers/totp.ts';
+import { Agent } from '../account/agent.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const MOBILE = '+32470123456';
@@ -239,6 +240,34 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
     },
     SLOW,
   );
+
+  it("starts a bank login only for the browser that holds that login: a uid read off another person's screen spends nothing", async () => {
+    const owner = new Agent(idp.issuer);
+    const { client_id } = portal.clientMetadata();
+    const login = await owner.get(
+      `/auth?client_id=${client_id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT())}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`,
+    );
+    const uid = /\/interaction\/([^/?#]+)/.exec(login.url)![1]!;
+    expect(login.html).toContain(`href="/interaction/${uid}/upstream/bank/start"`);
+    const flows = () => idp.db('self_service_flows').where({ type: 'upstream_login' }).count({ n: '*' }).first();
+    const before = await flows();
+    // More starts than the login's allowance (RATE_LIMIT_FLOWS a minute), from a browser without the login's cookie.
+    const stranger = new Agent(idp.issuer);
+    for (let i = 0; i < 125; i++) {
+      const res = await stranger.raw(`/interaction/${uid}/upstream/bank/start`);
+      expect(res.status).toBe(400);
+    }
+    expect(await (await stranger.raw(`/interaction/${uid}/upstream/bank/start`)).text()).toContain(
+      'The request could not be completed. Go back to the application and try again.',
+    );
+    // The old address, which named the login in its query, starts no login at all.
+    expect((await owner.raw(`/upstream/bank/start?purpose=login&interaction=${uid}`)).status).toBe(400);
+    expect(await flows()).toEqual(before);
+    // The owner's own browser still goes to the bank.
+    const started = await owner.raw(`/interaction/${uid}/upstream/bank/start`);
+    expect(started.status).toBe(302);
+    expect(new URL(started.headers.get('location')!).origin).toBe(BANK);
+  });
 
   it(
     'asks for the second factor after the bank when the app requires two (the bank proved one): acr mfa, amr fed and otp',
