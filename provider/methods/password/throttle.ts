@@ -4,7 +4,7 @@
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
-import { createThrottle, WINDOW_SECONDS, type AttemptOf } from '../../domain/guards/throttle.ts';
+import { createThrottle, keyOf, WINDOW_SECONDS, type AttemptOf } from '../../domain/guards/throttle.ts';
 import { consumeWithin, createLimiter } from '../../domain/guards/rate-limit.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { audit } from '../../platform/audit.ts';
@@ -49,9 +49,13 @@ export function createLoginThrottle(db: Db, config: LoginThrottleConfig): LoginT
   });
   // Failures per account, for the warning only: the delays never depend on whether an account exists.
   const accounts = createLimiter(db, { keyPrefix: 'login_account', points: config.rateLimitLogin, durationSeconds: WINDOW_SECONDS });
-  async function countForOwner(user: User, ip: string | undefined) {
-    // Once per window: at the threshold; past it the limiter refuses (undefined).
-    if ((await consumeWithin(accounts, user.id))?.consumedPoints === config.rateLimitLogin) await warnOwner(db, config, user, ip);
+  /**
+   * Counts a failure for the account's owner, who is warned at the threshold (once per window: past it the limiter
+   * refuses). A name of no account is counted too, under its own key: the same write, so the answer takes as long.
+   */
+  async function countForOwner(user: User | undefined, identifier: string, ip: string | undefined) {
+    const consumed = await consumeWithin(accounts, user?.id ?? `nobody:${keyOf(identifier)}`);
+    if (user && consumed?.consumedPoints === config.rateLimitLogin) await warnOwner(db, config, user, ip);
   }
 
   return {
@@ -67,7 +71,8 @@ export function createLoginThrottle(db: Db, config: LoginThrottleConfig): LoginT
         async failed() {
           await counted.failed();
           // Not awaited: the answer must not take longer for an account that exists.
-          for (const user of candidates) void countForOwner(user, ip).catch((e: Error) => log.error('login warning mail failed', e));
+          for (const user of candidates.length ? candidates : [undefined])
+            void countForOwner(user, identifier, ip).catch((e: Error) => log.error('login warning mail failed', e));
         },
         async succeeded() {
           await counted.succeeded(only ? [accounts.getKey(only.id)] : []);
