@@ -1,7 +1,7 @@
 // Security events, one row each: who, what, from where. Never a password, token or national number.
 import type { Knex } from 'knex';
 import { countSecurityEvent } from './metrics/counters.ts';
-import { log } from './log.ts';
+import { log, requestAddress } from './log.ts';
 import { statementOf, writeLater } from './db/later.ts';
 
 export async function audit(
@@ -9,11 +9,12 @@ export async function audit(
   event: string,
   fields: { userId?: string | null; ip?: string | null; details?: Record<string, unknown> } = {},
 ): Promise<void> {
-  const row = { event, user_id: fields.userId ?? null, ip: fields.ip ?? null, details: JSON.stringify(fields.details ?? {}), at: new Date() };
+  const ip = fields.ip ?? requestAddress() ?? null;
+  const row = { event, user_id: fields.userId ?? null, ip, details: JSON.stringify(fields.details ?? {}), at: new Date() };
   // Inside a transaction the event happened only if it commits: a rolled-back sign-up is neither counted nor logged.
   const happened = () => {
     countSecurityEvent(event, fields.details);
-    log.info('security event', { event, userId: fields.userId ?? undefined, ip: fields.ip ?? undefined, details: fields.details });
+    log.info('security event', { event, userId: fields.userId ?? undefined, ip: ip ?? undefined, details: fields.details });
   };
   const trx = db as Knex.Transaction;
   if (trx.isTransaction) {

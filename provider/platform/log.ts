@@ -10,7 +10,7 @@ type Fields = Record<string, unknown> | Error | undefined;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const requests = new AsyncLocalStorage<{ id: string }>();
+const requests = new AsyncLocalStorage<{ id: string; address?: () => string }>();
 // Until `configureLog` gives the deployment's key, pseudonyms are this process's own.
 let redactor = createRedactor(randomBytes(32).toString('hex'));
 
@@ -69,5 +69,8 @@ export function configureLog(o: { level: LogLevel; key: string }): void {
   redactor = createRedactor(o.key);
 }
 
-/** Runs `work` as one request: every line logged inside it carries `id`. */
-export const inRequest = <T>(id: string, work: () => T): T => requests.run({ id }, work);
+/** Runs `work` as one request: every line logged inside it carries `id`; `address` gives the client's, when asked. */
+export const inRequest = <T>(id: string, work: () => T, address?: () => string): T => requests.run({ id, address }, work);
+
+/** The client address of the request being served, if any: where an audit row was not told one, it still says where from. */
+export const requestAddress = (): string | undefined => requests.getStore()?.address?.() || undefined;

@@ -9,7 +9,9 @@ import { fromJsonColumn } from '../../platform/db/knex.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 import { sameBinding, type Binding } from './binding.ts';
 import { audit } from '../../platform/audit.ts';
-import { takeHold } from '../guards/attempt-counts.ts';
+import { countAttempt, takeHold } from '../guards/attempt-counts.ts';
+import { clientAddressKey, keyOf } from '../guards/throttle.ts';
+import { requestAddress } from '../../platform/log.ts';
 
 export interface Flow<D = Record<string, unknown>> {
   id: string;
@@ -20,6 +22,24 @@ export interface Flow<D = Record<string, unknown>> {
   expires_at: Date;
   created_at: Date;
   updated_at: Date;
+}
+
+/** `flow.opened_elsewhere` rows one reading address may cause per hour. A person opens a link sent to her a few times. */
+const ELSEWHERE_AUDITS_PER_HOUR = 10;
+
+/**
+ * Whether this reading of flow `id` by another browser is audited: the first from its address (so that a reading of
+ * the starter's own, without the cookie, cannot hide the victim's), within the address's allowance.
+ */
+async function auditedElsewhere(db: Knex, id: string, lifeMs: number): Promise<boolean> {
+  const address = requestAddress();
+  const from = address ? keyOf(clientAddressKey(address)) : 'none';
+  // An expired flow waiting for its purge is held a minute at a time.
+  if (!(await takeHold(db, `flow_elsewhere:${id}:${from}`, Math.max(lifeMs, 60_000)))) return false;
+  if (!address) return true;
+  const key = `flow_elsewhere_ip:${from}`;
+  const [counted] = await countAttempt(db, [{ key, holdKey: key, owesAbove: Infinity }], 3600_000, 0);
+  return counted!.count <= ELSEWHERE_AUDITS_PER_HOUR;
 }
 
 export function createFlowStore(now: () => Date = () => new Date()) {
@@ -48,17 +68,17 @@ export function createFlowStore(now: () => Date = () => new Date()) {
 
     /**
      * The live flow of that type started by `binding`'s holder, or an AppError saying it is unknown, has expired or
-     * was started elsewhere (audited by the caller's error page, never shown).
+     * was started elsewhere (audited, see below; the page never says whose flow it is).
      */
     async get<D = Record<string, unknown>>(db: Knex, id: string, type: string, binding: Binding): Promise<Flow<D>> {
       const valid = isUuid(id);
       const row = valid ? await db('self_service_flows').where({ id, type }).first() : undefined;
       if (!row) throw new AppError('flow_unknown', 'error.flow_unknown', 404);
       if (!sameBinding(row.binding, binding)) {
-        // A flow id that reached another browser is how a takeover by a sent link starts: staff should see it, once
-        // per flow, since anyone holding the id could otherwise write rows without end.
-        const lifeMs = Math.max(new Date(row.expires_at).getTime() - now().getTime(), 60_000);
-        if (await takeHold(db, `flow_elsewhere:${row.id}`, lifeMs))
+        // A flow id that reached another browser is how a takeover by a sent link starts: staff should see it. Once
+        // per flow and address, and a few times an hour per address: anyone can start flows of his own and read them
+        // without their cookie, and each row is kept for the audit's retention.
+        if (await auditedElsewhere(db, row.id, new Date(row.expires_at).getTime() - now().getTime()))
           await audit(db, 'flow.opened_elsewhere', { userId: row.user_id, details: { flow: row.id, type } });
         throw new AppError('flow_elsewhere', 'error.flow_elsewhere', 403);
       }

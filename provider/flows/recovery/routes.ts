@@ -11,7 +11,7 @@ import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { body } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
-import { knownDevices } from '../../platform/web/devices.ts';
+import { knownDevices, rememberDevice } from '../../platform/web/devices.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { customerNumberField } from './accounts.ts';
@@ -129,6 +129,9 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     const outcome = await recovery.reset(token, password, { ip: ctx.ip, locale: requestLocale(ctx) });
     if (outcome.status === 'weak') return showReset(ctx, 400, token, state.user, { errors: { password: outcome.failures } });
     if (outcome.status !== 'ok') return linkProblem(ctx, outcome.status);
+    // The browser that proved the mailbox and chose the password is the owner's: its logins now count on their own,
+    // so someone who keeps the account's name busy with guesses (from ever new addresses) does not keep her out.
+    rememberDevice(ctx, outcome.user.id);
     const login = `/self/login?${new URLSearchParams({ return_to: '/', login_hint: outcome.user.username ?? outcome.user.email ?? '' })}`;
     renderMessage(ctx, 200, 'recovery.done.title', 'recovery.done.message', { actions: [{ href: login, key: 'recovery.done.login' }] });
   });

@@ -4,7 +4,7 @@ import { addressOf, FLOW, FORM_TTL, type FlowData, type RegistrationSteps } from
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, isAppError } from '../../platform/errors.ts';
 import { invitations } from '../../domain/invitations/repository.ts';
 import { check, echo, schemas } from './forms.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
@@ -47,15 +47,22 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
     const checked = check(schemas.invitationLogin, raw);
     if (!checked.ok) return show(checked.errors, 400);
     await take(limits.ip, addressOf(ctx));
-    const { result: r } = await slips.guard(
-      { subject: `username:${checked.data.username.toLowerCase()}`, ip: ctx.ip },
-      () => service.checkInvitation(checked.data.username, checked.data.initial_password),
-      (checkedSlip) => checkedSlip.status !== 'invalid',
-    );
-    if (r.status === 'invalid') return show(formError('form', 'registration.error.invitation_invalid'), 401);
     // The address counts wrong slips only: the pupils of a school type theirs from one address, and each slip counts
-    // its own tries.
-    await limits.ip.reward(addressOf(ctx), 1);
+    // its own tries. A slip sent while another try of its username is checked was not tried, so it costs nothing:
+    // else someone keeping a pupil's username busy would spend the school's allowance with her retries.
+    const giveBack = () => limits.ip.reward(addressOf(ctx), 1);
+    const { result: r } = await slips
+      .guard(
+        { subject: `username:${checked.data.username.toLowerCase()}`, ip: ctx.ip },
+        () => service.checkInvitation(checked.data.username, checked.data.initial_password),
+        (checkedSlip) => checkedSlip.status !== 'invalid',
+      )
+      .catch(async (e: unknown) => {
+        if (isAppError(e) && e.code === 'try_again') await giveBack();
+        throw e;
+      });
+    if (r.status === 'invalid') return show(formError('form', 'registration.error.invitation_invalid'), 401);
+    await giveBack();
     if (r.status !== 'ok') {
       const params = { username: r.invitation.username, reason: r.invitation.review_reason ?? '' };
       return renderMessage(ctx, r.status === 'active' ? 200 : 409, `registration.invitation.${r.status}.title`, `registration.invitation.${r.status}.message`, {

@@ -32,6 +32,6 @@ export function recordRequests(o: { trustProxy: boolean }): Middleware {
       httpDuration.observe(labels, ms / 1000);
       if (log.enabled('info')) inRequest(id, () => log.info('request', { ...labels, status: ctx.res.statusCode, ms, ip: ctx.ip }));
     });
-    await inRequest(id, next);
+    await inRequest(id, next, () => ctx.ip);
   };
 }

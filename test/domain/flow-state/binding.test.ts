@@ -89,3 +89,30 @@ describe('flow starts per client address', () => {
     expect([card.status, text(card.html)]).toEqual([200, expect.stringContaining('Log in with your eID card')]);
   });
 });
+
+describe('flows read without their cookie, over HTTP', () => {
+  let idp: TestProvider;
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'open', RATE_LIMIT_FLOWS: '100', TRUST_PROXY: 'true' });
+  });
+  afterAll(() => idp?.close());
+
+  const readElsewhere = (flow: string, address: string) =>
+    fetch(`${idp.issuer}/registration/sent?flow=${flow}`, { headers: { 'accept-language': 'en', 'x-forwarded-for': address } });
+
+  it('audits a few readings an hour per address, each with the address, and still the victim opening a link her attacker read first', async () => {
+    const flows = [];
+    for (let i = 0; i < 15; i++) {
+      const agent = new Agent(idp.issuer);
+      agent.headers['x-forwarded-for'] = '198.51.100.5';
+      flows.push(/name="flow" value="([^"]+)"/.exec((await agent.get('/registration/open')).html)![1]!);
+    }
+    // An attack pass wrote a row per request this way (480 in ten seconds from one client), each kept a year.
+    // The page is the generic "check your mail", without the flow's data.
+    for (const flow of [...flows, ...flows]) expect((await readElsewhere(flow, '198.51.100.5')).status).toBe(200);
+    const rows = () => idp.db('audit_log').where({ event: 'flow.opened_elsewhere' }).select('ip');
+    expect(await rows()).toEqual(Array(10).fill({ ip: '198.51.100.5' }));
+    expect((await readElsewhere(flows[0]!, '203.0.113.7')).status).toBe(200);
+    expect((await rows()).filter((r: { ip: string }) => r.ip === '203.0.113.7')).toHaveLength(1);
+  });
+});

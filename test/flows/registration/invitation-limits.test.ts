@@ -96,3 +96,44 @@ describe("a pupil's slip guessed by someone else", () => {
     expect(pupil.ms).toBeGreaterThanOrEqual(2000);
   }, 90_000);
 });
+
+describe("the school's allowance while a pupil's username is kept busy", () => {
+  let idp: TestProvider;
+  let slips: IssuedInvitation[];
+
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite', {
+      REGISTRATION_MODES: 'invitation',
+      RATE_LIMIT_REGISTRATION: '3',
+      RATE_LIMIT_INVITATION: '2',
+      RATE_LIMIT_MAX_DELAY: '2',
+      TRUST_PROXY: 'true',
+    });
+    slips = (await importInvitations(idp.services, CSV, { partial: false })).imported;
+  });
+  afterAll(() => idp?.close());
+
+  async function slipPage(address: string) {
+    const agent = new Agent(idp.issuer);
+    agent.headers['x-forwarded-for'] = address;
+    await agent.go('/registration/invitation');
+    return async (s: IssuedInvitation, initialPassword = s.initialPassword) => {
+      const res = await agent.go('/registration/invitation', { form: { username: s.username, initial_password: initialPassword } });
+      return { status: res.status, title: text(/<h1>([\s\S]*?)<\/h1>/.exec(res.html)?.[1] ?? '') };
+    };
+  }
+
+  it("costs the school nothing for the retries that were refused unchecked: the next pupil's slip still gets in", async () => {
+    const [lea, tim] = [slips[1]!, slips[2]!];
+    const guess = await slipPage('198.51.100.9');
+    for (let i = 0; i < 2; i++) expect((await guess(lea, `abcd-efgh-jk${i}`)).status).toBe(401);
+    // The guesser's third try waits its delay, holding Lea's username; Lea, at school, sends hers again and again.
+    const held = guess(lea, 'abcd-efgh-jkm2');
+    const school = await slipPage('192.0.2.77');
+    const retries = await Promise.all(Array.from({ length: 6 }, () => school(lea)));
+    await held;
+    expect(retries.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(4);
+    // Past the school's allowance (3 wrong slips an hour) if each refused retry had cost a point: Tim's would be refused.
+    expect(await school(tim)).toEqual({ status: 200, title: 'Check your data' });
+  }, 60_000);
+});
