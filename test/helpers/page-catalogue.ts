@@ -8,7 +8,7 @@ import { createClient } from '../../provider/oidc/clients.ts';
 import { discover } from './rp.ts';
 import { registrationVisits } from '../flows/registration/visits.ts';
 import { eidRegistrationVisits, reactivationVisits, upstreamLinkVisit } from './flow-visits.ts';
-import { RESET_PURPOSE } from '../../provider/flows/recovery/service.ts';
+import { RESET_PURPOSE } from '../../provider/domain/accounts/reset-link.ts';
 import { EMAIL_CHANGE_PURPOSE } from '../../provider/domain/accounts/email-change.ts';
 import { passkeysOf } from '../../provider/domain/passkeys/repository.ts';
 import { storedPasskey } from './passkeys.ts';

@@ -17,6 +17,7 @@ import { duration, type Duration, type Locale } from '../../platform/web/i18n.ts
 import { isAppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { createMailQuota } from '../guards/mail-quota.ts';
+import { RESET_PURPOSE } from './reset-link.ts';
 
 export const EMAIL_CHANGE_PURPOSE = 'email_change';
 
@@ -120,6 +121,8 @@ export function createEmailChange({ config, db, tokens, users }: EmailChangeDeps
           await users.setVerifiedEmail(trx, userId, email);
           await turnOffAfterContactChange(trx, userId, 'email');
           await clearPendingContact(trx, userId, 'email');
+          // A reset link mailed to the old address is the old mailbox's way into the account: it goes with it.
+          await tokens.voidAll(trx, { purpose: RESET_PURPOSE, userId });
           await audit(trx, 'email_changed', { userId });
         });
       } catch (e) {

@@ -9,7 +9,8 @@ import { fromJsonColumn } from '../../platform/db/knex.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 import { sameBinding, type Binding } from './binding.ts';
 import { audit } from '../../platform/audit.ts';
-import { countAttempt, takeHold } from '../guards/attempt-counts.ts';
+import { countAttempt, release, takeHold } from '../guards/attempt-counts.ts';
+import { writeNow } from '../../platform/db/later.ts';
 import { clientAddressKey, keyOf } from '../guards/throttle.ts';
 import { requestAddress } from '../../platform/log.ts';
 
@@ -29,17 +30,24 @@ const ELSEWHERE_AUDITS_PER_HOUR = 10;
 
 /**
  * Whether this reading of flow `id` by another browser is audited: the first from its address (so that a reading of
- * the starter's own, without the cookie, cannot hide the victim's), within the address's allowance.
+ * the starter's own, without the cookie, cannot hide the victim's). A flow that names an account always is; others
+ * within the address's allowance, which anyone can spend with flows of his own. Past it a reading is not held, so
+ * that the same flow read after the hour is audited, and the address's first reading past it says so in one row.
  */
-async function auditedElsewhere(db: Knex, id: string, lifeMs: number): Promise<boolean> {
+async function auditedElsewhere(db: Knex, id: string, lifeMs: number, namesAccount: boolean): Promise<boolean> {
   const address = requestAddress();
   const from = address ? keyOf(clientAddressKey(address)) : 'none';
+  const hold = `flow_elsewhere:${id}:${from}`;
   // An expired flow waiting for its purge is held a minute at a time.
-  if (!(await takeHold(db, `flow_elsewhere:${id}:${from}`, Math.max(lifeMs, 60_000)))) return false;
-  if (!address) return true;
+  if (!(await takeHold(db, hold, Math.max(lifeMs, 60_000)))) return false;
+  if (!address || namesAccount) return true;
   const key = `flow_elsewhere_ip:${from}`;
   const [counted] = await countAttempt(db, [{ key, holdKey: key, owesAbove: Infinity }], 3600_000, 0);
-  return counted!.count <= ELSEWHERE_AUDITS_PER_HOUR;
+  if (counted!.count <= ELSEWHERE_AUDITS_PER_HOUR) return true;
+  await writeNow(db, release({ remove: [hold] }));
+  if (counted!.count === ELSEWHERE_AUDITS_PER_HOUR + 1)
+    await audit(db, 'flow.opened_elsewhere_unaudited', { details: { per_hour: ELSEWHERE_AUDITS_PER_HOUR } });
+  return false;
 }
 
 export function createFlowStore(now: () => Date = () => new Date()) {
@@ -75,10 +83,10 @@ export function createFlowStore(now: () => Date = () => new Date()) {
       const row = valid ? await db('self_service_flows').where({ id, type }).first() : undefined;
       if (!row) throw new AppError('flow_unknown', 'error.flow_unknown', 404);
       if (!sameBinding(row.binding, binding)) {
-        // A flow id that reached another browser is how a takeover by a sent link starts: staff should see it. Once
-        // per flow and address, and a few times an hour per address: anyone can start flows of his own and read them
-        // without their cookie, and each row is kept for the audit's retention.
-        if (await auditedElsewhere(db, row.id, new Date(row.expires_at).getTime() - now().getTime()))
+        // A flow id that reached another browser is how a takeover by a sent link starts: staff should see it, but
+        // anyone can start flows of his own and read them without their cookie, and each row is kept for the audit's
+        // retention (auditedElsewhere).
+        if (await auditedElsewhere(db, row.id, new Date(row.expires_at).getTime() - now().getTime(), row.user_id !== null))
           await audit(db, 'flow.opened_elsewhere', { userId: row.user_id, details: { flow: row.id, type } });
         throw new AppError('flow_elsewhere', 'error.flow_elsewhere', 403);
       }

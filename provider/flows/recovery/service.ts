@@ -14,11 +14,10 @@ import { createMailQuota } from '../../domain/guards/mail-quota.ts';
 import { enqueueMail } from '../../domain/messaging/outbox.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { endAccountAccess } from '../../domain/accounts/end-access.ts';
+import { RESET_PURPOSE } from '../../domain/accounts/reset-link.ts';
 import { audit } from '../../platform/audit.ts';
 import { AppError } from '../../platform/errors.ts';
 import { accountsToRecover, customerNumberField } from './accounts.ts';
-
-export const RESET_PURPOSE = 'password_reset';
 
 export type LinkProblem = 'invalid' | 'used' | 'expired' | 'voided';
 export type LinkState = { status: 'ok'; user: User } | { status: LinkProblem };
@@ -140,7 +139,6 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         // Another request (a double click) spent it first.
         if (spent.status !== 'ok') return { status: spent.status === 'wrong' ? 'invalid' : spent.status };
         await users.updatePasswordHash(trx, user.id, hash);
-        await tokens.voidAll(trx, { purpose: RESET_PURPOSE, userId: user.id });
         await endAccountAccess(trx, tokens, user);
         const locale = localeOf(user, request.locale);
         const when = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date());

@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
 import { createFlowStore } from '../../../provider/domain/flow-state/store.ts';
+import { inRequest } from '../../../provider/platform/log.ts';
+import { randomUUID } from 'node:crypto';
 import { apiBinding, browserBindingOf, newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { testDb } from '../../helpers/db.ts';
@@ -33,6 +35,28 @@ describe('flows bound to whoever started them', () => {
     expect(await db('audit_log').where({ event: 'flow.opened_elsewhere' })).toHaveLength(1);
     // The stored value is a digest: the browser's id is nowhere in the table.
     expect(JSON.stringify(await db('self_service_flows').where({ id: flow.id }).first())).not.toContain('a'.repeat(43));
+  });
+
+  it("audits a reader's address a few times an hour, then once that it stopped; a flow naming an account always", async () => {
+    const start = (userId?: string) => flows.create(db, { type: 'registration', state: 'form', binding: newApiSecret().binding, userId, ttlSeconds: 600 });
+    const unowned = await Promise.all(Array.from({ length: 13 }, () => start()));
+    const owned = await start(randomUUID());
+    const reader = browserBindingOf('r'.repeat(43));
+    // As the provider reads them for a request from 192.0.2.44: the address each audit row names.
+    const read = (f: { id: string }) =>
+      inRequest(
+        'req',
+        () => flows.get(db, f.id, 'registration', reader),
+        () => '192.0.2.44',
+      ).catch(() => undefined);
+    for (const f of unowned) await read(f);
+    await read(owned);
+    const rows = await db('audit_log').whereLike('event', 'flow.opened_elsewhere%').where({ ip: '192.0.2.44' }).select('event', 'user_id');
+    expect(rows.filter((r: { event: string }) => r.event === 'flow.opened_elsewhere')).toHaveLength(11);
+    expect(rows.filter((r: { event: string }) => r.event === 'flow.opened_elsewhere_unaudited')).toHaveLength(1);
+    expect(rows.filter((r: { user_id: string | null }) => r.user_id !== null)).toHaveLength(1);
+    // A flow past the allowance is not held for its address: read again after the hour, it will be audited.
+    expect(await db('rate_limits').whereLike('key', `flow_elsewhere:${unowned[12]!.id}:%`)).toHaveLength(0);
   });
 
   it('deletes a flow at the first purge after it expired', async () => {
@@ -112,6 +136,7 @@ describe('flows read without their cookie, over HTTP', () => {
     for (const flow of [...flows, ...flows]) expect((await readElsewhere(flow, '198.51.100.5')).status).toBe(200);
     const rows = () => idp.db('audit_log').where({ event: 'flow.opened_elsewhere' }).select('ip');
     expect(await rows()).toEqual(Array(10).fill({ ip: '198.51.100.5' }));
+    expect(await idp.db('audit_log').where({ event: 'flow.opened_elsewhere_unaudited' }).select('ip')).toEqual([{ ip: '198.51.100.5' }]);
     expect((await readElsewhere(flows[0]!, '203.0.113.7')).status).toBe(200);
     expect((await rows()).filter((r: { ip: string }) => r.ip === '203.0.113.7')).toHaveLength(1);
   });

@@ -7,6 +7,7 @@ import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
 import { createPasswordChange } from '../../../provider/domain/accounts/password-change.ts';
 import { Agent, formSummary, text } from './agent.ts';
+import { RESET_PURPOSE } from '../../../provider/domain/accounts/reset-link.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'quiet rivers carry seven lanterns home';
@@ -92,6 +93,35 @@ describe('account forms under attack', () => {
     expect(text((await attacker.get(`/account/email/verify?token=${token}`)).html)).not.toContain('Use attacker@evil.example');
     expect(text((await attacker.post('/account/email/verify', { token })).html)).toContain('This link is not valid or was already used.');
     expect(await idp.db('users').where({ id: user.id }).first('email', 'email_verified')).toEqual({ email: 'dora@example.be', email_verified: true });
+  });
+
+  it('voids a reset link mailed before, when the password changes and when the address changes: the old mailbox cannot use it', async () => {
+    // Found by an attack pass: a link mailed earlier reset the password after the owner had changed it (and, since a
+    // reset makes its browser a known device, bought a place beside the owner's).
+    const { user, agent } = await person('hanne');
+    const resetLink = async () =>
+      (await idp.services.tokens.issue(idp.db, { purpose: RESET_PURPOSE, userId: user.id, ttlSeconds: 900, format: { kind: 'link' } })).token;
+    const title = async (token: string) => text(/<h1>([\s\S]*?)<\/h1>/.exec((await new Agent(idp.issuer).get(`/recovery/reset?token=${token}`)).html)![1]!);
+
+    const beforePassword = await resetLink();
+    expect(await title(beforePassword)).toBe('Choose a new password');
+    expect((await agent.post('/account/password', { current: PASSWORD, password: NEW_PASSWORD, password_confirm: NEW_PASSWORD })).url).toBe(
+      `${idp.issuer}/account/security?done=password_changed`,
+    );
+    expect(await title(beforePassword)).toBe('This link has been replaced');
+
+    const beforeAddress = await resetLink();
+    await agent.post('/account/email', { email: 'hanne.new@example.be' });
+    const mail = await smtp.waitFor((m) => m.to.includes('hanne.new@example.be'));
+    await agent.post('/account/email/verify', { token: /\/account\/email\/verify\?token=([\w-]+)/.exec(mail.text)![1]! });
+    expect(await idp.db('users').where({ id: user.id }).first('email')).toEqual({ email: 'hanne.new@example.be' });
+    expect(await title(beforeAddress)).toBe('This link has been replaced');
+    const oldMailbox = new Agent(idp.issuer);
+    await oldMailbox.get(`/recovery/reset?token=${beforeAddress}`);
+    const again = await oldMailbox.post('/recovery/reset', { token: beforeAddress, password: 'a third long password', confirm: 'a third long password' });
+    expect(again.status).toBe(410);
+    expect(oldMailbox.jar.has('device')).toBe(false);
+    expect(await idp.services.hasher.verify((await idp.db('users').where({ id: user.id }).first('password_hash')).password_hash, NEW_PASSWORD)).toBe(true);
   });
 
   it('lets parallel guesses of the current password spend the limit like guesses one by one, and tells the owner how long to wait', async () => {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, formSummary, text } from '../account/agent.ts';
-import { RESET_PURPOSE } from '../../../provider/flows/recovery/service.ts';
+import { RESET_PURPOSE } from '../../../provider/domain/accounts/reset-link.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
 import { delayAfter, keyOf } from '../../../provider/domain/guards/throttle.ts';
 
