@@ -9,7 +9,8 @@ import { fromJsonColumn } from '../../platform/db/knex.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 import { sameBinding, type Binding } from './binding.ts';
 import { audit } from '../../platform/audit.ts';
-import { countAttempt, release, takeHold } from '../guards/attempt-counts.ts';
+import { release, takeHold } from '../guards/attempt-counts.ts';
+import { consumeWithin, createLimiter } from '../guards/rate-limit.ts';
 import { writeNow } from '../../platform/db/later.ts';
 import { clientAddressKey, keyOf } from '../guards/throttle.ts';
 import { requestAddress } from '../../platform/log.ts';
@@ -41,12 +42,12 @@ async function auditedElsewhere(db: Knex, id: string, lifeMs: number, namesAccou
   // An expired flow waiting for its purge is held a minute at a time.
   if (!(await takeHold(db, hold, Math.max(lifeMs, 60_000)))) return false;
   if (!address || namesAccount) return true;
-  const key = `flow_elsewhere_ip:${from}`;
-  const [counted] = await countAttempt(db, [{ key, holdKey: key, owesAbove: Infinity }], 3600_000, 0);
-  if (counted!.count <= ELSEWHERE_AUDITS_PER_HOUR) return true;
+  // One point more than the allowance: the reading that takes it is the one that says the allowance ran out.
+  const readings = createLimiter(db, { keyPrefix: 'flow_elsewhere_ip', points: ELSEWHERE_AUDITS_PER_HOUR + 1, durationSeconds: 3600 });
+  const counted = (await consumeWithin(readings, from))?.consumedPoints;
+  if (counted !== undefined && counted <= ELSEWHERE_AUDITS_PER_HOUR) return true;
   await writeNow(db, release({ remove: [hold] }));
-  if (counted!.count === ELSEWHERE_AUDITS_PER_HOUR + 1)
-    await audit(db, 'flow.opened_elsewhere_unaudited', { details: { per_hour: ELSEWHERE_AUDITS_PER_HOUR } });
+  if (counted !== undefined) await audit(db, 'flow.opened_elsewhere_unaudited', { details: { per_hour: ELSEWHERE_AUDITS_PER_HOUR } });
   return false;
 }
 

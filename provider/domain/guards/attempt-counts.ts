@@ -11,6 +11,9 @@ export interface Counter {
   owesAbove: number;
 }
 
+/** The end of a hold's insert: taken (anew) unless a live one is, and `returning 1` says whether it was. Binds now. */
+const UNLESS_LIVE = 'on conflict (key) do update set points = 1, expire = excluded.expire where rate_limits.expire <= ? returning 1';
+
 /**
  * Adds the attempt to each counter (a counter past its window starts again at 1) and, where the attempts before it
  * owe a delay, takes the counter's hold unless a live one is taken. The counter's row stays locked until the
@@ -27,8 +30,7 @@ export async function countAttempt(db: Db, counters: Counter[], windowMs: number
       `c${i} as (insert into rate_limits (key, points, expire) values (?, 1, ?) on conflict (key) do update set ` +
         'points = case when rate_limits.expire <= ? then 1 else rate_limits.points + 1 end, ' +
         'expire = case when rate_limits.expire <= ? then excluded.expire else rate_limits.expire end returning points)',
-      `h${i} as (insert into rate_limits (key, points, expire) select ?, 1, ? from c${i} where c${i}.points > ? ` +
-        'on conflict (key) do update set points = 1, expire = excluded.expire where rate_limits.expire <= ? returning 1)',
+      `h${i} as (insert into rate_limits (key, points, expire) select ?, 1, ? from c${i} where c${i}.points > ? ${UNLESS_LIVE})`,
     );
     bindings.push(c.key, now + windowMs, now, now, c.holdKey, now + holdMs, Math.min(c.owesAbove, 2 ** 31 - 1), now);
   });
@@ -40,11 +42,11 @@ export async function countAttempt(db: Db, counters: Counter[], windowMs: number
 /** Takes a hold that is not live (one statement, as countAttempt takes its holds); false when another attempt has it. */
 export async function takeHold(db: Db, holdKey: string, holdMs: number): Promise<boolean> {
   const now = Date.now();
-  const { rows } = await db.raw<{ rows: unknown[] }>(
-    'insert into rate_limits (key, points, expire) values (?, 1, ?) on conflict (key) do update set points = 1, expire = excluded.expire ' +
-      'where rate_limits.expire <= ? returning 1',
-    [holdKey, now + holdMs, now],
-  );
+  const { rows } = await db.raw<{ rows: unknown[] }>(`insert into rate_limits (key, points, expire) values (?, 1, ?) ${UNLESS_LIVE}`, [
+    holdKey,
+    now + holdMs,
+    now,
+  ]);
   return rows.length > 0;
 }
 
