@@ -14,6 +14,19 @@ import { delayAfter, keyOf } from '../../../provider/domain/guards/throttle.ts';
 
 const PASSWORD = 'a long enough password';
 
+/** A login page of `agent` (a new interaction); the returned function posts it and times the answer. */
+async function loginForm(agent: Agent) {
+  const page = await agent.get('/self/login?return_to=%2Faccount');
+  const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
+  return async (identifier: string, password: string) => {
+    const started = performance.now();
+    const res = await agent.raw(action, { form: { identifier, password } });
+    const ms = performance.now() - started;
+    const alert = formSummary(await res.text());
+    return { status: res.status, ms, alert };
+  };
+}
+
 describe('login throttle', () => {
   let idp: TestProvider;
   beforeAll(async () => {
@@ -24,19 +37,6 @@ describe('login throttle', () => {
     }
   });
   afterAll(() => idp?.close());
-
-  /** A login page of `agent` (a new interaction); the returned function posts it and times the answer. */
-  async function loginForm(agent: Agent) {
-    const page = await agent.get('/self/login?return_to=%2Faccount');
-    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
-    return async (identifier: string, password: string) => {
-      const started = performance.now();
-      const res = await agent.raw(action, { form: { identifier, password } });
-      const ms = performance.now() - started;
-      const alert = formSummary(await res.text());
-      return { status: res.status, ms, alert };
-    };
-  }
 
   it('checks 30 parallel guesses no faster than one after the other', async () => {
     for (const name of ['burst.peeters', 'nobody.at.all']) {
@@ -110,36 +110,31 @@ describe('login throttle under a guessing stream', () => {
   });
   afterAll(() => idp?.close());
 
-  /** A login page of a new browser at `address`; the returned function posts it. */
-  async function browserAt(address: string) {
+  /** A new browser at `address` (through TRUST_PROXY). */
+  const browserAt = (address: string) => {
     const agent = new Agent(idp.url);
     agent.headers['x-forwarded-for'] = address;
-    const page = await agent.get('/self/login?return_to=%2Faccount');
-    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
-    return async (password: string) => {
-      const res = await agent.raw(action, { form: { identifier: 'streamed.peeters', password } });
-      return { status: res.status, alert: formSummary(await res.text()) };
-    };
-  }
+    return agent;
+  };
 
   it("lets the owner's new browser in after the delay while four others guess without pause from one address", async () => {
     let guessing = true;
     const guesses: number[] = [];
     const streams = Array.from({ length: 4 }, async () => {
-      const post = await browserAt('198.51.100.66');
+      const post = await loginForm(browserAt('198.51.100.66'));
       for (let i = 0; guessing; i++) {
-        guesses.push((await post(`wrong ${i}`)).status);
+        guesses.push((await post('streamed.peeters', `wrong ${i}`)).status);
         await new Promise((r) => setTimeout(r, 10));
       }
     });
     try {
       // The stream has earned its delays (two failures free, then 1 s, 2 s).
       await vi.waitFor(() => expect(guesses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(4), { timeout: 20_000, interval: 100 });
-      const owner = await browserAt('203.0.113.9');
+      const owner = await loginForm(browserAt('203.0.113.9'));
       const answers = [];
       // As a person would: told to try again in N seconds, she does, three times at most.
       for (let tries = 0; tries < 3; tries++) {
-        const answer = await owner(PASSWORD);
+        const answer = await owner('streamed.peeters', PASSWORD);
         answers.push(answer);
         if (answer.status !== 429) break;
         await new Promise((r) => setTimeout(r, Number(/in (\d+) second/.exec(answer.alert)![1]) * 1000));
@@ -160,20 +155,17 @@ describe('login throttle under a guessing stream', () => {
     // Each guess from an address of its own: every one may take the name's second place, so both are nearly always taken.
     const streams = Array.from({ length: 4 }, async () => {
       const agent = new Agent(idp.url);
-      const page = await agent.get('/self/login?return_to=%2Faccount');
-      const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
+      const post = await loginForm(agent);
       while (guessing) {
         agent.headers['x-forwarded-for'] = `198.51.${100 + (next >> 8)}.${next++ & 255}`;
-        const res = await agent.raw(action, { form: { identifier: 'streamed.peeters', password: `wrong ${next}` } });
-        if (res.status === 401) checked.push(res.status);
-        await res.text();
+        const { status } = await post('streamed.peeters', `wrong ${next}`);
+        if (status === 401) checked.push(status);
       }
     });
     try {
       await vi.waitFor(() => expect(checked.length).toBeGreaterThanOrEqual(4), { timeout: 20_000, interval: 100 });
       // A new password, chosen in her own browser through the mailed link (issued here as the recovery mail would).
-      const owner = new Agent(idp.url);
-      owner.headers['x-forwarded-for'] = '203.0.113.10';
+      const owner = browserAt('203.0.113.10');
       const { token } = await idp.services.tokens.issue(idp.services.db, {
         purpose: RESET_PURPOSE,
         userId: streamed.id,
@@ -184,12 +176,9 @@ describe('login throttle under a guessing stream', () => {
       const NEW = 'another long enough password';
       const done = await owner.post('/recovery/reset', { token, password: NEW, confirm: NEW });
       expect(text(/<h1>([\s\S]*?)<\/h1>/.exec(done.html)![1]!)).toBe('Your password has been changed');
-      const page = await owner.get('/self/login?return_to=%2Faccount');
-      const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
-      const started = performance.now();
-      const res = await owner.raw(action, { form: { identifier: 'streamed.peeters', password: NEW } });
+      const login = await (await loginForm(owner))('streamed.peeters', NEW);
       // Checked at once, past the guesses' delays (2 s each) and without "try again".
-      expect([res.status, performance.now() - started < 1500]).toEqual([303, true]);
+      expect([login.status, login.ms < 1500]).toEqual([303, true]);
     } finally {
       guessing = false;
       await Promise.all(streams);
@@ -206,21 +195,10 @@ describe('login throttle under a parallel attack on PostgreSQL', () => {
   });
   afterAll(() => idp?.close());
 
-  /** One login page of `agent`; the returned function posts it and times the answer. */
-  async function form(agent: Agent) {
-    const page = await agent.get('/self/login?return_to=%2Faccount');
-    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
-    return async (identifier: string, password: string) => {
-      const started = performance.now();
-      const res = await agent.raw(action, { form: { identifier, password } });
-      return { status: res.status, ms: performance.now() - started };
-    };
-  }
-
   it("counts each of 30 parallel wrong passwords it checked, refuses the rest, and lets the owner's browser in at once", async () => {
     const own = new Agent(idp.url);
-    expect((await (await form(own))('target.peeters', PASSWORD)).status).toBe(303);
-    const attacker = await form(new Agent(idp.url));
+    expect((await (await loginForm(own))('target.peeters', PASSWORD)).status).toBe(303);
+    const attacker = await loginForm(new Agent(idp.url));
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => attacker('target.peeters', `wrong ${i}`)));
     const checked = answers.filter((a) => a.status === 401).length;
     expect(checked + answers.filter((a) => a.status === 429).length).toBe(30);
@@ -234,11 +212,11 @@ describe('login throttle under a parallel attack on PostgreSQL', () => {
 
     const again = new Agent(idp.url);
     for (const name of ['device', 'device.sig']) again.jar.set(name, own.jar.get(name)!);
-    const owner = await (await form(again))('target.peeters', PASSWORD);
+    const owner = await (await loginForm(again))('target.peeters', PASSWORD);
     expect(owner.status).toBe(303);
     expect(owner.ms).toBeLessThan(2000);
     // An unknown browser with the right password waits the delay the guesses earned, and gets in.
-    const elsewhere = await (await form(new Agent(idp.url)))('target.peeters', PASSWORD);
+    const elsewhere = await (await loginForm(new Agent(idp.url)))('target.peeters', PASSWORD);
     expect(elsewhere.status).toBe(303);
     expect(elsewhere.ms).toBeGreaterThanOrEqual(delayAfter(checked, 2, 8000) - 50);
   }, 120_000);
