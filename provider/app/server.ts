@@ -21,6 +21,7 @@ import { createAuthenticator } from '../methods/password/authenticate.ts';
 import { securityHeaders, csrf } from '../platform/web/security.ts';
 import { errorPages } from '../platform/web/error-pages.ts';
 import { refuseNulInQuery } from '../platform/web/form.ts';
+import { checkClientAddress } from '../platform/web/client-address.ts';
 import { staticFiles } from '../platform/web/static.ts';
 import { setDefaultLocale } from '../platform/web/locale.ts';
 import { configureLog, log } from '../platform/log.ts';
@@ -152,6 +153,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   // The look of the portal the person came from, for every page and mail this request renders.
   app.use((ctx, next) => runWithTheme(themeOf(portalOf(ctx, config).name), next));
   app.use(errorPages());
+  app.use(checkClientAddress());
   app.use(refuseNulInQuery());
   app.use(securityHeaders());
   // Our assets, APIs and pages, passed by on the protocol's own paths.

@@ -27,3 +27,26 @@ it('takes the address the proxy appended, not the one the client wrote before it
   expect(await auditedIp('203.0.113.10')).toBe('203.0.113.10');
   expect(await auditedIp()).toBe('127.0.0.1');
 });
+
+it('understands an address the proxy wrote with its port, and refuses anything that is no address', async () => {
+  expect(await auditedIp('203.0.113.11:51234')).toBe('203.0.113.11');
+  expect(await auditedIp('1.1.1.1, [2001:db8::7]:443')).toBe('2001:db8::7');
+  const audited = async () => Number((await idp.db('audit_log').count({ n: '*' }).first())!.n);
+  const before = await audited();
+  // What a client writes itself reaches the provider when PROXY_HOPS counts more proxies than there are.
+  for (const given of ['<b>staff</b>', 'unknown', '203.0.113.300', '2001:db8::7]:443', 'x'.repeat(5000)]) {
+    for (const path of ['/self/login', '/.well-known/openid-configuration']) {
+      const res = await fetch(`${idp.issuer}${path}`, { headers: { 'x-forwarded-for': given, accept: 'text/html' } });
+      const body = await res.text();
+      expect([res.status, body.includes('The request could not be completed')], `${path} ${given.slice(0, 20)}`).toEqual([400, true]);
+      expect(body).not.toContain(given);
+    }
+    const nonce = await fetch(`${idp.issuer}/eid/reactivation/nonce`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': given },
+      body: JSON.stringify({ mobile: '+32470123456' }),
+    });
+    expect(nonce.status).toBe(400);
+  }
+  expect(await audited()).toBe(before);
+});
