@@ -22,7 +22,8 @@ export interface PasswordChangeDeps {
 }
 
 export type PasswordChangeResult =
-  | { ok: true }
+  /** `deviceGeneration`: the account's new one, in which the browser the person acts from stays a known device. */
+  | { ok: true; deviceGeneration: number }
   | { ok: false; problem: 'current_wrong' }
   | { ok: false; problem: 'rate_limited'; wait: Duration }
   | { ok: false; problem: 'policy'; failures: RuleFailure[] };
@@ -51,17 +52,18 @@ export function createPasswordChange({ config, db, users, hasher, tokens }: Pass
       const check = policy.check(input.next, { username: user.username, email: user.email });
       if (!check.ok) return { ok: false, problem: 'policy', failures: check.failures };
       const hash = await hasher.hash(input.next);
-      await db.transaction(async (trx) => {
+      const deviceGeneration = await db.transaction(async (trx) => {
         await users.updatePasswordHash(trx, user.id, hash);
-        await endAccountAccess(trx, tokens, user, o.keepSessionUid);
+        const generation = await endAccountAccess(trx, tokens, user, o.keepSessionUid);
         await enqueueNotice(trx, user, o.locale, {
           title: { key: 'account.mail.password_changed.title' },
           paragraphs: [{ key: 'account.mail.password_changed.body' }, { key: 'account.mail.password_changed.not_you' }],
           action: { href: `${config.issuerUrl}/recovery`, label: { key: 'account.mail.password_changed.action' } },
         });
         await audit(trx, 'password_changed', { userId: user.id, ip: o.ip, details: { otherSessionsEnded: true } });
+        return generation;
       });
-      return { ok: true };
+      return { ok: true, deviceGeneration };
     },
   };
 }

@@ -8,6 +8,7 @@ import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
+import { rememberDevice } from '../../platform/web/devices.ts';
 import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
@@ -51,7 +52,11 @@ export function accountSecurityRoutes(services: Services): Router {
       // Mails go out in the account's language, not the page's: the person chose it on /account.
       { keepSessionUid: sid(ctx), locale: localeOf(user(ctx), config.defaultLocale), ip: ctx.ip },
     );
-    if (r.ok) return ctx.redirect('/account/security?done=password_changed');
+    if (r.ok) {
+      // The session it was changed from stays, and so does its browser's standing as the owner's.
+      rememberDevice(ctx, { id: user(ctx).id, device_generation: r.deviceGeneration });
+      return ctx.redirect('/account/security?done=password_changed');
+    }
     if (r.problem === 'policy') return securityPage(ctx, { password: [{ key: 'account.password.error.policy' }, ...r.failures] });
     if (r.problem === 'rate_limited') return securityPage(ctx, formError('current', 'error.too_many_wait', { wait: r.wait }));
     return securityPage(ctx, formError('current', 'account.password.error.current'));

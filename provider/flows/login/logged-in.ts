@@ -22,7 +22,7 @@ export function loggedInStep({ db, provider, deletion }: Pick<Services, 'db' | '
     const { user } = login;
     await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: login.method, ...login.details } });
     await deletion.cancelOnLogin(user, ctx.ip);
-    rememberDevice(ctx, user.id);
+    rememberDevice(ctx, user);
     await finishInteraction(ctx, provider, { login: { accountId: user.sub, acr: login.acr, amr: [...login.amr] } });
   };
 }

@@ -131,7 +131,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     if (outcome.status !== 'ok') return linkProblem(ctx, outcome.status);
     // The browser that proved the mailbox and chose the password is the owner's: its logins now count on their own,
     // so someone who keeps the account's name busy with guesses (from ever new addresses) does not keep her out.
-    rememberDevice(ctx, outcome.user.id);
+    rememberDevice(ctx, outcome.user);
     const login = `/self/login?${new URLSearchParams({ return_to: '/', login_hint: outcome.user.username ?? outcome.user.email ?? '' })}`;
     renderMessage(ctx, 200, 'recovery.done.title', 'recovery.done.message', { actions: [{ href: login, key: 'recovery.done.login' }] });
   });

@@ -9,6 +9,7 @@ import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
 import type { PasswordPolicy, RuleFailure } from '../../domain/accounts/password-policy.ts';
 import type { TokenService } from '../../domain/tokens/one-time.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
+import { deviceOf, type KnownDevice } from '../../platform/web/devices.ts';
 import { createThrottle } from '../../domain/guards/throttle.ts';
 import { createMailQuota } from '../../domain/guards/mail-quota.ts';
 import { enqueueMail } from '../../domain/messaging/outbox.ts';
@@ -30,7 +31,7 @@ export interface RecoveryRequest {
   locale: Locale;
   ip: string | undefined;
   /** The browser's known devices (provider/platform/web/devices.ts): a request from the owner's own is the owner's. */
-  devices?: ReadonlyMap<string, string>;
+  devices?: ReadonlyMap<string, KnownDevice>;
 }
 
 export interface RecoveryDeps {
@@ -100,7 +101,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
       // Every request counts, found or not: the answer must not depend on whether an account exists.
       await (await requests.begin({ ip: r.ip })).failed();
       const accounts = await accountsToRecover(db, users, customerNumberField(config), r.email, r.customerNumber);
-      const ownerDevice = accounts.map((a) => r.devices?.get(a.id)).find((d) => d !== undefined);
+      const ownerDevice = accounts.map((a) => deviceOf(r.devices, a)).find((d) => d !== undefined);
       const mailed = (await mails.allow({ address: r.email, ip: r.ip, ownerDevice })) && accounts.length > 0;
       await db.transaction(async (trx) => {
         if (mailed) await mailLinks(trx, accounts, r.locale);
@@ -139,7 +140,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         // Another request (a double click) spent it first.
         if (spent.status !== 'ok') return { status: spent.status === 'wrong' ? 'invalid' : spent.status };
         await users.updatePasswordHash(trx, user.id, hash);
-        await endAccountAccess(trx, tokens, user);
+        const deviceGeneration = await endAccountAccess(trx, tokens, user);
         const locale = localeOf(user, request.locale);
         const when = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date());
         await enqueueNotice(trx, user, locale, {
@@ -152,7 +153,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
           action: { href: `${config.issuerUrl}/recovery`, label: { key: 'recovery.changed_mail.action' } },
         });
         await audit(trx, 'recovery.password_reset', { userId: user.id, ip: request.ip });
-        return { status: 'ok', user };
+        return { status: 'ok', user: { ...user, device_generation: deviceGeneration } };
       });
     },
   };

@@ -5,6 +5,7 @@ import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
 import type { User, UserRepository } from '../../domain/accounts/repository.ts';
 import { accountsNamed, lookedUpAs, type LoginIdentifier } from './identifiers.ts';
 import { audit } from '../../platform/audit.ts';
+import type { KnownDevice } from '../../platform/web/devices.ts';
 import type { LoginThrottle } from './throttle.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { signInMethod } from '../strategy.ts';
@@ -26,7 +27,7 @@ export interface Authenticator {
   authenticate(
     identifier: string,
     password: string,
-    at?: { ip?: string; devices?: ReadonlyMap<string, string>; kind?: LoginIdentifier | undefined },
+    at?: { ip?: string; devices?: ReadonlyMap<string, KnownDevice>; kind?: LoginIdentifier | undefined },
   ): Promise<LoginOutcome>;
 }
 

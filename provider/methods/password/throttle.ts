@@ -9,6 +9,7 @@ import { consumeWithin, createLimiter } from '../../domain/guards/rate-limit.ts'
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { audit } from '../../platform/audit.ts';
 import { log } from '../../platform/log.ts';
+import { deviceOf, type KnownDevice } from '../../platform/web/devices.ts';
 
 export interface LoginAttempt {
   failed(): Promise<void>;
@@ -18,9 +19,9 @@ export interface LoginAttempt {
 export interface LoginThrottle {
   /**
    * Counts the attempt and waits out the delay the earlier ones earned; call before the password is checked.
-   * `devices`: account id → device id of the browser's device cookie (provider/platform/web/devices.ts).
+   * `devices`: account id → the browser's device for it, from its device cookie (provider/platform/web/devices.ts).
    */
-  begin(identifier: string, candidates: User[], ip: string | undefined, devices?: ReadonlyMap<string, string>): Promise<LoginAttempt>;
+  begin(identifier: string, candidates: User[], ip: string | undefined, devices?: ReadonlyMap<string, KnownDevice>): Promise<LoginAttempt>;
 }
 
 type LoginThrottleConfig = Pick<Config, 'rateLimitLogin' | 'rateLimitIp' | 'rateLimitMaxDelay' | 'issuerUrl' | 'defaultLocale'>;
@@ -61,7 +62,7 @@ export function createLoginThrottle(db: Db, config: LoginThrottleConfig): LoginT
   return {
     async begin(identifier, candidates, ip, devices) {
       const only = candidates.length === 1 ? candidates[0] : undefined;
-      const device = only && devices?.get(only.id);
+      const device = only && deviceOf(devices, only);
       // A known device of the account is counted on its own, and not by an address others may share. Any other
       // attempt is counted by the identifier as typed: known and unknown names alike, and a username and an address
       // of one account apart, so the delays tell nobody who has an account or which address is whose.

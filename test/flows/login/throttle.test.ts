@@ -107,6 +107,8 @@ describe('login throttle under a guessing stream', () => {
       passwordHash: await hasher.hash(PASSWORD),
       status: 'active',
     });
+    for (const name of ['stolen', 'changed'])
+      await users.create(db, { username: `${name}.peeters`, email: `${name}@example.be`, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
   });
   afterAll(() => idp?.close());
 
@@ -116,6 +118,46 @@ describe('login throttle under a guessing stream', () => {
     agent.headers['x-forwarded-for'] = address;
     return agent;
   };
+
+  /** Four failures for `username` from an address of their own: the name's next attempt waits the cap (2 s). */
+  const earnDelay = async (username: string) => {
+    const post = await loginForm(browserAt('198.51.100.77'));
+    for (let i = 0; i < 4; i++) expect((await post(username, `wrong ${i}`)).status).toBe(401);
+  };
+
+  /** A new password chosen in `browser` through the mailed link (issued here as the recovery mail would). */
+  const resetIn = async (browser: Agent, user: Pick<User, 'id'>, password: string) => {
+    const { token } = await idp.services.tokens.issue(idp.services.db, { purpose: RESET_PURPOSE, userId: user.id, ttlSeconds: 900, format: { kind: 'link' } });
+    await browser.get(`/recovery/reset?token=${token}`);
+    const done = await browser.post('/recovery/reset', { token, password, confirm: password });
+    expect(text(/<h1>([\s\S]*?)<\/h1>/.exec(done.html)![1]!)).toBe('Your password has been changed');
+  };
+
+  it('no longer counts on its own a browser that logged in before the owner chose a new password', async () => {
+    const stolen = (await idp.services.users.findByIdentifier(idp.services.db, 'stolen.peeters', 'username'))[0]!;
+    // Someone logs in with the stolen password: his browser becomes a known device of the account.
+    const thief = browserAt('192.0.2.50');
+    expect((await (await loginForm(thief))('stolen.peeters', PASSWORD)).status).toBe(303);
+    await resetIn(browserAt('203.0.113.11'), stolen, 'the owner has a new password');
+    await earnDelay('stolen.peeters');
+    // His browser is now as unknown as any other: its guess waits the delay others earned for the name.
+    const guess = await (await loginForm(thief))('stolen.peeters', PASSWORD);
+    expect([guess.status, guess.ms >= 1900]).toEqual([401, true]);
+  }, 60_000);
+
+  it('keeps the browser a person changes her password from a known one', async () => {
+    const own = browserAt('203.0.113.12');
+    expect((await own.login('changed.peeters', PASSWORD)).url).toMatch(/\/account$/);
+    const NEW = 'my next long enough passphrase';
+    const changed = await own.post('/account/password', { current: PASSWORD, password: NEW, password_confirm: NEW });
+    expect(changed.html).toContain('Your password has been changed');
+    await earnDelay('changed.peeters');
+    // The same browser once its session is over: its device cookie, no session.
+    const later = browserAt('203.0.113.12');
+    for (const name of ['device', 'device.sig']) later.jar.set(name, own.jar.get(name)!);
+    const login = await (await loginForm(later))('changed.peeters', NEW);
+    expect([login.status, login.ms < 1500]).toEqual([303, true]);
+  }, 60_000);
 
   it("lets the owner's new browser in after the delay while four others guess without pause from one address", async () => {
     let guessing = true;
@@ -164,18 +206,10 @@ describe('login throttle under a guessing stream', () => {
     });
     try {
       await vi.waitFor(() => expect(checked.length).toBeGreaterThanOrEqual(4), { timeout: 20_000, interval: 100 });
-      // A new password, chosen in her own browser through the mailed link (issued here as the recovery mail would).
+      // A new password, chosen in her own browser through the mailed link.
       const owner = browserAt('203.0.113.10');
-      const { token } = await idp.services.tokens.issue(idp.services.db, {
-        purpose: RESET_PURPOSE,
-        userId: streamed.id,
-        ttlSeconds: 900,
-        format: { kind: 'link' },
-      });
-      await owner.get(`/recovery/reset?token=${token}`);
       const NEW = 'another long enough password';
-      const done = await owner.post('/recovery/reset', { token, password: NEW, confirm: NEW });
-      expect(text(/<h1>([\s\S]*?)<\/h1>/.exec(done.html)![1]!)).toBe('Your password has been changed');
+      await resetIn(owner, streamed, NEW);
       const login = await (await loginForm(owner))('streamed.peeters', NEW);
       // Checked at once, past the guesses' delays (2 s each) and without "try again".
       expect([login.status, login.ms < 1500]).toEqual([303, true]);
