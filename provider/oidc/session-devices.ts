@@ -2,7 +2,7 @@
 // app (oidc-provider's authorization.success), and read by the account's session list.
 import type Provider from 'oidc-provider';
 import type { Db } from '../platform/db/knex.ts';
-import { log } from '../platform/log.ts';
+import { log, requestAddress } from '../platform/log.ts';
 import { statementOf, writeLater } from '../platform/db/later.ts';
 
 export interface SessionDevice {
@@ -22,7 +22,8 @@ export function recordSessionDevices(provider: Provider, db: Db): void {
       session_uid: session.uid,
       account_id: session.accountId,
       user_agent: ctx.get('user-agent').slice(0, MAX_USER_AGENT),
-      ip: ctx.ip,
+      // Ours, checked to be an address (platform/web/client-address.ts); oidc-provider's reads the header anew.
+      ip: requestAddress() ?? ctx.ip,
       last_seen_at: new Date(),
     };
     // Written with the request's own writes, in their statement (it can only fail where they would); the answer

@@ -3,6 +3,7 @@
 // anyone pick a new address for every guess and slip past every per-address limit.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
+import { Agent } from '../flows/account/agent.ts';
 
 let idp: TestProvider;
 beforeAll(async () => {
@@ -49,4 +50,13 @@ it('understands an address the proxy wrote with its port, and refuses anything t
     expect(nonce.status).toBe(400);
   }
   expect(await audited()).toBe(before);
+});
+
+it("records a session's address without the port its proxy wrote", async () => {
+  const { db, users, hasher } = idp.services;
+  await users.create(db, { username: 'port.peeters', email: 'port@example.be', passwordHash: await hasher.hash('a long enough password'), status: 'active' });
+  const browser = new Agent(idp.url);
+  browser.headers['x-forwarded-for'] = '203.0.113.12:5555';
+  expect((await browser.login('port.peeters', 'a long enough password')).url).toMatch(/\/account$/);
+  expect((await db('session_devices').first('ip')).ip).toBe('203.0.113.12');
 });
