@@ -8,12 +8,13 @@ import { z } from 'zod';
 import type { Config } from '../../app/settings.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { localeOf, type User } from './repository.ts';
-import { parseMobile } from './phone.ts';
+import { formatPhone, parseMobile } from './phone.ts';
 import type { AlertChannel } from './alerts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
 import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
 import { audit } from '../../platform/audit.ts';
+import { noticeNewContact } from './contact-notice.ts';
 import { duration, translate, type Duration } from '../../platform/web/i18n.ts';
 
 export interface AlertContact {
@@ -63,7 +64,10 @@ export function createAlertContacts({
   config,
   tokens,
 }: {
-  config: Pick<Config, 'alertExtraContacts' | 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale'>;
+  config: Pick<
+    Config,
+    'alertExtraContacts' | 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale' | 'issuerUrl'
+  >;
   tokens: TokenService;
 }) {
   // Counted in the caller's transaction, as the phone verification's: codes to new contacts share its hourly budget.
@@ -125,8 +129,12 @@ export function createAlertContacts({
     async confirm(db: Knex, user: User, contact: AlertContact, typed: string): Promise<ConfirmResult> {
       const r = await tokens.redeemCode(db, { purpose: purposeOf(contact.id), userId: user.id }, typed);
       if (r.status !== 'ok') return r.status === 'wrong' ? r : { status: r.status };
-      await db('alert_contacts').where({ id: contact.id }).update({ verified_at: new Date() });
-      await audit(db, 'alert_contact_verified', { userId: user.id, details: { contact: contact.id, channel: contact.channel } });
+      await db.transaction(async (trx) => {
+        await trx('alert_contacts').where({ id: contact.id }).update({ verified_at: new Date() });
+        await audit(trx, 'alert_contact_verified', { userId: user.id, details: { contact: contact.id, channel: contact.channel } });
+        const shown = contact.channel === 'sms' ? formatPhone(contact.value) : contact.value;
+        await noticeNewContact(trx, user, { kind: 'alert_contact', contact: shown, locale: localeOf(user, config.defaultLocale), issuerUrl: config.issuerUrl });
+      });
       return { status: 'ok' };
     },
 

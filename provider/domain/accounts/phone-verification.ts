@@ -13,18 +13,19 @@ import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import { localeOf, type User, type UserRepository } from './repository.ts';
 import type { TokenService } from '../tokens/one-time.ts';
-import { parseMobile, type PhoneParse } from './phone.ts';
+import { formatPhone, parseMobile, type PhoneParse } from './phone.ts';
 import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
 import { translate, duration, type Duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
 import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
 import { audit } from '../../platform/audit.ts';
+import { noticeNewContact } from './contact-notice.ts';
 
 export const PHONE_PURPOSE = 'phone_verification';
 
 export interface PhoneVerificationDeps {
-  config: Pick<Config, 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale'>;
+  config: Pick<Config, 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale' | 'issuerUrl'>;
   tokens: TokenService;
   users: UserRepository;
 }
@@ -98,7 +99,11 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       await db.transaction(async (trx) => {
         await users.setVerifiedPhone(trx, user.id, number);
         // The same number proved again changes no contact: the alerts sent to it stay on.
-        if (number !== user.phone_number || !user.phone_number_verified) await turnOffAfterContactChange(trx, user.id, 'sms');
+        if (number !== user.phone_number || !user.phone_number_verified) {
+          await turnOffAfterContactChange(trx, user.id, 'sms');
+          const locale = localeOf(user, config.defaultLocale);
+          await noticeNewContact(trx, user, { kind: 'phone', contact: formatPhone(number), locale, issuerUrl: config.issuerUrl });
+        }
         await clearPendingContact(trx, user.id, 'sms');
         await audit(trx, 'phone_verified', { userId: user.id, details: { number, previous: user.phone_number } });
       });

@@ -13,6 +13,7 @@ import { renderPage } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { formError, type FormError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { audit } from '../../platform/audit.ts';
+import { REAUTH_SECONDS } from './notices.ts';
 
 const addInput = z.object({ channel: z.enum(['email', 'sms']), value: z.string().trim().min(1).max(320) });
 const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
@@ -25,6 +26,9 @@ export function alertContactRoutes(services: Services): Router {
   const { config, db } = services;
   const contacts = createAlertContacts(services);
   const loggedIn = requireUser(services);
+  // A new recipient of every later alert, or one turned back on: the password again, as for a new address, so that a
+  // session left open somewhere is not enough.
+  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
   const router = new Router();
   const user = (ctx: Context) => ctx.state.user as User;
 
@@ -53,9 +57,9 @@ export function alertContactRoutes(services: Services): Router {
   /** The contact named in the path, if it is this person's. */
   const own = (ctx: Context) => contacts.find(db, user(ctx).id, z.uuid().safeParse(ctx.params.id).data ?? '00000000-0000-0000-0000-000000000000');
 
-  router.get('/account/alerts/contacts/new', loggedIn, (ctx) => addPage(ctx, { channel: 'sms', value: '' }));
+  router.get('/account/alerts/contacts/new', recentlyLoggedIn, (ctx) => addPage(ctx, { channel: 'sms', value: '' }));
 
-  router.post('/account/alerts/contacts', loggedIn, async (ctx) => {
+  router.post('/account/alerts/contacts', recentlyLoggedIn, async (ctx) => {
     const raw = await body(ctx);
     const values = { channel: fieldText(raw.channel) || 'sms', value: fieldText(raw.value) };
     const parsed = addInput.safeParse(raw);
@@ -97,7 +101,7 @@ export function alertContactRoutes(services: Services): Router {
     );
   });
 
-  router.post('/account/alerts/contacts/:id/toggle', loggedIn, async (ctx) => {
+  router.post('/account/alerts/contacts/:id/toggle', recentlyLoggedIn, async (ctx) => {
     const contact = await own(ctx);
     const parsed = toggleInput.safeParse(await body(ctx));
     if (contact?.verified) {

@@ -106,7 +106,8 @@ export function accountRoutes(services: Services): Router {
   });
 
   // Mobile number: the typed number is normalised and texted a code; the verified number stays until it is typed back.
-  router.post('/account/phone', loggedIn, async (ctx) => {
+  // Apps receive it as verified and alerts go to it: the password again, as for a new address.
+  router.post('/account/phone', recentlyLoggedIn, async (ctx) => {
     const parsed = phoneInput.safeParse(await body(ctx));
     const typed = parsed.success ? parsed.data.phone : '';
     if (!parsed.success) return profile(ctx, { errors: formError('phone', 'account.phone.error.required') });

@@ -51,6 +51,9 @@ describe('extra contacts for alerts', () => {
     expect(ok.url).toBe(`${idp.issuer}/account/alerts?done=contact_verified`);
     expect(text(ok.html)).toContain('Confirmed: alerts now go there too.');
     expect(text(ok.html)).toContain('+32 470 98 76 54 — verified');
+    // The owner is told at her own address: a session left open somewhere could have added it.
+    const told = await smtp.waitFor((m) => m.to.includes('nora@example.be') && m.subject === 'Your alerts go to a new contact');
+    expect(told.text).toContain('+32 470 98 76 54 was added to your account and now receives the alerts you have turned on.');
 
     const [twice] = await Promise.all([
       agent.post('/account/alerts/contacts', { channel: 'sms', value: '+32470987654' }),

@@ -1,7 +1,6 @@
 // The profile's contact data, end to end over HTTP against a provider with a real SMS gateway (HTTP sink) and a real
 // SMTP server (SMTP sink): a mobile number verified by an SMS code, an e-mail change with its two mails, alerts
 // turned off by a change and on again, and the claims relying apps read.
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
@@ -11,7 +10,7 @@ import { discover } from '../../helpers/rp.ts';
 import { createClient } from '../../../provider/oidc/clients.ts';
 import { getAlertSettings } from '../../../provider/domain/accounts/alerts.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
-import { Agent, text } from './agent.ts';
+import { Agent, text, withOlderLogin } from './agent.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -92,6 +91,9 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     expect(text(ok.html)).toContain('Your mobile number is verified.');
     expect(text(ok.html)).toContain('Alerts by SMS are off since you changed your mobile number: turn them on again');
     expect(await claims(agent, 'ann')).toMatchObject({ phone_number: '+32490123456', phone_number_verified: true });
+    // The owner is told at her address: apps receive the number, and a session left open could have changed it.
+    const told = await smtp.waitFor((m) => m.to.includes('ann@example.be') && m.subject === 'Your mobile number was changed');
+    expect(told.text).toContain('The mobile number of your account is now +32 490 12 34 56.');
 
     // Single use: the same code again does nothing.
     const again = await agent.post('/account/phone/verify', { code });
@@ -165,21 +167,28 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     );
   });
 
+  it('asks a login older than five minutes for the password again before a new mobile number or alert contact', async () => {
+    const user = await person('greet');
+    const stale = withOlderLogin(await loggedIn('greet'), idp.services.cookieKeys[0]!, 600);
+    const asked = (res: globalThis.Response) => {
+      const to = new URL(res.headers.get('location') ?? '/', idp.issuer);
+      return [res.status, to.pathname, to.searchParams.get('prompt'), to.searchParams.get('max_age')];
+    };
+    const again = [302, '/self/login', 'login', '0'];
+    expect(asked(await stale.raw('/account/phone', { form: { phone: '0490 11 22 33' } }))).toEqual(again);
+    expect(asked(await stale.raw('/account/alerts/contacts/new'))).toEqual(again);
+    expect(asked(await stale.raw('/account/alerts/contacts', { form: { channel: 'email', value: 'mallory@evil.example' } }))).toEqual(again);
+    // Nothing was started: no code sent, no contact stored.
+    expect(await idp.services.db('alert_contacts').where({ user_id: user.id })).toEqual([]);
+    expect(await idp.services.db('one_time_tokens').where({ user_id: user.id })).toEqual([]);
+  });
+
   it('changes the e-mail address after re-authentication: link to the new address, notice to the old, old in force until verified', async () => {
     const user = await person('dirk');
     const agent = await loggedIn('dirk');
 
     // A login older than five minutes is asked for the password again.
-    const stale = new Agent(idp.issuer);
-    for (const [k, v] of agent.jar) stale.jar.set(k, v);
-    const session = JSON.parse(stale.jar.get('self')!) as { authTime: number };
-    const aged = JSON.stringify({ ...session, authTime: session.authTime - 600 });
-    const sig = createHmac('sha1', idp.services.cookieKeys[0]!)
-      .update(`self=${aged}`)
-      .digest('base64')
-      .replace(/\/|\+|=/g, (c) => ({ '/': '_', '+': '-', '=': '' })[c]!);
-    stale.jar.set('self', aged);
-    stale.jar.set('self.sig', sig);
+    const stale = withOlderLogin(agent, idp.services.cookieKeys[0]!, 600);
     const reauth = await stale.raw('/account/email');
     expect(reauth.status).toBe(302);
     const to = new URL(reauth.headers.get('location')!, idp.issuer);
