@@ -60,7 +60,7 @@ export const eidSettings = {
     env: 'ACTIVATION_TOKEN_TRIES_GLOBAL',
     schema: positiveInt,
     default: '30',
-    doc: 'wrong activation tokens typed for one mobile number per hour from all requesters together, against guessing from many addresses',
+    doc: 'wrong activation tokens typed for one mobile number in 15 minutes from all requesters together, against guessing from many addresses: past it each try waits (1 s, doubling up to RATE_LIMIT_MAX_DELAY) and one is checked at a time, plus one from an address that has not failed the number; never a refusal for good',
   }),
   rateLimitReactivation: setting({
     env: 'RATE_LIMIT_REACTIVATION',

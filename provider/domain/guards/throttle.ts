@@ -38,6 +38,12 @@ export interface ThrottleOptions {
   /** Failures from one IP address per window before delays start. */
   perIp: number;
   maxDelaySeconds: number;
+  /**
+   * Whether a success forgets the subject's failures (default): an account's own secret, proved, ends the guessing of
+   * it. Not where many secrets share one subject (the activation tokens asked for one mobile number, some of them by
+   * other people): one person's success there says nothing of the others' guesses.
+   */
+  forgetOnSuccess?: boolean;
   /** Injected by tests instead of really waiting. */
   wait?: (ms: number) => Promise<unknown>;
 }
@@ -164,10 +170,10 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
           return { subjectFailures: bySubject, thresholdReached: subject !== undefined && bySubject === o.perSubject };
         },
         async succeeded(forget = []) {
-          await writeLater(
-            db,
-            ...release({ remove: [...held, ...(subject ? [subject.key] : []), ...(pair ? [pair.key] : []), ...forget], takeBack: client ? [client.key] : [] }),
-          );
+          const subjectKeys = [subject?.key, pair?.key].filter((k) => k !== undefined);
+          // Kept, a success is not a failure of the subject either: its count is taken back like the address's.
+          const [removed, takenBack] = o.forgetOnSuccess === false ? [[], subjectKeys] : [subjectKeys, []];
+          await writeLater(db, ...release({ remove: [...held, ...removed, ...forget], takeBack: [...(client ? [client.key] : []), ...takenBack] }));
         },
       };
     },

@@ -154,6 +154,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     // One answer whether or not a token waits for the number: the page tells nobody which numbers have one.
     if (outcome.status === 'wrong') return showEnter(ctx, 400, values, formError('token', 'reactivation.error.token_wrong', { tries: outcome.triesLeft }));
     if (outcome.status === 'too_many') return showEnter(ctx, 429, values, formError('token', 'reactivation.error.token_too_many', { wait: outcome.wait }));
+    if (outcome.status === 'busy') return showEnter(ctx, 429, values, formError('token', 'error.try_again', { seconds: outcome.seconds }));
     renderMessage(ctx, 410, `reactivation.token_state.${outcome.status}.title`, `reactivation.token_state.${outcome.status}.message`, {
       actions: [{ href: '/reactivation', key: 'reactivation.again' }],
     });

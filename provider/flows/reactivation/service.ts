@@ -17,8 +17,9 @@ import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
 import { AppError } from '../../platform/errors.ts';
 import { translate, type Locale } from '../../platform/web/i18n.ts';
-import { consumeOrRefuse, createLimiter, isRateLimited, waitOf, type Limiter } from '../../domain/guards/rate-limit.ts';
+import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { clientAddressKey } from '../../domain/guards/throttle.ts';
+import { createTokenGuesses } from './token-guesses.ts';
 import { enqueueSms } from '../../domain/messaging/outbox.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { endAccountAccess } from '../../domain/accounts/end-access.ts';
@@ -59,8 +60,7 @@ export function createReactivationService(services: Services) {
   const limiter = (keyPrefix: string, points: number) => createLimiter(db, { keyPrefix, points, durationSeconds: HOUR });
   const startsPerRequester = limiter('reactivation_start', config.rateLimitReactivation * 4);
   const tokensPerRequester = limiter('reactivation_token', config.rateLimitReactivation);
-  const wrongPerRequester = limiter('activation_wrong', config.activationTokenTries);
-  const wrongPerNumber = limiter('activation_wrong_all', config.activationTokenTriesGlobal);
+  const guesses = createTokenGuesses(db, config);
   const requester = (ip: string | undefined) => clientAddressKey(ip ?? 'unknown');
 
   async function account(flow: Flow<AccountData>, state: string): Promise<User> {
@@ -181,26 +181,18 @@ export function createReactivationService(services: Services) {
 
     /**
      * The token typed on the device being reactivated, with the mobile number it was asked for: found by both
-     * together. Each try is counted first (per number and requester, and per number), so that parallel guesses
-     * each spend one; a right token gives its try back. An SMS code to the number comes next.
+     * together, each try counted first (token-guesses.ts). An SMS code to the number comes next.
      */
     async redeem(mobile: string, typed: string, r: Request, binding: Binding): Promise<RedeemOutcome> {
-      const mine = `${mobile}|${requester(r.ip)}`;
-      let counted;
-      try {
-        counted = await wrongPerRequester.consume(mine);
-        await wrongPerNumber.consume(mobile);
-      } catch (e) {
-        if (!isRateLimited(e)) throw e;
-        await audit(db, 'reactivation.token_tries_exhausted', { ip: r.ip });
-        return { status: 'too_many', wait: waitOf(e) };
-      }
+      const counted = await guesses.begin(mobile, r.ip);
+      if ('status' in counted) return counted;
       const code = normaliseCode(typed);
-      const found = await tokens.peek(db, ACTIVATION_PURPOSE, code);
-      if (found.status === 'invalid' || (found.status === 'ok' && found.token.data.mobile !== mobile)) {
-        return { status: 'wrong', triesLeft: counted.remainingPoints };
-      }
-      await Promise.all([wrongPerRequester.reward(mine, 1), wrongPerNumber.reward(mobile, 1)]);
+      const found = await tokens.peek(db, ACTIVATION_PURPOSE, code).catch(async (e: unknown) => {
+        await counted.wrong();
+        throw e;
+      });
+      if (found.status === 'invalid' || (found.status === 'ok' && found.token.data.mobile !== mobile)) return counted.wrong();
+      await counted.found();
       if (found.status !== 'ok') return { status: found.status as 'used' | 'expired' | 'voided' };
       const { user_id: userId, data, flow_id: flowId } = found.token;
       const user = await reactivatable((await users.findById(db, userId!))!, flowId ?? '');

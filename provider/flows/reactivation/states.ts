@@ -44,6 +44,8 @@ export type RedeemOutcome =
   | { status: 'ok'; flow: Flow<AccountData> }
   | { status: 'wrong'; triesLeft: number }
   | { status: 'too_many'; wait: Duration }
+  /** Another try for the number is being checked (past ACTIVATION_TOKEN_TRIES_GLOBAL): this one was not. */
+  | { status: 'busy'; seconds: number }
   | { status: 'used' | 'expired' | 'voided' };
 
 export type CompleteOutcome = { status: 'ok'; user: User } | { status: 'weak'; failures: RuleFailure[] };

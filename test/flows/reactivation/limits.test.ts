@@ -1,5 +1,5 @@
 // The reactivation service's limits as an attacker meets them: they count requesters, so a third party can neither
-// use up an owner's quota nor void her token; the token is found by number and token together; the SMS limit is
+// use up an owner's quota nor void her token, and guesses from many addresses slow the number's tries, never stop them; the token is found by number and token together; the SMS limit is
 // checked before a token is spent. Requesters are told apart by their address, as the pages and the API pass it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
@@ -93,14 +93,45 @@ describe.each(kinds)('reactivation limits on %s', (kind) => {
     expect((await redeem(ANN, token, OWNER)).status).toBe('ok');
   });
 
-  it('stops all guessing of one number at the global ceiling, whatever the addresses', async () => {
+  it("slows the guessing of one number from many addresses, and still checks the owner's right token from her connection", async () => {
     await clearLimits();
     const token = await tokenFor(ann, ANN, OWNER);
-    for (let i = 0; i < 30; i++) expect((await redeem(ANN, wrongOf(token), `192.0.2.${i}`)).status).toBe('wrong');
-    expect((await redeem(ANN, wrongOf(token), '192.0.2.200')).status).toBe('too_many');
-    // The token is not voided: once the hour is over, the owner uses it.
+    // ACTIVATION_TOKEN_TRIES_GLOBAL (30) wrong tokens from six addresses, five each.
+    for (let a = 0; a < 6; a++) for (let i = 0; i < 5; i++) expect((await redeem(ANN, wrongOf(token), `192.0.2.${a}`)).status).toBe('wrong');
+    // Past them each try waits before it is checked: one from a new address, 1 s…
+    const timed = async (ip: string, typed: string) => {
+      const started = performance.now();
+      const outcome = await redeem(ANN, typed, ip);
+      return { status: outcome.status, ms: performance.now() - started };
+    };
+    const next = await timed('192.0.2.200', wrongOf(token));
+    expect([next.status, next.ms >= 950]).toEqual(['wrong', true]);
+    // …and the owner's right token, from her connection, 2 s: on to the SMS step (before: "too many" for an hour, while
+    // the token lives 10 minutes).
+    const mine = await timed(OWNER, token);
+    expect([mine.status, mine.ms >= 1950]).toEqual(['ok', true]);
+  });
+
+  it('checks two tries of the number at a time past the threshold and refuses a third unchecked, to try again', async () => {
     await clearLimits();
-    expect((await redeem(ANN, token, OWNER)).status).toBe('ok');
+    const token = await tokenFor(ann, ANN, OWNER);
+    for (let a = 0; a < 6; a++) for (let i = 0; i < 5; i++) expect((await redeem(ANN, wrongOf(token), `192.0.2.${a}`)).status).toBe('wrong');
+    const outcomes = await Promise.all(['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((ip) => redeem(ANN, wrongOf(token), ip)));
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['busy', 'wrong', 'wrong']);
+    expect(outcomes.find((o) => o.status === 'busy')).toEqual({ status: 'busy', seconds: expect.any(Number) });
+  });
+
+  it("does not let a token of one's own for the number wipe the number's wrong tries", async () => {
+    await clearLimits();
+    const hers = await tokenFor(ann, ANN, OWNER);
+    for (let a = 0; a < 6; a++) for (let i = 0; i < 5; i++) expect((await redeem(ANN, wrongOf(hers), `192.0.2.${a}`)).status).toBe('wrong');
+    // Eve proves her own account naming Ann's number, and redeems that token.
+    const his = await tokenFor(eve, ANN, ATTACKER);
+    expect((await redeem(ANN, his, ATTACKER)).status).toBe('ok');
+    // The guesses before it still count: the next wrong one waits (with the count wiped it would not).
+    const started = performance.now();
+    expect((await redeem(ANN, wrongOf(hers), '192.0.2.201')).status).toBe('wrong');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
   });
 
   it('checks the SMS limit before spending the token: a refused SMS leaves the token for later', async () => {
