@@ -188,7 +188,12 @@ export const accountSettings = {
     default: '3',
     doc: 'extra e-mail addresses and, apart, extra mobile numbers a person may keep for alerts only (each verified by a code, each on or off); 0 turns them off',
   }),
-  rateLimitSmsCodes: setting({ env: 'RATE_LIMIT_SMS_CODES', schema: positiveInt, default: '5', doc: 'verification SMS an account may ask for per hour' }),
+  rateLimitSmsCodes: setting({
+    env: 'RATE_LIMIT_SMS_CODES',
+    schema: positiveInt,
+    default: '5',
+    doc: 'verification SMS an account may have sent per hour, to its own new number and to the numbers it adds for alerts together (codes mailed to addresses it adds for alerts: as many again, apart)',
+  }),
   emailChangeTtl: setting({
     env: 'EMAIL_CHANGE_TTL',
     schema: seconds,

@@ -9,6 +9,7 @@ import type { Config } from '../../app/settings.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { localeOf, type User } from './repository.ts';
 import { formatPhone, parseMobile } from './phone.ts';
+import { smsCodeBudget } from './phone-verification.ts';
 import type { AlertChannel } from './alerts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
@@ -70,8 +71,12 @@ export function createAlertContacts({
   >;
   tokens: TokenService;
 }) {
-  // Counted in the caller's transaction, as the phone verification's: codes to new contacts share its hourly budget.
-  const limiter = (trx: Knex) => createLimiter(trx, { keyPrefix: 'alert_contact_codes', points: config.rateLimitSmsCodes, durationSeconds: 3600 });
+  // Counted in the caller's transaction, as the phone verification's: a code by SMS spends its hourly budget, a code by
+  // mail one of the same size of its own.
+  const limiter = (trx: Knex, channel: AlertChannel) =>
+    channel === 'sms'
+      ? smsCodeBudget(trx, config)
+      : createLimiter(trx, { keyPrefix: 'alert_contact_codes', points: config.rateLimitSmsCodes, durationSeconds: 3600 });
 
   async function sendCode(trx: Knex, user: User, contact: AlertContact): Promise<void> {
     const issued = await tokens.issue(trx, {
@@ -109,7 +114,7 @@ export function createAlertContacts({
       const existing = await trx('alert_contacts').where({ user_id: user.id, channel });
       if (value === own || existing.some((r: { value: string }) => r.value === value)) return { ok: false, problem: 'duplicate' };
       if (existing.length >= config.alertExtraContacts) return { ok: false, problem: 'full' };
-      const wait = await waitIfRefused(limiter(trx), user.id);
+      const wait = await waitIfRefused(limiter(trx, channel), user.id);
       if (wait) return { ok: false, problem: 'rate_limited', wait };
       const row = { id: randomUUID(), user_id: user.id, channel, value, enabled: true, created_at: new Date() };
       // The same contact added twice at once: the second meets the unique key and is a duplicate.

@@ -45,9 +45,16 @@ export function startRefusalMessage(r: Exclude<StartResult, { ok: true }>): { ke
 
 export type ConfirmResult = { status: 'ok'; number: string } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
 
+/**
+ * The SMS codes an account may have sent in an hour (RATE_LIMIT_SMS_CODES), to its own new number and to the numbers
+ * it adds for alerts together: each is a text someone pays for, to any country.
+ */
+export const smsCodeBudget = (trx: Knex, config: Pick<Config, 'rateLimitSmsCodes'>) =>
+  createLimiter(trx, { keyPrefix: 'sms_codes', points: config.rateLimitSmsCodes, durationSeconds: 3600 });
+
 export function createPhoneVerification({ config, tokens, users }: PhoneVerificationDeps) {
   // Counted in the caller's transaction: on the embedded database a second connection would wait for this one.
-  const limiter = (trx: Knex) => createLimiter(trx, { keyPrefix: 'sms_codes', points: config.rateLimitSmsCodes, durationSeconds: 3600 });
+  const limiter = (trx: Knex) => smsCodeBudget(trx, config);
 
   return {
     /**

@@ -165,6 +165,11 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     expect(text((await agent.post('/account/phone', { phone: '0490 55 66 77' })).html)).toMatch(
       /Too many codes were sent to you\. Try again in (1 minute|\d+ minutes|1 hour)\./,
     );
+    // Numbers added for alerts draw on the same SMS budget; an address added for alerts is mailed its code.
+    const sms = await agent.post('/account/alerts/contacts', { channel: 'sms', value: '0490 55 66 88' });
+    expect(text(sms.html)).toMatch(/Too many codes were sent to you\. Try again in (1 minute|\d+ minutes|1 hour)\./);
+    const mail = await agent.post('/account/alerts/contacts', { channel: 'email', value: 'cleo.partner@example.org' });
+    expect(mail.url).toMatch(/\/account\/alerts\/contacts\/[0-9a-f-]+\/verify$/);
   });
 
   it('asks a login older than five minutes for the password again before a new mobile number or alert contact', async () => {
