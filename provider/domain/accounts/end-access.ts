@@ -21,5 +21,6 @@ export async function endAccountAccess(trx: Knex, tokens: TokenService, user: Pi
   await tokens.voidAll(trx, { purpose: EMAIL_CHANGE_PURPOSE, userId: user.id });
   await tokens.voidAll(trx, { purpose: RESET_PURPOSE, userId: user.id });
   await clearPendingContact(trx, user.id, 'email');
-  return moved!.device_generation;
+  // No row: the account was erased meanwhile, and no browser is known of it any more.
+  return moved?.device_generation ?? 0;
 }
