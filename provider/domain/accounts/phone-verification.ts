@@ -94,8 +94,11 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       return !used || used.remainingPoints > 0;
     },
 
-    /** Checks the typed code; when right, the number becomes the account's verified number and SMS alerts go off. */
-    async confirmPhoneVerification(db: Db, user: User, code: string): Promise<ConfirmResult> {
+    /**
+     * Checks the typed code; when right, the number becomes the account's verified number, SMS alerts go off, and a
+     * new number is told to the account's address (`tellOwner: false` where the caller's own mails tell it).
+     */
+    async confirmPhoneVerification(db: Db, user: User, code: string, { tellOwner = true } = {}): Promise<ConfirmResult> {
       const r = await tokens.redeemCode(db, { purpose: PHONE_PURPOSE, userId: user.id }, code);
       if (r.status === 'wrong') return r;
       if (r.status !== 'ok') {
@@ -109,7 +112,7 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
         if (number !== user.phone_number || !user.phone_number_verified) {
           await turnOffAfterContactChange(trx, user.id, 'sms');
           const locale = localeOf(user, config.defaultLocale);
-          await noticeNewContact(trx, user, { kind: 'phone', contact: formatPhone(number), locale, issuerUrl: config.issuerUrl });
+          if (tellOwner) await noticeNewContact(trx, user, { kind: 'phone', contact: formatPhone(number), locale, issuerUrl: config.issuerUrl });
         }
         await clearPendingContact(trx, user.id, 'sms');
         await audit(trx, 'phone_verified', { userId: user.id, details: { number, previous: user.phone_number } });

@@ -227,7 +227,8 @@ export function createReactivationService(services: Services) {
     /** The SMS code sent to the mobile number: right, the number is the account's and the password is next. */
     async confirmPhone(flow: Flow<AccountData>, code: string) {
       const user = await account(flow, 'phone');
-      const outcome = await phone.confirmPhoneVerification(db, user, code);
+      // The reactivation's own mails tell the address and the earlier and new numbers (notify, at the end).
+      const outcome = await phone.confirmPhoneVerification(db, user, code, { tellOwner: false });
       if (outcome.status === 'ok') await flows.transition(db, flow, 'phone', 'password');
       return outcome;
     },

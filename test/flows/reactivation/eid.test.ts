@@ -345,6 +345,10 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
     expect(await axeViolations(device)).toEqual([]);
     await choosePassword(device, THIRD);
     expect((await e.idp.services.users.findById(db, ann.id))!).toMatchObject({ phone_number: '+32470555666', phone_number_verified: true, status: 'active' });
+    // The reactivation's mail tells the new number; the account pages' "Your mobile number was changed" is not sent too.
+    const subjects = (await db('outbox').where({ user_id: ann.id, channel: 'email' }).select('subject')).map((r: { subject: string }) => r.subject);
+    expect(subjects).toContain('Your account was reactivated');
+    expect(subjects).not.toContain('Your mobile number was changed');
   }, 90_000);
 
   it("refuses a reactivation flow opened in another browser: the victim's card and PIN cannot earn the attacker her token", async () => {
