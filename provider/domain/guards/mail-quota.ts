@@ -1,7 +1,9 @@
 // Mails an address receives because someone asked (sign-up, recovery, an address change): counted per address and
 // requester (an IP address, a /64 for IPv6, the owner's known device, or the account that asks), so that another party cannot use up the owner's
 // allowance, under a higher ceiling per address whoever asks. The owner's device is held back by its own count
-// only, not by the ceiling: the owner's request gets its mail even while others flood the address.
+// only, not by the ceiling: the owner's request gets its mail even while others flood the address. So is an account's
+// first mail to an address in the window: each account costs a verified sign-up, so the ceiling still holds back
+// repeated sending, and a few accounts cannot keep a person from moving her account to her own new address.
 import type { Db } from '../../platform/db/knex.ts';
 import { consumeWithin, createLimiter } from './rate-limit.ts';
 import { clientAddressKey, keyOf } from './throttle.ts';
@@ -34,11 +36,12 @@ export function createMailQuota(db: Db, o: MailQuotaOptions): MailQuota {
     async allow({ address, ip, ownerDevice, account }) {
       const requester = ownerDevice ? `device:${ownerDevice}` : account ? `account:${account}` : `ip:${ip ? clientAddressKey(ip) : ''}`;
       const key = keyOf(address);
-      if (!(await consumeWithin(requesters, `${key}:${keyOf(requester)}`))) return false;
+      const counted = await consumeWithin(requesters, `${key}:${keyOf(requester)}`);
+      if (!counted) return false;
       // Only requests within their requester's allowance count towards the ceiling: one party's flood beyond its
       // own allowance does not use it up.
       const underCeiling = (await consumeWithin(addresses, key)) !== undefined;
-      return underCeiling || ownerDevice !== undefined;
+      return underCeiling || ownerDevice !== undefined || (account !== undefined && counted.consumedPoints === 1);
     },
   };
 }

@@ -281,6 +281,22 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     expect(await getAlertSettings(idp.db, user.id)).toEqual({ email: { enabled: true, offReason: null }, sms: { enabled: false, offReason: null } });
   });
 
+  it('sends the link to a new address past the mails others had sent there, to a person asking for the first time', async () => {
+    // Four accounts ask five times each to move to one address: RATE_LIMIT_ADDRESS_MAILS (20) for the hour.
+    for (const name of ['d1', 'd2', 'd3', 'd4']) {
+      await person(name);
+      const agent = await loggedIn(name);
+      for (let i = 0; i < 5; i++) expect((await agent.post('/account/email', { email: 'newhome@example.net' })).status).toBe(200);
+    }
+    await person('erin');
+    const erin = await loggedIn('erin');
+    const sent = await erin.post('/account/email', { email: 'newhome@example.net' });
+    expect(text(sent.html)).toContain('We sent a link to newhome@example.net.');
+    // Her own second request within the hour meets the ceiling.
+    const again = await erin.post('/account/email', { email: 'newhome@example.net' });
+    expect([again.status, text(again.html)]).toEqual([429, expect.stringMatching(/Too many attempts\. Try again in/)]);
+  });
+
   it('refuses, when its link is followed, an address another account holds', async () => {
     await person('fien');
     await person('gert');

@@ -1,0 +1,22 @@
+// Found by the third attack pass: four accounts asking to move to one address (five links each) spent that address's
+// ceiling, and the person who holds the mailbox could not move her own account to it for an hour.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDb } from '../../helpers/db.ts';
+import { createMailQuota } from '../../../provider/domain/guards/mail-quota.ts';
+import type { Db } from '../../../provider/platform/db/knex.ts';
+
+describe('mail quotas per address', () => {
+  let db: Db;
+  beforeAll(async () => ({ db } = await testDb('pglite')));
+  afterAll(() => db?.destroy());
+
+  it("sends an account's first mail to an address past the ceiling others reached, but not its second, nor an address's", async () => {
+    const mails = createMailQuota(db, { name: 'quota_test', perRequester: { points: 5, seconds: 3600 }, perAddress: { points: 20, seconds: 3600 } });
+    const to = (account: string) => mails.allow({ address: 'newhome@example.net', ip: undefined, account });
+    for (const account of ['d1', 'd2', 'd3', 'd4']) for (let i = 0; i < 5; i++) expect(await to(account)).toBe(true);
+    expect(await to('erin')).toBe(true);
+    expect(await to('erin')).toBe(false);
+    // Requesters known by their address alone get no such first mail: new addresses are cheap.
+    expect(await mails.allow({ address: 'newhome@example.net', ip: '203.0.113.5' })).toBe(false);
+  });
+});
