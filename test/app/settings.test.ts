@@ -60,6 +60,13 @@ describe('settings', () => {
     }
   });
 
+  it('reads SMS_COUNTRIES as two-letter codes or *, and refuses others', () => {
+    expect(loadConfig({}).smsCountries).toEqual(['BE', 'NL', 'LU', 'FR', 'DE']);
+    expect(loadConfig({ SMS_COUNTRIES: ' be, gb ,BE' }).smsCountries).toEqual(['BE', 'GB']);
+    expect(loadConfig({ SMS_COUNTRIES: '*' }).smsCountries).toEqual(['*']);
+    expect(() => loadConfig({ SMS_COUNTRIES: 'BE,XX' })).toThrow(/SMS_COUNTRIES.*expected two-letter country codes such as BE,NL, or \*/s);
+  });
+
   it('requires every secret and an issuer in production', () => {
     const secrets = Object.values(settings)
       .filter((s) => 'secret' in s && s.secret)

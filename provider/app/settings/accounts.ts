@@ -170,6 +170,15 @@ export const accountSettings = {
     default: 'BE',
     doc: 'country of a mobile number typed without +: 0490 12 34 56 is read as +32490123456 with BE',
   }),
+  smsCountries: setting({
+    env: 'SMS_COUNTRIES',
+    schema: z
+      .string()
+      .transform((s) => [...new Set(s.split(',').map((c) => c.trim().toUpperCase()))].filter(Boolean))
+      .pipe(z.array(z.string().refine((c) => c === '*' || isSupportedCountry(c), 'expected two-letter country codes such as BE,NL, or *')).min(1)),
+    default: 'BE,NL,LU,FR,DE',
+    doc: 'countries (two-letter codes, comma-separated; * for all) whose mobile numbers a person may give on her own pages, for her account or her alerts: each is texted a code that the operator pays for. Staff, and a reactivation after its proof of identity, may give any',
+  }),
   phoneCodeTtl: setting({
     env: 'PHONE_CODE_TTL',
     schema: seconds,

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Config } from '../../app/settings.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { localeOf, type User } from './repository.ts';
-import { formatPhone, parseMobile } from './phone.ts';
+import { formatPhone, parseMobile, textable } from './phone.ts';
 import { smsCodeBudget } from './phone-verification.ts';
 import type { AlertChannel } from './alerts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
@@ -29,7 +29,7 @@ export interface AlertContact {
 
 export type AddResult =
   | { ok: true; contact: AlertContact }
-  | { ok: false; problem: 'invalid' | 'not_mobile' | 'full' | 'duplicate' }
+  | { ok: false; problem: 'invalid' | 'not_mobile' | 'country' | 'full' | 'duplicate' }
   | { ok: false; problem: 'rate_limited'; wait: Duration };
 
 export type ConfirmResult = { status: 'ok' } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
@@ -67,7 +67,7 @@ export function createAlertContacts({
 }: {
   config: Pick<
     Config,
-    'alertExtraContacts' | 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale' | 'issuerUrl'
+    'alertExtraContacts' | 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale' | 'issuerUrl' | 'smsCountries'
   >;
   tokens: TokenService;
 }) {
@@ -104,6 +104,7 @@ export function createAlertContacts({
       if (channel === 'sms') {
         const parsed = parseMobile(typed, config.phoneDefaultRegion);
         if (!parsed.ok) return { ok: false, problem: parsed.problem };
+        if (!textable(parsed.e164, config.smsCountries)) return { ok: false, problem: 'country' };
         value = parsed.e164;
       } else {
         const parsed = email.safeParse(typed);

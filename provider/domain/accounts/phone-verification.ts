@@ -13,7 +13,7 @@ import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import { localeOf, type User, type UserRepository } from './repository.ts';
 import type { TokenService } from '../tokens/one-time.ts';
-import { formatPhone, parseMobile, type PhoneParse } from './phone.ts';
+import { formatPhone, parseMobile, textable, type PhoneParse } from './phone.ts';
 import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
@@ -25,7 +25,7 @@ import { noticeNewContact } from './contact-notice.ts';
 export const PHONE_PURPOSE = 'phone_verification';
 
 export interface PhoneVerificationDeps {
-  config: Pick<Config, 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale' | 'issuerUrl'>;
+  config: Pick<Config, 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale' | 'issuerUrl' | 'smsCountries'>;
   tokens: TokenService;
   users: UserRepository;
 }
@@ -33,14 +33,17 @@ export interface PhoneVerificationDeps {
 type Refusal = Extract<PhoneParse, { ok: false }>;
 
 export type StartResult =
-  { ok: true; number: string; expiresAt: Date } | Refusal | { ok: false; problem: 'unchanged' } | { ok: false; problem: 'rate_limited'; wait: Duration };
+  | { ok: true; number: string; expiresAt: Date }
+  | Refusal
+  | { ok: false; problem: 'unchanged' | 'country' }
+  | { ok: false; problem: 'rate_limited'; wait: Duration };
 
 /** A refused start as the page names it: the catalogue message, with the example number or the wait. */
 export function startRefusalMessage(r: Exclude<StartResult, { ok: true }>): { key: string; params?: MessageParams } {
   if (r.problem === 'invalid' || r.problem === 'not_mobile')
     return { key: `account.phone.error.${r.problem}`, params: { national: r.example.national, international: r.example.international } };
   if (r.problem === 'rate_limited') return { key: 'account.phone.error.rate_limited', params: { wait: r.wait } };
-  return { key: 'account.phone.error.unchanged' };
+  return { key: `account.phone.error.${r.problem}` };
 }
 
 export type ConfirmResult = { status: 'ok'; number: string } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
@@ -62,9 +65,17 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
      * A refusal says why: an impossible or non-mobile number (with an example of the expected form), the number
      * already verified, or too many SMS asked for.
      */
-    async startPhoneVerification(trx: Knex, user: User, typed: string, locale?: Locale, o: { again?: boolean } = {}): Promise<StartResult> {
+    async startPhoneVerification(
+      trx: Knex,
+      user: User,
+      typed: string,
+      locale?: Locale,
+      o: { again?: boolean; anyCountry?: boolean } = {},
+    ): Promise<StartResult> {
       const parsed = parseMobile(typed, config.phoneDefaultRegion);
       if (!parsed.ok) return parsed;
+      // `anyCountry`: staff, or a reactivation after its proof of identity; a person on her own pages, SMS_COUNTRIES.
+      if (!o.anyCountry && !textable(parsed.e164, config.smsCountries)) return { ok: false, problem: 'country' };
       // `again`: the account's own number proved anew, by whoever must show they hold the phone (reactivation).
       if (parsed.e164 === user.phone_number && user.phone_number_verified && !o.again) return { ok: false, problem: 'unchanged' };
       const wait = await waitIfRefused(limiter(trx), user.id);

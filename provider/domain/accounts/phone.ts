@@ -28,6 +28,12 @@ export function parseMobile(input: string, region: CountryCode): PhoneParse {
   return { ok: true, e164: n.number };
 }
 
+/** Whether SMS_COUNTRIES (two-letter codes, or `*`) lets a person give this E.164 number on her own pages. */
+export const textable = (e164: string, countries: readonly string[]): boolean => {
+  const country = parsePhoneNumberFromString(e164)?.country;
+  return countries.includes('*') || (country !== undefined && countries.includes(country));
+};
+
 /** For showing a stored E.164 number to a person: "+32 490 12 34 56". */
 export function formatPhone(e164: string): string {
   return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;

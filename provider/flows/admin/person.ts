@@ -167,7 +167,7 @@ export function personAdminRoutes(services: Services): Router {
     if (!user) return;
     const typed = (await parseBody(ctx, z.object({ phone: z.string().trim().max(40) }))).phone;
     const r = await db.transaction(async (trx) => {
-      const started = await phone.startPhoneVerification(trx, user, typed);
+      const started = await phone.startPhoneVerification(trx, user, typed, undefined, { anyCountry: true });
       if (!started.ok) return started;
       await audit(trx, 'admin.phone_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
       await enqueueNotice(trx, user, localeOf(user, services.config.defaultLocale), {

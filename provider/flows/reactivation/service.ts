@@ -215,7 +215,7 @@ export function createReactivationService(services: Services) {
           },
           ttlSeconds: FLOW_TTL_SECONDS,
         });
-        const sent = await phone.startPhoneVerification(trx, user, mobile, localeOf(user, r.locale), { again: true });
+        const sent = await phone.startPhoneVerification(trx, user, mobile, localeOf(user, r.locale), { again: true, anyCountry: true });
         if (!sent.ok) throw new AppError('sms_refused', 'reactivation.error.sms', 429);
         await audit(trx, 'reactivation.token_redeemed', { userId, ip: r.ip, details: { newMobile: !!previousMobile || !user.phone_number_verified } });
         return { status: 'ok' as const, flow };

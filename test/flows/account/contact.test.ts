@@ -161,11 +161,17 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     expect(text(fixed.html)).toMatch(/This number cannot receive SMS\. Enter a mobile number such as 04\d\d \d\d \d\d \d\d or \+32 4\d\d \d\d \d\d \d\d\./);
     expect(text((await agent.post('/account/phone', { phone: '0490' })).html)).toContain('This is not a valid phone number.');
 
+    // Only numbers of the countries in SMS_COUNTRIES (BE, NL, LU, FR, DE by default) on one's own pages: each costs a text.
+    const british = await agent.post('/account/phone', { phone: '+44 7911 123456' });
+    expect([british.status, text(british.html)]).toEqual([400, expect.stringContaining('We cannot send SMS to numbers of this country.')]);
     for (let i = 0; i < 5; i++) expect((await agent.post('/account/phone', { phone: '0490 55 66 77' })).url).toBe(`${idp.issuer}/account/phone/verify`);
     expect(text((await agent.post('/account/phone', { phone: '0490 55 66 77' })).html)).toMatch(
       /Too many codes were sent to you\. Try again in (1 minute|\d+ minutes|1 hour)\./,
     );
     // Numbers added for alerts draw on the same SMS budget; an address added for alerts is mailed its code.
+    // (Countries first: a number SMS_COUNTRIES does not name is refused before any budget is spent.)
+    const abroad = await agent.post('/account/alerts/contacts', { channel: 'sms', value: '+252 61 234 5678' });
+    expect(text(abroad.html)).toContain('We cannot send SMS to numbers of this country.');
     const sms = await agent.post('/account/alerts/contacts', { channel: 'sms', value: '0490 55 66 88' });
     expect(text(sms.html)).toMatch(/Too many codes were sent to you\. Try again in (1 minute|\d+ minutes|1 hour)\./);
     const mail = await agent.post('/account/alerts/contacts', { channel: 'email', value: 'cleo.partner@example.org' });
