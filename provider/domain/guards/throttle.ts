@@ -13,6 +13,8 @@
 // addresses that have failed it fewer than `perSubject` times in the window: the owner elsewhere takes that one and is
 // checked after the delay. A guesser's own address loses it after that many failures, so it adds at most one checked
 // attempt per delay (a guesser with ever new addresses is held to twice the rate of one place, not to the owner's).
+// Such a guesser can keep both places taken; where the caller can tell the owner's likely requester (the address an
+// activation token was issued to), that one has a third place.
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,10 +54,17 @@ export interface ThrottleOptions {
 export interface AttemptOf {
   subject?: string | undefined;
   ip?: string | undefined;
+  /**
+   * The caller knows this requester for the subject's likely owner (an activation token was issued to its address):
+   * when both places are taken, by a guesser with ever new addresses, it has a third place of its own.
+   */
+  likelyOwner?: boolean;
 }
 
 /** One attempt, counted and waited for; the caller then says how it went. */
 export interface Attempt {
+  /** Whether it waited a delay: what it is checked against may have changed meanwhile (a new password). */
+  waited: boolean;
   /** The secret was wrong (the attempt is already counted); `thresholdReached` once per window, at the subject's `perSubject`-th failure. */
   failed(): Promise<{ subjectFailures: number; thresholdReached: boolean }>;
   /**
@@ -148,9 +157,19 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
       const ms = Math.max(subject ? delayAfter(bySubject - 1, o.perSubject, maxMs) : 0, client ? delayAfter(byIp - 1, o.perIp, maxMs) : 0);
       const held = counters.filter((_, i) => counted[i]!.held).map((c) => c.holdKey);
       const waiting = counters.filter((c, i) => counted[i]!.count > c.owesAbove && !counted[i]!.held);
-      if (waiting.length === 1 && waiting[0] === subjectCounter && pair && countOf(pair).count <= o.perSubject && (await takeHold(db, pair.holdKey, holdMs))) {
-        held.push(pair.holdKey);
-        waiting.length = 0;
+      if (waiting.length === 1 && waiting[0] === subjectCounter) {
+        // The subject's other places: the second, for an address that has failed it fewer times than the threshold;
+        // the third, for the requester the caller knows for the likely owner.
+        const places = [
+          ...(pair && countOf(pair).count <= o.perSubject ? [pair.holdKey] : []),
+          ...(a.likelyOwner && a.subject ? [`${o.name}_in_flight:o:${keyOf(a.subject)}`] : []),
+        ];
+        for (const holdKey of places) {
+          if (!(await takeHold(db, holdKey, holdMs))) continue;
+          held.push(holdKey);
+          waiting.length = 0;
+          break;
+        }
       }
       if (waiting.length) {
         // Refused: not counted, and what it held let go.
@@ -165,6 +184,7 @@ export function createThrottle(db: Db, o: ThrottleOptions): Throttle {
         throw e;
       }
       return {
+        waited: ms > 0,
         async failed() {
           await letGo();
           return { subjectFailures: bySubject, thresholdReached: subject !== undefined && bySubject === o.perSubject };

@@ -46,7 +46,9 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
-        account_id: payload.accountId ?? null,
+        // An interaction holding a login not yet resumed names its account too, so that what ends the account's access
+        // ends it as well: resumed later, it would start a session after the new password.
+        account_id: payload.accountId ?? payload.result?.login?.accountId ?? null,
         expires_at: expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null,
       };
       const batch = batchOf(db, this.model);

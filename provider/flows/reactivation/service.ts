@@ -60,7 +60,7 @@ export function createReactivationService(services: Services) {
   const limiter = (keyPrefix: string, points: number) => createLimiter(db, { keyPrefix, points, durationSeconds: HOUR });
   const startsPerRequester = limiter('reactivation_start', config.rateLimitReactivation * 4);
   const tokensPerRequester = limiter('reactivation_token', config.rateLimitReactivation);
-  const guesses = createTokenGuesses(db, config);
+  const guesses = createTokenGuesses(db, config, tokensPerRequester);
   const requester = (ip: string | undefined) => clientAddressKey(ip ?? 'unknown');
 
   async function account(flow: Flow<AccountData>, state: string): Promise<User> {

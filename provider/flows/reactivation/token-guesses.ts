@@ -3,12 +3,14 @@
 // together, the guessing throttle: past ACTIVATION_TOKEN_TRIES_GLOBAL wrong ones each try waits and one is checked at a
 // time, plus one from an address that has not failed the number, so the owner's try from her connection is checked
 // while others keep guessing. (A ceiling per number refused even her right token for an hour, while it lives ten
-// minutes.) A try is counted before it is compared, so that parallel guesses each spend one.
+// minutes.) A guesser with ever new addresses can keep both places taken: an address a token was issued to for the
+// number (after the card or a bank proved the account) has a third. A try is counted before it is compared, so that
+// parallel guesses each spend one.
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
-import { createLimiter, isRateLimited, waitOf } from '../../domain/guards/rate-limit.ts';
+import { createLimiter, isRateLimited, waitOf, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { clientAddressKey, createThrottle } from '../../domain/guards/throttle.ts';
 import { HOUR, type RedeemOutcome } from './states.ts';
 
@@ -22,7 +24,8 @@ export interface TokenTry {
 
 export type TokenGuesses = ReturnType<typeof createTokenGuesses>;
 
-export function createTokenGuesses(db: Db, config: Config) {
+/** `issued`: the tokens issued per number and requester (`number|address`) in the hour, as service.ts counts them. */
+export function createTokenGuesses(db: Db, config: Config, issued: Limiter) {
   const perRequester = createLimiter(db, { keyPrefix: 'activation_wrong', points: config.activationTokenTries, durationSeconds: HOUR });
   const perNumber = createThrottle(db, {
     name: 'activation_token',
@@ -48,7 +51,9 @@ export function createTokenGuesses(db: Db, config: Config) {
       }
       let attempt;
       try {
-        attempt = await perNumber.begin({ subject: `mobile:${mobile}`, ip });
+        // A token issued to this address for the number makes it the owner's likely one.
+        const likelyOwner = ((await issued.get(mine))?.consumedPoints ?? 0) > 0;
+        attempt = await perNumber.begin({ subject: `mobile:${mobile}`, ip, likelyOwner });
       } catch (e) {
         if (!isAppError(e) || e.code !== 'try_again') throw e;
         // Not compared, so not counted against the requester either.

@@ -41,10 +41,14 @@ export function createAuthenticator(deps: {
   const { db, users, hasher, identifierKind, throttle } = deps;
   return {
     async authenticate(identifier, password, { ip, devices, kind } = {}) {
-      const candidates = await accountsNamed(db, users, identifier, kind ?? identifierKind);
+      const named = () => accountsNamed(db, users, identifier, kind ?? identifierKind);
+      let candidates = await named();
+      const attempt = await throttle?.begin(lookedUpAs(identifier, kind ?? identifierKind), candidates, ip, devices);
+      // After a delay the account is read again: its password may have been changed (or the account blocked) while
+      // this attempt waited, and the delay is as long as others care to make it.
+      if (attempt?.waited) candidates = await named();
       // A shared address cannot say which account is meant: only the username can.
       const user = candidates.length === 1 ? candidates[0] : undefined;
-      const attempt = await throttle?.begin(lookedUpAs(identifier, kind ?? identifierKind), candidates, ip, devices);
       const valid = await hasher.verify(user?.password_hash, password);
       if (!user || !valid) {
         await attempt?.failed();

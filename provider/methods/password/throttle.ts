@@ -12,6 +12,8 @@ import { log } from '../../platform/log.ts';
 import { deviceOf, type KnownDevice } from '../../platform/web/devices.ts';
 
 export interface LoginAttempt {
+  /** It waited a delay (up to RATE_LIMIT_MAX_DELAY, which others can cause): the account must be read again. */
+  waited: boolean;
   failed(): Promise<void>;
   succeeded(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export function createLoginThrottle(db: Db, config: LoginThrottleConfig): LoginT
       const attempt: AttemptOf = device ? { subject: `device:${only.id}:${device}` } : { subject: `identifier:${identifier}`, ip };
       const counted = await throttle.begin(attempt);
       return {
+        waited: counted.waited,
         async failed() {
           await counted.failed();
           // Not awaited: the answer must not take longer for an account that exists.

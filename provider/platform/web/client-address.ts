@@ -2,19 +2,24 @@
 // proxies wrote. Set too high, it reaches entries the client wrote, and any text would become "the address" that the
 // throttles count, the audit keeps and the log prints. So the address must be one: a proxy that writes a port with it
 // (`203.0.113.9:51234`, `[2001:db8::1]:443`) is understood, anything else refused, and the operator told why.
-import { isIP } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import type { Context, Next } from 'koa';
 import { AppError } from '../errors.ts';
 import { log } from '../log.ts';
 
-const WITH_PORT = /^(?:\[([\da-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):\d{1,5}$/i;
+const WITH_PORT = /^(?:\[([\da-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/i;
 
-/** The IP address `value` names, with a port or without; undefined for anything else. */
+/**
+ * The IP address `value` names, with a port or without; undefined for anything else. No zone (`fe80::1%eth0`): Node
+ * takes any text after the `%` as one, and a client's network has no interface of ours to name.
+ */
 export function addressIn(value: string): string | undefined {
+  if (value.includes('%')) return undefined;
   if (isIP(value)) return value;
-  const [, v6, v4] = WITH_PORT.exec(value) ?? [];
-  const address = v6 ?? v4;
-  return address && isIP(address) ? address : undefined;
+  const [, v6, v4, port] = WITH_PORT.exec(value) ?? [];
+  if (Number(port) > 65535) return undefined;
+  if (v6 !== undefined) return isIPv6(v6) ? v6 : undefined;
+  return v4 !== undefined && isIPv4(v4) ? v4 : undefined;
 }
 
 export function checkClientAddress() {

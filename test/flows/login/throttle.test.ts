@@ -107,7 +107,7 @@ describe('login throttle under a guessing stream', () => {
       passwordHash: await hasher.hash(PASSWORD),
       status: 'active',
     });
-    for (const name of ['stolen', 'changed'])
+    for (const name of ['stolen', 'changed', 'raced', 'resumed'])
       await users.create(db, { username: `${name}.peeters`, email: `${name}@example.be`, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
   });
   afterAll(() => idp?.close());
@@ -157,6 +157,38 @@ describe('login throttle under a guessing stream', () => {
     for (const name of ['device', 'device.sig']) later.jar.set(name, own.jar.get(name)!);
     const login = await (await loginForm(later))('changed.peeters', NEW);
     expect([login.status, login.ms < 1500]).toEqual([303, true]);
+  }, 60_000);
+
+  it('checks a login that waited its delay against the password as it is after the wait', async () => {
+    const owner = browserAt('203.0.113.13');
+    expect((await owner.login('raced.peeters', PASSWORD)).url).toMatch(/\/account$/);
+    await earnDelay('raced.peeters');
+    // Someone with the old password starts a login, which waits the delay (2 s)…
+    const post = await loginForm(browserAt('192.0.2.60'));
+    const guess = post('raced.peeters', PASSWORD);
+    await new Promise((r) => setTimeout(r, 300));
+    // …while the owner chooses a new password.
+    const NEW = 'my next long enough passphrase';
+    expect((await owner.post('/account/password', { current: PASSWORD, password: NEW, password_confirm: NEW })).html).toContain(
+      'Your password has been changed',
+    );
+    // Checked after the wait against the new one (before: the old password, read before the wait, got in).
+    expect((await guess).status).toBe(401);
+  }, 60_000);
+
+  it('starts no session for a login resumed after the owner chose a new password', async () => {
+    const resumed = (await idp.services.users.findByIdentifier(idp.services.db, 'resumed.peeters', 'username'))[0]!;
+    const thief = browserAt('192.0.2.61');
+    const page = await thief.get('/self/login?return_to=%2Faccount');
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
+    const posted = await thief.raw(action, { form: { identifier: 'resumed.peeters', password: PASSWORD } });
+    expect(posted.status).toBe(303);
+    // He keeps the redirect back to the app for later; meanwhile the owner resets her password.
+    await resetIn(browserAt('203.0.113.14'), resumed, 'the owner chose another one');
+    const later = await thief.go(posted.headers.get('location')!);
+    expect([later.status < 500, later.url.endsWith('/account')]).toEqual([true, false]);
+    // No session: the account pages send him to a login (before: his session from the old password).
+    expect((await thief.get('/account')).html).toContain('name="password"');
   }, 60_000);
 
   it("lets the owner's new browser in after the delay while four others guess without pause from one address", async () => {

@@ -1,7 +1,7 @@
 // The reactivation service's limits as an attacker meets them: they count requesters, so a third party can neither
 // use up an owner's quota nor void her token, and guesses from many addresses slow the number's tries, never stop them; the token is found by number and token together; the SMS limit is
 // checked before a token is spent. Requesters are told apart by their address, as the pages and the API pass it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
 import { loadConfig } from '../../../provider/app/settings.ts';
 import { createServices, type Services } from '../../../provider/app/server.ts';
@@ -120,6 +120,33 @@ describe.each(kinds)('reactivation limits on %s', (kind) => {
     expect(outcomes.map((o) => o.status).sort()).toEqual(['busy', 'wrong', 'wrong']);
     expect(outcomes.find((o) => o.status === 'busy')).toEqual({ status: 'busy', seconds: expect.any(Number) });
   });
+
+  it("checks the owner's token from the address it was issued to while others guess from ever new addresses", async () => {
+    await clearLimits();
+    // Delays capped at 2 s, so that the guessers' places turn over within the test.
+    const quick = createReactivationService({ ...services, config: { ...services.config, rateLimitMaxDelay: 2 } });
+    const redeemAt = (typed: string, ip: string) => quick.redeem(ANN, typed, { ip, locale: 'en' }, newApiSecret().binding);
+    const token = await tokenFor(ann, ANN, OWNER);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => redeemAt(wrongOf(token), `192.0.2.${i}`)));
+    // Three guessers, each try from an address of its own: both places of the number are nearly always taken.
+    let guessing = true;
+    let next = 0;
+    const busy: string[] = [];
+    const loops = Array.from({ length: 3 }, async () => {
+      while (guessing) {
+        busy.push((await redeemAt(wrongOf(token), `198.51.${100 + (next >> 8)}.${next++ & 255}`)).status);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+    try {
+      await vi.waitFor(() => expect(busy).toContain('busy'), { timeout: 10_000, interval: 50 });
+      // Before: "busy" twenty times out of twenty over 76 s (the third attack pass).
+      expect((await redeemAt(token, OWNER)).status).toBe('ok');
+    } finally {
+      guessing = false;
+      await Promise.all(loops);
+    }
+  }, 60_000);
 
   it("does not let a token of one's own for the number wipe the number's wrong tries", async () => {
     await clearLimits();
