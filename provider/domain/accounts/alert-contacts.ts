@@ -14,9 +14,12 @@ import type { AlertChannel } from './alerts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
 import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
+import { createMailQuota } from '../guards/mail-quota.ts';
 import { audit } from '../../platform/audit.ts';
 import { noticeNewContact } from './contact-notice.ts';
 import { duration, translate, type Duration } from '../../platform/web/i18n.ts';
+
+const HOUR = 3600;
 
 export interface AlertContact {
   id: string;
@@ -67,7 +70,15 @@ export function createAlertContacts({
 }: {
   config: Pick<
     Config,
-    'alertExtraContacts' | 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale' | 'issuerUrl' | 'smsCountries'
+    | 'alertExtraContacts'
+    | 'phoneDefaultRegion'
+    | 'phoneCodeTtl'
+    | 'phoneCodeAttempts'
+    | 'rateLimitSmsCodes'
+    | 'rateLimitAddressMails'
+    | 'defaultLocale'
+    | 'issuerUrl'
+    | 'smsCountries'
   >;
   tokens: TokenService;
 }) {
@@ -76,7 +87,14 @@ export function createAlertContacts({
   const limiter = (trx: Knex, channel: AlertChannel) =>
     channel === 'sms'
       ? smsCodeBudget(trx, config)
-      : createLimiter(trx, { keyPrefix: 'alert_contact_codes', points: config.rateLimitSmsCodes, durationSeconds: 3600 });
+      : createLimiter(trx, { keyPrefix: 'alert_contact_codes', points: config.rateLimitSmsCodes, durationSeconds: HOUR });
+
+  const contactMails = (trx: Knex) =>
+    createMailQuota(trx, {
+      name: 'alert_contact',
+      perRequester: { points: config.rateLimitSmsCodes, seconds: HOUR },
+      perAddress: { points: config.rateLimitAddressMails, seconds: HOUR },
+    });
 
   async function sendCode(trx: Knex, user: User, contact: AlertContact): Promise<void> {
     const issued = await tokens.issue(trx, {
@@ -117,6 +135,9 @@ export function createAlertContacts({
       if (existing.length >= config.alertExtraContacts) return { ok: false, problem: 'full' };
       const wait = await waitIfRefused(limiter(trx, channel), user.id);
       if (wait) return { ok: false, problem: 'rate_limited', wait };
+      // A code mailed to anyone's address counts with the other mails an address receives because someone asked.
+      if (channel === 'email' && !(await contactMails(trx).allow({ address: value, ip: undefined, account: user.id })))
+        return { ok: false, problem: 'rate_limited', wait: duration(HOUR) };
       const row = { id: randomUUID(), user_id: user.id, channel, value, enabled: true, created_at: new Date() };
       // The same contact added twice at once: the second meets the unique key and is a duplicate.
       const inserted = await trx('alert_contacts').insert(row).onConflict(['user_id', 'channel', 'value']).ignore().returning('id');
