@@ -86,7 +86,7 @@ export const accountSettings = {
     env: 'RATE_LIMIT_ADDRESS_MAILS',
     schema: positiveInt,
     default: '20',
-    doc: 'recovery, sign-up or address-change mails one address receives per hour, whoever asks; past it only a browser that has logged in to the account still gets its recovery mail',
+    doc: 'recovery, sign-up or address-change mails, or codes to an address added for alerts, one address receives per hour, whoever asks (each kind apart); past it only a browser that has logged in to the account still gets its recovery mail, and an account its first mail to that address',
   }),
   rateLimitMaxDelay: setting({
     env: 'RATE_LIMIT_MAX_DELAY',
