@@ -33,8 +33,12 @@ export interface TokenRow {
   expires_at: Date;
 }
 
+/** `token` of a spent, expired or voided one: only `peek` gives it, for a caller that must match its data (its number). */
 export type RedeemResult =
-  { status: 'ok'; token: TokenRow } | { status: 'invalid' | 'used' | 'expired' } | { status: 'wrong'; triesLeft: number } | { status: 'voided' };
+  | { status: 'ok'; token: TokenRow }
+  | { status: 'invalid' }
+  | { status: 'used' | 'expired' | 'voided'; token?: TokenRow }
+  | { status: 'wrong'; triesLeft: number };
 
 export function generate(format: TokenFormat): string {
   if (format.kind === 'link') return randomBytes(32).toString('base64url');
@@ -59,7 +63,7 @@ export function createTokenService(opts: { key: string; now?: () => Date }) {
     return n === 1 ? { status: 'ok', token: parse(row) } : { status: 'used' };
   }
 
-  function state(row: any): RedeemResult | undefined {
+  function state(row: any): Extract<RedeemResult, { status: 'used' | 'expired' | 'voided' }> | undefined {
     if (row.voided_at) return { status: 'voided' };
     if (row.consumed_at) return { status: 'used' };
     if (new Date(row.expires_at) <= now()) return { status: 'expired' };
@@ -94,7 +98,8 @@ export function createTokenService(opts: { key: string; now?: () => Date }) {
         .where({ purpose, token_hash: hash(purpose, token) })
         .first();
       if (!row) return { status: 'invalid' };
-      return state(row) ?? { status: 'ok', token: parse(row) };
+      const spent = state(row);
+      return spent ? { ...spent, token: parse(row) } : { status: 'ok', token: parse(row) };
     },
 
     /** Spends a link token: found by its hash, so a tampered one is simply unknown. */

@@ -191,9 +191,10 @@ export function createReactivationService(services: Services) {
         await counted.wrong();
         throw e;
       });
-      if (found.status === 'invalid' || (found.status === 'ok' && found.token.data.mobile !== mobile)) return counted.wrong();
+      // Live or spent, a token of another number answers as no token at all.
+      if (found.status === 'invalid' || found.status === 'wrong' || found.token?.data.mobile !== mobile) return counted.wrong();
       await counted.found();
-      if (found.status !== 'ok') return { status: found.status as 'used' | 'expired' | 'voided' };
+      if (found.status !== 'ok') return { status: found.status };
       const { user_id: userId, data, flow_id: flowId } = found.token;
       const user = await reactivatable((await users.findById(db, userId!))!, flowId ?? '');
       // The SMS is checked before the token is spent: a refused SMS leaves the token for a later try.

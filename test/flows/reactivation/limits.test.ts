@@ -71,6 +71,11 @@ describe.each(kinds)('reactivation limits on %s', (kind) => {
     const wrong = await redeem(ANN, 'ABCDEF', ATTACKER);
     expect(none).toEqual({ status: 'wrong', triesLeft: 4 });
     expect(wrong).toEqual({ status: 'wrong', triesLeft: 4 });
+    // A spent token too, typed with another number: no token of that number (before: "already used").
+    const token = await tokenFor(ann, ANN, OWNER);
+    expect((await redeem(ANN, token, OWNER)).status).toBe('ok');
+    expect(await redeem('+32499000111', token, ATTACKER)).toEqual({ status: 'wrong', triesLeft: 3 });
+    expect((await redeem(ANN, token, OWNER)).status).toBe('used');
   });
 
   it("finds a token by number and token together: a token the attacker gets for the owner's number with his own proof does not shadow hers", async () => {
