@@ -36,12 +36,24 @@ it('understands an address the proxy wrote with its port, and refuses anything t
   const before = await audited();
   // What a client writes itself reaches the provider when PROXY_HOPS counts more proxies than there are.
   const zoned = ['fe80::1%Your.account.is.locked-call.0800-555-123', `::1%${'a'.repeat(5000)}`];
-  for (const given of ['<b>staff</b>', 'unknown', '203.0.113.300', '2001:db8::7]:443', '1.2.3.4:99999', '[1.2.3.4]:80', ...zoned, 'x'.repeat(5000)]) {
+  for (const given of [
+    '<b>staff</b>',
+    'unknown',
+    '203.0.113.300',
+    '2001:db8::7]:443',
+    '1.2.3.4:99999',
+    '[1.2.3.4]:80',
+    ',',
+    '1.2.3.4, ',
+    ...zoned,
+    'x'.repeat(5000),
+  ]) {
     for (const path of ['/self/login', '/.well-known/openid-configuration']) {
       const res = await fetch(`${idp.issuer}${path}`, { headers: { 'x-forwarded-for': given, accept: 'text/html' } });
       const body = await res.text();
       expect([res.status, body.includes('The request could not be completed')], `${path} ${given.slice(0, 20)}`).toEqual([400, true]);
-      expect(body).not.toContain(given);
+      // Not shown back (a comma would be found anywhere).
+      if (given.length > 3) expect(body).not.toContain(given);
     }
     const nonce = await fetch(`${idp.issuer}/eid/reactivation/nonce`, {
       method: 'POST',

@@ -186,7 +186,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     const change = createPasswordChange({ config, db, users, hasher, tokens });
     expect(await change.change(user, { current: PASSWORD, next: NEW_PASSWORD }, { keepSessionUid: await sessionUid(keptSid), locale: 'en' })).toEqual({
       ok: true,
-      deviceGeneration: 1,
+      accessGeneration: 1,
     });
     await logoutToken(sid, sub);
     expect(delivered(keptSid)).toHaveLength(0);

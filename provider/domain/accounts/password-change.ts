@@ -22,8 +22,8 @@ export interface PasswordChangeDeps {
 }
 
 export type PasswordChangeResult =
-  /** `deviceGeneration`: the account's new one, in which the browser the person acts from stays a known device. */
-  | { ok: true; deviceGeneration: number }
+  /** `accessGeneration`: the account's new one, in which the browser the person acts from stays a known device. */
+  | { ok: true; accessGeneration: number }
   | { ok: false; problem: 'current_wrong' }
   | { ok: false; problem: 'rate_limited'; wait: Duration }
   | { ok: false; problem: 'policy'; failures: RuleFailure[] };
@@ -52,7 +52,7 @@ export function createPasswordChange({ config, db, users, hasher, tokens }: Pass
       const check = policy.check(input.next, { username: user.username, email: user.email });
       if (!check.ok) return { ok: false, problem: 'policy', failures: check.failures };
       const hash = await hasher.hash(input.next);
-      const deviceGeneration = await db.transaction(async (trx) => {
+      const accessGeneration = await db.transaction(async (trx) => {
         await users.updatePasswordHash(trx, user.id, hash);
         const generation = await endAccountAccess(trx, tokens, user, o.keepSessionUid);
         await enqueueNotice(trx, user, o.locale, {
@@ -63,7 +63,7 @@ export function createPasswordChange({ config, db, users, hasher, tokens }: Pass
         await audit(trx, 'password_changed', { userId: user.id, ip: o.ip, details: { otherSessionsEnded: true } });
         return generation;
       });
-      return { ok: true, deviceGeneration };
+      return { ok: true, accessGeneration };
     },
   };
 }

@@ -24,8 +24,8 @@ export interface User {
   status: UserStatus;
   roles: string[];
   password_changed_at: Date | null;
-  /** Moved on by whatever ends the account's access: device cookies of an earlier one no longer count. */
-  device_generation: number;
+  /** Moved on by whatever ends the account's access: device cookies and first login steps of an earlier one no longer count. */
+  access_generation: number;
   created_at: Date;
   updated_at: Date;
   /** Set while the person's request to delete the account waits out its grace period. */

@@ -13,8 +13,8 @@
 // addresses that have failed it fewer than `perSubject` times in the window: the owner elsewhere takes that one and is
 // checked after the delay. A guesser's own address loses it after that many failures, so it adds at most one checked
 // attempt per delay (a guesser with ever new addresses is held to twice the rate of one place, not to the owner's).
-// Such a guesser can keep both places taken; where the caller can tell the owner's likely requester (the address an
-// activation token was issued to), that one has a third place.
+// Such a guesser can keep both places taken; where the caller can tell the owner's likely requester (the address where
+// the card proved the account whose verified mobile number is being tried), that one has a third place.
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,7 +55,8 @@ export interface AttemptOf {
   subject?: string | undefined;
   ip?: string | undefined;
   /**
-   * The caller knows this requester for the subject's likely owner (an activation token was issued to its address):
+   * The caller knows this requester for the subject's likely owner (the card proved, at its address, the account whose
+   * verified number is the subject):
    * when both places are taken, by a guesser with ever new addresses, it has a third place of its own.
    */
   likelyOwner?: boolean;

@@ -54,7 +54,7 @@ export function accountSecurityRoutes(services: Services): Router {
     );
     if (r.ok) {
       // The session it was changed from stays, and so does its browser's standing as the owner's.
-      rememberDevice(ctx, { id: user(ctx).id, device_generation: r.deviceGeneration });
+      rememberDevice(ctx, { id: user(ctx).id, access_generation: r.accessGeneration });
       return ctx.redirect('/account/security?done=password_changed');
     }
     if (r.problem === 'policy') return securityPage(ctx, { password: [{ key: 'account.password.error.policy' }, ...r.failures] });

@@ -36,6 +36,8 @@ const pendingStep = z.object({
   stage: z.enum(['code', 'enrol', 'enrolled']),
   /** The amr of the first step: the password's, or the upstream's. */
   first: z.array(z.string()),
+  /** The account's access generation at the first step: a new password (or a block) since ends what it proved. */
+  generation: z.number().int(),
 });
 type Pending = z.infer<typeof pendingStep>;
 
@@ -61,7 +63,7 @@ export async function toSecondStep(ctx: Context, factors: SecondFactors, uid: st
   const stage = app || (o.required && (await factors.passkey.isEnrolled(user))) ? 'code' : o.required ? 'enrol' : undefined;
   if (!stage) return false;
   if (stage === 'enrol') await factors.totp.start(user);
-  rememberStep(ctx, { uid, userId: user.id, stage, first: [...o.first] });
+  rememberStep(ctx, { uid, userId: user.id, stage, first: [...o.first], generation: user.access_generation });
   ctx.status = 303;
   ctx.redirect(`/interaction/${uid}/second-factor`);
   return true;
@@ -96,7 +98,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
     }
     if (!p || p.uid !== d.uid || d.prompt.name !== 'login') return undefined;
     const user = await users.findById(db, p.userId);
-    if (user?.status !== 'active') return undefined;
+    if (user?.status !== 'active' || user.access_generation !== p.generation) return undefined;
     // An enrolment is for a person without a second factor: one added since (on the security page, in another tab)
     // ends it, or whoever has only the password could add their own with the cookie of a login begun before.
     if (p.stage === 'enrol' && (await hasSecondFactor(user))) return undefined;
@@ -151,7 +153,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
       if (reasons.length !== 1 || reasons[0] !== MFA_REQUIRED || !d.session?.accountId) return false;
       const user = await users.findBySub(db, d.session.accountId);
       if (user?.status !== 'active' || !(await hasSecondFactor(user))) return false;
-      rememberStep(ctx, { uid: d.uid, userId: user.id, stage: 'code', first: d.session.amr ?? [...AMR.password] });
+      rememberStep(ctx, { uid: d.uid, userId: user.id, stage: 'code', first: d.session.amr ?? [...AMR.password], generation: user.access_generation });
       ctx.redirect(`/interaction/${d.uid}/second-factor`);
       return true;
     },

@@ -17,7 +17,7 @@ import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
 import { AppError } from '../../platform/errors.ts';
 import { translate, type Locale } from '../../platform/web/i18n.ts';
-import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
+import { consumeOrRefuse, consumeWithin, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { clientAddressKey } from '../../domain/guards/throttle.ts';
 import { createTokenGuesses } from './token-guesses.ts';
 import { enqueueSms } from '../../domain/messaging/outbox.ts';
@@ -60,7 +60,11 @@ export function createReactivationService(services: Services) {
   const limiter = (keyPrefix: string, points: number) => createLimiter(db, { keyPrefix, points, durationSeconds: HOUR });
   const startsPerRequester = limiter('reactivation_start', config.rateLimitReactivation * 4);
   const tokensPerRequester = limiter('reactivation_token', config.rateLimitReactivation);
-  const guesses = createTokenGuesses(db, config, tokensPerRequester);
+  // The addresses where the card or a bank proved the account whose verified number the flow names: the owner's likely
+  // ones, whose token tries have a place of their own (token-guesses.ts). Someone proving his own account while naming
+  // her number earns none.
+  const ownerProofs = limiter('reactivation_owner_proof', config.rateLimitReactivation);
+  const guesses = createTokenGuesses(db, config, ownerProofs);
   const requester = (ip: string | undefined) => clientAddressKey(ip ?? 'unknown');
 
   async function account(flow: Flow<AccountData>, state: string): Promise<User> {
@@ -78,7 +82,11 @@ export function createReactivationService(services: Services) {
   }
 
   /** The card or the bank proved the account: counts a token for this number and requester. */
-  const proved = (flow: Flow<ReactivationData>, ip: string | undefined) => take(tokensPerRequester, `${flow.data.mobile}|${requester(ip)}`);
+  const proved = async (flow: Flow<ReactivationData>, user: User, ip: string | undefined) => {
+    const key = `${flow.data.mobile}|${requester(ip)}`;
+    await take(tokensPerRequester, key);
+    if (user.phone_number_verified && user.phone_number === flow.data.mobile) await consumeWithin(ownerProofs, key);
+  };
 
   /**
    * The account's earlier contacts learn of the reactivation: the mail (with a link that locks the account if it
@@ -139,7 +147,7 @@ export function createReactivationService(services: Services) {
         throw new AppError('no_account', 'reactivation.error.no_account', 404);
       }
       await reactivatable(user, flow.id);
-      await proved(flow, r.ip);
+      await proved(flow, user, r.ip);
       const checked = await flows.transition(db, flow, CARD.to, 'card_checked', { cardNumber }, user.id);
       await audit(db, 'reactivation.card_verified', { userId: user.id, ip: r.ip, details: { flow: flow.id, revocation: card.revocation } });
       return checked;
@@ -150,7 +158,7 @@ export function createReactivationService(services: Services) {
       const flow = await flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW, binding);
       if (user.status === 'pending') throw new AppError('no_account', 'reactivation.error.no_account', 404);
       await reactivatable(user, flow.id);
-      await proved(flow, r.ip);
+      await proved(flow, user, r.ip);
       const checked = await flows.transition(db, flow, AWAITING_CARD, 'card_checked', { nonce: null, upstream }, user.id);
       await audit(db, 'reactivation.upstream_verified', { userId: user.id, ip: r.ip, details: { flow: flow.id, upstream } });
       return checked;

@@ -3,9 +3,9 @@
 // together, the guessing throttle: past ACTIVATION_TOKEN_TRIES_GLOBAL wrong ones each try waits and one is checked at a
 // time, plus one from an address that has not failed the number, so the owner's try from her connection is checked
 // while others keep guessing. (A ceiling per number refused even her right token for an hour, while it lives ten
-// minutes.) A guesser with ever new addresses can keep both places taken: an address a token was issued to for the
-// number (after the card or a bank proved the account) has a third. A try is counted before it is compared, so that
-// parallel guesses each spend one.
+// minutes.) A guesser with ever new addresses can keep both places taken: an address where the card or a bank proved
+// the account whose verified number this is has a third. A try is counted before it is compared, so that parallel
+// guesses each spend one.
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -24,8 +24,8 @@ export interface TokenTry {
 
 export type TokenGuesses = ReturnType<typeof createTokenGuesses>;
 
-/** `issued`: the tokens issued per number and requester (`number|address`) in the hour, as service.ts counts them. */
-export function createTokenGuesses(db: Db, config: Config, issued: Limiter) {
+/** `ownerProofs`: per number and requester (`number|address`), the proofs of the account that number is verified for. */
+export function createTokenGuesses(db: Db, config: Config, ownerProofs: Limiter) {
   const perRequester = createLimiter(db, { keyPrefix: 'activation_wrong', points: config.activationTokenTries, durationSeconds: HOUR });
   const perNumber = createThrottle(db, {
     name: 'activation_token',
@@ -51,8 +51,7 @@ export function createTokenGuesses(db: Db, config: Config, issued: Limiter) {
       }
       let attempt;
       try {
-        // A token issued to this address for the number makes it the owner's likely one.
-        const likelyOwner = ((await issued.get(mine))?.consumedPoints ?? 0) > 0;
+        const likelyOwner = ((await ownerProofs.get(mine))?.consumedPoints ?? 0) > 0;
         attempt = await perNumber.begin({ subject: `mobile:${mobile}`, ip, likelyOwner });
       } catch (e) {
         if (!isAppError(e) || e.code !== 'try_again') throw e;

@@ -140,7 +140,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         // Another request (a double click) spent it first.
         if (spent.status !== 'ok') return { status: spent.status === 'wrong' ? 'invalid' : spent.status };
         await users.updatePasswordHash(trx, user.id, hash);
-        const deviceGeneration = await endAccountAccess(trx, tokens, user);
+        const accessGeneration = await endAccountAccess(trx, tokens, user);
         const locale = localeOf(user, request.locale);
         const when = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date());
         await enqueueNotice(trx, user, locale, {
@@ -153,7 +153,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
           action: { href: `${config.issuerUrl}/recovery`, label: { key: 'recovery.changed_mail.action' } },
         });
         await audit(trx, 'recovery.password_reset', { userId: user.id, ip: request.ip });
-        return { status: 'ok', user: { ...user, device_generation: deviceGeneration } };
+        return { status: 'ok', user: { ...user, access_generation: accessGeneration } };
       });
     },
   };

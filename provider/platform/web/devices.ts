@@ -1,5 +1,5 @@
 // OWASP's device cookies: a browser that has logged in to an account keeps a signed cookie naming that account, a
-// random id for the browser and the account's device generation at that time. Its login attempts are counted for that
+// random id for the browser and the account's access generation at that time. Its login attempts are counted for that
 // device alone, so failures from elsewhere (which anyone can cause at will) do not slow the owner down, and its
 // requests for mail are the owner's own. Whatever ends the account's access moves the generation on
 // (domain/accounts/end-access.ts): a browser that logged in with a stolen password is then unknown again.
@@ -12,16 +12,16 @@ const DEVICE_COOKIE = 'device';
 const MAX_ACCOUNTS = 10;
 const MAX_AGE_MS = 365 * 24 * 3600 * 1000;
 
-/** This browser's device for one account, and the account's device generation when it was remembered. */
+/** This browser's device for one account, and the account's access generation when it was remembered. */
 export interface KnownDevice {
   id: string;
   generation: number;
 }
 
-/** What the cookie's entries are checked against: an account's id and its current device generation. */
+/** What the cookie's entries are checked against: an account's id and its current access generation. */
 export interface DeviceHolder {
   id: string;
-  device_generation: number;
+  access_generation: number;
 }
 
 type Entry = [accountId: string, deviceId: string, generation?: number];
@@ -47,7 +47,7 @@ export function knownDevices(ctx: Context): Map<string, KnownDevice> {
 /** This browser's device id for the account, unless the account's access has ended since it was remembered. */
 export function deviceOf(devices: ReadonlyMap<string, KnownDevice> | undefined, account: DeviceHolder): string | undefined {
   const device = devices?.get(account.id);
-  return device?.generation === account.device_generation ? device.id : undefined;
+  return device?.generation === account.access_generation ? device.id : undefined;
 }
 
 /** After a successful login (or a new password): this browser is a known device of the account from now on. */
@@ -56,7 +56,7 @@ export function rememberDevice(ctx: Context, account: DeviceHolder): void {
   const id = deviceOf(devices, account) ?? randomBytes(16).toString('base64url');
   // Most recent last, so that the oldest account is the one forgotten.
   devices.delete(account.id);
-  devices.set(account.id, { id, generation: account.device_generation });
+  devices.set(account.id, { id, generation: account.access_generation });
   const entries: Entry[] = [...devices].map(([account, d]) => [account, d.id, d.generation]);
   ctx.cookies.set(DEVICE_COOKIE, JSON.stringify(entries.slice(-MAX_ACCOUNTS)), signedCookie(ctx, { maxAge: MAX_AGE_MS }));
 }

@@ -7,6 +7,7 @@ import * as client from 'openid-client';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { discover } from '../../helpers/rp.ts';
 import { enrolOnAccount, recoveryCodesOf, secretOf, Totp } from '../../helpers/totp.ts';
+import { endAccountAccess } from '../../../provider/domain/accounts/end-access.ts';
 import { createClient } from '../../../provider/oidc/clients.ts';
 import { Agent, text, type Response } from '../account/agent.ts';
 
@@ -23,7 +24,7 @@ describe('second factor at login', () => {
     idp = await startTestProvider('pglite', { RATE_LIMIT_LOGIN: '3', RATE_LIMIT_MAX_DELAY: '2' });
     const { db, users, hasher, provider } = idp.services;
     const hash = await hasher.hash(PASSWORD);
-    for (const username of ['anna', 'bert', 'carla', 'dirk', 'greet', 'hilde']) {
+    for (const username of ['anna', 'bert', 'carla', 'dirk', 'greet', 'hilde', 'ines', 'jef']) {
       await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: hash, status: 'active' });
     }
     await users.create(db, { username: 'staff', email: 'staff@example.be', emailVerified: true, passwordHash: hash, status: 'active', roles: ['admin'] });
@@ -168,5 +169,35 @@ describe('second factor at login', () => {
     const staffUser = (await idp.services.users.findByIdentifier(idp.db, 'staff', 'username'))[0]!;
     expect(await audited('second_factor.removed', 'hilde')).toEqual([{ details: { kind: 'totp', by: 'staff', staffId: staffUser.id } }]);
     expect((await new Agent(idp.issuer).login('hilde', PASSWORD)).url).toBe(`${idp.issuer}/account`);
+  });
+  it('ends a first step waiting for its second when the password is changed meanwhile', async () => {
+    const { db, users, hasher, tokens } = idp.services;
+    const changePassword = async (username: string) => {
+      const user = (await users.findByIdentifier(db, username, 'username'))[0]!;
+      await db.transaction(async (trx) => {
+        await users.updatePasswordHash(trx, user.id, await hasher.hash('the owner chose another one'));
+        await endAccountAccess(trx, tokens, user);
+      });
+    };
+    // Someone with the old password, for an account without a factor, is led to add his own app…
+    const thief = new Agent(idp.issuer);
+    const { page } = await authorize(thief, open, { acr_values: MFA });
+    let r = await thief.submitLogin(page, 'ines', PASSWORD, atCallback);
+    expect(title(r)).toBe('Add a second step to your login');
+    const app = new Totp(secretOf(r.html)!);
+    // …the owner changes her password…
+    await changePassword('ines');
+    // …and his app's code no longer finishes the login (before: tokens, and his app on her account).
+    r = await submit(thief, r, '/second-factor/enrol', { code: await app.next() });
+    expect(title(r)).toBe('Log in');
+    expect(await audited('second_factor.enrolled', 'ines')).toHaveLength(0);
+
+    // The same for the code of a person with an app, asked after a password typed before the change.
+    const { app: own } = await enrolled('jef');
+    const other = new Agent(idp.issuer);
+    const step = await other.login('jef', PASSWORD);
+    expect(title(step)).toBe('Enter the 6-digit code from your app');
+    await changePassword('jef');
+    expect(title(await submit(other, step, '/second-factor', { code: await own.next() }))).toBe('Log in');
   });
 });
