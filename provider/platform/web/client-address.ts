@@ -24,8 +24,10 @@ export function addressIn(value: string): string | undefined {
 
 export function checkClientAddress() {
   return async (ctx: Context, next: Next) => {
-    // The forwarded entry itself: Koa's `ip` falls back to the proxy's own address for an empty one (`X-Forwarded-For: ,`).
-    const given = ctx.request.ips[0] ?? ctx.ip;
+    // Without a forwarded entry the address is the socket's, from the kernel. With one, the entry itself: Koa's `ip`
+    // falls back to the proxy's own address for an empty one (`X-Forwarded-For: ,`).
+    const [given] = ctx.request.ips;
+    if (given === undefined) return next();
     const address = addressIn(given);
     // Koa's `request.ip` has a setter: every later reader (throttles, audit, the access line) gets the address alone.
     ctx.request.ip = address ?? ctx.socket.remoteAddress ?? '';
