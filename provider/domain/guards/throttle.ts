@@ -14,7 +14,7 @@
 // checked after the delay. A guesser's own address loses it after that many failures, so it adds at most one checked
 // attempt per delay (a guesser with ever new addresses is held to twice the rate of one place, not to the owner's).
 // Such a guesser can keep both places taken; where the caller can tell the owner's likely requester (the address where
-// the card proved the account whose verified mobile number is being tried), that one has a third place.
+// the card or a bank proved the account whose verified mobile number is being tried), that one has a third place.
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,9 +55,9 @@ export interface AttemptOf {
   subject?: string | undefined;
   ip?: string | undefined;
   /**
-   * The caller knows this requester for the subject's likely owner (the card proved, at its address, the account whose
-   * verified number is the subject):
-   * when both places are taken, by a guesser with ever new addresses, it has a third place of its own.
+   * The caller knows this requester for the subject's likely owner (the card or a bank proved, at its address, the
+   * account whose verified number is the subject): when a guesser with ever new addresses keeps both places taken, it
+   * has a third of its own.
    */
   likelyOwner?: boolean;
 }
