@@ -35,9 +35,11 @@ describe('the statement counter between the provider and PostgreSQL', () => {
 describe("the provider's process tree", () => {
   it('adds the CPU and memory of a running child process to its parent', async () => {
     // A parent that only waits, and a child that burns 400 ms of CPU, says so, and stays until its parent is gone:
-    // the tree's CPU is the child's, however long the shared machine takes to give it those 400 ms.
+    // the tree's CPU is the child's, however long the shared machine takes to give it those 400 ms. The child goes
+    // once it has another parent: it asked for its parent's pid after saying "burnt", by when the test had killed the
+    // parent, so it watched pid 1 for ever and held vitest's stderr open (a CI run hung after its summary).
     const child =
-      "const s=process.cpuUsage();while((process.cpuUsage(s).user+process.cpuUsage(s).system)<400000);console.log('burnt');const p=process.ppid;setInterval(()=>{try{process.kill(p,0)}catch{process.exit()}},100)";
+      "const p=process.ppid;const s=process.cpuUsage();while((process.cpuUsage(s).user+process.cpuUsage(s).system)<400000);console.log('burnt');setInterval(()=>{if(process.ppid!==p)process.exit()},100)";
     const parent = spawn(
       process.execPath,
       ['-e', `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' })`],
