@@ -50,7 +50,7 @@ export type ConfirmResult = { status: 'ok'; number: string } | { status: 'wrong'
 
 /**
  * The SMS codes an account may have sent in an hour (RATE_LIMIT_SMS_CODES), to its own new number and to the numbers
- * it adds for alerts together: each is a text someone pays for, to any country.
+ * it adds for alerts together: each is a text the operator pays for.
  */
 export const smsCodeBudget = (trx: Knex, config: Pick<Config, 'rateLimitSmsCodes'>) =>
   createLimiter(trx, { keyPrefix: 'sms_codes', points: config.rateLimitSmsCodes, durationSeconds: 3600 });
@@ -122,8 +122,10 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
         // The same number proved again changes no contact: the alerts sent to it stay on.
         if (number !== user.phone_number || !user.phone_number_verified) {
           await turnOffAfterContactChange(trx, user.id, 'sms');
-          const locale = localeOf(user, config.defaultLocale);
-          if (tellOwner) await noticeNewContact(trx, user, { kind: 'phone', contact: formatPhone(number), locale, issuerUrl: config.issuerUrl });
+          if (tellOwner) {
+            const locale = localeOf(user, config.defaultLocale);
+            await noticeNewContact(trx, user, { kind: 'phone', contact: formatPhone(number), locale, issuerUrl: config.issuerUrl });
+          }
         }
         await clearPendingContact(trx, user.id, 'sms');
         await audit(trx, 'phone_verified', { userId: user.id, details: { number, previous: user.phone_number } });

@@ -19,7 +19,7 @@ import { AppError } from '../../platform/errors.ts';
 import { translate, type Locale } from '../../platform/web/i18n.ts';
 import { consumeOrRefuse, consumeWithin, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { clientAddressKey } from '../../domain/guards/throttle.ts';
-import { createTokenGuesses } from './token-guesses.ts';
+import { createTokenGuesses, numberAndRequester } from './token-guesses.ts';
 import { enqueueSms } from '../../domain/messaging/outbox.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { endAccountAccess } from '../../domain/accounts/end-access.ts';
@@ -83,7 +83,7 @@ export function createReactivationService(services: Services) {
 
   /** The card or the bank proved the account: counts a token for this number and requester. */
   const proved = async (flow: Flow<ReactivationData>, user: User, ip: string | undefined) => {
-    const key = `${flow.data.mobile}|${requester(ip)}`;
+    const key = numberAndRequester(flow.data.mobile, ip);
     await take(tokensPerRequester, key);
     if (user.phone_number_verified && user.phone_number === flow.data.mobile) await consumeWithin(ownerProofs, key);
   };

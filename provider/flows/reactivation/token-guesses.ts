@@ -24,6 +24,9 @@ export interface TokenTry {
 
 export type TokenGuesses = ReturnType<typeof createTokenGuesses>;
 
+/** The key of a number and a requester (an address, an IPv6 /64): the tries' counts and the owner's proofs share it. */
+export const numberAndRequester = (mobile: string, ip: string | undefined) => `${mobile}|${clientAddressKey(ip ?? 'unknown')}`;
+
 /** `ownerProofs`: per number and requester (`number|address`), the proofs of the account that number is verified for. */
 export function createTokenGuesses(db: Db, config: Config, ownerProofs: Limiter) {
   const perRequester = createLimiter(db, { keyPrefix: 'activation_wrong', points: config.activationTokenTries, durationSeconds: HOUR });
@@ -40,7 +43,7 @@ export function createTokenGuesses(db: Db, config: Config, ownerProofs: Limiter)
   return {
     /** Counts a try of `mobile` from `ip`: the try to compare, or the answer of a refusal. */
     async begin(mobile: string, ip: string | undefined): Promise<TokenTry | RedeemOutcome> {
-      const mine = `${mobile}|${clientAddressKey(ip ?? 'unknown')}`;
+      const mine = numberAndRequester(mobile, ip);
       let counted;
       try {
         counted = await perRequester.consume(mine);
