@@ -7,13 +7,12 @@ import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { createAlertContacts, type AlertContact } from '../../domain/accounts/alert-contacts.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
-import { requireUser } from '../self/routes.ts';
+import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { body, fieldText } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { formError, type FormError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { audit } from '../../platform/audit.ts';
-import { REAUTH_SECONDS } from './notices.ts';
 
 const addInput = z.object({ channel: z.enum(['email', 'sms']), value: z.string().trim().min(1).max(320) });
 const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
@@ -28,7 +27,7 @@ export function alertContactRoutes(services: Services): Router {
   const loggedIn = requireUser(services);
   // A new recipient of every later alert, or one turned back on: the password again, as for a new address, so that a
   // session left open somewhere is not enough.
-  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
+  const recentlyLoggedIn = requireRecentLogin(services);
   const router = new Router();
   const user = (ctx: Context) => ctx.state.user as User;
 

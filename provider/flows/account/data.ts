@@ -2,12 +2,11 @@
 // password typed in the last minutes, since either hands over or ends everything; the deletion waits out
 // ACCOUNT_DELETION_DAYS (provider/accounts/deletion.ts).
 import Router from '@koa/router';
-import { REAUTH_SECONDS } from './notices.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/server.ts';
 import type { User } from '../../domain/accounts/repository.ts';
-import { requireUser } from '../self/routes.ts';
+import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { parseBody } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exportPersonalData } from './personal-data.ts';
@@ -20,7 +19,7 @@ export function accountDataRoutes(services: Services): Router {
   const { db, config, deletion, provider } = services;
   const router = new Router();
   const loggedIn = requireUser(services);
-  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
+  const recentlyLoggedIn = requireRecentLogin(services);
   const me = (ctx: Context) => ctx.state.user as User;
   const deletePage = (ctx: Context, errors: FormErrors = {}) =>
     renderPage(ctx, 'pages/account/delete.njk', { titleKey: 'account.delete.title', nav: 'data', days: config.accountDeletionDays, errors });

@@ -1,10 +1,6 @@
-// What every account page repeats: the confirmation after a redirect (?done=…), the channels whose alerts went off,
-// and the re-authentication window of the pages that change how one logs in or is reached.
+// What every account page repeats: the confirmation after a redirect (?done=…), the channels whose alerts went off.
 import type { Context } from 'koa';
 import { ALERT_CHANNELS, type AlertSettings } from '../../domain/accounts/alerts.ts';
-
-/** Re-authentication window for changing the e-mail address or a passkey: the password must have been typed this recently. */
-export const REAUTH_SECONDS = 300;
 
 // Confirmations shown after a redirect (?done=…): only these keys, so a link cannot put arbitrary text on the page.
 const DONE = [

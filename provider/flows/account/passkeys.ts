@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
-import { requireUser } from '../self/routes.ts';
+import { requireRecentLogin } from '../self/routes.ts';
 import { body, fieldText } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
@@ -15,12 +15,11 @@ import { audit } from '../../platform/audit.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { passkeysOf, removePasskey } from '../../domain/passkeys/repository.ts';
 import { createPasskeyMethod, registrationForm } from '../../methods/passkey/webauthn.ts';
-import { REAUTH_SECONDS } from './notices.ts';
 
 export function passkeyAccountRoutes(services: Services): Router {
   const { db } = services;
   const router = new Router();
-  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
+  const recentlyLoggedIn = requireRecentLogin(services);
   const passkeys = createPasskeyMethod(services);
   const user = (ctx: Context) => ctx.state.user as User;
 

@@ -6,14 +6,14 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
-import { requireUser } from '../self/routes.ts';
+import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { body, fieldText, oneLine } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
 import { getAlertSettings } from '../../domain/accounts/alerts.ts';
-import { alertNotices, doneOf, REAUTH_SECONDS } from './notices.ts';
+import { alertNotices, doneOf } from './notices.ts';
 import { formError, type FormError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { customerNumbersOf } from '../../domain/customers/customers.ts';
@@ -35,7 +35,7 @@ export function accountRoutes(services: Services): Router {
   const { config, db, users } = services;
   const router = new Router();
   const loggedIn = requireUser(services);
-  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
+  const recentlyLoggedIn = requireRecentLogin(services);
   const phone = createPhoneVerification(services);
   const emailChange = createEmailChange(services);
 

@@ -2,13 +2,12 @@
 // shown once), removed with a click. Both ask for the password again when it was given more than a few minutes
 // ago: a borrowed session must not be enough to add one's own app to someone's account, or to take theirs away.
 import Router from '@koa/router';
-import { REAUTH_SECONDS } from './notices.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import type { TotpMethod } from '../../methods/second-factor/totp.ts';
-import { requireUser } from '../self/routes.ts';
+import { requireRecentLogin } from '../self/routes.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -26,7 +25,7 @@ export async function totpSection(totp: TotpMethod, user: User) {
 export function secondFactorAccountRoutes(services: Services, totp: TotpMethod): Router {
   const { db } = services;
   const router = new Router();
-  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
+  const recentlyLoggedIn = requireRecentLogin(services);
   const user = (ctx: Context) => ctx.state.user as User;
 
   async function enrolPage(ctx: Context, error?: string) {

@@ -8,7 +8,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
-import { requireUser } from '../self/routes.ts';
+import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { oneLine, parseBody } from '../../platform/web/form.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -31,7 +31,6 @@ import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { personFactorRoutes } from './person-factors.ts';
-import { REAUTH_SECONDS } from '../account/notices.ts';
 
 // Outcomes shown once after a redirect; only these keys reach the page.
 const NOTICES = [
@@ -62,7 +61,7 @@ export function personAdminRoutes(services: Services): Router {
   router.use(requireUser(services, { role: 'admin' }));
   // What could hand an account to someone else or take it away (its address or number, the admin role, erasure)
   // asks staff for a recent login, as the person's own pages do: a staff session left open all day is not enough.
-  const recentlyLoggedIn = requireUser(services, { maxAgeSeconds: REAUTH_SECONDS });
+  const recentlyLoggedIn = requireRecentLogin(services);
 
   const staff = (ctx: Context) => ctx.state.user as User;
   const person = async (ctx: Context) => {

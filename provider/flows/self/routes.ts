@@ -98,10 +98,18 @@ export function selfRoutes({ config, provider }: SelfDeps): Router {
   return router;
 }
 
+/** How recently the password (or a passkey) must have been given for a change to how one logs in or is reached. */
+export const REAUTH_SECONDS = 300;
+
 export interface RequireUserOptions {
   role?: string;
   /** Re-authentication: the password must have been given within this many seconds. */
   maxAgeSeconds?: number;
+}
+
+/** Middleware for a page that changes how one logs in or is reached: a login within REAUTH_SECONDS, or the login again. */
+export function requireRecentLogin(deps: Pick<SelfDeps, 'config' | 'db' | 'users'>) {
+  return requireUser(deps, { maxAgeSeconds: REAUTH_SECONDS });
 }
 
 /** Middleware for the provider's own pages: sets ctx.state.user, or sends the browser to log in. */
