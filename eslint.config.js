@@ -60,6 +60,20 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  {
+    files: ['provider/**/*.ts'],
+    ignores: ['provider/platform/web/router.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Router']",
+          message:
+            'Make routers with createRouter (platform/web/router.ts): it matches paths in their own case, so a prefix guard runs whenever its routes do.',
+        },
+      ],
+    },
+  },
   // Small modules with one job: a source file past this is split by job (docs/architecture.md).
   { files: ['provider/**/*.ts', 'card-bridge/**/*.ts'], rules: { 'max-lines': ['error', { max: 300 }] } },
   {

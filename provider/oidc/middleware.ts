@@ -40,6 +40,16 @@ function measure(provider: Provider) {
 }
 
 /**
+ * Whether oidc-provider's router takes `path` to its endpoint at `endpoint`: it folds letter case and allows one
+ * trailing slash (its helpers/router.js), so /REG and /reg/ register a client as /reg does. A character past ASCII
+ * never folds to one in it.
+ */
+export function reaches(path: string, endpoint: string): boolean {
+  const bare = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  return /^[\x20-\x7e]*$/.test(bare) && bare.toUpperCase() === endpoint.toUpperCase();
+}
+
+/**
  * Every URL the provider publishes (discovery, redirects, registration_client_uri) is built by oidc-provider from
  * the request's Host and protocol: they are set from ISSUER, whatever the request said.
  */
@@ -52,8 +62,8 @@ function urlsFromIssuer(provider: Provider, issuerUrl: string) {
     if (provider.proxy) headers['x-forwarded-proto'] = issuer.protocol.slice(0, -1);
     await next();
     // Discovery changes only with a restart; keys rotate, and a process reloads them every KEYS_REFRESH_SECONDS.
-    if (ctx.status === 200 && ctx.path === '/.well-known/openid-configuration') ctx.set('Cache-Control', 'public, max-age=300');
-    if (ctx.status === 200 && ctx.path === '/jwks') ctx.set('Cache-Control', 'public, max-age=60');
+    if (ctx.status === 200 && reaches(ctx.path, '/.well-known/openid-configuration')) ctx.set('Cache-Control', 'public, max-age=300');
+    if (ctx.status === 200 && reaches(ctx.path, '/jwks')) ctx.set('Cache-Control', 'public, max-age=60');
   });
 }
 
@@ -68,7 +78,7 @@ function capRegistrations(provider: Provider, db: Db, config: Config) {
   const key = createHash('sha256').update(token).digest('base64url');
   const expected = Buffer.from(`Bearer ${token}`);
   provider.use(async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== '/reg') return next();
+    if (ctx.method !== 'POST' || !reaches(ctx.path, '/reg')) return next();
     const sent = Buffer.from(ctx.get('authorization'));
     if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) return next();
     try {

@@ -1,12 +1,13 @@
 // Two questions an orchestrator asks. Alive (/healthz): the process answers, whatever the database does, so that a
 // database outage does not get every provider process restarted. Ready (/readyz): send traffic here, because the
 // database answers and its schema is the one this code expects.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from './web/router.ts';
 import type { Db } from './db/knex.ts';
 import { pendingMigrations } from './db/migrate.ts';
 
 export function healthRoutes(db: Db): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });

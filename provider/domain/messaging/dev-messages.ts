@@ -1,7 +1,8 @@
 // Development only (never in production; see servesDevMailbox): the latest outbox messages, so a developer or an
 // end-to-end test can follow an activation link without a mail server. A mail's HTML is never put
 // into the page: it is its own document, framed with `sandbox`, and shown as escaped source.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
@@ -46,7 +47,7 @@ export function servesDevMailbox(config: Pick<Config, 'production' | 'devMailbox
 }
 
 export function devMessagesRouter(db: Db): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/dev/messages', async (ctx) => {
     const messages = await latestMessages(db, LIMIT);
     renderPage(ctx, 'pages/dev-messages.njk', { titleKey: 'dev_messages.title', limit: LIMIT, messages: messages.map(view) });

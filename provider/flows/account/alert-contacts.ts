@@ -1,6 +1,7 @@
 // The extra addresses and numbers a person keeps for alerts (ALERT_EXTRA_CONTACTS): added with a code sent to each,
 // turned on or off, removed. They are listed on /account/alerts, whose page is in routes.ts.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -28,7 +29,7 @@ export function alertContactRoutes(services: Services): Router {
   // A new recipient of every later alert, or one turned back on: the password again, as for a new address, so that a
   // session left open somewhere is not enough.
   const recentlyLoggedIn = requireRecentLogin(services);
-  const router = new Router();
+  const router = createRouter();
   const user = (ctx: Context) => ctx.state.user as User;
 
   function addPage(ctx: Context, values: { channel: string; value: string }, errors: FormErrors = {}) {

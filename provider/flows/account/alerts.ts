@@ -1,6 +1,7 @@
 // /account/alerts: the channels the person's alerts go to (a channel needs a verified address or number), and the
 // extra contacts (./alert-contacts.ts).
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -19,7 +20,7 @@ const alertsInput = z.object({ email: z.literal('on').optional(), sms: z.literal
 
 export function accountAlertRoutes(services: Services): Router {
   const { config, db } = services;
-  const router = new Router();
+  const router = createRouter();
   const loggedIn = requireUser(services);
   const user = (ctx: Context) => ctx.state.user as User;
 

@@ -1,7 +1,8 @@
 // "Your data" on the account pages: download everything held about you as JSON, or delete the account. Both need a
 // password typed in the last minutes, since either hands over or ends everything; the deletion waits out
 // ACCOUNT_DELETION_DAYS (provider/accounts/deletion.ts).
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/server.ts';
@@ -17,7 +18,7 @@ const deleteInput = z.object({ confirm: z.literal('on').optional() });
 
 export function accountDataRoutes(services: Services): Router {
   const { db, config, deletion, provider } = services;
-  const router = new Router();
+  const router = createRouter();
   const loggedIn = requireUser(services);
   const recentlyLoggedIn = requireRecentLogin(services);
   const me = (ctx: Context) => ctx.state.user as User;

@@ -1,7 +1,8 @@
 // The passkeys of the security page: adding one (named by the person) and removing one, each after a recent login
 // (the password or a passkey typed in the last minutes, as for the e-mail address). The list itself is on the
 // security page (./routes.ts).
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
@@ -18,7 +19,7 @@ import { createPasskeyMethod, registrationForm } from '../../methods/passkey/web
 
 export function passkeyAccountRoutes(services: Services): Router {
   const { db } = services;
-  const router = new Router();
+  const router = createRouter();
   const recentlyLoggedIn = requireRecentLogin(services);
   const passkeys = createPasskeyMethod(services);
   const user = (ctx: Context) => ctx.state.user as User;

@@ -1,7 +1,8 @@
 // The profile page of a logged-in user: name (or its correction by the office), language, mobile number, e-mail
 // address, organisations. The other account pages: ./security.ts, ./sessions.ts, ./alerts.ts, ./alert-contacts.ts,
 // ./passkeys.ts, ./data.ts.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -33,7 +34,7 @@ const languageInput = z.object({ locale: z.enum(LOCALES) });
 
 export function accountRoutes(services: Services): Router {
   const { config, db, users } = services;
-  const router = new Router();
+  const router = createRouter();
   const loggedIn = requireUser(services);
   const recentlyLoggedIn = requireRecentLogin(services);
   const phone = createPhoneVerification(services);

@@ -1,7 +1,8 @@
 // The authenticator app on /account/security: added with a first code from the app (the recovery codes are then
 // shown once), removed with a click. Both ask for the password again when it was given more than a few minutes
 // ago: a borrowed session must not be enough to add one's own app to someone's account, or to take theirs away.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -24,7 +25,7 @@ export async function totpSection(totp: TotpMethod, user: User) {
 
 export function secondFactorAccountRoutes(services: Services, totp: TotpMethod): Router {
   const { db } = services;
-  const router = new Router();
+  const router = createRouter();
   const recentlyLoggedIn = requireRecentLogin(services);
   const user = (ctx: Context) => ctx.state.user as User;
 

@@ -1,6 +1,7 @@
 // /account/security: the password (changed with the current one; the other sessions end), the passkeys
 // (./passkeys.ts) and the authenticator app (./second-factor.ts).
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -20,7 +21,7 @@ const passwordInput = z.object({ current: z.string().min(1).max(1024), password:
 
 export function accountSecurityRoutes(services: Services): Router {
   const { config, db } = services;
-  const router = new Router();
+  const router = createRouter();
   const loggedIn = requireUser(services);
   const passwordChange = createPasswordChange(services);
   const totp = createTotpMethod(config, db);

@@ -1,5 +1,6 @@
 // The sessions and connected apps of /account/sessions: each can be ended; ending the session in use logs out.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
@@ -13,7 +14,7 @@ import { doneOf } from './notices.ts';
 
 export function accountSessionRoutes(services: Services): Router {
   const { db } = services;
-  const router = new Router();
+  const router = createRouter();
   const loggedIn = requireUser(services);
   const user = (ctx: Context) => ctx.state.user as User;
   const sid = (ctx: Context) => (ctx.state.appSession as { sid: string }).sid;

@@ -1,7 +1,8 @@
 // /admin/audit: staff answer "what happened to this person" without SQL. Filters in the query string (a page can be
 // bookmarked and shared among staff), pages newest first, and the same selection as JSON lines; an export is
 // itself audited, since it carries people's addresses.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import type { Services } from '../../app/server.ts';
 import type { User } from '../../domain/accounts/repository.ts';
@@ -18,7 +19,7 @@ const TYPE_EXAMPLES = { example: 'login.failure', family: 'login.*' };
 
 export function auditAdminRoutes(services: Services): Router {
   const { db, users } = services;
-  const router = new Router({ prefix: '/admin/audit' });
+  const router = createRouter({ prefix: '/admin/audit' });
   router.use(requireUser(services, { role: 'admin' }));
 
   /** The filters as typed (to show them again) and, when they hold, as parsed. */

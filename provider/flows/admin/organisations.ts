@@ -1,6 +1,7 @@
 // Staff pages under /admin/organisations: create organisations, put users in them, and decide whether an
 // organisation sends notifications (the same operations as `idp orgs`). Admin role only; every change audited.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -23,7 +24,7 @@ const NOTICES = ['created', 'notify_on', 'notify_off', 'added', 'already_member'
 
 export function organisationAdminRoutes(services: Services): Router {
   const { db, users } = services;
-  const router = new Router({ prefix: '/admin/organisations' });
+  const router = createRouter({ prefix: '/admin/organisations' });
   router.use(requireUser(services, { role: 'admin' }));
 
   const staff = (ctx: Context) => ctx.state.user as User;

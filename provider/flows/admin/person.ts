@@ -3,7 +3,8 @@
 // reset link, start a change of address or number, give or take the admin role, erase the account; what they take
 // away for a person locked out of a second factor is ./person-factors.ts. Every action is audited with who did it;
 // staff cannot demote or erase themselves.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -57,7 +58,7 @@ export function personAdminRoutes(services: Services): Router {
   const emailChange = createEmailChange(services);
   const totp = createTotpMethod(services.config, db);
   const phone = createPhoneVerification(services);
-  const router = new Router({ prefix: '/admin/users/:id' });
+  const router = createRouter({ prefix: '/admin/users/:id' });
   router.use(requireUser(services, { role: 'admin' }));
   // What could hand an account to someone else or take it away (its address or number, the admin role, erasure)
   // asks staff for a recent login, as the person's own pages do: a staff session left open all day is not enough.

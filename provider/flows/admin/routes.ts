@@ -1,7 +1,8 @@
 // Staff pages under /admin: the queue of registrations waiting for review, user search, block and unblock,
 // activation mails sent again. Only accounts with the admin role, logged in through the provider itself; every
 // action is audited with who did it.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -24,7 +25,7 @@ const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
 export function adminRoutes(services: Services): Router {
   const { config, db, users } = services;
   const registration = createRegistrationService(services);
-  const router = new Router({ prefix: '/admin' });
+  const router = createRouter({ prefix: '/admin' });
   router.use(requireUser(services, { role: 'admin' }));
 
   const staff = (ctx: Context) => ctx.state.user as User;

@@ -8,7 +8,8 @@
 //   GET /api/notifications/{id}    (same client only)
 //     → 200 { id, created_at, subject, severity, organisation, summary: { sent, pending, skipped, failed },
 //             recipients: [{ sub, username, channels: { email: { status, reason? }, sms: { status, reason? } } }] }
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../app/settings.ts';
@@ -28,7 +29,7 @@ export interface NotificationApiDeps {
 }
 
 export function notificationApi({ config, db, users, provider }: NotificationApiDeps): Router {
-  const router = new Router({ prefix: '/api/notifications' });
+  const router = createRouter({ prefix: '/api/notifications' });
   const notifications = createNotifications({ db, users, issuerUrl: config.issuerUrl, defaultLocale: config.defaultLocale });
 
   /** The calling app, from a live client-credentials token carrying the scope (RFC 6750 errors otherwise). */

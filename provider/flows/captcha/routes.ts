@@ -2,7 +2,8 @@
 // challenge endpoint it calls. Only the files named here are served: the package's other files are not reachable.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context, Next } from 'koa';
 import type { Captcha } from '../../domain/guards/captcha.ts';
 
@@ -33,7 +34,7 @@ export function captchaAssets() {
 }
 
 export function captchaRoutes(captcha: Captcha): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/captcha/challenge', async (ctx) => {
     if (!captcha.enabled) return;
     ctx.set('Cache-Control', 'no-store');

@@ -1,6 +1,7 @@
 // Linking a card to the logged-in account (after the consent page listing what is shared), and logging in with
 // the card from the login page, which is also the step-up a relying app asks for with acr_values.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
@@ -23,7 +24,7 @@ export function eidRoutes(services: Services, cards: CardStep): Router {
   const { nonces } = cards;
   const signedIn = requireUser(services);
   const loggedIn = loggedInStep(services);
-  const router = new Router();
+  const router = createRouter();
 
   function refused(ctx: Context, e: unknown, again: string) {
     if (!isAppError(e)) throw e;

@@ -3,7 +3,8 @@
 // password's does (audit, a waiting deletion cancelled, the browser remembered), asserting acr urn:belid:acr:passkey.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context, Next } from 'koa';
 import type { Services } from '../../app/services.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
@@ -32,7 +33,7 @@ export function passkeyLoginRoutes(services: Services): Router {
   const { db, provider } = services;
   const passkeys = createPasskeyMethod(services);
   const loggedIn = loggedInStep(services);
-  const router = new Router();
+  const router = createRouter();
 
   async function interaction(ctx: Context) {
     const d = await provider().interactionDetails(ctx.req, ctx.res);

@@ -1,5 +1,6 @@
 // The interaction pages oidc-provider sends the browser to: login, then consent (skipped for first-party apps).
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
@@ -44,7 +45,7 @@ export interface LoginRoutesDeps {
 }
 
 export function loginRoutes({ config, provider, authenticator, loggedIn, upstreamButtons, secondFactor }: LoginRoutesDeps): Router {
-  const router = new Router();
+  const router = createRouter();
 
   async function details(ctx: Context) {
     const d = await provider().interactionDetails(ctx.req, ctx.res);

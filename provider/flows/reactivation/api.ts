@@ -5,7 +5,8 @@
 // the token anywhere. The nonce's answer hands out a flow secret that the token request must show: the flow is
 // the terminal's, and the pages refuse it. Only JSON from no page, or from the provider's own origin, is taken: a
 // cross-site page can post a form or text/plain, never application/json without a preflight that is not answered.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -25,7 +26,7 @@ import type { ErrorResponse, TokenResponse } from '../../../card-bridge/contract
 const tokenRequest = cardAnswer.extend({ flowId: z.string().max(100), flowSecret: z.string().min(1).max(100) });
 
 export function reactivationApi(services: Services, reactivation: ReactivationService, cards: CardStep): Router {
-  const router = new Router({ prefix: '/eid/reactivation' });
+  const router = createRouter({ prefix: '/eid/reactivation' });
   const ownOrigin = new URL(services.config.issuerUrl).origin;
 
   // Every refusal as {error, message}, the message in the caller's language (Accept-Language).

@@ -3,7 +3,8 @@
 // and token, the SMS code texted to that number, the new password. Every page after the first reads its flow with
 // this browser's binding, so a flow link opened in another browser is refused; and the "it was not me" link of the
 // mail that tells of a reactivation.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -26,7 +27,7 @@ const codeField = z.string().trim().min(1).max(20);
 
 export function reactivationRoutes(services: Services, captcha: Captcha, reactivation: ReactivationService, cards: CardStep): Router {
   const { config } = services;
-  const router = new Router();
+  const router = createRouter();
 
   const mobileOf = (typed: string) => parseMobile(typed, config.phoneDefaultRegion);
   const mobileError = (typed: string): FormErrors => {

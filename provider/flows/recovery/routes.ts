@@ -1,6 +1,7 @@
 // The recovery pages: the request form (address, customer number in customer deployments, CAPTCHA), the
 // answer that is the same whether or not an account matched, and the reset form the mailed link opens.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -81,7 +82,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     return result;
   }
 
-  const router = new Router();
+  const router = createRouter();
 
   router.get('/recovery', (ctx) => showRequest(ctx, 200, { values: { email: '', customer_number: '' }, errors: {} }));
 

@@ -2,7 +2,8 @@
 // activation in links.ts, all on the steps they share (steps.ts). Each form belongs to a stored flow (its id in a
 // hidden field) that moves from 'form' to 'sent' in the transaction creating the account, so a double submission
 // does the work once and both answers show the same "check your mail" page.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Services } from '../../app/services.ts';
 import { renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { registrationErrors } from './errors.ts';
@@ -19,7 +20,7 @@ import { portalOf } from '../../oidc/portal.ts';
 export function registrationRoutes(services: Services, cards: CardStep): Router {
   const steps = createRegistrationSteps(services, cards);
   const { modes } = steps;
-  const router = new Router();
+  const router = createRouter();
 
   router.get('/registration', (ctx) => {
     if (!modes.length) throw registrationErrors.modeDisabled();

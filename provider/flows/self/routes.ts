@@ -2,7 +2,8 @@
 // provider), bound to a state cookie and PKCE; the resulting app session names the oidc-provider session it came
 // from, so ending that session (logout, password reset, revocation) ends this one too.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../app/settings.ts';
@@ -37,7 +38,7 @@ function loginUrl(returnTo: string, extra: Record<string, string> = {}) {
 }
 
 export function selfRoutes({ config, provider }: SelfDeps): Router {
-  const router = new Router();
+  const router = createRouter();
 
   router.get('/self/login', async (ctx) => {
     const { verifier, challenge } = pkcePair();

@@ -5,7 +5,8 @@
 // Binding: the browser that started holds a signed cookie naming the flow, and the flow is bound to that browser
 // (../flows/binding.ts); the callback and every later step require both. The login interaction is finished under /interaction/<uid>/…, where oidc-provider's own interaction
 // cookie is sent, so an identity proven in one browser can never complete a login started in another.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
@@ -42,7 +43,7 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   const factors = { totp: createTotpMethod(config, services.db), passkey: createPasskeyFactor(services) };
   const loggedIn = requireUser(services);
   const finishLogin = loggedInStep(services);
-  const router = new Router();
+  const router = createRouter();
 
   /** Where a person goes back to try again, by purpose. */
   const againOf = (purpose: Purpose, interaction?: string) =>

@@ -1,11 +1,12 @@
 // The visible language switch: remembers the choice in a cookie and goes back to the page it came from.
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from './router.ts';
 import { isLocale } from './i18n.ts';
 import { rememberLanguage } from './locale.ts';
 import { safeReturnPath } from './page.ts';
 
 export function languageRoutes(): Router {
-  const router = new Router();
+  const router = createRouter();
   router.get('/language/:locale', (ctx) => {
     const { locale } = ctx.params;
     if (!isLocale(locale)) return ctx.throw(404);
