@@ -69,8 +69,11 @@ export function organisationAdminRoutes(services: Services): Router {
     const parsed = createInput.safeParse(raw);
     if (!parsed.success) return list(ctx, formError('name', 'organisations.error.name'), { name: fieldText(raw.name) });
     try {
-      const org = await orgs.createOrganisation(db, parsed.data.name, parsed.data.notify === 'on');
-      await audit(db, 'admin.organisation_created', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, notify: org.notify } });
+      const org = await db.transaction(async (trx) => {
+        const made = await orgs.createOrganisation(trx, parsed.data.name, parsed.data.notify === 'on');
+        await audit(trx, 'admin.organisation_created', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: made.id, notify: made.notify } });
+        return made;
+      });
       back(ctx, `/admin/organisations/${org.id}`, 'created');
     } catch (e) {
       if (!isAppError(e) || e.code !== 'organisation_exists') throw e;
@@ -87,8 +90,14 @@ export function organisationAdminRoutes(services: Services): Router {
     const org = await find(ctx);
     const parsed = notifyInput.safeParse(await body(ctx));
     if (!org || !parsed.success) return org && detail(ctx, org);
-    await orgs.setOrganisationNotify(db, org.id, parsed.data.notify === 'on');
-    await audit(db, 'admin.organisation_notify', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, notify: parsed.data.notify === 'on' } });
+    await db.transaction(async (trx) => {
+      await orgs.setOrganisationNotify(trx, org.id, parsed.data.notify === 'on');
+      await audit(trx, 'admin.organisation_notify', {
+        userId: staff(ctx).id,
+        ip: ctx.ip,
+        details: { organisation: org.id, notify: parsed.data.notify === 'on' },
+      });
+    });
     back(ctx, `/admin/organisations/${org.id}`, parsed.data.notify === 'on' ? 'notify_on' : 'notify_off');
   });
 
@@ -99,8 +108,12 @@ export function organisationAdminRoutes(services: Services): Router {
     const parsed = memberInput.safeParse(raw);
     const [user] = parsed.success ? await users.findByIdentifier(db, parsed.data.username, 'username') : [];
     if (!user) return detail(ctx, org, formError('username', 'organisations.error.user_unknown'), { username: fieldText(raw.username) });
-    const added = await orgs.addMember(db, org.id, user.id);
-    if (added) await audit(db, 'admin.organisation_member_added', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: user.id } });
+    const added = await db.transaction(async (trx) => {
+      const isNew = await orgs.addMember(trx, org.id, user.id);
+      if (isNew)
+        await audit(trx, 'admin.organisation_member_added', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: user.id } });
+      return isNew;
+    });
     back(ctx, `/admin/organisations/${org.id}`, added ? 'added' : 'already_member');
   });
 
@@ -108,8 +121,11 @@ export function organisationAdminRoutes(services: Services): Router {
     const org = await find(ctx);
     if (!org) return;
     const userId = isUuid(ctx.params.userId) ? ctx.params.userId : undefined;
-    if (userId && (await orgs.removeMember(db, org.id, userId))) {
-      await audit(db, 'admin.organisation_member_removed', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: userId } });
+    if (userId) {
+      await db.transaction(async (trx) => {
+        if (await orgs.removeMember(trx, org.id, userId))
+          await audit(trx, 'admin.organisation_member_removed', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: userId } });
+      });
     }
     back(ctx, `/admin/organisations/${org.id}`, 'removed');
   });
