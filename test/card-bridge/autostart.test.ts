@@ -52,6 +52,14 @@ describe.skipIf(process.platform !== 'linux')('autostart on Linux: a systemd use
     expect(result.stdout).toContain(`Removed ${unit}`);
     expect(existsSync(unit)).toBe(false);
   });
+
+  it('installs itself when opened without a command and without a terminal, as from a file manager', async () => {
+    const result = await runCli([], env);
+    expect(result.stdout).toContain(`Wrote ${unit}`);
+    expect(result.stdout).not.toContain('Usage:');
+    expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${process.execPath} ${CLI} serve`);
+    await runCli(['uninstall-autostart'], env);
+  });
 });
 
 describe('autostart on the other systems (golden files)', () => {

@@ -38,6 +38,11 @@ export const eidSettings = {
     default: 'http://127.0.0.1:24127',
     doc: "where the eID pages look for the card bridge (`eid-bridge serve`) on the citizen's computer",
   }),
+  eidBridgeDownloadUrl: setting({
+    env: 'EID_BRIDGE_DOWNLOAD_URL',
+    schema: url.optional(),
+    doc: 'the page where you publish the card bridge (`npm run build:bridge`: the .deb and the Linux executable) for citizens to download; the eID page links it (absent: it names the files without a link)',
+  }),
   eidRegistration: setting({
     env: 'EID_REGISTRATION',
     schema: bool,

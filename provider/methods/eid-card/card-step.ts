@@ -77,9 +77,9 @@ export function createCardStep(services: Pick<Services, 'config' | 'db' | 'flows
   return {
     nonces,
 
-    /** views/pages/eid/card.njk with the bridge's address. */
+    /** views/pages/eid/card.njk with the bridge's address and where it is downloaded. */
     page(ctx: Context, page: CardPage) {
-      renderPage(ctx, 'pages/eid/card.njk', { bridgeUrl: config.eidBridgeUrl, ...page });
+      renderPage(ctx, 'pages/eid/card.njk', { bridgeUrl: config.eidBridgeUrl, downloadUrl: config.eidBridgeDownloadUrl, ...page });
     },
 
     /** Refuses a posted answer whose holder did not tick the consent (pages with `consent: true`), before the nonce is spent. */

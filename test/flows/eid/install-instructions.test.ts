@@ -20,4 +20,18 @@ describe.each(LOCALES)('the bridge install instructions in %s', (locale) => {
   it('never send a citizen to npm, Node.js or a terminal', () => {
     expect(html).not.toMatch(/npm|npx|node\.js|terminal|<code>/i);
   });
+
+  it("link the operator's download page when EID_BRIDGE_DOWNLOAD_URL names one, and no other without it", () => {
+    const withDownload = installSection(
+      render('pages/eid/card.njk', {
+        locale,
+        titleKey: 'eid.install.title',
+        bridgeUrl: 'http://127.0.0.1:24127',
+        nonce: 'n',
+        downloadUrl: 'https://www.example.be/eid-bridge',
+      }),
+    );
+    expect(withDownload).toContain('<a href="https://www.example.be/eid-bridge">www.example.be/eid-bridge</a>');
+    expect(html).not.toContain('example.be');
+  });
 });
