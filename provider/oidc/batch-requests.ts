@@ -1,13 +1,16 @@
 // oidc-provider's requests, each a batch of reads and writes of its models.
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../platform/db/knex.ts';
 import { inBatch } from '../domain/oidc-models/request-batch.ts';
+import { renderError } from './pages.ts';
 
 /**
  * Each protocol request's reads and writes of its models batched (domain/oidc-models/request-batch.ts): its writes
  * are made once it is done, before its answer leaves. Should they fail, the answer is oidc-provider's own to a failing
  * adapter (500 server_error, a 503 when the database is down); should a code or refresh token it used have been used
- * by a concurrent request first, nothing was written and the answer is the one to a used grant.
+ * by a concurrent request first, nothing was written and the answer is the one to a used grant (to a resume: the
+ * page of an expired login).
  */
 export function batchRequests(provider: Provider, db: Db) {
   provider.use(async (ctx, next) => {
@@ -23,6 +26,13 @@ export function batchRequests(provider: Provider, db: Db) {
     }
     if (complete) return;
     ctx.remove('Location');
+    // A resume whose interaction was deleted meanwhile (the account's access ended, or the same resume ran twice):
+    // the browser gets the page of an expired login, as when the interaction is gone before it asks.
+    if (ctx.oidc?.route === 'resume') {
+      ctx.status = 400;
+      const out = { error: 'invalid_request', error_description: 'interaction session not found' };
+      return renderError(ctx as KoaContextWithOIDC, out, new Error(out.error_description));
+    }
     ctx.status = 400;
     ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
   });

@@ -175,6 +175,14 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await update(db, id, { password_hash: passwordHash, password_changed_at: new Date() });
     },
 
+    /**
+     * The same password under the hasher's current parameters, in place of `from`, only if the account still has it:
+     * a login's upgrade must not write an old password back over the one the owner chose meanwhile.
+     */
+    async upgradePasswordHash(db: Knex, id: string, from: string, to: string): Promise<void> {
+      await db('users').where({ id, password_hash: from }).update({ password_hash: to, updated_at: new Date() });
+    },
+
     async setStatus(db: Knex, id: string, status: UserStatus): Promise<void> {
       await update(db, id, { status });
     },

@@ -6,7 +6,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { fromJsonColumn, type Db } from '../../platform/db/knex.ts';
 import { hasNul } from '../../platform/nul.ts';
 import { enqueueLogout } from '../messaging/outbox.ts';
-import { batchOf, defer, findRow, flushNow, forget, known, type RowValues } from './request-batch.ts';
+import { batchOf, defer, findRow, flushNow, forget, known, writeAlone, type AccessHeld, type RowValues } from './request-batch.ts';
 
 export interface AdapterOptions {
   now?: () => Date;
@@ -51,8 +51,14 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
         account_id: payload.accountId ?? payload.result?.login?.accountId ?? null,
         expires_at: expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null,
       };
+      const held = heldAccess(payload);
       const batch = batchOf(db, this.model);
-      if (batch) return defer(batch, { kind: 'upsert', row });
+      if (batch) return defer(batch, { kind: 'upsert', row, held });
+      if (held) {
+        // Not written: the account's access ended while its login was checked; the interaction goes on without it.
+        await writeAlone(db, [{ kind: 'upsert', row, held }]);
+        return;
+      }
       await db('oidc_models').insert(row).onConflict(['model', 'id']).merge();
       if (this.model === 'Client') clients.delete(id);
     }
@@ -107,6 +113,17 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
   };
 }
 
+/**
+ * The access generation a login's result was proved in (flows/login/logged-in.ts): its interaction is saved only
+ * while the account still has it, so that a password checked just before the owner chose a new one starts nothing.
+ */
+function heldAccess(payload: AdapterPayload): AccessHeld | undefined {
+  const login = payload.result?.login as { accountId?: unknown; accessGeneration?: unknown } | undefined;
+  return typeof login?.accountId === 'string' && typeof login.accessGeneration === 'number'
+    ? { sub: login.accountId, generation: login.accessGeneration }
+    : undefined;
+}
+
 /** Deletes expired rows; returns how many. */
 export async function purgeExpired(db: Db, now = new Date()): Promise<number> {
   return db('oidc_models').where('expires_at', '<=', now).delete();
@@ -140,6 +157,9 @@ export async function enqueueLogoutTokens(db: Db, sessions: { payload: unknown; 
  * password change on their own pages keeps them logged in there, and its apps).
  */
 export async function revokeAccount(db: Db, accountId: string, keepSessionUid?: string): Promise<number> {
+  // The account's pending logins first, in a statement of their own: a resume that holds one (request-batch.ts) is
+  // waited for, and the session it wrote is then seen by the statements below; a resume after finds it gone.
+  const interactions = await db('oidc_models').where({ model: 'Interaction', account_id: accountId }).delete();
   const ending = await db('oidc_models')
     .where({ model: 'Session', account_id: accountId })
     .modify((q) => {
@@ -148,10 +168,11 @@ export async function revokeAccount(db: Db, accountId: string, keepSessionUid?: 
     .select('payload', 'expires_at');
   await enqueueLogoutTokens(db, ending);
   const grants = db('oidc_models').where({ account_id: accountId }).whereNotNull('grant_id').distinct('grant_id');
-  return db('oidc_models')
+  const rest = await db('oidc_models')
     .where((q) => q.where({ account_id: accountId }).orWhereIn('grant_id', grants))
     .modify((q) => {
       if (keepSessionUid) q.whereNot((w) => w.where({ model: 'Session', uid: keepSessionUid }));
     })
     .delete();
+  return interactions + rest;
 }

@@ -4,7 +4,10 @@
 // elsewhere must fail at its next use), a token's read brings its grant (and a code's session) in the same statement,
 // what was read is not read again, and the writes wait for the end of the request to leave as one statement, before
 // the answer does. A consumed token or code is consumed in that statement only if no other request consumed it first,
-// and the statement's other writes depend on it: of two requests racing with the same code, one gets the tokens.
+// and the statement's other writes depend on it: of two requests racing with the same code, one gets the tokens. So
+// do two more claims: an interaction's deletion (a resume) must find the interaction, which what ends an account's
+// access deletes, and a login's result is saved only while the account's access generation is the one its
+// password (or other proof) was checked against.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AdapterPayload } from 'oidc-provider';
 import { fromJsonColumn, rowsOf, type Db } from '../../platform/db/knex.ts';
@@ -31,7 +34,16 @@ export interface RowValues {
   expires_at: Date | null;
 }
 
-type Write = { kind: 'upsert'; row: RowValues } | { kind: 'delete'; model: string; id: string } | { kind: 'consume'; model: string; id: string; at: Date };
+/** An account's access generation a write holds to: written only while the account still has it. */
+export interface AccessHeld {
+  sub: string;
+  generation: number;
+}
+
+export type Write =
+  | { kind: 'upsert'; row: RowValues; held?: AccessHeld }
+  | { kind: 'delete'; model: string; id: string }
+  | { kind: 'consume'; model: string; id: string; at: Date };
 
 interface Batch {
   db: Db;
@@ -45,7 +57,10 @@ interface Batch {
   writes: Write[];
   /** The request's bookkeeping (platform/db/later.ts), written with its writes. */
   later: LaterWrite[];
-  /** A token or code this request consumed had been consumed by another request first: none of its writes were made. */
+  /**
+   * A claim of this request was not granted (a token or code consumed by another request first, an interaction
+   * deleted meanwhile, an account's access moved on): none of its writes were made.
+   */
   lost: boolean;
 }
 
@@ -157,10 +172,15 @@ const MERGE = `on conflict (model, id) do update set ${UPSERT_COLUMNS.filter((c)
   .map((c) => `${c} = excluded.${c}`)
   .join(', ')}`;
 
+/** A write that only takes effect if its row is as the request saw it; the request's other writes depend on it. */
+const isClaim = (w: Write) => w.kind === 'consume' || (w.kind === 'delete' && w.model === 'Interaction') || (w.kind === 'upsert' && w.held !== undefined);
+
 /**
- * The request's writes in one statement: each consumption a CTE that consumes only an unconsumed row, every other
- * write made only if all of them did. A row written twice in one request (rare) takes the writes one by one. The
- * bookkeeping rides along, except with a consumption: it is then made after it, and only if the request won it.
+ * The request's writes in one statement: each claim a CTE that returns a row when it took effect, made only if the
+ * claims before it did, and every other write made only if all of them did. A row written twice in one request
+ * (rare) takes the writes one by one. The bookkeeping rides along, except with a consumption: it is then made after
+ * it, and only if the request won it (a token's use is counted once). With the other claims it rides along: what a
+ * login lost to a new password leaves (its audit row, its device) records a proof that was right when it was made.
  */
 async function flush(batch: Batch): Promise<void> {
   const writes = batch.writes.splice(0);
@@ -174,30 +194,51 @@ async function flush(batch: Batch): Promise<void> {
 
 async function one(batch: Batch, writes: Write[], later: LaterWrite[]): Promise<void> {
   if (!writes.length && !later.length) return;
-  const consumes = writes.filter((w) => w.kind === 'consume');
   const ctes: string[] = [];
   const bindings: unknown[] = [];
-  consumes.forEach((w, i) => {
-    ctes.push(`c${i} as (update oidc_models set consumed_at = ? where model = ? and id = ? and consumed_at is null returning 1)`);
-    bindings.push(w.at, w.model, w.id);
-  });
-  const consumed = consumes.length ? consumes.map((_, i) => `(select count(*) from c${i})`).join(' + ') : '0';
-  const guard = consumes.length ? ` where ${consumed} = ${consumes.length}` : '';
-  writes.forEach((w, i) => {
-    if (w.kind === 'upsert') {
-      ctes.push(`w${i} as (${UPSERT}${guard} ${MERGE})`);
-      bindings.push(...UPSERT_COLUMNS.map((c) => w.row[c]));
+  const claims: string[] = [];
+  const granted = () => (claims.length ? `${claims.map((c) => `(select count(*) from ${c})`).join(' + ')} = ${claims.length}` : '');
+  const where = (...conditions: string[]) => {
+    const all = conditions.filter(Boolean);
+    return all.length ? ` where ${all.join(' and ')}` : '';
+  };
+  // A held generation is read under a share lock: what ends the account's access (an update of the row) waits for
+  // this statement, and then deletes what it wrote, or this statement waits for it, and finds the generation moved.
+  const heldBy = (held: AccessHeld) => {
+    bindings.push(held.sub, held.generation);
+    return 'exists (select 1 from users where sub = ? and access_generation = ? for share)';
+  };
+  for (const w of [...writes.filter(isClaim), ...writes.filter((w) => !isClaim(w))]) {
+    const name = `w${ctes.length}`;
+    const before = granted();
+    if (w.kind === 'consume') {
+      ctes.push(
+        `${name} as (update oidc_models set consumed_at = ? where model = ? and id = ? and consumed_at is null${before ? ` and ${before}` : ''} returning 1)`,
+      );
+      bindings.push(w.at, w.model, w.id);
     } else if (w.kind === 'delete') {
-      ctes.push(`w${i} as (delete from oidc_models where model = ? and id = ?${guard ? ` and ${consumed} = ${consumes.length}` : ''})`);
+      ctes.push(`${name} as (delete from oidc_models where model = ? and id = ?${before ? ` and ${before}` : ''}${isClaim(w) ? ' returning 1' : ''})`);
       bindings.push(w.model, w.id);
+    } else {
+      bindings.push(...UPSERT_COLUMNS.map((c) => w.row[c]));
+      ctes.push(`${name} as (${UPSERT}${where(before, w.held ? heldBy(w.held) : '')} ${MERGE}${w.held ? ' returning 1' : ''})`);
     }
-  });
+    if (isClaim(w)) claims.push(name);
+  }
   const extra = asCtes(later, 'x');
   ctes.push(...extra.ctes);
   bindings.push(...extra.bindings);
-  const [result] = await rowsOf<{ consumed: string | number }>(batch.db, `with ${ctes.join(', ')} select ${consumed} as consumed`, bindings);
-  if (Number(result!.consumed) !== consumes.length) batch.lost = true;
+  const count = claims.length ? claims.map((c) => `(select count(*) from ${c})`).join(' + ') : '0';
+  const [result] = await rowsOf<{ claimed: string | number }>(batch.db, `with ${ctes.join(', ')} select ${count} as claimed`, bindings);
+  if (Number(result!.claimed) !== claims.length) batch.lost = true;
   for (const w of later) w.written?.();
+}
+
+/** Writes made at once, outside any request's batch, as a batch would: false when a claim among them was not granted. */
+export async function writeAlone(db: Db, writes: Write[]): Promise<boolean> {
+  const batch: Batch = { db, known: new Map(), uids: new Map(), writes: [], later: [], lost: false };
+  await one(batch, writes, []);
+  return !batch.lost;
 }
 
 /** Makes the writes waiting in the request's batch now: what follows them must find them made. */

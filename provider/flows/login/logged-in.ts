@@ -23,7 +23,9 @@ export function loggedInStep({ db, provider, deletion }: Pick<Services, 'db' | '
     await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: login.method, ...login.details } });
     await deletion.cancelOnLogin(user, ctx.ip);
     rememberDevice(ctx, user);
-    await finishInteraction(ctx, provider, { login: { accountId: user.sub, acr: login.acr, amr: [...login.amr] } });
+    // The generation the proof was checked in: what ends the account's access meanwhile voids this login
+    // (domain/oidc-models/adapter.ts).
+    await finishInteraction(ctx, provider, { login: { accountId: user.sub, acr: login.acr, amr: [...login.amr], accessGeneration: user.access_generation } });
   };
 }
 

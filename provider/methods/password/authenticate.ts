@@ -61,7 +61,7 @@ export function createAuthenticator(deps: {
         await audit(db, 'login.refused', { userId: user.id, ip, details: { status: user.status } });
         return { ok: false, reason: 'not_active', user };
       }
-      if (hasher.needsRehash(user.password_hash!)) await users.updatePasswordHash(db, user.id, await hasher.hash(password));
+      if (hasher.needsRehash(user.password_hash!)) await users.upgradePasswordHash(db, user.id, user.password_hash!, await hasher.hash(password));
       return { ok: true, user };
     },
   };

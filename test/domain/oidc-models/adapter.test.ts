@@ -5,6 +5,7 @@ import { testDb } from '../../helpers/db.ts';
 import { createAdapterFactory, purgeExpired, revokeAccount } from '../../../provider/domain/oidc-models/adapter.ts';
 import { inBatch } from '../../../provider/domain/oidc-models/request-batch.ts';
 import type { Db } from '../../../provider/platform/db/knex.ts';
+import { createUserRepository } from '../../../provider/domain/accounts/repository.ts';
 
 const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];
 
@@ -155,6 +156,43 @@ describe.each(kinds)('knex adapter on %s', (kind) => {
     // A third finds the code used.
     expect(await exchange('t9c')).toBe(true);
     expect(await tokens.find('t9c')).toBeUndefined();
+  });
+
+  it("saves a login's result only while the account's access is the one it was proved in, and resumes it only once", async () => {
+    const user = await createUserRepository({ uniqueEmail: true }).create(db, { username: `held.${kind}`, email: `held.${kind}@example.be`, status: 'active' });
+    const interactions = new Adapter('Interaction');
+    const sessions = new Adapter('Session');
+    const login = (generation: number) => ({ uid: `i-${generation}`, result: { login: { accountId: user.sub, accessGeneration: generation } } });
+    // Proved in generation 0, saved after the owner's new password moved it to 1: not saved, and the request is told.
+    await db('users').where({ id: user.id }).increment('access_generation', 1);
+    expect(await inBatch(db, () => interactions.upsert('i0', login(0), 60))).toBe(false);
+    expect(await interactions.find('i0')).toBeUndefined();
+    // Outside a request's batch (an upstream's return), the same.
+    await interactions.upsert('i0', login(0), 60);
+    expect(await interactions.find('i0')).toBeUndefined();
+    // Proved in the account's generation: saved.
+    expect(await inBatch(db, () => interactions.upsert('i1', login(1), 60))).toBe(true);
+    expect(await interactions.find('i1')).toMatchObject({ result: { login: { accountId: user.sub } } });
+
+    // A resume reads the interaction, and deletes it as it writes the session. What ends the account's access
+    // deletes the interaction meanwhile: the resume writes nothing.
+    const resume = (session: string, meanwhile = async () => {}) =>
+      inBatch(db, async () => {
+        if (!(await interactions.find('i1'))) return;
+        await meanwhile();
+        await interactions.destroy('i1');
+        await sessions.upsert(session, { uid: session, accountId: user.sub }, 60);
+      });
+    expect(await resume('s-after-revoke', () => revokeAccount(db, user.sub).then(() => undefined))).toBe(false);
+    expect(await sessions.find('s-after-revoke')).toBeUndefined();
+    // Two resumes of one interaction, the second while the first is between reading and writing: one session.
+    await interactions.upsert('i1', login(1), 60);
+    let second: boolean | undefined;
+    const first = await resume('s-first', async () => {
+      second = await resume('s-second');
+    });
+    expect([first, second]).toEqual([false, true]);
+    expect(await db('oidc_models').where({ model: 'Session' }).whereIn('id', ['s-first', 's-second']).pluck('id')).toEqual(['s-second']);
   });
 
   it('purges expired rows and keeps the others', async () => {

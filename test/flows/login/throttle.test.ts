@@ -5,6 +5,7 @@
 //   under a username do not slow its e-mail address (which would tell whose address it is);
 // - a browser that has logged in to the account before (its device cookie) is not slowed by others' failures; an
 //   unknown browser is, even with the right password. Nobody is locked out.
+import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, formSummary, text } from '../account/agent.ts';
@@ -107,8 +108,15 @@ describe('login throttle under a guessing stream', () => {
       passwordHash: await hasher.hash(PASSWORD),
       status: 'active',
     });
-    for (const name of ['stolen', 'changed', 'raced', 'resumed'])
+    for (const name of ['stolen', 'changed', 'raced', 'resumed', 'checked'])
       await users.create(db, { username: `${name}.peeters`, email: `${name}@example.be`, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+    // A hash of older parameters (two passes; the provider's are one): its next login upgrades it.
+    await users.create(db, {
+      username: 'upgraded.peeters',
+      email: 'upgraded@example.be',
+      passwordHash: await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 8192, timeCost: 2, parallelism: 1 }),
+      status: 'active',
+    });
   });
   afterAll(() => idp?.close());
 
@@ -189,6 +197,73 @@ describe('login throttle under a guessing stream', () => {
     expect([later.status < 500, later.url.endsWith('/account')]).toEqual([true, false]);
     // No session: the account pages send him to a login (before: his session from the old password).
     expect((await thief.get('/account')).html).toContain('name="password"');
+  }, 60_000);
+
+  /**
+   * Holds the verification of `password` (the real argon2id one, once let go) until the returned `release`, and
+   * resolves `checking` once a login has read its account and is verifying.
+   */
+  const holdVerification = (password: string) => {
+    const { hasher } = idp.services;
+    const verify = hasher.verify;
+    let release!: () => void;
+    let entered!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const checking = new Promise<void>((r) => (entered = r));
+    hasher.verify = async (hash, typed) => {
+      if (typed === password) {
+        entered();
+        await held;
+      }
+      return verify(hash, typed);
+    };
+    return {
+      checking,
+      release: () => {
+        hasher.verify = verify;
+        release();
+      },
+    };
+  };
+
+  it('starts no session for a password that was being checked when the owner chose a new one', async () => {
+    const checked = (await idp.services.users.findByIdentifier(idp.services.db, 'checked.peeters', 'username'))[0]!;
+    const thief = browserAt('192.0.2.62');
+    const page = await thief.get('/self/login?return_to=%2Faccount');
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.html)![1]!;
+    const hold = holdVerification(PASSWORD);
+    try {
+      const post = thief.raw(action, { form: { identifier: 'checked.peeters', password: PASSWORD } });
+      await hold.checking;
+      await resetIn(browserAt('203.0.113.15'), checked, 'the owner chose another one');
+      hold.release();
+      const posted = await post;
+      expect(posted.status).toBe(303);
+      // The old password was right when it was read, but its login is not kept: following it starts no session
+      // (before: the account page).
+      expect((await thief.go(posted.headers.get('location')!)).url).not.toMatch(/\/account$/);
+    } finally {
+      hold.release();
+    }
+    expect((await thief.get('/account')).html).toContain('name="password"');
+    expect((await browserAt('203.0.113.15').login('checked.peeters', 'the owner chose another one')).url).toMatch(/\/account$/);
+  }, 60_000);
+
+  it("does not put back the old password's hash when its login upgrades it while the owner chooses a new one", async () => {
+    const upgraded = (await idp.services.users.findByIdentifier(idp.services.db, 'upgraded.peeters', 'username'))[0]!;
+    const hold = holdVerification(PASSWORD);
+    try {
+      const post = (await loginForm(browserAt('192.0.2.63')))('upgraded.peeters', PASSWORD);
+      await hold.checking;
+      await resetIn(browserAt('203.0.113.16'), upgraded, 'the owner chose another one');
+      hold.release();
+      await post;
+    } finally {
+      hold.release();
+    }
+    // The owner's new password is the one that works (before: the upgrade wrote the old one's hash over it).
+    expect((await browserAt('203.0.113.16').login('upgraded.peeters', 'the owner chose another one')).url).toMatch(/\/account$/);
+    expect((await (await loginForm(browserAt('203.0.113.17')))('upgraded.peeters', PASSWORD)).status).toBe(401);
   }, 60_000);
 
   it("lets the owner's new browser in after the delay while four others guess without pause from one address", async () => {
