@@ -1,5 +1,5 @@
 // /account/security: the password (changed with the current one; the other sessions end), the passkeys
-// (./passkeys.ts) and the authenticator app (./second-factor.ts).
+// (./passkeys.ts), the authenticator app (./second-factor.ts) and whether an eID card is linked (linked on /eid/link).
 import type Router from '@koa/router';
 import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
@@ -12,6 +12,7 @@ import { renderPage } from '../../platform/web/page.ts';
 import { rememberDevice } from '../../platform/web/devices.ts';
 import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
+import { findLinkOfUser, formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 import { secondFactorAccountRoutes, totpSection } from './second-factor.ts';
 import { doneOf } from './notices.ts';
@@ -30,6 +31,7 @@ export function accountSecurityRoutes(services: Services): Router {
 
   async function securityPage(ctx: Context, errors: FormErrors = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
+    const link = await findLinkOfUser(db, user(ctx).id);
     renderPage(ctx, 'pages/account/security.njk', {
       titleKey: 'account.security.title',
       nav: 'security',
@@ -38,6 +40,8 @@ export function accountSecurityRoutes(services: Services): Router {
       passkeys: await passkeysOf(db, user(ctx).id),
       done: doneOf(ctx),
       totp: await totpSection(totp, user(ctx)),
+      // The card number as printed on the card, and when it was linked: never the national number's HMAC.
+      eidLink: link && { cardNumber: link.card_number ? formatCardNumber(link.card_number) : undefined, linkedAt: link.linked_at },
     });
   }
 

@@ -1,0 +1,58 @@
+// What a person who tried the pages could not find: where to link an eID card once logged in, the way between the
+// account pages and the staff pages, the way back to logging in from the recovery and reactivation pages.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
+import type { User } from '../../../provider/domain/accounts/repository.ts';
+import { saveLink } from '../../../provider/domain/accounts/eid-links.ts';
+import { Agent, text } from './agent.ts';
+
+const PASSWORD = 'correct horse battery staple';
+
+/** The links of a page as [text, href], in order. */
+const links = (html: string) => [...html.matchAll(/<a [^>]*href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/g)].map((m) => [text(m[2]!), m[1]!.replace(/&amp;/g, '&')]);
+
+describe('finding the way around the pages', () => {
+  let idp: TestProvider;
+
+  beforeAll(async () => {
+    idp = await startTestProvider('pglite');
+  });
+  afterAll(async () => {
+    await idp?.close();
+  });
+
+  async function person(username: string, roles: string[] = []): Promise<{ user: User; agent: Agent }> {
+    const { db, users, hasher } = idp.services;
+    const user = await users.create(db, {
+      username,
+      email: `${username}@example.be`,
+      emailVerified: true,
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+      givenName: 'Lien',
+      familyName: 'Wouters',
+      roles,
+    });
+    const agent = new Agent(idp.issuer);
+    expect((await agent.login(username, PASSWORD)).url).toBe(`${idp.issuer}/account`);
+    return { user, agent };
+  }
+
+  it('says on the security page whether an eID card is linked, and links to /eid/link to link one', async () => {
+    const { user, agent } = await person('lien');
+    const before = await agent.get('/account/security');
+    expect(text(before.html)).toContain(
+      'eID card No eID card is linked to your account. Link your card to log in with it, and to reactivate your account with it if you ever lose access. Link your eID card',
+    );
+    expect(links(before.html)).toContainEqual(['Link your eID card', '/eid/link']);
+    const linkPage = await agent.get('/eid/link');
+    expect([linkPage.status, text(linkPage.html)]).toEqual([200, expect.stringContaining('Link your eID card')]);
+
+    const hmac = 'a'.repeat(64);
+    await saveLink(idp.db, { userId: user.id, hmac, cardNumber: '592123456789' });
+    const after = await agent.get('/account/security');
+    expect(text(after.html)).toMatch(/eID card Your account has been linked to the eID card 592-1234567-89 since .+2\d{3}.+\. You can log in with it/);
+    expect(links(after.html)).toContainEqual(['Link a new card', '/eid/link']);
+    expect(after.html).not.toContain(hmac);
+  });
+});
