@@ -130,7 +130,8 @@ export function requireUser({ config, db, users }: Pick<SelfDeps, 'config' | 'db
     }
     if (o.role && !user.roles.includes(o.role)) throw new AppError('forbidden', 'error.forbidden', 403);
     ctx.state.user = user;
-    ctx.state.shared = { ...(ctx.state.shared as object | undefined), portal, loginIdentifier };
+    // isAdmin: the account pages' menu leads staff to the staff pages.
+    ctx.state.shared = { ...(ctx.state.shared as object | undefined), portal, loginIdentifier, isAdmin: user.roles.includes('admin') };
     await next();
   };
 }

@@ -55,4 +55,21 @@ describe('finding the way around the pages', () => {
     expect(links(after.html)).toContainEqual(['Link a new card', '/eid/link']);
     expect(after.html).not.toContain(hmac);
   });
+
+  it('leads an admin from the account menu to the staff pages and back, with a logout there; a non-admin sees no such entry', async () => {
+    const { agent } = await person('ruben', ['admin']);
+    const account = await agent.get('/account');
+    expect(links(account.html)).toContainEqual(['Administration', '/admin']);
+    const admin = await agent.get('/admin');
+    expect(admin.status).toBe(200);
+    expect(links(admin.html)).toContainEqual(['My account', '/account']);
+    expect(admin.html).toMatch(/<form method="post" action="\/self\/logout"[\s\S]*?Log out<\/button>/);
+
+    const { agent: citizen } = await person('sara');
+    for (const page of ['/account', '/account/security', '/account/sessions']) {
+      const html = (await citizen.get(page)).html;
+      expect(links(html).map(([, href]) => href)).not.toContain('/admin');
+      expect(text(html)).not.toContain('Administration');
+    }
+  });
 });
