@@ -15,7 +15,8 @@ describe('finding the way around the pages', () => {
   let idp: TestProvider;
 
   beforeAll(async () => {
-    idp = await startTestProvider('pglite');
+    // No captcha and a short answer floor: the recovery form is sent as a person would, without solving one.
+    idp = await startTestProvider('pglite', { CAPTCHA: 'off', RECOVERY_RESPONSE_MS: '50' });
   });
   afterAll(async () => {
     await idp?.close();
@@ -71,5 +72,18 @@ describe('finding the way around the pages', () => {
       expect(links(html).map(([, href]) => href)).not.toContain('/admin');
       expect(text(html)).not.toContain('Administration');
     }
+  });
+
+  it('leads back to logging in from the recovery form, its "check your mailbox" page and the reactivation start page', async () => {
+    const visitor = new Agent(idp.issuer);
+    const recovery = await visitor.get('/recovery');
+    const sent = await visitor.post('/recovery', { email: 'nobody@example.be' });
+    expect(text(sent.html)).toContain('Check your mailbox');
+    const reactivation = await visitor.get('/reactivation');
+    for (const page of [recovery, sent, reactivation]) {
+      expect([page.status, links(page.html)]).toEqual([200, expect.arrayContaining([['Back to log in', '/account']])]);
+    }
+    const login = await visitor.get('/account');
+    expect([new URL(login.url).pathname, text(login.html)]).toEqual([expect.stringMatching(/^\/interaction\//), expect.stringContaining('Log in')]);
   });
 });
