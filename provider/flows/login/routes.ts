@@ -103,6 +103,8 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
     // The provider's own account pages are named in the reader's language, not by their client name.
     ctx.state.clientName = client?.clientId === SELF_CLIENT_ID ? undefined : (client?.clientName ?? client?.clientId);
     ctx.state.forAccount = client?.clientId === SELF_CLIENT_ID;
+    // Every page of the interaction knows it: cancelling a login to the account pages returns to no application.
+    ctx.state.shared = { ...(ctx.state.shared as object | undefined), forAccount: ctx.state.forAccount };
     ctx.state.identifierKind = loginIdentifierFor(ctx, client, config);
     await next();
   });

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
 import { saveLink } from '../../../provider/domain/accounts/eid-links.ts';
+import { createClient } from '../../../provider/oidc/clients.ts';
+import { discover } from '../../helpers/rp.ts';
 import { Agent, text } from './agent.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -85,5 +87,17 @@ describe('finding the way around the pages', () => {
     }
     const login = await visitor.get('/account');
     expect([new URL(login.url).pathname, text(login.html)]).toEqual([expect.stringMatching(/^\/interaction\//), expect.stringContaining('Log in')]);
+  });
+
+  it('offers no "return to the application" on the login page of the account pages, and keeps it for a relying app', async () => {
+    const forAccount = await new Agent(idp.issuer).get('/account');
+    expect(text(forAccount.html)).toContain('Log in to manage your account');
+    expect(text(forAccount.html)).not.toContain('Cancel and return to the application');
+    expect(forAccount.html).not.toContain('/abort');
+
+    const c = await createClient(idp.services.provider(), { name: 'Library', redirectUris: ['http://127.0.0.1:9/cb'] });
+    const rp = await discover(idp.issuer, c.client_id, c.client_secret);
+    const { page } = await new Agent(idp.issuer).startAuthorization(rp, 'http://127.0.0.1:9/cb', 'openid');
+    expect(text(page.html)).toContain('Cancel and return to the application');
   });
 });
