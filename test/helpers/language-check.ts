@@ -1,5 +1,6 @@
 // What a reader of one language must never meet in a page or a mail: a catalogue key shown as such, a sentence of
-// the English catalogue, common English words, the other register of their language, a broken duration.
+// the English catalogue, common English words, the other register of their language, a broken duration, another
+// word for what the pages name with one.
 // The register of each language is chosen once, here and in views/locales/README.md: Dutch "u/uw", German
 // "Sie/Ihr", French "vous".
 import { LOCALES, catalogue, type Locale } from '../../provider/platform/web/i18n.ts';
@@ -9,6 +10,12 @@ const INFORMAL: Record<Exclude<Locale, 'en'>, RegExp> = {
   nl: /(?<![\p{L}\p{N}])(je|jij|jou|jouw|jezelf|jullie)(?![\p{L}\p{N}])/iu,
   de: /(?<![\p{L}\p{N}])(du|dich|dir|dein|deine|deinen|deinem|deiner|deines)(?![\p{L}\p{N}])/iu,
   fr: /(?<![\p{L}\p{N}])(tu|toi|ton|ta|tes|te|t['’])(?![\p{L}\p{N}])/iu,
+};
+
+/** One word for one thing (views/locales/README.md): the word a language does not use, and the one it does. */
+const OTHER_WORD: Partial<Record<Locale, { word: RegExp; use: string }[]>> = {
+  nl: [{ word: /achternaam/iu, use: 'familienaam' }],
+  de: [{ word: /(?<!be)nutzername/iu, use: 'Benutzername' }],
 };
 
 /** English words no Dutch, French or German sentence contains (not "will", "of", "over": German or Dutch too). */
@@ -58,6 +65,10 @@ export function languageProblems(locale: Locale, where: string, text: string): s
   for (const sentence of sentencesByLocale.get(locale)!) if (visible.includes(sentence)) problems.push(`${where} (${locale}): English sentence "${sentence}"`);
   const word = ENGLISH_WORDS.exec(visible);
   if (word) problems.push(`${where} (${locale}): English word "${word[0]}" in "${around(visible, word.index)}"`);
+  for (const { word, use } of OTHER_WORD[locale] ?? []) {
+    const other = word.exec(visible);
+    if (other) problems.push(`${where} (${locale}): "${other[0]}" where the pages say "${use}", in "${around(visible, other.index)}"`);
+  }
   const informal = INFORMAL[locale].exec(visible);
   if (informal) problems.push(`${where} (${locale}): informal "${informal[0]}" in "${around(visible, informal.index)}"`);
   return problems;

@@ -223,7 +223,7 @@ describe.skipIf(!has('chromium'))('account recovery in the browser', () => {
   it('shows the form in the reader’s language and refuses an address that is not one', async () => {
     const page = await freshPage();
     await page.goto(`${idp.issuer}/recovery?ui_locales=de`);
-    expect(await page.locator('h1').innerText()).toBe('Nutzername oder Passwort vergessen?');
+    expect(await page.locator('h1').innerText()).toBe('Benutzername oder Passwort vergessen?');
     await page.fill('#email', 'not an address');
     await submit(page);
     expect(await page.locator('#email-error').innerText()).toBe('Geben Sie eine E-Mail-Adresse ein, zum Beispiel name@beispiel.be.');
