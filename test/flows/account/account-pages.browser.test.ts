@@ -118,4 +118,17 @@ describe.skipIf(!has('chromium'))('account pages in Chromium', () => {
     await here.reload();
     await expect(here.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sessions and apps');
   });
+
+  it('puts the eID consent checkbox beside its label, as the sign-up page does', async () => {
+    const page = await loggedIn();
+    await page.goto(`${idp.issuer}/eid/link`);
+    const box = (await page.getByRole('checkbox').boundingBox())!;
+    const label = page.locator('label[for=consent]');
+    const text = (await label.boundingBox())!;
+    // On one line: the label starts right of the box, and its first line is level with it.
+    expect(text.x).toBeGreaterThan(box.x + box.width);
+    expect(Math.abs(text.y - box.y)).toBeLessThan(box.height);
+    expect(await label.evaluate((l) => getComputedStyle(l).fontWeight)).toBe('400');
+    await expectAccessible(page);
+  });
 });
