@@ -26,6 +26,7 @@ import { staticFiles } from '../platform/web/static.ts';
 import { setDefaultLocale } from '../platform/web/locale.ts';
 import { configureLog, log } from '../platform/log.ts';
 import { setHelpdesk } from '../platform/web/helpdesk.ts';
+import { setTimeZone } from '../platform/web/i18n.ts';
 import { loadTheme, runWithTheme, setTheme, themeOf } from '../platform/web/theme.ts';
 import { portalOf } from '../oidc/portal.ts';
 import { setGeoIp } from '../platform/web/geoip.ts';
@@ -75,6 +76,7 @@ export interface RunningServer {
 export async function createServices(config: Config, db: Db): Promise<Services & { refreshKeys(): Promise<void> }> {
   setDefaultLocale(config.defaultLocale);
   setHelpdesk(config.helpdeskContact);
+  setTimeZone(config.timeZone);
   setGeoIp(config.geoipDb);
   setTheme(
     config.themeDir ? loadTheme(config.themeDir) : undefined,

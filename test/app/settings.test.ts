@@ -51,6 +51,17 @@ describe('settings', () => {
     }
   });
 
+  it('reads TIME_ZONE as an IANA name, Europe/Brussels by default, and refuses an unknown one', () => {
+    expect(loadConfig({}).timeZone).toBe('Europe/Brussels');
+    expect(loadConfig({ TIME_ZONE: 'UTC' }).timeZone).toBe('UTC');
+    try {
+      loadConfig({ TIME_ZONE: 'Europe/Brussel' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual(['TIME_ZONE="Europe/Brussel": expected an IANA time zone such as Europe/Brussels or UTC']);
+    }
+  });
+
   it('lists every problem at once', () => {
     try {
       loadConfig({ PORT: 'x', TRUST_PROXY: 'y' });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../../platform/log.ts';
 import { helpdeskSetting } from '../../platform/web/helpdesk.ts';
+import { DEFAULT_TIME_ZONE, isTimeZone } from '../../platform/web/i18n.ts';
 import { LOGIN_IDENTIFIERS } from '../../methods/password/identifiers.ts';
 import { bool, port, seconds, positiveInt, url, secretList, urlList, responseTypes, idList, setting, wholeNumber } from './kinds.ts';
 
@@ -122,6 +123,12 @@ export const serverSettings = {
     schema: z.enum(['nl', 'fr', 'de', 'en']),
     default: 'en',
     doc: 'language when neither ui_locales, the language cookie nor Accept-Language decides',
+  }),
+  timeZone: setting({
+    env: 'TIME_ZONE',
+    schema: z.string().trim().refine(isTimeZone, 'expected an IANA time zone such as Europe/Brussels or UTC'),
+    default: DEFAULT_TIME_ZONE,
+    doc: 'IANA time zone in which pages and mails show dates and times (when a session logged in, when a password changed), whatever the clock of the server',
   }),
   helpdeskContact: setting({
     env: 'HELPDESK_CONTACT',

@@ -6,7 +6,7 @@ import type { TokenService } from '../tokens/one-time.ts';
 import { endAccountAccess } from './end-access.ts';
 import { eraseAccount } from './personal-data.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
-import type { Locale } from '../../platform/web/i18n.ts';
+import { dayIn, type Locale } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 
 interface Deps {
@@ -33,7 +33,7 @@ export function createAccountDeletion(deps: Deps) {
         await audit(trx, 'account.deletion_requested', { userId: user.id, ip, details: { due: dayOf(due) } });
         await enqueueNotice(trx, user, localeOf(user, deps.defaultLocale), {
           title: { key: 'account.delete.mail.title' },
-          paragraphs: [{ key: 'account.delete.mail.when', params: { date: dayOf(due) } }, { key: 'account.delete.mail.cancel' }],
+          paragraphs: [{ key: 'account.delete.mail.when', params: { date: dayIn(due) } }, { key: 'account.delete.mail.cancel' }],
         });
       });
       return due;

@@ -13,6 +13,7 @@ import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exportPersonalData } from './personal-data.ts';
 import { audit } from '../../platform/audit.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
+import { dayIn } from '../../platform/web/i18n.ts';
 
 const deleteInput = z.object({ confirm: z.literal('on').optional() });
 
@@ -48,7 +49,7 @@ export function accountDataRoutes(services: Services): Router {
     }
     const due = await deletion.request(me(ctx), ctx.ip);
     if (!config.accountDeletionDays) return renderMessage(ctx, 200, 'account.delete.done.title', 'account.delete.done.now');
-    renderMessage(ctx, 200, 'account.delete.done.title', 'account.delete.done.later', { messageParams: { date: due.toISOString().slice(0, 10) } });
+    renderMessage(ctx, 200, 'account.delete.done.title', 'account.delete.done.later', { messageParams: { date: dayIn(due) } });
   });
 
   return router;

@@ -16,7 +16,7 @@ import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
 import { AppError } from '../../platform/errors.ts';
-import { translate, type Locale } from '../../platform/web/i18n.ts';
+import { formatDateTime, translate, type Locale } from '../../platform/web/i18n.ts';
 import { consumeOrRefuse, consumeWithin, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { clientAddressKey } from '../../domain/guards/throttle.ts';
 import { createTokenGuesses, numberAndRequester } from './token-guesses.ts';
@@ -95,7 +95,7 @@ export function createReactivationService(services: Services) {
   async function notify(trx: Knex, user: User, flow: Flow<AccountData>, when: Date, locale: Locale): Promise<void> {
     const { upstream, previousMobile } = flow.data;
     const username = user.username ?? user.email ?? '';
-    const at = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(when);
+    const at = formatDateTime(locale, when);
     const report = await tokens.issue(trx, {
       purpose: REPORT_PURPOSE,
       userId: user.id,

@@ -8,7 +8,7 @@ import { localeOf, type User, type UserRepository } from '../../domain/accounts/
 import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
 import type { PasswordPolicy, RuleFailure } from '../../domain/accounts/password-policy.ts';
 import type { TokenService } from '../../domain/tokens/one-time.ts';
-import type { Locale } from '../../platform/web/i18n.ts';
+import { formatDateTime, type Locale } from '../../platform/web/i18n.ts';
 import { deviceOf, type KnownDevice } from '../../platform/web/devices.ts';
 import { createThrottle } from '../../domain/guards/throttle.ts';
 import { createMailQuota } from '../../domain/guards/mail-quota.ts';
@@ -142,7 +142,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         await users.updatePasswordHash(trx, user.id, hash);
         const accessGeneration = await endAccountAccess(trx, tokens, user);
         const locale = localeOf(user, request.locale);
-        const when = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date());
+        const when = formatDateTime(locale, new Date());
         await enqueueNotice(trx, user, locale, {
           title: { key: 'recovery.changed_mail.title' },
           paragraphs: [

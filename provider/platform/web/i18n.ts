@@ -43,6 +43,29 @@ export function formatDuration(locale: Locale, seconds: number): string {
   return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
 }
 
+/** The time zone every date and time shown to a person is written in (TIME_ZONE), not the server's clock. */
+export const DEFAULT_TIME_ZONE = 'Europe/Brussels';
+let timeZone = DEFAULT_TIME_ZONE;
+export const setTimeZone = (tz: string) => {
+  timeZone = tz;
+};
+/** Whether Intl knows `tz` as an IANA time zone (Europe/Brussels, UTC). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** "7 December 2026 at 02:13", "7. Dezember 2026 um 02:13": a date and time in the reader's language and TIME_ZONE. */
+export const formatDateTime = (locale: Locale, d: Date | string): string =>
+  new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone }).format(new Date(d));
+
+/** The day (YYYY-MM-DD) `d` falls on in TIME_ZONE. */
+export const dayIn = (d: Date): string => new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).format(d);
+
 export const isDuration = (v: unknown): v is Duration => typeof v === 'object' && v !== null && typeof (v as Duration).seconds === 'number';
 
 /** Translates `key`, replacing {name} placeholders; a missing key shows itself, and a test catches it. */

@@ -1,7 +1,7 @@
 // Server-rendered pages and mails: nunjucks over views/, autoescaped, with `t()` bound to the locale.
 import { currentTheme, themedEnvironment } from './theme.ts';
 import { helpdeskFor } from './helpdesk.ts';
-import { translate, duration, LOCALES, type Locale, type MessageParams } from './i18n.ts';
+import { translate, duration, formatDateTime, LOCALES, type Locale, type MessageParams } from './i18n.ts';
 
 export interface RenderContext {
   locale: Locale;
@@ -18,6 +18,6 @@ export function render(template: string, context: RenderContext): string {
     theme,
     t: (key: string, params?: MessageParams) => translate(locale, key, params),
     duration,
-    formatDate: (d: Date | string) => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short' }).format(new Date(d)),
+    formatDate: (d: Date | string) => formatDateTime(locale, d),
   });
 }
