@@ -21,7 +21,7 @@ import { customerNumbersOf } from '../../domain/customers/customers.ts';
 import type { Portal } from '../../oidc/portal.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { nameCorrections, namesLocked } from '../../domain/accounts/name-corrections.ts';
-import { duration, LOCALES } from '../../platform/web/i18n.ts';
+import { duration, isLocale, LOCALES } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 
 const profileInput = z.object({ given_name: oneLine(100), family_name: oneLine(100) });
@@ -61,6 +61,7 @@ export function accountRoutes(services: Services): Router {
       nav: 'profile',
       user: u,
       accountLocale: localeOf(u, config.defaultLocale),
+      languageChosen: isLocale(u.locale),
       namesLocked: locked,
       customerNumber,
       correction,

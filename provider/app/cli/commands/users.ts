@@ -9,7 +9,7 @@ import { endAccountAccess } from '../../../domain/accounts/end-access.ts';
 import { eraseAccount } from '../../../domain/accounts/personal-data.ts';
 import { exportPersonalData } from '../../../flows/account/personal-data.ts';
 import { createRecoveryService } from '../../../flows/recovery/service.ts';
-import { translate } from '../../../platform/web/i18n.ts';
+import { LOCALES, translate } from '../../../platform/web/i18n.ts';
 import { audit } from '../../../platform/audit.ts';
 import { AppError } from '../../../platform/errors.ts';
 import { json, JSON_OPTION, type CommandContext } from '../context.ts';
@@ -30,6 +30,7 @@ const userInput = (config: Config) => {
       givenName: z.string().trim().max(200).optional(),
       familyName: z.string().trim().max(200).optional(),
       roles: z.array(z.enum(['admin'])).default([]),
+      locale: z.enum(LOCALES, { message: 'expected nl, fr, de or en' }).optional(),
     })
     .superRefine((u, ctx) => {
       for (const f of policy.check(u.password, { username: u.username, email: u.email ?? null }).failures) {
@@ -98,6 +99,11 @@ export const users: CommandSpec<CommandContext> = {
         'given-name': { type: 'string', arg: 'G', help: 'given name' },
         'family-name': { type: 'string', arg: 'F', help: 'family name' },
         role: { type: 'string', arg: 'admin', multiple: true, help: 'a role; admin opens the staff pages under /admin' },
+        locale: {
+          type: 'string',
+          arg: 'nl|fr|de|en',
+          help: 'language of the mails and SMS; without it none is chosen: DEFAULT_LOCALE, until the person picks one on /account',
+        },
       },
       async run({ values }, { config, io, services }: CommandContext) {
         const input = userInput(config).parse({
@@ -107,6 +113,7 @@ export const users: CommandSpec<CommandContext> = {
           givenName: values['given-name'],
           familyName: values['family-name'],
           roles: values.role ?? [],
+          locale: values.locale,
         });
         const { db, users, hasher } = await services();
         const user = await users.create(db, {
@@ -118,6 +125,7 @@ export const users: CommandSpec<CommandContext> = {
           passwordHash: await hasher.hash(input.password),
           status: 'active',
           roles: input.roles,
+          locale: input.locale ?? null,
         });
         io.out(`Created user ${user.username} (sub ${user.sub})\n`);
       },
