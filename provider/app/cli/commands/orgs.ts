@@ -1,5 +1,6 @@
 // `idp orgs`: the organisations notifications are sent through, and their members.
 import * as organisations from '../../../domain/accounts/organisations.ts';
+import { audit } from '../../../platform/audit.ts';
 import type { CommandContext } from '../context.ts';
 import { UsageError } from '../io.ts';
 import { action, type CommandSpec } from '../spec.ts';
@@ -64,6 +65,14 @@ async function membership({ io, services }: CommandContext, change: 'add' | 'rem
   const o = await organisations.getOrganisation(db, org);
   const [user] = await users.findByIdentifier(db, name, 'username');
   if (!user) throw new UsageError(`No user with username "${name}"`);
-  const changed = change === 'add' ? await organisations.addMember(db, o.id, user.id) : await organisations.removeMember(db, o.id, user.id);
+  // Audited as the staff pages audit it, in the same transaction.
+  const changed = await db.transaction(async (trx) => {
+    const done = change === 'add' ? await organisations.addMember(trx, o.id, user.id) : await organisations.removeMember(trx, o.id, user.id);
+    if (done)
+      await audit(trx, change === 'add' ? 'admin.organisation_member_added' : 'admin.organisation_member_removed', {
+        details: { organisation: o.id, account: user.id, via: 'cli' },
+      });
+    return done;
+  });
   io.out(`${user.username} ${changed ? (change === 'add' ? 'added to' : 'removed from') : change === 'add' ? 'was already in' : 'was not in'} ${o.name}\n`);
 }

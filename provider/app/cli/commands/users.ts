@@ -116,16 +116,22 @@ export const users: CommandSpec<CommandContext> = {
           locale: values.locale,
         });
         const { db, users, hasher } = await services();
-        const user = await users.create(db, {
-          username: input.username,
-          email: input.email ?? null,
-          emailVerified: Boolean(input.email),
-          givenName: input.givenName ?? null,
-          familyName: input.familyName ?? null,
-          passwordHash: await hasher.hash(input.password),
-          status: 'active',
-          roles: input.roles,
-          locale: input.locale ?? null,
+        const passwordHash = await hasher.hash(input.password);
+        // The account and its audit row commit together: an account made from the command line is never unrecorded.
+        const user = await db.transaction(async (trx) => {
+          const created = await users.create(trx, {
+            username: input.username,
+            email: input.email ?? null,
+            emailVerified: Boolean(input.email),
+            givenName: input.givenName ?? null,
+            familyName: input.familyName ?? null,
+            passwordHash,
+            status: 'active',
+            roles: input.roles,
+            locale: input.locale ?? null,
+          });
+          await audit(trx, 'admin.account_created', { details: { account: created.id, roles: created.roles, via: 'cli' } });
+          return created;
         });
         io.out(`Created user ${user.username} (sub ${user.sub})\n`);
       },
