@@ -8,9 +8,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Io } from './io.ts';
 
-/** One JSON object per line. Client → server: {argv, cwd}, then {answer} per question. */
+/** One JSON object per line. Client → server: {argv, cwd, terminal}, then {answer} per question. */
 type ServerMessage = { out: string } | { err: string } | { ask: string } | { exit: number };
-type ClientMessage = { argv: string[]; cwd: string } | { answer: string };
+type ClientMessage = { argv: string[]; cwd: string; terminal?: boolean } | { answer: string };
 
 /** The socket's path; relative when the absolute one exceeds what a Unix socket address holds (~104 bytes). */
 export function adminSocketPath(dataDir: string): string {
@@ -57,6 +57,7 @@ export async function serveAdminSocket(dataDir: string, run: RunRemote): Promise
             socket.once('close', () => reject(new Error('the command line went away')));
             send({ ask: prompt });
           }),
+        terminal: m.terminal === true,
         exitCode: 0,
       };
       void run(m.argv, io, m.cwd).then(() => {
@@ -100,7 +101,7 @@ async function connect(file: string, waitMs: number): Promise<net.Socket> {
 /** Runs `argv` in the serving process; resolves with the command's exit status. */
 export async function runOnAdminSocket(dataDir: string, argv: string[], io: Io, waitMs = 60_000): Promise<number> {
   const socket = await connect(adminSocketPath(dataDir), waitMs);
-  socket.write(`${JSON.stringify({ argv, cwd: process.cwd() } satisfies ClientMessage)}\n`);
+  socket.write(`${JSON.stringify({ argv, cwd: process.cwd(), terminal: io.terminal === true } satisfies ClientMessage)}\n`);
   return new Promise((resolve, reject) => {
     let exit: number | undefined;
     socket.once('error', reject);

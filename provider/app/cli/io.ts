@@ -8,6 +8,8 @@ export interface Io {
   err(text: string): void;
   /** One line from the person at the terminal, not echoed (passwords, secrets). */
   ask(prompt: string): Promise<string>;
+  /** Whether `ask` reaches a person at a terminal (not a pipe): a new password is then asked twice. */
+  terminal?: boolean;
   /** The command's exit status: 0 unless it sets another. */
   exitCode: number;
 }
@@ -32,6 +34,14 @@ export async function inOptionNames<T>(options: Readonly<Record<string, string>>
   }
 }
 
+/** A new password, asked twice at a terminal so that a typo (not echoed) is not what gets set; once from a pipe. */
+export async function askNewPassword(io: Io, prompt: string): Promise<string> {
+  const password = await io.ask(prompt);
+  if (!io.terminal) return password;
+  if ((await io.ask('Again, to confirm: ')) !== password) throw new UsageError('The two passwords differ; nothing was changed. Run the command again.');
+  return password;
+}
+
 /** Reads a line from the terminal without echo, or one line from a pipe. */
 export async function readSecretLine(prompt: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
@@ -54,6 +64,7 @@ export function processIo(): Io {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
     ask: readSecretLine,
+    terminal: Boolean(process.stdin.isTTY),
     exitCode: 0,
   };
 }

@@ -9,6 +9,8 @@ export interface OptionSpec {
   multiple?: boolean;
   /** The value's placeholder in the help (`NAME`, `URL`). */
   arg?: string;
+  /** The command needs it: shown without brackets in the usage line, and its absence refused before the command runs. */
+  required?: boolean;
   help: string;
 }
 type Options = Record<string, OptionSpec>;
@@ -38,7 +40,7 @@ function optionLine(name: string, o: OptionSpec): string {
 }
 
 function usageOf(path: string, a: Action<Options, unknown>): string {
-  const options = Object.entries(a.options ?? {}).map(([n, o]) => `[${optionLine(n, o)}]${o.multiple ? '…' : ''}`);
+  const options = Object.entries(a.options ?? {}).map(([n, o]) => `${o.required ? optionLine(n, o) : `[${optionLine(n, o)}]`}${o.multiple ? '…' : ''}`);
   return ['usage: idp', path, ...(a.args ?? []), ...options].join(' ');
 }
 
@@ -101,5 +103,7 @@ export async function runSpec<C>(name: string, spec: CommandSpec<C>, argv: strin
   }
   const expected = a.args ?? [];
   if (parsed.positionals.length !== expected.length) throw new UsageError(usageOf(path, a));
+  const missing = Object.entries(a.options ?? {}).find(([n, o]) => o.required && parsed.values[n] === undefined);
+  if (missing) throw new UsageError(`idp ${path} needs ${optionLine(...missing)}.\n${usageOf(path, a)}`);
   await a.run({ values: parsed.values as Values<Options>, args: parsed.positionals }, ctx);
 }

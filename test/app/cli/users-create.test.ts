@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { idp } from '../../helpers/cli.ts';
+import { commands, type CommandContext } from '../../../provider/app/cli/commands.ts';
+import { runSpec } from '../../../provider/app/cli/spec.ts';
+import { describeError } from '../../../provider/app/cli/describe-error.ts';
 import { Agent, text } from '../../flows/account/agent.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -70,5 +73,47 @@ describe('idp users create', { timeout: 120_000 }, () => {
       `admin.organisation_member_removed  -  -  {"via":"cli","account":"${id}","organisation":"${org}"}`,
     ]);
     expect(trail).not.toContain(PASSWORD);
+  });
+  /** `idp users create …` typed at a terminal: the prompts it shows, answered in turn by `answers`. */
+  async function atTerminal(argv: string[], answers: string[]) {
+    const prompts: string[] = [];
+    let out = '';
+    let err = '';
+    const io = {
+      out: (t: string) => void (out += t),
+      err: (t: string) => void (err += t),
+      ask: async (q: string) => (prompts.push(q), answers.shift() ?? ''),
+      terminal: true,
+      exitCode: 0,
+    };
+    const ctx: CommandContext = { config: p.services.config, io, cwd: process.cwd(), db: async () => p.db, services: async () => p.services };
+    await runSpec('users', commands.users!, argv, io, ctx).catch((e: unknown) => void (err += describeError(e)));
+    return { prompts, out, err };
+  }
+
+  it('asks the password twice at a terminal and refuses two that differ; once from a pipe', async () => {
+    const typo = await atTerminal(['create', '--username', 'gert'], [PASSWORD, 'correct horse battery stapel']);
+    expect(typo.prompts).toEqual(['Password: ', 'Again, to confirm: ']);
+    expect(typo.err).toBe('The two passwords differ; nothing was changed. Run the command again.');
+    expect(await p.db('users').where({ username: 'gert' }).first()).toBeUndefined();
+
+    const same = await atTerminal(['create', '--username', 'gert'], [PASSWORD, PASSWORD]);
+    expect(same.out).toMatch(/^Created user gert \(sub \S+\)\n$/);
+
+    // Piped (the tests' io, like `echo … | idp users create`): asked once, as before.
+    const piped = await idp(p, ['users', 'create', '--username', 'hilde'], [PASSWORD]);
+    expect(piped.out).toMatch(/^Created user hilde /);
+  });
+
+  it('shows --username as required in its usage, and names it when it is missing', async () => {
+    const help = await idp(undefined, ['users', 'create', '--help']);
+    expect(help.out.split('\n')[0]).toBe(
+      'usage: idp users create --username NAME [--email ADDRESS] [--password P] [--given-name G] [--family-name F] [--role admin]… [--locale nl|fr|de|en]',
+    );
+    const missing = await idp(p, ['users', 'create', '--email', 'x@example.be', '--password', PASSWORD]);
+    expect([missing.code, missing.err]).toEqual([
+      2,
+      'idp users create needs --username NAME.\nusage: idp users create --username NAME [--email ADDRESS] [--password P] [--given-name G] [--family-name F] [--role admin]… [--locale nl|fr|de|en]',
+    ]);
   });
 });

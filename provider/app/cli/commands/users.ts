@@ -13,7 +13,7 @@ import { LOCALES, translate } from '../../../platform/web/i18n.ts';
 import { audit } from '../../../platform/audit.ts';
 import { AppError } from '../../../platform/errors.ts';
 import { json, JSON_OPTION, type CommandContext } from '../context.ts';
-import { UsageError } from '../io.ts';
+import { askNewPassword, UsageError } from '../io.ts';
 import { action, type CommandSpec } from '../spec.ts';
 
 /** A new account's data; its password meets PASSWORD_POLICY, as on every page that sets one. */
@@ -91,9 +91,9 @@ export const users: CommandSpec<CommandContext> = {
   summary: 'accounts: create, list, show, set-password, block, unblock, lock, delete',
   subcommands: {
     create: action({
-      summary: 'Creates an active account; asks for the password when --password is not given. The password follows PASSWORD_POLICY.',
+      summary: 'Creates an active account; asks for the password when --password is not given (twice at a terminal). The password follows PASSWORD_POLICY.',
       options: {
-        username: { type: 'string', arg: 'NAME', help: 'login name: 2–64 letters, digits, dots, dashes or underscores' },
+        username: { type: 'string', arg: 'NAME', required: true, help: 'login name: 2–64 letters, digits, dots, dashes or underscores' },
         email: { type: 'string', arg: 'ADDRESS', help: 'e-mail address, taken as verified' },
         password: { type: 'string', arg: 'P', help: 'the password (stays in the shell history: better typed when asked)' },
         'given-name': { type: 'string', arg: 'G', help: 'given name' },
@@ -109,7 +109,7 @@ export const users: CommandSpec<CommandContext> = {
         const input = userInput(config).parse({
           username: values.username,
           email: values.email,
-          password: values.password ?? (await io.ask('Password: ')),
+          password: values.password ?? (await askNewPassword(io, 'Password: ')),
           givenName: values['given-name'],
           familyName: values['family-name'],
           roles: values.role ?? [],
@@ -172,7 +172,7 @@ export const users: CommandSpec<CommandContext> = {
           await createRecoveryService({ ...s, policy }).mailLinkFor(user);
           return io.out(`A reset link for ${user.username ?? user.email} is in the outbox for ${user.email}; the serving provider sends it\n`);
         }
-        const password = await io.ask('New password: ');
+        const password = await askNewPassword(io, 'New password: ');
         const checked = policy.check(password, { username: user.username, email: user.email });
         if (!checked.ok)
           throw new UsageError(`Invalid arguments:\n${checked.failures.map((f) => `  - password: ${translate('en', f.key, f.params)}`).join('\n')}`);
