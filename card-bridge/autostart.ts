@@ -25,11 +25,13 @@ const quoteSystemd = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `"${
 const escapeXml = (s: string) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 const quoteWindows = (arg: string) => (/^[^\s"]+$/.test(arg) ? arg : `"${arg.replace(/"/g, '\\"')}"`);
 
-/** The systemd user unit running `serve`: written for one user here, installed for all by the Debian package. */
-export const systemdUserUnit = (serve: string[]): string => `[Unit]
+/**
+ * The systemd user unit running `serve`: written for one user here, installed for all by the Debian package, whose
+ * builder names its documentation (scripts/bridge-deb-fields.ts). eid.belgium.be documents the middleware, not this.
+ */
+export const systemdUserUnit = (serve: string[], documentation?: string): string => `[Unit]
 Description=eID bridge: lets web pages you visit use your Belgian eID card (127.0.0.1 only)
-Documentation=https://eid.belgium.be
-
+${documentation ? `Documentation=${documentation}\n` : ''}
 [Service]
 ExecStart=${serve.map(quoteSystemd).join(' ')}
 Restart=on-failure

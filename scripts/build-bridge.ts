@@ -15,6 +15,7 @@ import { build, type Plugin } from 'rolldown';
 import { systemdUserUnit, UNIT_NAME } from '../card-bridge/autostart.ts';
 import { PINPAD_WORKER_ASSET } from '../card-bridge/pkcs11/pinpad-login.ts';
 import { BRIDGE_VERSION } from '../card-bridge/version.ts';
+import { debFields } from './bridge-deb-fields.ts';
 
 // postject ships no types.
 const { inject } = createRequire(import.meta.url)('postject') as {
@@ -26,6 +27,9 @@ const bridge = join(root, 'card-bridge');
 const out = join(root, 'dist', 'bridge');
 const pkg = JSON.parse(readFileSync(join(bridge, 'package.json'), 'utf8')) as { name: string; version: string };
 if (pkg.version !== BRIDGE_VERSION) throw new Error(`card-bridge/version.ts says ${BRIDGE_VERSION}, card-bridge/package.json ${pkg.version}: make them agree`);
+
+// Checked before minutes of building: a wrong maintainer or documentation address stops the build at once.
+const deb = process.platform === 'linux' ? debFields(process.env) : undefined;
 
 const work = mkdtempSync(join(tmpdir(), 'eid-bridge-build-'));
 const step = (line: string) => process.stdout.write(`build:bridge: ${line}\n`);
@@ -84,7 +88,7 @@ async function singleExecutable(): Promise<string> {
 
 const DEBIAN_ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'amd64', arm64: 'arm64' };
 
-function debianPackage(executable: string): string {
+function debianPackage(executable: string, { maintainer, documentation }: { maintainer: string; documentation: string }): string {
   const arch = DEBIAN_ARCH[process.arch];
   if (!arch) throw new Error(`No Debian architecture for ${process.arch}`);
   const stage = join(work, 'deb');
@@ -96,11 +100,12 @@ function debianPackage(executable: string): string {
   mkdirSync(join(stage, 'usr', 'bin'), { recursive: true });
   copyFileSync(executable, join(stage, 'usr', 'bin', pkg.name));
   chmodSync(join(stage, 'usr', 'bin', pkg.name), 0o755);
-  place(`usr/lib/systemd/user/${UNIT_NAME}`, systemdUserUnit([`/usr/bin/${pkg.name}`, 'serve']), 0o644);
+  place(`usr/lib/systemd/user/${UNIT_NAME}`, systemdUserUnit([`/usr/bin/${pkg.name}`, 'serve'], documentation), 0o644);
   cpSync(join(bridge, 'packaging', 'copyright'), join(stage, 'usr', 'share', 'doc', pkg.name, 'copyright'));
   chmodSync(join(stage, 'usr', 'share', 'doc', pkg.name, 'copyright'), 0o644);
+  place(`usr/share/doc/${pkg.name}/README.md`, readFileSync(join(bridge, 'README.md')), 0o644);
   const installedKiB = Number(execFileSync('du', ['-sk', '--exclude=DEBIAN', stage], { encoding: 'utf8' }).split('\t')[0]);
-  const fields: Record<string, string> = { version: pkg.version, architecture: arch, installedSize: String(installedKiB) };
+  const fields: Record<string, string> = { version: pkg.version, architecture: arch, installedSize: String(installedKiB), maintainer };
   place(
     'DEBIAN/control',
     readFileSync(join(bridge, 'packaging', 'control'), 'utf8').replace(/\$\{(\w+)\}/g, (_, name: string) => fields[name]!),
@@ -119,9 +124,9 @@ try {
   step(`${tgz} (${sizeOf(tgz)})`);
   const executable = await singleExecutable();
   step(`${executable} (${sizeOf(executable)})`);
-  if (process.platform === 'linux') {
-    const deb = debianPackage(executable);
-    step(`${deb} (${sizeOf(deb)})`);
+  if (deb) {
+    const file = debianPackage(executable, deb);
+    step(`${file} (${sizeOf(file)})`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

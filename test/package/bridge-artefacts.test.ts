@@ -148,6 +148,8 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
       expect(info).toContain(' Recommends: eid-mw\n');
       expect(info).toMatch(/ Installed-Size: \d{5,}\n/);
       expect(info).toMatch(/ Description: .+\n( .+\n)+/);
+      // Built without EID_BRIDGE_DEB_MAINTAINER: the placeholder, which an operator replaces.
+      expect(info).toContain(' Maintainer: belid maintainers <eid-bridge@belid.invalid>\n');
     });
 
     it('installs the executable and a systemd user unit, owned by root', () => {
@@ -168,6 +170,9 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
       const unit = readFileSync(path.join(root, 'usr/lib/systemd/user/eid-bridge.service'), 'utf8');
       expect(unit).toContain('\nExecStart=/usr/bin/eid-bridge serve\n');
       expect(unit).toContain('\n[Install]\nWantedBy=default.target\n');
+      // Without EID_BRIDGE_DEB_DOCUMENTATION, the bridge's README the package installs.
+      expect(unit).toContain('\nDocumentation=file:/usr/share/doc/eid-bridge/README.md\n');
+      expect(readFileSync(path.join(root, 'usr/share/doc/eid-bridge/README.md'), 'utf8')).toMatch(/^# /);
       const postinst = readFileSync(path.join(root, 'DEBIAN/postinst'), 'utf8');
       expect(postinst).toContain('systemctl --global enable eid-bridge.service');
       const commands = postinst.split('\n').filter((line) => !line.startsWith('#'));
