@@ -68,6 +68,15 @@ function urlsFromIssuer(provider: Provider, issuerUrl: string) {
 }
 
 /**
+ * The token of an Authorization header as oidc-provider reads it (helpers/oidc_context.js): two parts split at a
+ * space, the scheme in any case. Registration takes it from nowhere else: its body is JSON, and query tokens are off.
+ */
+function bearerToken(header: string): string | undefined {
+  const parts = header.split(' ');
+  return parts.length === 2 && parts[0]!.toLowerCase() === 'bearer' ? parts[1] : undefined;
+}
+
+/**
  * Dynamic registration (RFC 7591) with the initial access token: at most RATE_LIMIT_CLIENT_REGISTRATION clients per
  * hour for that token, so a leaked token cannot fill the client table. Only registrations that succeed count.
  */
@@ -76,10 +85,10 @@ function capRegistrations(provider: Provider, db: Db, config: Config) {
   if (!token) return;
   const limiter = createLimiter(db, { keyPrefix: 'client_registration', points: config.rateLimitClientRegistration, durationSeconds: 3600 });
   const key = createHash('sha256').update(token).digest('base64url');
-  const expected = Buffer.from(`Bearer ${token}`);
+  const expected = Buffer.from(token);
   provider.use(async (ctx, next) => {
     if (ctx.method !== 'POST' || !reaches(ctx.path, '/reg')) return next();
-    const sent = Buffer.from(ctx.get('authorization'));
+    const sent = Buffer.from(bearerToken(ctx.get('authorization')) ?? '');
     if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) return next();
     try {
       await limiter.consume(key);

@@ -59,12 +59,17 @@ describe('paths spelled otherwise', () => {
     }
   });
 
-  it('counts a registration at /REG, /Reg/ and /reg/ against the cap as at /reg', async () => {
+  it('counts a registration at /REG, /Reg/ and /reg/, with the scheme in any case, against the cap as at /reg', async () => {
     const statuses = [];
-    for (const path of ['/REG', '/Reg/', '/reg/', '/reg']) {
+    for (const [path, scheme] of [
+      ['/REG', 'Bearer'],
+      ['/Reg/', 'bearer'],
+      ['/reg/', 'BEARER'],
+      ['/reg', 'bEaReR'],
+    ] as const) {
       const res = await fetch(`${idp.url}${path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        headers: { authorization: `${scheme} ${TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ redirect_uris: [`https://rp.example.be${path.toLowerCase()}`] }),
       });
       await res.arrayBuffer();
