@@ -141,6 +141,8 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
       onConsent: async (p) => {
         consentShown = true;
         expect(await p.locator('h1').innerText()).toContain('Partner app');
+        // The browser's tab names the app too (it read "Allow {client} to use your data?").
+        expect(await p.title()).toMatch(/^Allow Partner app to use your data\? – /);
         await p.click('form[action$="/confirm"] button');
       },
     });

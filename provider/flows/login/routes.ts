@@ -121,7 +121,13 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
       return renderPage(
         ctx,
         'pages/consent.njk',
-        { titleKey: 'consent.title', uid: d.uid, clientName: ctx.state.clientName, items: consentItems(d.prompt.details as ConsentDetails) },
+        {
+          titleKey: 'consent.title',
+          titleParams: { client: ctx.state.clientName },
+          uid: d.uid,
+          clientName: ctx.state.clientName,
+          items: consentItems(d.prompt.details as ConsentDetails),
+        },
         uiHint(d),
       );
     }
