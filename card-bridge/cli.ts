@@ -26,8 +26,8 @@ Commands:
                                   with several cards inserted it asks which (--card names it without asking)
   install-autostart               start \`serve\` whenever you log in (systemd user unit, launchd agent, or
                                   the Windows Run key of your account); uninstall-autostart undoes it.
-                                  Opened without a command and without a terminal (from a file manager),
-                                  the bridge does this
+                                  The single executable opened without a command and without a terminal
+                                  (from a file manager) does this
 
 Options for every command: --module PATH (the PKCS#11 module), --help
 --version prints the bridge's version.
@@ -124,9 +124,10 @@ async function autostart(install: boolean): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
-  // Opened from a file manager, as the eID page tells citizens with the single executable: nobody reads the usage
-  // there, and what they came for is a bridge that runs, now and at every login.
-  if (!command && !process.stdin.isTTY && !process.stdout.isTTY) return autostart(true);
+  // The single executable opened from a file manager, as the eID page tells citizens: nobody reads the usage there,
+  // and what they came for is a bridge that runs, now and at every login. Only that one: a script, a CI step or the
+  // npm package run without a command and without a terminal get the usage, as before.
+  if (!command && !process.stdin.isTTY && !process.stdout.isTTY && (await import('node:sea')).isSea()) return autostart(true);
   if (!command || command === '--help' || command === 'help') return out(USAGE);
   if (command === '--version') return out(`eid-bridge ${BRIDGE_VERSION}`);
   if (!(command in COMMANDS)) {

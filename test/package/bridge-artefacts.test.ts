@@ -96,6 +96,17 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
       expect(help.stdout).not.toContain('provision-softhsm');
     });
 
+    it('makes itself start at every login when opened without a command and without a terminal, as from a file manager', async () => {
+      const unit = path.join(env.HOME!, '.config', 'systemd', 'user', 'eid-bridge.service');
+      const opened = await run(executable(), [], env);
+      expect(opened.stdout).toContain(`Wrote ${unit}`);
+      expect(opened.stdout).not.toContain('Usage:');
+      expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${executable()} serve`);
+      // No systemctl on this PATH: said, and the unit stays for the next login.
+      expect(opened.stderr).toContain('Could not run: systemctl --user daemon-reload');
+      rmSync(unit);
+    });
+
     it('reads the card, with the pkcs11js addon written to a private cache folder', async () => {
       const status = await run(executable(), ['status', '--json'], env);
       expect(status.code, status.stderr).toBe(0);
