@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.ts';
-import type { User } from '../../../provider/domain/accounts/repository.ts';
 import { createPasswordChange } from '../../../provider/domain/accounts/password-change.ts';
+import { loggedInPerson } from './people.ts';
 import { Agent, formSummary, text } from './agent.ts';
 import { RESET_PURPOSE } from '../../../provider/domain/accounts/reset-link.ts';
 
@@ -25,21 +25,7 @@ describe('account forms under attack', () => {
     await smtp?.stop();
   });
 
-  async function person(username: string): Promise<{ user: User; agent: Agent }> {
-    const { db, users, hasher } = idp.services;
-    const user = await users.create(db, {
-      username,
-      email: `${username}@example.be`,
-      emailVerified: true,
-      passwordHash: await hasher.hash(PASSWORD),
-      status: 'active',
-      givenName: 'Cara',
-      familyName: 'Claes',
-    });
-    const agent = new Agent(idp.issuer);
-    expect((await agent.login(username, PASSWORD)).url).toBe(`${idp.issuer}/account`);
-    return { user, agent };
-  }
+  const person = (username: string) => loggedInPerson(idp, username, PASSWORD, { givenName: 'Cara', familyName: 'Claes' });
 
   it('refuses a post that is not a form, or has no form token, or comes from another site, and changes nothing', async () => {
     const { user, agent } = await person('cara');

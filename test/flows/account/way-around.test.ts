@@ -2,10 +2,10 @@
 // account pages and the staff pages, the way back to logging in from the recovery and reactivation pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
-import type { User } from '../../../provider/domain/accounts/repository.ts';
 import { saveLink } from '../../../provider/domain/accounts/eid-links.ts';
 import { createClient } from '../../../provider/oidc/clients.ts';
 import { discover } from '../../helpers/rp.ts';
+import { loggedInPerson } from './people.ts';
 import { Agent, text } from './agent.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -24,22 +24,7 @@ describe('finding the way around the pages', () => {
     await idp?.close();
   });
 
-  async function person(username: string, roles: string[] = []): Promise<{ user: User; agent: Agent }> {
-    const { db, users, hasher } = idp.services;
-    const user = await users.create(db, {
-      username,
-      email: `${username}@example.be`,
-      emailVerified: true,
-      passwordHash: await hasher.hash(PASSWORD),
-      status: 'active',
-      givenName: 'Lien',
-      familyName: 'Wouters',
-      roles,
-    });
-    const agent = new Agent(idp.issuer);
-    expect((await agent.login(username, PASSWORD)).url).toBe(`${idp.issuer}/account`);
-    return { user, agent };
-  }
+  const person = (username: string, roles: string[] = []) => loggedInPerson(idp, username, PASSWORD, { givenName: 'Lien', familyName: 'Wouters', roles });
 
   it('says on the security page whether an eID card is linked, and links to /eid/link to link one', async () => {
     const { user, agent } = await person('lien');
