@@ -21,6 +21,7 @@ import { createAuthenticator } from '../methods/password/authenticate.ts';
 import { securityHeaders, csrf } from '../platform/web/security.ts';
 import { errorPages } from '../platform/web/error-pages.ts';
 import { refuseNulInQuery } from '../platform/web/form.ts';
+import { toIssuerHost } from '../platform/web/issuer-host.ts';
 import { checkClientAddress } from '../platform/web/client-address.ts';
 import { staticFiles } from '../platform/web/static.ts';
 import { setDefaultLocale } from '../platform/web/locale.ts';
@@ -152,6 +153,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   app.use(recordRequests({ trustProxy: config.trustProxy }));
   // Probes first: no cookies, no CSRF, no page rendering.
   app.use(exceptOn(protocol, health.routes()));
+  app.use(toIssuerHost(config.issuerUrl));
   // The look of the portal the person came from, for every page and mail this request renders.
   app.use((ctx, next) => runWithTheme(themeOf(portalOf(ctx, config).name), next));
   app.use(errorPages());
