@@ -13,7 +13,7 @@ import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
-import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { comingFrom, renderMessage, renderPage } from '../../platform/web/page.ts';
 import type { CardStep } from '../../methods/eid-card/card-step.ts';
 import { CARD } from './states.ts';
 import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
@@ -41,6 +41,7 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     // "Reactivate with <bank>" beside the eID: the upstreams enabled for reactivation (provider/methods/upstream).
     renderPage(ctx, 'pages/reactivation/start.njk', {
       titleKey: 'reactivation.start.title',
+      ...comingFrom(ctx, '/reactivation'),
       values,
       errors,
       captcha,

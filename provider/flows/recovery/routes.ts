@@ -13,7 +13,7 @@ import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { body } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
 import { knownDevices, rememberDevice } from '../../platform/web/devices.ts';
-import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { comingFrom, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { customerNumberField } from './accounts.ts';
 import { createRecoveryService, type LinkProblem } from './service.ts';
@@ -49,7 +49,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
       titleKey: 'recovery.request.title',
       customerNumber,
       captcha,
-      uiLocales: text(ctx.query.ui_locales),
+      ...comingFrom(ctx, '/recovery'),
       ...form,
     });
   }
@@ -110,7 +110,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     // Known and unknown addresses do different work (tokens and a mail, or none): the answer waits for a fixed
     // time from the start of the request, so both arrive alike.
     await noSoonerThan(started, config.recoveryResponseMs);
-    renderPage(ctx, 'pages/recovery/sent.njk', { titleKey: 'recovery.sent.title', minutes: recovery.ttlMinutes });
+    renderPage(ctx, 'pages/recovery/sent.njk', { titleKey: 'recovery.sent.title', minutes: recovery.ttlMinutes, ...comingFrom(ctx, '/recovery') });
   });
 
   router.get('/recovery/reset', async (ctx) => {

@@ -45,3 +45,16 @@ export function safeReturnPath(value: unknown, fallback = '/'): string {
   const path = url.pathname + url.search + url.hash;
   return /^\/(?![/\\])/.test(path) ? path : fallback;
 }
+
+/**
+ * For a page a login page links to (recovery, reactivation): where its "Back to log in" leads (the login named by
+ * `return_to`, else the account pages' own), and its form's action, which carries `return_to` and `ui_locales` on.
+ */
+export function comingFrom(ctx: Context, path: string): { back: string; action: string } {
+  const query = new URLSearchParams();
+  if (typeof ctx.query.ui_locales === 'string' && ctx.query.ui_locales) query.set('ui_locales', ctx.query.ui_locales);
+  const back = safeReturnPath(ctx.query.return_to, '/account');
+  if (back !== '/account') query.set('return_to', back);
+  const q = query.toString();
+  return { back, action: q ? `${path}?${q}` : path };
+}

@@ -74,6 +74,30 @@ describe('finding the way around the pages', () => {
     expect([new URL(login.url).pathname, text(login.html)]).toEqual([expect.stringMatching(/^\/interaction\//), expect.stringContaining('Log in')]);
   });
 
+  it('leads back to the login of the app a person came from, from the recovery and reactivation pages it links to', async () => {
+    const c = await createClient(idp.services.provider(), { name: 'Gemeente', redirectUris: ['http://127.0.0.1:9/cb'] });
+    const rp = await discover(idp.issuer, c.client_id, c.client_secret);
+    const visitor = new Agent(idp.issuer);
+    const { page: login } = await visitor.startAuthorization(rp, 'http://127.0.0.1:9/cb', 'openid');
+    const loginPath = new URL(login.url).pathname;
+    const linkTo = (html: string, name: string) => links(html).find(([label]) => label === name)![1]!;
+
+    const recovery = await visitor.get(linkTo(login.html, 'Forgot username or password?'));
+    expect(linkTo(recovery.html, 'Back to log in')).toBe(loginPath);
+    const action = /<form method="post" action="([^"]+)"/.exec(recovery.html)![1]!.replace(/&amp;/g, '&');
+    const sent = await visitor.post(action, { email: 'nobody@example.be' });
+    expect(text(sent.html)).toContain('Check your mailbox');
+    expect(linkTo(sent.html, 'Back to log in')).toBe(loginPath);
+
+    const reactivation = await visitor.get(linkTo(login.html, 'Reactivate my account'));
+    expect(linkTo(reactivation.html, 'Back to log in')).toBe(loginPath);
+    // Back where the app's login was: the same login, still for the app.
+    const back = await visitor.get(loginPath);
+    expect([back.status, text(back.html)]).toEqual([200, expect.stringContaining('Cancel and return to the application')]);
+    // A return_to that leaves the site is not followed: the account pages' login instead.
+    expect(linkTo((await visitor.get('/recovery?return_to=//elsewhere.example/x')).html, 'Back to log in')).toBe('/account');
+  });
+
   it('offers no "return to the application" on the login page of the account pages, and keeps it for a relying app', async () => {
     const forAccount = await new Agent(idp.issuer).get('/account');
     expect(text(forAccount.html)).toContain('Log in to manage your account');
