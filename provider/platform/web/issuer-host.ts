@@ -14,7 +14,8 @@ export function toIssuerHost(issuerUrl: string) {
   return async (ctx: Context, next: Next) => {
     if (!LOOPBACK.has(issuer.hostname) || (ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.get('sec-fetch-mode') !== 'navigate') return next();
     const hostname = hostnameOf(ctx.get('host'));
-    if (!hostname || !LOOPBACK.has(hostname) || hostname === issuer.hostname) return next();
+    // A request target that is no path (`GET http://… HTTP/1.1`, `GET *`) is no browser's navigation.
+    if (!hostname || !LOOPBACK.has(hostname) || hostname === issuer.hostname || !ctx.originalUrl.startsWith('/')) return next();
     // The origin and the path as sent, joined as text: resolved as a URL, a path such as //elsewhere.example would
     // name another host.
     ctx.status = 308;

@@ -43,6 +43,10 @@ describe('idp users create', { timeout: 120_000 }, () => {
     expect(chosen.selected).toBe('de');
     expect(chosen.hint).toBe('Chaque e-mail et chaque SMS que nous vous envoyons, alertes comprises, est rédigé dans cette langue.');
 
+    // Written as a person writes it.
+    expect((await idp(p, ['users', 'create', '--username', 'emma', '--email', 'emma@example.be', '--password', PASSWORD, '--locale', 'FR'])).code).toBe(0);
+    expect((await p.db('users').where({ username: 'emma' }).first('locale')).locale).toBe('fr');
+
     const wrong = await idp(p, ['users', 'create', '--username', 'eva', '--password', PASSWORD, '--locale', 'es']);
     expect([wrong.code, wrong.err]).toEqual([2, 'Invalid arguments:\n  - locale: expected nl, fr, de or en']);
   });

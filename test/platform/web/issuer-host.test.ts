@@ -57,6 +57,9 @@ describe('a browser on another loopback name than ISSUER', () => {
     expect(await get(idp, '/account?x=1', { host: `localhost:${port}`, ...navigate })).toEqual({ status: 308, location: `${idp.issuer}/account?x=1` });
     // A path that, resolved as a URL, would name another host.
     expect((await get(idp, '//elsewhere.example/x', { host: `localhost:${port}`, ...navigate })).location).toBe(`${idp.issuer}//elsewhere.example/x`);
+    // A request target that is no path: no browser's navigation (it was a 500 on the URL built from it).
+    expect((await get(idp, 'http://elsewhere.example/x', { host: `localhost:${port}`, ...navigate })).status).not.toBe(500);
+    expect((await get(idp, '*', { host: `localhost:${port}`, ...navigate })).status).not.toBe(500);
     // curl, a probe, a script's fetch: as before.
     expect((await get(idp, '/healthz', { host: `localhost:${port}`, ...navigate })).status).toBe(200);
     expect((await get(idp, '/.well-known/openid-configuration', { host: `localhost:${port}` })).status).toBe(200);

@@ -30,7 +30,8 @@ const userInput = (config: Config) => {
       givenName: z.string().trim().max(200).optional(),
       familyName: z.string().trim().max(200).optional(),
       roles: z.array(z.enum(['admin'])).default([]),
-      locale: z.enum(LOCALES, { message: 'expected nl, fr, de or en' }).optional(),
+      // As a person writes it: NL, Fr and nl are Dutch and French alike.
+      locale: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(LOCALES, { message: 'expected nl, fr, de or en' })).optional(),
     })
     .superRefine((u, ctx) => {
       for (const f of policy.check(u.password, { username: u.username, email: u.email ?? null }).failures) {
