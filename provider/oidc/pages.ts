@@ -31,6 +31,8 @@ export const renderError: NonNullable<Configuration['renderError']> = (ctx, out,
   page(ctx, 'pages/message.njk', {
     titleKey: 'error.title',
     messageKey: expired ? 'error.session_expired' : 'error.message',
+    // Somewhere to go from here: the Back button after a finished login lands on this page, again at each reload.
+    actions: [{ href: '/account', key: 'home.account' }],
     isError: true,
     detail: `${out.error}${out.error_description ? `: ${out.error_description}` : ''}`,
   });
