@@ -55,7 +55,7 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
       const batch = batchOf(db, this.model);
       if (batch) return defer(batch, { kind: 'upsert', row, held });
       if (held) {
-        // Not written: the account's access ended while its login was checked; the interaction goes on without it.
+        // Written only while the account has the generation; otherwise the interaction goes on without the login.
         await writeAlone(db, [{ kind: 'upsert', row, held }]);
         return;
       }

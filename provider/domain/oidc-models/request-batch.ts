@@ -197,7 +197,8 @@ async function one(batch: Batch, writes: Write[], later: LaterWrite[]): Promise<
   const ctes: string[] = [];
   const bindings: unknown[] = [];
   const claims: string[] = [];
-  const granted = () => (claims.length ? `${claims.map((c) => `(select count(*) from ${c})`).join(' + ')} = ${claims.length}` : '');
+  const claimed = () => claims.map((c) => `(select count(*) from ${c})`).join(' + ') || '0';
+  const granted = () => (claims.length ? `${claimed()} = ${claims.length}` : '');
   const where = (...conditions: string[]) => {
     const all = conditions.filter(Boolean);
     return all.length ? ` where ${all.join(' and ')}` : '';
@@ -228,17 +229,14 @@ async function one(batch: Batch, writes: Write[], later: LaterWrite[]): Promise<
   const extra = asCtes(later, 'x');
   ctes.push(...extra.ctes);
   bindings.push(...extra.bindings);
-  const count = claims.length ? claims.map((c) => `(select count(*) from ${c})`).join(' + ') : '0';
-  const [result] = await rowsOf<{ claimed: string | number }>(batch.db, `with ${ctes.join(', ')} select ${count} as claimed`, bindings);
+  const [result] = await rowsOf<{ claimed: string | number }>(batch.db, `with ${ctes.join(', ')} select ${claimed()} as claimed`, bindings);
   if (Number(result!.claimed) !== claims.length) batch.lost = true;
   for (const w of later) w.written?.();
 }
 
-/** Writes made at once, outside any request's batch, as a batch would: false when a claim among them was not granted. */
-export async function writeAlone(db: Db, writes: Write[]): Promise<boolean> {
-  const batch: Batch = { db, known: new Map(), uids: new Map(), writes: [], later: [], lost: false };
-  await one(batch, writes, []);
-  return !batch.lost;
+/** Writes made at once, outside any request's batch, as a batch would make them: each claim taken, or none of them. */
+export async function writeAlone(db: Db, writes: Write[]): Promise<void> {
+  await one({ db, known: new Map(), uids: new Map(), writes: [], later: [], lost: false }, writes, []);
 }
 
 /** Makes the writes waiting in the request's batch now: what follows them must find them made. */

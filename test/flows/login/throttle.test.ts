@@ -342,7 +342,7 @@ describe('login throttle under a parallel attack on PostgreSQL', () => {
     const attacker = await loginForm(new Agent(idp.url));
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => attacker('target.peeters', `wrong ${i}`)));
     const checked = answers.filter((a) => a.status === 401).length;
-    expect(checked + answers.filter((a) => a.status === 429).length).toBe(30);
+    expect(answers.filter((a) => a.status !== 401 && a.status !== 429).map((a) => `${a.status} ${a.alert}`)).toEqual([]);
     expect(checked).toBeGreaterThanOrEqual(3);
     // Exactly the checked guesses count: the refused ones were taken back, none was lost to a race.
     const count = async (key: string) => (await idp.services.db('rate_limits').where({ key }).first('points'))?.points as number | undefined;
