@@ -7,7 +7,6 @@ import { loadConfig, settingsTable, type Config } from './settings.ts';
 import { createDb, type Db } from '../platform/db/knex.ts';
 import { DataDirBusyError, lockDataDir, type DataDirLock } from '../platform/db/data-dir-lock.ts';
 import { createServices, type Services } from './server.ts';
-import { setTimeZone } from '../platform/web/i18n.ts';
 import { commands, type CommandContext } from './cli/commands.ts';
 import { runOnAdminSocket } from './cli/admin-socket.ts';
 import { describeError } from './cli/describe-error.ts';
@@ -90,8 +89,6 @@ async function main([name = '--help', ...argv]: string[]): Promise<number> {
     return help ? 0 : 2;
   }
   const config = loadConfig();
-  // What a command prints in TIME_ZONE, whether or not it opens the services (which set it too).
-  setTimeZone(config.timeZone);
   if (name === 'start' || name === 'config') {
     await runSpec(name, ownCommands[name], argv, io, { config, io });
     return io.exitCode;

@@ -3,7 +3,7 @@
 // "&" in a name would reach the reader as "&amp;".
 import { currentTheme, themedEnvironment } from '../../platform/web/theme.ts';
 import { helpdeskFor } from '../../platform/web/helpdesk.ts';
-import { translate, duration, formatDateTime, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
+import { translate, duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
 
 // A mail written while a person's request is handled wears the theme of their portal (platform/web/theme.ts).
 const environment = (autoescape: boolean) => themedEnvironment(currentTheme(), autoescape ? 'mailHtml' : 'mailText');
@@ -22,7 +22,6 @@ export function renderMail(template: string, locale: Locale, params: Record<stri
     locale,
     t: (key: string, p?: MessageParams) => translate(locale, key, p),
     duration,
-    formatDate: (d: Date | string) => formatDateTime(locale, d),
     helpdesk: helpdeskFor(locale),
     theme: currentTheme(),
   };

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context, Next } from 'koa';
-import { currentTheme, profileStatic, staticRoots, themeCss, themeOf } from './theme.ts';
+import { currentTheme, faviconOf, profileStatic, staticRoots, themeCss, themeOf } from './theme.ts';
 
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
@@ -18,19 +18,13 @@ function serve(ctx: Context, body: string | Buffer, type: string): void {
   ctx.set('Cache-Control', 'public, max-age=3600');
 }
 
-/** The icon the pages link to (layout.njk): the request's theme's favicon, or the shipped one. */
-function faviconPath(): string {
-  const theme = currentTheme();
-  return theme?.favicon ? `${theme.static}${theme.favicon}` : '/static/favicon.svg';
-}
-
 export function staticFiles() {
   return async (ctx: Context, next: Next) => {
     // Browsers ask for /favicon.ico by themselves (before a page names its icon, and for pages that name none).
     if (ctx.path === '/favicon.ico' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
       // Each portal's theme may have its own icon: the browser asks again rather than keep another portal's.
       ctx.set('Cache-Control', 'no-cache');
-      return ctx.redirect(faviconPath());
+      return ctx.redirect(faviconOf(currentTheme()));
     }
     if (!ctx.path.startsWith('/static/') || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     const name = ctx.path.slice('/static/'.length);

@@ -36,6 +36,9 @@ type Colours = typeof DEFAULT_COLOURS;
 /** `static`: the URL its logo, favicon and theme.css are served under. */
 export type Theme = Omit<z.output<typeof themeFile>, 'colours'> & { colours: Colours; dir: string; static: string };
 
+/** The icon pages link to and /favicon.ico leads to: the theme's, or the shipped one. */
+export const faviconOf = (theme: Theme | undefined): string => (theme?.favicon ? `${theme.static}${theme.favicon}` : '/static/favicon.svg');
+
 export class ThemeError extends Error {
   readonly code: 'theme_invalid' | 'theme_contrast';
   constructor(code: ThemeError['code'], message: string) {

@@ -1,5 +1,5 @@
 // Server-rendered pages and mails: nunjucks over views/, autoescaped, with `t()` bound to the locale.
-import { currentTheme, themedEnvironment } from './theme.ts';
+import { currentTheme, faviconOf, themedEnvironment } from './theme.ts';
 import { helpdeskFor } from './helpdesk.ts';
 import { translate, duration, formatDateTime, LOCALES, type Locale, type MessageParams } from './i18n.ts';
 
@@ -16,6 +16,7 @@ export function render(template: string, context: RenderContext): string {
     locales: LOCALES,
     helpdesk: helpdeskFor(locale),
     theme,
+    favicon: faviconOf(theme),
     t: (key: string, params?: MessageParams) => translate(locale, key, params),
     duration,
     formatDate: (d: Date | string) => formatDateTime(locale, d),
