@@ -1,12 +1,12 @@
 // The test cards (`npm run test-cards`), `eid-bridge status` and `read` as a citizen or developer runs them: child processes whose
 // SOFTHSM2_CONF names this file's own temporary token folder.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
-import { freePort, removeVirtualCards, runCli, runTestCards, startOcspResponder, virtualCard, type VirtualCard } from './helpers.ts';
+import { freePort, pollUntil, removeVirtualCards, runCli, runTestCards, startOcspResponder, TEST_CARDS, virtualCard, type VirtualCard } from './helpers.ts';
 
 const HOLDER = ['--national-number', '85.07.31-003.28', '--surname', 'Peeters', '--given-names', 'Jan Karel Maria', '--card-number', '592-1234567-89'];
 
@@ -65,6 +65,30 @@ describe.skipIf(!has('softhsm'))('eid-bridge on a virtual eID', () => {
     expect(readFileSync(join(card.pki, 'index.txt'), 'utf8')).toContain(
       `\t${auth.serialNumber.replace(/^(00)+/, '')}\tunknown\t/C=BE/CN=Jan Karel Maria Peeters (Authentication)`,
     );
+  });
+
+  it('--serve-ocsp answers for the card it made, as the printed command says, until it is stopped', async () => {
+    expect(provisioned).toContain(
+      `OCSP responder for http://127.0.0.1:${ocspPort}: npm run test-cards -- --serve-ocsp --ocsp-url http://127.0.0.1:${ocspPort}\n`,
+    );
+    const responder = spawn(process.execPath, [TEST_CARDS, '--serve-ocsp', '--ocsp-url', `http://127.0.0.1:${ocspPort}`], { env: card.env, stdio: 'pipe' });
+    let stderr = '';
+    responder.stderr.on('data', (d) => (stderr += d));
+    await pollUntil(async () => (stderr.includes('waiting for OCSP client connections') ? true : undefined), 5000, 'the responder');
+    const f = (name: string) => join(card.pki, name);
+    // A stray connection (a port probe, a browser) does not stop it.
+    await fetch(`http://127.0.0.1:${ocspPort}/`).catch(() => undefined);
+    const query = ['ocsp', '-issuer', f('citizen-ca.pem'), '-cert', f('authentication.pem'), '-url', `http://127.0.0.1:${ocspPort}`, '-noverify'];
+    expect(execFileSync('openssl', query, { encoding: 'utf8' })).toContain(`${f('authentication.pem')}: good`);
+    const exited = new Promise((resolve) => responder.once('exit', (code, signal) => resolve(code ?? signal)));
+    responder.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
+  it('--serve-ocsp without a test PKI says what to run first', async () => {
+    const result = await runTestCards(['--serve-ocsp', '--out', join(card.pki, 'nothing-here')], card.env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('run npm run test-cards first');
   });
 
   it('status shows the module, the slots and the eID', async () => {

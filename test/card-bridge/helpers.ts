@@ -18,7 +18,7 @@ export { freePort } from '../helpers/ports.ts';
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const CLI = fileURLToPath(new URL('../../card-bridge/cli.ts', import.meta.url));
-const TEST_CARDS = fileURLToPath(new URL('../../tools/test-cards/cli.ts', import.meta.url));
+export const TEST_CARDS = fileURLToPath(new URL('../../tools/test-cards/cli.ts', import.meta.url));
 
 export interface CliResult {
   code: number | null;

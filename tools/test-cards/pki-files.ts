@@ -96,8 +96,30 @@ export async function writePkiFiles(
   writeFileSync(join(outDir, `${PKI_FILES.index}.attr`), 'unique_subject = no\n');
 }
 
-/** The command that answers OCSP requests for the virtual card's certificates. */
-export function ocspResponderCommand(outDir: string, port: number): string {
-  const f = (name: string) => JSON.stringify(join(outDir, name));
-  return `openssl ocsp -index ${f(PKI_FILES.index)} -CA ${f(PKI_FILES.citizenCa)} -rsigner ${f(PKI_FILES.ocspResponder)} -rkey ${f(PKI_FILES.ocspResponderKey)} -port ${port}`;
+/**
+ * The arguments of `openssl` that answer OCSP requests for the virtual card's certificates. Answers say when the next
+ * update is due (the provider keeps an answer until then), and a malformed request does not stop the responder.
+ */
+export function ocspResponderArgs(outDir: string, port: number): string[] {
+  const f = (name: string) => join(outDir, name);
+  return [
+    'ocsp',
+    '-index',
+    f(PKI_FILES.index),
+    '-CA',
+    f(PKI_FILES.citizenCa),
+    '-rsigner',
+    f(PKI_FILES.ocspResponder),
+    '-rkey',
+    f(PKI_FILES.ocspResponderKey),
+    '-port',
+    String(port),
+    '-nmin',
+    '5',
+    '-ignore_err',
+  ];
 }
+
+/** The same, as a command to paste: the paths quoted. */
+export const ocspResponderCommand = (outDir: string, port: number): string =>
+  ['openssl', ...ocspResponderArgs(outDir, port).map((a) => (a.startsWith('/') ? JSON.stringify(a) : a))].join(' ');
