@@ -12,6 +12,12 @@ const INFORMAL: Record<Exclude<Locale, 'en'>, RegExp> = {
   fr: /(?<![\p{L}\p{N}])(tu|toi|ton|ta|tes|te|t['’])(?![\p{L}\p{N}])/iu,
 };
 
+/**
+ * French writes a no-break space (U+00A0) before : ; ? and !: after an ordinary space a browser may wrap the sign onto
+ * a line of its own.
+ */
+const FRENCH_SPACE = / [:;?!]/u;
+
 /** One word for one thing (views/locales/README.md): the word a language does not use, and the one it does. */
 const OTHER_WORD: Partial<Record<Locale, { word: RegExp; use: string }[]>> = {
   nl: [{ word: /achternaam/iu, use: 'familienaam' }],
@@ -24,15 +30,6 @@ const ENGLISH_WORDS = /(?<!\p{L})(the|your|you|please|with|password|username|cli
 /** Numbers of units no sentence should give: "0 Stunden" for a TTL under an hour, "1 hours". */
 const BAD_DURATION = /(?<![\d,.])(0 (hours?|uur|heures?|Stunden?|minutes?|minuten|minuut|Minuten?)|1 (hours|heures|Stunden|minutes|minuten|Minuten))(?!\p{L})/u;
 
-/**
- * Catalogue entries whose text the reader may meet in any language, each with why: strings being rewritten on
- * another branch, proper names.
- */
-export const SHARED_KEYS = [
-  // The eID card bridge's install steps are rewritten with the bridge's packaging (its own branch).
-  /^eid\.install\./,
-];
-
 const en = catalogue('en');
 const keys = new Set(LOCALES.flatMap((l) => Object.keys(catalogue(l))));
 const areas = new Set([...keys].map((k) => k.split('.')[0]!));
@@ -41,7 +38,7 @@ const areas = new Set([...keys].map((k) => k.split('.')[0]!));
 function englishSentences(locale: Locale): string[] {
   const own = new Set(Object.values(catalogue(locale)));
   return Object.entries(en)
-    .filter(([key, text]) => !own.has(text) && !SHARED_KEYS.some((k) => k.test(key)))
+    .filter(([, text]) => !own.has(text))
     .flatMap(([, text]) => text.split(/\{\w+\}/))
     .map((part) => part.trim())
     .filter((part) => part.split(/\s+/).length >= 3);
@@ -52,8 +49,7 @@ const sentencesByLocale = new Map(LOCALES.map((l) => [l, englishSentences(l)]));
 export function languageProblems(locale: Locale, where: string, text: string): string[] {
   const problems: string[] = [];
   // A link's address is no text: a random token in it may hold "Tu" between two dashes.
-  let visible = text.replace(/https?:\/\/\S+/g, ' ');
-  for (const [key, value] of Object.entries(catalogue(locale))) if (SHARED_KEYS.some((k) => k.test(key))) visible = visible.split(value).join(' ');
+  const visible = text.replace(/https?:\/\/\S+/g, ' ');
   for (const m of visible.matchAll(/(?<![\w@.-])([a-z][a-z_]*(?:\.[a-z_:]+)+)(?![\w@-])/g)) {
     // A host name the help names (eid.belgium.be, where the eID software is) has a key's shape, not a key's ending.
     if (/\.(?:be|eu|org|com|net)$/.test(m[1]!)) continue;
@@ -69,8 +65,19 @@ export function languageProblems(locale: Locale, where: string, text: string): s
     const other = word.exec(visible);
     if (other) problems.push(`${where} (${locale}): "${other[0]}" where the pages say "${use}", in "${around(visible, other.index)}"`);
   }
-  const informal = INFORMAL[locale].exec(visible);
-  if (informal) problems.push(`${where} (${locale}): informal "${informal[0]}" in "${around(visible, informal.index)}"`);
+  return [...problems, ...registerProblems(locale, where, visible)];
+}
+
+/**
+ * What a text of any origin (our catalogue, the card bridge's own pages) must keep to in `locale`: its register and,
+ * in French, the no-break space before : ; ? and !.
+ */
+export function registerProblems(locale: Exclude<Locale, 'en'>, where: string, text: string): string[] {
+  const problems: string[] = [];
+  const informal = INFORMAL[locale].exec(text);
+  if (informal) problems.push(`${where} (${locale}): informal "${informal[0]}" in "${around(text, informal.index)}"`);
+  const space = locale === 'fr' ? FRENCH_SPACE.exec(text) : null;
+  if (space) problems.push(`${where} (${locale}): an ordinary space before "${space[0].trim()}" in "${around(text, space.index)}"`);
   return problems;
 }
 

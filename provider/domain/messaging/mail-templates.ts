@@ -25,10 +25,10 @@ export function renderMail(template: string, locale: Locale, params: Record<stri
     helpdesk: helpdeskFor(locale),
     theme: currentTheme(),
   };
-  // Line breaks in a subject would start new headers.
+  // Line breaks in a subject would start new headers. A no-break space stays: French puts one before : ; ? and !.
   const subject = plain
     .render(file, { ...context, format: 'subject' })
-    .replace(/\s+/g, ' ')
+    .replace(/[^\S\u00a0]+/g, ' ')
     .trim();
   if (!subject) throw new Error(`Mail template ${file} renders no subject`);
   return {
