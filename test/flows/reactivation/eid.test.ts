@@ -328,6 +328,8 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
     expect(await axeViolations(page)).toEqual([]);
     const token = await page.locator('#activation-token').innerText();
     expect(token).toMatch(/^[0-9A-HJKMNP-TV-Z]{6}$/);
+    // The computer with the card may be the device to reactivate: its way on, without going back to the login.
+    expect(await page.getByRole('link', { name: 'Continue on this computer' }).getAttribute('href')).toBe('/reactivation/token');
     expect(await db('eid_consents').where({ user_id: ann.id, purpose: 'reactivation' })).not.toHaveLength(0);
 
     // The device being reactivated: another browser context. The new number is not the account's until its SMS code.
