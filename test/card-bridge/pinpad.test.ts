@@ -85,8 +85,8 @@ describe.skipIf(!has('softhsm'))('a card reader with a PIN pad', () => {
       const op = await start(d, nonce);
       expect(op).toMatchObject({ state: 'pin_required', pinSource: 'pinpad', pinUrl: expect.any(String) });
       const page = await (await fetch(op.pinUrl)).text();
-      expect(page).toContain('<h1>Typ je pincode op de kaartlezer</h1>');
-      expect(page).toContain('Typ de pincode van de kaart van Jan Karel Specimen op het toetsenbord van je kaartlezer');
+      expect(page).toContain('<h1>Typ uw pincode op de kaartlezer</h1>');
+      expect(page).toContain('Typ de pincode van de kaart van Jan Karel Specimen op het toetsenbord van uw kaartlezer');
       expect(page).toContain('<meta http-equiv="refresh" content="2">');
       expect(page).not.toContain('name="pin"');
       await pollUntil(async () => reader.length || undefined, 20_000, 'the login to wait at the reader');

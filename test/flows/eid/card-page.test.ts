@@ -84,7 +84,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('the eID
     const [popup] = await Promise.all([context.waitForEvent('page'), page.click('[data-eid-start]')]);
     await popup.waitForLoadState('domcontentloaded');
     expect(await popup.getAttribute('html', 'lang')).toBe('nl');
-    expect(await popup.locator('h1').innerText()).toBe('Geef de pincode van je eID');
+    expect(await popup.locator('h1').innerText()).toBe('Geef de pincode van uw eID');
     expect(await popup.locator('#asking-host').innerText()).toBe(new URL(e.idp.issuer).host);
     expect(await popup.locator('#card').innerText()).toBe('Kaart van Jan Karel Specimen, kaartnummer 592123456789');
     expect(await axeViolations(popup)).toEqual([]);
