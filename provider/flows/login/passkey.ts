@@ -14,6 +14,7 @@ import { audit } from '../../platform/audit.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { createPasskeyMethod, loginForm, passkeyMethod } from '../../methods/passkey/webauthn.ts';
 import { loggedInStep } from './logged-in.ts';
+import { notActiveMessage } from '../../domain/accounts/not-active.ts';
 import { asksForEid } from '../../oidc/step-up.ts';
 
 // @simplewebauthn/browser's one-file build (it sets window.SimpleWebAuthnBrowser), served from its package as is.
@@ -65,9 +66,9 @@ export function passkeyLoginRoutes(services: Services): Router {
       });
       if (user.status !== 'active') {
         await audit(db, 'login.refused', { userId: user.id, ip: ctx.ip, details: { method: passkeyMethod.id, status: user.status } });
-        const blocked = user.status === 'blocked';
-        return renderMessage(ctx, 403, 'passkeys.login.refused', blocked ? 'reactivation.login_blocked' : 'reactivation.login_locked', {
-          actions: blocked ? [{ href: '/reactivation', key: 'eid.login.reactivate' }] : [],
+        const message = await notActiveMessage(db, user);
+        return renderMessage(ctx, 403, 'passkeys.login.refused', message, {
+          actions: message === 'reactivation.login_blocked' ? [{ href: '/reactivation', key: 'eid.login.reactivate' }] : [],
         });
       }
       await loggedIn(ctx, passkeyMethod.login({ user, passkey }));

@@ -10,6 +10,7 @@ import type { UpstreamButton } from '../../domain/upstreams/repository.ts';
 import { parseBody } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
 import { isAppError } from '../../platform/errors.ts';
+import { notActiveMessage } from '../../domain/accounts/not-active.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { firstRefused, formError } from '../../platform/web/form-errors.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
@@ -153,15 +154,12 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
     }
     if (!outcome.ok) {
       ctx.status = 401;
-      // The password was right, so saying why is safe.
-      if (outcome.reason === 'not_active' && outcome.user.status === 'pending') {
-        return showLogin(ctx, d, { errors: formError('form', 'registration.login.not_activated'), identifier, resendActivation: true });
-      }
-      // Blocked: the way back is the eID reactivation. Locked: only staff give the account back.
+      // The password was right, so saying why is safe. Pending: the activation mail can be sent again.
       if (outcome.reason === 'not_active')
         return showLogin(ctx, d, {
-          errors: formError('form', outcome.user.status === 'locked' ? 'reactivation.login_locked' : 'reactivation.login_blocked'),
+          errors: formError('form', await notActiveMessage(secondFactor.db, outcome.user)),
           identifier,
+          resendActivation: outcome.user.status === 'pending',
         });
       // Unknown name or wrong password, the same answer: tied to the password, which is typed again either way.
       return showLogin(ctx, d, { errors: formError('password', 'login.error.invalid'), identifier });

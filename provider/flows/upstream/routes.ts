@@ -30,6 +30,7 @@ import { asksForMfa } from '../../oidc/step-up.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 import { createPasskeyFactor } from '../../methods/second-factor/passkey.ts';
 import { toSecondStep } from '../login/second-factor.ts';
+import { notActiveMessage } from '../../domain/accounts/not-active.ts';
 
 const FLOW_COOKIE = 'upstream_flow';
 const DONE = ['linked', 'already', 'removed'] as const;
@@ -199,12 +200,9 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
     const outcome = await authenticator.authenticate(parsed.data.identifier, parsed.data.password, { ip: ctx.ip, kind: await identifierKind(ctx, flow) });
     if (!outcome.ok) {
       ctx.status = 401;
-      const notActive = { pending: 'registration.login.not_activated', locked: 'reactivation.login_locked' } as Partial<Record<string, string>>;
       // As on the login page: an unknown name and a wrong password get the same answer, tied to the password.
       const errors =
-        outcome.reason === 'not_active'
-          ? formError('form', notActive[outcome.user.status] ?? 'reactivation.login_blocked')
-          : formError('password', 'login.error.invalid');
+        outcome.reason === 'not_active' ? formError('form', await notActiveMessage(services.db, outcome.user)) : formError('password', 'login.error.invalid');
       return linkPage(ctx, flow, { errors, identifier: parsed.data.identifier });
     }
     try {

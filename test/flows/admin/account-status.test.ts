@@ -65,7 +65,8 @@ describe.skipIf(!has('chromium'))('staff pages for the status of an account', ()
     await expectHeading(pupil, 'This link has been replaced');
     await activate(pupil, second, PASSWORD);
 
-    // Max is logged in to the app; blocking ends that session and refuses the next login, with the generic answer.
+    // Max is logged in to the app; blocking ends that session and refuses the next login. A pupil has no eID card
+    // linked, so the login sends him to the helpdesk, not to the card reactivation.
     const max = await w.page();
     expect((await loginThroughApp(w, max, 'max.mueller', PASSWORD)).ok).toBe(true);
     const sub = (await w.idp.services.users.findByIdentifier(w.idp.db, 'max.mueller', 'username'))[0]!.sub;
@@ -76,7 +77,7 @@ describe.skipIf(!has('chromium'))('staff pages for the status of an account', ()
     expect(await staff.locator('[role=status]').innerText()).toContain('max.mueller is blocked');
     expect(Number((await w.idp.db('oidc_models').where({ account_id: sub }).count('* as n').first())!.n)).toBe(0);
     const blocked = await loginThroughApp(w, await w.page(), 'max.mueller', PASSWORD);
-    expect(blocked.ok === false && blocked.text).toContain('Your account is blocked. You can reactivate it with your eID card.');
+    expect(blocked.ok === false && blocked.text).toContain('Your account is blocked, and no eID card is linked to it. Ask the helpdesk to give it back.');
     // A lock is the staff's to lift: the login says so, and points to no reactivation.
     await staff.locator('tr[data-user="max.mueller"] form[action$="/lock"] button').click();
     expect(await staff.locator('[role=status]').innerText()).toContain('max.mueller is locked and logged out everywhere. Only staff can unlock the account.');

@@ -12,6 +12,7 @@ import { createClient } from '../../../provider/oidc/clients.ts';
 import { loadConfig } from '../../../provider/app/settings.ts';
 import { ConfigError } from '../../../provider/platform/errors.ts';
 import { translate } from '../../../provider/platform/web/i18n.ts';
+import { saveLink } from '../../../provider/domain/accounts/eid-links.ts';
 
 const HELPDESK = {
   nl: { name: 'Helpdesk van de stad', email: 'hulp@stad.example.be', phone: '+32 9 123 45 67', hours: 'ma–vr 9–17 uur' },
@@ -49,6 +50,8 @@ describe.skipIf(!has('chromium'))('the helpdesk on the pages and in the mails', 
     const { db, users, hasher } = idp.services;
     const passwordHash = await hasher.hash(PASSWORD);
     await users.create(db, { username: 'jan.blocked', email: 'jan@example.be', emailVerified: true, passwordHash, status: 'blocked' });
+    const piet = await users.create(db, { username: 'piet.blocked', email: 'piet@example.be', emailVerified: true, passwordHash, status: 'blocked' });
+    await saveLink(db, { userId: piet.id, hmac: 'a'.repeat(64), cardNumber: '592123456789' });
     await users.create(db, { username: 'an.active', email: 'an@example.be', emailVerified: true, passwordHash, status: 'active' });
     const rp = await createClient(idp.services.provider(), { name: 'Stadsportaal', redirectUris: ['http://127.0.0.1:9/cb'] });
     partner = await discover(idp.issuer, rp.client_id, rp.client_secret);
@@ -76,7 +79,11 @@ describe.skipIf(!has('chromium'))('the helpdesk on the pages and in the mails', 
     await en.context().close();
   });
 
-  it('stands beside the error of a blocked account at login', async () => {
+  // The eID reactivation needs a linked card: without one, the way back is the helpdesk.
+  it.each([
+    ['jan.blocked', 'without a linked eID card', 'reactivation.login_blocked_no_card'],
+    ['piet.blocked', 'with a linked eID card', 'reactivation.login_blocked'],
+  ])('stands beside the error of a blocked account at login: %s, %s', async (username, _, message) => {
     const page = await pageIn('nl-BE');
     await page.goto(
       client.buildAuthorizationUrl(partner, {
@@ -86,10 +93,10 @@ describe.skipIf(!has('chromium'))('the helpdesk on the pages and in the mails', 
         code_challenge_method: 'S256',
       }).href,
     );
-    await page.fill('#identifier', 'jan.blocked');
+    await page.fill('#identifier', username);
     await page.fill('#password', PASSWORD);
     await page.click('button[type=submit].primary');
-    await expect(page.locator('#form-error').innerText()).resolves.toBe(translate('nl', 'reactivation.login_blocked'));
+    await expect(page.locator('#form-error').innerText()).resolves.toBe(translate('nl', message));
     await expect(helpdesk(page).innerText()).resolves.toContain('hulp@stad.example.be');
     await page.context().close();
   });
