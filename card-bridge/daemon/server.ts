@@ -57,7 +57,8 @@ export interface OperationView {
   lastError?: BridgeErrorJson;
   /** When done. */
   authToken?: WebEidAuthToken;
-  identity?: Identity;
+  /** What the token's certificate shows anyway, and the card number for the holder to compare (see `shared`). */
+  identity?: SharedIdentity;
   caCertificates?: string[];
   /** When failed: the reason, as BridgeErrorJson. */
   error?: BridgeErrorJson['error'];
@@ -86,6 +87,19 @@ const pinFormSchema = z.object({
   cancel: z.literal('1').optional(),
 });
 
+/**
+ * What a page learns of the holder: the certificate's name and number (in the token anyway) and the card number. Any
+ * https page may ask, and its PIN page says only that it asks to identify the person: the card's other data objects
+ * (address, birth, nationality, gender, chip number, photo hash) are not given to it.
+ */
+export type SharedIdentity = Omit<Identity, 'card'> & { card: Pick<Identity['card'], 'cardNumber'> };
+const shared = ({ nationalNumber, surname, givenNames, card }: Identity): SharedIdentity => ({
+  nationalNumber,
+  surname,
+  givenNames,
+  card: card.cardNumber === undefined ? {} : { cardNumber: card.cardNumber },
+});
+
 const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 // Operation ids are capabilities: logs show a prefix only.
 const short = (id: string) => id.slice(0, 6);
@@ -101,7 +115,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   function view(op: Operation): OperationView {
     const base = { operationId: op.id, state: op.state, pinSource: op.pinSource, expiresAt: op.expiresAt.toISOString() };
     if (op.state === 'done' && op.result)
-      return { ...base, authToken: op.result.authToken, identity: op.result.identity, caCertificates: op.result.caCertificates };
+      return { ...base, authToken: op.result.authToken, identity: shared(op.result.identity), caCertificates: op.result.caCertificates };
     if (op.state === 'failed' && op.error) return { ...base, ...op.error.toJSON() };
     return { ...base, ...(op.pinSource === 'terminal' ? {} : { pinUrl: pinUrl(op) }), ...(op.lastError ? { lastError: op.lastError.toJSON() } : {}) };
   }

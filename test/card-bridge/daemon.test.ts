@@ -124,6 +124,9 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
       identity: { nationalNumber: '85073100328', surname: 'Specimen', givenNames: 'Jan Karel', card: { cardNumber: '592123456789' } },
       caCertificates: [expect.stringMatching(/^MII/)],
     });
+    // Any https page may ask: it learns what the certificate shows and the card number, not the card's other data.
+    expect(result.identity).toEqual({ nationalNumber: '85073100328', surname: 'Specimen', givenNames: 'Jan Karel', card: { cardNumber: '592123456789' } });
+    for (const printed of ['Wetstraat', 'Brussel', 'JUL 1985', 'Belg']) expect(done.text).not.toContain(printed);
     expect(webEidSignatureValid(result.authToken, ORIGIN, nonce)).toBe(true);
     expect(webEidSignatureValid(result.authToken, OTHER_ALLOWED, nonce)).toBe(false);
     // The token is handed out once.
