@@ -187,6 +187,16 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
       await update(db, id, { status });
     },
 
+    /**
+     * Gives an account back (`active`) unless staff or its owner locked it meanwhile: one statement, so that a lock
+     * committed after the caller read the account (a reactivation reads it, then hashes the new password) is never
+     * overwritten. False when the account is locked (or gone).
+     */
+    async activateUnlessLocked(db: Knex, id: string): Promise<boolean> {
+      const n = await db('users').where({ id }).whereNot({ status: 'locked' }).update({ status: 'active', updated_at: new Date() });
+      return n === 1;
+    },
+
     /** A new address, proven by its link: only verified addresses are stored (the old one served until now). */
     async setVerifiedEmail(db: Knex, id: string, email: string): Promise<void> {
       await claimingAddress(() => update(db, id, { email, email_unique_key: emailKey(email), email_verified: true }));

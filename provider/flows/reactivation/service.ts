@@ -255,9 +255,9 @@ export function createReactivationService(services: Services) {
       const hash = await hasher.hash(password);
       const now = new Date();
       await db.transaction(async (trx) => {
+        if (!(await users.activateUnlessLocked(trx, user.id))) throw new AppError('account_locked', 'reactivation.error.locked', 403);
         await flows.transition(trx, flow, 'password', 'done');
         await users.updatePasswordHash(trx, user.id, hash);
-        await users.setStatus(trx, user.id, 'active');
         const link = await findLinkOfUser(trx, user.id);
         // An upstream's vouching names no card: the card's record stays as it was.
         if (link && flow.data.cardNumber) await saveLink(trx, { userId: user.id, hmac: link.national_number_hmac, cardNumber: flow.data.cardNumber }, now);
