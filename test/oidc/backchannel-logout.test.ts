@@ -263,7 +263,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
       state: 'password',
       binding: 'browser:test' as Binding,
       userId: user.id,
-      data: { mobile: '+32470123456', cardNumber: '' },
+      data: { mobile: '+32470123456', cardNumber: '', generation: user.access_generation },
       ttlSeconds: 600,
     });
     expect(await reactivation.complete(flow, NEW_PASSWORD, { ip: undefined, locale: 'en' })).toMatchObject({ status: 'ok' });

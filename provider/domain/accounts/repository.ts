@@ -188,12 +188,15 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
     },
 
     /**
-     * Gives an account back (`active`) unless staff or its owner locked it meanwhile: one statement, so that a lock
-     * committed after the caller read the account (a reactivation reads it, then hashes the new password) is never
-     * overwritten. False when the account is locked (or gone).
+     * Gives an account back (`active`) if it is still in the access generation the caller proved it in and nobody
+     * locked it: one statement, so that a lock, a new password or another reactivation committed after the caller read
+     * the account (a reactivation reads it, then hashes the new password) is never overwritten. False otherwise.
      */
-    async activateUnlessLocked(db: Knex, id: string): Promise<boolean> {
-      const n = await db('users').where({ id }).whereNot({ status: 'locked' }).update({ status: 'active', updated_at: new Date() });
+    async reactivate(db: Knex, id: string, generation: number): Promise<boolean> {
+      const n = await db('users')
+        .where({ id, access_generation: generation })
+        .whereNot({ status: 'locked' })
+        .update({ status: 'active', updated_at: new Date() });
       return n === 1;
     },
 

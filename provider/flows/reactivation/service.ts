@@ -10,18 +10,15 @@
 // Limits count requesters, never only the number, so that nobody can use up an owner's quota: tokens obtained
 // per number and requester (after the card or bank proved the account), wrong tokens per number and requester
 // under a higher ceiling per number; a wrong token never voids the owner's token.
-import type { Knex } from 'knex';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { createPhoneVerification } from '../../domain/accounts/phone-verification.ts';
 import { AppError } from '../../platform/errors.ts';
-import { formatDateTime, translate, type Locale } from '../../platform/web/i18n.ts';
 import { consumeOrRefuse, consumeWithin, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { clientAddressKey } from '../../domain/guards/throttle.ts';
 import { createTokenGuesses, numberAndRequester } from './token-guesses.ts';
-import { enqueueSms } from '../../domain/messaging/outbox.ts';
-import { enqueueNotice } from '../../domain/messaging/notice.ts';
+import { notifyReactivation } from './notify.ts';
 import { endAccountAccess } from '../../domain/accounts/end-access.ts';
 import { normaliseCode } from '../../domain/tokens/one-time.ts';
 import { audit } from '../../platform/audit.ts';
@@ -41,13 +38,14 @@ import {
   HOUR,
   REACTIVATION_FLOW,
   REPORT_PURPOSE,
-  REPORT_TTL_SECONDS,
   type AccountData,
   type CompleteOutcome,
   type ReactivationData,
   type RedeemOutcome,
   type Request,
 } from './states.ts';
+
+const FLOW_ENDED = new AppError('flow_ended', 'reactivation.error.ended', 410);
 
 const take = (limiter: Limiter, key: string) => consumeOrRefuse(limiter, key, 'reactivation.error.too_many');
 
@@ -71,7 +69,9 @@ export function createReactivationService(services: Services) {
     if (flow.state !== state) throw new AppError('flow_conflict', 'reactivation.error.step', 409);
     const user = flow.user_id ? await users.findById(db, flow.user_id) : undefined;
     if (!user) throw new AppError('flow_unknown', 'reactivation.error.step', 404);
-    return reactivatable(user, flow.id);
+    await reactivatable(user, flow.id);
+    if (user.access_generation !== flow.data.generation) throw FLOW_ENDED;
+    return user;
   }
 
   /** Staff locked the account (misuse): the card or a bank proves who the person is, but does not undo a lock. */
@@ -87,38 +87,6 @@ export function createReactivationService(services: Services) {
     await take(tokensPerRequester, key);
     if (user.phone_number_verified && user.phone_number === flow.data.mobile) await consumeWithin(ownerProofs, key);
   };
-
-  /**
-   * The account's earlier contacts learn of the reactivation: the mail (with a link that locks the account if it
-   * was not the owner), an SMS to the number now verified and to the one it replaced.
-   */
-  async function notify(trx: Knex, user: User, flow: Flow<AccountData>, when: Date, locale: Locale): Promise<void> {
-    const { upstream, previousMobile } = flow.data;
-    const username = user.username ?? user.email ?? '';
-    const at = formatDateTime(locale, when);
-    const report = await tokens.issue(trx, {
-      purpose: REPORT_PURPOSE,
-      userId: user.id,
-      ttlSeconds: REPORT_TTL_SECONDS,
-      format: { kind: 'link' },
-      replacePrevious: true,
-    });
-    await enqueueNotice(trx, user, locale, {
-      title: { key: 'reactivation.mail.title' },
-      paragraphs: [
-        upstream
-          ? { key: 'upstream.reactivation.mail_what', params: { username, when: at, name: upstream } }
-          : { key: 'reactivation.mail.what', params: { username, when: at } },
-        { key: 'reactivation.mail.sessions' },
-        { key: 'reactivation.mail.not_you' },
-      ],
-      action: { href: `${config.issuerUrl}/reactivation/report/${report.token}`, label: { key: 'reactivation.mail.report' } },
-    });
-    const text = upstream
-      ? translate(locale, 'upstream.reactivation.sms_done', { username, when: at, name: upstream })
-      : translate(locale, 'reactivation.sms.done', { username, when: at });
-    for (const to of new Set([user.phone_number, previousMobile].filter((n): n is string => !!n))) await enqueueSms(trx, { to, text, userId: user.id });
-  }
 
   return {
     ttlMinutes: Math.round(config.activationTokenTtl / 60),
@@ -221,6 +189,7 @@ export function createReactivationService(services: Services) {
             cardNumber: String(data.cardNumber),
             ...(typeof data.upstream === 'string' && data.upstream ? { upstream: data.upstream } : {}),
             ...(previousMobile ? { previousMobile } : {}),
+            generation: user.access_generation,
           },
           ttlSeconds: FLOW_TTL_SECONDS,
         });
@@ -255,7 +224,11 @@ export function createReactivationService(services: Services) {
       const hash = await hasher.hash(password);
       const now = new Date();
       await db.transaction(async (trx) => {
-        if (!(await users.activateUnlessLocked(trx, user.id))) throw new AppError('account_locked', 'reactivation.error.locked', 403);
+        // The account as the flow's steps read it: a lock, a new password or another reactivation since then voids this one.
+        if (!(await users.reactivate(trx, user.id, flow.data.generation))) {
+          const now = await users.findById(trx, user.id);
+          throw now?.status === 'locked' ? new AppError('account_locked', 'reactivation.error.locked', 403) : FLOW_ENDED;
+        }
         await flows.transition(trx, flow, 'password', 'done');
         await users.updatePasswordHash(trx, user.id, hash);
         const link = await findLinkOfUser(trx, user.id);
@@ -268,7 +241,7 @@ export function createReactivationService(services: Services) {
         // Whoever takes an account back this way may have lost the phone with the app: the identity just proved
         // stands in for it, and a second factor can be added again.
         await totp.remove(trx, user, 'reactivation', { ip: r.ip });
-        await notify(trx, (await users.findById(trx, user.id))!, flow, now, localeOf(user, r.locale));
+        await notifyReactivation(trx, { tokens, issuerUrl: config.issuerUrl }, (await users.findById(trx, user.id))!, flow, now, localeOf(user, r.locale));
         await audit(trx, 'reactivation.completed', {
           userId: user.id,
           ip: r.ip,

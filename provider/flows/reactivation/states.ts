@@ -38,6 +38,11 @@ export interface AccountData extends Record<string, unknown> {
   upstream?: string;
   /** The account's verified number before the reactivation: it is told too. */
   previousMobile?: string;
+  /**
+   * The account's access generation when the token was redeemed: a new password, a block, a lock or another
+   * reactivation moves it on, and ends this flow (a thief's flow left at a step must not outlive the owner's action).
+   */
+  generation: number;
 }
 
 export type RedeemOutcome =
