@@ -63,6 +63,23 @@ export function isTimeZone(tz: string): boolean {
 export const formatDateTime = (locale: Locale, d: Date | string): string =>
   new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone }).format(new Date(d));
 
+/** "2026-12-07 04:13:02 +01:00": a moment as the `idp` command prints it, in TIME_ZONE so that staff read their own
+ *  time, with the offset so that the value stays unambiguous (and `idp audit --since/--until` take it back). With
+ *  `milliseconds`, exact enough to page through events that share a second. */
+export function formatTimestamp(d: Date | string, { milliseconds = false } = {}): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    ...{ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' },
+    ...(milliseconds ? { fractionalSecondDigits: 3 } : {}),
+    timeZoneName: 'longOffset',
+    timeZone,
+  }).formatToParts(new Date(d));
+  const part = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+  // "GMT+01:00"; UTC is "GMT" alone in some ICU versions.
+  const offset = part.timeZoneName!.replace('GMT', '') || '+00:00';
+  const fraction = milliseconds ? `.${part.fractionalSecond}` : '';
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}${fraction} ${offset}`;
+}
+
 /** The day (YYYY-MM-DD) `d` falls on in TIME_ZONE. */
 export const dayIn = (d: Date): string => new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).format(d);
 

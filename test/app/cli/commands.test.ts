@@ -73,6 +73,10 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
       'password_changed_at',
     ]);
     expect(JSON.parse((await idp(p, ['users', 'show', 'an@example.be', '--json'])).out)).toEqual(listed[0]);
+    // Without --json, its time as `idp audit` prints one: in TIME_ZONE (Europe/Brussels) with the offset.
+    const shown = /^created_at: (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0[12]:00)$/m.exec((await idp(p, ['users', 'show', 'an.peeters'])).out);
+    expect(shown).not.toBeNull();
+    expect(Date.parse(shown![1]!)).toBe(Math.floor(Date.parse(listed[0]!.created_at as string) / 1000) * 1000);
 
     // A weak password is refused with the policy's words and changes nothing; a good one replaces the old.
     const before = await passwordOf('an.peeters');

@@ -1,5 +1,5 @@
 // `idp audit`: the audit trail /admin/audit shows, in a terminal; --json prints JSON lines, as the page exports.
-import { translate } from '../../../platform/web/i18n.ts';
+import { formatTimestamp, translate } from '../../../platform/web/i18n.ts';
 import { allAuditEvents, auditFilterInput, findAuditEvents, type AuditLine } from '../../../flows/admin/audit-search.ts';
 import { AUDIT_PAGE_MAX } from '../../../platform/audit-trail.ts';
 import type { CommandContext } from '../context.ts';
@@ -7,7 +7,7 @@ import { UsageError } from '../io.ts';
 import { action, type CommandSpec } from '../spec.ts';
 
 const line = (e: AuditLine) =>
-  [e.at, e.event, e.user ? (e.user.username ?? e.user.email ?? e.user.id) : '-', e.ip ?? '-', JSON.stringify(e.details)].join('  ');
+  [formatTimestamp(e.at), e.event, e.user ? (e.user.username ?? e.user.email ?? e.user.id) : '-', e.ip ?? '-', JSON.stringify(e.details)].join('  ');
 
 export const audit: CommandSpec<CommandContext> = {
   summary: 'the audit trail: security events, newest first',
@@ -16,7 +16,7 @@ export const audit: CommandSpec<CommandContext> = {
     options: {
       user: { type: 'string', arg: 'USERNAME|EMAIL', help: "only this person's events" },
       type: { type: 'string', arg: 'EVENT', help: 'one event (login.failure) or a family (login.*)' },
-      since: { type: 'string', arg: 'ISO', help: 'from this date or time (2026-12-01, 2026-12-01T08:00Z)' },
+      since: { type: 'string', arg: 'ISO', help: 'from this date or time (2026-12-01, 2026-12-01T08:00Z, or as printed: "2026-12-01 09:00:00 +01:00")' },
       until: { type: 'string', arg: 'ISO', help: 'before this time; a date includes its whole day' },
       limit: { type: 'string', arg: 'N', help: 'at most N events (default 50; with --json, every match)' },
       json: { type: 'boolean', help: 'print one JSON object per line, as the export of /admin/audit' },
@@ -43,7 +43,7 @@ export const audit: CommandSpec<CommandContext> = {
       if (values.json) return;
       io.out(
         page.events.length
-          ? `${page.events.map(line).join('\n')}\n${page.older ? `(older events: --limit more, or --until ${page.events.at(-1)!.at})\n` : ''}`
+          ? `${page.events.map(line).join('\n')}\n${page.older ? `(older events: --limit more, or --until '${formatTimestamp(page.events.at(-1)!.at, { milliseconds: true })}')\n` : ''}`
           : 'No events\n',
       );
     },

@@ -9,7 +9,7 @@ import { endAccountAccess } from '../../../domain/accounts/end-access.ts';
 import { eraseAccount } from '../../../domain/accounts/personal-data.ts';
 import { exportPersonalData } from '../../../flows/account/personal-data.ts';
 import { createRecoveryService } from '../../../flows/recovery/service.ts';
-import { LOCALES, translate } from '../../../platform/web/i18n.ts';
+import { formatTimestamp, LOCALES, translate } from '../../../platform/web/i18n.ts';
 import { audit } from '../../../platform/audit.ts';
 import { AppError } from '../../../platform/errors.ts';
 import { json, JSON_OPTION, type CommandContext } from '../context.ts';
@@ -154,8 +154,10 @@ export const users: CommandSpec<CommandContext> = {
       async run({ values, args: [name] }, { io, services }: CommandContext) {
         const u = userSummary(await namedUser(await services(), name!));
         if (values.json) return json(io, u);
+        // The JSON keeps ISO 8601 for programs; a person reads the times as every other command prints them.
+        const shown = { ...u, created_at: formatTimestamp(u.created_at), password_changed_at: u.password_changed_at && formatTimestamp(u.password_changed_at) };
         io.out(
-          `${Object.entries(u)
+          `${Object.entries(shown)
             .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') || '-' : (v ?? '-')}`)
             .join('\n')}\n`,
         );
