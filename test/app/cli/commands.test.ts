@@ -34,6 +34,35 @@ describe('help', () => {
     expect(missing.err).toBe('usage: idp users show USERNAME [--json]');
   });
 
+  // The options without which a command cannot run: its usage shows them without brackets, and one left out is named
+  // before anything is opened or asked (a password, a client secret).
+  const REQUIRED = {
+    'clients create': ['--name N'],
+    'mail test': ['--to ADDRESS'],
+    'upstreams add': ['--slug S', '--name N', '--issuer URL', '--client-id ID'],
+    'users create': ['--username NAME'],
+  };
+
+  it('marks every option a command cannot do without as required, and names the one left out', async () => {
+    const required = Object.fromEntries(
+      actions.flatMap(([path, a]) => {
+        const names = Object.entries(a.options ?? {}).filter(([, o]) => o.required);
+        return names.length ? [[path, names.map(([n, o]) => `--${n}${o.arg ? ` ${o.arg}` : ''}`)]] : [];
+      }),
+    );
+    expect(required).toEqual(REQUIRED);
+    for (const [path, options] of Object.entries(REQUIRED)) {
+      const usage = (await idp(undefined, [...path.split(' '), '--help'])).out.split('\n')[0]!;
+      for (const option of options) {
+        expect(usage).toContain(` ${option}`);
+        expect(usage).not.toContain(`[${option}]`);
+        const others = options.filter((o) => o !== option).flatMap((o) => o.split(' ').slice(0, 1).concat('x'));
+        const r = await idp(undefined, [...path.split(' '), ...others]);
+        expect([r.code, r.err]).toEqual([2, `idp ${path} needs ${option}.\n${usage}`]);
+      }
+    }
+  });
+
   it('answers `idp invitations import --help` as a process, before any database or setting is touched', async () => {
     const r = await runCli(['invitations', 'import', '--help'], { DATA_DIR: '/nonexistent/belid-help' });
     expect([r.code, r.stderr]).toEqual([0, '']);
@@ -161,8 +190,8 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
     expect([odd.code, odd.err]).toEqual([2, 'Invalid arguments:\n  - --id-token-alg: expected RS256 or ES256']);
     const uris = await idp(p, ['clients', 'create', '--name', 'Two', '--redirect-uri', 'https://ok.example/cb', '--redirect-uri', 'not a url']);
     expect([uris.code, uris.err]).toEqual([2, 'Invalid arguments:\n  - --redirect-uri #2: Invalid URL']);
-    const nameless = await idp(p, ['clients', 'create', '--redirect-uri', 'https://ok.example/cb']);
-    expect([nameless.code, nameless.err]).toEqual([2, 'Invalid arguments:\n  - --name: give the app a name']);
+    const blank = await idp(p, ['clients', 'create', '--name', ' ', '--redirect-uri', 'https://ok.example/cb']);
+    expect([blank.code, blank.err]).toEqual([2, 'Invalid arguments:\n  - --name: give the app a name']);
     expect((await idp(p, ['clients', 'show', 'odd'])).code).toBe(2);
   });
 

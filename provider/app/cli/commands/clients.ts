@@ -36,7 +36,7 @@ export const clients: CommandSpec<CommandContext> = {
     create: action({
       summary: 'Registers a relying app and prints its client_id and, for a confidential one, its secret (shown only now).',
       options: {
-        name: { type: 'string', arg: 'N', help: 'name shown on the consent page' },
+        name: { type: 'string', arg: 'N', required: true, help: 'name shown on the consent page' },
         'redirect-uri': { type: 'string', arg: 'URL', multiple: true, help: 'where the provider sends the browser back (repeat for several)' },
         'post-logout-redirect-uri': { type: 'string', arg: 'URL', multiple: true, help: 'where the browser may go after logout' },
         public: { type: 'boolean', help: 'no secret, PKCE required (single-page and mobile apps)' },

@@ -11,7 +11,7 @@ export const mail: CommandSpec<CommandContext> = {
   subcommands: {
     test: action({
       summary: 'Sends a test mail through the outbox and the configured SMTP server, and says whether it was delivered.',
-      options: { to: { type: 'string', arg: 'ADDRESS', help: 'recipient' }, locale: { type: 'string', arg: 'L', help: LOCALE_HELP } },
+      options: { to: { type: 'string', arg: 'ADDRESS', required: true, help: 'recipient' }, locale: { type: 'string', arg: 'L', help: LOCALE_HELP } },
       async run({ values }, { config, io, db: open }: CommandContext) {
         const input = z
           .object({ to: z.email('expected an e-mail address'), locale: z.enum(['nl', 'fr', 'de', 'en']).default(config.defaultLocale) })

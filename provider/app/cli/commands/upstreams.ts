@@ -126,10 +126,10 @@ export const upstreams: CommandSpec<CommandContext> = {
     add: action({
       summary: 'Adds an upstream provider; asks for the client secret when not given, and keeps it encrypted.',
       options: {
-        slug: { type: 'string', arg: 'S', help: 'short name in URLs: lower-case letters, digits, dashes' },
-        name: { type: 'string', arg: 'N', help: 'name on the buttons ("Log in with N")' },
-        issuer: { type: 'string', arg: 'URL', help: 'the upstream issuer (https; http only on 127.0.0.1/localhost)' },
-        'client-id': { type: 'string', arg: 'ID', help: 'our client_id at the upstream' },
+        slug: { type: 'string', arg: 'S', required: true, help: 'short name in URLs: lower-case letters, digits, dashes' },
+        name: { type: 'string', arg: 'N', required: true, help: 'name on the buttons ("Log in with N")' },
+        issuer: { type: 'string', arg: 'URL', required: true, help: 'the upstream issuer (https; http only on 127.0.0.1/localhost)' },
+        'client-id': { type: 'string', arg: 'ID', required: true, help: 'our client_id at the upstream' },
         'client-secret': { type: 'string', arg: 'S', help: 'our client secret there (better typed when asked)' },
         scope: { type: 'string', arg: '"openid profile"', help: 'the scopes asked (default "openid profile email")' },
         'subject-claim': { type: 'string', arg: 'sub|email|national_number', help: 'the claim that recognises the person' },
