@@ -5,6 +5,7 @@
 import './cli/runtime-check.ts';
 import { loadConfig, settingsTable, type Config } from './settings.ts';
 import { createDb, type Db } from '../platform/db/knex.ts';
+import { logToStderr } from '../platform/log.ts';
 import { DataDirBusyError, lockDataDir, type DataDirLock } from '../platform/db/data-dir-lock.ts';
 import { createServices, type Services } from './server.ts';
 import { commands, type CommandContext } from './cli/commands.ts';
@@ -28,6 +29,7 @@ async function runCommand(name: string, argv: string[], ctx: CommandContext): Pr
 
 /** A command run in this process: the database is opened when the command first needs it, and closed after. */
 async function runHere(name: string, argv: string[], config: Config, io: Io, lock: DataDirLock | undefined): Promise<void> {
+  logToStderr();
   let db: Db | undefined;
   let services: Promise<Services> | undefined;
   const open = () => (db ??= createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));

@@ -8,15 +8,17 @@ import { fromJsonColumn, type Db } from '../platform/db/knex.ts';
 
 type Metadata = Record<string, unknown>;
 
-const clientModel = (provider: Provider) =>
-  provider.Client as unknown as {
-    new (m: object): { metadata(): Metadata };
-    adapter: {
-      upsert(id: string, payload: object, expiresIn?: number): Promise<void>;
-      find(id: string): Promise<Metadata | undefined>;
-      destroy(id: string): Promise<void>;
-    };
-  };
+interface ClientAdapter {
+  upsert(id: string, payload: object, expiresIn?: number): Promise<void>;
+  find(id: string): Promise<Metadata | undefined>;
+  destroy(id: string): Promise<void>;
+  in(trx: Db): ClientAdapter;
+}
+
+const clientModel = (provider: Provider) => provider.Client as unknown as { new (m: object): { metadata(): Metadata }; adapter: ClientAdapter };
+
+/** The clients' adapter, writing in `trx` when given: the caller's audit row then commits with the change. */
+const adapterIn = (provider: Provider, trx: Db | undefined) => (trx ? clientModel(provider).adapter.in(trx) : clientModel(provider).adapter);
 
 /** What `idp clients list|show` prints, and in this shape with --json: never the secret. */
 export interface ClientSummary {
@@ -67,20 +69,20 @@ export async function showClient(provider: Provider, clientId: string): Promise<
 }
 
 /** Removes the client: its tokens stop working, since each names a client that no longer exists. */
-export async function deleteClient(provider: Provider, clientId: string): Promise<void> {
-  const model = clientModel(provider);
-  if (!(await model.adapter.find(clientId))) throw unknownClient(clientId);
-  await model.adapter.destroy(clientId);
+export async function deleteClient(provider: Provider, clientId: string, trx?: Db): Promise<void> {
+  const adapter = adapterIn(provider, trx);
+  if (!(await adapter.find(clientId))) throw unknownClient(clientId);
+  await adapter.destroy(clientId);
 }
 
 /** A new secret for a confidential client; the old one stops working at once (within CLIENT_CACHE_SECONDS elsewhere). */
-export async function rotateClientSecret(provider: Provider, clientId: string): Promise<string> {
-  const model = clientModel(provider);
-  const m = await model.adapter.find(clientId);
+export async function rotateClientSecret(provider: Provider, clientId: string, trx?: Db): Promise<string> {
+  const adapter = adapterIn(provider, trx);
+  const m = await adapter.find(clientId);
   if (!m) throw unknownClient(clientId);
   if (m.token_endpoint_auth_method === 'none') throw new AppError('client_public', 'error.client_public', 400, { clientId });
   const secret = randomBytes(32).toString('base64url');
-  await model.adapter.upsert(clientId, { ...m, client_secret: secret });
+  await adapter.upsert(clientId, { ...m, client_secret: secret });
   return secret;
 }
 
@@ -107,7 +109,7 @@ export const clientInput = z.object({
 });
 export type ClientInput = z.input<typeof clientInput>;
 
-export async function createClient(provider: Provider, input: ClientInput): Promise<{ client_id: string; client_secret?: string }> {
+export async function createClient(provider: Provider, input: ClientInput, trx?: Db): Promise<{ client_id: string; client_secret?: string }> {
   const c = clientInput.parse(input);
   const clientId = c.clientId ?? randomBytes(12).toString('base64url');
   const secret = c.public ? undefined : randomBytes(32).toString('base64url');
@@ -132,6 +134,6 @@ export async function createClient(provider: Provider, input: ClientInput): Prom
   // The constructor runs oidc-provider's client schema: invalid metadata throws here, before anything is stored.
   const ClientModel = clientModel(provider);
   const client = new ClientModel(metadata);
-  await ClientModel.adapter.upsert(clientId, client.metadata());
+  await adapterIn(provider, trx).upsert(clientId, client.metadata());
   return { client_id: clientId, ...(secret ? { client_secret: secret } : {}) };
 }

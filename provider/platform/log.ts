@@ -15,6 +15,7 @@ const requests = new AsyncLocalStorage<{ id: string; address?: () => string }>()
 let redactor = createRedactor(randomBytes(32).toString('hex'));
 
 // Through process.stdout/stderr.write, not their file descriptors: whoever captures those streams sees every line.
+let below = (line: string) => process.stdout.write(line);
 const logger = pino(
   {
     level: 'info',
@@ -28,7 +29,7 @@ const logger = pino(
   },
   pino.multistream(
     [
-      { level: 'debug', stream: { write: (line: string) => process.stdout.write(line) } },
+      { level: 'debug', stream: { write: (line: string) => below(line) } },
       { level: 'warn', stream: { write: (line: string) => process.stderr.write(line) } },
     ],
     { dedupe: true },
@@ -67,6 +68,12 @@ export const log = {
 export function configureLog(o: { level: LogLevel; key: string }): void {
   logger.level = o.level;
   redactor = createRedactor(o.key);
+}
+
+/** Every line on stderr: an `idp` command's stdout is its answer (a client secret, JSON), which a security event it
+ *  logs must not break. */
+export function logToStderr(): void {
+  below = (line) => process.stderr.write(line);
 }
 
 /** Runs `work` as one request: every line logged inside it carries `id`; `address` gives the client's, when asked. */

@@ -2,6 +2,7 @@
 // family or company name as the record has it (case, accents, punctuation and spacing do not count).
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { audit } from '../../platform/audit.ts';
 import { nameKey } from '../accounts/usernames.ts';
 import type { Column } from '../imports/csv.ts';
 import { importFile, type ImportReport } from '../imports/report.ts';
@@ -79,7 +80,7 @@ export interface ImportedCustomer {
 
 /** `idp customers import FILE.csv`: new numbers are added, known ones take the file's name. */
 export async function importCustomers(db: Knex, text: string, o: { partial: boolean }): Promise<ImportReport<ImportedCustomer>> {
-  const store = (good: (z.output<typeof row> & { line: number })[]) =>
+  const store = (good: (z.output<typeof row> & { line: number })[], skipped: number[]) =>
     db.transaction(async (trx) => {
       const known = new Map<string, string>(
         (
@@ -103,6 +104,7 @@ export async function importCustomers(db: Knex, text: string, o: { partial: bool
             .update({ name: g.name, name_key: nameKey(g.name), imported_at: now });
         out.push({ line: g.line, customerNumber: g.customerNumber, name: g.name, change });
       }
+      await audit(trx, 'customers.imported', { details: { count: out.length, skipped } });
       return out;
     });
   const spec = {

@@ -15,13 +15,14 @@ async function applyImport<R extends { line: number }, T>(
   rows: R[],
   errors: RowError[],
   partial: boolean,
-  store: (good: R[]) => Promise<T[]>,
+  store: (good: R[], skippedLines: number[]) => Promise<T[]>,
 ): Promise<ImportReport<T>> {
   errors.sort((a, b) => a.line - b.line);
   const bad = new Set(errors.map((e) => e.line));
   if (errors.length && !partial) return { imported: [], errors, skippedLines: [] };
   const good = rows.filter((r) => !bad.has(r.line));
-  return { imported: good.length ? await store(good) : [], errors, skippedLines: [...bad] };
+  const skippedLines = [...bad];
+  return { imported: good.length ? await store(good, skippedLines) : [], errors, skippedLines };
 }
 
 export interface ImportSpec<S extends z.ZodType, T> {
@@ -32,7 +33,8 @@ export interface ImportSpec<S extends z.ZodType, T> {
   key(r: z.output<S>): string;
   duplicate(r: z.output<S>, firstLine: number): string;
   conflict?(r: z.output<S>, key: string): string | undefined;
-  store(good: (z.output<S> & { line: number })[]): Promise<T[]>;
+  /** Stores the good rows and audits the import, in one transaction; `skippedLines` are the rows left out. */
+  store(good: (z.output<S> & { line: number })[], skippedLines: number[]): Promise<T[]>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { PasswordHasher } from '../accounts/passwords.ts';
+import { audit } from '../../platform/audit.ts';
 import { generateUsername, nameKey } from '../accounts/usernames.ts';
 import type { Column } from '../imports/csv.ts';
 import { importFile, type ImportReport } from '../imports/report.ts';
@@ -65,7 +66,7 @@ export async function importInvitations(
     ]),
   );
 
-  async function store(good: (z.output<typeof row> & { line: number })[]): Promise<IssuedInvitation[]> {
+  async function store(good: (z.output<typeof row> & { line: number })[], skipped: number[]): Promise<IssuedInvitation[]> {
     const issued: IssuedInvitation[] = [];
     const reserved = new Set<string>();
     for (const r of good) {
@@ -84,20 +85,24 @@ export async function importInvitations(
     }
     const hashes = await Promise.all(issued.map((i) => hasher.hash(normaliseInitialPassword(i.initialPassword))));
     const now = new Date();
-    await db('invitations').insert(
-      issued.map((i, n) => ({
-        id: i.id,
-        username: i.username,
-        initial_password_hash: hashes[n],
-        given_name: i.givenName,
-        family_name: i.familyName,
-        group_name: i.group,
-        email: i.email,
-        status: 'issued',
-        created_at: now,
-        updated_at: now,
-      })),
-    );
+    // The passwords are hashed before: the transaction is not held open for them.
+    await db.transaction(async (trx) => {
+      await trx('invitations').insert(
+        issued.map((i, n) => ({
+          id: i.id,
+          username: i.username,
+          initial_password_hash: hashes[n],
+          given_name: i.givenName,
+          family_name: i.familyName,
+          group_name: i.group,
+          email: i.email,
+          status: 'issued',
+          created_at: now,
+          updated_at: now,
+        })),
+      );
+      await audit(trx, 'invitations.imported', { details: { count: issued.length, skipped } });
+    });
     return issued;
   }
 

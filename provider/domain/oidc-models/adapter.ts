@@ -27,8 +27,15 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
 
   return class KnexAdapter implements Adapter {
     readonly model: string;
-    constructor(model: string) {
+    private readonly db: Db;
+    constructor(model: string, on: Db = db) {
       this.model = model;
+      this.db = on;
+    }
+
+    /** This model's adapter writing in `trx`, with this process's client cache: a change commits with its audit row. */
+    in(trx: Db): KnexAdapter {
+      return new KnexAdapter(this.model, trx);
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -52,14 +59,14 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
         expires_at: expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null,
       };
       const held = heldAccess(payload);
-      const batch = batchOf(db, this.model);
+      const batch = batchOf(this.db, this.model);
       if (batch) return defer(batch, { kind: 'upsert', row, held });
       if (held) {
         // Written only while the account has the generation; otherwise the interaction goes on without the login.
-        await writeAlone(db, [{ kind: 'upsert', row, held }]);
+        await writeAlone(this.db, [{ kind: 'upsert', row, held }]);
         return;
       }
-      await db('oidc_models').insert(row).onConflict(['model', 'id']).merge();
+      await this.db('oidc_models').insert(row).onConflict(['model', 'id']).merge();
       if (this.model === 'Client') clients.delete(id);
     }
 
@@ -82,33 +89,33 @@ export function createAdapterFactory(db: Db, o: AdapterOptions = {}): new (model
     }
 
     async consume(id: string): Promise<void> {
-      const batch = batchOf(db, this.model);
+      const batch = batchOf(this.db, this.model);
       if (batch) return defer(batch, { kind: 'consume', model: this.model, id, at: now() });
-      await db('oidc_models').where({ model: this.model, id }).update({ consumed_at: now() });
+      await this.db('oidc_models').where({ model: this.model, id }).update({ consumed_at: now() });
     }
 
     async destroy(id: string): Promise<void> {
-      const batch = batchOf(db, this.model);
+      const batch = batchOf(this.db, this.model);
       if (batch) return defer(batch, { kind: 'delete', model: this.model, id });
-      await db('oidc_models').where({ model: this.model, id }).delete();
+      await this.db('oidc_models').where({ model: this.model, id }).delete();
       if (this.model === 'Client') clients.delete(id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
       // Whatever the request wrote of the grant so far is written first, and then revoked with it.
-      const batch = batchOf(db, this.model);
+      const batch = batchOf(this.db, this.model);
       if (batch) await flushNow(batch);
-      await db('oidc_models').where({ grant_id: grantId }).delete();
+      await this.db('oidc_models').where({ grant_id: grantId }).delete();
       if (batch) forget(batch);
     }
 
     private async findWhere(where: { id: string } | { uid: string } | { user_code: string }): Promise<AdapterPayload | undefined> {
       // PostgreSQL text cannot hold NUL, so no stored id has one; asking would be a database error (a 500).
       if (Object.values(where).some((v: string) => v.includes('\u0000'))) return undefined;
-      const batch = batchOf(db, this.model);
+      const batch = batchOf(this.db, this.model);
       const seen = batch && !('user_code' in where) ? known(batch, this.model, where) : undefined;
       if (seen !== undefined) return seen ?? undefined;
-      return findRow(db, batch, this.model, where, now());
+      return findRow(this.db, batch, this.model, where, now());
     }
   };
 }

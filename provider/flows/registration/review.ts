@@ -109,9 +109,11 @@ export function createReview(services: Pick<Services, 'config' | 'db' | 'users' 
       const wanted = next.trim().toLowerCase();
       if (!USERNAME_PATTERN.test(wanted)) throw registrationErrors.usernameInvalid(next);
       if (!(await usernameFree(db, wanted))) throw registrationErrors.usernameTaken(wanted);
-      if (!(await invitations.update(db, invitation.id, ['issued', 'pending_review'], { username: wanted })))
-        throw registrationErrors.usernameFixed(invitation.username);
-      await audit(db, 'invitation.renamed', { details: { invitation: invitation.id, from: invitation.username, to: wanted } });
+      await db.transaction(async (trx) => {
+        if (!(await invitations.update(trx, invitation.id, ['issued', 'pending_review'], { username: wanted })))
+          throw registrationErrors.usernameFixed(invitation.username);
+        await audit(trx, 'invitation.renamed', { details: { invitation: invitation.id, from: invitation.username, to: wanted } });
+      });
     },
   };
 

@@ -3,6 +3,7 @@ import { createClient, deleteClient, listClients, rotateClientSecret, showClient
 import { json, JSON_OPTION, type CommandContext } from '../context.ts';
 import { action, type CommandSpec } from '../spec.ts';
 import { inOptionNames } from '../io.ts';
+import { audit } from '../../../platform/audit.ts';
 
 /** The option of `clients create` that fills each field of the client's input. */
 const OPTION_OF = {
@@ -59,22 +60,31 @@ export const clients: CommandSpec<CommandContext> = {
       },
       async run({ values }, { io, services }: CommandContext) {
         const grants = values.grant ?? ['authorization_code', 'refresh_token'];
-        const { provider } = await services();
+        const { db, provider } = await services();
+        // The client and its audit row commit together.
         const created = await inOptionNames(OPTION_OF, () =>
-          createClient(provider(), {
-            name: values.name ?? '',
-            redirectUris: values['redirect-uri'] ?? (grants.includes('authorization_code') ? [] : ['https://unused.invalid/']),
-            postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
-            public: values.public ?? false,
-            firstParty: values['first-party'] ?? false,
-            requireMfa: values['require-mfa'] ?? false,
-            portalProfile: values.profile,
-            grants: grants as never,
-            scope: values.scope,
-            clientId: values['client-id'],
-            backchannelLogoutUri: values['backchannel-logout-uri'],
-            backchannelLogoutSessionRequired: values['backchannel-logout-session-required'] ?? false,
-            idTokenAlg: values['id-token-alg'] as never,
+          db.transaction(async (trx) => {
+            const made = await createClient(
+              provider(),
+              {
+                name: values.name ?? '',
+                redirectUris: values['redirect-uri'] ?? (grants.includes('authorization_code') ? [] : ['https://unused.invalid/']),
+                postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
+                public: values.public ?? false,
+                firstParty: values['first-party'] ?? false,
+                requireMfa: values['require-mfa'] ?? false,
+                portalProfile: values.profile,
+                grants: grants as never,
+                scope: values.scope,
+                clientId: values['client-id'],
+                backchannelLogoutUri: values['backchannel-logout-uri'],
+                backchannelLogoutSessionRequired: values['backchannel-logout-session-required'] ?? false,
+                idTokenAlg: values['id-token-alg'] as never,
+              },
+              trx,
+            );
+            await audit(trx, 'admin.client_created', { details: { client: made.client_id, public: !made.client_secret, via: 'cli' } });
+            return made;
           }),
         );
         io.out(
@@ -109,7 +119,11 @@ export const clients: CommandSpec<CommandContext> = {
       summary: 'Deletes a relying app: its tokens stop working.',
       args: ['CLIENT_ID'],
       async run({ args: [id] }, { io, services }: CommandContext) {
-        await deleteClient((await services()).provider(), id!);
+        const { db, provider } = await services();
+        await db.transaction(async (trx) => {
+          await deleteClient(provider(), id!, trx);
+          await audit(trx, 'admin.client_deleted', { details: { client: id, via: 'cli' } });
+        });
         io.out(`Deleted client ${id}\n`);
       },
     }),
@@ -117,7 +131,12 @@ export const clients: CommandSpec<CommandContext> = {
       summary: 'Gives a confidential app a new secret, printed once; the old one stops working.',
       args: ['CLIENT_ID'],
       async run({ args: [id] }, { io, services }: CommandContext) {
-        const secret = await rotateClientSecret((await services()).provider(), id!);
+        const { db, provider } = await services();
+        const secret = await db.transaction(async (trx) => {
+          const made = await rotateClientSecret(provider(), id!, trx);
+          await audit(trx, 'admin.client_secret_rotated', { details: { client: id, via: 'cli' } });
+          return made;
+        });
         io.out(`client_id: ${id}\nclient_secret: ${secret}\n`);
       },
     }),

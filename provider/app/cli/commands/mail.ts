@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { enqueueMail, findMessage } from '../../../domain/messaging/outbox.ts';
 import { createOutboxWorker } from '../../../domain/messaging/worker.ts';
 import { transportsFromConfig } from '../../../domain/messaging/transports.ts';
+import { audit } from '../../../platform/audit.ts';
 import { LOCALE_HELP, type CommandContext } from '../context.ts';
 import { action, type CommandSpec } from '../spec.ts';
 
@@ -17,11 +18,16 @@ export const mail: CommandSpec<CommandContext> = {
           .object({ to: z.email('expected an e-mail address'), locale: z.enum(['nl', 'fr', 'de', 'en']).default(config.defaultLocale) })
           .parse(values);
         const db = await open();
-        const id = await enqueueMail(db, {
-          to: input.to,
-          template: 'notice',
-          locale: input.locale,
-          params: { title: { key: 'mail.test.title' }, paragraphs: [{ key: 'mail.test.body' }] },
+        // A mail from the service's own address to any address staff type: recorded, with its mail, as staff's doing.
+        const id = await db.transaction(async (trx) => {
+          const queued = await enqueueMail(trx, {
+            to: input.to,
+            template: 'notice',
+            locale: input.locale,
+            params: { title: { key: 'mail.test.title' }, paragraphs: [{ key: 'mail.test.body' }] },
+          });
+          await audit(trx, 'admin.test_mail_queued', { details: { message: queued, via: 'cli' } });
+          return queued;
         });
         const worker = createOutboxWorker({
           db,

@@ -21,7 +21,14 @@ export const orgs: CommandSpec<CommandContext> = {
       args: ['NAME'],
       options: { 'no-notify': { type: 'boolean', help: 'its notifications are recorded as skipped' } },
       async run({ values, args: [name] }, { io, db }: CommandContext) {
-        const o = await organisations.createOrganisation(await db(), name!, !values['no-notify']);
+        // Audited as the staff pages audit it, in the same transaction.
+        const o = await (
+          await db()
+        ).transaction(async (trx) => {
+          const made = await organisations.createOrganisation(trx, name!, !values['no-notify']);
+          await audit(trx, 'admin.organisation_created', { details: { organisation: made.id, notify: made.notify, via: 'cli' } });
+          return made;
+        });
         io.out(`Created organisation ${o.name} (${o.notify ? 'notifies' : 'does not notify'})\n`);
       },
     }),
@@ -42,7 +49,10 @@ export const orgs: CommandSpec<CommandContext> = {
         if (value !== 'on' && value !== 'off') throw new UsageError('usage: idp orgs set-notify ORG on|off');
         const db = await open();
         const o = await organisations.getOrganisation(db, org!);
-        await organisations.setOrganisationNotify(db, o.id, value === 'on');
+        await db.transaction(async (trx) => {
+          await organisations.setOrganisationNotify(trx, o.id, value === 'on');
+          await audit(trx, 'admin.organisation_notify', { details: { organisation: o.id, notify: value === 'on', via: 'cli' } });
+        });
         io.out(`${o.name} ${value === 'on' ? 'notifies' : 'does not notify'} from now on\n`);
       },
     }),
@@ -53,7 +63,10 @@ export const orgs: CommandSpec<CommandContext> = {
         if (value !== 'on' && value !== 'off') throw new UsageError('usage: idp orgs set-reviewers ORG on|off');
         const db = await open();
         const o = await organisations.getOrganisation(db, org!);
-        await organisations.setOrganisationReviewers(db, o.id, value === 'on');
+        await db.transaction(async (trx) => {
+          await organisations.setOrganisationReviewers(trx, o.id, value === 'on');
+          await audit(trx, 'admin.organisation_reviewers', { details: { organisation: o.id, reviewers: value === 'on', via: 'cli' } });
+        });
         io.out(`${o.name}: its members ${value === 'on' ? 'are' : 'are not'} told of requests waiting for review\n`);
       },
     }),

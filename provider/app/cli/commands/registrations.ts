@@ -10,7 +10,6 @@ import { importInvitations } from '../../../domain/invitations/import.ts';
 import { renderSheet } from '../../../domain/invitations/sheet.ts';
 import { importCustomers } from '../../../domain/customers/customers.ts';
 import { formatReport } from '../../../domain/imports/report.ts';
-import { audit } from '../../../platform/audit.ts';
 import { createRegistrationService } from '../../../flows/registration/service.ts';
 
 type Deps = Pick<Services, 'config' | 'db' | 'users' | 'hasher' | 'tokens'>;
@@ -33,7 +32,6 @@ export async function importInvitationsCommand(
     await writeFile(sheet, renderSheet(report.imported, { locale, issuerUrl: s.config.issuerUrl, activationTtl: s.config.activationTtl }), { mode: 0o600 });
     lines.push(...report.imported.map((i) => `  line ${i.line}: ${i.username}  (${i.givenName} ${i.familyName}, ${i.group})`));
     lines.push(`Slips with the initial passwords: ${sheet} — print it, hand out the slips, then delete the file: the passwords are stored nowhere else.`);
-    await audit(s.db, 'invitations.imported', { details: { count: report.imported.length, skipped: report.skippedLines } });
   }
   return { stdout: `${lines.join('\n')}\n`, stderr: out.errors.length ? `${out.errors.join('\n')}\n` : '', ok: out.ok };
 }
@@ -48,7 +46,6 @@ export async function importCustomersCommand(s: Deps, file: string, o: { partial
   const count = (c: string) => report.imported.filter((i) => i.change === c).length;
   const noun = `customer record${report.imported.length === 1 ? '' : 's'} (${count('new')} new, ${count('renamed')} with a changed name, ${count('unchanged')} unchanged)`;
   const out = formatReport(report, noun);
-  if (report.imported.length) await audit(s.db, 'customers.imported', { details: { count: report.imported.length, skipped: report.skippedLines } });
   return { stdout: `${out.summary}\n`, stderr: out.errors.length ? `${out.errors.join('\n')}\n` : '', ok: out.ok };
 }
 

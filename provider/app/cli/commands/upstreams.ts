@@ -9,6 +9,7 @@ import { print, type CommandContext, type CommandOutput } from '../context.ts';
 import { action, type CommandSpec } from '../spec.ts';
 import { addUpstream, listUpstreams, removeUpstream, UPSTREAM_USES, type UpstreamInput } from '../../../domain/upstreams/repository.ts';
 import { upstreamSecretBox } from '../../../domain/upstreams/secret-box.ts';
+import { audit } from '../../../platform/audit.ts';
 
 export const UPSTREAMS_USAGE = [
   'usage: idp upstreams add --slug SLUG --name "My Bank" --issuer URL --client-id ID [--client-secret S] [--scope "openid profile"]',
@@ -88,7 +89,11 @@ export async function upstreamsCommand(
     return { stdout: `${lines.join('\n')}\n`, ok: true };
   }
   if (action === 'remove' && slug) {
-    const removed = await removeUpstream(s.db, slug);
+    const removed = await s.db.transaction(async (trx) => {
+      const done = await removeUpstream(trx, slug);
+      if (done) await audit(trx, 'admin.upstream_removed', { details: { upstream: slug, via: 'cli' } });
+      return done;
+    });
     return removed ? { stdout: `Removed ${slug} and every identity linked at it\n`, ok: true } : { stdout: '', stderr: `No upstream "${slug}"\n`, ok: false };
   }
   if (action !== 'add') return { stdout: '', stderr: `${UPSTREAMS_USAGE}\n`, ok: false };
@@ -108,7 +113,12 @@ export async function upstreamsCommand(
     acrFromUpstream: o['acr-from-upstream'] ?? false,
     trustNationalNumber: o['trust-national-number'] ?? false,
   };
-  const u = await addUpstream(s.db, await upstreamSecretBox(s.config, s.db), input);
+  const box = await upstreamSecretBox(s.config, s.db);
+  const u = await s.db.transaction(async (trx) => {
+    const added = await addUpstream(trx, box, input);
+    await audit(trx, 'admin.upstream_added', { details: { upstream: added.slug, issuer: added.issuer, uses: added.uses, via: 'cli' } });
+    return added;
+  });
   return {
     stdout: [
       `Added upstream ${u.slug} (${u.name}) at ${u.issuer}, subject ${u.subjectClaim}, for ${u.uses.join(', ')}`,
