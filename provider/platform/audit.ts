@@ -2,12 +2,21 @@
 import type { Knex } from 'knex';
 import { countSecurityEvent } from './metrics/counters.ts';
 import { log, requestAddress } from './log.ts';
-import { statementOf, writeLater } from './db/later.ts';
+import { writeLater } from './db/later.ts';
+
+/** A row outside a transaction: an `insert … select`, to which a batched request may add its claims' condition. */
+const INSERT = 'insert into audit_log (event, user_id, ip, details, at) select ?, ?::uuid, ?, ?::jsonb, ?::timestamptz';
 
 export async function audit(
   db: Knex,
   event: string,
-  fields: { userId?: string | null; ip?: string | null; details?: Record<string, unknown> } = {},
+  fields: {
+    userId?: string | null;
+    ip?: string | null;
+    details?: Record<string, unknown>;
+    /** In a batched request, written only if its claims are granted (platform/db/later.ts): what the event says happened. */
+    claimed?: boolean;
+  } = {},
 ): Promise<void> {
   const ip = fields.ip ?? requestAddress() ?? null;
   const row = { event, user_id: fields.userId ?? null, ip, details: JSON.stringify(fields.details ?? {}), at: new Date() };
@@ -20,5 +29,11 @@ export async function audit(
   if (trx.isTransaction) {
     await db('audit_log').insert(row);
     trx.executionPromise.then(happened, () => {});
-  } else await writeLater(db, statementOf(db('audit_log').insert(row), happened));
+  } else
+    await writeLater(db, {
+      sql: INSERT,
+      bindings: [row.event, row.user_id, row.ip, row.details, row.at],
+      written: happened,
+      claimed: fields.claimed ?? false,
+    });
 }

@@ -180,7 +180,8 @@ const isClaim = (w: Write) => w.kind === 'consume' || (w.kind === 'delete' && w.
  * claims before it did, and every other write made only if all of them did. A row written twice in one request
  * (rare) takes the writes one by one. The bookkeeping rides along, except with a consumption: it is then made after
  * it, and only if the request won it (a token's use is counted once). With the other claims it rides along: what a
- * login lost to a new password leaves (its audit row, its device) records a proof that was right when it was made.
+ * login lost to a new password leaves (its device, its throttle's counts let go) records a proof that was right when
+ * it was made; but a `claimed` write (its login.success) is made only if the claims are, in the same statement.
  */
 async function flush(batch: Batch): Promise<void> {
   const writes = batch.writes.splice(0);
@@ -226,12 +227,12 @@ async function one(batch: Batch, writes: Write[], later: LaterWrite[]): Promise<
     }
     if (isClaim(w)) claims.push(name);
   }
-  const extra = asCtes(later, 'x');
+  const extra = asCtes(later, 'x', granted());
   ctes.push(...extra.ctes);
   bindings.push(...extra.bindings);
   const [result] = await rowsOf<{ claimed: string | number }>(batch.db, `with ${ctes.join(', ')} select ${claimed()} as claimed`, bindings);
   if (Number(result!.claimed) !== claims.length) batch.lost = true;
-  for (const w of later) w.written?.();
+  for (const w of later) if (!(w.claimed && batch.lost)) w.written?.();
 }
 
 /** Writes made at once, outside any request's batch, as a batch would make them: each claim taken, or none of them. */

@@ -20,7 +20,8 @@ export async function finishInteraction(ctx: Context, provider: () => Provider, 
 export function loggedInStep({ db, provider, deletion }: Pick<Services, 'db' | 'provider' | 'deletion'>) {
   return async function loggedIn(ctx: Context, login: Login): Promise<void> {
     const { user } = login;
-    await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: login.method, ...login.details } });
+    // Recorded only with the login it records: one the owner's new password voided meanwhile started no session.
+    await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: login.method, ...login.details }, claimed: true });
     await deletion.cancelOnLogin(user, ctx.ip);
     rememberDevice(ctx, user);
     // The generation the proof was checked in: what ends the account's access meanwhile voids this login

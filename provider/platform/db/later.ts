@@ -10,6 +10,11 @@ export interface LaterWrite {
   sql: string;
   bindings: unknown[];
   written?: () => void;
+  /**
+   * Made only if the batched request's claims are granted (a login's success, only if its login is kept): its `sql`
+   * is then an `insert … select` without a `where`, to which the batch adds that condition.
+   */
+  claimed?: boolean;
 }
 
 interface Waiting {
@@ -28,9 +33,10 @@ export function statementOf(query: Knex.QueryBuilder, written?: () => void): Lat
   return { sql, bindings: [...bindings], written };
 }
 
-/** The writes as the common table expressions of one statement, named `${prefix}0`, `${prefix}1`, … */
-export const asCtes = (writes: LaterWrite[], prefix: string) => ({
-  ctes: writes.map((w, i) => `${prefix}${i} as (${w.sql})`),
+/** The writes as the common table expressions of one statement, named `${prefix}0`, `${prefix}1`, …; a `claimed`
+ *  one made where `granted` (the SQL condition that the statement's claims took effect), when there is one. */
+export const asCtes = (writes: LaterWrite[], prefix: string, granted = '') => ({
+  ctes: writes.map((w, i) => `${prefix}${i} as (${w.sql}${w.claimed && granted ? ` where ${granted}` : ''})`),
   bindings: writes.flatMap((w) => w.bindings),
 });
 

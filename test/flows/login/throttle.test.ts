@@ -247,6 +247,10 @@ describe('login throttle under a guessing stream', () => {
     }
     expect((await thief.get('/account')).html).toContain('name="password"');
     expect((await browserAt('203.0.113.15').login('checked.peeters', 'the owner chose another one')).url).toMatch(/\/account$/);
+    // The audit trail records the owner's login alone: the voided one made no session, and says it made none
+    // (before: a login.success from the thief's address, with no session behind it).
+    const logins = await idp.db('audit_log').where({ event: 'login.success', user_id: checked.id }).orderBy('id').pluck('ip');
+    expect(logins).toEqual(['203.0.113.15']);
   }, 60_000);
 
   it("does not put back the old password's hash when its login upgrades it while the owner chooses a new one", async () => {
