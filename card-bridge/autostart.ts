@@ -3,7 +3,7 @@
 // unit (Linux), a launchd agent (macOS), a value under HKCU\…\Run (Windows). What is written is computed here, apart
 // from writing it, so that the macOS and Windows forms can be checked on any machine.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BridgeError } from './errors.ts';
 
@@ -13,6 +13,8 @@ const RUN_KEY = 'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run';
 const RUN_VALUE = 'eID bridge';
 
 export interface Autostart {
+  /** The files it runs at every login: the executable (or node and the script). */
+  runs: string[];
   /** The file written (none on Windows, where the registry holds the command). */
   file?: { path: string; content: string };
   /** Run after writing, to start now and at every login; a failure is reported, the file stays. */
@@ -44,8 +46,10 @@ WantedBy=default.target
 /** `command`: the bridge's own command line without `serve` (the executable, or node and the script). */
 export function autostartFor(platform: NodeJS.Platform, o: { home: string; command: string[]; uid?: number }): Autostart {
   const serve = [...o.command, 'serve'];
+  const runs = o.command;
   if (platform === 'linux') {
     return {
+      runs,
       file: { path: join(o.home, '.config', 'systemd', 'user', UNIT_NAME), content: systemdUserUnit(serve) },
       enable: [
         ['systemctl', '--user', 'daemon-reload'],
@@ -58,6 +62,7 @@ export function autostartFor(platform: NodeJS.Platform, o: { home: string; comma
     const path = join(o.home, 'Library', 'LaunchAgents', `${LAUNCHD_LABEL}.plist`);
     const domain = `gui/${o.uid ?? 501}`;
     return {
+      runs,
       file: {
         path,
         content: `<?xml version="1.0" encoding="UTF-8"?>
@@ -87,6 +92,7 @@ ${serve.map((a) => `    <string>${escapeXml(a)}</string>`).join('\n')}
   }
   if (platform === 'win32') {
     return {
+      runs,
       enable: [['reg', 'add', RUN_KEY, '/v', RUN_VALUE, '/t', 'REG_SZ', '/d', serve.map(quoteWindows).join(' '), '/f']],
       disable: [['reg', 'delete', RUN_KEY, '/v', RUN_VALUE, '/f']],
     };
@@ -112,7 +118,62 @@ function run(commands: string[][]): string[] {
   return failed;
 }
 
-export function installAutostart(plan: Autostart): AutostartReport {
+/** Who installs the autostart: their uid, and whether a group is theirs alone. */
+export interface Installer {
+  uid: number;
+  ownGroup(gid: number): boolean;
+}
+
+/**
+ * A user private group (Debian's and Fedora's default, with umask 002: files are group-writable there): the group
+ * of `uid`'s name with no other member, listed or primary. A group these files do not know counts as shared.
+ */
+function privateGroupOf(uid: number) {
+  const table = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .map((line) => line.split(':'));
+  return (gid: number): boolean => {
+    try {
+      const users = table('/etc/passwd');
+      const me = users.find((u) => Number(u[2]) === uid)?.[0];
+      const group = table('/etc/group').find((g) => Number(g[2]) === gid);
+      if (!me || !group) return false;
+      const members = [...(group[3] ?? '').split(',').filter(Boolean), ...users.filter((u) => Number(u[3]) === gid).map((u) => u[0])];
+      return group[0] === me && members.every((m) => m === me);
+    } catch {
+      return false;
+    }
+  };
+}
+
+const thisUser = (): Installer => ({ uid: process.getuid!(), ownGroup: privateGroupOf(process.getuid!()) });
+
+/**
+ * Why another user could change what `file` runs (writing the file, or replacing it in its folder), or nothing: the
+ * autostart would then run their program at every login of this one. Root's files are safe; Windows has no such bits.
+ */
+export function othersCanChange(file: string, me: Installer): string | undefined {
+  for (const [what, path] of [
+    ['the file', file],
+    ['its folder', dirname(file)],
+  ] as const) {
+    const s = statSync(path);
+    if (s.uid !== me.uid && s.uid !== 0) return `${what} ${path} belongs to another user`;
+    if (s.mode & 0o002) return `every user of this computer may write to ${what} ${path}`;
+    if (s.mode & 0o020 && !me.ownGroup(s.gid)) return `other users in its group may write to ${what} ${path}`;
+  }
+  return undefined;
+}
+
+/** Installs nothing when another user could change what would run: they would run it as this one, at each login. */
+export function installAutostart(plan: Autostart, me: Installer | undefined = process.platform === 'win32' ? undefined : thisUser()): AutostartReport {
+  const reason = me && plan.runs.map((file) => othersCanChange(file, me)).find(Boolean);
+  if (reason)
+    throw new BridgeError(
+      'autostart_unsafe',
+      `Not starting the bridge at login: ${reason}, so someone else could change what would run each time you log in. Move the bridge into a folder of your own that only you can write to (for example ~/.local/bin, or ~/Applications on a Mac), and open it from there.`,
+    );
   if (plan.file) {
     mkdirSync(dirname(plan.file.path), { recursive: true });
     writeFileSync(plan.file.path, plan.file.content);

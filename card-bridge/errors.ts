@@ -25,6 +25,7 @@ const STATUS = {
   national_number_invalid: 400,
   provider_error: 502,
   softhsm_error: 500,
+  autostart_unsafe: 403,
   internal: 500,
 } as const;
 

@@ -2,12 +2,12 @@
 // temporary HOME, checked by `systemd-analyze verify`, enabled when a user session exists and reported otherwise.
 // The macOS launchd agent and the Windows Run entry are compared with golden files.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { autostartFor } from '../../card-bridge/autostart.ts';
+import { autostartFor, othersCanChange } from '../../card-bridge/autostart.ts';
 import { runCli } from './helpers.ts';
 
 const golden = (name: string) => readFileSync(new URL(`./golden/${name}`, import.meta.url), 'utf8');
@@ -51,6 +51,64 @@ describe.skipIf(process.platform !== 'linux')('autostart on Linux: a systemd use
     const result = await runCli(['uninstall-autostart'], env);
     expect(result.stdout).toContain(`Removed ${unit}`);
     expect(existsSync(unit)).toBe(false);
+  });
+
+  it('refuses to start at login a bridge other users could change, says why and where to put it, and installs nothing', async () => {
+    // The bridge as opened from a folder of its own: a copy of its script, finding the repository's node_modules.
+    const shared = mkdtempSync(join(tmpdir(), 'eid-bridge-opened-'));
+    const folder = join(shared, 'card-bridge');
+    cpSync(fileURLToPath(new URL('../../card-bridge', import.meta.url)), folder, { recursive: true });
+    symlinkSync(fileURLToPath(new URL('../../node_modules', import.meta.url)), join(shared, 'node_modules'));
+    const script = join(folder, 'cli.ts');
+    const install = () => runCli(['install-autostart'], env, '', undefined, script);
+    const advice =
+      'so someone else could change what would run each time you log in. Move the bridge into a folder of your own that only you can write to (for example ~/.local/bin, or ~/Applications on a Mac), and open it from there. [autostart_unsafe]';
+    const uid = process.getuid!();
+    try {
+      chmodSync(folder, 0o777);
+      const everyone = await install();
+      expect([everyone.code, everyone.stderr.trim()]).toEqual([
+        1,
+        `eid-bridge: Not starting the bridge at login: every user of this computer may write to its folder ${folder}, ${advice}`,
+      ]);
+      expect(existsSync(unit)).toBe(false);
+
+      // Another user's group, or another user's file (a root-owned one is safe): only root can give them away.
+      if (uid === 0) {
+        chmodSync(folder, 0o775);
+        chownSync(folder, uid, 4343);
+        expect((await install()).stderr).toContain(`other users in its group may write to its folder ${folder}, `);
+        chmodSync(folder, 0o755);
+        chownSync(script, 4242, 4242);
+        expect((await install()).stderr).toContain(`the file ${script} belongs to another user, `);
+        chownSync(script, uid, 0);
+      }
+      chmodSync(folder, 0o755);
+      expect(existsSync(unit)).toBe(false);
+
+      // Only its owner may change it: installed, naming it.
+      const own = await install();
+      expect(own.stdout).toContain(`Wrote ${unit}`);
+      expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${process.execPath} ${script} serve`);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+      rmSync(unit, { force: true });
+    }
+  });
+
+  it("counts a group-writable file as safe in its owner's private group (umask 002), not in a shared one", () => {
+    const folder = mkdtempSync(join(tmpdir(), 'eid-bridge-group-'));
+    mkdirSync(join(folder, 'bin'), { mode: 0o775 });
+    chmodSync(join(folder, 'bin'), 0o775);
+    const uid = process.getuid!();
+    try {
+      expect(othersCanChange(join(folder, 'bin'), { uid, ownGroup: () => true })).toBeUndefined();
+      expect(othersCanChange(join(folder, 'bin'), { uid, ownGroup: () => false })).toBe(
+        `other users in its group may write to the file ${join(folder, 'bin')}`,
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('prints its usage, and installs nothing, when the npm package runs without a command and without a terminal', async () => {

@@ -26,9 +26,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `eid-bridge` with `input` on a non-TTY stdin (how tests give a PIN). */
-export const runCli = (args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string): Promise<CliResult> =>
-  run(process.execPath, [CLI, ...args], env, input, cwd);
+/** Runs `eid-bridge` with `input` on a non-TTY stdin (how tests give a PIN); `script`: a copy of its cli.ts elsewhere. */
+export const runCli = (args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string, script = CLI): Promise<CliResult> =>
+  run(process.execPath, [script, ...args], env, input, cwd);
 
 /** Runs the development tool that makes virtual eIDs (`npm run test-cards`). */
 export const runTestCards = (args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> => run(process.execPath, [TEST_CARDS, ...args], env);

@@ -3,7 +3,7 @@
 // Debian package's control data, files and systemd user unit. Building takes minutes (postject over the ~120 MB
 // Node binary, xz over the package), hence one build for the whole file.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,20 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
       // No systemctl on this PATH: said, and the unit stays for the next login.
       expect(opened.stderr).toContain('Could not run: systemctl --user daemon-reload');
       rmSync(unit);
+    });
+
+    it('starts nothing at login when opened from a folder every user may write to, and says where to move it', async () => {
+      const unit = path.join(env.HOME!, '.config', 'systemd', 'user', 'eid-bridge.service');
+      const shared = path.join(work, 'shared');
+      mkdirSync(shared, { mode: 0o777 });
+      chmodSync(shared, 0o777);
+      const copy = path.join(shared, 'eid-bridge-linux-x64');
+      copyFileSync(executable(), copy);
+      const opened = await run(copy, [], env);
+      expect(opened.code).toBe(1);
+      expect(opened.stderr).toContain(`Not starting the bridge at login: every user of this computer may write to its folder ${shared}`);
+      expect(opened.stderr).toContain('Move the bridge into a folder of your own that only you can write to');
+      expect(existsSync(unit)).toBe(false);
     });
 
     it('reads the card, with the pkcs11js addon written to a private cache folder', async () => {
