@@ -11,7 +11,7 @@ import { parseBody } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { notActiveMessage } from '../../domain/accounts/not-active.ts';
-import { renderPage } from '../../platform/web/page.ts';
+import { reloadedAt, renderPage } from '../../platform/web/page.ts';
 import { firstRefused, formError } from '../../platform/web/form-errors.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
@@ -96,6 +96,11 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
   }
 
   router.use('/interaction/:uid', batchPage(secondFactor.db));
+  // Each step's answer to a form is shown again by the interaction's own page, which shows its current step.
+  router.use(
+    '/interaction/:uid',
+    reloadedAt((ctx) => `/interaction/${encodeURIComponent(ctx.params.uid)}`),
+  );
   router.use('/interaction/:uid', async (ctx, next) => {
     const d = await details(ctx);
     const client = await provider().Client.find(d.params.client_id as string);

@@ -13,7 +13,7 @@ import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
-import { comingFrom, renderMessage, renderPage } from '../../platform/web/page.ts';
+import { comingFrom, reloadedAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import type { CardStep } from '../../methods/eid-card/card-step.ts';
 import { CARD } from './states.ts';
 import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
@@ -28,6 +28,7 @@ const codeField = z.string().trim().min(1).max(20);
 export function reactivationRoutes(services: Services, captcha: Captcha, reactivation: ReactivationService, cards: CardStep): Router {
   const { config } = services;
   const router = createRouter();
+  router.use(reloadedAt());
 
   const mobileOf = (typed: string) => parseMobile(typed, config.phoneDefaultRegion);
   const mobileError = (typed: string): FormErrors => {

@@ -5,7 +5,7 @@
 import type Router from '@koa/router';
 import { createRouter } from '../../platform/web/router.ts';
 import type { Services } from '../../app/services.ts';
-import { renderPage, safeReturnPath } from '../../platform/web/page.ts';
+import { reloadedAt, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { registrationErrors } from './errors.ts';
 import type { CardStep } from '../../methods/eid-card/card-step.ts';
 
@@ -21,6 +21,7 @@ export function registrationRoutes(services: Services, cards: CardStep): Router 
   const steps = createRegistrationSteps(services, cards);
   const { modes } = steps;
   const router = createRouter();
+  router.use(reloadedAt());
 
   router.get('/registration', (ctx) => {
     if (!modes.length) throw registrationErrors.modeDisabled();

@@ -1,5 +1,5 @@
 // Renders a page for a request: its language, its CSRF token and where the language switch returns to.
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import { render } from './views.ts';
 import { pageLocale } from './locale.ts';
 import type { MessageParams } from './i18n.ts';
@@ -16,7 +16,15 @@ export function renderPage(
   ctx.set('Cache-Control', 'no-store');
   // `ctx.state.shared`: what a router's middleware gives every page it renders (the account pages' portal).
   const shared = (ctx.state.shared ?? {}) as Record<string, unknown>;
-  ctx.body = render(template, { locale, csrf: ctx.state.csrf, returnTo: ctx.method === 'GET' ? ctx.originalUrl : undefined, ...shared, ...context });
+  ctx.body = render(template, {
+    locale,
+    csrf: ctx.state.csrf,
+    returnTo: ctx.method === 'GET' ? ctx.originalUrl : undefined,
+    // The layout then loads form-answer.js, which makes the page's history entry a GET of that address.
+    reloadAddress: ctx.method === 'POST' ? ctx.state.reloadAddress : undefined,
+    ...shared,
+    ...context,
+  });
 }
 
 /** A page with a title, a message and links: errors, confirmations, "check your mail". */
@@ -29,6 +37,17 @@ export function renderMessage(
 ): void {
   ctx.status = status;
   renderPage(ctx, 'pages/message.njk', { titleKey, messageKey, isError: status >= 400, ...extra });
+}
+
+/**
+ * For a router whose pages answer their forms at an address a GET shows again (by default the form's own): Back or a
+ * reload then loads that page rather than offering to send the form again. An address with no GET page is not given.
+ */
+export function reloadedAt(address: (ctx: Context) => string = (ctx) => ctx.originalUrl) {
+  return async (ctx: Context, next: Next) => {
+    if (ctx.method === 'POST') ctx.state.reloadAddress = address(ctx);
+    await next();
+  };
 }
 
 const RETURN_BASE = 'http://return.invalid';
