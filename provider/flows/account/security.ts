@@ -10,6 +10,7 @@ import { requireUser } from '../self/routes.ts';
 import { body } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { rememberDevice } from '../../platform/web/devices.ts';
+import { holdLogin } from '../login/held-login.ts';
 import { createPasswordChange } from '../../domain/accounts/password-change.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
 import { findLinkOfUser, formatCardNumber } from '../../domain/accounts/eid-links.ts';
@@ -60,6 +61,7 @@ export function accountSecurityRoutes(services: Services): Router {
     if (r.ok) {
       // The session it was changed from stays, and so does its browser's standing as the owner's.
       rememberDevice(ctx, { id: user(ctx).id, access_generation: r.accessGeneration });
+      holdLogin(ctx, { id: user(ctx).id, access_generation: r.accessGeneration }, config.sessionTtl);
       return ctx.redirect('/account/security?done=password_changed');
     }
     if (r.problem === 'policy') return securityPage(ctx, { password: [{ key: 'account.password.error.policy' }, ...r.failures] });

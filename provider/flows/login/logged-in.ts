@@ -7,6 +7,7 @@ import type { Services } from '../../app/services.ts';
 import type { Login } from '../../methods/strategy.ts';
 import { audit } from '../../platform/audit.ts';
 import { rememberDevice } from '../../platform/web/devices.ts';
+import { holdLogin } from './held-login.ts';
 
 type InteractionResult = Parameters<Provider['interactionResult']>[2];
 
@@ -17,13 +18,14 @@ export async function finishInteraction(ctx: Context, provider: () => Provider, 
   ctx.redirect(url);
 }
 
-export function loggedInStep({ db, provider, deletion }: Pick<Services, 'db' | 'provider' | 'deletion'>) {
+export function loggedInStep({ config, db, provider, deletion }: Pick<Services, 'config' | 'db' | 'provider' | 'deletion'>) {
   return async function loggedIn(ctx: Context, login: Login): Promise<void> {
     const { user } = login;
     // Recorded only with the login it records: one the owner's new password voided meanwhile started no session.
     await audit(db, 'login.success', { userId: user.id, ip: ctx.ip, details: { method: login.method, ...login.details }, claimed: true });
     await deletion.cancelOnLogin(user, ctx.ip);
     rememberDevice(ctx, user);
+    holdLogin(ctx, user, config.sessionTtl);
     // The generation the proof was checked in: what ends the account's access meanwhile voids this login
     // (domain/oidc-models/adapter.ts).
     await finishInteraction(ctx, provider, { login: { accountId: user.sub, acr: login.acr, amr: [...login.amr], accessGeneration: user.access_generation } });

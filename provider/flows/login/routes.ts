@@ -21,6 +21,7 @@ import { loginIdentifierFor } from '../../oidc/portal.ts';
 import { batchPage } from '../../oidc/batch-requests.ts';
 import { secondFactorStep, type SecondFactorStepDeps } from './second-factor.ts';
 import { finishInteraction, type LoggedIn } from './logged-in.ts';
+import { accessEndedHere } from './held-login.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
 const uiHint = (d: { params: Record<string, unknown>; lastSubmission?: unknown; exp: number }) => ({
@@ -119,7 +120,7 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
     const d = ctx.state.interaction;
     if (d.prompt.name === 'login') {
       if (await second.stepUp(ctx, d)) return;
-      return showLogin(ctx, d, { identifier: d.params.login_hint ?? '' });
+      return showLogin(ctx, d, { identifier: d.params.login_hint ?? '', accessEnded: await accessEndedHere(ctx, secondFactor.db, secondFactor.users) });
     }
     if (d.prompt.name === 'consent') {
       if (ctx.state.client?.first_party === true) return grantConsent(ctx, d);

@@ -14,6 +14,7 @@ import { safeReturnPath } from '../../platform/web/page.ts';
 import { AppError } from '../../platform/errors.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { loginIdentifierOf, portalOf } from '../../oidc/portal.ts';
+import { forgetLogin } from '../login/held-login.ts';
 
 const SESSION_COOKIE = 'self';
 const LOGIN_COOKIE = 'self_login';
@@ -93,6 +94,7 @@ export function selfRoutes({ config, provider }: SelfDeps): Router {
 
   router.post('/self/logout', async (ctx) => {
     ctx.cookies.set(SESSION_COOKIE, null);
+    forgetLogin(ctx);
     ctx.redirect(`/session/end?${new URLSearchParams({ client_id: SELF_CLIENT_ID, post_logout_redirect_uri: `${config.issuerUrl}/` })}`);
   });
 
