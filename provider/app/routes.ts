@@ -30,6 +30,7 @@ import { organisationAdminRoutes } from '../flows/admin/organisations.ts';
 import { adminRoutes } from '../flows/admin/routes.ts';
 import { captchaRoutes } from '../flows/captcha/routes.ts';
 import { recoveryRoutes } from '../flows/recovery/routes.ts';
+import { doneRoutes } from '../flows/done/routes.ts';
 import { registrationRoutes } from '../flows/registration/routes.ts';
 import { eidRoutes } from '../flows/eid/routes.ts';
 import { reactivationRoutes } from '../flows/reactivation/routes.ts';
@@ -88,6 +89,7 @@ export const ROUTERS: readonly Mount[] = [
   { kind: 'page', router: ({ services }) => organisationAdminRoutes(services) },
   { kind: 'page', router: ({ captcha }) => captchaRoutes(captcha) },
   { kind: 'page', router: ({ services, captcha }) => recoveryRoutes(services, captcha) },
+  { kind: 'page', router: ({ services }) => doneRoutes(services) },
   { kind: 'page', router: ({ services, cards }) => registrationRoutes(services, cards) },
   { kind: 'page', router: ({ services }) => adminRoutes(services) },
   { kind: 'page', router: ({ services }) => auditAdminRoutes(services) },

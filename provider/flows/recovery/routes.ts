@@ -17,6 +17,7 @@ import { comingFrom, reloadedAt, renderMessage, renderPage } from '../../platfor
 import { requestLocale } from '../../platform/web/locale.ts';
 import { customerNumberField } from './accounts.ts';
 import { createRecoveryService, type LinkProblem } from './service.ts';
+import { redirectToDone } from '../done/routes.ts';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
@@ -138,7 +139,11 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     // so someone who keeps the account's name busy with guesses (from ever new addresses) does not keep her out.
     rememberDevice(ctx, outcome.user);
     const login = `/self/login?${new URLSearchParams({ return_to: '/', login_hint: outcome.user.username ?? outcome.user.email ?? '' })}`;
-    renderMessage(ctx, 200, 'recovery.done.title', 'recovery.done.message', { actions: [{ href: login, key: 'recovery.done.login' }] });
+    await redirectToDone(services, ctx, {
+      titleKey: 'recovery.done.title',
+      messageKey: 'recovery.done.message',
+      actions: [{ href: login, key: 'recovery.done.login' }],
+    });
   });
 
   return router;

@@ -11,6 +11,7 @@ import { duration } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { check, echo, schemas } from './forms.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
+import { redirectToDone } from '../done/routes.ts';
 
 export function activationRoutes(router: Router, steps: RegistrationSteps): void {
   const { config, db, flows, service, limits, mails, take } = steps;
@@ -38,6 +39,8 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     const r = await service.activation.peek(db, token);
     if (r.status !== 'ok' || !r.user) return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status);
     if (Object.keys(errors).length) ctx.status = 400;
+    // The token came in the form, not the address: the mailed link's page, for Back or a reload.
+    if (ctx.method === 'POST') ctx.state.reloadAddress = `/registration/activate?${new URLSearchParams({ token })}`;
     renderPage(ctx, 'pages/registration/activate.njk', { titleKey: 'registration.activate.title', token, user: r.user, errors, values: {} });
   }
 
@@ -55,7 +58,9 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     if (r.status === 'wrong_password') return showActivate(ctx, token, formError('password', 'registration.activate.error.password'));
     if (r.status === 'ok') {
       const u = r.user!;
-      return renderMessage(ctx, 200, 'registration.activated.title', u.username ? 'registration.activated.username' : 'registration.activated.email', {
+      return redirectToDone(steps, ctx, {
+        titleKey: 'registration.activated.title',
+        messageKey: u.username ? 'registration.activated.username' : 'registration.activated.email',
         messageParams: { username: u.username ?? '', email: u.email ?? '' },
         // A passkey as the new account's second way in, offered and skippable; adding one starts with a login.
         actions: [

@@ -166,6 +166,26 @@ describe.skipIf(!has('chromium'))('account recovery in the browser', () => {
     expect(await page.locator('#identifier').inputValue()).toBe('x.y');
   });
 
+  it('shows the success page again at a reload, in this browser only', async () => {
+    const { page, link } = await linkFor('xy@example.be');
+    await page.goto(link);
+    await page.fill('#password', NEW);
+    await page.fill('#confirm', NEW);
+    const answer = page.waitForResponse((r) => r.request().method() === 'POST');
+    await submit(page);
+    expect((await answer).status()).toBe(303);
+    await page.reload();
+    expect([await page.locator('h1').innerText(), await page.locator('main .actions a').innerText()]).toEqual(['Your password has been changed', 'Log in']);
+
+    // The page's address tells another browser nothing.
+    const elsewhere = await browser.newContext({ locale: 'en-GB' });
+    const other = await elsewhere.newPage();
+    const shown = await other.goto(page.url());
+    expect([shown!.status(), await other.locator('h1').innerText()]).toEqual([403, 'This page belongs to another browser']);
+    expect(await other.locator('main').innerText()).not.toContain('x.y');
+    await elsewhere.close();
+  });
+
   it('says a tampered link is not valid and an older link was replaced', async () => {
     const first = await linkFor('xy@example.be');
     const second = await linkFor('xy@example.be');

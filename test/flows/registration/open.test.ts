@@ -67,6 +67,9 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     const twin = await w.page();
     await twin.goto(link);
     expect(await activate(page, link, PASSWORD)).toContain('You can now log in with ann@example.be and your password.');
+    // A reload shows the same page, not "this link was already used".
+    await page.reload();
+    expect(await page.locator('main').innerText()).toContain('You can now log in with ann@example.be and your password.');
     // A passkey is offered as the next way in, and can be skipped.
     expect(await page.getAttribute('a:has-text("Add a passkey")', 'href')).toBe('/account/passkeys/new');
     await twin.fill('#password', PASSWORD);
