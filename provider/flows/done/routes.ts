@@ -18,7 +18,7 @@ export interface DonePage {
   titleKey: MessageKey;
   messageKey: MessageKey;
   messageParams?: Record<string, string>;
-  actions: { href: string; key: MessageKey }[];
+  actions: { href: string; key: MessageKey; params?: Record<string, string> }[];
 }
 
 /** Stores the page for this browser and sends it there. */

@@ -18,6 +18,7 @@ import { requestLocale } from '../../platform/web/locale.ts';
 import { customerNumberField } from './accounts.ts';
 import { createRecoveryService, type LinkProblem } from './service.ts';
 import { redirectToDone } from '../done/routes.ts';
+import { backToApp, cameFrom } from '../done/came-from.ts';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
@@ -111,6 +112,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
       locale: requestLocale(ctx),
       ip: ctx.ip,
       devices: knownDevices(ctx),
+      from: cameFrom(ctx),
     });
     // Known and unknown addresses do different work (tokens and a mail, or none): the answer waits for a fixed
     // time from the start of the request, so both arrive alike.
@@ -139,10 +141,11 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     // so someone who keeps the account's name busy with guesses (from ever new addresses) does not keep her out.
     rememberDevice(ctx, outcome.user);
     const login = `/self/login?${new URLSearchParams({ return_to: '/', login_hint: outcome.user.username ?? outcome.user.email ?? '' })}`;
+    const back = await backToApp(services, ctx, outcome.from);
     await redirectToDone(services, ctx, {
       titleKey: 'recovery.done.title',
       messageKey: 'recovery.done.message',
-      actions: [{ href: login, key: 'recovery.done.login' }],
+      actions: [...(back ? [back] : []), { href: login, key: 'recovery.done.login' }],
     });
   });
 

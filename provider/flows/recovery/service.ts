@@ -19,10 +19,12 @@ import { RESET_PURPOSE } from '../../domain/accounts/reset-link.ts';
 import { audit } from '../../platform/audit.ts';
 import { AppError } from '../../platform/errors.ts';
 import { accountsToRecover, customerNumberField } from './accounts.ts';
+import type { CameFrom } from '../done/came-from.ts';
 
 export type LinkProblem = 'invalid' | 'used' | 'expired' | 'voided';
 export type LinkState = { status: 'ok'; user: User } | { status: LinkProblem };
-export type ResetOutcome = LinkState | { status: 'weak'; failures: RuleFailure[] };
+/** `from`: what the link was kept with (flows/done/came-from.ts), unchecked. */
+export type ResetOutcome = { status: 'ok'; user: User; from?: unknown } | { status: LinkProblem } | { status: 'weak'; failures: RuleFailure[] };
 
 export interface RecoveryRequest {
   email: string;
@@ -32,6 +34,8 @@ export interface RecoveryRequest {
   ip: string | undefined;
   /** The browser's known devices (provider/platform/web/devices.ts): a request from the owner's own is the owner's. */
   devices?: ReadonlyMap<string, KnownDevice>;
+  /** The app's login the request came from, kept with the links (flows/done/came-from.ts). */
+  from?: CameFrom | undefined;
 }
 
 export interface RecoveryDeps {
@@ -61,7 +65,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
     perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
   });
 
-  async function mailLinks(trx: Knex.Transaction, accounts: User[], locale: Locale): Promise<void> {
+  async function mailLinks(trx: Knex.Transaction, accounts: User[], locale: Locale, from?: CameFrom): Promise<void> {
     const links = [];
     for (const user of accounts) {
       // A new mail replaces the previous link: only the latest one works.
@@ -71,6 +75,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         ttlSeconds: config.resetTokenTtl,
         format: { kind: 'link' },
         replacePrevious: true,
+        ...(from ? { data: { from } } : {}),
       });
       // The reset page opens in the language of the mail.
       links.push({ username: user.username ?? user.email, href: `${config.issuerUrl}/recovery/reset?${new URLSearchParams({ token, ui_locales: locale })}` });
@@ -104,7 +109,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
       const ownerDevice = accounts.map((a) => deviceOf(r.devices, a)).find((d) => d !== undefined);
       const mailed = (await mails.allow({ address: r.email, ip: r.ip, ownerDevice })) && accounts.length > 0;
       await db.transaction(async (trx) => {
-        if (mailed) await mailLinks(trx, accounts, r.locale);
+        if (mailed) await mailLinks(trx, accounts, r.locale, r.from);
         await audit(trx, 'recovery.requested', { userId: accounts[0]?.id, ip: r.ip, details: { accounts: accounts.length, mailed } });
       });
     },
@@ -153,7 +158,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
           action: { href: `${config.issuerUrl}/recovery`, label: { key: 'recovery.changed_mail.action' } },
         });
         await audit(trx, 'recovery.password_reset', { userId: user.id, ip: request.ip });
-        return { status: 'ok', user: { ...user, access_generation: accessGeneration } };
+        return { status: 'ok', user: { ...user, access_generation: accessGeneration }, from: spent.token.data.from };
       });
     },
   };

@@ -36,7 +36,7 @@ export function createSignUpAccounts(services: Pick<Services, 'config' | 'db' | 
 
   async function finish(trx: Knex, user: User, s: SignUp, mode: string, intro?: Parameters<typeof activation.send>[2], titleKey?: string): Promise<void> {
     await recordConsents(trx, user.id, { terms: config.termsVersion, privacy: config.privacyVersion }, s.acceptedAt);
-    await activation.send(trx, user, intro, titleKey);
+    await activation.send(trx, user, intro, titleKey, s.from);
     await audit(trx, 'registration.signed_up', { userId: user.id, ip: s.ip, details: { mode } });
   }
 

@@ -27,6 +27,8 @@ export interface ActivationDeps {
   tokens: TokenService;
 }
 
+import type { CameFrom } from '../done/came-from.ts';
+
 export type ActivationStatus = 'ok' | 'wrong_password' | 'used' | 'expired' | 'voided' | 'invalid' | 'email_taken';
 
 type Paragraph = { key: string; params?: MessageParams };
@@ -47,6 +49,7 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
     user: User,
     intro: Paragraph[] = [{ key: 'registration.mail.activation.body' }],
     titleKey = 'registration.mail.activation.subject',
+    from?: CameFrom,
   ): Promise<void> {
     if (!user.email) return;
     const { token } = await tokens.issue(trx, {
@@ -55,6 +58,7 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
       ttlSeconds: config.activationTtl,
       format: { kind: 'link' },
       replacePrevious: true,
+      ...(from ? { data: { from } } : {}),
     });
     await users.touchPending(trx, user.id);
     await enqueueMail(trx, {
@@ -111,7 +115,8 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
      * link as it was (wrong guesses are slowed down per account). A second click (or a racing one) answers `used`;
      * an address that another account activated meanwhile answers `email_taken` and leaves the link unspent.
      */
-    async activate(token: string, password: string, ip?: string): Promise<{ status: ActivationStatus; user?: User }> {
+    /** `from`: what the link was kept with (flows/done/came-from.ts), unchecked. */
+    async activate(token: string, password: string, ip?: string): Promise<{ status: ActivationStatus; user?: User; from?: unknown }> {
       const peeked = await peek(db, token);
       if (peeked.status !== 'ok') return peeked;
       const owner = peeked.user!;
@@ -134,7 +139,7 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
           if (!user || !(await users.activate(trx, user.id))) return { status: user?.status === 'active' ? ('used' as const) : ('invalid' as const) };
           await releaseAddress(trx, user);
           await audit(trx, 'registration.activated', { userId: user.id, ip });
-          return { status: 'ok' as const, user: { ...user, status: 'active' as const } };
+          return { status: 'ok' as const, user: { ...user, status: 'active' as const }, from: r.token.data.from };
         });
       } catch (e) {
         if (isAppError(e) && e.code === 'email_taken') return { status: 'email_taken' };

@@ -14,7 +14,7 @@ export function customerSignUpRoutes(router: Router, steps: RegistrationSteps): 
     const customer = await findCustomer(db, d.customer_number, d.name);
     if (!customer) return reshow(formError('customer_number', 'registration.error.customer_no_match'));
     await limits.customer.reward(addressOf(ctx), 1);
-    const s = await signUpOf(ctx, d);
+    const s = await signUpOf(ctx, flow, d);
     await complete(ctx, flow, `customer:${customer.customer_number}`, { email: s.email }, (trx) => service.signUpCustomer(trx, customer, s));
   });
 }

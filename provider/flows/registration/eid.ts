@@ -95,7 +95,7 @@ export function eidSignUpRoutes(router: Router, steps: RegistrationSteps): void 
     const card = flow.data.card!;
     const checked = check(schemas.eid, raw, policy, (d) => ({ email: d.email as string }));
     if (!checked.ok) return showEid(ctx, flow, { values: echo(raw), errors: checked.errors });
-    const s = await signUpOf(ctx, { ...checked.data, given_name: card.givenNames, family_name: card.surname });
+    const s = await signUpOf(ctx, flow, { ...checked.data, given_name: card.givenNames, family_name: card.surname });
     await complete(ctx, flow, `eid:${card.hmac}`, { email: s.email }, (trx) => service.signUpEid(trx, { hmac: card.hmac, cardNumber: card.cardNumber }, s));
   });
 }

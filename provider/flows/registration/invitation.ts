@@ -106,7 +106,7 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
     const checked = check(schemas.invitationDetails, raw, policy, (d) => ({ username: invitation.username, email: d.email as string }));
     if (!checked.ok)
       return showForm(ctx, 'details', flow, { values: echo(raw), errors: checked.errors, username: invitation.username, group: invitation.group_name });
-    const s = await signUpOf(ctx, checked.data);
+    const s = await signUpOf(ctx, flow, checked.data);
     await complete(ctx, flow, `invitation:${invitation.id}`, { email: s.email }, (trx) => service.completeInvitation(trx, invitation, s));
   });
 }

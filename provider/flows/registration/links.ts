@@ -12,6 +12,7 @@ import { isAppError } from '../../platform/errors.ts';
 import { check, echo, schemas } from './forms.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { redirectToDone } from '../done/routes.ts';
+import { backToApp, cameFrom } from '../done/came-from.ts';
 
 export function activationRoutes(router: Router, steps: RegistrationSteps): void {
   const { config, db, flows, service, limits, mails, take } = steps;
@@ -58,15 +59,13 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     if (r.status === 'wrong_password') return showActivate(ctx, token, formError('password', 'registration.activate.error.password'));
     if (r.status === 'ok') {
       const u = r.user!;
+      const back = await backToApp(steps.services, ctx, r.from);
       return redirectToDone(steps, ctx, {
         titleKey: 'registration.activated.title',
         messageKey: u.username ? 'registration.activated.username' : 'registration.activated.email',
         messageParams: { username: u.username ?? '', email: u.email ?? '' },
         // A passkey as the new account's second way in, offered and skippable; adding one starts with a login.
-        actions: [
-          { href: '/account/passkeys/new', key: 'passkeys.offer' },
-          { href: '/', key: 'registration.action.home' },
-        ],
+        actions: [...(back ? [back] : []), { href: '/account/passkeys/new', key: 'passkeys.offer' }, { href: '/', key: 'registration.action.home' }],
       });
     }
     linkProblem(ctx, r.status);
@@ -109,7 +108,8 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     await take(limits.ip, addressOf(ctx));
     const started = performance.now();
     const identifier = checked.data.identifier;
-    if (await mails.allow({ address: identifier, ip: ctx.ip })) await service.resend(identifier, ctx.ip);
+    const from = cameFrom(ctx, raw.return_to);
+    if (await mails.allow({ address: identifier, ip: ctx.ip })) await service.resend(identifier, ctx.ip, from);
     // Only a pending account gets a new link: the answer takes the same time for every identifier.
     await noSoonerThan(started, config.signUpResponseMs);
     const back = typeof raw.return_to === 'string' ? safeReturnPath(raw.return_to, '') : '';

@@ -8,7 +8,7 @@ import { schemas } from './forms.ts';
 export function openSignUpRoutes(router: Router, steps: RegistrationSteps): void {
   const { config, service, signUpOf, complete, signUpForm } = steps;
   signUpForm(router, 'open', schemas.open, async (ctx, flow, d) => {
-    const s = await signUpOf(ctx, d);
+    const s = await signUpOf(ctx, flow, d);
     let account: string | undefined;
     await complete(ctx, flow, s.email, { email: s.email }, async (trx) => {
       const result = await service.signUpOpen(trx, s, ctx.cookies.get(SIGN_UP_COOKIE, { signed: true }));

@@ -16,6 +16,7 @@ import { registrationErrors } from './errors.ts';
 import { createSignUpAccounts } from './accounts.ts';
 import { createReview } from './review.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
+import type { CameFrom } from '../done/came-from.ts';
 
 export interface SignUp {
   email: string;
@@ -26,6 +27,8 @@ export interface SignUp {
   /** When the terms and the privacy policy (in the configured versions) were accepted. */
   acceptedAt: Date;
   ip?: string | undefined;
+  /** The app's login the sign-up came from, kept with the activation link (flows/done/came-from.ts). */
+  from?: CameFrom | undefined;
 }
 
 /**
@@ -158,11 +161,11 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
      * A new activation mail for a pending account named by address or username. Nothing is said about whether
      * one exists; an account that is not pending gets nothing.
      */
-    async resend(identifier: string, ip?: string): Promise<void> {
+    async resend(identifier: string, ip?: string, from?: CameFrom): Promise<void> {
       const [user] = (await users.findByIdentifier(db, identifier, 'username_or_email')).filter((u) => u.status === 'pending' && u.email).reverse();
       if (!user) return;
       await db.transaction(async (trx) => {
-        await activation.send(trx, user);
+        await activation.send(trx, user, undefined, undefined, from);
         await audit(trx, 'registration.activation_resent', { userId: user.id, ip });
       });
     },

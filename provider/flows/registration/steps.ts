@@ -3,6 +3,7 @@
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { cameFrom } from '../done/came-from.ts';
 import type { Services } from '../../app/services.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
@@ -120,7 +121,11 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
     renderPage(ctx, `pages/registration/${template}.njk`, { titleKey: TITLES[template], flow: flow.id, values: {}, errors: {}, ...common(template), ...extra });
   }
 
-  const signUpOf = async (ctx: Context, d: { email: string; password: string; given_name?: string; family_name?: string }): Promise<SignUp> => ({
+  const signUpOf = async (
+    ctx: Context,
+    flow: Flow<FlowData>,
+    d: { email: string; password: string; given_name?: string; family_name?: string },
+  ): Promise<SignUp> => ({
     email: d.email,
     givenName: d.given_name ?? null,
     familyName: d.family_name ?? null,
@@ -128,6 +133,7 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
     locale: requestLocale(ctx),
     acceptedAt: new Date(),
     ip: ctx.ip,
+    from: cameFrom(ctx, flow.data.returnTo),
   });
 
   /**

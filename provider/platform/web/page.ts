@@ -33,7 +33,7 @@ export function renderMessage(
   status: number,
   titleKey: string,
   messageKey: string,
-  extra: { messageParams?: MessageParams; actions?: { href: string; key: string }[]; isError?: boolean } = {},
+  extra: { messageParams?: MessageParams; actions?: { href: string; key: string; params?: MessageParams }[]; isError?: boolean } = {},
 ): void {
   ctx.status = status;
   renderPage(ctx, 'pages/message.njk', { titleKey, messageKey, isError: status >= 400, ...extra });

@@ -186,6 +186,48 @@ describe.skipIf(!has('chromium'))('account recovery in the browser', () => {
     await elsewhere.close();
   });
 
+  /** From the portal's login to its recovery, a mail, and the link opened in `open`'s browser; the done page's links. */
+  async function resetFromPortal(open: (link: string) => Promise<Page>) {
+    const page = await freshPage();
+    await page.goto(client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid' }).href);
+    const login = new URL(page.url()).pathname;
+    await page.click('text=Forgot username or password?');
+    await page.waitForURL(/\/recovery\b/);
+    const link = (await requestMail(page, 'xy@example.be')).text.match(LINK)![0];
+    // The link names no app: the way back is kept with it on the server.
+    expect(link).not.toMatch(/interaction|return_to|client/);
+    const done = await open(link);
+    await done.goto(link);
+    await done.fill('#password', NEW);
+    await done.fill('#confirm', NEW);
+    await submit(done);
+    expect(await done.locator('h1').innerText()).toBe('Your password has been changed');
+    return { login, done, actions: await done.locator('main .actions a').allInnerTexts() };
+  }
+
+  it('leads back to the app whose login the recovery started from, in the browser that started it', async () => {
+    const { login, done, actions } = await resetFromPortal(async () => context.pages()[0]!);
+    expect(actions).toEqual(['Back to Customer portal', 'Log in']);
+    await done.click('text=Back to Customer portal');
+    expect(new URL(done.url()).pathname).toBe(login);
+    expect(await done.locator('main').innerText()).toContain('to continue to Customer portal');
+  });
+
+  it('offers only the account login where the link is opened in another browser', async () => {
+    const elsewhere = await browser.newContext({ locale: 'en-GB' });
+    const { actions } = await resetFromPortal(() => elsewhere.newPage());
+    expect(actions).toEqual(['Log in']);
+    await elsewhere.close();
+  });
+
+  it("offers only the account login once the app's login has expired", async () => {
+    const { actions } = await resetFromPortal(async () => {
+      await idp.db('oidc_models').where({ model: 'Interaction' }).delete();
+      return context.pages()[0]!;
+    });
+    expect(actions).toEqual(['Log in']);
+  });
+
   it('says a tampered link is not valid and an older link was replaced', async () => {
     const first = await linkFor('xy@example.be');
     const second = await linkFor('xy@example.be');

@@ -52,7 +52,8 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     await expectHeading(page, 'Check your e-mail');
     expect(await page.locator('main').innerText()).toContain('We sent an e-mail to ann@example.be. Open the link in it within 24 hours');
     // The sent page leads back to the login of the app the person came from.
-    expect(await page.getAttribute('a:has-text("Back to login")', 'href')).toMatch(/^\/interaction\//);
+    const appLogin = await page.getAttribute('a:has-text("Back to login")', 'href');
+    expect(appLogin).toMatch(/^\/interaction\//);
 
     const mail = await nextMail(w.sink, 'ann@example.be');
     expect(mail.subject).toBe('Activate your account');
@@ -70,6 +71,10 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     // A reload shows the same page, not "this link was already used".
     await page.reload();
     expect(await page.locator('main').innerText()).toContain('You can now log in with ann@example.be and your password.');
+    // Activated in the browser that signed up, the page leads back to the app's login the sign-up started from.
+    expect(await page.getAttribute('a:has-text("Back to School portal")', 'href')).toBe(appLogin);
+    // The mail's link names no app: the way back is kept with it on the server.
+    expect(link).not.toMatch(/interaction|return_to|client/);
     // A passkey is offered as the next way in, and can be skipped.
     expect(await page.getAttribute('a:has-text("Add a passkey")', 'href')).toBe('/account/passkeys/new');
     await twin.fill('#password', PASSWORD);
@@ -187,9 +192,12 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     const second = activationLink(await nextMail(w.sink, 'dora@example.be', 1));
     await page.click('text=Back to login');
     expect(await page.locator('#identifier').count()).toBe(1);
+    const appLogin = new URL(page.url()).pathname;
     await page.goto(first);
     await expectHeading(page, 'This link has been replaced');
     await activate(page, second, PASSWORD);
+    // The new link was asked for from the app's login: the page leads back there.
+    expect(await page.getAttribute('a:has-text("Back to School portal")', 'href')).toBe(appLogin);
     expect((await loginThroughApp(w, await w.page(), 'dora@example.be', PASSWORD)).ok).toBe(true);
   });
 
