@@ -1,6 +1,6 @@
 // The throttle's counts and holds (./throttle.ts) as rows of rate_limits, keyed and expiring as
 // rate-limiter-flexible's rows there are: each attempt counted and, where it owes a delay, held in one statement.
-import type { Db } from '../../platform/db/knex.ts';
+import { rowsOf, type Db } from '../../platform/db/knex.ts';
 import type { LaterWrite } from '../../platform/db/later.ts';
 
 /** One count an attempt adds to: its row, the row that holds it while a delayed attempt is checked, and from which count it owes a delay. */
@@ -35,8 +35,8 @@ export async function countAttempt(db: Db, counters: Counter[], windowMs: number
     bindings.push(c.key, now + windowMs, now, now, c.holdKey, now + holdMs, Math.min(c.owesAbove, 2 ** 31 - 1), now);
   });
   const columns = counters.map((_, i) => `(select points from c${i}) as c${i}, (select count(*) from h${i}) as h${i}`);
-  const row = (await db.raw<{ rows: Record<string, string | number>[] }>(`with ${ctes.join(', ')} select ${columns.join(', ')}`, bindings as never[])).rows[0]!;
-  return counters.map((_, i) => ({ count: Number(row[`c${i}`]), held: Number(row[`h${i}`]) > 0 }));
+  const [row] = await rowsOf<Record<string, string | number>>(db, `with ${ctes.join(', ')} select ${columns.join(', ')}`, bindings);
+  return counters.map((_, i) => ({ count: Number(row![`c${i}`]), held: Number(row![`h${i}`]) > 0 }));
 }
 
 /** Takes a hold that is not live (one statement, as countAttempt takes its holds); false when another attempt has it. */

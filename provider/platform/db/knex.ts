@@ -50,6 +50,10 @@ export const fromJsonColumn = <T>(value: unknown): T => (typeof value === 'strin
 
 export const isEmbedded = (db: Db): boolean => db.client.config.client !== 'pg';
 
+/** PostgreSQL's deadlock_detected, and how often a statement it ended so is made before its error is the answer. */
+const DEADLOCK = '40P01';
+const DEADLOCK_ATTEMPTS = 3;
+
 /** What knex's client does with a connection of its pool; not in its published types. */
 interface PoolClient {
   acquireConnection(): Promise<unknown>;
@@ -64,10 +68,18 @@ interface PoolClient {
  */
 export async function rowsOf<T>(db: Db, sql: string, bindings: readonly unknown[]): Promise<T[]> {
   const client = db.client as PoolClient;
-  const connection = await client.acquireConnection();
-  try {
-    return (await client.query(connection, { sql, bindings })).response.rows as T[];
-  } finally {
-    await client.releaseConnection(connection);
+  for (let attempt = 1; ; attempt++) {
+    const connection = await client.acquireConnection();
+    try {
+      return (await client.query(connection, { sql, bindings })).response.rows as T[];
+    } catch (e) {
+      // Requests that lock the same rows in different orders (a login's throttle counts the name's row, then the
+      // address's; another's release, in the same instant, the other way round) deadlock, and PostgreSQL ends one
+      // statement. Outside a transaction that statement was rolled back whole: made again, it is as if made a moment
+      // later. In a transaction, the transaction is lost, and its caller must know.
+      if ((e as { code?: string }).code !== DEADLOCK || db.isTransaction || attempt === DEADLOCK_ATTEMPTS) throw e;
+    } finally {
+      await client.releaseConnection(connection);
+    }
   }
 }
