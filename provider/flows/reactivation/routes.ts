@@ -19,6 +19,7 @@ import { CARD } from './states.ts';
 import { formatCardNumber } from '../../domain/accounts/eid-links.ts';
 import type { ReactivationService } from './service.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
+import { redirectToDone } from '../done/routes.ts';
 import { upstreamsFor } from '../../domain/upstreams/repository.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 
@@ -221,7 +222,10 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     const user = outcome.user;
     const login = (returnTo: string) => `/self/login?${new URLSearchParams({ return_to: returnTo, login_hint: user.username ?? user.email ?? '' })}`;
     // A passkey is offered as the way back in next time (skippable: the plain login is the other link).
-    renderMessage(ctx, 200, 'reactivation.done.title', 'reactivation.done.message', {
+    // Its own page, so that a reload shows it again rather than the finished step's "already done".
+    await redirectToDone(services, ctx, {
+      titleKey: 'reactivation.done.title',
+      messageKey: 'reactivation.done.message',
       actions: [
         { href: login('/account/passkeys/new'), key: 'passkeys.offer' },
         { href: login('/'), key: 'reactivation.done.login' },

@@ -49,6 +49,9 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
     // A passkey is offered as the way back in next time, after a login; the plain login skips it.
     expect(await page.getAttribute('a:has-text("Add a passkey")', 'href')).toMatch(/^\/self\/login\?return_to=%2Faccount%2Fpasskeys%2Fnew&/);
     expect(await axeViolations(page)).toEqual([]);
+    // A reload shows the same page, not the finished step's refusal.
+    await page.reload();
+    expect(await page.locator('h1').innerText()).toBe('Your account is active again');
   }
 
   /** The SMS code texted to `mobile` after the token, typed on `page`; the password page follows. */
