@@ -27,6 +27,11 @@ export interface Operation {
   cards: InsertedCard[];
   /** The card the PIN goes to: the only one, or the one the person picked on the bridge's page. */
   card?: InsertedCard;
+  /**
+   * A PIN pad reader waits for the PIN only once the person asked for it on the bridge's page, which names the asking
+   * site: a page that never opens that page cannot make the reader prompt on its own.
+   */
+  pinPadAsked?: boolean;
   /** Wrong PINs typed during this operation: beid never tells how many tries are left, the page warns from this. */
   wrongPins: number;
   /** Anti-CSRF token of the PIN page's forms. */

@@ -105,15 +105,30 @@ ${choices}
   );
 }
 
-/** While the reader's PIN pad waits: the page reloads itself to show the outcome, since it may run no script. */
-export function pinPadPage(c: PageContext & { card: InsertedCard }): string {
+/**
+ * A card in a reader with a PIN pad: first the asking site and a button that makes the reader ask for the PIN; then,
+ * while the reader waits (`waiting`), the notice, reloading itself to show the outcome, since it may run no script.
+ */
+export function pinPadPage(c: PageContext & { card: InsertedCard; waiting: boolean }): string {
+  const t = (key: TextKey, params?: Record<string, string>) => escape(text(c.lang, key, params));
+  if (!c.waiting)
+    return layout(
+      c.lang,
+      text(c.lang, 'pin.title'),
+      `${asker(c)}
+${cardLine(c.lang, c.card)}
+<form method="post">${hidden(c)}
+<button type="submit" name="pinpad" value="1" class="primary" autofocus>${t('pinpad.start')}</button>${cancelButton(c.lang)}
+</form>
+<p class="alert">${t('pin.only_here', { host: new URL(c.origin).host })}</p>`,
+    );
   return layout(
     c.lang,
     text(c.lang, 'pinpad.title'),
     `${asker(c)}
 ${cardLine(c.lang, c.card)}
-<p class="alert" role="status">${escape(text(c.lang, 'pinpad.body', { holder: c.card.holder, reader: c.card.reader }))}</p>
-<p class="hint">${escape(text(c.lang, 'pin.tries'))}</p>
+<p class="alert" role="status">${t('pinpad.body', { holder: c.card.holder, reader: c.card.reader })}</p>
+<p class="hint">${t('pin.tries')}</p>
 <form method="post">${hidden(c)}${cancelButton(c.lang)}</form>`,
     { refresh: true },
   );

@@ -23,6 +23,7 @@ const en = {
   'choose.card': '{holder}, in {reader}',
   'choose.submit': 'Continue',
   'pinpad.title': 'Type your PIN on the card reader',
+  'pinpad.start': 'Type my PIN on the card reader',
   'pinpad.body': 'Type the PIN of the card of {holder} on the keypad of your card reader ({reader}) and confirm on the reader. Do not type it on the computer.',
   'done.title': 'Identified',
   'done.body': 'You are identified to {host}. You can close this window and go back to the website.',
@@ -61,6 +62,7 @@ const TEXTS: Record<Language, Record<TextKey, string>> = {
     'choose.card': '{holder}, in {reader}',
     'choose.submit': 'Verder',
     'pinpad.title': 'Typ uw pincode op de kaartlezer',
+    'pinpad.start': 'Mijn pincode op de kaartlezer typen',
     'pinpad.body':
       'Typ de pincode van de kaart van {holder} op het toetsenbord van uw kaartlezer ({reader}) en bevestig op de lezer. Typ hem niet op de computer.',
     'done.title': 'Geïdentificeerd',
@@ -95,6 +97,7 @@ const TEXTS: Record<Language, Record<TextKey, string>> = {
     'choose.card': '{holder}, dans {reader}',
     'choose.submit': 'Continuer',
     'pinpad.title': 'Tapez votre code PIN sur le lecteur de carte',
+    'pinpad.start': 'Taper mon code PIN sur le lecteur de carte',
     'pinpad.body':
       "Tapez le code PIN de la carte de {holder} sur le clavier de votre lecteur ({reader}) et confirmez sur le lecteur. Ne le tapez pas sur l'ordinateur.",
     'done.title': 'Identifié',
@@ -129,6 +132,7 @@ const TEXTS: Record<Language, Record<TextKey, string>> = {
     'choose.card': '{holder}, in {reader}',
     'choose.submit': 'Weiter',
     'pinpad.title': 'Geben Sie Ihre PIN am Kartenleser ein',
+    'pinpad.start': 'Meine PIN am Kartenleser eingeben',
     'pinpad.body':
       'Geben Sie die PIN der Karte von {holder} auf der Tastatur Ihres Kartenlesers ({reader}) ein und bestätigen Sie am Leser. Tippen Sie sie nicht am Computer ein.',
     'done.title': 'Identifiziert',

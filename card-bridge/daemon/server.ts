@@ -85,6 +85,7 @@ const pinFormSchema = z.object({
   pin: z.string().max(64).optional(),
   card: z.string().max(40).optional(),
   cancel: z.literal('1').optional(),
+  pinpad: z.literal('1').optional(),
 });
 
 /**
@@ -180,7 +181,6 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     o.log(`operation ${short(op.id)}: ${origin} asks to authenticate, ${op.card ? `PIN via ${op.pinSource}` : `${cards.length} cards to choose from`}`);
     sendJson(res, 202, view(op), { ...cors, location: `/operations/${op.id}` });
     if (op.pinSource === 'terminal') setImmediate(() => void pinFromTerminal(op));
-    else if (op.pinSource === 'pinpad') setImmediate(() => void runOnPinPad(op));
   }
 
   function operation(req: IncomingMessage, res: ServerResponse, id: string, origin: string, cors: OutgoingHttpHeaders): void {
@@ -195,14 +195,13 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ops.delivered(op);
   }
 
-  /** The person picked a card on the bridge's page; a PIN pad reader starts waiting for the PIN at once. */
+  /** The person picked a card on the bridge's page. */
   function choose(op: Operation, slot: string): void {
     const card = op.cards.find((c) => c.slot === slot);
     if (!card || op.card) return;
     op.card = card;
     op.pinSource = card.pinPad ? 'pinpad' : 'page';
     o.log(`operation ${short(op.id)}: card chosen, PIN via ${op.pinSource}`);
-    if (op.pinSource === 'pinpad') void runOnPinPad(op);
   }
 
   async function pinPage(req: IncomingMessage, res: ServerResponse, host: string, id: string): Promise<void> {
@@ -222,7 +221,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       if (!form.success || !sameSecret(form.data.csrf, op.csrf)) return refused(text(lang, 'refused.form'));
       if (form.data.cancel) ops.fail(op, new BridgeError('cancelled', "Cancelled on the eID bridge's page"));
       else if (!op.card && form.data.card) choose(op, form.data.card);
-      else if (op.card && op.pinSource === 'page' && form.data.pin !== undefined) {
+      else if (op.card && op.pinSource === 'pinpad' && form.data.pinpad && !op.pinPadAsked) {
+        op.pinPadAsked = true;
+        void runOnPinPad(op);
+      } else if (op.card && op.pinSource === 'page' && form.data.pin !== undefined) {
         await runWithPin(op, form.data.pin);
         statusCode = op.lastError?.status ?? 200;
       }
@@ -232,7 +234,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     const page = { lang, origin: op.origin, csrf: op.csrf };
     if (op.state === 'pin_required') {
       if (!op.card) return send(statusCode, choiceForm({ ...page, cards: op.cards }));
-      if (op.pinSource === 'pinpad') return send(statusCode, pinPadPage({ ...page, card: op.card }));
+      if (op.pinSource === 'pinpad') return send(statusCode, pinPadPage({ ...page, card: op.card, waiting: op.pinPadAsked === true }));
       const error = op.lastError ? (op.lastError.code === 'pin_length' ? 'pin.length' : 'pin.wrong') : undefined;
       return send(statusCode, pinForm({ ...page, card: op.card, error, lastTry: op.wrongPins >= 2 }));
     }

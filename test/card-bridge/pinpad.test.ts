@@ -69,6 +69,16 @@ describe.skipIf(!has('softhsm'))('a card reader with a PIN pad', () => {
   const start = async (d: Daemon, nonce = randomNonce()) =>
     (await call(d, '/authenticate', { method: 'POST', body: JSON.stringify({ nonce, lang: 'nl' }) })).json();
   const view = async (d: Daemon, id: string) => (await call(d, `/operations/${id}`)).json();
+  /** The person, on the bridge's page that names the asking site, asks the reader for the PIN. */
+  async function askReader(d: Daemon, pinUrl: string): Promise<string> {
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await fetch(pinUrl)).text())![1]!;
+    const answer = await fetch(pinUrl, {
+      method: 'POST',
+      headers: { origin: new URL(d.url).origin, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, pinpad: '1' }),
+    });
+    return answer.text();
+  }
 
   it('logs in from a worker thread on the real module, and the main thread signs after it', async () => {
     const nonce = randomNonce();
@@ -84,7 +94,15 @@ describe.skipIf(!has('softhsm'))('a card reader with a PIN pad', () => {
       const nonce = randomNonce();
       const op = await start(d, nonce);
       expect(op).toMatchObject({ state: 'pin_required', pinSource: 'pinpad', pinUrl: expect.any(String) });
-      const page = await (await fetch(op.pinUrl)).text();
+      // The reader prompts only once the person asked on the bridge's page: a site that never opens it (the attack pass
+      // feared a bare prompt on the reader while the site imitates another) makes the reader ask nothing.
+      const first = await (await fetch(op.pinUrl)).text();
+      expect(first).toContain('<strong class="host" id="asking-host">idp.example.be</strong>');
+      expect(first).toContain('name="pinpad" value="1"');
+      expect(first).toContain('Mijn pincode op de kaartlezer typen');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(reader).toHaveLength(0);
+      const page = await askReader(d, op.pinUrl);
       expect(page).toContain('<h1>Typ uw pincode op de kaartlezer</h1>');
       expect(page).toContain('Typ de pincode van de kaart van Jan Karel Specimen op het toetsenbord van uw kaartlezer');
       expect(page).toContain('<meta http-equiv="refresh" content="2">');
@@ -127,6 +145,7 @@ describe.skipIf(!has('softhsm'))('a card reader with a PIN pad', () => {
   ] as const)('frees the daemon when the PIN pad entry is %s, and signs nothing when the reader answers late', async (_, timeout, end, code) => {
     await withDaemon(timeout, async (d) => {
       const op = await start(d);
+      await askReader(d, op.pinUrl);
       await pollUntil(async () => reader.length || undefined, 20_000, 'the login to wait at the reader');
       await end(d, op.operationId);
       expect(await view(d, op.operationId)).toMatchObject({ state: 'failed', error: code });
