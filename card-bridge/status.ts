@@ -40,3 +40,19 @@ export function status(module: Pkcs11Module): Status {
     ...(problem ? { problem } : {}),
   };
 }
+
+/**
+ * What any web page that may ask learns of this computer (`GET /status`): whether a reader and an eID are there and
+ * the PIN pad, for its page to say what is missing. Not the module's path (it may hold the user's name), nor the
+ * readers' names or the tokens' labels: the person's own `eid-bridge status` shows those.
+ */
+export function statusForPages(
+  s: Status,
+): Omit<Status, 'module' | 'readers'> & { readers: Pick<Status['readers'][number], 'cardPresent' | 'eid' | 'pinPad'>[] } {
+  return {
+    readers: s.readers.map(({ cardPresent, eid, pinPad }) => ({ cardPresent, eid, pinPad })),
+    eidPresent: s.eidPresent,
+    pinPad: s.pinPad,
+    ...(s.problem ? { problem: s.problem } : {}),
+  };
+}

@@ -27,6 +27,9 @@ export interface Operation {
   cards: InsertedCard[];
   /** The card the PIN goes to: the only one, or the one the person picked on the bridge's page. */
   card?: InsertedCard;
+  startedAt: Date;
+  /** The bridge's page of the operation was opened in a browser tab or window (not fetched by a script). */
+  pageOpened?: boolean;
   /**
    * A PIN pad reader waits for the PIN only once the person asked for it on the bridge's page, which names the asking
    * site: a page that never opens that page cannot make the reader prompt on its own.
@@ -60,13 +63,23 @@ export class Operations {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #active: Operation | undefined;
 
-  constructor(timeoutMs: number) {
+  readonly #unopenedMs: number;
+
+  /**
+   * `unopenedMs`: how long an operation whose page nobody opened keeps the card from other websites. A site that asks
+   * and never shows the bridge's page (its own renewed at will) would otherwise keep the card from every other site.
+   */
+  constructor(timeoutMs: number, unopenedMs = 10_000) {
     this.#timeoutMs = timeoutMs;
+    this.#unopenedMs = unopenedMs;
   }
 
   start(input: OperationInput): Operation {
     if (this.#active?.origin === input.origin) {
       this.fail(this.#active, new BridgeError('cancelled', 'Replaced by a newer request from the same website'));
+    }
+    if (this.#active && !this.#active.pageOpened && Date.now() - this.#active.startedAt.getTime() > this.#unopenedMs) {
+      this.fail(this.#active, new BridgeError('cancelled', "Replaced by another website's request: the eID bridge's page was never opened"));
     }
     if (this.#active) {
       const seconds = Math.max(1, Math.ceil((this.#active.expiresAt.getTime() - Date.now()) / 1000));
@@ -78,6 +91,7 @@ export class Operations {
       csrf: randomId(),
       wrongPins: 0,
       state: 'pin_required',
+      startedAt: new Date(),
       expiresAt: new Date(Date.now() + this.#timeoutMs),
       abort: new AbortController(),
     };

@@ -18,7 +18,7 @@ import { toBridgeError } from '../pkcs11/errors.ts';
 import type { Pkcs11Module } from '../pkcs11/module.ts';
 import { loginInWorker, type OffThreadLogin } from '../pkcs11/pinpad-login.ts';
 import type { PinPrompt } from '../pin-prompt.ts';
-import { status } from '../status.ts';
+import { status, statusForPages } from '../status.ts';
 import { WEB_EID_ALGORITHMS, type WebEidAuthToken } from '../web-eid.ts';
 import { allowedOrigin, checkHost, checkSameOrigin, corsHeaders, preflightHeaders } from './guard.ts';
 import { parse, readBody, sendJson } from './http.ts';
@@ -31,6 +31,8 @@ export interface DaemonOptions {
   /** Only these origins may ask; undefined: any https page, and http on loopback (see guard.ts). */
   allowedOrigins?: readonly string[] | undefined;
   operationTimeoutSeconds: number;
+  /** How long an operation whose page was never opened keeps the card from other websites (operations.ts). */
+  unopenedMs?: number | undefined;
   module: Pkcs11Module;
   /** Set when the daemon runs with --pin-from-terminal: PINs are then asked there. */
   terminal?: PinPrompt | undefined;
@@ -107,7 +109,7 @@ const short = (id: string) => id.slice(0, 6);
 const redactPath = (path: string) => path.replace(/^\/(pin|operations)\/.*/, '/$1/…');
 
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
-  const ops = new Operations(o.operationTimeoutSeconds * 1000);
+  const ops = new Operations(o.operationTimeoutSeconds * 1000, o.unopenedMs);
   const pinPadLogin = o.pinPadLogin ?? loginInWorker(o.module.path);
   const { api } = o.module;
   let port = o.port;
@@ -209,6 +211,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     const op = ops.get(id);
     if (!op || op.pinSource === 'terminal') return send(404, outcomePage('en', text('en', 'not_found.title'), text('en', 'not_found.body')));
     const lang: Language = op.lang;
+    // A tab or window the person sees; a script's fetch of the address (no-cors) shows nothing to anyone.
+    if (req.method === 'GET' && (req.headers['sec-fetch-mode'] ?? 'navigate') === 'navigate') op.pageOpened = true;
     const refused = (message: string) => send(403, outcomePage(lang, text(lang, 'refused.title'), message));
     let statusCode = 200;
     if (req.method === 'POST') {
@@ -259,7 +263,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       const origin = allowedOrigin(req, o.allowedOrigins);
       cors = corsHeaders(origin);
       if (req.method === 'OPTIONS') return void res.writeHead(204, preflightHeaders(req, origin)).end();
-      if (path === '/status' && req.method === 'GET') return sendJson(res, 200, status(o.module), cors);
+      if (path === '/status' && req.method === 'GET') return sendJson(res, 200, statusForPages(status(o.module)), cors);
       if (path === '/authenticate' && req.method === 'POST') return await startAuthentication(req, res, origin, cors);
       const op = /^\/operations\/([\w-]+)$/.exec(path);
       if (op && (req.method === 'GET' || req.method === 'DELETE')) return operation(req, res, op[1]!, origin, cors);

@@ -74,7 +74,11 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(res.headers.get('vary')).toBe('Origin');
-    expect(res.json()).toMatchObject({ eidPresent: true, pinPad: false, module: { path: '/usr/lib/softhsm/libsofthsm2.so' } });
+    // What the page needs to say what is missing; not the module's path or the readers' names (attack pass: fingerprints).
+    expect(res.json()).toMatchObject({ eidPresent: true, pinPad: false, readers: expect.arrayContaining([{ cardPresent: true, eid: true, pinPad: false }]) });
+    expect(Object.keys(res.json()).sort()).toEqual(['eidPresent', 'pinPad', 'readers']);
+    for (const reader of res.json().readers) expect(Object.keys(reader).sort()).toEqual(['cardPresent', 'eid', 'pinPad']);
+    expect(res.text).not.toContain('softhsm');
   });
 
   it("authenticates end to end: start, PIN on the bridge's page, poll the token", async () => {
