@@ -11,6 +11,7 @@ import { createDb, type Db } from '../platform/db/knex.ts';
 import { migrate } from '../platform/db/migrate.ts';
 import { ensureSigningKeys, jwksFingerprint, loadJwks } from '../oidc/keys.ts';
 import { buildProvider } from '../oidc/provider.ts';
+import { forgetLogin } from '../flows/login/held-login.ts';
 import { createLogoutTransport } from '../oidc/backchannel-logout.ts';
 import { purgeExpired } from '../domain/oidc-models/adapter.ts';
 import { generatedSecret } from '../platform/secrets.ts';
@@ -96,7 +97,8 @@ export async function createServices(config: Config, db: Db): Promise<Services &
   // Keys rotated by another process reach this one at the next refresh: the provider is rebuilt on the new JWKS;
   // everything else it holds lives in the database, so in-flight logins are unaffected.
   let jwks = await loadJwks(db);
-  let provider = buildProvider({ config, db, users, jwks, cookieKeys });
+  const build = () => buildProvider({ config, db, users, jwks, cookieKeys, onLogout: forgetLogin });
+  let provider = build();
   await registerSelfClient(provider, config.issuerUrl);
   const tokenKey = config.tokenHmacKey ?? (await generatedSecret(db, 'token_hmac_key'));
   // Account pseudonyms in the log: the same in every process of a deployment, derived apart from the tokens' key.
@@ -117,7 +119,7 @@ export async function createServices(config: Config, db: Db): Promise<Services &
       const next = await loadJwks(db);
       if (jwksFingerprint(next) === jwksFingerprint(jwks)) return;
       jwks = next;
-      provider = buildProvider({ config, db, users, jwks, cookieKeys });
+      provider = build();
       log.info('signing keys reloaded', { kids: jwksFingerprint(jwks) });
     },
   };

@@ -1,6 +1,6 @@
 // The oidc-provider instance: protocol endpoints only. Pages (login, consent, logout, errors) are ours and
 // rendered from views/; every persisted model goes through the knex adapter.
-import Provider, { errors, type Configuration } from 'oidc-provider';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Config } from '../app/settings.ts';
 import type { Db } from '../platform/db/knex.ts';
@@ -29,9 +29,11 @@ export interface ProviderDeps {
   users: UserRepository;
   jwks: { keys: JWK[] };
   cookieKeys: string[];
+  /** A browser's whole session ended at the person's wish (/session/end, "log out" confirmed): its own cookies go too. */
+  onLogout?: (ctx: KoaContextWithOIDC) => void;
 }
 
-export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderDeps): Provider {
+export function buildProvider({ config, db, users, jwks, cookieKeys, onLogout }: ProviderDeps): Provider {
   const logouts = logoutDelivery(config);
   const findForClaims = createClaimsCache(users, config.accountCacheSeconds * 1000);
   const configuration: Configuration = {
@@ -136,6 +138,11 @@ export function buildProvider({ config, db, users, jwks, cookieKeys }: ProviderD
   aroundProtocol(provider, config, db);
   batchRequests(provider, db);
   recordSessionDevices(provider, db);
+  // Only for a whole logout: a logout from one app alone (no `logout` confirmed) keeps the browser's session.
+  if (onLogout)
+    provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+      if (ctx.oidc.params?.logout) onLogout(ctx);
+    });
   rememberPortals(provider, config);
   rememberUiLocales(provider);
   queueProviderLogouts(provider, db);

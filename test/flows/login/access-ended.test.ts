@@ -48,6 +48,16 @@ describe('the login page after the access of its account ended', () => {
     expect(await loginPage(elsewhere)).not.toContain(ENDED);
   });
 
+  it("says nothing after a logout through an app's own logout (/session/end), whatever happens to the account after", async () => {
+    const { agent } = await loggedInPerson(idp, 'jolien', PASSWORD);
+    const confirm = await agent.get('/session/end');
+    const form = /<form[^>]*action="([^"]+)"[\s\S]*?name="xsrf" value="([^"]+)"/.exec(confirm.html)!;
+    await agent.post(form[1]!.replace(/&amp;/g, '&'), { xsrf: form[2]!, logout: 'yes' });
+    // The person left a shared computer; later her password is changed: the next person is told nothing of it.
+    expect(await runIdp(idp, ['users', 'set-password', 'jolien'], [NEW_PASSWORD, NEW_PASSWORD])).toMatchObject({ code: 0 });
+    expect(await loginPage(agent)).not.toContain(ENDED);
+  });
+
   it('says so after a block', async () => {
     const { agent } = await loggedInPerson(idp, 'mila', PASSWORD);
     expect(await runIdp(idp, ['users', 'block', 'mila'])).toMatchObject({ code: 0 });
