@@ -3,7 +3,7 @@
 // unit (Linux), a launchd agent (macOS), a value under HKCU\…\Run (Windows). What is written is computed here, apart
 // from writing it, so that the macOS and Windows forms can be checked on any machine.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BridgeError } from './errors.ts';
 
@@ -149,19 +149,31 @@ function privateGroupOf(uid: number) {
 
 const thisUser = (): Installer => ({ uid: process.getuid!(), ownGroup: privateGroupOf(process.getuid!()) });
 
+/** Why another user could write to `path` (stat'ed through links), or nothing. */
+function writableByOthers(what: string, path: string, me: Installer): string | undefined {
+  const s = statSync(path);
+  if (s.uid !== me.uid && s.uid !== 0) return `${what} ${path} belongs to another user`;
+  if (s.mode & 0o002) return `every user of this computer may write to ${what} ${path}`;
+  if (s.mode & 0o020 && !me.ownGroup(s.gid)) return `other users in its group may write to ${what} ${path}`;
+  return undefined;
+}
+
 /**
- * Why another user could change what `file` runs (writing the file, or replacing it in its folder), or nothing: the
- * autostart would then run their program at every login of this one. Root's files are safe; Windows has no such bits.
+ * Why another user could change what `file` runs (writing the file, or replacing it in its folder, or replacing a
+ * folder above it: renaming a folder takes only the right to write to the one holding it), or nothing: the autostart
+ * would then run their program at every login of this one. The path is checked as given and as its links resolve
+ * (a link, or a linked folder on the way, leads elsewhere), each up to /. A sticky folder (/tmp) lets nobody else
+ * rename what this user or root owns in it. Root's files are safe; Windows has no such bits.
  */
 export function othersCanChange(file: string, me: Installer): string | undefined {
-  for (const [what, path] of [
-    ['the file', file],
-    ['its folder', dirname(file)],
-  ] as const) {
-    const s = statSync(path);
-    if (s.uid !== me.uid && s.uid !== 0) return `${what} ${path} belongs to another user`;
-    if (s.mode & 0o002) return `every user of this computer may write to ${what} ${path}`;
-    if (s.mode & 0o020 && !me.ownGroup(s.gid)) return `other users in its group may write to ${what} ${path}`;
+  for (const path of new Set([file, realpathSync(file)])) {
+    const own = writableByOthers('the file', path, me) ?? writableByOthers('its folder', dirname(path), me);
+    if (own) return own;
+    for (let child = dirname(path), folder = dirname(child); folder !== child; child = folder, folder = dirname(folder)) {
+      const kept = statSync(folder).mode & 0o1000 && [me.uid, 0].includes(lstatSync(child).uid);
+      const reason = kept ? undefined : writableByOthers('the folder', folder, me);
+      if (reason) return `${reason} above it`;
+    }
   }
   return undefined;
 }

@@ -111,6 +111,37 @@ describe.skipIf(process.platform !== 'linux')('autostart on Linux: a systemd use
     }
   });
 
+  it('refuses a bridge in a folder of its own under one that other users may write to, or reached through a link into one', () => {
+    // Renaming a folder takes only the right to write to the one holding it: another user could put a folder of theirs,
+    // with their program, in the place of `mine`. A link leads to where the file really is, which is what runs.
+    const root = mkdtempSync(join(tmpdir(), 'eid-bridge-above-'));
+    const me = { uid: process.getuid!(), ownGroup: () => false };
+    const shared = join(root, 'shared');
+    const mine = join(shared, 'mine');
+    const other = join(root, 'other');
+    const home = join(root, 'home');
+    try {
+      for (const [folder, mode] of [
+        [shared, 0o777],
+        [mine, 0o755],
+        [other, 0o777],
+        [home, 0o755],
+      ] as const) {
+        mkdirSync(folder, { recursive: true });
+        chmodSync(folder, mode);
+      }
+      for (const file of [join(mine, 'bridge'), join(other, 'bridge')]) cpSync(CLI, file);
+      symlinkSync(join(other, 'bridge'), join(home, 'bridge'));
+      expect(othersCanChange(join(mine, 'bridge'), me)).toBe(`every user of this computer may write to the folder ${shared} above it`);
+      expect(othersCanChange(join(home, 'bridge'), me)).toBe(`every user of this computer may write to its folder ${other}`);
+      // A sticky folder (as /tmp) lets no one else rename what this user owns in it.
+      chmodSync(shared, 0o1777);
+      expect(othersCanChange(join(mine, 'bridge'), me)).toBeUndefined();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('prints its usage, and installs nothing, when the npm package runs without a command and without a terminal', async () => {
     // Only the single executable installs itself so (test/package/bridge-artefacts.test.ts): a script or a CI step
     // running the command without one must not leave a service behind.
