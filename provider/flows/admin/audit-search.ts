@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { UserRepository } from '../../domain/accounts/repository.ts';
+import { startOfDayIn } from '../../platform/web/i18n.ts';
 import { AUDIT_PAGE_MAX, auditPages, searchAudit, type AuditEvent } from '../../platform/audit-trail.ts';
 
 const when = (bound: 'start' | 'end') =>
@@ -10,14 +11,16 @@ const when = (bound: 'start' | 'end') =>
     .string()
     .trim()
     .transform((s, ctx) => {
-      // A bare date is the whole day: from its first moment, or up to its last.
+      // A bare date is the whole day in TIME_ZONE, the zone the times are printed in: from its first moment, or up to
+      // the next day's.
       const day = /^\d{4}-\d{2}-\d{2}$/.test(s);
-      const t = Date.parse(day ? `${s}T00:00:00Z` : s);
-      if (Number.isNaN(t)) {
+      const next = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      const t = day ? startOfDayIn(s) && startOfDayIn(bound === 'end' ? next(s) : s)?.getTime() : Date.parse(s);
+      if (t === undefined || Number.isNaN(t)) {
         ctx.addIssue({ code: 'custom', message: 'audit.error.date' });
         return z.NEVER;
       }
-      return new Date(day && bound === 'end' ? t + 86_400_000 : t);
+      return new Date(t);
     });
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());

@@ -80,6 +80,27 @@ export function formatTimestamp(d: Date | string, { milliseconds = false } = {})
   return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}${fraction} ${offset}`;
 }
 
+/**
+ * The first moment of `day` (YYYY-MM-DD) in TIME_ZONE, as the times printed there count it; undefined for a day the
+ * calendar does not have (2026-02-30).
+ */
+export function startOfDayIn(day: string): Date | undefined {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const midnight = Date.UTC(y, m - 1, d);
+  if (Number.isNaN(midnight) || new Date(midnight).toISOString().slice(0, 10) !== day) return undefined;
+  // The zone's offset at a moment: its wall clock read as UTC, less the moment; taken again at the first guess, for a
+  // day that begins on the other side of a change of offset.
+  const wallClock = new Intl.DateTimeFormat('en-CA', {
+    ...{ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' },
+    timeZone,
+  });
+  const offsetAt = (t: number) => {
+    const p = Object.fromEntries(wallClock.formatToParts(new Date(t)).map((x) => [x.type, Number(x.value)]));
+    return Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second) - Math.floor(t / 1000) * 1000;
+  };
+  return new Date(midnight - offsetAt(midnight - offsetAt(midnight)));
+}
+
 /** The day (YYYY-MM-DD) `d` falls on in TIME_ZONE. */
 export const dayIn = (d: Date): string => new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).format(d);
 
