@@ -23,7 +23,11 @@ export interface Autostart {
   disable: string[][];
 }
 
-const quoteSystemd = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `"${arg.replace(/(["\\])/g, '\\$1')}"`);
+// systemd expands `%` specifiers and `$` variables in ExecStart, quoted or not: each is written doubled to stay itself.
+const quoteSystemd = (arg: string) => {
+  const literal = arg.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  return /^[\w@+=:,./-]+$/.test(literal) ? literal : `"${literal.replace(/(["\\])/g, '\\$1')}"`;
+};
 const escapeXml = (s: string) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 const quoteWindows = (arg: string) => (/^[^\s"]+$/.test(arg) ? arg : `"${arg.replace(/"/g, '\\"')}"`);
 
@@ -45,6 +49,13 @@ WantedBy=default.target
 
 /** `command`: the bridge's own command line without `serve` (the executable, or node and the script). */
 export function autostartFor(platform: NodeJS.Platform, o: { home: string; command: string[]; uid?: number }): Autostart {
+  // A line break in a path would start another line of the unit or the agent's file, with whatever follows it.
+  const odd = o.command.find((arg) => /\p{Cc}/u.test(arg));
+  if (odd !== undefined)
+    throw new BridgeError(
+      'autostart_unsafe',
+      `Not starting the bridge at login: its path ${JSON.stringify(odd)} holds a control character. Rename the folder or file.`,
+    );
   const serve = [...o.command, 'serve'];
   const runs = o.command;
   if (platform === 'linux') {

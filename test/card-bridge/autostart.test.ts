@@ -165,6 +165,15 @@ describe('autostart on the other systems (golden files)', () => {
     expect({ enable: plan.enable, disable: plan.disable }).toEqual(JSON.parse(golden('windows-run.json')));
   });
 
+  // The attack pass: systemd expands %h and $HOME in ExecStart, and a line break in the path wrote a line of its own.
+  it('writes a path with % and $ as itself in the unit, and refuses one with a line break', () => {
+    const unit = autostartFor('linux', { home: '/home/jan', command: ['/home/jan/100% mine/$HOME/eid-bridge'] }).file!.content;
+    expect(unit).toContain('ExecStart="/home/jan/100%% mine/$$HOME/eid-bridge" serve\n');
+    expect(() => autostartFor('linux', { home: '/home/jan', command: ['/home/jan/dl/a\nExecStartPre=/bin/sh -c id'] })).toThrow(
+      expect.objectContaining({ code: 'autostart_unsafe', message: expect.stringContaining('holds a control character') }),
+    );
+  });
+
   it('says plainly where it cannot', () => {
     expect(() => autostartFor('freebsd', { home: '/opt/jan', command: ['eid-bridge'] })).toThrow(
       expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('start `eid-bridge serve` yourself') }),
