@@ -4,7 +4,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import type { TestProvider } from './provider.ts';
 import type { Visit } from './page-catalogue.ts';
-import { ACCOUNT_FLOW, REACTIVATION_FLOW } from '../../provider/flows/reactivation/states.ts';
+import { ACCOUNT_FLOW, REACTIVATION_FLOW, type AccountData } from '../../provider/flows/reactivation/states.ts';
 import { createNonceService } from '../../provider/methods/eid-card/nonces.ts';
 import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../provider/methods/upstream/service.ts';
 import { BROWSER_COOKIE, browserBindingOf, type Binding } from '../../provider/domain/flow-state/binding.ts';
@@ -79,12 +79,12 @@ export function reactivationVisits(idp: TestProvider, userId: string, mobile: st
       ttlSeconds: TTL_SECONDS,
     });
   const accountFlow = async (page: Page, state: 'phone' | 'password') =>
-    flows.create(db, {
+    flows.create<AccountData>(db, {
       type: ACCOUNT_FLOW,
       state,
       binding: await knownBrowser(idp, page),
       userId,
-      data: { mobile, cardNumber: CARD_NUMBER },
+      data: { mobile, cardNumber: CARD_NUMBER, generation: (await idp.services.users.findById(db, userId))!.access_generation },
       ttlSeconds: TTL_SECONDS,
     });
   return [
