@@ -99,7 +99,6 @@ export async function createServices(config: Config, db: Db): Promise<Services &
   let jwks = await loadJwks(db);
   const build = () => buildProvider({ config, db, users, jwks, cookieKeys, onLogout: forgetLogin });
   let provider = build();
-  await registerSelfClient(provider, config.issuerUrl);
   const tokenKey = config.tokenHmacKey ?? (await generatedSecret(db, 'token_hmac_key'));
   // Account pseudonyms in the log: the same in every process of a deployment, derived apart from the tokens' key.
   configureLog({ level: config.logLevel, key: createHmac('sha256', tokenKey).update('log pseudonyms').digest('hex') });
@@ -128,6 +127,9 @@ export async function createServices(config: Config, db: Db): Promise<Services &
 export async function startServer(config: Config, opts: { db?: Db } = {}): Promise<RunningServer> {
   const db = opts.db ?? createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const services = await createServices(config, db);
+  // The account pages' own client, at the address this process serves. Only a serving process writes it: an `idp`
+  // command from a shell that lacks the server's ISSUER would register the account pages at another address.
+  await registerSelfClient(services.provider(), config.issuerUrl);
   await lowerThreadPoolPriority(config.argon2Nice);
   const { users, hasher, cookieKeys } = services;
   const authenticator = createAuthenticator({
