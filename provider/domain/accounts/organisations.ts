@@ -3,9 +3,9 @@
 // asks why no SMS came gets an answer instead of silence.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
+import { oneLine } from '../../platform/web/form.ts';
 
 export interface Organisation {
   id: string;
@@ -14,11 +14,10 @@ export interface Organisation {
   createdAt: Date;
 }
 
-export const organisationName = z
-  .string()
-  .trim()
-  .min(2, 'an organisation name has 2 to 200 characters')
-  .max(200, 'an organisation name has 2 to 200 characters');
+// One line of 2 to 200 characters that show: `idp orgs list` prints one organisation a line, and a tab, a line break
+// or a bidi override in a name forged lines of that list (attack pass).
+const NAME_RULE = 'an organisation name is one line of 2 to 200 visible characters';
+export const organisationName = oneLine(200, NAME_RULE).min(2, NAME_RULE);
 
 const toOrganisation = (r: Record<string, unknown>): Organisation => ({
   id: r.id as string,

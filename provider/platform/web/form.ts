@@ -81,15 +81,15 @@ const VISIBLE = /[^\p{Cf}\p{Z}\u115F\u1160\u3164\uFFA0\u2800]/u;
  * (U+202A–U+202E, U+2066–U+2069): the text after the field, in the mail telling the owner of a passkey someone added,
  * would read in an order of the sender's choosing.
  */
-export const oneLine = (max: number) =>
+export const oneLine = (max: number, message?: string) =>
   z
     .string()
     .trim()
-    .max(max)
-    .regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u)
+    .max(max, message)
+    .regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u, message)
     // Nor, when given, one of invisible characters only (zero-width, Hangul fillers, Braille blank): a passkey or a
     // person so named shows as nothing in a list where the owner looks for what someone else added.
-    .refine((v) => v === '' || VISIBLE.test(v));
+    .refine((v) => v === '' || VISIBLE.test(v), message);
 
 /** Parses the body with `schema`; a failure becomes an AppError listing each field's problem. */
 export async function parseBody<T extends z.ZodType>(ctx: Context, schema: T): Promise<z.output<T>> {

@@ -36,4 +36,16 @@ describe('idp orgs', { timeout: 120_000 }, () => {
     );
     expect((await runCli(['orgs', 'set-reviewers', 'Crisis cell', 'maybe'], env)).code).toBe(2);
   });
+
+  // A tab and a line break forged a line of `idp orgs list`; a right-to-left override turns what follows around.
+  it.each([
+    ['a tab and a line break', 'Fake\t9 member(s)\tnotifies\nCrisis'],
+    ['a right-to-left override', 'Cell \u202Eylno'],
+    ['nothing that shows', '\u200B\u200B'],
+  ])('refuses a name with %s, and lists nothing of it', async (_, name) => {
+    const refused = await runCli(['orgs', 'create', name], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('an organisation name is one line of 2 to 200 visible characters');
+    expect((await runCli(['orgs', 'list'], env)).stdout).toBe('Crisis cell\t1 member(s)\tnotifies\n');
+  });
 });
