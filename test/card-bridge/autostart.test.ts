@@ -167,9 +167,9 @@ describe('autostart on the other systems (golden files)', () => {
 
   // The attack pass: systemd expands %h and $HOME in ExecStart, and a line break in the path wrote a line of its own.
   it('writes a path with % and $ as itself in the unit, and refuses one with a line break', () => {
-    const unit = autostartFor('linux', { home: '/home/jan', command: ['/home/jan/100% mine/$HOME/eid-bridge'] }).file!.content;
-    expect(unit).toContain('ExecStart="/home/jan/100%% mine/$$HOME/eid-bridge" serve\n');
-    expect(() => autostartFor('linux', { home: '/home/jan', command: ['/home/jan/dl/a\nExecStartPre=/bin/sh -c id'] })).toThrow(
+    const unit = autostartFor('linux', { home: '/opt/jan', command: ['/opt/jan/100% mine/$HOME/eid-bridge'] }).file!.content;
+    expect(unit).toContain('ExecStart="/opt/jan/100%% mine/$$HOME/eid-bridge" serve\n');
+    expect(() => autostartFor('linux', { home: '/opt/jan', command: ['/opt/jan/dl/a\nExecStartPre=/bin/sh -c id'] })).toThrow(
       expect.objectContaining({ code: 'autostart_unsafe', message: expect.stringContaining('holds a control character') }),
     );
   });
