@@ -2,7 +2,7 @@
 import type Router from '@koa/router';
 import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
+import { errors, type default as Provider } from 'oidc-provider';
 import { z } from 'zod';
 import type { Config } from '../../app/settings.ts';
 import { passwordMethod, type Authenticator } from '../../methods/password/authenticate.ts';
@@ -11,7 +11,7 @@ import { parseBody } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { notActiveMessage } from '../../domain/accounts/not-active.ts';
-import { reloadedAt, renderPage } from '../../platform/web/page.ts';
+import { reloadedAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { firstRefused, formError } from '../../platform/web/form-errors.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
@@ -49,13 +49,19 @@ export interface LoginRoutesDeps {
 export function loginRoutes({ config, provider, authenticator, loggedIn, upstreamButtons, secondFactor }: LoginRoutesDeps): Router {
   const router = createRouter();
 
+  /** The interaction this browser holds at this address; undefined when it has ended (finished, expired, replaced). */
   async function details(ctx: Context) {
-    const d = await provider().interactionDetails(ctx.req, ctx.res);
-    if (d.uid !== ctx.params.uid) ctx.throw(400, 'interaction mismatch');
-    return d;
+    const d = await provider()
+      .interactionDetails(ctx.req, ctx.res)
+      .catch((e: unknown) => {
+        if (e instanceof errors.SessionNotFound) return undefined;
+        throw e;
+      });
+    return d?.uid === ctx.params.uid ? d : undefined;
   }
+  type HeldInteraction = NonNullable<Awaited<ReturnType<typeof details>>>;
 
-  async function showLogin(ctx: Context, d: Awaited<ReturnType<typeof details>>, extra: Record<string, unknown> = {}) {
+  async function showLogin(ctx: Context, d: HeldInteraction, extra: Record<string, unknown> = {}) {
     // Read only when the page is shown: a successful login POST needs no buttons.
     const upstreams = await upstreamButtons?.();
     renderPage(
@@ -85,7 +91,7 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
     loggedIn,
   });
 
-  async function grantConsent(ctx: Context, d: Awaited<ReturnType<typeof details>>) {
+  async function grantConsent(ctx: Context, d: HeldInteraction) {
     const p = provider();
     const accountId = d.session!.accountId;
     const grant = d.grantId ? await p.Grant.find(d.grantId) : new p.Grant({ accountId, clientId: d.params.client_id as string });
@@ -104,6 +110,8 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
   );
   router.use('/interaction/:uid', async (ctx, next) => {
     const d = await details(ctx);
+    // Back after a finished login lands here, as does a login left open too long: a way on, not a bare error.
+    if (!d) return renderMessage(ctx, 410, 'error.login_ended.title', 'error.login_ended.message', { actions: [{ href: '/account', key: 'home.account' }] });
     const client = await provider().Client.find(d.params.client_id as string);
     ctx.state.interaction = d;
     ctx.state.client = client;

@@ -39,7 +39,9 @@ describe.skipIf(!has('chromium'))('Back after a refused login', () => {
     // Chromium's offer to send the form again is no page: goBack fails with net::ERR_CACHE_MISS.
     const back = await page.goBack();
     expect([back?.request().method(), new URL(page.url()).pathname]).toEqual(['GET', expect.stringMatching(/^\/interaction\/[^/]+$/)]);
-    // The login is over: the interaction's page, ours, says the request cannot be completed any more.
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Something went wrong');
+    // The login is over: the interaction's page, ours, says so and leads on (it was a bare "Something went wrong").
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('This login is over');
+    await page.getByRole('link', { name: 'My account' }).click();
+    await page.waitForURL(`${idp.issuer}/account`);
   });
 });

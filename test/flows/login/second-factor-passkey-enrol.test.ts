@@ -223,7 +223,7 @@ describe.each(['pglite', 'postgres'] as const)('a passkey instead of the authent
       expect(formSummary(elsewhere.html)).toContain('This page is no longer valid. Start again.');
       // …and the first login, replaced by the second in this browser, is over.
       const stale = await answer(agent, o.path, o.flow, right);
-      expect([stale.status, title(stale)]).toEqual([400, 'Something went wrong']);
+      expect([stale.status, title(stale)]).toEqual([410, 'This login is over']);
 
       // A forged answer (another challenge) spends the challenge: the right answer after it is too late.
       let p = await options(agent, elsewhere);
