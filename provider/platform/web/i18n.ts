@@ -63,12 +63,15 @@ export function isTimeZone(tz: string): boolean {
 export const formatDateTime = (locale: Locale, d: Date | string): string =>
   new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone }).format(new Date(d));
 
+/** Every field of a date and time as digits, on a 24-hour clock: what the two below read apart with formatToParts. */
+const WALL_CLOCK = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' } as const;
+
 /** "2026-12-07 04:13:02 +01:00": a moment as the `idp` command prints it, in TIME_ZONE so that staff read their own
  *  time, with the offset so that the value stays unambiguous (and `idp audit --since/--until` take it back). With
  *  `milliseconds`, exact enough to page through events that share a second. */
 export function formatTimestamp(d: Date | string, { milliseconds = false } = {}): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
-    ...{ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' },
+    ...WALL_CLOCK,
     ...(milliseconds ? { fractionalSecondDigits: 3 } : {}),
     timeZoneName: 'longOffset',
     timeZone,
@@ -90,10 +93,7 @@ export function startOfDayIn(day: string): Date | undefined {
   if (Number.isNaN(midnight) || new Date(midnight).toISOString().slice(0, 10) !== day) return undefined;
   // The zone's offset at a moment: its wall clock read as UTC, less the moment; taken again at the first guess, for a
   // day that begins on the other side of a change of offset.
-  const wallClock = new Intl.DateTimeFormat('en-CA', {
-    ...{ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' },
-    timeZone,
-  });
+  const wallClock = new Intl.DateTimeFormat('en-CA', { ...WALL_CLOCK, timeZone });
   const offsetAt = (t: number) => {
     const p = Object.fromEntries(wallClock.formatToParts(new Date(t)).map((x) => [x.type, Number(x.value)]));
     return Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second) - Math.floor(t / 1000) * 1000;
