@@ -45,7 +45,7 @@ import {
   type Request,
 } from './states.ts';
 
-const FLOW_ENDED = new AppError('flow_ended', 'reactivation.error.ended', 410);
+const flowEnded = () => new AppError('flow_ended', 'reactivation.error.ended', 410);
 
 const take = (limiter: Limiter, key: string) => consumeOrRefuse(limiter, key, 'reactivation.error.too_many');
 
@@ -70,7 +70,7 @@ export function createReactivationService(services: Services) {
     const user = flow.user_id ? await users.findById(db, flow.user_id) : undefined;
     if (!user) throw new AppError('flow_unknown', 'reactivation.error.step', 404);
     await reactivatable(user, flow.id);
-    if (user.access_generation !== flow.data.generation) throw FLOW_ENDED;
+    if (user.access_generation !== flow.data.generation) throw flowEnded();
     return user;
   }
 
@@ -226,8 +226,8 @@ export function createReactivationService(services: Services) {
       await db.transaction(async (trx) => {
         // The account as the flow's steps read it: a lock, a new password or another reactivation since then voids this one.
         if (!(await users.reactivate(trx, user.id, flow.data.generation))) {
-          const now = await users.findById(trx, user.id);
-          throw now?.status === 'locked' ? new AppError('account_locked', 'reactivation.error.locked', 403) : FLOW_ENDED;
+          const current = await users.findById(trx, user.id);
+          throw current?.status === 'locked' ? new AppError('account_locked', 'reactivation.error.locked', 403) : flowEnded();
         }
         await flows.transition(trx, flow, 'password', 'done');
         await users.updatePasswordHash(trx, user.id, hash);

@@ -16,6 +16,7 @@ import { enqueueMail } from '../../domain/messaging/outbox.ts';
 import { duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 import { isAppError } from '../../platform/errors.ts';
+import type { CameFrom } from '../done/came-from.ts';
 
 export const ACTIVATION = 'registration_activation';
 
@@ -26,8 +27,6 @@ export interface ActivationDeps {
   hasher: PasswordHasher;
   tokens: TokenService;
 }
-
-import type { CameFrom } from '../done/came-from.ts';
 
 export type ActivationStatus = 'ok' | 'wrong_password' | 'used' | 'expired' | 'voided' | 'invalid' | 'email_taken';
 
@@ -113,9 +112,9 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
     /**
      * Checks the sign-up's password, then spends the link and activates its account. A wrong password leaves the
      * link as it was (wrong guesses are slowed down per account). A second click (or a racing one) answers `used`;
-     * an address that another account activated meanwhile answers `email_taken` and leaves the link unspent.
+     * an address that another account activated meanwhile answers `email_taken` and leaves the link unspent. `from`:
+     * what the link was kept with (flows/done/came-from.ts), unchecked.
      */
-    /** `from`: what the link was kept with (flows/done/came-from.ts), unchecked. */
     async activate(token: string, password: string, ip?: string): Promise<{ status: ActivationStatus; user?: User; from?: unknown }> {
       const peeked = await peek(db, token);
       if (peeked.status !== 'ok') return peeked;
