@@ -13,7 +13,7 @@ import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { body } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
 import { knownDevices, rememberDevice } from '../../platform/web/devices.ts';
-import { comingFrom, reloadedAt, renderMessage, renderPage } from '../../platform/web/page.ts';
+import { comingFrom, reloadAt, reloadedAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { customerNumberField } from './accounts.ts';
 import { createRecoveryService, type LinkProblem } from './service.ts';
@@ -59,8 +59,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
   function showReset(ctx: Context, status: number, token: string, user: User, form: ResetForm) {
     ctx.status = status;
     // The token came in the form, not the address: the mailed link's page, for Back or a reload.
-    if (ctx.method === 'POST')
-      ctx.state.reloadAddress = `/recovery/reset?${new URLSearchParams({ token, ...(ctx.query.ui_locales ? { ui_locales: text(ctx.query.ui_locales) } : {}) })}`;
+    reloadAt(ctx, `/recovery/reset?${new URLSearchParams({ token, ...(ctx.query.ui_locales ? { ui_locales: text(ctx.query.ui_locales) } : {}) })}`);
     renderPage(ctx, 'pages/recovery/reset.njk', {
       titleKey: 'recovery.reset.title',
       token,

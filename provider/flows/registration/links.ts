@@ -6,7 +6,7 @@ import { addressOf, FLOW, type FlowData, type RegistrationSteps } from './steps.
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { body } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
-import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
+import { reloadAt, renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { check, echo, schemas } from './forms.ts';
@@ -41,7 +41,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     if (r.status !== 'ok' || !r.user) return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status);
     if (Object.keys(errors).length) ctx.status = 400;
     // The token came in the form, not the address: the mailed link's page, for Back or a reload.
-    if (ctx.method === 'POST') ctx.state.reloadAddress = `/registration/activate?${new URLSearchParams({ token })}`;
+    reloadAt(ctx, `/registration/activate?${new URLSearchParams({ token })}`);
     renderPage(ctx, 'pages/registration/activate.njk', { titleKey: 'registration.activate.title', token, user: r.user, errors, values: {} });
   }
 

@@ -40,12 +40,17 @@ export function renderMessage(
 }
 
 /**
- * For a router whose pages answer their forms at an address a GET shows again (by default the form's own): Back or a
- * reload then loads that page rather than offering to send the form again. An address with no GET page is not given.
+ * The address a GET shows this request's page again at, when the page answers a form: Back or a reload then loads
+ * that page rather than offering to send the form again. An address with no GET page is not given.
  */
+export function reloadAt(ctx: Context, address: string): void {
+  if (ctx.method === 'POST') ctx.state.reloadAddress = address;
+}
+
+/** For a router whose pages answer their forms at such an address (by default the form's own). */
 export function reloadedAt(address: (ctx: Context) => string = (ctx) => ctx.originalUrl) {
   return async (ctx: Context, next: Next) => {
-    if (ctx.method === 'POST') ctx.state.reloadAddress = address(ctx);
+    reloadAt(ctx, address(ctx));
     await next();
   };
 }
