@@ -12,7 +12,7 @@ import type { Pkcs11Api } from '../../card-bridge/pkcs11/module.ts';
 import type { WebEidAuthToken } from '../../card-bridge/web-eid.ts';
 import { waitUntil } from '../helpers/wait.ts';
 import { runOpensslOcsp, type OcspResponder } from '../eid/ocsp-responder.ts';
-import { PKI_FILES } from '../../tools/test-cards/pki-files.ts';
+import { pkiResponderFiles } from '../../tools/test-cards/pki-files.ts';
 
 export { freePort } from '../helpers/ports.ts';
 
@@ -168,13 +168,7 @@ export function webEidSignatureValid(token: WebEidAuthToken, origin: string, non
 export const randomNonce = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
 
 /** `openssl ocsp` answering for the virtual card from the index.txt that provisioning wrote. */
-export function startOcspResponder(pki: string, port: number): Promise<OcspResponder> {
-  const f = (name: string) => join(pki, name);
-  return runOpensslOcsp(
-    { index: f(PKI_FILES.index), ca: f(PKI_FILES.citizenCa), signer: f(PKI_FILES.ocspResponder), signerKey: f(PKI_FILES.ocspResponderKey) },
-    port,
-  );
-}
+export const startOcspResponder = (pki: string, port: number): Promise<OcspResponder> => runOpensslOcsp(pkiResponderFiles(pki), port);
 
 /** Polls an asynchronous probe until it returns something other than undefined. */
 export async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as x509 from '@peculiar/x509';
 import { type Issuer, privateKeyPem } from '../../tools/test-cards/test-pki.ts';
-import { opensslIndex } from '../../tools/test-cards/pki-files.ts';
+import { ocspResponderArgs, opensslIndex, type OcspResponderFiles } from '../../tools/test-cards/pki-files.ts';
 import { freePort } from '../helpers/ports.ts';
 
 export { freePort };
@@ -41,24 +41,8 @@ export async function startOcspResponder({ ca, signer, good = [], revoked = [], 
 }
 
 /** `openssl ocsp` answering from files on disk (an index.txt, the CA, the signer's certificate and key). */
-export async function runOpensslOcsp(files: { index: string; ca: string; signer: string; signerKey: string }, port: number): Promise<OcspResponder> {
-  const args = [
-    'ocsp',
-    '-index',
-    files.index,
-    '-port',
-    String(port),
-    '-rsigner',
-    files.signer,
-    '-rkey',
-    files.signerKey,
-    '-CA',
-    files.ca,
-    '-nmin',
-    '5',
-    '-ignore_err',
-  ];
-  const child = spawn('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function runOpensslOcsp(files: OcspResponderFiles, port: number): Promise<OcspResponder> {
+  const child = spawn('openssl', ocspResponderArgs(files, port), { stdio: ['ignore', 'ignore', 'pipe'] });
   await listening(child, port);
   return { url: `http://127.0.0.1:${port}`, stop: () => stop(child) };
 }

@@ -11,7 +11,7 @@ import { BridgeError } from '../../card-bridge/errors.ts';
 import { parseNationalNumber } from '../../card-bridge/national-number.ts';
 import { toBridgeError } from '../../card-bridge/pkcs11/errors.ts';
 import { softHsmConfPath } from './conf.ts';
-import { ocspResponderArgs, ocspResponderCommand, PKI_FILES } from './pki-files.ts';
+import { ocspResponderArgs, ocspResponderCommand, pkiResponderFiles, PKI_FILES } from './pki-files.ts';
 import { provisionSoftHsm } from './provision.ts';
 
 const USAGE = `Usage: npm run test-cards -- [--national-number NN] [--surname S] [--given-names G] [--card-number N] [--pin PIN]
@@ -102,7 +102,7 @@ async function main(args: string[]): Promise<void> {
 function serveOcsp(outDir: string, port: number, url: string): Promise<void> {
   if (!existsSync(join(outDir, PKI_FILES.index))) throw new BridgeError('bad_request', `No test PKI in ${outDir}: run npm run test-cards first.`);
   out(`OCSP responder for the virtual cards of ${outDir} at ${url} (Ctrl+C stops it)`);
-  const child = spawn('openssl', ocspResponderArgs(outDir, port), { stdio: 'inherit' });
+  const child = spawn('openssl', ocspResponderArgs(pkiResponderFiles(outDir), port), { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   return new Promise((done, fail) => {
     child.on('error', fail);

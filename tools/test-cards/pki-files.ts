@@ -96,22 +96,37 @@ export async function writePkiFiles(
   writeFileSync(join(outDir, `${PKI_FILES.index}.attr`), 'unique_subject = no\n');
 }
 
+/** What an OCSP responder answers from: a CA's index.txt, the CA, and the signer's certificate and key. */
+export interface OcspResponderFiles {
+  index: string;
+  ca: string;
+  signer: string;
+  signerKey: string;
+}
+
+/** The test PKI's own responder files in `outDir`, as `npm run test-cards` writes them. */
+export const pkiResponderFiles = (outDir: string): OcspResponderFiles => ({
+  index: join(outDir, PKI_FILES.index),
+  ca: join(outDir, PKI_FILES.citizenCa),
+  signer: join(outDir, PKI_FILES.ocspResponder),
+  signerKey: join(outDir, PKI_FILES.ocspResponderKey),
+});
+
 /**
- * The arguments of `openssl` that answer OCSP requests for the virtual card's certificates. Answers say when the next
- * update is due (the provider keeps an answer until then), and a malformed request does not stop the responder.
+ * The arguments of `openssl` that answer OCSP requests from `files`. Answers say when the next update is due (the
+ * provider keeps an answer until then), and a malformed request does not stop the responder.
  */
-export function ocspResponderArgs(outDir: string, port: number): string[] {
-  const f = (name: string) => join(outDir, name);
+export function ocspResponderArgs(files: OcspResponderFiles, port: number): string[] {
   return [
     'ocsp',
     '-index',
-    f(PKI_FILES.index),
+    files.index,
     '-CA',
-    f(PKI_FILES.citizenCa),
+    files.ca,
     '-rsigner',
-    f(PKI_FILES.ocspResponder),
+    files.signer,
     '-rkey',
-    f(PKI_FILES.ocspResponderKey),
+    files.signerKey,
     '-port',
     String(port),
     '-nmin',
@@ -122,4 +137,4 @@ export function ocspResponderArgs(outDir: string, port: number): string[] {
 
 /** The same, as a command to paste: the paths quoted. */
 export const ocspResponderCommand = (outDir: string, port: number): string =>
-  ['openssl', ...ocspResponderArgs(outDir, port).map((a) => (a.startsWith('/') ? JSON.stringify(a) : a))].join(' ');
+  ['openssl', ...ocspResponderArgs(pkiResponderFiles(outDir), port).map((a) => (a.startsWith('/') ? JSON.stringify(a) : a))].join(' ');
