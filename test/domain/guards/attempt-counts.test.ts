@@ -31,6 +31,9 @@ describe.skipIf(!has('postgres'))('counting an attempt on PostgreSQL', () => {
     ];
     const other = await db.transaction();
     try {
+      // PostgreSQL ends the statement whose backend checks first, one deadlock_timeout after it began to wait; both
+      // begin within milliseconds, so on a busy machine it could end the other's. The other waits longer to check.
+      await other.raw(`set local deadlock_timeout = '60s'`);
       await other('rate_limits').where({ key: 'address' }).decrement('points', 1);
       const counted = countAttempt(db, counters, 60_000, 1_000);
       counted.catch(() => {}); // awaited below, after the other's commit
