@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { createRouter } from '../platform/web/router.ts';
+import { createRouter, nestable } from '../platform/web/router.ts';
 import type Provider from 'oidc-provider';
 import type { Config } from './settings.ts';
 import { createDb, type Db } from '../platform/db/knex.ts';
@@ -147,7 +147,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const apis = built.filter((b) => b.kind === 'api').map((b) => b.router);
   const pages = createRouter();
   pages.use(csrf(new URL(config.issuerUrl).origin));
-  for (const { router } of built.filter((b) => b.kind === 'page')) pages.use(router.routes(), router.allowedMethods());
+  for (const { router } of built.filter((b) => b.kind === 'page')) pages.use(nestable(router).routes(), router.allowedMethods());
   pages.get('/', (ctx) => renderPage(ctx, 'pages/home.njk', { titleKey: 'home.title' }));
   const health = healthRoutes(db);
   const protocol = protocolPaths(services.provider(), [health, ...apis, pages]);

@@ -10,7 +10,7 @@ import { createAlertContacts, type AlertContact } from '../../domain/accounts/al
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { body, fieldText } from '../../platform/web/form.ts';
-import { renderPage } from '../../platform/web/page.ts';
+import { reloadAt, renderPage } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { formError, type FormError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { audit } from '../../platform/audit.ts';
@@ -34,6 +34,7 @@ export function alertContactRoutes(services: Services): Router {
 
   function addPage(ctx: Context, values: { channel: string; value: string }, errors: FormErrors = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
+    reloadAt(ctx, '/account/alerts/contacts/new');
     renderPage(ctx, 'pages/account/alert-contact-add.njk', {
       titleKey: 'account.alert_contact.add.title',
       nav: 'alerts',
@@ -45,6 +46,7 @@ export function alertContactRoutes(services: Services): Router {
 
   function verifyPage(ctx: Context, contact: AlertContact, errors: FormErrors = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
+    reloadAt(ctx, `/account/alerts/contacts/${contact.id}/verify`);
     renderPage(ctx, 'pages/account/alert-contact-verify.njk', {
       titleKey: 'account.alert_contact.verify.title',
       nav: 'alerts',

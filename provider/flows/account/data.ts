@@ -9,7 +9,7 @@ import type { Services } from '../../app/server.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { parseBody } from '../../platform/web/form.ts';
-import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exportPersonalData } from './personal-data.ts';
 import { audit } from '../../platform/audit.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
@@ -23,8 +23,10 @@ export function accountDataRoutes(services: Services): Router {
   const loggedIn = requireUser(services);
   const recentlyLoggedIn = requireRecentLogin(services);
   const me = (ctx: Context) => ctx.state.user as User;
-  const deletePage = (ctx: Context, errors: FormErrors = {}) =>
+  function deletePage(ctx: Context, errors: FormErrors = {}) {
+    reloadAt(ctx, '/account/delete');
     renderPage(ctx, 'pages/account/delete.njk', { titleKey: 'account.delete.title', nav: 'data', days: config.accountDeletionDays, errors });
+  }
 
   router.get('/account/data', loggedIn, (ctx) => {
     renderPage(ctx, 'pages/account/data.njk', { titleKey: 'account.data.title', nav: 'data', days: config.accountDeletionDays });

@@ -8,7 +8,7 @@ import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin } from '../self/routes.ts';
 import { body, fieldText } from '../../platform/web/form.ts';
-import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
@@ -26,6 +26,7 @@ export function passkeyAccountRoutes(services: Services): Router {
 
   function newPage(ctx: Context, errors: FormErrors = {}, name = '') {
     if (Object.keys(errors).length) ctx.status = 400;
+    reloadAt(ctx, '/account/passkeys/new');
     renderPage(ctx, 'pages/account/passkey-new.njk', { titleKey: 'passkeys.new.title', nav: 'security', errors, values: { name } });
   }
 

@@ -9,7 +9,7 @@ import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { body, fieldText, oneLine } from '../../platform/web/form.ts';
-import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
@@ -56,6 +56,7 @@ export function accountRoutes(services: Services): Router {
     // A customer portal names the account by its customer number.
     const customerNumber = (ctx.state.shared as { portal: Portal }).portal.customerNumber ? (await customerNumbersOf(db, [u.id])).get(u.id) : undefined;
     if (extra.errors) ctx.status = 400;
+    reloadAt(ctx, '/account');
     renderPage(ctx, 'pages/account/profile.njk', {
       titleKey: 'account.profile.title',
       nav: 'profile',
@@ -122,6 +123,7 @@ export function accountRoutes(services: Services): Router {
     const pending = (await pendingContacts(db, user(ctx).id)).sms;
     if (!pending) return ctx.redirect('/account');
     if (error) ctx.status = 400;
+    reloadAt(ctx, '/account/phone/verify');
     renderPage(ctx, 'pages/account/phone-verify.njk', {
       titleKey: 'account.phone.verify.title',
       nav: 'profile',
@@ -146,9 +148,12 @@ export function accountRoutes(services: Services): Router {
   });
 
   // E-mail address: asks for the password again (requireUser with maxAge), then mails the new and the old address.
-  router.get('/account/email', recentlyLoggedIn, (ctx) =>
-    renderPage(ctx, 'pages/account/email-change.njk', { titleKey: 'account.email.title', nav: 'profile', user: user(ctx), errors: {}, values: {} }),
-  );
+  function emailPage(ctx: Context, errors: FormErrors = {}, values: Record<string, string> = {}) {
+    reloadAt(ctx, '/account/email');
+    renderPage(ctx, 'pages/account/email-change.njk', { titleKey: 'account.email.title', nav: 'profile', user: user(ctx), errors, values });
+  }
+
+  router.get('/account/email', recentlyLoggedIn, (ctx) => emailPage(ctx));
 
   router.post('/account/email', recentlyLoggedIn, async (ctx) => {
     const raw = await body(ctx);
@@ -161,13 +166,7 @@ export function accountRoutes(services: Services): Router {
         r?.problem === 'too_many'
           ? formError('email', 'error.too_many_wait', { wait: r.wait })
           : formError('email', r ? 'account.email.error.unchanged' : 'account.email.error.invalid');
-      return renderPage(ctx, 'pages/account/email-change.njk', {
-        titleKey: 'account.email.title',
-        nav: 'profile',
-        user: u,
-        errors,
-        values: { email: fieldText(raw.email) },
-      });
+      return emailPage(ctx, errors, { email: fieldText(raw.email) });
     }
     renderMessage(ctx, 200, 'account.email.sent.title', 'account.email.sent.message', {
       messageParams: { email: parsed.data!.email, current: u.email ?? '', duration: duration(config.emailChangeTtl) },

@@ -10,7 +10,7 @@ import type { User } from '../../domain/accounts/repository.ts';
 import type { TotpMethod } from '../../methods/second-factor/totp.ts';
 import { requireRecentLogin } from '../self/routes.ts';
 import { body } from '../../platform/web/form.ts';
-import { renderPage } from '../../platform/web/page.ts';
+import { reloadAt, renderPage } from '../../platform/web/page.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { formError } from '../../platform/web/form-errors.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
@@ -33,6 +33,7 @@ export function secondFactorAccountRoutes(services: Services, totp: TotpMethod):
     const enrolment = await totp.pending(user(ctx));
     if (!enrolment) return ctx.redirect('/account/security');
     if (error) ctx.status = 400;
+    reloadAt(ctx, '/account/security/totp');
     renderPage(ctx, 'pages/second-factor/enrol.njk', {
       titleKey: 'second_factor.enrol.title',
       nav: 'security',

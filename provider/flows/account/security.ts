@@ -8,7 +8,7 @@ import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
 import { body } from '../../platform/web/form.ts';
-import { renderPage } from '../../platform/web/page.ts';
+import { reloadAt, renderPage } from '../../platform/web/page.ts';
 import { rememberDevice } from '../../platform/web/devices.ts';
 import { holdLogin } from '../login/held-login.ts';
 import { createPasswordChange } from '../../domain/accounts/password-change.ts';
@@ -33,6 +33,7 @@ export function accountSecurityRoutes(services: Services): Router {
   async function securityPage(ctx: Context, errors: FormErrors = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
     const link = await findLinkOfUser(db, user(ctx).id);
+    reloadAt(ctx, '/account/security');
     renderPage(ctx, 'pages/account/security.njk', {
       titleKey: 'account.security.title',
       nav: 'security',

@@ -8,7 +8,7 @@ import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
 import { body, fieldText } from '../../platform/web/form.ts';
-import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { audit } from '../../platform/audit.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
@@ -41,6 +41,7 @@ export function organisationAdminRoutes(services: Services): Router {
 
   async function list(ctx: Context, errors: FormErrors = {}, values: Record<string, string> = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
+    reloadAt(ctx, '/admin/organisations');
     renderPage(ctx, 'pages/admin/organisations.njk', {
       titleKey: 'organisations.title',
       organisations: await orgs.listOrganisations(db),
@@ -52,6 +53,7 @@ export function organisationAdminRoutes(services: Services): Router {
 
   async function detail(ctx: Context, org: orgs.Organisation, errors: FormErrors = {}, values: Record<string, string> = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
+    reloadAt(ctx, `/admin/organisations/${org.id}`);
     renderPage(ctx, 'pages/admin/organisation.njk', {
       titleKey: 'organisations.title',
       org,

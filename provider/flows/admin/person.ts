@@ -11,7 +11,7 @@ import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { oneLine, parseBody } from '../../platform/web/form.ts';
-import { renderMessage, renderPage } from '../../platform/web/page.ts';
+import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 import { audit } from '../../platform/audit.ts';
@@ -89,6 +89,7 @@ export function personAdminRoutes(services: Services): Router {
       passkeysOf(db, user.id),
       pendingContacts(db, user.id),
     ]);
+    reloadAt(ctx, `/admin/users/${user.id}`);
     renderPage(ctx, 'pages/admin/person.njk', {
       titleKey: 'admin.person.title',
       person: user,

@@ -29,7 +29,8 @@ const codeField = z.string().trim().min(1).max(20);
 export function reactivationRoutes(services: Services, captcha: Captcha, reactivation: ReactivationService, cards: CardStep): Router {
   const { config } = services;
   const router = createRouter();
-  router.use(reloadedAt());
+  // Under the flow's own paths: a router's `use` without a path runs for every page route mounted after it.
+  router.use('/reactivation', reloadedAt());
 
   const mobileOf = (typed: string) => parseMobile(typed, config.phoneDefaultRegion);
   const mobileError = (typed: string): FormErrors => {

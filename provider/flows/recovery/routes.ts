@@ -87,7 +87,8 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
   }
 
   const router = createRouter();
-  router.use(reloadedAt());
+  // Under the flow's own paths: a router's `use` without a path runs for every page route mounted after it.
+  router.use('/recovery', reloadedAt());
 
   router.get('/recovery', (ctx) => showRequest(ctx, 200, { values: { email: '', customer_number: '' }, errors: {} }));
 

@@ -21,7 +21,8 @@ export function registrationRoutes(services: Services, cards: CardStep): Router 
   const steps = createRegistrationSteps(services, cards);
   const { modes } = steps;
   const router = createRouter();
-  router.use(reloadedAt());
+  // Under the flow's own paths: a router's `use` without a path runs for every page route mounted after it.
+  router.use('/registration', reloadedAt());
 
   router.get('/registration', (ctx) => {
     if (!modes.length) throw registrationErrors.modeDisabled();
