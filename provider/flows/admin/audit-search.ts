@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { UserRepository } from '../../domain/accounts/repository.ts';
-import { startOfDayIn } from '../../platform/web/i18n.ts';
+import { parseTimestamp, startOfDayIn } from '../../platform/web/i18n.ts';
 import { AUDIT_PAGE_MAX, auditPages, searchAudit, type AuditEvent } from '../../platform/audit-trail.ts';
 
 const when = (bound: 'start' | 'end') =>
@@ -15,12 +15,12 @@ const when = (bound: 'start' | 'end') =>
       // the next day's.
       const day = /^\d{4}-\d{2}-\d{2}$/.test(s);
       const next = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-      const t = day ? startOfDayIn(s) && startOfDayIn(bound === 'end' ? next(s) : s)?.getTime() : Date.parse(s);
-      if (t === undefined || Number.isNaN(t)) {
+      const t = day ? startOfDayIn(s) && startOfDayIn(bound === 'end' ? next(s) : s) : parseTimestamp(s);
+      if (!t) {
         ctx.addIssue({ code: 'custom', message: 'audit.error.date' });
         return z.NEVER;
       }
-      return new Date(t);
+      return t;
     });
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());

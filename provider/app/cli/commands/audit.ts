@@ -16,7 +16,11 @@ export const audit: CommandSpec<CommandContext> = {
     options: {
       user: { type: 'string', arg: 'USERNAME|EMAIL', help: "only this person's events" },
       type: { type: 'string', arg: 'EVENT', help: 'one event (login.failure) or a family (login.*)' },
-      since: { type: 'string', arg: 'ISO', help: 'from this date or time (2026-12-01, 2026-12-01T08:00Z, or as printed: "2026-12-01 09:00:00 +01:00")' },
+      since: {
+        type: 'string',
+        arg: 'ISO',
+        help: 'from this date, or this time with its offset (2026-12-01, 2026-12-01T08:00Z, or as printed: "2026-12-01 09:00:00 +01:00")',
+      },
       until: { type: 'string', arg: 'ISO', help: 'before this time; a date includes its whole day' },
       limit: { type: 'string', arg: 'N', help: 'at most N events (default 50; with --json, every match)' },
       json: { type: 'boolean', help: 'print one JSON object per line, as the export of /admin/audit' },

@@ -1,0 +1,57 @@
+// `idp audit` on a real PostgreSQL: a --since or --until that names no moment is refused before anything is printed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
+import { idp } from '../../helpers/cli.ts';
+
+describe('idp audit', { timeout: 120_000 }, () => {
+  let p: TestProvider;
+  beforeAll(async () => {
+    p = await startTestProvider('postgres');
+  });
+  afterAll(() => p?.close());
+
+  it.each([
+    ['an offset beyond +14:00', '2026-12-01T10:00+99:00'],
+    ['an offset beyond +14:00 by minutes', '2026-12-01T10:00+14:30'],
+    ['an offset beyond -12:00', '2026-12-01T10:00-12:30'],
+    ['minutes of an offset past 59', '2026-12-01T10:00+01:75'],
+    ['a day the calendar has not, with a time', '2026-02-30T10:00Z'],
+    ['a day the calendar has not', '2026-02-30'],
+    ['an hour past 23', '2026-12-01T25:00Z'],
+    ['the hour 24', '2026-12-01T24:00Z'],
+    ['minutes past 59', '2026-12-01 10:60:00 +01:00'],
+    ['a leap second', '2026-12-31T23:59:60Z'],
+    // Without an offset it would be the process's zone, which need not be TIME_ZONE the times are printed in.
+    ['a time without its offset', '2026-12-01T10:00'],
+    ['a bare number', '1'],
+    ['words', 'Dec 1 2026'],
+  ])('refuses %s (%s) as --since and --until, and prints nothing', async (_, value) => {
+    for (const option of ['--since', '--until']) {
+      const r = await idp(p, ['audit', option, value]);
+      expect([r.code, r.err, r.out]).toEqual([2, `${option}: Enter a date such as 2026-12-01.`, '']);
+    }
+  });
+
+  it.each([
+    ['2026-12-01T10:00+14:00', '2026-11-30T20:00:00.000Z'],
+    ['2026-12-01T10:00-12:00', '2026-12-01T22:00:00.000Z'],
+    ['2026-12-01T08:00Z', '2026-12-01T08:00:00.000Z'],
+    ['2026-12-01 09:00:00 +01:00', '2026-12-01T08:00:00.000Z'],
+    ['2026-12-01 09:00:00.123 +01:00', '2026-12-01T08:00:00.123Z'],
+    ['2026-12-01T09:00:00.5+0100', '2026-12-01T08:00:00.500Z'],
+  ])('takes %s as %s', async (value, moment) => {
+    // It, and the millisecond before it: --since takes the one, --until the other.
+    const ids = await Promise.all(
+      [new Date(moment), new Date(Date.parse(moment) - 1)].map(
+        async (at) => (await p.db('audit_log').insert({ event: 'test.moment', at }, ['id']))[0].id as string,
+      ),
+    );
+    const shown = async (option: string) =>
+      (await idp(p, ['audit', '--type', 'test.moment', option, value, '--json'])).out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id);
+    expect([await shown('--since'), await shown('--until')]).toEqual([[ids[0]], [ids[1]]]);
+    await p.db('audit_log').whereIn('id', ids).delete();
+  });
+});
