@@ -67,20 +67,13 @@ export const formatDateTime = (locale: Locale, d: Date | string): string =>
 const WALL_CLOCK = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' } as const;
 
 /** "2026-12-07 04:13:02 +01:00": a moment as the `idp` command prints it, in TIME_ZONE so that staff read their own
- *  time, with the offset so that the value stays unambiguous (and `idp audit --since/--until` take it back). With
- *  `milliseconds`, exact enough to page through events that share a second. */
-export function formatTimestamp(d: Date | string, { milliseconds = false } = {}): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    ...WALL_CLOCK,
-    ...(milliseconds ? { fractionalSecondDigits: 3 } : {}),
-    timeZoneName: 'longOffset',
-    timeZone,
-  }).formatToParts(new Date(d));
+ *  time, with the offset so that the value stays unambiguous (and `idp audit --since/--until` take it back). */
+export function formatTimestamp(d: Date | string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { ...WALL_CLOCK, timeZoneName: 'longOffset', timeZone }).formatToParts(new Date(d));
   const part = Object.fromEntries(parts.map((p) => [p.type, p.value]));
   // "GMT+01:00"; UTC is "GMT" alone in some ICU versions.
   const offset = part.timeZoneName!.replace('GMT', '') || '+00:00';
-  const fraction = milliseconds ? `.${part.fractionalSecond}` : '';
-  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}${fraction} ${offset}`;
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second} ${offset}`;
 }
 
 // ISO 8601's date and time with its offset (2026-12-01T08:00Z, 2026-12-01T09:00:00.123+01:00), or as formatTimestamp

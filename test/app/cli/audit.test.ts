@@ -1,4 +1,5 @@
-// `idp audit` on a real PostgreSQL: a --since or --until that names no moment is refused before anything is printed.
+// `idp audit` on a real PostgreSQL: a --since or --until that names no moment is refused before anything is printed,
+// and the pages it suggests follow one another without gaps or repeats, even where events share a millisecond.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { idp } from '../../helpers/cli.ts';
@@ -53,5 +54,38 @@ describe('idp audit', { timeout: 120_000 }, () => {
         .map((l) => (JSON.parse(l) as { id: string }).id);
     expect([await shown('--since'), await shown('--until')]).toEqual([[ids[0]], [ids[1]]]);
     await p.db('audit_log').whereIn('id', ids).delete();
+  });
+
+  it('pages with the option it suggests, without losing or repeating events that share a millisecond', async () => {
+    // PostgreSQL keeps microseconds: three events in one, two of them in a millisecond that another one shares.
+    const at = [
+      '2026-11-30T12:00:00.100Z',
+      '2026-11-30T12:00:00.123400Z',
+      '2026-11-30T12:00:00.123456Z',
+      '2026-11-30T12:00:00.123456Z',
+      '2026-11-30T12:00:00.123456Z',
+      '2026-11-30T12:00:00.200Z',
+    ];
+    for (const [i, t] of at.entries())
+      await p.db.raw(`insert into audit_log (event, at, details) values ('test.same_ms', ?::timestamptz, ?)`, [t, JSON.stringify({ i })]);
+    const all = (await idp(p, ['audit', '--type', 'test.same_ms', '--json'])).out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { details: { i: number } }).details.i);
+    expect(all).toEqual([5, 4, 3, 2, 1, 0]);
+
+    const seen: number[] = [];
+    let next: string[] = [];
+    for (let pages = 0; pages < all.length; pages++) {
+      const r = await idp(p, ['audit', '--type', 'test.same_ms', '--limit', '2', ...next]);
+      expect(r.code, r.err).toBe(0);
+      // A page that lost what it should have shown says so.
+      const lines = r.out === 'No events\n' ? [] : r.out.trim().split('\n');
+      const hint = /^\(older events: --limit more, or (--[a-z]+) '?([^']+?)'?\)$/.exec(lines.at(-1) ?? '');
+      seen.push(...lines.slice(0, hint ? -1 : undefined).map((l) => (JSON.parse(l.split('  ')[4]!) as { i: number }).i));
+      if (!hint) break;
+      next = [hint[1]!, hint[2]!];
+    }
+    expect(seen).toEqual(all);
   });
 });

@@ -22,6 +22,7 @@ export const audit: CommandSpec<CommandContext> = {
         help: 'from this date, or this time with its offset (2026-12-01, 2026-12-01T08:00Z, or as printed: "2026-12-01 09:00:00 +01:00")',
       },
       until: { type: 'string', arg: 'ISO', help: 'before this time; a date includes its whole day' },
+      before: { type: 'string', arg: 'ID', help: 'only events older than the one with this id: the next page, as the line under a page names it' },
       limit: { type: 'string', arg: 'N', help: 'at most N events (default 50; with --json, every match)' },
       json: { type: 'boolean', help: 'print one JSON object per line, as the export of /admin/audit' },
     },
@@ -45,9 +46,11 @@ export const audit: CommandSpec<CommandContext> = {
       if (values.json) page.events.forEach((e) => io.out(`${JSON.stringify(e)}\n`));
       if (everything && page.older) for await (const e of allAuditEvents(db, users, { ...parsed.data, before: page.older })) io.out(`${JSON.stringify(e)}\n`);
       if (values.json) return;
+      // The next page starts after the last row's id, the order the trail is read in: not after its time, which the
+      // events before it on the same millisecond (PostgreSQL keeps microseconds) would share, and be lost with.
       io.out(
         page.events.length
-          ? `${page.events.map(line).join('\n')}\n${page.older ? `(older events: --limit more, or --until '${formatTimestamp(page.events.at(-1)!.at, { milliseconds: true })}')\n` : ''}`
+          ? `${page.events.map(line).join('\n')}\n${page.older ? `(older events: --limit more, or --before ${page.older})\n` : ''}`
           : 'No events\n',
       );
     },
