@@ -76,15 +76,26 @@ export function formatTimestamp(d: Date | string): string {
   return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second} ${offset}`;
 }
 
-// ISO 8601's date and time with its offset (2026-12-01T08:00Z, 2026-12-01T09:00:00.123+01:00), or as formatTimestamp
-// prints it, with spaces for the T and before the offset. A time needs its offset: without one it would be read in
-// the zone of whichever process parses it, not TIME_ZONE.
-const MOMENT = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)? ?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/i;
+// ISO 8601's date and time (2026-12-01T08:00Z, 2026-12-01T09:00:00.123+01:00), or as formatTimestamp prints it, with
+// spaces for the T and before the offset. Without an offset, the time is TIME_ZONE's, the one the command prints.
+const MOMENT = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(?: ?(?:(Z)|([+-])(\d{2}):?(\d{2})))?$/i;
 // The offsets zones have: from -12:00 (Baker Island) to +14:00 (Kiribati), in minutes.
 const OFFSETS = { min: -12 * 60, max: 14 * 60 };
 
 /** Whether `t` (milliseconds, UTC) falls on `day` (YYYY-MM-DD): Date.UTC rolls 30 February over to March. */
 const isOnDay = (t: number, day: string) => !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === day;
+
+/** The moment whose wall clock in TIME_ZONE reads `wall` (that clock's fields as UTC, in milliseconds). */
+function inTimeZone(wall: number): number {
+  // The zone's offset at a moment: its wall clock read as UTC, less the moment; taken again at the first guess, for a
+  // wall time on the other side of a change of offset.
+  const wallClock = new Intl.DateTimeFormat('en-CA', { ...WALL_CLOCK, timeZone });
+  const offsetAt = (t: number) => {
+    const p = Object.fromEntries(wallClock.formatToParts(new Date(t)).map((x) => [x.type, Number(x.value)]));
+    return Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second) - Math.floor(t / 1000) * 1000;
+  };
+  return wall - offsetAt(wall - offsetAt(wall));
+}
 
 /** The moment `s` names (see MOMENT); undefined for a day, hour or offset that no calendar, clock or zone has. */
 export function parseTimestamp(s: string): Date | undefined {
@@ -94,7 +105,8 @@ export function parseTimestamp(s: string): Date | undefined {
   const offset = utc ? 0 : (sign === '-' ? -1 : 1) * (Number(offsetH) * 60 + Number(offsetM));
   if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59 || Number(offsetM) > 59 || offset < OFFSETS.min || offset > OFFSETS.max) return undefined;
   const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), Number(fraction.padEnd(3, '0')));
-  return isOnDay(wall, `${y}-${mo}-${d}`) ? new Date(wall - offset * 60_000) : undefined;
+  if (!isOnDay(wall, `${y}-${mo}-${d}`)) return undefined;
+  return new Date(utc || sign ? wall - offset * 60_000 : inTimeZone(wall));
 }
 
 /**
@@ -104,15 +116,7 @@ export function parseTimestamp(s: string): Date | undefined {
 export function startOfDayIn(day: string): Date | undefined {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
   const midnight = Date.UTC(y, m - 1, d);
-  if (!isOnDay(midnight, day)) return undefined;
-  // The zone's offset at a moment: its wall clock read as UTC, less the moment; taken again at the first guess, for a
-  // day that begins on the other side of a change of offset.
-  const wallClock = new Intl.DateTimeFormat('en-CA', { ...WALL_CLOCK, timeZone });
-  const offsetAt = (t: number) => {
-    const p = Object.fromEntries(wallClock.formatToParts(new Date(t)).map((x) => [x.type, Number(x.value)]));
-    return Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second) - Math.floor(t / 1000) * 1000;
-  };
-  return new Date(midnight - offsetAt(midnight - offsetAt(midnight)));
+  return isOnDay(midnight, day) ? new Date(inTimeZone(midnight)) : undefined;
 }
 
 /** The day (YYYY-MM-DD) `d` falls on in TIME_ZONE. */

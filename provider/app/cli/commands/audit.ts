@@ -19,7 +19,7 @@ export const audit: CommandSpec<CommandContext> = {
       since: {
         type: 'string',
         arg: 'ISO',
-        help: 'from this date, or this time with its offset (2026-12-01, 2026-12-01T08:00Z, or as printed: "2026-12-01 09:00:00 +01:00")',
+        help: 'from this date, or this time (2026-12-01, 2026-12-01T09:00 in TIME_ZONE, 2026-12-01T08:00Z, or as printed: "2026-12-01 09:00:00 +01:00")',
       },
       until: { type: 'string', arg: 'ISO', help: 'before this time; a date includes its whole day' },
       before: { type: 'string', arg: 'ID', help: 'only events older than the one with this id: the next page, as the line under a page names it' },
