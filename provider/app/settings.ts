@@ -45,6 +45,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // The provider speaks plain HTTP: TLS ends at a reverse proxy, whose X-Forwarded-Proto makes cookies Secure
     // and whose X-Forwarded-For names the client. Without trusting it, neither would hold.
     if (!out.trustProxy) problems.push('TRUST_PROXY=true is required when NODE_ENV=production (TLS ends at the reverse proxy)');
+    // A blocked account with no eID card linked, or a person whose address is gone, can only be helped by people:
+    // the pages say so and name the helpdesk, and without one they would end there.
+    if (!out.helpdeskContact) problems.push('HELPDESK_CONTACT is required when NODE_ENV=production (the pages send people who cannot help themselves to it)');
   }
   if (production && out.devMailbox) problems.push('DEV_MAILBOX=true is refused when NODE_ENV=production: the mailbox shows every reset and activation link');
   if ((out.workers as number) > 1 && !out.databaseUrl) problems.push('WORKERS>1 needs DATABASE_URL: the embedded database serves one process only');

@@ -90,8 +90,9 @@ describe('settings', () => {
       const problems = (e as ConfigError).problems.join('\n');
       for (const name of [...secrets, 'ISSUER']) expect(problems).toContain(`${name} is required when NODE_ENV=production`);
       expect(problems).toContain('TRUST_PROXY=true is required when NODE_ENV=production');
+      expect(problems).toContain('HELPDESK_CONTACT is required when NODE_ENV=production');
     }
-    const env = Object.fromEntries(secrets.map((name) => [name, 's'.repeat(48)]));
+    const env = { ...Object.fromEntries(secrets.map((name) => [name, 's'.repeat(48)])), HELPDESK_CONTACT: '{"email":"help@example.be"}' };
     expect(() =>
       loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.be', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail.example.be', ...env }),
     ).toThrowError(/ISSUER must be an https URL/);
