@@ -11,6 +11,7 @@ import { serveAdminSocket, type RunRemote } from './admin-socket.ts';
 import type { Io } from './io.ts';
 import { pendingByChannel } from '../../domain/messaging/outbox.ts';
 import { collectProcessMetrics, reportToPrimary, serveMetrics } from '../../platform/metrics/listener.ts';
+import { stopWithParent } from './parent-gone.ts';
 
 /** WORKERS processes share the port; the database holds all state, so any of them can serve any request. */
 async function startCluster(config: Config) {
@@ -35,6 +36,7 @@ async function startCluster(config: Config) {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  stopWithParent(stop);
 }
 
 /** `run` executes a command inside this process, on its services (cli.ts). */
@@ -83,4 +85,5 @@ export async function start(config: Config, io: Io, run: (services: Awaited<Retu
   );
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  stopWithParent(stop);
 }
