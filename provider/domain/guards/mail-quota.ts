@@ -3,7 +3,8 @@
 // allowance, under a higher ceiling per address whoever asks. The owner's device is held back by its own count
 // only, not by the ceiling: the owner's request gets its mail even while others flood the address. So is an account's
 // first mail to an address in the window: each account costs a verified sign-up, so the ceiling still holds back
-// repeated sending, and a few accounts cannot keep a person from moving her account to her own new address.
+// repeated sending, and a few accounts cannot keep a person from moving her account to her own new address. Where a
+// mail's newest link serves the owner whoever asked (recovery), one mail now and then still goes out past the ceiling.
 import type { Db } from '../../platform/db/knex.ts';
 import { consumeWithin, createLimiter } from './rate-limit.ts';
 import { clientAddressKey, keyOf } from './throttle.ts';
@@ -13,6 +14,12 @@ export interface MailQuotaOptions {
   name: string;
   perRequester: { points: number; seconds: number };
   perAddress: { points: number; seconds: number };
+  /**
+   * Past the ceiling, one mail per this many seconds still goes out to the address, whoever asked: for mails whose
+   * newest link is one the owner can use whoever asked for it (a reset link), so that requesters on many addresses
+   * cannot leave her mailbox without a live one. Shorter than the link's lifetime.
+   */
+  pastCeilingSeconds?: number;
 }
 
 export interface MailRequest {
@@ -32,6 +39,9 @@ export interface MailQuota {
 export function createMailQuota(db: Db, o: MailQuotaOptions): MailQuota {
   const requesters = createLimiter(db, { keyPrefix: `${o.name}_mail_requester`, points: o.perRequester.points, durationSeconds: o.perRequester.seconds });
   const addresses = createLimiter(db, { keyPrefix: `${o.name}_mail_address`, points: o.perAddress.points, durationSeconds: o.perAddress.seconds });
+  const pastCeiling = o.pastCeilingSeconds
+    ? createLimiter(db, { keyPrefix: `${o.name}_mail_past`, points: 1, durationSeconds: o.pastCeilingSeconds })
+    : undefined;
   return {
     async allow({ address, ip, ownerDevice, account }) {
       const requester = ownerDevice ? `device:${ownerDevice}` : account ? `account:${account}` : `ip:${ip ? clientAddressKey(ip) : ''}`;
@@ -41,7 +51,8 @@ export function createMailQuota(db: Db, o: MailQuotaOptions): MailQuota {
       // Only requests within their requester's allowance count towards the ceiling: one party's flood beyond its
       // own allowance does not use it up.
       const underCeiling = (await consumeWithin(addresses, key)) !== undefined;
-      return underCeiling || ownerDevice !== undefined || (account !== undefined && counted.consumedPoints === 1);
+      if (underCeiling || ownerDevice !== undefined || (account !== undefined && counted.consumedPoints === 1)) return true;
+      return pastCeiling !== undefined && (await consumeWithin(pastCeiling, key)) !== undefined;
     },
   };
 }

@@ -58,11 +58,13 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
     perIp: config.rateLimitIp,
     maxDelaySeconds: config.rateLimitMaxDelay,
   });
-  // Past its quota an address gets no more mail in the window; the answer stays the same.
+  // Past its quota an address gets a mail only now and then, so that its newest link is always live; the answer
+  // stays the same.
   const mails = createMailQuota(db, {
     name: 'recovery',
     perRequester: { points: config.rateLimitRecovery, seconds: 900 },
     perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
+    pastCeilingSeconds: Math.max(60, Math.floor(config.resetTokenTtl / 2)),
   });
 
   async function mailLinks(trx: Knex.Transaction, accounts: User[], locale: Locale, from?: CameFrom): Promise<void> {

@@ -19,4 +19,19 @@ describe('mail quotas per address', () => {
     // Requesters known by their address alone get no such first mail: new addresses are cheap.
     expect(await mails.allow({ address: 'newhome@example.net', ip: '203.0.113.5' })).toBe(false);
   });
+
+  it('sends one mail per pastCeilingSeconds past the ceiling, whoever asks, where the quota has them', async () => {
+    const mails = createMailQuota(db, {
+      name: 'past_test',
+      perRequester: { points: 2, seconds: 3600 },
+      perAddress: { points: 4, seconds: 3600 },
+      pastCeilingSeconds: 1,
+    });
+    const from = (ip: string) => mails.allow({ address: 'owner@example.net', ip });
+    for (const ip of ['203.0.113.1', '203.0.113.2']) for (let i = 0; i < 2; i++) expect(await from(ip)).toBe(true);
+    expect([await from('203.0.113.3'), await from('203.0.113.4'), await from('203.0.113.5')]).toEqual([true, false, false]);
+    // A requester past its own allowance takes no mail past the ceiling either.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect([await from('203.0.113.1'), await from('203.0.113.6'), await from('203.0.113.7')]).toEqual([false, true, false]);
+  });
 });
