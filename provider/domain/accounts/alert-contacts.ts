@@ -130,6 +130,11 @@ export function createAlertContacts({
         value = parsed.data;
       }
       const own = channel === 'sms' ? user.phone_number : user.email?.toLowerCase();
+      // Parallel adds would each count the contacts before any of them is inserted and all pass the cap: the
+      // account's row, held to the end of the transaction, makes them count one after the other. Not FOR UPDATE: a
+      // new mobile number asked for meanwhile holds the SMS budget and key-shares this row (its inserts refer to it),
+      // and the two would deadlock.
+      await trx('users').where({ id: user.id }).forNoKeyUpdate().first('id');
       const existing = await trx('alert_contacts').where({ user_id: user.id, channel });
       if (value === own || existing.some((r: { value: string }) => r.value === value)) return { ok: false, problem: 'duplicate' };
       if (existing.length >= config.alertExtraContacts) return { ok: false, problem: 'full' };
