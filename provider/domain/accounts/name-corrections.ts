@@ -45,11 +45,12 @@ export async function namesLocked(db: Knex, lockedModes: readonly RegistrationMo
 
 export const nameCorrections = {
   async request(trx: Knex, userId: string, names: Names): Promise<NameCorrection> {
-    // One statement, so that two requests sent at once leave one waiting, the later names in it.
+    // One statement, so that two requests sent at once leave one waiting, the later names in it. Staff decide on
+    // the id their queue page showed: new names take a new id, so that a decision never applies names unseen.
     const { rows } = await trx.raw<{ rows: Record<string, unknown>[] }>(
       `insert into name_corrections (id, user_id, given_name, family_name, status, requested_at) values (?, ?, ?, ?, 'pending', ?)
        on conflict (user_id) where status = 'pending'
-       do update set given_name = excluded.given_name, family_name = excluded.family_name, requested_at = excluded.requested_at, noticed_at = null
+       do update set id = excluded.id, given_name = excluded.given_name, family_name = excluded.family_name, requested_at = excluded.requested_at, noticed_at = null
        returning *`,
       [randomUUID(), userId, names.givenName, names.familyName, new Date()],
     );

@@ -110,6 +110,25 @@ describe('names the office vouched for', () => {
     expect(events).toEqual(expect.arrayContaining(['account.name_correction_requested', 'account.name_correction_approved']));
   });
 
+  it('approves only the names staff were shown: a request rewritten meanwhile waits anew', async () => {
+    const sara = await person('sara.invited', { invited: true });
+    const pupil = new Agent(idp.issuer);
+    await pupil.login('sara.invited', PASSWORD);
+    await pupil.post('/account/name-correction', { correction_given_name: 'Sarah', correction_family_name: 'Peeters' });
+    const shown = (await staff.get('/admin')).html;
+    const id = /action="\/admin\/name-corrections\/([0-9a-f-]+)\/approve"/.exec(shown)![1]!;
+    expect(text(shown)).toContain('Sarah');
+    // Rewritten after the office opened the queue and before it clicked.
+    await pupil.post('/account/name-correction', { correction_given_name: 'Queen', correction_family_name: 'Bee' });
+    const approved = await staff.post(`/admin/name-corrections/${id}/approve`, {});
+    expect(text(approved.html)).toContain('correction_not_waiting');
+    expect((await idp.services.users.findById(idp.db, sara.id))!.given_name).toBe('Lena');
+    expect(text(approved.html)).toContain('Queen');
+    const fresh = /action="\/admin\/name-corrections\/([0-9a-f-]+)\/reject"/.exec(approved.html)![1]!;
+    expect(fresh).not.toBe(id);
+    await staff.post(`/admin/name-corrections/${fresh}/reject`, {});
+  });
+
   it('mails a rejection with its reason, and leaves open sign-ups free to edit their names', async () => {
     await person('tom.invited', { invited: true });
     const tom = new Agent(idp.issuer);
