@@ -22,6 +22,22 @@ import { enqueueNotice } from '../../domain/messaging/notice.ts';
 const approveInput = z.object({ username: z.string().trim().max(64).optional() });
 const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
 
+// Outcomes shown once after a redirect, and those whose message names the account.
+const NOTICES = [
+  'approved',
+  'rejected',
+  'failed',
+  'blocked',
+  'unblocked',
+  'locked',
+  'resent',
+  'not_pending',
+  'deleted',
+  'correction_approved',
+  'correction_rejected',
+] as const;
+const NAMING = new Set<string>(['approved', 'blocked', 'unblocked', 'locked', 'resent', 'not_pending', 'correction_approved', 'correction_rejected']);
+
 export function adminRoutes(services: Services): Router {
   const { config, db, users } = services;
   const registration = createRegistrationService(services);
@@ -39,9 +55,17 @@ export function adminRoutes(services: Services): Router {
     ctx.redirect(url.pathname + url.search);
   }
 
-  const noticeOf = (ctx: Context) => {
-    const key = typeof ctx.query.notice === 'string' && /^[a-z_]+$/.test(ctx.query.notice) ? `admin.notice.${ctx.query.notice}` : undefined;
-    return key && { key, params: { username: String(ctx.query.username ?? ''), error: String(ctx.query.error ?? '') } };
+  // A link to a staff page must not put words of its own on it ("… is blocked", "Nothing was changed (…)"): only these
+  // outcomes, an account named only when it exists, and an error only as a code.
+  const noticeOf = async (ctx: Context) => {
+    const notice = NOTICES.find((n) => n === ctx.query.notice);
+    if (!notice) return undefined;
+    const named = typeof ctx.query.username === 'string' ? ctx.query.username : '';
+    const username = named && (await users.findByIdentifier(db, named, 'username_or_email')).length > 0 ? named : '';
+    if (NAMING.has(notice) && !username) return undefined;
+    const error = typeof ctx.query.error === 'string' && /^[a-z_]{1,64}$/.test(ctx.query.error) ? ctx.query.error : '';
+    if (notice === 'failed' && !error) return undefined;
+    return { key: `admin.notice.${notice}`, params: { username, error } };
   };
 
   router.get('/', async (ctx) => {
@@ -51,7 +75,7 @@ export function adminRoutes(services: Services): Router {
       queue,
       corrections,
       queueCount: queue.length + corrections.length,
-      notice: noticeOf(ctx),
+      notice: await noticeOf(ctx),
     });
   });
 
@@ -109,7 +133,14 @@ export function adminRoutes(services: Services): Router {
   router.get('/users', async (ctx) => {
     const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim().slice(0, 200) : '';
     const found = q ? await users.search(db, q) : [];
-    renderPage(ctx, 'pages/admin/users.njk', { titleKey: 'admin.users.title', q, found, searched: Boolean(q), self: staff(ctx).id, notice: noticeOf(ctx) });
+    renderPage(ctx, 'pages/admin/users.njk', {
+      titleKey: 'admin.users.title',
+      q,
+      found,
+      searched: Boolean(q),
+      self: staff(ctx).id,
+      notice: await noticeOf(ctx),
+    });
   });
 
   /** The account named in the path, and where to go back to (the search the action came from). */

@@ -133,6 +133,18 @@ describe('a person on the staff pages', () => {
     expect((await idp.services.users.findById(idp.db, staffId))!.roles).toEqual(['admin']);
   });
 
+  it('shows a notice a link names only with an account that exists and an error code', async () => {
+    const forged = await staff.get('/admin/users?notice=blocked&username=The%20director%20(call%200800%2012%2034)');
+    expect(text(forged.html)).not.toContain('The director');
+    expect(forged.html).not.toContain('role="status"');
+    const invented = await staff.get('/admin?notice=failed&error=Your%20session%20expired%2C%20log%20in%20at%20evil.example');
+    expect(text(invented.html)).not.toContain('evil.example');
+    expect(invented.html).not.toContain('role="status"');
+    expect(text((await staff.get('/admin?notice=failed&error=invitation_unknown')).html)).toContain('Nothing was changed (invitation_unknown).');
+    expect(text((await staff.get('/admin?notice=review_notice')).html)).not.toContain('admin.notice');
+    expect(text((await staff.get('/admin/users?notice=unblocked&username=staff')).html)).toContain('staff is unblocked.');
+  });
+
   it('erases the account only when confirmed, and never the staff member’s own', async () => {
     const unconfirmed = await staff.post(`/admin/users/${miaId}/delete`, {});
     expect(unconfirmed.status).toBe(400);
