@@ -89,7 +89,7 @@ export const eidSettings = {
     env: 'RATE_LIMIT_REGISTRATION_MAILS',
     schema: positiveInt,
     default: '5',
-    doc: 'sign-up mails per address and requester (IP address or IPv6 /64) per hour, and address-change links per address and account; further sign-ups get the same answer but no mail',
+    doc: 'sign-up mails per address and requester (IP address or IPv6 /64) per hour, and address-change links per address and account and in all per account; further sign-ups get the same answer but no mail',
   }),
   rateLimitInvitation: setting({
     env: 'RATE_LIMIT_INVITATION',

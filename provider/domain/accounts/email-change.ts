@@ -17,6 +17,7 @@ import { duration, type Duration, type Locale } from '../../platform/web/i18n.ts
 import { isAppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { createMailQuota } from '../guards/mail-quota.ts';
+import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
 import { RESET_PURPOSE } from './reset-link.ts';
 
 export const EMAIL_CHANGE_PURPOSE = 'email_change';
@@ -50,6 +51,9 @@ export function createEmailChange({ config, db, tokens, users }: EmailChangeDeps
     perRequester: { points: config.rateLimitRegistrationMails, seconds: HOUR },
     perAddress: { points: config.rateLimitAddressMails, seconds: HOUR },
   });
+  // Counted per address, an account could mail a link to each of any number of strangers' addresses: in all it
+  // sends as many as to one.
+  const perAccount = createLimiter(db, { keyPrefix: 'email_change_account', points: config.rateLimitRegistrationMails, durationSeconds: HOUR });
   /** Writes the link, both mails and the audit in `trx`; staff changing a person's address call it directly. */
   async function startWithin(trx: Knex, user: User, email: string, locale: Locale): Promise<StartResult> {
     if (unchanged(user, email)) return { ok: false, problem: 'unchanged' };
@@ -96,6 +100,8 @@ export function createEmailChange({ config, db, tokens, users }: EmailChangeDeps
      */
     async start(user: User, email: string, locale: Locale): Promise<StartResult> {
       if (unchanged(user, email)) return { ok: false, problem: 'unchanged' };
+      const wait = await waitIfRefused(perAccount, user.id);
+      if (wait) return { ok: false, problem: 'too_many', wait };
       if (!(await mails.allow({ address: email, ip: undefined, account: user.id }))) return { ok: false, problem: 'too_many', wait: duration(HOUR) };
       return db.transaction((trx) => startWithin(trx, user, email, locale));
     },

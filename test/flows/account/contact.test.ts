@@ -303,6 +303,17 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     expect([again.status, text(again.html)]).toEqual([429, expect.stringMatching(/Too many attempts\. Try again in/)]);
   });
 
+  it("sends an account's links to as many addresses in all as to one address in an hour", async () => {
+    // RATE_LIMIT_REGISTRATION_MAILS (5): a link to each of twenty addresses would be twenty mails to strangers.
+    await person('hugo');
+    const agent = await loggedIn('hugo');
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => agent.post('/account/email', { email: `hugo.${i}@example.net` })));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(5);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused).toHaveLength(3);
+    expect(text(refused[0]!.html)).toMatch(/Too many attempts\. Try again in/);
+  });
+
   it('refuses, when its link is followed, an address another account holds', async () => {
     await person('fien');
     await person('gert');
