@@ -6,13 +6,14 @@
 import type Router from '@koa/router';
 import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { oneLine, parseBody } from '../../platform/web/form.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
-import { isAppError } from '../../platform/errors.ts';
+import { AppError, isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 import { audit } from '../../platform/audit.ts';
 import { endAccountAccess } from '../../domain/accounts/end-access.ts';
@@ -182,16 +183,34 @@ export function personAdminRoutes(services: Services): Router {
     return show(ctx, user, { phone: [startRefusalMessage(r)] });
   });
 
+  /**
+   * Holds the staff member's and the person's rows, in one order, and says whether the staff member is still an
+   * admin: two admins taking each other's role (or account) at once both passed the check at the request's start,
+   * and left nobody to give it back. The second now waits for the first, and finds its own role gone.
+   */
+  async function stillAdmin(trx: Knex.Transaction, ctx: Context, user: User): Promise<boolean> {
+    await trx('users')
+      .whereIn('id', [staff(ctx).id, user.id])
+      .orderBy('id')
+      .forUpdate()
+      .pluck('id');
+    return Boolean((await users.findById(trx, staff(ctx).id))?.roles.includes('admin'));
+  }
+
   router.post('/role', recentlyLoggedIn, async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
     const { admin } = await parseBody(ctx, roleInput);
     if (user.id === staff(ctx).id) return renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_role');
-    const roles = admin === 'on' ? [...user.roles, 'admin'] : user.roles.filter((r) => r !== 'admin');
-    await db.transaction(async (trx) => {
+    const done = await db.transaction(async (trx) => {
+      if (!(await stillAdmin(trx, ctx, user))) return false;
+      const current = (await users.findById(trx, user.id))!;
+      const roles = admin === 'on' ? [...new Set([...current.roles, 'admin'])] : current.roles.filter((r) => r !== 'admin');
       await users.setRoles(trx, user.id, roles);
       await audit(trx, 'admin.role_changed', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id, admin: admin === 'on' } });
+      return true;
     });
+    if (!done) throw new AppError('forbidden', 'error.forbidden', 403);
     back(ctx, user, admin === 'on' ? 'role_given' : 'role_taken');
   });
 
@@ -201,9 +220,12 @@ export function personAdminRoutes(services: Services): Router {
     if (user.id === staff(ctx).id) return renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_delete');
     const { confirm } = await parseBody(ctx, deleteInput);
     if (!confirm) return show(ctx, user, formError('confirm', 'admin.person.delete_confirm_required'));
-    await db.transaction(async (trx) => {
+    const allowed = await db.transaction(async (trx) => {
+      if (!(await stillAdmin(trx, ctx, user))) return false;
       if (await eraseAccount(trx, services, user, 'staff')) await audit(trx, 'admin.deleted', { ip: ctx.ip, details: { account: user.id, by: staff(ctx).id } });
+      return true;
     });
+    if (!allowed) throw new AppError('forbidden', 'error.forbidden', 403);
     ctx.status = 303;
     ctx.redirect('/admin/users?notice=deleted');
   });
