@@ -7,6 +7,7 @@ import { startTestProvider, type TestProvider } from '../../helpers/provider.ts'
 import { loggedInPerson } from '../account/people.ts';
 
 const PASSWORD = 'correct horse battery staple';
+type Post = [path: string, form: Record<string, string>];
 
 describe.skipIf(!has('postgres'))('two admins acting on each other at once, on PostgreSQL', () => {
   let idp: TestProvider;
@@ -18,8 +19,8 @@ describe.skipIf(!has('postgres'))('two admins acting on each other at once, on P
   const admins = async () => (await idp.db('users').whereRaw(`roles::text like '%admin%'`).pluck('username')).sort();
 
   it.each([
-    ['take each other’s admin role', (id: string) => [`/admin/users/${id}/role`, { admin: 'off' }] as const],
-    ['erase each other’s account', (id: string) => [`/admin/users/${id}/delete`, { confirm: 'on' }] as const],
+    ['take each other’s admin role', (id: string): Post => [`/admin/users/${id}/role`, { admin: 'off' }]],
+    ['erase each other’s account', (id: string): Post => [`/admin/users/${id}/delete`, { confirm: 'on' }]],
   ])('%s: one of them does, the other is refused', async (_, action) => {
     const [a, b] = await Promise.all(['ann', 'bob'].map((n) => loggedInPerson(idp, `${n}.${Date.now()}`, PASSWORD, { roles: ['admin'] })));
     const answers = await Promise.all([a!.agent.post(...action(b!.user.id)), b!.agent.post(...action(a!.user.id))]);
