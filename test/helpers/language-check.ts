@@ -3,7 +3,7 @@
 // word for what the pages name with one.
 // The register of each language is chosen once, here and in views/locales/README.md: Dutch "u/uw", German
 // "Sie/Ihr", French "vous".
-import { LOCALES, catalogue, type Locale } from '../../provider/platform/web/i18n.ts';
+import { LOCALES, catalogue, messageTexts, type Locale } from '../../provider/platform/web/i18n.ts';
 
 /** Words of the informal register, each a whole word (letters or digits on neither side: "TA4QV" is a code). */
 const INFORMAL: Record<Exclude<Locale, 'en'>, RegExp> = {
@@ -17,6 +17,10 @@ const INFORMAL: Record<Exclude<Locale, 'en'>, RegExp> = {
  * a line of its own.
  */
 const FRENCH_SPACE = / [:;?!]/u;
+
+/** French writes the typographic apostrophe (U+2019), as most of its texts did: a page mixing "Clés d’accès" with
+ *  "Application d'authentification" looks unfinished. */
+const FRENCH_APOSTROPHE = /\p{L}'\p{L}/u;
 
 /** One word for one thing (views/locales/README.md): the word a language does not use, and the one it does. */
 const OTHER_WORD: Partial<Record<Locale, { word: RegExp; use: string }[]>> = {
@@ -36,10 +40,11 @@ const areas = new Set([...keys].map((k) => k.split('.')[0]!));
 
 /** The English sentences a page may not contain: the parts between placeholders, of three words or more. */
 function englishSentences(locale: Locale): string[] {
-  const own = new Set(Object.values(catalogue(locale)));
-  return Object.entries(en)
-    .filter(([, text]) => !own.has(text))
-    .flatMap(([, text]) => text.split(/\{\w+\}/))
+  const own = new Set(Object.values(catalogue(locale)).flatMap(messageTexts));
+  return Object.values(en)
+    .flatMap(messageTexts)
+    .filter((text) => !own.has(text))
+    .flatMap((text) => text.split(/\{\w+\}/))
     .map((part) => part.trim())
     .filter((part) => part.split(/\s+/).length >= 3);
 }
@@ -70,7 +75,7 @@ export function languageProblems(locale: Locale, where: string, text: string): s
 
 /**
  * What a text of any origin (our catalogue, the card bridge's own pages) must keep to in `locale`: its register and,
- * in French, the no-break space before : ; ? and !.
+ * in French, the no-break space before : ; ? and ! and the typographic apostrophe.
  */
 export function registerProblems(locale: Exclude<Locale, 'en'>, where: string, text: string): string[] {
   const problems: string[] = [];
@@ -78,6 +83,8 @@ export function registerProblems(locale: Exclude<Locale, 'en'>, where: string, t
   if (informal) problems.push(`${where} (${locale}): informal "${informal[0]}" in "${around(text, informal.index)}"`);
   const space = locale === 'fr' ? FRENCH_SPACE.exec(text) : null;
   if (space) problems.push(`${where} (${locale}): an ordinary space before "${space[0].trim()}" in "${around(text, space.index)}"`);
+  const apostrophe = locale === 'fr' ? FRENCH_APOSTROPHE.exec(text) : null;
+  if (apostrophe) problems.push(`${where} (${locale}): the straight apostrophe in "${around(text, apostrophe.index)}", where French writes ’`);
   return problems;
 }
 

@@ -10,7 +10,14 @@ export const LANGUAGE_CHOSEN_AT_COOKIE = 'lang_at';
 
 const LOCALES_DIR = fileURLToPath(new URL('../../../views/locales/', import.meta.url));
 
-type Catalogue = Record<string, string>;
+/**
+ * A text that follows a number: one form per plural category of the language (Intl.PluralRules: "one", "other", and
+ * for some languages more), chosen by the number given to the placeholder `plural` names. English "1 more times" and
+ * German "1 Versuche" came from writing the plural only; `other` stands in for a category a language's forms leave out.
+ */
+export type Plural = { plural: string; other: string } & Partial<Record<Exclude<Intl.LDMLPluralRule, 'other'>, string>>;
+export type Message = string | Plural;
+type Catalogue = Record<string, Message>;
 const catalogues = new Map<Locale, Catalogue>();
 
 export function catalogue(locale: Locale): Catalogue {
@@ -122,11 +129,25 @@ export function startOfDayIn(day: string): Date | undefined {
 /** The day (YYYY-MM-DD) `d` falls on in TIME_ZONE. */
 export const dayIn = (d: Date): string => new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).format(d);
 
+export const PLURAL_CATEGORIES: readonly Intl.LDMLPluralRule[] = ['zero', 'one', 'two', 'few', 'many', 'other'];
+
+/** Every text a message can show: the message itself, or each of its plural forms. */
+export const messageTexts = (m: Message): string[] => (typeof m === 'string' ? [m] : PLURAL_CATEGORIES.flatMap((c) => m[c] ?? []));
+
+const pluralRules = new Map<Locale, Intl.PluralRules>();
+function pluralForm(locale: Locale, m: Plural, value: MessageParams[string] | undefined): string {
+  let rules = pluralRules.get(locale);
+  if (!rules) pluralRules.set(locale, (rules = new Intl.PluralRules(locale)));
+  const n = typeof value === 'number' ? value : Number(value);
+  return (Number.isFinite(n) ? m[rules.select(n)] : undefined) ?? m.other;
+}
+
 export const isDuration = (v: unknown): v is Duration => typeof v === 'object' && v !== null && typeof (v as Duration).seconds === 'number';
 
-/** Translates `key`, replacing {name} placeholders; a missing key shows itself, and a test catches it. */
+/** Translates `key`, in the plural form its count asks for, replacing {name} placeholders; a missing key shows itself, and a test catches it. */
 export function translate(locale: Locale, key: string, params: MessageParams = {}): string {
-  const text = catalogue(locale)[key] ?? catalogue('en')[key] ?? key;
+  const message = catalogue(locale)[key] ?? catalogue('en')[key] ?? key;
+  const text = typeof message === 'string' ? message : pluralForm(locale, message, params[message.plural]);
   return text.replace(/\{(\w+)\}/g, (m, name: string) => {
     if (!(name in params)) return m;
     const value = params[name]!;

@@ -1,7 +1,7 @@
 // Both password presets rule by rule: every failed rule is reported, each with a message in every language.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../provider/app/settings.ts';
-import { catalogue, LOCALES } from '../../../provider/platform/web/i18n.ts';
+import { catalogue, LOCALES, messageTexts } from '../../../provider/platform/web/i18n.ts';
 import { createPasswordPolicy, type PasswordContext } from '../../../provider/domain/accounts/password-policy.ts';
 
 const policy = (env: Record<string, string> = {}) => createPasswordPolicy(loadConfig({ NODE_ENV: 'test', ...env }));
@@ -118,10 +118,12 @@ describe('password messages', () => {
 
   it.each(LOCALES)('has every rule and failure key, with fillable placeholders, in %s', (locale) => {
     for (const { key, params } of [...descriptions, ...failures]) {
-      const text = catalogue(locale)[key];
-      expect({ key, text: typeof text }).toEqual({ key, text: 'string' });
+      const message = catalogue(locale)[key];
+      expect({ key, known: message !== undefined }).toEqual({ key, known: true });
       // A placeholder without a value would reach the user as "{min}".
-      const unfilled = [...(text as string).matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((name) => !(name! in params));
+      const unfilled = messageTexts(message!)
+        .flatMap((text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))
+        .filter((name) => !(name! in params));
       expect({ key, unfilled }).toEqual({ key, unfilled: [] });
     }
     expect(catalogue(locale)['password.rules.intro']).toBeTruthy();

@@ -129,8 +129,8 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     await agent.post('/account/phone', { phone: '+32 490 22 33 44' });
     const code = await codeSentTo('+32490223344', sent);
     const wrong = code === '000000' ? '111111' : '000000';
-    for (const left of [4, 3, 2, 1])
-      expect(text((await agent.post('/account/phone/verify', { code: wrong })).html)).toContain(`You can try ${left} more times.`);
+    for (const left of ['4 more times', '3 more times', '2 more times', '1 more time'])
+      expect(text((await agent.post('/account/phone/verify', { code: wrong })).html)).toContain(`You can try ${left}.`);
     const voided = await agent.post('/account/phone/verify', { code: wrong });
     expect(text(voided.html)).toContain('This code can no longer be used. Ask for a new one.');
     expect(text((await agent.post('/account/phone/verify', { code })).html)).not.toContain('verified');

@@ -4,26 +4,61 @@
 // same walks as the accessibility checks.
 import { describe, expect, it } from 'vitest';
 import { languageProblems } from '../../helpers/language-check.ts';
-import { LOCALES, catalogue, duration, formatDuration, translate } from '../../../provider/platform/web/i18n.ts';
+import { LOCALES, catalogue, duration, formatDuration, messageTexts, translate } from '../../../provider/platform/web/i18n.ts';
 import { renderMail } from '../../../provider/domain/messaging/mail-templates.ts';
 
 describe('the catalogue, entry by entry', () => {
   const en = catalogue('en');
   it.each(LOCALES.filter((l) => l !== 'en'))('%s has no English text and one register', (locale) => {
     const problems: string[] = [];
-    for (const [key, text] of Object.entries(catalogue(locale))) {
-      problems.push(...languageProblems(locale, key, text.replace(/\{\w+\}/g, ' ')));
-      // A text of two words or more that is the English one was not translated ("Status", "App" are the same word).
-      if (
-        text === en[key] &&
-        text
-          .replace(/\{\w+\}/g, '')
-          .trim()
-          .split(/\s+/).length > 1
-      )
-        problems.push(`${key} (${locale}): the English text`);
+    for (const [key, message] of Object.entries(catalogue(locale))) {
+      const english = messageTexts(en[key]!);
+      for (const text of messageTexts(message)) {
+        problems.push(...languageProblems(locale, key, text.replace(/\{\w+\}/g, ' ')));
+        // A text of two words or more that is the English one was not translated ("Status", "App" are the same word).
+        if (
+          english.includes(text) &&
+          text
+            .replace(/\{\w+\}/g, '')
+            .trim()
+            .split(/\s+/).length > 1
+        )
+          problems.push(`${key} (${locale}): the English text`);
+      }
     }
     expect(problems).toEqual([]);
+  });
+});
+
+describe('Dutch pronouns', () => {
+  // "de code" and "de link" are masculine ("hij", "hem"), "het token" and "het nummer" neuter: "Ze is 10 minuten
+  // geldig. Geef ze aan niemand door." reads as if the code were a woman, or several codes.
+  const THING = /(?<!\p{L})(code|link|token|nummer)(?!\p{L})/iu;
+  const SHE = /(?<!\p{L})(ze|zij) (is|was|wordt|blijft|vervalt)(?!\p{L})|(?<!\p{L})(typt|tik|geef|deel|gebruik|volg|kopieer|open|bewaar) (ze|haar)(?!\p{L})/iu;
+  it('refer to a code, link, token or number as "hij/hem" or "het", never "ze"', () => {
+    const wrong = Object.entries(catalogue('nl')).flatMap(([key, message]) =>
+      messageTexts(message)
+        .filter((text) => THING.test(text) && SHE.test(text))
+        .map((text) => `${key}: ${text}`),
+    );
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('plural forms', () => {
+  it.each([
+    ['en', 'account.phone.verify.error.wrong', { tries: 1 }, 'You can try 1 more time.'],
+    ['en', 'account.phone.verify.error.wrong', { tries: 2 }, 'You can try 2 more times.'],
+    ['de', 'account.phone.verify.error.wrong', { tries: 1 }, 'Sie haben noch 1 Versuch.'],
+    ['de', 'account.phone.verify.error.wrong', { tries: 4 }, 'Sie haben noch 4 Versuche.'],
+    ['fr', 'account.phone.verify.error.wrong', { tries: 1 }, 'Il vous reste 1 essai.'],
+    ['fr', 'account.phone.verify.error.wrong', { tries: 0 }, 'Il vous reste 0 essai.'],
+    ['fr', 'account.phone.verify.error.wrong', { tries: 3 }, 'Il vous reste 3 essais.'],
+    ['nl', 'reactivation.error.code_wrong', { tries: 1 }, 'Nog 1 poging.'],
+    ['en', 'admin.users.results', { count: 0 }, '0 accounts found'],
+    ['nl', 'error.try_again', { seconds: 1 }, 'Probeer opnieuw over 1 seconde.'],
+  ] as const)('%s %s %o: %s', (locale, key, params, shown) => {
+    expect(translate(locale, key, params)).toContain(shown);
   });
 });
 
