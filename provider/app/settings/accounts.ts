@@ -203,6 +203,12 @@ export const accountSettings = {
     default: '5',
     doc: 'verification SMS an account may have sent per hour, to its own new number and to the numbers it adds for alerts together (codes mailed to addresses it adds for alerts: as many again, apart)',
   }),
+  rateLimitNumberCodes: setting({
+    env: 'RATE_LIMIT_NUMBER_CODES',
+    schema: positiveInt,
+    default: '10',
+    doc: "verification SMS one mobile number receives per hour, whoever asks (as an account's own new number and as a number added for alerts, together), each account asking counted apart up to RATE_LIMIT_SMS_CODES; past it only an account's first code to that number in the hour still goes out, so that many accounts cannot flood a phone and a few cannot keep its owner from verifying it",
+  }),
   emailChangeTtl: setting({
     env: 'EMAIL_CHANGE_TTL',
     schema: seconds,

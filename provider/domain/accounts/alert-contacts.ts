@@ -9,12 +9,12 @@ import type { Config } from '../../app/settings.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { localeOf, type User } from './repository.ts';
 import { formatPhone, parseMobile, textable } from './phone.ts';
-import { smsCodeBudget } from './phone-verification.ts';
+import { smsCodeBudget, smsCodeQuota, smsSender } from './phone-verification.ts';
 import type { AlertChannel } from './alerts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
 import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
-import { createMailQuota } from '../guards/mail-quota.ts';
+import { createRecipientQuota } from '../guards/recipient-quota.ts';
 import { audit } from '../../platform/audit.ts';
 import { noticeNewContact } from './contact-notice.ts';
 import { duration, translate, type Duration } from '../../platform/web/i18n.ts';
@@ -33,7 +33,7 @@ export interface AlertContact {
 export type AddResult =
   | { ok: true; contact: AlertContact }
   | { ok: false; problem: 'invalid' | 'not_mobile' | 'country' | 'full' | 'duplicate' }
-  | { ok: false; problem: 'rate_limited'; wait: Duration };
+  | { ok: false; problem: 'rate_limited' | 'number_limited'; wait: Duration };
 
 export type ConfirmResult = { status: 'ok' } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
 
@@ -75,6 +75,7 @@ export function createAlertContacts({
     | 'phoneCodeTtl'
     | 'phoneCodeAttempts'
     | 'rateLimitSmsCodes'
+    | 'rateLimitNumberCodes'
     | 'rateLimitAddressMails'
     | 'defaultLocale'
     | 'issuerUrl'
@@ -90,8 +91,8 @@ export function createAlertContacts({
       : createLimiter(trx, { keyPrefix: 'alert_contact_codes', points: config.rateLimitSmsCodes, durationSeconds: HOUR });
 
   const contactMails = (trx: Knex) =>
-    createMailQuota(trx, {
-      name: 'alert_contact',
+    createRecipientQuota(trx, {
+      name: 'alert_contact_mail',
       perRequester: { points: config.rateLimitSmsCodes, seconds: HOUR },
       perAddress: { points: config.rateLimitAddressMails, seconds: HOUR },
     });
@@ -107,7 +108,12 @@ export function createAlertContacts({
     });
     const locale = localeOf(user, config.defaultLocale);
     const params = { code: issued.token, duration: duration(config.phoneCodeTtl) };
-    if (contact.channel === 'sms') await enqueueSms(trx, { to: contact.value, text: translate(locale, 'account.alert_contact.sms', params), userId: user.id });
+    if (contact.channel === 'sms')
+      await enqueueSms(trx, {
+        to: contact.value,
+        text: translate(locale, 'account.alert_contact.sms', { ...params, service: smsSender(locale) }),
+        userId: user.id,
+      });
     else
       await enqueueNotice(trx, { id: user.id, email: contact.value }, locale, {
         title: { key: 'account.alert_contact.mail.title' },
@@ -143,6 +149,9 @@ export function createAlertContacts({
       // A code mailed to anyone's address counts with the other mails an address receives because someone asked.
       if (channel === 'email' && !(await contactMails(trx).allow({ address: value, ip: undefined, account: user.id })))
         return { ok: false, problem: 'rate_limited', wait: duration(HOUR) };
+      // A code texted to anyone's number counts with the codes it receives for accounts' own numbers.
+      if (channel === 'sms' && !(await smsCodeQuota(trx, config).allow({ address: value, ip: undefined, account: user.id })))
+        return { ok: false, problem: 'number_limited', wait: duration(HOUR) };
       const row = { id: randomUUID(), user_id: user.id, channel, value, enabled: true, created_at: new Date() };
       // The same contact added twice at once: the second meets the unique key and is a duplicate.
       const inserted = await trx('alert_contacts').insert(row).onConflict(['user_id', 'channel', 'value']).ignore().returning('id');

@@ -16,7 +16,7 @@ import { enqueueNotice } from '../messaging/notice.ts';
 import { duration, type Duration, type Locale } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
-import { createMailQuota } from '../guards/mail-quota.ts';
+import { createRecipientQuota } from '../guards/recipient-quota.ts';
 import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
 import { RESET_PURPOSE } from './reset-link.ts';
 
@@ -46,8 +46,8 @@ export function createEmailChange({ config, db, tokens, users }: EmailChangeDeps
   // The link goes to an address the account names, anyone's: one account may send it there a few times an hour, all
   // accounts together as many as sign-ups and recoveries may.
   const HOUR = 3600;
-  const mails = createMailQuota(db, {
-    name: 'email_change',
+  const mails = createRecipientQuota(db, {
+    name: 'email_change_mail',
     perRequester: { points: config.rateLimitRegistrationMails, seconds: HOUR },
     perAddress: { points: config.rateLimitAddressMails, seconds: HOUR },
   });

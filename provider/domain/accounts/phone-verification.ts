@@ -7,7 +7,8 @@
 //   const done = await phone.confirmPhoneVerification(db, user, '123456');
 //
 // The code is 6 digits, single use, valid PHONE_CODE_TTL seconds and voided after PHONE_CODE_ATTEMPTS wrong tries;
-// a new request voids the previous code. Verification SMS are limited per account (RATE_LIMIT_SMS_CODES per hour).
+// a new request voids the previous code. Verification SMS are limited per account (RATE_LIMIT_SMS_CODES per hour) and
+// per number (RATE_LIMIT_NUMBER_CODES per hour, whoever asks).
 import type { Knex } from 'knex';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
@@ -17,15 +18,20 @@ import { formatPhone, parseMobile, textable, type PhoneParse } from './phone.ts'
 import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
+import { currentTheme } from '../../platform/web/theme.ts';
 import { translate, duration, type Duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
 import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
+import { createRecipientQuota } from '../guards/recipient-quota.ts';
 import { audit } from '../../platform/audit.ts';
 import { noticeNewContact } from './contact-notice.ts';
 
 export const PHONE_PURPOSE = 'phone_verification';
 
 export interface PhoneVerificationDeps {
-  config: Pick<Config, 'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'defaultLocale' | 'issuerUrl' | 'smsCountries'>;
+  config: Pick<
+    Config,
+    'phoneDefaultRegion' | 'phoneCodeTtl' | 'phoneCodeAttempts' | 'rateLimitSmsCodes' | 'rateLimitNumberCodes' | 'defaultLocale' | 'issuerUrl' | 'smsCountries'
+  >;
   tokens: TokenService;
   users: UserRepository;
 }
@@ -36,13 +42,13 @@ export type StartResult =
   | { ok: true; number: string; expiresAt: Date }
   | Refusal
   | { ok: false; problem: 'unchanged' | 'country' }
-  | { ok: false; problem: 'rate_limited'; wait: Duration };
+  | { ok: false; problem: 'rate_limited' | 'number_limited'; wait: Duration };
 
 /** A refused start as the page names it: the catalogue message, with the example number or the wait. */
 export function startRefusalMessage(r: Exclude<StartResult, { ok: true }>): { key: string; params?: MessageParams } {
   if (r.problem === 'invalid' || r.problem === 'not_mobile')
     return { key: `account.phone.error.${r.problem}`, params: { national: r.example.national, international: r.example.international } };
-  if (r.problem === 'rate_limited') return { key: 'account.phone.error.rate_limited', params: { wait: r.wait } };
+  if (r.problem === 'rate_limited' || r.problem === 'number_limited') return { key: `account.phone.error.${r.problem}`, params: { wait: r.wait } };
   return { key: `account.phone.error.${r.problem}` };
 }
 
@@ -54,6 +60,20 @@ export type ConfirmResult = { status: 'ok'; number: string } | { status: 'wrong'
  */
 export const smsCodeBudget = (trx: Knex, config: Pick<Config, 'rateLimitSmsCodes'>) =>
   createLimiter(trx, { keyPrefix: 'sms_codes', points: config.rateLimitSmsCodes, durationSeconds: 3600 });
+
+/**
+ * The SMS codes a number receives in an hour, whoever asks (RATE_LIMIT_NUMBER_CODES), counted per asking account:
+ * the account budget alone let many accounts each text their budget to one person's phone.
+ */
+export const smsCodeQuota = (trx: Knex, config: Pick<Config, 'rateLimitSmsCodes' | 'rateLimitNumberCodes'>) =>
+  createRecipientQuota(trx, {
+    name: 'sms_code',
+    perRequester: { points: config.rateLimitSmsCodes, seconds: 3600 },
+    perAddress: { points: config.rateLimitNumberCodes, seconds: 3600 },
+  });
+
+/** Who a code SMS comes from, as the pages name it: the theme's organisation, else the product. */
+export const smsSender = (locale: Locale): string => currentTheme()?.organisation ?? translate(locale, 'app.name');
 
 export function createPhoneVerification({ config, tokens, users }: PhoneVerificationDeps) {
   // Counted in the caller's transaction: on the embedded database a second connection would wait for this one.
@@ -80,6 +100,10 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       if (parsed.e164 === user.phone_number && user.phone_number_verified && !o.again) return { ok: false, problem: 'unchanged' };
       const wait = await waitIfRefused(limiter(trx), user.id);
       if (wait) return { ok: false, problem: 'rate_limited', wait };
+      // A reactivation texts the number its eID-checked token names, once per reactivation, and a refusal there would
+      // come after that token is spent.
+      if (!o.again && !(await smsCodeQuota(trx, config).allow({ address: parsed.e164, ip: undefined, account: user.id })))
+        return { ok: false, problem: 'number_limited', wait: duration(3600) };
       const issued = await tokens.issue(trx, {
         purpose: PHONE_PURPOSE,
         userId: user.id,
@@ -90,9 +114,11 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
         replacePrevious: true,
       });
       await setPendingContact(trx, user.id, 'sms', parsed.e164, issued.expiresAt);
-      const text = translate(locale ?? localeOf(user, config.defaultLocale), 'account.sms.code', {
+      const textLocale = locale ?? localeOf(user, config.defaultLocale);
+      const text = translate(textLocale, 'account.sms.code', {
         code: issued.token,
         duration: duration(config.phoneCodeTtl),
+        service: smsSender(textLocale),
       });
       await enqueueSms(trx, { to: parsed.e164, text, userId: user.id });
       await audit(trx, 'phone_verification_sent', { userId: user.id, details: { number: parsed.e164 } });

@@ -70,8 +70,8 @@ export function alertContactRoutes(services: Services): Router {
     if (r.ok) return ctx.redirect(`/account/alerts/contacts/${r.contact.id}/verify`);
     const example = exampleMobile(config.phoneDefaultRegion);
     const error: FormError =
-      r.problem === 'rate_limited'
-        ? { key: 'account.phone.error.rate_limited', params: { wait: r.wait } }
+      r.problem === 'rate_limited' || r.problem === 'number_limited'
+        ? { key: `account.phone.error.${r.problem}`, params: { wait: r.wait } }
         : r.problem === 'full'
           ? { key: 'account.alert_contact.error.full', params: { max: config.alertExtraContacts } }
           : {

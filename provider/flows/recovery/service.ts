@@ -11,7 +11,7 @@ import type { TokenService } from '../../domain/tokens/one-time.ts';
 import { formatDateTime, type Locale } from '../../platform/web/i18n.ts';
 import { deviceOf, type KnownDevice } from '../../platform/web/devices.ts';
 import { createThrottle } from '../../domain/guards/throttle.ts';
-import { createMailQuota } from '../../domain/guards/mail-quota.ts';
+import { createRecipientQuota } from '../../domain/guards/recipient-quota.ts';
 import { enqueueMail } from '../../domain/messaging/outbox.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { endAccountAccess } from '../../domain/accounts/end-access.ts';
@@ -60,8 +60,8 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
   });
   // Past its quota an address gets a mail only now and then, so that its newest link is always live; the answer
   // stays the same.
-  const mails = createMailQuota(db, {
-    name: 'recovery',
+  const mails = createRecipientQuota(db, {
+    name: 'recovery_mail',
     perRequester: { points: config.rateLimitRecovery, seconds: 900 },
     perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
     pastCeilingSeconds: Math.max(60, Math.floor(config.resetTokenTtl / 2)),

@@ -8,7 +8,7 @@ import type { Services } from '../../app/services.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
-import { createMailQuota } from '../../domain/guards/mail-quota.ts';
+import { createRecipientQuota } from '../../domain/guards/recipient-quota.ts';
 import { clientAddressKey } from '../../domain/guards/throttle.ts';
 import { body } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
@@ -57,8 +57,8 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
   };
   // Mails to one address or account per requester and hour, under the address's ceiling: past them the answer
   // stays the same and no mail goes out.
-  const mails = createMailQuota(db, {
-    name: 'registration',
+  const mails = createRecipientQuota(db, {
+    name: 'registration_mail',
     perRequester: { points: config.rateLimitRegistrationMails, seconds: 3600 },
     perAddress: { points: config.rateLimitAddressMails, seconds: 3600 },
   });

@@ -2,16 +2,16 @@
 // ceiling, and the person who holds the mailbox could not move her own account to it for an hour.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb } from '../../helpers/db.ts';
-import { createMailQuota } from '../../../provider/domain/guards/mail-quota.ts';
+import { createRecipientQuota } from '../../../provider/domain/guards/recipient-quota.ts';
 import type { Db } from '../../../provider/platform/db/knex.ts';
 
-describe('mail quotas per address', () => {
+describe('quotas per recipient', () => {
   let db: Db;
   beforeAll(async () => ({ db } = await testDb('pglite')));
   afterAll(() => db?.destroy());
 
   it("sends an account's first mail to an address past the ceiling others reached, but not its second, nor an address's", async () => {
-    const mails = createMailQuota(db, { name: 'quota_test', perRequester: { points: 5, seconds: 3600 }, perAddress: { points: 20, seconds: 3600 } });
+    const mails = createRecipientQuota(db, { name: 'quota_test_mail', perRequester: { points: 5, seconds: 3600 }, perAddress: { points: 20, seconds: 3600 } });
     const to = (account: string) => mails.allow({ address: 'newhome@example.net', ip: undefined, account });
     for (const account of ['d1', 'd2', 'd3', 'd4']) for (let i = 0; i < 5; i++) expect(await to(account)).toBe(true);
     expect(await to('erin')).toBe(true);
@@ -21,8 +21,8 @@ describe('mail quotas per address', () => {
   });
 
   it('sends one mail per pastCeilingSeconds past the ceiling, whoever asks, where the quota has them', async () => {
-    const mails = createMailQuota(db, {
-      name: 'past_test',
+    const mails = createRecipientQuota(db, {
+      name: 'past_test_mail',
       perRequester: { points: 2, seconds: 3600 },
       perAddress: { points: 4, seconds: 3600 },
       pastCeilingSeconds: 1,
