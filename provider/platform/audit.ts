@@ -7,6 +7,15 @@ import { writeLater } from './db/later.ts';
 /** A row outside a transaction: an `insert … select`, to which a batched request may add its claims' condition. */
 const INSERT = 'insert into audit_log (event, user_id, ip, details, at) select ?, ?::uuid, ?, ?::jsonb, ?::timestamptz';
 
+/**
+ * Who acted on a person, for the details of an event recorded under that person's id: a staff member's id, or the
+ * command line, which has no account. The person's own export and erasure find such an event by its `user_id`,
+ * so the actor never takes that place.
+ */
+export function actedBy(staffId: string | null | undefined): { by: string } | { via: 'cli' } {
+  return staffId ? { by: staffId } : { via: 'cli' };
+}
+
 export async function audit(
   db: Knex,
   event: string,

@@ -1,5 +1,7 @@
-// Erasing a person (GDPR art. 17): nothing of them stays, save one audit record under the account's id, which names
-// nobody once the account row is gone. What they can take first is flows/account/personal-data.ts.
+// Erasing a person (GDPR art. 17): nothing of them stays, save the audit record of the erasure under the account's id
+// (and staff's admin.deleted beside it), which names nobody once the account row is gone. Every event about the
+// person is under that id, staff's actions on them too (platform/audit.ts, actedBy), so all of them go here. What
+// they can take first is flows/account/personal-data.ts.
 import type { Knex } from 'knex';
 import type { User, UserRepository } from './repository.ts';
 import type { TokenService } from '../tokens/one-time.ts';

@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import type { TokenService } from '../tokens/one-time.ts';
 import type { User, UserRepository } from './repository.ts';
 import { endAccountAccess } from './end-access.ts';
-import { audit } from '../../platform/audit.ts';
+import { actedBy, audit } from '../../platform/audit.ts';
 
 export type StaffStatusAction = 'block' | 'lock' | 'unblock';
 
@@ -23,14 +23,14 @@ export async function changeAccountStatus(
   actor: StaffActor,
 ): Promise<boolean> {
   const { db, users, tokens } = deps;
-  const via = actor.userId ? {} : { via: 'cli' };
+  const by = actedBy(actor.userId);
   if (action === 'unblock') {
     if (user.status !== 'blocked' && user.status !== 'locked') return false;
     // An account blocked before it was ever activated goes back to waiting for its activation.
     const status = user.email && !user.email_verified ? 'pending' : 'active';
     await db.transaction(async (trx) => {
       await users.setStatus(trx, user.id, status);
-      await audit(trx, 'admin.unblocked', { userId: actor.userId, ip: actor.ip, details: { account: user.id, status, ...via } });
+      await audit(trx, 'admin.unblocked', { userId: user.id, ip: actor.ip, details: { status, ...by } });
     });
     return true;
   }
@@ -39,7 +39,7 @@ export async function changeAccountStatus(
   await db.transaction(async (trx) => {
     await users.setStatus(trx, user.id, status);
     await endAccountAccess(trx, tokens, user);
-    await audit(trx, `admin.${status}`, { userId: actor.userId, ip: actor.ip, details: { account: user.id, previous: user.status, ...via } });
+    await audit(trx, `admin.${status}`, { userId: user.id, ip: actor.ip, details: { previous: user.status, ...by } });
   });
   return true;
 }

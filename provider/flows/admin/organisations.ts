@@ -112,8 +112,7 @@ export function organisationAdminRoutes(services: Services): Router {
     if (!user) return detail(ctx, org, formError('username', 'organisations.error.user_unknown'), { username: fieldText(raw.username) });
     const added = await db.transaction(async (trx) => {
       const isNew = await orgs.addMember(trx, org.id, user.id);
-      if (isNew)
-        await audit(trx, 'admin.organisation_member_added', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: user.id } });
+      if (isNew) await audit(trx, 'admin.organisation_member_added', { userId: user.id, ip: ctx.ip, details: { organisation: org.id, by: staff(ctx).id } });
       return isNew;
     });
     back(ctx, `/admin/organisations/${org.id}`, added ? 'added' : 'already_member');
@@ -126,7 +125,7 @@ export function organisationAdminRoutes(services: Services): Router {
     if (userId) {
       await db.transaction(async (trx) => {
         if (await orgs.removeMember(trx, org.id, userId))
-          await audit(trx, 'admin.organisation_member_removed', { userId: staff(ctx).id, ip: ctx.ip, details: { organisation: org.id, account: userId } });
+          await audit(trx, 'admin.organisation_member_removed', { userId, ip: ctx.ip, details: { organisation: org.id, by: staff(ctx).id } });
       });
     }
     back(ctx, `/admin/organisations/${org.id}`, 'removed');

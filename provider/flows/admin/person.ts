@@ -222,7 +222,7 @@ export function personAdminRoutes(services: Services): Router {
     if (!confirm) return show(ctx, user, formError('confirm', 'admin.person.delete_confirm_required'));
     const allowed = await db.transaction(async (trx) => {
       if (!(await stillAdmin(trx, ctx, user))) return false;
-      if (await eraseAccount(trx, services, user, 'staff')) await audit(trx, 'admin.deleted', { ip: ctx.ip, details: { account: user.id, by: staff(ctx).id } });
+      if (await eraseAccount(trx, services, user, 'staff')) await audit(trx, 'admin.deleted', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
       return true;
     });
     if (!allowed) throw new AppError('forbidden', 'error.forbidden', 403);

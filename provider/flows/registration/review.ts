@@ -5,7 +5,7 @@ import { generateUsername, usernameBase, usernameFree, USERNAME_PATTERN } from '
 import { invitations, type Invitation } from '../../domain/invitations/repository.ts';
 import { enqueueMail } from '../../domain/messaging/outbox.ts';
 import { isLocale } from '../../platform/web/i18n.ts';
-import { audit } from '../../platform/audit.ts';
+import { actedBy, audit } from '../../platform/audit.ts';
 import { registrationErrors } from './errors.ts';
 import type { SignUp } from './service.ts';
 import type { SignUpAccounts } from './accounts.ts';
@@ -59,9 +59,9 @@ export function createReview(services: Pick<Services, 'config' | 'db' | 'users' 
         await invitations.update(trx, id, ['registered'], { user_id: user.id });
         await finish(trx, user, s, 'invitation', [{ key: 'registration.mail.unlocked.body', params: { username } }], 'registration.mail.unlocked.subject');
         await audit(trx, 'registration.approved', {
-          userId: o.reviewerId,
+          userId: user.id,
           ip: o.ip,
-          details: { invitation: id, account: user.id, username, previous: invitation.username },
+          details: { invitation: id, username, previous: invitation.username, ...actedBy(o.reviewerId) },
         });
       });
       return { username };
@@ -98,7 +98,11 @@ export function createReview(services: Pick<Services, 'config' | 'db' | 'users' 
             },
           });
         }
-        await audit(trx, 'registration.rejected', { userId: o.reviewerId, ip: o.ip, details: { invitation: id, username: invitation.username } });
+        await audit(trx, 'registration.rejected', {
+          userId: invitation.user_id,
+          ip: o.ip,
+          details: { invitation: id, username: invitation.username, ...actedBy(o.reviewerId) },
+        });
       });
     },
 

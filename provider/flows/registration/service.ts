@@ -175,7 +175,7 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
       if (user.status !== 'pending' || !user.email) return false;
       await db.transaction(async (trx) => {
         await activation.send(trx, user);
-        await audit(trx, 'admin.activation_resent', { userId: reviewerId, ip, details: { account: user.id } });
+        await audit(trx, 'admin.activation_resent', { userId: user.id, ip, details: { by: reviewerId } });
       });
       return true;
     },

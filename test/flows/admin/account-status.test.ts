@@ -88,10 +88,20 @@ describe.skipIf(!has('chromium'))('staff pages for the status of an account', ()
     expect(await staff.locator('[role=status]').innerText()).toContain('max.mueller is unblocked');
     expect(await staff.locator('tr[data-user="max.mueller"]').innerText()).toContain('active');
     expect((await loginThroughApp(w, await w.page(), 'max.mueller', PASSWORD)).ok).toBe(true);
-    const events = (
-      await w.idp.db('audit_log').whereIn('event', ['admin.blocked', 'admin.locked', 'admin.unblocked', 'admin.activation_resent']).select('event')
-    ).map((e) => e.event);
-    expect(events.sort()).toEqual(['admin.activation_resent', 'admin.blocked', 'admin.locked', 'admin.unblocked']);
+    // Each in the trail of the person acted on, with the staff member as the one who acted.
+    const id = async (username: string) => (await w.idp.services.users.findByIdentifier(w.idp.db, username, 'username'))[0]!.id;
+    const events = await w.idp
+      .db('audit_log')
+      .whereIn('event', ['admin.blocked', 'admin.locked', 'admin.unblocked', 'admin.activation_resent'])
+      .orderBy('id')
+      .select('event', 'user_id', 'details');
+    const by = await id('office');
+    expect(events.map((e) => [e.event, e.user_id, e.details.by])).toEqual([
+      ['admin.activation_resent', await id('ole.braun'), by],
+      ['admin.blocked', await id('max.mueller'), by],
+      ['admin.locked', await id('max.mueller'), by],
+      ['admin.unblocked', await id('max.mueller'), by],
+    ]);
   }, 90_000);
 
   it('keeps the staff pages from accounts without the admin role', async () => {

@@ -123,7 +123,13 @@ describe.skipIf(!has('chromium'))('registration with teacher-issued credentials'
     const login = await loginThroughApp(w, await w.page(), 'tim.maier', PASSWORD);
     expect(login.ok && login.claims).toMatchObject({ preferred_username: 'tim.maier', family_name: 'Maier' });
     expect((await loginThroughApp(w, await w.page(), 'tim.meier', PASSWORD)).ok).toBe(false);
-    expect(await w.idp.db('audit_log').where({ event: 'registration.approved' }).count('* as n').first()).toMatchObject({ n: expect.anything() });
+    // In the pupil's trail, with the office as the one who approved.
+    const [tim] = await w.idp.services.users.findByIdentifier(w.idp.db, 'tim.maier', 'username');
+    const [office] = await w.idp.services.users.findByIdentifier(w.idp.db, 'office', 'username');
+    expect(await w.idp.db('audit_log').where({ event: 'registration.approved' }).first('user_id', 'details')).toMatchObject({
+      user_id: tim!.id,
+      details: { username: 'tim.maier', by: office!.id },
+    });
   });
 
   it('tells the pupil by e-mail when the office rejects a registration, with the reason', async () => {
@@ -138,6 +144,12 @@ describe.skipIf(!has('chromium'))('registration with teacher-issued credentials'
     const mail = await nextMail(w.sink, 'jana@example.de');
     expect(mail.subject).toBe('Your registration was not approved');
     expect(mail.text).toContain('Reason: Please use your name as registered at the school.');
+    // No account was made: the refusal names the office as who refused, and is nobody's own event.
+    const [office] = await w.idp.services.users.findByIdentifier(w.idp.db, 'office', 'username');
+    expect(await w.idp.db('audit_log').where({ event: 'registration.rejected' }).first('user_id', 'details')).toMatchObject({
+      user_id: null,
+      details: { username: 'jana.koch', by: office!.id },
+    });
     await slip(w, page, 'jana.koch', slips.Jana!.initialPassword);
     await expectHeading(page, 'Your registration was not approved');
   });

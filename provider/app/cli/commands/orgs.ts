@@ -83,7 +83,8 @@ async function membership({ io, services }: CommandContext, change: 'add' | 'rem
     const done = change === 'add' ? await organisations.addMember(trx, o.id, user.id) : await organisations.removeMember(trx, o.id, user.id);
     if (done)
       await audit(trx, change === 'add' ? 'admin.organisation_member_added' : 'admin.organisation_member_removed', {
-        details: { organisation: o.id, account: user.id, via: 'cli' },
+        userId: user.id,
+        details: { organisation: o.id, via: 'cli' },
       });
     return done;
   });

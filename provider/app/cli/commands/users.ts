@@ -131,7 +131,7 @@ export const users: CommandSpec<CommandContext> = {
             roles: input.roles,
             locale: input.locale ?? null,
           });
-          await audit(trx, 'admin.account_created', { details: { account: created.id, roles: created.roles, via: 'cli' } });
+          await audit(trx, 'admin.account_created', { userId: created.id, details: { roles: created.roles, via: 'cli' } });
           return created;
         });
         io.out(`Created user ${user.username} (sub ${user.sub})\n`);
@@ -183,7 +183,7 @@ export const users: CommandSpec<CommandContext> = {
         await s.db.transaction(async (trx) => {
           await s.users.updatePasswordHash(trx, user.id, hash);
           await endAccountAccess(trx, s.tokens, user);
-          await audit(trx, 'admin.password_set', { details: { account: user.id, via: 'cli' } });
+          await audit(trx, 'admin.password_set', { userId: user.id, details: { via: 'cli' } });
         });
         io.out(`New password set for ${user.username ?? user.email}; its sessions and tokens have ended\n`);
       },
