@@ -46,10 +46,13 @@ export async function up(knex: Knex): Promise<void> {
       user_id: knex('invitations as i').whereRaw(`i.id::text = a.details->>'invitation'`).select('i.user_id'),
       details: knex.raw(`details || ${ACTOR}`),
     });
+  // Staff's search for a staff member finds what they did to others by this.
+  await knex.raw(`create index if not exists audit_log_by on audit_log ((details->>'by')) where details->>'by' is not null`);
 }
 
 // The old shape again, for the rows that kept their account; those of erased accounts do not come back.
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('drop index if exists audit_log_by');
   await knex('audit_log')
     .whereIn('event', STAFF_ACTIONS)
     .whereNotNull('user_id')

@@ -15,6 +15,8 @@ export interface AuditEvent {
 export interface AuditQuery {
   /** Events of these accounts only (a username or address can name several where addresses are shared). */
   userIds?: readonly string[];
+  /** With userIds: also the events these accounts caused on others' (`details.by`), for staff's search; never for the person's own export. */
+  orBy?: boolean;
   /** An event name (`login.failure`), or every event of a family with a trailing dot or star (`login.`, `login.*`). */
   type?: string;
   since?: Date;
@@ -29,7 +31,13 @@ export const AUDIT_PAGE_MAX = 1000;
 export async function searchAudit(db: Knex, q: AuditQuery): Promise<AuditEvent[]> {
   const rows = await db('audit_log')
     .modify((b) => {
-      if (q.userIds) b.whereIn('user_id', q.userIds.length ? [...q.userIds] : ['00000000-0000-0000-0000-000000000000']);
+      if (q.userIds) {
+        const ids = q.userIds.length ? [...q.userIds] : ['00000000-0000-0000-0000-000000000000'];
+        b.where((w) => {
+          w.whereIn('user_id', ids);
+          if (q.orBy) w.orWhereRaw(`details->>'by' in (${ids.map(() => '?').join(', ')})`, ids);
+        });
+      }
       if (q.type) {
         const family = /^(.*\.)\*?$/.exec(q.type)?.[1];
         // LIKE's own wildcards in a typed name are matched as themselves.

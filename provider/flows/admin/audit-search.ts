@@ -67,7 +67,7 @@ export async function findAuditEvents(db: Knex, users: UserRepository, f: AuditF
   const userIds = await accountsNamed(db, users, f.user);
   if (userIds?.length === 0) return { events: [], unknownUser: true };
   // One row more than asked says whether an older page exists.
-  const rows = await searchAudit(db, { userIds, type: f.type, since: f.since, until: f.until, before: f.before, limit: f.limit + 1 });
+  const rows = await searchAudit(db, { userIds, orBy: true, type: f.type, since: f.since, until: f.until, before: f.before, limit: f.limit + 1 });
   const page = rows.slice(0, f.limit);
   return { events: await withAccounts(db, users, page), ...(rows.length > f.limit ? { older: page.at(-1)!.id } : {}) };
 }
@@ -99,6 +99,6 @@ async function withAccounts(db: Knex, users: UserRepository, events: AuditEvent[
 export async function* allAuditEvents(db: Knex, users: UserRepository, f: Omit<AuditFilter, 'limit'>): AsyncGenerator<AuditLine> {
   const userIds = await accountsNamed(db, users, f.user);
   if (userIds?.length === 0) return;
-  for await (const page of auditPages(db, { userIds, type: f.type, since: f.since, until: f.until, before: f.before }))
+  for await (const page of auditPages(db, { userIds, orBy: true, type: f.type, since: f.since, until: f.until, before: f.before }))
     yield* await withAccounts(db, users, page);
 }

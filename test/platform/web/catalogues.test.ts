@@ -31,7 +31,7 @@ const NUMBERS = ['tries', 'count', 'max', 'min', 'length', 'days', 'codes', 'sec
 const NOT_NUMBERS = [
   ...['app', 'browser', 'cardNumber', 'client', 'clientId', 'code', 'contact', 'created', 'current', 'dataDir', 'date', 'duration', 'email', 'error'],
   ...['event', 'example', 'family', 'given', 'international', 'label', 'language', 'masked', 'mobile', 'name', 'national', 'number', 'os', 'pid'],
-  ...['q', 'reason', 'resource', 'scope', 'scopes', 'sender', 'setting', 'severity', 'since', 'slug', 'status', 'subject', 'text', 'to', 'until'],
+  ...['q', 'reason', 'resource', 'scope', 'scopes', 'sender', 'service', 'setting', 'severity', 'since', 'slug', 'status', 'subject', 'text', 'to', 'until'],
   ...['used', 'user', 'username', 'value', 'version', 'wait', 'what', 'when'],
 ];
 
