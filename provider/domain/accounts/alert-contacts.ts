@@ -4,7 +4,6 @@
 // login, no recovery, no claim a relying app reads.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import type { Config } from '../../app/settings.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { localeOf, type User } from './repository.ts';
@@ -17,6 +16,7 @@ import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
 import { createRecipientQuota } from '../guards/recipient-quota.ts';
 import { audit } from '../../platform/audit.ts';
 import { noticeNewContact } from './contact-notice.ts';
+import { emailAddress } from '../../platform/web/email-address.ts';
 import { duration, translate, type Duration } from '../../platform/web/i18n.ts';
 
 const HOUR = 3600;
@@ -31,16 +31,24 @@ export interface AlertContact {
 }
 
 export type AddResult =
-  | { ok: true; contact: AlertContact }
+  /** `waiting`: the contact was there already, unconfirmed, and got a new code. */
+  | { ok: true; contact: AlertContact; waiting: boolean }
   | { ok: false; problem: 'invalid' | 'not_mobile' | 'country' | 'full' | 'duplicate' }
   | { ok: false; problem: 'rate_limited' | 'number_limited'; wait: Duration };
 
 export type ConfirmResult = { status: 'ok' } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
 
-const email = z.string().trim().toLowerCase().max(320).pipe(z.email());
+const email = emailAddress.transform((a) => a.toLowerCase());
 
 // The purpose names the contact: a code proves this address or number, not any other the account adds.
 const purposeOf = (contactId: string) => `alert_contact:${contactId}`;
+
+interface ContactRow {
+  id: string;
+  value: string;
+  verified_at: Date | null;
+  created_at: Date | string;
+}
 
 const toContact = (r: Record<string, unknown>): AlertContact => ({
   id: r.id as string,
@@ -121,6 +129,25 @@ export function createAlertContacts({
       });
   }
 
+  /** The hourly budgets a code spends; a refusal says how long to wait. */
+  async function codeRefused(trx: Knex, user: User, channel: AlertChannel, value: string): Promise<AddResult | undefined> {
+    const wait = await waitIfRefused(limiter(trx, channel), user.id);
+    if (wait) return { ok: false, problem: 'rate_limited', wait };
+    // A code mailed to anyone's address counts with the other mails an address receives because someone asked.
+    if (channel === 'email' && !(await contactMails(trx).allow({ address: value, ip: undefined, account: user.id })))
+      return { ok: false, problem: 'rate_limited', wait: duration(HOUR) };
+    // A code texted to anyone's number counts with the codes it receives for accounts' own numbers.
+    if (channel === 'sms' && !(await smsCodeQuota(trx, config).allow({ address: value, ip: undefined, account: user.id })))
+      return { ok: false, problem: 'number_limited', wait: duration(HOUR) };
+    return undefined;
+  }
+
+  async function removeWithin(trx: Knex, userId: string, id: string): Promise<void> {
+    if ((await trx('alert_contacts').where({ id, user_id: userId }).delete()) === 0) return;
+    await tokens.voidAll(trx, { purpose: purposeOf(id), userId });
+    await audit(trx, 'alert_contact_removed', { userId, details: { contact: id } });
+  }
+
   return {
     /** Adds an unverified contact and sends it a code, in `trx` (the code leaves only if the transaction commits). */
     async add(trx: Knex, user: User, channel: AlertChannel, typed: string): Promise<AddResult> {
@@ -141,17 +168,28 @@ export function createAlertContacts({
       // new mobile number asked for meanwhile holds the SMS budget and key-shares this row (its inserts refer to it),
       // and the two would deadlock.
       await trx('users').where({ id: user.id }).forNoKeyUpdate().first('id');
-      const existing = await trx('alert_contacts').where({ user_id: user.id, channel });
-      if (value === own || existing.some((r: { value: string }) => r.value === value)) return { ok: false, problem: 'duplicate' };
-      if (existing.length >= config.alertExtraContacts) return { ok: false, problem: 'full' };
-      const wait = await waitIfRefused(limiter(trx, channel), user.id);
-      if (wait) return { ok: false, problem: 'rate_limited', wait };
-      // A code mailed to anyone's address counts with the other mails an address receives because someone asked.
-      if (channel === 'email' && !(await contactMails(trx).allow({ address: value, ip: undefined, account: user.id })))
-        return { ok: false, problem: 'rate_limited', wait: duration(HOUR) };
-      // A code texted to anyone's number counts with the codes it receives for accounts' own numbers.
-      if (channel === 'sms' && !(await smsCodeQuota(trx, config).allow({ address: value, ip: undefined, account: user.id })))
-        return { ok: false, problem: 'number_limited', wait: duration(HOUR) };
+      const existing: ContactRow[] = await trx('alert_contacts').where({ user_id: user.id, channel }).orderBy('created_at');
+      const same = existing.find((r) => r.value === value);
+      if (value === own || same?.verified_at) return { ok: false, problem: 'duplicate' };
+      // An unconfirmed entry whose code has run out holds no place: one forgotten, or sent to a mistyped number,
+      // would otherwise keep the person from adding the right one. The oldest such entries make room.
+      const expired = existing.filter((r) => r !== same && !r.verified_at && new Date(r.created_at).getTime() <= Date.now() - config.phoneCodeTtl * 1000);
+      const held = existing.length - (same ? 1 : 0) - expired.length;
+      if (!same && held >= config.alertExtraContacts) return { ok: false, problem: 'full' };
+      const refused = await codeRefused(trx, user, channel, value);
+      if (refused) return refused;
+      if (same) {
+        // Typed again while it waits for its code: a new code (the earlier ones stop working), and its place is
+        // held for the new code's lifetime.
+        const now = new Date();
+        await trx('alert_contacts').where({ id: same.id }).update({ created_at: now });
+        const contact = toContact({ ...same, created_at: now });
+        await sendCode(trx, user, contact);
+        await audit(trx, 'alert_contact_code_resent', { userId: user.id, details: { contact: contact.id, channel } });
+        return { ok: true, contact, waiting: true };
+      }
+      const room = Math.max(0, existing.length - config.alertExtraContacts + 1);
+      for (const r of expired.slice(0, room)) await removeWithin(trx, user.id, r.id);
       const row = { id: randomUUID(), user_id: user.id, channel, value, enabled: true, created_at: new Date() };
       // The same contact added twice at once: the second meets the unique key and is a duplicate.
       const inserted = await trx('alert_contacts').insert(row).onConflict(['user_id', 'channel', 'value']).ignore().returning('id');
@@ -159,7 +197,7 @@ export function createAlertContacts({
       const contact = toContact(row);
       await sendCode(trx, user, contact);
       await audit(trx, 'alert_contact_added', { userId: user.id, details: { contact: contact.id, channel } });
-      return { ok: true, contact };
+      return { ok: true, contact, waiting: false };
     },
 
     async find(db: Knex, userId: string, id: string): Promise<AlertContact | undefined> {
@@ -184,11 +222,7 @@ export function createAlertContacts({
     },
 
     async remove(db: Knex, userId: string, id: string): Promise<void> {
-      await db.transaction(async (trx) => {
-        if ((await trx('alert_contacts').where({ id, user_id: userId }).delete()) === 0) return;
-        await tokens.voidAll(trx, { purpose: purposeOf(id), userId });
-        await audit(trx, 'alert_contact_removed', { userId, details: { contact: id } });
-      });
+      await db.transaction((trx) => removeWithin(trx, userId, id));
     },
   };
 }

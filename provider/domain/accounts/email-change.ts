@@ -4,7 +4,6 @@
 // user turns them on again. A taken address is refused only when the link is followed: the person then proves
 // they hold it, so telling them leaks nothing, whereas refusing at once would tell anyone which addresses exist.
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import type { User, UserRepository } from './repository.ts';
@@ -29,7 +28,7 @@ export interface EmailChangeDeps {
   users: UserRepository;
 }
 
-export const newEmail = z.email().max(320);
+export { emailAddress as newEmail } from '../../platform/web/email-address.ts';
 
 /** "jan.peeters@example.be" → "j•••@example.be": enough for the owner to recognise, little for anyone else. */
 export function maskEmail(email: string): string {

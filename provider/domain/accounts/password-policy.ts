@@ -27,14 +27,24 @@ export interface PasswordCheck {
   failures: RuleFailure[];
 }
 
+/** What an account has of the context: a rule about its username is no rule for an account without one. */
+export interface AccountHas {
+  username: boolean;
+  email?: boolean;
+}
+
 export interface PasswordPolicy {
   rules: RuleDescription[];
+  /** The rules that concern an account with (or without) a username or an address: the ones a page lists. */
+  rulesFor(has: AccountHas): RuleDescription[];
   check(password: string, context?: PasswordContext): PasswordCheck;
 }
 
 interface Rule {
   rule: string;
   params: Record<string, number>;
+  /** The part of the context the rule is about; without it, the rule always passes. */
+  about?: keyof AccountHas;
   passes(password: string, context: PasswordContext): boolean;
 }
 
@@ -74,7 +84,12 @@ function contains(password: string, part: string | null | undefined): boolean {
   return !!part && length(part) >= MIN_CONTAINED_LENGTH && password.toLowerCase().includes(part.toLowerCase());
 }
 
-const rule = (name: string, passes: Rule['passes'], params: Record<string, number> = {}): Rule => ({ rule: name, params, passes });
+const rule = (name: string, passes: Rule['passes'], params: Record<string, number> = {}, about?: keyof AccountHas): Rule => ({
+  rule: name,
+  params,
+  passes,
+  about,
+});
 
 const rules = {
   minLength: (min: number) => rule('min_length', (p) => length(p) >= min, { min }),
@@ -85,8 +100,8 @@ const rules = {
   special: rule('special', (p) => /[^\p{L}\p{N}]/u.test(p)),
   noSequence: rule('no_sequence', (p) => !hasSequence(p), { length: SEQUENCE_LENGTH }),
   notCommon: (common: Set<string>) => rule('not_common', (p) => !common.has(p.toLowerCase())),
-  notUsername: rule('not_username', (p, c) => !contains(p, c.username)),
-  notEmail: rule('not_email', (p, c) => !contains(p, c.email?.split('@')[0])),
+  notUsername: rule('not_username', (p, c) => !contains(p, c.username), {}, 'username'),
+  notEmail: rule('not_email', (p, c) => !contains(p, c.email?.split('@')[0]), {}, 'email'),
   noRepeat: rule('no_repeat', (p) => !REPEAT.test(p), { count: MAX_REPEAT + 1 }),
 };
 
@@ -103,8 +118,10 @@ export function createPasswordPolicy(config: PasswordPolicyConfig): PasswordPoli
       : [rules.minLength(min), rules.maxLength(max), rules.notUsername, rules.notEmail, rules.noRepeat];
   if (blocklist) active.splice(2, 0, rules.notCommon(loadCommonPasswords()));
 
+  const describe = (r: Rule): RuleDescription => ({ rule: r.rule, key: `password.rule.${r.rule}`, params: r.params });
   return {
-    rules: active.map((r) => ({ rule: r.rule, key: `password.rule.${r.rule}`, params: r.params })),
+    rules: active.map(describe),
+    rulesFor: (has) => active.filter((r) => !r.about || has[r.about] !== false).map(describe),
     check(password, context = {}) {
       const failures = active.filter((r) => !r.passes(password, context)).map((r) => ({ rule: r.rule, key: `password.error.${r.rule}`, params: r.params }));
       return { ok: failures.length === 0, failures };

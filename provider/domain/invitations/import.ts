@@ -5,6 +5,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { PasswordHasher } from '../accounts/passwords.ts';
+import { emailAddressSchema } from '../../platform/web/email-address.ts';
 import { audit } from '../../platform/audit.ts';
 import { generateUsername, nameKey } from '../accounts/usernames.ts';
 import type { Column } from '../imports/csv.ts';
@@ -25,7 +26,7 @@ const row = z.object({
   givenName: z.string().min(1, 'the given name is empty').max(100, 'the given name is longer than 100 characters'),
   familyName: z.string().min(1, 'the family name is empty').max(100, 'the family name is longer than 100 characters'),
   group: z.string().min(1, 'the group is empty').max(50, 'the group is longer than 50 characters'),
-  email: z.union([z.literal(''), z.email('the e-mail address is not valid').max(320)]),
+  email: z.union([z.literal(''), emailAddressSchema('the e-mail address is not valid')]),
 });
 
 // Lower case and digits without look-alikes (no i, l, o, 0, 1): the seed's pupils copy them from paper.

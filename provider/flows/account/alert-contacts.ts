@@ -9,7 +9,7 @@ import type { User } from '../../domain/accounts/repository.ts';
 import { createAlertContacts, type AlertContact } from '../../domain/accounts/alert-contacts.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
-import { body, fieldText } from '../../platform/web/form.ts';
+import { body, fieldText, maxLengths } from '../../platform/web/form.ts';
 import { reloadAt, renderPage } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { formError, type FormError, type FormErrors } from '../../platform/web/form-errors.ts';
@@ -40,11 +40,14 @@ export function alertContactRoutes(services: Services): Router {
       nav: 'alerts',
       values,
       errors,
+      limits: maxLengths(addInput),
       example: exampleMobile(config.phoneDefaultRegion),
     });
   }
 
   function verifyPage(ctx: Context, contact: AlertContact, errors: FormErrors = {}) {
+    // Typed again while it waited for its code: the page says why a new code came.
+    const waiting = ctx.query.waiting === '1';
     if (Object.keys(errors).length) ctx.status = 400;
     reloadAt(ctx, `/account/alerts/contacts/${contact.id}/verify`);
     renderPage(ctx, 'pages/account/alert-contact-verify.njk', {
@@ -52,6 +55,7 @@ export function alertContactRoutes(services: Services): Router {
       nav: 'alerts',
       contact: { ...contact, shown: shownContact(contact) },
       ttl: duration(config.phoneCodeTtl),
+      waiting,
       errors,
     });
   }
@@ -67,7 +71,7 @@ export function alertContactRoutes(services: Services): Router {
     const parsed = addInput.safeParse(raw);
     if (!parsed.success) return addPage(ctx, values, formError('value', 'account.alert_contact.error.required'));
     const r = await db.transaction((trx) => contacts.add(trx, user(ctx), parsed.data.channel, parsed.data.value));
-    if (r.ok) return ctx.redirect(`/account/alerts/contacts/${r.contact.id}/verify`);
+    if (r.ok) return ctx.redirect(`/account/alerts/contacts/${r.contact.id}/verify${r.waiting ? '?waiting=1' : ''}`);
     const example = exampleMobile(config.phoneDefaultRegion);
     const error: FormError =
       r.problem === 'rate_limited' || r.problem === 'number_limited'

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
-import { body, fieldText, oneLine } from '../../platform/web/form.ts';
+import { body, fieldText, firstProblem, maxLengths, oneLine } from '../../platform/web/form.ts';
+import { shownEmail } from '../../platform/web/email-address.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
@@ -31,6 +32,7 @@ const emailInput = z.object({ email: newEmail });
 const tokenInput = z.object({ token: z.string().min(1).max(200) });
 const correctionInput = z.object({ correction_given_name: oneLine(100).min(1), correction_family_name: oneLine(100).min(1) });
 const languageInput = z.object({ locale: z.enum(LOCALES) });
+const profileLimits = maxLengths(profileInput, correctionInput, phoneInput);
 
 export function accountRoutes(services: Services): Router {
   const { config, db, users } = services;
@@ -74,6 +76,7 @@ export function accountRoutes(services: Services): Router {
       done: doneOf(ctx),
       errors: extra.errors ?? {},
       values: extra.values ?? {},
+      limits: profileLimits,
     });
   }
 
@@ -81,7 +84,7 @@ export function accountRoutes(services: Services): Router {
 
   router.post('/account/profile', loggedIn, async (ctx) => {
     const parsed = profileInput.safeParse(await body(ctx));
-    if (!parsed.success) return profile(ctx, { errors: formError('given_name', 'account.profile.error.name') });
+    if (!parsed.success) return profile(ctx, { errors: firstProblem(parsed.error, 'account.profile.error.name') });
     if (await namesLocked(db, config.lockedNames, user(ctx).id)) return profile(ctx, { errors: formError('given_name', 'account.profile.error.locked') });
     await users.setName(db, user(ctx).id, { givenName: parsed.data.given_name || null, familyName: parsed.data.family_name || null });
     ctx.redirect('/account?done=profile_saved');
@@ -92,7 +95,7 @@ export function accountRoutes(services: Services): Router {
     const u = user(ctx);
     if (!(await namesLocked(db, config.lockedNames, u.id))) return ctx.redirect('/account');
     const parsed = correctionInput.safeParse(await body(ctx));
-    if (!parsed.success) return profile(ctx, { errors: formError('correction_given_name', 'account.correction.error.required') });
+    if (!parsed.success) return profile(ctx, { errors: firstProblem(parsed.error, 'account.correction.error.required') });
     await db.transaction(async (trx) => {
       const c = await nameCorrections.request(trx, u.id, { givenName: parsed.data.correction_given_name, familyName: parsed.data.correction_family_name });
       await audit(trx, 'account.name_correction_requested', { userId: u.id, ip: ctx.ip, details: { correction: c.id } });
@@ -150,7 +153,14 @@ export function accountRoutes(services: Services): Router {
   // E-mail address: asks for the password again (requireUser with maxAge), then mails the new and the old address.
   function emailPage(ctx: Context, errors: FormErrors = {}, values: Record<string, string> = {}) {
     reloadAt(ctx, '/account/email');
-    renderPage(ctx, 'pages/account/email-change.njk', { titleKey: 'account.email.title', nav: 'profile', user: user(ctx), errors, values });
+    renderPage(ctx, 'pages/account/email-change.njk', {
+      titleKey: 'account.email.title',
+      nav: 'profile',
+      user: user(ctx),
+      errors,
+      values,
+      limits: maxLengths(emailInput),
+    });
   }
 
   router.get('/account/email', recentlyLoggedIn, (ctx) => emailPage(ctx));
@@ -169,7 +179,7 @@ export function accountRoutes(services: Services): Router {
       return emailPage(ctx, errors, { email: fieldText(raw.email) });
     }
     renderMessage(ctx, 200, 'account.email.sent.title', 'account.email.sent.message', {
-      messageParams: { email: parsed.data!.email, current: u.email ?? '', duration: duration(config.emailChangeTtl) },
+      messageParams: { email: shownEmail(parsed.data!.email), current: shownEmail(u.email), duration: duration(config.emailChangeTtl) },
       actions: [{ href: '/account', key: 'account.back' }],
     });
   });

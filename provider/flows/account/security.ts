@@ -37,7 +37,7 @@ export function accountSecurityRoutes(services: Services): Router {
     renderPage(ctx, 'pages/account/security.njk', {
       titleKey: 'account.security.title',
       nav: 'security',
-      rules: passwordChange.policy.rules,
+      rules: passwordChange.policy.rulesFor({ username: Boolean(user(ctx).username) }),
       errors,
       passkeys: await passkeysOf(db, user(ctx).id),
       done: doneOf(ctx),

@@ -152,7 +152,7 @@ export function personAdminRoutes(services: Services): Router {
   router.post('/email', recentlyLoggedIn, async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
-    const parsed = newEmail.safeParse((await parseBody(ctx, z.object({ email: z.string().trim().max(320) }))).email);
+    const parsed = newEmail.safeParse((await parseBody(ctx, z.object({ email: z.string() }))).email);
     if (!parsed.success) return show(ctx, user, formError('email', 'account.email.error.invalid'));
     const started = await db.transaction(async (trx) => {
       const r = await emailChange.startWithin(trx, user, parsed.data, localeOf(user, services.config.defaultLocale));

@@ -183,12 +183,13 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
 
   async function showPassword(ctx: Context, status: number, errors: FormErrors) {
     const flow = await accountFlow(ctx);
+    const user = await reactivation.person(flow);
     ctx.status = status;
     renderPage(ctx, 'pages/reactivation/password.njk', {
       titleKey: 'reactivation.password.title',
       flowId: flow.id,
-      username: await reactivation.username(flow),
-      rules: reactivation.policy.rules,
+      user,
+      rules: reactivation.policy.rulesFor({ username: Boolean(user.username) }),
       errors,
     });
   }

@@ -211,10 +211,8 @@ export function createReactivationService(services: Services) {
       return outcome;
     },
 
-    username: async (flow: Flow<AccountData>) => {
-      const user = await account(flow, flow.state);
-      return user.username ?? user.email ?? '';
-    },
+    /** The account the flow reactivates, for its password page to name. */
+    person: (flow: Flow<AccountData>) => account(flow, flow.state),
 
     /** The new password: the account is active again, every session and token of it ends, mail and SMS tell. */
     async complete(flow: Flow<AccountData>, password: string, r: Request): Promise<CompleteOutcome> {

@@ -16,13 +16,13 @@ import { knownDevices, rememberDevice } from '../../platform/web/devices.ts';
 import { comingFrom, reloadAt, reloadedAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { customerNumberField } from './accounts.ts';
+import { emailAddress } from '../../platform/web/email-address.ts';
 import { createRecoveryService, type LinkProblem } from './service.ts';
 import { redirectToDone } from '../done/routes.ts';
 import { backToApp, cameFrom } from '../done/came-from.ts';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
-const emailField = z.string().trim().max(320).pipe(z.email());
 const customerNumberSchema = {
   required: z.string().trim().min(1).max(64),
   optional: z.string().trim().max(64),
@@ -63,8 +63,8 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     renderPage(ctx, 'pages/recovery/reset.njk', {
       titleKey: 'recovery.reset.title',
       token,
-      username: user.username ?? user.email,
-      rules: policy.rules,
+      user,
+      rules: policy.rulesFor({ username: Boolean(user.username) }),
       uiLocales: text(ctx.query.ui_locales),
       ...form,
     });
@@ -96,7 +96,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     const started = performance.now();
     const raw = await body(ctx);
     const values = { email: text(raw.email).trim(), customer_number: text(raw.customer_number).trim() };
-    const email = emailField.safeParse(raw.email);
+    const email = emailAddress.safeParse(raw.email);
     const number = customerNumber === 'none' ? undefined : customerNumberSchema[customerNumber].safeParse(text(raw.customer_number));
     const errors: FormErrors = {};
     if (!email.success) errors.email = [{ key: 'recovery.error.email' }];

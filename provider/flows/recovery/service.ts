@@ -18,6 +18,7 @@ import { endAccountAccess } from '../../domain/accounts/end-access.ts';
 import { RESET_PURPOSE } from '../../domain/accounts/reset-link.ts';
 import { audit } from '../../platform/audit.ts';
 import { AppError } from '../../platform/errors.ts';
+import { shownEmail } from '../../platform/web/email-address.ts';
 import { accountsToRecover, customerNumberField } from './accounts.ts';
 import type { CameFrom } from '../done/came-from.ts';
 
@@ -80,7 +81,11 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         ...(from ? { data: { from } } : {}),
       });
       // The reset page opens in the language of the mail.
-      links.push({ username: user.username ?? user.email, href: `${config.issuerUrl}/recovery/reset?${new URLSearchParams({ token, ui_locales: locale })}` });
+      links.push({
+        username: user.username,
+        email: shownEmail(user.email),
+        href: `${config.issuerUrl}/recovery/reset?${new URLSearchParams({ token, ui_locales: locale })}`,
+      });
     }
     // One account's mail is that account's (its erasure takes the mail with it); a shared address's belongs to none.
     await enqueueMail(trx, {
@@ -153,7 +158,9 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         await enqueueNotice(trx, user, locale, {
           title: { key: 'recovery.changed_mail.title' },
           paragraphs: [
-            { key: 'recovery.changed_mail.what', params: { username: user.username ?? user.email ?? '', when } },
+            user.username
+              ? { key: 'recovery.changed_mail.what', params: { username: user.username, when } }
+              : { key: 'recovery.changed_mail.what_email', params: { email: shownEmail(user.email), when } },
             { key: 'recovery.changed_mail.sessions' },
             { key: 'recovery.changed_mail.not_you' },
           ],

@@ -2,10 +2,10 @@
 import { z } from 'zod';
 import type { PasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import type { FormErrors } from '../../platform/web/form-errors.ts';
-import { oneLine } from '../../platform/web/form.ts';
+import { fieldProblem, maxLengths, oneLine } from '../../platform/web/form.ts';
+import { emailAddress as email } from '../../platform/web/email-address.ts';
 
 const text = (max: number) => oneLine(max).min(1);
-const email = z.string().trim().max(320).pipe(z.email());
 const accepted = z.literal('yes');
 
 export const schemas = {
@@ -47,6 +47,9 @@ export const schemas = {
   activate: z.object({ token: z.string().min(1).max(200), password: z.string().min(1).max(1024) }),
 };
 
+/** The sign-up inputs' maxlength: a field has one limit in every form it is in. */
+export const fieldLimits = maxLengths(...Object.values(schemas));
+
 /** The form's values to show again: everything typed except passwords. */
 export function echo(raw: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(raw).filter(([k, v]) => typeof v === 'string' && !/password|_csrf/.test(k)) as [string, string][]);
@@ -56,7 +59,8 @@ export type Checked<T> = { ok: true; data: T } | { ok: false; errors: FormErrors
 
 /**
  * Validates `raw` with `schema` and, when it has a password, the password policy (every failed rule listed).
- * Each field gets the catalogue key registration.error.<field>.
+ * Each field gets the catalogue key registration.error.<field>, unless it was filled with too much or with characters
+ * it cannot hold.
  */
 export function check<T extends z.ZodType>(
   schema: T,
@@ -69,7 +73,7 @@ export function check<T extends z.ZodType>(
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = String(issue.path[0] ?? 'form');
-      errors[field] ??= [{ key: `registration.error.${field}` }];
+      errors[field] ??= [fieldProblem(issue) ?? { key: `registration.error.${field}` }];
     }
   }
   if (policy && typeof raw.password === 'string' && raw.password && !errors.password) {

@@ -6,7 +6,7 @@ import { body } from '../../platform/web/form.ts';
 import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { invitations } from '../../domain/invitations/repository.ts';
-import { check, echo, schemas } from './forms.ts';
+import { check, echo, fieldLimits, schemas } from './forms.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { createThrottle } from '../../domain/guards/throttle.ts';
 
@@ -28,6 +28,7 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
       titleKey: 'registration.invitation.title',
       values: {},
       errors: {},
+      limits: fieldLimits,
       backTo: typeof ctx.query.return_to === 'string' ? safeReturnPath(ctx.query.return_to) : undefined,
     });
   });
@@ -41,6 +42,7 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
         titleKey: 'registration.invitation.title',
         values: echo(raw),
         errors,
+        limits: fieldLimits,
         backTo: echo(raw).return_to,
       });
     };

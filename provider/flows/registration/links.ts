@@ -9,7 +9,7 @@ import { noSoonerThan } from '../../platform/web/even-answer.ts';
 import { reloadAt, renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
-import { check, echo, schemas } from './forms.ts';
+import { check, echo, fieldLimits, schemas } from './forms.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { redirectToDone } from '../done/routes.ts';
 import { backToApp, cameFrom } from '../done/came-from.ts';
@@ -95,6 +95,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
       titleKey: 'registration.resend.title',
       values: { identifier: typeof ctx.query.identifier === 'string' ? ctx.query.identifier : '' },
       errors: {},
+      limits: fieldLimits,
     });
   });
 
@@ -103,7 +104,12 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     const checked = check(schemas.resend, raw);
     if (!checked.ok) {
       ctx.status = 400;
-      return renderPage(ctx, 'pages/registration/resend.njk', { titleKey: 'registration.resend.title', values: echo(raw), errors: checked.errors });
+      return renderPage(ctx, 'pages/registration/resend.njk', {
+        titleKey: 'registration.resend.title',
+        values: echo(raw),
+        errors: checked.errors,
+        limits: fieldLimits,
+      });
     }
     await take(limits.ip, addressOf(ctx));
     const started = performance.now();

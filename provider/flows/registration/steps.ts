@@ -16,7 +16,7 @@ import { renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { createRegistrationService, type SignUp, type SignUpResult } from './service.ts';
-import { check, echo } from './forms.ts';
+import { check, echo, fieldLimits } from './forms.ts';
 import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { registrationErrors } from './errors.ts';
 import type { Knex } from 'knex';
@@ -72,13 +72,14 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
   /** Throws the "too many attempts" page when `key` is over its limit. */
   const take = (l: Limiter, key: string) => consumeOrRefuse(l, key);
 
-  // Without a username (open and customer sign-up) the rule about containing it does not apply.
+  // Only an invitation comes with a username (open, customer and eID sign-up have none).
   const common = (template: string) => ({
-    rules: template === 'details' ? policy.rules : policy.rules.filter((r) => r.rule !== 'not_username'),
+    rules: policy.rulesFor({ username: template === 'details' }),
     termsVersion: config.termsVersion,
     privacyVersion: config.privacyVersion,
     termsUrl: config.termsUrl,
     privacyUrl: config.privacyUrl,
+    limits: fieldLimits,
   });
 
   async function newFlow(ctx: Context, data: FlowData): Promise<Flow<FlowData>> {

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { hasNul } from '../nul.ts';
+import type { FormError, FormErrors } from './form-errors.ts';
 
 const LIMIT = 64 * 1024;
 /** Distinct names in one form: our largest has a few dozen. */
@@ -71,6 +72,9 @@ export function refuseNulInQuery() {
   };
 }
 
+/** The message oneLine gives a refused character, so that a form can tell it from a field left empty. */
+export const UNUSABLE_CHARACTERS = 'unusable_characters';
+
 /** A character that shows: not a format character, a separator, or a letter drawn blank. */
 const VISIBLE = /[^\p{Cf}\p{Z}\u115F\u1160\u3164\uFFA0\u2800]/u;
 
@@ -86,10 +90,39 @@ export const oneLine = (max: number, message?: string) =>
     .string()
     .trim()
     .max(max, message)
-    .regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u, message)
+    .regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u, message ?? UNUSABLE_CHARACTERS)
     // Nor, when given, one of invisible characters only (zero-width, Hangul fillers, Braille blank): a passkey or a
     // person so named shows as nothing in a list where the owner looks for what someone else added.
-    .refine((v) => v === '' || VISIBLE.test(v), message);
+    .refine((v) => v === '' || VISIBLE.test(v), message ?? UNUSABLE_CHARACTERS);
+
+/**
+ * What a refused field says of itself, beyond "fill it in": too long (with the limit), or holding characters a
+ * one-line field takes none of. Without it, a filled field was told to be filled.
+ */
+export function fieldProblem(issue: z.core.$ZodIssue): FormError | undefined {
+  if (issue.code === 'too_big' && issue.origin === 'string') return { key: 'error.field.too_long', params: { max: Number(issue.maximum) } };
+  if (issue.message === UNUSABLE_CHARACTERS) return { key: 'error.field.characters' };
+  return undefined;
+}
+
+/** A refused parse as a form's errors: its first refused field, with what it says of itself or else `fallback`. */
+export function firstProblem(error: z.ZodError, fallback: string): FormErrors {
+  const issue = error.issues[0];
+  return { [String(issue?.path[0] ?? 'form')]: [(issue && fieldProblem(issue)) ?? { key: fallback }] };
+}
+
+/** Each field's most characters, from its schema: the inputs' maxlength, so that the page and the check agree. */
+export function maxLengths(...schemas: z.ZodObject[]): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const schema of schemas)
+    for (const [name, field] of Object.entries(schema.shape)) {
+      let text: unknown = field instanceof z.ZodOptional ? field.unwrap() : field;
+      // A transform is a pipe too: the typed string is the innermost input.
+      while (text instanceof z.ZodPipe) text = text.in;
+      if (text instanceof z.ZodString && text.maxLength !== null) limits[name] = text.maxLength;
+    }
+  return limits;
+}
 
 /** Parses the body with `schema`; a failure becomes an AppError listing each field's problem. */
 export async function parseBody<T extends z.ZodType>(ctx: Context, schema: T): Promise<z.output<T>> {

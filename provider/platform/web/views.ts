@@ -1,6 +1,7 @@
 // Server-rendered pages and mails: nunjucks over views/, autoescaped, with `t()` bound to the locale.
 import { currentTheme, faviconOf, themedEnvironment } from './theme.ts';
 import { helpdeskFor } from './helpdesk.ts';
+import { shownEmail } from './email-address.ts';
 import { translate, duration, formatDateTime, LOCALES, type Locale, type MessageParams } from './i18n.ts';
 
 export interface RenderContext {
@@ -20,5 +21,6 @@ export function render(template: string, context: RenderContext): string {
     t: (key: string, params?: MessageParams) => translate(locale, key, params),
     duration,
     formatDate: (d: Date | string) => formatDateTime(locale, d),
+    shownEmail,
   });
 }

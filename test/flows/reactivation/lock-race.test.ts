@@ -80,7 +80,7 @@ describe.each(kinds)('a lock during the last step of a reactivation, on %s', (ki
     expect((await reactivation.complete(first.flow, 'the passphrase of the first flow', { ip: IP, locale: 'en' })).status).toBe('ok');
     const ended = { code: 'flow_ended', key: 'reactivation.error.ended' };
     await expect(reactivation.complete(second.flow, 'the passphrase of the second flow', { ip: IP, locale: 'en' })).rejects.toMatchObject(ended);
-    await expect(reactivation.username(third.flow)).rejects.toMatchObject(ended);
+    await expect(reactivation.person(third.flow)).rejects.toMatchObject(ended);
 
     // A flow started after that, then the owner's new password while it waits at its last step.
     const fourth = await atPasswordStep(reactivation);

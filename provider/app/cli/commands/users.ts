@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../../settings.ts';
 import type { Services } from '../../services.ts';
 import { createPasswordPolicy } from '../../../domain/accounts/password-policy.ts';
+import { emailAddressSchema } from '../../../platform/web/email-address.ts';
 import type { User } from '../../../domain/accounts/repository.ts';
 import { changeAccountStatus } from '../../../domain/accounts/staff-status.ts';
 import { endAccountAccess } from '../../../domain/accounts/end-access.ts';
@@ -25,7 +26,7 @@ const userInput = (config: Config) => {
         .string()
         .trim()
         .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/i, 'a username is 2–64 letters, digits, dots, dashes or underscores'),
-      email: z.email('expected an e-mail address').optional(),
+      email: emailAddressSchema('expected an e-mail address').optional(),
       password: z.string(),
       givenName: z.string().trim().max(200).optional(),
       familyName: z.string().trim().max(200).optional(),
