@@ -25,7 +25,7 @@ import { refuseNulInQuery } from '../platform/web/form.ts';
 import { toIssuerHost } from '../platform/web/issuer-host.ts';
 import { checkClientAddress } from '../platform/web/client-address.ts';
 import { staticFiles } from '../platform/web/static.ts';
-import { setDefaultLocale } from '../platform/web/locale.ts';
+import { keepAskedLanguage, setDefaultLocale } from '../platform/web/locale.ts';
 import { configureLog, log } from '../platform/log.ts';
 import { setHelpdesk } from '../platform/web/helpdesk.ts';
 import { setTimeZone } from '../platform/web/i18n.ts';
@@ -147,6 +147,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   const apis = built.filter((b) => b.kind === 'api').map((b) => b.router);
   const pages = createRouter();
   pages.use(csrf(new URL(config.issuerUrl).origin));
+  pages.use(keepAskedLanguage());
   for (const { router } of built.filter((b) => b.kind === 'page')) pages.use(nestable(router).routes(), router.allowedMethods());
   pages.get('/', (ctx) => renderPage(ctx, 'pages/home.njk', { titleKey: 'home.title' }));
   const health = healthRoutes(db);
