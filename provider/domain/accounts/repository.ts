@@ -47,6 +47,12 @@ export interface NewUser {
 /** The language an account's mails and SMS go out in: its own, or `fallback` when it has none we speak. */
 export const localeOf = (user: Pick<User, 'locale'>, fallback: Locale): Locale => (isLocale(user.locale) ? user.locale : fallback);
 
+/** The language of one mail about several accounts (an address they share): theirs when they agree, else `fallback`. */
+export function localeOfAll(users: Pick<User, 'locale'>[], fallback: Locale): Locale {
+  const [first, ...others] = users.map((u) => localeOf(u, fallback));
+  return first !== undefined && others.every((l) => l === first) ? first : fallback;
+}
+
 export type IdentifierKind = 'username_or_email' | 'username' | 'email';
 
 /** An opaque, stable subject identifier: never the username, which relying apps must not key on. */
@@ -141,8 +147,8 @@ export function createUserRepository(options: { uniqueEmail: boolean }) {
     },
 
     /** An account that is not pending and holds `email`: an active one, or one blocked or locked by now. */
-    async holderOfAddress(db: Knex, email: string): Promise<{ id: string } | undefined> {
-      return db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).whereNot({ status: 'pending' }).first('id');
+    async holderOfAddress(db: Knex, email: string): Promise<Pick<User, 'id' | 'locale'> | undefined> {
+      return db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).whereNot({ status: 'pending' }).first('id', 'locale');
     },
 
     /** Holds the account's row until the transaction ends, so that no one else erases it meanwhile; false once it is gone. */

@@ -4,7 +4,7 @@
 import type { Knex } from 'knex';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
-import { localeOf, type User, type UserRepository } from '../../domain/accounts/repository.ts';
+import { localeOf, localeOfAll, type User, type UserRepository } from '../../domain/accounts/repository.ts';
 import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
 import type { PasswordPolicy, RuleFailure } from '../../domain/accounts/password-policy.ts';
 import type { TokenService } from '../../domain/tokens/one-time.ts';
@@ -30,7 +30,7 @@ export type ResetOutcome = { status: 'ok'; user: User; from?: unknown } | { stat
 export interface RecoveryRequest {
   email: string;
   customerNumber?: string | undefined;
-  /** The language of the page the request came from: the mail is read by the same person. */
+  /** The language of the page the request came from: the mail's, for accounts that have none of their own. */
   locale: Locale;
   ip: string | undefined;
   /** The browser's known devices (provider/platform/web/devices.ts): a request from the owner's own is the owner's. */
@@ -68,7 +68,9 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
     pastCeilingSeconds: Math.max(60, Math.floor(config.resetTokenTtl / 2)),
   });
 
-  async function mailLinks(trx: Knex.Transaction, accounts: User[], locale: Locale, from?: CameFrom): Promise<void> {
+  /** The mail is in the accounts' own language, whoever asked for it; `fallback` for accounts without one. */
+  async function mailLinks(trx: Knex.Transaction, accounts: User[], fallback: Locale, from?: CameFrom): Promise<void> {
+    const locale = localeOfAll(accounts, fallback);
     const links = [];
     for (const user of accounts) {
       // A new mail replaces the previous link: only the latest one works.
@@ -125,9 +127,8 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
     async mailLinkFor(user: User, by: { via: 'cli' } | { via: 'admin'; staffId: string; ip: string } = { via: 'cli' }): Promise<void> {
       if (!user.email || user.status !== 'active')
         throw new AppError('reset_impossible', 'error.reset_impossible', 409, { name: user.username ?? user.email ?? user.sub });
-      const locale = localeOf(user, config.defaultLocale);
       await db.transaction(async (trx) => {
-        await mailLinks(trx, [user], locale);
+        await mailLinks(trx, [user], config.defaultLocale);
         await audit(trx, 'recovery.link_sent_by_staff', {
           userId: user.id,
           ...('ip' in by ? { ip: by.ip } : {}),

@@ -81,10 +81,19 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
     });
   }
 
-  /** The mail an address gets instead of a link when it already belongs to an account (no enumeration on the page). */
-  async function sendAccountExists(trx: Knex, email: string, locale: Locale, key = 'registration.mail.exists.body'): Promise<void> {
+  /**
+   * The mail an address gets instead of a link when it already belongs to `account` (no enumeration on the page), in
+   * that account's language; the sign-up's page language only for an account without one.
+   */
+  async function sendAccountExists(
+    trx: Knex,
+    account: Pick<User, 'locale'>,
+    signUp: { email: string; locale: Locale },
+    key = 'registration.mail.exists.body',
+  ): Promise<void> {
+    const locale = localeOf(account, signUp.locale);
     await enqueueMail(trx, {
-      to: email,
+      to: signUp.email,
       template: 'notice',
       locale,
       params: {

@@ -62,8 +62,9 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
      * customer) are replaced.
      */
     async signUpOpen(trx: Knex, s: SignUp, sameBrowser?: string): Promise<SignUpResult> {
-      if (await users.holderOfAddress(trx, s.email)) {
-        await activation.sendAccountExists(trx, s.email, s.locale);
+      const holder = await users.holderOfAddress(trx, s.email);
+      if (holder) {
+        await activation.sendAccountExists(trx, holder, s);
         return { outcome: 'mailed' };
       }
       const byAddress = await users.findOpenPending(trx, { email: s.email });
@@ -83,11 +84,12 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
     async signUpCustomer(trx: Knex, customer: Customer, s: SignUp): Promise<SignUpResult> {
       const linked = customer.user_id ? await users.findById(trx, customer.user_id) : undefined;
       if (linked && linked.status !== 'pending') {
-        await activation.sendAccountExists(trx, s.email, s.locale, 'registration.mail.exists.customer');
+        await activation.sendAccountExists(trx, linked, s, 'registration.mail.exists.customer');
         return { outcome: 'mailed' };
       }
-      if (await users.holderOfAddress(trx, s.email)) {
-        await activation.sendAccountExists(trx, s.email, s.locale);
+      const holder = await users.holderOfAddress(trx, s.email);
+      if (holder) {
+        await activation.sendAccountExists(trx, holder, s);
         return { outcome: 'mailed' };
       }
       const user = await pendingAccount(trx, linked, { ...s, familyName: customer.name }, null);
@@ -103,8 +105,9 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
      */
     async signUpEid(trx: Knex, card: { hmac: string; cardNumber: string | undefined }, s: SignUp): Promise<SignUpResult> {
       const linked = await accountOfCard(trx, users, card.hmac);
-      if ((linked && linked.status !== 'pending') || (await users.holderOfAddress(trx, s.email))) {
-        await activation.sendAccountExists(trx, s.email, s.locale);
+      const existing = linked && linked.status !== 'pending' ? linked : await users.holderOfAddress(trx, s.email);
+      if (existing) {
+        await activation.sendAccountExists(trx, existing, s);
         return { outcome: 'mailed' };
       }
       const user = await pendingAccount(trx, linked, s, null);
@@ -145,8 +148,9 @@ export function createRegistrationService(services: Pick<Services, 'config' | 'd
         await audit(trx, 'registration.review_requested', { userId: earlier?.id, ip: s.ip, details: { invitation: invitation.id } });
         return { outcome: 'review' };
       }
-      if (config.uniqueEmail && (await users.holderOfAddress(trx, s.email))) {
-        await activation.sendAccountExists(trx, s.email, s.locale);
+      const holder = config.uniqueEmail ? await users.holderOfAddress(trx, s.email) : undefined;
+      if (holder) {
+        await activation.sendAccountExists(trx, holder, s);
         return { outcome: 'mailed' };
       }
       const user = await pendingAccount(trx, earlier, s, invitation.username);

@@ -14,7 +14,7 @@ import {
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
-import type { User } from '../../domain/accounts/repository.ts';
+import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import type { Binding } from '../../domain/flow-state/binding.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
@@ -96,6 +96,7 @@ export interface RegistrationAnswer {
   binding: Binding;
   response: RegistrationResponseJSON;
   name: string;
+  /** The page's language: the mail's only for an account without one of its own. */
   locale: Locale;
   ip?: string;
   /** That what the passkey is made for is still open, in the transaction that stores it (false: refused). */
@@ -188,7 +189,7 @@ export function createPasskeyMethod({ config, flows, users }: Pick<Services, 'co
           name: a.name,
         });
         // A passkey someone else added would be a way in that outlives a new password: the owner hears of it.
-        await enqueueNotice(trx, user, a.locale, {
+        await enqueueNotice(trx, user, localeOf(user, a.locale), {
           title: { key: 'passkeys.mail.added.title' },
           paragraphs: [{ key: 'passkeys.mail.added.body', params: { name: a.name } }, { key: 'passkeys.mail.added.not_you' }],
           action: { href: `${config.issuerUrl}/account/security#passkeys`, label: { key: 'passkeys.mail.added.action' } },

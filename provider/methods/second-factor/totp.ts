@@ -40,9 +40,9 @@ export function createTotpMethod(config: TotpConfig, db: Db) {
   const issuer = new URL(config.issuerUrl).host;
 
   // The owner hears of every change, in case it was not them: whoever holds the password could otherwise add an
-  // app unnoticed, or take theirs away. In the language of the page the person acted on; their own when staff did.
+  // app unnoticed, or take theirs away. In the account's own language; for one without, the page's the person acted on.
   const tell = (trx: Db, user: User, change: 'added' | 'removed', locale: Locale | undefined) =>
-    enqueueNotice(trx, user, locale ?? localeOf(user, config.defaultLocale), {
+    enqueueNotice(trx, user, localeOf(user, locale ?? config.defaultLocale), {
       title: { key: `second_factor.mail.${change}.title` },
       paragraphs: [{ key: `second_factor.mail.${change}.body` }, { key: 'second_factor.mail.not_you' }],
       action: { href: `${config.issuerUrl}/recovery`, label: { key: 'account.mail.password_changed.action' } },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { recoveryCodesOf, secretOf, Totp } from '../../helpers/totp.ts';
 import { Agent, text } from './agent.ts';
+import { translate } from '../../../provider/platform/web/i18n.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -15,6 +16,7 @@ describe('authenticator app on the account pages', () => {
     idp = await startTestProvider('pglite');
     const { db, users, hasher } = idp.services;
     await users.create(db, { username: 'els', email: 'els@example.be', emailVerified: true, passwordHash: await hasher.hash(PASSWORD), status: 'active' });
+    await users.create(db, { username: 'greta', email: 'greta@example.de', passwordHash: await hasher.hash(PASSWORD), status: 'active', locale: 'de' });
   });
   afterAll(() => idp?.close());
 
@@ -69,6 +71,21 @@ describe('authenticator app on the account pages', () => {
     expect(mails.map((m: { subject: string }) => m.subject)).toEqual([
       'An authenticator app was added to your account',
       'The authenticator app was removed from your account',
+    ]);
+  });
+
+  it("tells the owner in the account's own language, not the language of the page they acted on", async () => {
+    const agent = new Agent(idp.issuer);
+    await agent.login('greta', PASSWORD);
+    await agent.get('/account/security?ui_locales=fr');
+    const secret = secretOf((await agent.post('/account/security/totp', {})).html)!;
+    await agent.post('/account/security/totp/confirm', { code: await new Totp(secret).next() });
+    await agent.post('/account/security/totp/remove', {});
+    const user = (await idp.services.users.findByIdentifier(idp.db, 'greta', 'username'))[0]!;
+    const mails = await idp.db('outbox').where({ user_id: user.id, channel: 'email' }).orderBy('created_at').select('subject');
+    expect(mails.map((m: { subject: string }) => m.subject)).toEqual([
+      translate('de', 'second_factor.mail.added.title'),
+      translate('de', 'second_factor.mail.removed.title'),
     ]);
   });
 });

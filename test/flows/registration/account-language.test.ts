@@ -1,0 +1,36 @@
+// The sign-up's mails in the language of the account they are about: "you already have an account" in the existing
+// account's language whatever page the sign-up came from.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../helpers/smtp-sink.ts';
+import { Agent } from '../account/agent.ts';
+import { translate } from '../../../provider/platform/web/i18n.ts';
+
+describe("the sign-up's mails", () => {
+  let idp: TestProvider;
+  let sink: SmtpSink;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    idp = await startTestProvider('pglite', { SMTP_URL: sink.url, OUTBOX_POLL_MS: '100', REGISTRATION_MODES: 'open', CAPTCHA: 'off' });
+    await idp.services.users.create(idp.db, { email: 'wout@example.be', status: 'active', locale: 'nl' });
+  });
+  afterAll(async () => {
+    await idp?.close();
+    await sink?.stop();
+  });
+
+  /** Signs up with `email` on the open form at `path`, in a browser whose own language is English; the mail it gets. */
+  async function signUp(path: string, email: string): Promise<ReceivedMail> {
+    const agent = new Agent(idp.issuer);
+    const form = await agent.get(path);
+    const flow = /name="flow" value="([^"]+)"/.exec(form.html)![1]!;
+    const fields = { flow, email, given_name: 'Wout', family_name: 'Claes', password: 'correct horse battery staple' };
+    await agent.post('/registration/open', { ...fields, accept_terms: 'yes', accept_privacy: 'yes' });
+    return sink.waitFor((m) => m.to.includes(email));
+  }
+
+  it('says "you already have an account" in the Dutch of that account, from an English page', async () => {
+    const mail = await signUp('/registration/open', 'wout@example.be');
+    expect(mail.subject).toBe(translate('nl', 'registration.mail.exists.subject'));
+  });
+});
