@@ -12,6 +12,7 @@ import { turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueMail } from '../messaging/outbox.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
+import { mailLink } from '../messaging/mail-link.ts';
 import { duration, type Duration, type Locale } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
@@ -76,7 +77,10 @@ export function createEmailChange({ config, db, tokens, users }: EmailChangeDeps
           { key: 'account.mail.email_verify.body', params: { duration: duration(config.emailChangeTtl) } },
           { key: 'account.mail.email_verify.not_you' },
         ],
-        action: { href: `${config.issuerUrl}/account/email/verify?token=${issued.token}`, label: { key: 'account.mail.email_verify.action' } },
+        action: {
+          href: mailLink(config.issuerUrl, '/account/email/verify', locale, { token: issued.token }),
+          label: { key: 'account.mail.email_verify.action' },
+        },
       },
     });
     await enqueueNotice(trx, user, locale, {

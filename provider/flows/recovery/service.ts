@@ -14,6 +14,7 @@ import { createThrottle } from '../../domain/guards/throttle.ts';
 import { createRecipientQuota } from '../../domain/guards/recipient-quota.ts';
 import { enqueueMail } from '../../domain/messaging/outbox.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
+import { mailLink } from '../../domain/messaging/mail-link.ts';
 import { endAccountAccess } from '../../domain/accounts/end-access.ts';
 import { RESET_PURPOSE } from '../../domain/accounts/reset-link.ts';
 import { audit } from '../../platform/audit.ts';
@@ -82,12 +83,7 @@ export function createRecoveryService({ config, db, users, hasher, tokens, polic
         replacePrevious: true,
         ...(from ? { data: { from } } : {}),
       });
-      // The reset page opens in the language of the mail.
-      links.push({
-        username: user.username,
-        email: shownEmail(user.email),
-        href: `${config.issuerUrl}/recovery/reset?${new URLSearchParams({ token, ui_locales: locale })}`,
-      });
+      links.push({ username: user.username, email: shownEmail(user.email), href: mailLink(config.issuerUrl, '/recovery/reset', locale, { token }) });
     }
     // One account's mail is that account's (its erasure takes the mail with it); a shared address's belongs to none.
     await enqueueMail(trx, {

@@ -13,6 +13,7 @@ import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
 import type { TokenService } from '../../domain/tokens/one-time.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { enqueueMail } from '../../domain/messaging/outbox.ts';
+import { mailLink } from '../../domain/messaging/mail-link.ts';
 import { duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -60,10 +61,11 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
       ...(from ? { data: { from } } : {}),
     });
     await users.touchPending(trx, user.id);
+    const locale = localeOf(user, config.defaultLocale);
     await enqueueMail(trx, {
       to: user.email,
       template: 'notice',
-      locale: localeOf(user, config.defaultLocale),
+      locale,
       userId: user.id,
       params: {
         title: { key: titleKey },
@@ -76,7 +78,7 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
           validity(config.activationTtl),
           { key: 'registration.mail.activation.ignore' },
         ],
-        action: { href: `${config.issuerUrl}/registration/activate?token=${encodeURIComponent(token)}`, label: { key: 'registration.mail.activation.action' } },
+        action: { href: mailLink(config.issuerUrl, '/registration/activate', locale, { token }), label: { key: 'registration.mail.activation.action' } },
       },
     });
   }
@@ -99,7 +101,7 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
       params: {
         title: { key: 'registration.mail.exists.subject' },
         paragraphs: [{ key }, { key: 'registration.mail.exists.reset' }, { key: 'registration.mail.exists.ignore' }],
-        action: { href: `${config.issuerUrl}/recovery`, label: { key: 'registration.mail.exists.action' } },
+        action: { href: mailLink(config.issuerUrl, '/recovery', locale), label: { key: 'registration.mail.exists.action' } },
       },
     });
   }
