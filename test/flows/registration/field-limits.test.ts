@@ -48,7 +48,7 @@ describe('too long and unusable text in form fields', () => {
     expect(long.text).not.toContain('Enter your family name.');
     const french = await signUp({ given_name: 'a'.repeat(200) }, 'fr');
     // text() reads the no-break space before the colon as any space.
-    expect(french.text).toContain("C'est trop long : utilisez au plus 100 caractères.");
+    expect(french.text).toContain('C’est trop long : utilisez au plus 100 caractères.');
     // An empty field is still asked for.
     expect((await signUp({ given_name: '' })).text).toContain('Enter your given name.');
   });
