@@ -17,5 +17,13 @@ export interface Notice {
 /** Enqueues the notice for `user`; an account without an address gets none. */
 export async function enqueueNotice(trx: Executor, user: { id: string; email: string | null }, locale: Locale, notice: Notice): Promise<void> {
   if (!user.email) return;
-  await enqueueMail(trx, { to: user.email, template: 'notice', locale, userId: user.id, params: { ...notice } });
+  const action = notice.action && { ...notice.action, href: inLanguage(notice.action.href, locale) };
+  await enqueueMail(trx, { to: user.email, template: 'notice', locale, userId: user.id, params: { ...notice, ...(action ? { action } : {}) } });
+}
+
+/** The action's address, naming the mail's language (as mailLink does) unless it names one already. */
+function inLanguage(href: string, locale: Locale): string {
+  const url = new URL(href);
+  if (!url.searchParams.has('ui_locales')) url.searchParams.set('ui_locales', locale);
+  return url.href;
 }
