@@ -96,6 +96,8 @@ describe('a refused form on the account and staff pages', () => {
     await page.getByLabel('New password again').fill('quiet rivers carry seven lanterns home');
     await page.getByRole('button', { name: 'Change password' }).click();
     await expect(page.locator('#current-error').textContent()).resolves.toContain('not correct');
+    // The answer's deferred script names the page's own address in the address bar (the form went to /account/password).
+    await page.waitForURL(`${idp.issuer}/account/security`);
     await page.goto(`${idp.issuer}/account`);
     // Chromium's offer to send the form again is no page: goBack fails with net::ERR_CACHE_MISS.
     const back = await page.goBack();

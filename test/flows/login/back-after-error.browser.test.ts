@@ -33,6 +33,8 @@ describe.skipIf(!has('chromium'))('Back after a refused login', () => {
     };
     await logIn('not the password');
     await expect(page.locator('#password-error').textContent()).resolves.toContain('is not correct');
+    // The answer's deferred script names the login's own page in the address bar.
+    await page.waitForURL(/\/interaction\/[^/]+$/);
     await logIn(PASSWORD);
     await page.waitForURL(`${idp.issuer}/account`);
 
