@@ -8,7 +8,7 @@ import type { Config } from '../../app/settings.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { localeOf, type User } from './repository.ts';
 import { formatPhone, parseMobile, textable } from './phone.ts';
-import { smsCodeBudget, smsCodeQuota, smsSender } from './phone-verification.ts';
+import { numberRefusal, smsCodeBudget, smsSender } from './phone-verification.ts';
 import type { AlertChannel } from './alerts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
 import { enqueueNotice } from '../messaging/notice.ts';
@@ -137,9 +137,7 @@ export function createAlertContacts({
     if (channel === 'email' && !(await contactMails(trx).allow({ address: value, ip: undefined, account: user.id })))
       return { ok: false, problem: 'rate_limited', wait: duration(HOUR) };
     // A code texted to anyone's number counts with the codes it receives for accounts' own numbers.
-    if (channel === 'sms' && !(await smsCodeQuota(trx, config).allow({ address: value, ip: undefined, account: user.id })))
-      return { ok: false, problem: 'number_limited', wait: duration(HOUR) };
-    return undefined;
+    return channel === 'sms' ? numberRefusal(trx, config, value, user.id) : undefined;
   }
 
   async function removeWithin(trx: Knex, userId: string, id: string): Promise<void> {

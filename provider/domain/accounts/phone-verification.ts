@@ -65,12 +65,23 @@ export const smsCodeBudget = (trx: Knex, config: Pick<Config, 'rateLimitSmsCodes
  * The SMS codes a number receives in an hour, whoever asks (RATE_LIMIT_NUMBER_CODES), counted per asking account:
  * the account budget alone let many accounts each text their budget to one person's phone.
  */
-export const smsCodeQuota = (trx: Knex, config: Pick<Config, 'rateLimitSmsCodes' | 'rateLimitNumberCodes'>) =>
+const smsCodeQuota = (trx: Knex, config: Pick<Config, 'rateLimitSmsCodes' | 'rateLimitNumberCodes'>) =>
   createRecipientQuota(trx, {
     name: 'sms_code',
     perRequester: { points: config.rateLimitSmsCodes, seconds: 3600 },
     perAddress: { points: config.rateLimitNumberCodes, seconds: 3600 },
   });
+
+/** Counts a code `accountId` asks to text to `number` (E.164); the refusal when the number has had its codes. */
+export async function numberRefusal(
+  trx: Knex,
+  config: Pick<Config, 'rateLimitSmsCodes' | 'rateLimitNumberCodes'>,
+  number: string,
+  accountId: string,
+): Promise<{ ok: false; problem: 'number_limited'; wait: Duration } | undefined> {
+  if (await smsCodeQuota(trx, config).allow({ address: number, ip: undefined, account: accountId })) return undefined;
+  return { ok: false, problem: 'number_limited', wait: duration(3600) };
+}
 
 /** Who a code SMS comes from, as the pages name it: the theme's organisation, else the product. */
 export const smsSender = (locale: Locale): string => currentTheme()?.organisation ?? translate(locale, 'app.name');
@@ -102,8 +113,8 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       if (wait) return { ok: false, problem: 'rate_limited', wait };
       // A reactivation texts the number its eID-checked token names, once per reactivation, and a refusal there would
       // come after that token is spent.
-      if (!o.again && !(await smsCodeQuota(trx, config).allow({ address: parsed.e164, ip: undefined, account: user.id })))
-        return { ok: false, problem: 'number_limited', wait: duration(3600) };
+      const refused = o.again ? undefined : await numberRefusal(trx, config, parsed.e164, user.id);
+      if (refused) return refused;
       const issued = await tokens.issue(trx, {
         purpose: PHONE_PURPOSE,
         userId: user.id,

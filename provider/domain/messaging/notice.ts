@@ -2,6 +2,7 @@
 // and confirmations of security events ("your password was changed", "someone tried to log in").
 import type { Locale, MessageParams } from '../../platform/web/i18n.ts';
 import { enqueueMail, type Executor } from './outbox.ts';
+import { inLanguage } from './mail-link.ts';
 
 interface Text {
   key: string;
@@ -19,11 +20,4 @@ export async function enqueueNotice(trx: Executor, user: { id: string; email: st
   if (!user.email) return;
   const action = notice.action && { ...notice.action, href: inLanguage(notice.action.href, locale) };
   await enqueueMail(trx, { to: user.email, template: 'notice', locale, userId: user.id, params: { ...notice, ...(action ? { action } : {}) } });
-}
-
-/** The action's address, naming the mail's language (as mailLink does) unless it names one already. */
-function inLanguage(href: string, locale: Locale): string {
-  const url = new URL(href);
-  if (!url.searchParams.has('ui_locales')) url.searchParams.set('ui_locales', locale);
-  return url.href;
 }
