@@ -16,6 +16,7 @@ import { formError, type FormError, type FormErrors } from '../../platform/web/f
 import { audit } from '../../platform/audit.ts';
 
 const addInput = z.object({ channel: z.enum(['email', 'sms']), value: z.string().trim().min(1).max(320) });
+const addLimits = maxLengths(addInput);
 const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
 const toggleInput = z.object({ enabled: z.literal('on').optional() });
 
@@ -40,7 +41,7 @@ export function alertContactRoutes(services: Services): Router {
       nav: 'alerts',
       values,
       errors,
-      limits: maxLengths(addInput),
+      limits: addLimits,
       example: exampleMobile(config.phoneDefaultRegion),
     });
   }

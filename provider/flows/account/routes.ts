@@ -33,6 +33,7 @@ const tokenInput = z.object({ token: z.string().min(1).max(200) });
 const correctionInput = z.object({ correction_given_name: oneLine(100).min(1), correction_family_name: oneLine(100).min(1) });
 const languageInput = z.object({ locale: z.enum(LOCALES) });
 const profileLimits = maxLengths(profileInput, correctionInput, phoneInput);
+const emailLimits = maxLengths(emailInput);
 
 export function accountRoutes(services: Services): Router {
   const { config, db, users } = services;
@@ -159,7 +160,7 @@ export function accountRoutes(services: Services): Router {
       user: user(ctx),
       errors,
       values,
-      limits: maxLengths(emailInput),
+      limits: emailLimits,
     });
   }
 
