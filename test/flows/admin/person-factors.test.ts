@@ -213,6 +213,27 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
     expect(await db('audit_log').where({ user_id: staffId }).whereIn('event', ['passkey.removed', 'admin.phone_removed'])).toEqual([]);
   });
 
+  // Staff reach any country's numbers and skip the mail quotas for a person; their own account goes by the rules of everyone's.
+  it('refuses staff a new address or number for their own account, which their own pages change', async () => {
+    const { db, users } = idp.services;
+    const mailed = await db('outbox').where({ user_id: staffId }).pluck('id');
+    const mine = text((await staff.get(`/admin/users/${staffId}`)).html);
+    expect(mine).not.toContain('Send the confirmation link');
+    expect(mine).toContain('Staff change their own e-mail address and mobile number on their own account pages, as everyone does.');
+    for (const [path, form] of [
+      ['/email', { email: 'staff.elsewhere@example.be' }],
+      ['/phone', { phone: '+1 202 555 0143' }],
+    ] as const) {
+      const r = await staff.post(`/admin/users/${staffId}${path}`, form);
+      expect(r.status).toBe(403);
+      expect(text(r.html)).toContain('Staff change their own e-mail address and mobile number on their own account pages, as everyone does.');
+    }
+    expect(await pendingContacts(db, staffId)).toEqual({});
+    expect(await db('outbox').where({ user_id: staffId }).pluck('id')).toEqual(mailed);
+    expect(await db('audit_log').where({ user_id: staffId }).whereIn('event', ['admin.email_change_started', 'admin.phone_change_started'])).toEqual([]);
+    expect((await users.findById(db, staffId))!.email).toBe('staff@example.be');
+  });
+
   it('passes axe on the person page, a refused form and a confirmation page, at a phone and a desktop width', async () => {
     await storedPasskey(idp.db, noorId, 'Tablet');
     await inStaffBrowser(staff, idp.issuer, async (tab, locale) => {
