@@ -211,8 +211,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     const op = ops.get(id);
     if (!op || op.pinSource === 'terminal') return send(404, outcomePage('en', text('en', 'not_found.title'), text('en', 'not_found.body')));
     const lang: Language = op.lang;
-    // A tab or window the person sees; a script's fetch of the address (no-cors) shows nothing to anyone.
-    if (req.method === 'GET' && (req.headers['sec-fetch-mode'] ?? 'navigate') === 'navigate') op.pageOpened = true;
+    // A tab or window the person sees. A script's fetch of the address (no-cors) shows nothing to anyone, nor does a
+    // hidden frame's navigation: the page refuses to be framed, but the request has reached the bridge by then.
+    const seen = (req.headers['sec-fetch-mode'] ?? 'navigate') === 'navigate' && (req.headers['sec-fetch-dest'] ?? 'document') === 'document';
+    if (req.method === 'GET' && seen) op.pageOpened = true;
     const refused = (message: string) => send(403, outcomePage(lang, text(lang, 'refused.title'), message));
     let statusCode = 200;
     if (req.method === 'POST') {
