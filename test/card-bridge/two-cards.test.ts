@@ -1,6 +1,8 @@
 // Two eIDs in two readers (two SoftHSM tokens in one configuration): the bridge's page lists them by holder and
 // reader, the person picks one, and the PIN goes to that card only. With the PIN in the terminal, which cannot
 // ask, the bridge refuses rather than guess. `eid-bridge activate` asks in the terminal, or takes --card.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../helpers/components.ts';
 import {
@@ -23,9 +25,12 @@ const NORA = { pin: '8642', name: 'Nora Angèle Specimen', nationalNumber: '0105
 describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
   let card: VirtualCard;
   let daemon: Daemon;
+  /** The OCSP responder's database after the first card: its two certificates. */
+  let janIndex: string;
 
   beforeAll(async () => {
     card = await virtualCard(['--pin', JAN.pin]);
+    janIndex = readFileSync(join(card.pki, 'index.txt'), 'utf8');
     const second = await runTestCards(
       ['--add', '--pin', NORA.pin, '--national-number', NORA.nationalNumber, '--given-names', 'Nora Angèle', '--card-number', NORA.cardNumber],
       card.env,
@@ -75,6 +80,14 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
     const done = await (await api(`/operations/${op.operationId}`)).json();
     expect(done).toMatchObject({ state: 'done', identity: { nationalNumber: NORA.nationalNumber, givenNames: 'Nora Angèle' } });
     expect(webEidSignatureValid(done.authToken, ORIGIN, nonce)).toBe(true);
+  });
+
+  it("keeps the first card's certificates in the OCSP responder's database beside the second's", () => {
+    const index = readFileSync(join(card.pki, 'index.txt'), 'utf8');
+    expect(janIndex.trim().split('\n')).toHaveLength(2);
+    expect(index.startsWith(janIndex)).toBe(true);
+    expect(index.trim().split('\n')).toHaveLength(4);
+    expect(index).toContain('Nora Angèle');
   });
 
   it('refuses to pick a card for the terminal', async () => {

@@ -76,10 +76,12 @@ export function opensslIndex(entries: { certificate: x509.X509Certificate; revok
     .join('');
 }
 
+/** `added`: the card joins those already provisioned, whose lines in index.txt stay, so OCSP still knows them. */
 export async function writePkiFiles(
   outDir: string,
   pki: TestEidPki,
   cards: { authentication: x509.X509Certificate; signature: x509.X509Certificate },
+  added = false,
 ): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   for (const [name, cert, key] of ISSUERS) {
@@ -92,7 +94,9 @@ export async function writePkiFiles(
   }
   writeFileSync(join(outDir, PKI_FILES.authentication), cards.authentication.toString('pem') + '\n');
   writeFileSync(join(outDir, PKI_FILES.signature), cards.signature.toString('pem') + '\n');
-  writeFileSync(join(outDir, PKI_FILES.index), opensslIndex([{ certificate: cards.authentication }, { certificate: cards.signature }]));
+  const index = join(outDir, PKI_FILES.index);
+  const earlier = added && existsSync(index) ? readFileSync(index, 'utf8') : '';
+  writeFileSync(index, earlier + opensslIndex([{ certificate: cards.authentication }, { certificate: cards.signature }]));
   writeFileSync(join(outDir, `${PKI_FILES.index}.attr`), 'unique_subject = no\n');
 }
 

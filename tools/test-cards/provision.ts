@@ -163,6 +163,6 @@ export async function provisionSoftHsm(o: ProvisionOptions): Promise<Provisioned
       return dataObjectTemplate(CARD_DATA_LABELS[key], BINARY_DATA.has(key) ? Buffer.from(value, 'hex') : value);
     }),
   ]);
-  await writePkiFiles(o.outDir, pki, { authentication, signature });
+  await writePkiFiles(o.outDir, pki, { authentication, signature }, o.add);
   return { authentication, signature, cardData };
 }
