@@ -101,7 +101,7 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       user: User,
       typed: string,
       locale?: Locale,
-      o: { again?: boolean; anyCountry?: boolean } = {},
+      o: { again?: boolean; anyCountry?: boolean; text?: 'reactivation.sms.code' } = {},
     ): Promise<StartResult> {
       const parsed = parseMobile(typed, config.phoneDefaultRegion);
       if (!parsed.ok) return parsed;
@@ -126,7 +126,8 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       });
       await setPendingContact(trx, user.id, 'sms', parsed.e164, issued.expiresAt);
       const textLocale = locale ?? localeOf(user, config.defaultLocale);
-      const text = translate(textLocale, 'account.sms.code', {
+      // The holder reads what the code is for: someone who asks for "the code we just sent" is after the account.
+      const text = translate(textLocale, o.text ?? 'account.sms.code', {
         code: issued.token,
         duration: duration(config.phoneCodeTtl),
         service: smsSender(textLocale),

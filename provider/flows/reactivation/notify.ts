@@ -6,6 +6,7 @@ import type { Flow } from '../../domain/flow-state/store.ts';
 import type { TokenService } from '../../domain/tokens/one-time.ts';
 import { enqueueSms } from '../../domain/messaging/outbox.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
+import { smsSender } from '../../domain/accounts/phone-verification.ts';
 import { formatDateTime, translate, type Locale } from '../../platform/web/i18n.ts';
 import { REPORT_PURPOSE, REPORT_TTL_SECONDS, type AccountData } from './states.ts';
 
@@ -38,8 +39,10 @@ export async function notifyReactivation(
     ],
     action: { href: `${issuerUrl}/reactivation/report/${report.token}`, label: { key: 'reactivation.mail.report' } },
   });
+  // No username: the number replaced may be someone else's by now.
+  const service = smsSender(locale);
   const text = upstream
-    ? translate(locale, 'upstream.reactivation.sms_done', { username, when: at, name: upstream })
-    : translate(locale, 'reactivation.sms.done', { username, when: at });
+    ? translate(locale, 'upstream.reactivation.sms_done', { service, when: at, name: upstream })
+    : translate(locale, 'reactivation.sms.done', { service, when: at });
   for (const to of new Set([user.phone_number, previousMobile].filter((n): n is string => !!n))) await enqueueSms(trx, { to, text, userId: user.id });
 }

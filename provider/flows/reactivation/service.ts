@@ -193,7 +193,11 @@ export function createReactivationService(services: Services) {
           },
           ttlSeconds: FLOW_TTL_SECONDS,
         });
-        const sent = await phone.startPhoneVerification(trx, user, mobile, localeOf(user, r.locale), { again: true, anyCountry: true });
+        const sent = await phone.startPhoneVerification(trx, user, mobile, localeOf(user, r.locale), {
+          again: true,
+          anyCountry: true,
+          text: 'reactivation.sms.code',
+        });
         if (!sent.ok) throw new AppError('sms_refused', 'reactivation.error.sms', 429);
         await audit(trx, 'reactivation.token_redeemed', { userId, ip: r.ip, details: { newMobile: !!previousMobile || !user.phone_number_verified } });
         return { status: 'ok' as const, flow };
