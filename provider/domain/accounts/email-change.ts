@@ -57,6 +57,10 @@ export function createEmailChange({ config, db, tokens, users }: EmailChangeDeps
   /** Writes the link, both mails and the audit in `trx`; staff changing a person's address call it directly. */
   async function startWithin(trx: Knex, user: User, email: string, locale: Locale): Promise<StartResult> {
     if (unchanged(user, email)) return { ok: false, problem: 'unchanged' };
+    // Parallel requests would each void the links committed before them but not one another's, and leave several
+    // live: the account's row, held to the end of the transaction, makes each void the one before. Not FOR UPDATE,
+    // which would also wait for every transaction that merely inserted a row referring to the account.
+    await trx('users').where({ id: user.id }).forNoKeyUpdate().first('id');
     const issued = await tokens.issue(trx, {
       purpose: EMAIL_CHANGE_PURPOSE,
       userId: user.id,
