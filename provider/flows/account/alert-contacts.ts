@@ -9,7 +9,7 @@ import type { User } from '../../domain/accounts/repository.ts';
 import { createAlertContacts, type AlertContact } from '../../domain/accounts/alert-contacts.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
-import { body, fieldText, maxLengths } from '../../platform/web/form.ts';
+import { body, controlCharacters, fieldText, formInput, maxLengths } from '../../platform/web/form.ts';
 import { reloadAt, renderPage } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { formError, type FormError, type FormErrors } from '../../platform/web/form-errors.ts';
@@ -67,10 +67,9 @@ export function alertContactRoutes(services: Services): Router {
   router.get('/account/alerts/contacts/new', recentlyLoggedIn, (ctx) => addPage(ctx, { channel: 'sms', value: '' }));
 
   router.post('/account/alerts/contacts', recentlyLoggedIn, async (ctx) => {
-    const raw = await body(ctx);
+    const { raw, parsed } = await formInput(ctx, addInput);
     const values = { channel: fieldText(raw.channel) || 'sms', value: fieldText(raw.value) };
-    const parsed = addInput.safeParse(raw);
-    if (!parsed.success) return addPage(ctx, values, formError('value', 'account.alert_contact.error.required'));
+    if (!parsed.success) return addPage(ctx, values, controlCharacters(parsed.error) ?? formError('value', 'account.alert_contact.error.required'));
     const r = await db.transaction((trx) => contacts.add(trx, user(ctx), parsed.data.channel, parsed.data.value));
     if (r.ok) return ctx.redirect(`/account/alerts/contacts/${r.contact.id}/verify${r.waiting ? '?waiting=1' : ''}`);
     const example = exampleMobile(config.phoneDefaultRegion);

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
-import { body, fieldText, firstProblem, maxLengths, oneLine } from '../../platform/web/form.ts';
+import { body, controlCharacters, fieldText, firstProblem, formInput, maxLengths, oneLine } from '../../platform/web/form.ts';
 import { shownEmail } from '../../platform/web/email-address.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
@@ -84,7 +84,7 @@ export function accountRoutes(services: Services): Router {
   router.get('/account', loggedIn, (ctx) => profile(ctx));
 
   router.post('/account/profile', loggedIn, async (ctx) => {
-    const parsed = profileInput.safeParse(await body(ctx));
+    const { parsed } = await formInput(ctx, profileInput);
     if (!parsed.success) return profile(ctx, { errors: firstProblem(parsed.error, 'account.profile.error.name') });
     if (await namesLocked(db, config.lockedNames, user(ctx).id)) return profile(ctx, { errors: formError('given_name', 'account.profile.error.locked') });
     await users.setName(db, user(ctx).id, { givenName: parsed.data.given_name || null, familyName: parsed.data.family_name || null });
@@ -95,7 +95,7 @@ export function accountRoutes(services: Services): Router {
   router.post('/account/name-correction', loggedIn, async (ctx) => {
     const u = user(ctx);
     if (!(await namesLocked(db, config.lockedNames, u.id))) return ctx.redirect('/account');
-    const parsed = correctionInput.safeParse(await body(ctx));
+    const { parsed } = await formInput(ctx, correctionInput);
     if (!parsed.success) return profile(ctx, { errors: firstProblem(parsed.error, 'account.correction.error.required') });
     await db.transaction(async (trx) => {
       const c = await nameCorrections.request(trx, u.id, { givenName: parsed.data.correction_given_name, familyName: parsed.data.correction_family_name });
@@ -115,9 +115,13 @@ export function accountRoutes(services: Services): Router {
   // Mobile number: the typed number is normalised and texted a code; the verified number stays until it is typed back.
   // Apps receive it as verified and alerts go to it: the password again, as for a new address.
   router.post('/account/phone', recentlyLoggedIn, async (ctx) => {
-    const parsed = phoneInput.safeParse(await body(ctx));
+    const { raw, parsed } = await formInput(ctx, phoneInput);
     const typed = parsed.success ? parsed.data.phone : '';
-    if (!parsed.success) return profile(ctx, { errors: formError('phone', 'account.phone.error.required') });
+    if (!parsed.success)
+      return profile(ctx, {
+        errors: controlCharacters(parsed.error) ?? formError('phone', 'account.phone.error.required'),
+        values: { phone: fieldText(raw.phone) },
+      });
     const r = await db.transaction((trx) => phone.startPhoneVerification(trx, user(ctx), typed, mailLocale(ctx)));
     if (r.ok) return ctx.redirect('/account/phone/verify');
     await profile(ctx, { errors: { phone: [startRefusalMessage(r)] }, values: { phone: typed } });
@@ -167,8 +171,7 @@ export function accountRoutes(services: Services): Router {
   router.get('/account/email', recentlyLoggedIn, (ctx) => emailPage(ctx));
 
   router.post('/account/email', recentlyLoggedIn, async (ctx) => {
-    const raw = await body(ctx);
-    const parsed = emailInput.safeParse(raw);
+    const { raw, parsed } = await formInput(ctx, emailInput);
     const u = user(ctx);
     const r = parsed.success ? await emailChange.start(u, parsed.data.email, mailLocale(ctx)) : undefined;
     if (!r?.ok) {
@@ -176,7 +179,7 @@ export function accountRoutes(services: Services): Router {
       const errors =
         r?.problem === 'too_many'
           ? formError('email', 'error.too_many_wait', { wait: r.wait })
-          : formError('email', r ? 'account.email.error.unchanged' : 'account.email.error.invalid');
+          : (!parsed.success && controlCharacters(parsed.error)) || formError('email', r ? 'account.email.error.unchanged' : 'account.email.error.invalid');
       return emailPage(ctx, errors, { email: fieldText(raw.email) });
     }
     renderMessage(ctx, 200, 'account.email.sent.title', 'account.email.sent.message', {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { body } from '../../platform/web/form.ts';
+import { controlCharacters, formInput } from '../../platform/web/form.ts';
 import { reloadAt, renderPage } from '../../platform/web/page.ts';
 import { rememberDevice } from '../../platform/web/devices.ts';
 import { holdLogin } from '../login/held-login.ts';
@@ -50,8 +50,8 @@ export function accountSecurityRoutes(services: Services): Router {
   router.get('/account/security', loggedIn, (ctx) => securityPage(ctx));
 
   router.post('/account/password', loggedIn, async (ctx) => {
-    const parsed = passwordInput.safeParse(await body(ctx));
-    if (!parsed.success) return securityPage(ctx, formError('form', 'account.password.error.required'));
+    const { parsed } = await formInput(ctx, passwordInput);
+    if (!parsed.success) return securityPage(ctx, controlCharacters(parsed.error) ?? formError('form', 'account.password.error.required'));
     if (parsed.data.password !== parsed.data.password_confirm) return securityPage(ctx, formError('password_confirm', 'account.password.error.mismatch'));
     const r = await passwordChange.change(
       user(ctx),

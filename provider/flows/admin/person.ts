@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
-import { oneLine, parseBody } from '../../platform/web/form.ts';
+import { controlCharacters, formInput, oneLine, parseBody } from '../../platform/web/form.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
@@ -153,10 +153,10 @@ export function personAdminRoutes(services: Services): Router {
     const user = await person(ctx);
     if (!user) return;
     if (user.id === staff(ctx).id) return renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_contact');
-    const parsed = newEmail.safeParse((await parseBody(ctx, z.object({ email: z.string() }))).email);
-    if (!parsed.success) return show(ctx, user, formError('email', 'account.email.error.invalid'));
+    const { parsed } = await formInput(ctx, z.object({ email: newEmail }));
+    if (!parsed.success) return show(ctx, user, controlCharacters(parsed.error) ?? formError('email', 'account.email.error.invalid'));
     const started = await db.transaction(async (trx) => {
-      const r = await emailChange.startWithin(trx, user, parsed.data, localeOf(user, services.config.defaultLocale));
+      const r = await emailChange.startWithin(trx, user, parsed.data.email, localeOf(user, services.config.defaultLocale));
       if (r.ok) await audit(trx, 'admin.email_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
       return r.ok;
     });
@@ -164,8 +164,8 @@ export function personAdminRoutes(services: Services): Router {
   });
 
   // A new mobile number counts only once its code, texted to it, is typed on the person's own account pages: the
-  // person's mail says where, and tells them in case they did not ask.
-  // Staff reach any country and skip the mail quotas for a person; for their own account they are a person like any other.
+  // person's mail says where, and tells them in case they did not ask. Staff reach any country for a person, not for
+  // their own account, which goes by everyone's rules.
   router.post('/phone', recentlyLoggedIn, async (ctx) => {
     const user = await person(ctx);
     if (!user) return;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Config } from '../../app/settings.ts';
 import { passwordMethod, type Authenticator } from '../../methods/password/authenticate.ts';
 import type { UpstreamButton } from '../../domain/upstreams/repository.ts';
-import { parseBody } from '../../platform/web/form.ts';
+import { controlCharacters, fieldText, formInput } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { notActiveMessage } from '../../domain/accounts/not-active.ts';
@@ -151,9 +151,11 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
 
   router.post('/interaction/:uid/login', async (ctx) => {
     const d = ctx.state.interaction;
-    const parsed = loginInput.safeParse(await parseBody(ctx, z.record(z.string(), z.unknown())));
+    const { raw, parsed } = await formInput(ctx, loginInput);
     if (!parsed.success) {
       ctx.status = 400;
+      const nul = controlCharacters(parsed.error);
+      if (nul) return showLogin(ctx, d, { errors: nul, identifier: fieldText(raw.identifier) });
       return showLogin(ctx, d, { errors: formError(firstRefused(parsed.error), 'login.error.required'), identifier: '' });
     }
     const { identifier, password } = parsed.data;

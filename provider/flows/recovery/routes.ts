@@ -10,7 +10,7 @@ import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
-import { body } from '../../platform/web/form.ts';
+import { controlCharacters, formInput } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
 import { knownDevices, rememberDevice } from '../../platform/web/devices.ts';
 import { comingFrom, reloadAt, reloadedAt, renderMessage, renderPage } from '../../platform/web/page.ts';
@@ -94,15 +94,15 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
 
   router.post('/recovery', async (ctx) => {
     const started = performance.now();
-    const raw = await body(ctx);
+    const { raw, parsed: readable } = await formInput(ctx, z.unknown());
     const values = { email: text(raw.email).trim(), customer_number: text(raw.customer_number).trim() };
     const email = emailAddress.safeParse(raw.email);
     const number = customerNumber === 'none' ? undefined : customerNumberSchema[customerNumber].safeParse(text(raw.customer_number));
-    const errors: FormErrors = {};
-    if (!email.success) errors.email = [{ key: 'recovery.error.email' }];
+    const errors: FormErrors = (!readable.success && controlCharacters(readable.error)) || {};
+    if (!email.success) errors.email ??= [{ key: 'recovery.error.email' }];
     if (number && !number.success)
-      errors.customer_number = [{ key: customerNumber === 'required' ? 'recovery.error.customer_number' : 'recovery.error.customer_number_long' }];
-    if (!email.success || (number && !number.success)) return showRequest(ctx, 400, { values, errors });
+      errors.customer_number ??= [{ key: customerNumber === 'required' ? 'recovery.error.customer_number' : 'recovery.error.customer_number_long' }];
+    if (!readable.success || !email.success || (number && !number.success)) return showRequest(ctx, 400, { values, errors });
     const verdict = await captcha.verify(raw[CAPTCHA_FIELD]);
     if (!verdict.ok) return showRequest(ctx, 400, { values, errors: { captcha: [{ key: `captcha.error.${verdict.reason}` }] } });
 
@@ -128,11 +128,12 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
   });
 
   router.post('/recovery/reset', async (ctx) => {
-    const raw = await body(ctx);
+    const { raw, parsed: readable } = await formInput(ctx, z.unknown());
     const token = text(raw.token);
     const password = text(raw.password);
     const state = await checkLink(ctx, token);
     if (state.status !== 'ok') return linkProblem(ctx, state.status);
+    if (!readable.success) return showReset(ctx, 400, token, state.user, { errors: controlCharacters(readable.error) ?? {} });
     if (password !== text(raw.confirm)) return showReset(ctx, 400, token, state.user, { errors: formError('confirm', 'recovery.error.mismatch') });
     const outcome = await recovery.reset(token, password, { ip: ctx.ip, locale: requestLocale(ctx) });
     if (outcome.status === 'weak') return showReset(ctx, 400, token, state.user, { errors: { password: outcome.failures } });

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { addressOf, FLOW, FORM_TTL, type FlowData, type RegistrationSteps } from './steps.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
-import { body } from '../../platform/web/form.ts';
+import { bodyFields } from '../../platform/web/form.ts';
 import { renderMessage, safeReturnPath } from '../../platform/web/page.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { check, echo, schemas } from './forms.ts';
@@ -89,7 +89,7 @@ export function eidSignUpRoutes(router: Router, steps: RegistrationSteps): void 
 
   router.post('/registration/eid/details', async (ctx) => {
     enabled('eid');
-    const raw = await body(ctx);
+    const raw = await bodyFields(ctx);
     const flow = await eidForm(ctx, raw.flow);
     if (flow.state !== 'form') return sentPage(ctx, flow);
     const card = flow.data.card!;

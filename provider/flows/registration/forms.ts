@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { PasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import type { FormErrors } from '../../platform/web/form-errors.ts';
-import { fieldProblem, maxLengths, oneLine } from '../../platform/web/form.ts';
+import { fieldProblem, maxLengths, oneLine, parseForm } from '../../platform/web/form.ts';
 import { emailAddress as email } from '../../platform/web/email-address.ts';
 
 const text = (max: number) => oneLine(max).min(1);
@@ -60,7 +60,8 @@ export type Checked<T> = { ok: true; data: T } | { ok: false; errors: FormErrors
 /**
  * Validates `raw` with `schema` and, when it has a password, the password policy (every failed rule listed).
  * Each field gets the catalogue key registration.error.<field>, unless it was filled with too much or with characters
- * it cannot hold.
+ * it cannot hold. A field holding a NUL is refused at that field (parseForm), so the forms read `raw` with bodyFields
+ * rather than body(), which would refuse the whole form.
  */
 export function check<T extends z.ZodType>(
   schema: T,
@@ -68,7 +69,7 @@ export function check<T extends z.ZodType>(
   policy?: PasswordPolicy,
   context: (data: Record<string, unknown>) => { username?: string | null; email?: string | null } = () => ({}),
 ): Checked<z.output<T>> {
-  const parsed = schema.safeParse(raw);
+  const parsed = parseForm(schema, raw);
   const errors: FormErrors = {};
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {

@@ -2,7 +2,7 @@
 import Router from '@koa/router';
 import { addressOf, FLOW, FORM_TTL, type FlowData, type RegistrationSteps } from './steps.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
-import { body } from '../../platform/web/form.ts';
+import { bodyFields } from '../../platform/web/form.ts';
 import { renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { invitations } from '../../domain/invitations/repository.ts';
@@ -35,7 +35,7 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
 
   router.post('/registration/invitation', async (ctx) => {
     enabled('invitation');
-    const raw = await body(ctx);
+    const raw = await bodyFields(ctx);
     const show = (errors: FormErrors, status: number) => {
       ctx.status = status;
       renderPage(ctx, 'pages/registration/invitation.njk', {
@@ -101,7 +101,7 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
 
   router.post('/registration/invitation/details', async (ctx) => {
     enabled('invitation');
-    const raw = await body(ctx);
+    const raw = await bodyFields(ctx);
     const flow = await loadFlow(ctx, raw.flow, 'invitation');
     if (flow.state !== 'form') return sentPage(ctx, flow);
     const invitation = await invitationOf(flow);

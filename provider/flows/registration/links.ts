@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { addressOf, FLOW, type FlowData, type RegistrationSteps } from './steps.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
-import { body } from '../../platform/web/form.ts';
+import { body, bodyFields } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
 import { reloadAt, renderMessage, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
@@ -100,7 +100,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
   });
 
   router.post('/registration/resend', async (ctx) => {
-    const raw = await body(ctx);
+    const raw = await bodyFields(ctx);
     const checked = check(schemas.resend, raw);
     if (!checked.ok) {
       ctx.status = 400;

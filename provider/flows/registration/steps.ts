@@ -10,7 +10,7 @@ import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { createRecipientQuota } from '../../domain/guards/recipient-quota.ts';
 import { clientAddressKey } from '../../domain/guards/throttle.ts';
-import { body } from '../../platform/web/form.ts';
+import { bodyFields } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
 import { renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
@@ -179,7 +179,7 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
     });
     router.post(`/registration/${mode}`, async (ctx) => {
       enabled(mode);
-      const raw = await body(ctx);
+      const raw = await bodyFields(ctx);
       const flow = await loadFlow(ctx, raw.flow, mode);
       if (flow.state !== 'form') return sentPage(ctx, flow);
       const reshow = (errors: FormErrors) => showForm(ctx, mode, flow, { values: echo(raw), errors });

@@ -48,14 +48,50 @@ function formFields(text: string): Record<string, unknown> {
   return Object.fromEntries([...fields].map(([key, values]) => [key, values.length > 1 ? values : values[0]]));
 }
 
-/** The parsed body as a flat record; cached on ctx.state so middleware (CSRF) and handlers share one read. */
-export async function body(ctx: Context): Promise<Record<string, unknown>> {
+/**
+ * The parsed body as a flat record, NULs and all: for the CSRF check, which only compares its token, and formInput.
+ * Cached on ctx.state so middleware (CSRF) and handlers share one read.
+ */
+export async function bodyFields(ctx: Context): Promise<Record<string, unknown>> {
   if (ctx.state.body) return ctx.state.body as Record<string, unknown>;
   const text = await readBody(ctx);
   const parsed = ctx.is('application/json') ? jsonFields(text) : formFields(text);
-  if (hasNul(parsed)) throw new AppError('invalid_input', 'error.invalid_input', 400);
   ctx.state.body = parsed;
   return parsed;
+}
+
+/** The parsed body, refused as a whole when it holds a NUL. */
+export async function body(ctx: Context): Promise<Record<string, unknown>> {
+  const parsed = await bodyFields(ctx);
+  if (hasNul(parsed)) throw new AppError('invalid_input', 'error.invalid_input', 400);
+  return parsed;
+}
+
+/** The message a field holding a NUL is refused with (formInput). */
+export const CONTROL_CHARACTER = 'control_character';
+
+const nulFree = z.record(
+  z.string(),
+  z.unknown().refine((v) => !hasNul(v), CONTROL_CHARACTER),
+);
+
+/**
+ * `raw` parsed by `schema`, where a field holding a NUL is refused as that field's problem (fieldProblem), so that the
+ * page shows the form again with the other values kept rather than body()'s generic page. The schema then does not
+ * run: nothing holding one reaches what a handler stores.
+ */
+export function parseForm<T extends z.ZodType>(schema: T, raw: Record<string, unknown>): z.ZodSafeParseResult<z.output<T>> {
+  const refused = nulFree.safeParse(raw);
+  return refused.success ? schema.safeParse(raw) : { success: false, error: new z.ZodError(refused.error.issues) as z.ZodError<z.output<T>> };
+}
+
+/** A page's form and its parseForm by `schema`; `raw` may hold a NUL, and serves only to show the values again. */
+export async function formInput<T extends z.ZodType>(
+  ctx: Context,
+  schema: T,
+): Promise<{ raw: Record<string, unknown>; parsed: z.ZodSafeParseResult<z.output<T>> }> {
+  const raw = await bodyFields(ctx);
+  return { raw, parsed: parseForm(schema, raw) };
 }
 
 /** A field shown back in its form: its text, repeated values joined; a JSON body's object shows as nothing. */
@@ -102,7 +138,14 @@ export const oneLine = (max: number, message?: string) =>
 export function fieldProblem(issue: z.core.$ZodIssue): FormError | undefined {
   if (issue.code === 'too_big' && issue.origin === 'string') return { key: 'error.field.too_long', params: { max: Number(issue.maximum) } };
   if (issue.message === UNUSABLE_CHARACTERS) return { key: 'error.field.characters' };
+  if (issue.message === CONTROL_CHARACTER) return { key: 'error.field.control' };
   return undefined;
+}
+
+/** The errors of a form refused for a field holding a NUL (formInput), for a page whose other refusals are its own. */
+export function controlCharacters(error: z.ZodError): FormErrors | undefined {
+  const issue = error.issues.find((i) => i.message === CONTROL_CHARACTER);
+  return issue && { [String(issue.path[0])]: [{ key: 'error.field.control' }] };
 }
 
 /** A refused parse as a form's errors: its first refused field, with what it says of itself or else `fallback`. */

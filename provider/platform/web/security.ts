@@ -2,7 +2,7 @@
 // HttpOnly SameSite cookie that each form echoes in `_csrf` (double submit), plus an Origin check.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { body } from './form.ts';
+import { bodyFields } from './form.ts';
 import { AppError } from '../errors.ts';
 import { signedCookie } from './cookies.ts';
 
@@ -51,7 +51,7 @@ export function csrf(issuerOrigin: string) {
       // can be judged; the form token decides the rest. (Koa 3's ctx.origin is this header, not the page's origin.)
       const origin = ctx.get('origin');
       if (origin && origin !== 'null' && origin !== issuerOrigin && origin !== `${ctx.protocol}://${ctx.host}`) throw new AppError('csrf', 'error.csrf', 403);
-      const sent = (await body(ctx))._csrf;
+      const sent = (await bodyFields(ctx))._csrf;
       // Compared as bytes: a token of as many characters, some of them of several bytes, must be refused, not throw.
       const given = Buffer.from(typeof sent === 'string' ? sent : '');
       const ok = given.length === Buffer.byteLength(token) && timingSafeEqual(given, Buffer.from(token));
