@@ -67,12 +67,12 @@ export async function body(ctx: Context): Promise<Record<string, unknown>> {
   return parsed;
 }
 
-/** The message a field holding a NUL is refused with (formInput). */
-export const CONTROL_CHARACTER = 'control_character';
+/** The message oneLine (and formInput, for a NUL) gives a refused character, so that a form can tell it from a field left empty. */
+export const UNUSABLE_CHARACTERS = 'unusable_characters';
 
 const nulFree = z.record(
   z.string(),
-  z.unknown().refine((v) => !hasNul(v), CONTROL_CHARACTER),
+  z.unknown().refine((v) => !hasNul(v), UNUSABLE_CHARACTERS),
 );
 
 /**
@@ -108,9 +108,6 @@ export function refuseNulInQuery() {
   };
 }
 
-/** The message oneLine gives a refused character, so that a form can tell it from a field left empty. */
-export const UNUSABLE_CHARACTERS = 'unusable_characters';
-
 /** A character that shows: not a format character, a separator, or a letter drawn blank. */
 const VISIBLE = /[^\p{Cf}\p{Z}\u115F\u1160\u3164\uFFA0\u2800]/u;
 
@@ -138,14 +135,13 @@ export const oneLine = (max: number, message?: string) =>
 export function fieldProblem(issue: z.core.$ZodIssue): FormError | undefined {
   if (issue.code === 'too_big' && issue.origin === 'string') return { key: 'error.field.too_long', params: { max: Number(issue.maximum) } };
   if (issue.message === UNUSABLE_CHARACTERS) return { key: 'error.field.characters' };
-  if (issue.message === CONTROL_CHARACTER) return { key: 'error.field.control' };
   return undefined;
 }
 
 /** The errors of a form refused for a field holding a NUL (formInput), for a page whose other refusals are its own. */
 export function controlCharacters(error: z.ZodError): FormErrors | undefined {
-  const issue = error.issues.find((i) => i.message === CONTROL_CHARACTER);
-  return issue && { [String(issue.path[0])]: [{ key: 'error.field.control' }] };
+  const issue = error.issues.find((i) => i.message === UNUSABLE_CHARACTERS);
+  return issue && { [String(issue.path[0])]: [{ key: 'error.field.characters' }] };
 }
 
 /** A refused parse as a form's errors: its first refused field, with what it says of itself or else `fallback`. */

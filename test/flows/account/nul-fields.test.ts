@@ -7,7 +7,7 @@ import { Agent, text } from './agent.ts';
 import { loggedInPerson } from './people.ts';
 
 const PASSWORD = 'quiet rivers carry seven lanterns';
-const MESSAGE = 'This holds an invisible control character, which cannot be used here. Type it again.';
+const MESSAGE = 'Use visible characters only: control and text-direction characters cannot be used here.';
 
 /** What the list beside the field named `name` says. */
 const fieldError = (html: string, name: string) => text(new RegExp(`id="${name}-error"[^>]*>([\\s\\S]*?)</ul>`).exec(html)?.[1] ?? '');
@@ -71,6 +71,10 @@ describe('a NUL in a form field', () => {
     const { agent } = await loggedInPerson(idp, 'elise', PASSWORD, { locale: 'fr' });
     agent.headers['accept-language'] = 'fr';
     const refused = await agent.post('/account/email', { email: '\u0000' });
-    expect(fieldError(refused.html, 'email')).toBe('Ce champ contient un caractère de contrôle invisible, qui n’est pas accepté ici. Saisissez-le à nouveau.');
+    expect(fieldError(refused.html, 'email')).toBe(
+      'Utilisez uniquement des caractères visibles : les caractères de contrôle et de sens d’écriture ne sont pas acceptés ici.',
+    );
+    // The colon keeps its no-break space, which the text above reads as any space.
+    expect(refused.html).toContain('visibles\u00a0: les caractères');
   });
 });
