@@ -3,6 +3,7 @@
 // tracking) or none for tests. Another provider plugs in by implementing `Captcha`.
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { generatedSecret } from '../../platform/secrets.ts';
 import { createAltcha } from './altcha.ts';
 
@@ -21,7 +22,16 @@ export interface Captcha {
 }
 
 /** The form field the widget fills in. */
-export const CAPTCHA_FIELD = 'altcha';
+const CAPTCHA_FIELD = 'altcha';
+
+/**
+ * Checks the widget's field of a posted form: its refusal as the form's errors (captcha.error.<reason>, shown beside
+ * the widget), or undefined when it passed and was spent.
+ */
+export async function captchaRefusal(captcha: Captcha, raw: Record<string, unknown>): Promise<FormErrors | undefined> {
+  const verdict = await captcha.verify(raw[CAPTCHA_FIELD]);
+  return verdict.ok ? undefined : { captcha: [{ key: `captcha.error.${verdict.reason}` }] };
+}
 
 const off: Captcha = {
   enabled: false,

@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { parseMobile } from '../../domain/accounts/phone.ts';
-import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
+import { captchaRefusal, type Captcha } from '../../domain/guards/captcha.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { body } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
@@ -76,8 +76,8 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     const values = { mobile: text(raw.mobile) };
     const errors = mobileError(values.mobile);
     if (Object.keys(errors).length) return showStart(ctx, 400, values, errors);
-    const verdict = await captcha.verify(raw[CAPTCHA_FIELD]);
-    if (!verdict.ok) return showStart(ctx, 400, values, { captcha: [{ key: `captcha.error.${verdict.reason}` }] });
+    const refusal = await captchaRefusal(captcha, raw);
+    if (refusal) return showStart(ctx, 400, values, refusal);
     const mobile = (mobileOf(values.mobile) as { e164: string }).e164;
     try {
       const flow = await reactivation.start(mobile, { ip: ctx.ip }, await services.flowStarts.forBrowser(ctx));

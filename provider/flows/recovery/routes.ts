@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
-import { CAPTCHA_FIELD, type Captcha } from '../../domain/guards/captcha.ts';
+import { captchaRefusal, type Captcha } from '../../domain/guards/captcha.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
 import { controlCharacters, formInput } from '../../platform/web/form.ts';
@@ -103,8 +103,8 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     if (number && !number.success)
       errors.customer_number ??= [{ key: customerNumber === 'required' ? 'recovery.error.customer_number' : 'recovery.error.customer_number_long' }];
     if (!readable.success || !email.success || (number && !number.success)) return showRequest(ctx, 400, { values, errors });
-    const verdict = await captcha.verify(raw[CAPTCHA_FIELD]);
-    if (!verdict.ok) return showRequest(ctx, 400, { values, errors: { captcha: [{ key: `captcha.error.${verdict.reason}` }] } });
+    const refusal = await captchaRefusal(captcha, raw);
+    if (refusal) return showRequest(ctx, 400, { values, errors: refusal });
 
     await recovery.request({
       email: email.data,
