@@ -9,9 +9,10 @@ import { invitations } from '../../domain/invitations/repository.ts';
 import { check, echo, fieldLimits, schemas } from './forms.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { createThrottle } from '../../domain/guards/throttle.ts';
+import { captchaRefusal } from '../../domain/guards/captcha.ts';
 
 export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps): void {
-  const { db, flows, service, policy, limits, enabled, take, loadFlow, sentPage, showForm, signUpOf, complete, services } = steps;
+  const { db, flows, service, policy, limits, enabled, take, loadFlow, sentPage, showForm, signUpOf, complete, services, captcha } = steps;
   const { config } = services;
   // A slip is a username and a password: guessed ones slow the next try, as at login, and never lock the pupil out
   // (the username is predictable, given.family, so a limit would let anyone block a pupil's sign-up).
@@ -29,6 +30,7 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
       values: {},
       errors: {},
       limits: fieldLimits,
+      captcha,
       backTo: typeof ctx.query.return_to === 'string' ? safeReturnPath(ctx.query.return_to) : undefined,
     });
   });
@@ -43,11 +45,15 @@ export function invitationSignUpRoutes(router: Router, steps: RegistrationSteps)
         values: echo(raw),
         errors,
         limits: fieldLimits,
+        captcha,
         backTo: echo(raw).return_to,
       });
     };
     const checked = check(schemas.invitationLogin, raw);
     if (!checked.ok) return show(checked.errors, 400);
+    // Before the slip is counted or compared: guessing slips costs a script the proof of work each.
+    const refusal = await captchaRefusal(captcha, raw);
+    if (refusal) return show(refusal, 400);
     await take(limits.ip, addressOf(ctx));
     // The address counts wrong slips only: the pupils of a school type theirs from one address, and each slip counts
     // its own tries. A slip sent while another try of its username is checked was not tried, so it costs nothing:

@@ -8,6 +8,7 @@ import type { Services } from '../../app/services.ts';
 import { reloadedAt, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { registrationErrors } from './errors.ts';
 import type { CardStep } from '../../methods/eid-card/card-step.ts';
+import type { Captcha } from '../../domain/guards/captcha.ts';
 
 import { createRegistrationSteps } from './steps.ts';
 import { openSignUpRoutes } from './open.ts';
@@ -17,8 +18,8 @@ import { eidSignUpRoutes } from './eid.ts';
 import { activationRoutes } from './links.ts';
 import { portalOf } from '../../oidc/portal.ts';
 
-export function registrationRoutes(services: Services, cards: CardStep): Router {
-  const steps = createRegistrationSteps(services, cards);
+export function registrationRoutes(services: Services, captcha: Captcha, cards: CardStep): Router {
+  const steps = createRegistrationSteps(services, captcha, cards);
   const { modes } = steps;
   const router = createRouter();
   // Under the flow's own paths: a router's `use` without a path runs for every page route mounted after it.

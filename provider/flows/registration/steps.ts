@@ -22,6 +22,7 @@ import { registrationErrors } from './errors.ts';
 import type { Knex } from 'knex';
 import type { z } from 'zod';
 import type { CardStep } from '../../methods/eid-card/card-step.ts';
+import { captchaRefusal, type Captcha } from '../../domain/guards/captcha.ts';
 
 export type Mode = 'open' | 'invitation' | 'customer' | 'eid';
 
@@ -45,7 +46,7 @@ export const SIGN_UP_COOKIE = 'sign_up';
 /** Long enough to fill in a form at leisure; a flow only holds what the form needs. */
 export const FORM_TTL = 3 * 3600;
 
-export function createRegistrationSteps(services: Services, cards: CardStep) {
+export function createRegistrationSteps(services: Services, captcha: Captcha, cards: CardStep) {
   const { config, db, flows, hasher } = services;
   const service = createRegistrationService(services);
   const policy = createPasswordPolicy(config);
@@ -165,7 +166,7 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
 
   /**
    * The routes of a one-page sign-up form (open, customer): GET starts a flow and shows the form; POST checks
-   * the input and the password rules, shows the errors next to the fields, or hands the data to `accept`.
+   * the input, the password rules and the CAPTCHA, shows the errors next to the fields, or hands the data to `accept`.
    */
   function signUpForm<S extends z.ZodType>(
     router: Router,
@@ -175,16 +176,19 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
   ) {
     router.get(`/registration/${mode}`, async (ctx) => {
       enabled(mode);
-      showForm(ctx, mode, await newFlow(ctx, { mode }));
+      showForm(ctx, mode, await newFlow(ctx, { mode }), { captcha });
     });
     router.post(`/registration/${mode}`, async (ctx) => {
       enabled(mode);
       const raw = await bodyFields(ctx);
       const flow = await loadFlow(ctx, raw.flow, mode);
       if (flow.state !== 'form') return sentPage(ctx, flow);
-      const reshow = (errors: FormErrors) => showForm(ctx, mode, flow, { values: echo(raw), errors });
+      const reshow = (errors: FormErrors) => showForm(ctx, mode, flow, { values: echo(raw), errors, captcha });
       const checked = check(schema, raw, policy, (d) => ({ email: d.email as string }));
       if (!checked.ok) return reshow(checked.errors);
+      // Before `accept` counts, looks up or mails anything: a script's sign-ups cost it the proof of work each.
+      const refusal = await captchaRefusal(captcha, raw);
+      if (refusal) return reshow(refusal);
       await accept(ctx, flow, checked.data, reshow);
     });
   }
@@ -196,6 +200,7 @@ export function createRegistrationSteps(services: Services, cards: CardStep) {
     flows,
     hasher,
     cards,
+    captcha,
     service,
     policy,
     limits,
