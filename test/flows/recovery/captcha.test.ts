@@ -3,21 +3,14 @@
 // the provider itself, solves its challenge under the strict CSP with no request to another host, and the page
 // says what to do when the widget cannot run.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createChallenge, solveChallenge, type Challenge } from 'altcha-lib';
-import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
+import type { Challenge } from 'altcha-lib';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { has } from '../../helpers/components.ts';
 import type { TestProvider } from '../../helpers/provider.ts';
 import { launchBrowser } from '../../helpers/browser.ts';
 import type { SmtpSink } from '../../helpers/smtp-sink.ts';
+import { encode, fetchChallenge, forgedSolution, solve } from '../../helpers/captcha.ts';
 import { openForm, startWithSink, type ProviderWithSink } from './helpers.ts';
-
-const encode = (payload: unknown) => Buffer.from(JSON.stringify(payload)).toString('base64');
-
-async function solve(challenge: Challenge) {
-  const solution = await solveChallenge({ challenge, deriveKey });
-  return encode({ challenge: { parameters: challenge.parameters, signature: challenge.signature }, solution });
-}
 
 describe('the recovery CAPTCHA', () => {
   let running: ProviderWithSink;
@@ -37,7 +30,7 @@ describe('the recovery CAPTCHA', () => {
     vi.useRealTimers();
   });
 
-  const challenge = async () => (await (await fetch(`${idp.issuer}/captcha/challenge`)).json()) as Challenge;
+  const challenge = () => fetchChallenge(idp.issuer);
 
   async function send(altcha?: string) {
     const form = await openForm(idp.issuer, '/recovery');
@@ -69,15 +62,7 @@ describe('the recovery CAPTCHA', () => {
     expect(wrongKey.text).toContain('failed');
     const easier = await send(encode({ ...solved, challenge: { ...solved.challenge, parameters: { ...solved.challenge.parameters, cost: 1 } } }));
     expect(easier.text).toContain('failed');
-    const forged = await createChallenge({
-      algorithm: 'PBKDF2/SHA-256',
-      cost: 1,
-      counter: 1,
-      deriveKey,
-      expiresAt: new Date(Date.now() + 60_000),
-      hmacSignatureSecret: 'not the provider key, but long enough',
-    });
-    expect((await send(await solve(forged))).text).toContain('failed');
+    expect((await send(await forgedSolution())).text).toContain('failed');
     await new Promise((r) => setTimeout(r, 400));
     expect(sink.messages.length).toBe(before);
   });

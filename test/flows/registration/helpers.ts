@@ -30,6 +30,7 @@ export async function startWorld(kind: DbKind = 'pglite', env: Record<string, st
     OUTBOX_POLL_MS: '100',
     OUTBOX_BACKOFF_SECONDS: '1',
     REGISTRATION_MODES: 'open,invitation,customer',
+    CAPTCHA: 'off',
     ...env,
   });
   const redirect = `${rp.url}/cb`;

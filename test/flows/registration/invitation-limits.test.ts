@@ -16,7 +16,7 @@ describe('registration with slips from one school address', () => {
   let slips: IssuedInvitation[];
 
   beforeAll(async () => {
-    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'invitation', RATE_LIMIT_REGISTRATION: '2' });
+    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'invitation', CAPTCHA: 'off', RATE_LIMIT_REGISTRATION: '2' });
     slips = (await importInvitations(idp.services, CSV, { partial: false })).imported;
   });
   afterAll(() => idp?.close());
@@ -77,7 +77,13 @@ describe("a pupil's slip guessed by someone else", () => {
   let slip: IssuedInvitation;
 
   beforeAll(async () => {
-    idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'invitation', RATE_LIMIT_INVITATION: '3', RATE_LIMIT_MAX_DELAY: '2', TRUST_PROXY: 'true' });
+    idp = await startTestProvider('pglite', {
+      REGISTRATION_MODES: 'invitation',
+      CAPTCHA: 'off',
+      RATE_LIMIT_INVITATION: '3',
+      RATE_LIMIT_MAX_DELAY: '2',
+      TRUST_PROXY: 'true',
+    });
     slip = (await importInvitations(idp.services, CSV, { partial: false })).imported[0]!;
   });
   afterAll(() => idp?.close());
@@ -107,6 +113,7 @@ describe("the school's allowance while a pupil's username is kept busy", () => {
   beforeAll(async () => {
     idp = await startTestProvider('pglite', {
       REGISTRATION_MODES: 'invitation',
+      CAPTCHA: 'off',
       RATE_LIMIT_REGISTRATION: '3',
       RATE_LIMIT_INVITATION: '2',
       RATE_LIMIT_MAX_DELAY: '2',

@@ -11,7 +11,7 @@ describe('sign-up mail quotas', () => {
   let sink: SmtpSink;
   beforeAll(async () => {
     sink = await startSmtpSink();
-    idp = await startTestProvider('pglite', { SMTP_URL: sink.url, OUTBOX_POLL_MS: '100', REGISTRATION_MODES: 'open', TRUST_PROXY: 'true' });
+    idp = await startTestProvider('pglite', { SMTP_URL: sink.url, OUTBOX_POLL_MS: '100', REGISTRATION_MODES: 'open', CAPTCHA: 'off', TRUST_PROXY: 'true' });
   });
   afterAll(async () => {
     await idp?.close();
