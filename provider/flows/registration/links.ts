@@ -12,10 +12,11 @@ import { isAppError } from '../../platform/errors.ts';
 import { check, echo, fieldLimits, schemas } from './forms.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { redirectToDone } from '../done/routes.ts';
+import { captchaRefusal } from '../../domain/guards/captcha.ts';
 import { backToApp, cameFrom } from '../done/came-from.ts';
 
 export function activationRoutes(router: Router, steps: RegistrationSteps): void {
-  const { config, db, flows, service, limits, mails, take } = steps;
+  const { config, db, flows, service, limits, mails, take, captcha } = steps;
   router.get('/registration/sent', async (ctx) => {
     let flow: Flow<FlowData> | undefined;
     try {
@@ -90,27 +91,19 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
   }
 
   // A new activation mail: from the login page of a pending account, or typed into the form.
-  router.get('/registration/resend', (ctx) => {
-    renderPage(ctx, 'pages/registration/resend.njk', {
-      titleKey: 'registration.resend.title',
-      values: { identifier: typeof ctx.query.identifier === 'string' ? ctx.query.identifier : '' },
-      errors: {},
-      limits: fieldLimits,
-    });
-  });
+  const showResend = (ctx: Context, values: Record<string, string>, errors: FormErrors) => {
+    if (Object.keys(errors).length) ctx.status = 400;
+    renderPage(ctx, 'pages/registration/resend.njk', { titleKey: 'registration.resend.title', values, errors, limits: fieldLimits, captcha });
+  };
+  router.get('/registration/resend', (ctx) => showResend(ctx, { identifier: typeof ctx.query.identifier === 'string' ? ctx.query.identifier : '' }, {}));
 
   router.post('/registration/resend', async (ctx) => {
     const raw = await bodyFields(ctx);
     const checked = check(schemas.resend, raw);
-    if (!checked.ok) {
-      ctx.status = 400;
-      return renderPage(ctx, 'pages/registration/resend.njk', {
-        titleKey: 'registration.resend.title',
-        values: echo(raw),
-        errors: checked.errors,
-        limits: fieldLimits,
-      });
-    }
+    if (!checked.ok) return showResend(ctx, echo(raw), checked.errors);
+    // As on the recovery form, which mails an address's account too: a script pays a proof of work for each.
+    const refusal = await captchaRefusal(captcha, raw);
+    if (refusal) return showResend(ctx, echo(raw), refusal);
     await take(limits.ip, addressOf(ctx));
     const started = performance.now();
     const identifier = checked.data.identifier;

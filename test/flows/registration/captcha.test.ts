@@ -54,6 +54,8 @@ describe('the sign-up CAPTCHA', () => {
       fields: { name: 'Müller GmbH', customer_number: 'K1001', email: 'info@mueller.example', password: PASSWORD },
     },
     invitation: { path: '/registration/invitation', fields: { username: 'zoe.oelcer', initial_password: '' } },
+    // Not a mode's first form, but it mails a sign-up's address as the recovery form mails an account's.
+    resend: { path: '/registration/resend', fields: { identifier: 'ann@example.be' } },
   };
   type Mode = keyof typeof forms;
 
@@ -63,7 +65,7 @@ describe('the sign-up CAPTCHA', () => {
     const flow = /name="flow" value="([^"]+)"/.exec((await agent.get(forms[mode].path)).html)?.[1];
     const fields: Record<string, string> = {
       ...forms[mode].fields,
-      ...(mode === 'invitation' ? { initial_password: slip.initialPassword } : { accept_terms: 'yes', accept_privacy: 'yes' }),
+      ...(mode === 'invitation' ? { initial_password: slip.initialPassword } : mode === 'resend' ? {} : { accept_terms: 'yes', accept_privacy: 'yes' }),
       ...(flow ? { flow } : {}),
     };
     return { agent, send: (altcha?: string) => agent.post(forms[mode].path, altcha === undefined ? fields : { ...fields, altcha }) };
@@ -74,7 +76,7 @@ describe('the sign-up CAPTCHA', () => {
     return { agent, answer: await send(altcha) };
   }
 
-  it.each(['open', 'customer', 'invitation'] as const)(
+  it.each(['open', 'customer', 'invitation', 'resend'] as const)(
     'gives the %s form back with the message and what was typed, and stores and mails nothing, without a solution or with a forged one',
     async (mode) => {
       const mailed = sink.messages.length;
@@ -105,6 +107,12 @@ describe('the sign-up CAPTCHA', () => {
       const mail = await sink.waitFor((m) => m.to.includes(forms[mode].fields.email));
       expect(activationLink(mail)).toContain('/registration/activate?token=');
     }
+    // The open sign-up's address asks for its link again.
+    const mailed = sink.messages.length;
+    const { answer } = await send('resend', await solve(await fetchChallenge(idp.issuer)));
+    expect([answer.status, title(answer)]).toEqual([200, 'Check your e-mail']);
+    const again = await sink.waitFor((m) => m.to.includes('ann@example.be') && sink.messages.indexOf(m) >= mailed);
+    expect(activationLink(again)).toContain('/registration/activate?token=');
   });
 
   it('takes the slip with a solved challenge to the details, whose sign-up is mailed; a spent solution is refused', async () => {
