@@ -49,7 +49,7 @@ export const accountSettings = {
     env: 'CAPTCHA',
     schema: z.enum(['altcha', 'off']),
     default: 'altcha',
-    doc: 'CAPTCHA on the recovery and reactivation forms and on the first form of each sign-up mode (open, invitation slip, customer number): altcha (self-hosted proof of work, no third-party request) or off (tests)',
+    doc: 'CAPTCHA on the recovery and reactivation forms and on the first form of each sign-up mode (open, invitation slip, customer number) and the request for a new activation link: altcha (self-hosted proof of work, no third-party request) or off (tests)',
   }),
   captchaHmacKey: setting({
     env: 'CAPTCHA_HMAC_KEY',
