@@ -2,7 +2,7 @@
 import { currentTheme, faviconOf, themedEnvironment } from './theme.ts';
 import { helpdeskFor } from './helpdesk.ts';
 import { shownEmail } from './email-address.ts';
-import { translate, duration, formatDateTime, LOCALES, type Locale, type MessageParams } from './i18n.ts';
+import { translate, duration, formatDateTime, formatTimestamp, LOCALES, type Locale, type MessageParams } from './i18n.ts';
 
 export interface RenderContext {
   locale: Locale;
@@ -21,6 +21,8 @@ export function render(template: string, context: RenderContext): string {
     t: (key: string, params?: MessageParams) => translate(locale, key, params),
     duration,
     formatDate: (d: Date | string) => formatDateTime(locale, d),
+    // Staff's pages print a moment as `idp audit` does, so that the two read alike and either can be pasted into the other.
+    formatTimestamp,
     shownEmail,
   });
 }

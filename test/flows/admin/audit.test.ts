@@ -59,7 +59,8 @@ describe('the audit trail for staff', () => {
     expect(logins).not.toContain('recovery.requested');
 
     const day = table((await staff.get('/admin/audit?user=mia&since=2026-01-10&until=2026-01-10')).html);
-    expect(day).toMatch(/2026-01-10 09:30:00 recovery\.requested mia 192\.0\.2\.7 \{"accounts":1\}$/);
+    // 09:30 UTC in TIME_ZONE (Europe/Brussels), with its offset, as `idp audit` prints it.
+    expect(day).toMatch(/2026-01-10 10:30:00 \+01:00 recovery\.requested mia 192\.0\.2\.7 \{"accounts":1\}$/);
     expect(day).not.toContain('login.');
 
     expect(text((await staff.get('/admin/audit?user=nobody')).html)).toContain('No account has the username or e-mail address “nobody”.');
