@@ -21,6 +21,8 @@ export function render(template: string, context: RenderContext): string {
     t: (key: string, params?: MessageParams) => translate(locale, key, params),
     duration,
     formatDate: (d: Date | string) => formatDateTime(locale, d),
+    // A language named in a sentence of the page's: "anglais" in French, not "English".
+    languageName: (code: string) => new Intl.DisplayNames([locale], { type: 'language' }).of(code),
     // Staff's pages print a moment as `idp audit` does, so that the two read alike and either can be pasted into the other.
     formatTimestamp,
     shownEmail,

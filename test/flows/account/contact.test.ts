@@ -105,6 +105,12 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
   it("writes mails and SMS in the language chosen on /account, whatever the page's language", async () => {
     await person('greta');
     const agent = await loggedIn('greta');
+    // Before she chooses: the default is named in the page's language, and the list offers the page's language.
+    agent.headers['accept-language'] = 'fr';
+    const unset = await agent.get('/account');
+    expect(text(unset.html)).toContain('nous vous écrivons dans la langue par défaut du service, anglais ;');
+    expect(unset.html).toMatch(/<option value="fr" lang="fr" selected>Français<\/option>/);
+    delete agent.headers['accept-language'];
     const saved = await agent.post('/account/language', { locale: 'de' });
     expect(saved.url).toBe(`${idp.issuer}/account?done=language_saved`);
     expect(saved.html).toMatch(/<option value="de" lang="de" selected>Deutsch<\/option>/);
