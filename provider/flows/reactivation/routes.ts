@@ -62,7 +62,13 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
     if (!isAppError(e)) throw e;
     const noAccount = e.code === 'no_account';
     const locked = e.code === 'account_locked';
-    const actions = noAccount ? [{ href: '/registration', key: 'reactivation.no_account.register' }] : [];
+    // A holder who never linked the card may well have an account: the way back to it comes before a second one.
+    const actions = noAccount
+      ? [
+          { href: '/recovery', key: 'login.forgot' },
+          { href: '/registration', key: 'reactivation.no_account.register' },
+        ]
+      : [];
     // Starting again does not help with a lock: only the service desk lifts it.
     if (!locked) actions.push({ href: '/reactivation', key: 'reactivation.again' });
     const title = noAccount ? 'reactivation.no_account.title' : locked ? 'reactivation.locked.title' : 'eid.refused.title';

@@ -80,7 +80,9 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
   it('tells a card linked to no account that no account was found, and how to register (terminal)', async () => {
     const result = await activate();
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('The provider refused (404): No account is linked to this eID card. To use our services, create an account');
+    expect(result.stderr).toContain(
+      'The provider refused (404): No account is linked to this eID card. If you have an account, log in (with a new password if you forgot yours) and link your card on your account page',
+    );
     expect(result.stdout).toBe('');
     expect(await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' })).toHaveLength(0);
   });
