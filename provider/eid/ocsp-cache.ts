@@ -1,5 +1,5 @@
 // Recent OCSP answers, so that a citizen who logs in twice in a minute does not cost two round trips to the
-// responder. Only definitive answers (good, revoked, unknown) are kept, and only briefly: a card revoked now must
+// responder. Only definitive answers (good, revoked) are kept, and only briefly: a card revoked now must
 // stop working soon. Beside them, for as long, each card certificate read and its verified path to its trust anchor:
 // the same certificate checked again against the same anchors would parse the same ASN.1 and verify the same CA
 // signature, which together cost more than the token's own signature.

@@ -54,7 +54,8 @@ export async function checkRevocation(
       if (options.failOpen && isEidError(e, 'ocsp_unavailable')) return 'unreachable';
       throw e;
     }
-    cache.set(key, status);
+    // Not 'unknown': a card issued minutes ago may not be known to the responder yet, and its holder tries again.
+    if (status !== 'unknown') cache.set(key, status);
   }
   if (status === 'revoked') throw new EidError('certificate_revoked', `serial ${leaf.serialNumber} is revoked`);
   if (status === 'unknown') throw new EidError('certificate_status_unknown', `the responder does not know serial ${leaf.serialNumber}`);
