@@ -4,6 +4,7 @@
 // have no script at all, and post only to themselves.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { InsertedCard } from '../card.ts';
+import { formatCardNumber } from '../contract/card-number.ts';
 import { text, type Language, type TextKey } from './pin-texts.ts';
 
 export const PAGE_HEADERS: OutgoingHttpHeaders = {
@@ -35,9 +36,9 @@ fieldset{border:0;padding:0;margin:0}.choice{display:flex;gap:.5rem;align-items:
 function layout(lang: Language, title: string, body: string, options: { refresh?: boolean } = {}): string {
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-${options.refresh ? '<meta http-equiv="refresh" content="2">' : ''}<title>${escape(title)} – eID bridge</title>
+${options.refresh ? '<meta http-equiv="refresh" content="2">' : ''}<title>${escape(title)} – ${escape(text(lang, 'bridge.name'))}</title>
 <style>${STYLE}</style>
-</head><body><header>eID bridge</header><main><h1>${escape(title)}</h1>
+</head><body><header>${escape(text(lang, 'bridge.name'))}</header><main><h1>${escape(title)}</h1>
 ${body}
 </main></body></html>`;
 }
@@ -55,7 +56,7 @@ function asker(c: PageContext): string {
 }
 
 function cardLine(lang: Language, card: InsertedCard): string {
-  const number = card.cardNumber ? `, ${text(lang, 'pin.card_number', { number: card.cardNumber })}` : '';
+  const number = card.cardNumber ? `, ${text(lang, 'pin.card_number', { number: formatCardNumber(card.cardNumber) })}` : '';
   return `<p id="card">${escape(text(lang, 'pin.card', { holder: card.holder }) + number)}</p>`;
 }
 
@@ -87,7 +88,7 @@ export function choiceForm(c: PageContext & { cards: InsertedCard[] }): string {
   const t = (key: TextKey) => escape(text(c.lang, key));
   const choices = c.cards
     .map((card, i) => {
-      const number = card.cardNumber ? ` (${escape(text(c.lang, 'pin.card_number', { number: card.cardNumber }))})` : '';
+      const number = card.cardNumber ? ` (${escape(text(c.lang, 'pin.card_number', { number: formatCardNumber(card.cardNumber) }))})` : '';
       return `<label class="choice"><input type="radio" name="card" value="${escape(card.slot)}" required${i === 0 ? ' autofocus' : ''}> <span>${escape(text(c.lang, 'choose.card', { holder: card.holder, reader: card.reader }))}${number}</span></label>`;
     })
     .join('\n');

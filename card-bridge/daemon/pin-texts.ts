@@ -5,6 +5,8 @@ export const LANGUAGES = ['nl', 'fr', 'de', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 const en = {
+  // The provider's pages name the bridge so (views/locales/*/eid.json): its window must be recognisably the same program.
+  'bridge.name': 'Card bridge',
   'pin.title': 'Enter your eID PIN',
   'pin.asks': 'asks to identify you with your Belgian eID card.',
   'pin.card': 'Card of {holder}',
@@ -44,6 +46,7 @@ export const TEXT_KEYS = Object.keys(en) as TextKey[];
 const TEXTS: Record<Language, Record<TextKey, string>> = {
   en,
   nl: {
+    'bridge.name': 'Kaartbrug',
     'pin.title': 'Geef de pincode van uw eID',
     'pin.asks': 'vraagt om u te identificeren met uw Belgische eID-kaart.',
     'pin.card': 'Kaart van {holder}',
@@ -78,6 +81,7 @@ const TEXTS: Record<Language, Record<TextKey, string>> = {
     'refused.form': 'Dit formulier is niet meer geldig: begin opnieuw op de website.',
   },
   fr: {
+    'bridge.name': 'Pont de carte',
     'pin.title': 'Introduisez le code PIN de votre eID',
     'pin.asks': 'demande à vous identifier avec votre carte eID belge.',
     'pin.card': 'Carte de {holder}',
@@ -113,6 +117,7 @@ const TEXTS: Record<Language, Record<TextKey, string>> = {
     'refused.form': 'Ce formulaire n’est plus valable : recommencez depuis le site.',
   },
   de: {
+    'bridge.name': 'Kartenbrücke',
     'pin.title': 'Geben Sie die PIN Ihrer eID ein',
     'pin.asks': 'möchte Sie mit Ihrem belgischen eID-Ausweis identifizieren.',
     'pin.card': 'Karte von {holder}',

@@ -93,7 +93,8 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('<strong class="host" id="asking-host">idp.example.be</strong>asks to identify you with your Belgian eID card.');
     expect(page.text).toContain(`<p class="hint" id="asking-origin">${ORIGIN}</p>`);
-    expect(page.text).toContain('<p id="card">Card of Jan Karel Specimen, card number 592123456789</p>');
+    expect(page.text).toContain('<header>Card bridge</header>');
+    expect(page.text).toContain('<p id="card">Card of Jan Karel Specimen, card number 592-1234567-89</p>');
     expect(page.text).toContain('Three wrong PINs in a row block the card. The card does not tell how many tries are left.');
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(page.headers.get('x-frame-options')).toBe('DENY');
@@ -375,6 +376,7 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon without EID_BRIDGE_ALLOW
     ).json();
     const page = await (await fetch(op.pinUrl)).text();
     expect(page).toContain('<html lang="fr">');
+    expect(page).toContain('<header>Pont de carte</header>');
     expect(page).toContain('<strong class="host" id="asking-host">login.other-provider.eu:8443</strong>demande à vous identifier avec votre carte eID belge.');
     expect((await fetch(`${daemon.url}/operations/${op.operationId}`, { method: 'DELETE', headers: { origin } })).status).toBe(204);
   });

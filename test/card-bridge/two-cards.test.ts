@@ -61,14 +61,14 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
       label: m[2]!,
     }));
     expect(options.map((o) => o.label).sort()).toEqual([
-      expect.stringMatching(/^Jan Karel Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 592123456789\)$/),
-      expect.stringMatching(/^Nora Angèle Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 591937264510\)$/),
+      expect.stringMatching(/^Jan Karel Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 592-1234567-89\)$/),
+      expect.stringMatching(/^Nora Angèle Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 591-9372645-10\)$/),
     ]);
     const csrf = /name="csrf" value="([^"]+)"/.exec(choice)![1]!;
 
     const nora = options.find((o) => o.label.startsWith('Nora'))!;
     const pinForm = await (await post(op.pinUrl, { csrf, card: nora.slot })).text();
-    expect(pinForm).toContain('<p id="card">Card of Nora Angèle Specimen, card number 591937264510</p>');
+    expect(pinForm).toContain('<p id="card">Card of Nora Angèle Specimen, card number 591-9372645-10</p>');
     expect(pinForm).toContain('name="pin"');
 
     // Jan's PIN is wrong for Nora's card: it did not go to his.

@@ -64,9 +64,11 @@ describe('the tarball installed in an empty folder', { timeout: 120_000 }, () =>
     }
   });
 
-  it('ships no card bridge: no `eid-bridge` command, only the reactivation contract the provider imports', () => {
+  it('ships no card bridge: no `eid-bridge` command, only the contract files the provider imports (reactivation API, card number)', () => {
     expect(readdirSync(path.join(app, 'node_modules', '.bin'))).not.toContain('eid-bridge');
     expect(run('find', ['node_modules/belid/dist/card-bridge', '-type', 'f'], app).trim().split('\n').sort()).toEqual([
+      'node_modules/belid/dist/card-bridge/contract/card-number.d.ts',
+      'node_modules/belid/dist/card-bridge/contract/card-number.js',
       'node_modules/belid/dist/card-bridge/contract/reactivation.d.ts',
       'node_modules/belid/dist/card-bridge/contract/reactivation.js',
     ]);

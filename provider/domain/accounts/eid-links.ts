@@ -4,6 +4,8 @@ import type { Knex } from 'knex';
 import { AppError } from '../../platform/errors.ts';
 import type { User, UserRepository } from './repository.ts';
 
+export { formatCardNumber } from '../../../card-bridge/contract/card-number.ts';
+
 /** What a consent page lists and the consent row records: exactly what the provider takes from the card. */
 export const DATA_SHARED = ['name', 'national_number', 'card_number'] as const;
 
@@ -42,9 +44,4 @@ export async function saveLink(trx: Knex, l: { userId: string; hmac: string; car
 
 export async function recordConsent(trx: Knex, c: { userId: string; purpose: ConsentPurpose }, now = new Date()): Promise<void> {
   await trx('eid_consents').insert({ user_id: c.userId, purpose: c.purpose, data_shared: JSON.stringify(DATA_SHARED), consented_at: now });
-}
-
-/** The card number as the card prints it: 592-1234567-89. */
-export function formatCardNumber(cardNumber: string): string {
-  return /^\d{12}$/.test(cardNumber) ? `${cardNumber.slice(0, 3)}-${cardNumber.slice(3, 10)}-${cardNumber.slice(10)}` : cardNumber;
 }
