@@ -192,7 +192,9 @@ async function main(argv: string[]): Promise<void> {
         });
         out(`Card number: ${result.cardNumber}`);
         out(`Activation token: ${result.activationToken}`);
-        say('Type this token in the app to reactivate your account.');
+        say(
+          `On the device you want to use, open the login page of ${config.provider}, choose "Reactivate my account", then "I have an activation token", and type the same mobile number and this token.`,
+        );
       } finally {
         prompt.close();
         closeModule(module);

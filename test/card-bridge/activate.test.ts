@@ -68,6 +68,11 @@ describe.skipIf(!has('softhsm'))('eid-bridge activate', () => {
     expect(result.stderr).toContain('PIN of your eID, to identify you to http://127.0.0.1:');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('Card number: 592-1234567-89\nActivation token: K7Q2XA\n');
+    // The token is typed on the provider's page on the device being reactivated, not in any app.
+    expect(result.stderr).toContain(
+      `On the device you want to use, open the login page of ${provider}, choose "Reactivate my account", then "I have an activation token", and type the same mobile number and this token.`,
+    );
+    expect(result.stderr).not.toContain('in the app');
     // As typed, without separators: the provider reads it with its own region, the bridge assumes none.
     expect([...flows.values()].at(-1)?.mobile).toBe('0470123456');
     expect(tokenRequests.at(-1)).toMatchObject({ cardNumber: '592123456789', authToken: { format: 'web-eid:1.0', algorithm: 'ES384' } });
