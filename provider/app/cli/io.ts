@@ -34,9 +34,15 @@ export async function inOptionNames<T>(options: Readonly<Record<string, string>>
   }
 }
 
-/** A new password, asked twice at a terminal so that a typo (not echoed) is not what gets set; once from a pipe. */
-export async function askNewPassword(io: Io, prompt: string): Promise<string> {
+/**
+ * A new password, asked twice at a terminal so that a typo (not echoed) is not what gets set; once from a pipe.
+ * `otherWay`: how else the command takes one, for the message when none comes.
+ */
+export async function askNewPassword(io: Io, prompt: string, otherWay = ''): Promise<string> {
   const password = await io.ask(prompt);
+  // An empty or closed standard input (</dev/null, a cron job) is no password at all, not a short one to refuse by policy.
+  if (password === '')
+    throw new UsageError(`No password was given: type it when asked, or send it on standard input (one line)${otherWay}. Nothing was changed.`);
   if (!io.terminal) return password;
   if ((await io.ask('Again, to confirm: ')) !== password) throw new UsageError('The two passwords differ; nothing was changed. Run the command again.');
   return password;

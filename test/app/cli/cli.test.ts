@@ -33,6 +33,13 @@ describe('idp CLI on the embedded database', { timeout: 240_000 }, () => {
     expect(composition.stderr).toMatch(/password: Add at least one capital letter\.\n {2}- password: Add at least one digit\./);
     const common = await runCli(['users', 'create', '--username', 'piet', '--password', 'password1234'], env);
     expect(common.stderr).toMatch(/password: This password is one of the most commonly used/);
+    // Standard input empty and not a terminal, as with </dev/null: no password, which is not a short one.
+    const none = await runCli(['users', 'create', '--username', 'eve', '--email', 'e@example.org'], env);
+    expect([none.code, none.stderr.trim()]).toEqual([
+      2,
+      'No password was given: type it when asked, or send it on standard input (one line), or give it with --password. Nothing was changed.',
+    ]);
+    expect((await runCli(['users', 'show', 'eve'], env)).stderr).toMatch(/No user with username or e-mail address "eve"/);
     const unknown = await runCli(['users', 'create', '--nickname', 'x'], env);
     expect(unknown.stderr).toMatch(/Unknown option '--nickname'/);
   });

@@ -108,6 +108,20 @@ describe('idp users create', { timeout: 120_000 }, () => {
     expect(piped.out).toMatch(/^Created user hilde /);
   });
 
+  it('says that no password was given, and how to give one, when neither --password nor standard input brings one', async () => {
+    // The tests' io answers an empty line when it has no more answers, as `idp users create … </dev/null` reads one.
+    const none = await idp(p, ['users', 'create', '--username', 'eve', '--email', 'e@example.org']);
+    expect([none.code, none.err]).toEqual([
+      2,
+      'No password was given: type it when asked, or send it on standard input (one line), or give it with --password. Nothing was changed.',
+    ]);
+    expect(await p.db('users').where({ username: 'eve' }).first()).toBeUndefined();
+
+    const atTheTerminal = await atTerminal(['create', '--username', 'eve'], ['', '']);
+    expect(atTheTerminal.prompts).toEqual(['Password: ']);
+    expect(atTheTerminal.err).toMatch(/^No password was given: /);
+  });
+
   it('shows --username as required in its usage, and names it when it is missing', async () => {
     const help = await idp(undefined, ['users', 'create', '--help']);
     expect(help.out.split('\n')[0]).toBe(

@@ -111,7 +111,7 @@ export const users: CommandSpec<CommandContext> = {
         const input = userInput(config).parse({
           username: values.username,
           email: values.email,
-          password: values.password ?? (await askNewPassword(io, 'Password: ')),
+          password: values.password ?? (await askNewPassword(io, 'Password: ', ', or give it with --password')),
           givenName: values['given-name'],
           familyName: values['family-name'],
           roles: values.role ?? [],
