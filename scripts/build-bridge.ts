@@ -33,7 +33,11 @@ const deb = process.platform === 'linux' ? debFields(process.env) : undefined;
 
 const work = mkdtempSync(join(tmpdir(), 'eid-bridge-build-'));
 const step = (line: string) => process.stdout.write(`build:bridge: ${line}\n`);
-const sizeOf = (file: string) => `${(statSync(file).size / 1024 / 1024).toFixed(1)} MB`;
+// The npm package is some tens of KB, which in MB would read "0.0 MB".
+const sizeOf = (file: string) => {
+  const { size } = statSync(file);
+  return size < 1024 * 1024 ? `${Math.ceil(size / 1024)} KB` : `${(size / 1024 / 1024).toFixed(1)} MB`;
+};
 
 function npmPackage(): string {
   const stage = join(work, 'package');
