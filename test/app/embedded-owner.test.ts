@@ -68,12 +68,16 @@ describe('the embedded database has one owner', { timeout: 180_000 }, () => {
     } finally {
       await first.stop();
     }
+    // The first start told what to type; a restart tells what is there.
+    expect(first.output()).toMatch(/In another terminal:\n {4}npx idp users create --username alice.*\n {4}npx idp clients create --name "My app"/);
     const second = await spawnProvider(env);
     try {
       expect((await logIn(second.url, client))?.sub).toBe(sub);
     } finally {
       await second.stop();
     }
+    expect(second.output()).toContain('In the database: 1 account, 1 relying app (npx idp users list, npx idp clients list)');
+    expect(second.output()).not.toContain('npx idp users create');
   });
 
   it("refuses a second start on the same folder, naming the serving process; its socket is the owner's only", async () => {

@@ -71,7 +71,7 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
 }
 
 /** `idp start` in its own process; resolves once it answers /healthz. */
-export async function spawnProvider(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+export async function spawnProvider(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; output(): string; stop(): Promise<void> }> {
   const port = env.PORT ?? String(await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [CLI, 'start'], {
@@ -113,6 +113,8 @@ export async function spawnProvider(env: Record<string, string>): Promise<{ url:
   return {
     url,
     child,
+    /** What it printed so far, stdout and stderr. */
+    output: () => output,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

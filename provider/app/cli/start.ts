@@ -12,6 +12,7 @@ import type { Io } from './io.ts';
 import { pendingByChannel } from '../../domain/messaging/outbox.ts';
 import { collectProcessMetrics, reportToPrimary, serveMetrics } from '../../platform/metrics/listener.ts';
 import { stopWithParent } from './parent-gone.ts';
+import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
 
 /** WORKERS processes share the port; the database holds all state, so any of them can serve any request. */
 async function startCluster(config: Config) {
@@ -62,6 +63,19 @@ export async function start(config: Config, io: Io, run: (services: Awaited<Retu
     return;
   }
   const where = config.issuerUrl;
+  // A restart of a provider in use need not be told to create its first user. (The account pages' own client is no
+  // relying app of the operator's.)
+  const { db } = running.services;
+  const [accounts, apps] = await Promise.all([
+    db('users').count({ n: '*' }).first(),
+    db('oidc_models').where({ model: 'Client' }).whereNot({ id: SELF_CLIENT_ID }).count({ n: '*' }).first(),
+  ]);
+  const [people, clients] = [Number(accounts?.n ?? 0), Number(apps?.n ?? 0)];
+  const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  const firstSteps = [
+    ...(people ? [] : ['    npx idp users create --username alice --email alice@example.org --role admin']),
+    ...(clients ? [] : ['    npx idp clients create --name "My app" --redirect-uri http://localhost:8080/callback --first-party']),
+  ];
   log.info('provider listening', {
     url: running.url,
     issuer: where,
@@ -77,9 +91,10 @@ export async function start(config: Config, io: Io, run: (services: Awaited<Retu
         : '  Database: PostgreSQL (DATABASE_URL)',
       `  Metrics: ${metrics ? metrics.url : 'off (METRICS_PORT=0)'}; health: ${where}/healthz, readiness: ${where}/readyz`,
       '',
-      '  Create a first user and a client in another terminal:',
-      '    npx idp users create --username alice --email alice@example.org --role admin',
-      '    npx idp clients create --name "My app" --redirect-uri http://localhost:8080/callback --first-party',
+      ...(people || clients
+        ? [`  In the database: ${plural(people, 'account')}, ${plural(clients, 'relying app')} (npx idp users list, npx idp clients list)`]
+        : []),
+      ...(firstSteps.length ? ['  In another terminal:', ...firstSteps] : []),
       '',
     ].join('\n') + '\n',
   );

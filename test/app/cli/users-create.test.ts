@@ -32,9 +32,10 @@ describe('idp users create', { timeout: 120_000 }, () => {
     expect((await idp(p, ['users', 'create', '--username', 'chloe', '--email', 'chloe@example.be', '--password', PASSWORD])).code).toBe(0);
     const none = await languageSection('chloe');
     // DEFAULT_LOCALE (en) is what the mails use, whatever the page's language; the hint says so instead of "every mail".
-    expect(none.selected).toBe('en');
+    // The list offers the page's language, which she reads; the default is named in it.
+    expect(none.selected).toBe('fr');
     expect(none.hint).toBe(
-      'Vous n’avez pas encore choisi de langue. D’ici là, nous vous écrivons dans la langue par défaut du service, English ; un e-mail au sujet de ce que vous faites sur nos pages (par exemple la réinitialisation de votre mot de passe) est dans la langue de cette page.',
+      'Vous n’avez pas encore choisi de langue. D’ici là, nous vous écrivons dans la langue par défaut du service, anglais ; un e-mail au sujet de ce que vous faites sur nos pages (par exemple la réinitialisation de votre mot de passe) est dans la langue de cette page.',
     );
 
     expect((await idp(p, ['users', 'create', '--username', 'dirk', '--email', 'dirk@example.be', '--password', PASSWORD, '--locale', 'de'])).code).toBe(0);

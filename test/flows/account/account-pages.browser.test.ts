@@ -55,7 +55,7 @@ describe.skipIf(!has('chromium'))('account pages in Chromium', () => {
     const page = await loggedIn();
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Your profile');
     await expect(page.locator('#username').textContent()).resolves.toBe('jan.peeters');
-    await expect(page.getByLabel('First name').inputValue()).resolves.toBe('Jan');
+    await expect(page.getByLabel('Given name').inputValue()).resolves.toBe('Jan');
 
     await page.getByLabel('New mobile number').fill('02 512 34 56');
     await page.getByRole('button', { name: 'Send code' }).click();

@@ -86,7 +86,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('the eID
     expect(await popup.getAttribute('html', 'lang')).toBe('nl');
     expect(await popup.locator('h1').innerText()).toBe('Geef de pincode van uw eID');
     expect(await popup.locator('#asking-host').innerText()).toBe(new URL(e.idp.issuer).host);
-    expect(await popup.locator('#card').innerText()).toBe('Kaart van Jan Karel Specimen, kaartnummer 592123456789');
+    expect(await popup.locator('#card').innerText()).toBe('Kaart van Jan Karel Specimen, kaartnummer 592-1234567-89');
     expect(await axeViolations(popup)).toEqual([]);
     const id = (await storedOperation(page))!;
     expect((await operation(id)).state).toBe('pin_required');
