@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, text } from './agent.ts';
 import { loggedInPerson } from './people.ts';
+import { postOpenSignUp } from '../registration/helpers.ts';
 
 const PASSWORD = 'quiet rivers carry seven lanterns';
 const MESSAGE = 'Use visible characters only: control and text-direction characters cannot be used here.';
@@ -22,18 +23,7 @@ describe('a NUL in a form field', () => {
   afterAll(() => idp?.close());
 
   it('is shown at its field of the sign-up form, the other values kept and no account made', async () => {
-    const agent = new Agent(idp.issuer);
-    const form = await agent.get('/registration/open');
-    const flow = /name="flow" value="([^"]+)"/.exec(form.html)![1]!;
-    const answer = await agent.post('/registration/open', {
-      flow,
-      email: 'lena@example.be',
-      given_name: 'Lena',
-      family_name: 'Ma\u0000es',
-      password: PASSWORD,
-      accept_terms: 'yes',
-      accept_privacy: 'yes',
-    });
+    const { answer } = await postOpenSignUp(idp.issuer, PASSWORD, { family_name: 'Ma\u0000es' });
     expect(answer.status).toBe(400);
     expect(text(answer.html)).not.toContain('Some fields are missing or not valid');
     expect(fieldError(answer.html, 'family_name')).toBe(MESSAGE);

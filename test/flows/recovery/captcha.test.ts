@@ -7,7 +7,7 @@ import type { Challenge } from 'altcha-lib';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { has } from '../../helpers/components.ts';
 import type { TestProvider } from '../../helpers/provider.ts';
-import { launchBrowser } from '../../helpers/browser.ts';
+import { launchBrowser, watchPage } from '../../helpers/browser.ts';
 import type { SmtpSink } from '../../helpers/smtp-sink.ts';
 import { encode, fetchChallenge, forgedSolution, solve } from '../../helpers/captcha.ts';
 import { openForm, startWithSink, type ProviderWithSink } from './helpers.ts';
@@ -101,13 +101,7 @@ describe('the recovery CAPTCHA', () => {
       context = await browser.newContext({ locale: 'en-GB', ...options });
       context.setDefaultTimeout(15_000);
       const p = await context.newPage();
-      const problems: string[] = [];
-      const hosts = new Set<string>();
-      p.on('console', (m) => {
-        if ((m.type() === 'error' && !m.text().startsWith('Failed to load resource')) || /Content Security Policy/i.test(m.text())) problems.push(m.text());
-      });
-      p.on('pageerror', (e) => problems.push(e.message));
-      p.on('request', (r) => hosts.add(new URL(r.url()).origin));
+      const { problems, hosts } = watchPage(p);
       p.on('response', (r) => {
         // Chromium asks for a favicon on its own.
         if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`);

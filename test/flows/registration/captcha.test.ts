@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { has } from '../../helpers/components.ts';
-import { launchBrowser } from '../../helpers/browser.ts';
+import { launchBrowser, watchPage } from '../../helpers/browser.ts';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.ts';
 import { fetchChallenge, forgedSolution, solve } from '../../helpers/captcha.ts';
@@ -149,13 +149,7 @@ describe('the sign-up CAPTCHA', () => {
       context = await browser.newContext({ locale: 'en-GB' });
       context.setDefaultTimeout(15_000);
       const p = await context.newPage();
-      const problems: string[] = [];
-      const hosts = new Set<string>();
-      p.on('console', (m) => {
-        if ((m.type() === 'error' && !m.text().startsWith('Failed to load resource')) || /Content Security Policy/i.test(m.text())) problems.push(m.text());
-      });
-      p.on('pageerror', (e) => problems.push(e.message));
-      p.on('request', (r) => hosts.add(new URL(r.url()).origin));
+      const { problems, hosts } = watchPage(p);
       await p.goto(`${idp.issuer}/registration/open`);
       await p.locator('[data-captcha-help]').waitFor({ state: 'hidden' });
       await p.fill('#email', 'widget@example.be');

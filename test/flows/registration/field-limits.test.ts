@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { Agent, text } from '../account/agent.ts';
 import { loggedInPerson } from '../account/people.ts';
+import { postOpenSignUp } from './helpers.ts';
 
 const PASSWORD = 'quiet rivers carry seven lanterns';
 
@@ -22,20 +23,7 @@ describe('too long and unusable text in form fields', () => {
   afterAll(() => idp?.close());
 
   async function signUp(fields: Record<string, string>, language = 'en') {
-    const agent = new Agent(idp.issuer);
-    agent.headers['accept-language'] = language;
-    const form = await agent.get('/registration/open');
-    const flow = /name="flow" value="([^"]+)"/.exec(form.html)![1]!;
-    const answer = await agent.post('/registration/open', {
-      flow,
-      email: 'lena@example.be',
-      given_name: 'Lena',
-      family_name: 'Maes',
-      password: PASSWORD,
-      accept_terms: 'yes',
-      accept_privacy: 'yes',
-      ...fields,
-    });
+    const { form, answer } = await postOpenSignUp(idp.issuer, PASSWORD, fields, language);
     return { form: form.html, status: answer.status, text: text(answer.html) };
   }
 

@@ -11,6 +11,7 @@ import { waitUntil } from '../../helpers/wait.ts';
 import { authorize, discover } from '../../helpers/rp.ts';
 import { createClient } from '../../../provider/oidc/clients.ts';
 import type { DbKind } from '../../helpers/db.ts';
+import { Agent } from '../account/agent.ts';
 
 export interface World {
   idp: TestProvider;
@@ -155,4 +156,23 @@ export async function loginToAdmin(w: World, page: Page, identifier: string, pas
   await page.click('button[type=submit].primary');
   await expectHeading(page, 'Registrations to review');
   return page;
+}
+
+/** Lena's open sign-up sent over HTTP from a new browser, with `fields` changed: the form it came from and the answer. */
+export async function postOpenSignUp(issuer: string, password: string, fields: Record<string, string> = {}, language = 'en') {
+  const agent = new Agent(issuer);
+  agent.headers['accept-language'] = language;
+  const form = await agent.get('/registration/open');
+  const flow = /name="flow" value="([^"]+)"/.exec(form.html)![1]!;
+  const answer = await agent.post('/registration/open', {
+    flow,
+    email: 'lena@example.be',
+    given_name: 'Lena',
+    family_name: 'Maes',
+    password,
+    accept_terms: 'yes',
+    accept_privacy: 'yes',
+    ...fields,
+  });
+  return { form, answer };
 }
