@@ -13,6 +13,7 @@ import { pendingByChannel } from '../../domain/messaging/outbox.ts';
 import { collectProcessMetrics, reportToPrimary, serveMetrics } from '../../platform/metrics/listener.ts';
 import { stopWithParent } from './parent-gone.ts';
 import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
+import { listClients } from '../../oidc/clients.ts';
 
 /** WORKERS processes share the port; the database holds all state, so any of them can serve any request. */
 async function startCluster(config: Config) {
@@ -66,11 +67,9 @@ export async function start(config: Config, io: Io, run: (services: Awaited<Retu
   // A restart of a provider in use need not be told to create its first user. (The account pages' own client is no
   // relying app of the operator's.)
   const { db } = running.services;
-  const [accounts, apps] = await Promise.all([
-    db('users').count({ n: '*' }).first(),
-    db('oidc_models').where({ model: 'Client' }).whereNot({ id: SELF_CLIENT_ID }).count({ n: '*' }).first(),
-  ]);
-  const [people, clients] = [Number(accounts?.n ?? 0), Number(apps?.n ?? 0)];
+  const [accounts, apps] = await Promise.all([db('users').count({ n: '*' }).first(), listClients(db)]);
+  const people = Number(accounts?.n ?? 0);
+  const clients = apps.filter((c) => c.client_id !== SELF_CLIENT_ID).length;
   const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
   const firstSteps = [
     ...(people ? [] : ['    npx idp users create --username alice --email alice@example.org --role admin']),

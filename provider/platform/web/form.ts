@@ -138,7 +138,10 @@ export function fieldProblem(issue: z.core.$ZodIssue): FormError | undefined {
   return undefined;
 }
 
-/** The errors of a form refused for a field holding a NUL (formInput), for a page whose other refusals are its own. */
+/**
+ * The errors of a form refused for a field holding a character it cannot (a NUL, refused by formInput, or what oneLine
+ * refuses), for a page whose other refusals are its own.
+ */
 export function controlCharacters(error: z.ZodError): FormErrors | undefined {
   const issue = error.issues.find((i) => i.message === UNUSABLE_CHARACTERS);
   return issue && { [String(issue.path[0])]: [{ key: 'error.field.characters' }] };
