@@ -7,6 +7,7 @@ import type { Pkcs11Module } from './pkcs11/module.ts';
 import type { PinPrompt } from './pin-prompt.ts';
 import { requestNonce, sendAuthToken } from './reactivation.ts';
 import type { TokenResponse } from './contract/reactivation.ts';
+import { formatCardNumber } from './contract/card-number.ts';
 
 export interface ActivateOptions {
   module: Pkcs11Module;
@@ -20,7 +21,7 @@ export interface ActivateOptions {
   say(line: string): void;
 }
 
-const describeCard = (c: InsertedCard) => `${c.holder}, in ${c.reader}${c.cardNumber ? ` (card number ${c.cardNumber})` : ''}`;
+const describeCard = (c: InsertedCard) => `${c.holder}, in ${c.reader}${c.cardNumber ? ` (card number ${formatCardNumber(c.cardNumber)})` : ''}`;
 
 /** The card the PIN goes to: the only one, the one --card names, or the one the person picks; never a guess. */
 export async function chooseCard(cards: InsertedCard[], o: Pick<ActivateOptions, 'card' | 'interactive' | 'prompt' | 'say'>): Promise<InsertedCard> {

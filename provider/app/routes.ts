@@ -97,7 +97,7 @@ export const ROUTERS: readonly Mount[] = [
   { kind: 'page', router: ({ services, cards }) => eidRoutes(services, cards) },
   { kind: 'page', router: ({ services, captcha, reactivation, cards }) => reactivationRoutes(services, captcha, reactivation, cards) },
   { kind: 'page', router: ({ services, authenticator, reactivation }) => upstreamRoutes(services, authenticator, reactivation) },
-  { kind: 'page', router: ({ services }) => devMessagesRouter(services.db), when: servesDevMailbox },
+  { kind: 'page', router: ({ services }) => devMessagesRouter(services.db, services.config.issuerUrl), when: servesDevMailbox },
 ];
 
 /** "METHOD /path/:param" for every route of `routers`, for tests that must cover them all. */

@@ -113,7 +113,7 @@ describe.skipIf(!has('softhsm'))('two eID cards in two readers', () => {
     const result = await runCli(['activate', '--provider', provider, '--mobile', '0470123456'], card.env, `${NORA.pin}\n`);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Several eID cards are inserted: name the one to use with --card, or leave only that card in a reader.');
-    expect(result.stderr).toMatch(/--card \d+: Jan Karel Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 592123456789\)/);
+    expect(result.stderr).toMatch(/--card \d+: Jan Karel Specimen, in SoftHSM slot ID 0x[0-9a-f]+ \(card number 592-1234567-89\)/);
     expect(result.stderr).toMatch(/--card \d+: Nora Angèle Specimen, in SoftHSM slot ID/);
     expect(result.stderr).toContain('[several_cards]');
   });

@@ -46,8 +46,22 @@ export function servesDevMailbox(config: Pick<Config, 'production' | 'devMailbox
   return !config.production && (config.devMailbox ?? isLoopback(config.host));
 }
 
-export function devMessagesRouter(db: Db): Router {
+/**
+ * Whether the browser named the provider by a loopback name or by ISSUER's. A page elsewhere whose name an attacker
+ * points at 127.0.0.1 after it loaded (DNS rebinding) is same-origin with its own name, and could read the mailbox
+ * from the developer's browser; its requests carry that name as Host.
+ */
+function namedAsProvider(host: string, issuerUrl: string): boolean {
+  const hostname = URL.parse(`http://${host}`)?.hostname;
+  return hostname !== undefined && (hostname === new URL(issuerUrl).hostname || isLoopback(hostname.replace(/^\[|\]$/g, '')));
+}
+
+export function devMessagesRouter(db: Db, issuerUrl: string): Router {
   const router = createRouter();
+  router.use('/dev/messages', async (ctx, next) => {
+    if (!namedAsProvider(ctx.get('host'), issuerUrl)) return renderMessage(ctx, 404, 'error.not_found.title', 'error.not_found.message');
+    await next();
+  });
   router.get('/dev/messages', async (ctx) => {
     const messages = await latestMessages(db, LIMIT);
     renderPage(ctx, 'pages/dev-messages.njk', { titleKey: 'dev_messages.title', limit: LIMIT, messages: messages.map(view) });

@@ -16,10 +16,18 @@ describe('dev messages page', () => {
   let server: http.Server;
   let base: string;
   let mailId: string;
-  const get = async (path: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${base}${path}`, { headers });
-    return { status: res.status, html: await res.text() };
-  };
+  // node:http, whose Host header can be set (fetch sends the URL's).
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; html: string }>((resolve, reject) => {
+      http
+        .get(`${base}${path}`, { headers }, (res) => {
+          let html = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (html += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, html }));
+        })
+        .on('error', reject);
+    });
 
   beforeAll(async () => {
     ({ db } = await testDb('pglite'));
@@ -34,7 +42,7 @@ describe('dev messages page', () => {
       }),
     );
     await enqueueSms(db, { to: '+32490123456', text: 'Your code: 481234' });
-    const router = devMessagesRouter(db);
+    const router = devMessagesRouter(db, 'http://idp.test:3000');
     const app = new Koa();
     app.use(router.routes());
     server = http.createServer(app.callback());
@@ -76,6 +84,16 @@ describe('dev messages page', () => {
     expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     const sms = (await db('outbox').where({ channel: 'sms' }).first()) as { id: string };
     expect((await get(`/dev/messages/${sms.id}/html`)).status).toBe(404);
+  });
+
+  it("is not served under a name other than a loopback one or ISSUER's, as a rebound DNS name would ask for it", async () => {
+    for (const host of ['rebind.attacker.example', 'rebind.attacker.example:3000', 'idp.test.attacker.example', '10.0.0.5:3000']) {
+      const { status, html } = await get('/dev/messages', { host, 'accept-language': 'en' });
+      expect(status, host).toBe(404);
+      expect(html, host).not.toContain('481234');
+    }
+    expect((await get(`/dev/messages/${mailId}/html`, { host: 'rebind.attacker.example' })).status).toBe(404);
+    for (const host of ['localhost:3000', '127.0.0.1', '[::1]:3000', 'idp.test:3000']) expect((await get('/dev/messages', { host })).status, host).toBe(200);
   });
 
   it('answers 404 for an unknown or malformed id', async () => {
