@@ -84,7 +84,7 @@ export const serverSettings = {
   devMailbox: setting({
     env: 'DEV_MAILBOX',
     schema: bool.optional(),
-    doc: 'serve the outbox (every mail and SMS, with their links) at /dev/messages, to a browser that names the provider by a loopback name or by ISSUER\'s; default: only when HOST is a loopback address; never in production',
+    doc: "serve the outbox (every mail and SMS, with their links) at /dev/messages, to a browser that names the provider by a loopback name or by ISSUER's; default: only when HOST is a loopback address; never in production",
   }),
   mailFrom: setting({ env: 'MAIL_FROM', schema: z.string().min(3), default: 'Identity <no-reply@localhost>', doc: 'sender of every mail' }),
   trustProxy: setting({ env: 'TRUST_PROXY', schema: bool, default: 'false', doc: 'trust X-Forwarded-* from a reverse proxy (client IP, https)' }),
