@@ -22,7 +22,8 @@ async function submit(page: Page) {
   await page.waitForLoadState('domcontentloaded');
 }
 
-describe.skipIf(!has('chromium'))('account recovery in the browser', () => {
+// Whole journeys in Chromium, each with several logins and mails: over 30 s on a loaded 2-core machine.
+describe.skipIf(!has('chromium'))('account recovery in the browser', { timeout: 90_000 }, () => {
   let running: ProviderWithSink;
   let idp: TestProvider;
   let sink: SmtpSink;
