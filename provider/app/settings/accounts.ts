@@ -86,7 +86,7 @@ export const accountSettings = {
     env: 'RATE_LIMIT_ADDRESS_MAILS',
     schema: positiveInt,
     default: '20',
-    doc: 'recovery, sign-up or address-change mails, or codes to an address added for alerts, one address receives per hour, whoever asks (each kind apart); past it only a browser that has logged in to the account still gets its recovery mail, an account its first mail to that address, and the address one recovery mail per half RESET_TOKEN_TTL, whoever asks, so that its newest reset link is live',
+    doc: 'recovery, sign-up or address-change mails, or codes to an address added for alerts, one address receives per hour, whoever asks (each kind apart); past it only a browser that has logged in to the account still gets its recovery mail, an account its first mail to that address, a sign-up again from an activation link to that address its activation mail, and the address one recovery mail per half RESET_TOKEN_TTL, whoever asks, so that its newest reset link is live',
   }),
   rateLimitMaxDelay: setting({
     env: 'RATE_LIMIT_MAX_DELAY',

@@ -5,8 +5,9 @@
 // only, not by the ceiling: the owner's request gets its message even while others flood the recipient. So is an
 // account's first message to a recipient in the window: each account costs a verified sign-up, so the ceiling still
 // holds back repeated sending, and a few accounts cannot keep a person from moving her account to her own new address
-// or number. Where a mail's newest link serves the owner whoever asked (recovery), one mail now and then still goes
-// out past the ceiling.
+// or number. So, last, is a requester who proved she holds the address (a sign-up after one of the links mailed to
+// it): the ceiling keeps others' floods from reaching her mailbox, not her own sign-up from being mailed. Where a
+// mail's newest link serves the owner whoever asked (recovery), one mail now and then still goes out past the ceiling.
 import type { Db } from '../../platform/db/knex.ts';
 import { consumeWithin, createLimiter } from './rate-limit.ts';
 import { clientAddressKey, keyOf } from './throttle.ts';
@@ -35,6 +36,11 @@ export interface QuotaRequest {
   ownerDevice?: string | undefined;
   /** The account that asks, when one is logged in (an address change): counted instead of its IP address. */
   account?: string | undefined;
+  /**
+   * The requester proved she holds the address (she followed a link mailed to it): still counted per requester, but
+   * not held back by the ceiling.
+   */
+  provenAddress?: boolean | undefined;
 }
 
 export interface RecipientQuota {
@@ -47,7 +53,7 @@ export function createRecipientQuota(db: Db, o: RecipientQuotaOptions): Recipien
   const addresses = createLimiter(db, { keyPrefix: `${o.name}_address`, points: o.perAddress.points, durationSeconds: o.perAddress.seconds });
   const pastCeiling = o.pastCeilingSeconds ? createLimiter(db, { keyPrefix: `${o.name}_past`, points: 1, durationSeconds: o.pastCeilingSeconds }) : undefined;
   return {
-    async allow({ address, ip, ownerDevice, account }) {
+    async allow({ address, ip, ownerDevice, account, provenAddress }) {
       const requester = ownerDevice ? `device:${ownerDevice}` : account ? `account:${account}` : `ip:${ip ? clientAddressKey(ip) : ''}`;
       const key = keyOf(address);
       const counted = await consumeWithin(requesters, `${key}:${keyOf(requester)}`);
@@ -55,7 +61,7 @@ export function createRecipientQuota(db: Db, o: RecipientQuotaOptions): Recipien
       // Only requests within their requester's allowance count towards the ceiling: one party's flood beyond its
       // own allowance does not use it up.
       const underCeiling = (await consumeWithin(addresses, key)) !== undefined;
-      if (underCeiling || ownerDevice !== undefined || (account !== undefined && counted.consumedPoints === 1)) return true;
+      if (underCeiling || ownerDevice !== undefined || provenAddress === true || (account !== undefined && counted.consumedPoints === 1)) return true;
       return pastCeiling !== undefined && (await consumeWithin(pastCeiling, key)) !== undefined;
     },
   };

@@ -11,7 +11,7 @@ import type { Db } from '../../platform/db/knex.ts';
 import { localeOf, type User, type UserRepository } from '../../domain/accounts/repository.ts';
 import type { PasswordHasher } from '../../domain/accounts/passwords.ts';
 import type { TokenService } from '../../domain/tokens/one-time.ts';
-import { codeEntryThrottle } from '../../domain/guards/throttle.ts';
+import { codeEntryThrottle, keyOf } from '../../domain/guards/throttle.ts';
 import { enqueueMail } from '../../domain/messaging/outbox.ts';
 import { mailLink } from '../../domain/messaging/mail-link.ts';
 import { duration, type Locale, type MessageParams } from '../../platform/web/i18n.ts';
@@ -58,7 +58,8 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
       ttlSeconds: config.activationTtl,
       format: { kind: 'link' },
       replacePrevious: true,
-      ...(from ? { data: { from } } : {}),
+      // The address the link goes to, as its digest: a replaced link proves only that one (addressProof).
+      data: { to: keyOf(user.email), ...(from ? { from } : {}) },
     });
     await users.touchPending(trx, user.id);
     const locale = localeOf(user, config.defaultLocale);
@@ -114,11 +115,32 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
     return user ? { status: 'ok', user } : { status: 'invalid' };
   }
 
+  /**
+   * The pending account of an open sign-up (no username, no customer) whose address the holder of this link has
+   * shown she can read, for a sign-up again that the address's mail ceiling does not hold back (steps.ts): someone
+   * else may have signed up with her address and a password of his own, and filled the ceiling so that her own sign-up
+   * gets no mail. A live link went to the account's address (a new address gets a new link, voiding the earlier).
+   * So did a replaced one (each sign-up again voids the earlier links), if it was issued for the address the account
+   * has now: a link to one's own address, replaced by a sign-up from the same browser with another, proves nothing of
+   * that other. Spent, expired and unknown links prove nothing.
+   */
+  async function addressProof(db: Knex, token: string): Promise<{ user: User & { email: string }; link: 'live' | 'replaced' } | undefined> {
+    const r = await tokens.peek(db, ACTIVATION, token);
+    if ((r.status !== 'ok' && r.status !== 'voided') || !r.token?.user_id) return undefined;
+    const user = await users.findById(db, r.token.user_id);
+    if (!user?.email || user.status !== 'pending') return undefined;
+    const to = r.token.data.to;
+    if (to !== keyOf(user.email) && (r.status === 'voided' || to !== undefined)) return undefined;
+    if (!(await users.findOpenPending(db, { id: user.id }))) return undefined;
+    return { user: { ...user, email: user.email }, link: r.status === 'ok' ? 'live' : 'replaced' };
+  }
+
   return {
     send,
     sendAccountExists,
 
     peek,
+    addressProof,
 
     /**
      * Checks the sign-up's password, then spends the link and activates its account. A wrong password leaves the

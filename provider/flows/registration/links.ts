@@ -1,4 +1,5 @@
-// After the form: the "check your mail" page, the activation link (only its POST spends it) and a new activation mail.
+// After the form: the "check your mail" page, the activation link (only its POST spends it), a new activation mail,
+// and the open sign-up again that a link to the address allows past the address's mail ceiling.
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -14,9 +15,10 @@ import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { redirectToDone } from '../done/routes.ts';
 import { captchaRefusal } from '../../domain/guards/captcha.ts';
 import { backToApp, cameFrom } from '../done/came-from.ts';
+import { audit } from '../../platform/audit.ts';
 
 export function activationRoutes(router: Router, steps: RegistrationSteps): void {
-  const { config, db, flows, service, limits, mails, take, captcha } = steps;
+  const { config, db, flows, service, limits, mails, take, captcha, modes, newFlow } = steps;
   router.get('/registration/sent', async (ctx) => {
     let flow: Flow<FlowData> | undefined;
     try {
@@ -39,12 +41,39 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
   // Activation: the link shows the form; only the POST spends it, so a mail scanner fetching links does not.
   async function showActivate(ctx: Context, token: string, errors: FormErrors = {}) {
     const r = await service.activation.peek(db, token);
-    if (r.status !== 'ok' || !r.user) return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status);
+    if (r.status !== 'ok' || !r.user) return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status, token);
     if (Object.keys(errors).length) ctx.status = 400;
     // The token came in the form, not the address: the mailed link's page, for Back or a reload.
     reloadAt(ctx, `/registration/activate?${new URLSearchParams({ token })}`);
-    renderPage(ctx, 'pages/registration/activate.njk', { titleKey: 'registration.activate.title', token, user: r.user, errors, values: {} });
+    const signUpAgain = await mayStartAgain(token);
+    renderPage(ctx, 'pages/registration/activate.njk', { titleKey: 'registration.activate.title', token, user: r.user, errors, values: {}, signUpAgain });
   }
+
+  /**
+   * Whether the link's page offers an open sign-up again with its address: someone else may have signed up with it and
+   * a password she does not know, and filled the address's mail ceiling so that her own sign-up gets no mail.
+   */
+  const mayStartAgain = async (token: string) => modes.includes('open') && (await service.activation.addressProof(db, token)) !== undefined;
+
+  // Starts that sign-up: a POST with the link's token (no new address holds it), answered with a flow of this browser
+  // that keeps the address proven and a 303 to its form.
+  router.post('/registration/open/again', async (ctx) => {
+    steps.enabled('open');
+    const raw = await body(ctx);
+    const token = typeof raw.token === 'string' ? raw.token : '';
+    const proof = await service.activation.addressProof(db, token);
+    if (!proof) {
+      // What the link's own page says now (spent, expired…), which a reload shows.
+      reloadAt(ctx, `/registration/activate?${new URLSearchParams({ token })}`);
+      const r = await service.activation.peek(db, token);
+      return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status);
+    }
+    const flow = await newFlow(ctx, { mode: 'open', provenEmail: proof.user.email });
+    // The account is the pending one whose data the sign-up will replace; the address is not written in clear.
+    await audit(db, 'registration.address_proven', { userId: proof.user.id, ip: ctx.ip, details: { flow: flow.id, link: proof.link } });
+    ctx.status = 303;
+    ctx.redirect(`/registration/open?${new URLSearchParams({ flow: flow.id })}`);
+  });
 
   router.get('/registration/activate', (ctx) => showActivate(ctx, String(ctx.query.token ?? '')));
 
@@ -69,10 +98,11 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
         actions: [...(back ? [back] : []), { href: '/account/passkeys/new', key: 'passkeys.offer' }, { href: '/', key: 'registration.action.home' }],
       });
     }
-    linkProblem(ctx, r.status);
+    await linkProblem(ctx, r.status, token);
   });
 
-  function linkProblem(ctx: Context, status: string) {
+  /** A link that does not lead to its form. A replaced one may still prove the address: its page then offers a sign-up again. */
+  async function linkProblem(ctx: Context, status: string, token?: string) {
     const name = ['used', 'expired', 'voided', 'email_taken'].includes(status) ? status : 'invalid';
     const actions =
       name === 'used'
@@ -84,10 +114,18 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
               { href: '/registration', key: 'registration.action.sign_up_again' },
             ];
     const code = ({ used: 200, expired: 410, voided: 410, email_taken: 409 } as Record<string, number>)[name] ?? 404;
-    renderMessage(ctx, code, `registration.link.${name}.title`, `registration.link.${name}.message`, {
-      actions,
-      messageParams: { duration: duration(config.activationTtl) },
-    });
+    const page = { actions, messageParams: { duration: duration(config.activationTtl) } };
+    if (name === 'voided' && token && (await mayStartAgain(token))) {
+      ctx.status = code;
+      return renderPage(ctx, 'pages/registration/voided.njk', {
+        titleKey: 'registration.link.voided.title',
+        messageKey: 'registration.link.voided.message',
+        isError: true,
+        token,
+        ...page,
+      });
+    }
+    renderMessage(ctx, code, `registration.link.${name}.title`, `registration.link.${name}.message`, page);
   }
 
   // A new activation mail: from the login page of a pending account, or typed into the form.

@@ -9,10 +9,10 @@ import type { Flow } from '../../domain/flow-state/store.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { createRecipientQuota } from '../../domain/guards/recipient-quota.ts';
-import { clientAddressKey } from '../../domain/guards/throttle.ts';
+import { clientAddressKey, keyOf } from '../../domain/guards/throttle.ts';
 import { bodyFields } from '../../platform/web/form.ts';
 import { noSoonerThan } from '../../platform/web/even-answer.ts';
-import { renderPage, safeReturnPath } from '../../platform/web/page.ts';
+import { reloadAt, renderPage, safeReturnPath } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { createRegistrationService, type SignUp, type SignUpResult } from './service.ts';
@@ -37,6 +37,11 @@ export type FlowData = {
   email?: string;
   /** eID: the card read at the first step (the national number only as its HMAC). */
   card?: { hmac: string; givenNames: string; surname: string; cardNumber?: string | undefined };
+  /**
+   * Open sign-up again after a link mailed to this address (links.ts): shown filled in, and a sign-up with this
+   * address (normalised as the mail quota counts it) is mailed past the address's ceiling.
+   */
+  provenEmail?: string;
 };
 
 export const FLOW = 'registration';
@@ -120,7 +125,15 @@ export function createRegistrationSteps(services: Services, captcha: Captcha, ca
     extra: { values?: Record<string, string>; errors?: FormErrors; [k: string]: unknown } = {},
   ) {
     if (extra.errors && Object.keys(extra.errors).length) ctx.status = 400;
-    renderPage(ctx, `pages/registration/${template}.njk`, { titleKey: TITLES[template], flow: flow.id, values: {}, errors: {}, ...common(template), ...extra });
+    renderPage(ctx, `pages/registration/${template}.njk`, {
+      titleKey: TITLES[template],
+      flow: flow.id,
+      values: {},
+      errors: {},
+      provenEmail: flow.data.provenEmail,
+      ...common(template),
+      ...extra,
+    });
   }
 
   const signUpOf = async (
@@ -148,7 +161,10 @@ export function createRegistrationSteps(services: Services, captcha: Captcha, ca
     // address, a class behind the school's one address would spend the allowance in a lesson.
     const slip = flow.data.mode === 'invitation' ? flow.data.username : undefined;
     await (slip ? take(limits.invitation, slip.toLowerCase()) : take(limits.ip, addressOf(ctx)));
-    const mail = await mails.allow({ address: mailKey, ip: ctx.ip });
+    // A sign-up again after a link to this very address (links.ts): its mail is not held back by the ceiling, which
+    // someone else's sign-ups with her address may have filled. Counted still, against this requester's allowance.
+    const proven = flow.data.provenEmail !== undefined && keyOf(flow.data.provenEmail) === keyOf(mailKey);
+    const mail = await mails.allow({ address: mailKey, ip: ctx.ip, provenAddress: proven });
     try {
       await db.transaction(async (trx) => {
         const moved = await flows.transition(trx, flow, 'form', 'sent', data);
@@ -176,6 +192,12 @@ export function createRegistrationSteps(services: Services, captcha: Captcha, ca
   ) {
     router.get(`/registration/${mode}`, async (ctx) => {
       enabled(mode);
+      // A flow started elsewhere (a sign-up again after a mailed link, links.ts): its form, the proven address filled in.
+      if (typeof ctx.query.flow === 'string') {
+        const flow = await loadFlow(ctx, ctx.query.flow, mode);
+        if (flow.state !== 'form') return sentPage(ctx, flow);
+        return showForm(ctx, mode, flow, { values: flow.data.provenEmail ? { email: flow.data.provenEmail } : {}, captcha });
+      }
       showForm(ctx, mode, await newFlow(ctx, { mode }), { captcha });
     });
     router.post(`/registration/${mode}`, async (ctx) => {
@@ -183,6 +205,8 @@ export function createRegistrationSteps(services: Services, captcha: Captcha, ca
       const raw = await bodyFields(ctx);
       const flow = await loadFlow(ctx, raw.flow, mode);
       if (flow.state !== 'form') return sentPage(ctx, flow);
+      // A reload shows this flow's form again where it was started elsewhere: a new flow would lose the proven address.
+      if (flow.data.provenEmail) reloadAt(ctx, `/registration/${mode}?${new URLSearchParams({ flow: flow.id })}`);
       const reshow = (errors: FormErrors) => showForm(ctx, mode, flow, { values: echo(raw), errors, captcha });
       const checked = check(schema, raw, policy, (d) => ({ email: d.email as string }));
       if (!checked.ok) return reshow(checked.errors);

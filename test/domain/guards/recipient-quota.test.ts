@@ -34,4 +34,13 @@ describe('quotas per recipient', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     expect([await from('203.0.113.1'), await from('203.0.113.6'), await from('203.0.113.7')]).toEqual([false, true, false]);
   });
+
+  it('mails a requester who proved the address past the ceiling, within her own allowance only', async () => {
+    const mails = createRecipientQuota(db, { name: 'proven_test_mail', perRequester: { points: 2, seconds: 3600 }, perAddress: { points: 4, seconds: 3600 } });
+    const from = (ip: string, provenAddress?: boolean) => mails.allow({ address: 'Owner@Example.net ', ip, provenAddress });
+    for (const ip of ['203.0.113.1', '203.0.113.2']) for (let i = 0; i < 2; i++) expect(await from(ip)).toBe(true);
+    expect(await from('198.51.100.9')).toBe(false);
+    expect(await from('198.51.100.9', true)).toBe(true);
+    expect(await from('198.51.100.9', true)).toBe(false);
+  });
 });

@@ -6,6 +6,7 @@ import type { Visit } from '../../helpers/page-catalogue.ts';
 import { knownBrowser } from '../../helpers/flow-visits.ts';
 import { importInvitations } from '../../../provider/domain/invitations/import.ts';
 import { ACTIVATION } from '../../../provider/flows/registration/activation.ts';
+import { keyOf } from '../../../provider/domain/guards/throttle.ts';
 
 const STAFF = { username: 'office.visits', password: 'correct horse battery staple' };
 
@@ -32,6 +33,22 @@ export async function registrationVisits(idp: TestProvider, personId: string): P
       });
   }
   const invitation = await db('invitations').where({ username: 'zoe.oelcer' }).first('id');
+  // A pending account of an open sign-up, whose links offer to register again with its address.
+  const MILA = 'mila@example.be';
+  const mila =
+    (await users.findByIdentifier(db, MILA, 'username_or_email'))[0] ??
+    (await users.create(db, { email: MILA, givenName: 'Mila', familyName: 'Peeters', passwordHash: await hasher.hash(STAFF.password), status: 'pending' }));
+  const milasLink = async () =>
+    (
+      await tokens.issue(db, {
+        purpose: ACTIVATION,
+        userId: mila.id,
+        ttlSeconds: 600,
+        format: { kind: 'link' },
+        replacePrevious: true,
+        data: { to: keyOf(MILA) },
+      })
+    ).token;
   const at = (path: string) => async (page: Page) => {
     await page.goto(`${idp.issuer}${path}`);
   };
@@ -65,6 +82,28 @@ export async function registrationVisits(idp: TestProvider, personId: string): P
       async go(page) {
         const { token } = await tokens.issue(db, { purpose: ACTIVATION, userId: personId, ttlSeconds: 600, format: { kind: 'link' } });
         await page.goto(`${idp.issuer}/registration/activate?token=${token}`);
+      },
+    },
+    {
+      name: 'registration-activate-again',
+      async go(page) {
+        await page.goto(`${idp.issuer}/registration/activate?token=${await milasLink()}`);
+      },
+    },
+    {
+      name: 'registration-link-replaced-again',
+      async go(page) {
+        const older = await milasLink();
+        await milasLink();
+        await page.goto(`${idp.issuer}/registration/activate?token=${older}`);
+      },
+    },
+    {
+      name: 'registration-open-again',
+      async go(page) {
+        await page.goto(`${idp.issuer}/registration/activate?token=${await milasLink()}`);
+        await page.click('form[action="/registration/open/again"] button');
+        await page.waitForURL(/\/registration\/open\?flow=/);
       },
     },
     { name: 'registration-link-invalid', go: at('/registration/activate?token=tampered') },
