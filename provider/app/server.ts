@@ -180,10 +180,22 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   });
 
   const server = http.createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          e.code === 'EADDRINUSE'
+            ? new Error(`PORT ${config.port} is already in use on ${config.host}: is another provider running there? Stop it, or set another PORT (and ISSUER)`)
+            : e,
+        ),
+      );
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (e) {
+    // The open database would keep the process alive, and `npm start` would hang after saying why it failed.
+    if (!opts.db) await db.destroy();
+    throw e;
+  }
   const { port } = server.address() as AddressInfo;
 
   const outbox: OutboxWorker = createOutboxWorker({

@@ -2,7 +2,8 @@
 // create a user and a client in another terminal, log in through a relying app, restart, log in again. And the
 // guards around them: one serving process per DATA_DIR, stale locks, WORKERS>1 refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -106,6 +107,22 @@ describe('the embedded database has one owner', { timeout: 180_000 }, () => {
       expect((await runCli(['users', 'show', 'bob', '--json'], env)).stdout).toContain('"status": "active"');
     } finally {
       await p.stop();
+    }
+  });
+
+  it('ends, saying which port is taken, when PORT or METRICS_PORT is in use, and leaves the folder free', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      // Before, the process said why and then hung, holding DATA_DIR: `npm start` never returned.
+      const web = await runCli(['start'], { ...env, PORT: port, METRICS_PORT: '0' });
+      expect([web.code, web.stderr.trim()]).toEqual([2, `Failed: PORT ${port} is already in use on 127.0.0.1: is another provider running there? Stop it, or set another PORT (and ISSUER)`]);
+      const metrics = await runCli(['start'], { ...env, PORT: String(await freePort()), METRICS_PORT: port });
+      expect([metrics.code, metrics.stderr.trim()]).toEqual([2, `Failed: METRICS_PORT ${port} is already in use on 127.0.0.1: set another METRICS_PORT, or 0 to turn the metrics listener off`]);
+      expect(existsSync(path.join(dataDir, 'belid.lock'))).toBe(false);
+    } finally {
+      taken.close();
     }
   });
 
