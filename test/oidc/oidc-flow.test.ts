@@ -230,6 +230,62 @@ describe.skipIf(!kinds.length).each(kinds)('SSO with authorization code + PKCE o
     ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  /**
+   * Fires PARALLEL uses of one code or refresh token at once: one gets the tokens, the others invalid_grant. A use
+   * that read the code or token before the winner consumed it went through as far as its answer (oidc-provider
+   * counts it a success), and lost the race when its writes were made; one that read it consumed is oidc-provider's
+   * own replay, which revokes the grant by itself. Either way the grant must end. A round raced when every use
+   * reached its answer (none was the replay that would revoke the grant anyway): rounds go on until two did.
+   */
+  const PARALLEL = 3;
+  async function race(use: () => Promise<client.TokenEndpointResponse>) {
+    let answered = 0;
+    const count = () => answered++;
+    const provider = idp.services.provider();
+    provider.on('grant.success', count);
+    const settled = await Promise.allSettled(Array.from({ length: PARALLEL }, use)).finally(() => provider.off('grant.success', count));
+    const won = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const lost = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as { error?: string }).error] : []));
+    expect(won).toHaveLength(1);
+    expect(lost).toEqual(Array(PARALLEL - 1).fill('invalid_grant'));
+    return { winner: won[0]!, raced: answered === PARALLEL };
+  }
+  const atUserinfo = async (accessToken: string) =>
+    (await fetch(firstParty.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${accessToken}` } })).status;
+
+  it('revokes the grant when uses of one refresh token race, as it does when one follows the other', async () => {
+    await freshPage();
+    let raced = 0;
+    for (let round = 0; round < 10 && raced < 2; round++) {
+      const { tokens } = await login(page, firstParty, {
+        redirectUri: REDIRECT,
+        identifier: 'jan.peeters',
+        password: 'correct horse battery staple',
+        scope: 'openid offline_access',
+        params: { prompt: 'consent' },
+      });
+      const r = await race(() => client.refreshTokenGrant(firstParty, tokens.refresh_token!));
+      if (r.raced) raced++;
+      await expect(client.refreshTokenGrant(firstParty, r.winner.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+      expect(await atUserinfo(r.winner.access_token)).toBe(401);
+    }
+    expect(raced).toBeGreaterThan(0);
+  });
+
+  it('revokes the grant when exchanges of one authorization code race, as it does when one follows the other', async () => {
+    await freshPage();
+    let raced = 0;
+    for (let round = 0; round < 10 && raced < 2; round++) {
+      const a = await authorize(page, firstParty, { redirectUri: REDIRECT, identifier: 'jan.peeters', password: 'correct horse battery staple' });
+      const r = await race(() =>
+        client.authorizationCodeGrant(firstParty, a.callback!, { pkceCodeVerifier: a.verifier, expectedState: a.state, expectedNonce: a.nonce }),
+      );
+      if (r.raced) raced++;
+      expect(await atUserinfo(r.winner.access_token)).toBe(401);
+    }
+    expect(raced).toBeGreaterThan(0);
+  });
+
   it('requires PKCE from public clients', async () => {
     const pub = await createClient(idp.services.provider(), { name: 'SPA', redirectUris: [REDIRECT], public: true, firstParty: true });
     const spa = await discover(idp.issuer, pub.client_id);

@@ -4,10 +4,10 @@
 // elsewhere must fail at its next use), a token's read brings its grant (and a code's session) in the same statement,
 // what was read is not read again, and the writes wait for the end of the request to leave as one statement, before
 // the answer does. A consumed token or code is consumed in that statement only if no other request consumed it first,
-// and the statement's other writes depend on it: of two requests racing with the same code, one gets the tokens. So
-// do two more claims: an interaction's deletion (a resume) must find the interaction, which what ends an account's
-// access deletes, and a login's result is saved only while the account's access generation is the one its
-// password (or other proof) was checked against.
+// and the statement's other writes depend on it: of two requests racing with the same code, one gets the tokens, and
+// the other then revokes the grant as a replay would (oidc/batch-requests.ts). So do two more claims: an interaction's
+// deletion (a resume) must find the interaction, which what ends an account's access deletes, and a login's result is
+// saved only while the account's access generation is the one its password (or other proof) was checked against.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AdapterPayload } from 'oidc-provider';
 import { fromJsonColumn, rowsOf, type Db } from '../../platform/db/knex.ts';
