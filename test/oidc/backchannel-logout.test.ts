@@ -207,7 +207,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     const { user, sid, sub } = await loggedIn();
     await app.down();
     const { db, users, tokens } = idp.services;
-    expect(await changeAccountStatus({ db, users, tokens }, user, 'lock', {})).toBe(true);
+    expect(await db.transaction((trx) => changeAccountStatus(trx, { users, tokens }, user, 'lock', {}))).toBe(true);
     expect(await failedOnce(sid)).toMatchObject({ status: 'pending', attempts: 1 });
     expect(await auditEvents('backchannel_logout.failed', sid)).toEqual([
       { user_id: user.id, details: expect.objectContaining({ client: clientId, attempt: 1 }) },

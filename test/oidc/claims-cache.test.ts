@@ -39,7 +39,8 @@ describe('the claims cache', () => {
     expect(await client.fetchUserInfo(rp, tokens.access_token, sub)).toMatchObject({ given_name: 'Lieve' });
 
     // Read again just now, the account is in the cache as active when staff block it.
-    await changeAccountStatus({ db, users, tokens: tokenService }, (await users.findBySub(db, sub))!, 'block', {});
+    const blocked = (await users.findBySub(db, sub))!;
+    await db.transaction((trx) => changeAccountStatus(trx, { users, tokens: tokenService }, blocked, 'block', {}));
     await expect(client.refreshTokenGrant(rp, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(client.fetchUserInfo(rp, tokens.access_token, sub)).rejects.toThrow();
   });

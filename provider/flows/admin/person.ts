@@ -6,7 +6,6 @@
 import type Router from '@koa/router';
 import { createRouter } from '../../platform/web/router.ts';
 import type { Context } from 'koa';
-import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
@@ -18,6 +17,7 @@ import { isUuid } from '../../platform/db/uuid.ts';
 import { audit } from '../../platform/audit.ts';
 import { endAccountAccess } from '../../domain/accounts/end-access.ts';
 import { eraseAccount } from '../../domain/accounts/personal-data.ts';
+import { stillAdmin } from '../../domain/accounts/staff-status.ts';
 import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
 import { findLinkOfUser, formatCardNumber } from '../../domain/accounts/eid-links.ts';
@@ -186,27 +186,13 @@ export function personAdminRoutes(services: Services): Router {
     return show(ctx, user, { phone: [startRefusalMessage(r)] });
   });
 
-  /**
-   * Holds the staff member's and the person's rows, in one order, and says whether the staff member is still an
-   * admin: two admins taking each other's role (or account) at once both passed the check at the request's start,
-   * and left nobody to give it back. The second now waits for the first, and finds its own role gone.
-   */
-  async function stillAdmin(trx: Knex.Transaction, ctx: Context, user: User): Promise<boolean> {
-    await trx('users')
-      .whereIn('id', [staff(ctx).id, user.id])
-      .orderBy('id')
-      .forUpdate()
-      .pluck('id');
-    return Boolean((await users.findById(trx, staff(ctx).id))?.roles.includes('admin'));
-  }
-
   router.post('/role', recentlyLoggedIn, async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
     const { admin } = await parseBody(ctx, roleInput);
     if (user.id === staff(ctx).id) return renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_role');
     const done = await db.transaction(async (trx) => {
-      if (!(await stillAdmin(trx, ctx, user))) return false;
+      if (!(await stillAdmin(trx, users, staff(ctx).id, user.id))) return false;
       const current = (await users.findById(trx, user.id))!;
       const roles = admin === 'on' ? [...new Set([...current.roles, 'admin'])] : current.roles.filter((r) => r !== 'admin');
       await users.setRoles(trx, user.id, roles);
@@ -224,7 +210,7 @@ export function personAdminRoutes(services: Services): Router {
     const { confirm } = await parseBody(ctx, deleteInput);
     if (!confirm) return show(ctx, user, formError('confirm', 'admin.person.delete_confirm_required'));
     const allowed = await db.transaction(async (trx) => {
-      if (!(await stillAdmin(trx, ctx, user))) return false;
+      if (!(await stillAdmin(trx, users, staff(ctx).id, user.id))) return false;
       if (await eraseAccount(trx, services, user, 'staff')) await audit(trx, 'admin.deleted', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
       return true;
     });

@@ -3,17 +3,17 @@
 // action is audited with who did it.
 import type Router from '@koa/router';
 import { createRouter } from '../../platform/web/router.ts';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
-import { requireUser } from '../self/routes.ts';
+import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { createRegistrationService } from '../registration/service.ts';
 import { registrationErrors } from '../registration/errors.ts';
-import { changeAccountStatus } from '../../domain/accounts/staff-status.ts';
+import { changeAccountStatus, stillAdmin } from '../../domain/accounts/staff-status.ts';
 import { parseBody } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
-import { isAppError } from '../../platform/errors.ts';
+import { AppError, isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 import { audit } from '../../platform/audit.ts';
 import { nameCorrections } from '../../domain/accounts/name-corrections.ts';
@@ -151,12 +151,28 @@ export function adminRoutes(services: Services): Router {
     return { user, to: `/admin/users?${new URLSearchParams({ q: q ?? user.username ?? user.email ?? '' })}` };
   }
 
-  // Block and lock: provider/domain/accounts/staff-status.ts says what each means.
+  // Blocking or locking an admin takes the account away as surely as taking the role or erasing it (a locked admin
+  // cannot log in to unlock anyone): it asks for a recent login, as those do (./person.ts). A person without the role
+  // is the helpdesk's routine ("I lost my phone"), and giving an account back takes nothing away: neither asks.
+  const recentlyLoggedIn = requireRecentLogin(services);
+  const recentLoginForAnAdmin = async (ctx: Context, next: Next) => {
+    const user = isUuid(ctx.params.id) ? await users.findById(db, ctx.params.id) : undefined;
+    return user?.roles.includes('admin') ? recentlyLoggedIn(ctx, next) : next();
+  };
+
+  // Block and lock: provider/domain/accounts/staff-status.ts says what each means. Made as role and erasure are, after
+  // stillAdmin: of two admins locking each other at once, the second finds its own account locked, and changes nothing.
   for (const action of ['block', 'lock', 'unblock'] as const) {
-    router.post(`/users/:id/${action}`, async (ctx) => {
+    const guards = action === 'unblock' ? [] : [recentLoginForAnAdmin];
+    router.post(`/users/:id/${action}`, ...guards, async (ctx) => {
       const { user, to } = await target(ctx);
       if (action !== 'unblock' && user.id === staff(ctx).id) throw registrationErrors.selfBlock();
-      await changeAccountStatus(services, user, action, { userId: staff(ctx).id, ip: ctx.ip });
+      const allowed = await db.transaction(async (trx) => {
+        if (!(await stillAdmin(trx, users, staff(ctx).id, user.id))) return false;
+        await changeAccountStatus(trx, services, user, action, { userId: staff(ctx).id, ip: ctx.ip });
+        return true;
+      });
+      if (!allowed) throw new AppError('forbidden', 'error.forbidden', 403);
       back(ctx, to, action === 'unblock' ? 'unblocked' : action === 'block' ? 'blocked' : 'locked', { username: user.username ?? user.email ?? '' });
     });
   }

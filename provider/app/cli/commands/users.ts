@@ -83,7 +83,7 @@ const statusAction = (verb: 'block' | 'lock' | 'unblock', summary: string, done:
     async run({ args: [named] }, { io, services }: CommandContext) {
       const s = await services();
       const user = await namedUser(s, named!);
-      const changed = await changeAccountStatus(s, user, verb, {});
+      const changed = await s.db.transaction((trx) => changeAccountStatus(trx, s, user, verb, {}));
       const name = user.username ?? user.email;
       io.out(changed ? `${name} is ${done}\n` : verb === 'unblock' ? `${name} was neither blocked nor locked\n` : `${name} was already ${done}\n`);
     },
