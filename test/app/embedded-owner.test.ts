@@ -117,9 +117,15 @@ describe('the embedded database has one owner', { timeout: 180_000 }, () => {
     try {
       // Before, the process said why and then hung, holding DATA_DIR: `npm start` never returned.
       const web = await runCli(['start'], { ...env, PORT: port, METRICS_PORT: '0' });
-      expect([web.code, web.stderr.trim()]).toEqual([2, `Failed: PORT ${port} is already in use on 127.0.0.1: is another provider running there? Stop it, or set another PORT (and ISSUER)`]);
+      expect([web.code, web.stderr.trim()]).toEqual([
+        2,
+        `Failed: PORT ${port} is already in use on 127.0.0.1: is another provider running there? Stop it, or set another PORT (and ISSUER)`,
+      ]);
       const metrics = await runCli(['start'], { ...env, PORT: String(await freePort()), METRICS_PORT: port });
-      expect([metrics.code, metrics.stderr.trim()]).toEqual([2, `Failed: METRICS_PORT ${port} is already in use on 127.0.0.1: set another METRICS_PORT, or 0 to turn the metrics listener off`]);
+      expect([metrics.code, metrics.stderr.trim()]).toEqual([
+        2,
+        `Failed: METRICS_PORT ${port} is already in use on 127.0.0.1: set another METRICS_PORT, or 0 to turn the metrics listener off`,
+      ]);
       expect(existsSync(path.join(dataDir, 'belid.lock'))).toBe(false);
     } finally {
       taken.close();
