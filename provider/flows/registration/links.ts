@@ -78,11 +78,13 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
   router.get('/registration/activate', (ctx) => showActivate(ctx, String(ctx.query.token ?? '')));
 
   router.post('/registration/activate', async (ctx) => {
-    const raw = await body(ctx);
+    const raw = await bodyFields(ctx);
     const checked = check(schemas.activate, raw);
     if (!checked.ok) {
       if (checked.errors.token) return linkProblem(ctx, 'invalid');
-      return showActivate(ctx, String(raw.token), formError('password', 'registration.activate.error.password_required'));
+      // A password too long or holding a NUL says so; only an empty one is "required".
+      const problem = checked.errors.password?.find((e) => e.key.startsWith('error.field.'));
+      return showActivate(ctx, String(raw.token), problem ? { password: [problem] } : formError('password', 'registration.activate.error.password_required'));
     }
     const { token, password } = checked.data;
     const r = await service.activation.activate(token, password, ctx.ip);

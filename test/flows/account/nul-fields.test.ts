@@ -57,6 +57,25 @@ describe('a NUL in a form field', () => {
     expect(shown(refused.html, 'identifier')).toBe('jonas');
   });
 
+  it('is shown at the password of the activation page, the link left unspent; a password over the limit says so too', async () => {
+    const { answer } = await postOpenSignUp(idp.issuer, PASSWORD, { email: 'mila@example.be', given_name: 'Mila' });
+    expect(text(answer.html)).toContain('Check your e-mail');
+    const mail = await idp.services.db('outbox').where({ recipient: 'mila@example.be' }).first();
+    const token = /activate\?token=([\w-]+)/.exec(String(mail.body_text))![1]!;
+    const agent = new Agent(idp.issuer);
+    await agent.get(`/registration/activate?token=${token}`);
+    const refused = await agent.post('/registration/activate', { token, password: `${PASSWORD}\u0000` });
+    expect(refused.status).toBe(400);
+    expect(text(refused.html)).not.toContain('Some fields are missing or not valid');
+    expect(fieldError(refused.html, 'password')).toBe(MESSAGE);
+    const long = await agent.post('/registration/activate', { token, password: 'x'.repeat(1025) });
+    expect(fieldError(long.html, 'password')).toBe('This is too long: use at most 1024 characters.');
+    const empty = await agent.post('/registration/activate', { token, password: '' });
+    expect(fieldError(empty.html, 'password')).toBe('Enter the password you chose when you signed up.');
+    const activated = await agent.post('/registration/activate', { token, password: PASSWORD });
+    expect(text(activated.html)).toContain('You can now log in with mila@example.be and your password.');
+  });
+
   it('says so in French with its typography', async () => {
     const { agent } = await loggedInPerson(idp, 'elise', PASSWORD, { locale: 'fr' });
     agent.headers['accept-language'] = 'fr';
