@@ -99,7 +99,12 @@ export function buildProvider({ config, db, users, jwks, cookieKeys, onLogout }:
         // A client learns about its own tokens only; resource servers named in INTROSPECTION_CLIENTS about any.
         allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId || config.introspectionClients.includes(client.clientId),
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // A client revokes its own tokens only. Another's is answered as an unknown token is (200, nothing revoked),
+        // not with oidc-provider's "not authorized" error, which told a client that a string was another's live token.
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
       // APIs named in RESOURCE_SERVERS get JWT access tokens (verified offline, never stored); an unknown resource
       // is refused with invalid_target. Without `resource`, tokens stay opaque (userinfo, introspection).
       resourceIndicators: {
