@@ -1,6 +1,7 @@
 // Development only (never in production; see servesDevMailbox): the latest outbox messages, so a developer or an
 // end-to-end test can follow an activation link without a mail server. A mail's HTML is never put
 // into the page: it is its own document, framed with `sandbox`, and shown as escaped source.
+import { isIPv4 } from 'node:net';
 import type Router from '@koa/router';
 import { createRouter } from '../../platform/web/router.ts';
 import type { Config } from '../../app/settings.ts';
@@ -35,7 +36,11 @@ function segments(line: string): Segment[] {
 
 const view = (m: OutboxMessage) => ({ ...m, lines: m.bodyText.split('\n').map(segments) });
 
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^(::ffff:)?127\./i.test(host);
+/** localhost, ::1, or an IPv4 address in 127.0.0.0/8: not a DNS name that only starts with "127.". */
+const isLoopback = (host: string) => {
+  const address = host.replace(/^::ffff:/i, '');
+  return address === 'localhost' || address === '::1' || (isIPv4(address) && address.startsWith('127.'));
+};
 
 /**
  * The mailbox shows every reset and activation link, so reaching it is taking over accounts: it is served only when

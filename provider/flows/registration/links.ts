@@ -16,6 +16,7 @@ import { redirectToDone } from '../done/routes.ts';
 import { captchaRefusal } from '../../domain/guards/captcha.ts';
 import { backToApp, cameFrom } from '../done/came-from.ts';
 import { audit } from '../../platform/audit.ts';
+import { keyOf } from '../../domain/guards/throttle.ts';
 
 export function activationRoutes(router: Router, steps: RegistrationSteps): void {
   const { config, db, flows, service, limits, mails, take, captcha, modes, newFlow } = steps;
@@ -68,7 +69,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
       const r = await service.activation.peek(db, token);
       return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status);
     }
-    const flow = await newFlow(ctx, { mode: 'open', provenEmail: proof.user.email });
+    const flow = await newFlow(ctx, { mode: 'open', provenEmail: proof.user.email, provenBy: keyOf(token) });
     // The account is the pending one whose data the sign-up will replace; the address is not written in clear.
     await audit(db, 'registration.address_proven', { userId: proof.user.id, ip: ctx.ip, details: { flow: flow.id, link: proof.link } });
     ctx.status = 303;

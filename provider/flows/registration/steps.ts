@@ -7,7 +7,7 @@ import { cameFrom } from '../done/came-from.ts';
 import type { Services } from '../../app/services.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import { createPasswordPolicy } from '../../domain/accounts/password-policy.ts';
-import { consumeOrRefuse, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
+import { consumeOrRefuse, consumeWithin, createLimiter, type Limiter } from '../../domain/guards/rate-limit.ts';
 import { createRecipientQuota } from '../../domain/guards/recipient-quota.ts';
 import { clientAddressKey, keyOf } from '../../domain/guards/throttle.ts';
 import { bodyFields } from '../../platform/web/form.ts';
@@ -42,6 +42,8 @@ export type FlowData = {
    * address (normalised as the mail quota counts it) is mailed past the address's ceiling.
    */
   provenEmail?: string;
+  /** The digest of the link that proved it: each link lets one sign-up past the ceiling (`limits.proof`). */
+  provenBy?: string;
 };
 
 export const FLOW = 'registration';
@@ -60,6 +62,9 @@ export function createRegistrationSteps(services: Services, captcha: Captcha, ca
     ip: limiter('registration_ip', config.rateLimitRegistration, 3600),
     invitation: limiter('registration_invitation', config.rateLimitInvitation, 900),
     customer: limiter('registration_customer', config.rateLimitCustomer, 3600),
+    // One sign-up past the address's ceiling per mailed link, for as long as a link lives: else whoever holds an old
+    // link (a forwarded mail) could mail the address past its ceiling again and again.
+    proof: limiter('registration_address_proof', 1, config.activationTtl),
   };
   // Mails to one address or account per requester and hour, under the address's ceiling: past them the answer
   // stays the same and no mail goes out.
@@ -163,7 +168,11 @@ export function createRegistrationSteps(services: Services, captcha: Captcha, ca
     await (slip ? take(limits.invitation, slip.toLowerCase()) : take(limits.ip, addressOf(ctx)));
     // A sign-up again after a link to this very address (links.ts): its mail is not held back by the ceiling, which
     // someone else's sign-ups with her address may have filled. Counted still, against this requester's allowance.
-    const proven = flow.data.provenEmail !== undefined && keyOf(flow.data.provenEmail) === keyOf(mailKey);
+    const proven =
+      flow.data.provenEmail !== undefined &&
+      flow.data.provenBy !== undefined &&
+      keyOf(flow.data.provenEmail) === keyOf(mailKey) &&
+      (await consumeWithin(limits.proof, flow.data.provenBy)) !== undefined;
     const mail = await mails.allow({ address: mailKey, ip: ctx.ip, provenAddress: proven });
     try {
       await db.transaction(async (trx) => {

@@ -87,13 +87,21 @@ describe('dev messages page', () => {
   });
 
   it("is not served under a name other than a loopback one or ISSUER's, as a rebound DNS name would ask for it", async () => {
-    for (const host of ['rebind.attacker.example', 'rebind.attacker.example:3000', 'idp.test.attacker.example', '10.0.0.5:3000']) {
+    for (const host of [
+      'rebind.attacker.example',
+      'rebind.attacker.example:3000',
+      'idp.test.attacker.example',
+      '10.0.0.5:3000',
+      '127.0.0.1.attacker.example',
+      '127.attacker.example:3000',
+    ]) {
       const { status, html } = await get('/dev/messages', { host, 'accept-language': 'en' });
       expect(status, host).toBe(404);
       expect(html, host).not.toContain('481234');
     }
     expect((await get(`/dev/messages/${mailId}/html`, { host: 'rebind.attacker.example' })).status).toBe(404);
-    for (const host of ['localhost:3000', '127.0.0.1', '[::1]:3000', 'idp.test:3000']) expect((await get('/dev/messages', { host })).status, host).toBe(200);
+    for (const host of ['localhost:3000', '127.0.0.1', '127.1:3000', '[::1]:3000', 'idp.test:3000'])
+      expect((await get('/dev/messages', { host })).status, host).toBe(200);
   });
 
   it('answers 404 for an unknown or malformed id', async () => {

@@ -210,6 +210,22 @@ describe('the owner past the ceiling, with a link mailed to her address', () => 
     expect(her.url).toMatch(/\/account$/);
   }, 90_000);
 
+  it('lets one link send one sign-up past the ceiling: a forwarded or kept link cannot mail the address again and again', async () => {
+    const lina = 'lina@example.be';
+    await fillCeiling(lina);
+    const link = linkOf(mailsTo(lina)[0]!);
+    // Two browsers on two networks, each within its own allowance, both from the same link's page.
+    const again = async (ip: string) => {
+      const browser = browserAt(ip);
+      await browser.get(link.path);
+      return sendForm(browser, await registerAgain(browser, link.token), lina, OWNER);
+    };
+    expect(await again('198.51.100.41')).toContain('Check your e-mail');
+    expect(await settled(lina, 9)).toHaveLength(9);
+    expect(await again('198.51.100.42')).toContain('Check your e-mail');
+    expect(await settled(lina, 9)).toHaveLength(9);
+  }, 90_000);
+
   it('gives a proven sign-up with another address no mail past that address’s ceiling', async () => {
     const noor = 'noor@example.be';
     const other = 'olaf@example.be';
