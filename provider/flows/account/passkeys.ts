@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin } from '../self/routes.ts';
-import { body, fieldText } from '../../platform/web/form.ts';
+import { fieldText, formInput } from '../../platform/web/form.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -15,7 +15,7 @@ import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { passkeysOf, removePasskey } from '../../domain/passkeys/repository.ts';
-import { createPasskeyMethod, registrationForm } from '../../methods/passkey/webauthn.ts';
+import { createPasskeyMethod, registrationForm, registrationFormErrors } from '../../methods/passkey/webauthn.ts';
 
 export function passkeyAccountRoutes(services: Services): Router {
   const { db } = services;
@@ -40,13 +40,9 @@ export function passkeyAccountRoutes(services: Services): Router {
   });
 
   router.post('/account/passkeys', recentlyLoggedIn, async (ctx) => {
-    const raw = await body(ctx);
-    const parsed = registrationForm.safeParse(raw);
+    const { raw, parsed } = await formInput(ctx, registrationForm);
     const name = fieldText(raw.name).trim();
-    if (!parsed.success) {
-      const badName = parsed.error.issues.some((i) => i.path[0] === 'name');
-      return newPage(ctx, badName ? formError('name', 'passkeys.new.error.name') : formError('form', 'passkeys.error.invalid'), name);
-    }
+    if (!parsed.success) return newPage(ctx, registrationFormErrors(raw, parsed.error), name);
     try {
       await passkeys.register(db, user(ctx), {
         flowId: parsed.data.flow,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { body, fieldText } from '../../platform/web/form.ts';
+import { body, controlCharacters, fieldText, formInput } from '../../platform/web/form.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { audit } from '../../platform/audit.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -67,9 +67,8 @@ export function organisationAdminRoutes(services: Services): Router {
   router.get('/', (ctx) => list(ctx));
 
   router.post('/', async (ctx) => {
-    const raw = await body(ctx);
-    const parsed = createInput.safeParse(raw);
-    if (!parsed.success) return list(ctx, formError('name', 'organisations.error.name'), { name: fieldText(raw.name) });
+    const { raw, parsed } = await formInput(ctx, createInput);
+    if (!parsed.success) return list(ctx, controlCharacters(parsed.error) ?? formError('name', 'organisations.error.name'), { name: fieldText(raw.name) });
     try {
       const org = await db.transaction(async (trx) => {
         const made = await orgs.createOrganisation(trx, parsed.data.name, parsed.data.notify === 'on');
@@ -106,10 +105,10 @@ export function organisationAdminRoutes(services: Services): Router {
   router.post('/:id/members', async (ctx) => {
     const org = await find(ctx);
     if (!org) return;
-    const raw = await body(ctx);
-    const parsed = memberInput.safeParse(raw);
+    const { raw, parsed } = await formInput(ctx, memberInput);
     const [user] = parsed.success ? await users.findByIdentifier(db, parsed.data.username, 'username') : [];
-    if (!user) return detail(ctx, org, formError('username', 'organisations.error.user_unknown'), { username: fieldText(raw.username) });
+    const refused = parsed.success ? undefined : controlCharacters(parsed.error);
+    if (!user) return detail(ctx, org, refused ?? formError('username', 'organisations.error.user_unknown'), { username: fieldText(raw.username) });
     const added = await db.transaction(async (trx) => {
       const isNew = await orgs.addMember(trx, org.id, user.id);
       if (isNew) await audit(trx, 'admin.organisation_member_added', { userId: user.id, ip: ctx.ip, details: { organisation: org.id, by: staff(ctx).id } });

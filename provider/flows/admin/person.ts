@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
-import { controlCharacters, formInput, oneLine, parseBody } from '../../platform/web/form.ts';
+import { controlCharacters, fieldText, firstProblem, formInput, oneLine, parseBody } from '../../platform/web/form.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
@@ -50,6 +50,7 @@ const NOTICES = [
   'passkey_removed',
 ] as const;
 const nameInput = z.object({ given_name: oneLine(100), family_name: oneLine(100) });
+const phoneInput = z.object({ phone: z.string().trim().max(40) });
 const roleInput = z.object({ admin: z.enum(['on', 'off']) });
 const deleteInput = z.object({ confirm: z.literal('on').optional() });
 
@@ -76,7 +77,8 @@ export function personAdminRoutes(services: Services): Router {
     ctx.redirect(`/admin/users/${user.id}?notice=${notice}`);
   };
 
-  async function show(ctx: Context, user: User, errors: FormErrors = {}) {
+  /** The page, with a form's errors and what was typed into it (shown again in its fields). */
+  async function show(ctx: Context, user: User, errors: FormErrors = {}, values: Record<string, string> = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
     const [link, connections, organisations, sessions, apps, events, secondFactor, recoveryCodes, passkeys, pending] = await Promise.all([
       findLinkOfUser(db, user.id),
@@ -106,6 +108,7 @@ export function personAdminRoutes(services: Services): Router {
       passkeys,
       pending,
       errors,
+      values,
       done: NOTICES.find((n) => n === ctx.query.notice),
     });
   }
@@ -140,7 +143,13 @@ export function personAdminRoutes(services: Services): Router {
   router.post('/name', async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
-    const name = await parseBody(ctx, nameInput);
+    const { raw, parsed } = await formInput(ctx, nameInput);
+    if (!parsed.success)
+      return show(ctx, user, firstProblem(parsed.error, 'account.profile.error.name'), {
+        given_name: fieldText(raw.given_name),
+        family_name: fieldText(raw.family_name),
+      });
+    const name = parsed.data;
     await db.transaction(async (trx) => {
       await users.setName(trx, user.id, { givenName: name.given_name || null, familyName: name.family_name || null });
       await audit(trx, 'admin.name_changed', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
@@ -170,7 +179,9 @@ export function personAdminRoutes(services: Services): Router {
     const user = await person(ctx);
     if (!user) return;
     if (user.id === staff(ctx).id) return renderMessage(ctx, 403, 'admin.person.self_title', 'admin.person.self_contact');
-    const typed = (await parseBody(ctx, z.object({ phone: z.string().trim().max(40) }))).phone;
+    const { raw, parsed } = await formInput(ctx, phoneInput);
+    if (!parsed.success) return show(ctx, user, firstProblem(parsed.error, 'account.phone.error.required'), { phone: fieldText(raw.phone) });
+    const typed = parsed.data.phone;
     const r = await db.transaction(async (trx) => {
       const started = await phone.startPhoneVerification(trx, user, typed, undefined, { anyCountry: true });
       if (!started.ok) return started;
@@ -183,7 +194,7 @@ export function personAdminRoutes(services: Services): Router {
       return started;
     });
     if (r.ok) return back(ctx, user, 'phone_code_sent');
-    return show(ctx, user, { phone: [startRefusalMessage(r)] });
+    return show(ctx, user, { phone: [startRefusalMessage(r)] }, { phone: typed });
   });
 
   router.post('/role', recentlyLoggedIn, async (ctx) => {

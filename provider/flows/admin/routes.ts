@@ -11,7 +11,8 @@ import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { createRegistrationService } from '../registration/service.ts';
 import { registrationErrors } from '../registration/errors.ts';
 import { changeAccountStatus, stillAdmin } from '../../domain/accounts/staff-status.ts';
-import { parseBody } from '../../platform/web/form.ts';
+import { fieldText, firstProblem, formInput, parseBody } from '../../platform/web/form.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
@@ -68,7 +69,9 @@ export function adminRoutes(services: Services): Router {
     return { key: `admin.notice.${notice}`, params: { username, error } };
   };
 
-  router.get('/', async (ctx) => {
+  /** The queue, with a refused form's errors and what was typed into it; its fields are named `<field>-<id>`. */
+  async function queuePage(ctx: Context, errors: FormErrors = {}, values: Record<string, string> = {}) {
+    if (Object.keys(errors).length) ctx.status = 400;
     const [queue, corrections] = await Promise.all([registration.queue(), nameCorrections.queue(db)]);
     renderPage(ctx, 'pages/admin/queue.njk', {
       titleKey: 'admin.queue.title',
@@ -76,14 +79,26 @@ export function adminRoutes(services: Services): Router {
       corrections,
       queueCount: queue.length + corrections.length,
       notice: await noticeOf(ctx),
+      errors,
+      values,
     });
-  });
+  }
+
+  /** A queue form refused (a NUL, too long): its field's problem at that item's field (`fieldOf`), what was typed kept. */
+  function refusedForm(ctx: Context, error: z.ZodError, raw: Record<string, unknown>, fieldOf: (name: string) => string) {
+    const [name, problems] = Object.entries(firstProblem(error, 'error.invalid_input'))[0]!;
+    return queuePage(ctx, { [fieldOf(name)]: problems }, { [fieldOf(name)]: fieldText(raw[name]) });
+  }
+
+  router.get('/', (ctx) => queuePage(ctx));
 
   // A name correction (LOCKED_NAMES): approved, the account takes the names; either way the person is mailed.
   for (const decision of ['approve', 'reject'] as const) {
     router.post(`/name-corrections/:id/${decision}`, async (ctx) => {
-      const { reason } = await parseBody(ctx, rejectInput);
       const id = isUuid(ctx.params.id) ? ctx.params.id : '00000000-0000-0000-0000-000000000000';
+      const { raw, parsed } = await formInput(ctx, rejectInput);
+      if (!parsed.success) return refusedForm(ctx, parsed.error, raw, (name) => `correction-${name}-${id}`);
+      const { reason } = parsed.data;
       const decided = await db.transaction(async (trx) => {
         const c = await nameCorrections.decide(trx, id, decision === 'approve' ? 'approved' : 'rejected', { reviewerId: staff(ctx).id, reason });
         if (!c) return undefined;
@@ -109,7 +124,9 @@ export function adminRoutes(services: Services): Router {
   }
 
   router.post('/registrations/:id/approve', async (ctx) => {
-    const { username } = await parseBody(ctx, approveInput);
+    const { raw, parsed } = await formInput(ctx, approveInput);
+    if (!parsed.success) return refusedForm(ctx, parsed.error, raw, (name) => `${name}-${ctx.params.id}`);
+    const { username } = parsed.data;
     try {
       const r = await registration.approve(ctx.params.id!, { username: username || undefined, reviewerId: staff(ctx).id, ip: ctx.ip });
       back(ctx, '/admin', 'approved', { username: r.username });
@@ -120,7 +137,9 @@ export function adminRoutes(services: Services): Router {
   });
 
   router.post('/registrations/:id/reject', async (ctx) => {
-    const { reason } = await parseBody(ctx, rejectInput);
+    const { raw, parsed } = await formInput(ctx, rejectInput);
+    if (!parsed.success) return refusedForm(ctx, parsed.error, raw, (name) => `${name}-${ctx.params.id}`);
+    const { reason } = parsed.data;
     try {
       await registration.reject(ctx.params.id!, { reason, reviewerId: staff(ctx).id, ip: ctx.ip });
       back(ctx, '/admin', 'rejected');

@@ -10,8 +10,8 @@ import { browserBinding, type FlowStarts } from '../../domain/flow-state/binding
 import type { PasskeyFactor } from '../../methods/second-factor/passkey.ts';
 import type { SecondFactor } from '../../methods/second-factor/factor.ts';
 import type { TotpMethod } from '../../methods/second-factor/totp.ts';
-import { registrationForm } from '../../methods/passkey/webauthn.ts';
-import { body, fieldText } from '../../platform/web/form.ts';
+import { registrationForm, registrationFormErrors } from '../../methods/passkey/webauthn.ts';
+import { fieldText, formInput } from '../../platform/web/form.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
@@ -38,13 +38,11 @@ export function passkeyEnrolRoutes<S extends Step>(router: Router, deps: Passkey
     { path: passkeyEnrolPath(':uid'), stage: 'enrol', pendingOf },
     async (ctx, d, pending) => passkey.registrationOptions(pending.user, await flowStarts.forAccount(ctx, pending.user.id), d.uid, locale(ctx, d)),
     async (ctx, d, pending) => {
-      const raw = await body(ctx);
+      const { raw, parsed: input } = await formInput(ctx, registrationForm);
       const name = fieldText(raw.name).trim();
-      const input = registrationForm.safeParse(raw);
       if (!input.success) {
         ctx.status = 400;
-        const badName = input.error.issues.some((i) => i.path[0] === 'name');
-        return enrolPage(ctx, d, pending.user, badName ? formError('name', 'passkeys.new.error.name') : formError('form', 'passkeys.error.invalid'), name);
+        return enrolPage(ctx, d, pending.user, registrationFormErrors(raw, input.error), name);
       }
       try {
         await passkey.register(pending.user, {

@@ -11,7 +11,7 @@ import type { Services } from '../../app/services.ts';
 import { parseMobile } from '../../domain/accounts/phone.ts';
 import { captchaRefusal, type Captcha } from '../../domain/guards/captcha.ts';
 import { isAppError } from '../../platform/errors.ts';
-import { body } from '../../platform/web/form.ts';
+import { body, bodyFields, unusableFields } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { comingFrom, reloadedAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import type { CardStep } from '../../methods/eid-card/card-step.ts';
@@ -78,9 +78,9 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
   router.get('/reactivation', (ctx) => showStart(ctx, 200, { mobile: '' }, {}));
 
   router.post('/reactivation', async (ctx) => {
-    const raw = await body(ctx);
+    const raw = await bodyFields(ctx);
     const values = { mobile: text(raw.mobile) };
-    const errors = mobileError(values.mobile);
+    const errors = unusableFields(raw) ?? mobileError(values.mobile);
     if (Object.keys(errors).length) return showStart(ctx, 400, values, errors);
     const refusal = await captchaRefusal(captcha, raw);
     if (refusal) return showStart(ctx, 400, values, refusal);
@@ -151,10 +151,11 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
   router.get('/reactivation/token', (ctx) => showEnter(ctx, 200, { mobile: '', token: '' }, {}));
 
   router.post('/reactivation/token', async (ctx) => {
-    const raw = await body(ctx);
+    const raw = await bodyFields(ctx);
     const values = { mobile: text(raw.mobile), token: text(raw.token) };
-    const errors = mobileError(values.mobile);
-    if (!codeField.safeParse(values.token).success) errors.token = [{ key: 'reactivation.error.token_required' }];
+    const nul = unusableFields(raw);
+    const errors = nul ?? mobileError(values.mobile);
+    if (!nul && !codeField.safeParse(values.token).success) errors.token = [{ key: 'reactivation.error.token_required' }];
     if (Object.keys(errors).length) return showEnter(ctx, 400, values, errors);
     const mobile = (mobileOf(values.mobile) as { e164: string }).e164;
     const outcome = await reactivation.redeem(mobile, values.token, { ip: ctx.ip, locale: requestLocale(ctx) }, await services.flowStarts.forBrowser(ctx));

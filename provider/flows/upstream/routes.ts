@@ -17,7 +17,7 @@ import { AWAITING_CARD } from '../../methods/eid-card/nonces.ts';
 import { requireUser } from '../self/routes.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { firstRefused, formError, type FormErrors } from '../../platform/web/form-errors.ts';
-import { body } from '../../platform/web/form.ts';
+import { body, controlCharacters, fieldText, formInput } from '../../platform/web/form.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
 import { loginIdentifierFor } from '../../oidc/portal.ts';
@@ -192,10 +192,11 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   router.post('/upstream/link/:flow', async (ctx) => {
     const flow = await ownFlow(ctx, ctx.params.flow);
     if (flow.state !== 'unlinked') throw new AppError('upstream_flow', 'upstream.error.flow', 409);
-    const parsed = passwordInput.safeParse(await body(ctx));
+    const { raw, parsed } = await formInput(ctx, passwordInput);
     if (!parsed.success) {
       ctx.status = 400;
-      return linkPage(ctx, flow, { errors: formError(firstRefused(parsed.error), 'login.error.required') });
+      const errors = controlCharacters(parsed.error) ?? formError(firstRefused(parsed.error), 'login.error.required');
+      return linkPage(ctx, flow, { errors, identifier: fieldText(raw.identifier) });
     }
     const outcome = await authenticator.authenticate(parsed.data.identifier, parsed.data.password, { ip: ctx.ip, kind: await identifierKind(ctx, flow) });
     if (!outcome.ok) {

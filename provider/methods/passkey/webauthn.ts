@@ -25,6 +25,8 @@ import { audit } from '../../platform/audit.ts';
 import { currentTheme } from '../../platform/web/theme.ts';
 import { translate, type Locale } from '../../platform/web/i18n.ts';
 import { oneLine } from '../../platform/web/form.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
+import { hasNul } from '../../platform/nul.ts';
 
 /** A passkey that verified its user: the login names the passkey used. */
 export const passkeyMethod = signInMethod<{ user: User; passkey: Pick<Passkey, 'id'> }>('passkey', { acr: ACR.passkey, amr: AMR.passkey }, ({ passkey }) => ({
@@ -83,6 +85,15 @@ const form = <T extends z.ZodType>(answer: T) =>
   });
 
 export const registrationForm = form(registrationAnswer).extend({ name: oneLine(60).min(1) });
+
+/**
+ * A refused registrationForm (read by formInput) as its page's errors: a NUL in the name at the name, as every form
+ * says it; any other refused name asks for a name; anything else is the ceremony's answer, not something typed.
+ */
+export function registrationFormErrors(raw: Record<string, unknown>, error: z.ZodError): FormErrors {
+  if (hasNul(raw.name)) return formError('name', 'error.field.characters');
+  return error.issues.some((i) => i.path[0] === 'name') ? formError('name', 'passkeys.new.error.name') : formError('form', 'passkeys.error.invalid');
+}
 export const loginForm = form(authenticationAnswer);
 
 /** The user handle a passkey is made with: the account's id (no name, no address, as WebAuthn asks). */

@@ -147,6 +147,15 @@ export function controlCharacters(error: z.ZodError): FormErrors | undefined {
   return issue && { [String(issue.path[0])]: [{ key: 'error.field.characters' }] };
 }
 
+/**
+ * For a page that reads its fields itself (from bodyFields) and refuses them in its own words: the field holding a NUL
+ * as formInput refuses it, at that field, before any of the page's own checks; undefined when none holds one.
+ */
+export function unusableFields(raw: Record<string, unknown>): FormErrors | undefined {
+  const refused = nulFree.safeParse(raw);
+  return refused.success ? undefined : controlCharacters(refused.error);
+}
+
 /** A refused parse as a form's errors: its first refused field, with what it says of itself or else `fallback`. */
 export function firstProblem(error: z.ZodError, fallback: string): FormErrors {
   const issue = error.issues[0];

@@ -6,14 +6,19 @@ import { startTestProvider, type TestProvider } from '../../helpers/provider.ts'
 import { Agent, text } from './agent.ts';
 import { loggedInPerson } from './people.ts';
 import { postOpenSignUp } from '../registration/helpers.ts';
+import { nameCorrections } from '../../../provider/domain/accounts/name-corrections.ts';
+import { createHmac, randomBytes } from 'node:crypto';
+import { importInvitations } from '../../../provider/domain/invitations/import.ts';
+import { BROWSER_COOKIE, browserBindingOf } from '../../../provider/domain/flow-state/binding.ts';
+import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../../provider/methods/upstream/service.ts';
 
 const PASSWORD = 'quiet rivers carry seven lanterns';
 const MESSAGE = 'Use visible characters only: control and text-direction characters cannot be used here.';
 
 /** What the list beside the field named `name` says. */
 const fieldError = (html: string, name: string) => text(new RegExp(`id="${name}-error"[^>]*>([\\s\\S]*?)</ul>`).exec(html)?.[1] ?? '');
-/** The value the input named `name` shows. */
-const shown = (html: string, name: string) => new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(html)?.[1];
+/** The value the input named `name` shows (or the one of that id: a page with a form per item names their fields alike). */
+const shown = (html: string, name: string, attribute = 'name') => new RegExp(`<input[^>]*${attribute}="${name}"[^>]*value="([^"]*)"`).exec(html)?.[1];
 
 describe('a NUL in a form field', () => {
   let idp: TestProvider;
@@ -85,5 +90,165 @@ describe('a NUL in a form field', () => {
     );
     // The colon keeps its no-break space, which the text above reads as any space.
     expect(refused.html).toContain('visibles\u00a0: les caractères');
+  });
+
+  describe('of the staff pages', () => {
+    let staff: Agent;
+    let personId: string;
+    beforeAll(async () => {
+      const { db, users, hasher } = idp.services;
+      const passwordHash = await hasher.hash(PASSWORD);
+      await users.create(db, { username: 'boss', email: 'boss@example.be', emailVerified: true, passwordHash, status: 'active', roles: ['admin'] });
+      const person = await users.create(db, {
+        username: 'ruth',
+        email: 'ruth@example.be',
+        emailVerified: true,
+        givenName: 'Ruth',
+        familyName: 'Peeters',
+        status: 'active',
+      });
+      personId = person.id;
+      staff = new Agent(idp.issuer);
+      await staff.login('boss', PASSWORD, '/admin');
+    });
+    const audited = (event: string) => idp.services.db('audit_log').where({ event, user_id: personId });
+
+    it("is shown at its field of a person's name and new mobile number, the other values kept and nothing saved", async () => {
+      const name = await staff.post(`/admin/users/${personId}/name`, { given_name: 'Ru\u0000th', family_name: 'Janssens' });
+      expect(name.status).toBe(400);
+      expect(text(name.html)).not.toContain('Some fields are missing or not valid');
+      expect(fieldError(name.html, 'given_name')).toBe(MESSAGE);
+      expect([shown(name.html, 'given_name'), shown(name.html, 'family_name')]).toEqual(['Ru\u0000th', 'Janssens']);
+      expect(await idp.services.users.findById(idp.db, personId)).toMatchObject({ given_name: 'Ruth', family_name: 'Peeters' });
+      expect(await audited('admin.name_changed')).toEqual([]);
+
+      const phone = await staff.post(`/admin/users/${personId}/phone`, { phone: '+32 470 12\u000034 56' });
+      expect(phone.status).toBe(400);
+      expect(fieldError(phone.html, 'phone')).toBe(MESSAGE);
+      expect(shown(phone.html, 'phone')).toBe('+32 470 12\u000034 56');
+      expect(await idp.services.db('pending_contacts').where({ user_id: personId })).toEqual([]);
+      expect(await audited('admin.phone_change_started')).toEqual([]);
+    });
+
+    it('is shown at the reason for refusing a name correction, which still waits', async () => {
+      const c = await nameCorrections.request(idp.db, personId, { givenName: 'Ruth', familyName: 'Peters' });
+      const refused = await staff.post(`/admin/name-corrections/${c.id}/reject`, { reason: 'Not on the ca\u0000rd' });
+      expect(refused.status).toBe(400);
+      expect(fieldError(refused.html, `correction-reason-${c.id}`)).toBe(MESSAGE);
+      expect(shown(refused.html, `correction-reason-${c.id}`, 'id')).toBe('Not on the ca\u0000rd');
+      expect(await idp.db('name_corrections').where({ id: c.id }).first()).toMatchObject({ status: 'pending' });
+      expect(await audited('account.name_correction_rejected')).toEqual([]);
+    });
+
+    it('is shown at the username and the reason of a registration under review, which still waits', async () => {
+      const { db, hasher } = idp.services;
+      await importInvitations({ db, hasher }, 'given name;family name;group\nNoah;Janssens;3b\n', { partial: false });
+      const pending = {
+        email: 'noah@example.be',
+        passwordHash: 'x',
+        locale: 'en',
+        termsVersion: '1',
+        privacyVersion: '1',
+        acceptedAt: new Date().toISOString(),
+      };
+      await db('invitations')
+        .where({ username: 'noah.janssens' })
+        .update({ status: 'pending_review', corrected_given_name: 'Noah', corrected_family_name: 'Janssen', pending_registration: JSON.stringify(pending) });
+      const { id } = await db('invitations').where({ username: 'noah.janssens' }).first('id');
+      const approved = await staff.post(`/admin/registrations/${id}/approve`, { username: 'noah\u0000' });
+      expect(approved.status).toBe(400);
+      expect(fieldError(approved.html, `username-${id}`)).toBe(MESSAGE);
+      expect(shown(approved.html, `username-${id}`, 'id')).toBe('noah\u0000');
+      const rejected = await staff.post(`/admin/registrations/${id}/reject`, { reason: 'Not on the ca\u0000rd' });
+      expect(rejected.status).toBe(400);
+      expect(fieldError(rejected.html, `reason-${id}`)).toBe(MESSAGE);
+      expect(shown(rejected.html, `reason-${id}`, 'id')).toBe('Not on the ca\u0000rd');
+      expect(await db('invitations').where({ id }).first()).toMatchObject({ status: 'pending_review' });
+      expect(await db('users').where({ email: 'noah@example.be' })).toEqual([]);
+    });
+
+    it("is shown at an organisation's name and at a member's username, nothing made", async () => {
+      const made = await staff.post('/admin/organisations', { name: 'Stad\u0000 Gent', notify: 'on' });
+      expect(made.status).toBe(400);
+      expect(fieldError(made.html, 'name')).toBe(MESSAGE);
+      expect(shown(made.html, 'name')).toBe('Stad\u0000 Gent');
+      expect(await idp.db('organisations')).toEqual([]);
+
+      const org = await staff.post('/admin/organisations', { name: 'Stad Gent' });
+      const orgId = /\/admin\/organisations\/([0-9a-f-]{36})/.exec(org.url)![1]!;
+      const member = await staff.post(`/admin/organisations/${orgId}/members`, { username: 'ruth\u0000' });
+      expect(member.status).toBe(400);
+      expect(fieldError(member.html, 'username')).toBe(MESSAGE);
+      expect(shown(member.html, 'username')).toBe('ruth\u0000');
+      expect(await idp.db('organisation_members').where({ organisation_id: orgId })).toEqual([]);
+    });
+  });
+
+  it('is shown at the mobile number and the token of the reactivation pages, the other value kept and no flow started', async () => {
+    const agent = new Agent(idp.issuer);
+    await agent.get('/reactivation');
+    // Neither a flow nor a try counted against the number or the connection.
+    const rows = async () => Promise.all(['self_service_flows', 'rate_limits'].map(async (t) => Number((await idp.db(t).count({ n: '*' }))[0]!.n)));
+    const before = await rows();
+    const start = await agent.post('/reactivation', { mobile: '0470 12\u000034 56' });
+    expect(start.status).toBe(400);
+    expect(text(start.html)).not.toContain('Some fields are missing or not valid');
+    expect(fieldError(start.html, 'mobile')).toBe(MESSAGE);
+    expect(shown(start.html, 'mobile')).toBe('0470 12\u000034 56');
+
+    await agent.get('/reactivation/token');
+    const token = await agent.post('/reactivation/token', { mobile: '0470 12 34 56', token: '1234\u00005678' });
+    expect(token.status).toBe(400);
+    expect(fieldError(token.html, 'token')).toBe(MESSAGE);
+    expect([shown(token.html, 'mobile'), shown(token.html, 'token')]).toEqual(['0470 12 34 56', '1234\u00005678']);
+    expect(await rows()).toEqual(before);
+  });
+
+  it('is shown at the label of a new passkey, none added', async () => {
+    const { agent, user } = await loggedInPerson(idp, 'pieter', PASSWORD);
+    await agent.get('/account/passkeys/new');
+    const refused = await agent.post('/account/passkeys', { name: 'Pho\u0000ne', flow: 'x', response: '{}' });
+    expect(refused.status).toBe(400);
+    expect(fieldError(refused.html, 'name')).toBe(MESSAGE);
+    expect(shown(refused.html, 'name')).toBe('Pho\u0000ne');
+    expect(await idp.db('passkeys').where({ user_id: user.id })).toEqual([]);
+  });
+
+  it('is shown at the password of the page linking a bank identity to an account, the name kept and nothing linked', async () => {
+    const { user } = await loggedInPerson(idp, 'wout', PASSWORD);
+    const agent = new Agent(idp.issuer);
+    // The cookies the bank's callback leaves, signed as Koa signs them: this browser's, and its flow's.
+    const signed = (name: string, value: string) => {
+      agent.jar.set(name, value);
+      agent.jar.set(`${name}.sig`, createHmac('sha1', idp.services.cookieKeys[0]!).update(`${name}=${value}`).digest('base64url'));
+    };
+    const browser = randomBytes(32).toString('base64url');
+    signed(BROWSER_COOKIE, browser);
+    const identity = {
+      subjectKey: 'bank-customer-9',
+      label: 'Wout',
+      givenName: 'Wout',
+      familyName: 'Claes',
+      email: null,
+      acr: null,
+      amr: [],
+      nationalNumberHmac: null,
+    };
+    const flow = await idp.services.flows.create<UpstreamFlowData>(idp.db, {
+      type: UPSTREAM_FLOW,
+      state: 'unlinked',
+      binding: browserBindingOf(browser),
+      data: { slug: 'bank', name: 'My Bank', purpose: 'login', checks: null, identity },
+      ttlSeconds: 600,
+    });
+    signed('upstream_flow', flow.id);
+    expect((await agent.get(`/upstream/link/${flow.id}`)).status).toBe(200);
+    const refused = await agent.post(`/upstream/link/${flow.id}`, { identifier: 'wout', password: `${PASSWORD}\u0000` });
+    expect(refused.status).toBe(400);
+    expect(text(refused.html)).not.toContain('Some fields are missing or not valid');
+    expect(fieldError(refused.html, 'password')).toBe(MESSAGE);
+    expect(shown(refused.html, 'identifier')).toBe('wout');
+    expect(await idp.db('upstream_links').where({ user_id: user.id })).toEqual([]);
+    expect(await idp.db('self_service_flows').where({ id: flow.id }).first()).toMatchObject({ state: 'unlinked' });
   });
 });

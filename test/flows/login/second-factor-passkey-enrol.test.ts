@@ -264,6 +264,12 @@ describe.each(['pglite', 'postgres'] as const)('a passkey instead of the authent
         const refused = await answer(agent, o.path, o.flow, made, name);
         expect([refused.status, text(refused.html)]).toEqual([400, expect.stringContaining('Enter a name for the passkey, of at most 60 characters.')]);
       }
+      // A NUL is the name's problem too, said as every form says it, rather than the generic page.
+      const nul = await answer(agent, o.path, o.flow, made, 'Pho\u0000ne');
+      expect([nul.status, text(/id="name-error"[^>]*>([\s\S]*?)<\/ul>/.exec(nul.html)?.[1] ?? '')]).toEqual([
+        400,
+        'Use visible characters only: control and text-direction characters cannot be used here.',
+      ]);
       expect(atCallback((await answer(agent, o.path, o.flow, made)).url)).toBe(true);
       expect(await passkeysOf('lies')).toMatchObject([{ name: 'Phone' }]);
     });
