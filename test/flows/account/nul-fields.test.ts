@@ -11,6 +11,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { importInvitations } from '../../../provider/domain/invitations/import.ts';
 import { BROWSER_COOKIE, browserBindingOf } from '../../../provider/domain/flow-state/binding.ts';
 import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../../provider/methods/upstream/service.ts';
+import { putUnderReview } from '../registration/under-review.ts';
 
 const PASSWORD = 'quiet rivers carry seven lanterns';
 const MESSAGE = 'Use visible characters only: control and text-direction characters cannot be used here.';
@@ -143,17 +144,7 @@ describe('a NUL in a form field', () => {
     it('is shown at the username and the reason of a registration under review, which still waits', async () => {
       const { db, hasher } = idp.services;
       await importInvitations({ db, hasher }, 'given name;family name;group\nNoah;Janssens;3b\n', { partial: false });
-      const pending = {
-        email: 'noah@example.be',
-        passwordHash: 'x',
-        locale: 'en',
-        termsVersion: '1',
-        privacyVersion: '1',
-        acceptedAt: new Date().toISOString(),
-      };
-      await db('invitations')
-        .where({ username: 'noah.janssens' })
-        .update({ status: 'pending_review', corrected_given_name: 'Noah', corrected_family_name: 'Janssen', pending_registration: JSON.stringify(pending) });
+      await putUnderReview(db, 'noah.janssens', 'noah@example.be', { given: 'Noah', family: 'Janssen' });
       const { id } = await db('invitations').where({ username: 'noah.janssens' }).first('id');
       const approved = await staff.post(`/admin/registrations/${id}/approve`, { username: 'noah\u0000' });
       expect(approved.status).toBe(400);

@@ -7,6 +7,7 @@ import { knownBrowser } from '../../helpers/flow-visits.ts';
 import { importInvitations } from '../../../provider/domain/invitations/import.ts';
 import { ACTIVATION } from '../../../provider/flows/registration/activation.ts';
 import { keyOf } from '../../../provider/domain/guards/throttle.ts';
+import { putUnderReview } from './under-review.ts';
 
 const STAFF = { username: 'office.visits', password: 'correct horse battery staple' };
 
@@ -16,21 +17,7 @@ export async function registrationVisits(idp: TestProvider, personId: string): P
     await users.create(db, { username: STAFF.username, passwordHash: await hasher.hash(STAFF.password), status: 'active', roles: ['admin'] });
     await importInvitations({ db, hasher }, 'given name;family name;group\nZoë;Ölçer;3b\nNoah;Janssens;3b\n', { partial: false });
     // One of them corrected the name: the queue has an entry.
-    await db('invitations')
-      .where({ username: 'noah.janssens' })
-      .update({
-        status: 'pending_review',
-        corrected_given_name: 'Noah',
-        corrected_family_name: 'Janssen',
-        pending_registration: JSON.stringify({
-          email: 'noah@example.be',
-          passwordHash: 'x',
-          locale: 'en',
-          termsVersion: '1',
-          privacyVersion: '1',
-          acceptedAt: new Date().toISOString(),
-        }),
-      });
+    await putUnderReview(db, 'noah.janssens', 'noah@example.be', { given: 'Noah', family: 'Janssen' });
   }
   const invitation = await db('invitations').where({ username: 'zoe.oelcer' }).first('id');
   // A pending account of an open sign-up, whose links offer to register again with its address.
