@@ -60,6 +60,7 @@ import { createOutboxWorker, type OutboxWorker } from '../domain/messaging/worke
 import { transportsFromConfig } from '../domain/messaging/transports.ts';
 import { purgeOutbox } from '../domain/messaging/outbox.ts';
 import { cookieSigner } from '../platform/web/cookie-signer.ts';
+import { listen } from '../platform/listen.ts';
 
 // The package's entry point: a program embedding the provider types the services it gets back.
 export type { Services };
@@ -181,16 +182,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
 
   const server = http.createServer(app.callback());
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) =>
-        reject(
-          e.code === 'EADDRINUSE'
-            ? new Error(`PORT ${config.port} is already in use on ${config.host}: is another provider running there? Stop it, or set another PORT (and ISSUER)`)
-            : e,
-        ),
-      );
-      server.listen(config.port, config.host, () => resolve());
-    });
+    await listen(server, config.port, config.host, { setting: 'PORT', advice: 'is another provider running there? Stop it, or set another PORT (and ISSUER)' });
   } catch (e) {
     // The open database would keep the process alive, and `npm start` would hang after saying why it failed.
     if (!opts.db) await db.destroy();

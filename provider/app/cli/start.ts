@@ -47,21 +47,20 @@ export async function start(config: Config, io: Io, run: (services: Awaited<Retu
   const embedded = !config.databaseUrl;
   // An `idp` command that has the folder open ends within seconds; another provider never does.
   const lock = embedded ? await lockDataDir(config.dataDir, { role: 'serve', what: `idp start, ${config.issuerUrl}` }, 30_000) : undefined;
-  // A start that fails (a port in use) gives back what it took, so that the process ends after saying why.
-  const running = await startServer(config).catch((e: unknown) => {
-    lock?.release();
-    throw e;
-  });
-  collectProcessMetrics(running.services.db, () => pendingByChannel(running.services.db));
-  if (cluster.isWorker) reportToPrimary();
+  let running: Awaited<ReturnType<typeof startServer>> | undefined;
   let metrics: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   let admin: Awaited<ReturnType<typeof serveAdminSocket>> | undefined;
   try {
+    const started = await startServer(config);
+    running = started;
+    collectProcessMetrics(started.services.db, () => pendingByChannel(started.services.db));
+    if (cluster.isWorker) reportToPrimary();
     metrics = config.metricsPort && !cluster.isWorker ? await serveMetrics({ host: config.metricsHost, port: config.metricsPort }) : undefined;
     admin = embedded ? await serveAdminSocket(config.dataDir, run(running.services)) : undefined;
   } catch (e) {
+    // A start that fails (a port in use) gives back what it took, so that the process ends after saying why.
     await metrics?.close();
-    await running.close();
+    await running?.close();
     lock?.release();
     throw e;
   }

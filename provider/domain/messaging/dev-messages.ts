@@ -4,6 +4,7 @@
 import { isIPv4 } from 'node:net';
 import type Router from '@koa/router';
 import { createRouter } from '../../platform/web/router.ts';
+import { hostnameOf } from '../../platform/web/issuer-host.ts';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
 import { renderMessage, renderPage } from '../../platform/web/page.ts';
@@ -56,15 +57,16 @@ export function servesDevMailbox(config: Pick<Config, 'production' | 'devMailbox
  * points at 127.0.0.1 after it loaded (DNS rebinding) is same-origin with its own name, and could read the mailbox
  * from the developer's browser; its requests carry that name as Host.
  */
-function namedAsProvider(host: string, issuerUrl: string): boolean {
-  const hostname = URL.parse(`http://${host}`)?.hostname;
-  return hostname !== undefined && (hostname === new URL(issuerUrl).hostname || isLoopback(hostname.replace(/^\[|\]$/g, '')));
+function namedAsProvider(host: string, issuerHostname: string): boolean {
+  const hostname = hostnameOf(host);
+  return hostname !== undefined && (hostname === issuerHostname || isLoopback(hostname.replace(/^\[|\]$/g, '')));
 }
 
 export function devMessagesRouter(db: Db, issuerUrl: string): Router {
   const router = createRouter();
+  const issuerHostname = new URL(issuerUrl).hostname;
   router.use('/dev/messages', async (ctx, next) => {
-    if (!namedAsProvider(ctx.get('host'), issuerUrl)) return renderMessage(ctx, 404, 'error.not_found.title', 'error.not_found.message');
+    if (!namedAsProvider(ctx.get('host'), issuerHostname)) return renderMessage(ctx, 404, 'error.not_found.title', 'error.not_found.message');
     await next();
   });
   router.get('/dev/messages', async (ctx) => {

@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, collectDefaultMetrics, Gauge, register } from 'prom-client';
 import type { Knex } from 'knex';
+import { listen } from '../listen.ts';
 
 /**
  * Once in every serving process (`idp start`): Node.js's default series, and gauges read from the database at scrape
@@ -56,16 +57,7 @@ export async function serveMetrics(opts: { host: string; port: number }): Promis
       (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${e.message}\n`),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        e.code === 'EADDRINUSE'
-          ? new Error(`METRICS_PORT ${opts.port} is already in use on ${opts.host}: set another METRICS_PORT, or 0 to turn the metrics listener off`)
-          : e,
-      ),
-    );
-    server.listen(opts.port, opts.host, () => resolve());
-  });
+  await listen(server, opts.port, opts.host, { setting: 'METRICS_PORT', advice: 'set another METRICS_PORT, or 0 to turn the metrics listener off' });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}/metrics`,

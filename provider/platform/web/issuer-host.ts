@@ -7,7 +7,8 @@ import type { Context, Next } from 'koa';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-const hostnameOf = (host: string): string | undefined => URL.parse(`http://${host}`)?.hostname;
+/** The name a Host header gives, as a URL reads it (lower case, IPv6 in brackets, 127.1 as 127.0.0.1). */
+export const hostnameOf = (host: string): string | undefined => URL.parse(`http://${host}`)?.hostname;
 
 export function toIssuerHost(issuerUrl: string) {
   const issuer = new URL(issuerUrl);
