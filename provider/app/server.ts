@@ -50,6 +50,7 @@ import { createCardStep } from '../methods/eid-card/card-step.ts';
 import { createReactivationService } from '../flows/reactivation/service.ts';
 import { purgeUnactivated } from '../flows/registration/purge.ts';
 import { noticeReviewers } from '../flows/admin/review-notices.ts';
+import { TYPED_QUERY } from '../flows/admin/routes.ts';
 import { settleFinishedDeliveries } from '../domain/notifications/service.ts';
 import { createLoginThrottle } from '../methods/password/throttle.ts';
 import { createCaptcha } from '../domain/guards/captcha.ts';
@@ -164,7 +165,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   app.use((ctx, next) => runWithTheme(themeOf(portalOf(ctx, config).name), next));
   app.use(errorPages());
   app.use(checkClientAddress());
-  app.use(refuseNulInQuery());
+  app.use(refuseNulInQuery(TYPED_QUERY));
   app.use(securityHeaders());
   // Our assets, APIs and pages, passed by on the protocol's own paths.
   const ours = [staticFiles(), captchaAssets(), passkeyBrowserScript(), ...apis.flatMap((r) => [r.routes(), r.allowedMethods()]), pages.routes()];

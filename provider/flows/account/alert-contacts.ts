@@ -94,8 +94,8 @@ export function alertContactRoutes(services: Services): Router {
   router.post('/account/alerts/contacts/:id/verify', loggedIn, async (ctx) => {
     const contact = await own(ctx);
     if (!contact || contact.verified) return ctx.redirect('/account/alerts');
-    const parsed = codeInput.safeParse(await body(ctx));
-    if (!parsed.success) return verifyPage(ctx, contact, formError('code', 'account.alert_contact.error.code_required'));
+    const { parsed } = await formInput(ctx, codeInput);
+    if (!parsed.success) return verifyPage(ctx, contact, controlCharacters(parsed.error) ?? formError('code', 'account.alert_contact.error.code_required'));
     const r = await contacts.confirm(db, user(ctx), contact, parsed.data.code);
     if (r.status === 'ok') return ctx.redirect('/account/alerts?done=contact_verified');
     verifyPage(

@@ -16,7 +16,7 @@ import { createPhoneVerification, startRefusalMessage } from '../../domain/accou
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
 import { getAlertSettings } from '../../domain/accounts/alerts.ts';
 import { alertNotices, doneOf } from './notices.ts';
-import { formError, type FormError, type FormErrors } from '../../platform/web/form-errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { customerNumbersOf } from '../../domain/customers/customers.ts';
 import type { Portal } from '../../oidc/portal.ts';
@@ -127,10 +127,10 @@ export function accountRoutes(services: Services): Router {
     await profile(ctx, { errors: { phone: [startRefusalMessage(r)] }, values: { phone: typed } });
   });
 
-  async function verifyPage(ctx: Context, error?: FormError) {
+  async function verifyPage(ctx: Context, errors: FormErrors = {}) {
     const pending = (await pendingContacts(db, user(ctx).id)).sms;
     if (!pending) return ctx.redirect('/account');
-    if (error) ctx.status = 400;
+    if (Object.keys(errors).length) ctx.status = 400;
     reloadAt(ctx, '/account/phone/verify');
     renderPage(ctx, 'pages/account/phone-verify.njk', {
       titleKey: 'account.phone.verify.title',
@@ -138,18 +138,18 @@ export function accountRoutes(services: Services): Router {
       number: formatPhone(pending.value),
       expiresAt: pending.expiresAt,
       minutes: Math.round(config.phoneCodeTtl / 60),
-      errors: error ? { code: [error] } : {},
+      errors,
     });
   }
 
   router.get('/account/phone/verify', loggedIn, (ctx) => verifyPage(ctx));
 
   router.post('/account/phone/verify', loggedIn, async (ctx) => {
-    const parsed = codeInput.safeParse(await body(ctx));
-    if (!parsed.success) return verifyPage(ctx, { key: 'account.phone.verify.error.required' });
+    const { parsed } = await formInput(ctx, codeInput);
+    if (!parsed.success) return verifyPage(ctx, controlCharacters(parsed.error) ?? formError('code', 'account.phone.verify.error.required'));
     const r = await phone.confirmPhoneVerification(db, user(ctx), parsed.data.code);
     if (r.status === 'ok') return ctx.redirect('/account/alerts?done=phone_verified');
-    if (r.status === 'wrong') return verifyPage(ctx, { key: 'account.phone.verify.error.wrong', params: { tries: r.triesLeft } });
+    if (r.status === 'wrong') return verifyPage(ctx, formError('code', 'account.phone.verify.error.wrong', { tries: r.triesLeft }));
     renderMessage(ctx, 400, 'account.phone.verify.title', `account.phone.verify.error.${r.status === 'expired' ? 'expired' : 'voided'}`, {
       actions: [{ href: '/account', key: 'account.phone.verify.start_again' }],
     });
@@ -199,7 +199,8 @@ export function accountRoutes(services: Services): Router {
   });
 
   router.post('/account/email/verify', async (ctx) => {
-    const parsed = tokenInput.safeParse(await body(ctx));
+    // The link's token, not typed: one holding a NUL is a link that does not work, as any other wrong token.
+    const { parsed } = await formInput(ctx, tokenInput);
     const r = parsed.success ? await emailChange.confirm(db, parsed.data.token) : ({ status: 'invalid' } as const);
     if (r.status !== 'ok') {
       const key = r.status === 'taken' ? 'taken' : r.status === 'expired' ? 'expired' : 'invalid';

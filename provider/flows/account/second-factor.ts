@@ -9,10 +9,10 @@ import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import type { TotpMethod } from '../../methods/second-factor/totp.ts';
 import { requireRecentLogin } from '../self/routes.ts';
-import { body } from '../../platform/web/form.ts';
+import { controlCharacters, formInput } from '../../platform/web/form.ts';
 import { reloadAt, renderPage } from '../../platform/web/page.ts';
 import { isAppError } from '../../platform/errors.ts';
-import { formError } from '../../platform/web/form-errors.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 
 const codeInput = z.object({ code: z.string().trim().min(1).max(40) });
@@ -29,17 +29,17 @@ export function secondFactorAccountRoutes(services: Services, totp: TotpMethod):
   const recentlyLoggedIn = requireRecentLogin(services);
   const user = (ctx: Context) => ctx.state.user as User;
 
-  async function enrolPage(ctx: Context, error?: string) {
+  async function enrolPage(ctx: Context, errors: FormErrors = {}) {
     const enrolment = await totp.pending(user(ctx));
     if (!enrolment) return ctx.redirect('/account/security');
-    if (error) ctx.status = 400;
+    if (Object.keys(errors).length) ctx.status = 400;
     reloadAt(ctx, '/account/security/totp');
     renderPage(ctx, 'pages/second-factor/enrol.njk', {
       titleKey: 'second_factor.enrol.title',
       nav: 'security',
       action: '/account/security/totp/confirm',
       enrolment,
-      errors: error ? formError('code', error) : {},
+      errors,
     });
   }
 
@@ -51,15 +51,15 @@ export function secondFactorAccountRoutes(services: Services, totp: TotpMethod):
   router.get('/account/security/totp', recentlyLoggedIn, (ctx) => enrolPage(ctx));
 
   router.post('/account/security/totp/confirm', recentlyLoggedIn, async (ctx) => {
-    const parsed = codeInput.safeParse(await body(ctx));
+    const { parsed } = await formInput(ctx, codeInput);
     let codes: string[] | undefined;
     try {
       codes = parsed.success ? await totp.confirm(user(ctx), parsed.data.code, { ip: ctx.ip, locale: requestLocale(ctx) }) : undefined;
     } catch (e) {
       if (!(isAppError(e) && e.code === 'try_again')) throw e;
-      return enrolPage(ctx, 'second_factor.enrol.error.busy');
+      return enrolPage(ctx, formError('code', 'second_factor.enrol.error.busy'));
     }
-    if (!codes) return enrolPage(ctx, 'second_factor.enrol.error.wrong');
+    if (!codes) return enrolPage(ctx, (!parsed.success && controlCharacters(parsed.error)) || formError('code', 'second_factor.enrol.error.wrong'));
     renderPage(ctx, 'pages/second-factor/recovery-codes.njk', { titleKey: 'second_factor.recovery.title', nav: 'security', codes });
   });
 

@@ -11,8 +11,9 @@ import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { createRegistrationService } from '../registration/service.ts';
 import { registrationErrors } from '../registration/errors.ts';
 import { changeAccountStatus, stillAdmin } from '../../domain/accounts/staff-status.ts';
-import { fieldText, firstProblem, formInput, parseBody } from '../../platform/web/form.ts';
-import type { FormErrors } from '../../platform/web/form-errors.ts';
+import { fieldText, firstProblem, formInput } from '../../platform/web/form.ts';
+import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
+import { hasNul } from '../../platform/nul.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
@@ -22,6 +23,9 @@ import { enqueueNotice } from '../../domain/messaging/notice.ts';
 
 const approveInput = z.object({ username: z.string().trim().max(64).optional() });
 const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
+const searchInput = z.object({ q: z.string().max(200).optional() }).loose();
+/** The staff search's field, typed into a GET form: its page says what is wrong with a NUL in it (refuseNulInQuery). */
+export const TYPED_QUERY = { '/admin/users': ['q'] } as const;
 
 // Outcomes shown once after a redirect, and those whose message names the account.
 const NOTICES = [
@@ -149,25 +153,40 @@ export function adminRoutes(services: Services): Router {
     }
   });
 
-  router.get('/users', async (ctx) => {
-    const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim().slice(0, 200) : '';
-    const found = q ? await users.search(db, q) : [];
+  /** The search page: the accounts found for `q`, or a refused search field's problem with what it held. */
+  async function usersPage(ctx: Context, q: string, errors: FormErrors = {}) {
+    const refused = Object.keys(errors).length > 0;
+    if (refused) ctx.status = 400;
+    const found = q && !refused ? await users.search(db, q) : [];
     renderPage(ctx, 'pages/admin/users.njk', {
       titleKey: 'admin.users.title',
       q,
       found,
-      searched: Boolean(q),
+      searched: Boolean(q) && !refused,
       self: staff(ctx).id,
       notice: await noticeOf(ctx),
+      errors,
     });
+  }
+
+  router.get('/users', (ctx) => {
+    const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim().slice(0, 200) : '';
+    return usersPage(ctx, q, hasNul(q) ? formError('q', 'error.field.characters') : {});
   });
 
-  /** The account named in the path, and where to go back to (the search the action came from). */
-  async function target(ctx: Context): Promise<{ user: User; to: string }> {
+  /**
+   * The account named in the path, and where to go back to (the search the action came from); undefined when that
+   * search cannot be gone back to, and the search page, nothing done, says so at its field.
+   */
+  async function target(ctx: Context): Promise<{ user: User; to: string } | undefined> {
     const user = await users.findById(db, isUuid(ctx.params.id) ? ctx.params.id : '00000000-0000-0000-0000-000000000000');
     if (!user) throw registrationErrors.userUnknown();
-    const q = (await parseBody(ctx, z.object({ q: z.string().max(200).optional() }).loose())).q;
-    return { user, to: `/admin/users?${new URLSearchParams({ q: q ?? user.username ?? user.email ?? '' })}` };
+    const { raw, parsed } = await formInput(ctx, searchInput);
+    if (!parsed.success) {
+      await usersPage(ctx, fieldText(raw.q), firstProblem(parsed.error, 'error.invalid_input'));
+      return undefined;
+    }
+    return { user, to: `/admin/users?${new URLSearchParams({ q: parsed.data.q ?? user.username ?? user.email ?? '' })}` };
   }
 
   // Blocking or locking an admin takes the account away as surely as taking the role or erasing it (a locked admin
@@ -184,7 +203,9 @@ export function adminRoutes(services: Services): Router {
   for (const action of ['block', 'lock', 'unblock'] as const) {
     const guards = action === 'unblock' ? [] : [recentLoginForAnAdmin];
     router.post(`/users/:id/${action}`, ...guards, async (ctx) => {
-      const { user, to } = await target(ctx);
+      const found = await target(ctx);
+      if (!found) return;
+      const { user, to } = found;
       if (action !== 'unblock' && user.id === staff(ctx).id) throw registrationErrors.selfBlock();
       const allowed = await db.transaction(async (trx) => {
         if (!(await stillAdmin(trx, users, staff(ctx).id, user.id))) return false;
@@ -197,7 +218,9 @@ export function adminRoutes(services: Services): Router {
   }
 
   router.post('/users/:id/resend-activation', async (ctx) => {
-    const { user, to } = await target(ctx);
+    const found = await target(ctx);
+    if (!found) return;
+    const { user, to } = found;
     const sent = await registration.resendFor(user, staff(ctx).id, ctx.ip);
     back(ctx, to, sent ? 'resent' : 'not_pending', { username: user.username ?? user.email ?? '' });
   });

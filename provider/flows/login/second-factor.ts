@@ -11,7 +11,7 @@ import type { Db } from '../../platform/db/knex.ts';
 import type { User, UserRepository } from '../../domain/accounts/repository.ts';
 import type { TotpMethod } from '../../methods/second-factor/totp.ts';
 import type { PasskeyFactor } from '../../methods/second-factor/passkey.ts';
-import { parseBody } from '../../platform/web/form.ts';
+import { controlCharacters, formInput } from '../../platform/web/form.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -171,10 +171,10 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
         const d = ctx.state.interaction as Interaction;
         const pending = await pendingOf(ctx, d);
         if (!pending || pending.p.stage !== 'code') return ctx.redirect(`/interaction/${d.uid}`);
-        const parsed = codeInput.safeParse(await parseBody(ctx, z.record(z.string(), z.unknown())));
+        const { parsed } = await formInput(ctx, codeInput);
         if (!parsed.success) {
           ctx.status = 400;
-          return codePage(ctx, d, pending.user, formError('code', 'second_factor.login.error.required'));
+          return codePage(ctx, d, pending.user, controlCharacters(parsed.error) ?? formError('code', 'second_factor.login.error.required'));
         }
         try {
           const r = await totp.check(pending.user, parsed.data.code, ctx.ip);
@@ -192,7 +192,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
         const d = ctx.state.interaction as Interaction;
         const pending = await pendingOf(ctx, d);
         if (!pending || pending.p.stage !== 'enrol') return ctx.redirect(`/interaction/${d.uid}`);
-        const parsed = codeInput.safeParse(await parseBody(ctx, z.record(z.string(), z.unknown())));
+        const { parsed } = await formInput(ctx, codeInput);
         let codes: string[] | undefined;
         try {
           codes = parsed.success ? await totp.confirm(pending.user, parsed.data.code, { ip: ctx.ip, locale: locale(ctx, d) }) : undefined;
@@ -203,7 +203,7 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
         }
         if (!codes) {
           ctx.status = 400;
-          return enrolPage(ctx, d, pending.user, formError('code', 'second_factor.enrol.error.wrong'));
+          return enrolPage(ctx, d, pending.user, (!parsed.success && controlCharacters(parsed.error)) || formError('code', 'second_factor.enrol.error.wrong'));
         }
         rememberStep(ctx, { ...pending.p, stage: 'enrolled' });
         show(ctx, d, 'pages/second-factor/recovery-codes.njk', {

@@ -205,8 +205,10 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
 
   router.post('/reactivation/account/:flow/phone', async (ctx) => {
     const flow = await accountFlow(ctx);
-    const code = codeField.safeParse((await body(ctx)).code);
-    if (!code.success) return showPhone(ctx, 400, formError('code', 'reactivation.error.code_required'));
+    const raw = await bodyFields(ctx);
+    const unusable = unusableFields(raw);
+    const code = codeField.safeParse(raw.code);
+    if (unusable || !code.success) return showPhone(ctx, 400, unusable ?? formError('code', 'reactivation.error.code_required'));
     const outcome = await reactivation.confirmPhone(flow, code.data);
     if (outcome.status === 'ok') {
       ctx.status = 303;
@@ -222,7 +224,9 @@ export function reactivationRoutes(services: Services, captcha: Captcha, reactiv
 
   router.post('/reactivation/account/:flow/password', async (ctx) => {
     const flow = await accountFlow(ctx);
-    const raw = await body(ctx);
+    const raw = await bodyFields(ctx);
+    const unusable = unusableFields(raw);
+    if (unusable) return showPassword(ctx, 400, unusable);
     const password = typeof raw.password === 'string' ? raw.password : '';
     if (!password) return showPassword(ctx, 400, formError('password', 'reactivation.error.password_required'));
     if (password !== raw.confirm) return showPassword(ctx, 400, formError('confirm', 'reactivation.error.mismatch'));

@@ -98,10 +98,17 @@ export async function formInput<T extends z.ZodType>(
 export const fieldText = (v: unknown): string =>
   typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : Array.isArray(v) ? v.join(',') : '';
 
-/** The same for the query string, on every route (pages, APIs and the protocol's own). */
-export function refuseNulInQuery() {
+/**
+ * The same for the query string, on every route (pages, APIs and the protocol's own); but for the fields of a page's
+ * own GET form (`typed`: path → names), which that page shows as its field's problem and keeps from the database.
+ */
+export function refuseNulInQuery(typed: Readonly<Record<string, readonly string[]>> = {}) {
   return async (ctx: Context, next: () => Promise<unknown>) => {
-    if (ctx.querystring.includes('%00') && hasNul(ctx.query)) throw new AppError('invalid_input', 'error.invalid_input', 400);
+    if (ctx.querystring.includes('%00')) {
+      const own = typed[ctx.path] ?? [];
+      const others = Object.entries(ctx.query).filter(([name]) => !own.includes(name));
+      if (hasNul(others)) throw new AppError('invalid_input', 'error.invalid_input', 400);
+    }
     // Nor a path: a route's parameter (an upstream's name, a person's id) is decoded from it, and no page has one.
     if (ctx.path.includes('%00')) throw new AppError('not_found', 'error.not_found.message', 404);
     await next();

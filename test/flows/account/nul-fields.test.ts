@@ -3,7 +3,9 @@
 // nothing is stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
-import { Agent, text } from './agent.ts';
+import { discover } from '../../helpers/rp.ts';
+import { enrolOnAccount, recoveryCodesOf, secretOf, Totp } from '../../helpers/totp.ts';
+import { Agent, text, type Response } from './agent.ts';
 import { loggedInPerson } from './people.ts';
 import { postOpenSignUp } from '../registration/helpers.ts';
 import { nameCorrections } from '../../../provider/domain/accounts/name-corrections.ts';
@@ -11,9 +13,15 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { importInvitations } from '../../../provider/domain/invitations/import.ts';
 import { BROWSER_COOKIE, browserBindingOf } from '../../../provider/domain/flow-state/binding.ts';
 import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../../provider/methods/upstream/service.ts';
+import { ACCOUNT_FLOW, type AccountData } from '../../../provider/flows/reactivation/states.ts';
+import { createPhoneVerification } from '../../../provider/domain/accounts/phone-verification.ts';
+import { createClient } from '../../../provider/oidc/clients.ts';
 import { putUnderReview } from '../registration/under-review.ts';
 
 const PASSWORD = 'quiet rivers carry seven lanterns';
+const REDIRECT = 'http://127.0.0.1:9/cb';
+/** What a person types into a code's field, with a NUL. */
+const CODE = '123\u0000456';
 const MESSAGE = 'Use visible characters only: control and text-direction characters cannot be used here.';
 
 /** What the list beside the field named `name` says. */
@@ -21,12 +29,37 @@ const fieldError = (html: string, name: string) => text(new RegExp(`id="${name}-
 /** The value the input named `name` shows (or the one of that id: a page with a form per item names their fields alike). */
 const shown = (html: string, name: string, attribute = 'name') => new RegExp(`<input[^>]*${attribute}="${name}"[^>]*value="([^"]*)"`).exec(html)?.[1];
 
+/** The form again, not the generic page, with the field named `name` saying why. */
+function refusedAt(answer: Response, name: string) {
+  expect(answer.status).toBe(400);
+  expect(text(answer.html)).not.toContain('Some fields are missing or not valid');
+  expect(fieldError(answer.html, name)).toBe(MESSAGE);
+}
+
 describe('a NUL in a form field', () => {
   let idp: TestProvider;
   beforeAll(async () => {
     idp = await startTestProvider('pglite', { REGISTRATION_MODES: 'open', CAPTCHA: 'off' });
   });
   afterAll(() => idp?.close());
+
+  /** The code of the newest text or mail to `recipient`. */
+  const codeSentTo = async (recipient: string) =>
+    /\b(\d{6})\b/.exec(String((await idp.db('outbox').where({ recipient }).orderBy('created_at', 'desc').first()).body_text))![1]!;
+  /** A person's codes and links as their checks leave them: a try counted, spent or voided shows here. */
+  const codesOf = (userId: string) => idp.db('one_time_tokens').where({ user_id: userId }).orderBy('id').select('id', 'attempts', 'consumed_at', 'voided_at');
+
+  /** Gives `agent` a cookie a flow's step leaves, signed as Koa signs them. */
+  function signedCookie(agent: Agent, name: string, value: string) {
+    agent.jar.set(name, value);
+    agent.jar.set(`${name}.sig`, createHmac('sha1', idp.services.cookieKeys[0]!).update(`${name}=${value}`).digest('base64url'));
+  }
+  /** Makes `agent` a browser that flows are bound to, as a flow's first step does; its binding. */
+  function knownBrowser(agent: Agent) {
+    const browser = randomBytes(32).toString('base64url');
+    signedCookie(agent, BROWSER_COOKIE, browser);
+    return browserBindingOf(browser);
+  }
 
   it('is shown at its field of the sign-up form, the other values kept and no account made', async () => {
     const { answer } = await postOpenSignUp(idp.issuer, PASSWORD, { family_name: 'Ma\u0000es' });
@@ -173,6 +206,18 @@ describe('a NUL in a form field', () => {
       expect(shown(member.html, 'username')).toBe('ruth\u0000');
       expect(await idp.db('organisation_members').where({ organisation_id: orgId })).toEqual([]);
     });
+
+    it('is shown at the search field, typed or sent back with an action on a person found, and nothing done', async () => {
+      const typed = await staff.get('/admin/users?q=ru%00th');
+      refusedAt(typed, 'q');
+      expect(shown(typed.html, 'q')).toBe('ru\u0000th');
+      const blocked = await staff.post(`/admin/users/${personId}/block`, { q: 'ru\u0000th' });
+      refusedAt(blocked, 'q');
+      expect(shown(blocked.html, 'q')).toBe('ru\u0000th');
+      expect(await idp.services.users.findById(idp.db, personId)).toMatchObject({ status: 'active' });
+      // Only the search's own field: another in its address is refused before any page, as everywhere.
+      expect(text((await staff.get('/admin/users?q=ruth&notice=%00')).html)).toContain('Some fields are missing or not valid');
+    });
   });
 
   it('is shown at the mobile number and the token of the reactivation pages, the other value kept and no flow started', async () => {
@@ -208,13 +253,7 @@ describe('a NUL in a form field', () => {
   it('is shown at the password of the page linking a bank identity to an account, the name kept and nothing linked', async () => {
     const { user } = await loggedInPerson(idp, 'wout', PASSWORD);
     const agent = new Agent(idp.issuer);
-    // The cookies the bank's callback leaves, signed as Koa signs them: this browser's, and its flow's.
-    const signed = (name: string, value: string) => {
-      agent.jar.set(name, value);
-      agent.jar.set(`${name}.sig`, createHmac('sha1', idp.services.cookieKeys[0]!).update(`${name}=${value}`).digest('base64url'));
-    };
-    const browser = randomBytes(32).toString('base64url');
-    signed(BROWSER_COOKIE, browser);
+    const binding = knownBrowser(agent);
     const identity = {
       subjectKey: 'bank-customer-9',
       label: 'Wout',
@@ -228,11 +267,11 @@ describe('a NUL in a form field', () => {
     const flow = await idp.services.flows.create<UpstreamFlowData>(idp.db, {
       type: UPSTREAM_FLOW,
       state: 'unlinked',
-      binding: browserBindingOf(browser),
+      binding,
       data: { slug: 'bank', name: 'My Bank', purpose: 'login', checks: null, identity },
       ttlSeconds: 600,
     });
-    signed('upstream_flow', flow.id);
+    signedCookie(agent, 'upstream_flow', flow.id);
     expect((await agent.get(`/upstream/link/${flow.id}`)).status).toBe(200);
     const refused = await agent.post(`/upstream/link/${flow.id}`, { identifier: 'wout', password: `${PASSWORD}\u0000` });
     expect(refused.status).toBe(400);
@@ -241,5 +280,94 @@ describe('a NUL in a form field', () => {
     expect(shown(refused.html, 'identifier')).toBe('wout');
     expect(await idp.db('upstream_links').where({ user_id: user.id })).toEqual([]);
     expect(await idp.db('self_service_flows').where({ id: flow.id }).first()).toMatchObject({ state: 'unlinked' });
+  });
+
+  it('is shown at the code texted to a new mobile number, no try counted and the code still good', async () => {
+    const { agent, user } = await loggedInPerson(idp, 'sara', PASSWORD);
+    await agent.post('/account/phone', { phone: '0470 11 22 33' });
+    const before = await codesOf(user.id);
+    refusedAt(await agent.post('/account/phone/verify', { code: CODE }), 'code');
+    expect(await codesOf(user.id)).toEqual(before);
+    const verified = await agent.post('/account/phone/verify', { code: await codeSentTo('+32470112233') });
+    expect(verified.url).toBe(`${idp.issuer}/account/alerts?done=phone_verified`);
+  });
+
+  it('is shown at the code of a new alert contact, no try counted and the code still good', async () => {
+    const { agent, user } = await loggedInPerson(idp, 'tine', PASSWORD);
+    const verify = new URL((await agent.post('/account/alerts/contacts', { channel: 'email', value: 'tine.alerts@example.org' })).url).pathname;
+    const before = await codesOf(user.id);
+    refusedAt(await agent.post(verify, { code: CODE }), 'code');
+    expect(await codesOf(user.id)).toEqual(before);
+    const verified = await agent.post(verify, { code: await codeSentTo('tine.alerts@example.org') });
+    expect(verified.url).toBe(`${idp.issuer}/account/alerts?done=contact_verified`);
+  });
+
+  it('makes the link confirming a new address one that does not work, the mailed link still good', async () => {
+    const { agent } = await loggedInPerson(idp, 'wim', PASSWORD);
+    await agent.post('/account/email', { email: 'wim.new@example.org' });
+    const mail = await idp.db('outbox').where({ recipient: 'wim.new@example.org' }).first();
+    const token = /email\/verify\?token=([\w-]+)/.exec(String(mail.body_text))![1]!;
+    const refused = await agent.post('/account/email/verify', { token: `${token}\u0000` });
+    expect(refused.status).toBe(400);
+    expect(text(refused.html)).toContain('This link is not valid or was already used.');
+    expect(text((await agent.post('/account/email/verify', { token })).html)).toContain('Your account now uses wim.new@example.org.');
+  });
+
+  it('is shown at the first code of a new authenticator app, which the right code still adds', async () => {
+    const { agent } = await loggedInPerson(idp, 'emma', PASSWORD);
+    const app = new Totp(secretOf((await agent.post('/account/security/totp', {})).html)!);
+    refusedAt(await agent.post('/account/security/totp/confirm', { code: CODE }), 'code');
+    expect(recoveryCodesOf((await agent.post('/account/security/totp/confirm', { code: await app.next() })).html)).toHaveLength(10);
+  });
+
+  describe('at the second step of a login', () => {
+    it('is shown at the code from the app, no failure counted and the right code still logging in', async () => {
+      const { agent: own, user } = await loggedInPerson(idp, 'lars', PASSWORD);
+      const { app } = await enrolOnAccount(own);
+      const agent = new Agent(idp.issuer);
+      const step = new URL((await agent.login('lars', PASSWORD)).url).pathname;
+      refusedAt(await agent.post(step, { code: CODE }), 'code');
+      expect(await idp.db('audit_log').where({ event: 'second_factor.failure', user_id: user.id })).toEqual([]);
+      expect((await agent.post(step, { code: await app.next() })).url).toBe(`${idp.issuer}/account`);
+    });
+
+    it('is shown at the first code of the app a login requiring two factors adds, which the right code still adds', async () => {
+      await loggedInPerson(idp, 'nina', PASSWORD);
+      const c = await createClient(idp.services.provider(), { name: 'Tax portal', redirectUris: [REDIRECT], firstParty: true, requireMfa: true });
+      const agent = new Agent(idp.issuer);
+      const { page } = await agent.startAuthorization(await discover(idp.issuer, c.client_id, c.client_secret), REDIRECT, 'openid');
+      const enrol = await agent.submitLogin(page, 'nina', PASSWORD, (l) => l.startsWith(REDIRECT));
+      const app = new Totp(secretOf(enrol.html)!);
+      const action = `${new URL(enrol.url).pathname}/enrol`;
+      refusedAt(await agent.post(action, { code: CODE }), 'code');
+      expect(recoveryCodesOf((await agent.post(action, { code: await app.next() })).html)).toHaveLength(10);
+    });
+  });
+
+  it('is shown at the code texted to the number and at the new password of a reactivation, neither step taken', async () => {
+    const { user } = await loggedInPerson(idp, 'rik', PASSWORD);
+    const agent = new Agent(idp.issuer);
+    const mobile = '+32470556677';
+    // Where the activation token leaves a reactivation on the device it takes back: a flow of this browser, a code texted.
+    const flow = await idp.services.flows.create<AccountData>(idp.db, {
+      type: ACCOUNT_FLOW,
+      state: 'phone',
+      binding: knownBrowser(agent),
+      userId: user.id,
+      data: { mobile, cardNumber: '592123456789', generation: user.access_generation },
+      ttlSeconds: 600,
+    });
+    await createPhoneVerification(idp.services).startPhoneVerification(idp.db, user, mobile, 'en', { again: true, anyCountry: true });
+    const path = `/reactivation/account/${flow.id}`;
+    expect((await agent.get(`${path}/phone`)).status).toBe(200);
+    const before = await codesOf(user.id);
+    refusedAt(await agent.post(`${path}/phone`, { code: CODE }), 'code');
+    expect(await codesOf(user.id)).toEqual(before);
+    expect((await agent.post(`${path}/phone`, { code: await codeSentTo(mobile) })).url).toBe(`${idp.issuer}${path}/password`);
+
+    const password = `new ${PASSWORD}\u0000`;
+    refusedAt(await agent.post(`${path}/password`, { password, confirm: password }), 'password');
+    expect(await idp.db('self_service_flows').where({ id: flow.id }).first()).toMatchObject({ state: 'password' });
+    expect(await idp.services.users.findById(idp.db, user.id)).toMatchObject({ password_hash: user.password_hash });
   });
 });
