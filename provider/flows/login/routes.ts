@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Config } from '../../app/settings.ts';
 import { passwordMethod, type Authenticator } from '../../methods/password/authenticate.ts';
 import type { UpstreamButton } from '../../domain/upstreams/repository.ts';
+import type { User } from '../../domain/accounts/repository.ts';
 import { controlCharacters, fieldText, formInput } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -22,6 +23,7 @@ import { batchPage } from '../../oidc/batch-requests.ts';
 import { secondFactorStep, type SecondFactorStepDeps } from './second-factor.ts';
 import { finishInteraction, type LoggedIn } from './logged-in.ts';
 import { accessEndedHere } from './held-login.ts';
+import { takeProvenLogin } from './proven-login.ts';
 
 // The interaction was created when the relying app sent its ui_locales; a language switch after that wins.
 const uiHint = (d: { params: Record<string, unknown>; lastSubmission?: unknown; exp: number }) => ({
@@ -91,6 +93,12 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
     loggedIn,
   });
 
+  /** A password proven, here or on a mailed link's page: the second step if one is due, else the login's end. */
+  async function passwordProven(ctx: Context, d: HeldInteraction, user: User, details?: Record<string, unknown>) {
+    if (await second.afterPassword(ctx, d, user)) return;
+    await loggedIn(ctx, { ...passwordMethod.login({ user }), ...(details ? { details } : {}) });
+  }
+
   async function grantConsent(ctx: Context, d: HeldInteraction) {
     const p = provider();
     const accountId = d.session!.accountId;
@@ -128,6 +136,9 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
     const d = ctx.state.interaction;
     if (d.prompt.name === 'login') {
       if (await second.stepUp(ctx, d)) return;
+      // Not for an app that asks for the card: the password would not do for it.
+      const proven = asksForEid(d.params) ? undefined : await takeProvenLogin(ctx, `/interaction/${d.uid}`, secondFactor.db, secondFactor.users);
+      if (proven) return passwordProven(ctx, d, proven.user, { after: proven.by });
       return showLogin(ctx, d, { identifier: d.params.login_hint ?? '', accessEnded: await accessEndedHere(ctx, secondFactor.db, secondFactor.users) });
     }
     if (d.prompt.name === 'consent') {
@@ -180,8 +191,7 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
       // Unknown name or wrong password, the same answer: tied to the password, which is typed again either way.
       return showLogin(ctx, d, { errors: formError('password', 'login.error.invalid'), identifier });
     }
-    if (await second.afterPassword(ctx, d, outcome.user)) return;
-    await loggedIn(ctx, passwordMethod.login({ user: outcome.user }));
+    await passwordProven(ctx, d, outcome.user);
   });
 
   second.routes(router);

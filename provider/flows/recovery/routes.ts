@@ -20,6 +20,7 @@ import { emailAddress } from '../../platform/web/email-address.ts';
 import { createRecoveryService, type LinkProblem } from './service.ts';
 import { redirectToDone } from '../done/routes.ts';
 import { backToApp, cameFrom } from '../done/came-from.ts';
+import { holdProvenLogin } from '../login/proven-login.ts';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
@@ -143,6 +144,7 @@ export function recoveryRoutes(services: Services, captcha: Captcha): Router {
     rememberDevice(ctx, outcome.user);
     const login = `/self/login?${new URLSearchParams({ return_to: '/', login_hint: outcome.user.username ?? outcome.user.email ?? '' })}`;
     const back = await backToApp(services, ctx, outcome.from);
+    if (back) holdProvenLogin(ctx, back.href, outcome.user, 'recovery');
     await redirectToDone(services, ctx, {
       titleKey: 'recovery.done.title',
       messageKey: 'recovery.done.message',

@@ -15,6 +15,7 @@ import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { redirectToDone } from '../done/routes.ts';
 import { captchaRefusal } from '../../domain/guards/captcha.ts';
 import { backToApp, cameFrom } from '../done/came-from.ts';
+import { holdProvenLogin } from '../login/proven-login.ts';
 import { audit } from '../../platform/audit.ts';
 import { keyOf } from '../../domain/guards/throttle.ts';
 
@@ -93,6 +94,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     if (r.status === 'ok') {
       const u = r.user!;
       const back = await backToApp(steps.services, ctx, r.from);
+      if (back) holdProvenLogin(ctx, back.href, u, 'activation');
       return redirectToDone(steps, ctx, {
         titleKey: 'registration.activated.title',
         messageKey: u.username ? 'registration.activated.username' : 'registration.activated.email',

@@ -12,6 +12,8 @@ import { startWithSink, type ProviderWithSink } from './helpers.ts';
 import { startCallbackServer } from '../../helpers/callback-server.ts';
 import { discover, login } from '../../helpers/rp.ts';
 import { createClient } from '../../../provider/oidc/clients.ts';
+import { loggedInPerson } from '../account/people.ts';
+import { enrolOnAccount } from '../../helpers/totp.ts';
 
 const OLD = 'an old but long passphrase';
 const NEW = 'a brand new passphrase 2026';
@@ -187,14 +189,17 @@ describe.skipIf(!has('chromium'))('account recovery in the browser', { timeout: 
     await elsewhere.close();
   });
 
-  /** From the portal's login to its recovery, a mail, and the link opened in `open`'s browser; the done page's links. */
-  async function resetFromPortal(open: (link: string) => Promise<Page>) {
+  /**
+   * From the portal's login to its recovery, a mail to `address`, and the link opened in `open`'s browser; the done
+   * page's links.
+   */
+  async function resetFromPortal(open: (link: string) => Promise<Page>, address = 'xy@example.be') {
     const page = await freshPage();
     await page.goto(client.buildAuthorizationUrl(portal, { redirect_uri: `${rp.url}/cb`, scope: 'openid' }).href);
     const login = new URL(page.url()).pathname;
     await page.click('text=Forgot username or password?');
     await page.waitForURL(/\/recovery\b/);
-    const link = (await requestMail(page, 'xy@example.be')).text.match(LINK)![0];
+    const link = (await requestMail(page, address)).text.match(LINK)![0];
     // The link names no app: the way back is kept with it on the server.
     expect(link).not.toMatch(/interaction|return_to|client/);
     const done = await open(link);
@@ -206,12 +211,26 @@ describe.skipIf(!has('chromium'))('account recovery in the browser', { timeout: 
     return { login, done, actions: await done.locator('main .actions a').allInnerTexts() };
   }
 
-  it('leads back to the app whose login the recovery started from, in the browser that started it', async () => {
-    const { login, done, actions } = await resetFromPortal(async () => context.pages()[0]!);
+  it('leads back logged in to the app whose login the recovery started from, in the browser that started it', async () => {
+    const { done, actions } = await resetFromPortal(async () => context.pages()[0]!);
     expect(actions).toEqual(['Back to Customer portal', 'Log in']);
+    // The new password was just typed twice: the way back does not ask for it again.
     await done.click('text=Back to Customer portal');
-    expect(new URL(done.url()).pathname).toBe(login);
-    expect(await done.locator('main').innerText()).toContain('to continue to Customer portal');
+    await done.waitForURL(`${rp.url}/cb?**`);
+    expect(new URL(done.url()).searchParams.get('code')).toBeTruthy();
+    const user = await idp.services.users.findByIdentifier(idp.db, 'x.y', 'username');
+    const last = await idp.db('audit_log').where({ event: 'login.success', user_id: user[0]!.id }).orderBy('id', 'desc').first('details');
+    expect(last.details).toEqual({ method: 'password', after: 'recovery' });
+  });
+
+  it('asks for the second factor on the way back, for an account that has one', async () => {
+    const { agent } = await loggedInPerson(idp, 'z.w', OLD);
+    await enrolOnAccount(agent);
+    const { login, done } = await resetFromPortal(async () => context.pages()[0]!, 'z.w@example.be');
+    await done.click('text=Back to Customer portal');
+    // A mailbox and a new password are one factor: the app's code is still asked for.
+    expect(new URL(done.url()).pathname).toBe(`${login}/second-factor`);
+    expect(await done.locator('#code').count()).toBe(1);
   });
 
   it('offers only the account login where the link is opened in another browser', async () => {

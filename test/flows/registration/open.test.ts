@@ -4,6 +4,8 @@
 // outbox across an SMTP outage.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has } from '../../helpers/components.ts';
+import * as oidc from 'openid-client';
+import type { Page } from 'playwright-core';
 import { authorize } from '../../helpers/rp.ts';
 import {
   activate,
@@ -96,6 +98,49 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
       ['terms', '1'],
     ]);
     expect(consents.every((c) => Date.now() - new Date(c.accepted_at).getTime() < 120_000)).toBe(true);
+  });
+
+  /** From the app's login to an activated account in `page`, on the page that says so; the login's request. */
+  async function signUpFromApp(page: Page, email: string) {
+    const request = await authorize(page, w.app, { redirectUri: w.redirect });
+    await page.click('text=Create an account');
+    await page.click('text=With my e-mail address');
+    await fillOpen(page, { email, given: 'Lotte', family: 'Claes', password: PASSWORD });
+    await page.click('button[type=submit].primary');
+    await expectHeading(page, 'Check your e-mail');
+    expect(await activate(page, activationLink(await nextMail(w.sink, email)), PASSWORD)).toContain(`You can now log in with ${email}`);
+    return request;
+  }
+
+  it('goes back to the app logged in, once, from the activation in the browser that came from its login', async () => {
+    const page = await w.page();
+    const request = await signUpFromApp(page, 'lotte@example.be');
+    // The password was just typed on the link's page: the way back does not ask for it again.
+    await page.click('a:has-text("Back to School portal")');
+    await page.waitForURL(`${w.redirect}?**`);
+    const tokens = await oidc.authorizationCodeGrant(w.app, new URL(page.url()), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
+    expect(tokens.claims()).toMatchObject({ amr: ['pwd'] });
+    expect(await oidc.fetchUserInfo(w.app, tokens.access_token, tokens.claims()!.sub)).toMatchObject({ email: 'lotte@example.be', email_verified: true });
+    const { id } = await w.idp.db('users').where({ email: 'lotte@example.be' }).first('id');
+    const logins = await w.idp.db('audit_log').where({ event: 'login.success', user_id: id }).pluck('details');
+    expect(logins).toEqual([{ method: 'password', after: 'activation' }]);
+    // Taken once: nothing of it stays in the browser.
+    expect((await page.context().cookies()).map((c) => c.name)).not.toContain('proven_login');
+  });
+
+  it("asks for the password on the way back when the account's access ended after the activation", async () => {
+    const page = await w.page();
+    await signUpFromApp(page, 'mona@example.be');
+    // What a new password chosen elsewhere, a block or a lock does to the account's logins.
+    await w.idp.db('users').where({ email: 'mona@example.be' }).increment('access_generation', 1);
+    await page.click('a:has-text("Back to School portal")');
+    await expectHeading(page, 'Log in');
+    expect(page.url()).not.toContain(w.redirect);
+    expect(await page.locator('#password').count()).toBe(1);
   });
 
   it('lets a person sign up again before activating: the earlier link is void, the newest data counts', async () => {

@@ -1,0 +1,47 @@
+// A password proven on a mailed link's page (the sign-up's activation, a new one chosen through recovery) in the
+// browser that came from an app's login: Keycloak and Kratos go on logged in after these steps, and so does the way
+// back to that app here, rather than asking at once for the password just typed. A signed cookie, sent only to that
+// login's own address, names the account, its access generation and the step; the login page takes it once, and the
+// login then ends as one with the password does (a second step when the account has a second factor or the app asks
+// for one). A new password, a block or a lock meanwhile moves the generation on, and the cookie proves nothing.
+import type { Context } from 'koa';
+import type { Knex } from 'knex';
+import type { User, UserRepository } from '../../domain/accounts/repository.ts';
+import { signedCookie } from '../../platform/web/cookies.ts';
+
+const PROVEN_COOKIE = 'proven_login';
+/** Time to read the page that says the step is done; the app's login may end sooner, and then nothing is proven. */
+const PROVEN_SECONDS = 15 * 60;
+
+export type ProvenBy = 'activation' | 'recovery';
+
+/** After the step: the way back to the app's login at `loginPath` (`/interaction/:uid`) goes on as `user`. */
+export function holdProvenLogin(ctx: Context, loginPath: string, user: Pick<User, 'id' | 'access_generation'>, by: ProvenBy): void {
+  ctx.cookies.set(
+    PROVEN_COOKIE,
+    JSON.stringify([loginPath, user.id, user.access_generation, by]),
+    signedCookie(ctx, { maxAge: PROVEN_SECONDS * 1000, path: loginPath }),
+  );
+}
+
+/** On the login page at `loginPath`: the active account proven there in this generation, and by what; asked once. */
+export async function takeProvenLogin(
+  ctx: Context,
+  loginPath: string,
+  db: Knex,
+  users: Pick<UserRepository, 'findById'>,
+): Promise<{ user: User; by: ProvenBy } | undefined> {
+  const raw = ctx.cookies.get(PROVEN_COOKIE, { signed: true });
+  if (!raw) return undefined;
+  ctx.cookies.set(PROVEN_COOKIE, null, signedCookie(ctx, { path: loginPath }));
+  let held: unknown;
+  try {
+    held = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(held) || held[0] !== loginPath || typeof held[1] !== 'string' || !Number.isSafeInteger(held[2])) return undefined;
+  if (held[3] !== 'activation' && held[3] !== 'recovery') return undefined;
+  const user = await users.findById(db, held[1]);
+  return user?.status === 'active' && user.access_generation === held[2] ? { user, by: held[3] } : undefined;
+}
