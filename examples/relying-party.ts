@@ -20,7 +20,12 @@ if (!CLIENT_ID) {
 
 // A provider on http://localhost is for development; openid-client asks for https unless told otherwise.
 const insecure = new URL(ISSUER).protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined;
-const config = await client.discovery(new URL(ISSUER), CLIENT_ID, CLIENT_SECRET, CLIENT_SECRET ? undefined : client.None(), insecure);
+// Started before the provider (or with it stopped), the app would end in a stack trace: say what to do instead.
+const config = await client.discovery(new URL(ISSUER), CLIENT_ID, CLIENT_SECRET, CLIENT_SECRET ? undefined : client.None(), insecure).catch((e: unknown) => {
+  const why = e instanceof Error && e.cause instanceof Error ? e.cause.message : String(e);
+  console.error(`Cannot reach the provider at ${ISSUER} (${why}). Start it first (npm start, in another terminal), or set ISSUER to where it runs.`);
+  process.exit(1);
+});
 
 /** The PKCE verifier and the state of each login under way, by the random id in its cookie. */
 const pending = new Map<string, { verifier: string; state: string }>();

@@ -65,6 +65,15 @@ describe.skipIf(!has('chromium'))('the example relying app', () => {
     expect(await page.locator('pre').last().innerText()).toContain('"email": "alice@example.org"');
   });
 
+  it('says to start the provider first when it cannot reach it, not a stack trace', async () => {
+    const issuer = `http://localhost:${await freePort()}`;
+    const { output } = await startApp({ CLIENT_ID: 'some-app', ISSUER: issuer, EXAMPLE_PORT: String(await freePort()) });
+    const printed = await output;
+    expect(printed).toContain(`Cannot reach the provider at ${issuer} (connect ECONNREFUSED`);
+    expect(printed).toContain('Start it first (npm start, in another terminal)');
+    expect(printed).not.toMatch(/\n\s+at /);
+  });
+
   it('says what to set when it has no client_id', async () => {
     const { output } = await startApp({ CLIENT_ID: '', EXAMPLE_PORT: String(await freePort()) });
     expect(await output).toContain('Set CLIENT_ID (and CLIENT_SECRET for a confidential app) to what this printed:');
