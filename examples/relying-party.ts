@@ -66,7 +66,7 @@ createServer(async (req, res) => {
         .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
         .end(
           page(
-            `<p id="who">Logged in as ${escape(String(userinfo.preferred_username ?? claims.sub))}</p><h2>ID token</h2>${shown(claims)}<h2>Userinfo</h2>${shown(userinfo)}`,
+            `<p id="who">Logged in as ${escape(String(userinfo.preferred_username ?? userinfo.name ?? userinfo.email ?? claims.sub))}</p><h2>ID token</h2>${shown(claims)}<h2>Userinfo</h2>${shown(userinfo)}`,
           ),
         );
     } else {

@@ -65,6 +65,26 @@ describe.skipIf(!has('chromium'))('the example relying app', () => {
     expect(await page.locator('pre').last().innerText()).toContain('"email": "alice@example.org"');
   });
 
+  it('names a person who has no username by her name', async () => {
+    const { db, users, hasher } = idp.services;
+    await users.create(db, {
+      email: 'eva@example.org',
+      emailVerified: true,
+      givenName: 'Eva',
+      familyName: 'Peeters',
+      passwordHash: await hasher.hash(PASSWORD),
+      status: 'active',
+    });
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(appUrl);
+    await page.click('text=Log in');
+    await page.fill('#identifier', 'eva@example.org');
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit].primary');
+    await page.waitForURL((u) => u.href.startsWith(`${appUrl}/callback`));
+    expect(await page.locator('#who').innerText()).toBe('Logged in as Eva Peeters');
+  });
+
   it('says to start the provider first when it cannot reach it, not a stack trace', async () => {
     const issuer = `http://localhost:${await freePort()}`;
     const { output } = await startApp({ CLIENT_ID: 'some-app', ISSUER: issuer, EXAMPLE_PORT: String(await freePort()) });
