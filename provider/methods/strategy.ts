@@ -11,6 +11,8 @@ export interface Login {
   amr: readonly string[];
   /** What the login.success audit records besides the method (the card's revocation check, the passkey, the upstream). */
   details?: Record<string, unknown>;
+  /** When the proof was given (epoch seconds), if not just now: the ID token's auth_time, which max_age is held to. */
+  at?: number;
 }
 
 export interface SignInMethod<Verified> {

@@ -28,7 +28,9 @@ export function loggedInStep({ config, db, provider, deletion }: Pick<Services, 
     holdLogin(ctx, user, config.sessionTtl);
     // The generation the proof was checked in: what ends the account's access meanwhile voids this login
     // (domain/oidc-models/adapter.ts).
-    await finishInteraction(ctx, provider, { login: { accountId: user.sub, acr: login.acr, amr: [...login.amr], accessGeneration: user.access_generation } });
+    await finishInteraction(ctx, provider, {
+      login: { accountId: user.sub, acr: login.acr, amr: [...login.amr], accessGeneration: user.access_generation, ...(login.at ? { ts: login.at } : {}) },
+    });
   };
 }
 

@@ -1,9 +1,10 @@
 // A password proven on a mailed link's page (the sign-up's activation, a new one chosen through recovery) in the
 // browser that came from an app's login: Keycloak and Kratos go on logged in after these steps, and so does the way
 // back to that app here, rather than asking at once for the password just typed. A signed cookie, sent only to that
-// login's own address, names the account, its access generation and the step; the login page takes it once, and the
-// login then ends as one with the password does (a second step when the account has a second factor or the app asks
-// for one). A new password, a block or a lock meanwhile moves the generation on, and the cookie proves nothing.
+// login's own address, names the account, its access generation, the step and its time (the login's auth_time, so
+// that an app's max_age holds); the login page takes it once, and the login then ends as one with the password does
+// (a second step when the account has a second factor or the app asks for one). A new password, a block or a lock
+// meanwhile moves the generation on, and the cookie proves nothing.
 import type { Context } from 'koa';
 import type { Knex } from 'knex';
 import type { User, UserRepository } from '../../domain/accounts/repository.ts';
@@ -19,7 +20,7 @@ export type ProvenBy = 'activation' | 'recovery';
 export function holdProvenLogin(ctx: Context, loginPath: string, user: Pick<User, 'id' | 'access_generation'>, by: ProvenBy): void {
   ctx.cookies.set(
     PROVEN_COOKIE,
-    JSON.stringify([loginPath, user.id, user.access_generation, by]),
+    JSON.stringify([loginPath, user.id, user.access_generation, by, Math.floor(Date.now() / 1000)]),
     signedCookie(ctx, { maxAge: PROVEN_SECONDS * 1000, path: loginPath }),
   );
 }
@@ -30,7 +31,7 @@ export async function takeProvenLogin(
   loginPath: string,
   db: Knex,
   users: Pick<UserRepository, 'findById'>,
-): Promise<{ user: User; by: ProvenBy } | undefined> {
+): Promise<{ user: User; by: ProvenBy; at: number } | undefined> {
   const raw = ctx.cookies.get(PROVEN_COOKIE, { signed: true });
   if (!raw) return undefined;
   ctx.cookies.set(PROVEN_COOKIE, null, signedCookie(ctx, { path: loginPath }));
@@ -41,7 +42,7 @@ export async function takeProvenLogin(
     return undefined;
   }
   if (!Array.isArray(held) || held[0] !== loginPath || typeof held[1] !== 'string' || !Number.isSafeInteger(held[2])) return undefined;
-  if (held[3] !== 'activation' && held[3] !== 'recovery') return undefined;
+  if ((held[3] !== 'activation' && held[3] !== 'recovery') || !Number.isSafeInteger(held[4])) return undefined;
   const user = await users.findById(db, held[1]);
-  return user?.status === 'active' && user.access_generation === held[2] ? { user, by: held[3] } : undefined;
+  return user?.status === 'active' && user.access_generation === held[2] ? { user, by: held[3], at: held[4] } : undefined;
 }

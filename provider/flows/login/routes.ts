@@ -8,6 +8,7 @@ import type { Config } from '../../app/settings.ts';
 import { passwordMethod, type Authenticator } from '../../methods/password/authenticate.ts';
 import type { UpstreamButton } from '../../domain/upstreams/repository.ts';
 import type { User } from '../../domain/accounts/repository.ts';
+import type { Login } from '../../methods/strategy.ts';
 import { controlCharacters, fieldText, formInput } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -94,9 +95,9 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
   });
 
   /** A password proven, here or on a mailed link's page: the second step if one is due, else the login's end. */
-  async function passwordProven(ctx: Context, d: HeldInteraction, user: User, details?: Record<string, unknown>) {
+  async function passwordProven(ctx: Context, d: HeldInteraction, user: User, elsewhere?: Pick<Login, 'details' | 'at'>) {
     if (await second.afterPassword(ctx, d, user)) return;
-    await loggedIn(ctx, { ...passwordMethod.login({ user }), ...(details ? { details } : {}) });
+    await loggedIn(ctx, { ...passwordMethod.login({ user }), ...elsewhere });
   }
 
   async function grantConsent(ctx: Context, d: HeldInteraction) {
@@ -138,7 +139,7 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
       if (await second.stepUp(ctx, d)) return;
       // Not for an app that asks for the card: the password would not do for it.
       const proven = asksForEid(d.params) ? undefined : await takeProvenLogin(ctx, `/interaction/${d.uid}`, secondFactor.db, secondFactor.users);
-      if (proven) return passwordProven(ctx, d, proven.user, { after: proven.by });
+      if (proven) return passwordProven(ctx, d, proven.user, { details: { after: proven.by }, at: proven.at });
       return showLogin(ctx, d, { identifier: d.params.login_hint ?? '', accessEnded: await accessEndedHere(ctx, secondFactor.db, secondFactor.users) });
     }
     if (d.prompt.name === 'consent') {

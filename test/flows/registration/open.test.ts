@@ -115,6 +115,9 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
   it('goes back to the app logged in, once, from the activation in the browser that came from its login', async () => {
     const page = await w.page();
     const request = await signUpFromApp(page, 'lotte@example.be');
+    const typed = Math.ceil(Date.now() / 1000);
+    // A while on the page that says so: the login is as old as the password typed, for an app's max_age.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
     // The password was just typed on the link's page: the way back does not ask for it again.
     await page.click('a:has-text("Back to School portal")');
     await page.waitForURL(`${w.redirect}?**`);
@@ -124,6 +127,7 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
       expectedNonce: request.nonce,
     });
     expect(tokens.claims()).toMatchObject({ amr: ['pwd'] });
+    expect(tokens.claims()!.auth_time).toBeLessThanOrEqual(typed);
     expect(await oidc.fetchUserInfo(w.app, tokens.access_token, tokens.claims()!.sub)).toMatchObject({ email: 'lotte@example.be', email_verified: true });
     const { id } = await w.idp.db('users').where({ email: 'lotte@example.be' }).first('id');
     const logins = await w.idp.db('audit_log').where({ event: 'login.success', user_id: id }).pluck('details');
