@@ -11,6 +11,7 @@ import { audit } from '../../platform/audit.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { hasGeoIp } from '../../platform/web/geoip.ts';
 import { doneOf } from './notices.ts';
+import { forgetLogin } from '../login/held-login.ts';
 
 export function accountSessionRoutes(services: Services): Router {
   const { db } = services;
@@ -37,7 +38,8 @@ export function accountSessionRoutes(services: Services): Router {
     const u = user(ctx);
     const uid = ctx.params.uid ?? '';
     if (await revokeSession(db, u.sub, uid)) await audit(db, 'session_revoked', { userId: u.id, ip: ctx.ip, details: { current: uid === sid(ctx) } });
-    // Ending the session in use logs this browser out: the next page asks for a login.
+    // Ending the session in use logs this browser out: the next page asks for a login, as after any logout.
+    if (uid === sid(ctx)) forgetLogin(ctx);
     ctx.redirect(uid === sid(ctx) ? '/' : '/account/sessions?done=session_revoked');
   });
 

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import type { UserRepository } from '../../domain/accounts/repository.ts';
 import type { DeviceHolder } from '../../platform/web/devices.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
+import { forgetProvenLogins } from './proven-login.ts';
 
 const HELD_COOKIE = 'held_login';
 
@@ -15,16 +16,17 @@ export function holdLogin(ctx: Context, account: DeviceHolder, sessionTtlSeconds
   ctx.cookies.set(HELD_COOKIE, JSON.stringify([account.id, account.access_generation]), signedCookie(ctx, { maxAge: sessionTtlSeconds * 1000 }));
 }
 
-/** A logout from our pages: the session ended by the person's own wish. */
+/** A logout from our pages: the session ended by the person's own wish, and with it any password proven here before. */
 export function forgetLogin(ctx: Context): void {
   ctx.cookies.set(HELD_COOKIE, null);
+  forgetProvenLogins(ctx);
 }
 
 /** For a login page: whether this browser's session was ended by the end of its account's access. Asked once. */
 export async function accessEndedHere(ctx: Context, db: Knex, users: Pick<UserRepository, 'findById'>): Promise<boolean> {
   const raw = ctx.cookies.get(HELD_COOKIE, { signed: true });
   if (!raw) return false;
-  forgetLogin(ctx);
+  ctx.cookies.set(HELD_COOKIE, null);
   let held: unknown;
   try {
     held = JSON.parse(raw);

@@ -4,13 +4,18 @@
 // login's own address, names the account, its access generation, the step and its time (the login's auth_time, so
 // that an app's max_age holds); the login page takes it once, and the login then ends as one with the password does
 // (a second step when the account has a second factor or the app asks for one). A new password, a block or a lock
-// meanwhile moves the generation on, and the cookie proves nothing.
+// meanwhile moves the generation on, and the cookie proves nothing; so does a logout in this browser meanwhile, which
+// drops the browser-wide key every such cookie must name (forgetProvenLogins).
+import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Knex } from 'knex';
 import type { User, UserRepository } from '../../domain/accounts/repository.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 
 const PROVEN_COOKIE = 'proven_login';
+/** Sent to every page (a logout's too, which cannot name each login's address): without it no proven login counts. */
+const KEY_COOKIE = 'proven_login_key';
+const KEY = /^[\w-]{22}$/;
 /** Time to read the page that says the step is done; the app's login may end sooner, and then nothing is proven. */
 const PROVEN_SECONDS = 15 * 60;
 
@@ -18,9 +23,13 @@ export type ProvenBy = 'activation' | 'recovery';
 
 /** After the step: the way back to the app's login at `loginPath` (`/interaction/:uid`) goes on as `user`. */
 export function holdProvenLogin(ctx: Context, loginPath: string, user: Pick<User, 'id' | 'access_generation'>, by: ProvenBy): void {
+  // One key for the browser's proven logins, kept as long as the newest of them.
+  const held = ctx.cookies.get(KEY_COOKIE, { signed: true });
+  const key = held && KEY.test(held) ? held : randomBytes(16).toString('base64url');
+  ctx.cookies.set(KEY_COOKIE, key, signedCookie(ctx, { maxAge: PROVEN_SECONDS * 1000 }));
   ctx.cookies.set(
     PROVEN_COOKIE,
-    JSON.stringify([loginPath, user.id, user.access_generation, by, Math.floor(Date.now() / 1000)]),
+    JSON.stringify([loginPath, user.id, user.access_generation, by, Math.floor(Date.now() / 1000), key]),
     signedCookie(ctx, { maxAge: PROVEN_SECONDS * 1000, path: loginPath }),
   );
 }
@@ -43,6 +52,14 @@ export async function takeProvenLogin(
   }
   if (!Array.isArray(held) || held[0] !== loginPath || typeof held[1] !== 'string' || !Number.isSafeInteger(held[2])) return undefined;
   if ((held[3] !== 'activation' && held[3] !== 'recovery') || !Number.isSafeInteger(held[4])) return undefined;
+  // Logged out since (or the key's time is up): the person left, and whoever uses the browser now proved nothing.
+  const key = ctx.cookies.get(KEY_COOKIE, { signed: true });
+  if (typeof held[5] !== 'string' || !key || key !== held[5]) return undefined;
   const user = await users.findById(db, held[1]);
   return user?.status === 'active' && user.access_generation === held[2] ? { user, by: held[3], at: held[4] } : undefined;
+}
+
+/** A logout in this browser: no password proven before it takes anyone back to an app logged in. */
+export function forgetProvenLogins(ctx: Context): void {
+  ctx.cookies.set(KEY_COOKIE, null);
 }

@@ -147,6 +147,31 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     expect(await page.locator('#password').count()).toBe(1);
   });
 
+  it.each([
+    ['the menu', 'noor@example.be', '/account'],
+    ['"Log out here" of the sessions page', 'nina@example.be', '/account/sessions'],
+  ])('asks for the password on the way back after a logout with %s in that browser since the activation', async (_, email, at) => {
+    const page = await w.page();
+    await signUpFromApp(page, email);
+    const back = `${w.idp.issuer}${await page.getAttribute('a:has-text("Back to School portal")', 'href')}`;
+    // Not back to the app: a look at the account pages, then a logout (a shared computer).
+    await page.goto(`${w.idp.issuer}${at}`);
+    await page.fill('#identifier', email);
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit].primary');
+    await page.waitForURL(`${w.idp.issuer}${at}`);
+    if (at === '/account') {
+      await page.click('form[action="/self/logout"] button');
+      await page.click('button[name=logout][value=yes]');
+    } else await page.click('button:has-text("Log out here")');
+    await page.waitForURL(`${w.idp.issuer}/`);
+    // Whoever uses the browser next, back in its history at the app's login, is not logged in as her.
+    await page.goto(back);
+    expect(page.url()).not.toContain(w.redirect);
+    await expectHeading(page, 'Log in');
+    expect(await page.locator('#password').count()).toBe(1);
+  });
+
   it('lets a person sign up again before activating: the earlier link is void, the newest data counts', async () => {
     const page = await w.page();
     await signUpOpen(w, page, { email: 'bart@example.be', given: 'Bart', password: 'first password is long' });
