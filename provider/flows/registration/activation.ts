@@ -30,6 +30,11 @@ export interface ActivationDeps {
 }
 
 export type ActivationStatus = 'ok' | 'wrong_password' | 'used' | 'expired' | 'voided' | 'invalid' | 'email_taken';
+/** An open sign-up's pending account whose address a link's holder has shown she can read, and by which link. */
+export interface AddressProof {
+  user: User & { email: string };
+  link: 'live' | 'replaced';
+}
 
 type Paragraph = { key: string; params?: MessageParams };
 
@@ -107,11 +112,18 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
     });
   }
 
-  /** The link's state without spending it, and whose it is (`ok` always comes with its account). */
-  async function peek(db: Knex, token: string): Promise<{ status: ActivationStatus; user?: User }> {
+  /** The link without spending it, and the account it names while it may still be opened or prove the address. */
+  async function read(db: Knex, token: string) {
     const r = await tokens.peek(db, ACTIVATION, token);
+    const link = r.status === 'ok' || r.status === 'voided' ? r.token : undefined;
+    const user = link?.user_id ? await users.findById(db, link.user_id) : undefined;
+    return { r, link, user };
+  }
+  type Read = Awaited<ReturnType<typeof read>>;
+
+  /** The link's state, and whose it is (`ok` always comes with its account). */
+  function stateOf({ r, user }: Read): { status: ActivationStatus; user?: User } {
     if (r.status !== 'ok') return { status: r.status === 'wrong' ? 'invalid' : r.status };
-    const user = r.token.user_id ? await users.findById(db, r.token.user_id) : undefined;
     return user ? { status: 'ok', user } : { status: 'invalid' };
   }
 
@@ -124,23 +136,29 @@ export function createActivation({ config, db, users, hasher, tokens }: Activati
    * has now: a link to one's own address, replaced by a sign-up from the same browser with another, proves nothing of
    * that other. Spent, expired and unknown links prove nothing.
    */
-  async function addressProof(db: Knex, token: string): Promise<{ user: User & { email: string }; link: 'live' | 'replaced' } | undefined> {
-    const r = await tokens.peek(db, ACTIVATION, token);
-    if ((r.status !== 'ok' && r.status !== 'voided') || !r.token?.user_id) return undefined;
-    const user = await users.findById(db, r.token.user_id);
-    if (!user?.email || user.status !== 'pending') return undefined;
-    const to = r.token.data.to;
+  async function proofOf(db: Knex, { r, link, user }: Read): Promise<AddressProof | undefined> {
+    if (!user?.email || user.status !== 'pending' || !link) return undefined;
+    const to = link.data.to;
     if (to !== keyOf(user.email) && (r.status === 'voided' || to !== undefined)) return undefined;
     if (!(await users.findOpenPending(db, { id: user.id }))) return undefined;
     return { user: { ...user, email: user.email }, link: r.status === 'ok' ? 'live' : 'replaced' };
   }
 
+  /** The link's state without spending it. */
+  const peek = async (db: Knex, token: string) => stateOf(await read(db, token));
+
   return {
     send,
     sendAccountExists,
 
-    peek,
-    addressProof,
+    /** What the link proves of its account's address (proofOf). */
+    addressProof: async (db: Knex, token: string) => proofOf(db, await read(db, token)),
+
+    /** The link's page, from one read of it: its state, and what it proves of the address. */
+    async inspect(db: Knex, token: string): Promise<{ status: ActivationStatus; user?: User; proof?: AddressProof }> {
+      const link = await read(db, token);
+      return { ...stateOf(link), proof: await proofOf(db, link) };
+    },
 
     /**
      * Checks the sign-up's password, then spends the link and activates its account. A wrong password leaves the

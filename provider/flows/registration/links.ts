@@ -16,6 +16,7 @@ import { redirectToDone } from '../done/routes.ts';
 import { captchaRefusal } from '../../domain/guards/captcha.ts';
 import { backToApp, cameFrom } from '../done/came-from.ts';
 import { holdProvenLogin } from '../login/proven-login.ts';
+import type { AddressProof } from './activation.ts';
 import { audit } from '../../platform/audit.ts';
 import { keyOf } from '../../domain/guards/throttle.ts';
 
@@ -42,20 +43,21 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
 
   // Activation: the link shows the form; only the POST spends it, so a mail scanner fetching links does not.
   async function showActivate(ctx: Context, token: string, errors: FormErrors = {}) {
-    const r = await service.activation.peek(db, token);
-    if (r.status !== 'ok' || !r.user) return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status, token);
+    const link = await service.activation.inspect(db, token);
+    const signUpAgain = mayStartAgain(link.proof);
+    if (link.status !== 'ok' || !link.user) return linkProblem(ctx, link.status === 'ok' ? 'invalid' : link.status, signUpAgain ? token : undefined);
     if (Object.keys(errors).length) ctx.status = 400;
     // The token came in the form, not the address: the mailed link's page, for Back or a reload.
     reloadAt(ctx, `/registration/activate?${new URLSearchParams({ token })}`);
-    const signUpAgain = await mayStartAgain(token);
-    renderPage(ctx, 'pages/registration/activate.njk', { titleKey: 'registration.activate.title', token, user: r.user, errors, values: {}, signUpAgain });
+    renderPage(ctx, 'pages/registration/activate.njk', { titleKey: 'registration.activate.title', token, user: link.user, errors, values: {}, signUpAgain });
   }
 
   /**
-   * Whether the link's page offers an open sign-up again with its address: someone else may have signed up with it and
-   * a password she does not know, and filled the address's mail ceiling so that her own sign-up gets no mail.
+   * Whether the link's page offers an open sign-up again with its address, which the link proves: someone else may have
+   * signed up with it and a password she does not know, and filled the address's mail ceiling so that her own sign-up
+   * gets no mail.
    */
-  const mayStartAgain = async (token: string) => modes.includes('open') && (await service.activation.addressProof(db, token)) !== undefined;
+  const mayStartAgain = (proof: AddressProof | undefined) => modes.includes('open') && proof !== undefined;
 
   // Starts that sign-up: a POST with the link's token (no new address holds it), answered with a flow of this browser
   // that keeps the address proven and a 303 to its form.
@@ -63,12 +65,11 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     steps.enabled('open');
     const raw = await body(ctx);
     const token = typeof raw.token === 'string' ? raw.token : '';
-    const proof = await service.activation.addressProof(db, token);
+    const { status, proof } = await service.activation.inspect(db, token);
     if (!proof) {
       // What the link's own page says now (spent, expired…), which a reload shows.
       reloadAt(ctx, `/registration/activate?${new URLSearchParams({ token })}`);
-      const r = await service.activation.peek(db, token);
-      return linkProblem(ctx, r.status === 'ok' ? 'invalid' : r.status);
+      return linkProblem(ctx, status === 'ok' ? 'invalid' : status);
     }
     const flow = await newFlow(ctx, { mode: 'open', provenEmail: proof.user.email, provenBy: keyOf(token) });
     // The account is the pending one whose data the sign-up will replace; the address is not written in clear.
@@ -103,11 +104,15 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
         actions: [...(back ? [back] : []), { href: '/account/passkeys/new', key: 'passkeys.offer' }, { href: '/', key: 'registration.action.home' }],
       });
     }
-    await linkProblem(ctx, r.status, token);
+    const replaced = r.status === 'voided' && mayStartAgain(await service.activation.addressProof(db, token));
+    await linkProblem(ctx, r.status, replaced ? token : undefined);
   });
 
-  /** A link that does not lead to its form. A replaced one may still prove the address: its page then offers a sign-up again. */
-  async function linkProblem(ctx: Context, status: string, token?: string) {
+  /**
+   * A link that does not lead to its form. A replaced one may still prove the address: its page then offers a sign-up
+   * again with `offerWith`, the link's token.
+   */
+  async function linkProblem(ctx: Context, status: string, offerWith?: string) {
     const name = ['used', 'expired', 'voided', 'email_taken'].includes(status) ? status : 'invalid';
     const actions =
       name === 'used'
@@ -120,13 +125,13 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
             ];
     const code = ({ used: 200, expired: 410, voided: 410, email_taken: 409 } as Record<string, number>)[name] ?? 404;
     const page = { actions, messageParams: { duration: duration(config.activationTtl) } };
-    if (name === 'voided' && token && (await mayStartAgain(token))) {
+    if (name === 'voided' && offerWith) {
       ctx.status = code;
       return renderPage(ctx, 'pages/registration/voided.njk', {
         titleKey: 'registration.link.voided.title',
         messageKey: 'registration.link.voided.message',
         isError: true,
-        token,
+        token: offerWith,
         ...page,
       });
     }
