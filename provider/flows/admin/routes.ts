@@ -174,12 +174,18 @@ export function adminRoutes(services: Services): Router {
     return usersPage(ctx, q, hasNul(q) ? formError('q', 'error.field.characters') : {});
   });
 
+  /** The account named in the path, read once for the request's guard and its handler. */
+  async function named(ctx: Context): Promise<User | undefined> {
+    if (!('named' in ctx.state)) ctx.state.named = await users.findById(db, isUuid(ctx.params.id) ? ctx.params.id : '00000000-0000-0000-0000-000000000000');
+    return ctx.state.named as User | undefined;
+  }
+
   /**
    * The account named in the path, and where to go back to (the search the action came from); undefined when that
    * search cannot be gone back to, and the search page, nothing done, says so at its field.
    */
   async function target(ctx: Context): Promise<{ user: User; to: string } | undefined> {
-    const user = await users.findById(db, isUuid(ctx.params.id) ? ctx.params.id : '00000000-0000-0000-0000-000000000000');
+    const user = await named(ctx);
     if (!user) throw registrationErrors.userUnknown();
     const { raw, parsed } = await formInput(ctx, searchInput);
     if (!parsed.success) {
@@ -193,10 +199,7 @@ export function adminRoutes(services: Services): Router {
   // cannot log in to unlock anyone): it asks for a recent login, as those do (./person.ts). A person without the role
   // is the helpdesk's routine ("I lost my phone"), and giving an account back takes nothing away: neither asks.
   const recentlyLoggedIn = requireRecentLogin(services);
-  const recentLoginForAnAdmin = async (ctx: Context, next: Next) => {
-    const user = isUuid(ctx.params.id) ? await users.findById(db, ctx.params.id) : undefined;
-    return user?.roles.includes('admin') ? recentlyLoggedIn(ctx, next) : next();
-  };
+  const recentLoginForAnAdmin = async (ctx: Context, next: Next) => ((await named(ctx))?.roles.includes('admin') ? recentlyLoggedIn(ctx, next) : next());
 
   // Block and lock: provider/domain/accounts/staff-status.ts says what each means. Made as role and erasure are, after
   // stillAdmin: of two admins locking each other at once, the second finds its own account locked, and changes nothing.
