@@ -8,6 +8,7 @@
 // drops the browser-wide key every such cookie must name (forgetProvenLogins).
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { User, UserRepository } from '../../domain/accounts/repository.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
@@ -19,7 +20,10 @@ const KEY = /^[\w-]{22}$/;
 /** Time to read the page that says the step is done; the app's login may end sooner, and then nothing is proven. */
 const PROVEN_SECONDS = 15 * 60;
 
-export type ProvenBy = 'activation' | 'recovery';
+const provenBy = z.enum(['activation', 'recovery']);
+export type ProvenBy = z.infer<typeof provenBy>;
+/** The cookie: the login's address, the account, its access generation, the step, when (epoch seconds), the key. */
+const provenLogin = z.tuple([z.string(), z.string(), z.number().int(), provenBy, z.number().int(), z.string()]);
 
 /** After the step: the way back to the app's login at `loginPath` (`/interaction/:uid`) goes on as `user`. */
 export function holdProvenLogin(ctx: Context, loginPath: string, user: Pick<User, 'id' | 'access_generation'>, by: ProvenBy): void {
@@ -44,19 +48,18 @@ export async function takeProvenLogin(
   const raw = ctx.cookies.get(PROVEN_COOKIE, { signed: true });
   if (!raw) return undefined;
   ctx.cookies.set(PROVEN_COOKIE, null, signedCookie(ctx, { path: loginPath }));
-  let held: unknown;
+  let held: z.infer<typeof provenLogin>;
   try {
-    held = JSON.parse(raw);
+    // Signed by us, yet read as any input is.
+    held = provenLogin.parse(JSON.parse(raw));
   } catch {
     return undefined;
   }
-  if (!Array.isArray(held) || held[0] !== loginPath || typeof held[1] !== 'string' || !Number.isSafeInteger(held[2])) return undefined;
-  if ((held[3] !== 'activation' && held[3] !== 'recovery') || !Number.isSafeInteger(held[4])) return undefined;
+  const [path, userId, generation, by, at, key] = held;
   // Logged out since (or the key's time is up): the person left, and whoever uses the browser now proved nothing.
-  const key = ctx.cookies.get(KEY_COOKIE, { signed: true });
-  if (typeof held[5] !== 'string' || !key || key !== held[5]) return undefined;
-  const user = await users.findById(db, held[1]);
-  return user?.status === 'active' && user.access_generation === held[2] ? { user, by: held[3], at: held[4] } : undefined;
+  if (path !== loginPath || key !== ctx.cookies.get(KEY_COOKIE, { signed: true })) return undefined;
+  const user = await users.findById(db, userId);
+  return user?.status === 'active' && user.access_generation === generation ? { user, by, at } : undefined;
 }
 
 /** A logout in this browser: no password proven before it takes anyone back to an app logged in. */
