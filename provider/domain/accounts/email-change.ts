@@ -18,7 +18,7 @@ import { isAppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
 import { createRecipientQuota } from '../guards/recipient-quota.ts';
 import { createLimiter, waitIfRefused } from '../guards/rate-limit.ts';
-import { RESET_PURPOSE } from './reset-link.ts';
+import { REACTIVATION_REPORT_PURPOSE, RESET_PURPOSE } from './reset-link.ts';
 
 export const EMAIL_CHANGE_PURPOSE = 'email_change';
 
@@ -136,6 +136,8 @@ export function createEmailChange({ config, db, tokens, users }: EmailChangeDeps
           await clearPendingContact(trx, userId, 'email');
           // A reset link mailed to the old address is the old mailbox's way into the account: it goes with it.
           await tokens.voidAll(trx, { purpose: RESET_PURPOSE, userId });
+          // So is the link that locks the account after a reactivation: the old mailbox must not lock the owner out.
+          await tokens.voidAll(trx, { purpose: REACTIVATION_REPORT_PURPOSE, userId });
           await audit(trx, 'email_changed', { userId });
         });
       } catch (e) {
