@@ -190,3 +190,8 @@ export async function removeLink(db: Knex, userId: string, id: number): Promise<
   const [removed] = await db('upstream_links').where({ id, user_id: userId }).delete().returning('*');
   return removed as UpstreamLink | undefined;
 }
+
+/** Removes every identity linked to the account (a reactivation takes it back): how many there were. */
+export async function removeAllLinks(db: Knex, userId: string): Promise<number> {
+  return db('upstream_links').where({ user_id: userId }).delete();
+}

@@ -28,6 +28,7 @@ import { AWAITING_CARD, createNonceService } from '../../methods/eid-card/nonces
 import { hmacPrefix, type VerifiedCard } from '../../methods/eid-card/verifier.ts';
 import { accountOfCard, recordConsent, saveLink, findLinkOfUser } from '../../domain/accounts/eid-links.ts';
 import { removeAllPasskeys } from '../../domain/passkeys/repository.ts';
+import { removeAllLinks } from '../../domain/upstreams/repository.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 
 import {
@@ -240,6 +241,9 @@ export function createReactivationService(services: Services) {
         await endAccountAccess(trx, tokens, user);
         // The account was taken from its holder or suspected so: a passkey added meanwhile must not outlive the new password.
         const passkeysRemoved = await removeAllPasskeys(trx, user.id);
+        // So must a bank identity linked meanwhile (the login's link step takes the password alone): it logs in without
+        // one, and would vouch for the next reactivation. The owner links her own again from her account.
+        const upstreamLinksRemoved = await removeAllLinks(trx, user.id);
         // Whoever takes an account back this way may have lost the phone with the app: the identity just proved
         // stands in for it, and a second factor can be added again.
         await totp.remove(trx, user, 'reactivation', { ip: r.ip });
@@ -247,7 +251,7 @@ export function createReactivationService(services: Services) {
         await audit(trx, 'reactivation.completed', {
           userId: user.id,
           ip: r.ip,
-          details: { previousStatus: user.status, path: flow.data.upstream ? 'upstream' : 'eid', passkeysRemoved },
+          details: { previousStatus: user.status, path: flow.data.upstream ? 'upstream' : 'eid', passkeysRemoved, upstreamLinksRemoved },
         });
       });
       return { status: 'ok', user };
