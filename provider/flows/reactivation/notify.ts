@@ -8,7 +8,8 @@ import { enqueueSms } from '../../domain/messaging/outbox.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { smsSender } from '../../domain/accounts/phone-verification.ts';
 import { formatDateTime, translate, type Locale } from '../../platform/web/i18n.ts';
-import { REPORT_PURPOSE, REPORT_TTL_SECONDS, type AccountData } from './states.ts';
+import { REPORT_TTL_SECONDS, type AccountData } from './states.ts';
+import { REACTIVATION_REPORT_PURPOSE } from '../../domain/accounts/reset-link.ts';
 
 export async function notifyReactivation(
   trx: Knex,
@@ -22,7 +23,7 @@ export async function notifyReactivation(
   const username = user.username ?? user.email ?? '';
   const at = formatDateTime(locale, when);
   const report = await tokens.issue(trx, {
-    purpose: REPORT_PURPOSE,
+    purpose: REACTIVATION_REPORT_PURPOSE,
     userId: user.id,
     ttlSeconds: REPORT_TTL_SECONDS,
     format: { kind: 'link' },

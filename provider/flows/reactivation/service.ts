@@ -29,6 +29,7 @@ import { hmacPrefix, type VerifiedCard } from '../../methods/eid-card/verifier.t
 import { accountOfCard, recordConsent, saveLink, findLinkOfUser } from '../../domain/accounts/eid-links.ts';
 import { removeAllPasskeys } from '../../domain/passkeys/repository.ts';
 import { removeAllLinks } from '../../domain/upstreams/repository.ts';
+import { REACTIVATION_REPORT_PURPOSE } from '../../domain/accounts/reset-link.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 
 import {
@@ -38,7 +39,6 @@ import {
   FLOW_TTL_SECONDS,
   HOUR,
   REACTIVATION_FLOW,
-  REPORT_PURPOSE,
   type AccountData,
   type CompleteOutcome,
   type ReactivationData,
@@ -259,7 +259,7 @@ export function createReactivationService(services: Services) {
 
     /** "It was not me" from the mail: the account is locked (only staff unlock it) and every session ends. */
     async report(token: string, r: Pick<Request, 'ip'>): Promise<'locked' | 'invalid'> {
-      const spent = await tokens.redeemLink(db, REPORT_PURPOSE, token);
+      const spent = await tokens.redeemLink(db, REACTIVATION_REPORT_PURPOSE, token);
       if (spent.status !== 'ok' || !spent.token.user_id) return 'invalid';
       const user = await users.findById(db, spent.token.user_id);
       if (!user) return 'invalid';
@@ -272,7 +272,7 @@ export function createReactivationService(services: Services) {
     },
 
     /** Whether a report link still works (the page before the button). */
-    reportable: async (token: string) => (await tokens.peek(db, REPORT_PURPOSE, token)).status === 'ok',
+    reportable: async (token: string) => (await tokens.peek(db, REACTIVATION_REPORT_PURPOSE, token)).status === 'ok',
   };
 }
 

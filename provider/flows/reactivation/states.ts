@@ -10,7 +10,6 @@ import type { CardCheck } from '../../methods/eid-card/card-step.ts';
 export const REACTIVATION_FLOW = 'reactivation';
 export const ACCOUNT_FLOW = 'reactivation_account';
 export const ACTIVATION_PURPOSE = 'activation_token';
-export { REACTIVATION_REPORT_PURPOSE as REPORT_PURPOSE } from '../../domain/accounts/reset-link.ts';
 export const FLOW_TTL_SECONDS = 1800;
 export const REPORT_TTL_SECONDS = 14 * 86400;
 export const HOUR = 3600;

@@ -2,7 +2,7 @@
 // once; the page before the button says what locking does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
-import { REPORT_PURPOSE } from '../../../provider/flows/reactivation/states.ts';
+import { REACTIVATION_REPORT_PURPOSE } from '../../../provider/domain/accounts/reset-link.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
 
 describe('reporting a reactivation that was not the owner', () => {
@@ -35,7 +35,7 @@ describe('reporting a reactivation that was not the owner', () => {
 
   it('locks the account at once, ends its sessions, and works once', async () => {
     const { db, tokens, users } = idp.services;
-    const { token } = await tokens.issue(db, { purpose: REPORT_PURPOSE, userId: ann.id, ttlSeconds: 600, format: { kind: 'link' } });
+    const { token } = await tokens.issue(db, { purpose: REACTIVATION_REPORT_PURPOSE, userId: ann.id, ttlSeconds: 600, format: { kind: 'link' } });
     const first = await report(`/reactivation/report/${token}`);
     expect(first.page.status).toBe(200);
     expect(first.page.html).toContain('It was not you who reactivated the account?');
