@@ -46,6 +46,8 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
     await page.click('button[type=submit].primary');
     await page.waitForLoadState('domcontentloaded');
     expect(await page.locator('h1').innerText()).toBe('Your account is active again');
+    // What the reactivation took away with the intruder's ways in is said, so that the owner adds hers again.
+    expect(await page.locator('main').innerText()).toContain('its passkeys, authenticator app and linked identities (your bank, a government login) removed');
     // A passkey is offered as the way back in next time, after a login; the plain login skips it.
     expect(await page.getAttribute('a:has-text("Add a passkey")', 'href')).toMatch(/^\/self\/login\?return_to=%2Faccount%2Fpasskeys%2Fnew&/);
     expect(await axeViolations(page)).toEqual([]);
