@@ -3,10 +3,10 @@
 // BACKCHANNEL_LOGOUT_PRIVATE_HOSTS names the host or its network. Outside production, loopback stays allowed. A logout
 // the outbox holds for an address no longer allowed is given up at its first attempt, not retried.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDb } from '../helpers/db.ts';
+import { testServices } from '../helpers/services.ts';
 import { startHttpSink, type HttpSink } from '../helpers/http-sink.ts';
 import { loadConfig, type Config } from '../../provider/app/settings.ts';
-import { createServices, type Services } from '../../provider/app/server.ts';
+import type { Services } from '../../provider/app/server.ts';
 import { buildProvider } from '../../provider/oidc/provider.ts';
 import { loadJwks } from '../../provider/oidc/keys.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
@@ -24,8 +24,7 @@ describe('logout tokens and private networks', () => {
   let app: HttpSink;
 
   beforeAll(async () => {
-    ({ db } = await testDb('pglite'));
-    services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
+    ({ db, services } = await testServices());
     app = await startHttpSink();
   });
   afterAll(async () => {

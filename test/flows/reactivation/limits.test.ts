@@ -3,14 +3,13 @@
 // checked before a token is spent. Requesters are told apart by their address, as the pages and the API pass it.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
-import { loadConfig } from '../../../provider/app/settings.ts';
-import { createServices, type Services } from '../../../provider/app/server.ts';
+import type { Services } from '../../../provider/app/server.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
 import { newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { createReactivationService, type ReactivationService } from '../../../provider/flows/reactivation/service.ts';
 import { createLimiter } from '../../../provider/domain/guards/rate-limit.ts';
 import { has } from '../../helpers/components.ts';
-import { testDb } from '../../helpers/db.ts';
+import { testServices } from '../../helpers/services.ts';
 
 const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];
 const OWNER = '203.0.113.7';
@@ -25,8 +24,7 @@ describe.each(kinds)('reactivation limits on %s', (kind) => {
   let eve: User;
 
   beforeAll(async () => {
-    ({ db } = await testDb(kind));
-    services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
+    ({ db, services } = await testServices(kind));
     // Only the bank path is used here: no card is read.
     reactivation = createReactivationService(services);
     ann = await services.users.create(db, { username: 'ann', email: 'ann@example.be', emailVerified: true, status: 'blocked', locale: 'en' });

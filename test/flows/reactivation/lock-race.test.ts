@@ -3,14 +3,13 @@
 // attack pass locked the account 20 ms after posting the password; the account was active again 245 ms later).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
-import { loadConfig } from '../../../provider/app/settings.ts';
-import { createServices, type Services } from '../../../provider/app/server.ts';
+import type { Services } from '../../../provider/app/server.ts';
 import type { User } from '../../../provider/domain/accounts/repository.ts';
 import { newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { createReactivationService, type ReactivationService } from '../../../provider/flows/reactivation/service.ts';
 import { endAccountAccess } from '../../../provider/domain/accounts/end-access.ts';
 import { has } from '../../helpers/components.ts';
-import { testDb } from '../../helpers/db.ts';
+import { testServices } from '../../helpers/services.ts';
 
 const kinds = ['pglite' as const, ...(has('postgres') ? ['postgres' as const] : [])];
 const ANN = '+32470123456';
@@ -23,8 +22,7 @@ describe.each(kinds)('a lock during the last step of a reactivation, on %s', (ki
   let ann: User;
 
   beforeAll(async () => {
-    ({ db } = await testDb(kind));
-    services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
+    ({ db, services } = await testServices(kind));
     ann = await services.users.create(db, { username: 'ann', email: 'ann@example.be', emailVerified: true, status: 'blocked', locale: 'en' });
     await services.users.setVerifiedPhone(db, ann.id, ANN);
     await services.users.updatePasswordHash(db, ann.id, OLD_HASH);

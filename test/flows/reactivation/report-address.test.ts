@@ -2,12 +2,11 @@
 // account to another address, the old mailbox (maybe the very person who had taken it) must not lock her out with it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
-import { loadConfig } from '../../../provider/app/settings.ts';
-import { createServices, type Services } from '../../../provider/app/server.ts';
+import type { Services } from '../../../provider/app/server.ts';
 import { newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { createReactivationService } from '../../../provider/flows/reactivation/service.ts';
 import { createEmailChange } from '../../../provider/domain/accounts/email-change.ts';
-import { testDb } from '../../helpers/db.ts';
+import { testServices } from '../../helpers/services.ts';
 
 const ANN = '+32470123456';
 
@@ -16,8 +15,7 @@ describe('the report link of a reactivation after an address change', () => {
   let services: Services;
 
   beforeAll(async () => {
-    ({ db } = await testDb('pglite'));
-    services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
+    ({ db, services } = await testServices());
   });
   afterAll(() => db?.destroy());
 

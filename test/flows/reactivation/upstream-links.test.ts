@@ -2,13 +2,12 @@
 // password: linkAfterPassword) is a way in that needs no password, like a passkey, and must not outlive it either.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
-import { loadConfig } from '../../../provider/app/settings.ts';
-import { createServices, type Services } from '../../../provider/app/server.ts';
+import type { Services } from '../../../provider/app/server.ts';
 import { newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { createReactivationService } from '../../../provider/flows/reactivation/service.ts';
 import { addUpstream, findLink, saveLink } from '../../../provider/domain/upstreams/repository.ts';
 import { secretBox } from '../../../provider/domain/upstreams/secret-box.ts';
-import { testDb } from '../../helpers/db.ts';
+import { testServices } from '../../helpers/services.ts';
 
 const ANN = '+32470123456';
 const OWNER = '203.0.113.7';
@@ -18,8 +17,7 @@ describe('the bank identities linked to an account, at its reactivation', () => 
   let services: Services;
 
   beforeAll(async () => {
-    ({ db } = await testDb('pglite'));
-    services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
+    ({ db, services } = await testServices());
     await addUpstream(db, secretBox('k'.repeat(32)), { slug: 'bank', name: 'Bank', issuer: 'https://bank.example', clientId: 'c', clientSecret: 's' });
   });
   afterAll(() => db?.destroy());

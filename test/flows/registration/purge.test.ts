@@ -3,9 +3,8 @@
 // recently mailed is touched. On the embedded database and on PostgreSQL.
 import { afterAll, describe, expect, it } from 'vitest';
 import { has } from '../../helpers/components.ts';
-import { testDb, type DbKind } from '../../helpers/db.ts';
-import { loadConfig } from '../../../provider/app/settings.ts';
-import { createServices } from '../../../provider/app/server.ts';
+import type { DbKind } from '../../helpers/db.ts';
+import { testServices } from '../../helpers/services.ts';
 import { createRegistrationService, type SignUp } from '../../../provider/flows/registration/service.ts';
 import { purgeUnactivated } from '../../../provider/flows/registration/purge.ts';
 import { importInvitations } from '../../../provider/domain/invitations/import.ts';
@@ -23,12 +22,8 @@ describe.each(kinds)('purge of sign-ups never activated (%s)', (kind) => {
   });
 
   it('deletes them 30 days after the last link expired, frees their invitation and customer record, keeps the rest', async () => {
-    const { db } = await testDb(kind);
+    const { db, services } = await testServices(kind, { REGISTRATION_MODES: 'open,invitation,customer' });
     closers.push(() => db.destroy());
-    const services = await createServices(
-      loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1', REGISTRATION_MODES: 'open,invitation,customer' }),
-      db,
-    );
     const registration = createRegistrationService(services);
     const passwordHash = await services.hasher.hash('correct horse battery staple');
     const signUp = (email: string): SignUp => ({ email, givenName: 'A', familyName: 'B', passwordHash, locale: 'en', acceptedAt: new Date() });
@@ -68,9 +63,8 @@ describe.each(kinds)('purge of sign-ups never activated (%s)', (kind) => {
   });
 
   it('deletes a sign-up superseded from the same browser together with its activation link', async () => {
-    const { db } = await testDb(kind);
+    const { db, services } = await testServices(kind);
     closers.push(() => db.destroy());
-    const services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
     const registration = createRegistrationService(services);
     const passwordHash = await services.hasher.hash('correct horse battery staple');
     const signUp = (email: string): SignUp => ({ email, givenName: 'A', familyName: 'B', passwordHash, locale: 'en', acceptedAt: new Date() });

@@ -4,9 +4,8 @@
 // them; from any other, the person's own second step is asked.
 import { newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDb } from '../../helpers/db.ts';
-import { loadConfig } from '../../../provider/app/settings.ts';
-import { createServices, type Services } from '../../../provider/app/server.ts';
+import { testServices } from '../../helpers/services.ts';
+import type { Services } from '../../../provider/app/server.ts';
 import { createUpstreamService, UPSTREAM_FLOW, type UpstreamFlowData } from '../../../provider/methods/upstream/service.ts';
 import { ACR } from '../../../provider/oidc/acr.ts';
 import type { Db } from '../../../provider/platform/db/knex.ts';
@@ -17,8 +16,7 @@ describe('the acr of an upstream login', () => {
   let userId: string;
 
   beforeAll(async () => {
-    ({ db } = await testDb('pglite'));
-    services = await createServices(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '1' }), db);
+    ({ db, services } = await testServices());
     userId = (await services.users.create(db, { username: 'jan', email: 'jan@example.be', emailVerified: true, status: 'active' })).id;
     for (const [slug, trusted] of [
       ['trusted', true],
