@@ -11,9 +11,8 @@ import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { createRegistrationService } from '../registration/service.ts';
 import { registrationErrors } from '../registration/errors.ts';
 import { changeAccountStatus, stillAdmin } from '../../domain/accounts/staff-status.ts';
-import { fieldText, firstProblem, formInput } from '../../platform/web/form.ts';
-import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
-import { hasNul } from '../../platform/nul.ts';
+import { fieldText, firstProblem, formInput, unusableFields } from '../../platform/web/form.ts';
+import type { FormErrors } from '../../platform/web/form-errors.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
@@ -171,7 +170,7 @@ export function adminRoutes(services: Services): Router {
 
   router.get('/users', (ctx) => {
     const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim().slice(0, 200) : '';
-    return usersPage(ctx, q, hasNul(q) ? formError('q', 'error.field.characters') : {});
+    return usersPage(ctx, q, unusableFields({ q }));
   });
 
   /** The account named in the path, read once for the request's guard and its handler. */
