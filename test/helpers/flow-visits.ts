@@ -1,6 +1,7 @@
 // The pages in the middle of a stored flow, for the page catalogue (page-catalogue.ts): each visit makes its flow in
 // the flow store at the step the page shows, instead of reading an eID card or logging in at a bank.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { cookieSigner } from '../../provider/platform/web/cookie-signer.ts';
 import type { Page } from 'playwright-core';
 import type { TestProvider } from './provider.ts';
 import type { Visit } from './page-catalogue.ts';
@@ -24,7 +25,7 @@ async function openStep(idp: TestProvider, page: Page, path: string): Promise<vo
  * "name=value" under the first of the app's keys, in base64url, in a cookie "name.sig").
  */
 async function setSignedCookie(idp: TestProvider, page: Page, name: string, value: string, path = '/'): Promise<void> {
-  const sig = createHmac('sha1', idp.services.cookieKeys[0]!).update(`${name}=${value}`).digest('base64url');
+  const sig = cookieSigner(idp.services.cookieKeys).sign(`${name}=${value}`);
   const domain = new URL(idp.issuer).hostname;
   await page.context().addCookies(
     [

@@ -1,8 +1,8 @@
 // A browser without a browser: fetch with a cookie jar, following redirects by hand, so the account pages can be
 // driven over plain HTTP (faster than Chromium for the many form posts of these suites). Logging in goes through
 // the real /self/login → /auth → login page → /self/callback chain.
-import { createHmac } from 'node:crypto';
 import * as client from 'openid-client';
+import { cookieSigner } from '../../../provider/platform/web/cookie-signer.ts';
 
 export interface Response {
   status: number;
@@ -134,20 +134,17 @@ export const text = (html: string) =>
 /** What a page's form-error summary (#form-error) says, as read. */
 export const formSummary = (html: string) => text(/id="form-error">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '');
 
-/**
- * Another browser holding `agent`'s cookies, its login to the account pages `seconds` older: the `self` cookie
- * re-signed as koa signs it (HMAC-SHA1 under the first cookie key).
- */
+/** Gives `agent` the cookie `name`, signed as the provider signs its cookies (cookie-signer.ts) under `cookieKey`. */
+export function setSignedCookie(agent: Agent, cookieKey: string, name: string, value: string): void {
+  agent.jar.set(name, value);
+  agent.jar.set(`${name}.sig`, cookieSigner([cookieKey]).sign(`${name}=${value}`));
+}
+
+/** Another browser holding `agent`'s cookies, its login to the account pages `seconds` older (signed under `cookieKey`). */
 export function withOlderLogin(agent: Agent, cookieKey: string, seconds: number): Agent {
   const older = new Agent(agent.base);
   for (const [k, v] of agent.jar) older.jar.set(k, v);
   const session = JSON.parse(older.jar.get('self')!) as { authTime: number };
-  const aged = JSON.stringify({ ...session, authTime: session.authTime - seconds });
-  const sig = createHmac('sha1', cookieKey)
-    .update(`self=${aged}`)
-    .digest('base64')
-    .replace(/\/|\+|=/g, (c) => ({ '/': '_', '+': '-', '=': '' })[c]!);
-  older.jar.set('self', aged);
-  older.jar.set('self.sig', sig);
+  setSignedCookie(older, cookieKey, 'self', JSON.stringify({ ...session, authTime: session.authTime - seconds }));
   return older;
 }

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { discover } from '../../helpers/rp.ts';
 import { enrolOnAccount, recoveryCodesOf, secretOf, Totp } from '../../helpers/totp.ts';
-import { Agent, text, type Response } from './agent.ts';
+import { Agent, setSignedCookie, text, type Response } from './agent.ts';
 import { loggedInPerson } from './people.ts';
 import { postOpenSignUp } from '../registration/helpers.ts';
 import { nameCorrections } from '../../../provider/domain/accounts/name-corrections.ts';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { importInvitations } from '../../../provider/domain/invitations/import.ts';
 import { BROWSER_COOKIE, browserBindingOf } from '../../../provider/domain/flow-state/binding.ts';
 import { UPSTREAM_FLOW, type UpstreamFlowData } from '../../../provider/methods/upstream/service.ts';
@@ -49,11 +49,8 @@ describe('a NUL in a form field', () => {
   /** A person's codes and links as their checks leave them: a try counted, spent or voided shows here. */
   const codesOf = (userId: string) => idp.db('one_time_tokens').where({ user_id: userId }).orderBy('id').select('id', 'attempts', 'consumed_at', 'voided_at');
 
-  /** Gives `agent` a cookie a flow's step leaves, signed as Koa signs them. */
-  function signedCookie(agent: Agent, name: string, value: string) {
-    agent.jar.set(name, value);
-    agent.jar.set(`${name}.sig`, createHmac('sha1', idp.services.cookieKeys[0]!).update(`${name}=${value}`).digest('base64url'));
-  }
+  /** Gives `agent` a cookie a flow's step leaves, signed as the provider signs them. */
+  const signedCookie = (agent: Agent, name: string, value: string) => setSignedCookie(agent, idp.services.cookieKeys[0]!, name, value);
   /** Makes `agent` a browser that flows are bound to, as a flow's first step does; its binding. */
   function knownBrowser(agent: Agent) {
     const browser = randomBytes(32).toString('base64url');

@@ -1,10 +1,9 @@
 // The helpdesk call "I lost my phone": staff see a person's passkeys (added, last used), authenticator app (recovery
 // codes left) and mobile number on /admin/users/:id, and take one away from its confirmation page only. The person is
 // mailed, the removal audited with who did it, and nothing else ends: the person stays logged in.
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
-import { Agent, text } from '../account/agent.ts';
+import { Agent, text, withOlderLogin } from '../account/agent.ts';
 import { storedPasskey } from '../../helpers/passkeys.ts';
 import { enrolOnAccount } from '../../helpers/totp.ts';
 import { inStaffBrowser } from './staff-browser.ts';
@@ -154,18 +153,7 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
   it('asks staff whose login is older than five minutes for their password again before removing anything or changing what holds the account', async () => {
     const key = await storedPasskey(idp.db, noorId, 'Old login key');
     // The same staff session, logged in ten minutes ago.
-    const stale = new Agent(idp.issuer);
-    for (const [k, v] of staff.jar) stale.jar.set(k, v);
-    const session = JSON.parse(stale.jar.get('self')!) as { authTime: number };
-    const aged = JSON.stringify({ ...session, authTime: session.authTime - 600 });
-    stale.jar.set('self', aged);
-    stale.jar.set(
-      'self.sig',
-      createHmac('sha1', idp.services.cookieKeys[0]!)
-        .update(`self=${aged}`)
-        .digest('base64')
-        .replace(/\/|\+|=/g, (c) => ({ '/': '_', '+': '-', '=': '' })[c]!),
-    );
+    const stale = withOlderLogin(staff, idp.services.cookieKeys[0]!, 600);
     const path = `/admin/users/${noorId}/passkeys/${key.id}/remove`;
     for (const asked of [await stale.raw(path), await stale.raw(path, { form: {} })]) {
       const to = new URL(asked.headers.get('location') ?? '', idp.issuer);
