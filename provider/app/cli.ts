@@ -4,7 +4,8 @@
 // the command takes the folder's lock itself for its duration.
 import './cli/runtime-check.ts';
 import { loadConfig, settingsTable, type Config } from './settings.ts';
-import { createDb, type Db } from '../platform/db/knex.ts';
+import { existsSync } from 'node:fs';
+import { createDb, embeddedDatabaseDir, type Db } from '../platform/db/knex.ts';
 import { logToStderr } from '../platform/log.ts';
 import { DataDirBusyError, lockDataDir, type DataDirLock } from '../platform/db/data-dir-lock.ts';
 import { createServices, type Services } from './server.ts';
@@ -108,6 +109,13 @@ async function main([name = '--help', ...argv]: string[]): Promise<number> {
       if (!(e instanceof DataDirBusyError && e.holder.role === 'serve')) throw e;
       return runOnAdminSocket(config.dataDir, [name, ...argv], io);
     }
+    // A second shell without the server's DATABASE_URL, or in another folder, would otherwise fill a database that no
+    // provider serves, and then not find the accounts the provider has ("No user with username …").
+    if (!existsSync(embeddedDatabaseDir(config.dataDir)))
+      io.err(
+        `Note: there was no database in ${config.dataDir}, and no provider serving it: this command makes a new embedded one there. ` +
+          'A provider on PostgreSQL does not see it: give this command the same DATABASE_URL as the provider, or run it in the folder where the provider runs.\n',
+      );
   }
   await runHere(name, argv, config, io, lock);
   return io.exitCode;

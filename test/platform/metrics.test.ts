@@ -74,6 +74,21 @@ describe.skipIf(!(has('postgres') && has('chromium')))('metrics and health of a 
     for (const path of new Set(interactionPaths)) expect(text).not.toContain(path);
   });
 
+  it('says where it serves once every worker listens, and that another terminal needs the same DATABASE_URL', async () => {
+    // Before, a cluster printed one JSON line ("provider cluster") and nothing else: not where it listened, nor the
+    // first steps, whose commands then filled an embedded database of their own in a shell without DATABASE_URL.
+    await expect.poll(() => server.output(), { timeout: 30_000 }).toContain('Database: PostgreSQL (DATABASE_URL), served by 2 processes');
+    expect(server.output()).toContain(`Identity provider at ${server.url}`);
+    expect(server.output()).toMatch(/In another terminal, with the same DATABASE_URL:\n {4}npx idp users create --username alice/);
+  });
+
+  it('ends, saying why, when its port is taken: it does not wait for ever on workers that cannot listen', async () => {
+    const second = await runCli(['start'], { ...env, PORT: new URL(server.url).port, METRICS_PORT: String(await freePort()) });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`PORT ${new URL(server.url).port} is already in use`);
+    expect(second.stderr).toContain('a provider process could not start (its reason is above), so none serves');
+  });
+
   it('serves the metrics on their own listener only, not on the public port', async () => {
     expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
   });

@@ -25,6 +25,9 @@ export interface DbOptions {
   poolMax?: number;
 }
 
+/** Where the embedded database of `dataDir` lives. */
+export const embeddedDatabaseDir = (dataDir: string): string => path.resolve(dataDir, 'pglite');
+
 export function createDb(opts: DbOptions): Db {
   if (opts.databaseUrl) {
     return knexFactory({
@@ -38,7 +41,7 @@ export function createDb(opts: DbOptions): Db {
   if (opts.pglite) {
     connection = { pglite: opts.pglite };
   } else if (opts.dataDir !== 'memory://') {
-    const dir = path.resolve(opts.dataDir, 'pglite');
+    const dir = embeddedDatabaseDir(opts.dataDir);
     mkdirSync(dir, { recursive: true });
     connection = { filename: dir };
   }

@@ -21,9 +21,14 @@ describe('idp CLI on the embedded database', { timeout: 240_000 }, () => {
     const ok = await runCli(['users', 'create', '--username', 'an.janssens', '--email', 'an@example.be', '--password', 'correct horse battery'], env);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/Created user an.janssens \(sub \S+\)/);
+    // The first command on a folder without a database says that it makes one, which a provider on PostgreSQL (a
+    // second shell without its DATABASE_URL) would never see; the next ones find it.
+    expect(ok.stderr).toContain(`there was no database in ${dataDir}, and no provider serving it: this command makes a new embedded one there`);
+    expect(ok.stderr).toContain('give this command the same DATABASE_URL as the provider');
     const dup = await runCli(['users', 'create', '--username', 'AN.JANSSENS', '--password', 'correct horse battery'], env);
     expect(dup.code).toBe(2);
     expect(dup.stderr).toMatch(/already exists/);
+    expect(dup.stderr).not.toContain('there was no database');
     const bad = await runCli(['users', 'create', '--username', 'x y', '--email', 'nope', '--password', 'short'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/username[\s\S]*email: expected an e-mail address[\s\S]*password: The password is too short: use at least 12 characters/);
