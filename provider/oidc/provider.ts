@@ -16,7 +16,7 @@ import { logoutPages, renderError } from './pages.ts';
 import { recordSessionDevices } from './session-devices.ts';
 import { rememberPortals } from './portal.ts';
 import { rememberUiLocales } from './ui-locales.ts';
-import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES } from './scopes.ts';
+import { API_SCOPES, CLAIMS_BY_SCOPE, OIDC_SCOPES, claimsBeyondScope } from './scopes.ts';
 import { eidStepUpPolicy } from './step-up.ts';
 import { hasNul } from '../platform/nul.ts';
 import { queueProviderLogouts } from './backchannel-logout.ts';
@@ -87,8 +87,11 @@ export function buildProvider({ config, db, users, jwks, cookieKeys, onLogout }:
       claimsParameter: {
         enabled: true,
         // Written as \u0000 the NUL passes every check of the query string; it is refused once the JSON is read.
-        assertClaimsParameter(_ctx, claims) {
+        assertClaimsParameter(_ctx, claims, client) {
           if (hasNul(claims)) throw new errors.InvalidRequest('the claims parameter must not contain NUL characters');
+          // As a scope beyond the client's registered ones is refused (invalid_scope), so is a claim of one.
+          const beyond = claimsBeyondScope(claims, client.scope);
+          if (beyond.length) throw new errors.InvalidRequest(`the claims parameter asks for claims of scopes this client may not ask: ${beyond.join(', ')}`);
         },
       },
       clientCredentials: { enabled: true },

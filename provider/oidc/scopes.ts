@@ -19,3 +19,14 @@ export const CLAIMS_BY_SCOPE: Record<string, string[]> = {
 export function scopeOfClaim(claim: string): string {
   return Object.entries(CLAIMS_BY_SCOPE).find(([, claims]) => claims.includes(claim))?.[0] ?? 'openid';
 }
+
+/**
+ * The claims a claims parameter names (for the ID token or userinfo) of a scope not among `allowed`, a client's
+ * registered scope: one by one they would otherwise reach a client that staff held to fewer scopes. The openid
+ * scope's claims (and claims of no scope, which are never released) are every client's.
+ */
+export function claimsBeyondScope(claims: { id_token?: unknown; userinfo?: unknown }, allowed: string | undefined): string[] {
+  const scopes = new Set((allowed ?? '').split(' '));
+  const named = [claims.id_token, claims.userinfo].flatMap((c) => (c && typeof c === 'object' ? Object.keys(c) : []));
+  return [...new Set(named)].filter((claim) => scopeOfClaim(claim) !== 'openid' && !scopes.has(scopeOfClaim(claim)));
+}
