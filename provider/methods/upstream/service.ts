@@ -53,6 +53,9 @@ export interface UpstreamFlowData extends Record<string, unknown> {
   amr?: string[];
 }
 
+/** The levels only a step of this provider grants, whatever an upstream states. */
+const METHODS_OF_HERE: readonly string[] = [ACR.eid, ACR.passkey];
+
 export type UpstreamFlow = Flow<UpstreamFlowData>;
 
 export interface Returned {
@@ -251,10 +254,11 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
       const [user, u] = await Promise.all([users.findById(db, flow.user_id), findUpstream(db, flow.data.slug)]);
       if (!user || user.status !== 'active' || !u) throw new AppError('upstream_flow', 'upstream.error.flow', 400);
       await flows.transition(db, flow, 'authenticated', 'done');
-      // Trusted to state its own level, an upstream still cannot claim this provider's eID level: that one means a
-      // card read here, of the session's own holder (flows/eid), and only the card step grants it.
+      // Trusted to state its own level, an upstream still cannot claim this provider's eID or passkey level: they mean
+      // a card read here, of the session's own holder (flows/eid), or a passkey registered here, and only those steps
+      // grant them. (Its password and two-factor levels say how many factors, which it can tell.)
       const stated = u.acrFromUpstream ? flow.data.identity?.acr : undefined;
-      const acr = stated && stated !== ACR.eid ? stated : ACR.federated;
+      const acr = stated && !METHODS_OF_HERE.includes(stated) ? stated : ACR.federated;
       const amr = flow.data.amr ?? [...AMR.federated];
       const login = (level: { acr: string; amr: readonly string[] }) => upstreamMethod.login({ user, upstream: flow.data.slug, ...level });
       if (!twoFactors) return { login: login({ acr, amr }), secondStep: false };

@@ -60,10 +60,12 @@ describe('the acr of an upstream login', () => {
   }
   const acrOf = async (slug: string, stated: string | null) => (await resultOf(slug, stated)).login.acr;
 
-  it("passes a trusted upstream's own level through, but never as this provider's eID level", async () => {
+  it("passes a trusted upstream's own level through, but never as this provider's eID or passkey level", async () => {
     expect(await acrOf('trusted', 'urn:example:loa:high')).toBe('urn:example:loa:high');
     expect(await acrOf('trusted', ACR.password)).toBe(ACR.password);
     expect(await acrOf('trusted', ACR.eid)).toBe(ACR.federated);
+    // An app that asks for a passkey of this provider's must not get a bank's word for one (OIDC attack pass).
+    expect(await acrOf('trusted', ACR.passkey)).toBe(ACR.federated);
     expect(await acrOf('trusted', null)).toBe(ACR.federated);
     expect(await acrOf('plain', 'urn:example:loa:high')).toBe(ACR.federated);
   });
