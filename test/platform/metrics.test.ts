@@ -77,17 +77,18 @@ describe.skipIf(!(has('postgres') && has('chromium')))('metrics and health of a 
   it('says where it serves once every worker listens, and that another terminal needs the same DATABASE_URL', async () => {
     // Before, a cluster printed one JSON line ("provider cluster") and nothing else: not where it listened, nor the
     // first steps, whose commands then filled an embedded database of their own in a shell without DATABASE_URL.
-    await expect.poll(() => server.output(), { timeout: 30_000 }).toContain('Database: PostgreSQL (DATABASE_URL), served by 2 processes');
+    await expect.poll(() => server.output(), { timeout: 90_000 }).toContain('Database: PostgreSQL (DATABASE_URL), served by 2 processes');
     expect(server.output()).toContain(`Identity provider at ${server.url}`);
     expect(server.output()).toMatch(/In another terminal, with the same DATABASE_URL:\n {4}npx idp users create --username alice/);
-  });
+  }, 120_000);
 
   it('ends, saying why, when its port is taken: it does not wait for ever on workers that cannot listen', async () => {
     const second = await runCli(['start'], { ...env, PORT: new URL(server.url).port, METRICS_PORT: String(await freePort()) });
     expect(second.code).toBe(2);
     expect(second.stderr).toContain(`PORT ${new URL(server.url).port} is already in use`);
     expect(second.stderr).toContain('a provider process could not start (its reason is above), so none serves');
-  });
+    // Each of its processes loads the whole provider before it fails: slow on a loaded machine.
+  }, 120_000);
 
   it('serves the metrics on their own listener only, not on the public port', async () => {
     expect((await fetch(`${server.url}/metrics`)).status).toBe(404);

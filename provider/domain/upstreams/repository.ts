@@ -143,6 +143,10 @@ export async function removeUpstream(db: Knex, slug: string): Promise<boolean> {
   return removed;
 }
 
+/** What proved the account when the identity was linked to it: its sign-up through the upstream, a login with two
+ *  factors, or a password alone (null: linked before this was recorded). */
+export type LinkProof = 'sign_up' | 'two_factors' | 'password';
+
 export interface UpstreamLink {
   id: number;
   upstream_slug: string;
@@ -150,7 +154,12 @@ export interface UpstreamLink {
   user_id: string;
   label: string | null;
   linked_at: Date;
+  made_with: LinkProof | null;
 }
+
+/** Whether the link may stand in for the eID card when its account is reactivated: not one a password made, which is
+ *  what an intruder may have had. */
+export const linkVouches = (link: Pick<UpstreamLink, 'made_with'>): boolean => link.made_with === 'sign_up' || link.made_with === 'two_factors';
 
 export const findLink = (db: Knex, slug: string, subjectKey: string): Promise<UpstreamLink | undefined> =>
   db('upstream_links').where({ upstream_slug: slug, subject_key: subjectKey }).first();
@@ -167,7 +176,7 @@ export function linksOf(db: Knex, userId: string): Promise<(UpstreamLink & { nam
 /** Links the identity to the account; refuses one already linked to another account, without naming it. */
 export async function saveLink(
   trx: Knex,
-  l: { slug: string; subjectKey: string; userId: string; label: string | null },
+  l: { slug: string; subjectKey: string; userId: string; label: string | null; madeWith: LinkProof },
   now = new Date(),
 ): Promise<'linked' | 'already'> {
   const existing = await findLink(trx, l.slug, l.subjectKey);
@@ -176,7 +185,7 @@ export async function saveLink(
     throw new AppError('upstream_linked_elsewhere', 'upstream.error.linked_elsewhere', 409);
   }
   const inserted = await trx('upstream_links')
-    .insert({ upstream_slug: l.slug, subject_key: l.subjectKey, user_id: l.userId, label: l.label, linked_at: now })
+    .insert({ upstream_slug: l.slug, subject_key: l.subjectKey, user_id: l.userId, label: l.label, linked_at: now, made_with: l.madeWith })
     .onConflict(['upstream_slug', 'subject_key'])
     .ignore()
     .returning('id');

@@ -122,11 +122,25 @@ export function createReactivationService(services: Services) {
       return checked;
     },
 
-    /** A trusted upstream (a bank, provider/methods/upstream) proved who the person is instead of the card: the same next step. */
-    async vouchedByUpstream(flowId: string, user: User, upstream: string, r: Pick<Request, 'ip'>, binding: Binding): Promise<Flow<ReactivationData>> {
+    /**
+     * A trusted upstream (a bank, provider/methods/upstream) proved who the person is instead of the card: the same
+     * next step. Unless it `vouches` (accountOfIdentity), its identity proves no more than the password that linked it.
+     */
+    async vouchedByUpstream(
+      flowId: string,
+      user: User,
+      upstream: string,
+      vouches: boolean,
+      r: Pick<Request, 'ip'>,
+      binding: Binding,
+    ): Promise<Flow<ReactivationData>> {
       const flow = await flows.get<ReactivationData>(db, flowId, REACTIVATION_FLOW, binding);
       if (user.status === 'pending') throw new AppError('no_account', 'reactivation.error.no_account', 404);
       await reactivatable(user, flow.id);
+      if (!vouches) {
+        await audit(db, 'reactivation.upstream_refused', { userId: user.id, ip: r.ip, details: { flow: flow.id, upstream, reason: 'password_link' } });
+        throw new AppError('upstream_link_cannot_vouch', 'upstream.error.link_cannot_vouch', 403, { name: upstream });
+      }
       await proved(flow, user, r.ip);
       const checked = await flows.transition(db, flow, AWAITING_CARD, 'card_checked', { nonce: null, upstream }, user.id);
       await audit(db, 'reactivation.upstream_verified', { userId: user.id, ip: r.ip, details: { flow: flow.id, upstream } });

@@ -15,14 +15,24 @@ import { audit } from '../../platform/audit.ts';
 import { generatedSecret } from '../../platform/secrets.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { hasTwoFactors } from '../../oidc/step-up.ts';
-import { accountOfCard, findLinkByHmac } from '../../domain/accounts/eid-links.ts';
+import { findLinkByHmac } from '../../domain/accounts/eid-links.ts';
 import { createSecondFactorStore } from '../../domain/second-factors/store.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
 import type { Flow } from '../../domain/flow-state/store.ts';
 import type { Login, SignInMethod } from '../strategy.ts';
 import { createUpstreamClient, type Checks } from './oidc-client.ts';
 import { identityOf, provesTwoFactors, type UpstreamIdentity } from './identity.ts';
-import { findLink, findUpstream, linksOf, removeLink, saveLink, upstreamsFor, type Upstream, type UpstreamUse } from '../../domain/upstreams/repository.ts';
+import { accountOfIdentity } from './account-of-identity.ts';
+import {
+  findUpstream,
+  linksOf,
+  removeLink,
+  saveLink,
+  upstreamsFor,
+  type LinkProof,
+  type Upstream,
+  type UpstreamUse,
+} from '../../domain/upstreams/repository.ts';
 import { upstreamSecretBox, type SecretBox } from '../../domain/upstreams/secret-box.ts';
 
 export const UPSTREAM_FLOW = 'upstream_login';
@@ -51,6 +61,8 @@ export interface UpstreamFlowData extends Record<string, unknown> {
   reactivation?: string;
   identity?: UpstreamIdentity;
   amr?: string[];
+  /** (purpose link) The account page's session had two factors: the link it makes may vouch for a reactivation. */
+  twoFactors?: boolean;
 }
 
 /** The levels only a step of this provider grants, whatever an upstream states. */
@@ -64,17 +76,8 @@ export interface Returned {
   identity: UpstreamIdentity;
   /** The account the identity is linked to (or whose eID holds the same national number). */
   user: User | undefined;
-}
-
-/**
- * The account an upstream identity names: the one it was linked to; or, from an upstream staff trust with the
- * national number (`--trust-national-number`), the account whose eID card holds the number it states. That is full
- * trust in the upstream (it could name anyone's number), so it is off unless staff turn it on.
- */
-export async function accountOfIdentity(db: Knex, users: Services['users'], u: Upstream, identity: UpstreamIdentity): Promise<User | undefined> {
-  const link = await findLink(db, u.slug, identity.subjectKey);
-  if (link) return users.findById(db, link.user_id);
-  return identity.nationalNumberHmac && u.trustNationalNumber ? accountOfCard(db, users, identity.nationalNumberHmac) : undefined;
+  /** Whether the identity may stand in for the account's eID card at a reactivation (`accountOfIdentity`). */
+  vouches: boolean;
 }
 
 export function createUpstreamService(services: Pick<Services, 'config' | 'db' | 'users' | 'flows' | 'provider' | 'deletion'>) {
@@ -95,13 +98,13 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
 
   /** Links the flow's identity to `user`; refuses (without naming it) an identity that belongs to another account. */
   /** `notice`: the owner of an account that existed before hears of the link, a way in that outlives a new password. */
-  async function link(trx: Knex, flow: UpstreamFlow, user: User, ip: string | undefined, notice = true): Promise<'linked' | 'already'> {
+  async function link(trx: Knex, flow: UpstreamFlow, user: User, madeWith: LinkProof, ip: string | undefined, notice = true): Promise<'linked' | 'already'> {
     const identity = flow.data.identity!;
     const card = identity.nationalNumberHmac ? await findLinkByHmac(trx, identity.nationalNumberHmac) : undefined;
     if (card && card.user_id !== user.id) throw new AppError('upstream_linked_elsewhere', 'upstream.error.linked_elsewhere', 409);
-    const outcome = await saveLink(trx, { slug: flow.data.slug, subjectKey: identity.subjectKey, userId: user.id, label: identity.label });
+    const outcome = await saveLink(trx, { slug: flow.data.slug, subjectKey: identity.subjectKey, userId: user.id, label: identity.label, madeWith });
     if (outcome !== 'linked') return outcome;
-    await audit(trx, 'upstream.linked', { userId: user.id, ip, details: { upstream: flow.data.slug } });
+    await audit(trx, 'upstream.linked', { userId: user.id, ip, details: { upstream: flow.data.slug, madeWith } });
     if (notice) {
       const name = (await findUpstream(trx, flow.data.slug))?.name ?? flow.data.slug;
       await enqueueNotice(trx, user, localeOf(user, config.defaultLocale), {
@@ -138,7 +141,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
     async start(
       slug: string,
       purpose: Purpose,
-      context: { binding: Binding; interaction?: string; reactivation?: string; userId?: string; locale: string },
+      context: { binding: Binding; interaction?: string; reactivation?: string; userId?: string; twoFactors?: boolean; locale: string },
     ): Promise<{ flow: UpstreamFlow; url: URL }> {
       const u = await upstreamFor(slug, purpose);
       const { url, checks } = await client.begin(u, redirectUri, { ui_locales: context.locale });
@@ -154,6 +157,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
           checks,
           ...(context.interaction ? { interaction: context.interaction } : {}),
           ...(context.reactivation ? { reactivation: context.reactivation } : {}),
+          ...(context.twoFactors ? { twoFactors: true } : {}),
         },
         ttlSeconds: FLOW_TTL_SECONDS,
       });
@@ -181,8 +185,8 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
         throw e;
       }
       const flow = await flows.transition(db, spent, 'returned', 'returned', { identity });
-      const user = await accountOfIdentity(db, users, u, identity);
-      return { flow, upstream: u, identity, user };
+      const { user, vouches } = await accountOfIdentity(db, users, u, identity);
+      return { flow, upstream: u, identity, user, vouches };
     },
 
     authenticated,
@@ -201,7 +205,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
         await audit(db, 'upstream.link_refused', { userId: user.id, ip, details: { upstream: flow.data.slug, reason: 'second_factor' } });
         throw new AppError('upstream_second_factor', 'upstream.error.second_factor', 403);
       }
-      await linking(flow, user.id, ip, (trx) => link(trx, flow, user, ip));
+      await linking(flow, user.id, ip, (trx) => link(trx, flow, user, 'password', ip));
       return authenticated(flow, 'unlinked', user, [...upstreamMethod.amr, ...AMR.password]);
     },
 
@@ -227,7 +231,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
           { user_id: created.id, document: 'terms', version: config.termsVersion, accepted_at: at },
           { user_id: created.id, document: 'privacy', version: config.privacyVersion, accepted_at: at },
         ]);
-        await link(trx, flow, created, ip, false);
+        await link(trx, flow, created, 'sign_up', ip, false);
         await audit(trx, 'registration.signed_up', { userId: created.id, ip, details: { mode: 'upstream', upstream: flow.data.slug } });
         return created;
       });
@@ -240,7 +244,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
       if (!user || user.status !== 'active') throw new AppError('upstream_flow', 'upstream.error.flow', 400);
       return linking(flow, user.id, ip, async (trx) => {
         await flows.transition(trx, flow, 'returned', 'done');
-        return link(trx, flow, user, ip);
+        return link(trx, flow, user, flow.data.twoFactors ? 'two_factors' : 'password', ip);
       });
     },
 

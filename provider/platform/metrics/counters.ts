@@ -65,6 +65,7 @@ const byEvent: Record<string, (d: Details) => void> = {
   'reactivation.card_verified': () => reactivations.inc({ path: 'eid', result: 'verified' }),
   'reactivation.upstream_verified': () => reactivations.inc({ path: 'upstream', result: 'verified' }),
   'reactivation.card_refused': () => reactivations.inc({ path: 'eid', result: 'refused' }),
+  'reactivation.upstream_refused': () => reactivations.inc({ path: 'upstream', result: 'refused' }),
   'reactivation.refused_locked': () => reactivations.inc({ path: 'any', result: 'refused' }),
   'reactivation.completed': (d) => reactivations.inc({ path: text(d?.path, 'eid'), result: 'completed' }),
   // The report link in the mail follows either path, and the mail does not say which.

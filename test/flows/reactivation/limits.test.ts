@@ -41,7 +41,7 @@ describe.each(kinds)('reactivation limits on %s', (kind) => {
   async function tokenFor(user: User, mobile: string, ip: string): Promise<string> {
     const { binding } = newApiSecret();
     const flow = await reactivation.start(mobile, { ip }, binding);
-    await reactivation.vouchedByUpstream(flow.id, user, 'My Bank', { ip }, binding);
+    await reactivation.vouchedByUpstream(flow.id, user, 'My Bank', true, { ip }, binding);
     return (await reactivation.issueToken(flow.id, { ip }, binding)).token;
   }
   const redeem = (mobile: string, typed: string, ip: string) => reactivation.redeem(mobile, typed, { ip, locale: 'en' }, newApiSecret().binding);
@@ -139,7 +139,7 @@ describe.each(kinds)('reactivation limits on %s', (kind) => {
     for (const ip of eves) {
       const { binding } = newApiSecret();
       const flow = await quick.start(ANN, { ip }, binding);
-      await quick.vouchedByUpstream(flow.id, eve, 'My Bank', { ip }, binding);
+      await quick.vouchedByUpstream(flow.id, eve, 'My Bank', true, { ip }, binding);
     }
     // Three guessers, each try from an address of its own, and two from Eve's: every place but the owner's is nearly
     // always taken.

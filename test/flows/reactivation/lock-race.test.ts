@@ -34,7 +34,7 @@ describe.each(kinds)('a lock during the last step of a reactivation, on %s', (ki
   async function atPasswordStep(reactivation: ReactivationService) {
     const { binding } = newApiSecret();
     const started = await reactivation.start(ANN, { ip: IP }, binding);
-    await reactivation.vouchedByUpstream(started.id, (await services.users.findById(db, ann.id))!, 'My Bank', { ip: IP }, binding);
+    await reactivation.vouchedByUpstream(started.id, (await services.users.findById(db, ann.id))!, 'My Bank', true, { ip: IP }, binding);
     const { token } = await reactivation.issueToken(started.id, { ip: IP }, binding);
     const redeemed = await reactivation.redeem(ANN, token, { ip: IP, locale: 'en' }, binding);
     if (redeemed.status !== 'ok') throw new Error(redeemed.status);

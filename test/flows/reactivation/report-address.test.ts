@@ -28,7 +28,7 @@ describe('the report link of a reactivation after an address change', () => {
     const reactivation = createReactivationService(services);
     const { binding } = newApiSecret();
     const flow = await reactivation.start(ANN, { ip: '203.0.113.7' }, binding);
-    await reactivation.vouchedByUpstream(flow.id, ann, 'My Bank', { ip: '203.0.113.7' }, binding);
+    await reactivation.vouchedByUpstream(flow.id, ann, 'My Bank', true, { ip: '203.0.113.7' }, binding);
     const { token } = await reactivation.issueToken(flow.id, { ip: '203.0.113.7' }, binding);
     const redeemed = await reactivation.redeem(ANN, token, { ip: '203.0.113.7', locale: 'en' }, binding);
     if (redeemed.status !== 'ok') throw new Error(redeemed.status);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
 import { createUserRepository } from '../../../provider/domain/accounts/repository.ts';
 import { saveLink } from '../../../provider/domain/accounts/eid-links.ts';
-import { accountOfIdentity } from '../../../provider/methods/upstream/service.ts';
+import { accountOfIdentity } from '../../../provider/methods/upstream/account-of-identity.ts';
 import type { Upstream } from '../../../provider/domain/upstreams/repository.ts';
 import type { UpstreamIdentity } from '../../../provider/methods/upstream/identity.ts';
 import { testDb } from '../../helpers/db.ts';
@@ -45,7 +45,8 @@ describe('an upstream trusted with the national number', () => {
   afterAll(() => db?.destroy());
 
   it('finds no account by the number alone unless staff turned the trust on', async () => {
-    expect(await accountOfIdentity(db, users, upstream(false), identity)).toBeUndefined();
-    expect((await accountOfIdentity(db, users, upstream(true), identity))?.username).toBe('ann');
+    expect(await accountOfIdentity(db, users, upstream(false), identity)).toEqual({ user: undefined, vouches: false });
+    // The trusted number stands in for the card at a reactivation, as the card would.
+    expect(await accountOfIdentity(db, users, upstream(true), identity)).toMatchObject({ user: { username: 'ann' }, vouches: true });
   });
 });

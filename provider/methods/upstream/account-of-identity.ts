@@ -1,0 +1,30 @@
+// The account an upstream identity names, and whether that identity may stand in for the account's eID card.
+import type { Knex } from 'knex';
+import type { Services } from '../../app/services.ts';
+import type { User } from '../../domain/accounts/repository.ts';
+import { accountOfCard } from '../../domain/accounts/eid-links.ts';
+import { findLink, linkVouches, type Upstream } from '../../domain/upstreams/repository.ts';
+import type { UpstreamIdentity } from './identity.ts';
+
+/**
+ * The account an upstream identity names: the one it was linked to; or, from an upstream staff trust with the
+ * national number (`--trust-national-number`), the account whose eID card holds the number it states. That is full
+ * trust in the upstream (it could name anyone's number), so it is off unless staff turn it on.
+ * `vouches`: the identity may stand in for the card at the account's reactivation. The trusted number does, as the
+ * card would; a link does when a sign-up or a login with two factors made it, not when a password alone did (an
+ * intruder with the password linked his own bank, and took the account back after staff blocked it).
+ */
+export async function accountOfIdentity(
+  db: Knex,
+  users: Services['users'],
+  u: Upstream,
+  identity: UpstreamIdentity,
+): Promise<{ user: User | undefined; vouches: boolean }> {
+  const [link, card] = await Promise.all([
+    findLink(db, u.slug, identity.subjectKey),
+    identity.nationalNumberHmac && u.trustNationalNumber ? accountOfCard(db, users, identity.nationalNumberHmac) : undefined,
+  ]);
+  if (!link) return { user: card, vouches: Boolean(card) };
+  const user = await users.findById(db, link.user_id);
+  return { user, vouches: linkVouches(link) || (Boolean(card) && card?.id === link.user_id) };
+}
