@@ -94,6 +94,8 @@ describe('profile contact data: SMS code, e-mail change, alerts, claims', () => 
     // The owner is told at her address: apps receive the number, and a session left open could have changed it.
     const told = await smtp.waitFor((m) => m.to.includes('ann@example.be') && m.subject === 'Your mobile number was changed');
     expect(told.text).toContain('The mobile number of your account is now +32 490 12 34 56.');
+    // Not "your SMS alerts go to it": the page has just turned them off, and the mail says so too.
+    expect(told.text).toContain('Alerts by SMS to it stay off until you turn them on, on your alerts page.');
 
     // Single use: the same code again does nothing.
     const again = await agent.post('/account/phone/verify', { code });
