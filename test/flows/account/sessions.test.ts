@@ -48,6 +48,10 @@ describe('sessions, connected apps and password on the account pages', () => {
     expect(text(page.html)).toMatch(
       /Connected apps .* Crisis portal your name and username; your e-mail address; to stay connected when you are not using it Disconnect/,
     );
+    // French puts a no-break space before the semicolon, as everywhere else on its pages.
+    const fr = await here.get('/account/sessions?ui_locales=fr');
+    expect(fr.html).toContain('votre nom et nom d’utilisateur\u00a0; votre adresse e-mail\u00a0; rester connecté');
+    await here.get('/account/sessions?ui_locales=en');
 
     // The other browser is logged out of the account pages at once.
     page = await here.post(`/account/sessions/${encodeURIComponent(other.uid)}/revoke`, {});
