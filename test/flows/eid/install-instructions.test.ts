@@ -17,6 +17,16 @@ describe.each(LOCALES)('the bridge install instructions in %s', (locale) => {
     expect(html.match(/<a href="https:\/\/web-eid\.eu">web-eid\.eu<\/a>/g)).toHaveLength(2);
   });
 
+  it('give the Debian package and the single executable as two ways of one step, not as steps to take one after the other', () => {
+    const linux = /<h3>Linux<\/h3>\s*<ol>([\s\S]*?)<\/ol>/.exec(html)![1]!;
+    const steps = linux.replace(/<ul>[\s\S]*?<\/ul>/g, '').match(/<li>/g);
+    expect(steps).toHaveLength(2);
+    const ways = /<ul>([\s\S]*?)<\/ul>/.exec(linux)![1]!;
+    expect(ways.match(/<li>/g)).toHaveLength(2);
+    expect(ways).toContain('eid-bridge_…_amd64.deb');
+    expect(ways).toContain('eid-bridge-linux-x64');
+  });
+
   it('never send a citizen to npm, Node.js or a terminal', () => {
     expect(html).not.toMatch(/npm|npx|node\.js|terminal|<code>/i);
   });
