@@ -42,6 +42,9 @@ export function selfRoutes({ config, provider }: SelfDeps): Router {
   const router = createRouter();
 
   router.get('/self/login', async (ctx) => {
+    // Its state cookie is good for one login: a browser that replayed this redirect from its cache (Back from the
+    // logout page) would send /auth a state the callback no longer knows, and land on "your login has expired".
+    ctx.set('Cache-Control', 'no-store');
     const { verifier, challenge } = pkcePair();
     const state = randomBytes(16).toString('base64url');
     const returnTo = safeReturnPath(ctx.query.return_to, '/account');
@@ -62,6 +65,7 @@ export function selfRoutes({ config, provider }: SelfDeps): Router {
   });
 
   router.get('/self/callback', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
     const started = ctx.cookies.get(LOGIN_COOKIE, { signed: true });
     ctx.cookies.set(LOGIN_COOKIE, null);
     const login = started ? (JSON.parse(started) as { state: string; verifier: string; returnTo: string }) : undefined;
@@ -121,6 +125,9 @@ export function requireUser({ config, db, users }: Pick<SelfDeps, 'config' | 'db
     const user = await currentUser(ctx, db, users);
     // After a POST the page to come back to is the form's; a Referer that is no URL (or none) means the account page.
     const returnTo = ctx.method === 'GET' ? ctx.originalUrl : (URL.parse(ctx.get('referer'))?.pathname ?? '/account');
+    // Never kept by the browser: Back to a page of a session since ended would replay this redirect from the cache
+    // after the next login too, round and round between the page and the login.
+    if (!user || o.maxAgeSeconds !== undefined) ctx.set('Cache-Control', 'no-store');
     if (!user) return ctx.redirect(loginUrl(returnTo));
     const session = ctx.state.appSession as AppSession;
     const portal = portalOf(ctx, config);

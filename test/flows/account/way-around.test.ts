@@ -109,4 +109,13 @@ describe('finding the way around the pages', () => {
     const { page } = await new Agent(idp.issuer).startAuthorization(rp, 'http://127.0.0.1:9/cb', 'openid');
     expect(text(page.html)).toContain('Cancel and return to the application');
   });
+
+  it('lets Back from the logout page log in to the account pages again, not replay a used login from the cache', async () => {
+    // Chromium's Back served the cached redirects of /account and /self/login, the latter with the state of a login
+    // already done: the callback then answered "Your login attempt took too long and has expired", with no way on.
+    for (const path of ['/account', '/account/security', '/self/login?return_to=%2Faccount', '/self/callback?state=x&code=y']) {
+      const r = await fetch(`${idp.issuer}${path}`, { redirect: 'manual' });
+      expect([path, r.headers.get('cache-control')]).toEqual([path, 'no-store']);
+    }
+  });
 });
