@@ -27,6 +27,12 @@ const config = await client.discovery(new URL(ISSUER), CLIENT_ID, CLIENT_SECRET,
   process.exit(1);
 });
 
+// Where a person goes from the page that shows the claims: her own pages at the provider, or out (the provider asks
+// whether to log out of every app, then shows its own page).
+const logoutUrl = new URL('/session/end', ISSUER);
+logoutUrl.searchParams.set('client_id', CLIENT_ID);
+const onward = `<p id="onward"><a href="${new URL('/account', ISSUER).href}">Your account at the provider</a> · <a href="${logoutUrl.href.replace(/&/g, '&amp;')}">Log out</a></p>`;
+
 /** The PKCE verifier and the state of each login under way, by the random id in its cookie. */
 const pending = new Map<string, { verifier: string; state: string }>();
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -66,7 +72,7 @@ createServer(async (req, res) => {
         .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
         .end(
           page(
-            `<p id="who">Logged in as ${escape(String(userinfo.preferred_username ?? userinfo.name ?? userinfo.email ?? claims.sub))}</p><h2>ID token</h2>${shown(claims)}<h2>Userinfo</h2>${shown(userinfo)}`,
+            `<p id="who">Logged in as ${escape(String(userinfo.preferred_username ?? userinfo.name ?? userinfo.email ?? claims.sub))}</p>${onward}<h2>ID token</h2>${shown(claims)}<h2>Userinfo</h2>${shown(userinfo)}`,
           ),
         );
     } else {

@@ -63,6 +63,13 @@ describe.skipIf(!has('chromium'))('the example relying app', () => {
     await page.waitForURL((u) => u.href.startsWith(`${appUrl}/callback`));
     expect(await page.locator('#who').innerText()).toBe('Logged in as alice');
     expect(await page.locator('pre').last().innerText()).toContain('"email": "alice@example.org"');
+    // Not a dead end: her own pages at the provider, and a way out.
+    expect(await page.locator('#onward a').allInnerTexts()).toEqual(['Your account at the provider', 'Log out']);
+    expect(await page.locator('#onward a').first().getAttribute('href')).toBe(`${idp.issuer}/account`);
+    await page.click('#onward >> text=Log out');
+    await page.click('text=Yes, log me out');
+    await page.waitForURL(`${idp.issuer}/session/end/success`);
+    expect(await page.locator('h1').innerText()).toBe('You are logged out');
   });
 
   it('names a person who has no username by her name', async () => {
