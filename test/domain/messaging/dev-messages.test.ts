@@ -66,6 +66,16 @@ describe('dev messages page', () => {
     expect(html).toContain('&lt;script&gt;');
   });
 
+  it("writes the recipient and the attempts as the page's language writes a colon", async () => {
+    const en = (await get('/dev/messages', { 'accept-language': 'en' })).html;
+    expect(en).toContain('<dd>E-mail: ann@example.org</dd>');
+    expect(en).toMatch(/, attempts: 0<\/dd>/);
+    // French puts a no-break space before the colon.
+    const fr = (await get('/dev/messages', { 'accept-language': 'fr' })).html;
+    expect(fr).toContain('<dd>E-mail\u00a0: ann@example.org</dd>');
+    expect(fr).toMatch(/, tentatives\u00a0: 0<\/dd>/);
+  });
+
   it('shows one mail with its text and its HTML in a sandboxed frame, in the request language', async () => {
     const { status, html } = await get(`/dev/messages/${mailId}`, { 'accept-language': 'de' });
     expect(status).toBe(200);
