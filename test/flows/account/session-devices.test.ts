@@ -84,6 +84,20 @@ describe.skipIf(!has('chromium'))('the session list in Chromium', { timeout: 120
     expect(cells.every((c) => c.wrap === 'normal' && c.wordBreak === 'normal' && c.over <= 0)).toBe(true);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(1);
     expect(await axeViolations(page)).toEqual([]);
+
+    // The apps the person is connected to, in French: labelled lines too (not "Appli/catio/n" over a button broken
+    // into "Déco/nnect/er"), each label with the no-break space French writes before a colon.
+    await page.goto(`${idp.issuer}/account/sessions?ui_locales=fr`);
+    const app = page.locator('#apps tbody tr').first();
+    expect(await app.locator('th').evaluate((e) => getComputedStyle(e, '::before').content)).toBe('"Application\u00a0: "');
+    const appCells = await page
+      .locator('#apps tbody th, #apps tbody td, #apps button')
+      .evaluateAll((els) =>
+        els.map((e) => ({ wrap: getComputedStyle(e).overflowWrap, over: e.scrollWidth - e.clientWidth, high: e.getBoundingClientRect().height })),
+      );
+    expect(appCells.every((c) => c.wrap === 'normal' && c.over <= 0)).toBe(true);
+    // The button stays one line high.
+    expect(appCells.at(-1)!.high).toBeLessThan(60);
     await Promise.all([laptop.close(), phone.close()]);
   });
 });
