@@ -32,7 +32,12 @@ export function registrationRoutes(services: Services, captcha: Captcha, cards: 
     const wanted = portalOf(ctx, services.config).registrationModes;
     const offered = wanted && modes.some((m) => wanted.includes(m)) ? modes.filter((m) => wanted.includes(m)) : modes;
     if (offered.length === 1) return ctx.redirect(`/registration/${offered[0]}${query}`);
-    renderPage(ctx, 'pages/registration/choose.njk', { titleKey: 'registration.choose.title', modes: offered, query });
+    renderPage(ctx, 'pages/registration/choose.njk', {
+      titleKey: 'registration.choose.title',
+      modes: offered,
+      query,
+      back: safeReturnPath(ctx.query.return_to, '/account'),
+    });
   });
 
   for (const mount of [openSignUpRoutes, customerSignUpRoutes, invitationSignUpRoutes, eidSignUpRoutes, activationRoutes]) mount(router, steps);

@@ -136,6 +136,8 @@ export function createRegistrationSteps(services: Services, captcha: Captcha, ca
       values: {},
       errors: {},
       provenEmail: flow.data.provenEmail,
+      // The way back to the login the person came from (or the account pages'), as on the recovery form.
+      back: flow.data.returnTo ?? '/account',
       ...common(template),
       ...extra,
     });

@@ -46,7 +46,10 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     await authorize(page, w.app, { redirectUri: w.redirect });
     await page.click('text=Create an account');
     await expectHeading(page, 'Create an account');
+    // Every sign-up page has a way back to the login the person came from, not only the browser's Back.
+    expect(await page.getAttribute('a:has-text("Back to login")', 'href')).toMatch(/^\/interaction\//);
     await page.click('text=With my e-mail address');
+    expect(await page.getAttribute('a:has-text("Back to login")', 'href')).toMatch(/^\/interaction\//);
     // The rules are on the page before anything is typed.
     expect(await page.locator('#password-rules').innerText()).toContain('At least 12 characters');
     await fillOpen(page, { email: 'ann@example.be', given: 'Ann', family: 'De Wit', password: PASSWORD });
