@@ -70,14 +70,18 @@ describe('the embedded database has one owner', { timeout: 180_000 }, () => {
       await first.stop();
     }
     // The first start told what to type; a restart tells what is there.
-    expect(first.output()).toMatch(/In another terminal:\n {4}npx idp users create --username alice.*\n {4}npx idp clients create --name "My app"/);
+    // Each command names this DATA_DIR: typed without it, it would open ./data, another database, and the user it
+    // says it created would never log in here.
+    const idp = `DATA_DIR=${dataDir} npx idp`;
+    expect(first.output()).toContain(`In another terminal:\n    ${idp} users create --username alice`);
+    expect(first.output()).toContain(`\n    ${idp} clients create --name "My app"`);
     const second = await spawnProvider(env);
     try {
       expect((await logIn(second.url, client))?.sub).toBe(sub);
     } finally {
       await second.stop();
     }
-    expect(second.output()).toContain('In the database: 1 account, 1 relying app (npx idp users list, npx idp clients list)');
+    expect(second.output()).toContain(`In the database: 1 account, 1 relying app (${idp} users list, ${idp} clients list)`);
     expect(second.output()).not.toContain('npx idp users create');
   });
 

@@ -1,6 +1,7 @@
 // `idp start`: serve, on one process or WORKERS processes of a Node cluster. On the embedded database the serving
 // process owns DATA_DIR (lock) and answers the other `idp` commands on its admin socket.
 import cluster from 'node:cluster';
+import path from 'node:path';
 import type { Config } from '../settings.ts';
 import { createDb, type Db } from '../../platform/db/knex.ts';
 import { migrate } from '../../platform/db/migrate.ts';
@@ -120,9 +121,16 @@ async function contents(db: Db): Promise<{ people: number; clients: number }> {
 function announce(io: Io, config: Config, { people, clients }: { people: number; clients: number }, metricsUrl: string | undefined): void {
   const where = config.issuerUrl;
   const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  // A command run without this DATA_DIR opens ./data, a database of its own, and its "Created user alice" is never
+  // served here: the commands to copy name the folder unless it is the default one.
+  const folder = path.resolve(config.dataDir);
+  const idp =
+    !config.databaseUrl && folder !== path.resolve('data')
+      ? `DATA_DIR=${/^[\w@%+=:,./-]+$/.test(folder) ? folder : `'${folder.replace(/'/g, `'\\''`)}'`} npx idp`
+      : 'npx idp';
   const firstSteps = [
-    ...(people ? [] : ['    npx idp users create --username alice --email alice@example.org --role admin']),
-    ...(clients ? [] : ['    npx idp clients create --name "My app" --redirect-uri http://localhost:8080/callback --first-party']),
+    ...(people ? [] : [`    ${idp} users create --username alice --email alice@example.org --role admin`]),
+    ...(clients ? [] : [`    ${idp} clients create --name "My app" --redirect-uri http://localhost:8080/callback --first-party`]),
   ];
   io.out(
     [
@@ -134,7 +142,7 @@ function announce(io: Io, config: Config, { people, clients }: { people: number;
       `  Metrics: ${metricsUrl ?? 'off (METRICS_PORT=0)'}; health: ${where}/healthz, readiness: ${where}/readyz`,
       '',
       ...(people || clients
-        ? [`  In the database: ${plural(people, 'account')}, ${plural(clients, 'relying app')} (npx idp users list, npx idp clients list)`]
+        ? [`  In the database: ${plural(people, 'account')}, ${plural(clients, 'relying app')} (${idp} users list, ${idp} clients list)`]
         : []),
       // The commands of a shell without the provider's DATABASE_URL would open an embedded database of their own.
       ...(firstSteps.length ? [`  In another terminal${config.databaseUrl ? ', with the same DATABASE_URL' : ''}:`, ...firstSteps] : []),
