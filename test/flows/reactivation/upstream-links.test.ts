@@ -1,5 +1,7 @@
 // A reactivation takes an account back from whoever held it: a bank identity linked to it meanwhile (with the stolen
 // password: linkAfterPassword) is a way in that needs no password, like a passkey, and must not outlive it either.
+// Nor may such a link take the account back: only a link made at the sign-up or with two factors (made_with) stands
+// in for the eID card.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
 import type { Services } from '../../../provider/app/server.ts';
@@ -7,6 +9,7 @@ import { newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { createReactivationService } from '../../../provider/flows/reactivation/service.ts';
 import { addUpstream, findLink, findUpstream, saveLink, type LinkProof } from '../../../provider/domain/upstreams/repository.ts';
 import { accountOfIdentity } from '../../../provider/methods/upstream/account-of-identity.ts';
+import { createUpstreamService, UPSTREAM_FLOW, type UpstreamFlowData } from '../../../provider/methods/upstream/service.ts';
 import type { UpstreamIdentity } from '../../../provider/methods/upstream/identity.ts';
 import { secretBox } from '../../../provider/domain/upstreams/secret-box.ts';
 import { testServices } from '../../helpers/services.ts';
@@ -83,5 +86,32 @@ describe('the bank identities linked to an account, at its reactivation', () => 
         expect.objectContaining({ flow: flow.id, upstream: 'Bank', reason: 'password_link' }),
       ]);
     }
+  });
+
+  // A link from the account page records how its session was proved; the browser test follows the password case.
+  it.each([
+    [true, 'two_factors'],
+    [false, 'password'],
+  ])('records a link from the account page of a session with two factors (%s) as made with %s', async (twoFactors, madeWith) => {
+    const user = await services.users.create(db, { username: `an.${madeWith}`, email: `an.${madeWith}@example.be`, emailVerified: true, status: 'active' });
+    const data: UpstreamFlowData = {
+      slug: 'bank',
+      name: 'Bank',
+      purpose: 'link',
+      checks: null,
+      ...(twoFactors ? { twoFactors } : {}),
+      identity: { subjectKey: `sub:${madeWith}`, label: 'An', givenName: null, familyName: null, email: null, nationalNumberHmac: null, acr: null, amr: [] },
+    };
+    const flow = await services.flows.create(db, {
+      type: UPSTREAM_FLOW,
+      state: 'returned',
+      binding: newApiSecret().binding,
+      userId: user.id,
+      data,
+      ttlSeconds: 600,
+    });
+    expect(await createUpstreamService(services).linkToAccount(flow, '203.0.113.9')).toBe('linked');
+    expect(await db('upstream_links').where({ user_id: user.id }).pluck('made_with')).toEqual([madeWith]);
+    expect(await db('audit_log').where({ user_id: user.id, event: 'upstream.linked' }).pluck('details')).toEqual([{ upstream: 'bank', madeWith }]);
   });
 });
