@@ -101,7 +101,8 @@ async function serve(config: Config, pinFromTerminal: boolean): Promise<void> {
   process.once('SIGINT', stop).once('SIGTERM', stop);
 }
 
-async function autostart(install: boolean): Promise<void> {
+/** Whether the bridge now starts at login and, installed, runs already (the service manager started it). */
+async function autostart(install: boolean): Promise<boolean> {
   const [{ autostartFor, installAutostart, uninstallAutostart }, { isSea }, { homedir }] = await Promise.all([
     import('./autostart.ts'),
     import('node:sea'),
@@ -117,9 +118,10 @@ async function autostart(install: boolean): Promise<void> {
       `Could not run: ${report.failed.join('; ')}. ${install ? 'Run it in your desktop session, or log out and in after enabling it' : 'The bridge may still run until you log out'}.`,
     );
     process.exitCode = 1;
-    return;
+    return false;
   }
   out(install ? 'The eID bridge now starts when you log in.' : 'The eID bridge no longer starts when you log in.');
+  return true;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -127,7 +129,14 @@ async function main(argv: string[]): Promise<void> {
   // The single executable opened from a file manager, as the eID page tells citizens: nobody reads the usage there,
   // and what they came for is a bridge that runs, now and at every login. Only that one: a script, a CI step or the
   // npm package run without a command and without a terminal get the usage, as before.
-  if (!command && !process.stdin.isTTY && !process.stdout.isTTY && (await import('node:sea')).isSea()) return autostart(true);
+  if (!command && !process.stdin.isTTY && !process.stdout.isTTY && (await import('node:sea')).isSea()) {
+    if (await autostart(true)) return;
+    // No service manager took it (no systemd user session): it serves from here until the person logs out, rather
+    // than end unseen with a bridge that runs nowhere; the unit written starts it at a later login where there is one.
+    process.exitCode = 0;
+    useProjectSoftHsmConf();
+    return serve(loadConfig(process.env), false);
+  }
   if (!command || command === '--help' || command === 'help') return out(USAGE);
   if (command === '--version') return out(`eid-bridge ${BRIDGE_VERSION}`);
   if (!(command in COMMANDS)) {
@@ -203,7 +212,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'install-autostart':
     case 'uninstall-autostart':
-      return autostart(command === 'install-autostart');
+      await autostart(command === 'install-autostart');
+      return;
   }
 }
 

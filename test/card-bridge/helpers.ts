@@ -101,8 +101,13 @@ export const runCliInTerminal = (args: string[], env: NodeJS.ProcessEnv, input: 
  * `eid-bridge serve` with `args`, from the sources or from a built `executable`. `terminal`: in a pseudo-terminal made by util-linux `script`, as a person starts it
  * in a terminal window (what `--pin-from-terminal` needs); what is written to the child's stdin is typed there.
  */
-export async function startServe(env: NodeJS.ProcessEnv, args: string[] = [], options: { terminal?: boolean; executable?: string } = {}): Promise<Daemon> {
-  const command = [...(options.executable ? [options.executable] : [process.execPath, CLI]), 'serve', ...args];
+/** `opened`: run without a command, as a file manager opens the executable, which then serves when nothing else starts it. */
+export async function startServe(
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+  options: { terminal?: boolean; executable?: string; opened?: boolean } = {},
+): Promise<Daemon> {
+  const command = [...(options.executable ? [options.executable] : [process.execPath, CLI]), ...(options.opened ? [] : ['serve']), ...args];
   const [file, args_] = options.terminal ? inTerminal(command) : [command[0]!, command.slice(1)];
   const child = spawn(file, args_, { env: { ...env, EID_BRIDGE_PORT: '0' }, stdio: 'pipe' });
   let output = '';

@@ -98,13 +98,20 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
 
     it('makes itself start at every login when opened without a command and without a terminal, as from a file manager', async () => {
       const unit = path.join(env.HOME!, '.config', 'systemd', 'user', 'eid-bridge.service');
-      const opened = await run(executable(), [], env);
-      expect(opened.stdout).toContain(`Wrote ${unit}`);
-      expect(opened.stdout).not.toContain('Usage:');
-      expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${executable()} serve`);
-      // No systemctl on this PATH: said, and the unit stays for the next login.
-      expect(opened.stderr).toContain('Could not run: systemctl --user daemon-reload');
-      rmSync(unit);
+      // No systemctl on this PATH, as on a desktop without a systemd user session: the unit stays for a later login,
+      // and the bridge serves from here at once. Before, it ended, unseen, and no bridge ran anywhere.
+      const opened = await startServe(env, [], { executable: executable(), opened: true });
+      try {
+        expect(opened.output()).toContain(`Wrote ${unit}`);
+        expect(opened.output()).not.toContain('Usage:');
+        expect(opened.output()).toContain('Could not run: systemctl --user daemon-reload');
+        expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${executable()} serve`);
+        const status = await fetch(new URL('/status', opened.url), { headers: { origin: 'https://idp.example.be' } });
+        expect(await status.json()).toMatchObject({ eidPresent: true });
+      } finally {
+        await opened.stop();
+        rmSync(unit);
+      }
     });
 
     it('starts nothing at login when opened from a folder every user may write to, and says where to move it', async () => {
