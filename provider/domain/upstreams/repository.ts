@@ -143,9 +143,9 @@ export async function removeUpstream(db: Knex, slug: string): Promise<boolean> {
   return removed;
 }
 
-/** What proved the account when the identity was linked to it: its sign-up through the upstream, a login with two
- *  factors, or a password alone (null: linked before this was recorded). */
-export type LinkProof = 'sign_up' | 'two_factors' | 'password';
+/** How the identity came to be linked: the account was made from it, or a login to the account linked it (null:
+ *  linked before this was recorded). */
+export type LinkProof = 'sign_up' | 'login';
 
 export interface UpstreamLink {
   id: number;
@@ -157,9 +157,9 @@ export interface UpstreamLink {
   made_with: LinkProof | null;
 }
 
-/** Whether the link may stand in for the eID card when its account is reactivated: not one a password made, which is
- *  what an intruder may have had. */
-export const linkVouches = (link: Pick<UpstreamLink, 'made_with'>): boolean => link.made_with === 'sign_up' || link.made_with === 'two_factors';
+/** Whether the link may stand in for the eID card when its account is reactivated: not one a login to the account
+ *  made, which whoever had the password could make (after adding a second factor of his own, if need be). */
+export const linkVouches = (link: Pick<UpstreamLink, 'made_with'>): boolean => link.made_with === 'sign_up';
 
 export const findLink = (db: Knex, slug: string, subjectKey: string): Promise<UpstreamLink | undefined> =>
   db('upstream_links').where({ upstream_slug: slug, subject_key: subjectKey }).first();

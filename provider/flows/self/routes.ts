@@ -145,9 +145,6 @@ export function requireUser({ config, db, users }: Pick<SelfDeps, 'config' | 'db
   };
 }
 
-/** The acr of the account pages' login, once requireUser let the request through. */
-export const appSessionAcr = (ctx: Context): string | undefined => (ctx.state.appSession as AppSession | undefined)?.acr;
-
 async function currentUser(ctx: Context, db: Db, users: UserRepository): Promise<User | undefined> {
   const raw = ctx.cookies.get(SESSION_COOKIE, { signed: true });
   if (!raw) return undefined;

@@ -14,7 +14,7 @@ import type { User } from '../../domain/accounts/repository.ts';
 import type { Authenticator } from '../../methods/password/authenticate.ts';
 import type { ReactivationService } from '../reactivation/service.ts';
 import { AWAITING_CARD } from '../../methods/eid-card/nonces.ts';
-import { appSessionAcr, requireUser } from '../self/routes.ts';
+import { requireUser } from '../self/routes.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { firstRefused, formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { body, controlCharacters, fieldText, formInput } from '../../platform/web/form.ts';
@@ -26,7 +26,7 @@ import { loggedInStep } from '../login/logged-in.ts';
 import { UPSTREAM_USES } from '../../domain/upstreams/repository.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { browserBinding } from '../../domain/flow-state/binding.ts';
-import { asksForMfa, hasTwoFactors } from '../../oidc/step-up.ts';
+import { asksForMfa } from '../../oidc/step-up.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 import { createPasskeyFactor } from '../../methods/second-factor/passkey.ts';
 import { toSecondStep } from '../login/second-factor.ts';
@@ -101,7 +101,6 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
         interaction,
         reactivation: reactivationFlow,
         userId: user?.id,
-        twoFactors: purpose === 'link' && hasTwoFactors(appSessionAcr(ctx)),
         locale: requestLocale(ctx),
       });
       ctx.cookies.set(FLOW_COOKIE, flow.id, signedCookie(ctx, { maxAge: 600_000 }));

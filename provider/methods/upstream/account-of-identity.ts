@@ -11,8 +11,9 @@ import type { UpstreamIdentity } from './identity.ts';
  * national number (`--trust-national-number`), the account whose eID card holds the number it states. That is full
  * trust in the upstream (it could name anyone's number), so it is off unless staff turn it on.
  * `vouches`: the identity may stand in for the card at the account's reactivation. The trusted number does, as the
- * card would; a link does when a sign-up or a login with two factors made it, not when a password alone did (an
- * intruder with the password linked his own bank, and took the account back after staff blocked it).
+ * card would; a link does when the account was made from the identity, not when a login to the account linked it:
+ * an intruder with the password linked his own bank, and took the account back after staff blocked it (a second
+ * factor would not tell: he can add his own with the password, where the account has none).
  */
 export async function accountOfIdentity(
   db: Knex,

@@ -61,8 +61,6 @@ export interface UpstreamFlowData extends Record<string, unknown> {
   reactivation?: string;
   identity?: UpstreamIdentity;
   amr?: string[];
-  /** (purpose link) The account page's session had two factors: the link it makes may vouch for a reactivation. */
-  twoFactors?: boolean;
 }
 
 /** The levels only a step of this provider grants, whatever an upstream states. */
@@ -141,7 +139,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
     async start(
       slug: string,
       purpose: Purpose,
-      context: { binding: Binding; interaction?: string; reactivation?: string; userId?: string; twoFactors?: boolean; locale: string },
+      context: { binding: Binding; interaction?: string; reactivation?: string; userId?: string; locale: string },
     ): Promise<{ flow: UpstreamFlow; url: URL }> {
       const u = await upstreamFor(slug, purpose);
       const { url, checks } = await client.begin(u, redirectUri, { ui_locales: context.locale });
@@ -157,7 +155,6 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
           checks,
           ...(context.interaction ? { interaction: context.interaction } : {}),
           ...(context.reactivation ? { reactivation: context.reactivation } : {}),
-          ...(context.twoFactors ? { twoFactors: true } : {}),
         },
         ttlSeconds: FLOW_TTL_SECONDS,
       });
@@ -205,7 +202,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
         await audit(db, 'upstream.link_refused', { userId: user.id, ip, details: { upstream: flow.data.slug, reason: 'second_factor' } });
         throw new AppError('upstream_second_factor', 'upstream.error.second_factor', 403);
       }
-      await linking(flow, user.id, ip, (trx) => link(trx, flow, user, 'password', ip));
+      await linking(flow, user.id, ip, (trx) => link(trx, flow, user, 'login', ip));
       return authenticated(flow, 'unlinked', user, [...upstreamMethod.amr, ...AMR.password]);
     },
 
@@ -244,7 +241,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
       if (!user || user.status !== 'active') throw new AppError('upstream_flow', 'upstream.error.flow', 400);
       return linking(flow, user.id, ip, async (trx) => {
         await flows.transition(trx, flow, 'returned', 'done');
-        return link(trx, flow, user, flow.data.twoFactors ? 'two_factors' : 'password', ip);
+        return link(trx, flow, user, 'login', ip);
       });
     },
 

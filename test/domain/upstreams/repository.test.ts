@@ -72,17 +72,17 @@ describe.each(kinds)('upstream repository on %s', (kind) => {
 
   it('links an identity to one account only, even when two requests race', async () => {
     const attempts = await Promise.allSettled(
-      [an, bo].map((u) => db.transaction((trx) => saveLink(trx, { slug: 'bank', subjectKey: 'sub-1', userId: u.id, label: 'Jan', madeWith: 'password' }))),
+      [an, bo].map((u) => db.transaction((trx) => saveLink(trx, { slug: 'bank', subjectKey: 'sub-1', userId: u.id, label: 'Jan', madeWith: 'login' }))),
     );
     expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
     const refused = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected')!;
     expect((refused.reason as AppError).code).toBe('upstream_linked_elsewhere');
     const owner = (await db('upstream_links').where({ subject_key: 'sub-1' }).first()).user_id;
-    expect(await saveLink(db, { slug: 'bank', subjectKey: 'sub-1', userId: owner, label: 'Jan', madeWith: 'password' })).toBe('already');
+    expect(await saveLink(db, { slug: 'bank', subjectKey: 'sub-1', userId: owner, label: 'Jan', madeWith: 'login' })).toBe('already');
   });
 
   it('lists and removes an account’s links, never another’s; removing the upstream removes its links', async () => {
-    await saveLink(db, { slug: 'gov', subjectKey: 'gov-1', userId: an.id, label: null, madeWith: 'password' });
+    await saveLink(db, { slug: 'gov', subjectKey: 'gov-1', userId: an.id, label: null, madeWith: 'login' });
     const mine = await linksOf(db, an.id);
     expect(mine.map((l) => l.name)).toContain('Gov');
     const gov = mine.find((l) => l.upstream_slug === 'gov')!;

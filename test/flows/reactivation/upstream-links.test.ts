@@ -1,7 +1,7 @@
 // A reactivation takes an account back from whoever held it: a bank identity linked to it meanwhile (with the stolen
 // password: linkAfterPassword) is a way in that needs no password, like a passkey, and must not outlive it either.
-// Nor may such a link take the account back: only a link made at the sign-up or with two factors (made_with) stands
-// in for the eID card.
+// Nor may such a link take the account back: only a link the account was made from (made_with sign_up) stands in
+// for the eID card.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../provider/platform/db/knex.ts';
 import type { Services } from '../../../provider/app/server.ts';
@@ -9,7 +9,6 @@ import { newApiSecret } from '../../../provider/domain/flow-state/binding.ts';
 import { createReactivationService } from '../../../provider/flows/reactivation/service.ts';
 import { addUpstream, findLink, findUpstream, saveLink, type LinkProof } from '../../../provider/domain/upstreams/repository.ts';
 import { accountOfIdentity } from '../../../provider/methods/upstream/account-of-identity.ts';
-import { createUpstreamService, UPSTREAM_FLOW, type UpstreamFlowData } from '../../../provider/methods/upstream/service.ts';
 import type { UpstreamIdentity } from '../../../provider/methods/upstream/identity.ts';
 import { secretBox } from '../../../provider/domain/upstreams/secret-box.ts';
 import { testServices } from '../../helpers/services.ts';
@@ -32,7 +31,7 @@ describe('the bank identities linked to an account, at its reactivation', () => 
     let ann = await users.create(db, { username: 'ann', email: 'ann@example.be', emailVerified: true, status: 'active', locale: 'en' });
     await users.setVerifiedPhone(db, ann.id, ANN);
     // Eve, with Ann's phished password, links her own bank login to Ann's account (the login page's "link" step).
-    await saveLink(db, { slug: 'bank', subjectKey: 'eve-at-bank', userId: ann.id, label: 'Eve', madeWith: 'password' });
+    await saveLink(db, { slug: 'bank', subjectKey: 'eve-at-bank', userId: ann.id, label: 'Eve', madeWith: 'login' });
     // Ann notices; staff block the account, and Ann takes it back with her eID (here: the card's place, her own bank proof).
     await users.setStatus(db, ann.id, 'blocked');
     ann = (await users.findById(db, ann.id))!;
@@ -53,10 +52,9 @@ describe('the bank identities linked to an account, at its reactivation', () => 
   });
 
   it.each<[LinkProof | null, boolean]>([
-    ['password', false],
+    ['login', false],
     [null, false],
     ['sign_up', true],
-    ['two_factors', true],
   ])('lets a bank identity linked with %s stand in for the eID card at a reactivation: %s', async (madeWith, vouches) => {
     const { users } = services;
     const name = `bo.${madeWith ?? 'before'}`;
@@ -64,7 +62,7 @@ describe('the bank identities linked to an account, at its reactivation', () => 
     const bo = await users.create(db, { username: name, email: `${name}@example.be`, emailVerified: true, status: 'active', locale: 'en' });
     await users.setVerifiedPhone(db, bo.id, mobile);
     // null: a link made before links recorded how (saveLink always says now).
-    await saveLink(db, { slug: 'bank', subjectKey: `${name}-at-bank`, userId: bo.id, label: 'Bo', madeWith: madeWith ?? 'password' });
+    await saveLink(db, { slug: 'bank', subjectKey: `${name}-at-bank`, userId: bo.id, label: 'Bo', madeWith: madeWith ?? 'login' });
     if (madeWith === null) await db('upstream_links').where({ user_id: bo.id }).update({ made_with: null });
     const identity = { subjectKey: `${name}-at-bank`, nationalNumberHmac: null } as UpstreamIdentity;
     const named = await accountOfIdentity(db, users, (await findUpstream(db, 'bank'))!, identity);
@@ -86,32 +84,5 @@ describe('the bank identities linked to an account, at its reactivation', () => 
         expect.objectContaining({ flow: flow.id, upstream: 'Bank', reason: 'password_link' }),
       ]);
     }
-  });
-
-  // A link from the account page records how its session was proved; the browser test follows the password case.
-  it.each([
-    [true, 'two_factors'],
-    [false, 'password'],
-  ])('records a link from the account page of a session with two factors (%s) as made with %s', async (twoFactors, madeWith) => {
-    const user = await services.users.create(db, { username: `an.${madeWith}`, email: `an.${madeWith}@example.be`, emailVerified: true, status: 'active' });
-    const data: UpstreamFlowData = {
-      slug: 'bank',
-      name: 'Bank',
-      purpose: 'link',
-      checks: null,
-      ...(twoFactors ? { twoFactors } : {}),
-      identity: { subjectKey: `sub:${madeWith}`, label: 'An', givenName: null, familyName: null, email: null, nationalNumberHmac: null, acr: null, amr: [] },
-    };
-    const flow = await services.flows.create(db, {
-      type: UPSTREAM_FLOW,
-      state: 'returned',
-      binding: newApiSecret().binding,
-      userId: user.id,
-      data,
-      ttlSeconds: 600,
-    });
-    expect(await createUpstreamService(services).linkToAccount(flow, '203.0.113.9')).toBe('linked');
-    expect(await db('upstream_links').where({ user_id: user.id }).pluck('made_with')).toEqual([madeWith]);
-    expect(await db('audit_log').where({ user_id: user.id, event: 'upstream.linked' }).pluck('details')).toEqual([{ upstream: 'bank', madeWith }]);
   });
 });

@@ -325,8 +325,8 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
       await page.waitForURL(`${idp.issuer}/account/connections?done=linked`);
       expect(await page.locator('#upstream-done').innerText()).toBe('The login was linked to your account.');
       expect(await page.locator('#connections tr[data-upstream="bank"]').count()).toBe(1);
-      // From a session of her password alone: a link that cannot stand in for her eID card at a reactivation.
-      expect(await idp.db('upstream_links').where({ user_id: jan.id }).pluck('made_with')).toEqual(['password']);
+      // Made by a login to her account: a link that cannot stand in for her eID card at a reactivation.
+      expect(await idp.db('upstream_links').where({ user_id: jan.id }).pluck('made_with')).toEqual(['login']);
     },
     SLOW,
   );
@@ -376,21 +376,21 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
       await page.waitForURL(`${idp.issuer}/upstream/callback**`);
       expect(await page.locator('h1').innerText()).toBe('Your account is blocked');
 
-      // Her bank was linked with her password alone (above), which whoever else knew it could have done: it does not
-      // take the blocked account back (an attack pass did so with his own bank, after staff blocked the account).
+      // Her bank was linked by a login to her account (above), which whoever else knew her password could have done:
+      // it does not take the blocked account back (an attack pass did so with his own bank, after staff blocked it).
       page = await freshPage();
       await page.goto(`${idp.issuer}/reactivation`);
       await page.fill('#mobile', '0470 12 34 56');
       await page.getByRole('button', { name: 'Reactivate with My Bank' }).click();
       await logInAtBank(page, 'jan.bank');
       await page.waitForURL(`${idp.issuer}/upstream/callback**`);
-      expect(await main(page)).toContain('My Bank was linked to your account with a password alone, which is not enough to take back a blocked account');
+      expect(await main(page)).toContain('My Bank was linked to your account by logging in to it, which is not enough to take back a blocked account');
       expect((await users.findById(db, jan.id))!.status).toBe('blocked');
       expect(await db('audit_log').where({ user_id: jan.id, event: 'reactivation.upstream_refused' }).pluck('details')).toEqual([
         expect.objectContaining({ upstream: 'My Bank', reason: 'password_link' }),
       ]);
-      // Linked from a login with two factors, it does.
-      await db('upstream_links').where({ user_id: jan.id }).update({ made_with: 'two_factors' });
+      // An identity the account was made from does (as if Jan had signed up with her bank).
+      await db('upstream_links').where({ user_id: jan.id }).update({ made_with: 'sign_up' });
       page = await freshPage();
       await page.goto(`${idp.issuer}/reactivation`);
       await page.fill('#mobile', '0470 12 34 56');
