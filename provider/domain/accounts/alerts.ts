@@ -69,3 +69,12 @@ export async function turnOffAfterContactChange(trx: Knex, userId: string, chann
   const current = await getAlertSettings(trx, userId);
   await save(trx, userId, { ...current, [channel]: { enabled: false, offReason: 'contact_changed' } });
 }
+
+/**
+ * A first verified address or number, where the account had none: nothing changed, so no "turned off because…" note;
+ * its channel starts off, as without settings, until the user turns it on.
+ */
+export async function keepOffForFirstContact(trx: Knex, userId: string, channel: AlertChannel): Promise<void> {
+  const current = await getAlertSettings(trx, userId);
+  if (current[channel].enabled) await save(trx, userId, { ...current, [channel]: { enabled: false, offReason: null } });
+}

@@ -7,6 +7,12 @@ import { enqueueNotice } from '../messaging/notice.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 
 const TEXTS = {
+  // The account had no verified number: nothing was changed, and SMS alerts can be turned on.
+  first_phone: {
+    title: 'account.mail.phone_first.title',
+    body: 'account.mail.phone_first.body',
+    notYou: 'account.mail.phone_first.not_you',
+  },
   phone: {
     title: 'account.mail.phone_added.title',
     body: 'account.mail.phone_added.body',

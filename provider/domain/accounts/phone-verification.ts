@@ -15,7 +15,7 @@ import type { Db } from '../../platform/db/knex.ts';
 import { localeOf, type User, type UserRepository } from './repository.ts';
 import type { TokenService } from '../tokens/one-time.ts';
 import { formatPhone, parseMobile, textable, type PhoneParse } from './phone.ts';
-import { turnOffAfterContactChange } from './alerts.ts';
+import { keepOffForFirstContact, turnOffAfterContactChange } from './alerts.ts';
 import { clearPendingContact, setPendingContact } from './pending-contacts.ts';
 import { enqueueSms } from '../messaging/outbox.ts';
 import { currentTheme } from '../../platform/web/theme.ts';
@@ -144,8 +144,8 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
     },
 
     /**
-     * Checks the typed code; when right, the number becomes the account's verified number, SMS alerts go off, and a
-     * new number is told to the account's address (`tellOwner: false` where the caller's own mails tell it).
+     * Checks the typed code; when right, the number becomes the account's verified number, SMS alerts go off (noted
+     * as a change only when it replaced a verified number), and a new number is told to the account's address (`tellOwner: false` where the caller's own mails tell it).
      */
     async confirmPhoneVerification(db: Db, user: User, code: string, { tellOwner = true } = {}): Promise<ConfirmResult> {
       const r = await tokens.redeemCode(db, { purpose: PHONE_PURPOSE, userId: user.id }, code);
@@ -157,12 +157,15 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
       const number = String(r.token.data.number);
       await db.transaction(async (trx) => {
         await users.setVerifiedPhone(trx, user.id, number);
-        // The same number proved again changes no contact: the alerts sent to it stay on.
+        // The same number proved again changes no contact: the alerts sent to it stay on. A first number (none was
+        // verified) changes none either: no "off since you changed your number", and the mail says it was added.
         if (number !== user.phone_number || !user.phone_number_verified) {
-          await turnOffAfterContactChange(trx, user.id, 'sms');
+          const first = !user.phone_number || !user.phone_number_verified;
+          await (first ? keepOffForFirstContact : turnOffAfterContactChange)(trx, user.id, 'sms');
           if (tellOwner) {
             const locale = localeOf(user, config.defaultLocale);
-            await noticeNewContact(trx, user, { kind: 'phone', contact: formatPhone(number), locale, issuerUrl: config.issuerUrl });
+            const kind = first ? 'first_phone' : 'phone';
+            await noticeNewContact(trx, user, { kind, contact: formatPhone(number), locale, issuerUrl: config.issuerUrl });
           }
         }
         await clearPendingContact(trx, user.id, 'sms');

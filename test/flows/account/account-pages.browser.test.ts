@@ -51,6 +51,27 @@ describe.skipIf(!has('chromium'))('account pages in Chromium', () => {
     expect(await axeViolations(page)).toEqual([]);
   }
 
+  /** The code texted to `number` (E.164), read on the development messages page (no gateway in development). */
+  async function textedCode(page: Page, number: string): Promise<string> {
+    const messages = await page.context().newPage();
+    await messages.goto(`${idp.issuer}/dev/messages`);
+    const sms = await messages.locator('article', { hasText: number }).first().innerText();
+    await messages.close();
+    const code = /(\d{6}) is your code/.exec(sms)?.[1];
+    expect(code).toBeDefined();
+    return code!;
+  }
+
+  /** The newest mail on the development messages page whose text has `title`. */
+  async function mailTitled(page: Page, title: string): Promise<string | undefined> {
+    const messages = await page.context().newPage();
+    await messages.goto(`${idp.issuer}/dev/messages`);
+    const found = messages.locator('article', { hasText: title });
+    const text = (await found.count()) ? await found.first().innerText() : undefined;
+    await messages.close();
+    return text;
+  }
+
   it('shows the profile, verifies a mobile number with the texted code, and turns SMS alerts on', async () => {
     const page = await loggedIn();
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Your profile');
@@ -69,18 +90,17 @@ describe.skipIf(!has('chromium'))('account pages in Chromium', () => {
     await expectAccessible(page);
 
     // In development the SMS is not sent but listed on /dev/messages.
-    const messages = await page.context().newPage();
-    await messages.goto(`${idp.issuer}/dev/messages`);
-    const sms = await messages.locator('article', { hasText: '+32490123456' }).first().innerText();
-    const code = /(\d{6}) is your code/.exec(sms)?.[1];
-    expect(code).toBeDefined();
-    await messages.close();
-
-    await page.getByLabel('Code from the SMS').fill(code!);
+    await page.getByLabel('Code from the SMS').fill(await textedCode(page, '+32490123456'));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL(`${idp.issuer}/account/alerts?done=phone_verified`);
-    await expect(page.locator('#alerts-off-sms').innerText()).resolves.toBe('Alerts by SMS are off since you changed your mobile number: turn them on again');
+    // A first number changed nothing: no warning about a change, on the page or in the mail.
+    await expect(page.locator('#alerts-off-sms').count()).resolves.toBe(0);
+    await expect(page.getByRole('status').first().textContent()).resolves.toBe('Your mobile number is verified. Choose below whether it receives alerts.');
     await expectAccessible(page);
+    const added = await mailTitled(page, 'A mobile number was added to your account');
+    expect(added).toContain('+32 490 12 34 56');
+    expect(added).toContain('Alerts by SMS to it are off: you can turn them on on your alerts page.');
+    await expect(mailTitled(page, 'Your mobile number was changed')).resolves.toBeUndefined();
 
     const sms2 = page.getByLabel('By SMS to +32 490 12 34 56');
     await expect(sms2.isChecked()).resolves.toBe(false);
@@ -93,6 +113,18 @@ describe.skipIf(!has('chromium'))('account pages in Chromium', () => {
 
     await page.getByRole('link', { name: 'Profile' }).click();
     await expect(page.locator('#current-phone').innerText()).resolves.toBe('+32 490 12 34 56 — verified');
+
+    // A real change of the number: SMS alerts go off until turned on again, and every page says so.
+    await page.getByLabel('New mobile number').fill('0490 65 43 21');
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.waitForURL(`${idp.issuer}/account/phone/verify`);
+    await page.getByLabel('Code from the SMS').fill(await textedCode(page, '+32490654321'));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(`${idp.issuer}/account/alerts?done=phone_verified`);
+    await expect(page.locator('#alerts-off-sms').innerText()).resolves.toBe('Alerts by SMS are off since you changed your mobile number: turn them on again');
+    await expect(page.getByLabel('By SMS to +32 490 65 43 21').isChecked()).resolves.toBe(false);
+    await expectAccessible(page);
+    expect(await mailTitled(page, 'Your mobile number was changed')).toContain('+32 490 65 43 21');
   });
 
   it('lists the sessions and ends the one of another browser', async () => {
