@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
-import { body, controlCharacters, fieldText, firstProblem, formInput, maxLengths, oneLine } from '../../platform/web/form.ts';
+import { body, bodyFields, controlCharacters, fieldText, firstProblem, formInput, maxLengths, oneLine } from '../../platform/web/form.ts';
+import { check, personNames } from '../registration/forms.ts';
 import { shownEmail } from '../../platform/web/email-address.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
@@ -26,6 +27,15 @@ import { duration, isLocale, LOCALES } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 
 const profileInput = z.object({ given_name: oneLine(100), family_name: oneLine(100) });
+/**
+ * The profile's names for `u`: a name the account has cannot be emptied (sign-up's rules); one it never had (a customer
+ * named by its company, an account made by staff, by the command line or from a card without given names) may stay empty.
+ */
+const profileInputOf = (u: Pick<User, 'given_name' | 'family_name'>) =>
+  z.object({
+    given_name: u.given_name ? personNames.given_name : profileInput.shape.given_name,
+    family_name: u.family_name ? personNames.family_name : profileInput.shape.family_name,
+  });
 const phoneInput = z.object({ phone: z.string().trim().min(1).max(40) });
 const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
 const emailInput = z.object({ email: newEmail });
@@ -84,10 +94,13 @@ export function accountRoutes(services: Services): Router {
   router.get('/account', loggedIn, (ctx) => profile(ctx));
 
   router.post('/account/profile', loggedIn, async (ctx) => {
-    const { parsed } = await formInput(ctx, profileInput);
-    if (!parsed.success) return profile(ctx, { errors: firstProblem(parsed.error, 'account.profile.error.name') });
+    const raw = await bodyFields(ctx);
+    // Each refused field says why at itself: too long, unusable characters, or (as at sign-up) "Enter your given name."
+    const checked = check(profileInputOf(user(ctx)), raw);
+    if (!checked.ok)
+      return profile(ctx, { errors: checked.errors, values: { given_name: fieldText(raw.given_name), family_name: fieldText(raw.family_name) } });
     if (await namesLocked(db, config.lockedNames, user(ctx).id)) return profile(ctx, { errors: formError('given_name', 'account.profile.error.locked') });
-    await users.setName(db, user(ctx).id, { givenName: parsed.data.given_name || null, familyName: parsed.data.family_name || null });
+    await users.setName(db, user(ctx).id, { givenName: checked.data.given_name || null, familyName: checked.data.family_name || null });
     ctx.redirect('/account?done=profile_saved');
   });
 

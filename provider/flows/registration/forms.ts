@@ -8,11 +8,13 @@ import { emailAddress as email } from '../../platform/web/email-address.ts';
 const text = (max: number) => oneLine(max).min(1);
 const accepted = z.literal('yes');
 
+/** A person's names as sign-up asks them, each filled in; the profile page holds a name the account has to them. */
+export const personNames = { given_name: text(100), family_name: text(100) };
+
 export const schemas = {
   open: z.object({
     email,
-    given_name: text(100),
-    family_name: text(100),
+    ...personNames,
     password: z.string().min(1).max(1024),
     accept_terms: accepted,
     accept_privacy: accepted,
@@ -30,8 +32,7 @@ export const schemas = {
     initial_password: text(64),
   }),
   invitationDetails: z.object({
-    given_name: text(100),
-    family_name: text(100),
+    ...personNames,
     email,
     password: z.string().min(1).max(1024),
     accept_terms: accepted,
