@@ -124,7 +124,7 @@ export function createReactivationService(services: Services) {
 
     /**
      * A trusted upstream (a bank, provider/methods/upstream) proved who the person is instead of the card: the same
-     * next step. Unless it `vouches` (accountOfIdentity), its identity proves no more than the password that linked it.
+     * next step. Unless it `vouches` (accountOfIdentity), its identity proves no more than the login that linked it.
      */
     async vouchedByUpstream(
       flowId: string,
@@ -138,7 +138,7 @@ export function createReactivationService(services: Services) {
       if (user.status === 'pending') throw new AppError('no_account', 'reactivation.error.no_account', 404);
       await reactivatable(user, flow.id);
       if (!vouches) {
-        await audit(db, 'reactivation.upstream_refused', { userId: user.id, ip: r.ip, details: { flow: flow.id, upstream, reason: 'password_link' } });
+        await audit(db, 'reactivation.upstream_refused', { userId: user.id, ip: r.ip, details: { flow: flow.id, upstream, reason: 'login_link' } });
         throw new AppError('upstream_link_cannot_vouch', 'upstream.error.link_cannot_vouch', 403, { name: upstream });
       }
       await proved(flow, user, r.ip);

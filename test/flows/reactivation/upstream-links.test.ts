@@ -81,7 +81,7 @@ describe('the bank identities linked to an account, at its reactivation', () => 
       // Nothing moved: the same flow still waits for the card, which the owner may use.
       expect((await reactivation.get(flow.id, binding)).state).toBe('awaiting_card');
       expect(await db('audit_log').where({ user_id: bo.id, event: 'reactivation.upstream_refused' }).pluck('details')).toEqual([
-        expect.objectContaining({ flow: flow.id, upstream: 'Bank', reason: 'password_link' }),
+        expect.objectContaining({ flow: flow.id, upstream: 'Bank', reason: 'login_link' }),
       ]);
     }
   });

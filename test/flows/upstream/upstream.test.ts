@@ -387,7 +387,7 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
       expect(await main(page)).toContain('My Bank was linked to your account by logging in to it, which is not enough to take back a blocked account');
       expect((await users.findById(db, jan.id))!.status).toBe('blocked');
       expect(await db('audit_log').where({ user_id: jan.id, event: 'reactivation.upstream_refused' }).pluck('details')).toEqual([
-        expect.objectContaining({ upstream: 'My Bank', reason: 'password_link' }),
+        expect.objectContaining({ upstream: 'My Bank', reason: 'login_link' }),
       ]);
       // An identity the account was made from does (as if Jan had signed up with her bank).
       await db('upstream_links').where({ user_id: jan.id }).update({ made_with: 'sign_up' });
