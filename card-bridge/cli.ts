@@ -117,7 +117,6 @@ async function autostart(install: boolean): Promise<boolean> {
     say(
       `Could not run: ${report.failed.join('; ')}. ${install ? 'Run it in your desktop session, or log out and in after enabling it' : 'The bridge may still run until you log out'}.`,
     );
-    process.exitCode = 1;
     return false;
   }
   out(install ? 'The eID bridge now starts when you log in.' : 'The eID bridge no longer starts when you log in.');
@@ -125,7 +124,7 @@ async function autostart(install: boolean): Promise<boolean> {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [command, ...args] = argv;
+  let [command, ...args] = argv;
   // The single executable opened from a file manager, as the eID page tells citizens: nobody reads the usage there,
   // and what they came for is a bridge that runs, now and at every login. Only that one: a script, a CI step or the
   // npm package run without a command and without a terminal get the usage, as before.
@@ -133,9 +132,7 @@ async function main(argv: string[]): Promise<void> {
     if (await autostart(true)) return;
     // No service manager took it (no systemd user session): it serves from here until the person logs out, rather
     // than end unseen with a bridge that runs nowhere; the unit written starts it at a later login where there is one.
-    process.exitCode = 0;
-    useProjectSoftHsmConf();
-    return serve(loadConfig(process.env), false);
+    [command, ...args] = ['serve'];
   }
   if (!command || command === '--help' || command === 'help') return out(USAGE);
   if (command === '--version') return out(`eid-bridge ${BRIDGE_VERSION}`);
@@ -212,7 +209,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'install-autostart':
     case 'uninstall-autostart':
-      await autostart(command === 'install-autostart');
+      if (!(await autostart(command === 'install-autostart'))) process.exitCode = 1;
       return;
   }
 }
