@@ -21,11 +21,14 @@ export async function accountOfIdentity(
   u: Upstream,
   identity: UpstreamIdentity,
 ): Promise<{ user: User | undefined; vouches: boolean }> {
-  const [link, card] = await Promise.all([
-    findLink(db, u.slug, identity.subjectKey),
-    identity.nationalNumberHmac && u.trustNationalNumber ? accountOfCard(db, users, identity.nationalNumberHmac) : undefined,
-  ]);
-  if (!link) return { user: card, vouches: Boolean(card) };
+  // The card's account is read only where it can matter: with no link, or a link that does not vouch by itself.
+  const byNumber = () =>
+    identity.nationalNumberHmac && u.trustNationalNumber ? accountOfCard(db, users, identity.nationalNumberHmac) : Promise.resolve(undefined);
+  const link = await findLink(db, u.slug, identity.subjectKey);
+  if (!link) {
+    const card = await byNumber();
+    return { user: card, vouches: Boolean(card) };
+  }
   const user = await users.findById(db, link.user_id);
-  return { user, vouches: linkVouches(link) || (Boolean(card) && card?.id === link.user_id) };
+  return { user, vouches: linkVouches(link) || (await byNumber())?.id === link.user_id };
 }
