@@ -28,5 +28,8 @@ export function scopeOfClaim(claim: string): string {
 export function claimsBeyondScope(claims: { id_token?: unknown; userinfo?: unknown }, allowed: string | undefined): string[] {
   const scopes = new Set((allowed ?? '').split(' '));
   const named = [claims.id_token, claims.userinfo].flatMap((c) => (c && typeof c === 'object' ? Object.keys(c) : []));
-  return [...new Set(named)].filter((claim) => scopeOfClaim(claim) !== 'openid' && !scopes.has(scopeOfClaim(claim)));
+  return [...new Set(named)].filter((claim) => {
+    const scope = scopeOfClaim(claim);
+    return scope !== 'openid' && !scopes.has(scope);
+  });
 }

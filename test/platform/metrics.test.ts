@@ -82,12 +82,12 @@ describe.skipIf(!(has('postgres') && has('chromium')))('metrics and health of a 
     expect(server.output()).toMatch(/In another terminal, with the same DATABASE_URL:\n {4}npx idp users create --username alice/);
   }, 120_000);
 
+  // Each of its processes loads the whole provider before it fails: slow on a loaded machine.
   it('ends, saying why, when its port is taken: it does not wait for ever on workers that cannot listen', async () => {
     const second = await runCli(['start'], { ...env, PORT: new URL(server.url).port, METRICS_PORT: String(await freePort()) });
     expect(second.code).toBe(2);
     expect(second.stderr).toContain(`PORT ${new URL(server.url).port} is already in use`);
     expect(second.stderr).toContain('a provider process could not start (its reason is above), so none serves');
-    // Each of its processes loads the whole provider before it fails: slow on a loaded machine.
   }, 120_000);
 
   it('serves the metrics on their own listener only, not on the public port', async () => {
