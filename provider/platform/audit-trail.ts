@@ -19,6 +19,8 @@ export interface AuditQuery {
   orBy?: boolean;
   /** An event name (`login.failure`), or every event of a family with a trailing dot or star (`login.`, `login.*`). */
   type?: string;
+  /** Not these events: staff's own views of a person, which would crowd out what happened to the person. */
+  except?: readonly string[];
   since?: Date;
   until?: Date;
   /** The page after the one that ended with this id. */
@@ -44,6 +46,7 @@ export async function searchAudit(db: Knex, q: AuditQuery): Promise<AuditEvent[]
         if (family) b.where('event', 'like', `${family.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
         else b.where('event', q.type);
       }
+      if (q.except?.length) b.whereNotIn('event', q.except);
       if (q.since) b.where('at', '>=', q.since);
       if (q.until) b.where('at', '<', q.until);
       if (q.before) b.where('id', '<', q.before);

@@ -49,6 +49,7 @@ const NOTICES = [
   'phone_removed',
   'passkey_removed',
 ] as const;
+const VIEWED = 'admin.person_viewed';
 const nameInput = z.object({ given_name: oneLine(100), family_name: oneLine(100) });
 const phoneInput = z.object({ phone: z.string().trim().max(40) });
 const roleInput = z.object({ admin: z.enum(['on', 'off']) });
@@ -86,7 +87,7 @@ export function personAdminRoutes(services: Services): Router {
       organisationsOf(db, user.id),
       listSessions(db, provider(), user.sub, ''),
       listConnectedApps(db, provider(), user.sub),
-      searchAudit(db, { userIds: [user.id], limit: 10 }),
+      searchAudit(db, { userIds: [user.id], except: [VIEWED], limit: 10 }),
       totp.isEnrolled(user),
       totp.recoveryCodesLeft(user),
       passkeysOf(db, user.id),
@@ -113,9 +114,13 @@ export function personAdminRoutes(services: Services): Router {
     });
   }
 
+  // Staff look at a person's data for a reason; recording each look lets that be checked afterwards, under the person
+  // and under the staff member. The page shown again after a refused form was recorded when it was first opened.
   router.get('/', async (ctx) => {
     const user = await person(ctx);
-    if (user) await show(ctx, user);
+    if (!user) return;
+    await audit(db, VIEWED, { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+    await show(ctx, user);
   });
 
   router.post('/sessions/end', async (ctx) => {

@@ -1,5 +1,5 @@
 // What staff do to a person is part of that person's trail: blocked, unblocked, put in an organisation, on the pages
-// or with `idp`. The person finds it in their own data and staff find it under the person's name (on /admin/audit,
+// or with `idp`, and each time staff opened the person's page. The person finds it in their own data and staff find it under the person's name (on /admin/audit,
 // on the person's page, with `idp audit --user`); the staff member's own data names them only as the one who acted,
 // not the people they acted on. Rows written before, with the person in `details.account`, are moved to match.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,7 @@ describe("staff's actions in the trail of the person they act on", () => {
     expect(bob.events.filter((e) => e.event.startsWith('admin.')).map((e) => [e.event, e.details])).toEqual([
       ['admin.organisation_member_added', { organisation: org, via: 'cli' }],
       ['admin.unblocked', { status: 'active', by: staffId }],
+      ['admin.person_viewed', { by: staffId }],
       ['admin.blocked', { previous: 'active', by: staffId }],
     ]);
     expect(bob.raw).not.toContain('staff@example.be');

@@ -54,6 +54,22 @@ describe('a person on the staff pages', () => {
     expect((await staff.get('/admin/users/00000000-0000-0000-0000-000000000000')).status).toBe(404);
   });
 
+  it('records who opened the page, on the audit page under the person and under the staff member, not among the recent events', async () => {
+    await idp.db('audit_log').where({ event: 'admin.person_viewed' }).delete();
+    await idp.db('audit_log').insert({ event: 'login.success', user_id: miaId, details: '{}', at: new Date() });
+    const page = (await staff.get(`/admin/users/${miaId}`)).html;
+    expect(page).toContain('<code>login.success</code>');
+    expect(page).not.toContain('admin.person_viewed');
+    expect(await idp.db('audit_log').where({ event: 'admin.person_viewed', user_id: miaId }).pluck('details')).toEqual([{ by: staffId }]);
+    for (const who of ['mia', 'staff']) {
+      const trail = text(/<table id="audit-events">[\s\S]*?<\/table>/.exec((await staff.get(`/admin/audit?user=${who}`)).html)?.[0] ?? '');
+      expect(trail, who).toMatch(/admin\.person_viewed mia/);
+    }
+    // A refused form shows the page again without a second record.
+    expect((await staff.post(`/admin/users/${miaId}/email`, { email: 'not an address' })).status).toBe(400);
+    expect(await idp.db('audit_log').where({ event: 'admin.person_viewed' }).count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+
   it("ends the person's sessions and mails a reset link", async () => {
     const mia = new Agent(idp.issuer);
     await mia.login('mia', PASSWORD);
