@@ -1,8 +1,10 @@
 // Step-up to the eID: a relying app that asks for ACR.eid in acr_values gets an eID login even when the browser
 // already has a password session. (An essential acr claim is enforced by oidc-provider's own essential_acr(s)
-// checks, which compare with the session's acr just the same.)
+// checks, which compare with the session's acr just the same; the login page offers only the ways that give one of
+// its values, acceptedWays.)
 import { interactionPolicy } from 'oidc-provider';
 import { ACR } from './acr.ts';
+import type { MessageKey } from '../platform/web/message-key.ts';
 
 /** The reason the login prompt names; the login page then offers only the eID. */
 export const EID_REQUIRED = 'eid_required';
@@ -16,13 +18,46 @@ const acrRequest = (claims: unknown): { value?: unknown; values?: unknown; essen
   }
 };
 
+/**
+ * The acr values an authorization request accepts, or undefined for any: an essential acr claim's value or values,
+ * which oidc-provider enforces as they are, and ACR.eid in acr_values, which this provider holds to as well.
+ */
+export function acceptedAcrs(params: Record<string, unknown>): readonly string[] | undefined {
+  const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [];
+  if (acrValues.includes(ACR.eid)) return [ACR.eid];
+  const acr = acrRequest(params.claims);
+  if (!acr?.essential) return undefined;
+  if (typeof acr.value === 'string') return [acr.value];
+  return Array.isArray(acr.values) && acr.values.length > 0 ? acr.values.filter((v): v is string => typeof v === 'string') : undefined;
+}
+
 /** Whether the authorization request accepts nothing but an eID login. */
 export function asksForEid(params: Record<string, unknown>): boolean {
-  const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [];
-  if (acrValues.includes(ACR.eid)) return true;
-  const acr = acrRequest(params.claims);
-  if (!acr?.essential) return false;
-  return acr.value === ACR.eid || (Array.isArray(acr.values) && acr.values.length === 1 && acr.values[0] === ACR.eid);
+  const accepted = acceptedAcrs(params);
+  return accepted?.length === 1 && accepted[0] === ACR.eid;
+}
+
+/** The ways of logging in whose acr the request accepts: a password (alone, or with a second factor where only
+ *  `mfa` will do), a passkey, the eID card, an upstream (`fed`, `mfa` after a second factor, or the upstream's own
+ *  acr, which may be any value not ours). A login whose acr is not accepted would only be asked for again. */
+export function acceptedWays(params: Record<string, unknown>): { password: boolean; passkey: boolean; eid: boolean; upstream: boolean } {
+  const accepted = acceptedAcrs(params);
+  const accepts = (...acrs: string[]) => !accepted || acrs.some((a) => accepted.includes(a));
+  const ours: readonly string[] = Object.values(ACR);
+  return {
+    password: accepts(ACR.password, ACR.mfa),
+    passkey: accepts(ACR.passkey),
+    eid: accepts(ACR.eid),
+    upstream: accepts(ACR.federated, ACR.mfa) || accepted!.some((a) => !ours.includes(a)),
+  };
+}
+
+/** What the login page says when the request accepts no password (the catalogue key), or undefined when it does. */
+export function passwordRefusal(params: Record<string, unknown>): MessageKey | undefined {
+  const ways = acceptedWays(params);
+  if (ways.password) return undefined;
+  if (ways.upstream || !(ways.eid || ways.passkey)) return 'login.only.other';
+  return ways.eid ? (ways.passkey ? 'login.only.eid_or_passkey' : 'eid.login.only') : 'login.only.passkey';
 }
 
 /** The reason the login prompt names when the session lacks a second factor the request or the app requires. */

@@ -11,13 +11,13 @@ import type { User } from '../../domain/accounts/repository.ts';
 import type { Login } from '../../methods/strategy.ts';
 import { controlCharacters, fieldText, formInput } from '../../platform/web/form.ts';
 import { knownDevices } from '../../platform/web/devices.ts';
-import { isAppError } from '../../platform/errors.ts';
+import { AppError, isAppError } from '../../platform/errors.ts';
 import { notActiveMessage } from '../../domain/accounts/not-active.ts';
 import { reloadedAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { firstRefused, formError } from '../../platform/web/form-errors.ts';
 import { requestLocale } from '../../platform/web/locale.ts';
 import { API_SCOPES, OIDC_SCOPES, scopeOfClaim } from '../../oidc/scopes.ts';
-import { asksForEid } from '../../oidc/step-up.ts';
+import { acceptedWays, passwordRefusal } from '../../oidc/step-up.ts';
 import { SELF_CLIENT_ID } from '../../oidc/self-client.ts';
 import { loginIdentifierFor } from '../../oidc/portal.ts';
 import { batchPage } from '../../oidc/batch-requests.ts';
@@ -77,7 +77,8 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
         clientName: ctx.state.clientName,
         forAccount: ctx.state.forAccount,
         registration: config.registrationModes.length > 0,
-        eidOnly: asksForEid(d.params),
+        ways: acceptedWays(d.params),
+        only: passwordRefusal(d.params),
         upstreams,
         ...extra,
       },
@@ -137,8 +138,8 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
     const d = ctx.state.interaction;
     if (d.prompt.name === 'login') {
       if (await second.stepUp(ctx, d)) return;
-      // Not for an app that asks for the card: the password would not do for it.
-      const proven = asksForEid(d.params) ? undefined : await takeProvenLogin(ctx, `/interaction/${d.uid}`, secondFactor.db, secondFactor.users);
+      // Not for an app that asks for more than a password: it would not do for it.
+      const proven = !acceptedWays(d.params).password ? undefined : await takeProvenLogin(ctx, `/interaction/${d.uid}`, secondFactor.db, secondFactor.users);
       if (proven) return passwordProven(ctx, d, proven.user, { details: { after: proven.by }, at: proven.at });
       return showLogin(ctx, d, { identifier: d.params.login_hint ?? '', accessEnded: await accessEndedHere(ctx, secondFactor.db, secondFactor.users) });
     }
@@ -163,6 +164,8 @@ export function loginRoutes({ config, provider, authenticator, loggedIn, upstrea
 
   router.post('/interaction/:uid/login', async (ctx) => {
     const d = ctx.state.interaction;
+    const refusal = passwordRefusal(d.params);
+    if (refusal) throw new AppError('password_not_enough', refusal, 403);
     const { raw, parsed } = await formInput(ctx, loginInput);
     if (!parsed.success) {
       ctx.status = 400;

@@ -121,6 +121,22 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
     expect((await events('login.success')).at(-1).details).toMatchObject({ method: 'passkey' });
   });
 
+  it('logs in to an app that accepts only the eID card or a passkey (essential acr values), once, with the passkey', async () => {
+    await context.clearCookies();
+    const acr = { essential: true, values: ['urn:belid:acr:eid', 'urn:belid:acr:passkey'] };
+    const a = await authorize(page, app, { redirectUri: REDIRECT, params: { claims: JSON.stringify({ id_token: { acr } }) } });
+    await expect(page.locator('#login-only').innerText()).resolves.toBe('This application asks you to log in with your eID card or a passkey.');
+    // No password field, so no autofill: the button asks the authenticator.
+    await page.getByRole('button', { name: 'Log in with a passkey' }).click();
+    await page.waitForURL((u) => u.href.startsWith(REDIRECT));
+    const tokens = await client.authorizationCodeGrant(app, new URL(page.url()), {
+      pkceCodeVerifier: a.verifier,
+      expectedState: a.state,
+      expectedNonce: a.nonce,
+    });
+    expect(tokens.claims()).toMatchObject({ acr: 'urn:belid:acr:passkey', amr: ['hwk', 'user'] });
+  });
+
   it('logs in with the passkey the username field offers (conditional UI), with no click, also before adding a passkey', async () => {
     const { claims } = await appLogin('autofill');
     expect(claims).toMatchObject({ acr: 'urn:belid:acr:passkey', amr: ['hwk', 'user'] });

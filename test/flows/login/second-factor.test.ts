@@ -141,6 +141,33 @@ describe('second factor at login', () => {
     expect((await login.tokens(done)).claims()).toMatchObject({ acr: 'urn:belid:acr:password', amr: ['pwd'] });
   });
 
+  it('offers only the ways an app lists as essential acr values, and says so, instead of a password login it would refuse', async () => {
+    const acr = (values: string[]) => ({ claims: JSON.stringify({ id_token: { acr: { essential: true, values } } }) });
+    const agent = new Agent(idp.issuer);
+    const { page } = await authorize(agent, open, acr(['urn:belid:acr:eid', 'urn:belid:acr:passkey']));
+    expect(text(/<p id="login-only">([\s\S]*?)<\/p>/.exec(page.html)?.[1] ?? '')).toBe('This application asks you to log in with your eID card or a passkey.');
+    expect(page.html).not.toContain('id="password"');
+    expect(page.html).toContain('data-passkey-login');
+    expect(page.html).toContain('/eid" class="button primary"');
+    // A password posted anyway (an old tab) is refused with the same words, and logs nobody in.
+    const logins = (await audited('login.success', 'carla')).length;
+    const uid = /\/interaction\/([^/?#"]+)/.exec(page.url)![1];
+    const posted = await agent.go(`/interaction/${uid}/login`, { form: { identifier: 'carla', password: PASSWORD } }, atCallback);
+    expect(posted.status).toBe(403);
+    expect(text(posted.html)).toContain('This application asks you to log in with your eID card or a passkey.');
+    expect(await audited('login.success', 'carla')).toHaveLength(logins);
+
+    // Two factors by any means (mfa) take the password and its second step, but not a passkey, whose acr is not mfa.
+    const mfaOnly = new Agent(idp.issuer);
+    const second = await authorize(mfaOnly, open, acr([MFA]));
+    expect(second.page.html).toContain('id="password"');
+    expect(second.page.html).not.toContain('data-passkey-login');
+    expect(second.page.html).not.toContain('/eid" class="button');
+    const passkey = await mfaOnly.go(`/interaction/${/\/interaction\/([^/?#"]+)/.exec(second.page.url)![1]}/passkey/options`, { form: {} });
+    expect(passkey.status).toBe(403);
+    expect(passkey.html).toContain('This application does not accept a login with a passkey. Log in in another way.');
+  });
+
   it('throttles wrong codes like passwords', async () => {
     const { app } = await enrolled('greet');
     const agent = new Agent(idp.issuer);
