@@ -1,5 +1,6 @@
 // What a person who tried the pages could not find: where to link an eID card once logged in, the way between the
-// account pages and the staff pages, the way back to logging in from the recovery and reactivation pages.
+// account pages and the staff pages, the way back to logging in from the recovery and reactivation pages; and what
+// the account pages offered that meant nothing to them: an empty organisations section.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { saveLink } from '../../../provider/domain/accounts/eid-links.ts';
@@ -7,6 +8,7 @@ import { createClient } from '../../../provider/oidc/clients.ts';
 import { discover } from '../../helpers/rp.ts';
 import { loggedInPerson } from './people.ts';
 import { Agent, text } from './agent.ts';
+import { addMember, createOrganisation } from '../../../provider/domain/accounts/organisations.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -59,6 +61,17 @@ describe('finding the way around the pages', () => {
       expect(links(html).map(([, href]) => href)).not.toContain('/admin');
       expect(text(html)).not.toContain('Administration');
     }
+  });
+
+  it('shows the organisations section only to a member of one', async () => {
+    const { user, agent } = await person('noor');
+    const alone = text((await agent.get('/account')).html);
+    expect(alone).not.toContain('Organisations');
+    expect(alone).not.toContain('You are not a member of any organisation.');
+
+    const school = await createOrganisation(idp.db, 'Sint-Jozefschool', false);
+    await addMember(idp.db, school.id, user.id);
+    expect(text((await agent.get('/account')).html)).toContain('Organisations Sint-Jozefschool — this organisation does not send notifications');
   });
 
   it('leads back to logging in from the recovery form, its "check your mailbox" page and the reactivation start page', async () => {
