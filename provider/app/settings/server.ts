@@ -191,7 +191,7 @@ export const serverSettings = {
     env: 'UPSTREAM_CACHE_SECONDS',
     schema: wholeNumber(0, 300),
     default: '5',
-    doc: 'how long a process keeps the list of upstream providers the login page shows; one added or removed through another process is shown within this time (0: always read the database)',
+    doc: 'how long a process keeps the list of upstream providers the login page shows (and whether the account menu offers linked logins); one added or removed through another process is shown within this time (0: always read the database)',
   }),
   keysRefreshSeconds: setting({
     env: 'KEYS_REFRESH_SECONDS',

@@ -114,25 +114,50 @@ export async function upstreamsFor(db: Knex, use: UpstreamUse): Promise<Upstream
   return (await listUpstreams(db)).filter((u) => u.enabled && u.uses.includes(use)).map(({ slug, name, logoUrl }) => ({ slug, name, logoUrl }));
 }
 
-// Upstreams added or removed by this process: a cache of the buttons holds only what it read after the last of them.
+// Upstreams added or removed by this process: a cache of them holds only what it read after the last of them.
 let changes = 0;
 
 /**
- * `upstreamsFor`, kept `ttlMs` per process: every login page shows the buttons, and upstreams rarely change. A change
- * made in this process is shown at once, one made by another (an `idp upstreams` command on the same database)
- * within `ttlMs` (UPSTREAM_CACHE_SECONDS).
+ * `read`, kept `ttlMs` per process: every login page shows the buttons and every account page its menu, and upstreams
+ * rarely change. A change made in this process is shown at once, one made by another (an `idp upstreams` command on
+ * the same database) within `ttlMs` (UPSTREAM_CACHE_SECONDS).
  */
-export function cachedUpstreamsFor(db: Knex, use: UpstreamUse, ttlMs: number, clock = Date.now): () => Promise<UpstreamButton[]> {
-  let kept: { buttons: Promise<UpstreamButton[]>; until: number; changes: number } | undefined;
+function keptFor<T>(read: () => Promise<T>, ttlMs: number, clock: () => number): () => Promise<T> {
+  let kept: { value: Promise<T>; until: number; changes: number } | undefined;
   return () => {
-    if (kept && kept.until > clock() && kept.changes === changes) return kept.buttons;
-    const buttons = upstreamsFor(db, use);
-    kept = ttlMs ? { buttons, until: clock() + ttlMs, changes } : undefined;
+    if (kept && kept.until > clock() && kept.changes === changes) return kept.value;
+    const value = read();
+    kept = ttlMs ? { value, until: clock() + ttlMs, changes } : undefined;
     // A failed read is not kept.
-    buttons.catch(() => {
-      if (kept?.buttons === buttons) kept = undefined;
+    value.catch(() => {
+      if (kept?.value === value) kept = undefined;
     });
-    return buttons;
+    return value;
+  };
+}
+
+/** `upstreamsFor`, kept (`keptFor`): the login page's buttons. */
+export const cachedUpstreamsFor = (db: Knex, use: UpstreamUse, ttlMs: number, clock = Date.now): (() => Promise<UpstreamButton[]>) =>
+  keptFor(() => upstreamsFor(db, use), ttlMs, clock);
+
+/**
+ * Whether a person's account menu leads to their linked logins: where an upstream is offered for linking, or where
+ * they have a link (at an upstream since disabled or no longer offered for linking, so that it can still be seen and
+ * removed). The upstreams are kept (`keptFor`); the person's links are read only where upstreams exist and none is
+ * offered for linking, since without an upstream there is no link: a link goes with its upstream.
+ */
+export function linkedLoginsShown(db: Knex, ttlMs: number, clock = Date.now): (userId: string) => Promise<boolean> {
+  const upstreams = keptFor(
+    async () => {
+      const all = await listUpstreams(db);
+      return { any: all.length > 0, linkable: all.some((u) => u.enabled && u.uses.includes('link')) };
+    },
+    ttlMs,
+    clock,
+  );
+  return async (userId) => {
+    const { any, linkable } = await upstreams();
+    return linkable || (any && (await db('upstream_links').where({ user_id: userId }).first('id')) !== undefined);
   };
 }
 

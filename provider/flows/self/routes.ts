@@ -15,6 +15,7 @@ import { AppError } from '../../platform/errors.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { loginIdentifierOf, portalOf } from '../../oidc/portal.ts';
 import { forgetLogin } from '../login/held-login.ts';
+import { linkedLoginsShown } from '../../domain/upstreams/repository.ts';
 
 const SESSION_COOKIE = 'self';
 const LOGIN_COOKIE = 'self_login';
@@ -121,6 +122,8 @@ export function requireRecentLogin(deps: Pick<SelfDeps, 'config' | 'db' | 'users
 
 /** Middleware for the provider's own pages: sets ctx.state.user, or sends the browser to log in. */
 export function requireUser({ config, db, users }: Pick<SelfDeps, 'config' | 'db' | 'users'>, o: RequireUserOptions = {}) {
+  // The staff pages (a role) have their own menu.
+  const linkedLogins = o.role ? undefined : linkedLoginsShown(db, config.upstreamCacheSeconds * 1000);
   return async (ctx: Context, next: Next) => {
     const user = await currentUser(ctx, db, users);
     // After a POST the page to come back to is the form's; a Referer that is no URL (or none) means the account page.
@@ -139,8 +142,14 @@ export function requireUser({ config, db, users }: Pick<SelfDeps, 'config' | 'db
     }
     if (o.role && !user.roles.includes(o.role)) throw new AppError('forbidden', 'error.forbidden', 403);
     ctx.state.user = user;
-    // isAdmin: the account pages' menu leads staff to the staff pages.
-    ctx.state.shared = { ...(ctx.state.shared as object | undefined), portal, loginIdentifier, isAdmin: user.roles.includes('admin') };
+    // The account pages' menu: isAdmin leads staff to the staff pages, linkedLogins to the person's linked logins.
+    ctx.state.shared = {
+      ...(ctx.state.shared as object | undefined),
+      portal,
+      loginIdentifier,
+      isAdmin: user.roles.includes('admin'),
+      linkedLogins: await linkedLogins?.(user.id),
+    };
     await next();
   };
 }

@@ -1,6 +1,7 @@
 // What a person who tried the pages could not find: where to link an eID card once logged in, the way between the
 // account pages and the staff pages, the way back to logging in from the recovery and reactivation pages; and what
-// the account pages offered that meant nothing to them: an empty organisations section.
+// the account pages offered that meant nothing to them: an empty organisations section, a menu entry for linked
+// logins where there is nothing to link.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { saveLink } from '../../../provider/domain/accounts/eid-links.ts';
@@ -8,6 +9,8 @@ import { createClient } from '../../../provider/oidc/clients.ts';
 import { discover } from '../../helpers/rp.ts';
 import { loggedInPerson } from './people.ts';
 import { Agent, text } from './agent.ts';
+import { addUpstream, removeUpstream, saveLink as saveUpstreamLink } from '../../../provider/domain/upstreams/repository.ts';
+import { secretBox } from '../../../provider/domain/upstreams/secret-box.ts';
 import { addMember, createOrganisation } from '../../../provider/domain/accounts/organisations.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -72,6 +75,32 @@ describe('finding the way around the pages', () => {
     const school = await createOrganisation(idp.db, 'Sint-Jozefschool', false);
     await addMember(idp.db, school.id, user.id);
     expect(text((await agent.get('/account')).html)).toContain('Organisations Sint-Jozefschool — this organisation does not send notifications');
+  });
+
+  it('offers "Linked logins" in the account menu only where an upstream can be linked or the person has a link', async () => {
+    const box = secretBox('k'.repeat(32));
+    const upstream = (slug: string, uses: ('login' | 'link')[]) =>
+      addUpstream(idp.db, box, { slug, name: slug, issuer: `https://${slug}.example`, clientId: 'c', clientSecret: 's', uses });
+    const menu = async (agent: Agent, page = '/account') => links((await agent.get(page)).html).filter(([label]) => label === 'Linked logins');
+    const shown = [['Linked logins', '/account/connections']];
+    const { user: jonas, agent } = await person('jonas');
+    for (const page of ['/account', '/account/security', '/account/alerts']) expect(await menu(agent, page)).toEqual([]);
+
+    // An upstream for logging in only: nothing to link on that page.
+    await upstream('bank', ['login']);
+    expect(await menu(agent)).toEqual([]);
+    // A link made at its login (or at an upstream no longer offered for linking) stays where it can be seen and removed.
+    await saveUpstreamLink(idp.db, { slug: 'bank', subjectKey: 'jonas-at-bank', userId: jonas.id, label: 'Jonas', madeWith: 'sign_up' });
+    expect(await menu(agent)).toEqual(shown);
+    expect(text((await agent.get('/account/connections')).html)).toContain('bank Jonas');
+
+    // An upstream offered for linking: everyone may link one.
+    const { agent: other } = await person('ines');
+    expect(await menu(other)).toEqual([]);
+    await upstream('itsme', ['link']);
+    expect(await menu(other)).toEqual(shown);
+    for (const slug of ['bank', 'itsme']) await removeUpstream(idp.db, slug);
+    expect(await menu(agent)).toEqual([]);
   });
 
   it('leads back to logging in from the recovery form, its "check your mailbox" page and the reactivation start page', async () => {
