@@ -9,7 +9,7 @@ import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
 import { body, bodyFields, controlCharacters, fieldText, firstProblem, formInput, maxLengths, oneLine } from '../../platform/web/form.ts';
-import { check, personNames } from '../registration/forms.ts';
+import { check, namesInputOf, personNames } from '../registration/forms.ts';
 import { shownEmail } from '../../platform/web/email-address.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
@@ -26,23 +26,13 @@ import { nameCorrections, namesLocked } from '../../domain/accounts/name-correct
 import { duration, isLocale, LOCALES } from '../../platform/web/i18n.ts';
 import { audit } from '../../platform/audit.ts';
 
-const profileInput = z.object({ given_name: oneLine(100), family_name: oneLine(100) });
-/**
- * The profile's names for `u`: a name the account has cannot be emptied (sign-up's rules); one it never had (a customer
- * named by its company, an account made by staff, by the command line or from a card without given names) may stay empty.
- */
-const profileInputOf = (u: Pick<User, 'given_name' | 'family_name'>) =>
-  z.object({
-    given_name: u.given_name ? personNames.given_name : profileInput.shape.given_name,
-    family_name: u.family_name ? personNames.family_name : profileInput.shape.family_name,
-  });
 const phoneInput = z.object({ phone: z.string().trim().min(1).max(40) });
 const codeInput = z.object({ code: z.string().trim().min(1).max(20) });
 const emailInput = z.object({ email: newEmail });
 const tokenInput = z.object({ token: z.string().min(1).max(200) });
 const correctionInput = z.object({ correction_given_name: oneLine(100).min(1), correction_family_name: oneLine(100).min(1) });
 const languageInput = z.object({ locale: z.enum(LOCALES) });
-const profileLimits = maxLengths(profileInput, correctionInput, phoneInput);
+const profileLimits = maxLengths(z.object(personNames), correctionInput, phoneInput);
 const emailLimits = maxLengths(emailInput);
 
 export function accountRoutes(services: Services): Router {
@@ -96,7 +86,7 @@ export function accountRoutes(services: Services): Router {
   router.post('/account/profile', loggedIn, async (ctx) => {
     const raw = await bodyFields(ctx);
     // Each refused field says why at itself: too long, unusable characters, or (as at sign-up) "Enter your given name."
-    const checked = check(profileInputOf(user(ctx)), raw);
+    const checked = check(namesInputOf(user(ctx)), raw);
     if (!checked.ok)
       return profile(ctx, { errors: checked.errors, values: { given_name: fieldText(raw.given_name), family_name: fieldText(raw.family_name) } });
     if (await namesLocked(db, config.lockedNames, user(ctx).id)) return profile(ctx, { errors: formError('given_name', 'account.profile.error.locked') });

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { localeOf, type User } from '../../domain/accounts/repository.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
-import { controlCharacters, fieldText, firstProblem, formInput, oneLine, parseBody } from '../../platform/web/form.ts';
+import { bodyFields, controlCharacters, fieldText, firstProblem, formInput, parseBody } from '../../platform/web/form.ts';
+import { check, namesInputOf } from '../registration/forms.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { AppError, isAppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
@@ -50,10 +51,18 @@ const NOTICES = [
   'passkey_removed',
 ] as const;
 const VIEWED = 'admin.person_viewed';
-const nameInput = z.object({ given_name: oneLine(100), family_name: oneLine(100) });
 const phoneInput = z.object({ phone: z.string().trim().max(40) });
 const roleInput = z.object({ admin: z.enum(['on', 'off']) });
 const deleteInput = z.object({ confirm: z.literal('on').optional() });
+
+/** Sign-up's "Enter your given name." as staff read it on another person's page. */
+const inStaffWords = (errors: FormErrors): FormErrors =>
+  Object.fromEntries(
+    Object.entries(errors).map(([field, list]) => [
+      field,
+      list?.map((e) => (e.key === `registration.error.${field}` ? { key: `admin.person.error.${field}` } : e)),
+    ]),
+  );
 
 export function personAdminRoutes(services: Services): Router {
   const { db, users, tokens, provider } = services;
@@ -148,13 +157,11 @@ export function personAdminRoutes(services: Services): Router {
   router.post('/name', async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
-    const { raw, parsed } = await formInput(ctx, nameInput);
-    if (!parsed.success)
-      return show(ctx, user, firstProblem(parsed.error, 'account.profile.error.name'), {
-        given_name: fieldText(raw.given_name),
-        family_name: fieldText(raw.family_name),
-      });
-    const name = parsed.data;
+    const raw = await bodyFields(ctx);
+    // The person's own profile's rules: a name the account has is not emptied here either.
+    const checked = check(namesInputOf(user), raw);
+    if (!checked.ok) return show(ctx, user, inStaffWords(checked.errors), { given_name: fieldText(raw.given_name), family_name: fieldText(raw.family_name) });
+    const name = checked.data;
     await db.transaction(async (trx) => {
       await users.setName(trx, user.id, { givenName: name.given_name || null, familyName: name.family_name || null });
       await audit(trx, 'admin.name_changed', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });

@@ -11,6 +11,17 @@ const accepted = z.literal('yes');
 /** A person's names as sign-up asks them, each filled in; the profile page holds a name the account has to them. */
 export const personNames = { given_name: text(100), family_name: text(100) };
 
+/**
+ * The names form of the profile and of the staff's person page for an account with `names`: a name it has cannot be
+ * emptied (sign-up's rules); one it never had (a customer named by its company, an account made by staff, by the
+ * command line or from a card without given names) may stay empty.
+ */
+export const namesInputOf = (names: { given_name: string | null; family_name: string | null }) =>
+  z.object({
+    given_name: names.given_name ? personNames.given_name : oneLine(100),
+    family_name: names.family_name ? personNames.family_name : oneLine(100),
+  });
+
 export const schemas = {
   open: z.object({
     email,

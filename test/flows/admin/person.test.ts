@@ -110,6 +110,36 @@ describe('a person on the staff pages', () => {
     expect((await idp.services.users.findById(idp.db, miaId))!.email).toBe('mia.new@example.be');
   });
 
+  it('refuses to empty a name the person has, at its field, and changes nothing; a name the account never had may stay empty', async () => {
+    const names = async (id: string) => idp.db('users').where({ id }).first('given_name', 'family_name');
+    const before = await names(miaId);
+    const nameChanges = () => idp.db('audit_log').where({ user_id: miaId, event: 'admin.name_changed' }).pluck('id');
+    const changed = await nameChanges();
+    const refused = await staff.post(`/admin/users/${miaId}/name`, { given_name: '  ', family_name: 'Peeters' });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toMatch(/id="given_name"[^>]*aria-invalid="true"/);
+    expect(text(/id="given_name-error"[^>]*>([\s\S]*?)<\/ul>/.exec(refused.html)![1]!)).toBe(
+      "Enter the person's given name: a name the account has cannot be emptied.",
+    );
+    expect(refused.html).not.toMatch(/id="family_name"[^>]*aria-invalid/);
+    // What staff typed is shown again, the emptied field marked.
+    expect(refused.html).toMatch(/id="family_name"[^>]*value="Peeters"/);
+    expect(text(refused.html)).not.toContain('The name has been saved.');
+    expect(await names(miaId)).toEqual(before);
+    expect(await nameChanges()).toEqual(changed);
+
+    const { db, users } = idp.services;
+    const firm = (await users.create(db, { username: 'bakkerij', familyName: 'Bakkerij Peeters', status: 'active' })).id;
+    expect(text((await staff.post(`/admin/users/${firm}/name`, { given_name: '', family_name: 'Bakkerij Peeters NV' })).html)).toContain(
+      'The name has been saved.',
+    );
+    const emptied = await staff.post(`/admin/users/${firm}/name`, { given_name: '', family_name: '' });
+    expect(text(/id="family_name-error"[^>]*>([\s\S]*?)<\/ul>/.exec(emptied.html)![1]!)).toBe(
+      "Enter the person's family name: a name the account has cannot be emptied.",
+    );
+    expect(await names(firm)).toEqual({ given_name: null, family_name: 'Bakkerij Peeters NV' });
+  });
+
   it('texts a code to a new mobile number, which counts only once the person types it on their own page', async () => {
     const bad = await staff.post(`/admin/users/${miaId}/phone`, { phone: '02 123 45 67' });
     expect(bad.status).toBe(400);
