@@ -71,10 +71,11 @@ export async function turnOffAfterContactChange(trx: Knex, userId: string, chann
 }
 
 /**
- * A first verified address or number, where the account had none: nothing changed, so no "turned off because…" note;
- * its channel starts off, as without settings, until the user turns it on.
+ * A first verified address or number, where the account had none (or none since staff removed it): nothing changed, so
+ * no "turned off because…" note, not even the one the removal left; its channel starts off, as without settings, until
+ * the user turns it on.
  */
 export async function keepOffForFirstContact(trx: Knex, userId: string, channel: AlertChannel): Promise<void> {
   const current = await getAlertSettings(trx, userId);
-  if (current[channel].enabled) await save(trx, userId, { ...current, [channel]: { enabled: false, offReason: null } });
+  if (current[channel].enabled || current[channel].offReason) await save(trx, userId, { ...current, [channel]: { enabled: false, offReason: null } });
 }

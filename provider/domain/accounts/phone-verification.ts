@@ -52,6 +52,9 @@ export function startRefusalMessage(r: Exclude<StartResult, { ok: true }>): { ke
   return { key: `account.phone.error.${r.problem}` };
 }
 
+/** Whether a number verified now is the account's first: it has none in force (never had one, or since its removal). */
+export const firstNumber = (user: Pick<User, 'phone_number' | 'phone_number_verified'>): boolean => !user.phone_number || !user.phone_number_verified;
+
 export type ConfirmResult = { status: 'ok'; number: string } | { status: 'wrong'; triesLeft: number } | { status: 'invalid' | 'used' | 'expired' | 'voided' };
 
 /**
@@ -160,7 +163,7 @@ export function createPhoneVerification({ config, tokens, users }: PhoneVerifica
         // The same number proved again changes no contact: the alerts sent to it stay on. A first number (none was
         // verified) changes none either: no "off since you changed your number", and the mail says it was added.
         if (number !== user.phone_number || !user.phone_number_verified) {
-          const first = !user.phone_number || !user.phone_number_verified;
+          const first = firstNumber(user);
           await (first ? keepOffForFirstContact : turnOffAfterContactChange)(trx, user.id, 'sms');
           if (tellOwner) {
             const locale = localeOf(user, config.defaultLocale);

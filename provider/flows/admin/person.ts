@@ -28,7 +28,7 @@ import { createRecoveryService } from '../recovery/service.ts';
 import { searchAudit } from '../../platform/audit-trail.ts';
 import { createEmailChange, newEmail } from '../../domain/accounts/email-change.ts';
 import { createTotpMethod } from '../../methods/second-factor/totp.ts';
-import { createPhoneVerification, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
+import { createPhoneVerification, firstNumber, startRefusalMessage } from '../../domain/accounts/phone-verification.ts';
 import { passkeysOf } from '../../domain/passkeys/repository.ts';
 import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
@@ -198,9 +198,11 @@ export function personAdminRoutes(services: Services): Router {
       const started = await phone.startPhoneVerification(trx, user, typed, undefined, { anyCountry: true });
       if (!started.ok) return started;
       await audit(trx, 'admin.phone_change_started', { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+      // An account without a number (never had one, or staff removed it) is given one, not a change of it.
+      const mail = firstNumber(user) ? 'admin.person.phone_add_mail' : 'admin.person.phone_change_mail';
       await enqueueNotice(trx, user, localeOf(user, services.config.defaultLocale), {
-        title: { key: 'admin.person.phone_change_mail.title' },
-        paragraphs: [{ key: 'admin.person.phone_change_mail.body', params: { number: started.number } }, { key: 'admin.person.phone_change_mail.not_you' }],
+        title: { key: `${mail}.title` },
+        paragraphs: [{ key: `${mail}.body`, params: { number: started.number } }, { key: `${mail}.not_you` }],
         action: { href: `${services.config.issuerUrl}/account/phone/verify`, label: { key: 'admin.person.phone_change_mail.action' } },
       });
       return started;

@@ -104,15 +104,21 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
     // Staff start the change; the person, told by mail where to go, types the code texted to the new number.
     expect(text((await staff.post(`/admin/users/${noorId}/phone`, { phone: '0470 33 44 55' })).html)).toContain('A code was texted to the new number.');
     expect(await page()).toMatch(/Mobile number —\s*New: \+32470334455, in force once its owner confirms it \(until /);
-    const mail = await mailTo('Confirm your new mobile number');
-    expect(mail.body_text).toContain('The service desk started changing your mobile number to +32470334455.');
+    // The account has no number since its removal: to the person this adds one, as a first number does.
+    const mail = await mailTo('Confirm your mobile number');
+    expect(mail.body_text).toContain('The service desk started adding the mobile number +32470334455 to your account.');
+    expect(mail.body_text).toContain('If you did not ask for this, do nothing: your account stays without a mobile number.');
     expect(mail.body_text).toContain(`${idp.issuer}/account/phone/verify`);
     const sms = await idp.db('outbox').where({ recipient: '+32470334455', channel: 'sms' }).first();
-    expect((await noor.post('/account/phone/verify', { code: /\b(\d{6})\b/.exec(sms.body_text)![1]! })).url).toBe(
-      `${idp.issuer}/account/alerts?done=phone_verified`,
-    );
+    const verified = await noor.post('/account/phone/verify', { code: /\b(\d{6})\b/.exec(sms.body_text)![1]! });
+    expect(verified.url).toBe(`${idp.issuer}/account/alerts?done=phone_verified`);
     expect((await idp.services.users.findById(idp.db, noorId))!.phone_number).toBe('+32470334455');
     expect(await page()).not.toContain('in force once its owner confirms');
+    // No "off since you changed your number": it reads as the first number it now is, on the pages and in the mail.
+    for (const html of [verified.html, (await noor.get('/account')).html]) expect(text(html)).not.toContain('since you changed your mobile number');
+    expect((await getAlertSettings(idp.db, noorId)).sms).toEqual({ enabled: false, offReason: null });
+    expect((await mailTo('A mobile number was added to your account')).body_text).toContain('The mobile number of your account is now +32 470 33 44 55.');
+    expect(await mailTo('Your mobile number was changed')).toBeUndefined();
   });
 
   it('answers 404 for what the person does not have', async () => {
