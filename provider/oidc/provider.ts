@@ -22,6 +22,7 @@ import { hasNul } from '../platform/nul.ts';
 import { queueProviderLogouts } from './backchannel-logout.ts';
 import { logoutDelivery } from './logout-delivery.ts';
 import { cookieSigner } from '../platform/web/cookie-signer.ts';
+import { webOriginAllowed } from './web-origins.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -139,6 +140,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys, onLogout }:
       AuthorizationCode: 60,
     },
     renderError,
+    clientBasedCORS: webOriginAllowed,
   };
   const provider = new Provider(config.issuerUrl, configuration);
   provider.proxy = config.trustProxy;

@@ -1,0 +1,136 @@
+// The endpoints a client calls with its credentials or tokens: /token, introspection, revocation, userinfo.
+// Introspection tells a client about its own tokens only; a resource server named in INTROSPECTION_CLIENTS may
+// ask about any. Another confidential client learns nothing ("active": false), nor from revoking it: a client revokes
+// its own tokens only, and another's is answered as a string that is no token. A browser reads these answers only
+// from its app's own origin.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as client from 'openid-client';
+import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
+import { discover } from '../helpers/rp.ts';
+import { Agent } from '../flows/account/agent.ts';
+import { createClient } from '../../provider/oidc/clients.ts';
+
+let idp: TestProvider;
+const apps: Record<string, { client_id: string; client_secret?: string }> = {};
+let token: string;
+
+beforeAll(async () => {
+  idp = await startTestProvider('pglite', { INTROSPECTION_CLIENTS: 'notifications-api' });
+  const p = idp.services.provider();
+  const make = (name: string, clientId?: string) =>
+    createClient(p, { name, clientId, redirectUris: ['https://unused.invalid/'], grants: ['client_credentials'] });
+  apps.owner = await make('Owner app');
+  apps.other = await make('Other app');
+  apps.api = await make('Notifications API', 'notifications-api');
+  token = (await client.clientCredentialsGrant(await discover(idp.issuer, apps.owner.client_id, apps.owner.client_secret), { scope: 'openid' })).access_token;
+});
+afterAll(() => idp?.close());
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+const post = (path: string, as: string, body: Record<string, string>, headers: Record<string, string> = {}) =>
+  fetch(`${idp.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: basic(apps[as]!.client_id, apps[as]!.client_secret!), 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(body),
+  });
+
+describe('token introspection', () => {
+  const introspect = async (as: string) => {
+    const res = await post('/token/introspection', as, { token });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { active: boolean; client_id?: string };
+  };
+  const revoke = async (as: string, what: string) => {
+    const res = await post('/token/revocation', as, { token: what });
+    return { status: res.status, body: await res.text() };
+  };
+
+  it('answers the client the token was issued to', async () => {
+    expect(await introspect('owner')).toMatchObject({ active: true, client_id: apps.owner!.client_id });
+  });
+
+  it('tells another client nothing', async () => {
+    expect(await introspect('other')).toEqual({ active: false });
+  });
+
+  it('answers a resource server named in INTROSPECTION_CLIENTS', async () => {
+    expect(await introspect('api')).toMatchObject({ active: true, client_id: apps.owner!.client_id });
+  });
+
+  it("answers another client's revocation as one of no token, and revokes nothing; the owner's revokes", async () => {
+    const unknown = await revoke('other', 'no-such-token');
+    expect(await revoke('other', token)).toEqual(unknown);
+    expect(unknown.status).toBe(200);
+    expect(await introspect('owner')).toMatchObject({ active: true });
+    expect((await revoke('owner', token)).status).toBe(200);
+    expect(await introspect('owner')).toEqual({ active: false });
+  });
+});
+
+describe('cross-origin reads', () => {
+  const APP = 'https://app.example';
+  const EVIL = 'https://evil.example';
+  const REDIRECT = `${APP}/cb`;
+  let spa: client.Configuration;
+
+  beforeAll(async () => {
+    const { db, users, hasher } = idp.services;
+    await users.create(db, { username: 'els.maes', email: 'els@example.be', passwordHash: await hasher.hash('a long enough password'), status: 'active' });
+    const c = await createClient(idp.services.provider(), { name: 'Browser app', redirectUris: [REDIRECT], public: true, firstParty: true });
+    spa = await discover(idp.issuer, c.client_id);
+  });
+
+  /** openid-client's requests sent as a browser page of `origin` sends them; the answers kept to read their headers. */
+  function from(origin: string) {
+    const answers: Response[] = [];
+    spa[client.customFetch] = async (url, init) => {
+      const headers = new Headers(init.headers);
+      headers.set('origin', origin);
+      const res = await fetch(url, { ...init, headers } as RequestInit);
+      answers.push(res);
+      return res;
+    };
+    return answers;
+  }
+  const allowed = (res: Response | undefined) => res?.headers.get('access-control-allow-origin');
+
+  it("answers the app's own origin at /token and userinfo, and refuses another before its code is spent", async () => {
+    const agent = new Agent(idp.url);
+    const started = await agent.startAuthorization(spa, REDIRECT, 'openid');
+    const callback = await agent.submitLogin(started.page, 'els.maes', 'a long enough password', (l) => l.startsWith(REDIRECT));
+
+    const evil = from(EVIL);
+    await expect(started.tokens(callback)).rejects.toMatchObject({ error: 'invalid_request' });
+    expect(evil.at(-1)?.status).toBe(400);
+    expect(allowed(evil.at(-1))).toBeNull();
+
+    const app = from(APP);
+    const tokens = await started.tokens(callback);
+    expect(allowed(app.at(-1))).toBe(APP);
+
+    const userinfo = (origin: string) => fetch(`${idp.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}`, origin } });
+    const own = await userinfo(APP);
+    expect([own.status, allowed(own)]).toEqual([200, APP]);
+    expect(allowed(await userinfo(EVIL))).toBeNull();
+    // Same scheme and host, another port: another origin.
+    expect(allowed(await userinfo(`${APP}:8443`))).toBeNull();
+  });
+
+  it("lets the app's preflight through, as oidc-provider answers every preflight: the request itself decides", async () => {
+    const res = await fetch(`${idp.url}/token`, { method: 'OPTIONS', headers: { origin: APP, 'access-control-request-method': 'POST' } });
+    expect(res.status).toBe(204);
+    expect([allowed(res), res.headers.get('access-control-allow-methods')]).toEqual([APP, 'POST']);
+  });
+
+  it('answers no origin for a client with a secret, which no browser may hold, not even its own', async () => {
+    const res = await post('/token', 'owner', { grant_type: 'client_credentials', scope: 'openid' }, { origin: 'https://unused.invalid' });
+    expect([res.status, allowed(res)]).toEqual([400, null]);
+    // A server sends no Origin, and is answered as ever.
+    expect((await post('/token', 'owner', { grant_type: 'client_credentials', scope: 'openid' })).status).toBe(200);
+  });
+
+  it('leaves discovery and the JWKS open to every origin: they are public', async () => {
+    for (const path of ['/.well-known/openid-configuration', '/jwks'])
+      expect(allowed(await fetch(`${idp.url}${path}`, { headers: { origin: EVIL } }))).toBe(EVIL);
+  });
+});
