@@ -23,6 +23,7 @@ import { queueProviderLogouts } from './backchannel-logout.ts';
 import { logoutDelivery } from './logout-delivery.ts';
 import { cookieSigner } from '../platform/web/cookie-signer.ts';
 import { webOriginAllowed } from './web-origins.ts';
+import { auditClientAuthFailures } from './client-auth-failures.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -148,6 +149,7 @@ export function buildProvider({ config, db, users, jwks, cookieKeys, onLogout }:
   aroundProtocol(provider, config, db);
   batchRequests(provider, db);
   recordSessionDevices(provider, db);
+  auditClientAuthFailures(provider, db);
   // Only for a whole logout: a logout from one app alone (no `logout` confirmed) keeps the browser's session.
   if (onLogout)
     provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {

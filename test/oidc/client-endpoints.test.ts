@@ -1,14 +1,15 @@
 // The endpoints a client calls with its credentials or tokens: /token, introspection, revocation, userinfo.
 // Introspection tells a client about its own tokens only; a resource server named in INTROSPECTION_CLIENTS may
 // ask about any. Another confidential client learns nothing ("active": false), nor from revoking it: a client revokes
-// its own tokens only, and another's is answered as a string that is no token. A browser reads these answers only
-// from its app's own origin.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// its own tokens only, and another's is answered as a string that is no token. A wrong secret is answered as an
+// unknown client is, and audited for staff. A browser reads these answers only from its app's own origin.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as client from 'openid-client';
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { discover } from '../helpers/rp.ts';
 import { Agent } from '../flows/account/agent.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
+import { clientAuthFailures } from '../../provider/platform/metrics/counters.ts';
 
 let idp: TestProvider;
 const apps: Record<string, { client_id: string; client_secret?: string }> = {};
@@ -64,6 +65,55 @@ describe('token introspection', () => {
     expect(await introspect('owner')).toMatchObject({ active: true });
     expect((await revoke('owner', token)).status).toBe(200);
     expect(await introspect('owner')).toEqual({ active: false });
+  });
+});
+
+describe('a wrong client secret', () => {
+  const WRONG = 'a-wrong-secret-that-must-never-be-stored';
+  const answerOf = async (res: Response) => ({ status: res.status, body: await res.json(), challenge: res.headers.get('www-authenticate') });
+  const attempt = (path: string, clientId: string) =>
+    fetch(`${idp.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: basic(clientId, WRONG), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(path === '/token' ? { grant_type: 'client_credentials' } : { token: 'whatever' }),
+    });
+  const failures = async (endpoint: string, client: string) =>
+    (await clientAuthFailures.get()).values.find((v) => v.labels.endpoint === endpoint && v.labels.client === client)?.value ?? 0;
+
+  it.each([
+    ['/token', 'token'],
+    ['/token/introspection', 'introspection'],
+    ['/token/revocation', 'revocation'],
+  ])('at %s is answered as an unknown client is, and audited with the client and the address, never the secret', async (path, endpoint) => {
+    const before = { registered: await failures(endpoint, 'registered'), unknown: await failures(endpoint, 'unknown') };
+    const wrong = await answerOf(await attempt(path, apps.other!.client_id));
+    expect(wrong).toEqual(await answerOf(await attempt(path, 'no-such-client')));
+    expect(wrong).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+
+    const rows = await vi.waitFor(async () => {
+      const found = await idp.db('audit_log').where({ event: 'client.auth_failed' }).whereRaw("details->>'endpoint' = ?", [endpoint]).select('ip', 'details');
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    expect(rows[0]).toMatchObject({ ip: expect.stringMatching(/127\.0\.0\.1$/), details: { client: apps.other!.client_id, endpoint } });
+    expect(JSON.stringify(rows)).not.toContain(WRONG);
+    expect(await failures(endpoint, 'registered')).toBe(before.registered + 1);
+    expect(await failures(endpoint, 'unknown')).toBe(before.unknown + 1);
+  });
+
+  it('is answered the same when its audit row cannot be written', async () => {
+    await idp.db.raw('alter table audit_log rename to audit_log_away');
+    try {
+      expect((await attempt('/token', apps.other!.client_id)).status).toBe(401);
+    } finally {
+      await idp.db.raw('alter table audit_log_away rename to audit_log');
+    }
+  });
+
+  it('leaves the client working with its right secret: nothing holds it', async () => {
+    for (let i = 0; i < 20; i++) await attempt('/token', apps.api!.client_id);
+    const res = await post('/token', 'api', { grant_type: 'client_credentials', scope: 'openid' });
+    expect(res.status).toBe(200);
   });
 });
 

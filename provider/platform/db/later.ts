@@ -48,6 +48,12 @@ export async function writeNow(db: Knex, writes: LaterWrite[]): Promise<void> {
   for (const w of writes) w.written?.();
 }
 
+/**
+ * Runs `fn` outside the batched request in progress: what it gives `writeLater` is made at once, on its own, so that
+ * a write the request's answer must not wait for, nor fail with, can be left running.
+ */
+export const apart = <T>(fn: () => T): T => current.exit(fn);
+
 /** Makes `writes` at the end of the batched request in progress on `db`, or now when there is none. */
 export async function writeLater(db: Knex, ...writes: LaterWrite[]): Promise<void> {
   const waiting = current.getStore();

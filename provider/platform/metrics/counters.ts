@@ -34,6 +34,12 @@ export const tokensIssued = new Counter({
   labelNames: ['grant'] as const,
 });
 
+export const clientAuthFailures = new Counter({
+  name: 'belid_client_auth_failures_total',
+  help: 'Failed client authentications by endpoint (token, introspection, revocation, pushed_authorization_request) and client (registered, unknown)',
+  labelNames: ['endpoint', 'client'] as const,
+});
+
 export const outboxFailed = new Counter({
   name: 'belid_outbox_failed_total',
   help: 'Mails, SMS and logout tokens given up after their last delivery attempt, by channel',
