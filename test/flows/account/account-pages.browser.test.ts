@@ -80,7 +80,7 @@ describe.skipIf(!has('chromium'))('account pages in Chromium', () => {
 
     await page.getByLabel('New mobile number').fill('02 512 34 56');
     await page.getByRole('button', { name: 'Send code' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('Some fields need your attention');
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('Please correct the following:');
     await expect(page.locator('#phone-error').textContent()).resolves.toMatch(/^This number cannot receive SMS\. Enter a mobile number such as 04/);
     await expectAccessible(page);
 

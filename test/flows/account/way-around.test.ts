@@ -1,7 +1,8 @@
 // What a person who tried the pages could not find: where to link an eID card once logged in, the way between the
 // account pages and the staff pages, the way back to logging in from the recovery and reactivation pages; and what
 // the account pages offered that meant nothing to them: an empty organisations section, a menu entry for linked
-// logins where there is nothing to link.
+// logins where there is nothing to link; and what read as three things where it was one: the heading above a form's
+// errors, worded once per flow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { saveLink } from '../../../provider/domain/accounts/eid-links.ts';
@@ -138,6 +139,23 @@ describe('finding the way around the pages', () => {
     expect([back.status, text(back.html)]).toEqual([200, expect.stringContaining('Cancel and return to the application')]);
     // A return_to that leaves the site is not followed: the account pages' login instead.
     expect(linkTo((await visitor.get('/recovery?return_to=//elsewhere.example/x')).html, 'Back to log in')).toBe('/account');
+  });
+
+  it('heads the errors of every form with the same words: recovery, reactivation, account pages', async () => {
+    const { agent } = await person('noor');
+    const visitor = new Agent(idp.issuer);
+    for (const a of [agent, visitor]) a.headers['accept-language'] = 'fr';
+    const refusal = async (a: Agent, path: string, form: Record<string, string>) => {
+      await a.get(path);
+      const page = await a.post(path, form);
+      return [page.status, /id="form-error">\s*<p>([^<]*)<\/p>/.exec(page.html)?.[1]];
+    };
+    const refused = [
+      await refusal(visitor, '/recovery', { email: '' }),
+      await refusal(visitor, '/reactivation/token', { mobile: '', token: '' }),
+      await refusal(agent, '/account/profile', { given_name: '', family_name: 'Wouters' }),
+    ];
+    expect(refused).toEqual(Array(3).fill([400, 'Veuillez corriger ce qui suit\u00a0:']));
   });
 
   it('offers no "return to the application" on the login page of the account pages, and keeps it for a relying app', async () => {
