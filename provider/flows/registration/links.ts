@@ -162,7 +162,7 @@ export function activationRoutes(router: Router, steps: RegistrationSteps): void
     const back = typeof raw.return_to === 'string' ? safeReturnPath(raw.return_to, '') : '';
     renderMessage(ctx, 200, 'registration.resent.title', 'registration.resent.message', {
       messageParams: { duration: duration(config.activationTtl) },
-      actions: back ? [{ href: back, key: 'registration.action.back_to_login' }] : [],
+      actions: back ? [{ href: back, key: 'login.back' }] : [],
     });
   });
 }

@@ -47,9 +47,9 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     await page.click('text=Create an account');
     await expectHeading(page, 'Create an account');
     // Every sign-up page has a way back to the login the person came from, not only the browser's Back.
-    expect(await page.getAttribute('a:has-text("Back to login")', 'href')).toMatch(/^\/interaction\//);
+    expect(await page.getAttribute('a:has-text("Back to log in")', 'href')).toMatch(/^\/interaction\//);
     await page.click('text=With my e-mail address');
-    expect(await page.getAttribute('a:has-text("Back to login")', 'href')).toMatch(/^\/interaction\//);
+    expect(await page.getAttribute('a:has-text("Back to log in")', 'href')).toMatch(/^\/interaction\//);
     // The rules are on the page before anything is typed.
     expect(await page.locator('#password-rules').innerText()).toContain('At least 12 characters');
     await fillOpen(page, { email: 'ann@example.be', given: 'Ann', family: 'De Wit', password: PASSWORD });
@@ -57,7 +57,7 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     await expectHeading(page, 'Check your e-mail');
     expect(await page.locator('main').innerText()).toContain('We sent an e-mail to ann@example.be. Open the link in it within 24 hours');
     // The sent page leads back to the login of the app the person came from.
-    const appLogin = await page.getAttribute('a:has-text("Back to login")', 'href');
+    const appLogin = await page.getAttribute('a:has-text("Back to log in")', 'href');
     expect(appLogin).toMatch(/^\/interaction\//);
 
     const mail = await nextMail(w.sink, 'ann@example.be');
@@ -267,7 +267,7 @@ describe.skipIf(!has('chromium'))('open sign-up', () => {
     await page.click('text=Send me a new activation e-mail');
     await expectHeading(page, 'Check your e-mail');
     const second = activationLink(await nextMail(w.sink, 'dora@example.be', 1));
-    await page.click('text=Back to login');
+    await page.click('text=Back to log in');
     expect(await page.locator('#identifier').count()).toBe(1);
     const appLogin = new URL(page.url()).pathname;
     await page.goto(first);
