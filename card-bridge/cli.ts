@@ -22,7 +22,7 @@ Commands:
   serve [--port N] [--pin-from-terminal]
                                   the daemon on 127.0.0.1 for the provider's pages
   activate --provider URL --mobile NUMBER [--card SLOT]
-                                  reactivate your account from this terminal: prints the 6-character token;
+                                  reactivate your account from this terminal: prints the 6-character activation code;
                                   with several cards inserted it asks which (--card names it without asking)
   install-autostart               start \`serve\` whenever you log in (systemd user unit, launchd agent, or
                                   the Windows Run key of your account); uninstall-autostart undoes it.
@@ -197,9 +197,9 @@ async function main(argv: string[]): Promise<void> {
           say,
         });
         out(`Card number: ${result.cardNumber}`);
-        out(`Activation token: ${result.activationToken}`);
+        out(`Activation code: ${result.activationToken}`);
         say(
-          `On the device you want to use, open the login page of ${config.provider}, choose "Reactivate my account", then "I have an activation token", and type the same mobile number and this token.`,
+          `On the device you want to use, open the login page of ${config.provider}, choose "Reactivate my account", then "I have an activation code", and type the same mobile number and this activation code.`,
         );
       } finally {
         prompt.close();

@@ -63,14 +63,14 @@ describe.skipIf(!has('softhsm'))('eid-bridge activate', () => {
 
   const activate = (mobile: string, pin = PIN, env = card.env) => runCli(['activate', '--provider', provider, '--mobile', mobile], env, `${pin}\n`);
 
-  it("signs the provider's nonce for its origin and prints the 6-character activation token", async () => {
+  it("signs the provider's nonce for its origin and prints the 6-character activation code", async () => {
     const result = await activate('0470 12 34 56');
     expect(result.stderr).toContain('PIN of your eID, to identify you to http://127.0.0.1:');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('Card number: 592-1234567-89\nActivation token: K7Q2XA\n');
-    // The token is typed on the provider's page on the device being reactivated, not in any app.
+    expect(result.stdout).toBe('Card number: 592-1234567-89\nActivation code: K7Q2XA\n');
+    // The code is typed on the provider's page on the device being reactivated, not in any app.
     expect(result.stderr).toContain(
-      `On the device you want to use, open the login page of ${provider}, choose "Reactivate my account", then "I have an activation token", and type the same mobile number and this token.`,
+      `On the device you want to use, open the login page of ${provider}, choose "Reactivate my account", then "I have an activation code", and type the same mobile number and this activation code.`,
     );
     expect(result.stderr).not.toContain('in the app');
     // As typed, without separators: the provider reads it with its own region, the bridge assumes none.

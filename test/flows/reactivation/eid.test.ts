@@ -31,7 +31,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
 
   const activate = (mobile = '0470 12 34 56', provider = e.idp.issuer) =>
     runCli(['activate', '--provider', provider, '--mobile', mobile], e.card.env, `4711\n`);
-  const tokenOf = (stdout: string) => /Activation token: (\w{6})/.exec(stdout)?.[1];
+  const tokenOf = (stdout: string) => /Activation code: (\w{6})/.exec(stdout)?.[1];
   const api = (path: string, body: unknown, provider = e.idp.issuer) =>
     fetch(`${provider}/eid/reactivation/${path}`, {
       method: 'POST',
@@ -108,7 +108,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
 
       const result = await activate();
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toMatch(/^Card number: 592-1234567-89\nActivation token: [0-9A-HJKMNP-TV-Z]{6}\n$/);
+      expect(result.stdout).toMatch(/^Card number: 592-1234567-89\nActivation code: [0-9A-HJKMNP-TV-Z]{6}\n$/);
       const token = tokenOf(result.stdout)!;
 
       const page = await freshPage();
@@ -137,7 +137,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
       expect(after.tokens.claims()!.sub).toBe(ann.sub);
       // The token was spent.
       await enterToken(page, MOBILE, token);
-      expect(await page.locator('h1').innerText()).toBe('This activation token was already used');
+      expect(await page.locator('h1').innerText()).toBe('This activation code was already used');
       expect(await axeViolations(page)).toEqual([]);
     }, 60_000);
 
@@ -148,11 +148,11 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
       for (const left of [4, 3, 2, 1, 0]) {
         await enterToken(page, MOBILE, wrong);
         expect(await page.locator('#token-error').innerText()).toBe(
-          `This activation token is not right for this mobile number. Check both. Tries left this hour: ${left}.`,
+          `This activation code is not right for this mobile number. Check both. Tries left this hour: ${left}.`,
         );
       }
       await enterToken(page, MOBILE, token);
-      expect(await page.locator('#token-error').innerText()).toBe('Too many wrong activation tokens were typed for this mobile number. Try again in 1 hour.');
+      expect(await page.locator('#token-error').innerText()).toBe('Too many wrong activation codes were typed for this mobile number. Try again in 1 hour.');
       expect(await axeViolations(page)).toEqual([]);
       // The token itself is untouched: the owner, from her own connection, can still use it.
       expect(await e.idp.db('one_time_tokens').where({ purpose: 'activation_token' }).whereNull('voided_at').whereNull('consumed_at')).toHaveLength(1);
@@ -167,14 +167,14 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
       // The same answer as a wrong token: nobody learns whether a token waits for a number.
       await enterToken(page, '+32470999888', token);
       expect(await page.locator('#token-error').innerText()).toBe(
-        'This activation token is not right for this mobile number. Check both. Tries left this hour: 4.',
+        'This activation code is not right for this mobile number. Check both. Tries left this hour: 4.',
       );
       await e.idp
         .db('one_time_tokens')
         .where({ purpose: 'activation_token' })
         .update({ expires_at: new Date(Date.now() - 1000) });
       await enterToken(page, MOBILE, token);
-      expect(await page.locator('h1').innerText()).toBe('This activation token has expired');
+      expect(await page.locator('h1').innerText()).toBe('This activation code has expired');
       expect(await axeViolations(page)).toEqual([]);
     }, 60_000);
 
@@ -339,7 +339,7 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
     expect(await page.locator('#card-number').innerText()).toBe('592-1234567-89');
     await page.click('button[type=submit].primary');
     await page.waitForLoadState('domcontentloaded');
-    expect(await page.locator('h1').innerText()).toBe('Your activation token');
+    expect(await page.locator('h1').innerText()).toBe('Your activation code');
     expect(await axeViolations(page)).toEqual([]);
     const token = await page.locator('#activation-token').innerText();
     expect(token).toMatch(/^[0-9A-HJKMNP-TV-Z]{6}$/);
