@@ -23,9 +23,21 @@ const FRENCH_SPACE = / [:;?!]/u;
 const FRENCH_APOSTROPHE = /\p{L}'\p{L}/u;
 
 /** One word for one thing (views/locales/README.md): the word a language does not use, and the one it does. */
-const OTHER_WORD: Partial<Record<Locale, { word: RegExp; use: string }[]>> = {
-  nl: [{ word: /achternaam/iu, use: 'familienaam' }],
-  de: [{ word: /(?<!be)nutzername/iu, use: 'Benutzername' }],
+const OTHER_WORD: Record<Locale, { word: RegExp; use: string }[]> = {
+  nl: [
+    { word: /achternaam/iu, use: 'familienaam' },
+    { word: /activeringstoken/iu, use: 'activeringscode' },
+    { word: /sms['’]?jes/iu, use: "sms'en" },
+  ],
+  fr: [{ word: /jetons? d['’]activation/iu, use: 'code d’activation' }],
+  de: [
+    { word: /(?<!be)nutzername/iu, use: 'Benutzername' },
+    { word: /aktivierungs-?token/iu, use: 'Aktivierungscode' },
+  ],
+  en: [
+    { word: /activation tokens?/iu, use: 'activation code' },
+    { word: /back to login(?!\p{L})/iu, use: 'Back to log in' },
+  ],
 };
 
 /** English words no Dutch, French or German sentence contains (not "will", "of", "over": German or Dutch too). */
@@ -62,15 +74,20 @@ export function languageProblems(locale: Locale, where: string, text: string): s
   }
   const duration = BAD_DURATION.exec(visible);
   if (duration) problems.push(`${where} (${locale}): duration "${duration[0]}"`);
+  problems.push(...otherWordProblems(locale, where, visible));
   if (locale === 'en') return problems;
   for (const sentence of sentencesByLocale.get(locale)!) if (visible.includes(sentence)) problems.push(`${where} (${locale}): English sentence "${sentence}"`);
   const word = ENGLISH_WORDS.exec(visible);
   if (word) problems.push(`${where} (${locale}): English word "${word[0]}" in "${around(visible, word.index)}"`);
-  for (const { word, use } of OTHER_WORD[locale] ?? []) {
-    const other = word.exec(visible);
-    if (other) problems.push(`${where} (${locale}): "${other[0]}" where the pages say "${use}", in "${around(visible, other.index)}"`);
-  }
   return [...problems, ...registerProblems(locale, where, visible)];
+}
+
+/** Where `text` names a thing with another word than the pages of `locale` use for it (English too). */
+export function otherWordProblems(locale: Locale, where: string, text: string): string[] {
+  return OTHER_WORD[locale].flatMap(({ word, use }) => {
+    const other = word.exec(text);
+    return other ? [`${where} (${locale}): "${other[0]}" where the pages say "${use}", in "${around(text, other.index)}"`] : [];
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
 // texts only some states show; the real pages and the mails they send are read in test/a11y/pages.test.ts, in the
 // same walks as the accessibility checks.
 import { describe, expect, it } from 'vitest';
-import { languageProblems } from '../../helpers/language-check.ts';
+import { languageProblems, otherWordProblems } from '../../helpers/language-check.ts';
 import { LOCALES, catalogue, duration, formatDuration, messageTexts, translate } from '../../../provider/platform/web/i18n.ts';
 import { renderMail } from '../../../provider/domain/messaging/mail-templates.ts';
 
@@ -26,6 +26,10 @@ describe('the catalogue, entry by entry', () => {
           problems.push(`${key} (${locale}): the English text`);
       }
     }
+    expect(problems).toEqual([]);
+  });
+  it('en names each thing with one word', () => {
+    const problems = Object.entries(en).flatMap(([key, message]) => messageTexts(message).flatMap((text) => otherWordProblems('en', key, text)));
     expect(problems).toEqual([]);
   });
 });
