@@ -2,7 +2,7 @@
 // account pages and the staff pages, the way back to logging in from the recovery and reactivation pages; and what
 // the account pages offered that meant nothing to them: an empty organisations section, a menu entry for linked
 // logins where there is nothing to link; and what read as three things where it was one: the heading above a form's
-// errors, worded once per flow.
+// errors, worded differently in each flow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { saveLink } from '../../../provider/domain/accounts/eid-links.ts';
