@@ -142,7 +142,7 @@ describe('finding the way around the pages', () => {
   });
 
   it('heads the errors of every form with the same words: recovery, reactivation, account pages', async () => {
-    const { agent } = await person('noor');
+    const { agent } = await person('elise');
     const visitor = new Agent(idp.issuer);
     for (const a of [agent, visitor]) a.headers['accept-language'] = 'fr';
     const refusal = async (a: Agent, path: string, form: Record<string, string>) => {
