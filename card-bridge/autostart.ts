@@ -3,7 +3,7 @@
 // unit (Linux), a launchd agent (macOS), a value under HKCU\…\Run (Windows). What is written is computed here, apart
 // from writing it, so that the macOS and Windows forms can be checked on any machine.
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BridgeError } from './errors.ts';
 
@@ -62,9 +62,12 @@ export function autostartFor(platform: NodeJS.Platform, o: { home: string; comma
     return {
       runs,
       file: { path: join(o.home, '.config', 'systemd', 'user', UNIT_NAME), content: systemdUserUnit(serve) },
+      // restart, not enable --now: a bridge already serving (an earlier version, before a newer one was opened) would
+      // go on running until the next login.
       enable: [
         ['systemctl', '--user', 'daemon-reload'],
-        ['systemctl', '--user', 'enable', '--now', UNIT_NAME],
+        ['systemctl', '--user', 'enable', UNIT_NAME],
+        ['systemctl', '--user', 'restart', UNIT_NAME],
       ],
       disable: [['systemctl', '--user', 'disable', '--now', UNIT_NAME]],
     };
@@ -109,6 +112,26 @@ ${serve.map((a) => `    <string>${escapeXml(a)}</string>`).join('\n')}
     };
   }
   throw new BridgeError('bad_request', `Starting the bridge at login is not supported on ${platform}: start \`eid-bridge serve\` yourself`);
+}
+
+/**
+ * Where the single executable starts from at each login on Linux: a copy in ~/.local/bin (the XDG folder for a
+ * person's own programs), not the file the person opened, which sits in Downloads and is moved or deleted there
+ * unseen, and with it the bridge. The copy is of /proc/self/exe, the program running now, so that a file swapped at
+ * the opened path since it was started is not what gets kept; it replaces an earlier copy in one rename (a running
+ * bridge keeps its own). One among the system's programs (the Debian package's /usr/bin/eid-bridge) stays where it
+ * is: its package manager keeps it up to date there.
+ */
+export function keptExecutable(running: string, home: string): { path: string; copied: boolean } {
+  const kept = join(home, '.local', 'bin', 'eid-bridge');
+  const real = realpathSync(running);
+  if (/^\/(usr|opt)\//.test(real) || (existsSync(kept) && realpathSync(kept) === real)) return { path: running, copied: false };
+  mkdirSync(dirname(kept), { recursive: true, mode: 0o755 });
+  const partial = `${kept}.${process.pid}.partial`;
+  copyFileSync('/proc/self/exe', partial);
+  chmodSync(partial, 0o755);
+  renameSync(partial, kept);
+  return { path: kept, copied: true };
 }
 
 export interface AutostartReport {

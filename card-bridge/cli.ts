@@ -103,15 +103,24 @@ async function serve(config: Config, pinFromTerminal: boolean): Promise<void> {
 
 /** Whether the bridge now starts at login and, installed, runs already (the service manager started it). */
 async function autostart(install: boolean): Promise<boolean> {
-  const [{ autostartFor, installAutostart, uninstallAutostart }, { isSea }, { homedir }] = await Promise.all([
+  const [{ autostartFor, installAutostart, keptExecutable, uninstallAutostart }, { isSea }, { homedir }, { rmSync }] = await Promise.all([
     import('./autostart.ts'),
     import('node:sea'),
     import('node:os'),
+    import('node:fs'),
   ]);
-  // A single executable starts itself; otherwise Node starts this script.
-  const command = isSea() ? [process.execPath] : [process.execPath, fileURLToPath(import.meta.url)];
+  // A single executable starts itself (on Linux, its copy in ~/.local/bin); otherwise Node starts this script.
+  const kept = install && isSea() && process.platform === 'linux' ? keptExecutable(process.execPath, homedir()) : undefined;
+  const command = isSea() ? [kept?.path ?? process.execPath] : [process.execPath, fileURLToPath(import.meta.url)];
   const plan = autostartFor(process.platform, { home: homedir(), command, uid: process.getuid?.() });
-  const report = install ? installAutostart(plan) : uninstallAutostart(plan);
+  let report;
+  try {
+    report = install ? installAutostart(plan) : uninstallAutostart(plan);
+  } catch (e) {
+    if (kept?.copied) rmSync(kept.path, { force: true });
+    throw e;
+  }
+  if (kept?.copied) out(`Copied the bridge to ${kept.path}, where it starts from at every login: the file you opened may be moved or deleted.`);
   if (report.file) out(`${install ? 'Wrote' : 'Removed'} ${report.file}`);
   if (report.failed.length) {
     say(

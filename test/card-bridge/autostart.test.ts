@@ -42,7 +42,7 @@ describe.skipIf(process.platform !== 'linux')('autostart on Linux: a systemd use
     } else {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(
-        'Could not run: systemctl --user daemon-reload; systemctl --user enable --now eid-bridge.service. Run it in your desktop session',
+        'Could not run: systemctl --user daemon-reload; systemctl --user restart eid-bridge.service. Run it in your desktop session',
       );
     }
   });

@@ -3,7 +3,7 @@
 // Debian package's control data, files and systemd user unit. Building takes minutes (postject over the ~120 MB
 // Node binary, xz over the package), hence one build for the whole file.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +98,7 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
 
     it('makes itself start at every login when opened without a command and without a terminal, as from a file manager', async () => {
       const unit = path.join(env.HOME!, '.config', 'systemd', 'user', 'eid-bridge.service');
+      const kept = path.join(env.HOME!, '.local', 'bin', 'eid-bridge');
       // No systemctl on this PATH, as on a desktop without a systemd user session: the unit stays for a later login,
       // and the bridge serves from here at once. Before, it ended, unseen, and no bridge ran anywhere.
       const opened = await startServe(env, [], { executable: executable(), opened: true });
@@ -105,27 +106,31 @@ describe('the bridge artefacts in dist/bridge/', { timeout: 120_000 }, () => {
         expect(opened.output()).toContain(`Wrote ${unit}`);
         expect(opened.output()).not.toContain('Usage:');
         expect(opened.output()).toContain('Could not run: systemctl --user daemon-reload');
-        expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${executable()} serve`);
+        // The unit starts a copy in ~/.local/bin, not the file opened in Downloads, which is moved or deleted there.
+        expect(opened.output()).toContain(`Copied the bridge to ${kept}, where it starts from at every login: the file you opened may be moved or deleted.`);
+        expect(readFileSync(unit, 'utf8')).toContain(`ExecStart=${kept} serve`);
+        expect(readFileSync(kept).equals(readFileSync(executable()))).toBe(true);
+        expect(statSync(kept).mode & 0o777).toBe(0o755);
         const status = await fetch(new URL('/status', opened.url), { headers: { origin: 'https://idp.example.be' } });
         expect(await status.json()).toMatchObject({ eidPresent: true });
       } finally {
         await opened.stop();
         rmSync(unit);
+        rmSync(kept, { force: true });
       }
     });
 
-    it('starts nothing at login when opened from a folder every user may write to, and says where to move it', async () => {
-      const unit = path.join(env.HOME!, '.config', 'systemd', 'user', 'eid-bridge.service');
-      const shared = path.join(work, 'shared');
-      mkdirSync(shared, { mode: 0o777 });
-      chmodSync(shared, 0o777);
-      const copy = path.join(shared, 'eid-bridge-linux-x64');
-      copyFileSync(executable(), copy);
-      const opened = await run(copy, [], env);
+    it('starts nothing at login when the folder its copy would go to is one every user may write to, and leaves no copy', async () => {
+      // The file opened may sit anywhere (Downloads): what runs at login is the copy, so its folder is what must be safe.
+      const home = path.join(work, 'home-shared');
+      const bin = path.join(home, '.local', 'bin');
+      mkdirSync(bin, { recursive: true });
+      chmodSync(bin, 0o777);
+      const opened = await run(executable(), [], { ...env, HOME: home });
       expect(opened.code).toBe(1);
-      expect(opened.stderr).toContain(`Not starting the bridge at login: every user of this computer may write to its folder ${shared}`);
-      expect(opened.stderr).toContain('Move the bridge into a folder of your own that only you can write to');
-      expect(existsSync(unit)).toBe(false);
+      expect(opened.stderr).toContain(`Not starting the bridge at login: every user of this computer may write to its folder ${bin}`);
+      expect(existsSync(path.join(home, '.config', 'systemd', 'user', 'eid-bridge.service'))).toBe(false);
+      expect(readdirSync(bin)).toEqual([]);
     });
 
     it('reads the card, with the pkcs11js addon written to a private cache folder', async () => {
