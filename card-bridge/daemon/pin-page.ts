@@ -5,7 +5,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { InsertedCard } from '../card.ts';
 import { formatCardNumber } from '../contract/card-number.ts';
-import { text, type Language, type TextKey } from './pin-texts.ts';
+import type { Status } from '../status.ts';
+import { LANGUAGES, text, type Language, type TextKey } from './pin-texts.ts';
 
 export const PAGE_HEADERS: OutgoingHttpHeaders = {
   'content-type': 'text/html; charset=utf-8',
@@ -137,4 +138,21 @@ ${cardLine(c.lang, c.card)}
 
 export function outcomePage(lang: Language, title: string, message: string): string {
   return layout(lang, title, `<p role="status">${escape(message)}</p>`);
+}
+
+/** The first of the browser's languages (Accept-Language, in its order) the bridge speaks, else English. */
+const browserLanguage = (accept = ''): Language =>
+  accept
+    .split(',')
+    .map((part) => part.trim().slice(0, 2).toLowerCase())
+    .find((l): l is Language => (LANGUAGES as readonly string[]).includes(l)) ?? 'en';
+
+/**
+ * The bridge's address opened in a browser (a help page's "check that it runs"): that it runs and whether it finds a
+ * card, in the browser's language. The provider's pages read /status as JSON; a person is shown this instead.
+ */
+export function homePage(acceptLanguage: string | undefined, s: Status): string {
+  const lang = browserLanguage(acceptLanguage);
+  const card: TextKey = s.eidPresent ? 'home.card' : s.readers.length ? 'home.no_card' : 'home.no_reader';
+  return layout(lang, text(lang, 'home.title'), `<p role="status">${escape(text(lang, card))}</p>\n<p>${escape(text(lang, 'home.body'))}</p>`);
 }

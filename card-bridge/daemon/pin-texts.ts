@@ -38,6 +38,11 @@ const en = {
   'not_found.body': 'This eID request does not exist or has ended: start again from the website.',
   'refused.title': 'Refused',
   'refused.form': 'This form is not valid any more: start again from the website.',
+  'home.title': 'The card bridge is running',
+  'home.card': 'An eID card is in the card reader.',
+  'home.no_card': 'A card reader is connected, but no eID card is in it.',
+  'home.no_reader': 'No card reader found. Connect your card reader; if it is connected, install the eID software from eid.belgium.be.',
+  'home.body': 'There is nothing to do on this page: go back to the website that asked for your eID card.',
 };
 
 export type TextKey = keyof typeof en;
@@ -79,6 +84,11 @@ const TEXTS: Record<Language, Record<TextKey, string>> = {
     'not_found.body': 'Deze eID-aanvraag bestaat niet of is afgelopen: begin opnieuw op de website.',
     'refused.title': 'Geweigerd',
     'refused.form': 'Dit formulier is niet meer geldig: begin opnieuw op de website.',
+    'home.title': 'De kaartbrug werkt',
+    'home.card': 'Er zit een eID-kaart in de kaartlezer.',
+    'home.no_card': 'Er is een kaartlezer aangesloten, maar er zit geen eID-kaart in.',
+    'home.no_reader': 'Geen kaartlezer gevonden. Sluit uw kaartlezer aan; is hij aangesloten, installeer dan de eID-software van eid.belgium.be.',
+    'home.body': 'Op deze pagina hoeft u niets te doen: ga terug naar de website die om uw eID-kaart vroeg.',
   },
   fr: {
     'bridge.name': 'Pont de carte',
@@ -115,6 +125,11 @@ const TEXTS: Record<Language, Record<TextKey, string>> = {
     'not_found.body': 'Cette demande eID n’existe pas ou est terminée : recommencez depuis le site.',
     'refused.title': 'Refusé',
     'refused.form': 'Ce formulaire n’est plus valable : recommencez depuis le site.',
+    'home.title': 'Le pont de carte fonctionne',
+    'home.card': 'Une carte eID est dans le lecteur de carte.',
+    'home.no_card': 'Un lecteur de carte est branché, mais aucune carte eID n’y est insérée.',
+    'home.no_reader': 'Aucun lecteur de carte trouvé. Branchez votre lecteur de carte ; s’il est branché, installez le logiciel eID depuis eid.belgium.be.',
+    'home.body': 'Il n’y a rien à faire sur cette page : revenez au site qui a demandé votre carte eID.',
   },
   de: {
     'bridge.name': 'Kartenbrücke',
@@ -151,6 +166,12 @@ const TEXTS: Record<Language, Record<TextKey, string>> = {
     'not_found.body': 'Diese eID-Anfrage besteht nicht oder ist beendet: beginnen Sie auf der Website neu.',
     'refused.title': 'Abgelehnt',
     'refused.form': 'Dieses Formular ist nicht mehr gültig: beginnen Sie auf der Website neu.',
+    'home.title': 'Die Kartenbrücke läuft',
+    'home.card': 'Eine eID-Karte steckt im Kartenleser.',
+    'home.no_card': 'Ein Kartenleser ist angeschlossen, aber es steckt keine eID-Karte darin.',
+    'home.no_reader':
+      'Kein Kartenleser gefunden. Schließen Sie Ihren Kartenleser an; ist er angeschlossen, installieren Sie die eID-Software von eid.belgium.be.',
+    'home.body': 'Auf dieser Seite ist nichts zu tun: Kehren Sie zur Website zurück, die nach Ihrer eID-Karte gefragt hat.',
   },
 };
 

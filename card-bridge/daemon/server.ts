@@ -23,7 +23,7 @@ import { WEB_EID_ALGORITHMS, type WebEidAuthToken } from '../web-eid.ts';
 import { allowedOrigin, checkHost, checkSameOrigin, corsHeaders, preflightHeaders } from './guard.ts';
 import { parse, readBody, sendJson } from './http.ts';
 import { Operations, type Operation, type OperationState, type PinSource } from './operations.ts';
-import { choiceForm, outcomePage, PAGE_HEADERS, pinForm, pinPadPage } from './pin-page.ts';
+import { choiceForm, homePage, outcomePage, PAGE_HEADERS, pinForm, pinPadPage } from './pin-page.ts';
 import { failureText, LANGUAGES, text, type Language } from './pin-texts.ts';
 
 export interface DaemonOptions {
@@ -262,6 +262,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       const host = checkHost(req, port);
       const pin = /^\/pin\/([\w-]+)$/.exec(path);
       if (pin) return await pinPage(req, res, host, pin[1]!);
+      if (path === '/' && req.method === 'GET') return void res.writeHead(200, PAGE_HEADERS).end(homePage(req.headers['accept-language'], status(o.module)));
       const origin = allowedOrigin(req, o.allowedOrigins);
       cors = corsHeaders(origin);
       if (req.method === 'OPTIONS') return void res.writeHead(204, preflightHeaders(req, origin)).end();

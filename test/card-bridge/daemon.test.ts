@@ -81,6 +81,17 @@ describe.skipIf(!has('softhsm'))('the eid-bridge daemon', () => {
     expect(res.text).not.toContain('softhsm');
   });
 
+  it('shows a person who opens its address that it runs and finds the card, in the browser’s language, not JSON', async () => {
+    const page = await call('/', { origin: null, headers: { 'accept-language': 'de-BE,nl;q=0.8' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.text).toContain('<html lang="de">');
+    expect(page.text).toContain('<h1>Die Kartenbrücke läuft</h1>');
+    expect(page.text).toContain('<p role="status">Eine eID-Karte steckt im Kartenleser.</p>');
+    const english = await call('/', { origin: null, headers: { 'accept-language': 'es' } });
+    expect(english.text).toContain('<h1>The card bridge is running</h1>');
+  });
+
   it("authenticates end to end: start, PIN on the bridge's page, poll the token", async () => {
     const nonce = randomNonce();
     const started = await start(nonce);
