@@ -27,8 +27,11 @@ describe.each(LOCALES)('the bridge install instructions in %s', (locale) => {
     expect(ways).toContain('eid-bridge-linux-x64');
   });
 
-  it('never send a citizen to npm, Node.js or a terminal', () => {
+  it("never send a citizen to npm, Node.js or a terminal, the reactivation's page (which has a command for one) neither", () => {
     expect(html).not.toMatch(/npm|npx|node\.js|terminal|<code>/i);
+    const cli = 'eid-bridge activate --provider https://idp.example.be --mobile +32470123456';
+    const reactivation = render('pages/eid/card.njk', { locale, titleKey: 'eid.install.title', bridgeUrl: 'http://127.0.0.1:24127', nonce: 'n', cli });
+    expect(installSection(reactivation)).not.toMatch(/terminal|<code>|eid-bridge activate/i);
   });
 
   it("link the operator's download page when EID_BRIDGE_DOWNLOAD_URL names one, and no other without it", () => {
