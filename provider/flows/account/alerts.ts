@@ -12,6 +12,7 @@ import { renderPage } from '../../platform/web/page.ts';
 import { formatPhone } from '../../domain/accounts/phone.ts';
 import { getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
 import { listAlertContacts } from '../../domain/accounts/alert-contacts.ts';
+import { organisationsOf } from '../../domain/accounts/organisations.ts';
 import { audit } from '../../platform/audit.ts';
 import { shownContact } from './alert-contacts.ts';
 import { alertNotices, doneOf } from './notices.ts';
@@ -36,6 +37,8 @@ export function accountAlertRoutes(services: Services): Router {
       phone: u.phone_number && u.phone_number_verified ? formatPhone(u.phone_number) : null,
       contacts: (await listAlertContacts(db, u.id)).map((c) => ({ ...c, shown: shownContact(c) })),
       extraMax: config.alertExtraContacts,
+      // What an organisation's choice does to alerts means something only to a member of one.
+      inOrganisation: (await organisationsOf(db, u.id)).length > 0,
       done: doneOf(ctx),
     });
   }

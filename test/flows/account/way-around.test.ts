@@ -67,15 +67,18 @@ describe('finding the way around the pages', () => {
     }
   });
 
-  it('shows the organisations section only to a member of one', async () => {
+  it('shows the organisations section, and the alerts page its note on organisations, only to a member of one', async () => {
+    const NOTE = 'If the organisation that sends an alert has decided not to send notifications';
     const { user, agent } = await person('noor');
     const alone = text((await agent.get('/account')).html);
     expect(alone).not.toContain('Organisations');
     expect(alone).not.toContain('You are not a member of any organisation.');
+    expect(text((await agent.get('/account/alerts')).html)).not.toContain(NOTE);
 
     const school = await createOrganisation(idp.db, 'Sint-Jozefschool', false);
     await addMember(idp.db, school.id, user.id);
     expect(text((await agent.get('/account')).html)).toContain('Organisations Sint-Jozefschool — this organisation does not send notifications');
+    expect(text((await agent.get('/account/alerts')).html)).toContain(NOTE);
   });
 
   it('offers "Linked logins" in the account menu only where an upstream can be linked or the person has a link', async () => {
