@@ -32,7 +32,7 @@ export function accountAlertRoutes(services: Services): Router {
       titleKey: 'account.alerts.title',
       nav: 'alerts',
       settings: s,
-      notices: alertNotices(s),
+      notices: alertNotices(s, u),
       email: u.email && u.email_verified ? u.email : null,
       phone: u.phone_number && u.phone_number_verified ? formatPhone(u.phone_number) : null,
       contacts: (await listAlertContacts(db, u.id)).map((c) => ({ ...c, shown: shownContact(c) })),

@@ -71,7 +71,7 @@ export function accountRoutes(services: Services): Router {
       correction,
       phone: u.phone_number ? formatPhone(u.phone_number) : null,
       pending: { email: pending.email, sms: pending.sms && { ...pending.sms, display: formatPhone(pending.sms.value) } },
-      notices: alertNotices(alerts),
+      notices: alertNotices(alerts, u),
       organisations,
       example: exampleMobile(config.phoneDefaultRegion),
       done: doneOf(ctx),

@@ -99,6 +99,10 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
     expect(await audited('admin.phone_removed')).toEqual([{ by: staffId }]);
     expect((await mailTo('Your mobile number was removed from your account')).body_text).toContain('removed the mobile number +32470111222');
     await stillLoggedIn();
+    // Her pages say her SMS alerts are off, and that the way on is a number: with none, there is nothing to turn on.
+    const off = /<div class="alert alert-error" id="alerts-off-sms">([\s\S]*?)<\/div>/.exec((await noor.get('/account/alerts')).html)![1]!;
+    expect(text(off)).toBe('Alerts by SMS are off since the mobile number of your account was removed: add a mobile number');
+    expect(off).toContain('href="/account#phone-heading"');
     expect((await staff.get(`/admin/users/${noorId}/phone/remove`)).status).toBe(404);
 
     // Staff start the change; the person, told by mail where to go, types the code texted to the new number.
