@@ -87,9 +87,14 @@ export function personAdminRoutes(services: Services): Router {
     ctx.redirect(`/admin/users/${user.id}?notice=${notice}`);
   };
 
-  /** The page, with a form's errors and what was typed into it (shown again in its fields). */
+  /**
+   * The page, with a form's errors and what was typed into it (shown again in its fields). Staff look at a person's
+   * data for a reason; recording each look lets that be checked afterwards, under the person and under the staff
+   * member. A refused form's page is a look too: a form is posted with any staff page's token, the page unopened.
+   */
   async function show(ctx: Context, user: User, errors: FormErrors = {}, values: Record<string, string> = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
+    await audit(db, VIEWED, { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
     const [link, connections, organisations, sessions, apps, events, secondFactor, recoveryCodes, passkeys, pending] = await Promise.all([
       findLinkOfUser(db, user.id),
       linksOf(db, user.id),
@@ -123,12 +128,9 @@ export function personAdminRoutes(services: Services): Router {
     });
   }
 
-  // Staff look at a person's data for a reason; recording each look lets that be checked afterwards, under the person
-  // and under the staff member. The page shown again after a refused form was recorded when it was first opened.
   router.get('/', async (ctx) => {
     const user = await person(ctx);
     if (!user) return;
-    await audit(db, VIEWED, { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
     await show(ctx, user);
   });
 
