@@ -13,7 +13,7 @@ import { eidMethod, type CardStep } from '../../methods/eid-card/card-step.ts';
 import { loggedInStep } from '../login/logged-in.ts';
 import { accountOfCard, findLinkOfUser, formatCardNumber, recordConsent, saveLink } from '../../domain/accounts/eid-links.ts';
 import type { NonceData } from '../../methods/eid-card/nonces.ts';
-import { asksForEid } from '../../oidc/step-up.ts';
+import { asksForEid, wayRefusal } from '../../oidc/step-up.ts';
 import { hmacPrefix } from '../../methods/eid-card/verifier.ts';
 
 const LINK_FLOW = 'eid_link';
@@ -71,6 +71,8 @@ export function eidRoutes(services: Services, cards: CardStep): Router {
   async function interaction(ctx: Context) {
     const d = await provider().interactionDetails(ctx.req, ctx.res);
     if (d.uid !== ctx.params.uid || d.prompt.name !== 'login') throw new AppError('flow_unknown', 'eid.error.interaction', 400);
+    const refusal = wayRefusal(d.params, 'eid');
+    if (refusal) throw new AppError('eid_not_accepted', refusal, 403);
     return d;
   }
 

@@ -31,6 +31,7 @@ import { createTotpMethod } from '../../methods/second-factor/totp.ts';
 import { createPasskeyFactor } from '../../methods/second-factor/passkey.ts';
 import { toSecondStep } from '../login/second-factor.ts';
 import { notActiveMessage } from '../../domain/accounts/not-active.ts';
+import { wayRefusal } from '../../oidc/step-up.ts';
 
 const FLOW_COOKIE = 'upstream_flow';
 const DONE = ['linked', 'already', 'removed'] as const;
@@ -84,6 +85,8 @@ export function upstreamRoutes(services: Services, authenticator: Authenticator,
   router.get('/interaction/:uid/upstream/:slug/start', async (ctx) => {
     const d = await provider().interactionDetails(ctx.req, ctx.res);
     if (d.uid !== ctx.params.uid || d.prompt.name !== 'login') throw new AppError('upstream_flow', 'upstream.error.interaction', 400);
+    const refusal = wayRefusal(d.params, 'upstream');
+    if (refusal) throw new AppError('upstream_not_accepted', refusal, 403);
     await start(ctx, { purpose: 'login', interaction: d.uid });
   });
 

@@ -163,9 +163,14 @@ describe('second factor at login', () => {
     expect(second.page.html).toContain('id="password"');
     expect(second.page.html).not.toContain('data-passkey-login');
     expect(second.page.html).not.toContain('/eid" class="button');
-    const passkey = await mfaOnly.go(`/interaction/${/\/interaction\/([^/?#"]+)/.exec(second.page.url)![1]}/passkey/options`, { form: {} });
+    const mfaUid = /\/interaction\/([^/?#"]+)/.exec(second.page.url)![1];
+    const passkey = await mfaOnly.go(`/interaction/${mfaUid}/passkey/options`, { form: {} });
     expect(passkey.status).toBe(403);
     expect(passkey.html).toContain('This application does not accept a login with a passkey. Log in in another way.');
+    // Nor the card, whose acr is not mfa either: its page, typed anyway, says so rather than lead back here.
+    const card = await mfaOnly.go(`/interaction/${mfaUid}/eid`);
+    expect(card.status).toBe(403);
+    expect(text(card.html)).toContain('This application does not accept this way of logging in. Log in in another way.');
   });
 
   it('throttles wrong codes like passwords', async () => {

@@ -270,6 +270,21 @@ describe.skipIf(!has('chromium'))('upstream identity providers in the browser', 
     expect(new URL(started.headers.get('location')!).origin).toBe(BANK);
   });
 
+  it('starts no bank login for an app that accepts only the eID card or a passkey: its ID token could not say fed', async () => {
+    const owner = new Agent(idp.issuer);
+    const { client_id } = portal.clientMetadata();
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:belid:acr:eid', 'urn:belid:acr:passkey'] } } });
+    const login = await owner.get(
+      `/auth?client_id=${client_id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT())}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256&claims=${encodeURIComponent(claims)}`,
+    );
+    const uid = /\/interaction\/([^/?#]+)/.exec(login.url)![1]!;
+    expect(login.html).not.toContain('/upstream/bank/start');
+    // The button's address typed anyway: the bank's login would only lead back to this page, so it is not started.
+    const refused = await owner.raw(`/interaction/${uid}/upstream/bank/start`);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('This application asks you to log in with your eID card or a passkey.');
+  });
+
   it(
     'asks for the second factor after the bank when the app requires two (the bank proved one): acr mfa, amr fed and otp',
     async () => {
