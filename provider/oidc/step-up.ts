@@ -19,16 +19,22 @@ const acrRequest = (claims: unknown): { value?: unknown; values?: unknown; essen
 };
 
 /**
- * The acr values an authorization request accepts, or undefined for any: an essential acr claim's value or values,
- * which oidc-provider enforces as they are, and ACR.eid in acr_values, which this provider holds to as well.
+ * The acr values an authorization request accepts, or undefined for any: ACR.eid in acr_values, which this provider
+ * holds to, and an essential acr claim's value and values, each held to as oidc-provider's essential_acr and
+ * essential_acrs checks read them (either there, truthy, must be met; values not a list is refused before a login).
+ * What they have in common, which may be nothing (an empty list, a value no acr is).
  */
 export function acceptedAcrs(params: Record<string, unknown>): readonly string[] | undefined {
   const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [];
-  if (acrValues.includes(ACR.eid)) return [ACR.eid];
   const acr = acrRequest(params.claims);
-  if (!acr?.essential) return undefined;
-  if (typeof acr.value === 'string') return [acr.value];
-  return Array.isArray(acr.values) && acr.values.length > 0 ? acr.values.filter((v): v is string => typeof v === 'string') : undefined;
+  const essential = acr?.essential ? acr : {};
+  const asked: unknown[][] = [
+    ...(acrValues.includes(ACR.eid) ? [[ACR.eid]] : []),
+    ...(essential.value ? [[essential.value]] : []),
+    ...(Array.isArray(essential.values) ? [essential.values] : []),
+  ];
+  if (!asked.length) return undefined;
+  return asked.reduce((all, list) => all.filter((a) => list.includes(a))).filter((a): a is string => typeof a === 'string');
 }
 
 /** Whether the authorization request accepts nothing but an eID login. */
@@ -56,7 +62,8 @@ export function acceptedWays(params: Record<string, unknown>): { password: boole
 export function passwordRefusal(params: Record<string, unknown>): MessageKey | undefined {
   const ways = acceptedWays(params);
   if (ways.password) return undefined;
-  if (ways.upstream || !(ways.eid || ways.passkey)) return 'login.only.other';
+  if (!(ways.upstream || ways.eid || ways.passkey)) return 'login.only.none';
+  if (ways.upstream) return 'login.only.other';
   return ways.eid ? (ways.passkey ? 'login.only.eid_or_passkey' : 'eid.login.only') : 'login.only.passkey';
 }
 

@@ -157,6 +157,21 @@ describe('second factor at login', () => {
     expect(text(posted.html)).toContain('This application asks you to log in with your eID card or a passkey.');
     expect(await audited('login.success', 'carla')).toHaveLength(logins);
 
+    // An essential value and values are both held to by oidc-provider: none in common (or an empty list, a value no acr
+    // is) leaves no way that would do, and the page says so rather than offer a password it would only ask for again.
+    for (const asked of [
+      { essential: true, value: 'urn:belid:acr:password', values: ['urn:belid:acr:eid', 'urn:belid:acr:passkey'] },
+      { essential: true, values: [] },
+      { essential: 'true', value: 1 },
+    ]) {
+      const none = (await authorize(new Agent(idp.issuer), open, { claims: JSON.stringify({ id_token: { acr: asked } }) })).page;
+      expect(none.html, JSON.stringify(asked)).not.toContain('id="password"');
+      expect(none.html).not.toContain('data-passkey-login');
+      expect(text(/<p id="login-only">([\s\S]*?)<\/p>/.exec(none.html)?.[1] ?? '')).toBe(
+        'This application asks for a way of logging in that this service does not offer. Go back to the application.',
+      );
+    }
+
     // Two factors by any means (mfa) take the password and its second step, but not a passkey, whose acr is not mfa.
     const mfaOnly = new Agent(idp.issuer);
     const second = await authorize(mfaOnly, open, acr([MFA]));
