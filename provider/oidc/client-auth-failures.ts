@@ -7,10 +7,36 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../platform/db/knex.ts';
 import { apart } from '../platform/db/later.ts';
 import { audit } from '../platform/audit.ts';
-import { log } from '../platform/log.ts';
+import { log, requestAddress } from '../platform/log.ts';
 import { clientAuthFailures } from '../platform/metrics/counters.ts';
 
+const FOLD_MS = 60_000;
+const MAX_KEPT = 10_000;
+
+/**
+ * One row a minute per client, endpoint and address, per process: one address sent 440 wrong secrets a second
+ * (attack pass), a row each, which would bury the rest of the trail. The next row says how many it stands for since
+ * the last (`repeats`); the metric counts every one. Past MAX_KEPT keys at once (addresses made up by the thousand),
+ * the others are counted only.
+ */
+export function foldByMinute(now: () => number = Date.now): (key: string) => { record: boolean; repeats: number } {
+  const kept = new Map<string, { until: number; repeats: number }>();
+  return (key) => {
+    const t = now();
+    const k = kept.get(key);
+    if (k && k.until > t) {
+      k.repeats++;
+      return { record: false, repeats: 0 };
+    }
+    if (!k && kept.size >= MAX_KEPT) for (const [other, v] of kept) if (v.until <= t) kept.delete(other);
+    if (!k && kept.size >= MAX_KEPT) return { record: false, repeats: 0 };
+    kept.set(key, { until: t + FOLD_MS, repeats: 0 });
+    return { record: true, repeats: k?.repeats ?? 0 };
+  };
+}
+
 export function auditClientAuthFailures(provider: Provider, db: Db): void {
+  const fold = foldByMinute();
   const failed = (ctx: KoaContextWithOIDC, err: unknown) => {
     if (!(err instanceof errors.InvalidClientAuth)) return;
     const endpoint = ctx.oidc.route;
@@ -18,9 +44,11 @@ export function auditClientAuthFailures(provider: Provider, db: Db): void {
     const client = ctx.oidc.client;
     clientAuthFailures.inc({ endpoint, client: client ? 'registered' : 'unknown' });
     if (!client) return;
+    const { record, repeats } = fold(`${client.clientId} ${endpoint} ${requestAddress() ?? ''}`);
+    if (!record) return;
     // Apart from the request's batch and not awaited: the answer neither waits for the row (by its time it would tell
     // a registered client_id from an unknown one) nor turns into a 500 should the row fail.
-    const details = { client: client.clientId, endpoint, reason: err.error_detail };
+    const details = { client: client.clientId, endpoint, reason: err.error_detail, ...(repeats ? { repeats } : {}) };
     apart(() => audit(db, 'client.auth_failed', { details })).catch((e: unknown) =>
       log.warn('client.auth_failed not recorded', { client: client.clientId, error: (e as Error).message }),
     );

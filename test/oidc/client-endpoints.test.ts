@@ -10,6 +10,7 @@ import { discover } from '../helpers/rp.ts';
 import { Agent } from '../flows/account/agent.ts';
 import { createClient } from '../../provider/oidc/clients.ts';
 import { clientAuthFailures } from '../../provider/platform/metrics/counters.ts';
+import { foldByMinute } from '../../provider/oidc/client-auth-failures.ts';
 
 let idp: TestProvider;
 const apps: Record<string, { client_id: string; client_secret?: string }> = {};
@@ -104,16 +105,31 @@ describe('a wrong client secret', () => {
   it('is answered the same when its audit row cannot be written', async () => {
     await idp.db.raw('alter table audit_log rename to audit_log_away');
     try {
-      expect((await attempt('/token', apps.other!.client_id)).status).toBe(401);
+      // A client with no failure yet here: its row is written, not folded into an earlier one.
+      expect((await attempt('/token', apps.owner!.client_id)).status).toBe(401);
     } finally {
       await idp.db.raw('alter table audit_log_away rename to audit_log');
     }
   });
 
-  it('leaves the client working with its right secret: nothing holds it', async () => {
+  it('leaves the client working with its right secret: nothing holds it; a stream of wrong ones is one row a minute', async () => {
+    const before = await failures('token', 'registered');
     for (let i = 0; i < 20; i++) await attempt('/token', apps.api!.client_id);
     const res = await post('/token', 'api', { grant_type: 'client_credentials', scope: 'openid' });
     expect(res.status).toBe(200);
+    expect(await failures('token', 'registered')).toBe(before + 20);
+    const rows = () => idp.db('audit_log').where({ event: 'client.auth_failed' }).whereRaw("details->>'client' = ?", [apps.api!.client_id]);
+    await vi.waitFor(async () => expect(await rows()).toHaveLength(1));
+  });
+
+  it('folds the failures of one client, endpoint and address into a row a minute, which says how many it stands for', () => {
+    let now = 0;
+    const fold = foldByMinute(() => now);
+    expect(fold('app token 192.0.2.1')).toEqual({ record: true, repeats: 0 });
+    for (let i = 0; i < 5; i++) expect(fold('app token 192.0.2.1').record).toBe(false);
+    expect(fold('app token 192.0.2.2')).toEqual({ record: true, repeats: 0 });
+    now = 60_000;
+    expect(fold('app token 192.0.2.1')).toEqual({ record: true, repeats: 5 });
   });
 });
 
