@@ -68,6 +68,16 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
 
   const events = (event: string) => idp.db('audit_log').where({ event, user_id: userId }).orderBy('id');
 
+  /** The ID token's claims of the code the browser brought back to the app, from the request `a` started. */
+  async function claimsAt(config: client.Configuration, a: Awaited<ReturnType<typeof authorize>>) {
+    const tokens = await client.authorizationCodeGrant(config, new URL(page.url()), {
+      pkceCodeVerifier: a.verifier,
+      expectedState: a.state,
+      expectedNonce: a.nonce,
+    });
+    return tokens.claims()!;
+  }
+
   /**
    * The relying app's login in this browser, logged out first, with the passkey button or the username field's
    * autofill. The virtual authenticator answers the autofill's request as soon as the page makes it: for the button,
@@ -82,12 +92,7 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
     await page.waitForURL((u) => u.href.startsWith(REDIRECT) || u.pathname.endsWith('/passkey'));
     await page.unrouteAll();
     if (!page.url().startsWith(REDIRECT)) return { page: await page.locator('main').innerText() };
-    const tokens = await client.authorizationCodeGrant(app, new URL(page.url()), {
-      pkceCodeVerifier: a.verifier,
-      expectedState: a.state,
-      expectedNonce: a.nonce,
-    });
-    return { claims: tokens.claims()! };
+    return { claims: await claimsAt(app, a) };
   }
 
   it('adds a passkey on the security page, then logs in with it and no password', async () => {
@@ -129,12 +134,7 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
     // No password field, so no autofill: the button asks the authenticator.
     await page.getByRole('button', { name: 'Log in with a passkey' }).click();
     await page.waitForURL((u) => u.href.startsWith(REDIRECT));
-    const tokens = await client.authorizationCodeGrant(app, new URL(page.url()), {
-      pkceCodeVerifier: a.verifier,
-      expectedState: a.state,
-      expectedNonce: a.nonce,
-    });
-    expect(tokens.claims()).toMatchObject({ acr: 'urn:belid:acr:passkey', amr: ['hwk', 'user'] });
+    expect(await claimsAt(app, a)).toMatchObject({ acr: 'urn:belid:acr:passkey', amr: ['hwk', 'user'] });
   });
 
   it('logs in with the passkey the username field offers (conditional UI), with no click, also before adding a passkey', async () => {
@@ -161,12 +161,7 @@ describe.skipIf(!has('chromium'))('passkeys in Chromium', () => {
     await expect(page.getByRole('heading', { level: 1 }).innerText()).resolves.toBe('Confirm with a passkey');
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     await page.waitForURL((u) => u.href.startsWith(REDIRECT));
-    const tokens = await client.authorizationCodeGrant(strict, new URL(page.url()), {
-      pkceCodeVerifier: a.verifier,
-      expectedState: a.state,
-      expectedNonce: a.nonce,
-    });
-    expect(tokens.claims()).toMatchObject({ acr: 'urn:belid:acr:mfa', amr: ['pwd', 'hwk'] });
+    expect(await claimsAt(strict, a)).toMatchObject({ acr: 'urn:belid:acr:mfa', amr: ['pwd', 'hwk'] });
     expect((await events('second_factor.success')).at(-1).details).toEqual({ kind: 'passkey' });
   });
 
