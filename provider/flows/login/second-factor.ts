@@ -16,10 +16,10 @@ import type { Locale } from '../../platform/web/i18n.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
-import { AMR } from '../../oidc/acr.ts';
+import { ACR, AMR } from '../../oidc/acr.ts';
 import { secondFactorMethod, type SecondFactor } from '../../methods/second-factor/factor.ts';
 import type { LoggedIn } from './logged-in.ts';
-import { asksForMfa, MFA_REQUIRED } from '../../oidc/step-up.ts';
+import { acceptedAcrs, asksForMfa, MFA_REQUIRED } from '../../oidc/step-up.ts';
 import { passkeyStepRoutes, type Interaction } from './second-factor-passkey.ts';
 import { passkeyEnrolPath, passkeyEnrolRoutes } from './second-factor-passkey-enrol.ts';
 import type { FlowStarts } from '../../domain/flow-state/binding.ts';
@@ -150,7 +150,9 @@ export function secondFactorStep(deps: SecondFactorStepDeps) {
      */
     async stepUp(ctx: Context, d: Interaction): Promise<boolean> {
       const reasons = d.prompt.reasons;
-      if (reasons.length !== 1 || reasons[0] !== MFA_REQUIRED || !d.session?.accountId) return false;
+      // oidc-provider adds its own reason for an essential acr claim; the second step meets it where mfa is accepted.
+      const met = [MFA_REQUIRED, ...(acceptedAcrs(d.params)?.includes(ACR.mfa) ? ['essential_acr', 'essential_acrs'] : [])];
+      if (!reasons.includes(MFA_REQUIRED) || !reasons.every((r) => met.includes(r)) || !d.session?.accountId) return false;
       const user = await users.findBySub(db, d.session.accountId);
       if (user?.status !== 'active' || !(await hasSecondFactor(user))) return false;
       rememberStep(ctx, { uid: d.uid, userId: user.id, stage: 'code', first: d.session.amr ?? [...AMR.password], generation: user.access_generation });

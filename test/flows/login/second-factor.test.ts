@@ -24,7 +24,7 @@ describe('second factor at login', () => {
     idp = await startTestProvider('pglite', { RATE_LIMIT_LOGIN: '3', RATE_LIMIT_MAX_DELAY: '2' });
     const { db, users, hasher, provider } = idp.services;
     const hash = await hasher.hash(PASSWORD);
-    for (const username of ['anna', 'bert', 'carla', 'dirk', 'greet', 'hilde', 'ines', 'jef']) {
+    for (const username of ['anna', 'bert', 'carla', 'dirk', 'greet', 'hilde', 'ines', 'jef', 'kris']) {
       await users.create(db, { username, email: `${username}@example.be`, emailVerified: true, passwordHash: hash, status: 'active' });
     }
     await users.create(db, { username: 'staff', email: 'staff@example.be', emailVerified: true, passwordHash: hash, status: 'active', roles: ['admin'] });
@@ -101,6 +101,13 @@ describe('second factor at login', () => {
     expect(new URL(page.url).pathname).toMatch(/\/second-factor$/);
     const done = await submit(agent, page, '/second-factor', { code: await app.next() });
     expect((await tokens(done)).claims()).toMatchObject({ acr: MFA, amr: ['pwd', 'otp'] });
+
+    // The same asked as an essential acr claim, to which oidc-provider adds a reason of its own: still the code only.
+    const kris = await enrolled('kris');
+    const essential = await authorize(kris.agent, open, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: MFA } } }) });
+    expect(new URL(essential.page.url).pathname).toMatch(/\/second-factor$/);
+    const stepped = await submit(kris.agent, essential.page, '/second-factor', { code: await kris.app.next() });
+    expect((await essential.tokens(stepped)).claims()).toMatchObject({ acr: MFA, amr: ['pwd', 'otp'] });
   });
 
   it('leads a person without a factor to add one when the app requires two, then gives acr mfa', async () => {
