@@ -17,6 +17,14 @@ import { loginIdentifierOf, portalOf } from '../../oidc/portal.ts';
 import { forgetLogin } from '../login/held-login.ts';
 import { linkedLoginsShown } from '../../domain/upstreams/repository.ts';
 
+// Every page router builds its own requireUser: one kept read of the upstreams per database serves them all.
+const linkedLoginsOf = new WeakMap<Db, (userId: string) => Promise<boolean>>();
+function sharedLinkedLogins(db: Db, config: Pick<Config, 'upstreamCacheSeconds'>) {
+  let shown = linkedLoginsOf.get(db);
+  if (!shown) linkedLoginsOf.set(db, (shown = linkedLoginsShown(db, config.upstreamCacheSeconds * 1000)));
+  return shown;
+}
+
 const SESSION_COOKIE = 'self';
 const LOGIN_COOKIE = 'self_login';
 
@@ -123,7 +131,7 @@ export function requireRecentLogin(deps: Pick<SelfDeps, 'config' | 'db' | 'users
 /** Middleware for the provider's own pages: sets ctx.state.user, or sends the browser to log in. */
 export function requireUser({ config, db, users }: Pick<SelfDeps, 'config' | 'db' | 'users'>, o: RequireUserOptions = {}) {
   // The staff pages (a role) have their own menu.
-  const linkedLogins = o.role ? undefined : linkedLoginsShown(db, config.upstreamCacheSeconds * 1000);
+  const linkedLogins = o.role ? undefined : sharedLinkedLogins(db, config);
   return async (ctx: Context, next: Next) => {
     const user = await currentUser(ctx, db, users);
     // After a POST the page to come back to is the form's; a Referer that is no URL (or none) means the account page.
