@@ -67,11 +67,11 @@ export function passwordRefusal(params: Record<string, unknown>): MessageKey | u
   return ways.eid ? (ways.passkey ? 'login.only.eid_or_passkey' : 'eid.login.only') : 'login.only.passkey';
 }
 
-/** What the start of another way than the password (the eID card, an upstream) says when the request does not accept
- *  it (the catalogue key), or undefined when it does: its login would only lead back to the login page. */
-export function wayRefusal(params: Record<string, unknown>, way: 'eid' | 'upstream'): MessageKey | undefined {
+/** What the start of another way than the password (a passkey, the eID card, an upstream) says when the request does
+ *  not accept it (the catalogue key), or undefined when it does: its login would only lead back to the login page. */
+export function wayRefusal(params: Record<string, unknown>, way: 'passkey' | 'eid' | 'upstream'): MessageKey | undefined {
   if (acceptedWays(params)[way]) return undefined;
-  return passwordRefusal(params) ?? 'login.way_not_accepted';
+  return passwordRefusal(params) ?? (way === 'passkey' ? 'login.passkey_not_accepted' : 'login.way_not_accepted');
 }
 
 /** The reason the login prompt names when the session lacks a second factor the request or the app requires. */

@@ -15,7 +15,7 @@ import { browserBinding } from '../../domain/flow-state/binding.ts';
 import { createPasskeyMethod, loginForm, passkeyMethod } from '../../methods/passkey/webauthn.ts';
 import { loggedInStep } from './logged-in.ts';
 import { notActiveMessage } from '../../domain/accounts/not-active.ts';
-import { acceptedWays, asksForEid } from '../../oidc/step-up.ts';
+import { wayRefusal } from '../../oidc/step-up.ts';
 
 // @simplewebauthn/browser's one-file build (it sets window.SimpleWebAuthnBrowser), served from its package as is.
 const BROWSER_SCRIPT = fileURLToPath(new URL('../dist/bundle/index.umd.min.js', import.meta.resolve('@simplewebauthn/browser')));
@@ -41,7 +41,8 @@ export function passkeyLoginRoutes(services: Services): Router {
     if (d.uid !== ctx.params.uid || d.prompt.name !== 'login') throw new AppError('flow_unknown', 'error.flow_unknown', 400);
     // A relying app that asks for the eID card gets the card, not a passkey; one that lists acr values without the
     // passkey's would only ask for another login after it.
-    if (!acceptedWays(d.params).passkey) throw new AppError('passkey_not_enough', asksForEid(d.params) ? 'eid.login.only' : 'login.passkey_not_accepted', 403);
+    const refusal = wayRefusal(d.params, 'passkey');
+    if (refusal) throw new AppError('passkey_not_enough', refusal, 403);
     return d;
   }
 
