@@ -130,8 +130,7 @@ export function personAdminRoutes(services: Services): Router {
 
   router.get('/', async (ctx) => {
     const user = await person(ctx);
-    if (!user) return;
-    await show(ctx, user);
+    if (user) await show(ctx, user);
   });
 
   router.post('/sessions/end', async (ctx) => {
