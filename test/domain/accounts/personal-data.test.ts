@@ -96,7 +96,8 @@ describe("a person's data, taken and erased", () => {
     expect((await idp.services.users.findById(idp.db, miaId))!.deletion_due_at).toBeNull();
 
     const done = await mia.post('/account/delete', { confirm: 'on' });
-    const due = new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10);
+    // The day as the page reads it, in TIME_ZONE: from 23:00 UTC, Brussels is a day further than UTC.
+    const due = new Date(Date.now() + 14 * 86_400_000).toLocaleDateString('sv-SE', { timeZone: idp.services.config.timeZone });
     expect(text(done.html)).toContain(`Your account will be deleted on ${due}. You have been logged out everywhere.`);
     expect((await mia.get('/account')).url).toContain('/interaction/');
     expect(await messagesTo('mia@example.be')).toContain('Your account will be deleted');
