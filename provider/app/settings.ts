@@ -48,6 +48,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // A blocked account with no eID card linked, or a person whose address is gone, can only be helped by people:
     // the pages say so and name the helpdesk, and without one they would end there.
     if (!out.helpdeskContact) problems.push('HELPDESK_CONTACT is required when NODE_ENV=production (the pages send people who cannot help themselves to it)');
+    // Every sign-up page (and a first login through a bank) asks people to accept these: they must be able to read
+    // them first, and a service that collects personal data owes them its privacy notice when it does (GDPR art. 13).
+    if ((out.registrationModes as unknown[]).length) {
+      for (const [key, env, what] of [
+        ['termsUrl', 'TERMS_URL', 'the terms of use'],
+        ['privacyUrl', 'PRIVACY_URL', 'the privacy policy'],
+      ] as const) {
+        if (!out[key])
+          problems.push(`${env} is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up: its pages ask people to accept ${what}`);
+      }
+    }
   }
   if (production && out.devMailbox) problems.push('DEV_MAILBOX=true is refused when NODE_ENV=production: the mailbox shows every reset and activation link');
   if ((out.workers as number) > 1 && !out.databaseUrl) problems.push('WORKERS>1 needs DATABASE_URL: the embedded database serves one process only');

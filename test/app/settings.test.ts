@@ -92,12 +92,48 @@ describe('settings', () => {
       expect(problems).toContain('TRUST_PROXY=true is required when NODE_ENV=production');
       expect(problems).toContain('HELPDESK_CONTACT is required when NODE_ENV=production');
     }
-    const env = { ...Object.fromEntries(secrets.map((name) => [name, 's'.repeat(48)])), HELPDESK_CONTACT: '{"email":"help@example.be"}' };
+    const env = {
+      ...Object.fromEntries(secrets.map((name) => [name, 's'.repeat(48)])),
+      HELPDESK_CONTACT: '{"email":"help@example.be"}',
+      TERMS_URL: 'https://example.be/terms',
+      PRIVACY_URL: 'https://example.be/privacy',
+    };
     expect(() =>
       loadConfig({ NODE_ENV: 'production', ISSUER: 'http://id.example.be', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail.example.be', ...env }),
     ).toThrowError(/ISSUER must be an https URL/);
     const ok = loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example.be', TRUST_PROXY: 'true', SMTP_URL: 'smtp://mail.example.be', ...env });
     expect(ok.production).toBe(true);
+  });
+
+  it('in production, asks for the terms and the privacy policy wherever sign-up asks people to accept them', () => {
+    const secrets = Object.values(settings)
+      .filter((s) => 'secret' in s && s.secret)
+      .map((s) => [s.env, 's'.repeat(48)]);
+    const production = {
+      NODE_ENV: 'production',
+      ISSUER: 'https://id.example.be',
+      TRUST_PROXY: 'true',
+      HELPDESK_CONTACT: '{"email":"help@example.be"}',
+      ...Object.fromEntries(secrets),
+    };
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+    expect(refused({ ...production, REGISTRATION_MODES: 'open,customer' })).toEqual([
+      'TERMS_URL is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up: its pages ask people to accept the terms of use',
+      'PRIVACY_URL is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up: its pages ask people to accept the privacy policy',
+    ]);
+    expect(refused({ ...production, REGISTRATION_MODES: 'customer', TERMS_URL: 'https://example.be/terms' })).toEqual([
+      'PRIVACY_URL is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up: its pages ask people to accept the privacy policy',
+    ]);
+    expect(refused({ ...production, REGISTRATION_MODES: 'none' })).toEqual([]);
+    expect(refused({ ...production, TERMS_URL: 'https://example.be/terms', PRIVACY_URL: 'https://example.be/privacy' })).toEqual([]);
+    expect(refused({ REGISTRATION_MODES: 'open' })).toEqual([]);
   });
 
   it('stops `idp start` with a message naming the variable, and exits non-zero', async () => {

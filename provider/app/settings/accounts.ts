@@ -159,8 +159,16 @@ export const accountSettings = {
     default: '1',
     doc: 'version of the privacy policy a sign-up accepts (stored with the time of acceptance)',
   }),
-  termsUrl: setting({ env: 'TERMS_URL', schema: url.optional(), doc: 'where the sign-up pages link the terms of use' }),
-  privacyUrl: setting({ env: 'PRIVACY_URL', schema: url.optional(), doc: 'where the sign-up pages link the privacy policy' }),
+  termsUrl: setting({
+    env: 'TERMS_URL',
+    schema: url.optional(),
+    doc: 'where the sign-up pages link the terms of use; required in production unless REGISTRATION_MODES is none',
+  }),
+  privacyUrl: setting({
+    env: 'PRIVACY_URL',
+    schema: url.optional(),
+    doc: 'where the sign-up pages link the privacy policy; required in production unless REGISTRATION_MODES is none',
+  }),
   phoneDefaultRegion: setting({
     env: 'PHONE_DEFAULT_REGION',
     schema: z

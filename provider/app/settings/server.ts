@@ -11,7 +11,7 @@ export const serverSettings = {
     env: 'NODE_ENV',
     schema: z.enum(['development', 'production', 'test']),
     default: 'development',
-    doc: 'production requires every secret, an https ISSUER, TRUST_PROXY=true (TLS ends at the reverse proxy, which makes cookies Secure) and HELPDESK_CONTACT',
+    doc: 'production requires every secret, an https ISSUER, TRUST_PROXY=true (TLS ends at the reverse proxy, which makes cookies Secure), HELPDESK_CONTACT, and TERMS_URL and PRIVACY_URL unless REGISTRATION_MODES is none',
   }),
   port: setting({ env: 'PORT', schema: port, default: '3000', doc: 'TCP port the provider listens on (0 picks a free port)' }),
   host: setting({ env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'address to bind; 0.0.0.0 or :: behind a load balancer' }),

@@ -159,6 +159,7 @@ describe('who can reach the dev mailbox', () => {
       CAPTCHA_HMAC_KEY: 'c'.repeat(32),
       NATIONAL_NUMBER_HMAC_KEY: 'n'.repeat(32),
       HELPDESK_CONTACT: '{"phone":"+32 9 123 45 67"}',
+      REGISTRATION_MODES: 'none',
     };
     expect(() => loadConfig(production)).not.toThrow();
     expect(() => loadConfig({ ...production, DEV_MAILBOX: 'true' })).toThrow(/DEV_MAILBOX=true is refused when NODE_ENV=production/);
