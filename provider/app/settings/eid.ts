@@ -41,7 +41,7 @@ export const eidSettings = {
   eidBridgeDownloadUrl: setting({
     env: 'EID_BRIDGE_DOWNLOAD_URL',
     schema: url.optional(),
-    doc: 'the page where you publish the card bridge (`npm run build:bridge`: the .deb and the Linux executable) for citizens to download; the eID page links it (absent: it names the files without a link)',
+    doc: 'the page where you publish the card bridge (`npm run build:bridge`: the .deb and the Linux executable) for citizens to download; the eID page names the files and links it (absent: it sends Linux users to the Web eID browser extension, as on Windows and macOS)',
   }),
   eidRegistration: setting({
     env: 'EID_REGISTRATION',
