@@ -3,7 +3,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Config } from '../../app/settings.ts';
 import type { Db } from '../../platform/db/knex.ts';
-import { generatedSecret } from '../../platform/secrets.ts';
+import { nationalNumberKey } from '../../domain/accounts/national-number-key.ts';
 import {
   createOcspCache,
   loadTrustAnchorFolder,
@@ -27,10 +27,8 @@ export function createEidVerifier(config: Config, db: Db) {
   const origin = new URL(config.issuerUrl).origin;
   const cache = createOcspCache();
   let anchors: Promise<X509Certificate[]> | undefined;
-  let key: Promise<string> | undefined;
   const trustAnchors = () => (anchors ??= loadTrustAnchorFolder(config.eidTrustAnchors ?? PRODUCTION_TRUST_ANCHOR_FOLDER));
-  const hmacKey = () =>
-    (key ??= config.nationalNumberHmacKey ? Promise.resolve(config.nationalNumberHmacKey) : generatedSecret(db, 'national_number_hmac_key'));
+  const hmacKey = nationalNumberKey(config, db);
 
   return {
     origin,

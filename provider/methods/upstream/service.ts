@@ -12,7 +12,7 @@ import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { generateUsername } from '../../domain/accounts/usernames.ts';
 import { AppError } from '../../platform/errors.ts';
 import { audit } from '../../platform/audit.ts';
-import { generatedSecret } from '../../platform/secrets.ts';
+import { nationalNumberKey } from '../../domain/accounts/national-number-key.ts';
 import { ACR, AMR } from '../../oidc/acr.ts';
 import { hasTwoFactors } from '../../oidc/step-up.ts';
 import { findLinkByHmac } from '../../domain/accounts/eid-links.ts';
@@ -81,10 +81,8 @@ export interface Returned {
 export function createUpstreamService(services: Pick<Services, 'config' | 'db' | 'users' | 'flows' | 'provider' | 'deletion'>) {
   const { config, db, users, flows } = services;
   let box: Promise<SecretBox> | undefined;
-  let nnKey: Promise<string> | undefined;
   const client = createUpstreamClient(() => (box ??= upstreamSecretBox(config, db)));
-  const nationalNumberKey = () =>
-    (nnKey ??= config.nationalNumberHmacKey ? Promise.resolve(config.nationalNumberHmacKey) : generatedSecret(db, 'national_number_hmac_key'));
+  const numberKey = nationalNumberKey(config, db);
   const redirectUri = `${config.issuerUrl}/upstream/callback`;
   const secondFactors = createSecondFactorStore(config, db);
 
@@ -171,7 +169,7 @@ export function createUpstreamService(services: Pick<Services, 'config' | 'db' |
       let identity: UpstreamIdentity;
       try {
         const claims = await client.finish(u, callbackUrl, checks);
-        const key = u.subjectClaim === 'national_number' ? await nationalNumberKey() : '';
+        const key = u.subjectClaim === 'national_number' ? await numberKey() : '';
         identity = identityOf(claims, u.subjectClaim, () => key);
       } catch (e) {
         await audit(db, 'upstream.refused', {
