@@ -19,7 +19,7 @@ export interface AuditQuery {
   orBy?: boolean;
   /** An event name (`login.failure`), or every event of a family with a trailing dot or star (`login.`, `login.*`). */
   type?: string;
-  /** Not these events: staff's own views of a person, which would crowd out what happened to the person. */
+  /** Not these events: staff's own looks at people's data, which would crowd out what happened to them. */
   except?: readonly string[];
   since?: Date;
   until?: Date;

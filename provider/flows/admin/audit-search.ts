@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { UserRepository } from '../../domain/accounts/repository.ts';
 import { parseTimestamp, startOfDayIn } from '../../platform/web/i18n.ts';
-import { AUDIT_PAGE_MAX, auditPages, searchAudit, type AuditEvent } from '../../platform/audit-trail.ts';
+import { AUDIT_PAGE_MAX, auditPages, searchAudit, type AuditEvent, type AuditQuery } from '../../platform/audit-trail.ts';
+import { LIST_VIEWS } from './view-record.ts';
 
 const when = (bound: 'start' | 'end') =>
   z
@@ -63,11 +64,22 @@ async function accountsNamed(db: Knex, users: UserRepository, name: string | und
   return name ? (await users.findByIdentifier(db, name, 'username_or_email')).map((u) => u.id) : undefined;
 }
 
+/** The query of a filter: staff's looks at lists only when an event filter asks for them (./view-record.ts). */
+const queryOf = (userIds: string[] | undefined, f: Omit<AuditFilter, 'limit'>): Omit<AuditQuery, 'limit'> => ({
+  userIds,
+  orBy: true,
+  type: f.type,
+  except: f.type ? undefined : LIST_VIEWS,
+  since: f.since,
+  until: f.until,
+  before: f.before,
+});
+
 export async function findAuditEvents(db: Knex, users: UserRepository, f: AuditFilter): Promise<AuditPage> {
   const userIds = await accountsNamed(db, users, f.user);
   if (userIds?.length === 0) return { events: [], unknownUser: true };
   // One row more than asked says whether an older page exists.
-  const rows = await searchAudit(db, { userIds, orBy: true, type: f.type, since: f.since, until: f.until, before: f.before, limit: f.limit + 1 });
+  const rows = await searchAudit(db, { ...queryOf(userIds, f), limit: f.limit + 1 });
   const page = rows.slice(0, f.limit);
   return { events: await withAccounts(db, users, page), ...(rows.length > f.limit ? { older: page.at(-1)!.id } : {}) };
 }
@@ -99,6 +111,5 @@ async function withAccounts(db: Knex, users: UserRepository, events: AuditEvent[
 export async function* allAuditEvents(db: Knex, users: UserRepository, f: Omit<AuditFilter, 'limit'>): AsyncGenerator<AuditLine> {
   const userIds = await accountsNamed(db, users, f.user);
   if (userIds?.length === 0) return;
-  for await (const page of auditPages(db, { userIds, orBy: true, type: f.type, since: f.since, until: f.until, before: f.before }))
-    yield* await withAccounts(db, users, page);
+  for await (const page of auditPages(db, queryOf(userIds, f))) yield* await withAccounts(db, users, page);
 }

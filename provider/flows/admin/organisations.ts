@@ -14,6 +14,7 @@ import { isAppError } from '../../platform/errors.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import * as orgs from '../../domain/accounts/organisations.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
+import { recordView, VIEWS } from './view-record.ts';
 
 const createInput = z.object({ name: orgs.organisationName, notify: z.literal('on').optional() });
 const notifyInput = z.object({ notify: z.enum(['on', 'off']) });
@@ -53,11 +54,13 @@ export function organisationAdminRoutes(services: Services): Router {
 
   async function detail(ctx: Context, org: orgs.Organisation, errors: FormErrors = {}, values: Record<string, string> = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
+    const members = await orgs.membersOf(db, org.id);
+    if (members.length) await recordView(db, ctx, VIEWS.members, { organisation: org.id, members: members.length });
     reloadAt(ctx, `/admin/organisations/${org.id}`);
     renderPage(ctx, 'pages/admin/organisation.njk', {
       titleKey: 'organisations.title',
       org,
-      members: await orgs.membersOf(db, org.id),
+      members,
       errors,
       values,
       done: notice(ctx),

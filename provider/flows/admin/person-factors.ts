@@ -15,6 +15,7 @@ import { createPhoneVerification } from '../../domain/accounts/phone-verificatio
 import { passkeysOf, removePasskey } from '../../domain/passkeys/repository.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import type { MessageParams } from '../../platform/web/i18n.ts';
+import { recordView, VIEWS } from './view-record.ts';
 
 /** What the person page gives the routes added to it. */
 export interface PersonPage<Notice extends string> {
@@ -30,6 +31,8 @@ export interface PersonPage<Notice extends string> {
 type FactorNotice = 'passkey_removed' | 'second_factor_removed' | 'phone_removed';
 
 interface Removal<T> {
+  /** What would go, as the record of its confirmation page names it. */
+  viewed(thing: T): Record<string, unknown>;
   /** What would go; undefined when the person has no such thing. */
   find(user: User, ctx: Context): Promise<T | undefined>;
   /** The confirmation page's question, naming what goes. */
@@ -66,6 +69,7 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
     router.get(path, page.recentlyLoggedIn, async (ctx) => {
       const f = await found(ctx);
       if (!f) return;
+      await recordView(db, ctx, VIEWS.factorRemoval, r.viewed(f.thing), f.user.id);
       renderPage(ctx, 'pages/admin/person-confirm.njk', {
         titleKey: 'admin.person.confirm.title',
         person: f.user,
@@ -84,6 +88,7 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
 
   removal('/passkeys/:passkey/remove', {
     find: async (user, ctx) => (await passkeysOf(db, user.id)).find((p) => p.id === ctx.params.passkey),
+    viewed: (p) => ({ factor: 'passkey', passkey: p.id }),
     question: (p) => ({ key: 'admin.person.confirm.passkey', params: { name: p.name } }),
     effectKey: 'admin.person.confirm.passkey_effect',
     async remove(trx, user, p, ctx) {
@@ -97,6 +102,7 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
   // The app's own removal audits it and mails the person.
   removal('/second-factor/remove', {
     find: async (user) => ((await totp.isEnrolled(user)) ? { codes: await totp.recoveryCodesLeft(user) } : undefined),
+    viewed: () => ({ factor: 'second_factor' }),
     question: () => ({ key: 'admin.person.confirm.second_factor' }),
     effectKey: 'second_factor.admin.on',
     remove: async (trx, user, _, ctx) => void (await totp.remove(trx, user, 'staff', { ip: ctx.ip, staffId: page.staff(ctx).id })),
@@ -107,6 +113,7 @@ export function personFactorRoutes(services: Services, router: Router, page: Per
   // never had, can go: the next one is proved by its code as always.
   removal('/phone/remove', {
     find: async (user) => user.phone_number ?? undefined,
+    viewed: () => ({ factor: 'phone' }),
     question: (number) => ({ key: 'admin.person.confirm.phone', params: { number } }),
     effectKey: 'admin.person.confirm.phone_effect',
     async remove(trx, user, number, ctx) {

@@ -34,6 +34,7 @@ import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { personFactorRoutes } from './person-factors.ts';
+import { PERSON_VIEWS, recordView, VIEWS } from './view-record.ts';
 
 // Outcomes shown once after a redirect; only these keys reach the page.
 const NOTICES = [
@@ -50,7 +51,6 @@ const NOTICES = [
   'phone_removed',
   'passkey_removed',
 ] as const;
-const VIEWED = 'admin.person_viewed';
 const phoneInput = z.object({ phone: z.string().trim().max(40) });
 const roleInput = z.object({ admin: z.enum(['on', 'off']) });
 const deleteInput = z.object({ confirm: z.literal('on').optional() });
@@ -94,14 +94,14 @@ export function personAdminRoutes(services: Services): Router {
    */
   async function show(ctx: Context, user: User, errors: FormErrors = {}, values: Record<string, string> = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
-    await audit(db, VIEWED, { userId: user.id, ip: ctx.ip, details: { by: staff(ctx).id } });
+    await recordView(db, ctx, VIEWS.person, {}, user.id);
     const [link, connections, organisations, sessions, apps, events, secondFactor, recoveryCodes, passkeys, pending] = await Promise.all([
       findLinkOfUser(db, user.id),
       linksOf(db, user.id),
       organisationsOf(db, user.id),
       listSessions(db, provider(), user.sub, ''),
       listConnectedApps(db, provider(), user.sub),
-      searchAudit(db, { userIds: [user.id], except: [VIEWED], limit: 10 }),
+      searchAudit(db, { userIds: [user.id], except: PERSON_VIEWS, limit: 10 }),
       totp.isEnrolled(user),
       totp.recoveryCodesLeft(user),
       passkeysOf(db, user.id),

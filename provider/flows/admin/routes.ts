@@ -19,6 +19,8 @@ import { isUuid } from '../../platform/db/uuid.ts';
 import { audit } from '../../platform/audit.ts';
 import { nameCorrections } from '../../domain/accounts/name-corrections.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
+import { nationalNumberKey } from '../../domain/accounts/national-number-key.ts';
+import { keptText, queryKind, recordView, VIEWS } from './view-record.ts';
 
 const approveInput = z.object({ username: z.string().trim().max(64).optional() });
 const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
@@ -45,6 +47,7 @@ const NAMING = new Set<string>(['approved', 'blocked', 'unblocked', 'locked', 'r
 export function adminRoutes(services: Services): Router {
   const { config, db, users } = services;
   const registration = createRegistrationService(services);
+  const numberKey = nationalNumberKey(config, db);
   const router = createRouter({ prefix: '/admin' });
   router.use(requireUser(services, { role: 'admin' }));
 
@@ -76,6 +79,8 @@ export function adminRoutes(services: Services): Router {
   async function queuePage(ctx: Context, errors: FormErrors = {}, values: Record<string, string> = {}) {
     if (Object.keys(errors).length) ctx.status = 400;
     const [queue, corrections] = await Promise.all([registration.queue(), nameCorrections.queue(db)]);
+    // An empty queue shows nobody: nothing to record.
+    if (queue.length + corrections.length) await recordView(db, ctx, VIEWS.queue, { registrations: queue.length, corrections: corrections.length });
     renderPage(ctx, 'pages/admin/queue.njk', {
       titleKey: 'admin.queue.title',
       queue,
@@ -156,12 +161,14 @@ export function adminRoutes(services: Services): Router {
   async function usersPage(ctx: Context, q: string, errors: FormErrors = {}) {
     const refused = Object.keys(errors).length > 0;
     if (refused) ctx.status = 400;
-    const found = q && !refused ? await users.search(db, q) : [];
+    const searched = Boolean(q) && !refused;
+    const found = searched ? await users.search(db, q) : [];
+    if (searched) await recordView(db, ctx, VIEWS.search, { kind: queryKind(q), q: keptText(q, await numberKey()), results: found.length });
     renderPage(ctx, 'pages/admin/users.njk', {
       titleKey: 'admin.users.title',
       q,
       found,
-      searched: Boolean(q) && !refused,
+      searched,
       self: staff(ctx).id,
       notice: await noticeOf(ctx),
       errors,

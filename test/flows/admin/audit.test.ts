@@ -7,6 +7,7 @@ import { audit } from '../../../provider/platform/audit.ts';
 import { purgeAudit } from '../../../provider/platform/audit-trail.ts';
 import { Agent, text } from '../account/agent.ts';
 import { inStaffBrowser } from './staff-browser.ts';
+import { nameCorrections } from '../../../provider/domain/accounts/name-corrections.ts';
 import { axeViolations } from '../../helpers/axe.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -101,6 +102,31 @@ describe('the audit trail for staff', () => {
     expect(lines.every((l) => l.user.username === 'mia')).toBe(true);
     const recorded = await idp.db('audit_log').where({ event: 'admin.audit_exported' }).first();
     expect(recorded.details).toEqual({ filters: { user: 'mia', type: 'login.*', since: '', until: '' } });
+  });
+
+  it('records each showing of the trail and its export under the staff member with the filters (a national number as its hash), left out of the trail unless its event filter asks', async () => {
+    await staff.get('/admin/audit?user=mia&type=login.*');
+    await staff.get('/admin/audit?user=85.07.30-033.28');
+    await staff.raw('/admin/audit/export?user=85073003328');
+    const views = table((await staff.get('/admin/audit?user=staff&type=admin.*')).html);
+    const hashed = '"user":\\{"national_number_hmac":"[0-9a-f]{64}"\\}';
+    expect(views).toMatch(
+      new RegExp(
+        `Details \\S+ \\S+ \\S+ admin\\.audit_exported staff \\S+ \\{"filters":\\{"type":"",${hashed},"since":"","until":""\\}\\} ` +
+          `\\S+ \\S+ \\S+ admin\\.audit_viewed staff \\S+ \\{"events":0,"filters":\\{"type":"",${hashed},"since":"","until":""\\}\\} ` +
+          `\\S+ \\S+ \\S+ admin\\.audit_viewed staff \\S+ \\{"events":\\d+,"filters":\\{"type":"login\\.\\*","user":"mia","since":"","until":""\\}\\}`,
+      ),
+    );
+    expect(JSON.stringify(await idp.db('audit_log').select('details'))).not.toMatch(/85\D?07\D?30\D?033\D?28/);
+    expect(table((await staff.get('/admin/audit?user=staff')).html)).not.toContain('admin.audit_viewed');
+  });
+
+  it('records each showing of a waiting review queue under the staff member, with how many it listed', async () => {
+    await staff.get('/admin');
+    await nameCorrections.request(idp.db, miaId, { givenName: 'Mia', familyName: 'Maes-Peeters' });
+    await staff.get('/admin');
+    const views = table((await staff.get('/admin/audit?user=staff&type=admin.queue_viewed')).html);
+    expect(views).toMatch(/Details \S+ \S+ \S+ admin\.queue_viewed staff \S+ \{"corrections":1,"registrations":0\}$/);
   });
 
   // Three `idp` processes: slow on a loaded 2-core machine.

@@ -68,4 +68,16 @@ describe('organisation admin pages', () => {
     const audit = await idp.db('audit_log').where('event', 'like', 'admin.organisation%').orderBy('id').pluck('event');
     expect(audit).toEqual(['admin.organisation_created', 'admin.organisation_member_added', 'admin.organisation_notify', 'admin.organisation_member_removed']);
   });
+
+  it("records each showing of an organisation's members under the staff member, with how many it listed; none while it lists nobody", async () => {
+    const staff = new Agent(idp.issuer);
+    await staff.login('staff', PASSWORD, '/admin/organisations');
+    await staff.post('/admin/organisations', { name: 'Helpdesk' });
+    const org = (await findOrganisation(idp.db, 'helpdesk'))!;
+    await staff.post(`/admin/organisations/${org.id}/members`, { username: 'mia' });
+    const audit = await staff.get('/admin/audit?user=staff&type=admin.members_viewed');
+    const trail = text(/<table id="audit-events">[\s\S]*?<\/table>/.exec(audit.html)?.[0] ?? '');
+    expect(trail).toMatch(new RegExp(`Details \\S+ \\S+ \\S+ admin\\.members_viewed staff \\S+ \\{"members":1,"organisation":"${org.id}"\\}`));
+    expect(trail.split(org.id)).toHaveLength(2);
+  });
 });

@@ -56,6 +56,17 @@ describe("a person's passkeys, authenticator app and mobile number on the staff 
     expect(shown).toContain('Mobile number +32470111222 (verified)');
   });
 
+  it("records each confirmation page shown, under the person, with who looked and what it offered to remove; not among the person's recent events", async () => {
+    const [lost] = await passkeysOf(idp.db, noorId);
+    for (const path of [`/passkeys/${lost!.id}/remove`, '/second-factor/remove', '/phone/remove']) await page(path);
+    const trail = text(
+      /<table id="audit-events">[\s\S]*?<\/table>/.exec((await staff.get('/admin/audit?user=noor&type=admin.factor_removal_viewed')).html)?.[0] ?? '',
+    );
+    const viewed = (details: string) => `admin\\.factor_removal_viewed noor \\S+ \\{"by":"${staffId}","factor":${details}\\}`;
+    expect(trail).toMatch(new RegExp(`Details .*${viewed('"phone"')} .*${viewed('"second_factor"')} .*${viewed(`"passkey","passkey":"${lost!.id}"`)}$`));
+    expect(await page()).not.toContain('admin.factor_removal_viewed');
+  });
+
   it('removes a passkey only from its confirmation page, audited and mailed, and ends nothing else', async () => {
     const [lost, laptop] = await passkeysOf(idp.db, noorId);
     const question = await page(`/passkeys/${lost!.id}/remove`);

@@ -5,6 +5,8 @@ import { startTestProvider, type TestProvider } from '../../helpers/provider.ts'
 import { Agent, text } from '../account/agent.ts';
 import { passkeysOf } from '../../../provider/domain/passkeys/repository.ts';
 import { storedPasskey } from '../../helpers/passkeys.ts';
+import { captureOutput } from '../../helpers/output.ts';
+import { log } from '../../../provider/platform/log.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -72,6 +74,28 @@ describe('a person on the staff pages', () => {
     expect(refused.status).toBe(400);
     expect(text(refused.html)).toContain('mia@example.be (verified)');
     expect(await idp.db('audit_log').where({ event: 'admin.person_viewed', user_id: miaId }).pluck('details')).toEqual([{ by: staffId }]);
+  });
+
+  it('records each search under the staff member, with its kind, what was typed and how many it found: a national number only as its keyed hash, never logged', async () => {
+    const lines: string[] = [];
+    const [restore, level] = [captureOutput(lines), log.level];
+    log.level = 'info';
+    try {
+      await staff.get('/admin/users?q=mia');
+      expect((await staff.get('/admin/users?q=85.07.30-033.28')).status).toBe(200);
+      const trail = text(
+        /<table id="audit-events">[\s\S]*?<\/table>/.exec((await staff.get('/admin/audit?user=staff&type=admin.search_viewed')).html)?.[0] ?? '',
+      );
+      expect(trail).toMatch(
+        /Details \S+ \S+ \S+ admin\.search_viewed staff \S+ \{"q":\{"national_number_hmac":"[0-9a-f]{64}"\},"kind":"national_number","results":0\} \S+ \S+ \S+ admin\.search_viewed staff \S+ \{"q":"mia","kind":"text","results":1\}/,
+      );
+    } finally {
+      log.level = level;
+      restore();
+    }
+    const stored = JSON.stringify(await idp.db('audit_log').select('details'));
+    expect(lines.filter((l) => l.includes('"event":"admin.search_viewed"'))).toHaveLength(2);
+    for (const where of [stored, lines.join('\n')]) expect(where).not.toMatch(/85\D?07\D?30\D?033\D?28/);
   });
 
   it("ends the person's sessions and mails a reset link", async () => {

@@ -1,0 +1,49 @@
+// Staff pages that show people's data record each showing (GDPR accountability: who looked at whose data, when, from
+// where, through which filter). One record per page shown, never one per person listed: under the person when the page
+// is about one person, else under the staff member, with what was shown and how it was asked for. What staff typed to
+// find someone is kept as typed, except a national number: the provider holds one only as its keyed hash, so a
+// record, and the log line every audit event also makes, holds only that hash (under a name the log redacts).
+import type { Context } from 'koa';
+import type { Knex } from 'knex';
+import type { User } from '../../domain/accounts/repository.ts';
+import { audit } from '../../platform/audit.ts';
+import { nationalNumberHmac } from '../../eid/index.ts';
+
+export const VIEWS = {
+  person: 'admin.person_viewed',
+  factorRemoval: 'admin.factor_removal_viewed',
+  search: 'admin.search_viewed',
+  audit: 'admin.audit_viewed',
+  members: 'admin.members_viewed',
+  queue: 'admin.queue_viewed',
+} as const;
+
+/** Looks at one person, which the recent events on that person's page leave out: they would crowd out what happened. */
+export const PERSON_VIEWS: readonly string[] = [VIEWS.person, VIEWS.factorRemoval];
+
+/**
+ * Staff's looks at lists, which the audit trail leaves out unless its event filter is used: each showing of the trail
+ * would otherwise put itself at the top of the next.
+ */
+export const LIST_VIEWS: readonly string[] = [VIEWS.search, VIEWS.audit, VIEWS.members, VIEWS.queue];
+
+type View = (typeof VIEWS)[keyof typeof VIEWS];
+
+/** A view record: under `subject`, with the staff member as `by`, or, for a list, under the staff member. */
+export async function recordView(db: Knex, ctx: Context, event: View, details: Record<string, unknown> = {}, subject?: string): Promise<void> {
+  const staffId = (ctx.state.user as User).id;
+  await audit(db, event, subject ? { userId: subject, ip: ctx.ip, details: { by: staffId, ...details } } : { userId: staffId, ip: ctx.ip, details });
+}
+
+/** Eleven digits, with or without the dots, dashes, slashes and spaces a national number is written with. */
+const NATIONAL_NUMBER = /\d(?:[\s./-]*\d){10}/;
+
+/** What staff searched by, for a record: the text's kind, never the number itself. */
+export const queryKind = (text: string): 'national_number' | 'email' | 'text' =>
+  NATIONAL_NUMBER.test(text) ? 'national_number' : text.includes('@') ? 'email' : 'text';
+
+/** What staff typed to find someone, as a record may keep it: as typed, or, holding a national number, its HMAC alone. */
+export function keptText(text: string, nationalNumberKey: string): string | { national_number_hmac: string } {
+  const number = NATIONAL_NUMBER.exec(text)?.[0];
+  return number ? { national_number_hmac: nationalNumberHmac(number, nationalNumberKey) } : text;
+}
