@@ -24,6 +24,7 @@ import { logoutDelivery } from './logout-delivery.ts';
 import { cookieSigner } from '../platform/web/cookie-signer.ts';
 import { webOriginAllowed } from './web-origins.ts';
 import { auditClientAuthFailures } from './client-auth-failures.ts';
+import { SUBJECT_TYPES, pairwiseIdentifier } from './pairwise-subject.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -56,6 +57,9 @@ export function buildProvider({ config, db, users, jwks, cookieKeys, onLogout }:
     // could ask for it.
     scopes: [...OIDC_SCOPES, ...API_SCOPES],
     acrValues: Object.values(ACR),
+    // public stays the default: an app is pairwise only when registered so (./pairwise-subject.ts).
+    subjectTypes: [...SUBJECT_TYPES],
+    pairwiseIdentifier: pairwiseIdentifier(config, db),
     conformIdTokenClaims: true,
     async findAccount(_ctx, sub) {
       const user = await findForClaims(db, sub);

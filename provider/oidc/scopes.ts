@@ -4,8 +4,11 @@
 /** In the order the consent page lists them. */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'phone', 'offline_access'] as const;
 
+/** The notification API's (provider/flows/api/notifications.ts), which names people by their public sub. */
+export const NOTIFICATIONS_SCOPE = 'notifications:send';
+
 /** Scopes of APIs rather than of the person's data: the ones a resource server's token may carry. */
-export const API_SCOPES = ['notifications:send'] as const;
+export const API_SCOPES = [NOTIFICATIONS_SCOPE] as const;
 
 export const CLAIMS_BY_SCOPE: Record<string, string[]> = {
   // acr and amr belong to every ID token: relying apps decide on assurance from them.

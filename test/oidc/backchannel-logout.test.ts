@@ -8,9 +8,9 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose'
 import { startTestProvider, type TestProvider } from '../helpers/provider.ts';
 import { startHttpSink, type HttpSink, type RecordedRequest } from '../helpers/http-sink.ts';
 import { discover } from '../helpers/rp.ts';
-import { Agent, text } from '../flows/account/agent.ts';
+import { Agent, text, type Response } from '../flows/account/agent.ts';
 import { idp as cli } from '../helpers/cli.ts';
-import { createClient, deleteClient } from '../../provider/oidc/clients.ts';
+import { createClient, deleteClient, type ClientInput } from '../../provider/oidc/clients.ts';
 import { revokeSession } from '../../provider/oidc/account-sessions.ts';
 import { buildProvider } from '../../provider/oidc/provider.ts';
 import { loadJwks } from '../../provider/oidc/keys.ts';
@@ -30,6 +30,7 @@ const REDIRECT = 'http://127.0.0.1:9/cb';
 const LOGGED_OUT = 'http://127.0.0.1:9/bye';
 const INITIAL_ACCESS_TOKEN = 'initial-access-token-for-logout-tests';
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+const PORTAL = { name: 'Portal', redirectUris: [REDIRECT], postLogoutRedirectUris: [LOGGED_OUT], firstParty: true };
 
 describe('back-channel logout', { timeout: 60_000 }, () => {
   let idp: TestProvider;
@@ -43,14 +44,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     app = await startHttpSink();
     // The worker looks every 100 ms and retries after a second: an app that was down is reached within the test.
     idp = await startTestProvider('pglite', { OUTBOX_POLL_MS: '100', OUTBOX_BACKOFF_SECONDS: '1', IDP_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN });
-    const c = await createClient(idp.services.provider(), {
-      name: 'Crisis portal',
-      redirectUris: [REDIRECT],
-      postLogoutRedirectUris: [LOGGED_OUT],
-      firstParty: true,
-      backchannelLogoutUri: `${app.url}/logout`,
-      backchannelLogoutSessionRequired: true,
-    });
+    const c = await portal({ name: 'Crisis portal' });
     clientId = c.client_id;
     rp = await discover(idp.issuer, c.client_id, c.client_secret);
     jwks = createRemoteJWKSet(new URL(`${idp.issuer}/jwks`));
@@ -60,6 +54,9 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     await app?.stop();
   });
   beforeEach(() => app.up());
+
+  const portal = (o: Partial<ClientInput>) =>
+    createClient(idp.services.provider(), { ...PORTAL, backchannelLogoutUri: `${app.url}/logout`, backchannelLogoutSessionRequired: true, ...o });
 
   /** The uid of the login session in which the app got `sid` (oidc-provider gives each app of a session its own sid). */
   async function sessionUid(sid: string): Promise<string> {
@@ -85,14 +82,21 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     return { user, agent, sid: claims.sid as string, sub: claims.sub, idToken: tokens.id_token! };
   }
 
+  /** Answers yes to the logout question `page` asks (an app's, or the account pages'): where the browser is sent. */
+  async function confirmLogout(agent: Agent, page: Promise<Response>): Promise<string> {
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec((await page).html)![1]!;
+    return (await agent.go('/session/end/confirm', { form: { xsrf, logout: 'yes' } }, (l) => l.startsWith(LOGGED_OUT))).url;
+  }
+  const endSession = (idToken: string) => `/session/end?${new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: LOGGED_OUT })}`;
+
   const tokenOf = (r: RecordedRequest) => new URLSearchParams(r.body).get('logout_token') ?? '';
   const delivered = (sid: string) => app.requests.filter((r) => r.status === 200 && decodeJwt(tokenOf(r)).sid === sid);
 
   /** The logout token the app received for `sid`, verified as the specification asks an app to. */
-  async function logoutToken(sid: string, sub: string): Promise<JWTPayload> {
+  async function logoutToken(sid: string, sub: string, audience = clientId): Promise<JWTPayload> {
     const r = await app.waitFor((q) => q.status === 200 && decodeJwt(tokenOf(q)).sid === sid, 10_000);
     expect([r.method, r.path, r.headers['content-type']]).toEqual(['POST', '/logout', 'application/x-www-form-urlencoded']);
-    const { payload, protectedHeader } = await jwtVerify(tokenOf(r), jwks, { issuer: idp.issuer, audience: clientId, typ: 'logout+jwt', maxTokenAge: 120 });
+    const { payload, protectedHeader } = await jwtVerify(tokenOf(r), jwks, { issuer: idp.issuer, audience, typ: 'logout+jwt', maxTokenAge: 120 });
     expect(protectedHeader.alg).not.toBe('none');
     expect(payload).toMatchObject({ sub, sid, events: { [EVENT]: {} } });
     expect(payload.iat).toEqual(expect.any(Number));
@@ -153,22 +157,26 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
 
   it('reaches the app once when the person logs out through the app (RP-initiated logout)', async () => {
     const { agent, sid, sub, idToken } = await loggedIn();
-    const question = await agent.get(`/session/end?${new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: LOGGED_OUT })}`);
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(question.html)![1]!;
-    const done = await agent.go('/session/end/confirm', { form: { xsrf, logout: 'yes' } }, (l) => l.startsWith(LOGGED_OUT));
-    expect(done.url).toBe(LOGGED_OUT);
+    expect(await confirmLogout(agent, agent.get(endSession(idToken)))).toBe(LOGGED_OUT);
     await logoutToken(sid, sub);
     await sleep(300);
     expect(delivered(sid)).toHaveLength(1);
     expect(await auditEvents('backchannel_logout.delivered', sid)).toHaveLength(1);
   });
 
+  it('names the person to a pairwise app by the sub it knows, and audits the delivery under the account', async () => {
+    const c = await portal({ subjectType: 'pairwise' });
+    const { user, agent, sid, sub, idToken } = await loggedIn(await discover(idp.issuer, c.client_id, c.client_secret));
+    expect(sub).not.toBe(user.sub);
+    expect(await confirmLogout(agent, agent.get(endSession(idToken)))).toBe(LOGGED_OUT);
+    await logoutToken(sid, sub, c.client_id);
+    expect(await auditEvents('backchannel_logout.delivered', sid)).toEqual([{ user_id: user.id, details: expect.objectContaining({ client: c.client_id }) }]);
+  });
+
   it('reaches the app when the person logs out on the account pages', async () => {
     const { agent, sid, sub } = await loggedIn();
     expect((await agent.get('/self/login?return_to=/account')).url).toBe(`${idp.issuer}/account`);
-    const question = await agent.post('/self/logout', {});
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(question.html)![1]!;
-    await agent.go('/session/end/confirm', { form: { xsrf, logout: 'yes' } });
+    await confirmLogout(agent, agent.post('/self/logout', {}));
     await logoutToken(sid, sub);
   });
 
@@ -277,19 +285,12 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
   });
 
   it('gives up, audited, when the app is removed before it could be reached', async () => {
-    const provider = idp.services.provider();
-    const c = await createClient(provider, {
-      name: 'Old portal',
-      redirectUris: [REDIRECT],
-      firstParty: true,
-      backchannelLogoutUri: `${app.url}/logout`,
-      backchannelLogoutSessionRequired: true,
-    });
+    const c = await portal({ name: 'Old portal' });
     const { user, sid } = await loggedIn(await discover(idp.issuer, c.client_id, c.client_secret));
     await app.down();
     expect(await revokeSession(idp.db, user.sub, await sessionUid(sid))).toBe(true);
     await failedOnce(sid);
-    await deleteClient(provider, c.client_id);
+    await deleteClient(idp.services.provider(), c.client_id);
     await app.up();
     expect(await auditEvents('backchannel_logout.gave_up', sid)).toEqual([
       { user_id: user.id, details: expect.objectContaining({ client: c.client_id, error: `${c.client_id} no longer has a backchannel_logout_uri` }) },

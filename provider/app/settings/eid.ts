@@ -8,7 +8,7 @@ export const eidSettings = {
     env: 'NATIONAL_NUMBER_HMAC_KEY',
     schema: z.string().min(32, 'must be at least 32 characters').optional(),
     secret: true,
-    doc: 'key of the HMAC under which an account keeps the national number of its linked eID (the number itself is never stored); changing it unlinks every card',
+    doc: 'key of the HMAC under which an account keeps the national number of its linked eID (the number itself is never stored), and from which the key of pairwise subs is derived; changing it unlinks every card and gives every pairwise app new subs for its people',
   }),
   eidTrustAnchors: setting({
     env: 'EID_TRUST_ANCHORS',

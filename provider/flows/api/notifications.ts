@@ -18,8 +18,7 @@ import type { UserRepository } from '../../domain/accounts/repository.ts';
 import { parseBody } from '../../platform/web/form.ts';
 import { AppError, type ErrorParams, type MessageKey } from '../../platform/errors.ts';
 import { createNotifications, notificationInput } from '../../domain/notifications/service.ts';
-
-export const NOTIFICATIONS_SCOPE = 'notifications:send';
+import { NOTIFICATIONS_SCOPE } from '../../oidc/scopes.ts';
 
 export interface NotificationApiDeps {
   config: Config;

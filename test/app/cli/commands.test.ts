@@ -164,6 +164,7 @@ describe('the account and client lifecycle', { timeout: 120_000 }, () => {
       backchannel_logout_uri: null,
       backchannel_logout_session_required: false,
       id_token_alg: 'RS256',
+      subject_type: 'public',
     });
     expect(JSON.stringify(listed)).not.toContain(secret);
     expect((await idp(p, ['clients', 'show', 'backend'])).out).toContain('type: confidential\ngrants: client_credentials');

@@ -1,0 +1,71 @@
+// Pairwise subject identifiers (OpenID Connect Core §8.1). An app registered with subject_type pairwise gets for each
+// person a sub of its own sector, the host of its redirect_uris, so that apps of different sectors cannot tell by
+// sub that they serve the same person (as itsme and FranceConnect do). oidc-provider asks for it wherever such an app
+// is given a sub: ID token, userinfo, introspection, JWT access tokens, logout tokens, and the id_token_hint it
+// compares with the session; the account itself stays named by its public sub everywhere else.
+//
+// The sub is an HMAC-SHA256 of the sector and the account's public sub (oidc-provider's accountId; never the
+// internal id), so the same at every login and in every process. Its key is derived (HKDF, a label of its own) from
+// NATIONAL_NUMBER_HMAC_KEY: production already requires that key, so no deployment needs a new secret, and it is the
+// one secret already bound never to change (changing it unlinks every eID card), as these subs need. The key is
+// never logged: with it, whoever knows accounts' public subs could match them to every app's.
+import { createHmac, hkdfSync } from 'node:crypto';
+import { errors, type Configuration } from 'oidc-provider';
+import type { Config } from '../app/settings.ts';
+import type { Db } from '../platform/db/knex.ts';
+import { generatedSecret } from '../platform/secrets.ts';
+import { NOTIFICATIONS_SCOPE } from './scopes.ts';
+
+export const SUBJECT_TYPES = ['public', 'pairwise'] as const;
+export type SubjectType = (typeof SUBJECT_TYPES)[number];
+
+const LABEL = 'belid pairwise subject identifiers';
+
+/** The pairwise sub of the account whose public sub is `accountSub`, for the apps of `sector`. */
+function pairwiseSub(key: Buffer, sector: string, accountSub: string): string {
+  // A space appears in no host: the sector and the account cannot run into each other.
+  return createHmac('sha256', key).update(`${sector} ${accountSub}`).digest('base64url');
+}
+
+/** oidc-provider's pairwiseIdentifier: the key read once per provider, again after a failure (a database outage). */
+export function pairwiseIdentifier(config: Pick<Config, 'nationalNumberHmacKey'>, db: Db) {
+  let key: Promise<Buffer> | undefined;
+  const derive = async () => {
+    const secret = config.nationalNumberHmacKey ?? (await generatedSecret(db, 'national_number_hmac_key'));
+    return Buffer.from(hkdfSync('sha256', secret, '', LABEL, 32));
+  };
+  const keyOf = () =>
+    (key ??= derive().catch((e: unknown) => {
+      key = undefined;
+      throw e;
+    }));
+  // oidc-provider's Client#sectorIdentifier (the redirect_uris' host), which its types do not declare.
+  const pairwise: NonNullable<Configuration['pairwiseIdentifier']> = async (_ctx, accountId, client) =>
+    pairwiseSub(await keyOf(), (client as unknown as { sectorIdentifier: string }).sectorIdentifier, accountId);
+  return pairwise;
+}
+
+/**
+ * What a pairwise app may not be, refused when it is registered (by staff or dynamically) and when it is loaded:
+ * without a response type it has no sector (and no person's sub); on several hosts it would need a
+ * sector_identifier_uri, which oidc-provider would fetch at each load; and the notification API names people by
+ * their public sub, which a pairwise app never learns.
+ */
+export function checkPairwise(metadata: Record<string, unknown>): void {
+  if (metadata.subject_type !== 'pairwise') return;
+  if (Array.isArray(metadata.response_types) && !metadata.response_types.length)
+    throw new errors.InvalidClientMetadata('a pairwise app is one people log in to: an app with the client_credentials grant alone is given no sub');
+  if (metadata.sector_identifier_uri !== undefined)
+    throw new errors.InvalidClientMetadata('sector_identifier_uri is not supported: a pairwise app has its redirect_uris on one host, its sector');
+  const uris = Array.isArray(metadata.redirect_uris) ? metadata.redirect_uris.filter((u): u is string => typeof u === 'string' && URL.canParse(u)) : [];
+  const hosts = [...new Set(uris.map((u) => new URL(u).host))];
+  if (hosts.length > 1)
+    throw new errors.InvalidClientMetadata(
+      `a pairwise app has its redirect_uris on one host, its sector; these are on ${hosts.join(', ')}: register one app per host`,
+    );
+  const scopes = typeof metadata.scope === 'string' ? metadata.scope.split(' ') : [];
+  if (scopes.includes(NOTIFICATIONS_SCOPE))
+    throw new errors.InvalidClientMetadata(
+      `${NOTIFICATIONS_SCOPE} names people by the sub a public app is given, which a pairwise app never learns: register it public`,
+    );
+}
