@@ -18,9 +18,15 @@ const INFORMAL: Record<Exclude<Locale, 'en'>, RegExp> = {
  */
 const FRENCH_SPACE = / [:;?!]/u;
 
-/** French writes the typographic apostrophe (U+2019), as most of its texts did: a page mixing "Clés d’accès" with
- *  "Application d'authentification" looks unfinished. */
-const FRENCH_APOSTROPHE = /\p{L}'\p{L}/u;
+/**
+ * One apostrophe per language, the one most of its texts used: a page mixing "Clés d’accès" with "Application
+ * d'authentification", or "sms'en" with "accountpagina’s", looks unfinished. French the typographic one (U+2019),
+ * Dutch the straight one.
+ */
+const APOSTROPHE: Partial<Record<Locale, { other: RegExp; use: string }>> = {
+  fr: { other: /\p{L}'\p{L}/u, use: '’' },
+  nl: { other: /\p{L}’\p{L}/u, use: "'" },
+};
 
 /** One word for one thing (views/locales/README.md): the word a language does not use, and the one it does. */
 const OTHER_WORD: Record<Locale, { word: RegExp; use: string }[]> = {
@@ -92,7 +98,7 @@ export function otherWordProblems(locale: Locale, where: string, text: string): 
 
 /**
  * What a text of any origin (our catalogue, the card bridge's own pages) must keep to in `locale`: its register and,
- * in French, the no-break space before : ; ? and ! and the typographic apostrophe.
+ * its one apostrophe and, in French, the no-break space before : ; ? and !.
  */
 export function registerProblems(locale: Exclude<Locale, 'en'>, where: string, text: string): string[] {
   const problems: string[] = [];
@@ -100,8 +106,9 @@ export function registerProblems(locale: Exclude<Locale, 'en'>, where: string, t
   if (informal) problems.push(`${where} (${locale}): informal "${informal[0]}" in "${around(text, informal.index)}"`);
   const space = locale === 'fr' ? FRENCH_SPACE.exec(text) : null;
   if (space) problems.push(`${where} (${locale}): an ordinary space before "${space[0].trim()}" in "${around(text, space.index)}"`);
-  const apostrophe = locale === 'fr' ? FRENCH_APOSTROPHE.exec(text) : null;
-  if (apostrophe) problems.push(`${where} (${locale}): the straight apostrophe in "${around(text, apostrophe.index)}", where French writes ’`);
+  const apostrophe = APOSTROPHE[locale];
+  const other = apostrophe?.other.exec(text);
+  if (other) problems.push(`${where} (${locale}): the apostrophe in "${around(text, other.index)}", where this language writes ${apostrophe!.use}`);
   return problems;
 }
 

@@ -62,7 +62,9 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('reactiv
     const sms = await e.sms.waitFor(
       (r) =>
         (r.json as { to?: string })?.to === mobile &&
-        /is your code to reactivate your account\. .+ Do not share it with anyone, not even our helpdesk\./.test((r.json as { text: string }).text),
+        /is your one-time verification code to reactivate your account, .+ No one from our service will ever ask you for it\./.test(
+          (r.json as { text: string }).text,
+        ),
     );
     e.sms.clear();
     await page.fill('#code', /\b(\d{6})\b/.exec((sms.json as { text: string }).text)![1]!);

@@ -4,7 +4,7 @@
 // same walks as the accessibility checks.
 import { describe, expect, it } from 'vitest';
 import { languageProblems, otherWordProblems } from '../../helpers/language-check.ts';
-import { LOCALES, catalogue, duration, formatDuration, messageTexts, translate } from '../../../provider/platform/web/i18n.ts';
+import { LOCALES, catalogue, duration, formatDateTime, formatDuration, messageTexts, translate, type Locale } from '../../../provider/platform/web/i18n.ts';
 import { renderMail } from '../../../provider/domain/messaging/mail-templates.ts';
 
 describe('the catalogue, entry by entry', () => {
@@ -103,5 +103,40 @@ describe('every mail template', () => {
     });
     expect(problems).toEqual([]);
     expect(renderMail('recovery', locale, mails.recovery).text).toContain(formatDuration(locale, 60));
+  });
+});
+
+describe('the texts sent by SMS', () => {
+  // One SMS holds 160 characters: a longer text is sent, and paid for, as several.
+  const code = { code: '123456', duration: duration(600) };
+  const texts = (locale: Locale) => {
+    const when = formatDateTime(locale, new Date('2026-12-31T23:59:00Z'));
+    return {
+      'account.sms.code': code,
+      'reactivation.sms.code': code,
+      'reactivation.sms.done': { when },
+      'upstream.reactivation.sms_done': { when, name: 'itsme' },
+    };
+  };
+  it.each(LOCALES)('%s: each fits in one SMS with the service named as the pages name it', (locale) => {
+    const service = translate(locale, 'app.name');
+    const long = Object.entries(texts(locale))
+      .map(([key, params]) => [key, translate(locale, key, { ...params, service })] as const)
+      .filter(([, text]) => text.length > 160);
+    expect(long).toEqual([]);
+  });
+
+  // The reactivation pages also take the activation code (six characters, handed out by the office): the code texted
+  // during a reactivation must not read as that one, and says that no one who asks for it is us.
+  it.each([
+    ['en', 'one-time verification code', 'No one from our service will ever ask you for it.', /activation code/i],
+    ['nl', 'eenmalige verificatiecode', 'Niemand van onze dienst zal u er ooit om vragen.', /activeringscode/i],
+    ['fr', 'code de vérification à usage unique', 'Notre service ne vous le demandera jamais.', /code d’activation/i],
+    ['de', 'einmaliger Bestätigungscode', 'Niemand von uns wird Sie je danach fragen.', /Aktivierungscode/i],
+  ] as const)('%s: the reactivation code is a one-time verification code that no one from the service asks for', (locale, name, warning, activation) => {
+    const text = translate(locale, 'reactivation.sms.code', { ...code, service: 'Identity' });
+    expect(text).toContain(name);
+    expect(text).toContain(warning);
+    expect(text).not.toMatch(activation);
   });
 });
