@@ -21,6 +21,12 @@ const ENDPOINTS = [
   'end_session_success',
 ];
 
+/**
+ * The largest body oidc-provider reads (its selective_body.js): a larger one it answers "failed to parse the request
+ * body", a 400 that a browser sees as our generic error page; refused before it, as too large (refuseLargeBody).
+ */
+export const PROTOCOL_BODY_LIMIT = 56 * 1024;
+
 const OPENID_DISCOVERY = '/.well-known/openid-configuration';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];

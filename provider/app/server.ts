@@ -21,7 +21,8 @@ import { createPasswordHasher } from '../domain/accounts/passwords.ts';
 import { createAuthenticator } from '../methods/password/authenticate.ts';
 import { securityHeaders, csrf } from '../platform/web/security.ts';
 import { errorPages } from '../platform/web/error-pages.ts';
-import { refuseNulInQuery } from '../platform/web/form.ts';
+import { refuseLargeBody, refuseUnreadableQuery } from '../platform/web/form.ts';
+import { answerUnreadableHeads } from '../platform/web/unreadable-head.ts';
 import { toIssuerHost } from '../platform/web/issuer-host.ts';
 import { checkClientAddress } from '../platform/web/client-address.ts';
 import { staticFiles } from '../platform/web/static.ts';
@@ -38,7 +39,7 @@ import { createAccountDeletion } from '../domain/accounts/deletion.ts';
 import { recordRequests } from '../platform/log/access.ts';
 import { healthRoutes } from '../platform/health.ts';
 import { ROUTERS, routesOf, type RouterParts } from './routes.ts';
-import { exceptOn, protocolPaths } from './protocol-paths.ts';
+import { exceptOn, PROTOCOL_BODY_LIMIT, protocolPaths } from './protocol-paths.ts';
 import { purgeRateLimits } from '../domain/guards/rate-limit.ts';
 import type { Services } from './services.ts';
 import { createTokenService } from '../domain/tokens/one-time.ts';
@@ -165,7 +166,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   app.use((ctx, next) => runWithTheme(themeOf(portalOf(ctx, config).name), next));
   app.use(errorPages());
   app.use(checkClientAddress());
-  app.use(refuseNulInQuery(TYPED_QUERY));
+  app.use(refuseUnreadableQuery(TYPED_QUERY));
   app.use(securityHeaders());
   // Our assets, APIs and pages, passed by on the protocol's own paths.
   const ours = [staticFiles(), captchaAssets(), passkeyBrowserScript(), ...apis.flatMap((r) => [r.routes(), r.allowedMethods()]), pages.routes()];
@@ -173,6 +174,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   // Everything else is the protocol: discovery, /auth, /token, /jwks, /me, /session/end, …
   // The callback is cached per provider instance; a key refresh swaps the instance.
   const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+  app.use(refuseLargeBody(PROTOCOL_BODY_LIMIT));
   app.use((ctx) => {
     const p = services.provider();
     let cb = callbacks.get(p);
@@ -182,6 +184,7 @@ export async function startServer(config: Config, opts: { db?: Db } = {}): Promi
   });
 
   const server = http.createServer(app.callback());
+  answerUnreadableHeads(server, config.defaultLocale);
   try {
     await listen(server, config.port, config.host, { setting: 'PORT', advice: 'is another provider running there? Stop it, or set another PORT (and ISSUER)' });
   } catch (e) {

@@ -9,7 +9,7 @@ import type { User } from '../../domain/accounts/repository.ts';
 import { createAlertContacts, type AlertContact } from '../../domain/accounts/alert-contacts.ts';
 import { exampleMobile, formatPhone } from '../../domain/accounts/phone.ts';
 import { requireRecentLogin, requireUser } from '../self/routes.ts';
-import { body, controlCharacters, fieldText, formInput, maxLengths } from '../../platform/web/form.ts';
+import { body, controlCharacters, fieldText, formInput, maxLengths, unreadableInput } from '../../platform/web/form.ts';
 import { reloadAt, renderPage } from '../../platform/web/page.ts';
 import { duration } from '../../platform/web/i18n.ts';
 import { formError, type FormError, type FormErrors } from '../../platform/web/form-errors.ts';
@@ -110,8 +110,10 @@ export function alertContactRoutes(services: Services): Router {
   router.post('/account/alerts/contacts/:id/toggle', recentlyLoggedIn, async (ctx) => {
     const contact = await own(ctx);
     const parsed = toggleInput.safeParse(await body(ctx));
+    // As the channels' boxes (alerts.ts): a value no box sends turned the contact off.
+    if (!parsed.success) throw unreadableInput();
     if (contact?.verified) {
-      const enabled = parsed.success && parsed.data.enabled === 'on';
+      const enabled = parsed.data.enabled === 'on';
       await contacts.setEnabled(db, user(ctx).id, contact.id, enabled);
       await audit(db, 'alerts_changed', { userId: user(ctx).id, ip: ctx.ip, details: { contact: contact.id, enabled } });
     }

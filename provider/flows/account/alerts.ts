@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { body } from '../../platform/web/form.ts';
+import { body, unreadableInput } from '../../platform/web/form.ts';
 import { renderPage } from '../../platform/web/page.ts';
 import { formatPhone } from '../../domain/accounts/phone.ts';
 import { getAlertSettings, setAlertChannels, type AlertSettings } from '../../domain/accounts/alerts.ts';
@@ -47,8 +47,10 @@ export function accountAlertRoutes(services: Services): Router {
 
   router.post('/account/alerts', loggedIn, async (ctx) => {
     const parsed = alertsInput.safeParse(await body(ctx));
+    // A box sends "on" or nothing: another value was not ticked or left empty by anyone, and turned both channels off.
+    if (!parsed.success) throw unreadableInput();
     const u = user(ctx);
-    const want = parsed.success ? parsed.data : {};
+    const want = parsed.data;
     // A channel without a verified address or number cannot be turned on: there is nowhere to send to.
     await setAlertChannels(db, u.id, {
       email: want.email === 'on' && Boolean(u.email && u.email_verified),

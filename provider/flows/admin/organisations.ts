@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import type { User } from '../../domain/accounts/repository.ts';
 import { requireUser } from '../self/routes.ts';
-import { body, controlCharacters, fieldText, formInput } from '../../platform/web/form.ts';
+import { body, controlCharacters, fieldText, formInput, unreadableInput } from '../../platform/web/form.ts';
 import { reloadAt, renderMessage, renderPage } from '../../platform/web/page.ts';
 import { audit } from '../../platform/audit.ts';
 import { isAppError } from '../../platform/errors.ts';
@@ -93,7 +93,8 @@ export function organisationAdminRoutes(services: Services): Router {
   router.post('/:id/notify', async (ctx) => {
     const org = await find(ctx);
     const parsed = notifyInput.safeParse(await body(ctx));
-    if (!org || !parsed.success) return org && detail(ctx, org);
+    if (!parsed.success) throw unreadableInput();
+    if (!org) return;
     await db.transaction(async (trx) => {
       await orgs.setOrganisationNotify(trx, org.id, parsed.data.notify === 'on');
       await audit(trx, 'admin.organisation_notify', {

@@ -25,7 +25,7 @@ import { keptText, queryKind, recordView, VIEWS } from './view-record.ts';
 const approveInput = z.object({ username: z.string().trim().max(64).optional() });
 const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
 const searchInput = z.object({ q: z.string().max(200).optional() }).loose();
-/** The staff search's field, typed into a GET form: its page says what is wrong with a NUL in it (refuseNulInQuery). */
+/** The staff search's field, typed into a GET form: its page says what is wrong with a NUL or a byte not text in it (refuseUnreadableQuery). */
 export const TYPED_QUERY = { '/admin/users': ['q'] } as const;
 
 // Outcomes shown once after a redirect, and those whose message names the account.

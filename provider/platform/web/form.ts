@@ -2,21 +2,23 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
-import { hasNul } from '../nul.ts';
+import { hasUnreadable } from '../nul.ts';
 import type { FormError, FormErrors } from './form-errors.ts';
 
 const LIMIT = 64 * 1024;
 /** Distinct names in one form: our largest has a few dozen. */
 const MAX_FIELDS = 200;
 
+const tooLarge = () => new AppError('payload_too_large', 'error.too_large', 413);
+
 async function readBody(ctx: Context): Promise<string> {
   const declared = Number(ctx.get('content-length') || 0);
-  if (declared > LIMIT) throw new AppError('payload_too_large', 'error.too_large', 413);
+  if (declared > LIMIT) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
-    if (size > LIMIT) throw new AppError('payload_too_large', 'error.too_large', 413);
+    if (size > LIMIT) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -31,6 +33,18 @@ function jsonFields(text: string): Record<string, unknown> {
   }
   if (json && typeof json === 'object' && !Array.isArray(json)) return json as Record<string, unknown>;
   throw new AppError('invalid_json', 'error.invalid_json', 400);
+}
+
+/**
+ * A body declared larger than `limit` refused as too large before anything reads it, for a reader of its own
+ * (oidc-provider's) that answers one with a 400 of its own words. One sent in chunks, without its length, still gets
+ * that reader's answer.
+ */
+export function refuseLargeBody(limit: number) {
+  return async (ctx: Context, next: () => Promise<unknown>) => {
+    if (Number(ctx.get('content-length') || 0) > limit) throw tooLarge();
+    await next();
+  };
 }
 
 /**
@@ -60,28 +74,35 @@ export async function bodyFields(ctx: Context): Promise<Record<string, unknown>>
   return parsed;
 }
 
-/** The parsed body, refused as a whole when it holds a NUL. */
+/**
+ * A request holding what no form of ours gives (a NUL, bytes that are not text, a checkbox's value it never has) in a
+ * field the person did not type: there is no field to show the problem at, so the page says nothing was changed and
+ * to reload the form, which gives the field its own value again.
+ */
+export const unreadableInput = () => new AppError('unreadable_input', 'error.unreadable_input', 400);
+
+/** The parsed body, refused as a whole when it holds a NUL or bytes that are not text (hasUnreadable). */
 export async function body(ctx: Context): Promise<Record<string, unknown>> {
   const parsed = await bodyFields(ctx);
-  if (hasNul(parsed)) throw new AppError('invalid_input', 'error.invalid_input', 400);
+  if (hasUnreadable(parsed)) throw unreadableInput();
   return parsed;
 }
 
-/** The message oneLine (and formInput, for a NUL) gives a refused character, so that a form can tell it from a field left empty. */
+/** The message oneLine (and formInput, for a NUL or a byte not text) gives a refused character, so that a form can tell it from a field left empty. */
 export const UNUSABLE_CHARACTERS = 'unusable_characters';
 
-const nulFree = z.record(
+const readable = z.record(
   z.string(),
-  z.unknown().refine((v) => !hasNul(v), UNUSABLE_CHARACTERS),
+  z.unknown().refine((v) => !hasUnreadable(v), UNUSABLE_CHARACTERS),
 );
 
 /**
- * `raw` parsed by `schema`, where a field holding a NUL is refused as that field's problem (fieldProblem), so that the
- * page shows the form again with the other values kept rather than body()'s generic page. The schema then does not
- * run: nothing holding one reaches what a handler stores.
+ * `raw` parsed by `schema`, where a field holding a NUL or bytes that are not text is refused as that field's problem
+ * (fieldProblem), so that the page shows the form again with the other values kept rather than body()'s page. The
+ * schema then does not run: nothing holding one reaches what a handler stores.
  */
 export function parseForm<T extends z.ZodType>(schema: T, raw: Record<string, unknown>): z.ZodSafeParseResult<z.output<T>> {
-  const refused = nulFree.safeParse(raw);
+  const refused = readable.safeParse(raw);
   return refused.success ? schema.safeParse(raw) : { success: false, error: new z.ZodError(refused.error.issues) as z.ZodError<z.output<T>> };
 }
 
@@ -101,13 +122,14 @@ export const fieldText = (v: unknown): string =>
 /**
  * The same for the query string, on every route (pages, APIs and the protocol's own); but for the fields of a page's
  * own GET form (`typed`: path → names), which that page shows as its field's problem and keeps from the database.
+ * Only an escaped byte can be either, so a query without one is not walked.
  */
-export function refuseNulInQuery(typed: Readonly<Record<string, readonly string[]>> = {}) {
+export function refuseUnreadableQuery(typed: Readonly<Record<string, readonly string[]>> = {}) {
   return async (ctx: Context, next: () => Promise<unknown>) => {
-    if (ctx.querystring.includes('%00')) {
+    if (ctx.querystring.includes('%')) {
       const own = typed[ctx.path] ?? [];
       const others = Object.entries(ctx.query).filter(([name]) => !own.includes(name));
-      if (hasNul(others)) throw new AppError('invalid_input', 'error.invalid_input', 400);
+      if (hasUnreadable(others)) throw unreadableInput();
     }
     // Nor a path: a route's parameter (an upstream's name, a person's id) is decoded from it, and no page has one.
     if (ctx.path.includes('%00')) throw new AppError('not_found', 'error.not_found.message', 404);
@@ -146,8 +168,8 @@ export function fieldProblem(issue: z.core.$ZodIssue): FormError | undefined {
 }
 
 /**
- * The errors of a form refused for a field holding a character it cannot (a NUL, refused by formInput, or what oneLine
- * refuses), for a page whose other refusals are its own.
+ * The errors of a form refused for a field holding a character it cannot (a NUL or a byte not text, refused by
+ * formInput, or what oneLine refuses), for a page whose other refusals are its own.
  */
 export function controlCharacters(error: z.ZodError): FormErrors | undefined {
   const issue = error.issues.find((i) => i.message === UNUSABLE_CHARACTERS);
@@ -156,10 +178,11 @@ export function controlCharacters(error: z.ZodError): FormErrors | undefined {
 
 /**
  * For a page that reads its fields itself (from bodyFields) and refuses them in its own words: the field holding a NUL
- * as formInput refuses it, at that field, before any of the page's own checks; undefined when none holds one.
+ * or a byte not text as formInput refuses it, at that field, before any of the page's own checks; undefined when none
+ * holds one.
  */
 export function unusableFields(raw: Record<string, unknown>): FormErrors | undefined {
-  const refused = nulFree.safeParse(raw);
+  const refused = readable.safeParse(raw);
   return refused.success ? undefined : controlCharacters(refused.error);
 }
 

@@ -213,7 +213,9 @@ describe('a NUL in a form field', () => {
       expect(shown(blocked.html, 'q')).toBe('ru\u0000th');
       expect(await idp.services.users.findById(idp.db, personId)).toMatchObject({ status: 'active' });
       // Only the search's own field: another in its address is refused before any page, as everywhere.
-      expect(text((await staff.get('/admin/users?q=ruth&notice=%00')).html)).toContain('Some fields are missing or not valid');
+      expect(text((await staff.get('/admin/users?q=ruth&notice=%00')).html)).toContain(
+        'Part of what your browser sent could not be read, so nothing was changed.',
+      );
     });
   });
 
