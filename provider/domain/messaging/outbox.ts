@@ -9,6 +9,7 @@ import type { Db } from '../../platform/db/knex.ts';
 import type { Locale } from '../../platform/web/i18n.ts';
 import { AppError } from '../../platform/errors.ts';
 import { renderMail } from './mail-templates.ts';
+import { smsPlain } from './sms-text.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
 
 export type Channel = 'email' | 'sms' | 'logout';
@@ -121,11 +122,11 @@ export async function enqueueMail(trx: Executor, mail: MailRequest, now = new Da
   );
 }
 
-/** Stores an SMS for delivery; the caller has already written `text` in the recipient's language. */
+/** Stores an SMS for delivery, in the SMS alphabet's plain forms (./sms-text.ts); the caller wrote `text` in the recipient's language. */
 export async function enqueueSms(trx: Executor, sms: SmsRequest, now = new Date()): Promise<string> {
   if (!E164.test(sms.to)) throw new AppError('sms_recipient_invalid', 'error.sms_recipient_invalid', 500, { to: JSON.stringify(sms.to) });
   if (!sms.text.trim()) throw new AppError('sms_text_empty', 'error.sms_text_empty', 500);
-  return insert(trx, { channel: 'sms', recipient: sms.to, bodyText: sms.text, userId: sms.userId, reference: sms.reference }, now);
+  return insert(trx, { channel: 'sms', recipient: sms.to, bodyText: smsPlain(sms.text), userId: sms.userId, reference: sms.reference }, now);
 }
 
 /**

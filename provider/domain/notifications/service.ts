@@ -10,6 +10,7 @@ import { alertContactsFor } from '../accounts/alert-contacts.ts';
 import { ALERT_CHANNELS, alertSettingsOf, type AlertChannel, type AlertSettings } from '../accounts/alerts.ts';
 import { getOrganisation, memberIds, type Organisation } from '../accounts/organisations.ts';
 import { enqueueMail, enqueueSms, toMessage } from '../messaging/outbox.ts';
+import { smsPlain } from '../messaging/sms-text.ts';
 import { LOCALES, translate, type Locale } from '../../platform/web/i18n.ts';
 import { AppError } from '../../platform/errors.ts';
 import { isUuid } from '../../platform/db/uuid.ts';
@@ -91,7 +92,9 @@ export function smsText(locale: Locale, n: Pick<NotificationInput, 'subject' | '
     subject: n.subject,
     text: n.text,
   });
-  return full.length <= SMS_MAX ? full : `${full.slice(0, SMS_MAX - 1)}…`;
+  // Cut in the plain forms the outbox sends (its ellipsis is three dots): cut before, the text would grow past them.
+  const plain = smsPlain(full);
+  return plain.length <= SMS_MAX ? plain : `${plain.slice(0, SMS_MAX - 3)}...`;
 }
 
 export function createNotifications({ db, users: repository, issuerUrl, defaultLocale }: NotificationDeps) {

@@ -172,6 +172,15 @@ describe.each(kinds)('outbox on %s', (kind) => {
     expect((await messagesByReference(db, 'alert-7'))[0]).toMatchObject({ status: 'sent', transport: 'sms-gateway' });
   });
 
+  // A character outside the SMS alphabet (GSM 03.38) sends the whole text as UCS-2, 70 characters a part: French's
+  // no-break spaces and apostrophe would make a 150-character code three paid parts instead of one.
+  it('sends typographic spaces, apostrophes, quotes and dashes as their plain forms, so that a text stays in the SMS alphabet', async () => {
+    const text = 'Identité\u00a0: 123456 est votre code pour réactiver l\u2019accès\u202f; \u201cvalable\u201d 10\u00a0minutes \u2013 à 23\u00a0h\u2026';
+    await enqueueSms(db, { to: '+32490123456', text, reference: 'plain-1' }, now());
+    expect(await worker().drain()).toBe(1);
+    expect(gateway.requests[0]!.json).toMatchObject({ message: 'Identité : 123456 est votre code pour réactiver l\'accès ; "valable" 10 minutes - à 23 h...' });
+  });
+
   it('retries an SMS after a 503 or a timeout and delivers it once', async () => {
     await enqueueSms(db, { to: '+32490123456', text: 'Your code: 123456' }, now());
     const w = worker();

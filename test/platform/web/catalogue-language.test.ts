@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { languageProblems, otherWordProblems } from '../../helpers/language-check.ts';
 import { LOCALES, catalogue, duration, formatDateTime, formatDuration, messageTexts, translate, type Locale } from '../../../provider/platform/web/i18n.ts';
 import { renderMail } from '../../../provider/domain/messaging/mail-templates.ts';
+import { inSmsAlphabet, smsPlain } from '../../../provider/domain/messaging/sms-text.ts';
 
 describe('the catalogue, entry by entry', () => {
   const en = catalogue('en');
@@ -113,6 +114,7 @@ describe('the texts sent by SMS', () => {
     const when = formatDateTime(locale, new Date('2026-12-31T23:59:00Z'));
     return {
       'account.sms.code': code,
+      'account.alert_contact.sms': code,
       'reactivation.sms.code': code,
       'reactivation.sms.done': { when },
       'upstream.reactivation.sms_done': { when, name: 'itsme' },
@@ -124,6 +126,16 @@ describe('the texts sent by SMS', () => {
       .map(([key, params]) => [key, translate(locale, key, { ...params, service })] as const)
       .filter(([, text]) => text.length > 160);
     expect(long).toEqual([]);
+  });
+
+  // One character outside the SMS alphabet (GSM 03.38) makes every part of a text 70 characters instead of 160: what
+  // the outbox sends (its plain forms of typographic spaces and punctuation) must stay inside it.
+  it.each(LOCALES)('%s: each is written in the SMS alphabet, as the outbox sends it', (locale) => {
+    const service = translate(locale, 'app.name');
+    const outside = Object.entries(texts(locale))
+      .map(([key, params]) => [key, smsPlain(translate(locale, key, { ...params, service }))] as const)
+      .filter(([, text]) => !inSmsAlphabet(text));
+    expect(outside).toEqual([]);
   });
 
   // The reactivation pages also take the activation code (six characters, handed out by the office): the code texted
