@@ -22,8 +22,8 @@ import { hasNul } from '../platform/nul.ts';
 import { queueProviderLogouts } from './backchannel-logout.ts';
 import { logoutDelivery } from './logout-delivery.ts';
 import { cookieSigner } from '../platform/web/cookie-signer.ts';
-import { webOriginAllowed } from './web-origins.ts';
-import { auditClientAuthFailures } from './client-auth-failures.ts';
+import { hideClientAuthFailures, webOriginAllowed } from './web-origins.ts';
+import { auditClientAuthFailures, evenClientAuthFailures } from './client-auth-failures.ts';
 import { SUBJECT_TYPES, pairwiseIdentifier } from './pairwise-subject.ts';
 
 export interface ProviderDeps {
@@ -154,6 +154,8 @@ export function buildProvider({ config, db, users, jwks, cookieKeys, onLogout }:
   batchRequests(provider, db);
   recordSessionDevices(provider, db);
   auditClientAuthFailures(provider, db);
+  evenClientAuthFailures(provider);
+  hideClientAuthFailures(provider);
   // Only for a whole logout: a logout from one app alone (no `logout` confirmed) keeps the browser's session.
   if (onLogout)
     provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
