@@ -1,12 +1,14 @@
 // The one place a login ends, whichever method proved it (methods/strategy.ts): the login audited (and so counted in
 // belid_logins_total{method}), a deletion the person asked for cancelled, this browser remembered as one of the
-// account's devices, and the interaction handed back to oidc-provider with the account, acr and amr.
+// account's devices, a new form token for the browser, and the interaction handed back to oidc-provider with the
+// account, acr and amr.
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Services } from '../../app/services.ts';
 import type { Login } from '../../methods/strategy.ts';
 import { audit } from '../../platform/audit.ts';
 import { rememberDevice } from '../../platform/web/devices.ts';
+import { renewCsrf } from '../../platform/web/security.ts';
 import { holdLogin } from './held-login.ts';
 
 type InteractionResult = Parameters<Provider['interactionResult']>[2];
@@ -26,6 +28,7 @@ export function loggedInStep({ config, db, provider, deletion }: Pick<Services, 
     await deletion.cancelOnLogin(user, ctx.ip);
     rememberDevice(ctx, user);
     holdLogin(ctx, user, config.sessionTtl);
+    renewCsrf(ctx);
     // The generation the proof was checked in: what ends the account's access meanwhile voids this login
     // (domain/oidc-models/adapter.ts).
     await finishInteraction(ctx, provider, {

@@ -13,6 +13,7 @@ import { SELF_CLIENT_ID, pkcePair, challengeOf } from '../../oidc/self-client.ts
 import { safeReturnPath } from '../../platform/web/page.ts';
 import { AppError } from '../../platform/errors.ts';
 import { signedCookie } from '../../platform/web/cookies.ts';
+import { renewCsrf } from '../../platform/web/security.ts';
 import { loginIdentifierOf, portalOf } from '../../oidc/portal.ts';
 import { forgetLogin } from '../login/held-login.ts';
 import { linkedLoginsShown } from '../../domain/upstreams/repository.ts';
@@ -102,6 +103,9 @@ export function selfRoutes({ config, provider }: SelfDeps): Router {
       exp: Math.floor(Date.now() / 1000) + config.sessionTtl,
     };
     ctx.cookies.set(SESSION_COOKIE, JSON.stringify(session), signedCookie(ctx, { maxAge: config.sessionTtl * 1000 }));
+    // The account pages' session may begin without a login here (the browser's provider session had one before): the
+    // form token of the browser before it is not the one of the account's pages.
+    renewCsrf(ctx);
     ctx.redirect(login.returnTo);
   });
 

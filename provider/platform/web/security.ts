@@ -1,5 +1,5 @@
 // Security headers on every response, and CSRF protection for every form post: a random token in an
-// HttpOnly SameSite cookie that each form echoes in `_csrf` (double submit), plus an Origin check.
+// HttpOnly SameSite cookie that each form echoes in `_csrf` (double submit), plus an Origin check. A login renews it.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { bodyFields } from './form.ts';
@@ -34,13 +34,21 @@ export function securityHeaders() {
 
 const CSRF_COOKIE = 'csrf';
 
+/**
+ * A new form token for this browser, for the page this request renders and every form after it. Called where a login
+ * changes who the browser is: a token read before it (on a shared computer, or planted by another's page) would
+ * otherwise go on working for the account's forms.
+ */
+export function renewCsrf(ctx: Context): string {
+  const token = randomBytes(24).toString('base64url');
+  ctx.cookies.set(CSRF_COOKIE, token, signedCookie(ctx));
+  ctx.state.csrf = token;
+  return token;
+}
+
 export function csrf(issuerOrigin: string) {
   return async (ctx: Context, next: Next) => {
-    let token = ctx.cookies.get(CSRF_COOKIE, { signed: true });
-    if (!token) {
-      token = randomBytes(24).toString('base64url');
-      ctx.cookies.set(CSRF_COOKIE, token, signedCookie(ctx));
-    }
+    const token = ctx.cookies.get(CSRF_COOKIE, { signed: true }) ?? renewCsrf(ctx);
     ctx.state.csrf = token;
     if (ctx.method === 'POST') {
       // Pages take forms only. Any other type would be read as a form too, and a cross-site "text/plain" form

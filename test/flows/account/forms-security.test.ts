@@ -1,6 +1,7 @@
 // What review found in the account pages, each shown failing before its fix: a cross-site post in another content
 // type than a form slipped past the form-token check; a pending e-mail change outlived the password change its
-// notice mail asks for; malformed ids and Referers gave 500s instead of plain answers.
+// notice mail asks for; malformed ids and Referers gave 500s instead of plain answers; a form token read in a browser
+// before a login went on working after it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProvider, type TestProvider } from '../../helpers/provider.ts';
 import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.ts';
@@ -8,8 +9,11 @@ import { createPasswordChange } from '../../../provider/domain/accounts/password
 import { loggedInPerson } from './people.ts';
 import { Agent, formSummary, text } from './agent.ts';
 import { RESET_PURPOSE } from '../../../provider/domain/accounts/reset-link.ts';
+import { createClient } from '../../../provider/oidc/clients.ts';
+import { discover } from '../../helpers/rp.ts';
 
 const PASSWORD = 'correct horse battery staple';
+const formToken = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
 const NEW_PASSWORD = 'quiet rivers carry seven lanterns home';
 
 describe('account forms under attack', () => {
@@ -52,6 +56,56 @@ describe('account forms under attack', () => {
     // The page's own form still works.
     await agent.post('/account/profile', { given_name: 'Carla', family_name: 'Claes' });
     expect(await idp.db('users').where({ id: user.id }).first('given_name')).toEqual({ given_name: 'Carla' });
+  });
+
+  it("takes no form token from before a login: one read or planted in this browser earlier is refused on the account's pages", async () => {
+    const { user } = await person('lien');
+    // A shared computer: the token of a page read before the owner logs in on it.
+    const browser = new Agent(idp.issuer);
+    const loginPage = await browser.get('/self/login');
+    const before = formToken(loginPage.html);
+    const profile = await browser.submitLogin(loginPage, 'lien', PASSWORD);
+    expect(profile.url).toBe(`${idp.issuer}/account`);
+
+    const stale = await browser.post('/account/profile', { _csrf: before, given_name: 'Pwned', family_name: 'ByCSRF' });
+    expect([stale.status, text(stale.html)]).toEqual([403, expect.stringContaining('This form has expired. Reload the page and send it again.')]);
+    expect(await idp.db('users').where({ id: user.id }).first('given_name')).toEqual({ given_name: 'Cara' });
+    // The form the login led to carries the new one.
+    const now = formToken(profile.html);
+    expect(now).not.toBe(before);
+    await browser.post('/account/profile', { _csrf: now, given_name: 'Lien', family_name: 'Claes' });
+    expect(await idp.db('users').where({ id: user.id }).first('given_name')).toEqual({ given_name: 'Lien' });
+  });
+
+  it("takes no form token from before a login on an app's consent page either, which the login led to", async () => {
+    await person('joke');
+    const REDIRECT = 'https://partner.example/cb';
+    const app = await createClient(idp.services.provider(), { name: 'Partner app', redirectUris: [REDIRECT] });
+    const browser = new Agent(idp.issuer);
+    const { page } = await browser.startAuthorization(await discover(idp.issuer, app.client_id, app.client_secret), REDIRECT, 'openid');
+    const before = formToken(page.html);
+    const consent = await browser.submitLogin(page, 'joke', PASSWORD);
+    const confirm = /<form method="post" action="([^"]+\/confirm)"/.exec(consent.html)![1]!;
+
+    const stale = await browser.raw(confirm, { form: { _csrf: before } });
+    expect([stale.status, text(await stale.text())]).toEqual([403, expect.stringContaining('This form has expired. Reload the page and send it again.')]);
+    const allowed = await browser.go(confirm, { form: { _csrf: formToken(consent.html) } }, (l) => l.startsWith(REDIRECT));
+    expect(new URL(allowed.url).searchParams.get('code')).toBeTruthy();
+  });
+
+  it("takes no form token from before the account's pages opened on a login made for an app", async () => {
+    const { user } = await person('wout');
+    const REDIRECT = 'https://partner.example/cb';
+    const app = await createClient(idp.services.provider(), { name: 'Portal', redirectUris: [REDIRECT], firstParty: true });
+    const browser = new Agent(idp.issuer);
+    const { page } = await browser.startAuthorization(await discover(idp.issuer, app.client_id, app.client_secret), REDIRECT, 'openid');
+    await browser.submitLogin(page, 'wout', PASSWORD, (l) => l.startsWith(REDIRECT));
+    const before = browser.jar.get('csrf')!;
+    // No password asked: the account pages open on the login just made.
+    expect((await browser.get('/account')).url).toBe(`${idp.issuer}/account`);
+    const stale = await browser.raw('/account/profile', { form: { _csrf: before, given_name: 'Pwned', family_name: 'ByCSRF' } });
+    expect(stale.status).toBe(403);
+    expect(await idp.db('users').where({ id: user.id }).first('given_name')).toEqual({ given_name: 'Cara' });
   });
 
   it('refuses a name holding a line break or another control character, which no browser input sends, and keeps the name', async () => {
