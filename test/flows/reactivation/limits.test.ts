@@ -61,7 +61,7 @@ describe.each(kinds)('reactivation limits on %s', (kind) => {
     expect(mine.status).toBe('ok');
     expect(mine.status === 'ok' && mine.flow.state).toBe('phone');
     expect(await db('outbox').where({ channel: 'sms', recipient: ANN }).orderBy('created_at', 'desc').first()).toMatchObject({
-      body_text: expect.stringMatching(/^Identity: \d{6} is your code/),
+      body_text: expect.stringMatching(/^Identity: \d{6} is your one-time verification code to reactivate your account/),
     });
   });
 
