@@ -45,9 +45,16 @@ export function pairwiseIdentifier(config: Pick<Config, 'nationalNumberHmacKey'>
   return pairwise;
 }
 
+// oidc-provider's loopback names, at which a native app is let in on any port (RFC 8252 §7.3).
+const LOOPBACKS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** A redirect URI whose host every app could register alike: all of them would share one sector, and its subs. */
+const sharedByAll = (uri: URL, native: boolean) => !uri.host || (native && uri.protocol === 'http:' && LOOPBACKS.has(uri.hostname));
+
 /**
  * What a pairwise app may not be, refused when it is registered (by staff or dynamically) and when it is loaded:
- * without a response type it has no sector (and no person's sub); on several hosts it would need a
+ * without a response type it has no sector (and no person's sub); on a host that names no one app (a custom scheme,
+ * a native app's loopback) it would share its sector with every other; on several hosts it would need a
  * sector_identifier_uri, which oidc-provider would fetch at each load; and the notification API names people by
  * their public sub, which a pairwise app never learns.
  */
@@ -58,6 +65,11 @@ export function checkPairwise(metadata: Record<string, unknown>): void {
   if (metadata.sector_identifier_uri !== undefined)
     throw new errors.InvalidClientMetadata('sector_identifier_uri is not supported: a pairwise app has its redirect_uris on one host, its sector');
   const uris = Array.isArray(metadata.redirect_uris) ? metadata.redirect_uris.filter((u): u is string => typeof u === 'string' && URL.canParse(u)) : [];
+  const shared = uris.find((u) => sharedByAll(new URL(u), metadata.application_type === 'native'));
+  if (shared)
+    throw new errors.InvalidClientMetadata(
+      `a pairwise app's sector is its redirect_uris' host; ${shared} names no one host (a custom scheme has none, and a native app's loopback address is every computer's own, at any port): use a claimed https URI`,
+    );
   const hosts = [...new Set(uris.map((u) => new URL(u).host))];
   if (hosts.length > 1)
     throw new errors.InvalidClientMetadata(

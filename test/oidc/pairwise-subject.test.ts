@@ -174,5 +174,18 @@ describe('pairwise subject identifiers', { timeout: 60_000 }, () => {
         body: { error: 'invalid_client_metadata', error_description: expect.stringContaining('sector_identifier_uri') },
       });
     });
+
+    // A custom scheme has no host, and a native app's loopback address takes any port: every such app would share one
+    // sector, and two apps of different makers would give a person the same sub.
+    it('refuses a pairwise app whose redirect URI names no one host: a custom scheme, a native app’s loopback', async () => {
+      const native = { application_type: 'native', token_endpoint_auth_method: 'none', subject_type: 'pairwise' };
+      for (const uri of ['be.city.app:/cb', 'be.school.app:/cb', 'http://127.0.0.1/cb', 'http://localhost:8080/cb'])
+        expect(await register({ ...native, redirect_uris: [uri] })).toEqual({
+          status: 400,
+          body: { error: 'invalid_client_metadata', error_description: expect.stringContaining('names no one host') },
+        });
+      expect(await register({ ...native, redirect_uris: ['https://app.city.example.be/cb'] })).toMatchObject({ status: 201 });
+      expect(await register({ ...native, subject_type: 'public', redirect_uris: ['be.city.app:/cb'] })).toMatchObject({ status: 201 });
+    });
   });
 });
