@@ -35,15 +35,28 @@ export async function recordView(db: Knex, ctx: Context, event: View, details: R
   await audit(db, event, subject ? { userId: subject, ip: ctx.ip, details: { by: staffId, ...details } } : { userId: staffId, ip: ctx.ip, details });
 }
 
-/** Eleven digits, with or without the dots, dashes, slashes and spaces a national number is written with. */
-const NATIONAL_NUMBER = /\d(?:[\s./-]*\d){10}/;
+/**
+ * Eleven digits, of any script (full-width ones come from a Japanese or Chinese keyboard), with whatever but a letter
+ * written between them: the dots, dashes and spaces a national number is written with, and any other.
+ */
+const NATIONAL_NUMBER = /\p{Nd}(?:[^\p{L}\p{Nd}]*\p{Nd}){10}/u;
+
+/** A digit of any script as its ASCII one: Unicode keeps each script's ten digits in a run from zero to nine. */
+function asciiDigit(digit: string): string {
+  let [at, value] = [digit.codePointAt(0)!, 0];
+  while (/\p{Nd}/u.test(String.fromCodePoint(at - 1))) [at, value] = [at - 1, value + 1];
+  return String(value % 10);
+}
 
 /** What staff searched by, for a record: the text's kind, never the number itself. */
 export const queryKind = (text: string): 'national_number' | 'email' | 'text' =>
   NATIONAL_NUMBER.test(text) ? 'national_number' : text.includes('@') ? 'email' : 'text';
 
-/** What staff typed to find someone, as a record may keep it: as typed, or, holding a national number, its HMAC alone. */
+/**
+ * What staff typed to find someone, as a record may keep it: as typed, or, holding a national number, its HMAC alone,
+ * the same however it was written.
+ */
 export function keptText(text: string, nationalNumberKey: string): string | { national_number_hmac: string } {
   const number = NATIONAL_NUMBER.exec(text)?.[0];
-  return number ? { national_number_hmac: nationalNumberHmac(number, nationalNumberKey) } : text;
+  return number ? { national_number_hmac: nationalNumberHmac(number.replace(/\P{Nd}/gu, '').replace(/\p{Nd}/gu, asciiDigit), nationalNumberKey) } : text;
 }

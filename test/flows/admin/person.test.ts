@@ -98,6 +98,20 @@ describe('a person on the staff pages', () => {
     for (const where of [stored, lines.join('\n')]) expect(where).not.toMatch(/85\D?07\D?30\D?033\D?28/);
   });
 
+  it('keeps a national number typed in other digits, or with other separators or letters around it, only as the same keyed hash', async () => {
+    const typed = ['85073003328', '８５.０７.３０-０３３.２８', '85–07–30–033–28', '85,07,30 033_28', '٨٥٠٧٣٠٠٣٣٢٨', 'BE85073003328x'];
+    for (const q of typed) expect((await staff.get(`/admin/users?${new URLSearchParams({ q })}`)).status).toBe(200);
+    const recorded: { kind: string; q: unknown }[] = await idp
+      .db('audit_log')
+      .where({ event: 'admin.search_viewed' })
+      .orderBy('id', 'desc')
+      .limit(typed.length)
+      .pluck('details');
+    expect(recorded.map((d) => d.kind)).toEqual(typed.map(() => 'national_number'));
+    expect(recorded.map((d) => d.q)).toEqual(typed.map(() => ({ national_number_hmac: expect.stringMatching(/^[0-9a-f]{64}$/) })));
+    expect(new Set(recorded.map((d) => JSON.stringify(d.q))).size).toBe(1);
+  });
+
   it("ends the person's sessions and mails a reset link", async () => {
     const mia = new Agent(idp.issuer);
     await mia.login('mia', PASSWORD);
