@@ -114,9 +114,20 @@ export const clientInput = z.object({
 });
 export type ClientInput = z.input<typeof clientInput>;
 
-export async function createClient(provider: Provider, input: ClientInput, trx?: Db): Promise<{ client_id: string; client_secret?: string }> {
+/**
+ * Registers an app; one already under the client_id is refused, unless `replace` (the provider's own, registered again
+ * at each start): made again, an app would get a new secret and its people new subs (a pairwise app switched public
+ * would learn their public ones), its tokens kept.
+ */
+export async function createClient(
+  provider: Provider,
+  input: ClientInput,
+  trx?: Db,
+  { replace = false } = {},
+): Promise<{ client_id: string; client_secret?: string }> {
   const c = clientInput.parse(input);
   const clientId = c.clientId ?? randomBytes(12).toString('base64url');
+  if (!replace && c.clientId && (await adapterIn(provider, trx).find(clientId))) throw new AppError('client_exists', 'error.client_exists', 409, { clientId });
   const secret = c.public ? undefined : randomBytes(32).toString('base64url');
   const metadata = {
     client_id: clientId,

@@ -7,15 +7,20 @@ import { createClient } from './clients.ts';
 export const SELF_CLIENT_ID = 'belid-self';
 
 export async function registerSelfClient(provider: Provider, issuer: string): Promise<void> {
-  await createClient(provider, {
-    clientId: SELF_CLIENT_ID,
-    name: 'Your account',
-    redirectUris: [`${issuer}/self/callback`],
-    postLogoutRedirectUris: [`${issuer}/`],
-    public: true,
-    firstParty: true,
-    grants: ['authorization_code'],
-  });
+  await createClient(
+    provider,
+    {
+      clientId: SELF_CLIENT_ID,
+      name: 'Your account',
+      redirectUris: [`${issuer}/self/callback`],
+      postLogoutRedirectUris: [`${issuer}/`],
+      public: true,
+      firstParty: true,
+      grants: ['authorization_code'],
+    },
+    undefined,
+    { replace: true },
+  );
 }
 
 export function pkcePair() {

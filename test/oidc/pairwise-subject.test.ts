@@ -149,6 +149,17 @@ describe('pairwise subject identifiers', { timeout: 60_000 }, () => {
     expect(await idp.db('oidc_models').where({ model: 'Client' }).count({ n: '*' })).toEqual(before);
   });
 
+  // Making an app again under its client_id would switch its people's subs: a pairwise app would learn their public
+  // subs at its next refresh, a public one would lose track of them.
+  it('does not let staff switch an app between public and pairwise by creating it again under its client_id', async () => {
+    const create = (type: string) =>
+      cli(idp, ['clients', 'create', '--name', 'Town', '--redirect-uri', CITY, '--client-id', 'town-portal', '--subject-type', type]);
+    expect((await create('pairwise')).code).toBe(0);
+    const again = await create('public');
+    expect([again.code, again.err]).toEqual([2, expect.stringContaining('"town-portal" already exists')]);
+    expect(JSON.parse((await cli(idp, ['clients', 'show', 'town-portal', '--json'])).out)).toMatchObject({ subject_type: 'pairwise' });
+  });
+
   describe('dynamic registration', () => {
     const register = async (metadata: Record<string, unknown>) => {
       const res = await fetch(`${idp.issuer}/reg`, {
