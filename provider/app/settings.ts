@@ -50,13 +50,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!out.helpdeskContact) problems.push('HELPDESK_CONTACT is required when NODE_ENV=production (the pages send people who cannot help themselves to it)');
     // Every sign-up page (and a first login through a bank) asks people to accept these: they must be able to read
     // them first, and a service that collects personal data owes them its privacy notice when it does (GDPR art. 13).
-    if ((out.registrationModes as unknown[]).length) {
-      for (const [key, env, what] of [
+    // Modes that did not parse are a problem of their own, above. Left empty, the variable is unset: the message
+    // names the default's modes, which an operator who emptied it may not expect.
+    const modes = out.registrationModes as string[] | undefined;
+    if (modes?.length) {
+      const offered = `${modes.join(', ')}${env.REGISTRATION_MODES ? '' : ', its default'}`;
+      for (const [key, name, what] of [
         ['termsUrl', 'TERMS_URL', 'the terms of use'],
         ['privacyUrl', 'PRIVACY_URL', 'the privacy policy'],
       ] as const) {
         if (!out[key])
-          problems.push(`${env} is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up: its pages ask people to accept ${what}`);
+          problems.push(
+            `${name} is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up (${offered}): its pages ask people to accept ${what}`,
+          );
       }
     }
   }

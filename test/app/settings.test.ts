@@ -125,15 +125,28 @@ describe('settings', () => {
       }
     };
     expect(refused({ ...production, REGISTRATION_MODES: 'open,customer' })).toEqual([
-      'TERMS_URL is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up: its pages ask people to accept the terms of use',
-      'PRIVACY_URL is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up: its pages ask people to accept the privacy policy',
+      'TERMS_URL is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up (open, customer): its pages ask people to accept the terms of use',
+      'PRIVACY_URL is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up (open, customer): its pages ask people to accept the privacy policy',
     ]);
     expect(refused({ ...production, REGISTRATION_MODES: 'customer', TERMS_URL: 'https://example.be/terms' })).toEqual([
-      'PRIVACY_URL is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up: its pages ask people to accept the privacy policy',
+      'PRIVACY_URL is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up (customer): its pages ask people to accept the privacy policy',
     ]);
     expect(refused({ ...production, REGISTRATION_MODES: 'none' })).toEqual([]);
     expect(refused({ ...production, TERMS_URL: 'https://example.be/terms', PRIVACY_URL: 'https://example.be/privacy' })).toEqual([]);
     expect(refused({ REGISTRATION_MODES: 'open' })).toEqual([]);
+    // Mistyped, the modes say what is wrong with them (it was a TypeError); a list of no mode is not read as none.
+    expect(refused({ ...production, REGISTRATION_MODES: 'None' })).toEqual([
+      'REGISTRATION_MODES="None": each mode is one of open, invitation, customer (or the single word none)',
+    ]);
+    expect(refused({ ...production, REGISTRATION_MODES: 'none,open' })).toHaveLength(1);
+    for (const empty of [',', ' , '])
+      expect(refused({ ...production, REGISTRATION_MODES: empty })).toEqual([
+        `REGISTRATION_MODES=${JSON.stringify(empty)}: name a mode (open, invitation, customer), or write none for no sign-up`,
+      ]);
+    // Left empty, it is unset: the default's sign-up, which the message names.
+    expect(refused({ ...production, REGISTRATION_MODES: '', PRIVACY_URL: 'https://example.be/privacy' })).toEqual([
+      'TERMS_URL is required when NODE_ENV=production and REGISTRATION_MODES offers sign-up (open, its default): its pages ask people to accept the terms of use',
+    ]);
   });
 
   it('stops `idp start` with a message naming the variable, and exits non-zero', async () => {

@@ -107,18 +107,20 @@ export const idList = z.string().transform((s) => [
 export const REGISTRATION_MODES = ['open', 'invitation', 'customer'] as const;
 export const registrationModes = z
   .string()
-  .transform((s) =>
-    s.trim() === 'none'
-      ? []
-      : [
-          ...new Set(
-            s
-              .split(',')
-              .map((m) => m.trim())
-              .filter(Boolean),
-          ),
-        ],
-  )
+  .transform((s, ctx) => {
+    if (s.trim() === 'none') return [];
+    const modes = [
+      ...new Set(
+        s
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+      ),
+    ];
+    // Commas or spaces alone are no decision to turn sign-up off: that is written none.
+    if (!modes.length) ctx.addIssue({ code: 'custom', message: `name a mode (${REGISTRATION_MODES.join(', ')}), or write none for no sign-up` });
+    return modes;
+  })
   .pipe(z.array(z.enum(REGISTRATION_MODES, { message: `each mode is one of ${REGISTRATION_MODES.join(', ')} (or the single word none)` })));
 
 export interface Setting<T extends z.ZodType> {
