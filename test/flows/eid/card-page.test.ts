@@ -172,4 +172,18 @@ describe.skipIf(!has('softhsm') || !has('chromium') || !has('openssl'))('the eID
     await page.waitForSelector('h1:text("Your eID card is linked")');
     await context.close();
   }, 60_000);
+
+  // The site offers no bridge to download (EID_BRIDGE_DOWNLOAD_URL unset), so Linux users too are sent to the extension.
+  it('shows the install section when neither the bridge nor the extension answers, sending Linux users to the extension', async () => {
+    await e.bridge.stop();
+    const context = await browser.newContext({ locale: 'fr-BE' });
+    const page = await signIn(context, e.idp.issuer, 'zoe.maes', PASSWORD, '/eid/link');
+    await page.waitForSelector('[data-eid-install]', { state: 'visible' });
+    const linux = page.locator('[data-eid-install] h3:text("Linux") + ol');
+    expect(await linux.getByRole('link').allInnerTexts()).toEqual(['eid.belgium.be', 'web-eid.eu']);
+    expect(await page.locator('[data-eid-install]').innerText()).not.toMatch(/eid-bridge_|eid-bridge-linux-x64/);
+    expect(await page.locator('[data-eid-start]').isDisabled()).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
+    await context.close();
+  }, 60_000);
 });
