@@ -72,11 +72,16 @@ export async function showClient(provider: Provider, clientId: string): Promise<
   return summary(m);
 }
 
-/** Removes the client: its tokens stop working, since each names a client that no longer exists. */
-export async function deleteClient(provider: Provider, clientId: string, trx?: Db): Promise<void> {
-  const adapter = adapterIn(provider, trx);
+/**
+ * Removes the client with its grants and tokens, in `db` (the caller's transaction, with its audit row). Left behind,
+ * they named a client_id that an app made later could have again: a public one would have taken them without a
+ * secret, and with them the subs of the people the deleted app knew (their public ones, had it been pairwise).
+ */
+export async function deleteClient(provider: Provider, clientId: string, db: Db): Promise<void> {
+  const adapter = adapterIn(provider, db);
   if (!(await adapter.find(clientId))) throw unknownClient(clientId);
   await adapter.destroy(clientId);
+  await db('oidc_models').whereNot({ model: 'Client' }).whereRaw("payload->>'clientId' = ?", [clientId]).delete();
 }
 
 /** A new secret for a confidential client; the old one stops working at once (within CLIENT_CACHE_SECONDS elsewhere). */

@@ -290,7 +290,7 @@ describe('back-channel logout', { timeout: 60_000 }, () => {
     await app.down();
     expect(await revokeSession(idp.db, user.sub, await sessionUid(sid))).toBe(true);
     await failedOnce(sid);
-    await deleteClient(idp.services.provider(), c.client_id);
+    await deleteClient(idp.services.provider(), c.client_id, idp.db);
     await app.up();
     expect(await auditEvents('backchannel_logout.gave_up', sid)).toEqual([
       { user_id: user.id, details: expect.objectContaining({ client: c.client_id, error: `${c.client_id} no longer has a backchannel_logout_uri` }) },

@@ -160,6 +160,20 @@ describe('pairwise subject identifiers', { timeout: 60_000 }, () => {
     expect(JSON.parse((await cli(idp, ['clients', 'show', 'town-portal', '--json'])).out)).toMatchObject({ subject_type: 'pairwise' });
   });
 
+  // Its tokens outlived a deleted app: registered again under its client_id as public, the refresh token it had as
+  // a pairwise app (a public one needs no secret) fetched the person's public sub.
+  it('ends a deleted app’s tokens, which an app made later under its client_id cannot revive', async () => {
+    const kiosk = { name: 'Kiosk', clientId: 'kiosk', public: true, redirectUris: [CITY], firstParty: true };
+    const tokens = await login(
+      await discover(idp.issuer, (await createClient(idp.services.provider(), { ...kiosk, subjectType: 'pairwise' })).client_id),
+      CITY,
+    );
+    pairwiseSub(tokens);
+    expect((await cli(idp, ['clients', 'delete', 'kiosk'])).code).toBe(0);
+    await createClient(idp.services.provider(), { ...kiosk, subjectType: 'public' });
+    await expect(client.refreshTokenGrant(await discover(idp.issuer, 'kiosk'), tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
   describe('dynamic registration', () => {
     const register = async (metadata: Record<string, unknown>) => {
       const res = await fetch(`${idp.issuer}/reg`, {

@@ -124,7 +124,7 @@ export const clients: CommandSpec<CommandContext> = {
       },
     }),
     delete: action({
-      summary: 'Deletes a relying app: its tokens stop working.',
+      summary: 'Deletes a relying app with its grants and tokens, which an app made later under its client_id cannot take up.',
       args: ['CLIENT_ID'],
       async run({ args: [id] }, { io, services }: CommandContext) {
         const { db, provider } = await services();
