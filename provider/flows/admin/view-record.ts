@@ -36,6 +36,14 @@ export async function recordView(db: Knex, ctx: Context, event: View, details: R
 }
 
 /**
+ * The same record for a look from the command line (`idp users show|export|list`): its operator has no account, so
+ * the record names the command line instead, under the person or, for a listing, under nobody.
+ */
+export async function recordCliView(db: Knex, event: View, details: Record<string, unknown>, subject?: string): Promise<void> {
+  await audit(db, event, { userId: subject, details: { via: 'cli', ...details } });
+}
+
+/**
  * Eleven digits, of any script (full-width ones come from a Japanese or Chinese keyboard), with whatever but a letter
  * written between them: the dots, dashes and spaces a national number is written with, and any other.
  */

@@ -89,3 +89,36 @@ describe('idp commands that change something', { timeout: 120_000 }, () => {
     ]);
   });
 });
+
+describe('idp commands that show people', { timeout: 120_000 }, () => {
+  let p: TestProvider;
+  beforeAll(async () => {
+    p = await startTestProvider('pglite');
+    await p.services.users.create(p.db, { username: 'noor', email: 'noor@example.be', status: 'active' });
+  });
+  afterAll(() => p?.close());
+
+  // The operator's looks are recorded as staff's on /admin are, the command line named instead of a staff member:
+  // under the person for one person's data, with what was searched for a listing (a national number as its hash).
+  it('records each look at a person or a listing, as the staff pages do', async () => {
+    for (const argv of [
+      ['users', 'show', 'noor'],
+      ['users', 'export', 'noor'],
+      ['users', 'list', '--search', '85.07.30-033.28'],
+      ['users', 'list'],
+    ])
+      expect((await idp(p, argv)).code).toBe(0);
+    const { id } = await p.db('users').where({ username: 'noor' }).first<{ id: string }>('id');
+    const events = await p.db('audit_log').where('event', 'like', 'admin.%').orderBy('id').select('event', 'user_id', 'details');
+    expect(events).toEqual([
+      { event: 'admin.person_viewed', user_id: id, details: { via: 'cli', command: 'show' } },
+      { event: 'admin.person_viewed', user_id: id, details: { via: 'cli', command: 'export' } },
+      {
+        event: 'admin.search_viewed',
+        user_id: null,
+        details: { via: 'cli', kind: 'national_number', q: { national_number_hmac: expect.stringMatching(/^[0-9a-f]{64}$/) }, results: 0 },
+      },
+      { event: 'admin.search_viewed', user_id: null, details: { via: 'cli', kind: 'text', q: '', results: 1 } },
+    ]);
+  });
+});

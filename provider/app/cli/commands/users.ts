@@ -16,6 +16,8 @@ import { AppError } from '../../../platform/errors.ts';
 import { json, JSON_OPTION, type CommandContext } from '../context.ts';
 import { askNewPassword, UsageError } from '../io.ts';
 import { action, type CommandSpec } from '../spec.ts';
+import { nationalNumberKey } from '../../../domain/accounts/national-number-key.ts';
+import { keptText, queryKind, recordCliView, VIEWS } from '../../../flows/admin/view-record.ts';
 
 /** A new account's data; its password meets PASSWORD_POLICY, as on every page that sets one. */
 const userInput = (config: Config) => {
@@ -141,9 +143,11 @@ export const users: CommandSpec<CommandContext> = {
     list: action({
       summary: 'Lists accounts (at most 500), by username; one per line: username, e-mail, status, roles, sub.',
       options: { search: { type: 'string', arg: 'TEXT', help: 'only accounts whose username, address or name contains TEXT' }, ...JSON_OPTION },
-      async run({ values }, { io, services }: CommandContext) {
+      async run({ values }, { config, io, services }: CommandContext) {
         const { db, users } = await services();
-        const found = await users.search(db, values.search ?? '', 500);
+        const q = values.search ?? '';
+        const found = await users.search(db, q, 500);
+        await recordCliView(db, VIEWS.search, { kind: queryKind(q), q: keptText(q, await nationalNumberKey(config, db)()), results: found.length });
         if (values.json) return json(io, found.map(userSummary));
         io.out(found.length ? `${found.map(userLine).join('\n')}\n` : 'No accounts\n');
       },
@@ -153,7 +157,10 @@ export const users: CommandSpec<CommandContext> = {
       args: ['USERNAME'],
       options: { ...JSON_OPTION },
       async run({ values, args: [name] }, { io, services }: CommandContext) {
-        const u = userSummary(await namedUser(await services(), name!));
+        const s = await services();
+        const user = await namedUser(s, name!);
+        await recordCliView(s.db, VIEWS.person, { command: 'show' }, user.id);
+        const u = userSummary(user);
         if (values.json) return json(io, u);
         // The JSON keeps ISO 8601 for programs; a person reads the times as every other command prints them.
         const shown = { ...u, created_at: formatTimestamp(u.created_at), password_changed_at: u.password_changed_at && formatTimestamp(u.password_changed_at) };
@@ -197,7 +204,9 @@ export const users: CommandSpec<CommandContext> = {
       args: ['USERNAME'],
       async run({ args: [name] }, { io, services }: CommandContext) {
         const s = await services();
-        json(io, await exportPersonalData(s.db, s.provider(), await namedUser(s, name!)));
+        const user = await namedUser(s, name!);
+        await recordCliView(s.db, VIEWS.person, { command: 'export' }, user.id);
+        json(io, await exportPersonalData(s.db, s.provider(), user));
       },
     }),
     delete: action({
