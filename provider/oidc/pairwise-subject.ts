@@ -13,7 +13,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { errors, type Configuration } from 'oidc-provider';
 import type { Config } from '../app/settings.ts';
 import type { Db } from '../platform/db/knex.ts';
-import { generatedSecret } from '../platform/secrets.ts';
+import { nationalNumberKey } from '../domain/accounts/national-number-key.ts';
 import { NOTIFICATIONS_SCOPE } from './scopes.ts';
 
 export const SUBJECT_TYPES = ['public', 'pairwise'] as const;
@@ -27,18 +27,11 @@ function pairwiseSub(key: Buffer, sector: string, accountSub: string): string {
   return createHmac('sha256', key).update(`${sector} ${accountSub}`).digest('base64url');
 }
 
-/** oidc-provider's pairwiseIdentifier: the key read once per provider, again after a failure (a database outage). */
+/** oidc-provider's pairwiseIdentifier, under a key derived from the national number's. */
 export function pairwiseIdentifier(config: Pick<Config, 'nationalNumberHmacKey'>, db: Db) {
-  let key: Promise<Buffer> | undefined;
-  const derive = async () => {
-    const secret = config.nationalNumberHmacKey ?? (await generatedSecret(db, 'national_number_hmac_key'));
-    return Buffer.from(hkdfSync('sha256', secret, '', LABEL, 32));
-  };
-  const keyOf = () =>
-    (key ??= derive().catch((e: unknown) => {
-      key = undefined;
-      throw e;
-    }));
+  const secret = nationalNumberKey(config, db);
+  // HKDF is two HMACs for each sub given: not worth a cache of its own beside the secret's.
+  const keyOf = async () => Buffer.from(hkdfSync('sha256', await secret(), '', LABEL, 32));
   // oidc-provider's Client#sectorIdentifier (the redirect_uris' host), which its types do not declare.
   const pairwise: NonNullable<Configuration['pairwiseIdentifier']> = async (_ctx, accountId, client) =>
     pairwiseSub(await keyOf(), (client as unknown as { sectorIdentifier: string }).sectorIdentifier, accountId);
