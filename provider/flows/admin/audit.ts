@@ -41,15 +41,22 @@ export function auditAdminRoutes(services: Services): Router {
         );
     return { typed, parsed, errors };
   }
-  /** The filters as a record keeps them: a person named by a national number only by its hash. */
-  const recorded = async (typed: Record<string, string>) => ({ ...typed, user: keptText(typed.user ?? '', await numberKey()) });
+  /**
+   * The filters as a record keeps them: a person named by a national number only by its hash, and an older page by
+   * where it starts, so that the record says which events were shown.
+   */
+  const recorded = async (ctx: Context, typed: Record<string, string>) => ({
+    ...typed,
+    user: keptText(typed.user ?? '', await numberKey()),
+    ...(typeof ctx.query.before === 'string' ? { before: ctx.query.before } : {}),
+  });
   const queryOf = (typed: Record<string, string>, extra: Record<string, string> = {}) =>
     new URLSearchParams(Object.entries({ ...typed, ...extra }).filter(([, v]) => v !== '')).toString();
 
   router.get('/', async (ctx) => {
     const { typed, parsed, errors } = filtersOf(ctx);
     const page = parsed.success ? await findAuditEvents(db, users, parsed.data) : { events: [] };
-    if (parsed.success) await recordView(db, ctx, VIEWS.audit, { filters: await recorded(typed), events: page.events.length });
+    if (parsed.success) await recordView(db, ctx, VIEWS.audit, { filters: await recorded(ctx, typed), events: page.events.length });
     const query = queryOf(typed);
     renderPage(ctx, 'pages/admin/audit.njk', {
       titleKey: 'audit.title',
@@ -68,7 +75,7 @@ export function auditAdminRoutes(services: Services): Router {
     const { typed, parsed } = filtersOf(ctx);
     if (!parsed.success) return ctx.redirect(`/admin/audit?${queryOf(typed)}`);
     const staff = ctx.state.user as User;
-    await audit(db, 'admin.audit_exported', { userId: staff.id, ip: ctx.ip, details: { filters: await recorded(typed) } });
+    await audit(db, 'admin.audit_exported', { userId: staff.id, ip: ctx.ip, details: { filters: await recorded(ctx, typed) } });
     ctx.type = 'application/x-ndjson; charset=utf-8';
     ctx.attachment(`audit-${new Date().toISOString().slice(0, 10)}.jsonl`);
     const lines: string[] = [];

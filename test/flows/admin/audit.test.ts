@@ -121,6 +121,14 @@ describe('the audit trail for staff', () => {
     expect(table((await staff.get('/admin/audit?user=staff')).html)).not.toContain('admin.audit_viewed');
   });
 
+  it('records which page of the trail was shown, an older one by where it starts', async () => {
+    const first = await staff.get('/admin/audit?user=mia&limit=1');
+    const older = /href="(\/admin\/audit\?[^"]*before=(\d+)[^"]*)"/.exec(first.html)!;
+    await staff.get(older[1]!.replace(/&amp;/g, '&'));
+    const [latest] = await idp.db('audit_log').where({ event: 'admin.audit_viewed' }).orderBy('id', 'desc').limit(1).pluck('details');
+    expect(latest).toMatchObject({ filters: { user: 'mia', before: older[2] } });
+  });
+
   it('records each showing of a waiting review queue under the staff member, with how many it listed', async () => {
     await staff.get('/admin');
     await nameCorrections.request(idp.db, miaId, { givenName: 'Mia', familyName: 'Maes-Peeters' });
