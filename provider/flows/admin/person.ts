@@ -34,7 +34,7 @@ import { pendingContacts } from '../../domain/accounts/pending-contacts.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { formError, type FormErrors } from '../../platform/web/form-errors.ts';
 import { personFactorRoutes } from './person-factors.ts';
-import { PERSON_VIEWS, recordView, VIEWS } from './view-record.ts';
+import { LIST_VIEWS, PERSON_VIEWS, recordView, VIEWS } from './view-record.ts';
 
 // Outcomes shown once after a redirect; only these keys reach the page.
 const NOTICES = [
@@ -101,7 +101,9 @@ export function personAdminRoutes(services: Services): Router {
       organisationsOf(db, user.id),
       listSessions(db, provider(), user.sub, ''),
       listConnectedApps(db, provider(), user.sub),
-      searchAudit(db, { userIds: [user.id], except: PERSON_VIEWS, limit: 10 }),
+      // Neither looks at this person nor, on a staff member's page, their own looks at lists: either would crowd out
+      // what happened to the account.
+      searchAudit(db, { userIds: [user.id], except: [...PERSON_VIEWS, ...LIST_VIEWS], limit: 10 }),
       totp.isEnrolled(user),
       totp.recoveryCodesLeft(user),
       passkeysOf(db, user.id),

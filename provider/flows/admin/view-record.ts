@@ -23,7 +23,7 @@ export const PERSON_VIEWS: readonly string[] = [VIEWS.person, VIEWS.factorRemova
 
 /**
  * Staff's looks at lists, which the audit trail leaves out unless its event filter is used: each showing of the trail
- * would otherwise put itself at the top of the next.
+ * would otherwise put itself at the top of the next. The recent events on a staff member's page leave them out too.
  */
 export const LIST_VIEWS: readonly string[] = [VIEWS.search, VIEWS.audit, VIEWS.members, VIEWS.queue];
 

@@ -98,6 +98,13 @@ describe('a person on the staff pages', () => {
     for (const where of [stored, lines.join('\n')]) expect(where).not.toMatch(/85\D?07\D?30\D?033\D?28/);
   });
 
+  it("lists a staff member's own events on their page, not their looks at lists, which would crowd them out", async () => {
+    for (let i = 0; i < 11; i++) await staff.get('/admin/users?q=mia');
+    const events = /<ul class="events">([\s\S]*?)<\/ul>/.exec((await staff.get(`/admin/users/${staffId}`)).html)?.[1] ?? '';
+    expect(events).not.toContain('admin.search_viewed');
+    expect(events).toContain('login.success');
+  });
+
   it('keeps a national number typed in other digits, or with other separators or letters around it, only as the same keyed hash', async () => {
     const typed = ['85073003328', '８５.０７.３０-０３３.２８', '85–07–30–033–28', '85,07,30 033_28', '٨٥٠٧٣٠٠٣٣٢٨', 'BE85073003328x'];
     for (const q of typed) expect((await staff.get(`/admin/users?${new URLSearchParams({ q })}`)).status).toBe(200);
