@@ -189,6 +189,26 @@ describe('pairwise subject identifiers', { timeout: 60_000 }, () => {
       expect(await register({ redirect_uris: [CITY] })).toMatchObject({ status: 201, body: { subject_type: 'public' } });
     });
 
+    // Moved to another host, an app would get that sector's subs: its registration can be read, never changed.
+    it('keeps a registered app on its host: its registration access token reads it and changes nothing', async () => {
+      const { body } = await register({ redirect_uris: [CITY], subject_type: 'pairwise' });
+      const {
+        registration_client_uri: uri,
+        registration_access_token: token,
+        client_id_issued_at: _issued,
+        client_secret_expires_at: _expires,
+        ...metadata
+      } = body;
+      const auth = { authorization: `Bearer ${token as string}` };
+      const moved = await fetch(uri as string, {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...metadata, redirect_uris: [SCHOOL] }),
+      });
+      expect(moved.ok).toBe(false);
+      expect(await (await fetch(uri as string, { headers: auth })).json()).toMatchObject({ redirect_uris: [CITY], subject_type: 'pairwise' });
+    });
+
     it('refuses a pairwise app on several hosts, or with a sector_identifier_uri, naming why', async () => {
       expect(await register({ redirect_uris: [CITY, SCHOOL], subject_type: 'pairwise' })).toEqual({
         status: 400,
