@@ -60,7 +60,8 @@ describe.skipIf(!has('chromium'))('every page, accessible and in its language, a
           if (overflow > 1) problems.push(`${visit.name}: content ${overflow}px wider than the viewport`);
           const text = await page.locator('body').innerText();
           seen.set(visit.name, text);
-          problems.push(...languageProblems(locale, visit.name, `${await page.title()}\n${text}`));
+          // The developer's mailbox shows the SMS as sent, in plain forms: the mails in it are read from the outbox below.
+          problems.push(...languageProblems(locale, visit.name, `${await page.title()}\n${text}`, { plain: visit.name === 'dev-messages' }));
         }
         await context.close();
       }
@@ -80,7 +81,9 @@ describe.skipIf(!has('chromium'))('every page, accessible and in its language, a
         .select('channel', 'subject', 'body_text', 'locale');
       for (const m of sent)
         problems.push(
-          ...languageProblems((m.locale ?? locale) as Locale, `${m.channel} "${m.subject ?? m.body_text.slice(0, 30)}"`, `${m.subject ?? ''}\n${m.body_text}`),
+          ...languageProblems((m.locale ?? locale) as Locale, `${m.channel} "${m.subject ?? m.body_text.slice(0, 30)}"`, `${m.subject ?? ''}\n${m.body_text}`, {
+            plain: m.channel === 'sms',
+          }),
         );
       expect(problems).toEqual([]);
       const mails = sent.filter((m) => m.channel === 'email');

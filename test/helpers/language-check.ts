@@ -69,7 +69,11 @@ function englishSentences(locale: Locale): string[] {
 const sentencesByLocale = new Map(LOCALES.map((l) => [l, englishSentences(l)]));
 
 /** `text` as a reader of `locale` sees it; `where` names the page or mail in the messages. */
-export function languageProblems(locale: Locale, where: string, text: string): string[] {
+/**
+ * `plain`: a text in the SMS alphabet's plain forms (provider/domain/messaging/sms-text.ts), whose spaces and
+ * apostrophes are the ordinary ones by design; its words and register are checked all the same.
+ */
+export function languageProblems(locale: Locale, where: string, text: string, { plain = false } = {}): string[] {
   const problems: string[] = [];
   // A link's address is no text: a random token in it may hold "Tu" between two dashes.
   const visible = text.replace(/https?:\/\/\S+/g, ' ');
@@ -85,7 +89,7 @@ export function languageProblems(locale: Locale, where: string, text: string): s
   for (const sentence of sentencesByLocale.get(locale)!) if (visible.includes(sentence)) problems.push(`${where} (${locale}): English sentence "${sentence}"`);
   const word = ENGLISH_WORDS.exec(visible);
   if (word) problems.push(`${where} (${locale}): English word "${word[0]}" in "${around(visible, word.index)}"`);
-  return [...problems, ...registerProblems(locale, where, visible)];
+  return [...problems, ...registerProblems(locale, where, visible, { plain })];
 }
 
 /** Where `text` names a thing with another word than the pages of `locale` use for it (English too). */
@@ -100,10 +104,11 @@ export function otherWordProblems(locale: Locale, where: string, text: string): 
  * What a text of any origin (our catalogue, the card bridge's own pages) must keep to in `locale`: its register and,
  * its one apostrophe and, in French, the no-break space before : ; ? and !.
  */
-export function registerProblems(locale: Exclude<Locale, 'en'>, where: string, text: string): string[] {
+export function registerProblems(locale: Exclude<Locale, 'en'>, where: string, text: string, { plain = false } = {}): string[] {
   const problems: string[] = [];
   const informal = INFORMAL[locale].exec(text);
   if (informal) problems.push(`${where} (${locale}): informal "${informal[0]}" in "${around(text, informal.index)}"`);
+  if (plain) return problems;
   const space = locale === 'fr' ? FRENCH_SPACE.exec(text) : null;
   if (space) problems.push(`${where} (${locale}): an ordinary space before "${space[0].trim()}" in "${around(text, space.index)}"`);
   const apostrophe = APOSTROPHE[locale];
