@@ -20,7 +20,7 @@ import { audit } from '../../platform/audit.ts';
 import { nameCorrections } from '../../domain/accounts/name-corrections.ts';
 import { enqueueNotice } from '../../domain/messaging/notice.ts';
 import { nationalNumberKey } from '../../domain/accounts/national-number-key.ts';
-import { keptText, queryKind, recordView, VIEWS } from './view-record.ts';
+import { recordView, searchDetails, VIEWS } from './view-record.ts';
 
 const approveInput = z.object({ username: z.string().trim().max(64).optional() });
 const rejectInput = z.object({ reason: z.string().trim().max(500).optional() });
@@ -163,7 +163,7 @@ export function adminRoutes(services: Services): Router {
     if (refused) ctx.status = 400;
     const searched = Boolean(q) && !refused;
     const found = searched ? await users.search(db, q) : [];
-    if (searched) await recordView(db, ctx, VIEWS.search, { kind: queryKind(q), q: keptText(q, await numberKey()), results: found.length });
+    if (searched) await recordView(db, ctx, VIEWS.search, searchDetails(q, await numberKey(), found.length));
     renderPage(ctx, 'pages/admin/users.njk', {
       titleKey: 'admin.users.title',
       q,

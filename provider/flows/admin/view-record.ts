@@ -57,7 +57,7 @@ function asciiDigit(digit: string): string {
 }
 
 /** What staff searched by, for a record: the text's kind, never the number itself. */
-export const queryKind = (text: string): 'national_number' | 'email' | 'text' =>
+const queryKind = (text: string): 'national_number' | 'email' | 'text' =>
   NATIONAL_NUMBER.test(text) ? 'national_number' : text.includes('@') ? 'email' : 'text';
 
 /**
@@ -68,3 +68,10 @@ export function keptText(text: string, nationalNumberKey: string): string | { na
   const number = NATIONAL_NUMBER.exec(text)?.[0];
   return number ? { national_number_hmac: nationalNumberHmac(number.replace(/\P{Nd}/gu, '').replace(/\p{Nd}/gu, asciiDigit), nationalNumberKey) } : text;
 }
+
+/** A search's record, on the staff pages and the command line alike: the text's kind, the text as kept, what it found. */
+export const searchDetails = (text: string, nationalNumberKey: string, results: number) => ({
+  kind: queryKind(text),
+  q: keptText(text, nationalNumberKey),
+  results,
+});

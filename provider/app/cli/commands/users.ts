@@ -17,7 +17,7 @@ import { json, JSON_OPTION, type CommandContext } from '../context.ts';
 import { askNewPassword, UsageError } from '../io.ts';
 import { action, type CommandSpec } from '../spec.ts';
 import { nationalNumberKey } from '../../../domain/accounts/national-number-key.ts';
-import { keptText, queryKind, recordCliView, VIEWS } from '../../../flows/admin/view-record.ts';
+import { recordCliView, searchDetails, VIEWS } from '../../../flows/admin/view-record.ts';
 
 /** A new account's data; its password meets PASSWORD_POLICY, as on every page that sets one. */
 const userInput = (config: Config) => {
@@ -147,7 +147,7 @@ export const users: CommandSpec<CommandContext> = {
         const { db, users } = await services();
         const q = values.search ?? '';
         const found = await users.search(db, q, 500);
-        await recordCliView(db, VIEWS.search, { kind: queryKind(q), q: keptText(q, await nationalNumberKey(config, db)()), results: found.length });
+        await recordCliView(db, VIEWS.search, searchDetails(q, await nationalNumberKey(config, db)(), found.length));
         if (values.json) return json(io, found.map(userSummary));
         io.out(found.length ? `${found.map(userLine).join('\n')}\n` : 'No accounts\n');
       },
