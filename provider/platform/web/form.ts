@@ -11,9 +11,13 @@ const MAX_FIELDS = 200;
 
 const tooLarge = () => new AppError('payload_too_large', 'error.too_large', 413);
 
+/** A body whose declared length is past `limit`, refused before a byte of it is read. */
+function refuseDeclaredOver(ctx: Context, limit: number): void {
+  if (Number(ctx.get('content-length') || 0) > limit) throw tooLarge();
+}
+
 async function readBody(ctx: Context): Promise<string> {
-  const declared = Number(ctx.get('content-length') || 0);
-  if (declared > LIMIT) throw tooLarge();
+  refuseDeclaredOver(ctx, LIMIT);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
@@ -42,7 +46,7 @@ function jsonFields(text: string): Record<string, unknown> {
  */
 export function refuseLargeBody(limit: number) {
   return async (ctx: Context, next: () => Promise<unknown>) => {
-    if (Number(ctx.get('content-length') || 0) > limit) throw tooLarge();
+    refuseDeclaredOver(ctx, limit);
     await next();
   };
 }
